@@ -1,0 +1,56 @@
+// Lint rules that keep the architecture honest (see ARCHITECTURE.md "Rules that keep it replayable").
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+// Orchestrations are replayed: anything that reads the wall clock, randomness, timers or I/O
+// would make a replay diverge from the recorded history.
+const deterministicModules = ['src/orchestration/**/*.ts', 'src/plan/**/*.ts', 'src/analysis/**/*.ts', 'src/policy/**/*.ts'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.mjs', '**/*.js', 'src/dashboard/static/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.mts'],
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['vitest.config.mts'] }, tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.node },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'warn',
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only src/config reads process.env.' }],
+    },
+  },
+  {
+    files: ['src/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'vitest.config.mts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: deterministicModules,
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: nodeBuiltins.map((name) => ({ name, message: 'Deterministic modules import no Node builtin.' })),
+        patterns: [
+          { group: ['@azure/*'], message: 'Deterministic modules import no Azure SDK.' },
+          { group: ['**/azure/**', '**/emulator/**', '**/local-runtime/**', '**/activities/**', '**/config/**'], message: 'Deterministic modules import no adapter.' },
+        ],
+      }],
+      'no-restricted-globals': ['error',
+        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'fetch', 'process', 'require']
+          .map((name) => ({ name, message: `${name} is not replay-safe; use context.df or pass data in.` })),
+      ],
+      'no-restricted-syntax': ['error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Date.now() is not replay-safe: use context.df.currentUtcDateTime.' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() is not replay-safe: use context.df.currentUtcDateTime.' },
+        { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'Math.random is not replay-safe.' },
+      ],
+    },
+  },
+);

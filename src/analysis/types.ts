@@ -1,0 +1,92 @@
+/**
+ * Contracts of the analysis module: what a gate declares, and the verdict it produces with its
+ * evidence. Pure data (JSON-serialisable): gate specs travel inside the plan (orchestration
+ * input) and verdicts inside the rollout status.
+ */
+
+/** Built-in metrics, computed per deployment from AmlOnlineEndpointTrafficLog. */
+export const BUILT_IN_METRICS = [
+  'requestCount',
+  'errorRate5xx',
+  'modelErrorRate',
+  'latencyP50',
+  'latencyP95',
+  'latencyP99',
+] as const;
+export type BuiltInMetric = (typeof BUILT_IN_METRICS)[number];
+
+/** A custom metric: KQL that returns one number per deployment (placeholders filled by the escaping helper). */
+export interface CustomMetricSpec {
+  readonly name: string;
+  /**
+   * KQL text with placeholders {endpoint}, {deployments}, {baseline}, {candidate}, {from}, {to};
+   * must return columns DeploymentName and value.
+   */
+  readonly kql: string;
+  /** Direction: is a higher value worse (errors, latency) or better (accuracy)? */
+  readonly higherIsWorse: boolean;
+}
+
+export interface MetricCheck {
+  /** A BuiltInMetric or the name of a CustomMetricSpec of the gate. */
+  readonly metric: string;
+  /** Absolute bounds on the candidate's value. */
+  readonly max?: number;
+  readonly min?: number;
+  /** Relative to the live (baseline) deployment: candidate <= ratio x baseline (e.g. 1.5). */
+  readonly maxRatioToBaseline?: number;
+  /** Relative, additive: candidate <= baseline + this (same unit as the metric). */
+  readonly maxIncreaseOverBaseline?: number;
+  /** A failing critical check fails the gate at once, whatever the others say. */
+  readonly critical?: boolean;
+}
+
+export interface GateSpec {
+  readonly name: string;
+  readonly checks: readonly MetricCheck[];
+  readonly customMetrics: readonly CustomMetricSpec[];
+  /** e.g. 0.95: the confidence of each statistical comparison (over all looks, see the sequential method). */
+  readonly confidence: number;
+  /** Fewer requests than this on either side makes a check inconclusive. */
+  readonly minRequestsPerDeployment: number;
+  /** Each check looks back this far from its window end. */
+  readonly windowMinutes: number;
+  /** The window ends at now minus this (logs arrive late). */
+  readonly ingestionDelayMinutes: number;
+  /** How many looks the sequential method budgets for (alpha spending). */
+  readonly plannedLooks: number;
+}
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+/** The numbers behind one metric's verdict. */
+export interface MetricEvidence {
+  readonly metric: string;
+  readonly verdict: Verdict;
+  readonly candidate: number | null;
+  readonly baseline: number | null;
+  readonly samples: { readonly candidate: number; readonly baseline: number };
+  /** Human-readable threshold, e.g. "<= 1.5x baseline" or "<= 0.02". */
+  readonly threshold: string;
+  /** The statistical test used, e.g. "two-proportion z (one-sided)", "Mann-Whitney U", "none (absolute)". */
+  readonly test: string;
+  readonly pValue?: number;
+  /** The significance level this look spent (alpha spending). */
+  readonly alpha?: number;
+  /** A confidence bound on the candidate (or the difference), when one was computed. */
+  readonly bound?: number;
+  readonly reason: string;
+}
+
+export interface GateResult {
+  readonly gate: string;
+  readonly verdict: Verdict;
+  /** Which look of the sequential plan this was (1-based). */
+  readonly look: number;
+  readonly checkedAtMs: number;
+  readonly window: { readonly fromMs: number; readonly toMs: number };
+  readonly candidate: string;
+  readonly baseline: string;
+  readonly evidence: readonly MetricEvidence[];
+  readonly reason: string;
+}

@@ -1,0 +1,5 @@
+export * from './clock';
+export * from './endpoint-control';
+export * from './metrics-source';
+export * from './model-registry';
+export * from './notifier';
