@@ -46,6 +46,19 @@ export type Settings = z.infer<typeof settingsSchema>;
 /** The names of every setting the app reads (infra tests compare these with main.bicep). */
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as (keyof Settings)[];
 
+/**
+ * Settings that exist only for local runs (the emulator, the local runtime's API key) and that
+ * infra/main.bicep therefore never sets in Azure. In Azure the SDKs talk to public endpoints with
+ * the managed identity, and the operator API is protected by function keys.
+ */
+export const LOCAL_ONLY_SETTINGS = [
+  'ARM_ENDPOINT',
+  'LOGS_ENDPOINT',
+  'METRICS_ENDPOINT',
+  'EMULATOR_TOKEN',
+  'ROLLOUT_API_KEY',
+] as const satisfies readonly (keyof Settings)[];
+
 export class ConfigurationError extends Error {
   constructor(message: string) {
     super(message);
