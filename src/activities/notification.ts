@@ -1,0 +1,67 @@
+/**
+ * sendNotification. The message format and channels belong to src/notify; until a richer sender
+ * is plugged in (`send` in createActivities' deps), this builds a plain Notification from the
+ * rollout status and hands it to the Notifier port. A failing notifier never fails a rollout:
+ * the failure is logged and reported as `sent: false`.
+ */
+import type { Notification, NotificationKind } from '../ports';
+import type { SendNotificationInput, SendNotificationOutput } from '../orchestration/activity-contracts';
+import type { ActivityContext } from './context';
+
+const SEVERITY: Record<NotificationKind, Notification['severity']> = {
+  rolloutStarted: 'info',
+  stepCompleted: 'info',
+  gateFailed: 'critical',
+  approvalRequested: 'warning',
+  promoted: 'info',
+  rolledBack: 'warning',
+  failed: 'critical',
+};
+
+const TITLE: Record<NotificationKind, string> = {
+  rolloutStarted: 'Rollout started',
+  stepCompleted: 'Rollout step completed',
+  gateFailed: 'Gate failed',
+  approvalRequested: 'Approval requested',
+  promoted: 'Rollout promoted',
+  rolledBack: 'Rollout rolled back',
+  failed: 'Rollout failed',
+};
+
+export function toNotification(input: SendNotificationInput): Notification {
+  const status = input.status;
+  const facts: Record<string, string> = {
+    model: `${status.model}:${status.version}`,
+    endpoint: status.endpoint,
+    strategy: status.strategy,
+    phase: status.phase,
+    step: `${status.step.index + 1}/${status.step.count} ${status.step.description}`,
+    traffic: Object.entries(status.traffic ?? {}).map(([k, v]) => `${k}=${v}%`).join(', ') || 'none',
+  };
+  if (status.reason) facts.reason = status.reason;
+  if (input.gate) {
+    facts.gate = `${input.gate.gate}: ${input.gate.verdict} (${input.gate.reason})`;
+    for (const evidence of input.gate.evidence) {
+      facts[`metric ${evidence.metric}`] = `${evidence.verdict}: candidate ${evidence.candidate ?? 'n/a'} vs baseline ${evidence.baseline ?? 'n/a'} (${evidence.threshold}; ${evidence.test}${evidence.pValue === undefined ? '' : `, p=${evidence.pValue.toPrecision(3)}`})`;
+    }
+  }
+  if (input.approval) {
+    facts.approval = `${input.approval.name} (step ${input.approval.step}) until ${new Date(input.approval.timeoutAtMs).toISOString()}${input.approval.reminder ? ' (reminder)' : ''}`;
+  }
+  const summary = input.kind === 'approvalRequested' ? `Waiting for approval '${input.approval?.name ?? ''}'` : (status.reason ?? `${status.phase}, step ${status.step.index + 1} of ${status.step.count}`);
+  return { kind: input.kind, rolloutId: status.rolloutId, title: `${TITLE[input.kind]}: ${status.model} v${status.version} on ${status.endpoint}`, summary, severity: SEVERITY[input.kind], facts, links: [] };
+}
+
+export type NotificationSender = (input: SendNotificationInput) => Promise<SendNotificationOutput>;
+
+export async function sendNotification(ctx: ActivityContext, input: SendNotificationInput, sender: NotificationSender | undefined): Promise<SendNotificationOutput> {
+  try {
+    if (sender) return await sender(input);
+    await ctx.notifier.send(toNotification(input));
+    return { sent: true };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    console.warn(`[sendNotification] ${input.kind} for ${input.status.rolloutId} not sent: ${detail}`);
+    return { sent: false, detail };
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * The orchestrator's compact state and the pure decisions over it. The generator in
+ * rollout-orchestrator.ts does the yielding; everything that can be decided without durable
+ * calls lives here so it is unit-tested with plain tables.
+ *
+ * The state is what continueAsNew carries from one execution to the next, so it must stay small
+ * (the journal is bounded) and JSON-serialisable.
+ */
+import type { GateResult } from '../analysis/types';
+import type {
+  ApprovalRecord,
+  JournalEntry,
+  Outcome,
+  OverrideRecord,
+  Phase,
+  Plan,
+  RolloutStatus,
+  Split,
+  Step,
+  StepKind,
+} from '../plan/types';
+import type { ApprovalEvent, ControlEvent, RolloutInput } from './events';
+
+/** The readable history on the status keeps the newest entries only. */
+export const JOURNAL_LIMIT = 40;
+/** Approvals / overrides kept on the status (oldest dropped first). */
+export const RECORD_LIMIT = 20;
+/** Gate queries that fail (after the activity's retries) within one step before it gives up. */
+export const MAX_QUERY_ERRORS_PER_STEP = 5;
+/** How long a Failed rollout stays alive waiting for an operator's retry (or abort). */
+export const FAILED_RETRY_WINDOW_MINUTES = 24 * 60;
+/** How often a queued rollout asks the endpoint lease again. */
+export const LEASE_POLL_MINUTES = 1;
+/** Waits (checks, polls, reminders) per execution before continueAsNew trims the history. */
+export const MAX_WAITS_PER_EXECUTION = 24;
+
+export type Mode = 'queued' | 'forward' | 'rollback' | 'failedWaiting' | 'done';
+
+/** Progress inside the current step; reset by advance(). Carried across continueAsNew. */
+export interface StepProgress {
+  startedAtMs?: number;
+  /** Sum of paused time inside this step: the step's clock stops while paused. */
+  pausedMs: number;
+  looks: Record<string, number>;
+  queryErrors: number;
+  /** For approvals: when it times out; for reminders: when the next reminder is due. */
+  deadlineMs?: number;
+  reminders: number;
+  approvalRequested: boolean;
+  /** A no-data outcome of 'requestApproval' turned this step into an approval wait. */
+  awaitingDataApproval: boolean;
+}
+
+export interface EngineFacts {
+  /** The candidate deployment may exist (create was attempted): rollback must remove it. */
+  candidateCreated: boolean;
+  /** Recreate: the live deployment's model may have been replaced: rollback must revert it. */
+  modelReplaced: boolean;
+  /** Deployments that passed a smoke test in this rollout (the baseline is trusted: it serves today). */
+  smokePassed: string[];
+  promoted: boolean;
+  verdictWritten: boolean;
+  /** When the current live split was set (A/B windows start there). */
+  splitSetAtMs?: number;
+}
+
+export interface EngineState {
+  readonly version: 1;
+  plan: Plan;
+  mode: Mode;
+  stepIndex: number;
+  progress: StepProgress;
+  facts: EngineFacts;
+  status: MutableStatus;
+  /** The end to record once a rollback finishes. */
+  pending?: { outcome: Outcome; reason: string };
+  /** Where a retry after Failed resumes. */
+  failedFrom?: 'forward' | 'rollback' | 'plan';
+  /** Deadline of the Failed-waiting window. */
+  failedUntilMs?: number;
+  leaseHeld: boolean;
+  /** The RolloutInput, kept so a retry of a failed plan can plan again. */
+  input: RolloutInput;
+  executions: number;
+}
+
+export type MutableStatus = { -readonly [K in keyof RolloutStatus]: RolloutStatus[K] };
+
+export function emptyProgress(): StepProgress {
+  return { pausedMs: 0, looks: {}, queryErrors: 0, reminders: 0, approvalRequested: false, awaitingDataApproval: false };
+}
+
+/** The status before a plan exists (the first activity reads the policy and the endpoint). */
+export function initialStatus(input: RolloutInput, nowMs: number): MutableStatus {
+  return {
+    rolloutId: input.rolloutId,
+    policy: input.policyName,
+    strategy: 'canary',
+    endpoint: '',
+    model: input.model.name,
+    version: input.model.version,
+    baseline: '',
+    candidate: '',
+    phase: 'Pending',
+    step: { index: 0, count: 0, kind: 'none', description: 'planning' },
+    traffic: {},
+    mirror: {},
+    gates: [],
+    approvals: [],
+    overrides: [],
+    paused: false,
+    startedAtMs: nowMs,
+    updatedAtMs: nowMs,
+    journal: [],
+  };
+}
+
+export function statusFromPlan(status: MutableStatus, plan: Plan): void {
+  status.policy = plan.policyName;
+  status.strategy = plan.strategy;
+  status.endpoint = plan.target.endpoint;
+  status.baseline = plan.baseline.deployment;
+  status.candidate = plan.candidate.deployment;
+  status.step = describeStep(plan, 0);
+}
+
+export function describeStepKind(step: Step | undefined): string {
+  if (!step) return 'done';
+  switch (step.kind) {
+    case 'deploy':
+      return `deploy '${step.deployment}' (clone of '${step.cloneFrom}')`;
+    case 'replaceModel':
+      return `replace the model of '${step.deployment}'`;
+    case 'smokeTest':
+      return `smoke test '${step.deployment}' with ${step.requests} requests`;
+    case 'mirror':
+      return step.percent === 0 ? `mirror off` : `mirror ${step.percent}% to '${step.deployment}'`;
+    case 'setTraffic':
+      return `traffic ${formatSplit(step.traffic)}`;
+    case 'bake':
+      return `bake ${step.durationMinutes} min${step.gates.length > 0 ? ` checking ${step.gates.join(', ')}` : ''}`;
+    case 'gate':
+      return `check ${step.gates.join(', ')}`;
+    case 'decideWinner':
+      return `decide the A/B winner on '${step.gate}'`;
+    case 'approval':
+      return `approval '${step.name}'`;
+    case 'promote':
+      return 'promote the candidate to 100%';
+    case 'rollback':
+      return 'roll back to the baseline';
+    case 'cleanup':
+      return `delete '${step.deployment}' after ${step.afterMinutes} min`;
+  }
+}
+
+export function describeStep(plan: Plan, index: number): RolloutStatus['step'] {
+  const step = plan.steps[index];
+  return { index, count: plan.steps.length, kind: (step?.kind ?? 'none') as StepKind | 'none', description: describeStepKind(step) };
+}
+
+export function formatSplit(split: Split): string {
+  const entries = Object.entries(split).filter(([, v]) => v !== 0);
+  return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k}=${v}%`).join(', ');
+}
+
+export function journal(state: EngineState, nowMs: number, message: string): void {
+  const entry: JournalEntry = { atMs: nowMs, step: state.stepIndex, phase: state.status.phase, message };
+  const next = [...state.status.journal, entry];
+  state.status.journal = next.length > JOURNAL_LIMIT ? next.slice(next.length - JOURNAL_LIMIT) : next;
+}
+
+function bounded<T>(list: readonly T[], item: T): T[] {
+  const next = [...list, item];
+  return next.length > RECORD_LIMIT ? next.slice(next.length - RECORD_LIMIT) : next;
+}
+
+export function recordApproval(state: EngineState, record: ApprovalRecord): void {
+  state.status.approvals = bounded(state.status.approvals, record);
+}
+
+export function recordOverride(state: EngineState, record: OverrideRecord): void {
+  state.status.overrides = bounded(state.status.overrides, record);
+}
+
+/** Terminal phase for each outcome. */
+export const OUTCOME_PHASE: Record<Outcome, Phase> = {
+  promoted: 'Promoted',
+  rolledBack: 'RolledBack',
+  rejected: 'Rejected',
+  aborted: 'Aborted',
+  failed: 'Failed',
+  superseded: 'Superseded',
+};
+
+/** The phase a step runs in. */
+export function phaseOfStep(step: Step): Phase {
+  switch (step.kind) {
+    case 'deploy':
+    case 'replaceModel':
+      return 'Deploying';
+    case 'smokeTest':
+      return 'SmokeTesting';
+    case 'mirror':
+      return 'Mirroring';
+    case 'setTraffic':
+      return 'Progressing';
+    case 'bake':
+      return 'Baking';
+    case 'gate':
+    case 'decideWinner':
+      return 'Analyzing';
+    case 'approval':
+      return 'AwaitingApproval';
+    case 'promote':
+      return 'Promoting';
+    case 'rollback':
+      return 'RollingBack';
+    case 'cleanup':
+      return 'Promoted';
+  }
+}
+
+// ---------- approvals ----------
+
+export type ApprovalJudgement = { accepted: true } | { accepted: false; note: string };
+
+/**
+ * Whether an approval event counts for the approval the rollout waits for now. Decisions for
+ * another rollout, another step, or from someone outside the approvers list are recorded, not acted on.
+ */
+export function judgeApproval(event: ApprovalEvent, rolloutId: string, stepIndex: number, approvers: readonly string[]): ApprovalJudgement {
+  if (event.rolloutId !== rolloutId) return { accepted: false, note: `meant for rollout '${event.rolloutId}', not '${rolloutId}'` };
+  if (event.step !== stepIndex) return { accepted: false, note: `meant for step ${event.step}, the rollout waits at step ${stepIndex}` };
+  if (approvers.length > 0 && !approvers.some((a) => a.toLowerCase() === event.by.toLowerCase())) {
+    return { accepted: false, note: `'${event.by}' is not an approver (${approvers.join(', ')})` };
+  }
+  return { accepted: true };
+}
+
+// ---------- operator controls ----------
+
+export type ControlDecision =
+  | { kind: 'abort' }
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'promote'; toIndex: number }
+  | { kind: 'retry' }
+  | { kind: 'ignored'; note: string };
+
+/** Index of the plan's promote step, if any. */
+export function promoteIndex(plan: Plan): number {
+  return plan.steps.findIndex((s) => s.kind === 'promote');
+}
+
+/**
+ * What an operator's control event means right now. Operators (plan.operators, when not empty)
+ * are the only ones allowed; the rest is recorded as ignored with the reason.
+ */
+export function decideControl(state: EngineState, event: ControlEvent): ControlDecision {
+  const operators = state.plan.operators;
+  if (operators.length > 0 && !operators.some((o) => o.toLowerCase() === event.by.toLowerCase()) && !event.by.startsWith('system:')) {
+    return { kind: 'ignored', note: `'${event.by}' is not an operator of policy '${state.plan.policyName}'` };
+  }
+  const mode = state.mode;
+  switch (event.action) {
+    case 'abort':
+      if (mode === 'done') return { kind: 'ignored', note: 'the rollout has ended' };
+      if (mode === 'rollback') return { kind: 'ignored', note: 'already rolling back' };
+      if (state.facts.promoted) return { kind: 'ignored', note: 'already promoted; start a rollout of the previous version to go back' };
+      return { kind: 'abort' };
+    case 'pause':
+      if (mode !== 'forward') return { kind: 'ignored', note: `cannot pause while ${describeMode(mode)}` };
+      if (state.status.paused) return { kind: 'ignored', note: 'already paused' };
+      return { kind: 'pause' };
+    case 'resume':
+      if (!state.status.paused) return { kind: 'ignored', note: 'not paused' };
+      return { kind: 'resume' };
+    case 'promote': {
+      if (mode !== 'forward') return { kind: 'ignored', note: `cannot promote while ${describeMode(mode)}` };
+      const target = promoteIndex(state.plan);
+      if (target < 0) return { kind: 'ignored', note: `the ${state.plan.strategy} plan has no promote step` };
+      if (state.stepIndex >= target) return { kind: 'ignored', note: 'already at or past the promote step' };
+      const candidate = state.plan.candidate.deployment;
+      if (!state.facts.smokePassed.includes(candidate)) return { kind: 'ignored', note: `'${candidate}' has not passed its smoke test yet` };
+      return { kind: 'promote', toIndex: target };
+    }
+    case 'retry':
+      if (mode !== 'failedWaiting') return { kind: 'ignored', note: 'retry applies to a failed rollout only' };
+      return { kind: 'retry' };
+  }
+}
+
+export function describeMode(mode: Mode): string {
+  switch (mode) {
+    case 'queued':
+      return 'queued behind another rollout';
+    case 'forward':
+      return 'running';
+    case 'rollback':
+      return 'rolling back';
+    case 'failedWaiting':
+      return 'failed';
+    case 'done':
+      return 'ended';
+  }
+}
+
+// ---------- traffic ----------
+
+/** Live split after a setTraffic step: mirroring onto a deployment that now takes live traffic stops. */
+export function mirrorAfterLiveChange(traffic: Split, mirror: Split): Split {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(mirror)) if (value > 0 && !((traffic[name] ?? 0) > 0)) out[name] = value;
+  return out;
+}
+
+/** The rollback split: the baseline takes everything back. */
+export function rollbackSplit(plan: Plan): Split {
+  return { [plan.baseline.deployment]: 100 };
+}
+
+export function promoteSplit(plan: Plan): Split {
+  return { [plan.candidate.deployment]: 100 };
+}
+
+// ---------- gates ----------
+
+export interface GateRoundSummary {
+  readonly failed: readonly string[];
+  readonly errors: readonly string[];
+  readonly inconclusive: readonly string[];
+  readonly allPassed: boolean;
+  readonly candidateRequests: number | undefined;
+  readonly failedResult?: GateResult;
+}
