@@ -11,7 +11,11 @@ export interface MetricsQuery {
   readonly toMs: number;
 }
 
-export type MetricsRow = Readonly<Record<string, string | number | boolean | null>>;
+/** One scalar cell of a result row. */
+export type MetricsScalar = string | number | boolean | null;
+/** A cell: a scalar, or an array from a KQL `dynamic` column (make_list, percentiles_array, ...). */
+export type MetricsValue = MetricsScalar | readonly MetricsScalar[];
+export type MetricsRow = Readonly<Record<string, MetricsValue>>;
 
 export interface MetricsResult {
   readonly rows: readonly MetricsRow[];

@@ -1,0 +1,72 @@
+/**
+ * The production adapters: real Azure SDK clients behind the ports. The same code talks to the
+ * local emulator when ARM_ENDPOINT / LOGS_ENDPOINT / METRICS_ENDPOINT point at it (with
+ * EMULATOR_TOKEN as the credential). Settings come from src/config only.
+ */
+import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import type { MetricsClient } from '@azure/monitor-query-metrics';
+import type { Settings } from '../config';
+import type { EndpointControl, MetricsSource, ModelRegistry, PlatformMetricsSource } from '../ports';
+import { createArmClient, createCredential, createLogsClient, createMetricsClient, isLocalHttpUrl, resolveEndpoints } from './clients';
+import { createAdapterContext, type AzureAdapterOptions } from './context';
+import { ArmEndpointControl } from './endpoint-control';
+import { LogAnalyticsMetricsSource } from './metrics-source';
+import { ArmModelRegistry } from './model-registry';
+import { AzureMonitorPlatformMetrics } from './platform-metrics';
+
+export type { AzureAdapterOptions } from './context';
+export { withRetries, backoffDelayMs, type RetryOptions } from './retry';
+export { toAzureCallError, parseRetryAfterMs } from './errors';
+export { StaticTokenCredential, resolveEndpoints, isLocalHttpUrl } from './clients';
+export { ENDPOINT_API_VERSION, cloneDeploymentBody, normalizeModelId } from './endpoint-control';
+export { parseEndpointResourceId, ENDPOINT_METRICS_NAMESPACE } from './platform-metrics';
+
+export interface AzurePorts {
+  readonly endpointControl: EndpointControl;
+  readonly metricsSource: MetricsSource;
+  readonly platformMetrics: PlatformMetricsSource;
+  readonly modelRegistry: ModelRegistry;
+}
+
+/**
+ * Builds every Azure-facing port. Throws ConfigurationError for settings that cannot work (plain
+ * http to a non-loopback host, a local emulator endpoint without EMULATOR_TOKEN). Clients are
+ * created lazily per subscription / metrics region and reused.
+ */
+export function createAzurePorts(settings: Settings, options: AzureAdapterOptions): AzurePorts {
+  const context = createAdapterContext(options);
+  const endpoints = resolveEndpoints(settings);
+  const credential = createCredential(settings, options.credential);
+
+  const armClients = new Map<string, AzureMachineLearningWorkspaces>();
+  const armClient = (subscriptionId: string): AzureMachineLearningWorkspaces => {
+    let client = armClients.get(subscriptionId);
+    if (!client) {
+      client = createArmClient(subscriptionId, credential, endpoints);
+      armClients.set(subscriptionId, client);
+    }
+    return client;
+  };
+  const metricsClients = new Map<string, MetricsClient>();
+  const metricsClient = (endpoint: string): MetricsClient => {
+    let client = metricsClients.get(endpoint);
+    if (!client) {
+      client = createMetricsClient(endpoint, credential, isLocalHttpUrl(endpoint));
+      metricsClients.set(endpoint, client);
+    }
+    return client;
+  };
+
+  const endpointControl = new ArmEndpointControl({ context, endpoints, credential, armClient });
+  return {
+    endpointControl,
+    metricsSource: new LogAnalyticsMetricsSource(context, createLogsClient(credential, endpoints), settings.LOG_ANALYTICS_WORKSPACE_ID),
+    platformMetrics: new AzureMonitorPlatformMetrics({
+      context,
+      metricsClient,
+      metricsEndpoint: endpoints.metrics,
+      endpointLocation: (ref) => endpointControl.getEndpointLocation(ref),
+    }),
+    modelRegistry: new ArmModelRegistry(context, armClient),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * PlatformMetricsSource over @azure/monitor-query-metrics (MetricsClient.queryResources): Azure
+ * Monitor platform metrics of an online endpoint, under a minute behind (resource logs take 3-10).
+ */
+import type { MetricsClient } from '@azure/monitor-query-metrics';
+import { AzureCallError, ValidationError } from '../errors';
+import type { EndpointRef, MetricsRow, PlatformMetricsQuery, PlatformMetricsSource } from '../ports';
+import { callAzure, type AdapterContext } from './context';
+
+export const ENDPOINT_METRICS_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
+
+const ENDPOINT_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/onlineEndpoints\/([^/]+)$/i;
+
+export function parseEndpointResourceId(id: string): EndpointRef {
+  const match = ENDPOINT_ID.exec(id.trim());
+  if (!match) {
+    throw new ValidationError(
+      'endpointResourceId',
+      `"${id}" is not an online endpoint id (/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}/onlineEndpoints/{name})`,
+    );
+  }
+  const [, subscriptionId = '', resourceGroup = '', workspace = '', endpoint = ''] = match;
+  return { subscriptionId, resourceGroup, workspace, endpoint: decodeURIComponent(endpoint) };
+}
+
+export interface AzureMonitorPlatformMetricsDeps {
+  readonly context: AdapterContext;
+  /** A client for a metrics data-plane URL. */
+  readonly metricsClient: (endpoint: string) => MetricsClient;
+  /** The configured METRICS_ENDPOINT; undefined = the endpoint region's https://{region}.metrics.monitor.azure.com. */
+  readonly metricsEndpoint: string | undefined;
+  readonly endpointLocation: (ref: EndpointRef) => Promise<string>;
+}
+
+const AGGREGATION_FIELD = { Average: 'average', Total: 'total', Maximum: 'maximum', Minimum: 'minimum', Count: 'count' } as const;
+
+export class AzureMonitorPlatformMetrics implements PlatformMetricsSource {
+  readonly #regions = new Map<string, string>();
+  constructor(private readonly deps: AzureMonitorPlatformMetricsDeps) {}
+
+  async #endpointUrl(ref: EndpointRef): Promise<string> {
+    if (this.deps.metricsEndpoint !== undefined) return this.deps.metricsEndpoint;
+    const key = `${ref.subscriptionId}/${ref.resourceGroup}/${ref.workspace}/${ref.endpoint}`.toLowerCase();
+    let region = this.#regions.get(key);
+    if (region === undefined) {
+      region = (await this.deps.endpointLocation(ref)).replace(/\s+/g, '').toLowerCase();
+      this.#regions.set(key, region);
+    }
+    return `https://${region}.metrics.monitor.azure.com`;
+  }
+
+  async queryEndpointMetrics(endpointResourceId: string, query: PlatformMetricsQuery): Promise<readonly MetricsRow[]> {
+    const ref = parseEndpointResourceId(endpointResourceId);
+    if (query.metricNames.length === 0) throw new ValidationError('query.metricNames', 'name at least one metric');
+    if (!(query.toMs > query.fromMs)) throw new ValidationError('query.toMs', 'must be after fromMs');
+    if (!/^P(T?\d+[HMSD]|\d+D)$|^FULL$/i.test(query.granularity)) throw new ValidationError('query.granularity', `"${query.granularity}" is not an ISO 8601 grain such as PT1M`);
+    const field = AGGREGATION_FIELD[query.aggregation];
+    if (field === undefined) throw new ValidationError('query.aggregation', `"${String(query.aggregation)}" is not one of ${Object.keys(AGGREGATION_FIELD).join(', ')}`);
+    const client = this.deps.metricsClient(await this.#endpointUrl(ref));
+    const operation = 'queryPlatformMetrics';
+    return callAzure(this.deps.context, operation, async () => {
+      const results = await client.queryResources([endpointResourceId], [...query.metricNames], ENDPOINT_METRICS_NAMESPACE, {
+        startTime: new Date(query.fromMs),
+        endTime: new Date(query.toMs),
+        interval: query.granularity,
+        aggregation: field,
+        // Without a filter on the dimension Azure sums all deployments into one series.
+        filter: query.byDeployment ? "deployment eq '*'" : undefined,
+        top: query.byDeployment ? 50 : undefined,
+      });
+      const rows: MetricsRow[] = [];
+      for (const result of results) {
+        for (const metric of result.metrics) {
+          if (metric.errorCode && metric.errorCode.toLowerCase() !== 'success') {
+            throw new AzureCallError('Transient', operation, `metric ${metric.name}: ${metric.errorCode} ${metric.errorMessage ?? ''}`.trim(), { retryable: true });
+          }
+          for (const series of metric.timeseries) {
+            const deployment = series.metadatavalues?.find((entry) => (entry.name ?? '').toLowerCase() === 'deployment')?.value ?? null;
+            for (const point of series.data ?? []) {
+              const value = point[field];
+              rows.push({
+                metric: metric.name,
+                timestamp: point.timeStamp.toISOString(),
+                deployment: query.byDeployment ? deployment : null,
+                value: typeof value === 'number' && Number.isFinite(value) ? value : null,
+              });
+            }
+          }
+        }
+      }
+      return rows;
+    });
+  }
+}
