@@ -1,0 +1,109 @@
+// The part of the deployment that touches resources you own outside the controller's resource
+// group. Deployed by infra/hooks/postprovision.sh and postdeploy.sh with `az deployment sub create`
+// (not by azd, so `azd down` never considers your workspaces' resource groups its own), removed by
+// infra/hooks/predown.sh.
+//
+// - the controller identity's roles on the ML workspace and the Log Analytics workspace
+// - the Event Grid system topic on the ML workspace and, once the app is deployed, the
+//   ModelRegistered subscription to the Event Grid trigger (dead-lettering to a blob container)
+// - diagnostic settings that send the endpoints' traffic, event and console logs to Log Analytics
+
+targetScope = 'subscription'
+
+@description('Resource id of the Azure ML workspace (same value as main.bicep).')
+param amlWorkspaceResourceId string
+
+@description('Resource id of the Log Analytics workspace that receives the endpoint logs (same value as main.bicep).')
+param targetLogAnalyticsWorkspaceResourceId string
+
+@description('Principal id of the controller identity (main.bicep output CONTROLLER_IDENTITY_PRINCIPAL_ID).')
+param controllerPrincipalId string
+
+@description('Resource id of the Function App (main.bicep output AZURE_FUNCTION_APP_ID).')
+param functionAppId string
+
+@description('Resource id of the host storage account that holds the dead-letter container.')
+param deadLetterStorageAccountId string
+
+param deadLetterContainerName string
+
+@description('Name the Event Grid trigger is registered under (functions/model-registered.ts: app.eventGrid(...)).')
+param eventGridFunctionName string = 'modelRegistered'
+
+@description('Create the ModelRegistered subscription. False until the app (and so the function) exists: Event Grid validates an AzureFunction destination when the subscription is created.')
+param deployEventSubscription bool = false
+
+@description('Name of the workspace\'s Event Grid system topic. A workspace has at most one: if it already has one, give its name here and it is reused.')
+param systemTopicName string = ''
+
+@description('Online endpoints whose traffic, event and console logs go to the Log Analytics workspace.')
+param endpointNames string[] = []
+
+@description('Tags for the resources this template creates.')
+param tags object = {}
+
+var amlWorkspaceSegments = split(amlWorkspaceResourceId, '/')
+var amlWorkspaceSubscriptionId = amlWorkspaceSegments[2]
+var amlWorkspaceResourceGroup = amlWorkspaceSegments[4]
+var amlWorkspaceName = last(amlWorkspaceSegments)
+
+var targetLogAnalyticsSegments = split(targetLogAnalyticsWorkspaceResourceId, '/')
+var deadLetterStorageSegments = split(deadLetterStorageAccountId, '/')
+
+var effectiveSystemTopicName = empty(systemTopicName) ? 'evgt-${amlWorkspaceName}' : systemTopicName
+
+module mlWorkspaceAccess 'modules/ml-workspace-access.bicep' = {
+  name: 'aml-rollout-ml-workspace-access'
+  scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
+  params: {
+    workspaceName: amlWorkspaceName
+    controllerPrincipalId: controllerPrincipalId
+  }
+}
+
+module logAnalyticsAccess 'modules/log-analytics-access.bicep' = {
+  name: 'aml-rollout-log-analytics-access'
+  scope: resourceGroup(targetLogAnalyticsSegments[2], targetLogAnalyticsSegments[4])
+  params: {
+    workspaceName: last(targetLogAnalyticsSegments)
+    controllerPrincipalId: controllerPrincipalId
+  }
+}
+
+module modelEvents 'modules/model-events.bicep' = {
+  name: 'aml-rollout-model-events'
+  scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
+  params: {
+    workspaceName: amlWorkspaceName
+    systemTopicName: effectiveSystemTopicName
+    tags: tags
+    deployEventSubscription: deployEventSubscription
+    functionAppId: functionAppId
+    eventGridFunctionName: eventGridFunctionName
+    deadLetterStorageAccountId: deadLetterStorageAccountId
+    deadLetterContainerName: deadLetterContainerName
+  }
+}
+
+module deadLetterAccess 'modules/dead-letter-access.bicep' = {
+  name: 'aml-rollout-dead-letter-access'
+  scope: resourceGroup(deadLetterStorageSegments[2], deadLetterStorageSegments[4])
+  params: {
+    storageAccountName: last(deadLetterStorageSegments)
+    containerName: deadLetterContainerName
+    systemTopicPrincipalId: modelEvents.outputs.systemTopicPrincipalId
+  }
+}
+
+module endpointDiagnostics 'modules/endpoint-diagnostics.bicep' = if (!empty(endpointNames)) {
+  name: 'aml-rollout-endpoint-diagnostics'
+  scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
+  params: {
+    workspaceName: amlWorkspaceName
+    endpointNames: endpointNames
+    logAnalyticsWorkspaceResourceId: targetLogAnalyticsWorkspaceResourceId
+  }
+}
+
+output SYSTEM_TOPIC_NAME string = effectiveSystemTopicName
+output EVENT_SUBSCRIPTION_NAME string = modelEvents.outputs.eventSubscriptionName
