@@ -46,8 +46,9 @@ export class RolloutError extends Error {
 export class ValidationError extends RolloutError {
   /** Where the problem is: a file, a JSON path, a field name. */
   readonly path: string;
-  constructor(path: string, message: string, options: RolloutErrorOptions = {}) {
-    super('InvalidInput', path ? `${path}: ${message}` : message, options);
+  /** `code` lets a subclass say which kind of input was bad (e.g. 'InvalidPolicy'); default 'InvalidInput'. */
+  constructor(path: string, message: string, options: RolloutErrorOptions & { code?: ErrorCode } = {}) {
+    super(options.code ?? 'InvalidInput', path ? `${path}: ${message}` : message, options);
     this.path = path;
   }
 }

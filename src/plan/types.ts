@@ -39,6 +39,14 @@ export type Step =
       readonly minRequests: number;
       readonly maxExtensionMinutes: number;
       readonly noDataOutcome: NoDataOutcome;
+      /** Failed or partial gate queries tolerated in this step (never a pass); one more rolls back. Absent = 3. */
+      readonly maxQueryErrors?: number;
+      /**
+       * The baseline serves no live traffic during this bake (after promotion, recreate): judge the
+       * gates on the candidate alone (pass the candidate as the analysis' baseline too), so the
+       * absolute thresholds decide. The compiler gives such bakes only absolute gates.
+       */
+      readonly candidateOnly?: boolean;
     }
   /** One decisive check of the named gates: pass to go on, fail to roll back, inconclusive per noDataOutcome. */
   | {
@@ -47,6 +55,8 @@ export type Step =
       readonly retryIntervalMinutes: number;
       readonly maxExtensionMinutes: number;
       readonly noDataOutcome: NoDataOutcome;
+      /** Failed or partial gate queries tolerated in this step (never a pass); one more rolls back. Absent = 3. */
+      readonly maxQueryErrors?: number;
     }
   /** A/B test: compare the arms on the declared metrics and keep the winner (ties keep the baseline). */
   | { readonly kind: 'decideWinner'; readonly gate: string; readonly minRequestsPerArm: number; readonly maxWaitMinutes: number; readonly checkIntervalMinutes: number }
@@ -95,6 +105,14 @@ export interface Plan {
   readonly operators: readonly string[];
   readonly approvers: readonly string[];
   readonly concurrency: 'supersede' | 'queue';
+  /**
+   * What undoing the rollout does, as steps (added by the compiler): `[{ kind: 'rollback' }]` for
+   * strategies with a separate candidate; for recreate, a replaceModel back to the previous model
+   * followed by a smoke test. Absent in hand-built plans: the orchestrator's default rollback applies.
+   */
+  readonly rollbackSteps?: readonly Step[];
+  /** How long the old deployment is kept after promotion (the policy's retentionMinutes). */
+  readonly retentionMinutes?: number;
 }
 
 /** Phases of a rollout; src/plan/phases.ts holds the one transition table. */

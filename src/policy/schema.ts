@@ -1,0 +1,302 @@
+/**
+ * The rollout policy, as a zod schema: field types, ranges and defaults. Rules that relate
+ * several fields (steps ascending, gate references, known metrics, ...) live in cross-check.ts,
+ * so this schema stays exportable as a plain JSON Schema for editors (json-schema.ts).
+ *
+ * Objects are strict: an unknown key is an error, because a misspelt field (`bakeMinute`) that is
+ * silently ignored is exactly the kind of mistake a rollout policy must not hide.
+ */
+import { z } from 'zod';
+import type { NotificationKind } from '../ports/notifier';
+
+/** Version of the policy format; the only one so far. */
+export const POLICY_API_VERSION = 'aml-rollout/v1';
+
+export const STRATEGY_KEYS = ['canary', 'blueGreen', 'shadow', 'abTest', 'recreate'] as const;
+export type StrategyKey = (typeof STRATEGY_KEYS)[number];
+
+/** Azure ML caps mirrored traffic at 50 percent of live traffic. */
+export const MAX_MIRROR_PERCENT = 50;
+
+/** Placeholders a candidate deployment-name pattern may use. */
+export const DEPLOYMENT_NAME_PLACEHOLDERS = ['model', 'version', 'strategy'] as const;
+export const DEFAULT_DEPLOYMENT_NAME_PATTERN = '{model}-v{version}';
+
+/** Events a policy can subscribe its notification channels to (the Notifier port's kinds). */
+export const NOTIFICATION_EVENTS = [
+  'rolloutStarted',
+  'stepCompleted',
+  'gateFailed',
+  'approvalRequested',
+  'promoted',
+  'rolledBack',
+  'failed',
+] as const satisfies readonly NotificationKind[];
+// Fails to compile if the Notifier port gains a kind this list does not offer.
+type MissingNotificationEvent = Exclude<NotificationKind, (typeof NOTIFICATION_EVENTS)[number]>;
+const _allNotificationEventsListed: [MissingNotificationEvent] extends [never] ? true : never = true;
+void _allNotificationEventsListed;
+
+export const NOTIFICATION_CHANNELS = ['teams', 'slack', 'webhook'] as const;
+
+const MIRROR_LIMIT_MESSAGE = 'must be at most 50 (Azure mirrors at most 50 percent of live traffic)';
+
+const minutes = z.number().min(0);
+const positiveMinutes = z.number().positive();
+
+/** Names used as keys inside the policy (gates, approvals, custom metrics). */
+const refName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'must start with a letter and use only letters, digits, "_" and "-" (at most 63 characters)');
+
+/** A person (UPN, e.g. alice@contoso.com) or an Entra ID group (`group:<name or object id>`). */
+const principal = z
+  .string()
+  .regex(/^(group:\S.*|[^@\s]+@[^@\s]+\.[^@\s]+)$/, 'must be a user principal name (alice@contoso.com) or a group (group:<name or object id>)')
+  .meta({ description: 'A user principal name (alice@contoso.com) or an Entra ID group (group:<name or object id>).' });
+
+const gateRefs = z.array(refName).meta({ description: 'Names of gates declared under `gates`.' });
+
+export const matchSchema = z
+  .strictObject({
+    workspace: z.string().min(1).optional().meta({ description: 'Glob on the Azure ML workspace name (case-insensitive); absent = any workspace.' }),
+    model: z.string().min(1).meta({ description: 'Glob on the registered model name, e.g. `credit-model*` (`*` any run of characters, `?` one character).' }),
+    tags: z
+      .record(z.string().min(1), z.string())
+      .default({})
+      .meta({ description: 'Every listed tag must be on the model version; values are globs (`*` = tag present with any value).' }),
+    priority: z.number().int().default(0).meta({ description: 'When several policies match a model, the highest priority wins; a tie is an error.' }),
+  })
+  .meta({ description: 'Which model versions this policy rolls out.' });
+
+export const targetSchema = z
+  .strictObject({
+    endpoint: z
+      .string()
+      .regex(/^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){1,30}[A-Za-z0-9]$/, 'must be an Azure ML endpoint name: start with a letter, 3-32 letters, digits or single dashes, not end with a dash')
+      .meta({ description: 'The managed online endpoint the model is rolled out to (in the workspace the model was registered in).' }),
+    deploymentName: z
+      .string()
+      .min(1)
+      .default(DEFAULT_DEPLOYMENT_NAME_PATTERN)
+      .meta({
+        description:
+          'Pattern for the candidate deployment name; placeholders {model}, {version}, {strategy}. The result is sanitised to Azure rules (letter first, 3-32 letters/digits/single dashes).',
+      }),
+    instanceCount: z.number().int().min(1).max(100).optional().meta({ description: "Instances for the candidate; absent = the live deployment's count." }),
+  })
+  .meta({ description: 'Where the model goes.' });
+
+export const smokeTestSchema = z
+  .strictObject({
+    requests: z.number().int().min(1).max(100).default(5).meta({ description: 'Direct requests sent to the candidate (header azureml-model-deployment).' }),
+    payload: z.json().meta({ description: 'JSON body of each request (what the scoring script expects).' }),
+    maxFailures: z.number().int().min(0).default(0).meta({ description: 'How many requests may fail (status >= 500, timeout) before the candidate is rejected.' }),
+  })
+  .meta({ description: 'Requests sent straight to the candidate before it gets any traffic. Required: no deployment takes live traffic without passing it.' });
+
+export const metricCheckSchema = z
+  .strictObject({
+    metric: z
+      .string()
+      .min(1)
+      .meta({ description: 'requestCount, errorRate5xx, modelErrorRate, latencyP50, latencyP95, latencyP99, or a name declared under `customMetrics`.' }),
+    max: z.number().optional().meta({ description: "Absolute upper bound on the candidate's value (rates are fractions 0..1, latency in ms)." }),
+    min: z.number().optional().meta({ description: "Absolute lower bound on the candidate's value." }),
+    maxRatioToBaseline: z.number().positive().optional().meta({ description: 'Candidate <= this x baseline (e.g. 1.5), judged statistically at the gate confidence.' }),
+    maxIncreaseOverBaseline: z.number().min(0).optional().meta({ description: 'Candidate <= baseline + this (same unit as the metric), judged statistically.' }),
+    critical: z.boolean().default(false).meta({ description: 'A failing critical check fails the gate at once.' }),
+  })
+  .meta({ description: 'One metric and its thresholds; at least one threshold is required.' });
+
+export const NO_DATA_OUTCOMES = ['extend', 'requestApproval', 'rollback'] as const;
+
+export const noDataSchema = z
+  .strictObject({
+    outcome: z
+      .enum(NO_DATA_OUTCOMES)
+      .default('rollback')
+      .meta({ description: 'What happens when the gate is still inconclusive after maxExtensionMinutes: keep extending, ask a person, or roll back.' }),
+    maxExtensionMinutes: minutes.default(30).meta({ description: 'How long a step may be extended waiting for enough requests.' }),
+  })
+  .meta({ description: 'Too few requests to judge: the step is extended, then this outcome applies.' });
+
+export const gateSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    checks: z.array(metricCheckSchema).min(1),
+    confidence: z
+      .number()
+      .min(0.5)
+      .max(0.9999)
+      .default(0.95)
+      .meta({ description: 'Confidence of the statistical comparisons, kept over all the looks of the step (see docs/gates.md).' }),
+    minRequestsPerDeployment: z.number().int().min(1).default(100).meta({ description: 'Fewer requests than this on either side makes a check inconclusive.' }),
+    windowMinutes: positiveMinutes.default(10).meta({ description: 'Each check looks back this far.' }),
+    checkIntervalMinutes: positiveMinutes.default(5).meta({ description: 'Time between two checks while baking.' }),
+    ingestionDelayMinutes: minutes.optional().meta({ description: "The window ends this long before now; absent = the policy's ingestionDelayMinutes." }),
+    noData: noDataSchema.prefault({}),
+    maxQueryErrors: z
+      .number()
+      .int()
+      .min(0)
+      .default(3)
+      .meta({ description: 'Failed or partial queries tolerated per step (never counted as a pass); one more rolls back.' }),
+  })
+  .meta({ description: 'A named set of metric checks.' });
+
+export const customMetricSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    kql: z
+      .string()
+      .min(1)
+      .meta({
+        description:
+          'KQL returning columns DeploymentName and value; placeholders {endpoint}, {deployments}, {baseline}, {candidate}, {from}, {to} are filled (escaped) by the controller.',
+      }),
+    higherIsWorse: z.boolean().meta({ description: 'true for errors and latency, false for e.g. accuracy or conversion.' }),
+  })
+  .meta({ description: 'A metric computed by your own Log Analytics query.' });
+
+export const APPROVAL_TIMEOUT_OUTCOMES = ['rollback', 'promote', 'remind'] as const;
+
+export const approvalSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    approvers: z.array(principal).min(1).meta({ description: 'Who may approve or reject.' }),
+    timeoutMinutes: z
+      .number({ error: (issue) => (issue.input === undefined ? 'required: every approval declares how long it waits (minutes)' : 'must be a number of minutes') })
+      .positive()
+      .meta({ description: 'How long to wait for a decision. Required.' }),
+    onTimeout: z.enum(APPROVAL_TIMEOUT_OUTCOMES).default('rollback').meta({ description: 'After the timeout: roll back, promote, or keep waiting and remind.' }),
+    reminderIntervalMinutes: positiveMinutes.default(60).meta({ description: 'With onTimeout remind: time between reminders after the timeout.' }),
+  })
+  .meta({ description: 'A named approval: who decides and what happens if nobody does.' });
+
+export const mirrorPhaseSchema = z
+  .strictObject({
+    percent: z.number().int().min(1).max(MAX_MIRROR_PERCENT, MIRROR_LIMIT_MESSAGE).meta({ description: 'Share of live traffic copied to the candidate (at most 50, Azure limit).' }),
+    minutes: positiveMinutes.meta({ description: 'How long to mirror.' }),
+    gates: gateRefs.optional().meta({ description: "Gates checked on the mirrored requests; absent = the strategy's gates." }),
+  })
+  .meta({ description: 'Copy live traffic to the candidate; users only ever see the baseline answers.' });
+
+export const canaryStepSchema = z.strictObject({
+  percent: z.number().int().min(1).max(100).meta({ description: 'Live traffic share of the candidate in this step.' }),
+  bakeMinutes: minutes.meta({ description: 'How long to hold this share while checking gates.' }),
+  gates: gateRefs.optional().meta({ description: "Gates for this step; absent = the strategy's gates." }),
+  approval: refName.optional().meta({ description: 'Name of an approval to obtain before moving to this step.' }),
+  minRequests: z.number().int().min(0).optional().meta({ description: "Keep baking until the candidate served this many requests; absent = the gates' minRequestsPerDeployment." }),
+});
+
+export const canarySchema = z
+  .strictObject({
+    steps: z.array(canaryStepSchema).min(1).meta({ description: 'Traffic steps, strictly ascending, the last one at 100.' }),
+    mirror: mirrorPhaseSchema.optional(),
+    gates: gateRefs.optional().meta({ description: 'Default gates of every step; absent = every declared gate.' }),
+  })
+  .meta({ description: 'Move live traffic to the candidate step by step.' });
+
+export const blueGreenSchema = z
+  .strictObject({
+    mirror: mirrorPhaseSchema.optional(),
+    gates: gateRefs.optional().meta({ description: 'Gates for the mirror phase and (absolute checks) the rollback window; absent = every declared gate.' }),
+    approval: refName.optional().meta({ description: 'Approval to obtain before the switch.' }),
+    rollbackWindowMinutes: minutes.optional().meta({ description: "Keep blue this long after the switch (watching gates), then delete it; absent = retentionMinutes." }),
+  })
+  .meta({ description: 'Switch 100% at once after checks; keep the old deployment for a rollback window.' });
+
+export const shadowSchema = z
+  .strictObject({
+    percent: z.number().int().min(1).max(MAX_MIRROR_PERCENT, MIRROR_LIMIT_MESSAGE).meta({ description: 'Share of live traffic mirrored to the candidate (at most 50).' }),
+    minutes: positiveMinutes.meta({ description: 'How long to mirror.' }),
+    gates: gateRefs.optional().meta({ description: 'Gates on the mirrored requests; absent = every declared gate.' }),
+    approval: refName.optional().meta({ description: 'Approval to obtain before switching.' }),
+    rollbackWindowMinutes: minutes.optional().meta({ description: 'Keep the old deployment this long after the switch; absent = retentionMinutes.' }),
+  })
+  .meta({ description: 'Mirror traffic to the candidate, judge it, then switch or discard.' });
+
+export const abTestSchema = z
+  .strictObject({
+    split: z
+      .strictObject({ baseline: z.number().int().min(1).max(99), candidate: z.number().int().min(1).max(99) })
+      .meta({ description: 'Fixed live split during the test; sums to 100.' }),
+    durationMinutes: positiveMinutes.optional().meta({ description: 'Minimum test duration.' }),
+    minRequestsPerArm: z.number().int().min(1).optional().meta({ description: 'Sample size: requests each arm must serve before a winner is declared.' }),
+    maxDurationMinutes: positiveMinutes.optional().meta({ description: 'Give up waiting for the sample size after this long (then the no-data rules apply); absent = durationMinutes.' }),
+    metrics: z.array(z.string().min(1)).min(1).meta({ description: 'Metrics compared between the arms (built-in or custom; not requestCount).' }),
+    confidence: z.number().min(0.5).max(0.9999).default(0.95),
+    checkIntervalMinutes: positiveMinutes.default(10),
+    guardrails: gateRefs.optional().meta({ description: 'Gates checked during the test that stop it early (roll back); absent = every declared gate.' }),
+    approval: refName.optional().meta({ description: 'Approval to obtain before keeping a winning candidate.' }),
+  })
+  .meta({ description: 'Fixed split, compare the arms, keep the winner (a tie keeps the baseline).' });
+
+export const recreateSchema = z
+  .strictObject({
+    approval: refName.optional().meta({ description: 'Approval to obtain before replacing the model.' }),
+    healthCheck: z
+      .strictObject({
+        minutes: minutes.default(10).meta({ description: 'Watch the absolute checks of the gates this long after the replacement.' }),
+        gates: gateRefs.optional(),
+      })
+      .prefault({}),
+  })
+  .meta({ description: 'Replace the model of the live deployment in place (downtime accepted); revert on failure.' });
+
+export const strategySchema = z
+  .strictObject({
+    canary: canarySchema.optional(),
+    blueGreen: blueGreenSchema.optional(),
+    shadow: shadowSchema.optional(),
+    abTest: abTestSchema.optional(),
+    recreate: recreateSchema.optional(),
+  })
+  .meta({ description: 'Exactly one of canary, blueGreen, shadow, abTest, recreate.' });
+
+export const notificationsSchema = z
+  .strictObject({
+    channels: z.array(z.enum(NOTIFICATION_CHANNELS)).default([]).meta({ description: 'Where to send (the channel URLs are app settings, not policy).' }),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).default([...NOTIFICATION_EVENTS]).meta({ description: 'Which events to send; absent = all.' }),
+  })
+  .meta({ description: 'Who hears about the rollout.' });
+
+export const policySchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'Editor hint (path or URL of schema/policy.schema.json); ignored.' }),
+    apiVersion: z.literal(POLICY_API_VERSION).default(POLICY_API_VERSION),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit')
+      .meta({ description: 'Unique policy name; a model tag `rollout-policy: <name>` selects it.' }),
+    description: z.string().optional(),
+    match: matchSchema,
+    target: targetSchema,
+    strategy: strategySchema,
+    smokeTest: smokeTestSchema,
+    gates: z.record(refName, gateSchema).default({}),
+    customMetrics: z.record(refName, customMetricSchema).default({}),
+    approvals: z.record(refName, approvalSchema).default({}),
+    operators: z.array(principal).default([]).meta({ description: 'Who may abort, pause, resume, promote now or retry; empty = only the API administrators.' }),
+    notifications: notificationsSchema.prefault({}),
+    retentionMinutes: minutes.default(60).meta({ description: 'How long the old deployment is kept after promotion (instant rollback), then deleted.' }),
+    concurrency: z.enum(['supersede', 'queue']).default('supersede').meta({ description: 'A newer version arriving mid-rollout: roll back and start it (supersede), or start it after this one ends (queue).' }),
+    ingestionDelayMinutes: minutes.max(120).default(5).meta({ description: 'Default delay before requests show up in Log Analytics; gate windows end this long before now.' }),
+  })
+  .meta({ title: 'aml-rollout policy', description: 'A rollout policy for Azure ML managed online endpoints (docs/policy.md).' });
+
+/** A policy as written (defaults optional). */
+export type PolicyInput = z.input<typeof policySchema>;
+/** A validated policy with defaults applied. */
+export type Policy = z.output<typeof policySchema>;
+export type GatePolicy = z.output<typeof gateSchema>;
+export type ApprovalPolicy = z.output<typeof approvalSchema>;
+export type CustomMetricPolicy = z.output<typeof customMetricSchema>;
+export type MirrorPhasePolicy = z.output<typeof mirrorPhaseSchema>;
+export type CanaryPolicy = z.output<typeof canarySchema>;
+export type BlueGreenPolicy = z.output<typeof blueGreenSchema>;
+export type ShadowPolicy = z.output<typeof shadowSchema>;
+export type AbTestPolicy = z.output<typeof abTestSchema>;
+export type RecreatePolicy = z.output<typeof recreateSchema>;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
