@@ -71,15 +71,18 @@ export class AzureMonitorPlatformMetrics implements PlatformMetricsSource {
       const rows: MetricsRow[] = [];
       for (const result of results) {
         for (const metric of result.metrics) {
+          // The SDK turns `name` into its localized display text ("Request latency P95"): take the
+          // requested name back from the metric id, which ends in /metrics/{name}.
+          const name = query.metricNames.find((candidate) => metric.id.toLowerCase().endsWith(`/${candidate.toLowerCase()}`)) ?? metric.name;
           if (metric.errorCode && metric.errorCode.toLowerCase() !== 'success') {
-            throw new AzureCallError('Transient', operation, `metric ${metric.name}: ${metric.errorCode} ${metric.errorMessage ?? ''}`.trim(), { retryable: true });
+            throw new AzureCallError('Transient', operation, `metric ${name}: ${metric.errorCode} ${metric.errorMessage ?? ''}`.trim(), { retryable: true });
           }
           for (const series of metric.timeseries) {
             const deployment = series.metadatavalues?.find((entry) => (entry.name ?? '').toLowerCase() === 'deployment')?.value ?? null;
             for (const point of series.data ?? []) {
               const value = point[field];
               rows.push({
-                metric: metric.name,
+                metric: name,
                 timestamp: point.timeStamp.toISOString(),
                 deployment: query.byDeployment ? deployment : null,
                 value: typeof value === 'number' && Number.isFinite(value) ? value : null,
