@@ -55,6 +55,11 @@ export interface GateSpec {
   readonly ingestionDelayMinutes: number;
   /** How many looks the sequential method budgets for (alpha spending). */
   readonly plannedLooks: number;
+  /**
+   * Alpha-spending function of the sequential method (docs/gates.md). Default 'pocock':
+   * spreads the false-failure budget evenly, so a bad candidate is caught at an early look.
+   */
+  readonly spending?: 'pocock' | 'obrienFleming';
 }
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
@@ -76,6 +81,34 @@ export interface MetricEvidence {
   /** A confidence bound on the candidate (or the difference), when one was computed. */
   readonly bound?: number;
   readonly reason: string;
+  /** Whether the check is critical (a failure fails the gate alone). */
+  readonly critical?: boolean;
+  /** p-value of the "candidate is within the threshold" test, compared with passAlpha. */
+  readonly passPValue?: number;
+  /** Level a pass must reach: 1 - confidence, per look. */
+  readonly passAlpha?: number;
+  /** One entry per threshold of the check (max, min, ratio, increase), each with its own test. */
+  readonly parts?: readonly ThresholdEvidence[];
+}
+
+/** The verdict of one threshold of a check. */
+export interface ThresholdEvidence {
+  readonly kind: 'max' | 'min' | 'ratio' | 'increase';
+  readonly verdict: Verdict;
+  /** e.g. "<= 0.02", ">= 100", "<= 1.5x baseline", "<= baseline + 50". */
+  readonly threshold: string;
+  readonly test: string;
+  /** p-value of "the candidate violates the threshold" (compared with alpha). */
+  readonly pValue?: number;
+  readonly alpha?: number;
+  /** p-value of "the candidate is within the threshold" (compared with passAlpha). */
+  readonly passPValue?: number;
+  readonly passAlpha?: number;
+  /** A confidence bound at the declared confidence (upper bound for upper thresholds). */
+  readonly bound?: number;
+  /** The compared quantity: the candidate's value, or candidate/baseline, or candidate - baseline. */
+  readonly estimate?: number;
+  readonly reason: string;
 }
 
 export interface GateResult {
@@ -89,4 +122,12 @@ export interface GateResult {
   readonly baseline: string;
   readonly evidence: readonly MetricEvidence[];
   readonly reason: string;
+  /** The sequential method's bookkeeping for this look. */
+  readonly sequential?: {
+    readonly method: string;
+    readonly plannedLooks: number;
+    readonly alphaTotal: number;
+    readonly alphaThisLook: number;
+    readonly alphaSpentThrough: number;
+  };
 }
