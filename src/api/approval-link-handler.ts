@@ -1,0 +1,173 @@
+/**
+ * GET /api/approvals/{token}: a confirmation page (what is being decided, the evidence, a button).
+ * POST /api/approvals/{token}: the decision itself.
+ *
+ * Why not act on GET: mail and chat clients (Outlook Safe Links, Teams and Slack unfurlers) fetch
+ * links before a person clicks them; a GET that approved would approve on their behalf and burn the
+ * single use. The page's form POSTs back to the same URL (no key needed: the signature is the
+ * credential, limited to one rollout, one step, one decision, until its expiry, once).
+ *
+ * Refusals, each with a clear page (or JSON when asked): malformed 400, tampered 403, expired 410,
+ * replayed / wrong step / rollout ended 409, links not configured 404.
+ */
+import { randomUUID } from 'node:crypto';
+import { RolloutError } from '../errors';
+import { isLive } from '../ingest/ports';
+import { ORCHESTRATOR_NAME } from '../orchestration/events';
+import type { RolloutStatus } from '../plan/types';
+import { authenticate, recordedIdentity } from './auth';
+import { APPROVAL_LEDGER_ENTITY, CLAIM_OPERATION, type LedgerState, type LinkClaim } from './approval-ledger';
+import { ApprovalLinkError, verifyApprovalToken, type ApprovalLinkClaims } from './approval-links';
+import type { ApiDeps } from './deps';
+import { escapeHtml, html, json, type ApiRequest, type ApiResponse } from './http';
+import { raiseApproval } from './rollouts';
+import { describeGate, readRolloutStatus } from './status-view';
+
+const STATUS_BY_PROBLEM = { malformed: 400, tampered: 403, expired: 410, replayed: 409, wrongStep: 409, ended: 409, notConfigured: 404 } as const;
+
+function wantsJson(request: ApiRequest): boolean {
+  const accept = request.header('accept') ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+function page(title: string, bodyHtml: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}h1{font-size:1.4rem}
+.facts td{padding:.2rem .8rem .2rem 0;vertical-align:top}.ok{color:#1a7f37}.bad{color:#cf222e}
+button{font-size:1rem;padding:.5rem 1.2rem;border-radius:6px;border:1px solid #888;cursor:pointer}
+.approve{background:#1a7f37;color:#fff}.reject{background:#cf222e;color:#fff}textarea,input{width:100%;box-sizing:border-box;margin:.3rem 0 1rem}
+.evidence{font-family:ui-monospace,monospace;font-size:.85rem;white-space:pre-wrap;background:#f6f8fa;padding:.6rem;border-radius:6px}</style></head>
+<body>${bodyHtml}</body></html>`;
+}
+
+function refusal(request: ApiRequest, error: ApprovalLinkError): ApiResponse {
+  const status = STATUS_BY_PROBLEM[error.problem];
+  if (wantsJson(request)) return json(status, { error: { code: error.code, problem: error.problem, message: error.message } });
+  return html(status, page('Approval link refused', `<h1 class="bad">This link cannot be used</h1><p>${escapeHtml(error.message)}</p>`));
+}
+
+function secretOf(deps: ApiDeps): string {
+  if (!deps.links.secret) throw new ApprovalLinkError('notConfigured', 'approval links are not enabled on this controller (APPROVAL_LINK_SECRET is not set)');
+  return deps.links.secret;
+}
+
+async function loadForLink(deps: ApiDeps, claims: ApprovalLinkClaims): Promise<RolloutStatus> {
+  const instance = await deps.client.getStatus(claims.rolloutId);
+  if (!instance || instance.name !== ORCHESTRATOR_NAME) throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} no longer exists`);
+  const status = readRolloutStatus(instance);
+  if (!isLive(instance.runtimeStatus) || !status) {
+    throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} has ended${status ? ` (${status.phase})` : ''}; this link no longer applies`);
+  }
+  if (status.waitingFor?.kind !== 'approval' || status.step.index !== claims.step) {
+    const now = status.waitingFor?.kind === 'approval' ? `it now waits for the approval at step ${status.step.index + 1}` : `it is now at step ${status.step.index + 1}/${status.step.count} (${status.phase}) and waits for no approval`;
+    throw new ApprovalLinkError('wrongStep', `this link is for the approval at step ${claims.step + 1} of rollout ${claims.rolloutId}, but ${now}`);
+  }
+  return status;
+}
+
+async function readLedger(deps: ApiDeps, rolloutId: string): Promise<LedgerState | undefined> {
+  return deps.client.readEntityState<LedgerState>(APPROVAL_LEDGER_ENTITY, rolloutId);
+}
+
+function usedMessage(claim: LinkClaim): string {
+  return `this approval request was already answered (${claim.decision} by ${claim.by} at ${new Date(claim.atMs).toISOString()}); each link works once`;
+}
+
+export async function showApprovalLink(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  try {
+    const claims = verifyApprovalToken(request.params.token ?? '', secretOf(deps), deps.clock.now());
+    const used = (await readLedger(deps, claims.rolloutId))?.claims[claims.nonce];
+    if (used) throw new ApprovalLinkError('replayed', usedMessage(used));
+    const status = await loadForLink(deps, claims);
+    if (wantsJson(request)) {
+      return json(200, { rolloutId: claims.rolloutId, step: claims.step, decision: claims.decision, expiresAt: new Date(claims.expiresAtMs).toISOString(), status });
+    }
+    const facts: [string, string][] = [
+      ['Rollout', status.rolloutId],
+      ['Model', `${status.model} version ${status.version}`],
+      ['Endpoint', status.endpoint],
+      ['Step', `${status.step.index + 1} of ${status.step.count}: ${status.step.description}`],
+      ['Traffic', Object.entries(status.traffic).map(([d, p]) => `${d} ${p}%`).join(', ')],
+      ['Waiting for', status.waitingFor?.detail ?? ''],
+      ['Link expires', new Date(claims.expiresAtMs).toISOString()],
+    ];
+    const evidence = status.gates.map(describeGate).join('\n') || 'no gate verdicts yet';
+    const verb = claims.decision === 'approve' ? 'Approve' : 'Reject';
+    return html(
+      200,
+      page(
+        `${verb} ${status.model} ${status.version}`,
+        `<h1>${verb} rollout of ${escapeHtml(status.model)} version ${escapeHtml(status.version)}?</h1>
+<table class="facts">${facts.map(([k, v]) => `<tr><td><b>${escapeHtml(k)}</b></td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
+<h2>Gate evidence</h2><div class="evidence">${escapeHtml(evidence)}</div>
+<form method="post"><label>Your name (recorded with the decision)<input name="by" maxlength="256"></label>
+<label>Comment<textarea name="comment" maxlength="2000" rows="3"></textarea></label>
+<button class="${claims.decision}" type="submit">${verb}</button></form>`,
+      ),
+    );
+  } catch (error) {
+    if (error instanceof ApprovalLinkError) return refusal(request, error);
+    throw error;
+  }
+}
+
+function formField(request: ApiRequest, name: string): string | undefined {
+  const type = request.header('content-type') ?? '';
+  if (type.includes('application/json')) {
+    try {
+      const value = (JSON.parse(request.bodyText || '{}') as Record<string, unknown>)[name];
+      return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, name === 'comment' ? 2000 : 256) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const value = new URLSearchParams(request.bodyText).get(name);
+  return value && value.trim() !== '' ? value.trim().slice(0, name === 'comment' ? 2000 : 256) : undefined;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Claims the link's nonce in the ledger entity and waits until the entity has processed the claim.
+ * Returns the winning claim (ours or an earlier one). Polling uses real time on purpose: it waits
+ * for the Durable backend, not for rollout time (which may be virtual in tests and simulations).
+ */
+async function claimNonce(deps: ApiDeps, claims: ApprovalLinkClaims, claim: LinkClaim): Promise<LinkClaim> {
+  await deps.client.signalEntity(APPROVAL_LEDGER_ENTITY, claims.rolloutId, CLAIM_OPERATION, claim);
+  const deadline = Date.now() + (deps.ledgerTimeoutMs ?? 15_000);
+  let delayMs = 10;
+  for (;;) {
+    const recorded = (await readLedger(deps, claims.rolloutId))?.claims[claims.nonce];
+    if (recorded) return recorded;
+    if (Date.now() >= deadline) throw new RolloutError('Transient', 'the approval ledger did not confirm in time; reload the link to see whether the decision was recorded', { retryable: true });
+    await sleep(delayMs);
+    delayMs = Math.min(delayMs * 2, 250);
+  }
+}
+
+export async function useApprovalLink(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  try {
+    const claims = verifyApprovalToken(request.params.token ?? '', secretOf(deps), deps.clock.now());
+    const earlier = (await readLedger(deps, claims.rolloutId))?.claims[claims.nonce];
+    if (earlier) throw new ApprovalLinkError('replayed', usedMessage(earlier));
+    await loadForLink(deps, claims);
+    // The link itself is the credential; an identity from App Service auth, when present, is what we record.
+    const caller = authenticate(request, { apiKey: undefined, trustClientPrincipal: deps.auth.trustClientPrincipal });
+    const named = formField(request, 'by');
+    const by = caller.kind === 'principal' ? caller.id : `${named ?? 'anonymous'} (signed link)`;
+    const comment = formField(request, 'comment');
+    const claim: LinkClaim = { nonce: claims.nonce, requestId: randomUUID(), decision: claims.decision, step: claims.step, by, atMs: deps.clock.now() };
+    const winner = await claimNonce(deps, claims, claim);
+    if (winner.requestId !== claim.requestId) throw new ApprovalLinkError('replayed', usedMessage(winner));
+    const instance = await deps.client.getStatus(claims.rolloutId);
+    if (!instance) throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} no longer exists`);
+    await raiseApproval(deps, instance, claims.step, claims.decision, recordedIdentity(caller, by), comment);
+    deps.log.info('approvalLink.used', { rolloutId: claims.rolloutId, step: claims.step, decision: claims.decision, by });
+    if (wantsJson(request)) return json(202, { rolloutId: claims.rolloutId, action: claims.decision, by, step: claims.step, accepted: true });
+    const verb = claims.decision === 'approve' ? 'approved' : 'rejected';
+    return html(200, page('Decision recorded', `<h1 class="ok">Step ${claims.step + 1} of ${escapeHtml(claims.rolloutId)} ${verb}</h1><p>Recorded as ${escapeHtml(by)}. You can close this page.</p>`));
+  } catch (error) {
+    if (error instanceof ApprovalLinkError) return refusal(request, error);
+    throw error;
+  }
+}

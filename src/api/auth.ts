@@ -1,0 +1,130 @@
+/**
+ * Who is calling, and may they do this?
+ *
+ * Authentication has two layers, as in Azure:
+ * - The function key (authLevel 'function'). The Functions host (or the local runtime, when it is
+ *   given a key) rejects requests without it before our code runs. When ROLLOUT_API_KEY is set we
+ *   also check it here (x-functions-key header or `code` query parameter), so a host started
+ *   without key enforcement still does not serve the operator API openly.
+ * - App Service authentication ("Easy Auth"). When on, the platform injects `x-ms-client-principal`
+ *   (base64 JSON of the caller's claims) and strips any copy a client sent. We trust the header
+ *   only when the host says Easy Auth is on (or locally, where the runtime is the front door), so a
+ *   client cannot forge an identity on an app without Easy Auth.
+ *
+ * The recorded identity is the authenticated principal when there is one, never the body's `by`.
+ * A caller with only the key is an API administrator (automation, the CLI, the simulator): it may
+ * act, and its `by` is recorded as given (or `api-key`).
+ *
+ * Authorization: approvers and operators are allow-listed per policy as user principal names
+ * (alice@contoso.com) or groups (`group:<name or object id>`). An empty list admits any caller
+ * that passed authentication.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { z } from 'zod';
+import { RolloutError } from '../errors';
+import type { ApiRequest } from './http';
+
+export type Caller =
+  | {
+      readonly kind: 'principal';
+      /** The identity recorded on approvals and overrides (UPN, else preferred_username, else name). */
+      readonly id: string;
+      /** Every name the principal goes by (lower-cased), matched against allow-lists. */
+      readonly names: readonly string[];
+      /** Group object ids / names (lower-cased) from the `groups` claims. */
+      readonly groups: readonly string[];
+    }
+  | { readonly kind: 'key' };
+
+export interface AuthOptions {
+  /** The key to check (ROLLOUT_API_KEY); undefined leaves key enforcement to the host. */
+  readonly apiKey: string | undefined;
+  /** Whether x-ms-client-principal can be believed (Easy Auth on, or the local runtime). */
+  readonly trustClientPrincipal: boolean;
+}
+
+const clientPrincipalSchema = z.object({
+  auth_typ: z.string().optional(),
+  name_typ: z.string().optional(),
+  role_typ: z.string().optional(),
+  claims: z.array(z.object({ typ: z.string(), val: z.string() })).default([]),
+});
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Constant-time comparison (hashing first makes lengths equal, so length leaks nothing either). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+function claimKind(typ: string): 'upn' | 'preferred_username' | 'email' | 'name' | 'groups' | undefined {
+  const short = typ.toLowerCase().split('/').pop() ?? '';
+  if (short === 'upn') return 'upn';
+  if (short === 'preferred_username') return 'preferred_username';
+  if (short === 'emailaddress' || short === 'email') return 'email';
+  if (short === 'name' || short === 'nameidentifier') return short === 'name' ? 'name' : undefined;
+  if (short === 'groups' || short === 'groupsid') return 'groups';
+  return undefined;
+}
+
+/** Parses the x-ms-client-principal header; a malformed header is a 401, not a silent anonymous caller. */
+export function parseClientPrincipal(header: string): Caller {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+  } catch {
+    throw new RolloutError('Unauthorized', 'x-ms-client-principal is not base64-encoded JSON');
+  }
+  const parsed = clientPrincipalSchema.safeParse(decoded);
+  if (!parsed.success) throw new RolloutError('Unauthorized', 'x-ms-client-principal has no valid claims array');
+  const byKind = new Map<string, string[]>();
+  for (const claim of parsed.data.claims) {
+    const kind = claimKind(claim.typ);
+    if (!kind || claim.val.trim() === '') continue;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), claim.val.trim()]);
+  }
+  const id = byKind.get('upn')?.[0] ?? byKind.get('preferred_username')?.[0] ?? byKind.get('email')?.[0] ?? byKind.get('name')?.[0];
+  if (id === undefined) throw new RolloutError('Unauthorized', 'x-ms-client-principal carries no upn, preferred_username, email or name claim');
+  const names = [...new Set(['upn', 'preferred_username', 'email', 'name'].flatMap((k) => byKind.get(k) ?? []).map((n) => n.toLowerCase()))];
+  const groups = [...new Set((byKind.get('groups') ?? []).map((g) => g.toLowerCase()))];
+  return { kind: 'principal', id, names, groups };
+}
+
+/** Throws 401 (RolloutError 'Unauthorized') when the key is missing or wrong. */
+export function authenticate(request: ApiRequest, options: AuthOptions): Caller {
+  if (options.apiKey !== undefined) {
+    const presented = request.header('x-functions-key') ?? request.query.get('code') ?? undefined;
+    if (presented === undefined || presented === '') {
+      throw new RolloutError('Unauthorized', 'missing API key: send it in the x-functions-key header (or the code query parameter)');
+    }
+    if (!safeEqual(presented, options.apiKey)) throw new RolloutError('Unauthorized', 'invalid API key');
+  }
+  const principal = request.header('x-ms-client-principal');
+  if (principal !== undefined && principal !== '' && options.trustClientPrincipal) return parseClientPrincipal(principal);
+  return { kind: 'key' };
+}
+
+/** Whether a principal is on an allow-list of UPNs and `group:<name or id>` entries. */
+export function isAllowed(caller: Caller, allowList: readonly string[]): boolean {
+  if (caller.kind === 'key' || allowList.length === 0) return true;
+  return allowList.some((entry) => {
+    const lower = entry.trim().toLowerCase();
+    if (lower.startsWith('group:')) return caller.groups.includes(lower.slice('group:'.length).trim());
+    return caller.names.includes(lower);
+  });
+}
+
+export function authorize(caller: Caller, allowList: readonly string[], role: 'approver' | 'operator', what: string): void {
+  if (!isAllowed(caller, allowList)) {
+    const who = caller.kind === 'principal' ? caller.id : 'caller';
+    throw new RolloutError('Forbidden', `${who} is not an allowed ${role} for ${what} (allowed: ${allowList.join(', ')})`);
+  }
+}
+
+/** The identity to record: the authenticated one when present, never the body's claim over it. */
+export function recordedIdentity(caller: Caller, claimedBy: string | undefined): string {
+  if (caller.kind === 'principal') return caller.id;
+  return claimedBy?.trim() || 'api-key';
+}

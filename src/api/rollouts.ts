@@ -1,0 +1,277 @@
+/**
+ * The operator and approver API: list, get, act, start. Each handler authenticates, validates,
+ * checks that the action fits the rollout's phase, then raises the orchestrator's event. Every
+ * failure is a RolloutError mapped to 400 / 401 / 403 / 404 / 409 by `handle`; nothing a caller
+ * sends can produce a 500.
+ */
+import { z } from 'zod';
+import { RolloutError, ValidationError } from '../errors';
+import { isValidInstanceId } from '../ingest/instance-id';
+import { zodIssuePath } from '../ingest/model-registered';
+import { isLive, type InstanceSummary, type PolicyAccess } from '../ingest/ports';
+import { startRollout } from '../ingest/start-rollout';
+import {
+  APPROVAL_EVENT,
+  approvalEventSchema,
+  CONTROL_EVENT,
+  controlEventSchema,
+  ORCHESTRATOR_NAME,
+  type ApprovalEvent,
+  type ControlAction,
+  type ControlEvent,
+} from '../orchestration/events';
+import type { RolloutStatus } from '../plan/types';
+import { authenticate, authorize, recordedIdentity, type Caller } from './auth';
+import type { ApiDeps } from './deps';
+import { errorResponse, json, parseJsonBody, type ApiRequest, type ApiResponse } from './http';
+import { actionBodySchema, listQuerySchema, rolloutActionSchema, startBodySchema, type RolloutAction } from './schemas';
+import { buildHistory, displayPhase, readRolloutInput, readRolloutStatus, summarize, TERMINAL_PHASES } from './status-view';
+
+/** Runs a handler and turns any thrown error into its HTTP answer (logging the unexpected ones). */
+export async function handle(deps: Pick<ApiDeps, 'log'>, operation: string, run: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  try {
+    return await run();
+  } catch (error) {
+    const response = errorResponse(error);
+    if (response.status >= 500) {
+      deps.log.error('api.error', { operation, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    } else {
+      deps.log.info('api.refused', { operation, status: response.status, problem: error instanceof Error ? error.message : String(error) });
+    }
+    return response;
+  }
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const { path, message } = zodIssuePath(parsed.error, prefix);
+    throw new ValidationError(path, message);
+  }
+  return parsed.data;
+}
+
+function requireId(request: ApiRequest): string {
+  const id = request.params.id ?? '';
+  if (!isValidInstanceId(id)) throw new ValidationError('id', 'must be a rollout id (no / \\ # ? or control characters)');
+  return id;
+}
+
+async function loadInstance(deps: ApiDeps, id: string): Promise<InstanceSummary> {
+  const instance = await deps.client.getStatus(id);
+  if (!instance || instance.name !== ORCHESTRATOR_NAME) throw new RolloutError('NotFound', `no rollout with id "${id}"`);
+  return instance;
+}
+
+async function accessFor(deps: ApiDeps, instance: InstanceSummary, status: RolloutStatus | undefined): Promise<PolicyAccess> {
+  const policyName = status?.policy ?? readRolloutInput(instance).policyName;
+  const access = policyName ? await deps.policies.getAccess(policyName) : undefined;
+  // A policy removed since the rollout started: nobody identified is allow-listed; key holders still act.
+  return access ?? { approvers: ['group:__policy-not-found__'], operators: ['group:__policy-not-found__'] };
+}
+
+// ---- list ----------------------------------------------------------------------------------
+
+function encodeContinuation(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset }), 'utf8').toString('base64url');
+}
+
+function decodeContinuation(token: string): number {
+  try {
+    const parsed = z.object({ o: z.number().int().nonnegative() }).parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+    return parsed.o;
+  } catch {
+    throw new ValidationError('continuation', 'is not a continuation token returned by this API');
+  }
+}
+
+function matchesStatus(filter: string, instance: InstanceSummary, phase: string): boolean {
+  return filter
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+    .some((wanted) => {
+      if (wanted === 'active') return isLive(instance.runtimeStatus);
+      if (wanted === 'ended') return !isLive(instance.runtimeStatus);
+      return wanted === phase.toLowerCase() || wanted === instance.runtimeStatus.toLowerCase();
+    });
+}
+
+export async function listRollouts(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  authenticate(request, deps.auth);
+  const query = parseWith(listQuerySchema, Object.fromEntries(request.query.entries()), 'query');
+  const offset = query.continuation ? decodeContinuation(query.continuation) : 0;
+  const instances = await deps.client.listInstances(ORCHESTRATOR_NAME);
+  const summaries = instances
+    .map((instance) => ({ instance, summary: summarize(instance) }))
+    .filter(({ instance, summary }) => {
+      if (query.endpoint && summary.endpoint?.toLowerCase() !== query.endpoint.toLowerCase()) return false;
+      if (query.model && summary.model?.toLowerCase() !== query.model.toLowerCase()) return false;
+      if (query.status && !matchesStatus(query.status, instance, summary.phase)) return false;
+      return true;
+    })
+    // Newest first; the id breaks ties so pages are stable.
+    .sort((a, b) => b.instance.createdTimeMs - a.instance.createdTimeMs || a.instance.instanceId.localeCompare(b.instance.instanceId))
+    .map(({ summary }) => summary);
+  const page = summaries.slice(offset, offset + query.top);
+  const next = offset + query.top < summaries.length ? encodeContinuation(offset + query.top) : undefined;
+  return json(200, { items: page, ...(next ? { continuation: next } : {}) });
+}
+
+// ---- get -----------------------------------------------------------------------------------
+
+export async function getRollout(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  authenticate(request, deps.auth);
+  const instance = await loadInstance(deps, requireId(request));
+  const status = readRolloutStatus(instance);
+  return json(200, {
+    rolloutId: instance.instanceId,
+    runtimeStatus: instance.runtimeStatus,
+    phase: displayPhase(instance, status),
+    createdAt: new Date(instance.createdTimeMs).toISOString(),
+    updatedAt: new Date(status?.updatedAtMs ?? instance.lastUpdatedTimeMs).toISOString(),
+    input: instance.input ?? null,
+    status: status ?? null,
+    history: buildHistory(status),
+  });
+}
+
+// ---- actions -------------------------------------------------------------------------------
+
+function conflict(message: string): RolloutError {
+  return new RolloutError('Conflict', message);
+}
+
+function describeWhere(status: RolloutStatus): string {
+  return `phase ${status.phase}, step ${status.step.index + 1}/${status.step.count} (${status.step.kind})`;
+}
+
+/** The approval step currently waiting, or a 409 saying why nothing waits. */
+export function waitingApprovalStep(instance: InstanceSummary, status: RolloutStatus | undefined): number {
+  if (!isLive(instance.runtimeStatus)) throw conflict(`rollout ${instance.instanceId} has ended (${displayPhase(instance, status)}); nothing waits for approval`);
+  if (!status) throw conflict(`rollout ${instance.instanceId} has not published its status yet; nothing waits for approval`);
+  if (status.waitingFor?.kind !== 'approval') throw conflict(`rollout ${instance.instanceId} is not waiting for an approval (${describeWhere(status)})`);
+  return status.step.index;
+}
+
+/** Throws 409 when a control action does not fit the rollout's phase. */
+export function checkControlFits(action: ControlAction, instance: InstanceSummary, status: RolloutStatus | undefined): void {
+  const id = instance.instanceId;
+  if (!isLive(instance.runtimeStatus)) throw conflict(`rollout ${id} has ended (${displayPhase(instance, status)}); ${action} is not possible`);
+  if (!status) throw conflict(`rollout ${id} has not published its status yet; try ${action} again in a moment`);
+  if (TERMINAL_PHASES.includes(status.phase)) throw conflict(`rollout ${id} has ended (${status.phase}); ${action} is not possible`);
+  switch (action) {
+    case 'abort':
+      if (status.phase === 'RollingBack') throw conflict(`rollout ${id} is already rolling back`);
+      return;
+    case 'pause':
+      if (status.paused || status.phase === 'Paused') throw conflict(`rollout ${id} is already paused`);
+      if (status.phase === 'RollingBack' || status.phase === 'Promoting') throw conflict(`rollout ${id} is ${status.phase}; it cannot be paused now`);
+      if (status.phase === 'Failed') throw conflict(`rollout ${id} has failed; use retry or abort`);
+      return;
+    case 'resume':
+      if (!status.paused && status.phase !== 'Paused') throw conflict(`rollout ${id} is not paused (${describeWhere(status)})`);
+      return;
+    case 'promote':
+      if (status.phase === 'RollingBack' || status.phase === 'Promoting') throw conflict(`rollout ${id} is ${status.phase}; promote is not possible`);
+      if (status.phase === 'Failed') throw conflict(`rollout ${id} has failed; use retry or abort`);
+      return;
+    case 'retry':
+      if (status.phase !== 'Failed') throw conflict(`rollout ${id} has not failed (${describeWhere(status)}); retry applies only after Failed`);
+      return;
+  }
+}
+
+async function readActionBody(request: ApiRequest): Promise<{ by?: string; comment?: string }> {
+  const raw = parseJsonBody(request);
+  return parseWith(actionBodySchema, raw ?? {}, 'body');
+}
+
+export async function raiseApproval(
+  deps: ApiDeps,
+  instance: InstanceSummary,
+  step: number,
+  decision: 'approve' | 'reject',
+  by: string,
+  comment: string | undefined,
+): Promise<ApprovalEvent> {
+  const event: ApprovalEvent = approvalEventSchema.parse({
+    decision,
+    by,
+    step,
+    rolloutId: instance.instanceId,
+    atMs: deps.clock.now(),
+    ...(comment !== undefined ? { comment } : {}),
+  });
+  await deps.client.raiseEvent(instance.instanceId, APPROVAL_EVENT, event);
+  deps.log.info('rollout.approval', { rolloutId: instance.instanceId, step, decision, by });
+  return event;
+}
+
+export async function actOnRollout(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const caller: Caller = authenticate(request, deps.auth);
+  const id = requireId(request);
+  const action: RolloutAction = parseWith(rolloutActionSchema, request.params.action, 'action');
+  const body = await readActionBody(request);
+  const instance = await loadInstance(deps, id);
+  const status = readRolloutStatus(instance);
+  const by = recordedIdentity(caller, body.by);
+
+  if (action === 'approve' || action === 'reject') {
+    const step = waitingApprovalStep(instance, status);
+    const access = await accessFor(deps, instance, status);
+    authorize(caller, access.approvers, 'approver', `rollout ${id}`);
+    await raiseApproval(deps, instance, step, action, by, body.comment);
+    return json(202, { rolloutId: id, action, by, step, accepted: true });
+  }
+
+  checkControlFits(action, instance, status);
+  const access = await accessFor(deps, instance, status);
+  authorize(caller, access.operators, 'operator', `rollout ${id}`);
+  const event: ControlEvent = controlEventSchema.parse({ action, by, atMs: deps.clock.now(), ...(body.comment !== undefined ? { comment: body.comment } : {}) });
+  await deps.client.raiseEvent(id, CONTROL_EVENT, event);
+  deps.log.info('rollout.control', { rolloutId: id, action, by });
+  return json(202, { rolloutId: id, action, by, step: status?.step.index, accepted: true });
+}
+
+// ---- manual start --------------------------------------------------------------------------
+
+export async function startRolloutHandler(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const caller = authenticate(request, deps.auth);
+  const body = parseWith(startBodySchema, parseJsonBody(request) ?? {}, 'body');
+  let tags: Readonly<Record<string, string>> = {};
+  let properties: Readonly<Record<string, string>> = {};
+  if (deps.modelRegistry) {
+    try {
+      const version = await deps.modelRegistry.getModelVersion({ ...deps.workspace, model: body.model, version: body.version });
+      tags = version.tags;
+      properties = version.properties;
+    } catch (error) {
+      if (error instanceof RolloutError && error.code === 'NotFound') {
+        throw new RolloutError('NotFound', `model ${body.model} version ${body.version} is not registered in workspace ${deps.workspace.workspace}`);
+      }
+      throw error;
+    }
+  }
+  const model = { name: body.model, version: body.version, tags, properties };
+  const resolution = await deps.policies.resolve({ workspace: deps.workspace, name: model.name, version: model.version, tags }, body.policy);
+  if (resolution.kind === 'skipped') throw conflict(`model ${model.name}:${model.version} opted out of rollouts (${resolution.reason})`);
+  if (resolution.kind === 'noMatch') throw conflict(`no policy applies to model ${model.name}:${model.version} (${resolution.reason})`);
+  authorize(caller, resolution.access.operators, 'operator', `policy ${resolution.policyName}`);
+
+  const outcome = await startRollout(
+    { source: 'manual', requestedBy: recordedIdentity(caller, body.by), workspace: deps.workspace, model, policyName: resolution.policyName },
+    deps,
+  );
+  if (outcome.kind === 'skipped' || outcome.kind === 'noMatch') throw conflict(outcome.reason);
+  const statusUrl = `${deps.links.publicBaseUrl.replace(/\/+$/, '')}/api/rollouts/${outcome.rolloutId}`;
+  const bodyOut = {
+    rolloutId: outcome.rolloutId,
+    created: outcome.kind === 'started',
+    policy: outcome.policyName,
+    endpoint: outcome.endpoint,
+    ...(outcome.kind === 'duplicate' ? { runtimeStatus: outcome.runtimeStatus } : {}),
+    statusUrl,
+  };
+  return json(outcome.kind === 'started' ? 202 : 200, bodyOut, { location: statusUrl });
+}

@@ -1,0 +1,159 @@
+/**
+ * The HTTP API's bodies and answers as zod schemas: request bodies are validated with them, and
+ * the OpenAPI document (openapi.ts) is generated from them, so the document cannot drift from
+ * what the handlers accept.
+ */
+import { z } from 'zod';
+import { PHASES } from '../plan/types';
+
+const comment = z.string().max(2000, 'must be at most 2000 characters').meta({ description: 'Free text recorded with the action.' });
+
+export const actionBodySchema = z
+  .strictObject({
+    by: z.string().trim().min(1).max(256).optional().meta({
+      description: 'Who acts. Recorded only for callers with the function key alone; when App Service authentication identifies the caller, the authenticated identity is recorded instead.',
+      example: 'alice@contoso.com',
+    }),
+    comment: comment.optional(),
+  })
+  .meta({ id: 'ActionRequest', description: 'Body of approve / reject / abort / pause / resume / promote / retry (may be empty).' });
+export type ActionBody = z.infer<typeof actionBodySchema>;
+
+export const startBodySchema = z
+  .strictObject({
+    model: z.string().trim().min(1).max(255).meta({ description: 'Registered model name.', example: 'credit-model' }),
+    version: z
+      .union([z.string().trim().min(1).max(64), z.number().int().nonnegative().transform((n) => String(n))])
+      .meta({ description: 'Model version (a number is accepted and treated as a string).', example: '2' }),
+    policy: z.string().trim().min(1).max(64).optional().meta({ description: 'Policy name; absent = the policy that matches the model (tags, match rules).' }),
+    by: z.string().trim().min(1).max(256).optional(),
+  })
+  .meta({ id: 'StartRolloutRequest' });
+export type StartBody = z.infer<typeof startBodySchema>;
+
+export const ROLLOUT_ACTIONS = ['approve', 'reject', 'abort', 'pause', 'resume', 'promote', 'retry'] as const;
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+export const rolloutActionSchema = z.enum(ROLLOUT_ACTIONS);
+
+export const listQuerySchema = z.strictObject({
+  endpoint: z.string().min(1).optional().meta({ description: 'Only rollouts to this endpoint.' }),
+  model: z.string().min(1).optional().meta({ description: 'Only rollouts of this model.' }),
+  status: z.string().min(1).optional().meta({ description: 'Phase (e.g. AwaitingApproval), runtime status (Running, Completed), or `active` / `ended`; case-insensitive; comma-separated for several.' }),
+  top: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').default(50).meta({ description: 'Page size (1-500, default 50).' }),
+  continuation: z.string().min(1).optional().meta({ description: 'The `continuation` value of the previous page.' }),
+  code: z.string().optional().meta({ description: 'Function key (alternative to the x-functions-key header).' }),
+});
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+const split = z.record(z.string(), z.number()).meta({ description: 'Percent per deployment.' });
+
+export const metricEvidenceSchema = z.looseObject({
+  metric: z.string(),
+  verdict: z.enum(['pass', 'fail', 'inconclusive']),
+  candidate: z.number().nullable(),
+  baseline: z.number().nullable(),
+  samples: z.object({ candidate: z.number(), baseline: z.number() }),
+  threshold: z.string(),
+  test: z.string(),
+  pValue: z.number().optional(),
+  alpha: z.number().optional(),
+  bound: z.number().optional(),
+  reason: z.string(),
+}).meta({ id: 'MetricEvidence' });
+
+export const gateResultSchema = z.looseObject({
+  gate: z.string(),
+  verdict: z.enum(['pass', 'fail', 'inconclusive']),
+  look: z.number(),
+  checkedAtMs: z.number(),
+  window: z.object({ fromMs: z.number(), toMs: z.number() }),
+  candidate: z.string(),
+  baseline: z.string(),
+  evidence: z.array(metricEvidenceSchema),
+  reason: z.string(),
+}).meta({ id: 'GateResult' });
+
+export const rolloutStatusSchema = z
+  .looseObject({
+    rolloutId: z.string(),
+    policy: z.string(),
+    strategy: z.string(),
+    endpoint: z.string(),
+    model: z.string(),
+    version: z.string(),
+    baseline: z.string(),
+    candidate: z.string(),
+    phase: z.enum(PHASES),
+    step: z.object({ index: z.number(), count: z.number(), kind: z.string(), description: z.string() }),
+    traffic: split,
+    mirror: split,
+    gates: z.array(gateResultSchema),
+    waitingFor: z.object({ kind: z.enum(['timer', 'approval', 'resume', 'data', 'azure']), untilMs: z.number().optional(), detail: z.string() }).optional(),
+    approvals: z.array(z.looseObject({ step: z.number(), decision: z.enum(['approve', 'reject']), by: z.string(), atMs: z.number(), comment: z.string().optional(), accepted: z.boolean(), note: z.string().optional() })),
+    overrides: z.array(z.looseObject({ action: z.string(), by: z.string(), atMs: z.number(), comment: z.string().optional(), step: z.number() })),
+    paused: z.boolean(),
+    startedAtMs: z.number(),
+    updatedAtMs: z.number(),
+    endedAtMs: z.number().optional(),
+    outcome: z.string().optional(),
+    reason: z.string().optional(),
+    winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
+    journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string() })),
+  })
+  .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
+
+export const historyEntrySchema = z
+  .object({
+    atMs: z.number(),
+    at: z.string().meta({ description: 'ISO 8601 time.' }),
+    kind: z.enum(['journal', 'gate', 'approval', 'override']),
+    step: z.number(),
+    text: z.string(),
+  })
+  .meta({ id: 'HistoryEntry' });
+
+export const rolloutSummarySchema = z
+  .object({
+    rolloutId: z.string(),
+    runtimeStatus: z.string(),
+    phase: z.string(),
+    endpoint: z.string().optional(),
+    model: z.string().optional(),
+    version: z.string().optional(),
+    policy: z.string().optional(),
+    step: z.object({ index: z.number(), count: z.number(), kind: z.string() }).optional(),
+    traffic: split.optional(),
+    waitingFor: z.string().optional(),
+    outcome: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'RolloutSummary' });
+
+export const rolloutListSchema = z
+  .object({ items: z.array(rolloutSummarySchema), continuation: z.string().optional().meta({ description: 'Pass as ?continuation= for the next page; absent on the last page.' }) })
+  .meta({ id: 'RolloutList' });
+
+export const rolloutDetailSchema = z
+  .object({
+    rolloutId: z.string(),
+    runtimeStatus: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    input: z.unknown(),
+    status: rolloutStatusSchema.nullable().meta({ description: 'Null until the orchestrator publishes its first status.' }),
+    history: z.array(historyEntrySchema),
+  })
+  .meta({ id: 'RolloutDetail' });
+
+export const actionResultSchema = z
+  .object({ rolloutId: z.string(), action: rolloutActionSchema, by: z.string(), step: z.number().optional(), accepted: z.literal(true) })
+  .meta({ id: 'ActionResult' });
+
+export const startResultSchema = z
+  .object({ rolloutId: z.string(), created: z.boolean(), policy: z.string(), endpoint: z.string(), runtimeStatus: z.string().optional(), statusUrl: z.string() })
+  .meta({ id: 'StartRolloutResult' });
+
+export const errorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional().meta({ description: 'The offending field, for 400s.' }) }) })
+  .meta({ id: 'Error' });

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { showApprovalLink, useApprovalLink } from '../../src/api/approval-link-handler';
+import { createApprovalLinks } from '../../src/api/approval-links';
+import { apiRequest, type ApiResponse } from '../../src/api/http';
+import { handle } from '../../src/api/rollouts';
+import { APPROVAL_EVENT, approvalEventSchema } from '../../src/orchestration/events';
+import { makeDeps, principalHeader, statusOf } from './fakes';
+
+type Deps = ReturnType<typeof makeDeps>;
+const SECRET = 'a-very-secret-signing-key-0123456789';
+
+function waitingAt(step: number) {
+  return statusOf({ phase: 'AwaitingApproval', step: { index: step, count: 8, kind: 'approval', description: 'approval' }, waitingFor: { kind: 'approval', detail: 'prod approval' } });
+}
+
+function links(deps: Deps, step = 5, expiresInMs = 60_000, rolloutId = 'r1') {
+  const l = createApprovalLinks({ rolloutId, step, expiresAtMs: deps.clock.now() + expiresInMs, baseUrl: 'http://ctl.example', secret: SECRET });
+  return { approve: l.approveUrl.split('/api/approvals/')[1]!, reject: l.rejectUrl.split('/api/approvals/')[1]! };
+}
+
+function get(deps: Deps, token: string, accept = 'text/html'): Promise<ApiResponse> {
+  const request = apiRequest({ method: 'GET', url: `http://ctl.example/api/approvals/${token}`, params: { token }, headers: { accept } });
+  return handle(deps, 't', () => showApprovalLink(request, deps));
+}
+
+function post(deps: Deps, token: string, form = 'by=Alice&comment=looks+good', headers: Record<string, string> = {}): Promise<ApiResponse> {
+  const request = apiRequest({ method: 'POST', url: `http://ctl.example/api/approvals/${token}`, params: { token }, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: form });
+  return handle(deps, 't', () => useApprovalLink(request, deps));
+}
+
+describe('signed approval links over HTTP', () => {
+  it('GET shows a confirmation page and acts on nothing; POST decides once', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve } = links(deps);
+    const page = await get(deps, approve);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/Approve rollout of credit-model version 2\?/);
+    expect(page.body).toMatch(/<form method="post">/);
+    expect(deps.client.raised).toHaveLength(0);
+
+    const used = await post(deps, approve);
+    expect(used.status).toBe(200);
+    expect(used.body).toMatch(/approved/);
+    const event = approvalEventSchema.parse(deps.client.raised[0]?.data);
+    expect(deps.client.raised[0]?.name).toBe(APPROVAL_EVENT);
+    expect(event).toMatchObject({ decision: 'approve', step: 5, rolloutId: 'r1', by: 'Alice (signed link)', comment: 'looks good' });
+  });
+
+  it('refuses a replayed link, and the twin link of the same request (409)', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve, reject } = links(deps);
+    expect((await post(deps, approve)).status).toBe(200);
+    const replay = await post(deps, approve);
+    expect(replay.status).toBe(409);
+    expect(replay.body).toMatch(/already answered \(approve by Alice \(signed link\)/);
+    expect((await post(deps, reject)).status).toBe(409);
+    expect((await get(deps, approve)).status).toBe(409);
+    expect(deps.client.raised).toHaveLength(1);
+  });
+
+  it('lets exactly one of many simultaneous uses through (the ledger entity decides, even when it lags)', async () => {
+    const deps = makeDeps();
+    deps.client.entityLagReads = 3;
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve, reject } = links(deps);
+    const responses = await Promise.all([...Array.from({ length: 5 }, () => post(deps, approve)), ...Array.from({ length: 5 }, () => post(deps, reject))]);
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(responses.filter((r) => r.status === 409)).toHaveLength(9);
+    expect(deps.client.raised).toHaveLength(1);
+  });
+
+  it('refuses an expired link (410)', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve } = links(deps, 5, 1000);
+    (deps.clock as unknown as { advance(ms: number): void }).advance(1000);
+    const response = await post(deps, approve);
+    expect(response.status).toBe(410);
+    expect(response.body).toMatch(/expired at/);
+    expect(deps.client.raised).toHaveLength(0);
+  });
+
+  it('refuses a tampered link (403)', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve, reject } = links(deps);
+    const forged = `${reject.split('.')[0]}.${approve.split('.')[1]}`;
+    const response = await post(deps, forged);
+    expect(response.status).toBe(403);
+    expect(response.body).toMatch(/signature does not match/);
+    expect((await get(deps, 'garbage')).status).toBe(400);
+    expect(deps.client.raised).toHaveLength(0);
+  });
+
+  it('refuses a link for another step (409), and one whose rollout ended', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(6));
+    const response = await post(deps, links(deps, 5).approve, 'by=x', { accept: 'application/json' });
+    expect(response.status).toBe(409);
+    expect(response.jsonBody).toMatchObject({ error: { problem: 'wrongStep' } });
+    expect((response.jsonBody as { error: { message: string } }).error.message).toMatch(/for the approval at step 6 .* now waits for the approval at step 7/);
+    deps.client.put('r2', 'Completed', statusOf({ rolloutId: 'r2', phase: 'Promoted' }));
+    expect((await post(deps, links(deps, 5, 60_000, 'r2').approve)).status).toBe(409);
+    expect(deps.client.raised).toHaveLength(0);
+  });
+
+  it('records the App Service identity over the form name', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const response = await post(deps, links(deps).reject, 'by=Someone', { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }), accept: 'application/json' });
+    expect(response.status).toBe(202);
+    expect(deps.client.raised[0]?.data).toMatchObject({ decision: 'reject', by: 'alice@contoso.com' });
+  });
+
+  it('404 when links are not configured', async () => {
+    const deps = makeDeps({ links: { secret: undefined, ttlMinutes: 60, publicBaseUrl: 'http://x' } });
+    expect((await get(deps, 'a.b')).status).toBe(404);
+  });
+});
