@@ -20,9 +20,15 @@ az resource show --ids "$TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID" --output no
   fail "cannot read the Log Analytics workspace $TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID"
 
 if [ -z "${APPROVAL_LINK_SECRET:-}" ]; then
-  command -v openssl >/dev/null 2>&1 || fail "APPROVAL_LINK_SECRET is not set and openssl is missing to generate one. Run: azd env set APPROVAL_LINK_SECRET <at least 32 random characters>"
   info "generating APPROVAL_LINK_SECRET into the azd environment (48 random bytes, base64)"
-  azd env set APPROVAL_LINK_SECRET "$(openssl rand -base64 48 | tr -d '\n')"
+  if command -v openssl >/dev/null 2>&1; then
+    secret=$(openssl rand -base64 48 | tr -d '\n')
+  elif command -v node >/dev/null 2>&1; then
+    secret=$(node -e "process.stdout.write(require('node:crypto').randomBytes(48).toString('base64'))")
+  else
+    fail "APPROVAL_LINK_SECRET is not set and neither openssl nor node is there to generate one. Run: azd env set APPROVAL_LINK_SECRET <at least 32 random characters>"
+  fi
+  azd env set APPROVAL_LINK_SECRET "$secret"
 else
   length=$(printf '%s' "$APPROVAL_LINK_SECRET" | wc -c)
   [ "$length" -ge 32 ] || fail "APPROVAL_LINK_SECRET must be at least 32 characters (it has $length)"

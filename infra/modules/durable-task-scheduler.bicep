@@ -41,14 +41,12 @@ resource scheduler 'Microsoft.DurableTask/schedulers@2025-11-01' = {
   tags: tags
   properties: {
     ipAllowlist: ipAllowlist
-    sku: skuName == 'Dedicated'
-      ? {
-          name: skuName
-          capacity: dedicatedCapacity
-        }
-      : {
-          name: skuName
-        }
+    sku: skuName == 'Dedicated' ? {
+      name: skuName
+      capacity: dedicatedCapacity
+    } : {
+      name: skuName
+    }
   }
 }
 

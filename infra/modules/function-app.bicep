@@ -83,8 +83,8 @@ param taskHubName string
 @description('Durable Task Scheduler endpoint; required when durableBackend is durableTaskScheduler.')
 param durableTaskSchedulerEndpoint string = ''
 
-func keyVaultReference(vaultName string, secretName string) string =>
-  '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
+// Versionless reference: the app picks up a rotated secret (see docs/deploy.md).
+func keyVaultReference(vaultName string, secretName string) string => '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -187,44 +187,41 @@ var controllerSettings = {
 }
 
 // Optional notifiers: a setting exists only when its webhook URL was given.
-var notifySettings = union(
-  contains(configuredNotifySettings, 'NOTIFY_TEAMS_WEBHOOK_URL')
-    ? {
-        NOTIFY_TEAMS_WEBHOOK_URL: keyVaultReference(keyVaultName, secretNames.NOTIFY_TEAMS_WEBHOOK_URL)
-      }
-    : {},
-  contains(configuredNotifySettings, 'NOTIFY_SLACK_WEBHOOK_URL')
-    ? {
-        NOTIFY_SLACK_WEBHOOK_URL: keyVaultReference(keyVaultName, secretNames.NOTIFY_SLACK_WEBHOOK_URL)
-      }
-    : {},
-  contains(configuredNotifySettings, 'NOTIFY_GENERIC_WEBHOOK_URL')
-    ? {
-        NOTIFY_GENERIC_WEBHOOK_URL: keyVaultReference(keyVaultName, secretNames.NOTIFY_GENERIC_WEBHOOK_URL)
-      }
-    : {}
-)
+var notifyTeamsSettings = contains(configuredNotifySettings, 'NOTIFY_TEAMS_WEBHOOK_URL') ? {
+  NOTIFY_TEAMS_WEBHOOK_URL: keyVaultReference(keyVaultName, secretNames.NOTIFY_TEAMS_WEBHOOK_URL)
+} : {}
+var notifySlackSettings = contains(configuredNotifySettings, 'NOTIFY_SLACK_WEBHOOK_URL') ? {
+  NOTIFY_SLACK_WEBHOOK_URL: keyVaultReference(keyVaultName, secretNames.NOTIFY_SLACK_WEBHOOK_URL)
+} : {}
+var notifyGenericSettings = contains(configuredNotifySettings, 'NOTIFY_GENERIC_WEBHOOK_URL') ? {
+  NOTIFY_GENERIC_WEBHOOK_URL: keyVaultReference(keyVaultName, secretNames.NOTIFY_GENERIC_WEBHOOK_URL)
+} : {}
 
 // The Durable Task Scheduler is selected by overriding host.json through app settings
 // (AzureFunctionsJobHost__<path>), so one host.json serves both backends.
-var durableSettings = durableBackend == 'durableTaskScheduler'
-  ? {
-      TASKHUB_NAME: taskHubName
-      DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}'
-      AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
-      AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
-      AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
-    }
-  : {
-      AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
-    }
+var durableSettings = durableBackend == 'durableTaskScheduler' ? {
+  TASKHUB_NAME: taskHubName
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}'
+  AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+} : {
+  AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
+}
 
 // A separate config resource (not siteConfig.appSettings) because PUBLIC_BASE_URL needs the
 // site's own host name.
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(hostSettings, controllerSettings, notifySettings, durableSettings)
+  properties: union(
+    hostSettings,
+    controllerSettings,
+    notifyTeamsSettings,
+    notifySlackSettings,
+    notifyGenericSettings,
+    durableSettings
+  )
 }
 
 output id string = site.id
