@@ -36,17 +36,21 @@ export class StaticTokenCredential implements TokenCredential {
   }
 }
 
-/** http:// on the loopback: the only place plain HTTP (and so `allowInsecureConnection`) is accepted. */
-export function isLocalHttpUrl(url: string): boolean {
+/** A URL on this machine (localhost, 127.0.0.0/8, ::1): where the local emulator listens. */
+export function isLoopbackUrl(url: string): boolean {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return false;
   }
-  if (parsed.protocol !== 'http:') return false;
   const host = parsed.hostname.toLowerCase();
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** http:// on the loopback: the only place plain HTTP (and so `allowInsecureConnection`) is accepted. */
+export function isLocalHttpUrl(url: string): boolean {
+  return url.toLowerCase().startsWith('http://') && isLoopbackUrl(url);
 }
 
 function checkEndpoint(name: string, url: string | undefined): void {
@@ -69,6 +73,8 @@ export interface ResolvedEndpoints {
   readonly armIsLocal: boolean;
   readonly logsIsLocal: boolean;
   readonly metricsIsLocal: boolean;
+  /** True when ARM is on this machine (http or https): the emulator, whose scoring URIs are http. */
+  readonly armIsLoopback: boolean;
 }
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
@@ -90,6 +96,7 @@ export function resolveEndpoints(settings: Settings): ResolvedEndpoints {
     armIsLocal: isLocalHttpUrl(arm),
     logsIsLocal: isLocalHttpUrl(logs),
     metricsIsLocal: metrics !== undefined && isLocalHttpUrl(metrics),
+    armIsLoopback: isLoopbackUrl(arm),
   };
 }
 
@@ -102,9 +109,9 @@ export function createCredential(settings: Settings, injected: TokenCredential |
   if (injected) return injected;
   if (settings.EMULATOR_TOKEN !== undefined) return new StaticTokenCredential(settings.EMULATOR_TOKEN);
   const endpoints = resolveEndpoints(settings);
-  if (endpoints.armIsLocal || endpoints.logsIsLocal || endpoints.metricsIsLocal) {
-    // A real Entra token must never travel over plain http, even to the loopback.
-    throw new ConfigurationError('EMULATOR_TOKEN: required when ARM_ENDPOINT, LOGS_ENDPOINT or METRICS_ENDPOINT points at a local http emulator');
+  if ([endpoints.arm, endpoints.logs, endpoints.metrics].some((url) => url !== undefined && isLoopbackUrl(url))) {
+    // A real Entra token has no business on the local emulator (and must never travel over plain http).
+    throw new ConfigurationError('EMULATOR_TOKEN: required when ARM_ENDPOINT, LOGS_ENDPOINT or METRICS_ENDPOINT points at the local emulator (localhost)');
   }
   if (settings.AZURE_CLIENT_ID !== undefined) return new ManagedIdentityCredential({ clientId: settings.AZURE_CLIENT_ID });
   return new DefaultAzureCredential();
@@ -130,8 +137,17 @@ function useLoopbackBearerPolicy(pipeline: Pipeline, credential: TokenCredential
   pipeline.addPolicy(policy);
 }
 
-export function createArmClient(subscriptionId: string, credential: TokenCredential, endpoints: ResolvedEndpoints): AzureMachineLearningWorkspaces {
+/**
+ * Extra trust for TLS: the emulator's HTTPS listener uses a self-signed certificate made at start;
+ * a host that runs it passes that PEM here. Undefined = the system's trust store only.
+ */
+export type TrustedCaPem = string | undefined;
+
+const tls = (caPem: TrustedCaPem): { tlsOptions?: { ca: string } } => (caPem === undefined ? {} : { tlsOptions: { ca: caPem } });
+
+export function createArmClient(subscriptionId: string, credential: TokenCredential, endpoints: ResolvedEndpoints, caPem?: TrustedCaPem): AzureMachineLearningWorkspaces {
   const client = new AzureMachineLearningWorkspaces(credential, subscriptionId, {
+    ...tls(caPem),
     endpoint: endpoints.arm,
     credentialScopes: `${endpoints.armIsLocal ? PUBLIC_ARM_ENDPOINT : endpoints.arm}/.default`,
     retryOptions: NO_SDK_RETRIES,
@@ -141,8 +157,9 @@ export function createArmClient(subscriptionId: string, credential: TokenCredent
   return client;
 }
 
-export function createLogsClient(credential: TokenCredential, endpoints: ResolvedEndpoints): LogsQueryClient {
+export function createLogsClient(credential: TokenCredential, endpoints: ResolvedEndpoints, caPem?: TrustedCaPem): LogsQueryClient {
   const client = new LogsQueryClient(credential, {
+    ...tls(caPem),
     endpoint: endpoints.logs,
     retryOptions: NO_SDK_RETRIES,
     allowInsecureConnection: endpoints.logsIsLocal,
@@ -151,8 +168,9 @@ export function createLogsClient(credential: TokenCredential, endpoints: Resolve
   return client;
 }
 
-export function createMetricsClient(endpoint: string, credential: TokenCredential, isLocal: boolean): MetricsClient {
+export function createMetricsClient(endpoint: string, credential: TokenCredential, isLocal: boolean, caPem?: TrustedCaPem): MetricsClient {
   const client = new MetricsClient(endpoint, credential, {
+    ...tls(caPem),
     retryOptions: NO_SDK_RETRIES,
     allowInsecureConnection: isLocal,
   });

@@ -26,6 +26,11 @@ export interface AzureAdapterOptions {
    * it is not a wait of the product, so it is not on the injected clock.
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * PEM of an extra CA to trust for TLS: the local emulator's self-signed certificate when its
+   * HTTPS listener is used (its plain-http loopback listener needs none).
+   */
+  readonly trustedCaPem?: string;
   /** Told about each retry (logging). */
   readonly onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: RolloutError }) => void;
 }

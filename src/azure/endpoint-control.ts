@@ -477,7 +477,7 @@ export class ArmEndpointControl implements EndpointControl {
     const endpoint = await this.getEndpoint(ref);
     if (!endpoint.scoringUri) throw new AzureCallError('NotFound', operation, `endpoint ${ref.endpoint} has no scoring URI yet`);
     const scoringUrl = new URL(endpoint.scoringUri);
-    if (scoringUrl.protocol !== 'https:' && !(isLocalHttpUrl(endpoint.scoringUri) && this.#deps.endpoints.armIsLocal)) {
+    if (scoringUrl.protocol !== 'https:' && !(isLocalHttpUrl(endpoint.scoringUri) && this.#deps.endpoints.armIsLoopback)) {
       // A key or token must not travel over plain http; only the loopback emulator is exempt.
       throw new AzureCallError('Forbidden', operation, `refusing to send credentials to ${scoringUrl.origin}: scoring URI is not https`);
     }

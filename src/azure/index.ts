@@ -17,7 +17,7 @@ import { AzureMonitorPlatformMetrics } from './platform-metrics';
 export type { AzureAdapterOptions } from './context';
 export { withRetries, backoffDelayMs, type RetryOptions } from './retry';
 export { toAzureCallError, parseRetryAfterMs } from './errors';
-export { StaticTokenCredential, resolveEndpoints, isLocalHttpUrl } from './clients';
+export { StaticTokenCredential, resolveEndpoints, isLocalHttpUrl, isLoopbackUrl } from './clients';
 export { ENDPOINT_API_VERSION, cloneDeploymentBody, normalizeModelId } from './endpoint-control';
 export { parseEndpointResourceId, ENDPOINT_METRICS_NAMESPACE } from './platform-metrics';
 
@@ -42,7 +42,7 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
   const armClient = (subscriptionId: string): AzureMachineLearningWorkspaces => {
     let client = armClients.get(subscriptionId);
     if (!client) {
-      client = createArmClient(subscriptionId, credential, endpoints);
+      client = createArmClient(subscriptionId, credential, endpoints, options.trustedCaPem);
       armClients.set(subscriptionId, client);
     }
     return client;
@@ -51,7 +51,7 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
   const metricsClient = (endpoint: string): MetricsClient => {
     let client = metricsClients.get(endpoint);
     if (!client) {
-      client = createMetricsClient(endpoint, credential, isLocalHttpUrl(endpoint));
+      client = createMetricsClient(endpoint, credential, isLocalHttpUrl(endpoint), options.trustedCaPem);
       metricsClients.set(endpoint, client);
     }
     return client;
@@ -60,7 +60,7 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
   const endpointControl = new ArmEndpointControl({ context, endpoints, credential, armClient });
   return {
     endpointControl,
-    metricsSource: new LogAnalyticsMetricsSource(context, createLogsClient(credential, endpoints), settings.LOG_ANALYTICS_WORKSPACE_ID),
+    metricsSource: new LogAnalyticsMetricsSource(context, createLogsClient(credential, endpoints, options.trustedCaPem), settings.LOG_ANALYTICS_WORKSPACE_ID),
     platformMetrics: new AzureMonitorPlatformMetrics({
       context,
       metricsClient,
