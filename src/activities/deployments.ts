@@ -125,7 +125,7 @@ export async function setTraffic(ctx: ActivityContext, input: SetTrafficInput): 
   }
   const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
   // Checked before every write: a violation throws and never reaches Azure.
-  assertSafeTrafficChange(input.traffic, input.mirror, { deployments, smokeTestPassed: input.facts.smokeTestPassed });
+  assertSafeTrafficChange(input.traffic, input.mirror, { deployments, smokeTestPassed: input.facts.smokeTestPassed, currentTraffic: endpoint.traffic });
   await ctx.retry('setTraffic', () => ctx.endpointControl.setTraffic(target, input.traffic, input.mirror));
   const readBack = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
   if (!sameSplit(readBack.traffic, input.traffic) || !sameSplit(readBack.mirrorTraffic, input.mirror)) {

@@ -42,7 +42,10 @@ export const gateSpecSchema = z.object({
   windowMinutes: z.number().positive(),
   ingestionDelayMinutes: z.number().nonnegative(),
   plannedLooks: z.number().int().positive(),
-}) satisfies z.ZodType<GateSpec>;
+  spending: z.enum(['pocock', 'obrienFleming']).optional(),
+})
+  // Unknown fields pass through: src/analysis may add options the orchestrator need not know.
+  .loose() satisfies z.ZodType<GateSpec>;
 
 const noDataOutcome = z.enum(['extend', 'requestApproval', 'rollback']);
 
@@ -76,7 +79,7 @@ export const stepSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('cleanup'), deployment: nonEmpty, afterMinutes: z.number().nonnegative() }),
 ]);
 
-export const planSchema = z.object({
+const planObjectSchema = z.object({
   rolloutId: nonEmpty,
   policyName: nonEmpty,
   strategy: z.enum(['canary', 'blueGreen', 'shadow', 'abTest', 'recreate']),
@@ -91,6 +94,9 @@ export const planSchema = z.object({
   approvers: z.array(z.string()),
   concurrency: z.enum(['supersede', 'queue']),
 }) satisfies z.ZodType<Plan>;
+
+/** A Plan, validated, typed as src/plan's (readonly) Plan. */
+export const planSchema = planObjectSchema.transform((value): Plan => value);
 
 // ---- gate results ----
 
@@ -108,7 +114,9 @@ export const metricEvidenceSchema = z.object({
   alpha: z.number().optional(),
   bound: z.number().optional(),
   reason: z.string(),
-});
+})
+  // Evidence carries more detail than the orchestrator reads (threshold parts, pass p-values): keep it all.
+  .loose();
 
 export const gateResultSchema = z.object({
   gate: z.string(),
@@ -120,7 +128,10 @@ export const gateResultSchema = z.object({
   baseline: z.string(),
   evidence: z.array(metricEvidenceSchema),
   reason: z.string(),
-}) satisfies z.ZodType<GateResult>;
+})
+  .loose()
+  // Typed as the analysis module's GateResult (which has no index signature) once validated.
+  .transform((value) => value as unknown as GateResult);
 
 // ---- activities ----
 

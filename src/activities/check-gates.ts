@@ -1,0 +1,114 @@
+/**
+ * checkGates and decideWinner: one look at each gate. The window ends at the orchestration's
+ * time minus the gate's ingestion delay (logs arrive late), so the verdict of a replayed or
+ * retried activity is about the same minutes. A query that fails after the retries, or returns
+ * something unreadable, is an 'error' outcome with its reason: never a pass.
+ */
+import { buildGateQueries } from '../analysis/queries';
+import { evaluateGate } from '../analysis/evaluate';
+import { readTrafficSide, type AnalysisRow } from '../analysis/rows';
+import type { GateResult, GateSpec } from '../analysis/types';
+import { RolloutError } from '../errors';
+import type { EndpointRef } from '../ports';
+import type {
+  CheckGatesInput,
+  CheckGatesOutput,
+  DecideWinnerInput,
+  DecideWinnerOutput,
+  GateOutcome,
+} from '../orchestration/activity-contracts';
+import type { ActivityContext } from './context';
+
+const MINUTE_MS = 60_000;
+
+/** [now - delay - window, now - delay), on whole milliseconds. */
+export function gateWindow(spec: Pick<GateSpec, 'windowMinutes' | 'ingestionDelayMinutes'>, nowMs: number, sinceMs?: number): { fromMs: number; toMs: number } {
+  const toMs = Math.floor(nowMs - spec.ingestionDelayMinutes * MINUTE_MS);
+  const fromMs = Math.floor(sinceMs ?? toMs - spec.windowMinutes * MINUTE_MS);
+  return { fromMs: Math.min(fromMs, toMs - 1), toMs };
+}
+
+interface LookRows {
+  traffic: readonly AnalysisRow[];
+  custom: Record<string, readonly AnalysisRow[]>;
+}
+
+async function runLook(ctx: ActivityContext, spec: GateSpec, target: EndpointRef, baseline: string, candidate: string, window: { fromMs: number; toMs: number }): Promise<LookRows> {
+  const queries = buildGateQueries(spec, { endpoint: target.endpoint, baseline, candidate, window });
+  const rows: LookRows = { traffic: [], custom: {} };
+  for (const query of queries) {
+    const result = await ctx.retry(`query ${spec.name}/${query.id}`, () => ctx.metricsSource.query({ kql: query.kql, fromMs: query.fromMs, toMs: query.toMs }));
+    if (query.metric === undefined) rows.traffic = result.rows;
+    else rows.custom[query.metric] = result.rows;
+  }
+  return rows;
+}
+
+function candidateRequests(rows: readonly AnalysisRow[], candidate: string): number | undefined {
+  const side = readTrafficSide(rows, candidate);
+  if (!side.ok) return undefined;
+  if (!side.side.present) return 0;
+  return side.side.requests.ok ? side.side.requests.value : undefined;
+}
+
+function errorOf(error: unknown): { code: string; message: string } {
+  if (error instanceof RolloutError) return { code: error.code, message: error.message };
+  return { code: 'Internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Errors that say the gate itself is wrong (bad KQL, unknown metric): the rollout must not go on blind. */
+function isConfigurationError(error: unknown): boolean {
+  return error instanceof RolloutError && (error.code === 'InvalidInput' || error.code === 'InvalidPolicy' || error.code === 'Unauthorized' || error.code === 'Forbidden');
+}
+
+export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): Promise<CheckGatesOutput> {
+  const outcomes: GateOutcome[] = [];
+  for (const spec of input.gates) {
+    const window = gateWindow(spec, input.nowMs);
+    const look = input.looks[spec.name] ?? 1;
+    try {
+      const rows = await runLook(ctx, spec, input.target, input.baseline, input.candidate, window);
+      const result: GateResult = evaluateGate(spec, rows, { candidate: input.candidate, baseline: input.baseline, window, look, checkedAtMs: input.nowMs });
+      const requests = candidateRequests(rows.traffic, input.candidate);
+      outcomes.push({ gate: spec.name, outcome: result.verdict, result, ...(requests === undefined ? {} : { candidateRequests: requests }) });
+    } catch (error) {
+      // Query errors are counted apart from failures by the orchestrator (their own limit);
+      // a misconfigured gate is an error outcome too, with a reason that says so.
+      const described = errorOf(error);
+      outcomes.push({
+        gate: spec.name,
+        outcome: 'error',
+        error: isConfigurationError(error) ? { code: described.code, message: `gate '${spec.name}' is misconfigured: ${described.message}` } : described,
+      });
+    }
+  }
+  return { outcomes };
+}
+
+/**
+ * A/B: judge the candidate against the baseline on the gate's checks over the whole test window
+ * (since the split was set). A passing gate with enough requests on both arms makes the candidate
+ * the winner; a failing one keeps the baseline; anything else is undecided (ties keep the baseline
+ * in the orchestrator once the test's time is up).
+ */
+export async function decideWinner(ctx: ActivityContext, input: DecideWinnerInput): Promise<DecideWinnerOutput> {
+  const window = gateWindow(input.gate, input.nowMs, input.sinceMs);
+  try {
+    const rows = await runLook(ctx, input.gate, input.target, input.baseline, input.candidate, window);
+    const result = evaluateGate(input.gate, rows, { candidate: input.candidate, baseline: input.baseline, window, look: input.look, checkedAtMs: input.nowMs });
+    const candidateSide = readTrafficSide(rows.traffic, input.candidate);
+    const baselineSide = readTrafficSide(rows.traffic, input.baseline);
+    const count = (side: typeof candidateSide): number => (side.ok && side.side.present && side.side.requests.ok ? side.side.requests.value : 0);
+    const c = count(candidateSide);
+    const b = count(baselineSide);
+    if (c < input.minRequestsPerArm || b < input.minRequestsPerArm) {
+      return { winner: 'undecided', reason: `not enough samples yet: candidate ${c}, baseline ${b} requests (need ${input.minRequestsPerArm} per arm)`, result };
+    }
+    if (result.verdict === 'pass') return { winner: 'candidate', reason: `'${input.candidate}' meets every check of '${input.gate.name}' against '${input.baseline}' (${c} vs ${b} requests): ${result.reason}`, result };
+    if (result.verdict === 'fail') return { winner: 'baseline', reason: `'${input.candidate}' is worse than '${input.baseline}' on '${input.gate.name}': ${result.reason}`, result };
+    return { winner: 'undecided', reason: `no significant difference yet: ${result.reason}`, result };
+  } catch (error) {
+    const described = errorOf(error);
+    return { winner: 'undecided', reason: `query failed: ${described.message}`, error: described };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The activity factory: every rollout activity, built over the ports. Each handler validates its
+ * input against the contract (src/orchestration/activity-contracts.ts), does its work, and
+ * validates what it returns, so both sides of the boundary agree or fail naming the field.
+ *
+ * Errors are thrown, typed (RolloutError with code and retryable); activityFailureMessage() puts
+ * the code in the message so the orchestrator, which only sees the text, can tell them apart.
+ */
+import type { z } from 'zod';
+import { RolloutError } from '../errors';
+import { CONTROL_EVENT, rolloutInputSchema, type ControlEvent } from '../orchestration/events';
+import { ACTIVITY, type ActivityName } from '../orchestration/activity-names';
+import * as contract from '../orchestration/activity-contracts';
+import type { Clock, EndpointControl, MetricsSource, ModelRegistry, Notifier } from '../ports';
+import { checkGates, decideWinner } from './check-gates';
+import { createActivityContext, type ActivityContext } from './context';
+import { createDeployment, deleteDeployment, getEndpointState, replaceModel, setTraffic } from './deployments';
+import { writeModelVerdict } from './model-verdict';
+import { sendNotification, type NotificationSender } from './notification';
+import { planRollout, type PolicySource } from './plan-rollout';
+import type { ActivityRetryPolicy } from './retry';
+import { smokeTest } from './smoke-test';
+
+export type { PolicySource } from './plan-rollout';
+export type { NotificationSender } from './notification';
+export { toNotification } from './notification';
+export type { ActivityContext } from './context';
+
+export interface ActivityDeps {
+  readonly endpointControl: EndpointControl;
+  readonly metricsSource: MetricsSource;
+  readonly modelRegistry: ModelRegistry;
+  readonly notifier: Notifier;
+  readonly policyStore: PolicySource;
+  readonly clock: Clock;
+  /** A richer notification sender (src/notify); absent = a plain message through `notifier`. */
+  readonly sendNotification?: NotificationSender;
+  readonly retryPolicy?: ActivityRetryPolicy;
+}
+
+/** Raises an external event on another orchestration (a DurableClient, bound at registration). */
+export type RaiseEvent = (instanceId: string, eventName: string, data: unknown) => Promise<void>;
+
+export type ActivityHandler = (input: unknown, extras?: { raiseEvent?: RaiseEvent }) => Promise<unknown>;
+
+function handler<I, O>(name: ActivityName, input: z.ZodType<I>, output: z.ZodType<O>, run: (value: I, extras: { raiseEvent?: RaiseEvent }) => Promise<O>): ActivityHandler {
+  return async (raw, extras = {}) => {
+    const value = contract.parseContract(input, raw, `${name} input`);
+    const result = await run(value, extras);
+    return contract.parseContract(output, result, `${name} output`);
+  };
+}
+
+export function createActivities(deps: ActivityDeps): Record<ActivityName, ActivityHandler> {
+  const ctx: ActivityContext = createActivityContext(deps);
+  return {
+    [ACTIVITY.planRollout]: handler(ACTIVITY.planRollout, rolloutInputSchema, contract.planSchema, (input) => planRollout(ctx, deps.policyStore, input)),
+    [ACTIVITY.getEndpointState]: handler(ACTIVITY.getEndpointState, contract.getEndpointStateInputSchema, contract.getEndpointStateOutputSchema, (input) =>
+      getEndpointState(ctx, input.target),
+    ),
+    [ACTIVITY.createDeployment]: handler(ACTIVITY.createDeployment, contract.createDeploymentInputSchema, contract.deploymentOutputSchema, (input) => createDeployment(ctx, input)),
+    [ACTIVITY.replaceModel]: handler(ACTIVITY.replaceModel, contract.replaceModelInputSchema, contract.deploymentOutputSchema, (input) => replaceModel(ctx, input)),
+    [ACTIVITY.deleteDeployment]: handler(ACTIVITY.deleteDeployment, contract.deleteDeploymentInputSchema, contract.deleteDeploymentOutputSchema, (input) => deleteDeployment(ctx, input)),
+    [ACTIVITY.setTraffic]: handler(ACTIVITY.setTraffic, contract.setTrafficInputSchema, contract.setTrafficOutputSchema, (input) => setTraffic(ctx, input)),
+    [ACTIVITY.smokeTest]: handler(ACTIVITY.smokeTest, contract.smokeTestInputSchema, contract.smokeTestOutputSchema, (input) => smokeTest(ctx, input)),
+    [ACTIVITY.checkGates]: handler(ACTIVITY.checkGates, contract.checkGatesInputSchema, contract.checkGatesOutputSchema, (input) => checkGates(ctx, input)),
+    [ACTIVITY.decideWinner]: handler(ACTIVITY.decideWinner, contract.decideWinnerInputSchema, contract.decideWinnerOutputSchema, (input) => decideWinner(ctx, input)),
+    [ACTIVITY.writeModelVerdict]: handler(ACTIVITY.writeModelVerdict, contract.writeModelVerdictInputSchema, contract.writeModelVerdictOutputSchema, (input) => writeModelVerdict(ctx, input)),
+    [ACTIVITY.sendNotification]: handler(ACTIVITY.sendNotification, contract.sendNotificationInputSchema, contract.sendNotificationOutputSchema, (input) =>
+      sendNotification(ctx, input, deps.sendNotification),
+    ),
+    [ACTIVITY.requestSupersede]: handler(ACTIVITY.requestSupersede, contract.requestSupersedeInputSchema, contract.requestSupersedeOutputSchema, async (input, extras) => {
+      if (!extras.raiseEvent) throw new RolloutError('Internal', 'requestSupersede needs a durable client (register it with a durableClient input)');
+      const event: ControlEvent = { action: 'abort', by: input.by, comment: input.reason, atMs: input.atMs };
+      try {
+        await extras.raiseEvent(input.instanceId, CONTROL_EVENT, event);
+        return { raised: true, detail: `abort raised on '${input.instanceId}'` };
+      } catch (error) {
+        // The older rollout may have ended meanwhile (410 Gone / 404): nothing left to abort.
+        const message = error instanceof Error ? error.message : String(error);
+        if (/\b(404|410)\b|not found|gone|completed|terminated/i.test(message)) return { raised: false, detail: `'${input.instanceId}' is not running: ${message}` };
+        throw error;
+      }
+    }),
+  };
+}
+
+/**
+ * The text an activity failure carries to the orchestrator: `[Code] message`. The durable
+ * library passes only the message across, so the code rides in it.
+ */
+export function activityFailureMessage(error: unknown): string {
+  if (error instanceof RolloutError) return `[${error.code}] ${error.message}`;
+  if (error instanceof Error) return `[Internal] ${error.message}`;
+  return `[Internal] ${String(error)}`;
+}
+
+/** Wraps a handler so a thrown error reaches the orchestrator with its code in the message. */
+export function withCodedErrors(run: ActivityHandler): ActivityHandler {
+  return async (input, extras) => {
+    try {
+      return await run(input, extras);
+    } catch (error) {
+      const wrapped = new Error(activityFailureMessage(error), { cause: error });
+      wrapped.name = error instanceof Error ? error.name : 'Error';
+      throw wrapped;
+    }
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * planRollout: RolloutInput -> Plan. Loads the named policy, reads the endpoint to find the live
+ * (baseline) deployment and the model it serves, resolves the new version's ARM id in the
+ * registry, and compiles. Runs as the orchestration's first activity so ingestion stays fast and
+ * the plan is recorded in history (a replay never recompiles against a changed policy).
+ */
+import { RolloutError, ValidationError } from '../errors';
+import { compilePlan } from '../plan/compile';
+import type { Plan } from '../plan/types';
+import type { Policy } from '../policy/schema';
+import type { RolloutInput } from '../orchestration/events';
+import type { ActivityContext } from './context';
+
+/** Where policies come from (files in POLICY_DIR in the app; an in-memory map in tests). */
+export interface PolicySource {
+  /** Throws RolloutError 'NotFound' (or a ValidationError for an invalid file) when unusable. */
+  getPolicy(name: string): Promise<Policy>;
+}
+
+export async function planRollout(ctx: ActivityContext, policies: PolicySource, input: RolloutInput): Promise<Plan> {
+  const policy = await policies.getPolicy(input.policyName);
+  const target = {
+    subscriptionId: input.workspace.subscriptionId,
+    resourceGroup: input.workspace.resourceGroup,
+    workspace: input.workspace.workspace,
+    endpoint: policy.target.endpoint,
+  };
+  const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
+  const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
+  const live = Object.entries(endpoint.traffic)
+    .filter(([, percent]) => percent > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const baselineName = live[0]?.[0];
+  if (baselineName === undefined) {
+    throw new RolloutError('Conflict', `endpoint '${target.endpoint}' has no deployment with live traffic; a rollout needs a live deployment to compare with and clone from`);
+  }
+  const baseline = deployments.find((d) => d.name.toLowerCase() === baselineName.toLowerCase());
+  if (!baseline) throw new RolloutError('Conflict', `endpoint '${target.endpoint}' routes traffic to '${baselineName}', which is not among its deployments`);
+  const version = await ctx.retry('getModelVersion', () =>
+    ctx.modelRegistry.getModelVersion({ ...input.workspace, model: input.model.name, version: input.model.version }),
+  );
+  if (!version.id) throw new ValidationError('model.id', `model ${input.model.name}:${input.model.version} has no ARM id in the registry`);
+  return compilePlan(policy, {
+    rolloutId: input.rolloutId,
+    model: { name: input.model.name, version: input.model.version, id: version.id },
+    target: input.workspace,
+    baseline: { deployment: baseline.name, modelId: baseline.modelId },
+    existingDeployments: deployments.map((d) => ({
+      name: d.name,
+      modelId: d.modelId,
+      liveTrafficPercent: endpoint.traffic[d.name] ?? 0,
+      mirrorTrafficPercent: endpoint.mirrorTraffic[d.name] ?? 0,
+    })),
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * The composition root: the real ports, built lazily from settings on first use (so loading the
+ * app never touches Azure or the disk). The activity registrations in functions/ use this; tests
+ * build activities over fakes with createActivities() directly.
+ */
+import { getSettings } from '../config';
+import { getAmbientClock, type Notification, type Notifier } from '../ports';
+import { createAzurePorts } from '../azure';
+import { createActivities, type ActivityDeps, type ActivityHandler } from '../activities';
+import type { ActivityName } from '../orchestration/activity-names';
+import { createPolicyDirSource } from './policy-dir';
+
+/**
+ * Until src/notify's channels are wired in, notifications are written to the log: a rollout
+ * never waits on a chat webhook.
+ */
+export const loggingNotifier: Notifier = {
+  send(notification: Notification): Promise<void> {
+    console.info(`[notify] ${notification.severity} ${notification.kind} ${notification.rolloutId}: ${notification.title} - ${notification.summary}`);
+    return Promise.resolve();
+  },
+};
+
+let deps: ActivityDeps | undefined;
+let activities: Record<ActivityName, ActivityHandler> | undefined;
+
+export function getActivityDeps(): ActivityDeps {
+  if (!deps) {
+    const settings = getSettings();
+    const clock = getAmbientClock();
+    const azure = createAzurePorts(settings, { clock });
+    deps = {
+      endpointControl: azure.endpointControl,
+      metricsSource: azure.metricsSource,
+      modelRegistry: azure.modelRegistry,
+      notifier: loggingNotifier,
+      policyStore: createPolicyDirSource(settings.POLICY_DIR),
+      clock,
+      // The Azure adapters already retry each SDK call; one more round here covers a read-back
+      // that saw a resource still settling.
+      retryPolicy: { maxAttempts: 2, baseDelayMs: 5_000, maxDelayMs: 30_000 },
+    };
+  }
+  return deps;
+}
+
+export function getActivities(): Record<ActivityName, ActivityHandler> {
+  activities ??= createActivities(getActivityDeps());
+  return activities;
+}
+
+/** For hosts that change settings between runs (the simulator): forget the built ports. */
+export function resetAppPorts(): void {
+  deps = undefined;
+  activities = undefined;
+}
