@@ -1,0 +1,170 @@
+/**
+ * Log Analytics query API (POST /v1/workspaces/{id}/query): evaluates the KQL subset over the
+ * traffic log rows that are visible (older than the ingestion delay) and inside the request's
+ * timespan, and answers in Azure's shape `{ tables: [{ name, columns: [{ name, type }], rows }] }`.
+ */
+import type { Clock } from '../ports/clock';
+import type { ApiResponse } from './arm-api';
+import { ServiceError } from './arm-errors';
+import { KqlError } from './kql/errors';
+import { DateTimeValue, evaluate, toJsonCell, type Column, type Row, type Table } from './kql/evaluator';
+import { parseDateTime, parseQuery, type Expr, type Operator } from './kql/parser';
+import { TRAFFIC_LOG_COLUMNS, type TrafficLog } from './traffic-log';
+
+/** Tables the workspace has: the traffic log, and the two other endpoint tables (empty here). */
+const EMPTY_TABLES: Readonly<Record<string, readonly Column[]>> = {
+  AmlOnlineEndpointConsoleLog: [
+    { name: 'TimeGenerated', type: 'datetime' }, { name: 'EndpointName', type: 'string' }, { name: 'DeploymentName', type: 'string' },
+    { name: 'InstanceId', type: 'string' }, { name: 'ContainerName', type: 'string' }, { name: 'Message', type: 'string' },
+  ],
+  AmlOnlineEndpointEventLog: [
+    { name: 'TimeGenerated', type: 'datetime' }, { name: 'EndpointName', type: 'string' }, { name: 'DeploymentName', type: 'string' },
+    { name: 'InstanceId', type: 'string' }, { name: 'Name', type: 'string' }, { name: 'Message', type: 'string' },
+  ],
+};
+
+/** ISO 8601 duration (PnDTnHnMnS) in milliseconds. */
+export function parseIsoDuration(text: string): number | undefined {
+  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text.trim());
+  if (!m || text.trim() === 'P' || text.trim().toUpperCase() === 'PT') return undefined;
+  const [, d, h, min, s] = m;
+  return (Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(s ?? 0)) * 1000;
+}
+
+/** The API's timespan: "start/end", "start/duration", "duration/end" or "duration" (ending now). */
+export function parseTimespan(text: string, nowMs: number): { fromMs: number; toMs: number } {
+  const parts = text.split('/');
+  const invalid = (): ServiceError =>
+    new ServiceError(400, 'BadArgumentError', `The request had some invalid properties: timespan '${text}' is not an ISO 8601 interval (start/end, start/duration or duration).`);
+  if (parts.length === 1) {
+    const duration = parseIsoDuration(parts[0] ?? '');
+    if (duration === undefined) throw invalid();
+    return { fromMs: nowMs - duration, toMs: nowMs };
+  }
+  if (parts.length !== 2) throw invalid();
+  const [a = '', b = ''] = parts;
+  const startMs = parseDateTime(a);
+  const endMs = parseDateTime(b);
+  if (startMs !== undefined && endMs !== undefined) return { fromMs: startMs, toMs: endMs };
+  if (startMs !== undefined) {
+    const d = parseIsoDuration(b);
+    if (d === undefined) throw invalid();
+    return { fromMs: startMs, toMs: startMs + d };
+  }
+  if (endMs !== undefined) {
+    const d = parseIsoDuration(a);
+    if (d === undefined) throw invalid();
+    return { fromMs: endMs - d, toMs: endMs };
+  }
+  throw invalid();
+}
+
+/**
+ * Narrowest TimeGenerated range implied by the leading `where` operators (a superset of the rows
+ * they keep; the where clauses still run in full). It only saves scanning, never changes results.
+ */
+function timeBounds(ops: readonly Operator[], nowMs: number): { lo: number; hi: number } {
+  let lo = -Infinity;
+  let hi = Infinity;
+  const constant = (e: Expr): number | undefined => {
+    if (e.k === 'lit' && e.type === 'datetime') return e.v as number;
+    if (e.k === 'call' && e.name === 'now' && e.args.length === 0) return nowMs;
+    if (e.k === 'call' && e.name === 'ago' && e.args[0]?.k === 'lit' && e.args[0].type === 'timespan') return nowMs - (e.args[0].v as number);
+    return undefined;
+  };
+  const isTime = (e: Expr): boolean => e.k === 'col' && e.name === 'TimeGenerated';
+  const visit = (e: Expr): void => {
+    if (e.k === 'bin' && e.op === 'and') {
+      visit(e.l);
+      visit(e.r);
+      return;
+    }
+    if (e.k === 'between' && !e.negate && isTime(e.e)) {
+      const a = constant(e.lo);
+      const b = constant(e.hi);
+      if (a !== undefined) lo = Math.max(lo, a);
+      if (b !== undefined) hi = Math.min(hi, b);
+      return;
+    }
+    if (e.k === 'bin' && ['>', '>=', '<', '<='].includes(e.op)) {
+      let op = e.op;
+      let value: number | undefined;
+      if (isTime(e.l)) value = constant(e.r);
+      else if (isTime(e.r)) {
+        value = constant(e.l);
+        op = op.includes('>') ? op.replace('>', '<') : op.replace('<', '>');
+      }
+      if (value === undefined) return;
+      if (op.startsWith('>')) lo = Math.max(lo, value);
+      else hi = Math.min(hi, value);
+    }
+  };
+  for (const op of ops) {
+    if (op.k !== 'where') break;
+    visit(op.e);
+  }
+  return { lo, hi };
+}
+
+export class LogAnalytics {
+  constructor(
+    private readonly deps: {
+      readonly log: TrafficLog;
+      readonly clock: Clock;
+      readonly ingestionDelayMs: number;
+      readonly workspaceIds: readonly string[];
+    },
+  ) {}
+
+  query(workspaceId: string, body: unknown): ApiResponse {
+    if (!this.deps.workspaceIds.some((id) => id.toLowerCase() === workspaceId.toLowerCase())) {
+      throw new ServiceError(404, 'WorkspaceNotFoundError', `The workspace could not be found: '${workspaceId}'.`);
+    }
+    if (typeof body !== 'object' || body === null || typeof (body as { query?: unknown }).query !== 'string') {
+      throw new ServiceError(400, 'BadArgumentError', "The request had some invalid properties: the body must be a JSON object with a string 'query'.");
+    }
+    const { query: text, timespan } = body as { query: string; timespan?: unknown };
+    const nowMs = this.deps.clock.now();
+    try {
+      const table = this.run(text, typeof timespan === 'string' && timespan !== '' ? timespan : undefined, nowMs);
+      return {
+        status: 200,
+        body: {
+          tables: [
+            {
+              name: 'PrimaryResult',
+              columns: table.columns.map((c) => ({ name: c.name, type: c.type })),
+              rows: table.rows.map((row) => table.columns.map((c) => toJsonCell(row[c.name] ?? null, c.type))),
+            },
+          ],
+        },
+      };
+    } catch (error) {
+      if (error instanceof KqlError) return { status: 400, body: error.body() };
+      throw error;
+    }
+  }
+
+  /** Evaluates a query over the rows visible at `nowMs` (exported for tests and tools). */
+  run(text: string, timespan: string | undefined, nowMs: number): Table {
+    const query = parseQuery(text);
+    const window = timespan !== undefined ? parseTimespan(timespan, nowMs) : { fromMs: -Infinity, toMs: Infinity };
+    const empty = EMPTY_TABLES[query.table];
+    if (empty) return evaluate(query, { columns: empty, rows: [] }, { nowMs });
+    if (query.table !== 'AmlOnlineEndpointTrafficLog') {
+      throw KqlError.semantic(`Failed to resolve table or column expression named '${query.table}'`);
+    }
+    const bounds = timeBounds(query.ops, nowMs);
+    const log = this.deps.log;
+    const visibleUntilMs = nowMs - this.deps.ingestionDelayMs;
+    const start = log.lowerBound(Math.max(window.fromMs, bounds.lo));
+    // Rows at exactly the window's end are outside it ([start, end)); `between` is inclusive.
+    const end = Math.min(log.lowerBound(window.toMs), log.upperBound(Math.min(bounds.hi, visibleUntilMs)));
+    const rows: Row[] = [];
+    for (let i = start; i < end; i++) {
+      const row = log.row(i);
+      rows.push({ ...row, TimeGenerated: new DateTimeValue(row['TimeGenerated'] as number) });
+    }
+    return evaluate(query, { columns: TRAFFIC_LOG_COLUMNS as readonly Column[], rows }, { nowMs });
+  }
+}

@@ -1,0 +1,78 @@
+/** Test helpers: a manual virtual clock, a fixed-token credential, and SDK clients wired to an emulator. */
+import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { LogsQueryClient } from '@azure/monitor-query-logs';
+import { MetricsClient } from '@azure/monitor-query-metrics';
+import type { Clock } from '../../src/ports/clock';
+import type { Emulator } from '../../src/emulator';
+
+export const START_MS = Date.parse('2026-11-23T10:00:00Z');
+
+/** A clock that moves only when the test says so; sleepers wake when their time is reached. */
+export class ManualClock implements Clock {
+  private current: number;
+  private sleepers: { untilMs: number; resolve: () => void }[] = [];
+  constructor(startMs = START_MS) {
+    this.current = startMs;
+  }
+  now(): number {
+    return this.current;
+  }
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.sleepers.push({ untilMs: this.current + Math.max(0, ms), resolve });
+      this.wake();
+    });
+  }
+  advance(ms: number): void {
+    this.current += ms;
+    this.wake();
+  }
+  advanceMinutes(minutes: number): void {
+    this.advance(minutes * 60_000);
+  }
+  private wake(): void {
+    const due = this.sleepers.filter((s) => s.untilMs <= this.current);
+    this.sleepers = this.sleepers.filter((s) => s.untilMs > this.current);
+    for (const s of due) s.resolve();
+  }
+}
+
+export const fixedCredential: TokenCredential = {
+  getToken: async (): Promise<AccessToken> => ({ token: 'emulator-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
+};
+
+/** SDK retry policies wait in wall time; tests turn retries off to see each answer. */
+export const noRetries = { retryOptions: { maxRetries: 0 } } as const;
+
+export function armClient(emulator: Emulator, retries = false): AzureMachineLearningWorkspaces {
+  return new AzureMachineLearningWorkspaces(fixedCredential, emulator.coords.subscriptionId, {
+    endpoint: emulator.httpsUrl,
+    tlsOptions: { ca: emulator.certificatePem },
+    ...(retries ? {} : noRetries),
+  });
+}
+
+export function logsClient(emulator: Emulator, retries = false): LogsQueryClient {
+  return new LogsQueryClient(fixedCredential, { endpoint: emulator.logsEndpoint, tlsOptions: { ca: emulator.certificatePem }, ...(retries ? {} : noRetries) });
+}
+
+export function metricsClient(emulator: Emulator): MetricsClient {
+  return new MetricsClient(emulator.httpsUrl, fixedCredential, { tlsOptions: { ca: emulator.certificatePem }, ...noRetries });
+}
+
+/** Runs `work` while advancing the clock by `stepMs` every few wall milliseconds, until it settles. */
+export async function whileAdvancing<T>(clock: ManualClock, stepMs: number, work: Promise<T>): Promise<T> {
+  let done = false;
+  const settled = work.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    await new Promise((r) => setTimeout(r, 2));
+    if (!done) clock.advance(stepMs);
+  }
+  return settled;
+}
+
+export const RG = 'rg-aml-rollout';
+export const WS = 'demo-workspace';
