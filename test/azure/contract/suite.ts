@@ -1,0 +1,181 @@
+/**
+ * The port contract: one suite of behaviour every Azure-facing port must show, run against the
+ * local emulator (contract-emulator.test.ts) and against real Azure (contract-azure.test.ts, only
+ * with AML_ROLLOUT_CONTRACT_AZURE=1). Both runs go through createAzurePorts and the real SDK
+ * clients; only the target (endpoints, credential, clock) differs.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AzurePorts } from '../../../src/azure';
+import { buildTrafficQuery, TRAFFIC_COLUMNS } from '../../../src/analysis/queries';
+import { RolloutError } from '../../../src/errors';
+import type { Clock, EndpointRef, ModelVersionRef } from '../../../src/ports';
+
+export interface ContractTarget {
+  readonly ports: AzurePorts;
+  readonly clock: Clock;
+  readonly ref: EndpointRef;
+  readonly endpointResourceId: string;
+  /** The deployment that holds all live traffic. */
+  readonly live: string;
+  /** A name free for a new deployment (deleted again by the test). */
+  readonly candidate: string;
+  /** ARM id of a model version to deploy as the candidate. */
+  readonly candidateModelId: string;
+  /** A model version whose tags the test may write (it writes a `contract-test` tag). */
+  readonly modelVersion: ModelVersionRef;
+  /** A past window in which the live deployment served requests that are already in the logs. */
+  trafficWindow(): Promise<{ fromMs: number; toMs: number }>;
+  /** Releases what the target started. */
+  close(): Promise<void>;
+}
+
+/** Registers the contract tests; `setup` makes a fresh target for each test (no shared state). */
+export function describePortContract(name: string, setup: () => Promise<ContractTarget>, timeoutMs: number): void {
+  const withTarget = (fn: (target: ContractTarget) => Promise<void>) => async (): Promise<void> => {
+    const target = await setup();
+    try {
+      await fn(target);
+    } finally {
+      await target.close();
+    }
+  };
+
+  describe(`EndpointControl contract (${name})`, () => {
+    it(
+      'deployment lifecycle: clone, Succeeded, traffic 90/10, mirror 20, direct invoke, delete, NotFound',
+      withTarget(async (t) => {
+        const control = t.ports.endpointControl;
+        const live = await control.getDeployment(t.ref, t.live);
+        try {
+          const created = await control.createDeployment(t.ref, { cloneFrom: t.live, name: t.candidate, modelId: t.candidateModelId, tags: { purpose: 'contract-test' } });
+          expect(created.provisioningState).toBe('Succeeded');
+          expect(created.modelId.toLowerCase()).toBe(t.candidateModelId.toLowerCase());
+          expect(created.instanceType).toBe(live.instanceType);
+          expect(created.instanceCount).toBe(live.instanceCount);
+          expect((await control.listDeployments(t.ref)).map((d) => d.name).sort()).toEqual(expect.arrayContaining([t.live, t.candidate]));
+
+          const split = await control.setTraffic(t.ref, { [t.live]: 90, [t.candidate]: 10 }, {});
+          expect(split.traffic).toMatchObject({ [t.live]: 90, [t.candidate]: 10 });
+          const readBack = await control.getEndpoint(t.ref);
+          expect(readBack.traffic).toMatchObject({ [t.live]: 90, [t.candidate]: 10 });
+          expect(readBack.mirrorTraffic[t.candidate] ?? 0).toBe(0);
+
+          // A deployment takes live or mirrored traffic, never both: mirror onto the candidate once it has no live share.
+          const mirrored = await control.setTraffic(t.ref, { [t.live]: 100, [t.candidate]: 0 }, { [t.candidate]: 20 });
+          expect(mirrored.mirrorTraffic).toMatchObject({ [t.candidate]: 20 });
+          expect((await control.getEndpoint(t.ref)).mirrorTraffic).toMatchObject({ [t.candidate]: 20 });
+
+          const answer = await control.invokeDeployment(t.ref, { deployment: t.candidate, body: { input_data: { data: [[0.1, 0.2, 0.3]] } }, timeoutInMs: 30_000 });
+          expect(answer.answeredBy).toBe(t.candidate);
+          expect(answer.statusCode).toBeGreaterThanOrEqual(200);
+          expect(answer.durationMs).toBeGreaterThanOrEqual(0);
+
+          await control.setTraffic(t.ref, { [t.live]: 100, [t.candidate]: 0 }, {});
+          await control.deleteDeployment(t.ref, t.candidate);
+          await expect(control.getDeployment(t.ref, t.candidate)).rejects.toMatchObject({ code: 'NotFound' });
+          // deleting what is gone is success
+          await control.deleteDeployment(t.ref, t.candidate);
+        } finally {
+          // leave the endpoint as found, even when an assertion failed half-way
+          await control.setTraffic(t.ref, { [t.live]: 100 }, {}).catch(() => undefined);
+          await control.deleteDeployment(t.ref, t.candidate).catch(() => undefined);
+        }
+      }),
+      timeoutMs,
+    );
+
+    it(
+      'getDeployment of an unknown name throws NotFound, not retryable',
+      withTarget(async (t) => {
+        const error = await t.ports.endpointControl.getDeployment(t.ref, 'no-such-deployment').catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(RolloutError);
+        expect(error).toMatchObject({ code: 'NotFound', retryable: false });
+      }),
+      timeoutMs,
+    );
+
+    it(
+      'rejects a traffic split that does not sum to 100 with Azure\'s message, without retrying',
+      withTarget(async (t) => {
+        const error = await t.ports.endpointControl.setTraffic(t.ref, { [t.live]: 40 }, {}).catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ code: 'InvalidInput', retryable: false, statusCode: 400 });
+        expect((await t.ports.endpointControl.getEndpoint(t.ref)).traffic).toMatchObject({ [t.live]: 100 });
+      }),
+      timeoutMs,
+    );
+  });
+
+  describe(`MetricsSource contract (${name})`, () => {
+    it(
+      'answers the built-in gate query with one row per deployment',
+      withTarget(async (t) => {
+        const window = await t.trafficWindow();
+        const kql = buildTrafficQuery({ endpoint: t.ref.endpoint, baseline: t.live, candidate: t.live, window });
+        const result = await t.ports.metricsSource.query({ kql, ...window });
+        expect(result.rows).toHaveLength(1);
+        const row = result.rows[0]!;
+        expect(row[TRAFFIC_COLUMNS.deployment]).toBe(t.live);
+        expect(row[TRAFFIC_COLUMNS.requests]).toEqual(expect.any(Number));
+        expect(row[TRAFFIC_COLUMNS.requests] as number).toBeGreaterThan(0);
+        expect(row[TRAFFIC_COLUMNS.p95]).toEqual(expect.any(Number));
+        // make_list comes back as a dynamic column: an array of numbers
+        expect(Array.isArray(row[TRAFFIC_COLUMNS.latencies])).toBe(true);
+      }),
+      timeoutMs,
+    );
+
+    it(
+      'calls a query the service cannot run Unsupported, not retryable',
+      withTarget(async (t) => {
+        const window = await t.trafficWindow();
+        const error = await t.ports.metricsSource.query({ kql: 'AmlOnlineEndpointTrafficLog | frobnicate x', ...window }).catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ code: 'Unsupported', retryable: false });
+      }),
+      timeoutMs,
+    );
+  });
+
+  describe(`PlatformMetricsSource contract (${name})`, () => {
+    it(
+      'returns requests per minute split by deployment',
+      withTarget(async (t) => {
+        const window = await t.trafficWindow();
+        const rows = await t.ports.platformMetrics.queryEndpointMetrics(t.endpointResourceId, {
+          metricNames: ['RequestsPerMinute'],
+          ...window,
+          granularity: 'PT1M',
+          aggregation: 'Total',
+          byDeployment: true,
+        });
+        const live = rows.filter((row) => row.deployment === t.live && typeof row.value === 'number');
+        expect(live.length).toBeGreaterThan(0);
+        expect(live.every((row) => row.metric === 'RequestsPerMinute')).toBe(true);
+        expect(live.reduce((sum, row) => sum + (row.value as number), 0)).toBeGreaterThan(0);
+      }),
+      timeoutMs,
+    );
+  });
+
+  describe(`ModelRegistry contract (${name})`, () => {
+    it(
+      'round-trips tags: merged in, the others kept',
+      withTarget(async (t) => {
+        const before = await t.ports.modelRegistry.getModelVersion(t.modelVersion);
+        const stamp = String(t.clock.now());
+        const after = await t.ports.modelRegistry.updateModelVersionTags(t.modelVersion, { 'contract-test': stamp });
+        expect(after.tags).toEqual({ ...before.tags, 'contract-test': stamp });
+        expect(after.properties).toEqual(before.properties);
+        expect((await t.ports.modelRegistry.getModelVersion(t.modelVersion)).tags['contract-test']).toBe(stamp);
+      }),
+      timeoutMs,
+    );
+
+    it(
+      'throws NotFound for an unknown version',
+      withTarget(async (t) => {
+        await expect(t.ports.modelRegistry.getModelVersion({ ...t.modelVersion, version: '987654' })).rejects.toMatchObject({ code: 'NotFound' });
+      }),
+      timeoutMs,
+    );
+  });
+}
