@@ -163,6 +163,8 @@ export interface JournalEntry {
   readonly step: number;
   readonly phase: Phase;
   readonly message: string;
+  /** The live split after this entry, when it changed (the dashboard charts traffic over time from it). */
+  readonly traffic?: Split;
 }
 
 /** What the orchestrator publishes with setCustomStatus after every change. */
