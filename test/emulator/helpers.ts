@@ -64,15 +64,46 @@ export function metricsClient(emulator: Emulator): MetricsClient {
 /** Runs `work` while advancing the clock by `stepMs` every few wall milliseconds, until it settles. */
 export async function whileAdvancing<T>(clock: ManualClock, stepMs: number, work: Promise<T>): Promise<T> {
   let done = false;
-  const settled = work.finally(() => {
-    done = true;
-  });
+  const outcome = work.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  void outcome.then(() => (done = true));
   while (!done) {
     await new Promise((r) => setTimeout(r, 2));
     if (!done) clock.advance(stepMs);
   }
-  return settled;
+  const result = await outcome;
+  if (!result.ok) throw result.error;
+  return result.value;
 }
 
 export const RG = 'rg-aml-rollout';
 export const WS = 'demo-workspace';
+
+/** A raw ARM call over the emulator's plain-http listener (to test what the SDK never sends). */
+export async function armFetch(emulator: Emulator, method: string, path: string, body?: unknown, apiVersion: string | null = '2022-10-01', token = 'emulator-token'): Promise<{ status: number; headers: Headers; body: any }> {
+  const url = new URL(`${emulator.url}${path}`);
+  if (apiVersion !== null) url.searchParams.set('api-version', apiVersion);
+  const response = await fetch(url, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+export function workspacePath(emulator: Emulator): string {
+  const c = emulator.coords;
+  return `/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${c.workspace}`;
+}
+
+/** A deployment body as the adapter sends it: the live one cloned with another model. */
+export function deploymentBody(emulator: Emulator, model: string, version: string): any {
+  return {
+    location: emulator.coords.location,
+    sku: { name: 'Default', capacity: 1 },
+    properties: { endpointComputeType: 'Managed', model: emulator.state.modelVersionId(model, version), instanceType: 'Standard_DS3_v2' },
+  };
+}
