@@ -77,11 +77,6 @@ module modelEvents 'modules/model-events.bicep' = {
     workspaceName: amlWorkspaceName
     systemTopicName: effectiveSystemTopicName
     tags: tags
-    deployEventSubscription: deployEventSubscription
-    functionAppId: functionAppId
-    eventGridFunctionName: eventGridFunctionName
-    deadLetterStorageAccountId: deadLetterStorageAccountId
-    deadLetterContainerName: deadLetterContainerName
   }
 }
 
@@ -95,6 +90,22 @@ module deadLetterAccess 'modules/dead-letter-access.bicep' = {
   }
 }
 
+module modelRegisteredSubscription 'modules/model-registered-subscription.bicep' = if (deployEventSubscription) {
+  name: 'aml-rollout-model-registered-subscription'
+  scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
+  params: {
+    systemTopicName: modelEvents.outputs.systemTopicName
+    functionAppId: functionAppId
+    eventGridFunctionName: eventGridFunctionName
+    deadLetterStorageAccountId: deadLetterStorageAccountId
+    deadLetterContainerName: deadLetterContainerName
+  }
+  // The topic's identity must be able to write dead letters before events can flow.
+  dependsOn: [
+    deadLetterAccess
+  ]
+}
+
 module endpointDiagnostics 'modules/endpoint-diagnostics.bicep' = if (!empty(endpointNames)) {
   name: 'aml-rollout-endpoint-diagnostics'
   scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
@@ -106,4 +117,4 @@ module endpointDiagnostics 'modules/endpoint-diagnostics.bicep' = if (!empty(end
 }
 
 output SYSTEM_TOPIC_NAME string = effectiveSystemTopicName
-output EVENT_SUBSCRIPTION_NAME string = modelEvents.outputs.eventSubscriptionName
+output EVENT_SUBSCRIPTION_NAME string = deployEventSubscription ? modelRegisteredSubscription!.outputs.name : ''

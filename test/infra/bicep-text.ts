@@ -394,37 +394,58 @@ export function checkRoleAssignments(table: RoleTable, readModule: (relativePath
 
 export const MODEL_REGISTERED_EVENT_TYPE = 'Microsoft.MachineLearningServices.ModelRegistered';
 
-/** The ModelRegistered subscription goes to the named Event Grid function and dead-letters to a blob container. */
-export function checkEventSubscription(modelEventsBicep: string, workloadBicep: string, functionName: string, eventType = MODEL_REGISTERED_EVENT_TYPE): string[] {
+export interface EventGridBicep {
+  /** modules/model-events.bicep: the system topic. */
+  topic: string;
+  /** modules/model-registered-subscription.bicep: the subscription. */
+  subscription: string;
+  /** workload.bicep: deploys both. */
+  workload: string;
+}
+
+/**
+ * The workspace's system topic feeds a ModelRegistered-only subscription to the named Event Grid
+ * function, created only once the app is deployed, dead-lettering to a blob container.
+ */
+export function checkEventSubscription(files: EventGridBicep, functionName: string, eventType = MODEL_REGISTERED_EVENT_TYPE): string[] {
   const problems: string[] = [];
-  const declarations = parseBicep(modelEventsBicep);
-  const topic = declarationsOf(declarations, 'resource').find((r) => r.target === 'Microsoft.EventGrid/systemTopics');
+  const topic = declarationsOf(parseBicep(files.topic), 'resource').find((r) => r.target === 'Microsoft.EventGrid/systemTopics' && !r.existing);
   if (!topic) problems.push('no Microsoft.EventGrid/systemTopics resource');
   else if (propertyValue(topic.body, 'topicType') !== "'Microsoft.MachineLearningServices.Workspaces'") {
     problems.push("the system topic's topicType is not 'Microsoft.MachineLearningServices.Workspaces'");
   }
-  const subscription = declarationsOf(declarations, 'resource').find((r) => r.target === 'Microsoft.EventGrid/systemTopics/eventSubscriptions');
-  if (!subscription) return [...problems, 'no Microsoft.EventGrid/systemTopics/eventSubscriptions resource'];
-  if (!/^if\s*\(\s*deployEventSubscription\s*\)/.test(subscription.body)) {
-    problems.push('the subscription is not conditional on deployEventSubscription (it must wait until the function exists)');
+
+  const workload = parseBicep(files.workload);
+  const module = declarationsOf(workload, 'module').find((m) => m.target === 'modules/model-registered-subscription.bicep');
+  if (!module) problems.push('workload.bicep does not deploy modules/model-registered-subscription.bicep');
+  else {
+    if (!/^if\s*\(\s*deployEventSubscription\s*\)/.test(module.body)) {
+      problems.push('the subscription is not conditional on deployEventSubscription (it must wait until the function exists)');
+    }
+    if (!/dependsOn\s*:\s*\[[^\]]*\bdeadLetterAccess\b/.test(module.body)) {
+      problems.push("the subscription does not wait for the topic's dead-letter role (dependsOn deadLetterAccess)");
+    }
   }
-  const destination = propertyBlock(propertyBlock(subscription.body, 'properties') ?? '', 'destination', 1) ?? '';
+
+  const subscription = declarationsOf(parseBicep(files.subscription), 'resource').find((r) => r.target === 'Microsoft.EventGrid/systemTopics/eventSubscriptions');
+  if (!subscription) return [...problems, 'no Microsoft.EventGrid/systemTopics/eventSubscriptions resource'];
+  // Only direct properties of the subscription count (a nested look-alike is not a destination).
+  const properties = propertyBlock(subscription.body, 'properties') ?? '';
+  const destination = propertyBlock(properties, 'destination', 1) ?? '';
   if (propertyValue(destination, 'endpointType') !== "'AzureFunction'") problems.push("the destination endpointType is not 'AzureFunction'");
   const resourceId = propertyValue(destination, 'resourceId') ?? '';
   const functionParam = /^'\$\{\w+\}\/functions\/\$\{(\w+)\}'$/.exec(resourceId)?.[1];
   if (!functionParam) problems.push(`the destination resourceId is not '\${<function app id>}/functions/\${<function name>}': ${resourceId}`);
-  const workloadDefault = paramDefault(parseBicep(workloadBicep), 'eventGridFunctionName');
+  const workloadDefault = paramDefault(workload, 'eventGridFunctionName');
   if (workloadDefault !== functionName) {
     problems.push(`workload.bicep eventGridFunctionName defaults to '${workloadDefault}', but the Event Grid function is '${functionName}'`);
   }
-  if (functionParam && !new RegExp(`${functionParam}\\s*:\\s*eventGridFunctionName\\b`).test(workloadBicep)) {
+  if (functionParam && module && !new RegExp(`^\\s*${functionParam}\\s*:\\s*eventGridFunctionName$`, 'm').test(module.body)) {
     problems.push(`workload.bicep does not pass eventGridFunctionName to the subscription's ${functionParam}`);
   }
-  const includedTypes = /includedEventTypes\s*:\s*\[([^\]]*)\]/.exec(subscription.body)?.[1] ?? '';
+  const includedTypes = /includedEventTypes\s*:\s*\[([^\]]*)\]/.exec(properties)?.[1] ?? '';
   const types = [...includedTypes.matchAll(/'([^']+)'/g)].map((m) => m[1]);
   if (types.length !== 1 || types[0] !== eventType) problems.push(`the filter must include exactly ${eventType}, got [${types.join(', ')}]`);
-  // Only direct properties of the subscription count (a nested look-alike is not a destination).
-  const properties = propertyBlock(subscription.body, 'properties') ?? '';
   const deadLetter = propertyBlock(properties, 'deadLetterWithResourceIdentity', 1) ?? propertyBlock(properties, 'deadLetterDestination', 1);
   if (!deadLetter) problems.push('the subscription has no dead-letter destination');
   else {

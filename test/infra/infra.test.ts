@@ -50,7 +50,7 @@ const roleTable = JSON.parse(read('roles.json')) as RoleTable;
 const main = read('main.bicep');
 const workload = read('workload.bicep');
 const functionApp = read('modules/function-app.bicep');
-const modelEvents = read('modules/model-events.bicep');
+const eventGrid = { topic: read('modules/model-events.bicep'), subscription: read('modules/model-registered-subscription.bicep'), workload };
 
 /** Replaces exactly one occurrence of `from` (fails loudly if the fixture text moved). */
 function mutate(text: string, from: string | RegExp, to: string): string {
@@ -217,23 +217,36 @@ describe('Event Grid', () => {
   it('subscribes the registered Event Grid function to ModelRegistered, with dead-lettering, after deploy', () => {
     const { name } = eventGridFunctionName();
     expect(name).toMatch(/^[A-Za-z][\w-]*$/);
-    expect(checkEventSubscription(modelEvents, workload, name, eventType())).toEqual([]);
+    expect(checkEventSubscription(eventGrid, name, eventType())).toEqual([]);
   });
 
   it('catches a subscription to another function name', () => {
-    expect(checkEventSubscription(modelEvents, workload, 'someOtherFunction')).toEqual([
+    expect(checkEventSubscription(eventGrid, 'someOtherFunction')).toEqual([
       "workload.bicep eventGridFunctionName defaults to 'modelRegistered', but the Event Grid function is 'someOtherFunction'",
     ]);
   });
 
   it('catches a missing dead-letter destination, a wrong event filter and an unconditional subscription', () => {
-    let broken = mutate(modelEvents, "'Microsoft.MachineLearningServices.ModelRegistered'", "'Microsoft.MachineLearningServices.ModelDeregistered'");
-    broken = mutate(broken, 'deadLetterWithResourceIdentity: {', 'deadLetterIgnored: {');
-    broken = mutate(broken, '= if (deployEventSubscription) {', '= {');
-    expect(checkEventSubscription(broken, workload, 'modelRegistered')).toEqual([
+    let subscription = mutate(eventGrid.subscription, "'Microsoft.MachineLearningServices.ModelRegistered'", "'Microsoft.MachineLearningServices.ModelDeregistered'");
+    // A look-alike nested elsewhere does not count as the subscription's dead-letter destination.
+    subscription = mutate(subscription, 'deadLetterWithResourceIdentity: {', 'deadLetterIgnored: {');
+    const broken = { ...eventGrid, subscription, workload: mutate(workload, "= if (deployEventSubscription) {", '= {') };
+    expect(checkEventSubscription(broken, 'modelRegistered')).toEqual([
       'the subscription is not conditional on deployEventSubscription (it must wait until the function exists)',
       `the filter must include exactly ${MODEL_REGISTERED_EVENT_TYPE}, got [Microsoft.MachineLearningServices.ModelDeregistered]`,
       'the subscription has no dead-letter destination',
+    ]);
+  });
+
+  it('catches a destination that is not the function, and a topic of the wrong type', () => {
+    const broken = {
+      ...eventGrid,
+      topic: mutate(eventGrid.topic, "topicType: 'Microsoft.MachineLearningServices.Workspaces'", "topicType: 'Microsoft.Storage.StorageAccounts'"),
+      subscription: mutate(eventGrid.subscription, "resourceId: '${functionAppId}/functions/${eventGridFunctionName}'", "resourceId: functionAppId"),
+    };
+    expect(checkEventSubscription(broken, 'modelRegistered')).toEqual([
+      "the system topic's topicType is not 'Microsoft.MachineLearningServices.Workspaces'",
+      "the destination resourceId is not '${<function app id>}/functions/${<function name>}': functionAppId",
     ]);
   });
 
@@ -338,5 +351,32 @@ describe('azure.yaml', () => {
       const code = readFileSync(file, 'utf8').split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
       expect(code, script).not.toMatch(/\[\[|\$\{\w+(,,|\^\^)\}|^\s*(declare|local|function)\s|<<<|\$\{\w+\[/m);
     }
+  });
+});
+
+describe('docs and packaging', () => {
+  const docs = readFileSync(path.join(root, 'docs/deploy.md'), 'utf8');
+
+  it('documents every azd environment value main.parameters.json reads and every output the hooks use', () => {
+    const parameters = read('main.parameters.json');
+    const variables = [...parameters.matchAll(/\$\{(\w+)/g)].map((m) => m[1] ?? '');
+    expect(variables.length).toBeGreaterThan(5);
+    for (const variable of variables) expect(docs, `docs/deploy.md mentions ${variable}`).toContain(`\`${variable}\``);
+    for (const output of declarationsOf(parseBicep(main), 'output')) {
+      expect(docs, `docs/deploy.md mentions output ${output.symbol}`).toContain(output.symbol);
+    }
+    for (const variable of ['AML_ENDPOINT_NAMES', 'AML_ROLLOUT_FUNCTION_WAIT_ATTEMPTS']) expect(docs).toContain(variable);
+  });
+
+  it('ships what the app needs in the package (.funcignore leaves out only development files)', () => {
+    const ignored = readFileSync(path.join(root, '.funcignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    for (const needed of ['host.json', 'package.json', 'dist', 'node_modules', 'policies']) {
+      expect(ignored, `.funcignore must not exclude ${needed}`).not.toContain(needed);
+      expect(ignored.some((pattern) => pattern === `${needed}/` || pattern === `/${needed}`)).toBe(false);
+    }
+    expect(ignored).toContain('local.settings.json');
   });
 });
