@@ -44,6 +44,13 @@ function validate(options: RetryOptions): void {
 }
 
 /**
+ * Errors a withRetries loop has already given up on. An adapter method retries its whole
+ * read-modify-write and, inside it, each read; without this mark a persistent failure of an inner
+ * read would be retried maxAttempts x maxAttempts times instead of maxAttempts.
+ */
+const exhausted = new WeakSet<object>();
+
+/**
  * Runs `fn` until it succeeds, throws a non-retryable error, or `maxAttempts` is used up; the last
  * error is rethrown unchanged. Only RolloutErrors with `retryable: true` are retried: `fn` is
  * expected to map SDK errors (toAzureCallError) so that the decision rests on stable codes.
@@ -56,7 +63,11 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, option
     try {
       return await fn(attempt);
     } catch (error) {
-      if (attempt >= options.maxAttempts || !isRetryable(error) || options.signal?.aborted) throw error;
+      if (!isRetryable(error) || exhausted.has(error as object)) throw error;
+      if (attempt >= options.maxAttempts || options.signal?.aborted) {
+        exhausted.add(error as object);
+        throw error;
+      }
       const rolloutError = error as RolloutError;
       const delayMs = rolloutError.retryAfterMs ?? backoffDelayMs(attempt, options, random);
       options.onRetry?.({ attempt, delayMs, error: rolloutError });

@@ -142,3 +142,22 @@ describe('withRetries', () => {
     await expect(withRetries(async () => 1, { clock, maxAttempts: 0, baseDelayMs: 10, maxDelayMs: 5, operation: 'op' })).rejects.toThrow(/maxAttempts.*maxDelayMs/);
   });
 });
+
+describe('withRetries nested in withRetries', () => {
+  it('does not multiply attempts: an inner loop that gave up is not retried by the outer one', async () => {
+    const clock = new TestClock();
+    let innerCalls = 0;
+    const options = { clock, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20, operation: 'op', random: () => 0 };
+    await expect(
+      withRetries(
+        () =>
+          withRetries(async () => {
+            innerCalls += 1;
+            throw new AzureCallError('Transient', 'read', 'down', { retryable: true });
+          }, options),
+        options,
+      ),
+    ).rejects.toMatchObject({ code: 'Transient', retryable: true });
+    expect(innerCalls).toBe(3);
+  });
+});
