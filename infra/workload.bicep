@@ -33,8 +33,14 @@ param eventGridFunctionName string = 'modelRegistered'
 @description('Create the ModelRegistered subscription. False until the app (and so the function) exists: Event Grid validates an AzureFunction destination when the subscription is created.')
 param deployEventSubscription bool = false
 
-@description('Name of the workspace\'s Event Grid system topic. A workspace has at most one: if it already has one, give its name here and it is reused.')
+@description('An Event Grid source has at most one system topic: when the workspace already has one, its name (the hooks find it), and it is reused. Empty creates evgt-<workspace>.')
 param systemTopicName string = ''
+
+@description('Resource group of that existing system topic; empty means the workspace\'s resource group.')
+param systemTopicResourceGroup string = ''
+
+@description('Tags of that existing system topic, kept as they are (a reused topic is not tagged as ours).')
+param systemTopicTags object = {}
 
 @description('Online endpoints whose traffic, event and console logs go to the Log Analytics workspace.')
 param endpointNames string[] = []
@@ -50,7 +56,9 @@ var amlWorkspaceName = last(amlWorkspaceSegments)
 var targetLogAnalyticsSegments = split(targetLogAnalyticsWorkspaceResourceId, '/')
 var deadLetterStorageSegments = split(deadLetterStorageAccountId, '/')
 
-var effectiveSystemTopicName = empty(systemTopicName) ? 'evgt-${amlWorkspaceName}' : systemTopicName
+var reuseSystemTopic = !empty(systemTopicName)
+var effectiveSystemTopicName = reuseSystemTopic ? systemTopicName : 'evgt-${amlWorkspaceName}'
+var systemTopicResourceGroupName = empty(systemTopicResourceGroup) ? amlWorkspaceResourceGroup : systemTopicResourceGroup
 
 module mlWorkspaceAccess 'modules/ml-workspace-access.bicep' = {
   name: 'aml-rollout-ml-workspace-access'
@@ -72,11 +80,12 @@ module logAnalyticsAccess 'modules/log-analytics-access.bicep' = {
 
 module modelEvents 'modules/model-events.bicep' = {
   name: 'aml-rollout-model-events'
-  scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
+  scope: resourceGroup(amlWorkspaceSubscriptionId, systemTopicResourceGroupName)
   params: {
     workspaceName: amlWorkspaceName
+    workspaceResourceGroup: amlWorkspaceResourceGroup
     systemTopicName: effectiveSystemTopicName
-    tags: tags
+    tags: reuseSystemTopic ? systemTopicTags : tags
   }
 }
 
@@ -92,7 +101,7 @@ module deadLetterAccess 'modules/dead-letter-access.bicep' = {
 
 module modelRegisteredSubscription 'modules/model-registered-subscription.bicep' = if (deployEventSubscription) {
   name: 'aml-rollout-model-registered-subscription'
-  scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
+  scope: resourceGroup(amlWorkspaceSubscriptionId, systemTopicResourceGroupName)
   params: {
     systemTopicName: modelEvents.outputs.systemTopicName
     functionAppId: functionAppId

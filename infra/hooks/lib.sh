@@ -88,17 +88,18 @@ event_grid_function_name() {
 }
 
 ml_subscription() { resource_id_segment "$AML_WORKSPACE_RESOURCE_ID" 2; }
-ml_resource_group() { resource_id_segment "$AML_WORKSPACE_RESOURCE_ID" 4; }
 
-# existing_system_topic: name of the workspace's Event Grid system topic, if it has one. A source
-# can have only one system topic, so an existing one must be reused rather than a second created.
+# existing_system_topic: "<name> <resource group> <identity type>" (tab-separated) of the
+# workspace's Event Grid system topic, if it has one. A source can have only one system topic, so
+# an existing one is reused rather than a second created.
 existing_system_topic() {
   workspace=$(lower "$AML_WORKSPACE_RESOURCE_ID")
   tab=$(printf '\t')
-  az eventgrid system-topic list --subscription "$(ml_subscription)" --query "[].[name, source]" --output tsv --only-show-errors |
-    while IFS="$tab" read -r topic source; do
+  az eventgrid system-topic list --subscription "$(ml_subscription)" \
+    --query "[].[name, source, resourceGroup, identity.type]" --output tsv --only-show-errors |
+    while IFS="$tab" read -r topic source group identity; do
       if [ "$(lower "$source")" = "$workspace" ]; then
-        printf '%s\n' "$topic"
+        printf '%s\t%s\t%s\n' "$topic" "$group" "$identity"
         break
       fi
     done
@@ -125,9 +126,24 @@ require_workload_inputs() {
 # deploy_workload true|false: deploy infra/workload.bicep; the argument says whether to create the
 # ModelRegistered subscription (only once the Event Grid function exists).
 deploy_workload() {
-  topic=$(existing_system_topic)
-  if [ -n "$topic" ]; then
-    info "reusing the workspace's Event Grid system topic '$topic'"
+  topic=''
+  topic_group=''
+  topic_tags='{}'
+  found=$(existing_system_topic)
+  if [ -n "$found" ]; then
+    topic=$(printf '%s' "$found" | cut -f1)
+    topic_group=$(printf '%s' "$found" | cut -f2)
+    topic_identity=$(printf '%s' "$found" | cut -f3)
+    case "$topic_identity" in
+      *UserAssigned*)
+        fail "the workspace's system topic '$topic' (resource group $topic_group) has a user-assigned identity, which deploying aml-rollout would replace. Give it a system-assigned identity only, or delete it if nothing uses it, then run: azd hooks run postprovision" ;;
+    esac
+    # Keep the topic's own tags: a reused topic is not marked as created by this environment.
+    topic_tags=$(az resource show \
+      --ids "/subscriptions/$(ml_subscription)/resourceGroups/$topic_group/providers/Microsoft.EventGrid/systemTopics/$topic" \
+      --query "tags || \`{}\`" --output json --only-show-errors | tr -d '\n')
+    [ -n "$topic_tags" ] || topic_tags='{}'
+    info "reusing the workspace's Event Grid system topic '$topic' (resource group $topic_group)"
   fi
   deployment_name=$(printf '%s' "aml-rollout-workload-$AZURE_ENV_NAME" | cut -c1-64)
   info "deploying infra/workload.bicep as '$deployment_name' (event subscription: $1)"
@@ -145,6 +161,8 @@ deploy_workload() {
       deadLetterContainerName="$DEAD_LETTER_CONTAINER_NAME" \
       deployEventSubscription="$1" \
       systemTopicName="$topic" \
+      systemTopicResourceGroup="$topic_group" \
+      systemTopicTags="$topic_tags" \
       endpointNames="$(endpoint_names_json)" \
       tags="{\"aml-rollout-env\": \"$AZURE_ENV_NAME\"}" \
     --output none --only-show-errors

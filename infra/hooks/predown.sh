@@ -10,14 +10,16 @@ if [ -z "${CONTROLLER_IDENTITY_PRINCIPAL_ID:-}" ] || [ -z "${AML_WORKSPACE_RESOU
 fi
 require_az_login
 
-topic=$(existing_system_topic)
-if [ -n "$topic" ]; then
-  topic_id="/subscriptions/$(ml_subscription)/resourceGroups/$(ml_resource_group)/providers/Microsoft.EventGrid/systemTopics/$topic"
+found=$(existing_system_topic)
+if [ -n "$found" ]; then
+  topic=$(printf '%s' "$found" | cut -f1)
+  topic_group=$(printf '%s' "$found" | cut -f2)
+  topic_id="/subscriptions/$(ml_subscription)/resourceGroups/$topic_group/providers/Microsoft.EventGrid/systemTopics/$topic"
   info "removing event subscription $EVENT_SUBSCRIPTION_NAME from system topic $topic"
   az resource delete --ids "$topic_id/eventSubscriptions/$EVENT_SUBSCRIPTION_NAME" --only-show-errors >/dev/null 2>&1 || true
   # Delete the topic only if this environment created it and nothing else subscribes to it.
   created_by=$(az resource show --ids "$topic_id" --query "tags.\"aml-rollout-env\"" --output tsv --only-show-errors 2>/dev/null || true)
-  others=$(az eventgrid system-topic event-subscription list --subscription "$(ml_subscription)" --resource-group "$(ml_resource_group)" \
+  others=$(az eventgrid system-topic event-subscription list --subscription "$(ml_subscription)" --resource-group "$topic_group" \
     --system-topic-name "$topic" --query "length(@)" --output tsv --only-show-errors 2>/dev/null || printf 'unknown')
   if [ "$created_by" = "${AZURE_ENV_NAME:-}" ] && [ "$others" = "0" ]; then
     info "removing system topic $topic"

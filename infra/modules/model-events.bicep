@@ -3,11 +3,16 @@
 // model-registered-subscription.bicep).
 
 param workspaceName string
+
+@description('Resource group of the workspace (the topic may live in another group when it is reused).')
+param workspaceResourceGroup string = resourceGroup().name
+
 param systemTopicName string
 param tags object = {}
 
 resource workspace 'Microsoft.MachineLearningServices/workspaces@2024-04-01' existing = {
   name: workspaceName
+  scope: resourceGroup(workspaceResourceGroup)
 }
 
 // One system topic per source: this reuses the workspace's topic when systemTopicName names it.

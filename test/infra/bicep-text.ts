@@ -553,6 +553,35 @@ export function checkFunctionApp(functionAppBicep: string, mainBicep: string): s
   return problems;
 }
 
+/**
+ * A few of the Bicep linter's rules, which `az bicep lint` would apply: no unused params or vars,
+ * no output that carries a @secure() param, no hard-coded resource location.
+ */
+export function checkLint(files: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [file, source] of Object.entries(files)) {
+    const text = stripComments(source);
+    const declarations = parseBicep(source);
+    for (const declaration of declarations.filter((d) => d.kind === 'param' || d.kind === 'var')) {
+      const uses = [...text.matchAll(new RegExp(`(?<![.\\w])${declaration.symbol}\\b`, 'g'))].length;
+      if (uses < 2) problems.push(`${file}: ${declaration.kind} ${declaration.symbol} is never used`);
+    }
+    const secure = [...text.matchAll(/@secure\(\)\s*\n(?:\s*@[^\n]*\n)*\s*param\s+(\w+)/g)].map((m) => m[1] ?? '');
+    for (const output of declarationsOf(declarations, 'output')) {
+      for (const name of secure) {
+        if (new RegExp(`(?<![.\\w])${name}\\b`).test(output.body)) problems.push(`${file}: output ${output.symbol} exposes the secure param ${name}`);
+      }
+    }
+    for (const resource of declarationsOf(declarations, 'resource')) {
+      const location = propertyValue(resource.body, 'location');
+      if (location && /^'[^'$]*'$/.test(location) && location !== "'global'") {
+        problems.push(`${file}: resource ${resource.symbol} hard-codes location ${location}`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** The names the app registers Event Grid triggers under (`app.eventGrid('<name>', ...)` in functions/). */
 export function registeredEventGridFunctions(functionsDir: string, readDir: (dir: string) => string[]): string[] {
   if (!existsSync(functionsDir)) return [];

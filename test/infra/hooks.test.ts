@@ -21,7 +21,7 @@ const fakeAz = `#!/bin/sh
 printf '%s\\n' "$(printf '%s | ' "$@")" >> "$FAKE_LOG"
 case "$1 $2" in
   "account show") exit "\${FAKE_LOGGED_IN:-0}" ;;
-  "resource show") exit 0 ;;
+  "resource show") printf '%s' "\${FAKE_TAGS:-}" ; exit 0 ;;
   "functionapp function") exit "\${FAKE_FUNCTION_EXISTS:-1}" ;;
   "eventgrid system-topic") printf '%b' "\${FAKE_TOPICS:-}" ; exit 0 ;;
   "deployment sub") exit 0 ;;
@@ -162,6 +162,8 @@ describe('postprovision', () => {
     expect(args).toContain(`functionAppId=${functionAppId}`);
     expect(args).toContain('endpointNames=["credit-scoring","fraud-v2"]');
     expect(args).toContain('systemTopicName=');
+    expect(args).toContain('systemTopicTags={}');
+    expect(args).toContain('tags={"aml-rollout-env": "dev"}');
     expect(run.calls.some((c) => c.startsWith('functionapp | function | show') && c.includes('--function-name | modelRegistered |'))).toBe(true);
   });
 
@@ -180,20 +182,34 @@ describe('postprovision', () => {
 });
 
 describe('postdeploy', () => {
-  it('creates the event subscription once the Event Grid function exists, reusing the workspace\'s system topic', () => {
-    // The existing topic's source differs in case, as ARM ids often do.
+  it('creates the event subscription once the Event Grid function exists, reusing the workspace\'s system topic and its tags', () => {
+    // The existing topic lives in another resource group and its source differs in case, as ARM ids often do.
     const run = runHook('postdeploy.sh', {
       ...provisioned,
       FAKE_FUNCTION_EXISTS: '0',
-      FAKE_TOPICS: `other-topic\\t/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z\\nml-prod-events\\t${workspaceId.toLowerCase()}\\n`,
+      FAKE_TOPICS: `other-topic\\t/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z\\ty\\tNone\\nml-prod-events\\t${workspaceId.toLowerCase()}\\trg-events\\tSystemAssigned\\n`,
+      FAKE_TAGS: '{\n  "owner": "ml-platform"\n}',
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const args = deploymentCall(run.calls);
     expect(args).toContain('deployEventSubscription=true');
     expect(args).toContain('systemTopicName=ml-prod-events');
-    expect(run.stdout).toContain("reusing the workspace's Event Grid system topic 'ml-prod-events'");
+    expect(args).toContain('systemTopicResourceGroup=rg-events');
+    expect(args).toContain('systemTopicTags={  "owner": "ml-platform"}');
+    expect(run.stdout).toContain("reusing the workspace's Event Grid system topic 'ml-prod-events' (resource group rg-events)");
     expect(run.stdout).toContain('API: https://func-aml-rollout-abc.azurewebsites.net/api');
+  });
+
+  it('refuses to take over a system topic that has a user-assigned identity', () => {
+    const run = runHook('postdeploy.sh', {
+      ...provisioned,
+      FAKE_FUNCTION_EXISTS: '0',
+      FAKE_TOPICS: `shared-topic\\t${workspaceId}\\trg-ml\\tSystemAssigned, UserAssigned\\n`,
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("the workspace's system topic 'shared-topic' (resource group rg-ml) has a user-assigned identity");
+    expect(run.calls.some((c) => c.startsWith('deployment'))).toBe(false);
   });
 
   it('gives up with the function named when the app never registers it', () => {
@@ -218,7 +234,7 @@ describe('predown', () => {
   });
 
   it('removes the subscription, the endpoint diagnostics and the identity\'s role assignments outside the resource group', () => {
-    const run = runHook('predown.sh', { ...provisioned, FAKE_TOPICS: `evgt-ml-prod\\t${workspaceId}\\n` });
+    const run = runHook('predown.sh', { ...provisioned, FAKE_TOPICS: `evgt-ml-prod\\t${workspaceId}\\trg-ml\\tSystemAssigned\\n` });
     expect(run.status).toBe(0);
     const topicId = `/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-ml/providers/Microsoft.EventGrid/systemTopics/evgt-ml-prod`;
     expect(run.calls).toContain(`resource | delete | --ids | ${topicId}/eventSubscriptions/aml-rollout-model-registered | --only-show-errors | `);

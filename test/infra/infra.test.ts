@@ -16,6 +16,7 @@ import {
   checkAppSettings,
   checkEventSubscription,
   checkFunctionApp,
+  checkLint,
   checkModulePaths,
   checkParametersFile,
   checkRoleAssignments,
@@ -278,6 +279,18 @@ describe('hosting', () => {
     const files = { 'modules/identity.bicep': mutate(read('modules/identity.bicep'), '@2023-01-31', '@latest') };
     expect(checkApiVersions(files)).toEqual([
       "modules/identity.bicep: resource identity (Microsoft.ManagedIdentity/userAssignedIdentities) has api-version 'latest', not a date",
+    ]);
+  });
+
+  it('passes the linter rules the tests can apply: no unused params or vars, no secret in outputs, no fixed locations', () => {
+    expect(checkLint(bicepFiles())).toEqual([]);
+    let broken = mutate(main, 'output KEY_VAULT_NAME string = keyVault.outputs.name', 'output KEY_VAULT_NAME string = approvalLinkSecret');
+    broken = mutate(broken, "param policyDir string = 'policies'", "param policyDir string = 'policies'\nparam forgotten string = 'x'");
+    const storage = mutate(read('modules/storage.bicep'), /^  location: location$/m, "  location: 'westeurope'");
+    expect(checkLint({ 'main.bicep': broken, 'modules/storage.bicep': storage })).toEqual([
+      'main.bicep: param forgotten is never used',
+      'main.bicep: output KEY_VAULT_NAME exposes the secure param approvalLinkSecret',
+      "modules/storage.bicep: resource storage hard-codes location 'westeurope'",
     ]);
   });
 
