@@ -30,6 +30,11 @@ param deadLetterContainerName string
 @description('Name the Event Grid trigger is registered under (functions/model-registered.ts: app.eventGrid(...)).')
 param eventGridFunctionName string = 'modelRegistered'
 
+@description('Name of the ModelRegistered subscription; one per controller environment, so two environments on one workspace do not overwrite each other\'s.')
+@minLength(3)
+@maxLength(64)
+param eventSubscriptionName string = 'aml-rollout-model-registered'
+
 @description('Create the ModelRegistered subscription. False until the app (and so the function) exists: Event Grid validates an AzureFunction destination when the subscription is created.')
 param deployEventSubscription bool = false
 
@@ -56,12 +61,16 @@ var amlWorkspaceName = last(amlWorkspaceSegments)
 var targetLogAnalyticsSegments = split(targetLogAnalyticsWorkspaceResourceId, '/')
 var deadLetterStorageSegments = split(deadLetterStorageAccountId, '/')
 
+// Nested deployment names are per resource group: suffix them per controller so two environments
+// that share a workspace never collide.
+var deploymentSuffix = take(uniqueString(controllerPrincipalId, functionAppId), 8)
+
 var reuseSystemTopic = !empty(systemTopicName)
 var effectiveSystemTopicName = reuseSystemTopic ? systemTopicName : 'evgt-${amlWorkspaceName}'
 var systemTopicResourceGroupName = empty(systemTopicResourceGroup) ? amlWorkspaceResourceGroup : systemTopicResourceGroup
 
 module mlWorkspaceAccess 'modules/ml-workspace-access.bicep' = {
-  name: 'aml-rollout-ml-workspace-access'
+  name: 'aml-rollout-ml-workspace-access-${deploymentSuffix}'
   scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
   params: {
     workspaceName: amlWorkspaceName
@@ -70,7 +79,7 @@ module mlWorkspaceAccess 'modules/ml-workspace-access.bicep' = {
 }
 
 module logAnalyticsAccess 'modules/log-analytics-access.bicep' = {
-  name: 'aml-rollout-log-analytics-access'
+  name: 'aml-rollout-log-analytics-access-${deploymentSuffix}'
   scope: resourceGroup(targetLogAnalyticsSegments[2], targetLogAnalyticsSegments[4])
   params: {
     workspaceName: last(targetLogAnalyticsSegments)
@@ -79,7 +88,7 @@ module logAnalyticsAccess 'modules/log-analytics-access.bicep' = {
 }
 
 module modelEvents 'modules/model-events.bicep' = {
-  name: 'aml-rollout-model-events'
+  name: 'aml-rollout-model-events-${deploymentSuffix}'
   scope: resourceGroup(amlWorkspaceSubscriptionId, systemTopicResourceGroupName)
   params: {
     workspaceName: amlWorkspaceName
@@ -90,7 +99,7 @@ module modelEvents 'modules/model-events.bicep' = {
 }
 
 module deadLetterAccess 'modules/dead-letter-access.bicep' = {
-  name: 'aml-rollout-dead-letter-access'
+  name: 'aml-rollout-dead-letter-access-${deploymentSuffix}'
   scope: resourceGroup(deadLetterStorageSegments[2], deadLetterStorageSegments[4])
   params: {
     storageAccountName: last(deadLetterStorageSegments)
@@ -100,10 +109,11 @@ module deadLetterAccess 'modules/dead-letter-access.bicep' = {
 }
 
 module modelRegisteredSubscription 'modules/model-registered-subscription.bicep' = if (deployEventSubscription) {
-  name: 'aml-rollout-model-registered-subscription'
+  name: 'aml-rollout-model-registered-subscription-${deploymentSuffix}'
   scope: resourceGroup(amlWorkspaceSubscriptionId, systemTopicResourceGroupName)
   params: {
     systemTopicName: modelEvents.outputs.systemTopicName
+    name: eventSubscriptionName
     functionAppId: functionAppId
     eventGridFunctionName: eventGridFunctionName
     deadLetterStorageAccountId: deadLetterStorageAccountId
@@ -116,7 +126,7 @@ module modelRegisteredSubscription 'modules/model-registered-subscription.bicep'
 }
 
 module endpointDiagnostics 'modules/endpoint-diagnostics.bicep' = if (!empty(endpointNames)) {
-  name: 'aml-rollout-endpoint-diagnostics'
+  name: 'aml-rollout-endpoint-diagnostics-${deploymentSuffix}'
   scope: resourceGroup(amlWorkspaceSubscriptionId, amlWorkspaceResourceGroup)
   params: {
     workspaceName: amlWorkspaceName

@@ -9,8 +9,9 @@ set -eu
 HOOKS_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 INFRA_DIR=$(dirname -- "$HOOKS_DIR")
 
-# The ModelRegistered subscription's name (also in infra/modules/model-events.bicep).
-EVENT_SUBSCRIPTION_NAME=aml-rollout-model-registered
+# The ModelRegistered subscription's name: one per azd environment (workload.bicep's
+# eventSubscriptionName), so that two environments on one workspace keep their own.
+EVENT_SUBSCRIPTION_NAME=$(printf '%s' "aml-rollout-${AZURE_ENV_NAME:-default}" | cut -c1-64)
 # The diagnostic setting's name on each endpoint (also in infra/modules/endpoint-diagnostics.bicep).
 DIAGNOSTIC_SETTING_NAME=aml-rollout
 
@@ -160,6 +161,7 @@ deploy_workload() {
       deadLetterStorageAccountId="$HOST_STORAGE_ACCOUNT_ID" \
       deadLetterContainerName="$DEAD_LETTER_CONTAINER_NAME" \
       deployEventSubscription="$1" \
+      eventSubscriptionName="$EVENT_SUBSCRIPTION_NAME" \
       systemTopicName="$topic" \
       systemTopicResourceGroup="$topic_group" \
       systemTopicTags="$topic_tags" \

@@ -6,6 +6,9 @@
 @description('Name of the workspace\'s Event Grid system topic (model-events.bicep).')
 param systemTopicName string
 
+@description('Name of the subscription (one per controller environment).')
+param name string
+
 @description('Resource id of the Function App.')
 param functionAppId string
 
@@ -32,7 +35,7 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
 
 resource modelRegisteredSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
-  name: 'aml-rollout-model-registered'
+  name: name
   properties: {
     eventDeliverySchema: 'EventGridSchema'
     destination: {

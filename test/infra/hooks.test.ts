@@ -154,6 +154,7 @@ describe('postprovision', () => {
     expect(run.status).toBe(0);
     const args = deploymentCall(run.calls);
     expect(args).toContain('deployEventSubscription=false');
+    expect(args).toContain('eventSubscriptionName=aml-rollout-dev');
     expect(args).toContain(`--template-file`);
     expect(args[args.indexOf('--template-file') + 1]).toBe(path.resolve(hooksDir, '../workload.bicep'));
     expect(args).toContain(`amlWorkspaceResourceId=${workspaceId}`);
@@ -237,7 +238,7 @@ describe('predown', () => {
     const run = runHook('predown.sh', { ...provisioned, FAKE_TOPICS: `evgt-ml-prod\\t${workspaceId}\\trg-ml\\tSystemAssigned\\n` });
     expect(run.status).toBe(0);
     const topicId = `/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-ml/providers/Microsoft.EventGrid/systemTopics/evgt-ml-prod`;
-    expect(run.calls).toContain(`resource | delete | --ids | ${topicId}/eventSubscriptions/aml-rollout-model-registered | --only-show-errors | `);
+    expect(run.calls).toContain(`resource | delete | --ids | ${topicId}/eventSubscriptions/aml-rollout-dev | --only-show-errors | `);
     for (const endpoint of ['credit-scoring', 'fraud-v2']) {
       expect(run.calls).toContain(
         `monitor | diagnostic-settings | delete | --name | aml-rollout | --resource | ${workspaceId}/onlineEndpoints/${endpoint} | --only-show-errors | `,
