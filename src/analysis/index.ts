@@ -32,3 +32,8 @@ export { alphaForLook, spentAlpha, OVERTIME_ALPHA_SHARE, SPENDING_FUNCTIONS, DEF
 export type { SpendingFunction, SequentialLook } from './sequential';
 export { checkWindow, firstFullWindowAtMs } from './window';
 export type { CheckWindow } from './window';
+export { updateGateTally, EMPTY_GATE_TALLY, DEFAULT_MAX_CONSECUTIVE_ERRORS } from './tally';
+export type { GateTally, GateTallyLimits, GateTallyStep, GateObservation, GateNextAction, GateNoDataOutcome, UpdateGateTallyOptions } from './tally';
+export { summarizeGateResult, formatMetricValue } from './summary';
+export { decideWinner } from './winner';
+export type { WinnerDecision, Winner, ArmComparison, ArmDirection, DecideWinnerContext } from './winner';

@@ -73,12 +73,14 @@ export function alphaForLook(look: number, plannedLooks: number, alphaTotal: num
     return planned + overtime * (1 - 2 ** -(k - plannedLooks));
   };
   const through = cumulative(look);
+  // Overtime shares computed directly: a difference of two nearly equal sums would round to 0.
+  const thisLook = look > plannedLooks ? overtime * 2 ** -(look - plannedLooks) : Math.max(0, through - cumulative(look - 1));
   return {
     method: describeSpending(fn),
     look,
     plannedLooks,
     alphaTotal,
-    alphaThisLook: Math.max(0, through - cumulative(look - 1)),
+    alphaThisLook: thisLook,
     alphaSpentThrough: through,
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * Plain-text rendering of a gate verdict for the rollout status, notifications and simulation
+ * output: one headline, then one line per check with the numbers a person needs to trust it.
+ */
+import type { GateResult, MetricEvidence, ThresholdEvidence } from './types';
+import { isBuiltInMetric } from './spec';
+
+function pct(value: number): string {
+  const p = value * 100;
+  return `${p >= 10 ? p.toFixed(1) : p >= 1 ? p.toFixed(2) : p.toPrecision(2)}%`;
+}
+
+function num(value: number): string {
+  if (value === 0) return '0';
+  if (Math.abs(value) >= 100) return String(Math.round(value));
+  return String(Number(value.toPrecision(3)));
+}
+
+function p(value: number): string {
+  if (value === 0) return '0';
+  return value < 1e-4 ? value.toExponential(1) : String(Number(value.toPrecision(2)));
+}
+
+/** A metric's value in its natural unit. */
+export function formatMetricValue(metric: string, value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return 'n/a';
+  if (metric === 'errorRate5xx' || metric === 'modelErrorRate') return pct(value);
+  if (metric.startsWith('latency')) return `${num(value)} ms`;
+  if (metric === 'requestCount') return String(Math.round(value));
+  return num(value);
+}
+
+function time(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 16);
+}
+
+function partLine(part: ThresholdEvidence): string {
+  const bits = [`${part.threshold} ${part.verdict}`];
+  if (part.estimate !== undefined && (part.kind === 'ratio' || part.kind === 'increase')) {
+    bits.push(part.kind === 'ratio' ? `ratio ${num(part.estimate)}` : `difference ${num(part.estimate)}`);
+  }
+  if (part.pValue !== undefined && part.alpha !== undefined) {
+    if (part.verdict === 'pass' && part.passPValue !== undefined && part.passAlpha !== undefined) {
+      bits.push(`p=${p(part.passPValue)} <= ${p(part.passAlpha)}`);
+    } else {
+      bits.push(`p=${p(part.pValue)} vs alpha ${p(part.alpha)}`);
+    }
+  }
+  if (part.bound !== undefined) bits.push(`bound ${num(part.bound)}`);
+  if (part.verdict === 'inconclusive' && part.pValue === undefined) bits.push(part.reason);
+  return bits.join(', ');
+}
+
+function evidenceLine(e: MetricEvidence, result: GateResult): string {
+  const flag = e.critical ? ' [critical]' : '';
+  const values =
+    e.baseline !== null && result.candidate !== result.baseline
+      ? `${result.candidate} ${formatMetricValue(e.metric, e.candidate)} vs ${result.baseline} ${formatMetricValue(e.metric, e.baseline)}`
+      : `${result.candidate} ${formatMetricValue(e.metric, e.candidate)}`;
+  const n = `n=${e.samples.candidate}/${e.samples.baseline}`;
+  const detail = e.parts && e.parts.length > 0 ? e.parts.map(partLine).join('; ') : e.reason;
+  const unit = isBuiltInMetric(e.metric) ? '' : ' (custom)';
+  return `- ${e.metric}${unit}${flag} ${e.verdict.toUpperCase()}: ${values} (${n}); ${detail}`;
+}
+
+/** A readable, multi-line account of a gate result. */
+export function summarizeGateResult(result: GateResult): string {
+  const look = result.sequential ? `look ${result.look}/${result.sequential.plannedLooks}` : `look ${result.look}`;
+  const headline =
+    `Gate "${result.gate}" ${result.verdict.toUpperCase()} at ${look} ` +
+    `(window ${time(result.window.fromMs)}-${time(result.window.toMs)} UTC, ${result.candidate} vs ${result.baseline}): ${result.reason}`;
+  const lines = [headline, ...result.evidence.map((e) => evidenceLine(e, result))];
+  if (result.sequential) {
+    lines.push(
+      `  (${result.sequential.method}: alpha ${p(result.sequential.alphaThisLook)} this look, ` +
+        `${p(result.sequential.alphaSpentThrough)} of ${p(result.sequential.alphaTotal)} spent so far)`,
+    );
+  }
+  return lines.join('\n');
+}
