@@ -5,7 +5,10 @@
 import * as df from 'durable-functions';
 import type { ActivityHandler, RaiseEvent } from '../activities';
 import { withCodedErrors } from '../activities';
-import { ACTIVITY, type ActivityName } from '../orchestration/activity-names';
+import { ACTIVITY, ENDPOINT_LEASE_ENTITY, type ActivityName } from '../orchestration/activity-names';
+import { ORCHESTRATOR_NAME } from '../orchestration/events';
+import { rolloutOrchestrator } from '../orchestration/rollout-orchestrator';
+import { acquireLease, emptyLease, releaseLease, type LeaseRelease, type LeaseRequest, type LeaseState } from '../orchestration/endpoint-lease';
 
 export function registerRolloutActivities(getHandlers: () => Record<ActivityName, ActivityHandler>): void {
   const clientInput = df.input.durableClient();
@@ -23,4 +26,29 @@ export function registerRolloutActivities(getHandlers: () => Record<ActivityName
       },
     });
   }
+}
+
+/** Registers the orchestrator and the per-endpoint lease entity. */
+export function registerRolloutOrchestrator(): void {
+  df.app.orchestration(ORCHESTRATOR_NAME, rolloutOrchestrator);
+  df.app.entity<LeaseState>(ENDPOINT_LEASE_ENTITY, (context) => {
+    const state = context.df.getState(() => emptyLease()) ?? emptyLease();
+    const input: unknown = context.df.getInput<unknown>();
+    switch (context.df.operationName) {
+      case 'acquire': {
+        const { state: next, answer } = acquireLease(state, input as LeaseRequest);
+        context.df.setState(next);
+        context.df.return(answer);
+        break;
+      }
+      case 'release':
+        context.df.setState(releaseLease(state, input as LeaseRelease));
+        break;
+      case 'get':
+        context.df.return(state);
+        break;
+      default:
+        throw new Error(`endpointLease: unknown operation '${context.df.operationName ?? ''}' (acquire, release, get)`);
+    }
+  });
 }

@@ -45,7 +45,8 @@ export const gateSpecSchema = z.object({
   spending: z.enum(['pocock', 'obrienFleming']).optional(),
 })
   // Unknown fields pass through: src/analysis may add options the orchestrator need not know.
-  .loose() satisfies z.ZodType<GateSpec>;
+  .loose()
+  .transform((value) => value as unknown as GateSpec);
 
 const noDataOutcome = z.enum(['extend', 'requestApproval', 'rollback']);
 

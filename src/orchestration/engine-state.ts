@@ -41,6 +41,8 @@ export interface StepProgress {
   startedAtMs?: number;
   /** Sum of paused time inside this step: the step's clock stops while paused. */
   pausedMs: number;
+  /** Set while paused (when the pause began). */
+  pausedAtMs?: number | undefined;
   looks: Record<string, number>;
   queryErrors: number;
   /** For approvals: when it times out; for reminders: when the next reminder is due. */

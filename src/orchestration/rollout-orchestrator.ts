@@ -1,0 +1,966 @@
+/**
+ * The rollout orchestrator: runs a Plan with a step index and a compact state.
+ *
+ * Replay rules (ARCHITECTURE.md): no I/O, no wall clock, no randomness here; time is
+ * context.df.currentUtcDateTime; logs are guarded by isReplaying.
+ *
+ * Shape of one execution: run one unit of work (a step, a rollback, a bounded part of a long
+ * wait), publish the status, then continueAsNew with the state. History therefore holds one
+ * step's events at most, and replay cost does not grow with the rollout's length.
+ *
+ * External events: every wait races a timer against fresh control / approval listeners. The
+ * library completes the newest open listener of a name first, and older listeners that lost
+ * their race stay open, so an event that arrives while an activity runs may complete one of
+ * those: the Inbox keeps every listener of this execution and harvests all completed ones after
+ * each yield. Before continueAsNew a zero-length wait drains anything still buffered, so no
+ * operator's click is lost between executions.
+ */
+import * as df from 'durable-functions';
+import type { GateResult } from '../analysis/types';
+import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
+import { assertTransition, canTransition, phaseOfStep } from '../plan/phases';
+import { ACTIVITY, ENDPOINT_LEASE_ENTITY } from './activity-names';
+import * as contract from './activity-contracts';
+import {
+  APPROVAL_EVENT,
+  CONTROL_EVENT,
+  approvalEventSchema,
+  controlEventSchema,
+  rolloutInputSchema,
+  type ApprovalEvent,
+  type ControlEvent,
+  type RolloutInput,
+} from './events';
+import {
+  FAILED_RETRY_WINDOW_MINUTES,
+  LEASE_POLL_MINUTES,
+  MAX_QUERY_ERRORS_PER_STEP,
+  MAX_WAITS_PER_EXECUTION,
+  OUTCOME_PHASE,
+  decideControl,
+  describeStep,
+  emptyProgress,
+  formatSplit,
+  initialStatus,
+  journal,
+  judgeApproval,
+  mirrorAfterLiveChange,
+  promoteSplit,
+  recordApproval,
+  recordOverride,
+  rollbackSplit,
+  statusFromPlan,
+  type EngineState,
+} from './engine-state';
+import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
+
+const MINUTE_MS = 60_000;
+
+type Ctx = df.OrchestrationContext;
+type Gen<T> = Generator<df.Task, T, unknown>;
+
+/** The input of every execution after the first. */
+export interface ContinuationInput {
+  readonly continuation: true;
+  readonly state: EngineState;
+}
+
+function isContinuation(input: unknown): input is ContinuationInput {
+  return typeof input === 'object' && input !== null && (input as { continuation?: unknown }).continuation === true;
+}
+
+function nowMs(context: Ctx): number {
+  return context.df.currentUtcDateTime.getTime();
+}
+
+function log(context: Ctx, message: string): void {
+  if (!context.df.isReplaying) context.log(`[rollout ${context.df.instanceId}] ${message}`);
+}
+
+/** `[Code] message` from an activity failure (see activityFailureMessage in src/activities). */
+export function failureOf(error: unknown): { code: string; message: string } {
+  const text = error instanceof Error ? error.message : String(error);
+  const match = /\[([A-Za-z]+)\]\s*([\s\S]*)/.exec(text);
+  if (match) return { code: match[1] ?? 'Internal', message: (match[2] ?? text).trim() };
+  return { code: 'Internal', message: text.trim() };
+}
+
+// ---------------------------------------------------------------- inbox
+
+interface Listener {
+  readonly task: df.Task;
+  handled: boolean;
+}
+
+class Inbox {
+  private readonly controls: Listener[] = [];
+  private readonly approvals: Listener[] = [];
+  constructor(private readonly context: Ctx) {}
+
+  control(): df.Task {
+    const task = this.context.df.waitForExternalEvent(CONTROL_EVENT);
+    this.controls.push({ task, handled: false });
+    return task;
+  }
+
+  approval(): df.Task {
+    const task = this.context.df.waitForExternalEvent(APPROVAL_EVENT);
+    this.approvals.push({ task, handled: false });
+    return task;
+  }
+
+  /** Every event delivered to a listener of this execution and not handled yet. */
+  harvest(): { controls: unknown[]; approvals: unknown[] } {
+    const take = (list: Listener[]): unknown[] => {
+      const out: unknown[] = [];
+      for (const listener of list) {
+        if (!listener.handled && listener.task.isCompleted) {
+          listener.handled = true;
+          out.push(listener.task.result);
+        }
+      }
+      return out;
+    };
+    return { controls: take(this.controls), approvals: take(this.approvals) };
+  }
+}
+
+// ---------------------------------------------------------------- status
+
+function setPhase(state: EngineState, phase: Phase): void {
+  const from = state.status.phase;
+  if (from === phase) return;
+  assertTransition(from, phase);
+  state.status.phase = phase;
+}
+
+function publish(context: Ctx, state: EngineState): void {
+  state.status.updatedAtMs = nowMs(context);
+  state.status.step = describeStep(state.plan, Math.min(state.stepIndex, state.plan.steps.length));
+  context.df.setCustomStatus(state.status as RolloutStatus);
+}
+
+function note(context: Ctx, state: EngineState, message: string): void {
+  journal(state, nowMs(context), message);
+  log(context, message);
+}
+
+// ---------------------------------------------------------------- activities
+
+function* call<T>(context: Ctx, name: string, input: unknown, output: { parse: (v: unknown) => T } | import('zod').ZodType<T>): Gen<T> {
+  const result: unknown = yield context.df.callActivity(name, input);
+  return contract.parseContract(output as import('zod').ZodType<T>, result, `${name} output`);
+}
+
+function* notify(context: Ctx, state: EngineState, kind: contract.SendNotificationInput['kind'], extra: { gate?: GateResult; approval?: contract.SendNotificationInput['approval'] } = {}): Gen<void> {
+  const wanted = state.plan.notifications.on;
+  // An empty `on` list means every kind; failures are logged by the activity, never fatal.
+  if (wanted.length > 0 && !wanted.includes(kind)) return;
+  try {
+    yield context.df.callActivity(ACTIVITY.sendNotification, { kind, status: state.status, ...extra });
+  } catch (error) {
+    note(context, state, `notification ${kind} failed: ${failureOf(error).message}`);
+  }
+}
+
+function facts(state: EngineState): contract.TrafficFacts {
+  return { smokeTestPassed: [state.plan.baseline.deployment, ...state.facts.smokePassed] };
+}
+
+function* writeTraffic(context: Ctx, state: EngineState, traffic: Record<string, number>, mirror: Record<string, number>): Gen<void> {
+  const result = yield* call(context, ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: facts(state) } satisfies contract.SetTrafficInput, contract.setTrafficOutputSchema);
+  state.status.traffic = result.traffic;
+  state.status.mirror = result.mirror;
+}
+
+// ---------------------------------------------------------------- waiting
+
+type WaitResult =
+  | { kind: 'timer' }
+  | { kind: 'approval'; event: ApprovalEvent }
+  | { kind: 'abort'; by: string }
+  | { kind: 'promote'; toIndex: number; by: string }
+  | { kind: 'retry'; by: string }
+  | { kind: 'resumed' };
+
+/**
+ * Applies operator controls; returns the first one that changes the flow. Pause is handled
+ * here: while paused, the rollout holds traffic where it is and waits for resume / abort /
+ * promote only (the step's clock stops: paused time is added to the step's deadlines).
+ */
+function applyControls(context: Ctx, state: EngineState, raw: readonly unknown[]): WaitResult | undefined {
+  const events: ControlEvent[] = [];
+  for (const value of raw) {
+    const parsed = controlEventSchema.safeParse(value);
+    if (parsed.success) events.push(parsed.data);
+    else note(context, state, `ignored a malformed control event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  events.sort((a, b) => a.atMs - b.atMs);
+  let result: WaitResult | undefined;
+  for (const event of events) {
+    const at = nowMs(context);
+    if (result) {
+      note(context, state, `${event.action} by ${event.by} ignored: a ${result.kind} is already being handled`);
+      continue;
+    }
+    const decision = decideControl(state, event);
+    const record = { action: event.action, by: event.by, atMs: at, step: state.stepIndex, ...(event.comment === undefined ? {} : { comment: event.comment }) };
+    if (decision.kind === 'ignored') {
+      note(context, state, `${event.action} by ${event.by} ignored: ${decision.note}`);
+      continue;
+    }
+    recordOverride(state, record);
+    switch (decision.kind) {
+      case 'pause':
+        state.status.paused = true;
+        state.progress.pausedAtMs = at;
+        note(context, state, `paused by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
+        break;
+      case 'resume':
+        state.status.paused = false;
+        if (state.progress.pausedAtMs !== undefined) state.progress.pausedMs += at - state.progress.pausedAtMs;
+        state.progress.pausedAtMs = undefined;
+        note(context, state, `resumed by ${event.by}`);
+        result = { kind: 'resumed' };
+        break;
+      case 'abort':
+        result = { kind: 'abort', by: event.by };
+        note(context, state, `abort requested by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
+        break;
+      case 'promote':
+        result = { kind: 'promote', toIndex: decision.toIndex, by: event.by };
+        note(context, state, `promote now requested by ${event.by}: skipping to step ${decision.toIndex + 1}`);
+        break;
+      case 'retry':
+        result = { kind: 'retry', by: event.by };
+        note(context, state, `retry requested by ${event.by}`);
+        break;
+    }
+  }
+  return result;
+}
+
+function recordStrayApprovals(context: Ctx, state: EngineState, raw: readonly unknown[]): void {
+  for (const value of raw) {
+    const parsed = approvalEventSchema.safeParse(value);
+    if (!parsed.success) {
+      note(context, state, 'ignored a malformed approval event');
+      continue;
+    }
+    const e = parsed.data;
+    recordApproval(state, { step: e.step, decision: e.decision, by: e.by, atMs: nowMs(context), accepted: false, note: 'no approval was pending', ...(e.comment === undefined ? {} : { comment: e.comment }) });
+    note(context, state, `${e.decision} by ${e.by} for step ${e.step} ignored: no approval was pending`);
+  }
+}
+
+/**
+ * Waits until `untilMs` (or forever when undefined), for an approval when `approval` is set,
+ * and always for operator controls. Harvests events that arrived during earlier activities first.
+ */
+function* waitFor(context: Ctx, inbox: Inbox, state: EngineState, untilMs: number | undefined, opts: { approval: boolean }): Gen<WaitResult> {
+  for (;;) {
+    const early = inbox.harvest();
+    const control = applyControls(context, state, early.controls);
+    if (!opts.approval) recordStrayApprovals(context, state, early.approvals);
+    else if (early.approvals.length > 0) {
+      // Deliver the first; later ones are looked at on the next round.
+      const first = approvalEventSchema.safeParse(early.approvals[0]);
+      recordStrayApprovals(context, state, early.approvals.slice(1));
+      if (first.success) return { kind: 'approval', event: first.data };
+    }
+    if (control && control.kind !== 'resumed') return control;
+    if (control?.kind === 'resumed') {
+      publish(context, state);
+      return control;
+    }
+    const paused = state.status.paused;
+    const tasks: df.Task[] = [];
+    let timer: df.TimerTask | undefined;
+    if (!paused && untilMs !== undefined) {
+      timer = context.df.createTimer(new Date(Math.max(untilMs, nowMs(context))));
+      tasks.push(timer);
+    }
+    tasks.push(inbox.control());
+    if (opts.approval && !paused) tasks.push(inbox.approval());
+    if (paused) state.status.waitingFor = { kind: 'resume', detail: 'paused by an operator; resume, promote or abort' };
+    publish(context, state);
+    const winner: unknown = yield context.df.Task.any(tasks);
+    if (timer !== undefined && winner === timer) return { kind: 'timer' };
+    if (timer !== undefined && !timer.isCompleted) timer.cancel();
+  }
+}
+
+// ---------------------------------------------------------------- steps
+
+type StepResult =
+  | { kind: 'advance' }
+  | { kind: 'jump'; toIndex: number }
+  | { kind: 'stay' }
+  | { kind: 'rollback'; outcome: Outcome; reason: string };
+
+function stepDeadline(state: EngineState, minutes: number): number {
+  return (state.progress.startedAtMs ?? 0) + minutes * MINUTE_MS + state.progress.pausedMs;
+}
+
+function gateSpecs(state: EngineState, names: readonly string[]): contract.CheckGatesInput['gates'] {
+  return names.map((name) => {
+    const spec = state.plan.gates[name];
+    if (!spec) throw new Error(`plan names gate '${name}', which it does not declare`);
+    return spec;
+  });
+}
+
+interface GateRound {
+  failed?: { gate: string; reason: string; result?: GateResult };
+  errors: string[];
+  allPassed: boolean;
+  candidateRequests?: number;
+}
+
+function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[]): Gen<GateRound> {
+  const gates = gateSpecs(state, names);
+  const looks: Record<string, number> = {};
+  for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
+  const out = yield* call(
+    context,
+    ACTIVITY.checkGates,
+    { target: state.plan.target, gates, baseline: state.plan.baseline.deployment, candidate: state.plan.candidate.deployment, nowMs: nowMs(context), looks } satisfies contract.CheckGatesInput,
+    contract.checkGatesOutputSchema,
+  );
+  const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0 };
+  const verdicts: GateResult[] = [];
+  for (const outcome of out.outcomes) {
+    if (outcome.result) {
+      verdicts.push(outcome.result);
+      state.progress.looks[outcome.gate] = looks[outcome.gate] ?? 1;
+    }
+    if (outcome.candidateRequests !== undefined) round.candidateRequests = Math.min(round.candidateRequests ?? Infinity, outcome.candidateRequests);
+    if (outcome.outcome !== 'pass') round.allPassed = false;
+    if (outcome.outcome === 'fail' && !round.failed) round.failed = { gate: outcome.gate, reason: outcome.result?.reason ?? 'failed', ...(outcome.result ? { result: outcome.result } : {}) };
+    if (outcome.outcome === 'error') round.errors.push(`${outcome.gate}: ${outcome.error?.message ?? 'query failed'}`);
+  }
+  if (verdicts.length > 0) state.status.gates = verdicts;
+  const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
+  note(context, state, `gates checked: ${summary}`);
+  if (round.errors.length > 0) {
+    state.progress.queryErrors += 1;
+    note(context, state, `gate query errors (${state.progress.queryErrors}/${MAX_QUERY_ERRORS_PER_STEP}): ${round.errors.join('; ')}`);
+  }
+  return round;
+}
+
+function* gateFailed(context: Ctx, state: EngineState, failed: NonNullable<GateRound['failed']>): Gen<StepResult> {
+  yield* notify(context, state, 'gateFailed', failed.result ? { gate: failed.result } : {});
+  return { kind: 'rollback', outcome: 'rolledBack', reason: `gate '${failed.gate}' failed: ${failed.reason}` };
+}
+
+/** Handles a wait result that is not the expected timer/approval. */
+function flowChange(state: EngineState, wait: WaitResult): StepResult | undefined {
+  switch (wait.kind) {
+    case 'abort':
+      return { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${wait.by}` };
+    case 'promote':
+      return { kind: 'jump', toIndex: wait.toIndex };
+    case 'retry':
+    case 'resumed':
+      return { kind: 'stay' };
+    default:
+      void state;
+      return undefined;
+  }
+}
+
+function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome: 'extend' | 'requestApproval' | 'rollback', why: string): Gen<StepResult> {
+  if (outcome === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` };
+  if (outcome === 'extend') {
+    note(context, state, `no data yet (${why}); the policy says keep extending`);
+    // Restart the step's window (bounded history: one more execution).
+    state.progress.startedAtMs = nowMs(context);
+    state.progress.pausedMs = 0;
+    return { kind: 'stay' };
+  }
+  // requestApproval: a person decides whether to go on without the data.
+  state.progress.awaitingDataApproval = true;
+  return yield* approvalWait(context, inbox, state, { name: 'no-data', timeoutMinutes: 24 * 60, onTimeout: 'rollback', reminderIntervalMinutes: 60, approvers: state.plan.approvers }, why);
+}
+
+function* approvalWait(
+  context: Ctx,
+  inbox: Inbox,
+  state: EngineState,
+  step: { name: string; timeoutMinutes: number; onTimeout: 'rollback' | 'promote' | 'remind'; reminderIntervalMinutes: number; approvers: readonly string[] },
+  why?: string,
+): Gen<StepResult> {
+  if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = nowMs(context) + step.timeoutMinutes * MINUTE_MS;
+  setPhase(state, 'AwaitingApproval');
+  const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
+  state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `approval '${step.name}' at step ${state.stepIndex}${why ? ` (${why})` : ''}` };
+  if (!state.progress.approvalRequested) {
+    state.progress.approvalRequested = true;
+    note(context, state, `waiting for approval '${step.name}' until ${new Date(deadline()).toISOString()}`);
+    yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline() } });
+  }
+  for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
+    state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `approval '${step.name}' at step ${state.stepIndex}${why ? ` (${why})` : ''}` };
+    const wait = yield* waitFor(context, inbox, state, deadline(), { approval: true });
+    if (wait.kind === 'approval') {
+      const e = wait.event;
+      const judged = judgeApproval(e, state.plan.rolloutId, state.stepIndex, step.approvers);
+      const at = nowMs(context);
+      recordApproval(state, {
+        step: e.step,
+        decision: e.decision,
+        by: e.by,
+        atMs: at,
+        accepted: judged.accepted,
+        ...(e.comment === undefined ? {} : { comment: e.comment }),
+        ...(judged.accepted ? {} : { note: judged.note }),
+      });
+      if (!judged.accepted) {
+        note(context, state, `${e.decision} by ${e.by} ignored: ${judged.note}`);
+        continue;
+      }
+      state.status.waitingFor = undefined;
+      if (e.decision === 'approve') {
+        note(context, state, `approved by ${e.by}${e.comment ? `: ${e.comment}` : ''}`);
+        return { kind: 'advance' };
+      }
+      note(context, state, `rejected by ${e.by}${e.comment ? `: ${e.comment}` : ''}`);
+      return { kind: 'rollback', outcome: 'rejected', reason: `rejected by ${e.by}${e.comment ? `: ${e.comment}` : ''}` };
+    }
+    if (wait.kind === 'timer') {
+      state.status.waitingFor = undefined;
+      if (step.onTimeout === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `approval '${step.name}' timed out after ${step.timeoutMinutes} min` };
+      if (step.onTimeout === 'promote') {
+        note(context, state, `approval '${step.name}' timed out; the policy says go on`);
+        return { kind: 'advance' };
+      }
+      // remind: keep waiting, one reminder per interval; a new execution keeps history bounded.
+      state.progress.reminders += 1;
+      state.progress.deadlineMs = nowMs(context) + step.reminderIntervalMinutes * MINUTE_MS - state.progress.pausedMs;
+      note(context, state, `approval '${step.name}' still pending; reminder ${state.progress.reminders} sent`);
+      yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true } });
+      return { kind: 'stay' };
+    }
+    const change = flowChange(state, wait);
+    if (change && change.kind !== 'stay') return change;
+  }
+  return { kind: 'stay' };
+}
+
+function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): Gen<StepResult> {
+  const plan = state.plan;
+  const target = plan.target;
+  if (state.progress.startedAtMs === undefined) state.progress.startedAtMs = nowMs(context);
+  if (state.progress.awaitingDataApproval) {
+    return yield* approvalWait(context, inbox, state, { name: 'no-data', timeoutMinutes: 24 * 60, onTimeout: 'rollback', reminderIntervalMinutes: 60, approvers: plan.approvers });
+  }
+  switch (step.kind) {
+    case 'deploy': {
+      state.facts.candidateCreated = true;
+      const out = yield* call(
+        context,
+        ACTIVITY.createDeployment,
+        { target, deployment: step.deployment, cloneFrom: step.cloneFrom, modelId: step.modelId, rolloutId: plan.rolloutId, ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }) } satisfies contract.CreateDeploymentInput,
+        contract.deploymentOutputSchema,
+      );
+      note(context, state, `deployment '${out.deployment.name}' is ${out.deployment.provisioningState} serving ${out.deployment.modelId}`);
+      return { kind: 'advance' };
+    }
+    case 'replaceModel': {
+      state.facts.modelReplaced = true;
+      const out = yield* call(context, ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+      note(context, state, `deployment '${out.deployment.name}' now serves ${out.deployment.modelId}`);
+      return { kind: 'advance' };
+    }
+    case 'smokeTest': {
+      const out = yield* call(
+        context,
+        ACTIVITY.smokeTest,
+        { target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload } satisfies contract.SmokeTestInput,
+        contract.smokeTestOutputSchema,
+      );
+      note(context, state, `smoke test of '${step.deployment}': ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
+      if (!out.passed) return { kind: 'rollback', outcome: 'rolledBack', reason: `smoke test of '${step.deployment}' failed: ${out.reason}` };
+      if (!state.facts.smokePassed.includes(step.deployment)) state.facts.smokePassed.push(step.deployment);
+      return { kind: 'advance' };
+    }
+    case 'mirror': {
+      const mirror = step.percent > 0 ? { [step.deployment]: step.percent } : {};
+      yield* writeTraffic(context, state, { ...state.status.traffic }, mirror);
+      note(context, state, `mirror ${formatSplit(state.status.mirror)}`);
+      return { kind: 'advance' };
+    }
+    case 'setTraffic': {
+      const traffic = { ...step.traffic };
+      yield* writeTraffic(context, state, traffic, mirrorAfterLiveChange(traffic, state.status.mirror));
+      state.facts.splitSetAtMs = nowMs(context);
+      note(context, state, `traffic ${formatSplit(state.status.traffic)}${Object.keys(state.status.mirror).length > 0 ? `, mirror ${formatSplit(state.status.mirror)}` : ''}`);
+      return { kind: 'advance' };
+    }
+    case 'bake':
+    case 'gate': {
+      const isBake = step.kind === 'bake';
+      const interval = isBake ? step.checkIntervalMinutes : step.retryIntervalMinutes;
+      const duration = isBake ? step.durationMinutes : 0;
+      const minRequests = isBake ? step.minRequests : 0;
+      let lastAllPassed = false;
+      let lastRequests: number | undefined;
+      for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
+        const endMs = stepDeadline(state, duration);
+        const extendedMs = stepDeadline(state, duration + step.maxExtensionMinutes);
+        const now = nowMs(context);
+        const needCheck = step.gates.length > 0;
+        // A gate step checks at once; a bake waits an interval first (traffic needs time to flow).
+        if (isBake || rounds > 0) {
+          const nextMs = Math.min(now + interval * MINUTE_MS, now >= endMs ? extendedMs : Math.max(endMs, now + (needCheck ? 0 : 0)));
+          const until = needCheck ? Math.min(now + interval * MINUTE_MS, Math.max(nextMs, now)) : endMs;
+          state.status.waitingFor = { kind: needCheck ? 'timer' : 'timer', untilMs: until, detail: isBake ? `baking until ${new Date(endMs).toISOString()}` : `re-checking ${step.gates.join(', ')}` };
+          const wait = yield* waitFor(context, inbox, state, until, { approval: false });
+          const change = flowChange(state, wait);
+          if (change) {
+            if (change.kind === 'stay') continue;
+            return change;
+          }
+        }
+        state.status.waitingFor = undefined;
+        const after = nowMs(context);
+        if (!needCheck) {
+          if (after >= endMs) return { kind: 'advance' };
+          continue;
+        }
+        const round = yield* checkGateRound(context, state, step.gates);
+        if (round.failed) return yield* gateFailed(context, state, round.failed);
+        if (state.progress.queryErrors >= MAX_QUERY_ERRORS_PER_STEP) {
+          return { kind: 'rollback', outcome: 'rolledBack', reason: `gate queries failed ${state.progress.queryErrors} times in this step (limit ${MAX_QUERY_ERRORS_PER_STEP}): ${round.errors.join('; ')}` };
+        }
+        lastAllPassed = round.allPassed;
+        lastRequests = round.candidateRequests;
+        const enoughRequests = minRequests === 0 || (lastRequests ?? 0) >= minRequests;
+        if (after >= endMs && lastAllPassed && enoughRequests) {
+          note(context, state, `${isBake ? 'bake' : 'gate'} passed${minRequests > 0 ? ` with ${lastRequests ?? 0} candidate requests` : ''}`);
+          return { kind: 'advance' };
+        }
+        if (after >= extendedMs) {
+          const why = !enoughRequests
+            ? `the candidate served ${lastRequests ?? 0} requests, ${minRequests} needed, after ${duration + step.maxExtensionMinutes} min`
+            : `gates stayed inconclusive for ${duration + step.maxExtensionMinutes} min`;
+          return yield* noDataOutcome(context, inbox, state, step.noDataOutcome, why);
+        }
+      }
+      return { kind: 'stay' };
+    }
+    case 'decideWinner': {
+      const spec = plan.gates[step.gate];
+      if (!spec) throw new Error(`plan names gate '${step.gate}', which it does not declare`);
+      const sinceMs = state.facts.splitSetAtMs ?? state.progress.startedAtMs;
+      for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
+        const endMs = stepDeadline(state, step.maxWaitMinutes);
+        const until = Math.min(nowMs(context) + step.checkIntervalMinutes * MINUTE_MS, endMs);
+        state.status.waitingFor = { kind: 'data', untilMs: endMs, detail: `A/B test on '${step.gate}' (${step.minRequestsPerArm} requests per arm)` };
+        const wait = yield* waitFor(context, inbox, state, until, { approval: false });
+        const change = flowChange(state, wait);
+        if (change) {
+          if (change.kind === 'stay') continue;
+          return change;
+        }
+        const look = (state.progress.looks[step.gate] ?? 0) + 1;
+        state.progress.looks[step.gate] = look;
+        const out = yield* call(
+          context,
+          ACTIVITY.decideWinner,
+          { target, gate: spec, baseline: plan.baseline.deployment, candidate: plan.candidate.deployment, nowMs: nowMs(context), sinceMs, minRequestsPerArm: step.minRequestsPerArm, look } satisfies contract.DecideWinnerInput,
+          contract.decideWinnerOutputSchema,
+        );
+        if (out.result) state.status.gates = [out.result];
+        note(context, state, `A/B look ${look}: ${out.winner}: ${out.reason}`);
+        if (out.error) {
+          state.progress.queryErrors += 1;
+          if (state.progress.queryErrors >= MAX_QUERY_ERRORS_PER_STEP) return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B queries failed ${state.progress.queryErrors} times: ${out.error.message}` };
+        }
+        state.status.waitingFor = undefined;
+        if (out.winner === 'candidate') {
+          state.status.winner = { deployment: plan.candidate.deployment, reason: out.reason };
+          return { kind: 'advance' };
+        }
+        if (out.winner === 'baseline') {
+          state.status.winner = { deployment: plan.baseline.deployment, reason: out.reason };
+          return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B test: the baseline wins: ${out.reason}` };
+        }
+        if (nowMs(context) >= endMs) {
+          state.status.winner = { deployment: plan.baseline.deployment, reason: `no winner after ${step.maxWaitMinutes} min (${out.reason}); a tie keeps the baseline` };
+          return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B test undecided after ${step.maxWaitMinutes} min; the baseline is kept` };
+        }
+      }
+      return { kind: 'stay' };
+    }
+    case 'approval':
+      return yield* approvalWait(context, inbox, state, step);
+    case 'promote': {
+      yield* writeTraffic(context, state, promoteSplit(plan), {});
+      state.facts.promoted = true;
+      note(context, state, `promoted: ${formatSplit(state.status.traffic)}`);
+      return { kind: 'advance' };
+    }
+    case 'rollback':
+      return { kind: 'rollback', outcome: 'rolledBack', reason: 'the plan rolls back here' };
+    case 'cleanup': {
+      const endMs = stepDeadline(state, step.afterMinutes);
+      if (nowMs(context) < endMs) {
+        state.status.waitingFor = { kind: 'timer', untilMs: endMs, detail: `keeping '${step.deployment}' for rollback until ${new Date(endMs).toISOString()}` };
+        const wait = yield* waitFor(context, inbox, state, endMs, { approval: false });
+        const change = flowChange(state, wait);
+        if (change) return change;
+        if (nowMs(context) < stepDeadline(state, step.afterMinutes)) return { kind: 'stay' };
+      }
+      state.status.waitingFor = undefined;
+      if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase()) throw new Error(`cleanup would delete the candidate '${step.deployment}'`);
+      const out = yield* call(context, ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
+      note(context, state, out.deleted ? `deleted '${step.deployment}'` : `'${step.deployment}' was already gone`);
+      return { kind: 'advance' };
+    }
+  }
+}
+
+// ---------------------------------------------------------------- rollback and end
+
+function* rollBack(context: Ctx, state: EngineState): Gen<void> {
+  const plan = state.plan;
+  setPhase(state, 'RollingBack');
+  publish(context, state);
+  if (plan.candidate.deployment.toLowerCase() === plan.baseline.deployment.toLowerCase()) {
+    // Recreate: revert the model in place.
+    if (state.facts.modelReplaced) {
+      yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: plan.baseline.deployment, modelId: plan.baseline.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+      note(context, state, `reverted '${plan.baseline.deployment}' to ${plan.baseline.modelId}`);
+    }
+    return;
+  }
+  yield* writeTraffic(context, state, rollbackSplit(plan), {});
+  note(context, state, `traffic back to ${formatSplit(state.status.traffic)}`);
+  if (state.facts.candidateCreated) {
+    yield* call(context, ACTIVITY.deleteDeployment, { target: plan.target, deployment: plan.candidate.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
+    note(context, state, `removed '${plan.candidate.deployment}'`);
+  }
+}
+
+function* finish(context: Ctx, state: EngineState, outcome: Outcome, reason: string): Gen<void> {
+  const phase = OUTCOME_PHASE[outcome];
+  if (canTransition(state.status.phase, phase)) setPhase(state, phase);
+  else state.status.phase = phase; // e.g. Pending -> Superseded before any plan: recorded as is
+  state.status.outcome = outcome;
+  state.status.reason = reason;
+  state.status.waitingFor = undefined;
+  state.status.endedAtMs = nowMs(context);
+  state.mode = outcome === 'failed' ? 'failedWaiting' : 'done';
+  note(context, state, `${outcome}: ${reason}`);
+  publish(context, state);
+  if (state.plan.steps.length > 0 && state.plan.rolloutId !== '') {
+    try {
+      yield* call(
+        context,
+        ACTIVITY.writeModelVerdict,
+        { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) } satisfies contract.WriteModelVerdictInput,
+        contract.writeModelVerdictOutputSchema,
+      );
+      state.facts.verdictWritten = true;
+    } catch (error) {
+      note(context, state, `could not write the verdict onto the model version: ${failureOf(error).message}`);
+    }
+  }
+  yield* notify(context, state, outcome === 'promoted' ? 'promoted' : outcome === 'failed' ? 'failed' : 'rolledBack');
+  publish(context, state);
+}
+
+function stateModelRef(state: EngineState): contract.WriteModelVerdictInput['model'] {
+  const t = state.plan.target;
+  return { subscriptionId: t.subscriptionId, resourceGroup: t.resourceGroup, workspace: t.workspace, model: state.plan.model.name, version: state.plan.model.version };
+}
+
+function releaseLease(context: Ctx, state: EngineState): void {
+  if (!state.leaseHeld) return;
+  state.leaseHeld = false;
+  context.df.signalEntity(new df.EntityId(ENDPOINT_LEASE_ENTITY, endpointLeaseKey(state.plan.target)), 'release', {
+    rolloutId: state.plan.rolloutId,
+    outcome: state.status.outcome,
+    model: state.plan.model.name,
+    version: state.plan.model.version,
+  });
+}
+
+// ---------------------------------------------------------------- units of work
+
+function* enterFailed(context: Ctx, state: EngineState, from: 'forward' | 'rollback' | 'plan', reason: string): Gen<void> {
+  state.failedFrom = from;
+  state.failedUntilMs = nowMs(context) + FAILED_RETRY_WINDOW_MINUTES * MINUTE_MS;
+  yield* finish(context, state, 'failed', reason);
+  state.status.endedAtMs = undefined;
+  state.status.waitingFor = { kind: 'resume', untilMs: state.failedUntilMs, detail: 'failed: an operator may retry or abort until then' };
+  publish(context, state);
+}
+
+function* planUnit(context: Ctx, state: EngineState): Gen<void> {
+  try {
+    const plan = yield* call(context, ACTIVITY.planRollout, state.input, contract.planSchema);
+    state.plan = plan;
+    statusFromPlan(state.status, plan);
+    note(context, state, `planned ${plan.strategy}: ${plan.steps.length} steps, baseline '${plan.baseline.deployment}', candidate '${plan.candidate.deployment}'`);
+  } catch (error) {
+    const failure = failureOf(error);
+    yield* enterFailed(context, state, 'plan', `planning failed: ${failure.message}`);
+    return;
+  }
+  state.mode = 'queued';
+}
+
+function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
+  const entity = new df.EntityId(ENDPOINT_LEASE_ENTITY, endpointLeaseKey(state.plan.target));
+  let waited = false;
+  for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
+    const answer = (yield context.df.callEntity(entity, 'acquire', {
+      rolloutId: state.plan.rolloutId,
+      model: state.plan.model.name,
+      version: state.plan.model.version,
+      concurrency: state.plan.concurrency,
+      atMs: nowMs(context),
+    })) as LeaseAnswer;
+    if (answer.granted) {
+      state.leaseHeld = true;
+      if (waited || state.executions > 0) {
+        // The endpoint changed while we waited: plan again against what is live now.
+        state.mode = 'forward';
+        const plan = yield* call(context, ACTIVITY.planRollout, state.input, contract.planSchema);
+        state.plan = plan;
+        statusFromPlan(state.status, plan);
+      }
+      state.mode = 'forward';
+      state.status.waitingFor = undefined;
+      note(context, state, 'holding the endpoint lease');
+      yield* notify(context, state, 'rolloutStarted');
+      return;
+    }
+    if (answer.action === 'stale') {
+      yield* finish(context, state, 'superseded', answer.reason);
+      return;
+    }
+    waited = true;
+    if (answer.action === 'supersede') {
+      yield* call(
+        context,
+        ACTIVITY.requestSupersede,
+        { instanceId: answer.holder, by: `system:supersede:${state.plan.rolloutId}`, reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`, atMs: nowMs(context) } satisfies contract.RequestSupersedeInput,
+        contract.requestSupersedeOutputSchema,
+      );
+      note(context, state, `asked rollout '${answer.holder}' to abort (superseded)`);
+    }
+    const holder = answer.holder;
+    state.status.waitingFor = { kind: 'timer', untilMs: nowMs(context) + LEASE_POLL_MINUTES * MINUTE_MS, detail: `waiting for rollout '${holder}' to end on endpoint '${state.plan.target.endpoint}'` };
+    const wait = yield* waitFor(context, inbox, state, nowMs(context) + LEASE_POLL_MINUTES * MINUTE_MS, { approval: false });
+    if (wait.kind === 'abort') {
+      // Nothing was changed on Azure: the rollout ends without a rollback.
+      context.df.signalEntity(entity, 'release', { rolloutId: state.plan.rolloutId });
+      yield* finish(context, state, 'aborted', `aborted by ${wait.by} while queued`);
+      return;
+    }
+  }
+}
+
+function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
+  const step = state.plan.steps[state.stepIndex];
+  if (!step) {
+    // The end of the plan: promoted (recreate and plans without a promote step end here too).
+    yield* finish(context, state, 'promoted', state.status.winner ? `the candidate won the A/B test: ${state.status.winner.reason}` : `all ${state.plan.steps.length} steps passed`);
+    releaseLease(context, state);
+    return;
+  }
+  if (state.status.paused) {
+    const wait = yield* waitFor(context, inbox, state, undefined, { approval: false });
+    const change = flowChange(state, wait);
+    if (change && change.kind !== 'stay') applyStepResult(context, state, change);
+    return;
+  }
+  const phase = phaseOfStep(step.kind);
+  setPhase(state, phase);
+  publish(context, state);
+  let result: StepResult;
+  try {
+    result = yield* runStep(context, inbox, state, step);
+  } catch (error) {
+    const failure = failureOf(error);
+    note(context, state, `step ${state.stepIndex + 1} (${step.kind}) failed: [${failure.code}] ${failure.message}`);
+    const touched = state.facts.candidateCreated || state.facts.modelReplaced || state.facts.promoted;
+    if (!touched) {
+      yield* enterFailed(context, state, 'forward', `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}`);
+      return;
+    }
+    result = { kind: 'rollback', outcome: 'rolledBack', reason: `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}` };
+  }
+  applyStepResult(context, state, result);
+  if (result.kind === 'advance') yield* notify(context, state, 'stepCompleted');
+}
+
+/** The ONE place that moves the step index. */
+function applyStepResult(context: Ctx, state: EngineState, result: StepResult): void {
+  switch (result.kind) {
+    case 'advance':
+      state.stepIndex += 1;
+      state.progress = emptyProgress();
+      break;
+    case 'jump':
+      recordJump(context, state, result.toIndex);
+      state.stepIndex = result.toIndex;
+      state.progress = emptyProgress();
+      break;
+    case 'stay':
+      break;
+    case 'rollback':
+      state.mode = 'rollback';
+      state.pending = { outcome: result.outcome, reason: result.reason };
+      state.progress = emptyProgress();
+      break;
+  }
+}
+
+function recordJump(context: Ctx, state: EngineState, toIndex: number): void {
+  note(context, state, `skipping steps ${state.stepIndex + 1}..${toIndex} (promote now)`);
+}
+
+function* rollbackUnit(context: Ctx, state: EngineState): Gen<void> {
+  const pending = state.pending ?? { outcome: 'rolledBack' as Outcome, reason: 'rolled back' };
+  state.status.reason = pending.reason;
+  try {
+    yield* rollBack(context, state);
+  } catch (error) {
+    const failure = failureOf(error);
+    yield* enterFailed(context, state, 'rollback', `rollback failed: ${failure.message} (after: ${pending.reason})`);
+    return;
+  }
+  yield* finish(context, state, pending.outcome, pending.reason);
+  releaseLease(context, state);
+}
+
+function* failedUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
+  const until = state.failedUntilMs ?? nowMs(context);
+  const wait = yield* waitFor(context, inbox, state, until, { approval: false });
+  if (wait.kind === 'timer') {
+    state.mode = 'done';
+    state.status.endedAtMs = nowMs(context);
+    state.status.waitingFor = undefined;
+    note(context, state, 'no retry within the window; the rollout stays Failed');
+    releaseLease(context, state);
+    return;
+  }
+  if (wait.kind === 'retry') {
+    const from = state.failedFrom ?? 'forward';
+    state.status.outcome = undefined;
+    state.status.endedAtMs = undefined;
+    state.status.waitingFor = undefined;
+    if (from === 'plan') {
+      state.status.phase = 'Pending';
+      state.mode = 'forward';
+      state.plan = { ...state.plan, steps: [] };
+      state.mode = 'queued';
+      yield* planUnit(context, state);
+      return;
+    }
+    if (from === 'rollback') {
+      state.mode = 'rollback';
+      return;
+    }
+    state.mode = 'forward';
+    state.progress = emptyProgress();
+    return;
+  }
+  if (wait.kind === 'abort') {
+    if (state.failedFrom === 'plan' || !(state.facts.candidateCreated || state.facts.modelReplaced)) {
+      state.status.outcome = undefined;
+      state.status.phase = 'Pending';
+      yield* finish(context, state, 'aborted', `aborted by ${wait.by} after failing`);
+      releaseLease(context, state);
+      return;
+    }
+    state.mode = 'rollback';
+    state.pending = { outcome: 'aborted', reason: `aborted by ${wait.by} after failing` };
+  }
+}
+
+// ---------------------------------------------------------------- entry point
+
+function startState(input: RolloutInput, now: number): EngineState {
+  const status = initialStatus(input, now);
+  const plan: Plan = {
+    rolloutId: input.rolloutId,
+    policyName: input.policyName,
+    strategy: 'canary',
+    target: { ...input.workspace, endpoint: '' },
+    model: { name: input.model.name, version: input.model.version, id: '' },
+    baseline: { deployment: '', modelId: '' },
+    candidate: { deployment: '' },
+    steps: [],
+    gates: {},
+    notifications: { channels: [], on: [] },
+    operators: [],
+    approvers: [],
+    concurrency: 'queue',
+  };
+  return {
+    version: 1,
+    plan,
+    mode: 'queued',
+    stepIndex: 0,
+    progress: emptyProgress(),
+    facts: { candidateCreated: false, modelReplaced: false, smokePassed: [], promoted: false, verdictWritten: false },
+    status,
+    leaseHeld: false,
+    input,
+    executions: 0,
+  };
+}
+
+export function* rolloutOrchestrator(context: df.OrchestrationContext): Generator<df.Task, RolloutStatus, unknown> {
+  const raw = context.df.getInput();
+  const inbox = new Inbox(context);
+  let state: EngineState;
+  if (isContinuation(raw)) {
+    state = raw.state;
+    state.executions += 1;
+  } else {
+    const input = contract.parseContract(rolloutInputSchema, raw, `${context.df.instanceId} input`);
+    state = startState(input, nowMs(context));
+    publish(context, state);
+    yield* planUnit(context, state);
+  }
+
+  if (state.mode === 'queued') yield* leaseUnit(context, inbox, state);
+  else if (state.mode === 'forward') yield* forwardUnit(context, inbox, state);
+  else if (state.mode === 'rollback') yield* rollbackUnit(context, state);
+  else if (state.mode === 'failedWaiting') yield* failedUnit(context, inbox, state);
+
+  publish(context, state);
+  if (state.mode === 'done') return state.status as RolloutStatus;
+
+  // Drain: events buffered for this execution are handled now, or they would be lost with it.
+  for (;;) {
+    const leftovers = inbox.harvest();
+    const control = applyControls(context, state, leftovers.controls);
+    recordStrayApprovals(context, state, leftovers.approvals);
+    if (control) {
+      const change = flowChange(state, control);
+      if (control.kind === 'retry' && state.mode === 'failedWaiting') {
+        state.mode = state.failedFrom === 'rollback' ? 'rollback' : state.failedFrom === 'plan' ? 'queued' : 'forward';
+        state.status.outcome = undefined;
+      } else if (change && change.kind !== 'stay' && state.mode === 'forward') applyStepResult(context, state, change);
+      else if (control.kind === 'abort' && (state.mode === 'queued' || state.mode === 'failedWaiting')) {
+        state.mode = state.facts.candidateCreated || state.facts.modelReplaced ? 'rollback' : 'queued';
+        state.pending = { outcome: 'aborted', reason: `aborted by ${control.by}` };
+      }
+    }
+    const timer = context.df.createTimer(new Date(nowMs(context)));
+    const winner: unknown = yield context.df.Task.any([timer, inbox.control(), inbox.approval()]);
+    if (winner === timer) break;
+    timer.cancel();
+  }
+  publish(context, state);
+  context.df.continueAsNew({ continuation: true, state } satisfies ContinuationInput);
+  return state.status as RolloutStatus;
+}
