@@ -44,6 +44,7 @@ param durableBackend string = 'azureStorage'
   'Consumption'
   'Dedicated'
 ])
+@description('Durable Task Scheduler SKU (only with durableBackend durableTaskScheduler): pay per use, or reserved capacity units.')
 param durableTaskSchedulerSku string = 'Consumption'
 
 @description('Task hub name; keep it equal to host.json extensions.durableTask.hubName.')
@@ -78,8 +79,9 @@ param notifySlackWebhookUrl string = ''
 @description('Generic JSON webhook URL; empty disables it.')
 param notifyGenericWebhookUrl string = ''
 
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
+@description('Upper bound on Flex Consumption instances.')
 param functionMaximumInstanceCount int = 40
 
 @allowed([
@@ -87,6 +89,7 @@ param functionMaximumInstanceCount int = 40
   2048
   4096
 ])
+@description('Memory of each Flex Consumption instance, in MB.')
 param functionInstanceMemoryMB int = 2048
 
 var tags = {

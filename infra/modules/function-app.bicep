@@ -25,7 +25,7 @@ param appInsightsConnectionString string
 param nodeVersion string = '22'
 
 @description('Upper bound on Flex Consumption instances (also bounds concurrent rollouts\' activity throughput).')
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
