@@ -5,8 +5,8 @@
  *
  * Rules (docs/policy.md, "Safety rules"):
  *   1. live traffic: whole percents 0..100 that sum to 100, or are all 0;
- *   2. live traffic only on deployments that are Succeeded and passed their smoke test (a deployment
- *      already serving live traffic counts as passed: it is the live baseline);
+ *   2. live traffic only on deployments that are Succeeded and passed their smoke test (the rollout's
+ *      baseline, and any deployment already serving live traffic, count as passed);
  *   3. mirror traffic on one deployment at most, whole percents 1..50, on a Succeeded deployment
  *      that takes no live traffic;
  *   4. every named deployment exists;
@@ -34,6 +34,11 @@ export interface TrafficChange {
   readonly mirror: Split;
   /** The live split Azure holds now: deployments serving live traffic count as smoke-tested. */
   readonly currentTraffic?: Split;
+  /**
+   * The deployment that served live traffic when the rollout started: it counts as smoke-tested
+   * (rolling back to it after promotion must be allowed even though it now holds 0%).
+   */
+  readonly baseline?: string;
 }
 
 export interface Deletion {
@@ -86,7 +91,8 @@ export function checkTrafficChange(change: TrafficChange): string[] {
       violations.push(`live traffic (${value}%) on "${name}", which is ${d.provisioningState}, not Succeeded`);
     }
     const alreadyLive = change.currentTraffic !== undefined && share(change.currentTraffic, name) > 0;
-    if (!d.smokeTestPassed && !alreadyLive) {
+    const isBaseline = change.baseline !== undefined && change.baseline.toLowerCase() === name.toLowerCase();
+    if (!d.smokeTestPassed && !alreadyLive && !isBaseline) {
       violations.push(`live traffic (${value}%) on "${name}", which has not passed its smoke test`);
     }
   }

@@ -5,4 +5,4 @@ export { parsePolicy, validatePolicy, PolicyError, formatIssue, formatIssuePath,
 export { selectPolicy, policyMatches, SKIP_TAG, SKIP_TAG_VALUE, POLICY_TAG, type ModelFacts, type PolicySelection } from './match';
 export { strategyOf, type DeclaredStrategy } from './strategy';
 export { globMatches } from './glob';
-export { policyJsonSchema, POLICY_SCHEMA_ID } from './json-schema';
+export { policyJsonSchema } from './json-schema';

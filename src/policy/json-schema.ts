@@ -6,8 +6,6 @@
 import { z } from 'zod';
 import { policySchema } from './schema';
 
-export const POLICY_SCHEMA_ID = 'https://aml-rollout.dev/schema/policy.schema.json';
-
 export function policyJsonSchema(): Record<string, unknown> {
   // io: 'input' = what a person writes: fields with defaults are optional.
   const schema = z.toJSONSchema(policySchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -18,5 +16,5 @@ export function policyJsonSchema(): Record<string, unknown> {
     strategy.minProperties = 1;
     strategy.maxProperties = 1;
   }
-  return { $id: POLICY_SCHEMA_ID, ...schema };
+  return schema;
 }

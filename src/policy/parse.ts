@@ -154,9 +154,9 @@ export function parsePolicy(text: string, file: string): Policy {
     throw new PolicyError(
       file,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const message = `${pos ? `column ${pos.col}: ` : ''}not valid YAML/JSON: ${e.message.split('\n')[0] ?? e.message}`;
-        return pos ? { path: [], message, line: pos.line } : { path: [], message };
+        const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
+        const message = `column ${pos.col}: not valid YAML/JSON: ${e.message.split('\n')[0] ?? e.message}`;
+        return { path: [], message, line: pos.line };
       }),
     );
   }
