@@ -98,7 +98,7 @@ export const rolloutStatusSchema = z
     outcome: z.string().optional(),
     reason: z.string().optional(),
     winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
-    journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string() })),
+    journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional() })),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
 

@@ -54,8 +54,9 @@ export async function ingestEvent(raw: unknown, schema: EventSchemaKind | undefi
       deps,
     );
   } catch (error) {
-    if (error instanceof ValidationError) {
-      // e.g. the `rollout-policy` tag names a policy that does not exist: retrying cannot help.
+    if (error instanceof ValidationError && error.code === 'InvalidInput') {
+      // The event itself is at fault: retrying cannot help. (InvalidPolicy, a broken policy file or
+      // a tag naming an unknown policy, propagates: Event Grid retries, and a fixed folder recovers.)
       deps.log.warn('event.invalid', { field: error.path, problem: error.message, rawEvent: rawForLog(raw) });
       return { kind: 'invalid', error };
     }

@@ -1,0 +1,91 @@
+/**
+ * The glue between @azure/functions and the host-independent handlers: request/response
+ * conversion and the composition of ApiDeps from settings and the invocation. functions/*.ts stay
+ * thin registrations on top of this.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { getSettings, readEnvironment } from '../config';
+import { durableRolloutClient } from '../ingest/durable-client-adapter';
+import { policyFolderResolver } from '../ingest/policy-resolver';
+import { jsonLineLogger, type PolicyResolver, type StructuredLogger } from '../ingest/ports';
+import { getAmbientClock } from '../ports/clock';
+import type { ModelRegistry } from '../ports/model-registry';
+import type { ApiDeps } from './deps';
+import type { ApiRequest, ApiResponse } from './http';
+
+/** Upper bound on bodies we read (events and API bodies are small; Event Grid caps a batch at 1 MB). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export async function toApiRequest(request: HttpRequest): Promise<ApiRequest> {
+  const length = Number(request.headers.get('content-length') ?? '0');
+  const bodyText = length > MAX_BODY_BYTES ? '' : ['GET', 'HEAD', 'OPTIONS'].includes(request.method) ? '' : await request.text();
+  const url = new URL(request.url);
+  return {
+    method: request.method.toUpperCase(),
+    url: request.url,
+    params: { ...request.params },
+    query: url.searchParams,
+    header: (name) => request.headers.get(name) ?? undefined,
+    bodyText,
+  };
+}
+
+export function toHttpResponse(response: ApiResponse): HttpResponseInit {
+  return {
+    status: response.status,
+    headers: { ...(response.headers ?? {}) },
+    ...(response.jsonBody !== undefined ? { body: JSON.stringify(response.jsonBody, null, 2) } : response.body !== undefined ? { body: response.body } : {}),
+  };
+}
+
+export function contextLogger(context: InvocationContext): StructuredLogger {
+  return jsonLineLogger((level, line) => {
+    if (level === 'error') context.error(line);
+    else if (level === 'warn') context.warn(line);
+    else context.info(line);
+  });
+}
+
+/**
+ * Whether x-ms-client-principal can be believed: in Azure only when App Service authentication is
+ * on (the platform then strips client-sent copies; WEBSITE_AUTH_ENABLED is set by the platform);
+ * outside Azure (no WEBSITE_INSTANCE_ID) the local runtime is the front door.
+ */
+export function clientPrincipalTrusted(): boolean {
+  const inAzure = readEnvironment('WEBSITE_INSTANCE_ID') !== undefined;
+  return !inAzure || (readEnvironment('WEBSITE_AUTH_ENABLED') ?? '').toLowerCase() === 'true';
+}
+
+const resolvers = new Map<string, PolicyResolver>();
+
+function policyResolverFor(folder: string): PolicyResolver {
+  let resolver = resolvers.get(folder);
+  if (!resolver) {
+    resolver = policyFolderResolver(folder);
+    resolvers.set(folder, resolver);
+  }
+  return resolver;
+}
+
+export interface HostDepsOptions {
+  /** The model registry of the composition root (src/app), when the app has one. */
+  readonly modelRegistry?: () => ModelRegistry | undefined;
+  /** Overrides for tests and fixture apps. */
+  readonly policies?: PolicyResolver;
+}
+
+export function apiDepsFor(context: InvocationContext, options: HostDepsOptions = {}): ApiDeps {
+  const settings = getSettings();
+  const registry = options.modelRegistry?.();
+  return {
+    client: durableRolloutClient(df.getClient(context)),
+    policies: options.policies ?? policyResolverFor(settings.POLICY_DIR),
+    clock: getAmbientClock(),
+    log: contextLogger(context),
+    auth: { apiKey: settings.ROLLOUT_API_KEY, trustClientPrincipal: clientPrincipalTrusted() },
+    workspace: { subscriptionId: settings.AZURE_SUBSCRIPTION_ID, resourceGroup: settings.AZURE_RESOURCE_GROUP, workspace: settings.AML_WORKSPACE_NAME },
+    ...(registry ? { modelRegistry: registry } : {}),
+    links: { secret: settings.APPROVAL_LINK_SECRET, ttlMinutes: settings.APPROVAL_LINK_TTL_MINUTES, publicBaseUrl: settings.PUBLIC_BASE_URL },
+  };
+}
