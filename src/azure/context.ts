@@ -69,13 +69,30 @@ export function createAdapterContext(options: AzureAdapterOptions): AdapterConte
   };
 }
 
+/**
+ * Errors a callAzure loop has already retried and given up on. An adapter method retries its
+ * whole read-modify-write and, inside it, each read: without this mark a persistent failure of an
+ * inner read would be tried maxAttempts x maxAttempts times. Callers outside the adapters (the
+ * activities' own policy) still see `retryable: true` and may decide to try again later.
+ */
+const givenUp = new WeakSet<object>();
+
 /** Runs one SDK call with error mapping and retries on the context's clock. */
-export function callAzure<T>(
+export async function callAzure<T>(
   context: AdapterContext,
   operation: string,
   fn: (attempt: number) => Promise<T>,
   mapping: Omit<ErrorMappingOptions, 'nowMs'> = {},
 ): Promise<T> {
+  try {
+    return await callWithRetries(context, operation, fn, mapping);
+  } catch (error) {
+    if (typeof error === 'object' && error !== null) givenUp.add(error);
+    throw error;
+  }
+}
+
+function callWithRetries<T>(context: AdapterContext, operation: string, fn: (attempt: number) => Promise<T>, mapping: Omit<ErrorMappingOptions, 'nowMs'>): Promise<T> {
   return withRetries(
     async (attempt) => {
       try {
@@ -91,6 +108,7 @@ export function callAzure<T>(
       maxDelayMs: context.maxDelayMs,
       operation,
       random: context.random,
+      shouldRetry: (error) => !givenUp.has(error),
       onRetry: context.onRetry ? (info) => context.onRetry?.({ operation, ...info }) : undefined,
     },
   );

@@ -22,6 +22,8 @@ export interface RetryOptions {
   readonly random?: () => number;
   /** Told about each retry before its wait (logging, counters). */
   readonly onRetry?: (info: { attempt: number; delayMs: number; error: RolloutError }) => void;
+  /** An extra condition on a retryable error (e.g. "not already retried by an inner loop"). */
+  readonly shouldRetry?: (error: RolloutError) => boolean;
   /** Stops waiting and retrying. */
   readonly signal?: AbortSignal;
 }
@@ -44,13 +46,6 @@ function validate(options: RetryOptions): void {
 }
 
 /**
- * Errors a withRetries loop has already given up on. An adapter method retries its whole
- * read-modify-write and, inside it, each read; without this mark a persistent failure of an inner
- * read would be retried maxAttempts x maxAttempts times instead of maxAttempts.
- */
-const exhausted = new WeakSet<object>();
-
-/**
  * Runs `fn` until it succeeds, throws a non-retryable error, or `maxAttempts` is used up; the last
  * error is rethrown unchanged. Only RolloutErrors with `retryable: true` are retried: `fn` is
  * expected to map SDK errors (toAzureCallError) so that the decision rests on stable codes.
@@ -63,11 +58,8 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, option
     try {
       return await fn(attempt);
     } catch (error) {
-      if (!isRetryable(error) || exhausted.has(error as object)) throw error;
-      if (attempt >= options.maxAttempts || options.signal?.aborted) {
-        exhausted.add(error as object);
-        throw error;
-      }
+      if (attempt >= options.maxAttempts || !isRetryable(error) || options.signal?.aborted) throw error;
+      if (options.shouldRetry && !options.shouldRetry(error as RolloutError)) throw error;
       const rolloutError = error as RolloutError;
       const delayMs = rolloutError.retryAfterMs ?? backoffDelayMs(attempt, options, random);
       options.onRetry?.({ attempt, delayMs, error: rolloutError });

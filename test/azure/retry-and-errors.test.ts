@@ -2,6 +2,7 @@ import { RestError, createHttpHeaders, createPipelineRequest, type PipelineRespo
 import { describe, expect, it } from 'vitest';
 import { backoffDelayMs, parseRetryAfterMs, toAzureCallError, withRetries } from '../../src/azure';
 import { AzureCallError, RolloutError } from '../../src/errors';
+import { callAzure, createAdapterContext } from '../../src/azure/context';
 import { TestClock } from './support/fake-azure';
 
 function restError(status: number, headers: Record<string, string> = {}, code = 'SomeCode'): RestError {
@@ -143,21 +144,29 @@ describe('withRetries', () => {
   });
 });
 
-describe('withRetries nested in withRetries', () => {
-  it('does not multiply attempts: an inner loop that gave up is not retried by the outer one', async () => {
+describe('callAzure nested in callAzure', () => {
+  it('does not multiply attempts, yet leaves the error retryable for callers outside the adapters', async () => {
     const clock = new TestClock();
+    const context = createAdapterContext({ clock, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20, random: () => 0 });
     let innerCalls = 0;
-    const options = { clock, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20, operation: 'op', random: () => 0 };
-    await expect(
-      withRetries(
-        () =>
-          withRetries(async () => {
-            innerCalls += 1;
-            throw new AzureCallError('Transient', 'read', 'down', { retryable: true });
-          }, options),
-        options,
-      ),
-    ).rejects.toMatchObject({ code: 'Transient', retryable: true });
+    const error = await callAzure(context, 'outer', () =>
+      callAzure(context, 'inner', async () => {
+        innerCalls += 1;
+        throw new AzureCallError('Transient', 'read', 'down', { retryable: true });
+      }),
+    ).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'Transient', retryable: true });
     expect(innerCalls).toBe(3);
+    // an activity's own policy (plain withRetries) may still try again
+    let outsideCalls = 0;
+    await withRetries(
+      async () => {
+        outsideCalls += 1;
+        if (outsideCalls === 1) throw error;
+        return 'ok';
+      },
+      { clock, maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20, operation: 'activity' },
+    );
+    expect(outsideCalls).toBe(2);
   });
 });
