@@ -248,7 +248,7 @@ const truthy = (v: Value): boolean => v === true;
 class ScalarEvaluator {
   constructor(
     private readonly schema: Schema,
-    private readonly context: EvaluationContext,
+    readonly context: EvaluationContext,
   ) {}
 
   eval(e: Expr, row: Row): Value {
@@ -704,6 +704,20 @@ function applyOperator(op: Operator, table: Table, context: EvaluationContext): 
   }
 }
 
+interface AggregateItem {
+  /** Output column names (several for percentiles()). */
+  readonly names: readonly string[];
+  readonly type: KqlType;
+  /** The aggregation calls inside the item, computed per group. */
+  readonly calls: readonly { readonly call: Extract<Expr, { k: 'call' }>; readonly inputType: KqlType | undefined; readonly type: KqlType }[];
+  /** For an expression over aggregates (e.g. 100.0 * countif(...) / count()): evaluated per group. */
+  readonly outer: Expr | undefined;
+}
+
+/**
+ * summarize: by-columns first, then one column per aggregation (Kusto's order). An item may be
+ * an aggregation call or a scalar expression over aggregation calls.
+ */
 function summarize(op: Extract<Operator, { k: 'summarize' }>, table: Table, scalar: ScalarEvaluator, schema: Schema): Table {
   const taken = new Set<string>();
   const byItems = op.by.map((item, i) => {
@@ -711,33 +725,63 @@ function summarize(op: Extract<Operator, { k: 'summarize' }>, table: Table, scal
     taken.add(name);
     return { name, e: item.e, type: typeOf(item.e, schema) };
   });
-  const aggItems = op.aggs.map((item, i) => {
-    if (item.e.k !== 'call' || !AGGREGATIONS.has(item.e.name)) {
-      const shown = item.e.k === 'call' ? item.e.name : 'expression';
-      if (item.e.k === 'call' && !AGGREGATIONS.has(item.e.name)) {
-        // A scalar function where an aggregation belongs: unknown or not an aggregation.
-        try {
-          callType(item.e.name, item.e.args, schema);
-        } catch (error) {
-          if (error instanceof KqlError && error.innerCode === 'UnsupportedError') throw KqlError.unsupported('aggregation', item.e.name);
-          throw error;
+  const aggItems: AggregateItem[] = op.aggs.map((item, i) => {
+    const calls: { call: Extract<Expr, { k: 'call' }>; inputType: KqlType | undefined; type: KqlType }[] = [];
+    const synthetic = new Map<string, KqlType>(schema);
+    const rewrite = (e: Expr): Expr => {
+      switch (e.k) {
+        case 'call': {
+          if (!AGGREGATIONS.has(e.name)) return { ...e, args: e.args.map(rewrite) };
+          if (e.name === 'percentiles' && e !== item.e) throw KqlError.unsupported('operator', 'percentiles() inside an expression');
+          const type = typeOf(e, schema);
+          const inputType = e.args[0] ? typeOf(e.args[0], schema) : undefined;
+          const name = `\u0000agg${calls.length}`;
+          calls.push({ call: e, inputType, type });
+          synthetic.set(name, type);
+          return { k: 'col', name };
         }
+        case 'bin':
+          return { ...e, l: rewrite(e.l), r: rewrite(e.r) };
+        case 'neg':
+          return { ...e, e: rewrite(e.e) };
+        case 'in':
+          return { ...e, e: rewrite(e.e), list: e.list.map(rewrite) };
+        case 'between':
+          return { ...e, e: rewrite(e.e), lo: rewrite(e.lo), hi: rewrite(e.hi) };
+        default:
+          return e;
       }
-      throw KqlError.semantic(`summarize: '${shown}' is not an aggregation function`);
+    };
+    const outer = rewrite(item.e);
+    if (calls.length === 0) {
+      typeOf(item.e, schema); // names an unknown function if there is one
+      throw KqlError.semantic(`summarize: '${item.name ?? 'expression'}' must use an aggregation function (count, countif, sum, avg, percentile...)`);
     }
-    const call = item.e;
-    const type = typeOf(call, schema);
-    const inputType = call.args[0] ? typeOf(call.args[0], schema) : undefined;
-    const names = call.name === 'percentiles' ? defaultAggregateName(call, i) : [item.name ?? defaultAggregateName(call, i)[0] ?? `Column${i + 1}`];
-    if (call.name === 'percentiles' && item.name !== undefined) throw KqlError.unsupported('operator', 'named percentiles()');
+    const direct = item.e.k === 'call' && AGGREGATIONS.has(item.e.name);
+    const first = calls[0];
+    let names: string[];
+    if (direct && first) {
+      if (first.call.name === 'percentiles' && item.name !== undefined) throw KqlError.unsupported('operator', 'named percentiles()');
+      names = first.call.name === 'percentiles' ? defaultAggregateName(first.call, i) : [item.name ?? defaultAggregateName(first.call, i)[0] ?? `Column${i + 1}`];
+    } else {
+      let n = i + 1;
+      while (taken.has(`Column${n}`)) n++;
+      names = [item.name ?? `Column${n}`];
+    }
     for (const n of names) {
       if (taken.has(n)) throw KqlError.semantic(`summarize: column '${n}' is named twice`);
       taken.add(n);
     }
-    return { call, names, type, inputType };
+    return { names, type: direct && first ? first.type : typeOf(outer, synthetic), calls, outer: direct ? undefined : outer };
   });
-  const groups = new Map<string, { keys: Value[]; aggs: Aggregator[] }>();
-  const newGroup = (keys: Value[]) => ({ keys, aggs: aggItems.map((a) => makeAggregator(a.call, scalar, a.inputType)) });
+  const outerEvaluators = aggItems.map((a) => {
+    if (!a.outer) return undefined;
+    const types = new Map<string, KqlType>(schema);
+    a.calls.forEach((c, j) => types.set(`\u0000agg${j}`, c.type));
+    return new ScalarEvaluator(types, scalar.context);
+  });
+  const groups = new Map<string, { keys: Value[]; aggs: Aggregator[][] }>();
+  const newGroup = (keys: Value[]) => ({ keys, aggs: aggItems.map((a) => a.calls.map((c) => makeAggregator(c.call, scalar, c.inputType))) });
   for (const row of table.rows) {
     const keys = byItems.map((b) => scalar.eval(b.e, row));
     const id = JSON.stringify(keys.map((k) => (k instanceof DateTimeValue ? `d${k.ms}` : k instanceof TimeSpanValue ? `t${k.ms}` : k)));
@@ -746,7 +790,7 @@ function summarize(op: Extract<Operator, { k: 'summarize' }>, table: Table, scal
       group = newGroup(keys);
       groups.set(id, group);
     }
-    for (const agg of group.aggs) agg.add(row);
+    for (const item of group.aggs) for (const agg of item) agg.add(row);
   }
   if (byItems.length === 0 && groups.size === 0) groups.set('[]', newGroup([]));
   const columns: Column[] = [
@@ -758,8 +802,17 @@ function summarize(op: Extract<Operator, { k: 'summarize' }>, table: Table, scal
     const row: Row = {};
     byItems.forEach((b, i) => (row[b.name] = group.keys[i] ?? null));
     aggItems.forEach((a, i) => {
-      const values = group.aggs[i]?.result() ?? [];
-      a.names.forEach((name, j) => (row[name] = values[j] ?? null));
+      const results = (group.aggs[i] ?? []).map((agg) => agg.result());
+      const outer = a.outer;
+      const evaluator = outerEvaluators[i];
+      if (outer && evaluator) {
+        const synthetic: Row = {};
+        results.forEach((values, j) => (synthetic[`\u0000agg${j}`] = values[0] ?? null));
+        row[a.names[0] ?? ''] = evaluator.eval(outer, synthetic);
+      } else {
+        const values = results[0] ?? [];
+        a.names.forEach((name, j) => (row[name] = values[j] ?? null));
+      }
     });
     rows.push(row);
   }
