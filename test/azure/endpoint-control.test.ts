@@ -94,6 +94,9 @@ describe('ArmEndpointControl: deployments', () => {
     const green = await ports.endpointControl.createDeployment(ref, { cloneFrom: 'blue', name: 'green', modelId: modelId('credit-model', '2'), tags: { rollout: 'r1' } });
     expect(green).toMatchObject({ name: 'green', provisioningState: 'Succeeded', modelId: modelId('credit-model', '2'), instanceType: 'Standard_DS3_v2', instanceCount: 2, tags: { rollout: 'r1' } });
     expect(clock.now() - before).toBeGreaterThanOrEqual(90_000);
+    // polled at the operation's Retry-After (5 s), not the 10 s default interval
+    expect(clock.sleeps.length).toBeGreaterThan(10);
+    expect(new Set(clock.sleeps)).toEqual(new Set([5000]));
     const put = azure.armRequests('PUT', '/deployments/green')[0];
     const sent = put?.body as { sku: unknown; location: string; properties: Record<string, unknown> };
     expect(sent.sku).toEqual({ name: 'Default', capacity: 2 });
