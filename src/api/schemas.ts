@@ -141,7 +141,8 @@ export const rolloutDetailSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     input: z.unknown(),
-    status: rolloutStatusSchema.nullable().meta({ description: 'Null until the orchestrator publishes its first status.' }),
+    // null until the orchestrator publishes its first status
+    status: rolloutStatusSchema.nullable(),
     history: z.array(historyEntrySchema),
   })
   .meta({ id: 'RolloutDetail' });
