@@ -6,7 +6,7 @@
  * It does not validate Bicep; `az bicep build` / `azd provision` do that on a machine with Azure
  * tooling. The checks below return lists of problems, so a test can show that each one fails.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Declaration {
@@ -582,15 +582,35 @@ export function checkLint(files: Record<string, string>): string[] {
   return problems;
 }
 
-/** The names the app registers Event Grid triggers under (`app.eventGrid('<name>', ...)` in functions/). */
-export function registeredEventGridFunctions(functionsDir: string, readDir: (dir: string) => string[]): string[] {
-  if (!existsSync(functionsDir)) return [];
-  const names: string[] = [];
-  for (const file of readDir(functionsDir).filter((f) => f.endsWith('.ts'))) {
-    const text = readFileSync(path.join(functionsDir, file), 'utf8');
-    for (const match of text.matchAll(/app\.eventGrid\(\s*(['"`])([^'"`]+)\1/g)) names.push(match[2] ?? '');
+/** Every .ts file under `dir`, recursively (node_modules and dist excluded). */
+function typeScriptFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((file) => !/[\\/](node_modules|dist)[\\/]/.test(file));
+}
+
+/**
+ * The names the app registers Event Grid triggers under: `app.eventGrid(<name>, ...)` in the
+ * given folders, where <name> is a string literal or a `const` string declared in those files.
+ */
+export function registeredEventGridFunctions(dirs: string[]): { name: string; file: string }[] {
+  const files = dirs.flatMap(typeScriptFiles).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  const constants = new Map<string, string>();
+  for (const { text } of files) {
+    for (const match of text.matchAll(/\bconst\s+([A-Za-z_$][\w$]*)\s*(?::\s*string\s*)?=\s*(['"`])([^'"`$]+)\2/g)) {
+      constants.set(match[1] ?? '', match[3] ?? '');
+    }
   }
-  return names;
+  const registrations: { name: string; file: string }[] = [];
+  for (const { file, text } of files) {
+    for (const match of text.matchAll(/\bapp\.eventGrid\(\s*(?:(['"`])([^'"`]+)\1|([A-Za-z_$][\w$]*))/g)) {
+      const name = match[2] ?? constants.get(match[3] ?? '') ?? `<unresolved ${match[3]}>`;
+      registrations.push({ name, file });
+    }
+  }
+  return registrations;
 }
 
 /** Role rows of the "Identity and roles" table in azure-facts.md: name, id, scope text. */

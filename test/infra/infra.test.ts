@@ -193,19 +193,11 @@ describe('role assignments', () => {
 });
 
 describe('Event Grid', () => {
-  /** The Event Grid function's name, from the one place that defines it at the time the test runs. */
-  function eventGridFunctionName(): { name: string; source: string } {
-    const registered = registeredEventGridFunctions(path.join(root, 'functions'), (dir) => readdirSync(dir));
-    if (registered.length > 0) {
-      expect(registered, 'the app registers exactly one Event Grid trigger').toHaveLength(1);
-      return { name: registered[0] ?? '', source: 'functions/*.ts app.eventGrid(...)' };
-    }
-    const ingestDir = path.join(root, 'src/ingest');
-    for (const file of existsSync(ingestDir) ? readdirSync(ingestDir) : []) {
-      const constant = /export const \w*FUNCTION_NAME\w* = '([^']+)'/.exec(readFileSync(path.join(ingestDir, file), 'utf8'));
-      if (constant?.[1]) return { name: constant[1], source: `src/ingest/${file}` };
-    }
-    return { name: 'modelRegistered', source: 'the name agreed in issue 6 (no registration exists yet)' };
+  /** The Event Grid trigger the app registers (functions/ and src/, `app.eventGrid(<name>, ...)`). */
+  function eventGridFunctionName(): string {
+    const registered = registeredEventGridFunctions([path.join(root, 'functions'), path.join(root, 'src')]);
+    expect(registered.map((r) => r.name), 'the app registers exactly one Event Grid trigger').toHaveLength(1);
+    return registered[0]?.name ?? '';
   }
 
   /** The event type the ingest code parses, when it exports one; otherwise Azure's name. */
@@ -216,7 +208,7 @@ describe('Event Grid', () => {
   }
 
   it('subscribes the registered Event Grid function to ModelRegistered, with dead-lettering, after deploy', () => {
-    const { name } = eventGridFunctionName();
+    const name = eventGridFunctionName();
     expect(name).toMatch(/^[A-Za-z][\w-]*$/);
     expect(checkEventSubscription(eventGrid, name, eventType())).toEqual([]);
   });
@@ -286,7 +278,7 @@ describe('hosting', () => {
     expect(checkLint(bicepFiles())).toEqual([]);
     let broken = mutate(main, 'output KEY_VAULT_NAME string = keyVault.outputs.name', 'output KEY_VAULT_NAME string = approvalLinkSecret');
     broken = mutate(broken, "param policyDir string = 'policies'", "param policyDir string = 'policies'\nparam forgotten string = 'x'");
-    const storage = mutate(read('modules/storage.bicep'), /^  location: location$/m, "  location: 'westeurope'");
+    const storage = mutate(read('modules/storage.bicep'), /^ {2}location: location$/m, "  location: 'westeurope'");
     expect(checkLint({ 'main.bicep': broken, 'modules/storage.bicep': storage })).toEqual([
       'main.bicep: param forgotten is never used',
       'main.bicep: output KEY_VAULT_NAME exposes the secure param approvalLinkSecret',
