@@ -260,6 +260,14 @@ describe('hosting', () => {
     expect(checkFunctionApp(broken, main)).toEqual(["functionAppConfig.runtime.version resolves to '20', not '22'"]);
   });
 
+  it('outputs an API base URL under host.json\'s route prefix', () => {
+    const hostJson = JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } };
+    const prefix = hostJson.extensions?.http?.routePrefix ?? 'api';
+    const apiBaseUrl = declarationsOf(parseBicep(functionApp), 'output').find((o) => o.symbol === 'apiBaseUrl');
+    expect(apiBaseUrl?.body).toBe(`'https://\${site.properties.defaultHostName}/${prefix}'`);
+    expect(main).toMatch(/^output API_BASE_URL string = functionApp\.outputs\.apiBaseUrl$/m);
+  });
+
   it('turns shared keys off on every storage account', () => {
     expect(checkSharedKeysOff(bicepFiles())).toEqual([]);
     const files = { ...bicepFiles(), 'modules/storage.bicep': mutate(read('modules/storage.bicep'), 'allowSharedKeyAccess: false', 'allowSharedKeyAccess: true') };
