@@ -183,7 +183,7 @@ function rateParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'rate' 
 
 /** Samples needed for the order-statistic interval of quantile q to fit inside the data. */
 function samplesNeededFor(q: number): number {
-  for (let n = 1; n < 1_000_000; n = Math.ceil(n * 1.05) + 1) {
+  for (let n = 1; n <= 100_000; n++) {
     const half = 1.959963984540054 * Math.sqrt(n * q * (1 - q));
     if (Math.floor(n * q - half) >= 1 && Math.ceil(n * q + half) <= n) return n;
   }

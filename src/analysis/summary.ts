@@ -58,7 +58,10 @@ function evidenceLine(e: MetricEvidence, result: GateResult): string {
       ? `${result.candidate} ${formatMetricValue(e.metric, e.candidate)} vs ${result.baseline} ${formatMetricValue(e.metric, e.baseline)}`
       : `${result.candidate} ${formatMetricValue(e.metric, e.candidate)}`;
   const n = `n=${e.samples.candidate}/${e.samples.baseline}`;
-  const detail = e.parts && e.parts.length > 0 ? e.parts.map(partLine).join('; ') : e.reason;
+  let detail = e.parts && e.parts.length > 0 ? e.parts.map(partLine).join('; ') : e.reason;
+  if (e.verdict === 'pass' && e.parts?.some((part) => part.verdict === 'inconclusive')) {
+    detail += ' (passes on its absolute bound; the relative comparison is not conclusive yet)';
+  }
   const unit = isBuiltInMetric(e.metric) ? '' : ' (custom)';
   return `- ${e.metric}${unit}${flag} ${e.verdict.toUpperCase()}: ${values} (${n}); ${detail}`;
 }

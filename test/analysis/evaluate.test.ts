@@ -50,7 +50,7 @@ const cases: Case[] = [
   { name: 'p95 ratio: twice as slow fails', check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 }, candidate: { requests: 3000, latencies: slow }, baseline: { requests: 3000, latencies: fast }, verdict: 'fail' },
   { name: 'p50 increase: +100 ms fails a 20 ms allowance', check: { metric: 'latencyP50', maxIncreaseOverBaseline: 20 }, candidate: { requests: 3000, latencies: slow }, baseline: { requests: 3000, latencies: fast }, verdict: 'fail' },
   { name: 'p50 increase: same distribution passes', check: { metric: 'latencyP50', maxIncreaseOverBaseline: 20 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
-  { name: 'p99 ratio: 200 samples are too few for p99', check: { metric: 'latencyP99', maxRatioToBaseline: 1.2 }, candidate: { requests: 200, latencies: few }, baseline: { requests: 200, latencies: fewToo }, verdict: 'inconclusive', reason: /too few latency samples/ },
+  { name: 'p99 ratio: 200 samples are too few for p99', check: { metric: 'latencyP99', maxRatioToBaseline: 1.2 }, candidate: { requests: 200, latencies: few }, baseline: { requests: 200, latencies: fewToo }, verdict: 'inconclusive', reason: /too few latency samples.*about 381 needed/ },
   { name: 'p95 ratio: no latency samples', check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 }, candidate: { requests: 3000, latencies: [] }, baseline: { requests: 3000, latencies: fast }, verdict: 'inconclusive' },
   // request count
   { name: 'requestCount min not reached waits', check: { metric: 'requestCount', min: 500 }, candidate: { requests: 300 }, baseline: { requests: 3000 }, verdict: 'inconclusive', reason: /waiting/ },
