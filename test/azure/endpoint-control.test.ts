@@ -172,4 +172,12 @@ describe('ArmEndpointControl: invokeDeployment', () => {
     const result = await ports.endpointControl.invokeDeployment(ref, { deployment: 'missing', body: {} });
     expect(result.statusCode).toBe(404);
   });
+
+  it('fetches the key again once when it was rotated since it was cached', async () => {
+    await ports.endpointControl.invokeDeployment(ref, { deployment: 'blue', body: {} });
+    azure.endpointKey = 'rotated-key';
+    const result = await ports.endpointControl.invokeDeployment(ref, { deployment: 'blue', body: {} });
+    expect(result.statusCode).toBe(200);
+    expect(azure.requests.filter((request) => request.path.endsWith('/listKeys'))).toHaveLength(2);
+  });
 });

@@ -1,5 +1,8 @@
+import type { MetricsClient } from '@azure/monitor-query-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAzurePorts, type AzurePorts } from '../../src/azure';
+import { createAdapterContext } from '../../src/azure/context';
+import { AzureMonitorPlatformMetrics } from '../../src/azure/platform-metrics';
 import { ConfigurationError, loadSettings } from '../../src/config';
 import { AzureCallError, ValidationError } from '../../src/errors';
 import { ENDPOINT_ID, FakeAzure, RESOURCE_GROUP, SUBSCRIPTION, TestClock, WORKSPACE } from './support/fake-azure';
@@ -177,6 +180,28 @@ describe('AzureMonitorPlatformMetrics', () => {
       { metric: 'RequestLatency_P95', timestamp: new Date(fromMs).toISOString(), deployment: 'blue', value: 88 },
       { metric: 'RequestLatency_P95', timestamp: new Date(fromMs).toISOString(), deployment: 'green', value: null },
     ]);
+  });
+
+  it('without METRICS_ENDPOINT, asks the regional data plane of the endpoint, looked up once', async () => {
+    const asked: string[] = [];
+    let lookups = 0;
+    const source = new AzureMonitorPlatformMetrics({
+      context: createAdapterContext({ clock }),
+      metricsEndpoint: undefined,
+      endpointLocation: () => {
+        lookups += 1;
+        return Promise.resolve('West Europe');
+      },
+      metricsClient: (endpoint) => {
+        asked.push(endpoint);
+        return { queryResources: () => Promise.resolve([]) } as unknown as MetricsClient;
+      },
+    });
+    const query = { metricNames: ['RequestsPerMinute'], fromMs, toMs, granularity: 'PT1M', aggregation: 'Total', byDeployment: false } as const;
+    await source.queryEndpointMetrics(ENDPOINT_ID, query);
+    await source.queryEndpointMetrics(ENDPOINT_ID, query);
+    expect(asked).toEqual(['https://westeurope.metrics.monitor.azure.com', 'https://westeurope.metrics.monitor.azure.com']);
+    expect(lookups).toBe(1);
   });
 
   it('rejects an id that is not an online endpoint', async () => {

@@ -82,6 +82,8 @@ export class FakeAzure {
   readonly endpoints = new Map<string, Endpoint>();
   readonly deployments = new Map<string, Deployment>();
   readonly models = new Map<string, { tags: Record<string, string>; properties: Record<string, string>; description?: string }>();
+  /** The endpoint key listKeys hands out and scoring accepts (tests rotate it). */
+  endpointKey = ENDPOINT_KEY;
   /** Model versions whose deployments end Failed. */
   readonly failingModels = new Set<string>();
   /** What the Log Analytics query API answers (status, body). */
@@ -245,7 +247,7 @@ export class FakeAzure {
     if (!path.startsWith(WORKSPACE_PATH)) return send(404, { error: { code: 'ResourceNotFound', message: `unknown workspace path ${path}` } });
     const rest = path.slice(WORKSPACE_PATH.length);
     if ((match = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(rest))) return this.#model(`${match[1]}:${match[2]}`, method, body, send);
-    if ((match = /^\/onlineEndpoints\/([^/]+)\/listKeys$/.exec(rest)) && method === 'POST') return send(200, { primaryKey: ENDPOINT_KEY, secondaryKey: 'other' });
+    if ((match = /^\/onlineEndpoints\/([^/]+)\/listKeys$/.exec(rest)) && method === 'POST') return send(200, { primaryKey: this.endpointKey, secondaryKey: 'other' });
     if ((match = /^\/onlineEndpoints\/([^/]+)\/deployments$/.exec(rest)) && method === 'GET') {
       return send(200, { value: [...this.deployments.values()].map((deployment) => this.#deploymentBody(deployment)) });
     }
@@ -334,7 +336,7 @@ export class FakeAzure {
   }
 
   #score(endpointName: string, body: unknown, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void, request: IncomingMessage): void {
-    if (request.headers.authorization !== `Bearer ${ENDPOINT_KEY}`) return send(401, { error: 'bad key' });
+    if (request.headers.authorization !== `Bearer ${this.endpointKey}`) return send(401, { error: 'bad key' });
     const pinned = request.headers['azureml-model-deployment'];
     const deploymentName = typeof pinned === 'string' ? pinned : 'blue';
     const deployment = this.deployments.get(deploymentName);
