@@ -2,7 +2,9 @@
  * Rules that relate several fields of a policy. They run after the schema accepted the shapes
  * and report every problem at once (a policy author fixes a file in one go, not one error per run).
  */
+import { fillKqlTemplate } from '../analysis/kql';
 import { BUILT_IN_METRICS } from '../analysis/types';
+import { RolloutError } from '../errors';
 import { DEPLOYMENT_NAME_PLACEHOLDERS, type GatePolicy, type Policy } from './schema';
 import { declaredStrategyKeys } from './strategy';
 
@@ -15,6 +17,9 @@ export interface PolicyIssue {
 
 /** Placeholders a custom metric's KQL may use (filled through the analysis' escaping helper). */
 export const KQL_PLACEHOLDERS = ['endpoint', 'deployments', 'baseline', 'candidate', 'from', 'to'] as const;
+
+/** Any valid instant works for the trial fill of a custom metric's KQL (2026-01-01T00:00:00Z). */
+const SAMPLE_WINDOW_START_MS = Date.UTC(2026, 0, 1);
 
 /** Metrics that are fractions (0..1), so absolute bounds outside that range are mistakes. */
 const RATE_METRICS = new Set<string>(['errorRate5xx', 'modelErrorRate']);
@@ -177,6 +182,16 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     }
     for (const required of ['from', 'to']) {
       if (!used.includes(required)) add([...path, 'kql'], `must use {${required}}: without the time window the query would read all history`);
+    }
+    // Fill it once with sample values through the same escaping helper the gates use, so a
+    // placeholder inside a string literal or a comment is refused now, not at the first gate check.
+    if (used.every((p) => (KQL_PLACEHOLDERS as readonly string[]).includes(p))) {
+      try {
+        fillKqlTemplate(metric.kql, { endpoint: policy.target.endpoint, baseline: 'blue', candidate: 'green', fromMs: SAMPLE_WINDOW_START_MS, toMs: SAMPLE_WINDOW_START_MS + 60_000 }, 'kql');
+      } catch (error) {
+        if (!(error instanceof RolloutError)) throw error;
+        add([...path, 'kql'], error.message.replace(/^kql: /, ''));
+      }
     }
   }
 

@@ -76,6 +76,7 @@ describe('validation errors', () => {
     ['bad name placeholder', { ...canaryPolicy(), target: { endpoint: 'credit-scoring', deploymentName: '{model}-{build}' } }, 'target.deploymentName: unknown placeholder {build}'],
     ['custom metric without window', { ...canaryPolicy(), customMetrics: { m: { kql: 'T | summarize value=1 by DeploymentName', higherIsWorse: true } } }, 'customMetrics.m.kql: must use {from}'],
     ['custom metric shadows built-in', { ...canaryPolicy(), customMetrics: { latencyP50: { kql: 'T | where t between ({from} .. {to})', higherIsWorse: true } } }, 'customMetrics.latencyP50: "latencyP50" is a built-in metric'],
+    ['custom metric placeholder in a string', { ...canaryPolicy(), customMetrics: { m: { kql: 'T | where TimeGenerated between ({from} .. {to}) | where E == "{endpoint}"', higherIsWorse: true } } }, 'customMetrics.m.kql: placeholder {endpoint} is inside a string literal'],
     ['duplicate approver', { ...canaryPolicy(), approvals: { a: { approvers: ['a@b.com', 'A@b.com'], timeoutMinutes: 5 } } }, 'approvals.a.approvers.1: "A@b.com" is listed twice'],
     ['wrong type', { ...canaryPolicy(), retentionMinutes: 'forever' }, 'retentionMinutes: expected number, found string'],
     ['unknown notification event', { ...canaryPolicy(), notifications: { events: ['everything'] } }, 'notifications.events.0:'],
