@@ -148,24 +148,28 @@ deploy_workload() {
   fi
   deployment_name=$(printf '%s' "aml-rollout-workload-$AZURE_ENV_NAME" | cut -c1-64)
   info "deploying infra/workload.bicep as '$deployment_name' (event subscription: $1)"
+  # A plain assignment, so that a bad name stops the hook (set -e ignores failures inside arguments).
+  endpoints=$(endpoint_names_json)
+  # Optional parameters are passed only when set, so workload.bicep's defaults apply otherwise.
+  set -- \
+    amlWorkspaceResourceId="$AML_WORKSPACE_RESOURCE_ID" \
+    targetLogAnalyticsWorkspaceResourceId="$TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID" \
+    controllerPrincipalId="$CONTROLLER_IDENTITY_PRINCIPAL_ID" \
+    functionAppId="$AZURE_FUNCTION_APP_ID" \
+    deadLetterStorageAccountId="$HOST_STORAGE_ACCOUNT_ID" \
+    deadLetterContainerName="$DEAD_LETTER_CONTAINER_NAME" \
+    deployEventSubscription="$1" \
+    eventSubscriptionName="$EVENT_SUBSCRIPTION_NAME" \
+    endpointNames="$endpoints" \
+    tags="{\"aml-rollout-env\": \"$AZURE_ENV_NAME\"}"
+  if [ -n "$topic" ]; then
+    set -- "$@" systemTopicName="$topic" systemTopicResourceGroup="$topic_group" systemTopicTags="$topic_tags"
+  fi
   az deployment sub create \
     --name "$deployment_name" \
     --location "$AZURE_LOCATION" \
     --subscription "$AZURE_SUBSCRIPTION_ID" \
     --template-file "$INFRA_DIR/workload.bicep" \
-    --parameters \
-      amlWorkspaceResourceId="$AML_WORKSPACE_RESOURCE_ID" \
-      targetLogAnalyticsWorkspaceResourceId="$TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID" \
-      controllerPrincipalId="$CONTROLLER_IDENTITY_PRINCIPAL_ID" \
-      functionAppId="$AZURE_FUNCTION_APP_ID" \
-      deadLetterStorageAccountId="$HOST_STORAGE_ACCOUNT_ID" \
-      deadLetterContainerName="$DEAD_LETTER_CONTAINER_NAME" \
-      deployEventSubscription="$1" \
-      eventSubscriptionName="$EVENT_SUBSCRIPTION_NAME" \
-      systemTopicName="$topic" \
-      systemTopicResourceGroup="$topic_group" \
-      systemTopicTags="$topic_tags" \
-      endpointNames="$(endpoint_names_json)" \
-      tags="{\"aml-rollout-env\": \"$AZURE_ENV_NAME\"}" \
+    --parameters "$@" \
     --output none --only-show-errors
 }

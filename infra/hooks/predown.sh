@@ -37,8 +37,9 @@ done
 
 for scope in "$AML_WORKSPACE_RESOURCE_ID" "${TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID:-}"; do
   [ -n "$scope" ] || continue
-  assignments=$(az role assignment list --scope "$scope" --assignee "$CONTROLLER_IDENTITY_PRINCIPAL_ID" \
-    --query "[].id" --output tsv --only-show-errors 2>/dev/null || true)
+  # Filter by principal id in the query (no --assignee): that needs no Microsoft Graph lookup.
+  assignments=$(az role assignment list --scope "$scope" \
+    --query "[?principalId=='$CONTROLLER_IDENTITY_PRINCIPAL_ID'].id" --output tsv --only-show-errors 2>/dev/null || true)
   if [ -n "$assignments" ]; then
     info "removing the controller identity's role assignments on $scope"
     # shellcheck disable=SC2086 # one id per word is what --ids takes

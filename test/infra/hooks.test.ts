@@ -19,13 +19,15 @@ const functionAppId = '/subscriptions/33333333-3333-3333-3333-333333333333/resou
 // from environment variables set by each test.
 const fakeAz = `#!/bin/sh
 printf '%s\\n' "$(printf '%s | ' "$@")" >> "$FAKE_LOG"
-case "$1 $2" in
-  "account show") exit "\${FAKE_LOGGED_IN:-0}" ;;
-  "resource show") printf '%s' "\${FAKE_TAGS:-}" ; exit 0 ;;
-  "functionapp function") exit "\${FAKE_FUNCTION_EXISTS:-1}" ;;
-  "eventgrid system-topic") printf '%b' "\${FAKE_TOPICS:-}" ; exit 0 ;;
-  "deployment sub") exit 0 ;;
-  "rest --method") printf '%b' "\${FAKE_UNRESOLVED:-}" ; exit 0 ;;
+case "$1 $2 $3" in
+  "account show "*) exit "\${FAKE_LOGGED_IN:-0}" ;;
+  "resource show "*) printf '%s' "\${FAKE_TAGS:-}" ; exit 0 ;;
+  "functionapp function show") exit "\${FAKE_FUNCTION_EXISTS:-1}" ;;
+  "eventgrid system-topic list") printf '%b' "\${FAKE_TOPICS:-}" ; exit 0 ;;
+  "eventgrid system-topic event-subscription") printf '%s' "\${FAKE_OTHER_SUBSCRIPTIONS:-0}" ; exit 0 ;;
+  "role assignment list") printf '%b' "\${FAKE_ASSIGNMENTS:-}" ; exit 0 ;;
+  "deployment sub create") exit 0 ;;
+  "rest --method get") printf '%b' "\${FAKE_UNRESOLVED:-}" ; exit 0 ;;
 esac
 exit 0
 `;
@@ -162,8 +164,8 @@ describe('postprovision', () => {
     expect(args).toContain('controllerPrincipalId=44444444-4444-4444-4444-444444444444');
     expect(args).toContain(`functionAppId=${functionAppId}`);
     expect(args).toContain('endpointNames=["credit-scoring","fraud-v2"]');
-    expect(args).toContain('systemTopicName=');
-    expect(args).toContain('systemTopicTags={}');
+    // No existing topic: workload.bicep's defaults create evgt-<workspace>.
+    expect(args.filter((arg) => arg.startsWith('systemTopic'))).toEqual([]);
     expect(args).toContain('tags={"aml-rollout-env": "dev"}');
     expect(run.calls.some((c) => c.startsWith('functionapp | function | show') && c.includes('--function-name | modelRegistered |'))).toBe(true);
   });
@@ -172,6 +174,13 @@ describe('postprovision', () => {
     const run = runHook('postprovision.sh', { ...provisioned, FAKE_FUNCTION_EXISTS: '0' });
     expect(run.status).toBe(0);
     expect(deploymentCall(run.calls)).toContain('deployEventSubscription=true');
+  });
+
+  it('stops on a bad endpoint name before deploying anything', () => {
+    const run = runHook('postprovision.sh', { ...provisioned, AML_ENDPOINT_NAMES: 'good,9bad' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("AML_ENDPOINT_NAMES: '9bad' is not an online endpoint name (starts with a letter)");
+    expect(run.calls.some((c) => c.startsWith('deployment'))).toBe(false);
   });
 
   it('fails with a clear message when main.bicep outputs are missing', () => {
@@ -245,7 +254,23 @@ describe('predown', () => {
       );
     }
     for (const scope of [workspaceId, logAnalyticsId]) {
-      expect(run.calls.some((c) => c.startsWith(`role | assignment | list | --scope | ${scope} | --assignee | 44444444-4444-4444-4444-444444444444 |`))).toBe(true);
+      expect(run.calls).toContain(
+        `role | assignment | list | --scope | ${scope} | --query | [?principalId=='44444444-4444-4444-4444-444444444444'].id | --output | tsv | --only-show-errors | `,
+      );
     }
+  });
+
+  it('deletes the system topic only when this environment created it and nothing else subscribes', () => {
+    const topicId = `/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-ml/providers/Microsoft.EventGrid/systemTopics/evgt-ml-prod`;
+    const env = { ...provisioned, FAKE_TOPICS: `evgt-ml-prod\\t${workspaceId}\\trg-ml\\tSystemAssigned\\n`, FAKE_ASSIGNMENTS: '/ra/1\\n/ra/2\\n' };
+    const ours = runHook('predown.sh', { ...env, FAKE_TAGS: 'dev', FAKE_OTHER_SUBSCRIPTIONS: '0' });
+    expect(ours.status).toBe(0);
+    expect(ours.calls).toContain(`resource | delete | --ids | ${topicId} | --only-show-errors | `);
+    expect(ours.calls).toContain('role | assignment | delete | --ids | /ra/1 | /ra/2 | --only-show-errors | ');
+    const shared = runHook('predown.sh', { ...env, FAKE_TAGS: 'dev', FAKE_OTHER_SUBSCRIPTIONS: '2' });
+    expect(shared.calls).not.toContain(`resource | delete | --ids | ${topicId} | --only-show-errors | `);
+    expect(shared.stdout).toContain('keeping system topic evgt-ml-prod');
+    const theirs = runHook('predown.sh', { ...env, FAKE_TAGS: 'prod', FAKE_OTHER_SUBSCRIPTIONS: '0' });
+    expect(theirs.calls).not.toContain(`resource | delete | --ids | ${topicId} | --only-show-errors | `);
   });
 });
