@@ -140,6 +140,7 @@ describe('role assignments', () => {
 
   it('lists every role of the shared Azure facts with the same id and the scope the facts give', () => {
     // The role table of ../shared/reference/azure-facts.md, which CI and every session have beside the repo.
+    expect(existsSync(factsPath), `${factsPath} (shared/ beside the repository, as CI and every session have it)`).toBe(true);
     const facts = factsRoles(readFileSync(factsPath, 'utf8'));
     expect(facts.length).toBeGreaterThanOrEqual(7);
     const expectedScope = (factsScope: string): string =>
