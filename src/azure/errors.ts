@@ -70,6 +70,11 @@ export function toAzureCallError(error: unknown, operation: string, options: Err
       const code = error.code ?? '';
       if (TIMEOUT_CODES.has(code)) return new AzureCallError('Timeout', operation, message, { ...common, retryable: true });
       if (NETWORK_CODES.has(code)) return new AzureCallError('Transient', operation, message, { ...common, retryable: true });
+      if (/CERT|SELF_SIGNED/.test(code)) {
+        // Most likely the emulator's HTTPS listener without its certificate: say how to fix it.
+        const hint = 'TLS certificate not trusted; for the local emulator use its plain-http loopback URL or pass trustedCaPem to createAzurePorts';
+        return new AzureCallError('Internal', operation, `${message} (${hint})`, { ...common, retryable: false });
+      }
       return new AzureCallError('Internal', operation, message, { ...common, retryable: false });
     }
     const retryAfterMs = parseRetryAfterMs(error.response?.headers, options.nowMs);

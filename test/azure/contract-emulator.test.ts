@@ -89,6 +89,15 @@ describe('Azure adapters against the emulator: faults and transports', () => {
   );
 
   it(
+    'explains an untrusted emulator certificate instead of retrying',
+    run({ adapter: { trustedCaPem: undefined } }, async (t) => {
+      const error = await t.ports.endpointControl.getEndpoint(t.ref).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'Internal', retryable: false });
+      expect((error as Error).message).toContain('trustedCaPem');
+    }),
+  );
+
+  it(
     'retries two 409s on the endpoint PUT and lands the traffic',
     run({ faults: [{ target: 'arm', operation: 'putEndpoint', status: 409, count: 2 }] }, async (t) => {
       await t.ports.endpointControl.createDeployment(t.ref, { cloneFrom: 'blue', name: 'green', modelId: t.candidateModelId });
