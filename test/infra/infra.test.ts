@@ -382,16 +382,18 @@ describe('docs and packaging', () => {
     for (const variable of ['AML_ENDPOINT_NAMES', 'AML_ROLLOUT_FUNCTION_WAIT_ATTEMPTS']) expect(docs).toContain(variable);
   });
 
-  it('ships what the app needs in the package (.funcignore leaves out only development files)', () => {
+  it('ships what the app needs in the package (.funcignore leaves out development files and node_modules)', () => {
     const ignored = readFileSync(path.join(root, '.funcignore'), 'utf8')
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line !== '' && !line.startsWith('#'))
       // '/x', 'x' and 'x/' all leave out the root's x.
       .map((pattern) => pattern.replace(/^\//, '').replace(/\/$/, ''));
-    for (const needed of ['host.json', 'package.json', 'dist', 'node_modules', 'policies', 'functions']) {
+    for (const needed of ['host.json', 'package.json', 'package-lock.json', 'dist', 'src', 'policies']) {
       expect(ignored, `.funcignore must not exclude ${needed}`).not.toContain(needed);
     }
+    // Dependencies come from the remote build on Linux, never from the deploying machine.
+    expect(ignored).toContain('node_modules');
     expect(ignored).toContain('local.settings.json');
   });
 });
