@@ -37,3 +37,4 @@ export type { GateTally, GateTallyLimits, GateTallyStep, GateObservation, GateNe
 export { summarizeGateResult, formatMetricValue } from './summary';
 export { decideWinner } from './winner';
 export type { WinnerDecision, Winner, ArmComparison, ArmDirection, DecideWinnerContext } from './winner';
+export type { GateSpecCheckOptions } from './spec';

@@ -47,8 +47,16 @@ function finite(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
+export interface GateSpecCheckOptions {
+  /**
+   * Accept checks without thresholds: an A/B comparison gate lists the metrics to compare the
+   * arms on (decideWinner), not bounds. A guardrail gate must give every check a threshold.
+   */
+  readonly allowComparisonOnly?: boolean;
+}
+
 /** Every problem of a gate spec, each naming the field; empty when the spec is usable. */
-export function gateSpecProblems(spec: GateSpec): string[] {
+export function gateSpecProblems(spec: GateSpec, options: GateSpecCheckOptions = {}): string[] {
   const problems: string[] = [];
   const at = (path: string, message: string) => problems.push(`gates.${spec?.name ?? '?'}${path}: ${message}`);
   if (typeof spec?.name !== 'string' || spec.name === '') at('.name', 'expected a non-empty name');
@@ -91,7 +99,7 @@ export function gateSpecProblems(spec: GateSpec): string[] {
       return;
     }
     const { max, min, maxRatioToBaseline: ratio, maxIncreaseOverBaseline: increase } = check;
-    if (max === undefined && min === undefined && ratio === undefined && increase === undefined) {
+    if (max === undefined && min === undefined && ratio === undefined && increase === undefined && !options.allowComparisonOnly) {
       at(path, 'declares no threshold (max, min, maxRatioToBaseline or maxIncreaseOverBaseline)');
     }
     for (const [field, value] of Object.entries({ max, min, maxRatioToBaseline: ratio, maxIncreaseOverBaseline: increase })) {
@@ -109,7 +117,7 @@ export function gateSpecProblems(spec: GateSpec): string[] {
 }
 
 /** Throws a ValidationError listing every problem of the spec. */
-export function validateGateSpec(spec: GateSpec): void {
-  const problems = gateSpecProblems(spec);
+export function validateGateSpec(spec: GateSpec, options: GateSpecCheckOptions = {}): void {
+  const problems = gateSpecProblems(spec, options);
   if (problems.length > 0) throw new ValidationError(`gates.${spec?.name ?? '?'}`, `invalid gate: ${problems.join('; ')}`);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { evaluateGate } from '../../src/analysis/evaluate';
 import { decideWinner } from '../../src/analysis/winner';
 import { context, gate, latencies, seededRandom, trafficRow } from './helpers';
 
@@ -33,7 +34,7 @@ describe('decideWinner', () => {
       { requests: 3000, errors5xx: 30, latencies: fast },
       { requests: 3000, errors5xx: 30, latencies: fastToo },
       {},
-      { winner: 'none', decided: false },
+      { winner: 'undecided', decided: false },
     ],
     [
       'no difference at the final look: the baseline stays',
@@ -47,7 +48,7 @@ describe('decideWinner', () => {
       { requests: 3000, errors5xx: 0, latencies: fast },
       { requests: 3000, errors5xx: 300, latencies: fastToo },
       { minRequestsPerArm: 5000 },
-      { winner: 'none', decided: false },
+      { winner: 'undecided', decided: false },
     ],
     [
       'candidate fails its guardrail: baseline wins',
@@ -72,8 +73,27 @@ describe('decideWinner', () => {
       ['errorRate5xx', 'candidateBetter'],
       ['latencyP50', 'noDifference'],
     ]);
-    expect(decision.comparisons[0]?.alpha).toBeCloseTo((decision.gate.sequential?.alphaThisLook ?? 0) / 4, 12);
+    expect(decision.comparisons[0]?.alpha).toBeCloseTo((decision.result.sequential?.alphaThisLook ?? 0) / 4, 12);
     expect(decision.comparisons[0]?.pBetter).toBeLessThan(1e-10);
+  });
+
+  it('works with a comparison-only gate (checks without thresholds) and reports the look as a GateResult', () => {
+    const compareOnly = gate([{ metric: 'errorRate5xx' }, { metric: 'latencyP50' }]);
+    const traffic = [trafficRow('green', { requests: 3000, errors5xx: 30, latencies: fast }), trafficRow('blue', { requests: 3000, errors5xx: 150, latencies: fastToo })];
+    const decision = decideWinner(compareOnly, { traffic }, context());
+    expect(decision).toMatchObject({ winner: 'candidate', decided: true });
+    expect(decision.result.verdict).toBe('pass');
+    expect(decision.result.evidence.map((e) => [e.metric, e.verdict])).toEqual([
+      ['errorRate5xx', 'pass'],
+      ['latencyP50', 'inconclusive'],
+    ]);
+    expect(decision.result.evidence[0]?.reason).toMatch(/candidate better/);
+    // The same spec is refused as a guardrail gate: a check without a threshold would never judge anything.
+    expect(() => evaluateGate(compareOnly, { traffic }, context())).toThrow(/declares no threshold/);
+  });
+
+  it('refuses an A/B test of a deployment against itself', () => {
+    expect(() => decideWinner(spec, { traffic: [] }, context(1, 'blue', 'blue'))).toThrow(/two different deployments/);
   });
 
   it('compares a custom metric only when it carries a standard error', () => {
@@ -83,7 +103,7 @@ describe('decideWinner', () => {
     const withSe = decideWinner(s, { traffic, custom: { conversion: [{ DeploymentName: 'green', value: 0.12, stderr: 0.004 }, { DeploymentName: 'blue', value: 0.1, stderr: 0.004 }] } }, context());
     expect(withSe.winner).toBe('candidate');
     const withoutSe = decideWinner(s, { traffic, custom: { conversion: [{ DeploymentName: 'green', value: 0.12 }, { DeploymentName: 'blue', value: 0.1 }] } }, context());
-    expect(withoutSe).toMatchObject({ winner: 'none', decided: false });
+    expect(withoutSe).toMatchObject({ winner: 'undecided', decided: false });
     expect(withoutSe.comparisons[0]?.direction).toBe('insufficient');
   });
 });
