@@ -5,7 +5,7 @@
  * without Azure.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ function runHook(hook: string, env: Record<string, string>): HookRun {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aml-rollout-hooks-'));
   temps.push(dir);
   const bin = path.join(dir, 'bin');
-  spawnSync('mkdir', [bin]);
+  mkdirSync(bin);
   for (const [name, text] of [['az', fakeAz], ['azd', fakeAzd]] as const) {
     writeFileSync(path.join(bin, name), text);
     chmodSync(path.join(bin, name), 0o755);
