@@ -92,6 +92,7 @@ class PlanBuilder {
       minRequestsPerDeployment: gate.minRequestsPerDeployment,
       windowMinutes: gate.windowMinutes,
       ingestionDelayMinutes: gate.ingestionDelayMinutes ?? this.policy.ingestionDelayMinutes,
+      ...(gate.spending === undefined ? {} : { spending: gate.spending }),
     });
   }
 

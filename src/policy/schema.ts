@@ -136,6 +136,10 @@ export const gateSchema = z
     checkIntervalMinutes: positiveMinutes.default(5).meta({ description: 'Time between two checks while baking.' }),
     ingestionDelayMinutes: minutes.optional().meta({ description: "The window ends this long before now; absent = the policy's ingestionDelayMinutes." }),
     noData: noDataSchema.prefault({}),
+    spending: z
+      .enum(['pocock', 'obrienFleming'])
+      .optional()
+      .meta({ description: "Alpha-spending function of the sequential method (docs/gates.md); absent = the analysis default (pocock)." }),
     maxQueryErrors: z
       .number()
       .int()

@@ -146,6 +146,12 @@ describe('compilePlan: step sequence per strategy', () => {
     expect(plan.strategy).toBe('canary');
   });
 
+  it('passes the gate spending function through', () => {
+    const plan = compile(canaryPolicy({ gates: { g: { checks: [{ metric: 'latencyP50', max: 100 }], spending: 'obrienFleming' } } }));
+    expect(plan.gates.g?.spending).toBe('obrienFleming');
+    expect(compile(canaryPolicy()).gates.health).not.toHaveProperty('spending');
+  });
+
   it('is deterministic', () => {
     expect(compile(policyFor('canary'))).toEqual(compile(policyFor('canary')));
   });

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BUILT_IN_METRICS } from '../../src/analysis/types';
 import { validatePolicy, type PolicyInput } from '../../src/policy';
-import { compilePlan } from '../../src/plan/compile';
+import { gateSpecProblems } from '../../src/analysis/spec';
+import { AB_COMPARE_GATE, compilePlan } from '../../src/plan/compile';
 import { isValidDeploymentName } from '../../src/plan/deployment-name';
 import { canTransition, phaseOfStep } from '../../src/plan/phases';
 import type { Phase, Plan, Step } from '../../src/plan/types';
@@ -36,6 +37,7 @@ const gate = fc.record({
   checkIntervalMinutes: fc.integer({ min: 1, max: 5 }),
   minRequestsPerDeployment: fc.integer({ min: 1, max: 1000 }),
   noData: fc.record({ outcome: fc.constantFrom('extend', 'rollback'), maxExtensionMinutes: fc.integer({ min: 0, max: 60 }) }),
+  spending: fc.constantFrom('pocock', 'obrienFleming'),
 });
 
 const gates = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), gate, { maxKeys: 3 });
@@ -204,6 +206,18 @@ describe('compiled plans (properties)', () => {
           if (s.kind === 'bake' && s.candidateOnly) {
             for (const g of s.gates) for (const c of plan.gates[g]?.checks ?? []) expect(c.maxRatioToBaseline ?? c.maxIncreaseOverBaseline).toBeUndefined();
           }
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("every gate spec is accepted by the analysis' own validation", () => {
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        for (const [name, spec] of Object.entries(plan.gates)) {
+          expect(spec.name).toBe(name);
+          expect(gateSpecProblems(spec, { allowComparisonOnly: name === AB_COMPARE_GATE })).toEqual([]);
         }
       }),
       { numRuns: RUNS },
