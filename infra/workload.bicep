@@ -66,7 +66,8 @@ var deadLetterStorageSegments = split(deadLetterStorageAccountId, '/')
 var deploymentSuffix = take(uniqueString(controllerPrincipalId, functionAppId), 8)
 
 var reuseSystemTopic = !empty(systemTopicName)
-var effectiveSystemTopicName = reuseSystemTopic ? systemTopicName : 'evgt-${amlWorkspaceName}'
+// Topic names take letters, digits and dashes; workspace names may also have underscores.
+var effectiveSystemTopicName = reuseSystemTopic ? systemTopicName : take('evgt-${replace(amlWorkspaceName, '_', '-')}', 50)
 var systemTopicResourceGroupName = empty(systemTopicResourceGroup) ? amlWorkspaceResourceGroup : systemTopicResourceGroup
 
 module mlWorkspaceAccess 'modules/ml-workspace-access.bicep' = {
