@@ -64,8 +64,17 @@ export const stepSchema = z.discriminatedUnion('kind', [
     minRequests: z.number().int().nonnegative(),
     maxExtensionMinutes: z.number().nonnegative(),
     noDataOutcome,
+    maxQueryErrors: z.number().int().nonnegative().optional(),
+    candidateOnly: z.boolean().optional(),
   }),
-  z.object({ kind: z.literal('gate'), gates: z.array(nonEmpty), retryIntervalMinutes: z.number().positive(), maxExtensionMinutes: z.number().nonnegative(), noDataOutcome }),
+  z.object({
+    kind: z.literal('gate'),
+    gates: z.array(nonEmpty),
+    retryIntervalMinutes: z.number().positive(),
+    maxExtensionMinutes: z.number().nonnegative(),
+    noDataOutcome,
+    maxQueryErrors: z.number().int().nonnegative().optional(),
+  }),
   z.object({ kind: z.literal('decideWinner'), gate: nonEmpty, minRequestsPerArm: z.number().int().nonnegative(), maxWaitMinutes: z.number().nonnegative(), checkIntervalMinutes: z.number().positive() }),
   z.object({
     kind: z.literal('approval'),
@@ -94,10 +103,14 @@ const planObjectSchema = z.object({
   operators: z.array(z.string()),
   approvers: z.array(z.string()),
   concurrency: z.enum(['supersede', 'queue']),
-}) satisfies z.ZodType<Plan>;
+  rollbackSteps: z.array(stepSchema).optional(),
+  retentionMinutes: z.number().nonnegative().optional(),
+})
+  // Fields added to the plan later pass through untouched (the plan is carried, not rebuilt).
+  .loose() satisfies z.ZodType<Plan>;
 
 /** A Plan, validated, typed as src/plan's (readonly) Plan. */
-export const planSchema = planObjectSchema.transform((value): Plan => value);
+export const planSchema = planObjectSchema.transform((value): Plan => value as unknown as Plan);
 
 // ---- gate results ----
 

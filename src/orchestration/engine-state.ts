@@ -166,8 +166,8 @@ export function formatSplit(split: Split): string {
   return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k}=${v}%`).join(', ');
 }
 
-export function journal(state: EngineState, nowMs: number, message: string): void {
-  const entry: JournalEntry = { atMs: nowMs, step: state.stepIndex, phase: state.status.phase, message };
+export function journal(state: EngineState, nowMs: number, message: string, traffic?: Split): void {
+  const entry: JournalEntry = { atMs: nowMs, step: state.stepIndex, phase: state.status.phase, message, ...(traffic === undefined ? {} : { traffic: { ...traffic } }) };
   const next = [...state.status.journal, entry];
   state.status.journal = next.length > JOURNAL_LIMIT ? next.slice(next.length - JOURNAL_LIMIT) : next;
 }
@@ -225,6 +225,15 @@ export function phaseOfStep(step: Step): Phase {
 
 // ---------- approvals ----------
 
+/**
+ * The API authenticates callers and resolves group membership before it raises an event. The
+ * orchestrator double-checks only plain lists of people: with a `group:` entry it cannot know
+ * who belongs, so it trusts the API's check.
+ */
+export function isPersonList(list: readonly string[]): boolean {
+  return list.length > 0 && !list.some((entry) => entry.toLowerCase().startsWith('group:'));
+}
+
 export type ApprovalJudgement = { accepted: true } | { accepted: false; note: string };
 
 /**
@@ -234,7 +243,7 @@ export type ApprovalJudgement = { accepted: true } | { accepted: false; note: st
 export function judgeApproval(event: ApprovalEvent, rolloutId: string, stepIndex: number, approvers: readonly string[]): ApprovalJudgement {
   if (event.rolloutId !== rolloutId) return { accepted: false, note: `meant for rollout '${event.rolloutId}', not '${rolloutId}'` };
   if (event.step !== stepIndex) return { accepted: false, note: `meant for step ${event.step}, the rollout waits at step ${stepIndex}` };
-  if (approvers.length > 0 && !approvers.some((a) => a.toLowerCase() === event.by.toLowerCase())) {
+  if (isPersonList(approvers) && !approvers.some((a) => a.toLowerCase() === event.by.toLowerCase())) {
     return { accepted: false, note: `'${event.by}' is not an approver (${approvers.join(', ')})` };
   }
   return { accepted: true };
@@ -261,7 +270,7 @@ export function promoteIndex(plan: Plan): number {
  */
 export function decideControl(state: EngineState, event: ControlEvent): ControlDecision {
   const operators = state.plan.operators;
-  if (operators.length > 0 && !operators.some((o) => o.toLowerCase() === event.by.toLowerCase()) && !event.by.startsWith('system:')) {
+  if (isPersonList(operators) && !operators.some((o) => o.toLowerCase() === event.by.toLowerCase()) && !event.by.startsWith('system:')) {
     return { kind: 'ignored', note: `'${event.by}' is not an operator of policy '${state.plan.policyName}'` };
   }
   const mode = state.mode;

@@ -140,8 +140,8 @@ function publish(context: Ctx, state: EngineState): void {
   context.df.setCustomStatus(state.status as RolloutStatus);
 }
 
-function note(context: Ctx, state: EngineState, message: string): void {
-  journal(state, nowMs(context), message);
+function note(context: Ctx, state: EngineState, message: string, traffic?: Record<string, number>): void {
+  journal(state, nowMs(context), message, traffic);
   log(context, message);
 }
 
@@ -171,6 +171,7 @@ function* writeTraffic(context: Ctx, state: EngineState, traffic: Record<string,
   const result = yield* call(context, ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: facts(state) } satisfies contract.SetTrafficInput, contract.setTrafficOutputSchema);
   state.status.traffic = result.traffic;
   state.status.mirror = result.mirror;
+  note(context, state, `traffic set: ${formatSplit(result.traffic)}${Object.keys(result.mirror).length > 0 ? `; mirror ${formatSplit(result.mirror)}` : ''}`, result.traffic);
 }
 
 // ---------------------------------------------------------------- waiting
@@ -317,14 +318,28 @@ interface GateRound {
   candidateRequests?: number;
 }
 
-function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[]): Gen<GateRound> {
+/** Failed or partial gate queries a step tolerates; one more rolls back (plan default 3). */
+function queryErrorLimit(step: Step): number {
+  if ((step.kind === 'bake' || step.kind === 'gate') && step.maxQueryErrors !== undefined) return step.maxQueryErrors;
+  return MAX_QUERY_ERRORS_PER_STEP;
+}
+
+function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean; errorLimit: number }): Gen<GateRound> {
   const gates = gateSpecs(state, names);
   const looks: Record<string, number> = {};
   for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
   const out = yield* call(
     context,
     ACTIVITY.checkGates,
-    { target: state.plan.target, gates, baseline: state.plan.baseline.deployment, candidate: state.plan.candidate.deployment, nowMs: nowMs(context), looks } satisfies contract.CheckGatesInput,
+    {
+      target: state.plan.target,
+      gates,
+      // After promotion (or for recreate) the baseline serves nothing: judge the candidate alone.
+      baseline: opts.candidateOnly ? state.plan.candidate.deployment : state.plan.baseline.deployment,
+      candidate: state.plan.candidate.deployment,
+      nowMs: nowMs(context),
+      looks,
+    } satisfies contract.CheckGatesInput,
     contract.checkGatesOutputSchema,
   );
   const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0 };
@@ -344,7 +359,7 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
   note(context, state, `gates checked: ${summary}`);
   if (round.errors.length > 0) {
     state.progress.queryErrors += 1;
-    note(context, state, `gate query errors (${state.progress.queryErrors}/${MAX_QUERY_ERRORS_PER_STEP}): ${round.errors.join('; ')}`);
+    note(context, state, `gate query errors (${state.progress.queryErrors}, tolerated ${opts.errorLimit}): ${round.errors.join('; ')}`);
   }
   return round;
 }
@@ -488,14 +503,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     case 'mirror': {
       const mirror = step.percent > 0 ? { [step.deployment]: step.percent } : {};
       yield* writeTraffic(context, state, { ...state.status.traffic }, mirror);
-      note(context, state, `mirror ${formatSplit(state.status.mirror)}`);
       return { kind: 'advance' };
     }
     case 'setTraffic': {
       const traffic = { ...step.traffic };
       yield* writeTraffic(context, state, traffic, mirrorAfterLiveChange(traffic, state.status.mirror));
       state.facts.splitSetAtMs = nowMs(context);
-      note(context, state, `traffic ${formatSplit(state.status.traffic)}${Object.keys(state.status.mirror).length > 0 ? `, mirror ${formatSplit(state.status.mirror)}` : ''}`);
       return { kind: 'advance' };
     }
     case 'bake':
@@ -529,10 +542,17 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           if (after >= endMs) return { kind: 'advance' };
           continue;
         }
-        const round = yield* checkGateRound(context, state, step.gates);
+        const candidateOnly = isBake && step.candidateOnly === true;
+        const errorLimit = queryErrorLimit(step);
+        const round = yield* checkGateRound(context, state, step.gates, { candidateOnly, errorLimit });
         if (round.failed) return yield* gateFailed(context, state, round.failed);
-        if (state.progress.queryErrors >= MAX_QUERY_ERRORS_PER_STEP) {
-          return { kind: 'rollback', outcome: 'rolledBack', reason: `gate queries failed ${state.progress.queryErrors} times in this step (limit ${MAX_QUERY_ERRORS_PER_STEP}): ${round.errors.join('; ')}` };
+        if (state.progress.queryErrors > errorLimit) {
+          return { kind: 'rollback', outcome: 'rolledBack', reason: `gate queries failed ${state.progress.queryErrors} times in this step (${errorLimit} tolerated): ${round.errors.join('; ')}` };
+        }
+        if (candidateOnly && after >= endMs) {
+          // A watch after promotion: only a definite failure rolls back; no waiting for data.
+          note(context, state, `watch ended without a failure${round.allPassed ? '' : ' (some checks inconclusive)'}`);
+          return { kind: 'advance' };
         }
         lastAllPassed = round.allPassed;
         lastRequests = round.candidateRequests;
@@ -624,12 +644,10 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
 
 // ---------------------------------------------------------------- rollback and end
 
-function* rollBack(context: Ctx, state: EngineState): Gen<void> {
+/** The default undo: baseline 100% and the candidate removed; recreate reverts the model in place. */
+function* defaultRollback(context: Ctx, state: EngineState): Gen<void> {
   const plan = state.plan;
-  setPhase(state, 'RollingBack');
-  publish(context, state);
   if (plan.candidate.deployment.toLowerCase() === plan.baseline.deployment.toLowerCase()) {
-    // Recreate: revert the model in place.
     if (state.facts.modelReplaced) {
       yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: plan.baseline.deployment, modelId: plan.baseline.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
       note(context, state, `reverted '${plan.baseline.deployment}' to ${plan.baseline.modelId}`);
@@ -637,10 +655,47 @@ function* rollBack(context: Ctx, state: EngineState): Gen<void> {
     return;
   }
   yield* writeTraffic(context, state, rollbackSplit(plan), {});
-  note(context, state, `traffic back to ${formatSplit(state.status.traffic)}`);
   if (state.facts.candidateCreated) {
     yield* call(context, ACTIVITY.deleteDeployment, { target: plan.target, deployment: plan.candidate.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
     note(context, state, `removed '${plan.candidate.deployment}'`);
+  }
+}
+
+/** Runs the plan's rollback steps (the compiler's), or the default undo. */
+function* rollBack(context: Ctx, state: EngineState): Gen<void> {
+  const plan = state.plan;
+  setPhase(state, 'RollingBack');
+  publish(context, state);
+  const steps: readonly Step[] = plan.rollbackSteps ?? [{ kind: 'rollback' }];
+  for (const step of steps) {
+    switch (step.kind) {
+      case 'rollback':
+        yield* defaultRollback(context, state);
+        break;
+      case 'replaceModel':
+        // Only undo what was done: a rollout that failed before replacing the model leaves it be.
+        if (!state.facts.modelReplaced) break;
+        yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: step.deployment, modelId: step.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+        note(context, state, `reverted '${step.deployment}' to ${step.modelId}`);
+        break;
+      case 'smokeTest': {
+        if (!state.facts.modelReplaced && !state.facts.candidateCreated) break;
+        const out = yield* call(
+          context,
+          ACTIVITY.smokeTest,
+          { target: plan.target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload } satisfies contract.SmokeTestInput,
+          contract.smokeTestOutputSchema,
+        );
+        note(context, state, `health check after rollback: ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
+        if (!out.passed) throw new Error(`[Internal] '${step.deployment}' is unhealthy after the rollback: ${out.reason}`);
+        break;
+      }
+      case 'setTraffic':
+        yield* writeTraffic(context, state, { ...step.traffic }, {});
+        break;
+      default:
+        note(context, state, `rollback step '${step.kind}' is not supported in a rollback; skipped`);
+    }
   }
 }
 
