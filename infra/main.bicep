@@ -119,14 +119,11 @@ var secretNames = {
   NOTIFY_SLACK_WEBHOOK_URL: 'notify-slack-webhook-url'
   NOTIFY_GENERIC_WEBHOOK_URL: 'notify-generic-webhook-url'
 }
-var configuredNotifySettings = filter(
-  [
-    empty(notifyTeamsWebhookUrl) ? '' : 'NOTIFY_TEAMS_WEBHOOK_URL'
-    empty(notifySlackWebhookUrl) ? '' : 'NOTIFY_SLACK_WEBHOOK_URL'
-    empty(notifyGenericWebhookUrl) ? '' : 'NOTIFY_GENERIC_WEBHOOK_URL'
-  ],
-  setting => !empty(setting)
-)
+var configuredNotifySettings = filter([
+  empty(notifyTeamsWebhookUrl) ? '' : 'NOTIFY_TEAMS_WEBHOOK_URL'
+  empty(notifySlackWebhookUrl) ? '' : 'NOTIFY_SLACK_WEBHOOK_URL'
+  empty(notifyGenericWebhookUrl) ? '' : 'NOTIFY_GENERIC_WEBHOOK_URL'
+], setting => !empty(setting))
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName

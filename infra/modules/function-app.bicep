@@ -214,14 +214,7 @@ var durableSettings = durableBackend == 'durableTaskScheduler' ? {
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(
-    hostSettings,
-    controllerSettings,
-    notifyTeamsSettings,
-    notifySlackSettings,
-    notifyGenericSettings,
-    durableSettings
-  )
+  properties: union(hostSettings, controllerSettings, notifyTeamsSettings, notifySlackSettings, notifyGenericSettings, durableSettings)
 }
 
 output id string = site.id

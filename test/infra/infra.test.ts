@@ -83,7 +83,7 @@ describe('app settings', () => {
   });
 
   it('catches a setting group dropped from the union', () => {
-    const broken = mutate(functionApp, /^\s*controllerSettings,\n/m, '');
+    const broken = mutate(functionApp, 'controllerSettings, notifyTeamsSettings', 'notifyTeamsSettings');
     const problems = checkAppSettings(broken, required);
     expect(problems).toContain('app setting AZURE_SUBSCRIPTION_ID (read by src/config) is not set');
     expect(problems).toContain('app setting APPROVAL_LINK_SECRET (read by src/config) is not set');
