@@ -80,7 +80,8 @@ export interface HistoryEntry {
 function formatNumber(value: number | null): string {
   if (value === null) return 'n/a';
   if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) < 0.01 ? value.toExponential(2) : value.toFixed(4).replace(/0+$/, '').replace(/\.$/, '');
+  // Three significant digits: 0.00412 stays readable, 123.456 becomes 123.
+  return String(Number(value.toPrecision(3)));
 }
 
 export function describeEvidence(e: MetricEvidence): string {

@@ -1,0 +1,79 @@
+/**
+ * A small client for the rollout HTTP API, used by the CLI. Every non-2xx answer becomes a
+ * CliError carrying the API's message (and the field for 400s) and the exit code it maps to.
+ */
+export const EXIT = {
+  ok: 0,
+  other: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  auth: 5,
+  /** `watch`: the rollout ended without being promoted. */
+  notPromoted: 6,
+} as const;
+
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+export function exitCodeForStatus(status: number): number {
+  if (status === 400 || status === 422) return EXIT.usage;
+  if (status === 401 || status === 403) return EXIT.auth;
+  if (status === 404) return EXIT.notFound;
+  if (status === 409 || status === 410) return EXIT.conflict;
+  return EXIT.other;
+}
+
+export interface ApiClientOptions {
+  readonly baseUrl: string;
+  readonly key: string | undefined;
+  /** Per-request timeout. */
+  readonly timeoutMs?: number;
+}
+
+export class ApiClient {
+  readonly baseUrl: string;
+  constructor(private readonly options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.baseUrl}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(this.options.key ? { 'x-functions-key': this.options.key } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+      throw new CliError(`cannot reach ${url}: ${reason} (is the controller running? set --url or AML_ROLLOUT_URL)`, EXIT.other);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { message?: string; field?: string } } | undefined)?.error;
+      const message = error?.message ?? (parsed as { message?: string } | undefined)?.message ?? (text.slice(0, 300) || response.statusText);
+      const hint = response.status === 401 ? ' (pass --key or set AML_ROLLOUT_KEY)' : '';
+      throw new CliError(`${method} ${path} failed: HTTP ${response.status}: ${message}${hint}`, exitCodeForStatus(response.status));
+    }
+    return parsed as T;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Text rendering for the CLI: tables, the status view and the live `watch` frame (phase, step i/n,
+ * a traffic bar per deployment, gate verdicts with their numbers), in the spirit of
+ * `kubectl argo rollouts get rollout --watch`.
+ */
+import type { RolloutStatus } from '../plan/types';
+import type { RolloutSummary } from '../api/status-view';
+import { describeEvidence } from '../api/status-view';
+
+export interface RolloutDetailBody {
+  readonly rolloutId: string;
+  readonly runtimeStatus: string;
+  readonly phase: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly status: RolloutStatus | null;
+  readonly history: readonly { at: string; kind: string; step: number; text: string }[];
+}
+
+export interface Style {
+  bold(s: string): string;
+  dim(s: string): string;
+  color(s: string, tone: 'good' | 'bad' | 'warn' | 'info'): string;
+}
+
+export const plainStyle: Style = { bold: (s) => s, dim: (s) => s, color: (s) => s };
+
+export const ansiStyle: Style = {
+  bold: (s) => `\u001b[1m${s}\u001b[22m`,
+  dim: (s) => `\u001b[2m${s}\u001b[22m`,
+  color: (s, tone) => `\u001b[${{ good: 32, bad: 31, warn: 33, info: 36 }[tone]}m${s}\u001b[39m`,
+};
+
+const GOOD_PHASES = new Set(['Promoted']);
+const BAD_PHASES = new Set(['RolledBack', 'Rejected', 'Aborted', 'Failed', 'RollingBack']);
+const WAIT_PHASES = new Set(['AwaitingApproval', 'Paused']);
+
+export function phaseTone(phase: string): 'good' | 'bad' | 'warn' | 'info' {
+  if (GOOD_PHASES.has(phase)) return 'good';
+  if (BAD_PHASES.has(phase)) return 'bad';
+  if (WAIT_PHASES.has(phase)) return 'warn';
+  return 'info';
+}
+
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export function formatTraffic(traffic: Readonly<Record<string, number>> | undefined): string {
+  if (!traffic) return '-';
+  const entries = Object.entries(traffic);
+  return entries.length === 0 ? '-' : entries.map(([d, p]) => `${d}=${p}%`).join(' ');
+}
+
+export function renderList(items: readonly RolloutSummary[]): string {
+  if (items.length === 0) return 'No rollouts.';
+  return table(
+    ['ROLLOUT', 'MODEL', 'ENDPOINT', 'PHASE', 'STEP', 'TRAFFIC', 'UPDATED'],
+    items.map((i) => [
+      i.rolloutId,
+      `${i.model ?? '?'}:${i.version ?? '?'}`,
+      i.endpoint ?? '-',
+      i.phase,
+      i.step ? `${i.step.index + 1}/${i.step.count} ${i.step.kind}` : '-',
+      formatTraffic(i.traffic),
+      i.updatedAt,
+    ]),
+  );
+}
+
+/** One bar per deployment: `blue  ██████████████████░░  90%`. */
+export function trafficBars(traffic: Readonly<Record<string, number>>, mirror: Readonly<Record<string, number>>, width = 30): string[] {
+  const names = [...new Set([...Object.keys(traffic), ...Object.keys(mirror)])];
+  const pad = Math.max(8, ...names.map((n) => n.length));
+  return names.map((name) => {
+    const percent = Math.max(0, Math.min(100, traffic[name] ?? 0));
+    const filled = Math.round((percent / 100) * width);
+    const mirrored = mirror[name] ? `  (+${mirror[name]}% mirrored)` : '';
+    return `${name.padEnd(pad)}  ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${String(percent).padStart(3)}%${mirrored}`;
+  });
+}
+
+function ago(fromMs: number, nowMs: number): string {
+  const seconds = Math.max(0, Math.round((nowMs - fromMs) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 120 ? `${minutes}m` : `${Math.round(minutes / 60)}h`;
+}
+
+export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyle, options: { history?: number } = {}): string {
+  const s = detail.status;
+  const lines: string[] = [];
+  lines.push(`${style.bold('Rollout')}:   ${detail.rolloutId}`);
+  lines.push(`${style.bold('Phase')}:     ${style.color(detail.phase, phaseTone(detail.phase))}${s?.paused ? style.color(' (paused)', 'warn') : ''}  ${style.dim(`[${detail.runtimeStatus}]`)}`);
+  if (!s) {
+    lines.push(style.dim('The orchestrator has not published a status yet.'));
+    return lines.join('\n');
+  }
+  lines.push(`${style.bold('Model')}:     ${s.model} version ${s.version}   ${style.bold('Endpoint')}: ${s.endpoint}   ${style.bold('Policy')}: ${s.policy} (${s.strategy})`);
+  lines.push(`${style.bold('Step')}:      ${s.step.index + 1}/${s.step.count} ${s.step.kind}: ${s.step.description}`);
+  if (s.waitingFor) {
+    const until = s.waitingFor.untilMs !== undefined ? ` until ${new Date(s.waitingFor.untilMs).toISOString()}` : '';
+    lines.push(`${style.bold('Waiting')}:   ${style.color(`${s.waitingFor.kind}: ${s.waitingFor.detail}${until}`, s.waitingFor.kind === 'approval' ? 'warn' : 'info')}`);
+  }
+  if (s.outcome) lines.push(`${style.bold('Outcome')}:   ${style.color(s.outcome, s.outcome === 'promoted' ? 'good' : 'bad')}${s.reason ? ` - ${s.reason}` : ''}`);
+  else if (s.reason) lines.push(`${style.bold('Reason')}:    ${s.reason}`);
+  lines.push('', style.bold('Traffic'));
+  lines.push(...trafficBars(s.traffic, s.mirror).map((l) => `  ${l}`));
+  if (s.gates.length > 0) {
+    lines.push('', style.bold('Gates'));
+    for (const gate of s.gates.slice(-5)) {
+      lines.push(`  ${style.color(gate.verdict.toUpperCase().padEnd(12), gate.verdict === 'pass' ? 'good' : gate.verdict === 'fail' ? 'bad' : 'warn')} ${gate.gate} (look ${gate.look}, ${new Date(gate.checkedAtMs).toISOString()}): ${gate.reason}`);
+      for (const evidence of gate.evidence) lines.push(`      ${describeEvidence(evidence)}`);
+    }
+  }
+  if (s.approvals.length > 0 || s.overrides.length > 0) {
+    lines.push('', style.bold('Decisions'));
+    for (const a of s.approvals) lines.push(`  ${a.decision} by ${a.by} at step ${a.step + 1}${a.comment ? ` "${a.comment}"` : ''}${a.accepted ? '' : style.dim(` (not acted upon${a.note ? `: ${a.note}` : ''})`)}`);
+    for (const o of s.overrides) lines.push(`  ${o.action} by ${o.by} at step ${o.step + 1}${o.comment ? ` "${o.comment}"` : ''}`);
+  }
+  const historyCount = options.history ?? 8;
+  if (historyCount > 0 && detail.history.length > 0) {
+    lines.push('', style.bold('History'));
+    for (const h of detail.history.slice(-historyCount)) lines.push(`  ${style.dim(h.at)} ${h.text}`);
+  }
+  lines.push('', style.dim(`started ${ago(s.startedAtMs, s.updatedAtMs)} before the last update (${new Date(s.updatedAtMs).toISOString()})`));
+  return lines.join('\n');
+}

@@ -1,0 +1,192 @@
+/**
+ * Every CLI command against the local runtime running the fixture app (in-process through run(),
+ * plus the bin shim in a child process).
+ */
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY, startFixtureRuntime, type FixtureRuntime } from '../api/runtime-harness';
+
+// The CLI from dist, like the runtime and the app (one module graph).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { run } = require(path.resolve(__dirname, '../../dist/src/cli/index.js')) as typeof import('../../src/cli/index');
+
+let runtime: FixtureRuntime;
+beforeAll(async () => {
+  runtime = await startFixtureRuntime();
+});
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+interface Result {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(args: string[], env: Record<string, string> = {}, signal?: AbortSignal): Promise<Result> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const vars: Record<string, string> = { AML_ROLLOUT_URL: runtime.url, AML_ROLLOUT_KEY: API_KEY, ...env };
+  const code = await run(args, { out: (s) => void out.push(s), err: (s) => void err.push(s), env: (n) => vars[n], isTTY: false, ...(signal ? { signal } : {}) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+async function startAndWait(version: string): Promise<string> {
+  const started = await cli(['start', '--model', 'credit-model', '--version', version, '--json']);
+  expect(started.code).toBe(0);
+  const id = JSON.parse(started.out).rolloutId as string;
+  await settle(id, 'AwaitingApproval');
+  return id;
+}
+
+async function settle(id: string, phase: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    await runtime.waitForIdle();
+    const status = await cli(['status', id, '--json']);
+    if (status.code === 0 && JSON.parse(status.out).phase === phase) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${id} never reached ${phase}`);
+}
+
+describe('aml-rollout CLI', () => {
+  it('start (new, then existing), list with filters and paging, status', async () => {
+    const id = await startAndWait('101');
+    const again = await cli(['start', '--model', 'credit-model', '--version', '101']);
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.out).toContain(`already exists: ${id}`);
+    await startAndWait('102');
+
+    const table = await cli(['list', '--endpoint', 'credit-scoring', '--status', 'AwaitingApproval']);
+    expect(table.code).toBe(0);
+    expect(table.out.split('\n')[0]).toMatch(/^ROLLOUT\s+MODEL\s+ENDPOINT\s+PHASE\s+STEP\s+TRAFFIC/);
+    expect(table.out).toContain(id);
+    expect(table.out).toContain('blue=90% credit-model-v101=10%');
+    const paged = await cli(['list', '--top', '1', '--all', '--json']);
+    expect(JSON.parse(paged.out).length).toBeGreaterThanOrEqual(2);
+    const firstPage = await cli(['list', '--top', '1', '--json']);
+    expect(JSON.parse(firstPage.out)).toHaveLength(1);
+
+    const status = await cli(['status', id]);
+    expect(status.out).toMatch(/Phase:\s+AwaitingApproval/);
+    expect(status.out).toMatch(/Step:\s+4\/6 approval/);
+    expect(status.out).toMatch(/blue\s+█+░+\s+90%/);
+    expect(status.out).toContain('errorRate5xx pass: candidate 0.004 vs baseline 0.005');
+  });
+
+  it('watch follows the rollout live and exits 0 when it is promoted', async () => {
+    const id = await startAndWait('103');
+    const watching = cli(['watch', id, '--interval', '0.05']);
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await cli(['approve', id, '--by', 'alice@contoso.com', '--comment', 'go'])).code).toBe(0);
+    const result = await watching;
+    expect(result.code).toBe(0);
+    const frames = result.out.split('-'.repeat(60)).filter((f) => f.trim() !== '');
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    expect(frames[0]).toMatch(/Phase:\s+AwaitingApproval/);
+    expect(frames.at(-1)).toMatch(/Phase:\s+Promoted/);
+    expect(frames.at(-1)).toMatch(/approve by alice@contoso.com at step 4 "go"/);
+  });
+
+  it('watch exits 6 when the rollout ends without promotion (reject)', async () => {
+    const id = await startAndWait('104');
+    expect((await cli(['reject', id, '--comment', 'latency'])).code).toBe(0);
+    await settle(id, 'Rejected');
+    const result = await cli(['watch', id, '--json', '--interval', '0.05']);
+    expect(result.code).toBe(6);
+    expect(JSON.parse(result.out.split('\n')[0]!)).toMatchObject({ phase: 'Rejected' });
+  });
+
+  it('pause, resume, promote, abort, retry, and their conflicts (exit 4)', async () => {
+    // At the approval step the fixture obeys promote and abort; pause/resume during a timed step.
+    const id = await startAndWait('105');
+    expect((await cli(['promote', id, '--by', 'ops@contoso.com', '--json'])).code).toBe(0);
+    await settle(id, 'Promoted');
+    const late = await cli(['abort', id]);
+    expect(late.code).toBe(4);
+    expect(late.err).toMatch(/has ended \(Promoted\)/);
+
+    const id2 = await startAndWait('106');
+    expect((await cli(['abort', id2, '--comment', 'wrong model'])).code).toBe(0);
+    await settle(id2, 'Aborted');
+    expect((await cli(['resume', id2])).code).toBe(4);
+
+    const id3 = await startAndWait('107');
+    const notPaused = await cli(['resume', id3]);
+    expect(notPaused.code).toBe(4);
+    expect(notPaused.err).toMatch(/is not paused/);
+    const pause = await cli(['pause', id3, '--json']);
+    expect(pause.code).toBe(0);
+    expect(JSON.parse(pause.out)).toMatchObject({ action: 'pause', accepted: true });
+    const retry = await cli(['retry', id3]);
+    expect(retry.code).toBe(4);
+    expect(retry.err).toMatch(/retry applies only after Failed/);
+  });
+
+  it('register-model delivers to the Event Grid trigger, or publishes to an Event Grid URL', async () => {
+    const sent = await cli(['register-model', '--model', 'credit-model', '--version', '108', '--tags', 'stage=production,team=risk', '--json', '--workspace', 'ws-fixture']);
+    expect(sent.code).toBe(0);
+    expect(JSON.parse(sent.out)).toMatchObject({ tags: { stage: 'production', team: 'risk' }, deliveredTo: `${runtime.url}/runtime/webhooks/eventgrid` });
+    const published = await cli(['register-model', '--model', 'credit-model', '--version', '109', '--eventgrid-url', `${runtime.url}/api/events/cloudevents?code=${API_KEY}`, '--key', 'topic-key']);
+    expect(published.code).toBe(0);
+    await runtime.waitForIdle();
+    const list = JSON.parse((await cli(['list', '--model', 'credit-model', '--top', '500', '--json'])).out) as { version: string }[];
+    expect(list.map((i) => i.version)).toEqual(expect.arrayContaining(['108', '109']));
+    const insecure = await cli(['register-model', '--model', 'm', '--version', '1', '--eventgrid-url', 'http://eg.example.com/api/events', '--key', 'k']);
+    expect(insecure.code).toBe(2);
+  });
+
+  it('register-model creates the model version on the emulator ARM first', async () => {
+    const requests: { method: string; url: string; auth: string | undefined; body: string }[] = [];
+    const arm = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        requests.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization, body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => arm.listen(0, '127.0.0.1', r));
+    try {
+      const port = (arm.address() as { port: number }).port;
+      const result = await cli(['register-model', '--model', 'credit-model', '--version', '110', '--tags', 'stage=production', '--arm-url', `http://127.0.0.1:${port}`, '--arm-token', 'tok']);
+      expect(result.code).toBe(0);
+      expect(requests[0]).toMatchObject({ method: 'PUT', auth: 'Bearer tok' });
+      expect(requests[0]?.url).toMatch(/\/workspaces\/demo-workspace\/models\/credit-model\/versions\/110\?api-version=2022-10-01$/);
+      expect(JSON.parse(requests[0]!.body)).toMatchObject({ properties: { tags: { stage: 'production' } } });
+    } finally {
+      await new Promise<void>((r) => arm.close(() => r()));
+    }
+  });
+
+  it('clear errors and exit codes', async () => {
+    expect((await cli(['status', 'no-such-rollout'])).code).toBe(3);
+    const unauthorized = await cli(['list'], { AML_ROLLOUT_KEY: 'wrong' });
+    expect(unauthorized.code).toBe(5);
+    expect(unauthorized.err).toMatch(/HTTP 401.*pass --key or set AML_ROLLOUT_KEY/);
+    expect((await cli(['status'])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli(['watch', 'x', '--interval', '-1'])).code).toBe(2);
+    expect((await cli(['register-model', '--model', 'm', '--version', '1', '--tags', 'novalue'])).code).toBe(2);
+    const badUrl = await cli(['list', '--url', 'not a url']);
+    expect([badUrl.code, badUrl.err]).toEqual([2, expect.stringContaining('is not a URL')]);
+    const down = await cli(['list', '--url', 'http://127.0.0.1:1']);
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/cannot reach/);
+    const invalid = await cli(['start', '--model', 'credit-model', '--version', '1', '--policy', 'nope']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toMatch(/no policy named "nope"/);
+  });
+
+  it('runs through the bin shim (npx aml-rollout)', async () => {
+    const shim = path.resolve(__dirname, '../../bin/aml-rollout.js');
+    const ok = await promisify(execFile)(process.execPath, [shim, 'list', '--json', '--url', runtime.url, '--key', API_KEY]);
+    expect(Array.isArray(JSON.parse(ok.stdout))).toBe(true);
+    const failed = await promisify(execFile)(process.execPath, [shim, 'status', 'nope', '--url', runtime.url, '--key', API_KEY]).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 3 });
+  });
+});
