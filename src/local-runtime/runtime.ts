@@ -10,7 +10,7 @@ import { installAmbientClock } from '../ports/clock';
 import { resolveApp, loadApp, type ResolvedApp } from './app-loader';
 import { createClock, type RuntimeClock } from './clock';
 import { DurableEngine, type EngineCounters } from './durable/engine';
-import { DurableStore } from './durable/store';
+import { DurableStore, type InstanceRow } from './durable/store';
 import { FunctionsCore } from './functions-core';
 import { RuntimeHttpServer } from './http-server';
 import { TimerTriggers } from './timer-triggers';
@@ -55,6 +55,13 @@ export interface LocalRuntime {
   clientBindingData(): Record<string, unknown>;
   /** Resolves when the clock is idle (virtual clock: nothing busy and no wake-up pending). */
   waitForIdle(): Promise<void>;
+  /**
+   * Told the id of every orchestration or entity instance whose state changed (after the change is
+   * committed). Observers such as the simulator read the instance with `getInstance` right away.
+   */
+  onInstanceChange(listener: (instanceId: string) => void): () => void;
+  /** The stored state of one instance (custom status and output still JSON text), if it exists. */
+  getInstance(instanceId: string): InstanceRow | undefined;
   /** Resolves once the instance reaches Completed, Failed or Terminated (polls the store on each change). */
   waitForInstance(instanceId: string): Promise<{ status: string; output: unknown }>;
   stop(): Promise<void>;
@@ -159,6 +166,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       functions: [...core.functions.values()].map((fn) => fn.metadata.name),
       clientBindingData: () => (httpServer as RuntimeHttpServer).clientBindingData(),
       waitForIdle: () => clock.whenIdle(),
+      onInstanceChange: (listener) => engine.onInstanceChange(listener),
+      getInstance: (instanceId) => engine.getInstanceRow(instanceId),
       waitForInstance: (instanceId) =>
         new Promise((resolve) => {
           const check = (): boolean => {
