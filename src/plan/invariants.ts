@@ -16,8 +16,9 @@ import { InvariantViolationError } from '../errors';
 import type { ProvisioningState } from '../ports/endpoint-control';
 import type { Split } from './types';
 
-/** Azure's cap on mirrored traffic. */
-export const MAX_MIRROR_PERCENT = 50;
+import { MAX_MIRROR_PERCENT } from '../policy/schema';
+
+export { MAX_MIRROR_PERCENT };
 
 export interface DeploymentFacts {
   readonly name: string;

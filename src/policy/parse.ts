@@ -149,7 +149,8 @@ export function validatePolicy(value: unknown, source: string, locate?: Locator)
 export function parsePolicy(text: string, file: string): Policy {
   const counter = new LineCounter();
   // uniqueKeys: a key written twice is an error, not "last one wins" (a silent override).
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  // merge: `<<: *anchor` lets a policy share check lists or gate settings between gates.
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
     throw new PolicyError(
       file,

@@ -144,6 +144,29 @@ describe('parsePolicy (text)', () => {
     expect(() => parsePolicy('name: a\nname: b\n', 'dup.yaml')).toThrow(/dup\.yaml:2: .*not valid YAML\/JSON: Map keys must be unique/);
   });
 
+  it('supports anchors and merge keys to share gate settings', () => {
+    const yaml = [
+      'name: shared',
+      'match: { model: m }',
+      'target: { endpoint: credit-scoring }',
+      'strategy: { canary: { steps: [{ percent: 100, bakeMinutes: 5 }] } }',
+      'smokeTest: { payload: {} }',
+      'gates:',
+      '  strict: &base',
+      '    checks: [{ metric: errorRate5xx, max: 0.01 }]',
+      '    windowMinutes: 20',
+      '  lenient:',
+      '    <<: *base',
+      '    checks: [{ metric: errorRate5xx, max: 0.05 }]',
+    ].join('\n');
+    const policy = parsePolicy(yaml, 'shared.yaml');
+    expect(policy.gates.lenient).toMatchObject({ windowMinutes: 20, checks: [{ metric: 'errorRate5xx', max: 0.05 }] });
+  });
+
+  it('explains an empty file', () => {
+    expect(() => parsePolicy('', 'empty.yaml')).toThrow(/^empty\.yaml(:\d+)?: a policy is a mapping .* found null/);
+  });
+
   it('reads JSON too', () => {
     const policy = parsePolicy(JSON.stringify(canaryPolicy()), 'p.json');
     expect(policy.name).toBe('test-canary');
