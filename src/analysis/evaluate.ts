@@ -31,6 +31,7 @@ import {
   proportionVsBound,
   quantileUpperBound,
   quantileVsBound,
+  rateMarginUpperBound,
   twoProportionScoreTest,
 } from './statistics';
 import { ValidationError } from '../errors';
@@ -165,6 +166,7 @@ function rateParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'rate' 
       );
     }
     const j = judge(p, levels, true);
+    const bound = rateMarginUpperBound(cx.value, nc, bx.value, nb, part, levels.confidence);
     const what = `candidate ${formatNumber(cx.value / nc)} (${cx.value}/${nc}) vs baseline ${formatNumber(bx.value / nb)} (${bx.value}/${nb})`;
     return {
       kind: part,
@@ -176,6 +178,7 @@ function rateParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'rate' 
       passPValue: j.passPValue,
       passAlpha: levels.passAlpha,
       ...(Number.isFinite(estimate) ? { estimate } : {}),
+      ...(bound !== undefined ? { bound } : {}),
       reason: partReason(j.verdict, j.pValue, j.passPValue, levels, what),
     };
   });

@@ -241,3 +241,29 @@ export function compareQuantiles(
   const z = se > 0 ? diff / se : diff > 0 ? Infinity : diff < 0 ? -Infinity : 0;
   return { z, pWorse: 1 - normalCdf(z), pBetter: normalCdf(z), estimate: c.value - b.value, standardError: se };
 }
+
+/**
+ * Upper confidence bound, at `confidence`, of the candidate's rate relative to the baseline's:
+ * the ratio p1/p2 (margin 'ratio') or the difference p1 - p2 (margin 'increase'). Found by
+ * inverting the Farrington-Manning test: the smallest margin the data show the candidate to be
+ * within. Undefined when no margin can be shown (e.g. no events anywhere for a ratio).
+ */
+export function rateMarginUpperBound(x1: number, n1: number, x2: number, n2: number, margin: 'ratio' | 'increase', confidence: number): number | undefined {
+  const alpha = 1 - confidence;
+  const shownWithin = (m: number): boolean => {
+    const t = margin === 'ratio' ? twoProportionScoreTest(x1, n1, x2, n2, m, 0) : twoProportionScoreTest(x1, n1, x2, n2, 1, m);
+    return t !== undefined && t.pBetter <= alpha;
+  };
+  // Search on the log scale for ratios, linearly for differences.
+  let lo = margin === 'ratio' ? Math.log(1e-6) : -0.999999;
+  let hi = margin === 'ratio' ? Math.log(1e6) : 0.999999;
+  const value = (s: number) => (margin === 'ratio' ? Math.exp(s) : s);
+  if (!shownWithin(value(hi))) return undefined;
+  if (shownWithin(value(lo))) return value(lo);
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (shownWithin(value(mid))) hi = mid;
+    else lo = mid;
+  }
+  return value(hi);
+}

@@ -8,6 +8,7 @@ import {
   quantileUpperBound,
   quantileVsBound,
   quantileWithStandardError,
+  rateMarginUpperBound,
   restrictedMle,
   twoProportionScoreTest,
 } from '../../src/analysis/statistics';
@@ -115,5 +116,24 @@ describe('quantiles', () => {
     const cand = latencies(r, 4000, 100).map((v, i) => (i % 33 === 0 ? v * 5 : v)).sort((a, b) => a - b);
     expect(compareQuantiles(cand, base, 0.5, { ratio: 1.2 })!.pWorse).toBeGreaterThan(0.5);
     expect(compareQuantiles(cand, base, 0.99, { ratio: 1.2 })!.pWorse).toBeLessThan(1e-4);
+  });
+});
+
+describe('rateMarginUpperBound', () => {
+  it.each([
+    [30, 1000, 10, 1000, 'ratio'],
+    [5, 2000, 40, 2000, 'ratio'],
+    [12, 300, 3, 300, 'increase'],
+    [0, 500, 0, 500, 'increase'],
+  ] as const)('x1=%i n1=%i x2=%i n2=%i %s: the bound is the smallest margin shown at 95%%', (x1, n1, x2, n2, margin) => {
+    const bound = rateMarginUpperBound(x1, n1, x2, n2, margin, 0.95)!;
+    const estimate = margin === 'ratio' ? x1 / n1 / (x2 / n2) : x1 / n1 - x2 / n2;
+    expect(bound).toBeGreaterThan(estimate);
+    const test = (m: number) => (margin === 'ratio' ? twoProportionScoreTest(x1, n1, x2, n2, m, 0) : twoProportionScoreTest(x1, n1, x2, n2, 1, m))!;
+    expect(test(bound * 1.001 + (margin === 'increase' ? 1e-6 : 0)).pBetter).toBeLessThanOrEqual(0.05);
+    expect(test(bound * 0.99 - (margin === 'increase' ? 1e-4 : 0)).pBetter).toBeGreaterThan(0.05);
+  });
+  it('is undefined for a ratio with no events anywhere', () => {
+    expect(rateMarginUpperBound(0, 1000, 0, 1000, 'ratio', 0.95)).toBeUndefined();
   });
 });
