@@ -1,0 +1,128 @@
+/**
+ * What a notification says: built once from the sendNotification activity's input (the rollout
+ * status, the gate verdict, the approval being requested), then rendered per channel. Approval
+ * requests carry the evidence and signed, single-use approve / reject links.
+ */
+import type { GateResult } from '../analysis/types';
+import { createApprovalLinks } from '../api/approval-links';
+import { describeEvidence } from '../api/status-view';
+import type { SendNotificationInput } from '../orchestration/activity-contracts';
+import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
+
+const SEVERITY: Readonly<Record<NotificationKind, Notification['severity']>> = {
+  rolloutStarted: 'info',
+  stepCompleted: 'info',
+  gateFailed: 'critical',
+  approvalRequested: 'warning',
+  promoted: 'info',
+  rolledBack: 'warning',
+  failed: 'critical',
+};
+
+const HEADLINE: Readonly<Record<NotificationKind, string>> = {
+  rolloutStarted: 'Rollout started',
+  stepCompleted: 'Step completed',
+  gateFailed: 'Gate failed',
+  approvalRequested: 'Approval requested',
+  promoted: 'Promoted',
+  rolledBack: 'Rolled back',
+  failed: 'Rollout failed',
+};
+
+/** A Notification plus the gate verdicts it is about (rendered as an evidence section). */
+export interface RolloutNotification extends Notification {
+  readonly gates: readonly GateResult[];
+  /** When the approve / reject links stop working (approval requests only). */
+  readonly linksExpireAtMs?: number;
+}
+
+export interface MessageOptions {
+  /** PUBLIC_BASE_URL (the dashboard and approval links point here). */
+  readonly publicBaseUrl: string;
+  /** APPROVAL_LINK_SECRET; without it approval requests carry no signed links (only the dashboard). */
+  readonly linkSecret: string | undefined;
+  readonly linkTtlMinutes: number;
+  readonly nowMs: number;
+}
+
+function trafficText(traffic: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(traffic);
+  return entries.length === 0 ? 'none' : entries.map(([d, p]) => `${d} ${p}%`).join(', ');
+}
+
+export function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/api/dashboard/#/rollouts/${encodeURIComponent(rolloutId)}`;
+}
+
+export function evidenceLines(gates: readonly GateResult[]): string[] {
+  return gates.flatMap((g) => [`${g.gate} (look ${g.look}): ${g.verdict.toUpperCase()} - ${g.reason}`, ...g.evidence.map((e) => `  ${describeEvidence(e)}`)]);
+}
+
+export function buildRolloutNotification(input: SendNotificationInput, options: MessageOptions): RolloutNotification {
+  const s = input.status;
+  const facts: Record<string, string> = {
+    Model: `${s.model} version ${s.version}`,
+    Endpoint: s.endpoint,
+    Policy: `${s.policy} (${s.strategy})`,
+    Phase: s.phase,
+    Step: `${s.step.index + 1} of ${s.step.count}: ${s.step.description}`,
+    Traffic: trafficText(s.traffic),
+  };
+  if (Object.keys(s.mirror ?? {}).length > 0) facts.Mirror = trafficText(s.mirror);
+  if (s.reason) facts.Reason = s.reason;
+  if (s.winner) facts.Winner = `${s.winner.deployment}: ${s.winner.reason}`;
+
+  const links: NotificationLink[] = [];
+  let linksExpireAtMs: number | undefined;
+  let summary: string;
+  switch (input.kind) {
+    case 'approvalRequested': {
+      const approval = input.approval;
+      const name = approval?.name ?? 'approval';
+      summary = `${s.model} ${s.version} on ${s.endpoint} waits for approval "${name}"${approval?.reminder ? ' (reminder)' : ''}. Review the evidence, then approve or reject.`;
+      if (approval) facts['Decide by'] = new Date(approval.timeoutAtMs).toISOString();
+      if (approval && options.linkSecret) {
+        const ttlEnd = options.nowMs + options.linkTtlMinutes * 60_000;
+        // Links live until the approval times out (or the configured TTL, whichever is first);
+        // a reminder after the timeout gets fresh links for the TTL.
+        linksExpireAtMs = approval.timeoutAtMs > options.nowMs ? Math.min(ttlEnd, approval.timeoutAtMs) : ttlEnd;
+        const signed = createApprovalLinks({ rolloutId: s.rolloutId, step: approval.step, expiresAtMs: linksExpireAtMs, baseUrl: options.publicBaseUrl, secret: options.linkSecret });
+        links.push({ label: 'Approve', url: signed.approveUrl }, { label: 'Reject', url: signed.rejectUrl });
+        facts['Links expire'] = new Date(linksExpireAtMs).toISOString();
+      }
+      break;
+    }
+    case 'gateFailed':
+      summary = input.gate ? `Gate "${input.gate.gate}" failed: ${input.gate.reason}` : `A gate failed for ${s.model} ${s.version}.`;
+      break;
+    case 'rolledBack':
+      summary = `${s.model} ${s.version} was rolled back on ${s.endpoint}${s.reason ? `: ${s.reason}` : ''}. ${s.baseline} serves all traffic.`;
+      break;
+    case 'promoted':
+      summary = `${s.model} ${s.version} now serves all traffic on ${s.endpoint}.`;
+      break;
+    case 'failed':
+      summary = `The rollout of ${s.model} ${s.version} failed${s.reason ? `: ${s.reason}` : ''}. An operator can retry or abort it.`;
+      break;
+    case 'rolloutStarted':
+      summary = `Rolling out ${s.model} ${s.version} to ${s.endpoint} with policy ${s.policy} (${s.strategy}).`;
+      break;
+    case 'stepCompleted':
+      summary = `Step ${s.step.index + 1} of ${s.step.count} done: ${s.step.description}.`;
+      break;
+  }
+  links.push({ label: 'Open dashboard', url: dashboardUrl(options.publicBaseUrl, s.rolloutId) });
+
+  const gates = input.gate ? [input.gate] : input.kind === 'approvalRequested' || input.kind === 'rolledBack' ? (s.gates ?? []).slice(-3) : [];
+  return {
+    kind: input.kind,
+    rolloutId: s.rolloutId,
+    title: `${HEADLINE[input.kind]}: ${s.model} ${s.version} on ${s.endpoint}`,
+    summary,
+    severity: SEVERITY[input.kind],
+    facts,
+    links,
+    gates,
+    ...(linksExpireAtMs !== undefined ? { linksExpireAtMs } : {}),
+  };
+}
