@@ -358,7 +358,7 @@ export class DurableEngine {
       if (row.visibleMs <= now) runnable = true;
       else this.#armTimer(row);
     }
-    if (runnable) this.#scheduleEpisode(instance);
+    if (runnable && this.#hasDeliverable(instance)) this.#scheduleEpisode(instance);
   }
 
   #scheduleEpisode(instance: Instance): void {
@@ -380,9 +380,19 @@ export class DurableEngine {
       }
       // Events that arrived during the episode start the next one at once (same busy region).
       const current = this.#instances.get(instance.row.instanceId);
-      const now = this.#clock.now();
-      if (current && current.inbox.some((row) => row.visibleMs <= now)) this.#scheduleEpisode(current);
+      if (current && this.#hasDeliverable(current)) this.#scheduleEpisode(current);
     });
+  }
+
+  /** Whether an episode would consume something now (a suspended instance only takes control events). */
+  #hasDeliverable(instance: Instance): boolean {
+    const now = this.#clock.now();
+    const suspended = instance.row.status === 'Suspended';
+    return instance.inbox.some(
+      (row) =>
+        row.visibleMs <= now &&
+        (!suspended || row.event.EventType === EventType.ExecutionResumed || row.event.EventType === EventType.ExecutionTerminated || row.event.EventType === EventType.ExecutionSuspended),
+    );
   }
 
   #armTimer(row: InboxRow): void {
@@ -492,6 +502,7 @@ export class DurableEngine {
       newEvents.push(item.event);
     }
     if (newEvents.length === 0) {
+      if (consumed.length === 0) return; // suspended: everything waits for resume
       // Only suspend/resume arrived: record them, no replay needed.
       const updated: InstanceRow = { ...row, status, updatedMs: now };
       const append = controlHistory.map((e) => ({ ...e, IsPlayed: true }));
