@@ -84,6 +84,8 @@ export interface EngineState {
   /** The RolloutInput, kept so a retry of a failed plan can plan again. */
   input: RolloutInput;
   executions: number;
+  /** Approval events received by an earlier execution for the approval still pending (validated when used). */
+  carriedApprovals: unknown[];
 }
 
 export type MutableStatus = { -readonly [K in keyof RolloutStatus]: RolloutStatus[K] };

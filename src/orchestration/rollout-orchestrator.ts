@@ -79,10 +79,13 @@ function log(context: Ctx, message: string): void {
 
 /** `[Code] message` from an activity failure (see activityFailureMessage in src/activities). */
 export function failureOf(error: unknown): { code: string; message: string } {
-  const text = error instanceof Error ? error.message : String(error);
+  const full = error instanceof Error ? error.message : String(error);
+  // The host may append the activity's stack trace to the message: keep the message only.
+  const text = full.split(/\n\s+at /)[0] ?? full;
   const match = /\[([A-Za-z]+)\]\s*([\s\S]*)/.exec(text);
-  if (match) return { code: match[1] ?? 'Internal', message: (match[2] ?? text).trim() };
-  return { code: 'Internal', message: text.trim() };
+  // "Reason \n Details" (older hosts) repeats the message with the stack: the first line is it.
+  if (match) return { code: match[1] ?? 'Internal', message: (match[2] ?? text).split('\n')[0]?.trim() ?? text };
+  return { code: 'Internal', message: text.split('\n')[0]?.trim() ?? text };
 }
 
 // ---------------------------------------------------------------- inbox
@@ -260,14 +263,17 @@ function recordStrayApprovals(context: Ctx, state: EngineState, raw: readonly un
  */
 function* waitFor(context: Ctx, inbox: Inbox, state: EngineState, untilMs: number | undefined, opts: { approval: boolean }): Gen<WaitResult> {
   for (;;) {
-    const early = inbox.harvest();
+    const harvested = inbox.harvest();
+    const early = { controls: harvested.controls, approvals: [...state.carriedApprovals.splice(0), ...harvested.approvals] };
     const control = applyControls(context, state, early.controls);
     if (!opts.approval) recordStrayApprovals(context, state, early.approvals);
     else if (early.approvals.length > 0) {
       // Deliver the first; later ones are looked at on the next round.
       const first = approvalEventSchema.safeParse(early.approvals[0]);
-      recordStrayApprovals(context, state, early.approvals.slice(1));
+      state.carriedApprovals.push(...early.approvals.slice(1));
       if (first.success) return { kind: 'approval', event: first.data };
+      recordStrayApprovals(context, state, [early.approvals[0]]);
+      continue;
     }
     if (control && control.kind !== 'resumed') return control;
     if (control?.kind === 'resumed') {
@@ -856,6 +862,8 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
 
 /** The ONE place that moves the step index. */
 function applyStepResult(context: Ctx, state: EngineState, result: StepResult): void {
+  // Decisions still queued for a step that is over are recorded, not carried to the next one.
+  if (result.kind !== 'stay' && state.carriedApprovals.length > 0) recordStrayApprovals(context, state, state.carriedApprovals.splice(0));
   switch (result.kind) {
     case 'advance':
       state.stepIndex += 1;
@@ -969,6 +977,7 @@ function startState(input: RolloutInput, now: number): EngineState {
     leaseHeld: false,
     input,
     executions: 0,
+    carriedApprovals: [],
   };
 }
 
@@ -998,7 +1007,10 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
   for (;;) {
     const leftovers = inbox.harvest();
     const control = applyControls(context, state, leftovers.controls);
-    recordStrayApprovals(context, state, leftovers.approvals);
+    // Decisions that arrive while an approval step is running belong to the next execution.
+    const current = state.plan.steps[state.stepIndex];
+    if (state.mode === 'forward' && (current?.kind === 'approval' || state.progress.awaitingDataApproval)) state.carriedApprovals.push(...leftovers.approvals);
+    else recordStrayApprovals(context, state, leftovers.approvals);
     if (control) {
       const change = flowChange(state, control);
       if (control.kind === 'retry' && state.mode === 'failedWaiting') {

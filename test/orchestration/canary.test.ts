@@ -1,14 +1,33 @@
+/**
+ * Canary, end to end on the local runtime (virtual clock): every ending, with the final fake
+ * endpoint state, the status fields, the journal and the verdict tags asserted.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../src/local-runtime/runtime';
-import { APPROVAL_EVENT } from '../../src/orchestration/events';
-import { getWorld } from '../fixtures/engine-app/world';
-import { finish, policyYaml, raise, scenario, startEngine, startRollout } from './harness';
+import { CONTROL_EVENT } from '../../src/orchestration/events';
+import {
+  autoDecide,
+  finish,
+  getStatus,
+  modelTags,
+  notificationsOf,
+  onNotification,
+  onTraffic,
+  policyYaml,
+  raise,
+  scenario,
+  startEngine,
+  startRollout,
+  type PolicyOptions,
+} from './harness';
 
 const CANARY = `  canary:
     steps:
       - { percent: 10, bakeMinutes: 10 }
       - { percent: 50, bakeMinutes: 10 }
       - { percent: 100, bakeMinutes: 5, approval: release }`;
+
+const canary = (extra: Partial<PolicyOptions> = {}) => (endpoint: string) => policyYaml('x', { endpoint, strategy: CANARY, ...extra });
 
 let rt: LocalRuntime;
 beforeAll(async () => {
@@ -18,26 +37,232 @@ afterAll(async () => {
   await rt?.stop();
 });
 
+function expectRolledBackEndpoint(s: ReturnType<typeof scenario>): void {
+  expect(s.endpoint.traffic).toEqual({ blue: 100 });
+  expect(s.endpoint.mirror).toEqual({});
+  expect([...s.endpoint.deployments.keys()]).toEqual(['blue']);
+}
+
 describe('canary on the local runtime', () => {
   it('promotes a healthy candidate after approval, deletes blue after retention, tags the model', async () => {
-    const s = scenario((endpoint) => policyYaml('x', { endpoint, strategy: CANARY }));
-    getWorld().hooks.onNotification = async (n) => {
-      if (n.rolloutId === s.id && n.kind === 'approvalRequested') {
-        const step = Number(/step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]);
-        await raise(rt, s.id, APPROVAL_EVENT, { decision: 'approve', by: 'alice@contoso.com', comment: 'ship it', step, rolloutId: s.id, atMs: 0 });
-      }
-    };
+    const s = scenario(canary());
+    autoDecide(rt, s, 'approve');
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
     expect(status.outcome).toBe('promoted');
     expect(status.phase).toBe('Promoted');
     const candidate = status.candidate;
+    expect(candidate).not.toBe('blue');
     expect(s.endpoint.traffic).toEqual({ [candidate]: 100 });
     expect([...s.endpoint.deployments.keys()]).toEqual([candidate]);
-    expect(s.endpoint.trafficHistory.map((h) => h.traffic[candidate] ?? 0)).toEqual([10, 50, 100, 100].slice(0, s.endpoint.trafficHistory.length));
-    expect(status.approvals.some((a) => a.accepted && a.by === 'alice@contoso.com' && a.comment === 'ship it')).toBe(true);
+    expect(s.endpoint.trafficHistory.map((h) => h.traffic[candidate] ?? 0)).toEqual([10, 50, 100]);
+    expect(status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'alice@contoso.com', accepted: true, comment: 'approve from test' })]);
     expect(status.gates.length).toBeGreaterThan(0);
-    expect(getWorld().models.get(`${s.input.model.name}:2`)?.tags['rollout-status']).toBe('promoted');
-    expect(status.journal.length).toBeGreaterThan(0);
-  }, 60_000);
+    expect(status.step.index).toBe(status.step.count);
+    expect(status.journal.some((j) => j.message.includes(`deleted 'blue'`))).toBe(true);
+    expect(status.journal.filter((j) => j.traffic !== undefined).map((j) => j.traffic?.[candidate])).toEqual([10, 50, 100]);
+    expect(modelTags(s)).toMatchObject({ 'rollout-status': 'promoted', 'rollout-id': s.id });
+    expect(notificationsOf(s.id)).toEqual(expect.arrayContaining(['rolloutStarted', 'approvalRequested', 'promoted']));
+  }, 30_000);
+
+  it('rolls back when the candidate fails its gate, with the evidence on the status', async () => {
+    const s = scenario(canary());
+    s.endpoint.behaviourByModel['/versions/2'] = { errorRate: 0.3, latencyMs: 100 };
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rolledBack');
+    expect(status.phase).toBe('RolledBack');
+    expect(status.reason).toMatch(/gate 'health' failed/);
+    expect(status.gates[0]?.verdict).toBe('fail');
+    expect(status.gates[0]?.evidence.some((e) => e.metric === 'errorRate5xx' && e.verdict === 'fail')).toBe(true);
+    expectRolledBackEndpoint(s);
+    expect(modelTags(s)['rollout-status']).toBe('rolledBack');
+    expect(notificationsOf(s.id)).toEqual(expect.arrayContaining(['gateFailed', 'rolledBack']));
+  }, 30_000);
+
+  it('ends Rejected when the approver rejects', async () => {
+    const s = scenario(canary());
+    autoDecide(rt, s, 'reject');
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rejected');
+    expect(status.phase).toBe('Rejected');
+    expect(status.reason).toMatch(/rejected by alice@contoso.com/);
+    expect(status.approvals[0]).toMatchObject({ decision: 'reject', accepted: true });
+    expectRolledBackEndpoint(s);
+  }, 30_000);
+
+  it('rolls back when the approval times out (onTimeout: rollback)', async () => {
+    const s = scenario(canary({ approvalTimeoutMinutes: 45 }));
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rolledBack');
+    expect(status.reason).toMatch(/approval 'release' timed out after 45 min/);
+    expect(status.approvals).toEqual([]);
+    expectRolledBackEndpoint(s);
+  }, 30_000);
+
+  it('goes on when the approval times out with onTimeout: promote', async () => {
+    const s = scenario(canary({ onTimeout: 'promote' }));
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(status.journal.some((j) => j.message.includes('timed out; the policy says go on'))).toBe(true);
+  }, 30_000);
+
+  it('sends reminders and keeps waiting with onTimeout: remind, until someone approves', async () => {
+    const s = scenario(canary({ onTimeout: 'remind', approvalTimeoutMinutes: 30 }));
+    let requests = 0;
+    onNotification(s.id, async (n) => {
+      if (n.kind !== 'approvalRequested') return;
+      requests += 1;
+      if (requests === 3) await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', step: Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]), rolloutId: s.id, atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(requests).toBe(3);
+    expect(status.journal.some((j) => j.message.includes('reminder 2 sent'))).toBe(true);
+  }, 30_000);
+
+  it('records and ignores decisions for another step or another rollout', async () => {
+    const s = scenario(canary());
+    onNotification(s.id, async (n) => {
+      if (n.kind !== 'approvalRequested') return;
+      const step = Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]);
+      await raise(rt, s.id, 'approval', { decision: 'reject', by: 'alice@contoso.com', step: step - 1, rolloutId: s.id, atMs: 1 });
+      await raise(rt, s.id, 'approval', { decision: 'reject', by: 'alice@contoso.com', step, rolloutId: 'some-older-rollout', atMs: 2 });
+      await raise(rt, s.id, 'approval', { decision: 'approve', by: 'mallory@contoso.com', step, rolloutId: s.id, atMs: 3 });
+      await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', step, rolloutId: s.id, atMs: 4 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(status.approvals.map((a) => [a.decision, a.accepted])).toEqual([
+      ['reject', false],
+      ['reject', false],
+      ['approve', false],
+      ['approve', true],
+    ]);
+    expect(status.approvals[0]?.note).toMatch(/meant for step/);
+    expect(status.approvals[1]?.note).toMatch(/meant for rollout 'some-older-rollout'/);
+    expect(status.approvals[2]?.note).toMatch(/not an approver/);
+  }, 30_000);
+
+  it('aborts on the operator’s request mid-rollout and rolls back', async () => {
+    const s = scenario(canary());
+    onTraffic(s.endpoint.name, async (traffic) => {
+      if ((traffic.blue ?? 0) === 50) await raise(rt, s.id, CONTROL_EVENT, { action: 'abort', by: 'ops@contoso.com', comment: 'customer complaints', atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('aborted');
+    expect(status.phase).toBe('Aborted');
+    expect(status.reason).toBe('aborted by ops@contoso.com');
+    expect(status.overrides).toEqual([expect.objectContaining({ action: 'abort', by: 'ops@contoso.com', comment: 'customer complaints' })]);
+    expectRolledBackEndpoint(s);
+    expect(modelTags(s)['rollout-status']).toBe('aborted');
+  }, 30_000);
+
+  it('ignores controls from someone who is not an operator', async () => {
+    const s = scenario(canary());
+    autoDecide(rt, s, 'approve');
+    onTraffic(s.endpoint.name, async (traffic) => {
+      if ((traffic.blue ?? 0) === 90) await raise(rt, s.id, CONTROL_EVENT, { action: 'abort', by: 'mallory@contoso.com', atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(status.overrides).toEqual([]);
+    expect(status.journal.some((j) => /abort by mallory@contoso.com ignored: .*not an operator/.test(j.message))).toBe(true);
+  }, 30_000);
+
+  it('promote now skips the remaining steps and records the override', async () => {
+    const s = scenario(canary());
+    onTraffic(s.endpoint.name, async (traffic) => {
+      if ((traffic.blue ?? 0) === 90) await raise(rt, s.id, CONTROL_EVENT, { action: 'promote', by: 'ops@contoso.com', comment: 'hotfix', atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(status.overrides).toEqual([expect.objectContaining({ action: 'promote', by: 'ops@contoso.com', comment: 'hotfix' })]);
+    // 10% then straight to 100%: the 50% step and the approval were skipped.
+    expect(s.endpoint.trafficHistory.map((h) => h.traffic[status.candidate] ?? 0)).toEqual([10, 100]);
+    expect(status.approvals).toEqual([]);
+  }, 30_000);
+
+  it('pause holds traffic where it is until resume', async () => {
+    const s = scenario(canary());
+    autoDecide(rt, s, 'approve');
+    onTraffic(s.endpoint.name, async (traffic) => {
+      if ((traffic.blue ?? 0) === 90) await raise(rt, s.id, CONTROL_EVENT, { action: 'pause', by: 'ops@contoso.com', atMs: 0 });
+    });
+    await startRollout(rt, s);
+    await rt.waitForIdle();
+    const paused = await getStatus(rt, s.id);
+    expect(paused.runtimeStatus).toBe('Running');
+    expect(paused.customStatus.paused).toBe(true);
+    expect(paused.customStatus.waitingFor?.kind).toBe('resume');
+    expect(s.endpoint.traffic).toMatchObject({ blue: 90 });
+    await raise(rt, s.id, CONTROL_EVENT, { action: 'resume', by: 'ops@contoso.com', atMs: 1 });
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(status.paused).toBe(false);
+    expect(status.overrides.map((o) => o.action)).toEqual(['pause', 'resume']);
+  }, 30_000);
+
+  it('rolls back on no data (too little traffic), per the policy’s no-data outcome', async () => {
+    const s = scenario(canary({ noData: 'rollback' }), { requestsPerMinute: 2 });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rolledBack');
+    expect(status.reason).toMatch(/^no data: /);
+    expect(status.gates[0]?.verdict).toBe('inconclusive');
+    expectRolledBackEndpoint(s);
+  }, 30_000);
+
+  it('rolls back when Azure keeps answering 409 to the deployment create', async () => {
+    const s = scenario(canary());
+    s.endpoint.faults.createDeployment = { status: 409, remaining: Infinity };
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rolledBack');
+    expect(status.reason).toMatch(/step 1 \(deploy\) failed: .*409/);
+    expectRolledBackEndpoint(s);
+    // Retried with back-off before giving up.
+    expect(s.endpoint.calls.filter((c) => c === 'createDeployment').length).toBeGreaterThan(1);
+  }, 30_000);
+
+  it('ends Failed when persistent 5xx make even the rollback impossible, and retry after the fault clears rolls back', async () => {
+    const s = scenario(canary());
+    onTraffic(s.endpoint.name, (traffic) => {
+      if ((traffic.blue ?? 0) === 90) s.endpoint.faults.setTraffic = { status: 500, remaining: Infinity };
+    });
+    onNotification(s.id, async (n) => {
+      if (n.kind !== 'failed') return;
+      s.endpoint.faults.setTraffic = undefined;
+      await raise(rt, s.id, CONTROL_EVENT, { action: 'retry', by: 'ops@contoso.com', atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.journal.some((j) => /rollback failed: .*500/.test(j.message))).toBe(true);
+    expect(status.overrides.map((o) => o.action)).toEqual(['retry']);
+    expect(status.outcome).toBe('rolledBack');
+    expectRolledBackEndpoint(s);
+  }, 30_000);
+
+  it('stays Failed with the reason when nobody retries within the window', async () => {
+    const s = scenario(canary());
+    onTraffic(s.endpoint.name, (traffic) => {
+      if ((traffic.blue ?? 0) === 90) s.endpoint.faults.setTraffic = { status: 503, remaining: Infinity };
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('failed');
+    expect(status.phase).toBe('Failed');
+    expect(status.reason).toMatch(/rollback failed: .*503/);
+    expect(modelTags(s)['rollout-status']).toBe('failed');
+    // Traffic stays where Azure left it; nothing was written blindly.
+    expect(s.endpoint.traffic).toMatchObject({ blue: 90 });
+  }, 30_000);
 });

@@ -121,3 +121,46 @@ export async function finish(rt: LocalRuntime, id: string): Promise<RolloutStatu
   }
   return done.output as RolloutStatus;
 }
+
+const notificationHooks = new Map<string, (n: import('../../src/ports').Notification) => Promise<void> | void>();
+const trafficHooks = new Map<string, (traffic: Record<string, number>, mirror: Record<string, number>) => Promise<void> | void>();
+
+/** Per-rollout hooks (tests in one file run one after another on one runtime). */
+export function onNotification(id: string, fn: (n: import('../../src/ports').Notification) => Promise<void> | void): void {
+  notificationHooks.set(id, fn);
+  getWorld().hooks.onNotification = async (n) => {
+    await notificationHooks.get(n.rolloutId)?.(n);
+  };
+}
+
+export function onTraffic(endpoint: string, fn: (traffic: Record<string, number>, mirror: Record<string, number>) => Promise<void> | void): void {
+  trafficHooks.set(endpoint, fn);
+  getWorld().hooks.onTraffic = async (name, traffic, mirror) => {
+    await trafficHooks.get(name)?.({ ...traffic }, { ...mirror });
+  };
+}
+
+/** The approval step a notification asks for ("... (step N) ..."). */
+export function approvalStep(n: import('../../src/ports').Notification): number {
+  const step = Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]);
+  if (!Number.isInteger(step)) throw new Error(`approval notification without a step: ${JSON.stringify(n.facts)}`);
+  return step;
+}
+
+/** Approves (or rejects) every approval request of this rollout as `by`. */
+export function autoDecide(rt: LocalRuntime, s: Scenario, decision: 'approve' | 'reject', by = 'alice@contoso.com'): void {
+  onNotification(s.id, async (n) => {
+    if (n.kind !== 'approvalRequested') return;
+    await raise(rt, s.id, 'approval', { decision, by, comment: `${decision} from test`, step: approvalStep(n), rolloutId: s.id, atMs: 0 });
+  });
+}
+
+export function notificationsOf(id: string): string[] {
+  return getWorld()
+    .notifications.filter((n) => n.rolloutId === id)
+    .map((n) => n.kind);
+}
+
+export function modelTags(s: Scenario): Record<string, string> {
+  return getWorld().models.get(`${s.input.model.name}:${s.input.model.version}`)?.tags ?? {};
+}
