@@ -25,6 +25,7 @@ param functionAppId string
 @description('Resource id of the host storage account that holds the dead-letter container.')
 param deadLetterStorageAccountId string
 
+@description('Blob container for undeliverable events (main.bicep output DEAD_LETTER_CONTAINER_NAME).')
 param deadLetterContainerName string
 
 @description('Name the Event Grid trigger is registered under (functions/model-registered.ts: app.eventGrid(...)).')

@@ -295,6 +295,23 @@ describe('hosting', () => {
     ]);
   });
 
+  it('describes every parameter of the two entry points (azd and az show these descriptions)', () => {
+    for (const [file, text] of [['main.bicep', main], ['workload.bicep', workload]] as const) {
+      const stripped = text.split('\n');
+      for (const param of declarationsOf(parseBicep(text), 'param')) {
+        const line = stripped.findIndex((l) => new RegExp(`^param ${param.symbol}\\b`).test(l));
+        // The decorators are the lines between the previous blank line (or declaration) and the param.
+        const decorators: string[] = [];
+        for (let i = line - 1; i >= 0; i--) {
+          const previous = stripped[i] ?? '';
+          if (previous.trim() === '' || /^(param|var|resource|module|output|targetScope)\b/.test(previous)) break;
+          decorators.push(previous);
+        }
+        expect(decorators.some((d) => d.startsWith('@description(')), `${file}: param ${param.symbol} has an @description`).toBe(true);
+      }
+    }
+  });
+
   it('points every module and loaded file at something that exists', () => {
     expect(checkModulePaths(bicepFiles(), infraDir)).toEqual([]);
     const files = { 'main.bicep': mutate(main, "'modules/storage.bicep'", "'modules/storrage.bicep'") };
