@@ -95,7 +95,7 @@ export interface StateSnapshot {
     readonly mirrorTraffic: Readonly<Record<string, number>>;
     readonly effectiveTraffic: Readonly<Record<string, number>>;
     readonly effectiveMirrorTraffic: Readonly<Record<string, number>>;
-    readonly deployments: readonly { readonly name: string; readonly provisioningState: ProvisioningState; readonly model: string; readonly ready: boolean }[];
+    readonly deployments: readonly { readonly name: string; readonly provisioningState: ProvisioningState; readonly modelKey: string; readonly ready: boolean }[];
   }[];
 }
 
@@ -266,7 +266,7 @@ export class ArmState {
         deployments: [...(this.deployments.get(e.name)?.values() ?? [])].map((d) => ({
           name: d.name,
           provisioningState: d.provisioningState,
-          model: d.effectiveModelKey,
+          modelKey: d.effectiveModelKey,
           ready: d.ready,
         })),
       })),

@@ -22,7 +22,7 @@ import { MetricsApi } from './metrics-api';
 import { createRandom, type Random } from './prng';
 import { TrafficLog } from './traffic-log';
 import { generateTrafficUntil, RequestServer, TrafficGenerator, type ServedCountsByKind, type ServedCounts } from './traffic';
-import { DEFAULT_DURATIONS, type Fault, type ModelBehaviorInput, type ProvisioningDurations, type TrafficSchedule } from './types';
+import { DEFAULT_DURATIONS, trafficScheduleSchema, type Fault, type ModelBehaviorInput, type ProvisioningDurations, type TrafficSchedule } from './types';
 import { emptyWorld, type WorldSpec } from './world';
 
 export interface EmulatorOptions {
@@ -81,6 +81,8 @@ export interface Emulator {
   readonly counters: Readonly<EmulatorCounters>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The shared clock's time. */
+  now(): number;
   /** Applies due operation completions and generates traffic up to the clock's now. */
   advance(): void;
   onChange(listener: (snapshot: StateSnapshot) => void): () => void;
@@ -148,8 +150,12 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const logs = new LogAnalytics({ log, clock, ingestionDelayMs, workspaceIds: [world.logAnalyticsWorkspaceId] });
   const metrics = new MetricsApi({ log, state, clock, metricsDelayMs });
 
-  const advance = (): void => {
-    const nowMs = clock.now();
+  /**
+   * Brings the emulator up to `nowMs`: due operations complete, synthetic requests before `nowMs`
+   * are made. A request handler reads the clock once and uses that instant throughout, so rows it
+   * appends (scoring) are never older than generated ones, even on a moving (wall) clock.
+   */
+  const advance = (nowMs: number = clock.now()): void => {
     state.settle(nowMs);
     generateTrafficUntil(generators, nowMs);
   };
@@ -214,7 +220,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     const method = (req.method ?? 'GET').toUpperCase();
     const text = await readBody(req);
     try {
-      advance();
+      const nowMs = clock.now();
+      advance(nowMs);
       let body: unknown = undefined;
       if (text.trim() !== '') {
         try {
@@ -223,7 +230,12 @@ export function createEmulator(options: EmulatorOptions): Emulator {
           throw new ServiceError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body is not valid JSON.');
         }
       }
-      const nowMs = clock.now();
+      // Emulator administration (not Azure): /_emulator/...
+      if (segments[0] === '_emulator') {
+        if (options.token !== undefined) checkToken(req);
+        send(res, admin(method, segments.slice(1), body, nowMs));
+        return;
+      }
       // Scoring: POST /score/{endpoint}
       if (segments[0] === 'score' && segments.length === 2 && method === 'POST') {
         counters.scoringRequests++;
@@ -237,7 +249,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         checkToken(req);
         if (injectFault(req, res, 'logs', 'query')) return;
         const queryBody = method === 'GET' ? { query: url.searchParams.get('query'), timespan: url.searchParams.get('timespan') ?? undefined } : body;
-        send(res, logs.query(logPath[1] ?? '', queryBody));
+        send(res, logs.query(logPath[1] ?? '', queryBody, nowMs));
         return;
       }
       // Metrics batch: POST /subscriptions/{s}/metrics:getBatch
@@ -245,7 +257,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         counters.metricQueries++;
         checkToken(req);
         if (injectFault(req, res, 'metrics', 'metrics')) return;
-        send(res, metrics.getBatch(segments[1] ?? '', url.searchParams, body));
+        send(res, metrics.getBatch(segments[1] ?? '', url.searchParams, body, nowMs));
         return;
       }
       const call = arm.resolve({ method, segments, query: url.searchParams, body, baseUrl, nowMs });
@@ -266,6 +278,80 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       const message = error instanceof Error ? error.message : String(error);
       send(res, { status: 500, body: { error: { code: 'InternalServerError', message: `emulator error: ${message}` } } });
     }
+  };
+
+  /**
+   * A small admin API for other processes (the emulator CLI's `register` command, npm start):
+   *   GET  /_emulator/state                          clock, resources, counters, served counts
+   *   POST /_emulator/models/{model}/versions/{v}    { tags?, properties?, description?, behavior? }
+   *   PUT  /_emulator/behavior/{model:version}       behaviour (scenario format)
+   *   PUT  /_emulator/traffic/{endpoint}             { requestsPerMinute }
+   *   POST /_emulator/faults                         a fault (scenario format)
+   */
+  const admin = (method: string, path: readonly string[], body: unknown, nowMs: number): ApiResponse => {
+    const asObject = (value: unknown): Record<string, unknown> => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ServiceError(400, 'BadRequest', 'The body must be a JSON object.');
+      return value as Record<string, unknown>;
+    };
+    const fail = (error: unknown): never => {
+      throw new ServiceError(400, 'BadRequest', error instanceof Error ? error.message : String(error));
+    };
+    if (method === 'GET' && path.length === 1 && path[0] === 'state') {
+      return {
+        status: 200,
+        body: {
+          now: new Date(nowMs).toISOString(),
+          minute: (nowMs - originMs) / 60_000,
+          coords,
+          logAnalyticsWorkspaceId: world.logAnalyticsWorkspaceId,
+          state: state.snapshot(nowMs, 'state'),
+          counters,
+          served: Object.fromEntries([...server.counts].map(([key, c]) => [key, { live: { ...c.live }, mirror: { ...c.mirror }, pinned: { ...c.pinned } }])),
+          faultsFired: faults.firedCounts(),
+          logRows: log.length,
+        },
+      };
+    }
+    if (method === 'POST' && path.length === 4 && path[0] === 'models' && path[2] === 'versions') {
+      const b = asObject(body ?? {});
+      try {
+        registerModelVersion({
+          model: path[1] ?? '',
+          version: path[3] ?? '',
+          tags: (b['tags'] as Record<string, string> | undefined) ?? {},
+          properties: (b['properties'] as Record<string, string> | undefined) ?? {},
+          ...(typeof b['description'] === 'string' ? { description: b['description'] } : {}),
+          ...(b['behavior'] !== undefined ? { behavior: b['behavior'] as ModelBehaviorInput } : {}),
+        });
+      } catch (error) {
+        if (error instanceof ServiceError) throw error;
+        fail(error);
+      }
+      return { status: 201, body: arm.renderModelVersion(state.getModelVersion(path[1] ?? '', path[3] ?? '')) };
+    }
+    if (method === 'PUT' && path.length === 2 && path[0] === 'behavior') {
+      try {
+        behaviors.set(path[1] ?? '', asObject(body) as ModelBehaviorInput);
+      } catch (error) {
+        fail(error);
+      }
+      return { status: 200, body: behaviors.get(path[1] ?? '') };
+    }
+    if (method === 'PUT' && path.length === 2 && path[0] === 'traffic') {
+      const parsed = trafficScheduleSchema.safeParse(body);
+      if (!parsed.success) fail(new Error(`traffic: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`));
+      else setTraffic(path[1] ?? '', parsed.data);
+      return { status: 200, body: body ?? {} };
+    }
+    if (method === 'POST' && path.length === 1 && path[0] === 'faults') {
+      try {
+        faults.add(asObject(body) as Fault);
+      } catch (error) {
+        fail(error);
+      }
+      return { status: 201, body: { faults: faults.firedCounts().length } };
+    }
+    throw new ServiceError(404, 'NotFound', `The emulator has no admin route for ${method} /_emulator/${path.join('/')}.`);
   };
 
   const scoring = (endpointName: string, req: http.IncomingMessage, text: string, nowMs: number): ApiResponse => {
@@ -355,6 +441,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       httpServer = undefined;
       httpsServer = undefined;
     },
+    now: () => clock.now(),
     advance,
     onChange: (listener) => state.onChange(listener),
     setBehavior: (modelKey, behavior) => {

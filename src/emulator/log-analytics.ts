@@ -116,7 +116,7 @@ export class LogAnalytics {
     },
   ) {}
 
-  query(workspaceId: string, body: unknown): ApiResponse {
+  query(workspaceId: string, body: unknown, nowMs: number = this.deps.clock.now()): ApiResponse {
     if (!this.deps.workspaceIds.some((id) => id.toLowerCase() === workspaceId.toLowerCase())) {
       throw new ServiceError(404, 'WorkspaceNotFoundError', `The workspace could not be found: '${workspaceId}'.`);
     }
@@ -124,7 +124,6 @@ export class LogAnalytics {
       throw new ServiceError(400, 'BadArgumentError', "The request had some invalid properties: the body must be a JSON object with a string 'query'.");
     }
     const { query: text, timespan } = body as { query: string; timespan?: unknown };
-    const nowMs = this.deps.clock.now();
     try {
       const table = this.run(text, typeof timespan === 'string' && timespan !== '' ? timespan : undefined, nowMs);
       return {

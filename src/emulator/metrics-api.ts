@@ -60,8 +60,7 @@ export class MetricsApi {
     },
   ) {}
 
-  getBatch(subscriptionId: string, query: URLSearchParams, body: unknown): ApiResponse {
-    const nowMs = this.deps.clock.now();
+  getBatch(subscriptionId: string, query: URLSearchParams, body: unknown, nowMs: number = this.deps.clock.now()): ApiResponse {
     if (subscriptionId.toLowerCase() !== this.deps.state.coords.subscriptionId.toLowerCase()) {
       throw new ServiceError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
     }
