@@ -59,6 +59,8 @@ export interface SimResult {
   readonly counts: SimCounts;
   readonly invariantViolations: readonly string[];
   readonly wallMs: number;
+  /** Things the simulator could not do as the scenario asked (e.g. an approval nothing waited for). */
+  readonly notes?: readonly string[];
 }
 
 export interface SimObservations {
@@ -126,9 +128,13 @@ export function buildResult(observations: SimObservations): SimResult {
       mirror: status.mirror,
       detail: status.waitingFor?.detail ?? status.reason ?? status.step.description,
     };
+    // One entry per phase, step and split; within it, what the rollout waits for is the most
+    // telling detail (a bake's deadline, an approval), so it replaces the step's description.
     const previous = timeline.at(-1);
-    if (!previous || previous.phase !== entry.phase || previous.step !== entry.step || previous.detail !== entry.detail || !sameSplit(previous.traffic, entry.traffic) || !sameSplit(previous.mirror, entry.mirror)) {
+    if (!previous || previous.phase !== entry.phase || previous.step !== entry.step || !sameSplit(previous.traffic, entry.traffic) || !sameSplit(previous.mirror, entry.mirror)) {
       timeline.push(entry);
+    } else if (status.waitingFor && previous.detail !== entry.detail) {
+      timeline[timeline.length - 1] = { ...previous, detail: entry.detail };
     }
     for (const gate of status.gates) {
       const key = `${gate.gate}|${gate.look}|${gate.checkedAtMs}`;

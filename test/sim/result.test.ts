@@ -53,9 +53,21 @@ describe('buildResult', () => {
       { minute: 11, status: status({ phase: 'Baking', gates: [gate] }) },
     ]));
     expect(result.timeline.map((t) => t.minute)).toEqual([1, 10]);
+    expect(result.timeline[1]?.detail).toBe('deploy green');
     expect(result.gateChecks).toHaveLength(1);
     expect(result.gateChecks[0]).toMatchObject({ minute: 10, verdict: 'pass', gate: 'errors' });
     expect(result.outcome).toBe('timedOut');
+  });
+
+  it('keeps what the rollout waits for as the detail of a step, without a new entry', () => {
+    const waiting = status({ phase: 'Baking', waitingFor: { kind: 'timer', untilMs: 1, detail: 'baking until 10:30' } });
+    const result = buildResult(observations([], [
+      { minute: 5, status: status({ phase: 'Baking' }) },
+      { minute: 6, status: waiting },
+      { minute: 7, status: status({ phase: 'Baking' }) },
+    ]));
+    expect(result.timeline).toHaveLength(1);
+    expect(result.timeline[0]).toMatchObject({ minute: 5, detail: 'baking until 10:30' });
   });
 
   it.each([

@@ -1,0 +1,255 @@
+/**
+ * Runs one scenario through the real app: the local runtime (virtual clock, in-memory store)
+ * loads the compiled functions, the real Azure SDK clients talk to the emulator, the
+ * ModelRegistered event arrives through the Event Grid webhook and approvals through the public
+ * API, exactly as in ../shared/scenario-format.md. One scenario per process: the app's modules
+ * keep their configuration for the life of the process.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { createEmulator, DEMO_COORDS, type StateSnapshot, type WorldSpec } from '../emulator';
+import { publishModelRegistered } from '../emulator/event-grid';
+import { ValidationError } from '../errors';
+import { VirtualClock } from '../local-runtime/clock';
+import { startRuntime, type LocalRuntime } from '../local-runtime/runtime';
+import { ORCHESTRATOR_NAME } from '../orchestration/events';
+import type { RolloutStatus } from '../plan/types';
+import { parsePolicy } from '../policy';
+import { observedViolations, type ObservedState } from './invariants';
+import { buildResult, type EndpointSnapshot, type SimResult, type StatusObservation } from './result';
+import type { Scenario } from './scenario';
+
+/** Every scenario starts at the same virtual instant, so results do not depend on the day they run. */
+export const SIMULATION_EPOCH_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
+const MINUTE_MS = 60_000;
+const EMULATOR_TOKEN = 'simulator-token';
+const API_KEY = 'simulator-key';
+const SIGNING_SECRET = 'simulator-approval-link-secret';
+
+export interface RunScenarioOptions {
+  /** The scenario file, for resolving a relative policy path. */
+  readonly scenarioFile: string;
+  /** The compiled app (folder with package.json "main", or an entry file). */
+  readonly app: string;
+  /** Runtime diagnostics (default: dropped, so results stay clean). */
+  readonly log?: (message: string) => void;
+}
+
+/** The policy the scenario names, with the scenario's endpoint and model in place of the policy's. */
+export async function resolveScenarioPolicy(scenario: Scenario, scenarioFile: string): Promise<Record<string, unknown>> {
+  let raw: unknown;
+  let source: string;
+  if (typeof scenario.policy === 'string') {
+    const candidates = [path.resolve(path.dirname(scenarioFile), scenario.policy), path.resolve(scenario.policy)];
+    let text: string | undefined;
+    source = candidates[0]!;
+    for (const candidate of candidates) {
+      text = await readFile(candidate, 'utf8').catch(() => undefined);
+      if (text !== undefined) {
+        source = candidate;
+        break;
+      }
+    }
+    if (text === undefined) throw new ValidationError(`${scenarioFile}: policy`, `no policy file at ${candidates.join(' or ')}`);
+    parsePolicy(text, source); // a bad policy fails here, naming its file and path
+    raw = parseYaml(text, { merge: true });
+  } else {
+    source = `${scenarioFile}: policy`;
+    raw = scenario.policy;
+  }
+  const policy = structuredClone(raw) as Record<string, unknown>;
+  policy['target'] = { ...((policy['target'] as Record<string, unknown> | undefined) ?? {}), endpoint: scenario.endpoint };
+  policy['match'] = { model: scenario.register.model };
+  // The scenario's approvers are the people who decide in this world: allow them on every approval.
+  const approvers = [...new Set(scenario.approvals.map((a) => a.by))];
+  const approvals = policy['approvals'] as Record<string, Record<string, unknown>> | undefined;
+  if (approvals && approvers.length > 0) {
+    for (const approval of Object.values(approvals)) {
+      const listed = Array.isArray(approval['approvers']) ? (approval['approvers'] as string[]) : [];
+      approval['approvers'] = [...new Set([...listed, ...approvers])];
+    }
+  }
+  parsePolicy(JSON.stringify(policy), source);
+  return policy;
+}
+
+function worldOf(scenario: Scenario): WorldSpec {
+  const { live } = scenario;
+  return {
+    ...DEMO_COORDS,
+    models: [{ model: live.model, version: live.version }],
+    endpoints: [
+      {
+        name: scenario.endpoint,
+        deployments: [{ name: live.deployment, model: live.model, version: live.version }],
+        traffic: { [live.deployment]: 100 },
+        requestsPerMinute: scenario.traffic.requestsPerMinute,
+      },
+    ],
+    behavior: scenario.behavior,
+  };
+}
+
+function isTerminalRuntimeStatus(status: string): boolean {
+  return status === 'Completed' || status === 'Failed' || status === 'Terminated';
+}
+
+export async function runScenario(scenario: Scenario, options: RunScenarioOptions): Promise<SimResult> {
+  const wallStart = performance.now();
+  const policy = await resolveScenarioPolicy(scenario, options.scenarioFile);
+  const policyDir = await mkdtemp(path.join(tmpdir(), 'aml-rollout-sim-'));
+  const policyName = typeof policy['name'] === 'string' ? policy['name'] : 'scenario-policy';
+  await writeFile(path.join(policyDir, `${policyName}.json`), JSON.stringify(policy, null, 2));
+
+  const clock = new VirtualClock({ startMs: SIMULATION_EPOCH_MS });
+  const minuteOf = (ms: number): number => (ms - SIMULATION_EPOCH_MS) / MINUTE_MS;
+  const emulator = createEmulator({
+    clock,
+    seed: scenario.seed,
+    world: worldOf(scenario),
+    ingestionDelayMinutes: scenario.ingestionDelayMinutes,
+    faults: scenario.faults,
+    token: EMULATOR_TOKEN,
+  });
+  await emulator.start();
+
+  const snapshots: EndpointSnapshot[] = [];
+  const statuses: StatusObservation[] = [];
+  const violations: string[] = [];
+  const smokeTested = new Set<string>([scenario.live.deployment]);
+  let previousObserved: ObservedState | undefined;
+  const newModelKey = `${scenario.register.model}:${scenario.register.version}`;
+
+  const observeEndpoint = (snapshot: StateSnapshot): void => {
+    const endpoint = snapshot.endpoints.find((e) => e.name === scenario.endpoint);
+    if (!endpoint) return;
+    const observed: EndpointSnapshot = {
+      minute: minuteOf(snapshot.atMs),
+      traffic: endpoint.traffic,
+      mirror: endpoint.mirrorTraffic,
+      deployments: endpoint.deployments.map((d) => ({ name: d.name, provisioningState: d.provisioningState, modelKey: d.modelKey })),
+    };
+    snapshots.push(observed);
+    violations.push(...observedViolations(previousObserved, observed, { baseline: scenario.live.deployment, smokeTested }));
+    previousObserved = observed;
+  };
+  const stopObservingEndpoint = emulator.onChange(observeEndpoint);
+  observeEndpoint(emulator.state.snapshot(clock.now(), 'start'));
+
+  let runtime: LocalRuntime | undefined;
+  let rolloutId: string | undefined;
+  const notes: string[] = [];
+  try {
+    runtime = await startRuntime({
+      app: options.app,
+      port: 0,
+      clock,
+      store: ':memory:',
+      functionKey: API_KEY,
+      log: options.log ?? (() => undefined),
+      settings: {
+        ARM_ENDPOINT: emulator.url,
+        LOGS_ENDPOINT: emulator.url,
+        METRICS_ENDPOINT: emulator.url,
+        EMULATOR_TOKEN,
+        AZURE_SUBSCRIPTION_ID: emulator.coords.subscriptionId,
+        AZURE_RESOURCE_GROUP: emulator.coords.resourceGroup,
+        AML_WORKSPACE_NAME: emulator.coords.workspace,
+        LOG_ANALYTICS_WORKSPACE_ID: emulator.logAnalyticsWorkspaceId,
+        POLICY_DIR: policyDir,
+        ROLLOUT_API_KEY: API_KEY,
+        APPROVAL_LINK_SECRET: SIGNING_SECRET,
+      },
+    });
+    const rt = runtime;
+
+    // The rollout's status, every time its orchestration commits a change.
+    let finished: (() => void) | undefined;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    rt.onInstanceChange((instanceId) => {
+      const row = rt.getInstance(instanceId);
+      if (!row || row.name !== ORCHESTRATOR_NAME) return;
+      if (rolloutId === undefined) rolloutId = instanceId;
+      if (instanceId !== rolloutId) return;
+      if (row.customStatus) {
+        const status = JSON.parse(row.customStatus) as RolloutStatus;
+        statuses.push({ minute: minuteOf(clock.now()), status });
+        // A candidate that moved past its smoke test without failing it has passed it.
+        if (status.step.kind !== 'smokeTest' && status.step.kind !== 'deploy' && status.step.kind !== 'none' && !['RollingBack', 'RolledBack', 'Failed'].includes(status.phase)) {
+          smokeTested.add(status.candidate);
+        }
+      }
+      if (isTerminalRuntimeStatus(row.status)) finished?.();
+    });
+
+    const registered = clock.runBusy(async () => {
+      await clock.sleep(scenario.register.atMinute * MINUTE_MS);
+      const behavior = scenario.behavior[newModelKey];
+      const delivery = await publishModelRegistered({
+        runtimeUrl: rt.url,
+        functionKey: API_KEY,
+        emulator,
+        clock,
+        model: scenario.register.model,
+        version: scenario.register.version,
+        tags: scenario.register.tags,
+        ...(behavior ? { behavior } : {}),
+      });
+      if (!delivery.delivered) notes.push(`ModelRegistered delivery answered ${delivery.status}: ${delivery.responseText}`);
+    });
+
+    const decisions = scenario.approvals.map((approval) =>
+      clock.runBusy(async () => {
+        await clock.sleep(approval.atMinute * MINUTE_MS);
+        if (!rolloutId) {
+          notes.push(`minute ${approval.atMinute}: ${approval.decision} by ${approval.by} found no rollout to decide`);
+          return;
+        }
+        const response = await fetch(`${rt.url}/api/rollouts/${encodeURIComponent(rolloutId)}/${approval.decision}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-functions-key': API_KEY },
+          body: JSON.stringify({ by: approval.by, ...(approval.comment ? { comment: approval.comment } : {}) }),
+        });
+        if (!response.ok) notes.push(`minute ${approval.atMinute}: ${approval.decision} by ${approval.by} refused (${response.status}): ${await response.text()}`);
+      }),
+    );
+
+    const deadline = clock.runBusy(() => clock.sleep(scenario.maxMinutes * MINUTE_MS));
+    await Promise.race([done, deadline]);
+    await registered;
+    await Promise.race([Promise.allSettled(decisions), deadline]);
+    emulator.advance();
+  } finally {
+    stopObservingEndpoint();
+    await runtime?.stop();
+    await emulator.stop();
+    clock.dispose();
+    await rm(policyDir, { recursive: true, force: true });
+  }
+
+  const served = emulator.servedCounts();
+  const requests: Record<string, { total: number; errors: number }> = {};
+  for (const key of Object.keys(served).sort()) requests[key] = { total: served[key]!.total, errors: served[key]!.errors };
+
+  const result = buildResult({
+    scenario: scenario.name,
+    newModelKey,
+    startMinute: 0,
+    snapshots,
+    statuses,
+    requests,
+    counts: {
+      logQueries: emulator.counters.logQueries,
+      metricQueries: emulator.counters.metricQueries,
+      armReads: emulator.counters.armReads,
+      armWrites: emulator.counters.armWrites,
+      activityRuns: runtime?.counters.activityRuns ?? 0,
+      orchestratorEpisodes: runtime?.counters.orchestratorEpisodes ?? 0,
+    },
+    invariantViolations: violations,
+    wallMs: Math.round(performance.now() - wallStart),
+  });
+  return notes.length > 0 ? { ...result, notes } : result;
+}
