@@ -6,13 +6,16 @@
  * as the sendNotification activity's sender.
  */
 import type { Settings } from '../config';
+import { loadPolicies } from '../policy-store';
 import type { StructuredLogger } from '../ingest/ports';
 import type { Clock } from '../ports/clock';
 import type { Notification, Notifier } from '../ports/notifier';
-import type { NotifyDeps, PolicyNotifications } from './send';
+import type { SendNotificationInput, SendNotificationOutput } from '../orchestration/activity-contracts';
+import { sendRolloutNotification, type NotifyDeps, type PolicyNotifications } from './send';
 import { slackPayload, teamsPayload, type ChannelKind } from './channels';
 
-export { sendRolloutNotification, notificationCounters, DEFAULT_NOTIFY_RETRY, redactUrl, type NotifyDeps, type NotifyRetryPolicy, type PolicyNotifications } from './send';
+export { sendRolloutNotification } from './send';
+export { notificationCounters, DEFAULT_NOTIFY_RETRY, redactUrl, type NotifyDeps, type NotifyRetryPolicy, type PolicyNotifications } from './send';
 export { buildRolloutNotification, dashboardUrl, type RolloutNotification } from './message';
 export { teamsPayload, slackPayload, webhookPayload, type ChannelKind } from './channels';
 
@@ -58,4 +61,29 @@ export function createChannelNotifier(deps: NotifyDeps): Notifier {
       );
     },
   };
+}
+
+/**
+ * The rollout policy's `notifications` (channels and events), read from the policy folder.
+ * Unknown policy or unreadable folder: undefined (every configured channel gets every event).
+ */
+export function policyNotificationsFromFolder(folder: string): (policyName: string) => Promise<PolicyNotifications | undefined> {
+  return async (policyName) => {
+    try {
+      const found = (await loadPolicies(folder)).find((p) => p.policy.name === policyName);
+      return found ? { channels: found.policy.notifications.channels, events: found.policy.notifications.events } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** A ready sender for the sendNotification activity (createActivities' `send`), from settings. */
+export function rolloutNotificationSender(
+  settings: Parameters<typeof notifyDepsFromSettings>[0] & Pick<Settings, 'POLICY_DIR'>,
+  clock: Clock,
+  log?: StructuredLogger,
+): (input: SendNotificationInput) => Promise<SendNotificationOutput> {
+  const deps = notifyDepsFromSettings(settings, clock, { ...(log ? { log } : {}), policyNotifications: policyNotificationsFromFolder(settings.POLICY_DIR) });
+  return (input) => sendRolloutNotification(input, deps);
 }
