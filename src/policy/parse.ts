@@ -106,6 +106,46 @@ function unknownKeyMessage(key: string, known: readonly string[] | undefined): s
   return `unknown field "${key}"${hint}; expected one of: ${known.join(', ')}`;
 }
 
+function found(input: unknown): string {
+  if (input === undefined) return '';
+  const text = JSON.stringify(input);
+  return text === undefined ? '' : `, found ${text.length > 40 ? `${text.slice(0, 37)}...` : text}`;
+}
+
+/**
+ * Rewrites zod's generic messages ("Too small: expected number to be >=0") into what a policy
+ * author reads more easily, with the value found; messages the schema sets itself are kept.
+ */
+function friendlyMessage(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  const message = issue.message;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const missing = /^Invalid input: expected (\w+), received undefined$/.exec(message);
+      if (missing) return `required (expected ${missing[1]})`;
+      const wrong = /^Invalid input: expected (\w+), received (\w+)$/.exec(message);
+      if (!wrong) return message;
+      if (wrong[1] === 'int') return `must be a whole number${found(input)}`;
+      const value = found(input).replace(/^, found /, ' ');
+      return `expected ${wrong[1]}, found ${wrong[2]}${value}`;
+    }
+    case 'too_small':
+    case 'too_big': {
+      if (!/^Too (small|big)/.test(message)) return message;
+      const limit = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+      const inclusive = issue.inclusive !== false;
+      if (issue.origin === 'array') return issue.code === 'too_small' ? `needs at least ${limit} item(s)` : `allows at most ${limit} item(s)`;
+      if (issue.origin === 'string') return issue.code === 'too_small' ? (limit <= 1 ? 'must not be empty' : `needs at least ${limit} characters`) : `allows at most ${limit} characters`;
+      const bound = issue.code === 'too_small' ? (inclusive ? 'at least' : 'greater than') : inclusive ? 'at most' : 'less than';
+      return `must be ${bound} ${limit}${found(input)}`;
+    }
+    case 'invalid_value':
+      return /^Invalid (option|input)/.test(message) ? `must be one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${found(input)}` : message;
+    default:
+      return message;
+  }
+}
+
 function zodIssues(error: z.ZodError): PolicyIssue[] {
   const out: PolicyIssue[] = [];
   for (const issue of error.issues) {
@@ -115,12 +155,7 @@ function zodIssues(error: z.ZodError): PolicyIssue[] {
       for (const key of issue.keys) out.push({ path: [...path, key], message: unknownKeyMessage(key, known) });
       continue;
     }
-    let message = issue.message;
-    const missing = /^Invalid input: expected (\w+), received undefined$/.exec(message);
-    const wrongType = /^Invalid input: expected (\w+), received (\w+)$/.exec(message);
-    if (missing) message = `required (expected ${missing[1]})`;
-    else if (wrongType) message = `expected ${wrongType[1]}, found ${wrongType[2]}`;
-    out.push({ path, message });
+    out.push({ path, message: friendlyMessage(issue) });
   }
   return out;
 }
@@ -138,7 +173,7 @@ export function validatePolicy(value: unknown, source: string, locate?: Locator)
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new PolicyError(source, [{ path: [], message: `a policy is a mapping (object) with name, match, target, strategy, smokeTest, ...; found ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}` }]);
   }
-  const parsed = policySchema.safeParse(value);
+  const parsed = policySchema.safeParse(value, { reportInput: true });
   if (!parsed.success) throw new PolicyError(source, located(zodIssues(parsed.error)));
   const cross = crossCheckPolicy(parsed.data);
   if (cross.length > 0) throw new PolicyError(source, located(cross));
@@ -161,5 +196,7 @@ export function parsePolicy(text: string, file: string): Policy {
       }),
     );
   }
-  return validatePolicy(doc.toJS({ maxAliasCount: 100 }), file, yamlLocator(doc, counter));
+  // A one-line document (e.g. JSON.stringify output) gains nothing from ":1" on every problem.
+  const multiLine = text.trim().includes('\n');
+  return validatePolicy(doc.toJS({ maxAliasCount: 100 }), file, multiLine ? yamlLocator(doc, counter) : undefined);
 }

@@ -78,7 +78,12 @@ describe('validation errors', () => {
     ['custom metric shadows built-in', { ...canaryPolicy(), customMetrics: { latencyP50: { kql: 'T | where t between ({from} .. {to})', higherIsWorse: true } } }, 'customMetrics.latencyP50: "latencyP50" is a built-in metric'],
     ['custom metric placeholder in a string', { ...canaryPolicy(), customMetrics: { m: { kql: 'T | where TimeGenerated between ({from} .. {to}) | where E == "{endpoint}"', higherIsWorse: true } } }, 'customMetrics.m.kql: placeholder {endpoint} is inside a string literal'],
     ['duplicate approver', { ...canaryPolicy(), approvals: { a: { approvers: ['a@b.com', 'A@b.com'], timeoutMinutes: 5 } } }, 'approvals.a.approvers.1: "A@b.com" is listed twice'],
-    ['wrong type', { ...canaryPolicy(), retentionMinutes: 'forever' }, 'retentionMinutes: expected number, found string'],
+    ['wrong type', { ...canaryPolicy(), retentionMinutes: 'forever' }, 'retentionMinutes: expected number, found string "forever"'],
+    ['not a whole number', { ...canaryPolicy(), match: { model: 'm', priority: 1.5 } }, 'match.priority: must be a whole number, found 1.5'],
+    ['below a minimum', { ...canaryPolicy(), smokeTest: { payload: 1, requests: 0 } }, 'smokeTest.requests: must be at least 1, found 0'],
+    ['not strictly positive', { ...canaryPolicy(), strategy: { shadow: { percent: 10, minutes: 0 } } }, 'strategy.shadow.minutes: must be greater than 0, found 0'],
+    ['empty list', { ...canaryPolicy(), strategy: { canary: { steps: [] } } }, 'strategy.canary.steps: needs at least 1 item(s)'],
+    ['not an option', { ...canaryPolicy(), concurrency: 'both' }, 'concurrency: must be one of: "supersede", "queue", found "both"'],
     ['unknown notification event', { ...canaryPolicy(), notifications: { events: ['everything'] } }, 'notifications.events.0:'],
   ];
 
@@ -165,6 +170,10 @@ describe('parsePolicy (text)', () => {
 
   it('explains an empty file', () => {
     expect(() => parsePolicy('', 'empty.yaml')).toThrow(/^empty\.yaml(:\d+)?: a policy is a mapping .* found null/);
+  });
+
+  it('leaves line numbers out for one-line documents', () => {
+    expect(() => parsePolicy(JSON.stringify({ ...canaryPolicy(), retentionMinutes: -5 }), 'inline')).toThrow(/^inline: retentionMinutes: must be at least 0, found -5$/);
   });
 
   it('reads JSON too', () => {
