@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   binomialCdf,
@@ -10,6 +11,7 @@ import {
   quantileWithStandardError,
   rateMarginUpperBound,
   restrictedMle,
+  restrictedMleNumeric,
   twoProportionScoreTest,
 } from '../../src/analysis/statistics';
 import { latencies, seededRandom } from './helpers';
@@ -80,6 +82,31 @@ describe('restricted MLE (Farrington-Manning)', () => {
     const p2 = (-b - Math.sqrt(b * b - 4 * a * c)) / (2 * a);
     expect(restrictedMle(x1, n1, x2, n2, theta, 0)?.p2).toBeCloseTo(p2, 9);
   });
+  it('property: the closed forms (ratio quadratic, difference cubic) agree with the numeric search', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.oneof(
+          fc.record({ kind: fc.constant('ratio' as const), m: fc.double({ min: 0.2, max: 5, noNaN: true }) }),
+          fc.record({ kind: fc.constant('difference' as const), m: fc.double({ min: -0.3, max: 0.3, noNaN: true }) }),
+        ),
+        (n1, n2, r1, r2, margin) => {
+          const x1 = Math.floor(n1 * r1);
+          const x2 = Math.floor(n2 * r2);
+          const [theta, delta] = margin.kind === 'ratio' ? [margin.m, 0] : [1, margin.m];
+          const fast = restrictedMle(x1, n1, x2, n2, theta, delta);
+          const reference = restrictedMleNumeric(x1, n1, x2, n2, theta, delta);
+          expect(fast === undefined).toBe(reference === undefined);
+          if (fast && reference) expect(Math.abs(fast.p2 - reference.p2)).toBeLessThan(1e-6);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('with no margin it is the pooled two-proportion z test', () => {
     const t = twoProportionScoreTest(30, 1000, 15, 1000, 1, 0);
     const pooled = 45 / 2000;
