@@ -62,15 +62,6 @@ export async function resolveScenarioPolicy(scenario: Scenario, scenarioFile: st
   const policy = structuredClone(raw) as Record<string, unknown>;
   policy['target'] = { ...((policy['target'] as Record<string, unknown> | undefined) ?? {}), endpoint: scenario.endpoint };
   policy['match'] = { model: scenario.register.model };
-  // The scenario's approvers are the people who decide in this world: allow them on every approval.
-  const approvers = [...new Set(scenario.approvals.map((a) => a.by))];
-  const approvals = policy['approvals'] as Record<string, Record<string, unknown>> | undefined;
-  if (approvals && approvers.length > 0) {
-    for (const approval of Object.values(approvals)) {
-      const listed = Array.isArray(approval['approvers']) ? (approval['approvers'] as string[]) : [];
-      approval['approvers'] = [...new Set([...listed, ...approvers])];
-    }
-  }
   parsePolicy(JSON.stringify(policy), source);
   return policy;
 }

@@ -1,0 +1,132 @@
+/**
+ * `npm start`: the whole app on this machine. The local runtime serves the compiled functions at
+ * http://localhost:7071 and the Azure emulator stands in for Azure ML and Log Analytics, seeded with
+ * the demo world (endpoint credit-scoring, deployment blue on credit-model:1, steady traffic).
+ *
+ * With real Azure settings in the environment (AZURE_SUBSCRIPTION_ID of a real subscription, and
+ * the others of docs/deploy.md), the same command runs the app against Azure instead: no emulator.
+ */
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { readEnvironment } from '../config';
+import { createDemoWorld, createEmulator, type Emulator } from '../emulator';
+import { createClock } from '../local-runtime/clock';
+import { startRuntime } from '../local-runtime/runtime';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const EMULATOR_TOKEN = 'local-emulator-token';
+const DEMO_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number 0..65535');
+  return n;
+}
+
+function clockMode(value: string): string {
+  if (value === 'wall' || /^x[1-9]\d*$/.test(value)) return value;
+  throw new InvalidArgumentError('wall or xN (e.g. x60: one real second is a virtual minute)');
+}
+
+/** Real Azure when a real subscription is configured; the emulator otherwise. */
+export function targetsAzure(env: (name: string) => string | undefined = readEnvironment): boolean {
+  const subscription = env('AZURE_SUBSCRIPTION_ID');
+  return subscription !== undefined && subscription !== '' && subscription !== DEMO_SUBSCRIPTION && env('ARM_ENDPOINT') === undefined;
+}
+
+function nextSteps(runtimeUrl: string, key: string, emulator: Emulator | undefined): string {
+  const env = `export AML_ROLLOUT_URL=${runtimeUrl} AML_ROLLOUT_KEY=${key}`;
+  const lines = [
+    '',
+    `aml-rollout is running at ${runtimeUrl}  (dashboard: ${runtimeUrl}/ , API: ${runtimeUrl}/api/rollouts , OpenAPI: ${runtimeUrl}/api/openapi.json)`,
+    '',
+    'In another terminal:',
+    `  ${env}`,
+  ];
+  if (emulator) {
+    const keys = emulator.endpointKeys('credit-scoring');
+    lines.push(
+      `  export AML_ROLLOUT_ARM_URL=${emulator.url} EMULATOR_TOKEN=${EMULATOR_TOKEN}`,
+      '',
+      '  # 1. register a new model version (the emulator sends ModelRegistered to the app through Event Grid)',
+      '  npx aml-rollout register-model --model credit-model --version 2',
+      '  # 2. find the rollout id with `npx aml-rollout list`, then watch it step by step',
+      '  npx aml-rollout watch <rollout-id>',
+      '  # 3. approve full traffic when it asks',
+      '  npx aml-rollout approve <rollout-id> --by demo@contoso.com --comment "looks good"',
+      '  # see which version answers users (the response header azureml-model-deployment names the deployment)',
+      `  curl -si -X POST ${emulator.scoringUri('credit-scoring')} -H "Authorization: Bearer ${keys.primaryKey}" -H "Content-Type: application/json" -d '{"input_data":{"data":[[42,58000,12000]]}}'`,
+      '',
+      `The emulator (Azure ML ARM, scoring, Log Analytics) listens on ${emulator.url}; the demo policy is demo/policies/credit-canary-demo.yaml.`,
+    );
+  } else {
+    lines.push('', '  npx aml-rollout list', '  npx aml-rollout start --model <model> --version <version>');
+  }
+  lines.push('Stop with Ctrl+C.', '');
+  return lines.join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const program = new Command()
+    .name('npm start --')
+    .description('Run aml-rollout on this machine: the local Functions runtime, plus the Azure emulator unless Azure settings are present.')
+    .option('--port <port>', 'the app\'s HTTP port', port, 7071)
+    .option('--emulator-port <port>', 'the emulator\'s plain HTTP port', port, 7080)
+    .option('--clock <mode>', 'wall, or accelerated: xN', clockMode, 'wall')
+    .option('--store <dir>', 'keep orchestration state in this folder (default: in memory, since the emulator starts afresh)', ':memory:')
+    .option('--policies <dir>', 'policy folder (default: demo/policies with the emulator, POLICY_DIR or policies/ with Azure)')
+    .option('--key <key>', 'the operator API key (default: ROLLOUT_API_KEY, else local-dev-key)')
+    .option('--requests-per-minute <n>', 'synthetic users of the demo endpoint', (v) => Number(v), 120);
+  program.parse(argv, { from: 'user' });
+  const options = program.opts<{ port: number; emulatorPort: number; clock: string; store: string; policies?: string; key?: string; requestsPerMinute: number }>();
+  if (!Number.isFinite(options.requestsPerMinute) || options.requestsPerMinute < 0) throw new InvalidArgumentError('--requests-per-minute must be a number >= 0');
+
+  const clock = createClock(options.clock);
+  const key = options.key ?? readEnvironment('ROLLOUT_API_KEY') ?? 'local-dev-key';
+  const azure = targetsAzure();
+  let emulator: Emulator | undefined;
+  // Approval links in notifications point at this app.
+  const settings: Record<string, string> = { ROLLOUT_API_KEY: key, PUBLIC_BASE_URL: readEnvironment('PUBLIC_BASE_URL') ?? `http://localhost:${options.port}` };
+  if (azure) {
+    settings['POLICY_DIR'] = options.policies ?? readEnvironment('POLICY_DIR') ?? path.join(REPO_ROOT, 'policies');
+  } else {
+    emulator = createEmulator({
+      clock,
+      seed: 1,
+      world: createDemoWorld({ requestsPerMinute: options.requestsPerMinute }),
+      ingestionDelayMinutes: 1,
+      token: EMULATOR_TOKEN,
+      port: options.emulatorPort,
+    });
+    await emulator.start();
+    Object.assign(settings, {
+      ARM_ENDPOINT: emulator.url,
+      LOGS_ENDPOINT: emulator.url,
+      METRICS_ENDPOINT: emulator.url,
+      EMULATOR_TOKEN,
+      AZURE_SUBSCRIPTION_ID: emulator.coords.subscriptionId,
+      AZURE_RESOURCE_GROUP: emulator.coords.resourceGroup,
+      AML_WORKSPACE_NAME: emulator.coords.workspace,
+      LOG_ANALYTICS_WORKSPACE_ID: emulator.logAnalyticsWorkspaceId,
+      POLICY_DIR: options.policies ?? path.join(REPO_ROOT, 'demo', 'policies'),
+      APPROVAL_LINK_SECRET: readEnvironment('APPROVAL_LINK_SECRET') ?? 'local-demo-approval-link-secret',
+    });
+  }
+  const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings });
+  process.stdout.write(nextSteps(runtime.url, key, emulator));
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nstopping...\n');
+    void Promise.allSettled([runtime.stop(), emulator?.stop()]).then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(error instanceof InvalidArgumentError ? 2 : 1);
+});
