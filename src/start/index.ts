@@ -76,7 +76,7 @@ async function main(argv: readonly string[]): Promise<void> {
     .option('--store <dir>', 'keep orchestration state in this folder (default: in memory, since the emulator starts afresh)', ':memory:')
     .option('--policies <dir>', 'policy folder (default: demo/policies with the emulator, POLICY_DIR or policies/ with Azure)')
     .option('--key <key>', 'the operator API key (default: ROLLOUT_API_KEY, else local-dev-key)')
-    .option('--requests-per-minute <n>', 'synthetic users of the demo endpoint', (v) => Number(v), 120);
+    .option('--requests-per-minute <n>', 'synthetic users of the demo endpoint', (v) => Number(v), 300);
   program.parse(argv, { from: 'user' });
   const options = program.opts<{ port: number; emulatorPort: number; clock: string; store: string; policies?: string; key?: string; requestsPerMinute: number }>();
   if (!Number.isFinite(options.requestsPerMinute) || options.requestsPerMinute < 0) throw new InvalidArgumentError('--requests-per-minute must be a number >= 0');
