@@ -6,6 +6,7 @@
  */
 import { buildGateQueries } from '../analysis/queries';
 import { evaluateGate } from '../analysis/evaluate';
+import { decideWinner as decideArms } from '../analysis/winner';
 import { readTrafficSide, type AnalysisRow } from '../analysis/rows';
 import type { GateResult, GateSpec } from '../analysis/types';
 import { RolloutError } from '../errors';
@@ -86,29 +87,27 @@ export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): 
 }
 
 /**
- * A/B: judge the candidate against the baseline on the gate's checks over the whole test window
- * (since the split was set). A passing gate with enough requests on both arms makes the candidate
- * the winner; a failing one keeps the baseline; anything else is undecided (ties keep the baseline
- * in the orchestrator once the test's time is up).
+ * A/B: compare the arms on the gate's metrics over the whole test window (since the split was
+ * set) with src/analysis' decideWinner (guardrails included). `final` marks the last look: a tie
+ * then keeps the baseline.
  */
 export async function decideWinner(ctx: ActivityContext, input: DecideWinnerInput): Promise<DecideWinnerOutput> {
   const window = gateWindow(input.gate, input.nowMs, input.sinceMs);
+  let rows: LookRows;
   try {
-    const rows = await runLook(ctx, input.gate, input.target, input.baseline, input.candidate, window);
-    const result = evaluateGate(input.gate, rows, { candidate: input.candidate, baseline: input.baseline, window, look: input.look, checkedAtMs: input.nowMs });
-    const candidateSide = readTrafficSide(rows.traffic, input.candidate);
-    const baselineSide = readTrafficSide(rows.traffic, input.baseline);
-    const count = (side: typeof candidateSide): number => (side.ok && side.side.present && side.side.requests.ok ? side.side.requests.value : 0);
-    const c = count(candidateSide);
-    const b = count(baselineSide);
-    if (c < input.minRequestsPerArm || b < input.minRequestsPerArm) {
-      return { winner: 'undecided', reason: `not enough samples yet: candidate ${c}, baseline ${b} requests (need ${input.minRequestsPerArm} per arm)`, result };
-    }
-    if (result.verdict === 'pass') return { winner: 'candidate', reason: `'${input.candidate}' meets every check of '${input.gate.name}' against '${input.baseline}' (${c} vs ${b} requests): ${result.reason}`, result };
-    if (result.verdict === 'fail') return { winner: 'baseline', reason: `'${input.candidate}' is worse than '${input.baseline}' on '${input.gate.name}': ${result.reason}`, result };
-    return { winner: 'undecided', reason: `no significant difference yet: ${result.reason}`, result };
+    rows = await runLook(ctx, input.gate, input.target, input.baseline, input.candidate, window);
   } catch (error) {
     const described = errorOf(error);
     return { winner: 'undecided', reason: `query failed: ${described.message}`, error: described };
   }
+  const decision = decideArms(input.gate, rows, {
+    candidate: input.candidate,
+    baseline: input.baseline,
+    window,
+    look: input.look,
+    checkedAtMs: input.nowMs,
+    minRequestsPerArm: input.minRequestsPerArm,
+    final: input.final ?? false,
+  });
+  return { winner: decision.winner, reason: decision.reason, result: decision.result };
 }

@@ -247,6 +247,8 @@ export const decideWinnerInputSchema = z.object({
   sinceMs: z.number(),
   minRequestsPerArm: z.number().int().nonnegative(),
   look: z.number().int().positive(),
+  /** The test's time is up: a tie is decided for the baseline. */
+  final: z.boolean().optional(),
 });
 export const decideWinnerOutputSchema = z.object({
   /** 'undecided': not enough samples or no significant difference yet. */

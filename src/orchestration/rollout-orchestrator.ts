@@ -166,6 +166,12 @@ function* notify(context: Ctx, state: EngineState, kind: contract.SendNotificati
   }
 }
 
+function nonZero(split: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(split)) if (value !== 0) out[name] = value;
+  return out;
+}
+
 function facts(state: EngineState): contract.TrafficFacts {
   return { smokeTestPassed: [state.plan.baseline.deployment, ...state.facts.smokePassed] };
 }
@@ -508,7 +514,9 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     }
     case 'mirror': {
       const mirror = step.percent > 0 ? { [step.deployment]: step.percent } : {};
-      yield* writeTraffic(context, state, { ...state.status.traffic }, mirror);
+      // Never write an empty live split by accident: unknown live traffic means the baseline's.
+      const live = Object.keys(state.status.traffic).length > 0 ? { ...state.status.traffic } : { ...rollbackSplit(plan) };
+      yield* writeTraffic(context, state, live, mirror);
       return { kind: 'advance' };
     }
     case 'setTraffic': {
@@ -590,12 +598,13 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           if (change.kind === 'stay') continue;
           return change;
         }
+        const final = nowMs(context) >= endMs;
         const look = (state.progress.looks[step.gate] ?? 0) + 1;
         state.progress.looks[step.gate] = look;
         const out = yield* call(
           context,
           ACTIVITY.decideWinner,
-          { target, gate: spec, baseline: plan.baseline.deployment, candidate: plan.candidate.deployment, nowMs: nowMs(context), sinceMs, minRequestsPerArm: step.minRequestsPerArm, look } satisfies contract.DecideWinnerInput,
+          { target, gate: spec, baseline: plan.baseline.deployment, candidate: plan.candidate.deployment, nowMs: nowMs(context), sinceMs, minRequestsPerArm: step.minRequestsPerArm, look, final } satisfies contract.DecideWinnerInput,
           contract.decideWinnerOutputSchema,
         );
         if (out.result) state.status.gates = [out.result];
@@ -797,6 +806,10 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
       state.mode = 'forward';
       state.status.waitingFor = undefined;
       note(context, state, 'holding the endpoint lease');
+      // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
+      const endpoint = yield* call(context, ACTIVITY.getEndpointState, { target: state.plan.target }, contract.getEndpointStateOutputSchema);
+      state.status.traffic = nonZero(endpoint.traffic);
+      state.status.mirror = nonZero(endpoint.mirror);
       yield* notify(context, state, 'rolloutStarted');
       return;
     }
