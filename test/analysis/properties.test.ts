@@ -88,3 +88,42 @@ describe('verdicts are monotonic in the candidate', () => {
     );
   });
 });
+
+describe('results are plain JSON', () => {
+  it('every number in a result is finite, so it survives the status / activity JSON round trip', () => {
+    const checkArb = fc.oneof(
+      rateCheck,
+      fc.record({
+        metric: fc.constantFrom('latencyP50', 'latencyP95', 'latencyP99'),
+        max: fc.option(fc.double({ min: 0, max: 1000, noNaN: true }), { nil: undefined }),
+        maxRatioToBaseline: fc.option(fc.double({ min: 0.5, max: 3, noNaN: true }), { nil: undefined }),
+        maxIncreaseOverBaseline: fc.double({ min: 0, max: 100, noNaN: true }),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(checkArb, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: 3000 }),
+        fc.integer({ min: 0, max: 3000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 600 }),
+        fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 600 }),
+        (checks, nc, nb, rc, rb, lc, lb) => {
+          const result = evaluateGate(
+            gate(checks as MetricCheck[]),
+            {
+              traffic: [
+                trafficRow('green', { requests: nc, errors5xx: Math.floor(nc * rc), modelErrors: Math.floor(nc * rc * rc), latencies: lc }),
+                trafficRow('blue', { requests: nb, errors5xx: Math.floor(nb * rb), latencies: lb }),
+              ],
+            },
+            context(),
+          );
+          expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
