@@ -15,7 +15,8 @@ import { readEnvironment } from '../config';
 import { MODEL_REGISTERED_EVENT_TYPE } from '../ingest/model-registered';
 import type { RolloutSummary } from '../api/status-view';
 import { ROLLOUT_ACTIONS } from '../api/schemas';
-import { ApiClient, CliError, EXIT } from './api-client';
+import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
+import { publishModelRegistered } from '../emulator/event-grid';
 import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
 
 export interface CliIo {
@@ -128,7 +129,7 @@ interface RegisterOptions extends CommonOptions {
   version: string;
   tags: string[];
   eventgridUrl?: string;
-  schema: 'eventgrid' | 'cloudevents';
+  schema?: 'eventgrid' | 'cloudevents';
   armUrl?: string;
   armToken?: string;
   subscription?: string;
@@ -180,7 +181,7 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
     const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(target.hostname);
     if (target.protocol !== 'https:' && !loopback) throw new CliError('--eventgrid-url must use https (the key would travel in clear text)', EXIT.usage);
     const clientOptions = { allowInsecureConnection: target.protocol === 'http:' };
-    if (options.schema === 'cloudevents') {
+    if ((options.schema ?? 'cloudevents') === 'cloudevents') {
       const client = new EventGridPublisherClient(options.eventgridUrl, 'CloudEvent', new AzureKeyCredential(key), clientOptions);
       await client.send([{ id: eventId, type: MODEL_REGISTERED_EVENT_TYPE, source: workspaceId, subject, data, time: new Date() }]);
     } else {
@@ -189,18 +190,29 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
     }
     result.publishedTo = options.eventgridUrl;
   } else {
-    // The app's Event Grid trigger, as Event Grid itself delivers (local runtime or a Function App).
+    // The app's Event Grid trigger, delivered the way the Event Grid service does it (headers,
+    // envelope stamping) by the emulator's helper: the local runtime or a Function App.
     const base = (options.url ?? io.env('AML_ROLLOUT_URL') ?? DEFAULT_URL).replace(/\/+$/, '');
     const key = options.key ?? io.env('AML_ROLLOUT_KEY');
-    const url = `${base}/runtime/webhooks/eventgrid?functionName=modelRegistered`;
-    const event = { id: eventId, topic: workspaceId, subject, eventType: MODEL_REGISTERED_EVENT_TYPE, eventTime: new Date().toISOString(), data, dataVersion: '2', metadataVersion: '1' };
-    let response: Response;
+    let delivery;
     try {
-      response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification', ...(key ? { 'x-functions-key': key } : {}) }, body: JSON.stringify([event]) });
+      delivery = await publishModelRegistered({
+        runtimeUrl: base,
+        ...(key ? { functionKey: key } : {}),
+        model: options.model,
+        version: options.version,
+        tags,
+        workspace: { subscriptionId, resourceGroup, workspace },
+        schema: options.schema ?? 'eventgrid',
+        eventId,
+      });
     } catch (error) {
-      throw new CliError(`cannot reach ${url}: ${error instanceof Error ? error.message : String(error)}`, EXIT.other);
+      throw new CliError(`cannot reach ${base}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`, EXIT.other);
     }
-    if (!response.ok) throw new CliError(`event delivery failed: HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`, response.status === 401 ? EXIT.auth : EXIT.other);
+    if (!delivery.delivered) {
+      throw new CliError(`event delivery failed: HTTP ${delivery.status}: ${delivery.responseText.slice(0, 300)}`, delivery.status === 401 ? EXIT.auth : exitCodeForStatus(delivery.status));
+    }
+    const url = delivery.url;
     result.deliveredTo = url.replace(/\?.*$/, '');
   }
   result.eventId = eventId;
@@ -294,7 +306,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .requiredOption('--version <version>', 'model version')
     .option('--tags <k=v>', 'model version tag (repeatable, or comma-separated)', collect, [])
     .option('--eventgrid-url <url>', 'publish to this Event Grid topic endpoint instead of the app (use --key for its access key)')
-    .addOption(new Option('--schema <schema>', 'event schema for --eventgrid-url').choices(['eventgrid', 'cloudevents']).default('cloudevents'))
+    .addOption(new Option('--schema <schema>', 'event schema (default: eventgrid to the app, cloudevents to --eventgrid-url)').choices(['eventgrid', 'cloudevents']))
     .option('--arm-url <url>', 'ARM base URL of the emulator, to create the model version first (env AML_ROLLOUT_ARM_URL)')
     .option('--arm-token <token>', 'bearer token for --arm-url (env EMULATOR_TOKEN)')
     .option('--subscription <id>', 'workspace subscription id (env AZURE_SUBSCRIPTION_ID)')
