@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors';
 import { ingestEvent } from '../../src/ingest/ingest-event';
 import { MODEL_REGISTERED_EVENT_TYPE } from '../../src/ingest/model-registered';
 import { startRollout } from '../../src/ingest/start-rollout';
@@ -84,6 +85,19 @@ describe('ingestEvent', () => {
   it('ignores other event types', async () => {
     const deps = makeDeps();
     expect((await ingestEvent({ ...event('2'), eventType: 'Microsoft.MachineLearningServices.ModelDeployed' }, undefined, deps)).kind).toBe('ignored');
+    expect(deps.client.started).toHaveLength(0);
+  });
+
+  it('a broken policy folder propagates (Event Grid retries and recovers once it is fixed)', async () => {
+    const deps = makeDeps({
+      policies: {
+        resolve: async () => {
+          throw new ValidationError('policies/a.yaml', 'bad', { code: 'InvalidPolicy' });
+        },
+        getAccess: async () => undefined,
+      },
+    });
+    await expect(ingestEvent(event('2'), undefined, deps)).rejects.toMatchObject({ code: 'InvalidPolicy' });
     expect(deps.client.started).toHaveLength(0);
   });
 
