@@ -139,6 +139,9 @@ function friendlyMessage(issue: z.core.$ZodIssue): string {
       const bound = issue.code === 'too_small' ? (inclusive ? 'at least' : 'greater than') : inclusive ? 'at most' : 'less than';
       return `must be ${bound} ${limit}${found(input)}`;
     }
+    case 'invalid_union':
+      // z.json() (smokeTest.payload) is a union: a missing value fails every branch.
+      return input === undefined ? 'required (any JSON value)' : message;
     case 'invalid_value':
       return /^Invalid (option|input)/.test(message) ? `must be one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${found(input)}` : message;
     default:

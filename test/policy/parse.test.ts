@@ -71,6 +71,7 @@ describe('validation errors', () => {
     ['no strategy', { ...canaryPolicy(), strategy: {} }, 'strategy: declare exactly one strategy'],
     ['unknown field', withCanary({ steps: [{ percent: 100, bakeMinute: 5 }] }), 'strategy.canary.steps.0.bakeMinute: unknown field "bakeMinute" (did you mean "bakeMinutes"?)'],
     ['missing smoke test', { ...canaryPolicy(), smokeTest: undefined }, 'smokeTest: required'],
+    ['missing smoke test payload', { ...canaryPolicy(), smokeTest: { requests: 2 } }, 'smokeTest.payload: required (any JSON value)'],
     ['smoke test cannot fail', { ...canaryPolicy(), smokeTest: { payload: {}, requests: 3, maxFailures: 3 } }, 'smokeTest.maxFailures: must be less than requests (3)'],
     ['bad endpoint name', { ...canaryPolicy(), target: { endpoint: '9lives' } }, 'target.endpoint: must be an Azure ML endpoint name'],
     ['bad name placeholder', { ...canaryPolicy(), target: { endpoint: 'credit-scoring', deploymentName: '{model}-{build}' } }, 'target.deploymentName: unknown placeholder {build}'],
