@@ -3,9 +3,9 @@
  * combines them into the gate's verdict, with the evidence behind every number.
  *
  * Rules (docs/gates.md has the long form):
- * - A check needs at least minRequestsPerDeployment requests on the candidate AND the baseline
- *   (only the candidate when both are the same deployment, as in recreate); fewer makes it
- *   inconclusive, never pass or fail. Missing, null or NaN numbers make it inconclusive too.
+ * - A check needs at least minRequestsPerDeployment requests on the candidate, and on the
+ *   baseline too when it has a relative threshold; fewer makes it inconclusive, never pass or
+ *   fail. Missing, null or NaN numbers make it inconclusive too.
  * - Each threshold of a check is judged by a statistical test: FAIL when the data show, at the
  *   level this look may spend (alpha spending, ./sequential.ts), that the candidate violates it;
  *   PASS when they show, at 1 - confidence, that the candidate satisfies it; else INCONCLUSIVE.
@@ -354,11 +354,17 @@ function evaluateCheck(spec: GateSpec, check: MetricCheck, rows: GateRows, ctx: 
   }
   const values = { candidate: candidateValue, baseline: baselineValue };
 
+  // The minimum applies to each side the check compares: the candidate always, the baseline when
+  // a threshold is relative to it. An absolute-only check does not need baseline traffic (after a
+  // promotion the baseline serves none, and the watch's absolute checks must still judge).
   const min = spec.minRequestsPerDeployment;
+  const comparesBaseline = !sameDeployment && allThresholds.some((t) => isRelative(t.kind));
   const short: string[] = [];
   if (nc.value < min) short.push(`${ctx.candidate} has ${nc.value}`);
-  if (!sameDeployment && nb.value < min) short.push(`${ctx.baseline} has ${nb.value}`);
-  if (short.length > 0) return inconclusive(`too few requests (${short.join(', ')}; at least ${min} needed on each side)`, samples, values);
+  if (comparesBaseline && nb.value < min) short.push(`${ctx.baseline} has ${nb.value}`);
+  if (short.length > 0) {
+    return inconclusive(`too few requests (${short.join(', ')}; at least ${min} needed${comparesBaseline ? ' on each side' : ''})`, samples, values);
+  }
 
   let parts: ThresholdEvidence[];
   switch (kind.kind) {

@@ -58,7 +58,8 @@ const cases: Case[] = [
   { name: 'requestCount max exceeded fails', check: { metric: 'requestCount', max: 500 }, candidate: { requests: 800 }, baseline: { requests: 3000 }, verdict: 'fail' },
   // minimum samples
   { name: 'too few candidate requests', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 99, errors5xx: 99 }, baseline: { requests: 1000 }, verdict: 'inconclusive', reason: /too few requests/ },
-  { name: 'too few baseline requests', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, errors5xx: 500 }, baseline: { requests: 10 }, verdict: 'inconclusive', reason: /blue has 10/ },
+  { name: 'too few baseline requests for a relative check', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, errors5xx: 500 }, baseline: { requests: 10 }, verdict: 'inconclusive', reason: /blue has 10/ },
+  { name: 'an absolute check needs no baseline traffic (post-promotion watch)', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, errors5xx: 500 }, baseline: { requests: 0 }, verdict: 'fail' },
 ];
 
 describe('evaluateGate: one check per case', () => {
