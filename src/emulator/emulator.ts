@@ -372,13 +372,14 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       requestPayloadSize: Buffer.byteLength(text),
     });
     const [model, version] = answer.modelKey === '' ? ['', ''] : [answer.modelKey.slice(0, answer.modelKey.lastIndexOf(':')), answer.modelKey.slice(answer.modelKey.lastIndexOf(':') + 1)];
-    const headers: Record<string, string> = { 'x-request-id': answer.requestId, 'x-ms-run-function-failed': answer.responseCode === 200 ? 'False' : 'True' };
+    const requestId = log.requestIdAt(answer.row);
+    const headers: Record<string, string> = { 'x-request-id': requestId, 'x-ms-run-function-failed': answer.responseCode === 200 ? 'False' : 'True' };
     if (answer.deployment !== '') headers['azureml-model-deployment'] = answer.deployment;
     if (answer.responseCode !== 200) return { status: answer.responseCode, headers, body: { message: answer.message, deployment: answer.deployment, model, version } };
     return {
       status: 200,
       headers,
-      body: { deployment: answer.deployment, model, version, prediction: predictionFor(answer.requestId), latencyMs: answer.totalDurationMs },
+      body: { deployment: answer.deployment, model, version, prediction: predictionFor(requestId), latencyMs: answer.totalDurationMs },
     };
   };
 

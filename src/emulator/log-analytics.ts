@@ -106,6 +106,67 @@ function timeBounds(ops: readonly Operator[], nowMs: number): { lo: number; hi: 
   return { lo, hi };
 }
 
+/**
+ * The source columns a query reads, when it ends their flow with project / summarize / count
+ * (then rows need only those); undefined when every column can reach the result.
+ */
+function referencedColumns(ops: readonly Operator[]): string[] | undefined {
+  const names = new Set<string>();
+  const visit = (e: Expr): void => {
+    switch (e.k) {
+      case 'col':
+        names.add(e.name);
+        return;
+      case 'bin':
+        visit(e.l);
+        visit(e.r);
+        return;
+      case 'neg':
+        visit(e.e);
+        return;
+      case 'in':
+        visit(e.e);
+        e.list.forEach(visit);
+        return;
+      case 'between':
+        visit(e.e);
+        visit(e.lo);
+        visit(e.hi);
+        return;
+      case 'call':
+        e.args.forEach(visit);
+        return;
+      default:
+        return;
+    }
+  };
+  for (const op of ops) {
+    switch (op.k) {
+      case 'where':
+        visit(op.e);
+        break;
+      case 'extend':
+        op.cols.forEach((c) => visit(c.e));
+        break;
+      case 'order':
+        op.keys.forEach((k) => visit(k.e));
+        break;
+      case 'take':
+        break;
+      case 'project':
+        op.cols.forEach((c) => visit(c.e));
+        return [...names];
+      case 'summarize':
+        op.aggs.forEach((c) => visit(c.e));
+        op.by.forEach((c) => visit(c.e));
+        return [...names];
+      case 'count':
+        return [...names];
+    }
+  }
+  return undefined;
+}
+
 export class LogAnalytics {
   constructor(
     private readonly deps: {
@@ -159,10 +220,12 @@ export class LogAnalytics {
     const start = log.lowerBound(Math.max(window.fromMs, bounds.lo));
     // Rows at exactly the window's end are outside it ([start, end)); `between` is inclusive.
     const end = Math.min(log.lowerBound(window.toMs), log.upperBound(Math.min(bounds.hi, visibleUntilMs)));
+    const columns = referencedColumns(query.ops);
     const rows: Row[] = [];
     for (let i = start; i < end; i++) {
-      const row = log.row(i);
-      rows.push({ ...row, TimeGenerated: new DateTimeValue(row['TimeGenerated'] as number) });
+      const row: Row = columns ? log.rowColumns(i, columns) : log.row(i);
+      if (typeof row['TimeGenerated'] === 'number') row['TimeGenerated'] = new DateTimeValue(row['TimeGenerated']);
+      rows.push(row);
     }
     return evaluate(query, { columns: TRAFFIC_LOG_COLUMNS as readonly Column[], rows }, { nowMs });
   }

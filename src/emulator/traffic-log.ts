@@ -22,7 +22,9 @@ export interface TrafficRowInput {
   readonly responseDurationMs: number;
   readonly requestPayloadSize: number;
   readonly responsePayloadSize: number;
-  readonly requestId: string;
+  /** 64 random bits of the request id (the id is formatted from them and the row index on demand). */
+  readonly requestIdHigh: number;
+  readonly requestIdLow: number;
   readonly kind: RequestKind;
   readonly userAgent: string;
 }
@@ -56,6 +58,8 @@ export const TRAFFIC_LOG_COLUMNS = [
   { name: 'Type', type: 'string' },
   { name: '_ResourceId', type: 'string' },
 ] as const;
+
+const COLUMN_NAMES: readonly string[] = TRAFFIC_LOG_COLUMNS.map((c) => c.name);
 
 const REASONS: Readonly<Record<number, string>> = { 200: 'OK', 404: 'Not Found', 408: 'Request Timeout', 424: 'Failed Dependency', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
@@ -98,9 +102,9 @@ export class TrafficLog {
   private responseSize = new Uint32Array(this.capacity);
   private kind = new Uint8Array(this.capacity);
   private userAgent = new Uint32Array(this.capacity);
+  private idHigh = new Uint32Array(this.capacity);
+  private idLow = new Uint32Array(this.capacity);
   private readonly strings = new Interner();
-  /** Request ids are unique per row, so they are kept as plain strings. */
-  private readonly requestIds: string[] = [];
 
   constructor(
     private readonly context: { readonly tenantId: string; readonly location: string; readonly resourceIdOf: (endpoint: string) => string },
@@ -129,6 +133,8 @@ export class TrafficLog {
       this.responseSize = grow(this.responseSize, this.capacity);
       this.kind = grow(this.kind, this.capacity);
       this.userAgent = grow(this.userAgent, this.capacity);
+      this.idHigh = grow(this.idHigh, this.capacity);
+      this.idLow = grow(this.idLow, this.capacity);
     }
     const i = this.count++;
     this.time[i] = row.timeMs;
@@ -144,7 +150,8 @@ export class TrafficLog {
     this.responseSize[i] = row.responsePayloadSize;
     this.kind[i] = KINDS.indexOf(row.kind);
     this.userAgent[i] = this.strings.id(row.userAgent);
-    this.requestIds.push(row.requestId);
+    this.idHigh[i] = row.requestIdHigh >>> 0;
+    this.idLow[i] = row.requestIdLow >>> 0;
     return i;
   }
 
@@ -158,6 +165,17 @@ export class TrafficLog {
       else hi = mid;
     }
     return lo;
+  }
+
+  /**
+   * The XRequestId of row i: GUID-shaped, from the row's 64 random bits and its index (so ids are
+   * unique and reproducible without keeping 432,000 strings).
+   */
+  requestIdAt(i: number): string {
+    const hex = (n: number, width: number): string => (n >>> 0).toString(16).padStart(width, '0').slice(-width);
+    const high = this.idHigh[i] ?? 0;
+    const low = this.idLow[i] ?? 0;
+    return `${hex(high, 8)}-${hex(low >>> 16, 4)}-4${hex(low, 3)}-a${hex(i >>> 24, 3)}-${hex(i, 6)}${hex(high ^ low, 6)}`;
   }
 
   /** First row index whose time is > timeMs. */
@@ -178,38 +196,48 @@ export class TrafficLog {
 
   /** The Log Analytics view of row i (the columns of TRAFFIC_LOG_COLUMNS). */
   row(i: number): Row {
-    const endpoint = this.strings.values[this.endpoint[i] ?? 0] ?? '';
-    const responseCode = this.responseCode[i] ?? 0;
-    const modelStatusCode = this.modelStatusCode[i] ?? 0;
-    return {
-      TenantId: this.context.tenantId,
-      TimeGenerated: this.time[i] ?? 0,
-      Location: this.context.location,
-      AuthType: 'Key',
-      EndpointName: endpoint,
-      DeploymentName: this.strings.values[this.deployment[i] ?? 0] ?? '',
-      Protocol: 'HTTP/1.1',
-      ResponseCode: responseCode,
-      ResponseCodeReason: REASONS[responseCode] ?? '',
-      ModelStatusCode: modelStatusCode,
-      ModelStatusReason: modelStatusCode === 0 ? '' : (REASONS[modelStatusCode] ?? ''),
-      RequestPayloadSize: this.requestSize[i] ?? 0,
-      ResponsePayloadSize: this.responseSize[i] ?? 0,
-      UserAgent: this.strings.values[this.userAgent[i] ?? 0] ?? '',
-      XRequestId: this.requestIds[i] ?? '',
-      XMSClientRequestId: '',
-      TotalDurationMs: this.totalDuration[i] ?? 0,
-      RequestDurationMs: this.requestDuration[i] ?? 0,
-      ResponseDurationMs: this.responseDuration[i] ?? 0,
-      RequestThrottlingDelayMs: 0,
-      ResponseThrottlingDelayMs: 0,
-      Method: 'POST',
-      Path: '/score',
-      SourceSystem: 'Azure',
-      Type: 'AmlOnlineEndpointTrafficLog',
-      _ResourceId: this.context.resourceIdOf(endpoint).toLowerCase(),
-    };
+    return this.rowColumns(i, COLUMN_NAMES);
   }
+
+  /** Only the named columns of row i (queries that project or summarize read few columns). */
+  rowColumns(i: number, names: readonly string[]): Row {
+    const out: Row = {};
+    for (const name of names) {
+      const getter = this.getters[name];
+      out[name] = getter ? getter(i) : null;
+    }
+    return out;
+  }
+
+  /** One reader per column: the single definition of what each column holds. */
+  private readonly getters: Readonly<Record<string, (i: number) => string | number>> = {
+    TenantId: () => this.context.tenantId,
+    TimeGenerated: (i) => this.time[i] ?? 0,
+    Location: () => this.context.location,
+    AuthType: () => 'Key',
+    EndpointName: (i) => this.strings.values[this.endpoint[i] ?? 0] ?? '',
+    DeploymentName: (i) => this.strings.values[this.deployment[i] ?? 0] ?? '',
+    Protocol: () => 'HTTP/1.1',
+    ResponseCode: (i) => this.responseCode[i] ?? 0,
+    ResponseCodeReason: (i) => REASONS[this.responseCode[i] ?? 0] ?? '',
+    ModelStatusCode: (i) => this.modelStatusCode[i] ?? 0,
+    ModelStatusReason: (i) => (this.modelStatusCode[i] ? (REASONS[this.modelStatusCode[i] ?? 0] ?? '') : ''),
+    RequestPayloadSize: (i) => this.requestSize[i] ?? 0,
+    ResponsePayloadSize: (i) => this.responseSize[i] ?? 0,
+    UserAgent: (i) => this.strings.values[this.userAgent[i] ?? 0] ?? '',
+    XRequestId: (i) => this.requestIdAt(i),
+    XMSClientRequestId: () => '',
+    TotalDurationMs: (i) => this.totalDuration[i] ?? 0,
+    RequestDurationMs: (i) => this.requestDuration[i] ?? 0,
+    ResponseDurationMs: (i) => this.responseDuration[i] ?? 0,
+    RequestThrottlingDelayMs: () => 0,
+    ResponseThrottlingDelayMs: () => 0,
+    Method: () => 'POST',
+    Path: () => '/score',
+    SourceSystem: () => 'Azure',
+    Type: () => 'AmlOnlineEndpointTrafficLog',
+    _ResourceId: (i) => this.context.resourceIdOf(this.strings.values[this.endpoint[i] ?? 0] ?? '').toLowerCase(),
+  };
 
   /** Internal fields the Log Analytics view does not have (for metrics and served counts). */
   detail(i: number): { modelKey: string; kind: RequestKind; endpoint: string; deployment: string; responseCode: number; totalDurationMs: number; modelStatusCode: number } {

@@ -7,7 +7,6 @@ import type { ArmState, RouteTable } from './arm-state';
 import type { BehaviorBook } from './behavior';
 import { sampleLatencyMs } from './behavior';
 import type { Random } from './prng';
-import { randomGuid } from './prng';
 import type { RequestKind, TrafficLog } from './traffic-log';
 import type { TrafficSchedule } from './types';
 
@@ -48,7 +47,8 @@ export interface ServedRequest {
   readonly totalDurationMs: number;
   readonly modelKey: string;
   readonly deployment: string;
-  readonly requestId: string;
+  /** Index of the request's row in the traffic log. */
+  readonly row: number;
   readonly message: string;
 }
 
@@ -92,7 +92,8 @@ export class RequestServer {
   }): ServedRequest {
     const { random } = args;
     const errorDraw = random.next();
-    const requestId = randomGuid(random);
+    const requestIdHigh = Math.floor(random.next() * 4294967296);
+    const requestIdLow = Math.floor(random.next() * 4294967296);
     const requestDurationMs = random.int(0, 2);
     const responseDurationMs = random.int(0, 2);
     const info = args.deployment === undefined ? undefined : args.table?.deployments.get(args.deployment);
@@ -131,7 +132,7 @@ export class RequestServer {
       totalDurationMs = latencyMs;
       message = failed ? 'An unexpected error occurred in scoring script. Check the logs for more info.' : 'ok';
     }
-    this.deps.log.append({
+    const row = this.deps.log.append({
       timeMs: args.timeMs,
       endpoint: args.endpoint,
       deployment: args.deployment ?? '',
@@ -143,7 +144,8 @@ export class RequestServer {
       responseDurationMs: Math.min(responseDurationMs, totalDurationMs),
       requestPayloadSize: args.requestPayloadSize,
       responsePayloadSize: responseCode === 200 ? 64 + random.int(0, 32) : 120,
-      requestId,
+      requestIdHigh,
+      requestIdLow,
       kind: args.kind,
       userAgent: args.userAgent,
     });
@@ -157,7 +159,7 @@ export class RequestServer {
       bucket.total++;
       if (responseCode >= 500) bucket.errors++;
     }
-    return { responseCode, modelStatusCode, totalDurationMs, modelKey, deployment: args.deployment ?? '', requestId, message };
+    return { responseCode, modelStatusCode, totalDurationMs, modelKey, deployment: args.deployment ?? '', row, message };
   }
 
   /** Routes and serves one request (plus its mirror copy); returns the answer the caller gets. */

@@ -3,6 +3,7 @@ import { LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs
 import { buildTrafficQuery } from '../../src/analysis/queries';
 import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
 import { nearestRank } from '../../src/emulator/kql/evaluator';
+import { TRAFFIC_LOG_COLUMNS } from '../../src/emulator/traffic-log';
 import { ManualClock, armFetch, deploymentBody, logsClient, workspacePath } from './helpers';
 
 type LogRow = Record<string, string | number | null>;
@@ -196,6 +197,20 @@ describe('Log Analytics query API through LogsQueryClient', () => {
       .queryWorkspace(em.logAnalyticsWorkspaceId, 'AmlOnlineEndpointTrafficLog | summarize stdev(TotalDurationMs)', { duration: 'PT1H' })
       .then(() => undefined, (e: unknown) => e as { message?: string });
     expect(fn?.message).toContain("'stdev'");
+  });
+
+  it('returns every column of the table alike whether a query projects them or not, with unique request ids', async () => {
+    const fromMs = em.originMs + 30 * MINUTE;
+    const toMs = em.originMs + 31 * MINUTE;
+    const whole = await query('AmlOnlineEndpointTrafficLog | order by TimeGenerated asc | take 5', fromMs, toMs);
+    const names = TRAFFIC_LOG_COLUMNS.map((c) => c.name);
+    expect(Object.keys(whole[0] ?? {})).toEqual(names);
+    const projected = await query(`AmlOnlineEndpointTrafficLog | order by TimeGenerated asc | take 5 | project ${names.join(', ')}`, fromMs, toMs);
+    expect(projected).toEqual(whole);
+    expect(whole[0]?.['TimeGenerated']).toBeInstanceOf(Date);
+    const ids = await query('AmlOnlineEndpointTrafficLog | summarize n = count(), ids = dcount(XRequestId)', fromMs, toMs);
+    expect(ids[0]?.['ids']).toBe(ids[0]?.['n']);
+    expect(ids[0]?.['n']).toBe(300);
   });
 
   it('answers 404 for an unknown workspace and counts queries', async () => {

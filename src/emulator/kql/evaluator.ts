@@ -251,6 +251,9 @@ class ScalarEvaluator {
     readonly context: EvaluationContext,
   ) {}
 
+  /** Static types of arithmetic nodes, computed once per query instead of once per row. */
+  private readonly types = new WeakMap<Expr, KqlType>();
+
   eval(e: Expr, row: Row): Value {
     switch (e.k) {
       case 'lit':
@@ -336,7 +339,11 @@ class ScalarEvaluator {
 
   private arithmetic(e: Extract<Expr, { k: 'bin' }>, l: Value, r: Value): Value {
     if (l === null || r === null) return null;
-    const resultType = typeOf(e, this.schema);
+    let resultType = this.types.get(e);
+    if (resultType === undefined) {
+      resultType = typeOf(e, this.schema);
+      this.types.set(e, resultType);
+    }
     const a = num(l);
     const b = num(r);
     if (a === null || b === null) return null;
