@@ -197,6 +197,19 @@ export function fillKqlTemplate(template: string, values: KqlTemplateValues, wha
       i += comment.length;
       continue;
     }
+    // Multi-line string literal: ```...```.
+    if (template.startsWith('```', i)) {
+      const end = template.indexOf('```', i + 3);
+      if (end === -1) throw new ValidationError(what, `unterminated \`\`\` string literal starting at character ${i + 1}`);
+      const literal = template.slice(i, end + 3);
+      const inString = /\{([A-Za-z_]+)\}/.exec(literal);
+      if (inString) {
+        throw new ValidationError(what, `placeholder {${inString[1]}} is inside a string literal; placeholders become complete literals, write it without quotes`);
+      }
+      out += literal;
+      i = end + 3;
+      continue;
+    }
     // String literals: "..." and '...' with backslash escapes, @"..." / @'...' verbatim.
     if (ch === '"' || ch === "'") {
       const verbatim = i > 0 && template[i - 1] === '@';

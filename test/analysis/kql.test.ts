@@ -179,6 +179,8 @@ describe('fillKqlTemplate', () => {
     ['placeholder inside a single-quoted string', "T | where x == '{endpoint}'", /inside a string literal/],
     ['placeholder inside a comment', 'T // {endpoint}\n| take 1', /inside a comment/],
     ['unterminated string', 'T | where x == "abc', /unterminated string/],
+    ['placeholder inside a multi-line string', 'T | where x == ```\n{endpoint}\n```', /inside a string literal/],
+    ['unterminated multi-line string', 'T | where x == ```abc', /unterminated/],
     ['empty', '   ', /empty/],
   ])('refuses %s', (_name, template, message) => {
     expect(() => fillKqlTemplate(template, values, 'customMetrics.m.kql')).toThrow(message);
