@@ -194,6 +194,42 @@ describe('ARM resources through the real SDK client', () => {
     expect(after.body.tags).toEqual({ touched: 'yes' });
   });
 
+  it('creates and deletes an endpoint through the SDK pollers; requires a location to create', async () => {
+    const { em, clock } = await start();
+    const arm = armClient(em);
+    const missing = await armFetch(em, 'PUT', endpointPath(em, 'fraud-scoring'), { properties: { authMode: 'Key' } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.code).toBe('LocationRequired');
+    const poller = await arm.onlineEndpoints.beginCreateOrUpdate(RG, WS, 'fraud-scoring', { location: 'westeurope', properties: { authMode: 'Key' } }, { updateIntervalInMs: 1 });
+    const created = await whileAdvancing(clock, 15_000, poller.pollUntilDone());
+    expect(created.properties).toMatchObject({ provisioningState: 'Succeeded', traffic: {}, scoringUri: `${em.url}/score/fraud-scoring` });
+    const names: string[] = [];
+    for await (const e of arm.onlineEndpoints.list(RG, WS)) names.push(e.name ?? '');
+    expect(names).toEqual(['credit-scoring', 'fraud-scoring']);
+    const deleting = await arm.onlineEndpoints.beginDelete(RG, WS, 'fraud-scoring', { updateIntervalInMs: 1 });
+    await whileAdvancing(clock, 15_000, deleting.pollUntilDone());
+    await expect(arm.onlineEndpoints.get(RG, WS, 'fraud-scoring')).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('refuses a deployment write while its endpoint is Updating', async () => {
+    const { em } = await start();
+    expect((await putTraffic(em, { blue: 100 })).status).toBe(200);
+    const answer = await armFetch(em, 'PUT', `${endpointPath(em)}/deployments/green`, deploymentBody(em, 'credit-model', '2'));
+    expect(answer.status).toBe(409);
+    expect(answer.body.error.message).toContain("online endpoint 'credit-scoring' because it is in Updating provisioning state");
+  });
+
+  it('requires the configured token when one is set', async () => {
+    const clock = new ManualClock();
+    const em = createEmulator({ clock, token: 's3cret', world: createDemoWorld() });
+    await em.start();
+    started.push(em);
+    const denied = await armFetch(em, 'GET', endpointPath(em), undefined, '2022-10-01', 'other');
+    expect(denied.status).toBe(401);
+    expect(denied.body.error.code).toBe('AuthenticationFailed');
+    expect((await armFetch(em, 'GET', endpointPath(em), undefined, '2022-10-01', 's3cret')).status).toBe(200);
+  });
+
   it('reads and writes model version tags, lists versions', async () => {
     const { em } = await start();
     const arm = armClient(em);

@@ -114,6 +114,24 @@ describe('Event Grid delivery of ModelRegistered', () => {
   });
 });
 
+describe('emulator CLI: register', () => {
+  it('registers a version with behaviour in a running emulator and delivers its event to the app', async () => {
+    const { em } = await emulator();
+    const app = await webhook();
+    const { buildProgram } = await import('../../src/emulator/cli');
+    const previousExitCode = process.exitCode;
+    await buildProgram().parseAsync(
+      ['register', '--emulator-url', em.url, '--app-url', app.url, '--model', 'credit-model', '--version', '7', '--tag', 'team=risk', '--error-rate', '0.25', '--schema', 'cloudevents'],
+      { from: 'user' },
+    );
+    expect(process.exitCode).toBe(0);
+    process.exitCode = previousExitCode;
+    expect(em.state.getModelVersion('credit-model', '7').properties['tags']).toEqual({ team: 'risk' });
+    expect(app.received).toHaveLength(1);
+    expect(JSON.parse(app.received[0]?.body ?? '{}')).toMatchObject({ subject: 'models/credit-model:7', data: { modelTags: { team: 'risk' } } });
+  });
+});
+
 describe('admin API', () => {
   it('registers versions with behaviour, sets traffic, adds faults and reports state', async () => {
     const { em, clock } = await emulator();
