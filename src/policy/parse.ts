@@ -139,6 +139,8 @@ function friendlyMessage(issue: z.core.$ZodIssue): string {
       const bound = issue.code === 'too_small' ? (inclusive ? 'at least' : 'greater than') : inclusive ? 'at most' : 'less than';
       return `must be ${bound} ${limit}${found(input)}`;
     }
+    case 'invalid_key':
+      return `invalid name: ${issue.issues.map((i) => i.message).join('; ')}`;
     case 'invalid_union':
       // z.json() (smokeTest.payload) is a union: a missing value fails every branch.
       return input === undefined ? 'required (any JSON value)' : message;

@@ -62,7 +62,8 @@ export const matchSchema = z
     workspace: z.string().min(1).optional().meta({ description: 'Glob on the Azure ML workspace name (case-insensitive); absent = any workspace.' }),
     model: z.string().min(1).meta({ description: 'Glob on the registered model name, e.g. `credit-model*` (`*` any run of characters, `?` one character).' }),
     tags: z
-      .record(z.string().min(1), z.string())
+      // YAML reads `version: 2` as a number; tag values are strings in Azure, so accept and convert.
+      .record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]).transform(String))
       .default({})
       .meta({ description: 'Every listed tag must be on the model version; values are globs (`*` = tag present with any value).' }),
     priority: z.number().int().default(0).meta({ description: 'When several policies match a model, the highest priority wins; a tie is an error.' }),

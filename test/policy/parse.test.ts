@@ -71,6 +71,8 @@ describe('validation errors', () => {
     ['no strategy', { ...canaryPolicy(), strategy: {} }, 'strategy: declare exactly one strategy'],
     ['unknown field', withCanary({ steps: [{ percent: 100, bakeMinute: 5 }] }), 'strategy.canary.steps.0.bakeMinute: unknown field "bakeMinute" (did you mean "bakeMinutes"?)'],
     ['missing smoke test', { ...canaryPolicy(), smokeTest: undefined }, 'smokeTest: required'],
+    ['bad gate name', { ...canaryPolicy(), gates: { '1bad': { checks: [{ metric: 'latencyP50', max: 1 }] } } }, 'gates.1bad: invalid name: must start with a letter'],
+    ['misspelt strategy', { ...canaryPolicy(), strategy: { canry: {} } }, 'strategy.canry: unknown field "canry" (did you mean "canary"?)'],
     ['missing smoke test payload', { ...canaryPolicy(), smokeTest: { requests: 2 } }, 'smokeTest.payload: required (any JSON value)'],
     ['smoke test cannot fail', { ...canaryPolicy(), smokeTest: { payload: {}, requests: 3, maxFailures: 3 } }, 'smokeTest.maxFailures: must be less than requests (3)'],
     ['bad endpoint name', { ...canaryPolicy(), target: { endpoint: '9lives' } }, 'target.endpoint: must be an Azure ML endpoint name'],
@@ -91,6 +93,11 @@ describe('validation errors', () => {
   it.each(cases)('%s', (_name, value, expected) => {
     const found = problems(value);
     expect(found.some((p) => p.startsWith(expected)), `expected "${expected}" among:\n${found.join('\n')}`).toBe(true);
+  });
+
+  it('reads numeric and boolean tag values as strings (YAML `version: 2`)', () => {
+    const p = validatePolicy({ ...canaryPolicy(), match: { model: 'm', tags: { version: 2, approved: true } } }, 'p.yaml');
+    expect(p.match.tags).toEqual({ version: '2', approved: 'true' });
   });
 
   it('accepts a valid policy of every strategy', () => {
