@@ -179,8 +179,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
             }
             return false;
           };
-          const unsubscribe = engine.onInstanceChange((id) => {
-            if (id === instanceId) check();
+          const unsubscribe = engine.onInstanceChangeOf(instanceId, () => {
+            check();
           });
           check();
         }),

@@ -113,11 +113,10 @@ describe('the runtime on a virtual clock', () => {
       expect(ticks.length).toBeGreaterThanOrEqual(10);
       expect(ticks[0]?.isPastDue).toBe(false);
       expect(ticks[0]?.next).toBe('2030-01-01T02:00:00.000Z');
-      // Activities that sleep on the ambient clock run concurrently in virtual time.
-      const sleepyStart = clock.now();
+      // Activities that sleep on the ambient clock run concurrently in virtual time: the
+      // orchestration sees exactly the longest sleep pass, not the sum.
       await request(`${rt.url}/runtime/webhooks/durabletask/orchestrators/sleepyActivities/sleepy-1`, { method: 'POST' });
-      expect((await waitForStatus(rt.url, 'sleepy-1')).output).toEqual([3000, 1000, 2000]);
-      expect(clock.now() - sleepyStart).toBeLessThan(60 * 60 * 1000);
+      expect((await waitForStatus(rt.url, 'sleepy-1')).output).toEqual({ values: [3000, 1000, 2000], elapsedMs: 3000 });
     } finally {
       await rt.stop();
     }

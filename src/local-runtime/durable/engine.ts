@@ -152,7 +152,8 @@ export class DurableEngine {
   #timerTargetMs: number | undefined;
   #stopped = false;
   readonly #inFlight = new Set<Promise<unknown>>();
-  readonly #changeListeners = new Set<(instanceId: string) => void>();
+  readonly #changeListeners = new Map<string, Set<() => void>>();
+  readonly #anyChangeListeners = new Set<(instanceId: string) => void>();
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
@@ -189,22 +190,48 @@ export class DurableEngine {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Called with an instance id whenever that instance's status changes. */
+  /** Called with the instance id whenever any instance's state changes (after the commit). */
   onInstanceChange(listener: (instanceId: string) => void): () => void {
-    this.#changeListeners.add(listener);
-    return () => this.#changeListeners.delete(listener);
+    this.#anyChangeListeners.add(listener);
+    return () => this.#anyChangeListeners.delete(listener);
   }
 
-  /** Runs `fn` as busy work on the clock and tracks it so stop() can wait for it. */
+  /** Calls `listener` whenever this instance's state changes; returns the unsubscribe function. */
+  onInstanceChangeOf(instanceId: string, listener: () => void): () => void {
+    let listeners = this.#changeListeners.get(instanceId);
+    if (!listeners) {
+      listeners = new Set();
+      this.#changeListeners.set(instanceId, listeners);
+    }
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0) this.#changeListeners.delete(instanceId);
+    };
+  }
+
+  /**
+   * Runs `fn` as busy work on the clock and tracks it so stop() can wait for it. The work starts on
+   * a later turn of the event loop (setImmediate): work chained through promises alone would starve
+   * I/O, so HTTP requests would wait until every instance in flight had finished. The busy region
+   * is taken at once, so a virtual clock cannot advance in between.
+   */
   #work(fn: () => Promise<void>): void {
     if (this.#stopped) return;
-    const promise = this.#clock.runBusy(fn).catch((error: unknown) => this.#log(`internal error: ${(error as Error)?.stack ?? String(error)}`));
+    const promise = this.#clock
+      .runBusy(async () => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!this.#stopped) await fn();
+      })
+      .catch((error: unknown) => this.#log(`internal error: ${(error as Error)?.stack ?? String(error)}`));
     this.#inFlight.add(promise);
     void promise.finally(() => this.#inFlight.delete(promise));
   }
 
   #notify(instanceId: string): void {
-    for (const listener of this.#changeListeners) listener(instanceId);
+    const listeners = this.#changeListeners.get(instanceId);
+    if (listeners) for (const listener of [...listeners]) listener();
+    for (const listener of this.#anyChangeListeners) listener(instanceId);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,34 @@
+/**
+ * `npm run bench -- <name> [args...]`: runs one named benchmark (from dist). Add a line to BENCHES
+ * to register another one.
+ */
+interface Bench {
+  readonly description: string;
+  readonly run: (args: string[]) => Promise<void>;
+}
+
+const BENCHES: Record<string, Bench> = {
+  runtime: {
+    description: 'local runtime: orchestration throughput, replay cost, memory (virtual clock)',
+    run: async (args) => (await import('./runtime.js')).main(args),
+  },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  const bench = name ? BENCHES[name] : undefined;
+  if (!bench) {
+    const list = Object.entries(BENCHES)
+      .map(([key, value]) => `  ${key.padEnd(12)} ${value.description}`)
+      .join('\n');
+    console.error(`${name ? `unknown benchmark "${name}"` : 'no benchmark named'}; available:\n${list}`);
+    process.exitCode = 2;
+    return;
+  }
+  await bench.run(args);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});
