@@ -17,7 +17,7 @@ import { createActivityContext, type ActivityContext } from './context';
 import { createDeployment, deleteDeployment, getEndpointState, replaceModel, setTraffic } from './deployments';
 import { writeModelVerdict } from './model-verdict';
 import { sendNotification, type NotificationSender } from './notification';
-import { planRollout, type PolicySource } from './plan-rollout';
+import { planRollout, resolveTarget, type PolicySource } from './plan-rollout';
 import type { ActivityRetryPolicy } from './retry';
 import { smokeTest } from './smoke-test';
 
@@ -54,6 +54,7 @@ function handler<I, O>(name: ActivityName, input: z.ZodType<I>, output: z.ZodTyp
 export function createActivities(deps: ActivityDeps): Record<ActivityName, ActivityHandler> {
   const ctx: ActivityContext = createActivityContext(deps);
   return {
+    [ACTIVITY.resolveTarget]: handler(ACTIVITY.resolveTarget, rolloutInputSchema, contract.resolveTargetOutputSchema, (input) => resolveTarget(deps.policyStore, input)),
     [ACTIVITY.planRollout]: handler(ACTIVITY.planRollout, rolloutInputSchema, contract.planSchema, (input) => planRollout(ctx, deps.policyStore, input)),
     [ACTIVITY.getEndpointState]: handler(ACTIVITY.getEndpointState, contract.getEndpointStateInputSchema, contract.getEndpointStateOutputSchema, (input) =>
       getEndpointState(ctx, input.target),

@@ -9,12 +9,22 @@ import { compilePlan } from '../plan/compile';
 import type { Plan } from '../plan/types';
 import type { Policy } from '../policy/schema';
 import type { RolloutInput } from '../orchestration/events';
+import type { ResolveTargetOutput } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
 
 /** Where policies come from (files in POLICY_DIR in the app; an in-memory map in tests). */
 export interface PolicySource {
   /** Throws RolloutError 'NotFound' (or a ValidationError for an invalid file) when unusable. */
   getPolicy(name: string): Promise<Policy>;
+}
+
+/** The endpoint a rollout will hold (its lease key) and how it treats a newer version. */
+export async function resolveTarget(policies: PolicySource, input: RolloutInput): Promise<ResolveTargetOutput> {
+  const policy = await policies.getPolicy(input.policyName);
+  return {
+    target: { subscriptionId: input.workspace.subscriptionId, resourceGroup: input.workspace.resourceGroup, workspace: input.workspace.workspace, endpoint: policy.target.endpoint },
+    concurrency: policy.concurrency,
+  };
 }
 
 export async function planRollout(ctx: ActivityContext, policies: PolicySource, input: RolloutInput): Promise<Plan> {

@@ -8,7 +8,7 @@ import { withCodedErrors } from '../activities';
 import { ACTIVITY, ENDPOINT_LEASE_ENTITY, type ActivityName } from '../orchestration/activity-names';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import { rolloutOrchestrator } from '../orchestration/rollout-orchestrator';
-import { acquireLease, emptyLease, releaseLease, type LeaseRelease, type LeaseRequest, type LeaseState } from '../orchestration/endpoint-lease';
+import { acquireLease, emptyLease, releaseLease, supersedeRequest, type LeaseRelease, type LeaseRequest, type LeaseState } from '../orchestration/endpoint-lease';
 
 export function registerRolloutActivities(getHandlers: () => Record<ActivityName, ActivityHandler>): void {
   const clientInput = df.input.durableClient();
@@ -44,11 +44,14 @@ export function registerRolloutOrchestrator(): void {
       case 'release':
         context.df.setState(releaseLease(state, input as LeaseRelease));
         break;
+      case 'check':
+        context.df.return(supersedeRequest(state, (input as { rolloutId: string }).rolloutId));
+        break;
       case 'get':
         context.df.return(state);
         break;
       default:
-        throw new Error(`endpointLease: unknown operation '${context.df.operationName ?? ''}' (acquire, release, get)`);
+        throw new Error(`endpointLease: unknown operation '${context.df.operationName ?? ''}' (acquire, release, check, get)`);
     }
   });
 }

@@ -149,6 +149,13 @@ export const gateResultSchema = z.object({
 
 // ---- activities ----
 
+/** resolveTarget: input is RolloutInput (events.ts). */
+export const resolveTargetOutputSchema = z.object({
+  target: endpointRefSchema,
+  concurrency: z.enum(['supersede', 'queue']),
+});
+export type ResolveTargetOutput = z.infer<typeof resolveTargetOutputSchema>;
+
 /** planRollout: input is RolloutInput (events.ts), output a Plan. */
 export const planRolloutOutputSchema = planSchema;
 

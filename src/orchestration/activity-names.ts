@@ -4,6 +4,8 @@
  * an orchestration wait forever for an activity that does not exist.
  */
 export const ACTIVITY = {
+  /** RolloutInput -> the policy's target endpoint and concurrency (before the endpoint lease). */
+  resolveTarget: 'resolveTarget',
   planRollout: 'planRollout',
   getEndpointState: 'getEndpointState',
   createDeployment: 'createDeployment',

@@ -19,6 +19,12 @@ export interface LeaseState {
   queue: LeaseRequest[];
   /** Last promoted version per model (newer-only rule). */
   promoted: Record<string, string>;
+  /**
+   * Holders asked to step aside, by rollout id. The newer rollout also raises an abort on the
+   * holder directly (requestSupersede); this flag is the fallback the holder reads itself at each
+   * unit of work, so a supersede is never lost if that event cannot be delivered.
+   */
+  supersede?: Record<string, { by: string; reason: string }>;
 }
 
 export type LeaseAnswer =
@@ -45,7 +51,7 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export function acquireLease(state: LeaseState, request: LeaseRequest): { state: LeaseState; answer: LeaseAnswer } {
-  const next: LeaseState = { holder: state.holder, queue: [...state.queue], promoted: { ...state.promoted } };
+  const next: LeaseState = { holder: state.holder, queue: [...state.queue], promoted: { ...state.promoted }, supersede: { ...(state.supersede ?? {}) } };
   if (next.holder?.rolloutId === request.rolloutId) return { state: next, answer: { granted: true } };
   const promoted = next.promoted[request.model];
   if (promoted !== undefined && compareVersions(request.version, promoted) <= 0) {
@@ -64,6 +70,7 @@ export function acquireLease(state: LeaseState, request: LeaseRequest): { state:
     return { state: next, answer: { granted: true } };
   }
   if (holder && request.concurrency === 'supersede' && holder.model === request.model) {
+    next.supersede = { ...(next.supersede ?? {}), [holder.rolloutId]: { by: request.rolloutId, reason: `superseded by ${request.model}:${request.version} (${request.rolloutId})` } };
     return { state: next, answer: { granted: false, action: 'supersede', holder: holder.rolloutId } };
   }
   const position = next.queue.findIndex((r) => r.rolloutId === request.rolloutId) + 1;
@@ -78,11 +85,18 @@ export interface LeaseRelease {
 }
 
 export function releaseLease(state: LeaseState, release: LeaseRelease): LeaseState {
-  const next: LeaseState = { holder: state.holder, queue: state.queue.filter((r) => r.rolloutId !== release.rolloutId), promoted: { ...state.promoted } };
+  const supersede = { ...(state.supersede ?? {}) };
+  delete supersede[release.rolloutId];
+  const next: LeaseState = { holder: state.holder, queue: state.queue.filter((r) => r.rolloutId !== release.rolloutId), promoted: { ...state.promoted }, supersede };
   if (next.holder?.rolloutId === release.rolloutId) next.holder = undefined;
   if (release.outcome === 'promoted' && release.model && release.version) {
     const previous = next.promoted[release.model];
     if (previous === undefined || compareVersions(release.version, previous) > 0) next.promoted[release.model] = release.version;
   }
   return next;
+}
+
+/** Whether the holder was asked to step aside (read by the holder at each unit of work). */
+export function supersedeRequest(state: LeaseState, rolloutId: string): { by: string; reason: string } | null {
+  return state.supersede?.[rolloutId] ?? null;
 }

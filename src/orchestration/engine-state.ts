@@ -86,6 +86,8 @@ export interface EngineState {
   executions: number;
   /** Approval events received by an earlier execution for the approval still pending (validated when used). */
   carriedApprovals: unknown[];
+  /** This rollout already asked the endpoint's holder to step aside. */
+  supersedeRequested?: boolean;
 }
 
 export type MutableStatus = { -readonly [K in keyof RolloutStatus]: RolloutStatus[K] };

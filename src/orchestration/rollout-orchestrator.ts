@@ -725,7 +725,7 @@ function* finish(context: Ctx, state: EngineState, outcome: Outcome, reason: str
   state.mode = outcome === 'failed' ? 'failedWaiting' : 'done';
   note(context, state, `${outcome}: ${reason}`);
   publish(context, state);
-  if (state.plan.steps.length > 0 && state.plan.rolloutId !== '') {
+  {
     try {
       yield* call(
         context,
@@ -769,18 +769,33 @@ function* enterFailed(context: Ctx, state: EngineState, from: 'forward' | 'rollb
   publish(context, state);
 }
 
-function* planUnit(context: Ctx, state: EngineState): Gen<void> {
+/** First: which endpoint this rollout needs (the lease key) and its concurrency rule. */
+function* resolveUnit(context: Ctx, state: EngineState): Gen<void> {
+  try {
+    const resolved = yield* call(context, ACTIVITY.resolveTarget, state.input, contract.resolveTargetOutputSchema);
+    state.plan = { ...state.plan, target: resolved.target, concurrency: resolved.concurrency };
+    state.status.endpoint = resolved.target.endpoint;
+  } catch (error) {
+    yield* enterFailed(context, state, 'plan', `cannot resolve the policy: ${failureOf(error).message}`);
+    return;
+  }
+  state.mode = 'queued';
+}
+
+/** With the lease held: compile the plan against what is live on the endpoint now. */
+function* planUnit(context: Ctx, state: EngineState): Gen<boolean> {
   try {
     const plan = yield* call(context, ACTIVITY.planRollout, state.input, contract.planSchema);
     state.plan = plan;
     statusFromPlan(state.status, plan);
     note(context, state, `planned ${plan.strategy}: ${plan.steps.length} steps, baseline '${plan.baseline.deployment}', candidate '${plan.candidate.deployment}'`);
+    return true;
   } catch (error) {
-    const failure = failureOf(error);
-    yield* enterFailed(context, state, 'plan', `planning failed: ${failure.message}`);
-    return;
+    // Nothing was changed on Azure: free the endpoint for others while waiting for a retry.
+    releaseLease(context, state);
+    yield* enterFailed(context, state, 'plan', `planning failed: ${failureOf(error).message}`);
+    return false;
   }
-  state.mode = 'queued';
 }
 
 function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
@@ -796,16 +811,10 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
     })) as LeaseAnswer;
     if (answer.granted) {
       state.leaseHeld = true;
-      if (waited || state.executions > 0) {
-        // The endpoint changed while we waited: plan again against what is live now.
-        state.mode = 'forward';
-        const plan = yield* call(context, ACTIVITY.planRollout, state.input, contract.planSchema);
-        state.plan = plan;
-        statusFromPlan(state.status, plan);
-      }
-      state.mode = 'forward';
       state.status.waitingFor = undefined;
-      note(context, state, 'holding the endpoint lease');
+      note(context, state, waited ? 'holding the endpoint lease after waiting' : 'holding the endpoint lease');
+      if (!(yield* planUnit(context, state))) return;
+      state.mode = 'forward';
       // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
       const endpoint = yield* call(context, ACTIVITY.getEndpointState, { target: state.plan.target }, contract.getEndpointStateOutputSchema);
       state.status.traffic = nonZero(endpoint.traffic);
@@ -814,18 +823,25 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
       return;
     }
     if (answer.action === 'stale') {
+      state.mode = 'done';
       yield* finish(context, state, 'superseded', answer.reason);
       return;
     }
     waited = true;
-    if (answer.action === 'supersede') {
-      yield* call(
-        context,
-        ACTIVITY.requestSupersede,
-        { instanceId: answer.holder, by: `system:supersede:${state.plan.rolloutId}`, reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`, atMs: nowMs(context) } satisfies contract.RequestSupersedeInput,
-        contract.requestSupersedeOutputSchema,
-      );
-      note(context, state, `asked rollout '${answer.holder}' to abort (superseded)`);
+    if (answer.action === 'supersede' && !state.supersedeRequested) {
+      state.supersedeRequested = true;
+      try {
+        const out = yield* call(
+          context,
+          ACTIVITY.requestSupersede,
+          { instanceId: answer.holder, by: `system:supersede:${state.plan.rolloutId}`, reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`, atMs: nowMs(context) } satisfies contract.RequestSupersedeInput,
+          contract.requestSupersedeOutputSchema,
+        );
+        note(context, state, `asked rollout '${answer.holder}' to abort (superseded): ${out.detail}`);
+      } catch (error) {
+        // The lease entity carries the request too: the holder reads it at its next unit of work.
+        note(context, state, `could not raise the abort on '${answer.holder}' (${failureOf(error).message}); it will see the supersede request in the endpoint lease`);
+      }
     }
     const holder = answer.holder;
     state.status.waitingFor = { kind: 'timer', untilMs: nowMs(context) + LEASE_POLL_MINUTES * MINUTE_MS, detail: `waiting for rollout '${holder}' to end on endpoint '${state.plan.target.endpoint}'` };
@@ -932,11 +948,10 @@ function* failedUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> 
     state.status.endedAtMs = undefined;
     state.status.waitingFor = undefined;
     if (from === 'plan') {
+      // Resolve and plan again (the policy may have been fixed), queueing for the lease as at the start.
       state.status.phase = 'Pending';
-      state.mode = 'forward';
       state.plan = { ...state.plan, steps: [] };
-      state.mode = 'queued';
-      yield* planUnit(context, state);
+      yield* resolveUnit(context, state);
       return;
     }
     if (from === 'rollback') {
@@ -1005,7 +1020,20 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
     const input = contract.parseContract(rolloutInputSchema, raw, `${context.df.instanceId} input`);
     state = startState(input, nowMs(context));
     publish(context, state);
-    yield* planUnit(context, state);
+    yield* resolveUnit(context, state);
+  }
+
+  if (state.mode === 'forward' && state.leaseHeld && !state.facts.promoted) {
+    // A newer version may have asked this rollout to step aside (see endpoint-lease.ts).
+    const request = (yield context.df.callEntity(new df.EntityId(ENDPOINT_LEASE_ENTITY, endpointLeaseKey(state.plan.target)), 'check', { rolloutId: state.plan.rolloutId })) as {
+      by: string;
+      reason: string;
+    } | null;
+    if (request) {
+      recordOverride(state, { action: 'abort', by: `system:supersede:${request.by}`, atMs: nowMs(context), step: state.stepIndex, comment: request.reason });
+      note(context, state, `abort requested by system:supersede:${request.by}: ${request.reason}`);
+      applyStepResult(context, state, { kind: 'rollback', outcome: 'aborted', reason: `aborted by system:supersede:${request.by}` });
+    }
   }
 
   if (state.mode === 'queued') yield* leaseUnit(context, inbox, state);
