@@ -1,2 +1,3 @@
-export { getActivities, getActivityDeps, resetAppPorts, loggingNotifier } from './ports';
-export { createPolicyDirSource, loadPolicyDir } from './policy-dir';
+export { getActivities, getActivityDeps, resetAppPorts } from './ports';
+export { createPolicyDirSource } from './policy-dir';
+export { registerRolloutActivities, registerRolloutOrchestrator } from './register';

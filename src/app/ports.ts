@@ -4,22 +4,12 @@
  * build activities over fakes with createActivities() directly.
  */
 import { getSettings } from '../config';
-import { getAmbientClock, type Notification, type Notifier } from '../ports';
+import { getAmbientClock } from '../ports';
 import { createAzurePorts } from '../azure';
+import { createChannelNotifier, notifyDepsFromSettings, policyNotificationsFromFolder, sendRolloutNotification } from '../notify';
 import { createActivities, type ActivityDeps, type ActivityHandler } from '../activities';
 import type { ActivityName } from '../orchestration/activity-names';
 import { createPolicyDirSource } from './policy-dir';
-
-/**
- * Until src/notify's channels are wired in, notifications are written to the log: a rollout
- * never waits on a chat webhook.
- */
-export const loggingNotifier: Notifier = {
-  send(notification: Notification): Promise<void> {
-    console.info(`[notify] ${notification.severity} ${notification.kind} ${notification.rolloutId}: ${notification.title} - ${notification.summary}`);
-    return Promise.resolve();
-  },
-};
 
 let deps: ActivityDeps | undefined;
 let activities: Record<ActivityName, ActivityHandler> | undefined;
@@ -29,11 +19,14 @@ export function getActivityDeps(): ActivityDeps {
     const settings = getSettings();
     const clock = getAmbientClock();
     const azure = createAzurePorts(settings, { clock });
+    // Teams / Slack / webhook per the policy's notifications (src/notify); failures never block.
+    const notify = notifyDepsFromSettings(settings, clock, { policyNotifications: policyNotificationsFromFolder(settings.POLICY_DIR) });
     deps = {
       endpointControl: azure.endpointControl,
       metricsSource: azure.metricsSource,
       modelRegistry: azure.modelRegistry,
-      notifier: loggingNotifier,
+      notifier: createChannelNotifier(notify),
+      sendNotification: (input) => sendRolloutNotification(input, notify),
       policyStore: createPolicyDirSource(settings.POLICY_DIR),
       clock,
       // The Azure adapters already retry each SDK call; one more round here covers a read-back

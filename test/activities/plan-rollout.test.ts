@@ -1,0 +1,61 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities';
+import { createPolicyDirSource } from '../../src/app/policy-dir';
+import { ACTIVITY } from '../../src/orchestration/activity-names';
+import { systemClock } from '../../src/ports';
+import type { Plan } from '../../src/plan/types';
+import { addEndpoint, createFakeEndpointControl, createFakeMetricsSource, createFakeModelRegistry, createRecordingNotifier, getWorld } from '../fixtures/engine-app/world';
+
+const policies = createPolicyDirSource(join(__dirname, '../../policies'));
+
+function activities() {
+  return createActivities({
+    endpointControl: createFakeEndpointControl(),
+    metricsSource: createFakeMetricsSource(),
+    modelRegistry: createFakeModelRegistry(),
+    notifier: createRecordingNotifier(),
+    policyStore: policies,
+    clock: systemClock,
+  });
+}
+
+const input = (policyName: string) => ({
+  rolloutId: `plan-${policyName}`,
+  source: 'manual',
+  workspace: { subscriptionId: 's', resourceGroup: 'g', workspace: 'ml-prod-1' },
+  model: { name: 'credit-model', version: '8', tags: {}, properties: {} },
+  policyName,
+  receivedAtMs: 0,
+});
+
+describe('planRollout over the example policies', () => {
+  it('finds the live deployment and the model id, and compiles the policy', async () => {
+    getWorld().models.set('credit-model:8', { id: '/models/credit-model/versions/8', tags: {} });
+    const sim = addEndpoint('credit-scoring', { deployment: 'blue', modelId: '/models/credit-model/versions/7' });
+    const plan = (await activities()[ACTIVITY.planRollout](input('credit-canary'))) as Plan;
+    expect(plan).toMatchObject({
+      rolloutId: 'plan-credit-canary',
+      strategy: 'canary',
+      target: { endpoint: 'credit-scoring', workspace: 'ml-prod-1' },
+      baseline: { deployment: 'blue', modelId: '/models/credit-model/versions/7' },
+      model: { id: '/models/credit-model/versions/8' },
+    });
+    expect(plan.steps[0]).toMatchObject({ kind: 'deploy', cloneFrom: 'blue', modelId: '/models/credit-model/versions/8' });
+    expect(sim.calls).toEqual(['getEndpoint', 'listDeployments']);
+    const resolved = await activities()[ACTIVITY.resolveTarget](input('credit-canary'));
+    expect(resolved).toEqual({ target: { subscriptionId: 's', resourceGroup: 'g', workspace: 'ml-prod-1', endpoint: 'credit-scoring' }, concurrency: 'supersede' });
+  });
+
+  it('names the missing policy and the ones it knows', async () => {
+    await expect(activities()[ACTIVITY.planRollout](input('nope'))).rejects.toThrow(/no policy named 'nope' in .*policies \(known: .*credit-canary/);
+  });
+
+  it('reports a broken policy folder with the file and the path inside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policies-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'name: bad\ntarget: { endpoint: x }\n');
+    await expect(createPolicyDirSource(dir).getPolicy('bad')).rejects.toThrow(/bad\.yaml/);
+  });
+});
