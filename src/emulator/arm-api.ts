@@ -94,7 +94,6 @@ export class ArmApi {
         ...(e.description !== undefined ? { description: e.description } : {}),
         provisioningState: e.provisioningState,
         scoringUri: this.scoringUriOf(e.name),
-        swaggerUri: `${this.scoringUriOf(e.name).replace(/\/score$/, '')}/swagger.json`,
         traffic: e.traffic,
         ...(this.withMirror(apiVersion) ? { mirrorTraffic: e.mirrorTraffic } : {}),
       },

@@ -170,7 +170,6 @@ export interface ArmStateOptions {
   readonly behaviors: BehaviorBook;
   /** Seeded stream for provisioning durations, operation ids and keys. */
   readonly random: Random;
-  readonly scoringUriOf: (endpoint: string) => string;
 }
 
 export class ArmState {

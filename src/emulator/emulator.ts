@@ -123,6 +123,12 @@ function send(res: http.ServerResponse, response: ApiResponse): void {
 export function createEmulator(options: EmulatorOptions): Emulator {
   const clock = options.clock;
   const seed = options.seed ?? 1;
+  const nonNegative = (name: string, value: number | undefined): void => {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new RangeError(`createEmulator: ${name} must be a non-negative number (got ${String(value)})`);
+  };
+  nonNegative('seed', seed);
+  nonNegative('ingestionDelayMinutes', options.ingestionDelayMinutes);
+  nonNegative('metricsDelaySeconds', options.metricsDelaySeconds);
   const world = options.world ?? emptyWorld();
   const originMs = clock.now();
   const ingestionDelayMs = (options.ingestionDelayMinutes ?? 3) * 60_000;
@@ -136,7 +142,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const scoringUri = (endpoint: string): string => `${httpUrl || `http://${host}`}/score/${endpoint}`;
   const armRandom = createRandom(seed, 'arm');
   const state = new ArmState(
-    { coords, durations: { ...DEFAULT_DURATIONS, ...options.durations }, behaviors, random: armRandom, scoringUriOf: scoringUri },
+    { coords, durations: { ...DEFAULT_DURATIONS, ...options.durations }, behaviors, random: armRandom },
     originMs,
   );
   const log = new TrafficLog({ tenantId, location: coords.location, resourceIdOf: (endpoint) => state.endpointId(endpoint) });
