@@ -15,7 +15,7 @@ import { RolloutError } from '../errors';
 import { isLive } from '../ingest/ports';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
-import { authenticate, recordedIdentity } from './auth';
+import { authenticate } from './auth';
 import { APPROVAL_LEDGER_ENTITY, CLAIM_OPERATION, type LedgerState, type LinkClaim } from './approval-ledger';
 import { ApprovalLinkError, verifyApprovalToken, type ApprovalLinkClaims } from './approval-links';
 import type { ApiDeps } from './deps';
@@ -23,7 +23,7 @@ import { escapeHtml, html, json, type ApiRequest, type ApiResponse } from './htt
 import { raiseApproval } from './rollouts';
 import { describeGate, readRolloutStatus } from './status-view';
 
-const STATUS_BY_PROBLEM = { malformed: 400, tampered: 403, expired: 410, replayed: 409, wrongStep: 409, ended: 409, notConfigured: 404 } as const;
+const STATUS_BY_PROBLEM = { malformed: 400, tampered: 403, expired: 410, replayed: 409, wrongStep: 409, ended: 409, notConfigured: 404, identity: 400 } as const;
 
 function wantsJson(request: ApiRequest): boolean {
   const accept = request.header('accept') ?? '';
@@ -92,6 +92,7 @@ export async function showApprovalLink(request: ApiRequest, deps: ApiDeps): Prom
       ['Link expires', new Date(claims.expiresAtMs).toISOString()],
     ];
     const evidence = status.gates.map(describeGate).join('\n') || 'no gate verdicts yet';
+    const people = personApprovers((await deps.policies.getAccess(status.policy))?.approvers ?? []);
     const verb = claims.decision === 'approve' ? 'Approve' : 'Reject';
     return html(
       200,
@@ -100,7 +101,7 @@ export async function showApprovalLink(request: ApiRequest, deps: ApiDeps): Prom
         `<h1>${verb} rollout of ${escapeHtml(status.model)} version ${escapeHtml(status.version)}?</h1>
 <table class="facts">${facts.map(([k, v]) => `<tr><td><b>${escapeHtml(k)}</b></td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
 <h2>Gate evidence</h2><div class="evidence">${escapeHtml(evidence)}</div>
-<form method="post"><label>Your name (recorded with the decision)<input name="by" maxlength="256"></label>
+<form method="post">${identityField(people)}
 <label>Comment<textarea name="comment" maxlength="2000" rows="3"></textarea></label>
 <button class="${claims.decision}" type="submit">${verb}</button></form>`,
       ),
@@ -123,6 +124,36 @@ function formField(request: ApiRequest, name: string): string | undefined {
   }
   const value = new URLSearchParams(request.bodyText).get(name);
   return value && value.trim() !== '' ? value.trim().slice(0, name === 'comment' ? 2000 : 256) : undefined;
+}
+
+/** The approvers that are people (UPNs); groups cannot be typed into a form. */
+function personApprovers(approvers: readonly string[]): string[] {
+  return approvers.filter((a) => !a.toLowerCase().startsWith('group:'));
+}
+
+function identityField(people: readonly string[]): string {
+  if (people.length > 0) {
+    const options = people.map((p) => `<option value="${escapeHtml(p)}">${escapeHtml(p)}</option>`).join('');
+    return `<label>You are<select name="by" required><option value="">choose…</option>${options}</select></label>`;
+  }
+  return '<label>Your user principal name (recorded with the decision)<input name="by" maxlength="256" required></label>';
+}
+
+/**
+ * Who decides through a link (no App Service identity): the approver picked on the page. The link
+ * is a bearer credential sent to the approvers' channel, so the name is a statement, not a proof;
+ * when the policy lists people only it must be one of them (the orchestrator would otherwise record
+ * the decision without acting on it), so a mistyped name is refused here, visibly.
+ */
+async function linkIdentity(deps: ApiDeps, policyName: string, named: string | undefined): Promise<string> {
+  if (!named) throw new ApprovalLinkError('identity', 'say who you are: choose your name on the page (the decision is recorded with it)');
+  const approvers = (await deps.policies.getAccess(policyName))?.approvers ?? [];
+  const people = personApprovers(approvers);
+  const groupsAllowed = approvers.length > people.length;
+  if (!groupsAllowed && people.length > 0 && !people.some((p) => p.toLowerCase() === named.toLowerCase())) {
+    throw new ApprovalLinkError('identity', `${named} is not an approver of this rollout (approvers: ${people.join(', ')})`);
+  }
+  return named;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -150,18 +181,19 @@ export async function useApprovalLink(request: ApiRequest, deps: ApiDeps): Promi
     const claims = verifyApprovalToken(request.params.token ?? '', secretOf(deps), deps.clock.now());
     const earlier = (await readLedger(deps, claims.rolloutId))?.claims[claims.nonce];
     if (earlier) throw new ApprovalLinkError('replayed', usedMessage(earlier));
-    await loadForLink(deps, claims);
+    const status = await loadForLink(deps, claims);
     // The link itself is the credential; an identity from App Service auth, when present, is what we record.
     const caller = authenticate(request, { apiKey: undefined, trustClientPrincipal: deps.auth.trustClientPrincipal });
-    const named = formField(request, 'by');
-    const by = caller.kind === 'principal' ? caller.id : `${named ?? 'anonymous'} (signed link)`;
-    const comment = formField(request, 'comment');
+    const by = caller.kind === 'principal' ? caller.id : await linkIdentity(deps, status.policy, formField(request, 'by'));
+    const typed = formField(request, 'comment');
+    // The record says how the decision came in (the orchestrator keeps the comment with it).
+    const comment = `${typed ? `${typed} ` : ''}(via signed link)`;
     const claim: LinkClaim = { nonce: claims.nonce, requestId: randomUUID(), decision: claims.decision, step: claims.step, by, atMs: deps.clock.now() };
     const winner = await claimNonce(deps, claims, claim);
     if (winner.requestId !== claim.requestId) throw new ApprovalLinkError('replayed', usedMessage(winner));
     const instance = await deps.client.getStatus(claims.rolloutId);
     if (!instance) throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} no longer exists`);
-    await raiseApproval(deps, instance, claims.step, claims.decision, recordedIdentity(caller, by), comment);
+    await raiseApproval(deps, instance, claims.step, claims.decision, by, comment);
     deps.log.info('approvalLink.used', { rolloutId: claims.rolloutId, step: claims.step, decision: claims.decision, by });
     if (wantsJson(request)) return json(202, { rolloutId: claims.rolloutId, action: claims.decision, by, step: claims.step, accepted: true });
     const verb = claims.decision === 'approve' ? 'approved' : 'rejected';

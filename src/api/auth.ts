@@ -116,7 +116,20 @@ export function isAllowed(caller: Caller, allowList: readonly string[]): boolean
   });
 }
 
-export function authorize(caller: Caller, allowList: readonly string[], role: 'approver' | 'operator', what: string): void {
+/** A list of people only (no groups): the orchestrator then acts only on decisions whose `by` is on it. */
+export function isPersonList(list: readonly string[]): boolean {
+  return list.length > 0 && !list.some((entry) => entry.trim().toLowerCase().startsWith('group:'));
+}
+
+/**
+ * Throws 403 when the caller may not act. `keyCallerBy` is the identity a key-only caller claims:
+ * against a people-only list it must be on the list, because the orchestrator checks `by` the same
+ * way and would otherwise record the action without acting on it (a silent no-op for the caller).
+ */
+export function authorize(caller: Caller, allowList: readonly string[], role: 'approver' | 'operator', what: string, keyCallerBy?: string): void {
+  if (caller.kind === 'key' && keyCallerBy !== undefined && isPersonList(allowList) && !allowList.some((a) => a.trim().toLowerCase() === keyCallerBy.toLowerCase())) {
+    throw new RolloutError('Forbidden', `"${keyCallerBy}" is not an allowed ${role} for ${what}; pass by (CLI --by) with one of: ${allowList.join(', ')}`);
+  }
   if (!isAllowed(caller, allowList)) {
     const who = caller.kind === 'principal' ? caller.id : 'caller';
     throw new RolloutError('Forbidden', `${who} is not an allowed ${role} for ${what} (allowed: ${allowList.join(', ')})`);

@@ -220,14 +220,14 @@ export async function actOnRollout(request: ApiRequest, deps: ApiDeps): Promise<
   if (action === 'approve' || action === 'reject') {
     const step = waitingApprovalStep(instance, status);
     const access = await accessFor(deps, instance, status);
-    authorize(caller, access.approvers, 'approver', `rollout ${id}`);
+    authorize(caller, access.approvers, 'approver', `rollout ${id}`, by);
     await raiseApproval(deps, instance, step, action, by, body.comment);
     return json(202, { rolloutId: id, action, by, step, accepted: true });
   }
 
   checkControlFits(action, instance, status);
   const access = await accessFor(deps, instance, status);
-  authorize(caller, access.operators, 'operator', `rollout ${id}`);
+  authorize(caller, access.operators, 'operator', `rollout ${id}`, by);
   const event: ControlEvent = controlEventSchema.parse({ action, by, atMs: deps.clock.now(), ...(body.comment !== undefined ? { comment: body.comment } : {}) });
   await deps.client.raiseEvent(id, CONTROL_EVENT, event);
   deps.log.info('rollout.control', { rolloutId: id, action, by });

@@ -4,7 +4,7 @@ import { createApprovalLinks } from '../../src/api/approval-links';
 import { apiRequest, type ApiResponse } from '../../src/api/http';
 import { handle } from '../../src/api/rollouts';
 import { APPROVAL_EVENT, approvalEventSchema } from '../../src/orchestration/events';
-import { makeDeps, principalHeader, statusOf } from './fakes';
+import { FakePolicyResolver, makeDeps, principalHeader, statusOf } from './fakes';
 
 type Deps = ReturnType<typeof makeDeps>;
 const SECRET = 'a-very-secret-signing-key-0123456789';
@@ -44,7 +44,7 @@ describe('signed approval links over HTTP', () => {
     expect(used.body).toMatch(/approved/);
     const event = approvalEventSchema.parse(deps.client.raised[0]?.data);
     expect(deps.client.raised[0]?.name).toBe(APPROVAL_EVENT);
-    expect(event).toMatchObject({ decision: 'approve', step: 5, rolloutId: 'r1', by: 'Alice (signed link)', comment: 'looks good' });
+    expect(event).toMatchObject({ decision: 'approve', step: 5, rolloutId: 'r1', by: 'Alice', comment: 'looks good (via signed link)' });
   });
 
   it('refuses a replayed link, and the twin link of the same request (409)', async () => {
@@ -54,7 +54,7 @@ describe('signed approval links over HTTP', () => {
     expect((await post(deps, approve)).status).toBe(200);
     const replay = await post(deps, approve);
     expect(replay.status).toBe(409);
-    expect(replay.body).toMatch(/already answered \(approve by Alice \(signed link\)/);
+    expect(replay.body).toMatch(/already answered \(approve by Alice at /);
     expect((await post(deps, reject)).status).toBe(409);
     expect((await get(deps, approve)).status).toBe(409);
     expect(deps.client.raised).toHaveLength(1);
@@ -112,6 +112,22 @@ describe('signed approval links over HTTP', () => {
     const response = await post(deps, links(deps).reject, 'by=Someone', { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }), accept: 'application/json' });
     expect(response.status).toBe(202);
     expect(deps.client.raised[0]?.data).toMatchObject({ decision: 'reject', by: 'alice@contoso.com' });
+  });
+
+  it('with a people-only approver list, the page offers those names and a name off the list is refused without using the link', async () => {
+    const deps = makeDeps({ policies: new FakePolicyResolver([{ name: 'canary', modelGlob: 'credit-*', endpoint: 'credit-scoring', access: { approvers: ['bob@contoso.com', 'carol@contoso.com'], operators: [] } }]) });
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve } = links(deps);
+    const page = await get(deps, approve);
+    expect(page.body).toContain('<option value="bob@contoso.com">');
+    const stranger = await post(deps, approve, 'by=mallory@contoso.com');
+    expect(stranger.status).toBe(400);
+    expect(stranger.body).toMatch(/mallory@contoso.com is not an approver of this rollout/);
+    expect((await post(deps, approve, '')).status).toBe(400);
+    const ok = await post(deps, approve, 'by=Bob@Contoso.com');
+    expect(ok.status).toBe(200);
+    expect(deps.client.raised).toHaveLength(1);
+    expect(deps.client.raised[0]?.data).toMatchObject({ by: 'Bob@Contoso.com' });
   });
 
   it('404 when links are not configured', async () => {

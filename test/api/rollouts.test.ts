@@ -92,6 +92,18 @@ describe('authentication and authorization', () => {
     expect(deps.client.raised[0]?.data).toMatchObject({ by: 'automation' });
   });
 
+  it('403 for a key-only caller whose by is not on a people-only list (the orchestrator would ignore it)', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', statusOf());
+    const anonymous = await act(deps, 'r1', 'pause');
+    expect(anonymous.status).toBe(403);
+    expect(errorOf(anonymous).message).toMatch(/"api-key" is not an allowed operator .* pass by \(CLI --by\) with one of: ops@contoso.com/);
+    expect((await act(deps, 'r1', 'pause', { by: 'OPS@contoso.com' })).status).toBe(202);
+    // A list with a group admits any key holder (the orchestrator cannot check groups against `by`).
+    deps.client.put('r2', 'Running', waiting());
+    expect((await act(deps, 'r2', 'approve', { by: 'anyone' })).status).toBe(202);
+  });
+
   it('403 for a principal not on the operators list', async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', statusOf());
@@ -126,7 +138,7 @@ describe('actions', () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', statusOf());
     for (const action of ['pause', 'promote', 'abort'] as const) {
-      expect((await act(deps, 'r1', action, { by: 'ops', comment: `c-${action}` })).status).toBe(202);
+      expect((await act(deps, 'r1', action, { by: 'ops@contoso.com', comment: `c-${action}` })).status).toBe(202);
     }
     expect(deps.client.raised.map((r) => [r.name, controlEventSchema.parse(r.data).action])).toEqual([
       [CONTROL_EVENT, 'pause'],
@@ -156,7 +168,7 @@ describe('actions', () => {
       ['done', 'retry', 409],
     ];
     for (const [id, action, expected] of cases) {
-      const response = await act(deps, id, action);
+      const response = await act(deps, id, action, { by: 'ops@contoso.com' });
       expect([id, action, response.status]).toEqual([id, action, expected]);
     }
   });
