@@ -41,10 +41,14 @@ const cases: Case[] = [
   // model error rate
   { name: 'model errors max: fails on ModelStatusCode errors', check: { metric: 'modelErrorRate', max: 0.01 }, candidate: { requests: 1000, modelErrors: 80 }, baseline: { requests: 1000 }, verdict: 'fail' },
   { name: 'model errors ratio: 5xx do not count as model errors', check: { metric: 'modelErrorRate', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, errors5xx: 300 }, baseline: { requests: 1000 }, verdict: 'pass' },
+  { name: 'model errors ratio: 6x worse fails', check: { metric: 'modelErrorRate', maxRatioToBaseline: 2 }, candidate: { requests: 5000, modelErrors: 300 }, baseline: { requests: 5000, modelErrors: 50 }, verdict: 'fail' },
+  { name: 'model errors min: above the minimum passes', check: { metric: 'modelErrorRate', min: 0 }, candidate: { requests: 1000, modelErrors: 3 }, baseline: { requests: 1000 }, verdict: 'pass' },
   // latency, absolute
   { name: 'p95 max: well under passes', check: { metric: 'latencyP95', max: 400 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
   { name: 'p95 max: well over fails', check: { metric: 'latencyP95', max: 120 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'fail' },
   { name: 'p50 min: slower than required minimum passes', check: { metric: 'latencyP50', min: 10 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
+  { name: 'p99 max: well under passes with enough samples', check: { metric: 'latencyP99', max: 600 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
+  { name: 'p99 max: 200 samples cannot show a p99 bound', check: { metric: 'latencyP99', max: 230 }, candidate: { requests: 200, latencies: few }, baseline: { requests: 200, latencies: fewToo }, verdict: 'inconclusive' },
   // latency, relative
   { name: 'p95 ratio: same distribution passes', check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
   { name: 'p95 ratio: twice as slow fails', check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 }, candidate: { requests: 3000, latencies: slow }, baseline: { requests: 3000, latencies: fast }, verdict: 'fail' },
@@ -52,10 +56,14 @@ const cases: Case[] = [
   { name: 'p50 increase: same distribution passes', check: { metric: 'latencyP50', maxIncreaseOverBaseline: 20 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
   { name: 'p99 ratio: 200 samples are too few for p99', check: { metric: 'latencyP99', maxRatioToBaseline: 1.2 }, candidate: { requests: 200, latencies: few }, baseline: { requests: 200, latencies: fewToo }, verdict: 'inconclusive', reason: /too few latency samples.*about 381 needed/ },
   { name: 'p95 ratio: no latency samples', check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 }, candidate: { requests: 3000, latencies: [] }, baseline: { requests: 3000, latencies: fast }, verdict: 'inconclusive' },
+  { name: 'p99 increase: +100% fails a 50 ms allowance', check: { metric: 'latencyP99', maxIncreaseOverBaseline: 50 }, candidate: { requests: 3000, latencies: slow }, baseline: { requests: 3000, latencies: fast }, verdict: 'fail' },
+  { name: 'p95 ratio + max: relative inconclusive, absolute pass -> pass', check: { metric: 'latencyP95', maxRatioToBaseline: 1.0, max: 1000 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass', reason: /absolute bound met/ },
   // request count
   { name: 'requestCount min not reached waits', check: { metric: 'requestCount', min: 500 }, candidate: { requests: 300 }, baseline: { requests: 3000 }, verdict: 'inconclusive', reason: /waiting/ },
   { name: 'requestCount min reached passes', check: { metric: 'requestCount', min: 500 }, candidate: { requests: 800 }, baseline: { requests: 3000 }, verdict: 'pass' },
   { name: 'requestCount max exceeded fails', check: { metric: 'requestCount', max: 500 }, candidate: { requests: 800 }, baseline: { requests: 3000 }, verdict: 'fail' },
+  { name: 'requestCount ratio compared directly', check: { metric: 'requestCount', maxRatioToBaseline: 0.5 }, candidate: { requests: 3000 }, baseline: { requests: 3000 }, verdict: 'fail' },
+  { name: 'requestCount increase compared directly', check: { metric: 'requestCount', maxIncreaseOverBaseline: 100 }, candidate: { requests: 3050 }, baseline: { requests: 3000 }, verdict: 'pass' },
   // minimum samples
   { name: 'too few candidate requests', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 99, errors5xx: 99 }, baseline: { requests: 1000 }, verdict: 'inconclusive', reason: /too few requests/ },
   { name: 'too few baseline requests for a relative check', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, errors5xx: 500 }, baseline: { requests: 10 }, verdict: 'inconclusive', reason: /blue has 10/ },
