@@ -197,10 +197,18 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     }
   };
 
-  /** Applies an injected fault: true when the call was answered (or dropped) by the fault. */
-  const injectFault = (req: http.IncomingMessage, res: http.ServerResponse, target: FaultTarget, operation: string): boolean => {
+  /**
+   * Applies an injected fault: true when the call was answered (or dropped) by the fault.
+   * `partial` (logs) calls `answerPartially` instead.
+   */
+  const injectFault = (req: http.IncomingMessage, res: http.ServerResponse, target: FaultTarget, operation: string, answerPartially?: () => ApiResponse): boolean => {
     const fired = faults.check(target, operation, clock.now());
     if (!fired) return false;
+    if (fired.status === 'partial') {
+      if (answerPartially) send(res, answerPartially());
+      else send(res, { status: 500, body: { error: { code: 'InternalServerError', message: `injected partial failure on ${operation}` } } });
+      return true;
+    }
     if (fired.status === 'timeout') {
       // A held request would wait on a virtual clock that only advances when the app is idle,
       // which would deadlock a simulation; dropping the connection unanswered is what the
@@ -253,8 +261,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       if (logPath[0] === 'workspaces' && logPath[2] === 'query' && logPath.length === 3 && (method === 'POST' || method === 'GET')) {
         counters.logQueries++;
         checkToken(req);
-        if (injectFault(req, res, 'logs', 'query')) return;
         const queryBody = method === 'GET' ? { query: url.searchParams.get('query'), timespan: url.searchParams.get('timespan') ?? undefined } : body;
+        if (injectFault(req, res, 'logs', 'query', () => logs.partial(logs.query(logPath[1] ?? '', queryBody, nowMs)))) return;
         send(res, logs.query(logPath[1] ?? '', queryBody, nowMs));
         return;
       }

@@ -205,6 +205,26 @@ export class LogAnalytics {
     }
   }
 
+  /**
+   * A partial answer (fault injection): the first half of each table's rows plus an `error`, as
+   * Log Analytics answers when part of a query failed. LogsQueryClient turns it into PartialFailure.
+   */
+  partial(answer: ApiResponse): ApiResponse {
+    if (answer.status !== 200) return answer;
+    const body = answer.body as { tables: { name: string; columns: unknown[]; rows: unknown[][] }[] };
+    return {
+      status: 200,
+      body: {
+        tables: body.tables.map((t) => ({ ...t, rows: t.rows.slice(0, Math.floor(t.rows.length / 2)) })),
+        error: {
+          code: 'PartialError',
+          message: 'There were some errors when processing your query.',
+          details: [{ code: 'EngineError', message: 'Something went wrong processing your query on the server (injected partial failure).', severity: 2 }],
+        },
+      },
+    };
+  }
+
   /** Evaluates a query over the rows visible at `nowMs` (exported for tests and tools). */
   run(text: string, timespan: string | undefined, nowMs: number): Table {
     const query = parseQuery(text);

@@ -37,14 +37,18 @@ export type TrafficSchedule = z.infer<typeof trafficScheduleSchema>;
 export const faultSchema = z.object({
   target: z.enum(['arm', 'logs', 'metrics']),
   operation: z.string().min(1).optional(),
-  status: z.union([z.literal(409), z.literal(429), z.literal(500), z.literal(503), z.literal('timeout')]),
+  /** 'partial' (logs only, an emulator extension): 200 with half the rows and an error, which LogsQueryClient reports as PartialFailure. */
+  status: z.union([z.literal(409), z.literal(429), z.literal(500), z.literal(503), z.literal('timeout'), z.literal('partial')]),
   count: z.number().int().positive().optional(),
   probability: z.number().min(0).max(1).optional(),
   fromMinute: z.number().min(0).optional(),
   toMinute: z.number().min(0).optional(),
   /** Seconds sent in Retry-After with a 429 (default 10). */
   retryAfterSeconds: z.number().int().min(0).optional(),
-}).refine((f) => !(f.count !== undefined && f.probability !== undefined), { message: 'a fault has either count or probability, not both' });
+})
+  .refine((f) => !(f.count !== undefined && f.probability !== undefined), { message: 'a fault has either count or probability, not both' })
+  .refine((f) => f.status !== 'partial' || f.target === 'logs', { message: "status 'partial' applies to target 'logs' only", path: ['status'] })
+  .refine((f) => f.fromMinute === undefined || f.toMinute === undefined || f.toMinute > f.fromMinute, { message: 'toMinute must be after fromMinute', path: ['toMinute'] });
 export type Fault = z.infer<typeof faultSchema>;
 
 /** Virtual durations of Azure's asynchronous operations. Ranges draw from the seeded stream. */

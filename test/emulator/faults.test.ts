@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoWorld, createEmulator, type Emulator, type Fault } from '../../src/emulator';
-import { ManualClock, RG, WS, armClient, armFetch, workspacePath } from './helpers';
+import { LogsQueryResultStatus } from '@azure/monitor-query-logs';
+import { ManualClock, RG, WS, armClient, armFetch, logsClient, workspacePath } from './helpers';
 
 const started: Emulator[] = [];
 afterEach(async () => {
@@ -104,8 +105,25 @@ describe('fault injection', () => {
     expect(failures).toBeLessThan(45);
   });
 
+  it("answers 'partial' log queries with half the rows and an error: PartialFailure in LogsQueryClient", async () => {
+    const { em, clock } = await start([{ target: 'logs', status: 'partial', count: 1 }]);
+    em.setTraffic('credit-scoring', { requestsPerMinute: 100 });
+    clock.advanceMinutes(10);
+    const client = logsClient(em);
+    const kql = 'AmlOnlineEndpointTrafficLog | project TimeGenerated';
+    const partial = await client.queryWorkspace(em.logAnalyticsWorkspaceId, kql, { duration: 'PT1H' });
+    expect(partial.status).toBe(LogsQueryResultStatus.PartialFailure);
+    if (partial.status !== LogsQueryResultStatus.PartialFailure) return;
+    expect(partial.partialError.code).toBe('PartialError');
+    expect(partial.partialTables[0]?.rows).toHaveLength(350); // 7 visible minutes * 100, halved
+    const complete = await client.queryWorkspace(em.logAnalyticsWorkspaceId, kql, { duration: 'PT1H' });
+    expect(complete.status).toBe(LogsQueryResultStatus.Success);
+  });
+
   it('refuses an invalid fault with a message naming the problem', async () => {
     const { em } = await start([]);
+    expect(() => em.addFault({ target: 'arm', status: 'partial' })).toThrow(/'partial' applies to target 'logs' only/);
+    expect(() => em.addFault({ target: 'arm', status: 500, fromMinute: 5, toMinute: 5 })).toThrow(/toMinute must be after fromMinute/);
     expect(() => em.addFault({ target: 'arm', status: 409, count: 1, probability: 0.5 })).toThrow(/either count or probability/);
     expect(() => em.addFault({ target: 'dns', status: 409 } as unknown as Fault)).toThrow(/target/);
   });
