@@ -86,6 +86,8 @@ export interface EngineState {
   executions: number;
   /** Approval events received by an earlier execution for the approval still pending (validated when used). */
   carriedApprovals: unknown[];
+  /** The phase a pause interrupted (resume returns to it). */
+  pausedFromPhase?: Phase | undefined;
   /** This rollout already asked the endpoint's holder to step aside. */
   supersedeRequested?: boolean;
 }

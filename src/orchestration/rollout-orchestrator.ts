@@ -193,6 +193,15 @@ type WaitResult =
   | { kind: 'retry'; by: string }
   | { kind: 'resumed' };
 
+/** Abort and promote-now also end a pause (the phase moves on from Paused with them). */
+function endPause(state: EngineState, atMs: number): void {
+  if (!state.status.paused) return;
+  state.status.paused = false;
+  if (state.progress.pausedAtMs !== undefined) state.progress.pausedMs += atMs - state.progress.pausedAtMs;
+  state.progress.pausedAtMs = undefined;
+  state.pausedFromPhase = undefined;
+}
+
 /**
  * Applies operator controls; returns the first one that changes the flow. Pause is handled
  * here: while paused, the rollout holds traffic where it is and waits for resume / abort /
@@ -224,20 +233,26 @@ function applyControls(context: Ctx, state: EngineState, raw: readonly unknown[]
       case 'pause':
         state.status.paused = true;
         state.progress.pausedAtMs = at;
+        state.pausedFromPhase = state.status.phase;
+        setPhase(state, 'Paused');
         note(context, state, `paused by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
         break;
       case 'resume':
         state.status.paused = false;
+        if (state.status.phase === 'Paused') setPhase(state, state.pausedFromPhase ?? 'Progressing');
+        state.pausedFromPhase = undefined;
         if (state.progress.pausedAtMs !== undefined) state.progress.pausedMs += at - state.progress.pausedAtMs;
         state.progress.pausedAtMs = undefined;
         note(context, state, `resumed by ${event.by}`);
         result = { kind: 'resumed' };
         break;
       case 'abort':
+        endPause(state, at);
         result = { kind: 'abort', by: event.by };
         note(context, state, `abort requested by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
         break;
       case 'promote':
+        endPause(state, at);
         result = { kind: 'promote', toIndex: decision.toIndex, by: event.by };
         note(context, state, `promote now requested by ${event.by}: skipping to step ${decision.toIndex + 1}`);
         break;

@@ -266,3 +266,36 @@ describe('canary on the local runtime', () => {
     expect(s.endpoint.traffic).toMatchObject({ blue: 90 });
   }, 30_000);
 });
+
+describe('bounded history', () => {
+  async function maxHistory(percents: number[]): Promise<{ max: number; writes: number }> {
+    const steps = percents.map((p) => `      - { percent: ${p}, bakeMinutes: 30 }`).join('\n');
+    const s = scenario((endpoint) => policyYaml('x', { endpoint, strategy: `  canary:\n    steps:\n${steps}` }));
+    let max = 0;
+    let writes = 0;
+    const sample = async (): Promise<void> => {
+      const res = await fetch(`${rt.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(s.id)}?showHistory=true`);
+      const body = (await res.json()) as { historyEvents?: unknown[] };
+      max = Math.max(max, body.historyEvents?.length ?? 0);
+    };
+    onTraffic(s.endpoint.name, async () => {
+      writes += 1;
+      await sample();
+    });
+    // stepCompleted is sent at the end of a step: the execution's history is at its longest then.
+    onNotification(s.id, sample);
+    await startRollout(rt, s);
+    expect((await finish(rt, s.id)).outcome).toBe('promoted');
+    return { max, writes };
+  }
+
+  it('keeps each execution’s history the same size however many steps the rollout has', async () => {
+    const short = await maxHistory([50, 100]);
+    const long = await maxHistory([5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    expect(long.writes).toBeGreaterThan(short.writes * 4);
+    expect(short.max).toBeGreaterThan(10);
+    // One step (plus the drain) per execution: the longest rollout replays no more than the shortest.
+    expect(long.max).toBeLessThanOrEqual(short.max + 5);
+    expect(long.max).toBeLessThan(150);
+  }, 60_000);
+});
