@@ -177,6 +177,8 @@ export class RuntimeHttpServer {
       headers: req.headers,
       body,
     });
+    // A 202 promises the start/event/operation is durable: end the group commit first.
+    this.#options.engine.flush();
     sendJson(res, response.status, response.body, response.headers);
   }
 

@@ -184,6 +184,11 @@ export class DurableEngine {
     });
   }
 
+  /** Makes every committed change durable now (before answering a caller that relies on it). */
+  flush(): void {
+    this.#store.flush();
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timerAbort?.abort();

@@ -191,6 +191,9 @@ export class DurableStore {
   readonly db: Database.Database;
   readonly #statements;
   readonly #commitTx: (commit: Commit) => void;
+  readonly #begin: Database.Statement;
+  readonly #end: Database.Statement;
+  #flushScheduled = false;
 
   /** `location` is ':memory:' or a folder (the database file is <folder>/runtime.sqlite). */
   constructor(readonly location: string) {
@@ -233,6 +236,8 @@ export class DurableStore {
       getInstance: db.prepare('SELECT * FROM instances WHERE instance_id = ?'),
       getHistory: db.prepare('SELECT event FROM history WHERE instance_id = ? ORDER BY seq'),
     };
+    this.#begin = db.prepare('BEGIN');
+    this.#end = db.prepare('COMMIT');
     const s = this.#statements;
     this.#commitTx = db.transaction((commit: Commit) => {
       for (const id of commit.deleteInstances ?? []) {
@@ -262,8 +267,32 @@ export class DurableStore {
     });
   }
 
+  /**
+   * Applies one change set atomically. Change sets made during one turn of the event loop are
+   * grouped into one SQLite transaction (group commit), made durable at the end of the turn or by
+   * flush(): a crash before that loses the whole group, which is safe because nothing outside
+   * the process has been told about it (flush() runs before any HTTP answer that promises
+   * durability), and work started meanwhile (activities) simply runs again after the restart.
+   */
   commit(commit: Commit): void {
+    if (!this.db.inTransaction) {
+      this.#begin.run();
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          this.flush();
+        });
+      }
+    }
+    // Nested in the group's transaction, db.transaction() is a savepoint: one failing change set
+    // rolls back alone.
     this.#commitTx(commit);
+  }
+
+  /** Makes every change committed so far durable now. */
+  flush(): void {
+    if (this.db.open && this.db.inTransaction) this.#end.run();
   }
 
   /** Everything that is not finished: the engine's working set after a (re)start. */
@@ -349,6 +378,7 @@ export class DurableStore {
   }
 
   close(): void {
+    this.flush();
     if (this.db.open) this.db.close();
   }
 }
