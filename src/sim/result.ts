@@ -110,7 +110,8 @@ export function buildResult(observations: SimObservations): SimResult {
   for (let i = 0; i < snapshots.length; i++) {
     const snapshot = snapshots[i]!;
     const previous = snapshots[i - 1];
-    if (previous && !sameSplit(previous.traffic, snapshot.traffic)) decisionMinute = roundMinute(snapshot.minute);
+    // Turning mirroring on or off is a traffic change too (a shadow rollout decides by it).
+    if (previous && (!sameSplit(previous.traffic, snapshot.traffic) || !sameSplit(previous.mirror, snapshot.mirror))) decisionMinute = roundMinute(snapshot.minute);
     for (const deployment of snapshot.deployments) {
       if (deployment.modelKey === observations.newModelKey) peak = Math.max(peak, snapshot.traffic[deployment.name] ?? 0);
     }

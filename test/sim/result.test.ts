@@ -44,6 +44,19 @@ describe('buildResult', () => {
     expect(result.finalDeployments).toEqual(['blue']);
   });
 
+  it('counts the end of mirroring as the last traffic change', () => {
+    const result = buildResult(observations(
+      [
+        { minute: 0, traffic: { blue: 100 }, mirror: {}, deployments: deployments(['blue', 'green']) },
+        { minute: 9, traffic: { blue: 100 }, mirror: { green: 20 }, deployments: deployments(['blue', 'green']) },
+        { minute: 31.5, traffic: { blue: 100 }, mirror: {}, deployments: deployments(['blue', 'green']) },
+      ],
+      [],
+    ));
+    expect(result.decisionMinute).toBe(31.5);
+    expect(result.peakNewTrafficPercent).toBe(0);
+  });
+
   it('collapses repeated statuses in the timeline and lists each gate check once', () => {
     const gate = { gate: 'errors', verdict: 'pass' as const, look: 1, checkedAtMs: 600_000, window: { fromMs: 0, toMs: 420_000 }, candidate: 'green', baseline: 'blue', evidence: [], reason: 'ok' };
     const result = buildResult(observations([], [

@@ -1,0 +1,110 @@
+/**
+ * Every shipped scenario, run through `npm run simulate` exactly as a user would (the compiled
+ * CLI, --json): each strategy to each of its ends, with the safety invariants checked on every
+ * observed state. Needs the build (`npm test` builds first).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SimResult } from '../../src/sim/result';
+
+const run = promisify(execFile);
+const root = path.resolve(__dirname, '..', '..');
+const cli = path.join(root, 'dist', 'src', 'sim', 'cli.js');
+const scenarioDir = path.join(root, 'test', 'scenarios');
+
+interface Expectation {
+  readonly outcome: SimResult['outcome'];
+  /** The deployments left on the endpoint. */
+  readonly finalDeployments: readonly string[];
+  readonly finalTraffic: Readonly<Record<string, number>>;
+  /** Bounds on the most live traffic the new version ever held. */
+  readonly peakAtMost?: number;
+  readonly peakAtLeast?: number;
+  /** A gate check with this verdict must be in the result. */
+  readonly sawVerdict?: 'pass' | 'fail' | 'inconclusive';
+}
+
+const CANDIDATE = 'credit-model-v2';
+const promotedTo = (name: string): Pick<Expectation, 'finalDeployments' | 'finalTraffic'> => ({ finalDeployments: [name], finalTraffic: { [name]: 100 } });
+const backOnBlue = { finalDeployments: ['blue'], finalTraffic: { blue: 100 } } as const;
+
+const EXPECTED: Record<string, Expectation> = {
+  'canary-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
+  'canary-azure-faults-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100 },
+  'canary-error-spike-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 25, sawVerdict: 'fail' },
+  'canary-rejected': { outcome: 'rejected', ...backOnBlue, peakAtLeast: 50 },
+  'canary-approval-timed-out': { outcome: 'rolledBack', ...backOnBlue, peakAtLeast: 50 },
+  'canary-provisioning-fails': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0 },
+  'canary-smoke-test-fails': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0 },
+  'canary-no-traffic': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'inconclusive' },
+  'canary-timed-out': { outcome: 'timedOut', finalDeployments: ['blue', CANDIDATE], finalTraffic: { blue: 75, [CANDIDATE]: 25 }, peakAtLeast: 25 },
+  'blue-green-promoted': { outcome: 'promoted', ...promotedTo('green'), peakAtLeast: 100 },
+  'blue-green-latency-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'fail' },
+  'shadow-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
+  'shadow-discarded': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'fail' },
+  'shadow-rejected': { outcome: 'rejected', ...backOnBlue, peakAtMost: 0 },
+  'ab-test-candidate-wins': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100 },
+  'ab-test-baseline-wins': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 50 },
+  'recreate-promoted': { outcome: 'promoted', finalDeployments: ['blue'], finalTraffic: { blue: 100 }, peakAtLeast: 100 },
+  'recreate-smoke-test-fails-reverted': { outcome: 'rolledBack', ...backOnBlue },
+};
+
+const files = readdirSync(scenarioDir).filter((f) => f.endsWith('.json')).sort();
+const results = new Map<string, SimResult>();
+
+async function simulate(args: readonly string[]): Promise<SimResult[]> {
+  const { stdout } = await run(process.execPath, [cli, ...args, '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  return stdout.trim().split('\n').map((line) => JSON.parse(line) as SimResult);
+}
+
+describe('npm run simulate over test/scenarios', () => {
+  beforeAll(async () => {
+    expect(existsSync(cli), 'run `npm run build` first (npm test does)').toBe(true);
+    for (const result of await simulate(files.map((f) => path.join(scenarioDir, f)))) results.set(result.scenario, result);
+  }, 600_000);
+
+  it('ships an expectation for every scenario and a scenario for every expectation', () => {
+    expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect([...results.keys()].sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it.each(Object.entries(EXPECTED))('%s ends as expected and keeps every safety rule', (name, expected) => {
+    const result = results.get(name);
+    expect(result, `no result for ${name}`).toBeDefined();
+    if (!result) return;
+    expect(result.invariantViolations).toEqual([]);
+    expect({ outcome: result.outcome, finalDeployments: [...result.finalDeployments].sort(), finalTraffic: result.finalTraffic }).toEqual({
+      outcome: expected.outcome,
+      finalDeployments: [...expected.finalDeployments].sort(),
+      finalTraffic: expected.finalTraffic,
+    });
+    if (expected.peakAtMost !== undefined) expect(result.peakNewTrafficPercent).toBeLessThanOrEqual(expected.peakAtMost);
+    if (expected.peakAtLeast !== undefined) expect(result.peakNewTrafficPercent).toBeGreaterThanOrEqual(expected.peakAtLeast);
+    if (expected.sawVerdict) expect(result.gateChecks.map((c) => c.verdict)).toContain(expected.sawVerdict);
+    // What users were served adds up: the old version served requests; the blast radius is counted.
+    expect(result.requests['credit-model:1']?.total ?? 0).toBeGreaterThan(0);
+    expect(result.timeline.length).toBeGreaterThan(0);
+    expect(result.counts.orchestratorEpisodes).toBeGreaterThan(0);
+  });
+
+  it('gives the same result for the same file and seed', async () => {
+    const file = path.join(scenarioDir, 'canary-error-spike-rolled-back.json');
+    const [again] = await simulate([file]);
+    const first = results.get('canary-error-spike-rolled-back');
+    const { wallMs: _a, ...left } = first!;
+    const { wallMs: _b, ...right } = again!;
+    expect(right).toEqual(left);
+  }, 300_000);
+
+  it('refuses a file that is not a scenario with exit code 2, naming the field', async () => {
+    const error = await run(process.execPath, [cli, path.join(root, 'package.json')], { cwd: root }).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+    expect(error?.code).toBe(2);
+    expect(error?.stderr).toMatch(/package\.json: .*(name|endpoint|live)/);
+  });
+});
