@@ -147,7 +147,8 @@ class PlanBuilder {
     for (const name of names) this.looks.set(name, (this.looks.get(name) ?? 0) + looks);
   }
 
-  private combine(names: readonly string[]): { interval: number; extension: number; minRequests: number; noData: NoDataOutcome; maxQueryErrors: number } {
+  /** The settings of a step that checks these gates together (see the module comment). */
+  combine(names: readonly string[]): { interval: number; extension: number; minRequests: number; noData: NoDataOutcome; maxQueryErrors: number } {
     const gates = names.map((n) => this.policyGateOf(n));
     if (gates.length === 0) return { interval: 0, extension: 0, minRequests: 0, noData: 'rollback', maxQueryErrors: 3 };
     let noData: NoDataOutcome = 'extend';
@@ -344,14 +345,9 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
       const minRequestsPerArm = spec.minRequestsPerArm ?? Math.max(100, ...guardrails.map((g) => gateRequired(policy, g).minRequestsPerDeployment));
       b.push({ kind: 'setTraffic', traffic: { [baseline]: spec.split.baseline, [candidate]: spec.split.candidate } });
       // The bake waits for the duration and the sample size (guardrails stay active meanwhile).
-      const c = guardrails.length > 0 ? guardrails.map((g) => gateRequired(policy, g)) : [];
-      const interval = c.length > 0 ? Math.min(...c.map((g) => g.checkIntervalMinutes)) : spec.checkIntervalMinutes;
+      const c = b.combine(guardrails);
+      const interval = guardrails.length > 0 ? c.interval : spec.checkIntervalMinutes;
       const extension = Math.max(0, maxDuration - duration);
-      let noData: NoDataOutcome = 'rollback';
-      if (c.length > 0) {
-        noData = 'extend';
-        for (const g of c) if (NO_DATA_SEVERITY[g.noData.outcome] > NO_DATA_SEVERITY[noData]) noData = g.noData.outcome;
-      }
       b.push({
         kind: 'bake',
         durationMinutes: duration,
@@ -359,8 +355,9 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
         gates: guardrails,
         minRequests: spec.minRequestsPerArm ?? 0,
         maxExtensionMinutes: extension,
-        noDataOutcome: noData,
-        maxQueryErrors: c.length > 0 ? Math.min(...c.map((g) => g.maxQueryErrors)) : 3,
+        // Without guardrails, a test that never reaches its sample size keeps the baseline.
+        noDataOutcome: guardrails.length > 0 ? c.noData : 'rollback',
+        maxQueryErrors: c.maxQueryErrors,
       });
       for (const g of guardrails) b.addLooks(g, Math.floor(duration / interval) + Math.floor(extension / interval));
       // The comparison window covers the whole test; the grace lets the last requests reach the logs.
