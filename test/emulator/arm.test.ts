@@ -186,7 +186,7 @@ describe('ARM resources through the real SDK client', () => {
     clock.advanceMinutes(1);
     // The SDK (2022-10-01) neither shows nor sends mirrorTraffic; its PUT leaves the mirror in place.
     const endpoint = await arm.onlineEndpoints.get(RG, WS, EP);
-    expect((endpoint.properties as Record<string, unknown>)['mirrorTraffic']).toBeUndefined();
+    expect((endpoint.properties as unknown as Record<string, unknown>)['mirrorTraffic']).toBeUndefined();
     const poller = await arm.onlineEndpoints.beginCreateOrUpdate(RG, WS, EP, { ...endpoint, tags: { touched: 'yes' } }, { updateIntervalInMs: 1 });
     await whileAdvancing(clock, 15_000, poller.pollUntilDone());
     const after = await armFetch(em, 'GET', endpointPath(em), undefined, '2024-04-01');

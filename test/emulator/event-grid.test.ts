@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { EventGridDeserializer, isSystemEvent } from '@azure/eventgrid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
+import { buildProgram } from '../../src/emulator/cli';
 import { MODEL_REGISTERED_EVENT_TYPE, publishModelRegistered } from '../../src/emulator/event-grid';
 import { ManualClock, RG, WS, armClient } from './helpers';
 
@@ -118,7 +119,6 @@ describe('emulator CLI: register', () => {
   it('registers a version with behaviour in a running emulator and delivers its event to the app', async () => {
     const { em } = await emulator();
     const app = await webhook();
-    const { buildProgram } = await import('../../src/emulator/cli');
     const previousExitCode = process.exitCode;
     await buildProgram().parseAsync(
       ['register', '--emulator-url', em.url, '--app-url', app.url, '--model', 'credit-model', '--version', '7', '--tag', 'team=risk', '--error-rate', '0.25', '--schema', 'cloudevents'],
