@@ -557,6 +557,12 @@ export class ArmState {
     record.provisioningState = 'Deleting';
     const operation = this.schedule(nowMs, this.options.durations.deploymentDeleteMs, `delete deployment ${endpointName}/${name}`, () => {
       this.deployments.get(endpointName)?.delete(name);
+      // Its (zero) entries leave the endpoint's traffic maps too, as in Azure: a GET + PUT of the
+      // endpoint afterwards must not name a deployment that no longer exists.
+      const owner = this.endpoints.get(endpointName);
+      if (owner) {
+        for (const map of [owner.traffic, owner.mirrorTraffic, owner.effectiveTraffic, owner.effectiveMirrorTraffic]) delete map[name];
+      }
     });
     this.changed(nowMs, `delete deployment ${endpointName}/${name} accepted`);
     return operation;

@@ -142,6 +142,19 @@ describe('ARM resources through the real SDK client', () => {
     await expect(arm.onlineDeployments.get(RG, WS, EP, 'green')).rejects.toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
   });
 
+  it('drops a deleted deployment from the traffic maps, so GET + PUT of the endpoint still works', async () => {
+    const { em, clock } = await start();
+    await createDeployment(em, clock, 'green', '2');
+    expect((await putTraffic(em, { blue: 100, green: 0 }, { green: 0 })).status).toBe(200);
+    clock.advanceMinutes(1);
+    expect((await armFetch(em, 'DELETE', `${endpointPath(em)}/deployments/green`)).status).toBe(202);
+    clock.advanceMinutes(2);
+    const after = await armFetch(em, 'GET', endpointPath(em), undefined, '2024-04-01');
+    expect(after.body.properties.traffic).toEqual({ blue: 100 });
+    expect(after.body.properties.mirrorTraffic).toEqual({});
+    expect((await armFetch(em, 'PUT', endpointPath(em), after.body, '2024-04-01')).status).toBe(200);
+  });
+
   it('refuses to delete a deployment that receives mirrored traffic', async () => {
     const { em, clock } = await start();
     await createDeployment(em, clock, 'green', '2');
