@@ -348,6 +348,12 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
 export function main(): void {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
+  // `aml-rollout watch ... | head`: the reader left; stop quietly instead of crashing on EPIPE.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    controller.abort();
+    process.exit(process.exitCode ?? 0);
+  });
   void run(process.argv.slice(2), { ...processIo, signal: controller.signal }).then((code) => {
     process.exitCode = code;
   });

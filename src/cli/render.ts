@@ -63,7 +63,7 @@ export function renderList(items: readonly RolloutSummary[]): string {
       `${i.model ?? '?'}:${i.version ?? '?'}`,
       i.endpoint ?? '-',
       i.phase,
-      i.step ? `${i.step.index + 1}/${i.step.count} ${i.step.kind}` : '-',
+      i.step ? (i.step.index >= i.step.count ? `done` : `${i.step.index + 1}/${i.step.count} ${i.step.kind}`) : '-',
       formatTraffic(i.traffic),
       i.updatedAt,
     ]),
@@ -99,7 +99,9 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
     return lines.join('\n');
   }
   lines.push(`${style.bold('Model')}:     ${s.model} version ${s.version}   ${style.bold('Endpoint')}: ${s.endpoint}   ${style.bold('Policy')}: ${s.policy} (${s.strategy})`);
-  lines.push(`${style.bold('Step')}:      ${s.step.index + 1}/${s.step.count} ${s.step.kind}: ${s.step.description}`);
+  // After the last step the orchestrator reports index == count.
+  const stepLine = s.step.index >= s.step.count ? `done (${s.step.count}/${s.step.count})` : `${s.step.index + 1}/${s.step.count} ${s.step.kind}: ${s.step.description}`;
+  lines.push(`${style.bold('Step')}:      ${stepLine}`);
   if (s.waitingFor) {
     const until = s.waitingFor.untilMs !== undefined ? ` until ${new Date(s.waitingFor.untilMs).toISOString()}` : '';
     lines.push(`${style.bold('Waiting')}:   ${style.color(`${s.waitingFor.kind}: ${s.waitingFor.detail}${until}`, s.waitingFor.kind === 'approval' ? 'warn' : 'info')}`);

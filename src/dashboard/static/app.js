@@ -37,6 +37,19 @@
     return node;
   }
 
+  // One color per deployment everywhere on the page: the baseline first, the candidate second.
+  function colorOf(name, s) {
+    if (s && name === s.baseline) return COLORS[0];
+    if (s && name === s.candidate) return COLORS[1];
+    let hash = 0;
+    for (const c of name) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+    return COLORS[2 + (hash % (COLORS.length - 2))];
+  }
+
+  function stepText(step) {
+    return step.index >= step.count ? 'done (' + step.count + ' of ' + step.count + ')' : step.index + 1 + ' of ' + step.count + ': ' + step.description;
+  }
+
   function tone(phase) {
     return 'tone-' + (TONES[phase] || 'info');
   }
@@ -185,8 +198,8 @@
         d += (j === 0 ? 'M' : 'H' + x(p.atMs).toFixed(1) + 'V') + (j === 0 ? x(p.atMs).toFixed(1) + ',' + y(pct).toFixed(1) : y(pct).toFixed(1));
       });
       d += 'H' + x(t1).toFixed(1);
-      chart.append(svg('path', { d, fill: 'none', stroke: COLORS[i % COLORS.length], 'stroke-width': 2.5, 'data-deployment': name }));
-      chart.append(svg('rect', { x: L + i * 190, y: 4, width: 10, height: 10, fill: COLORS[i % COLORS.length] }));
+      chart.append(svg('path', { d, fill: 'none', stroke: colorOf(name, detail.status), 'stroke-width': 2.5, 'data-deployment': name }));
+      chart.append(svg('rect', { x: L + i * 190, y: 4, width: 10, height: 10, fill: colorOf(name, detail.status) }));
       chart.append(svg('text', { x: L + 14 + i * 190, y: 13 }, name));
     });
     $('d-chart').replaceChildren(chart);
@@ -194,11 +207,11 @@
 
   function renderTraffic(s) {
     const names = Array.from(new Set(Object.keys(s.traffic).concat(Object.keys(s.mirror || {}))));
-    const rows = names.map((name, i) => {
+    const rows = names.map((name) => {
       const pct = s.traffic[name] || 0;
       const fill = el('div', { class: 'fill' });
       fill.style.width = pct + '%';
-      fill.style.background = COLORS[i % COLORS.length];
+      fill.style.background = colorOf(name, s);
       const mirror = s.mirror && s.mirror[name] ? ' (+' + s.mirror[name] + '% mirrored)' : '';
       return el('div', { class: 'row', 'data-deployment': name }, el('span', { text: name + mirror }), el('div', { class: 'bar' }, fill), el('span', { class: 'pct', text: pct + '%' }));
     });
@@ -238,7 +251,7 @@
     } else waiting.hidden = true;
 
     const facts = s
-      ? [['Rollout', detail.rolloutId], ['Policy', s.policy + ' (' + s.strategy + ')'], ['Baseline', s.baseline], ['Candidate', s.candidate], ['Step', s.step.index + 1 + ' of ' + s.step.count + ': ' + s.step.description], ['Started', time(s.startedAtMs)], ['Updated', time(s.updatedAtMs)]]
+      ? [['Rollout', detail.rolloutId], ['Policy', s.policy + ' (' + s.strategy + ')'], ['Baseline', s.baseline], ['Candidate', s.candidate], ['Step', stepText(s.step)], ['Started', time(s.startedAtMs)], ['Updated', time(s.updatedAtMs)]]
       : [['Rollout', detail.rolloutId], ['Runtime', detail.runtimeStatus]];
     if (s && s.outcome) facts.push(['Outcome', s.outcome + (s.reason ? ': ' + s.reason : '')]);
     else if (s && s.reason) facts.push(['Reason', s.reason]);
