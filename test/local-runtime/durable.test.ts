@@ -223,6 +223,18 @@ describe('nondeterminism', () => {
     expect(done.output).toContain('activity "double"');
     expect(rt.counters.nondeterminismFailures).toBeGreaterThanOrEqual(1);
   });
+
+  it('also catches a replay that no longer schedules a recorded task', async () => {
+    await request(`${rt.url}/api/variant/double`, { method: 'POST' });
+    const id = await start('nondeterministic');
+    await waitForStatus(rt.url, id, (s) => (s.historyEvents ?? []).some((e) => e.EventType === 'TaskCompleted'));
+    await request(`${rt.url}/api/variant/none`, { method: 'POST' });
+    await request(`${rt.url}/runtime/webhooks/durabletask/instances/${id}/raiseEvent/continue`, { method: 'POST', json: 1 });
+    const done = await finished(id);
+    await request(`${rt.url}/api/variant/double`, { method: 'POST' });
+    expect(done.runtimeStatus).toBe('Failed');
+    expect(done.output).toMatch(/history recorded activity "double" at sequence id 0, but the orchestrator 'nondeterministic'/);
+  });
 });
 
 describe('management API bad input', () => {

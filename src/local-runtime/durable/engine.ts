@@ -586,11 +586,13 @@ export class DurableEngine {
     }
     const scheduledEvents: HistoryEvent[] = [];
     const work: { tracked: Tracked; descriptor: Descriptor }[] = [];
+    const reproduced = new Set<number>();
     for (const tracked of outcome.tracked) {
       const descriptors = this.#describeTracked(tracked);
       for (let offset = 0; offset < descriptors.length; offset++) {
         const descriptor = descriptors[offset] as Descriptor;
         const id = tracked.id + offset;
+        reproduced.add(id);
         const previous = recorded.get(id);
         if (previous) {
           if (previous.kind !== descriptor.kind || previous.name !== descriptor.name) {
@@ -605,6 +607,21 @@ export class DurableEngine {
         } else if (offset === 0) {
           work.push({ tracked, descriptor });
         }
+      }
+    }
+
+    // ...and every id history recorded must be scheduled again: otherwise its completion would
+    // reach no task and the instance would wait forever.
+    if (outcome.error === undefined) {
+      const missing = [...recorded.entries()].filter(([id]) => !reproduced.has(id)).sort((a, b) => a[0] - b[0])[0];
+      if (missing) {
+        this.counters.nondeterminismFailures++;
+        const message =
+          `Non-deterministic workflow detected: history recorded ${describe(missing[1])} at sequence id ${missing[0]}, but the orchestrator '${row.name}' ` +
+          `(instance '${row.instanceId}') no longer schedules it on replay. ` +
+          'Orchestrator code must make the same calls in the same order on every replay (was the code changed while instances were running?).';
+        this.#finish(instance, 'Failed', JSON.stringify(message), { consumed, extraHistory: episodeEvents });
+        return;
       }
     }
 
