@@ -145,3 +145,71 @@ function deterministicId(text: string): string {
   const hex = words.join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
+
+export interface ValidateSubscriptionOptions {
+  readonly runtimeUrl: string;
+  readonly functionName?: string;
+  readonly functionKey?: string;
+  readonly schema?: 'eventgrid' | 'cloudevents';
+  readonly subscriptionName?: string;
+  /** The code the webhook must echo (Event Grid schema). Default: a fixed code. */
+  readonly validationCode?: string;
+  readonly workspace?: { readonly subscriptionId: string; readonly resourceGroup: string; readonly workspace: string };
+  readonly eventTimeMs?: number;
+}
+
+export interface ValidationResult {
+  readonly status: number;
+  /** The webhook answered the handshake as Event Grid requires. */
+  readonly validated: boolean;
+  readonly responseText: string;
+}
+
+/**
+ * The handshake Event Grid runs when a subscription is created: Event Grid schema posts a
+ * SubscriptionValidationEvent (aeg-event-type: SubscriptionValidation) and expects
+ * `{ "validationResponse": code }`; CloudEvents sends OPTIONS with WebHook-Request-Origin and
+ * expects WebHook-Allowed-Origin back. Plain fetch: the publisher client has no such call.
+ */
+export async function validateEventGridSubscription(options: ValidateSubscriptionOptions): Promise<ValidationResult> {
+  const url = new URL(`${options.runtimeUrl.replace(/\/+$/, '')}/runtime/webhooks/eventgrid`);
+  url.searchParams.set('functionName', options.functionName ?? 'modelRegistered');
+  if (options.functionKey) url.searchParams.set('code', options.functionKey);
+  if ((options.schema ?? 'eventgrid') === 'cloudevents') {
+    const response = await fetch(url, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net', 'WebHook-Request-Rate': '120' } });
+    const allowed = response.headers.get('webhook-allowed-origin');
+    return { status: response.status, validated: response.status === 200 && (allowed === 'eventgrid.azure.net' || allowed === '*'), responseText: await response.text() };
+  }
+  const code = options.validationCode ?? '512d38b6-c7b8-40c8-89fe-f46f9e9622b6';
+  const coords = options.workspace ?? { subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'ws' };
+  const event = {
+    id: deterministicId(`validation|${code}`),
+    topic: `/subscriptions/${coords.subscriptionId}/resourceGroups/${coords.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${coords.workspace}`,
+    subject: '',
+    data: { validationCode: code, validationUrl: `https://rp-westeurope.eventgrid.azure.net/eventsubscriptions/${options.subscriptionName ?? 'model-registered'}/validate?id=${code}` },
+    eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+    eventTime: new Date(options.eventTimeMs ?? 0).toISOString(),
+    metadataVersion: '1',
+    dataVersion: '2',
+  };
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      'aeg-event-type': 'SubscriptionValidation',
+      'aeg-subscription-name': (options.subscriptionName ?? 'model-registered').toUpperCase(),
+      'aeg-delivery-count': '0',
+      'aeg-data-version': '2',
+      'aeg-metadata-version': '1',
+    },
+    body: JSON.stringify([event]),
+  });
+  const text = await response.text();
+  let echoed: unknown;
+  try {
+    echoed = (JSON.parse(text) as { validationResponse?: unknown }).validationResponse;
+  } catch {
+    echoed = undefined;
+  }
+  return { status: response.status, validated: response.status === 200 && echoed === code, responseText: text };
+}

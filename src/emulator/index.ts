@@ -6,3 +6,4 @@ export { SUPPORTED_API_VERSIONS } from './arm-api';
 export { ENDPOINT_METRICS_NAMESPACE } from './metrics-api';
 export type { ServedCounts, ServedCountsByKind } from './traffic';
 export { OPERATIONS, DEFAULT_DURATIONS, faultSchema, behaviorSchema, trafficScheduleSchema, type Fault, type ModelBehaviorInput, type TrafficSchedule, type ProvisioningDurations } from './types';
+export { publishModelRegistered, validateEventGridSubscription, MODEL_REGISTERED_EVENT_TYPE, type PublishModelRegisteredOptions, type DeliveryResult, type ValidateSubscriptionOptions, type ValidationResult } from './event-grid';

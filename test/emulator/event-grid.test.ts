@@ -4,7 +4,7 @@ import { EventGridDeserializer, isSystemEvent } from '@azure/eventgrid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
 import { buildProgram } from '../../src/emulator/cli';
-import { MODEL_REGISTERED_EVENT_TYPE, publishModelRegistered } from '../../src/emulator/event-grid';
+import { MODEL_REGISTERED_EVENT_TYPE, publishModelRegistered, validateEventGridSubscription } from '../../src/emulator/event-grid';
 import { ManualClock, RG, WS, armClient } from './helpers';
 
 interface Captured {
@@ -112,6 +112,39 @@ describe('Event Grid delivery of ModelRegistered', () => {
     expect(first.responseText).toContain('bad event');
     const again = await publishModelRegistered({ emulator: em, runtimeUrl: app.url, model: 'credit-model', version: '4' });
     expect(again.eventId).toBe(first.eventId);
+  });
+});
+
+describe('Event Grid subscription validation handshake', () => {
+  it('posts a SubscriptionValidationEvent and checks the echoed code; sends OPTIONS for CloudEvents', async () => {
+    const seen: { method: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', headers: req.headers, body });
+        if (req.method === 'OPTIONS') {
+          res.writeHead(200, { 'WebHook-Allowed-Origin': String(req.headers['webhook-request-origin']) });
+          res.end();
+          return;
+        }
+        const [event] = JSON.parse(body) as { data: { validationCode: string } }[];
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ validationResponse: event?.data.validationCode }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => server.close(() => r())));
+    const runtimeUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const eg = await validateEventGridSubscription({ runtimeUrl, validationCode: 'abc-123' });
+    expect(eg).toMatchObject({ status: 200, validated: true });
+    expect(seen[0]?.headers['aeg-event-type']).toBe('SubscriptionValidation');
+    expect(JSON.parse(seen[0]?.body ?? '[]')[0]).toMatchObject({ eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', data: { validationCode: 'abc-123' } });
+    const ce = await validateEventGridSubscription({ runtimeUrl, schema: 'cloudevents' });
+    expect(ce).toMatchObject({ status: 200, validated: true });
+    expect(seen[1]?.method).toBe('OPTIONS');
+    const app = await webhook();
+    expect((await validateEventGridSubscription({ runtimeUrl: app.url })).validated).toBe(false);
   });
 });
 
