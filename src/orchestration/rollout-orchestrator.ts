@@ -155,6 +155,19 @@ function* call<T>(context: Ctx, name: string, input: unknown, output: { parse: (
   return contract.parseContract(output as import('zod').ZodType<T>, result, `${name} output`);
 }
 
+/**
+ * For idempotent reads and writes whose failure would otherwise end a rollout that is already
+ * decided (reading the split, writing the verdict, the final cleanup): a few more attempts at the
+ * orchestration level, minutes apart, beyond the activity's own quick retries.
+ */
+const DURABLE_RETRY = new df.RetryOptions(30_000, 3);
+DURABLE_RETRY.backoffCoefficient = 2;
+
+function* callWithRetry<T>(context: Ctx, name: string, input: unknown, output: import('zod').ZodType<T>): Gen<T> {
+  const result: unknown = yield context.df.callActivityWithRetry(name, DURABLE_RETRY, input);
+  return contract.parseContract(output, result, `${name} output`);
+}
+
 function* notify(context: Ctx, state: EngineState, kind: contract.SendNotificationInput['kind'], extra: { gate?: GateResult; approval?: contract.SendNotificationInput['approval'] } = {}): Gen<void> {
   const wanted = state.plan.notifications.on;
   // An empty `on` list means every kind; failures are logged by the activity, never fatal.
@@ -665,7 +678,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       }
       state.status.waitingFor = undefined;
       if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase()) throw new Error(`cleanup would delete the candidate '${step.deployment}'`);
-      const out = yield* call(context, ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
+      const out = yield* callWithRetry(context, ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
       note(context, state, out.deleted ? `deleted '${step.deployment}'` : `'${step.deployment}' was already gone`);
       return { kind: 'advance' };
     }
@@ -742,7 +755,7 @@ function* finish(context: Ctx, state: EngineState, outcome: Outcome, reason: str
   publish(context, state);
   {
     try {
-      yield* call(
+      yield* callWithRetry(
         context,
         ACTIVITY.writeModelVerdict,
         { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) } satisfies contract.WriteModelVerdictInput,
@@ -831,7 +844,7 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
       if (!(yield* planUnit(context, state))) return;
       state.mode = 'forward';
       // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
-      const endpoint = yield* call(context, ACTIVITY.getEndpointState, { target: state.plan.target }, contract.getEndpointStateOutputSchema);
+      const endpoint = yield* callWithRetry(context, ACTIVITY.getEndpointState, { target: state.plan.target }, contract.getEndpointStateOutputSchema);
       state.status.traffic = nonZero(endpoint.traffic);
       state.status.mirror = nonZero(endpoint.mirror);
       yield* notify(context, state, 'rolloutStarted');

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../src/local-runtime/runtime';
 import { CONTROL_EVENT } from '../../src/orchestration/events';
+import { getWorld } from '../fixtures/engine-app/world';
 import {
   autoDecide,
   finish,
@@ -264,6 +265,29 @@ describe('canary on the local runtime', () => {
     expect(modelTags(s)['rollout-status']).toBe('failed');
     // Traffic stays where Azure left it; nothing was written blindly.
     expect(s.endpoint.traffic).toMatchObject({ blue: 90 });
+  }, 30_000);
+});
+
+describe('the verdict on the model version', () => {
+  it('is retried at the orchestration level when the registry keeps failing for a while', async () => {
+    const s = scenario(canary({ onTimeout: 'promote' }));
+    // More failures than one activity's own attempts (4): the durable retry gets it through.
+    getWorld().tagWriteFailures.set(`${s.input.model.name}:2`, 6);
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(modelTags(s)['rollout-status']).toBe('promoted');
+    expect(status.journal.some((j) => j.message.includes('could not write the verdict'))).toBe(false);
+  }, 30_000);
+
+  it('never changes the outcome when it cannot be written', async () => {
+    const s = scenario(canary({ onTimeout: 'promote' }));
+    getWorld().tagWriteFailures.set(`${s.input.model.name}:2`, Number.POSITIVE_INFINITY);
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(modelTags(s)['rollout-status']).toBeUndefined();
+    expect(status.journal.some((j) => /could not write the verdict onto the model version: .*503/.test(j.message))).toBe(true);
   }, 30_000);
 });
 
