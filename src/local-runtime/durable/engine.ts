@@ -64,6 +64,11 @@ export class DurableOperationError extends Error {
 interface Instance {
   row: InstanceRow;
   history: HistoryEvent[];
+  /**
+   * The played history as JSON (events joined by commas), kept in step with `history` so an
+   * episode does not re-serialise the whole history: replay cost is then the library's alone.
+   */
+  historyJson?: string;
   inbox: InboxRow[];
   running: boolean;
   queued: boolean;
@@ -540,7 +545,7 @@ export class DurableEngine {
       const append = controlHistory.map((e) => ({ ...e, IsPlayed: true }));
       this.#store.commit({ upsertInstances: [updated], deleteInbox: consumed, appendHistory: [{ instanceId: row.instanceId, fromSeq: instance.history.length, events: append }] });
       instance.row = updated;
-      instance.history.push(...append);
+      this.#pushHistory(instance, append);
       this.#removeInbox(instance, consumed);
       this.#notify(row.instanceId);
       return;
@@ -574,7 +579,7 @@ export class DurableEngine {
       longRunningTimerIntervalDuration: '3.00:00:00',
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
-    const outcome = await this.#replay(fn, payload);
+    const outcome = await this.#replay(fn, payload, this.#historyJson(instance), episodeEvents);
     const commit: Commit = { deleteInbox: consumed };
     const apply: (() => void)[] = [];
 
@@ -674,7 +679,7 @@ export class DurableEngine {
     this.#store.commit(commit);
     instance.row = updated;
     for (const e of appended) e.IsPlayed = true;
-    instance.history.push(...appended);
+    this.#pushHistory(instance, appended);
     this.#removeInbox(instance, [...consumed, ...cancelledRows.map((item) => item.id)]);
     for (const action of apply) action();
     this.#notify(row.instanceId);
@@ -683,6 +688,8 @@ export class DurableEngine {
   async #replay(
     fn: RegisteredFunction,
     payload: { history: HistoryEvent[]; instanceId: string },
+    playedJson: string,
+    episodeEvents: HistoryEvent[],
   ): Promise<{
     state: { isDone?: boolean; output?: unknown; customStatus?: unknown; actions?: unknown } | undefined;
     error: string | undefined;
@@ -691,7 +698,11 @@ export class DurableEngine {
     continueAsNew: { input: unknown } | undefined;
     unconsumed: Map<string, number>;
   }> {
-    const data = { json: JSON.stringify(payload) };
+    // Same JSON as JSON.stringify(payload), with the played history taken from the cache.
+    const { history: _history, ...rest } = payload;
+    const fresh = episodeEvents.map((e) => JSON.stringify(e)).join(',');
+    const historyText = playedJson === '' ? fresh : `${playedJson},${fresh}`;
+    const data = { json: `{"history":[${historyText}],${JSON.stringify(rest).slice(1)}` };
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       let context: unknown;
@@ -1013,6 +1024,7 @@ export class DurableEngine {
     this.#dropTimersOf(instance);
     instance.row = updated;
     instance.history = [];
+    instance.historyJson = '';
     for (const action of apply) action();
     // ExecutionStarted goes first, then carried events, then what was already waiting.
     const rest = instance.inbox.filter((item) => !newInbox.includes(item));
@@ -1067,7 +1079,7 @@ export class DurableEngine {
     }
     this.#store.commit(commit);
     instance.row = updated;
-    instance.history.push(...appended);
+    this.#pushHistory(instance, appended);
     instance.inbox = [];
     this.#dropTimersOf(instance);
     this.#instances.delete(row.instanceId);
@@ -1075,6 +1087,21 @@ export class DurableEngine {
     else if (status === 'Failed') this.counters.instancesFailed++;
     for (const action of apply) action();
     this.#notify(row.instanceId);
+  }
+
+  #historyJson(instance: Instance): string {
+    instance.historyJson ??= instance.history.map((e) => JSON.stringify(e.IsPlayed ? e : { ...e, IsPlayed: true })).join(',');
+    return instance.historyJson;
+  }
+
+  /** Appends played events to the in-memory history and its JSON cache. */
+  #pushHistory(instance: Instance, events: HistoryEvent[]): void {
+    for (const e of events) e.IsPlayed = true;
+    if (instance.historyJson !== undefined && events.length > 0) {
+      const text = events.map((e) => JSON.stringify(e)).join(',');
+      instance.historyJson = instance.historyJson === '' ? text : `${instance.historyJson},${text}`;
+    }
+    instance.history.push(...events);
   }
 
   #removeInbox(instance: Instance, ids: number[]): void {
