@@ -17,6 +17,7 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field by the assertions
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; text: string }> {
   const response = await fetch(`${runtime.url}${path}`, {
     method,

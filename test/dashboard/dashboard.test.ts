@@ -19,6 +19,7 @@ let userDataDir: string;
 const externalRequests: string[] = [];
 const consoleErrors: string[] = [];
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field by the assertions
 async function api(method: string, p: string, body?: unknown): Promise<any> {
   const response = await fetch(`${runtime.url}${p}`, { method, headers: { 'x-functions-key': API_KEY, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
   return response.json();

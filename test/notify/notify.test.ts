@@ -11,6 +11,7 @@ const NOW = 1_700_000_000_000;
 
 interface Captured {
   readonly path: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- captured JSON, checked field by field by the assertions
   readonly body: any;
 }
 
