@@ -115,6 +115,16 @@ describe('operator API on the runtime', () => {
     expect((await api('POST', `/api/rollouts/${id}/approve`, {})).status).toBe(409);
   });
 
+  it('serves the dashboard under the route prefix (anonymous static files)', async () => {
+    const bare = await fetch(`${runtime.url}/api/dashboard`, { redirect: 'manual' });
+    expect([bare.status, bare.headers.get('location')]).toEqual([308, '/api/dashboard/']);
+    const page = await fetch(`${runtime.url}/api/dashboard/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<script src="app.js" defer></script>');
+    expect((await fetch(`${runtime.url}/api/dashboard/../../runtime/webhooks/durabletask/instances`)).status).not.toBe(200);
+  });
+
   it('serves the OpenAPI document', async () => {
     const doc = await api('GET', '/api/openapi.json', undefined, { 'x-functions-key': '' });
     expect(doc.status).toBe(200);
