@@ -314,8 +314,21 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--workspace <name>', 'workspace name (env AML_WORKSPACE_NAME)')
     .action(async (options: RegisterOptions) => {
       const result = await registerModel(options, io);
+      // Best effort: the rollout the event started (delivery to the app starts it before answering).
+      if (!options.eventgridUrl) {
+        try {
+          const page = await clientFor(options, io).request<{ items: RolloutSummary[] }>('GET', `/api/rollouts?model=${encodeURIComponent(options.model)}&top=500`);
+          const rollout = page.items.find((i) => i.version === options.version);
+          if (rollout) result.rolloutId = rollout.rolloutId;
+        } catch {
+          // The event was delivered; not finding the rollout (no policy matched, no key) is not an error here.
+        }
+      }
       if (options.json) printJson(io, result);
-      else io.out(`ModelRegistered ${options.model}:${options.version} sent (event ${String(result.eventId)}) to ${String(result.deliveredTo ?? result.publishedTo)}`);
+      else {
+        io.out(`ModelRegistered ${options.model}:${options.version} sent (event ${String(result.eventId)}) to ${String(result.deliveredTo ?? result.publishedTo)}`);
+        if (result.rolloutId) io.out(`rollout: ${String(result.rolloutId)}  (watch it: aml-rollout watch ${String(result.rolloutId)})`);
+      }
     });
 
   return program;
@@ -335,12 +348,12 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (error instanceof CliError) {
-      io.err(`error: ${error.message}`);
-      return error.exitCode;
-    }
-    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
-    return EXIT.other;
+    const exitCode = error instanceof CliError ? error.exitCode : EXIT.other;
+    const message = error instanceof Error ? error.message : String(error);
+    // With --json, errors are JSON too (on stderr), so scripts parse one format.
+    if (argv.includes('--json')) io.err(JSON.stringify({ error: { message, exitCode } }));
+    else io.err(`error: ${message}`);
+    return exitCode;
   }
 }
 

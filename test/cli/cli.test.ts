@@ -130,7 +130,7 @@ describe('aml-rollout CLI', () => {
   it('register-model delivers to the Event Grid trigger, or publishes to an Event Grid URL', async () => {
     const sent = await cli(['register-model', '--model', 'credit-model', '--version', '108', '--tags', 'stage=production,team=risk', '--json', '--workspace', 'ws-fixture']);
     expect(sent.code).toBe(0);
-    expect(JSON.parse(sent.out)).toMatchObject({ tags: { stage: 'production', team: 'risk' }, deliveredTo: `${runtime.url}/runtime/webhooks/eventgrid` });
+    expect(JSON.parse(sent.out)).toMatchObject({ tags: { stage: 'production', team: 'risk' }, deliveredTo: `${runtime.url}/runtime/webhooks/eventgrid`, rolloutId: expect.stringMatching(/^credit-scoring--credit-model-v108--/) });
     const published = await cli(['register-model', '--model', 'credit-model', '--version', '109', '--eventgrid-url', `${runtime.url}/api/events/cloudevents?code=${API_KEY}`, '--key', 'topic-key']);
     expect(published.code).toBe(0);
     await runtime.waitForIdle();
@@ -165,6 +165,8 @@ describe('aml-rollout CLI', () => {
 
   it('clear errors and exit codes', async () => {
     expect((await cli(['status', 'no-such-rollout'])).code).toBe(3);
+    const asJson = await cli(['status', 'no-such-rollout', '--json']);
+    expect(JSON.parse(asJson.err)).toEqual({ error: { message: expect.stringContaining('HTTP 404'), exitCode: 3 } });
     const unauthorized = await cli(['list'], { AML_ROLLOUT_KEY: 'wrong' });
     expect(unauthorized.code).toBe(5);
     expect(unauthorized.err).toMatch(/HTTP 401.*pass --key or set AML_ROLLOUT_KEY/);
