@@ -34,6 +34,17 @@ export const trafficScheduleSchema = z.union([
 ]);
 export type TrafficSchedule = z.infer<typeof trafficScheduleSchema>;
 
+/** Operation names used by fault injection (`fault.operation`) and in docs/emulator.md. */
+export const OPERATIONS = {
+  arm: [
+    'getEndpoint', 'listEndpoints', 'putEndpoint', 'patchEndpoint', 'deleteEndpoint', 'listKeys',
+    'getDeployment', 'getDeploymentLogs', 'listDeployments', 'createDeployment', 'updateDeployment', 'deleteDeployment',
+    'getModelVersion', 'listModelVersions', 'putModelVersion', 'getModel', 'listModels', 'getWorkspace', 'getOperationStatus',
+  ],
+  logs: ['query'],
+  metrics: ['metrics'],
+} as const;
+
 export const faultSchema = z.object({
   target: z.enum(['arm', 'logs', 'metrics']),
   operation: z.string().min(1).optional(),
@@ -47,6 +58,10 @@ export const faultSchema = z.object({
   retryAfterSeconds: z.number().int().min(0).optional(),
 })
   .refine((f) => !(f.count !== undefined && f.probability !== undefined), { message: 'a fault has either count or probability, not both' })
+  .refine((f) => f.operation === undefined || (OPERATIONS[f.target] as readonly string[]).includes(f.operation), {
+    message: `unknown operation; known: arm: ${OPERATIONS.arm.join(', ')}; logs: ${OPERATIONS.logs.join(', ')}; metrics: ${OPERATIONS.metrics.join(', ')}`,
+    path: ['operation'],
+  })
   .refine((f) => f.status !== 'partial' || f.target === 'logs', { message: "status 'partial' applies to target 'logs' only", path: ['status'] })
   .refine((f) => f.fromMinute === undefined || f.toMinute === undefined || f.toMinute > f.fromMinute, { message: 'toMinute must be after fromMinute', path: ['toMinute'] });
 export type Fault = z.infer<typeof faultSchema>;
@@ -70,13 +85,3 @@ export const DEFAULT_DURATIONS: ProvisioningDurations = {
   deploymentDeleteMs: 2 * 60_000,
 };
 
-/** Operation names used by fault injection (`fault.operation`) and in docs/emulator.md. */
-export const OPERATIONS = {
-  arm: [
-    'getEndpoint', 'listEndpoints', 'putEndpoint', 'patchEndpoint', 'deleteEndpoint', 'listKeys',
-    'getDeployment', 'getDeploymentLogs', 'listDeployments', 'createDeployment', 'updateDeployment', 'deleteDeployment',
-    'getModelVersion', 'listModelVersions', 'putModelVersion', 'getModel', 'listModels', 'getWorkspace', 'getOperationStatus',
-  ],
-  logs: ['query'],
-  metrics: ['metrics'],
-} as const;

@@ -123,6 +123,7 @@ describe('fault injection', () => {
   it('refuses an invalid fault with a message naming the problem', async () => {
     const { em } = await start([]);
     expect(() => em.addFault({ target: 'arm', status: 'partial' })).toThrow(/'partial' applies to target 'logs' only/);
+    expect(() => em.addFault({ target: 'arm', operation: 'putEndpoints', status: 409 })).toThrow(/operation: unknown operation; known: arm: getEndpoint/);
     expect(() => em.addFault({ target: 'arm', status: 500, fromMinute: 5, toMinute: 5 })).toThrow(/toMinute must be after fromMinute/);
     expect(() => em.addFault({ target: 'arm', status: 409, count: 1, probability: 0.5 })).toThrow(/either count or probability/);
     expect(() => em.addFault({ target: 'dns', status: 409 } as unknown as Fault)).toThrow(/target/);
