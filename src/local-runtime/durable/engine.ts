@@ -961,7 +961,7 @@ export class DurableEngine {
   ): string | undefined {
     const fn = this.#core.getFunction(name);
     if (!fn || fn.trigger.type !== 'orchestrationTrigger') return `The sub-orchestrator function '${name}' called by '${instance.row.name}' doesn't exist or is not an orchestrator function.`;
-    const instanceId = childId ?? `${instance.row.instanceId}:${String(id).padStart(4, '0')}`;
+    const instanceId = childId ?? `${instance.row.instanceId}:${id}`; // Azure's default: <parent>:<sequence id>
     const inputText = input === undefined ? null : JSON.stringify(input);
     scheduledEvents.push(event(EventType.SubOrchestrationInstanceCreated, id, now, { Name: fn.metadata.name, InstanceId: instanceId, Input: inputText }));
     const existing = this.getInstanceRow(instanceId);
