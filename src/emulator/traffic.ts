@@ -126,7 +126,10 @@ export class RequestServer {
       const minute = (args.timeMs - this.deps.originMs) / 60_000;
       const behavior = this.deps.behaviors.at(modelKey, minute);
       const latencyMs = sampleLatencyMs(behavior, random);
-      const failed = args.kind === 'pinned' && behavior.smokeTestFails ? true : errorDraw < behavior.errorRate;
+      // Pinned requests are the controller's smoke tests (users never pin): they fail exactly when
+      // the version's smokeTestFails says so, so a scenario's smoke test outcome is what it states.
+      // errorRate models what users' traffic meets (live and mirrored requests).
+      const failed = args.kind === 'pinned' ? behavior.smokeTestFails : errorDraw < behavior.errorRate;
       responseCode = failed ? 500 : 200;
       modelStatusCode = failed ? 500 : 200;
       totalDurationMs = latencyMs;

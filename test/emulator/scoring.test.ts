@@ -91,6 +91,12 @@ describe('scoring URI', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('answers pinned (smoke test) requests by smokeTestFails alone, not by the error rate', async () => {
+    const { em } = await world({ blue: 100 }, {}, { 'credit-model:2': { errorRate: 1 } });
+    for (let i = 0; i < 10; i++) expect((await score(em, { pinned: 'green' })).status).toBe(200);
+    expect(em.servedCountsByKind()['credit-model:2']?.pinned).toEqual({ total: 10, errors: 0 });
+  });
+
   it('fails pinned (smoke test) requests of a smokeTestFails version, but not its routed traffic', async () => {
     const { em } = await world({ blue: 50, green: 50 }, {}, { 'credit-model:2': { errorRate: 0, smokeTestFails: true } });
     for (let i = 0; i < 10; i++) {
