@@ -77,6 +77,10 @@ describe('crash safety', () => {
       const started = await request(`${mgmt()}/orchestrators/crashWorkload/crash-${seed}`, { method: 'POST', json: seed });
       expect(started.status).toBe(202);
     }
+    // Entities too: signals, calls and a critical section, with state and locks in the store.
+    for (const key of ['e1', 'e2']) {
+      expect((await request(`${mgmt()}/orchestrators/entityUser/crash-entity-${key}`, { method: 'POST', json: `crash-${key}` })).status).toBe(202);
+    }
     // Half the instances get their event early (buffered before they wait for it).
     const raised = new Set<number>();
     for (const seed of SEEDS.slice(0, 4)) {
@@ -113,6 +117,10 @@ describe('crash safety', () => {
       expect(scheduledIds).toHaveLength(6);
       expect(completions).toHaveLength(5);
     }
+    for (const key of ['e1', 'e2']) {
+      const done = await waitForStatus(url, `crash-entity-${key}`, undefined, 30_000);
+      expect(done.output).toEqual({ afterSignal: 5, inLock: 16, final: 100, failure: true });
+    }
     await kill();
-  }, 60_000);
+  }, 90_000);
 });
