@@ -38,7 +38,7 @@ function nextSteps(runtimeUrl: string, key: string, emulator: Emulator | undefin
   const env = `export AML_ROLLOUT_URL=${runtimeUrl} AML_ROLLOUT_KEY=${key}`;
   const lines = [
     '',
-    `aml-rollout is running at ${runtimeUrl}  (dashboard: ${runtimeUrl}/ , API: ${runtimeUrl}/api/rollouts , OpenAPI: ${runtimeUrl}/api/openapi.json)`,
+    `aml-rollout is running at ${runtimeUrl}  (dashboard: ${runtimeUrl}/api/dashboard/ , API: ${runtimeUrl}/api/rollouts , OpenAPI: ${runtimeUrl}/api/openapi.json)`,
     '',
     'In another terminal:',
     `  ${env}`,
