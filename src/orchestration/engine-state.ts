@@ -49,6 +49,9 @@ export interface StepProgress {
   deadlineMs?: number;
   reminders: number;
   approvalRequested: boolean;
+  /** Candidate requests counted since the step began (minRequests), and up to when. */
+  requestsSeen?: number;
+  countedToMs?: number;
   /** A no-data outcome of 'requestApproval' turned this step into an approval wait. */
   awaitingDataApproval: boolean;
 }

@@ -364,6 +364,22 @@ function queryErrorLimit(step: Step): number {
   return MAX_QUERY_ERRORS_PER_STEP;
 }
 
+/**
+ * Requests the candidate served since the step began, for a bake's `minRequests`. Each look
+ * counts the requests of its window; windows of successive looks overlap (or leave gaps), so
+ * only the part of a window after the last counted instant is added, pro rata (a uniform rate
+ * within a window is assumed). Never needs a second query.
+ */
+function countNewRequests(state: EngineState, requests: number, window: { fromMs: number; toMs: number }): void {
+  const span = window.toMs - window.fromMs;
+  if (span <= 0) return;
+  const stepStart = state.progress.startedAtMs ?? window.fromMs;
+  const from = Math.max(window.fromMs, state.progress.countedToMs ?? stepStart);
+  if (window.toMs <= from) return;
+  state.progress.requestsSeen = (state.progress.requestsSeen ?? 0) + Math.round((requests * (window.toMs - from)) / span);
+  state.progress.countedToMs = window.toMs;
+}
+
 function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean; errorLimit: number }): Gen<GateRound> {
   const gates = gateSpecs(state, names);
   const looks: Record<string, number> = {};
@@ -389,7 +405,10 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
       verdicts.push(outcome.result);
       state.progress.looks[outcome.gate] = looks[outcome.gate] ?? 1;
     }
-    if (outcome.candidateRequests !== undefined) round.candidateRequests = Math.min(round.candidateRequests ?? Infinity, outcome.candidateRequests);
+    if (outcome.candidateRequests !== undefined && outcome.result && round.candidateRequests === undefined) {
+      round.candidateRequests = outcome.candidateRequests;
+      countNewRequests(state, outcome.candidateRequests, outcome.result.window);
+    }
     if (outcome.outcome !== 'pass') round.allPassed = false;
     if (outcome.outcome === 'fail' && !round.failed) round.failed = { gate: outcome.gate, reason: outcome.result?.reason ?? 'failed', ...(outcome.result ? { result: outcome.result } : {}) };
     if (outcome.outcome === 'error') round.errors.push(`${outcome.gate}: ${outcome.error?.message ?? 'query failed'}`);
@@ -425,6 +444,22 @@ function flowChange(state: EngineState, wait: WaitResult): StepResult | undefine
   }
 }
 
+/**
+ * The approval a no-data outcome of 'requestApproval' asks for: the timeout, reminders and
+ * approvers of the plan's first approval (the policy's people and patience), but a timeout always
+ * rolls back: without data and without a person, the rollout does not go on.
+ */
+export function noDataApproval(plan: Plan): { name: string; timeoutMinutes: number; onTimeout: 'rollback'; reminderIntervalMinutes: number; approvers: readonly string[] } {
+  const first = plan.steps.find((s): s is Extract<Step, { kind: 'approval' }> => s.kind === 'approval');
+  return {
+    name: 'no-data',
+    timeoutMinutes: first?.timeoutMinutes ?? 60,
+    onTimeout: 'rollback',
+    reminderIntervalMinutes: first?.reminderIntervalMinutes ?? 60,
+    approvers: first?.approvers ?? plan.approvers,
+  };
+}
+
 function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome: 'extend' | 'requestApproval' | 'rollback', why: string): Gen<StepResult> {
   if (outcome === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` };
   if (outcome === 'extend') {
@@ -436,7 +471,7 @@ function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome:
   }
   // requestApproval: a person decides whether to go on without the data.
   state.progress.awaitingDataApproval = true;
-  return yield* approvalWait(context, inbox, state, { name: 'no-data', timeoutMinutes: 24 * 60, onTimeout: 'rollback', reminderIntervalMinutes: 60, approvers: state.plan.approvers }, why);
+  return yield* approvalWait(context, inbox, state, noDataApproval(state.plan), why);
 }
 
 function* approvalWait(
@@ -508,7 +543,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
   const target = plan.target;
   if (state.progress.startedAtMs === undefined) state.progress.startedAtMs = nowMs(context);
   if (state.progress.awaitingDataApproval) {
-    return yield* approvalWait(context, inbox, state, { name: 'no-data', timeoutMinutes: 24 * 60, onTimeout: 'rollback', reminderIntervalMinutes: 60, approvers: plan.approvers });
+    return yield* approvalWait(context, inbox, state, noDataApproval(plan));
   }
   switch (step.kind) {
     case 'deploy': {
@@ -597,7 +632,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           return { kind: 'advance' };
         }
         lastAllPassed = round.allPassed;
-        lastRequests = round.candidateRequests;
+        lastRequests = state.progress.requestsSeen ?? 0;
         const enoughRequests = minRequests === 0 || (lastRequests ?? 0) >= minRequests;
         if (after >= endMs && lastAllPassed && enoughRequests) {
           note(context, state, `${isBake ? 'bake' : 'gate'} passed${minRequests > 0 ? ` with ${lastRequests ?? 0} candidate requests` : ''}`);
