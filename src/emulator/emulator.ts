@@ -35,6 +35,8 @@ export interface EmulatorOptions {
   readonly ingestionDelayMinutes?: number;
   /** Seconds before a request shows in platform metrics (default 30; Azure: under a minute). */
   readonly metricsDelaySeconds?: number;
+  /** Rows older than this are dropped (default 7 days), so long accelerated runs stay bounded. */
+  readonly retentionMinutes?: number;
   readonly faults?: readonly Fault[];
   readonly durations?: Partial<ProvisioningDurations>;
   /** Interface to listen on (default 127.0.0.1). */
@@ -129,6 +131,10 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   nonNegative('seed', seed);
   nonNegative('ingestionDelayMinutes', options.ingestionDelayMinutes);
   nonNegative('metricsDelaySeconds', options.metricsDelaySeconds);
+  nonNegative('retentionMinutes', options.retentionMinutes);
+  const retentionMs = (options.retentionMinutes ?? 7 * 24 * 60) * 60_000;
+  /** Compaction is amortized: it runs when at least this many rows are past retention. */
+  const COMPACT_BATCH_ROWS = 50_000;
   const world = options.world ?? emptyWorld();
   const originMs = clock.now();
   const ingestionDelayMs = (options.ingestionDelayMinutes ?? 3) * 60_000;
@@ -164,6 +170,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const advance = (nowMs: number = clock.now()): void => {
     state.settle(nowMs);
     generateTrafficUntil(generators, nowMs);
+    if (log.length > COMPACT_BATCH_ROWS && log.timeAt(COMPACT_BATCH_ROWS) < nowMs - retentionMs) log.dropBefore(nowMs - retentionMs);
   };
 
   const setTraffic = (endpoint: string, schedule: TrafficSchedule): void => {

@@ -89,6 +89,8 @@ function grow<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a
 export class TrafficLog {
   private capacity = 4096;
   private count = 0;
+  /** Rows dropped by retention so far: row i here is request number `dropped + i` overall. */
+  private dropped = 0;
   private time = new Float64Array(this.capacity);
   private endpoint = new Uint32Array(this.capacity);
   private deployment = new Uint32Array(this.capacity);
@@ -155,6 +157,21 @@ export class TrafficLog {
     return i;
   }
 
+  /**
+   * Drops rows older than `timeMs` (retention), so a long accelerated run does not grow without
+   * bound. Row indexes shift; request ids do not (they count dropped rows).
+   */
+  dropBefore(timeMs: number): number {
+    const cut = this.lowerBound(timeMs);
+    if (cut === 0) return 0;
+    for (const column of [this.time, this.endpoint, this.deployment, this.modelKey, this.responseCode, this.modelStatusCode, this.totalDuration, this.requestDuration, this.responseDuration, this.requestSize, this.responseSize, this.kind, this.userAgent, this.idHigh, this.idLow]) {
+      column.copyWithin(0, cut, this.count);
+    }
+    this.count -= cut;
+    this.dropped += cut;
+    return cut;
+  }
+
   /** First row index whose time is >= timeMs. */
   lowerBound(timeMs: number): number {
     let lo = 0;
@@ -175,7 +192,8 @@ export class TrafficLog {
     const hex = (n: number, width: number): string => (n >>> 0).toString(16).padStart(width, '0').slice(-width);
     const high = this.idHigh[i] ?? 0;
     const low = this.idLow[i] ?? 0;
-    return `${hex(high, 8)}-${hex(low >>> 16, 4)}-4${hex(low, 3)}-a${hex(i >>> 24, 3)}-${hex(i, 6)}${hex(high ^ low, 6)}`;
+    const n = this.dropped + i;
+    return `${hex(high, 8)}-${hex(low >>> 16, 4)}-4${hex(low, 3)}-a${hex(Math.floor(n / 16_777_216), 3)}-${hex(n, 6)}${hex(high ^ low, 6)}`;
   }
 
   /** First row index whose time is > timeMs. */

@@ -153,4 +153,22 @@ describe('traffic generator', () => {
     for (let i = 1; i < em.log.length; i++) expect(em.log.timeAt(i)).toBeGreaterThanOrEqual(em.log.timeAt(i - 1));
     expect(em.servedCounts()['credit-model:1']?.total).toBe(5 * 120 + 5 * 600);
   });
+
+  it('drops rows past the retention, keeping recent rows and their request ids', async () => {
+    const clock = new ManualClock();
+    const em = createEmulator({ clock, seed: 9, retentionMinutes: 60, world: createDemoWorld({ requestsPerMinute: 1000 }) });
+    started.push(em);
+    clock.advanceMinutes(100);
+    em.advance();
+    const lastId = em.log.requestIdAt(em.log.length - 1);
+    const lastTime = em.log.timeAt(em.log.length - 1);
+    clock.advanceMinutes(30);
+    em.advance(); // minute 130: rows before minute 70 go
+    expect(em.log.timeAt(0)).toBeGreaterThanOrEqual(clock.now() - 60 * 60_000);
+    expect(em.log.length).toBe(60 * 1000);
+    const index = em.log.lowerBound(lastTime);
+    expect(em.log.timeAt(index)).toBe(lastTime);
+    expect(em.log.requestIdAt(index)).toBe(lastId);
+    expect(em.servedCounts()['credit-model:1']?.total).toBe(130 * 1000); // counts keep everything
+  });
 });
