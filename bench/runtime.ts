@@ -117,6 +117,8 @@ export async function main(args: string[]): Promise<void> {
   if (!Number.isInteger(instances) || instances <= 0) throw new Error(`instances must be a positive integer, got "${args[0]}"`);
   const rows: Row[] = [];
   const storeDir = mkdtempSync(path.join(tmpdir(), 'runtime-bench-'));
+  // Warm-up (JIT, module caches), not reported.
+  await throughput(':memory:', Math.min(200, instances));
   try {
     const file = await throughput(storeDir, instances);
     rows.push({ measure: `chain x5, ${instances} in flight, SQLite file: orchestrations/s`, value: file.orchestrationsPerSecond.toFixed(0) });
