@@ -370,7 +370,7 @@ function queryErrorLimit(step: Step): number {
  * only the part of a window after the last counted instant is added, pro rata (a uniform rate
  * within a window is assumed). Never needs a second query.
  */
-function countNewRequests(state: EngineState, requests: number, window: { fromMs: number; toMs: number }): void {
+export function countNewRequests(state: EngineState, requests: number, window: { fromMs: number; toMs: number }): void {
   const span = window.toMs - window.fromMs;
   if (span <= 0) return;
   const stepStart = state.progress.startedAtMs ?? window.fromMs;

@@ -43,7 +43,8 @@ export const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   Progressing: ['Baking', 'Analyzing', 'AwaitingApproval', 'Mirroring', 'Promoting', ...INTERRUPTIONS],
   Baking: ['Analyzing', 'Progressing', 'Mirroring', 'AwaitingApproval', 'Promoting', 'Promoted', ...INTERRUPTIONS],
   Analyzing: ['Progressing', 'Mirroring', 'Baking', 'AwaitingApproval', 'Promoting', 'Promoted', ...INTERRUPTIONS],
-  AwaitingApproval: ['Deploying', 'Progressing', 'Mirroring', 'Promoting', ...INTERRUPTIONS],
+  // Baking / Analyzing: a no-data approval (policy noData: requestApproval) inside a bake or gate step, then the next one.
+  AwaitingApproval: ['Deploying', 'Progressing', 'Mirroring', 'Baking', 'Analyzing', 'Promoting', ...INTERRUPTIONS],
   Promoting: ['Baking', 'Promoted', ...INTERRUPTIONS],
   // Resume returns to where it was; promote-now and abort work while paused too.
   Paused: ['Deploying', 'SmokeTesting', 'Mirroring', 'Progressing', 'Baking', 'Analyzing', 'AwaitingApproval', 'Promoting', 'RollingBack', 'Failed'],

@@ -222,6 +222,30 @@ describe('canary on the local runtime', () => {
     expectRolledBackEndpoint(s);
   }, 30_000);
 
+  it('asks a person when data stays missing (noData: requestApproval), and goes on when approved', async () => {
+    const s = scenario(canary({ noData: 'requestApproval', approvalTimeoutMinutes: 90 }), { requestsPerMinute: 2 });
+    const asked: string[] = [];
+    onNotification(s.id, async (n) => {
+      if (n.kind !== 'approvalRequested') return;
+      asked.push(n.facts.approval ?? '');
+      await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', comment: 'low traffic is expected', step: Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]), rolloutId: s.id, atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(asked.some((a) => a.startsWith('no-data'))).toBe(true);
+    expect(status.journal.some((j) => /waiting for approval 'no-data'/.test(j.message))).toBe(true);
+  }, 30_000);
+
+  it('rolls back when nobody answers the no-data approval (its timeout is the policy approval’s)', async () => {
+    const s = scenario(canary({ noData: 'requestApproval', approvalTimeoutMinutes: 90, onTimeout: 'promote' }), { requestsPerMinute: 2 });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rolledBack');
+    expect(status.reason).toBe("approval 'no-data' timed out after 90 min");
+    expectRolledBackEndpoint(s);
+  }, 30_000);
+
   it('rolls back when Azure keeps answering 409 to the deployment create', async () => {
     const s = scenario(canary());
     s.endpoint.faults.createDeployment = { status: 409, remaining: Infinity };
