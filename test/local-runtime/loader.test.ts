@@ -1,6 +1,6 @@
 /** App resolution (entry, folder, package.json glob), settings, route templates and CLI errors. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -71,6 +71,35 @@ describe('resolveApp', () => {
     }
     const nothing = tempApp({ 'index.js': 'module.exports = {};' });
     await expect(startRuntime({ app: nothing, port: 0, store: ':memory:', log: () => {} })).rejects.toThrow(/no function was registered/);
+  });
+});
+
+describe('app lifecycle hooks', () => {
+  it('runs appStart before serving and appTerminate on stop; postInvocation can replace a result', async () => {
+    const marker = path.join(mkdtempSync(path.join(tmpdir(), 'runtime-hooks-')), 'terminated.txt');
+    dirs.push(path.dirname(marker));
+    const dir = tempApp({
+      'index.js': `
+        const { app } = require(${functionsPath});
+        const fs = require('node:fs');
+        let started = false;
+        app.hook.appStart(() => { started = true; });
+        app.hook.appTerminate(() => { fs.writeFileSync(${JSON.stringify(marker)}, 'bye'); });
+        app.hook.postInvocation((context) => {
+          if (context.invocationContext.functionName === 'replaced') context.result = { body: 'from hook' };
+        });
+        app.http('started', { authLevel: 'anonymous', handler: () => ({ body: String(started) }) });
+        app.http('replaced', { authLevel: 'anonymous', handler: () => ({ body: 'from handler' }) });
+      `,
+    });
+    const rt = await startRuntime({ app: path.join(dir, 'index.js'), port: 0, store: ':memory:', log: () => {} });
+    try {
+      expect((await request(`${rt.url}/api/started`)).text).toBe('true');
+      expect((await request(`${rt.url}/api/replaced`)).text).toBe('from hook');
+    } finally {
+      await rt.stop();
+    }
+    expect(readFileSync(marker, 'utf8')).toBe('bye');
   });
 });
 
