@@ -66,6 +66,10 @@ async function main(argv: string[]): Promise<void> {
       },
     );
   };
+  // An app's forgotten promise must not take the host down (the Functions worker logs these too).
+  process.on('unhandledRejection', (reason: unknown) => {
+    console.error(`unhandled promise rejection in the app: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }
