@@ -103,6 +103,22 @@ describe('app lifecycle hooks', () => {
   });
 });
 
+describe('store', () => {
+  it('refuses a store folder another runtime is using', async () => {
+    const storeDir = mkdtempSync(path.join(tmpdir(), 'runtime-store-'));
+    dirs.push(storeDir);
+    const app = tempApp({ 'index.js': httpFunction('x', "'x'") });
+    const first = await startRuntime({ app, port: 0, store: storeDir, log: () => {} });
+    try {
+      await expect(startRuntime({ app, port: 0, store: storeDir, log: () => {} })).rejects.toThrow(/is in use by another runtime/);
+    } finally {
+      await first.stop();
+    }
+    const again = await startRuntime({ app, port: 0, store: storeDir, log: () => {} });
+    await again.stop();
+  });
+});
+
 describe('route templates', () => {
   it('matches literals case-insensitively, parameters, optionals, defaults, constraints and catch-alls', () => {
     expect(compileRoute('Items/{id}').match('items/42')).toEqual({ id: '42' });

@@ -202,9 +202,19 @@ export class DurableStore {
       mkdirSync(location, { recursive: true });
       file = path.join(location, 'runtime.sqlite');
     }
-    this.db = new Database(file);
+    this.db = new Database(file, { timeout: 1000 });
     if (location !== ':memory:') {
-      this.db.pragma('journal_mode = WAL');
+      // One runtime per store: a second process writing the same log would corrupt its work queue.
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      try {
+        this.db.pragma('journal_mode = WAL');
+        this.db.exec('BEGIN IMMEDIATE; COMMIT');
+      } catch (error) {
+        this.db.close();
+        const code = (error as { code?: string }).code;
+        if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new Error(`the store ${location} is in use by another runtime (one runtime per --store folder)`);
+        throw error;
+      }
       this.db.pragma('synchronous = NORMAL');
       // Fewer, larger checkpoints and a bigger page cache: the engine writes small rows often.
       this.db.pragma('wal_autocheckpoint = 10000');
