@@ -91,6 +91,8 @@ export interface EngineState {
   carriedApprovals: unknown[];
   /** The phase a pause interrupted (resume returns to it). */
   pausedFromPhase?: Phase | undefined;
+  /** A supersede request from the lease was acted on (never twice). */
+  supersedeHandled?: boolean;
   /** This rollout already asked the endpoint's holder to step aside. */
   supersedeRequested?: boolean;
 }

@@ -55,6 +55,8 @@ import {
 import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
 
 const MINUTE_MS = 60_000;
+/** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
+const FAILED_LEASE_CHECK_MINUTES = 15;
 
 type Ctx = df.OrchestrationContext;
 type Gen<T> = Generator<df.Task, T, unknown>;
@@ -996,7 +998,10 @@ function* rollbackUnit(context: Ctx, state: EngineState): Gen<void> {
 
 function* failedUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
   const until = state.failedUntilMs ?? nowMs(context);
-  const wait = yield* waitFor(context, inbox, state, until, { approval: false });
+  // Wake up now and then: a new execution re-reads the lease for a supersede request.
+  const wakeMs = Math.min(until, nowMs(context) + FAILED_LEASE_CHECK_MINUTES * MINUTE_MS);
+  const wait = yield* waitFor(context, inbox, state, wakeMs, { approval: false });
+  if (wait.kind === 'timer' && nowMs(context) < until) return;
   if (wait.kind === 'timer') {
     state.mode = 'done';
     state.status.endedAtMs = nowMs(context);
@@ -1086,16 +1091,25 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
     yield* resolveUnit(context, state);
   }
 
-  if (state.mode === 'forward' && state.leaseHeld && !state.facts.promoted) {
+  if ((state.mode === 'forward' || state.mode === 'failedWaiting') && state.leaseHeld && !state.facts.promoted && !state.supersedeHandled) {
     // A newer version may have asked this rollout to step aside (see endpoint-lease.ts).
     const request = (yield context.df.callEntity(new df.EntityId(ENDPOINT_LEASE_ENTITY, endpointLeaseKey(state.plan.target)), 'check', { rolloutId: state.plan.rolloutId })) as {
       by: string;
       reason: string;
     } | null;
     if (request) {
+      // Acted on once: if the rollback fails, the rollout stays Failed like after any abort.
+      state.supersedeHandled = true;
       recordOverride(state, { action: 'abort', by: `system:supersede:${request.by}`, atMs: nowMs(context), step: state.stepIndex, comment: request.reason });
       note(context, state, `abort requested by system:supersede:${request.by}: ${request.reason}`);
-      applyStepResult(context, state, { kind: 'rollback', outcome: 'aborted', reason: `aborted by system:supersede:${request.by}` });
+      if (state.mode === 'failedWaiting' && !(state.facts.candidateCreated || state.facts.modelReplaced)) {
+        state.status.outcome = undefined;
+        yield* finish(context, state, 'aborted', `aborted by system:supersede:${request.by}`);
+        releaseLease(context, state);
+      } else {
+        state.mode = 'forward';
+        applyStepResult(context, state, { kind: 'rollback', outcome: 'aborted', reason: `aborted by system:supersede:${request.by}` });
+      }
     }
   }
 

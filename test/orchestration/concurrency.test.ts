@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../src/local-runtime/runtime';
 import { getWorld } from '../fixtures/engine-app/world';
-import { autoDecide, finish, onTraffic, policyYaml, scenario, startEngine, startRollout, type Scenario } from './harness';
+import { autoDecide, finish, onNotification, onTraffic, policyYaml, scenario, startEngine, startRollout, type Scenario } from './harness';
 
 const CANARY = `  canary:
     steps:
@@ -72,6 +72,30 @@ describe('one rollout per endpoint', () => {
     expect(a.overrides[0]).toMatchObject({ action: 'abort', comment: expect.stringContaining(`superseded by ${second.input.model.name}:3`) });
     expect(b.outcome).toBe('promoted');
     expect(b.baseline).toBe('blue');
+    expect(first.endpoint.traffic).toEqual({ [b.candidate]: 100 });
+  }, 30_000);
+
+  it('supersede reaches a Failed rollout too: it rolls back once Azure recovers, then the newer one runs', async () => {
+    const first = scenario((endpoint) => policyYaml('x', { endpoint, strategy: CANARY, concurrency: 'supersede' }));
+    const second = sameEndpoint(first, '3');
+    let broken = false;
+    onTraffic(first.endpoint.name, (traffic) => {
+      if (broken || (traffic.blue ?? 0) !== 80) return;
+      broken = true;
+      first.endpoint.faults.setTraffic = { status: 500, remaining: Infinity };
+    });
+    onNotification(first.id, async (n) => {
+      if (n.kind !== 'failed') return;
+      first.endpoint.faults.setTraffic = undefined;
+      await startRollout(rt, second);
+    });
+    await startRollout(rt, first);
+    const a = await finish(rt, first.id);
+    const b = await finish(rt, second.id);
+    expect(a.journal.some((j) => /rollback failed/.test(j.message))).toBe(true);
+    expect(a.outcome).toBe('aborted');
+    expect(a.reason).toMatch(/aborted by system:supersede:/);
+    expect(b.outcome).toBe('promoted');
     expect(first.endpoint.traffic).toEqual({ [b.candidate]: 100 });
   }, 30_000);
 
