@@ -668,12 +668,11 @@ export class DurableEngine {
       return;
     }
     if (completed) {
-      this.#finish(instance, 'Completed', toJsonText(state?.output), { consumed, extraHistory: [...appended.slice(0, -1), orchestratorCompleted], commit, apply, customStatus, dropInbox: cancelledRows });
+      this.#finish(instance, 'Completed', toJsonText(state?.output), { consumed, extraHistory: appended, commit, apply, customStatus });
       return;
     }
 
     const updated: InstanceRow = { ...row, status: status === 'Pending' ? 'Running' : status, customStatus, updatedMs: now };
-    if (updated.status === 'Pending') updated.status = 'Running';
     (commit.upsertInstances ??= []).push(updated);
     (commit.appendHistory ??= []).push({ instanceId: row.instanceId, fromSeq: instance.history.length, events: appended.map((e) => ({ ...e, IsPlayed: true })) });
     this.#store.commit(commit);
@@ -1038,7 +1037,7 @@ export class DurableEngine {
     instance: Instance,
     status: 'Completed' | 'Failed' | 'Terminated',
     outputText: string,
-    options: { consumed: number[]; extraHistory: HistoryEvent[]; commit?: Commit; apply?: (() => void)[]; customStatus?: string | null | undefined; dropInbox?: InboxRow[] },
+    options: { consumed: number[]; extraHistory: HistoryEvent[]; commit?: Commit; apply?: (() => void)[]; customStatus?: string | null | undefined },
   ): void {
     const now = this.#clock.now();
     const row = instance.row;
