@@ -192,6 +192,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
         await core.runHooks('appTerminate', { hookData: {} }).catch((error: unknown) => log(`appTerminate hook failed: ${String(error)}`));
         await engine.stop();
         activeStore.close();
+        // A clock the runtime created is the runtime's to stop; a clock passed in belongs to the caller.
+        if (typeof options.clock !== 'object') clock.dispose();
       },
     };
   } catch (error) {

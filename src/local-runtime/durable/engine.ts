@@ -194,10 +194,23 @@ export class DurableEngine {
     this.#store.flush();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking work and waits for what is in flight, at most `graceMs` of real time: an activity
+   * that sleeps for an hour must not hold a shutdown. Whatever has not finished by then is still in
+   * the store and runs again on the next start (at least once, as after a crash).
+   */
+  async stop(graceMs = 2000): Promise<void> {
     this.#stopped = true;
     this.#timerAbort?.abort();
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    const drained = (async () => {
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    })();
+    await Promise.race([drained, deadline]);
+    clearTimeout(timer);
   }
 
   /** Called with the instance id whenever any instance's state changes (after the commit). */
@@ -233,7 +246,10 @@ export class DurableEngine {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (!this.#stopped) await fn();
       })
-      .catch((error: unknown) => this.#log(`internal error: ${(error as Error)?.stack ?? String(error)}`));
+      .catch((error: unknown) => {
+        // After stop() the store may be closed under work that outlived the grace period.
+        if (!this.#stopped) this.#log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
+      });
     this.#inFlight.add(promise);
     void promise.finally(() => this.#inFlight.delete(promise));
   }
