@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   readonly streamProxyUrl: () => string | undefined;
   readonly counters: { httpRequests: number; eventGridEvents: number };
   readonly log: (message: string) => void;
+  /** Where `GET /` sends a browser (the host shows its own landing page there otherwise). */
+  readonly rootRedirect?: string | undefined;
 }
 
 interface HttpRoute {
@@ -123,6 +125,11 @@ export class RuntimeHttpServer {
     const path = url.pathname;
     try {
       if (path === '/admin/host/status') return sendJson(res, 200, { state: 'Running', version: '4.0.0-local' });
+      if (path === '/' && this.#options.rootRedirect && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.writeHead(302, { location: this.#options.rootRedirect });
+        res.end();
+        return;
+      }
       if (path.startsWith('/runtime/webhooks/durabletask/') || path === '/runtime/webhooks/durabletask') {
         this.#requireKey(req, url, 'admin');
         return await this.#management(req, res, url, path.slice('/runtime/webhooks/durabletask/'.length));

@@ -32,6 +32,8 @@ export interface RuntimeOptions {
   readonly concurrency?: number;
   /** App settings (environment variables) set before the app loads; they win over local.settings.json. */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Where `GET /` redirects (e.g. an app's dashboard route); absent: no page at `/`, as the host without its homepage. */
+  readonly rootRedirect?: string;
   /** Where runtime diagnostics go. Default: stderr. */
   readonly log?: (message: string) => void;
 }
@@ -148,6 +150,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       streamProxyUrl: () => streamProxyUrl,
       counters,
       log,
+      rootRedirect: options.rootRedirect,
     });
 
     await clock.runBusy(() => core.runHooks('appStart', { hookData: {} }));

@@ -38,7 +38,7 @@ function nextSteps(runtimeUrl: string, key: string, emulator: Emulator | undefin
   const env = `export AML_ROLLOUT_URL=${runtimeUrl} AML_ROLLOUT_KEY=${key}`;
   const lines = [
     '',
-    `aml-rollout is running at ${runtimeUrl}  (dashboard: ${runtimeUrl}/api/dashboard/ , API: ${runtimeUrl}/api/rollouts , OpenAPI: ${runtimeUrl}/api/openapi.json)`,
+    `aml-rollout is running at ${runtimeUrl}  (dashboard: ${runtimeUrl}/ , API: ${runtimeUrl}/api/rollouts , OpenAPI: ${runtimeUrl}/api/openapi.json)`,
     '',
     'In another terminal:',
     `  ${env}`,
@@ -112,7 +112,7 @@ async function main(argv: readonly string[]): Promise<void> {
       APPROVAL_LINK_SECRET: readEnvironment('APPROVAL_LINK_SECRET') ?? 'local-demo-approval-link-secret',
     });
   }
-  const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings });
+  const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings, rootRedirect: '/api/dashboard/' });
   process.stdout.write(nextSteps(runtime.url, key, emulator));
 
   let stopping = false;
