@@ -18,7 +18,9 @@ export function getActivityDeps(): ActivityDeps {
   if (!deps) {
     const settings = getSettings();
     const clock = getAmbientClock();
-    const azure = createAzurePorts(settings, { clock });
+    // Fixed jitter: with one controller per endpoint there is no herd to spread, and a seeded
+    // simulation on the virtual clock must replay the same back-off waits to give the same result.
+    const azure = createAzurePorts(settings, { clock, random: () => 0.5 });
     // Teams / Slack / webhook per the policy's notifications (src/notify); failures never block.
     const notify = notifyDepsFromSettings(settings, clock, { policyNotifications: policyNotificationsFromFolder(settings.POLICY_DIR) });
     deps = {
