@@ -27,8 +27,10 @@ const STRATEGIES = {
     metrics: [errorRate5xx, latencyP95]
     confidence: 0.95
     checkIntervalMinutes: 10
-    guardrails: [health]`,
+    guardrails: [health]
+    approval: release`,
   recreate: `  recreate:
+    approval: release
     healthCheck:
       minutes: 10`,
 } as const;
@@ -44,7 +46,7 @@ interface Case {
   reason: RegExp;
 }
 
-const withApproval: StrategyName[] = ['blueGreen', 'shadow'];
+const withApproval: StrategyName[] = ['blueGreen', 'shadow', 'abTest', 'recreate'];
 const cases: Case[] = [];
 for (const strategy of Object.keys(STRATEGIES) as StrategyName[]) {
   cases.push({ strategy, ending: 'promoted', outcome: 'promoted', phase: 'Promoted', reason: /./ });
@@ -75,7 +77,8 @@ function setUp(c: Case): Scenario {
   if (c.ending === 'promoted' || c.ending === 'aborted' || c.ending === 'noData' || c.ending === 'gateFailed' || c.ending === 'azureErrors') autoDecide(rt, s, 'approve');
   if (c.ending === 'rejected') autoDecide(rt, s, 'reject');
   // An A/B test promotes only a candidate shown better (faster here, same errors).
-  if (c.strategy === 'abTest' && c.ending === 'promoted') s.endpoint.behaviourByModel['/versions/2'] = { errorRate: 0.001, latencyMs: 60 };
+  // (The approval comes after the winner is known, so the approval endings need a winner too.)
+  if (c.strategy === 'abTest' && ['promoted', 'rejected', 'approvalTimedOut'].includes(c.ending)) s.endpoint.behaviourByModel['/versions/2'] = { errorRate: 0.001, latencyMs: 60 };
   if (c.ending === 'gateFailed') s.endpoint.behaviourByModel['/versions/2'] = { errorRate: 0.3, latencyMs: 100 };
   if (c.ending === 'azureErrors') {
     if (c.strategy === 'recreate') s.endpoint.faults.updateDeploymentModel = { status: 500, remaining: Infinity };
