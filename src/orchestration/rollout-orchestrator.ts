@@ -16,6 +16,7 @@
  * operator's click is lost between executions.
  */
 import * as df from 'durable-functions';
+import type { ZodType } from 'zod';
 import type { GateResult } from '../analysis/types';
 import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
 import { assertTransition, canTransition, phaseOfStep } from '../plan/phases';
@@ -152,9 +153,9 @@ function note(context: Ctx, state: EngineState, message: string, traffic?: Recor
 
 // ---------------------------------------------------------------- activities
 
-function* call<T>(context: Ctx, name: string, input: unknown, output: { parse: (v: unknown) => T } | import('zod').ZodType<T>): Gen<T> {
+function* call<T>(context: Ctx, name: string, input: unknown, output: ZodType<T>): Gen<T> {
   const result: unknown = yield context.df.callActivity(name, input);
-  return contract.parseContract(output as import('zod').ZodType<T>, result, `${name} output`);
+  return contract.parseContract(output, result, `${name} output`);
 }
 
 /**
@@ -165,7 +166,7 @@ function* call<T>(context: Ctx, name: string, input: unknown, output: { parse: (
 const DURABLE_RETRY = new df.RetryOptions(30_000, 3);
 DURABLE_RETRY.backoffCoefficient = 2;
 
-function* callWithRetry<T>(context: Ctx, name: string, input: unknown, output: import('zod').ZodType<T>): Gen<T> {
+function* callWithRetry<T>(context: Ctx, name: string, input: unknown, output: ZodType<T>): Gen<T> {
   const result: unknown = yield context.df.callActivityWithRetry(name, DURABLE_RETRY, input);
   return contract.parseContract(output, result, `${name} output`);
 }
@@ -431,7 +432,7 @@ function* gateFailed(context: Ctx, state: EngineState, failed: NonNullable<GateR
 }
 
 /** Handles a wait result that is not the expected timer/approval. */
-function flowChange(state: EngineState, wait: WaitResult): StepResult | undefined {
+function flowChange(wait: WaitResult): StepResult | undefined {
   switch (wait.kind) {
     case 'abort':
       return { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${wait.by}` };
@@ -441,7 +442,6 @@ function flowChange(state: EngineState, wait: WaitResult): StepResult | undefine
     case 'resumed':
       return { kind: 'stay' };
     default:
-      void state;
       return undefined;
   }
 }
@@ -534,7 +534,7 @@ function* approvalWait(
       yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true } });
       return { kind: 'stay' };
     }
-    const change = flowChange(state, wait);
+    const change = flowChange(wait);
     if (change && change.kind !== 'stay') return change;
   }
   return { kind: 'stay' };
@@ -605,11 +605,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         const needCheck = step.gates.length > 0;
         // A gate step checks at once; a bake waits an interval first (traffic needs time to flow).
         if (isBake || rounds > 0) {
-          const nextMs = Math.min(now + interval * MINUTE_MS, now >= endMs ? extendedMs : Math.max(endMs, now + (needCheck ? 0 : 0)));
-          const until = needCheck ? Math.min(now + interval * MINUTE_MS, Math.max(nextMs, now)) : endMs;
-          state.status.waitingFor = { kind: needCheck ? 'timer' : 'timer', untilMs: until, detail: isBake ? `baking until ${new Date(endMs).toISOString()}` : `re-checking ${step.gates.join(', ')}` };
+          // The next look: one interval on, but never past the end of the bake (or of its extension).
+          const boundary = now < endMs ? endMs : extendedMs;
+          const until = needCheck ? Math.min(now + interval * MINUTE_MS, boundary) : endMs;
+          state.status.waitingFor = { kind: 'timer', untilMs: until, detail: isBake ? `baking until ${new Date(endMs).toISOString()}` : `re-checking ${step.gates.join(', ')}` };
           const wait = yield* waitFor(context, inbox, state, until, { approval: false });
-          const change = flowChange(state, wait);
+          const change = flowChange(wait);
           if (change) {
             if (change.kind === 'stay') continue;
             return change;
@@ -658,7 +659,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         const until = Math.min(nowMs(context) + step.checkIntervalMinutes * MINUTE_MS, endMs);
         state.status.waitingFor = { kind: 'data', untilMs: endMs, detail: `A/B test on '${step.gate}' (${step.minRequestsPerArm} requests per arm)` };
         const wait = yield* waitFor(context, inbox, state, until, { approval: false });
-        const change = flowChange(state, wait);
+        const change = flowChange(wait);
         if (change) {
           if (change.kind === 'stay') continue;
           return change;
@@ -709,7 +710,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       if (nowMs(context) < endMs) {
         state.status.waitingFor = { kind: 'timer', untilMs: endMs, detail: `keeping '${step.deployment}' for rollback until ${new Date(endMs).toISOString()}` };
         const wait = yield* waitFor(context, inbox, state, endMs, { approval: false });
-        const change = flowChange(state, wait);
+        const change = flowChange(wait);
         if (change) return change;
         if (nowMs(context) < stepDeadline(state, step.afterMinutes)) return { kind: 'stay' };
       }
@@ -930,7 +931,7 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
   }
   if (state.status.paused) {
     const wait = yield* waitFor(context, inbox, state, undefined, { approval: false });
-    const change = flowChange(state, wait);
+    const change = flowChange(wait);
     if (change && change.kind !== 'stay') applyStepResult(context, state, change);
     return;
   }
@@ -1130,7 +1131,7 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
     if (state.mode === 'forward' && (current?.kind === 'approval' || state.progress.awaitingDataApproval)) state.carriedApprovals.push(...leftovers.approvals);
     else recordStrayApprovals(context, state, leftovers.approvals);
     if (control) {
-      const change = flowChange(state, control);
+      const change = flowChange(control);
       if (control.kind === 'retry' && state.mode === 'failedWaiting') {
         state.mode = state.failedFrom === 'rollback' ? 'rollback' : state.failedFrom === 'plan' ? 'queued' : 'forward';
         state.status.outcome = undefined;
