@@ -292,6 +292,29 @@ describe('canary on the local runtime', () => {
   }, 30_000);
 });
 
+describe('bad input', () => {
+  it('records a malformed control event and goes on', async () => {
+    const s = scenario(canary({ onTimeout: 'promote' }));
+    onTraffic(s.endpoint.name, async (traffic) => {
+      if ((traffic.blue ?? 0) === 90) await raise(rt, s.id, CONTROL_EVENT, { action: 'explode', by: 'ops@contoso.com', atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('promoted');
+    expect(status.journal.some((j) => /ignored a malformed control event: action: /.test(j.message))).toBe(true);
+  }, 30_000);
+
+  it('fails an orchestration started with an invalid input, naming the field', async () => {
+    const s = scenario(canary());
+    const { model: _model, ...withoutModel } = s.input;
+    await startRollout(rt, { ...s, input: withoutModel as typeof s.input });
+    const done = await rt.waitForInstance(s.id);
+    expect(done.status).toBe('Failed');
+    expect(JSON.stringify(done.output)).toMatch(/input: contract violated: model/);
+    expect(s.endpoint.calls).toEqual([]);
+  }, 30_000);
+});
+
 describe('the verdict on the model version', () => {
   it('is retried at the orchestration level when the registry keeps failing for a while', async () => {
     const s = scenario(canary({ onTimeout: 'promote' }));
