@@ -16,7 +16,13 @@ describe('transition table', () => {
       // From any non-terminal phase some terminal phase is reachable.
       const seen = new Set<Phase>([p]);
       const queue: Phase[] = [p];
-      while (queue.length) for (const next of TRANSITIONS[queue.shift() as Phase]) if (!seen.has(next)) (seen.add(next), queue.push(next));
+      while (queue.length > 0) {
+        for (const next of TRANSITIONS[queue.shift() as Phase]) {
+          if (seen.has(next)) continue;
+          seen.add(next);
+          queue.push(next);
+        }
+      }
       expect([...seen].some(isTerminalPhase), p).toBe(true);
     }
   });
