@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { readEnvironment } from '../config';
+import { readEnvironment, setEnvironment } from '../config';
 import { createDemoWorld, createEmulator, type Emulator } from '../emulator';
 import { createClock } from '../local-runtime/clock';
 import { startRuntime } from '../local-runtime/runtime';
@@ -54,6 +54,8 @@ function nextSteps(runtimeUrl: string, key: string, emulator: Emulator | undefin
       '  npx aml-rollout watch <rollout-id>',
       '  # 3. approve full traffic when it asks',
       '  npx aml-rollout approve <rollout-id> --by demo@contoso.com --comment "looks good"',
+      '  # 4. optional: a bad version (30% errors) that the gates roll back',
+      `  npm run emulator -- register --emulator-url ${emulator.url} --token ${EMULATOR_TOKEN} --app-url ${runtimeUrl} --function-key ${key} --model credit-model --version 3 --error-rate 0.3`,
       '  # see which version answers users (the response header azureml-model-deployment names the deployment)',
       `  curl -si -X POST ${emulator.scoringUri('credit-scoring')} -H "Authorization: Bearer ${keys.primaryKey}" -H "Content-Type: application/json" -d '{"input_data":{"data":[[42,58000,12000]]}}'`,
       '',
@@ -85,8 +87,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const key = options.key ?? readEnvironment('ROLLOUT_API_KEY') ?? 'local-dev-key';
   const azure = targetsAzure();
   let emulator: Emulator | undefined;
-  // Approval links in notifications point at this app.
-  const settings: Record<string, string> = { ROLLOUT_API_KEY: key, PUBLIC_BASE_URL: readEnvironment('PUBLIC_BASE_URL') ?? `http://localhost:${options.port}` };
+  // Approval links in notifications (and the OpenAPI servers entry) point at this app.
+  const publicBaseUrl = readEnvironment('PUBLIC_BASE_URL');
+  const settings: Record<string, string> = { ROLLOUT_API_KEY: key, PUBLIC_BASE_URL: publicBaseUrl ?? `http://localhost:${options.port}` };
   if (azure) {
     settings['POLICY_DIR'] = options.policies ?? readEnvironment('POLICY_DIR') ?? path.join(REPO_ROOT, 'policies');
   } else {
@@ -113,6 +116,8 @@ async function main(argv: readonly string[]): Promise<void> {
     });
   }
   const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings, rootRedirect: '/api/dashboard/' });
+  // With --port 0 the real port is known only now; settings are read per invocation, so this still counts.
+  if (publicBaseUrl === undefined && options.port === 0) setEnvironment({ PUBLIC_BASE_URL: runtime.url });
   process.stdout.write(nextSteps(runtime.url, key, emulator));
 
   let stopping = false;
