@@ -59,7 +59,9 @@ export function createSelfSignedCertificate(notBeforeMs: number, validDays = 30)
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
   // A random serial: browsers and OpenSSL reject two different certificates with one issuer+serial.
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // DER wants the shortest INTEGER: a positive serial whose first byte is neither 0x00 (padding)
+  // nor >= 0x80 (negative), so the first byte is kept in 0x40..0x7f.
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   const altNames = seq(
     tlv(0x82, Buffer.from('localhost')),
     tlv(0x87, Buffer.from([127, 0, 0, 1])),
