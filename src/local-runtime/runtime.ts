@@ -135,7 +135,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
     store = new DurableStore(options.store === ':memory:' ? ':memory:' : path.resolve(options.store ?? '.data/runtime'));
     const concurrency = options.concurrency ?? app.host.maxConcurrentActivityFunctions ?? 10;
     if (!Number.isInteger(concurrency) || concurrency <= 0) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-    const engine = new DurableEngine({ store, core, clock, activityConcurrency: concurrency, log });
+    // Activities with a durableClient extra input get the same binding data as HTTP triggers; the
+    // HTTP server (which knows the management URLs) is created just below, before any work runs.
+    const engine = new DurableEngine({ store, core, clock, activityConcurrency: concurrency, log, extraInputData: (fn) => (httpServer as RuntimeHttpServer).extraInputData(fn) });
     const counters = Object.assign(engine.counters, { httpRequests: 0, eventGridEvents: 0, timerTriggerRuns: 0 }) as RuntimeCounters;
 
     httpServer = new RuntimeHttpServer({

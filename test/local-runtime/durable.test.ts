@@ -183,6 +183,29 @@ describe('orchestrations through an unmodified DurableClient', () => {
   });
 });
 
+describe('activities with a durable client input', () => {
+  // The Durable extension binds a durableClient input for activities too; without the binding data
+  // df.getClient(context) throws "Received input is not a valid durable client input".
+  it.each([
+    ['df.app.activity with extraInputs', 'raiseOnInstance', 'raised approve on'],
+    ['app.generic with an activity trigger', 'raiseOnInstanceGeneric', '(was Running)'],
+  ])('%s: the activity raises an event on another instance', async (_label, activity, expectedResult) => {
+    const target = await start('approval', { timeoutMs: 60 * 60 * 1000 });
+    await waitForStatus(rt.url, target, (s) => s.runtimeStatus === 'Running' && s.customStatus !== null);
+    const raiser = await finished(await start('raiser', { activity, request: { instanceId: target, eventName: 'approve', data: `via ${activity}` } }));
+    expect(raiser.runtimeStatus).toBe('Completed');
+    expect(raiser.output).toEqual(expect.stringContaining(expectedResult));
+    expect((await finished(target)).output).toEqual({ outcome: 'approved', by: `via ${activity}` });
+  });
+
+  it('a client call that the management API refuses fails the activity with its error', async () => {
+    const done = await finished(await start('raiser', { activity: 'raiseOnInstance', request: { instanceId: 'no-such-instance', eventName: 'approve', data: 1 } }));
+    expect(done.runtimeStatus).toBe('Failed');
+    // The client reached the management API (404 for an unknown instance) and its error reached the orchestrator.
+    expect(String(done.output)).toMatch(/raiseOnInstance.*No instance with ID 'no-such-instance' found/);
+  });
+});
+
 describe('entities', () => {
   it('signals, calls, locks, and surfaces operation failures', async () => {
     const key = `k-${Date.now()}`;

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RuntimeClock } from '../clock';
-import type { FunctionsCore, RegisteredFunction } from '../functions-core';
+import type { FunctionsCore, RegisteredFunction, RpcTypedData } from '../functions-core';
 import { FunctionInvocationError, invokeFunction } from '../invoker';
 import { ActionType, ActionTypeName, EventType, type ActionWire, type HistoryEvent, actionInputValue, event, parseJsonText, toJsonText } from './history';
 import { ensureTracked, trackedOf, unconsumedEventCounts, type LibraryTask, type Tracked } from './sequence-tracker';
@@ -48,6 +48,11 @@ export interface EngineOptions {
   /** Maximum activities running at once. */
   readonly activityConcurrency: number;
   readonly log?: (message: string) => void;
+  /**
+   * Input data for an activity's extra inputs (a `durableClient` binding), as the Durable
+   * extension binds them for activities as well as for HTTP / Event Grid / timer triggers.
+   */
+  readonly extraInputData?: (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[];
 }
 
 /** Thrown by management operations; `status` is the HTTP status Azure answers with. */
@@ -150,6 +155,7 @@ export class DurableEngine {
   readonly #entities = new Map<string, EntityState>();
   readonly #activityQueue: WorkRow[] = [];
   readonly #activityConcurrency: number;
+  readonly #extraInputData: EngineOptions['extraInputData'];
   #activitiesRunning = 0;
   /** Future inbox rows (durable timers), sorted by (visibleMs, id). */
   readonly #timers: InboxRow[] = [];
@@ -165,6 +171,7 @@ export class DurableEngine {
     this.#core = options.core;
     this.#clock = options.clock;
     this.#activityConcurrency = Math.max(1, options.activityConcurrency);
+    this.#extraInputData = options.extraInputData;
     this.#log = options.log ?? ((message) => console.error(`[durable] ${message}`));
   }
 
@@ -1159,7 +1166,8 @@ export class DurableEngine {
     } else {
       this.counters.activityRuns++;
       try {
-        const outcome = await invokeFunction(this.#core, fn, { inputData: [{ name: fn.triggerName, data: row.input === null ? undefined : { json: row.input } }] });
+        const inputData = [{ name: fn.triggerName, data: row.input === null ? undefined : { json: row.input } }, ...(this.#extraInputData?.(fn) ?? [])];
+        const outcome = await invokeFunction(this.#core, fn, { inputData });
         resultEvent = event(EventType.TaskCompleted, -1, now(), { TaskScheduledId: row.taskId, Result: rpcResultToJson(outcome.response.returnValue) });
       } catch (caught) {
         this.counters.activityFailures++;
