@@ -8,6 +8,7 @@ import { buildGateQueries } from '../analysis/queries';
 import { evaluateGate } from '../analysis/evaluate';
 import { decideWinner as decideArms } from '../analysis/winner';
 import { readTrafficSide, type AnalysisRow } from '../analysis/rows';
+import { checkWindow } from '../analysis/window';
 import type { GateResult, GateSpec } from '../analysis/types';
 import { RolloutError } from '../errors';
 import type { EndpointRef } from '../ports';
@@ -19,15 +20,6 @@ import type {
   GateOutcome,
 } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
-
-const MINUTE_MS = 60_000;
-
-/** [now - delay - window, now - delay), on whole milliseconds. */
-export function gateWindow(spec: Pick<GateSpec, 'windowMinutes' | 'ingestionDelayMinutes'>, nowMs: number, sinceMs?: number): { fromMs: number; toMs: number } {
-  const toMs = Math.floor(nowMs - spec.ingestionDelayMinutes * MINUTE_MS);
-  const fromMs = Math.floor(sinceMs ?? toMs - spec.windowMinutes * MINUTE_MS);
-  return { fromMs: Math.min(fromMs, toMs - 1), toMs };
-}
 
 interface LookRows {
   traffic: readonly AnalysisRow[];
@@ -65,7 +57,7 @@ function isConfigurationError(error: unknown): boolean {
 export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): Promise<CheckGatesOutput> {
   const outcomes: GateOutcome[] = [];
   for (const spec of input.gates) {
-    const window = gateWindow(spec, input.nowMs);
+    const window = checkWindow(input.nowMs, spec);
     const look = input.looks[spec.name] ?? 1;
     try {
       const rows = await runLook(ctx, spec, input.target, input.baseline, input.candidate, window);
@@ -92,7 +84,7 @@ export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): 
  * then keeps the baseline.
  */
 export async function decideWinner(ctx: ActivityContext, input: DecideWinnerInput): Promise<DecideWinnerOutput> {
-  const window = gateWindow(input.gate, input.nowMs, input.sinceMs);
+  const window = checkWindow(input.nowMs, input.gate, input.sinceMs);
   let rows: LookRows;
   try {
     rows = await runLook(ctx, input.gate, input.target, input.baseline, input.candidate, window);

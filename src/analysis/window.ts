@@ -16,9 +16,12 @@ export interface CheckWindow {
 /**
  * nowMs comes from the orchestration clock (context.df.currentUtcDateTime), never the wall clock.
  * Whole milliseconds out; the window is half-open [fromMs, toMs) in the generated KQL.
+ * With `sinceMs` (an A/B test: the whole test since the split was set) the window starts there
+ * instead of windowMinutes back, and keeps at least one millisecond so the query is never empty.
  */
-export function checkWindow(nowMs: number, spec: Pick<GateSpec, 'windowMinutes' | 'ingestionDelayMinutes'>): CheckWindow {
+export function checkWindow(nowMs: number, spec: Pick<GateSpec, 'windowMinutes' | 'ingestionDelayMinutes'>, sinceMs?: number): CheckWindow {
   if (!Number.isFinite(nowMs)) throw new ValidationError('nowMs', `expected epoch milliseconds, got ${String(nowMs)}`);
+  if (sinceMs !== undefined && !Number.isFinite(sinceMs)) throw new ValidationError('sinceMs', `expected epoch milliseconds, got ${String(sinceMs)}`);
   if (!(Number.isFinite(spec.windowMinutes) && spec.windowMinutes > 0)) {
     throw new ValidationError('windowMinutes', `expected a number > 0, got ${String(spec.windowMinutes)}`);
   }
@@ -26,6 +29,7 @@ export function checkWindow(nowMs: number, spec: Pick<GateSpec, 'windowMinutes' 
     throw new ValidationError('ingestionDelayMinutes', `expected a number >= 0, got ${String(spec.ingestionDelayMinutes)}`);
   }
   const toMs = Math.floor(nowMs - spec.ingestionDelayMinutes * MINUTE_MS);
+  if (sinceMs !== undefined) return { fromMs: Math.min(Math.floor(sinceMs), toMs - 1), toMs };
   const fromMs = toMs - Math.round(spec.windowMinutes * MINUTE_MS);
   return { fromMs, toMs };
 }

@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { activityFailureMessage, createActivities, withCodedErrors, type ActivityHandler } from '../../src/activities';
-import { gateWindow } from '../../src/activities/check-gates';
 import { AzureCallError, InvariantViolationError, ValidationError } from '../../src/errors';
 import { ACTIVITY, type ActivityName } from '../../src/orchestration/activity-names';
 import type { Clock } from '../../src/ports';
@@ -161,8 +160,11 @@ describe('checkGates', () => {
     plannedLooks: 3,
   };
 
-  it('ends the window at the orchestration time minus the ingestion delay', () => {
-    expect(gateWindow(gate, 1_800_000_000_000)).toEqual({ fromMs: 1_800_000_000_000 - 12 * 60_000, toMs: 1_800_000_000_000 - 2 * 60_000 });
+  it('ends the window at the orchestration time minus the ingestion delay', async () => {
+    await createGreen();
+    sim.traffic = { blue: 50, green: 50 };
+    const out = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 1 } })) as { outcomes: { result?: { window: unknown } }[] };
+    expect(out.outcomes[0]?.result?.window).toEqual({ fromMs: 1_800_000_000_000 - 12 * 60_000, toMs: 1_800_000_000_000 - 2 * 60_000 });
   });
 
   it('judges the candidate with the evidence', async () => {

@@ -15,6 +15,13 @@ describe('checkWindow', () => {
     });
     expect(checkWindow(now, { windowMinutes: 1, ingestionDelayMinutes: 0 }).toMs).toBe(now);
   });
+  it('starts at sinceMs when given (A/B: the whole test), never empty', () => {
+    const now = Date.UTC(2026, 10, 23, 10, 30, 0);
+    const spec = { windowMinutes: 10, ingestionDelayMinutes: 5 };
+    expect(checkWindow(now, spec, Date.UTC(2026, 10, 23, 9, 0, 0))).toEqual({ fromMs: Date.UTC(2026, 10, 23, 9, 0, 0), toMs: Date.UTC(2026, 10, 23, 10, 25, 0) });
+    expect(checkWindow(now, spec, now)).toEqual({ fromMs: Date.UTC(2026, 10, 23, 10, 25, 0) - 1, toMs: Date.UTC(2026, 10, 23, 10, 25, 0) });
+    expect(() => checkWindow(now, spec, Number.NaN)).toThrow(/sinceMs/);
+  });
   it('gives the first moment a full window exists', () => {
     expect(firstFullWindowAtMs(1_000_000, { windowMinutes: 10, ingestionDelayMinutes: 5 })).toBe(1_000_000 + 15 * 60_000);
   });
