@@ -66,11 +66,30 @@ export class ConfigurationError extends Error {
   }
 }
 
+/**
+ * In Azure, an app setting such as `@Microsoft.KeyVault(SecretUri=...)` is replaced by the platform
+ * with the secret. When resolution fails (the identity lacks access, the secret or vault is gone)
+ * the app sees the reference text itself, which would pass as a value: a 60-character "secret"
+ * that anyone reading the Bicep knows. Matched case-insensitively, as the platform does.
+ */
+const KEY_VAULT_REFERENCE = /^\s*@Microsoft\.KeyVault\(/i;
+
 export function loadSettings(env: Readonly<Record<string, string | undefined>>): Settings {
   const picked: Record<string, string> = {};
+  const unresolved: string[] = [];
   for (const name of SETTING_NAMES) {
     const value = env[name];
-    if (value !== undefined && value !== '') picked[name] = value;
+    if (value === undefined || value === '') continue;
+    if (KEY_VAULT_REFERENCE.test(value)) unresolved.push(`${name} (${value.trim()})`);
+    picked[name] = value;
+  }
+  if (unresolved.length > 0) {
+    throw new ConfigurationError(
+      `invalid configuration: the Key Vault reference did not resolve for ${unresolved.join(', ')}: ` +
+        `the platform passed the reference text instead of the secret. Check that the app's managed identity ` +
+        `has access to the vault (e.g. the "Key Vault Secrets User" role), that the secret exists, and the ` +
+        `reference status under the app's Environment variables in the portal.`,
+    );
   }
   const parsed = settingsSchema.safeParse(picked);
   if (!parsed.success) {
