@@ -3,13 +3,25 @@
  * app never touches Azure or the disk). The activity registrations in functions/ use this; tests
  * build activities over fakes with createActivities() directly.
  */
-import { getSettings } from '../config';
+import { getSettings, type Settings } from '../config';
+import { createRandom } from '../shared/prng';
 import { getAmbientClock } from '../ports';
 import { createAzurePorts } from '../azure';
 import { createChannelNotifier, notifyDepsFromSettings, policyNotificationsFromFolder, sendRolloutNotification } from '../notify';
 import { createActivities, type ActivityDeps, type ActivityHandler } from '../activities';
 import type { ActivityName } from '../orchestration/activity-names';
 import { createPolicyDirSource } from './policy-dir';
+
+/**
+ * The jitter source for the Azure adapters' back-off. In Azure: Math.random, because many rollouts
+ * (one per endpoint, all in one subscription) share ARM's throttling, and equal waits would retry
+ * in lockstep. Locally with RANDOM_SEED (the simulator sets the scenario seed): a seeded stream, so
+ * a simulation on the virtual clock replays the same waits and gives the same result.
+ */
+export function retryJitterSource(settings: Pick<Settings, 'RANDOM_SEED'>): () => number {
+  if (settings.RANDOM_SEED === undefined) return Math.random;
+  return createRandom(settings.RANDOM_SEED, 'azure-retry-jitter').next;
+}
 
 let deps: ActivityDeps | undefined;
 let activities: Record<ActivityName, ActivityHandler> | undefined;
@@ -18,9 +30,7 @@ export function getActivityDeps(): ActivityDeps {
   if (!deps) {
     const settings = getSettings();
     const clock = getAmbientClock();
-    // Fixed jitter: with one controller per endpoint there is no herd to spread, and a seeded
-    // simulation on the virtual clock must replay the same back-off waits to give the same result.
-    const azure = createAzurePorts(settings, { clock, random: () => 0.5 });
+    const azure = createAzurePorts(settings, { clock, random: retryJitterSource(settings) });
     // Teams / Slack / webhook per the policy's notifications (src/notify); failures never block.
     const notify = notifyDepsFromSettings(settings, clock, { policyNotifications: policyNotificationsFromFolder(settings.POLICY_DIR) });
     deps = {

@@ -36,6 +36,17 @@ export const settingsSchema = z.object({
   /** Local API key (the local runtime's function key) for the operator API. */
   ROLLOUT_API_KEY: z.string().min(1).optional(),
 
+  /**
+   * Seed for the app's own randomness (Azure retry jitter). Local only: the simulator sets it to
+   * the scenario seed so a run replays the same back-off waits; in Azure it is absent and jitter is
+   * truly random, spreading the retries of many rollouts that share ARM's subscription throttling.
+   */
+  RANDOM_SEED: z.coerce
+    .number({ error: 'must be an integer' })
+    .int({ error: 'must be an integer' })
+    .refine((n) => Number.isSafeInteger(n), { error: 'must be an integer between -(2^53 - 1) and 2^53 - 1' })
+    .optional(),
+
   NOTIFY_TEAMS_WEBHOOK_URL: optionalUrl,
   NOTIFY_SLACK_WEBHOOK_URL: optionalUrl,
   NOTIFY_GENERIC_WEBHOOK_URL: optionalUrl,
@@ -47,7 +58,8 @@ export type Settings = z.infer<typeof settingsSchema>;
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as (keyof Settings)[];
 
 /**
- * Settings that exist only for local runs (the emulator, the local runtime's API key) and that
+ * Settings that exist only for local runs (the emulator, the local runtime's API key, the
+ * simulator's random seed) and that
  * infra/main.bicep therefore never sets in Azure. In Azure the SDKs talk to public endpoints with
  * the managed identity, and the operator API is protected by function keys.
  */
@@ -57,6 +69,7 @@ export const LOCAL_ONLY_SETTINGS = [
   'METRICS_ENDPOINT',
   'EMULATOR_TOKEN',
   'ROLLOUT_API_KEY',
+  'RANDOM_SEED',
 ] as const satisfies readonly (keyof Settings)[];
 
 export class ConfigurationError extends Error {
