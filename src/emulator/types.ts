@@ -4,35 +4,72 @@
  */
 import { z } from 'zod';
 
-export const latencySchema = z.object({
-  p50: z.number().positive(),
-  p95: z.number().positive(),
-}).refine((l) => l.p95 >= l.p50, { message: 'latencyMs.p95 must be >= latencyMs.p50' });
+const minuteSchema = z.number().min(0);
+const probabilitySchema = z.number().min(0).max(1);
 
-export const behaviorChangeSchema = z.object({
-  atMinute: z.number().min(0),
-  errorRate: z.number().min(0).max(1).optional(),
-  latencyMs: latencySchema.optional(),
-  smokeTestFails: z.boolean().optional(),
-});
+/*
+ * Behavior, traffic and fault shapes are the public scenario format's (shared/scenario-format.md):
+ * src/sim/scenario.ts parses scenario files with these same schemas, so the emulator and the
+ * scenario contract cannot drift apart. Strict: an unknown (e.g. misspelt) field is an error, not
+ * silently ignored.
+ */
+export const latencySchema = z
+  .object({ p50: z.number().positive(), p95: z.number().positive() })
+  .strict()
+  .refine((l) => l.p95 >= l.p50, { message: 'p95 must be at least p50', path: ['p95'] });
 
-export const behaviorSchema = z.object({
-  errorRate: z.number().min(0).max(1).default(0),
-  latencyMs: latencySchema.default({ p50: 40, p95: 90 }),
-  changes: z.array(behaviorChangeSchema).default([]),
-  provisioningFails: z.boolean().default(false),
-  smokeTestFails: z.boolean().default(false),
-});
+export const behaviorChangeSchema = z
+  .object({
+    atMinute: minuteSchema,
+    errorRate: probabilitySchema.optional(),
+    latencyMs: latencySchema.optional(),
+    smokeTestFails: z.boolean().optional(),
+  })
+  .strict();
+
+export const behaviorSchema = z
+  .object({
+    errorRate: probabilitySchema.default(0),
+    latencyMs: latencySchema.default({ p50: 40, p95: 90 }),
+    changes: z.array(behaviorChangeSchema).default([]),
+    provisioningFails: z.boolean().default(false),
+    smokeTestFails: z.boolean().default(false),
+  })
+  .strict();
 export type ModelBehaviorInput = z.input<typeof behaviorSchema>;
 export type ModelBehavior = z.output<typeof behaviorSchema>;
 
-export const trafficScheduleSchema = z.union([
-  z.object({ requestsPerMinute: z.number().min(0) }),
-  z.object({
-    requestsPerMinute: z.array(z.object({ fromMinute: z.number().min(0), requestsPerMinute: z.number().min(0) })).min(1),
-  }),
-]);
+/** A rate, or a list of rates each from a minute on (the emulator sorts the list by minute). */
+export const trafficScheduleSchema = z
+  .object({
+    requestsPerMinute: z.union([
+      z.number().min(0),
+      z.array(z.object({ fromMinute: minuteSchema, requestsPerMinute: z.number().min(0) }).strict()).min(1),
+    ]),
+  })
+  .strict();
 export type TrafficSchedule = z.infer<typeof trafficScheduleSchema>;
+
+/** A fault's time window must not be empty. */
+export const faultWindowIsOrdered = (f: { fromMinute?: number | undefined; toMinute?: number | undefined }): boolean =>
+  f.fromMinute === undefined || f.toMinute === undefined || f.toMinute > f.fromMinute;
+export const FAULT_WINDOW_ISSUE = { message: 'toMinute must be after fromMinute', path: ['toMinute'] };
+
+/**
+ * A fault as the scenario format has it, without refinements so that each side can extend it
+ * (the emulator: 'partial', retryAfterSeconds) and add its own rules.
+ */
+export const scenarioFaultObjectSchema = z
+  .object({
+    target: z.enum(['arm', 'logs', 'metrics']),
+    operation: z.string().min(1).optional(),
+    status: z.union([z.literal(409), z.literal(429), z.literal(500), z.literal(503), z.literal('timeout')]),
+    count: z.number().int().positive().optional(),
+    probability: probabilitySchema.optional(),
+    fromMinute: minuteSchema.optional(),
+    toMinute: minuteSchema.optional(),
+  })
+  .strict();
 
 /** Operation names used by fault injection (`fault.operation`) and in docs/emulator.md. */
 export const OPERATIONS = {
@@ -45,25 +82,22 @@ export const OPERATIONS = {
   metrics: ['metrics'],
 } as const;
 
-export const faultSchema = z.object({
-  target: z.enum(['arm', 'logs', 'metrics']),
-  operation: z.string().min(1).optional(),
-  /** 'partial' (logs only, an emulator extension): 200 with half the rows and an error, which LogsQueryClient reports as PartialFailure. */
-  status: z.union([z.literal(409), z.literal(429), z.literal(500), z.literal(503), z.literal('timeout'), z.literal('partial')]),
-  count: z.number().int().positive().optional(),
-  probability: z.number().min(0).max(1).optional(),
-  fromMinute: z.number().min(0).optional(),
-  toMinute: z.number().min(0).optional(),
-  /** Seconds sent in Retry-After with a 429 (default 10). */
-  retryAfterSeconds: z.number().int().min(0).optional(),
-})
+export const faultSchema = scenarioFaultObjectSchema
+  .extend({
+    /** 'partial' (logs only, an emulator extension): 200 with half the rows and an error, which LogsQueryClient reports as PartialFailure. */
+    status: z.union([scenarioFaultObjectSchema.shape.status, z.literal('partial')]),
+    /** Seconds sent in Retry-After with a 429 (default 10). */
+    retryAfterSeconds: z.number().int().min(0).optional(),
+  })
+  // Neither count nor probability (every matching call) is an emulator extension; the scenario
+  // format asks for exactly one.
   .refine((f) => !(f.count !== undefined && f.probability !== undefined), { message: 'a fault has either count or probability, not both' })
   .refine((f) => f.operation === undefined || (OPERATIONS[f.target] as readonly string[]).includes(f.operation), {
     message: `unknown operation; known: arm: ${OPERATIONS.arm.join(', ')}; logs: ${OPERATIONS.logs.join(', ')}; metrics: ${OPERATIONS.metrics.join(', ')}`,
     path: ['operation'],
   })
   .refine((f) => f.status !== 'partial' || f.target === 'logs', { message: "status 'partial' applies to target 'logs' only", path: ['status'] })
-  .refine((f) => f.fromMinute === undefined || f.toMinute === undefined || f.toMinute > f.fromMinute, { message: 'toMinute must be after fromMinute', path: ['toMinute'] });
+  .refine(faultWindowIsOrdered, FAULT_WINDOW_ISSUE);
 export type Fault = z.infer<typeof faultSchema>;
 
 /** Virtual durations of Azure's asynchronous operations. Ranges draw from the seeded stream. */

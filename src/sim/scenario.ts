@@ -3,60 +3,23 @@
  * A file that does not fit gets an error naming the file and the field (the CLI exits 2).
  */
 import { z } from 'zod';
+import { behaviorSchema, FAULT_WINDOW_ISSUE, faultWindowIsOrdered, scenarioFaultObjectSchema, trafficScheduleSchema } from '../emulator/types';
 import { ValidationError } from '../errors';
 
 const minute = z.number().min(0);
-const probability = z.number().min(0).max(1);
 
-const latencySchema = z
-  .object({ p50: z.number().positive(), p95: z.number().positive() })
-  .strict()
-  .refine((l) => l.p95 >= l.p50, { message: 'p95 must be at least p50', path: ['p95'] });
+/** The scenario's traffic: the emulator's schedule, whose list must also be in minute order. */
+const scenarioTrafficSchema = trafficScheduleSchema.refine(
+  (t) => typeof t.requestsPerMinute === 'number' || t.requestsPerMinute.every((entry, i, s) => i === 0 || entry.fromMinute > (s[i - 1]?.fromMinute ?? -1)),
+  { message: 'fromMinute must increase from one entry to the next', path: ['requestsPerMinute'] },
+);
 
-const behaviorChangeSchema = z
-  .object({
-    atMinute: minute,
-    errorRate: probability.optional(),
-    latencyMs: latencySchema.optional(),
-    smokeTestFails: z.boolean().optional(),
-  })
-  .strict();
-
-export const modelBehaviorSchema = z
-  .object({
-    errorRate: probability.default(0),
-    latencyMs: latencySchema.default({ p50: 40, p95: 90 }),
-    changes: z.array(behaviorChangeSchema).default([]),
-    provisioningFails: z.boolean().default(false),
-    smokeTestFails: z.boolean().default(false),
-  })
-  .strict();
-
-const trafficScheduleSchema = z
-  .array(z.object({ fromMinute: minute, requestsPerMinute: z.number().min(0) }).strict())
-  .min(1)
-  .refine((s) => s.every((entry, i) => i === 0 || entry.fromMinute > (s[i - 1]?.fromMinute ?? -1)), {
-    message: 'fromMinute must increase from one entry to the next',
-  });
-
-const faultSchema = z
-  .object({
-    target: z.enum(['arm', 'logs', 'metrics']),
-    operation: z.string().min(1).optional(),
-    status: z.union([z.literal(409), z.literal(429), z.literal(500), z.literal(503), z.literal('timeout')]),
-    count: z.number().int().positive().optional(),
-    probability: probability.optional(),
-    fromMinute: minute.optional(),
-    toMinute: minute.optional(),
-  })
-  .strict()
+/** The scenario's fault: the format's fields only, with exactly one of count or probability. */
+const faultSchema = scenarioFaultObjectSchema
   .refine((f) => (f.count === undefined) !== (f.probability === undefined), {
     message: 'give exactly one of count or probability',
   })
-  .refine((f) => f.fromMinute === undefined || f.toMinute === undefined || f.toMinute > f.fromMinute, {
-    message: 'toMinute must be after fromMinute',
-    path: ['toMinute'],
-  });
+  .refine(faultWindowIsOrdered, FAULT_WINDOW_ISSUE);
 
 /** "model:version", e.g. "credit-model:2". */
 const modelVersionKey = z.string().regex(/^[^:\s]+:[^:\s]+$/, 'keys are "model:version", e.g. "credit-model:2"');
@@ -77,10 +40,8 @@ export const scenarioSchema = z
         atMinute: minute.default(0),
       })
       .strict(),
-    traffic: z
-      .object({ requestsPerMinute: z.union([z.number().min(0), trafficScheduleSchema]) })
-      .strict(),
-    behavior: z.record(modelVersionKey, modelBehaviorSchema),
+    traffic: scenarioTrafficSchema,
+    behavior: z.record(modelVersionKey, behaviorSchema),
     approvals: z
       .array(
         z
@@ -110,7 +71,7 @@ export const scenarioSchema = z
   });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
-export type ModelBehavior = z.infer<typeof modelBehaviorSchema>;
+export type ModelBehavior = z.infer<typeof behaviorSchema>;
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '');

@@ -127,5 +127,7 @@ describe('fault injection', () => {
     expect(() => em.addFault({ target: 'arm', status: 500, fromMinute: 5, toMinute: 5 })).toThrow(/toMinute must be after fromMinute/);
     expect(() => em.addFault({ target: 'arm', status: 409, count: 1, probability: 0.5 })).toThrow(/either count or probability/);
     expect(() => em.addFault({ target: 'dns', status: 409 } as unknown as Fault)).toThrow(/target/);
+    // The scenario format's shapes are strict: a misspelt field is an error, not silently ignored.
+    expect(() => em.addFault({ target: 'arm', status: 409, cnt: 2 } as unknown as Fault)).toThrow(/cnt/);
   });
 });
