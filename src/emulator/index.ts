@@ -1,5 +1,6 @@
 /** Public surface of the local Azure emulator (see docs/emulator.md). */
 export { createEmulator, type Emulator, type EmulatorOptions, type EmulatorCounters, type RegisterModelVersionOptions } from './emulator';
+export { emulatorAppSettings } from './app-settings';
 export { createDemoWorld, emptyWorld, DEMO_COORDS, type WorldSpec, type WorldEndpoint, type WorldDeployment, type WorldModelVersion, type DemoWorldOptions } from './world';
 export type { StateSnapshot, ProvisioningState, WorkspaceCoords } from './arm-state';
 export { SUPPORTED_API_VERSIONS } from './arm-api';

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { createEmulator, DEMO_COORDS, type StateSnapshot, type WorldSpec } from '../emulator';
+import { createEmulator, DEMO_COORDS, emulatorAppSettings, type StateSnapshot, type WorldSpec } from '../emulator';
 import { publishModelRegistered } from '../emulator/event-grid';
 import { ValidationError } from '../errors';
 import { VirtualClock } from '../local-runtime/clock';
@@ -141,14 +141,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       functionKey: API_KEY,
       log: options.log ?? (() => undefined),
       settings: {
-        ARM_ENDPOINT: emulator.url,
-        LOGS_ENDPOINT: emulator.url,
-        METRICS_ENDPOINT: emulator.url,
-        EMULATOR_TOKEN,
-        AZURE_SUBSCRIPTION_ID: emulator.coords.subscriptionId,
-        AZURE_RESOURCE_GROUP: emulator.coords.resourceGroup,
-        AML_WORKSPACE_NAME: emulator.coords.workspace,
-        LOG_ANALYTICS_WORKSPACE_ID: emulator.logAnalyticsWorkspaceId,
+        ...emulatorAppSettings(emulator, EMULATOR_TOKEN),
         POLICY_DIR: policyDir,
         ROLLOUT_API_KEY: API_KEY,
         APPROVAL_LINK_SECRET: SIGNING_SECRET,

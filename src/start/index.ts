@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { readEnvironment, setEnvironment } from '../config';
-import { createDemoWorld, createEmulator, type Emulator } from '../emulator';
+import { createDemoWorld, createEmulator, emulatorAppSettings, type Emulator } from '../emulator';
 import { createClock } from '../local-runtime/clock';
 import { startRuntime } from '../local-runtime/runtime';
 
@@ -103,14 +103,7 @@ async function main(argv: readonly string[]): Promise<void> {
     });
     await emulator.start();
     Object.assign(settings, {
-      ARM_ENDPOINT: emulator.url,
-      LOGS_ENDPOINT: emulator.url,
-      METRICS_ENDPOINT: emulator.url,
-      EMULATOR_TOKEN,
-      AZURE_SUBSCRIPTION_ID: emulator.coords.subscriptionId,
-      AZURE_RESOURCE_GROUP: emulator.coords.resourceGroup,
-      AML_WORKSPACE_NAME: emulator.coords.workspace,
-      LOG_ANALYTICS_WORKSPACE_ID: emulator.logAnalyticsWorkspaceId,
+      ...emulatorAppSettings(emulator, EMULATOR_TOKEN),
       POLICY_DIR: options.policies ?? path.join(REPO_ROOT, 'demo', 'policies'),
       APPROVAL_LINK_SECRET: readEnvironment('APPROVAL_LINK_SECRET') ?? 'local-demo-approval-link-secret',
     });

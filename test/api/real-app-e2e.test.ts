@@ -14,7 +14,7 @@ const ROOT = path.resolve(__dirname, '../..');
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startRuntime } = require(path.join(ROOT, 'dist/src/local-runtime/runtime.js')) as typeof import('../../src/local-runtime/runtime');
 const { VirtualClock } = require(path.join(ROOT, 'dist/src/local-runtime/clock.js')) as typeof import('../../src/local-runtime/clock');
-const { createEmulator, createDemoWorld } = require(path.join(ROOT, 'dist/src/emulator/index.js')) as typeof import('../../src/emulator');
+const { createEmulator, createDemoWorld, emulatorAppSettings } = require(path.join(ROOT, 'dist/src/emulator/index.js')) as typeof import('../../src/emulator');
 const { run } = require(path.join(ROOT, 'dist/src/cli/index.js')) as typeof import('../../src/cli/index');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -69,14 +69,7 @@ beforeAll(async () => {
     functionKey: KEY,
     log: () => undefined,
     settings: {
-      ARM_ENDPOINT: emulator.url,
-      LOGS_ENDPOINT: emulator.url,
-      METRICS_ENDPOINT: emulator.url,
-      EMULATOR_TOKEN: TOKEN,
-      AZURE_SUBSCRIPTION_ID: emulator.coords.subscriptionId,
-      AZURE_RESOURCE_GROUP: emulator.coords.resourceGroup,
-      AML_WORKSPACE_NAME: emulator.coords.workspace,
-      LOG_ANALYTICS_WORKSPACE_ID: emulator.logAnalyticsWorkspaceId,
+      ...emulatorAppSettings(emulator, TOKEN),
       POLICY_DIR: policyDir,
       ROLLOUT_API_KEY: KEY,
       APPROVAL_LINK_SECRET: 'e2e-approval-link-secret-0123456789',
