@@ -4,19 +4,10 @@
  * rollout status and hands it to the Notifier port. A failing notifier never fails a rollout:
  * the failure is logged and reported as `sent: false`.
  */
+import { NOTIFICATION_SEVERITY } from '../notify/message';
 import type { Notification, NotificationKind } from '../ports';
 import type { SendNotificationInput, SendNotificationOutput } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
-
-const SEVERITY: Record<NotificationKind, Notification['severity']> = {
-  rolloutStarted: 'info',
-  stepCompleted: 'info',
-  gateFailed: 'critical',
-  approvalRequested: 'warning',
-  promoted: 'info',
-  rolledBack: 'warning',
-  failed: 'critical',
-};
 
 const TITLE: Record<NotificationKind, string> = {
   rolloutStarted: 'Rollout started',
@@ -49,7 +40,7 @@ export function toNotification(input: SendNotificationInput): Notification {
     facts.approval = `${input.approval.name} (step ${input.approval.step}) until ${new Date(input.approval.timeoutAtMs).toISOString()}${input.approval.reminder ? ' (reminder)' : ''}`;
   }
   const summary = input.kind === 'approvalRequested' ? `Waiting for approval '${input.approval?.name ?? ''}'` : (status.reason ?? `${status.phase}, step ${status.step.index + 1} of ${status.step.count}`);
-  return { kind: input.kind, rolloutId: status.rolloutId, title: `${TITLE[input.kind]}: ${status.model} v${status.version} on ${status.endpoint}`, summary, severity: SEVERITY[input.kind], facts, links: [] };
+  return { kind: input.kind, rolloutId: status.rolloutId, title: `${TITLE[input.kind]}: ${status.model} v${status.version} on ${status.endpoint}`, summary, severity: NOTIFICATION_SEVERITY[input.kind], facts, links: [] };
 }
 
 export type NotificationSender = (input: SendNotificationInput) => Promise<SendNotificationOutput>;

@@ -9,7 +9,8 @@ import { describeEvidence } from '../api/status-view';
 import type { SendNotificationInput } from '../orchestration/activity-contracts';
 import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
 
-const SEVERITY: Readonly<Record<NotificationKind, Notification['severity']>> = {
+/** How loud each kind is, on every path that builds a Notification (also src/activities' plain fallback). */
+export const NOTIFICATION_SEVERITY: Readonly<Record<NotificationKind, Notification['severity']>> = {
   rolloutStarted: 'info',
   stepCompleted: 'info',
   gateFailed: 'critical',
@@ -119,7 +120,7 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
     rolloutId: s.rolloutId,
     title: `${HEADLINE[input.kind]}: ${s.model} ${s.version} on ${s.endpoint}`,
     summary,
-    severity: SEVERITY[input.kind],
+    severity: NOTIFICATION_SEVERITY[input.kind],
     facts,
     links,
     gates,
