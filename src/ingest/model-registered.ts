@@ -21,18 +21,21 @@ export interface WorkspaceCoordinates {
   readonly workspace: string;
 }
 
+/** The registered model version an event names (and a manual start asks for). */
+export interface RegisteredModelVersion {
+  readonly name: string;
+  readonly version: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly properties: Readonly<Record<string, string>>;
+}
+
 export interface ModelRegisteredEvent {
   readonly schema: EventSchemaKind;
   readonly eventId: string;
   readonly eventType: string;
   readonly eventTimeMs: number | undefined;
   readonly workspace: WorkspaceCoordinates;
-  readonly model: {
-    readonly name: string;
-    readonly version: string;
-    readonly tags: Readonly<Record<string, string>>;
-    readonly properties: Readonly<Record<string, string>>;
-  };
+  readonly model: RegisteredModelVersion;
 }
 
 const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');

@@ -16,7 +16,7 @@
 import { ORCHESTRATOR_NAME, rolloutInputSchema, type RolloutInput } from '../orchestration/events';
 import type { Clock } from '../ports/clock';
 import { rolloutInstanceId } from './instance-id';
-import type { WorkspaceCoordinates } from './model-registered';
+import type { RegisteredModelVersion, WorkspaceCoordinates } from './model-registered';
 import type { PolicyResolver, RolloutClient, RuntimeStatus, StructuredLogger } from './ports';
 
 export interface StartRolloutRequest {
@@ -24,12 +24,7 @@ export interface StartRolloutRequest {
   readonly eventId?: string;
   readonly requestedBy?: string;
   readonly workspace: WorkspaceCoordinates;
-  readonly model: {
-    readonly name: string;
-    readonly version: string;
-    readonly tags: Readonly<Record<string, string>>;
-    readonly properties: Readonly<Record<string, string>>;
-  };
+  readonly model: RegisteredModelVersion;
   /** Force a policy (manual start); otherwise the resolver picks (tags, match rules). */
   readonly policyName?: string;
 }
