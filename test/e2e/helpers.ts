@@ -208,7 +208,8 @@ export interface RolloutDetail {
   readonly rolloutId: string;
   readonly runtimeStatus: string;
   readonly phase: string;
-  readonly status: {
+  /** The orchestration's custom status: null until the orchestrator first reports. */
+  readonly status: null | {
     readonly phase: string;
     readonly step: { readonly index: number; readonly count: number; readonly kind: string; readonly description?: string };
     readonly traffic: Record<string, number>;
@@ -221,9 +222,17 @@ export interface RolloutDetail {
   };
 }
 
+/** A rollout whose orchestrator has reported its status. */
+export type ReportedDetail = RolloutDetail & { readonly status: NonNullable<RolloutDetail['status']> };
+
+function hasReported(detail: RolloutDetail): detail is ReportedDetail {
+  return detail.status !== null && detail.status !== undefined;
+}
+
 function describeDetail(detail: RolloutDetail | undefined): string {
   if (!detail) return '(no status read yet)';
   const s = detail.status;
+  if (!s) return `${detail.runtimeStatus}/${detail.phase}, no custom status yet`;
   const journal = s.journal.slice(-6).map((j) => `    [${j.phase}] ${j.message}`).join('\n');
   return `${detail.runtimeStatus}/${s.phase} step ${s.step.index}/${s.step.count} ${s.step.kind}, traffic ${JSON.stringify(s.traffic)}, waiting for ${s.waitingFor ? `${s.waitingFor.kind}: ${s.waitingFor.detail}` : '-'}, outcome ${s.outcome ?? '-'} ${s.reason ?? ''}\n  last journal:\n${journal}`;
 }
@@ -233,7 +242,7 @@ function describeDetail(detail: RolloutDetail | undefined): string {
  * the accelerated clock; a busy machine only makes this slower); on timeout the message shows the
  * last status and the app's output.
  */
-export async function pollStatus(app: StartedApp, rolloutId: string, what: string, done: (detail: RolloutDetail) => boolean, limitMs = 90_000): Promise<RolloutDetail> {
+export async function pollStatus(app: StartedApp, rolloutId: string, what: string, done: (detail: ReportedDetail) => boolean, limitMs = 90_000): Promise<ReportedDetail> {
   const deadline = Date.now() + limitMs;
   let last: RolloutDetail | undefined;
   let lastError = '';
@@ -241,7 +250,7 @@ export async function pollStatus(app: StartedApp, rolloutId: string, what: strin
     const result = await cli(app, ['status', rolloutId, '--json']);
     if (result.code === 0) {
       last = parseJson<RolloutDetail>(result, 'status --json');
-      if (done(last)) return last;
+      if (hasReported(last) && done(last)) return last;
     } else {
       lastError = `status exited ${result.code}: ${result.stderr.trim()}`;
     }
@@ -289,10 +298,20 @@ export async function curlScoring(app: StartedApp): Promise<{ status: number; de
   return { status, deployment, body };
 }
 
-/** The rollout `list --json` shows for model:version (exactly one). */
+/**
+ * The rollout `list --json` shows for model:version (exactly one). The Event Grid delivery starts
+ * the orchestration before it answers, but for a moment after each continueAsNew the instance has no
+ * custom status and a continuation input, and then `list --model` does not match it (reported to the
+ * api/orchestration owners); a few looks ride over that, and a failure shows the list and the app's log.
+ */
 export async function findRollout(app: StartedApp, model: string, version: string): Promise<string> {
-  const list = parseJson<Array<{ rolloutId: string; model: string; version: string }>>(await cli(app, ['list', '--model', model, '--json']), 'list --json');
-  const matches = list.filter((r) => r.model === model && r.version === version);
-  if (matches.length !== 1) throw new Error(`list --json shows ${matches.length} rollouts of ${model}:${version}: ${JSON.stringify(list)}`);
-  return (matches[0] as { rolloutId: string }).rolloutId;
+  let list: Array<{ rolloutId: string; model: string; version: string }> = [];
+  for (let look = 0; look < 10; look++) {
+    list = parseJson<Array<{ rolloutId: string; model: string; version: string }>>(await cli(app, ['list', '--model', model, '--json']), 'list --json');
+    const matches = list.filter((r) => r.model === model && r.version === version);
+    if (matches.length === 1) return (matches[0] as { rolloutId: string }).rolloutId;
+    if (matches.length > 1) break;
+    await sleepMs(500);
+  }
+  throw new Error(`list --json shows no single rollout of ${model}:${version}: ${JSON.stringify(list)}\n${app.log()}`);
 }

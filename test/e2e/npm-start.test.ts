@@ -20,7 +20,7 @@ import {
   pollStatus,
   runPrinted,
   startApp,
-  type RolloutDetail,
+  type ReportedDetail,
   type StartedApp,
 } from './helpers';
 
@@ -28,8 +28,8 @@ const START_ARGS = ['--port', '0', '--emulator-port', '0', '--clock', 'x300'];
 const ENDPOINT = 'credit-scoring';
 /** A generous limit for a busy 2-core machine (a run takes ~20 s); each wait inside names what it waited for. */
 const TEST_TIMEOUT_MS = 180_000;
-const ended = (d: RolloutDetail): boolean => d.runtimeStatus === 'Completed' || d.runtimeStatus === 'Failed' || d.runtimeStatus === 'Terminated' || d.status.outcome !== undefined;
-const waitsForApproval = (d: RolloutDetail): boolean => d.status.waitingFor?.kind === 'approval' || ended(d);
+const ended = (d: ReportedDetail): boolean => d.runtimeStatus === 'Completed' || d.runtimeStatus === 'Failed' || d.runtimeStatus === 'Terminated' || d.status.outcome !== undefined;
+const waitsForApproval = (d: ReportedDetail): boolean => d.status.waitingFor?.kind === 'approval' || ended(d);
 
 const apps: StartedApp[] = [];
 
