@@ -4,6 +4,7 @@
  * what the handlers accept.
  */
 import { z } from 'zod';
+import { gateResultObjectSchema, metricEvidenceSchema as contractMetricEvidenceSchema } from '../orchestration/activity-contracts';
 import { PHASES } from '../plan/types';
 
 const comment = z.string().max(2000, 'must be at most 2000 characters').meta({ description: 'Free text recorded with the action.' });
@@ -47,31 +48,11 @@ export type ListQuery = z.infer<typeof listQuerySchema>;
 
 const split = z.record(z.string(), z.number()).meta({ description: 'Percent per deployment.' });
 
-export const metricEvidenceSchema = z.looseObject({
-  metric: z.string(),
-  verdict: z.enum(['pass', 'fail', 'inconclusive']),
-  candidate: z.number().nullable(),
-  baseline: z.number().nullable(),
-  samples: z.object({ candidate: z.number(), baseline: z.number() }),
-  threshold: z.string(),
-  test: z.string(),
-  pValue: z.number().optional(),
-  alpha: z.number().optional(),
-  bound: z.number().optional(),
-  reason: z.string(),
-}).meta({ id: 'MetricEvidence' });
+// Gate results are the activity contract's (the same GateResult the orchestrator validates), here
+// with the OpenAPI component names.
+export const metricEvidenceSchema = contractMetricEvidenceSchema.meta({ id: 'MetricEvidence' });
 
-export const gateResultSchema = z.looseObject({
-  gate: z.string(),
-  verdict: z.enum(['pass', 'fail', 'inconclusive']),
-  look: z.number(),
-  checkedAtMs: z.number(),
-  window: z.object({ fromMs: z.number(), toMs: z.number() }),
-  candidate: z.string(),
-  baseline: z.string(),
-  evidence: z.array(metricEvidenceSchema),
-  reason: z.string(),
-}).meta({ id: 'GateResult' });
+export const gateResultSchema = gateResultObjectSchema.extend({ evidence: z.array(metricEvidenceSchema) }).meta({ id: 'GateResult' });
 
 export const rolloutStatusSchema = z
   .looseObject({

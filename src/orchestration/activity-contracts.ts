@@ -132,7 +132,11 @@ export const metricEvidenceSchema = z.object({
   // Evidence carries more detail than the orchestrator reads (threshold parts, pass p-values): keep it all.
   .loose();
 
-export const gateResultSchema = z.object({
+/**
+ * The GateResult's fields, before the type cast below; the HTTP API documents gate results with
+ * this same object (src/api/schemas.ts).
+ */
+export const gateResultObjectSchema = z.object({
   gate: z.string(),
   verdict: verdictSchema,
   look: z.number().int(),
@@ -143,7 +147,9 @@ export const gateResultSchema = z.object({
   evidence: z.array(metricEvidenceSchema),
   reason: z.string(),
 })
-  .loose()
+  .loose();
+
+export const gateResultSchema = gateResultObjectSchema
   // Typed as the analysis module's GateResult (which has no index signature) once validated.
   .transform((value) => value as unknown as GateResult);
 
