@@ -145,6 +145,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         POLICY_DIR: policyDir,
         ROLLOUT_API_KEY: API_KEY,
         APPROVAL_LINK_SECRET: SIGNING_SECRET,
+        // Retry back-off jitter drawn from the scenario's seed: same file and seed, same result.
+        RANDOM_SEED: String(scenario.seed),
       },
     });
     const rt = runtime;
