@@ -458,16 +458,26 @@ export function evaluateGate(spec: GateSpec, rows: GateRows, ctx: EvaluateGateCo
         : { candidate: c.side, baseline: b.side };
   const evidence = spec.checks.map((check) => evaluateCheck(spec, check, rows ?? { traffic: [] }, ctx, levels, sides));
   const { verdict, reason } = combineChecks(evidence);
+  return gateResultOf(spec, ctx, sequential, { verdict, evidence, reason });
+}
+
+/** A GateResult for this look: the look's context and sequential bookkeeping around the judgement (gates and A/B alike). */
+export function gateResultOf(
+  spec: GateSpec,
+  ctx: EvaluateGateContext,
+  sequential: SequentialLook,
+  judged: { readonly verdict: Verdict; readonly evidence: readonly MetricEvidence[]; readonly reason: string },
+): GateResult {
   return {
     gate: spec.name,
-    verdict,
+    verdict: judged.verdict,
     look: ctx.look,
     checkedAtMs: ctx.checkedAtMs,
     window: { fromMs: ctx.window.fromMs, toMs: ctx.window.toMs },
     candidate: ctx.candidate,
     baseline: ctx.baseline,
-    evidence,
-    reason,
+    evidence: judged.evidence,
+    reason: judged.reason,
     sequential: {
       method: sequential.method,
       plannedLooks: sequential.plannedLooks,

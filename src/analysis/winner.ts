@@ -12,7 +12,7 @@ import type { GateResult, GateSpec, MetricCheck, MetricEvidence, Verdict } from 
 import type { GateRows } from './rows';
 import { readCustomValue, readTrafficSide } from './rows';
 import type { EvaluateGateContext } from './evaluate';
-import { evaluateGate, formatNumber, levelsFor } from './evaluate';
+import { evaluateGate, formatNumber, gateResultOf, levelsFor } from './evaluate';
 import { metricKind, validateGateSpec } from './spec';
 import { compareQuantiles, normalCdf, twoProportionScoreTest } from './statistics';
 import type { OneSidedPValues } from './statistics';
@@ -207,23 +207,10 @@ export function decideWinner(spec: GateSpec, rows: GateRows, ctx: DecideWinnerCo
   }
   const decided = winner !== 'undecided';
   const verdict: Verdict = winner === 'candidate' ? 'pass' : winner === 'baseline' ? 'fail' : 'inconclusive';
-  const result: GateResult = {
-    gate: spec.name,
+  const result = gateResultOf(spec, ctx, sequential, {
     verdict,
-    look: ctx.look,
-    checkedAtMs: ctx.checkedAtMs,
-    window: { fromMs: ctx.window.fromMs, toMs: ctx.window.toMs },
-    candidate: ctx.candidate,
-    baseline: ctx.baseline,
     evidence: [...(guard?.evidence ?? []), ...comparisons.map((c) => comparisonEvidence(c, samples))],
     reason,
-    sequential: {
-      method: sequential.method,
-      plannedLooks: sequential.plannedLooks,
-      alphaTotal: sequential.alphaTotal,
-      alphaThisLook: sequential.alphaThisLook,
-      alphaSpentThrough: sequential.alphaSpentThrough,
-    },
-  };
+  });
   return { winner, decided, reason, comparisons, result };
 }
