@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../src/local-runtime/runtime';
+import type { RolloutStatus } from '../../src/plan/types';
 import { getWorld } from '../fixtures/engine-app/world';
 import { autoDecide, finish, onNotification, onTraffic, policyYaml, scenario, startEngine, startRollout, type Scenario } from './harness';
 
@@ -29,21 +30,30 @@ function sameEndpoint(first: Scenario, version: string): Scenario {
   return { id, endpoint: first.endpoint, input: { ...first.input, rolloutId: id, model: { ...first.input.model, version } } };
 }
 
+/**
+ * Runs `first`, starts `second` once the first has taken its first canary step (blue at 80%), and
+ * waits for both to end.
+ */
+async function runWithSecondDuringFirstStep(first: Scenario, second: Scenario): Promise<{ a: RolloutStatus; b: RolloutStatus }> {
+  let started = false;
+  onTraffic(first.endpoint.name, async (traffic) => {
+    if (!started && (traffic.blue ?? 0) === 80) {
+      started = true;
+      await startRollout(rt, second);
+    }
+  });
+  await startRollout(rt, first);
+  const a = await finish(rt, first.id);
+  const b = await finish(rt, second.id);
+  return { a, b };
+}
+
 describe('one rollout per endpoint', () => {
   it('queue: the newer version waits until the first ends, then rolls out from the new live deployment', async () => {
     const first = scenario((endpoint) => policyYaml('x', { endpoint, strategy: CANARY, concurrency: 'queue' }));
     const second = sameEndpoint(first, '3');
     autoDecide(rt, first, 'approve');
-    let started = false;
-    onTraffic(first.endpoint.name, async (traffic) => {
-      if (!started && (traffic.blue ?? 0) === 80) {
-        started = true;
-        await startRollout(rt, second);
-      }
-    });
-    await startRollout(rt, first);
-    const a = await finish(rt, first.id);
-    const b = await finish(rt, second.id);
+    const { a, b } = await runWithSecondDuringFirstStep(first, second);
     expect(a.outcome).toBe('promoted');
     expect(b.outcome).toBe('promoted');
     // The second cloned from the first's candidate (the live deployment when it got the lease).
@@ -57,16 +67,7 @@ describe('one rollout per endpoint', () => {
   it('supersede: the newer version aborts the older rollout, which rolls back, then takes over', async () => {
     const first = scenario((endpoint) => policyYaml('x', { endpoint, strategy: CANARY, concurrency: 'supersede' }));
     const second = sameEndpoint(first, '3');
-    let started = false;
-    onTraffic(first.endpoint.name, async (traffic) => {
-      if (!started && (traffic.blue ?? 0) === 80) {
-        started = true;
-        await startRollout(rt, second);
-      }
-    });
-    await startRollout(rt, first);
-    const a = await finish(rt, first.id);
-    const b = await finish(rt, second.id);
+    const { a, b } = await runWithSecondDuringFirstStep(first, second);
     expect(a.outcome).toBe('aborted');
     expect(a.reason).toMatch(/aborted by system:supersede:/);
     expect(a.overrides[0]).toMatchObject({ action: 'abort', comment: expect.stringContaining(`superseded by ${second.input.model.name}:3`) });
