@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/config';
 import { AzureCallError, RolloutError } from '../../src/errors';
-import { createAzurePorts, type AzurePorts } from '../../src/azure';
+import type { AzurePorts } from '../../src/azure';
 import type { EndpointRef } from '../../src/ports';
-import { ENDPOINT, ENDPOINT_KEY, FakeAzure, RESOURCE_GROUP, SUBSCRIPTION, TestClock, WORKSPACE, modelId } from './support/fake-azure';
+import { ENDPOINT, ENDPOINT_KEY, FakeAzure, fakeAzurePorts, RESOURCE_GROUP, SUBSCRIPTION, TestClock, WORKSPACE, modelId } from './support/fake-azure';
 
 const ref: EndpointRef = { subscriptionId: SUBSCRIPTION, resourceGroup: RESOURCE_GROUP, workspace: WORKSPACE, endpoint: ENDPOINT };
 
@@ -14,8 +13,7 @@ let ports: AzurePorts;
 beforeEach(async () => {
   clock = new TestClock();
   azure = await new FakeAzure(clock).start();
-  const settings = loadSettings({ ARM_ENDPOINT: azure.url, LOGS_ENDPOINT: azure.url, METRICS_ENDPOINT: azure.url, EMULATOR_TOKEN: 'test-token' });
-  ports = createAzurePorts(settings, { clock, random: () => 0.5, requestTimeoutMs: 5000 });
+  ports = fakeAzurePorts(azure, clock);
 });
 
 afterEach(async () => {

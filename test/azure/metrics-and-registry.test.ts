@@ -5,7 +5,7 @@ import { createAdapterContext } from '../../src/azure/context';
 import { AzureMonitorPlatformMetrics } from '../../src/azure/platform-metrics';
 import { ConfigurationError, loadSettings } from '../../src/config';
 import { AzureCallError, ValidationError } from '../../src/errors';
-import { ENDPOINT_ID, FakeAzure, RESOURCE_GROUP, SUBSCRIPTION, TestClock, WORKSPACE } from './support/fake-azure';
+import { ENDPOINT_ID, FakeAzure, fakeAzurePorts, RESOURCE_GROUP, SUBSCRIPTION, TestClock, WORKSPACE } from './support/fake-azure';
 
 let clock: TestClock;
 let azure: FakeAzure;
@@ -14,12 +14,7 @@ let ports: AzurePorts;
 beforeEach(async () => {
   clock = new TestClock();
   azure = await new FakeAzure(clock).start();
-  ports = createAzurePorts(loadSettings({ ARM_ENDPOINT: azure.url, LOGS_ENDPOINT: azure.url, METRICS_ENDPOINT: azure.url, EMULATOR_TOKEN: 'test-token' }), {
-    clock,
-    random: () => 0.5,
-    maxAttempts: 3,
-    requestTimeoutMs: 5000,
-  });
+  ports = fakeAzurePorts(azure, clock, { maxAttempts: 3 });
 });
 
 afterEach(async () => {

@@ -7,6 +7,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAzurePorts, type AzureAdapterOptions, type AzurePorts } from '../../../src/azure';
+import { loadSettings } from '../../../src/config';
 import type { Clock } from '../../../src/ports';
 
 export class TestClock implements Clock {
@@ -344,4 +346,13 @@ export class FakeAzure {
     this.clock.nowMs += 40; // the model's latency, on the test clock
     return send(200, { endpoint: endpointName, echo: body, model: deployment.properties.model }, { 'azureml-model-deployment': deploymentName });
   }
+}
+
+/**
+ * The app's Azure ports pointed at a fake, as the adapter tests use them: the test clock, a fixed
+ * jitter draw and a short request timeout, unless `options` say otherwise.
+ */
+export function fakeAzurePorts(azure: FakeAzure, clock: TestClock, options: Partial<AzureAdapterOptions> = {}): AzurePorts {
+  const settings = loadSettings({ ARM_ENDPOINT: azure.url, LOGS_ENDPOINT: azure.url, METRICS_ENDPOINT: azure.url, EMULATOR_TOKEN: 'test-token' });
+  return createAzurePorts(settings, { clock, random: () => 0.5, requestTimeoutMs: 5000, ...options });
 }
