@@ -9,7 +9,7 @@ import { LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs
 import { buildGateQueries, checkWindow, evaluateGate, summarizeGateResult } from '../../src/analysis';
 import type { GateSpec } from '../../src/analysis';
 import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
-import { ManualClock, armFetch, deploymentBody, logsClient, workspacePath } from '../emulator/helpers';
+import { ManualClock, deployGreenAndSplit, logsClient } from '../emulator/helpers';
 
 const spec: GateSpec = {
   name: 'health',
@@ -46,11 +46,7 @@ async function startWorld(candidate: { errorRate: number; latencyMs: { p50: numb
     }),
   });
   await em.start();
-  const endpoint = `${workspacePath(em)}/onlineEndpoints/credit-scoring`;
-  await armFetch(em, 'PUT', `${endpoint}/deployments/green`, deploymentBody(em, 'credit-model', '2'));
-  clock.advanceMinutes(10);
-  const current = await armFetch(em, 'GET', endpoint);
-  await armFetch(em, 'PUT', endpoint, { ...current.body, properties: { ...current.body.properties, traffic: { blue: 50, green: 50 } } });
+  await deployGreenAndSplit(em, clock, { blue: 50, green: 50 });
   clock.advanceMinutes(30);
   return { em, clock };
 }

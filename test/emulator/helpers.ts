@@ -107,3 +107,15 @@ export function deploymentBody(emulator: Emulator, model: string, version: strin
     properties: { endpointComputeType: 'Managed', model: emulator.state.modelVersionId(model, version), instanceType: 'Standard_DS3_v2' },
   };
 }
+
+/**
+ * Deploys green (credit-model:2) on the demo endpoint credit-scoring, lets it provision (10
+ * virtual minutes), then sets the live traffic split.
+ */
+export async function deployGreenAndSplit(emulator: Emulator, clock: ManualClock, traffic: Readonly<Record<string, number>>): Promise<void> {
+  const endpoint = `${workspacePath(emulator)}/onlineEndpoints/credit-scoring`;
+  await armFetch(emulator, 'PUT', `${endpoint}/deployments/green`, deploymentBody(emulator, 'credit-model', '2'));
+  clock.advanceMinutes(10);
+  const current = await armFetch(emulator, 'GET', endpoint);
+  await armFetch(emulator, 'PUT', endpoint, { ...current.body, properties: { ...current.body.properties, traffic } });
+}

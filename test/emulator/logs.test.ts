@@ -4,7 +4,7 @@ import { buildTrafficQuery } from '../../src/analysis/queries';
 import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
 import { nearestRank } from '../../src/emulator/kql/evaluator';
 import { TRAFFIC_LOG_COLUMNS } from '../../src/emulator/traffic-log';
-import { ManualClock, armFetch, deploymentBody, logsClient, workspacePath } from './helpers';
+import { ManualClock, deployGreenAndSplit, logsClient } from './helpers';
 
 type LogRow = Record<string, string | number | null>;
 
@@ -60,11 +60,7 @@ beforeAll(async () => {
     }),
   });
   await em.start();
-  const endpoint = `${workspacePath(em)}/onlineEndpoints/credit-scoring`;
-  await armFetch(em, 'PUT', `${endpoint}/deployments/green`, deploymentBody(em, 'credit-model', '2'));
-  clock.advanceMinutes(10);
-  const current = await armFetch(em, 'GET', endpoint);
-  await armFetch(em, 'PUT', endpoint, { ...current.body, properties: { ...current.body.properties, traffic: { blue: 70, green: 30 } } });
+  await deployGreenAndSplit(em, clock, { blue: 70, green: 30 });
   clock.advanceMinutes(30);
 });
 afterAll(async () => {

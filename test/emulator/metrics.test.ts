@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoWorld, createEmulator, ENDPOINT_METRICS_NAMESPACE, type Emulator } from '../../src/emulator';
 import { nearestRank } from '../../src/emulator/kql/evaluator';
-import { ManualClock, armFetch, deploymentBody, metricsClient, workspacePath } from './helpers';
+import { ManualClock, deployGreenAndSplit, metricsClient } from './helpers';
 
 let em: Emulator;
 let clock: ManualClock;
@@ -15,11 +15,7 @@ beforeAll(async () => {
     world: createDemoWorld({ versions: ['1', '2'], requestsPerMinute: 240, behavior: { 'credit-model:2': { errorRate: 0.2, latencyMs: { p50: 80, p95: 300 } } } }),
   });
   await em.start();
-  const endpoint = `${workspacePath(em)}/onlineEndpoints/credit-scoring`;
-  await armFetch(em, 'PUT', `${endpoint}/deployments/green`, deploymentBody(em, 'credit-model', '2'));
-  clock.advanceMinutes(10);
-  const current = await armFetch(em, 'GET', endpoint);
-  await armFetch(em, 'PUT', endpoint, { ...current.body, properties: { ...current.body.properties, traffic: { blue: 50, green: 50 } } });
+  await deployGreenAndSplit(em, clock, { blue: 50, green: 50 });
   clock.advanceMinutes(10);
 });
 afterAll(async () => {
