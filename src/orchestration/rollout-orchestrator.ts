@@ -1085,6 +1085,9 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
   if (isContinuation(raw)) {
     state = raw.state;
     state.executions += 1;
+    // A new execution starts without a custom status: publish the carried one before the first
+    // wait, or readers (the API, the CLI, the dashboard) would see none until the next change.
+    publish(context, state);
   } else {
     const input = contract.parseContract(rolloutInputSchema, raw, `${context.df.instanceId} input`);
     state = startState(input, nowMs(context));

@@ -45,6 +45,25 @@ function expectRolledBackEndpoint(s: ReturnType<typeof scenario>): void {
 }
 
 describe('canary on the local runtime', () => {
+  it('always publishes a status while running, across every continueAsNew', async () => {
+    const s = scenario(canary());
+    autoDecide(rt, s, 'approve');
+    const seen: { status: string; hasCustomStatus: boolean }[] = [];
+    const stop = rt.onInstanceChange((id) => {
+      if (id !== s.id) return;
+      const row = rt.getInstance(id);
+      if (row) seen.push({ status: row.status, hasCustomStatus: row.customStatus !== null });
+    });
+    try {
+      await startRollout(rt, s);
+      await finish(rt, s.id);
+    } finally {
+      stop();
+    }
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.filter((r) => r.status === 'Running' && !r.hasCustomStatus)).toEqual([]);
+  });
+
   it('promotes a healthy candidate after approval, deletes blue after retention, tags the model', async () => {
     const s = scenario(canary());
     autoDecide(rt, s, 'approve');
