@@ -16,6 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { readEnvironment } from '../config';
 import { createClock } from '../local-runtime/clock';
 import { createEmulator } from './emulator';
 import { publishModelRegistered } from './event-grid';
@@ -187,15 +188,16 @@ export function buildProgram(): Command {
     .option('--p95 <ms>', 'simulated 95th percentile latency', positiveNumber('--p95'))
     .option('--smoke-test-fails', 'direct (pinned) requests to the version fail')
     .option('--provisioning-fails', 'deployments of the version end Failed')
-    .option('--emulator-url <url>', 'the emulator (http)', 'http://127.0.0.1:8790')
-    .option('--app-url <url>', 'the app: local runtime or Function App', 'http://localhost:7071')
-    .option('--function-key <key>', "the Event Grid webhook's key (sent as ?code=)")
+    // Defaults follow the environment `npm start` tells people to export, so the command stays short.
+    .option('--emulator-url <url>', 'the emulator (http) (env AML_ROLLOUT_ARM_URL)', readEnvironment('AML_ROLLOUT_ARM_URL') ?? 'http://127.0.0.1:8790')
+    .option('--app-url <url>', 'the app: local runtime or Function App (env AML_ROLLOUT_URL)', readEnvironment('AML_ROLLOUT_URL') ?? 'http://localhost:7071')
+    .option('--function-key <key>', "the Event Grid webhook's key, sent as ?code= (env AML_ROLLOUT_KEY)", readEnvironment('AML_ROLLOUT_KEY'))
     .option('--schema <schema>', 'eventgrid or cloudevents', (v: string) => {
       if (v !== 'eventgrid' && v !== 'cloudevents') throw new InvalidArgumentError('--schema is eventgrid or cloudevents');
       return v;
     }, 'eventgrid')
     .option('--no-deliver', 'only register the version; send no event')
-    .option('--token <token>', "the emulator's bearer token", DEFAULT_TOKEN)
+    .option('--token <token>', "the emulator's bearer token (env EMULATOR_TOKEN)", readEnvironment('EMULATOR_TOKEN') ?? DEFAULT_TOKEN)
     .action(async (options: RegisterOptions) => {
       process.exitCode = await register(options);
     });

@@ -55,7 +55,7 @@ function nextSteps(runtimeUrl: string, key: string, emulator: Emulator | undefin
       '  # 3. approve full traffic when it asks',
       '  npx aml-rollout approve <rollout-id> --by demo@contoso.com --comment "looks good"',
       '  # 4. optional: a bad version (30% errors) that the gates roll back',
-      `  npm run emulator -- register --emulator-url ${emulator.url} --token ${EMULATOR_TOKEN} --app-url ${runtimeUrl} --function-key ${key} --model credit-model --version 3 --error-rate 0.3`,
+      `  npm run emulator -- register --model credit-model --version 3 --error-rate 0.3`,
       '  # see which version answers users (the response header azureml-model-deployment names the deployment)',
       `  curl -si -X POST ${emulator.scoringUri('credit-scoring')} -H "Authorization: Bearer ${keys.primaryKey}" -H "Content-Type: application/json" -d '{"input_data":{"data":[[42,58000,12000]]}}'`,
       '',
