@@ -10,6 +10,12 @@ export interface ActivityRetryPolicy {
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
+  /**
+   * Jitter source of the back-off. The composition root passes the same one as the Azure
+   * adapters' (random in Azure, seeded in simulations); absent, a fixed mid-point jitter keeps
+   * tests over fake ports reproducible.
+   */
+  readonly random?: () => number;
 }
 
 /** About two minutes of patience per call before the orchestrator hears about it. */
@@ -22,8 +28,6 @@ export function retrying<T>(clock: Clock, policy: ActivityRetryPolicy, operation
     maxAttempts: policy.maxAttempts,
     baseDelayMs: policy.baseDelayMs,
     maxDelayMs: policy.maxDelayMs,
-    // A fixed jitter keeps retries reproducible in simulations; one controller per endpoint
-    // means there is no herd of callers to spread out.
-    random: () => 0.5,
+    random: policy.random ?? (() => 0.5),
   });
 }

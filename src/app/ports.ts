@@ -30,7 +30,8 @@ export function getActivityDeps(): ActivityDeps {
   if (!deps) {
     const settings = getSettings();
     const clock = getAmbientClock();
-    const azure = createAzurePorts(settings, { clock, random: retryJitterSource(settings) });
+    const random = retryJitterSource(settings);
+    const azure = createAzurePorts(settings, { clock, random });
     // Teams / Slack / webhook per the policy's notifications (src/notify); failures never block.
     const notify = notifyDepsFromSettings(settings, clock, { policyNotifications: policyNotificationsFromFolder(settings.POLICY_DIR) });
     deps = {
@@ -43,7 +44,7 @@ export function getActivityDeps(): ActivityDeps {
       clock,
       // The Azure adapters already retry each SDK call; one more round here covers a read-back
       // that saw a resource still settling.
-      retryPolicy: { maxAttempts: 2, baseDelayMs: 5_000, maxDelayMs: 30_000 },
+      retryPolicy: { maxAttempts: 2, baseDelayMs: 5_000, maxDelayMs: 30_000, random },
     };
   }
   return deps;
