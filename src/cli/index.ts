@@ -193,7 +193,8 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
     // The app's Event Grid trigger, delivered the way the Event Grid service does it (headers,
     // envelope stamping) by the emulator's helper: the local runtime or a Function App.
     const base = (options.url ?? io.env('AML_ROLLOUT_URL') ?? DEFAULT_URL).replace(/\/+$/, '');
-    const key = options.key ?? io.env('AML_ROLLOUT_KEY');
+    // The Event Grid webhook takes the host's eventgrid_extension system key, not the API's function key.
+    const key = io.env('AML_ROLLOUT_WEBHOOK_KEY') ?? options.key ?? io.env('AML_ROLLOUT_KEY');
     let delivery;
     try {
       delivery = await publishModelRegistered({

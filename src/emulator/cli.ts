@@ -191,7 +191,7 @@ export function buildProgram(): Command {
     // Defaults follow the environment `npm start` tells people to export, so the command stays short.
     .option('--emulator-url <url>', 'the emulator (http) (env AML_ROLLOUT_ARM_URL)', readEnvironment('AML_ROLLOUT_ARM_URL') ?? 'http://127.0.0.1:8790')
     .option('--app-url <url>', 'the app: local runtime or Function App (env AML_ROLLOUT_URL)', readEnvironment('AML_ROLLOUT_URL') ?? 'http://localhost:7071')
-    .option('--function-key <key>', "the Event Grid webhook's key, sent as ?code= (env AML_ROLLOUT_KEY)", readEnvironment('AML_ROLLOUT_KEY'))
+    .option('--function-key <key>', "the Event Grid webhook's key, sent as ?code=: the host's eventgrid_extension system key (env AML_ROLLOUT_WEBHOOK_KEY, printed by npm start)", readEnvironment('AML_ROLLOUT_WEBHOOK_KEY') ?? readEnvironment('AML_ROLLOUT_KEY'))
     .option('--schema <schema>', 'eventgrid or cloudevents', (v: string) => {
       if (v !== 'eventgrid' && v !== 'cloudevents') throw new InvalidArgumentError('--schema is eventgrid or cloudevents');
       return v;

@@ -20,11 +20,21 @@ export interface HttpServerOptions {
   readonly clock: RuntimeClock;
   readonly routePrefix: string;
   readonly hubName: string;
-  /** When set, function/admin-level HTTP triggers and the management API require this key. */
+  /** When set, function/admin-level HTTP triggers require this key (the host's default key). */
   readonly functionKey: string | undefined;
+  /**
+   * The extensions' system keys, required (instead of the function key) by their webhooks when
+   * keys are on: `eventgrid_extension` for /runtime/webhooks/eventgrid and `durabletask_extension`
+   * for /runtime/webhooks/durabletask, as the Functions host authorizes extension webhooks.
+   */
+  readonly systemKeys: SystemKeys | undefined;
   /** Base URL clients should use (http://host:port), known once listening. */
   readonly publicOrigin: () => string;
-  /** Internal, key-less management endpoint for the durable client (like Azure's rpc endpoint). */
+  /**
+   * The durable client's management endpoint on the loopback listener (like Azure's rpc endpoint).
+   * Its path holds a per-run secret: only the app, which gets it in the durableClient binding
+   * data, can reach the management API there.
+   */
   readonly rpcBaseUrl: () => string;
   /** When the app enabled HTTP streaming, the library's proxy URL (from getCapabilities). */
   readonly streamProxyUrl: () => string | undefined;
@@ -32,6 +42,20 @@ export interface HttpServerOptions {
   readonly log: (message: string) => void;
   /** Where `GET /` sends a browser (the host shows its own landing page there otherwise). */
   readonly rootRedirect?: string | undefined;
+}
+
+/** The extension system keys of the Functions host, by their key names. */
+export interface SystemKeys {
+  readonly eventgrid_extension: string;
+  readonly durabletask_extension: string;
+}
+
+/** Origins the Event Grid extension echoes in WebHook-Allowed-Origin (any other gets the public cloud's). */
+const EVENT_GRID_ORIGINS = ['eventgrid.azure.net', 'eventgrid.azure.us', 'eventgrid.azure.eaglex.ic.gov', 'eventgrid.azure.microsoft.scloud', 'eventgrid.azure.cn'];
+
+function firstHeader(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 interface HttpRoute {
@@ -131,8 +155,8 @@ export class RuntimeHttpServer {
         return;
       }
       if (path.startsWith('/runtime/webhooks/durabletask/') || path === '/runtime/webhooks/durabletask') {
-        this.#requireKey(req, url, 'admin');
-        return await this.#management(req, res, url, path.slice('/runtime/webhooks/durabletask/'.length));
+        this.#requireSystemKey(req, url, 'durabletask_extension');
+        return await this.#management(req, res, url, path.slice('/runtime/webhooks/durabletask/'.length), `${this.#options.publicOrigin()}${url.pathname}${url.search}`);
       }
       if (path.toLowerCase() === '/runtime/webhooks/eventgrid') {
         return await this.#eventGrid(req, res, url);
@@ -148,13 +172,16 @@ export class RuntimeHttpServer {
     }
   }
 
-  /** Management requests on the internal rpc listener skip the key check (it is loopback-only). */
+  /**
+   * Management requests on the loopback rpc listener: the secret path of `rpcBaseUrl` is their key
+   * (the durable-functions client resolves its request paths against that URL, so it carries it).
+   */
   async handleRpc(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const prefix = '/durabletask/';
-    if (!url.pathname.startsWith(prefix)) return sendJson(res, 404, { message: `no route for ${url.pathname}` });
+    const base = new URL(this.#options.rpcBaseUrl());
+    if (!url.pathname.startsWith(base.pathname)) return sendJson(res, 404, { message: 'no such management endpoint: the durable client binding data names the right one' });
     try {
-      await this.#management(req, res, url, url.pathname.slice(prefix.length));
+      await this.#management(req, res, url, url.pathname.slice(base.pathname.length), `${base.origin}${url.pathname}${url.search}`);
     } catch (error) {
       if (error instanceof HttpError) return sendJson(res, error.status, { message: error.message });
       throw error;
@@ -169,16 +196,26 @@ export class RuntimeHttpServer {
     if (presented !== key) throw new HttpError(401, 'missing or wrong function key: pass it in the x-functions-key header or the code query parameter');
   }
 
+  /** Extension webhooks take their extension's system key only (a function or host key is refused). */
+  #requireSystemKey(req: http.IncomingMessage, url: URL, name: keyof SystemKeys): void {
+    const keys = this.#options.systemKeys;
+    if (!keys) return;
+    const presented = firstHeader(req, 'x-functions-key') ?? url.searchParams.get('code');
+    if (presented !== keys[name]) throw new HttpError(401, `missing or wrong system key: this webhook takes the ${name} system key (in the code query parameter or the x-functions-key header), not a function key`);
+  }
+
   managementUrls(): ManagementUrls {
     const suffix = new URLSearchParams({ taskHub: this.#options.hubName, connection: 'Storage' });
-    if (this.#options.functionKey) suffix.set('code', this.#options.functionKey);
+    // As in Azure, the links carry the Durable extension's system key.
+    if (this.#options.systemKeys) suffix.set('code', this.#options.systemKeys.durabletask_extension);
     return { base: `${this.#options.publicOrigin()}/runtime/webhooks/durabletask/`, taskHub: this.#options.hubName, querySuffix: suffix.toString() };
   }
 
-  async #management(req: http.IncomingMessage, res: http.ServerResponse, url: URL, subPath: string): Promise<void> {
+  async #management(req: http.IncomingMessage, res: http.ServerResponse, url: URL, subPath: string, requestUrl: string): Promise<void> {
     const body = await readBody(req);
     const response: ManagementResponse = handleManagement(this.#options.engine, this.managementUrls(), {
       method: req.method ?? 'GET',
+      url: requestUrl,
       path: subPath,
       query: url.searchParams,
       headers: req.headers,
@@ -373,13 +410,37 @@ export class RuntimeHttpServer {
     await proxied;
   }
 
+  /**
+   * The Event Grid extension's webhook (HttpRequestProcessor.cs): what a request means is decided by
+   * the aeg-event-type header alone. Notification invokes the function once per event of the
+   * array (or the single object), every event, whatever its type; SubscriptionValidation answers
+   * the handshake; Unsubscribe is acknowledged (202); a missing or other header is a 400. OPTIONS
+   * is the CloudEvents abuse-protection handshake.
+   */
   async #eventGrid(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    if ((req.method ?? 'GET').toUpperCase() !== 'POST') return sendJson(res, 405, { message: 'use POST' }, { allow: 'POST' });
-    this.#requireKey(req, url, 'function');
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method !== 'POST' && method !== 'OPTIONS') return sendJson(res, 405, { message: 'use POST (or OPTIONS for the CloudEvents handshake)' }, { allow: 'POST, OPTIONS' });
+    this.#requireSystemKey(req, url, 'eventgrid_extension');
     const functionName = url.searchParams.get('functionName') ?? '';
     const fn = functionName ? this.#options.core.getFunction(functionName) : undefined;
     if (!fn || String(fn.trigger.type).toLowerCase() !== 'eventgridtrigger') {
       return sendJson(res, 404, { message: functionName ? `no Event Grid function named '${functionName}'` : 'the functionName query parameter is required' });
+    }
+    if (method === 'OPTIONS') {
+      const origin = firstHeader(req, 'webhook-request-origin') ?? '';
+      res.writeHead(200, { 'webhook-allowed-origin': EVENT_GRID_ORIGINS.includes(origin) ? origin : 'eventgrid.azure.net', 'content-length': '0' });
+      res.end();
+      return;
+    }
+    const eventType = (firstHeader(req, 'aeg-event-type') ?? '').toLowerCase();
+    if (eventType === 'unsubscribe') {
+      res.writeHead(202, { 'content-length': '0' });
+      res.end();
+      return;
+    }
+    if (eventType !== 'notification' && eventType !== 'subscriptionvalidation') {
+      const header = firstHeader(req, 'aeg-event-type');
+      return sendJson(res, 400, { message: `the aeg-event-type header is ${header === undefined ? 'missing' : `"${header}"`}: Event Grid sends Notification, SubscriptionValidation or Unsubscribe` });
     }
     const body = await readBody(req);
     let parsed: unknown;
@@ -388,22 +449,12 @@ export class RuntimeHttpServer {
     } catch (error) {
       return sendJson(res, 400, { message: `the request body is not valid JSON: ${(error as Error).message}` });
     }
-    const eventType = String(req.headers['aeg-event-type'] ?? '').toLowerCase();
-    const contentType = String(req.headers['content-type'] ?? '').toLowerCase();
-    const isCloudEvents = contentType.includes('application/cloudevents');
-    const events = Array.isArray(parsed) ? parsed : isCloudEvents || (parsed && typeof parsed === 'object') ? [parsed] : undefined;
+    if (eventType === 'subscriptionvalidation') return this.#validationHandshake(res, parsed);
+
+    const events = Array.isArray(parsed) ? parsed : parsed !== null && typeof parsed === 'object' ? [parsed] : undefined;
     if (!events || events.length === 0 || !events.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e))) {
-      return sendJson(res, 400, { message: 'expected an array of Event Grid events or a CloudEvent (batch)' });
+      return sendJson(res, 400, { message: 'expected an array of Event Grid events, or a CloudEvent (single or batch)' });
     }
-
-    // Subscription validation handshake (Event Grid schema).
-    const validation = events.find((e) => (e as Record<string, unknown>).eventType === 'Microsoft.EventGrid.SubscriptionValidationEvent') as Record<string, unknown> | undefined;
-    if (eventType === 'subscriptionvalidation' || validation) {
-      const data = (validation?.data ?? {}) as { validationCode?: unknown };
-      if (typeof data.validationCode !== 'string') return sendJson(res, 400, { message: 'SubscriptionValidation without data.validationCode' });
-      return sendJson(res, 200, { validationResponse: data.validationCode });
-    }
-
     for (const [index, e] of events.entries()) {
       const record = e as Record<string, unknown>;
       const cloud = typeof record.specversion === 'string';
@@ -428,5 +479,22 @@ export class RuntimeHttpServer {
     if (failures > 0) return sendJson(res, 500, { message: `${failures} of ${events.length} event(s) failed` });
     res.writeHead(202, { 'content-length': '0' });
     res.end();
+  }
+
+  /** The Event Grid schema handshake: echo data.validationCode of the first event (or of the single object). */
+  #validationHandshake(res: http.ServerResponse, parsed: unknown): void {
+    const first: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
+    let data: unknown = first !== null && typeof first === 'object' ? (first as Record<string, unknown>).data : undefined;
+    // A CloudEvent-shaped validation event may carry its data as JSON text (the extension parses it again).
+    if (typeof data === 'string') {
+      try {
+        data = JSON.parse(data);
+      } catch {
+        data = undefined;
+      }
+    }
+    const code = data !== null && typeof data === 'object' ? (data as Record<string, unknown>).validationCode : undefined;
+    if (typeof code !== 'string') return sendJson(res, 400, { message: 'SubscriptionValidation: the first event has no data.validationCode' });
+    sendJson(res, 200, { validationResponse: code });
   }
 }

@@ -1,18 +1,21 @@
 /**
  * The Durable Functions management HTTP API, at Azure's paths (relative to
- * /runtime/webhooks/durabletask/, or the client's rpcBaseUrl), with Azure's status codes:
+ * /runtime/webhooks/durabletask/, or the client's rpcBaseUrl), with the codes and shapes of the
+ * Durable extension's HttpApiHandler.cs and DurableClient.cs (docs/azure-fidelity.md lists each):
  *
  *   POST   orchestrators/{name}[/{instanceId}]        202 { id, statusQueryGetUri, ... } | 400 | 409
- *   GET    instances/{id}?showHistory&showHistoryOutput&showInput   200 done | 202 running | 400 failed/terminated | 404
+ *   GET    instances/{id}?showHistory&showHistoryOutput&showInput&returnInternalServerErrorOnFailure
+ *                                                     200 finished (500 Failed with the flag) | 202 running (Location, Retry-After) | 404
  *   GET    instances/?runtimeStatus&createdTimeFrom&createdTimeTo&top&instanceIdPrefix  200 [..] (+ x-ms-continuation-token)
- *   DELETE instances/{id}                             200 { instancesDeleted } | 404
- *   POST   instances/{id}/raiseEvent/{name}           202 | 400 | 404 | 410
+ *   DELETE instances/{id}                             200 { instancesDeleted } | 404 | 412 not finished
+ *   DELETE instances/?createdTimeFrom&createdTimeTo&runtimeStatus   200 | 400 no createdTimeFrom | 404 none
+ *   POST   instances/{id}/raiseEvent/{name}           202 | 400 not application/json or bad JSON | 404 | 410
  *   POST   instances/{id}/terminate|suspend|resume?reason=   202 | 404 | 410
  *   POST   entities/{name}/{key}?op=                  202 | 400 | 404
  *   GET    entities/{name}/{key}                      200 state | 404
  */
 import { DurableOperationError, type DurableEngine } from './durable/engine';
-import { EventTypeName } from './durable/history';
+import { EventType, EventTypeName, type HistoryEvent } from './durable/history';
 import type { RuntimeStatus } from './durable/store';
 import { TERMINAL_STATUSES, type InstanceRow } from './durable/store';
 
@@ -24,6 +27,8 @@ export interface ManagementResponse {
 
 export interface ManagementRequest {
   method: string;
+  /** The absolute URL the client requested (a running instance's status answer points Location at it). */
+  url: string;
   /** Path below the API root, without a leading slash (e.g. "instances/abc"). */
   path: string;
   query: URLSearchParams;
@@ -77,8 +82,21 @@ function parseJsonText(text: string | null): unknown {
   }
 }
 
-function truthy(value: string | null): boolean {
-  return value !== null && /^(true|1|)$/i.test(value);
+/**
+ * A boolean query parameter read as the extension reads it (.NET bool.TryParse): "true" or "false"
+ * in any case, surrounding spaces allowed; anything else (including an empty value and "1") is
+ * not a boolean, so the parameter keeps its default.
+ */
+function booleanParameter(query: URLSearchParams, name: string, fallback: boolean): boolean {
+  const text = query.get(name)?.trim().toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  return fallback;
+}
+
+/** ISO 8601 without fractional seconds, as the extension formats createdTime ("s" + "Z"). */
+function statusTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function statusJson(row: InstanceRow, options: { showInput?: boolean; history?: unknown[] } = {}): Record<string, unknown> {
@@ -89,29 +107,65 @@ export function statusJson(row: InstanceRow, options: { showInput?: boolean; his
     input: options.showInput === false ? null : parseJsonText(row.input),
     customStatus: parseJsonText(row.customStatus),
     output: parseJsonText(row.output),
-    createdTime: new Date(row.createdMs).toISOString(),
-    lastUpdatedTime: new Date(row.updatedMs).toISOString(),
+    createdTime: statusTime(row.createdMs),
+    lastUpdatedTime: statusTime(row.updatedMs),
   };
   if (options.history) status.historyEvents = options.history;
   return status;
 }
 
-function historyJson(engine: DurableEngine, instanceId: string, showOutput: boolean): unknown[] {
-  return engine
-    .getHistory(instanceId)
-    .filter((e) => e.EventType !== 12 && e.EventType !== 13)
-    .map((e) => {
-      const entry: Record<string, unknown> = { EventType: EventTypeName[e.EventType] ?? e.EventType, Timestamp: e.Timestamp };
-      if (e.Name !== undefined) entry.FunctionName = e.Name;
-      if (e.EventId >= 0) entry.EventId = e.EventId;
-      if (e.TaskScheduledId !== undefined) entry.ScheduledId = e.TaskScheduledId;
-      if (e.TimerId !== undefined) entry.TimerId = e.TimerId;
-      if (e.FireAt !== undefined) entry.FireAt = e.FireAt;
-      if (e.Reason !== undefined) entry.Reason = e.Reason;
-      if (showOutput && e.Result !== undefined) entry.Result = parseJsonText(e.Result);
-      if (e.OrchestrationStatus !== undefined) entry.OrchestrationStatus = e.OrchestrationStatus;
-      return entry;
-    });
+/** Fields of a history event an operator sees; the runtime's own bookkeeping fields stay inside. */
+const VISIBLE_HISTORY_FIELDS = ['Name', 'InstanceId', 'Input', 'Result', 'Reason', 'Details', 'FireAt', 'OrchestrationStatus'] as const;
+
+/** Completion event type -> the event type that scheduled it (paired by TaskScheduledId). */
+const SCHEDULING_EVENT: Readonly<Record<number, number>> = {
+  [EventType.TaskCompleted]: EventType.TaskScheduled,
+  [EventType.TaskFailed]: EventType.TaskScheduled,
+  [EventType.SubOrchestrationInstanceCompleted]: EventType.SubOrchestrationInstanceCreated,
+  [EventType.SubOrchestrationInstanceFailed]: EventType.SubOrchestrationInstanceCreated,
+};
+
+/**
+ * History as the extension's DurableClient shows it (GetDurableOrchestrationStatusAsync):
+ * OrchestratorStarted/Completed are left out; a completion carries its scheduling event's
+ * FunctionName, ScheduledTime (and Input when shown) and that scheduling event is left out; the
+ * orchestration's name is FunctionName; EventId, IsPlayed, TaskScheduledId and TimerId are not
+ * shown; results only with showHistoryOutput (TaskFailed keeps Reason and Details).
+ */
+export function historyForClient(history: readonly HistoryEvent[], options: { showOutput: boolean; showInput: boolean }): Record<string, unknown>[] {
+  const schedulingIndex = new Map<string, number>();
+  history.forEach((e, index) => {
+    if (e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated) schedulingIndex.set(`${e.EventType}:${e.EventId}`, index);
+  });
+  const hidden = new Set<number>();
+  const entries = history.map((e): Record<string, unknown> | undefined => {
+    if (e.EventType === EventType.OrchestratorStarted || e.EventType === EventType.OrchestratorCompleted) return undefined;
+    const entry: Record<string, unknown> = { EventType: EventTypeName[e.EventType] ?? e.EventType, Timestamp: e.Timestamp };
+    for (const field of VISIBLE_HISTORY_FIELDS) if (e[field] !== undefined) entry[field] = e[field];
+    if (e.EventType === EventType.ExecutionStarted) {
+      entry.FunctionName = entry.Name;
+      delete entry.Name;
+    }
+    const schedulingType = SCHEDULING_EVENT[e.EventType];
+    if (schedulingType !== undefined) {
+      const scheduledAt = schedulingIndex.get(`${schedulingType}:${e.TaskScheduledId}`);
+      const scheduled = scheduledAt === undefined ? undefined : history[scheduledAt];
+      if (scheduledAt !== undefined && scheduled) {
+        hidden.add(scheduledAt);
+        entry.ScheduledTime = scheduled.Timestamp;
+        entry.FunctionName = scheduled.Name;
+        if (scheduled.Input !== undefined) entry.Input = scheduled.Input;
+      }
+    }
+    const carriesOutput = e.EventType === EventType.TaskCompleted || e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.ExecutionCompleted;
+    if (carriesOutput) {
+      if (options.showOutput && e.Result !== undefined) entry.Result = parseJsonText(e.Result);
+      else delete entry.Result;
+    }
+    if (!options.showInput) delete entry.Input;
+    return entry;
+  });
+  return entries.filter((entry, index): entry is Record<string, unknown> => entry !== undefined && !hidden.has(index));
 }
 
 function parseTime(value: string | null, name: string): number | undefined {
@@ -121,10 +175,17 @@ function parseTime(value: string | null, name: string): number | undefined {
   return ms;
 }
 
-function httpStatusFor(status: RuntimeStatus): number {
-  if (status === 'Completed') return 200;
-  if (status === 'Failed' || status === 'Terminated') return 400;
-  return 202;
+/** Seconds a client should wait before polling a running instance again (the extension's value). */
+const STATUS_RETRY_AFTER_SECONDS = '5';
+
+function statusAnswer(engine: DurableEngine, row: InstanceRow, request: ManagementRequest): ManagementResponse {
+  const query = request.query;
+  const showInput = booleanParameter(query, 'showInput', true);
+  const history = booleanParameter(query, 'showHistory', false) ? historyForClient(engine.getHistory(row.instanceId), { showOutput: booleanParameter(query, 'showHistoryOutput', false), showInput }) : undefined;
+  const body = statusJson(row, { showInput, ...(history ? { history } : {}) });
+  if (!TERMINAL_STATUSES.has(row.status)) return { status: 202, headers: { location: request.url, 'retry-after': STATUS_RETRY_AFTER_SECONDS }, body };
+  const failed = row.status === 'Failed' && booleanParameter(query, 'returnInternalServerErrorOnFailure', false);
+  return { status: failed ? 500 : 200, body };
 }
 
 export function handleManagement(engine: DurableEngine, urls: ManagementUrls, request: ManagementRequest): ManagementResponse {
@@ -171,10 +232,7 @@ function route(engine: DurableEngine, urls: ManagementUrls, request: ManagementR
       if (method === 'GET') {
         const row = engine.getInstanceRow(instanceId);
         if (!row) return { status: 404, body: { message: `No instance with ID '${instanceId}' found.` } };
-        const showHistory = truthy(request.query.get('showHistory'));
-        const showInput = request.query.get('showInput') === null ? true : truthy(request.query.get('showInput'));
-        const history = showHistory ? historyJson(engine, instanceId, truthy(request.query.get('showHistoryOutput'))) : undefined;
-        return { status: httpStatusFor(row.status), body: statusJson(row, { showInput, ...(history ? { history } : {}) }) };
+        return statusAnswer(engine, row, request);
       }
       if (method === 'DELETE') {
         const deleted = engine.purge(instanceId);
@@ -187,6 +245,11 @@ function route(engine: DurableEngine, urls: ManagementUrls, request: ManagementR
     switch (second) {
       case 'raiseEvent': {
         if (!third || rest.length > 0) return { status: 400, body: { message: 'raiseEvent needs an event name: instances/{id}/raiseEvent/{eventName}' } };
+        engine.requireRunning(instanceId);
+        const mediaType = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+        if (mediaType !== 'application/json') {
+          return { status: 400, body: { message: `raising '${third}': only application/json request content is supported (Content-Type was ${mediaType ? `"${mediaType}"` : 'missing'})` } };
+        }
         const input = parseJsonBody(request.body, `raising '${third}'`);
         engine.raiseEvent(instanceId, third, input);
         return { status: 202 };
@@ -227,15 +290,33 @@ function route(engine: DurableEngine, urls: ManagementUrls, request: ManagementR
   return { status: 404, body: { message: `unknown management path "${request.path}"` } };
 }
 
+/** OrchestrationRuntimeStatus values by name and number (the extension parses either, case-sensitively). */
+const RUNTIME_STATUS_BY_TEXT: ReadonlyMap<string, RuntimeStatus | 'Canceled' | 'Unknown'> = new Map([
+  ...(['Unknown', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Pending', 'Suspended'] as const).map((name) => [name, name] as const),
+  ['-1', 'Unknown'],
+  ['0', 'Running'],
+  ['1', 'Completed'],
+  ['2', 'ContinuedAsNew'],
+  ['3', 'Failed'],
+  ['4', 'Canceled'],
+  ['5', 'Terminated'],
+  ['6', 'Pending'],
+  ['7', 'Suspended'],
+]);
+
+/**
+ * The runtimeStatus filter as the extension reads it: comma-separated status names; values it cannot
+ * parse are ignored, and when none is left there is no status filter at all.
+ */
 function statusFilter(request: ManagementRequest): RuntimeStatus[] | undefined {
-  const text = request.query.get('runtimeStatus');
-  if (text === null || text.trim() === '') return undefined;
-  return text.split(',').map((part) => {
-    const wanted = part.trim().toLowerCase();
-    const status = STATUSES.find((s) => s.toLowerCase() === wanted);
-    if (!status) throw new DurableOperationError(400, `runtimeStatus: unknown status "${part}" (use ${STATUSES.join(', ')})`);
-    return status;
-  });
+  const wanted = request.query
+    .getAll('runtimeStatus')
+    .flatMap((text) => text.split(','))
+    .map((part) => RUNTIME_STATUS_BY_TEXT.get(part.trim()))
+    .filter((status) => status !== undefined);
+  if (wanted.length === 0) return undefined;
+  // Canceled and Unknown are valid names that no local instance ever has.
+  return STATUSES.filter((status) => wanted.includes(status));
 }
 
 function listInstances(engine: DurableEngine, request: ManagementRequest): ManagementResponse {
@@ -259,7 +340,7 @@ function listInstances(engine: DurableEngine, request: ManagementRequest): Manag
     ...(top !== undefined ? { top } : {}),
     ...(continuation ? { continuation } : {}),
   });
-  const showInput = request.query.get('showInput') === null ? true : truthy(request.query.get('showInput'));
+  const showInput = booleanParameter(request.query, 'showInput', true);
   return {
     status: 200,
     headers: page.continuation ? { 'x-ms-continuation-token': page.continuation } : {},
@@ -268,10 +349,12 @@ function listInstances(engine: DurableEngine, request: ManagementRequest): Manag
 }
 
 function purgeMany(engine: DurableEngine, request: ManagementRequest): ManagementResponse {
+  // The extension requires createdTimeFrom here (a purge of "everything" must be asked for explicitly).
   const createdFromMs = parseTime(request.query.get('createdTimeFrom'), 'createdTimeFrom');
-  const createdToMs = parseTime(request.query.get('createdTimeTo'), 'createdTimeTo');
+  if (createdFromMs === undefined) return { status: 400, body: { message: "Please provide value for 'createdTimeFrom' parameter." } };
+  const createdToMs = parseTime(request.query.get('createdTimeTo'), 'createdTimeTo') ?? engine.now();
   const statuses = statusFilter(request) ?? [...TERMINAL_STATUSES];
-  const page = engine.queryInstances({ ...(createdFromMs !== undefined ? { createdFromMs } : {}), ...(createdToMs !== undefined ? { createdToMs } : {}), statuses });
+  const page = engine.queryInstances({ createdFromMs, createdToMs, statuses });
   let deleted = 0;
   for (const row of page.rows) if (TERMINAL_STATUSES.has(row.status)) deleted += engine.purge(row.instanceId);
   if (deleted === 0) return { status: 404, body: { message: 'no finished instance matched' } };

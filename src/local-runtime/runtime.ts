@@ -2,6 +2,7 @@
  * The programmatic entry point: `startRuntime({ app, ... })` loads a compiled Azure Functions v4
  * app into this process and serves it like the Functions host with the Durable extension.
  */
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { createClock, type RuntimeClock } from './clock';
 import { DurableEngine, type EngineCounters } from './durable/engine';
 import { DurableStore, type InstanceRow } from './durable/store';
 import { FunctionsCore } from './functions-core';
-import { RuntimeHttpServer } from './http-server';
+import { RuntimeHttpServer, type SystemKeys } from './http-server';
 import { TimerTriggers } from './timer-triggers';
 
 export interface RuntimeOptions {
@@ -26,8 +27,13 @@ export interface RuntimeOptions {
   readonly clock?: RuntimeClock | string;
   /** ':memory:' or a folder for the SQLite store. Default '.data/runtime'. */
   readonly store?: string;
-  /** When set, function/admin HTTP triggers and the management API require this key. */
+  /**
+   * When set, keys are on: function/admin HTTP triggers require this key, and the Event Grid and
+   * Durable webhooks require their extension's system key (see `systemKeys`).
+   */
   readonly functionKey?: string;
+  /** The extensions' system keys when keys are on; each one not given is generated per start, as the host generates them. */
+  readonly systemKeys?: Partial<SystemKeys>;
   /** Maximum activities running at once (default: host.json maxConcurrentActivityFunctions, else 10). */
   readonly concurrency?: number;
   /** App settings (environment variables) set before the app loads; they win over local.settings.json. */
@@ -53,6 +59,8 @@ export interface LocalRuntime {
   readonly app: ResolvedApp;
   /** Names of the registered functions. */
   readonly functions: readonly string[];
+  /** The system keys the Event Grid and Durable webhooks require (undefined when keys are off). */
+  readonly systemKeys: SystemKeys | undefined;
   /** The durableClient binding data (for tools that want a DurableClient outside a function). */
   clientBindingData(): Record<string, unknown>;
   /** Resolves when the clock is idle (virtual clock: nothing busy and no wake-up pending). */
@@ -67,6 +75,11 @@ export interface LocalRuntime {
   /** Resolves once the instance reaches Completed, Failed or Terminated (polls the store on each change). */
   waitForInstance(instanceId: string): Promise<{ status: string; output: unknown }>;
   stop(): Promise<void>;
+}
+
+/** A fresh secret: 32 random bytes, URL-safe (fits a query parameter and a path segment). */
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
@@ -115,6 +128,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
   const rpcPort = await listen(rpcServer, 0, '127.0.0.1');
   const displayHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const origin = `http://${displayHost}:${port}`;
+  const systemKeys: SystemKeys | undefined =
+    options.functionKey === undefined
+      ? undefined
+      : { eventgrid_extension: options.systemKeys?.eventgrid_extension ?? newSecret(), durabletask_extension: options.systemKeys?.durabletask_extension ?? newSecret() };
+  // Any local user can connect to a loopback port: the management API there answers only under this secret path.
+  const rpcBaseUrl = `http://127.0.0.1:${rpcPort}/${newSecret()}/durabletask/`;
 
   let store: DurableStore | undefined;
   try {
@@ -147,8 +166,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       routePrefix: app.host.routePrefix,
       hubName: app.host.hubName,
       functionKey: options.functionKey,
+      systemKeys,
       publicOrigin: () => origin,
-      rpcBaseUrl: () => `http://127.0.0.1:${rpcPort}/durabletask/`,
+      rpcBaseUrl: () => rpcBaseUrl,
       streamProxyUrl: () => streamProxyUrl,
       counters,
       log,
@@ -169,6 +189,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       counters,
       app,
       functions: [...core.functions.values()].map((fn) => fn.metadata.name),
+      systemKeys,
       clientBindingData: () => (httpServer as RuntimeHttpServer).clientBindingData(),
       waitForIdle: () => clock.whenIdle(),
       onInstanceChange: (listener) => engine.onInstanceChange(listener),

@@ -175,7 +175,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       const behavior = scenario.behavior[newModelKey];
       const delivery = await publishModelRegistered({
         runtimeUrl: rt.url,
-        functionKey: API_KEY,
+        // Event Grid subscriptions to a Function App carry the Event Grid extension's system key.
+        ...(rt.systemKeys ? { functionKey: rt.systemKeys.eventgrid_extension } : {}),
         emulator,
         clock,
         model: scenario.register.model,

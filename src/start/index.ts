@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readEnvironment, setEnvironment } from '../config';
 import { createDemoWorld, createEmulator, emulatorAppSettings, type Emulator } from '../emulator';
 import { createClock } from '../local-runtime/clock';
+import type { SystemKeys } from '../local-runtime/http-server';
 import { startRuntime } from '../local-runtime/runtime';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -34,7 +35,7 @@ export function targetsAzure(env: (name: string) => string | undefined = readEnv
   return subscription !== undefined && subscription !== '' && subscription !== DEMO_SUBSCRIPTION && env('ARM_ENDPOINT') === undefined;
 }
 
-function nextSteps(runtimeUrl: string, key: string, emulator: Emulator | undefined): string {
+function nextSteps(runtimeUrl: string, key: string, systemKeys: SystemKeys | undefined, emulator: Emulator | undefined): string {
   const env = `export AML_ROLLOUT_URL=${runtimeUrl} AML_ROLLOUT_KEY=${key}`;
   const lines = [
     '',
@@ -43,6 +44,14 @@ function nextSteps(runtimeUrl: string, key: string, emulator: Emulator | undefin
     'In another terminal:',
     `  ${env}`,
   ];
+  if (systemKeys) {
+    // As in Azure, the extensions' webhooks take their own system keys (new each run), not the API key.
+    lines.push(
+      `  export AML_ROLLOUT_WEBHOOK_KEY=${systemKeys.eventgrid_extension} AML_ROLLOUT_DURABLE_KEY=${systemKeys.durabletask_extension}`,
+      '  # AML_ROLLOUT_WEBHOOK_KEY: the Event Grid webhook (/runtime/webhooks/eventgrid?functionName=modelRegistered&code=...)',
+      '  # AML_ROLLOUT_DURABLE_KEY: the Durable management API (/runtime/webhooks/durabletask/instances?code=...)',
+    );
+  }
   if (emulator) {
     const keys = emulator.endpointKeys('credit-scoring');
     lines.push(
@@ -111,7 +120,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings, rootRedirect: '/api/dashboard/' });
   // With --port 0 the real port is known only now; settings are read per invocation, so this still counts.
   if (publicBaseUrl === undefined && options.port === 0) setEnvironment({ PUBLIC_BASE_URL: runtime.url });
-  process.stdout.write(nextSteps(runtime.url, key, emulator));
+  process.stdout.write(nextSteps(runtime.url, key, runtime.systemKeys, emulator));
 
   let stopping = false;
   const stop = (): void => {

@@ -20,6 +20,8 @@ export interface FixtureRuntime {
   stop(): Promise<void>;
   waitForIdle(): Promise<void>;
   readonly clock: { now(): number; advance?(ms: number): void };
+  /** The Event Grid extension's system key: the webhook takes it, not the function key. */
+  readonly eventGridKey: string;
 }
 
 function freePort(): Promise<number> {
@@ -57,5 +59,11 @@ export async function startFixtureRuntime(options: { clock?: string; settings?: 
       ...(options.settings ?? {}),
     },
   });
-  return { url: runtime.url.replace('localhost', '127.0.0.1'), stop: () => runtime.stop(), waitForIdle: () => runtime.waitForIdle(), clock: runtime.clock };
+  return {
+    url: runtime.url.replace('localhost', '127.0.0.1'),
+    stop: () => runtime.stop(),
+    waitForIdle: () => runtime.waitForIdle(),
+    clock: runtime.clock,
+    eventGridKey: runtime.systemKeys?.eventgrid_extension ?? '',
+  };
 }

@@ -39,7 +39,7 @@ function modelRegistered(version: string | number, extra: Record<string, unknown
 }
 
 async function deliver(events: unknown[]) {
-  return api('POST', '/runtime/webhooks/eventgrid?functionName=modelRegistered', events, { 'aeg-event-type': 'Notification' });
+  return api('POST', '/runtime/webhooks/eventgrid?functionName=modelRegistered', events, { 'aeg-event-type': 'Notification', 'x-functions-key': runtime.eventGridKey });
 }
 
 async function waitForPhase(id: string, phase: string) {
@@ -60,6 +60,15 @@ describe('Event Grid trigger on the runtime', () => {
     await runtime.waitForIdle();
     const list = await api('GET', '/api/rollouts?model=credit-model&top=500');
     expect(list.body.items.filter((i: { version: string }) => i.version === '11')).toHaveLength(1);
+  });
+
+  it('starts the rollout of a ModelRegistered event that shares its batch with a validation event (defect 11)', async () => {
+    const validation = { id: 'validation-in-batch', topic: TOPIC, subject: '', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', eventTime: '2026-11-23T10:00:00Z', data: { validationCode: 'c0de' }, dataVersion: '2', metadataVersion: '1' };
+    expect((await deliver([validation, modelRegistered('61')])).status).toBe(202);
+    expect((await deliver([modelRegistered('62'), validation])).status).toBe(202);
+    await runtime.waitForIdle();
+    const versions = (await api('GET', '/api/rollouts?top=500')).body.items.map((i: { version: string }) => i.version);
+    expect(versions).toEqual(expect.arrayContaining(['61', '62']));
   });
 
   it('out-of-order versions start separate rollouts', async () => {

@@ -30,7 +30,7 @@ interface Result {
 async function cli(args: string[], env: Record<string, string> = {}, signal?: AbortSignal): Promise<Result> {
   const out: string[] = [];
   const err: string[] = [];
-  const vars: Record<string, string> = { AML_ROLLOUT_URL: runtime.url, AML_ROLLOUT_KEY: API_KEY, ...env };
+  const vars: Record<string, string> = { AML_ROLLOUT_URL: runtime.url, AML_ROLLOUT_KEY: API_KEY, AML_ROLLOUT_WEBHOOK_KEY: runtime.eventGridKey, ...env };
   const code = await run(args, { out: (s) => void out.push(s), err: (s) => void err.push(s), env: (n) => vars[n], isTTY: false, ...(signal ? { signal } : {}) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -131,6 +131,10 @@ describe('aml-rollout CLI', () => {
     const sent = await cli(['register-model', '--model', 'credit-model', '--version', '108', '--tags', 'stage=production,team=risk', '--json', '--workspace', 'ws-fixture']);
     expect(sent.code).toBe(0);
     expect(JSON.parse(sent.out)).toMatchObject({ tags: { stage: 'production', team: 'risk' }, deliveredTo: `${runtime.url}/runtime/webhooks/eventgrid`, rolloutId: expect.stringMatching(/^credit-scoring--credit-model-v108--/) });
+    // The webhook takes the Event Grid extension's system key: the API's function key is refused, as in Azure.
+    const withApiKey = await cli(['register-model', '--model', 'credit-model', '--version', '110', '--workspace', 'ws-fixture'], { AML_ROLLOUT_WEBHOOK_KEY: API_KEY });
+    expect(withApiKey.code).toBe(5); // the auth exit code
+    expect(withApiKey.err).toMatch(/HTTP 401/);
     const published = await cli(['register-model', '--model', 'credit-model', '--version', '109', '--eventgrid-url', `${runtime.url}/api/events/cloudevents?code=${API_KEY}`, '--key', 'topic-key']);
     expect(published.code).toBe(0);
     await runtime.waitForIdle();

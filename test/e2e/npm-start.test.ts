@@ -68,6 +68,12 @@ describe.concurrent('npm start, followed as printed', () => {
     const app = await start();
     expect(app.env).toMatchObject({ AML_ROLLOUT_URL: app.appUrl, AML_ROLLOUT_KEY: expect.any(String), AML_ROLLOUT_ARM_URL: expect.stringMatching(/^http:\/\//), EMULATOR_TOKEN: expect.any(String) });
 
+    // The extensions' system keys are printed, and the Durable management API takes its own key only (as in Azure).
+    expect(app.env).toMatchObject({ AML_ROLLOUT_WEBHOOK_KEY: expect.any(String), AML_ROLLOUT_DURABLE_KEY: expect.any(String) });
+    const instances = `${app.appUrl}/runtime/webhooks/durabletask/instances`;
+    expect((await fetch(`${instances}?code=${app.env['AML_ROLLOUT_KEY']}`)).status, 'the API key on the management API').toBe(401);
+    expect((await fetch(`${instances}?code=${app.env['AML_ROLLOUT_DURABLE_KEY']}`)).status, 'the printed durable key').toBe(200);
+
     // d. the root redirects to the dashboard, which loads.
     const root = await fetch(`${app.appUrl}/`, { redirect: 'manual' });
     expect(root.status).toBe(302);

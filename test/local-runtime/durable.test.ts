@@ -83,9 +83,10 @@ describe('orchestrations through an unmodified DurableClient', () => {
     const exhausted = await finished(await start('retrying', { key: 'retry-exhausted', failures: 5, attempts: 2 }));
     expect(exhausted.output).toMatchObject({ ok: false });
     expect((exhausted.output as { error: string }).error).toContain('flaky failure 2');
-    // Retry timers are in history with their own ids, and each attempt was scheduled once.
-    const scheduled = exhausted.historyEvents?.filter((e) => e.EventType === 'TaskScheduled') ?? [];
-    expect(scheduled.map((e) => e.FunctionName)).toEqual(['flaky', 'flaky']);
+    // Each attempt failed once (the view shows a finished task by its completion, named), and the retry timers are in history.
+    const attempts = exhausted.historyEvents?.filter((e) => e.EventType === 'TaskFailed') ?? [];
+    expect(attempts.map((e) => e.FunctionName)).toEqual(['flaky', 'flaky']);
+    expect(exhausted.historyEvents?.filter((e) => e.EventType === 'TaskScheduled')).toEqual([]);
     expect(exhausted.historyEvents?.filter((e) => e.EventType === 'TimerCreated')).toHaveLength(2);
   });
 
@@ -98,8 +99,9 @@ describe('orchestrations through an unmodified DurableClient', () => {
     const done = await finished(await start('failing'));
     expect(done.runtimeStatus).toBe('Failed');
     expect(done.output).toContain('orchestrator exploded');
-    const response = await request(`${mgmt}/instances/${done.instanceId}`);
-    expect(response.status).toBe(400);
+    // A failed instance is a 200 like any finished one; 500 only when the caller asks for it.
+    expect((await request(`${mgmt}/instances/${done.instanceId}`)).status).toBe(200);
+    expect((await request(`${mgmt}/instances/${done.instanceId}?returnInternalServerErrorOnFailure=true`)).status).toBe(500);
   });
 
   it('runs sub-orchestrations, with retry and with a failing child', async () => {
@@ -260,6 +262,138 @@ describe('nondeterminism', () => {
   });
 });
 
+describe("management API: the Durable extension's answers (HttpApiHandler.cs)", () => {
+  const managed = (id: string, query = ''): string => `${mgmt}/instances/${encodeURIComponent(id)}${query}`;
+
+  it('answers a status request 202 with Location and Retry-After while running, 200 once finished (500 for Failed only on request)', async () => {
+    const running = await start('twoEvents');
+    const suspended = await start('twoEvents');
+    const terminated = await start('twoEvents');
+    expect((await request(`${managed(suspended)}/suspend`, { method: 'POST' })).status).toBe(202);
+    expect((await request(`${managed(terminated)}/terminate?reason=test`, { method: 'POST' })).status).toBe(202);
+    await waitForStatus(rt.url, suspended, (s) => s.runtimeStatus === 'Suspended');
+    await waitForStatus(rt.url, terminated, (s) => s.runtimeStatus === 'Terminated');
+    const completed = (await finished(await start('chain', 1))).instanceId;
+    const failed = (await finished(await start('failing'))).instanceId;
+    const table: [id: string, query: string, status: number][] = [
+      [running, '', 202],
+      [suspended, '', 202],
+      [completed, '', 200],
+      [completed, '?returnInternalServerErrorOnFailure=true', 200],
+      [terminated, '', 200],
+      [terminated, '?returnInternalServerErrorOnFailure=true', 200],
+      [failed, '', 200],
+      [failed, '?returnInternalServerErrorOnFailure=false', 200],
+      [failed, '?returnInternalServerErrorOnFailure=True', 500],
+      [failed, '?returnInternalServerErrorOnFailure=1', 200], // not a .NET boolean: the default
+    ];
+    for (const [id, query, status] of table) {
+      const response = await request(managed(id, query));
+      expect(response.status, `${id}${query}`).toBe(status);
+      if (status === 202) {
+        expect(response.headers.get('location')).toBe(managed(id, query));
+        expect(response.headers.get('retry-after')).toBe('5');
+      } else {
+        expect(response.headers.get('location')).toBeNull();
+      }
+      expect((response.body as StatusBody).createdTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    }
+  });
+
+  it('reads showHistory, showHistoryOutput and showInput as .NET booleans (an empty value is false)', async () => {
+    const id = (await finished(await start('chain', 1))).instanceId;
+    const table: [query: string, history: boolean, output: boolean, input: boolean][] = [
+      ['', false, false, true],
+      ['?showHistory=', false, false, true],
+      ['?showHistory=1', false, false, true],
+      ['?showHistory=yes', false, false, true],
+      ['?showHistory=true', true, false, true],
+      ['?showHistory=%20TRUE%20', true, false, true],
+      ['?showHistory=True&showHistoryOutput=true', true, true, true],
+      ['?showHistory=true&showHistoryOutput=', true, false, true],
+      ['?showHistory=true&showInput=false', true, false, false],
+      ['?showHistory=true&showInput=', true, false, true],
+    ];
+    for (const [query, history, output, input] of table) {
+      const body = (await request(managed(id, query))).body as StatusBody;
+      expect(body.historyEvents !== undefined, `history for ${query}`).toBe(history);
+      expect(body.input, `input for ${query}`).toEqual(input ? 1 : null);
+      if (!history) continue;
+      const completions = (body.historyEvents ?? []).filter((e) => e.EventType === 'TaskCompleted');
+      expect(completions.length).toBeGreaterThan(0);
+      for (const completion of completions) {
+        expect(completion).toMatchObject({ FunctionName: expect.any(String), ScheduledTime: expect.any(String) });
+        expect('Result' in completion, `Result for ${query}`).toBe(output);
+        expect(completion).not.toHaveProperty('EventId');
+        expect(completion).not.toHaveProperty('IsPlayed');
+        expect(completion).not.toHaveProperty('TaskScheduledId');
+      }
+      expect((body.historyEvents ?? []).map((e) => e.EventType)).not.toContain('TaskScheduled');
+    }
+  });
+
+  it('ignores runtimeStatus values it cannot parse (names are case-sensitive; numbers are accepted)', async () => {
+    const prefix = `filter-${Date.now()}-`;
+    await finished(await start('chain', 1, `${prefix}done`));
+    await start('twoEvents', undefined, `${prefix}waiting`);
+    await waitForStatus(rt.url, `${prefix}waiting`, (s) => s.runtimeStatus === 'Running');
+    const list = async (filter: string): Promise<string[]> => {
+      const response = await request(`${mgmt}/instances/?instanceIdPrefix=${prefix}${filter}`);
+      expect(response.status, filter).toBe(200);
+      return (response.body as StatusBody[]).map((s) => s.instanceId.slice(prefix.length)).sort();
+    };
+    const table: [filter: string, ids: string[]][] = [
+      ['', ['done', 'waiting']],
+      ['&runtimeStatus=Completed', ['done']],
+      ['&runtimeStatus=Completed,Sleeping', ['done']],
+      ['&runtimeStatus=Sleeping', ['done', 'waiting']],
+      ['&runtimeStatus=completed', ['done', 'waiting']],
+      ['&runtimeStatus=0', ['waiting']],
+      ['&runtimeStatus=Running&runtimeStatus=1', ['done', 'waiting']],
+      ['&runtimeStatus=Canceled', []],
+    ];
+    for (const [filter, ids] of table) expect(await list(filter), filter).toEqual(ids);
+  });
+
+  it('refuses to purge an unfinished instance (412) and a filtered purge without createdTimeFrom (400)', async () => {
+    const waiting = await start('twoEvents');
+    expect((await request(managed(waiting), { method: 'DELETE' })).status).toBe(412);
+    expect((await request(managed(waiting))).status).toBe(202); // still there
+    const done = (await finished(await start('chain', 1))).instanceId;
+    const created = Date.parse((((await request(managed(done))).body as StatusBody).createdTime as string));
+    const missing = await request(`${mgmt}/instances/?runtimeStatus=Completed`, { method: 'DELETE' });
+    expect(missing.status).toBe(400);
+    expect(missing.text).toContain('createdTimeFrom');
+    expect((await request(managed(done))).status).toBe(200); // nothing was purged
+    const from = new Date(created - 1000).toISOString();
+    const purged = await request(`${mgmt}/instances/?createdTimeFrom=${from}&runtimeStatus=Completed`, { method: 'DELETE' });
+    expect(purged.status).toBe(200);
+    expect((purged.body as { instancesDeleted: number }).instancesDeleted).toBeGreaterThanOrEqual(1);
+    expect((await request(managed(done))).status).toBe(404);
+    expect((await request(managed(waiting))).status).toBe(202); // a filtered purge never takes a running instance
+  });
+
+  it('takes raiseEvent only as application/json, after checking the instance', async () => {
+    const id = await start('twoEvents');
+    const table: [contentType: string | undefined, event: string, status: number][] = [
+      [undefined, 'a', 400],
+      ['text/plain', 'a', 400],
+      ['application/x-www-form-urlencoded', 'a', 400],
+      ['application/jsonp', 'a', 400],
+      ['application/json; charset=utf-8', 'a', 202],
+      ['APPLICATION/JSON', 'b', 202],
+    ];
+    for (const [contentType, event, status] of table) {
+      const response = await fetch(`${managed(id)}/raiseEvent/${event}`, { method: 'POST', body: `"${event}"`, headers: contentType ? { 'content-type': contentType } : {} });
+      expect(response.status, String(contentType)).toBe(status);
+      if (status === 400) expect(await response.text()).toContain('application/json');
+    }
+    expect((await finished(id)).output).toEqual(['a', 'b']); // the refused ones never arrived
+    expect((await fetch(`${managed(id)}/raiseEvent/a`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })).status).toBe(410);
+    expect((await fetch(`${managed('no-such-instance')}/raiseEvent/a`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })).status).toBe(404);
+  });
+});
+
 describe('management API bad input', () => {
   it('answers Azure status codes and stays up', async () => {
     expect((await request(`${mgmt}/orchestrators/noSuchOrchestrator`, { method: 'POST' })).status).toBe(400);
@@ -270,7 +404,6 @@ describe('management API bad input', () => {
     expect((await request(`${mgmt}/instances/does-not-exist/terminate?reason=x`, { method: 'POST' })).status).toBe(404);
     expect((await request(`${mgmt}/instances/does-not-exist/suspend`, { method: 'POST' })).status).toBe(404);
     expect((await request(`${mgmt}/instances/does-not-exist`, { method: 'DELETE' })).status).toBe(404);
-    expect((await request(`${mgmt}/instances/?runtimeStatus=Sleeping`)).status).toBe(400);
     expect((await request(`${mgmt}/instances/?createdTimeFrom=yesterday`)).status).toBe(400);
     expect((await request(`${mgmt}/instances/?top=-1`)).status).toBe(400);
     expect((await request(`${mgmt}/instances/x/%E0%A4%A`)).status).toBe(400);
@@ -280,7 +413,8 @@ describe('management API bad input', () => {
     expect((await request(`${mgmt}/entities/counter/k`, { method: 'POST', json: 1 })).status).toBe(400); // no op
     const id = await start('twoEvents');
     expect((await request(`${mgmt}/instances/${id}/raiseEvent/a`, { method: 'POST', body: '{bad' })).status).toBe(400);
-    expect((await request(`${mgmt}/instances/${id}`, { method: 'DELETE' })).status).toBe(409); // still running
+    expect((await request(`${mgmt}/instances/${id}`, { method: 'DELETE' })).status).toBe(412); // still running
+    expect((await request(`${mgmt}/instances/?runtimeStatus=Completed`, { method: 'DELETE' })).status).toBe(400); // no createdTimeFrom
     // Still serving.
     expect((await finished(await start('chain', 1))).output).toBe(32);
   });

@@ -96,7 +96,8 @@ export interface StatusBody {
   output: unknown;
   customStatus: unknown;
   input: unknown;
-  historyEvents?: { EventType: string; EventId?: number; ScheduledId?: number; TimerId?: number; FunctionName?: string }[];
+  createdTime?: string;
+  historyEvents?: { EventType: string; FunctionName?: string; ScheduledTime?: string; Input?: string; Result?: unknown }[];
 }
 
 /** Polls the management API until the instance is finished (real time; generous limit). */

@@ -343,6 +343,16 @@ export class DurableEngine {
     return this.#instances.get(instanceId)?.history ?? this.#store.getHistory(instanceId);
   }
 
+  /** The runtime clock's time (e.g. the default end of a purge's creation-time range). */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** Throws 404 for an unknown instance and 410 for a finished one (before a request's body is read). */
+  requireRunning(instanceId: string): void {
+    this.#requireActive(instanceId);
+  }
+
   #requireActive(instanceId: string): Instance {
     const row = this.getInstanceRow(instanceId);
     if (!row) throw new DurableOperationError(404, `No instance with ID '${instanceId}' found.`);
@@ -386,7 +396,8 @@ export class DurableEngine {
     const row = this.getInstanceRow(instanceId);
     if (!row) return 0;
     if (!TERMINAL_STATUSES.has(row.status)) {
-      throw new DurableOperationError(409, `The instance '${instanceId}' is ${row.status}: only completed, failed or terminated instances can be purged.`);
+      // 412 Precondition Failed, as the Durable extension answers since it checks the runtime status before a purge.
+      throw new DurableOperationError(412, `The instance '${instanceId}' is ${row.status}: only completed, failed or terminated instances can be purged.`);
     }
     this.#store.commit({ deleteInstances: [instanceId] });
     this.#instances.delete(instanceId);

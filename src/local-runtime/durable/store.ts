@@ -179,6 +179,7 @@ function fromInstanceDb(row: InstanceDbRow): InstanceRow {
 export interface InstanceQuery {
   createdFromMs?: number;
   createdToMs?: number;
+  /** Only these statuses (an empty list matches nothing); absent means any status. */
   statuses?: readonly RuntimeStatus[];
   instanceIdPrefix?: string;
   /** Page size; absent means all. */
@@ -357,6 +358,7 @@ export class DurableStore {
       where.push('created_ms <= ?');
       params.push(query.createdToMs);
     }
+    if (query.statuses && query.statuses.length === 0) where.push('0'); // a status filter no instance can match
     if (query.statuses && query.statuses.length > 0) {
       where.push(`status IN (${query.statuses.map(() => '?').join(',')})`);
       params.push(...query.statuses);
