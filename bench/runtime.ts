@@ -98,8 +98,9 @@ async function replayCost(activities: number): Promise<{ historyEvents: number; 
     if (result.output !== activities) throw new Error(`longChain(${activities}) returned ${JSON.stringify(result)}`);
     const status = (await (await fetch(`${rt.url}/runtime/webhooks/durabletask/instances/${id}?showHistory=true`)).json()) as { historyEvents: unknown[] };
     return {
-      // The status API hides OrchestratorStarted/Completed; count them back (two per episode).
-      historyEvents: status.historyEvents.length + 2 * (rt.counters.orchestratorEpisodes - before.episodes),
+      // The status API shows history as the Durable extension does: count back what it leaves out,
+      // OrchestratorStarted/Completed (two per episode) and each finished activity's TaskScheduled.
+      historyEvents: status.historyEvents.length + 2 * (rt.counters.orchestratorEpisodes - before.episodes) + activities,
       episodes: rt.counters.orchestratorEpisodes - before.episodes,
       replayCpuMs: rt.counters.replayCpuMs - before.cpu,
       seconds: (performance.now() - started) / 1000,

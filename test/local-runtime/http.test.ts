@@ -1,4 +1,5 @@
 /** HTTP triggers, keys, Event Grid and hooks of the fixture app, over real HTTP. */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type LocalRuntime } from '../../src/local-runtime/runtime';
 import { ensureBuilt, fixtureEntry, request } from './helpers';
@@ -158,6 +159,31 @@ describe('Event Grid trigger', () => {
       expect(response.text).toBe(''); // a delivery, not a handshake answer
       expect((await received()).slice(-2)).toEqual(batch.map((e) => e.id));
     }
+  });
+
+  it('delivers every event of random Notification batches in order, and nothing for random other header values', async () => {
+    let batchNumber = 0;
+    const validation = (id: string): Record<string, unknown> => ({ id, eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', subject: '', data: { validationCode: id }, dataVersion: '2' });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), fc.constantFrom('Notification', 'notification', 'NOTIFICATION'), async (kinds, header) => {
+        batchNumber++;
+        const batch = kinds.map((isValidation, i) => (isValidation ? validation(`rv-${batchNumber}-${i}`) : egEvent(`re-${batchNumber}-${i}`)));
+        const response = await request(url('eventSink'), { method: 'POST', headers: { 'aeg-event-type': header }, json: batch });
+        expect(response.status).toBe(202);
+        expect((await received()).slice(-batch.length)).toEqual(batch.map((e) => e.id));
+      }),
+      { numRuns: 25 },
+    );
+    const known = ['notification', 'subscriptionvalidation', 'unsubscribe'];
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 20 }).filter((h) => /^[\x21-\x7e]*$/.test(h) && !known.includes(h.toLowerCase())), async (header) => {
+        const before = (await received()).length;
+        const response = await request(url('eventSink'), { method: 'POST', headers: header === '' ? {} : { 'aeg-event-type': header }, json: [egEvent('never')] });
+        expect(response.status).toBe(400);
+        expect(await received()).toHaveLength(before);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('dispatches on aeg-event-type alone: Unsubscribe 202, a missing or other value 400, nothing invoked', async () => {
