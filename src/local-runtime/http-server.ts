@@ -6,7 +6,7 @@
  *   /admin/host/status                           a liveness probe
  */
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { RuntimeClock } from './clock';
 import type { DurableEngine } from './durable/engine';
 import type { FunctionsCore, RegisteredFunction, RpcTypedData } from './functions-core';
@@ -52,6 +52,13 @@ export interface SystemKeys {
 
 /** Origins the Event Grid extension echoes in WebHook-Allowed-Origin (any other gets the public cloud's). */
 const EVENT_GRID_ORIGINS = ['eventgrid.azure.net', 'eventgrid.azure.us', 'eventgrid.azure.eaglex.ic.gov', 'eventgrid.azure.microsoft.scloud', 'eventgrid.azure.cn'];
+
+/** Compares a presented key with the expected one in constant time (digests, so lengths do not leak). */
+function matchesKey(presented: string | null | undefined, expected: string): boolean {
+  if (presented === null || presented === undefined) return false;
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
 
 function firstHeader(req: http.IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -193,7 +200,7 @@ export class RuntimeHttpServer {
     if (!key || level === 'anonymous') return;
     const header = req.headers['x-functions-key'];
     const presented = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code');
-    if (presented !== key) throw new HttpError(401, 'missing or wrong function key: pass it in the x-functions-key header or the code query parameter');
+    if (!matchesKey(presented, key)) throw new HttpError(401, 'missing or wrong function key: pass it in the x-functions-key header or the code query parameter');
   }
 
   /** Extension webhooks take their extension's system key only (a function or host key is refused). */
@@ -201,7 +208,7 @@ export class RuntimeHttpServer {
     const keys = this.#options.systemKeys;
     if (!keys) return;
     const presented = firstHeader(req, 'x-functions-key') ?? url.searchParams.get('code');
-    if (presented !== keys[name]) throw new HttpError(401, `missing or wrong system key: this webhook takes the ${name} system key (in the code query parameter or the x-functions-key header), not a function key`);
+    if (!matchesKey(presented, keys[name])) throw new HttpError(401, `missing or wrong system key: this webhook takes the ${name} system key (in the code query parameter or the x-functions-key header), not a function key`);
   }
 
   managementUrls(): ManagementUrls {

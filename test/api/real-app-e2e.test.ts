@@ -100,7 +100,8 @@ describe('the real app with the emulator', () => {
   it('CLI registers a model; the approval link from the notification approves it once; the rollout is promoted', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const env: Record<string, string> = { AML_ROLLOUT_URL: runtime.url, AML_ROLLOUT_KEY: KEY, AML_ROLLOUT_ARM_URL: emulator.url, EMULATOR_TOKEN: TOKEN };
+    // As npm start prints them: the webhook takes the Event Grid extension's system key, not the API key.
+    const env: Record<string, string> = { AML_ROLLOUT_URL: runtime.url, AML_ROLLOUT_KEY: KEY, AML_ROLLOUT_WEBHOOK_KEY: runtime.systemKeys?.eventgrid_extension ?? '', AML_ROLLOUT_ARM_URL: emulator.url, EMULATOR_TOKEN: TOKEN };
     const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), env: (n: string) => env[n], isTTY: false };
     const code = await clock.runBusy(() => run(['register-model', '--model', 'credit-model', '--version', '2', '--tags', 'stage=production'], io));
     expect([code, err]).toEqual([0, []]);
