@@ -136,7 +136,7 @@ export async function runEvaluate(policyRef: string, options: EvaluateOptions, i
     return name as JudgeName;
   });
   const adaptiveDefault = options.adaptive !== undefined ? parseAdaptiveOption(options.adaptive) : undefined;
-  const declaresAdaptive = (policy.strategy.canary?.steps ?? []).some((s) => s.adaptive !== undefined);
+  const declaresAdaptive = (policy.strategy.canary?.steps ?? []).some((s) => s.adaptive !== undefined) || (policy.strategy.canary?.mirror ?? policy.strategy.blueGreen?.mirror)?.adaptive !== undefined;
   const schedule = options.schedule ?? (declaresAdaptive || adaptiveDefault ? 'both' : 'fixed');
   if (!['fixed', 'adaptive', 'both'].includes(schedule)) throw new ValidationError('--schedule', `expected fixed, adaptive or both, got "${schedule}"`);
   const schedules: Schedule[] = schedule === 'both' ? ['fixed', 'adaptive'] : [schedule as Schedule];

@@ -127,30 +127,34 @@ export function planFor(policy: Policy): Plan {
 }
 
 /**
- * Adaptive settings by plan step index: each canary traffic step's bake gets its policy step's
- * `adaptive` option (or `fallback`), matched through the step's traffic percent.
+ * Adaptive settings by plan step index: the bake of each canary traffic step gets its policy
+ * step's `adaptive` option (matched through the step's traffic percent), the bake of a mirror
+ * phase the phase's; `fallback` (the --adaptive option) fills in where the policy declares none.
  */
 export function adaptiveBakes(policy: Policy, plan: Plan, fallback?: AdaptiveBakePolicy): Map<number, AdaptiveBakeSettings> {
   const out = new Map<number, AdaptiveBakeSettings>();
-  const canary = policy.strategy.canary;
-  if (!canary) return out;
-  let percent: number | undefined;
+  const mirrorPhase = policy.strategy.canary?.mirror ?? policy.strategy.blueGreen?.mirror;
+  const canarySteps = policy.strategy.canary?.steps ?? [];
+  let pending: { bakeMinutes: number; adaptive: AdaptiveBakePolicy | undefined } | undefined;
   plan.steps.forEach((step, index) => {
-    if (step.kind === 'setTraffic') percent = step.traffic[plan.candidate.deployment];
-    if (step.kind !== 'bake' || step.candidateOnly || percent === undefined) return;
-    const policyStep = canary.steps.find((s) => s.percent === percent);
-    const adaptive = policyStep?.adaptive ?? fallback;
-    if (!policyStep || !adaptive) return;
+    if (step.kind === 'mirror' && step.percent > 0 && mirrorPhase) pending = { bakeMinutes: mirrorPhase.minutes, adaptive: mirrorPhase.adaptive ?? fallback };
+    if (step.kind === 'setTraffic') {
+      const policyStep = canarySteps.find((s) => s.percent === step.traffic[plan.candidate.deployment]);
+      pending = policyStep ? { bakeMinutes: policyStep.bakeMinutes, adaptive: policyStep.adaptive ?? fallback } : undefined;
+    }
+    if (step.kind !== 'bake' || step.candidateOnly || !pending) return;
+    const { bakeMinutes, adaptive } = pending;
+    pending = undefined;
+    if (!adaptive) return;
     out.set(index, {
-      minBakeMinutes: Math.min(adaptive.minBakeMinutes, policyStep.bakeMinutes),
-      bakeMinutes: policyStep.bakeMinutes,
-      maxBakeMinutes: Math.max(adaptive.maxBakeMinutes, policyStep.bakeMinutes),
+      minBakeMinutes: Math.min(adaptive.minBakeMinutes, bakeMinutes),
+      bakeMinutes,
+      maxBakeMinutes: Math.max(adaptive.maxBakeMinutes, bakeMinutes),
       minRequests: adaptive.minRequests,
       confidence: adaptive.confidence,
       margins: adaptive.margins,
       checkIntervalMinutes: step.checkIntervalMinutes,
     });
-    percent = undefined;
   });
   return out;
 }

@@ -53,7 +53,7 @@ export interface FastPathOptions {
   readonly judge: Judge;
   /** Minutes a person takes to approve (approvals are granted). Default 0. */
   readonly approvalMinutes?: number;
-  /** The run stops as timedOut after this long. Default 24 h. */
+  /** The run stops as timedOut after this long. Default 3 days (an A/B test may run 2). */
   readonly maxMinutes?: number;
   /** Adaptive bake settings by the index of the plan's bake step they apply to. */
   readonly adaptive?: ReadonlyMap<number, AdaptiveBakeSettings>;
@@ -78,7 +78,7 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
   const behaviours = new Map<string, VersionBehaviour>([[baseline, world.live]]);
   if (candidate !== baseline) behaviours.set(candidate, world.candidate);
   const endpoint = new SyntheticEndpoint(world.traffic, behaviours, options.seed, { live: { [baseline]: 100 } });
-  const maxMinutes = options.maxMinutes ?? 24 * 60;
+  const maxMinutes = options.maxMinutes ?? 3 * 24 * 60;
   let now = 0;
   let queries = 0;
   let promotedMinute: number | undefined;

@@ -179,14 +179,6 @@ export const approvalSchema = z
   })
   .meta({ description: 'A named approval: who decides and what happens if nobody does.' });
 
-export const mirrorPhaseSchema = z
-  .strictObject({
-    percent: z.number().int().min(1).max(MAX_MIRROR_PERCENT, MIRROR_LIMIT_MESSAGE).meta({ description: 'Share of live traffic copied to the candidate (at most 50, Azure limit).' }),
-    minutes: positiveMinutes.meta({ description: 'How long to mirror.' }),
-    gates: gateRefs.optional().meta({ description: "Gates checked on the mirrored requests; absent = the strategy's gates." }),
-  })
-  .meta({ description: 'Copy live traffic to the candidate; users only ever see the baseline answers.' });
-
 /** Adaptive bakes (docs/gates.md "Adaptive bakes"): end a step early on evidence, extend it on thin traffic. */
 export const adaptiveBakeSchema = z
   .strictObject({
@@ -207,6 +199,19 @@ export const adaptiveBakeSchema = z
   })
   .refine((a) => a.minBakeMinutes <= a.maxBakeMinutes, { message: 'minBakeMinutes must be at most maxBakeMinutes', path: ['minBakeMinutes'] })
   .meta({ description: 'End the step as soon as the candidate is shown no worse than live within the margins (after minBakeMinutes and minRequests); extend it on thin traffic up to maxBakeMinutes.' });
+
+export const mirrorPhaseSchema = z
+  .strictObject({
+    percent: z.number().int().min(1).max(MAX_MIRROR_PERCENT, MIRROR_LIMIT_MESSAGE).meta({ description: 'Share of live traffic copied to the candidate (at most 50, Azure limit).' }),
+    minutes: positiveMinutes.meta({ description: 'How long to mirror.' }),
+    gates: gateRefs.optional().meta({ description: "Gates checked on the mirrored requests; absent = the strategy's gates." }),
+    adaptive: adaptiveBakeSchema.optional(),
+  })
+  .refine((phase) => !phase.adaptive || (phase.adaptive.minBakeMinutes <= phase.minutes && phase.adaptive.maxBakeMinutes >= phase.minutes), {
+    message: 'adaptive: expected minBakeMinutes <= minutes <= maxBakeMinutes',
+    path: ['adaptive'],
+  })
+  .meta({ description: 'Copy live traffic to the candidate; users only ever see the baseline answers.' });
 
 export const canaryStepSchema = z.strictObject({
   percent: z.number().int().min(1).max(100).meta({ description: 'Live traffic share of the candidate in this step.' }),
