@@ -53,7 +53,7 @@ export function powerCurve(cases: readonly CaseResult[]): string {
       const marks = pts
         .map((p) => `<line x1="${x(p.x)}" x2="${x(p.x)}" y1="${y(p.c.rolledBack.low)}" y2="${y(p.c.rolledBack.high)}" stroke="${color}"/><circle cx="${x(p.x)}" cy="${y(p.c.rolledBack.value)}" r="4" fill="${color}"><title>${esc(`${p.c.case}: rolled back ${rateText(p.c.rolledBack)}`)}</title></circle>`)
         .join('');
-      return `<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/>${marks}<text x="${W - M.right - 4}" y="${M.top + 14 + i * 16}" text-anchor="end" fill="${color}" class="legend">${esc(s.name)}</text>`;
+      return `<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/>${marks}<text x="${W - M.right - 4}" y="${M.top + 14 + i * 16}" text-anchor="end" style="fill:${color}" class="legend">${esc(s.name)}</text>`;
     })
     .join('\n');
   return frame('Rolled back, by regression size (x1 = healthy: false rollbacks)', `${yAxis(ticks, y)}${xTicks}${lines}`, 'candidate vs live (error rate factor, latency factor)', 'rolled back', 'power-curve');
@@ -101,7 +101,7 @@ export function blastRadius(cases: readonly CaseResult[]): string {
 <line x1="${x(c.blastFailures.median)}" x2="${x(c.blastFailures.p90)}" y1="${top + h * 1.5}" y2="${top + h * 1.5}" stroke="#d1242f"/>`;
     })
     .join('\n');
-  const legend = `<text x="${W - M.right}" y="${M.top - 6}" text-anchor="end" class="legend"><tspan fill="#1f6feb">requests</tspan> <tspan fill="#d1242f">errors</tspan></text>`;
+  const legend = `<text x="${W - M.right}" y="${M.top - 6}" text-anchor="end" class="legend"><tspan style="fill:#1f6feb">requests</tspan> <tspan style="fill:#d1242f">errors</tspan></text>`;
   return frame('Blast radius: users\' requests the bad version served', `${legend}${rows}<text x="${left}" y="${H - M.bottom + 16}" class="tick">0</text><text x="${W - M.right}" y="${H - M.bottom + 16}" text-anchor="end" class="tick">${max}</text>`, 'requests (median bar, p90 whisker)', '', 'blast-radius');
 }
 
