@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
 import { run } from '../../src/cli';
+import { registerEvaluateCommand } from '../../src/cli/evaluate';
 import type { EvaluationReport } from '../../src/evaluate/evaluate';
 
 const policy = path.join(__dirname, 'fixtures', 'agreement-canary.yaml');
@@ -28,6 +30,16 @@ describe('aml-rollout evaluate', () => {
     expect(r.out).toMatch(/^errors x10\s+caught 100\.0% \[/m);
     expect(r.out).toMatch(/^fails outright\s+caught 100\.0%/m);
     expect(r.err).toMatch(/evaluate: 12\/12 runs/);
+  });
+
+  it('draws a progress bar when stderr is a terminal', async () => {
+    const written: string[] = [];
+    const out: string[] = [];
+    const program = new Command().exitOverride();
+    registerEvaluateCommand(program, { out: (s) => void out.push(s), err: () => undefined, env: () => undefined, isTTY: true }, { stderrIsTTY: true, write: (t) => void written.push(t) });
+    await program.parseAsync(['evaluate', policy, '--runs', '10', '--regression', 'outright'], { from: 'user' });
+    expect(written.join('')).toContain('\r[###############...............] 10/20 runs');
+    expect(written.at(-1)).toBe('\r[##############################] 20/20 runs\n');
   });
 
   it('--json gives the report; --html writes the page; a policy is found by name in --policy-dir', async () => {
