@@ -12,6 +12,14 @@ const BENCHES: Record<string, Bench> = {
     description: 'local runtime: orchestration throughput, replay cost, memory (virtual clock)',
     run: async (args) => (await import('./runtime.js')).main(args),
   },
+  evaluate: {
+    description: 'policy evaluation: 1,000 fast-path runs of the example canary (goal < 30 s CPU), adaptive bakes vs fixed',
+    run: async (args) => (await import('./evaluate.js')).main(args),
+  },
+  judge: {
+    description: 'the example policies judged three ways: aml-rollout gates, Argo Rollouts-style, Kayenta-style',
+    run: async (args) => (await import('./judge.js')).main(args),
+  },
 };
 
 async function main(argv: string[]): Promise<void> {

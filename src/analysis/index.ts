@@ -38,3 +38,5 @@ export { summarizeGateResult, formatMetricValue } from './summary';
 export { decideWinner } from './winner';
 export type { WinnerDecision, Winner, ArmComparison, ArmDirection, DecideWinnerContext } from './winner';
 export type { GateSpecCheckOptions } from './spec';
+export { decideAdaptiveBake, adaptiveBakeProblems, adaptivePlannedLooks } from './adaptive-bake';
+export type { AdaptiveBakeSettings, AdaptiveBakeInput, AdaptiveBakeDecision, ArmCounts, NonInferiorityMargins, NonInferiorityEvidence } from './adaptive-bake';

@@ -18,6 +18,7 @@ import { ROLLOUT_ACTIONS } from '../api/schemas';
 import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { publishModelRegistered } from '../emulator/event-grid';
 import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
+import { registerEvaluateCommand } from './evaluate';
 
 export interface CliIo {
   out(text: string): void;
@@ -332,6 +333,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       }
     });
 
+  registerEvaluateCommand(program, io);
   return program;
 }
 

@@ -179,11 +179,37 @@ export const approvalSchema = z
   })
   .meta({ description: 'A named approval: who decides and what happens if nobody does.' });
 
+/** Adaptive bakes (docs/gates.md "Adaptive bakes"): end a step early on evidence, extend it on thin traffic. */
+export const adaptiveBakeSchema = z
+  .strictObject({
+    minBakeMinutes: minutes.meta({ description: 'The step never ends before this, however strong the evidence.' }),
+    maxBakeMinutes: minutes.meta({ description: 'With thin traffic (fewer than minRequests) the step extends up to this; at least bakeMinutes.' }),
+    minRequests: z.number().int().min(1).default(500).meta({ description: 'Candidate requests since the step began needed before the evidence can end it.' }),
+    confidence: z.number().min(0.5).max(0.9999).default(0.95).meta({ description: 'Confidence of "no worse than live within the margins", over all looks of the step.' }),
+    margins: z
+      .strictObject({
+        failureRate: z.number().gt(0).lt(1).optional().meta({ description: 'Candidate failure rate <= live + this (a fraction: 0.005 = half a percentage point).' }),
+        latencyP50Ratio: z.number().gt(1).optional().meta({ description: 'Candidate median latency <= this x live (e.g. 1.1).' }),
+        latencyP95Ratio: z.number().gt(1).optional().meta({ description: 'Candidate p95 latency <= this x live.' }),
+      })
+      .refine((m) => m.failureRate !== undefined || m.latencyP50Ratio !== undefined || m.latencyP95Ratio !== undefined, {
+        message: 'declare at least one of failureRate, latencyP50Ratio, latencyP95Ratio',
+      })
+      .meta({ description: 'How much worse than the live version the candidate may be, per metric.' }),
+  })
+  .refine((a) => a.minBakeMinutes <= a.maxBakeMinutes, { message: 'minBakeMinutes must be at most maxBakeMinutes', path: ['minBakeMinutes'] })
+  .meta({ description: 'End the step as soon as the candidate is shown no worse than live within the margins (after minBakeMinutes and minRequests); extend it on thin traffic up to maxBakeMinutes.' });
+
 export const mirrorPhaseSchema = z
   .strictObject({
     percent: z.number().int().min(1).max(MAX_MIRROR_PERCENT, MIRROR_LIMIT_MESSAGE).meta({ description: 'Share of live traffic copied to the candidate (at most 50, Azure limit).' }),
     minutes: positiveMinutes.meta({ description: 'How long to mirror.' }),
     gates: gateRefs.optional().meta({ description: "Gates checked on the mirrored requests; absent = the strategy's gates." }),
+    adaptive: adaptiveBakeSchema.optional(),
+  })
+  .refine((phase) => !phase.adaptive || (phase.adaptive.minBakeMinutes <= phase.minutes && phase.adaptive.maxBakeMinutes >= phase.minutes), {
+    message: 'adaptive: expected minBakeMinutes <= minutes <= maxBakeMinutes',
+    path: ['adaptive'],
   })
   .meta({ description: 'Copy live traffic to the candidate; users only ever see the baseline answers.' });
 
@@ -193,6 +219,10 @@ export const canaryStepSchema = z.strictObject({
   gates: gateRefs.optional().meta({ description: "Gates for this step; absent = the strategy's gates." }),
   approval: refName.optional().meta({ description: 'Name of an approval to obtain before moving to this step.' }),
   minRequests: z.number().int().min(0).optional().meta({ description: "Keep baking until the candidate served this many requests; absent = the gates' minRequestsPerDeployment." }),
+  adaptive: adaptiveBakeSchema.optional(),
+}).refine((step) => !step.adaptive || (step.adaptive.minBakeMinutes <= step.bakeMinutes && step.adaptive.maxBakeMinutes >= step.bakeMinutes), {
+  message: 'adaptive: expected minBakeMinutes <= bakeMinutes <= maxBakeMinutes',
+  path: ['adaptive'],
 });
 
 export const canarySchema = z
@@ -304,4 +334,5 @@ export type BlueGreenPolicy = z.output<typeof blueGreenSchema>;
 export type ShadowPolicy = z.output<typeof shadowSchema>;
 export type AbTestPolicy = z.output<typeof abTestSchema>;
 export type RecreatePolicy = z.output<typeof recreateSchema>;
+export type AdaptiveBakePolicy = z.output<typeof adaptiveBakeSchema>;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
