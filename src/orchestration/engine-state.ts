@@ -20,6 +20,7 @@ import type {
   StepKind,
 } from '../plan/types';
 import type { ApprovalEvent, ControlEvent, RolloutInput } from './events';
+import { actionAllowedIn, PHASE_TABLE } from '../plan/phases';
 
 /** The readable history on the status keeps the newest entries only. */
 export const JOURNAL_LIMIT = 40;
@@ -206,34 +207,6 @@ export const OUTCOME_PHASE: Record<Outcome, Phase> = {
   superseded: 'Superseded',
 };
 
-/** The phase a step runs in. */
-export function phaseOfStep(step: Step): Phase {
-  switch (step.kind) {
-    case 'deploy':
-    case 'replaceModel':
-      return 'Deploying';
-    case 'smokeTest':
-      return 'SmokeTesting';
-    case 'mirror':
-      return 'Mirroring';
-    case 'setTraffic':
-      return 'Progressing';
-    case 'bake':
-      return 'Baking';
-    case 'gate':
-    case 'decideWinner':
-      return 'Analyzing';
-    case 'approval':
-      return 'AwaitingApproval';
-    case 'promote':
-      return 'Promoting';
-    case 'rollback':
-      return 'RollingBack';
-    case 'cleanup':
-      return 'Promoted';
-  }
-}
-
 // ---------- approvals ----------
 
 /**
@@ -277,7 +250,9 @@ export function promoteIndex(plan: Plan): number {
 
 /**
  * What an operator's control event means right now. Operators (plan.operators, when not empty)
- * are the only ones allowed; the rest is recorded as ignored with the reason.
+ * are the only ones allowed; the rest is recorded as ignored with the reason. Whether the action
+ * may happen in the current phase is the phase table's answer (src/plan/phases.ts), the same
+ * one the API gives; the checks below are what only the orchestrator knows.
  */
 export function decideControl(state: EngineState, event: ControlEvent): ControlDecision {
   const operators = state.plan.operators;
@@ -285,21 +260,24 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
     return { kind: 'ignored', note: `'${event.by}' is not an operator of policy '${state.plan.policyName}'` };
   }
   const mode = state.mode;
+  if (mode === 'done') return { kind: 'ignored', note: 'the rollout has ended' };
+  if (mode === 'rollback') return { kind: 'ignored', note: 'already rolling back' };
+  const phase = state.status.phase;
+  if (!actionAllowedIn(phase, event.action)) {
+    const possible = PHASE_TABLE[phase].actions;
+    return { kind: 'ignored', note: `${event.action} is not possible in phase ${phase}${possible.length > 0 ? ` (possible: ${possible.join(', ')})` : ''}` };
+  }
   switch (event.action) {
     case 'abort':
-      if (mode === 'done') return { kind: 'ignored', note: 'the rollout has ended' };
-      if (mode === 'rollback') return { kind: 'ignored', note: 'already rolling back' };
       if (state.facts.promoted) return { kind: 'ignored', note: 'already promoted; start a rollout of the previous version to go back' };
       return { kind: 'abort' };
     case 'pause':
-      if (mode !== 'forward') return { kind: 'ignored', note: `cannot pause while ${describeMode(mode)}` };
-      if (state.status.paused) return { kind: 'ignored', note: 'already paused' };
+      if (mode !== 'forward') return { kind: 'ignored', note: 'only a running rollout can be paused' };
       return { kind: 'pause' };
     case 'resume':
-      if (!state.status.paused) return { kind: 'ignored', note: 'not paused' };
       return { kind: 'resume' };
     case 'promote': {
-      if (mode !== 'forward') return { kind: 'ignored', note: `cannot promote while ${describeMode(mode)}` };
+      if (mode !== 'forward') return { kind: 'ignored', note: 'only a running rollout can be promoted' };
       const target = promoteIndex(state.plan);
       if (target < 0) return { kind: 'ignored', note: `the ${state.plan.strategy} plan has no promote step` };
       if (state.stepIndex >= target) return { kind: 'ignored', note: 'already at or past the promote step' };
@@ -310,21 +288,6 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
     case 'retry':
       if (mode !== 'failedWaiting') return { kind: 'ignored', note: 'retry applies to a failed rollout only' };
       return { kind: 'retry' };
-  }
-}
-
-export function describeMode(mode: Mode): string {
-  switch (mode) {
-    case 'queued':
-      return 'queued behind another rollout';
-    case 'forward':
-      return 'running';
-    case 'rollback':
-      return 'rolling back';
-    case 'failedWaiting':
-      return 'failed';
-    case 'done':
-      return 'ended';
   }
 }
 
