@@ -6,7 +6,6 @@
  * The state is what continueAsNew carries from one execution to the next, so it must stay small
  * (the journal is bounded) and JSON-serialisable.
  */
-import type { GateResult } from '../analysis/types';
 import type {
   ApprovalRecord,
   JournalEntry,
@@ -26,8 +25,11 @@ import { actionAllowedIn, PHASE_TABLE } from '../plan/phases';
 export const JOURNAL_LIMIT = 40;
 /** Approvals / overrides kept on the status (oldest dropped first). */
 export const RECORD_LIMIT = 20;
-/** Gate queries that fail (after the activity's retries) within one step before it gives up. */
-export const MAX_QUERY_ERRORS_PER_STEP = 5;
+/**
+ * Failed or partial gate queries (after the activity's retries) a step tolerates when its plan
+ * does not say: the policy's default (gate `maxQueryErrors`, src/policy/schema.ts).
+ */
+export const DEFAULT_MAX_QUERY_ERRORS = 3;
 /** How long a Failed rollout stays alive waiting for an operator's retry (or abort). */
 export const FAILED_RETRY_WINDOW_MINUTES = 24 * 60;
 /** How often a queued rollout asks the endpoint lease again. */
@@ -309,13 +311,34 @@ export function promoteSplit(plan: Plan): Split {
   return { [plan.candidate.deployment]: 100 };
 }
 
-// ---------- gates ----------
+// ---------- gate accounting ----------
 
-export interface GateRoundSummary {
-  readonly failed: readonly string[];
-  readonly errors: readonly string[];
-  readonly inconclusive: readonly string[];
-  readonly allPassed: boolean;
-  readonly candidateRequests: number | undefined;
-  readonly failedResult?: GateResult;
+/** The query errors a step tolerates: its own limit (compiled from the policy's gates), else the default. */
+export function queryErrorLimit(step: Step): number {
+  return (step.kind === 'bake' || step.kind === 'gate') && step.maxQueryErrors !== undefined ? step.maxQueryErrors : DEFAULT_MAX_QUERY_ERRORS;
+}
+
+/**
+ * Counts one look whose queries failed (an error is never a pass). Returns true once the step has
+ * had more than it tolerates: the ONE comparison, for every step kind that queries.
+ */
+export function countQueryError(progress: StepProgress, limit: number): boolean {
+  progress.queryErrors += 1;
+  return progress.queryErrors > limit;
+}
+
+/**
+ * Requests the candidate served since the step began, for a bake's `minRequests`. Each look
+ * counts the requests of its window; windows of successive looks overlap (or leave gaps), so
+ * only the part of a window after the last counted instant is added, pro rata (a uniform rate
+ * within a window is assumed). Never needs a second query.
+ */
+export function countNewRequests(progress: StepProgress, requests: number, window: { fromMs: number; toMs: number }): void {
+  const span = window.toMs - window.fromMs;
+  if (span <= 0) return;
+  const stepStart = progress.startedAtMs ?? window.fromMs;
+  const from = Math.max(window.fromMs, progress.countedToMs ?? stepStart);
+  if (window.toMs <= from) return;
+  progress.requestsSeen = (progress.requestsSeen ?? 0) + Math.round((requests * (window.toMs - from)) / span);
+  progress.countedToMs = window.toMs;
 }
