@@ -80,6 +80,10 @@ export const rolloutStatusSchema = z
     outcome: z.string().optional(),
     reason: z.string().optional(),
     winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
+    retrying: z
+      .object({ step: z.number(), failures: z.number(), error: z.string(), nextAttemptAtMs: z.number() })
+      .optional()
+      .meta({ description: 'A step that failed after promotion and is retried with back-off (traffic is not moved back).' }),
     journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional() })),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });

@@ -49,6 +49,13 @@ import {
 } from './engine-state';
 
 const MINUTE_MS = 60_000;
+/** After promotion a failed step is retried: 5 min after the first failure, doubling, at most hourly. */
+export const PROMOTED_RETRY_FIRST_MINUTES = 5;
+export const PROMOTED_RETRY_MAX_MINUTES = 60;
+
+export function promotedRetryDelayMinutes(failures: number): number {
+  return Math.min(PROMOTED_RETRY_MAX_MINUTES, PROMOTED_RETRY_FIRST_MINUTES * 2 ** Math.max(0, failures - 1));
+}
 
 /** What a step asks for once it is over (or interrupted by an operator). */
 export type StepResult =
@@ -202,7 +209,15 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       return { state, commands };
     case 'stepFailed':
       if (state.mode !== 'forward') return ignore();
-      if (touchedAzure(state)) rollBackLater('rolledBack', input.reason);
+      if (state.facts.promoted) {
+        // The candidate holds 100% and passed everything before: a failure now (e.g. deleting the
+        // old deployment) never moves traffic back. The step is retried with back-off and reported.
+        const failures = (state.progress.failures ?? 0) + 1;
+        state.progress.failures = failures;
+        state.progress.retryAtMs = at + promotedRetryDelayMinutes(failures) * MINUTE_MS;
+        state.status.retrying = { step: state.stepIndex, failures, error: input.reason, nextAttemptAtMs: state.progress.retryAtMs };
+        journal(state, at, `${input.reason}; promoted, traffic stays; retry ${failures + 1} at ${new Date(state.progress.retryAtMs).toISOString()}`);
+      } else if (touchedAzure(state)) rollBackLater('rolledBack', input.reason);
       else fail('forward', input.reason);
       return { state, commands };
     case 'planCompleted':
@@ -228,6 +243,14 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
         // Nothing was changed on Azure: the rollout ends without a rollback, and leaves the queue.
         end('aborted', `aborted by ${input.by} while queued`);
         release(true);
+        return { state, commands };
+      }
+      if (state.mode === 'forward' && state.facts.promoted) {
+        // Only while a step after promotion keeps failing: the operator stops the retries. The
+        // rollout stays promoted (traffic is not moved); what the step left undone is said.
+        const retrying = state.status.retrying;
+        end('promoted', `promoted; step ${state.stepIndex + 1} abandoned by ${input.by}${retrying ? ` after ${retrying.failures} failures (${retrying.error})` : ''}`);
+        release();
         return { state, commands };
       }
       if (state.mode === 'forward' && state.status.phase === 'Pending' && !touchedAzure(state)) {
@@ -294,6 +317,7 @@ function applyStepResult(state: EngineState, result: Exclude<StepResult, { kind:
     case 'advance':
       state.stepIndex += 1;
       state.progress = emptyProgress();
+      state.status.retrying = undefined;
       break;
     case 'jump':
       journal(state, at, `skipping steps ${state.stepIndex + 1}..${result.toIndex} (promote now)`);

@@ -57,6 +57,9 @@ export interface StepProgress {
   countedToMs?: number;
   /** A no-data outcome of 'requestApproval' turned this step into an approval wait. */
   awaitingDataApproval: boolean;
+  /** After promotion: failed attempts of this step, and when the next one may run (back-off). */
+  failures?: number;
+  retryAtMs?: number;
 }
 
 export interface EngineFacts {
@@ -271,7 +274,8 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
   }
   switch (event.action) {
     case 'abort':
-      if (state.facts.promoted) return { kind: 'ignored', note: 'already promoted; start a rollout of the previous version to go back' };
+      // After promotion an abort only stops a failing step's retries (traffic is never moved back).
+      if (state.facts.promoted && !state.status.retrying) return { kind: 'ignored', note: 'already promoted; start a rollout of the previous version to go back' };
       return { kind: 'abort' };
     case 'pause':
       if (mode !== 'forward') return { kind: 'ignored', note: 'only a running rollout can be paused' };

@@ -891,6 +891,16 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
     if (happened) yield* apply(context, state, happened);
     return;
   }
+  const retryAtMs = state.progress.retryAtMs;
+  if (retryAtMs !== undefined && nowMs(context) < retryAtMs) {
+    // A step that failed after promotion waits out its back-off (controls still work meanwhile).
+    state.status.waitingFor = { kind: 'timer', untilMs: retryAtMs, detail: `retrying step ${state.stepIndex + 1} (${step.kind}) after ${state.progress.failures ?? 1} failure(s)` };
+    const wait = yield* waitFor(context, inbox, state, retryAtMs, { approval: false });
+    state.status.waitingFor = undefined;
+    const happened = happenedOf(wait);
+    if (happened) yield* apply(context, state, happened);
+    return;
+  }
   yield* apply(context, state, { kind: 'stepStarted' });
   publish(context, state);
   let result: StepResult;

@@ -87,6 +87,8 @@ const TABLE: readonly Row[] = [
   { name: 'abort while running', from: {}, input: { kind: 'abort', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
   { name: 'a step fails after Azure was changed', from: {}, input: { kind: 'stepFailed', reason: 'boom' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
   { name: 'a step fails before anything changed', from: { phase: 'Deploying', stepIndex: 0, touched: false }, input: { kind: 'stepFailed', reason: 'boom' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: true, outcome: 'failed' },
+  // defect 3: after promotion a failure (the cleanup) never moves traffic: retried, reported
+  { name: 'a step fails after promotion', from: { phase: 'Promoting', stepIndex: 4, promoted: true }, input: { kind: 'stepFailed', reason: 'delete blue: 500' }, mode: 'forward', phase: 'Promoting', commands: [], leaseHeld: true },
   { name: 'the plan is done', from: { phase: 'Promoting', stepIndex: 5 }, input: { kind: 'planCompleted', reason: 'all passed' }, mode: 'done', phase: 'Promoted', commands: ['finish:promoted', 'releaseLease'], leaseHeld: false, outcome: 'promoted' },
   // rollback
   { name: 'the rollback finishes', from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rejected', reason: 'no' } }, input: { kind: 'rollbackDone' }, mode: 'done', phase: 'Rejected', commands: ['finish:rejected', 'releaseLease'], leaseHeld: false, outcome: 'rejected' },
@@ -128,6 +130,30 @@ describe('decide: (state, input) -> (state, commands)', () => {
     expect(rolled.pending).toEqual({ outcome: 'rejected', reason: 'no' });
     const done = decide(rolled, at({ kind: 'rollbackDone' })).state;
     expect({ outcome: done.status.outcome, reason: done.status.reason }).toEqual({ outcome: 'rejected', reason: 'no' });
+  });
+
+  it('after promotion a failing step is retried with doubling back-off (at most hourly) and reported; success clears it', () => {
+    let s = state({ phase: 'Promoting', stepIndex: 4, promoted: true });
+    const delays: number[] = [];
+    for (let n = 1; n <= 6; n++) {
+      s = decide(s, at({ kind: 'stepFailed', reason: 'delete blue: 500' })).state;
+      expect(s.status.retrying).toEqual({ step: 4, failures: n, error: 'delete blue: 500', nextAttemptAtMs: s.progress.retryAtMs });
+      delays.push(((s.progress.retryAtMs ?? 0) - 1_000) / 60_000);
+    }
+    expect(delays).toEqual([5, 10, 20, 40, 60, 60]);
+    expect({ mode: s.mode, phase: s.status.phase, traffic: s.status.traffic }).toEqual({ mode: 'forward', phase: 'Promoting', traffic: {} });
+    const done = decide(s, at({ kind: 'stepResult', result: { kind: 'advance' } })).state;
+    expect(done.status.retrying).toBeUndefined();
+    expect(done.progress.retryAtMs).toBeUndefined();
+  });
+
+  it('an operator stops the retries after promotion: it ends Promoted and says what was left undone', () => {
+    const failing = decide(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), at({ kind: 'stepFailed', reason: 'delete blue: 500' })).state;
+    expect(decideControl(failing, control('abort')).kind).toBe('abort');
+    expect(decideControl(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), control('abort')).kind).toBe('ignored');
+    const { state: ended, commands } = decide(failing, at({ kind: 'abort', by: 'ops' }));
+    expect({ mode: ended.mode, phase: ended.status.phase, outcome: ended.status.outcome, commands: kinds(commands) }).toEqual({ mode: 'done', phase: 'Promoted', outcome: 'promoted', commands: ['finish:promoted', 'releaseLease'] });
+    expect(ended.status.reason).toBe('promoted; step 5 abandoned by ops after 1 failures (delete blue: 500)');
   });
 
   it('a failure waits for an operator until the retry window ends, and says so', () => {
