@@ -8,6 +8,7 @@ import {
   actionBodySchema,
   actionResultSchema,
   errorSchema,
+  phaseTableSchema,
   listQuerySchema,
   rolloutActionSchema,
   rolloutDetailSchema,
@@ -108,6 +109,13 @@ export function buildOpenApiDocument(serverUrl: string): ReturnType<OpenApiGener
     security,
     request: { body: { content: { 'application/cloudevents+json': { schema: z.looseObject({ specversion: z.literal('1.0'), id: z.string(), type: z.string(), source: z.string(), subject: z.string().optional(), data: z.unknown() }) } } } },
     responses: { 200: { description: 'Accepted.' }, 400: errors[400], 401: errors[401] },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/phases',
+    summary: 'The phase table: per phase, whether it is terminal, its display tone and the operator actions allowed in it',
+    responses: { 200: { description: 'The table (the same one the API and the orchestrator decide with).', content: { 'application/json': { schema: phaseTableSchema } } } },
   });
 
   const generator = new OpenApiGeneratorV31(registry.definitions);

@@ -13,7 +13,7 @@ import type { ApiDeps } from './deps';
 import { apiDepsFor, toApiRequest, toHttpResponse, type HostDepsOptions } from './functions-host';
 import { json, type ApiRequest, type ApiResponse } from './http';
 import { buildOpenApiDocument } from './openapi';
-import { actOnRollout, getRollout, handle, listRollouts, startRolloutHandler } from './rollouts';
+import { actOnRollout, getPhaseTable, getRollout, handle, listRollouts, startRolloutHandler } from './rollouts';
 import { cloudEventsWebhook, eventGridWebhook } from './webhooks';
 
 type Handler = (request: ApiRequest, deps: ApiDeps) => Promise<ApiResponse>;
@@ -53,6 +53,8 @@ export function registerRolloutApi(host: HostDepsOptions = {}): void {
   registerRoute('openApi', { methods: ['GET'], route: 'openapi.json', authLevel: 'anonymous' }, host, {
     GET: async () => json(200, buildOpenApiDocument(`${getSettings().PUBLIC_BASE_URL.replace(/\/+$/, '')}/api`), { 'access-control-allow-origin': '*' }),
   });
+  // Public facts about the product (no rollout data): the dashboard reads it before a key is typed.
+  registerRoute('phases', { methods: ['GET'], route: 'phases', authLevel: 'anonymous' }, host, { GET: getPhaseTable });
   registerRoute('eventGridWebhook', { methods: ['POST'], route: 'events/eventgrid', authLevel: 'function' }, host, { POST: eventGridWebhook });
   registerRoute('cloudEventsWebhook', { methods: ['POST', 'OPTIONS'], route: 'events/cloudevents', authLevel: 'function' }, host, { POST: cloudEventsWebhook, OPTIONS: cloudEventsWebhook });
 }

@@ -24,8 +24,9 @@ import type { RolloutStatus } from '../plan/types';
 import { authenticate, authorize, recordedIdentity, type Caller } from './auth';
 import type { ApiDeps } from './deps';
 import { errorResponse, json, parseJsonBody, type ApiRequest, type ApiResponse } from './http';
-import { actionBodySchema, listQuerySchema, rolloutActionSchema, startBodySchema, type RolloutAction } from './schemas';
-import { buildHistory, displayPhase, readRolloutInput, readRolloutStatus, summarize, TERMINAL_PHASES } from './status-view';
+import { actionBodySchema, listQuerySchema, phaseTableSchema, rolloutActionSchema, startBodySchema, type RolloutAction } from './schemas';
+import { buildHistory, displayPhase, readRolloutInput, readRolloutStatus, summarize } from './status-view';
+import { actionAllowedIn, isTerminalPhase, PHASE_TABLE } from '../plan/phases';
 
 /** Runs a handler and turns any thrown error into its HTTP answer (logging the unexpected ones). */
 export async function handle(deps: Pick<ApiDeps, 'log'>, operation: string, run: () => Promise<ApiResponse>): Promise<ApiResponse> {
@@ -154,32 +155,39 @@ export function waitingApprovalStep(instance: InstanceSummary, status: RolloutSt
   return status.step.index;
 }
 
-/** Throws 409 when a control action does not fit the rollout's phase. */
+/** GET /api/phases: the phase table every client decides with (terminal, tone, allowed actions). */
+export async function getPhaseTable(): Promise<ApiResponse> {
+  return json(200, phaseTableSchema.parse({ phases: PHASE_TABLE }));
+}
+
+/** Why an action is not possible in a phase, in the operator's terms. */
+function notNow(action: ControlAction, status: RolloutStatus): string {
+  const possible = PHASE_TABLE[status.phase].actions;
+  const hint = possible.length > 0 ? `; possible now: ${possible.join(', ')}` : '';
+  switch (action) {
+    case 'resume':
+      return `is not paused (${describeWhere(status)})${hint}`;
+    case 'retry':
+      return `has not failed (${describeWhere(status)}); retry applies only after Failed${hint}`;
+    case 'pause':
+      if (status.phase === 'Paused') return `is already paused${hint}`;
+      return `cannot pause in phase ${status.phase}${hint}`;
+    default:
+      if (status.phase === 'RollingBack') return `is already rolling back; ${action} is not possible`;
+      return `cannot ${action} in phase ${status.phase}${hint}`;
+  }
+}
+
+/**
+ * Throws 409 when a control action does not fit the rollout's phase. The phase table
+ * (src/plan/phases.ts) decides, the same table the orchestrator applies to the event.
+ */
 export function checkControlFits(action: ControlAction, instance: InstanceSummary, status: RolloutStatus | undefined): void {
   const id = instance.instanceId;
   if (!isLive(instance.runtimeStatus)) throw conflict(`rollout ${id} has ended (${displayPhase(instance, status)}); ${action} is not possible`);
   if (!status) throw conflict(`rollout ${id} has not published its status yet; try ${action} again in a moment`);
-  if (TERMINAL_PHASES.includes(status.phase)) throw conflict(`rollout ${id} has ended (${status.phase}); ${action} is not possible`);
-  switch (action) {
-    case 'abort':
-      if (status.phase === 'RollingBack') throw conflict(`rollout ${id} is already rolling back`);
-      return;
-    case 'pause':
-      if (status.paused || status.phase === 'Paused') throw conflict(`rollout ${id} is already paused`);
-      if (status.phase === 'RollingBack' || status.phase === 'Promoting') throw conflict(`rollout ${id} is ${status.phase}; it cannot be paused now`);
-      if (status.phase === 'Failed') throw conflict(`rollout ${id} has failed; use retry or abort`);
-      return;
-    case 'resume':
-      if (!status.paused && status.phase !== 'Paused') throw conflict(`rollout ${id} is not paused (${describeWhere(status)})`);
-      return;
-    case 'promote':
-      if (status.phase === 'RollingBack' || status.phase === 'Promoting') throw conflict(`rollout ${id} is ${status.phase}; promote is not possible`);
-      if (status.phase === 'Failed') throw conflict(`rollout ${id} has failed; use retry or abort`);
-      return;
-    case 'retry':
-      if (status.phase !== 'Failed') throw conflict(`rollout ${id} has not failed (${describeWhere(status)}); retry applies only after Failed`);
-      return;
-  }
+  if (isTerminalPhase(status.phase)) throw conflict(`rollout ${id} has ended (${status.phase}); ${action} is not possible`);
+  if (!actionAllowedIn(status.phase, action)) throw conflict(`rollout ${id} ${notNow(action, status)}`);
 }
 
 async function readActionBody(request: ApiRequest): Promise<{ by?: string; comment?: string }> {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { gateResultObjectSchema, metricEvidenceSchema as contractMetricEvidenceSchema } from '../orchestration/activity-contracts';
 import { PHASES } from '../plan/types';
+import { OPERATOR_ACTIONS } from '../plan/phases';
 
 const comment = z.string().max(2000, 'must be at most 2000 characters').meta({ description: 'Free text recorded with the action.' });
 
@@ -79,6 +80,10 @@ export const rolloutStatusSchema = z
     outcome: z.string().optional(),
     reason: z.string().optional(),
     winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
+    retrying: z
+      .object({ step: z.number(), failures: z.number(), error: z.string(), nextAttemptAtMs: z.number() })
+      .optional()
+      .meta({ description: 'A step that failed after promotion and is retried with back-off (traffic is not moved back).' }),
     journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional() })),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
@@ -139,3 +144,19 @@ export const startResultSchema = z
 export const errorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional().meta({ description: 'The offending field, for 400s.' }) }) })
   .meta({ id: 'Error' });
+
+/** GET /api/phases: the phase table (src/plan/phases.ts) for the dashboard and other clients. */
+export const phaseTableSchema = z
+  .strictObject({
+    phases: z.record(
+      z.enum(PHASES),
+      z.strictObject({
+        mode: z.enum(['queued', 'forward', 'rollback', 'failed', 'ended']),
+        terminal: z.boolean().meta({ description: 'The rollout is over for good (Failed is not: it may be retried).' }),
+        tone: z.enum(['good', 'bad', 'warn', 'info']),
+        actions: z.array(z.enum(OPERATOR_ACTIONS)).meta({ description: 'Operator actions the API accepts in this phase.' }),
+        next: z.array(z.enum(PHASES)),
+      }),
+    ),
+  })
+  .meta({ id: 'PhaseTable' });

@@ -5,10 +5,8 @@
 import type { InstanceSummary } from '../ingest/ports';
 import type { RolloutInput } from '../orchestration/events';
 import type { GateResult, MetricEvidence } from '../analysis/types';
-import type { Phase, RolloutStatus } from '../plan/types';
+import type { RolloutStatus } from '../plan/types';
 import { rolloutStatusSchema } from './schemas';
-
-export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Rejected', 'Aborted', 'Superseded'];
 
 /** The orchestrator's custom status, when it has published one that looks like a RolloutStatus. */
 export function readRolloutStatus(instance: InstanceSummary): RolloutStatus | undefined {

@@ -19,6 +19,7 @@ import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { publishModelRegistered } from '../emulator/event-grid';
 import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
 import { registerEvaluateCommand } from './evaluate';
+import { isPhase, isTerminalPhase } from '../plan/phases';
 
 export interface CliIo {
   out(text: string): void;
@@ -39,7 +40,6 @@ export const processIo: CliIo = {
 
 const DEFAULT_URL = 'http://localhost:7071';
 const TERMINAL_RUNTIME = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
-const TERMINAL_PHASES = new Set(['Promoted', 'RolledBack', 'Rejected', 'Aborted', 'Superseded']);
 
 interface CommonOptions {
   url?: string;
@@ -90,7 +90,7 @@ function positiveSeconds(value: string): number {
 }
 
 function isTerminal(detail: RolloutDetailBody): boolean {
-  return TERMINAL_RUNTIME.has(detail.runtimeStatus) || TERMINAL_PHASES.has(detail.phase);
+  return TERMINAL_RUNTIME.has(detail.runtimeStatus) || (isPhase(detail.phase) && isTerminalPhase(detail.phase));
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -6,7 +6,6 @@
  * The state is what continueAsNew carries from one execution to the next, so it must stay small
  * (the journal is bounded) and JSON-serialisable.
  */
-import type { GateResult } from '../analysis/types';
 import type {
   ApprovalRecord,
   JournalEntry,
@@ -20,13 +19,17 @@ import type {
   StepKind,
 } from '../plan/types';
 import type { ApprovalEvent, ControlEvent, RolloutInput } from './events';
+import { actionAllowedIn, PHASE_TABLE } from '../plan/phases';
 
 /** The readable history on the status keeps the newest entries only. */
 export const JOURNAL_LIMIT = 40;
 /** Approvals / overrides kept on the status (oldest dropped first). */
 export const RECORD_LIMIT = 20;
-/** Gate queries that fail (after the activity's retries) within one step before it gives up. */
-export const MAX_QUERY_ERRORS_PER_STEP = 5;
+/**
+ * Failed or partial gate queries (after the activity's retries) a step tolerates when its plan
+ * does not say: the policy's default (gate `maxQueryErrors`, src/policy/schema.ts).
+ */
+export const DEFAULT_MAX_QUERY_ERRORS = 3;
 /** How long a Failed rollout stays alive waiting for an operator's retry (or abort). */
 export const FAILED_RETRY_WINDOW_MINUTES = 24 * 60;
 /** How often a queued rollout asks the endpoint lease again. */
@@ -54,6 +57,9 @@ export interface StepProgress {
   countedToMs?: number;
   /** A no-data outcome of 'requestApproval' turned this step into an approval wait. */
   awaitingDataApproval: boolean;
+  /** After promotion: failed attempts of this step, and when the next one may run (back-off). */
+  failures?: number;
+  retryAtMs?: number;
 }
 
 export interface EngineFacts {
@@ -206,34 +212,6 @@ export const OUTCOME_PHASE: Record<Outcome, Phase> = {
   superseded: 'Superseded',
 };
 
-/** The phase a step runs in. */
-export function phaseOfStep(step: Step): Phase {
-  switch (step.kind) {
-    case 'deploy':
-    case 'replaceModel':
-      return 'Deploying';
-    case 'smokeTest':
-      return 'SmokeTesting';
-    case 'mirror':
-      return 'Mirroring';
-    case 'setTraffic':
-      return 'Progressing';
-    case 'bake':
-      return 'Baking';
-    case 'gate':
-    case 'decideWinner':
-      return 'Analyzing';
-    case 'approval':
-      return 'AwaitingApproval';
-    case 'promote':
-      return 'Promoting';
-    case 'rollback':
-      return 'RollingBack';
-    case 'cleanup':
-      return 'Promoted';
-  }
-}
-
 // ---------- approvals ----------
 
 /**
@@ -277,7 +255,9 @@ export function promoteIndex(plan: Plan): number {
 
 /**
  * What an operator's control event means right now. Operators (plan.operators, when not empty)
- * are the only ones allowed; the rest is recorded as ignored with the reason.
+ * are the only ones allowed; the rest is recorded as ignored with the reason. Whether the action
+ * may happen in the current phase is the phase table's answer (src/plan/phases.ts), the same
+ * one the API gives; the checks below are what only the orchestrator knows.
  */
 export function decideControl(state: EngineState, event: ControlEvent): ControlDecision {
   const operators = state.plan.operators;
@@ -285,21 +265,25 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
     return { kind: 'ignored', note: `'${event.by}' is not an operator of policy '${state.plan.policyName}'` };
   }
   const mode = state.mode;
+  if (mode === 'done') return { kind: 'ignored', note: 'the rollout has ended' };
+  if (mode === 'rollback') return { kind: 'ignored', note: 'already rolling back' };
+  const phase = state.status.phase;
+  if (!actionAllowedIn(phase, event.action)) {
+    const possible = PHASE_TABLE[phase].actions;
+    return { kind: 'ignored', note: `${event.action} is not possible in phase ${phase}${possible.length > 0 ? ` (possible: ${possible.join(', ')})` : ''}` };
+  }
   switch (event.action) {
     case 'abort':
-      if (mode === 'done') return { kind: 'ignored', note: 'the rollout has ended' };
-      if (mode === 'rollback') return { kind: 'ignored', note: 'already rolling back' };
-      if (state.facts.promoted) return { kind: 'ignored', note: 'already promoted; start a rollout of the previous version to go back' };
+      // After promotion an abort only stops a failing step's retries (traffic is never moved back).
+      if (state.facts.promoted && !state.status.retrying) return { kind: 'ignored', note: 'already promoted; start a rollout of the previous version to go back' };
       return { kind: 'abort' };
     case 'pause':
-      if (mode !== 'forward') return { kind: 'ignored', note: `cannot pause while ${describeMode(mode)}` };
-      if (state.status.paused) return { kind: 'ignored', note: 'already paused' };
+      if (mode !== 'forward') return { kind: 'ignored', note: 'only a running rollout can be paused' };
       return { kind: 'pause' };
     case 'resume':
-      if (!state.status.paused) return { kind: 'ignored', note: 'not paused' };
       return { kind: 'resume' };
     case 'promote': {
-      if (mode !== 'forward') return { kind: 'ignored', note: `cannot promote while ${describeMode(mode)}` };
+      if (mode !== 'forward') return { kind: 'ignored', note: 'only a running rollout can be promoted' };
       const target = promoteIndex(state.plan);
       if (target < 0) return { kind: 'ignored', note: `the ${state.plan.strategy} plan has no promote step` };
       if (state.stepIndex >= target) return { kind: 'ignored', note: 'already at or past the promote step' };
@@ -310,21 +294,6 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
     case 'retry':
       if (mode !== 'failedWaiting') return { kind: 'ignored', note: 'retry applies to a failed rollout only' };
       return { kind: 'retry' };
-  }
-}
-
-export function describeMode(mode: Mode): string {
-  switch (mode) {
-    case 'queued':
-      return 'queued behind another rollout';
-    case 'forward':
-      return 'running';
-    case 'rollback':
-      return 'rolling back';
-    case 'failedWaiting':
-      return 'failed';
-    case 'done':
-      return 'ended';
   }
 }
 
@@ -346,13 +315,34 @@ export function promoteSplit(plan: Plan): Split {
   return { [plan.candidate.deployment]: 100 };
 }
 
-// ---------- gates ----------
+// ---------- gate accounting ----------
 
-export interface GateRoundSummary {
-  readonly failed: readonly string[];
-  readonly errors: readonly string[];
-  readonly inconclusive: readonly string[];
-  readonly allPassed: boolean;
-  readonly candidateRequests: number | undefined;
-  readonly failedResult?: GateResult;
+/** The query errors a step tolerates: its own limit (compiled from the policy's gates), else the default. */
+export function queryErrorLimit(step: Step): number {
+  return (step.kind === 'bake' || step.kind === 'gate') && step.maxQueryErrors !== undefined ? step.maxQueryErrors : DEFAULT_MAX_QUERY_ERRORS;
+}
+
+/**
+ * Counts one look whose queries failed (an error is never a pass). Returns true once the step has
+ * had more than it tolerates: the ONE comparison, for every step kind that queries.
+ */
+export function countQueryError(progress: StepProgress, limit: number): boolean {
+  progress.queryErrors += 1;
+  return progress.queryErrors > limit;
+}
+
+/**
+ * Requests the candidate served since the step began, for a bake's `minRequests`. Each look
+ * counts the requests of its window; windows of successive looks overlap (or leave gaps), so
+ * only the part of a window after the last counted instant is added, pro rata (a uniform rate
+ * within a window is assumed). Never needs a second query.
+ */
+export function countNewRequests(progress: StepProgress, requests: number, window: { fromMs: number; toMs: number }): void {
+  const span = window.toMs - window.fromMs;
+  if (span <= 0) return;
+  const stepStart = progress.startedAtMs ?? window.fromMs;
+  const from = Math.max(window.fromMs, progress.countedToMs ?? stepStart);
+  if (window.toMs <= from) return;
+  progress.requestsSeen = (progress.requestsSeen ?? 0) + Math.round((requests * (window.toMs - from)) / span);
+  progress.countedToMs = window.toMs;
 }

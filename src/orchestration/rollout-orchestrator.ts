@@ -19,7 +19,7 @@ import * as df from 'durable-functions';
 import type { ZodType } from 'zod';
 import type { GateResult } from '../analysis/types';
 import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
-import { assertTransition, canTransition, phaseOfStep } from '../plan/phases';
+import { assertTransition } from '../plan/phases';
 import { ACTIVITY, ENDPOINT_LEASE_ENTITY } from './activity-names';
 import * as contract from './activity-contracts';
 import {
@@ -32,12 +32,13 @@ import {
   type ControlEvent,
   type RolloutInput,
 } from './events';
+import { decide, recordStrayApprovals, type DeciderInput, type StepResult } from './decider';
 import {
-  FAILED_RETRY_WINDOW_MINUTES,
   LEASE_POLL_MINUTES,
-  MAX_QUERY_ERRORS_PER_STEP,
+  countNewRequests,
+  countQueryError,
+  queryErrorLimit,
   MAX_WAITS_PER_EXECUTION,
-  OUTCOME_PHASE,
   decideControl,
   describeStep,
   emptyProgress,
@@ -50,7 +51,6 @@ import {
   recordApproval,
   recordOverride,
   rollbackSplit,
-  statusFromPlan,
   type EngineState,
 } from './engine-state';
 import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
@@ -281,17 +281,8 @@ function applyControls(context: Ctx, state: EngineState, raw: readonly unknown[]
   return result;
 }
 
-function recordStrayApprovals(context: Ctx, state: EngineState, raw: readonly unknown[]): void {
-  for (const value of raw) {
-    const parsed = approvalEventSchema.safeParse(value);
-    if (!parsed.success) {
-      note(context, state, 'ignored a malformed approval event');
-      continue;
-    }
-    const e = parsed.data;
-    recordApproval(state, { step: e.step, decision: e.decision, by: e.by, atMs: nowMs(context), accepted: false, note: 'no approval was pending', ...(e.comment === undefined ? {} : { comment: e.comment }) });
-    note(context, state, `${e.decision} by ${e.by} for step ${e.step} ignored: no approval was pending`);
-  }
+function recordStray(context: Ctx, state: EngineState, raw: readonly unknown[]): void {
+  recordStrayApprovals(state, raw, nowMs(context));
 }
 
 /**
@@ -303,13 +294,13 @@ function* waitFor(context: Ctx, inbox: Inbox, state: EngineState, untilMs: numbe
     const harvested = inbox.harvest();
     const early = { controls: harvested.controls, approvals: [...state.carriedApprovals.splice(0), ...harvested.approvals] };
     const control = applyControls(context, state, early.controls);
-    if (!opts.approval) recordStrayApprovals(context, state, early.approvals);
+    if (!opts.approval) recordStray(context, state, early.approvals);
     else if (early.approvals.length > 0) {
       // Deliver the first; later ones are looked at on the next round.
       const first = approvalEventSchema.safeParse(early.approvals[0]);
       state.carriedApprovals.push(...early.approvals.slice(1));
       if (first.success) return { kind: 'approval', event: first.data };
-      recordStrayApprovals(context, state, [early.approvals[0]]);
+      recordStray(context, state, [early.approvals[0]]);
       continue;
     }
     if (control && control.kind !== 'resumed') return control;
@@ -336,12 +327,6 @@ function* waitFor(context: Ctx, inbox: Inbox, state: EngineState, untilMs: numbe
 
 // ---------------------------------------------------------------- steps
 
-type StepResult =
-  | { kind: 'advance' }
-  | { kind: 'jump'; toIndex: number }
-  | { kind: 'stay' }
-  | { kind: 'rollback'; outcome: Outcome; reason: string };
-
 function stepDeadline(state: EngineState, minutes: number): number {
   return (state.progress.startedAtMs ?? 0) + minutes * MINUTE_MS + state.progress.pausedMs;
 }
@@ -361,29 +346,7 @@ interface GateRound {
   candidateRequests?: number;
 }
 
-/** Failed or partial gate queries a step tolerates; one more rolls back (plan default 3). */
-function queryErrorLimit(step: Step): number {
-  if ((step.kind === 'bake' || step.kind === 'gate') && step.maxQueryErrors !== undefined) return step.maxQueryErrors;
-  return MAX_QUERY_ERRORS_PER_STEP;
-}
-
-/**
- * Requests the candidate served since the step began, for a bake's `minRequests`. Each look
- * counts the requests of its window; windows of successive looks overlap (or leave gaps), so
- * only the part of a window after the last counted instant is added, pro rata (a uniform rate
- * within a window is assumed). Never needs a second query.
- */
-export function countNewRequests(state: EngineState, requests: number, window: { fromMs: number; toMs: number }): void {
-  const span = window.toMs - window.fromMs;
-  if (span <= 0) return;
-  const stepStart = state.progress.startedAtMs ?? window.fromMs;
-  const from = Math.max(window.fromMs, state.progress.countedToMs ?? stepStart);
-  if (window.toMs <= from) return;
-  state.progress.requestsSeen = (state.progress.requestsSeen ?? 0) + Math.round((requests * (window.toMs - from)) / span);
-  state.progress.countedToMs = window.toMs;
-}
-
-function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean; errorLimit: number }): Gen<GateRound> {
+function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean }): Gen<GateRound> {
   const gates = gateSpecs(state, names);
   const looks: Record<string, number> = {};
   for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
@@ -410,7 +373,7 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
     }
     if (outcome.candidateRequests !== undefined && outcome.result && round.candidateRequests === undefined) {
       round.candidateRequests = outcome.candidateRequests;
-      countNewRequests(state, outcome.candidateRequests, outcome.result.window);
+      countNewRequests(state.progress, outcome.candidateRequests, outcome.result.window);
     }
     if (outcome.outcome !== 'pass') round.allPassed = false;
     if (outcome.outcome === 'fail' && !round.failed) round.failed = { gate: outcome.gate, reason: outcome.result?.reason ?? 'failed', ...(outcome.result ? { result: outcome.result } : {}) };
@@ -419,10 +382,6 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
   if (verdicts.length > 0) state.status.gates = verdicts;
   const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
   note(context, state, `gates checked: ${summary}`);
-  if (round.errors.length > 0) {
-    state.progress.queryErrors += 1;
-    note(context, state, `gate query errors (${state.progress.queryErrors}, tolerated ${opts.errorLimit}): ${round.errors.join('; ')}`);
-  }
   return round;
 }
 
@@ -543,7 +502,6 @@ function* approvalWait(
 function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): Gen<StepResult> {
   const plan = state.plan;
   const target = plan.target;
-  if (state.progress.startedAtMs === undefined) state.progress.startedAtMs = nowMs(context);
   if (state.progress.awaitingDataApproval) {
     return yield* approvalWait(context, inbox, state, noDataApproval(plan));
   }
@@ -623,10 +581,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           continue;
         }
         const candidateOnly = isBake && step.candidateOnly === true;
-        const errorLimit = queryErrorLimit(step);
-        const round = yield* checkGateRound(context, state, step.gates, { candidateOnly, errorLimit });
+        const round = yield* checkGateRound(context, state, step.gates, { candidateOnly });
         if (round.failed) return yield* gateFailed(context, state, round.failed);
-        if (state.progress.queryErrors > errorLimit) {
+        const errorLimit = queryErrorLimit(step);
+        const tooManyErrors = round.errors.length > 0 && countQueryError(state.progress, errorLimit);
+        if (round.errors.length > 0) note(context, state, `gate query errors (${state.progress.queryErrors}, tolerated ${errorLimit}): ${round.errors.join('; ')}`);
+        if (tooManyErrors) {
           return { kind: 'rollback', outcome: 'rolledBack', reason: `gate queries failed ${state.progress.queryErrors} times in this step (${errorLimit} tolerated): ${round.errors.join('; ')}` };
         }
         if (candidateOnly && after >= endMs) {
@@ -653,7 +613,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     case 'decideWinner': {
       const spec = plan.gates[step.gate];
       if (!spec) throw new Error(`plan names gate '${step.gate}', which it does not declare`);
-      const sinceMs = state.facts.splitSetAtMs ?? state.progress.startedAtMs;
+      const sinceMs = state.facts.splitSetAtMs ?? state.progress.startedAtMs ?? nowMs(context);
       for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
         const endMs = stepDeadline(state, step.maxWaitMinutes);
         const until = Math.min(nowMs(context) + step.checkIntervalMinutes * MINUTE_MS, endMs);
@@ -676,8 +636,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         if (out.result) state.status.gates = [out.result];
         note(context, state, `A/B look ${look}: ${out.winner}: ${out.reason}`);
         if (out.error) {
-          state.progress.queryErrors += 1;
-          if (state.progress.queryErrors >= MAX_QUERY_ERRORS_PER_STEP) return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B queries failed ${state.progress.queryErrors} times: ${out.error.message}` };
+          if (countQueryError(state.progress, queryErrorLimit(step))) return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B queries failed ${state.progress.queryErrors} times: ${out.error.message}` };
         }
         state.status.waitingFor = undefined;
         if (out.winner === 'candidate') {
@@ -745,7 +704,6 @@ function* defaultRollback(context: Ctx, state: EngineState): Gen<void> {
 /** Runs the plan's rollback steps (the compiler's), or the default undo. */
 function* rollBack(context: Ctx, state: EngineState): Gen<void> {
   const plan = state.plan;
-  setPhase(state, 'RollingBack');
   publish(context, state);
   const steps: readonly Step[] = plan.rollbackSteps ?? [{ kind: 'rollback' }];
   for (const step of steps) {
@@ -780,29 +738,20 @@ function* rollBack(context: Ctx, state: EngineState): Gen<void> {
   }
 }
 
-function* finish(context: Ctx, state: EngineState, outcome: Outcome, reason: string): Gen<void> {
-  const phase = OUTCOME_PHASE[outcome];
-  if (canTransition(state.status.phase, phase)) setPhase(state, phase);
-  else state.status.phase = phase; // e.g. Pending -> Superseded before any plan: recorded as is
-  state.status.outcome = outcome;
-  state.status.reason = reason;
-  state.status.waitingFor = undefined;
-  state.status.endedAtMs = nowMs(context);
-  state.mode = outcome === 'failed' ? 'failedWaiting' : 'done';
-  note(context, state, `${outcome}: ${reason}`);
+/** The effects of an outcome the decider reached: the verdict on the model version, the notification. */
+function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reason: string): Gen<void> {
+  log(context, `${outcome}: ${reason}`);
   publish(context, state);
-  {
-    try {
-      yield* callWithRetry(
-        context,
-        ACTIVITY.writeModelVerdict,
-        { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) } satisfies contract.WriteModelVerdictInput,
-        contract.writeModelVerdictOutputSchema,
-      );
-      state.facts.verdictWritten = true;
-    } catch (error) {
-      note(context, state, `could not write the verdict onto the model version: ${failureOf(error).message}`);
-    }
+  try {
+    yield* callWithRetry(
+      context,
+      ACTIVITY.writeModelVerdict,
+      { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) } satisfies contract.WriteModelVerdictInput,
+      contract.writeModelVerdictOutputSchema,
+    );
+    state.facts.verdictWritten = true;
+  } catch (error) {
+    note(context, state, `could not write the verdict onto the model version: ${failureOf(error).message}`);
   }
   yield* notify(context, state, outcome === 'promoted' ? 'promoted' : outcome === 'failed' ? 'failed' : 'rolledBack');
   publish(context, state);
@@ -813,9 +762,8 @@ function stateModelRef(state: EngineState): contract.WriteModelVerdictInput['mod
   return { subscriptionId: t.subscriptionId, resourceGroup: t.resourceGroup, workspace: t.workspace, model: state.plan.model.name, version: state.plan.model.version };
 }
 
-function releaseLease(context: Ctx, state: EngineState): void {
-  if (!state.leaseHeld) return;
-  state.leaseHeld = false;
+/** Tells the endpoint's lease that this rollout is done with it (holder or queued). */
+function signalRelease(context: Ctx, state: EngineState): void {
   context.df.signalEntity(new df.EntityId(ENDPOINT_LEASE_ENTITY, endpointLeaseKey(state.plan.target)), 'release', {
     rolloutId: state.plan.rolloutId,
     outcome: state.status.outcome,
@@ -824,44 +772,58 @@ function releaseLease(context: Ctx, state: EngineState): void {
   });
 }
 
-// ---------------------------------------------------------------- units of work
-
-function* enterFailed(context: Ctx, state: EngineState, from: 'forward' | 'rollback' | 'plan', reason: string): Gen<void> {
-  state.failedFrom = from;
-  state.failedUntilMs = nowMs(context) + FAILED_RETRY_WINDOW_MINUTES * MINUTE_MS;
-  yield* finish(context, state, 'failed', reason);
-  state.status.endedAtMs = undefined;
-  state.status.waitingFor = { kind: 'resume', untilMs: state.failedUntilMs, detail: 'failed: an operator may retry or abort until then' };
-  publish(context, state);
+/** Read through a call: the decider may have ended the rollout since the last check. */
+function hasEnded(state: EngineState): boolean {
+  return state.mode === 'done';
 }
+
+/**
+ * The interpreter's one entry into the decider: the decided state replaces the current one, and
+ * the commands that need the outside world run here.
+ */
+type Happened = DeciderInput extends infer I ? (I extends DeciderInput ? Omit<I, 'atMs'> : never) : never;
+function* apply(context: Ctx, state: EngineState, happened: Happened): Gen<void> {
+  const decision = decide(state, { ...happened, atMs: nowMs(context) } as DeciderInput);
+  Object.assign(state, decision.state);
+  for (const command of decision.commands) {
+    switch (command.kind) {
+      case 'finish':
+        yield* finishEffects(context, state, command.outcome, command.reason);
+        break;
+      case 'releaseLease':
+        signalRelease(context, state);
+        break;
+      case 'resolve':
+        yield* resolveUnit(context, state);
+        break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- units of work
 
 /** First: which endpoint this rollout needs (the lease key) and its concurrency rule. */
 function* resolveUnit(context: Ctx, state: EngineState): Gen<void> {
+  let resolved: contract.ResolveTargetOutput;
   try {
-    const resolved = yield* call(context, ACTIVITY.resolveTarget, state.input, contract.resolveTargetOutputSchema);
-    state.plan = { ...state.plan, target: resolved.target, concurrency: resolved.concurrency };
-    state.status.endpoint = resolved.target.endpoint;
+    resolved = yield* call(context, ACTIVITY.resolveTarget, state.input, contract.resolveTargetOutputSchema);
   } catch (error) {
-    yield* enterFailed(context, state, 'plan', `cannot resolve the policy: ${failureOf(error).message}`);
+    yield* apply(context, state, { kind: 'resolveFailed', reason: failureOf(error).message });
     return;
   }
-  state.mode = 'queued';
+  yield* apply(context, state, { kind: 'resolved', target: resolved.target, concurrency: resolved.concurrency });
 }
 
 /** With the lease held: compile the plan against what is live on the endpoint now. */
-function* planUnit(context: Ctx, state: EngineState): Gen<boolean> {
+function* planUnit(context: Ctx, state: EngineState): Gen<void> {
+  let plan: Plan;
   try {
-    const plan = yield* call(context, ACTIVITY.planRollout, state.input, contract.planSchema);
-    state.plan = plan;
-    statusFromPlan(state.status, plan);
-    note(context, state, `planned ${plan.strategy}: ${plan.steps.length} steps, baseline '${plan.baseline.deployment}', candidate '${plan.candidate.deployment}'`);
-    return true;
+    plan = yield* call(context, ACTIVITY.planRollout, state.input, contract.planSchema);
   } catch (error) {
-    // Nothing was changed on Azure: free the endpoint for others while waiting for a retry.
-    releaseLease(context, state);
-    yield* enterFailed(context, state, 'plan', `planning failed: ${failureOf(error).message}`);
-    return false;
+    yield* apply(context, state, { kind: 'planFailed', reason: failureOf(error).message });
+    return;
   }
+  yield* apply(context, state, { kind: 'planned', plan });
 }
 
 function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
@@ -876,11 +838,9 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
       atMs: nowMs(context),
     })) as LeaseAnswer;
     if (answer.granted) {
-      state.leaseHeld = true;
-      state.status.waitingFor = undefined;
-      note(context, state, waited ? 'holding the endpoint lease after waiting' : 'holding the endpoint lease');
-      if (!(yield* planUnit(context, state))) return;
-      state.mode = 'forward';
+      yield* apply(context, state, { kind: 'leaseGranted', waited });
+      yield* planUnit(context, state);
+      if (state.mode !== 'forward') return;
       // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
       const endpoint = yield* callWithRetry(context, ACTIVITY.getEndpointState, { target: state.plan.target }, contract.getEndpointStateOutputSchema);
       state.status.traffic = nonZero(endpoint.traffic);
@@ -889,8 +849,7 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
       return;
     }
     if (answer.action === 'stale') {
-      state.mode = 'done';
-      yield* finish(context, state, 'superseded', answer.reason);
+      yield* apply(context, state, { kind: 'leaseStale', reason: answer.reason });
       return;
     }
     waited = true;
@@ -913,9 +872,7 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
     state.status.waitingFor = { kind: 'timer', untilMs: nowMs(context) + LEASE_POLL_MINUTES * MINUTE_MS, detail: `waiting for rollout '${holder}' to end on endpoint '${state.plan.target.endpoint}'` };
     const wait = yield* waitFor(context, inbox, state, nowMs(context) + LEASE_POLL_MINUTES * MINUTE_MS, { approval: false });
     if (wait.kind === 'abort') {
-      // Nothing was changed on Azure: the rollout ends without a rollback.
-      context.df.signalEntity(entity, 'release', { rolloutId: state.plan.rolloutId });
-      yield* finish(context, state, 'aborted', `aborted by ${wait.by} while queued`);
+      yield* apply(context, state, { kind: 'abort', by: wait.by });
       return;
     }
   }
@@ -925,18 +882,26 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
   const step = state.plan.steps[state.stepIndex];
   if (!step) {
     // The end of the plan: promoted (recreate and plans without a promote step end here too).
-    yield* finish(context, state, 'promoted', state.status.winner ? `the candidate won the A/B test: ${state.status.winner.reason}` : `all ${state.plan.steps.length} steps passed`);
-    releaseLease(context, state);
+    yield* apply(context, state, { kind: 'planCompleted', reason: state.status.winner ? `the candidate won the A/B test: ${state.status.winner.reason}` : `all ${state.plan.steps.length} steps passed` });
     return;
   }
   if (state.status.paused) {
     const wait = yield* waitFor(context, inbox, state, undefined, { approval: false });
-    const change = flowChange(wait);
-    if (change && change.kind !== 'stay') applyStepResult(context, state, change);
+    const happened = happenedOf(wait);
+    if (happened) yield* apply(context, state, happened);
     return;
   }
-  const phase = phaseOfStep(step.kind);
-  setPhase(state, phase);
+  const retryAtMs = state.progress.retryAtMs;
+  if (retryAtMs !== undefined && nowMs(context) < retryAtMs) {
+    // A step that failed after promotion waits out its back-off (controls still work meanwhile).
+    state.status.waitingFor = { kind: 'timer', untilMs: retryAtMs, detail: `retrying step ${state.stepIndex + 1} (${step.kind}) after ${state.progress.failures ?? 1} failure(s)` };
+    const wait = yield* waitFor(context, inbox, state, retryAtMs, { approval: false });
+    state.status.waitingFor = undefined;
+    const happened = happenedOf(wait);
+    if (happened) yield* apply(context, state, happened);
+    return;
+  }
+  yield* apply(context, state, { kind: 'stepStarted' });
   publish(context, state);
   let result: StepResult;
   try {
@@ -944,57 +909,21 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
   } catch (error) {
     const failure = failureOf(error);
     note(context, state, `step ${state.stepIndex + 1} (${step.kind}) failed: [${failure.code}] ${failure.message}`);
-    const touched = state.facts.candidateCreated || state.facts.modelReplaced || state.facts.promoted;
-    if (!touched) {
-      yield* enterFailed(context, state, 'forward', `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}`);
-      return;
-    }
-    result = { kind: 'rollback', outcome: 'rolledBack', reason: `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}` };
+    yield* apply(context, state, { kind: 'stepFailed', reason: `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}` });
+    return;
   }
-  applyStepResult(context, state, result);
+  yield* apply(context, state, { kind: 'stepResult', result });
   if (result.kind === 'advance') yield* notify(context, state, 'stepCompleted');
 }
 
-/** The ONE place that moves the step index. */
-function applyStepResult(context: Ctx, state: EngineState, result: StepResult): void {
-  // Decisions still queued for a step that is over are recorded, not carried to the next one.
-  if (result.kind !== 'stay' && state.carriedApprovals.length > 0) recordStrayApprovals(context, state, state.carriedApprovals.splice(0));
-  switch (result.kind) {
-    case 'advance':
-      state.stepIndex += 1;
-      state.progress = emptyProgress();
-      break;
-    case 'jump':
-      recordJump(context, state, result.toIndex);
-      state.stepIndex = result.toIndex;
-      state.progress = emptyProgress();
-      break;
-    case 'stay':
-      break;
-    case 'rollback':
-      state.mode = 'rollback';
-      state.pending = { outcome: result.outcome, reason: result.reason };
-      state.progress = emptyProgress();
-      break;
-  }
-}
-
-function recordJump(context: Ctx, state: EngineState, toIndex: number): void {
-  note(context, state, `skipping steps ${state.stepIndex + 1}..${toIndex} (promote now)`);
-}
-
 function* rollbackUnit(context: Ctx, state: EngineState): Gen<void> {
-  const pending = state.pending ?? { outcome: 'rolledBack' as Outcome, reason: 'rolled back' };
-  state.status.reason = pending.reason;
   try {
     yield* rollBack(context, state);
   } catch (error) {
-    const failure = failureOf(error);
-    yield* enterFailed(context, state, 'rollback', `rollback failed: ${failure.message} (after: ${pending.reason})`);
+    yield* apply(context, state, { kind: 'rollbackFailed', reason: failureOf(error).message });
     return;
   }
-  yield* finish(context, state, pending.outcome, pending.reason);
-  releaseLease(context, state);
+  yield* apply(context, state, { kind: 'rollbackDone' });
 }
 
 function* failedUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
@@ -1004,43 +933,24 @@ function* failedUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> 
   const wait = yield* waitFor(context, inbox, state, wakeMs, { approval: false });
   if (wait.kind === 'timer' && nowMs(context) < until) return;
   if (wait.kind === 'timer') {
-    state.mode = 'done';
-    state.status.endedAtMs = nowMs(context);
-    state.status.waitingFor = undefined;
-    note(context, state, 'no retry within the window; the rollout stays Failed');
-    releaseLease(context, state);
+    yield* apply(context, state, { kind: 'retryWindowEnded' });
     return;
   }
-  if (wait.kind === 'retry') {
-    const from = state.failedFrom ?? 'forward';
-    state.status.outcome = undefined;
-    state.status.endedAtMs = undefined;
-    state.status.waitingFor = undefined;
-    if (from === 'plan') {
-      // Resolve and plan again (the policy may have been fixed), queueing for the lease as at the start.
-      state.status.phase = 'Pending';
-      state.plan = { ...state.plan, steps: [] };
-      yield* resolveUnit(context, state);
-      return;
-    }
-    if (from === 'rollback') {
-      state.mode = 'rollback';
-      return;
-    }
-    state.mode = 'forward';
-    state.progress = emptyProgress();
-    return;
-  }
-  if (wait.kind === 'abort') {
-    if (state.failedFrom === 'plan' || !(state.facts.candidateCreated || state.facts.modelReplaced)) {
-      state.status.outcome = undefined;
-      state.status.phase = 'Pending';
-      yield* finish(context, state, 'aborted', `aborted by ${wait.by} after failing`);
-      releaseLease(context, state);
-      return;
-    }
-    state.mode = 'rollback';
-    state.pending = { outcome: 'aborted', reason: `aborted by ${wait.by} after failing` };
+  const happened = happenedOf(wait);
+  if (happened) yield* apply(context, state, happened);
+}
+
+/** What an operator's accepted control means to the decider (resume needs nothing more). */
+function happenedOf(wait: WaitResult): Happened | undefined {
+  switch (wait.kind) {
+    case 'abort':
+      return { kind: 'abort', by: wait.by };
+    case 'promote':
+      return { kind: 'stepResult', result: { kind: 'jump', toIndex: wait.toIndex } };
+    case 'retry':
+      return { kind: 'retry', by: wait.by };
+    default:
+      return undefined;
   }
 }
 
@@ -1106,14 +1016,7 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
       state.supersedeHandled = true;
       recordOverride(state, { action: 'abort', by: `system:supersede:${request.by}`, atMs: nowMs(context), step: state.stepIndex, comment: request.reason });
       note(context, state, `abort requested by system:supersede:${request.by}: ${request.reason}`);
-      if (state.mode === 'failedWaiting' && !(state.facts.candidateCreated || state.facts.modelReplaced)) {
-        state.status.outcome = undefined;
-        yield* finish(context, state, 'aborted', `aborted by system:supersede:${request.by}`);
-        releaseLease(context, state);
-      } else {
-        state.mode = 'forward';
-        applyStepResult(context, state, { kind: 'rollback', outcome: 'aborted', reason: `aborted by system:supersede:${request.by}` });
-      }
+      yield* apply(context, state, { kind: 'abort', by: `system:supersede:${request.by}` });
     }
   }
 
@@ -1132,17 +1035,12 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
     // Decisions that arrive while an approval step is running belong to the next execution.
     const current = state.plan.steps[state.stepIndex];
     if (state.mode === 'forward' && (current?.kind === 'approval' || state.progress.awaitingDataApproval)) state.carriedApprovals.push(...leftovers.approvals);
-    else recordStrayApprovals(context, state, leftovers.approvals);
-    if (control) {
-      const change = flowChange(control);
-      if (control.kind === 'retry' && state.mode === 'failedWaiting') {
-        state.mode = state.failedFrom === 'rollback' ? 'rollback' : state.failedFrom === 'plan' ? 'queued' : 'forward';
-        state.status.outcome = undefined;
-      } else if (change && change.kind !== 'stay' && state.mode === 'forward') applyStepResult(context, state, change);
-      else if (control.kind === 'abort' && (state.mode === 'queued' || state.mode === 'failedWaiting')) {
-        state.mode = state.facts.candidateCreated || state.facts.modelReplaced ? 'rollback' : 'queued';
-        state.pending = { outcome: 'aborted', reason: `aborted by ${control.by}` };
-      }
+    else recordStray(context, state, leftovers.approvals);
+    const happened = control ? happenedOf(control) : undefined;
+    if (happened) yield* apply(context, state, happened);
+    if (hasEnded(state)) {
+      publish(context, state);
+      return state.status as RolloutStatus;
     }
     const timer = context.df.createTimer(new Date(nowMs(context)));
     const winner: unknown = yield context.df.Task.any([timer, inbox.control(), inbox.approval()]);

@@ -193,6 +193,11 @@ export interface RolloutStatus {
   readonly reason?: string;
   /** A/B test: the winner and why. */
   readonly winner?: { readonly deployment: string; readonly reason: string };
+  /**
+   * A step that failed after promotion (e.g. deleting the old deployment) and is being retried
+   * with back-off; traffic stays where the promotion put it. Absent once the step succeeds.
+   */
+  readonly retrying?: { readonly step: number; readonly failures: number; readonly error: string; readonly nextAttemptAtMs: number };
   /** The most recent entries of the readable history (bounded). */
   readonly journal: readonly JournalEntry[];
 }

@@ -295,6 +295,23 @@ describe('canary on the local runtime', () => {
     expectRolledBackEndpoint(s);
   }, 30_000);
 
+  it('after promotion a cleanup that keeps failing never moves traffic back: retried with back-off until it succeeds', async () => {
+    const s = scenario(canary());
+    autoDecide(rt, s, 'approve');
+    // Enough persistent 500s to exhaust more than one cleanup attempt (each with its own retries).
+    s.endpoint.faults.deleteDeployment = { status: 500, remaining: 40 };
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    const candidate = status.candidate;
+    expect(status.outcome).toBe('promoted');
+    expect(s.endpoint.traffic).toEqual({ [candidate]: 100 });
+    // The promotion's 100% was the last traffic write: nothing went back to blue.
+    expect(s.endpoint.trafficHistory.map((h) => h.traffic[candidate] ?? 0)).toEqual([10, 50, 100]);
+    expect([...s.endpoint.deployments.keys()]).toEqual([candidate]);
+    expect(status.journal.some((j) => /promoted, traffic stays; retry 2/.test(j.message))).toBe(true);
+    expect(status.retrying).toBeUndefined();
+  }, 60_000);
+
   it('stays Failed with the reason when nobody retries within the window', async () => {
     const s = scenario(canary());
     onTraffic(s.endpoint.name, (traffic) => {

@@ -13,44 +13,21 @@ import {
   type EngineState,
   type Mode,
 } from '../../src/orchestration/engine-state';
-import type { Plan, Step } from '../../src/plan/types';
-import type { ControlEvent, RolloutInput } from '../../src/orchestration/events';
+import { STEP_PHASE } from '../../src/plan/phases';
+import type { ControlEvent } from '../../src/orchestration/events';
+import { testInput, testPlan, testSteps } from './engine-fixture';
 
-const input: RolloutInput = {
-  rolloutId: 'r1',
-  source: 'manual',
-  workspace: { subscriptionId: 's', resourceGroup: 'g', workspace: 'w' },
-  model: { name: 'm', version: '2', tags: {}, properties: {} },
-  policyName: 'p',
-  receivedAtMs: 0,
-};
-
-const steps: Step[] = [
-  { kind: 'deploy', deployment: 'green', cloneFrom: 'blue', modelId: 'm2' },
-  { kind: 'smokeTest', deployment: 'green', requests: 3, maxFailures: 0, payload: {} },
-  { kind: 'setTraffic', traffic: { blue: 90, green: 10 } },
-  { kind: 'promote' },
-  { kind: 'cleanup', deployment: 'blue', afterMinutes: 60 },
-];
+const input = testInput;
+const steps = testSteps;
 
 function state(over: { mode?: Mode; stepIndex?: number; paused?: boolean; smokePassed?: string[]; operators?: string[]; promoted?: boolean } = {}): EngineState {
-  const plan: Plan = {
-    rolloutId: 'r1',
-    policyName: 'p',
-    strategy: 'canary',
-    target: { subscriptionId: 's', resourceGroup: 'g', workspace: 'w', endpoint: 'e' },
-    model: { name: 'm', version: '2', id: 'm2' },
-    baseline: { deployment: 'blue', modelId: 'm1' },
-    candidate: { deployment: 'green' },
-    steps,
-    gates: {},
-    notifications: { channels: [], on: [] },
-    operators: over.operators ?? ['ops@x.com'],
-    approvers: [],
-    concurrency: 'queue',
-  };
+  const plan = testPlan({ operators: over.operators ?? ['ops@x.com'] });
   const status = initialStatus(input, 0);
   status.paused = over.paused ?? false;
+  // The phase a rollout in this mode shows (the phase table decides which controls fit it).
+  const mode = over.mode ?? 'forward';
+  const stepIndex = over.stepIndex ?? 2;
+  status.phase = status.paused ? 'Paused' : mode === 'forward' ? STEP_PHASE[steps[stepIndex]!.kind] : mode === 'failedWaiting' ? 'Failed' : mode === 'rollback' ? 'RollingBack' : mode === 'queued' ? 'Pending' : 'Promoted';
   return {
     version: 1,
     plan,
@@ -146,7 +123,7 @@ describe('journal', () => {
   it('records the split with the entry when given', () => {
     const s = state();
     journal(s, 5, 'traffic set', { blue: 90, green: 10 });
-    expect(s.status.journal[0]).toEqual({ atMs: 5, step: 2, phase: 'Pending', message: 'traffic set', traffic: { blue: 90, green: 10 } });
+    expect(s.status.journal[0]).toEqual({ atMs: 5, step: 2, phase: 'Progressing', message: 'traffic set', traffic: { blue: 90, green: 10 } });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertTransition, canTransition, isTerminalPhase, phaseOfStep, STEP_PHASE, TERMINAL_PHASES, TRANSITIONS, WORKING_PHASES } from '../../src/plan/phases';
+import { actionAllowedIn, assertTransition, canTransition, isTerminalPhase, OPERATOR_ACTIONS, PHASE_TABLE, phaseOfStep, STEP_PHASE, TERMINAL_PHASES, TRANSITIONS, WORKING_PHASES, type OperatorAction } from '../../src/plan/phases';
 import { PHASES, type Phase } from '../../src/plan/types';
 import { RolloutError } from '../../src/errors';
 
@@ -80,5 +80,47 @@ describe('step phases', () => {
   it.each(Object.entries(STEP_PHASE))('%s runs in %s', (kind, phase) => {
     expect(phaseOfStep(kind as keyof typeof STEP_PHASE)).toBe(phase);
     expect(kind === 'rollback' || (WORKING_PHASES as readonly string[]).includes(phase)).toBe(true);
+  });
+});
+
+describe('the phase table (terminal flag, tone, operator actions)', () => {
+  it('terminal phases allow no action and lead nowhere; every other phase allows abort or is rolling back', () => {
+    for (const phase of PHASES) {
+      const info = PHASE_TABLE[phase];
+      expect(isTerminalPhase(phase)).toBe(info.terminal);
+      if (info.terminal) {
+        expect(info.actions, phase).toEqual([]);
+        expect(info.mode).toBe('ended');
+      } else if (phase !== 'RollingBack') expect(info.actions, phase).toContain('abort');
+    }
+    expect([...TERMINAL_PHASES].sort()).toEqual(['Aborted', 'Promoted', 'Rejected', 'RolledBack', 'Superseded']);
+  });
+
+  it.each<[Phase, OperatorAction, boolean]>([
+    ['Pending', 'abort', true],
+    ['Pending', 'pause', false], // queued: nothing runs that a pause could hold
+    ['Pending', 'promote', false],
+    ['Baking', 'pause', true],
+    ['Baking', 'promote', true],
+    ['Baking', 'retry', false],
+    ['Promoting', 'pause', false], // the API and the orchestrator used to disagree here
+    ['Promoting', 'promote', false],
+    ['Promoting', 'abort', true],
+    ['Paused', 'resume', true],
+    ['Paused', 'pause', false],
+    ['RollingBack', 'abort', false],
+    ['Failed', 'retry', true],
+    ['Failed', 'abort', true],
+    ['Failed', 'pause', false],
+    ['Promoted', 'abort', false],
+  ])('%s allows %s: %s', (phase, action, allowed) => {
+    expect(actionAllowedIn(phase, action)).toBe(allowed);
+  });
+
+  it('every working phase is walked forward, and resume is allowed only while paused', () => {
+    for (const phase of WORKING_PHASES) expect(PHASE_TABLE[phase].mode).toBe('forward');
+    for (const phase of PHASES) expect(actionAllowedIn(phase, 'resume')).toBe(phase === 'Paused');
+    for (const phase of PHASES) expect(actionAllowedIn(phase, 'retry')).toBe(phase === 'Failed');
+    for (const action of OPERATOR_ACTIONS) expect(PHASES.some((p) => actionAllowedIn(p, action)), action).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  * observed state. Needs the build (`npm test` builds first).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,12 @@ const run = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'src', 'sim', 'cli.js');
 const scenarioDir = path.join(root, 'test', 'scenarios');
+/**
+ * The recorded result of every scenario (test/scenarios/baseline/<name>.json, without wallMs),
+ * taken before the orchestrator became a decider: a refactoring must not change a single field.
+ * A deliberate behaviour change updates its entry in its own commit, saying why.
+ */
+const baselineDir = path.join(scenarioDir, 'baseline');
 
 interface Expectation {
   readonly outcome: SimResult['outcome'];
@@ -90,6 +96,14 @@ describe('npm run simulate over test/scenarios', () => {
     if (name !== 'canary-no-traffic') expect(result.requests['credit-model:1']?.total ?? 0).toBeGreaterThan(0);
     expect(result.timeline.length).toBeGreaterThan(0);
     expect(result.counts.orchestratorEpisodes).toBeGreaterThan(0);
+  });
+
+  it.each(files.map((f) => f.replace(/\.json$/, '')))('%s gives exactly its recorded baseline result', (name) => {
+    const result = results.get(name);
+    expect(result, `no result for ${name}`).toBeDefined();
+    const { wallMs: _wallMs, ...withoutWallClock } = result!;
+    const baseline = JSON.parse(readFileSync(path.join(baselineDir, `${name}.json`), 'utf8')) as unknown;
+    expect(withoutWallClock).toEqual(baseline);
   });
 
   it('gives the same result for the same file and seed', async () => {

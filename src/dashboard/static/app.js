@@ -9,8 +9,8 @@
   const BY_ITEM = 'aml-rollout.by';
   const REFRESH_MS = 3000;
   const COLORS = ['#0969da', '#1a7f37', '#bf8700', '#8250df', '#cf222e', '#1b7c83'];
-  const TERMINAL = new Set(['Promoted', 'RolledBack', 'Rejected', 'Aborted', 'Superseded']);
-  const TONES = { Promoted: 'good', RolledBack: 'bad', Rejected: 'bad', Aborted: 'bad', Failed: 'bad', RollingBack: 'bad', AwaitingApproval: 'warn', Paused: 'warn' };
+  // The phase table (terminal flag, tone, allowed actions per phase) is the API's: GET /api/phases.
+  let PHASES = {};
 
   const $ = (id) => document.getElementById(id);
   let timer = null;
@@ -51,7 +51,7 @@
   }
 
   function tone(phase) {
-    return 'tone-' + (TONES[phase] || 'info');
+    return 'tone-' + ((PHASES[phase] && PHASES[phase].tone) || 'info');
   }
 
   function fmt(value) {
@@ -267,7 +267,7 @@
     }
     $('d-steps').replaceChildren(...steps);
 
-    const ended = !!(s && (s.outcome || TERMINAL.has(s.phase))) || ['Completed', 'Failed', 'Terminated'].includes(detail.runtimeStatus);
+    const ended = !!(s && (s.outcome || (PHASES[s.phase] && PHASES[s.phase].terminal))) || ['Completed', 'Failed', 'Terminated'].includes(detail.runtimeStatus);
     const approval = !!(s && s.waitingFor && s.waitingFor.kind === 'approval');
     const paused = !!(s && (s.paused || s.phase === 'Paused'));
     const enabled = {
@@ -362,5 +362,10 @@
   $('more').addEventListener('click', () => loadList(true));
   for (const button of document.querySelectorAll('[data-action]')) button.addEventListener('click', () => act(button.dataset.action));
   window.addEventListener('hashchange', route);
-  route();
+  api('GET', '/phases')
+    .then((table) => {
+      PHASES = table.phases;
+    })
+    .catch(handleError)
+    .then(route);
 })();

@@ -1,0 +1,344 @@
+/**
+ * The decider: every change of the rollout's control state (its mode, its phase at the ends, the
+ * step index, the pending end, the lease) is made here, by one pure function
+ * `decide(state, input) -> { state, commands }`. The orchestrator runs the work (activities,
+ * waits) and turns what happened into an input; the commands say what it must do next that
+ * needs the outside world (write the verdict and notify, release the lease, resolve again).
+ *
+ * The table, by mode (the phase table's `mode` column, src/plan/phases.ts):
+ *
+ * | mode    | input                          | next state                                   | commands              |
+ * |---------|--------------------------------|----------------------------------------------|-----------------------|
+ * | queued  | resolved                       | queued, target known                         |                       |
+ * | queued  | resolveFailed / planFailed     | failed (from plan), lease freed              | releaseLease?, finish |
+ * | queued  | leaseGranted                   | queued, lease held                           |                       |
+ * | queued  | planned                        | forward at step 0                            |                       |
+ * | queued  | leaseStale                     | ended Superseded                             | finish                |
+ * | queued  | abort / supersede              | ended Aborted (nothing to undo)              | finish, releaseLease? |
+ * | forward | stepResult advance/jump/stay   | forward, index moved (the ONE place)         |                       |
+ * | forward | stepResult rollback            | rollback pending {outcome, reason}           |                       |
+ * | forward | stepFailed, nothing touched    | failed (from forward)                        | finish                |
+ * | forward | stepFailed, Azure touched      | rollback pending rolledBack                  |                       |
+ * | forward | planCompleted                  | ended Promoted                               | finish, releaseLease  |
+ * | forward | abort / supersede, in Pending  | ended Aborted (nothing deployed yet)         | finish, releaseLease  |
+ * | forward | abort / supersede              | rollback pending Aborted                     |                       |
+ * | rollback| rollbackDone                   | ended with the pending outcome               | finish, releaseLease  |
+ * | rollback| rollbackFailed                 | failed (from rollback)                       | finish                |
+ * | failed  | retry                          | back where it failed (plan: Pending, queued) | resolve (plan)        |
+ * | failed  | abort / supersede, untouched   | ended Aborted                                | finish, releaseLease  |
+ * | failed  | abort / supersede, touched     | rollback pending Aborted                     |                       |
+ * | failed  | retryWindowEnded               | ended, stays Failed                          | releaseLease          |
+ * | any     | anything else                  | unchanged, the input recorded as ignored     |                       |
+ *
+ * "Touched" means something was changed on Azure (a candidate created, a model replaced, a
+ * promotion): only then is there something to roll back. Retry after a failure and abort after a
+ * failure are written once, here. Every phase change goes through the phase table
+ * (assertTransition): an impossible move is a bug, never a silent state.
+ */
+import { assertTransition, STEP_PHASE } from '../plan/phases';
+import type { Outcome, Plan } from '../plan/types';
+import { approvalEventSchema } from './events';
+import {
+  FAILED_RETRY_WINDOW_MINUTES,
+  OUTCOME_PHASE,
+  emptyProgress,
+  journal,
+  recordApproval,
+  statusFromPlan,
+  type EngineState,
+} from './engine-state';
+
+const MINUTE_MS = 60_000;
+/** After promotion a failed step is retried: 5 min after the first failure, doubling, at most hourly. */
+export const PROMOTED_RETRY_FIRST_MINUTES = 5;
+export const PROMOTED_RETRY_MAX_MINUTES = 60;
+
+export function promotedRetryDelayMinutes(failures: number): number {
+  return Math.min(PROMOTED_RETRY_MAX_MINUTES, PROMOTED_RETRY_FIRST_MINUTES * 2 ** Math.max(0, failures - 1));
+}
+
+/** What a step asks for once it is over (or interrupted by an operator). */
+export type StepResult =
+  | { kind: 'advance' }
+  | { kind: 'jump'; toIndex: number }
+  | { kind: 'stay' }
+  | { kind: 'rollback'; outcome: Outcome; reason: string };
+
+type Timed<T> = T & { readonly atMs: number };
+
+export type DeciderInput = Timed<
+  | { kind: 'resolved'; target: Plan['target']; concurrency: Plan['concurrency'] }
+  | { kind: 'resolveFailed'; reason: string }
+  | { kind: 'leaseGranted'; waited: boolean }
+  | { kind: 'leaseStale'; reason: string }
+  | { kind: 'planned'; plan: Plan }
+  | { kind: 'planFailed'; reason: string }
+  /** The interpreter starts (or continues) the current step: its phase, its clock. */
+  | { kind: 'stepStarted' }
+  | { kind: 'stepResult'; result: StepResult }
+  | { kind: 'stepFailed'; reason: string }
+  | { kind: 'planCompleted'; reason: string }
+  | { kind: 'rollbackDone' }
+  | { kind: 'rollbackFailed'; reason: string }
+  /** An accepted abort: an operator's (judged by decideControl) or a supersede request's. */
+  | { kind: 'abort'; by: string }
+  | { kind: 'retry'; by: string }
+  | { kind: 'retryWindowEnded' }
+>;
+
+export type Command =
+  /** The rollout reached an outcome (already on the status): write the verdict, notify. */
+  | { kind: 'finish'; outcome: Outcome; reason: string }
+  /** Free the endpoint for the next rollout. */
+  | { kind: 'releaseLease' }
+  /** Retry of a failed plan: resolve the policy again (then queue for the lease). */
+  | { kind: 'resolve' };
+
+export interface Decision {
+  readonly state: EngineState;
+  readonly commands: readonly Command[];
+}
+
+/** Something was changed on Azure, so ending the rollout needs a rollback. */
+export function touchedAzure(state: EngineState): boolean {
+  return state.facts.candidateCreated || state.facts.modelReplaced || state.facts.promoted;
+}
+
+/** A copy the decision may change without touching its input (the state is small and JSON). */
+function copy(state: EngineState): EngineState {
+  return JSON.parse(JSON.stringify(state)) as EngineState;
+}
+
+export function decide(current: EngineState, input: DeciderInput): Decision {
+  const state = copy(current);
+  const commands: Command[] = [];
+  const at = input.atMs;
+  const ignore = (): Decision => {
+    journal(state, at, `${input.kind} ignored while ${state.mode}`);
+    return { state, commands };
+  };
+
+  const end = (outcome: Outcome, reason: string): void => {
+    const phase = OUTCOME_PHASE[outcome];
+    if (state.status.phase !== phase) assertTransition(state.status.phase, phase);
+    state.status.phase = phase;
+    state.status.outcome = outcome;
+    state.status.reason = reason;
+    state.status.waitingFor = undefined;
+    state.status.endedAtMs = at;
+    state.mode = outcome === 'failed' ? 'failedWaiting' : 'done';
+    journal(state, at, `${outcome}: ${reason}`);
+    commands.push({ kind: 'finish', outcome, reason });
+  };
+  /** Frees the lease; a queued rollout also leaves the lease's queue (queued = it may be in it). */
+  const release = (queued = false): void => {
+    if (!state.leaseHeld && !queued) return;
+    state.leaseHeld = false;
+    commands.push({ kind: 'releaseLease' });
+  };
+  const fail = (from: NonNullable<EngineState['failedFrom']>, reason: string): void => {
+    state.failedFrom = from;
+    state.failedUntilMs = at + FAILED_RETRY_WINDOW_MINUTES * MINUTE_MS;
+    end('failed', reason);
+    state.status.endedAtMs = undefined;
+    state.status.waitingFor = { kind: 'resume', untilMs: state.failedUntilMs, detail: 'failed: an operator may retry or abort until then' };
+  };
+  const rollBackLater = (outcome: Outcome, reason: string): void => {
+    // Decisions still queued for the step are recorded, not carried into the rollback.
+    if (state.carriedApprovals.length > 0) recordStrayApprovals(state, state.carriedApprovals.splice(0), at);
+    assertTransition(state.status.phase, 'RollingBack');
+    state.status.phase = 'RollingBack';
+    state.mode = 'rollback';
+    state.pending = { outcome, reason };
+    // Readers see why it rolls back while it does.
+    state.status.reason = reason;
+    state.progress = emptyProgress();
+  };
+
+  switch (input.kind) {
+    case 'resolved':
+      if (state.mode !== 'queued') return ignore();
+      state.plan = { ...state.plan, target: input.target, concurrency: input.concurrency };
+      state.status.endpoint = input.target.endpoint;
+      return { state, commands };
+    case 'resolveFailed':
+      if (state.mode !== 'queued') return ignore();
+      fail('plan', `cannot resolve the policy: ${input.reason}`);
+      return { state, commands };
+    case 'leaseGranted':
+      if (state.mode !== 'queued' || state.status.endpoint === '') return ignore();
+      state.leaseHeld = true;
+      state.status.waitingFor = undefined;
+      journal(state, at, input.waited ? 'holding the endpoint lease after waiting' : 'holding the endpoint lease');
+      return { state, commands };
+    case 'leaseStale':
+      // The lease answers stale instead of granting it: never to the holder.
+      if (state.mode !== 'queued' || state.leaseHeld) return ignore();
+      end('superseded', input.reason);
+      return { state, commands };
+    case 'planned':
+      // Planning happens with the lease held, so it always sees what the previous rollout left.
+      if (state.mode !== 'queued' || !state.leaseHeld) return ignore();
+      state.plan = input.plan;
+      statusFromPlan(state.status, input.plan);
+      state.mode = 'forward';
+      journal(state, at, `planned ${input.plan.strategy}: ${input.plan.steps.length} steps, baseline '${input.plan.baseline.deployment}', candidate '${input.plan.candidate.deployment}'`);
+      return { state, commands };
+    case 'planFailed':
+      if (state.mode !== 'queued') return ignore();
+      // Nothing was changed on Azure: free the endpoint for others while waiting for a retry.
+      release();
+      fail('plan', `planning failed: ${input.reason}`);
+      return { state, commands };
+    case 'stepStarted': {
+      const step = state.plan.steps[state.stepIndex];
+      if (state.mode !== 'forward' || !step || state.status.paused) return ignore();
+      const phase = STEP_PHASE[step.kind];
+      if (state.status.phase !== phase) assertTransition(state.status.phase, phase);
+      state.status.phase = phase;
+      // The step's clock starts once; pauses and later executions extend it, never restart it.
+      if (state.progress.startedAtMs === undefined) state.progress.startedAtMs = at;
+      return { state, commands };
+    }
+    case 'stepResult':
+      // Only a step that started can end (a result from nowhere is a bug, recorded and ignored).
+      // Promote-now (a jump) is an operator's, and may come between steps.
+      if (state.mode !== 'forward' || (state.progress.startedAtMs === undefined && input.result.kind !== 'jump')) return ignore();
+      if (input.result.kind === 'rollback') rollBackLater(input.result.outcome, input.result.reason);
+      else applyStepResult(state, input.result, at);
+      return { state, commands };
+    case 'stepFailed':
+      if (state.mode !== 'forward') return ignore();
+      if (state.facts.promoted) {
+        // The candidate holds 100% and passed everything before: a failure now (e.g. deleting the
+        // old deployment) never moves traffic back. The step is retried with back-off and reported.
+        const failures = (state.progress.failures ?? 0) + 1;
+        state.progress.failures = failures;
+        state.progress.retryAtMs = at + promotedRetryDelayMinutes(failures) * MINUTE_MS;
+        state.status.retrying = { step: state.stepIndex, failures, error: input.reason, nextAttemptAtMs: state.progress.retryAtMs };
+        journal(state, at, `${input.reason}; promoted, traffic stays; retry ${failures + 1} at ${new Date(state.progress.retryAtMs).toISOString()}`);
+      } else if (touchedAzure(state)) rollBackLater('rolledBack', input.reason);
+      else fail('forward', input.reason);
+      return { state, commands };
+    case 'planCompleted':
+      if (state.mode !== 'forward' || state.stepIndex < state.plan.steps.length) return ignore();
+      end('promoted', input.reason);
+      release();
+      return { state, commands };
+    case 'rollbackDone': {
+      if (state.mode !== 'rollback') return ignore();
+      const pending = state.pending ?? { outcome: 'rolledBack', reason: 'rolled back' };
+      end(pending.outcome, pending.reason);
+      release();
+      return { state, commands };
+    }
+    case 'rollbackFailed': {
+      if (state.mode !== 'rollback') return ignore();
+      const after = state.pending?.reason ?? 'rolled back';
+      fail('rollback', `rollback failed: ${input.reason} (after: ${after})`);
+      return { state, commands };
+    }
+    case 'abort': {
+      if (state.mode === 'queued') {
+        // Nothing was changed on Azure: the rollout ends without a rollback, and leaves the queue.
+        end('aborted', `aborted by ${input.by} while queued`);
+        release(true);
+        return { state, commands };
+      }
+      if (state.mode === 'forward' && state.facts.promoted) {
+        // Only while a step after promotion keeps failing: the operator stops the retries. The
+        // rollout stays promoted (traffic is not moved); what the step left undone is said.
+        const retrying = state.status.retrying;
+        end('promoted', `promoted; step ${state.stepIndex + 1} abandoned by ${input.by}${retrying ? ` after ${retrying.failures} failures (${retrying.error})` : ''}`);
+        release();
+        return { state, commands };
+      }
+      if (state.mode === 'forward' && state.status.phase === 'Pending' && !touchedAzure(state)) {
+        // Planned, holding the lease, nothing deployed yet: nothing to roll back either.
+        end('aborted', `aborted by ${input.by}`);
+        release();
+        return { state, commands };
+      }
+      if (state.mode === 'forward') {
+        rollBackLater('aborted', `aborted by ${input.by}`);
+        return { state, commands };
+      }
+      if (state.mode === 'failedWaiting') {
+        const failedReason = `aborted by ${input.by} after failing`;
+        if (state.failedFrom === 'plan' || !touchedAzure(state)) {
+          state.status.outcome = undefined;
+          end('aborted', failedReason);
+          release();
+        } else rollBackLater('aborted', failedReason);
+        return { state, commands };
+      }
+      return ignore();
+    }
+    case 'retry': {
+      if (state.mode !== 'failedWaiting') return ignore();
+      const from = state.failedFrom ?? 'forward';
+      state.status.outcome = undefined;
+      state.status.endedAtMs = undefined;
+      state.status.waitingFor = undefined;
+      if (from === 'plan') {
+        // Resolve and plan again (the policy may have been fixed), queueing for the lease as at the start.
+        assertTransition(state.status.phase, 'Pending');
+        state.status.phase = 'Pending';
+        state.plan = { ...state.plan, steps: [] };
+        state.mode = 'queued';
+        commands.push({ kind: 'resolve' });
+      } else if (from === 'rollback') {
+        assertTransition(state.status.phase, 'RollingBack');
+        state.status.phase = 'RollingBack';
+        state.mode = 'rollback';
+        state.status.reason = state.pending?.reason ?? 'rolled back';
+      } else {
+        state.mode = 'forward';
+        state.progress = emptyProgress();
+      }
+      return { state, commands };
+    }
+    case 'retryWindowEnded':
+      if (state.mode !== 'failedWaiting') return ignore();
+      state.mode = 'done';
+      state.status.endedAtMs = at;
+      state.status.waitingFor = undefined;
+      journal(state, at, 'no retry within the window; the rollout stays Failed');
+      release();
+      return { state, commands };
+  }
+}
+
+/** The ONE place that moves the step index (a rollback is decided by rollBackLater). */
+function applyStepResult(state: EngineState, result: Exclude<StepResult, { kind: 'rollback' }>, at: number): void {
+  // Decisions still queued for a step that is over are recorded, not carried to the next one.
+  if (result.kind !== 'stay' && state.carriedApprovals.length > 0) recordStrayApprovals(state, state.carriedApprovals.splice(0), at);
+  switch (result.kind) {
+    case 'advance':
+      state.stepIndex += 1;
+      state.progress = emptyProgress();
+      state.status.retrying = undefined;
+      break;
+    case 'jump':
+      journal(state, at, `skipping steps ${state.stepIndex + 1}..${result.toIndex} (promote now)`);
+      state.stepIndex = result.toIndex;
+      state.progress = emptyProgress();
+      break;
+    case 'stay':
+      break;
+  }
+}
+
+/** Approval events nothing waits for: recorded as not accepted, with the reason. */
+export function recordStrayApprovals(state: EngineState, raw: readonly unknown[], at: number): void {
+  for (const value of raw) {
+    const parsed = approvalEventSchema.safeParse(value);
+    if (!parsed.success) {
+      journal(state, at, 'ignored a malformed approval event');
+      continue;
+    }
+    const e = parsed.data;
+    recordApproval(state, { step: e.step, decision: e.decision, by: e.by, atMs: at, accepted: false, note: 'no approval was pending', ...(e.comment === undefined ? {} : { comment: e.comment }) });
+    journal(state, at, `${e.decision} by ${e.by} for step ${e.step} ignored: no approval was pending`);
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The decider by tables of (state, input) -> (state, commands), the operator controls in every
+ * phase against the API's check (one phase table, so they cannot disagree), and a property test:
+ * any sequence of inputs keeps every phase change in the table, and once the world lets the
+ * rollout go on it ends, with the endpoint lease released.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkControlFits } from '../../src/api/rollouts';
+import type { InstanceSummary } from '../../src/ingest/ports';
+import { decide, type Command, type DeciderInput } from '../../src/orchestration/decider';
+import { decideControl, emptyProgress, initialStatus, type EngineState, type Mode } from '../../src/orchestration/engine-state';
+import type { ControlEvent } from '../../src/orchestration/events';
+import { testInput, testPlan, testSteps } from './engine-fixture';
+import { canTransition, OPERATOR_ACTIONS, PHASE_TABLE, STEP_PHASE } from '../../src/plan/phases';
+import { PHASES, type Phase, type RolloutStatus } from '../../src/plan/types';
+
+const input = testInput;
+const steps = testSteps;
+const plan = testPlan();
+
+interface Shape {
+  mode?: Mode;
+  phase?: Phase;
+  stepIndex?: number;
+  leaseHeld?: boolean;
+  touched?: boolean;
+  promoted?: boolean;
+  failedFrom?: EngineState['failedFrom'];
+  pending?: EngineState['pending'];
+  planned?: boolean;
+}
+
+function state(shape: Shape = {}): EngineState {
+  const status = initialStatus(input, 0);
+  status.phase = shape.phase ?? 'Baking';
+  status.endpoint = 'e';
+  const planned = shape.planned ?? true;
+  return {
+    version: 1,
+    plan: planned ? plan : { ...plan, steps: [] },
+    mode: shape.mode ?? 'forward',
+    stepIndex: shape.stepIndex ?? 2,
+    // A working phase: its step has started (the decider accepts results of started steps only).
+    progress: { ...emptyProgress(), ...(PHASE_TABLE[shape.phase ?? 'Baking'].mode === 'forward' ? { startedAtMs: 0 } : {}) },
+    facts: { candidateCreated: shape.touched ?? true, modelReplaced: false, smokePassed: ['green'], promoted: shape.promoted ?? false, verdictWritten: false },
+    status,
+    leaseHeld: shape.leaseHeld ?? true,
+    input,
+    executions: 0,
+    carriedApprovals: [],
+    ...(shape.failedFrom ? { failedFrom: shape.failedFrom } : {}),
+    ...(shape.pending ? { pending: shape.pending } : {}),
+  };
+}
+
+type Happened = DeciderInput extends infer I ? (I extends DeciderInput ? Omit<I, 'atMs'> : never) : never;
+const at = (happened: Happened): DeciderInput => ({ ...happened, atMs: 1_000 }) as DeciderInput;
+const kinds = (commands: readonly Command[]): string[] => commands.map((c) => (c.kind === 'finish' ? `finish:${c.outcome}` : c.kind));
+
+interface Row {
+  readonly name: string;
+  readonly from: Shape;
+  readonly input: Happened;
+  readonly mode: Mode;
+  readonly phase: Phase;
+  readonly commands: readonly string[];
+  readonly leaseHeld: boolean;
+  readonly outcome?: string;
+}
+
+// Every row: the state's mode and phase, the commands, the lease, after one input.
+const TABLE: readonly Row[] = [
+  // queued: waiting for the endpoint lease, nothing done on Azure
+  { name: 'resolve fails', from: { mode: 'queued', phase: 'Pending', leaseHeld: false, planned: false, touched: false }, input: { kind: 'resolveFailed', reason: 'no policy' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: false, outcome: 'failed' },
+  { name: 'lease granted', from: { mode: 'queued', phase: 'Pending', leaseHeld: false, planned: false, touched: false }, input: { kind: 'leaseGranted', waited: true }, mode: 'queued', phase: 'Pending', commands: [], leaseHeld: true },
+  { name: 'planned', from: { mode: 'queued', phase: 'Pending', planned: false, touched: false }, input: { kind: 'planned', plan }, mode: 'forward', phase: 'Pending', commands: [], leaseHeld: true },
+  { name: 'planning fails: the lease is freed first', from: { mode: 'queued', phase: 'Pending', planned: false, touched: false }, input: { kind: 'planFailed', reason: 'split' }, mode: 'failedWaiting', phase: 'Failed', commands: ['releaseLease', 'finish:failed'], leaseHeld: false, outcome: 'failed' },
+  { name: 'a stale version', from: { mode: 'queued', phase: 'Pending', leaseHeld: false, touched: false }, input: { kind: 'leaseStale', reason: 'older' }, mode: 'done', phase: 'Superseded', commands: ['finish:superseded'], leaseHeld: false, outcome: 'superseded' },
+  // the lost abort: an abort while queued ends the rollout and leaves the lease's queue
+  { name: 'abort while queued', from: { mode: 'queued', phase: 'Pending', leaseHeld: false, touched: false }, input: { kind: 'abort', by: 'ops' }, mode: 'done', phase: 'Aborted', commands: ['finish:aborted', 'releaseLease'], leaseHeld: false, outcome: 'aborted' },
+  // defect 1: a supersede (abort) while Pending with the lease held and the plan made
+  { name: 'supersede while Pending (planned, nothing deployed)', from: { mode: 'forward', phase: 'Pending', stepIndex: 0, touched: false }, input: { kind: 'abort', by: 'system:supersede:r2' }, mode: 'done', phase: 'Aborted', commands: ['finish:aborted', 'releaseLease'], leaseHeld: false, outcome: 'aborted' },
+  // forward
+  { name: 'a step advances', from: {}, input: { kind: 'stepResult', result: { kind: 'advance' } }, mode: 'forward', phase: 'Baking', commands: [], leaseHeld: true },
+  { name: 'a step asks to roll back', from: {}, input: { kind: 'stepResult', result: { kind: 'rollback', outcome: 'rolledBack', reason: 'gate' } }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
+  { name: 'abort while running', from: {}, input: { kind: 'abort', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
+  { name: 'a step fails after Azure was changed', from: {}, input: { kind: 'stepFailed', reason: 'boom' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
+  { name: 'a step fails before anything changed', from: { phase: 'Deploying', stepIndex: 0, touched: false }, input: { kind: 'stepFailed', reason: 'boom' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: true, outcome: 'failed' },
+  // defect 3: after promotion a failure (the cleanup) never moves traffic: retried, reported
+  { name: 'a step fails after promotion', from: { phase: 'Promoting', stepIndex: 4, promoted: true }, input: { kind: 'stepFailed', reason: 'delete blue: 500' }, mode: 'forward', phase: 'Promoting', commands: [], leaseHeld: true },
+  { name: 'the plan is done', from: { phase: 'Promoting', stepIndex: 5 }, input: { kind: 'planCompleted', reason: 'all passed' }, mode: 'done', phase: 'Promoted', commands: ['finish:promoted', 'releaseLease'], leaseHeld: false, outcome: 'promoted' },
+  // rollback
+  { name: 'the rollback finishes', from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rejected', reason: 'no' } }, input: { kind: 'rollbackDone' }, mode: 'done', phase: 'Rejected', commands: ['finish:rejected', 'releaseLease'], leaseHeld: false, outcome: 'rejected' },
+  { name: 'the rollback fails', from: { mode: 'rollback', phase: 'RollingBack' }, input: { kind: 'rollbackFailed', reason: '500' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: true, outcome: 'failed' },
+  { name: 'abort while rolling back changes nothing', from: { mode: 'rollback', phase: 'RollingBack' }, input: { kind: 'abort', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
+  // failed: retry and abort, each written once
+  { name: 'retry a failed step', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward' }, input: { kind: 'retry', by: 'ops' }, mode: 'forward', phase: 'Failed', commands: [], leaseHeld: true },
+  { name: 'retry a failed rollback', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'rollback' }, input: { kind: 'retry', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
+  { name: 'retry a failed plan', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'plan', leaseHeld: false, touched: false }, input: { kind: 'retry', by: 'ops' }, mode: 'queued', phase: 'Pending', commands: ['resolve'], leaseHeld: false },
+  { name: 'abort after a failure with nothing deployed', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward', touched: false }, input: { kind: 'abort', by: 'ops' }, mode: 'done', phase: 'Aborted', commands: ['finish:aborted', 'releaseLease'], leaseHeld: false, outcome: 'aborted' },
+  { name: 'abort after a failure with a candidate', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward' }, input: { kind: 'abort', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
+  { name: 'the retry window ends', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'rollback' }, input: { kind: 'retryWindowEnded' }, mode: 'done', phase: 'Failed', commands: ['releaseLease'], leaseHeld: false },
+  // inputs that do not fit the mode are recorded and change nothing
+  { name: 'a step result after the end', from: { mode: 'done', phase: 'Promoted', leaseHeld: false }, input: { kind: 'stepResult', result: { kind: 'advance' } }, mode: 'done', phase: 'Promoted', commands: [], leaseHeld: false },
+  { name: 'retry while running', from: {}, input: { kind: 'retry', by: 'ops' }, mode: 'forward', phase: 'Baking', commands: [], leaseHeld: true },
+];
+
+describe('decide: (state, input) -> (state, commands)', () => {
+  it.each(TABLE.map((row) => [row.name, row] as const))('%s', (_name, row) => {
+    const before = state(row.from);
+    const snapshot = JSON.stringify(before);
+    const { state: after, commands } = decide(before, at(row.input));
+    expect(JSON.stringify(before), 'decide never changes its input').toBe(snapshot);
+    expect({ mode: after.mode, phase: after.status.phase, commands: kinds(commands), leaseHeld: after.leaseHeld, outcome: after.status.outcome }).toEqual({
+      mode: row.mode,
+      phase: row.phase,
+      commands: row.commands,
+      leaseHeld: row.leaseHeld,
+      outcome: row.outcome,
+    });
+  });
+
+  it('the step index moves only on advance and jump, and a rollback keeps the reason for the end', () => {
+    expect(decide(state(), at({ kind: 'stepResult', result: { kind: 'advance' } })).state.stepIndex).toBe(3);
+    expect(decide(state(), at({ kind: 'stepResult', result: { kind: 'jump', toIndex: 3 } })).state.stepIndex).toBe(3);
+    expect(decide(state(), at({ kind: 'stepResult', result: { kind: 'stay' } })).state.stepIndex).toBe(2);
+    const rolled = decide(state(), at({ kind: 'stepResult', result: { kind: 'rollback', outcome: 'rejected', reason: 'no' } })).state;
+    expect(rolled.stepIndex).toBe(2);
+    expect(rolled.pending).toEqual({ outcome: 'rejected', reason: 'no' });
+    const done = decide(rolled, at({ kind: 'rollbackDone' })).state;
+    expect({ outcome: done.status.outcome, reason: done.status.reason }).toEqual({ outcome: 'rejected', reason: 'no' });
+  });
+
+  it('after promotion a failing step is retried with doubling back-off (at most hourly) and reported; success clears it', () => {
+    let s = state({ phase: 'Promoting', stepIndex: 4, promoted: true });
+    const delays: number[] = [];
+    for (let n = 1; n <= 6; n++) {
+      s = decide(s, at({ kind: 'stepFailed', reason: 'delete blue: 500' })).state;
+      expect(s.status.retrying).toEqual({ step: 4, failures: n, error: 'delete blue: 500', nextAttemptAtMs: s.progress.retryAtMs });
+      delays.push(((s.progress.retryAtMs ?? 0) - 1_000) / 60_000);
+    }
+    expect(delays).toEqual([5, 10, 20, 40, 60, 60]);
+    expect({ mode: s.mode, phase: s.status.phase, traffic: s.status.traffic }).toEqual({ mode: 'forward', phase: 'Promoting', traffic: {} });
+    const done = decide(s, at({ kind: 'stepResult', result: { kind: 'advance' } })).state;
+    expect(done.status.retrying).toBeUndefined();
+    expect(done.progress.retryAtMs).toBeUndefined();
+  });
+
+  it('an operator stops the retries after promotion: it ends Promoted and says what was left undone', () => {
+    const failing = decide(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), at({ kind: 'stepFailed', reason: 'delete blue: 500' })).state;
+    expect(decideControl(failing, control('abort')).kind).toBe('abort');
+    expect(decideControl(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), control('abort')).kind).toBe('ignored');
+    const { state: ended, commands } = decide(failing, at({ kind: 'abort', by: 'ops' }));
+    expect({ mode: ended.mode, phase: ended.status.phase, outcome: ended.status.outcome, commands: kinds(commands) }).toEqual({ mode: 'done', phase: 'Promoted', outcome: 'promoted', commands: ['finish:promoted', 'releaseLease'] });
+    expect(ended.status.reason).toBe('promoted; step 5 abandoned by ops after 1 failures (delete blue: 500)');
+  });
+
+  it('a failure waits for an operator until the retry window ends, and says so', () => {
+    const failed = decide(state({ phase: 'Deploying', touched: false }), at({ kind: 'stepFailed', reason: 'boom' })).state;
+    expect(failed.status.waitingFor).toMatchObject({ kind: 'resume', untilMs: 1_000 + 24 * 60 * 60_000 });
+    expect(failed.status.endedAtMs).toBeUndefined();
+    expect(failed.status.reason).toBe('boom');
+  });
+});
+
+// ---------------------------------------------------------------- controls in every phase
+
+/** A state in `phase` with the mode the phase table says it runs in. */
+function stateIn(phase: Phase): EngineState {
+  const mode: Mode = { queued: 'queued', forward: 'forward', rollback: 'rollback', failed: 'failedWaiting', ended: 'done' }[PHASE_TABLE[phase].mode] as Mode;
+  const s = state({ mode, phase, failedFrom: 'forward', stepIndex: phase === 'Promoting' ? 3 : 2 });
+  s.status.paused = phase === 'Paused';
+  return s;
+}
+
+const instance = (status: RolloutStatus): InstanceSummary => ({ instanceId: 'r1', name: 'rolloutOrchestrator', runtimeStatus: 'Running', createdTimeMs: 0, lastUpdatedTimeMs: 0, input: {}, customStatus: status, output: null });
+const control = (action: ControlEvent['action']): ControlEvent => ({ action, by: 'ops@x.com', atMs: 0 });
+
+describe('operator controls in every phase: the API and the orchestrator give the same answer', () => {
+  const cases = PHASES.flatMap((phase) => OPERATOR_ACTIONS.map((action) => [phase, action] as const));
+  it.each(cases)('%s: %s', (phase, action) => {
+    const s = stateIn(phase);
+    const apiAccepts = (() => {
+      try {
+        checkControlFits(action, instance(s.status as RolloutStatus), s.status as RolloutStatus);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    const decision = decideControl(s, control(action));
+    // The orchestrator may refuse for a reason only it knows (e.g. at the promote step), never accept what the API refused.
+    if (!apiAccepts) expect(decision.kind, decision.kind === 'ignored' ? decision.note : '').toBe('ignored');
+    else if (!(action === 'promote' && phase === 'Paused')) expect(decision.kind, decision.kind === 'ignored' ? decision.note : '').toBe(action);
+  });
+
+  it('refuses pause while Promoting on both sides (they used to disagree)', () => {
+    const s = stateIn('Promoting');
+    expect(() => checkControlFits('pause', instance(s.status as RolloutStatus), s.status as RolloutStatus)).toThrow(/cannot pause in phase Promoting/);
+    expect(decideControl(s, control('pause'))).toEqual({ kind: 'ignored', note: expect.stringContaining('not possible in phase Promoting') });
+  });
+
+  it('an accepted abort ends the rollout from every phase that allows it, and the lease is released at the end', () => {
+    for (const phase of PHASES.filter((p) => PHASE_TABLE[p].actions.includes('abort'))) {
+      for (const touched of [false, true]) {
+        let s = stateIn(phase);
+        s.facts.candidateCreated = touched;
+        const released: string[] = [];
+        let decision = decide(s, at({ kind: 'abort', by: 'ops' }));
+        released.push(...kinds(decision.commands));
+        s = decision.state;
+        if (s.mode === 'rollback') {
+          decision = decide(s, at({ kind: 'rollbackDone' }));
+          released.push(...kinds(decision.commands));
+          s = decision.state;
+        }
+        expect({ phase, touched, mode: s.mode, outcome: s.status.outcome, leaseHeld: s.leaseHeld }).toEqual({ phase, touched, mode: 'done', outcome: 'aborted', leaseHeld: false });
+        expect(released, `${phase} touched=${touched}`).toContain('releaseLease');
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------------- property: random sequences
+
+const anyInput: fc.Arbitrary<Happened> = fc.oneof(
+  fc.constant<Happened>({ kind: 'resolved', target: plan.target, concurrency: 'queue' }),
+  fc.constant<Happened>({ kind: 'resolveFailed', reason: 'x' }),
+  fc.boolean().map<Happened>((waited) => ({ kind: 'leaseGranted', waited })),
+  fc.constant<Happened>({ kind: 'leaseStale', reason: 'older' }),
+  fc.constant<Happened>({ kind: 'planned', plan }),
+  fc.constant<Happened>({ kind: 'planFailed', reason: 'x' }),
+  fc.constantFrom<Happened>(
+    { kind: 'stepResult', result: { kind: 'advance' } },
+    { kind: 'stepResult', result: { kind: 'stay' } },
+    { kind: 'stepResult', result: { kind: 'jump', toIndex: 3 } },
+    { kind: 'stepResult', result: { kind: 'rollback', outcome: 'rolledBack', reason: 'gate' } },
+    { kind: 'stepResult', result: { kind: 'rollback', outcome: 'rejected', reason: 'no' } },
+  ),
+  fc.constant<Happened>({ kind: 'stepStarted' }),
+  fc.constant<Happened>({ kind: 'stepFailed', reason: 'boom' }),
+  fc.constant<Happened>({ kind: 'planCompleted', reason: 'done' }),
+  fc.constant<Happened>({ kind: 'rollbackDone' }),
+  fc.constant<Happened>({ kind: 'rollbackFailed', reason: '500' }),
+  fc.constantFrom<Happened>({ kind: 'abort', by: 'ops' }, { kind: 'abort', by: 'system:supersede:r2' }),
+  fc.constant<Happened>({ kind: 'retry', by: 'ops' }),
+  fc.constant<Happened>({ kind: 'retryWindowEnded' }),
+);
+
+/** What the world does next when it lets the rollout go on (the interpreter's happy answer per mode). */
+function onward(s: EngineState): Happened {
+  switch (s.mode) {
+    case 'queued':
+      if (s.status.endpoint === '') return { kind: 'resolved', target: plan.target, concurrency: 'queue' };
+      if (!s.leaseHeld) return { kind: 'leaseGranted', waited: false };
+      return { kind: 'planned', plan };
+    case 'forward':
+      if (s.stepIndex >= s.plan.steps.length) return { kind: 'planCompleted', reason: 'done' };
+      return s.progress.startedAtMs === undefined ? { kind: 'stepStarted' } : { kind: 'stepResult', result: { kind: 'advance' } };
+    case 'rollback':
+      return { kind: 'rollbackDone' };
+    case 'failedWaiting':
+    case 'done':
+      return { kind: 'retryWindowEnded' };
+  }
+}
+
+describe('decide over random input sequences', () => {
+  it('every phase change is in the table; every sequence ends; the lease is released at the end', () => {
+    fc.assert(
+      fc.property(fc.array(anyInput, { maxLength: 40 }), (inputs) => {
+        let s = state({ mode: 'queued', phase: 'Pending', leaseHeld: false, planned: false, touched: false, stepIndex: 0 });
+        s.status.endpoint = '';
+        let releases = 0;
+        let everHeld = false;
+        const step = (happened: Happened): void => {
+          const { state: next, commands } = decide(s, at(happened));
+          if (next.status.phase !== s.status.phase) expect(canTransition(s.status.phase, next.status.phase), `${s.status.phase} -> ${next.status.phase} on ${happened.kind}`).toBe(true);
+          releases += commands.filter((c) => c.kind === 'releaseLease').length;
+          everHeld ||= next.leaseHeld;
+          // An ended rollout never changes again (an input after the end is only recorded).
+          if (s.mode === 'done') expect({ mode: next.mode, phase: next.status.phase, outcome: next.status.outcome, held: next.leaseHeld }).toEqual({ mode: s.mode, phase: s.status.phase, outcome: s.status.outcome, held: s.leaseHeld });
+          s = next;
+        };
+        for (const happened of inputs) step(happened);
+        // Then the world lets it go on: it must end within the plan's length and a few more steps.
+        for (let n = 0; n < 2 * steps.length + 8 && s.mode !== 'done'; n++) step(onward(s));
+        expect(s.mode).toBe('done');
+        expect(s.leaseHeld).toBe(false);
+        if (everHeld) expect(releases).toBeGreaterThan(0);
+      }),
+      { numRuns: 500, seed: 11 },
+    );
+  });
+});
+
+// Keep the helper honest: the step phases used above are the table's.
+it('the test plan runs in the phases the table gives its steps', () => {
+  expect(steps.map((s) => STEP_PHASE[s.kind])).toEqual(['Deploying', 'SmokeTesting', 'Progressing', 'Promoting', 'Promoting']);
+});
