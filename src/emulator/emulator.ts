@@ -12,6 +12,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../ports/clock';
 import { ArmApi, type ApiResponse } from './arm-api';
+import { MODEL_ERROR_RESPONSE_CODE } from '../analysis/queries';
 import { ServiceError } from './arm-errors';
 import { ArmState, type StateSnapshot, type WorkspaceCoords } from './arm-state';
 import { BehaviorBook } from './behavior';
@@ -391,11 +392,17 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       random: scoringRandom,
       userAgent: req.headers['user-agent'] ?? 'unknown',
       requestPayloadSize: Buffer.byteLength(text),
+      occupiesPendingSlot: false,
     });
     const [model, version] = answer.modelKey === '' ? ['', ''] : [answer.modelKey.slice(0, answer.modelKey.lastIndexOf(':')), answer.modelKey.slice(answer.modelKey.lastIndexOf(':') + 1)];
     const requestId = log.requestIdAt(answer.row);
     const headers: Record<string, string> = { 'x-request-id': requestId, 'x-ms-run-function-failed': answer.responseCode === 200 ? 'False' : 'True' };
     if (answer.deployment !== '') headers['azureml-model-deployment'] = answer.deployment;
+    if (answer.responseCode === MODEL_ERROR_RESPONSE_CODE) {
+      // Azure names the container's own answer in these headers (troubleshooting online endpoints, 424).
+      headers['ms-azureml-model-error-statuscode'] = String(answer.modelStatusCode);
+      headers['ms-azureml-model-error-reason'] = answer.message;
+    }
     if (answer.responseCode !== 200) return { status: answer.responseCode, headers, body: { message: answer.message, deployment: answer.deployment, model, version } };
     return {
       status: 200,

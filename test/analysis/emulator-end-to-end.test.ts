@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs';
 import { buildGateQueries, checkWindow, evaluateGate, summarizeGateResult } from '../../src/analysis';
 import type { GateSpec } from '../../src/analysis';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
+import { createDemoWorld, createEmulator, DEMO_COORDS, type Emulator } from '../../src/emulator';
 import { ManualClock, deployGreenAndSplit, logsClient } from '../emulator/helpers';
 
 const spec: GateSpec = {
@@ -53,7 +53,7 @@ async function startWorld(candidate: { errorRate: number; latencyMs: { p50: numb
 
 async function look(em: Emulator, clock: ManualClock) {
   const window = checkWindow(clock.now(), spec);
-  const queries = buildGateQueries(spec, { endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window });
+  const queries = buildGateQueries(spec, { workspace: DEMO_COORDS, endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window });
   expect(queries).toHaveLength(1);
   const query = queries[0]!;
   const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, query.kql, { startTime: new Date(query.fromMs), endTime: new Date(query.toMs) });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs';
 import { buildTrafficQuery } from '../../src/analysis/queries';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
+import { createDemoWorld, createEmulator, DEMO_COORDS, type Emulator } from '../../src/emulator';
 import { nearestRank } from '../../src/emulator/kql/evaluator';
 import { TRAFFIC_LOG_COLUMNS } from '../../src/emulator/traffic-log';
 import { ManualClock, deployGreenAndSplit, logsClient } from './helpers';
@@ -71,7 +71,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
   it('answers the built-in gate query exactly as a direct computation over the rows', async () => {
     const fromMs = em.originMs + 15 * MINUTE;
     const toMs = em.originMs + 25 * MINUTE;
-    const kql = buildTrafficQuery({ endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window: { fromMs, toMs } });
+    const kql = buildTrafficQuery({ workspace: DEMO_COORDS, endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window: { fromMs, toMs } });
     const answer = await query(kql, fromMs, toMs);
     const expected = byDeployment(visibleRows(fromMs, toMs));
     expect(answer.map((r) => r['DeploymentName']).sort()).toEqual(['blue', 'green']);
@@ -79,8 +79,10 @@ describe('Log Analytics query API through LogsQueryClient', () => {
       const rows = expected.get(row['DeploymentName'] as string) ?? [];
       const durations = sortedDurations(rows);
       expect(row['requests']).toBe(rows.length);
-      expect(row['errors5xx']).toBe(rows.filter((r) => (r['ResponseCode'] as number) >= 500).length);
-      expect(row['modelErrors']).toBe(rows.filter((r) => (r['ModelStatusCode'] as number) >= 500).length);
+      const code = (r: Record<string, unknown>) => r['ResponseCode'] as number;
+      expect(row['failed']).toBe(rows.filter((r) => [408, 424, 429].includes(code(r)) || code(r) >= 500).length);
+      expect(row['modelErrors']).toBe(rows.filter((r) => code(r) === 424 || (r['ModelStatusCode'] as number) >= 500).length);
+      expect(row['failed']).toBeGreaterThan(0);
       expect(row['p50']).toBe(nearestRank(durations, 50));
       expect(row['p95']).toBe(nearestRank(durations, 95));
       expect(row['p99']).toBe(nearestRank(durations, 99));
@@ -92,7 +94,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     const share = (green?.['requests'] as number) / ((blue?.['requests'] as number) + (green?.['requests'] as number));
     expect(share).toBeGreaterThan(0.25);
     expect(share).toBeLessThan(0.35);
-    expect((green?.['errors5xx'] as number) / (green?.['requests'] as number)).toBeGreaterThan(0.05);
+    expect((green?.['failed'] as number) / (green?.['requests'] as number)).toBeGreaterThan(0.05);
   });
 
   it('answers the azure-facts query (between, percentile) exactly', async () => {
@@ -101,7 +103,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     const kql = `AmlOnlineEndpointTrafficLog
 | where TimeGenerated between (datetime(${from}) .. datetime(${to}))
 | where EndpointName == "credit-scoring"
-| summarize requests = count(), errors5xx = countif(ResponseCode >= 500),
+| summarize requests = count(), failed = countif(ResponseCode == 424),
             p50 = percentile(TotalDurationMs, 50), p95 = percentile(TotalDurationMs, 95)
           by DeploymentName`;
     const answer = await query(kql, em.originMs, clock.now());
@@ -114,7 +116,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
       expect(row).toEqual({
         DeploymentName: row['DeploymentName'],
         requests: group.length,
-        errors5xx: group.filter((r) => (r['ResponseCode'] as number) >= 500).length,
+        failed: group.filter((r) => (r['ResponseCode'] as number) === 424).length,
         p50: nearestRank(sortedDurations(group), 50),
         p95: nearestRank(sortedDurations(group), 95),
       });

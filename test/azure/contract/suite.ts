@@ -110,7 +110,7 @@ export function describePortContract(name: string, setup: () => Promise<Contract
       'answers the built-in gate query with one row per deployment',
       withTarget(async (t) => {
         const window = await t.trafficWindow();
-        const kql = buildTrafficQuery({ endpoint: t.ref.endpoint, baseline: t.live, candidate: t.live, window });
+        const kql = buildTrafficQuery({ workspace: t.ref, endpoint: t.ref.endpoint, baseline: t.live, candidate: t.live, window });
         const result = await t.ports.metricsSource.query({ kql, ...window });
         expect(result.rows).toHaveLength(1);
         const row = result.rows[0]!;
