@@ -106,10 +106,18 @@ export class TrafficLog {
   private userAgent = new Uint32Array(this.capacity);
   private idHigh = new Uint32Array(this.capacity);
   private idLow = new Uint32Array(this.capacity);
+  /** Per row: ms after TimeGenerated at which Log Analytics shows it (ingestion latency). */
+  private ingestDelay = new Uint32Array(this.capacity);
   private readonly strings = new Interner();
 
   constructor(
-    private readonly context: { readonly tenantId: string; readonly location: string; readonly resourceIdOf: (endpoint: string) => string },
+    private readonly context: {
+      readonly tenantId: string;
+      readonly location: string;
+      readonly resourceIdOf: (endpoint: string) => string;
+      /** Draws one row's ingestion delay (ms); none: rows are visible at once. */
+      readonly ingestionDelayMs?: () => number;
+    },
   ) {}
 
   get length(): number {
@@ -137,6 +145,7 @@ export class TrafficLog {
       this.userAgent = grow(this.userAgent, this.capacity);
       this.idHigh = grow(this.idHigh, this.capacity);
       this.idLow = grow(this.idLow, this.capacity);
+      this.ingestDelay = grow(this.ingestDelay, this.capacity);
     }
     const i = this.count++;
     this.time[i] = row.timeMs;
@@ -154,6 +163,7 @@ export class TrafficLog {
     this.userAgent[i] = this.strings.id(row.userAgent);
     this.idHigh[i] = row.requestIdHigh >>> 0;
     this.idLow[i] = row.requestIdLow >>> 0;
+    this.ingestDelay[i] = this.context.ingestionDelayMs?.() ?? 0;
     return i;
   }
 
@@ -164,7 +174,7 @@ export class TrafficLog {
   dropBefore(timeMs: number): number {
     const cut = this.lowerBound(timeMs);
     if (cut === 0) return 0;
-    for (const column of [this.time, this.endpoint, this.deployment, this.modelKey, this.responseCode, this.modelStatusCode, this.totalDuration, this.requestDuration, this.responseDuration, this.requestSize, this.responseSize, this.kind, this.userAgent, this.idHigh, this.idLow]) {
+    for (const column of [this.time, this.endpoint, this.deployment, this.modelKey, this.responseCode, this.modelStatusCode, this.totalDuration, this.requestDuration, this.responseDuration, this.requestSize, this.responseSize, this.kind, this.userAgent, this.idHigh, this.idLow, this.ingestDelay]) {
       column.copyWithin(0, cut, this.count);
     }
     this.count -= cut;
@@ -210,6 +220,11 @@ export class TrafficLog {
 
   timeAt(i: number): number {
     return this.time[i] ?? 0;
+  }
+
+  /** When row i becomes visible to log queries (TimeGenerated plus its ingestion delay). */
+  visibleAtMs(i: number): number {
+    return (this.time[i] ?? 0) + (this.ingestDelay[i] ?? 0);
   }
 
   /** The Log Analytics view of row i (the columns of TRAFFIC_LOG_COLUMNS). */

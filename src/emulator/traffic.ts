@@ -6,6 +6,7 @@
 import { isFailedResponse } from '../analysis/queries';
 import type { ArmState, RouteTable } from './arm-state';
 import type { BehaviorBook } from './behavior';
+import type { CustomTables } from './custom-tables';
 import { sampleLatencyMs } from './behavior';
 import type { Random } from './prng';
 import type { RequestKind, TrafficLog } from './traffic-log';
@@ -76,6 +77,8 @@ export class RequestServer {
       readonly behaviors: BehaviorBook;
       readonly log: TrafficLog;
       readonly originMs: number;
+      /** The app's own log tables, filled per answered request (scenario customTables). */
+      readonly customTables?: CustomTables;
     },
   ) {}
 
@@ -173,6 +176,10 @@ export class RequestServer {
       kind: args.kind,
       userAgent: args.userAgent,
     });
+    if (responseCode === 200 && this.deps.customTables) {
+      // The app logs what it returned; its rows reach Log Analytics with the request's own delay.
+      this.deps.customTables.record({ timeMs: args.timeMs, visibleAtMs: this.deps.log.visibleAtMs(row), endpoint: args.endpoint, deployment: args.deployment ?? '', modelKey });
+    }
     if (info?.serving === true) {
       let counts = this.counts.get(modelKey);
       if (!counts) {
