@@ -86,13 +86,9 @@ function checkTarget(target: GateQueryTarget): void {
   }
 }
 
-/**
- * The endpoint's ARM id as AmlOnlineEndpointTrafficLog's _ResourceId holds it. Azure Monitor
- * stores resource ids in lower case, so the query compares with =~ (case-insensitive).
- */
-export function endpointResourceId(target: Pick<GateQueryTarget, 'workspace' | 'endpoint'>): string {
-  const { subscriptionId, resourceGroup, workspace } = target.workspace;
-  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspace}/onlineEndpoints/${target.endpoint}`.toLowerCase();
+/** The Azure ML workspace's ARM id, lower case (Azure Monitor stores resource ids in lower case). */
+export function workspaceResourceId(scope: WorkspaceScope): string {
+  return `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${scope.workspace}`.toLowerCase();
 }
 
 function deploymentsOf(target: GateQueryTarget): string[] {
@@ -102,7 +98,7 @@ function deploymentsOf(target: GateQueryTarget): string[] {
 /**
  * The built-in query. The window is half-open [from, to): consecutive looks with adjacent
  * windows never count a request twice (KQL's `between` includes both ends). Rows are scoped to the
- * endpoint's resource id, so an endpoint of the same name in another workspace (or resource group,
+ * workspace's resource id, so an endpoint of the same name in another workspace (or resource group,
  * or subscription) that logs to the same Log Analytics workspace never mixes in.
  */
 export function buildTrafficQuery(target: GateQueryTarget): string {
@@ -113,7 +109,10 @@ export function buildTrafficQuery(target: GateQueryTarget): string {
   const lines = [
     kqlIdentifier(TRAFFIC_TABLE, 'table'),
     `| where ${col('TimeGenerated')} >= ${kqlDatetime(target.window.fromMs, 'window.fromMs')} and ${col('TimeGenerated')} < ${kqlDatetime(target.window.toMs, 'window.toMs')}`,
-    `| where ${col('_ResourceId')} =~ ${kqlString(endpointResourceId(target), 'workspace')}`,
+    // The table's resource type is the workspace, and its rows may carry the workspace's or the
+    // endpoint's id: both are the workspace id or start with it and "/". =~ and startswith
+    // compare case-insensitively.
+    `| where ${col('_ResourceId')} =~ ${kqlString(workspaceResourceId(target.workspace), 'workspace')} or ${col('_ResourceId')} startswith ${kqlString(`${workspaceResourceId(target.workspace)}/`, 'workspace')}`,
     `| where ${col('EndpointName')} == ${kqlString(target.endpoint, 'endpoint')} and ${col(c.deployment)} in ${kqlStringList(deploymentsOf(target), 'deployments')}`,
     `| summarize ${col(c.requests)} = count(),` +
       ` ${col(c.failed)} = countif(${col('ResponseCode')} in (${FAILED_RESPONSE_CODES.map((code) => kqlNumber(code)).join(', ')}) or ${col('ResponseCode')} >= ${kqlNumber(SERVER_ERROR_CODES_FROM)}),` +

@@ -165,6 +165,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     tenantId,
     location: coords.location,
     resourceIdOf: (endpoint) => state.endpointId(endpoint),
+    workspace: { id: state.workspaceId(), name: coords.workspace, subscriptionId: coords.subscriptionId },
     ingestionDelayMs: () => sampleIngestionDelayMs(ingestionDelayP95Ms, ingestionRandom),
   });
   const customTables = options.customTables ? new CustomTables(options.customTables, createRandom(seed, 'custom-tables')) : undefined;

@@ -35,6 +35,10 @@ export const TRAFFIC_LOG_COLUMNS = [
   { name: 'TimeGenerated', type: 'datetime' },
   { name: 'Location', type: 'string' },
   { name: 'AuthType', type: 'string' },
+  { name: 'AzureMLWorkspaceId', type: 'string' },
+  { name: 'AzureMLWorkspaceName', type: 'string' },
+  { name: 'IdentityData', type: 'string' },
+  { name: 'OperationName', type: 'string' },
   { name: 'EndpointName', type: 'string' },
   { name: 'DeploymentName', type: 'string' },
   { name: 'Protocol', type: 'string' },
@@ -57,6 +61,7 @@ export const TRAFFIC_LOG_COLUMNS = [
   { name: 'SourceSystem', type: 'string' },
   { name: 'Type', type: 'string' },
   { name: '_ResourceId', type: 'string' },
+  { name: '_SubscriptionId', type: 'string' },
 ] as const;
 
 const COLUMN_NAMES: readonly string[] = TRAFFIC_LOG_COLUMNS.map((c) => c.name);
@@ -115,6 +120,8 @@ export class TrafficLog {
       readonly tenantId: string;
       readonly location: string;
       readonly resourceIdOf: (endpoint: string) => string;
+      /** The Azure ML workspace the endpoints belong to (defaults: empty). */
+      readonly workspace?: { readonly id: string; readonly name: string; readonly subscriptionId: string };
       /** Draws one row's ingestion delay (ms); none: rows are visible at once. */
       readonly ingestionDelayMs?: () => number;
     },
@@ -248,6 +255,11 @@ export class TrafficLog {
     TimeGenerated: (i) => this.time[i] ?? 0,
     Location: () => this.context.location,
     AuthType: () => 'Key',
+    // The table reference documents these columns but not their exact values (docs/azure-fidelity.md).
+    AzureMLWorkspaceId: () => this.context.workspace?.id ?? '',
+    AzureMLWorkspaceName: () => this.context.workspace?.name ?? '',
+    IdentityData: () => '', // the caller's JWT OID; key-authenticated requests have none
+    OperationName: () => 'Score',
     EndpointName: (i) => this.strings.values[this.endpoint[i] ?? 0] ?? '',
     DeploymentName: (i) => this.strings.values[this.deployment[i] ?? 0] ?? '',
     Protocol: () => 'HTTP/1.1',
@@ -270,6 +282,7 @@ export class TrafficLog {
     SourceSystem: () => 'Azure',
     Type: () => 'AmlOnlineEndpointTrafficLog',
     _ResourceId: (i) => this.context.resourceIdOf(this.strings.values[this.endpoint[i] ?? 0] ?? '').toLowerCase(),
+    _SubscriptionId: () => this.context.workspace?.subscriptionId ?? '',
   };
 
   /** Internal fields the Log Analytics view does not have (for metrics and served counts). */

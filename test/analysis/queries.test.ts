@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildCustomMetricQuery, buildGateQueries, buildTrafficQuery, endpointResourceId, isFailedResponse } from '../../src/analysis/queries';
+import { buildCustomMetricQuery, buildGateQueries, buildTrafficQuery, isFailedResponse, workspaceResourceId } from '../../src/analysis/queries';
 import { DateTimeValue, evaluate, type Row, type Table } from '../../src/emulator/kql/evaluator';
 import { parseQuery } from '../../src/emulator/kql/parser';
 import { TRAFFIC_LOG_COLUMNS, TrafficLog } from '../../src/emulator/traffic-log';
@@ -18,7 +18,7 @@ const target = {
 // emulator's subset in docs/gates.md).
 const GOLDEN_TRAFFIC_QUERY = `AmlOnlineEndpointTrafficLog
 | where TimeGenerated >= datetime(2026-11-23T10:00:00.000Z) and TimeGenerated < datetime(2026-11-23T10:05:00.000Z)
-| where _ResourceId =~ "/subscriptions/sub-1/resourcegroups/rg-ml/providers/microsoft.machinelearningservices/workspaces/ml-prod/onlineendpoints/credit-scoring"
+| where _ResourceId =~ "/subscriptions/sub-1/resourcegroups/rg-ml/providers/microsoft.machinelearningservices/workspaces/ml-prod" or _ResourceId startswith "/subscriptions/sub-1/resourcegroups/rg-ml/providers/microsoft.machinelearningservices/workspaces/ml-prod/"
 | where EndpointName == "credit-scoring" and DeploymentName in ("blue", "green")
 | summarize requests = count(), failed = countif(ResponseCode in (408, 424, 429) or ResponseCode >= 500), modelErrors = countif(ResponseCode == 424 or ModelStatusCode >= 500), p50 = percentile(TotalDurationMs, 50), p95 = percentile(TotalDurationMs, 95), p99 = percentile(TotalDurationMs, 99), latencies = make_list(TotalDurationMs, 5000) by DeploymentName`;
 
@@ -90,10 +90,11 @@ describe('buildGateQueries', () => {
 describe('the built-in query is scoped to the workspace', () => {
   // Two Azure ML workspaces (prod and dev), each with an endpoint "credit-scoring", send their
   // traffic logs to one Log Analytics workspace: the rows of both sit in one table.
+  // ml-prod2 shares ml-prod's id as a prefix: the scope must not take it for ml-prod.
   const prod = { subscriptionId: 'sub-1', resourceGroup: 'rg-ml', workspace: 'ml-prod' };
-  const dev = { subscriptionId: 'sub-1', resourceGroup: 'rg-ml', workspace: 'ml-dev' };
+  const dev = { subscriptionId: 'sub-1', resourceGroup: 'rg-ml', workspace: 'ml-prod2' };
   const logOf = (ws: typeof prod) =>
-    new TrafficLog({ tenantId: 't', location: 'westeurope', resourceIdOf: (endpoint) => endpointResourceId({ workspace: ws, endpoint }) });
+    new TrafficLog({ tenantId: 't', location: 'westeurope', resourceIdOf: (endpoint) => `${workspaceResourceId(ws)}/onlineendpoints/${endpoint}` });
 
   function fill(log: TrafficLog, rows: readonly { deployment: string; responseCode: number }[]): void {
     rows.forEach((r, i) =>

@@ -223,6 +223,10 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     const projected = await query(`AmlOnlineEndpointTrafficLog | order by TimeGenerated asc | take 5 | project ${names.join(', ')}`, fromMs, toMs);
     expect(projected).toEqual(whole);
     expect(whole[0]?.['TimeGenerated']).toBeInstanceOf(Date);
+    // The documented columns a custom metric may use (Azure Monitor's table reference).
+    for (const name of ['AzureMLWorkspaceId', 'AzureMLWorkspaceName', 'IdentityData', 'OperationName', '_ResourceId', '_SubscriptionId']) expect(names).toContain(name);
+    expect(whole[0]).toMatchObject({ AzureMLWorkspaceName: DEMO_COORDS.workspace, _SubscriptionId: DEMO_COORDS.subscriptionId });
+    expect(String(whole[0]?.['_ResourceId'])).toBe(`${String(whole[0]?.['AzureMLWorkspaceId']).toLowerCase()}/onlineendpoints/credit-scoring`);
     const ids = await query('AmlOnlineEndpointTrafficLog | summarize n = count(), ids = dcount(XRequestId)', fromMs, toMs);
     expect(ids[0]?.['ids']).toBe(ids[0]?.['n']);
     expect(ids[0]?.['n']).toBe(300);
