@@ -27,7 +27,8 @@ interface LookRows {
 }
 
 async function runLook(ctx: ActivityContext, spec: GateSpec, target: EndpointRef, baseline: string, candidate: string, window: { fromMs: number; toMs: number }): Promise<LookRows> {
-  const queries = buildGateQueries(spec, { endpoint: target.endpoint, baseline, candidate, window });
+  const workspace = { subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, workspace: target.workspace };
+  const queries = buildGateQueries(spec, { workspace, endpoint: target.endpoint, baseline, candidate, window });
   const rows: LookRows = { traffic: [], custom: {} };
   for (const query of queries) {
     const result = await ctx.retry(`query ${spec.name}/${query.id}`, () => ctx.metricsSource.query({ kql: query.kql, fromMs: query.fromMs, toMs: query.toMs }));

@@ -1,14 +1,19 @@
 /**
  * smokeTest: N direct requests to one deployment (header azureml-model-deployment, which the
- * EndpointControl adapter sets), before it gets any live traffic. A request fails on a 5xx, a
- * timeout or an answer from another deployment (routing broken). Auth or "no such deployment"
- * answers are configuration errors, not a verdict: they throw.
+ * EndpointControl adapter sets), before it gets any live traffic. A request fails on any answer
+ * that is not 2xx (a failing model answers 424, a slow one 408, an overloaded one 429: none of
+ * them is a 5xx), on no answer (timeout, connection error) or on an answer from another
+ * deployment (routing broken). 401/403 are configuration errors, not a verdict: they throw.
  */
 import { RolloutError } from '../errors';
 import type { SmokeTestInput, SmokeTestOutput } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
 
 const REQUEST_TIMEOUT_MS = 30_000;
+
+function isSuccess(statusCode: number): boolean {
+  return statusCode >= 200 && statusCode < 300;
+}
 
 export async function smokeTest(ctx: ActivityContext, input: SmokeTestInput): Promise<SmokeTestOutput> {
   const statusCodes: Record<string, number> = {};
@@ -25,7 +30,7 @@ export async function smokeTest(ctx: ActivityContext, input: SmokeTestInput): Pr
       if (result.statusCode === 401 || result.statusCode === 403) {
         throw new RolloutError(result.statusCode === 401 ? 'Unauthorized' : 'Forbidden', `smoke test of '${input.deployment}': scoring answered ${result.statusCode}; check the endpoint's auth`);
       }
-      if (result.statusCode >= 500) {
+      if (!isSuccess(result.statusCode)) {
         failures++;
         if (reasons.length < 3) reasons.push(`request ${i + 1}: HTTP ${result.statusCode}`);
       } else if (result.answeredBy !== undefined && result.answeredBy !== input.deployment) {

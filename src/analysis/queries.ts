@@ -11,11 +11,26 @@ import { BUILT_IN_METRICS } from './types';
 
 export const TRAFFIC_TABLE = 'AmlOnlineEndpointTrafficLog';
 
+/**
+ * A request failed, for its caller, when the endpoint answered 408 (ran past
+ * requestSettings.requestTimeout), 424 (the model container answered non-200), 429 (too many
+ * pending requests) or any 5xx (the platform's own faults). docs/gates.md says why each counts.
+ */
+export const FAILED_RESPONSE_CODES = [408, 424, 429] as const;
+export const SERVER_ERROR_CODES_FROM = 500;
+
+export function isFailedResponse(responseCode: number): boolean {
+  return (FAILED_RESPONSE_CODES as readonly number[]).includes(responseCode) || responseCode >= SERVER_ERROR_CODES_FROM;
+}
+
+/** The endpoint's "Model Error": the container answered non-200 (its own code is in ModelStatusCode). */
+export const MODEL_ERROR_RESPONSE_CODE = 424;
+
 /** Columns of the built-in query's result, one row per deployment. */
 export const TRAFFIC_COLUMNS = {
   deployment: 'DeploymentName',
   requests: 'requests',
-  errors5xx: 'errors5xx',
+  failed: 'failed',
   modelErrors: 'modelErrors',
   p50: 'p50',
   p95: 'p95',
@@ -32,7 +47,16 @@ export const CUSTOM_METRIC_COLUMNS = { deployment: 'DeploymentName', value: 'val
  */
 export const MAX_LATENCY_SAMPLES = 5000;
 
+/** The Azure ML workspace that owns the endpoint. */
+export interface WorkspaceScope {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspace: string;
+}
+
 export interface GateQueryTarget {
+  /** Several workspaces may log to one Log Analytics workspace: rows are taken from this one only. */
+  readonly workspace: WorkspaceScope;
   readonly endpoint: string;
   /** The live deployment the candidate is compared with (equal to candidate for recreate). */
   readonly baseline: string;
@@ -62,13 +86,20 @@ function checkTarget(target: GateQueryTarget): void {
   }
 }
 
+/** The Azure ML workspace's ARM id, lower case (Azure Monitor stores resource ids in lower case). */
+export function workspaceResourceId(scope: WorkspaceScope): string {
+  return `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${scope.workspace}`.toLowerCase();
+}
+
 function deploymentsOf(target: GateQueryTarget): string[] {
   return target.baseline === target.candidate ? [target.baseline] : [target.baseline, target.candidate];
 }
 
 /**
  * The built-in query. The window is half-open [from, to): consecutive looks with adjacent
- * windows never count a request twice (KQL's `between` includes both ends).
+ * windows never count a request twice (KQL's `between` includes both ends). Rows are scoped to the
+ * workspace's resource id, so an endpoint of the same name in another workspace (or resource group,
+ * or subscription) that logs to the same Log Analytics workspace never mixes in.
  */
 export function buildTrafficQuery(target: GateQueryTarget): string {
   checkTarget(target);
@@ -78,10 +109,14 @@ export function buildTrafficQuery(target: GateQueryTarget): string {
   const lines = [
     kqlIdentifier(TRAFFIC_TABLE, 'table'),
     `| where ${col('TimeGenerated')} >= ${kqlDatetime(target.window.fromMs, 'window.fromMs')} and ${col('TimeGenerated')} < ${kqlDatetime(target.window.toMs, 'window.toMs')}`,
+    // The table's resource type is the workspace, and its rows may carry the workspace's or the
+    // endpoint's id: both are the workspace id or start with it and "/". =~ and startswith
+    // compare case-insensitively.
+    `| where ${col('_ResourceId')} =~ ${kqlString(workspaceResourceId(target.workspace), 'workspace')} or ${col('_ResourceId')} startswith ${kqlString(`${workspaceResourceId(target.workspace)}/`, 'workspace')}`,
     `| where ${col('EndpointName')} == ${kqlString(target.endpoint, 'endpoint')} and ${col(c.deployment)} in ${kqlStringList(deploymentsOf(target), 'deployments')}`,
     `| summarize ${col(c.requests)} = count(),` +
-      ` ${col(c.errors5xx)} = countif(${col('ResponseCode')} >= ${kqlNumber(500)}),` +
-      ` ${col(c.modelErrors)} = countif(${col('ModelStatusCode')} >= ${kqlNumber(500)}),` +
+      ` ${col(c.failed)} = countif(${col('ResponseCode')} in (${FAILED_RESPONSE_CODES.map((code) => kqlNumber(code)).join(', ')}) or ${col('ResponseCode')} >= ${kqlNumber(SERVER_ERROR_CODES_FROM)}),` +
+      ` ${col(c.modelErrors)} = countif(${col('ResponseCode')} == ${kqlNumber(MODEL_ERROR_RESPONSE_CODE)} or ${col('ModelStatusCode')} >= ${kqlNumber(SERVER_ERROR_CODES_FROM)}),` +
       ` ${col(c.p50)} = percentile(${duration}, ${kqlNumber(50)}),` +
       ` ${col(c.p95)} = percentile(${duration}, ${kqlNumber(95)}),` +
       ` ${col(c.p99)} = percentile(${duration}, ${kqlNumber(99)}),` +

@@ -44,7 +44,7 @@ export interface TrafficSide {
   /** False when the query returned no row: the deployment served no request in the window. */
   readonly present: boolean;
   readonly requests: Reading;
-  readonly errors5xx: Reading;
+  readonly failed: Reading;
   readonly modelErrors: Reading;
   readonly p50: Reading;
   readonly p95: Reading;
@@ -85,7 +85,7 @@ function absentSide(deployment: string): TrafficSide {
     deployment,
     present: false,
     requests: zero,
-    errors5xx: zero,
+    failed: zero,
     modelErrors: zero,
     p50: none,
     p95: none,
@@ -120,7 +120,7 @@ export function readTrafficSide(rows: readonly AnalysisRow[], deployment: string
       deployment,
       present: true,
       requests,
-      errors5xx: errors(TRAFFIC_COLUMNS.errors5xx),
+      failed: errors(TRAFFIC_COLUMNS.failed),
       modelErrors: errors(TRAFFIC_COLUMNS.modelErrors),
       p50: readNumber(row, TRAFFIC_COLUMNS.p50, deployment),
       p95: readNumber(row, TRAFFIC_COLUMNS.p95, deployment),

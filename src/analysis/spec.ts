@@ -9,7 +9,7 @@ import type { BuiltInMetric, GateSpec, MetricCheck } from './types';
 import { BUILT_IN_METRICS } from './types';
 
 export type MetricKind =
-  | { readonly kind: 'rate'; readonly metric: BuiltInMetric; readonly numerator: 'errors5xx' | 'modelErrors' }
+  | { readonly kind: 'rate'; readonly metric: BuiltInMetric; readonly numerator: 'failed' | 'modelErrors' }
   | { readonly kind: 'quantile'; readonly metric: BuiltInMetric; readonly q: number; readonly column: 'p50' | 'p95' | 'p99' }
   | { readonly kind: 'count'; readonly metric: BuiltInMetric }
   | { readonly kind: 'custom'; readonly metric: string; readonly higherIsWorse: boolean };
@@ -22,8 +22,9 @@ export function metricKind(spec: GateSpec, metric: string): MetricKind | undefin
   switch (metric) {
     case 'requestCount':
       return { kind: 'count', metric };
-    case 'errorRate5xx':
-      return { kind: 'rate', metric, numerator: 'errors5xx' };
+    case 'failedRequestRate':
+    case 'errorRate5xx': // the old name, kept as an alias of failedRequestRate (docs/gates.md)
+      return { kind: 'rate', metric, numerator: 'failed' };
     case 'modelErrorRate':
       return { kind: 'rate', metric, numerator: 'modelErrors' };
     case 'latencyP50':

@@ -4,9 +4,14 @@
  * input) and verdicts inside the rollout status.
  */
 
-/** Built-in metrics, computed per deployment from AmlOnlineEndpointTrafficLog. */
+/**
+ * Built-in metrics, computed per deployment from AmlOnlineEndpointTrafficLog.
+ * `errorRate5xx` is the accepted old name of `failedRequestRate`, with its meaning (ResponseCode
+ * 408, 424, 429 or >= 500; docs/gates.md says why the name was kept as an alias).
+ */
 export const BUILT_IN_METRICS = [
   'requestCount',
+  'failedRequestRate',
   'errorRate5xx',
   'modelErrorRate',
   'latencyP50',

@@ -8,6 +8,7 @@
  * short history, so lazily generated traffic is routed as it would have been in real time.
  */
 import { badRequest, conflict, notFound, ServiceError } from './arm-errors';
+import { parseIsoDuration } from './log-analytics';
 import type { BehaviorBook } from './behavior';
 import type { Random } from './prng';
 import { randomGuid } from './prng';
@@ -99,11 +100,53 @@ export interface StateSnapshot {
   }[];
 }
 
+/** What scoring needs to know of one deployment at one instant. */
+export interface ServingDeployment {
+  readonly serving: boolean;
+  readonly modelKey: string;
+  /** requestSettings.requestTimeout in ms: a request running longer answers 408. */
+  readonly requestTimeoutMs: number;
+  /** Requests that may be pending at once (2 x maxConcurrentRequestsPerInstance x instances); beyond that, 429. */
+  readonly maxPendingRequests: number;
+}
+
 /** Routing as effective at one instant, per endpoint. */
 export interface RouteTable {
   readonly traffic: readonly (readonly [string, number])[];
   readonly mirror: { readonly deployment: string; readonly percent: number } | undefined;
-  readonly deployments: ReadonlyMap<string, { readonly serving: boolean; readonly modelKey: string }>;
+  readonly deployments: ReadonlyMap<string, ServingDeployment>;
+}
+
+/**
+ * OnlineRequestSettings defaults of the 2024-04-01 spec: requestTimeout PT5S,
+ * maxConcurrentRequestsPerInstance 1 (docs/azure-fidelity.md).
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE = 1;
+/** Azure ML documents the requestTimeout range as up to 180 s. */
+export const MAX_REQUEST_TIMEOUT_MS = 180_000;
+
+/**
+ * A deployment's requestSettings as scoring uses them; bad values are a 400 naming the field
+ * (checked at PUT, so routing never meets them).
+ */
+export function requestLimits(properties: Record<string, unknown>, capacity: number): { requestTimeoutMs: number; maxPendingRequests: number } {
+  const settings = properties['requestSettings'];
+  if (settings !== undefined && settings !== null && !isRecord(settings)) throw badRequest('properties.requestSettings must be an object.', 'properties.requestSettings');
+  const timeout = settings?.['requestTimeout'];
+  let requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+  if (timeout !== undefined && timeout !== null) {
+    const parsed = typeof timeout === 'string' ? parseIsoDuration(timeout) : undefined;
+    if (parsed === undefined || parsed <= 0 || parsed > MAX_REQUEST_TIMEOUT_MS) {
+      throw badRequest(`properties.requestSettings.requestTimeout must be an ISO 8601 duration above 0 and at most PT180S (got ${JSON.stringify(timeout)}).`, 'properties.requestSettings.requestTimeout');
+    }
+    requestTimeoutMs = parsed;
+  }
+  const concurrency = settings?.['maxConcurrentRequestsPerInstance'] ?? DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE;
+  if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1) {
+    throw badRequest(`properties.requestSettings.maxConcurrentRequestsPerInstance must be a positive integer (got ${JSON.stringify(concurrency)}).`, 'properties.requestSettings.maxConcurrentRequestsPerInstance');
+  }
+  return { requestTimeoutMs, maxPendingRequests: 2 * concurrency * capacity };
 }
 
 interface Pending {
@@ -231,9 +274,9 @@ export class ArmState {
   private changed(atMs: number, cause: string): void {
     const routes = new Map<string, RouteTable>();
     for (const endpoint of this.endpoints.values()) {
-      const deployments = new Map<string, { serving: boolean; modelKey: string }>();
+      const deployments = new Map<string, ServingDeployment>();
       for (const d of this.deployments.get(endpoint.name)?.values() ?? []) {
-        deployments.set(d.name, { serving: d.ready && d.provisioningState !== 'Failed', modelKey: d.effectiveModelKey });
+        deployments.set(d.name, { serving: d.ready && d.provisioningState !== 'Failed', modelKey: d.effectiveModelKey, ...requestLimits(d.properties, d.sku.capacity) });
       }
       const mirrorEntry = Object.entries(endpoint.effectiveMirrorTraffic).find(([, v]) => v > 0);
       routes.set(endpoint.name, {
@@ -472,6 +515,7 @@ export class ArmState {
     if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1) {
       throw badRequest(`sku.capacity must be a positive integer (got ${JSON.stringify(capacity)}).`, 'sku.capacity');
     }
+    requestLimits(properties, capacity);
     const location = typeof body['location'] === 'string' && body['location'] !== '' ? body['location'] : (existing?.location ?? endpoint.location);
     const { provisioningState: _p, ...sentProperties } = properties;
     const modelKey = `${parsed.model}:${parsed.version}`;

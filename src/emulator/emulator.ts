@@ -12,11 +12,14 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../ports/clock';
 import { ArmApi, type ApiResponse } from './arm-api';
+import { MODEL_ERROR_RESPONSE_CODE } from '../analysis/queries';
 import { ServiceError } from './arm-errors';
 import { ArmState, type StateSnapshot, type WorkspaceCoords } from './arm-state';
 import { BehaviorBook } from './behavior';
 import { createSelfSignedCertificate, type SelfSignedCertificate } from './certificate';
 import { FaultInjector, type FaultTarget } from './faults';
+import { CustomTables, type CustomTablesSpec } from './custom-tables';
+import { sampleIngestionDelayMs } from './ingestion';
 import { LogAnalytics } from './log-analytics';
 import { MetricsApi } from './metrics-api';
 import { createRandom, type Random } from './prng';
@@ -31,8 +34,13 @@ export interface EmulatorOptions {
   readonly seed?: number;
   /** Initial resources and traffic (default: an empty workspace with the demo coordinates). */
   readonly world?: WorldSpec;
-  /** Minutes before a request becomes visible to Log Analytics queries (default 3). */
+  /**
+   * Log Analytics ingestion latency: the 95th percentile, in minutes, of each row's own delay
+   * (default 3; median a third of it, at least 20 s, at most 3x; 0 = visible at once). See ingestion.ts.
+   */
   readonly ingestionDelayMinutes?: number;
+  /** The app's own log tables (`*_CL`) and how each model version fills them (docs/simulate.md). */
+  readonly customTables?: CustomTablesSpec;
   /** Seconds before a request shows in platform metrics (default 30; Azure: under a minute). */
   readonly metricsDelaySeconds?: number;
   /** Rows older than this are dropped (default 7 days), so long accelerated runs stay bounded. */
@@ -137,7 +145,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const COMPACT_BATCH_ROWS = 50_000;
   const world = options.world ?? emptyWorld();
   const originMs = clock.now();
-  const ingestionDelayMs = (options.ingestionDelayMinutes ?? 3) * 60_000;
+  /** The 95th percentile of the per-row ingestion delay (see ingestion.ts). */
+  const ingestionDelayP95Ms = (options.ingestionDelayMinutes ?? 3) * 60_000;
   const metricsDelayMs = (options.metricsDelaySeconds ?? 30) * 1000;
   const host = options.host ?? '127.0.0.1';
   const behaviors = new BehaviorBook();
@@ -151,15 +160,23 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     { coords, durations: { ...DEFAULT_DURATIONS, ...options.durations }, behaviors, random: armRandom },
     originMs,
   );
-  const log = new TrafficLog({ tenantId, location: coords.location, resourceIdOf: (endpoint) => state.endpointId(endpoint) });
-  const server = new RequestServer({ state, behaviors, log, originMs });
+  const ingestionRandom = createRandom(seed, 'ingestion');
+  const log = new TrafficLog({
+    tenantId,
+    location: coords.location,
+    resourceIdOf: (endpoint) => state.endpointId(endpoint),
+    workspace: { id: state.workspaceId(), name: coords.workspace, subscriptionId: coords.subscriptionId },
+    ingestionDelayMs: () => sampleIngestionDelayMs(ingestionDelayP95Ms, ingestionRandom),
+  });
+  const customTables = options.customTables ? new CustomTables(options.customTables, createRandom(seed, 'custom-tables')) : undefined;
+  const server = new RequestServer({ state, behaviors, log, originMs, ...(customTables ? { customTables } : {}) });
   const generators: TrafficGenerator[] = [];
   const scoringRandom: Random = createRandom(seed, 'scoring');
   const faults = new FaultInjector(createRandom(seed, 'faults'), originMs);
   for (const fault of options.faults ?? []) faults.add(fault);
   const counters: EmulatorCounters = { armReads: 0, armWrites: 0, logQueries: 0, metricQueries: 0, scoringRequests: 0 };
   const arm = new ArmApi(state, scoringUri, tenantId);
-  const logs = new LogAnalytics({ log, clock, ingestionDelayMs, workspaceIds: [world.logAnalyticsWorkspaceId] });
+  const logs = new LogAnalytics({ log, clock, ...(customTables ? { customTables } : {}), workspaceIds: [world.logAnalyticsWorkspaceId] });
   const metrics = new MetricsApi({ log, state, clock, metricsDelayMs });
 
   /**
@@ -391,11 +408,17 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       random: scoringRandom,
       userAgent: req.headers['user-agent'] ?? 'unknown',
       requestPayloadSize: Buffer.byteLength(text),
+      occupiesPendingSlot: false,
     });
     const [model, version] = answer.modelKey === '' ? ['', ''] : [answer.modelKey.slice(0, answer.modelKey.lastIndexOf(':')), answer.modelKey.slice(answer.modelKey.lastIndexOf(':') + 1)];
     const requestId = log.requestIdAt(answer.row);
     const headers: Record<string, string> = { 'x-request-id': requestId, 'x-ms-run-function-failed': answer.responseCode === 200 ? 'False' : 'True' };
     if (answer.deployment !== '') headers['azureml-model-deployment'] = answer.deployment;
+    if (answer.responseCode === MODEL_ERROR_RESPONSE_CODE) {
+      // Azure names the container's own answer in these headers (troubleshooting online endpoints, 424).
+      headers['ms-azureml-model-error-statuscode'] = String(answer.modelStatusCode);
+      headers['ms-azureml-model-error-reason'] = answer.message;
+    }
     if (answer.responseCode !== 200) return { status: answer.responseCode, headers, body: { message: answer.message, deployment: answer.deployment, model, version } };
     return {
       status: 200,

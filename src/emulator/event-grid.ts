@@ -101,7 +101,8 @@ export async function publishModelRegistered(options: PublishModelRegisteredOpti
   const topic = `/subscriptions/${coords.subscriptionId}/resourceGroups/${coords.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${coords.workspace}`;
   const subject = `models/${options.model}:${options.version}`;
   const eventId = options.eventId ?? deterministicId(`${topic}|${subject}|${timeMs}`);
-  const data = { modelName: options.model, modelVersion: options.version, modelTags: { ...(options.tags ?? {}) }, modelProperties: { ...(options.properties ?? {}) } };
+  // PascalCase keys, as Azure's documented ModelRegistered payload has them (docs/azure-fidelity.md).
+  const data = { ModelName: options.model, ModelVersion: options.version, ModelTags: { ...(options.tags ?? {}) }, ModelProperties: { ...(options.properties ?? {}) } };
   const url = new URL(`${options.runtimeUrl.replace(/\/+$/, '')}/runtime/webhooks/eventgrid`);
   url.searchParams.set('functionName', options.functionName ?? 'modelRegistered');
   if (options.functionKey) url.searchParams.set('code', options.functionKey);

@@ -9,6 +9,7 @@ import { ServiceError } from './arm-errors';
 import { KqlError } from './kql/errors';
 import { DateTimeValue, evaluate, toJsonCell, type Column, type Row, type Table } from './kql/evaluator';
 import { parseDateTime, parseQuery, type Expr, type Operator } from './kql/parser';
+import type { CustomTables } from './custom-tables';
 import { TRAFFIC_LOG_COLUMNS, type TrafficLog } from './traffic-log';
 
 /** Tables the workspace has: the traffic log, and the two other endpoint tables (empty here). */
@@ -172,7 +173,7 @@ export class LogAnalytics {
     private readonly deps: {
       readonly log: TrafficLog;
       readonly clock: Clock;
-      readonly ingestionDelayMs: number;
+      readonly customTables?: CustomTables;
       readonly workspaceIds: readonly string[];
     },
   ) {}
@@ -231,18 +232,24 @@ export class LogAnalytics {
     const window = timespan !== undefined ? parseTimespan(timespan, nowMs) : { fromMs: -Infinity, toMs: Infinity };
     const empty = EMPTY_TABLES[query.table];
     if (empty) return evaluate(query, { columns: empty, rows: [] }, { nowMs });
+    const custom = this.deps.customTables?.get(query.table);
+    if (custom) {
+      // Custom tables are small (an app's own rows): the where clauses filter them in full.
+      return evaluate(query, { columns: custom.columns, rows: custom.visibleRows(window.fromMs, window.toMs, nowMs) }, { nowMs });
+    }
     if (query.table !== 'AmlOnlineEndpointTrafficLog') {
       throw KqlError.semantic(`Failed to resolve table or column expression named '${query.table}'`);
     }
     const bounds = timeBounds(query.ops, nowMs);
     const log = this.deps.log;
-    const visibleUntilMs = nowMs - this.deps.ingestionDelayMs;
     const start = log.lowerBound(Math.max(window.fromMs, bounds.lo));
     // Rows at exactly the window's end are outside it ([start, end)); `between` is inclusive.
-    const end = Math.min(log.lowerBound(window.toMs), log.upperBound(Math.min(bounds.hi, visibleUntilMs)));
+    const end = Math.min(log.lowerBound(window.toMs), log.upperBound(Math.min(bounds.hi, nowMs)));
     const columns = referencedColumns(query.ops);
     const rows: Row[] = [];
     for (let i = start; i < end; i++) {
+      // Each row has its own ingestion latency: the newest minutes fill in gradually.
+      if (log.visibleAtMs(i) > nowMs) continue;
       const row: Row = columns ? log.rowColumns(i, columns) : log.row(i);
       if (typeof row['TimeGenerated'] === 'number') row['TimeGenerated'] = new DateTimeValue(row['TimeGenerated']);
       rows.push(row);

@@ -35,6 +35,10 @@ export const TRAFFIC_LOG_COLUMNS = [
   { name: 'TimeGenerated', type: 'datetime' },
   { name: 'Location', type: 'string' },
   { name: 'AuthType', type: 'string' },
+  { name: 'AzureMLWorkspaceId', type: 'string' },
+  { name: 'AzureMLWorkspaceName', type: 'string' },
+  { name: 'IdentityData', type: 'string' },
+  { name: 'OperationName', type: 'string' },
   { name: 'EndpointName', type: 'string' },
   { name: 'DeploymentName', type: 'string' },
   { name: 'Protocol', type: 'string' },
@@ -57,6 +61,7 @@ export const TRAFFIC_LOG_COLUMNS = [
   { name: 'SourceSystem', type: 'string' },
   { name: 'Type', type: 'string' },
   { name: '_ResourceId', type: 'string' },
+  { name: '_SubscriptionId', type: 'string' },
 ] as const;
 
 const COLUMN_NAMES: readonly string[] = TRAFFIC_LOG_COLUMNS.map((c) => c.name);
@@ -106,10 +111,20 @@ export class TrafficLog {
   private userAgent = new Uint32Array(this.capacity);
   private idHigh = new Uint32Array(this.capacity);
   private idLow = new Uint32Array(this.capacity);
+  /** Per row: ms after TimeGenerated at which Log Analytics shows it (ingestion latency). */
+  private ingestDelay = new Uint32Array(this.capacity);
   private readonly strings = new Interner();
 
   constructor(
-    private readonly context: { readonly tenantId: string; readonly location: string; readonly resourceIdOf: (endpoint: string) => string },
+    private readonly context: {
+      readonly tenantId: string;
+      readonly location: string;
+      readonly resourceIdOf: (endpoint: string) => string;
+      /** The Azure ML workspace the endpoints belong to (defaults: empty). */
+      readonly workspace?: { readonly id: string; readonly name: string; readonly subscriptionId: string };
+      /** Draws one row's ingestion delay (ms); none: rows are visible at once. */
+      readonly ingestionDelayMs?: () => number;
+    },
   ) {}
 
   get length(): number {
@@ -137,6 +152,7 @@ export class TrafficLog {
       this.userAgent = grow(this.userAgent, this.capacity);
       this.idHigh = grow(this.idHigh, this.capacity);
       this.idLow = grow(this.idLow, this.capacity);
+      this.ingestDelay = grow(this.ingestDelay, this.capacity);
     }
     const i = this.count++;
     this.time[i] = row.timeMs;
@@ -154,6 +170,7 @@ export class TrafficLog {
     this.userAgent[i] = this.strings.id(row.userAgent);
     this.idHigh[i] = row.requestIdHigh >>> 0;
     this.idLow[i] = row.requestIdLow >>> 0;
+    this.ingestDelay[i] = this.context.ingestionDelayMs?.() ?? 0;
     return i;
   }
 
@@ -164,7 +181,7 @@ export class TrafficLog {
   dropBefore(timeMs: number): number {
     const cut = this.lowerBound(timeMs);
     if (cut === 0) return 0;
-    for (const column of [this.time, this.endpoint, this.deployment, this.modelKey, this.responseCode, this.modelStatusCode, this.totalDuration, this.requestDuration, this.responseDuration, this.requestSize, this.responseSize, this.kind, this.userAgent, this.idHigh, this.idLow]) {
+    for (const column of [this.time, this.endpoint, this.deployment, this.modelKey, this.responseCode, this.modelStatusCode, this.totalDuration, this.requestDuration, this.responseDuration, this.requestSize, this.responseSize, this.kind, this.userAgent, this.idHigh, this.idLow, this.ingestDelay]) {
       column.copyWithin(0, cut, this.count);
     }
     this.count -= cut;
@@ -212,6 +229,11 @@ export class TrafficLog {
     return this.time[i] ?? 0;
   }
 
+  /** When row i becomes visible to log queries (TimeGenerated plus its ingestion delay). */
+  visibleAtMs(i: number): number {
+    return (this.time[i] ?? 0) + (this.ingestDelay[i] ?? 0);
+  }
+
   /** The Log Analytics view of row i (the columns of TRAFFIC_LOG_COLUMNS). */
   row(i: number): Row {
     return this.rowColumns(i, COLUMN_NAMES);
@@ -233,6 +255,11 @@ export class TrafficLog {
     TimeGenerated: (i) => this.time[i] ?? 0,
     Location: () => this.context.location,
     AuthType: () => 'Key',
+    // The table reference documents these columns but not their exact values (docs/azure-fidelity.md).
+    AzureMLWorkspaceId: () => this.context.workspace?.id ?? '',
+    AzureMLWorkspaceName: () => this.context.workspace?.name ?? '',
+    IdentityData: () => '', // the caller's JWT OID; key-authenticated requests have none
+    OperationName: () => 'Score',
     EndpointName: (i) => this.strings.values[this.endpoint[i] ?? 0] ?? '',
     DeploymentName: (i) => this.strings.values[this.deployment[i] ?? 0] ?? '',
     Protocol: () => 'HTTP/1.1',
@@ -255,6 +282,7 @@ export class TrafficLog {
     SourceSystem: () => 'Azure',
     Type: () => 'AmlOnlineEndpointTrafficLog',
     _ResourceId: (i) => this.context.resourceIdOf(this.strings.values[this.endpoint[i] ?? 0] ?? '').toLowerCase(),
+    _SubscriptionId: () => this.context.workspace?.subscriptionId ?? '',
   };
 
   /** Internal fields the Log Analytics view does not have (for metrics and served counts). */

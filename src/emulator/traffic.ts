@@ -3,8 +3,10 @@
  * and generated traffic go through the same `route` and `serve`, so both see the same traffic
  * split, mirror and model behaviour, and both land in the same traffic log.
  */
+import { isFailedResponse } from '../analysis/queries';
 import type { ArmState, RouteTable } from './arm-state';
 import type { BehaviorBook } from './behavior';
+import type { CustomTables } from './custom-tables';
 import { sampleLatencyMs } from './behavior';
 import type { Random } from './prng';
 import type { RequestKind, TrafficLog } from './traffic-log';
@@ -66,6 +68,8 @@ export interface ServedCountsByKind {
 export class RequestServer {
   /** Per "model:version": requests answered, by kind. */
   readonly counts = new Map<string, ServedCountsByKind>();
+  /** Per "endpoint/deployment": when each request in flight ends (for the pending-request limit). */
+  private readonly inFlight = new Map<string, number[]>();
 
   constructor(
     private readonly deps: {
@@ -73,6 +77,8 @@ export class RequestServer {
       readonly behaviors: BehaviorBook;
       readonly log: TrafficLog;
       readonly originMs: number;
+      /** The app's own log tables, filled per answered request (scenario customTables). */
+      readonly customTables?: CustomTables;
     },
   ) {}
 
@@ -89,6 +95,8 @@ export class RequestServer {
     random: Random;
     userAgent: string;
     requestPayloadSize: number;
+    /** See handle(). */
+    occupiesPendingSlot: boolean;
   }): ServedRequest {
     const { random } = args;
     const errorDraw = random.next();
@@ -126,14 +134,30 @@ export class RequestServer {
       const minute = (args.timeMs - this.deps.originMs) / 60_000;
       const behavior = this.deps.behaviors.at(modelKey, minute);
       const latencyMs = sampleLatencyMs(behavior, random);
-      // Pinned requests are the controller's smoke tests (users never pin): they fail exactly when
-      // the version's smokeTestFails says so, so a scenario's smoke test outcome is what it states.
-      // errorRate models what users' traffic meets (live and mirrored requests).
-      const failed = args.kind === 'pinned' ? behavior.smokeTestFails : errorDraw < behavior.errorRate;
-      responseCode = failed ? 500 : 200;
-      modelStatusCode = failed ? 500 : 200;
-      totalDurationMs = latencyMs;
-      message = failed ? 'An unexpected error occurred in scoring script. Check the logs for more info.' : 'ok';
+      const pending = this.pendingOn(args.endpoint, args.deployment, args.timeMs);
+      // A real container's failures hit every request it serves (live, mirrored, pinned);
+      // smokeTestFails additionally fails requests pinned to the deployment (the smoke test).
+      const modelFails = errorDraw < behavior.errorRate || (args.kind === 'pinned' && behavior.smokeTestFails);
+      if (pending.length >= info.maxPendingRequests) {
+        // Too many pending requests: rejected before the container sees it.
+        responseCode = 429;
+        modelStatusCode = 0;
+        totalDurationMs = 1 + requestDurationMs;
+        message = `Too many pending requests on deployment '${args.deployment}' (at most ${info.maxPendingRequests}: 2 x maxConcurrentRequestsPerInstance x instances).`;
+      } else if (latencyMs > info.requestTimeoutMs) {
+        // The container is still working when requestSettings.requestTimeout runs out.
+        responseCode = 408;
+        modelStatusCode = 0;
+        totalDurationMs = info.requestTimeoutMs;
+        message = `The request timed out after ${info.requestTimeoutMs} ms (requestSettings.requestTimeout).`;
+      } else {
+        // A container that answers non-200 makes the endpoint answer 424; ModelStatusCode keeps its code.
+        responseCode = modelFails ? 424 : 200;
+        modelStatusCode = modelFails ? 500 : 200;
+        totalDurationMs = latencyMs;
+        message = modelFails ? 'Model Error: the scoring script answered 500. Check the deployment logs for more info.' : 'ok';
+      }
+      if (responseCode !== 429 && args.occupiesPendingSlot) pending.push(args.timeMs + totalDurationMs);
     }
     const row = this.deps.log.append({
       timeMs: args.timeMs,
@@ -152,7 +176,11 @@ export class RequestServer {
       kind: args.kind,
       userAgent: args.userAgent,
     });
-    if (modelKey !== '' && (responseCode === 200 || responseCode === 500)) {
+    if (responseCode === 200 && this.deps.customTables) {
+      // The app logs what it returned; its rows reach Log Analytics with the request's own delay.
+      this.deps.customTables.record({ timeMs: args.timeMs, visibleAtMs: this.deps.log.visibleAtMs(row), endpoint: args.endpoint, deployment: args.deployment ?? '', modelKey });
+    }
+    if (info?.serving === true) {
       let counts = this.counts.get(modelKey);
       if (!counts) {
         counts = { live: { total: 0, errors: 0 }, mirror: { total: 0, errors: 0 }, pinned: { total: 0, errors: 0 } };
@@ -160,25 +188,39 @@ export class RequestServer {
       }
       const bucket = counts[args.kind];
       bucket.total++;
-      if (responseCode >= 500) bucket.errors++;
+      if (isFailedResponse(responseCode)) bucket.errors++;
     }
     return { responseCode, modelStatusCode, totalDurationMs, modelKey, deployment: args.deployment ?? '', row, message };
   }
 
-  /** Routes and serves one request (plus its mirror copy); returns the answer the caller gets. */
-  handle(args: { timeMs: number; endpoint: string; pinned: string | undefined; random: Random; userAgent: string; requestPayloadSize: number }): ServedRequest {
+  /** The requests still in flight on a deployment at `timeMs` (finished ones are dropped). */
+  private pendingOn(endpoint: string, deployment: string, timeMs: number): number[] {
+    const key = `${endpoint}/${deployment}`;
+    const ends = (this.inFlight.get(key) ?? []).filter((endMs) => endMs > timeMs);
+    this.inFlight.set(key, ends);
+    return ends;
+  }
+
+  /**
+   * Routes and serves one request (plus its mirror copy); returns the answer the caller gets.
+   * `occupiesPendingSlot`: synthetic traffic has real spacing in virtual time, so its requests
+   * stay pending for their duration. A scoring call over HTTP does not: the virtual clock stands
+   * still while the app works, so a caller's sequential requests (a smoke test) would all look
+   * simultaneous. Those calls meet the pending-request limit but do not fill it.
+   */
+  handle(args: { timeMs: number; endpoint: string; pinned: string | undefined; random: Random; userAgent: string; requestPayloadSize: number; occupiesPendingSlot: boolean }): ServedRequest {
     const table = this.deps.state.routesAt(args.timeMs).get(args.endpoint);
     const decision = route(table, args.pinned, args.random);
     const kind: RequestKind = args.pinned !== undefined ? 'pinned' : 'live';
     // Explicit objects (no spreads): this runs 432,000 times for a 12-hour scenario.
     const answer = this.serve({
       timeMs: args.timeMs, endpoint: args.endpoint, table, deployment: decision.deployment, kind,
-      random: args.random, userAgent: args.userAgent, requestPayloadSize: args.requestPayloadSize,
+      random: args.random, userAgent: args.userAgent, requestPayloadSize: args.requestPayloadSize, occupiesPendingSlot: args.occupiesPendingSlot,
     });
     if (decision.mirror !== undefined) {
       this.serve({
         timeMs: args.timeMs, endpoint: args.endpoint, table, deployment: decision.mirror, kind: 'mirror',
-        random: args.random, userAgent: args.userAgent, requestPayloadSize: args.requestPayloadSize,
+        random: args.random, userAgent: args.userAgent, requestPayloadSize: args.requestPayloadSize, occupiesPendingSlot: args.occupiesPendingSlot,
       });
     }
     return answer;
@@ -251,7 +293,7 @@ export class TrafficGenerator {
     if (!Number.isFinite(exactMs)) return;
     // Whole milliseconds: Log Analytics shows times at that precision, and tests compare them.
     const timeMs = Math.floor(exactMs);
-    this.server.handle({ timeMs, endpoint: this.endpoint, pinned: undefined, random: this.random, userAgent: 'aml-rollout-emulator-traffic/1.0', requestPayloadSize: 180 + this.random.int(0, 40) });
+    this.server.handle({ timeMs, endpoint: this.endpoint, pinned: undefined, random: this.random, userAgent: 'aml-rollout-emulator-traffic/1.0', requestPayloadSize: 180 + this.random.int(0, 40), occupiesPendingSlot: true });
     this.indexInSegment++;
   }
 

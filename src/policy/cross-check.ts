@@ -22,7 +22,7 @@ export const KQL_PLACEHOLDERS = ['endpoint', 'deployments', 'baseline', 'candida
 const SAMPLE_WINDOW_START_MS = Date.UTC(2026, 0, 1);
 
 /** Metrics that are fractions (0..1), so absolute bounds outside that range are mistakes. */
-const RATE_METRICS = new Set<string>(['errorRate5xx', 'modelErrorRate']);
+const RATE_METRICS = new Set<string>(['failedRequestRate', 'errorRate5xx', 'modelErrorRate']);
 const BUILT_INS = new Set<string>(BUILT_IN_METRICS);
 
 /** True when a check compares the candidate with the baseline (needs baseline traffic). */
@@ -130,7 +130,7 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     const seen = new Set<string>();
     ab.metrics.forEach((metric, i) => {
       if (!isKnownMetric(metric)) add([...base, 'metrics', i], unknownMetricMessage(metric));
-      else if (metric === 'requestCount') add([...base, 'metrics', i], 'requestCount measures the split, not the model: compare errorRate5xx, modelErrorRate, a latency or a custom metric');
+      else if (metric === 'requestCount') add([...base, 'metrics', i], 'requestCount measures the split, not the model: compare failedRequestRate, modelErrorRate, a latency or a custom metric');
       if (seen.has(metric)) add([...base, 'metrics', i], `metric "${metric}" is listed twice`);
       seen.add(metric);
     });

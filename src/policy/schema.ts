@@ -92,7 +92,7 @@ export const smokeTestSchema = z
   .strictObject({
     requests: z.number().int().min(1).max(100).default(5).meta({ description: 'Direct requests sent to the candidate (header azureml-model-deployment).' }),
     payload: z.json().meta({ description: 'JSON body of each request (what the scoring script expects).' }),
-    maxFailures: z.number().int().min(0).default(0).meta({ description: 'How many requests may fail (status >= 500, timeout) before the candidate is rejected.' }),
+    maxFailures: z.number().int().min(0).default(0).meta({ description: 'How many requests may fail (any answer that is not 2xx, or no answer) before the candidate is rejected.' }),
   })
   .meta({ description: 'Requests sent straight to the candidate before it gets any traffic. Required: no deployment takes live traffic without passing it.' });
 
@@ -101,7 +101,7 @@ export const metricCheckSchema = z
     metric: z
       .string()
       .min(1)
-      .meta({ description: 'requestCount, errorRate5xx, modelErrorRate, latencyP50, latencyP95, latencyP99, or a name declared under `customMetrics`.' }),
+      .meta({ description: 'requestCount, failedRequestRate (ResponseCode 408, 424, 429 or >= 500; errorRate5xx is its old name), modelErrorRate, latencyP50, latencyP95, latencyP99, or a name declared under `customMetrics`.' }),
     max: z.number().optional().meta({ description: "Absolute upper bound on the candidate's value (rates are fractions 0..1, latency in ms)." }),
     min: z.number().optional().meta({ description: "Absolute lower bound on the candidate's value." }),
     maxRatioToBaseline: z.number().positive().optional().meta({ description: 'Candidate <= this x baseline (e.g. 1.5), judged statistically at the gate confidence.' }),

@@ -102,6 +102,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     world: worldOf(scenario),
     ingestionDelayMinutes: scenario.ingestionDelayMinutes,
     faults: scenario.faults,
+    ...(scenario.customTables ? { customTables: scenario.customTables } : {}),
     token: EMULATOR_TOKEN,
   });
   await emulator.start();

@@ -3,6 +3,7 @@
  * A file that does not fit gets an error naming the file and the field (the CLI exits 2).
  */
 import { z } from 'zod';
+import { customTablesSchema } from '../emulator/custom-tables';
 import { behaviorSchema, FAULT_WINDOW_ISSUE, faultWindowIsOrdered, scenarioFaultObjectSchema, trafficScheduleSchema } from '../emulator/types';
 import { ValidationError } from '../errors';
 
@@ -55,6 +56,8 @@ export const scenarioSchema = z
       )
       .default([]),
     faults: z.array(faultSchema).default([]),
+    /** An extension of the format: the app's own log tables and how each version fills them (docs/simulate.md). */
+    customTables: customTablesSchema.optional(),
     ingestionDelayMinutes: z.number().min(0).default(3),
     maxMinutes: z.number().positive().default(720),
   })

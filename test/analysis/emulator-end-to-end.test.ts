@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs';
 import { buildGateQueries, checkWindow, evaluateGate, summarizeGateResult } from '../../src/analysis';
 import type { GateSpec } from '../../src/analysis';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
+import { createDemoWorld, createEmulator, DEMO_COORDS, type Emulator, type ModelBehaviorInput } from '../../src/emulator';
 import { ManualClock, deployGreenAndSplit, logsClient } from '../emulator/helpers';
 
 const spec: GateSpec = {
@@ -31,11 +31,11 @@ function tableObjects(table: LogsTable | undefined): Record<string, unknown>[] {
   return table.rows.map((row) => Object.fromEntries(table.columnDescriptors.map((c, i) => [c.name ?? '', row[i]])));
 }
 
-async function startWorld(candidate: { errorRate: number; latencyMs: { p50: number; p95: number } }): Promise<{ em: Emulator; clock: ManualClock }> {
+async function startWorld(candidate: ModelBehaviorInput, seed = 5): Promise<{ em: Emulator; clock: ManualClock }> {
   const clock = new ManualClock();
   const em = createEmulator({
     clock,
-    seed: 5,
+    seed,
     world: createDemoWorld({
       versions: ['1', '2'],
       requestsPerMinute: 300,
@@ -51,9 +51,8 @@ async function startWorld(candidate: { errorRate: number; latencyMs: { p50: numb
   return { em, clock };
 }
 
-async function look(em: Emulator, clock: ManualClock) {
-  const window = checkWindow(clock.now(), spec);
-  const queries = buildGateQueries(spec, { endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window });
+async function look(em: Emulator, clock: ManualClock, window = checkWindow(clock.now(), spec)) {
+  const queries = buildGateQueries(spec, { workspace: DEMO_COORDS, endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window });
   expect(queries).toHaveLength(1);
   const query = queries[0]!;
   const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, query.kql, { startTime: new Date(query.fromMs), endTime: new Date(query.toMs) });
@@ -93,6 +92,46 @@ describe('gate looks against the emulator', () => {
     it('passes', async () => {
       const result = await look(world.em, world.clock);
       expect(result.verdict, summarizeGateResult(result)).toBe('pass');
+    });
+  });
+
+  describe('while the newest minutes are still arriving (per-row ingestion latency)', () => {
+    // Log rows arrive 20 s to 9 min late (95% within 3 min). A look sees its window partly filled;
+    // the same window, read again once every row has arrived, is the complete picture. A look must
+    // never pass a version that the complete window fails, e.g. one that turned bad in the newest
+    // minutes, which are the ones still missing.
+    // A version that answers well, then fails every request: a window that ends a minute or two
+    // into the failure is mostly good rows if its newest minutes are missing. With the gate's
+    // ingestionDelayMinutes (5) the window ends before the rows that are still arriving; with 0,
+    // looks whose window ends a minute into the failure pass a version the complete window fails
+    // (checked by hand: this test fails with ingestionDelayMinutes 0).
+    it.each([
+      ['bad from the start', 0, 11],
+      ['turning bad at minute 45', 45, 12],
+      ['turning bad at minute 52', 52, 13],
+    ])('never passes a version %s that its complete window fails', async (_name, badFromMinute, seed) => {
+      const good = { errorRate: 0, latencyMs: { p50: 40, p95: 90 } };
+      const world = await startWorld({ ...good, changes: [{ atMinute: badFromMinute, errorRate: 1 }] }, seed);
+      try {
+        const looks: { window: { fromMs: number; toMs: number }; verdict: string }[] = [];
+        for (let minute = 0; minute < 25; minute++) {
+          const result = await look(world.em, world.clock);
+          looks.push({ window: result.window, verdict: result.verdict });
+          world.clock.advanceMinutes(1);
+        }
+        world.clock.advanceMinutes(10); // every row of every window has arrived
+        let completeFails = 0;
+        for (const early of looks) {
+          const complete = await look(world.em, world.clock, early.window);
+          if (complete.verdict === 'fail') {
+            completeFails++;
+            expect(early.verdict, `window ending ${new Date(early.window.toMs).toISOString()}`).not.toBe('pass');
+          }
+        }
+        expect(completeFails).toBeGreaterThan(0);
+      } finally {
+        await world.em.stop();
+      }
     });
   });
 });

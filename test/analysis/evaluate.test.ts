@@ -24,23 +24,23 @@ interface Case {
 
 const cases: Case[] = [
   // 5xx rate, absolute
-  { name: '5xx max: clean candidate passes', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, errors5xx: 2 }, baseline: { requests: 1000 }, verdict: 'pass' },
-  { name: '5xx max: 10% errors fails', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, errors5xx: 100 }, baseline: { requests: 1000 }, verdict: 'fail', reason: /violates/ },
-  { name: '5xx max: at the bound is inconclusive', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, errors5xx: 20 }, baseline: { requests: 1000 }, verdict: 'inconclusive' },
-  { name: '5xx min (lower bound) violated', check: { metric: 'errorRate5xx', min: 0.1 }, candidate: { requests: 1000, errors5xx: 0 }, baseline: { requests: 1000 }, verdict: 'fail' },
+  { name: '5xx max: clean candidate passes', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, failed: 2 }, baseline: { requests: 1000 }, verdict: 'pass' },
+  { name: '5xx max: 10% errors fails', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, failed: 100 }, baseline: { requests: 1000 }, verdict: 'fail', reason: /violates/ },
+  { name: '5xx max: at the bound is inconclusive', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, failed: 20 }, baseline: { requests: 1000 }, verdict: 'inconclusive' },
+  { name: '5xx min (lower bound) violated', check: { metric: 'errorRate5xx', min: 0.1 }, candidate: { requests: 1000, failed: 0 }, baseline: { requests: 1000 }, verdict: 'fail' },
   // 5xx rate, relative ratio
-  { name: '5xx ratio: 6x worse fails', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 5000, errors5xx: 300 }, baseline: { requests: 5000, errors5xx: 50 }, verdict: 'fail' },
-  { name: '5xx ratio: equal with many samples passes', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 20000, errors5xx: 200 }, baseline: { requests: 20000, errors5xx: 200 }, verdict: 'pass' },
-  { name: '5xx ratio: equal with few events is inconclusive', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 1000, errors5xx: 5 }, baseline: { requests: 1000, errors5xx: 5 }, verdict: 'inconclusive' },
+  { name: '5xx ratio: 6x worse fails', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 5000, failed: 300 }, baseline: { requests: 5000, failed: 50 }, verdict: 'fail' },
+  { name: '5xx ratio: equal with many samples passes', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 20000, failed: 200 }, baseline: { requests: 20000, failed: 200 }, verdict: 'pass' },
+  { name: '5xx ratio: equal with few events is inconclusive', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 1000, failed: 5 }, baseline: { requests: 1000, failed: 5 }, verdict: 'inconclusive' },
   { name: '5xx ratio: zero on both sides is inconclusive', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 1000 }, baseline: { requests: 1000 }, verdict: 'inconclusive', reason: /no events on either side/ },
   { name: '5xx ratio + max: zero on both sides passes on the absolute bound', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5, max: 0.05 }, candidate: { requests: 1000 }, baseline: { requests: 1000 }, verdict: 'pass', reason: /absolute bound met/ },
-  { name: '5xx ratio + max: relative failure wins over absolute pass', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5, max: 0.5 }, candidate: { requests: 5000, errors5xx: 300 }, baseline: { requests: 5000, errors5xx: 50 }, verdict: 'fail' },
+  { name: '5xx ratio + max: relative failure wins over absolute pass', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5, max: 0.5 }, candidate: { requests: 5000, failed: 300 }, baseline: { requests: 5000, failed: 50 }, verdict: 'fail' },
   // 5xx rate, relative additive
   { name: '5xx increase: zero on both sides passes', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000 }, baseline: { requests: 1000 }, verdict: 'pass' },
-  { name: '5xx increase: +5 points fails', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 2000, errors5xx: 120 }, baseline: { requests: 2000, errors5xx: 20 }, verdict: 'fail' },
+  { name: '5xx increase: +5 points fails', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 2000, failed: 120 }, baseline: { requests: 2000, failed: 20 }, verdict: 'fail' },
   // model error rate
   { name: 'model errors max: fails on ModelStatusCode errors', check: { metric: 'modelErrorRate', max: 0.01 }, candidate: { requests: 1000, modelErrors: 80 }, baseline: { requests: 1000 }, verdict: 'fail' },
-  { name: 'model errors ratio: 5xx do not count as model errors', check: { metric: 'modelErrorRate', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, errors5xx: 300 }, baseline: { requests: 1000 }, verdict: 'pass' },
+  { name: 'model errors ratio: 5xx do not count as model errors', check: { metric: 'modelErrorRate', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, failed: 300 }, baseline: { requests: 1000 }, verdict: 'pass' },
   { name: 'model errors ratio: 6x worse fails', check: { metric: 'modelErrorRate', maxRatioToBaseline: 2 }, candidate: { requests: 5000, modelErrors: 300 }, baseline: { requests: 5000, modelErrors: 50 }, verdict: 'fail' },
   { name: 'model errors min: above the minimum passes', check: { metric: 'modelErrorRate', min: 0 }, candidate: { requests: 1000, modelErrors: 3 }, baseline: { requests: 1000 }, verdict: 'pass' },
   // latency, absolute
@@ -65,9 +65,9 @@ const cases: Case[] = [
   { name: 'requestCount ratio compared directly', check: { metric: 'requestCount', maxRatioToBaseline: 0.5 }, candidate: { requests: 3000 }, baseline: { requests: 3000 }, verdict: 'fail' },
   { name: 'requestCount increase compared directly', check: { metric: 'requestCount', maxIncreaseOverBaseline: 100 }, candidate: { requests: 3050 }, baseline: { requests: 3000 }, verdict: 'pass' },
   // minimum samples
-  { name: 'too few candidate requests', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 99, errors5xx: 99 }, baseline: { requests: 1000 }, verdict: 'inconclusive', reason: /too few requests/ },
-  { name: 'too few baseline requests for a relative check', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, errors5xx: 500 }, baseline: { requests: 10 }, verdict: 'inconclusive', reason: /blue has 10/ },
-  { name: 'an absolute check needs no baseline traffic (post-promotion watch)', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, errors5xx: 500 }, baseline: { requests: 0 }, verdict: 'fail' },
+  { name: 'too few candidate requests', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 99, failed: 99 }, baseline: { requests: 1000 }, verdict: 'inconclusive', reason: /too few requests/ },
+  { name: 'too few baseline requests for a relative check', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, failed: 500 }, baseline: { requests: 10 }, verdict: 'inconclusive', reason: /blue has 10/ },
+  { name: 'an absolute check needs no baseline traffic (post-promotion watch)', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, failed: 500 }, baseline: { requests: 0 }, verdict: 'fail' },
 ];
 
 describe('evaluateGate: one check per case', () => {
@@ -85,7 +85,7 @@ describe('evaluateGate: evidence', () => {
   it('records test, p-values, alpha and bound for a statistical check', () => {
     const result = evaluateGate(
       gate([{ metric: 'errorRate5xx', max: 0.02 }]),
-      { traffic: [trafficRow('green', { requests: 1000, errors5xx: 100 }), trafficRow('blue', { requests: 1000 })] },
+      { traffic: [trafficRow('green', { requests: 1000, failed: 100 }), trafficRow('blue', { requests: 1000 })] },
       context(2),
     );
     const e = result.evidence[0];
@@ -110,10 +110,10 @@ describe('evaluateGate: bad and missing data is inconclusive, never pass', () =>
     ['no candidate row', [good], /green has 0/],
     ['null requests', [{ ...trafficRow('green', { requests: 1000 }), requests: null }, good], /requests is null/],
     ['NaN requests', [{ ...trafficRow('green', { requests: 1000 }), requests: Number.NaN }, good], /NaN/],
-    ['text errors', [{ ...trafficRow('green', { requests: 1000 }), errors5xx: 'many' }, good], /not a number/],
-    ['errors above requests', [trafficRow('green', { requests: 1000, errors5xx: 1001 }), good], /exceeds requests/],
+    ['text errors', [{ ...trafficRow('green', { requests: 1000 }), failed: 'many' }, good], /not a number/],
+    ['errors above requests', [trafficRow('green', { requests: 1000, failed: 1001 }), good], /exceeds requests/],
     ['duplicate candidate rows', [trafficRow('green', { requests: 1000 }), trafficRow('green', { requests: 1000 }), good], /2 rows/],
-    ['missing column', [{ DeploymentName: 'green', requests: 1000 }, good], /column errors5xx is missing/],
+    ['missing column', [{ DeploymentName: 'green', requests: 1000 }, good], /column failed is missing/],
   ])('%s', (_name, traffic, reason) => {
     const result = evaluateGate(gate([check]), { traffic: traffic as Record<string, unknown>[] }, context());
     expect(result.verdict).toBe('inconclusive');
@@ -165,8 +165,8 @@ describe('evaluateGate: custom metrics', () => {
 
 describe('evaluateGate: combining checks', () => {
   const traffic = [
-    trafficRow('green', { requests: 1000, errors5xx: 100, latencies: few }),
-    trafficRow('blue', { requests: 1000, errors5xx: 5, latencies: fewToo }),
+    trafficRow('green', { requests: 1000, failed: 100, latencies: few }),
+    trafficRow('blue', { requests: 1000, failed: 5, latencies: fewToo }),
   ];
   const failing: MetricCheck = { metric: 'errorRate5xx', max: 0.02 };
   const undecided: MetricCheck = { metric: 'latencyP99', maxRatioToBaseline: 1.2 };
@@ -185,7 +185,7 @@ describe('evaluateGate: combining checks', () => {
 
 describe('evaluateGate: one deployment (recreate)', () => {
   it('judges absolute checks on the candidate alone and leaves relative ones inconclusive', () => {
-    const traffic = [trafficRow('blue', { requests: 1000, errors5xx: 1 })];
+    const traffic = [trafficRow('blue', { requests: 1000, failed: 1 })];
     const result = evaluateGate(
       gate([{ metric: 'errorRate5xx', max: 0.02 }, { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }]),
       { traffic },

@@ -31,7 +31,7 @@ export function binomial(rng: () => number, n: number, p: number): number {
 
 export interface SideSpec {
   readonly requests: number;
-  readonly errors5xx?: number;
+  readonly failed?: number;
   readonly modelErrors?: number;
   readonly latencies?: readonly number[];
 }
@@ -42,7 +42,7 @@ export function trafficRow(deployment: string, side: SideSpec): Record<string, u
   return {
     DeploymentName: deployment,
     requests: side.requests,
-    errors5xx: side.errors5xx ?? 0,
+    failed: side.failed ?? 0,
     modelErrors: side.modelErrors ?? 0,
     p50: q(0.5),
     p95: q(0.95),
@@ -61,7 +61,7 @@ export function latencies(rng: () => number, n: number, medianMs: number, sigma 
 export function simulatedSide(rng: () => number, requests: number, errorRate: number, medianMs: number, sigma = 0.35): SideSpec {
   return {
     requests,
-    errors5xx: binomial(rng, requests, errorRate),
+    failed: binomial(rng, requests, errorRate),
     modelErrors: 0,
     latencies: latencies(rng, Math.min(requests, 5000), medianMs, sigma),
   };

@@ -28,7 +28,7 @@ describe('verdicts are monotonic in the candidate', () => {
         fc.integer({ min: 1, max: 500 }),
         fc.integer({ min: 1, max: 8 }),
         (check, nc, nb, rc, rb, extra, look) => {
-          const column = check.metric === 'errorRate5xx' ? 'errors5xx' : 'modelErrors';
+          const column = check.metric === 'errorRate5xx' ? 'failed' : 'modelErrors';
           const xc = Math.floor(nc * rc);
           const xb = Math.floor(nb * rb);
           const worseXc = Math.min(nc, xc + extra);
@@ -81,7 +81,7 @@ describe('verdicts are monotonic in the candidate', () => {
     fc.assert(
       fc.property(rateCheck, fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), (check, nc, xc) => {
         const spec = gate([check as MetricCheck], { minRequestsPerDeployment: 100 });
-        const result = evaluateGate(spec, { traffic: [trafficRow('green', { requests: nc, errors5xx: Math.min(xc, nc) }), trafficRow('blue', { requests: 10_000 })] }, context());
+        const result = evaluateGate(spec, { traffic: [trafficRow('green', { requests: nc, failed: Math.min(xc, nc) }), trafficRow('blue', { requests: 10_000 })] }, context());
         expect(result.verdict).toBe('inconclusive');
       }),
       { numRuns: 200 },
@@ -114,8 +114,8 @@ describe('results are plain JSON', () => {
             gate(checks as MetricCheck[]),
             {
               traffic: [
-                trafficRow('green', { requests: nc, errors5xx: Math.floor(nc * rc), modelErrors: Math.floor(nc * rc * rc), latencies: lc }),
-                trafficRow('blue', { requests: nb, errors5xx: Math.floor(nb * rb), latencies: lb }),
+                trafficRow('green', { requests: nc, failed: Math.floor(nc * rc), modelErrors: Math.floor(nc * rc * rc), latencies: lc }),
+                trafficRow('blue', { requests: nb, failed: Math.floor(nb * rb), latencies: lb }),
               ],
             },
             context(),

@@ -77,7 +77,7 @@ function rolloutFailureRate(options: {
     for (let look = 1; look <= options.looks; look++) {
       const side = (arm: { errorRate: number; medianMs: number }) => ({
         requests: options.requestsPerLook,
-        errors5xx: binomial(rng, options.requestsPerLook, arm.errorRate),
+        failed: binomial(rng, options.requestsPerLook, arm.errorRate),
         latencies: options.withLatency ? latencies(rng, options.requestsPerLook, arm.medianMs) : [],
       });
       // Latencies as arrays (not JSON text) keep thousands of simulated looks fast.

@@ -91,8 +91,8 @@ describe('summarizeGateResult', () => {
       ]),
       {
         traffic: [
-          trafficRow('green', { requests: 1000, errors5xx: 100, latencies: latencies(rng, 1000, 100) }),
-          trafficRow('blue', { requests: 1000, errors5xx: 5, latencies: latencies(rng, 1000, 100) }),
+          trafficRow('green', { requests: 1000, failed: 100, latencies: latencies(rng, 1000, 100) }),
+          trafficRow('blue', { requests: 1000, failed: 5, latencies: latencies(rng, 1000, 100) }),
         ],
       },
       context(2),

@@ -17,43 +17,43 @@ describe('decideWinner', () => {
   it.each([
     [
       'candidate better on errors, same latency: candidate wins',
-      { requests: 3000, errors5xx: 30, latencies: fast },
-      { requests: 3000, errors5xx: 150, latencies: fastToo },
+      { requests: 3000, failed: 30, latencies: fast },
+      { requests: 3000, failed: 150, latencies: fastToo },
       {},
       { winner: 'candidate', decided: true },
     ],
     [
       'candidate slower: baseline wins',
-      { requests: 3000, errors5xx: 30, latencies: slow },
-      { requests: 3000, errors5xx: 30, latencies: fast },
+      { requests: 3000, failed: 30, latencies: slow },
+      { requests: 3000, failed: 30, latencies: fast },
       {},
       { winner: 'baseline', decided: true },
     ],
     [
       'no difference: keep waiting',
-      { requests: 3000, errors5xx: 30, latencies: fast },
-      { requests: 3000, errors5xx: 30, latencies: fastToo },
+      { requests: 3000, failed: 30, latencies: fast },
+      { requests: 3000, failed: 30, latencies: fastToo },
       {},
       { winner: 'undecided', decided: false },
     ],
     [
       'no difference at the final look: the baseline stays',
-      { requests: 3000, errors5xx: 30, latencies: fast },
-      { requests: 3000, errors5xx: 30, latencies: fastToo },
+      { requests: 3000, failed: 30, latencies: fast },
+      { requests: 3000, failed: 30, latencies: fastToo },
       { final: true },
       { winner: 'baseline', decided: true },
     ],
     [
       'too few requests per arm: wait',
-      { requests: 3000, errors5xx: 0, latencies: fast },
-      { requests: 3000, errors5xx: 300, latencies: fastToo },
+      { requests: 3000, failed: 0, latencies: fast },
+      { requests: 3000, failed: 300, latencies: fastToo },
       { minRequestsPerArm: 5000 },
       { winner: 'undecided', decided: false },
     ],
     [
       'candidate fails its guardrail: baseline wins',
-      { requests: 3000, errors5xx: 1500, latencies: fast },
-      { requests: 3000, errors5xx: 30, latencies: fastToo },
+      { requests: 3000, failed: 1500, latencies: fast },
+      { requests: 3000, failed: 30, latencies: fastToo },
       {},
       { winner: 'baseline', decided: true },
     ],
@@ -66,7 +66,7 @@ describe('decideWinner', () => {
   it('records a comparison per metric with p-values and the Bonferroni-split alpha', () => {
     const decision = decideWinner(
       spec,
-      { traffic: [trafficRow('green', { requests: 3000, errors5xx: 30, latencies: fast }), trafficRow('blue', { requests: 3000, errors5xx: 150, latencies: fastToo })] },
+      { traffic: [trafficRow('green', { requests: 3000, failed: 30, latencies: fast }), trafficRow('blue', { requests: 3000, failed: 150, latencies: fastToo })] },
       context(),
     );
     expect(decision.comparisons.map((c) => [c.metric, c.direction])).toEqual([
@@ -79,7 +79,7 @@ describe('decideWinner', () => {
 
   it('works with a comparison-only gate (checks without thresholds) and reports the look as a GateResult', () => {
     const compareOnly = gate([{ metric: 'errorRate5xx' }, { metric: 'latencyP50' }]);
-    const traffic = [trafficRow('green', { requests: 3000, errors5xx: 30, latencies: fast }), trafficRow('blue', { requests: 3000, errors5xx: 150, latencies: fastToo })];
+    const traffic = [trafficRow('green', { requests: 3000, failed: 30, latencies: fast }), trafficRow('blue', { requests: 3000, failed: 150, latencies: fastToo })];
     const decision = decideWinner(compareOnly, { traffic }, context());
     expect(decision).toMatchObject({ winner: 'candidate', decided: true });
     expect(decision.result.verdict).toBe('pass');

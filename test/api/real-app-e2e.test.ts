@@ -115,7 +115,7 @@ describe('the real app with the emulator', () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('<option value="demo@contoso.com">');
-    expect(html).toContain('errorRate5xx');
+    expect(html).toContain('failedRequestRate');
 
     const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
     const used = await fetch(`${runtime.url}${linkPath}`, { ...form, body: 'by=demo%40contoso.com&comment=ship+it' });

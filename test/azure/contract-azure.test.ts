@@ -48,6 +48,14 @@ async function azureTarget(): Promise<ContractTarget> {
       const toMs = Math.floor((Date.now() - 15 * 60_000) / 60_000) * 60_000;
       return Promise.resolve({ fromMs: toMs - 60 * 60_000, toMs });
     },
+    // Model versions whose scoring script fails every request / sleeps past the 5 s default timeout.
+    failingModelId: `${workspaceId}/models/${required('AML_ROLLOUT_CONTRACT_FAILING_MODEL').replace(':', '/versions/')}`,
+    slowModelId: `${workspaceId}/models/${required('AML_ROLLOUT_CONTRACT_SLOW_MODEL').replace(':', '/versions/')}`,
+    // Resource logs typically arrive within minutes, with a tail: wait 15 minutes.
+    logsSettled: async (sinceMs) => {
+      await new Promise((resolve) => setTimeout(resolve, 15 * 60_000));
+      return { fromMs: Math.floor(sinceMs / 60_000) * 60_000, toMs: Date.now() };
+    },
     close: () => Promise.resolve(),
   };
 }

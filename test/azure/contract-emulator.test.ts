@@ -28,7 +28,15 @@ async function emulatorTarget(options: { faults?: readonly Fault[]; transport?: 
   const emulator = createEmulator({
     clock,
     seed: 11,
-    world: createDemoWorld({ versions: ['1', '2'], requestsPerMinute: 120 }),
+    world: createDemoWorld({
+      versions: ['1', '2', '3', '4'],
+      requestsPerMinute: 120,
+      behavior: {
+        'credit-model:1': { errorRate: 0.005, latencyMs: { p50: 40, p95: 90 } },
+        'credit-model:3': { errorRate: 1 },
+        'credit-model:4': { latencyMs: { p50: 8000, p95: 9000 } },
+      },
+    }),
     token: TOKEN,
     faults: options.faults,
   });
@@ -60,6 +68,13 @@ async function emulatorTarget(options: { faults?: readonly Fault[]; transport?: 
       const origin = emulator.originMs;
       if (clock.nowMs < origin + 20 * 60_000) clock.nowMs = origin + 20 * 60_000;
       return { fromMs: origin, toMs: origin + 10 * 60_000 };
+    },
+    failingModelId: `${workspaceId}/models/credit-model/versions/3`,
+    slowModelId: `${workspaceId}/models/credit-model/versions/4`,
+    logsSettled(sinceMs) {
+      // Every row is visible 9 virtual minutes after its request (3 x the 3-minute ingestion p95).
+      clock.nowMs = Math.max(clock.nowMs, sinceMs + 10 * 60_000);
+      return Promise.resolve({ fromMs: sinceMs, toMs: sinceMs + 5 * 60_000 });
     },
     close: () => emulator.stop(),
   };

@@ -147,8 +147,8 @@ describe.concurrent('npm start, followed as printed', () => {
     expect(bad.phase).toBe('RolledBack');
     const failed = bad.status.gates.filter((g) => g.verdict === 'fail');
     expect(failed.length, `a failing gate in ${JSON.stringify(bad.status.gates)}`).toBeGreaterThan(0);
-    const errorEvidence = failed.flatMap((g) => g.evidence).find((e) => e.metric === 'errorRate5xx' && e.verdict === 'fail');
-    expect(errorEvidence, `errorRate5xx evidence in ${JSON.stringify(failed)}`).toBeDefined();
+    const errorEvidence = failed.flatMap((g) => g.evidence).find((e) => e.metric === 'failedRequestRate' && e.verdict === 'fail');
+    expect(errorEvidence, `failedRequestRate evidence in ${JSON.stringify(failed)}`).toBeDefined();
     expect(errorEvidence?.candidate).toBeGreaterThan(0.1);
     await expectSoleDeployment(app, 'blue', 'credit-model:1');
     expect((await armGet(app, `/onlineEndpoints/${ENDPOINT}/deployments/credit-model-v3`)).status, 'the candidate is deleted').toBe(404);

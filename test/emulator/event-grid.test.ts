@@ -85,8 +85,10 @@ describe('Event Grid delivery of ModelRegistered', () => {
       topic: `/subscriptions/${em.coords.subscriptionId}/resourceGroups/${em.coords.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${em.coords.workspace}`,
       dataVersion: '2',
       metadataVersion: '1',
-      data: { modelName: 'credit-model', modelVersion: '2', modelTags: { team: 'risk' }, modelProperties: {} },
+      data: { ModelName: 'credit-model', ModelVersion: '2', ModelTags: { team: 'risk' }, ModelProperties: {} },
     });
+    // PascalCase data keys as Azure documents the payload (the SDK's camelCase interface is not the wire shape).
+    expect(Object.keys(event?.data as object).sort()).toEqual(['ModelName', 'ModelProperties', 'ModelTags', 'ModelVersion']);
     expect(event?.eventTime.getTime()).toBe(em.now()); // the shared clock, not the machine's
   });
 
@@ -101,7 +103,7 @@ describe('Event Grid delivery of ModelRegistered', () => {
     const parsed = JSON.parse(delivery?.body ?? '');
     expect(Array.isArray(parsed)).toBe(false);
     const [event] = await new EventGridDeserializer().deserializeCloudEvents(delivery?.body ?? '');
-    expect(event).toMatchObject({ type: MODEL_REGISTERED_EVENT_TYPE, subject: 'models/credit-model:3', specversion: '1.0', data: { modelName: 'credit-model', modelVersion: '3' } });
+    expect(event).toMatchObject({ type: MODEL_REGISTERED_EVENT_TYPE, subject: 'models/credit-model:3', specversion: '1.0', data: { ModelName: 'credit-model', ModelVersion: '3' } });
   });
 
   it('reports a refused delivery as not delivered, with the status, and keeps ids stable per input', async () => {
@@ -161,7 +163,7 @@ describe('emulator CLI: register', () => {
     process.exitCode = previousExitCode;
     expect(em.state.getModelVersion('credit-model', '7').properties['tags']).toEqual({ team: 'risk' });
     expect(app.received).toHaveLength(1);
-    expect(JSON.parse(app.received[0]?.body ?? '{}')).toMatchObject({ subject: 'models/credit-model:7', data: { modelTags: { team: 'risk' } } });
+    expect(JSON.parse(app.received[0]?.body ?? '{}')).toMatchObject({ subject: 'models/credit-model:7', data: { ModelTags: { team: 'risk' } } });
   });
 });
 

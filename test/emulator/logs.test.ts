@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs';
 import { buildTrafficQuery } from '../../src/analysis/queries';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
+import { createDemoWorld, createEmulator, DEMO_COORDS, type Emulator } from '../../src/emulator';
 import { nearestRank } from '../../src/emulator/kql/evaluator';
 import { TRAFFIC_LOG_COLUMNS } from '../../src/emulator/traffic-log';
 import { ManualClock, deployGreenAndSplit, logsClient } from './helpers';
@@ -20,7 +20,12 @@ function allRows(): LogRow[] {
 }
 
 function visibleRows(fromMs: number, toMs: number, nowMs = clock.now()): LogRow[] {
-  return allRows().filter((r) => (r['TimeGenerated'] as number) >= fromMs && (r['TimeGenerated'] as number) < toMs && (r['TimeGenerated'] as number) <= nowMs - 3 * MINUTE);
+  const rows: LogRow[] = [];
+  for (let i = 0; i < em.log.length; i++) {
+    const t = em.log.timeAt(i);
+    if (t >= fromMs && t < toMs && em.log.visibleAtMs(i) <= nowMs) rows.push(em.log.row(i));
+  }
+  return rows;
 }
 
 function byDeployment(rows: LogRow[]): Map<string, LogRow[]> {
@@ -71,7 +76,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
   it('answers the built-in gate query exactly as a direct computation over the rows', async () => {
     const fromMs = em.originMs + 15 * MINUTE;
     const toMs = em.originMs + 25 * MINUTE;
-    const kql = buildTrafficQuery({ endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window: { fromMs, toMs } });
+    const kql = buildTrafficQuery({ workspace: DEMO_COORDS, endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window: { fromMs, toMs } });
     const answer = await query(kql, fromMs, toMs);
     const expected = byDeployment(visibleRows(fromMs, toMs));
     expect(answer.map((r) => r['DeploymentName']).sort()).toEqual(['blue', 'green']);
@@ -79,8 +84,10 @@ describe('Log Analytics query API through LogsQueryClient', () => {
       const rows = expected.get(row['DeploymentName'] as string) ?? [];
       const durations = sortedDurations(rows);
       expect(row['requests']).toBe(rows.length);
-      expect(row['errors5xx']).toBe(rows.filter((r) => (r['ResponseCode'] as number) >= 500).length);
-      expect(row['modelErrors']).toBe(rows.filter((r) => (r['ModelStatusCode'] as number) >= 500).length);
+      const code = (r: Record<string, unknown>) => r['ResponseCode'] as number;
+      expect(row['failed']).toBe(rows.filter((r) => [408, 424, 429].includes(code(r)) || code(r) >= 500).length);
+      expect(row['modelErrors']).toBe(rows.filter((r) => code(r) === 424 || (r['ModelStatusCode'] as number) >= 500).length);
+      expect(row['failed']).toBeGreaterThan(0);
       expect(row['p50']).toBe(nearestRank(durations, 50));
       expect(row['p95']).toBe(nearestRank(durations, 95));
       expect(row['p99']).toBe(nearestRank(durations, 99));
@@ -92,7 +99,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     const share = (green?.['requests'] as number) / ((blue?.['requests'] as number) + (green?.['requests'] as number));
     expect(share).toBeGreaterThan(0.25);
     expect(share).toBeLessThan(0.35);
-    expect((green?.['errors5xx'] as number) / (green?.['requests'] as number)).toBeGreaterThan(0.05);
+    expect((green?.['failed'] as number) / (green?.['requests'] as number)).toBeGreaterThan(0.05);
   });
 
   it('answers the azure-facts query (between, percentile) exactly', async () => {
@@ -101,7 +108,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     const kql = `AmlOnlineEndpointTrafficLog
 | where TimeGenerated between (datetime(${from}) .. datetime(${to}))
 | where EndpointName == "credit-scoring"
-| summarize requests = count(), errors5xx = countif(ResponseCode >= 500),
+| summarize requests = count(), failed = countif(ResponseCode == 424),
             p50 = percentile(TotalDurationMs, 50), p95 = percentile(TotalDurationMs, 95)
           by DeploymentName`;
     const answer = await query(kql, em.originMs, clock.now());
@@ -114,7 +121,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
       expect(row).toEqual({
         DeploymentName: row['DeploymentName'],
         requests: group.length,
-        errors5xx: group.filter((r) => (r['ResponseCode'] as number) >= 500).length,
+        failed: group.filter((r) => (r['ResponseCode'] as number) === 424).length,
         p50: nearestRank(sortedDurations(group), 50),
         p95: nearestRank(sortedDurations(group), 95),
       });
@@ -157,16 +164,28 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     expect(answer.length).toBe(6 * 2); // 6 minutes in the window, 2 deployments
   });
 
-  it('hides requests younger than the ingestion delay, and shows them once it has passed', async () => {
-    const fromMs = clock.now() - 5 * MINUTE;
+  it('shows each request after its own ingestion delay (seeded: 20 s to 9 min, median 1 min, 95% within 3 min)', async () => {
+    const fromMs = clock.now() - 12 * MINUTE;
     const toMs = clock.now();
     const kql = 'AmlOnlineEndpointTrafficLog | summarize n = count()';
     const before = await query(kql, fromMs, toMs);
     const generated = allRows().filter((r) => (r['TimeGenerated'] as number) >= fromMs && (r['TimeGenerated'] as number) < toMs).length;
     expect(before[0]?.['n']).toBe(visibleRows(fromMs, toMs).length);
     expect(before[0]?.['n']).toBeLessThan(generated);
-    expect(generated - (before[0]?.['n'] as number)).toBe(3 * 300); // three minutes at 300 rpm are not ingested yet
-    clock.advanceMinutes(3);
+    // The delays themselves: Azure Monitor's documented typical range, with a tail.
+    const delays = [...Array(em.log.length).keys()].map((i) => em.log.visibleAtMs(i) - em.log.timeAt(i)).sort((a, b) => a - b);
+    expect(delays[0]).toBeGreaterThanOrEqual(20_000);
+    expect(delays[delays.length - 1]).toBeLessThanOrEqual(9 * MINUTE);
+    expect(nearestRank(delays, 50)).toBeGreaterThan(0.8 * MINUTE);
+    expect(nearestRank(delays, 50)).toBeLessThan(1.2 * MINUTE);
+    expect(nearestRank(delays, 95)).toBeGreaterThan(2.7 * MINUTE);
+    expect(nearestRank(delays, 95)).toBeLessThan(3.3 * MINUTE);
+    // The newest minutes fill in gradually: some of the last minute is visible, not all of minute -4.
+    const minuteAgo = visibleRows(toMs - MINUTE, toMs).length;
+    expect(minuteAgo).toBeLessThan(300);
+    const fourMinutesAgo = visibleRows(toMs - 5 * MINUTE, toMs - 4 * MINUTE).length;
+    expect(fourMinutesAgo).toBeGreaterThan(minuteAgo);
+    clock.advanceMinutes(9);
     const after = await query(kql, fromMs, toMs);
     expect(after[0]?.['n']).toBe(generated);
   });
@@ -204,6 +223,10 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     const projected = await query(`AmlOnlineEndpointTrafficLog | order by TimeGenerated asc | take 5 | project ${names.join(', ')}`, fromMs, toMs);
     expect(projected).toEqual(whole);
     expect(whole[0]?.['TimeGenerated']).toBeInstanceOf(Date);
+    // The documented columns a custom metric may use (Azure Monitor's table reference).
+    for (const name of ['AzureMLWorkspaceId', 'AzureMLWorkspaceName', 'IdentityData', 'OperationName', '_ResourceId', '_SubscriptionId']) expect(names).toContain(name);
+    expect(whole[0]).toMatchObject({ AzureMLWorkspaceName: DEMO_COORDS.workspace, _SubscriptionId: DEMO_COORDS.subscriptionId });
+    expect(String(whole[0]?.['_ResourceId'])).toBe(`${String(whole[0]?.['AzureMLWorkspaceId']).toLowerCase()}/onlineendpoints/credit-scoring`);
     const ids = await query('AmlOnlineEndpointTrafficLog | summarize n = count(), ids = dcount(XRequestId)', fromMs, toMs);
     expect(ids[0]?.['ids']).toBe(ids[0]?.['n']);
     expect(ids[0]?.['n']).toBe(300);

@@ -23,7 +23,7 @@ async function world(traffic: Record<string, number>, mirrorTraffic: Record<stri
   return { em, clock };
 }
 
-async function score(em: Emulator, options: { pinned?: string; key?: string } = {}): Promise<{ status: number; deployment: string | null; body: any }> {
+async function score(em: Emulator, options: { pinned?: string; key?: string } = {}): Promise<{ status: number; deployment: string | null; headers: Headers; body: any }> {
   const response = await fetch(em.scoringUri('credit-scoring'), {
     method: 'POST',
     headers: {
@@ -33,7 +33,7 @@ async function score(em: Emulator, options: { pinned?: string; key?: string } = 
     },
     body: JSON.stringify({ data: [[1, 2, 3]] }),
   });
-  return { status: response.status, deployment: response.headers.get('azureml-model-deployment'), body: await response.json() };
+  return { status: response.status, deployment: response.headers.get('azureml-model-deployment'), headers: response.headers, body: await response.json() };
 }
 
 function rowsBy(em: Emulator): Record<string, number> {
@@ -91,17 +91,21 @@ describe('scoring URI', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('answers pinned (smoke test) requests by smokeTestFails alone, not by the error rate', async () => {
+  it('fails pinned (smoke test) requests by the error rate too, as a real container does', async () => {
     const { em } = await world({ blue: 100 }, {}, { 'credit-model:2': { errorRate: 1 } });
-    for (let i = 0; i < 10; i++) expect((await score(em, { pinned: 'green' })).status).toBe(200);
-    expect(em.servedCountsByKind()['credit-model:2']?.pinned).toEqual({ total: 10, errors: 0 });
+    for (let i = 0; i < 10; i++) {
+      const answer = await score(em, { pinned: 'green' });
+      expect(answer.status).toBe(424);
+      expect(answer.headers.get('ms-azureml-model-error-statuscode')).toBe('500');
+    }
+    expect(em.servedCountsByKind()['credit-model:2']?.pinned).toEqual({ total: 10, errors: 10 });
   });
 
-  it('fails pinned (smoke test) requests of a smokeTestFails version, but not its routed traffic', async () => {
+  it('fails pinned (smoke test) requests of a smokeTestFails version with 424, but not its routed traffic', async () => {
     const { em } = await world({ blue: 50, green: 50 }, {}, { 'credit-model:2': { errorRate: 0, smokeTestFails: true } });
     for (let i = 0; i < 10; i++) {
       const answer = await score(em, { pinned: 'green' });
-      expect(answer.status).toBe(500);
+      expect(answer.status).toBe(424);
       expect(answer.deployment).toBe('green');
     }
     let greenOk = 0;
@@ -116,12 +120,67 @@ describe('scoring URI', () => {
     expect(em.servedCountsByKind()['credit-model:2']?.pinned).toEqual({ total: 10, errors: 10 });
   });
 
-  it('answers by the model behaviour (error rate) and its changes over time', async () => {
+  it('answers model errors with 424 (ModelStatusCode the container\'s 500), by the behaviour and its changes over time', async () => {
     const { em, clock } = await world({ blue: 100 }, {}, { 'credit-model:1': { errorRate: 0, changes: [{ atMinute: 20, errorRate: 1 }] } });
     for (let i = 0; i < 20; i++) expect((await score(em)).status).toBe(200);
     clock.advanceMinutes(10); // minute 21
-    for (let i = 0; i < 20; i++) expect((await score(em)).status).toBe(500);
+    for (let i = 0; i < 20; i++) expect((await score(em)).status).toBe(424);
     expect(em.servedCounts()['credit-model:1']).toEqual({ total: 40, errors: 20 });
+    const rows = [...Array(em.log.length).keys()].map((i) => em.log.row(i)).filter((r) => r['ResponseCode'] === 424);
+    expect(rows).toHaveLength(20);
+    expect(rows.every((r) => r['ModelStatusCode'] === 500 && r['ResponseCodeReason'] === 'Failed Dependency')).toBe(true);
+  });
+
+  it('answers 408 when the model runs past the deployment\'s requestSettings.requestTimeout (default PT5S)', async () => {
+    const { em, clock } = await world({ blue: 100 }, {}, { 'credit-model:1': { latencyMs: { p50: 8000, p95: 9000 } }, 'credit-model:2': { latencyMs: { p50: 1500, p95: 1600 } } });
+    const endpoint = `${workspacePath(em)}/onlineEndpoints/credit-scoring`;
+    // blue keeps the default 5 s: an 8 s model times out at 5 s.
+    const slow = await score(em, { pinned: 'blue' });
+    expect(slow.status).toBe(408);
+    // green with requestTimeout PT1S: a 1.5 s model times out at 1 s.
+    const body = deploymentBody(em, 'credit-model', '2');
+    body.properties.requestSettings = { requestTimeout: 'PT1S' };
+    expect((await score(em, { pinned: 'green' })).status).toBe(200);
+    expect((await armFetch(em, 'PUT', `${endpoint}/deployments/green`, body)).status).toBe(200);
+    clock.advanceMinutes(5); // the update completes
+    expect((await score(em, { pinned: 'green' })).status).toBe(408);
+    const rows = () => [...Array(em.log.length).keys()].map((i) => em.log.row(i));
+    expect(rows().filter((r) => r['ResponseCode'] === 408).map((r) => [r['TotalDurationMs'], r['ModelStatusCode']])).toEqual([[5000, 0], [1000, 0]]);
+  });
+
+  it.each([
+    ['a requestTimeout that is not a duration', { requestTimeout: '5 seconds' }, /requestSettings\.requestTimeout/],
+    ['a requestTimeout above 180 s', { requestTimeout: 'PT181S' }, /at most PT180S/],
+    ['a maxConcurrentRequestsPerInstance of 0', { maxConcurrentRequestsPerInstance: 0 }, /maxConcurrentRequestsPerInstance must be a positive integer/],
+  ])('refuses a deployment with %s, naming the field', async (_name, requestSettings, message) => {
+    const { em } = await world({ blue: 100 });
+    const body = deploymentBody(em, 'credit-model', '2');
+    body.properties.requestSettings = requestSettings;
+    const answer = await armFetch(em, 'PUT', `${workspacePath(em)}/onlineEndpoints/credit-scoring/deployments/red`, body);
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.body)).toMatch(message);
+  });
+
+  it('answers 429 beyond 2 x maxConcurrentRequestsPerInstance x instances pending requests, and never holds more', async () => {
+    const clock = new ManualClock();
+    // blue: 2 instances, maxConcurrentRequestsPerInstance 1 -> at most 4 pending; 600 requests a
+    // minute (one per 100 ms) of about 1 s each would need about 10.
+    const em = createEmulator({ clock, seed: 3, world: createDemoWorld({ requestsPerMinute: 600, behavior: { 'credit-model:1': { latencyMs: { p50: 1000, p95: 1400 } } } }) });
+    await em.start();
+    started.push(em);
+    clock.advanceMinutes(5);
+    em.advance();
+    const rows = [...Array(em.log.length).keys()].map((i) => em.log.row(i));
+    const rejected = rows.filter((r) => r['ResponseCode'] === 429);
+    expect(rejected.length).toBeGreaterThan(rows.length / 3);
+    expect(rejected.every((r) => r['ModelStatusCode'] === 0)).toBe(true);
+    const accepted = rows.filter((r) => r['ResponseCode'] !== 429).map((r) => ({ start: r['TimeGenerated'] as number, end: (r['TimeGenerated'] as number) + (r['TotalDurationMs'] as number) }));
+    for (const row of rows) {
+      const t = row['TimeGenerated'] as number;
+      const pending = accepted.filter((a) => a.start < t && a.end > t).length;
+      if (row['ResponseCode'] === 429) expect(pending).toBeGreaterThanOrEqual(4);
+      else expect(pending).toBeLessThan(4);
+    }
   });
 
   it('requires the endpoint key, and answers 404 with no deployment to route to', async () => {

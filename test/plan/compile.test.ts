@@ -143,7 +143,7 @@ describe('compilePlan: step sequence per strategy', () => {
     expect(plan.steps[2]).toEqual({ kind: 'setTraffic', traffic: { blue: 50, 'credit-model-abtest-v2': 50 } });
     expect(plan.steps[3]).toMatchObject({ kind: 'bake', durationMinutes: 1440, minRequests: 5000, maxExtensionMinutes: 1440, gates: ['guardrail'], noDataOutcome: 'extend' });
     expect(plan.steps[4]).toEqual({ kind: 'decideWinner', gate: AB_COMPARE_GATE, minRequestsPerArm: 5000, maxWaitMinutes: 35, checkIntervalMinutes: 30 });
-    expect(plan.gates[AB_COMPARE_GATE]).toMatchObject({ checks: [{ metric: 'errorRate5xx' }, { metric: 'latencyP95' }], minRequestsPerDeployment: 5000, confidence: 0.95 });
+    expect(plan.gates[AB_COMPARE_GATE]).toMatchObject({ checks: [{ metric: 'failedRequestRate' }, { metric: 'latencyP95' }], minRequestsPerDeployment: 5000, confidence: 0.95 });
     expect(plan.concurrency).toBe('queue');
   });
 

@@ -31,6 +31,8 @@ interface Expectation {
   readonly peakAtLeast?: number;
   /** A gate check with this verdict must be in the result. */
   readonly sawVerdict?: 'pass' | 'fail' | 'inconclusive';
+  /** At most this many user (live) requests answered by the new version (credit-model:2). */
+  readonly newVersionServedAtMost?: number;
 }
 
 const CANDIDATE = 'credit-model-v2';
@@ -45,6 +47,10 @@ const EXPECTED: Record<string, Expectation> = {
   'canary-approval-timed-out': { outcome: 'rolledBack', ...backOnBlue, peakAtLeast: 50 },
   'canary-provisioning-fails': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0 },
   'canary-smoke-test-fails': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0 },
+  // Azure answers a failing model's requests with 424, not 5xx: the smoke test must still stop it.
+  'canary-model-fails-every-request': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, newVersionServedAtMost: 0 },
+  // Slow past requestSettings.requestTimeout from minute 45 (408s and 429s): failedRequestRate fails the gate.
+  'canary-model-times-out-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 10, sawVerdict: 'fail' },
   'canary-no-traffic': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'inconclusive' },
   'canary-timed-out': { outcome: 'timedOut', finalDeployments: ['blue', CANDIDATE], finalTraffic: { blue: 75, [CANDIDATE]: 25 }, peakAtLeast: 25 },
   'blue-green-promoted': { outcome: 'promoted', ...promotedTo('green'), peakAtLeast: 100 },
@@ -52,8 +58,11 @@ const EXPECTED: Record<string, Expectation> = {
   'shadow-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
   'shadow-discarded': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'fail' },
   'shadow-rejected': { outcome: 'rejected', ...backOnBlue, peakAtMost: 0 },
+  // The shadow example policy (policies/shadow.yaml) gates on CreditDecisions_CL, which the scenario declares.
+  'shadow-example-custom-table-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
+  'shadow-example-custom-table-discarded': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'fail' },
   'ab-test-candidate-wins': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100 },
-  'ab-test-baseline-wins': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 50 },
+  'ab-test-baseline-wins': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 50, peakAtLeast: 50 },
   'recreate-promoted': { outcome: 'promoted', finalDeployments: ['blue'], finalTraffic: { blue: 100 }, peakAtLeast: 100 },
   'recreate-smoke-test-fails-reverted': { outcome: 'rolledBack', ...backOnBlue },
 };
@@ -90,6 +99,7 @@ describe('npm run simulate over test/scenarios', () => {
     if (expected.peakAtMost !== undefined) expect(result.peakNewTrafficPercent).toBeLessThanOrEqual(expected.peakAtMost);
     if (expected.peakAtLeast !== undefined) expect(result.peakNewTrafficPercent).toBeGreaterThanOrEqual(expected.peakAtLeast);
     if (expected.sawVerdict) expect(result.gateChecks.map((c) => c.verdict)).toContain(expected.sawVerdict);
+    if (expected.newVersionServedAtMost !== undefined) expect(result.requests['credit-model:2']?.total ?? 0).toBeLessThanOrEqual(expected.newVersionServedAtMost);
     // Users were served (a scenario without traffic serves nobody), and the new version's
     // errors (the blast radius) are counted within what it served.
     for (const counts of Object.values(result.requests)) expect(counts.errors).toBeLessThanOrEqual(counts.total);

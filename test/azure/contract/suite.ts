@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AzurePorts } from '../../../src/azure';
+import { kqlString } from '../../../src/analysis/kql';
 import { buildTrafficQuery, TRAFFIC_COLUMNS } from '../../../src/analysis/queries';
 import { RolloutError } from '../../../src/errors';
 import type { Clock, EndpointRef, ModelVersionRef } from '../../../src/ports';
@@ -25,6 +26,12 @@ export interface ContractTarget {
   readonly modelVersion: ModelVersionRef;
   /** A past window in which the live deployment served requests that are already in the logs. */
   trafficWindow(): Promise<{ fromMs: number; toMs: number }>;
+  /** ARM id of a model version whose scoring script fails every request (answers 500). */
+  readonly failingModelId: string;
+  /** ARM id of a model version that takes longer than the 5 s default request timeout. */
+  readonly slowModelId: string;
+  /** Waits until requests made since `sinceMs` are in the logs; returns a window holding them. */
+  logsSettled(sinceMs: number): Promise<{ fromMs: number; toMs: number }>;
   /** Releases what the target started. */
   close(): Promise<void>;
 }
@@ -105,12 +112,52 @@ export function describePortContract(name: string, setup: () => Promise<Contract
     );
   });
 
+  /**
+   * Azure's status codes for a model that fails or is too slow (troubleshooting online endpoints,
+   * status codes; docs/azure-fidelity.md): what callers get, and what the traffic log records.
+   */
+  const modelAnswers = (what: string, modelIdOf: (t: ContractTarget) => string, expectedStatus: number, expectedModelStatus: (code: number) => boolean) =>
+    it(
+      what,
+      withTarget(async (t) => {
+        const control = t.ports.endpointControl;
+        try {
+          await control.createDeployment(t.ref, { cloneFrom: t.live, name: t.candidate, modelId: modelIdOf(t), tags: { purpose: 'contract-test' } });
+          const sinceMs = t.clock.now();
+          for (let i = 0; i < 3; i++) {
+            const answer = await control.invokeDeployment(t.ref, { deployment: t.candidate, body: { input_data: { data: [[0.1, 0.2, 0.3]] } }, timeoutInMs: 30_000 });
+            expect(answer.statusCode).toBe(expectedStatus);
+          }
+          const window = await t.logsSettled(sinceMs);
+          const kql = [
+            'AmlOnlineEndpointTrafficLog',
+            `| where _ResourceId =~ ${kqlString(t.endpointResourceId.toLowerCase())} and DeploymentName == ${kqlString(t.candidate)}`,
+            '| project ResponseCode, ModelStatusCode',
+          ].join('\n');
+          const rows = (await t.ports.metricsSource.query({ kql, ...window })).rows;
+          expect(rows.length).toBeGreaterThanOrEqual(3);
+          for (const row of rows) {
+            expect(row['ResponseCode']).toBe(expectedStatus);
+            expect(expectedModelStatus(row['ModelStatusCode'] as number), `ModelStatusCode ${String(row['ModelStatusCode'])}`).toBe(true);
+          }
+        } finally {
+          await control.deleteDeployment(t.ref, t.candidate).catch(() => undefined);
+        }
+      }),
+      timeoutMs,
+    );
+
+  describe(`Scoring status codes (${name})`, () => {
+    modelAnswers('a failing model answers 424, logged with the container\'s own code in ModelStatusCode', (t) => t.failingModelId, 424, (code) => code >= 400);
+    modelAnswers('a slow model answers 408 (requestSettings.requestTimeout, default 5 s), logged as 408', (t) => t.slowModelId, 408, (code) => code !== 200);
+  });
+
   describe(`MetricsSource contract (${name})`, () => {
     it(
       'answers the built-in gate query with one row per deployment',
       withTarget(async (t) => {
         const window = await t.trafficWindow();
-        const kql = buildTrafficQuery({ endpoint: t.ref.endpoint, baseline: t.live, candidate: t.live, window });
+        const kql = buildTrafficQuery({ workspace: t.ref, endpoint: t.ref.endpoint, baseline: t.live, candidate: t.live, window });
         const result = await t.ports.metricsSource.query({ kql, ...window });
         expect(result.rows).toHaveLength(1);
         const row = result.rows[0]!;
