@@ -1,4 +1,4 @@
-// Lint rules that keep the architecture honest (see ARCHITECTURE.md "Rules that keep it replayable").
+// Lint rules that keep the architecture honest (see docs/architecture.md).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';

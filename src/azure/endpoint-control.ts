@@ -28,7 +28,7 @@ import { callAzure, type AdapterContext } from './context';
 import { parseRetryAfterMs, toAzureCallError } from './errors';
 import { isOperationOutcomeError, pollOnClock, RetryAfterTracker, type ManualPoller } from './lro';
 
-/** First api-version with `mirrorTraffic` was 2023-04-01; 2024-04-01 is GA and what azure-facts.md names. */
+/** First api-version with `mirrorTraffic` was 2023-04-01; 2024-04-01 is the GA version the Azure REST API specs (machinelearningservices, stable) publish. */
 export const ENDPOINT_API_VERSION = '2024-04-01';
 
 const PROVISIONING_STATES: readonly ProvisioningState[] = ['Creating', 'Updating', 'Scaling', 'Deleting', 'Succeeded', 'Failed', 'Canceled'];

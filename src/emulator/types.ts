@@ -1,6 +1,6 @@
 /**
  * The emulator's inputs: how model versions behave, the traffic rate, faults. The shapes follow
- * /work/shared/scenario-format.md so the simulator can pass a scenario's fields straight through.
+ * docs/scenario-format.md so the simulator can pass a scenario's fields straight through.
  */
 import { z } from 'zod';
 
@@ -8,7 +8,7 @@ const minuteSchema = z.number().min(0);
 const probabilitySchema = z.number().min(0).max(1);
 
 /*
- * Behavior, traffic and fault shapes are the public scenario format's (shared/scenario-format.md):
+ * Behavior, traffic and fault shapes are the public scenario format's (docs/scenario-format.md):
  * src/sim/scenario.ts parses scenario files with these same schemas, so the emulator and the
  * scenario contract cannot drift apart. Strict: an unknown (e.g. misspelt) field is an error, not
  * silently ignored.

@@ -1,5 +1,5 @@
 /**
- * Turns what a simulation observed into the result of ../shared/scenario-format.md.
+ * Turns what a simulation observed into the result of docs/scenario-format.md.
  * Pure: the runner collects observations, this computes the verdict fields from them.
  */
 import type { GateResult, MetricEvidence } from '../analysis/types';

@@ -1,5 +1,5 @@
 /**
- * The simulation scenario: the public contract of ../shared/scenario-format.md, as a zod schema.
+ * The simulation scenario: the public contract of docs/scenario-format.md, as a zod schema.
  * A file that does not fit gets an error naming the file and the field (the CLI exits 2).
  */
 import { z } from 'zod';

@@ -612,15 +612,3 @@ export function registeredEventGridFunctions(dirs: string[]): { name: string; fi
   }
   return registrations;
 }
-
-/** Role rows of the "Identity and roles" table in azure-facts.md: name, id, scope text. */
-export function factsRoles(markdown: string): { name: string; id: string; scope: string }[] {
-  const section = markdown.split(/^## /m).find((s) => s.startsWith('Identity and roles')) ?? '';
-  const rows: { name: string; id: string; scope: string }[] = [];
-  for (const line of section.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim());
-    const id = cells[2] ?? '';
-    if (/^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(id)) rows.push({ name: cells[1] ?? '', id, scope: cells[3] ?? '' });
-  }
-  return rows;
-}
