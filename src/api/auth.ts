@@ -19,9 +19,9 @@
  * (alice@contoso.com) or groups (`group:<name or object id>`). An empty list admits any caller
  * that passed authentication.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RolloutError } from '../errors';
+import { safeEqual } from '../shared/safe-equal';
 import type { ApiRequest } from './http';
 
 export type Caller =
@@ -49,15 +49,6 @@ const clientPrincipalSchema = z.object({
   role_typ: z.string().optional(),
   claims: z.array(z.object({ typ: z.string(), val: z.string() })).default([]),
 });
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** Constant-time comparison (hashing first makes lengths equal, so length leaks nothing either). */
-export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
-}
 
 function claimKind(typ: string): 'upn' | 'preferred_username' | 'email' | 'name' | 'groups' | undefined {
   const short = typ.toLowerCase().split('/').pop() ?? '';

@@ -15,7 +15,6 @@ import { ArmModelRegistry } from './model-registry';
 import { AzureMonitorPlatformMetrics } from './platform-metrics';
 
 export type { AzureAdapterOptions } from './context';
-export { withRetries, backoffDelayMs, type RetryOptions } from './retry';
 export { toAzureCallError, parseRetryAfterMs } from './errors';
 export { StaticTokenCredential, resolveEndpoints, isLocalHttpUrl, isLoopbackUrl } from './clients';
 export { ENDPOINT_API_VERSION, cloneDeploymentBody, normalizeModelId } from './endpoint-control';

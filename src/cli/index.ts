@@ -16,7 +16,7 @@ import { MODEL_REGISTERED_EVENT_TYPE } from '../ingest/model-registered';
 import type { RolloutSummary } from '../api/status-view';
 import { ROLLOUT_ACTIONS } from '../api/schemas';
 import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
-import { publishModelRegistered } from '../emulator/event-grid';
+import { deliverModelRegistered } from '../ingest/event-grid-delivery';
 import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
 
 export interface CliIo {
@@ -191,12 +191,12 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
     result.publishedTo = options.eventgridUrl;
   } else {
     // The app's Event Grid trigger, delivered the way the Event Grid service does it (headers,
-    // envelope stamping) by the emulator's helper: the local runtime or a Function App.
+    // envelope stamping) by the app's delivery code: the local runtime or a Function App.
     const base = (options.url ?? io.env('AML_ROLLOUT_URL') ?? DEFAULT_URL).replace(/\/+$/, '');
     const key = options.key ?? io.env('AML_ROLLOUT_KEY');
     let delivery;
     try {
-      delivery = await publishModelRegistered({
+      delivery = await deliverModelRegistered({
         runtimeUrl: base,
         ...(key ? { functionKey: key } : {}),
         model: options.model,

@@ -5,7 +5,7 @@
  */
 import type { RolloutStatus } from '../plan/types';
 import type { RolloutSummary } from '../api/status-view';
-import { describeEvidence } from '../api/status-view';
+import { describeEvidence } from '../analysis/describe';
 
 export interface RolloutDetailBody {
   readonly rolloutId: string;
