@@ -9,7 +9,7 @@ import { fillKqlTemplate, kqlDatetime, kqlIdentifier, kqlNumber, kqlString, kqlS
 import type { CustomMetricSpec, GateSpec } from './types';
 import { BUILT_IN_METRICS } from './types';
 
-export const TRAFFIC_TABLE = 'AmlOnlineEndpointTrafficLog';
+const TRAFFIC_TABLE = 'AmlOnlineEndpointTrafficLog';
 
 /** Columns of the built-in query's result, one row per deployment. */
 export const TRAFFIC_COLUMNS = {
@@ -30,7 +30,7 @@ export const CUSTOM_METRIC_COLUMNS = { deployment: 'DeploymentName', value: 'val
  * At most this many latency samples per deployment come back (make_list's cap). Enough for a
  * p99 bound (needs ~500) while keeping a result of two rows well under the API's 100 MiB.
  */
-export const MAX_LATENCY_SAMPLES = 5000;
+const MAX_LATENCY_SAMPLES = 5000;
 
 export interface GateQueryTarget {
   readonly endpoint: string;
@@ -50,8 +50,8 @@ export interface GateQuery {
   readonly toMs: number;
 }
 
-export const TRAFFIC_QUERY_ID = 'traffic';
-export function customQueryId(metric: string): string {
+const TRAFFIC_QUERY_ID = 'traffic';
+function customQueryId(metric: string): string {
   return `custom:${metric}`;
 }
 
@@ -102,7 +102,7 @@ export function buildCustomMetricQuery(metric: CustomMetricSpec, target: GateQue
 }
 
 /** The custom metrics a gate's checks actually use (unused declarations cost no query). */
-export function customMetricsInUse(spec: GateSpec): CustomMetricSpec[] {
+function customMetricsInUse(spec: GateSpec): CustomMetricSpec[] {
   const used = new Set(spec.checks.map((c) => c.metric));
   return spec.customMetrics.filter((m) => used.has(m.name));
 }

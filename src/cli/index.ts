@@ -19,7 +19,7 @@ import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { deliverModelRegistered } from '../ingest/event-grid-delivery';
 import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
 
-export interface CliIo {
+interface CliIo {
   out(text: string): void;
   err(text: string): void;
   env(name: string): string | undefined;
@@ -29,7 +29,7 @@ export interface CliIo {
   readonly signal?: AbortSignal;
 }
 
-export const processIo: CliIo = {
+const processIo: CliIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
   err: (text) => void process.stderr.write(`${text}\n`),
   env: (name) => readEnvironment(name),
@@ -219,7 +219,7 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
   return result;
 }
 
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('aml-rollout')
     .description('Operate model rollouts to Azure ML managed online endpoints')
     .exitOverride()
@@ -334,7 +334,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code (never calls process.exit, so tests run it in-process). */
+/**
+ * Runs the CLI; resolves to the exit code (never calls process.exit, so tests run it in-process).
+ * @public The tests load it from dist (one module graph with the runtime), which knip cannot follow.
+ */
 export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram(io, (code) => {
@@ -357,7 +360,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
   }
 }
 
-/** Entry point of bin/aml-rollout.js. */
+/** @public The `aml-rollout` command: bin/aml-rollout.js requires it from dist. */
 export function main(): void {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

@@ -13,12 +13,12 @@ const probabilitySchema = z.number().min(0).max(1);
  * scenario contract cannot drift apart. Strict: an unknown (e.g. misspelt) field is an error, not
  * silently ignored.
  */
-export const latencySchema = z
+const latencySchema = z
   .object({ p50: z.number().positive(), p95: z.number().positive() })
   .strict()
   .refine((l) => l.p95 >= l.p50, { message: 'p95 must be at least p50', path: ['p95'] });
 
-export const behaviorChangeSchema = z
+const behaviorChangeSchema = z
   .object({
     atMinute: minuteSchema,
     errorRate: probabilitySchema.optional(),

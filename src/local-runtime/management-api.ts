@@ -41,7 +41,7 @@ export interface ManagementUrls {
   readonly querySuffix: string;
 }
 
-export function managementPayload(urls: ManagementUrls, instanceId: string): Record<string, string> {
+function managementPayload(urls: ManagementUrls, instanceId: string): Record<string, string> {
   const id = encodeURIComponent(instanceId);
   const q = urls.querySuffix;
   return {
@@ -81,7 +81,7 @@ function truthy(value: string | null): boolean {
   return value !== null && /^(true|1|)$/i.test(value);
 }
 
-export function statusJson(row: InstanceRow, options: { showInput?: boolean; history?: unknown[] } = {}): Record<string, unknown> {
+function statusJson(row: InstanceRow, options: { showInput?: boolean; history?: unknown[] } = {}): Record<string, unknown> {
   const status: Record<string, unknown> = {
     name: row.name,
     instanceId: row.instanceId,

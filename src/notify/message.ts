@@ -51,7 +51,7 @@ function trafficText(traffic: Readonly<Record<string, number>>): string {
   return entries.length === 0 ? 'none' : entries.map(([d, p]) => `${d} ${p}%`).join(', ');
 }
 
-export function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
+function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/api/dashboard/#/rollouts/${encodeURIComponent(rolloutId)}`;
 }
 

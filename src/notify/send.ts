@@ -12,7 +12,7 @@ import type { NotificationKind } from '../ports/notifier';
 import { slackPayload, teamsPayload, webhookPayload, type ChannelKind } from './channels';
 import { buildRolloutNotification, type RolloutNotification } from './message';
 
-export interface NotifyRetryPolicy {
+interface NotifyRetryPolicy {
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
@@ -23,7 +23,7 @@ export interface NotifyRetryPolicy {
   readonly random?: () => number;
 }
 
-export const DEFAULT_NOTIFY_RETRY: NotifyRetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+const DEFAULT_NOTIFY_RETRY: NotifyRetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
 export interface PolicyNotifications {
   readonly channels: readonly ChannelKind[];
@@ -91,7 +91,7 @@ async function postOnce(url: string, payload: unknown, deps: NotifyDeps): Promis
 }
 
 /** Redacts a webhook URL for logs: its path and query are the secret. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     return `${new URL(url).origin}/...`;
   } catch {
@@ -128,7 +128,7 @@ async function deliver(channel: ChannelKind, url: string, payload: unknown, deps
   }
 }
 
-export function payloadFor(channel: ChannelKind, notification: RolloutNotification, input: SendNotificationInput): unknown {
+function payloadFor(channel: ChannelKind, notification: RolloutNotification, input: SendNotificationInput): unknown {
   if (channel === 'teams') return teamsPayload(notification);
   if (channel === 'slack') return slackPayload(notification);
   return webhookPayload(notification, input);

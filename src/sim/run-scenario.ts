@@ -22,7 +22,7 @@ import { buildResult, type EndpointSnapshot, type SimResult, type StatusObservat
 import type { Scenario } from './scenario';
 
 /** Every scenario starts at the same virtual instant, so results do not depend on the day they run. */
-export const SIMULATION_EPOCH_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
+const SIMULATION_EPOCH_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
 const MINUTE_MS = 60_000;
 const EMULATOR_TOKEN = 'simulator-token';
 const API_KEY = 'simulator-key';

@@ -14,7 +14,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function normal(rng: () => number): number {
+function normal(rng: () => number): number {
   // Box-Muller
   const u = Math.max(rng(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
@@ -58,16 +58,7 @@ export function latencies(rng: () => number, n: number, medianMs: number, sigma 
   return out;
 }
 
-export function simulatedSide(rng: () => number, requests: number, errorRate: number, medianMs: number, sigma = 0.35): SideSpec {
-  return {
-    requests,
-    errors5xx: binomial(rng, requests, errorRate),
-    modelErrors: 0,
-    latencies: latencies(rng, Math.min(requests, 5000), medianMs, sigma),
-  };
-}
-
-export const WINDOW = { fromMs: Date.UTC(2026, 10, 23, 10, 0, 0), toMs: Date.UTC(2026, 10, 23, 10, 5, 0) };
+const WINDOW = { fromMs: Date.UTC(2026, 10, 23, 10, 0, 0), toMs: Date.UTC(2026, 10, 23, 10, 5, 0) };
 
 export function gate(checks: GateSpec['checks'], overrides: Partial<GateSpec> = {}): GateSpec {
   return {

@@ -190,7 +190,7 @@ export function declarationsOf(declarations: Declaration[], kind: Declaration['k
   return declarations.filter((d) => d.kind === kind);
 }
 
-export function findDeclaration(declarations: Declaration[], kind: Declaration['kind'], symbol: string): Declaration | undefined {
+function findDeclaration(declarations: Declaration[], kind: Declaration['kind'], symbol: string): Declaration | undefined {
   return declarations.find((d) => d.kind === kind && d.symbol === symbol);
 }
 
@@ -262,7 +262,7 @@ export function propertyBlock(body: string, key: string, depth?: number): string
 // ---------------------------------------------------------------------------------------------
 
 /** Flex Consumption rejects or ignores these; the runtime comes from functionAppConfig. */
-export const FLEX_DEPRECATED_SETTINGS = [
+const FLEX_DEPRECATED_SETTINGS = [
   'FUNCTIONS_WORKER_RUNTIME',
   'FUNCTIONS_EXTENSION_VERSION',
   'WEBSITE_RUN_FROM_PACKAGE',
