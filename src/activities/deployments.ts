@@ -29,7 +29,7 @@ function summary(deployment: DeploymentState): DeploymentOutput['deployment'] {
 }
 
 /** The model id as Azure compares it: without the `azureml:` prefix, case-insensitive. */
-export function sameModel(a: string, b: string): boolean {
+function sameModel(a: string, b: string): boolean {
   const strip = (id: string): string => id.replace(/^azureml:/i, '').toLowerCase();
   return strip(a) === strip(b);
 }

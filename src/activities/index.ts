@@ -22,9 +22,6 @@ import type { ActivityRetryPolicy } from './retry';
 import { smokeTest } from './smoke-test';
 
 export type { PolicySource } from './plan-rollout';
-export type { NotificationSender } from './notification';
-export { toNotification } from './notification';
-export type { ActivityContext } from './context';
 
 export interface ActivityDeps {
   readonly endpointControl: EndpointControl;

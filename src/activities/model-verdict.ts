@@ -6,7 +6,7 @@ import type { ActivityContext } from './context';
 /** Azure ML tag values are strings; long reasons are cut so the registry accepts them. */
 const MAX_TAG_VALUE = 256;
 
-export function verdictTags(input: WriteModelVerdictInput): Record<string, string> {
+function verdictTags(input: WriteModelVerdictInput): Record<string, string> {
   const reason = input.reason.length > MAX_TAG_VALUE ? `${input.reason.slice(0, MAX_TAG_VALUE - 3)}...` : input.reason;
   return {
     'rollout-status': input.outcome,

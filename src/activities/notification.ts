@@ -19,7 +19,7 @@ const TITLE: Record<NotificationKind, string> = {
   failed: 'Rollout failed',
 };
 
-export function toNotification(input: SendNotificationInput): Notification {
+function toNotification(input: SendNotificationInput): Notification {
   const status = input.status;
   const facts: Record<string, string> = {
     model: `${status.model}:${status.version}`,

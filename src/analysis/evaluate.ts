@@ -288,7 +288,7 @@ function directParts(check: MetricCheck, candidate: number, baseline: number | u
 }
 
 /** Combine a check's parts: any fail fails; all pass, or all absolute pass with relative merely inconclusive, passes. */
-export function combineParts(parts: readonly ThresholdEvidence[]): { verdict: Verdict; decisive?: ThresholdEvidence; note?: string } {
+function combineParts(parts: readonly ThresholdEvidence[]): { verdict: Verdict; decisive?: ThresholdEvidence; note?: string } {
   const failed = parts.find((p) => p.verdict === 'fail');
   if (failed) return { verdict: 'fail', decisive: failed };
   if (parts.length > 0 && parts.every((p) => p.verdict === 'pass')) return { verdict: 'pass', decisive: parts.find((p) => isRelative(p.kind)) ?? parts[0] };
@@ -410,7 +410,7 @@ function evaluateCheck(spec: GateSpec, check: MetricCheck, rows: GateRows, ctx: 
 }
 
 /** Combine the checks of a gate into its verdict and a one-line reason. */
-export function combineChecks(evidence: readonly MetricEvidence[]): { verdict: Verdict; reason: string } {
+function combineChecks(evidence: readonly MetricEvidence[]): { verdict: Verdict; reason: string } {
   const criticalFail = evidence.filter((e) => e.verdict === 'fail' && e.critical);
   if (criticalFail.length > 0) return { verdict: 'fail', reason: `critical check failed: ${criticalFail.map((e) => e.metric).join(', ')}` };
   const failed = evidence.filter((e) => e.verdict === 'fail').map((e) => e.metric);

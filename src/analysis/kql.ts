@@ -146,6 +146,7 @@ export function kqlTimespan(durationMs: number, what = 'timespan'): string {
 }
 
 /** The placeholders a custom metric's KQL may use, and what each becomes. */
+/** The placeholders a custom metric's KQL may use: the one list the policy check and the filler share. */
 export const KQL_PLACEHOLDERS = ['endpoint', 'deployments', 'baseline', 'candidate', 'from', 'to'] as const;
 export type KqlPlaceholder = (typeof KQL_PLACEHOLDERS)[number];
 

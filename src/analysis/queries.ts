@@ -9,7 +9,7 @@ import { fillKqlTemplate, kqlDatetime, kqlIdentifier, kqlNumber, kqlString, kqlS
 import type { CustomMetricSpec, GateSpec } from './types';
 import { BUILT_IN_METRICS } from './types';
 
-export const TRAFFIC_TABLE = 'AmlOnlineEndpointTrafficLog';
+const TRAFFIC_TABLE = 'AmlOnlineEndpointTrafficLog';
 
 /**
  * A request failed, for its caller, when the endpoint answered 408 (ran past
@@ -74,8 +74,8 @@ export interface GateQuery {
   readonly toMs: number;
 }
 
-export const TRAFFIC_QUERY_ID = 'traffic';
-export function customQueryId(metric: string): string {
+const TRAFFIC_QUERY_ID = 'traffic';
+function customQueryId(metric: string): string {
   return `custom:${metric}`;
 }
 
@@ -137,7 +137,7 @@ export function buildCustomMetricQuery(metric: CustomMetricSpec, target: GateQue
 }
 
 /** The custom metrics a gate's checks actually use (unused declarations cost no query). */
-export function customMetricsInUse(spec: GateSpec): CustomMetricSpec[] {
+function customMetricsInUse(spec: GateSpec): CustomMetricSpec[] {
   const used = new Set(spec.checks.map((c) => c.metric));
   return spec.customMetrics.filter((m) => used.has(m.name));
 }

@@ -23,7 +23,7 @@ import { normalCdf, normalQuantile } from './statistics';
  * spends very little early and most at the last planned look.
  */
 export type SpendingFunction = 'pocock' | 'obrienFleming';
-export const SPENDING_FUNCTIONS: readonly SpendingFunction[] = ['pocock', 'obrienFleming'];
+const SPENDING_FUNCTIONS: readonly SpendingFunction[] = ['pocock', 'obrienFleming'];
 export const DEFAULT_SPENDING_FUNCTION: SpendingFunction = 'pocock';
 
 /** Share of alpha kept back for looks beyond plannedLooks. */
@@ -54,7 +54,7 @@ export interface SequentialLook {
   readonly alphaSpentThrough: number;
 }
 
-export function describeSpending(fn: SpendingFunction): string {
+function describeSpending(fn: SpendingFunction): string {
   return fn === 'pocock' ? 'Lan-DeMets alpha spending, Pocock-type' : "Lan-DeMets alpha spending, O'Brien-Fleming-type";
 }
 

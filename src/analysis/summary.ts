@@ -22,7 +22,7 @@ function p(value: number): string {
 }
 
 /** A metric's value in its natural unit. */
-export function formatMetricValue(metric: string, value: number | null): string {
+function formatMetricValue(metric: string, value: number | null): string {
   if (value === null || !Number.isFinite(value)) return 'n/a';
   if (metric === 'failedRequestRate' || metric === 'errorRate5xx' || metric === 'modelErrorRate') return pct(value);
   if (metric.startsWith('latency')) return `${num(value)} ms`;

@@ -9,7 +9,7 @@ import { ValidationError } from '../errors';
 import type { Verdict } from './types';
 
 /** What the policy says to do when a gate stays without a decision (same values as the plan's NoDataOutcome). */
-export type GateNoDataOutcome = 'extend' | 'requestApproval' | 'rollback';
+type GateNoDataOutcome = 'extend' | 'requestApproval' | 'rollback';
 
 export interface GateTallyLimits {
   /** Consecutive query errors / partial results tolerated; one more gives the no-data outcome. */
@@ -22,9 +22,6 @@ export interface GateTallyLimits {
   readonly retryIntervalMinutes: number;
   readonly noDataOutcome: GateNoDataOutcome;
 }
-
-/** Default for maxConsecutiveErrors when a policy declares none (Argo's consecutiveErrorLimit default is 4). */
-export const DEFAULT_MAX_CONSECUTIVE_ERRORS = 4;
 
 export interface GateTally {
   readonly looks: number;
@@ -45,7 +42,7 @@ export type GateObservation = { readonly kind: 'verdict'; readonly verdict: Verd
  * continue: the gate passed, go on. extend: wait (waitMinutes) and look again.
  * fail: the gate failed (roll back). noData: limits exhausted, apply `noDataOutcome`.
  */
-export type GateNextAction = 'continue' | 'extend' | 'fail' | 'noData';
+type GateNextAction = 'continue' | 'extend' | 'fail' | 'noData';
 
 export interface GateTallyStep {
   readonly tally: GateTally;

@@ -18,9 +18,9 @@ import { compareQuantiles, normalCdf, twoProportionScoreTest } from './statistic
 import type { OneSidedPValues } from './statistics';
 import { ValidationError } from '../errors';
 
-export type ArmDirection = 'candidateBetter' | 'candidateWorse' | 'noDifference' | 'insufficient';
+type ArmDirection = 'candidateBetter' | 'candidateWorse' | 'noDifference' | 'insufficient';
 
-export interface ArmComparison {
+interface ArmComparison {
   readonly metric: string;
   readonly direction: ArmDirection;
   readonly candidate: number | null;
@@ -35,7 +35,7 @@ export interface ArmComparison {
 }
 
 /** Same values as the decideWinner activity contract. */
-export type Winner = 'candidate' | 'baseline' | 'undecided';
+type Winner = 'candidate' | 'baseline' | 'undecided';
 
 export interface WinnerDecision {
   readonly winner: Winner;

@@ -17,7 +17,7 @@ export const CLAIM_OPERATION = 'claim';
 /** Claims kept per rollout (oldest dropped first); far above the approvals one rollout makes. */
 const MAX_CLAIMS = 500;
 
-export const linkClaimSchema = z.object({
+const linkClaimSchema = z.object({
   nonce: z.string().min(1),
   requestId: z.string().min(1),
   decision: z.enum(['approve', 'reject']),

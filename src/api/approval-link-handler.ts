@@ -17,11 +17,12 @@ import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
 import { authenticate } from './auth';
 import { APPROVAL_LEDGER_ENTITY, CLAIM_OPERATION, type LedgerState, type LinkClaim } from './approval-ledger';
-import { ApprovalLinkError, verifyApprovalToken, type ApprovalLinkClaims } from './approval-links';
+import { ApprovalLinkError, verifyApprovalToken, type ApprovalLinkClaims } from '../approvals/approval-links';
 import type { ApiDeps } from './deps';
 import { escapeHtml, html, json, type ApiRequest, type ApiResponse } from './http';
 import { raiseApproval } from './rollouts';
-import { describeGate, readRolloutStatus } from './status-view';
+import { describeGate } from '../analysis/describe';
+import { readRolloutStatus } from './status-view';
 
 const STATUS_BY_PROBLEM = { malformed: 400, tampered: 403, expired: 410, replayed: 409, wrongStep: 409, ended: 409, notConfigured: 404, identity: 400 } as const;
 

@@ -19,9 +19,9 @@
  * (alice@contoso.com) or groups (`group:<name or object id>`). An empty list admits any caller
  * that passed authentication.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RolloutError } from '../errors';
+import { safeEqual } from '../shared/safe-equal';
 import type { ApiRequest } from './http';
 
 export type Caller =
@@ -50,15 +50,6 @@ const clientPrincipalSchema = z.object({
   claims: z.array(z.object({ typ: z.string(), val: z.string() })).default([]),
 });
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** Constant-time comparison (hashing first makes lengths equal, so length leaks nothing either). */
-export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
-}
-
 function claimKind(typ: string): 'upn' | 'preferred_username' | 'email' | 'name' | 'groups' | undefined {
   const short = typ.toLowerCase().split('/').pop() ?? '';
   if (short === 'upn') return 'upn';
@@ -70,7 +61,7 @@ function claimKind(typ: string): 'upn' | 'preferred_username' | 'email' | 'name'
 }
 
 /** Parses the x-ms-client-principal header; a malformed header is a 401, not a silent anonymous caller. */
-export function parseClientPrincipal(header: string): Caller {
+function parseClientPrincipal(header: string): Caller {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
@@ -107,7 +98,7 @@ export function authenticate(request: ApiRequest, options: AuthOptions): Caller 
 }
 
 /** Whether a principal is on an allow-list of UPNs and `group:<name or id>` entries. */
-export function isAllowed(caller: Caller, allowList: readonly string[]): boolean {
+function isAllowed(caller: Caller, allowList: readonly string[]): boolean {
   if (caller.kind === 'key' || allowList.length === 0) return true;
   return allowList.some((entry) => {
     const lower = entry.trim().toLowerCase();
@@ -117,7 +108,7 @@ export function isAllowed(caller: Caller, allowList: readonly string[]): boolean
 }
 
 /** A list of people only (no groups): the orchestrator then acts only on decisions whose `by` is on it. */
-export function isPersonList(list: readonly string[]): boolean {
+function isPersonList(list: readonly string[]): boolean {
   return list.length > 0 && !list.some((entry) => entry.trim().toLowerCase().startsWith('group:'));
 }
 

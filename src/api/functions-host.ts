@@ -39,7 +39,7 @@ export function toHttpResponse(response: ApiResponse): HttpResponseInit {
   };
 }
 
-export function contextLogger(context: InvocationContext): StructuredLogger {
+function contextLogger(context: InvocationContext): StructuredLogger {
   return jsonLineLogger((level, line) => {
     if (level === 'error') context.error(line);
     else if (level === 'warn') context.warn(line);
@@ -52,7 +52,7 @@ export function contextLogger(context: InvocationContext): StructuredLogger {
  * on (the platform then strips client-sent copies; WEBSITE_AUTH_ENABLED is set by the platform);
  * outside Azure (no WEBSITE_INSTANCE_ID) the local runtime is the front door.
  */
-export function clientPrincipalTrusted(): boolean {
+function clientPrincipalTrusted(): boolean {
   const inAzure = readEnvironment('WEBSITE_INSTANCE_ID') !== undefined;
   return !inAzure || (readEnvironment('WEBSITE_AUTH_ENABLED') ?? '').toLowerCase() === 'true';
 }

@@ -26,7 +26,7 @@ export interface ApiResponse {
   readonly body?: string;
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string };
 }
 
@@ -42,7 +42,7 @@ const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
   Timeout: 504,
 };
 
-export function statusForError(error: unknown): number {
+function statusForError(error: unknown): number {
   if (error instanceof RolloutError) return STATUS_BY_CODE[error.code] ?? 500;
   return 500;
 }

@@ -19,7 +19,7 @@ import { cloudEventsWebhook, eventGridWebhook } from './webhooks';
 type Handler = (request: ApiRequest, deps: ApiDeps) => Promise<ApiResponse>;
 
 /** The Event Grid trigger's name (the subscription's destination refers to it). */
-export const MODEL_REGISTERED_FUNCTION = 'modelRegistered';
+const MODEL_REGISTERED_FUNCTION = 'modelRegistered';
 
 function registerRoute(name: string, options: { methods: HttpMethod[]; route: string; authLevel: 'function' | 'anonymous' }, host: HostDepsOptions, byMethod: Partial<Record<string, Handler>>): void {
   app.http(name, {

@@ -19,7 +19,6 @@ export const actionBodySchema = z
     comment: comment.optional(),
   })
   .meta({ id: 'ActionRequest', description: 'Body of approve / reject / abort / pause / resume / promote / retry (may be empty).' });
-export type ActionBody = z.infer<typeof actionBodySchema>;
 
 export const startBodySchema = z
   .strictObject({
@@ -31,7 +30,6 @@ export const startBodySchema = z
     by: z.string().trim().min(1).max(256).optional(),
   })
   .meta({ id: 'StartRolloutRequest' });
-export type StartBody = z.infer<typeof startBodySchema>;
 
 export const ROLLOUT_ACTIONS = ['approve', 'reject', 'abort', 'pause', 'resume', 'promote', 'retry'] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
@@ -45,15 +43,14 @@ export const listQuerySchema = z.strictObject({
   continuation: z.string().min(1).optional().meta({ description: 'The `continuation` value of the previous page.' }),
   code: z.string().optional().meta({ description: 'Function key (alternative to the x-functions-key header).' }),
 });
-export type ListQuery = z.infer<typeof listQuerySchema>;
 
 const split = z.record(z.string(), z.number()).meta({ description: 'Percent per deployment.' });
 
 // Gate results are the activity contract's (the same GateResult the orchestrator validates), here
 // with the OpenAPI component names.
-export const metricEvidenceSchema = contractMetricEvidenceSchema.meta({ id: 'MetricEvidence' });
+const metricEvidenceSchema = contractMetricEvidenceSchema.meta({ id: 'MetricEvidence' });
 
-export const gateResultSchema = gateResultObjectSchema.extend({ evidence: z.array(metricEvidenceSchema) }).meta({ id: 'GateResult' });
+const gateResultSchema = gateResultObjectSchema.extend({ evidence: z.array(metricEvidenceSchema) }).meta({ id: 'GateResult' });
 
 export const rolloutStatusSchema = z
   .looseObject({
@@ -88,7 +85,7 @@ export const rolloutStatusSchema = z
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
 
-export const historyEntrySchema = z
+const historyEntrySchema = z
   .object({
     atMs: z.number(),
     at: z.string().meta({ description: 'ISO 8601 time.' }),
@@ -98,7 +95,7 @@ export const historyEntrySchema = z
   })
   .meta({ id: 'HistoryEntry' });
 
-export const rolloutSummarySchema = z
+const rolloutSummarySchema = z
   .object({
     rolloutId: z.string(),
     runtimeStatus: z.string(),

@@ -5,6 +5,7 @@
 import type { InstanceSummary } from '../ingest/ports';
 import type { RolloutInput } from '../orchestration/events';
 import type { GateResult, MetricEvidence } from '../analysis/types';
+import { describeGate } from '../analysis/describe';
 import type { RolloutStatus } from '../plan/types';
 import { rolloutStatusSchema } from './schemas';
 
@@ -73,23 +74,6 @@ export interface HistoryEntry {
   readonly kind: 'journal' | 'gate' | 'approval' | 'override';
   readonly step: number;
   readonly text: string;
-}
-
-function formatNumber(value: number | null): string {
-  if (value === null) return 'n/a';
-  if (Number.isInteger(value)) return String(value);
-  // Three significant digits: 0.00412 stays readable, 123.456 becomes 123.
-  return String(Number(value.toPrecision(3)));
-}
-
-export function describeEvidence(e: MetricEvidence): string {
-  const p = e.pValue !== undefined ? `, p=${formatNumber(e.pValue)}` : '';
-  return `${e.metric} ${e.verdict}: candidate ${formatNumber(e.candidate)} vs baseline ${formatNumber(e.baseline)} (threshold ${e.threshold}; n=${e.samples.candidate}/${e.samples.baseline}; ${e.test}${p})`;
-}
-
-export function describeGate(g: GateResult): string {
-  const lines = g.evidence.map(describeEvidence).join('; ');
-  return `gate ${g.gate} look ${g.look}: ${g.verdict.toUpperCase()} (${g.reason})${lines ? ` - ${lines}` : ''}`;
 }
 
 /** Journal, gates, approvals and overrides merged in time order. */

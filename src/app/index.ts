@@ -1,3 +1,1 @@
-export { getActivities, getActivityDeps, resetAppPorts } from './ports';
-export { createPolicyDirSource } from './policy-dir';
-export { registerRolloutActivities, registerRolloutOrchestrator } from './register';
+export { getActivities, getActivityDeps } from './ports';

@@ -54,9 +54,3 @@ export function getActivities(): Record<ActivityName, ActivityHandler> {
   activities ??= createActivities(getActivityDeps());
   return activities;
 }
-
-/** For hosts that change settings between runs (the simulator): forget the built ports. */
-export function resetAppPorts(): void {
-  deps = undefined;
-  activities = undefined;
-}

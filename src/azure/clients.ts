@@ -11,8 +11,8 @@ import { LogsQueryClient } from '@azure/monitor-query-logs';
 import { MetricsClient } from '@azure/monitor-query-metrics';
 import { ConfigurationError, type Settings } from '../config';
 
-export const PUBLIC_ARM_ENDPOINT = 'https://management.azure.com';
-export const PUBLIC_LOGS_ENDPOINT = 'https://api.loganalytics.io';
+const PUBLIC_ARM_ENDPOINT = 'https://management.azure.com';
+const PUBLIC_LOGS_ENDPOINT = 'https://api.loganalytics.io';
 
 /**
  * Every Azure SDK pipeline here runs with its own retries off. Their retry policies wait with
@@ -21,10 +21,10 @@ export const PUBLIC_LOGS_ENDPOINT = 'https://api.loganalytics.io';
  * the per-call counts and fault-injection semantics of scenarios. withRetries (retry.ts) waits on
  * the injected clock instead.
  */
-export const NO_SDK_RETRIES = { maxRetries: 0 } as const;
+const NO_SDK_RETRIES = { maxRetries: 0 } as const;
 
 /** A credential that always returns one fixed bearer token (the local emulator's EMULATOR_TOKEN). */
-export class StaticTokenCredential implements TokenCredential {
+class StaticTokenCredential implements TokenCredential {
   readonly #token: string;
   constructor(token: string) {
     if (token.trim() === '') throw new ConfigurationError('EMULATOR_TOKEN: must not be empty');
@@ -37,7 +37,7 @@ export class StaticTokenCredential implements TokenCredential {
 }
 
 /** A URL on this machine (localhost, 127.0.0.0/8, ::1): where the local emulator listens. */
-export function isLoopbackUrl(url: string): boolean {
+function isLoopbackUrl(url: string): boolean {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -28,8 +28,8 @@ import { callAzure, type AdapterContext } from './context';
 import { parseRetryAfterMs, toAzureCallError } from './errors';
 import { isOperationOutcomeError, pollOnClock, RetryAfterTracker, type ManualPoller } from './lro';
 
-/** First api-version with `mirrorTraffic` was 2023-04-01; 2024-04-01 is GA and what azure-facts.md names. */
-export const ENDPOINT_API_VERSION = '2024-04-01';
+/** First api-version with `mirrorTraffic` was 2023-04-01; 2024-04-01 is the GA version the Azure REST API specs (machinelearningservices, stable) publish. */
+const ENDPOINT_API_VERSION = '2024-04-01';
 
 const PROVISIONING_STATES: readonly ProvisioningState[] = ['Creating', 'Updating', 'Scaling', 'Deleting', 'Succeeded', 'Failed', 'Canceled'];
 const TERMINAL_STATES = new Set<ProvisioningState>(['Succeeded', 'Failed', 'Canceled']);
@@ -37,13 +37,13 @@ const TERMINAL_STATES = new Set<ProvisioningState>(['Succeeded', 'Failed', 'Canc
 const AML_SCORING_SCOPE = 'https://ml.azure.com/.default';
 
 /** Azure's casing is not always stable; an unknown or missing state is treated as still in progress. */
-export function toProvisioningState(value: string | undefined): ProvisioningState {
+function toProvisioningState(value: string | undefined): ProvisioningState {
   const found = PROVISIONING_STATES.find((state) => state.toLowerCase() === (value ?? '').toLowerCase());
   return found ?? 'Updating';
 }
 
 /** Model ids may come back as `azureml:/subscriptions/...`; the port speaks plain ARM ids. */
-export function normalizeModelId(id: string): string {
+function normalizeModelId(id: string): string {
   return id.trim().replace(/^azureml:/i, '');
 }
 
@@ -52,7 +52,7 @@ function sameModel(a: string, b: string): boolean {
 }
 
 /** Two splits are the same when every deployment has the same percent (absent = 0). */
-export function sameSplit(a: TrafficSplit, b: TrafficSplit): boolean {
+function sameSplit(a: TrafficSplit, b: TrafficSplit): boolean {
   const names = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const name of names) if ((a[name] ?? 0) !== (b[name] ?? 0)) return false;
   return true;
@@ -103,7 +103,7 @@ function plain(value: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value ?? {})) as Record<string, unknown>;
 }
 
-export function toDeploymentState(deployment: OnlineDeployment): DeploymentState {
+function toDeploymentState(deployment: OnlineDeployment): DeploymentState {
   const properties = deployment.properties;
   return {
     name: deployment.name ?? '',
@@ -122,7 +122,7 @@ export function toDeploymentState(deployment: OnlineDeployment): DeploymentState
  * settings, probes, environment, code, variables and telemetry; a different model. Read-only
  * fields (provisioningState) and identity-like fields of the source (name, id, tags) are not copied.
  */
-export function cloneDeploymentBody(
+function cloneDeploymentBody(
   source: OnlineDeployment,
   change: { readonly modelId: string; readonly instanceCount?: number; readonly tags?: Readonly<Record<string, string>> },
 ): OnlineDeployment {

@@ -16,7 +16,7 @@ import { MODEL_REGISTERED_EVENT_TYPE } from '../ingest/model-registered';
 import type { RolloutSummary } from '../api/status-view';
 import { ROLLOUT_ACTIONS } from '../api/schemas';
 import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
-import { publishModelRegistered } from '../emulator/event-grid';
+import { deliverModelRegistered } from '../ingest/event-grid-delivery';
 import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
 import { registerEvaluateCommand } from './evaluate';
 import { isPhase, isTerminalPhase } from '../plan/phases';
@@ -31,7 +31,7 @@ export interface CliIo {
   readonly signal?: AbortSignal;
 }
 
-export const processIo: CliIo = {
+const processIo: CliIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
   err: (text) => void process.stderr.write(`${text}\n`),
   env: (name) => readEnvironment(name),
@@ -192,13 +192,13 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
     result.publishedTo = options.eventgridUrl;
   } else {
     // The app's Event Grid trigger, delivered the way the Event Grid service does it (headers,
-    // envelope stamping) by the emulator's helper: the local runtime or a Function App.
+    // envelope stamping) by the app's delivery code: the local runtime or a Function App.
     const base = (options.url ?? io.env('AML_ROLLOUT_URL') ?? DEFAULT_URL).replace(/\/+$/, '');
     // The Event Grid webhook takes the host's eventgrid_extension system key, not the API's function key.
     const key = io.env('AML_ROLLOUT_WEBHOOK_KEY') ?? options.key ?? io.env('AML_ROLLOUT_KEY');
     let delivery;
     try {
-      delivery = await publishModelRegistered({
+      delivery = await deliverModelRegistered({
         runtimeUrl: base,
         ...(key ? { functionKey: key } : {}),
         model: options.model,
@@ -221,7 +221,7 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
   return result;
 }
 
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('aml-rollout')
     .description('Operate model rollouts to Azure ML managed online endpoints')
     .exitOverride()
@@ -337,7 +337,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code (never calls process.exit, so tests run it in-process). */
+/**
+ * Runs the CLI; resolves to the exit code (never calls process.exit, so tests run it in-process).
+ * @public The tests load it from dist (one module graph with the runtime), which knip cannot follow.
+ */
 export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram(io, (code) => {
@@ -360,7 +363,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
   }
 }
 
-/** Entry point of bin/aml-rollout.js. */
+/** @public The `aml-rollout` command: bin/aml-rollout.js requires it from dist. */
 export function main(): void {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

@@ -5,7 +5,7 @@
  */
 import type { RolloutStatus } from '../plan/types';
 import type { RolloutSummary } from '../api/status-view';
-import { describeEvidence } from '../api/status-view';
+import { describeEvidence } from '../analysis/describe';
 
 export interface RolloutDetailBody {
   readonly rolloutId: string;
@@ -35,20 +35,20 @@ const GOOD_PHASES = new Set(['Promoted']);
 const BAD_PHASES = new Set(['RolledBack', 'Rejected', 'Aborted', 'Failed', 'RollingBack']);
 const WAIT_PHASES = new Set(['AwaitingApproval', 'Paused']);
 
-export function phaseTone(phase: string): 'good' | 'bad' | 'warn' | 'info' {
+function phaseTone(phase: string): 'good' | 'bad' | 'warn' | 'info' {
   if (GOOD_PHASES.has(phase)) return 'good';
   if (BAD_PHASES.has(phase)) return 'bad';
   if (WAIT_PHASES.has(phase)) return 'warn';
   return 'info';
 }
 
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-export function formatTraffic(traffic: Readonly<Record<string, number>> | undefined): string {
+function formatTraffic(traffic: Readonly<Record<string, number>> | undefined): string {
   if (!traffic) return '-';
   const entries = Object.entries(traffic);
   return entries.length === 0 ? '-' : entries.map(([d, p]) => `${d}=${p}%`).join(' ');
@@ -71,7 +71,7 @@ export function renderList(items: readonly RolloutSummary[]): string {
 }
 
 /** One bar per deployment: `blue  ██████████████████░░  90%`. */
-export function trafficBars(traffic: Readonly<Record<string, number>>, mirror: Readonly<Record<string, number>>, width = 30): string[] {
+function trafficBars(traffic: Readonly<Record<string, number>>, mirror: Readonly<Record<string, number>>, width = 30): string[] {
   const names = [...new Set([...Object.keys(traffic), ...Object.keys(mirror)])];
   const pad = Math.max(8, ...names.map((n) => n.length));
   return names.map((name) => {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 const optionalUrl = z.url().optional();
 
 /** Where Azure SDK clients point: real Azure by default, the local emulator when overridden. */
-export const settingsSchema = z.object({
+const settingsSchema = z.object({
   // Target ML workspace (Azure Resource Manager coordinates).
   AZURE_SUBSCRIPTION_ID: z.string().min(1).default('00000000-0000-0000-0000-000000000000'),
   AZURE_RESOURCE_GROUP: z.string().min(1).default('rg-aml-rollout'),

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const DASHBOARD_ROUTE = 'dashboard/{*path}';
+const DASHBOARD_ROUTE = 'dashboard/{*path}';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -23,7 +23,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** The static folder, from the sources (vitest) or from dist/src/dashboard (compiled). */
-export function staticFolder(): string {
+function staticFolder(): string {
   const candidates = [path.join(__dirname, 'static'), path.resolve(__dirname, '../../../src/dashboard/static')];
   return candidates.find((dir) => existsSync(path.join(dir, 'index.html'))) ?? candidates[0]!;
 }

@@ -41,7 +41,7 @@ export interface ApiResponse {
   readonly body?: unknown;
 }
 
-export type ArmOperationName =
+type ArmOperationName =
   | 'getWorkspace' | 'listEndpoints' | 'getEndpoint' | 'putEndpoint' | 'patchEndpoint' | 'deleteEndpoint' | 'listKeys'
   | 'listDeployments' | 'getDeployment' | 'getDeploymentLogs' | 'createDeployment' | 'updateDeployment' | 'deleteDeployment'
   | 'listModels' | 'getModel' | 'listModelVersions' | 'getModelVersion' | 'putModelVersion' | 'getOperationStatus';

@@ -18,8 +18,8 @@ import type { WorldEndpoint } from './world';
 export type ProvisioningState = 'Creating' | 'Updating' | 'Scaling' | 'Deleting' | 'Succeeded' | 'Failed' | 'Canceled';
 const TERMINAL: ReadonlySet<ProvisioningState> = new Set(['Succeeded', 'Failed', 'Canceled']);
 
-export const MAX_DEPLOYMENTS_PER_ENDPOINT = 20;
-export const MAX_MIRROR_PERCENT = 50;
+const MAX_DEPLOYMENTS_PER_ENDPOINT = 20;
+const MAX_MIRROR_PERCENT = 50;
 
 export interface WorkspaceCoords {
   readonly subscriptionId: string;
@@ -159,7 +159,7 @@ interface Pending {
 
 const NAME_PATTERN = /^[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*$/;
 
-export function checkResourceName(kind: string, name: string): void {
+function checkResourceName(kind: string, name: string): void {
   if (name.length < 3 || name.length > 32 || !NAME_PATTERN.test(name)) {
     throw badRequest(
       `Invalid ${kind} name '${name}': names must be 3-32 characters, start with a letter, and contain only letters, digits and single dashes (not at the end).`,
@@ -170,7 +170,7 @@ export function checkResourceName(kind: string, name: string): void {
 }
 
 /** Accepts an ARM model version id, with or without the `azureml:` prefix, or `azureml:name:version`. */
-export function parseModelReference(reference: string): { model: string; version: string } | undefined {
+function parseModelReference(reference: string): { model: string; version: string } | undefined {
   const trimmed = reference.replace(/^azureml:/i, '');
   const byId = /\/models\/([^/]+)\/versions\/([^/]+)$/i.exec(trimmed);
   if (byId?.[1] && byId[2]) return { model: byId[1], version: byId[2] };

@@ -15,7 +15,7 @@ export interface EffectiveBehavior {
   readonly smokeTestFails: boolean;
 }
 
-export const DEFAULT_BEHAVIOR: ModelBehavior = behaviorSchema.parse({});
+const DEFAULT_BEHAVIOR: ModelBehavior = behaviorSchema.parse({});
 
 export class BehaviorBook {
   private readonly byKey = new Map<string, ModelBehavior>();

@@ -21,7 +21,7 @@ interface ActiveFault {
 }
 
 /** Default Retry-After for injected 429s: short, because SDK retry policies wait in wall time. */
-export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export class FaultInjector {
   private readonly faults: ActiveFault[] = [];

@@ -33,7 +33,7 @@ export function parseIsoDuration(text: string): number | undefined {
 }
 
 /** The API's timespan: "start/end", "start/duration", "duration/end" or "duration" (ending now). */
-export function parseTimespan(text: string, nowMs: number): { fromMs: number; toMs: number } {
+function parseTimespan(text: string, nowMs: number): { fromMs: number; toMs: number } {
   const parts = text.split('/');
   const invalid = (): ServiceError =>
     new ServiceError(400, 'BadArgumentError', `The request had some invalid properties: timespan '${text}' is not an ISO 8601 interval (start/end, start/duration or duration).`);

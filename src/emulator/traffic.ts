@@ -12,7 +12,7 @@ import type { Random } from './prng';
 import type { RequestKind, TrafficLog } from './traffic-log';
 import type { TrafficSchedule } from './types';
 
-export interface RouteDecision {
+interface RouteDecision {
   /** Deployment that answers, or undefined when no deployment can (404 in Azure). */
   readonly deployment: string | undefined;
   /** Deployment that receives a copy (mirrored traffic), if any. */
@@ -24,7 +24,7 @@ export interface RouteDecision {
  * is never mirrored; otherwise a weighted draw over the live split, plus a mirror copy with the
  * mirror percentage. Always consumes two draws, so one request's routing never shifts the next.
  */
-export function route(table: RouteTable | undefined, pinned: string | undefined, random: Random): RouteDecision {
+function route(table: RouteTable | undefined, pinned: string | undefined, random: Random): RouteDecision {
   const pick = random.next();
   const mirrorDraw = random.next();
   if (pinned !== undefined) return { deployment: pinned, mirror: undefined };

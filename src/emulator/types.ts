@@ -1,6 +1,6 @@
 /**
  * The emulator's inputs: how model versions behave, the traffic rate, faults. The shapes follow
- * /work/shared/scenario-format.md so the simulator can pass a scenario's fields straight through.
+ * docs/scenario-format.md so the simulator can pass a scenario's fields straight through.
  */
 import { z } from 'zod';
 
@@ -8,17 +8,17 @@ const minuteSchema = z.number().min(0);
 const probabilitySchema = z.number().min(0).max(1);
 
 /*
- * Behavior, traffic and fault shapes are the public scenario format's (shared/scenario-format.md):
+ * Behavior, traffic and fault shapes are the public scenario format's (docs/scenario-format.md):
  * src/sim/scenario.ts parses scenario files with these same schemas, so the emulator and the
  * scenario contract cannot drift apart. Strict: an unknown (e.g. misspelt) field is an error, not
  * silently ignored.
  */
-export const latencySchema = z
+const latencySchema = z
   .object({ p50: z.number().positive(), p95: z.number().positive() })
   .strict()
   .refine((l) => l.p95 >= l.p50, { message: 'p95 must be at least p50', path: ['p95'] });
 
-export const behaviorChangeSchema = z
+const behaviorChangeSchema = z
   .object({
     atMinute: minuteSchema,
     errorRate: probabilitySchema.optional(),

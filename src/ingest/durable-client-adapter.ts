@@ -15,7 +15,7 @@ function toMs(value: unknown): number {
   return 0;
 }
 
-export function toInstanceSummary(status: DurableOrchestrationStatus): InstanceSummary {
+function toInstanceSummary(status: DurableOrchestrationStatus): InstanceSummary {
   const runtime = String(status.runtimeStatus);
   return {
     instanceId: status.instanceId,

@@ -20,7 +20,7 @@ export interface RolloutIdParts {
   readonly version: string;
 }
 
-export const MAX_ROLLOUT_ID_LENGTH = 96;
+const MAX_ROLLOUT_ID_LENGTH = 96;
 const HASH_LENGTH = 10;
 
 function slug(value: string, maxLength: number): string {

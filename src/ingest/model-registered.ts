@@ -40,7 +40,7 @@ export interface ModelRegisteredEvent {
 
 const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');
 
-export const eventGridEnvelopeSchema = z.object({
+const eventGridEnvelopeSchema = z.object({
   id: nonEmpty,
   topic: nonEmpty.optional(),
   subject: z.string().optional(),
@@ -51,7 +51,7 @@ export const eventGridEnvelopeSchema = z.object({
   metadataVersion: z.string().optional(),
 });
 
-export const cloudEventEnvelopeSchema = z.object({
+const cloudEventEnvelopeSchema = z.object({
   id: nonEmpty,
   source: nonEmpty,
   subject: z.string().optional(),
@@ -113,7 +113,7 @@ const TOPIC_PATTERN =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/?$/i;
 
 /** Workspace coordinates from an Event Grid topic or a CloudEvents source (ARM id of the workspace). */
-export function parseWorkspaceTopic(topic: string, field: string): WorkspaceCoordinates {
+function parseWorkspaceTopic(topic: string, field: string): WorkspaceCoordinates {
   // A system topic may be prefixed with the Event Grid topic path; the workspace id is what matters.
   const match = TOPIC_PATTERN.exec(topic.trim());
   if (!match) {
@@ -127,7 +127,7 @@ export function parseWorkspaceTopic(topic: string, field: string): WorkspaceCoor
 }
 
 /** `models/{name}:{version}` (the name itself has no colon; the last colon separates). */
-export function parseModelSubject(subject: string): { name: string; version: string } {
+function parseModelSubject(subject: string): { name: string; version: string } {
   const match = /^\/?models\/(.+):([^:/]+)$/i.exec(subject.trim());
   if (!match || !match[1] || !match[2]) {
     throw new ValidationError('subject', `must look like "models/{name}:{version}", got "${subject}"`);
@@ -143,7 +143,7 @@ function parseTime(value: string | undefined, field: string): number | undefined
 }
 
 /** Which schema a raw event uses: CloudEvents carry `specversion`, Event Grid events `eventType`. */
-export function detectSchema(raw: unknown): EventSchemaKind {
+function detectSchema(raw: unknown): EventSchemaKind {
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'specversion' in raw) return 'cloudEvents';
   return 'eventGrid';
 }

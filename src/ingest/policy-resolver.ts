@@ -11,7 +11,7 @@ import { selectPolicy, type Policy } from '../policy';
 import { loadPolicies } from '../policy-store';
 import type { PolicyAccess, PolicyResolver } from './ports';
 
-export function accessOf(policy: Policy): PolicyAccess {
+function accessOf(policy: Policy): PolicyAccess {
   const approvers = [...new Set(Object.values(policy.approvals).flatMap((a) => a.approvers))];
   return { approvers, operators: [...policy.operators] };
 }
@@ -23,7 +23,7 @@ export interface PolicyFolderResolverOptions {
 }
 
 /** A resolver over an already-loaded list (tests, the simulator). */
-export function policyListResolver(load: () => Promise<readonly Policy[]>): PolicyResolver {
+function policyListResolver(load: () => Promise<readonly Policy[]>): PolicyResolver {
   return {
     async resolve(model, policyName) {
       const policies = await load();

@@ -37,7 +37,7 @@ export function isLive(status: RuntimeStatus): boolean {
   return status === 'Pending' || status === 'Running' || status === 'ContinuedAsNew' || status === 'Suspended';
 }
 
-export interface ModelForMatching {
+interface ModelForMatching {
   readonly workspace: WorkspaceCoordinates;
   readonly name: string;
   readonly version: string;
@@ -76,5 +76,3 @@ export function jsonLineLogger(write: (level: 'info' | 'warn' | 'error', line: s
     write(level, JSON.stringify({ level, event, ...fields }));
   return { info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
-
-export const silentLogger: StructuredLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -17,7 +17,7 @@ export class AppLoadError extends Error {
   }
 }
 
-export interface HostSettings {
+interface HostSettings {
   /** Durable task hub name (host.json extensions.durableTask.hubName). */
   readonly hubName: string;
   /** HTTP route prefix (host.json extensions.http.routePrefix), default "api". */

@@ -300,8 +300,6 @@ export class VirtualClock implements RuntimeClock {
   }
 }
 
-export type ClockMode = 'wall' | 'virtual' | `x${number}`;
-
 /**
  * `wall`, `virtual` or `x<N>` (accelerated N times, e.g. `x60`). Throws a clear error otherwise.
  */

@@ -18,7 +18,7 @@ export interface RpcTypedData {
   double?: number | null;
 }
 
-export interface RpcHttpData {
+interface RpcHttpData {
   method?: string | null;
   url?: string | null;
   headers?: Record<string, string> | null;
@@ -30,7 +30,7 @@ export interface RpcHttpData {
   enableContentNegotiation?: boolean | null;
 }
 
-export interface RpcBindingInfo {
+interface RpcBindingInfo {
   type?: string;
   direction?: 'in' | 'out' | 'inout';
   [option: string]: unknown;
@@ -74,7 +74,7 @@ export interface CoreInvocationContext {
   log(level: string, category: string, message: string): void;
 }
 
-export interface InvocationModel {
+interface InvocationModel {
   getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
   invokeFunction(context: unknown, inputs: unknown[], handler: FunctionCallback): Promise<unknown>;
   getResponse(context: unknown, result: unknown): Promise<RpcInvocationResponse>;
@@ -112,8 +112,8 @@ export class Disposable {
 }
 
 /** The worker version we claim: new enough for log hooks and HTTP streaming (>= 4.34 host). */
-export const WORKER_VERSION = '3.10.1';
-export const HOST_VERSION = '4.1037.0.0';
+const WORKER_VERSION = '3.10.1';
+const HOST_VERSION = '4.1037.0.0';
 
 /** One app's registrations, as captured through the core API. */
 export class FunctionsCore {

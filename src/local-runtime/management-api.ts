@@ -46,7 +46,7 @@ export interface ManagementUrls {
   readonly querySuffix: string;
 }
 
-export function managementPayload(urls: ManagementUrls, instanceId: string): Record<string, string> {
+function managementPayload(urls: ManagementUrls, instanceId: string): Record<string, string> {
   const id = encodeURIComponent(instanceId);
   const q = urls.querySuffix;
   return {
@@ -99,7 +99,7 @@ function statusTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function statusJson(row: InstanceRow, options: { showInput?: boolean; history?: unknown[] } = {}): Record<string, unknown> {
+function statusJson(row: InstanceRow, options: { showInput?: boolean; history?: unknown[] } = {}): Record<string, unknown> {
   const status: Record<string, unknown> = {
     name: row.name,
     instanceId: row.instanceId,

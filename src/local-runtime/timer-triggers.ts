@@ -13,7 +13,7 @@ export interface Schedule {
   next(afterMs: number): number;
 }
 
-export function parseSchedule(expression: string): Schedule {
+function parseSchedule(expression: string): Schedule {
   const text = expression.trim();
   const timeSpan = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$/.exec(text);
   if (timeSpan) {

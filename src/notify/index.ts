@@ -10,14 +10,11 @@ import { loadPolicies } from '../policy-store';
 import type { StructuredLogger } from '../ingest/ports';
 import type { Clock } from '../ports/clock';
 import type { Notification, Notifier } from '../ports/notifier';
-import type { SendNotificationInput, SendNotificationOutput } from '../orchestration/activity-contracts';
-import { sendRolloutNotification, type NotifyDeps, type PolicyNotifications } from './send';
+import type { NotifyDeps, PolicyNotifications } from './send';
 import { slackPayload, teamsPayload, type ChannelKind } from './channels';
 
 export { sendRolloutNotification } from './send';
-export { notificationCounters, DEFAULT_NOTIFY_RETRY, redactUrl, type NotifyDeps, type NotifyRetryPolicy, type PolicyNotifications } from './send';
-export { buildRolloutNotification, dashboardUrl, type RolloutNotification } from './message';
-export { teamsPayload, slackPayload, webhookPayload, type ChannelKind } from './channels';
+export { notificationCounters, type NotifyDeps, type PolicyNotifications } from './send';
 
 export function notifyDepsFromSettings(
   settings: Pick<Settings, 'NOTIFY_TEAMS_WEBHOOK_URL' | 'NOTIFY_SLACK_WEBHOOK_URL' | 'NOTIFY_GENERIC_WEBHOOK_URL' | 'PUBLIC_BASE_URL' | 'APPROVAL_LINK_SECRET' | 'APPROVAL_LINK_TTL_MINUTES'>,
@@ -76,14 +73,4 @@ export function policyNotificationsFromFolder(folder: string): (policyName: stri
       return undefined;
     }
   };
-}
-
-/** A ready sender for the sendNotification activity (createActivities' `send`), from settings. */
-export function rolloutNotificationSender(
-  settings: Parameters<typeof notifyDepsFromSettings>[0] & Pick<Settings, 'POLICY_DIR'>,
-  clock: Clock,
-  log?: StructuredLogger,
-): (input: SendNotificationInput) => Promise<SendNotificationOutput> {
-  const deps = notifyDepsFromSettings(settings, clock, { ...(log ? { log } : {}), policyNotifications: policyNotificationsFromFolder(settings.POLICY_DIR) });
-  return (input) => sendRolloutNotification(input, deps);
 }

@@ -4,8 +4,8 @@
  * requests carry the evidence and signed, single-use approve / reject links.
  */
 import type { GateResult } from '../analysis/types';
-import { createApprovalLinks } from '../api/approval-links';
-import { describeEvidence } from '../api/status-view';
+import { createApprovalLinks } from '../approvals/approval-links';
+import { describeEvidence } from '../analysis/describe';
 import type { SendNotificationInput } from '../orchestration/activity-contracts';
 import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
 
@@ -51,7 +51,7 @@ function trafficText(traffic: Readonly<Record<string, number>>): string {
   return entries.length === 0 ? 'none' : entries.map(([d, p]) => `${d} ${p}%`).join(', ');
 }
 
-export function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
+function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/api/dashboard/#/rollouts/${encodeURIComponent(rolloutId)}`;
 }
 

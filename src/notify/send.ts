@@ -3,20 +3,27 @@
  * Retry-After, 5xx), in parallel across channels. A failing channel is logged and counted and
  * never fails the caller: sendRolloutNotification resolves, always, with what was delivered.
  */
+import { RolloutError } from '../errors';
 import type { Clock } from '../ports/clock';
+import { withRetries } from '../shared/retry';
 import type { StructuredLogger } from '../ingest/ports';
 import { sendNotificationInputSchema, type SendNotificationInput, type SendNotificationOutput } from '../orchestration/activity-contracts';
 import type { NotificationKind } from '../ports/notifier';
 import { slackPayload, teamsPayload, webhookPayload, type ChannelKind } from './channels';
 import { buildRolloutNotification, type RolloutNotification } from './message';
 
-export interface NotifyRetryPolicy {
+interface NotifyRetryPolicy {
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
+  /**
+   * Jitter source of the back-off (src/shared/retry.ts). Absent: 1, the full exponential wait
+   * (1 s, 2 s, 4 s...) with no jitter, which is what a webhook that throttled us expects.
+   */
+  readonly random?: () => number;
 }
 
-export const DEFAULT_NOTIFY_RETRY: NotifyRetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+const DEFAULT_NOTIFY_RETRY: NotifyRetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
 export interface PolicyNotifications {
   readonly channels: readonly ChannelKind[];
@@ -47,22 +54,20 @@ export const notificationCounters: Record<ChannelKind, { sent: number; failed: n
   webhook: { sent: 0, failed: 0, retries: 0 },
 };
 
-class DeliveryError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
+/** A failed POST: retryable for network errors, 408, 429 and 5xx (what src/shared/retry.ts retries). */
+class DeliveryError extends RolloutError {
+  constructor(message: string, retryable: boolean, retryAfterMs?: number) {
+    super(retryable ? 'Transient' : 'Internal', message, { retryable, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   }
 }
 
-function retryAfterMs(header: string | null): number | undefined {
+/** Retry-After in seconds or as an HTTP date (read on the injected clock). */
+function retryAfterMs(header: string | null, nowMs: number): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
 async function postOnce(url: string, payload: unknown, deps: NotifyDeps): Promise<void> {
@@ -82,11 +87,11 @@ async function postOnce(url: string, payload: unknown, deps: NotifyDeps): Promis
   if (response.ok) return;
   const text = (await response.text().catch(() => '')).slice(0, 200);
   const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
-  throw new DeliveryError(`HTTP ${response.status}${text ? `: ${text}` : ''}`, retryable, retryAfterMs(response.headers.get('retry-after')));
+  throw new DeliveryError(`HTTP ${response.status}${text ? `: ${text}` : ''}`, retryable, retryAfterMs(response.headers.get('retry-after'), deps.clock.now()));
 }
 
 /** Redacts a webhook URL for logs: its path and query are the secret. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     return `${new URL(url).origin}/...`;
   } catch {
@@ -96,26 +101,34 @@ export function redactUrl(url: string): string {
 
 async function deliver(channel: ChannelKind, url: string, payload: unknown, deps: NotifyDeps, rolloutId: string): Promise<string | undefined> {
   const policy = deps.retry ?? DEFAULT_NOTIFY_RETRY;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await postOnce(url, payload, deps);
-      notificationCounters[channel].sent += 1;
-      return undefined;
-    } catch (error) {
-      const failure = error instanceof DeliveryError ? error : new DeliveryError(String(error), false);
-      if (!failure.retryable || attempt >= policy.maxAttempts) {
-        notificationCounters[channel].failed += 1;
-        deps.log?.warn('notify.failed', { channel, rolloutId, target: redactUrl(url), attempts: attempt, error: failure.message });
-        return `${channel}: ${failure.message} (after ${attempt} attempt${attempt === 1 ? '' : 's'})`;
-      }
-      notificationCounters[channel].retries += 1;
-      const backoffMs = Math.min(policy.maxDelayMs, failure.retryAfterMs ?? policy.baseDelayMs * 2 ** (attempt - 1));
-      await deps.clock.sleep(backoffMs);
-    }
+  let attempts = 0;
+  try {
+    await withRetries(
+      (attempt) => {
+        attempts = attempt;
+        return postOnce(url, payload, deps);
+      },
+      {
+        clock: deps.clock,
+        operation: `notify ${channel}`,
+        maxAttempts: policy.maxAttempts,
+        baseDelayMs: policy.baseDelayMs,
+        maxDelayMs: policy.maxDelayMs,
+        random: policy.random ?? (() => 1),
+        onRetry: () => void (notificationCounters[channel].retries += 1),
+      },
+    );
+    notificationCounters[channel].sent += 1;
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    notificationCounters[channel].failed += 1;
+    deps.log?.warn('notify.failed', { channel, rolloutId, target: redactUrl(url), attempts, error: message });
+    return `${channel}: ${message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
   }
 }
 
-export function payloadFor(channel: ChannelKind, notification: RolloutNotification, input: SendNotificationInput): unknown {
+function payloadFor(channel: ChannelKind, notification: RolloutNotification, input: SendNotificationInput): unknown {
   if (channel === 'teams') return teamsPayload(notification);
   if (channel === 'slack') return slackPayload(notification);
   return webhookPayload(notification, input);

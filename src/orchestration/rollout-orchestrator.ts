@@ -1,7 +1,7 @@
 /**
  * The rollout orchestrator: runs a Plan with a step index and a compact state.
  *
- * Replay rules (ARCHITECTURE.md): no I/O, no wall clock, no randomness here; time is
+ * Replay rules (docs/architecture.md): no I/O, no wall clock, no randomness here; time is
  * context.df.currentUtcDateTime; logs are guarded by isReplaying.
  *
  * Shape of one execution: run one unit of work (a step, a rollback, a bounded part of a long

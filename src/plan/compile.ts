@@ -21,10 +21,10 @@ import { chooseCandidateName, renderDeploymentName, type ExistingDeploymentName 
 import type { NoDataOutcome, Plan, Step } from './types';
 
 /** Azure ML's limit of deployments per endpoint. */
-export const MAX_DEPLOYMENTS_PER_ENDPOINT = 20;
+const MAX_DEPLOYMENTS_PER_ENDPOINT = 20;
 
 /** Suffix of the derived gate that keeps only a gate's absolute checks. */
-export const ABSOLUTE_GATE_SUFFIX = '.absolute';
+const ABSOLUTE_GATE_SUFFIX = '.absolute';
 /** Name of the synthesised gate an A/B test's decideWinner compares the arms with. */
 export const AB_COMPARE_GATE = 'abTest.compare';
 

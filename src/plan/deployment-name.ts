@@ -5,8 +5,8 @@
  * same inputs always give the same name (a replayed orchestration must compute the same plan).
  */
 
-export const MIN_DEPLOYMENT_NAME_LENGTH = 3;
-export const MAX_DEPLOYMENT_NAME_LENGTH = 32;
+const MIN_DEPLOYMENT_NAME_LENGTH = 3;
+const MAX_DEPLOYMENT_NAME_LENGTH = 32;
 
 const VALID = /^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-))*[a-zA-Z0-9]$/;
 

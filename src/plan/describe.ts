@@ -10,7 +10,7 @@ function minutes(value: number): string {
   return `${value} min`;
 }
 
-export function describeStep(step: Step): string {
+function describeStep(step: Step): string {
   switch (step.kind) {
     case 'deploy':
       return `deploy ${step.deployment} (model ${step.modelId}, settings cloned from ${step.cloneFrom}${step.instanceCount === undefined ? '' : `, ${step.instanceCount} instances`})`;

@@ -18,8 +18,6 @@ import type { Split } from './types';
 
 import { MAX_MIRROR_PERCENT } from '../policy/schema';
 
-export { MAX_MIRROR_PERCENT };
-
 export interface DeploymentFacts {
   readonly name: string;
   readonly provisioningState: ProvisioningState;

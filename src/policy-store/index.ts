@@ -9,7 +9,7 @@ import { ValidationError } from '../errors';
 import { parsePolicy, PolicyError, type Policy } from '../policy';
 
 /** Extensions read as policies; anything else in the folder (README.md, ...) is ignored. */
-export const POLICY_FILE_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
+const POLICY_FILE_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
 
 export interface LoadedPolicy {
   readonly policy: Policy;

@@ -2,7 +2,7 @@
  * Rules that relate several fields of a policy. They run after the schema accepted the shapes
  * and report every problem at once (a policy author fixes a file in one go, not one error per run).
  */
-import { fillKqlTemplate } from '../analysis/kql';
+import { fillKqlTemplate, KQL_PLACEHOLDERS } from '../analysis/kql';
 import { BUILT_IN_METRICS } from '../analysis/types';
 import { RolloutError } from '../errors';
 import { DEPLOYMENT_NAME_PLACEHOLDERS, type GatePolicy, type Policy } from './schema';
@@ -14,9 +14,6 @@ export interface PolicyIssue {
   readonly path: IssuePath;
   readonly message: string;
 }
-
-/** Placeholders a custom metric's KQL may use (filled through the analysis' escaping helper). */
-export const KQL_PLACEHOLDERS = ['endpoint', 'deployments', 'baseline', 'candidate', 'from', 'to'] as const;
 
 /** Any valid instant works for the trial fill of a custom metric's KQL (2026-01-01T00:00:00Z). */
 const SAMPLE_WINDOW_START_MS = Date.UTC(2026, 0, 1);

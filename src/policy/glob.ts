@@ -12,7 +12,7 @@ function escapeRegExp(text: string): string {
 }
 
 /** Compiles a glob to an anchored, case-insensitive regular expression. */
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   let source = '';
   for (const ch of glob) {
     if (ch === '*') source += '.*';

@@ -12,9 +12,9 @@ import { ValidationError } from '../errors';
 import { globMatches } from './glob';
 import type { Policy } from './schema';
 
-export const SKIP_TAG = 'rollout';
-export const SKIP_TAG_VALUE = 'skip';
-export const POLICY_TAG = 'rollout-policy';
+const SKIP_TAG = 'rollout';
+const SKIP_TAG_VALUE = 'skip';
+const POLICY_TAG = 'rollout-policy';
 
 export interface ModelFacts {
   readonly workspace: string;

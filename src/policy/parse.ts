@@ -30,7 +30,7 @@ export class PolicyError extends ValidationError {
 }
 
 /** `strategy.canary.steps[2].percent`; keys that are not identifiers are quoted: `match.tags["team.name"]`. */
-export function formatIssuePath(path: IssuePath): string {
+function formatIssuePath(path: IssuePath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
@@ -40,7 +40,7 @@ export function formatIssuePath(path: IssuePath): string {
   return out;
 }
 
-export function formatIssue(file: string, issue: LocatedIssue): string {
+function formatIssue(file: string, issue: LocatedIssue): string {
   const where = issue.line === undefined ? file : `${file}:${issue.line}`;
   const path = formatIssuePath(issue.path);
   return path ? `${where}: ${path}: ${issue.message}` : `${where}: ${issue.message}`;

@@ -7,10 +7,9 @@
  * silently ignored is exactly the kind of mistake a rollout policy must not hide.
  */
 import { z } from 'zod';
-import type { NotificationKind } from '../ports/notifier';
 
 /** Version of the policy format; the only one so far. */
-export const POLICY_API_VERSION = 'aml-rollout/v1';
+const POLICY_API_VERSION = 'aml-rollout/v1';
 
 export const STRATEGY_KEYS = ['canary', 'blueGreen', 'shadow', 'abTest', 'recreate'] as const;
 export type StrategyKey = (typeof STRATEGY_KEYS)[number];
@@ -20,10 +19,13 @@ export const MAX_MIRROR_PERCENT = 50;
 
 /** Placeholders a candidate deployment-name pattern may use. */
 export const DEPLOYMENT_NAME_PLACEHOLDERS = ['model', 'version', 'strategy'] as const;
-export const DEFAULT_DEPLOYMENT_NAME_PATTERN = '{model}-v{version}';
+const DEFAULT_DEPLOYMENT_NAME_PATTERN = '{model}-v{version}';
 
-/** Events a policy can subscribe its notification channels to (the Notifier port's kinds). */
-export const NOTIFICATION_EVENTS = [
+/**
+ * What a rollout tells people about: the one list of notification kinds. Policies subscribe their
+ * channels to these (`notifications.events`) and the Notifier port's `NotificationKind` is this type.
+ */
+const NOTIFICATION_EVENTS = [
   'rolloutStarted',
   'stepCompleted',
   'gateFailed',
@@ -31,13 +33,10 @@ export const NOTIFICATION_EVENTS = [
   'promoted',
   'rolledBack',
   'failed',
-] as const satisfies readonly NotificationKind[];
-// Fails to compile if the Notifier port gains a kind this list does not offer.
-type MissingNotificationEvent = Exclude<NotificationKind, (typeof NOTIFICATION_EVENTS)[number]>;
-const _allNotificationEventsListed: [MissingNotificationEvent] extends [never] ? true : never = true;
-void _allNotificationEventsListed;
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_EVENTS)[number];
 
-export const NOTIFICATION_CHANNELS = ['teams', 'slack', 'webhook'] as const;
+const NOTIFICATION_CHANNELS = ['teams', 'slack', 'webhook'] as const;
 
 const MIRROR_LIMIT_MESSAGE = 'must be at most 50 (Azure mirrors at most 50 percent of live traffic)';
 
@@ -57,7 +56,7 @@ const principal = z
 
 const gateRefs = z.array(refName).meta({ description: 'Names of gates declared under `gates`.' });
 
-export const matchSchema = z
+const matchSchema = z
   .strictObject({
     workspace: z.string().min(1).optional().meta({ description: 'Glob on the Azure ML workspace name (case-insensitive); absent = any workspace.' }),
     model: z.string().min(1).meta({ description: 'Glob on the registered model name, e.g. `credit-model*` (`*` any run of characters, `?` one character).' }),
@@ -70,7 +69,7 @@ export const matchSchema = z
   })
   .meta({ description: 'Which model versions this policy rolls out.' });
 
-export const targetSchema = z
+const targetSchema = z
   .strictObject({
     endpoint: z
       .string()
@@ -88,7 +87,7 @@ export const targetSchema = z
   })
   .meta({ description: 'Where the model goes.' });
 
-export const smokeTestSchema = z
+const smokeTestSchema = z
   .strictObject({
     requests: z.number().int().min(1).max(100).default(5).meta({ description: 'Direct requests sent to the candidate (header azureml-model-deployment).' }),
     payload: z.json().meta({ description: 'JSON body of each request (what the scoring script expects).' }),
@@ -96,7 +95,7 @@ export const smokeTestSchema = z
   })
   .meta({ description: 'Requests sent straight to the candidate before it gets any traffic. Required: no deployment takes live traffic without passing it.' });
 
-export const metricCheckSchema = z
+const metricCheckSchema = z
   .strictObject({
     metric: z
       .string()
@@ -110,9 +109,9 @@ export const metricCheckSchema = z
   })
   .meta({ description: 'One metric and its thresholds; at least one threshold is required.' });
 
-export const NO_DATA_OUTCOMES = ['extend', 'requestApproval', 'rollback'] as const;
+const NO_DATA_OUTCOMES = ['extend', 'requestApproval', 'rollback'] as const;
 
-export const noDataSchema = z
+const noDataSchema = z
   .strictObject({
     outcome: z
       .enum(NO_DATA_OUTCOMES)
@@ -122,7 +121,7 @@ export const noDataSchema = z
   })
   .meta({ description: 'Too few requests to judge: the step is extended, then this outcome applies.' });
 
-export const gateSchema = z
+const gateSchema = z
   .strictObject({
     description: z.string().optional(),
     checks: z.array(metricCheckSchema).min(1),
@@ -150,7 +149,7 @@ export const gateSchema = z
   })
   .meta({ description: 'A named set of metric checks.' });
 
-export const customMetricSchema = z
+const customMetricSchema = z
   .strictObject({
     description: z.string().optional(),
     kql: z
@@ -164,9 +163,9 @@ export const customMetricSchema = z
   })
   .meta({ description: 'A metric computed by your own Log Analytics query.' });
 
-export const APPROVAL_TIMEOUT_OUTCOMES = ['rollback', 'promote', 'remind'] as const;
+const APPROVAL_TIMEOUT_OUTCOMES = ['rollback', 'promote', 'remind'] as const;
 
-export const approvalSchema = z
+const approvalSchema = z
   .strictObject({
     description: z.string().optional(),
     approvers: z.array(principal).min(1).meta({ description: 'Who may approve or reject.' }),
@@ -213,7 +212,7 @@ export const mirrorPhaseSchema = z
   })
   .meta({ description: 'Copy live traffic to the candidate; users only ever see the baseline answers.' });
 
-export const canaryStepSchema = z.strictObject({
+const canaryStepSchema = z.strictObject({
   percent: z.number().int().min(1).max(100).meta({ description: 'Live traffic share of the candidate in this step.' }),
   bakeMinutes: minutes.meta({ description: 'How long to hold this share while checking gates.' }),
   gates: gateRefs.optional().meta({ description: "Gates for this step; absent = the strategy's gates." }),
@@ -225,7 +224,7 @@ export const canaryStepSchema = z.strictObject({
   path: ['adaptive'],
 });
 
-export const canarySchema = z
+const canarySchema = z
   .strictObject({
     steps: z.array(canaryStepSchema).min(1).meta({ description: 'Traffic steps, strictly ascending, the last one at 100.' }),
     mirror: mirrorPhaseSchema.optional(),
@@ -233,7 +232,7 @@ export const canarySchema = z
   })
   .meta({ description: 'Move live traffic to the candidate step by step.' });
 
-export const blueGreenSchema = z
+const blueGreenSchema = z
   .strictObject({
     mirror: mirrorPhaseSchema.optional(),
     gates: gateRefs.optional().meta({ description: 'Gates for the mirror phase and (absolute checks) the rollback window; absent = every declared gate.' }),
@@ -242,7 +241,7 @@ export const blueGreenSchema = z
   })
   .meta({ description: 'Switch 100% at once after checks; keep the old deployment for a rollback window.' });
 
-export const shadowSchema = z
+const shadowSchema = z
   .strictObject({
     percent: z.number().int().min(1).max(MAX_MIRROR_PERCENT, MIRROR_LIMIT_MESSAGE).meta({ description: 'Share of live traffic mirrored to the candidate (at most 50).' }),
     minutes: positiveMinutes.meta({ description: 'How long to mirror.' }),
@@ -252,7 +251,7 @@ export const shadowSchema = z
   })
   .meta({ description: 'Mirror traffic to the candidate, judge it, then switch or discard.' });
 
-export const abTestSchema = z
+const abTestSchema = z
   .strictObject({
     split: z
       .strictObject({ baseline: z.number().int().min(1).max(99), candidate: z.number().int().min(1).max(99) })
@@ -268,7 +267,7 @@ export const abTestSchema = z
   })
   .meta({ description: 'Fixed split, compare the arms, keep the winner (a tie keeps the baseline).' });
 
-export const recreateSchema = z
+const recreateSchema = z
   .strictObject({
     approval: refName.optional().meta({ description: 'Approval to obtain before replacing the model.' }),
     healthCheck: z
@@ -280,7 +279,7 @@ export const recreateSchema = z
   })
   .meta({ description: 'Replace the model of the live deployment in place (downtime accepted); revert on failure.' });
 
-export const strategySchema = z
+const strategySchema = z
   .strictObject({
     canary: canarySchema.optional(),
     blueGreen: blueGreenSchema.optional(),
@@ -290,7 +289,7 @@ export const strategySchema = z
   })
   .meta({ description: 'Exactly one of canary, blueGreen, shadow, abTest, recreate.' });
 
-export const notificationsSchema = z
+const notificationsSchema = z
   .strictObject({
     channels: z.array(z.enum(NOTIFICATION_CHANNELS)).default([]).meta({ description: 'Where to send (the channel URLs are app settings, not policy).' }),
     events: z.array(z.enum(NOTIFICATION_EVENTS)).default([...NOTIFICATION_EVENTS]).meta({ description: 'Which events to send; absent = all.' }),
@@ -327,8 +326,6 @@ export type PolicyInput = z.input<typeof policySchema>;
 export type Policy = z.output<typeof policySchema>;
 export type GatePolicy = z.output<typeof gateSchema>;
 export type ApprovalPolicy = z.output<typeof approvalSchema>;
-export type CustomMetricPolicy = z.output<typeof customMetricSchema>;
-export type MirrorPhasePolicy = z.output<typeof mirrorPhaseSchema>;
 export type CanaryPolicy = z.output<typeof canarySchema>;
 export type BlueGreenPolicy = z.output<typeof blueGreenSchema>;
 export type ShadowPolicy = z.output<typeof shadowSchema>;

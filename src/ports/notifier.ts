@@ -1,12 +1,8 @@
 /** Notifier: tell people what a rollout did. A failing notifier never blocks or fails a rollout. */
-export type NotificationKind =
-  | 'rolloutStarted'
-  | 'stepCompleted'
-  | 'gateFailed'
-  | 'approvalRequested'
-  | 'promoted'
-  | 'rolledBack'
-  | 'failed';
+import type { NotificationKind } from '../policy/schema';
+
+/** Defined once, with the policy's notification events (src/policy/schema.ts). */
+export type { NotificationKind };
 
 export interface NotificationLink {
   readonly label: string;

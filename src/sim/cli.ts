@@ -1,6 +1,6 @@
 /**
  * `npm run simulate -- FILE... [--json]`: runs each scenario through the real app in virtual time
- * (see ../shared/scenario-format.md and docs/simulate.md).
+ * (see docs/scenario-format.md and docs/simulate.md).
  *
  * Exit codes: 0 every scenario ran and kept every safety rule; 1 a scenario could not run or broke
  * an invariant; 2 a file is not a valid scenario (nothing is run then).

@@ -7,7 +7,7 @@
 import { checkTrafficChange } from '../plan/invariants';
 import type { ProvisioningState } from '../ports/endpoint-control';
 
-export interface ObservedDeployment {
+interface ObservedDeployment {
   readonly name: string;
   readonly provisioningState: string;
 }

@@ -1,5 +1,5 @@
 /**
- * Turns what a simulation observed into the result of ../shared/scenario-format.md.
+ * Turns what a simulation observed into the result of docs/scenario-format.md.
  * Pure: the runner collects observations, this computes the verdict fields from them.
  */
 import type { GateResult, MetricEvidence } from '../analysis/types';
@@ -20,7 +20,7 @@ export interface StatusObservation {
   readonly status: RolloutStatus;
 }
 
-export interface SimCounts {
+interface SimCounts {
   readonly logQueries: number;
   readonly metricQueries: number;
   readonly armReads: number;
@@ -29,7 +29,7 @@ export interface SimCounts {
   readonly orchestratorEpisodes: number;
 }
 
-export interface TimelineEntry {
+interface TimelineEntry {
   readonly minute: number;
   readonly phase: Phase;
   readonly step: number;
@@ -38,7 +38,7 @@ export interface TimelineEntry {
   readonly detail: string;
 }
 
-export interface GateCheckEntry {
+interface GateCheckEntry {
   readonly minute: number;
   readonly step: number;
   readonly gate: string;

@@ -2,7 +2,7 @@
  * Runs one scenario through the real app: the local runtime (virtual clock, in-memory store)
  * loads the compiled functions, the real Azure SDK clients talk to the emulator, the
  * ModelRegistered event arrives through the Event Grid webhook and approvals through the public
- * API, exactly as in ../shared/scenario-format.md. One scenario per process: the app's modules
+ * API, exactly as in docs/scenario-format.md. One scenario per process: the app's modules
  * keep their configuration for the life of the process.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +22,7 @@ import { buildResult, type EndpointSnapshot, type SimResult, type StatusObservat
 import type { Scenario } from './scenario';
 
 /** Every scenario starts at the same virtual instant, so results do not depend on the day they run. */
-export const SIMULATION_EPOCH_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
+const SIMULATION_EPOCH_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
 const MINUTE_MS = 60_000;
 const EMULATOR_TOKEN = 'simulator-token';
 const API_KEY = 'simulator-key';

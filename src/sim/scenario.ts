@@ -1,5 +1,5 @@
 /**
- * The simulation scenario: the public contract of ../shared/scenario-format.md, as a zod schema.
+ * The simulation scenario: the public contract of docs/scenario-format.md, as a zod schema.
  * A file that does not fit gets an error naming the file and the field (the CLI exits 2).
  */
 import { z } from 'zod';
@@ -25,7 +25,7 @@ const faultSchema = scenarioFaultObjectSchema
 /** "model:version", e.g. "credit-model:2". */
 const modelVersionKey = z.string().regex(/^[^:\s]+:[^:\s]+$/, 'keys are "model:version", e.g. "credit-model:2"');
 
-export const scenarioSchema = z
+const scenarioSchema = z
   .object({
     name: z.string().min(1),
     seed: z.number().int().default(1),
@@ -74,7 +74,6 @@ export const scenarioSchema = z
   });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
-export type ModelBehavior = z.infer<typeof behaviorSchema>;
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { showApprovalLink, useApprovalLink } from '../../src/api/approval-link-handler';
-import { createApprovalLinks } from '../../src/api/approval-links';
+import { createApprovalLinks } from '../../src/approvals/approval-links';
 import { apiRequest, type ApiResponse } from '../../src/api/http';
 import { handle } from '../../src/api/rollouts';
 import { APPROVAL_EVENT, approvalEventSchema } from '../../src/orchestration/events';

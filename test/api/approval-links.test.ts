@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyClaim, emptyLedger, ledgerOperation } from '../../src/api/approval-ledger';
-import { ApprovalLinkError, createApprovalLinks, signApprovalToken, verifyApprovalToken } from '../../src/api/approval-links';
+import { ApprovalLinkError, createApprovalLinks, signApprovalToken, verifyApprovalToken } from '../../src/approvals/approval-links';
 
 const SECRET = 'a-very-secret-signing-key-0123456789';
 const NOW = 1_700_000_000_000;

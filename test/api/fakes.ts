@@ -109,7 +109,7 @@ export function captureLogger(): StructuredLogger & { lines: LogLine[] } {
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-export function fixedClock(startMs = 1_700_000_000_000): Clock & { advance(ms: number): void } {
+function fixedClock(startMs = 1_700_000_000_000): Clock & { advance(ms: number): void } {
   let now = startMs;
   return { now: () => now, sleep: async (ms) => void (now += ms), advance: (ms) => void (now += ms) };
 }

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-export const FIXTURE_APP = path.join(ROOT, 'dist/test/fixtures/rollout-api-app/index.js');
+const FIXTURE_APP = path.join(ROOT, 'dist/test/fixtures/rollout-api-app/index.js');
 const RUNTIME = path.join(ROOT, 'dist/src/local-runtime/runtime.js');
 
 export const API_KEY = 'fixture-api-key';

@@ -3,7 +3,7 @@
  * registrations as in Azure), with the fixture app's scripted orchestrator.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApprovalLinks } from '../../src/api/approval-links';
+import { createApprovalLinks } from '../../src/approvals/approval-links';
 import { MODEL_REGISTERED_EVENT_TYPE } from '../../src/ingest/model-registered';
 import { API_KEY, LINK_SECRET, startFixtureRuntime, type FixtureRuntime } from './runtime-harness';
 

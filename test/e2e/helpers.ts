@@ -7,7 +7,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+const repoRoot = path.resolve(__dirname, '..', '..');
 const startEntry = path.join(repoRoot, 'dist', 'src', 'start', 'index.js');
 const cliEntry = path.join(repoRoot, 'dist', 'src', 'cli', 'index.js');
 const emulatorEntry = path.join(repoRoot, 'dist', 'src', 'emulator', 'cli.js');
@@ -194,7 +194,7 @@ export async function cli(app: StartedApp, args: readonly string[]): Promise<Com
 }
 
 /** Parses a command's JSON stdout, failing with what the command printed. */
-export function parseJson<T>(result: CommandResult, what: string): T {
+function parseJson<T>(result: CommandResult, what: string): T {
   if (result.code !== 0) throw new Error(`${what} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
   try {
     return JSON.parse(result.stdout) as T;
@@ -204,7 +204,7 @@ export function parseJson<T>(result: CommandResult, what: string): T {
 }
 
 /** The parts of `aml-rollout status --json` the tests read. */
-export interface RolloutDetail {
+interface RolloutDetail {
   readonly rolloutId: string;
   readonly runtimeStatus: string;
   readonly phase: string;

@@ -6,7 +6,7 @@ import { MetricsClient } from '@azure/monitor-query-metrics';
 import type { Clock } from '../../src/ports/clock';
 import type { Emulator } from '../../src/emulator';
 
-export const START_MS = Date.parse('2026-11-23T10:00:00Z');
+const START_MS = Date.parse('2026-11-23T10:00:00Z');
 
 /** A clock that moves only when the test says so; sleepers wake when their time is reached. */
 export class ManualClock implements Clock {
@@ -38,12 +38,12 @@ export class ManualClock implements Clock {
   }
 }
 
-export const fixedCredential: TokenCredential = {
+const fixedCredential: TokenCredential = {
   getToken: async (): Promise<AccessToken> => ({ token: 'emulator-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
 };
 
 /** SDK retry policies wait in wall time; tests turn retries off to see each answer. */
-export const noRetries = { retryOptions: { maxRetries: 0 } } as const;
+const noRetries = { retryOptions: { maxRetries: 0 } } as const;
 
 export function armClient(emulator: Emulator, retries = false): AzureMachineLearningWorkspaces {
   return new AzureMachineLearningWorkspaces(fixedCredential, emulator.coords.subscriptionId, {

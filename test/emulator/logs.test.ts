@@ -102,7 +102,7 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     expect((green?.['failed'] as number) / (green?.['requests'] as number)).toBeGreaterThan(0.05);
   });
 
-  it('answers the azure-facts query (between, percentile) exactly', async () => {
+  it('answers a typical gate query (between, percentile) exactly', async () => {
     const from = new Date(em.originMs + 12 * MINUTE).toISOString();
     const to = new Date(em.originMs + 17 * MINUTE).toISOString();
     const kql = `AmlOnlineEndpointTrafficLog

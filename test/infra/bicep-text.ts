@@ -190,7 +190,7 @@ export function declarationsOf(declarations: Declaration[], kind: Declaration['k
   return declarations.filter((d) => d.kind === kind);
 }
 
-export function findDeclaration(declarations: Declaration[], kind: Declaration['kind'], symbol: string): Declaration | undefined {
+function findDeclaration(declarations: Declaration[], kind: Declaration['kind'], symbol: string): Declaration | undefined {
   return declarations.find((d) => d.kind === kind && d.symbol === symbol);
 }
 
@@ -262,7 +262,7 @@ export function propertyBlock(body: string, key: string, depth?: number): string
 // ---------------------------------------------------------------------------------------------
 
 /** Flex Consumption rejects or ignores these; the runtime comes from functionAppConfig. */
-export const FLEX_DEPRECATED_SETTINGS = [
+const FLEX_DEPRECATED_SETTINGS = [
   'FUNCTIONS_WORKER_RUNTIME',
   'FUNCTIONS_EXTENSION_VERSION',
   'WEBSITE_RUN_FROM_PACKAGE',
@@ -611,16 +611,4 @@ export function registeredEventGridFunctions(dirs: string[]): { name: string; fi
     }
   }
   return registrations;
-}
-
-/** Role rows of the "Identity and roles" table in azure-facts.md: name, id, scope text. */
-export function factsRoles(markdown: string): { name: string; id: string; scope: string }[] {
-  const section = markdown.split(/^## /m).find((s) => s.startsWith('Identity and roles')) ?? '';
-  const rows: { name: string; id: string; scope: string }[] = [];
-  for (const line of section.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim());
-    const id = cells[2] ?? '';
-    if (/^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(id)) rows.push({ name: cells[1] ?? '', id, scope: cells[3] ?? '' });
-  }
-  return rows;
 }

@@ -22,13 +22,13 @@ import {
   checkRoleAssignments,
   checkSharedKeysOff,
   declarationsOf,
-  factsRoles,
   MODEL_REGISTERED_EVENT_TYPE,
   parseBicep,
   propertyValue,
   registeredEventGridFunctions,
   type RoleTable,
 } from './bicep-text';
+import { REQUIRED_BUILT_IN_ROLES } from './built-in-roles';
 
 const root = path.resolve(__dirname, '../..');
 const infraDir = path.join(root, 'infra');
@@ -132,32 +132,15 @@ describe('app settings', () => {
 });
 
 describe('role assignments', () => {
-  const factsPath = path.resolve(root, '../shared/reference/azure-facts.md');
-
   it('assigns every role of infra/roles.json with its role definition id at the resource its scope names', () => {
     expect(checkRoleAssignments(roleTable, readIfExists, [main, workload])).toEqual([]);
   });
 
-  it('lists every role of the shared Azure facts with the same id and the scope the facts give', () => {
-    // The role table of ../shared/reference/azure-facts.md, which CI and every session have beside the repo.
-    expect(existsSync(factsPath), `${factsPath} (shared/ beside the repository, as CI and every session have it)`).toBe(true);
-    const facts = factsRoles(readFileSync(factsPath, 'utf8'));
-    expect(facts.length).toBeGreaterThanOrEqual(7);
-    const expectedScope = (factsScope: string): string =>
-      /ML workspace|metrics/i.test(factsScope) ? 'mlWorkspace'
-        : /Log Analytics/i.test(factsScope) ? 'logAnalyticsWorkspace'
-          : /host storage/i.test(factsScope) ? 'hostStorage'
-            : /Application Insights/i.test(factsScope) ? 'appInsights'
-              : `unknown scope '${factsScope}'`;
-    for (const fact of facts) {
-      const row = roleTable.roles.find((r) => r.name === fact.name);
-      expect(row, `${fact.name} is in azure-facts.md but not in infra/roles.json`).toBeDefined();
-      expect({ name: row?.name, id: row?.id, scope: row?.scope, principal: row?.principal }).toEqual({
-        name: fact.name,
-        id: fact.id,
-        scope: expectedScope(fact.scope),
-        principal: 'controller',
-      });
+  it('lists every built-in role the controller needs, with the id Microsoft publishes and the right scope', () => {
+    for (const required of REQUIRED_BUILT_IN_ROLES) {
+      const row = roleTable.roles.find((r) => r.name === required.name);
+      expect(row, `${required.name} is required but not in infra/roles.json`).toBeDefined();
+      expect({ name: row?.name, id: row?.id, scope: row?.scope, principal: row?.principal }).toEqual({ ...required, principal: 'controller' });
     }
   });
 

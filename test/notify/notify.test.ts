@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyApprovalToken } from '../../src/api/approval-links';
+import { verifyApprovalToken } from '../../src/approvals/approval-links';
 import { notificationCounters, sendRolloutNotification, type NotifyDeps } from '../../src/notify';
 import type { SendNotificationInput } from '../../src/orchestration/activity-contracts';
 import type { GateResult } from '../../src/analysis/types';

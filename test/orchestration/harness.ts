@@ -11,7 +11,7 @@ import { ORCHESTRATOR_NAME, type RolloutInput } from '../../src/orchestration/ev
 import type { RolloutStatus } from '../../src/plan/types';
 import { addEndpoint, getWorld, type EndpointSim } from '../fixtures/engine-app/world';
 
-export const APP = resolve(__dirname, '../../dist/test/fixtures/engine-app/index.js');
+const APP = resolve(__dirname, '../../dist/test/fixtures/engine-app/index.js');
 const BASE = 'runtime/webhooks/durabletask';
 
 export async function startEngine(): Promise<LocalRuntime> {
@@ -141,7 +141,7 @@ export function onTraffic(endpoint: string, fn: (traffic: Record<string, number>
 }
 
 /** The approval step a notification asks for ("... (step N) ..."). */
-export function approvalStep(n: import('../../src/ports').Notification): number {
+function approvalStep(n: import('../../src/ports').Notification): number {
   const step = Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]);
   if (!Number.isInteger(step)) throw new Error(`approval notification without a step: ${JSON.stringify(n.facts)}`);
   return step;

@@ -19,7 +19,7 @@ export interface AppliedStep {
   readonly mirror: Split;
 }
 
-export function initialEndpoint(plan: Plan): EndpointModel {
+function initialEndpoint(plan: Plan): EndpointModel {
   return {
     deployments: new Map([[plan.baseline.deployment, { name: plan.baseline.deployment, provisioningState: 'Succeeded', smokeTestPassed: false, modelId: plan.baseline.modelId }]]),
     traffic: { [plan.baseline.deployment]: 100 },

@@ -1,3 +1,4 @@
+// @ts-check
 // aml-rollout dashboard: plain browser JavaScript, no build step, no third-party code.
 // Talks to the same HTTP API as the CLI (/api/rollouts...), with the operator's function key
 // kept in sessionStorage (this tab only).
@@ -12,7 +13,8 @@
   // The phase table (terminal flag, tone, allowed actions per phase) is the API's: GET /api/phases.
   let PHASES = {};
 
-  const $ = (id) => document.getElementById(id);
+  // Typed as an input so `.value` checks; every element the page looks up by id is one or a plain element.
+  const $ = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
   let timer = null;
   let current = null; // the rollout shown in the detail view
   let listContinuation = null;
@@ -91,7 +93,7 @@
     }
     if (!response.ok) {
       const message = (data && data.error && data.error.message) || (data && data.message) || response.statusText;
-      const error = new Error('HTTP ' + response.status + ': ' + message);
+      const error = /** @type {Error & { status?: number }} */ (new Error('HTTP ' + response.status + ': ' + message));
       error.status = response.status;
       throw error;
     }
@@ -279,7 +281,7 @@
       abort: !ended && s && s.phase !== 'RollingBack',
       retry: !ended && s && s.phase === 'Failed',
     };
-    for (const button of document.querySelectorAll('[data-action]')) button.disabled = !enabled[button.dataset.action];
+    for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]'))) button.disabled = !enabled[button.dataset.action];
 
     if (s) {
       const list = samples.get(s.rolloutId) || [];
@@ -360,7 +362,7 @@
   });
   for (const id of ['filter-endpoint', 'filter-model', 'filter-status']) $(id).addEventListener('change', () => loadList(false));
   $('more').addEventListener('click', () => loadList(true));
-  for (const button of document.querySelectorAll('[data-action]')) button.addEventListener('click', () => act(button.dataset.action));
+  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]'))) button.addEventListener('click', () => act(button.dataset.action));
   window.addEventListener('hashchange', route);
   api('GET', '/phases')
     .then((table) => {

@@ -18,7 +18,7 @@ export type KqlType = 'string' | 'int' | 'long' | 'real' | 'bool' | 'datetime' |
 export class DateTimeValue {
   constructor(readonly ms: number) {}
 }
-export class TimeSpanValue {
+class TimeSpanValue {
   constructor(readonly ms: number) {}
 }
 export type Value = string | number | boolean | null | DateTimeValue | TimeSpanValue | Value[];
@@ -829,7 +829,7 @@ function summarize(op: Extract<Operator, { k: 'summarize' }>, table: Table, scal
 // ------------------------------------------------------------------------------- output
 
 /** Kusto's timespan text: [-][d.]hh:mm:ss[.fffffff]. */
-export function formatTimeSpan(ms: number): string {
+function formatTimeSpan(ms: number): string {
   const sign = ms < 0 ? '-' : '';
   let rest = Math.abs(ms);
   const days = Math.floor(rest / 86_400_000);
@@ -845,7 +845,7 @@ export function formatTimeSpan(ms: number): string {
 }
 
 /** A value as Log Analytics puts it in a JSON result row. */
-export function toJson(v: Value): unknown {
+function toJson(v: Value): unknown {
   if (v instanceof DateTimeValue) return new Date(v.ms).toISOString();
   if (v instanceof TimeSpanValue) return formatTimeSpan(v.ms);
   if (Array.isArray(v)) return v.map(toJson);

@@ -7,7 +7,7 @@
  */
 import { KqlError } from './errors';
 
-export type TokenType = 'ident' | 'string' | 'number' | 'timespan' | 'datetime' | 'op' | 'eof';
+type TokenType = 'ident' | 'string' | 'number' | 'timespan' | 'datetime' | 'op' | 'eof';
 
 export interface Token {
   readonly type: TokenType;

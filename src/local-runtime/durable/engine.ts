@@ -1361,7 +1361,7 @@ export class DurableEngine {
 }
 
 /** An activity's return value (RpcTypedData) as the JSON text stored in TaskCompleted.Result. */
-export function rpcResultToJson(data: import('../functions-core').RpcTypedData | null | undefined): string {
+function rpcResultToJson(data: import('../functions-core').RpcTypedData | null | undefined): string {
   if (!data) return 'null';
   if (data.json !== undefined && data.json !== null) return data.json;
   if (data.string !== undefined && data.string !== null) return JSON.stringify(data.string);

@@ -67,7 +67,7 @@ export interface HistoryEvent {
   [extra: string]: unknown;
 }
 
-export interface RetryOptionsWire {
+interface RetryOptionsWire {
   firstRetryIntervalInMilliseconds: number;
   maxNumberOfAttempts: number;
   backoffCoefficient?: number;

@@ -66,7 +66,7 @@ export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
 export const RESOURCE_GROUP = 'rg-aml-rollout';
 export const WORKSPACE = 'demo-workspace';
 export const ENDPOINT = 'credit-scoring';
-export const WORKSPACE_PATH = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE}`;
+const WORKSPACE_PATH = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE}`;
 export const ENDPOINT_ID = `${WORKSPACE_PATH}/onlineEndpoints/${ENDPOINT}`;
 export const modelId = (name: string, version: string): string => `${WORKSPACE_PATH}/models/${name}/versions/${version}`;
 export const ENDPOINT_KEY = 'test-endpoint-key';

@@ -14,9 +14,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { RolloutError } from '../errors';
-import { safeEqual } from './auth';
+import { safeEqual } from '../shared/safe-equal';
 
-export type Decision = 'approve' | 'reject';
+type Decision = 'approve' | 'reject';
 
 export interface ApprovalLinkClaims {
   readonly rolloutId: string;
@@ -52,7 +52,7 @@ function sign(secret: string, payloadPart: string): string {
   return createHmac('sha256', secret).update(SIGNING_DOMAIN + payloadPart).digest('base64url');
 }
 
-export function newLinkNonce(): string {
+function newLinkNonce(): string {
   return randomBytes(16).toString('base64url');
 }
 
@@ -107,7 +107,7 @@ export interface CreateApprovalLinksOptions {
   readonly nonce?: string;
 }
 
-export function approvalLinkUrl(baseUrl: string, token: string): string {
+function approvalLinkUrl(baseUrl: string, token: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/api/approvals/${token}`;
 }
 
