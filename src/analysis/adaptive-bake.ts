@@ -30,7 +30,7 @@ import { compareQuantiles, twoProportionScoreTest } from './statistics';
 const MINUTE_MS = 60_000;
 
 /** Declared margins: how much worse than the live version the candidate may be. At least one. */
-export interface NonInferiorityMargins {
+interface NonInferiorityMargins {
   /** Candidate failure rate <= live failure rate + this (a fraction: 0.005 = half a percentage point). */
   readonly failureRate?: number;
   /** Candidate median latency <= this x the live one (e.g. 1.1). */
@@ -71,7 +71,7 @@ export interface AdaptiveBakeInput {
   readonly baseline: ArmCounts;
 }
 
-export interface NonInferiorityEvidence {
+interface NonInferiorityEvidence {
   readonly margin: keyof NonInferiorityMargins;
   readonly value: number;
   /** p-value of "the candidate is worse than live by the margin or more". */
@@ -111,7 +111,7 @@ export function adaptiveBakeProblems(s: AdaptiveBakeSettings): string[] {
 }
 
 /** Looks the alpha budget is planned for: one per interval from minBakeMinutes to maxBakeMinutes. */
-export function adaptivePlannedLooks(s: AdaptiveBakeSettings): number {
+function adaptivePlannedLooks(s: AdaptiveBakeSettings): number {
   return Math.max(1, Math.floor((s.maxBakeMinutes - s.minBakeMinutes) / s.checkIntervalMinutes) + 1);
 }
 

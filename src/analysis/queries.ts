@@ -16,8 +16,8 @@ const TRAFFIC_TABLE = 'AmlOnlineEndpointTrafficLog';
  * requestSettings.requestTimeout), 424 (the model container answered non-200), 429 (too many
  * pending requests) or any 5xx (the platform's own faults). docs/gates.md says why each counts.
  */
-export const FAILED_RESPONSE_CODES = [408, 424, 429] as const;
-export const SERVER_ERROR_CODES_FROM = 500;
+const FAILED_RESPONSE_CODES = [408, 424, 429] as const;
+const SERVER_ERROR_CODES_FROM = 500;
 
 export function isFailedResponse(responseCode: number): boolean {
   return (FAILED_RESPONSE_CODES as readonly number[]).includes(responseCode) || responseCode >= SERVER_ERROR_CODES_FROM;

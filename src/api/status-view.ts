@@ -4,7 +4,6 @@
  */
 import type { InstanceSummary } from '../ingest/ports';
 import type { RolloutInput } from '../orchestration/events';
-import type { GateResult, MetricEvidence } from '../analysis/types';
 import { describeGate } from '../analysis/describe';
 import type { RolloutStatus } from '../plan/types';
 import { rolloutStatusSchema } from './schemas';

@@ -126,7 +126,7 @@ function progressReporter(io: CliIo, stderrIsTTY: boolean, write: (text: string)
   };
 }
 
-export async function runEvaluate(policyRef: string, options: EvaluateOptions, io: CliIo, progress: { stderrIsTTY: boolean; write: (text: string) => void }): Promise<EvaluationReport> {
+async function runEvaluate(policyRef: string, options: EvaluateOptions, io: CliIo, progress: { stderrIsTTY: boolean; write: (text: string) => void }): Promise<EvaluationReport> {
   const policy = await resolvePolicy(policyRef, options.policyDir ?? io.env('POLICY_DIR') ?? 'policies');
   const { live, traffic } = await worldOf(options);
   const regressions: Regression[] = options.regression.length > 0 ? options.regression.map(parseRegression) : [...DEFAULT_REGRESSIONS];

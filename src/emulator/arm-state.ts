@@ -101,7 +101,7 @@ export interface StateSnapshot {
 }
 
 /** What scoring needs to know of one deployment at one instant. */
-export interface ServingDeployment {
+interface ServingDeployment {
   readonly serving: boolean;
   readonly modelKey: string;
   /** requestSettings.requestTimeout in ms: a request running longer answers 408. */
@@ -121,16 +121,16 @@ export interface RouteTable {
  * OnlineRequestSettings defaults of the 2024-04-01 spec: requestTimeout PT5S,
  * maxConcurrentRequestsPerInstance 1 (docs/azure-fidelity.md).
  */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
-export const DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE = 1;
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE = 1;
 /** Azure ML documents the requestTimeout range as up to 180 s. */
-export const MAX_REQUEST_TIMEOUT_MS = 180_000;
+const MAX_REQUEST_TIMEOUT_MS = 180_000;
 
 /**
  * A deployment's requestSettings as scoring uses them; bad values are a 400 naming the field
  * (checked at PUT, so routing never meets them).
  */
-export function requestLimits(properties: Record<string, unknown>, capacity: number): { requestTimeoutMs: number; maxPendingRequests: number } {
+function requestLimits(properties: Record<string, unknown>, capacity: number): { requestTimeoutMs: number; maxPendingRequests: number } {
   const settings = properties['requestSettings'];
   if (settings !== undefined && settings !== null && !isRecord(settings)) throw badRequest('properties.requestSettings must be an object.', 'properties.requestSettings');
   const timeout = settings?.['requestTimeout'];

@@ -11,7 +11,7 @@ import { DateTimeValue } from './kql/evaluator';
 import type { Random } from './prng';
 
 /** Columns every custom table row has; a declaration cannot redefine them. */
-export const CUSTOM_TABLE_FIXED_COLUMNS: readonly Column[] = [
+const CUSTOM_TABLE_FIXED_COLUMNS: readonly Column[] = [
   { name: 'TimeGenerated', type: 'datetime' },
   { name: 'Endpoint', type: 'string' },
   { name: 'DeploymentName', type: 'string' },
@@ -22,12 +22,12 @@ export const CUSTOM_TABLE_FIXED_COLUMNS: readonly Column[] = [
 const FIXED_NAMES = new Set(CUSTOM_TABLE_FIXED_COLUMNS.map((c) => c.name));
 
 /** How one column is filled, per request: true with a probability, a normal draw, or a constant. */
-export const customColumnSchema = z.union([
+const customColumnSchema = z.union([
   z.object({ probability: z.number().min(0).max(1) }).strict(),
   z.object({ mean: z.number(), sd: z.number().min(0) }).strict(),
   z.object({ value: z.union([z.string(), z.number(), z.boolean()]) }).strict(),
 ]);
-export type CustomColumnSpec = z.infer<typeof customColumnSchema>;
+type CustomColumnSpec = z.infer<typeof customColumnSchema>;
 
 function columnType(spec: CustomColumnSpec): KqlType {
   if ('probability' in spec) return 'bool';

@@ -27,6 +27,6 @@ export function sampleIngestionDelayMs(p95Ms: number, random: Random): number {
 }
 
 /** The longest delay sampleIngestionDelayMs can give for this p95. */
-export function maxIngestionDelayMs(p95Ms: number): number {
+function maxIngestionDelayMs(p95Ms: number): number {
   return TAIL_CAP_FACTOR * Math.max(0, p95Ms);
 }

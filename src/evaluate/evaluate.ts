@@ -98,7 +98,7 @@ function spread(values: readonly number[]): Spread {
   return { median: quantileOf(values, 0.5), p90: quantileOf(values, 0.9) };
 }
 
-export function rate(count: number, runs: number): Rate {
+function rate(count: number, runs: number): Rate {
   return {
     value: runs === 0 ? 0 : count / runs,
     low: runs === 0 ? 0 : clopperPearsonLower(count, runs, 0.975),
@@ -131,7 +131,7 @@ export function planFor(policy: Policy): Plan {
  * step's `adaptive` option (matched through the step's traffic percent), the bake of a mirror
  * phase the phase's; `fallback` (the --adaptive option) fills in where the policy declares none.
  */
-export function adaptiveBakes(policy: Policy, plan: Plan, fallback?: AdaptiveBakePolicy): Map<number, AdaptiveBakeSettings> {
+function adaptiveBakes(policy: Policy, plan: Plan, fallback?: AdaptiveBakePolicy): Map<number, AdaptiveBakeSettings> {
   const out = new Map<number, AdaptiveBakeSettings>();
   const mirrorPhase = policy.strategy.canary?.mirror ?? policy.strategy.blueGreen?.mirror;
   const canarySteps = policy.strategy.canary?.steps ?? [];

@@ -24,7 +24,7 @@ import { SyntheticEndpoint } from './synth';
 
 const MINUTE_MS = 60_000;
 
-export type RunOutcome = 'promoted' | 'rolledBack' | 'escalated' | 'timedOut';
+type RunOutcome = 'promoted' | 'rolledBack' | 'escalated' | 'timedOut';
 
 export interface RunResult {
   readonly outcome: RunOutcome;

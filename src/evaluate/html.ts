@@ -32,7 +32,7 @@ function yAxis(ticks: readonly { v: number; label: string }[], y: (v: number) =>
 }
 
 /** Detection rate by regression size, one line per kind (errors x, latency +%), 95% intervals as whiskers. */
-export function powerCurve(cases: readonly CaseResult[]): string {
+function powerCurve(cases: readonly CaseResult[]): string {
   const healthy = cases.find((c) => !c.regression);
   const series = [
     { name: 'error rate x', points: cases.filter((c) => c.regression?.kind === 'errorRate').map((c) => ({ x: c.regression?.kind === 'errorRate' ? c.regression.factor : 1, c })) },
@@ -60,7 +60,7 @@ export function powerCurve(cases: readonly CaseResult[]): string {
 }
 
 /** Box plot of minutes to decision per case (whiskers p10-p90, box p25-p75, line at the median). */
-export function decisionTimes(cases: readonly CaseResult[]): string {
+function decisionTimes(cases: readonly CaseResult[]): string {
   const maxMinute = Math.max(10, ...cases.flatMap((c) => c.decisionMinutes));
   const rowH = (H - M.top - M.bottom) / Math.max(1, cases.length);
   const left = 120;
@@ -84,7 +84,7 @@ export function decisionTimes(cases: readonly CaseResult[]): string {
 }
 
 /** Users' requests and errors a bad version served before it was stopped (median bar, p90 whisker). */
-export function blastRadius(cases: readonly CaseResult[]): string {
+function blastRadius(cases: readonly CaseResult[]): string {
   const bad = cases.filter((c) => c.regression);
   const max = Math.max(1, ...bad.map((c) => c.blastRequests.p90));
   const rowH = (H - M.top - M.bottom) / Math.max(1, bad.length);

@@ -31,7 +31,7 @@ const MINUTE_MS = 60_000;
 /** Every evaluation starts at this virtual instant (the windows' clock; any fixed value would do). */
 export const EVALUATION_EPOCH_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
 
-export interface LookRequest {
+interface LookRequest {
   readonly gates: readonly GateSpec[];
   readonly candidate: string;
   /** Equal to candidate when the baseline serves no traffic (a watch after promotion). */
@@ -42,7 +42,7 @@ export interface LookRequest {
   readonly endpoint: SyntheticEndpoint;
 }
 
-export interface LookVerdict {
+interface LookVerdict {
   readonly verdict: Verdict;
   readonly reason: string;
   /** Candidate requests in the first gate's window, and that window (for a bake's minRequests). */
@@ -74,7 +74,7 @@ export interface KayentaSettings {
   readonly tolerance: number;
 }
 
-export const DEFAULT_ARGO: ArgoSettings = { failureLimit: 3, consecutiveErrorLimit: 4 };
+const DEFAULT_ARGO: ArgoSettings = { failureLimit: 3, consecutiveErrorLimit: 4 };
 export const DEFAULT_KAYENTA: KayentaSettings = { pass: 95, marginal: 75, confidence: 0.98, tolerance: 0.25 };
 
 interface Window {

@@ -20,7 +20,7 @@ function verdictCell(c: CaseResult): string {
   return c.regression ? `caught ${rateText(c.rolledBack)}` : `promoted ${rateText(c.promoted)}`;
 }
 
-export function renderCases(cases: readonly CaseResult[]): string {
+function renderCases(cases: readonly CaseResult[]): string {
   const rows = cases.map((c) => [
     c.case,
     verdictCell(c),

@@ -199,7 +199,7 @@ export const adaptiveBakeSchema = z
   .refine((a) => a.minBakeMinutes <= a.maxBakeMinutes, { message: 'minBakeMinutes must be at most maxBakeMinutes', path: ['minBakeMinutes'] })
   .meta({ description: 'End the step as soon as the candidate is shown no worse than live within the margins (after minBakeMinutes and minRequests); extend it on thin traffic up to maxBakeMinutes.' });
 
-export const mirrorPhaseSchema = z
+const mirrorPhaseSchema = z
   .strictObject({
     percent: z.number().int().min(1).max(MAX_MIRROR_PERCENT, MIRROR_LIMIT_MESSAGE).meta({ description: 'Share of live traffic copied to the candidate (at most 50, Azure limit).' }),
     minutes: positiveMinutes.meta({ description: 'How long to mirror.' }),
@@ -332,4 +332,4 @@ export type ShadowPolicy = z.output<typeof shadowSchema>;
 export type AbTestPolicy = z.output<typeof abTestSchema>;
 export type RecreatePolicy = z.output<typeof recreateSchema>;
 export type AdaptiveBakePolicy = z.output<typeof adaptiveBakeSchema>;
-export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];

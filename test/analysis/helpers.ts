@@ -58,7 +58,7 @@ export function latencies(rng: () => number, n: number, medianMs: number, sigma 
   return out;
 }
 
-export function simulatedSide(rng: () => number, requests: number, errorRate: number, medianMs: number, sigma = 0.35): SideSpec {
+function simulatedSide(rng: () => number, requests: number, errorRate: number, medianMs: number, sigma = 0.35): SideSpec {
   return {
     requests,
     failed: binomial(rng, requests, errorRate),
@@ -67,7 +67,7 @@ export function simulatedSide(rng: () => number, requests: number, errorRate: nu
   };
 }
 
-export const WINDOW = { fromMs: Date.UTC(2026, 10, 23, 10, 0, 0), toMs: Date.UTC(2026, 10, 23, 10, 5, 0) };
+const WINDOW = { fromMs: Date.UTC(2026, 10, 23, 10, 0, 0), toMs: Date.UTC(2026, 10, 23, 10, 5, 0) };
 
 export function gate(checks: GateSpec['checks'], overrides: Partial<GateSpec> = {}): GateSpec {
   return {
