@@ -14,7 +14,7 @@ import { adaptiveBakeSchema, type AdaptiveBakePolicy, type Policy } from '../pol
 import { loadPolicies, loadPolicyFile } from '../policy-store';
 import { parseScenario } from '../sim/scenario';
 import { CliError, EXIT } from './api-client';
-import type { CliIo } from './index';
+import type { CliIo } from './io';
 
 interface EvaluateOptions {
   policyDir?: string;

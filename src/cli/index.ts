@@ -19,17 +19,11 @@ import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { deliverModelRegistered } from '../ingest/event-grid-delivery';
 import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
 import { registerEvaluateCommand } from './evaluate';
+import type { CliIo } from './io';
+
+export type { CliIo } from './io';
 import { isPhase, isTerminalPhase } from '../plan/phases';
 
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  env(name: string): string | undefined;
-  /** Whether stdout is a terminal (colors, redrawing watch). */
-  readonly isTTY: boolean;
-  /** Stops `watch` early (tests, Ctrl-C). */
-  readonly signal?: AbortSignal;
-}
 
 const processIo: CliIo = {
   out: (text) => void process.stdout.write(`${text}\n`),

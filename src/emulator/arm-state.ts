@@ -8,7 +8,7 @@
  * short history, so lazily generated traffic is routed as it would have been in real time.
  */
 import { badRequest, conflict, notFound, ServiceError } from './arm-errors';
-import { parseIsoDuration } from './log-analytics';
+import { parseIsoDuration } from './iso-duration';
 import type { BehaviorBook } from './behavior';
 import type { Random } from './prng';
 import { randomGuid } from './prng';

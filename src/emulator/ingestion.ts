@@ -25,8 +25,3 @@ export function sampleIngestionDelayMs(p95Ms: number, random: Random): number {
   const delay = medianMs * Math.exp(sigma * z);
   return Math.round(Math.min(TAIL_CAP_FACTOR * p95Ms, Math.max(Math.min(MIN_DELAY_MS, p95Ms), delay)));
 }
-
-/** The longest delay sampleIngestionDelayMs can give for this p95. */
-function maxIngestionDelayMs(p95Ms: number): number {
-  return TAIL_CAP_FACTOR * Math.max(0, p95Ms);
-}

@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../ports/clock';
 import type { ApiResponse } from './arm-api';
+import { parseIsoDuration } from './iso-duration';
 import { ServiceError } from './arm-errors';
 import { KqlError } from './kql/errors';
 import { DateTimeValue, evaluate, toJsonCell, type Column, type Row, type Table } from './kql/evaluator';
@@ -24,13 +25,6 @@ const EMPTY_TABLES: Readonly<Record<string, readonly Column[]>> = {
   ],
 };
 
-/** ISO 8601 duration (PnDTnHnMnS) in milliseconds. */
-export function parseIsoDuration(text: string): number | undefined {
-  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text.trim());
-  if (!m || text.trim() === 'P' || text.trim().toUpperCase() === 'PT') return undefined;
-  const [, d, h, min, s] = m;
-  return (Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(s ?? 0)) * 1000;
-}
 
 /** The API's timespan: "start/end", "start/duration", "duration/end" or "duration" (ending now). */
 function parseTimespan(text: string, nowMs: number): { fromMs: number; toMs: number } {

@@ -9,7 +9,7 @@ import type { ApiResponse } from './arm-api';
 import { ServiceError } from './arm-errors';
 import type { ArmState } from './arm-state';
 import { nearestRank } from './kql/evaluator';
-import { parseIsoDuration } from './log-analytics';
+import { parseIsoDuration } from './iso-duration';
 import type { TrafficLog } from './traffic-log';
 
 export const ENDPOINT_METRICS_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
