@@ -332,4 +332,3 @@ export type ShadowPolicy = z.output<typeof shadowSchema>;
 export type AbTestPolicy = z.output<typeof abTestSchema>;
 export type RecreatePolicy = z.output<typeof recreateSchema>;
 export type AdaptiveBakePolicy = z.output<typeof adaptiveBakeSchema>;
-type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];

@@ -58,15 +58,6 @@ export function latencies(rng: () => number, n: number, medianMs: number, sigma 
   return out;
 }
 
-function simulatedSide(rng: () => number, requests: number, errorRate: number, medianMs: number, sigma = 0.35): SideSpec {
-  return {
-    requests,
-    failed: binomial(rng, requests, errorRate),
-    modelErrors: 0,
-    latencies: latencies(rng, Math.min(requests, 5000), medianMs, sigma),
-  };
-}
-
 const WINDOW = { fromMs: Date.UTC(2026, 10, 23, 10, 0, 0), toMs: Date.UTC(2026, 10, 23, 10, 5, 0) };
 
 export function gate(checks: GateSpec['checks'], overrides: Partial<GateSpec> = {}): GateSpec {
