@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { RolloutError, ValidationError } from '../errors';
-import { isValidInstanceId } from '../ingest/instance-id';
+import { INSTANCE_ID_RULE, isValidInstanceId } from '../ingest/instance-id';
 import { zodIssuePath } from '../ingest/model-registered';
 import { isLive, type InstanceSummary, type PolicyAccess } from '../ingest/ports';
 import { startRollout } from '../ingest/start-rollout';
@@ -53,7 +53,7 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix
 
 function requireId(request: ApiRequest): string {
   const id = request.params.id ?? '';
-  if (!isValidInstanceId(id)) throw new ValidationError('id', 'must be a rollout id (no / \\ # ? or control characters)');
+  if (!isValidInstanceId(id)) throw new ValidationError('id', INSTANCE_ID_RULE);
   return id;
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apiRequest, type ApiResponse } from '../../src/api/http';
 import { actOnRollout, getRollout, handle, listRollouts, startRolloutHandler } from '../../src/api/rollouts';
@@ -187,6 +188,39 @@ describe('actions', () => {
     const unknown = await act(deps, 'nope', 'pause');
     expect(unknown.status).toBe(404);
     expect(errorOf(unknown).message).toMatch(/no rollout with id "nope"/);
+  });
+
+  it('hostile ids (percent signs, slashes, decoded garbage) are 400 naming the id on get and on every action, and reach no backend', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', statusOf());
+    let lookups = 0;
+    const getStatus = deps.client.getStatus.bind(deps.client);
+    deps.client.getStatus = async (id) => {
+      lookups += 1;
+      return getStatus(id);
+    };
+    // What a router hands over for /api/rollouts/%25, %zz, %C0%AF, %2F, %00 ... (decoded or not).
+    const hostile = ['%', '%zz', '%C0%AF', '\u00c0\u00af', 'a/b', 'a\\b', 'a#b', 'a?b', 'a b', '\u0000', '..%2F..', '%25', 'r1%', '\u{1F600}', 'x'.repeat(257), ''];
+    for (const id of hostile) {
+      for (const response of [await call(getRollout, deps, { method: 'GET', params: { id } }), await act(deps, id, 'abort')]) {
+        expect([id, response.status, errorOf(response).field]).toEqual([id, 400, 'id']);
+        expect(errorOf(response).message).toMatch(/letters, digits/);
+      }
+    }
+    expect(lookups).toBe(0);
+    expect(deps.client.raised).toHaveLength(0);
+  });
+
+  it('any string is a 400 or a 404 as an id, never a 500 (fast-check)', async () => {
+    const deps = makeDeps();
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 300 }), async (id) => {
+        const response = await call(getRollout, deps, { method: 'GET', params: { id } });
+        expect([400, 404]).toContain(response.status);
+        expect(response.status === 404).toBe(/^[A-Za-z0-9._~-]{1,256}$/.test(id));
+      }),
+      { seed: 7, numRuns: 100 },
+    );
   });
 
   it('a failing backend is a 500 without internals, and is logged', async () => {

@@ -104,6 +104,17 @@ describe('operator API on the runtime', () => {
     expect([again.status, again.body.created, again.body.rolloutId]).toEqual([200, false, id]);
   });
 
+  it('percent signs and malformed escapes in an id are 400, never 500, on every route with an id', async () => {
+    const variants = ['%25', '%zz', '%C0%AF', '%', '%2F', '%5C', '%00', '%E2%80%AE', '%ff%fe', 'a%25b', '%252F', '..%2F..', '%F0%9F%98%80'];
+    for (const variant of variants) {
+      const get = await api('GET', `/api/rollouts/${variant}`);
+      const act = await api('POST', `/api/rollouts/${variant}/abort`, {});
+      const link = await api('GET', `/api/approvals/${variant}`, undefined, { accept: 'application/json' });
+      expect([variant, get.status, act.status]).toEqual([variant, 400, 400]);
+      expect([variant, link.status]).toEqual([variant, 400]);
+    }
+  });
+
   it('approve moves the rollout on; the recorded approver is in the history', async () => {
     const id = (await api('POST', '/api/rollouts', { model: 'credit-model', version: '42' })).body.rolloutId as string;
     await waitForPhase(id, 'AwaitingApproval');
