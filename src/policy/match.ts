@@ -12,6 +12,17 @@ import { ValidationError } from '../errors';
 import { globMatches } from './glob';
 import type { Policy } from './schema';
 
+/**
+ * The model version cannot be matched to one policy (its tag names an unknown or inapplicable
+ * policy, or several policies tie). It is about this model version, not about the policy folder
+ * being unreadable: redelivering the same event cannot help, so ingestion acknowledges it.
+ */
+export class PolicySelectionError extends ValidationError {
+  constructor(subject: string, message: string) {
+    super(subject, message, { code: 'InvalidPolicy' });
+  }
+}
+
 export const SKIP_TAG = 'rollout';
 export const SKIP_TAG_VALUE = 'skip';
 export const POLICY_TAG = 'rollout-policy';
@@ -49,7 +60,7 @@ export function policyMatches(policy: Policy, model: ModelFacts): boolean {
 }
 
 /**
- * Picks the policy for a model version. Throws ValidationError (code InvalidPolicy) when the
+ * Picks the policy for a model version. Throws PolicySelectionError (code InvalidPolicy) when the
  * model names an unknown or inapplicable policy, or when several policies tie.
  */
 export function selectPolicy(policies: readonly Policy[], model: ModelFacts): PolicySelection {
@@ -63,10 +74,10 @@ export function selectPolicy(policies: readonly Policy[], model: ModelFacts): Po
   if (wanted) {
     const policy = policies.find((p) => p.name === wanted);
     if (!policy) {
-      throw new ValidationError(subject, `tag ${POLICY_TAG}=${wanted} names no loaded policy (loaded: ${policies.map((p) => p.name).join(', ') || 'none'})`, { code: 'InvalidPolicy' });
+      throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted} names no loaded policy (loaded: ${policies.map((p) => p.name).join(', ') || 'none'})`);
     }
     if (!workspaceMatches(policy, model.workspace)) {
-      throw new ValidationError(subject, `tag ${POLICY_TAG}=${wanted}: that policy only applies to workspaces "${policy.match.workspace ?? ''}", not "${model.workspace}"`, { code: 'InvalidPolicy' });
+      throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted}: that policy only applies to workspaces "${policy.match.workspace ?? ''}", not "${model.workspace}"`);
     }
     return { kind: 'selected', policy, reason: `${subject} picks policy "${wanted}" by tag ${POLICY_TAG}` };
   }
@@ -80,10 +91,9 @@ export function selectPolicy(policies: readonly Policy[], model: ModelFacts): Po
   const [first, ...rest] = best;
   if (!first) throw new Error('unreachable: no best policy');
   if (rest.length > 0) {
-    throw new ValidationError(
+    throw new PolicySelectionError(
       subject,
       `policies ${best.map((p) => `"${p.name}"`).join(', ')} all match with priority ${top}; raise one's match.priority or tag the model ${POLICY_TAG}=<name>`,
-      { code: 'InvalidPolicy' },
     );
   }
   return { kind: 'selected', policy: first, reason: `${subject} matches policy "${first.name}" (model glob "${first.match.model}")` };

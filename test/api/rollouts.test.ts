@@ -5,7 +5,7 @@ import { actOnRollout, getRollout, handle, listRollouts, startRolloutHandler } f
 import { RolloutError } from '../../src/errors';
 import { APPROVAL_EVENT, approvalEventSchema, CONTROL_EVENT, controlEventSchema } from '../../src/orchestration/events';
 import type { ModelRegistry } from '../../src/ports/model-registry';
-import { makeDeps, principalHeader, statusOf } from './fakes';
+import { makeDeps, principalHeader, statusOf, WORKSPACE } from './fakes';
 
 const KEY = { 'x-functions-key': 'test-key' };
 type Deps = ReturnType<typeof makeDeps>;
@@ -219,7 +219,7 @@ describe('actions', () => {
         expect([400, 404]).toContain(response.status);
         expect(response.status === 404).toBe(/^[A-Za-z0-9._~-]{1,256}$/.test(id));
       }),
-      { seed: 7, numRuns: 100 },
+      { seed: 7, numRuns: 60 },
     );
   });
 
@@ -308,6 +308,19 @@ describe('manual start', () => {
     expect(again.status).toBe(200);
     expect(again.jsonBody).toMatchObject({ created: false });
     expect(deps.client.started).toHaveLength(1);
+  });
+
+  it('retry of a Failed rollout whose version left the registry is 409 before anything is raised (it would supersede the running one)', async () => {
+    const deps = makeDeps({ modelRegistry: registry({}) });
+    const input = (version: string) => ({ rolloutId: `old-v${version}`, workspace: WORKSPACE, model: { name: 'credit-model', version, tags: {}, properties: {} }, policyName: 'canary' });
+    deps.client.put('old-v404', 'Running', statusOf({ phase: 'Failed' }), input('404'));
+    deps.client.put('old-v3', 'Running', statusOf({ phase: 'Failed' }), input('3'));
+    const refused = await act(deps, 'old-v404', 'retry', { by: 'ops@contoso.com' });
+    expect(refused.status).toBe(409);
+    expect(errorOf(refused).message).toMatch(/old-v404 cannot be retried: model credit-model version 404 is not registered in workspace ws-prod/);
+    expect(deps.client.raised).toHaveLength(0);
+    expect((await act(deps, 'old-v3', 'retry', { by: 'ops@contoso.com' })).status).toBe(202);
+    expect(deps.client.raised.map((r) => r.instanceId)).toEqual(['old-v3']);
   });
 
   it('400 / 404 / 409 / 403 with clear messages', async () => {

@@ -85,6 +85,25 @@ describe('Event Grid trigger on the runtime', () => {
   });
 });
 
+describe('events that can never start a rollout are not retried', () => {
+  it('an unregistered version: the trigger acknowledges (202), the webhooks answer 400, nothing starts', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const event = modelRegistered('404');
+    expect((await deliver([event])).status).toBe(202);
+    const webhook = await api('POST', '/api/events/eventgrid', [modelRegistered('404')]);
+    const cloud = await api('POST', '/api/events/cloudevents', { specversion: '1.0', id: 'c404', source: TOPIC, subject: 'models/credit-model:404', type: MODEL_REGISTERED_EVENT_TYPE, data: { modelName: 'credit-model', modelVersion: '404' } }, { 'content-type': 'application/cloudevents+json' });
+    const lines = warn.mock.calls.map((c) => String(c[0]));
+    warn.mockRestore();
+    expect([webhook.status, webhook.body.error.field]).toEqual([400, 'data.modelVersion']);
+    expect([cloud.status, cloud.body.error.field]).toEqual([400, 'data.modelVersion']);
+    expect(webhook.body.error.message).toMatch(/not registered in workspace ws-fixture/);
+    expect(lines.some((l) => l.includes('"event.invalid"') && l.includes(event.id) && l.includes('not registered'))).toBe(true);
+    await runtime.waitForIdle();
+    const versions = (await api('GET', '/api/rollouts?top=500')).body.items.map((i: { version: string }) => i.version);
+    expect(versions).not.toContain('404');
+  });
+});
+
 describe('operator API on the runtime', () => {
   it('401 from the host without the key, 403 for a principal off the list, 409 when nothing waits, 404 unknown', async () => {
     expect((await api('GET', '/api/rollouts', undefined, { 'x-functions-key': '' })).status).toBe(401);
