@@ -12,17 +12,22 @@ import { jsonLineLogger, type PolicyResolver, type StructuredLogger } from '../i
 import { getAmbientClock } from '../ports/clock';
 import type { ModelRegistry } from '../ports/model-registry';
 import type { ApiDeps } from './deps';
-import type { ApiRequest, ApiResponse } from './http';
+import { RequestTooLargeError, type ApiRequest, type ApiResponse } from './http';
 
 /** Upper bound on bodies we read (events and API bodies are small; Event Grid caps a batch at 1 MB). */
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function toApiRequest(request: HttpRequest): Promise<ApiRequest> {
-  const length = Number(request.headers.get('content-length') ?? '0');
-  const bodyText = length > MAX_BODY_BYTES ? '' : ['GET', 'HEAD', 'OPTIONS'].includes(request.method) ? '' : await request.text();
+  const method = request.method.toUpperCase();
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  // Refuse on the declared length before reading; a chunked body (no length) is measured once read.
+  if (declared > MAX_BODY_BYTES) throw new RequestTooLargeError(MAX_BODY_BYTES, declared);
+  const bodyText = ['GET', 'HEAD', 'OPTIONS'].includes(method) ? '' : await request.text();
+  const actual = Buffer.byteLength(bodyText, 'utf8');
+  if (actual > MAX_BODY_BYTES) throw new RequestTooLargeError(MAX_BODY_BYTES, actual);
   const url = new URL(request.url);
   return {
-    method: request.method.toUpperCase(),
+    method,
     url: request.url,
     params: { ...request.params },
     query: url.searchParams,

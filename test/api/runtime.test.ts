@@ -134,6 +134,28 @@ describe('operator API on the runtime', () => {
     }
   });
 
+  it('a body over 1 MB is 413 naming the limit on every route that takes a body, and starts nothing', async () => {
+    const huge = JSON.stringify({ model: 'credit-model', version: '77', comment: 'x'.repeat(1024 * 1024) });
+    const routes: [string, string, Record<string, string>][] = [
+      ['POST', '/api/rollouts', {}],
+      ['POST', '/api/rollouts/some-rollout/abort', {}],
+      ['POST', '/api/events/eventgrid', { 'aeg-event-type': 'Notification' }],
+      ['POST', '/api/events/cloudevents', { 'content-type': 'application/cloudevents-batch+json' }],
+      ['POST', '/api/approvals/a.b', { accept: 'application/json' }],
+    ];
+    for (const [method, route, headers] of routes) {
+      const response = await api(method, route, huge, headers);
+      expect([route, response.status]).toEqual([route, 413]);
+      expect(response.text).toMatch(/at most 1048576 bytes \(1 MB/);
+    }
+    // Exactly at the limit is still read (and judged on its content).
+    const atLimit = JSON.stringify({ model: 'credit-model', version: '78', by: 'x' }).padEnd(1024 * 1024, ' ');
+    expect((await api('POST', '/api/rollouts', atLimit)).status).toBe(202);
+    await runtime.waitForIdle();
+    const versions = (await api('GET', '/api/rollouts?top=500')).body.items.map((i: { version: string }) => i.version);
+    expect(versions).not.toContain('77');
+  });
+
   it('approve moves the rollout on; the recorded approver is in the history', async () => {
     const id = (await api('POST', '/api/rollouts', { model: 'credit-model', version: '42' })).body.rolloutId as string;
     await waitForPhase(id, 'AwaitingApproval');
