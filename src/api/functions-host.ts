@@ -11,6 +11,7 @@ import { policyFolderResolver } from '../ingest/policy-resolver';
 import { jsonLineLogger, type PolicyResolver, type StructuredLogger } from '../ingest/ports';
 import { getAmbientClock } from '../ports/clock';
 import type { ModelRegistry } from '../ports/model-registry';
+import type { WorkspaceScope } from '../policy';
 import type { ApiDeps } from './deps';
 import { RequestTooLargeError, type ApiRequest, type ApiResponse } from './http';
 
@@ -64,11 +65,13 @@ export function clientPrincipalTrusted(): boolean {
 
 const resolvers = new Map<string, PolicyResolver>();
 
-function policyResolverFor(folder: string): PolicyResolver {
-  let resolver = resolvers.get(folder);
+/** One cached resolver per policy folder and configured scope (bare workspace names match only in that scope). */
+function policyResolverFor(folder: string, home: WorkspaceScope): PolicyResolver {
+  const key = JSON.stringify([folder, home.subscriptionId.toLowerCase(), home.resourceGroup.toLowerCase()]);
+  let resolver = resolvers.get(key);
   if (!resolver) {
-    resolver = policyFolderResolver(folder);
-    resolvers.set(folder, resolver);
+    resolver = policyFolderResolver(folder, { home });
+    resolvers.set(key, resolver);
   }
   return resolver;
 }
@@ -85,7 +88,7 @@ export function apiDepsFor(context: InvocationContext, options: HostDepsOptions 
   const registry = options.modelRegistry?.();
   return {
     client: durableRolloutClient(df.getClient(context)),
-    policies: options.policies ?? policyResolverFor(settings.POLICY_DIR),
+    policies: options.policies ?? policyResolverFor(settings.POLICY_DIR, { subscriptionId: settings.AZURE_SUBSCRIPTION_ID, resourceGroup: settings.AZURE_RESOURCE_GROUP }),
     clock: getAmbientClock(),
     log: contextLogger(context),
     auth: { apiKey: settings.ROLLOUT_API_KEY, trustClientPrincipal: clientPrincipalTrusted() },

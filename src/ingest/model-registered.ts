@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { WORKSPACE_ID_PATTERN } from '../policy/schema';
 
 export const MODEL_REGISTERED_EVENT_TYPE = 'Microsoft.MachineLearningServices.ModelRegistered';
 
@@ -117,13 +118,11 @@ function lowerCaseKeys(value: unknown, path: string): Record<string, unknown> {
   return out;
 }
 
-const TOPIC_PATTERN =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/?$/i;
 
 /** Workspace coordinates from an Event Grid topic or a CloudEvents source (ARM id of the workspace). */
 export function parseWorkspaceTopic(topic: string, field: string): WorkspaceCoordinates {
   // A system topic may be prefixed with the Event Grid topic path; the workspace id is what matters.
-  const match = TOPIC_PATTERN.exec(topic.trim());
+  const match = WORKSPACE_ID_PATTERN.exec(topic.trim());
   if (!match) {
     throw new ValidationError(
       field,

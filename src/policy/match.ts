@@ -10,7 +10,7 @@
  */
 import { ValidationError } from '../errors';
 import { globMatches } from './glob';
-import type { Policy } from './schema';
+import { WORKSPACE_ID_PATTERN, type Policy } from './schema';
 
 /**
  * The model version cannot be matched to one policy (its tag names an unknown or inapplicable
@@ -27,8 +27,23 @@ export const SKIP_TAG = 'rollout';
 export const SKIP_TAG_VALUE = 'skip';
 export const POLICY_TAG = 'rollout-policy';
 
+/** A subscription and resource group (where a workspace lives). */
+export interface WorkspaceScope {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+}
+
 export interface ModelFacts {
+  /** The workspace name. */
   readonly workspace: string;
+  /** Where the workspace lives (from the event's topic); needed to match a full workspace id. */
+  readonly scope?: WorkspaceScope;
+  /**
+   * The subscription and resource group the app is configured with. A `match.workspace` that is a
+   * bare name matches only there, so a same-named workspace elsewhere starts nothing. Absent
+   * (tools that only preview a policy) = the name alone decides.
+   */
+  readonly home?: WorkspaceScope;
   readonly name: string;
   readonly version: string;
   readonly tags: Readonly<Record<string, string>>;
@@ -45,13 +60,35 @@ function tagValue(tags: Readonly<Record<string, string>>, key: string): string |
   return found === undefined ? undefined : tags[found];
 }
 
-function workspaceMatches(policy: Policy, workspace: string): boolean {
-  return policy.match.workspace === undefined || globMatches(policy.match.workspace, workspace);
+function sameScope(a: WorkspaceScope, b: WorkspaceScope): boolean {
+  return a.subscriptionId.toLowerCase() === b.subscriptionId.toLowerCase() && a.resourceGroup.toLowerCase() === b.resourceGroup.toLowerCase();
+}
+
+/**
+ * `match.workspace` against the model's workspace: a full id compares subscription, resource group
+ * and name (each a glob); a bare name compares the name, in the app's own subscription and
+ * resource group only (policies written before full ids keep working, and stay inside the scope
+ * the app was deployed for).
+ */
+function workspaceMatches(policy: Policy, model: ModelFacts): boolean {
+  const wanted = policy.match.workspace;
+  if (wanted === undefined) return true;
+  const full = WORKSPACE_ID_PATTERN.exec(wanted);
+  if (full) {
+    const [, subscription, resourceGroup, name] = full as unknown as [string, string, string, string];
+    return model.scope !== undefined && globMatches(subscription, model.scope.subscriptionId) && globMatches(resourceGroup, model.scope.resourceGroup) && globMatches(name, model.workspace);
+  }
+  if (!globMatches(wanted, model.workspace)) return false;
+  return model.home === undefined || (model.scope !== undefined && sameScope(model.scope, model.home));
+}
+
+function describeWorkspace(model: ModelFacts): string {
+  return model.scope ? `${model.workspace} (resource group ${model.scope.resourceGroup}, subscription ${model.scope.subscriptionId})` : model.workspace;
 }
 
 /** Does the policy's `match` select this model version? */
 export function policyMatches(policy: Policy, model: ModelFacts): boolean {
-  if (!workspaceMatches(policy, model.workspace)) return false;
+  if (!workspaceMatches(policy, model)) return false;
   if (!globMatches(policy.match.model, model.name)) return false;
   return Object.entries(policy.match.tags).every(([key, pattern]) => {
     const value = tagValue(model.tags, key);
@@ -76,15 +113,15 @@ export function selectPolicy(policies: readonly Policy[], model: ModelFacts): Po
     if (!policy) {
       throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted} names no loaded policy (loaded: ${policies.map((p) => p.name).join(', ') || 'none'})`);
     }
-    if (!workspaceMatches(policy, model.workspace)) {
-      throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted}: that policy only applies to workspaces "${policy.match.workspace ?? ''}", not "${model.workspace}"`);
+    if (!workspaceMatches(policy, model)) {
+      throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted}: that policy only applies to workspaces "${policy.match.workspace ?? ''}", not "${describeWorkspace(model)}"`);
     }
     return { kind: 'selected', policy, reason: `${subject} picks policy "${wanted}" by tag ${POLICY_TAG}` };
   }
 
   const matching = policies.filter((p) => policyMatches(p, model));
   if (matching.length === 0) {
-    return { kind: 'unmatched', reason: `no policy matches ${subject} in workspace ${model.workspace}` };
+    return { kind: 'unmatched', reason: `no policy matches ${subject} in workspace ${describeWorkspace(model)}` };
   }
   const top = Math.max(...matching.map((p) => p.match.priority));
   const best = matching.filter((p) => p.match.priority === top);

@@ -167,6 +167,16 @@ describe('ingestEvent', () => {
     }
   });
 
+  it('an event from another subscription or resource group with the same workspace name starts nothing under a name-only policy', async () => {
+    const policies = policyListResolver(async () => [policyNamed('prod', { workspace: WORKSPACE.workspace, model: 'credit-*' })], { subscriptionId: WORKSPACE.subscriptionId, resourceGroup: WORKSPACE.resourceGroup });
+    const foreign = (sub: string, rg: string) => ({ ...event('2', `e-${sub}-${rg}`), topic: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE.workspace}` });
+    const deps = makeDeps({ policies });
+    expect((await ingestEvent(foreign('99999999-0000-0000-0000-000000000000', WORKSPACE.resourceGroup), undefined, deps)).kind).toBe('noMatch');
+    expect((await ingestEvent(foreign(WORKSPACE.subscriptionId, 'rg-attacker'), undefined, deps)).kind).toBe('noMatch');
+    expect(deps.client.started).toHaveLength(0);
+    expect((await ingestEvent(event('2'), undefined, deps)).kind).toBe('started');
+  });
+
   it('lets a store failure propagate (so Event Grid retries)', async () => {
     const deps = makeDeps();
     deps.client.startNew = async () => {
