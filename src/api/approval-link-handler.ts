@@ -8,14 +8,16 @@
  * credential, limited to one rollout, one step, one decision, until its expiry, once).
  *
  * Refusals, each with a clear page (or JSON when asked): malformed 400, tampered 403, expired 410,
- * replayed / wrong step / rollout ended 409, links not configured 404.
+ * replayed / wrong step / rollout ended 409, links not configured 404, a signed-in caller who is not
+ * an approver of the rollout 403 (checked before the link is spent, so the real approver's link
+ * still works).
  */
 import { randomUUID } from 'node:crypto';
 import { RolloutError } from '../errors';
 import { isLive } from '../ingest/ports';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
-import { authenticate } from './auth';
+import { authenticate, isAllowed, type Caller } from './auth';
 import { APPROVAL_LEDGER_ENTITY, CLAIM_OPERATION, type LedgerState, type LinkClaim } from './approval-ledger';
 import { ApprovalLinkError, verifyApprovalToken, type ApprovalLinkClaims } from '../approvals/approval-links';
 import type { ApiDeps } from './deps';
@@ -24,7 +26,7 @@ import { raiseApproval } from './rollouts';
 import { describeGate } from '../analysis/describe';
 import { readRolloutStatus } from './status-view';
 
-const STATUS_BY_PROBLEM = { malformed: 400, tampered: 403, expired: 410, replayed: 409, wrongStep: 409, ended: 409, notConfigured: 404, identity: 400 } as const;
+const STATUS_BY_PROBLEM = { malformed: 400, tampered: 403, expired: 410, replayed: 409, wrongStep: 409, ended: 409, notConfigured: 404, identity: 400, notAnApprover: 403 } as const;
 
 function wantsJson(request: ApiRequest): boolean {
   const accept = request.header('accept') ?? '';
@@ -141,14 +143,24 @@ function identityField(people: readonly string[]): string {
 }
 
 /**
- * Who decides through a link (no App Service identity): the approver picked on the page. The link
- * is a bearer credential sent to the approvers' channel, so the name is a statement, not a proof;
- * when the policy lists people only it must be one of them (the orchestrator would otherwise record
- * the decision without acting on it), so a mistyped name is refused here, visibly.
+ * Who decides through a link. A signed-in caller (App Service authentication) is who they are, and
+ * must be one of the approvers: a forwarded link is not a licence for whoever holds it. Without an
+ * identity, the approver picked on the page: the link is a bearer credential sent to the approvers'
+ * channel, so the name is a statement, not a proof; when the policy lists people only it must be
+ * one of them (the orchestrator would otherwise record the decision without acting on it), so a
+ * mistyped name is refused here, visibly. Both checks run before the ledger spends the link.
  */
-async function linkIdentity(deps: ApiDeps, policyName: string, named: string | undefined): Promise<string> {
+async function linkIdentity(deps: ApiDeps, policyName: string, caller: Caller, named: string | undefined): Promise<string> {
+  const access = await deps.policies.getAccess(policyName);
+  if (caller.kind === 'principal') {
+    // A policy removed since the rollout started has no approvers to check against: nobody identified passes.
+    if (!access || !isAllowed(caller, access.approvers)) {
+      throw new ApprovalLinkError('notAnApprover', `${caller.id} is not an approver of this rollout${access ? ` (approvers: ${access.approvers.join(', ')})` : ` (its policy "${policyName}" is no longer loaded)`}; the link was not used and still works for an approver`);
+    }
+    return caller.id;
+  }
   if (!named) throw new ApprovalLinkError('identity', 'say who you are: choose your name on the page (the decision is recorded with it)');
-  const approvers = (await deps.policies.getAccess(policyName))?.approvers ?? [];
+  const approvers = access?.approvers ?? [];
   const people = personApprovers(approvers);
   const groupsAllowed = approvers.length > people.length;
   if (!groupsAllowed && people.length > 0 && !people.some((p) => p.toLowerCase() === named.toLowerCase())) {
@@ -185,7 +197,7 @@ export async function useApprovalLink(request: ApiRequest, deps: ApiDeps): Promi
     const status = await loadForLink(deps, claims);
     // The link itself is the credential; an identity from App Service auth, when present, is what we record.
     const caller = authenticate(request, { apiKey: undefined, trustClientPrincipal: deps.auth.trustClientPrincipal });
-    const by = caller.kind === 'principal' ? caller.id : await linkIdentity(deps, status.policy, formField(request, 'by'));
+    const by = await linkIdentity(deps, status.policy, caller, formField(request, 'by'));
     const typed = formField(request, 'comment');
     // The record says how the decision came in (the orchestrator keeps the comment with it).
     const comment = `${typed ? `${typed} ` : ''}(via signed link)`;

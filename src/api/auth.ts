@@ -98,7 +98,7 @@ export function authenticate(request: ApiRequest, options: AuthOptions): Caller 
 }
 
 /** Whether a principal is on an allow-list of UPNs and `group:<name or id>` entries. */
-function isAllowed(caller: Caller, allowList: readonly string[]): boolean {
+export function isAllowed(caller: Caller, allowList: readonly string[]): boolean {
   if (caller.kind === 'key' || allowList.length === 0) return true;
   return allowList.some((entry) => {
     const lower = entry.trim().toLowerCase();

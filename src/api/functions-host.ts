@@ -11,18 +11,24 @@ import { policyFolderResolver } from '../ingest/policy-resolver';
 import { jsonLineLogger, type PolicyResolver, type StructuredLogger } from '../ingest/ports';
 import { getAmbientClock } from '../ports/clock';
 import type { ModelRegistry } from '../ports/model-registry';
+import type { WorkspaceScope } from '../policy';
 import type { ApiDeps } from './deps';
-import type { ApiRequest, ApiResponse } from './http';
+import { RequestTooLargeError, type ApiRequest, type ApiResponse } from './http';
 
 /** Upper bound on bodies we read (events and API bodies are small; Event Grid caps a batch at 1 MB). */
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function toApiRequest(request: HttpRequest): Promise<ApiRequest> {
-  const length = Number(request.headers.get('content-length') ?? '0');
-  const bodyText = length > MAX_BODY_BYTES ? '' : ['GET', 'HEAD', 'OPTIONS'].includes(request.method) ? '' : await request.text();
+  const method = request.method.toUpperCase();
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  // Refuse on the declared length before reading; a chunked body (no length) is measured once read.
+  if (declared > MAX_BODY_BYTES) throw new RequestTooLargeError(MAX_BODY_BYTES, declared);
+  const bodyText = ['GET', 'HEAD', 'OPTIONS'].includes(method) ? '' : await request.text();
+  const actual = Buffer.byteLength(bodyText, 'utf8');
+  if (actual > MAX_BODY_BYTES) throw new RequestTooLargeError(MAX_BODY_BYTES, actual);
   const url = new URL(request.url);
   return {
-    method: request.method.toUpperCase(),
+    method,
     url: request.url,
     params: { ...request.params },
     query: url.searchParams,
@@ -59,11 +65,13 @@ function clientPrincipalTrusted(): boolean {
 
 const resolvers = new Map<string, PolicyResolver>();
 
-function policyResolverFor(folder: string): PolicyResolver {
-  let resolver = resolvers.get(folder);
+/** One cached resolver per policy folder and configured scope (bare workspace names match only in that scope). */
+function policyResolverFor(folder: string, home: WorkspaceScope): PolicyResolver {
+  const key = JSON.stringify([folder, home.subscriptionId.toLowerCase(), home.resourceGroup.toLowerCase()]);
+  let resolver = resolvers.get(key);
   if (!resolver) {
-    resolver = policyFolderResolver(folder);
-    resolvers.set(folder, resolver);
+    resolver = policyFolderResolver(folder, { home });
+    resolvers.set(key, resolver);
   }
   return resolver;
 }
@@ -80,7 +88,7 @@ export function apiDepsFor(context: InvocationContext, options: HostDepsOptions 
   const registry = options.modelRegistry?.();
   return {
     client: durableRolloutClient(df.getClient(context)),
-    policies: options.policies ?? policyResolverFor(settings.POLICY_DIR),
+    policies: options.policies ?? policyResolverFor(settings.POLICY_DIR, { subscriptionId: settings.AZURE_SUBSCRIPTION_ID, resourceGroup: settings.AZURE_RESOURCE_GROUP }),
     clock: getAmbientClock(),
     log: contextLogger(context),
     auth: { apiKey: settings.ROLLOUT_API_KEY, trustClientPrincipal: clientPrincipalTrusted() },

@@ -42,7 +42,18 @@ const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
   Timeout: 504,
 };
 
+/**
+ * A body over the API's size limit: 413 naming the limit, instead of reading it as empty (which
+ * used to answer a misleading 400 such as "holds no events"). Bad input, so its code is InvalidInput.
+ */
+export class RequestTooLargeError extends ValidationError {
+  constructor(limitBytes: number, actualBytes: number) {
+    super('body', `is ${actualBytes} bytes; this API accepts at most ${limitBytes} bytes (${limitBytes / (1024 * 1024)} MB, Event Grid's own limit for a batch of events)`);
+  }
+}
+
 function statusForError(error: unknown): number {
+  if (error instanceof RequestTooLargeError) return 413;
   if (error instanceof RolloutError) return STATUS_BY_CODE[error.code] ?? 500;
   return 500;
 }

@@ -60,9 +60,11 @@ export function registerRolloutApi(host: HostDepsOptions = {}): void {
 }
 
 /**
- * The Event Grid trigger. A bad event is logged with its raw body and acknowledged (throwing would
- * make Event Grid redeliver it for 24 hours, and it will never parse); a failure to start (store
- * or policy folder down) throws, so Event Grid retries.
+ * The Event Grid trigger. An event that can never start a rollout (malformed, an unregistered
+ * version, a tag naming an unknown policy, tied policies) is logged with its raw body and the
+ * reason, and acknowledged: throwing would make Event Grid redeliver it for 24 hours to the same
+ * end. Only a failure that may pass later (store, registry or policy folder unavailable) throws,
+ * so Event Grid retries.
  */
 export function registerModelRegisteredTrigger(host: HostDepsOptions = {}): void {
   app.eventGrid(MODEL_REGISTERED_FUNCTION, {

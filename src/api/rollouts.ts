@@ -6,9 +6,10 @@
  */
 import { z } from 'zod';
 import { RolloutError, ValidationError } from '../errors';
-import { isValidInstanceId } from '../ingest/instance-id';
+import { INSTANCE_ID_RULE, isValidInstanceId } from '../ingest/instance-id';
 import { zodIssuePath } from '../ingest/model-registered';
 import { isLive, type InstanceSummary, type PolicyAccess } from '../ingest/ports';
+import { registeredVersion } from '../ingest/registered-version';
 import { startRollout } from '../ingest/start-rollout';
 import {
   APPROVAL_EVENT,
@@ -54,7 +55,7 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix
 
 function requireId(request: ApiRequest): string {
   const id = request.params.id ?? '';
-  if (!isValidInstanceId(id)) throw new ValidationError('id', 'must be a rollout id (no / \\ # ? or control characters)');
+  if (!isValidInstanceId(id)) throw new ValidationError('id', INSTANCE_ID_RULE);
   return id;
 }
 
@@ -234,12 +235,28 @@ export async function actOnRollout(request: ApiRequest, deps: ApiDeps): Promise<
   }
 
   checkControlFits(action, instance, status);
+  if (action === 'retry') await requireStillRegistered(deps, instance);
   const access = await accessFor(deps, instance, status);
   authorize(caller, access.operators, 'operator', `rollout ${id}`, by);
   const event: ControlEvent = controlEventSchema.parse({ action, by, atMs: deps.clock.now(), ...(body.comment !== undefined ? { comment: body.comment } : {}) });
   await deps.client.raiseEvent(id, CONTROL_EVENT, event);
   deps.log.info('rollout.control', { rolloutId: id, action, by });
   return json(202, { rolloutId: id, action, by, step: status?.step.index, accepted: true });
+}
+
+/**
+ * A retry restarts the rollout, which asks whoever holds the endpoint now to step aside: refuse it
+ * (409) when the version has left the registry, before anything is superseded.
+ */
+async function requireStillRegistered(deps: ApiDeps, instance: InstanceSummary): Promise<void> {
+  const input = readRolloutInput(instance);
+  if (!deps.modelRegistry || !input.workspace || !input.model) return;
+  try {
+    await registeredVersion(deps.modelRegistry, input.workspace, input.model.name, input.model.version);
+  } catch (error) {
+    if (error instanceof RolloutError && error.code === 'NotFound') throw conflict(`rollout ${instance.instanceId} cannot be retried: ${error.message}`);
+    throw error;
+  }
 }
 
 // ---- manual start --------------------------------------------------------------------------
@@ -250,16 +267,7 @@ export async function startRolloutHandler(request: ApiRequest, deps: ApiDeps): P
   let tags: Readonly<Record<string, string>> = {};
   let properties: Readonly<Record<string, string>> = {};
   if (deps.modelRegistry) {
-    try {
-      const version = await deps.modelRegistry.getModelVersion({ ...deps.workspace, model: body.model, version: body.version });
-      tags = version.tags;
-      properties = version.properties;
-    } catch (error) {
-      if (error instanceof RolloutError && error.code === 'NotFound') {
-        throw new RolloutError('NotFound', `model ${body.model} version ${body.version} is not registered in workspace ${deps.workspace.workspace}`);
-      }
-      throw error;
-    }
+    ({ tags, properties } = await registeredVersion(deps.modelRegistry, deps.workspace, body.model, body.version));
   }
   const model = { name: body.model, version: body.version, tags, properties };
   const resolution = await deps.policies.resolve({ workspace: deps.workspace, name: model.name, version: model.version, tags }, body.policy);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { gateResultObjectSchema, metricEvidenceSchema as contractMetricEvidenceSchema } from '../orchestration/activity-contracts';
 import { PHASES } from '../plan/types';
 import { OPERATOR_ACTIONS } from '../plan/phases';
+import { modelVersionSchema } from '../ingest/model-registered';
 
 const comment = z.string().max(2000, 'must be at most 2000 characters').meta({ description: 'Free text recorded with the action.' });
 
@@ -23,9 +24,7 @@ export const actionBodySchema = z
 export const startBodySchema = z
   .strictObject({
     model: z.string().trim().min(1).max(255).meta({ description: 'Registered model name.', example: 'credit-model' }),
-    version: z
-      .union([z.string().trim().min(1).max(64), z.number().int().nonnegative().transform((n) => String(n))])
-      .meta({ description: 'Model version (a number is accepted and treated as a string).', example: '2' }),
+    version: modelVersionSchema.meta({ description: 'Model version (a number is accepted and treated as a string).', example: '2' }),
     policy: z.string().trim().min(1).max(64).optional().meta({ description: 'Policy name; absent = the policy that matches the model (tags, match rules).' }),
     by: z.string().trim().min(1).max(256).optional(),
   })

@@ -26,13 +26,13 @@ export interface ApprovalLinkClaims {
   readonly nonce: string;
 }
 
-export type ApprovalLinkProblem = 'malformed' | 'tampered' | 'expired' | 'replayed' | 'wrongStep' | 'notConfigured' | 'ended' | 'identity';
+export type ApprovalLinkProblem = 'malformed' | 'tampered' | 'expired' | 'replayed' | 'wrongStep' | 'notConfigured' | 'ended' | 'identity' | 'notAnApprover';
 
 /** A link that cannot be used; `problem` selects the HTTP status and the page's wording. */
 export class ApprovalLinkError extends RolloutError {
   readonly problem: ApprovalLinkProblem;
   constructor(problem: ApprovalLinkProblem, message: string) {
-    super(problem === 'tampered' ? 'Forbidden' : problem === 'malformed' || problem === 'identity' ? 'InvalidInput' : problem === 'notConfigured' ? 'NotFound' : 'Conflict', message);
+    super(problem === 'tampered' || problem === 'notAnApprover' ? 'Forbidden' : problem === 'malformed' || problem === 'identity' ? 'InvalidInput' : problem === 'notConfigured' ? 'NotFound' : 'Conflict', message);
     this.problem = problem;
   }
 }

@@ -42,10 +42,24 @@ function phaseTone(phase: string): 'good' | 'bad' | 'warn' | 'info' {
   return 'info';
 }
 
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
+/** Longest cell of a list column: one 5,000-character model name must not push every row off the screen. */
+export const MAX_CELL_WIDTH = 40;
+
+/** `text`, or its first `max - 1` characters and an ellipsis (by code point, so no half emoji). */
+export function truncate(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+/**
+ * Columns padded to their longest cell, each cell cut to MAX_CELL_WIDTH characters with an
+ * ellipsis, except the columns listed in `uncut` (values the reader copies into other commands).
+ */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], uncut: readonly number[] = []): string {
+  const cut = rows.map((row) => row.map((cell, i) => (uncut.includes(i) ? cell : truncate(cell, MAX_CELL_WIDTH))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cut.map((r) => [...(r[i] ?? '')].length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - [...c].length))).join('  ').trimEnd();
+  return [line(headers), ...cut.map(line)].join('\n');
 }
 
 function formatTraffic(traffic: Readonly<Record<string, number>> | undefined): string {
@@ -54,6 +68,7 @@ function formatTraffic(traffic: Readonly<Record<string, number>> | undefined): s
   return entries.length === 0 ? '-' : entries.map(([d, p]) => `${d}=${p}%`).join(' ');
 }
 
+/** The rollout id is never cut (it is what the other commands take); other cells are, see `table`. */
 export function renderList(items: readonly RolloutSummary[]): string {
   if (items.length === 0) return 'No rollouts.';
   return table(
@@ -67,6 +82,7 @@ export function renderList(items: readonly RolloutSummary[]): string {
       formatTraffic(i.traffic),
       i.updatedAt,
     ]),
+    [0],
   );
 }
 

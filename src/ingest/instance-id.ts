@@ -38,8 +38,18 @@ export function rolloutInstanceId(parts: RolloutIdParts): string {
   return id.slice(0, MAX_ROLLOUT_ID_LENGTH);
 }
 
+/**
+ * Characters a rollout id may hold. Ids we make are [a-z0-9-]; anything else a caller sends is
+ * refused before it reaches the Durable client, which puts the id into management URLs without
+ * percent-encoding it: a `%`, `/`, `?` or `#` there answers 500 or addresses another resource.
+ * RFC 3986 "unreserved" characters need no encoding, so they are exactly the safe set.
+ */
+const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._~-]{1,256}$/;
+
+/** What a rollout id must look like, for error messages. */
+export const INSTANCE_ID_RULE = 'must be a rollout id: 1 to 256 letters, digits, "-", "_", "." or "~" (e.g. credit-scoring--credit-model-v2--3e6ae15a67)';
+
 /** A string that could be a rollout id (guards path parameters before they reach the Durable API). */
 export function isValidInstanceId(id: string): boolean {
-  if (id.length === 0 || id.length > 256 || /[/\\#?]/.test(id)) return false;
-  return [...id].every((c) => c.charCodeAt(0) > 0x1f && c.charCodeAt(0) !== 0x7f);
+  return INSTANCE_ID_PATTERN.test(id);
 }

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { WORKSPACE_ID_PATTERN } from '../policy/schema';
 
 export const MODEL_REGISTERED_EVENT_TYPE = 'Microsoft.MachineLearningServices.ModelRegistered';
 
@@ -66,15 +67,23 @@ const stringMap = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]), { message: 'must be an object of string values' })
   .transform((record) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, String(v)])));
 
-const versionValue = z.union([
-  nonEmpty,
-  z.number().int('must be an integer').nonnegative('must not be negative').transform((n) => String(n)),
-]);
+/** What a model version must look like, said whenever one is refused (not zod's bare "Invalid input"). */
+const MODEL_VERSION_RULE = 'must be a model version: a non-empty string of at most 64 characters (e.g. "2" or "2.5"), or a whole number >= 0 (e.g. 2); send other versions as strings';
+
+/**
+ * A model version as events and the API carry it. Azure ML versions are strings (numeric ones are
+ * common, and arrive as JSON numbers from some producers), so a number must be a whole one >= 0,
+ * and anything else is sent as a string.
+ */
+export const modelVersionSchema = z.union(
+  [z.string().trim().min(1, MODEL_VERSION_RULE).max(64, MODEL_VERSION_RULE), z.number().int(MODEL_VERSION_RULE).nonnegative(MODEL_VERSION_RULE).transform((n) => String(n))],
+  { error: () => MODEL_VERSION_RULE },
+);
 
 /** `data` after its keys were lower-cased. */
 const dataSchema = z.object({
   modelname: nonEmpty.optional(),
-  modelversion: versionValue.optional(),
+  modelversion: modelVersionSchema.optional(),
   modeltags: stringMap.nullish(),
   modelproperties: stringMap.nullish(),
 });
@@ -109,13 +118,11 @@ function lowerCaseKeys(value: unknown, path: string): Record<string, unknown> {
   return out;
 }
 
-const TOPIC_PATTERN =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/?$/i;
 
 /** Workspace coordinates from an Event Grid topic or a CloudEvents source (ARM id of the workspace). */
 function parseWorkspaceTopic(topic: string, field: string): WorkspaceCoordinates {
   // A system topic may be prefixed with the Event Grid topic path; the workspace id is what matters.
-  const match = TOPIC_PATTERN.exec(topic.trim());
+  const match = WORKSPACE_ID_PATTERN.exec(topic.trim());
   if (!match) {
     throw new ValidationError(
       field,

@@ -7,7 +7,7 @@
  * deliveries reads it once.
  */
 import { ValidationError } from '../errors';
-import { selectPolicy, type Policy } from '../policy';
+import { selectPolicy, type Policy, type WorkspaceScope } from '../policy';
 import { loadPolicies } from '../policy-store';
 import type { PolicyAccess, PolicyResolver } from './ports';
 
@@ -17,13 +17,15 @@ function accessOf(policy: Policy): PolicyAccess {
 }
 
 export interface PolicyFolderResolverOptions {
+  /** The subscription and resource group the app is configured with (bare `match.workspace` names match only there). */
+  readonly home?: WorkspaceScope;
   readonly maxAgeMs?: number;
   /** Time source for the cache (not rollout time). */
   readonly now?: () => number;
 }
 
 /** A resolver over an already-loaded list (tests, the simulator). */
-function policyListResolver(load: () => Promise<readonly Policy[]>): PolicyResolver {
+export function policyListResolver(load: () => Promise<readonly Policy[]>, home?: WorkspaceScope): PolicyResolver {
   return {
     async resolve(model, policyName) {
       const policies = await load();
@@ -32,7 +34,8 @@ function policyListResolver(load: () => Promise<readonly Policy[]>): PolicyResol
         if (!policy) throw new ValidationError('policy', `no policy named "${policyName}" (known: ${policies.map((p) => p.name).join(', ') || 'none'})`);
         return { kind: 'matched', policyName: policy.name, endpoint: policy.target.endpoint, access: accessOf(policy) };
       }
-      const selection = selectPolicy(policies, { workspace: model.workspace.workspace, name: model.name, version: model.version, tags: model.tags });
+      const { subscriptionId, resourceGroup, workspace } = model.workspace;
+      const selection = selectPolicy(policies, { workspace, scope: { subscriptionId, resourceGroup }, ...(home ? { home } : {}), name: model.name, version: model.version, tags: model.tags });
       if (selection.kind === 'skipped') return { kind: 'skipped', reason: selection.reason };
       if (selection.kind === 'unmatched') return { kind: 'noMatch', reason: selection.reason };
       return { kind: 'matched', policyName: selection.policy.name, endpoint: selection.policy.target.endpoint, access: accessOf(selection.policy) };
@@ -59,5 +62,5 @@ export function policyFolderResolver(folder: string, options: PolicyFolderResolv
     }
     return cached.policies;
   };
-  return policyListResolver(load);
+  return policyListResolver(load, options.home);
 }

@@ -15,6 +15,7 @@
  */
 import { ORCHESTRATOR_NAME, rolloutInputSchema, type RolloutInput } from '../orchestration/events';
 import type { Clock } from '../ports/clock';
+import type { ModelRegistry } from '../ports/model-registry';
 import { rolloutInstanceId } from './instance-id';
 import type { RegisteredModelVersion, WorkspaceCoordinates } from './model-registered';
 import type { PolicyResolver, RolloutClient, RuntimeStatus, StructuredLogger } from './ports';
@@ -40,6 +41,8 @@ export interface StartRolloutDeps {
   readonly policies: PolicyResolver;
   readonly clock: Clock;
   readonly log: StructuredLogger;
+  /** Confirms an event's model version exists before anything starts (absent: the check is skipped). */
+  readonly modelRegistry?: ModelRegistry;
 }
 
 /** Starts in flight in this process, by instance id (see the module comment). */

@@ -10,14 +10,40 @@
  */
 import { ValidationError } from '../errors';
 import { globMatches } from './glob';
-import type { Policy } from './schema';
+import { WORKSPACE_ID_PATTERN, type Policy } from './schema';
+
+/**
+ * The model version cannot be matched to one policy (its tag names an unknown or inapplicable
+ * policy, or several policies tie). It is about this model version, not about the policy folder
+ * being unreadable: redelivering the same event cannot help, so ingestion acknowledges it.
+ */
+export class PolicySelectionError extends ValidationError {
+  constructor(subject: string, message: string) {
+    super(subject, message, { code: 'InvalidPolicy' });
+  }
+}
 
 const SKIP_TAG = 'rollout';
 const SKIP_TAG_VALUE = 'skip';
 const POLICY_TAG = 'rollout-policy';
 
+/** A subscription and resource group (where a workspace lives). */
+export interface WorkspaceScope {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+}
+
 export interface ModelFacts {
+  /** The workspace name. */
   readonly workspace: string;
+  /** Where the workspace lives (from the event's topic); needed to match a full workspace id. */
+  readonly scope?: WorkspaceScope;
+  /**
+   * The subscription and resource group the app is configured with. A `match.workspace` that is a
+   * bare name matches only there, so a same-named workspace elsewhere starts nothing. Absent
+   * (tools that only preview a policy) = the name alone decides.
+   */
+  readonly home?: WorkspaceScope;
   readonly name: string;
   readonly version: string;
   readonly tags: Readonly<Record<string, string>>;
@@ -34,13 +60,35 @@ function tagValue(tags: Readonly<Record<string, string>>, key: string): string |
   return found === undefined ? undefined : tags[found];
 }
 
-function workspaceMatches(policy: Policy, workspace: string): boolean {
-  return policy.match.workspace === undefined || globMatches(policy.match.workspace, workspace);
+function sameScope(a: WorkspaceScope, b: WorkspaceScope): boolean {
+  return a.subscriptionId.toLowerCase() === b.subscriptionId.toLowerCase() && a.resourceGroup.toLowerCase() === b.resourceGroup.toLowerCase();
+}
+
+/**
+ * `match.workspace` against the model's workspace: a full id compares subscription, resource group
+ * and name (each a glob); a bare name compares the name, in the app's own subscription and
+ * resource group only (policies written before full ids keep working, and stay inside the scope
+ * the app was deployed for).
+ */
+function workspaceMatches(policy: Policy, model: ModelFacts): boolean {
+  const wanted = policy.match.workspace;
+  if (wanted === undefined) return true;
+  const full = WORKSPACE_ID_PATTERN.exec(wanted);
+  if (full) {
+    const [, subscription, resourceGroup, name] = full as unknown as [string, string, string, string];
+    return model.scope !== undefined && globMatches(subscription, model.scope.subscriptionId) && globMatches(resourceGroup, model.scope.resourceGroup) && globMatches(name, model.workspace);
+  }
+  if (!globMatches(wanted, model.workspace)) return false;
+  return model.home === undefined || (model.scope !== undefined && sameScope(model.scope, model.home));
+}
+
+function describeWorkspace(model: ModelFacts): string {
+  return model.scope ? `${model.workspace} (resource group ${model.scope.resourceGroup}, subscription ${model.scope.subscriptionId})` : model.workspace;
 }
 
 /** Does the policy's `match` select this model version? */
 export function policyMatches(policy: Policy, model: ModelFacts): boolean {
-  if (!workspaceMatches(policy, model.workspace)) return false;
+  if (!workspaceMatches(policy, model)) return false;
   if (!globMatches(policy.match.model, model.name)) return false;
   return Object.entries(policy.match.tags).every(([key, pattern]) => {
     const value = tagValue(model.tags, key);
@@ -49,7 +97,7 @@ export function policyMatches(policy: Policy, model: ModelFacts): boolean {
 }
 
 /**
- * Picks the policy for a model version. Throws ValidationError (code InvalidPolicy) when the
+ * Picks the policy for a model version. Throws PolicySelectionError (code InvalidPolicy) when the
  * model names an unknown or inapplicable policy, or when several policies tie.
  */
 export function selectPolicy(policies: readonly Policy[], model: ModelFacts): PolicySelection {
@@ -63,27 +111,26 @@ export function selectPolicy(policies: readonly Policy[], model: ModelFacts): Po
   if (wanted) {
     const policy = policies.find((p) => p.name === wanted);
     if (!policy) {
-      throw new ValidationError(subject, `tag ${POLICY_TAG}=${wanted} names no loaded policy (loaded: ${policies.map((p) => p.name).join(', ') || 'none'})`, { code: 'InvalidPolicy' });
+      throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted} names no loaded policy (loaded: ${policies.map((p) => p.name).join(', ') || 'none'})`);
     }
-    if (!workspaceMatches(policy, model.workspace)) {
-      throw new ValidationError(subject, `tag ${POLICY_TAG}=${wanted}: that policy only applies to workspaces "${policy.match.workspace ?? ''}", not "${model.workspace}"`, { code: 'InvalidPolicy' });
+    if (!workspaceMatches(policy, model)) {
+      throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted}: that policy only applies to workspaces "${policy.match.workspace ?? ''}", not "${describeWorkspace(model)}"`);
     }
     return { kind: 'selected', policy, reason: `${subject} picks policy "${wanted}" by tag ${POLICY_TAG}` };
   }
 
   const matching = policies.filter((p) => policyMatches(p, model));
   if (matching.length === 0) {
-    return { kind: 'unmatched', reason: `no policy matches ${subject} in workspace ${model.workspace}` };
+    return { kind: 'unmatched', reason: `no policy matches ${subject} in workspace ${describeWorkspace(model)}` };
   }
   const top = Math.max(...matching.map((p) => p.match.priority));
   const best = matching.filter((p) => p.match.priority === top);
   const [first, ...rest] = best;
   if (!first) throw new Error('unreachable: no best policy');
   if (rest.length > 0) {
-    throw new ValidationError(
+    throw new PolicySelectionError(
       subject,
       `policies ${best.map((p) => `"${p.name}"`).join(', ')} all match with priority ${top}; raise one's match.priority or tag the model ${POLICY_TAG}=<name>`,
-      { code: 'InvalidPolicy' },
     );
   }
   return { kind: 'selected', policy: first, reason: `${subject} matches policy "${first.name}" (model glob "${first.match.model}")` };

@@ -56,9 +56,24 @@ const principal = z
 
 const gateRefs = z.array(refName).meta({ description: 'Names of gates declared under `gates`.' });
 
+/** An Azure ML workspace's ARM id: subscription, resource group and name (an event's topic carries it). */
+export const WORKSPACE_ID_PATTERN =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/?$/i;
+
+const WORKSPACE_MATCH_RULE =
+  'must be the workspace\'s full id /subscriptions/{subscription}/resourceGroups/{resource group}/providers/Microsoft.MachineLearningServices/workspaces/{name} (each part may be a glob), or a workspace name glob such as ml-prod* (which then matches only in the subscription and resource group the app is configured with)';
+
 const matchSchema = z
   .strictObject({
-    workspace: z.string().min(1).optional().meta({ description: 'Glob on the Azure ML workspace name (case-insensitive); absent = any workspace.' }),
+    workspace: z
+      .string()
+      .min(1)
+      .refine((value) => !value.includes('/') || WORKSPACE_ID_PATTERN.test(value), { error: WORKSPACE_MATCH_RULE })
+      .optional()
+      .meta({
+        description:
+          'The Azure ML workspace: its full id /subscriptions/{subscription}/resourceGroups/{resource group}/providers/Microsoft.MachineLearningServices/workspaces/{name}, each part a glob (case-insensitive); or a name glob alone, which matches only in the subscription and resource group the app is configured with (AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP). Absent = any workspace.',
+      }),
     model: z.string().min(1).meta({ description: 'Glob on the registered model name, e.g. `credit-model*` (`*` any run of characters, `?` one character).' }),
     tags: z
       // YAML reads `version: 2` as a number; tag values are strings in Azure, so accept and convert.

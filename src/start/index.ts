@@ -13,6 +13,7 @@ import { createDemoWorld, createEmulator, emulatorAppSettings, type Emulator } f
 import { createClock } from '../local-runtime/clock';
 import type { SystemKeys } from '../local-runtime/http-server';
 import { startRuntime } from '../local-runtime/runtime';
+import { approvalLinkSecret } from './link-secret';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const EMULATOR_TOKEN = 'local-emulator-token';
@@ -114,7 +115,8 @@ async function main(argv: readonly string[]): Promise<void> {
     Object.assign(settings, {
       ...emulatorAppSettings(emulator, EMULATOR_TOKEN),
       POLICY_DIR: options.policies ?? path.join(REPO_ROOT, 'demo', 'policies'),
-      APPROVAL_LINK_SECRET: readEnvironment('APPROVAL_LINK_SECRET') ?? 'local-demo-approval-link-secret',
+      // Never a constant: anyone who knows the secret can forge an approve link.
+      APPROVAL_LINK_SECRET: approvalLinkSecret(options.store, readEnvironment('APPROVAL_LINK_SECRET')).secret,
     });
   }
   const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings, rootRedirect: '/api/dashboard/' });

@@ -114,6 +114,49 @@ describe('signed approval links over HTTP', () => {
     expect(deps.client.raised[0]?.data).toMatchObject({ decision: 'reject', by: 'alice@contoso.com' });
   });
 
+  it('a signed-in stranger (forwarded link) gets 403 and spends nothing: the approver\'s link still works', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve, reject } = links(deps);
+    const mallory = { 'x-ms-client-principal': principalHeader({ upn: 'mallory@contoso.com' }), accept: 'application/json' };
+    for (const token of [approve, reject]) {
+      const refused = await post(deps, token, 'by=alice@contoso.com', mallory);
+      expect(refused.status).toBe(403);
+      expect(JSON.stringify(refused.jsonBody)).toMatch(/mallory@contoso.com is not an approver of this rollout .*still works/);
+    }
+    expect(deps.client.raised).toHaveLength(0);
+    expect(await deps.client.readEntityState('approvalLinks', 'r1')).toBeUndefined();
+    // alice is on the list by name; a member of group ml-approvers through the group claim.
+    const alice = await post(deps, approve, '', { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }), accept: 'application/json' });
+    expect(alice.status).toBe(202);
+    expect(deps.client.raised.map((r) => (r.data as { by: string }).by)).toEqual(['alice@contoso.com']);
+  });
+
+  it('who may spend a link, by caller (table): principals are checked against the approvers before the ledger', async () => {
+    const cases: [string, Record<string, string>, string, number][] = [
+      ['approver by upn', { upn: 'Alice@Contoso.com' }, '', 202],
+      ['approver by group', { upn: 'dave@contoso.com', groups: 'ML-Approvers' }, '', 202],
+      ['other group', { upn: 'dave@contoso.com', groups: 'finance' }, '', 403],
+      ['stranger naming an approver', { upn: 'eve@contoso.com' }, 'by=alice@contoso.com', 403],
+    ];
+    for (const [what, claims, form, expected] of cases) {
+      const deps = makeDeps();
+      deps.client.put('r1', 'Running', waitingAt(5));
+      const response = await post(deps, links(deps).approve, form, { 'x-ms-client-principal': principalHeader(claims), accept: 'application/json' });
+      expect([what, response.status]).toEqual([what, expected]);
+      expect([what, deps.client.raised.length]).toEqual([what, expected === 202 ? 1 : 0]);
+    }
+  });
+
+  it('a principal is refused when the rollout\'s policy is no longer loaded (nobody to check against)', async () => {
+    const deps = makeDeps({ policies: new FakePolicyResolver([]) });
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const response = await post(deps, links(deps).approve, '', { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }), accept: 'application/json' });
+    expect(response.status).toBe(403);
+    expect(JSON.stringify(response.jsonBody)).toMatch(/no longer loaded/);
+    expect(deps.client.raised).toHaveLength(0);
+  });
+
   it('with a people-only approver list, the page offers those names and a name off the list is refused without using the link', async () => {
     const deps = makeDeps({ policies: new FakePolicyResolver([{ name: 'canary', modelGlob: 'credit-*', endpoint: 'credit-scoring', access: { approvers: ['bob@contoso.com', 'carol@contoso.com'], operators: [] } }]) });
     deps.client.put('r1', 'Running', waitingAt(5));

@@ -1,10 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apiRequest, type ApiResponse } from '../../src/api/http';
 import { actOnRollout, getRollout, handle, listRollouts, startRolloutHandler } from '../../src/api/rollouts';
 import { RolloutError } from '../../src/errors';
 import { APPROVAL_EVENT, approvalEventSchema, CONTROL_EVENT, controlEventSchema } from '../../src/orchestration/events';
 import type { ModelRegistry } from '../../src/ports/model-registry';
-import { makeDeps, principalHeader, statusOf } from './fakes';
+import { makeDeps, principalHeader, statusOf, WORKSPACE } from './fakes';
 
 const KEY = { 'x-functions-key': 'test-key' };
 type Deps = ReturnType<typeof makeDeps>;
@@ -189,6 +190,39 @@ describe('actions', () => {
     expect(errorOf(unknown).message).toMatch(/no rollout with id "nope"/);
   });
 
+  it('hostile ids (percent signs, slashes, decoded garbage) are 400 naming the id on get and on every action, and reach no backend', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', statusOf());
+    let lookups = 0;
+    const getStatus = deps.client.getStatus.bind(deps.client);
+    deps.client.getStatus = async (id) => {
+      lookups += 1;
+      return getStatus(id);
+    };
+    // What a router hands over for /api/rollouts/%25, %zz, %C0%AF, %2F, %00 ... (decoded or not).
+    const hostile = ['%', '%zz', '%C0%AF', '\u00c0\u00af', 'a/b', 'a\\b', 'a#b', 'a?b', 'a b', '\u0000', '..%2F..', '%25', 'r1%', '\u{1F600}', 'x'.repeat(257), ''];
+    for (const id of hostile) {
+      for (const response of [await call(getRollout, deps, { method: 'GET', params: { id } }), await act(deps, id, 'abort')]) {
+        expect([id, response.status, errorOf(response).field]).toEqual([id, 400, 'id']);
+        expect(errorOf(response).message).toMatch(/letters, digits/);
+      }
+    }
+    expect(lookups).toBe(0);
+    expect(deps.client.raised).toHaveLength(0);
+  });
+
+  it('any string is a 400 or a 404 as an id, never a 500 (fast-check)', async () => {
+    const deps = makeDeps();
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 300 }), async (id) => {
+        const response = await call(getRollout, deps, { method: 'GET', params: { id } });
+        expect([400, 404]).toContain(response.status);
+        expect(response.status === 404).toBe(/^[A-Za-z0-9._~-]{1,256}$/.test(id));
+      }),
+      { seed: 7, numRuns: 60 },
+    );
+  });
+
   it('a failing backend is a 500 without internals, and is logged', async () => {
     const deps = makeDeps();
     deps.client.getStatus = async () => {
@@ -274,6 +308,19 @@ describe('manual start', () => {
     expect(again.status).toBe(200);
     expect(again.jsonBody).toMatchObject({ created: false });
     expect(deps.client.started).toHaveLength(1);
+  });
+
+  it('retry of a Failed rollout whose version left the registry is 409 before anything is raised (it would supersede the running one)', async () => {
+    const deps = makeDeps({ modelRegistry: registry({}) });
+    const input = (version: string) => ({ rolloutId: `old-v${version}`, workspace: WORKSPACE, model: { name: 'credit-model', version, tags: {}, properties: {} }, policyName: 'canary' });
+    deps.client.put('old-v404', 'Running', statusOf({ phase: 'Failed' }), input('404'));
+    deps.client.put('old-v3', 'Running', statusOf({ phase: 'Failed' }), input('3'));
+    const refused = await act(deps, 'old-v404', 'retry', { by: 'ops@contoso.com' });
+    expect(refused.status).toBe(409);
+    expect(errorOf(refused).message).toMatch(/old-v404 cannot be retried: model credit-model version 404 is not registered in workspace ws-prod/);
+    expect(deps.client.raised).toHaveLength(0);
+    expect((await act(deps, 'old-v3', 'retry', { by: 'ops@contoso.com' })).status).toBe(202);
+    expect(deps.client.raised.map((r) => r.instanceId)).toEqual(['old-v3']);
   });
 
   it('400 / 404 / 409 / 403 with clear messages', async () => {

@@ -94,6 +94,25 @@ describe('Event Grid trigger on the runtime', () => {
   });
 });
 
+describe('events that can never start a rollout are not retried', () => {
+  it('an unregistered version: the trigger acknowledges (202), the webhooks answer 400, nothing starts', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const event = modelRegistered('404');
+    expect((await deliver([event])).status).toBe(202);
+    const webhook = await api('POST', '/api/events/eventgrid', [modelRegistered('404')]);
+    const cloud = await api('POST', '/api/events/cloudevents', { specversion: '1.0', id: 'c404', source: TOPIC, subject: 'models/credit-model:404', type: MODEL_REGISTERED_EVENT_TYPE, data: { modelName: 'credit-model', modelVersion: '404' } }, { 'content-type': 'application/cloudevents+json' });
+    const lines = warn.mock.calls.map((c) => String(c[0]));
+    warn.mockRestore();
+    expect([webhook.status, webhook.body.error.field]).toEqual([400, 'data.modelVersion']);
+    expect([cloud.status, cloud.body.error.field]).toEqual([400, 'data.modelVersion']);
+    expect(webhook.body.error.message).toMatch(/not registered in workspace ws-fixture/);
+    expect(lines.some((l) => l.includes('"event.invalid"') && l.includes(event.id) && l.includes('not registered'))).toBe(true);
+    await runtime.waitForIdle();
+    const versions = (await api('GET', '/api/rollouts?top=500')).body.items.map((i: { version: string }) => i.version);
+    expect(versions).not.toContain('404');
+  });
+});
+
 describe('operator API on the runtime', () => {
   it('401 from the host without the key, 403 for a principal off the list, 409 when nothing waits, 404 unknown', async () => {
     expect((await api('GET', '/api/rollouts', undefined, { 'x-functions-key': '' })).status).toBe(401);
@@ -111,6 +130,39 @@ describe('operator API on the runtime', () => {
     expect([bad.status, bad.body.error.field]).toEqual([400, 'body.by']);
     const again = await api('POST', '/api/rollouts', { model: 'credit-model', version: 41 });
     expect([again.status, again.body.created, again.body.rolloutId]).toEqual([200, false, id]);
+  });
+
+  it('percent signs and malformed escapes in an id are 400, never 500, on every route with an id', async () => {
+    const variants = ['%25', '%zz', '%C0%AF', '%', '%2F', '%5C', '%00', '%E2%80%AE', '%ff%fe', 'a%25b', '%252F', '..%2F..', '%F0%9F%98%80'];
+    for (const variant of variants) {
+      const get = await api('GET', `/api/rollouts/${variant}`);
+      const act = await api('POST', `/api/rollouts/${variant}/abort`, {});
+      const link = await api('GET', `/api/approvals/${variant}`, undefined, { accept: 'application/json' });
+      expect([variant, get.status, act.status]).toEqual([variant, 400, 400]);
+      expect([variant, link.status]).toEqual([variant, 400]);
+    }
+  });
+
+  it('a body over 1 MB is 413 naming the limit on every route that takes a body, and starts nothing', async () => {
+    const huge = JSON.stringify({ model: 'credit-model', version: '77', comment: 'x'.repeat(1024 * 1024) });
+    const routes: [string, string, Record<string, string>][] = [
+      ['POST', '/api/rollouts', {}],
+      ['POST', '/api/rollouts/some-rollout/abort', {}],
+      ['POST', '/api/events/eventgrid', { 'aeg-event-type': 'Notification' }],
+      ['POST', '/api/events/cloudevents', { 'content-type': 'application/cloudevents-batch+json' }],
+      ['POST', '/api/approvals/a.b', { accept: 'application/json' }],
+    ];
+    for (const [method, route, headers] of routes) {
+      const response = await api(method, route, huge, headers);
+      expect([route, response.status]).toEqual([route, 413]);
+      expect(response.text).toMatch(/at most 1048576 bytes \(1 MB/);
+    }
+    // Exactly at the limit is still read (and judged on its content).
+    const atLimit = JSON.stringify({ model: 'credit-model', version: '78', by: 'x' }).padEnd(1024 * 1024, ' ');
+    expect((await api('POST', '/api/rollouts', atLimit)).status).toBe(202);
+    await runtime.waitForIdle();
+    const versions = (await api('GET', '/api/rollouts?top=500')).body.items.map((i: { version: string }) => i.version);
+    expect(versions).not.toContain('77');
   });
 
   it('approve moves the rollout on; the recorded approver is in the history', async () => {

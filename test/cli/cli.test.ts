@@ -188,6 +188,34 @@ describe('aml-rollout CLI', () => {
     expect(invalid.err).toMatch(/no policy named "nope"/);
   });
 
+  it('a version that is not one is refused with what a version must look like (not "Invalid input")', async () => {
+    for (const version of [' ', 'v'.repeat(65)]) {
+      const refused = await cli(['start', '--model', 'credit-model', '--version', version]);
+      expect([version.length, refused.code]).toEqual([version.length, 2]);
+      expect(refused.err).toMatch(/body\.version: must be a model version: a non-empty string of at most 64 characters \(e\.g\. "2" or "2\.5"\), or a whole number >= 0/);
+      expect(refused.err).not.toMatch(/Invalid input/);
+    }
+  });
+
+  it('list cuts long names with an ellipsis instead of padding every row to the longest (5,000-character model name)', async () => {
+    const longName = `credit-${'x'.repeat(5000)}`;
+    const event = { id: 'long-name', topic: '/subscriptions/sub-fixture/resourceGroups/rg-fixture/providers/Microsoft.MachineLearningServices/workspaces/ws-fixture', subject: `models/${longName}:1`, eventType: 'Microsoft.MachineLearningServices.ModelRegistered', eventTime: '2026-11-23T10:00:00Z', data: { modelName: longName, modelVersion: '1' }, dataVersion: '1' };
+    const delivered = await fetch(`${runtime.url}/runtime/webhooks/eventgrid?functionName=modelRegistered`, { method: 'POST', headers: { 'x-functions-key': API_KEY, 'content-type': 'application/json', 'aeg-event-type': 'Notification' }, body: JSON.stringify([event]) });
+    expect(delivered.status).toBe(202);
+    await runtime.waitForIdle();
+    const listed = await cli(['list', '--top', '500']);
+    expect(listed.code).toBe(0);
+    const lines = listed.out.split('\n');
+    const row = lines.find((l) => l.includes('credit-xxxx'));
+    expect(row).toContain('…');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(400);
+    // The rollout id stays whole (other commands take it), and --json keeps the full name.
+    const items = JSON.parse((await cli(['list', '--top', '500', '--json'])).out) as { rolloutId: string; model: string }[];
+    const item = items.find((i) => i.model === longName);
+    expect(item).toBeDefined();
+    expect(row).toContain(item!.rolloutId);
+  });
+
   it('runs through the bin shim (npx aml-rollout)', async () => {
     const shim = path.resolve(__dirname, '../../bin/aml-rollout.js');
     const ok = await promisify(execFile)(process.execPath, [shim, 'list', '--json', '--url', runtime.url, '--key', API_KEY]);

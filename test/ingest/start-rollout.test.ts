@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors';
+import { RolloutError, ValidationError } from '../../src/errors';
+import { policyListResolver } from '../../src/ingest/policy-resolver';
+import { validatePolicy, type Policy } from '../../src/policy';
+import type { ModelRegistry } from '../../src/ports/model-registry';
+import { canaryPolicy } from '../policy/fixtures';
 import { ingestEvent } from '../../src/ingest/ingest-event';
 import { MODEL_REGISTERED_EVENT_TYPE } from '../../src/ingest/model-registered';
 import { startRollout } from '../../src/ingest/start-rollout';
@@ -10,6 +14,22 @@ const TOPIC = `/subscriptions/${WORKSPACE.subscriptionId}/resourceGroups/${WORKS
 
 function event(version: string, id = `evt-${version}`, tags: Record<string, string> = {}) {
   return { id, topic: TOPIC, subject: `models/credit-model:${version}`, eventType: MODEL_REGISTERED_EVENT_TYPE, eventTime: '2026-11-23T10:00:00Z', data: { modelName: 'credit-model', modelVersion: version, modelTags: tags }, dataVersion: '1', metadataVersion: '1' };
+}
+
+function registryWith(versions: readonly string[]): ModelRegistry {
+  return {
+    async getModelVersion(ref) {
+      if (!versions.includes(ref.version)) throw new RolloutError('NotFound', `model ${ref.model}:${ref.version} not found`);
+      return { id: `/models/${ref.model}/versions/${ref.version}`, model: ref.model, version: ref.version, tags: {}, properties: {} };
+    },
+    async updateModelVersionTags() {
+      throw new Error('not used');
+    },
+  };
+}
+
+function policyNamed(name: string, match: Record<string, unknown>): Policy {
+  return validatePolicy({ ...canaryPolicy(), name, match }, `${name}.yaml`);
 }
 
 describe('ingestEvent', () => {
@@ -99,6 +119,62 @@ describe('ingestEvent', () => {
     });
     await expect(ingestEvent(event('2'), undefined, deps)).rejects.toMatchObject({ code: 'InvalidPolicy' });
     expect(deps.client.started).toHaveLength(0);
+  });
+
+  it('an event for a version the registry does not have starts nothing: acknowledged as invalid, logged with the reason', async () => {
+    const deps = makeDeps({ modelRegistry: registryWith(['2']) });
+    deps.client.put('credit-scoring--credit-model-v2--aaaaaaaaaa', 'Running', null);
+    const outcome = await ingestEvent(event('9'), undefined, deps);
+    expect(outcome.kind).toBe('invalid');
+    if (outcome.kind === 'invalid') {
+      expect(outcome.error.path).toBe('data.modelVersion');
+      expect(outcome.error.message).toMatch(/model credit-model version 9 is not registered in workspace ws-prod \(resource group rg-ml, subscription 11111111-/);
+    }
+    expect(deps.client.started).toHaveLength(0);
+    expect(deps.client.raised).toHaveLength(0);
+    expect(deps.log.lines.find((l) => l.event === 'event.invalid')?.fields.rawEvent).toEqual(event('9'));
+    expect((await ingestEvent(event('2'), undefined, deps)).kind).toBe('started');
+  });
+
+  it('a registry that fails (not NotFound) propagates so Event Grid retries, and starts nothing', async () => {
+    const deps = makeDeps({
+      modelRegistry: {
+        getModelVersion: async () => {
+          throw new RolloutError('Transient', 'registry unavailable', { retryable: true });
+        },
+        updateModelVersionTags: async () => {
+          throw new Error('not used');
+        },
+      },
+    });
+    await expect(ingestEvent(event('2'), undefined, deps)).rejects.toMatchObject({ code: 'Transient' });
+    expect(deps.client.started).toHaveLength(0);
+  });
+
+  it('an event the policies cannot place (unknown rollout-policy tag, tied policies) is acknowledged as invalid, never thrown for redelivery', async () => {
+    const tied = [policyNamed('a', { model: 'credit-*' }), policyNamed('b', { model: 'credit-*' })];
+    const cases: [readonly Policy[], Record<string, string>, RegExp][] = [
+      [[policyNamed('a', { model: 'credit-*' })], { 'rollout-policy': 'nope' }, /rollout-policy=nope names no loaded policy/],
+      [tied, {}, /"a", "b" all match with priority 0/],
+    ];
+    for (const [policies, tags, reason] of cases) {
+      const deps = makeDeps({ policies: policyListResolver(async () => policies) });
+      const outcome = await ingestEvent(event('2', 'e2', tags), undefined, deps);
+      expect(outcome.kind).toBe('invalid');
+      if (outcome.kind === 'invalid') expect(outcome.error.message).toMatch(reason);
+      expect(deps.log.lines.find((l) => l.event === 'event.invalid')?.fields.problem).toMatch(reason);
+      expect(deps.client.started).toHaveLength(0);
+    }
+  });
+
+  it('an event from another subscription or resource group with the same workspace name starts nothing under a name-only policy', async () => {
+    const policies = policyListResolver(async () => [policyNamed('prod', { workspace: WORKSPACE.workspace, model: 'credit-*' })], { subscriptionId: WORKSPACE.subscriptionId, resourceGroup: WORKSPACE.resourceGroup });
+    const foreign = (sub: string, rg: string) => ({ ...event('2', `e-${sub}-${rg}`), topic: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE.workspace}` });
+    const deps = makeDeps({ policies });
+    expect((await ingestEvent(foreign('99999999-0000-0000-0000-000000000000', WORKSPACE.resourceGroup), undefined, deps)).kind).toBe('noMatch');
+    expect((await ingestEvent(foreign(WORKSPACE.subscriptionId, 'rg-attacker'), undefined, deps)).kind).toBe('noMatch');
+    expect(deps.client.started).toHaveLength(0);
+    expect((await ingestEvent(event('2'), undefined, deps)).kind).toBe('started');
   });
 
   it('lets a store failure propagate (so Event Grid retries)', async () => {

@@ -75,3 +75,36 @@ describe('selectPolicy', () => {
     expect(() => selectPolicy([general, twin], model())).toThrow(/"general", "twin" all match with priority 0/);
   });
 });
+
+describe('match.workspace: the full workspace id, or a name inside the configured scope', () => {
+  const home = { subscriptionId: 'sub-home', resourceGroup: 'rg-ml' };
+  const at = (subscriptionId: string, resourceGroup: string, workspace = 'ml-prod-weu'): ModelFacts => model({ workspace, scope: { subscriptionId, resourceGroup }, home });
+  const fullId = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${name}`;
+
+  it.each([
+    ['bare name, home scope', 'ml-prod*', at('sub-home', 'rg-ml'), true],
+    ['bare name, home scope in other casing', 'ml-prod*', at('SUB-HOME', 'RG-ML'), true],
+    ['bare name, same workspace name in another subscription', 'ml-prod*', at('sub-other', 'rg-ml'), false],
+    ['bare name, same workspace name in another resource group', 'ml-prod*', at('sub-home', 'rg-other'), false],
+    ['full id, exact', fullId('sub-home', 'rg-ml', 'ml-prod-weu'), at('sub-home', 'rg-ml'), true],
+    ['full id, another subscription', fullId('sub-home', 'rg-ml', 'ml-prod-weu'), at('sub-other', 'rg-ml'), false],
+    ['full id, another resource group', fullId('sub-home', 'rg-ml', 'ml-prod-weu'), at('sub-home', 'rg-dev'), false],
+    ['full id, another name', fullId('sub-home', 'rg-ml', 'ml-prod-weu'), at('sub-home', 'rg-ml', 'ml-prod-neu'), false],
+    ['full id with globs, outside the home scope on purpose', fullId('*', 'rg-*', 'ml-prod*'), at('sub-other', 'rg-x'), true],
+    ['a * for the subscription does not swallow the resource group', fullId('*', 'rg-ml', 'ml-prod-weu'), at('sub-x', 'rg-other'), false],
+  ])('%s', (_what, workspace, facts, expected) => {
+    expect(policyMatches(policy('p', { workspace, model: 'credit-*' }), facts)).toBe(expected);
+  });
+
+  it('a rollout-policy tag cannot aim an event from another subscription at a home-only policy', () => {
+    const homeOnly = policy('home-only', { workspace: 'ml-prod*', model: 'other-*' });
+    expect(() => selectPolicy([homeOnly], { ...at('sub-other', 'rg-ml'), tags: { 'rollout-policy': 'home-only' } })).toThrow(/only applies to workspaces "ml-prod\*", not "ml-prod-weu \(resource group rg-ml, subscription sub-other\)"/);
+    expect(selectPolicy([homeOnly], { ...at('sub-home', 'rg-ml'), tags: { 'rollout-policy': 'home-only' } })).toMatchObject({ kind: 'selected' });
+  });
+
+  it('a workspace value with a slash that is not a workspace id is a policy error saying both accepted forms', () => {
+    for (const bad of ['rg-ml/ml-prod', '/subscriptions/x/resourceGroups/y/workspaces/z', fullId('a', 'b', 'c/d')]) {
+      expect(() => policy('p', { workspace: bad, model: '*' })).toThrow(/match\.workspace.*must be the workspace's full id \/subscriptions\/\{subscription\}.*or a workspace name glob/s);
+    }
+  });
+});
