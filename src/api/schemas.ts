@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { gateResultObjectSchema, metricEvidenceSchema as contractMetricEvidenceSchema } from '../orchestration/activity-contracts';
 import { PHASES } from '../plan/types';
+import { TIME_CATEGORIES } from '../plan/time-spent';
 
 const comment = z.string().max(2000, 'must be at most 2000 characters').meta({ description: 'Free text recorded with the action.' });
 
@@ -80,6 +81,10 @@ export const rolloutStatusSchema = z
     reason: z.string().optional(),
     winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
     journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional() })),
+    phaseClock: z
+      .object({ counting: z.enum(TIME_CATEGORIES).optional(), sinceMs: z.number(), spentMs: z.partialRecord(z.enum(TIME_CATEGORIES), z.number()) })
+      .optional()
+      .meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
 
@@ -102,12 +107,17 @@ export const rolloutSummarySchema = z
     model: z.string().optional(),
     version: z.string().optional(),
     policy: z.string().optional(),
-    step: z.object({ index: z.number(), count: z.number(), kind: z.string() }).optional(),
+    step: z
+      .object({ index: z.number().meta({ description: '0-based plan index (approval events carry it); equals count when the plan is done.' }), count: z.number(), kind: z.string(), text: z.string().meta({ description: 'e.g. "step 3 of 16" (1-based) or "all 16 steps done".' }) })
+      .optional(),
     traffic: split.optional(),
-    waitingFor: z.string().optional(),
+    mirror: split.optional(),
+    trafficText: z.string().optional().meta({ description: 'e.g. "blue 90%, green 10%; mirrored: green 20%".' }),
+    waitingFor: z.string().optional().meta({ description: 'One line, e.g. "baking until 18:24 UTC"; absent when nothing is awaited.' }),
     outcome: z.string().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    endedAt: z.string().optional(),
   })
   .meta({ id: 'RolloutSummary' });
 
@@ -125,6 +135,11 @@ export const rolloutDetailSchema = z
     // null until the orchestrator publishes its first status
     status: rolloutStatusSchema.nullable(),
     history: z.array(historyEntrySchema),
+    display: z
+      .object({ step: z.string(), traffic: z.string(), waiting: z.string().optional() })
+      .optional()
+      .meta({ description: 'The step, traffic and wait in the words the CLI, dashboard and notifications use.' }),
+    timeSpent: z.array(z.object({ category: z.enum(TIME_CATEGORIES), label: z.string(), ms: z.number() })).meta({ description: 'Where the time went, per kind of work (open interval counted up to now).' }),
   })
   .meta({ id: 'RolloutDetail' });
 

@@ -7,6 +7,8 @@ import type { RolloutInput } from '../orchestration/events';
 import type { GateResult, MetricEvidence } from '../analysis/types';
 import type { Phase, RolloutStatus } from '../plan/types';
 import { rolloutStatusSchema } from './schemas';
+import { decidingPValue, describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
+import { timeSpent, type TimeSpent } from '../plan/time-spent';
 
 export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Rejected', 'Aborted', 'Superseded'];
 
@@ -41,12 +43,15 @@ export interface RolloutSummary {
   readonly model?: string;
   readonly version?: string;
   readonly policy?: string;
-  readonly step?: { readonly index: number; readonly count: number; readonly kind: string };
+  readonly step?: { readonly index: number; readonly count: number; readonly kind: string; readonly text: string };
   readonly traffic?: Readonly<Record<string, number>>;
+  readonly mirror?: Readonly<Record<string, number>>;
+  readonly trafficText?: string;
   readonly waitingFor?: string;
   readonly outcome?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly endedAt?: string;
 }
 
 export function summarize(instance: InstanceSummary): RolloutSummary {
@@ -60,13 +65,29 @@ export function summarize(instance: InstanceSummary): RolloutSummary {
     model: status?.model ?? input.model?.name,
     version: status?.version ?? input.model?.version,
     policy: status?.policy ?? input.policyName,
-    step: status ? { index: status.step.index, count: status.step.count, kind: status.step.kind } : undefined,
+    step: status ? { index: status.step.index, count: status.step.count, kind: status.step.kind, text: stepPosition(status.step) } : undefined,
     traffic: status?.traffic,
-    waitingFor: status?.waitingFor ? `${status.waitingFor.kind}: ${status.waitingFor.detail}` : undefined,
+    mirror: status?.mirror,
+    trafficText: status ? formatTraffic(status.traffic, status.mirror) : undefined,
+    waitingFor: status ? describeWait(status) : undefined,
     outcome: status?.outcome,
     createdAt: iso(instance.createdTimeMs),
     updatedAt: iso(status?.updatedAtMs ?? instance.lastUpdatedTimeMs),
+    endedAt: status?.endedAtMs === undefined ? undefined : iso(status.endedAtMs),
   };
+}
+
+/** The step, traffic and wait of the detail view, worded once for every reader. */
+export function displayOf(status: RolloutStatus | undefined): { step: string; traffic: string; waiting?: string } | undefined {
+  if (!status) return undefined;
+  const waiting = describeWait(status);
+  return { step: describeStepStatus(status.step), traffic: formatTraffic(status.traffic, status.mirror), ...(waiting === undefined ? {} : { waiting }) };
+}
+
+/** Where the time went, up to the end of the rollout or to `nowMs` while it runs. */
+export function timeSpentOf(status: RolloutStatus | undefined, nowMs: number): TimeSpent[] {
+  if (!status) return [];
+  return timeSpent(status.phaseClock, status.endedAtMs ?? (status.outcome !== undefined && status.outcome !== 'failed' ? status.updatedAtMs : nowMs));
 }
 
 export interface HistoryEntry {
@@ -77,15 +98,22 @@ export interface HistoryEntry {
   readonly text: string;
 }
 
-function formatNumber(value: number | null): string {
+export function formatNumber(value: number | null): string {
   if (value === null) return 'n/a';
   if (Number.isInteger(value)) return String(value);
   // Three significant digits: 0.00412 stays readable, 123.456 becomes 123.
   return String(Number(value.toPrecision(3)));
 }
 
+/** `p(within)=0.003`: the p-value of the test that decided the verdict (see decidingPValue). */
+export function decidingPText(e: MetricEvidence): string | undefined {
+  const decided = decidingPValue(e);
+  return decided === undefined ? undefined : `p(${decided.test})=${formatNumber(decided.p)}`;
+}
+
 export function describeEvidence(e: MetricEvidence): string {
-  const p = e.pValue !== undefined ? `, p=${formatNumber(e.pValue)}` : '';
+  const decided = decidingPText(e);
+  const p = decided === undefined ? '' : `, ${decided}`;
   return `${e.metric} ${e.verdict}: candidate ${formatNumber(e.candidate)} vs baseline ${formatNumber(e.baseline)} (threshold ${e.threshold}; n=${e.samples.candidate}/${e.samples.baseline}; ${e.test}${p})`;
 }
 

@@ -4,6 +4,7 @@
  * Everything here is JSON-serialisable: a plan is the orchestration's input.
  */
 import type { GateResult, GateSpec } from '../analysis/types';
+import type { PhaseClock } from './time-spent';
 
 export type Strategy = 'canary' | 'blueGreen' | 'shadow' | 'abTest' | 'recreate';
 
@@ -195,4 +196,6 @@ export interface RolloutStatus {
   readonly winner?: { readonly deployment: string; readonly reason: string };
   /** The most recent entries of the readable history (bounded). */
   readonly journal: readonly JournalEntry[];
+  /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
+  readonly phaseClock?: PhaseClock;
 }
