@@ -80,7 +80,7 @@ export const rolloutStatusSchema = z
     outcome: z.string().optional(),
     reason: z.string().optional(),
     winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
-    journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional() })),
+    journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional(), mirror: split.optional() })),
     phaseClock: z
       .object({ counting: z.enum(TIME_CATEGORIES).optional(), sinceMs: z.number(), spentMs: z.partialRecord(z.enum(TIME_CATEGORIES), z.number()) })
       .optional()
@@ -107,6 +107,8 @@ export const rolloutSummarySchema = z
     model: z.string().optional(),
     version: z.string().optional(),
     policy: z.string().optional(),
+    baseline: z.string().optional(),
+    candidate: z.string().optional(),
     step: z
       .object({ index: z.number().meta({ description: '0-based plan index (approval events carry it); equals count when the plan is done.' }), count: z.number(), kind: z.string(), text: z.string().meta({ description: 'e.g. "step 3 of 16" (1-based) or "all 16 steps done".' }) })
       .optional(),
@@ -136,10 +138,24 @@ export const rolloutDetailSchema = z
     status: rolloutStatusSchema.nullable(),
     history: z.array(historyEntrySchema),
     display: z
-      .object({ step: z.string(), traffic: z.string(), waiting: z.string().optional() })
+      .object({
+        step: z.string(),
+        traffic: z.string(),
+        waiting: z.string().optional(),
+        gates: z.array(
+          z.object({
+            gate: z.string(),
+            look: z.number(),
+            verdict: z.string(),
+            reason: z.string(),
+            checkedAtMs: z.number(),
+            rows: z.array(z.object({ metric: z.string(), verdict: z.string(), candidate: z.string(), baseline: z.string(), threshold: z.string(), samples: z.string(), test: z.string(), decidedBy: z.string().optional() })),
+          }),
+        ),
+      })
       .optional()
       .meta({ description: 'The step, traffic and wait in the words the CLI, dashboard and notifications use.' }),
-    timeSpent: z.array(z.object({ category: z.enum(TIME_CATEGORIES), label: z.string(), ms: z.number() })).meta({ description: 'Where the time went, per kind of work (open interval counted up to now).' }),
+    timeSpent: z.array(z.object({ category: z.enum(TIME_CATEGORIES), label: z.string(), ms: z.number(), text: z.string() })).meta({ description: 'Where the time went, per kind of work (open interval counted up to now).' }),
   })
   .meta({ id: 'RolloutDetail' });
 

@@ -8,7 +8,7 @@ import type { GateResult, MetricEvidence } from '../analysis/types';
 import type { Phase, RolloutStatus } from '../plan/types';
 import { rolloutStatusSchema } from './schemas';
 import { decidingPValue, describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
-import { timeSpent, type TimeSpent } from '../plan/time-spent';
+import { formatDuration, timeSpent, type TimeSpent } from '../plan/time-spent';
 
 export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Rejected', 'Aborted', 'Superseded'];
 
@@ -43,6 +43,9 @@ export interface RolloutSummary {
   readonly model?: string;
   readonly version?: string;
   readonly policy?: string;
+  /** The live deployment at the start and the one the new version runs on (colors, legends). */
+  readonly baseline?: string;
+  readonly candidate?: string;
   readonly step?: { readonly index: number; readonly count: number; readonly kind: string; readonly text: string };
   readonly traffic?: Readonly<Record<string, number>>;
   readonly mirror?: Readonly<Record<string, number>>;
@@ -65,6 +68,8 @@ export function summarize(instance: InstanceSummary): RolloutSummary {
     model: status?.model ?? input.model?.name,
     version: status?.version ?? input.model?.version,
     policy: status?.policy ?? input.policyName,
+    baseline: status?.baseline || undefined,
+    candidate: status?.candidate || undefined,
     step: status ? { index: status.step.index, count: status.step.count, kind: status.step.kind, text: stepPosition(status.step) } : undefined,
     traffic: status?.traffic,
     mirror: status?.mirror,
@@ -77,17 +82,70 @@ export function summarize(instance: InstanceSummary): RolloutSummary {
   };
 }
 
-/** The step, traffic and wait of the detail view, worded once for every reader. */
-export function displayOf(status: RolloutStatus | undefined): { step: string; traffic: string; waiting?: string } | undefined {
+export interface GateRowView {
+  readonly metric: string;
+  readonly verdict: string;
+  readonly candidate: string;
+  readonly baseline: string;
+  readonly threshold: string;
+  readonly samples: string;
+  readonly test: string;
+  /** The p-value of the test that decided the verdict, e.g. "p(within)=0.002"; absent for absolute checks. */
+  readonly decidedBy?: string;
+}
+
+export interface GateView {
+  readonly gate: string;
+  readonly look: number;
+  readonly verdict: string;
+  readonly reason: string;
+  readonly checkedAtMs: number;
+  readonly rows: readonly GateRowView[];
+}
+
+/** Gate results as rows a person reads at a glance (the dashboard renders these as they are). */
+export function gateViews(gates: readonly GateResult[]): GateView[] {
+  return gates.map((g) => ({
+    gate: g.gate,
+    look: g.look,
+    verdict: g.verdict,
+    reason: g.reason,
+    checkedAtMs: g.checkedAtMs,
+    rows: g.evidence.map((e) => {
+      const decidedBy = decidingPText(e);
+      return {
+        metric: e.metric,
+        verdict: e.verdict,
+        candidate: formatNumber(e.candidate),
+        baseline: formatNumber(e.baseline),
+        threshold: e.threshold,
+        samples: `${e.samples.candidate} / ${e.samples.baseline}`,
+        test: e.test,
+        ...(decidedBy === undefined ? {} : { decidedBy }),
+      };
+    }),
+  }));
+}
+
+export interface DisplayView {
+  readonly step: string;
+  readonly traffic: string;
+  readonly waiting?: string;
+  readonly gates: readonly GateView[];
+}
+
+/** The step, traffic, wait and gates of the detail view, worded once for every reader. */
+export function displayOf(status: RolloutStatus | undefined): DisplayView | undefined {
   if (!status) return undefined;
   const waiting = describeWait(status);
-  return { step: describeStepStatus(status.step), traffic: formatTraffic(status.traffic, status.mirror), ...(waiting === undefined ? {} : { waiting }) };
+  return { step: describeStepStatus(status.step), traffic: formatTraffic(status.traffic, status.mirror), ...(waiting === undefined ? {} : { waiting }), gates: gateViews(status.gates) };
 }
 
 /** Where the time went, up to the end of the rollout or to `nowMs` while it runs. */
-export function timeSpentOf(status: RolloutStatus | undefined, nowMs: number): TimeSpent[] {
+export function timeSpentOf(status: RolloutStatus | undefined, nowMs: number): (TimeSpent & { readonly text: string })[] {
   if (!status) return [];
-  return timeSpent(status.phaseClock, status.endedAtMs ?? (status.outcome !== undefined && status.outcome !== 'failed' ? status.updatedAtMs : nowMs));
+  const until = status.endedAtMs ?? (status.outcome !== undefined && status.outcome !== 'failed' ? status.updatedAtMs : nowMs);
+  return timeSpent(status.phaseClock, until).map((t) => ({ ...t, text: formatDuration(t.ms) }));
 }
 
 export interface HistoryEntry {

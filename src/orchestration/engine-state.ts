@@ -137,8 +137,15 @@ export function statusFromPlan(status: MutableStatus, plan: Plan): void {
   status.step = stepStatus(plan, 0);
 }
 
-export function journal(state: EngineState, nowMs: number, message: string, traffic?: Split): void {
-  const entry: JournalEntry = { atMs: nowMs, step: state.stepIndex, phase: state.status.phase, message, ...(traffic === undefined ? {} : { traffic: { ...traffic } }) };
+export function journal(state: EngineState, nowMs: number, message: string, traffic?: Split, mirror?: Split): void {
+  const entry: JournalEntry = {
+    atMs: nowMs,
+    step: state.stepIndex,
+    phase: state.status.phase,
+    message,
+    ...(traffic === undefined ? {} : { traffic: { ...traffic } }),
+    ...(mirror === undefined ? {} : { mirror: { ...mirror } }),
+  };
   const next = [...state.status.journal, entry];
   state.status.journal = next.length > JOURNAL_LIMIT ? next.slice(next.length - JOURNAL_LIMIT) : next;
 }

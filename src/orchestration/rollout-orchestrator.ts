@@ -147,8 +147,8 @@ function publish(context: Ctx, state: EngineState): void {
   context.df.setCustomStatus(state.status as RolloutStatus);
 }
 
-function note(context: Ctx, state: EngineState, message: string, traffic?: Record<string, number>): void {
-  journal(state, nowMs(context), message, traffic);
+function note(context: Ctx, state: EngineState, message: string, traffic?: Record<string, number>, mirror?: Record<string, number>): void {
+  journal(state, nowMs(context), message, traffic, mirror);
   log(context, message);
 }
 
@@ -197,7 +197,7 @@ function* writeTraffic(context: Ctx, state: EngineState, traffic: Record<string,
   const result = yield* call(context, ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: facts(state) } satisfies contract.SetTrafficInput, contract.setTrafficOutputSchema);
   state.status.traffic = result.traffic;
   state.status.mirror = result.mirror;
-  note(context, state, `traffic set: ${formatTraffic(result.traffic, result.mirror)}`, result.traffic);
+  note(context, state, `traffic set: ${formatTraffic(result.traffic, result.mirror)}`, result.traffic, result.mirror);
 }
 
 // ---------------------------------------------------------------- waiting

@@ -166,6 +166,8 @@ export interface JournalEntry {
   readonly message: string;
   /** The live split after this entry, when it changed (the dashboard charts traffic over time from it). */
   readonly traffic?: Split;
+  /** The mirrored split after this entry, recorded with every traffic write (empty: mirroring off). */
+  readonly mirror?: Split;
 }
 
 /** What the orchestrator publishes with setCustomStatus after every change. */

@@ -146,6 +146,8 @@ describe('journal', () => {
     const s = state();
     journal(s, 5, 'traffic set', { blue: 90, green: 10 });
     expect(s.status.journal[0]).toEqual({ atMs: 5, step: 2, phase: 'Pending', message: 'traffic set', traffic: { blue: 90, green: 10 } });
+    journal(s, 6, 'mirror on', { blue: 100 }, { green: 20 });
+    expect(s.status.journal[1]).toMatchObject({ traffic: { blue: 100 }, mirror: { green: 20 } });
   });
 });
 
