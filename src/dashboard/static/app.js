@@ -27,7 +27,8 @@
       const failed = phase === 'Failed';
       const paused = s.paused || phase === 'Paused';
       const approval = !!(s.waitingFor && s.waitingFor.kind === 'approval');
-      const busyEnding = phase === 'RollingBack' || phase === 'Promoting';
+      // Pending (planning or queued for the endpoint) and the ending phases accept neither pause nor promote.
+      const busyEnding = phase === 'RollingBack' || phase === 'Promoting' || phase === 'Pending';
       return {
         approve: approval,
         reject: approval,
@@ -83,8 +84,10 @@
     return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
   }
 
+  // Up to the end, or to the last activity while running: the app's clock may be virtual (--clock x60),
+  // so the browser's clock says nothing about a rollout's time.
   function elapsed(fromIso, toIso) {
-    const seconds = Math.max(0, Math.round(((toIso ? Date.parse(toIso) : Date.now()) - Date.parse(fromIso)) / 1000));
+    const seconds = Math.max(0, Math.round((Date.parse(toIso) - Date.parse(fromIso)) / 1000));
     if (seconds < 60) return seconds + ' s';
     const minutes = Math.round(seconds / 60);
     return minutes < 60 ? minutes + ' min' : Math.floor(minutes / 60) + ' h ' + String(minutes % 60).padStart(2, '0') + ' min';
@@ -186,7 +189,7 @@
       el('td', {}, el('span', { class: 'phase ' + tone(item.phase), text: item.phase }), el('div', { class: 'muted small', text: item.step ? item.step.text : '' })),
       el('td', {}, miniBar(item)),
       el('td', { class: 'waiting-cell', text: item.waitingFor ? capitalized(item.waitingFor) : item.outcome ? item.outcome : '-' }),
-      el('td', { class: 'num', text: elapsed(item.createdAt, item.endedAt), title: 'started ' + time(Date.parse(item.createdAt)) }),
+      el('td', { class: 'num', text: elapsed(item.createdAt, item.endedAt || item.updatedAt), title: 'started ' + time(Date.parse(item.createdAt)) }),
       el('td', { class: 'num', text: time(Date.parse(item.updatedAt)) }));
     tr.addEventListener('click', (event) => {
       if (event.target.closest('a')) return;
