@@ -37,10 +37,22 @@ export const ROLLOUT_ACTIONS = ['approve', 'reject', 'abort', 'pause', 'resume',
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 export const rolloutActionSchema = z.enum(ROLLOUT_ACTIONS);
 
+/** Runtime statuses of a Durable Functions instance, as the list filter accepts them. */
+const RUNTIME_STATUSES = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Terminated', 'Suspended'] as const;
+/** Every value the list's status filter understands (lower case); anything else is a 400, not an empty list. */
+const STATUS_FILTERS = new Set(['active', 'ended', ...PHASES, ...RUNTIME_STATUSES].map((v) => v.toLowerCase()));
+
 export const listQuerySchema = z.strictObject({
   endpoint: z.string().min(1).optional().meta({ description: 'Only rollouts to this endpoint.' }),
   model: z.string().min(1).optional().meta({ description: 'Only rollouts of this model.' }),
-  status: z.string().min(1).optional().meta({ description: 'Phase (e.g. AwaitingApproval), runtime status (Running, Completed), or `active` / `ended`; case-insensitive; comma-separated for several.' }),
+  status: z
+    .string()
+    .min(1)
+    .refine((value) => value.split(',').every((part) => part.trim() === '' || STATUS_FILTERS.has(part.trim().toLowerCase())), {
+      message: `must be a comma-separated list of: active, ended, a phase (${PHASES.join(', ')}) or a runtime status (${RUNTIME_STATUSES.join(', ')})`,
+    })
+    .optional()
+    .meta({ description: 'Phase (e.g. AwaitingApproval), runtime status (Running, Completed), or `active` / `ended`; case-insensitive; comma-separated for several.' }),
   top: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').default(50).meta({ description: 'Page size (1-500, default 50).' }),
   continuation: z.string().min(1).optional().meta({ description: 'The `continuation` value of the previous page.' }),
   code: z.string().optional().meta({ description: 'Function key (alternative to the x-functions-key header).' }),

@@ -230,6 +230,9 @@ describe('list and get', () => {
     // Newest activity first, not newest created: a7, created last but quiet since before a1 moved, comes last.
     deps.client.put('a7', 'Running', statusOf({ rolloutId: 'a7', endpoint: 'ep-odd', phase: 'Baking', updatedAtMs: deps.clock.now() - 6500 }));
     expect((await list('?endpoint=ep-odd')).items.map((i) => i.rolloutId)).toEqual(['a5', 'a3', 'a1', 'a7']);
+    const unknownStatus = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?status=promoted,finished' });
+    expect(unknownStatus.status).toBe(400);
+    expect(unknownStatus.jsonBody).toMatchObject({ error: { message: expect.stringMatching(/status.*must be a comma-separated list of: active, ended/) } });
     const bad = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?top=0' });
     expect([bad.status, errorOf(bad).field]).toEqual([400, 'query.top']);
     const badToken = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?continuation=zzz' });
