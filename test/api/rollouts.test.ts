@@ -102,6 +102,11 @@ describe('authentication and authorization', () => {
     // A list with a group admits any key holder (the orchestrator cannot check groups against `by`).
     deps.client.put('r2', 'Running', waiting());
     expect((await act(deps, 'r2', 'approve', { by: 'anyone' })).status).toBe(202);
+    // ...and a key holder without by acts as api-key there, as docs/api.md says.
+    deps.client.put('r3', 'Running', waiting());
+    const keyOnly = await act(deps, 'r3', 'approve');
+    expect(keyOnly.status).toBe(202);
+    expect(keyOnly.jsonBody).toMatchObject({ by: 'api-key' });
   });
 
   it('403 for a principal not on the operators list', async () => {
