@@ -16,7 +16,8 @@ import type {
 } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
 import { assertSafeDelete, assertSafeTrafficChange } from './safety';
-import { describeSplit, nonZero, sameSplit } from './traffic';
+import { nonZero, sameSplit } from './traffic';
+import { formatSplit } from '../plan/describe';
 
 function summary(deployment: DeploymentState): DeploymentOutput['deployment'] {
   return {
@@ -132,7 +133,7 @@ export async function setTraffic(ctx: ActivityContext, input: SetTrafficInput): 
     throw new AzureCallError(
       'Conflict',
       'setTraffic',
-      `endpoint '${target.endpoint}' holds traffic ${describeSplit(readBack.traffic)} / mirror ${describeSplit(readBack.mirrorTraffic)} after writing ${describeSplit(input.traffic)} / ${describeSplit(input.mirror)}`,
+      `endpoint '${target.endpoint}' holds traffic ${formatSplit(readBack.traffic)} / mirror ${formatSplit(readBack.mirrorTraffic)} after writing ${formatSplit(input.traffic)} / ${formatSplit(input.mirror)}`,
       { retryable: true },
     );
   }

@@ -5,6 +5,7 @@
  * the failure is logged and reported as `sent: false`.
  */
 import { NOTIFICATION_SEVERITY } from '../notify/message';
+import { describeStepStatus, formatTraffic, stepPosition } from '../plan/describe';
 import type { Notification, NotificationKind } from '../ports';
 import type { SendNotificationInput, SendNotificationOutput } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
@@ -26,8 +27,8 @@ function toNotification(input: SendNotificationInput): Notification {
     endpoint: status.endpoint,
     strategy: status.strategy,
     phase: status.phase,
-    step: `${status.step.index + 1}/${status.step.count} ${status.step.description}`,
-    traffic: Object.entries(status.traffic ?? {}).map(([k, v]) => `${k}=${v}%`).join(', ') || 'none',
+    step: describeStepStatus(status.step),
+    traffic: formatTraffic(status.traffic ?? {}, status.mirror ?? {}),
   };
   if (status.reason) facts.reason = status.reason;
   if (input.gate) {
@@ -37,9 +38,9 @@ function toNotification(input: SendNotificationInput): Notification {
     }
   }
   if (input.approval) {
-    facts.approval = `${input.approval.name} (step ${input.approval.step}) until ${new Date(input.approval.timeoutAtMs).toISOString()}${input.approval.reminder ? ' (reminder)' : ''}`;
+    facts.approval = `${input.approval.name} (step ${input.approval.step + 1}) until ${new Date(input.approval.timeoutAtMs).toISOString()}${input.approval.reminder ? ' (reminder)' : ''}`;
   }
-  const summary = input.kind === 'approvalRequested' ? `Waiting for approval '${input.approval?.name ?? ''}'` : (status.reason ?? `${status.phase}, step ${status.step.index + 1} of ${status.step.count}`);
+  const summary = input.kind === 'approvalRequested' ? `Waiting for approval '${input.approval?.name ?? ''}'` : (status.reason ?? `${status.phase}, ${stepPosition(status.step)}`);
   return { kind: input.kind, rolloutId: status.rolloutId, title: `${TITLE[input.kind]}: ${status.model} v${status.version} on ${status.endpoint}`, summary, severity: NOTIFICATION_SEVERITY[input.kind], facts, links: [] };
 }
 

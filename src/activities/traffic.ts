@@ -16,7 +16,4 @@ export function sameSplit(a: TrafficSplit, b: TrafficSplit): boolean {
   return true;
 }
 
-export function describeSplit(split: TrafficSplit): string {
-  const entries = Object.entries(nonZero(split));
-  return entries.length === 0 ? 'none' : entries.map(([name, value]) => `${name}=${value}%`).join(', ');
-}
+

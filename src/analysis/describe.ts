@@ -5,15 +5,33 @@
 import type { GateResult, MetricEvidence } from './types';
 
 /** Evidence numbers for reading; null (no data) reads n/a. */
-function formatEvidenceNumber(value: number | null): string {
+export function formatEvidenceNumber(value: number | null): string {
   if (value === null) return 'n/a';
   if (Number.isInteger(value)) return String(value);
   // Three significant digits: 0.00412 stays readable, 123.456 becomes 123.
   return String(Number(value.toPrecision(3)));
 }
 
+/**
+ * The p-value of the test that decided a check's verdict: a pass by the "within the threshold" test
+ * (passPValue against passAlpha), a failure by the "violates the threshold" test (pValue against
+ * alpha). An inconclusive check shows how far the pass test got. Absolute checks have no p-value.
+ */
+export function decidingPValue(e: MetricEvidence): { readonly test: 'within' | 'violates'; readonly p: number; readonly alpha?: number } | undefined {
+  if (e.verdict === 'fail') return e.pValue === undefined ? undefined : { test: 'violates', p: e.pValue, ...(e.alpha === undefined ? {} : { alpha: e.alpha }) };
+  if (e.passPValue !== undefined) return { test: 'within', p: e.passPValue, ...(e.passAlpha === undefined ? {} : { alpha: e.passAlpha }) };
+  return undefined;
+}
+
+/** `p(within)=0.003`: the p-value of the test that decided the verdict (see decidingPValue). */
+export function decidingPText(e: MetricEvidence): string | undefined {
+  const decided = decidingPValue(e);
+  return decided === undefined ? undefined : `p(${decided.test})=${formatEvidenceNumber(decided.p)}`;
+}
+
 export function describeEvidence(e: MetricEvidence): string {
-  const p = e.pValue !== undefined ? `, p=${formatEvidenceNumber(e.pValue)}` : '';
+  const decided = decidingPText(e);
+  const p = decided === undefined ? '' : `, ${decided}`;
   return `${e.metric} ${e.verdict}: candidate ${formatEvidenceNumber(e.candidate)} vs baseline ${formatEvidenceNumber(e.baseline)} (threshold ${e.threshold}; n=${e.samples.candidate}/${e.samples.baseline}; ${e.test}${p})`;
 }
 

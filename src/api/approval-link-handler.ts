@@ -17,6 +17,7 @@ import { RolloutError } from '../errors';
 import { isLive } from '../ingest/ports';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
+import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
 import { authenticate, isAllowed, type Caller } from './auth';
 import { APPROVAL_LEDGER_ENTITY, CLAIM_OPERATION, type LedgerState, type LinkClaim } from './approval-ledger';
 import { ApprovalLinkError, verifyApprovalToken, type ApprovalLinkClaims } from '../approvals/approval-links';
@@ -62,7 +63,7 @@ async function loadForLink(deps: ApiDeps, claims: ApprovalLinkClaims): Promise<R
     throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} has ended${status ? ` (${status.phase})` : ''}; this link no longer applies`);
   }
   if (status.waitingFor?.kind !== 'approval' || status.step.index !== claims.step) {
-    const now = status.waitingFor?.kind === 'approval' ? `it now waits for the approval at step ${status.step.index + 1}` : `it is now at step ${status.step.index + 1}/${status.step.count} (${status.phase}) and waits for no approval`;
+    const now = status.waitingFor?.kind === 'approval' ? `it now waits for the approval at ${stepPosition(status.step)}` : `it is now at ${stepPosition(status.step)} (${status.phase}) and waits for no approval`;
     throw new ApprovalLinkError('wrongStep', `this link is for the approval at step ${claims.step + 1} of rollout ${claims.rolloutId}, but ${now}`);
   }
   return status;
@@ -89,9 +90,9 @@ export async function showApprovalLink(request: ApiRequest, deps: ApiDeps): Prom
       ['Rollout', status.rolloutId],
       ['Model', `${status.model} version ${status.version}`],
       ['Endpoint', status.endpoint],
-      ['Step', `${status.step.index + 1} of ${status.step.count}: ${status.step.description}`],
-      ['Traffic', Object.entries(status.traffic).map(([d, p]) => `${d} ${p}%`).join(', ')],
-      ['Waiting for', status.waitingFor?.detail ?? ''],
+      ['Step', describeStepStatus(status.step)],
+      ['Traffic', formatTraffic(status.traffic, status.mirror)],
+      ['Waiting', describeWait(status) ?? ''],
       ['Link expires', new Date(claims.expiresAtMs).toISOString()],
     ];
     const evidence = status.gates.map(describeGate).join('\n') || 'no gate verdicts yet';

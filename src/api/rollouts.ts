@@ -22,11 +22,12 @@ import {
   type ControlEvent,
 } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
+import { stepPosition } from '../plan/describe';
 import { authenticate, authorize, recordedIdentity, type Caller } from './auth';
 import type { ApiDeps } from './deps';
 import { errorResponse, json, parseJsonBody, type ApiRequest, type ApiResponse } from './http';
 import { actionBodySchema, listQuerySchema, phaseTableSchema, rolloutActionSchema, startBodySchema, type RolloutAction } from './schemas';
-import { buildHistory, displayPhase, readRolloutInput, readRolloutStatus, summarize } from './status-view';
+import { buildHistory, displayOf, displayPhase, readRolloutInput, readRolloutStatus, summarize, timeSpentOf } from './status-view';
 import { actionAllowedIn, isTerminalPhase, PHASE_TABLE } from '../plan/phases';
 
 /** Runs a handler and turns any thrown error into its HTTP answer (logging the unexpected ones). */
@@ -112,8 +113,8 @@ export async function listRollouts(request: ApiRequest, deps: ApiDeps): Promise<
       if (query.status && !matchesStatus(query.status, instance, summary.phase)) return false;
       return true;
     })
-    // Newest first; the id breaks ties so pages are stable.
-    .sort((a, b) => b.instance.createdTimeMs - a.instance.createdTimeMs || a.instance.instanceId.localeCompare(b.instance.instanceId))
+    // Newest activity first (what an operator scans for); the id breaks ties so pages are stable.
+    .sort((a, b) => b.summary.updatedAt.localeCompare(a.summary.updatedAt) || a.instance.instanceId.localeCompare(b.instance.instanceId))
     .map(({ summary }) => summary);
   const page = summaries.slice(offset, offset + query.top);
   const next = offset + query.top < summaries.length ? encodeContinuation(offset + query.top) : undefined;
@@ -135,6 +136,8 @@ export async function getRollout(request: ApiRequest, deps: ApiDeps): Promise<Ap
     input: instance.input ?? null,
     status: status ?? null,
     history: buildHistory(status),
+    ...(status ? { display: displayOf(status) } : {}),
+    timeSpent: timeSpentOf(status, deps.clock.now()),
   });
 }
 
@@ -145,7 +148,7 @@ function conflict(message: string): RolloutError {
 }
 
 function describeWhere(status: RolloutStatus): string {
-  return `phase ${status.phase}, step ${status.step.index + 1}/${status.step.count} (${status.step.kind})`;
+  return `phase ${status.phase}, ${stepPosition(status.step)} (${status.step.kind})`;
 }
 
 /** The approval step currently waiting, or a 409 saying why nothing waits. */

@@ -8,6 +8,7 @@ import { gateResultObjectSchema, metricEvidenceSchema as contractMetricEvidenceS
 import { PHASES } from '../plan/types';
 import { OPERATOR_ACTIONS } from '../plan/phases';
 import { modelVersionSchema } from '../ingest/model-registered';
+import { TIME_CATEGORIES } from '../plan/time-spent';
 
 const comment = z.string().max(2000, 'must be at most 2000 characters').meta({ description: 'Free text recorded with the action.' });
 
@@ -34,10 +35,22 @@ export const ROLLOUT_ACTIONS = ['approve', 'reject', 'abort', 'pause', 'resume',
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
 export const rolloutActionSchema = z.enum(ROLLOUT_ACTIONS);
 
+/** Runtime statuses of a Durable Functions instance, as the list filter accepts them. */
+const RUNTIME_STATUSES = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Terminated', 'Suspended'] as const;
+/** Every value the list's status filter understands (lower case); anything else is a 400, not an empty list. */
+const STATUS_FILTERS = new Set(['active', 'ended', ...PHASES, ...RUNTIME_STATUSES].map((v) => v.toLowerCase()));
+
 export const listQuerySchema = z.strictObject({
   endpoint: z.string().min(1).optional().meta({ description: 'Only rollouts to this endpoint.' }),
   model: z.string().min(1).optional().meta({ description: 'Only rollouts of this model.' }),
-  status: z.string().min(1).optional().meta({ description: 'Phase (e.g. AwaitingApproval), runtime status (Running, Completed), or `active` / `ended`; case-insensitive; comma-separated for several.' }),
+  status: z
+    .string()
+    .min(1)
+    .refine((value) => value.split(',').every((part) => part.trim() === '' || STATUS_FILTERS.has(part.trim().toLowerCase())), {
+      message: `must be a comma-separated list of: active, ended, a phase (${PHASES.join(', ')}) or a runtime status (${RUNTIME_STATUSES.join(', ')})`,
+    })
+    .optional()
+    .meta({ description: 'Phase (e.g. AwaitingApproval), runtime status (Running, Completed), or `active` / `ended`; case-insensitive; comma-separated for several.' }),
   top: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').default(50).meta({ description: 'Page size (1-500, default 50).' }),
   continuation: z.string().min(1).optional().meta({ description: 'The `continuation` value of the previous page.' }),
   code: z.string().optional().meta({ description: 'Function key (alternative to the x-functions-key header).' }),
@@ -80,7 +93,11 @@ export const rolloutStatusSchema = z
       .object({ step: z.number(), failures: z.number(), error: z.string(), nextAttemptAtMs: z.number() })
       .optional()
       .meta({ description: 'A step that failed after promotion and is retried with back-off (traffic is not moved back).' }),
-    journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional() })),
+    journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional(), mirror: split.optional() })),
+    phaseClock: z
+      .object({ counting: z.enum(TIME_CATEGORIES).optional(), sinceMs: z.number(), spentMs: z.partialRecord(z.enum(TIME_CATEGORIES), z.number()) })
+      .optional()
+      .meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
 
@@ -103,12 +120,19 @@ const rolloutSummarySchema = z
     model: z.string().optional(),
     version: z.string().optional(),
     policy: z.string().optional(),
-    step: z.object({ index: z.number(), count: z.number(), kind: z.string() }).optional(),
+    baseline: z.string().optional(),
+    candidate: z.string().optional(),
+    step: z
+      .object({ index: z.number().meta({ description: '0-based plan index (approval events carry it); equals count when the plan is done.' }), count: z.number(), kind: z.string(), text: z.string().meta({ description: 'e.g. "step 3 of 16" (1-based) or "all 16 steps done".' }) })
+      .optional(),
     traffic: split.optional(),
-    waitingFor: z.string().optional(),
+    mirror: split.optional(),
+    trafficText: z.string().optional().meta({ description: 'e.g. "blue 90%, green 10%; mirrored: green 20%".' }),
+    waitingFor: z.string().optional().meta({ description: 'One line, e.g. "baking until 18:24 UTC"; absent when nothing is awaited.' }),
     outcome: z.string().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    endedAt: z.string().optional(),
   })
   .meta({ id: 'RolloutSummary' });
 
@@ -126,6 +150,25 @@ export const rolloutDetailSchema = z
     // null until the orchestrator publishes its first status
     status: rolloutStatusSchema.nullable(),
     history: z.array(historyEntrySchema),
+    display: z
+      .object({
+        step: z.string(),
+        traffic: z.string(),
+        waiting: z.string().optional(),
+        gates: z.array(
+          z.object({
+            gate: z.string(),
+            look: z.number(),
+            verdict: z.string(),
+            reason: z.string(),
+            checkedAtMs: z.number(),
+            rows: z.array(z.object({ metric: z.string(), verdict: z.string(), candidate: z.string(), baseline: z.string(), threshold: z.string(), samples: z.string(), test: z.string(), decidedBy: z.string().optional() })),
+          }),
+        ),
+      })
+      .optional()
+      .meta({ description: 'The step, traffic and wait in the words the CLI, dashboard and notifications use.' }),
+    timeSpent: z.array(z.object({ category: z.enum(TIME_CATEGORIES), label: z.string(), ms: z.number(), text: z.string() })).meta({ description: 'Where the time went, per kind of work (open interval counted up to now).' }),
   })
   .meta({ id: 'RolloutDetail' });
 

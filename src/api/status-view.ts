@@ -4,9 +4,12 @@
  */
 import type { InstanceSummary } from '../ingest/ports';
 import type { RolloutInput } from '../orchestration/events';
-import { describeGate } from '../analysis/describe';
+import { decidingPText, describeGate, formatEvidenceNumber as formatNumber } from '../analysis/describe';
+import type { GateResult } from '../analysis/types';
 import type { RolloutStatus } from '../plan/types';
 import { rolloutStatusSchema } from './schemas';
+import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
+import { formatDuration, timeSpent, type TimeSpent } from '../plan/time-spent';
 
 /** The orchestrator's custom status, when it has published one that looks like a RolloutStatus. */
 export function readRolloutStatus(instance: InstanceSummary): RolloutStatus | undefined {
@@ -39,12 +42,18 @@ export interface RolloutSummary {
   readonly model?: string;
   readonly version?: string;
   readonly policy?: string;
-  readonly step?: { readonly index: number; readonly count: number; readonly kind: string };
+  /** The live deployment at the start and the one the new version runs on (colors, legends). */
+  readonly baseline?: string;
+  readonly candidate?: string;
+  readonly step?: { readonly index: number; readonly count: number; readonly kind: string; readonly text: string };
   readonly traffic?: Readonly<Record<string, number>>;
+  readonly mirror?: Readonly<Record<string, number>>;
+  readonly trafficText?: string;
   readonly waitingFor?: string;
   readonly outcome?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly endedAt?: string;
 }
 
 export function summarize(instance: InstanceSummary): RolloutSummary {
@@ -58,13 +67,84 @@ export function summarize(instance: InstanceSummary): RolloutSummary {
     model: status?.model ?? input.model?.name,
     version: status?.version ?? input.model?.version,
     policy: status?.policy ?? input.policyName,
-    step: status ? { index: status.step.index, count: status.step.count, kind: status.step.kind } : undefined,
+    baseline: status?.baseline || undefined,
+    candidate: status?.candidate || undefined,
+    step: status ? { index: status.step.index, count: status.step.count, kind: status.step.kind, text: stepPosition(status.step) } : undefined,
     traffic: status?.traffic,
-    waitingFor: status?.waitingFor ? `${status.waitingFor.kind}: ${status.waitingFor.detail}` : undefined,
+    mirror: status?.mirror,
+    trafficText: status ? formatTraffic(status.traffic, status.mirror) : undefined,
+    waitingFor: status ? describeWait(status) : undefined,
     outcome: status?.outcome,
     createdAt: iso(instance.createdTimeMs),
     updatedAt: iso(status?.updatedAtMs ?? instance.lastUpdatedTimeMs),
+    endedAt: status?.endedAtMs === undefined ? undefined : iso(status.endedAtMs),
   };
+}
+
+interface GateRowView {
+  readonly metric: string;
+  readonly verdict: string;
+  readonly candidate: string;
+  readonly baseline: string;
+  readonly threshold: string;
+  readonly samples: string;
+  readonly test: string;
+  /** The p-value of the test that decided the verdict, e.g. "p(within)=0.002"; absent for absolute checks. */
+  readonly decidedBy?: string;
+}
+
+interface GateView {
+  readonly gate: string;
+  readonly look: number;
+  readonly verdict: string;
+  readonly reason: string;
+  readonly checkedAtMs: number;
+  readonly rows: readonly GateRowView[];
+}
+
+/** Gate results as rows a person reads at a glance (the dashboard renders these as they are). */
+function gateViews(gates: readonly GateResult[]): GateView[] {
+  return gates.map((g) => ({
+    gate: g.gate,
+    look: g.look,
+    verdict: g.verdict,
+    reason: g.reason,
+    checkedAtMs: g.checkedAtMs,
+    rows: g.evidence.map((e) => {
+      const decidedBy = decidingPText(e);
+      return {
+        metric: e.metric,
+        verdict: e.verdict,
+        candidate: formatNumber(e.candidate),
+        baseline: formatNumber(e.baseline),
+        threshold: e.threshold,
+        samples: `${e.samples.candidate} / ${e.samples.baseline}`,
+        test: e.test,
+        ...(decidedBy === undefined ? {} : { decidedBy }),
+      };
+    }),
+  }));
+}
+
+export interface DisplayView {
+  readonly step: string;
+  readonly traffic: string;
+  readonly waiting?: string;
+  readonly gates: readonly GateView[];
+}
+
+/** The step, traffic, wait and gates of the detail view, worded once for every reader. */
+export function displayOf(status: RolloutStatus | undefined): DisplayView | undefined {
+  if (!status) return undefined;
+  const waiting = describeWait(status);
+  return { step: describeStepStatus(status.step), traffic: formatTraffic(status.traffic, status.mirror), ...(waiting === undefined ? {} : { waiting }), gates: gateViews(status.gates) };
+}
+
+/** Where the time went, up to the end of the rollout or to `nowMs` while it runs. */
+export function timeSpentOf(status: RolloutStatus | undefined, nowMs: number): (TimeSpent & { readonly text: string })[] {
+  if (!status) return [];
+  const until = status.endedAtMs ?? (status.outcome !== undefined && status.outcome !== 'failed' ? status.updatedAtMs : nowMs);
+  return timeSpent(status.phaseClock, until).map((t) => ({ ...t, text: formatDuration(t.ms) }));
 }
 
 export interface HistoryEntry {

@@ -24,6 +24,7 @@ import type {
   TrafficSplit,
 } from '../ports';
 import { isLocalHttpUrl, type ResolvedEndpoints } from './clients';
+import { formatSplit } from '../plan/describe';
 import { callAzure, type AdapterContext } from './context';
 import { parseRetryAfterMs, toAzureCallError } from './errors';
 import { isOperationOutcomeError, pollOnClock, RetryAfterTracker, type ManualPoller } from './lro';
@@ -58,10 +59,6 @@ function sameSplit(a: TrafficSplit, b: TrafficSplit): boolean {
   return true;
 }
 
-function formatSplit(split: TrafficSplit): string {
-  const entries = Object.entries(split).filter(([, percent]) => percent !== 0);
-  return entries.length === 0 ? '{}' : `{ ${entries.map(([name, percent]) => `${name}: ${percent}`).join(', ')} }`;
-}
 
 const percentMap = z.record(z.string(), z.number());
 

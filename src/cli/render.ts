@@ -6,6 +6,8 @@
 import type { RolloutStatus } from '../plan/types';
 import type { RolloutSummary } from '../api/status-view';
 import { describeEvidence } from '../analysis/describe';
+import { describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
+import { formatDuration, type TimeSpent } from '../plan/time-spent';
 
 export interface RolloutDetailBody {
   readonly rolloutId: string;
@@ -15,6 +17,8 @@ export interface RolloutDetailBody {
   readonly updatedAt: string;
   readonly status: RolloutStatus | null;
   readonly history: readonly { at: string; kind: string; step: number; text: string }[];
+  /** Absent from servers older than this CLI. */
+  readonly timeSpent?: readonly TimeSpent[];
 }
 
 export interface Style {
@@ -62,24 +66,19 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [line(headers), ...cut.map(line)].join('\n');
 }
 
-function formatTraffic(traffic: Readonly<Record<string, number>> | undefined): string {
-  if (!traffic) return '-';
-  const entries = Object.entries(traffic);
-  return entries.length === 0 ? '-' : entries.map(([d, p]) => `${d}=${p}%`).join(' ');
-}
-
 /** The rollout id is never cut (it is what the other commands take); other cells are, see `table`. */
 export function renderList(items: readonly RolloutSummary[]): string {
   if (items.length === 0) return 'No rollouts.';
   return table(
-    ['ROLLOUT', 'MODEL', 'ENDPOINT', 'PHASE', 'STEP', 'TRAFFIC', 'UPDATED'],
+    ['ROLLOUT', 'MODEL', 'ENDPOINT', 'PHASE', 'STEP', 'TRAFFIC', 'WAITING', 'UPDATED'],
     items.map((i) => [
       i.rolloutId,
       `${i.model ?? '?'}:${i.version ?? '?'}`,
       i.endpoint ?? '-',
       i.phase,
-      i.step ? (i.step.index >= i.step.count ? `done` : `${i.step.index + 1}/${i.step.count} ${i.step.kind}`) : '-',
-      formatTraffic(i.traffic),
+      i.step ? stepPosition(i.step) : '-',
+      i.traffic ? formatSplit(i.traffic) + (i.mirror && formatSplit(i.mirror) !== 'none' ? ` (mirrored: ${formatSplit(i.mirror)})` : '') : '-',
+      i.waitingFor ?? '-',
       i.updatedAt,
     ]),
     [0],
@@ -115,13 +114,9 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
     return lines.join('\n');
   }
   lines.push(`${style.bold('Model')}:     ${s.model} version ${s.version}   ${style.bold('Endpoint')}: ${s.endpoint}   ${style.bold('Policy')}: ${s.policy} (${s.strategy})`);
-  // After the last step the orchestrator reports index == count.
-  const stepLine = s.step.index >= s.step.count ? `done (${s.step.count}/${s.step.count})` : `${s.step.index + 1}/${s.step.count} ${s.step.kind}: ${s.step.description}`;
-  lines.push(`${style.bold('Step')}:      ${stepLine}`);
-  if (s.waitingFor) {
-    const until = s.waitingFor.untilMs !== undefined ? ` until ${new Date(s.waitingFor.untilMs).toISOString()}` : '';
-    lines.push(`${style.bold('Waiting')}:   ${style.color(`${s.waitingFor.kind}: ${s.waitingFor.detail}${until}`, s.waitingFor.kind === 'approval' ? 'warn' : 'info')}`);
-  }
+  lines.push(`${style.bold('Step')}:      ${describeStepStatus(s.step)}`);
+  const waiting = describeWait(s);
+  if (waiting !== undefined) lines.push(`${style.bold('Waiting')}:   ${style.color(waiting, s.waitingFor?.kind === 'approval' ? 'warn' : 'info')}`);
   if (s.outcome) lines.push(`${style.bold('Outcome')}:   ${style.color(s.outcome, s.outcome === 'promoted' ? 'good' : 'bad')}${s.reason ? ` - ${s.reason}` : ''}`);
   else if (s.reason) lines.push(`${style.bold('Reason')}:    ${s.reason}`);
   lines.push('', style.bold('Traffic'));
@@ -137,6 +132,12 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
     lines.push('', style.bold('Decisions'));
     for (const a of s.approvals) lines.push(`  ${a.decision} by ${a.by} at step ${a.step + 1}${a.comment ? ` "${a.comment}"` : ''}${a.accepted ? '' : style.dim(` (not acted upon${a.note ? `: ${a.note}` : ''})`)}`);
     for (const o of s.overrides) lines.push(`  ${o.action} by ${o.by} at step ${o.step + 1}${o.comment ? ` "${o.comment}"` : ''}`);
+  }
+  const spent = detail.timeSpent ?? [];
+  if (spent.length > 0) {
+    lines.push('', style.bold('Time spent'));
+    const pad = Math.max(...spent.map((t) => t.label.length));
+    for (const t of spent) lines.push(`  ${t.label.padEnd(pad)}  ${formatDuration(t.ms)}`);
   }
   const historyCount = options.history ?? 8;
   if (historyCount > 0 && detail.history.length > 0) {

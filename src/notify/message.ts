@@ -8,6 +8,7 @@ import { createApprovalLinks } from '../approvals/approval-links';
 import { describeEvidence } from '../analysis/describe';
 import type { SendNotificationInput } from '../orchestration/activity-contracts';
 import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
+import { describeStepStatus, formatTraffic } from '../plan/describe';
 
 /** How loud each kind is, on every path that builds a Notification (also src/activities' plain fallback). */
 export const NOTIFICATION_SEVERITY: Readonly<Record<NotificationKind, Notification['severity']>> = {
@@ -46,11 +47,6 @@ export interface MessageOptions {
   readonly nowMs: number;
 }
 
-function trafficText(traffic: Readonly<Record<string, number>>): string {
-  const entries = Object.entries(traffic);
-  return entries.length === 0 ? 'none' : entries.map(([d, p]) => `${d} ${p}%`).join(', ');
-}
-
 function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/api/dashboard/#/rollouts/${encodeURIComponent(rolloutId)}`;
 }
@@ -66,10 +62,9 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
     Endpoint: s.endpoint,
     Policy: `${s.policy} (${s.strategy})`,
     Phase: s.phase,
-    Step: `${s.step.index + 1} of ${s.step.count}: ${s.step.description}`,
-    Traffic: trafficText(s.traffic),
+    Step: describeStepStatus(s.step),
+    Traffic: formatTraffic(s.traffic, s.mirror ?? {}),
   };
-  if (Object.keys(s.mirror ?? {}).length > 0) facts.Mirror = trafficText(s.mirror);
   if (s.reason) facts.Reason = s.reason;
   if (s.winner) facts.Winner = `${s.winner.deployment}: ${s.winner.reason}`;
 
@@ -109,7 +104,8 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
       summary = `Rolling out ${s.model} ${s.version} to ${s.endpoint} with policy ${s.policy} (${s.strategy}).`;
       break;
     case 'stepCompleted':
-      summary = `Step ${s.step.index + 1} of ${s.step.count} done: ${s.step.description}.`;
+      // Sent before the status moves on: its step is the one just completed.
+      summary = `Done: ${describeStepStatus(s.step)}.`;
       break;
   }
   links.push({ label: 'Open dashboard', url: dashboardUrl(options.publicBaseUrl, s.rolloutId) });

@@ -141,7 +141,7 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
     state.failedUntilMs = at + FAILED_RETRY_WINDOW_MINUTES * MINUTE_MS;
     end('failed', reason);
     state.status.endedAtMs = undefined;
-    state.status.waitingFor = { kind: 'resume', untilMs: state.failedUntilMs, detail: 'failed: an operator may retry or abort until then' };
+    state.status.waitingFor = { kind: 'resume', untilMs: state.failedUntilMs, detail: 'failed: an operator may retry or abort' };
   };
   const rollBackLater = (outcome: Outcome, reason: string): void => {
     // Decisions still queued for the step are recorded, not carried into the rollback.

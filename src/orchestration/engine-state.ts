@@ -16,10 +16,10 @@ import type {
   RolloutStatus,
   Split,
   Step,
-  StepKind,
 } from '../plan/types';
 import type { ApprovalEvent, ControlEvent, RolloutInput } from './events';
 import { actionAllowedIn, PHASE_TABLE } from '../plan/phases';
+import { stepStatus } from '../plan/describe';
 
 /** The readable history on the status keeps the newest entries only. */
 export const JOURNAL_LIMIT = 40;
@@ -140,51 +140,18 @@ export function statusFromPlan(status: MutableStatus, plan: Plan): void {
   status.endpoint = plan.target.endpoint;
   status.baseline = plan.baseline.deployment;
   status.candidate = plan.candidate.deployment;
-  status.step = describeStep(plan, 0);
+  status.step = stepStatus(plan, 0);
 }
 
-export function describeStepKind(step: Step | undefined): string {
-  if (!step) return 'done';
-  switch (step.kind) {
-    case 'deploy':
-      return `deploy '${step.deployment}' (clone of '${step.cloneFrom}')`;
-    case 'replaceModel':
-      return `replace the model of '${step.deployment}'`;
-    case 'smokeTest':
-      return `smoke test '${step.deployment}' with ${step.requests} requests`;
-    case 'mirror':
-      return step.percent === 0 ? `mirror off` : `mirror ${step.percent}% to '${step.deployment}'`;
-    case 'setTraffic':
-      return `traffic ${formatSplit(step.traffic)}`;
-    case 'bake':
-      return `bake ${step.durationMinutes} min${step.gates.length > 0 ? ` checking ${step.gates.join(', ')}` : ''}`;
-    case 'gate':
-      return `check ${step.gates.join(', ')}`;
-    case 'decideWinner':
-      return `decide the A/B winner on '${step.gate}'`;
-    case 'approval':
-      return `approval '${step.name}'`;
-    case 'promote':
-      return 'promote the candidate to 100%';
-    case 'rollback':
-      return 'roll back to the baseline';
-    case 'cleanup':
-      return `delete '${step.deployment}' after ${step.afterMinutes} min`;
-  }
-}
-
-export function describeStep(plan: Plan, index: number): RolloutStatus['step'] {
-  const step = plan.steps[index];
-  return { index, count: plan.steps.length, kind: (step?.kind ?? 'none') as StepKind | 'none', description: describeStepKind(step) };
-}
-
-export function formatSplit(split: Split): string {
-  const entries = Object.entries(split).filter(([, v]) => v !== 0);
-  return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k}=${v}%`).join(', ');
-}
-
-export function journal(state: EngineState, nowMs: number, message: string, traffic?: Split): void {
-  const entry: JournalEntry = { atMs: nowMs, step: state.stepIndex, phase: state.status.phase, message, ...(traffic === undefined ? {} : { traffic: { ...traffic } }) };
+export function journal(state: EngineState, nowMs: number, message: string, traffic?: Split, mirror?: Split): void {
+  const entry: JournalEntry = {
+    atMs: nowMs,
+    step: state.stepIndex,
+    phase: state.status.phase,
+    message,
+    ...(traffic === undefined ? {} : { traffic: { ...traffic } }),
+    ...(mirror === undefined ? {} : { mirror: { ...mirror } }),
+  };
   const next = [...state.status.journal, entry];
   state.status.journal = next.length > JOURNAL_LIMIT ? next.slice(next.length - JOURNAL_LIMIT) : next;
 }
@@ -231,7 +198,7 @@ export type ApprovalJudgement = { accepted: true } | { accepted: false; note: st
  */
 export function judgeApproval(event: ApprovalEvent, rolloutId: string, stepIndex: number, approvers: readonly string[]): ApprovalJudgement {
   if (event.rolloutId !== rolloutId) return { accepted: false, note: `meant for rollout '${event.rolloutId}', not '${rolloutId}'` };
-  if (event.step !== stepIndex) return { accepted: false, note: `meant for step ${event.step}, the rollout waits at step ${stepIndex}` };
+  if (event.step !== stepIndex) return { accepted: false, note: `meant for step ${event.step + 1}, the rollout waits at step ${stepIndex + 1}` };
   if (isPersonList(approvers) && !approvers.some((a) => a.toLowerCase() === event.by.toLowerCase())) {
     return { accepted: false, note: `'${event.by}' is not an approver (${approvers.join(', ')})` };
   }

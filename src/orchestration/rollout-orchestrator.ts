@@ -20,6 +20,8 @@ import type { ZodType } from 'zod';
 import type { GateResult } from '../analysis/types';
 import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
 import { assertTransition } from '../plan/phases';
+import { formatSplit, formatTraffic, stepStatus } from '../plan/describe';
+import { tickPhaseClock } from '../plan/time-spent';
 import { ACTIVITY, ENDPOINT_LEASE_ENTITY } from './activity-names';
 import * as contract from './activity-contracts';
 import {
@@ -40,9 +42,7 @@ import {
   queryErrorLimit,
   MAX_WAITS_PER_EXECUTION,
   decideControl,
-  describeStep,
   emptyProgress,
-  formatSplit,
   initialStatus,
   journal,
   judgeApproval,
@@ -142,12 +142,13 @@ function setPhase(state: EngineState, phase: Phase): void {
 
 function publish(context: Ctx, state: EngineState): void {
   state.status.updatedAtMs = nowMs(context);
-  state.status.step = describeStep(state.plan, Math.min(state.stepIndex, state.plan.steps.length));
+  state.status.phaseClock = tickPhaseClock(state.status.phaseClock, state.status.phase, state.status.paused, state.status.updatedAtMs);
+  state.status.step = stepStatus(state.plan, Math.min(state.stepIndex, state.plan.steps.length));
   context.df.setCustomStatus(state.status as RolloutStatus);
 }
 
-function note(context: Ctx, state: EngineState, message: string, traffic?: Record<string, number>): void {
-  journal(state, nowMs(context), message, traffic);
+function note(context: Ctx, state: EngineState, message: string, traffic?: Record<string, number>, mirror?: Record<string, number>): void {
+  journal(state, nowMs(context), message, traffic, mirror);
   log(context, message);
 }
 
@@ -196,7 +197,7 @@ function* writeTraffic(context: Ctx, state: EngineState, traffic: Record<string,
   const result = yield* call(context, ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: facts(state) } satisfies contract.SetTrafficInput, contract.setTrafficOutputSchema);
   state.status.traffic = result.traffic;
   state.status.mirror = result.mirror;
-  note(context, state, `traffic set: ${formatSplit(result.traffic)}${Object.keys(result.mirror).length > 0 ? `; mirror ${formatSplit(result.mirror)}` : ''}`, result.traffic);
+  note(context, state, `traffic set: ${formatTraffic(result.traffic, result.mirror)}`, result.traffic, result.mirror);
 }
 
 // ---------------------------------------------------------------- waiting
@@ -445,14 +446,14 @@ function* approvalWait(
   if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = nowMs(context) + step.timeoutMinutes * MINUTE_MS;
   setPhase(state, 'AwaitingApproval');
   const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
-  state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `approval '${step.name}' at step ${state.stepIndex}${why ? ` (${why})` : ''}` };
+  state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}` };
   if (!state.progress.approvalRequested) {
     state.progress.approvalRequested = true;
     note(context, state, `waiting for approval '${step.name}' until ${new Date(deadline()).toISOString()}`);
     yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline() } });
   }
   for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-    state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `approval '${step.name}' at step ${state.stepIndex}${why ? ` (${why})` : ''}` };
+    state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}` };
     const wait = yield* waitFor(context, inbox, state, deadline(), { approval: true });
     if (wait.kind === 'approval') {
       const e = wait.event;
@@ -566,7 +567,8 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           // The next look: one interval on, but never past the end of the bake (or of its extension).
           const boundary = now < endMs ? endMs : extendedMs;
           const until = needCheck ? Math.min(now + interval * MINUTE_MS, boundary) : endMs;
-          state.status.waitingFor = { kind: 'timer', untilMs: until, detail: isBake ? `baking until ${new Date(endMs).toISOString()}` : `re-checking ${step.gates.join(', ')}` };
+          // The status names the end of the bake (what a person waits for), not the next look.
+          state.status.waitingFor = isBake ? { kind: 'timer', untilMs: Math.max(endMs, until), detail: 'baking' } : { kind: 'timer', untilMs: until, detail: `re-checking ${step.gates.join(', ')}` };
           const wait = yield* waitFor(context, inbox, state, until, { approval: false });
           const change = flowChange(wait);
           if (change) {
@@ -617,7 +619,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
         const endMs = stepDeadline(state, step.maxWaitMinutes);
         const until = Math.min(nowMs(context) + step.checkIntervalMinutes * MINUTE_MS, endMs);
-        state.status.waitingFor = { kind: 'data', untilMs: endMs, detail: `A/B test on '${step.gate}' (${step.minRequestsPerArm} requests per arm)` };
+        state.status.waitingFor = { kind: 'data', untilMs: endMs, detail: `collecting A/B data on '${step.gate}' (${step.minRequestsPerArm} requests per arm)` };
         const wait = yield* waitFor(context, inbox, state, until, { approval: false });
         const change = flowChange(wait);
         if (change) {
@@ -667,7 +669,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     case 'cleanup': {
       const endMs = stepDeadline(state, step.afterMinutes);
       if (nowMs(context) < endMs) {
-        state.status.waitingFor = { kind: 'timer', untilMs: endMs, detail: `keeping '${step.deployment}' for rollback until ${new Date(endMs).toISOString()}` };
+        state.status.waitingFor = { kind: 'timer', untilMs: endMs, detail: `keeping '${step.deployment}' for rollback` };
         const wait = yield* waitFor(context, inbox, state, endMs, { approval: false });
         const change = flowChange(wait);
         if (change) return change;
@@ -704,6 +706,8 @@ function* defaultRollback(context: Ctx, state: EngineState): Gen<void> {
 /** Runs the plan's rollback steps (the compiler's), or the default undo. */
 function* rollBack(context: Ctx, state: EngineState): Gen<void> {
   const plan = state.plan;
+  // Whatever the rollout waited for (a bake, an approval) is over.
+  state.status.waitingFor = undefined;
   publish(context, state);
   const steps: readonly Step[] = plan.rollbackSteps ?? [{ kind: 'rollback' }];
   for (const step of steps) {
@@ -869,7 +873,8 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
       }
     }
     const holder = answer.holder;
-    state.status.waitingFor = { kind: 'timer', untilMs: nowMs(context) + LEASE_POLL_MINUTES * MINUTE_MS, detail: `waiting for rollout '${holder}' to end on endpoint '${state.plan.target.endpoint}'` };
+    // No deadline on the status: the next poll is an implementation detail, the holder's end is what counts.
+    state.status.waitingFor = { kind: 'timer', detail: `queued behind rollout '${holder}' on endpoint '${state.plan.target.endpoint}'` };
     const wait = yield* waitFor(context, inbox, state, nowMs(context) + LEASE_POLL_MINUTES * MINUTE_MS, { approval: false });
     if (wait.kind === 'abort') {
       yield* apply(context, state, { kind: 'abort', by: wait.by });

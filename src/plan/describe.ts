@@ -1,9 +1,23 @@
-/** One-line, human-readable descriptions of plan steps (status, journal, dashboard, CLI). */
-import type { Plan, Split, Step } from './types';
+/**
+ * The one language for steps, splits and waits. Every reader of a rollout (status, journal, API,
+ * CLI, dashboard, approval page, notifications, simulations) words them through these functions,
+ * so the same step is "step 13 of 16" everywhere and a wait says one thing once.
+ *
+ * Step numbers shown to people are 1-based; `RolloutStatus.step.index` stays the 0-based plan index
+ * (approval events and links carry it), and `index == count` means the plan has run to its end.
+ */
+import type { Plan, RolloutStatus, Split, Step } from './types';
 
-function formatSplit(split: Split): string {
-  const entries = Object.entries(split);
-  return entries.length === 0 ? 'none' : entries.map(([name, pct]) => `${name} ${pct}%`).join(', ');
+/** `blue 90%, green 10%`; deployments at 0% are left out; `none` when nothing holds traffic. */
+export function formatSplit(split: Split): string {
+  const entries = Object.entries(split).filter(([, percent]) => percent !== 0);
+  return entries.length === 0 ? 'none' : entries.map(([name, percent]) => `${name} ${percent}%`).join(', ');
+}
+
+/** Live traffic, then mirrored traffic when there is any: `blue 100%; mirrored: green 20%`. */
+export function formatTraffic(traffic: Split, mirror: Split = {}): string {
+  const mirrored = formatSplit(mirror);
+  return mirrored === 'none' ? formatSplit(traffic) : `${formatSplit(traffic)}; mirrored: ${mirrored}`;
 }
 
 function minutes(value: number): string {
@@ -42,8 +56,55 @@ function describeStep(step: Step): string {
   }
 }
 
+/** The status' view of step `index` of the plan (`index == steps.length`: the plan is done). */
+export function stepStatus(plan: Plan, index: number): RolloutStatus['step'] {
+  const step = plan.steps[index];
+  return { index, count: plan.steps.length, kind: step?.kind ?? 'none', description: step ? describeStep(step) : 'all steps done' };
+}
+
+/** `step 3 of 16`, `all 16 steps done`, or `planning` before a plan exists. */
+export function stepPosition(step: Pick<RolloutStatus['step'], 'index' | 'count'>): string {
+  if (step.count === 0) return 'planning';
+  if (step.index >= step.count) return `all ${step.count} steps done`;
+  return `step ${step.index + 1} of ${step.count}`;
+}
+
+/** `step 3 of 16: bake 5 min, ...`; a finished plan says only that it is done. */
+export function describeStepStatus(step: RolloutStatus['step']): string {
+  const position = stepPosition(step);
+  return step.count === 0 || step.index >= step.count ? position : `${position}: ${step.description}`;
+}
+
 /** The whole plan, one numbered line per step (for logs, `--dry-run`, docs). */
 export function describePlan(plan: Plan): string {
   const head = `${plan.strategy} rollout of ${plan.model.name}:${plan.model.version} to ${plan.target.endpoint} (${plan.baseline.deployment} -> ${plan.candidate.deployment}), policy ${plan.policyName}`;
   return [head, ...plan.steps.map((s, i) => `  ${i + 1}. ${describeStep(s)}`)].join('\n');
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function twoDigits(value: number): string {
+  return String(value).padStart(2, '0');
+}
+
+/**
+ * `18:24 UTC` when `atMs` falls on the same UTC day as `referenceMs` (the status' last update),
+ * else `2026-12-05 18:24 UTC`: short for the usual minutes-away wait, unambiguous for a day-long one.
+ */
+export function clockTime(atMs: number, referenceMs: number): string {
+  const at = new Date(atMs);
+  const hhmm = `${twoDigits(at.getUTCHours())}:${twoDigits(at.getUTCMinutes())} UTC`;
+  return Math.floor(atMs / DAY_MS) === Math.floor(referenceMs / DAY_MS) ? hhmm : `${at.toISOString().slice(0, 10)} ${hhmm}`;
+}
+
+/**
+ * What the rollout waits for, in one line: the orchestrator's detail says what ("baking",
+ * "approval 'prod'"), the deadline is added once ("baking until 18:24 UTC"). A rollout that has
+ * ended, or is rolling back, waits for nothing a person needs to know about.
+ */
+export function describeWait(status: Pick<RolloutStatus, 'waitingFor' | 'phase' | 'outcome' | 'updatedAtMs'>): string | undefined {
+  const wait = status.waitingFor;
+  if (!wait || status.phase === 'RollingBack' || (status.outcome !== undefined && status.outcome !== 'failed')) return undefined;
+  return wait.untilMs === undefined ? wait.detail : `${wait.detail} until ${clockTime(wait.untilMs, status.updatedAtMs)}`;
+}
+

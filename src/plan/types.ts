@@ -165,6 +165,8 @@ export interface JournalEntry {
   readonly message: string;
   /** The live split after this entry, when it changed (the dashboard charts traffic over time from it). */
   readonly traffic?: Split;
+  /** The mirrored split after this entry, recorded with every traffic write (empty: mirroring off). */
+  readonly mirror?: Split;
 }
 
 /** What the orchestrator publishes with setCustomStatus after every change. */
@@ -200,4 +202,30 @@ export interface RolloutStatus {
   readonly retrying?: { readonly step: number; readonly failures: number; readonly error: string; readonly nextAttemptAtMs: number };
   /** The most recent entries of the readable history (bounded). */
   readonly journal: readonly JournalEntry[];
+  /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
+  readonly phaseClock?: PhaseClock;
+}
+
+/** The kinds of work a rollout's time is counted as (src/plan/time-spent.ts keeps the clock). */
+export const TIME_CATEGORIES = [
+  'queued',
+  'deploying',
+  'smokeTesting',
+  'mirroring',
+  'progressing',
+  'baking',
+  'analyzing',
+  'awaitingApproval',
+  'promoting',
+  'paused',
+  'failed',
+  'rollingBack',
+] as const;
+export type TimeCategory = (typeof TIME_CATEGORIES)[number];
+
+/** Carried on the status: the totals so far and what the time since `sinceMs` counts as. */
+export interface PhaseClock {
+  readonly counting?: TimeCategory;
+  readonly sinceMs: number;
+  readonly spentMs: Partial<Record<TimeCategory, number>>;
 }

@@ -1,8 +1,8 @@
 /** The readable form of a simulation result (without --json): a header, the timeline, the verdicts. */
 import type { SimResult } from './result';
+import { formatSplit } from '../plan/describe';
 
-const split = (traffic: Readonly<Record<string, number>>): string =>
-  Object.entries(traffic).map(([name, percent]) => `${name} ${percent}%`).join(' / ') || '-';
+const split = formatSplit;
 
 export function formatResult(result: SimResult): string {
   const lines: string[] = [];

@@ -103,6 +103,11 @@ describe('authentication and authorization', () => {
     // A list with a group admits any key holder (the orchestrator cannot check groups against `by`).
     deps.client.put('r2', 'Running', waiting());
     expect((await act(deps, 'r2', 'approve', { by: 'anyone' })).status).toBe(202);
+    // ...and a key holder without by acts as api-key there, as docs/api.md says.
+    deps.client.put('r3', 'Running', waiting());
+    const keyOnly = await act(deps, 'r3', 'approve');
+    expect(keyOnly.status).toBe(202);
+    expect(keyOnly.jsonBody).toMatchObject({ by: 'api-key' });
   });
 
   it('403 for a principal not on the operators list', async () => {
@@ -127,7 +132,7 @@ describe('actions', () => {
     deps.client.put('r1', 'Running', statusOf());
     const notWaiting = await act(deps, 'r1', 'approve');
     expect(notWaiting.status).toBe(409);
-    expect(errorOf(notWaiting).message).toMatch(/not waiting for an approval \(phase Baking, step 4\/8/);
+    expect(errorOf(notWaiting).message).toMatch(/not waiting for an approval \(phase Baking, step 4 of 8/);
     deps.client.put('r2', 'Completed', statusOf({ phase: 'Promoted', outcome: 'promoted' }));
     expect((await act(deps, 'r2', 'reject')).status).toBe(409);
     deps.client.put('r3', 'Pending', null);
@@ -240,7 +245,7 @@ describe('list and get', () => {
     const deps = makeDeps();
     for (let i = 0; i < 7; i += 1) {
       (deps.clock as unknown as { advance(ms: number): void }).advance(1000);
-      deps.client.put(`a${i}`, i < 5 ? 'Running' : 'Completed', statusOf({ rolloutId: `a${i}`, endpoint: i % 2 ? 'ep-odd' : 'ep-even', phase: i < 5 ? 'Baking' : 'Promoted' }));
+      deps.client.put(`a${i}`, i < 5 ? 'Running' : 'Completed', statusOf({ rolloutId: `a${i}`, endpoint: i % 2 ? 'ep-odd' : 'ep-even', phase: i < 5 ? 'Baking' : 'Promoted', updatedAtMs: deps.clock.now() }));
     }
     deps.client.put('fresh', 'Pending', null, { model: { name: 'credit-model', version: '9' }, policyName: 'canary' });
     const list = async (query: string) => {
@@ -261,6 +266,12 @@ describe('list and get', () => {
     }
     expect(seen).toHaveLength(8);
     expect(new Set(seen).size).toBe(8);
+    // Newest activity first, not newest created: a7, created last but quiet since before a1 moved, comes last.
+    deps.client.put('a7', 'Running', statusOf({ rolloutId: 'a7', endpoint: 'ep-odd', phase: 'Baking', updatedAtMs: deps.clock.now() - 6500 }));
+    expect((await list('?endpoint=ep-odd')).items.map((i) => i.rolloutId)).toEqual(['a5', 'a3', 'a1', 'a7']);
+    const unknownStatus = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?status=promoted,finished' });
+    expect(unknownStatus.status).toBe(400);
+    expect(unknownStatus.jsonBody).toMatchObject({ error: { message: expect.stringMatching(/status.*must be a comma-separated list of: active, ended/) } });
     const bad = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?top=0' });
     expect([bad.status, errorOf(bad).field]).toEqual([400, 'query.top']);
     const badToken = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?continuation=zzz' });

@@ -65,7 +65,7 @@ describe('aml-rollout CLI', () => {
     expect(table.code).toBe(0);
     expect(table.out.split('\n')[0]).toMatch(/^ROLLOUT\s+MODEL\s+ENDPOINT\s+PHASE\s+STEP\s+TRAFFIC/);
     expect(table.out).toContain(id);
-    expect(table.out).toContain('blue=90% credit-model-v101=10%');
+    expect(table.out).toContain('blue 90%, credit-model-v101 10%');
     const paged = await cli(['list', '--top', '1', '--all', '--json']);
     expect(JSON.parse(paged.out).length).toBeGreaterThanOrEqual(2);
     const firstPage = await cli(['list', '--top', '1', '--json']);
@@ -73,7 +73,7 @@ describe('aml-rollout CLI', () => {
 
     const status = await cli(['status', id]);
     expect(status.out).toMatch(/Phase:\s+AwaitingApproval/);
-    expect(status.out).toMatch(/Step:\s+4\/6 approval/);
+    expect(status.out).toMatch(/Step:\s+step 4 of 6: /);
     expect(status.out).toMatch(/blue\s+█+░+\s+90%/);
     expect(status.out).toContain('errorRate5xx pass: candidate 0.004 vs baseline 0.005');
   });

@@ -87,7 +87,7 @@ describe('dashboard in Chromium', () => {
     await page.locator('#detail-view').waitFor({ state: 'visible' });
     await expect.poll(() => page.locator('#d-phase').innerText()).toBe('AwaitingApproval');
     expect(await page.locator('#d-title').innerText()).toBe('credit-model 201 \u2192 credit-scoring');
-    expect(await page.locator('#d-waiting').innerText()).toContain('Waiting for approval');
+    expect(await page.locator('#d-waiting').innerText()).toMatch(/^Approval release-manager .* until (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC$/);
     expect(await page.locator('#d-traffic .row[data-deployment="blue"] .pct').innerText()).toBe('90%');
     expect(await page.locator('#d-traffic .row[data-deployment="credit-model-v201"] .pct').innerText()).toBe('10%');
     // The chart has one line per deployment, and the candidate's line rises from 0 to 10%.
@@ -96,8 +96,10 @@ describe('dashboard in Chromium', () => {
     const candidateLine = (await page.locator('#d-chart svg path[data-deployment="credit-model-v201"]').getAttribute('d')) ?? '';
     expect(new Set(candidateLine.match(/V[\d.]+/g)).size).toBeGreaterThan(1);
     const gateRows = await page.locator('#d-gates tr').allInnerTexts();
-    expect(gateRows.join('\n')).toMatch(/errorRate5xx\s+0\.004\s+0\.005\s+<= 1\.5x baseline\s+1200 \/ 10800/);
-    expect(gateRows.join('\n')).toMatch(/latencyP95\s+92\s+90\s+<= 150 ms/);
+    // The number that decided the pass is the within-threshold test's p, not the harm test's p=1.
+    expect(gateRows.join('\n')).toMatch(/errorRate5xx\s+0\.004 vs 0\.005\s+<= 1\.5x baseline\s+p\(within\)=0\.0021\s+1200 \/ 10800/);
+    expect(gateRows.join('\n')).not.toMatch(/p=1\b/);
+    expect(gateRows.join('\n')).toMatch(/latencyP95\s+92 vs 90\s+<= 150 ms\s+absolute/);
     expect(await page.locator('[data-action=approve]').isEnabled()).toBe(true);
     expect(await page.locator('[data-action=resume]').isEnabled()).toBe(false);
 

@@ -7,6 +7,7 @@ import type { LocalRuntime } from '../../src/local-runtime/runtime';
 import { CONTROL_EVENT } from '../../src/orchestration/events';
 import { getWorld } from '../fixtures/engine-app/world';
 import {
+  approvalStep,
   autoDecide,
   finish,
   getStatus,
@@ -136,7 +137,7 @@ describe('canary on the local runtime', () => {
     onNotification(s.id, async (n) => {
       if (n.kind !== 'approvalRequested') return;
       requests += 1;
-      if (requests === 3) await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', step: Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]), rolloutId: s.id, atMs: 0 });
+      if (requests === 3) await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', step: approvalStep(n), rolloutId: s.id, atMs: 0 });
     });
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
@@ -149,7 +150,7 @@ describe('canary on the local runtime', () => {
     const s = scenario(canary());
     onNotification(s.id, async (n) => {
       if (n.kind !== 'approvalRequested') return;
-      const step = Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]);
+      const step = approvalStep(n);
       await raise(rt, s.id, 'approval', { decision: 'reject', by: 'alice@contoso.com', step: step - 1, rolloutId: s.id, atMs: 1 });
       await raise(rt, s.id, 'approval', { decision: 'reject', by: 'alice@contoso.com', step, rolloutId: 'some-older-rollout', atMs: 2 });
       await raise(rt, s.id, 'approval', { decision: 'approve', by: 'mallory@contoso.com', step, rolloutId: s.id, atMs: 3 });
@@ -247,7 +248,7 @@ describe('canary on the local runtime', () => {
     onNotification(s.id, async (n) => {
       if (n.kind !== 'approvalRequested') return;
       asked.push(n.facts.approval ?? '');
-      await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', comment: 'low traffic is expected', step: Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]), rolloutId: s.id, atMs: 0 });
+      await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', comment: 'low traffic is expected', step: approvalStep(n), rolloutId: s.id, atMs: 0 });
     });
     await startRollout(rt, s);
     const status = await finish(rt, s.id);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideControl,
-  describeStepKind,
   emptyProgress,
   initialStatus,
   isPersonList,
@@ -82,7 +81,7 @@ describe('judgeApproval', () => {
   const approval = (over: Partial<{ step: number; rolloutId: string; by: string }> = {}) => ({ decision: 'approve' as const, by: over.by ?? 'alice@x.com', step: over.step ?? 4, rolloutId: over.rolloutId ?? 'r1', atMs: 0 });
   it.each([
     ['the awaited step of this rollout', approval(), [], true, undefined],
-    ['another step', approval({ step: 3 }), [], false, /meant for step 3/],
+    ['another step', approval({ step: 3 }), [], false, /meant for step 4, the rollout waits at step 5/],
     ['another rollout', approval({ rolloutId: 'old' }), [], false, /meant for rollout 'old'/],
     ['a listed approver (any case)', approval({ by: 'Alice@X.com' }), ['alice@x.com'], true, undefined],
     ['someone not listed', approval({ by: 'eve@x.com' }), ['alice@x.com'], false, /not an approver/],
@@ -124,13 +123,8 @@ describe('journal', () => {
     const s = state();
     journal(s, 5, 'traffic set', { blue: 90, green: 10 });
     expect(s.status.journal[0]).toEqual({ atMs: 5, step: 2, phase: 'Progressing', message: 'traffic set', traffic: { blue: 90, green: 10 } });
+    journal(s, 6, 'mirror on', { blue: 100 }, { green: 20 });
+    expect(s.status.journal[1]).toMatchObject({ traffic: { blue: 100 }, mirror: { green: 20 } });
   });
 });
 
-describe('describeStepKind', () => {
-  it('describes every step kind', () => {
-    for (const step of steps) expect(describeStepKind(step)).not.toBe('');
-    expect(describeStepKind(undefined)).toBe('done');
-    expect(describeStepKind({ kind: 'mirror', deployment: 'g', percent: 0 })).toBe('mirror off');
-  });
-});

@@ -140,11 +140,11 @@ export function onTraffic(endpoint: string, fn: (traffic: Record<string, number>
   };
 }
 
-/** The approval step a notification asks for ("... (step N) ..."). */
-function approvalStep(n: import('../../src/ports').Notification): number {
+/** The plan index of the approval a notification asks for: its text says "(step N)", 1-based. */
+export function approvalStep(n: import('../../src/ports').Notification): number {
   const step = Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]);
-  if (!Number.isInteger(step)) throw new Error(`approval notification without a step: ${JSON.stringify(n.facts)}`);
-  return step;
+  if (!Number.isInteger(step) || step < 1) throw new Error(`approval notification without a step: ${JSON.stringify(n.facts)}`);
+  return step - 1;
 }
 
 /** Approves (or rejects) every approval request of this rollout as `by`. */

@@ -12,6 +12,22 @@
   const COLORS = ['#0969da', '#1a7f37', '#bf8700', '#8250df', '#cf222e', '#1b7c83'];
   // The phase table (terminal flag, tone, allowed actions per phase) is the API's: GET /api/phases.
   let PHASES = {};
+  const GROUP_ITEM = 'aml-rollout.group-by-endpoint';
+
+  /**
+   * The operator actions that apply to a rollout now: the served phase table's actions for its
+   * phase, approve/reject while an approval waits (the API refuses the others with a 409).
+   */
+  function allowedActions(detail) {
+    const s = detail.status;
+    const info = PHASES[detail.phase];
+    const runtimeEnded = ['Completed', 'Failed', 'Terminated'].includes(detail.runtimeStatus);
+    const none = { approve: false, reject: false, pause: false, resume: false, promote: false, abort: false, retry: false };
+    if (!s || !info || runtimeEnded || info.terminal) return none;
+    const can = (/** @type {string} */ action) => info.actions.includes(action);
+    const approval = !!(s.waitingFor && s.waitingFor.kind === 'approval');
+    return { approve: approval, reject: approval, pause: can('pause') && !s.paused, resume: can('resume'), promote: can('promote'), abort: can('abort'), retry: can('retry') };
+  }
 
   // Typed as an input so `.value` checks; every element the page looks up by id is one or a plain element.
   const $ = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
@@ -48,18 +64,22 @@
     return COLORS[2 + (hash % (COLORS.length - 2))];
   }
 
-  function stepText(step) {
-    return step.index >= step.count ? 'done (' + step.count + ' of ' + step.count + ')' : step.index + 1 + ' of ' + step.count + ': ' + step.description;
-  }
-
   function tone(phase) {
     return 'tone-' + ((PHASES[phase] && PHASES[phase].tone) || 'info');
   }
 
-  function fmt(value) {
-    if (value === null || value === undefined) return 'n/a';
-    if (Number.isInteger(value)) return String(value);
-    return String(Number(value.toPrecision(3)));
+  // The API words steps, splits and waits (src/plan/describe.ts); the page shows its words as they are.
+  function capitalized(text) {
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+  }
+
+  // Up to the end, or to the last activity while running: the app's clock may be virtual (--clock x60),
+  // so the browser's clock says nothing about a rollout's time.
+  function elapsed(fromIso, toIso) {
+    const seconds = Math.max(0, Math.round((Date.parse(toIso) - Date.parse(fromIso)) / 1000));
+    if (seconds < 60) return seconds + ' s';
+    const minutes = Math.round(seconds / 60);
+    return minutes < 60 ? minutes + ' min' : Math.floor(minutes / 60) + ' h ' + String(minutes % 60).padStart(2, '0') + ' min';
   }
 
   function time(ms) {
@@ -124,8 +144,64 @@
 
   // ---- list ------------------------------------------------------------------------------
 
-  function trafficText(traffic) {
-    return traffic ? Object.entries(traffic).map(([d, p]) => d + ' ' + p + '%').join(', ') : '-';
+  /** A small bar: live traffic per deployment, mirrored traffic as a hatched strip underneath. */
+  function miniBar(item) {
+    const live = el('div', { class: 'mini-live' });
+    for (const [name, pct] of Object.entries(item.traffic || {})) {
+      if (!pct) continue;
+      const seg = el('span', { 'data-deployment': name, title: name + ' ' + pct + '%' });
+      seg.style.width = pct + '%';
+      seg.style.background = colorOf(name, item);
+      live.append(seg);
+    }
+    const bar = el('div', { class: 'mini', title: item.trafficText || '' }, live);
+    for (const [name, pct] of Object.entries(item.mirror || {})) {
+      if (!pct) continue;
+      const strip = el('span', { class: 'mini-mirror', 'data-deployment': name, title: name + ' ' + pct + '% mirrored' });
+      strip.style.width = pct + '%';
+      strip.style.borderColor = colorOf(name, item);
+      bar.append(strip);
+    }
+    return el('div', { class: 'mini-wrap' }, bar, el('span', { class: 'muted small', text: item.trafficText || '-' }));
+  }
+
+  function listRow(item) {
+    const tr = el('tr', { 'data-id': item.rolloutId },
+      el('td', {}, el('a', { href: '#/rollouts/' + encodeURIComponent(item.rolloutId), text: (item.model || '?') + ' ' + (item.version || '?') }), el('div', { class: 'muted small', text: item.rolloutId })),
+      el('td', { text: item.endpoint || '-' }),
+      el('td', {}, el('span', { class: 'phase ' + tone(item.phase), text: item.phase }), el('div', { class: 'muted small', text: item.step ? item.step.text : '' })),
+      el('td', {}, miniBar(item)),
+      el('td', { class: 'waiting-cell', text: item.waitingFor ? capitalized(item.waitingFor) : item.outcome ? item.outcome : '-' }),
+      el('td', { class: 'num', text: elapsed(item.createdAt, item.endedAt || item.updatedAt), title: 'started ' + time(Date.parse(item.createdAt)) }),
+      el('td', { class: 'num', text: time(Date.parse(item.updatedAt)) }));
+    tr.addEventListener('click', (event) => {
+      if (event.target.closest('a')) return;
+      location.hash = '#/rollouts/' + encodeURIComponent(item.rolloutId);
+    });
+    return tr;
+  }
+
+  let listItems = [];
+
+  function renderList() {
+    const rows = $('rollout-rows');
+    const grouped = $('group-endpoint').checked;
+    const out = [];
+    if (grouped) {
+      // Endpoints in the order of their newest activity (the API lists newest activity first).
+      const groups = new Map();
+      for (const item of listItems) {
+        const key = item.endpoint || '(no endpoint yet)';
+        if (!groups.has(key)) groups.set(key, []);
+        groups.get(key).push(item);
+      }
+      for (const [endpoint, items] of groups) {
+        out.push(el('tr', { class: 'group', 'data-endpoint': endpoint }, el('th', { colspan: 7, text: endpoint + ' \u2014 ' + items.length + ' rollout' + (items.length === 1 ? '' : 's') })));
+        for (const item of items) out.push(listRow(item));
+      }
+    } else for (const item of listItems) out.push(listRow(item));
+    rows.replaceChildren(...out);
+    $('list-empty').hidden = listItems.length > 0;
   }
 
   async function loadList(append) {
@@ -136,23 +212,10 @@
     if (append && listContinuation) query.set('continuation', listContinuation);
     try {
       const page = await api('GET', '/rollouts?' + query.toString());
-      const rows = $('rollout-rows');
-      if (!append) rows.replaceChildren();
-      for (const item of page.items) {
-        const tr = el('tr', { 'data-id': item.rolloutId },
-          el('td', {}, el('a', { href: '#/rollouts/' + encodeURIComponent(item.rolloutId), text: item.rolloutId })),
-          el('td', { text: (item.model || '?') + ':' + (item.version || '?') }),
-          el('td', { text: item.endpoint || '-' }),
-          el('td', {}, el('span', { class: 'phase ' + tone(item.phase), text: item.phase })),
-          el('td', { text: item.step ? item.step.index + 1 + '/' + item.step.count + ' ' + item.step.kind : '-' }),
-          el('td', { text: trafficText(item.traffic) }),
-          el('td', { class: 'num', text: item.updatedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') }));
-        tr.addEventListener('click', () => (location.hash = '#/rollouts/' + encodeURIComponent(item.rolloutId)));
-        rows.append(tr);
-      }
+      listItems = append ? listItems.concat(page.items) : page.items;
+      renderList();
       listContinuation = page.continuation || null;
       $('more').hidden = !listContinuation;
-      $('list-empty').hidden = rows.children.length > 0;
       banner('');
     } catch (error) {
       handleError(error);
@@ -162,24 +225,39 @@
 
   // ---- detail ----------------------------------------------------------------------------
 
+  /** Live and mirrored split over time: the journal's traffic writes, what this page saw, and now. */
   function trafficSeries(detail) {
     const s = detail.status;
     const points = [];
-    for (const entry of s.journal || []) if (entry.traffic) points.push({ atMs: entry.atMs, traffic: entry.traffic });
+    for (const entry of s.journal || []) if (entry.traffic) points.push({ atMs: entry.atMs, traffic: entry.traffic, mirror: entry.mirror || {} });
     for (const sample of samples.get(s.rolloutId) || []) points.push(sample);
-    points.push({ atMs: s.updatedAtMs, traffic: s.traffic });
+    points.push({ atMs: s.updatedAtMs, traffic: s.traffic, mirror: s.mirror || {} });
     if (!points.some((p) => p.atMs <= s.startedAtMs)) {
       // Before the first change the baseline held everything.
-      points.push({ atMs: s.startedAtMs, traffic: { [s.baseline]: 100 } });
+      points.push({ atMs: s.startedAtMs, traffic: { [s.baseline]: 100 }, mirror: {} });
     }
     points.sort((a, b) => a.atMs - b.atMs);
     return points;
   }
 
+  function stepPath(points, value, x, y, t1) {
+    // Step-after lines: a split holds its value until the next change.
+    let d = '';
+    points.forEach((p, j) => {
+      const v = value(p);
+      d += j === 0 ? 'M' + x(p.atMs).toFixed(1) + ',' + y(v).toFixed(1) : 'H' + x(p.atMs).toFixed(1) + 'V' + y(v).toFixed(1);
+    });
+    return d + 'H' + x(t1).toFixed(1);
+  }
+
   function renderChart(detail) {
     const points = trafficSeries(detail);
-    const names = [];
-    for (const p of points) for (const name of Object.keys(p.traffic)) if (!names.includes(name)) names.push(name);
+    const live = [];
+    const mirrored = [];
+    for (const p of points) {
+      for (const name of Object.keys(p.traffic)) if (!live.includes(name)) live.push(name);
+      for (const [name, pct] of Object.entries(p.mirror || {})) if (pct && !mirrored.includes(name)) mirrored.push(name);
+    }
     const W = 760, H = 230, L = 44, R = 12, T = 26, B = 28;
     const t0 = points[0].atMs;
     const t1 = Math.max(points[points.length - 1].atMs, t0 + 1);
@@ -192,68 +270,95 @@
     }
     chart.append(svg('text', { x: L, y: H - 8 }, time(t0)));
     chart.append(svg('text', { x: W - R, y: H - 8, 'text-anchor': 'end' }, time(t1)));
-    names.forEach((name, i) => {
-      // Step-after lines: traffic holds its value until the next change.
-      let d = '';
-      points.forEach((p, j) => {
-        const pct = p.traffic[name] || 0;
-        d += (j === 0 ? 'M' : 'H' + x(p.atMs).toFixed(1) + 'V') + (j === 0 ? x(p.atMs).toFixed(1) + ',' + y(pct).toFixed(1) : y(pct).toFixed(1));
-      });
-      d += 'H' + x(t1).toFixed(1);
-      chart.append(svg('path', { d, fill: 'none', stroke: colorOf(name, detail.status), 'stroke-width': 2.5, 'data-deployment': name }));
-      chart.append(svg('rect', { x: L + i * 190, y: 4, width: 10, height: 10, fill: colorOf(name, detail.status) }));
-      chart.append(svg('text', { x: L + 14 + i * 190, y: 13 }, name));
-    });
+    let legendX = L;
+    const legend = (name, dashed) => {
+      const color = colorOf(name, detail.status);
+      chart.append(svg('line', { x1: legendX, x2: legendX + 16, y1: 9, y2: 9, stroke: color, 'stroke-width': 3, 'stroke-dasharray': dashed ? '5 3' : 'none' }));
+      const label = name + (dashed ? ' (mirrored)' : '');
+      chart.append(svg('text', { x: legendX + 20, y: 13 }, label));
+      legendX += 34 + label.length * 6.5;
+    };
+    for (const name of live) {
+      chart.append(svg('path', { d: stepPath(points, (p) => p.traffic[name] || 0, x, y, t1), fill: 'none', stroke: colorOf(name, detail.status), 'stroke-width': 2.5, 'data-deployment': name }));
+      legend(name, false);
+    }
+    // Mirrored traffic is a copy (responses discarded), drawn dashed so it never reads as live.
+    for (const name of mirrored) {
+      chart.append(svg('path', { d: stepPath(points, (p) => (p.mirror || {})[name] || 0, x, y, t1), fill: 'none', stroke: colorOf(name, detail.status), 'stroke-width': 2, 'stroke-dasharray': '6 4', 'data-mirror': name }));
+      legend(name, true);
+    }
     $('d-chart').replaceChildren(chart);
   }
 
   function renderTraffic(s) {
-    const names = Array.from(new Set(Object.keys(s.traffic).concat(Object.keys(s.mirror || {}))));
+    const mirror = s.mirror || {};
+    const names = Array.from(new Set(Object.keys(s.traffic).concat(Object.keys(mirror).filter((n) => mirror[n]))));
     const rows = names.map((name) => {
       const pct = s.traffic[name] || 0;
       const fill = el('div', { class: 'fill' });
       fill.style.width = pct + '%';
       fill.style.background = colorOf(name, s);
-      const mirror = s.mirror && s.mirror[name] ? ' (+' + s.mirror[name] + '% mirrored)' : '';
-      return el('div', { class: 'row', 'data-deployment': name }, el('span', { text: name + mirror }), el('div', { class: 'bar' }, fill), el('span', { class: 'pct', text: pct + '%' }));
+      const bar = el('div', { class: 'bar' }, fill);
+      if (mirror[name]) {
+        const copy = el('div', { class: 'mirror-fill', title: mirror[name] + '% of live traffic mirrored (responses discarded)' });
+        copy.style.width = mirror[name] + '%';
+        copy.style.borderColor = colorOf(name, s);
+        bar.append(copy);
+      }
+      return el('div', { class: 'row', 'data-deployment': name },
+        el('span', { text: name }),
+        bar,
+        el('span', { class: 'pct', text: pct + '%' }),
+        el('span', { class: 'mirror-pct muted', text: mirror[name] ? '+' + mirror[name] + '% mirrored' : '' }));
     });
     $('d-traffic').replaceChildren(...rows);
   }
 
-  function renderGates(s) {
+  /** Gate rows as the API words them: verdict, metric, candidate vs baseline, threshold, the deciding p. */
+  function renderGates(detail) {
     const rows = [];
-    for (const gate of (s.gates || []).slice().reverse()) {
-      const evidence = gate.evidence.length ? gate.evidence : [null];
+    const gates = (detail.display && detail.display.gates) || [];
+    for (const gate of gates.slice().reverse()) {
+      const evidence = gate.rows.length ? gate.rows : [null];
       evidence.forEach((e, i) => {
-        rows.push(el('tr', {},
+        rows.push(el('tr', { 'data-gate': gate.gate },
           el('td', { text: i === 0 ? gate.gate + ' (look ' + gate.look + ')' : '' }),
           el('td', {}, el('span', { class: 'verdict ' + (e ? e.verdict : gate.verdict), text: e ? e.verdict : gate.verdict })),
           el('td', { text: e ? e.metric : gate.reason }),
-          el('td', { class: 'num', text: e ? fmt(e.candidate) : '' }),
-          el('td', { class: 'num', text: e ? fmt(e.baseline) : '' }),
+          el('td', { class: 'num', text: e ? e.candidate + ' vs ' + e.baseline : '' }),
           el('td', { text: e ? e.threshold : '' }),
-          el('td', { class: 'num', text: e ? e.samples.candidate + ' / ' + e.samples.baseline : '' }),
-          el('td', { text: e ? e.test : '' }),
-          el('td', { class: 'num', text: e && e.pValue !== undefined ? fmt(e.pValue) : '' })));
+          el('td', { class: 'num', text: e ? e.decidedBy || 'absolute' : '' }),
+          el('td', { class: 'num muted', text: e ? e.samples : '' }),
+          el('td', { class: 'muted', text: e ? e.test : '' })));
       });
     }
     $('d-gates').replaceChildren(...rows);
     $('d-gates-empty').hidden = rows.length > 0;
   }
 
+  function renderTimeSpent(detail) {
+    const spent = detail.timeSpent || [];
+    const total = spent.reduce((sum, t) => sum + t.ms, 0) || 1;
+    $('d-time').replaceChildren(...spent.map((t) => {
+      const fill = el('div', { class: 'fill' });
+      fill.style.width = ((t.ms / total) * 100).toFixed(1) + '%';
+      return el('div', { class: 'row', 'data-category': t.category }, el('span', { text: t.label }), el('div', { class: 'bar' }, fill), el('span', { class: 'pct', text: t.text }));
+    }));
+    $('d-time-empty').hidden = spent.length > 0;
+  }
+
   function renderDetail(detail) {
     const s = detail.status;
+    const display = detail.display;
     $('d-title').textContent = s ? s.model + ' ' + s.version + ' \u2192 ' + s.endpoint : detail.rolloutId;
     $('d-phase').textContent = detail.phase + (s && s.paused && detail.phase !== 'Paused' ? ' (paused)' : '');
     $('d-phase').className = 'phase ' + tone(detail.phase);
     const waiting = $('d-waiting');
-    if (s && s.waitingFor) {
-      waiting.hidden = false;
-      waiting.textContent = 'Waiting for ' + s.waitingFor.kind + ': ' + s.waitingFor.detail + (s.waitingFor.untilMs ? ' (until ' + time(s.waitingFor.untilMs) + ')' : '');
-    } else waiting.hidden = true;
+    waiting.hidden = !(display && display.waiting);
+    waiting.textContent = display && display.waiting ? capitalized(display.waiting) : '';
 
     const facts = s
-      ? [['Rollout', detail.rolloutId], ['Policy', s.policy + ' (' + s.strategy + ')'], ['Baseline', s.baseline], ['Candidate', s.candidate], ['Step', stepText(s.step)], ['Started', time(s.startedAtMs)], ['Updated', time(s.updatedAtMs)]]
+      ? [['Rollout', detail.rolloutId], ['Policy', s.policy + ' (' + s.strategy + ')'], ['Baseline', s.baseline], ['Candidate', s.candidate], ['Step', display.step], ['Traffic', display.traffic], ['Started', time(s.startedAtMs)], ['Updated', time(s.updatedAtMs)]]
       : [['Rollout', detail.rolloutId], ['Runtime', detail.runtimeStatus]];
     if (s && s.outcome) facts.push(['Outcome', s.outcome + (s.reason ? ': ' + s.reason : '')]);
     else if (s && s.reason) facts.push(['Reason', s.reason]);
@@ -264,33 +369,23 @@
     if (s) {
       for (let i = 0; i < s.step.count; i += 1) {
         const state = i < s.step.index || (i === s.step.index && s.outcome === 'promoted') ? 'done' : i === s.step.index ? (s.outcome && s.outcome !== 'promoted' ? 'failed' : 'current') : '';
-        steps.push(el('div', { class: 'step ' + state, title: 'step ' + (i + 1) }));
+        steps.push(el('div', { class: 'step ' + state, title: 'step ' + (i + 1) + ' of ' + s.step.count }));
       }
     }
     $('d-steps').replaceChildren(...steps);
 
-    const ended = !!(s && (s.outcome || (PHASES[s.phase] && PHASES[s.phase].terminal))) || ['Completed', 'Failed', 'Terminated'].includes(detail.runtimeStatus);
-    const approval = !!(s && s.waitingFor && s.waitingFor.kind === 'approval');
-    const paused = !!(s && (s.paused || s.phase === 'Paused'));
-    const enabled = {
-      approve: approval && !ended,
-      reject: approval && !ended,
-      pause: !ended && !paused && s && s.phase !== 'Failed',
-      resume: !ended && paused,
-      promote: !ended && s && s.phase !== 'Failed' && s.phase !== 'RollingBack',
-      abort: !ended && s && s.phase !== 'RollingBack',
-      retry: !ended && s && s.phase === 'Failed',
-    };
+    const enabled = allowedActions(detail);
     for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]'))) button.disabled = !enabled[button.dataset.action];
 
     if (s) {
       const list = samples.get(s.rolloutId) || [];
       const last = list[list.length - 1];
-      if (!last || JSON.stringify(last.traffic) !== JSON.stringify(s.traffic)) list.push({ atMs: s.updatedAtMs, traffic: s.traffic });
+      if (!last || JSON.stringify([last.traffic, last.mirror]) !== JSON.stringify([s.traffic, s.mirror || {}])) list.push({ atMs: s.updatedAtMs, traffic: s.traffic, mirror: s.mirror || {} });
       samples.set(s.rolloutId, list.slice(-200));
       renderTraffic(s);
       renderChart(detail);
-      renderGates(s);
+      renderGates(detail);
+      renderTimeSpent(detail);
       const decisions = (s.approvals || []).map((a) => el('li', { text: a.decision + ' by ' + a.by + ' at step ' + (a.step + 1) + ', ' + time(a.atMs) + (a.comment ? ' \u2014 "' + a.comment + '"' : '') + (a.accepted ? '' : ' (not acted upon' + (a.note ? ': ' + a.note : '') + ')') }))
         .concat((s.overrides || []).map((o) => el('li', { text: o.action + ' by ' + o.by + ' at step ' + (o.step + 1) + ', ' + time(o.atMs) + (o.comment ? ' \u2014 "' + o.comment + '"' : '') })));
       $('d-decisions').replaceChildren(...(decisions.length ? decisions : [el('li', { class: 'muted', text: 'none yet' })]));
@@ -317,7 +412,7 @@
     const by = sessionStorage.getItem(BY_ITEM);
     try {
       const result = await api('POST', '/rollouts/' + encodeURIComponent(current) + '/' + action, Object.assign({}, by ? { by } : {}, comment ? { comment } : {}));
-      $('action-result').textContent = action + ' sent as ' + result.by + (result.step !== undefined ? ' (step ' + (result.step + 1) + ')' : '');
+      $('action-result').textContent = action + ' sent as ' + result.by + (result.step !== undefined ? ' (at step ' + (result.step + 1) + ')' : '');
       $('action-comment').value = '';
       banner(action + ' accepted', true);
       await loadDetail(current);
@@ -361,6 +456,11 @@
     route();
   });
   for (const id of ['filter-endpoint', 'filter-model', 'filter-status']) $(id).addEventListener('change', () => loadList(false));
+  $('group-endpoint').checked = localStorage.getItem(GROUP_ITEM) === '1';
+  $('group-endpoint').addEventListener('change', () => {
+    localStorage.setItem(GROUP_ITEM, $('group-endpoint').checked ? '1' : '0');
+    renderList();
+  });
   $('more').addEventListener('click', () => loadList(true));
   for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]'))) button.addEventListener('click', () => act(button.dataset.action));
   window.addEventListener('hashchange', route);
