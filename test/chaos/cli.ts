@@ -91,6 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
     onRun: (result) => {
       index++;
       process.stdout.write(`run ${index}: ${result.commandsExecuted} commands, ${result.rollouts} rollouts, ${result.faultsFired} faults fired, ${result.restarts} restarts, ${result.virtualMinutes} virtual min, ${result.violations.length} violations\n`);
+      for (const name of new Set(result.violations.map((v) => v.invariant))) process.stdout.write(`  violated: ${name}\n`);
     },
   });
   process.stdout.write(

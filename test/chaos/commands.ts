@@ -68,9 +68,11 @@ const faultArb: fc.Arbitrary<ChaosCommand> = fc
     };
   });
 
+const knownRegistration = fc.record({ kind: fc.constant('register' as const), endpoint: fc.constantFrom(...ENDPOINT_KEYS), version: fc.integer({ min: 2, max: 6 }), known: fc.constant(true) });
+
 /** One command, weighted towards what moves rollouts along (registrations, time, decisions). */
 export const commandArb: fc.Arbitrary<ChaosCommand> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('register' as const), endpoint: fc.constantFrom(...ENDPOINT_KEYS), version: fc.integer({ min: 2, max: 6 }), known: fc.constant(true) }) },
+  { weight: 5, arbitrary: knownRegistration },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('register' as const), endpoint: fc.constantFrom(...ENDPOINT_KEYS), version: fc.integer({ min: 2, max: 9 }), known: fc.constant(false) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), pick }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('control' as const), pick, action: fc.constantFrom(...CONTROL_ACTIONS), by: actor, via: channel }) },
@@ -81,8 +83,9 @@ export const commandArb: fc.Arbitrary<ChaosCommand> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('loseDeployments' as const), endpoint: fc.constantFrom(...ENDPOINT_KEYS) }) },
 );
 
+/** A run opens with a registration (a run without a rollout checks little), then anything. */
 export function commandsArb(maxCommands: number): fc.Arbitrary<ChaosCommand[]> {
-  return fc.array(commandArb, { minLength: 1, maxLength: maxCommands });
+  return fc.tuple(knownRegistration, fc.array(commandArb, { maxLength: maxCommands - 1 })).map(([first, rest]) => [first, ...rest]);
 }
 
 /** One readable line per command, for failure reports. */

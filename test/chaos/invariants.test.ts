@@ -8,7 +8,7 @@ import type { LeaseState } from '../../src/orchestration/endpoint-lease';
 import { initialStatus } from '../../src/orchestration/engine-state';
 import type { RolloutInput } from '../../src/orchestration/events';
 import type { Phase, RolloutStatus } from '../../src/plan/types';
-import { ChaosChecker, DECISION_REACTION_MINUTES, type EndpointObservation, type RolloutView } from './invariants';
+import { ChaosChecker, DECISION_REACTION_MINUTES, LOST_DEPLOYMENT_NOTICE_MINUTES, type EndpointObservation, type RolloutView } from './invariants';
 
 const ORIGIN = Date.UTC(2026, 0, 5, 9);
 const MIN = 60_000;
@@ -86,6 +86,23 @@ describe('leases', () => {
     const rollouts = phases.map((phase, i) => view(`r${i}`, 'Running', status({ phase, rolloutId: `r${i}` })));
     c.check(ORIGIN, rollouts, lease('r0'));
     c.check(ORIGIN + second * MIN, rollouts, lease('r0'));
+    expect(names(c)).toEqual(expected);
+  });
+});
+
+describe('deployments the rollout relies on', () => {
+  it.each([
+    { what: 'baking on, its deployment gone for longer than the notice time', phase: 'Baking' as Phase, deployments: ['blue'], after: LOST_DEPLOYMENT_NOTICE_MINUTES + 1, expected: ['notices-lost-deployment'] },
+    { what: 'gone only briefly', phase: 'Baking' as Phase, deployments: ['blue'], after: LOST_DEPLOYMENT_NOTICE_MINUTES - 1, expected: [] },
+    { what: 'still deploying (nothing to rely on yet)', phase: 'Deploying' as Phase, deployments: ['blue'], after: 60, expected: [] },
+    { what: 'rolling back after noticing', phase: 'RollingBack' as Phase, deployments: ['blue'], after: 60, expected: [] },
+    { what: 'its deployment there', phase: 'Baking' as Phase, deployments: ['blue', 'model-a-v2'], after: 60, expected: [] },
+  ])('$what', ({ phase, deployments, after, expected }) => {
+    const c = checker();
+    c.onEndpointState(observation(0, { blue: 100 }, deployments));
+    const rollouts = [view('r1', 'Running', status({ phase }))];
+    c.check(ORIGIN, rollouts, lease('r1'));
+    c.check(ORIGIN + after * MIN, rollouts, lease('r1'));
     expect(names(c)).toEqual(expected);
   });
 });

@@ -21,6 +21,20 @@ const MINUTE_MS = 60_000;
  */
 export const DECISION_REACTION_MINUTES = 2;
 
+/**
+ * How long a rollout may go on while the deployment it rolls out is gone from the endpoint (an
+ * Azure reset, someone's delete): each check must verify the endpoint state it relies on (issue
+ * 10, defect 10), so the next gate check (every 5 minutes in the chaos policies) notices at the latest.
+ */
+export const LOST_DEPLOYMENT_NOTICE_MINUTES = 7;
+
+/**
+ * Phases that check the candidate deployment as they go (smoke test, traffic, gates): it was
+ * created in Deploying and only a rollback removes it. An approval wait makes no checks; the step
+ * after it does.
+ */
+const CANDIDATE_CHECKED_PHASES = new Set<Phase>(['SmokeTesting', 'Mirroring', 'Progressing', 'Baking', 'Analyzing']);
+
 /** Two rollouts of one endpoint both active at checks at least this far apart: not the hand-over moment. */
 export const HANDOVER_TOLERANCE_MINUTES = 1;
 
@@ -33,6 +47,7 @@ export type InvariantName =
   | 'no-orphaned-deployment'
   | 'decision-recorded'
   | 'clean-end'
+  | 'notices-lost-deployment'
   | 'no-server-error';
 
 export interface Violation {
@@ -98,6 +113,8 @@ export class ChaosChecker {
   /** Per endpoint: the active rollouts seen at the last check and when. */
   readonly #activeSeen = new Map<string, { atMs: number; ids: string }>();
   readonly #pending: SentDecision[] = [];
+  /** Per rollout: since when its candidate deployment has been missing while it went on. */
+  readonly #missingSince = new Map<string, number>();
   readonly #reported = new Set<string>();
 
   constructor(originMs: number, endpoints: readonly string[], baseline: string) {
@@ -181,7 +198,8 @@ export class ChaosChecker {
         this.#violate('lease-released', atMs, `endpoint ${endpoint}: the lease is held by rollout ${holder.id}, which has ended (${holder.runtimeStatus}, phase ${holder.status?.phase ?? '-'})`, holder.id);
       }
       this.checks++;
-      const active = rollouts.filter((r) => r.endpoint === endpoint && !isEnded(r) && r.status !== undefined && ACTIVE_PHASES.has(r.status.phase));
+      // A Failed rollout that does not hold the lease (planning failed, it released) changes nothing until a retry.
+      const active = rollouts.filter((r) => r.endpoint === endpoint && !isEnded(r) && r.status !== undefined && ACTIVE_PHASES.has(r.status.phase) && (r.status.phase !== 'Failed' || lease?.holder?.rolloutId === r.id));
       const ids = active.map((r) => r.id).sort().join(',');
       const seen = this.#activeSeen.get(endpoint);
       if (active.length > 1 && seen?.ids === ids && atMs - seen.atMs >= HANDOVER_TOLERANCE_MINUTES * MINUTE_MS) {
@@ -193,6 +211,7 @@ export class ChaosChecker {
         this.#activeSeen.delete(endpoint);
       }
     }
+    for (const rollout of rollouts) this.#checkCandidateExists(atMs, rollout);
     for (const decision of [...this.#pending]) {
       const view = byId.get(decision.rolloutId);
       this.checks++;
@@ -210,6 +229,28 @@ export class ChaosChecker {
         const where = view?.status ? `phase ${view.status.phase}, step ${view.status.step.index} ${view.status.step.kind}${view.status.waitingFor ? `, waiting for ${view.status.waitingFor.kind}: ${view.status.waitingFor.detail}` : ''}` : 'no status';
         this.#violate('decision-recorded', atMs, `${decision.action} by ${decision.by} on rollout ${decision.rolloutId} (accepted at minute ${this.#minute(decision.sentAtMs)}) is not in its status ${this.#minute(atMs - decision.sentAtMs + this.#originMs)} min later (${where})`);
       }
+    }
+  }
+
+  #checkCandidateExists(atMs: number, rollout: RolloutView): void {
+    const s = rollout.status;
+    const endpoint = this.#previous.get(rollout.endpoint);
+    this.checks++;
+    const relies = s !== undefined && !isEnded(rollout) && CANDIDATE_CHECKED_PHASES.has(s.phase) && s.candidate !== '' && endpoint !== undefined;
+    const missing = relies && !endpoint.deployments.some((d) => d.name.toLowerCase() === s.candidate.toLowerCase());
+    if (!missing) {
+      this.#missingSince.delete(rollout.id);
+      return;
+    }
+    const since = this.#missingSince.get(rollout.id) ?? atMs;
+    this.#missingSince.set(rollout.id, since);
+    if (atMs - since > LOST_DEPLOYMENT_NOTICE_MINUTES * MINUTE_MS) {
+      this.#violate(
+        'notices-lost-deployment',
+        atMs,
+        `rollout ${rollout.id} goes on (phase ${s.phase}, step ${s.step.index} ${s.step.kind}) although its deployment ${s.candidate} has been gone from endpoint ${rollout.endpoint} since minute ${this.#minute(since)}; last journal: ${s.journal.slice(-2).map((j) => j.message).join(' | ')}`,
+        rollout.id,
+      );
     }
   }
 
