@@ -67,6 +67,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option('--seed <s>', 'seed of the command generator and the emulator (default: from the clock, printed)', seedNumber)
     .option('--minutes <m>', 'stop starting new runs after this many wall-clock minutes', positiveMinutes)
     .option('--max-commands <k>', 'most commands in one run', positiveInteger, 25)
+    .option('--keep-going', 'go on after a failing run (no shrinking): count every violation, keep the smallest failing list')
     .option('--verbose', 'print every command and the app log')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
@@ -75,7 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
-  const options = program.opts<{ runs?: number; seed?: number; minutes?: number; maxCommands: number; verbose?: boolean }>();
+  const options = program.opts<{ runs?: number; seed?: number; minutes?: number; maxCommands: number; keepGoing?: boolean; verbose?: boolean }>();
   const seed = options.seed ?? Date.now() % 0x7fffffff;
   const runs = options.runs ?? (options.minutes !== undefined ? 1_000_000 : 20);
   const log = options.verbose ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
@@ -86,6 +87,7 @@ async function main(argv: readonly string[]): Promise<number> {
     runs,
     seed,
     maxCommands: options.maxCommands,
+    keepGoing: options.keepGoing === true,
     ...(options.minutes !== undefined ? { timeLimitMs: options.minutes * 60_000 } : {}),
     ...(log ? { log } : {}),
     onRun: (result) => {
@@ -105,14 +107,14 @@ async function main(argv: readonly string[]): Promise<number> {
       `  runtime restarts:   ${summary.restarts}`,
       `  virtual time:       ${(summary.virtualMinutes / 60).toFixed(1)} h`,
       `  invariants checked: ${summary.invariantsChecked}`,
-      `  violations:         ${summary.violations}`,
+      `  violations:         ${summary.violations} in ${summary.failingRuns} run(s)${Object.keys(summary.violationsByInvariant).length > 0 ? ` (${Object.entries(summary.violationsByInvariant).map(([name, n]) => `${name}: ${n}`).join(', ')})` : ''}`,
       `  wall time:          ${(summary.wallMs / 1000).toFixed(0)} s`,
       '',
     ].join('\n'),
   );
   let code = 0;
   if (summary.counterexample) {
-    process.stdout.write(`smallest failing run found:\n${formatFailure(summary.counterexample, seed)}\n`);
+    process.stdout.write(`smallest failing run${options.keepGoing ? '' : ' (shrunk)'}:\n${formatFailure(summary.counterexample, seed)}\n`);
     code = 1;
   }
 

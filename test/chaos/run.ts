@@ -96,11 +96,20 @@ export interface SearchOptions {
   /** Each finished run (for progress output). */
   readonly onRun?: (result: RunResult) => void;
   readonly log?: (line: string) => void;
+  /**
+   * Go on after a failing run instead of stopping to shrink it (long runs over code with known
+   * defects: the summary counts every violation by invariant; the smallest failing list is kept).
+   */
+  readonly keepGoing?: boolean;
 }
 
 export interface SearchSummary extends RunCounts {
   readonly runs: number;
   readonly violations: number;
+  /** Violations per invariant, over every run. */
+  readonly violationsByInvariant: Readonly<Partial<Record<InvariantName, number>>>;
+  /** Runs with at least one violation. */
+  readonly failingRuns: number;
   /** The smallest failing run fast-check found (after shrinking), if any. */
   readonly counterexample?: RunResult;
   readonly wallMs: number;
@@ -111,6 +120,8 @@ export async function searchChaos(options: SearchOptions): Promise<SearchSummary
   const started = Date.now();
   const totals: { -readonly [K in keyof RunCounts]: number } & { runs: number; violations: number } = { runs: 0, violations: 0, commandsExecuted: 0, faultsAdded: 0, faultsFired: 0, invariantsChecked: 0, restarts: 0, rollouts: 0, virtualMinutes: 0 };
   let smallest: RunResult | undefined;
+  const byInvariant: Partial<Record<InvariantName, number>> = {};
+  let failingRuns = 0;
   const property = fc.asyncProperty(commandsArb(options.maxCommands ?? 25), async (commands) => {
     const result = await runCommands(commands, { seed: options.seed, ...(options.log ? { log: options.log } : {}) });
     totals.runs++;
@@ -118,13 +129,15 @@ export async function searchChaos(options: SearchOptions): Promise<SearchSummary
     options.onRun?.(result);
     if (result.violations.length === 0) return true;
     totals.violations += result.violations.length;
+    failingRuns++;
+    for (const v of result.violations) byInvariant[v.invariant] = (byInvariant[v.invariant] ?? 0) + 1;
     if (!smallest || result.commands.length <= smallest.commands.length) smallest = result;
-    return false;
+    return options.keepGoing === true;
   });
   await fc.check(property, {
     numRuns: options.runs,
     seed: options.seed,
     ...(options.timeLimitMs !== undefined ? { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false } : {}),
   });
-  return { ...totals, ...(smallest ? { counterexample: smallest } : {}), wallMs: Date.now() - started };
+  return { ...totals, violationsByInvariant: byInvariant, failingRuns, ...(smallest ? { counterexample: smallest } : {}), wallMs: Date.now() - started };
 }
