@@ -93,7 +93,12 @@ async function main(argv: readonly string[]): Promise<number> {
     onRun: (result) => {
       index++;
       process.stdout.write(`run ${index}: ${result.commandsExecuted} commands, ${result.rollouts} rollouts, ${result.faultsFired} faults fired, ${result.restarts} restarts, ${result.virtualMinutes} virtual min, ${result.violations.length} violations\n`);
-      for (const name of new Set(result.violations.map((v) => v.invariant))) process.stdout.write(`  violated: ${name}\n`);
+      const seen = new Set<string>();
+      for (const v of result.violations) {
+        if (seen.has(v.invariant)) continue;
+        seen.add(v.invariant);
+        process.stdout.write(`  violated: ${v.invariant} (minute ${v.minute}): ${v.message.slice(0, 240)}\n`);
+      }
     },
   });
   process.stdout.write(

@@ -188,6 +188,14 @@ export class ChaosDriver {
     return { status: response.status, text };
   }
 
+  /**
+   * A webhook may answer 5xx to ask Event Grid for a redelivery when a transient Azure failure
+   * stopped it (an injected fault fired meanwhile); any other 5xx is a violation.
+   */
+  #judgeDelivery(what: string, result: { status: number; responseText: string }, faultsFiredBefore: number): void {
+    if (result.status >= 500 && this.faultsFired === faultsFiredBefore) this.checker.onServerError(this.nowMs, what, result.status, result.responseText);
+  }
+
   #identity(actor: Actor, allowed: string): string {
     return actor === 'allowed' ? allowed : STRANGER;
   }
@@ -216,6 +224,7 @@ export class ChaosDriver {
         const endpoint = CHAOS_ENDPOINTS[command.endpoint];
         const version = String(command.version);
         const eventTimeMs = this.nowMs;
+        const firedBefore = this.faultsFired;
         const result = await publishModelRegistered({
           runtimeUrl: runtime.url,
           functionKey: API_KEY,
@@ -227,13 +236,14 @@ export class ChaosDriver {
         });
         this.counters.deliveries++;
         this.#deliveries.push({ model: endpoint.model, version, eventId: result.eventId, eventTimeMs, deliveryCount: 0 });
-        if (result.status >= 500) this.checker.onServerError(this.nowMs, `ModelRegistered ${endpoint.model}:${version}`, result.status, result.responseText);
+        this.#judgeDelivery(`ModelRegistered ${endpoint.model}:${version}`, result, firedBefore);
         return;
       }
       case 'redeliver': {
         if (this.#deliveries.length === 0) return;
         const delivery = this.#deliveries[command.pick % this.#deliveries.length] as Delivery;
         delivery.deliveryCount++;
+        const firedBefore = this.faultsFired;
         const result = await publishModelRegistered({
           runtimeUrl: runtime.url,
           functionKey: API_KEY,
@@ -245,7 +255,7 @@ export class ChaosDriver {
           deliveryCount: delivery.deliveryCount,
         });
         this.counters.deliveries++;
-        if (result.status >= 500) this.checker.onServerError(this.nowMs, `redelivered ModelRegistered ${delivery.model}:${delivery.version}`, result.status, result.responseText);
+        this.#judgeDelivery(`redelivered ModelRegistered ${delivery.model}:${delivery.version}`, result, firedBefore);
         return;
       }
       case 'control':
