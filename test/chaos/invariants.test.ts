@@ -121,6 +121,16 @@ describe('decisions', () => {
     expect(names(c)).toEqual(expected);
   });
 
+  it.each([
+    { what: 'an approval not yet recorded while the rollout runs', runtime: 'Running', expected: [] },
+    { what: 'an approval never recorded by the end', runtime: 'Completed', expected: ['decision-recorded'] },
+  ])('$what', ({ runtime, expected }) => {
+    const c = checker();
+    c.onDecision({ ...sent, action: 'approve', by: 'alice@contoso.com' });
+    c.check(ORIGIN + 60 * MIN, [view('r1', runtime, status({ phase: runtime === 'Running' ? 'Baking' : 'Promoted', endedAtMs: ORIGIN + 30 * MIN }))], lease(runtime === 'Running' ? 'r1' : undefined));
+    expect(names(c)).toEqual(expected);
+  });
+
   it('judges a missing record only once the reaction time is over, whatever the delay', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10 * MIN }), fc.boolean(), (delayMs, recorded) => {
