@@ -17,10 +17,9 @@ import { startRuntime, type LocalRuntime } from '../../src/local-runtime/runtime
 import { endpointLeaseKey, type LeaseState } from '../../src/orchestration/endpoint-lease';
 import { APPROVAL_EVENT, CONTROL_EVENT, ORCHESTRATOR_NAME } from '../../src/orchestration/events';
 import type { RolloutStatus } from '../../src/plan/types';
-import { SIMULATION_EPOCH_MS } from '../../src/sim/run-scenario';
 import { describeCommand, type Actor, type ChaosCommand } from './commands';
 import { ChaosChecker, isEnded, type RolloutView } from './invariants';
-import { APPROVER, BASELINE_DEPLOYMENT, CHAOS_ENDPOINTS, chaosPlan, chaosWorld, endpointOfModel, OPERATOR, rolloutBoundMinutes, STRANGER } from './world';
+import { APPROVER, BASELINE_DEPLOYMENT, CHAOS_ENDPOINTS, CHAOS_EPOCH_MS, chaosPlan, chaosWorld, endpointOfModel, OPERATOR, rolloutBoundMinutes, STRANGER } from './world';
 
 const MINUTE_MS = 60_000;
 const API_KEY = 'chaos-key';
@@ -96,13 +95,13 @@ export class ChaosDriver {
     this.#storeDir = storeDir;
     this.#policyDir = policyDir;
     this.#log = log;
-    this.checker = new ChaosChecker(SIMULATION_EPOCH_MS, Object.values(CHAOS_ENDPOINTS).map((e) => e.endpoint), BASELINE_DEPLOYMENT);
+    this.checker = new ChaosChecker(CHAOS_EPOCH_MS, Object.values(CHAOS_ENDPOINTS).map((e) => e.endpoint), BASELINE_DEPLOYMENT);
     this.#stopObservingEmulator = emulator.onChange((snapshot) => this.#observeEndpoints(snapshot));
     this.#observeEndpoints(emulator.state.snapshot(clock.now(), 'start'));
   }
 
   static async start(seed: number, log: (line: string) => void = () => undefined): Promise<ChaosDriver> {
-    const clock = new VirtualClock({ startMs: SIMULATION_EPOCH_MS });
+    const clock = new VirtualClock({ startMs: CHAOS_EPOCH_MS });
     const emulator = createEmulator({ clock, seed, world: chaosWorld(), ingestionDelayMinutes: 1, token: EMULATOR_TOKEN });
     await emulator.start();
     const storeDir = await mkdtemp(path.join(tmpdir(), 'aml-rollout-chaos-store-'));
@@ -130,7 +129,7 @@ export class ChaosDriver {
   describeState(): string {
     const endpoints = (this.#lastSnapshot?.endpoints ?? []).map((e) => `  ${e.name}: traffic ${JSON.stringify(e.traffic)} mirror ${JSON.stringify(e.mirrorTraffic)} deployments ${e.deployments.map((d) => `${d.name}(${d.provisioningState})`).join(', ')}`);
     const rollouts = [...this.#rollouts.values()].map((t) => `  ${t.id}: ${t.runtimeStatus}/${t.status?.phase ?? '-'} step ${t.status?.step.index ?? '-'} ${t.status?.step.kind ?? ''} ${t.status?.outcome ?? ''} ${t.status?.reason ?? ''}`);
-    return [`at minute ${((this.nowMs - SIMULATION_EPOCH_MS) / MINUTE_MS).toFixed(1)}:`, ...endpoints, ...rollouts].join('\n');
+    return [`at minute ${((this.nowMs - CHAOS_EPOCH_MS) / MINUTE_MS).toFixed(1)}:`, ...endpoints, ...rollouts].join('\n');
   }
 
   async #startRuntime(): Promise<void> {

@@ -16,6 +16,8 @@ export const OPERATOR = 'ops@contoso.com';
 export const STRANGER = 'mallory@example.com';
 export const BASELINE_DEPLOYMENT = 'blue';
 export const REQUESTS_PER_MINUTE = 120;
+/** Every run starts at the same virtual instant, so results do not depend on the day they run. */
+export const CHAOS_EPOCH_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
 
 export interface ChaosEndpoint {
   readonly key: EndpointKey;
