@@ -9,19 +9,19 @@ import fc from 'fast-check';
 import { z } from 'zod';
 
 /** The endpoints of the chaos world (see world.ts): each has its own model and policy. */
-export const ENDPOINT_KEYS = ['a', 'b'] as const;
+const ENDPOINT_KEYS = ['a', 'b'] as const;
 export type EndpointKey = (typeof ENDPOINT_KEYS)[number];
 
-export const CONTROL_ACTIONS = ['abort', 'pause', 'resume', 'promote', 'retry'] as const;
-export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+const CONTROL_ACTIONS = ['abort', 'pause', 'resume', 'promote', 'retry'] as const;
+type ControlAction = (typeof CONTROL_ACTIONS)[number];
 
 /** Who acts: a person the policy allows, or someone it does not. */
 export type Actor = 'allowed' | 'stranger';
 
 /** 'api': the public HTTP API (authorizes first); 'management': a raw raiseEvent on the Durable management API (the orchestrator must check and record). */
-export type Channel = 'api' | 'management';
+type Channel = 'api' | 'management';
 
-export type FaultStatus = 409 | 429 | 500 | 503 | 'timeout';
+type FaultStatus = 409 | 429 | 500 | 503 | 'timeout';
 
 export type ChaosCommand =
   /** A ModelRegistered event through the Event Grid webhook; `known: false` = a version the registry does not have. */
@@ -71,7 +71,7 @@ const faultArb: fc.Arbitrary<ChaosCommand> = fc
 const knownRegistration = fc.record({ kind: fc.constant('register' as const), endpoint: fc.constantFrom(...ENDPOINT_KEYS), version: fc.integer({ min: 2, max: 6 }), known: fc.constant(true) });
 
 /** One command, weighted towards what moves rollouts along (registrations, time, decisions). */
-export const commandArb: fc.Arbitrary<ChaosCommand> = fc.oneof(
+const commandArb: fc.Arbitrary<ChaosCommand> = fc.oneof(
   { weight: 5, arbitrary: knownRegistration },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('register' as const), endpoint: fc.constantFrom(...ENDPOINT_KEYS), version: fc.integer({ min: 2, max: 9 }), known: fc.constant(false) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), pick }) },

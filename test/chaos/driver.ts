@@ -33,7 +33,7 @@ const CHECK_EVERY_MINUTES = 1;
 const DRAIN_CHECK_EVERY_MINUTES = 15;
 
 /** The repository root: the app the runtime loads (package.json "main" is dist/functions/*.js). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 interface Delivery {
   readonly model: string;

@@ -36,7 +36,7 @@ export const LOST_DEPLOYMENT_NOTICE_MINUTES = 7;
 const CANDIDATE_CHECKED_PHASES = new Set<Phase>(['SmokeTesting', 'Mirroring', 'Progressing', 'Baking', 'Analyzing']);
 
 /** Two rollouts of one endpoint both active at checks at least this far apart: not the hand-over moment. */
-export const HANDOVER_TOLERANCE_MINUTES = 1;
+const HANDOVER_TOLERANCE_MINUTES = 1;
 
 export type InvariantName =
   | 'single-lease-holder'

@@ -9,7 +9,7 @@ import { ChaosDriver } from './driver';
 import type { InvariantName, Violation } from './invariants';
 
 /** What one run did; a search sums them. */
-export interface RunCounts {
+interface RunCounts {
   readonly commandsExecuted: number;
   readonly faultsAdded: number;
   readonly faultsFired: number;

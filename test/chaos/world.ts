@@ -7,7 +7,8 @@ import { DEFAULT_ACTIVITY_RETRY } from '../../src/activities/retry';
 import { DEMO_COORDS, type WorldSpec } from '../../src/emulator';
 import { DEFAULT_DURATIONS } from '../../src/emulator/types';
 import { FAILED_RETRY_WINDOW_MINUTES } from '../../src/orchestration/engine-state';
-import { compilePlan, type Plan, type Step } from '../../src/plan';
+import { compilePlan } from '../../src/plan/compile';
+import type { Plan, Step } from '../../src/plan/types';
 import { parsePolicy } from '../../src/policy';
 import type { EndpointKey } from './commands';
 
@@ -15,7 +16,7 @@ export const APPROVER = 'alice@contoso.com';
 export const OPERATOR = 'ops@contoso.com';
 export const STRANGER = 'mallory@example.com';
 export const BASELINE_DEPLOYMENT = 'blue';
-export const REQUESTS_PER_MINUTE = 120;
+const REQUESTS_PER_MINUTE = 120;
 /** Every run starts at the same virtual instant, so results do not depend on the day they run. */
 export const CHAOS_EPOCH_MS = Date.UTC(2026, 0, 5, 9, 0, 0);
 
@@ -135,7 +136,7 @@ export function chaosPlan(endpoint: ChaosEndpoint, version: string): Plan {
  */
 const DURABLE_ATTEMPTS = 3;
 const LONGEST_OPERATION_MINUTES = DEFAULT_DURATIONS.deploymentCreateMs[1] / 60_000;
-export const AZURE_STEP_BOUND_MINUTES = DURABLE_ATTEMPTS * DEFAULT_ACTIVITY_RETRY.maxAttempts * (LONGEST_OPERATION_MINUTES + DEFAULT_ACTIVITY_RETRY.maxDelayMs / 60_000 + 1);
+const AZURE_STEP_BOUND_MINUTES = DURABLE_ATTEMPTS * DEFAULT_ACTIVITY_RETRY.maxAttempts * (LONGEST_OPERATION_MINUTES + DEFAULT_ACTIVITY_RETRY.maxDelayMs / 60_000 + 1);
 
 /**
  * How long waiting may take in one step, by the plan: bakes their duration plus the bounded
