@@ -4,3 +4,4 @@ export * from './metrics-source';
 export * from './model-registry';
 export * from './notifier';
 export * from './deployment-metrics';
+export * from './prices';

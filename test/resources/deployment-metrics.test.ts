@@ -4,12 +4,11 @@
  * AzureMonitorPlatformMetrics adapter, through the real MetricsClient.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAzurePorts, type AzurePorts } from '../../src/azure';
-import { loadSettings } from '../../src/config';
-import { createEmulator, DEMO_COORDS, type Emulator } from '../../src/emulator';
-import { TestClock } from '../azure/support/fake-azure';
+import type { AzurePorts } from '../../src/azure';
+import type { Emulator } from '../../src/emulator';
+import type { TestClock } from '../azure/support/fake-azure';
+import { startResourceWorld } from './support';
 
-const TOKEN = 'resources-token';
 const DELAY_SECONDS = 45;
 const profiles = {
   'credit-model:1': { resources: { cpuBasePercent: 5, cpuPercentPerRequest: 0.1, memoryBasePercent: 30, memoryPercentPerRequest: 0.05 } },
@@ -22,34 +21,7 @@ let ports: AzurePorts;
 let endpointId: string;
 
 beforeAll(async () => {
-  clock = new TestClock();
-  emulator = createEmulator({
-    clock,
-    seed: 5,
-    token: TOKEN,
-    metricsDelaySeconds: DELAY_SECONDS,
-    world: {
-      ...DEMO_COORDS,
-      models: [{ model: 'credit-model', version: '1' }, { model: 'credit-model', version: '2' }],
-      endpoints: [
-        {
-          name: 'credit-scoring',
-          deployments: [
-            { name: 'blue', model: 'credit-model', version: '1', capacity: 2 },
-            { name: 'green', model: 'credit-model', version: '2', capacity: 1 },
-          ],
-          traffic: { blue: 80, green: 20 },
-          requestsPerMinute: 300,
-        },
-      ],
-      behavior: profiles,
-    },
-  });
-  await emulator.start();
-  const settings = loadSettings({ ARM_ENDPOINT: emulator.httpsUrl, LOGS_ENDPOINT: emulator.httpsUrl, METRICS_ENDPOINT: emulator.httpsUrl, EMULATOR_TOKEN: TOKEN });
-  ports = createAzurePorts(settings, { clock, random: () => 0.5, trustedCaPem: emulator.certificatePem, requestTimeoutMs: 10_000 });
-  const { subscriptionId, resourceGroup, workspace } = emulator.coords;
-  endpointId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspace}/onlineEndpoints/credit-scoring`;
+  ({ clock, emulator, ports, endpointId } = await startResourceWorld({ seed: 5, metricsDelaySeconds: DELAY_SECONDS, traffic: { blue: 80, green: 20 }, requestsPerMinute: 300, behavior: profiles }));
   // 12 minutes and 30 seconds in: minute 11 ended 30 s ago, less than the 45 s delay.
   clock.nowMs = emulator.originMs + 12.5 * 60_000;
 });
