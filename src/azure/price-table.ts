@@ -21,3 +21,8 @@ export class PolicyPriceTable implements PriceSource {
     return Promise.resolve({ instanceType, region, pricePerHour, currency: this.currency, source: 'policy' });
   }
 }
+
+/** The policy's table when it has one, else the shared Azure Retail Prices source. */
+export function priceSourceFor(cost: { readonly prices?: Readonly<Record<string, number>> | undefined; readonly currency: string } | undefined, retailPrices: PriceSource): PriceSource {
+  return cost?.prices !== undefined ? new PolicyPriceTable(cost.prices, cost.currency) : retailPrices;
+}

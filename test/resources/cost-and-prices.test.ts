@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCost, costPer1000Requests, rolloutExtraCost, type HourlyPrice } from '../../src/analysis/cost';
-import { PolicyPriceTable } from '../../src/azure/price-table';
+import { PolicyPriceTable, priceSourceFor } from '../../src/azure/price-table';
 import { RetailPricesSource } from '../../src/azure/retail-prices';
 import { createEmulator, type Emulator } from '../../src/emulator';
 import { TestClock } from '../azure/support/fake-azure';
@@ -64,6 +64,15 @@ describe('PolicyPriceTable', () => {
     const table = new PolicyPriceTable({ Standard_DS3_v2: 0.3 }, 'EUR');
     await expect(table.hourlyPrice('standard_ds3_v2', 'westeurope')).resolves.toMatchObject({ pricePerHour: 0.3, currency: 'EUR', source: 'policy' });
     await expect(table.hourlyPrice('Standard_F4s_v2', 'westeurope')).rejects.toThrow(/no price for instance type "Standard_F4s_v2"; listed: Standard_DS3_v2/);
+  });
+});
+
+describe('priceSourceFor', () => {
+  it("uses the policy's table when it has one, else the retail source", async () => {
+    const retail = new PolicyPriceTable({ Standard_DS3_v2: 9 }, 'USD');
+    await expect(priceSourceFor({ prices: { Standard_DS3_v2: 0.3 }, currency: 'EUR' }, retail).hourlyPrice('Standard_DS3_v2', 'westeurope')).resolves.toMatchObject({ pricePerHour: 0.3, currency: 'EUR' });
+    await expect(priceSourceFor({ currency: 'USD' }, retail).hourlyPrice('Standard_DS3_v2', 'westeurope')).resolves.toMatchObject({ pricePerHour: 9 });
+    await expect(priceSourceFor(undefined, retail).hourlyPrice('Standard_DS3_v2', 'westeurope')).resolves.toMatchObject({ pricePerHour: 9 });
   });
 });
 
