@@ -46,6 +46,8 @@ describe('resource check on the emulator', () => {
     expect(result.verdict).toBe('pass');
     if (result.verdict === 'inconclusive') return;
     expect(result.findings.find((f) => f.resource === 'cpu')?.ratioToBaseline).toBeCloseTo(1, 1);
+    // No idle minutes on either side: the idle level is fitted over the varying load.
+    expect([result.candidate.use.cpu.idleSource, result.baseline.use.cpu.idleSource]).toEqual(['fit', 'fit']);
   }, 30_000);
 
   it('stops a candidate that needs twice the CPU per request, and sizes it for full traffic', async () => {
