@@ -6,7 +6,7 @@
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { MetricsClient } from '@azure/monitor-query-metrics';
 import type { Settings } from '../config';
-import type { EndpointControl, MetricsSource, ModelRegistry, PlatformMetricsSource } from '../ports';
+import type { DeploymentMetricsSource, EndpointControl, MetricsSource, ModelRegistry, PlatformMetricsSource } from '../ports';
 import { createArmClient, createCredential, createLogsClient, createMetricsClient, isLocalHttpUrl, resolveEndpoints } from './clients';
 import { createAdapterContext, type AzureAdapterOptions } from './context';
 import { ArmEndpointControl } from './endpoint-control';
@@ -20,7 +20,7 @@ export { toAzureCallError, parseRetryAfterMs } from './errors';
 export interface AzurePorts {
   readonly endpointControl: EndpointControl;
   readonly metricsSource: MetricsSource;
-  readonly platformMetrics: PlatformMetricsSource;
+  readonly platformMetrics: PlatformMetricsSource & DeploymentMetricsSource;
   readonly modelRegistry: ModelRegistry;
 }
 
@@ -70,4 +70,4 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
 /**
  * @public Kept for the platform-metrics gate source a planned gate feature wires in (knip.jsonc says why).
  */
-export { parseEndpointResourceId, ENDPOINT_METRICS_NAMESPACE } from './platform-metrics';
+export { parseEndpointResourceId, parseDeploymentResourceId, ENDPOINT_METRICS_NAMESPACE, DEPLOYMENT_METRICS_NAMESPACE } from './platform-metrics';

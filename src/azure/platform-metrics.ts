@@ -4,7 +4,7 @@
  */
 import type { MetricsClient } from '@azure/monitor-query-metrics';
 import { AzureCallError, ValidationError } from '../errors';
-import type { EndpointRef, MetricsRow, PlatformMetricsQuery, PlatformMetricsSource } from '../ports';
+import type { DeploymentMetricPoint, DeploymentMetricsQuery, DeploymentMetricsSource, EndpointRef, MetricsRow, PlatformMetricsQuery, PlatformMetricsSource } from '../ports';
 import { callAzure, type AdapterContext } from './context';
 
 export const ENDPOINT_METRICS_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
@@ -23,6 +23,21 @@ export function parseEndpointResourceId(id: string): EndpointRef {
   return { subscriptionId, resourceGroup, workspace, endpoint: decodeURIComponent(endpoint) };
 }
 
+export const DEPLOYMENT_METRICS_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments';
+
+const DEPLOYMENT_ID = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/onlineEndpoints\/[^/]+)\/deployments\/([^/]+)$/i;
+
+export function parseDeploymentResourceId(id: string): { ref: EndpointRef; deployment: string } {
+  const match = DEPLOYMENT_ID.exec(id.trim());
+  if (!match) {
+    throw new ValidationError(
+      'deploymentResourceId',
+      `"${id}" is not an online deployment id (/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}/onlineEndpoints/{name}/deployments/{deployment})`,
+    );
+  }
+  return { ref: parseEndpointResourceId(match[1] ?? ''), deployment: decodeURIComponent(match[2] ?? '') };
+}
+
 export interface AzureMonitorPlatformMetricsDeps {
   readonly context: AdapterContext;
   /** A client for a metrics data-plane URL. */
@@ -34,7 +49,7 @@ export interface AzureMonitorPlatformMetricsDeps {
 
 const AGGREGATION_FIELD = { Average: 'average', Total: 'total', Maximum: 'maximum', Minimum: 'minimum', Count: 'count' } as const;
 
-export class AzureMonitorPlatformMetrics implements PlatformMetricsSource {
+export class AzureMonitorPlatformMetrics implements PlatformMetricsSource, DeploymentMetricsSource {
   readonly #regions = new Map<string, string>();
   constructor(private readonly deps: AzureMonitorPlatformMetricsDeps) {}
 
@@ -51,6 +66,18 @@ export class AzureMonitorPlatformMetrics implements PlatformMetricsSource {
 
   async queryEndpointMetrics(endpointResourceId: string, query: PlatformMetricsQuery): Promise<readonly MetricsRow[]> {
     const ref = parseEndpointResourceId(endpointResourceId);
+    const points = await this.#query(ref, endpointResourceId, ENDPOINT_METRICS_NAMESPACE, query, query.byDeployment);
+    return points.map((p) => ({ metric: p.metric, timestamp: p.timestamp, deployment: query.byDeployment ? p.deployment : null, value: p.value }));
+  }
+
+  /** CPU / memory utilization and capacity of one deployment (its own resource in Azure Monitor). */
+  async queryDeploymentMetrics(deploymentResourceId: string, query: DeploymentMetricsQuery): Promise<readonly DeploymentMetricPoint[]> {
+    const { ref } = parseDeploymentResourceId(deploymentResourceId);
+    const points = await this.#query(ref, deploymentResourceId, DEPLOYMENT_METRICS_NAMESPACE, query, false);
+    return points.map((p) => ({ metric: p.metric, timestamp: p.timestamp, value: p.value }));
+  }
+
+  async #query(ref: EndpointRef, resourceId: string, namespace: string, query: DeploymentMetricsQuery, byDeployment: boolean): Promise<(DeploymentMetricPoint & { deployment: string | null })[]> {
     if (query.metricNames.length === 0) throw new ValidationError('query.metricNames', 'name at least one metric');
     if (!(query.toMs > query.fromMs)) throw new ValidationError('query.toMs', 'must be after fromMs');
     if (!/^P(T?\d+[HMSD]|\d+D)$|^FULL$/i.test(query.granularity)) throw new ValidationError('query.granularity', `"${query.granularity}" is not an ISO 8601 grain such as PT1M`);
@@ -59,16 +86,16 @@ export class AzureMonitorPlatformMetrics implements PlatformMetricsSource {
     const client = this.deps.metricsClient(await this.#endpointUrl(ref));
     const operation = 'queryPlatformMetrics';
     return callAzure(this.deps.context, operation, async () => {
-      const results = await client.queryResources([endpointResourceId], [...query.metricNames], ENDPOINT_METRICS_NAMESPACE, {
+      const results = await client.queryResources([resourceId], [...query.metricNames], namespace, {
         startTime: new Date(query.fromMs),
         endTime: new Date(query.toMs),
         interval: query.granularity,
         aggregation: field,
         // Without a filter on the dimension Azure sums all deployments into one series.
-        filter: query.byDeployment ? "deployment eq '*'" : undefined,
-        top: query.byDeployment ? 50 : undefined,
+        filter: byDeployment ? "deployment eq '*'" : undefined,
+        top: byDeployment ? 50 : undefined,
       });
-      const rows: MetricsRow[] = [];
+      const rows: (DeploymentMetricPoint & { deployment: string | null })[] = [];
       for (const result of results) {
         for (const metric of result.metrics) {
           // The SDK turns `name` into its localized display text ("Request latency P95"): take the
@@ -81,12 +108,7 @@ export class AzureMonitorPlatformMetrics implements PlatformMetricsSource {
             const deployment = series.metadatavalues?.find((entry) => (entry.name ?? '').toLowerCase() === 'deployment')?.value ?? null;
             for (const point of series.data ?? []) {
               const value = point[field];
-              rows.push({
-                metric: name,
-                timestamp: point.timeStamp.toISOString(),
-                deployment: query.byDeployment ? deployment : null,
-                value: typeof value === 'number' && Number.isFinite(value) ? value : null,
-              });
+              rows.push({ metric: name, timestamp: point.timeStamp.toISOString(), deployment, value: typeof value === 'number' && Number.isFinite(value) ? value : null });
             }
           }
         }

@@ -22,6 +22,8 @@ import { CustomTables, type CustomTablesSpec } from './custom-tables';
 import { sampleIngestionDelayMs } from './ingestion';
 import { LogAnalytics } from './log-analytics';
 import { MetricsApi } from './metrics-api';
+import { retailPrices } from './prices';
+import { DeploymentMetricsApi, isDeploymentMetricsQuery } from './resource-metrics';
 import { createRandom, type Random } from './prng';
 import { TrafficLog } from './traffic-log';
 import { generateTrafficUntil, RequestServer, TrafficGenerator, type ServedCountsByKind, type ServedCounts } from './traffic';
@@ -178,6 +180,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const arm = new ArmApi(state, scoringUri, tenantId);
   const logs = new LogAnalytics({ log, clock, ...(customTables ? { customTables } : {}), workspaceIds: [world.logAnalyticsWorkspaceId] });
   const metrics = new MetricsApi({ log, state, clock, metricsDelayMs });
+  const deploymentMetrics = new DeploymentMetricsApi({ log, state, behaviors, metricsDelayMs });
 
   /**
    * Brings the emulator up to `nowMs`: due operations complete, synthetic requests before `nowMs`
@@ -295,7 +298,12 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         counters.metricQueries++;
         checkToken(req);
         if (injectFault(req, res, 'metrics', 'metrics')) return;
-        send(res, metrics.getBatch(segments[1] ?? '', url.searchParams, body, nowMs));
+        send(res, (isDeploymentMetricsQuery(url.searchParams) ? deploymentMetrics : metrics).getBatch(segments[1] ?? '', url.searchParams, body, nowMs));
+        return;
+      }
+      // Azure Retail Prices (public, no token): GET /api/retail/prices?$filter=...
+      if (segments.join('/').toLowerCase() === 'api/retail/prices' && method === 'GET') {
+        send(res, retailPrices(url.searchParams));
         return;
       }
       const call = arm.resolve({ method, segments, query: url.searchParams, body, baseUrl, nowMs });

@@ -27,8 +27,26 @@ const behaviorChangeSchema = z
   })
   .strict();
 
+/**
+ * What one instance of a deployment running this model version uses: a fixed base (the inference
+ * server and the loaded model) plus a share per request it serves a minute. The emulator turns it
+ * into the deployment's CpuUtilizationPercentage and CpuMemoryUtilizationPercentage metrics
+ * (src/emulator/resource-metrics.ts). An emulator extension of the scenario format's behaviour.
+ */
+export const resourceProfileSchema = z
+  .object({
+    cpuBasePercent: z.number().min(0).max(100).default(5),
+    /** CPU percent of one instance per request a minute it serves (0.1: 100 requests/min = 10%). */
+    cpuPercentPerRequest: z.number().min(0).default(0.1),
+    memoryBasePercent: z.number().min(0).max(100).default(30),
+    memoryPercentPerRequest: z.number().min(0).default(0.05),
+  })
+  .strict();
+export type ResourceProfile = z.output<typeof resourceProfileSchema>;
+
 export const behaviorSchema = z
   .object({
+    resources: resourceProfileSchema.optional(),
     errorRate: probabilitySchema.default(0),
     latencyMs: latencySchema.default({ p50: 40, p95: 90 }),
     changes: z.array(behaviorChangeSchema).default([]),

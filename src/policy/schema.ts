@@ -7,6 +7,7 @@
  * silently ignored is exactly the kind of mistake a rollout policy must not hide.
  */
 import { z } from 'zod';
+import { COST_OUTCOMES } from '../analysis/cost';
 
 /** Version of the policy format; the only one so far. */
 const POLICY_API_VERSION = 'aml-rollout/v1';
@@ -136,10 +137,26 @@ const noDataSchema = z
   })
   .meta({ description: 'Too few requests to judge: the step is extended, then this outcome applies.' });
 
+const resourceLimitSchema = z
+  .strictObject({
+    maxPercent: z.number().gt(0).max(100).optional().meta({ description: "Absolute: the candidate's utilization now and projected at 100% traffic stays at or below this percent." }),
+    maxRatioToBaseline: z.number().positive().optional().meta({ description: "Candidate's use per request served <= this x the baseline's (docs/gates.md, normalization)." }),
+  })
+  .meta({ description: 'Limits on one resource of the candidate deployment.' });
+
+export const resourceCheckSchema = z
+  .strictObject({
+    cpu: resourceLimitSchema.optional().meta({ description: 'CpuUtilizationPercentage of the deployment (Azure Monitor platform metric).' }),
+    memory: resourceLimitSchema.optional().meta({ description: 'CpuMemoryUtilizationPercentage of the deployment (Azure Monitor platform metric).' }),
+    minReportedMinutes: z.number().int().min(1).default(3).meta({ description: 'Platform-metric minutes with requests needed on each side; fewer = inconclusive.' }),
+  })
+  .meta({ description: 'Compares the resource use of candidate and baseline per request served, and sizes the candidate for 100% traffic.' });
+
 const gateSchema = z
   .strictObject({
     description: z.string().optional(),
     checks: z.array(metricCheckSchema).min(1),
+    resources: resourceCheckSchema.optional(),
     confidence: z
       .number()
       .min(0.5)
@@ -311,6 +328,18 @@ const notificationsSchema = z
   })
   .meta({ description: 'Who hears about the rollout.' });
 
+export const costSchema = z
+  .strictObject({
+    maxCostIncreasePercent: z.number().min(0).meta({ description: 'Largest accepted rise of the serving cost per 1,000 requests at 100% traffic, candidate vs baseline, in percent.' }),
+    onExceeded: z.enum(COST_OUTCOMES).default('requestApproval').meta({ description: 'Above the limit: roll back, or ask for approval with the cost evidence.' }),
+    prices: z
+      .record(z.string().regex(/^[A-Za-z0-9_]+$/, 'must be an Azure instance type such as Standard_DS3_v2'), z.number().positive())
+      .optional()
+      .meta({ description: "Price per instance-hour by instance type; absent = the public Azure Retail Prices API in the endpoint's region." }),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),
+  })
+  .meta({ description: 'The cost check: serving cost per 1,000 requests of candidate vs baseline (docs/gates.md).' });
+
 export const policySchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'Editor hint (path or URL of schema/policy.schema.json); ignored.' }),
@@ -326,6 +355,7 @@ export const policySchema = z
     smokeTest: smokeTestSchema,
     gates: z.record(refName, gateSchema).default({}),
     customMetrics: z.record(refName, customMetricSchema).default({}),
+    cost: costSchema.optional(),
     approvals: z.record(refName, approvalSchema).default({}),
     operators: z.array(principal).default([]).meta({ description: 'Who may abort, pause, resume, promote now or retry; empty = only the API administrators.' }),
     notifications: notificationsSchema.prefault({}),
@@ -340,6 +370,8 @@ export type PolicyInput = z.input<typeof policySchema>;
 /** A validated policy with defaults applied. */
 export type Policy = z.output<typeof policySchema>;
 export type GatePolicy = z.output<typeof gateSchema>;
+type ResourceCheckPolicy = z.output<typeof resourceCheckSchema>;
+type CostPolicy = z.output<typeof costSchema>;
 export type ApprovalPolicy = z.output<typeof approvalSchema>;
 export type CanaryPolicy = z.output<typeof canarySchema>;
 export type BlueGreenPolicy = z.output<typeof blueGreenSchema>;

@@ -1,0 +1,53 @@
+/** An emulator with blue (credit-model:1, 2 instances) and green (credit-model:2, 1 instance), and Azure ports on it. */
+import { createAzurePorts, type AzurePorts } from '../../src/azure';
+import { loadSettings } from '../../src/config';
+import { createEmulator, DEMO_COORDS, type Emulator, type WorldEndpoint } from '../../src/emulator';
+import type { ModelBehaviorInput } from '../../src/emulator';
+import { TestClock } from '../azure/support/fake-azure';
+
+const TOKEN = 'resources-token';
+
+export interface ResourceWorld {
+  readonly clock: TestClock;
+  readonly emulator: Emulator;
+  readonly ports: AzurePorts;
+  readonly endpointId: string;
+}
+
+export async function startResourceWorld(options: {
+  readonly seed: number;
+  readonly metricsDelaySeconds?: number;
+  readonly traffic: Readonly<Record<string, number>>;
+  readonly requestsPerMinute: WorldEndpoint['requestsPerMinute'];
+  readonly behavior: Readonly<Record<string, ModelBehaviorInput>>;
+}): Promise<ResourceWorld> {
+  const clock = new TestClock();
+  const emulator = createEmulator({
+    clock,
+    seed: options.seed,
+    token: TOKEN,
+    metricsDelaySeconds: options.metricsDelaySeconds,
+    world: {
+      ...DEMO_COORDS,
+      models: [{ model: 'credit-model', version: '1' }, { model: 'credit-model', version: '2' }],
+      endpoints: [
+        {
+          name: 'credit-scoring',
+          deployments: [
+            { name: 'blue', model: 'credit-model', version: '1', capacity: 2 },
+            { name: 'green', model: 'credit-model', version: '2', capacity: 1 },
+          ],
+          traffic: options.traffic,
+          requestsPerMinute: options.requestsPerMinute,
+        },
+      ],
+      behavior: options.behavior,
+    },
+  });
+  await emulator.start();
+  const settings = loadSettings({ ARM_ENDPOINT: emulator.httpsUrl, LOGS_ENDPOINT: emulator.httpsUrl, METRICS_ENDPOINT: emulator.httpsUrl, EMULATOR_TOKEN: TOKEN });
+  const ports = createAzurePorts(settings, { clock, random: () => 0.5, trustedCaPem: emulator.certificatePem, requestTimeoutMs: 10_000 });
+  const { subscriptionId, resourceGroup, workspace } = emulator.coords;
+  const endpointId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspace}/onlineEndpoints/credit-scoring`;
+  return { clock, emulator, ports, endpointId };
+}
