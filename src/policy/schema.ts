@@ -370,8 +370,6 @@ export type PolicyInput = z.input<typeof policySchema>;
 /** A validated policy with defaults applied. */
 export type Policy = z.output<typeof policySchema>;
 export type GatePolicy = z.output<typeof gateSchema>;
-type ResourceCheckPolicy = z.output<typeof resourceCheckSchema>;
-type CostPolicy = z.output<typeof costSchema>;
 export type ApprovalPolicy = z.output<typeof approvalSchema>;
 export type CanaryPolicy = z.output<typeof canarySchema>;
 export type BlueGreenPolicy = z.output<typeof blueGreenSchema>;
