@@ -1,1 +1,1 @@
-export { getActivities, getActivityDeps } from './ports';
+export { getActivities, getActivityDeps, getIngestionModelRegistry } from './ports';

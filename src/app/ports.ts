@@ -11,6 +11,7 @@ import { createChannelNotifier, notifyDepsFromSettings, policyNotificationsFromF
 import { createActivities, type ActivityDeps, type ActivityHandler } from '../activities';
 import type { ActivityName } from '../orchestration/activity-names';
 import { createPolicyDirSource } from './policy-dir';
+import type { ModelRegistry } from '../ports/model-registry';
 
 /**
  * The jitter source for the Azure adapters' back-off. In Azure: Math.random, because many rollouts
@@ -48,6 +49,23 @@ export function getActivityDeps(): ActivityDeps {
     };
   }
   return deps;
+}
+
+let ingestionRegistry: ModelRegistry | undefined;
+
+/**
+ * The registry the Event Grid trigger and the webhooks ask "is this version registered?" before a
+ * rollout starts. One attempt, no back-off: a throttled or failing registry answers the delivery
+ * with a failure and Event Grid redelivers with its own back-off (minutes, up to 24 h), instead of
+ * the trigger waiting inside one HTTP request (and, on the virtual clock of a simulation, waiting
+ * for a clock that does not move while a request is open).
+ */
+export function getIngestionModelRegistry(): ModelRegistry {
+  if (!ingestionRegistry) {
+    const settings = getSettings();
+    ingestionRegistry = createAzurePorts(settings, { clock: getAmbientClock(), random: retryJitterSource(settings), maxAttempts: 1 }).modelRegistry;
+  }
+  return ingestionRegistry;
 }
 
 export function getActivities(): Record<ActivityName, ActivityHandler> {

@@ -103,3 +103,15 @@ export async function validateEventGridSubscription(options: ValidateSubscriptio
   }
   return { status: response.status, validated: response.status === 200 && echoed === code, responseText: text };
 }
+
+/**
+ * Event Grid's retry schedule for a failed delivery (Azure Event Grid, "Delivery and retry": 10 s,
+ * 30 s, 1 min, 5 min, 10 min, 30 min, 1 h, then hourly up to 24 h; the simulator stops at the
+ * schedule's first 12 waits, past any scenario's length).
+ */
+export const EVENT_GRID_RETRY_DELAYS_MS: readonly number[] = [10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 43_200, 43_200].map((s) => s * 1000);
+
+/** Whether Event Grid retries a delivery answered with this status: not for 400, 401, 403, 404, 413 (it dead-letters those at once). */
+export function isRetriedByEventGrid(status: number): boolean {
+  return ![400, 401, 403, 404, 413].includes(status);
+}

@@ -13,6 +13,7 @@
  * requested; a no-data outcome that asks a person ends the run as `escalated`; Azure and query
  * faults are not simulated.
  */
+import { createRandom } from '../shared/prng';
 import { decideAdaptiveBake, type AdaptiveBakeSettings } from '../analysis/adaptive-bake';
 import type { GateSpec } from '../analysis/types';
 import { checkWindow } from '../analysis/window';
@@ -78,6 +79,7 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
   const behaviours = new Map<string, VersionBehaviour>([[baseline, world.live]]);
   if (candidate !== baseline) behaviours.set(candidate, world.candidate);
   const endpoint = new SyntheticEndpoint(world.traffic, behaviours, options.seed, { live: { [baseline]: 100 } });
+  const smokeRandom = createRandom(options.seed, 'evaluate-smoke-test');
   const maxMinutes = options.maxMinutes ?? 3 * 24 * 60;
   let now = 0;
   let queries = 0;
@@ -193,7 +195,15 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
           return;
         case 'smokeTest':
           stage = 'smoke test';
-          if (behaviours.get(step.deployment)?.failsOutright) throw new Stop('rolledBack', `smoke test of '${step.deployment}' failed`);
+          {
+            // As in Azure (and the emulator), a model's failures hit the smoke test's pinned requests
+            // too: each of its requests fails with the version's error rate, so a healthy version
+            // with a 1% error rate fails a zero-tolerance 5-request smoke test about 5% of the time.
+            const behaviour = behaviours.get(step.deployment);
+            let failures = 0;
+            for (let i = 0; i < step.requests; i++) if (behaviour?.failsOutright || smokeRandom.next() < (behaviour?.errorRate ?? 0)) failures++;
+            if (failures > step.maxFailures) throw new Stop('rolledBack', `smoke test of '${step.deployment}' failed: ${failures}/${step.requests} requests failed`);
+          }
           return;
         case 'replaceModel':
           stage = 'replace model';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { createEmulator, DEMO_COORDS, emulatorAppSettings, type StateSnapshot, type WorldSpec } from '../emulator';
-import { publishModelRegistered } from '../emulator/event-grid';
+import { EVENT_GRID_RETRY_DELAYS_MS, isRetriedByEventGrid, publishModelRegistered } from '../emulator/event-grid';
 import { ValidationError } from '../errors';
 import { VirtualClock } from '../local-runtime/clock';
 import { startRuntime, type LocalRuntime } from '../local-runtime/runtime';
@@ -174,18 +174,30 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const registered = clock.runBusy(async () => {
       await clock.sleep(scenario.register.atMinute * MINUTE_MS);
       const behavior = scenario.behavior[newModelKey];
-      const delivery = await publishModelRegistered({
-        runtimeUrl: rt.url,
-        // Event Grid subscriptions to a Function App carry the Event Grid extension's system key.
-        ...(rt.systemKeys ? { functionKey: rt.systemKeys.eventgrid_extension } : {}),
-        emulator,
-        clock,
-        model: scenario.register.model,
-        version: scenario.register.version,
-        tags: scenario.register.tags,
-        ...(behavior ? { behavior } : {}),
-      });
-      if (!delivery.delivered) notes.push(`ModelRegistered delivery answered ${delivery.status}: ${delivery.responseText}`);
+      // One event, redelivered as Event Grid does: same id and event time, deliveryCount counting up,
+      // on Event Grid's documented schedule, until it is delivered or answered with a code Event
+      // Grid does not retry (docs/azure-fidelity.md, Event Grid rows).
+      const eventTimeMs = clock.now();
+      for (let attempt = 0; ; attempt++) {
+        const delivery = await publishModelRegistered({
+          runtimeUrl: rt.url,
+          // Event Grid subscriptions to a Function App carry the Event Grid extension's system key.
+          ...(rt.systemKeys ? { functionKey: rt.systemKeys.eventgrid_extension } : {}),
+          emulator,
+          clock,
+          eventTimeMs,
+          deliveryCount: attempt,
+          model: scenario.register.model,
+          version: scenario.register.version,
+          tags: scenario.register.tags,
+          ...(behavior ? { behavior } : {}),
+        });
+        if (delivery.delivered) break;
+        notes.push(`ModelRegistered delivery ${attempt + 1} answered ${delivery.status}: ${delivery.responseText}`);
+        const waitMs = EVENT_GRID_RETRY_DELAYS_MS[attempt];
+        if (!isRetriedByEventGrid(delivery.status) || waitMs === undefined) break;
+        await clock.sleep(waitMs);
+      }
     });
 
     const decisions = scenario.approvals.map((approval) =>
