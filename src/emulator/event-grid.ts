@@ -105,13 +105,13 @@ export async function validateEventGridSubscription(options: ValidateSubscriptio
 }
 
 /**
- * Event Grid's retry schedule for a failed delivery (Azure Event Grid, "Delivery and retry": 10 s,
+ * Event Grid's retry schedule for a failed delivery (learn.microsoft.com/azure/event-grid/delivery-and-retry: 10 s,
  * 30 s, 1 min, 5 min, 10 min, 30 min, 1 h, then hourly up to 24 h; the simulator stops at the
  * schedule's first 12 waits, past any scenario's length).
  */
 export const EVENT_GRID_RETRY_DELAYS_MS: readonly number[] = [10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 43_200, 43_200].map((s) => s * 1000);
 
-/** Whether Event Grid retries a delivery answered with this status: not for 400, 401, 403, 404, 413 (it dead-letters those at once). */
+/** Whether Event Grid retries a webhook delivery answered with this status: not 400, 401, 403 or 413 (it dead-letters or drops those at once); any other failure is retried. */
 export function isRetriedByEventGrid(status: number): boolean {
-  return ![400, 401, 403, 404, 413].includes(status);
+  return ![400, 401, 403, 413].includes(status);
 }

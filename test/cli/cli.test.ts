@@ -200,7 +200,7 @@ describe('aml-rollout CLI', () => {
   it('list cuts long names with an ellipsis instead of padding every row to the longest (5,000-character model name)', async () => {
     const longName = `credit-${'x'.repeat(5000)}`;
     const event = { id: 'long-name', topic: '/subscriptions/sub-fixture/resourceGroups/rg-fixture/providers/Microsoft.MachineLearningServices/workspaces/ws-fixture', subject: `models/${longName}:1`, eventType: 'Microsoft.MachineLearningServices.ModelRegistered', eventTime: '2026-11-23T10:00:00Z', data: { modelName: longName, modelVersion: '1' }, dataVersion: '1' };
-    const delivered = await fetch(`${runtime.url}/runtime/webhooks/eventgrid?functionName=modelRegistered`, { method: 'POST', headers: { 'x-functions-key': API_KEY, 'content-type': 'application/json', 'aeg-event-type': 'Notification' }, body: JSON.stringify([event]) });
+    const delivered = await fetch(`${runtime.url}/runtime/webhooks/eventgrid?functionName=modelRegistered`, { method: 'POST', headers: { 'x-functions-key': runtime.eventGridKey, 'content-type': 'application/json', 'aeg-event-type': 'Notification' }, body: JSON.stringify([event]) });
     expect(delivered.status).toBe(202);
     await runtime.waitForIdle();
     const listed = await cli(['list', '--top', '500']);

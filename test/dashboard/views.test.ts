@@ -16,6 +16,7 @@ import { tickPhaseClock, type PhaseClock } from '../../src/plan/time-spent';
 import type { InstanceSummary } from '../../src/ingest/ports';
 import type { Phase, RolloutStatus } from '../../src/plan/types';
 import { statusOf } from '../api/fakes';
+import { PHASE_TABLE } from '../../src/plan/phases';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.resolve(__dirname, '../../test-results');
@@ -89,6 +90,8 @@ async function serve(route: Route): Promise<void> {
     return route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ rolloutId: 'r-failed', action: url.pathname.split('/').at(-1), by: 'dana@contoso.com', step: 0, accepted: true }) });
   }
   const all = Object.values(STATUSES).sort((a, b) => b.updatedAtMs - a.updatedAtMs);
+  // The page decides its actions and tones from the served phase table, as it does against the API.
+  if (url.pathname === '/api/phases') return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ phases: PHASE_TABLE }) });
   if (url.pathname === '/api/rollouts') return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: all.map((s) => summarize(instanceOf(s))) }) });
   const status = all.find((s) => url.pathname === `/api/rollouts/${s.rolloutId}`);
   if (!status) return route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NotFound', message: 'no such rollout' } }) });

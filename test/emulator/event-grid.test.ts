@@ -4,7 +4,7 @@ import { EventGridDeserializer, isSystemEvent } from '@azure/eventgrid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
 import { buildProgram } from '../../src/emulator/cli';
-import { MODEL_REGISTERED_EVENT_TYPE, publishModelRegistered, validateEventGridSubscription } from '../../src/emulator/event-grid';
+import { EVENT_GRID_RETRY_DELAYS_MS, isRetriedByEventGrid, MODEL_REGISTERED_EVENT_TYPE, publishModelRegistered, validateEventGridSubscription } from '../../src/emulator/event-grid';
 import { ManualClock, RG, WS, armClient } from './helpers';
 
 interface Captured {
@@ -184,5 +184,26 @@ describe('admin API', () => {
     expect(em.state.getModelVersion('credit-model', '5').properties['tags']).toEqual({ a: 'b' });
     const bad = await post('PUT', 'behavior/credit-model:1', { errorRate: 2 });
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('errorRate');
+  });
+});
+
+describe("Event Grid's retry rules", () => {
+  it.each([
+    [400, false],
+    [401, false],
+    [403, false],
+    [413, false],
+    [404, true],
+    [408, true],
+    [429, true],
+    [500, true],
+    [503, true],
+  ])('a webhook answering %i is retried: %s', (status, retried) => {
+    expect(isRetriedByEventGrid(status)).toBe(retried);
+  });
+
+  it('waits 10 s, 30 s, 1 min, 5 min, 10 min, 30 min, 1 h first, each wait no shorter than the one before', () => {
+    expect(EVENT_GRID_RETRY_DELAYS_MS.slice(0, 7)).toEqual([10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000]);
+    for (let i = 1; i < EVENT_GRID_RETRY_DELAYS_MS.length; i++) expect(EVENT_GRID_RETRY_DELAYS_MS[i]).toBeGreaterThanOrEqual(EVENT_GRID_RETRY_DELAYS_MS[i - 1] ?? 0);
   });
 });
