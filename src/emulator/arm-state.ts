@@ -436,7 +436,8 @@ export class ArmState {
     }
   }
 
-  patchEndpoint(nowMs: number, name: string, body: unknown): EndpointRecord {
+  /** Tags and identity apply at once; the 202's operation completes on the next poll. */
+  patchEndpoint(nowMs: number, name: string, body: unknown): { record: EndpointRecord; operation: OperationRecord } {
     const endpoint = this.getEndpoint(name);
     if (!isRecord(body)) throw badRequest('The request body must be a JSON object.', 'body');
     const allowed = new Set(['tags', 'identity', 'kind', 'location', 'sku']);
@@ -448,7 +449,7 @@ export class ArmState {
     if (isRecord(body['identity'])) endpoint.identity = body['identity'];
     endpoint.modifiedAtMs = nowMs;
     this.changed(nowMs, `patch endpoint ${name}`);
-    return endpoint;
+    return { record: endpoint, operation: this.schedule(nowMs, 0, `patch endpoint ${name}`, () => undefined) };
   }
 
   deleteEndpoint(nowMs: number, name: string): OperationRecord | undefined {
