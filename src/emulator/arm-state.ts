@@ -372,7 +372,8 @@ export class ArmState {
       throw badRequest(`properties.authMode must be one of Key, AMLToken, AADToken (got ${JSON.stringify(authMode)}).`, 'properties.authMode');
     }
     const traffic = percentRecord(properties['traffic'], 'properties.traffic');
-    const mirrorTraffic = honorsMirror ? percentRecord(properties['mirrorTraffic'], 'properties.mirrorTraffic') : { ...(existing?.mirrorTraffic ?? {}) };
+    // A PUT with an api-version that predates mirrorTraffic loses the stored mirror, as the safe-rollout article says of older clients.
+    const mirrorTraffic = honorsMirror ? percentRecord(properties['mirrorTraffic'], 'properties.mirrorTraffic') : {};
     this.validateTraffic(name, traffic, mirrorTraffic);
     const tags = stringRecord(body['tags'], 'tags');
     const { traffic: _t, mirrorTraffic: _m, provisioningState: _p, scoringUri: _s, swaggerUri: _w, authMode: _a, description, ...extra } = properties;

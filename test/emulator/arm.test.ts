@@ -189,7 +189,7 @@ describe('ARM resources through the real SDK client', () => {
     expect(scaled.properties.provisioningState).toBe('Succeeded');
   });
 
-  it('keeps mirrorTraffic: set with api-version 2024-04-01 through the client pipeline, kept by 2022-10-01 PUTs', async () => {
+  it('drops mirrorTraffic on a PUT with an api-version older than 2023-04-01 (older clients lose the mirror setting), keeps it on 2024-04-01 PUTs', async () => {
     const { em, clock } = await start();
     await createDeployment(em, clock, 'green', '2');
     const arm = armClient(em);
@@ -202,13 +202,18 @@ describe('ARM resources through the real SDK client', () => {
     );
     expect(put.status).toBe(200);
     clock.advanceMinutes(1);
-    // The SDK (2022-10-01) neither shows nor sends mirrorTraffic; its PUT leaves the mirror in place.
+    // A 2024-04-01 PUT without a change to the mirror keeps it.
+    const again = await armFetch(em, 'PUT', endpointPath(em), { ...body, tags: { kept: 'yes' } }, '2024-04-01');
+    expect(again.status).toBe(200);
+    clock.advanceMinutes(1);
+    expect((await armFetch(em, 'GET', endpointPath(em), undefined, '2024-04-01')).body.properties.mirrorTraffic).toEqual({ green: 20 });
+    // The SDK (2022-10-01) neither shows nor sends mirrorTraffic; its PUT loses the mirror.
     const endpoint = await arm.onlineEndpoints.get(RG, WS, EP);
     expect((endpoint.properties as unknown as Record<string, unknown>)['mirrorTraffic']).toBeUndefined();
     const poller = await arm.onlineEndpoints.beginCreateOrUpdate(RG, WS, EP, { ...endpoint, tags: { touched: 'yes' } }, { updateIntervalInMs: 1 });
     await whileAdvancing(clock, 15_000, poller.pollUntilDone());
     const after = await armFetch(em, 'GET', endpointPath(em), undefined, '2024-04-01');
-    expect(after.body.properties.mirrorTraffic).toEqual({ green: 20 });
+    expect(after.body.properties.mirrorTraffic).toEqual({});
     expect(after.body.tags).toEqual({ touched: 'yes' });
   });
 
