@@ -72,7 +72,20 @@ export class ArmApi {
     private readonly state: ArmState,
     private readonly scoringUriOf: (endpoint: string) => string,
     private readonly tenantId: string,
+    /**
+     * Retry-After (seconds) on the 202 answers of PATCH and DELETE; the 2024-04-01 spec allows
+     * 10-600. The app's pollers wait it out on the injected clock (src/azure/lro.ts), so on the
+     * virtual clock it costs no wall time; only callers polling with the SDK's own
+     * pollUntilDone (a real setTimeout) wait it in wall time, and may set it lower.
+     */
+    private readonly retryAfterSeconds: number = 10,
   ) {}
+
+  /** Headers of a 202 for a long-running PATCH or DELETE, as mfe.json 2024-04-01 declares them (plus Azure-AsyncOperation, which ARM also sends). */
+  private acceptedHeaders(baseUrl: string, operation: OperationRecord, apiVersion: string): Record<string, string> {
+    const urls = this.operationUrls(baseUrl, operation, apiVersion);
+    return { 'Azure-AsyncOperation': urls.status, Location: urls.result, 'Retry-After': String(this.retryAfterSeconds) };
+  }
 
   private withMirror(apiVersion: string): boolean {
     return apiVersion.slice(0, 10) >= MIRROR_API_VERSION;
@@ -228,7 +241,14 @@ export class ArmApi {
             }),
           };
         case 'PATCH':
-          return { operation: 'patchEndpoint', write: true, run: guard((v) => ({ status: 200, body: this.renderEndpoint(this.state.patchEndpoint(request.nowMs, endpoint, request.body), v) })) };
+          return {
+            operation: 'patchEndpoint',
+            write: true,
+            run: guard((v) => {
+              const { record, operation } = this.state.patchEndpoint(request.nowMs, endpoint, request.body);
+              return { status: 202, headers: this.acceptedHeaders(request.baseUrl, operation, v), body: this.renderEndpoint(record, v) };
+            }),
+          };
         case 'DELETE':
           return {
             operation: 'deleteEndpoint',
@@ -236,8 +256,7 @@ export class ArmApi {
             run: guard((v) => {
               const operation = this.state.deleteEndpoint(request.nowMs, endpoint);
               if (!operation) return { status: 204 };
-              const urls = this.operationUrls(request.baseUrl, operation, v);
-              return { status: 202, headers: { 'Azure-AsyncOperation': urls.status, Location: urls.result } };
+              return { status: 202, headers: this.acceptedHeaders(request.baseUrl, operation, v) };
             }),
           };
         default:
@@ -299,8 +318,7 @@ export class ArmApi {
           run: guard((v) => {
             const { record, operation } = this.state.patchDeployment(request.nowMs, endpoint, deployment, request.body);
             if (!operation) return { status: 200, body: this.renderDeployment(record) };
-            const urls = this.operationUrls(request.baseUrl, operation, v);
-            return { status: 202, headers: { 'Azure-AsyncOperation': urls.status }, body: this.renderDeployment(record) };
+            return { status: 202, headers: this.acceptedHeaders(request.baseUrl, operation, v), body: this.renderDeployment(record) };
           }),
         };
       case 'DELETE':
@@ -310,8 +328,7 @@ export class ArmApi {
           run: guard((v) => {
             const operation = this.state.deleteDeployment(request.nowMs, endpoint, deployment);
             if (!operation) return { status: 204 };
-            const urls = this.operationUrls(request.baseUrl, operation, v);
-            return { status: 202, headers: { 'Azure-AsyncOperation': urls.status, Location: urls.result } };
+            return { status: 202, headers: this.acceptedHeaders(request.baseUrl, operation, v) };
           }),
         };
       default:
@@ -364,8 +381,7 @@ export class ArmApi {
     if (asResult) {
       // Location polling: 202 while running; then 200 (or the failure as an error).
       if (operation.status === 'InProgress') {
-        const urls = this.operationUrls(request.baseUrl, operation, apiVersion);
-        return { status: 202, headers: { Location: urls.result } };
+        return { status: 202, headers: { Location: this.operationUrls(request.baseUrl, operation, apiVersion).result, 'Retry-After': String(this.retryAfterSeconds) } };
       }
       if (operation.status === 'Failed' && operation.error) throw badRequest(operation.error.message, undefined, operation.error.code);
       return { status: 200 };

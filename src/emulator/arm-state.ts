@@ -372,7 +372,8 @@ export class ArmState {
       throw badRequest(`properties.authMode must be one of Key, AMLToken, AADToken (got ${JSON.stringify(authMode)}).`, 'properties.authMode');
     }
     const traffic = percentRecord(properties['traffic'], 'properties.traffic');
-    const mirrorTraffic = honorsMirror ? percentRecord(properties['mirrorTraffic'], 'properties.mirrorTraffic') : { ...(existing?.mirrorTraffic ?? {}) };
+    // A PUT with an api-version that predates mirrorTraffic loses the stored mirror, as the safe-rollout article says of older clients.
+    const mirrorTraffic = honorsMirror ? percentRecord(properties['mirrorTraffic'], 'properties.mirrorTraffic') : {};
     this.validateTraffic(name, traffic, mirrorTraffic);
     const tags = stringRecord(body['tags'], 'tags');
     const { traffic: _t, mirrorTraffic: _m, provisioningState: _p, scoringUri: _s, swaggerUri: _w, authMode: _a, description, ...extra } = properties;
@@ -436,7 +437,8 @@ export class ArmState {
     }
   }
 
-  patchEndpoint(nowMs: number, name: string, body: unknown): EndpointRecord {
+  /** Tags and identity apply at once; the 202's operation completes on the next poll. */
+  patchEndpoint(nowMs: number, name: string, body: unknown): { record: EndpointRecord; operation: OperationRecord } {
     const endpoint = this.getEndpoint(name);
     if (!isRecord(body)) throw badRequest('The request body must be a JSON object.', 'body');
     const allowed = new Set(['tags', 'identity', 'kind', 'location', 'sku']);
@@ -448,7 +450,7 @@ export class ArmState {
     if (isRecord(body['identity'])) endpoint.identity = body['identity'];
     endpoint.modifiedAtMs = nowMs;
     this.changed(nowMs, `patch endpoint ${name}`);
-    return endpoint;
+    return { record: endpoint, operation: this.schedule(nowMs, 0, `patch endpoint ${name}`, () => undefined) };
   }
 
   deleteEndpoint(nowMs: number, name: string): OperationRecord | undefined {

@@ -1,3 +1,5 @@
+import { RetryAfterTracker, pollOnClock } from '../../src/azure/lro';
+import type { AdapterContext } from '../../src/azure/context';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -179,12 +181,15 @@ describe('ARM resources through the real SDK client', () => {
     expect(tagged.tags).toEqual({ owner: 'ml' });
     const poller = await arm.onlineDeployments.beginUpdate(RG, WS, EP, 'blue', { sku: { capacity: 4 } }, { updateIntervalInMs: 1 });
     expect(em.state.getDeployment(EP, 'blue').provisioningState).toBe('Scaling');
-    const scaled = await whileAdvancing(clock, 30_000, poller.pollUntilDone());
+    await whileAdvancing(clock, 30_000, poller.pollUntilDone());
+    // The PATCH's 202 carries Location and no final-state-via, so the SDK's result is the
+    // operation result, not the resource: read it back.
+    const scaled = await arm.onlineDeployments.get(RG, WS, EP, 'blue');
     expect(scaled.sku?.capacity).toBe(4);
     expect(scaled.properties.provisioningState).toBe('Succeeded');
   });
 
-  it('keeps mirrorTraffic: set with api-version 2024-04-01 through the client pipeline, kept by 2022-10-01 PUTs', async () => {
+  it('drops mirrorTraffic on a PUT with an api-version older than 2023-04-01 (older clients lose the mirror setting), keeps it on 2024-04-01 PUTs', async () => {
     const { em, clock } = await start();
     await createDeployment(em, clock, 'green', '2');
     const arm = armClient(em);
@@ -197,13 +202,18 @@ describe('ARM resources through the real SDK client', () => {
     );
     expect(put.status).toBe(200);
     clock.advanceMinutes(1);
-    // The SDK (2022-10-01) neither shows nor sends mirrorTraffic; its PUT leaves the mirror in place.
+    // A 2024-04-01 PUT without a change to the mirror keeps it.
+    const again = await armFetch(em, 'PUT', endpointPath(em), { ...body, tags: { kept: 'yes' } }, '2024-04-01');
+    expect(again.status).toBe(200);
+    clock.advanceMinutes(1);
+    expect((await armFetch(em, 'GET', endpointPath(em), undefined, '2024-04-01')).body.properties.mirrorTraffic).toEqual({ green: 20 });
+    // The SDK (2022-10-01) neither shows nor sends mirrorTraffic; its PUT loses the mirror.
     const endpoint = await arm.onlineEndpoints.get(RG, WS, EP);
     expect((endpoint.properties as unknown as Record<string, unknown>)['mirrorTraffic']).toBeUndefined();
     const poller = await arm.onlineEndpoints.beginCreateOrUpdate(RG, WS, EP, { ...endpoint, tags: { touched: 'yes' } }, { updateIntervalInMs: 1 });
     await whileAdvancing(clock, 15_000, poller.pollUntilDone());
     const after = await armFetch(em, 'GET', endpointPath(em), undefined, '2024-04-01');
-    expect(after.body.properties.mirrorTraffic).toEqual({ green: 20 });
+    expect(after.body.properties.mirrorTraffic).toEqual({});
     expect(after.body.tags).toEqual({ touched: 'yes' });
   });
 
@@ -346,7 +356,43 @@ describe('ARM validation errors in Azure shape', () => {
     expect(answer.status).toBe(400);
     expect(answer.body.error.message).toContain('PATCH of an online endpoint accepts only tags and identity');
     const tagged = await armFetch(em, 'PATCH', endpointPath(em), { tags: { team: 'risk' } });
-    expect(tagged.status).toBe(200);
+    expect(tagged.status).toBe(202);
     expect(tagged.body.tags).toEqual({ team: 'risk' });
+  });
+
+  it('answers endpoint PATCH, deployment PATCH and DELETE with 202, Location and Retry-After (mfe.json 2024-04-01: 10-600 s)', async () => {
+    const { em, clock } = await start();
+    await createDeployment(em, clock, 'green', '2');
+    const answers = [
+      await armFetch(em, 'PATCH', endpointPath(em), { tags: { team: 'risk' } }, '2024-04-01'),
+      await armFetch(em, 'PATCH', `${endpointPath(em)}/deployments/green`, { sku: { capacity: 2 } }, '2024-04-01'),
+    ];
+    clock.advanceMinutes(5);
+    answers.push(await armFetch(em, 'DELETE', `${endpointPath(em)}/deployments/green`, undefined, '2024-04-01'));
+    for (const answer of answers) {
+      expect(answer.status).toBe(202);
+      expect(answer.headers.get('location')).toMatch(/\/mfeOperationResults\/[^/?]+\?api-version=2024-04-01$/);
+      expect(answer.headers.get('azure-asyncoperation')).toMatch(/\/mfeOperationsStatus\//);
+      const retryAfter = Number(answer.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(10);
+      expect(retryAfter).toBeLessThanOrEqual(600);
+    }
+    // Polling the Location answers 202 with Retry-After while the operation runs (the delete takes minutes).
+    const poll = await armFetch(em, 'GET', new URL(answers[2]?.headers.get('location') ?? '').pathname, undefined, '2024-04-01');
+    expect(poll.status).toBe(202);
+    expect(poll.headers.get('retry-after')).toBe(answers[2]?.headers.get('retry-after'));
+  });
+
+  it("waits Retry-After on the app's clock, not the wall clock: the app's poller sleeps the emulator's 10 s in virtual time", async () => {
+    const { em, clock } = await start();
+    await createDeployment(em, clock, 'green', '2');
+    const slept: number[] = [];
+    const recordingClock = { now: () => clock.now(), sleep: (ms: number) => (slept.push(ms), clock.sleep(ms)) };
+    const tracker = new RetryAfterTracker(() => clock.now());
+    const poller = await armClient(em).onlineDeployments.beginUpdate(RG, WS, EP, 'green', { sku: { capacity: 3 } }, { onResponse: tracker.onResponse } as never);
+    const context = { clock: recordingClock, pollIntervalMs: 1_000, operationTimeoutMs: 3_600_000, maxAttempts: 3 } as unknown as AdapterContext;
+    const outcome = await whileAdvancing(clock, 5_000, pollOnClock(poller, context, 'updateDeployment', tracker));
+    expect(outcome).toBe('succeeded');
+    expect(slept[0]).toBe(10_000);
   });
 });

@@ -63,6 +63,8 @@ const EXPECTED: Record<string, Expectation> = {
   'shadow-example-custom-table-discarded': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'fail' },
   'ab-test-candidate-wins': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100 },
   'ab-test-baseline-wins': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 50, peakAtLeast: 50 },
+  // The shipped A/B policy (policies/ab-test.yaml) as written: a day at 50/50, 100 requests/min.
+  'ab-test-example-candidate-wins': { outcome: 'promoted', ...promotedTo('credit-model-abtest-v2'), peakAtLeast: 100, sawVerdict: 'pass' },
   'recreate-promoted': { outcome: 'promoted', finalDeployments: ['blue'], finalTraffic: { blue: 100 }, peakAtLeast: 100 },
   'recreate-smoke-test-fails-reverted': { outcome: 'rolledBack', ...backOnBlue },
 };
