@@ -1,1 +1,1 @@
-export { getActivities, getActivityDeps, getIngestionModelRegistry } from './ports';
+export { getActivities,  getIngestionModelRegistry } from './ports';

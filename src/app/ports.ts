@@ -27,7 +27,7 @@ export function retryJitterSource(settings: Pick<Settings, 'RANDOM_SEED'>): () =
 let deps: ActivityDeps | undefined;
 let activities: Record<ActivityName, ActivityHandler> | undefined;
 
-export function getActivityDeps(): ActivityDeps {
+function getActivityDeps(): ActivityDeps {
   if (!deps) {
     const settings = getSettings();
     const clock = getAmbientClock();

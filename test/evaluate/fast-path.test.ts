@@ -16,7 +16,10 @@ import { parsePolicy } from '../../src/policy';
 const LIVE: VersionBehaviour = { errorRate: 0.02, p50Ms: 40, p95Ms: 90, failsOutright: false };
 const policyFile = path.join(__dirname, 'fixtures', 'agreement-canary.yaml');
 const policy = parsePolicy(readFileSync(policyFile, 'utf8'), policyFile);
-const plan = planFor(policy);
+// The gate and judge tests below look at what the steps decide: a smoke test that tolerates every
+// failure lets a bad candidate reach them (the smoke test itself is covered in 'the smoke test').
+const plan = planFor({ ...policy, smokeTest: policy.smokeTest ? { ...policy.smokeTest, maxFailures: policy.smokeTest.requests } : policy.smokeTest });
+const strictSmokePlan = planFor(policy);
 const world = (candidate: VersionBehaviour) => ({ plan, live: LIVE, candidate, traffic: { kind: 'constant', requestsPerMinute: 300 } as const });
 
 describe('synthetic traffic', () => {
@@ -86,7 +89,7 @@ describe('runFastPath', () => {
   });
 
   it('stops a model that fails outright at the smoke test, before any user sees it', () => {
-    const r = runFastPath(world(candidateBehaviour(LIVE, { kind: 'outright' })), { seed: 1, judge: amlRolloutJudge() });
+    const r = runFastPath({ ...world(candidateBehaviour(LIVE, { kind: 'outright' })), plan: strictSmokePlan }, { seed: 1, judge: amlRolloutJudge() });
     expect(r).toMatchObject({ outcome: 'rolledBack', stage: 'smoke test', decisionMinute: 0, blast: { requests: 0, failures: 0 }, queries: 0 });
   });
 
@@ -139,5 +142,25 @@ describe('baseline judges', () => {
     const r = runFastPath(world({ ...LIVE, errorRate: 0.3 }), { seed: 1, judge: kayentaJudge() });
     expect(r.outcome).toBe('rolledBack');
     expect(r.reason).toMatch(/marginal/);
+  });
+});
+
+describe('the smoke test', () => {
+  it("fails a candidate by its error rate as the emulator does (each pinned request fails with the version's rate)", () => {
+    const runs = 400;
+    let stopped = 0;
+    for (let seed = 1; seed <= runs; seed++) {
+      const r = runFastPath({ ...world({ ...LIVE, errorRate: 0.3 }), plan: strictSmokePlan }, { seed, judge: amlRolloutJudge() });
+      if (r.stage === 'smoke test') stopped++;
+    }
+    // 3 requests, none may fail: P(stopped) = 1 - 0.7^3 = 0.657; 400 runs put it within +-0.08 at 4 sigma.
+    expect(stopped / runs).toBeGreaterThan(0.57);
+    expect(stopped / runs).toBeLessThan(0.74);
+  });
+
+  it('never stops a model without errors, and always stops one that fails outright', () => {
+    expect(runFastPath({ ...world({ ...LIVE, errorRate: 0 }), plan: strictSmokePlan }, { seed: 3, judge: amlRolloutJudge() }).stage).not.toBe('smoke test');
+    const outright = runFastPath({ ...world({ ...LIVE, failsOutright: true }), plan: strictSmokePlan }, { seed: 3, judge: amlRolloutJudge() });
+    expect([outright.outcome, outright.stage]).toEqual(['rolledBack', 'smoke test']);
   });
 });
