@@ -4,7 +4,7 @@
  * virtual clock skips the waits. Anything else is rethrown at once, unchanged (typed).
  */
 import type { Clock } from '../ports';
-import { withRetries } from '../shared/retry';
+import { withRetries } from '../common/retry';
 
 export interface ActivityRetryPolicy {
   readonly maxAttempts: number;

@@ -21,7 +21,7 @@
  */
 import { z } from 'zod';
 import { RolloutError } from '../errors';
-import { safeEqual } from '../shared/safe-equal';
+import { safeEqual } from '../common/safe-equal';
 import type { ApiRequest } from './http';
 
 export type Caller =

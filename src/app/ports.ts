@@ -4,7 +4,7 @@
  * build activities over fakes with createActivities() directly.
  */
 import { getSettings, type Settings } from '../config';
-import { createRandom } from '../shared/prng';
+import { createRandom } from '../common/prng';
 import { getAmbientClock } from '../ports';
 import { createAzurePorts } from '../azure';
 import { createChannelNotifier, notifyDepsFromSettings, policyNotificationsFromFolder, sendRolloutNotification } from '../notify';

@@ -14,7 +14,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { RolloutError } from '../errors';
-import { safeEqual } from '../shared/safe-equal';
+import { safeEqual } from '../common/safe-equal';
 
 type Decision = 'approve' | 'reject';
 

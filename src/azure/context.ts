@@ -3,7 +3,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { Clock } from '../ports';
 import type { RolloutError } from '../errors';
 import { toAzureCallError, type ErrorMappingOptions } from './errors';
-import { withRetries } from '../shared/retry';
+import { withRetries } from '../common/retry';
 
 export interface AzureAdapterOptions {
   /** Every wait (back-off, long-running-operation polling) and every duration uses this clock. */

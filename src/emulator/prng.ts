@@ -1,1 +1,1 @@
-export * from '../shared/prng';
+export * from '../common/prng';

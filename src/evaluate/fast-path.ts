@@ -13,7 +13,7 @@
  * requested; a no-data outcome that asks a person ends the run as `escalated`; Azure and query
  * faults are not simulated.
  */
-import { createRandom } from '../shared/prng';
+import { createRandom } from '../common/prng';
 import { decideAdaptiveBake, type AdaptiveBakeSettings } from '../analysis/adaptive-bake';
 import type { GateSpec } from '../analysis/types';
 import { checkWindow } from '../analysis/window';

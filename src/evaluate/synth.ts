@@ -3,7 +3,7 @@
  * deployment, drawn request by request from the same model the emulator serves (src/emulator:
  * evenly spaced arrivals at the profile's rate, a weighted draw over the live split, a mirror copy
  * with the mirror percentage, a failure with the version's error rate, a log-normal latency via
- * the emulator's latency distribution, see latencyTable), with the seeded PRNG of src/shared/prng.ts.
+ * the emulator's latency distribution, see latencyTable), with the seeded PRNG of src/common/prng.ts.
  *
  * Windows are whole minutes. `trafficRows` answers what the gates' traffic query would return for
  * a window (one row per deployment with requests, the failure counts, percentiles and at most
@@ -12,7 +12,7 @@
 import { MAX_LATENCY_SAMPLES, TRAFFIC_COLUMNS } from '../analysis/queries';
 import { normalQuantile } from '../analysis/statistics';
 import type { AnalysisRow } from '../analysis/rows';
-import { createRandom, type Random } from '../shared/prng';
+import { createRandom, type Random } from '../common/prng';
 import { requestsPerMinuteAt, type TrafficProfile, type VersionBehaviour } from './model';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { RolloutError } from '../errors';
 import type { Clock } from '../ports/clock';
-import { withRetries } from '../shared/retry';
+import { withRetries } from '../common/retry';
 import type { StructuredLogger } from '../ingest/ports';
 import { sendNotificationInputSchema, type SendNotificationInput, type SendNotificationOutput } from '../orchestration/activity-contracts';
 import type { NotificationKind } from '../ports/notifier';
@@ -17,7 +17,7 @@ interface NotifyRetryPolicy {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   /**
-   * Jitter source of the back-off (src/shared/retry.ts). Absent: 1, the full exponential wait
+   * Jitter source of the back-off (src/common/retry.ts). Absent: 1, the full exponential wait
    * (1 s, 2 s, 4 s...) with no jitter, which is what a webhook that throttled us expects.
    */
   readonly random?: () => number;
@@ -54,7 +54,7 @@ export const notificationCounters: Record<ChannelKind, { sent: number; failed: n
   webhook: { sent: 0, failed: 0, retries: 0 },
 };
 
-/** A failed POST: retryable for network errors, 408, 429 and 5xx (what src/shared/retry.ts retries). */
+/** A failed POST: retryable for network errors, 408, 429 and 5xx (what src/common/retry.ts retries). */
 class DeliveryError extends RolloutError {
   constructor(message: string, retryable: boolean, retryAfterMs?: number) {
     super(retryable ? 'Transient' : 'Internal', message, { retryable, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { retryJitterSource } from '../../src/app/ports';
 import { createRandom as emulatorRandom } from '../../src/emulator/prng';
-import { createRandom } from '../../src/shared/prng';
+import { createRandom } from '../../src/common/prng';
 
 const draws = (random: () => number, n: number): number[] => Array.from({ length: n }, () => random());
 

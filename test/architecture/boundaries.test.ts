@@ -20,7 +20,7 @@ const TREE: Record<string, string> = {
   'src/azure/adapter.ts': 'export const callAzure = (): number => 1;\n',
   'src/config/index.ts': 'export interface Settings { a: string }\n',
   'src/api/status.ts': 'export const describe = (): string => "";\n',
-  'src/shared/retry.ts': 'export const withRetries = (): number => 1;\n',
+  'src/common/retry.ts': 'export const withRetries = (): number => 1;\n',
   'src/emulator/world.ts': 'export const world = 1;\n',
   // allowed: pure -> pure, errors, ports (types only)
   'src/plan/ok.ts':
@@ -33,7 +33,7 @@ const TREE: Record<string, string> = {
   'src/policy/bad-types.ts': "import type { Settings } from '../config';\nexport type S = Settings;\n",
   // broken: notify -> api; activities -> adapter; product -> harness
   'src/notify/message.ts': "import { describe } from '../api/status';\nexport const m = describe;\n",
-  'src/activities/deploy.ts': "import { callAzure } from '../azure/adapter';\nimport { withRetries } from '../shared/retry';\nexport const d = [callAzure, withRetries];\n",
+  'src/activities/deploy.ts': "import { callAzure } from '../azure/adapter';\nimport { withRetries } from '../common/retry';\nexport const d = [callAzure, withRetries];\n",
   'src/app/root.ts': "import { world } from '../emulator/world';\nimport { callAzure } from '../azure/adapter';\nexport const w = [world, callAzure];\n",
   // allowed: harness -> product
   'src/sim/run.ts': "import { w } from '../app/root';\nexport const run = w;\n",

@@ -1,7 +1,7 @@
 import { RestError, createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfterMs, toAzureCallError } from '../../src/azure';
-import { backoffDelayMs, withRetries } from '../../src/shared/retry';
+import { backoffDelayMs, withRetries } from '../../src/common/retry';
 import { AzureCallError, RolloutError } from '../../src/errors';
 import { callAzure, createAdapterContext } from '../../src/azure/context';
 import { TestClock } from './support/fake-azure';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideAdaptiveBake, adaptiveBakeProblems, type AdaptiveBakeSettings, type ArmCounts } from '../../src/analysis/adaptive-bake';
 import { ValidationError } from '../../src/errors';
-import { createRandom } from '../../src/shared/prng';
+import { createRandom } from '../../src/common/prng';
 
 const MIN = 60_000;
 const SETTINGS: AdaptiveBakeSettings = {
