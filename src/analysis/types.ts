@@ -2,7 +2,12 @@
  * Contracts of the analysis module: what a gate declares, and the verdict it produces with its
  * evidence. Pure data (JSON-serialisable): gate specs travel inside the plan (orchestration
  * input) and verdicts inside the rollout status.
+ *
+ * The zod schemas are the only definition: the TypeScript types are inferred from them, the
+ * orchestrator validates activity results with them and the HTTP API documents them (the
+ * `.meta({ id })` names the OpenAPI component).
  */
+import { z } from 'zod';
 
 /**
  * Built-in metrics, computed per deployment from AmlOnlineEndpointTrafficLog.
@@ -20,119 +25,130 @@ export const BUILT_IN_METRICS = [
 ] as const;
 export type BuiltInMetric = (typeof BUILT_IN_METRICS)[number];
 
+const nonEmpty = z.string().min(1);
+
 /** A custom metric: KQL that returns one number per deployment (placeholders filled by the escaping helper). */
-export interface CustomMetricSpec {
-  readonly name: string;
+const customMetricSpecSchema = z.object({
+  name: nonEmpty,
   /**
    * KQL text with placeholders {endpoint}, {deployments}, {baseline}, {candidate}, {from}, {to};
    * must return columns DeploymentName and value.
    */
-  readonly kql: string;
+  kql: nonEmpty,
   /** Direction: is a higher value worse (errors, latency) or better (accuracy)? */
-  readonly higherIsWorse: boolean;
-}
+  higherIsWorse: z.boolean(),
+});
+export type CustomMetricSpec = z.output<typeof customMetricSpecSchema>;
 
-export interface MetricCheck {
+const metricCheckSchema = z.object({
   /** A BuiltInMetric or the name of a CustomMetricSpec of the gate. */
-  readonly metric: string;
+  metric: nonEmpty,
   /** Absolute bounds on the candidate's value. */
-  readonly max?: number;
-  readonly min?: number;
+  max: z.number().optional(),
+  min: z.number().optional(),
   /** Relative to the live (baseline) deployment: candidate <= ratio x baseline (e.g. 1.5). */
-  readonly maxRatioToBaseline?: number;
+  maxRatioToBaseline: z.number().optional(),
   /** Relative, additive: candidate <= baseline + this (same unit as the metric). */
-  readonly maxIncreaseOverBaseline?: number;
+  maxIncreaseOverBaseline: z.number().optional(),
   /** A failing critical check fails the gate at once, whatever the others say. */
-  readonly critical?: boolean;
-}
+  critical: z.boolean().optional(),
+});
+export type MetricCheck = z.output<typeof metricCheckSchema>;
 
-export interface GateSpec {
-  readonly name: string;
-  readonly checks: readonly MetricCheck[];
-  readonly customMetrics: readonly CustomMetricSpec[];
-  /** e.g. 0.95: the confidence of each statistical comparison (over all looks, see the sequential method). */
-  readonly confidence: number;
-  /** Fewer requests than this on either side makes a check inconclusive. */
-  readonly minRequestsPerDeployment: number;
-  /** Each check looks back this far from its window end. */
-  readonly windowMinutes: number;
-  /** The window ends at now minus this (logs arrive late). */
-  readonly ingestionDelayMinutes: number;
-  /** How many looks the sequential method budgets for (alpha spending). */
-  readonly plannedLooks: number;
-  /**
-   * Alpha-spending function of the sequential method (docs/gates.md). Default 'pocock':
-   * spreads the false-failure budget evenly, so a bad candidate is caught at an early look.
-   */
-  readonly spending?: 'pocock' | 'obrienFleming';
-}
+export const gateSpecSchema = z
+  .object({
+    name: nonEmpty,
+    checks: z.array(metricCheckSchema),
+    customMetrics: z.array(customMetricSpecSchema),
+    /** e.g. 0.95: the confidence of each statistical comparison (over all looks, see the sequential method). */
+    confidence: z.number().gt(0).lt(1),
+    /** Fewer requests than this on either side makes a check inconclusive. */
+    minRequestsPerDeployment: z.number().int().nonnegative(),
+    /** Each check looks back this far from its window end. */
+    windowMinutes: z.number().positive(),
+    /** The window ends at now minus this (logs arrive late). */
+    ingestionDelayMinutes: z.number().nonnegative(),
+    /** How many looks the sequential method budgets for (alpha spending). */
+    plannedLooks: z.number().int().positive(),
+    /**
+     * Alpha-spending function of the sequential method (docs/gates.md). Default 'pocock':
+     * spreads the false-failure budget evenly, so a bad candidate is caught at an early look.
+     */
+    spending: z.enum(['pocock', 'obrienFleming']).optional(),
+  })
+  .meta({ id: 'GateSpec' });
+export type GateSpec = z.output<typeof gateSpecSchema>;
 
-export type Verdict = 'pass' | 'fail' | 'inconclusive';
-
-/** The numbers behind one metric's verdict. */
-export interface MetricEvidence {
-  readonly metric: string;
-  readonly verdict: Verdict;
-  readonly candidate: number | null;
-  readonly baseline: number | null;
-  readonly samples: { readonly candidate: number; readonly baseline: number };
-  /** Human-readable threshold, e.g. "<= 1.5x baseline" or "<= 0.02". */
-  readonly threshold: string;
-  /** The statistical test used, e.g. "two-proportion z (one-sided)", "Mann-Whitney U", "none (absolute)". */
-  readonly test: string;
-  readonly pValue?: number;
-  /** The significance level this look spent (alpha spending). */
-  readonly alpha?: number;
-  /** A confidence bound on the candidate (or the difference), when one was computed. */
-  readonly bound?: number;
-  readonly reason: string;
-  /** Whether the check is critical (a failure fails the gate alone). */
-  readonly critical?: boolean;
-  /** p-value of the "candidate is within the threshold" test, compared with passAlpha. */
-  readonly passPValue?: number;
-  /** Level a pass must reach: 1 - confidence, per look. */
-  readonly passAlpha?: number;
-  /** One entry per threshold of the check (max, min, ratio, increase), each with its own test. */
-  readonly parts?: readonly ThresholdEvidence[];
-}
+const verdictSchema = z.enum(['pass', 'fail', 'inconclusive']);
+export type Verdict = z.output<typeof verdictSchema>;
 
 /** The verdict of one threshold of a check. */
-export interface ThresholdEvidence {
-  readonly kind: 'max' | 'min' | 'ratio' | 'increase';
-  readonly verdict: Verdict;
+const thresholdEvidenceSchema = z.object({
+  kind: z.enum(['max', 'min', 'ratio', 'increase']),
+  verdict: verdictSchema,
   /** e.g. "<= 0.02", ">= 100", "<= 1.5x baseline", "<= baseline + 50". */
-  readonly threshold: string;
-  readonly test: string;
+  threshold: z.string(),
+  test: z.string(),
   /** p-value of "the candidate violates the threshold" (compared with alpha). */
-  readonly pValue?: number;
-  readonly alpha?: number;
+  pValue: z.number().optional(),
+  alpha: z.number().optional(),
   /** p-value of "the candidate is within the threshold" (compared with passAlpha). */
-  readonly passPValue?: number;
-  readonly passAlpha?: number;
+  passPValue: z.number().optional(),
+  passAlpha: z.number().optional(),
   /** A confidence bound at the declared confidence (upper bound for upper thresholds). */
-  readonly bound?: number;
+  bound: z.number().optional(),
   /** The compared quantity: the candidate's value, or candidate/baseline, or candidate - baseline. */
-  readonly estimate?: number;
-  readonly reason: string;
-}
+  estimate: z.number().optional(),
+  reason: z.string(),
+});
+export type ThresholdEvidence = z.output<typeof thresholdEvidenceSchema>;
 
-export interface GateResult {
-  readonly gate: string;
-  readonly verdict: Verdict;
-  /** Which look of the sequential plan this was (1-based). */
-  readonly look: number;
-  readonly checkedAtMs: number;
-  readonly window: { readonly fromMs: number; readonly toMs: number };
-  readonly candidate: string;
-  readonly baseline: string;
-  readonly evidence: readonly MetricEvidence[];
-  readonly reason: string;
-  /** The sequential method's bookkeeping for this look. */
-  readonly sequential?: {
-    readonly method: string;
-    readonly plannedLooks: number;
-    readonly alphaTotal: number;
-    readonly alphaThisLook: number;
-    readonly alphaSpentThrough: number;
-  };
-}
+/** The numbers behind one metric's verdict. */
+const metricEvidenceSchema = z
+  .object({
+    metric: z.string(),
+    verdict: verdictSchema,
+    candidate: z.number().nullable(),
+    baseline: z.number().nullable(),
+    samples: z.object({ candidate: z.number(), baseline: z.number() }),
+    /** Human-readable threshold, e.g. "<= 1.5x baseline" or "<= 0.02". */
+    threshold: z.string(),
+    /** The statistical test used, e.g. "two-proportion z (one-sided)", "Mann-Whitney U", "none (absolute)". */
+    test: z.string(),
+    pValue: z.number().optional(),
+    /** The significance level this look spent (alpha spending). */
+    alpha: z.number().optional(),
+    /** A confidence bound on the candidate (or the difference), when one was computed. */
+    bound: z.number().optional(),
+    reason: z.string(),
+    /** Whether the check is critical (a failure fails the gate alone). */
+    critical: z.boolean().optional(),
+    /** p-value of the "candidate is within the threshold" test, compared with passAlpha. */
+    passPValue: z.number().optional(),
+    /** Level a pass must reach: 1 - confidence, per look. */
+    passAlpha: z.number().optional(),
+    /** One entry per threshold of the check (max, min, ratio, increase), each with its own test. */
+    parts: z.array(thresholdEvidenceSchema).optional(),
+  })
+  .meta({ id: 'MetricEvidence' });
+export type MetricEvidence = z.output<typeof metricEvidenceSchema>;
+
+export const gateResultSchema = z
+  .object({
+    gate: z.string(),
+    verdict: verdictSchema,
+    /** Which look of the sequential plan this was (1-based). */
+    look: z.number().int(),
+    checkedAtMs: z.number(),
+    window: z.object({ fromMs: z.number(), toMs: z.number() }),
+    candidate: z.string(),
+    baseline: z.string(),
+    evidence: z.array(metricEvidenceSchema),
+    reason: z.string(),
+    /** The sequential method's bookkeeping for this look. */
+    sequential: z
+      .object({ method: z.string(), plannedLooks: z.number(), alphaTotal: z.number(), alphaThisLook: z.number(), alphaSpentThrough: z.number() })
+      .optional(),
+  })
+  .meta({ id: 'GateResult' });
+export type GateResult = z.output<typeof gateResultSchema>;

@@ -4,11 +4,9 @@
  * what the handlers accept.
  */
 import { z } from 'zod';
-import { gateResultObjectSchema, metricEvidenceSchema as contractMetricEvidenceSchema } from '../orchestration/activity-contracts';
-import { PHASES } from '../plan/types';
+import { PHASES, rolloutStatusSchema, splitSchema as split, TIME_CATEGORIES } from '../plan/types';
 import { OPERATOR_ACTIONS } from '../plan/phases';
 import { modelVersionSchema } from '../ingest/model-registered';
-import { TIME_CATEGORIES } from '../plan/time-spent';
 
 const comment = z.string().max(2000, 'must be at most 2000 characters').meta({ description: 'Free text recorded with the action.' });
 
@@ -56,51 +54,6 @@ export const listQuerySchema = z.strictObject({
   code: z.string().optional().meta({ description: 'Function key (alternative to the x-functions-key header).' }),
 });
 
-const split = z.record(z.string(), z.number()).meta({ description: 'Percent per deployment.' });
-
-// Gate results are the activity contract's (the same GateResult the orchestrator validates), here
-// with the OpenAPI component names.
-const metricEvidenceSchema = contractMetricEvidenceSchema.meta({ id: 'MetricEvidence' });
-
-const gateResultSchema = gateResultObjectSchema.extend({ evidence: z.array(metricEvidenceSchema) }).meta({ id: 'GateResult' });
-
-export const rolloutStatusSchema = z
-  .looseObject({
-    rolloutId: z.string(),
-    policy: z.string(),
-    strategy: z.string(),
-    endpoint: z.string(),
-    model: z.string(),
-    version: z.string(),
-    baseline: z.string(),
-    candidate: z.string(),
-    phase: z.enum(PHASES),
-    step: z.object({ index: z.number(), count: z.number(), kind: z.string(), description: z.string() }),
-    traffic: split,
-    mirror: split,
-    gates: z.array(gateResultSchema),
-    waitingFor: z.object({ kind: z.enum(['timer', 'approval', 'resume', 'data', 'azure']), untilMs: z.number().optional(), detail: z.string() }).optional(),
-    approvals: z.array(z.looseObject({ step: z.number(), decision: z.enum(['approve', 'reject']), by: z.string(), atMs: z.number(), comment: z.string().optional(), accepted: z.boolean(), note: z.string().optional() })),
-    overrides: z.array(z.looseObject({ action: z.string(), by: z.string(), atMs: z.number(), comment: z.string().optional(), step: z.number() })),
-    paused: z.boolean(),
-    startedAtMs: z.number(),
-    updatedAtMs: z.number(),
-    endedAtMs: z.number().optional(),
-    outcome: z.string().optional(),
-    reason: z.string().optional(),
-    winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
-    retrying: z
-      .object({ step: z.number(), failures: z.number(), error: z.string(), nextAttemptAtMs: z.number() })
-      .optional()
-      .meta({ description: 'A step that failed after promotion and is retried with back-off (traffic is not moved back).' }),
-    journal: z.array(z.object({ atMs: z.number(), step: z.number(), phase: z.string(), message: z.string(), traffic: split.optional(), mirror: split.optional() })),
-    phaseClock: z
-      .object({ counting: z.enum(TIME_CATEGORIES).optional(), sinceMs: z.number(), spentMs: z.partialRecord(z.enum(TIME_CATEGORIES), z.number()) })
-      .optional()
-      .meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
-  })
-  .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
-
 const historyEntrySchema = z
   .object({
     atMs: z.number(),
@@ -147,7 +100,8 @@ export const rolloutDetailSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     input: z.unknown(),
-    // null until the orchestrator publishes its first status
+    // null until the orchestrator publishes its first status. The status is src/plan's one schema
+    // (its OpenAPI component is named there, as GateResult's and MetricEvidence's are in src/analysis).
     status: rolloutStatusSchema.nullable(),
     history: z.array(historyEntrySchema),
     display: z

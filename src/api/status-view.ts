@@ -6,15 +6,14 @@ import type { InstanceSummary } from '../ingest/ports';
 import type { RolloutInput } from '../orchestration/events';
 import { decidingPText, describeGate, formatEvidenceNumber as formatNumber } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
-import type { RolloutStatus } from '../plan/types';
-import { rolloutStatusSchema } from './schemas';
+import { rolloutStatusSchema, type RolloutStatus } from '../plan/types';
 import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
 import { formatDuration, timeSpent, type TimeSpent } from '../plan/time-spent';
 
 /** The orchestrator's custom status, when it has published one that looks like a RolloutStatus. */
 export function readRolloutStatus(instance: InstanceSummary): RolloutStatus | undefined {
   const parsed = rolloutStatusSchema.safeParse(instance.customStatus);
-  return parsed.success ? (instance.customStatus as RolloutStatus) : undefined;
+  return parsed.success ? parsed.data : undefined;
 }
 
 export function readRolloutInput(instance: InstanceSummary): Partial<RolloutInput> {

@@ -5,165 +5,26 @@
  * inside a replay. Everything here is JSON-serialisable because it is recorded in history.
  */
 import { z } from 'zod';
-import type { GateResult, GateSpec } from '../analysis/types';
-import type { Plan, RolloutStatus } from '../plan/types';
-import { PHASES } from '../plan/types';
+import { gateResultSchema, gateSpecSchema } from '../analysis/types';
+import { endpointRefSchema, outcomeSchema, planSchema, rolloutStatusSchema, splitSchema } from '../plan/types';
+import { CONCURRENCY_MODES, NOTIFICATION_EVENTS } from '../policy/schema';
 import { ValidationError } from '../errors';
 
+// The plan, gate specs, gate results and the status are defined once, as schemas, in src/plan and
+// src/analysis; the contracts below compose them. The plan is named here too because it is an
+// activity's output (planRollout) and the orchestration's carried state.
+export { planSchema };
+
 const nonEmpty = z.string().min(1);
-const percent = z.number().min(0).max(100);
-
-export const splitSchema = z.record(z.string(), percent);
-
-export const endpointRefSchema = z.object({
-  subscriptionId: nonEmpty,
-  resourceGroup: nonEmpty,
-  workspace: nonEmpty,
-  endpoint: nonEmpty,
-});
-
-// ---- plan (the orchestration carries it across continueAsNew) ----
-
-const metricCheckSchema = z.object({
-  metric: nonEmpty,
-  max: z.number().optional(),
-  min: z.number().optional(),
-  maxRatioToBaseline: z.number().optional(),
-  maxIncreaseOverBaseline: z.number().optional(),
-  critical: z.boolean().optional(),
-});
-
-export const gateSpecSchema = z.object({
-  name: nonEmpty,
-  checks: z.array(metricCheckSchema),
-  customMetrics: z.array(z.object({ name: nonEmpty, kql: nonEmpty, higherIsWorse: z.boolean() })),
-  confidence: z.number().gt(0).lt(1),
-  minRequestsPerDeployment: z.number().int().nonnegative(),
-  windowMinutes: z.number().positive(),
-  ingestionDelayMinutes: z.number().nonnegative(),
-  plannedLooks: z.number().int().positive(),
-  spending: z.enum(['pocock', 'obrienFleming']).optional(),
-})
-  // Unknown fields pass through: src/analysis may add options the orchestrator need not know.
-  .loose()
-  .transform((value) => value as unknown as GateSpec);
-
-const noDataOutcome = z.enum(['extend', 'requestApproval', 'rollback']);
-
-export const stepSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('deploy'), deployment: nonEmpty, cloneFrom: nonEmpty, modelId: nonEmpty, instanceCount: z.number().int().positive().optional() }),
-  z.object({ kind: z.literal('replaceModel'), deployment: nonEmpty, modelId: nonEmpty, previousModelId: nonEmpty }),
-  z.object({ kind: z.literal('smokeTest'), deployment: nonEmpty, requests: z.number().int().positive(), maxFailures: z.number().int().nonnegative(), payload: z.unknown() }),
-  z.object({ kind: z.literal('mirror'), deployment: nonEmpty, percent: z.number().min(0).max(50) }),
-  z.object({ kind: z.literal('setTraffic'), traffic: splitSchema }),
-  z.object({
-    kind: z.literal('bake'),
-    durationMinutes: z.number().nonnegative(),
-    checkIntervalMinutes: z.number().positive(),
-    gates: z.array(nonEmpty),
-    minRequests: z.number().int().nonnegative(),
-    maxExtensionMinutes: z.number().nonnegative(),
-    noDataOutcome,
-    maxQueryErrors: z.number().int().nonnegative().optional(),
-    candidateOnly: z.boolean().optional(),
-  }),
-  z.object({
-    kind: z.literal('gate'),
-    gates: z.array(nonEmpty),
-    retryIntervalMinutes: z.number().positive(),
-    maxExtensionMinutes: z.number().nonnegative(),
-    noDataOutcome,
-    maxQueryErrors: z.number().int().nonnegative().optional(),
-  }),
-  z.object({ kind: z.literal('decideWinner'), gate: nonEmpty, minRequestsPerArm: z.number().int().nonnegative(), maxWaitMinutes: z.number().nonnegative(), checkIntervalMinutes: z.number().positive() }),
-  z.object({
-    kind: z.literal('approval'),
-    name: nonEmpty,
-    timeoutMinutes: z.number().positive(),
-    onTimeout: z.enum(['rollback', 'promote', 'remind']),
-    reminderIntervalMinutes: z.number().positive(),
-    approvers: z.array(nonEmpty),
-  }),
-  z.object({ kind: z.literal('promote') }),
-  z.object({ kind: z.literal('rollback') }),
-  z.object({ kind: z.literal('cleanup'), deployment: nonEmpty, afterMinutes: z.number().nonnegative() }),
-]);
-
-const planObjectSchema = z.object({
-  rolloutId: nonEmpty,
-  policyName: nonEmpty,
-  strategy: z.enum(['canary', 'blueGreen', 'shadow', 'abTest', 'recreate']),
-  target: endpointRefSchema,
-  model: z.object({ name: nonEmpty, version: nonEmpty, id: nonEmpty }),
-  baseline: z.object({ deployment: nonEmpty, modelId: nonEmpty }),
-  candidate: z.object({ deployment: nonEmpty }),
-  steps: z.array(stepSchema).min(1),
-  gates: z.record(z.string(), gateSpecSchema),
-  notifications: z.object({ channels: z.array(z.enum(['teams', 'slack', 'webhook'])), on: z.array(z.string()) }),
-  operators: z.array(z.string()),
-  approvers: z.array(z.string()),
-  concurrency: z.enum(['supersede', 'queue']),
-  rollbackSteps: z.array(stepSchema).optional(),
-  retentionMinutes: z.number().nonnegative().optional(),
-})
-  // Fields added to the plan later pass through untouched (the plan is carried, not rebuilt).
-  .loose() satisfies z.ZodType<Plan>;
-
-/** A Plan, validated, typed as src/plan's (readonly) Plan. */
-export const planSchema = planObjectSchema.transform((value): Plan => value as unknown as Plan);
-
-// ---- gate results ----
-
-const verdictSchema = z.enum(['pass', 'fail', 'inconclusive']);
-
-export const metricEvidenceSchema = z.object({
-  metric: z.string(),
-  verdict: verdictSchema,
-  candidate: z.number().nullable(),
-  baseline: z.number().nullable(),
-  samples: z.object({ candidate: z.number(), baseline: z.number() }),
-  threshold: z.string(),
-  test: z.string(),
-  pValue: z.number().optional(),
-  alpha: z.number().optional(),
-  bound: z.number().optional(),
-  reason: z.string(),
-})
-  // Evidence carries more detail than the orchestrator reads (threshold parts, pass p-values): keep it all.
-  .loose();
-
-/**
- * The GateResult's fields, before the type cast below; the HTTP API documents gate results with
- * this same object (src/api/schemas.ts).
- */
-export const gateResultObjectSchema = z.object({
-  gate: z.string(),
-  verdict: verdictSchema,
-  look: z.number().int(),
-  checkedAtMs: z.number(),
-  window: z.object({ fromMs: z.number(), toMs: z.number() }),
-  candidate: z.string(),
-  baseline: z.string(),
-  evidence: z.array(metricEvidenceSchema),
-  reason: z.string(),
-})
-  .loose();
-
-export const gateResultSchema = gateResultObjectSchema
-  // Typed as the analysis module's GateResult (which has no index signature) once validated.
-  .transform((value) => value as unknown as GateResult);
 
 // ---- activities ----
 
 /** resolveTarget: input is RolloutInput (events.ts). */
 export const resolveTargetOutputSchema = z.object({
   target: endpointRefSchema,
-  concurrency: z.enum(['supersede', 'queue']),
+  concurrency: z.enum(CONCURRENCY_MODES),
 });
 export type ResolveTargetOutput = z.infer<typeof resolveTargetOutputSchema>;
-
-/** planRollout: input is RolloutInput (events.ts), output a Plan. */
-export const planRolloutOutputSchema = planSchema;
 
 export const deploymentStateSchema = z.object({
   name: z.string(),
@@ -274,19 +135,13 @@ export const decideWinnerOutputSchema = z.object({
 export const writeModelVerdictInputSchema = z.object({
   model: z.object({ subscriptionId: nonEmpty, resourceGroup: nonEmpty, workspace: nonEmpty, model: nonEmpty, version: nonEmpty }),
   rolloutId: nonEmpty,
-  outcome: z.enum(['promoted', 'rolledBack', 'rejected', 'aborted', 'failed', 'superseded']),
+  outcome: outcomeSchema,
   reason: z.string(),
   atMs: z.number(),
 });
 export const writeModelVerdictOutputSchema = z.object({ tags: z.record(z.string(), z.string()) });
 
-export const notificationKindSchema = z.enum(['rolloutStarted', 'stepCompleted', 'gateFailed', 'approvalRequested', 'promoted', 'rolledBack', 'failed']);
-
-/** A RolloutStatus, validated loosely (it is produced by the orchestrator itself). */
-export const rolloutStatusSchema = z
-  .object({ rolloutId: nonEmpty, phase: z.enum(PHASES), strategy: z.string(), endpoint: z.string() })
-  .loose()
-  .transform((value) => value as unknown as RolloutStatus);
+const notificationKindSchema = z.enum(NOTIFICATION_EVENTS);
 
 export const sendNotificationInputSchema = z.object({
   kind: notificationKindSchema,

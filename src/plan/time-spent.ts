@@ -6,7 +6,7 @@
  */
 import { TIME_CATEGORIES, type Phase, type PhaseClock, type TimeCategory } from './types';
 
-export { TIME_CATEGORIES, type PhaseClock, type TimeCategory } from './types';
+export { type PhaseClock, type TimeCategory } from './types';
 
 
 /** Words for people (CLI, dashboard). */

@@ -1,119 +1,143 @@
 /**
- * The plan: what a rollout will do, as data. The policy compiler (src/plan/compile.ts) turns a
- * policy + a model version into a Plan; the orchestrator walks its steps with an index.
+ * The plan: what a rollout will do, as data, and the status a rollout publishes. The policy
+ * compiler (src/plan/compile.ts) turns a policy + a model version into a Plan; the orchestrator
+ * walks its steps with an index and publishes a RolloutStatus after every change.
+ *
+ * The zod schemas below are the only definition of these concepts: every TypeScript type here is
+ * inferred from its schema (z.output), the orchestrator validates the plan and activity results
+ * with them (src/orchestration/activity-contracts.ts), the HTTP API documents and reads the status
+ * with the same schema (src/api/schemas.ts), and the CLI and dashboard receive what it describes.
  * Everything here is JSON-serialisable: a plan is the orchestration's input.
  */
-import type { GateResult, GateSpec } from '../analysis/types';
+import { z } from 'zod';
+import { gateResultSchema, gateSpecSchema } from '../analysis/types';
+import { CONCURRENCY_MODES, MAX_MIRROR_PERCENT, NOTIFICATION_CHANNELS, NOTIFICATION_EVENTS, STRATEGY_KEYS } from '../policy/schema';
 
-export type Strategy = 'canary' | 'blueGreen' | 'shadow' | 'abTest' | 'recreate';
+const nonEmpty = z.string().min(1);
+const percent = z.number().min(0).max(100);
+
+const strategySchema = z.enum(STRATEGY_KEYS);
+export type Strategy = z.output<typeof strategySchema>;
 
 /** Percent of live traffic per deployment. */
-export type Split = Readonly<Record<string, number>>;
+export const splitSchema = z.record(z.string(), percent).meta({ description: 'Percent per deployment.' });
+export type Split = Readonly<z.output<typeof splitSchema>>;
+
+/** The managed online endpoint a rollout changes. */
+export const endpointRefSchema = z.object({
+  subscriptionId: nonEmpty,
+  resourceGroup: nonEmpty,
+  workspace: nonEmpty,
+  endpoint: nonEmpty,
+});
 
 /** What happens when a gate stays inconclusive (too little data) past its extension limit. */
-export type NoDataOutcome = 'extend' | 'requestApproval' | 'rollback';
+const noDataOutcomeSchema = z.enum(['extend', 'requestApproval', 'rollback']);
+export type NoDataOutcome = z.output<typeof noDataOutcomeSchema>;
 /** What happens when an approval times out. */
-export type ApprovalTimeoutOutcome = 'rollback' | 'promote' | 'remind';
+const approvalTimeoutOutcomeSchema = z.enum(['rollback', 'promote', 'remind']);
 
-export type Step =
+/** Failed or partial gate queries tolerated in a step (never a pass); one more rolls back. Absent = 3. */
+const maxQueryErrors = z.number().int().nonnegative().optional();
+
+export const stepSchema = z.discriminatedUnion('kind', [
   /** Create the candidate deployment, cloned from the live one, serving the new model. */
-  | { readonly kind: 'deploy'; readonly deployment: string; readonly cloneFrom: string; readonly modelId: string; readonly instanceCount?: number }
+  z.object({ kind: z.literal('deploy'), deployment: nonEmpty, cloneFrom: nonEmpty, modelId: nonEmpty, instanceCount: z.number().int().positive().optional() }),
   /** Recreate: replace the model of the live deployment in place (downtime accepted). */
-  | { readonly kind: 'replaceModel'; readonly deployment: string; readonly modelId: string; readonly previousModelId: string }
+  z.object({ kind: z.literal('replaceModel'), deployment: nonEmpty, modelId: nonEmpty, previousModelId: nonEmpty }),
   /** Direct requests to one deployment (header azureml-model-deployment); all must answer < 500. */
-  | { readonly kind: 'smokeTest'; readonly deployment: string; readonly requests: number; readonly maxFailures: number; readonly payload: unknown }
-  /** Mirror a share of live traffic to a deployment (0 turns mirroring off). */
-  | { readonly kind: 'mirror'; readonly deployment: string; readonly percent: number }
+  z.object({ kind: z.literal('smokeTest'), deployment: nonEmpty, requests: z.number().int().positive(), maxFailures: z.number().int().nonnegative(), payload: z.unknown() }),
+  /** Mirror a share of live traffic to a deployment (0 turns mirroring off; Azure ML caps mirroring). */
+  z.object({ kind: z.literal('mirror'), deployment: nonEmpty, percent: z.number().min(0).max(MAX_MIRROR_PERCENT) }),
   /** Set the live split. */
-  | { readonly kind: 'setTraffic'; readonly traffic: Split }
+  z.object({ kind: z.literal('setTraffic'), traffic: splitSchema }),
   /**
    * Hold for a while, checking gates every interval. A failed check ends the step (rollback);
    * the step ends when the duration is over and, if `minRequests` is set, the candidate saw that many.
    */
-  | {
-      readonly kind: 'bake';
-      readonly durationMinutes: number;
-      readonly checkIntervalMinutes: number;
-      readonly gates: readonly string[];
-      /** Keep baking (up to maxExtensionMinutes) until the candidate has served this many requests. */
-      readonly minRequests: number;
-      readonly maxExtensionMinutes: number;
-      readonly noDataOutcome: NoDataOutcome;
-      /** Failed or partial gate queries tolerated in this step (never a pass); one more rolls back. Absent = 3. */
-      readonly maxQueryErrors?: number;
-      /**
-       * The baseline serves no live traffic during this bake (after promotion, recreate): judge the
-       * gates on the candidate alone (pass the candidate as the analysis' baseline too), so the
-       * absolute thresholds decide. The compiler gives such bakes only absolute gates.
-       */
-      readonly candidateOnly?: boolean;
-    }
+  z.object({
+    kind: z.literal('bake'),
+    durationMinutes: z.number().nonnegative(),
+    checkIntervalMinutes: z.number().positive(),
+    gates: z.array(nonEmpty),
+    /** Keep baking (up to maxExtensionMinutes) until the candidate has served this many requests. */
+    minRequests: z.number().int().nonnegative(),
+    maxExtensionMinutes: z.number().nonnegative(),
+    noDataOutcome: noDataOutcomeSchema,
+    maxQueryErrors,
+    /**
+     * The baseline serves no live traffic during this bake (after promotion, recreate): judge the
+     * gates on the candidate alone (pass the candidate as the analysis' baseline too), so the
+     * absolute thresholds decide. The compiler gives such bakes only absolute gates.
+     */
+    candidateOnly: z.boolean().optional(),
+  }),
   /** One decisive check of the named gates: pass to go on, fail to roll back, inconclusive per noDataOutcome. */
-  | {
-      readonly kind: 'gate';
-      readonly gates: readonly string[];
-      readonly retryIntervalMinutes: number;
-      readonly maxExtensionMinutes: number;
-      readonly noDataOutcome: NoDataOutcome;
-      /** Failed or partial gate queries tolerated in this step (never a pass); one more rolls back. Absent = 3. */
-      readonly maxQueryErrors?: number;
-    }
+  z.object({
+    kind: z.literal('gate'),
+    gates: z.array(nonEmpty),
+    retryIntervalMinutes: z.number().positive(),
+    maxExtensionMinutes: z.number().nonnegative(),
+    noDataOutcome: noDataOutcomeSchema,
+    maxQueryErrors,
+  }),
   /** A/B test: compare the arms on the declared metrics and keep the winner (ties keep the baseline). */
-  | { readonly kind: 'decideWinner'; readonly gate: string; readonly minRequestsPerArm: number; readonly maxWaitMinutes: number; readonly checkIntervalMinutes: number }
+  z.object({ kind: z.literal('decideWinner'), gate: nonEmpty, minRequestsPerArm: z.number().int().nonnegative(), maxWaitMinutes: z.number().nonnegative(), checkIntervalMinutes: z.number().positive() }),
   /** Wait for a person's approve / reject. */
-  | {
-      readonly kind: 'approval';
-      readonly name: string;
-      readonly timeoutMinutes: number;
-      readonly onTimeout: ApprovalTimeoutOutcome;
-      readonly reminderIntervalMinutes: number;
-      readonly approvers: readonly string[];
-    }
+  z.object({
+    kind: z.literal('approval'),
+    name: nonEmpty,
+    timeoutMinutes: z.number().positive(),
+    onTimeout: approvalTimeoutOutcomeSchema,
+    reminderIntervalMinutes: z.number().positive(),
+    approvers: z.array(nonEmpty),
+  }),
   /** Candidate takes 100% (mirror off). */
-  | { readonly kind: 'promote' }
+  z.object({ kind: z.literal('promote') }),
   /** Baseline takes 100% again, candidate removed. */
-  | { readonly kind: 'rollback' }
+  z.object({ kind: z.literal('rollback') }),
   /** After the retention window, delete the old deployment (never one holding traffic). */
-  | { readonly kind: 'cleanup'; readonly deployment: string; readonly afterMinutes: number };
-
+  z.object({ kind: z.literal('cleanup'), deployment: nonEmpty, afterMinutes: z.number().nonnegative() }),
+]);
+export type Step = z.output<typeof stepSchema>;
 export type StepKind = Step['kind'];
 
-export interface NotificationSpec {
-  readonly channels: readonly ('teams' | 'slack' | 'webhook')[];
-  readonly on: readonly string[];
-}
+/** The policy's notifications, copied into the plan so a rollout never re-reads its policy to notify. */
+const notificationSpecSchema = z.object({
+  channels: z.array(z.enum(NOTIFICATION_CHANNELS)),
+  /** The notification kinds the policy subscribed its channels to. */
+  on: z.array(z.enum(NOTIFICATION_EVENTS)),
+});
+export type NotificationSpec = z.output<typeof notificationSpecSchema>;
 
-export interface Plan {
-  /** Deterministic rollout id (also the orchestration instance id). */
-  readonly rolloutId: string;
-  readonly policyName: string;
-  readonly strategy: Strategy;
-  readonly target: {
-    readonly subscriptionId: string;
-    readonly resourceGroup: string;
-    readonly workspace: string;
-    readonly endpoint: string;
-  };
-  readonly model: { readonly name: string; readonly version: string; readonly id: string };
-  /** The deployment serving live traffic when the rollout started, and its model id. */
-  readonly baseline: { readonly deployment: string; readonly modelId: string };
-  /** The deployment the new version runs on (equal to baseline for recreate). */
-  readonly candidate: { readonly deployment: string };
-  readonly steps: readonly Step[];
-  readonly gates: Readonly<Record<string, GateSpec>>;
-  readonly notifications: NotificationSpec;
-  readonly operators: readonly string[];
-  readonly approvers: readonly string[];
-  readonly concurrency: 'supersede' | 'queue';
-  /**
-   * What undoing the rollout does, as steps (added by the compiler): `[{ kind: 'rollback' }]` for
-   * strategies with a separate candidate; for recreate, a replaceModel back to the previous model
-   * followed by a smoke test. Absent in hand-built plans: the orchestrator's default rollback applies.
-   */
-  readonly rollbackSteps?: readonly Step[];
-  /** How long the old deployment is kept after promotion (the policy's retentionMinutes). */
-  readonly retentionMinutes?: number;
-}
+export const planSchema = z
+  .object({
+    /** Deterministic rollout id (also the orchestration instance id). */
+    rolloutId: nonEmpty,
+    policyName: nonEmpty,
+    strategy: strategySchema,
+    target: endpointRefSchema,
+    model: z.object({ name: nonEmpty, version: nonEmpty, id: nonEmpty }),
+    /** The deployment serving live traffic when the rollout started, and its model id. */
+    baseline: z.object({ deployment: nonEmpty, modelId: nonEmpty }),
+    /** The deployment the new version runs on (equal to baseline for recreate). */
+    candidate: z.object({ deployment: nonEmpty }),
+    steps: z.array(stepSchema).min(1),
+    gates: z.record(z.string(), gateSpecSchema),
+    notifications: notificationSpecSchema,
+    operators: z.array(z.string()),
+    approvers: z.array(z.string()),
+    concurrency: z.enum(CONCURRENCY_MODES),
+    /**
+     * What undoing the rollout does, as steps (added by the compiler): `[{ kind: 'rollback' }]` for
+     * strategies with a separate candidate; for recreate, a replaceModel back to the previous model
+     * followed by a smoke test. Absent in hand-built plans: the orchestrator's default rollback applies.
+     */
+    rollbackSteps: z.array(stepSchema).optional(),
+    /** How long the old deployment is kept after promotion (the policy's retentionMinutes). */
+    retentionMinutes: z.number().nonnegative().optional(),
+  });
+export type Plan = z.output<typeof planSchema>;
 
 /** Phases of a rollout; src/plan/phases.ts holds the one transition table. */
 export const PHASES = [
@@ -135,76 +159,45 @@ export const PHASES = [
   'Failed',
   'Superseded',
 ] as const;
-export type Phase = (typeof PHASES)[number];
+const phaseSchema = z.enum(PHASES);
+export type Phase = z.output<typeof phaseSchema>;
 
-export type Outcome = 'promoted' | 'rolledBack' | 'rejected' | 'aborted' | 'failed' | 'superseded';
+const OUTCOMES = ['promoted', 'rolledBack', 'rejected', 'aborted', 'failed', 'superseded'] as const;
+export const outcomeSchema = z.enum(OUTCOMES);
+export type Outcome = z.output<typeof outcomeSchema>;
 
-export interface ApprovalRecord {
-  readonly step: number;
-  readonly decision: 'approve' | 'reject';
-  readonly by: string;
-  readonly atMs: number;
-  readonly comment?: string;
+const approvalRecordSchema = z.object({
+  step: z.number(),
+  decision: z.enum(['approve', 'reject']),
+  by: z.string(),
+  atMs: z.number(),
+  comment: z.string().optional(),
   /** Decisions meant for another step or rollout are recorded, not acted upon. */
-  readonly accepted: boolean;
-  readonly note?: string;
-}
+  accepted: z.boolean(),
+  note: z.string().optional(),
+});
+export type ApprovalRecord = z.output<typeof approvalRecordSchema>;
 
-export interface OverrideRecord {
-  readonly action: 'abort' | 'pause' | 'resume' | 'promote' | 'retry';
-  readonly by: string;
-  readonly atMs: number;
-  readonly comment?: string;
-  readonly step: number;
-}
+const overrideRecordSchema = z.object({
+  action: z.enum(['abort', 'pause', 'resume', 'promote', 'retry']),
+  by: z.string(),
+  atMs: z.number(),
+  comment: z.string().optional(),
+  step: z.number(),
+});
+export type OverrideRecord = z.output<typeof overrideRecordSchema>;
 
-export interface JournalEntry {
-  readonly atMs: number;
-  readonly step: number;
-  readonly phase: Phase;
-  readonly message: string;
+const journalEntrySchema = z.object({
+  atMs: z.number(),
+  step: z.number(),
+  phase: phaseSchema,
+  message: z.string(),
   /** The live split after this entry, when it changed (the dashboard charts traffic over time from it). */
-  readonly traffic?: Split;
+  traffic: splitSchema.optional(),
   /** The mirrored split after this entry, recorded with every traffic write (empty: mirroring off). */
-  readonly mirror?: Split;
-}
-
-/** What the orchestrator publishes with setCustomStatus after every change. */
-export interface RolloutStatus {
-  readonly rolloutId: string;
-  readonly policy: string;
-  readonly strategy: Strategy;
-  readonly endpoint: string;
-  readonly model: string;
-  readonly version: string;
-  readonly baseline: string;
-  readonly candidate: string;
-  readonly phase: Phase;
-  readonly step: { readonly index: number; readonly count: number; readonly kind: StepKind | 'none'; readonly description: string };
-  readonly traffic: Split;
-  readonly mirror: Split;
-  readonly gates: readonly GateResult[];
-  readonly waitingFor?: { readonly kind: 'timer' | 'approval' | 'resume' | 'data' | 'azure'; readonly untilMs?: number; readonly detail: string };
-  readonly approvals: readonly ApprovalRecord[];
-  readonly overrides: readonly OverrideRecord[];
-  readonly paused: boolean;
-  readonly startedAtMs: number;
-  readonly updatedAtMs: number;
-  readonly endedAtMs?: number;
-  readonly outcome?: Outcome;
-  readonly reason?: string;
-  /** A/B test: the winner and why. */
-  readonly winner?: { readonly deployment: string; readonly reason: string };
-  /**
-   * A step that failed after promotion (e.g. deleting the old deployment) and is being retried
-   * with back-off; traffic stays where the promotion put it. Absent once the step succeeds.
-   */
-  readonly retrying?: { readonly step: number; readonly failures: number; readonly error: string; readonly nextAttemptAtMs: number };
-  /** The most recent entries of the readable history (bounded). */
-  readonly journal: readonly JournalEntry[];
-  /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
-  readonly phaseClock?: PhaseClock;
-}
+  mirror: splitSchema.optional(),
+});
+export type JournalEntry = z.output<typeof journalEntrySchema>;
 
 /** The kinds of work a rollout's time is counted as (src/plan/time-spent.ts keeps the clock). */
 export const TIME_CATEGORIES = [
@@ -221,11 +214,61 @@ export const TIME_CATEGORIES = [
   'failed',
   'rollingBack',
 ] as const;
-export type TimeCategory = (typeof TIME_CATEGORIES)[number];
+const timeCategorySchema = z.enum(TIME_CATEGORIES);
+export type TimeCategory = z.output<typeof timeCategorySchema>;
 
 /** Carried on the status: the totals so far and what the time since `sinceMs` counts as. */
-export interface PhaseClock {
-  readonly counting?: TimeCategory;
-  readonly sinceMs: number;
-  readonly spentMs: Partial<Record<TimeCategory, number>>;
-}
+const phaseClockSchema = z.object({
+  counting: timeCategorySchema.optional(),
+  sinceMs: z.number(),
+  spentMs: z.partialRecord(timeCategorySchema, z.number()),
+});
+export type PhaseClock = z.output<typeof phaseClockSchema>;
+
+/** What the orchestrator publishes with setCustomStatus after every change. */
+export const rolloutStatusSchema = z
+  .object({
+    rolloutId: nonEmpty,
+    policy: z.string(),
+    strategy: strategySchema,
+    endpoint: z.string(),
+    model: z.string(),
+    version: z.string(),
+    baseline: z.string(),
+    candidate: z.string(),
+    phase: phaseSchema,
+    step: z.object({
+      index: z.number().meta({ description: '0-based plan index (approval events carry it); equals count when the plan is done.' }),
+      count: z.number(),
+      kind: z.union([z.enum(stepSchema.options.map((option) => option.shape.kind.value) as [StepKind, ...StepKind[]]), z.literal('none')]),
+      description: z.string(),
+    }),
+    traffic: splitSchema,
+    mirror: splitSchema,
+    gates: z.array(gateResultSchema),
+    waitingFor: z.object({ kind: z.enum(['timer', 'approval', 'resume', 'data', 'azure']), untilMs: z.number().optional(), detail: z.string() }).optional(),
+    approvals: z.array(approvalRecordSchema),
+    overrides: z.array(overrideRecordSchema),
+    paused: z.boolean(),
+    startedAtMs: z.number(),
+    updatedAtMs: z.number(),
+    endedAtMs: z.number().optional(),
+    outcome: outcomeSchema.optional(),
+    reason: z.string().optional(),
+    /** A/B test: the winner and why. */
+    winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
+    /**
+     * A step that failed after promotion (e.g. deleting the old deployment) and is being retried
+     * with back-off; traffic stays where the promotion put it. Absent once the step succeeds.
+     */
+    retrying: z
+      .object({ step: z.number(), failures: z.number(), error: z.string(), nextAttemptAtMs: z.number() })
+      .optional()
+      .meta({ description: 'A step that failed after promotion and is retried with back-off (traffic is not moved back).' }),
+    /** The most recent entries of the readable history (bounded). */
+    journal: z.array(journalEntrySchema),
+    /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
+    phaseClock: phaseClockSchema.optional().meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
+  })
+  .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
+export type RolloutStatus = z.output<typeof rolloutStatusSchema>;

@@ -26,7 +26,7 @@ const DEFAULT_DEPLOYMENT_NAME_PATTERN = '{model}-v{version}';
  * What a rollout tells people about: the one list of notification kinds. Policies subscribe their
  * channels to these (`notifications.events`) and the Notifier port's `NotificationKind` is this type.
  */
-const NOTIFICATION_EVENTS = [
+export const NOTIFICATION_EVENTS = [
   'rolloutStarted',
   'stepCompleted',
   'gateFailed',
@@ -37,7 +37,10 @@ const NOTIFICATION_EVENTS = [
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_EVENTS)[number];
 
-const NOTIFICATION_CHANNELS = ['teams', 'slack', 'webhook'] as const;
+export const NOTIFICATION_CHANNELS = ['teams', 'slack', 'webhook'] as const;
+
+/** What a newer version does to a running rollout of the same endpoint (see `concurrency` below). */
+export const CONCURRENCY_MODES = ['supersede', 'queue'] as const;
 
 const MIRROR_LIMIT_MESSAGE = 'must be at most 50 (Azure mirrors at most 50 percent of live traffic)';
 
@@ -360,7 +363,7 @@ export const policySchema = z
     operators: z.array(principal).default([]).meta({ description: 'Who may abort, pause, resume, promote now or retry; empty = only the API administrators.' }),
     notifications: notificationsSchema.prefault({}),
     retentionMinutes: minutes.default(60).meta({ description: 'How long the old deployment is kept after promotion (instant rollback), then deleted.' }),
-    concurrency: z.enum(['supersede', 'queue']).default('supersede').meta({ description: 'A newer version arriving mid-rollout: roll back and start it (supersede), or start it after this one ends (queue).' }),
+    concurrency: z.enum(CONCURRENCY_MODES).default('supersede').meta({ description: 'A newer version arriving mid-rollout: roll back and start it (supersede), or start it after this one ends (queue).' }),
     ingestionDelayMinutes: minutes.max(120).default(5).meta({ description: 'Default delay before requests show up in Log Analytics; gate windows end this long before now.' }),
   })
   .meta({ title: 'aml-rollout policy', description: 'A rollout policy for Azure ML managed online endpoints (docs/policy.md).' });

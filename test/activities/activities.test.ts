@@ -5,6 +5,7 @@ import { ACTIVITY, type ActivityName } from '../../src/orchestration/activity-na
 import type { Clock } from '../../src/ports';
 import type { GateSpec } from '../../src/analysis/types';
 import { addEndpoint, createFakeEndpointControl, createFakeMetricsSource, createFakeModelRegistry, createRecordingNotifier, getWorld, type EndpointSim } from '../fixtures/engine-app/world';
+import { statusOf } from '../api/fakes';
 
 /** A clock whose sleeps return at once but are recorded (back-off is asserted, not waited). */
 function recordingClock(): Clock & { sleeps: number[] } {
@@ -207,7 +208,7 @@ describe('sendNotification', () => {
     getWorld().hooks.onNotification = () => {
       throw new Error('webhook down');
     };
-    const status = { rolloutId: 'r', phase: 'Baking', strategy: 'canary', endpoint: 'e', model: 'm', version: '2', step: { index: 1, count: 3, kind: 'bake', description: 'bake' }, traffic: {} };
+    const status = statusOf({ rolloutId: 'r', step: { index: 1, count: 3, kind: 'bake', description: 'bake' } });
     const out = await activities[ACTIVITY.sendNotification]({ kind: 'stepCompleted', status });
     expect(out).toEqual({ sent: false, detail: 'webhook down' });
     getWorld().hooks.onNotification = undefined;
