@@ -21,8 +21,6 @@ import { planRollout, resolveTarget, type PolicySource } from './plan-rollout';
 import type { ActivityRetryPolicy } from './retry';
 import { smokeTest } from './smoke-test';
 
-export type { PolicySource } from './plan-rollout';
-
 export interface ActivityDeps {
   readonly endpointControl: EndpointControl;
   readonly metricsSource: MetricsSource;

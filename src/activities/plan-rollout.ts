@@ -7,16 +7,16 @@
 import { RolloutError, ValidationError } from '../errors';
 import { compilePlan } from '../plan/compile';
 import type { Plan } from '../plan/types';
-import type { Policy } from '../policy/schema';
+import type { PolicyRepository } from '../ports/policy-repository';
 import type { RolloutInput } from '../orchestration/events';
 import type { ResolveTargetOutput } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
 
-/** Where policies come from (files in POLICY_DIR in the app; an in-memory map in tests). */
-export interface PolicySource {
-  /** Throws RolloutError 'NotFound' (or a ValidationError for an invalid file) when unusable. */
-  getPolicy(name: string): Promise<Policy>;
-}
+/**
+ * What these activities need of the policy repository (POLICY_DIR in the app; an in-memory map in
+ * tests). They are the only readers of a policy during a rollout: the plan carries the rest.
+ */
+export type PolicySource = Pick<PolicyRepository, 'getPolicy'>;
 
 /** The endpoint a rollout will hold (its lease key) and how it treats a newer version. */
 export async function resolveTarget(policies: PolicySource, input: RolloutInput): Promise<ResolveTargetOutput> {

@@ -476,7 +476,7 @@ export function gateResultOf(
     window: { fromMs: ctx.window.fromMs, toMs: ctx.window.toMs },
     candidate: ctx.candidate,
     baseline: ctx.baseline,
-    evidence: [...judged.evidence],
+    evidence: judged.evidence,
     reason: judged.reason,
     sequential: {
       method: sequential.method,

@@ -8,6 +8,7 @@
  * `.meta({ id })` names the OpenAPI component).
  */
 import { z } from 'zod';
+import type { Immutable } from './immutable';
 
 /**
  * Built-in metrics, computed per deployment from AmlOnlineEndpointTrafficLog.
@@ -38,7 +39,7 @@ const customMetricSpecSchema = z.object({
   /** Direction: is a higher value worse (errors, latency) or better (accuracy)? */
   higherIsWorse: z.boolean(),
 });
-export type CustomMetricSpec = z.output<typeof customMetricSpecSchema>;
+export type CustomMetricSpec = Immutable<z.output<typeof customMetricSpecSchema>>;
 
 const metricCheckSchema = z.object({
   /** A BuiltInMetric or the name of a CustomMetricSpec of the gate. */
@@ -53,7 +54,7 @@ const metricCheckSchema = z.object({
   /** A failing critical check fails the gate at once, whatever the others say. */
   critical: z.boolean().optional(),
 });
-export type MetricCheck = z.output<typeof metricCheckSchema>;
+export type MetricCheck = Immutable<z.output<typeof metricCheckSchema>>;
 
 export const gateSpecSchema = z
   .object({
@@ -77,7 +78,7 @@ export const gateSpecSchema = z
     spending: z.enum(['pocock', 'obrienFleming']).optional(),
   })
   .meta({ id: 'GateSpec' });
-export type GateSpec = z.output<typeof gateSpecSchema>;
+export type GateSpec = Immutable<z.output<typeof gateSpecSchema>>;
 
 const verdictSchema = z.enum(['pass', 'fail', 'inconclusive']);
 export type Verdict = z.output<typeof verdictSchema>;
@@ -101,7 +102,7 @@ const thresholdEvidenceSchema = z.object({
   estimate: z.number().optional(),
   reason: z.string(),
 });
-export type ThresholdEvidence = z.output<typeof thresholdEvidenceSchema>;
+export type ThresholdEvidence = Immutable<z.output<typeof thresholdEvidenceSchema>>;
 
 /** The numbers behind one metric's verdict. */
 const metricEvidenceSchema = z
@@ -131,7 +132,7 @@ const metricEvidenceSchema = z
     parts: z.array(thresholdEvidenceSchema).optional(),
   })
   .meta({ id: 'MetricEvidence' });
-export type MetricEvidence = z.output<typeof metricEvidenceSchema>;
+export type MetricEvidence = Immutable<z.output<typeof metricEvidenceSchema>>;
 
 export const gateResultSchema = z
   .object({
@@ -151,4 +152,4 @@ export const gateResultSchema = z
       .optional(),
   })
   .meta({ id: 'GateResult' });
-export type GateResult = z.output<typeof gateResultSchema>;
+export type GateResult = Immutable<z.output<typeof gateResultSchema>>;

@@ -7,7 +7,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import { getSettings, readEnvironment } from '../config';
 import { durableRolloutClient } from '../ingest/durable-client-adapter';
-import { policyFolderResolver } from '../ingest/policy-resolver';
+import { policyResolver } from '../ingest/policy-resolver';
+import { policyRepositoryFor } from '../policy-store/repository';
 import { jsonLineLogger, type PolicyResolver, type StructuredLogger } from '../ingest/ports';
 import { getAmbientClock } from '../ports/clock';
 import type { ModelRegistry } from '../ports/model-registry';
@@ -63,17 +64,9 @@ function clientPrincipalTrusted(): boolean {
   return !inAzure || (readEnvironment('WEBSITE_AUTH_ENABLED') ?? '').toLowerCase() === 'true';
 }
 
-const resolvers = new Map<string, PolicyResolver>();
-
-/** One cached resolver per policy folder and configured scope (bare workspace names match only in that scope). */
+/** Matching over the process' one policy repository (bare workspace names match only in the configured scope). */
 function policyResolverFor(folder: string, home: WorkspaceScope): PolicyResolver {
-  const key = JSON.stringify([folder, home.subscriptionId.toLowerCase(), home.resourceGroup.toLowerCase()]);
-  let resolver = resolvers.get(key);
-  if (!resolver) {
-    resolver = policyFolderResolver(folder, { home });
-    resolvers.set(key, resolver);
-  }
-  return resolver;
+  return policyResolver(policyRepositoryFor(folder), home);
 }
 
 export interface HostDepsOptions {

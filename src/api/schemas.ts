@@ -97,6 +97,7 @@ export const rolloutDetailSchema = z
   .object({
     rolloutId: z.string(),
     runtimeStatus: z.string(),
+    phase: z.string().meta({ description: 'The published phase, or one derived from the runtime status before the first status (Pending, Failed, Aborted).' }),
     createdAt: z.string(),
     updatedAt: z.string(),
     input: z.unknown(),

@@ -7,10 +7,10 @@ import { getSettings, type Settings } from '../config';
 import { createRandom } from '../common/prng';
 import { getAmbientClock } from '../ports';
 import { createAzurePorts } from '../azure';
-import { createChannelNotifier, notifyDepsFromSettings, policyNotificationsFromFolder, sendRolloutNotification } from '../notify';
+import { createChannelNotifier, notifyDepsFromSettings, sendRolloutNotification } from '../notify';
 import { createActivities, type ActivityDeps, type ActivityHandler } from '../activities';
 import type { ActivityName } from '../orchestration/activity-names';
-import { createPolicyDirSource } from './policy-dir';
+import { policyRepositoryFor } from '../policy-store/repository';
 import type { ModelRegistry } from '../ports/model-registry';
 
 /**
@@ -33,15 +33,15 @@ function getActivityDeps(): ActivityDeps {
     const clock = getAmbientClock();
     const random = retryJitterSource(settings);
     const azure = createAzurePorts(settings, { clock, random });
-    // Teams / Slack / webhook per the policy's notifications (src/notify); failures never block.
-    const notify = notifyDepsFromSettings(settings, clock, { policyNotifications: policyNotificationsFromFolder(settings.POLICY_DIR) });
+    // Teams / Slack / webhook per the plan's notifications (src/notify); failures never block.
+    const notify = notifyDepsFromSettings(settings, clock);
     deps = {
       endpointControl: azure.endpointControl,
       metricsSource: azure.metricsSource,
       modelRegistry: azure.modelRegistry,
       notifier: createChannelNotifier(notify),
       sendNotification: (input) => sendRolloutNotification(input, notify),
-      policyStore: createPolicyDirSource(settings.POLICY_DIR),
+      policyStore: policyRepositoryFor(settings.POLICY_DIR),
       clock,
       // The Azure adapters already retry each SDK call; one more round here covers a read-back
       // that saw a resource still settling.

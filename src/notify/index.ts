@@ -6,20 +6,19 @@
  * as the sendNotification activity's sender.
  */
 import type { Settings } from '../config';
-import { loadPolicies } from '../policy-store';
 import type { StructuredLogger } from '../ingest/ports';
 import type { Clock } from '../ports/clock';
 import type { Notification, Notifier } from '../ports/notifier';
-import type { NotifyDeps, PolicyNotifications } from './send';
+import type { NotifyDeps } from './send';
 import { slackPayload, teamsPayload, type ChannelKind } from './channels';
 
 export { sendRolloutNotification } from './send';
-export { notificationCounters, type NotifyDeps, type PolicyNotifications } from './send';
+export { notificationCounters, type NotifyDeps } from './send';
 
 export function notifyDepsFromSettings(
   settings: Pick<Settings, 'NOTIFY_TEAMS_WEBHOOK_URL' | 'NOTIFY_SLACK_WEBHOOK_URL' | 'NOTIFY_GENERIC_WEBHOOK_URL' | 'PUBLIC_BASE_URL' | 'APPROVAL_LINK_SECRET' | 'APPROVAL_LINK_TTL_MINUTES'>,
   clock: Clock,
-  extra: { log?: StructuredLogger; policyNotifications?: (policyName: string) => Promise<PolicyNotifications | undefined> } = {},
+  extra: { log?: StructuredLogger } = {},
 ): NotifyDeps {
   const channels: Partial<Record<ChannelKind, string>> = {};
   if (settings.NOTIFY_TEAMS_WEBHOOK_URL) channels.teams = settings.NOTIFY_TEAMS_WEBHOOK_URL;
@@ -57,20 +56,5 @@ export function createChannelNotifier(deps: NotifyDeps): Notifier {
         }),
       );
     },
-  };
-}
-
-/**
- * The rollout policy's `notifications` (channels and events), read from the policy folder.
- * Unknown policy or unreadable folder: undefined (every configured channel gets every event).
- */
-export function policyNotificationsFromFolder(folder: string): (policyName: string) => Promise<PolicyNotifications | undefined> {
-  return async (policyName) => {
-    try {
-      const found = (await loadPolicies(folder)).find((p) => p.policy.name === policyName);
-      return found ? { channels: found.policy.notifications.channels, events: found.policy.notifications.events } : undefined;
-    } catch {
-      return undefined;
-    }
   };
 }

@@ -8,7 +8,6 @@ import type { Clock } from '../ports/clock';
 import { withRetries } from '../common/retry';
 import type { StructuredLogger } from '../ingest/ports';
 import { sendNotificationInputSchema, type SendNotificationInput, type SendNotificationOutput } from '../orchestration/activity-contracts';
-import type { NotificationKind } from '../ports/notifier';
 import { slackPayload, teamsPayload, webhookPayload, type ChannelKind } from './channels';
 import { buildRolloutNotification, type RolloutNotification } from './message';
 
@@ -25,11 +24,6 @@ interface NotifyRetryPolicy {
 
 const DEFAULT_NOTIFY_RETRY: NotifyRetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
-export interface PolicyNotifications {
-  readonly channels: readonly ChannelKind[];
-  readonly events: readonly NotificationKind[];
-}
-
 export interface NotifyDeps {
   /** Channel URLs (NOTIFY_TEAMS_WEBHOOK_URL, NOTIFY_SLACK_WEBHOOK_URL, NOTIFY_GENERIC_WEBHOOK_URL). */
   readonly channels: Readonly<Partial<Record<ChannelKind, string>>>;
@@ -42,8 +36,6 @@ export interface NotifyDeps {
   readonly retry?: NotifyRetryPolicy;
   /** Per-request timeout (real time: it bounds a network call). */
   readonly timeoutMs?: number;
-  /** The rollout policy's channels and events; absent or undefined = every configured channel, every event. */
-  readonly policyNotifications?: (policyName: string) => Promise<PolicyNotifications | undefined>;
   readonly fetch?: typeof fetch;
 }
 
@@ -140,12 +132,14 @@ function payloadFor(channel: ChannelKind, notification: RolloutNotification, inp
  */
 export async function sendRolloutNotification(rawInput: SendNotificationInput, deps: NotifyDeps): Promise<SendNotificationOutput> {
   try {
-    const input = sendNotificationInputSchema.parse(rawInput) as SendNotificationInput;
+    const input = sendNotificationInputSchema.parse(rawInput);
     let wanted = (Object.keys(deps.channels) as ChannelKind[]).filter((c) => Boolean(deps.channels[c]));
-    const fromPolicy = deps.policyNotifications ? await deps.policyNotifications(input.status.policy).catch(() => undefined) : undefined;
-    if (fromPolicy) {
-      if (!fromPolicy.events.includes(input.kind)) return { sent: false, detail: `policy ${input.status.policy} does not subscribe to ${input.kind}` };
-      wanted = wanted.filter((c) => fromPolicy.channels.includes(c));
+    // The policy's choice, as the plan carries it (read once, when the rollout was planned). Absent
+    // only in inputs scheduled by an older version: every configured channel, every kind.
+    const chosen = input.notifications;
+    if (chosen) {
+      if (!chosen.on.includes(input.kind)) return { sent: false, detail: `policy ${input.status.policy} does not subscribe to ${input.kind}` };
+      wanted = wanted.filter((c) => chosen.channels.includes(c));
     }
     if (wanted.length === 0) return { sent: false, detail: 'no notification channel configured for this rollout' };
     const notification = buildRolloutNotification(input, { publicBaseUrl: deps.publicBaseUrl, linkSecret: deps.linkSecret, linkTtlMinutes: deps.linkTtlMinutes, nowMs: deps.clock.now() });

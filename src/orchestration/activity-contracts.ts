@@ -5,8 +5,9 @@
  * inside a replay. Everything here is JSON-serialisable because it is recorded in history.
  */
 import { z } from 'zod';
+import type { Immutable } from '../analysis/immutable';
 import { gateResultSchema, gateSpecSchema } from '../analysis/types';
-import { endpointRefSchema, outcomeSchema, planSchema, rolloutStatusSchema, splitSchema } from '../plan/types';
+import { endpointRefSchema, notificationSpecSchema, outcomeSchema, planSchema, rolloutStatusSchema, splitSchema } from '../plan/types';
 import { CONCURRENCY_MODES, NOTIFICATION_EVENTS } from '../policy/schema';
 import { ValidationError } from '../errors';
 
@@ -24,7 +25,7 @@ export const resolveTargetOutputSchema = z.object({
   target: endpointRefSchema,
   concurrency: z.enum(CONCURRENCY_MODES),
 });
-export type ResolveTargetOutput = z.infer<typeof resolveTargetOutputSchema>;
+export type ResolveTargetOutput = Immutable<z.output<typeof resolveTargetOutputSchema>>;
 
 export const deploymentStateSchema = z.object({
   name: z.string(),
@@ -146,6 +147,8 @@ const notificationKindSchema = z.enum(NOTIFICATION_EVENTS);
 export const sendNotificationInputSchema = z.object({
   kind: notificationKindSchema,
   status: rolloutStatusSchema,
+  /** The plan's notifications (channels and kinds); absent in inputs scheduled by an older version. */
+  notifications: notificationSpecSchema.optional(),
   gate: gateResultSchema.optional(),
   approval: z.object({ step: z.number().int().nonnegative(), name: z.string(), timeoutAtMs: z.number(), reminder: z.boolean().optional() }).optional(),
 });
@@ -160,29 +163,29 @@ export const requestSupersedeInputSchema = z.object({
 });
 export const requestSupersedeOutputSchema = z.object({ raised: z.boolean(), detail: z.string() });
 
-export type EndpointRefInput = z.infer<typeof endpointRefSchema>;
-export type GetEndpointStateOutput = z.infer<typeof getEndpointStateOutputSchema>;
-export type CreateDeploymentInput = z.infer<typeof createDeploymentInputSchema>;
-export type DeploymentOutput = z.infer<typeof deploymentOutputSchema>;
-export type ReplaceModelInput = z.infer<typeof replaceModelInputSchema>;
-export type TrafficFacts = z.infer<typeof trafficFactsSchema>;
-export type DeleteDeploymentInput = z.infer<typeof deleteDeploymentInputSchema>;
-export type DeleteDeploymentOutput = z.infer<typeof deleteDeploymentOutputSchema>;
-export type SetTrafficInput = z.infer<typeof setTrafficInputSchema>;
-export type SetTrafficOutput = z.infer<typeof setTrafficOutputSchema>;
-export type SmokeTestInput = z.infer<typeof smokeTestInputSchema>;
-export type SmokeTestOutput = z.infer<typeof smokeTestOutputSchema>;
-export type CheckGatesInput = z.infer<typeof checkGatesInputSchema>;
-export type GateOutcome = z.infer<typeof gateOutcomeSchema>;
-export type CheckGatesOutput = z.infer<typeof checkGatesOutputSchema>;
-export type DecideWinnerInput = z.infer<typeof decideWinnerInputSchema>;
-export type DecideWinnerOutput = z.infer<typeof decideWinnerOutputSchema>;
-export type WriteModelVerdictInput = z.infer<typeof writeModelVerdictInputSchema>;
-export type WriteModelVerdictOutput = z.infer<typeof writeModelVerdictOutputSchema>;
-export type SendNotificationInput = z.infer<typeof sendNotificationInputSchema>;
-export type SendNotificationOutput = z.infer<typeof sendNotificationOutputSchema>;
-export type RequestSupersedeInput = z.infer<typeof requestSupersedeInputSchema>;
-export type RequestSupersedeOutput = z.infer<typeof requestSupersedeOutputSchema>;
+export type EndpointRefInput = Immutable<z.output<typeof endpointRefSchema>>;
+export type GetEndpointStateOutput = Immutable<z.output<typeof getEndpointStateOutputSchema>>;
+export type CreateDeploymentInput = Immutable<z.output<typeof createDeploymentInputSchema>>;
+export type DeploymentOutput = Immutable<z.output<typeof deploymentOutputSchema>>;
+export type ReplaceModelInput = Immutable<z.output<typeof replaceModelInputSchema>>;
+export type TrafficFacts = Immutable<z.output<typeof trafficFactsSchema>>;
+export type DeleteDeploymentInput = Immutable<z.output<typeof deleteDeploymentInputSchema>>;
+export type DeleteDeploymentOutput = Immutable<z.output<typeof deleteDeploymentOutputSchema>>;
+export type SetTrafficInput = Immutable<z.output<typeof setTrafficInputSchema>>;
+export type SetTrafficOutput = Immutable<z.output<typeof setTrafficOutputSchema>>;
+export type SmokeTestInput = Immutable<z.output<typeof smokeTestInputSchema>>;
+export type SmokeTestOutput = Immutable<z.output<typeof smokeTestOutputSchema>>;
+export type CheckGatesInput = Immutable<z.output<typeof checkGatesInputSchema>>;
+export type GateOutcome = Immutable<z.output<typeof gateOutcomeSchema>>;
+export type CheckGatesOutput = Immutable<z.output<typeof checkGatesOutputSchema>>;
+export type DecideWinnerInput = Immutable<z.output<typeof decideWinnerInputSchema>>;
+export type DecideWinnerOutput = Immutable<z.output<typeof decideWinnerOutputSchema>>;
+export type WriteModelVerdictInput = Immutable<z.output<typeof writeModelVerdictInputSchema>>;
+export type WriteModelVerdictOutput = Immutable<z.output<typeof writeModelVerdictOutputSchema>>;
+export type SendNotificationInput = Immutable<z.output<typeof sendNotificationInputSchema>>;
+export type SendNotificationOutput = Immutable<z.output<typeof sendNotificationOutputSchema>>;
+export type RequestSupersedeInput = Immutable<z.output<typeof requestSupersedeInputSchema>>;
+export type RequestSupersedeOutput = Immutable<z.output<typeof requestSupersedeOutputSchema>>;
 
 /**
  * Parses a value against a contract; a mismatch throws a ValidationError naming the activity and

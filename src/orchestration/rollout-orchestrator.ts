@@ -177,7 +177,8 @@ function* notify(context: Ctx, state: EngineState, kind: contract.SendNotificati
   // An empty `on` list means every kind; failures are logged by the activity, never fatal.
   if (wanted.length > 0 && !wanted.includes(kind)) return;
   try {
-    yield context.df.callActivity(ACTIVITY.sendNotification, { kind, status: state.status, ...extra });
+    // The plan's channels and kinds go along: the sender never re-reads the policy mid-rollout.
+    yield context.df.callActivity(ACTIVITY.sendNotification, { kind, status: state.status, notifications: state.plan.notifications, ...extra } satisfies contract.SendNotificationInput);
   } catch (error) {
     note(context, state, `notification ${kind} failed: ${failureOf(error).message}`);
   }

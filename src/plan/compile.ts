@@ -86,7 +86,7 @@ class PlanBuilder {
     if (this.specs.has(name)) return;
     this.specs.set(name, {
       name,
-      checks: [...checks],
+      checks,
       customMetrics: this.customMetricsFor(checks),
       confidence: gate.confidence,
       minRequestsPerDeployment: gate.minRequestsPerDeployment,

@@ -10,6 +10,7 @@
  * Everything here is JSON-serialisable: a plan is the orchestration's input.
  */
 import { z } from 'zod';
+import type { Immutable } from '../analysis/immutable';
 import { gateResultSchema, gateSpecSchema } from '../analysis/types';
 import { CONCURRENCY_MODES, MAX_MIRROR_PERCENT, NOTIFICATION_CHANNELS, NOTIFICATION_EVENTS, STRATEGY_KEYS } from '../policy/schema';
 
@@ -21,7 +22,7 @@ export type Strategy = z.output<typeof strategySchema>;
 
 /** Percent of live traffic per deployment. */
 export const splitSchema = z.record(z.string(), percent).meta({ description: 'Percent per deployment.' });
-export type Split = Readonly<z.output<typeof splitSchema>>;
+export type Split = Immutable<z.output<typeof splitSchema>>;
 
 /** The managed online endpoint a rollout changes. */
 export const endpointRefSchema = z.object({
@@ -99,16 +100,16 @@ export const stepSchema = z.discriminatedUnion('kind', [
   /** After the retention window, delete the old deployment (never one holding traffic). */
   z.object({ kind: z.literal('cleanup'), deployment: nonEmpty, afterMinutes: z.number().nonnegative() }),
 ]);
-export type Step = z.output<typeof stepSchema>;
+export type Step = Immutable<z.output<typeof stepSchema>>;
 export type StepKind = Step['kind'];
 
 /** The policy's notifications, copied into the plan so a rollout never re-reads its policy to notify. */
-const notificationSpecSchema = z.object({
+export const notificationSpecSchema = z.object({
   channels: z.array(z.enum(NOTIFICATION_CHANNELS)),
   /** The notification kinds the policy subscribed its channels to. */
   on: z.array(z.enum(NOTIFICATION_EVENTS)),
 });
-export type NotificationSpec = z.output<typeof notificationSpecSchema>;
+export type NotificationSpec = Immutable<z.output<typeof notificationSpecSchema>>;
 
 export const planSchema = z
   .object({
@@ -137,7 +138,7 @@ export const planSchema = z
     /** How long the old deployment is kept after promotion (the policy's retentionMinutes). */
     retentionMinutes: z.number().nonnegative().optional(),
   });
-export type Plan = z.output<typeof planSchema>;
+export type Plan = Immutable<z.output<typeof planSchema>>;
 
 /** Phases of a rollout; src/plan/phases.ts holds the one transition table. */
 export const PHASES = [
@@ -176,7 +177,7 @@ const approvalRecordSchema = z.object({
   accepted: z.boolean(),
   note: z.string().optional(),
 });
-export type ApprovalRecord = z.output<typeof approvalRecordSchema>;
+export type ApprovalRecord = Immutable<z.output<typeof approvalRecordSchema>>;
 
 const overrideRecordSchema = z.object({
   action: z.enum(['abort', 'pause', 'resume', 'promote', 'retry']),
@@ -185,7 +186,7 @@ const overrideRecordSchema = z.object({
   comment: z.string().optional(),
   step: z.number(),
 });
-export type OverrideRecord = z.output<typeof overrideRecordSchema>;
+export type OverrideRecord = Immutable<z.output<typeof overrideRecordSchema>>;
 
 const journalEntrySchema = z.object({
   atMs: z.number(),
@@ -197,7 +198,7 @@ const journalEntrySchema = z.object({
   /** The mirrored split after this entry, recorded with every traffic write (empty: mirroring off). */
   mirror: splitSchema.optional(),
 });
-export type JournalEntry = z.output<typeof journalEntrySchema>;
+export type JournalEntry = Immutable<z.output<typeof journalEntrySchema>>;
 
 /** The kinds of work a rollout's time is counted as (src/plan/time-spent.ts keeps the clock). */
 export const TIME_CATEGORIES = [
@@ -223,7 +224,7 @@ const phaseClockSchema = z.object({
   sinceMs: z.number(),
   spentMs: z.partialRecord(timeCategorySchema, z.number()),
 });
-export type PhaseClock = z.output<typeof phaseClockSchema>;
+export type PhaseClock = Immutable<z.output<typeof phaseClockSchema>>;
 
 /** What the orchestrator publishes with setCustomStatus after every change. */
 export const rolloutStatusSchema = z
@@ -271,4 +272,4 @@ export const rolloutStatusSchema = z
     phaseClock: phaseClockSchema.optional().meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
-export type RolloutStatus = z.output<typeof rolloutStatusSchema>;
+export type RolloutStatus = Immutable<z.output<typeof rolloutStatusSchema>>;

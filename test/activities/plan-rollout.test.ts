@@ -1,23 +1,24 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
-import { createPolicyDirSource } from '../../src/app/policy-dir';
+import { createPolicyFolderRepository, POLICY_CACHE_MAX_AGE_MS } from '../../src/policy-store/repository';
+import type { PolicySource } from '../../src/activities/plan-rollout';
 import { ACTIVITY } from '../../src/orchestration/activity-names';
 import { systemClock } from '../../src/ports';
 import type { Plan } from '../../src/plan/types';
 import { addEndpoint, createFakeEndpointControl, createFakeMetricsSource, createFakeModelRegistry, createRecordingNotifier, getWorld } from '../fixtures/engine-app/world';
 
-const policies = createPolicyDirSource(join(__dirname, '../../policies'));
+const policies = createPolicyFolderRepository(join(__dirname, '../../policies'));
 
-function activities() {
+function activities(policyStore: PolicySource = policies) {
   return createActivities({
     endpointControl: createFakeEndpointControl(),
     metricsSource: createFakeMetricsSource(),
     modelRegistry: createFakeModelRegistry(),
     notifier: createRecordingNotifier(),
-    policyStore: policies,
+    policyStore,
     clock: systemClock,
   });
 }
@@ -56,6 +57,23 @@ describe('planRollout over the example policies', () => {
   it('reports a broken policy folder with the file and the path inside it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'policies-'));
     writeFileSync(join(dir, 'bad.yaml'), 'name: bad\ntarget: { endpoint: x }\n');
-    await expect(createPolicyDirSource(dir).getPolicy('bad')).rejects.toThrow(/bad\.yaml/);
+    await expect(createPolicyFolderRepository(dir).getPolicy('bad')).rejects.toThrow(/bad\.yaml/);
+  });
+
+  it('a policy edit reaches the next plan by the repository rule: not within the max age, at once after it', async () => {
+    getWorld().models.set('credit-model:8', { id: '/models/credit-model/versions/8', tags: {} });
+    addEndpoint('credit-scoring', { deployment: 'blue', modelId: '/models/credit-model/versions/7' });
+    const dir = mkdtempSync(join(tmpdir(), 'policies-'));
+    const original = readFileSync(join(__dirname, '../../policies/canary.yaml'), 'utf8');
+    writeFileSync(join(dir, 'canary.yaml'), original);
+    let now = 0;
+    const planned = activities(createPolicyFolderRepository(dir, { now: () => now }))[ACTIVITY.planRollout];
+    const firstTraffic = async () => ((await planned(input('credit-canary'))) as Plan).steps.find((step) => step.kind === 'setTraffic');
+    expect(await firstTraffic()).toMatchObject({ traffic: { blue: 90 } });
+    writeFileSync(join(dir, 'canary.yaml'), original.replace('{ percent: 10, bakeMinutes: 15 }', '{ percent: 5, bakeMinutes: 15 }'));
+    now = POLICY_CACHE_MAX_AGE_MS;
+    expect(await firstTraffic()).toMatchObject({ traffic: { blue: 90 } });
+    now = POLICY_CACHE_MAX_AGE_MS + 1;
+    expect(await firstTraffic()).toMatchObject({ traffic: { blue: 95 } });
   });
 });

@@ -1,16 +1,15 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors';
-import { policyFolderResolver } from '../../src/ingest/policy-resolver';
+import { policyResolver } from '../../src/ingest/policy-resolver';
+import { createPolicyFolderRepository } from '../../src/policy-store/repository';
 
 const DEMO = path.resolve(__dirname, '../../demo/policies');
 const workspace = { subscriptionId: 's', resourceGroup: 'rg', workspace: 'demo-workspace' };
 
-describe('policyFolderResolver over a real policy folder', () => {
+describe('policyResolver over a real policy folder', () => {
   it('matches by model glob and workspace, and exposes the allow-lists', async () => {
-    const resolver = policyFolderResolver(DEMO);
+    const resolver = policyResolver(createPolicyFolderRepository(DEMO));
     const matched = await resolver.resolve({ workspace, name: 'credit-model', version: '2', tags: {} });
     expect(matched).toMatchObject({ kind: 'matched', policyName: 'credit-canary-demo', endpoint: 'credit-scoring', access: { approvers: ['demo@contoso.com'], operators: ['demo@contoso.com'] } });
     expect((await resolver.resolve({ workspace: { ...workspace, workspace: 'other' }, name: 'credit-model', version: '2', tags: {} })).kind).toBe('noMatch');
@@ -21,25 +20,10 @@ describe('policyFolderResolver over a real policy folder', () => {
   });
 
   it('a named policy must exist (400 naming `policy`); a tag naming an unknown policy is a policy error', async () => {
-    const resolver = policyFolderResolver(DEMO);
+    const resolver = policyResolver(createPolicyFolderRepository(DEMO));
     await expect(resolver.resolve({ workspace, name: 'credit-model', version: '2', tags: {} }, 'nope')).rejects.toMatchObject({ path: 'policy', code: 'InvalidInput' });
     const tagged = resolver.resolve({ workspace, name: 'credit-model', version: '2', tags: { 'rollout-policy': 'nope' } });
     await expect(tagged).rejects.toBeInstanceOf(ValidationError);
     await expect(tagged).rejects.toMatchObject({ code: 'InvalidPolicy' });
-  });
-
-  it('re-reads the folder after maxAgeMs, and does not cache a broken folder', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'policies-'));
-    const text = readFileSync(path.join(DEMO, 'credit-canary-demo.yaml'), 'utf8');
-    writeFileSync(path.join(dir, 'a.yaml'), text);
-    let now = 0;
-    const resolver = policyFolderResolver(dir, { maxAgeMs: 1000, now: () => now });
-    expect((await resolver.resolve({ workspace, name: 'credit-model', version: '1', tags: {} })).kind).toBe('matched');
-    writeFileSync(path.join(dir, 'a.yaml'), 'name: [broken');
-    expect((await resolver.resolve({ workspace, name: 'credit-model', version: '1', tags: {} })).kind).toBe('matched');
-    now = 2000;
-    await expect(resolver.resolve({ workspace, name: 'credit-model', version: '1', tags: {} })).rejects.toMatchObject({ code: 'InvalidPolicy' });
-    writeFileSync(path.join(dir, 'a.yaml'), text.replace('credit-model*', 'fraud*'));
-    expect((await resolver.resolve({ workspace, name: 'fraud-model', version: '1', tags: {} })).kind).toBe('matched');
   });
 });

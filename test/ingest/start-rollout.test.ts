@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RolloutError, ValidationError } from '../../src/errors';
-import { policyListResolver } from '../../src/ingest/policy-resolver';
+import { policyResolver } from '../../src/ingest/policy-resolver';
 import { validatePolicy, type Policy } from '../../src/policy';
 import type { ModelRegistry } from '../../src/ports/model-registry';
 import { canaryPolicy } from '../policy/fixtures';
@@ -158,7 +158,7 @@ describe('ingestEvent', () => {
       [tied, {}, /"a", "b" all match with priority 0/],
     ];
     for (const [policies, tags, reason] of cases) {
-      const deps = makeDeps({ policies: policyListResolver(async () => policies) });
+      const deps = makeDeps({ policies: policyResolver({ listPolicies: async () => policies }) });
       const outcome = await ingestEvent(event('2', 'e2', tags), undefined, deps);
       expect(outcome.kind).toBe('invalid');
       if (outcome.kind === 'invalid') expect(outcome.error.message).toMatch(reason);
@@ -168,7 +168,7 @@ describe('ingestEvent', () => {
   });
 
   it('an event from another subscription or resource group with the same workspace name starts nothing under a name-only policy', async () => {
-    const policies = policyListResolver(async () => [policyNamed('prod', { workspace: WORKSPACE.workspace, model: 'credit-*' })], { subscriptionId: WORKSPACE.subscriptionId, resourceGroup: WORKSPACE.resourceGroup });
+    const policies = policyResolver({ listPolicies: async () => [policyNamed('prod', { workspace: WORKSPACE.workspace, model: 'credit-*' })] }, { subscriptionId: WORKSPACE.subscriptionId, resourceGroup: WORKSPACE.resourceGroup });
     const foreign = (sub: string, rg: string) => ({ ...event('2', `e-${sub}-${rg}`), topic: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE.workspace}` });
     const deps = makeDeps({ policies });
     expect((await ingestEvent(foreign('99999999-0000-0000-0000-000000000000', WORKSPACE.resourceGroup), undefined, deps)).kind).toBe('noMatch');

@@ -168,14 +168,23 @@ describe('notifications to a local capture server', () => {
     expect(invalid.sent).toBe(false);
   });
 
-  it('follows the policy: only its channels and events; none configured means not sent', async () => {
+  it('follows the plan: only the channels and kinds it carries; none configured means not sent', async () => {
     const server = await captureServer();
     servers.push(server);
-    const policyNotifications = async () => ({ channels: ['slack' as const], events: ['promoted' as const] });
-    expect((await sendRolloutNotification({ kind: 'stepCompleted', status: statusOf() }, deps(server.url, { policyNotifications }))).sent).toBe(false);
-    expect((await sendRolloutNotification({ kind: 'promoted', status: statusOf() }, deps(server.url, { policyNotifications }))).sent).toBe(true);
+    // What the policy said when the rollout was planned; the sender has no way to read policies.
+    const notifications = { channels: ['slack' as const], on: ['promoted' as const] };
+    expect(await sendRolloutNotification({ kind: 'stepCompleted', status: statusOf(), notifications }, deps(server.url))).toEqual({ sent: false, detail: 'policy canary does not subscribe to stepCompleted' });
+    expect((await sendRolloutNotification({ kind: 'promoted', status: statusOf(), notifications }, deps(server.url))).sent).toBe(true);
     expect(server.requests.map((r) => r.path)).toEqual(['/slack']);
+    expect(await sendRolloutNotification({ kind: 'promoted', status: statusOf(), notifications: { channels: [], on: ['promoted'] } }, deps(server.url))).toEqual({ sent: false, detail: 'no notification channel configured for this rollout' });
     expect(await sendRolloutNotification({ kind: 'promoted', status: statusOf() }, deps(server.url, { channels: {} }))).toEqual({ sent: false, detail: 'no notification channel configured for this rollout' });
+  });
+
+  it('an input without notifications from the plan (scheduled by an older version) goes to every configured channel', async () => {
+    const server = await captureServer();
+    servers.push(server);
+    expect((await sendRolloutNotification({ kind: 'stepCompleted', status: statusOf() }, deps(server.url))).sent).toBe(true);
+    expect(server.requests.map((r) => r.path).sort()).toEqual(['/hook', '/slack', '/teams']);
   });
 
   it('without a link secret, approval requests carry only the dashboard link', async () => {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../src/local-runtime/runtime';
 import { CONTROL_EVENT } from '../../src/orchestration/events';
+import { rolloutStatusSchema } from '../../src/plan/types';
 import { getWorld } from '../fixtures/engine-app/world';
 import {
   approvalStep,
@@ -28,6 +29,15 @@ const CANARY = `  canary:
       - { percent: 10, bakeMinutes: 10 }
       - { percent: 50, bakeMinutes: 10 }
       - { percent: 100, bakeMinutes: 5, approval: release }`;
+
+/**
+ * What a rollout does is fixed when it is planned: the policy rewritten mid-rollout (one step, no
+ * approval, other approvers, one notification kind) must change nothing of it.
+ */
+const REWRITTEN = `  canary:
+    steps:
+      - { percent: 30, bakeMinutes: 5 }
+      - { percent: 100, bakeMinutes: 5 }`;
 
 const canary = (extra: Partial<PolicyOptions> = {}) => (endpoint: string) => policyYaml('x', { endpoint, strategy: CANARY, ...extra });
 
@@ -406,4 +416,40 @@ describe('bounded history', () => {
     expect(long.max).toBeLessThanOrEqual(short.max + 5);
     expect(long.max).toBeLessThan(150);
   }, 60_000);
+});
+
+describe('a policy edit during a canary rollout', () => {
+  it('never changes that rollout; every published status parses with the one status schema', async () => {
+    const s = scenario(canary());
+    const policyName = s.input.policyName;
+    const rewritten = policyYaml(policyName, { endpoint: s.endpoint.name, strategy: REWRITTEN })
+      .replace('approvers: [alice@contoso.com]', 'approvers: [mallory@contoso.com]')
+      .replace(/^notifications: .*$/m, 'notifications: { channels: [], events: [failed] }');
+    // Rewrite the policy as soon as the candidate takes its first live traffic.
+    onTraffic(s.endpoint.name, (traffic) => {
+      if (Object.keys(traffic).length > 1) getWorld().policies.set(policyName, rewritten);
+    });
+    autoDecide(rt, s, 'approve', 'alice@contoso.com');
+    // Every status the orchestrator publishes parses with the one status schema (src/plan/types.ts)
+    // and equals itself after parsing: the schema describes exactly what is published.
+    const published: unknown[] = [];
+    const stop = rt.onInstanceChange((id) => {
+      if (id !== s.id) return;
+      const status = rt.getInstance(id)?.customStatus;
+      if (status !== null && status !== undefined) published.push(typeof status === 'string' ? JSON.parse(status) : status);
+    });
+    try {
+      await startRollout(rt, s);
+      const status = await finish(rt, s.id);
+      expect(getWorld().policies.get(policyName)).toBe(rewritten);
+      expect(status.outcome).toBe('promoted');
+      expect(s.endpoint.trafficHistory.map((h) => h.traffic[status.candidate] ?? 0)).toEqual([10, 50, 100]);
+      expect(status.approvals).toEqual([expect.objectContaining({ by: 'alice@contoso.com', accepted: true })]);
+      expect(notificationsOf(s.id)).toEqual(expect.arrayContaining(['rolloutStarted', 'approvalRequested', 'promoted']));
+    } finally {
+      stop();
+    }
+    expect(published.length).toBeGreaterThan(5);
+    for (const status of published) expect(rolloutStatusSchema.parse(status)).toEqual(status);
+  });
 });

@@ -10,7 +10,7 @@ import { gateSpecProblems } from '../../src/analysis/spec';
 import { AB_COMPARE_GATE, compilePlan } from '../../src/plan/compile';
 import { isValidDeploymentName } from '../../src/plan/deployment-name';
 import { canTransition, phaseOfStep } from '../../src/plan/phases';
-import type { Phase, Plan, Step } from '../../src/plan/types';
+import { planSchema, type Phase, type Plan, type Step } from '../../src/plan/types';
 import { applyPlan, applyStep } from './apply';
 import { compileInput } from './inputs';
 
@@ -219,6 +219,16 @@ describe('compiled plans (properties)', () => {
           expect(spec.name).toBe(name);
           expect(gateSpecProblems(spec, { allowComparisonOnly: name === AB_COMPARE_GATE })).toEqual([]);
         }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('the one plan schema accepts every compiled plan and parses it, after JSON, to itself', () => {
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const carried: unknown = JSON.parse(JSON.stringify(plan));
+        expect(planSchema.parse(carried)).toEqual(plan);
       }),
       { numRuns: RUNS },
     );
