@@ -4,6 +4,7 @@
  * Everything here is JSON-serialisable: a plan is the orchestration's input.
  */
 import type { GateResult, GateSpec } from '../analysis/types';
+import type { EvidenceHistory } from './evidence-history';
 
 export type Strategy = 'canary' | 'blueGreen' | 'shadow' | 'abTest' | 'recreate';
 
@@ -204,6 +205,8 @@ export interface RolloutStatus {
   readonly journal: readonly JournalEntry[];
   /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
   readonly phaseClock?: PhaseClock;
+  /** Per-look numbers of every gate check, bounded (src/plan/evidence-history.ts); absent before the first look. */
+  readonly evidenceHistory?: EvidenceHistory;
 }
 
 /** The kinds of work a rollout's time is counted as (src/plan/time-spent.ts keeps the clock). */

@@ -1,0 +1,281 @@
+/**
+ * The evidence of every look of every gate, kept on the rollout status so the dashboard can chart
+ * each check over time (candidate against baseline, the allowed band, confidence bounds, the
+ * verdict of each look and the traffic split at that time). `status.gates` holds the latest look
+ * only, with its full evidence; this history keeps per-look numbers, never raw rows.
+ *
+ * Size matters: the status is the orchestration's custom status, which the Durable Functions
+ * extension limits to 16 KB of UTF-16 JSON (docs/azure-fidelity.md), and it is serialized on every
+ * publish. So the stored form is compact (short keys, numbers at 4 significant digits) and each
+ * gate keeps at most EVIDENCE_LOOKS_PER_GATE looks: beyond that, one interior look is dropped per
+ * new look (the one whose neighbours are closest in time), so the first and the latest looks stay
+ * and the kept ones stay spread evenly over the rollout. `expandEvidenceHistory` turns the stored
+ * form into the readable one the API serves.
+ *
+ * Pure: called by the orchestrator each time it sets `status.gates`.
+ */
+import type { GateResult, GateSpec, MetricCheck, MetricEvidence, Verdict } from '../analysis/types';
+import { decidingPValue } from '../analysis/describe';
+
+/** Percent of live (or mirrored) traffic per deployment, as on the status. */
+type Split = Readonly<Record<string, number>>;
+/** What the reducer reads of the plan (types.ts imports this module, so it cannot import the Plan). */
+interface PlanGates {
+  readonly gates: Readonly<Record<string, GateSpec>>;
+  readonly candidate: { readonly deployment: string };
+  readonly baseline: { readonly deployment: string };
+}
+
+/** Looks kept per gate (first and latest always among them). */
+export const EVIDENCE_LOOKS_PER_GATE = 12;
+
+type VerdictCode = 'p' | 'f' | 'i';
+
+/** One check at one look, stored compactly; absent fields were not known at that look. */
+interface StoredCheckPoint {
+  /** Verdict of the check. */
+  readonly v: VerdictCode;
+  /** Candidate and baseline values (null: no data). */
+  readonly c: number | null;
+  readonly b: number | null;
+  /** Allowed band in the metric's unit at this look: lowest and highest allowed candidate value. */
+  readonly lo?: number;
+  readonly hi?: number;
+  /** Confidence bounds on the candidate's value, in the metric's unit. */
+  readonly cl?: number;
+  readonly cu?: number;
+  /** p-value of the test that decided the verdict. */
+  readonly p?: number;
+}
+
+interface StoredLook {
+  /** Look number of the gate's sequential plan (1-based). */
+  readonly n: number;
+  /** When the look was taken (ms since epoch). */
+  readonly t: number;
+  /** The gate's verdict at this look. */
+  readonly v: VerdictCode;
+  /** Live traffic percent of the candidate and of the baseline, and the candidate's mirrored percent. */
+  readonly s: readonly [number, number, number];
+  /** Requests in the window: candidate, baseline. */
+  readonly r: readonly [number, number];
+  /** One point per check, in the order of `checks`. */
+  readonly k: readonly (StoredCheckPoint | null)[];
+}
+
+export interface StoredGateHistory {
+  readonly gate: string;
+  /** Looks recorded in total, thinned ones included. */
+  readonly recorded: number;
+  /** Metric name and threshold text per check. */
+  readonly checks: readonly { readonly metric: string; readonly threshold: string }[];
+  readonly looks: readonly StoredLook[];
+}
+
+export type EvidenceHistory = readonly StoredGateHistory[];
+
+const VERDICT_CODE: Readonly<Record<Verdict, VerdictCode>> = { pass: 'p', fail: 'f', inconclusive: 'i' };
+const CODE_VERDICT: Readonly<Record<VerdictCode, Verdict>> = { p: 'pass', f: 'fail', i: 'inconclusive' };
+
+/** Four significant digits: plenty for a chart, and a third of the characters of a full double. */
+function compact(value: number): number {
+  return Number.isInteger(value) ? value : Number(value.toPrecision(4));
+}
+
+function finite(value: number | undefined): value is number {
+  return value !== undefined && Number.isFinite(value);
+}
+
+function tightest(values: readonly number[], pick: (a: number, b: number) => number): number | undefined {
+  return values.length === 0 ? undefined : values.reduce((a, b) => pick(a, b));
+}
+
+function higherIsWorse(spec: GateSpec | undefined, metric: string): boolean {
+  return spec?.customMetrics.find((m) => m.name === metric)?.higherIsWorse ?? true;
+}
+
+/**
+ * The band of candidate values the check allows at this look, in the metric's unit: absolute
+ * bounds as declared, relative ones applied to the baseline's value of this look (ratio and
+ * increase are judged against the baseline; without a baseline value they draw nothing).
+ */
+function allowedBand(check: MetricCheck, baseline: number | null, worseIsHigher: boolean): { lo?: number; hi?: number } {
+  const highs: number[] = [];
+  const lows: number[] = [];
+  if (check.max !== undefined) highs.push(check.max);
+  if (check.min !== undefined) lows.push(check.min);
+  if (baseline !== null) {
+    if (check.maxRatioToBaseline !== undefined) (worseIsHigher ? highs : lows).push(worseIsHigher ? check.maxRatioToBaseline * baseline : baseline / check.maxRatioToBaseline);
+    if (check.maxIncreaseOverBaseline !== undefined) (worseIsHigher ? highs : lows).push(worseIsHigher ? baseline + check.maxIncreaseOverBaseline : baseline - check.maxIncreaseOverBaseline);
+  }
+  const hi = tightest(highs, Math.min);
+  const lo = tightest(lows, Math.max);
+  return { ...(hi === undefined ? {} : { hi }), ...(lo === undefined ? {} : { lo }) };
+}
+
+/**
+ * Confidence bounds on the candidate's value in the metric's unit, from the thresholds' tests:
+ * an absolute max/min part bounds the candidate directly; a ratio part bounds candidate/baseline
+ * and an increase part candidate - baseline, so they are applied to the baseline's value. Where
+ * several parts bound the same side, the tightest is kept.
+ */
+function confidenceBounds(e: MetricEvidence): { cl?: number; cu?: number } {
+  const uppers: number[] = [];
+  const lowers: number[] = [];
+  for (const part of e.parts ?? []) {
+    if (!finite(part.bound)) continue;
+    if (part.kind === 'max') uppers.push(part.bound);
+    else if (part.kind === 'min') lowers.push(part.bound);
+    else if (e.baseline !== null) uppers.push(part.kind === 'ratio' ? part.bound * e.baseline : e.baseline + part.bound);
+  }
+  const cu = tightest(uppers, Math.min);
+  const cl = tightest(lowers, Math.max);
+  return { ...(cu === undefined ? {} : { cu }), ...(cl === undefined ? {} : { cl }) };
+}
+
+function point(e: MetricEvidence, check: MetricCheck | undefined, spec: GateSpec | undefined): StoredCheckPoint {
+  const band = check ? allowedBand(check, e.baseline, higherIsWorse(spec, e.metric)) : {};
+  const bounds = confidenceBounds(e);
+  const decided = decidingPValue(e);
+  const numbers: Record<string, number | undefined> = { ...band, ...bounds, p: decided?.p };
+  const out: Record<string, number | null | string> = {
+    v: VERDICT_CODE[e.verdict],
+    c: e.candidate === null || !Number.isFinite(e.candidate) ? null : compact(e.candidate),
+    b: e.baseline === null || !Number.isFinite(e.baseline) ? null : compact(e.baseline),
+  };
+  for (const [key, value] of Object.entries(numbers)) if (finite(value)) out[key] = compact(value);
+  return out as unknown as StoredCheckPoint;
+}
+
+/**
+ * Drops interior looks until `looks` fits in `cap`: each time the one whose neighbours are
+ * closest in time (the densest spot; the oldest such look on a tie), so the first and last looks
+ * stay, order is kept and the survivors stay spread over the whole time span.
+ */
+export function thinLooks<T extends { readonly t: number }>(looks: readonly T[], cap: number): T[] {
+  const kept = [...looks];
+  const floor = Math.max(cap, 2);
+  while (kept.length > floor) {
+    let drop = 1;
+    for (let i = 2; i < kept.length - 1; i++) {
+      if ((kept[i + 1] as T).t - (kept[i - 1] as T).t < (kept[drop + 1] as T).t - (kept[drop - 1] as T).t) drop = i;
+    }
+    kept.splice(drop, 1);
+  }
+  return kept;
+}
+
+/** The traffic at the look: candidate and baseline live percent, candidate mirrored percent. */
+function splitAt(plan: PlanGates, traffic: Split, mirror: Split): readonly [number, number, number] {
+  const candidate = plan.candidate.deployment;
+  const baseline = plan.baseline.deployment;
+  return [traffic[candidate] ?? 0, candidate === baseline ? 0 : (traffic[baseline] ?? 0), mirror[candidate] ?? 0];
+}
+
+function lookOf(result: GateResult, spec: GateSpec | undefined, checks: StoredGateHistory['checks'], split: readonly [number, number, number]): StoredLook {
+  const first = result.evidence[0];
+  return {
+    n: result.look,
+    t: result.checkedAtMs,
+    v: VERDICT_CODE[result.verdict],
+    s: split,
+    r: [first?.samples.candidate ?? 0, first?.samples.baseline ?? 0],
+    k: checks.map((c) => {
+      const e = result.evidence.find((x) => x.metric === c.metric);
+      return e ? point(e, spec?.checks.find((x) => x.metric === c.metric), spec) : null;
+    }),
+  };
+}
+
+/**
+ * The history after a round of gate results: each result becomes one look of its gate (a gate
+ * seen for the first time gets its own entry), each gate thinned to `cap` looks. Results the
+ * history already holds (same gate, same look time) are not added twice.
+ */
+export function recordLooks(
+  history: EvidenceHistory | undefined,
+  plan: PlanGates,
+  results: readonly GateResult[],
+  traffic: Split,
+  mirror: Split,
+  cap: number = EVIDENCE_LOOKS_PER_GATE,
+): StoredGateHistory[] {
+  const next = [...(history ?? [])];
+  const split = splitAt(plan, traffic, mirror);
+  for (const result of results) {
+    const spec = plan.gates[result.gate];
+    let index = next.findIndex((g) => g.gate === result.gate);
+    if (index < 0) {
+      const metrics = spec ? spec.checks.map((c) => c.metric) : result.evidence.map((e) => e.metric);
+      const checks = metrics.map((metric) => ({ metric, threshold: result.evidence.find((e) => e.metric === metric)?.threshold ?? '' }));
+      next.push({ gate: result.gate, recorded: 0, checks, looks: [] });
+      index = next.length - 1;
+    }
+    const gate = next[index] as StoredGateHistory;
+    if (gate.looks.some((l) => l.t === result.checkedAtMs)) continue;
+    const looks = thinLooks([...gate.looks, lookOf(result, spec, gate.checks, split)], cap);
+    next[index] = { ...gate, recorded: gate.recorded + 1, looks };
+  }
+  return next;
+}
+
+// ---------------------------------------------------------------- the readable form (API)
+
+interface EvidencePoint {
+  readonly look: number;
+  readonly atMs: number;
+  readonly verdict: Verdict;
+  readonly candidate: number | null;
+  readonly baseline: number | null;
+  readonly allowed: { readonly min?: number; readonly max?: number };
+  readonly confidence: { readonly lower?: number; readonly upper?: number };
+  readonly pValue?: number;
+  readonly requests: { readonly candidate: number; readonly baseline: number };
+  readonly traffic: { readonly candidate: number; readonly baseline: number; readonly mirroredToCandidate: number };
+}
+
+interface CheckSeries {
+  readonly metric: string;
+  readonly threshold: string;
+  readonly points: readonly EvidencePoint[];
+}
+
+export interface GateSeries {
+  readonly gate: string;
+  readonly recorded: number;
+  readonly kept: number;
+  readonly looks: readonly { readonly look: number; readonly atMs: number; readonly verdict: Verdict }[];
+  readonly checks: readonly CheckSeries[];
+}
+
+/** The stored history in named fields, one series per check (what GET /api/rollouts/{id}/evidence serves). */
+export function expandEvidenceHistory(history: EvidenceHistory | undefined): GateSeries[] {
+  return (history ?? []).map((gate) => ({
+    gate: gate.gate,
+    recorded: gate.recorded,
+    kept: gate.looks.length,
+    looks: gate.looks.map((l) => ({ look: l.n, atMs: l.t, verdict: CODE_VERDICT[l.v] })),
+    checks: gate.checks.map((check, i) => ({
+      metric: check.metric,
+      threshold: check.threshold,
+      points: gate.looks.flatMap((l) => {
+        const k = l.k[i];
+        if (!k) return [];
+        return [
+          {
+            look: l.n,
+            atMs: l.t,
+            verdict: CODE_VERDICT[k.v],
+            candidate: k.c,
+            baseline: k.b,
+            allowed: { ...(k.lo === undefined ? {} : { min: k.lo }), ...(k.hi === undefined ? {} : { max: k.hi }) },
+            confidence: { ...(k.cl === undefined ? {} : { lower: k.cl }), ...(k.cu === undefined ? {} : { upper: k.cu }) },
+            ...(k.p === undefined ? {} : { pValue: k.p }),
+            requests: { candidate: l.r[0], baseline: l.r[1] },
+            traffic: { candidate: l.s[0], baseline: l.s[1], mirroredToCandidate: l.s[2] },
+          },
+        ];
+      }),
+    })),
+  }));
+}
