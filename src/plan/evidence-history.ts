@@ -6,7 +6,7 @@
  *
  * Size matters: the status is the orchestration's custom status, which the Durable Functions
  * extension limits to 16 KB of UTF-16 JSON (docs/azure-fidelity.md), and it is serialized on every
- * publish. So the stored form is compact (short keys, numbers at 4 significant digits) and each
+ * publish. So the stored form is compact (short keys, tuples, numbers at 3 significant digits) and each
  * gate keeps at most EVIDENCE_LOOKS_PER_GATE looks: beyond that, one interior look is dropped per
  * new look (the one whose neighbours are closest in time), so the first and the latest looks stay
  * and the kept ones stay spread evenly over the rollout. `expandEvidenceHistory` turns the stored
@@ -27,26 +27,17 @@ interface PlanGates {
 }
 
 /** Looks kept per gate (first and latest always among them). */
-export const EVIDENCE_LOOKS_PER_GATE = 12;
+export const EVIDENCE_LOOKS_PER_GATE = 10;
 
 type VerdictCode = 'p' | 'f' | 'i';
 
-/** One check at one look, stored compactly; absent fields were not known at that look. */
-interface StoredCheckPoint {
-  /** Verdict of the check. */
-  readonly v: VerdictCode;
-  /** Candidate and baseline values (null: no data). */
-  readonly c: number | null;
-  readonly b: number | null;
-  /** Allowed band in the metric's unit at this look: lowest and highest allowed candidate value. */
-  readonly lo?: number;
-  readonly hi?: number;
-  /** Confidence bounds on the candidate's value, in the metric's unit. */
-  readonly cl?: number;
-  readonly cu?: number;
-  /** p-value of the test that decided the verdict. */
-  readonly p?: number;
-}
+/**
+ * One check at one look, as a tuple (the status is size-limited; a tuple is a fifth shorter than
+ * the same fields with names): verdict code, candidate, baseline, allowed band low and high (in
+ * the metric's unit), confidence bounds low and high on the candidate, the deciding p-value.
+ * null: not known at that look; trailing nulls are left out.
+ */
+type StoredCheckPoint = readonly [VerdictCode, ...(number | null)[]];
 
 interface StoredLook {
   /** Look number of the gate's sequential plan (1-based). */
@@ -77,9 +68,13 @@ export type EvidenceHistory = readonly StoredGateHistory[];
 const VERDICT_CODE: Readonly<Record<Verdict, VerdictCode>> = { pass: 'p', fail: 'f', inconclusive: 'i' };
 const CODE_VERDICT: Readonly<Record<VerdictCode, Verdict>> = { p: 'pass', f: 'fail', i: 'inconclusive' };
 
-/** Four significant digits: plenty for a chart, and a third of the characters of a full double. */
+/** Three significant digits (as every evidence number is shown): plenty for a chart, a quarter of a full double's characters. */
 function compact(value: number): number {
-  return Number.isInteger(value) ? value : Number(value.toPrecision(4));
+  return Number.isInteger(value) ? value : Number(value.toPrecision(3));
+}
+
+function stored(value: number | null | undefined): number | null {
+  return value === null || value === undefined || !Number.isFinite(value) ? null : compact(value);
 }
 
 function finite(value: number | undefined): value is number {
@@ -136,15 +131,9 @@ function confidenceBounds(e: MetricEvidence): { cl?: number; cu?: number } {
 function point(e: MetricEvidence, check: MetricCheck | undefined, spec: GateSpec | undefined): StoredCheckPoint {
   const band = check ? allowedBand(check, e.baseline, higherIsWorse(spec, e.metric)) : {};
   const bounds = confidenceBounds(e);
-  const decided = decidingPValue(e);
-  const numbers: Record<string, number | undefined> = { ...band, ...bounds, p: decided?.p };
-  const out: Record<string, number | null | string> = {
-    v: VERDICT_CODE[e.verdict],
-    c: e.candidate === null || !Number.isFinite(e.candidate) ? null : compact(e.candidate),
-    b: e.baseline === null || !Number.isFinite(e.baseline) ? null : compact(e.baseline),
-  };
-  for (const [key, value] of Object.entries(numbers)) if (finite(value)) out[key] = compact(value);
-  return out as unknown as StoredCheckPoint;
+  const values = [e.candidate, e.baseline, band.lo, band.hi, bounds.cl, bounds.cu, decidingPValue(e)?.p].map(stored);
+  while (values.length > 0 && values[values.length - 1] === null) values.pop();
+  return [VERDICT_CODE[e.verdict], ...values];
 }
 
 /**
@@ -261,16 +250,17 @@ export function expandEvidenceHistory(history: EvidenceHistory | undefined): Gat
       points: gate.looks.flatMap((l) => {
         const k = l.k[i];
         if (!k) return [];
+        const [v, candidate = null, baseline = null, lo = null, hi = null, cl = null, cu = null, p = null] = k;
         return [
           {
             look: l.n,
             atMs: l.t,
-            verdict: CODE_VERDICT[k.v],
-            candidate: k.c,
-            baseline: k.b,
-            allowed: { ...(k.lo === undefined ? {} : { min: k.lo }), ...(k.hi === undefined ? {} : { max: k.hi }) },
-            confidence: { ...(k.cl === undefined ? {} : { lower: k.cl }), ...(k.cu === undefined ? {} : { upper: k.cu }) },
-            ...(k.p === undefined ? {} : { pValue: k.p }),
+            verdict: CODE_VERDICT[v],
+            candidate,
+            baseline,
+            allowed: { ...(lo === null ? {} : { min: lo }), ...(hi === null ? {} : { max: hi }) },
+            confidence: { ...(cl === null ? {} : { lower: cl }), ...(cu === null ? {} : { upper: cu }) },
+            ...(p === null ? {} : { pValue: p }),
             requests: { candidate: l.r[0], baseline: l.r[1] },
             traffic: { candidate: l.s[0], baseline: l.s[1], mirroredToCandidate: l.s[2] },
           },

@@ -66,7 +66,7 @@ describe('GET /api/rollouts/{id}/evidence', () => {
     const response = await get(deps, 'r1');
     expect(response.status).toBe(200);
     const body = rolloutEvidenceSchema.parse(response.jsonBody);
-    expect(body).toMatchObject({ rolloutId: 'r1', candidate: 'credit-model-v2', baseline: 'blue', looksPerGate: 12 });
+    expect(body).toMatchObject({ rolloutId: 'r1', candidate: 'credit-model-v2', baseline: 'blue', looksPerGate: 10 });
     const [gate] = body.gates;
     expect([gate?.gate, gate?.recorded, gate?.kept]).toEqual(['health', 2, 2]);
     const points = gate?.checks[0]?.points ?? [];

@@ -146,14 +146,14 @@ describe('metric charts in Chromium', () => {
     const page = await openDetail('r-pass');
     await page.locator('figure[data-metric="latencyP95"]').waitFor();
     expect(await page.$$eval('#d-metrics figure', (figures) => figures.map((f) => f.getAttribute('data-metric')))).toEqual(['failedRequestRate', 'latencyP95']);
-    // 14 looks taken, 12 kept: the first and the latest stay.
-    expect(await page.locator('#d-metrics h3.gate-title').innerText()).toBe('Gate health \u2014 12 of 14 looks kept (first, latest and spread between)');
+    // 14 looks taken, 10 kept: the first and the latest stay.
+    expect(await page.locator('#d-metrics h3.gate-title').innerText()).toBe('Gate health \u2014 10 of 14 looks kept (first, latest and spread between)');
     const verdicts = await verdictsOf(page, 'failedRequestRate');
-    expect(verdicts).toHaveLength(12);
+    expect(verdicts).toHaveLength(10);
     expect(verdicts[0]).toBe('inconclusive');
-    expect(verdicts.slice(1)).toEqual(Array(11).fill('pass'));
-    // Evenly spaced looks thin from the oldest interior ones: looks 2 and 4 went.
-    expect(await page.$$eval('figure[data-metric="latencyP95"] g.look', (marks) => marks.map((m) => Number(m.getAttribute('data-look'))))).toEqual([1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(verdicts.slice(1)).toEqual(Array(9).fill('pass'));
+    // Evenly spaced looks thin from the oldest interior ones: looks 2, 4, 6 and 8 went.
+    expect(await page.$$eval('figure[data-metric="latencyP95"] g.look', (marks) => marks.map((m) => Number(m.getAttribute('data-look'))))).toEqual([1, 3, 5, 7, 9, 10, 11, 12, 13, 14]);
     expect((await verdictsOf(page, 'latencyP95')).slice(0, 2)).toEqual(['inconclusive', 'pass']);
 
     const chart = page.locator('figure[data-metric="failedRequestRate"] svg');
@@ -161,14 +161,14 @@ describe('metric charts in Chromium', () => {
     expect(await chart.getAttribute('role')).toBe('img');
     expect(await chart.locator('title').first().textContent()).toBe('Gate health, failedRequestRate: candidate against baseline at each look (threshold <= 0.02 and <= 1.5x baseline)');
     expect(await chart.locator('desc').textContent()).toBe(
-      '12 looks; latest look 14 at 19:10 UTC: PASS; failedRequestRate: candidate 0.0101 vs baseline 0.01; allowed ≤ 0.015; confidence bounds ..0.0136; deciding p = 0.003; requests 3000 / 3000; traffic candidate 50%, baseline 50%',
+      '10 looks; latest look 14 at 19:10 UTC: PASS; failedRequestRate: candidate 0.0101 vs baseline 0.01; allowed ≤ 0.015; confidence bounds ..0.0136; deciding p = 0.003; requests 3000 / 3000; traffic candidate 50%, baseline 50%',
     );
     expect(await chart.locator('g.legend-item text').allTextContents()).toEqual(['candidate', 'baseline', 'outside threshold', 'confidence bound', 'pass', 'fail', 'inconclusive']);
     expect(await chart.locator('g.look').first().locator('title').textContent()).toContain('traffic candidate 0%, baseline 100%, mirrored to candidate 20%');
     // The threshold as a band (its upper edge), a confidence whisker per look, candidate and baseline lines.
     expect(await chart.locator('[data-band] path[data-edge="max"]').count()).toBe(1);
-    expect(await chart.locator('g.ci').count()).toBe(12);
-    expect(await chart.locator('path[data-series="candidate"]').getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){11}$/);
+    expect(await chart.locator('g.ci').count()).toBe(10);
+    expect(await chart.locator('path[data-series="candidate"]').getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){9}$/);
     expect(await chart.locator('path[data-series="baseline"]').count()).toBe(1);
     // The split underneath: mirrored while the candidate took no live traffic, then 10, 25, 50%.
     const live = await chart.locator('[data-traffic] rect[data-candidate-percent]').evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-candidate-percent'))));

@@ -65,7 +65,7 @@ describe('evidence history: one look', () => {
     const [gate] = expandEvidenceHistory(history);
     expect(gate?.looks).toEqual([{ look: 4, atMs: 30 * MIN, verdict: 'fail' }]);
     expect(gate?.checks.map((c) => c.metric)).toEqual(['failedRequestRate', 'latencyP95']);
-    expect(gate?.checks[0]?.points[0]).toMatchObject({ verdict: 'fail', candidate: 0.01235, baseline: 0.0101, pValue: 0.0004, requests: { candidate: 500, baseline: 4500 }, traffic: { candidate: 25, baseline: 75, mirroredToCandidate: 0 } });
+    expect(gate?.checks[0]?.points[0]).toMatchObject({ verdict: 'fail', candidate: 0.0123, baseline: 0.0101, pValue: 0.0004, requests: { candidate: 500, baseline: 4500 }, traffic: { candidate: 25, baseline: 75, mirroredToCandidate: 0 } });
     expect(gate?.checks[1]?.points[0]).toMatchObject({ verdict: 'pass', candidate: 91, pValue: 0.001 });
   });
 
@@ -164,7 +164,8 @@ describe('evidence history: thinning', () => {
       history = recordLooks(history, plan([spec]), [result('health', i, 1767609720000 + i * 5 * MIN, e)], { blue: 50, 'credit-model-v2': 50 }, {});
     }
     expect(history?.[0]?.looks.length).toBe(EVIDENCE_LOOKS_PER_GATE);
-    // About 280 characters a look for three checks: the cap keeps a gate's history near 3.5 KB of JSON.
-    expect(JSON.stringify(history).length).toBeLessThan(EVIDENCE_LOOKS_PER_GATE * 300 + 300);
+    // About 240 characters a look for three checks (tuples, 3 significant digits): the cap keeps a
+    // gate's history near 2.5 KB of JSON (5 KB of UTF-16, how the custom status limit counts).
+    expect(JSON.stringify(history).length).toBeLessThan(EVIDENCE_LOOKS_PER_GATE * 250 + 200);
   });
 });
