@@ -105,6 +105,17 @@ deps.client.put(
   rolloutStatus('r-fail', FAILING, { phase: 'RolledBack', traffic: { blue: 100 }, outcome: 'rolledBack', reason: "gate 'health' failed", step: { index: 7, count: 16, kind: 'bake', description: 'bake' } }),
 );
 deps.client.put('r-none', 'Running', statusOf({ rolloutId: 'r-none', phase: 'Deploying', baseline: 'blue', candidate: 'green' }));
+// A long history: 40 journal lines (the status keeps no more), 20 approvals and 20 overrides, and the last gate look.
+deps.client.put(
+  'r-long',
+  'Running',
+  rolloutStatus('r-long', PASSING, {
+    phase: 'Baking',
+    journal: Array.from({ length: 40 }, (_, i) => ({ atMs: T0 + i * MIN, step: 3, phase: 'Baking' as const, message: `gates checked: health=pass (${i + 1})` })),
+    approvals: Array.from({ length: 20 }, (_, i) => ({ step: 3, decision: 'approve' as const, by: 'mallory@contoso.com', atMs: T0 + i * MIN, accepted: false, note: 'not an approver' })),
+    overrides: Array.from({ length: 20 }, (_, i) => ({ action: 'pause' as const, by: 'ops@contoso.com', atMs: T0 + i * MIN, step: 3 })),
+  }),
+);
 
 async function serve(route: Route): Promise<void> {
   const url = new URL(route.request().url());
@@ -199,5 +210,21 @@ describe('metric charts in Chromium', () => {
     const page = await openDetail('r-none');
     await expect.poll(() => page.locator('#d-metrics-empty').isVisible()).toBe(true);
     expect(await page.locator('#d-metrics figure').count()).toBe(0);
+  });
+
+  it('history numbering beyond 9 (and beyond 99) is not clipped: the list leaves room for its widest number', async () => {
+    const page = await openDetail('r-long');
+    await expect.poll(() => page.locator('#d-history li').count()).toBe(81);
+    const room = await page.$eval('#d-history', (list) => {
+      const items = list.querySelectorAll('li');
+      const last = items[items.length - 1] as HTMLElement;
+      const style = getComputedStyle(last);
+      const context = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
+      context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      // The marker of item n reads "n. ": it sits in the list's left padding, which clips it when narrower.
+      return { padding: parseFloat(getComputedStyle(list).paddingLeft), marker: context.measureText(`${items.length}. `).width, markerOf100: context.measureText('100. ').width };
+    });
+    expect(room.marker).toBeLessThanOrEqual(room.padding);
+    expect(room.markerOf100).toBeLessThanOrEqual(room.padding);
   });
 });
