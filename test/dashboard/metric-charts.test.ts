@@ -53,7 +53,8 @@ function evidenceOf(metric: string, verdict: Verdict, candidate: number, baselin
     samples: { candidate: requests, baseline: 6000 - requests },
     threshold: metric === 'latencyP95' ? '<= 800 and <= 1.25x baseline' : '<= 0.02 and <= 1.5x baseline',
     test: 'exact',
-    ...(verdict === 'fail' ? { pValue: 0.0004, alpha: 0.004 } : { passPValue: verdict === 'pass' ? 0.003 : 0.2, passAlpha: 0.05 }),
+    // A pass also carries the harm test's p (1 here): the number that decided it is the "within" test's.
+    ...(verdict === 'fail' ? { pValue: 0.0004, alpha: 0.004 } : { pValue: 1, alpha: 0.004, passPValue: verdict === 'pass' ? 0.003 : 0.2, passAlpha: 0.05 }),
     parts: [{ kind: 'max', verdict, threshold: '', test: '', bound, reason: '' }],
     reason: verdict,
   };
@@ -203,6 +204,12 @@ describe('metric charts in Chromium', () => {
     const edgeTop = await figure.locator('[data-band] path[data-edge="max"]').evaluate((p) => (p as SVGGraphicsElement).getBBox().y + (p as SVGGraphicsElement).getBBox().height);
     expect(markY).toBeLessThan(edgeTop);
     expect(await page.locator('#d-metrics-empty').isVisible()).toBe(false);
+    // The gate rows above the charts, at a glance: verdict, metric, candidate vs baseline, threshold, the deciding number.
+    const rows = await page.$$eval('#d-gates tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).slice(1, 6).map((td) => (td.textContent ?? '').trim())));
+    expect(rows).toEqual([
+      ['fail', 'failedRequestRate', '0.046 vs 0.01', '<= 0.02 and <= 1.5x baseline', 'p(violates)=0.0004'],
+      ['pass', 'latencyP95', '99 vs 90', '<= 800 and <= 1.25x baseline', 'p(within)=0.003'],
+    ]);
     await page.locator('#d-metrics').screenshot({ path: path.join(RESULTS, 'dashboard-metric-charts-failing.png') });
   });
 
