@@ -16,6 +16,10 @@ const BENCHES: Record<string, Bench> = {
     description: 'policy evaluation: 1,000 fast-path runs of the example canary (goal < 30 s CPU), adaptive bakes vs fixed',
     run: async (args) => (await import('./evaluate.js')).main(args),
   },
+  'status-size': {
+    description: "the rollout status's size per scenario (UTF-16 KB, as Durable Functions counts its 16 KB custom status limit) and the evidence history's share",
+    run: async (args) => (await import('./status-size.js')).main(args),
+  },
   judge: {
     description: 'the example policies judged three ways: aml-rollout gates, Argo Rollouts-style, Kayenta-style',
     run: async (args) => (await import('./judge.js')).main(args),

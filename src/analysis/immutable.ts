@@ -5,4 +5,5 @@
  * value at run time; this only changes the type. Written here because it is one line and the
  * libraries that offer it (type-fest) are ES-module-only, which this CommonJS build cannot import.
  */
-export type Immutable<T> = T extends readonly (infer E)[] ? readonly Immutable<E>[] : T extends object ? { readonly [K in keyof T]: Immutable<T[K]> } : T;
+// A mapped type over an array or tuple keeps its shape (a tuple stays a tuple, made readonly).
+export type Immutable<T> = T extends readonly unknown[] ? { readonly [K in keyof T]: Immutable<T[K]> } : T extends object ? { readonly [K in keyof T]: Immutable<T[K]> } : T;

@@ -12,6 +12,7 @@ import {
   listQuerySchema,
   rolloutActionSchema,
   rolloutDetailSchema,
+  rolloutEvidenceSchema,
   rolloutListSchema,
   startBodySchema,
   startResultSchema,
@@ -60,6 +61,18 @@ export function buildOpenApiDocument(serverUrl: string): ReturnType<OpenApiGener
     request: { params: idParam },
     responses: {
       200: { description: 'The rollout.', content: { 'application/json': { schema: rolloutDetailSchema } } },
+      401: errors[401],
+      404: { description: 'Unknown rollout id.', content: errorContent },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/rollouts/{id}/evidence',
+    summary: "Every gate check's numbers at each look: candidate and baseline values, allowed band, confidence bounds, verdict, traffic split",
+    security,
+    request: { params: idParam },
+    responses: {
+      200: { description: 'The evidence history (empty gates before the first look).', content: { 'application/json': { schema: rolloutEvidenceSchema } } },
       401: errors[401],
       404: { description: 'Unknown rollout id.', content: errorContent },
     },

@@ -13,7 +13,7 @@ import type { ApiDeps } from './deps';
 import { apiDepsFor, toApiRequest, toHttpResponse, type HostDepsOptions } from './functions-host';
 import { json, type ApiRequest, type ApiResponse } from './http';
 import { buildOpenApiDocument } from './openapi';
-import { actOnRollout, getPhaseTable, getRollout, handle, listRollouts, startRolloutHandler } from './rollouts';
+import { actOnRollout, getPhaseTable, getRollout, getRolloutEvidence, handle, listRollouts, startRolloutHandler } from './rollouts';
 import { cloudEventsWebhook, eventGridWebhook } from './webhooks';
 
 type Handler = (request: ApiRequest, deps: ApiDeps) => Promise<ApiResponse>;
@@ -47,6 +47,8 @@ export function registerRolloutApi(host: HostDepsOptions = {}): void {
 
   registerRoute('rolloutsCollection', { methods: ['GET', 'POST'], route: 'rollouts', authLevel: 'function' }, host, { GET: listRollouts, POST: startRolloutHandler });
   registerRoute('rolloutItem', { methods: ['GET'], route: 'rollouts/{id}', authLevel: 'function' }, host, { GET: getRollout });
+  // A literal segment: the host matches it before the {action} template below (and the methods differ).
+  registerRoute('rolloutEvidence', { methods: ['GET'], route: 'rollouts/{id}/evidence', authLevel: 'function' }, host, { GET: getRolloutEvidence });
   registerRoute('rolloutAction', { methods: ['POST'], route: 'rollouts/{id}/{action}', authLevel: 'function' }, host, { POST: actOnRollout });
   // The signature in the link is the credential (a Teams/Slack reader has no function key).
   registerRoute('approvalLink', { methods: ['GET', 'POST'], route: 'approvals/{token}', authLevel: 'anonymous' }, host, { GET: showApprovalLink, POST: useApprovalLink });

@@ -26,7 +26,8 @@ import { stepPosition } from '../plan/describe';
 import { authenticate, authorize, recordedIdentity, type Caller } from './auth';
 import type { ApiDeps } from './deps';
 import { errorResponse, json, parseJsonBody, type ApiRequest, type ApiResponse } from './http';
-import { actionBodySchema, listQuerySchema, phaseTableSchema, rolloutActionSchema, startBodySchema, type RolloutAction } from './schemas';
+import { actionBodySchema, listQuerySchema, phaseTableSchema, rolloutActionSchema, rolloutEvidenceSchema, startBodySchema, type RolloutAction } from './schemas';
+import { EVIDENCE_LOOKS_PER_GATE, expandEvidenceHistory } from '../plan/evidence-history';
 import { buildHistory, displayOf, displayPhase, readRolloutInput, readRolloutStatus, summarize, timeSpentOf } from './status-view';
 import { actionAllowedIn, isTerminalPhase, PHASE_TABLE } from '../plan/phases';
 
@@ -139,6 +140,26 @@ export async function getRollout(request: ApiRequest, deps: ApiDeps): Promise<Ap
     ...(status ? { display: displayOf(status) } : {}),
     timeSpent: timeSpentOf(status, deps.clock.now()),
   });
+}
+
+/**
+ * GET /api/rollouts/{id}/evidence: every kept look of every gate check, in named fields (the
+ * status stores them compactly, src/plan/evidence-history.ts). The dashboard's metric charts read it.
+ */
+export async function getRolloutEvidence(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  authenticate(request, deps.auth);
+  const instance = await loadInstance(deps, requireId(request));
+  const status = readRolloutStatus(instance);
+  return json(
+    200,
+    rolloutEvidenceSchema.parse({
+      rolloutId: instance.instanceId,
+      candidate: status?.candidate || null,
+      baseline: status?.baseline || null,
+      looksPerGate: EVIDENCE_LOOKS_PER_GATE,
+      gates: expandEvidenceHistory(status?.evidenceHistory),
+    }),
+  );
 }
 
 // ---- actions -------------------------------------------------------------------------------

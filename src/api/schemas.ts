@@ -127,6 +127,39 @@ export const rolloutDetailSchema = z
   })
   .meta({ id: 'RolloutDetail' });
 
+const evidencePointSchema = z
+  .object({
+    look: z.number().int().meta({ description: "The gate's look number (1-based)." }),
+    atMs: z.number(),
+    verdict: z.enum(['pass', 'fail', 'inconclusive']).meta({ description: "This check's verdict at this look." }),
+    candidate: z.number().nullable(),
+    baseline: z.number().nullable(),
+    allowed: z.object({ min: z.number().optional(), max: z.number().optional() }).meta({ description: "The candidate values the check allowed at this look, in the metric's unit (relative thresholds applied to the baseline's value)." }),
+    confidence: z.object({ lower: z.number().optional(), upper: z.number().optional() }).meta({ description: "Confidence bounds on the candidate's value at the gate's confidence, where the test gives one." }),
+    pValue: z.number().optional().meta({ description: 'p-value of the test that decided the verdict.' }),
+    requests: z.object({ candidate: z.number(), baseline: z.number() }),
+    traffic: z.object({ candidate: z.number(), baseline: z.number(), mirroredToCandidate: z.number() }).meta({ description: 'Live traffic percent at the look, and the share mirrored to the candidate.' }),
+  })
+  .meta({ id: 'EvidencePoint' });
+
+export const rolloutEvidenceSchema = z
+  .object({
+    rolloutId: z.string(),
+    candidate: z.string().nullable(),
+    baseline: z.string().nullable(),
+    looksPerGate: z.number().int().meta({ description: 'Looks kept per gate: beyond it, older looks are thinned (the first and the latest always stay).' }),
+    gates: z.array(
+      z.object({
+        gate: z.string(),
+        recorded: z.number().int().meta({ description: 'Looks taken, thinned ones included.' }),
+        kept: z.number().int(),
+        looks: z.array(z.object({ look: z.number().int(), atMs: z.number(), verdict: z.enum(['pass', 'fail', 'inconclusive']) })),
+        checks: z.array(z.object({ metric: z.string(), threshold: z.string(), points: z.array(evidencePointSchema) })),
+      }),
+    ),
+  })
+  .meta({ id: 'RolloutEvidence', description: 'Per-look numbers of every gate check, for charts.' });
+
 export const actionResultSchema = z
   .object({ rolloutId: z.string(), action: rolloutActionSchema, by: z.string(), step: z.number().optional(), accepted: z.literal(true) })
   .meta({ id: 'ActionResult' });

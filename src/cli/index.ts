@@ -17,7 +17,7 @@ import type { RolloutSummary } from '../api/status-view';
 import { ROLLOUT_ACTIONS } from '../api/schemas';
 import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { deliverModelRegistered } from '../ingest/event-grid-delivery';
-import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
+import { ansiStyle, plainStyle, renderEvidence, renderList, renderStatus, type RolloutDetailBody, type RolloutEvidenceBody } from './render';
 import { registerEvaluateCommand } from './evaluate';
 import type { CliIo } from './io';
 
@@ -248,10 +248,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
   common(program.command('status').argument('<id>', 'rollout id').description('show one rollout: phase, step, traffic, gates, decisions, history'))
     .option('--history <n>', 'history entries to show', '10')
-    .action(async (id: string, options: CommonOptions & { history: string }) => {
-      const detail = await clientFor(options, io).request<RolloutDetailBody>('GET', `/api/rollouts/${encodeURIComponent(id)}`);
-      if (options.json) printJson(io, detail);
-      else io.out(renderStatus(detail, io.isTTY ? ansiStyle : plainStyle, { history: Number(options.history) || 0 }));
+    .option('--evidence', "add every gate check's numbers at each look (candidate, baseline, allowed band, confidence bounds, traffic)")
+    .action(async (id: string, options: CommonOptions & { history: string; evidence?: boolean }) => {
+      const client = clientFor(options, io);
+      const detail = await client.request<RolloutDetailBody>('GET', `/api/rollouts/${encodeURIComponent(id)}`);
+      const evidence = options.evidence ? await client.request<RolloutEvidenceBody>('GET', `/api/rollouts/${encodeURIComponent(id)}/evidence`) : undefined;
+      const style = io.isTTY ? ansiStyle : plainStyle;
+      if (options.json) printJson(io, evidence ? { ...detail, evidence } : detail);
+      else io.out(renderStatus(detail, style, { history: Number(options.history) || 0 }) + (evidence ? `\n\n${style.bold('Evidence per look')}\n${renderEvidence(evidence, style)}` : ''));
     });
 
   common(program.command('watch').argument('<id>', 'rollout id').description('live view until the rollout ends (exit 0 promoted, 6 otherwise)'))

@@ -8,6 +8,8 @@ import type { RolloutSummary } from '../api/status-view';
 import { describeEvidence } from '../analysis/describe';
 import { describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
 import { formatDuration, type TimeSpent } from '../plan/time-spent';
+import type { GateSeries } from '../plan/evidence-history';
+import { formatEvidenceNumber } from '../analysis/describe';
 
 export interface RolloutDetailBody {
   readonly rolloutId: string;
@@ -146,4 +148,46 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   }
   lines.push('', style.dim(`started ${ago(s.startedAtMs, s.updatedAtMs)} before the last update (${new Date(s.updatedAtMs).toISOString()})`));
   return lines.join('\n');
+}
+
+/** GET /api/rollouts/{id}/evidence. */
+export interface RolloutEvidenceBody {
+  readonly rolloutId: string;
+  readonly looksPerGate: number;
+  readonly gates: readonly GateSeries[];
+}
+
+function range(low: number | undefined, high: number | undefined): string {
+  if (low === undefined && high === undefined) return '';
+  if (low === undefined) return `<= ${formatEvidenceNumber(high ?? null)}`;
+  if (high === undefined) return `>= ${formatEvidenceNumber(low)}`;
+  return `${formatEvidenceNumber(low)}..${formatEvidenceNumber(high)}`;
+}
+
+/** `status --evidence`: per gate and check, one row per kept look (what the dashboard charts). */
+export function renderEvidence(evidence: RolloutEvidenceBody, style: Style = plainStyle): string {
+  if (evidence.gates.length === 0) return style.dim('No gate has been checked yet.');
+  const sections: string[] = [];
+  for (const gate of evidence.gates) {
+    const thinned = gate.recorded > gate.kept ? ` (${gate.kept} of ${gate.recorded} looks kept: first, latest and spread between)` : ` (${gate.recorded} look${gate.recorded === 1 ? '' : 's'})`;
+    sections.push(style.bold(`Gate ${gate.gate}`) + style.dim(thinned));
+    for (const check of gate.checks) {
+      sections.push(`  ${style.bold(check.metric)}  threshold ${check.threshold}`);
+      const rows = check.points.map((p) => [
+        String(p.look),
+        new Date(p.atMs).toISOString().slice(11, 16),
+        p.verdict,
+        formatEvidenceNumber(p.candidate),
+        formatEvidenceNumber(p.baseline),
+        range(p.allowed.min, p.allowed.max),
+        range(p.confidence.lower, p.confidence.upper),
+        p.pValue === undefined ? '' : formatEvidenceNumber(p.pValue),
+        `${p.requests.candidate} / ${p.requests.baseline}`,
+        `${p.traffic.candidate}% / ${p.traffic.baseline}%${p.traffic.mirroredToCandidate > 0 ? ` (+${p.traffic.mirroredToCandidate}% mirrored)` : ''}`,
+      ]);
+      const text = table(['look', 'UTC', 'verdict', 'candidate', 'baseline', 'allowed', 'confidence', 'p', 'requests c / b', 'traffic c / b'], rows);
+      sections.push(...text.split('\n').map((line) => `    ${line}`));
+    }
+  }
+  return sections.join('\n');
 }

@@ -54,6 +54,7 @@ import {
   type EngineState,
 } from './engine-state';
 import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
+import { recordLooks } from '../plan/evidence-history';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -382,6 +383,7 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
     if (outcome.outcome === 'error') round.errors.push(`${outcome.gate}: ${outcome.error?.message ?? 'query failed'}`);
   }
   if (verdicts.length > 0) state.status.gates = verdicts;
+  state.status.evidenceHistory = recordLooks(state.status.evidenceHistory, state.plan, verdicts, state.status.traffic, state.status.mirror);
   const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
   note(context, state, `gates checked: ${summary}`);
   return round;
@@ -637,6 +639,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           contract.decideWinnerOutputSchema,
         );
         if (out.result) state.status.gates = [out.result];
+        state.status.evidenceHistory = recordLooks(state.status.evidenceHistory, plan, out.result ? [out.result] : [], state.status.traffic, state.status.mirror);
         note(context, state, `A/B look ${look}: ${out.winner}: ${out.reason}`);
         if (out.error) {
           if (countQueryError(state.progress, queryErrorLimit(step))) return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B queries failed ${state.progress.queryErrors} times: ${out.error.message}` };

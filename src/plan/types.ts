@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Immutable } from '../analysis/immutable';
 import { gateResultSchema, gateSpecSchema } from '../analysis/types';
 import { CONCURRENCY_MODES, MAX_MIRROR_PERCENT, NOTIFICATION_CHANNELS, NOTIFICATION_EVENTS, STRATEGY_KEYS } from '../policy/schema';
+import { evidenceHistorySchema } from './evidence-history';
 
 const nonEmpty = z.string().min(1);
 const percent = z.number().min(0).max(100);
@@ -270,6 +271,8 @@ export const rolloutStatusSchema = z
     journal: z.array(journalEntrySchema),
     /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
     phaseClock: phaseClockSchema.optional().meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
+    /** Per-look numbers of every gate check, bounded (src/plan/evidence-history.ts); absent before the first look. */
+    evidenceHistory: evidenceHistorySchema.optional().meta({ description: 'Per-look numbers of every gate check in compact form; GET /api/rollouts/{id}/evidence serves them readable.' }),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
 export type RolloutStatus = Immutable<z.output<typeof rolloutStatusSchema>>;

@@ -35,6 +35,8 @@ export interface RunScenarioOptions {
   readonly app: string;
   /** Runtime diagnostics (default: dropped, so results stay clean). */
   readonly log?: (message: string) => void;
+  /** Each custom status the rollout publishes, as the runtime stored it (JSON text): `npm run bench -- status-size`. */
+  readonly onStatus?: (json: string) => void;
 }
 
 /** The policy the scenario names, with the scenario's endpoint and model in place of the policy's. */
@@ -161,6 +163,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       if (rolloutId === undefined) rolloutId = instanceId;
       if (instanceId !== rolloutId) return;
       if (row.customStatus) {
+        options.onStatus?.(row.customStatus);
         const status = JSON.parse(row.customStatus) as RolloutStatus;
         statuses.push({ minute: minuteOf(clock.now()), status });
         // A candidate that moved past its smoke test without failing it has passed it.

@@ -125,6 +125,10 @@ describe('operator API on the runtime', () => {
     const forbidden = await api('POST', `/api/rollouts/${id}/approve`, {}, { 'x-ms-client-principal': mallory });
     expect(forbidden.status).toBe(403);
     expect((await api('POST', `/api/rollouts/${id}/resume`, {})).status).toBe(409);
+    // The literal 'evidence' route answers GET; the {action} route beside it still refuses it as an action.
+    const evidence = await api('GET', `/api/rollouts/${id}/evidence`);
+    expect([evidence.status, evidence.body.rolloutId, Array.isArray(evidence.body.gates)]).toEqual([200, id, true]);
+    expect((await api('POST', `/api/rollouts/${id}/evidence`, {})).status).toBe(400);
     expect((await api('POST', '/api/rollouts/no-such-rollout/abort', {})).status).toBe(404);
     const bad = await api('POST', `/api/rollouts/${id}/approve`, { by: 42 });
     expect([bad.status, bad.body.error.field]).toEqual([400, 'body.by']);
@@ -136,9 +140,10 @@ describe('operator API on the runtime', () => {
     const variants = ['%25', '%zz', '%C0%AF', '%', '%2F', '%5C', '%00', '%E2%80%AE', '%ff%fe', 'a%25b', '%252F', '..%2F..', '%F0%9F%98%80'];
     for (const variant of variants) {
       const get = await api('GET', `/api/rollouts/${variant}`);
+      const evidence = await api('GET', `/api/rollouts/${variant}/evidence`);
       const act = await api('POST', `/api/rollouts/${variant}/abort`, {});
       const link = await api('GET', `/api/approvals/${variant}`, undefined, { accept: 'application/json' });
-      expect([variant, get.status, act.status]).toEqual([variant, 400, 400]);
+      expect([variant, get.status, evidence.status, act.status]).toEqual([variant, 400, 400, 400]);
       expect([variant, link.status]).toEqual([variant, 400]);
     }
   });

@@ -76,6 +76,14 @@ describe('aml-rollout CLI', () => {
     expect(status.out).toMatch(/Step:\s+step 4 of 6: /);
     expect(status.out).toMatch(/blue\s+█+░+\s+90%/);
     expect(status.out).toContain('errorRate5xx pass: candidate 0.004 vs baseline 0.005');
+
+    const withEvidence = await cli(['status', id, '--evidence']);
+    expect(withEvidence.code).toBe(0);
+    expect(withEvidence.out).toContain('Evidence per look');
+    expect(withEvidence.out).toMatch(/errorRate5xx {2}threshold /);
+    expect(withEvidence.out).toMatch(/look\s+UTC\s+verdict\s+candidate\s+baseline\s+allowed\s+confidence\s+p\s+requests c \/ b\s+traffic c \/ b/);
+    const asJson = JSON.parse((await cli(['status', id, '--evidence', '--json'])).out);
+    expect(asJson.evidence.gates[0].checks[0].points.at(-1)).toMatchObject({ candidate: 0.004, baseline: 0.005, traffic: { candidate: 10, baseline: 90 } });
   });
 
   it('watch follows the rollout live and exits 0 when it is promoted', async () => {

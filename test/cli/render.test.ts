@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CELL_WIDTH, table, truncate } from '../../src/cli/render';
+import { MAX_CELL_WIDTH, renderEvidence, table, truncate } from '../../src/cli/render';
 
 describe('truncate', () => {
   it.each([
@@ -32,5 +32,45 @@ describe('table', () => {
       }),
       { seed: 13, numRuns: 200 },
     );
+  });
+});
+
+describe('renderEvidence (status --evidence)', () => {
+  const point = (look: number, verdict: 'pass' | 'fail', candidate: number, mirrored: number) => ({
+    look,
+    atMs: Date.UTC(2026, 0, 5, 9, look * 5),
+    verdict,
+    candidate,
+    baseline: 0.01,
+    allowed: { max: 0.015 },
+    confidence: { upper: candidate * 1.3 },
+    pValue: 0.0021,
+    requests: { candidate: 600, baseline: 5400 },
+    traffic: { candidate: mirrored > 0 ? 0 : 10, baseline: mirrored > 0 ? 100 : 90, mirroredToCandidate: mirrored },
+  });
+
+  it('one row per kept look with the band, the bounds, the p-value and the split; says when looks were thinned', () => {
+    const text = renderEvidence({
+      rolloutId: 'r1',
+      looksPerGate: 12,
+      gates: [
+        {
+          gate: 'health',
+          recorded: 14,
+          kept: 2,
+          looks: [],
+          checks: [{ metric: 'failedRequestRate', threshold: '<= 1.5x baseline', points: [point(1, 'pass', 0.011, 20), point(2, 'fail', 0.03, 0)] }],
+        },
+      ],
+    });
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('Gate health (2 of 14 looks kept: first, latest and spread between)');
+    expect(lines[1]).toBe('  failedRequestRate  threshold <= 1.5x baseline');
+    expect(lines[3]).toMatch(/^ {4}1\s+09:05\s+pass\s+0\.011\s+0\.01\s+<= 0\.015\s+<= 0\.0143\s+0\.0021\s+600 \/ 5400\s+0% \/ 100% \(\+20% mirrored\)$/);
+    expect(lines[4]).toMatch(/^ {4}2\s+09:10\s+fail\s+0\.03\s+0\.01\s+<= 0\.015\s+<= 0\.039\s+0\.0021\s+600 \/ 5400\s+10% \/ 90%$/);
+  });
+
+  it('says so when no gate has been checked', () => {
+    expect(renderEvidence({ rolloutId: 'r1', looksPerGate: 12, gates: [] })).toBe('No gate has been checked yet.');
   });
 });

@@ -393,11 +393,23 @@
     $('d-history').replaceChildren(...detail.history.slice().reverse().map((h) => el('li', {}, el('span', { class: 'at', text: time(h.atMs) }), h.text)));
   }
 
+  /** Metric charts from GET /rollouts/{id}/evidence (drawn by metric-charts.js); none from an older API. */
+  async function loadMetricCharts(id, detail) {
+    const evidence = await api('GET', '/rollouts/' + encodeURIComponent(id) + '/evidence').catch((error) => (error.status === 404 ? { gates: [] } : Promise.reject(error)));
+    if (current !== id) return;
+    const charts = /** @type {any} */ (window).amlRolloutMetricCharts;
+    const s = detail.status;
+    const nodes = charts ? charts.renderMetricCharts(evidence, { candidate: colorOf(s ? s.candidate : '', s), baseline: colorOf(s ? s.baseline : '', s) }) : [];
+    $('d-metrics').replaceChildren(...nodes);
+    $('d-metrics-empty').hidden = nodes.length > 0;
+  }
+
   async function loadDetail(id) {
     try {
       const detail = await api('GET', '/rollouts/' + encodeURIComponent(id));
       if (current !== id) return;
       renderDetail(detail);
+      await loadMetricCharts(id, detail);
       banner('');
     } catch (error) {
       handleError(error);
