@@ -8,12 +8,29 @@
  * Usage: node scripts/build-if-stale.cjs   (from the repository root; exits with tsc's code)
  */
 'use strict';
-const { existsSync, readdirSync, statSync } = require('node:fs');
+const { existsSync, readdirSync, readFileSync, statSync } = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-/** The folders tsconfig.json compiles (its "include"), relative to the root. */
-const SOURCE_DIRS = ['functions', 'src', 'bench', 'test/fixtures'];
+/**
+ * The folders a tsconfig compiles: each "include" pattern up to its first wildcard
+ * ('src/**\/*.ts' -> 'src'). Read from the config rather than listed here, so a folder added to
+ * the build (or moved, like the harness under src/harness) is watched without editing this file.
+ */
+function sourceDirsOf(root, tsconfig = 'tsconfig.json') {
+  const file = path.join(root, tsconfig);
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  let config;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    // tsconfig allows comments and trailing commas: let TypeScript read it (slower, so only then).
+    config = require('typescript').parseConfigFileTextToJson(file, text).config ?? {};
+  }
+  const include = Array.isArray(config.include) ? config.include : [];
+  return [...new Set(include.map((pattern) => String(pattern).split(/[*?{[]/)[0].replace(/\/+$/, '')).filter((dir) => dir !== ''))];
+}
 
 /** Every .ts file (not .d.ts) under `dir`, as paths relative to `root`. */
 function sourcesUnder(root, dir) {
@@ -35,7 +52,7 @@ function sourcesUnder(root, dir) {
  * The first source whose output is missing or older than it (or than tsconfig.json), or undefined
  * when dist/ is up to date.
  */
-function staleSource(root, { outDir = 'dist', sourceDirs = SOURCE_DIRS, tsconfig = 'tsconfig.json' } = {}) {
+function staleSource(root, { outDir = 'dist', tsconfig = 'tsconfig.json', sourceDirs = sourceDirsOf(root, tsconfig) } = {}) {
   const configMs = existsSync(path.join(root, tsconfig)) ? statSync(path.join(root, tsconfig)).mtimeMs : 0;
   for (const dir of sourceDirs) {
     for (const source of sourcesUnder(root, dir)) {
@@ -58,6 +75,6 @@ function main() {
   return result.status ?? 1;
 }
 
-module.exports = { staleSource, SOURCE_DIRS };
+module.exports = { staleSource, sourceDirsOf };
 
 if (require.main === module) process.exitCode = main();

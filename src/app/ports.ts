@@ -6,7 +6,7 @@
 import { getSettings, type Settings } from '../config';
 import { createRandom } from '../common/prng';
 import { getAmbientClock } from '../ports';
-import { createAzurePorts } from '../azure';
+import { createAzurePorts, type AzurePorts } from '../azure';
 import { createChannelNotifier, notifyDepsFromSettings, sendRolloutNotification } from '../notify';
 import { createActivities, type ActivityDeps, type ActivityHandler } from '../activities';
 import type { ActivityName } from '../orchestration/activity-names';
@@ -24,21 +24,35 @@ export function retryJitterSource(settings: Pick<Settings, 'RANDOM_SEED'>): () =
   return createRandom(settings.RANDOM_SEED, 'azure-retry-jitter').next;
 }
 
+let azure: { ports: AzurePorts; random: () => number } | undefined;
 let deps: ActivityDeps | undefined;
 let activities: Record<ActivityName, ActivityHandler> | undefined;
+
+/**
+ * One set of Azure clients (one credential, one ARM and one Logs client) for the whole app, and the
+ * one jitter stream their back-off and the activities' retry policy draw from (one stream, so a
+ * seeded simulation draws the same sequence whichever caller retries first).
+ */
+function getAzure(): { ports: AzurePorts; random: () => number } {
+  if (!azure) {
+    const settings = getSettings();
+    const random = retryJitterSource(settings);
+    azure = { ports: createAzurePorts(settings, { clock: getAmbientClock(), random }), random };
+  }
+  return azure;
+}
 
 function getActivityDeps(): ActivityDeps {
   if (!deps) {
     const settings = getSettings();
     const clock = getAmbientClock();
-    const random = retryJitterSource(settings);
-    const azure = createAzurePorts(settings, { clock, random });
+    const { ports, random } = getAzure();
     // Teams / Slack / webhook per the plan's notifications (src/notify); failures never block.
     const notify = notifyDepsFromSettings(settings, clock);
     deps = {
-      endpointControl: azure.endpointControl,
-      metricsSource: azure.metricsSource,
-      modelRegistry: azure.modelRegistry,
+      endpointControl: ports.endpointControl,
+      metricsSource: ports.metricsSource,
+      modelRegistry: ports.modelRegistry,
       notifier: createChannelNotifier(notify),
       sendNotification: (input) => sendRolloutNotification(input, notify),
       policyStore: policyRepositoryFor(settings.POLICY_DIR),
@@ -51,21 +65,13 @@ function getActivityDeps(): ActivityDeps {
   return deps;
 }
 
-let ingestionRegistry: ModelRegistry | undefined;
-
 /**
  * The registry the Event Grid trigger and the webhooks ask "is this version registered?" before a
- * rollout starts. One attempt, no back-off: a throttled or failing registry answers the delivery
- * with a failure and Event Grid redelivers with its own back-off (minutes, up to 24 h), instead of
- * the trigger waiting inside one HTTP request (and, on the virtual clock of a simulation, waiting
- * for a clock that does not move while a request is open).
+ * rollout starts: one attempt, no back-off (AzurePorts.ingestionModelRegistry says why: back-off
+ * inside an open HTTP request would deadlock the virtual clock of a simulation).
  */
 export function getIngestionModelRegistry(): ModelRegistry {
-  if (!ingestionRegistry) {
-    const settings = getSettings();
-    ingestionRegistry = createAzurePorts(settings, { clock: getAmbientClock(), random: retryJitterSource(settings), maxAttempts: 1 }).modelRegistry;
-  }
-  return ingestionRegistry;
+  return getAzure().ports.ingestionModelRegistry;
 }
 
 export function getActivities(): Record<ActivityName, ActivityHandler> {

@@ -22,6 +22,14 @@ export interface AzurePorts {
   readonly metricsSource: MetricsSource;
   readonly platformMetrics: PlatformMetricsSource & DeploymentMetricsSource;
   readonly modelRegistry: ModelRegistry;
+  /**
+   * The same registry over the same clients, trying each call once with no back-off: for the Event
+   * Grid trigger and the webhooks, which ask "is this version registered?" inside an open HTTP
+   * request. Waiting there would hold the request open (and, on the virtual clock of a simulation,
+   * deadlock: the clock does not move while a request is open); a failed answer instead lets Event
+   * Grid redeliver with its own back-off (minutes, up to 24 h).
+   */
+  readonly ingestionModelRegistry: ModelRegistry;
 }
 
 /**
@@ -64,6 +72,7 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
       endpointLocation: (ref) => endpointControl.getEndpointLocation(ref),
     }),
     modelRegistry: new ArmModelRegistry(context, armClient),
+    ingestionModelRegistry: new ArmModelRegistry({ ...context, maxAttempts: 1 }, armClient),
   };
 }
 

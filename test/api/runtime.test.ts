@@ -18,7 +18,9 @@ afterAll(async () => {
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field by the assertions
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; text: string }> {
+type JsonAnswer = any;
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: JsonAnswer; text: string }> {
   const response = await fetch(`${runtime.url}${path}`, {
     method,
     headers: { 'x-functions-key': API_KEY, 'content-type': 'application/json', ...headers },
