@@ -46,6 +46,29 @@ export interface MetricCheck {
   readonly critical?: boolean;
 }
 
+/** Limits on one platform-metrics resource of the candidate (docs/gates.md "Resource checks"). */
+export interface ResourceLimitSpec {
+  readonly maxPercent?: number;
+  readonly maxRatioToBaseline?: number;
+}
+
+/** A gate's resource checks, from the policy's `gates.<name>.resources`. */
+export interface ResourceGateSpec {
+  readonly cpu?: ResourceLimitSpec;
+  readonly memory?: ResourceLimitSpec;
+  /** Platform-metric minutes with requests needed on each side; fewer = inconclusive. */
+  readonly minReportedMinutes: number;
+}
+
+/** The policy's cost check, carried by every gate that compares candidate and baseline. */
+export interface CostGateSpec {
+  readonly maxCostIncreasePercent: number;
+  readonly onExceeded: 'rollback' | 'requestApproval';
+  /** Price per instance-hour by instance type; absent = Azure Retail Prices in the endpoint's region. */
+  readonly prices?: Readonly<Record<string, number>>;
+  readonly currency: string;
+}
+
 export interface GateSpec {
   readonly name: string;
   readonly checks: readonly MetricCheck[];
@@ -65,6 +88,10 @@ export interface GateSpec {
    * spreads the false-failure budget evenly, so a bad candidate is caught at an early look.
    */
   readonly spending?: 'pocock' | 'obrienFleming';
+  /** Resource checks on Azure Monitor platform metrics (absent = none). */
+  readonly resources?: ResourceGateSpec;
+  /** The cost check (absent = none). */
+  readonly cost?: CostGateSpec;
 }
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';

@@ -39,6 +39,8 @@ function getActivityDeps(): ActivityDeps {
       endpointControl: azure.endpointControl,
       metricsSource: azure.metricsSource,
       modelRegistry: azure.modelRegistry,
+      platformMetrics: azure.platformMetrics,
+      prices: azure.prices,
       notifier: createChannelNotifier(notify),
       sendNotification: (input) => sendRolloutNotification(input, notify),
       policyStore: createPolicyDirSource(settings.POLICY_DIR),

@@ -6,13 +6,15 @@
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { MetricsClient } from '@azure/monitor-query-metrics';
 import type { Settings } from '../config';
-import type { DeploymentMetricsSource, EndpointControl, MetricsSource, ModelRegistry, PlatformMetricsSource } from '../ports';
+import type { DeploymentMetricsSource, EndpointControl, EndpointPrices, MetricsSource, ModelRegistry, PlatformMetricsSource } from '../ports';
 import { createArmClient, createCredential, createLogsClient, createMetricsClient, isLocalHttpUrl, resolveEndpoints } from './clients';
 import { createAdapterContext, type AzureAdapterOptions } from './context';
 import { ArmEndpointControl } from './endpoint-control';
 import { LogAnalyticsMetricsSource } from './metrics-source';
 import { ArmModelRegistry } from './model-registry';
 import { AzureMonitorPlatformMetrics } from './platform-metrics';
+import { createEndpointPrices } from './price-table';
+import { RetailPricesSource } from './retail-prices';
 
 export type { AzureAdapterOptions } from './context';
 export { toAzureCallError, parseRetryAfterMs } from './errors';
@@ -22,6 +24,8 @@ export interface AzurePorts {
   readonly metricsSource: MetricsSource;
   readonly platformMetrics: PlatformMetricsSource & DeploymentMetricsSource;
   readonly modelRegistry: ModelRegistry;
+  /** The policy's price table or the public Azure Retail Prices API (PRICES_ENDPOINT overrides its URL). */
+  readonly prices: EndpointPrices;
 }
 
 /**
@@ -64,6 +68,10 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
       endpointLocation: (ref) => endpointControl.getEndpointLocation(ref),
     }),
     modelRegistry: new ArmModelRegistry(context, armClient),
+    prices: createEndpointPrices(
+      new RetailPricesSource({ fetch: globalThis.fetch, clock: options.clock, ...(settings.PRICES_ENDPOINT === undefined ? {} : { baseUrl: settings.PRICES_ENDPOINT }) }),
+      (ref) => endpointControl.getEndpointLocation(ref),
+    ),
   };
 }
 

@@ -43,6 +43,21 @@ export const gateSpecSchema = z.object({
   ingestionDelayMinutes: z.number().nonnegative(),
   plannedLooks: z.number().int().positive(),
   spending: z.enum(['pocock', 'obrienFleming']).optional(),
+  resources: z
+    .object({
+      cpu: z.object({ maxPercent: z.number().optional(), maxRatioToBaseline: z.number().optional() }).optional(),
+      memory: z.object({ maxPercent: z.number().optional(), maxRatioToBaseline: z.number().optional() }).optional(),
+      minReportedMinutes: z.number().int().positive(),
+    })
+    .optional(),
+  cost: z
+    .object({
+      maxCostIncreasePercent: z.number().nonnegative(),
+      onExceeded: z.enum(['rollback', 'requestApproval']),
+      prices: z.record(z.string(), z.number().positive()).optional(),
+      currency: z.string(),
+    })
+    .optional(),
 })
   // Unknown fields pass through: src/analysis may add options the orchestrator need not know.
   .loose()
@@ -247,6 +262,8 @@ export const gateOutcomeSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Requests the candidate served in the window (from the result's evidence), when known. */
   candidateRequests: z.number().optional(),
+  /** The cost limit is exceeded and the policy asks a person: why, with the numbers. */
+  costApproval: z.string().optional(),
 });
 export const checkGatesOutputSchema = z.object({ outcomes: z.array(gateOutcomeSchema) });
 

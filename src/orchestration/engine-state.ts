@@ -73,6 +73,8 @@ export interface EngineFacts {
   verdictWritten: boolean;
   /** When the current live split was set (A/B windows start there). */
   splitSetAtMs?: number;
+  /** A person was asked to accept the candidate's higher serving cost (asked once per rollout). */
+  costApprovalAsked?: boolean;
 }
 
 export interface EngineState {

@@ -54,6 +54,7 @@ import {
   type EngineState,
 } from './engine-state';
 import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
+import { costApprovalDue } from './cost-approval';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -345,6 +346,8 @@ interface GateRound {
   errors: string[];
   allPassed: boolean;
   candidateRequests?: number;
+  /** The cost limit is exceeded and the policy asks a person (src/orchestration/cost-approval.ts). */
+  costApproval?: string;
 }
 
 function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean }): Gen<GateRound> {
@@ -381,6 +384,8 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
     if (outcome.outcome === 'error') round.errors.push(`${outcome.gate}: ${outcome.error?.message ?? 'query failed'}`);
   }
   if (verdicts.length > 0) state.status.gates = verdicts;
+  const costApproval = costApprovalDue(out.outcomes, state.facts.costApprovalAsked === true);
+  if (costApproval !== undefined) round.costApproval = costApproval;
   const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
   note(context, state, `gates checked: ${summary}`);
   return round;
@@ -599,6 +604,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         lastAllPassed = round.allPassed;
         lastRequests = state.progress.requestsSeen ?? 0;
         const enoughRequests = minRequests === 0 || (lastRequests ?? 0) >= minRequests;
+        if (after >= endMs && lastAllPassed && enoughRequests && round.costApproval !== undefined) {
+          // Cost hook: the no-data approval path, asked once per rollout (src/orchestration/cost-approval.ts).
+          state.facts.costApprovalAsked = true;
+          state.progress.awaitingDataApproval = true;
+          return yield* approvalWait(context, inbox, state, { ...noDataApproval(plan), name: 'cost' }, `serving cost: ${round.costApproval}`);
+        }
         if (after >= endMs && lastAllPassed && enoughRequests) {
           note(context, state, `${isBake ? 'bake' : 'gate'} passed${minRequests > 0 ? ` with ${lastRequests ?? 0} candidate requests` : ''}`);
           return { kind: 'advance' };

@@ -18,6 +18,7 @@ export async function startResourceWorld(options: {
   readonly seed: number;
   readonly metricsDelaySeconds?: number;
   readonly traffic: Readonly<Record<string, number>>;
+  readonly mirrorTraffic?: Readonly<Record<string, number>>;
   readonly requestsPerMinute: WorldEndpoint['requestsPerMinute'];
   readonly behavior: Readonly<Record<string, ModelBehaviorInput>>;
 }): Promise<ResourceWorld> {
@@ -38,6 +39,7 @@ export async function startResourceWorld(options: {
             { name: 'green', model: 'credit-model', version: '2', capacity: 1 },
           ],
           traffic: options.traffic,
+          ...(options.mirrorTraffic === undefined ? {} : { mirrorTraffic: options.mirrorTraffic }),
           requestsPerMinute: options.requestsPerMinute,
         },
       ],
@@ -45,7 +47,14 @@ export async function startResourceWorld(options: {
     },
   });
   await emulator.start();
-  const settings = loadSettings({ ARM_ENDPOINT: emulator.httpsUrl, LOGS_ENDPOINT: emulator.httpsUrl, METRICS_ENDPOINT: emulator.httpsUrl, EMULATOR_TOKEN: TOKEN });
+  const settings = loadSettings({
+    ARM_ENDPOINT: emulator.httpsUrl,
+    LOGS_ENDPOINT: emulator.httpsUrl,
+    METRICS_ENDPOINT: emulator.httpsUrl,
+    // The price list is public (no token, no custom CA): plain http on loopback, as npm start points at it.
+    PRICES_ENDPOINT: emulator.url,
+    EMULATOR_TOKEN: TOKEN,
+  });
   const ports = createAzurePorts(settings, { clock, random: () => 0.5, trustedCaPem: emulator.certificatePem, requestTimeoutMs: 10_000 });
   const { subscriptionId, resourceGroup, workspace } = emulator.coords;
   const endpointId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspace}/onlineEndpoints/credit-scoring`;
