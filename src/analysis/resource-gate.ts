@@ -16,6 +16,9 @@ import { checkCost, type HourlyPrice } from './cost';
 import { checkResources, type DeploymentUsage, type ResourceCheckResult } from './resources';
 import type { CostGateSpec, GateResult, MetricEvidence, ResourceGateSpec, Verdict } from './types';
 
+/** The evidence rows a resource look adds (their reasons carry the raw numbers and the sizing). */
+export const RESOURCE_EVIDENCE_METRICS: readonly string[] = ['resources', 'cpuUtilization', 'memoryUtilization', 'costPer1000Requests'];
+
 export interface ResourceLookInput {
   readonly resources?: ResourceGateSpec | undefined;
   readonly cost?: CostGateSpec | undefined;

@@ -294,6 +294,8 @@ export const writeModelVerdictInputSchema = z.object({
   outcome: z.enum(['promoted', 'rolledBack', 'rejected', 'aborted', 'failed', 'superseded']),
   reason: z.string(),
   atMs: z.number(),
+  /** The rollout's own extra cost (the plan's estimate), written beside the verdict. */
+  rolloutCost: z.string().optional(),
 });
 export const writeModelVerdictOutputSchema = z.object({ tags: z.record(z.string(), z.string()) });
 

@@ -143,6 +143,7 @@ export function statusFromPlan(status: MutableStatus, plan: Plan): void {
   status.baseline = plan.baseline.deployment;
   status.candidate = plan.candidate.deployment;
   status.step = stepStatus(plan, 0);
+  if (plan.rolloutCost) status.rolloutCost = plan.rolloutCost;
 }
 
 export function journal(state: EngineState, nowMs: number, message: string, traffic?: Split, mirror?: Split): void {

@@ -761,7 +761,15 @@ function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reas
     yield* callWithRetry(
       context,
       ACTIVITY.writeModelVerdict,
-      { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) } satisfies contract.WriteModelVerdictInput,
+      {
+        model: { ...stateModelRef(state) },
+        rolloutId: state.plan.rolloutId,
+        outcome,
+        reason,
+        atMs: nowMs(context),
+        // Cost hook: the plan's estimate of the rollout's own extra cost (src/plan/rollout-cost.ts).
+        ...(state.plan.rolloutCost === undefined ? {} : { rolloutCost: state.plan.rolloutCost.summary }),
+      } satisfies contract.WriteModelVerdictInput,
       contract.writeModelVerdictOutputSchema,
     );
     state.facts.verdictWritten = true;

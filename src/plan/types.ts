@@ -78,6 +78,13 @@ export type Step =
 
 export type StepKind = Step['kind'];
 
+/** What a rollout itself costs (src/plan/rollout-cost.ts): the amount when priced, else why not. */
+export interface RolloutCostEstimate {
+  readonly summary: string;
+  readonly amount?: number;
+  readonly currency?: string;
+}
+
 export interface NotificationSpec {
   readonly channels: readonly ('teams' | 'slack' | 'webhook')[];
   readonly on: readonly string[];
@@ -113,6 +120,8 @@ export interface Plan {
   readonly rollbackSteps?: readonly Step[];
   /** How long the old deployment is kept after promotion (the policy's retentionMinutes). */
   readonly retentionMinutes?: number;
+  /** The rollout's own extra cost (src/plan/rollout-cost.ts), when the policy has a cost section. */
+  readonly rolloutCost?: RolloutCostEstimate;
 }
 
 /** Phases of a rollout; src/plan/phases.ts holds the one transition table. */
@@ -202,6 +211,8 @@ export interface RolloutStatus {
   readonly retrying?: { readonly step: number; readonly failures: number; readonly error: string; readonly nextAttemptAtMs: number };
   /** The most recent entries of the readable history (bounded). */
   readonly journal: readonly JournalEntry[];
+  /** What the rollout itself costs (the plan's estimate), when the policy has a cost section. */
+  readonly rolloutCost?: RolloutCostEstimate;
   /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
   readonly phaseClock?: PhaseClock;
 }
