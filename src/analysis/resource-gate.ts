@@ -17,7 +17,7 @@ import { checkResources, type DeploymentUsage, type ResourceCheckResult } from '
 import type { CostGateSpec, GateResult, MetricEvidence, ResourceGateSpec, Verdict } from './types';
 
 /** The evidence rows a resource look adds (their reasons carry the raw numbers and the sizing). */
-export const RESOURCE_EVIDENCE_METRICS: readonly string[] = ['resources', 'cpuUtilization', 'memoryUtilization', 'costPer1000Requests'];
+export const RESOURCE_EVIDENCE_METRICS: readonly string[] = ['resources', 'cpuUtilization', 'memoryUtilization', 'gpuUtilization', 'gpuMemoryUtilization', 'costPer1000Requests'];
 
 export interface ResourceLookInput {
   readonly resources?: ResourceGateSpec | undefined;
@@ -64,15 +64,18 @@ function resourceRows(check: Extract<ResourceCheckResult, { verdict: 'pass' | 'f
       ...(limit.maxRatioToBaseline === undefined ? [] : [`<= ${limit.maxRatioToBaseline}x baseline per request`]),
       ...(limit.maxPercent === undefined ? [] : [`<= ${limit.maxPercent}% now and at 100%`]),
     ];
-    const cu = c.use[finding.resource];
+    // A finding exists only where the candidate reported the resource; the baseline may not have
+    // (a CPU baseline beside a GPU candidate): then only the absolute limits judge.
+    const cu = c.use[finding.resource] ?? { meanPercent: Number.NaN, perRequest: Number.NaN };
     const bu = b.use[finding.resource];
-    const raw = `raw ${fmt(cu.meanPercent)}% on ${fmt(c.instances, 0)} instance(s) at ${fmt(c.requestsPerMinute, 0)} req/min vs ${fmt(bu.meanPercent)}% on ${fmt(b.instances, 0)} at ${fmt(b.requestsPerMinute, 0)} req/min`;
-    const normalized = `per request ${fmt(cu.perRequest, 4)} vs ${fmt(bu.perRequest, 4)} % of an instance per request/min${finding.ratioToBaseline === null ? '' : ` (${fmt(finding.ratioToBaseline, 2)}x)`}`;
+    const baselineRaw = bu === undefined ? 'not reported by the baseline' : `${fmt(bu.meanPercent)}% on ${fmt(b.instances, 0)} at ${fmt(b.requestsPerMinute, 0)} req/min`;
+    const raw = `raw ${fmt(cu.meanPercent)}% on ${fmt(c.instances, 0)} instance(s) at ${fmt(c.requestsPerMinute, 0)} req/min vs ${baselineRaw}`;
+    const normalized = `per request ${fmt(cu.perRequest, 4)} vs ${bu === undefined ? 'n/a' : fmt(bu.perRequest, 4)} % of an instance per request/min${finding.ratioToBaseline === null ? '' : ` (${fmt(finding.ratioToBaseline, 2)}x)`}`;
     return {
-      metric: finding.resource === 'cpu' ? 'cpuUtilization' : 'memoryUtilization',
+      metric: `${finding.resource}Utilization`,
       verdict: finding.passed ? 'pass' : 'fail',
       candidate: cu.perRequest,
-      baseline: bu.perRequest,
+      baseline: bu === undefined ? null : bu.perRequest,
       samples,
       threshold: thresholds.join('; '),
       test: 'per request served (Azure Monitor platform metrics)',
@@ -93,7 +96,7 @@ export function judgeResourceLook(input: ResourceLookInput): ResourceLook {
     baseline: input.baseline,
     fullTrafficRequestsPerMinute: full,
     candidateInstancesAtFullTraffic: Math.max(1, input.candidateInstances),
-    limits: { ...(spec.cpu ? { cpu: spec.cpu } : {}), ...(spec.memory ? { memory: spec.memory } : {}) },
+    limits: { ...(spec.cpu ? { cpu: spec.cpu } : {}), ...(spec.memory ? { memory: spec.memory } : {}), ...(spec.gpu ? { gpu: spec.gpu } : {}), ...(spec.gpuMemory ? { gpuMemory: spec.gpuMemory } : {}) },
     minReportedMinutes: spec.minReportedMinutes,
   });
   if (check.verdict === 'inconclusive') {

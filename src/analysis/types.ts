@@ -56,6 +56,9 @@ export interface ResourceLimitSpec {
 export interface ResourceGateSpec {
   readonly cpu?: ResourceLimitSpec;
   readonly memory?: ResourceLimitSpec;
+  /** GPU limits: judged where the candidate's instance type has GPUs (it reports the GPU metrics). */
+  readonly gpu?: ResourceLimitSpec;
+  readonly gpuMemory?: ResourceLimitSpec;
   /** Platform-metric minutes with requests needed on each side; fewer = inconclusive. */
   readonly minReportedMinutes: number;
 }

@@ -33,6 +33,8 @@ const metricCheckSchema = z.object({
   critical: z.boolean().optional(),
 });
 
+const resourceLimitSchema = z.object({ maxPercent: z.number().optional(), maxRatioToBaseline: z.number().optional() });
+
 export const gateSpecSchema = z.object({
   name: nonEmpty,
   checks: z.array(metricCheckSchema),
@@ -45,8 +47,10 @@ export const gateSpecSchema = z.object({
   spending: z.enum(['pocock', 'obrienFleming']).optional(),
   resources: z
     .object({
-      cpu: z.object({ maxPercent: z.number().optional(), maxRatioToBaseline: z.number().optional() }).optional(),
-      memory: z.object({ maxPercent: z.number().optional(), maxRatioToBaseline: z.number().optional() }).optional(),
+      cpu: resourceLimitSchema.optional(),
+      memory: resourceLimitSchema.optional(),
+      gpu: resourceLimitSchema.optional(),
+      gpuMemory: resourceLimitSchema.optional(),
       minReportedMinutes: z.number().int().positive(),
     })
     .optional(),

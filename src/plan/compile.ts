@@ -58,9 +58,8 @@ function approvalRequired(policy: Policy, name: string): ApprovalPolicy {
 function resourceSpecOf(resources: NonNullable<GatePolicy['resources']>): ResourceGateSpec {
   const limit = (l: { maxPercent?: number | undefined; maxRatioToBaseline?: number | undefined } | undefined): ResourceLimitSpec | undefined =>
     l === undefined ? undefined : { ...(l.maxPercent === undefined ? {} : { maxPercent: l.maxPercent }), ...(l.maxRatioToBaseline === undefined ? {} : { maxRatioToBaseline: l.maxRatioToBaseline }) };
-  const cpu = limit(resources.cpu);
-  const memory = limit(resources.memory);
-  return { minReportedMinutes: resources.minReportedMinutes, ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) };
+  const limits = { cpu: limit(resources.cpu), memory: limit(resources.memory), gpu: limit(resources.gpu), gpuMemory: limit(resources.gpuMemory) };
+  return { minReportedMinutes: resources.minReportedMinutes, ...Object.fromEntries(Object.entries(limits).filter(([, l]) => l !== undefined)) };
 }
 
 function toMetricCheck(check: GatePolicy['checks'][number]): MetricCheck {

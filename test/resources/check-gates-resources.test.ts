@@ -9,7 +9,7 @@ import { checkGates } from '../../src/activities/check-gates';
 import { createActivityContext } from '../../src/activities/context';
 import type { GateSpec } from '../../src/analysis/types';
 import { createRecordingNotifier } from '../fixtures/engine-app/world';
-import { startResourceWorld } from './support';
+import { startResourceWorld, VARYING_LOAD } from './support';
 
 const live = { cpuBasePercent: 2, cpuPercentPerRequest: 0.1, memoryBasePercent: 30, memoryPercentPerRequest: 0.02 };
 
@@ -33,12 +33,7 @@ async function look(candidateCpuPerRequest: number, gate: GateSpec, atMinute = 1
     // green (1 instance) receives a 20% mirror of blue's (2 instances) live traffic.
     traffic: { blue: 100 },
     mirrorTraffic: { green: 20 },
-    // Load that varies, as real users do: the idle level can be fitted.
-    requestsPerMinute: [
-      { fromMinute: 0, requestsPerMinute: 200 },
-      { fromMinute: 4, requestsPerMinute: 400 },
-      { fromMinute: 8, requestsPerMinute: 600 },
-    ],
+    requestsPerMinute: VARYING_LOAD,
     behavior: { 'credit-model:1': { resources: live }, 'credit-model:2': { resources: { ...live, cpuPercentPerRequest: candidateCpuPerRequest } } },
   });
   try {

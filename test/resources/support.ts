@@ -7,6 +7,13 @@ import { TestClock } from '../azure/support/fake-azure';
 
 const TOKEN = 'resources-token';
 
+/** Load that varies over time, as real users do: the idle level can be fitted. */
+export const VARYING_LOAD = [
+  { fromMinute: 0, requestsPerMinute: 200 },
+  { fromMinute: 4, requestsPerMinute: 400 },
+  { fromMinute: 8, requestsPerMinute: 600 },
+] as const;
+
 export interface ResourceWorld {
   readonly clock: TestClock;
   readonly emulator: Emulator;
@@ -19,6 +26,8 @@ export async function startResourceWorld(options: {
   readonly metricsDelaySeconds?: number;
   readonly traffic: Readonly<Record<string, number>>;
   readonly mirrorTraffic?: Readonly<Record<string, number>>;
+  /** Instance type of both deployments (default Standard_DS3_v2). */
+  readonly instanceType?: string;
   readonly requestsPerMinute: WorldEndpoint['requestsPerMinute'];
   readonly behavior: Readonly<Record<string, ModelBehaviorInput>>;
 }): Promise<ResourceWorld> {
@@ -35,8 +44,8 @@ export async function startResourceWorld(options: {
         {
           name: 'credit-scoring',
           deployments: [
-            { name: 'blue', model: 'credit-model', version: '1', capacity: 2 },
-            { name: 'green', model: 'credit-model', version: '2', capacity: 1 },
+            { name: 'blue', model: 'credit-model', version: '1', capacity: 2, ...(options.instanceType === undefined ? {} : { instanceType: options.instanceType }) },
+            { name: 'green', model: 'credit-model', version: '2', capacity: 1, ...(options.instanceType === undefined ? {} : { instanceType: options.instanceType }) },
           ],
           traffic: options.traffic,
           ...(options.mirrorTraffic === undefined ? {} : { mirrorTraffic: options.mirrorTraffic }),
