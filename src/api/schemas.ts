@@ -98,6 +98,10 @@ export const rolloutStatusSchema = z
       .object({ counting: z.enum(TIME_CATEGORIES).optional(), sinceMs: z.number(), spentMs: z.partialRecord(z.enum(TIME_CATEGORIES), z.number()) })
       .optional()
       .meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
+    rolloutCost: z
+      .object({ summary: z.string(), amount: z.number().optional(), currency: z.string().optional() })
+      .optional()
+      .meta({ description: "The rollout's own extra cost (the candidate beside the live deployment for the planned minutes), when the policy has a cost section." }),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
 
@@ -162,7 +166,7 @@ export const rolloutDetailSchema = z
             verdict: z.string(),
             reason: z.string(),
             checkedAtMs: z.number(),
-            rows: z.array(z.object({ metric: z.string(), verdict: z.string(), candidate: z.string(), baseline: z.string(), threshold: z.string(), samples: z.string(), test: z.string(), decidedBy: z.string().optional() })),
+            rows: z.array(z.object({ metric: z.string(), verdict: z.string(), candidate: z.string(), baseline: z.string(), threshold: z.string(), samples: z.string(), test: z.string(), decidedBy: z.string().optional(), detail: z.string().optional() })),
           }),
         ),
       })
