@@ -10,8 +10,10 @@ import { decideWinner as decideArms } from '../analysis/winner';
 import { readTrafficSide, type AnalysisRow } from '../analysis/rows';
 import { checkWindow } from '../analysis/window';
 import type { GateResult, GateSpec } from '../analysis/types';
+import { judgeResourceLook, withResourceLook, type ResourceLook, type ResourceLookInput } from '../analysis/resource-gate';
 import { RolloutError } from '../errors';
 import type { EndpointRef } from '../ports';
+import { readDeploymentUsage } from './resource-usage';
 import type {
   CheckGatesInput,
   CheckGatesOutput,
@@ -55,6 +57,74 @@ function isConfigurationError(error: unknown): boolean {
   return error instanceof RolloutError && (error.code === 'InvalidInput' || error.code === 'InvalidPolicy' || error.code === 'Unauthorized' || error.code === 'Forbidden');
 }
 
+/** The ARM id of the endpoint (the resource its platform metrics belong to). */
+function endpointResourceId(target: EndpointRef): string {
+  return `/subscriptions/${target.subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${target.workspace}/onlineEndpoints/${target.endpoint}`;
+}
+
+/**
+ * How far back the resource look reads platform metrics. The idle level of a deployment (what it
+ * uses serving nothing) is best seen in minutes without requests, which a candidate has only
+ * between its creation and its first traffic; a gate window of 10-20 minutes loses them after the
+ * first looks, and the analysis then falls back to a fit or to charging the idle share to the
+ * requests (conservative, and far off for memory). Two hours keeps them in view through a mirror
+ * phase and the first traffic steps; more load levels in view also help the fit.
+ */
+const RESOURCE_LOOKBACK_MS = 2 * 60 * 60_000;
+
+/**
+ * The gate's resource and cost look: platform metrics of both deployments over the lookback up to
+ * now (minutes the platform has not reported come back empty and count as missing, never
+ * as idle), their instance types and counts, and the prices when the cost check is on.
+ */
+async function resourceLook(ctx: ActivityContext, spec: GateSpec, input: CheckGatesInput, window: { fromMs: number }): Promise<ResourceLook> {
+  const metrics = ctx.platformMetrics;
+  if (!metrics) throw new RolloutError('InvalidInput', 'resource and cost checks need Azure Monitor platform metrics, which this app was started without');
+  const target = input.target;
+  const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
+  const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
+  const find = (name: string) => {
+    const found = deployments.find((d) => d.name.toLowerCase() === name.toLowerCase());
+    if (!found) throw new RolloutError('NotFound', `deployment '${name}' is not on endpoint '${target.endpoint}'`);
+    return found;
+  };
+  const candidate = find(input.candidate);
+  const baseline = find(input.baseline);
+  const id = endpointResourceId(target);
+  const usageWindow = { fromMs: Math.min(window.fromMs, input.nowMs - RESOURCE_LOOKBACK_MS), toMs: input.nowMs };
+  const [candidateUsage, baselineUsage] = await Promise.all([
+    ctx.retry('platform metrics (candidate)', () => readDeploymentUsage(metrics, id, { name: candidate.name, instanceType: candidate.instanceType }, usageWindow)),
+    ctx.retry('platform metrics (baseline)', () => readDeploymentUsage(metrics, id, { name: baseline.name, instanceType: baseline.instanceType }, usageWindow)),
+  ]);
+  let prices: ResourceLookInput['prices'];
+  const cost = spec.cost;
+  if (cost) {
+    const pricing = ctx.prices;
+    if (!pricing) prices = { error: 'this app was started without a price source' };
+    else {
+      try {
+        const [c, b] = await Promise.all([
+          ctx.retry('price (candidate)', () => pricing.hourlyPrice(candidate.instanceType, target, cost)),
+          ctx.retry('price (baseline)', () => pricing.hourlyPrice(baseline.instanceType, target, cost)),
+        ]);
+        prices = { candidate: c, baseline: b };
+      } catch (error) {
+        // No price makes the cost check inconclusive (never a pass); the resource checks still count.
+        prices = { error: errorOf(error).message };
+      }
+    }
+  }
+  return judgeResourceLook({
+    resources: spec.resources,
+    cost,
+    candidate: candidateUsage,
+    baseline: baselineUsage,
+    baselineLivePercent: endpoint.traffic[baseline.name] ?? 0,
+    candidateInstances: candidate.instanceCount,
+    prices,
+  });
+}
+
 export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): Promise<CheckGatesOutput> {
   const outcomes: GateOutcome[] = [];
   for (const spec of input.gates) {
@@ -62,9 +132,19 @@ export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): 
     const look = input.looks[spec.name] ?? 1;
     try {
       const rows = await runLook(ctx, spec, input.target, input.baseline, input.candidate, window);
-      const result: GateResult = evaluateGate(spec, rows, { candidate: input.candidate, baseline: input.baseline, window, look, checkedAtMs: input.nowMs });
+      let result: GateResult = evaluateGate(spec, rows, { candidate: input.candidate, baseline: input.baseline, window, look, checkedAtMs: input.nowMs });
+      // Judged on the candidate alone (baseline = candidate) there is nothing to compare resources with.
+      const compared = (spec.resources !== undefined || spec.cost !== undefined) && input.baseline.toLowerCase() !== input.candidate.toLowerCase();
+      const extra = compared ? await resourceLook(ctx, spec, input, window) : undefined;
+      if (extra) result = withResourceLook(result, extra);
       const requests = candidateRequests(rows.traffic, input.candidate);
-      outcomes.push({ gate: spec.name, outcome: result.verdict, result, ...(requests === undefined ? {} : { candidateRequests: requests }) });
+      outcomes.push({
+        gate: spec.name,
+        outcome: result.verdict,
+        result,
+        ...(requests === undefined ? {} : { candidateRequests: requests }),
+        ...(extra?.costApproval === undefined ? {} : { costApproval: extra.costApproval }),
+      });
     } catch (error) {
       // Query errors are counted apart from failures by the orchestrator (their own limit);
       // a misconfigured gate is an error outcome too, with a reason that says so.

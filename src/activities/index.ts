@@ -11,7 +11,7 @@ import { RolloutError } from '../errors';
 import { CONTROL_EVENT, rolloutInputSchema, type ControlEvent } from '../orchestration/events';
 import { ACTIVITY, type ActivityName } from '../orchestration/activity-names';
 import * as contract from '../orchestration/activity-contracts';
-import type { Clock, EndpointControl, MetricsSource, ModelRegistry, Notifier } from '../ports';
+import type { Clock, DeploymentMetricsSource, EndpointControl, EndpointPrices, MetricsSource, ModelRegistry, Notifier, PlatformMetricsSource } from '../ports';
 import { checkGates, decideWinner } from './check-gates';
 import { createActivityContext, type ActivityContext } from './context';
 import { createDeployment, deleteDeployment, getEndpointState, replaceModel, setTraffic } from './deployments';
@@ -26,6 +26,9 @@ export interface ActivityDeps {
   readonly metricsSource: MetricsSource;
   readonly modelRegistry: ModelRegistry;
   readonly notifier: Notifier;
+  /** Platform metrics and prices: the resource and cost checks (absent: gates with them report an error). */
+  readonly platformMetrics?: PlatformMetricsSource & DeploymentMetricsSource;
+  readonly prices?: EndpointPrices;
   readonly policyStore: PolicySource;
   readonly clock: Clock;
   /** A richer notification sender (src/notify); absent = a plain message through `notifier`. */

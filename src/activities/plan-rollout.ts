@@ -6,7 +6,9 @@
  */
 import { RolloutError, ValidationError } from '../errors';
 import { compilePlan } from '../plan/compile';
-import type { Plan } from '../plan/types';
+import { estimateRolloutCost, IN_PLACE_ROLLOUT_COST, plannedOverlapMinutes } from '../plan/rollout-cost';
+import type { Plan, RolloutCostEstimate } from '../plan/types';
+import type { Policy } from '../policy/schema';
 import type { PolicyRepository } from '../ports/policy-repository';
 import type { RolloutInput } from '../orchestration/events';
 import type { ResolveTargetOutput } from '../orchestration/activity-contracts';
@@ -50,7 +52,7 @@ export async function planRollout(ctx: ActivityContext, policies: PolicySource, 
     ctx.modelRegistry.getModelVersion({ ...input.workspace, model: input.model.name, version: input.model.version }),
   );
   if (!version.id) throw new ValidationError('model.id', `model ${input.model.name}:${input.model.version} has no ARM id in the registry`);
-  return compilePlan(policy, {
+  const plan = compilePlan(policy, {
     rolloutId: input.rolloutId,
     model: { name: input.model.name, version: input.model.version, id: version.id },
     target: input.workspace,
@@ -62,4 +64,25 @@ export async function planRollout(ctx: ActivityContext, policies: PolicySource, 
       mirrorTrafficPercent: endpoint.mirrorTraffic[d.name] ?? 0,
     })),
   });
+  if (policy.cost === undefined) return plan;
+  const rolloutCost = await priceRollout(ctx, plan, policy.cost, { instanceType: baseline.instanceType, instances: policy.target.instanceCount ?? baseline.instanceCount });
+  return { ...plan, rolloutCost };
+}
+
+/**
+ * The rollout's own extra cost, priced once at the start (the candidate is a clone of the live
+ * deployment: its instance type, and the policy's instanceCount or the live count). Only policies
+ * with a cost section are priced: the Retail Prices API is a call to the internet the policy opts
+ * into. A price that cannot be had is said, never a zero and never a failed rollout.
+ */
+async function priceRollout(ctx: ActivityContext, plan: Plan, cost: NonNullable<Policy['cost']>, candidate: { instanceType: string; instances: number }): Promise<RolloutCostEstimate> {
+  const pricing = ctx.prices;
+  if (plannedOverlapMinutes(plan.steps) === 0) return IN_PLACE_ROLLOUT_COST;
+  if (!pricing) return { summary: 'extra cost not priced: this app was started without a price source' };
+  try {
+    const price = await ctx.retry('price (rollout)', () => pricing.hourlyPrice(candidate.instanceType, plan.target, cost));
+    return estimateRolloutCost(plan.steps, { price, instances: candidate.instances });
+  } catch (error) {
+    return { summary: `extra cost not priced: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }

@@ -2,6 +2,7 @@
  * Gate verdicts in one line of text, for people: the API's history, the approval page, the CLI and
  * notifications all show evidence the same way.
  */
+import { RESOURCE_EVIDENCE_METRICS } from './resource-gate';
 import type { GateResult, MetricEvidence } from './types';
 
 /** Evidence numbers for reading; null (no data) reads n/a. */
@@ -38,4 +39,13 @@ export function describeEvidence(e: MetricEvidence): string {
 export function describeGate(g: GateResult): string {
   const lines = g.evidence.map(describeEvidence).join('; ');
   return `gate ${g.gate} look ${g.look}: ${g.verdict.toUpperCase()} (${g.reason})${lines ? ` - ${lines}` : ''}`;
+}
+
+/**
+ * The line under an evidence row that the row's columns cannot hold: for resource and cost rows,
+ * the raw utilization beside the per-request numbers and the instances needed at 100% traffic.
+ * Metric rows say all in their columns (undefined).
+ */
+export function evidenceDetail(e: MetricEvidence): string | undefined {
+  return RESOURCE_EVIDENCE_METRICS.includes(e.metric) ? e.reason : undefined;
 }

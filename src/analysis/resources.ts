@@ -13,8 +13,10 @@
  * limit, and the utilization at the instance count the candidate will have at 100%.
  */
 
-type ResourceKind = 'cpu' | 'memory';
-const RESOURCE_KINDS: readonly ResourceKind[] = ['cpu', 'memory'];
+type ResourceKind = 'cpu' | 'memory' | 'gpu' | 'gpuMemory';
+const RESOURCE_KINDS: readonly ResourceKind[] = ['cpu', 'memory', 'gpu', 'gpuMemory'];
+/** Reported for every instance type; the GPU kinds only where the instance type has GPUs. */
+const ALWAYS_REPORTED: readonly ResourceKind[] = ['cpu', 'memory'];
 
 /** One platform-metrics minute of one deployment (null: not reported yet). */
 export interface ResourceMinute {
@@ -23,6 +25,9 @@ export interface ResourceMinute {
   readonly instances: number | null;
   readonly cpuPercent: number | null;
   readonly memoryPercent: number | null;
+  /** GpuUtilizationPercentage / GpuMemoryUtilizationPercentage: absent or null without GPUs. */
+  readonly gpuPercent?: number | null;
+  readonly gpuMemoryPercent?: number | null;
 }
 
 export interface DeploymentUsage {
@@ -69,7 +74,8 @@ interface DeploymentResourceEvidence {
   readonly reportedMinutes: number;
   readonly requestsPerMinute: number;
   readonly instances: number;
-  readonly use: Readonly<Record<ResourceKind, ResourceUse>>;
+  /** CPU and memory always; the GPU kinds when the deployment reported them (GPU instance types). */
+  readonly use: Readonly<Record<'cpu' | 'memory', ResourceUse>> & Partial<Readonly<Record<'gpu' | 'gpuMemory', ResourceUse>>>;
   /** Instances of its SKU this deployment needs to serve full traffic within the limits. */
   readonly instancesAtFullTraffic: number;
 }
@@ -101,7 +107,8 @@ const DEFAULT_MIN_REPORTED_MINUTES = 3;
 /** A load spread (max - min) / mean below this is too flat to fit an intercept on. */
 const MIN_RELATIVE_LOAD_SPREAD = 0.25;
 
-const percentOf = (m: ResourceMinute, kind: ResourceKind): number | null => (kind === 'cpu' ? m.cpuPercent : m.memoryPercent);
+const percentOf = (m: ResourceMinute, kind: ResourceKind): number | null =>
+  kind === 'cpu' ? m.cpuPercent : kind === 'memory' ? m.memoryPercent : kind === 'gpu' ? (m.gpuPercent ?? null) : (m.gpuMemoryPercent ?? null);
 const isReported = (m: ResourceMinute): m is ResourceMinute & { instances: number; cpuPercent: number; memoryPercent: number } =>
   m.instances !== null && m.instances > 0 && m.cpuPercent !== null && m.memoryPercent !== null;
 const mean = (values: readonly number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
@@ -164,13 +171,14 @@ function evidenceOf(usage: DeploymentUsage, other: DeploymentUsage, input: Resou
   }
   const requests = loaded.reduce((s, m) => s + m.requests, 0);
   const use = {} as Record<ResourceKind, ResourceUse>;
-  for (const kind of RESOURCE_KINDS) {
+  const kinds = RESOURCE_KINDS.filter((kind) => ALWAYS_REPORTED.includes(kind) || loaded.every((m) => percentOf(m, kind) !== null));
+  for (const kind of kinds) {
     const idle = estimateIdle(usage, other, kind, loaded);
     // Ratio estimator over the loaded minutes: instance-percent above idle, per request.
     const above = loaded.reduce((s, m) => s + Math.max(0, (percentOf(m, kind) ?? 0) - idle.percent) * m.instances, 0);
     use[kind] = { meanPercent: mean(loaded.map((m) => percentOf(m, kind) ?? 0)), idlePercent: idle.percent, idleSource: idle.source, perRequest: above / requests };
   }
-  const needed = Math.max(...RESOURCE_KINDS.map((kind) => instancesNeeded(use[kind], input.fullTrafficRequestsPerMinute, input.limits[kind]?.maxPercent ?? input.sizingPercent ?? DEFAULT_SIZING_PERCENT)));
+  const needed = Math.max(...kinds.map((kind) => instancesNeeded(use[kind], input.fullTrafficRequestsPerMinute, input.limits[kind]?.maxPercent ?? input.sizingPercent ?? DEFAULT_SIZING_PERCENT)));
   return {
     deployment: usage.deployment,
     instanceType: usage.instanceType,
@@ -196,15 +204,16 @@ export function checkResources(input: ResourceCheckInput): ResourceCheckResult {
   const findings: ResourceFinding[] = [];
   for (const kind of RESOURCE_KINDS) {
     const limit = input.limits[kind];
-    if (!limit) continue;
     const c = candidate.use[kind];
+    // GPU limits apply where the candidate runs on GPUs; a CPU instance type has nothing to judge.
+    if (!limit || !c) continue;
     const b = baseline.use[kind];
     // A baseline with no measurable per-request use gives no ratio (division by ~0), only limits.
-    const ratio = b.perRequest > 1e-9 ? c.perRequest / b.perRequest : null;
+    const ratio = b !== undefined && b.perRequest > 1e-9 ? c.perRequest / b.perRequest : null;
     const projected = projectedPercent(c, input.fullTrafficRequestsPerMinute, input.candidateInstancesAtFullTraffic);
     const problems: string[] = [];
     if (limit.maxRatioToBaseline !== undefined && ratio !== null && ratio > limit.maxRatioToBaseline) {
-      problems.push(`${kind} per request is ${fmt(ratio, 2)}x the baseline's (${fmt(c.perRequest, 4)} vs ${fmt(b.perRequest, 4)} % of an instance per request/min; limit ${limit.maxRatioToBaseline}x)`);
+      problems.push(`${kind} per request is ${fmt(ratio, 2)}x the baseline's (${fmt(c.perRequest, 4)} vs ${fmt(b?.perRequest ?? 0, 4)} % of an instance per request/min; limit ${limit.maxRatioToBaseline}x)`);
     }
     if (limit.maxPercent !== undefined && c.meanPercent > limit.maxPercent) {
       problems.push(`${kind} is ${fmt(c.meanPercent)}% now (limit ${limit.maxPercent}%)`);

@@ -56,6 +56,35 @@ const metricCheckSchema = z.object({
 });
 export type MetricCheck = Immutable<z.output<typeof metricCheckSchema>>;
 
+/** Limits on one platform-metrics resource of the candidate (docs/gates.md "Resource checks"). */
+const resourceLimitSpecSchema = z.object({
+  maxPercent: z.number().optional(),
+  maxRatioToBaseline: z.number().optional(),
+});
+export type ResourceLimitSpec = Immutable<z.output<typeof resourceLimitSpecSchema>>;
+
+/** A gate's resource checks, from the policy's `gates.<name>.resources`. */
+const resourceGateSpecSchema = z.object({
+  cpu: resourceLimitSpecSchema.optional(),
+  memory: resourceLimitSpecSchema.optional(),
+  /** GPU limits: judged where the candidate's instance type has GPUs (it reports the GPU metrics). */
+  gpu: resourceLimitSpecSchema.optional(),
+  gpuMemory: resourceLimitSpecSchema.optional(),
+  /** Platform-metric minutes with requests needed on each side; fewer = inconclusive. */
+  minReportedMinutes: z.number(),
+});
+export type ResourceGateSpec = Immutable<z.output<typeof resourceGateSpecSchema>>;
+
+/** The policy's cost check, carried by every gate that compares candidate and baseline. */
+const costGateSpecSchema = z.object({
+  maxCostIncreasePercent: z.number(),
+  onExceeded: z.enum(['rollback', 'requestApproval']),
+  /** Price per instance-hour by instance type; absent = Azure Retail Prices in the endpoint's region. */
+  prices: z.record(z.string(), z.number()).optional(),
+  currency: z.string(),
+});
+export type CostGateSpec = Immutable<z.output<typeof costGateSpecSchema>>;
+
 export const gateSpecSchema = z
   .object({
     name: nonEmpty,
@@ -76,6 +105,10 @@ export const gateSpecSchema = z
      * spreads the false-failure budget evenly, so a bad candidate is caught at an early look.
      */
     spending: z.enum(['pocock', 'obrienFleming']).optional(),
+    /** Resource checks on Azure Monitor platform metrics (absent = none). */
+    resources: resourceGateSpecSchema.optional(),
+    /** The cost check (absent = none). */
+    cost: costGateSpecSchema.optional(),
   })
   .meta({ id: 'GateSpec' });
 export type GateSpec = Immutable<z.output<typeof gateSpecSchema>>;

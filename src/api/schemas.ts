@@ -117,7 +117,7 @@ export const rolloutDetailSchema = z
             verdict: z.string(),
             reason: z.string(),
             checkedAtMs: z.number(),
-            rows: z.array(z.object({ metric: z.string(), verdict: z.string(), candidate: z.string(), baseline: z.string(), threshold: z.string(), samples: z.string(), test: z.string(), decidedBy: z.string().optional() })),
+            rows: z.array(z.object({ metric: z.string(), verdict: z.string(), candidate: z.string(), baseline: z.string(), threshold: z.string(), samples: z.string(), test: z.string(), decidedBy: z.string().optional(), detail: z.string().optional() })),
           }),
         ),
       })

@@ -4,7 +4,7 @@
  */
 import type { InstanceSummary } from '../ingest/ports';
 import type { RolloutInput } from '../orchestration/events';
-import { decidingPText, describeGate, formatEvidenceNumber as formatNumber } from '../analysis/describe';
+import { decidingPText, describeGate, evidenceDetail, formatEvidenceNumber as formatNumber } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
 import { rolloutStatusSchema, type RolloutStatus } from '../plan/types';
 import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
@@ -90,6 +90,8 @@ interface GateRowView {
   readonly test: string;
   /** The p-value of the test that decided the verdict, e.g. "p(within)=0.002"; absent for absolute checks. */
   readonly decidedBy?: string;
+  /** Resource and cost rows: raw and per-request numbers, the instances needed at 100%, the prices. */
+  readonly detail?: string;
 }
 
 interface GateView {
@@ -111,6 +113,7 @@ function gateViews(gates: readonly GateResult[]): GateView[] {
     checkedAtMs: g.checkedAtMs,
     rows: g.evidence.map((e) => {
       const decidedBy = decidingPText(e);
+      const detail = evidenceDetail(e);
       return {
         metric: e.metric,
         verdict: e.verdict,
@@ -120,6 +123,7 @@ function gateViews(gates: readonly GateResult[]): GateView[] {
         samples: `${e.samples.candidate} / ${e.samples.baseline}`,
         test: e.test,
         ...(decidedBy === undefined ? {} : { decidedBy }),
+        ...(detail === undefined ? {} : { detail }),
       };
     }),
   }));

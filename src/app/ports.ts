@@ -53,6 +53,8 @@ function getActivityDeps(): ActivityDeps {
       endpointControl: ports.endpointControl,
       metricsSource: ports.metricsSource,
       modelRegistry: ports.modelRegistry,
+      platformMetrics: ports.platformMetrics,
+      prices: ports.prices,
       notifier: createChannelNotifier(notify),
       sendNotification: (input) => sendRolloutNotification(input, notify),
       policyStore: policyRepositoryFor(settings.POLICY_DIR),

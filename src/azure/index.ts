@@ -6,13 +6,15 @@
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { MetricsClient } from '@azure/monitor-query-metrics';
 import type { Settings } from '../config';
-import type { DeploymentMetricsSource, EndpointControl, MetricsSource, ModelRegistry, PlatformMetricsSource } from '../ports';
+import type { DeploymentMetricsSource, EndpointControl, EndpointPrices, MetricsSource, ModelRegistry, PlatformMetricsSource } from '../ports';
 import { createArmClient, createCredential, createLogsClient, createMetricsClient, isLocalHttpUrl, resolveEndpoints } from './clients';
 import { createAdapterContext, type AzureAdapterOptions } from './context';
 import { ArmEndpointControl } from './endpoint-control';
 import { LogAnalyticsMetricsSource } from './metrics-source';
 import { ArmModelRegistry } from './model-registry';
 import { AzureMonitorPlatformMetrics } from './platform-metrics';
+import { createEndpointPrices } from './price-table';
+import { RetailPricesSource } from './retail-prices';
 
 export type { AzureAdapterOptions } from './context';
 export { toAzureCallError, parseRetryAfterMs } from './errors';
@@ -30,6 +32,8 @@ export interface AzurePorts {
    * Grid redeliver with its own back-off (minutes, up to 24 h).
    */
   readonly ingestionModelRegistry: ModelRegistry;
+  /** The policy's price table or the public Azure Retail Prices API (PRICES_ENDPOINT overrides its URL). */
+  readonly prices: EndpointPrices;
 }
 
 /**
@@ -73,6 +77,10 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
     }),
     modelRegistry: new ArmModelRegistry(context, armClient),
     ingestionModelRegistry: new ArmModelRegistry({ ...context, maxAttempts: 1 }, armClient),
+    prices: createEndpointPrices(
+      new RetailPricesSource({ fetch: globalThis.fetch, clock: options.clock, ...(settings.PRICES_ENDPOINT === undefined ? {} : { baseUrl: settings.PRICES_ENDPOINT }) }),
+      (ref) => endpointControl.getEndpointLocation(ref),
+    ),
   };
 }
 

@@ -3,7 +3,7 @@
  * the same in every region (a team's negotiated price, or a price without network access).
  */
 import { RolloutError } from '../errors';
-import type { PriceQuote, PriceSource } from '../ports';
+import type { EndpointPrices, EndpointRef, PolicyPrices, PriceQuote, PriceSource } from '../ports';
 
 export class PolicyPriceTable implements PriceSource {
   constructor(
@@ -23,6 +23,24 @@ export class PolicyPriceTable implements PriceSource {
 }
 
 /** The policy's table when it has one, else the shared Azure Retail Prices source. */
-export function priceSourceFor(cost: { readonly prices?: Readonly<Record<string, number>> | undefined; readonly currency: string } | undefined, retailPrices: PriceSource): PriceSource {
+export function priceSourceFor(cost: PolicyPrices | undefined, retailPrices: PriceSource): PriceSource {
   return cost?.prices !== undefined ? new PolicyPriceTable(cost.prices, cost.currency) : retailPrices;
+}
+
+/** EndpointPrices over a retail source, with the endpoint's region read from ARM (cached per endpoint). */
+export function createEndpointPrices(retailPrices: PriceSource, endpointLocation: (ref: EndpointRef) => Promise<string>): EndpointPrices {
+  const regions = new Map<string, Promise<string>>();
+  return {
+    async hourlyPrice(instanceType, endpoint, policy) {
+      const key = `${endpoint.subscriptionId}/${endpoint.resourceGroup}/${endpoint.workspace}/${endpoint.endpoint}`.toLowerCase();
+      let region = regions.get(key);
+      if (region === undefined) {
+        region = endpointLocation(endpoint);
+        regions.set(key, region);
+        // A failed lookup is not remembered: the next look asks again.
+        region.catch(() => regions.delete(key));
+      }
+      return priceSourceFor(policy, retailPrices).hourlyPrice(instanceType, await region);
+    },
+  };
 }

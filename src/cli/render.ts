@@ -5,7 +5,7 @@
  */
 import type { RolloutStatus } from '../plan/types';
 import type { RolloutSummary } from '../api/status-view';
-import { describeEvidence } from '../analysis/describe';
+import { describeEvidence, evidenceDetail } from '../analysis/describe';
 import { describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
 import { formatDuration, type TimeSpent } from '../plan/time-spent';
 import type { GateSeries } from '../plan/evidence-history';
@@ -121,13 +121,18 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   if (waiting !== undefined) lines.push(`${style.bold('Waiting')}:   ${style.color(waiting, s.waitingFor?.kind === 'approval' ? 'warn' : 'info')}`);
   if (s.outcome) lines.push(`${style.bold('Outcome')}:   ${style.color(s.outcome, s.outcome === 'promoted' ? 'good' : 'bad')}${s.reason ? ` - ${s.reason}` : ''}`);
   else if (s.reason) lines.push(`${style.bold('Reason')}:    ${s.reason}`);
+  if (s.rolloutCost) lines.push(`${style.bold('Cost')}:      ${s.rolloutCost.summary}`);
   lines.push('', style.bold('Traffic'));
   lines.push(...trafficBars(s.traffic, s.mirror).map((l) => `  ${l}`));
   if (s.gates.length > 0) {
     lines.push('', style.bold('Gates'));
     for (const gate of s.gates.slice(-5)) {
       lines.push(`  ${style.color(gate.verdict.toUpperCase().padEnd(12), gate.verdict === 'pass' ? 'good' : gate.verdict === 'fail' ? 'bad' : 'warn')} ${gate.gate} (look ${gate.look}, ${new Date(gate.checkedAtMs).toISOString()}): ${gate.reason}`);
-      for (const evidence of gate.evidence) lines.push(`      ${describeEvidence(evidence)}`);
+      for (const evidence of gate.evidence) {
+        lines.push(`      ${describeEvidence(evidence)}`);
+        const detail = evidenceDetail(evidence);
+        if (detail !== undefined) lines.push(style.dim(`        ${detail}`));
+      }
     }
   }
   if (s.approvals.length > 0 || s.overrides.length > 0) {

@@ -21,6 +21,8 @@ const settingsSchema = z.object({
   ARM_ENDPOINT: optionalUrl,
   LOGS_ENDPOINT: optionalUrl,
   METRICS_ENDPOINT: optionalUrl,
+  /** Base URL of the Azure Retail Prices API (absent = https://prices.azure.com; locally the emulator's price list). */
+  PRICES_ENDPOINT: optionalUrl,
   /** When set, SDK clients authenticate with this fixed bearer token (emulator only). */
   EMULATOR_TOKEN: z.string().min(1).optional(),
 
@@ -67,6 +69,7 @@ export const LOCAL_ONLY_SETTINGS = [
   'ARM_ENDPOINT',
   'LOGS_ENDPOINT',
   'METRICS_ENDPOINT',
+  'PRICES_ENDPOINT',
   'EMULATOR_TOKEN',
   'ROLLOUT_API_KEY',
   'RANDOM_SEED',

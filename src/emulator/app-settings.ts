@@ -11,6 +11,8 @@ export function emulatorAppSettings(emulator: Pick<Emulator, 'url' | 'coords' | 
     ARM_ENDPOINT: emulator.url,
     LOGS_ENDPOINT: emulator.url,
     METRICS_ENDPOINT: emulator.url,
+    // The emulator serves a small price list in the Azure Retail Prices API's shape.
+    PRICES_ENDPOINT: emulator.url,
     EMULATOR_TOKEN: token,
     AZURE_SUBSCRIPTION_ID: emulator.coords.subscriptionId,
     AZURE_RESOURCE_GROUP: emulator.coords.resourceGroup,

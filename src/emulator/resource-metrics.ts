@@ -26,11 +26,13 @@ const DEPLOYMENT_METRICS_NAMESPACE = 'Microsoft.MachineLearningServices/workspac
 
 const DEFAULT_RESOURCE_PROFILE: ResourceProfile = resourceProfileSchema.parse({});
 
-type DeploymentMetric = 'CpuUtilizationPercentage' | 'CpuMemoryUtilizationPercentage' | 'DeploymentCapacity';
+type DeploymentMetric = 'CpuUtilizationPercentage' | 'CpuMemoryUtilizationPercentage' | 'GpuUtilizationPercentage' | 'GpuMemoryUtilizationPercentage' | 'DeploymentCapacity';
 
 const METRICS: Readonly<Record<DeploymentMetric, { unit: string; description: string }>> = {
   CpuUtilizationPercentage: { unit: 'Percent', description: 'Percentage of CPU utilization on an instance. Utilization is reported at one minute intervals.' },
   CpuMemoryUtilizationPercentage: { unit: 'Percent', description: 'Percentage of memory utilization on an instance. Utilization is reported at one minute intervals.' },
+  GpuUtilizationPercentage: { unit: 'Percent', description: 'Percentage of GPU utilization on an instance. Utilization is reported at one minute intervals.' },
+  GpuMemoryUtilizationPercentage: { unit: 'Percent', description: 'Percentage of GPU memory utilization on an instance. Utilization is reported at one minute intervals.' },
   DeploymentCapacity: { unit: 'Count', description: 'The number of instances in the deployment.' },
 };
 
@@ -42,12 +44,21 @@ export function isDeploymentMetricsQuery(query: URLSearchParams): boolean {
 }
 
 /** Utilization of one instance serving `requestsPerInstancePerMinute`, capped at 100%. */
-function utilizationPercent(profile: ResourceProfile, requestsPerInstancePerMinute: number): { cpu: number; memory: number } {
+function utilizationPercent(profile: ResourceProfile, requestsPerInstancePerMinute: number): Record<Exclude<DeploymentMetric, 'DeploymentCapacity'>, number> {
+  const use = (base: number, perRequest: number): number => Math.min(100, base + perRequest * requestsPerInstancePerMinute);
   return {
-    cpu: Math.min(100, profile.cpuBasePercent + profile.cpuPercentPerRequest * requestsPerInstancePerMinute),
-    memory: Math.min(100, profile.memoryBasePercent + profile.memoryPercentPerRequest * requestsPerInstancePerMinute),
+    CpuUtilizationPercentage: use(profile.cpuBasePercent, profile.cpuPercentPerRequest),
+    CpuMemoryUtilizationPercentage: use(profile.memoryBasePercent, profile.memoryPercentPerRequest),
+    GpuUtilizationPercentage: use(profile.gpuBasePercent, profile.gpuPercentPerRequest),
+    GpuMemoryUtilizationPercentage: use(profile.gpuMemoryBasePercent, profile.gpuMemoryPercentPerRequest),
   };
 }
+
+/**
+ * Azure's GPU virtual machine sizes are the N-series (NC, ND, NG, NV: Standard_NC6s_v3...); the
+ * GPU metrics have data only on them. A CPU instance type reports the GPU metrics without values.
+ */
+const hasGpu = (instanceType: string): boolean => /^Standard_N/i.test(instanceType);
 
 export class DeploymentMetricsApi {
   constructor(
@@ -148,8 +159,12 @@ export class DeploymentMetricsApi {
                 const minuteStartMs = bucketStartMs + k * 60_000;
                 if (!reported(minuteStartMs)) continue;
                 const requests = perMinute[b * minutesPerBucket + k] ?? 0;
-                const use = utilizationPercent(profile, requests / instances);
-                samples.push(name === 'DeploymentCapacity' ? instances : name === 'CpuUtilizationPercentage' ? use.cpu : use.memory);
+                if (name === 'DeploymentCapacity') {
+                  samples.push(instances);
+                  continue;
+                }
+                if ((name === 'GpuUtilizationPercentage' || name === 'GpuMemoryUtilizationPercentage') && !hasGpu(String(record.properties['instanceType'] ?? ''))) continue;
+                samples.push(utilizationPercent(profile, requests / instances)[name]);
               }
               if (samples.length === 0) return { timeStamp };
               const average = samples.reduce((sum, v) => sum + v, 0) / samples.length;

@@ -40,6 +40,11 @@ export const resourceProfileSchema = z
     cpuPercentPerRequest: z.number().min(0).default(0.1),
     memoryBasePercent: z.number().min(0).max(100).default(30),
     memoryPercentPerRequest: z.number().min(0).default(0.05),
+    /** GPU instance types only (the N-series): GPU and GPU-memory use, the same model. */
+    gpuBasePercent: z.number().min(0).max(100).default(5),
+    gpuPercentPerRequest: z.number().min(0).default(0.1),
+    gpuMemoryBasePercent: z.number().min(0).max(100).default(40),
+    gpuMemoryPercentPerRequest: z.number().min(0).default(0.02),
   })
   .strict();
 export type ResourceProfile = z.output<typeof resourceProfileSchema>;

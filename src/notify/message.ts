@@ -5,7 +5,7 @@
  */
 import type { GateResult } from '../analysis/types';
 import { createApprovalLinks } from '../approvals/approval-links';
-import { describeEvidence } from '../analysis/describe';
+import { describeEvidence, evidenceDetail } from '../analysis/describe';
 import type { SendNotificationInput } from '../orchestration/activity-contracts';
 import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
 import { describeStepStatus, formatTraffic } from '../plan/describe';
@@ -52,7 +52,13 @@ function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
 }
 
 export function evidenceLines(gates: readonly GateResult[]): string[] {
-  return gates.flatMap((g) => [`${g.gate} (look ${g.look}): ${g.verdict.toUpperCase()} - ${g.reason}`, ...g.evidence.map((e) => `  ${describeEvidence(e)}`)]);
+  return gates.flatMap((g) => [
+    `${g.gate} (look ${g.look}): ${g.verdict.toUpperCase()} - ${g.reason}`,
+    ...g.evidence.flatMap((e) => {
+      const detail = evidenceDetail(e);
+      return detail === undefined ? [`  ${describeEvidence(e)}`] : [`  ${describeEvidence(e)}`, `    ${detail}`];
+    }),
+  ]);
 }
 
 export function buildRolloutNotification(input: SendNotificationInput, options: MessageOptions): RolloutNotification {
@@ -67,6 +73,9 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
   };
   if (s.reason) facts.Reason = s.reason;
   if (s.winner) facts.Winner = `${s.winner.deployment}: ${s.winner.reason}`;
+  if (s.rolloutCost) facts['Rollout cost'] = s.rolloutCost.summary;
+  // An approval a rule asks for (the cost limit, no data) rather than a policy step says why, with the numbers.
+  if (input.kind === 'approvalRequested' && (input.approval?.name === 'cost' || input.approval?.name === 'no-data') && s.waitingFor?.kind === 'approval') facts['Why'] = s.waitingFor.detail;
 
   const links: NotificationLink[] = [];
   let linksExpireAtMs: number | undefined;

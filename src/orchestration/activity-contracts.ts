@@ -109,6 +109,8 @@ export const gateOutcomeSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Requests the candidate served in the window (from the result's evidence), when known. */
   candidateRequests: z.number().optional(),
+  /** The cost limit is exceeded and the policy asks a person: why, with the numbers. */
+  costApproval: z.string().optional(),
 });
 export const checkGatesOutputSchema = z.object({ outcomes: z.array(gateOutcomeSchema) });
 
@@ -139,6 +141,8 @@ export const writeModelVerdictInputSchema = z.object({
   outcome: outcomeSchema,
   reason: z.string(),
   atMs: z.number(),
+  /** The rollout's own extra cost (the plan's estimate), written beside the verdict. */
+  rolloutCost: z.string().optional(),
 });
 export const writeModelVerdictOutputSchema = z.object({ tags: z.record(z.string(), z.string()) });
 

@@ -73,6 +73,8 @@ export interface EngineFacts {
   verdictWritten: boolean;
   /** When the current live split was set (A/B windows start there). */
   splitSetAtMs?: number;
+  /** A person was asked to accept the candidate's higher serving cost (asked once per rollout). */
+  costApprovalAsked?: boolean;
 }
 
 export interface EngineState {
@@ -141,6 +143,7 @@ export function statusFromPlan(status: MutableStatus, plan: Plan): void {
   status.baseline = plan.baseline.deployment;
   status.candidate = plan.candidate.deployment;
   status.step = stepStatus(plan, 0);
+  if (plan.rolloutCost) status.rolloutCost = plan.rolloutCost;
 }
 
 export function journal(state: EngineState, nowMs: number, message: string, traffic?: Split, mirror?: Split): void {

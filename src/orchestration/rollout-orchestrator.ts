@@ -55,6 +55,7 @@ import {
 } from './engine-state';
 import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
 import { recordLooks } from '../plan/evidence-history';
+import { costApprovalDue } from './cost-approval';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -347,6 +348,8 @@ interface GateRound {
   errors: string[];
   allPassed: boolean;
   candidateRequests?: number;
+  /** The cost limit is exceeded and the policy asks a person (src/orchestration/cost-approval.ts). */
+  costApproval?: string;
 }
 
 function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean }): Gen<GateRound> {
@@ -384,6 +387,8 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
   }
   if (verdicts.length > 0) state.status.gates = verdicts;
   state.status.evidenceHistory = recordLooks(state.status.evidenceHistory, state.plan, verdicts, state.status.traffic, state.status.mirror);
+  const costApproval = costApprovalDue(out.outcomes, state.facts.costApprovalAsked === true);
+  if (costApproval !== undefined) round.costApproval = costApproval;
   const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
   note(context, state, `gates checked: ${summary}`);
   return round;
@@ -602,6 +607,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         lastAllPassed = round.allPassed;
         lastRequests = state.progress.requestsSeen ?? 0;
         const enoughRequests = minRequests === 0 || (lastRequests ?? 0) >= minRequests;
+        if (after >= endMs && lastAllPassed && enoughRequests && round.costApproval !== undefined) {
+          // Cost hook: the no-data approval path, asked once per rollout (src/orchestration/cost-approval.ts).
+          state.facts.costApprovalAsked = true;
+          state.progress.awaitingDataApproval = true;
+          return yield* approvalWait(context, inbox, state, { ...noDataApproval(plan), name: 'cost' }, `serving cost: ${round.costApproval}`);
+        }
         if (after >= endMs && lastAllPassed && enoughRequests) {
           note(context, state, `${isBake ? 'bake' : 'gate'} passed${minRequests > 0 ? ` with ${lastRequests ?? 0} candidate requests` : ''}`);
           return { kind: 'advance' };
@@ -754,7 +765,15 @@ function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reas
     yield* callWithRetry(
       context,
       ACTIVITY.writeModelVerdict,
-      { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) } satisfies contract.WriteModelVerdictInput,
+      {
+        model: { ...stateModelRef(state) },
+        rolloutId: state.plan.rolloutId,
+        outcome,
+        reason,
+        atMs: nowMs(context),
+        // Cost hook: the plan's estimate of the rollout's own extra cost (src/plan/rollout-cost.ts).
+        ...(state.plan.rolloutCost === undefined ? {} : { rolloutCost: state.plan.rolloutCost.summary }),
+      } satisfies contract.WriteModelVerdictInput,
       contract.writeModelVerdictOutputSchema,
     );
     state.facts.verdictWritten = true;

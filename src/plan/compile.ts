@@ -12,7 +12,7 @@
  *   - a step checking several gates uses the shortest check interval, the longest extension, the
  *     highest minimum of requests, the smallest query-error budget and the strictest no-data outcome.
  */
-import type { CustomMetricSpec, GateSpec, MetricCheck } from '../analysis/types';
+import type { CustomMetricSpec, GateSpec, MetricCheck, ResourceGateSpec, ResourceLimitSpec } from '../analysis/types';
 import { RolloutError, ValidationError } from '../errors';
 import { isRelativeCheck } from '../policy/cross-check';
 import type { ApprovalPolicy, GatePolicy, Policy } from '../policy/schema';
@@ -55,6 +55,13 @@ function approvalRequired(policy: Policy, name: string): ApprovalPolicy {
   return approval;
 }
 
+function resourceSpecOf(resources: NonNullable<GatePolicy['resources']>): ResourceGateSpec {
+  const limit = (l: { maxPercent?: number | undefined; maxRatioToBaseline?: number | undefined } | undefined): ResourceLimitSpec | undefined =>
+    l === undefined ? undefined : { ...(l.maxPercent === undefined ? {} : { maxPercent: l.maxPercent }), ...(l.maxRatioToBaseline === undefined ? {} : { maxRatioToBaseline: l.maxRatioToBaseline }) };
+  const limits = { cpu: limit(resources.cpu), memory: limit(resources.memory), gpu: limit(resources.gpu), gpuMemory: limit(resources.gpuMemory) };
+  return { minReportedMinutes: resources.minReportedMinutes, ...Object.fromEntries(Object.entries(limits).filter(([, l]) => l !== undefined)) };
+}
+
 function toMetricCheck(check: GatePolicy['checks'][number]): MetricCheck {
   const out: { -readonly [K in keyof MetricCheck]: MetricCheck[K] } = { metric: check.metric };
   if (check.max !== undefined) out.max = check.max;
@@ -82,8 +89,14 @@ class PlanBuilder {
     });
   }
 
-  private register(name: string, gate: GatePolicy, checks: readonly MetricCheck[]): void {
+  /**
+   * `compared`: the gate judges the candidate against a baseline that serves traffic, so it also
+   * carries the gate's resource checks and the policy's cost check (both compare the two
+   * deployments' platform metrics); derived absolute gates (after promotion) do not.
+   */
+  private register(name: string, gate: GatePolicy, checks: readonly MetricCheck[], compared: boolean): void {
     if (this.specs.has(name)) return;
+    const cost = this.policy.cost;
     this.specs.set(name, {
       name,
       checks,
@@ -93,12 +106,16 @@ class PlanBuilder {
       windowMinutes: gate.windowMinutes,
       ingestionDelayMinutes: gate.ingestionDelayMinutes ?? this.policy.ingestionDelayMinutes,
       ...(gate.spending === undefined ? {} : { spending: gate.spending }),
+      ...(compared && gate.resources !== undefined ? { resources: resourceSpecOf(gate.resources) } : {}),
+      ...(compared && cost !== undefined
+        ? { cost: { maxCostIncreasePercent: cost.maxCostIncreasePercent, onExceeded: cost.onExceeded, currency: cost.currency, ...(cost.prices === undefined ? {} : { prices: { ...cost.prices } }) } }
+        : {}),
     });
   }
 
   /** The policy gates, registered as specs. */
   gates(names: readonly string[]): string[] {
-    for (const name of names) this.register(name, gateRequired(this.policy, name), gateRequired(this.policy, name).checks.map(toMetricCheck));
+    for (const name of names) this.register(name, gateRequired(this.policy, name), gateRequired(this.policy, name).checks.map(toMetricCheck), true);
     return [...names];
   }
 
@@ -107,7 +124,7 @@ class PlanBuilder {
     const out: string[] = [];
     for (const name of names) {
       const gate = gateRequired(this.policy, name);
-      if (!gate.checks.some(isRelativeCheck)) {
+      if (!gate.checks.some(isRelativeCheck) && gate.resources === undefined && this.policy.cost === undefined) {
         out.push(...this.gates([name]));
         continue;
       }
@@ -117,7 +134,7 @@ class PlanBuilder {
         .map((c) => toMetricCheck({ ...c, maxRatioToBaseline: undefined, maxIncreaseOverBaseline: undefined }));
       if (absolute.length === 0) continue;
       const derived = `${name}${ABSOLUTE_GATE_SUFFIX}`;
-      this.register(derived, gate, absolute);
+      this.register(derived, gate, absolute, false);
       out.push(derived);
     }
     return out;

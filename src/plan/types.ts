@@ -104,6 +104,10 @@ export const stepSchema = z.discriminatedUnion('kind', [
 export type Step = Immutable<z.output<typeof stepSchema>>;
 export type StepKind = Step['kind'];
 
+/** What a rollout itself costs (src/plan/rollout-cost.ts): the amount when priced, else why not. */
+const rolloutCostEstimateSchema = z.object({ summary: z.string(), amount: z.number().optional(), currency: z.string().optional() });
+export type RolloutCostEstimate = Immutable<z.output<typeof rolloutCostEstimateSchema>>;
+
 /** The policy's notifications, copied into the plan so a rollout never re-reads its policy to notify. */
 export const notificationSpecSchema = z.object({
   channels: z.array(z.enum(NOTIFICATION_CHANNELS)),
@@ -138,6 +142,8 @@ export const planSchema = z
     rollbackSteps: z.array(stepSchema).optional(),
     /** How long the old deployment is kept after promotion (the policy's retentionMinutes). */
     retentionMinutes: z.number().nonnegative().optional(),
+    /** The rollout's own extra cost (src/plan/rollout-cost.ts), when the policy has a cost section. */
+    rolloutCost: rolloutCostEstimateSchema.optional(),
   });
 export type Plan = Immutable<z.output<typeof planSchema>>;
 
@@ -269,6 +275,10 @@ export const rolloutStatusSchema = z
       .meta({ description: 'A step that failed after promotion and is retried with back-off (traffic is not moved back).' }),
     /** The most recent entries of the readable history (bounded). */
     journal: z.array(journalEntrySchema),
+    /** What the rollout itself costs (the plan's estimate), when the policy has a cost section. */
+    rolloutCost: rolloutCostEstimateSchema
+      .optional()
+      .meta({ description: "The rollout's own extra cost (the candidate beside the live deployment for the planned minutes), when the policy has a cost section." }),
     /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
     phaseClock: phaseClockSchema.optional().meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
     /** Per-look numbers of every gate check, bounded (src/plan/evidence-history.ts); absent before the first look. */

@@ -9,6 +9,8 @@ import { RolloutError } from '../errors';
 import { strategyOf, type Policy } from '../policy';
 import { compilePlan } from '../plan/compile';
 import { describePlan } from '../plan/describe';
+import { estimateRolloutCost, plannedOverlapMinutes } from '../plan/rollout-cost';
+import type { Step } from '../plan/types';
 import { loadPolicies } from './index';
 
 /** A sample model name the policy's model glob accepts (`*` -> nothing, `?` -> "x"). */
@@ -27,7 +29,25 @@ export function previewPlan(policy: Policy): string {
     baseline: { deployment: 'blue', modelId: modelId('1') },
     existingDeployments: [{ name: 'blue', modelId: modelId('1'), liveTrafficPercent: 100 }],
   });
-  return describePlan(plan);
+  return `${describePlan(plan)}\n${previewRolloutCost(policy, plan.steps)}`;
+}
+
+/**
+ * The rollout's own extra cost, as far as a preview can know it: the planned minutes the candidate
+ * runs beside the live deployment, priced per instance of each type in the policy's price table
+ * (the live deployment's type and count are only known at rollout start, where the real figure is
+ * computed with the same function).
+ */
+function previewRolloutCost(policy: Policy, steps: readonly Step[]): string {
+  const minutes = plannedOverlapMinutes(steps);
+  if (minutes === 0) return '  extra cost: none (the new version replaces the live one in place)';
+  const head = `  extra cost: the candidate runs beside the live deployment for the planned ${minutes} min (mirror phase included; approvals and extensions add to it)`;
+  const table = policy.cost?.prices;
+  if (policy.cost === undefined) return `${head}; add a cost section to price it at rollout start`;
+  if (table === undefined) return `${head}; priced at rollout start from Azure Retail Prices in the endpoint's region`;
+  const currency = policy.cost.currency;
+  const lines = Object.entries(table).map(([instanceType, pricePerHour]) => `    per instance of ${instanceType}: ${estimateRolloutCost(steps, { price: { instanceType, region: '', pricePerHour, currency }, instances: 1 }).amount?.toFixed(2) ?? '?'} ${currency}`);
+  return [head, ...lines].join('\n');
 }
 
 export async function checkPolicyFolder(folder: string): Promise<string> {

@@ -151,6 +151,8 @@ export const resourceCheckSchema = z
   .strictObject({
     cpu: resourceLimitSchema.optional().meta({ description: 'CpuUtilizationPercentage of the deployment (Azure Monitor platform metric).' }),
     memory: resourceLimitSchema.optional().meta({ description: 'CpuMemoryUtilizationPercentage of the deployment (Azure Monitor platform metric).' }),
+    gpu: resourceLimitSchema.optional().meta({ description: 'GpuUtilizationPercentage of the deployment; judged where its instance type has GPUs.' }),
+    gpuMemory: resourceLimitSchema.optional().meta({ description: 'GpuMemoryUtilizationPercentage of the deployment; judged where its instance type has GPUs.' }),
     minReportedMinutes: z.number().int().min(1).default(3).meta({ description: 'Platform-metric minutes with requests needed on each side; fewer = inconclusive.' }),
   })
   .meta({ description: 'Compares the resource use of candidate and baseline per request served, and sizes the candidate for 100% traffic.' });

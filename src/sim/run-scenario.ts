@@ -76,7 +76,15 @@ function worldOf(scenario: Scenario): WorldSpec {
     endpoints: [
       {
         name: scenario.endpoint,
-        deployments: [{ name: live.deployment, model: live.model, version: live.version }],
+        deployments: [
+          {
+            name: live.deployment,
+            model: live.model,
+            version: live.version,
+            ...(live.capacity === undefined ? {} : { capacity: live.capacity }),
+            ...(live.instanceType === undefined ? {} : { instanceType: live.instanceType }),
+          },
+        ],
         traffic: { [live.deployment]: 100 },
         requestsPerMinute: scenario.traffic.requestsPerMinute,
       },

@@ -32,7 +32,17 @@ const scenarioSchema = z
     endpoint: z.string().min(1),
     /** A path (relative to the scenario file, then to the working directory) or an inline policy. */
     policy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
-    live: z.object({ deployment: z.string().min(1), model: z.string().min(1), version: z.coerce.string().min(1) }).strict(),
+    live: z
+      .object({
+        deployment: z.string().min(1),
+        model: z.string().min(1),
+        version: z.coerce.string().min(1),
+        /** Instances of the live deployment (default 1); the candidate is cloned with the same count. */
+        capacity: z.number().int().min(1).max(100).optional(),
+        /** Its instance type (default Standard_DS3_v2): what the cost check prices. */
+        instanceType: z.string().regex(/^[A-Za-z0-9_]+$/, 'must be an Azure instance type such as Standard_DS3_v2').optional(),
+      })
+      .strict(),
     register: z
       .object({
         model: z.string().min(1),

@@ -200,6 +200,20 @@ describe('writeModelVerdict', () => {
     expect(tags).toMatchObject({ owner: 'team', 'rollout-status': 'rolledBack', 'rollout-id': 'r7', 'rollout-at': '2026-01-01T00:00:00.000Z' });
     expect(tags['rollout-reason']).toHaveLength(256);
     expect(out).toEqual({ tags: expect.objectContaining({ 'rollout-status': 'rolledBack' }) });
+    expect(tags['rollout-extra-cost']).toBeUndefined();
+  });
+
+  it('writes the rollout\'s own extra cost beside the verdict when the plan priced it', async () => {
+    getWorld().models.set('vm:8', { id: '/models/vm/versions/8', tags: {} });
+    await activities[ACTIVITY.writeModelVerdict]({
+      model: { subscriptionId: 's', resourceGroup: 'g', workspace: 'w', model: 'vm', version: '8' },
+      rolloutId: 'r8',
+      outcome: 'promoted',
+      reason: 'all steps passed',
+      atMs: Date.UTC(2026, 0, 1),
+      rolloutCost: 'extra cost of the rollout: 2 x Standard_DS3_v2 for about 1.0 h: 0.68 USD',
+    });
+    expect(getWorld().models.get('vm:8')?.tags['rollout-extra-cost']).toBe('extra cost of the rollout: 2 x Standard_DS3_v2 for about 1.0 h: 0.68 USD');
   });
 });
 

@@ -77,3 +77,60 @@ describe('planRollout over the example policies', () => {
     expect(await firstTraffic()).toMatchObject({ traffic: { blue: 95 } });
   });
 });
+
+describe('planRollout: the rollout\'s own extra cost', () => {
+  const costPolicy = (cost: Record<string, unknown> | undefined, strategy: Record<string, unknown> = { blueGreen: { mirror: { percent: 20, minutes: 30 }, rollbackWindowMinutes: 30 } }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cost-policy-'));
+    const policy = {
+      name: 'priced',
+      match: { model: 'credit-model*' },
+      target: { endpoint: 'credit-scoring' },
+      strategy,
+      smokeTest: { payload: {} },
+      gates: { health: { checks: [{ metric: 'failedRequestRate', max: 0.05 }], checkIntervalMinutes: 10 } },
+      retentionMinutes: 60,
+      ...(cost === undefined ? {} : { cost }),
+    };
+    writeFileSync(join(dir, 'priced.json'), JSON.stringify(policy));
+    return createPolicyFolderRepository(dir);
+  };
+  const asked: string[] = [];
+  const run = (policyStore: ReturnType<typeof costPolicy>, prices?: { hourlyPrice: (t: string) => Promise<{ instanceType: string; region: string; pricePerHour: number; currency: string; source: 'policy' }> }) =>
+    createActivities({
+      endpointControl: createFakeEndpointControl(),
+      metricsSource: createFakeMetricsSource(),
+      modelRegistry: createFakeModelRegistry(),
+      notifier: createRecordingNotifier(),
+      policyStore,
+      clock: systemClock,
+      ...(prices === undefined ? {} : { prices }),
+    })[ACTIVITY.planRollout](input('priced')) as Promise<Plan>;
+  const fixedPrice = {
+    hourlyPrice: (instanceType: string) => {
+      asked.push(instanceType);
+      return Promise.resolve({ instanceType, region: 'westeurope', pricePerHour: 0.6, currency: 'USD', source: 'policy' as const });
+    },
+  };
+
+  it('prices the candidate (a clone of the live deployment) for the planned minutes beside it', async () => {
+    getWorld().models.set('credit-model:8', { id: '/models/credit-model/versions/8', tags: {} });
+    addEndpoint('credit-scoring', { deployment: 'blue', modelId: '/models/credit-model/versions/7' });
+    asked.length = 0;
+    const plan = await run(costPolicy({ maxCostIncreasePercent: 20 }), fixedPrice);
+    // Mirror bake 30 + rollback-window watch 30 (the cleanup follows the watch at once) = 60 min: 1 h x 0.6 x instances.
+    expect(asked).toHaveLength(1);
+    expect(plan.rolloutCost?.summary).toMatch(/^extra cost of the rollout: 2 x Standard_DS3_v2 for about 1\.0 h: 1\.20 USD/);
+    expect(plan.rolloutCost?.amount).toBeCloseTo(1.2, 9);
+    expect(plan.rolloutCost?.currency).toBe('USD');
+  });
+
+  it('says why when there is no price, and leaves policies without a cost section unpriced', async () => {
+    getWorld().models.set('credit-model:8', { id: '/models/credit-model/versions/8', tags: {} });
+    addEndpoint('credit-scoring', { deployment: 'blue', modelId: '/models/credit-model/versions/7' });
+    const failing = { hourlyPrice: () => Promise.reject(new Error('no price for it')) };
+    expect((await run(costPolicy({ maxCostIncreasePercent: 20 }), failing)).rolloutCost).toEqual({ summary: 'extra cost not priced: no price for it' });
+    expect((await run(costPolicy(undefined), fixedPrice)).rolloutCost).toBeUndefined();
+    const recreate = await run(costPolicy({ maxCostIncreasePercent: 20 }, { recreate: { healthCheck: { minutes: 10 } } }), fixedPrice);
+    expect(recreate.rolloutCost?.summary).toMatch(/no extra cost/);
+  });
+});

@@ -242,3 +242,36 @@ describe('compilePlan: refuses what it cannot do safely', () => {
     expect(() => compile(canaryPolicy(), { rolloutId: '' })).toThrow(/rolloutId is required/);
   });
 });
+
+describe('compilePlan: resource and cost checks', () => {
+  const withChecks = (): PolicyInput =>
+    canaryPolicy({
+      gates: {
+        health: {
+          checks: [{ metric: 'failedRequestRate', max: 0.02, maxRatioToBaseline: 1.5 }],
+          resources: { cpu: { maxRatioToBaseline: 1.5 }, memory: { maxPercent: 85 } },
+        },
+      },
+      cost: { maxCostIncreasePercent: 20, onExceeded: 'rollback', prices: { Standard_DS3_v2: 0.3 }, currency: 'EUR' },
+    });
+
+  it('gates that compare with the baseline carry the resource limits and the policy cost check', () => {
+    const plan = compile(withChecks());
+    expect(plan.gates['health']?.resources).toEqual({ cpu: { maxRatioToBaseline: 1.5 }, memory: { maxPercent: 85 }, minReportedMinutes: 3 });
+    expect(plan.gates['health']?.cost).toEqual({ maxCostIncreasePercent: 20, onExceeded: 'rollback', prices: { Standard_DS3_v2: 0.3 }, currency: 'EUR' });
+  });
+
+  it('the watch after promotion (baseline serves nothing) uses a derived gate without them', () => {
+    const plan = compile(withChecks());
+    const watch = plan.gates['health.absolute'];
+    expect(watch?.checks).toEqual([{ metric: 'failedRequestRate', max: 0.02 }]);
+    expect(watch?.resources).toBeUndefined();
+    expect(watch?.cost).toBeUndefined();
+  });
+
+  it('a policy without them compiles gates without them', () => {
+    const plan = compile(canaryPolicy());
+    expect(plan.gates['health']?.resources).toBeUndefined();
+    expect(plan.gates['health']?.cost).toBeUndefined();
+  });
+});

@@ -9,7 +9,9 @@ describe('policy: resources and cost (additive schema)', () => {
     [{ cpu: { maxRatioToBaseline: 1.5 }, memory: { maxPercent: 85 } }, ''],
     [{ cpu: { maxPercent: 120 } }, /cpu\.maxPercent/],
     [{ memory: { maxRatioToBaseline: 0 } }, /memory\.maxRatioToBaseline/],
-    [{ gpu: { maxPercent: 80 } }, /gpu|Unrecognized/],
+    [{ gpu: { maxPercent: 80 }, gpuMemory: { maxRatioToBaseline: 1.2 } }, ''],
+    [{ gpu: { maxPercent: 101 } }, /gpu\.maxPercent/],
+    [{ disk: { maxPercent: 80 } }, /disk|Unrecognized/],
     [{ minReportedMinutes: 0 }, /minReportedMinutes/],
   ] as const)('resources %j', (input, expected) => {
     const text = problems(resourceCheckSchema.safeParse(input));

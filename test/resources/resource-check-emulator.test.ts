@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkResources } from '../../src/analysis/resources';
-import { readDeploymentUsage } from '../../src/azure/resource-usage';
+import { readDeploymentUsage } from '../../src/activities/resource-usage';
 import { startResourceWorld } from './support';
 
 const live = { cpuBasePercent: 5, cpuPercentPerRequest: 0.1, memoryBasePercent: 30, memoryPercentPerRequest: 0.05 };

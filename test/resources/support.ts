@@ -7,6 +7,13 @@ import { TestClock } from '../azure/support/fake-azure';
 
 const TOKEN = 'resources-token';
 
+/** Load that varies over time, as real users do: the idle level can be fitted. */
+export const VARYING_LOAD = [
+  { fromMinute: 0, requestsPerMinute: 200 },
+  { fromMinute: 4, requestsPerMinute: 400 },
+  { fromMinute: 8, requestsPerMinute: 600 },
+] as const;
+
 export interface ResourceWorld {
   readonly clock: TestClock;
   readonly emulator: Emulator;
@@ -18,6 +25,9 @@ export async function startResourceWorld(options: {
   readonly seed: number;
   readonly metricsDelaySeconds?: number;
   readonly traffic: Readonly<Record<string, number>>;
+  readonly mirrorTraffic?: Readonly<Record<string, number>>;
+  /** Instance type of both deployments (default Standard_DS3_v2). */
+  readonly instanceType?: string;
   readonly requestsPerMinute: WorldEndpoint['requestsPerMinute'];
   readonly behavior: Readonly<Record<string, ModelBehaviorInput>>;
 }): Promise<ResourceWorld> {
@@ -34,10 +44,11 @@ export async function startResourceWorld(options: {
         {
           name: 'credit-scoring',
           deployments: [
-            { name: 'blue', model: 'credit-model', version: '1', capacity: 2 },
-            { name: 'green', model: 'credit-model', version: '2', capacity: 1 },
+            { name: 'blue', model: 'credit-model', version: '1', capacity: 2, ...(options.instanceType === undefined ? {} : { instanceType: options.instanceType }) },
+            { name: 'green', model: 'credit-model', version: '2', capacity: 1, ...(options.instanceType === undefined ? {} : { instanceType: options.instanceType }) },
           ],
           traffic: options.traffic,
+          ...(options.mirrorTraffic === undefined ? {} : { mirrorTraffic: options.mirrorTraffic }),
           requestsPerMinute: options.requestsPerMinute,
         },
       ],
@@ -45,7 +56,14 @@ export async function startResourceWorld(options: {
     },
   });
   await emulator.start();
-  const settings = loadSettings({ ARM_ENDPOINT: emulator.httpsUrl, LOGS_ENDPOINT: emulator.httpsUrl, METRICS_ENDPOINT: emulator.httpsUrl, EMULATOR_TOKEN: TOKEN });
+  const settings = loadSettings({
+    ARM_ENDPOINT: emulator.httpsUrl,
+    LOGS_ENDPOINT: emulator.httpsUrl,
+    METRICS_ENDPOINT: emulator.httpsUrl,
+    // The price list is public (no token, no custom CA): plain http on loopback, as npm start points at it.
+    PRICES_ENDPOINT: emulator.url,
+    EMULATOR_TOKEN: TOKEN,
+  });
   const ports = createAzurePorts(settings, { clock, random: () => 0.5, trustedCaPem: emulator.certificatePem, requestTimeoutMs: 10_000 });
   const { subscriptionId, resourceGroup, workspace } = emulator.coords;
   const endpointId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${workspace}/onlineEndpoints/credit-scoring`;

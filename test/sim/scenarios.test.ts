@@ -67,6 +67,11 @@ const EXPECTED: Record<string, Expectation> = {
   'ab-test-example-candidate-wins': { outcome: 'promoted', ...promotedTo('credit-model-abtest-v2'), peakAtLeast: 100, sawVerdict: 'pass' },
   'recreate-promoted': { outcome: 'promoted', finalDeployments: ['blue'], finalTraffic: { blue: 100 }, peakAtLeast: 100 },
   'recreate-smoke-test-fails-reverted': { outcome: 'rolledBack', ...backOnBlue },
+  // Resource and cost checks in the mirror phase (test/scenarios/policies/mirror-resources-cost.yaml).
+  'mirror-cpu-doubled-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, newVersionServedAtMost: 0, sawVerdict: 'fail' },
+  'mirror-cost-up-30-approved': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100 },
+  'mirror-cost-up-30-rejected': { outcome: 'rejected', ...backOnBlue, peakAtMost: 0, newVersionServedAtMost: 0 },
+  'mirror-resources-healthy-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100 },
 };
 
 const files = readdirSync(scenarioDir).filter((f) => f.endsWith('.json')).sort();
@@ -108,6 +113,19 @@ describe('npm run simulate over test/scenarios', () => {
     if (name !== 'canary-no-traffic') expect(result.requests['credit-model:1']?.total ?? 0).toBeGreaterThan(0);
     expect(result.timeline.length).toBeGreaterThan(0);
     expect(result.counts.orchestratorEpisodes).toBeGreaterThan(0);
+  });
+
+  it('the resource gate stops the 2x-CPU candidate while it serves only mirrored requests', () => {
+    const result = results.get('mirror-cpu-doubled-rolled-back');
+    const stop = result?.timeline.find((t) => t.phase === 'RollingBack');
+    expect(stop?.mirror).toEqual({ [CANDIDATE]: 30 });
+    expect(stop?.detail).toMatch(/cpu per request is 2\.00x the baseline's.*candidate needs about 20 instance\(s\) of Standard_DS3_v2; the baseline about 10/);
+  });
+
+  it.each(['mirror-cost-up-30-approved', 'mirror-cost-up-30-rejected'])('%s: the approval asked for names the cost numbers before any live traffic', (name) => {
+    const asked = results.get(name)?.timeline.find((t) => t.phase === 'AwaitingApproval');
+    expect(asked?.traffic).toEqual({ blue: 100 });
+    expect(asked?.detail).toMatch(/waiting for approval 'cost' .*serving cost rises 30\.0% \(limit 20%\).*13 x Standard_DS3_v2.*10 x Standard_DS3_v2/);
   });
 
   it.each(files.map((f) => f.replace(/\.json$/, '')))('%s gives exactly its recorded baseline result', (name) => {

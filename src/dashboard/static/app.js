@@ -324,7 +324,8 @@
         rows.push(el('tr', { 'data-gate': gate.gate },
           el('td', { text: i === 0 ? gate.gate + ' (look ' + gate.look + ')' : '' }),
           el('td', {}, el('span', { class: 'verdict ' + (e ? e.verdict : gate.verdict), text: e ? e.verdict : gate.verdict })),
-          el('td', { text: e ? e.metric : gate.reason }),
+          // Resource and cost rows carry a detail line: raw and per-request numbers, sizing at 100%, prices.
+          el('td', {}, e ? e.metric : gate.reason, ...(e && e.detail ? [el('div', { class: 'muted evidence-detail', text: e.detail })] : [])),
           el('td', { class: 'num', text: e ? e.candidate + ' vs ' + e.baseline : '' }),
           el('td', { text: e ? e.threshold : '' }),
           el('td', { class: 'num', text: e ? e.decidedBy || 'absolute' : '' }),
@@ -363,6 +364,7 @@
     if (s && s.outcome) facts.push(['Outcome', s.outcome + (s.reason ? ': ' + s.reason : '')]);
     else if (s && s.reason) facts.push(['Reason', s.reason]);
     if (s && s.winner) facts.push(['Winner', s.winner.deployment + ': ' + s.winner.reason]);
+    if (s && s.rolloutCost) facts.push(['Rollout cost', s.rolloutCost.summary]);
     $('d-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
 
     const steps = [];
