@@ -2,7 +2,7 @@
  * Gate verdicts in one line of text, for people: the API's history, the approval page, the CLI and
  * notifications all show evidence the same way.
  */
-import type { GateResult, MetricEvidence } from './types';
+import type { AgreementEvidence, GateResult, MetricEvidence } from './types';
 
 /** Evidence numbers for reading; null (no data) reads n/a. */
 export function formatEvidenceNumber(value: number | null): string {
@@ -38,4 +38,17 @@ export function describeEvidence(e: MetricEvidence): string {
 export function describeGate(g: GateResult): string {
   const lines = g.evidence.map(describeEvidence).join('; ');
   return `gate ${g.gate} look ${g.look}: ${g.verdict.toUpperCase()} (${g.reason})${lines ? ` - ${lines}` : ''}`;
+}
+
+/**
+ * A prediction-agreement gate's counts, then one line per quoted disagreeing row (what a person
+ * needs to see how the candidate answers differently), without indentation.
+ */
+export function describeAgreement(a: AgreementEvidence): string[] {
+  const lines = [
+    `${a.rows} rows sent to both deployments: ${a.compared} compared (${a.comparison}), ${a.agreed} agree, ${a.disagreed} disagree, ${a.unanswered} unanswered, ${a.unreadable} without a baseline prediction`,
+  ];
+  for (const e of a.examples) lines.push(`row ${e.row}: baseline ${e.baseline}, candidate ${e.candidate}; input ${e.input}`);
+  if (a.disagreed > a.examples.length) lines.push(`(${a.disagreed - a.examples.length} more disagreeing rows not quoted)`);
+  return lines;
 }

@@ -65,6 +65,72 @@ export interface GateSpec {
    * spreads the false-failure budget evenly, so a bad candidate is caught at an early look.
    */
   readonly spending?: 'pocock' | 'obrienFleming';
+  /**
+   * A prediction-agreement gate (./agreement.ts): instead of querying logs, the checkGates
+   * activity sends these rows to both deployments and compares the answers. Such a gate has no
+   * metric checks.
+   */
+  readonly agreement?: AgreementSpec;
+}
+
+/** How two predictions are compared: equal labels, or numbers within a tolerance. */
+export type AgreementComparison =
+  | { readonly kind: 'label' }
+  | {
+      readonly kind: 'numeric';
+      /** Two numbers agree when |candidate - baseline| <= absoluteTolerance ... */
+      readonly absoluteTolerance: number;
+      /** ... or when |candidate - baseline| <= relativeTolerance x |baseline|. */
+      readonly relativeTolerance: number;
+    };
+
+/** What a prediction-agreement gate sends and how it judges the answers (docs/gates.md). */
+export interface AgreementSpec {
+  /** Request bodies, each sent once to the baseline and once to the candidate. */
+  readonly rows: readonly unknown[];
+  /** Where the prediction is in an answer: `$`, `$.label`, `$.predictions[0]`, `$["score"]`. */
+  readonly predictionPath: string;
+  readonly compare: AgreementComparison;
+  /** Share of compared rows that must agree (0..1). */
+  readonly minAgreement: number;
+  /** Numeric comparisons only: upper bounds on the mean absolute / relative difference. */
+  readonly maxMeanAbsoluteDifference?: number;
+  readonly maxMeanRelativeDifference?: number;
+  /** Fewer rows answered by both deployments than this is inconclusive. */
+  readonly minComparedRows: number;
+  /** How many disagreeing rows the evidence quotes. */
+  readonly maxExamples: number;
+  /** What a failing look leads to: roll back (absent), or ask a person with the evidence. */
+  readonly onDisagreement?: 'rollback' | 'requestApproval';
+}
+
+/** One disagreeing row, quoted in the evidence (the input shortened). */
+export interface DisagreementExample {
+  /** 0-based index of the row in the dataset. */
+  readonly row: number;
+  readonly input: string;
+  readonly baseline: string;
+  readonly candidate: string;
+}
+
+/** The numbers behind a prediction-agreement verdict. */
+export interface AgreementEvidence {
+  readonly rows: number;
+  /** Rows both deployments answered (2xx) with a readable baseline prediction. */
+  readonly compared: number;
+  readonly agreed: number;
+  readonly disagreed: number;
+  /** Rows one side did not answer with 2xx (or not at all): not compared. */
+  readonly unanswered: number;
+  /** Rows whose baseline answer has nothing at predictionPath: not compared. */
+  readonly unreadable: number;
+  /** agreed / compared; null when nothing was compared. */
+  readonly agreementRate: number | null;
+  readonly meanAbsoluteDifference?: number;
+  readonly meanRelativeDifference?: number;
+  readonly minAgreement: number;
+  readonly comparison: string;
+  readonly examples: readonly DisagreementExample[];
 }
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
@@ -127,6 +193,8 @@ export interface GateResult {
   readonly baseline: string;
   readonly evidence: readonly MetricEvidence[];
   readonly reason: string;
+  /** A prediction-agreement gate's counts, rates and disagreeing examples. */
+  readonly agreement?: AgreementEvidence;
   /** The sequential method's bookkeeping for this look. */
   readonly sequential?: {
     readonly method: string;

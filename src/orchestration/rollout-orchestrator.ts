@@ -17,6 +17,7 @@
  */
 import * as df from 'durable-functions';
 import type { ZodType } from 'zod';
+import { failedGateOutcome } from '../analysis/agreement';
 import type { GateResult } from '../analysis/types';
 import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
 import { assertTransition } from '../plan/phases';
@@ -584,7 +585,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         }
         const candidateOnly = isBake && step.candidateOnly === true;
         const round = yield* checkGateRound(context, state, step.gates, { candidateOnly });
-        if (round.failed) return yield* gateFailed(context, state, round.failed);
+        if (round.failed) {
+          const failure = yield* gateFailed(context, state, round.failed);
+          // A prediction-agreement gate may ask a person instead of rolling back (its policy's onDisagreement).
+          if (failure.kind === 'rollback' && failedGateOutcome(plan.gates[round.failed.gate]) === 'requestApproval') return yield* noDataOutcome(context, inbox, state, 'requestApproval', failure.reason);
+          return failure;
+        }
         const errorLimit = queryErrorLimit(step);
         const tooManyErrors = round.errors.length > 0 && countQueryError(state.progress, errorLimit);
         if (round.errors.length > 0) note(context, state, `gate query errors (${state.progress.queryErrors}, tolerated ${errorLimit}): ${round.errors.join('; ')}`);
