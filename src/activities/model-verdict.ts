@@ -6,13 +6,17 @@ import type { ActivityContext } from './context';
 /** Azure ML tag values are strings; long reasons are cut so the registry accepts them. */
 const MAX_TAG_VALUE = 256;
 
+function tagValue(text: string): string {
+  return text.length > MAX_TAG_VALUE ? `${text.slice(0, MAX_TAG_VALUE - 3)}...` : text;
+}
+
 function verdictTags(input: WriteModelVerdictInput): Record<string, string> {
-  const reason = input.reason.length > MAX_TAG_VALUE ? `${input.reason.slice(0, MAX_TAG_VALUE - 3)}...` : input.reason;
   return {
     'rollout-status': input.outcome,
     'rollout-id': input.rolloutId,
-    'rollout-reason': reason,
+    'rollout-reason': tagValue(input.reason),
     'rollout-at': new Date(input.atMs).toISOString(),
+    ...(input.predictionAgreement === undefined ? {} : { 'rollout-prediction-agreement': tagValue(input.predictionAgreement) }),
   };
 }
 

@@ -52,3 +52,11 @@ export function describeAgreement(a: AgreementEvidence): string[] {
   if (a.disagreed > a.examples.length) lines.push(`(${a.disagreed - a.examples.length} more disagreeing rows not quoted)`);
   return lines;
 }
+
+/** A prediction-agreement look in one line: verdict, rate, counts and threshold (tags, facts, headings). */
+export function agreementHeadline(result: GateResult): string {
+  const a = result.agreement;
+  if (!a) return `${result.verdict}: ${result.reason}`;
+  const rate = a.agreementRate === null ? 'n/a' : `${Number((a.agreementRate * 100).toFixed(2))}%`;
+  return `${result.verdict}: ${rate} agree (${a.agreed}/${a.compared} rows compared of ${a.rows}; at least ${Number((a.minAgreement * 100).toFixed(2))}% required)`;
+}

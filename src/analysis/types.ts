@@ -74,7 +74,7 @@ export interface GateSpec {
 }
 
 /** How two predictions are compared: equal labels, or numbers within a tolerance. */
-export type AgreementComparison =
+type AgreementComparison =
   | { readonly kind: 'label' }
   | {
       readonly kind: 'numeric';

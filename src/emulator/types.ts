@@ -48,7 +48,7 @@ export type ResourceProfile = z.output<typeof resourceProfileSchema>;
  * How a model version's answers differ from the reference model every version shares
  * (src/emulator/predictions.ts). An emulator extension of the scenario format's behaviour.
  */
-export const predictionSettingsSchema = z
+const predictionSettingsSchema = z
   .object({
     /** Share of inputs (0..1) on which this version answers the other label than the reference. */
     flipRate: probabilitySchema.default(0),

@@ -5,7 +5,7 @@
  */
 import type { GateResult } from '../analysis/types';
 import { createApprovalLinks } from '../approvals/approval-links';
-import { describeEvidence } from '../analysis/describe';
+import { agreementHeadline, describeAgreement, describeEvidence } from '../analysis/describe';
 import type { SendNotificationInput } from '../orchestration/activity-contracts';
 import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
 import { describeStepStatus, formatTraffic } from '../plan/describe';
@@ -52,7 +52,11 @@ function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
 }
 
 export function evidenceLines(gates: readonly GateResult[]): string[] {
-  return gates.flatMap((g) => [`${g.gate} (look ${g.look}): ${g.verdict.toUpperCase()} - ${g.reason}`, ...g.evidence.map((e) => `  ${describeEvidence(e)}`)]);
+  return gates.flatMap((g) => [
+    `${g.gate} (look ${g.look}): ${g.verdict.toUpperCase()} - ${g.reason}`,
+    ...g.evidence.map((e) => `  ${describeEvidence(e)}`),
+    ...(g.agreement ? describeAgreement(g.agreement).map((line) => `  ${line}`) : []),
+  ]);
 }
 
 export function buildRolloutNotification(input: SendNotificationInput, options: MessageOptions): RolloutNotification {
@@ -67,6 +71,7 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
   };
   if (s.reason) facts.Reason = s.reason;
   if (s.winner) facts.Winner = `${s.winner.deployment}: ${s.winner.reason}`;
+  if (s.predictionAgreement) facts['Prediction agreement'] = agreementHeadline(s.predictionAgreement);
 
   const links: NotificationLink[] = [];
   let linksExpireAtMs: number | undefined;

@@ -277,6 +277,8 @@ export const writeModelVerdictInputSchema = z.object({
   outcome: z.enum(['promoted', 'rolledBack', 'rejected', 'aborted', 'failed', 'superseded']),
   reason: z.string(),
   atMs: z.number(),
+  /** The prediction-agreement result in one line, when the plan checked it (tag rollout-prediction-agreement). */
+  predictionAgreement: z.string().optional(),
 });
 export const writeModelVerdictOutputSchema = z.object({ tags: z.record(z.string(), z.string()) });
 

@@ -18,6 +18,7 @@
 import * as df from 'durable-functions';
 import type { ZodType } from 'zod';
 import { failedGateOutcome } from '../analysis/agreement';
+import { agreementHeadline } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
 import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
 import { assertTransition } from '../plan/phases';
@@ -382,6 +383,8 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
     if (outcome.outcome === 'error') round.errors.push(`${outcome.gate}: ${outcome.error?.message ?? 'query failed'}`);
   }
   if (verdicts.length > 0) state.status.gates = verdicts;
+  const agreementLook = verdicts.find((v) => v.agreement !== undefined);
+  if (agreementLook) state.status.predictionAgreement = agreementLook;
   const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
   note(context, state, `gates checked: ${summary}`);
   return round;
@@ -756,7 +759,14 @@ function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reas
     yield* callWithRetry(
       context,
       ACTIVITY.writeModelVerdict,
-      { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) } satisfies contract.WriteModelVerdictInput,
+      {
+        model: { ...stateModelRef(state) },
+        rolloutId: state.plan.rolloutId,
+        outcome,
+        reason,
+        atMs: nowMs(context),
+        ...(state.status.predictionAgreement ? { predictionAgreement: agreementHeadline(state.status.predictionAgreement) } : {}),
+      } satisfies contract.WriteModelVerdictInput,
       contract.writeModelVerdictOutputSchema,
     );
     state.facts.verdictWritten = true;

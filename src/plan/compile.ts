@@ -26,6 +26,11 @@ const MAX_DEPLOYMENTS_PER_ENDPOINT = 20;
 
 /** Suffix of the derived gate that keeps only a gate's absolute checks. */
 const ABSOLUTE_GATE_SUFFIX = '.absolute';
+/**
+ * Without minComparedRows, 90% of the rows must be answered by both deployments: a model's normal
+ * error rate (a few failed requests) must not keep the check from deciding, a broken one must.
+ */
+const DEFAULT_COMPARED_SHARE = 0.9;
 /** Minutes between two agreement looks when too few rows were answered by both deployments. */
 const AGREEMENT_RETRY_MINUTES = 5;
 /** Name of the synthesised gate an A/B test's decideWinner compares the arms with. */
@@ -210,7 +215,7 @@ class PlanBuilder {
       minAgreement: a.minAgreement,
       ...(a.maxMeanAbsoluteDifference === undefined ? {} : { maxMeanAbsoluteDifference: a.maxMeanAbsoluteDifference }),
       ...(a.maxMeanRelativeDifference === undefined ? {} : { maxMeanRelativeDifference: a.maxMeanRelativeDifference }),
-      minComparedRows: a.minComparedRows ?? a.dataset.rows.length,
+      minComparedRows: a.minComparedRows ?? Math.ceil(DEFAULT_COMPARED_SHARE * a.dataset.rows.length),
       maxExamples: a.maxExamples,
       onDisagreement: a.onDisagreement,
     };

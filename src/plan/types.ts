@@ -193,6 +193,11 @@ export interface RolloutStatus {
   readonly endedAtMs?: number;
   readonly outcome?: Outcome;
   readonly reason?: string;
+  /**
+   * The latest look of the prediction-agreement gate (docs/gates.md): kept here because the gate
+   * rows above are replaced by every later gate check, and a person wants this one to the end.
+   */
+  readonly predictionAgreement?: GateResult;
   /** A/B test: the winner and why. */
   readonly winner?: { readonly deployment: string; readonly reason: string };
   /**

@@ -341,11 +341,11 @@ export const costSchema = z
   .meta({ description: 'The cost check: serving cost per 1,000 requests of candidate vs baseline (docs/gates.md).' });
 
 /** At most this many dataset rows: every row is two scoring requests, and the rows travel in the plan. */
-export const MAX_AGREEMENT_ROWS = 500;
+const MAX_AGREEMENT_ROWS = 500;
 
 const AGREEMENT_OUTCOMES = ['rollback', 'requestApproval'] as const;
 
-export const predictionAgreementSchema = z
+const predictionAgreementSchema = z
   .strictObject({
     dataset: z
       .strictObject({
@@ -372,7 +372,7 @@ export const predictionAgreementSchema = z
     minAgreement: z.number().min(0).max(1).meta({ description: 'Share of compared rows whose predictions must agree (0.95 = 95%). Required.' }),
     maxMeanAbsoluteDifference: z.number().min(0).optional().meta({ description: 'compare: numeric only: upper bound on the mean |candidate - live| over the compared rows.' }),
     maxMeanRelativeDifference: z.number().min(0).optional().meta({ description: 'compare: numeric only: upper bound on the mean |candidate - live| / |live|.' }),
-    minComparedRows: z.number().int().min(1).optional().meta({ description: 'Rows both deployments must answer for a verdict; absent = every row.' }),
+    minComparedRows: z.number().int().min(1).optional().meta({ description: 'Rows both deployments must answer for a verdict; absent = 90% of the rows (rounded up).' }),
     maxExamples: z.number().int().min(0).max(20).default(5).meta({ description: 'Disagreeing rows quoted in the evidence.' }),
     onDisagreement: z.enum(AGREEMENT_OUTCOMES).default('rollback').meta({ description: 'Below the thresholds: roll back, or ask for approval with the evidence.' }),
   })

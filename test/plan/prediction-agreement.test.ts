@@ -65,7 +65,7 @@ describe('the compiled plan', () => {
     expect(check).toMatchObject({ kind: 'gate', gates: [PREDICTION_AGREEMENT_GATE], noDataOutcome: 'requestApproval' });
     const firstTraffic = plan.steps.findIndex((s) => s.kind === 'setTraffic' || s.kind === 'mirror' || s.kind === 'promote');
     expect(firstTraffic).toBeGreaterThan(smoke + 1);
-    expect(plan.gates[PREDICTION_AGREEMENT_GATE]?.agreement).toMatchObject({ rows, predictionPath: '$.label', minAgreement: 0.9, minComparedRows: 3, onDisagreement: 'requestApproval' });
+    expect(plan.gates[PREDICTION_AGREEMENT_GATE]?.agreement).toMatchObject({ rows, predictionPath: '$.label', minAgreement: 0.9, minComparedRows: Math.ceil(0.9 * rows.length), onDisagreement: 'requestApproval' });
     // Only the one decisive step checks it: no bake looks at it again.
     expect(plan.steps.filter((s) => (s.kind === 'bake' || s.kind === 'gate') && s.gates.includes(PREDICTION_AGREEMENT_GATE))).toHaveLength(1);
   });
