@@ -273,3 +273,11 @@ export function agreementGateResult(
 export function failedGateOutcome(spec: GateSpec | undefined): 'rollback' | 'requestApproval' {
   return spec?.agreement?.onDisagreement ?? 'rollback';
 }
+
+/** The name of the approval a prediction-agreement step asks for (onDisagreement: requestApproval). */
+export const AGREEMENT_APPROVAL = 'prediction-agreement';
+
+/** Whether a plan step checks a prediction-agreement gate (its approvals then carry that name). */
+export function checksAgreement(plan: { readonly gates: Readonly<Record<string, GateSpec>> }, step: { readonly kind: string; readonly gates?: readonly string[] } | undefined): boolean {
+  return step !== undefined && (step.kind === 'gate' || step.kind === 'bake') && (step.gates ?? []).some((name) => plan.gates[name]?.agreement !== undefined);
+}

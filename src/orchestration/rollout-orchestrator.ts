@@ -17,7 +17,7 @@
  */
 import * as df from 'durable-functions';
 import type { ZodType } from 'zod';
-import { failedGateOutcome } from '../analysis/agreement';
+import { AGREEMENT_APPROVAL, checksAgreement, failedGateOutcome } from '../analysis/agreement';
 import { agreementHeadline } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
 import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
@@ -415,10 +415,11 @@ function flowChange(wait: WaitResult): StepResult | undefined {
  * approvers of the plan's first approval (the policy's people and patience), but a timeout always
  * rolls back: without data and without a person, the rollout does not go on.
  */
-export function noDataApproval(plan: Plan): { name: string; timeoutMinutes: number; onTimeout: 'rollback'; reminderIntervalMinutes: number; approvers: readonly string[] } {
+export function noDataApproval(plan: Plan, stepIndex?: number): { name: string; timeoutMinutes: number; onTimeout: 'rollback'; reminderIntervalMinutes: number; approvers: readonly string[] } {
   const first = plan.steps.find((s): s is Extract<Step, { kind: 'approval' }> => s.kind === 'approval');
   return {
-    name: 'no-data',
+    // A prediction-agreement step asks about its disagreement (or its missing answers) by that name.
+    name: stepIndex !== undefined && checksAgreement(plan, plan.steps[stepIndex]) ? AGREEMENT_APPROVAL : 'no-data',
     timeoutMinutes: first?.timeoutMinutes ?? 60,
     onTimeout: 'rollback',
     reminderIntervalMinutes: first?.reminderIntervalMinutes ?? 60,
@@ -437,7 +438,7 @@ function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome:
   }
   // requestApproval: a person decides whether to go on without the data.
   state.progress.awaitingDataApproval = true;
-  return yield* approvalWait(context, inbox, state, noDataApproval(state.plan), why);
+  return yield* approvalWait(context, inbox, state, noDataApproval(state.plan, state.stepIndex), why);
 }
 
 function* approvalWait(
@@ -508,7 +509,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
   const plan = state.plan;
   const target = plan.target;
   if (state.progress.awaitingDataApproval) {
-    return yield* approvalWait(context, inbox, state, noDataApproval(plan));
+    return yield* approvalWait(context, inbox, state, noDataApproval(plan, state.stepIndex));
   }
   switch (step.kind) {
     case 'deploy': {

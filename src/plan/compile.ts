@@ -208,14 +208,19 @@ class PlanBuilder {
    * decisive check. Too few rows answered is retried for a while, then ends as a disagreement would.
    */
   predictionAgreement(a: PredictionAgreementPolicy): void {
+    const rows = a.dataset.rows;
+    if (rows === undefined) {
+      // The policy store reads a dataset file when it loads the policy; a policy compiled straight from its text has no rows yet.
+      throw new ValidationError(`policy ${this.policy.name}`, `predictionAgreement.dataset.file "${a.dataset.file ?? ''}" has not been read; load the policy with the policy store (src/policy-store)`, { code: 'InvalidPolicy' });
+    }
     const agreement: AgreementSpec = {
-      rows: a.dataset.rows,
+      rows,
       predictionPath: a.predictionPath,
       compare: a.compare === 'label' ? { kind: 'label' } : { kind: 'numeric', absoluteTolerance: a.tolerance?.absolute ?? 0, relativeTolerance: a.tolerance?.relative ?? 0 },
       minAgreement: a.minAgreement,
       ...(a.maxMeanAbsoluteDifference === undefined ? {} : { maxMeanAbsoluteDifference: a.maxMeanAbsoluteDifference }),
       ...(a.maxMeanRelativeDifference === undefined ? {} : { maxMeanRelativeDifference: a.maxMeanRelativeDifference }),
-      minComparedRows: a.minComparedRows ?? Math.ceil(DEFAULT_COMPARED_SHARE * a.dataset.rows.length),
+      minComparedRows: a.minComparedRows ?? Math.ceil(DEFAULT_COMPARED_SHARE * rows.length),
       maxExamples: a.maxExamples,
       onDisagreement: a.onDisagreement,
     };

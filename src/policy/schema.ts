@@ -345,16 +345,26 @@ const MAX_AGREEMENT_ROWS = 500;
 
 const AGREEMENT_OUTCOMES = ['rollback', 'requestApproval'] as const;
 
+/** The dataset's rows, inline or read from its file (src/policy-store checks a file's rows with this same schema). */
+export const agreementRowsSchema = z
+  .array(z.json())
+  .min(1, 'expected at least one row (a request body)')
+  .max(MAX_AGREEMENT_ROWS, `at most ${MAX_AGREEMENT_ROWS} rows (each row is one request to each deployment)`);
+
 const predictionAgreementSchema = z
   .strictObject({
     dataset: z
       .strictObject({
-        rows: z
-          .array(z.json())
-          .min(1, 'expected at least one row (a request body)')
-          .max(MAX_AGREEMENT_ROWS, `at most ${MAX_AGREEMENT_ROWS} rows (each row is one request to each deployment)`)
+        rows: agreementRowsSchema
+          .optional()
           .meta({ description: 'Request bodies, each sent once to the live and once to the candidate deployment (what the scoring script expects).' }),
+        file: z
+          .string()
+          .regex(/^(?![\\/])(?![A-Za-z]:)(?!.*(?:^|[\\/])\.\.(?:[\\/]|$)).+\.jsonl$/, 'must be a .jsonl file inside the policy folder (a relative path without "..")')
+          .optional()
+          .meta({ description: 'A JSON Lines file of request bodies (one JSON value a line), relative to the policy file; read when the policy is loaded.' }),
       })
+      .refine((d) => (d.rows === undefined) !== (d.file === undefined), { message: 'declare exactly one of rows (inline) or file (JSON Lines beside the policy)' })
       .meta({ description: 'The inputs both deployments are asked about.' }),
     predictionPath: z
       .string()
@@ -380,7 +390,7 @@ const predictionAgreementSchema = z
     message: 'tolerance, maxMeanAbsoluteDifference and maxMeanRelativeDifference apply to compare: numeric only',
     path: ['compare'],
   })
-  .refine((a) => a.minComparedRows === undefined || a.minComparedRows <= a.dataset.rows.length, {
+  .refine((a) => a.minComparedRows === undefined || a.dataset.rows === undefined || a.minComparedRows <= a.dataset.rows.length, {
     message: 'minComparedRows is more than the dataset has rows, so the check could never decide',
     path: ['minComparedRows'],
   })

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PREDICTION_AGREEMENT_GATE } from '../../src/analysis/agreement';
 import { PolicyError, validatePolicy, type PolicyInput } from '../../src/policy';
 import { compilePlan } from '../../src/plan/compile';
+import { noDataApproval } from '../../src/orchestration/rollout-orchestrator';
 import { canaryPolicy, policyFor } from '../policy/fixtures';
 import { compileInput } from './inputs';
 
@@ -31,7 +32,7 @@ describe('predictionAgreement validation names the field', () => {
   it.each([
     [{ dataset: { rows: [] } }, 'predictionAgreement.dataset.rows'],
     [{ dataset: { rows: Array.from({ length: 501 }, () => ({})) } }, 'predictionAgreement.dataset.rows'],
-    [{ dataset: { file: 'x.jsonl' } }, 'predictionAgreement.dataset'],
+    [{ dataset: { blob: 'https://x/rows.jsonl' } }, 'predictionAgreement.dataset'],
     [{ predictionPath: 'label' }, 'predictionAgreement.predictionPath'],
     [{ predictionPath: '$.predictions[*]' }, 'predictionAgreement.predictionPath'],
     [{ minAgreement: 1.2 }, 'predictionAgreement.minAgreement'],
@@ -73,5 +74,16 @@ describe('the compiled plan', () => {
   it('without the section the plan has no agreement gate', () => {
     const plan = compilePlan(validatePolicy(canaryPolicy(), 'p.yaml'), compileInput());
     expect(plan.gates[PREDICTION_AGREEMENT_GATE]).toBeUndefined();
+  });
+});
+
+describe('the approval a disagreement asks for (onDisagreement: requestApproval)', () => {
+  it("is named 'prediction-agreement' in the agreement step, 'no-data' in any other step", () => {
+    const plan = compilePlan(validatePolicy({ ...canaryPolicy({ approvals: { owner: { approvers: ['owner@contoso.com'], timeoutMinutes: 30 } } }), predictionAgreement: agreement({ onDisagreement: 'requestApproval' }) } as PolicyInput, 'p.yaml'), compileInput());
+    const index = plan.steps.findIndex((s) => s.kind === 'gate' && s.gates.includes(PREDICTION_AGREEMENT_GATE));
+    expect(noDataApproval(plan, index)).toMatchObject({ name: 'prediction-agreement', onTimeout: 'rollback', approvers: ['owner@contoso.com'] });
+    const laterGate = plan.steps.findIndex((s, i) => i > index && s.kind === 'gate');
+    expect(noDataApproval(plan, laterGate).name).toBe('no-data');
+    expect(noDataApproval(plan).name).toBe('no-data');
   });
 });
