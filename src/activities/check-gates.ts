@@ -22,6 +22,7 @@ import type {
   GateOutcome,
 } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
+import { predictionAgreementLook } from './prediction-agreement';
 
 interface LookRows {
   traffic: readonly AnalysisRow[];
@@ -131,6 +132,12 @@ export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): 
     const window = checkWindow(input.nowMs, spec);
     const look = input.looks[spec.name] ?? 1;
     try {
+      if (spec.agreement !== undefined) {
+        // A prediction-agreement gate asks the deployments themselves instead of the logs.
+        const result = await predictionAgreementLook(ctx, { ...spec, agreement: spec.agreement }, { ...input, look });
+        outcomes.push({ gate: spec.name, outcome: result.verdict, result });
+        continue;
+      }
       const rows = await runLook(ctx, spec, input.target, input.baseline, input.candidate, window);
       let result: GateResult = evaluateGate(spec, rows, { candidate: input.candidate, baseline: input.baseline, window, look, checkedAtMs: input.nowMs });
       // Judged on the candidate alone (baseline = candidate) there is nothing to compare resources with.

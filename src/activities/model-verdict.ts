@@ -15,6 +15,7 @@ function verdictTags(input: WriteModelVerdictInput): Record<string, string> {
     'rollout-reason': tagValue(input.reason),
     'rollout-at': new Date(input.atMs).toISOString(),
     ...(input.rolloutCost === undefined ? {} : { 'rollout-extra-cost': tagValue(input.rolloutCost) }),
+    ...(input.predictionAgreement === undefined ? {} : { 'rollout-prediction-agreement': tagValue(input.predictionAgreement) }),
   };
 }
 

@@ -3,7 +3,7 @@
  * notifications all show evidence the same way.
  */
 import { RESOURCE_EVIDENCE_METRICS } from './resource-gate';
-import type { GateResult, MetricEvidence } from './types';
+import type { AgreementEvidence, GateResult, MetricEvidence } from './types';
 
 /** Evidence numbers for reading; null (no data) reads n/a. */
 export function formatEvidenceNumber(value: number | null): string {
@@ -48,4 +48,25 @@ export function describeGate(g: GateResult): string {
  */
 export function evidenceDetail(e: MetricEvidence): string | undefined {
   return RESOURCE_EVIDENCE_METRICS.includes(e.metric) ? e.reason : undefined;
+}
+
+/**
+ * A prediction-agreement gate's counts, then one line per quoted disagreeing row (what a person
+ * needs to see how the candidate answers differently), without indentation.
+ */
+export function describeAgreement(a: AgreementEvidence): string[] {
+  const lines = [
+    `${a.rows} rows sent to both deployments: ${a.compared} compared (${a.comparison}), ${a.agreed} agree, ${a.disagreed} disagree, ${a.unanswered} unanswered, ${a.unreadable} without a baseline prediction`,
+  ];
+  for (const e of a.examples) lines.push(`row ${e.row}: baseline ${e.baseline}, candidate ${e.candidate}; input ${e.input}`);
+  if (a.disagreed > a.examples.length) lines.push(`(${a.disagreed - a.examples.length} more disagreeing rows not quoted)`);
+  return lines;
+}
+
+/** A prediction-agreement look in one line: verdict, rate, counts and threshold (tags, facts, headings). */
+export function agreementHeadline(result: GateResult): string {
+  const a = result.agreement;
+  if (!a) return `${result.verdict}: ${result.reason}`;
+  const rate = a.agreementRate === null ? 'n/a' : `${Number((a.agreementRate * 100).toFixed(2))}%`;
+  return `${result.verdict}: ${rate} agree (${a.agreed}/${a.compared} rows compared of ${a.rows}; at least ${Number((a.minAgreement * 100).toFixed(2))}% required)`;
 }

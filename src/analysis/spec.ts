@@ -4,6 +4,7 @@
  * the analysis module's own guard for specs that reach it by other paths (tests, plans).
  */
 import { ValidationError } from '../errors';
+import { agreementSpecProblems } from './agreement';
 import { kqlTemplatePlaceholders } from './kql';
 import type { BuiltInMetric, GateSpec, MetricCheck } from './types';
 import { BUILT_IN_METRICS } from './types';
@@ -88,6 +89,12 @@ export function gateSpecProblems(spec: GateSpec, options: GateSpecCheckOptions =
     }
     if (typeof m?.higherIsWorse !== 'boolean') at(`.customMetrics[${i}].higherIsWorse`, 'expected true or false');
   });
+  if (spec?.agreement !== undefined) {
+    // A prediction-agreement gate compares answers, not log metrics: it holds no checks.
+    problems.push(...agreementSpecProblems(spec.agreement, `gates.${spec.name}.agreement`));
+    if (Array.isArray(spec.checks) && spec.checks.length > 0) at('.checks', 'a prediction-agreement gate holds no metric checks; declare them in another gate');
+    return problems;
+  }
   if (!Array.isArray(spec?.checks) || spec.checks.length === 0) {
     at('.checks', 'expected at least one check');
     return problems;

@@ -4,6 +4,8 @@
  */
 import type { GateResult, MetricEvidence, ThresholdEvidence } from './types';
 import { isBuiltInMetric } from './spec';
+import { AGREEMENT_METRIC } from './agreement';
+import { describeAgreement } from './describe';
 
 function pct(value: number): string {
   const p = value * 100;
@@ -24,7 +26,7 @@ function p(value: number): string {
 /** A metric's value in its natural unit. */
 function formatMetricValue(metric: string, value: number | null): string {
   if (value === null || !Number.isFinite(value)) return 'n/a';
-  if (metric === 'failedRequestRate' || metric === 'errorRate5xx' || metric === 'modelErrorRate') return pct(value);
+  if (metric === 'failedRequestRate' || metric === 'errorRate5xx' || metric === 'modelErrorRate' || metric === AGREEMENT_METRIC) return pct(value);
   if (metric.startsWith('latency')) return `${num(value)} ms`;
   if (metric === 'requestCount') return String(Math.round(value));
   return num(value);
@@ -62,7 +64,7 @@ function evidenceLine(e: MetricEvidence, result: GateResult): string {
   if (e.verdict === 'pass' && e.parts?.some((part) => part.verdict === 'inconclusive')) {
     detail += ' (passes on its absolute bound; the relative comparison is not conclusive yet)';
   }
-  const unit = isBuiltInMetric(e.metric) ? '' : ' (custom)';
+  const unit = isBuiltInMetric(e.metric) || result.agreement ? '' : ' (custom)';
   return `- ${e.metric}${unit}${flag} ${e.verdict.toUpperCase()}: ${values} (${n}); ${detail}`;
 }
 
@@ -73,6 +75,7 @@ export function summarizeGateResult(result: GateResult): string {
     `Gate "${result.gate}" ${result.verdict.toUpperCase()} at ${look} ` +
     `(window ${time(result.window.fromMs)}-${time(result.window.toMs)} UTC, ${result.candidate} vs ${result.baseline}): ${result.reason}`;
   const lines = [headline, ...result.evidence.map((e) => evidenceLine(e, result))];
+  if (result.agreement) lines.push(...describeAgreement(result.agreement).map((line) => `  ${line}`));
   if (result.sequential) {
     lines.push(
       `  (${result.sequential.method}: alpha ${p(result.sequential.alphaThisLook)} this look, ` +

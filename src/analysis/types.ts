@@ -85,6 +85,70 @@ const costGateSpecSchema = z.object({
 });
 export type CostGateSpec = Immutable<z.output<typeof costGateSpecSchema>>;
 
+/** How two predictions are compared: equal labels, or numbers within a tolerance. */
+const agreementComparisonSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('label') }),
+  z.object({
+    kind: z.literal('numeric'),
+    /** Two numbers agree when |candidate - baseline| <= absoluteTolerance ... */
+    absoluteTolerance: z.number(),
+    /** ... or when |candidate - baseline| <= relativeTolerance x |baseline|. */
+    relativeTolerance: z.number(),
+  }),
+]);
+
+/** What a prediction-agreement gate sends and how it judges the answers (docs/gates.md). */
+const agreementSpecSchema = z.object({
+  /** Request bodies, each sent once to the baseline and once to the candidate. */
+  rows: z.array(z.unknown()),
+  /** Where the prediction is in an answer: `$`, `$.label`, `$.predictions[0]`, `$["score"]`. */
+  predictionPath: z.string(),
+  compare: agreementComparisonSchema,
+  /** Share of compared rows that must agree (0..1). */
+  minAgreement: z.number(),
+  /** Numeric comparisons only: upper bounds on the mean absolute / relative difference. */
+  maxMeanAbsoluteDifference: z.number().optional(),
+  maxMeanRelativeDifference: z.number().optional(),
+  /** Fewer rows answered by both deployments than this is inconclusive. */
+  minComparedRows: z.number(),
+  /** How many disagreeing rows the evidence quotes. */
+  maxExamples: z.number(),
+  /** What a failing look leads to: roll back (absent), or ask a person with the evidence. */
+  onDisagreement: z.enum(['rollback', 'requestApproval']).optional(),
+});
+export type AgreementSpec = Immutable<z.output<typeof agreementSpecSchema>>;
+
+/** One disagreeing row, quoted in the evidence (the input shortened). */
+const disagreementExampleSchema = z.object({
+  /** 0-based index of the row in the dataset. */
+  row: z.number(),
+  input: z.string(),
+  baseline: z.string(),
+  candidate: z.string(),
+});
+export type DisagreementExample = Immutable<z.output<typeof disagreementExampleSchema>>;
+
+/** The numbers behind a prediction-agreement verdict. */
+const agreementEvidenceSchema = z.object({
+  rows: z.number(),
+  /** Rows both deployments answered (2xx) with a readable baseline prediction. */
+  compared: z.number(),
+  agreed: z.number(),
+  disagreed: z.number(),
+  /** Rows one side did not answer with 2xx (or not at all): not compared. */
+  unanswered: z.number(),
+  /** Rows whose baseline answer has nothing at predictionPath: not compared. */
+  unreadable: z.number(),
+  /** agreed / compared; null when nothing was compared. */
+  agreementRate: z.number().nullable(),
+  meanAbsoluteDifference: z.number().optional(),
+  meanRelativeDifference: z.number().optional(),
+  minAgreement: z.number(),
+  comparison: z.string(),
+  examples: z.array(disagreementExampleSchema),
+});
+export type AgreementEvidence = Immutable<z.output<typeof agreementEvidenceSchema>>;
+
 export const gateSpecSchema = z
   .object({
     name: nonEmpty,
@@ -109,6 +173,12 @@ export const gateSpecSchema = z
     resources: resourceGateSpecSchema.optional(),
     /** The cost check (absent = none). */
     cost: costGateSpecSchema.optional(),
+    /**
+     * A prediction-agreement gate (./agreement.ts): instead of querying logs, the checkGates
+     * activity sends these rows to both deployments and compares the answers. Such a gate has no
+     * metric checks.
+     */
+    agreement: agreementSpecSchema.optional(),
   })
   .meta({ id: 'GateSpec' });
 export type GateSpec = Immutable<z.output<typeof gateSpecSchema>>;
@@ -179,6 +249,8 @@ export const gateResultSchema = z
     baseline: z.string(),
     evidence: z.array(metricEvidenceSchema),
     reason: z.string(),
+    /** A prediction-agreement gate's counts, rates and disagreeing examples. */
+    agreement: agreementEvidenceSchema.optional(),
     /** The sequential method's bookkeeping for this look. */
     sequential: z
       .object({ method: z.string(), plannedLooks: z.number(), alphaTotal: z.number(), alphaThisLook: z.number(), alphaSpentThrough: z.number() })

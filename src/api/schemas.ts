@@ -118,6 +118,7 @@ export const rolloutDetailSchema = z
             reason: z.string(),
             checkedAtMs: z.number(),
             rows: z.array(z.object({ metric: z.string(), verdict: z.string(), candidate: z.string(), baseline: z.string(), threshold: z.string(), samples: z.string(), test: z.string(), decidedBy: z.string().optional(), detail: z.string().optional() })),
+            notes: z.array(z.string()).optional().meta({ description: "A prediction-agreement gate's counts and disagreeing examples, one line each." }),
           }),
         ),
       })

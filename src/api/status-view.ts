@@ -4,7 +4,7 @@
  */
 import type { InstanceSummary } from '../ingest/ports';
 import type { RolloutInput } from '../orchestration/events';
-import { decidingPText, describeGate, evidenceDetail, formatEvidenceNumber as formatNumber } from '../analysis/describe';
+import { decidingPText, describeAgreement, describeGate, evidenceDetail, formatEvidenceNumber as formatNumber } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
 import { rolloutStatusSchema, type RolloutStatus } from '../plan/types';
 import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
@@ -101,11 +101,14 @@ interface GateView {
   readonly reason: string;
   readonly checkedAtMs: number;
   readonly rows: readonly GateRowView[];
+  /** Lines a person reads under the rows: a prediction-agreement gate's counts and disagreeing examples. */
+  readonly notes?: readonly string[];
 }
 
 /** Gate results as rows a person reads at a glance (the dashboard renders these as they are). */
 function gateViews(gates: readonly GateResult[]): GateView[] {
   return gates.map((g) => ({
+    ...(g.agreement ? { notes: describeAgreement(g.agreement) } : {}),
     gate: g.gate,
     look: g.look,
     verdict: g.verdict,
@@ -129,6 +132,16 @@ function gateViews(gates: readonly GateResult[]): GateView[] {
   }));
 }
 
+/**
+ * The status' gates, plus the latest prediction-agreement look when later checks replaced it: it
+ * is checked once, before any traffic, and stays part of the evidence to the end of the rollout.
+ */
+function withAgreement(status: RolloutStatus): readonly GateResult[] {
+  const a = status.predictionAgreement;
+  if (!a || status.gates.some((g) => g.gate === a.gate && g.look === a.look && g.checkedAtMs === a.checkedAtMs)) return status.gates;
+  return [a, ...status.gates];
+}
+
 export interface DisplayView {
   readonly step: string;
   readonly traffic: string;
@@ -140,7 +153,7 @@ export interface DisplayView {
 export function displayOf(status: RolloutStatus | undefined): DisplayView | undefined {
   if (!status) return undefined;
   const waiting = describeWait(status);
-  return { step: describeStepStatus(status.step), traffic: formatTraffic(status.traffic, status.mirror), ...(waiting === undefined ? {} : { waiting }), gates: gateViews(status.gates) };
+  return { step: describeStepStatus(status.step), traffic: formatTraffic(status.traffic, status.mirror), ...(waiting === undefined ? {} : { waiting }), gates: gateViews(withAgreement(status)) };
 }
 
 /** Where the time went, up to the end of the rollout or to `nowMs` while it runs. */

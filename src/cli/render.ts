@@ -5,7 +5,7 @@
  */
 import type { RolloutStatus } from '../plan/types';
 import type { RolloutSummary } from '../api/status-view';
-import { describeEvidence, evidenceDetail } from '../analysis/describe';
+import { agreementHeadline, describeAgreement, describeEvidence, evidenceDetail } from '../analysis/describe';
 import { describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
 import { formatDuration, type TimeSpent } from '../plan/time-spent';
 import type { GateSeries } from '../plan/evidence-history';
@@ -134,6 +134,12 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
         if (detail !== undefined) lines.push(style.dim(`        ${detail}`));
       }
     }
+  }
+  if (s.predictionAgreement) {
+    const look = s.predictionAgreement;
+    lines.push('', style.bold('Prediction agreement'));
+    lines.push(`  ${style.color(look.verdict.toUpperCase().padEnd(12), look.verdict === 'pass' ? 'good' : look.verdict === 'fail' ? 'bad' : 'warn')} ${agreementHeadline(look)}`);
+    if (look.agreement) lines.push(...describeAgreement(look.agreement).map((line) => `      ${line}`));
   }
   if (s.approvals.length > 0 || s.overrides.length > 0) {
     lines.push('', style.bold('Decisions'));

@@ -24,6 +24,7 @@ import { LogAnalytics } from './log-analytics';
 import { MetricsApi } from './metrics-api';
 import { retailPrices } from './prices';
 import { DeploymentMetricsApi, isDeploymentMetricsQuery } from './resource-metrics';
+import { predictionFor } from './predictions';
 import { createRandom, type Random } from './prng';
 import { TrafficLog } from './traffic-log';
 import { generateTrafficUntil, RequestServer, TrafficGenerator, type ServedCountsByKind, type ServedCounts } from './traffic';
@@ -428,10 +429,12 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       headers['ms-azureml-model-error-reason'] = answer.message;
     }
     if (answer.responseCode !== 200) return { status: answer.responseCode, headers, body: { message: answer.message, deployment: answer.deployment, model, version } };
+    const predicted = predictionFor(text, behaviors.get(answer.modelKey).predictions);
     return {
       status: 200,
       headers,
-      body: { deployment: answer.deployment, model, version, prediction: predictionFor(requestId), latencyMs: answer.totalDurationMs },
+      // The prediction depends on the body and the version's settings only: the same input gets the same answer.
+      body: { deployment: answer.deployment, model, version, prediction: predicted.score, label: predicted.label, latencyMs: answer.totalDurationMs },
     };
   };
 
@@ -521,11 +524,4 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     nextCompletionMs: () => state.nextCompletionMs(),
   };
   return emulator;
-}
-
-/** A stable pseudo prediction (a credit score) derived from the request id. */
-function predictionFor(requestId: string): number {
-  let h = 0;
-  for (let i = 0; i < requestId.length; i++) h = (h * 31 + requestId.charCodeAt(i)) >>> 0;
-  return Math.round(((h % 10_000) / 10_000) * 1000) / 1000;
 }

@@ -49,9 +49,24 @@ export const resourceProfileSchema = z
   .strict();
 export type ResourceProfile = z.output<typeof resourceProfileSchema>;
 
+/**
+ * How a model version's answers differ from the reference model every version shares
+ * (src/emulator/predictions.ts). An emulator extension of the scenario format's behaviour.
+ */
+const predictionSettingsSchema = z
+  .object({
+    /** Share of inputs (0..1) on which this version answers the other label than the reference. */
+    flipRate: probabilitySchema.default(0),
+    /** Added to every score this version answers. */
+    scoreOffset: z.number().min(-1).max(1).default(0),
+  })
+  .strict();
+export type PredictionSettings = z.output<typeof predictionSettingsSchema>;
+
 export const behaviorSchema = z
   .object({
     resources: resourceProfileSchema.optional(),
+    predictions: predictionSettingsSchema.prefault({}),
     errorRate: probabilitySchema.default(0),
     latencyMs: latencySchema.default({ p50: 40, p95: 90 }),
     changes: z.array(behaviorChangeSchema).default([]),

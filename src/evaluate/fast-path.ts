@@ -223,6 +223,10 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
           return;
         case 'bake':
         case 'gate':
+          // The prediction-agreement check depends on the dataset and the two models' answers, not
+          // on traffic, which is all the behaviour model describes: it is taken as passed here
+          // (docs/evaluate.md); `npm run simulate` with per-version predictions runs it for real.
+          if (step.gates.length > 0 && step.gates.every((name) => plan.gates[name]?.agreement !== undefined)) return;
           if (step.kind === 'bake' && step.candidateOnly) stage = 'watch';
           bakeOrGate(step, index);
           return;

@@ -5,7 +5,7 @@
  */
 import type { GateResult } from '../analysis/types';
 import { createApprovalLinks } from '../approvals/approval-links';
-import { describeEvidence, evidenceDetail } from '../analysis/describe';
+import { agreementHeadline, describeAgreement, describeEvidence, evidenceDetail } from '../analysis/describe';
 import type { SendNotificationInput } from '../orchestration/activity-contracts';
 import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
 import { describeStepStatus, formatTraffic } from '../plan/describe';
@@ -58,6 +58,7 @@ export function evidenceLines(gates: readonly GateResult[]): string[] {
       const detail = evidenceDetail(e);
       return detail === undefined ? [`  ${describeEvidence(e)}`] : [`  ${describeEvidence(e)}`, `    ${detail}`];
     }),
+    ...(g.agreement ? describeAgreement(g.agreement).map((line) => `  ${line}`) : []),
   ]);
 }
 
@@ -75,7 +76,8 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
   if (s.winner) facts.Winner = `${s.winner.deployment}: ${s.winner.reason}`;
   if (s.rolloutCost) facts['Rollout cost'] = s.rolloutCost.summary;
   // An approval a rule asks for (the cost limit, no data) rather than a policy step says why, with the numbers.
-  if (input.kind === 'approvalRequested' && (input.approval?.name === 'cost' || input.approval?.name === 'no-data') && s.waitingFor?.kind === 'approval') facts['Why'] = s.waitingFor.detail;
+  if (input.kind === 'approvalRequested' && (input.approval?.name === 'cost' || input.approval?.name === 'no-data' || input.approval?.name === 'prediction-agreement') && s.waitingFor?.kind === 'approval') facts['Why'] = s.waitingFor.detail;
+  if (s.predictionAgreement) facts['Prediction agreement'] = agreementHeadline(s.predictionAgreement);
 
   const links: NotificationLink[] = [];
   let linksExpireAtMs: number | undefined;

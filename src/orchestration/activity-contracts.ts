@@ -143,6 +143,8 @@ export const writeModelVerdictInputSchema = z.object({
   atMs: z.number(),
   /** The rollout's own extra cost (the plan's estimate), written beside the verdict. */
   rolloutCost: z.string().optional(),
+  /** The prediction-agreement result in one line, when the plan checked it (tag rollout-prediction-agreement). */
+  predictionAgreement: z.string().optional(),
 });
 export const writeModelVerdictOutputSchema = z.object({ tags: z.record(z.string(), z.string()) });
 

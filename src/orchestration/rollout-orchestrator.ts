@@ -17,6 +17,8 @@
  */
 import * as df from 'durable-functions';
 import type { ZodType } from 'zod';
+import { AGREEMENT_APPROVAL, checksAgreement, failedGateOutcome } from '../analysis/agreement';
+import { agreementHeadline } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
 import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
 import { assertTransition } from '../plan/phases';
@@ -389,6 +391,8 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
   state.status.evidenceHistory = recordLooks(state.status.evidenceHistory, state.plan, verdicts, state.status.traffic, state.status.mirror);
   const costApproval = costApprovalDue(out.outcomes, state.facts.costApprovalAsked === true);
   if (costApproval !== undefined) round.costApproval = costApproval;
+  const agreementLook = verdicts.find((v) => v.agreement !== undefined);
+  if (agreementLook) state.status.predictionAgreement = agreementLook;
   const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
   note(context, state, `gates checked: ${summary}`);
   return round;
@@ -419,10 +423,11 @@ function flowChange(wait: WaitResult): StepResult | undefined {
  * approvers of the plan's first approval (the policy's people and patience), but a timeout always
  * rolls back: without data and without a person, the rollout does not go on.
  */
-export function noDataApproval(plan: Plan): { name: string; timeoutMinutes: number; onTimeout: 'rollback'; reminderIntervalMinutes: number; approvers: readonly string[] } {
+export function noDataApproval(plan: Plan, stepIndex?: number): { name: string; timeoutMinutes: number; onTimeout: 'rollback'; reminderIntervalMinutes: number; approvers: readonly string[] } {
   const first = plan.steps.find((s): s is Extract<Step, { kind: 'approval' }> => s.kind === 'approval');
   return {
-    name: 'no-data',
+    // A prediction-agreement step asks about its disagreement (or its missing answers) by that name.
+    name: stepIndex !== undefined && checksAgreement(plan, plan.steps[stepIndex]) ? AGREEMENT_APPROVAL : 'no-data',
     timeoutMinutes: first?.timeoutMinutes ?? 60,
     onTimeout: 'rollback',
     reminderIntervalMinutes: first?.reminderIntervalMinutes ?? 60,
@@ -441,7 +446,7 @@ function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome:
   }
   // requestApproval: a person decides whether to go on without the data.
   state.progress.awaitingDataApproval = true;
-  return yield* approvalWait(context, inbox, state, noDataApproval(state.plan), why);
+  return yield* approvalWait(context, inbox, state, noDataApproval(state.plan, state.stepIndex), why);
 }
 
 function* approvalWait(
@@ -512,7 +517,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
   const plan = state.plan;
   const target = plan.target;
   if (state.progress.awaitingDataApproval) {
-    return yield* approvalWait(context, inbox, state, noDataApproval(plan));
+    return yield* approvalWait(context, inbox, state, noDataApproval(plan, state.stepIndex));
   }
   switch (step.kind) {
     case 'deploy': {
@@ -592,7 +597,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         }
         const candidateOnly = isBake && step.candidateOnly === true;
         const round = yield* checkGateRound(context, state, step.gates, { candidateOnly });
-        if (round.failed) return yield* gateFailed(context, state, round.failed);
+        if (round.failed) {
+          const failure = yield* gateFailed(context, state, round.failed);
+          // A prediction-agreement gate may ask a person instead of rolling back (its policy's onDisagreement).
+          if (failure.kind === 'rollback' && failedGateOutcome(plan.gates[round.failed.gate]) === 'requestApproval') return yield* noDataOutcome(context, inbox, state, 'requestApproval', failure.reason);
+          return failure;
+        }
         const errorLimit = queryErrorLimit(step);
         const tooManyErrors = round.errors.length > 0 && countQueryError(state.progress, errorLimit);
         if (round.errors.length > 0) note(context, state, `gate query errors (${state.progress.queryErrors}, tolerated ${errorLimit}): ${round.errors.join('; ')}`);
@@ -773,6 +783,7 @@ function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reas
         atMs: nowMs(context),
         // Cost hook: the plan's estimate of the rollout's own extra cost (src/plan/rollout-cost.ts).
         ...(state.plan.rolloutCost === undefined ? {} : { rolloutCost: state.plan.rolloutCost.summary }),
+        ...(state.status.predictionAgreement ? { predictionAgreement: agreementHeadline(state.status.predictionAgreement) } : {}),
       } satisfies contract.WriteModelVerdictInput,
       contract.writeModelVerdictOutputSchema,
     );

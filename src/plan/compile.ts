@@ -12,10 +12,11 @@
  *   - a step checking several gates uses the shortest check interval, the longest extension, the
  *     highest minimum of requests, the smallest query-error budget and the strictest no-data outcome.
  */
-import type { CustomMetricSpec, GateSpec, MetricCheck, ResourceGateSpec, ResourceLimitSpec } from '../analysis/types';
+import { PREDICTION_AGREEMENT_GATE } from '../analysis/agreement';
+import type { AgreementSpec, CustomMetricSpec, GateSpec, MetricCheck, ResourceGateSpec, ResourceLimitSpec } from '../analysis/types';
 import { RolloutError, ValidationError } from '../errors';
 import { isRelativeCheck } from '../policy/cross-check';
-import type { ApprovalPolicy, GatePolicy, Policy } from '../policy/schema';
+import type { ApprovalPolicy, GatePolicy, Policy, PredictionAgreementPolicy } from '../policy/schema';
 import { strategyOf } from '../policy/strategy';
 import { chooseCandidateName, renderDeploymentName, type ExistingDeploymentName } from './deployment-name';
 import type { NoDataOutcome, Plan, Step } from './types';
@@ -25,6 +26,13 @@ const MAX_DEPLOYMENTS_PER_ENDPOINT = 20;
 
 /** Suffix of the derived gate that keeps only a gate's absolute checks. */
 const ABSOLUTE_GATE_SUFFIX = '.absolute';
+/**
+ * Without minComparedRows, 90% of the rows must be answered by both deployments: a model's normal
+ * error rate (a few failed requests) must not keep the check from deciding, a broken one must.
+ */
+const DEFAULT_COMPARED_SHARE = 0.9;
+/** Minutes between two agreement looks when too few rows were answered by both deployments. */
+const AGREEMENT_RETRY_MINUTES = 5;
 /** Name of the synthesised gate an A/B test's decideWinner compares the arms with. */
 export const AB_COMPARE_GATE = 'abTest.compare';
 
@@ -212,6 +220,43 @@ class PlanBuilder {
     }
   }
 
+  /**
+   * The prediction-agreement gate (a synthesised gate, like the A/B comparison gate) and its one
+   * decisive check. Too few rows answered is retried for a while, then ends as a disagreement would.
+   */
+  predictionAgreement(a: PredictionAgreementPolicy): void {
+    const rows = a.dataset.rows;
+    if (rows === undefined) {
+      // The policy store reads a dataset file when it loads the policy; a policy compiled straight from its text has no rows yet.
+      throw new ValidationError(`policy ${this.policy.name}`, `predictionAgreement.dataset.file "${a.dataset.file ?? ''}" has not been read; load the policy with the policy store (src/policy-store)`, { code: 'InvalidPolicy' });
+    }
+    const agreement: AgreementSpec = {
+      rows,
+      predictionPath: a.predictionPath,
+      compare: a.compare === 'label' ? { kind: 'label' } : { kind: 'numeric', absoluteTolerance: a.tolerance?.absolute ?? 0, relativeTolerance: a.tolerance?.relative ?? 0 },
+      minAgreement: a.minAgreement,
+      ...(a.maxMeanAbsoluteDifference === undefined ? {} : { maxMeanAbsoluteDifference: a.maxMeanAbsoluteDifference }),
+      ...(a.maxMeanRelativeDifference === undefined ? {} : { maxMeanRelativeDifference: a.maxMeanRelativeDifference }),
+      minComparedRows: a.minComparedRows ?? Math.ceil(DEFAULT_COMPARED_SHARE * rows.length),
+      maxExamples: a.maxExamples,
+      onDisagreement: a.onDisagreement,
+    };
+    this.specs.set(PREDICTION_AGREEMENT_GATE, {
+      name: PREDICTION_AGREEMENT_GATE,
+      checks: [],
+      customMetrics: [],
+      // Unused by an agreement look (it judges the dataset itself, see src/analysis/agreement.ts).
+      confidence: 0.95,
+      minRequestsPerDeployment: agreement.minComparedRows,
+      windowMinutes: 1,
+      ingestionDelayMinutes: 0,
+      agreement,
+    });
+    const retry = AGREEMENT_RETRY_MINUTES;
+    this.push({ kind: 'gate', gates: [PREDICTION_AGREEMENT_GATE], retryIntervalMinutes: retry, maxExtensionMinutes: 2 * retry, noDataOutcome: a.onDisagreement, maxQueryErrors: 3 });
+    this.countLooks([PREDICTION_AGREEMENT_GATE], 3);
+  }
+
   approval(name: string | undefined): void {
     if (name === undefined) return;
     const a = approvalRequired(this.policy, name);
@@ -298,6 +343,8 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
       : { kind: 'deploy', deployment: candidate, cloneFrom: baseline, modelId: input.model.id, instanceCount: policy.target.instanceCount };
     b.push(deploy);
     b.push(smokeTestStep(policy, candidate));
+    // Before any live or mirrored traffic: do both deployments answer the same inputs alike?
+    if (policy.predictionAgreement) b.predictionAgreement(policy.predictionAgreement);
   }
 
   /** Mirror on, bake + gate on the mirrored requests, mirror off. */

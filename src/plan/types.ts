@@ -263,6 +263,11 @@ export const rolloutStatusSchema = z
     endedAtMs: z.number().optional(),
     outcome: outcomeSchema.optional(),
     reason: z.string().optional(),
+    /**
+     * The latest look of the prediction-agreement gate (docs/gates.md): kept here because the gate
+     * rows above are replaced by every later gate check, and a person wants this one to the end.
+     */
+    predictionAgreement: gateResultSchema.optional(),
     /** A/B test: the winner and why. */
     winner: z.object({ deployment: z.string(), reason: z.string() }).optional(),
     /**

@@ -4,9 +4,9 @@
  * reported together: a broken policy folder is fixed in one pass.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { ValidationError } from '../errors';
-import { parsePolicy, PolicyError, type Policy } from '../policy';
+import { agreementRowsSchema, parsePolicy, PolicyError, type Policy } from '../policy';
 
 /** Extensions read as policies; anything else in the folder (README.md, ...) is ignored. */
 const POLICY_FILE_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
@@ -36,7 +36,48 @@ export async function loadPolicyFile(file: string): Promise<Policy> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ValidationError(file, code === 'ENOENT' ? 'no such policy file' : `cannot read the policy file (${code ?? String(error)})`, { code: 'InvalidPolicy', cause: error });
   }
-  return parsePolicy(text, file);
+  return withDatasetFile(parsePolicy(text, file), file);
+}
+
+/**
+ * Reads a prediction-agreement dataset file (JSON Lines: one request body a line; blank lines are
+ * skipped) relative to the policy file. Throws PolicyError naming the field, the file and the line.
+ */
+export async function readAgreementDataset(datasetFile: string, policyFile: string): Promise<unknown[]> {
+  const at = ['predictionAgreement', 'dataset', 'file'];
+  const path = join(dirname(policyFile), datasetFile);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new PolicyError(policyFile, [{ path: at, message: code === 'ENOENT' ? `no dataset file at ${path}` : `cannot read the dataset file ${path} (${code ?? String(error)})` }]);
+  }
+  const rows: unknown[] = [];
+  const lines = text.split(/\r?\n/);
+  for (const [index, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    try {
+      rows.push(JSON.parse(line));
+    } catch {
+      throw new PolicyError(policyFile, [{ path: at, message: `${datasetFile} line ${index + 1}: not a JSON value (JSON Lines: one request body a line)` }]);
+    }
+  }
+  const checked = agreementRowsSchema.safeParse(rows);
+  if (!checked.success) throw new PolicyError(policyFile, [{ path: at, message: `${datasetFile}: ${checked.error.issues.map((i) => i.message).join('; ')}` }]);
+  return rows;
+}
+
+/** The policy with its dataset file's rows in place of the file (the plan carries rows, not paths). */
+async function withDatasetFile(policy: Policy, policyFile: string): Promise<Policy> {
+  const agreement = policy.predictionAgreement;
+  if (agreement?.dataset.file === undefined) return policy;
+  const rows = await readAgreementDataset(agreement.dataset.file, policyFile);
+  const limit = agreement.minComparedRows;
+  if (limit !== undefined && limit > rows.length) {
+    throw new PolicyError(policyFile, [{ path: ['predictionAgreement', 'minComparedRows'], message: `${limit} is more than the dataset file's ${rows.length} rows, so the check could never decide` }]);
+  }
+  return { ...policy, predictionAgreement: { ...agreement, dataset: { rows: rows as NonNullable<typeof agreement.dataset.rows> } } };
 }
 
 /**

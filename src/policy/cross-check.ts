@@ -2,6 +2,7 @@
  * Rules that relate several fields of a policy. They run after the schema accepted the shapes
  * and report every problem at once (a policy author fixes a file in one go, not one error per run).
  */
+import { parsePredictionPath, PREDICTION_AGREEMENT_GATE } from '../analysis/agreement';
 import { fillKqlTemplate, KQL_PLACEHOLDERS } from '../analysis/kql';
 import { BUILT_IN_METRICS } from '../analysis/types';
 import { RolloutError } from '../errors';
@@ -209,6 +210,15 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
   }
   if (policy.smokeTest.maxFailures >= policy.smokeTest.requests) {
     add(['smokeTest', 'maxFailures'], `must be less than requests (${policy.smokeTest.requests}), or the smoke test could never fail`);
+  }
+
+  // --- prediction agreement ----------------------------------------------------------------
+  const agreement = policy.predictionAgreement;
+  if (agreement) {
+    const path = parsePredictionPath(agreement.predictionPath);
+    if (typeof path === 'string') add(['predictionAgreement', 'predictionPath'], path);
+    if (PREDICTION_AGREEMENT_GATE in policy.gates) add(['gates', PREDICTION_AGREEMENT_GATE], `the name "${PREDICTION_AGREEMENT_GATE}" is taken by the prediction-agreement check; rename this gate`);
+    if (s.recreate) add(['predictionAgreement'], 'recreate replaces the model of the live deployment in place: there is no second deployment to compare its predictions with; use canary, blueGreen, shadow or abTest');
   }
 
   return issues;

@@ -345,6 +345,65 @@ export const costSchema = z
   })
   .meta({ description: 'The cost check: serving cost per 1,000 requests of candidate vs baseline (docs/gates.md).' });
 
+/** At most this many dataset rows: every row is two scoring requests, and the rows travel in the plan. */
+const MAX_AGREEMENT_ROWS = 500;
+
+const AGREEMENT_OUTCOMES = ['rollback', 'requestApproval'] as const;
+
+/** The dataset's rows, inline or read from its file (src/policy-store checks a file's rows with this same schema). */
+export const agreementRowsSchema = z
+  .array(z.json())
+  .min(1, 'expected at least one row (a request body)')
+  .max(MAX_AGREEMENT_ROWS, `at most ${MAX_AGREEMENT_ROWS} rows (each row is one request to each deployment)`);
+
+const predictionAgreementSchema = z
+  .strictObject({
+    dataset: z
+      .strictObject({
+        rows: agreementRowsSchema
+          .optional()
+          .meta({ description: 'Request bodies, each sent once to the live and once to the candidate deployment (what the scoring script expects).' }),
+        file: z
+          .string()
+          .regex(/^(?![\\/])(?![A-Za-z]:)(?!.*(?:^|[\\/])\.\.(?:[\\/]|$)).+\.jsonl$/, 'must be a .jsonl file inside the policy folder (a relative path without "..")')
+          .optional()
+          .meta({ description: 'A JSON Lines file of request bodies (one JSON value a line), relative to the policy file; read when the policy is loaded.' }),
+      })
+      .refine((d) => (d.rows === undefined) !== (d.file === undefined), { message: 'declare exactly one of rows (inline) or file (JSON Lines beside the policy)' })
+      .meta({ description: 'The inputs both deployments are asked about.' }),
+    predictionPath: z
+      .string()
+      .min(1)
+      .default('$')
+      .meta({ description: 'Where the prediction is in an answer: `$` (the whole answer), `$.label`, `$.predictions[0]`, `$["score"]`.' }),
+    compare: z.enum(['label', 'numeric']).default('label').meta({ description: 'label: the predictions must be equal (classification); numeric: within the tolerance (regression).' }),
+    tolerance: z
+      .strictObject({
+        absolute: z.number().min(0).default(0).meta({ description: 'Two numbers agree when they differ by at most this ...' }),
+        relative: z.number().min(0).default(0).meta({ description: '... or by at most this share of the live prediction (0.05 = 5%).' }),
+      })
+      .optional()
+      .meta({ description: 'compare: numeric only.' }),
+    minAgreement: z.number().min(0).max(1).meta({ description: 'Share of compared rows whose predictions must agree (0.95 = 95%). Required.' }),
+    maxMeanAbsoluteDifference: z.number().min(0).optional().meta({ description: 'compare: numeric only: upper bound on the mean |candidate - live| over the compared rows.' }),
+    maxMeanRelativeDifference: z.number().min(0).optional().meta({ description: 'compare: numeric only: upper bound on the mean |candidate - live| / |live|.' }),
+    minComparedRows: z.number().int().min(1).optional().meta({ description: 'Rows both deployments must answer for a verdict; absent = 90% of the rows (rounded up).' }),
+    maxExamples: z.number().int().min(0).max(20).default(5).meta({ description: 'Disagreeing rows quoted in the evidence.' }),
+    onDisagreement: z.enum(AGREEMENT_OUTCOMES).default('rollback').meta({ description: 'Below the thresholds: roll back, or ask for approval with the evidence.' }),
+  })
+  .refine((a) => a.compare === 'numeric' || (a.tolerance === undefined && a.maxMeanAbsoluteDifference === undefined && a.maxMeanRelativeDifference === undefined), {
+    message: 'tolerance, maxMeanAbsoluteDifference and maxMeanRelativeDifference apply to compare: numeric only',
+    path: ['compare'],
+  })
+  .refine((a) => a.minComparedRows === undefined || a.dataset.rows === undefined || a.minComparedRows <= a.dataset.rows.length, {
+    message: 'minComparedRows is more than the dataset has rows, so the check could never decide',
+    path: ['minComparedRows'],
+  })
+  .meta({
+    description:
+      'Before any live traffic, send the dataset to both the live and the candidate deployment (header azureml-model-deployment) and compare their predictions (docs/gates.md "Prediction agreement").',
+  });
+
 export const policySchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'Editor hint (path or URL of schema/policy.schema.json); ignored.' }),
@@ -361,6 +420,7 @@ export const policySchema = z
     gates: z.record(refName, gateSchema).default({}),
     customMetrics: z.record(refName, customMetricSchema).default({}),
     cost: costSchema.optional(),
+    predictionAgreement: predictionAgreementSchema.optional(),
     approvals: z.record(refName, approvalSchema).default({}),
     operators: z.array(principal).default([]).meta({ description: 'Who may abort, pause, resume, promote now or retry; empty = only the API administrators.' }),
     notifications: notificationsSchema.prefault({}),
@@ -382,3 +442,4 @@ export type ShadowPolicy = z.output<typeof shadowSchema>;
 export type AbTestPolicy = z.output<typeof abTestSchema>;
 export type RecreatePolicy = z.output<typeof recreateSchema>;
 export type AdaptiveBakePolicy = z.output<typeof adaptiveBakeSchema>;
+export type PredictionAgreementPolicy = z.output<typeof predictionAgreementSchema>;

@@ -1,5 +1,6 @@
 /** The readable form of a simulation result (without --json): a header, the timeline, the verdicts. */
 import type { SimResult } from './result';
+import { describeAgreement } from '../analysis/describe';
 import { formatSplit } from '../plan/describe';
 
 const split = formatSplit;
@@ -19,7 +20,10 @@ export function formatResult(result: SimResult): string {
   }
   if (result.gateChecks.length > 0) {
     lines.push('  gate checks:');
-    for (const check of result.gateChecks) lines.push(`    ${check.minute.toFixed(1).padStart(7)}  ${check.gate} ${check.verdict}: ${check.evidence.reason}`);
+    for (const check of result.gateChecks) {
+      lines.push(`    ${check.minute.toFixed(1).padStart(7)}  ${check.gate} ${check.verdict}: ${check.evidence.reason}`);
+      if (check.evidence.agreement) lines.push(...describeAgreement(check.evidence.agreement).map((line) => `             ${line}`));
+    }
   }
   for (const note of result.notes ?? []) lines.push(`  note: ${note}`);
   if (result.invariantViolations.length > 0) {

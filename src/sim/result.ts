@@ -2,7 +2,7 @@
  * Turns what a simulation observed into the result of docs/scenario-format.md.
  * Pure: the runner collects observations, this computes the verdict fields from them.
  */
-import type { GateResult, MetricEvidence } from '../analysis/types';
+import type { AgreementEvidence, GateResult, MetricEvidence } from '../analysis/types';
 import type { Phase, RolloutStatus } from '../plan/types';
 
 export type SimOutcome = 'promoted' | 'rolledBack' | 'rejected' | 'aborted' | 'failed' | 'timedOut';
@@ -43,7 +43,13 @@ interface GateCheckEntry {
   readonly step: number;
   readonly gate: string;
   readonly verdict: GateResult['verdict'];
-  readonly evidence: { readonly reason: string; readonly metrics: readonly MetricEvidence[]; readonly window: GateResult['window'] };
+  readonly evidence: {
+    readonly reason: string;
+    readonly metrics: readonly MetricEvidence[];
+    readonly window: GateResult['window'];
+    /** A prediction-agreement gate's counts and disagreeing examples. */
+    readonly agreement?: AgreementEvidence;
+  };
 }
 
 export interface SimResult {
@@ -146,7 +152,7 @@ export function buildResult(observations: SimObservations): SimResult {
         step: status.step.index,
         gate: gate.gate,
         verdict: gate.verdict,
-        evidence: { reason: gate.reason, metrics: gate.evidence, window: gate.window },
+        evidence: { reason: gate.reason, metrics: gate.evidence, window: gate.window, ...(gate.agreement ? { agreement: gate.agreement } : {}) },
       });
     }
   }

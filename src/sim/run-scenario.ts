@@ -17,6 +17,7 @@ import { startRuntime, type LocalRuntime } from '../local-runtime/runtime';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
 import { parsePolicy } from '../policy';
+import { readAgreementDataset } from '../policy-store';
 import { observedViolations, type ObservedState } from './invariants';
 import { buildResult, type EndpointSnapshot, type SimResult, type StatusObservation } from './result';
 import type { Scenario } from './scenario';
@@ -65,6 +66,12 @@ export async function resolveScenarioPolicy(scenario: Scenario, scenarioFile: st
   policy['target'] = { ...((policy['target'] as Record<string, unknown> | undefined) ?? {}), endpoint: scenario.endpoint };
   policy['match'] = { model: scenario.register.model };
   parsePolicy(JSON.stringify(policy), source);
+  // The app reads the policy from a folder of its own: a dataset file beside the policy travels as rows.
+  const agreement = policy['predictionAgreement'] as { dataset?: { file?: unknown } } | undefined;
+  if (typeof agreement?.dataset?.file === 'string') {
+    const rows = await readAgreementDataset(agreement.dataset.file, typeof scenario.policy === 'string' ? source : scenarioFile);
+    policy['predictionAgreement'] = { ...agreement, dataset: { rows } };
+  }
   return policy;
 }
 

@@ -164,3 +164,21 @@ describe('the smoke test', () => {
     expect([outright.outcome, outright.stage]).toEqual(['rolledBack', 'smoke test']);
   });
 });
+
+describe('the prediction-agreement check in the fast path', () => {
+  // The behaviour model has no predictions: the check is taken as passed, and nothing else changes.
+  const withAgreement = planFor({
+    ...policy,
+    smokeTest: policy.smokeTest ? { ...policy.smokeTest, maxFailures: policy.smokeTest.requests } : policy.smokeTest,
+    predictionAgreement: { dataset: { rows: [{ a: 1 }] }, predictionPath: '$', compare: 'label', minAgreement: 1, maxExamples: 5, onDisagreement: 'rollback' },
+  });
+
+  it('the plan has the agreement gate step, and runs end exactly as without it', () => {
+    expect(withAgreement.steps.some((s) => s.kind === 'gate' && s.gates.includes('predictionAgreement'))).toBe(true);
+    for (const [seed, candidate] of [[1, LIVE], [2, candidateBehaviour(LIVE, { kind: 'errorRate', factor: 3 })]] as const) {
+      const plain = runFastPath(world(candidate), { seed, judge: amlRolloutJudge() });
+      const checked = runFastPath({ ...world(candidate), plan: withAgreement }, { seed, judge: amlRolloutJudge() });
+      expect(checked).toEqual(plain);
+    }
+  });
+});

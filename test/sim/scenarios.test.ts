@@ -49,6 +49,11 @@ const EXPECTED: Record<string, Expectation> = {
   'canary-smoke-test-fails': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0 },
   // Azure answers a failing model's requests with 424, not 5xx: the smoke test must still stop it.
   'canary-model-fails-every-request': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, newVersionServedAtMost: 0 },
+  // 15% of the dataset's labels differ: stopped by the prediction-agreement gate before any live traffic.
+  'canary-prediction-disagreement-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, newVersionServedAtMost: 0, sawVerdict: 'fail' },
+  'canary-prediction-agreement-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
+  // The same disagreement with onDisagreement: requestApproval: a person approves at minute 20, the canary goes on.
+  'canary-prediction-disagreement-approved': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'fail' },
   // Slow past requestSettings.requestTimeout from minute 45 (408s and 429s): failedRequestRate fails the gate.
   'canary-model-times-out-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 10, sawVerdict: 'fail' },
   'canary-no-traffic': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'inconclusive' },

@@ -332,6 +332,10 @@
           el('td', { class: 'num muted', text: e ? e.samples : '' }),
           el('td', { class: 'muted', text: e ? e.test : '' })));
       });
+      // A prediction-agreement gate: its counts, then the rows the two deployments answered differently.
+      for (const note of gate.notes || []) {
+        rows.push(el('tr', { 'data-gate': gate.gate, class: 'gate-note' }, el('td', {}), el('td', { colspan: '7', class: 'muted', text: note })));
+      }
     }
     $('d-gates').replaceChildren(...rows);
     $('d-gates-empty').hidden = rows.length > 0;
