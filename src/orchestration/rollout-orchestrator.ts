@@ -22,7 +22,8 @@ import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
 import { assertTransition } from '../plan/phases';
 import { formatSplit, formatTraffic, stepStatus } from '../plan/describe';
 import { tickPhaseClock } from '../plan/time-spent';
-import { ACTIVITY, ENDPOINT_LEASE_ENTITY } from './activity-names';
+import { ACTIVITY, ENDPOINT_LEASE_ENTITY, type ActivityName } from './activity-names';
+import { activityContract, type ActivityInput, type ActivityOutput } from './activity-registry';
 import * as contract from './activity-contracts';
 import {
   APPROVAL_EVENT,
@@ -154,9 +155,10 @@ function note(context: Ctx, state: EngineState, message: string, traffic?: Recor
 
 // ---------------------------------------------------------------- activities
 
-function* call<T>(context: Ctx, name: string, input: unknown, output: ZodType<T>): Gen<T> {
+/** Calls an activity by its registry entry; the answer is checked with the entry's output schema. */
+function* call<N extends ActivityName>(context: Ctx, name: N, input: ActivityInput<N>): Gen<ActivityOutput<N>> {
   const result: unknown = yield context.df.callActivity(name, input);
-  return contract.parseContract(output, result, `${name} output`);
+  return contract.parseContract(activityContract(name).output as ZodType<ActivityOutput<N>>, result, `${name} output`);
 }
 
 /**
@@ -167,9 +169,9 @@ function* call<T>(context: Ctx, name: string, input: unknown, output: ZodType<T>
 const DURABLE_RETRY = new df.RetryOptions(30_000, 3);
 DURABLE_RETRY.backoffCoefficient = 2;
 
-function* callWithRetry<T>(context: Ctx, name: string, input: unknown, output: ZodType<T>): Gen<T> {
+function* callWithRetry<N extends ActivityName>(context: Ctx, name: N, input: ActivityInput<N>): Gen<ActivityOutput<N>> {
   const result: unknown = yield context.df.callActivityWithRetry(name, DURABLE_RETRY, input);
-  return contract.parseContract(output, result, `${name} output`);
+  return contract.parseContract(activityContract(name).output as ZodType<ActivityOutput<N>>, result, `${name} output`);
 }
 
 function* notify(context: Ctx, state: EngineState, kind: contract.SendNotificationInput['kind'], extra: { gate?: GateResult; approval?: contract.SendNotificationInput['approval'] } = {}): Gen<void> {
@@ -194,7 +196,7 @@ function facts(state: EngineState): contract.TrafficFacts {
 }
 
 function* writeTraffic(context: Ctx, state: EngineState, traffic: Record<string, number>, mirror: Record<string, number>): Gen<void> {
-  const result = yield* call(context, ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: facts(state) } satisfies contract.SetTrafficInput, contract.setTrafficOutputSchema);
+  const result = yield* call(context, ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: facts(state) });
   state.status.traffic = result.traffic;
   state.status.mirror = result.mirror;
   note(context, state, `traffic set: ${formatTraffic(result.traffic, result.mirror)}`, result.traffic, result.mirror);
@@ -362,8 +364,7 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
       candidate: state.plan.candidate.deployment,
       nowMs: nowMs(context),
       looks,
-    } satisfies contract.CheckGatesInput,
-    contract.checkGatesOutputSchema,
+    },
   );
   const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0 };
   const verdicts: GateResult[] = [];
@@ -512,15 +513,14 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       const out = yield* call(
         context,
         ACTIVITY.createDeployment,
-        { target, deployment: step.deployment, cloneFrom: step.cloneFrom, modelId: step.modelId, rolloutId: plan.rolloutId, ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }) } satisfies contract.CreateDeploymentInput,
-        contract.deploymentOutputSchema,
+        { target, deployment: step.deployment, cloneFrom: step.cloneFrom, modelId: step.modelId, rolloutId: plan.rolloutId, ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }) },
       );
       note(context, state, `deployment '${out.deployment.name}' is ${out.deployment.provisioningState} serving ${out.deployment.modelId}`);
       return { kind: 'advance' };
     }
     case 'replaceModel': {
       state.facts.modelReplaced = true;
-      const out = yield* call(context, ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+      const out = yield* call(context, ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId });
       note(context, state, `deployment '${out.deployment.name}' now serves ${out.deployment.modelId}`);
       return { kind: 'advance' };
     }
@@ -528,8 +528,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       const out = yield* call(
         context,
         ACTIVITY.smokeTest,
-        { target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload } satisfies contract.SmokeTestInput,
-        contract.smokeTestOutputSchema,
+        { target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload },
       );
       note(context, state, `smoke test of '${step.deployment}': ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
       if (!out.passed) return { kind: 'rollback', outcome: 'rolledBack', reason: `smoke test of '${step.deployment}' failed: ${out.reason}` };
@@ -632,8 +631,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         const out = yield* call(
           context,
           ACTIVITY.decideWinner,
-          { target, gate: spec, baseline: plan.baseline.deployment, candidate: plan.candidate.deployment, nowMs: nowMs(context), sinceMs, minRequestsPerArm: step.minRequestsPerArm, look, final } satisfies contract.DecideWinnerInput,
-          contract.decideWinnerOutputSchema,
+          { target, gate: spec, baseline: plan.baseline.deployment, candidate: plan.candidate.deployment, nowMs: nowMs(context), sinceMs, minRequestsPerArm: step.minRequestsPerArm, look, final },
         );
         if (out.result) state.status.gates = [out.result];
         note(context, state, `A/B look ${look}: ${out.winner}: ${out.reason}`);
@@ -677,7 +675,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       }
       state.status.waitingFor = undefined;
       if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase()) throw new Error(`cleanup would delete the candidate '${step.deployment}'`);
-      const out = yield* callWithRetry(context, ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
+      const out = yield* callWithRetry(context, ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: facts(state) });
       note(context, state, out.deleted ? `deleted '${step.deployment}'` : `'${step.deployment}' was already gone`);
       return { kind: 'advance' };
     }
@@ -691,14 +689,14 @@ function* defaultRollback(context: Ctx, state: EngineState): Gen<void> {
   const plan = state.plan;
   if (plan.candidate.deployment.toLowerCase() === plan.baseline.deployment.toLowerCase()) {
     if (state.facts.modelReplaced) {
-      yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: plan.baseline.deployment, modelId: plan.baseline.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+      yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: plan.baseline.deployment, modelId: plan.baseline.modelId });
       note(context, state, `reverted '${plan.baseline.deployment}' to ${plan.baseline.modelId}`);
     }
     return;
   }
   yield* writeTraffic(context, state, rollbackSplit(plan), {});
   if (state.facts.candidateCreated) {
-    yield* call(context, ACTIVITY.deleteDeployment, { target: plan.target, deployment: plan.candidate.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
+    yield* call(context, ACTIVITY.deleteDeployment, { target: plan.target, deployment: plan.candidate.deployment, facts: facts(state) });
     note(context, state, `removed '${plan.candidate.deployment}'`);
   }
 }
@@ -718,7 +716,7 @@ function* rollBack(context: Ctx, state: EngineState): Gen<void> {
       case 'replaceModel':
         // Only undo what was done: a rollout that failed before replacing the model leaves it be.
         if (!state.facts.modelReplaced) break;
-        yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: step.deployment, modelId: step.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+        yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: step.deployment, modelId: step.modelId });
         note(context, state, `reverted '${step.deployment}' to ${step.modelId}`);
         break;
       case 'smokeTest': {
@@ -726,8 +724,7 @@ function* rollBack(context: Ctx, state: EngineState): Gen<void> {
         const out = yield* call(
           context,
           ACTIVITY.smokeTest,
-          { target: plan.target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload } satisfies contract.SmokeTestInput,
-          contract.smokeTestOutputSchema,
+          { target: plan.target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload },
         );
         note(context, state, `health check after rollback: ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
         if (!out.passed) throw new Error(`[Internal] '${step.deployment}' is unhealthy after the rollback: ${out.reason}`);
@@ -750,8 +747,7 @@ function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reas
     yield* callWithRetry(
       context,
       ACTIVITY.writeModelVerdict,
-      { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) } satisfies contract.WriteModelVerdictInput,
-      contract.writeModelVerdictOutputSchema,
+      { model: { ...stateModelRef(state) }, rolloutId: state.plan.rolloutId, outcome, reason, atMs: nowMs(context) },
     );
     state.facts.verdictWritten = true;
   } catch (error) {
@@ -810,7 +806,7 @@ function* apply(context: Ctx, state: EngineState, happened: Happened): Gen<void>
 function* resolveUnit(context: Ctx, state: EngineState): Gen<void> {
   let resolved: contract.ResolveTargetOutput;
   try {
-    resolved = yield* call(context, ACTIVITY.resolveTarget, state.input, contract.resolveTargetOutputSchema);
+    resolved = yield* call(context, ACTIVITY.resolveTarget, state.input);
   } catch (error) {
     yield* apply(context, state, { kind: 'resolveFailed', reason: failureOf(error).message });
     return;
@@ -822,7 +818,7 @@ function* resolveUnit(context: Ctx, state: EngineState): Gen<void> {
 function* planUnit(context: Ctx, state: EngineState): Gen<void> {
   let plan: Plan;
   try {
-    plan = yield* call(context, ACTIVITY.planRollout, state.input, contract.planSchema);
+    plan = yield* call(context, ACTIVITY.planRollout, state.input);
   } catch (error) {
     yield* apply(context, state, { kind: 'planFailed', reason: failureOf(error).message });
     return;
@@ -846,7 +842,7 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
       yield* planUnit(context, state);
       if (state.mode !== 'forward') return;
       // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
-      const endpoint = yield* callWithRetry(context, ACTIVITY.getEndpointState, { target: state.plan.target }, contract.getEndpointStateOutputSchema);
+      const endpoint = yield* callWithRetry(context, ACTIVITY.getEndpointState, { target: state.plan.target });
       state.status.traffic = nonZero(endpoint.traffic);
       state.status.mirror = nonZero(endpoint.mirror);
       yield* notify(context, state, 'rolloutStarted');
@@ -863,8 +859,7 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
         const out = yield* call(
           context,
           ACTIVITY.requestSupersede,
-          { instanceId: answer.holder, by: `system:supersede:${state.plan.rolloutId}`, reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`, atMs: nowMs(context) } satisfies contract.RequestSupersedeInput,
-          contract.requestSupersedeOutputSchema,
+          { instanceId: answer.holder, by: `system:supersede:${state.plan.rolloutId}`, reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`, atMs: nowMs(context) },
         );
         note(context, state, `asked rollout '${answer.holder}' to abort (superseded): ${out.detail}`);
       } catch (error) {
