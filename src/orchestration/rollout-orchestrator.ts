@@ -116,19 +116,25 @@ class Inbox {
     return task;
   }
 
+  /** Control events delivered and not handled yet (approvals stay for the next harvest). */
+  harvestControls(): unknown[] {
+    return Inbox.take(this.controls);
+  }
+
+  private static take(list: Listener[]): unknown[] {
+    const out: unknown[] = [];
+    for (const listener of list) {
+      if (!listener.handled && listener.task.isCompleted) {
+        listener.handled = true;
+        out.push(listener.task.result);
+      }
+    }
+    return out;
+  }
+
   /** Every event delivered to a listener of this execution and not handled yet. */
   harvest(): { controls: unknown[]; approvals: unknown[] } {
-    const take = (list: Listener[]): unknown[] => {
-      const out: unknown[] = [];
-      for (const listener of list) {
-        if (!listener.handled && listener.task.isCompleted) {
-          listener.handled = true;
-          out.push(listener.task.result);
-        }
-      }
-      return out;
-    };
-    return { controls: take(this.controls), approvals: take(this.approvals) };
+    return { controls: Inbox.take(this.controls), approvals: Inbox.take(this.approvals) };
   }
 }
 
@@ -159,6 +165,45 @@ function note(context: Ctx, state: EngineState, message: string, traffic?: Recor
 function* call<N extends ActivityName>(context: Ctx, name: N, input: ActivityInput<N>): Gen<ActivityOutput<N>> {
   const result: unknown = yield context.df.callActivity(name, input);
   return contract.parseContract(activityContract(name).output as ZodType<ActivityOutput<N>>, result, `${name} output`);
+}
+
+/** A long operation that an operator's abort interrupted: the decider has already moved on. */
+const INTERRUPTED = { interrupted: true } as const;
+
+/**
+ * Runs a long Azure operation (creating a deployment, replacing its model: minutes) while
+ * listening for operator controls, so an abort or a supersede takes effect within seconds instead
+ * of after the operation (issue 10, defect 4). The activity task races fresh control listeners
+ * (context.df.Task.any); a control that wins is applied at once:
+ *   - abort: the decider moves the rollout to RollingBack now and the status says so. The
+ *     operation cannot be cancelled on Azure (a deployment that is Creating or Updating refuses a
+ *     delete with 409), so this waits for it to settle before returning: the rollback that follows
+ *     then undoes what the operation left behind, and never deletes before the create has written.
+ *   - anything else (a pause, an ignored control): recorded as usual; the operation goes on.
+ * The step code reads `INTERRUPTED` as "the decider already took the step's result".
+ */
+function* callRacingControls<N extends ActivityName>(context: Ctx, inbox: Inbox, state: EngineState, name: N, input: ActivityInput<N>): Gen<ActivityOutput<N> | typeof INTERRUPTED> {
+  const task = context.df.callActivity(name, input);
+  for (;;) {
+    const winner: unknown = yield context.df.Task.any([task, inbox.control()]);
+    const control = applyControls(context, state, inbox.harvestControls());
+    if (control?.kind === 'abort') {
+      yield* apply(context, state, { kind: 'stepResult', result: { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${control.by}` } });
+      publish(context, state);
+      try {
+        yield task;
+        note(context, state, `${name}, in flight when the abort came, has finished; the rollback undoes it`);
+      } catch (error) {
+        note(context, state, `${name}, in flight when the abort came, failed: ${failureOf(error).message}`);
+      }
+      return INTERRUPTED;
+    }
+    if (winner === task) {
+      if (task.isFaulted) yield task; // rethrows the activity's failure, as a plain call would
+      return contract.parseContract(activityContract(name).output as ZodType<ActivityOutput<N>>, task.result, `${name} output`);
+    }
+    publish(context, state);
+  }
 }
 
 /**
@@ -510,17 +555,22 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
   switch (step.kind) {
     case 'deploy': {
       state.facts.candidateCreated = true;
-      const out = yield* call(
-        context,
-        ACTIVITY.createDeployment,
-        { target, deployment: step.deployment, cloneFrom: step.cloneFrom, modelId: step.modelId, rolloutId: plan.rolloutId, ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }) },
-      );
+      const out = yield* callRacingControls(context, inbox, state, ACTIVITY.createDeployment, {
+        target,
+        deployment: step.deployment,
+        cloneFrom: step.cloneFrom,
+        modelId: step.modelId,
+        rolloutId: plan.rolloutId,
+        ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }),
+      });
+      if ('interrupted' in out) return { kind: 'stay' };
       note(context, state, `deployment '${out.deployment.name}' is ${out.deployment.provisioningState} serving ${out.deployment.modelId}`);
       return { kind: 'advance' };
     }
     case 'replaceModel': {
       state.facts.modelReplaced = true;
-      const out = yield* call(context, ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId });
+      const out = yield* callRacingControls(context, inbox, state, ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId });
+      if ('interrupted' in out) return { kind: 'stay' };
       note(context, state, `deployment '${out.deployment.name}' now serves ${out.deployment.modelId}`);
       return { kind: 'advance' };
     }
@@ -912,6 +962,8 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
     yield* apply(context, state, { kind: 'stepFailed', reason: `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}` });
     return;
   }
+  // An operation interrupted by an abort: the decider already took the step's result.
+  if (state.mode !== 'forward') return;
   yield* apply(context, state, { kind: 'stepResult', result });
   if (result.kind === 'advance') yield* notify(context, state, 'stepCompleted');
 }

@@ -51,6 +51,8 @@ const EXPECTED: Record<string, Expectation> = {
   'canary-model-fails-every-request': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, newVersionServedAtMost: 0 },
   // Slow past requestSettings.requestTimeout from minute 45 (408s and 429s): failedRequestRate fails the gate.
   'canary-model-times-out-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 10, sawVerdict: 'fail' },
+  // An operator aborts at minute 2, while the candidate's deployment is still being created (6-10 min in the emulator).
+  'canary-aborted-during-slow-create': { outcome: 'aborted', ...backOnBlue, peakAtMost: 0 },
   'canary-no-traffic': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'inconclusive' },
   'canary-timed-out': { outcome: 'timedOut', finalDeployments: ['blue', CANDIDATE], finalTraffic: { blue: 75, [CANDIDATE]: 25 }, peakAtLeast: 25 },
   'blue-green-promoted': { outcome: 'promoted', ...promotedTo('green'), peakAtLeast: 100 },
@@ -108,6 +110,19 @@ describe('npm run simulate over test/scenarios', () => {
     if (name !== 'canary-no-traffic') expect(result.requests['credit-model:1']?.total ?? 0).toBeGreaterThan(0);
     expect(result.timeline.length).toBeGreaterThan(0);
     expect(result.counts.orchestratorEpisodes).toBeGreaterThan(0);
+  });
+
+  it('an abort takes effect while a deployment is still being created, and the rollback removes what the create left', () => {
+    const result = results.get('canary-aborted-during-slow-create');
+    expect(result).toBeDefined();
+    if (!result) return;
+    const abortMinute = 2;
+    // RollingBack in the abort's minute: the create (minutes long) did not hold the abort back.
+    expect(result.timeline.find((t) => t.phase === 'RollingBack')?.minute).toBe(abortMinute);
+    // The end waits for Azure: a deployment that is Creating refuses a delete, so the rollback deletes it once created.
+    const ended = result.timeline.find((t) => t.phase === 'Aborted');
+    expect(ended?.minute).toBeGreaterThan(abortMinute);
+    expect(result.finalDeployments).toEqual(['blue']);
   });
 
   it.each(files.map((f) => f.replace(/\.json$/, '')))('%s gives exactly its recorded baseline result', (name) => {
