@@ -66,6 +66,15 @@ export const stepSchema = z.discriminatedUnion('kind', [
     noDataOutcome,
     maxQueryErrors: z.number().int().nonnegative().optional(),
     candidateOnly: z.boolean().optional(),
+    adaptive: z
+      .object({
+        minBakeMinutes: z.number().nonnegative(),
+        maxBakeMinutes: z.number().nonnegative(),
+        minRequests: z.number().int().positive(),
+        confidence: z.number().gt(0).lt(1),
+        margins: z.object({ failureRate: z.number().optional(), latencyP50Ratio: z.number().optional(), latencyP95Ratio: z.number().optional() }),
+      })
+      .optional(),
   }),
   z.object({
     kind: z.literal('gate'),
@@ -238,7 +247,10 @@ export const checkGatesInputSchema = z.object({
   nowMs: z.number(),
   /** Look number (1-based) per gate, for the sequential method. */
   looks: z.record(z.string(), z.number().int().positive()),
+  /** Adaptive bakes: also count each arm's requests, failures and latencies from this time (the step's start) on. */
+  armsSinceMs: z.number().optional(),
 });
+const armCountsSchema = z.object({ requests: z.number().nonnegative(), failures: z.number().nonnegative(), latenciesSorted: z.array(z.number()) });
 /** A query that failed after retries is an 'error' outcome with its reason: never a pass. */
 export const gateOutcomeSchema = z.object({
   gate: z.string(),
@@ -248,7 +260,11 @@ export const gateOutcomeSchema = z.object({
   /** Requests the candidate served in the window (from the result's evidence), when known. */
   candidateRequests: z.number().optional(),
 });
-export const checkGatesOutputSchema = z.object({ outcomes: z.array(gateOutcomeSchema) });
+export const checkGatesOutputSchema = z.object({
+  outcomes: z.array(gateOutcomeSchema),
+  /** With armsSinceMs: each arm's data since then (up to the first gate's window end), when the query answered. */
+  arms: z.object({ candidate: armCountsSchema, baseline: armCountsSchema }).optional(),
+});
 
 export const decideWinnerInputSchema = z.object({
   target: endpointRefSchema,

@@ -55,6 +55,7 @@ import {
   type EngineState,
 } from './engine-state';
 import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
+import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from './bake-decider';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -375,9 +376,6 @@ function* waitFor(context: Ctx, inbox: Inbox, state: EngineState, untilMs: numbe
 
 // ---------------------------------------------------------------- steps
 
-function stepDeadline(state: EngineState, minutes: number): number {
-  return (state.progress.startedAtMs ?? 0) + minutes * MINUTE_MS + state.progress.pausedMs;
-}
 
 function gateSpecs(state: EngineState, names: readonly string[]): contract.CheckGatesInput['gates'] {
   return names.map((name) => {
@@ -392,9 +390,11 @@ interface GateRound {
   errors: string[];
   allPassed: boolean;
   candidateRequests?: number;
+  /** Adaptive bakes: each arm's data since the step began (when asked for and readable). */
+  arms?: contract.CheckGatesOutput['arms'];
 }
 
-function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean }): Gen<GateRound> {
+function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean; armsSinceMs?: number | undefined }): Gen<GateRound> {
   const gates = gateSpecs(state, names);
   const looks: Record<string, number> = {};
   for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
@@ -409,9 +409,10 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
       candidate: state.plan.candidate.deployment,
       nowMs: nowMs(context),
       looks,
+      ...(opts.armsSinceMs === undefined ? {} : { armsSinceMs: opts.armsSinceMs }),
     },
   );
-  const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0 };
+  const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0, ...(out.arms ? { arms: out.arms } : {}) };
   const verdicts: GateResult[] = [];
   for (const outcome of out.outcomes) {
     if (outcome.result) {
@@ -430,11 +431,6 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
   const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
   note(context, state, `gates checked: ${summary}`);
   return round;
-}
-
-function* gateFailed(context: Ctx, state: EngineState, failed: NonNullable<GateRound['failed']>): Gen<StepResult> {
-  yield* notify(context, state, 'gateFailed', failed.result ? { gate: failed.result } : {});
-  return { kind: 'rollback', outcome: 'rolledBack', reason: `gate '${failed.gate}' failed: ${failed.reason}` };
 }
 
 /** Handles a wait result that is not the expected timer/approval. */
@@ -600,25 +596,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     }
     case 'bake':
     case 'gate': {
-      const isBake = step.kind === 'bake';
-      const interval = isBake ? step.checkIntervalMinutes : step.retryIntervalMinutes;
-      const duration = isBake ? step.durationMinutes : 0;
-      const minRequests = isBake ? step.minRequests : 0;
-      let lastAllPassed = false;
-      let lastRequests: number | undefined;
+      // The rules are bake-decider.ts's; this loop waits, looks and carries out its answers.
       for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-        const endMs = stepDeadline(state, duration);
-        const extendedMs = stepDeadline(state, duration + step.maxExtensionMinutes);
-        const now = nowMs(context);
-        const needCheck = step.gates.length > 0;
-        // A gate step checks at once; a bake waits an interval first (traffic needs time to flow).
-        if (isBake || rounds > 0) {
-          // The next look: one interval on, but never past the end of the bake (or of its extension).
-          const boundary = now < endMs ? endMs : extendedMs;
-          const until = needCheck ? Math.min(now + interval * MINUTE_MS, boundary) : endMs;
-          // The status names the end of the bake (what a person waits for), not the next look.
-          state.status.waitingFor = isBake ? { kind: 'timer', untilMs: Math.max(endMs, until), detail: 'baking' } : { kind: 'timer', untilMs: until, detail: `re-checking ${step.gates.join(', ')}` };
-          const wait = yield* waitFor(context, inbox, state, until, { approval: false });
+        const next = nextLook(step, state.progress, nowMs(context), rounds === 0);
+        if (next) {
+          state.status.waitingFor = next.waitingFor;
+          const wait = yield* waitFor(context, inbox, state, next.untilMs, { approval: false });
           const change = flowChange(wait);
           if (change) {
             if (change.kind === 'stay') continue;
@@ -626,38 +609,19 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           }
         }
         state.status.waitingFor = undefined;
-        const after = nowMs(context);
-        if (!needCheck) {
-          if (after >= endMs) return { kind: 'advance' };
-          continue;
+        let decision = timeOnlyLook(step, state.progress, nowMs(context));
+        if (!decision) {
+          const adaptive = step.kind === 'bake' && step.adaptive !== undefined;
+          const round = yield* checkGateRound(context, state, step.gates, {
+            candidateOnly: step.kind === 'bake' && step.candidateOnly === true,
+            armsSinceMs: adaptive ? state.progress.startedAtMs : undefined,
+          });
+          decision = judgeLook(step, state.progress, nowMs(context), round, adaptiveLook(step, state.progress, nowMs(context), round.arms));
+          if (decision.kind === 'done' && decision.gateFailed && round.failed) yield* notify(context, state, 'gateFailed', round.failed.result ? { gate: round.failed.result } : {});
         }
-        const candidateOnly = isBake && step.candidateOnly === true;
-        const round = yield* checkGateRound(context, state, step.gates, { candidateOnly });
-        if (round.failed) return yield* gateFailed(context, state, round.failed);
-        const errorLimit = queryErrorLimit(step);
-        const tooManyErrors = round.errors.length > 0 && countQueryError(state.progress, errorLimit);
-        if (round.errors.length > 0) note(context, state, `gate query errors (${state.progress.queryErrors}, tolerated ${errorLimit}): ${round.errors.join('; ')}`);
-        if (tooManyErrors) {
-          return { kind: 'rollback', outcome: 'rolledBack', reason: `gate queries failed ${state.progress.queryErrors} times in this step (${errorLimit} tolerated): ${round.errors.join('; ')}` };
-        }
-        if (candidateOnly && after >= endMs) {
-          // A watch after promotion: only a definite failure rolls back; no waiting for data.
-          note(context, state, `watch ended without a failure${round.allPassed ? '' : ' (some checks inconclusive)'}`);
-          return { kind: 'advance' };
-        }
-        lastAllPassed = round.allPassed;
-        lastRequests = state.progress.requestsSeen ?? 0;
-        const enoughRequests = minRequests === 0 || (lastRequests ?? 0) >= minRequests;
-        if (after >= endMs && lastAllPassed && enoughRequests) {
-          note(context, state, `${isBake ? 'bake' : 'gate'} passed${minRequests > 0 ? ` with ${lastRequests ?? 0} candidate requests` : ''}`);
-          return { kind: 'advance' };
-        }
-        if (after >= extendedMs) {
-          const why = !enoughRequests
-            ? `the candidate served ${lastRequests ?? 0} requests, ${minRequests} needed, after ${duration + step.maxExtensionMinutes} min`
-            : `gates stayed inconclusive for ${duration + step.maxExtensionMinutes} min`;
-          return yield* noDataOutcome(context, inbox, state, step.noDataOutcome, why);
-        }
+        for (const message of decision.notes) note(context, state, message);
+        if (decision.kind === 'done') return decision.result;
+        if (decision.kind === 'noData') return yield* noDataOutcome(context, inbox, state, step.noDataOutcome, decision.why);
       }
       return { kind: 'stay' };
     }
@@ -666,7 +630,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       if (!spec) throw new Error(`plan names gate '${step.gate}', which it does not declare`);
       const sinceMs = state.facts.splitSetAtMs ?? state.progress.startedAtMs ?? nowMs(context);
       for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-        const endMs = stepDeadline(state, step.maxWaitMinutes);
+        const endMs = stepDeadline(state.progress, step.maxWaitMinutes);
         const until = Math.min(nowMs(context) + step.checkIntervalMinutes * MINUTE_MS, endMs);
         state.status.waitingFor = { kind: 'data', untilMs: endMs, detail: `collecting A/B data on '${step.gate}' (${step.minRequestsPerArm} requests per arm)` };
         const wait = yield* waitFor(context, inbox, state, until, { approval: false });
@@ -715,13 +679,13 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     case 'rollback':
       return { kind: 'rollback', outcome: 'rolledBack', reason: 'the plan rolls back here' };
     case 'cleanup': {
-      const endMs = stepDeadline(state, step.afterMinutes);
+      const endMs = stepDeadline(state.progress, step.afterMinutes);
       if (nowMs(context) < endMs) {
         state.status.waitingFor = { kind: 'timer', untilMs: endMs, detail: `keeping '${step.deployment}' for rollback` };
         const wait = yield* waitFor(context, inbox, state, endMs, { approval: false });
         const change = flowChange(wait);
         if (change) return change;
-        if (nowMs(context) < stepDeadline(state, step.afterMinutes)) return { kind: 'stay' };
+        if (nowMs(context) < stepDeadline(state.progress, step.afterMinutes)) return { kind: 'stay' };
       }
       state.status.waitingFor = undefined;
       if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase()) throw new Error(`cleanup would delete the candidate '${step.deployment}'`);

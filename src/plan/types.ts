@@ -15,6 +15,15 @@ export type NoDataOutcome = 'extend' | 'requestApproval' | 'rollback';
 /** What happens when an approval times out. */
 export type ApprovalTimeoutOutcome = 'rollback' | 'promote' | 'remind';
 
+/** A bake's adaptive settings: minBakeMinutes <= durationMinutes <= maxBakeMinutes. */
+export interface AdaptiveBakeStep {
+  readonly minBakeMinutes: number;
+  readonly maxBakeMinutes: number;
+  readonly minRequests: number;
+  readonly confidence: number;
+  readonly margins: { readonly failureRate?: number; readonly latencyP50Ratio?: number; readonly latencyP95Ratio?: number };
+}
+
 export type Step =
   /** Create the candidate deployment, cloned from the live one, serving the new model. */
   | { readonly kind: 'deploy'; readonly deployment: string; readonly cloneFrom: string; readonly modelId: string; readonly instanceCount?: number }
@@ -47,6 +56,12 @@ export type Step =
        * absolute thresholds decide. The compiler gives such bakes only absolute gates.
        */
       readonly candidateOnly?: boolean;
+      /**
+       * Adaptive bake (the policy step's `adaptive`, docs/gates.md "Adaptive bakes"): at each look
+       * the bake may end early once the candidate is shown no worse than live within the margins,
+       * or extend on thin traffic up to maxBakeMinutes (src/analysis/adaptive-bake.ts decides).
+       */
+      readonly adaptive?: AdaptiveBakeStep;
     }
   /** One decisive check of the named gates: pass to go on, fail to roll back, inconclusive per noDataOutcome. */
   | {

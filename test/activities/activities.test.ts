@@ -187,6 +187,21 @@ describe('checkGates', () => {
     expect(out.outcomes[0]?.result?.window).toEqual({ fromMs: 1_800_000_000_000 - 12 * 60_000, toMs: 1_800_000_000_000 - 2 * 60_000 });
   });
 
+  it('counts each arm since the step began for an adaptive bake, with one more query; without armsSinceMs, none', async () => {
+    await createGreen();
+    sim.traffic = { blue: 50, green: 50 };
+    const plain = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 1 } })) as { arms?: unknown };
+    expect(plain.arms).toBeUndefined();
+    expect(sim.queryCount).toBe(1);
+    const out = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 2 }, armsSinceMs: 1_800_000_000_000 - 30 * 60_000 })) as {
+      arms?: { candidate: { requests: number; failures: number }; baseline: { requests: number } };
+    };
+    expect(sim.queryCount).toBe(3);
+    expect(out.arms?.candidate.requests).toBeGreaterThan(0);
+    expect(out.arms?.baseline.requests).toBeGreaterThan(0);
+    expect(out.arms?.candidate.failures).toBeLessThanOrEqual(out.arms?.candidate.requests ?? 0);
+  });
+
   it('judges the candidate with the evidence', async () => {
     await createGreen();
     sim.traffic = { blue: 50, green: 50 };

@@ -53,6 +53,9 @@ const EXPECTED: Record<string, Expectation> = {
   'canary-model-times-out-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 10, sawVerdict: 'fail' },
   // An operator aborts at minute 2, while the candidate's deployment is still being created (6-10 min in the emulator).
   'canary-aborted-during-slow-create': { outcome: 'aborted', ...backOnBlue, peakAtMost: 0 },
+  // The same canary with and without adaptive bakes (test/scenarios/policies/canary-adaptive.yaml, canary-fixed-bakes.yaml).
+  'canary-adaptive-promoted-sooner': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
+  'canary-fixed-bakes-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
   'canary-no-traffic': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'inconclusive' },
   'canary-timed-out': { outcome: 'timedOut', finalDeployments: ['blue', CANDIDATE], finalTraffic: { blue: 75, [CANDIDATE]: 25 }, peakAtLeast: 25 },
   'blue-green-promoted': { outcome: 'promoted', ...promotedTo('green'), peakAtLeast: 100 },
@@ -110,6 +113,21 @@ describe('npm run simulate over test/scenarios', () => {
     if (name !== 'canary-no-traffic') expect(result.requests['credit-model:1']?.total ?? 0).toBeGreaterThan(0);
     expect(result.timeline.length).toBeGreaterThan(0);
     expect(result.counts.orchestratorEpisodes).toBeGreaterThan(0);
+  });
+
+  it('an adaptive canary promotes sooner than the same policy with fixed bakes, every step still gated', () => {
+    const adaptive = results.get('canary-adaptive-promoted-sooner');
+    const fixed = results.get('canary-fixed-bakes-promoted');
+    expect(adaptive && fixed).toBeTruthy();
+    if (!adaptive || !fixed) return;
+    const fullTraffic = (r: SimResult): number | undefined => r.timeline.find((t) => t.traffic[CANDIDATE] === 100)?.minute;
+    expect(fullTraffic(adaptive)).toBeDefined();
+    expect(fullTraffic(adaptive) ?? Infinity).toBeLessThan(fullTraffic(fixed) ?? 0);
+    // The status said what the adaptive rule thought while it baked.
+    expect(adaptive.timeline.some((t) => t.detail.startsWith('baking (adaptive: '))).toBe(true);
+    expect(fixed.timeline.some((t) => t.detail.includes('adaptive'))).toBe(false);
+    // Ending a bake early never skips the decisive gate check after it.
+    expect(adaptive.timeline.filter((t) => t.phase === 'Analyzing').length).toBe(fixed.timeline.filter((t) => t.phase === 'Analyzing').length);
   });
 
   it('an abort takes effect while a deployment is still being created, and the rollback removes what the create left', () => {
