@@ -46,16 +46,15 @@ import {
   emptyProgress,
   initialStatus,
   journal,
-  judgeApproval,
   mirrorAfterLiveChange,
   promoteSplit,
-  recordApproval,
   recordOverride,
   rollbackSplit,
   type EngineState,
 } from './engine-state';
 import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
 import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from './bake-decider';
+import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -448,22 +447,6 @@ function flowChange(wait: WaitResult): StepResult | undefined {
   }
 }
 
-/**
- * The approval a no-data outcome of 'requestApproval' asks for: the timeout, reminders and
- * approvers of the plan's first approval (the policy's people and patience), but a timeout always
- * rolls back: without data and without a person, the rollout does not go on.
- */
-export function noDataApproval(plan: Plan): { name: string; timeoutMinutes: number; onTimeout: 'rollback'; reminderIntervalMinutes: number; approvers: readonly string[] } {
-  const first = plan.steps.find((s): s is Extract<Step, { kind: 'approval' }> => s.kind === 'approval');
-  return {
-    name: 'no-data',
-    timeoutMinutes: first?.timeoutMinutes ?? 60,
-    onTimeout: 'rollback',
-    reminderIntervalMinutes: first?.reminderIntervalMinutes ?? 60,
-    approvers: first?.approvers ?? plan.approvers,
-  };
-}
-
 function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome: 'extend' | 'requestApproval' | 'rollback', why: string): Gen<StepResult> {
   if (outcome === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` };
   if (outcome === 'extend') {
@@ -478,13 +461,7 @@ function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome:
   return yield* approvalWait(context, inbox, state, noDataApproval(state.plan), why);
 }
 
-function* approvalWait(
-  context: Ctx,
-  inbox: Inbox,
-  state: EngineState,
-  step: { name: string; timeoutMinutes: number; onTimeout: 'rollback' | 'promote' | 'remind'; reminderIntervalMinutes: number; approvers: readonly string[] },
-  why?: string,
-): Gen<StepResult> {
+function* approvalWait(context: Ctx, inbox: Inbox, state: EngineState, step: ApprovalWaitStep, why?: string): Gen<StepResult> {
   if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = nowMs(context) + step.timeoutMinutes * MINUTE_MS;
   setPhase(state, 'AwaitingApproval');
   const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
@@ -494,47 +471,16 @@ function* approvalWait(
     note(context, state, `waiting for approval '${step.name}' until ${new Date(deadline()).toISOString()}`);
     yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline() } });
   }
+  // The rules are approval-decider.ts's; this loop waits and carries out its answers.
   for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
     state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}` };
     const wait = yield* waitFor(context, inbox, state, deadline(), { approval: true });
-    if (wait.kind === 'approval') {
-      const e = wait.event;
-      const judged = judgeApproval(e, state.plan.rolloutId, state.stepIndex, step.approvers);
-      const at = nowMs(context);
-      recordApproval(state, {
-        step: e.step,
-        decision: e.decision,
-        by: e.by,
-        atMs: at,
-        accepted: judged.accepted,
-        ...(e.comment === undefined ? {} : { comment: e.comment }),
-        ...(judged.accepted ? {} : { note: judged.note }),
-      });
-      if (!judged.accepted) {
-        note(context, state, `${e.decision} by ${e.by} ignored: ${judged.note}`);
-        continue;
-      }
-      state.status.waitingFor = undefined;
-      if (e.decision === 'approve') {
-        note(context, state, `approved by ${e.by}${e.comment ? `: ${e.comment}` : ''}`);
-        return { kind: 'advance' };
-      }
-      note(context, state, `rejected by ${e.by}${e.comment ? `: ${e.comment}` : ''}`);
-      return { kind: 'rollback', outcome: 'rejected', reason: `rejected by ${e.by}${e.comment ? `: ${e.comment}` : ''}` };
-    }
-    if (wait.kind === 'timer') {
-      state.status.waitingFor = undefined;
-      if (step.onTimeout === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `approval '${step.name}' timed out after ${step.timeoutMinutes} min` };
-      if (step.onTimeout === 'promote') {
-        note(context, state, `approval '${step.name}' timed out; the policy says go on`);
-        return { kind: 'advance' };
-      }
-      // remind: keep waiting, one reminder per interval; a new execution keeps history bounded.
-      state.progress.reminders += 1;
-      state.progress.deadlineMs = nowMs(context) + step.reminderIntervalMinutes * MINUTE_MS - state.progress.pausedMs;
-      note(context, state, `approval '${step.name}' still pending; reminder ${state.progress.reminders} sent`);
-      yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true } });
-      return { kind: 'stay' };
+    if (wait.kind === 'approval' || wait.kind === 'timer') {
+      const decision = wait.kind === 'approval' ? onApprovalEvent(state, step, wait.event, nowMs(context)) : onApprovalTimeout(state, step, nowMs(context));
+      for (const message of decision.notes) note(context, state, message);
+      if (decision.remind) yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true } });
+      if (decision.result) return decision.result;
+      continue;
     }
     const change = flowChange(wait);
     if (change && change.kind !== 'stay') return change;
