@@ -163,7 +163,37 @@ export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): 
       });
     }
   }
-  return { outcomes };
+  const arms = input.armsSinceMs === undefined ? undefined : await armsSince(ctx, input, input.armsSinceMs);
+  return { outcomes, ...(arms ? { arms } : {}) };
+}
+
+type ArmCounts = NonNullable<CheckGatesOutput['arms']>['candidate'];
+
+function armCounts(rows: readonly AnalysisRow[], deployment: string): ArmCounts | undefined {
+  const read = readTrafficSide(rows, deployment);
+  if (!read.ok) return undefined;
+  const side = read.side;
+  if (!side.present) return { requests: 0, failures: 0, latenciesSorted: [] };
+  if (!side.requests.ok || !side.failed.ok || !side.latencies.ok) return undefined;
+  return { requests: side.requests.value, failures: side.failed.value, latenciesSorted: [...side.latencies.sorted] };
+}
+
+/**
+ * Adaptive bakes: each arm's requests, failures and latency sample since the step began (one
+ * traffic query over the first gate's metrics). Unreadable data is left out (the bake then keeps
+ * its fixed schedule), never guessed.
+ */
+async function armsSince(ctx: ActivityContext, input: CheckGatesInput, sinceMs: number): Promise<CheckGatesOutput['arms']> {
+  const spec = input.gates[0];
+  if (!spec) return undefined;
+  try {
+    const rows = await runLook(ctx, spec, input.target, input.baseline, input.candidate, checkWindow(input.nowMs, spec, sinceMs));
+    const candidate = armCounts(rows.traffic, input.candidate);
+    const baseline = armCounts(rows.traffic, input.baseline);
+    return candidate && baseline ? { candidate, baseline } : undefined;
+  } catch (_error) {
+    return undefined;
+  }
 }
 
 /**

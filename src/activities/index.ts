@@ -6,11 +6,11 @@
  * Errors are thrown, typed (RolloutError with code and retryable); activityFailureMessage() puts
  * the code in the message so the orchestrator, which only sees the text, can tell them apart.
  */
-import type { z } from 'zod';
 import { RolloutError } from '../errors';
-import { CONTROL_EVENT, rolloutInputSchema, type ControlEvent } from '../orchestration/events';
+import { CONTROL_EVENT, type ControlEvent } from '../orchestration/events';
 import { ACTIVITY, type ActivityName } from '../orchestration/activity-names';
 import * as contract from '../orchestration/activity-contracts';
+import { activityContract, type ActivityContract, type ActivityInput, type ActivityOutput } from '../orchestration/activity-registry';
 import type { Clock, DeploymentMetricsSource, EndpointControl, EndpointPrices, MetricsSource, ModelRegistry, Notifier, PlatformMetricsSource } from '../ports';
 import { checkGates, decideWinner } from './check-gates';
 import { createActivityContext, type ActivityContext } from './context';
@@ -41,34 +41,36 @@ export type RaiseEvent = (instanceId: string, eventName: string, data: unknown) 
 
 export type ActivityHandler = (input: unknown, extras?: { raiseEvent?: RaiseEvent }) => Promise<unknown>;
 
-function handler<I, O>(name: ActivityName, input: z.ZodType<I>, output: z.ZodType<O>, run: (value: I, extras: { raiseEvent?: RaiseEvent }) => Promise<O>): ActivityHandler {
+/**
+ * One activity's implementation behind its registry entry (src/orchestration/activity-registry.ts):
+ * the input is parsed with the entry's input schema, the result with its output schema.
+ */
+function implement<N extends ActivityName>(name: N, run: (value: ActivityInput<N>, extras: { raiseEvent?: RaiseEvent }) => Promise<ActivityOutput<N>>): ActivityHandler {
+  const entry = activityContract(name) as ActivityContract<ActivityInput<N>, ActivityOutput<N>>;
   return async (raw, extras = {}) => {
-    const value = contract.parseContract(input, raw, `${name} input`);
+    const value = contract.parseContract(entry.input, raw, `${name} input`);
     const result = await run(value, extras);
-    return contract.parseContract(output, result, `${name} output`);
+    return contract.parseContract(entry.output, result, `${name} output`);
   };
 }
 
+/** The implementation half of the activity registry: one handler per contract (the type requires every name). */
 export function createActivities(deps: ActivityDeps): Record<ActivityName, ActivityHandler> {
   const ctx: ActivityContext = createActivityContext(deps);
   return {
-    [ACTIVITY.resolveTarget]: handler(ACTIVITY.resolveTarget, rolloutInputSchema, contract.resolveTargetOutputSchema, (input) => resolveTarget(deps.policyStore, input)),
-    [ACTIVITY.planRollout]: handler(ACTIVITY.planRollout, rolloutInputSchema, contract.planSchema, (input) => planRollout(ctx, deps.policyStore, input)),
-    [ACTIVITY.getEndpointState]: handler(ACTIVITY.getEndpointState, contract.getEndpointStateInputSchema, contract.getEndpointStateOutputSchema, (input) =>
-      getEndpointState(ctx, input.target),
-    ),
-    [ACTIVITY.createDeployment]: handler(ACTIVITY.createDeployment, contract.createDeploymentInputSchema, contract.deploymentOutputSchema, (input) => createDeployment(ctx, input)),
-    [ACTIVITY.replaceModel]: handler(ACTIVITY.replaceModel, contract.replaceModelInputSchema, contract.deploymentOutputSchema, (input) => replaceModel(ctx, input)),
-    [ACTIVITY.deleteDeployment]: handler(ACTIVITY.deleteDeployment, contract.deleteDeploymentInputSchema, contract.deleteDeploymentOutputSchema, (input) => deleteDeployment(ctx, input)),
-    [ACTIVITY.setTraffic]: handler(ACTIVITY.setTraffic, contract.setTrafficInputSchema, contract.setTrafficOutputSchema, (input) => setTraffic(ctx, input)),
-    [ACTIVITY.smokeTest]: handler(ACTIVITY.smokeTest, contract.smokeTestInputSchema, contract.smokeTestOutputSchema, (input) => smokeTest(ctx, input)),
-    [ACTIVITY.checkGates]: handler(ACTIVITY.checkGates, contract.checkGatesInputSchema, contract.checkGatesOutputSchema, (input) => checkGates(ctx, input)),
-    [ACTIVITY.decideWinner]: handler(ACTIVITY.decideWinner, contract.decideWinnerInputSchema, contract.decideWinnerOutputSchema, (input) => decideWinner(ctx, input)),
-    [ACTIVITY.writeModelVerdict]: handler(ACTIVITY.writeModelVerdict, contract.writeModelVerdictInputSchema, contract.writeModelVerdictOutputSchema, (input) => writeModelVerdict(ctx, input)),
-    [ACTIVITY.sendNotification]: handler(ACTIVITY.sendNotification, contract.sendNotificationInputSchema, contract.sendNotificationOutputSchema, (input) =>
-      sendNotification(ctx, input, deps.sendNotification),
-    ),
-    [ACTIVITY.requestSupersede]: handler(ACTIVITY.requestSupersede, contract.requestSupersedeInputSchema, contract.requestSupersedeOutputSchema, async (input, extras) => {
+    [ACTIVITY.resolveTarget]: implement(ACTIVITY.resolveTarget, (input) => resolveTarget(deps.policyStore, input)),
+    [ACTIVITY.planRollout]: implement(ACTIVITY.planRollout, (input) => planRollout(ctx, deps.policyStore, input)),
+    [ACTIVITY.getEndpointState]: implement(ACTIVITY.getEndpointState, (input) => getEndpointState(ctx, input.target)),
+    [ACTIVITY.createDeployment]: implement(ACTIVITY.createDeployment, (input) => createDeployment(ctx, input)),
+    [ACTIVITY.replaceModel]: implement(ACTIVITY.replaceModel, (input) => replaceModel(ctx, input)),
+    [ACTIVITY.deleteDeployment]: implement(ACTIVITY.deleteDeployment, (input) => deleteDeployment(ctx, input)),
+    [ACTIVITY.setTraffic]: implement(ACTIVITY.setTraffic, (input) => setTraffic(ctx, input)),
+    [ACTIVITY.smokeTest]: implement(ACTIVITY.smokeTest, (input) => smokeTest(ctx, input)),
+    [ACTIVITY.checkGates]: implement(ACTIVITY.checkGates, (input) => checkGates(ctx, input)),
+    [ACTIVITY.decideWinner]: implement(ACTIVITY.decideWinner, (input) => decideWinner(ctx, input)),
+    [ACTIVITY.writeModelVerdict]: implement(ACTIVITY.writeModelVerdict, (input) => writeModelVerdict(ctx, input)),
+    [ACTIVITY.sendNotification]: implement(ACTIVITY.sendNotification, (input) => sendNotification(ctx, input, deps.sendNotification)),
+    [ACTIVITY.requestSupersede]: implement(ACTIVITY.requestSupersede, async (input, extras) => {
       if (!extras.raiseEvent) throw new RolloutError('Internal', 'requestSupersede needs a durable client (register it with a durableClient input)');
       const event: ControlEvent = { action: 'abort', by: input.by, comment: input.reason, atMs: input.atMs };
       try {

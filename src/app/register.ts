@@ -5,15 +5,16 @@
 import * as df from 'durable-functions';
 import type { ActivityHandler, RaiseEvent } from '../activities';
 import { withCodedErrors } from '../activities';
-import { ACTIVITY, ENDPOINT_LEASE_ENTITY, type ActivityName } from '../orchestration/activity-names';
+import { ENDPOINT_LEASE_ENTITY, type ActivityName } from '../orchestration/activity-names';
+import { ACTIVITY_CONTRACTS } from '../orchestration/activity-registry';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import { rolloutOrchestrator } from '../orchestration/rollout-orchestrator';
 import { acquireLease, emptyLease, releaseLease, supersedeRequest, type LeaseRelease, type LeaseRequest, type LeaseState } from '../orchestration/endpoint-lease';
 
 export function registerRolloutActivities(getHandlers: () => Record<ActivityName, ActivityHandler>): void {
   const clientInput = df.input.durableClient();
-  for (const name of Object.values(ACTIVITY)) {
-    const needsClient = name === ACTIVITY.requestSupersede;
+  for (const { name, needsDurableClient } of Object.values(ACTIVITY_CONTRACTS)) {
+    const needsClient = needsDurableClient === true;
     df.app.activity(name, {
       ...(needsClient ? { extraInputs: [clientInput] } : {}),
       handler: async (input: unknown, context) => {

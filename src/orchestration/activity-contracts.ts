@@ -100,7 +100,10 @@ export const checkGatesInputSchema = z.object({
   nowMs: z.number(),
   /** Look number (1-based) per gate, for the sequential method. */
   looks: z.record(z.string(), z.number().int().positive()),
+  /** Adaptive bakes: also count each arm's requests, failures and latencies from this time (the step's start) on. */
+  armsSinceMs: z.number().optional(),
 });
+const armCountsSchema = z.object({ requests: z.number().nonnegative(), failures: z.number().nonnegative(), latenciesSorted: z.array(z.number()) });
 /** A query that failed after retries is an 'error' outcome with its reason: never a pass. */
 export const gateOutcomeSchema = z.object({
   gate: z.string(),
@@ -112,7 +115,11 @@ export const gateOutcomeSchema = z.object({
   /** The cost limit is exceeded and the policy asks a person: why, with the numbers. */
   costApproval: z.string().optional(),
 });
-export const checkGatesOutputSchema = z.object({ outcomes: z.array(gateOutcomeSchema) });
+export const checkGatesOutputSchema = z.object({
+  outcomes: z.array(gateOutcomeSchema),
+  /** With armsSinceMs: each arm's data since then (up to the first gate's window end), when the query answered. */
+  arms: z.object({ candidate: armCountsSchema, baseline: armCountsSchema }).optional(),
+});
 
 export const decideWinnerInputSchema = z.object({
   target: endpointRefSchema,

@@ -55,6 +55,8 @@ export interface StepProgress {
   /** Candidate requests counted since the step began (minRequests), and up to when. */
   requestsSeen?: number;
   countedToMs?: number;
+  /** An adaptive bake's last answer (action: reason), shown in the status while it bakes. */
+  adaptiveNote?: string;
   /** A no-data outcome of 'requestApproval' turned this step into an approval wait. */
   awaitingDataApproval: boolean;
   /** After promotion: failed attempts of this step, and when the next one may run (back-off). */

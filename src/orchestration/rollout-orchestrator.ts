@@ -17,14 +17,15 @@
  */
 import * as df from 'durable-functions';
 import type { ZodType } from 'zod';
-import { AGREEMENT_APPROVAL, checksAgreement, failedGateOutcome } from '../analysis/agreement';
+import { failedGateOutcome } from '../analysis/agreement';
 import { agreementHeadline } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
 import type { Outcome, Phase, Plan, RolloutStatus, Step } from '../plan/types';
 import { assertTransition } from '../plan/phases';
 import { formatSplit, formatTraffic, stepStatus } from '../plan/describe';
 import { tickPhaseClock } from '../plan/time-spent';
-import { ACTIVITY, ENDPOINT_LEASE_ENTITY } from './activity-names';
+import { ACTIVITY, ENDPOINT_LEASE_ENTITY, type ActivityName } from './activity-names';
+import { activityContract, type ActivityInput, type ActivityOutput } from './activity-registry';
 import * as contract from './activity-contracts';
 import {
   APPROVAL_EVENT,
@@ -47,10 +48,8 @@ import {
   emptyProgress,
   initialStatus,
   journal,
-  judgeApproval,
   mirrorAfterLiveChange,
   promoteSplit,
-  recordApproval,
   recordOverride,
   rollbackSplit,
   type EngineState,
@@ -58,6 +57,8 @@ import {
 import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
 import { recordLooks } from '../plan/evidence-history';
 import { costApprovalDue } from './cost-approval';
+import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from './bake-decider';
+import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -119,19 +120,25 @@ class Inbox {
     return task;
   }
 
+  /** Control events delivered and not handled yet (approvals stay for the next harvest). */
+  harvestControls(): unknown[] {
+    return Inbox.take(this.controls);
+  }
+
+  private static take(list: Listener[]): unknown[] {
+    const out: unknown[] = [];
+    for (const listener of list) {
+      if (!listener.handled && listener.task.isCompleted) {
+        listener.handled = true;
+        out.push(listener.task.result);
+      }
+    }
+    return out;
+  }
+
   /** Every event delivered to a listener of this execution and not handled yet. */
   harvest(): { controls: unknown[]; approvals: unknown[] } {
-    const take = (list: Listener[]): unknown[] => {
-      const out: unknown[] = [];
-      for (const listener of list) {
-        if (!listener.handled && listener.task.isCompleted) {
-          listener.handled = true;
-          out.push(listener.task.result);
-        }
-      }
-      return out;
-    };
-    return { controls: take(this.controls), approvals: take(this.approvals) };
+    return { controls: Inbox.take(this.controls), approvals: Inbox.take(this.approvals) };
   }
 }
 
@@ -158,9 +165,49 @@ function note(context: Ctx, state: EngineState, message: string, traffic?: Recor
 
 // ---------------------------------------------------------------- activities
 
-function* call<T>(context: Ctx, name: string, input: unknown, output: ZodType<T>): Gen<T> {
+/** Calls an activity by its registry entry; the answer is checked with the entry's output schema. */
+function* call<N extends ActivityName>(context: Ctx, name: N, input: ActivityInput<N>): Gen<ActivityOutput<N>> {
   const result: unknown = yield context.df.callActivity(name, input);
-  return contract.parseContract(output, result, `${name} output`);
+  return contract.parseContract(activityContract(name).output as ZodType<ActivityOutput<N>>, result, `${name} output`);
+}
+
+/** A long operation that an operator's abort interrupted: the decider has already moved on. */
+const INTERRUPTED = { interrupted: true } as const;
+
+/**
+ * Runs a long Azure operation (creating a deployment, replacing its model: minutes) while
+ * listening for operator controls, so an abort or a supersede takes effect within seconds instead
+ * of after the operation (issue 10, defect 4). The activity task races fresh control listeners
+ * (context.df.Task.any); a control that wins is applied at once:
+ *   - abort: the decider moves the rollout to RollingBack now and the status says so. The
+ *     operation cannot be cancelled on Azure (a deployment that is Creating or Updating refuses a
+ *     delete with 409), so this waits for it to settle before returning: the rollback that follows
+ *     then undoes what the operation left behind, and never deletes before the create has written.
+ *   - anything else (a pause, an ignored control): recorded as usual; the operation goes on.
+ * The step code reads `INTERRUPTED` as "the decider already took the step's result".
+ */
+function* callRacingControls<N extends ActivityName>(context: Ctx, inbox: Inbox, state: EngineState, name: N, input: ActivityInput<N>): Gen<ActivityOutput<N> | typeof INTERRUPTED> {
+  const task = context.df.callActivity(name, input);
+  for (;;) {
+    const winner: unknown = yield context.df.Task.any([task, inbox.control()]);
+    const control = applyControls(context, state, inbox.harvestControls());
+    if (control?.kind === 'abort') {
+      yield* apply(context, state, { kind: 'stepResult', result: { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${control.by}` } });
+      publish(context, state);
+      try {
+        yield task;
+        note(context, state, `${name}, in flight when the abort came, has finished; the rollback undoes it`);
+      } catch (error) {
+        note(context, state, `${name}, in flight when the abort came, failed: ${failureOf(error).message}`);
+      }
+      return INTERRUPTED;
+    }
+    if (winner === task) {
+      if (task.isFaulted) yield task; // rethrows the activity's failure, as a plain call would
+      return contract.parseContract(activityContract(name).output as ZodType<ActivityOutput<N>>, task.result, `${name} output`);
+    }
+    publish(context, state);
+  }
 }
 
 /**
@@ -171,9 +218,9 @@ function* call<T>(context: Ctx, name: string, input: unknown, output: ZodType<T>
 const DURABLE_RETRY = new df.RetryOptions(30_000, 3);
 DURABLE_RETRY.backoffCoefficient = 2;
 
-function* callWithRetry<T>(context: Ctx, name: string, input: unknown, output: ZodType<T>): Gen<T> {
+function* callWithRetry<N extends ActivityName>(context: Ctx, name: N, input: ActivityInput<N>): Gen<ActivityOutput<N>> {
   const result: unknown = yield context.df.callActivityWithRetry(name, DURABLE_RETRY, input);
-  return contract.parseContract(output, result, `${name} output`);
+  return contract.parseContract(activityContract(name).output as ZodType<ActivityOutput<N>>, result, `${name} output`);
 }
 
 function* notify(context: Ctx, state: EngineState, kind: contract.SendNotificationInput['kind'], extra: { gate?: GateResult; approval?: contract.SendNotificationInput['approval'] } = {}): Gen<void> {
@@ -199,7 +246,7 @@ function facts(state: EngineState): contract.TrafficFacts {
 }
 
 function* writeTraffic(context: Ctx, state: EngineState, traffic: Record<string, number>, mirror: Record<string, number>): Gen<void> {
-  const result = yield* call(context, ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: facts(state) } satisfies contract.SetTrafficInput, contract.setTrafficOutputSchema);
+  const result = yield* call(context, ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: facts(state) });
   state.status.traffic = result.traffic;
   state.status.mirror = result.mirror;
   note(context, state, `traffic set: ${formatTraffic(result.traffic, result.mirror)}`, result.traffic, result.mirror);
@@ -333,9 +380,6 @@ function* waitFor(context: Ctx, inbox: Inbox, state: EngineState, untilMs: numbe
 
 // ---------------------------------------------------------------- steps
 
-function stepDeadline(state: EngineState, minutes: number): number {
-  return (state.progress.startedAtMs ?? 0) + minutes * MINUTE_MS + state.progress.pausedMs;
-}
 
 function gateSpecs(state: EngineState, names: readonly string[]): contract.CheckGatesInput['gates'] {
   return names.map((name) => {
@@ -352,9 +396,11 @@ interface GateRound {
   candidateRequests?: number;
   /** The cost limit is exceeded and the policy asks a person (src/orchestration/cost-approval.ts). */
   costApproval?: string;
+  /** Adaptive bakes: each arm's data since the step began (when asked for and readable). */
+  arms?: contract.CheckGatesOutput['arms'];
 }
 
-function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean }): Gen<GateRound> {
+function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean; armsSinceMs?: number | undefined }): Gen<GateRound> {
   const gates = gateSpecs(state, names);
   const looks: Record<string, number> = {};
   for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
@@ -369,10 +415,10 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
       candidate: state.plan.candidate.deployment,
       nowMs: nowMs(context),
       looks,
-    } satisfies contract.CheckGatesInput,
-    contract.checkGatesOutputSchema,
+      ...(opts.armsSinceMs === undefined ? {} : { armsSinceMs: opts.armsSinceMs }),
+    },
   );
-  const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0 };
+  const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0, ...(out.arms ? { arms: out.arms } : {}) };
   const verdicts: GateResult[] = [];
   for (const outcome of out.outcomes) {
     if (outcome.result) {
@@ -398,11 +444,6 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
   return round;
 }
 
-function* gateFailed(context: Ctx, state: EngineState, failed: NonNullable<GateRound['failed']>): Gen<StepResult> {
-  yield* notify(context, state, 'gateFailed', failed.result ? { gate: failed.result } : {});
-  return { kind: 'rollback', outcome: 'rolledBack', reason: `gate '${failed.gate}' failed: ${failed.reason}` };
-}
-
 /** Handles a wait result that is not the expected timer/approval. */
 function flowChange(wait: WaitResult): StepResult | undefined {
   switch (wait.kind) {
@@ -416,23 +457,6 @@ function flowChange(wait: WaitResult): StepResult | undefined {
     default:
       return undefined;
   }
-}
-
-/**
- * The approval a no-data outcome of 'requestApproval' asks for: the timeout, reminders and
- * approvers of the plan's first approval (the policy's people and patience), but a timeout always
- * rolls back: without data and without a person, the rollout does not go on.
- */
-export function noDataApproval(plan: Plan, stepIndex?: number): { name: string; timeoutMinutes: number; onTimeout: 'rollback'; reminderIntervalMinutes: number; approvers: readonly string[] } {
-  const first = plan.steps.find((s): s is Extract<Step, { kind: 'approval' }> => s.kind === 'approval');
-  return {
-    // A prediction-agreement step asks about its disagreement (or its missing answers) by that name.
-    name: stepIndex !== undefined && checksAgreement(plan, plan.steps[stepIndex]) ? AGREEMENT_APPROVAL : 'no-data',
-    timeoutMinutes: first?.timeoutMinutes ?? 60,
-    onTimeout: 'rollback',
-    reminderIntervalMinutes: first?.reminderIntervalMinutes ?? 60,
-    approvers: first?.approvers ?? plan.approvers,
-  };
 }
 
 function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome: 'extend' | 'requestApproval' | 'rollback', why: string): Gen<StepResult> {
@@ -449,13 +473,7 @@ function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome:
   return yield* approvalWait(context, inbox, state, noDataApproval(state.plan, state.stepIndex), why);
 }
 
-function* approvalWait(
-  context: Ctx,
-  inbox: Inbox,
-  state: EngineState,
-  step: { name: string; timeoutMinutes: number; onTimeout: 'rollback' | 'promote' | 'remind'; reminderIntervalMinutes: number; approvers: readonly string[] },
-  why?: string,
-): Gen<StepResult> {
+function* approvalWait(context: Ctx, inbox: Inbox, state: EngineState, step: ApprovalWaitStep, why?: string): Gen<StepResult> {
   if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = nowMs(context) + step.timeoutMinutes * MINUTE_MS;
   setPhase(state, 'AwaitingApproval');
   const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
@@ -465,47 +483,16 @@ function* approvalWait(
     note(context, state, `waiting for approval '${step.name}' until ${new Date(deadline()).toISOString()}`);
     yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline() } });
   }
+  // The rules are approval-decider.ts's; this loop waits and carries out its answers.
   for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
     state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}` };
     const wait = yield* waitFor(context, inbox, state, deadline(), { approval: true });
-    if (wait.kind === 'approval') {
-      const e = wait.event;
-      const judged = judgeApproval(e, state.plan.rolloutId, state.stepIndex, step.approvers);
-      const at = nowMs(context);
-      recordApproval(state, {
-        step: e.step,
-        decision: e.decision,
-        by: e.by,
-        atMs: at,
-        accepted: judged.accepted,
-        ...(e.comment === undefined ? {} : { comment: e.comment }),
-        ...(judged.accepted ? {} : { note: judged.note }),
-      });
-      if (!judged.accepted) {
-        note(context, state, `${e.decision} by ${e.by} ignored: ${judged.note}`);
-        continue;
-      }
-      state.status.waitingFor = undefined;
-      if (e.decision === 'approve') {
-        note(context, state, `approved by ${e.by}${e.comment ? `: ${e.comment}` : ''}`);
-        return { kind: 'advance' };
-      }
-      note(context, state, `rejected by ${e.by}${e.comment ? `: ${e.comment}` : ''}`);
-      return { kind: 'rollback', outcome: 'rejected', reason: `rejected by ${e.by}${e.comment ? `: ${e.comment}` : ''}` };
-    }
-    if (wait.kind === 'timer') {
-      state.status.waitingFor = undefined;
-      if (step.onTimeout === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `approval '${step.name}' timed out after ${step.timeoutMinutes} min` };
-      if (step.onTimeout === 'promote') {
-        note(context, state, `approval '${step.name}' timed out; the policy says go on`);
-        return { kind: 'advance' };
-      }
-      // remind: keep waiting, one reminder per interval; a new execution keeps history bounded.
-      state.progress.reminders += 1;
-      state.progress.deadlineMs = nowMs(context) + step.reminderIntervalMinutes * MINUTE_MS - state.progress.pausedMs;
-      note(context, state, `approval '${step.name}' still pending; reminder ${state.progress.reminders} sent`);
-      yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true } });
-      return { kind: 'stay' };
+    if (wait.kind === 'approval' || wait.kind === 'timer') {
+      const decision = wait.kind === 'approval' ? onApprovalEvent(state, step, wait.event, nowMs(context)) : onApprovalTimeout(state, step, nowMs(context));
+      for (const message of decision.notes) note(context, state, message);
+      if (decision.remind) yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true } });
+      if (decision.result) return decision.result;
+      continue;
     }
     const change = flowChange(wait);
     if (change && change.kind !== 'stay') return change;
@@ -522,18 +509,22 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
   switch (step.kind) {
     case 'deploy': {
       state.facts.candidateCreated = true;
-      const out = yield* call(
-        context,
-        ACTIVITY.createDeployment,
-        { target, deployment: step.deployment, cloneFrom: step.cloneFrom, modelId: step.modelId, rolloutId: plan.rolloutId, ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }) } satisfies contract.CreateDeploymentInput,
-        contract.deploymentOutputSchema,
-      );
+      const out = yield* callRacingControls(context, inbox, state, ACTIVITY.createDeployment, {
+        target,
+        deployment: step.deployment,
+        cloneFrom: step.cloneFrom,
+        modelId: step.modelId,
+        rolloutId: plan.rolloutId,
+        ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }),
+      });
+      if ('interrupted' in out) return { kind: 'stay' };
       note(context, state, `deployment '${out.deployment.name}' is ${out.deployment.provisioningState} serving ${out.deployment.modelId}`);
       return { kind: 'advance' };
     }
     case 'replaceModel': {
       state.facts.modelReplaced = true;
-      const out = yield* call(context, ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+      const out = yield* callRacingControls(context, inbox, state, ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId });
+      if ('interrupted' in out) return { kind: 'stay' };
       note(context, state, `deployment '${out.deployment.name}' now serves ${out.deployment.modelId}`);
       return { kind: 'advance' };
     }
@@ -541,8 +532,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       const out = yield* call(
         context,
         ACTIVITY.smokeTest,
-        { target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload } satisfies contract.SmokeTestInput,
-        contract.smokeTestOutputSchema,
+        { target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload },
       );
       note(context, state, `smoke test of '${step.deployment}': ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
       if (!out.passed) return { kind: 'rollback', outcome: 'rolledBack', reason: `smoke test of '${step.deployment}' failed: ${out.reason}` };
@@ -564,25 +554,12 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     }
     case 'bake':
     case 'gate': {
-      const isBake = step.kind === 'bake';
-      const interval = isBake ? step.checkIntervalMinutes : step.retryIntervalMinutes;
-      const duration = isBake ? step.durationMinutes : 0;
-      const minRequests = isBake ? step.minRequests : 0;
-      let lastAllPassed = false;
-      let lastRequests: number | undefined;
+      // The rules are bake-decider.ts's; this loop waits, looks and carries out its answers.
       for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-        const endMs = stepDeadline(state, duration);
-        const extendedMs = stepDeadline(state, duration + step.maxExtensionMinutes);
-        const now = nowMs(context);
-        const needCheck = step.gates.length > 0;
-        // A gate step checks at once; a bake waits an interval first (traffic needs time to flow).
-        if (isBake || rounds > 0) {
-          // The next look: one interval on, but never past the end of the bake (or of its extension).
-          const boundary = now < endMs ? endMs : extendedMs;
-          const until = needCheck ? Math.min(now + interval * MINUTE_MS, boundary) : endMs;
-          // The status names the end of the bake (what a person waits for), not the next look.
-          state.status.waitingFor = isBake ? { kind: 'timer', untilMs: Math.max(endMs, until), detail: 'baking' } : { kind: 'timer', untilMs: until, detail: `re-checking ${step.gates.join(', ')}` };
-          const wait = yield* waitFor(context, inbox, state, until, { approval: false });
+        const next = nextLook(step, state.progress, nowMs(context), rounds === 0);
+        if (next) {
+          state.status.waitingFor = next.waitingFor;
+          const wait = yield* waitFor(context, inbox, state, next.untilMs, { approval: false });
           const change = flowChange(wait);
           if (change) {
             if (change.kind === 'stay') continue;
@@ -590,49 +567,30 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           }
         }
         state.status.waitingFor = undefined;
-        const after = nowMs(context);
-        if (!needCheck) {
-          if (after >= endMs) return { kind: 'advance' };
-          continue;
+        let decision = timeOnlyLook(step, state.progress, nowMs(context));
+        let round: GateRound | undefined;
+        if (!decision) {
+          const adaptive = step.kind === 'bake' && step.adaptive !== undefined;
+          round = yield* checkGateRound(context, state, step.gates, {
+            candidateOnly: step.kind === 'bake' && step.candidateOnly === true,
+            armsSinceMs: adaptive ? state.progress.startedAtMs : undefined,
+          });
+          decision = judgeLook(step, state.progress, nowMs(context), round, adaptiveLook(step, state.progress, nowMs(context), round.arms));
+          if (decision.kind === 'done' && decision.gateFailed && round.failed) yield* notify(context, state, 'gateFailed', round.failed.result ? { gate: round.failed.result } : {});
         }
-        const candidateOnly = isBake && step.candidateOnly === true;
-        const round = yield* checkGateRound(context, state, step.gates, { candidateOnly });
-        if (round.failed) {
-          const failure = yield* gateFailed(context, state, round.failed);
-          // A prediction-agreement gate may ask a person instead of rolling back (its policy's onDisagreement).
-          if (failure.kind === 'rollback' && failedGateOutcome(plan.gates[round.failed.gate]) === 'requestApproval') return yield* noDataOutcome(context, inbox, state, 'requestApproval', failure.reason);
-          return failure;
+        for (const message of decision.notes) note(context, state, message);
+        if (decision.kind === 'done' && decision.result.kind === 'rollback' && decision.gateFailed && round?.failed && failedGateOutcome(plan.gates[round.failed.gate]) === 'requestApproval') {
+          // Prediction-agreement hook: its policy's onDisagreement may ask a person instead of rolling back.
+          return yield* noDataOutcome(context, inbox, state, 'requestApproval', decision.result.reason);
         }
-        const errorLimit = queryErrorLimit(step);
-        const tooManyErrors = round.errors.length > 0 && countQueryError(state.progress, errorLimit);
-        if (round.errors.length > 0) note(context, state, `gate query errors (${state.progress.queryErrors}, tolerated ${errorLimit}): ${round.errors.join('; ')}`);
-        if (tooManyErrors) {
-          return { kind: 'rollback', outcome: 'rolledBack', reason: `gate queries failed ${state.progress.queryErrors} times in this step (${errorLimit} tolerated): ${round.errors.join('; ')}` };
-        }
-        if (candidateOnly && after >= endMs) {
-          // A watch after promotion: only a definite failure rolls back; no waiting for data.
-          note(context, state, `watch ended without a failure${round.allPassed ? '' : ' (some checks inconclusive)'}`);
-          return { kind: 'advance' };
-        }
-        lastAllPassed = round.allPassed;
-        lastRequests = state.progress.requestsSeen ?? 0;
-        const enoughRequests = minRequests === 0 || (lastRequests ?? 0) >= minRequests;
-        if (after >= endMs && lastAllPassed && enoughRequests && round.costApproval !== undefined) {
+        if (decision.kind === 'done' && decision.result.kind === 'advance' && round?.costApproval !== undefined) {
           // Cost hook: the no-data approval path, asked once per rollout (src/orchestration/cost-approval.ts).
           state.facts.costApprovalAsked = true;
           state.progress.awaitingDataApproval = true;
           return yield* approvalWait(context, inbox, state, { ...noDataApproval(plan), name: 'cost' }, `serving cost: ${round.costApproval}`);
         }
-        if (after >= endMs && lastAllPassed && enoughRequests) {
-          note(context, state, `${isBake ? 'bake' : 'gate'} passed${minRequests > 0 ? ` with ${lastRequests ?? 0} candidate requests` : ''}`);
-          return { kind: 'advance' };
-        }
-        if (after >= extendedMs) {
-          const why = !enoughRequests
-            ? `the candidate served ${lastRequests ?? 0} requests, ${minRequests} needed, after ${duration + step.maxExtensionMinutes} min`
-            : `gates stayed inconclusive for ${duration + step.maxExtensionMinutes} min`;
-          return yield* noDataOutcome(context, inbox, state, step.noDataOutcome, why);
-        }
+        if (decision.kind === 'done') return decision.result;
+        if (decision.kind === 'noData') return yield* noDataOutcome(context, inbox, state, step.noDataOutcome, decision.why);
       }
       return { kind: 'stay' };
     }
@@ -641,7 +599,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       if (!spec) throw new Error(`plan names gate '${step.gate}', which it does not declare`);
       const sinceMs = state.facts.splitSetAtMs ?? state.progress.startedAtMs ?? nowMs(context);
       for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-        const endMs = stepDeadline(state, step.maxWaitMinutes);
+        const endMs = stepDeadline(state.progress, step.maxWaitMinutes);
         const until = Math.min(nowMs(context) + step.checkIntervalMinutes * MINUTE_MS, endMs);
         state.status.waitingFor = { kind: 'data', untilMs: endMs, detail: `collecting A/B data on '${step.gate}' (${step.minRequestsPerArm} requests per arm)` };
         const wait = yield* waitFor(context, inbox, state, until, { approval: false });
@@ -656,8 +614,7 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         const out = yield* call(
           context,
           ACTIVITY.decideWinner,
-          { target, gate: spec, baseline: plan.baseline.deployment, candidate: plan.candidate.deployment, nowMs: nowMs(context), sinceMs, minRequestsPerArm: step.minRequestsPerArm, look, final } satisfies contract.DecideWinnerInput,
-          contract.decideWinnerOutputSchema,
+          { target, gate: spec, baseline: plan.baseline.deployment, candidate: plan.candidate.deployment, nowMs: nowMs(context), sinceMs, minRequestsPerArm: step.minRequestsPerArm, look, final },
         );
         if (out.result) state.status.gates = [out.result];
         state.status.evidenceHistory = recordLooks(state.status.evidenceHistory, plan, out.result ? [out.result] : [], state.status.traffic, state.status.mirror);
@@ -692,17 +649,17 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     case 'rollback':
       return { kind: 'rollback', outcome: 'rolledBack', reason: 'the plan rolls back here' };
     case 'cleanup': {
-      const endMs = stepDeadline(state, step.afterMinutes);
+      const endMs = stepDeadline(state.progress, step.afterMinutes);
       if (nowMs(context) < endMs) {
         state.status.waitingFor = { kind: 'timer', untilMs: endMs, detail: `keeping '${step.deployment}' for rollback` };
         const wait = yield* waitFor(context, inbox, state, endMs, { approval: false });
         const change = flowChange(wait);
         if (change) return change;
-        if (nowMs(context) < stepDeadline(state, step.afterMinutes)) return { kind: 'stay' };
+        if (nowMs(context) < stepDeadline(state.progress, step.afterMinutes)) return { kind: 'stay' };
       }
       state.status.waitingFor = undefined;
       if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase()) throw new Error(`cleanup would delete the candidate '${step.deployment}'`);
-      const out = yield* callWithRetry(context, ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
+      const out = yield* callWithRetry(context, ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: facts(state) });
       note(context, state, out.deleted ? `deleted '${step.deployment}'` : `'${step.deployment}' was already gone`);
       return { kind: 'advance' };
     }
@@ -716,14 +673,14 @@ function* defaultRollback(context: Ctx, state: EngineState): Gen<void> {
   const plan = state.plan;
   if (plan.candidate.deployment.toLowerCase() === plan.baseline.deployment.toLowerCase()) {
     if (state.facts.modelReplaced) {
-      yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: plan.baseline.deployment, modelId: plan.baseline.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+      yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: plan.baseline.deployment, modelId: plan.baseline.modelId });
       note(context, state, `reverted '${plan.baseline.deployment}' to ${plan.baseline.modelId}`);
     }
     return;
   }
   yield* writeTraffic(context, state, rollbackSplit(plan), {});
   if (state.facts.candidateCreated) {
-    yield* call(context, ACTIVITY.deleteDeployment, { target: plan.target, deployment: plan.candidate.deployment, facts: facts(state) } satisfies contract.DeleteDeploymentInput, contract.deleteDeploymentOutputSchema);
+    yield* call(context, ACTIVITY.deleteDeployment, { target: plan.target, deployment: plan.candidate.deployment, facts: facts(state) });
     note(context, state, `removed '${plan.candidate.deployment}'`);
   }
 }
@@ -743,7 +700,7 @@ function* rollBack(context: Ctx, state: EngineState): Gen<void> {
       case 'replaceModel':
         // Only undo what was done: a rollout that failed before replacing the model leaves it be.
         if (!state.facts.modelReplaced) break;
-        yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: step.deployment, modelId: step.modelId } satisfies contract.ReplaceModelInput, contract.deploymentOutputSchema);
+        yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: step.deployment, modelId: step.modelId });
         note(context, state, `reverted '${step.deployment}' to ${step.modelId}`);
         break;
       case 'smokeTest': {
@@ -751,8 +708,7 @@ function* rollBack(context: Ctx, state: EngineState): Gen<void> {
         const out = yield* call(
           context,
           ACTIVITY.smokeTest,
-          { target: plan.target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload } satisfies contract.SmokeTestInput,
-          contract.smokeTestOutputSchema,
+          { target: plan.target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload },
         );
         note(context, state, `health check after rollback: ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
         if (!out.passed) throw new Error(`[Internal] '${step.deployment}' is unhealthy after the rollback: ${out.reason}`);
@@ -784,8 +740,7 @@ function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reas
         // Cost hook: the plan's estimate of the rollout's own extra cost (src/plan/rollout-cost.ts).
         ...(state.plan.rolloutCost === undefined ? {} : { rolloutCost: state.plan.rolloutCost.summary }),
         ...(state.status.predictionAgreement ? { predictionAgreement: agreementHeadline(state.status.predictionAgreement) } : {}),
-      } satisfies contract.WriteModelVerdictInput,
-      contract.writeModelVerdictOutputSchema,
+      },
     );
     state.facts.verdictWritten = true;
   } catch (error) {
@@ -844,7 +799,7 @@ function* apply(context: Ctx, state: EngineState, happened: Happened): Gen<void>
 function* resolveUnit(context: Ctx, state: EngineState): Gen<void> {
   let resolved: contract.ResolveTargetOutput;
   try {
-    resolved = yield* call(context, ACTIVITY.resolveTarget, state.input, contract.resolveTargetOutputSchema);
+    resolved = yield* call(context, ACTIVITY.resolveTarget, state.input);
   } catch (error) {
     yield* apply(context, state, { kind: 'resolveFailed', reason: failureOf(error).message });
     return;
@@ -856,7 +811,7 @@ function* resolveUnit(context: Ctx, state: EngineState): Gen<void> {
 function* planUnit(context: Ctx, state: EngineState): Gen<void> {
   let plan: Plan;
   try {
-    plan = yield* call(context, ACTIVITY.planRollout, state.input, contract.planSchema);
+    plan = yield* call(context, ACTIVITY.planRollout, state.input);
   } catch (error) {
     yield* apply(context, state, { kind: 'planFailed', reason: failureOf(error).message });
     return;
@@ -880,7 +835,7 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
       yield* planUnit(context, state);
       if (state.mode !== 'forward') return;
       // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
-      const endpoint = yield* callWithRetry(context, ACTIVITY.getEndpointState, { target: state.plan.target }, contract.getEndpointStateOutputSchema);
+      const endpoint = yield* callWithRetry(context, ACTIVITY.getEndpointState, { target: state.plan.target });
       state.status.traffic = nonZero(endpoint.traffic);
       state.status.mirror = nonZero(endpoint.mirror);
       yield* notify(context, state, 'rolloutStarted');
@@ -897,8 +852,7 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
         const out = yield* call(
           context,
           ACTIVITY.requestSupersede,
-          { instanceId: answer.holder, by: `system:supersede:${state.plan.rolloutId}`, reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`, atMs: nowMs(context) } satisfies contract.RequestSupersedeInput,
-          contract.requestSupersedeOutputSchema,
+          { instanceId: answer.holder, by: `system:supersede:${state.plan.rolloutId}`, reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`, atMs: nowMs(context) },
         );
         note(context, state, `asked rollout '${answer.holder}' to abort (superseded): ${out.detail}`);
       } catch (error) {
@@ -951,6 +905,8 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
     yield* apply(context, state, { kind: 'stepFailed', reason: `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}` });
     return;
   }
+  // An operation interrupted by an abort: the decider already took the step's result.
+  if (state.mode !== 'forward') return;
   yield* apply(context, state, { kind: 'stepResult', result });
   if (result.kind === 'advance') yield* notify(context, state, 'stepCompleted');
 }

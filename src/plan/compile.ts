@@ -16,10 +16,21 @@ import { PREDICTION_AGREEMENT_GATE } from '../analysis/agreement';
 import type { AgreementSpec, CustomMetricSpec, GateSpec, MetricCheck, ResourceGateSpec, ResourceLimitSpec } from '../analysis/types';
 import { RolloutError, ValidationError } from '../errors';
 import { isRelativeCheck } from '../policy/cross-check';
-import type { ApprovalPolicy, GatePolicy, Policy, PredictionAgreementPolicy } from '../policy/schema';
+import type { AdaptiveBakePolicy, ApprovalPolicy, GatePolicy, Policy, PredictionAgreementPolicy } from '../policy/schema';
 import { strategyOf } from '../policy/strategy';
 import { chooseCandidateName, renderDeploymentName, type ExistingDeploymentName } from './deployment-name';
-import type { NoDataOutcome, Plan, Step } from './types';
+import type { AdaptiveBakeStep, NoDataOutcome, Plan, Step } from './types';
+
+/** A policy step's adaptive option on its bake: the minimum and maximum bake bracket the fixed one. */
+function adaptiveStep(adaptive: AdaptiveBakePolicy, bakeMinutes: number): AdaptiveBakeStep {
+  return {
+    minBakeMinutes: Math.min(adaptive.minBakeMinutes, bakeMinutes),
+    maxBakeMinutes: Math.max(adaptive.maxBakeMinutes, bakeMinutes),
+    minRequests: adaptive.minRequests,
+    confidence: adaptive.confidence,
+    margins: { ...adaptive.margins },
+  };
+}
 
 /** Azure ML's limit of deployments per endpoint. */
 const MAX_DEPLOYMENTS_PER_ENDPOINT = 20;
@@ -195,7 +206,7 @@ class PlanBuilder {
    * Bake, then (with gates) one decisive gate check. `watch` = after promotion: no waiting for
    * data, no decisive check, only a definite failure rolls back.
    */
-  bakeAndGate(durationMinutes: number, gateNames: readonly string[], options: { minRequests?: number | undefined; watch?: boolean } = {}): void {
+  bakeAndGate(durationMinutes: number, gateNames: readonly string[], options: { minRequests?: number | undefined; watch?: boolean; adaptive?: AdaptiveBakePolicy | undefined } = {}): void {
     const c = this.combine(gateNames);
     const watch = options.watch ?? false;
     if (durationMinutes > 0 || (!watch && (options.minRequests ?? 0) > 0)) {
@@ -211,6 +222,7 @@ class PlanBuilder {
         noDataOutcome: watch ? 'extend' : c.noData,
         maxQueryErrors: c.maxQueryErrors,
         ...(watch ? { candidateOnly: true } : {}),
+        ...(options.adaptive && !watch && gateNames.length > 0 ? { adaptive: adaptiveStep(options.adaptive, durationMinutes) } : {}),
       });
       if (gateNames.length > 0) this.countLooks(gateNames, Math.floor(durationMinutes / interval) + Math.floor(extension / interval));
     }
@@ -348,9 +360,9 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
   }
 
   /** Mirror on, bake + gate on the mirrored requests, mirror off. */
-  const mirrorPhase = (percent: number, minutes: number, gates: readonly string[]): void => {
+  const mirrorPhase = (percent: number, minutes: number, gates: readonly string[], adaptive?: AdaptiveBakePolicy): void => {
     b.push({ kind: 'mirror', deployment: candidate, percent });
-    b.bakeAndGate(minutes, b.gates(gates));
+    b.bakeAndGate(minutes, b.gates(gates), { adaptive });
     b.push({ kind: 'mirror', deployment: candidate, percent: 0 });
   };
   /** Switch everything to the candidate, watch it through the rollback window, then retire the baseline. */
@@ -369,13 +381,13 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
     case 'canary': {
       const spec = strategy.spec;
       const defaults = spec.gates ?? allGates;
-      if (spec.mirror) mirrorPhase(spec.mirror.percent, spec.mirror.minutes, spec.mirror.gates ?? defaults);
+      if (spec.mirror) mirrorPhase(spec.mirror.percent, spec.mirror.minutes, spec.mirror.gates ?? defaults, spec.mirror.adaptive);
       for (const step of spec.steps) {
         b.approval(step.approval);
         const gates = step.gates ?? defaults;
         if (step.percent < 100) {
           b.push({ kind: 'setTraffic', traffic: { [baseline]: 100 - step.percent, [candidate]: step.percent } });
-          b.bakeAndGate(step.bakeMinutes, b.gates(gates), { minRequests: step.minRequests });
+          b.bakeAndGate(step.bakeMinutes, b.gates(gates), { minRequests: step.minRequests, adaptive: step.adaptive });
         } else {
           // The last step: promotion, then a watch on the absolute checks before the retention wait.
           b.push({ kind: 'promote' });

@@ -42,6 +42,16 @@ const approvalTimeoutOutcomeSchema = z.enum(['rollback', 'promote', 'remind']);
 /** Failed or partial gate queries tolerated in a step (never a pass); one more rolls back. Absent = 3. */
 const maxQueryErrors = z.number().int().nonnegative().optional();
 
+/** A bake's adaptive settings: minBakeMinutes <= durationMinutes <= maxBakeMinutes. */
+const adaptiveBakeStepSchema = z.object({
+  minBakeMinutes: z.number().nonnegative(),
+  maxBakeMinutes: z.number().nonnegative(),
+  minRequests: z.number().int().positive(),
+  confidence: z.number().gt(0).lt(1),
+  margins: z.object({ failureRate: z.number().optional(), latencyP50Ratio: z.number().optional(), latencyP95Ratio: z.number().optional() }),
+});
+export type AdaptiveBakeStep = Immutable<z.output<typeof adaptiveBakeStepSchema>>;
+
 export const stepSchema = z.discriminatedUnion('kind', [
   /** Create the candidate deployment, cloned from the live one, serving the new model. */
   z.object({ kind: z.literal('deploy'), deployment: nonEmpty, cloneFrom: nonEmpty, modelId: nonEmpty, instanceCount: z.number().int().positive().optional() }),
@@ -73,6 +83,12 @@ export const stepSchema = z.discriminatedUnion('kind', [
      * absolute thresholds decide. The compiler gives such bakes only absolute gates.
      */
     candidateOnly: z.boolean().optional(),
+    /**
+     * Adaptive bake (the policy step's `adaptive`, docs/gates.md "Adaptive bakes"): at each look
+     * the bake may end early once the candidate is shown no worse than live within the margins,
+     * or extend on thin traffic up to maxBakeMinutes (src/analysis/adaptive-bake.ts decides).
+     */
+    adaptive: adaptiveBakeStepSchema.optional(),
   }),
   /** One decisive check of the named gates: pass to go on, fail to roll back, inconclusive per noDataOutcome. */
   z.object({

@@ -218,19 +218,24 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }
     });
 
-    const decisions = scenario.approvals.map((approval) =>
+    // Approvals and operator controls take the same public route: POST /api/rollouts/{id}/{action}.
+    const requests = [
+      ...scenario.approvals.map((a) => ({ atMinute: a.atMinute, action: a.decision, by: a.by, comment: a.comment })),
+      ...scenario.controls.map((c) => ({ atMinute: c.atMinute, action: c.action, by: c.by, comment: c.comment })),
+    ];
+    const decisions = requests.map((request) =>
       clock.runBusy(async () => {
-        await clock.sleep(approval.atMinute * MINUTE_MS);
+        await clock.sleep(request.atMinute * MINUTE_MS);
         if (!rolloutId) {
-          notes.push(`minute ${approval.atMinute}: ${approval.decision} by ${approval.by} found no rollout to decide`);
+          notes.push(`minute ${request.atMinute}: ${request.action} by ${request.by} found no rollout to decide`);
           return;
         }
-        const response = await fetch(`${rt.url}/api/rollouts/${encodeURIComponent(rolloutId)}/${approval.decision}`, {
+        const response = await fetch(`${rt.url}/api/rollouts/${encodeURIComponent(rolloutId)}/${request.action}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-functions-key': API_KEY },
-          body: JSON.stringify({ by: approval.by, ...(approval.comment ? { comment: approval.comment } : {}) }),
+          body: JSON.stringify({ by: request.by, ...(request.comment ? { comment: request.comment } : {}) }),
         });
-        if (!response.ok) notes.push(`minute ${approval.atMinute}: ${approval.decision} by ${approval.by} refused (${response.status}): ${await response.text()}`);
+        if (!response.ok) notes.push(`minute ${request.atMinute}: ${request.action} by ${request.by} refused (${response.status}): ${await response.text()}`);
       }),
     );
 

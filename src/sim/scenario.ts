@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { customTablesSchema } from '../emulator/custom-tables';
 import { behaviorSchema, FAULT_WINDOW_ISSUE, faultWindowIsOrdered, scenarioFaultObjectSchema, trafficScheduleSchema } from '../emulator/types';
 import { ValidationError } from '../errors';
+import { controlActionSchema } from '../orchestration/events';
 
 const minute = z.number().min(0);
 
@@ -59,6 +60,19 @@ const scenarioSchema = z
           .object({
             atMinute: minute,
             decision: z.enum(['approve', 'reject']),
+            by: z.string().min(1),
+            comment: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Operator controls posted through the public API, like the approvals. */
+    controls: z
+      .array(
+        z
+          .object({
+            atMinute: minute,
+            action: controlActionSchema,
             by: z.string().min(1),
             comment: z.string().optional(),
           })

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { activityFailureMessage, createActivities, withCodedErrors, type ActivityHandler } from '../../src/activities';
 import { AzureCallError, InvariantViolationError, ValidationError } from '../../src/errors';
 import { ACTIVITY, type ActivityName } from '../../src/orchestration/activity-names';
+import { ACTIVITY_CONTRACTS } from '../../src/orchestration/activity-registry';
 import type { Clock } from '../../src/ports';
 import type { GateSpec } from '../../src/analysis/types';
 import { addEndpoint, createFakeEndpointControl, createFakeMetricsSource, createFakeModelRegistry, createRecordingNotifier, getWorld, type EndpointSim } from '../fixtures/engine-app/world';
@@ -48,6 +49,25 @@ async function createGreen(): Promise<void> {
 }
 
 describe('contracts', () => {
+  it('implements every contract of the activity registry, and nothing else', () => {
+    expect(Object.keys(activities).sort()).toEqual(Object.keys(ACTIVITY_CONTRACTS).sort());
+    for (const [key, entry] of Object.entries(ACTIVITY_CONTRACTS)) expect(entry.name).toBe(key);
+    expect(Object.keys(ACTIVITY_CONTRACTS).sort()).toEqual(Object.values(ACTIVITY).sort());
+  });
+
+  it('checks each answer with the output schema of its registry entry', async () => {
+    const broken = createActivities({
+      endpointControl: createFakeEndpointControl(),
+      metricsSource: createFakeMetricsSource(),
+      modelRegistry: createFakeModelRegistry(),
+      notifier: createRecordingNotifier(),
+      // An implementation that answers a target without an endpoint: the registry's output schema refuses it.
+      policyStore: { getPolicy: () => Promise.resolve({ name: 'p', target: { endpoint: '' }, concurrency: 'queue' } as never) },
+      clock,
+    });
+    await expect(broken[ACTIVITY.resolveTarget]({ rolloutId: 'r', source: 'manual', workspace: { subscriptionId: 's', resourceGroup: 'g', workspace: 'w' }, model: { name: 'm', version: '1' }, policyName: 'p', receivedAtMs: 0 })).rejects.toThrow(/resolveTarget output: contract violated: target\.endpoint/);
+  });
+
   it('rejects bad input naming the activity and the field', async () => {
     await expect(activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 'all' }, mirror: {}, facts: { smokeTestPassed: [] } })).rejects.toThrow(ValidationError);
     await expect(activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 'all' }, mirror: {}, facts: { smokeTestPassed: [] } })).rejects.toThrow(/setTraffic input: contract violated: traffic\.blue/);
@@ -166,6 +186,21 @@ describe('checkGates', () => {
     sim.traffic = { blue: 50, green: 50 };
     const out = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 1 } })) as { outcomes: { result?: { window: unknown } }[] };
     expect(out.outcomes[0]?.result?.window).toEqual({ fromMs: 1_800_000_000_000 - 12 * 60_000, toMs: 1_800_000_000_000 - 2 * 60_000 });
+  });
+
+  it('counts each arm since the step began for an adaptive bake, with one more query; without armsSinceMs, none', async () => {
+    await createGreen();
+    sim.traffic = { blue: 50, green: 50 };
+    const plain = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 1 } })) as { arms?: unknown };
+    expect(plain.arms).toBeUndefined();
+    expect(sim.queryCount).toBe(1);
+    const out = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 2 }, armsSinceMs: 1_800_000_000_000 - 30 * 60_000 })) as {
+      arms?: { candidate: { requests: number; failures: number }; baseline: { requests: number } };
+    };
+    expect(sim.queryCount).toBe(3);
+    expect(out.arms?.candidate.requests).toBeGreaterThan(0);
+    expect(out.arms?.baseline.requests).toBeGreaterThan(0);
+    expect(out.arms?.candidate.failures).toBeLessThanOrEqual(out.arms?.candidate.requests ?? 0);
   });
 
   it('judges the candidate with the evidence', async () => {

@@ -19,6 +19,7 @@ interface FakeTask {
   readonly fireAtMs?: number;
   readonly tasks?: FakeTask[];
   isCompleted: boolean;
+  isFaulted?: boolean;
   result?: unknown;
   cancel(): void;
 }
@@ -37,6 +38,8 @@ interface Run {
   readonly continuedAsNew: unknown;
   readonly signals: { operation: string; input: unknown }[];
   readonly statuses: RolloutStatus[];
+  /** What happened in order: `status <phase>` for each published status, `call <activity>` for each activity answered. */
+  readonly trace: string[];
 }
 
 /** Runs one execution of the orchestrator against the script. */
@@ -46,6 +49,7 @@ function runExecution(input: unknown, script: Script, startMs = Date.UTC(2026, 0
   const listeners: FakeTask[] = [];
   const signals: Run['signals'] = [];
   const statuses: RolloutStatus[] = [];
+  const trace: string[] = [];
   let continuedAsNew: unknown;
   const task = (kind: FakeTask['kind'], name: string, extra: Partial<FakeTask> = {}): FakeTask => ({ kind, name, isCompleted: false, cancel() {}, ...extra });
   const context = {
@@ -57,7 +61,10 @@ function runExecution(input: unknown, script: Script, startMs = Date.UTC(2026, 0
         return new Date(now);
       },
       getInput: () => input,
-      setCustomStatus: (status: RolloutStatus) => statuses.push(JSON.parse(JSON.stringify(status)) as RolloutStatus),
+      setCustomStatus: (status: RolloutStatus) => {
+        statuses.push(JSON.parse(JSON.stringify(status)) as RolloutStatus);
+        if (trace.at(-1) !== `status ${status.phase}`) trace.push(`status ${status.phase}`);
+      },
       callActivity: (name: string, activityInput: unknown) => task('activity', name, { input: activityInput }),
       callActivityWithRetry: (name: string, _retry: unknown, activityInput: unknown) => task('activity', name, { input: activityInput }),
       callEntity: (_entity: unknown, operation: string, entityInput: unknown) => task('entity', operation, { input: entityInput }),
@@ -79,9 +86,15 @@ function runExecution(input: unknown, script: Script, startMs = Date.UTC(2026, 0
   let step = generator.next();
   for (let guard = 0; !step.done && guard < 10_000; guard++) {
     const yielded = step.value as unknown as FakeTask;
+    if (yielded.kind === 'activity' && yielded.isCompleted) {
+      // A task that already completed (it lost a race and is awaited again): its outcome at once.
+      step = yielded.isFaulted ? generator.throw(yielded.result) : generator.next(yielded.result);
+      continue;
+    }
     if (yielded.kind === 'activity' || yielded.kind === 'entity') {
       let answer: unknown;
       try {
+        if (yielded.kind === 'activity') trace.push(`call ${yielded.name}`);
         answer = yielded.kind === 'activity' ? script.activity(yielded.name, yielded.input) : script.entity(yielded.name, yielded.input);
       } catch (error) {
         step = generator.throw(error);
@@ -103,6 +116,20 @@ function runExecution(input: unknown, script: Script, startMs = Date.UTC(2026, 0
           continue;
         }
       }
+      const activity = yielded.tasks!.find((t) => t.kind === 'activity');
+      if (activity) {
+        // An activity raced against events, and no event is due: the activity answers.
+        trace.push(`call ${activity.name}`);
+        try {
+          activity.result = script.activity(activity.name, activity.input);
+        } catch (error) {
+          activity.isFaulted = true;
+          activity.result = error;
+        }
+        activity.isCompleted = true;
+        step = generator.next(activity);
+        continue;
+      }
       const timer = yielded.tasks!.find((t) => t.kind === 'timer');
       if (!timer) throw new Error('the orchestrator waits without a timer and the script has no event for it');
       now = Math.max(now, timer.fireAtMs ?? now);
@@ -112,10 +139,27 @@ function runExecution(input: unknown, script: Script, startMs = Date.UTC(2026, 0
     }
     throw new Error(`unexpected yield ${yielded.kind}`);
   }
-  return { output: step.done ? (step.value as RolloutStatus) : undefined, continuedAsNew, signals, statuses };
+  return { output: step.done ? (step.value as RolloutStatus) : undefined, continuedAsNew, signals, statuses, trace };
 }
 
 const target = testPlan().target;
+
+/** The state a rollout continues with after its lease execution: planned, still Pending, nothing deployed. */
+function plannedState(): EngineState {
+  return {
+    version: 1,
+    plan: testPlan(),
+    mode: 'forward',
+    stepIndex: 0,
+    progress: emptyProgress(),
+    facts: { candidateCreated: false, modelReplaced: false, smokePassed: [], promoted: false, verdictWritten: false },
+    status: { ...initialStatus(testInput, 0), endpoint: 'e', phase: 'Pending' },
+    leaseHeld: true,
+    input: testInput,
+    executions: 1,
+    carriedApprovals: [],
+  };
+}
 
 describe('the generator on a fake context', () => {
   it('an abort that arrives while queued, after the last lease poll, ends the rollout and leaves the lease queue', () => {
@@ -174,21 +218,7 @@ describe('the generator on a fake context', () => {
       },
       events: [],
     };
-    // The state a rollout continues with after its lease execution: planned, still Pending.
-    const status = { ...initialStatus(testInput, 0), endpoint: 'e', phase: 'Pending' as const };
-    const state: EngineState = {
-      version: 1,
-      plan: testPlan(),
-      mode: 'forward',
-      stepIndex: 0,
-      progress: emptyProgress(),
-      facts: { candidateCreated: false, modelReplaced: false, smokePassed: [], promoted: false, verdictWritten: false },
-      status,
-      leaseHeld: true,
-      input: testInput,
-      executions: 1,
-      carriedApprovals: [],
-    };
+    const state = plannedState();
     const run = runExecution({ continuation: true, state }, script);
     expect(run.output).toMatchObject({ phase: 'Aborted', outcome: 'aborted', reason: 'aborted by system:supersede:r2' });
     expect(run.continuedAsNew).toBeUndefined();
@@ -196,5 +226,34 @@ describe('the generator on a fake context', () => {
     // Nothing was deployed, so nothing is rolled back: only the verdict and the notification.
     expect(calls).toEqual([ACTIVITY.writeModelVerdict, ACTIVITY.sendNotification]);
   });
-});
 
+  it('an abort that arrives while the candidate is being created takes effect before the create ends; the rollback then removes it', () => {
+    const script: Script = {
+      activity: (name) => {
+        if (name === ACTIVITY.createDeployment) return { deployment: { name: 'green', provisioningState: 'Succeeded', modelId: 'm2', instanceType: 'x', instanceCount: 1 } };
+        if (name === ACTIVITY.setTraffic) return { traffic: { blue: 100 }, mirror: {} };
+        if (name === ACTIVITY.deleteDeployment) return { deleted: true };
+        if (name === ACTIVITY.writeModelVerdict) return { tags: {} };
+        if (name === ACTIVITY.sendNotification) return { sent: false };
+        throw new Error(`[Internal] unexpected activity ${name}`);
+      },
+      entity: (operation) => {
+        if (operation === 'check') return null;
+        throw new Error(`unexpected entity operation ${operation}`);
+      },
+      // The first race is the create against the control listener: the abort wins it.
+      events: [{ name: 'control', value: { action: 'abort', by: 'ops@x.com', atMs: 0 }, atWait: 1 }],
+    };
+    const state = plannedState();
+    const first = runExecution({ continuation: true, state }, script);
+    // RollingBack is published before the create's answer is taken; the create is still awaited.
+    expect(first.trace.indexOf('status RollingBack')).toBeGreaterThan(-1);
+    expect(first.trace.indexOf('status RollingBack')).toBeLessThan(first.trace.indexOf(`call ${ACTIVITY.createDeployment}`));
+    const next = first.continuedAsNew as { state: EngineState };
+    expect(next.state).toMatchObject({ mode: 'rollback', pending: { outcome: 'aborted', reason: 'aborted by ops@x.com' }, facts: { candidateCreated: true } });
+    const second = runExecution(next, script);
+    expect(second.trace.filter((t) => t.startsWith('call '))).toEqual([`call ${ACTIVITY.setTraffic}`, `call ${ACTIVITY.deleteDeployment}`, `call ${ACTIVITY.writeModelVerdict}`, `call ${ACTIVITY.sendNotification}`]);
+    expect(second.output).toMatchObject({ phase: 'Aborted', outcome: 'aborted' });
+    expect(second.signals).toEqual([{ operation: 'release', input: expect.objectContaining({ rolloutId: 'r1', outcome: 'aborted' }) }]);
+  });
+});

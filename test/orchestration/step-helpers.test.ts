@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failureOf, noDataApproval } from '../../src/orchestration/rollout-orchestrator';
+import { failureOf } from '../../src/orchestration/rollout-orchestrator';
+import { noDataApproval } from '../../src/orchestration/approval-decider';
 import { countNewRequests, countQueryError, DEFAULT_MAX_QUERY_ERRORS, emptyProgress, queryErrorLimit, type StepProgress } from '../../src/orchestration/engine-state';
 import type { Plan, Step } from '../../src/plan/types';
 

@@ -121,6 +121,13 @@ describe('compilePlan: step sequence per strategy', () => {
     expect(plan.gates).toEqual({});
   });
 
+  it('canary: a traffic step\'s adaptive option rides on its bake (not on the watch after promotion)', () => {
+    const adaptive = { minBakeMinutes: 5, maxBakeMinutes: 30, minRequests: 400, margins: { failureRate: 0.01 } };
+    const plan = compile(canaryPolicy({ strategy: { canary: { steps: [{ percent: 10, bakeMinutes: 10, adaptive }, { percent: 50, bakeMinutes: 10 }, { percent: 100, bakeMinutes: 5 }] } } }));
+    const bakes = plan.steps.filter((s): s is Extract<Step, { kind: 'bake' }> => s.kind === 'bake');
+    expect(bakes.map((b) => b.adaptive)).toEqual([{ minBakeMinutes: 5, maxBakeMinutes: 30, minRequests: 400, confidence: 0.95, margins: { failureRate: 0.01 } }, undefined, undefined]);
+  });
+
   it('canary: a step with bakeMinutes 0 gets one decisive gate check', () => {
     const plan = compile(canaryPolicy({ strategy: { canary: { steps: [{ percent: 50, bakeMinutes: 0 }, { percent: 100, bakeMinutes: 0 }] } } }));
     expect(kinds(plan.steps)).toBe('deploy smokeTest setTraffic gate promote cleanup');

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PREDICTION_AGREEMENT_GATE } from '../../src/analysis/agreement';
 import { PolicyError, validatePolicy, type PolicyInput } from '../../src/policy';
 import { compilePlan } from '../../src/plan/compile';
-import { noDataApproval } from '../../src/orchestration/rollout-orchestrator';
+import { noDataApproval } from '../../src/orchestration/approval-decider';
 import { canaryPolicy, policyFor } from '../policy/fixtures';
 import { compileInput } from './inputs';
 

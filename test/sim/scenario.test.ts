@@ -45,6 +45,7 @@ describe('parseScenario', () => {
     expect(scenario.ingestionDelayMinutes).toBe(3);
     expect(scenario.maxMinutes).toBe(720);
     expect(scenario.approvals).toEqual([]);
+    expect(scenario.controls).toEqual([]);
   });
 
   it('accepts a traffic schedule and an inline policy', () => {
@@ -59,6 +60,7 @@ describe('parseScenario', () => {
     [{ ...valid, seed: 'x' }, 'seed'],
     [{ ...valid, live: { deployment: 'blue', model: 'credit-model' } }, 'live.version'],
     [{ ...valid, approvals: [{ atMinute: 5, decision: 'maybe', by: 'a' }] }, 'approvals[0].decision'],
+    [{ ...valid, controls: [{ atMinute: 5, action: 'explode', by: 'a' }] }, 'controls[0].action'],
     [{ ...valid, faults: [{ target: 'dns', status: 409, count: 1 }] }, 'faults[0].target'],
     [{ ...valid, faults: [{ target: 'arm', status: 409 }] }, 'faults[0]: give exactly one of count or probability'],
     [{ ...valid, faults: [{ target: 'arm', status: 418, count: 1 }] }, 'faults[0].status'],

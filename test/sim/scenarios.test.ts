@@ -56,6 +56,11 @@ const EXPECTED: Record<string, Expectation> = {
   'canary-prediction-disagreement-approved': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'fail' },
   // Slow past requestSettings.requestTimeout from minute 45 (408s and 429s): failedRequestRate fails the gate.
   'canary-model-times-out-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 10, sawVerdict: 'fail' },
+  // An operator aborts at minute 2, while the candidate's deployment is still being created (6-10 min in the emulator).
+  'canary-aborted-during-slow-create': { outcome: 'aborted', ...backOnBlue, peakAtMost: 0 },
+  // The same canary with and without adaptive bakes (test/scenarios/policies/canary-adaptive.yaml, canary-fixed-bakes.yaml).
+  'canary-adaptive-promoted-sooner': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
+  'canary-fixed-bakes-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
   'canary-no-traffic': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'inconclusive' },
   'canary-timed-out': { outcome: 'timedOut', finalDeployments: ['blue', CANDIDATE], finalTraffic: { blue: 75, [CANDIDATE]: 25 }, peakAtLeast: 25 },
   'blue-green-promoted': { outcome: 'promoted', ...promotedTo('green'), peakAtLeast: 100 },
@@ -131,6 +136,34 @@ describe('npm run simulate over test/scenarios', () => {
     const asked = results.get(name)?.timeline.find((t) => t.phase === 'AwaitingApproval');
     expect(asked?.traffic).toEqual({ blue: 100 });
     expect(asked?.detail).toMatch(/waiting for approval 'cost' .*serving cost rises 30\.0% \(limit 20%\).*13 x Standard_DS3_v2.*10 x Standard_DS3_v2/);
+  });
+
+  it('an adaptive canary promotes sooner than the same policy with fixed bakes, every step still gated', () => {
+    const adaptive = results.get('canary-adaptive-promoted-sooner');
+    const fixed = results.get('canary-fixed-bakes-promoted');
+    expect(adaptive && fixed).toBeTruthy();
+    if (!adaptive || !fixed) return;
+    const fullTraffic = (r: SimResult): number | undefined => r.timeline.find((t) => t.traffic[CANDIDATE] === 100)?.minute;
+    expect(fullTraffic(adaptive)).toBeDefined();
+    expect(fullTraffic(adaptive) ?? Infinity).toBeLessThan(fullTraffic(fixed) ?? 0);
+    // The status said what the adaptive rule thought while it baked.
+    expect(adaptive.timeline.some((t) => t.detail.startsWith('baking (adaptive: '))).toBe(true);
+    expect(fixed.timeline.some((t) => t.detail.includes('adaptive'))).toBe(false);
+    // Ending a bake early never skips the decisive gate check after it.
+    expect(adaptive.timeline.filter((t) => t.phase === 'Analyzing').length).toBe(fixed.timeline.filter((t) => t.phase === 'Analyzing').length);
+  });
+
+  it('an abort takes effect while a deployment is still being created, and the rollback removes what the create left', () => {
+    const result = results.get('canary-aborted-during-slow-create');
+    expect(result).toBeDefined();
+    if (!result) return;
+    const abortMinute = 2;
+    // RollingBack in the abort's minute: the create (minutes long) did not hold the abort back.
+    expect(result.timeline.find((t) => t.phase === 'RollingBack')?.minute).toBe(abortMinute);
+    // The end waits for Azure: a deployment that is Creating refuses a delete, so the rollback deletes it once created.
+    const ended = result.timeline.find((t) => t.phase === 'Aborted');
+    expect(ended?.minute).toBeGreaterThan(abortMinute);
+    expect(result.finalDeployments).toEqual(['blue']);
   });
 
   it.each(files.map((f) => f.replace(/\.json$/, '')))('%s gives exactly its recorded baseline result', (name) => {
