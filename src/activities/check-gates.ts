@@ -23,6 +23,7 @@ import type {
 } from '../orchestration/activity-contracts';
 import type { ActivityContext } from './context';
 import { predictionAgreementLook } from './prediction-agreement';
+import { endpointProblems, type ObservedEndpoint } from '../orchestration/endpoint-check';
 
 interface LookRows {
   traffic: readonly AnalysisRow[];
@@ -126,7 +127,24 @@ async function resourceLook(ctx: ActivityContext, spec: GateSpec, input: CheckGa
   });
 }
 
+/** The endpoint as the look finds it (a missing endpoint is an answer, not an error). */
+async function observeEndpoint(ctx: ActivityContext, target: EndpointRef): Promise<ObservedEndpoint> {
+  try {
+    const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
+    const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
+    return { exists: true, deployments: deployments.map((d) => d.name), traffic: endpoint.traffic, mirror: endpoint.mirrorTraffic };
+  } catch (error) {
+    if (error instanceof RolloutError && error.code === 'NotFound') return { exists: false, deployments: [], traffic: {}, mirror: {} };
+    throw error;
+  }
+}
+
 export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): Promise<CheckGatesOutput> {
+  if (input.expect) {
+    // Judge nothing that is not there: a lost deployment is a reason, not "no data yet".
+    const problems = endpointProblems(input.expect, await observeEndpoint(ctx, input.target));
+    if (problems.length > 0) return { outcomes: [], endpointProblems: problems };
+  }
   const outcomes: GateOutcome[] = [];
   for (const spec of input.gates) {
     const window = checkWindow(input.nowMs, spec);

@@ -19,6 +19,9 @@ import { assertSafeDelete, assertSafeTrafficChange } from './safety';
 import { nonZero, sameSplit } from './traffic';
 import { formatSplit } from '../plan/describe';
 
+/** The tag naming the rollout that created a deployment. */
+const ROLLOUT_ID_TAG = 'rollout-id';
+
 function summary(deployment: DeploymentState): DeploymentOutput['deployment'] {
   return {
     name: deployment.name,
@@ -73,7 +76,7 @@ export async function createDeployment(ctx: ActivityContext, input: CreateDeploy
       name: input.deployment,
       modelId: input.modelId,
       ...(input.instanceCount === undefined ? {} : { instanceCount: input.instanceCount }),
-      tags: { 'rollout-id': input.rolloutId },
+      tags: { [ROLLOUT_ID_TAG]: input.rolloutId },
     }),
   );
   const readBack = await ctx.retry('getDeployment', () => ctx.endpointControl.getDeployment(target, input.deployment));
@@ -108,6 +111,11 @@ export async function deleteDeployment(ctx: ActivityContext, input: DeleteDeploy
   const { target } = input;
   const existing = await ctx.retry('getDeployment', () => findDeployment(ctx.endpointControl, target, input.deployment));
   if (!existing) return { deleted: false };
+  const owner = existing.tags[ROLLOUT_ID_TAG];
+  if (input.createdBy !== undefined && owner !== input.createdBy) {
+    // A late retry must not remove a deployment of the same name that another rollout made since.
+    return { deleted: false, kept: `'${input.deployment}' was created by ${owner ? `rollout '${owner}'` : 'someone else'}, not by '${input.createdBy}'` };
+  }
   const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
   assertSafeDelete(input.deployment, endpoint);
   await ctx.retry('deleteDeployment', () => ctx.endpointControl.deleteDeployment(target, input.deployment));

@@ -4,7 +4,7 @@
  * rollout status and hands it to the Notifier port. A failing notifier never fails a rollout:
  * the failure is logged and reported as `sent: false`.
  */
-import { NOTIFICATION_SEVERITY } from '../notify/message';
+import { cleanupLine, NOTIFICATION_SEVERITY } from '../notify/message';
 import { describeStepStatus, formatTraffic, stepPosition } from '../plan/describe';
 import type { Notification, NotificationKind } from '../ports';
 import type { SendNotificationInput, SendNotificationOutput } from '../orchestration/activity-contracts';
@@ -18,6 +18,8 @@ const TITLE: Record<NotificationKind, string> = {
   promoted: 'Rollout promoted',
   rolledBack: 'Rollout rolled back',
   failed: 'Rollout failed',
+  cleanupFailed: 'Cleanup failed',
+  cleanupDone: 'Cleanup done',
 };
 
 function toNotification(input: SendNotificationInput): Notification {
@@ -37,6 +39,7 @@ function toNotification(input: SendNotificationInput): Notification {
       facts[`metric ${evidence.metric}`] = `${evidence.verdict}: candidate ${evidence.candidate ?? 'n/a'} vs baseline ${evidence.baseline ?? 'n/a'} (${evidence.threshold}; ${evidence.test}${evidence.pValue === undefined ? '' : `, p=${evidence.pValue.toPrecision(3)}`})`;
     }
   }
+  if (input.cleanup && (input.kind === 'cleanupFailed' || input.kind === 'cleanupDone')) facts.cleanup = cleanupLine(input.kind, input.cleanup.deployment, status.retrying);
   if (input.approval) {
     facts.approval = `${input.approval.name} (step ${input.approval.step + 1}) until ${new Date(input.approval.timeoutAtMs).toISOString()}${input.approval.reminder ? ' (reminder)' : ''}`;
   }

@@ -9,6 +9,7 @@ import { agreementHeadline, describeAgreement, describeEvidence, evidenceDetail 
 import type { SendNotificationInput } from '../orchestration/activity-contracts';
 import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
 import { describeStepStatus, formatTraffic } from '../plan/describe';
+import type { RolloutStatus } from '../plan/types';
 
 /** How loud each kind is, on every path that builds a Notification (also src/activities' plain fallback). */
 export const NOTIFICATION_SEVERITY: Readonly<Record<NotificationKind, Notification['severity']>> = {
@@ -19,6 +20,8 @@ export const NOTIFICATION_SEVERITY: Readonly<Record<NotificationKind, Notificati
   promoted: 'info',
   rolledBack: 'warning',
   failed: 'critical',
+  cleanupFailed: 'warning',
+  cleanupDone: 'info',
 };
 
 const HEADLINE: Readonly<Record<NotificationKind, string>> = {
@@ -29,7 +32,16 @@ const HEADLINE: Readonly<Record<NotificationKind, string>> = {
   promoted: 'Promoted',
   rolledBack: 'Rolled back',
   failed: 'Rollout failed',
+  cleanupFailed: 'Cleanup failed',
+  cleanupDone: 'Cleanup done',
 };
+
+/** What a cleanup notification says about the deployment: still retrying (when next), or done. */
+export function cleanupLine(kind: 'cleanupFailed' | 'cleanupDone', deployment: string, retrying: RolloutStatus['retrying']): string {
+  if (kind === 'cleanupDone') return `'${deployment}' is deleted after earlier failed attempts`;
+  if (!retrying) return `'${deployment}' takes no traffic but could not be deleted, and the retries have stopped: delete it by hand.`;
+  return `'${deployment}' takes no traffic but could not be deleted (${retrying.failures} failed attempt(s): ${retrying.error}); next attempt ${new Date(retrying.nextAttemptAtMs).toISOString()}. Delete it by hand to stop the retries.`;
+}
 
 /** A Notification plus the gate verdicts it is about (rendered as an evidence section). */
 export interface RolloutNotification extends Notification {
@@ -110,6 +122,11 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
       break;
     case 'failed':
       summary = `The rollout of ${s.model} ${s.version} failed${s.reason ? `: ${s.reason}` : ''}. An operator can retry or abort it.`;
+      break;
+    case 'cleanupFailed':
+    case 'cleanupDone':
+      // The outcome stands (the rollout is promoted, or rolled back with the candidate at 0%).
+      summary = `${s.model} ${s.version} on ${s.endpoint} is ${s.phase}; ${cleanupLine(input.kind, input.cleanup?.deployment ?? 'a deployment', s.retrying)}`;
       break;
     case 'rolloutStarted':
       summary = `Rolling out ${s.model} ${s.version} to ${s.endpoint} with policy ${s.policy} (${s.strategy}).`;

@@ -61,8 +61,14 @@ export const trafficFactsSchema = z.object({
   smokeTestPassed: z.array(nonEmpty),
 });
 
-export const deleteDeploymentInputSchema = z.object({ target: endpointRefSchema, deployment: nonEmpty, facts: trafficFactsSchema });
-export const deleteDeploymentOutputSchema = z.object({ deleted: z.boolean() });
+export const deleteDeploymentInputSchema = z.object({
+  target: endpointRefSchema,
+  deployment: nonEmpty,
+  facts: trafficFactsSchema,
+  /** Delete only a deployment this rollout created (its `rollout-id` tag): a later retry must never remove another rollout's deployment of the same name. */
+  createdBy: nonEmpty.optional(),
+});
+export const deleteDeploymentOutputSchema = z.object({ deleted: z.boolean(), kept: z.string().optional() });
 
 export const setTrafficInputSchema = z.object({
   target: endpointRefSchema,
@@ -102,6 +108,8 @@ export const checkGatesInputSchema = z.object({
   looks: z.record(z.string(), z.number().int().positive()),
   /** Adaptive bakes: also count each arm's requests, failures and latencies from this time (the step's start) on. */
   armsSinceMs: z.number().optional(),
+  /** What the look relies on (src/orchestration/endpoint-check.ts): verified before any query. */
+  expect: z.object({ deployments: z.array(nonEmpty), traffic: z.record(z.string(), z.number()), mirror: z.record(z.string(), z.number()) }).optional(),
 });
 const armCountsSchema = z.object({ requests: z.number().nonnegative(), failures: z.number().nonnegative(), latenciesSorted: z.array(z.number()) });
 /** A query that failed after retries is an 'error' outcome with its reason: never a pass. */
@@ -119,6 +127,8 @@ export const checkGatesOutputSchema = z.object({
   outcomes: z.array(gateOutcomeSchema),
   /** With armsSinceMs: each arm's data since then (up to the first gate's window end), when the query answered. */
   arms: z.object({ candidate: armCountsSchema, baseline: armCountsSchema }).optional(),
+  /** Set when the endpoint is not what the look relies on: nothing was queried, the reasons are here. */
+  endpointProblems: z.array(z.string()).min(1).optional(),
 });
 
 export const decideWinnerInputSchema = z.object({
@@ -164,6 +174,8 @@ export const sendNotificationInputSchema = z.object({
   notifications: notificationSpecSchema.optional(),
   gate: gateResultSchema.optional(),
   approval: z.object({ step: z.number().int().nonnegative(), name: z.string(), timeoutAtMs: z.number(), reminder: z.boolean().optional() }).optional(),
+  /** cleanupFailed / cleanupDone: the deployment whose delete failed (status.retrying says when the next attempt is). */
+  cleanup: z.object({ deployment: nonEmpty }).optional(),
 });
 export const sendNotificationOutputSchema = z.object({ sent: z.boolean(), detail: z.string().optional() });
 

@@ -4,6 +4,7 @@
  * deadline and carries out the answer (journal notes, the reminder notification); every rule of
  * the step lives here, tested by tables (test/orchestration/approval-decider.test.ts).
  */
+import { reminderLimit } from './step-bounds';
 import { AGREEMENT_APPROVAL, checksAgreement } from '../analysis/agreement';
 import type { Plan, Step } from '../plan/types';
 import type { StepResult } from './decider';
@@ -18,6 +19,8 @@ export interface ApprovalWaitStep {
   readonly timeoutMinutes: number;
   readonly onTimeout: 'rollback' | 'promote' | 'remind';
   readonly reminderIntervalMinutes: number;
+  /** onTimeout remind: reminders sent before the step rolls back (absent: step-bounds.ts's default). */
+  readonly maxReminders?: number | undefined;
   readonly approvers: readonly string[];
 }
 
@@ -70,7 +73,9 @@ export function onApprovalTimeout(state: EngineState, step: ApprovalWaitStep, no
   state.status.waitingFor = undefined;
   if (step.onTimeout === 'rollback') return { result: { kind: 'rollback', outcome: 'rolledBack', reason: `approval '${step.name}' timed out after ${step.timeoutMinutes} min` }, notes: [] };
   if (step.onTimeout === 'promote') return { result: { kind: 'advance' }, notes: [`approval '${step.name}' timed out; the policy says go on`] };
-  // remind: keep waiting, one reminder per interval; a new execution keeps history bounded.
+  // remind: keep waiting, one reminder per interval (a bounded number); a new execution keeps history bounded.
+  const bound = reminderLimit(state.progress.reminders, step);
+  if (bound) return { result: bound, notes: [] };
   state.progress.reminders += 1;
   state.progress.deadlineMs = nowMs + step.reminderIntervalMinutes * MINUTE_MS - state.progress.pausedMs;
   return { result: { kind: 'stay' }, notes: [`approval '${step.name}' still pending; reminder ${state.progress.reminders} sent`], remind: true };

@@ -23,6 +23,12 @@
  * | forward | abort / supersede, in Pending  | ended Aborted (nothing deployed yet)         | finish, releaseLease  |
  * | forward | abort / supersede              | rollback pending Aborted                     |                       |
  * | rollback| rollbackDone                   | ended with the pending outcome               | finish, releaseLease  |
+ * | rollback| rollbackDone, delete failed    | ended (pending outcome), cleanup retried     | finish, releaseLease, notify cleanupFailed |
+ * | cleanup | cleanupFailed                  | cleanup, next retry with back-off            |                       |
+ * | cleanup | cleanupFailed past the window  | done, the deployment named as left           | notify cleanupFailed  |
+ * | cleanup | cleanupDone                    | done                                         | notify cleanupDone    |
+ * | forward | stepFailed after promotion     | forward, step retried with back-off          | notify cleanupFailed (first, cleanup step) |
+ * | forward | advance after failed attempts  | forward, next step                           | notify cleanupDone (cleanup step) |
  * | rollback| rollbackFailed                 | failed (from rollback)                       | finish                |
  * | failed  | retry                          | back where it failed (plan: Pending, queued) | resolve (plan)        |
  * | failed  | abort / supersede, untouched   | ended Aborted                                | finish, releaseLease  |
@@ -78,7 +84,11 @@ export type DeciderInput = Timed<
   | { kind: 'stepResult'; result: StepResult }
   | { kind: 'stepFailed'; reason: string }
   | { kind: 'planCompleted'; reason: string }
-  | { kind: 'rollbackDone' }
+  /** `leftover`: traffic is back on the baseline but deleting the candidate failed. */
+  | { kind: 'rollbackDone'; leftover?: { deployment: string; error: string } }
+  /** Mode 'cleanup': another delete attempt failed, or the deployment is gone (or no longer ours). */
+  | { kind: 'cleanupFailed'; reason: string }
+  | { kind: 'cleanupDone'; detail: string }
   | { kind: 'rollbackFailed'; reason: string }
   /** An accepted abort: an operator's (judged by decideControl) or a supersede request's. */
   | { kind: 'abort'; by: string }
@@ -92,7 +102,9 @@ export type Command =
   /** Free the endpoint for the next rollout. */
   | { kind: 'releaseLease' }
   /** Retry of a failed plan: resolve the policy again (then queue for the lease). */
-  | { kind: 'resolve' };
+  | { kind: 'resolve' }
+  /** Tell people (the rollout's outcome is unchanged): a cleanup failed first, or finally succeeded. */
+  | { kind: 'notify'; notification: 'cleanupFailed' | 'cleanupDone'; deployment: string };
 
 export interface Decision {
   readonly state: EngineState;
@@ -205,7 +217,11 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       // Promote-now (a jump) is an operator's, and may come between steps.
       if (state.mode !== 'forward' || (state.progress.startedAtMs === undefined && input.result.kind !== 'jump')) return ignore();
       if (input.result.kind === 'rollback') rollBackLater(input.result.outcome, input.result.reason);
-      else applyStepResult(state, input.result, at);
+      else {
+        const recovered = input.result.kind === 'advance' && state.status.retrying !== undefined ? state.plan.steps[state.stepIndex] : undefined;
+        applyStepResult(state, input.result, at);
+        if (recovered?.kind === 'cleanup') commands.push({ kind: 'notify', notification: 'cleanupDone', deployment: recovered.deployment });
+      }
       return { state, commands };
     case 'stepFailed':
       if (state.mode !== 'forward') return ignore();
@@ -217,6 +233,8 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
         state.progress.retryAtMs = at + promotedRetryDelayMinutes(failures) * MINUTE_MS;
         state.status.retrying = { step: state.stepIndex, failures, error: input.reason, nextAttemptAtMs: state.progress.retryAtMs };
         journal(state, at, `${input.reason}; promoted, traffic stays; retry ${failures + 1} at ${new Date(state.progress.retryAtMs).toISOString()}`);
+        const step = state.plan.steps[state.stepIndex];
+        if (failures === 1 && step?.kind === 'cleanup') commands.push({ kind: 'notify', notification: 'cleanupFailed', deployment: step.deployment });
       } else if (touchedAzure(state)) rollBackLater('rolledBack', input.reason);
       else fail('forward', input.reason);
       return { state, commands };
@@ -228,8 +246,52 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
     case 'rollbackDone': {
       if (state.mode !== 'rollback') return ignore();
       const pending = state.pending ?? { outcome: 'rolledBack', reason: 'rolled back' };
-      end(pending.outcome, pending.reason);
+      const leftover = input.leftover;
+      if (!leftover) {
+        end(pending.outcome, pending.reason);
+        release();
+        return { state, commands };
+      }
+      // Traffic is back on the baseline: the outcome stands and the endpoint is free; only the
+      // candidate (at 0%) is left, and deleting it is retried with back-off, never silently dropped.
+      end(pending.outcome, `${pending.reason}; '${leftover.deployment}' is left at 0% (delete failed: ${leftover.error}), retrying`);
       release();
+      state.mode = 'cleanup';
+      const retryAtMs = at + promotedRetryDelayMinutes(1) * MINUTE_MS;
+      state.cleanup = { deployment: leftover.deployment, failures: 1, retryAtMs, sinceMs: at, error: leftover.error };
+      state.status.retrying = { step: state.stepIndex, failures: 1, error: leftover.error, nextAttemptAtMs: retryAtMs };
+      journal(state, at, `could not delete '${leftover.deployment}' (${leftover.error}); it takes no traffic; retry 2 at ${new Date(retryAtMs).toISOString()}`);
+      commands.push({ kind: 'notify', notification: 'cleanupFailed', deployment: leftover.deployment });
+      return { state, commands };
+    }
+    case 'cleanupFailed': {
+      const cleanup = state.cleanup;
+      if (state.mode !== 'cleanup' || !cleanup) return ignore();
+      const failures = cleanup.failures + 1;
+      if (at >= cleanup.sinceMs + FAILED_RETRY_WINDOW_MINUTES * MINUTE_MS) {
+        // Bounded like every other wait: after the window a person has to delete it.
+        state.mode = 'done';
+        state.cleanup = undefined;
+        state.status.retrying = undefined;
+        state.status.reason = `${state.status.reason ?? ''}; gave up deleting '${cleanup.deployment}' after ${failures} attempts (${input.reason}): it is left at 0%, delete it by hand`;
+        journal(state, at, `gave up deleting '${cleanup.deployment}' after ${failures} attempts: ${input.reason}; it is left at 0%`);
+        commands.push({ kind: 'notify', notification: 'cleanupFailed', deployment: cleanup.deployment });
+        return { state, commands };
+      }
+      const retryAtMs = at + promotedRetryDelayMinutes(failures) * MINUTE_MS;
+      state.cleanup = { ...cleanup, failures, retryAtMs, error: input.reason };
+      state.status.retrying = { step: state.stepIndex, failures, error: input.reason, nextAttemptAtMs: retryAtMs };
+      journal(state, at, `could not delete '${cleanup.deployment}' (${input.reason}); retry ${failures + 1} at ${new Date(retryAtMs).toISOString()}`);
+      return { state, commands };
+    }
+    case 'cleanupDone': {
+      const cleanup = state.cleanup;
+      if (state.mode !== 'cleanup' || !cleanup) return ignore();
+      state.mode = 'done';
+      state.cleanup = undefined;
+      state.status.retrying = undefined;
+      journal(state, at, `${input.detail} after ${cleanup.failures} failed attempt(s)`);
+      commands.push({ kind: 'notify', notification: 'cleanupDone', deployment: cleanup.deployment });
       return { state, commands };
     }
     case 'rollbackFailed': {

@@ -37,7 +37,11 @@ export const LEASE_POLL_MINUTES = 1;
 /** Waits (checks, polls, reminders) per execution before continueAsNew trims the history. */
 export const MAX_WAITS_PER_EXECUTION = 24;
 
-export type Mode = 'queued' | 'forward' | 'rollback' | 'failedWaiting' | 'done';
+/**
+ * 'cleanup': the rollout has its outcome (rolled back or aborted, the candidate at 0%) but deleting
+ * the candidate failed; the delete is retried with back-off (issue 10, defect 3).
+ */
+export type Mode = 'queued' | 'forward' | 'rollback' | 'failedWaiting' | 'cleanup' | 'done';
 
 /** Progress inside the current step; reset by advance(). Carried across continueAsNew. */
 export interface StepProgress {
@@ -62,6 +66,18 @@ export interface StepProgress {
   /** After promotion: failed attempts of this step, and when the next one may run (back-off). */
   failures?: number;
   retryAtMs?: number;
+  /** Times a no-data outcome of 'extend' restarted this step's window (bounded by the plan). */
+  noDataExtensions?: number;
+}
+
+/** A deployment a finished rollback could not delete: retried with back-off (mode 'cleanup'). */
+export interface PendingCleanup {
+  readonly deployment: string;
+  readonly failures: number;
+  readonly retryAtMs: number;
+  /** When the first delete failed: the retries stop FAILED_RETRY_WINDOW_MINUTES later. */
+  readonly sinceMs: number;
+  readonly error: string;
 }
 
 export interface EngineFacts {
@@ -87,6 +103,8 @@ export interface EngineState {
   progress: StepProgress;
   facts: EngineFacts;
   status: MutableStatus;
+  /** Set in mode 'cleanup': what is left to delete, and when to try again. */
+  cleanup?: PendingCleanup;
   /** The end to record once a rollback finishes. */
   pending?: { outcome: Outcome; reason: string };
   /** Where a retry after Failed resumes. */
@@ -238,6 +256,9 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
   }
   const mode = state.mode;
   if (mode === 'done') return { kind: 'ignored', note: 'the rollout has ended' };
+  if (mode === 'cleanup' && state.cleanup) {
+    return { kind: 'ignored', note: `the rollout has ended; only the delete of '${state.cleanup.deployment}' is retried (delete it by hand to stop the retries)` };
+  }
   if (mode === 'rollback') return { kind: 'ignored', note: 'already rolling back' };
   const phase = state.status.phase;
   if (!actionAllowedIn(phase, event.action)) {

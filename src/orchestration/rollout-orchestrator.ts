@@ -59,6 +59,8 @@ import { recordLooks } from '../plan/evidence-history';
 import { costApprovalDue } from './cost-approval';
 import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from './bake-decider';
 import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
+import { lostEndpointResult } from './endpoint-check';
+import { noDataExtensionLimit, reminderLimit } from './step-bounds';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -223,7 +225,12 @@ function* callWithRetry<N extends ActivityName>(context: Ctx, name: N, input: Ac
   return contract.parseContract(activityContract(name).output as ZodType<ActivityOutput<N>>, result, `${name} output`);
 }
 
-function* notify(context: Ctx, state: EngineState, kind: contract.SendNotificationInput['kind'], extra: { gate?: GateResult; approval?: contract.SendNotificationInput['approval'] } = {}): Gen<void> {
+function* notify(
+  context: Ctx,
+  state: EngineState,
+  kind: contract.SendNotificationInput['kind'],
+  extra: { gate?: GateResult; approval?: contract.SendNotificationInput['approval']; cleanup?: contract.SendNotificationInput['cleanup'] } = {},
+): Gen<void> {
   const wanted = state.plan.notifications.on;
   // An empty `on` list means every kind; failures are logged by the activity, never fatal.
   if (wanted.length > 0 && !wanted.includes(kind)) return;
@@ -391,6 +398,8 @@ function gateSpecs(state: EngineState, names: readonly string[]): contract.Check
 
 interface GateRound {
   failed?: { gate: string; reason: string; result?: GateResult };
+  /** The endpoint is not what the step relies on (endpoint-check.ts). */
+  lost?: readonly string[];
   errors: string[];
   allPassed: boolean;
   candidateRequests?: number;
@@ -416,8 +425,17 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
       nowMs: nowMs(context),
       looks,
       ...(opts.armsSinceMs === undefined ? {} : { armsSinceMs: opts.armsSinceMs }),
+      expect: {
+        deployments: opts.candidateOnly ? [state.plan.candidate.deployment] : [state.plan.baseline.deployment, state.plan.candidate.deployment],
+        traffic: state.status.traffic,
+        mirror: state.status.mirror,
+      },
     },
   );
+  if (out.endpointProblems) {
+    note(context, state, `gates not checked: ${out.endpointProblems.join('; ')}`);
+    return { errors: [], allPassed: false, lost: out.endpointProblems };
+  }
   const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0, ...(out.arms ? { arms: out.arms } : {}) };
   const verdicts: GateResult[] = [];
   for (const outcome of out.outcomes) {
@@ -462,7 +480,10 @@ function flowChange(wait: WaitResult): StepResult | undefined {
 function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome: 'extend' | 'requestApproval' | 'rollback', why: string): Gen<StepResult> {
   if (outcome === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` };
   if (outcome === 'extend') {
-    note(context, state, `no data yet (${why}); the policy says keep extending`);
+    const bound = noDataExtensionLimit(state.progress.noDataExtensions ?? 0, state.plan.steps[state.stepIndex], why);
+    if (bound) return bound;
+    state.progress.noDataExtensions = (state.progress.noDataExtensions ?? 0) + 1;
+    note(context, state, `no data yet (${why}); the policy says keep extending (extension ${state.progress.noDataExtensions})`);
     // Restart the step's window (bounded history: one more execution).
     state.progress.startedAtMs = nowMs(context);
     state.progress.pausedMs = 0;
@@ -575,6 +596,8 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
             candidateOnly: step.kind === 'bake' && step.candidateOnly === true,
             armsSinceMs: adaptive ? state.progress.startedAtMs : undefined,
           });
+          // A deployment or the endpoint the look relies on is gone: roll back with the reason (endpoint-check.ts).
+          if (round.lost) return lostEndpointResult(target.endpoint, round.lost);
           decision = judgeLook(step, state.progress, nowMs(context), round, adaptiveLook(step, state.progress, nowMs(context), round.arms));
           if (decision.kind === 'done' && decision.gateFailed && round.failed) yield* notify(context, state, 'gateFailed', round.failed.result ? { gate: round.failed.result } : {});
         }
@@ -668,25 +691,34 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
 
 // ---------------------------------------------------------------- rollback and end
 
+/** What a rollback could not delete once traffic was safe (retried in mode 'cleanup'). */
+type Leftover = { deployment: string; error: string } | undefined;
+
 /** The default undo: baseline 100% and the candidate removed; recreate reverts the model in place. */
-function* defaultRollback(context: Ctx, state: EngineState): Gen<void> {
+function* defaultRollback(context: Ctx, state: EngineState): Gen<Leftover> {
   const plan = state.plan;
   if (plan.candidate.deployment.toLowerCase() === plan.baseline.deployment.toLowerCase()) {
     if (state.facts.modelReplaced) {
       yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: plan.baseline.deployment, modelId: plan.baseline.modelId });
       note(context, state, `reverted '${plan.baseline.deployment}' to ${plan.baseline.modelId}`);
     }
-    return;
+    return undefined;
   }
   yield* writeTraffic(context, state, rollbackSplit(plan), {});
-  if (state.facts.candidateCreated) {
+  if (!state.facts.candidateCreated) return undefined;
+  try {
     yield* call(context, ACTIVITY.deleteDeployment, { target: plan.target, deployment: plan.candidate.deployment, facts: facts(state) });
-    note(context, state, `removed '${plan.candidate.deployment}'`);
+  } catch (error) {
+    // The baseline holds 100% again: the rollback's outcome stands; the delete is retried (decider).
+    return { deployment: plan.candidate.deployment, error: failureOf(error).message };
   }
+  note(context, state, `removed '${plan.candidate.deployment}'`);
+  return undefined;
 }
 
 /** Runs the plan's rollback steps (the compiler's), or the default undo. */
-function* rollBack(context: Ctx, state: EngineState): Gen<void> {
+function* rollBack(context: Ctx, state: EngineState): Gen<Leftover> {
+  let leftover: Leftover;
   const plan = state.plan;
   // Whatever the rollout waited for (a bake, an approval) is over.
   state.status.waitingFor = undefined;
@@ -695,7 +727,7 @@ function* rollBack(context: Ctx, state: EngineState): Gen<void> {
   for (const step of steps) {
     switch (step.kind) {
       case 'rollback':
-        yield* defaultRollback(context, state);
+        leftover = yield* defaultRollback(context, state);
         break;
       case 'replaceModel':
         // Only undo what was done: a rollout that failed before replacing the model leaves it be.
@@ -721,6 +753,7 @@ function* rollBack(context: Ctx, state: EngineState): Gen<void> {
         note(context, state, `rollback step '${step.kind}' is not supported in a rollback; skipped`);
     }
   }
+  return leftover;
 }
 
 /** The effects of an outcome the decider reached: the verdict on the model version, the notification. */
@@ -788,6 +821,9 @@ function* apply(context: Ctx, state: EngineState, happened: Happened): Gen<void>
         break;
       case 'resolve':
         yield* resolveUnit(context, state);
+        break;
+      case 'notify':
+        yield* notify(context, state, command.notification, { cleanup: { deployment: command.deployment } });
         break;
     }
   }
@@ -912,13 +948,32 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
 }
 
 function* rollbackUnit(context: Ctx, state: EngineState): Gen<void> {
+  let leftover: Leftover;
   try {
-    yield* rollBack(context, state);
+    leftover = yield* rollBack(context, state);
   } catch (error) {
     yield* apply(context, state, { kind: 'rollbackFailed', reason: failureOf(error).message });
     return;
   }
-  yield* apply(context, state, { kind: 'rollbackDone' });
+  yield* apply(context, state, leftover ? { kind: 'rollbackDone', leftover } : { kind: 'rollbackDone' });
+}
+
+/** After a rollback whose delete failed: wait out the back-off, then delete the leftover again. */
+function* cleanupUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
+  const cleanup = state.cleanup;
+  if (!cleanup) return;
+  if (nowMs(context) < cleanup.retryAtMs) {
+    // Controls are answered meanwhile (recorded as ignored: the rollout has its outcome).
+    yield* waitFor(context, inbox, state, cleanup.retryAtMs, { approval: false });
+    return;
+  }
+  const input = { target: state.plan.target, deployment: cleanup.deployment, facts: facts(state), createdBy: state.plan.rolloutId } satisfies contract.DeleteDeploymentInput;
+  try {
+    const out = yield* call(context, ACTIVITY.deleteDeployment, input);
+    yield* apply(context, state, { kind: 'cleanupDone', detail: out.deleted ? `removed '${cleanup.deployment}'` : out.kept ? `left '${cleanup.deployment}' alone: ${out.kept}` : `'${cleanup.deployment}' is gone` });
+  } catch (error) {
+    yield* apply(context, state, { kind: 'cleanupFailed', reason: failureOf(error).message });
+  }
 }
 
 function* failedUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
@@ -1019,11 +1074,13 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
   else if (state.mode === 'forward') yield* forwardUnit(context, inbox, state);
   else if (state.mode === 'rollback') yield* rollbackUnit(context, state);
   else if (state.mode === 'failedWaiting') yield* failedUnit(context, inbox, state);
+  else if (state.mode === 'cleanup') yield* cleanupUnit(context, inbox, state);
 
   publish(context, state);
-  if (state.mode === 'done') return state.status as RolloutStatus;
 
   // Drain: events buffered for this execution are handled now, or they would be lost with it.
+  // An ending execution drains too: a decision raised while it ran (a stranger's approval during
+  // the rollback) is recorded with its identity, as ignored, before the instance completes.
   for (;;) {
     const leftovers = inbox.harvest();
     const control = applyControls(context, state, leftovers.controls);
@@ -1033,16 +1090,13 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
     else recordStray(context, state, leftovers.approvals);
     const happened = control ? happenedOf(control) : undefined;
     if (happened) yield* apply(context, state, happened);
-    if (hasEnded(state)) {
-      publish(context, state);
-      return state.status as RolloutStatus;
-    }
     const timer = context.df.createTimer(new Date(nowMs(context)));
     const winner: unknown = yield context.df.Task.any([timer, inbox.control(), inbox.approval()]);
     if (winner === timer) break;
     timer.cancel();
   }
   publish(context, state);
+  if (hasEnded(state)) return state.status as RolloutStatus;
   context.df.continueAsNew({ continuation: true, state } satisfies ContinuationInput);
   return state.status as RolloutStatus;
 }

@@ -184,9 +184,11 @@ class PlanBuilder {
   }
 
   /** The settings of a step that checks these gates together (see the module comment). */
-  combine(names: readonly string[]): { interval: number; extension: number; minRequests: number; noData: NoDataOutcome; maxQueryErrors: number } {
+  combine(names: readonly string[]): { interval: number; extension: number; minRequests: number; noData: NoDataOutcome; maxQueryErrors: number; bound: { maxNoDataExtensions?: number } } {
     const gates = names.map((n) => this.policyGateOf(n));
-    if (gates.length === 0) return { interval: 0, extension: 0, minRequests: 0, noData: 'rollback', maxQueryErrors: 3 };
+    if (gates.length === 0) return { interval: 0, extension: 0, minRequests: 0, noData: 'rollback', maxQueryErrors: 3, bound: {} };
+    // The strictest bound of the gates set one (absent everywhere: the decider's default).
+    const extensions = gates.flatMap((g) => (g.noData.maxExtensions === undefined ? [] : [g.noData.maxExtensions]));
     let noData: NoDataOutcome = 'extend';
     for (const g of gates) if (NO_DATA_SEVERITY[g.noData.outcome] > NO_DATA_SEVERITY[noData]) noData = g.noData.outcome;
     return {
@@ -195,6 +197,7 @@ class PlanBuilder {
       minRequests: Math.max(...gates.map((g) => g.minRequestsPerDeployment)),
       noData,
       maxQueryErrors: Math.min(...gates.map((g) => g.maxQueryErrors)),
+      bound: extensions.length > 0 ? { maxNoDataExtensions: Math.min(...extensions) } : {},
     };
   }
 
@@ -220,6 +223,7 @@ class PlanBuilder {
         minRequests: watch ? 0 : (options.minRequests ?? c.minRequests),
         maxExtensionMinutes: extension,
         noDataOutcome: watch ? 'extend' : c.noData,
+        ...(watch ? {} : c.bound),
         maxQueryErrors: c.maxQueryErrors,
         ...(watch ? { candidateOnly: true } : {}),
         ...(options.adaptive && !watch && gateNames.length > 0 ? { adaptive: adaptiveStep(options.adaptive, durationMinutes) } : {}),
@@ -227,7 +231,7 @@ class PlanBuilder {
       if (gateNames.length > 0) this.countLooks(gateNames, Math.floor(durationMinutes / interval) + Math.floor(extension / interval));
     }
     if (gateNames.length > 0 && !watch) {
-      this.push({ kind: 'gate', gates: [...gateNames], retryIntervalMinutes: c.interval, maxExtensionMinutes: c.extension, noDataOutcome: c.noData, maxQueryErrors: c.maxQueryErrors });
+      this.push({ kind: 'gate', gates: [...gateNames], retryIntervalMinutes: c.interval, maxExtensionMinutes: c.extension, noDataOutcome: c.noData, ...c.bound, maxQueryErrors: c.maxQueryErrors });
       this.countLooks(gateNames, 1 + Math.floor(c.extension / c.interval));
     }
   }
@@ -278,6 +282,7 @@ class PlanBuilder {
       timeoutMinutes: a.timeoutMinutes,
       onTimeout: a.onTimeout,
       reminderIntervalMinutes: a.reminderIntervalMinutes,
+      ...(a.maxReminders === undefined ? {} : { maxReminders: a.maxReminders }),
       approvers: [...a.approvers],
     });
   }

@@ -76,6 +76,8 @@ export const stepSchema = z.discriminatedUnion('kind', [
     minRequests: z.number().int().nonnegative(),
     maxExtensionMinutes: z.number().nonnegative(),
     noDataOutcome: noDataOutcomeSchema,
+    /** noDataOutcome extend: how often the window restarts before the step rolls back. Absent = 3 (src/orchestration/step-bounds.ts). */
+    maxNoDataExtensions: z.number().int().nonnegative().optional(),
     maxQueryErrors,
     /**
      * The baseline serves no live traffic during this bake (after promotion, recreate): judge the
@@ -97,6 +99,8 @@ export const stepSchema = z.discriminatedUnion('kind', [
     retryIntervalMinutes: z.number().positive(),
     maxExtensionMinutes: z.number().nonnegative(),
     noDataOutcome: noDataOutcomeSchema,
+    /** noDataOutcome extend: how often the window restarts before the step rolls back. Absent = 3 (src/orchestration/step-bounds.ts). */
+    maxNoDataExtensions: z.number().int().nonnegative().optional(),
     maxQueryErrors,
   }),
   /** A/B test: compare the arms on the declared metrics and keep the winner (ties keep the baseline). */
@@ -108,6 +112,8 @@ export const stepSchema = z.discriminatedUnion('kind', [
     timeoutMinutes: z.number().positive(),
     onTimeout: approvalTimeoutOutcomeSchema,
     reminderIntervalMinutes: z.number().positive(),
+    /** onTimeout remind: reminders sent before the step rolls back. Absent = 5 (src/orchestration/step-bounds.ts). */
+    maxReminders: z.number().int().nonnegative().optional(),
     approvers: z.array(nonEmpty),
   }),
   /** Candidate takes 100% (mirror off). */

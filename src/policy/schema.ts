@@ -34,6 +34,10 @@ export const NOTIFICATION_EVENTS = [
   'promoted',
   'rolledBack',
   'failed',
+  // After the outcome: deleting a deployment (the old one after promotion, the candidate after a
+  // rollback) failed and is retried; and once it finally succeeded.
+  'cleanupFailed',
+  'cleanupDone',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -129,6 +133,10 @@ const metricCheckSchema = z
   .meta({ description: 'One metric and its thresholds; at least one threshold is required.' });
 
 const NO_DATA_OUTCOMES = ['extend', 'requestApproval', 'rollback'] as const;
+/** Upper bounds of the waits a policy may renew (issue 10: no setting lets a rollout wait forever). */
+const MAX_EXTENSION_MINUTES = 24 * 60;
+const MAX_NO_DATA_EXTENSIONS = 20;
+const MAX_REMINDERS = 100;
 
 const noDataSchema = z
   .strictObject({
@@ -136,7 +144,17 @@ const noDataSchema = z
       .enum(NO_DATA_OUTCOMES)
       .default('rollback')
       .meta({ description: 'What happens when the gate is still inconclusive after maxExtensionMinutes: keep extending, ask a person, or roll back.' }),
-    maxExtensionMinutes: minutes.default(30).meta({ description: 'How long a step may be extended waiting for enough requests.' }),
+    maxExtensionMinutes: minutes
+      .max(MAX_EXTENSION_MINUTES, `must be at most ${MAX_EXTENSION_MINUTES} (a day): no rollout waits for data longer`)
+      .default(30)
+      .meta({ description: `How long a step may be extended waiting for enough requests (at most ${MAX_EXTENSION_MINUTES}).` }),
+    maxExtensions: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_NO_DATA_EXTENSIONS, `must be at most ${MAX_NO_DATA_EXTENSIONS}: no rollout waits for data forever`)
+      .optional()
+      .meta({ description: 'With outcome extend: how many times the step starts over waiting for data, then it rolls back. Absent = 3.' }),
   })
   .meta({ description: 'Too few requests to judge: the step is extended, then this outcome applies.' });
 
@@ -212,6 +230,13 @@ const approvalSchema = z
       .meta({ description: 'How long to wait for a decision. Required.' }),
     onTimeout: z.enum(APPROVAL_TIMEOUT_OUTCOMES).default('rollback').meta({ description: 'After the timeout: roll back, promote, or keep waiting and remind.' }),
     reminderIntervalMinutes: positiveMinutes.default(60).meta({ description: 'With onTimeout remind: time between reminders after the timeout.' }),
+    maxReminders: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_REMINDERS, `must be at most ${MAX_REMINDERS}: no rollout waits for a person forever`)
+      .optional()
+      .meta({ description: 'With onTimeout remind: reminders sent before the rollout rolls back. Absent = 5.' }),
   })
   .meta({ description: 'A named approval: who decides and what happens if nobody does.' });
 

@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readEnvironment, setEnvironment } from '../config';
 import { createDemoWorld, createEmulator, emulatorAppSettings, type Emulator } from '../emulator';
 import { createClock } from '../local-runtime/clock';
+import { readStoreSummary, resumeAtMs, staleRolloutWarning } from './store-check';
 import type { SystemKeys } from '../local-runtime/http-server';
 import { startRuntime } from '../local-runtime/runtime';
 import { approvalLinkSecret } from './link-secret';
@@ -93,7 +94,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const options = program.opts<{ port: number; emulatorPort: number; clock: string; store: string; policies?: string; key?: string; requestsPerMinute: number }>();
   if (!Number.isFinite(options.requestsPerMinute) || options.requestsPerMinute < 0) throw new InvalidArgumentError('--requests-per-minute must be a number >= 0');
 
-  const clock = createClock(options.clock);
+  // Read before the runtime opens the store (one runtime per store): resume its time, warn of its rollouts.
+  const stored = readStoreSummary(options.store);
+  const clock = createClock(options.clock, { startMs: resumeAtMs(stored, Date.now()) });
   const key = options.key ?? readEnvironment('ROLLOUT_API_KEY') ?? 'local-dev-key';
   const azure = targetsAzure();
   let emulator: Emulator | undefined;
@@ -112,6 +115,8 @@ async function main(argv: readonly string[]): Promise<void> {
       port: options.emulatorPort,
     });
     await emulator.start();
+    const warning = staleRolloutWarning(stored, options.store);
+    if (warning) process.stderr.write(warning);
     Object.assign(settings, {
       ...emulatorAppSettings(emulator, EMULATOR_TOKEN),
       POLICY_DIR: options.policies ?? path.join(REPO_ROOT, 'demo', 'policies'),

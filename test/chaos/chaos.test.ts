@@ -28,6 +28,11 @@ const regressionSchema = z.array(
       /** What it found (the defect, and its issue). */
       found: z.string().min(1),
       seed: z.number().int().nonnegative(),
+      /**
+       * A defect not fixed yet, owned elsewhere: the replay expects exactly this invariant to break
+       * (so the list keeps running and its owner sees the day it is fixed: then this field goes).
+       */
+      open: z.object({ invariant: z.string().min(1), owner: z.string().min(1) }).strict().optional(),
       commands: z.array(chaosCommandSchema).min(1),
     })
     .strict(),
@@ -40,8 +45,13 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('stored counterexamples', () => {
-  it.each(regressions)('$name', async ({ seed, commands }) => {
+  it.each(regressions)('$name', async ({ seed, commands, open }) => {
     const result = await runCommands(commands, { seed });
+    if (open) {
+      const invariants = [...new Set(result.violations.map((v) => v.invariant))];
+      expect(invariants, `still open (${open.owner}); if it is fixed, drop "open" from the entry\n${formatFailure(result, seed)}`).toEqual([open.invariant]);
+      return;
+    }
     expect(result.violations.length, formatFailure(result, seed)).toBe(0);
   }, 120_000);
 });

@@ -23,9 +23,23 @@ import { APPROVER, BASELINE_DEPLOYMENT, CHAOS_ENDPOINTS, CHAOS_EPOCH_MS, chaosPl
 
 const MINUTE_MS = 60_000;
 const API_KEY = 'chaos-key';
+/**
+ * The host's system keys: Event Grid deliveries take `eventgrid_extension`, the Durable management
+ * API `durabletask_extension` (never the API's function key). Fixed so a failing list replays.
+ */
+const SYSTEM_KEYS = { eventgrid_extension: 'chaos-eventgrid-key', durabletask_extension: 'chaos-durable-key' } as const;
 const EMULATOR_TOKEN = 'chaos-emulator-token';
 const SIGNING_SECRET = 'chaos-approval-link-secret-0123456789';
 const DURABLE = 'runtime/webhooks/durabletask';
+
+/**
+ * The suite sends every request with the right key: a 401 means the harness is wrong, and a run
+ * that silently starts no rollout would check nothing (it once did, after a key change). A 403 is
+ * an answer (a stranger's control or decision refused by the API).
+ */
+function refuseUnauthorized(what: string, status: number, body: string): void {
+  if (status === 401) throw new Error(`chaos harness: ${what} answered ${status} (${body.slice(0, 200)}): the suite must send the right key`);
+}
 const ARM_API_VERSION = '2024-04-01';
 /** Virtual time between checks while time passes. */
 const CHECK_EVERY_MINUTES = 1;
@@ -139,6 +153,7 @@ export class ChaosDriver {
       clock: this.#clock,
       store: this.#storeDir,
       functionKey: API_KEY,
+      systemKeys: SYSTEM_KEYS,
       log: (message) => this.#log(`[runtime] ${message}`),
       settings: {
         ...emulatorAppSettings(this.#emulator, EMULATOR_TOKEN),
@@ -184,6 +199,7 @@ export class ChaosDriver {
     const response = await fetch(url, init);
     const text = await response.text();
     if (response.status >= 500) this.checker.onServerError(this.nowMs, what, response.status, text);
+    refuseUnauthorized(what, response.status, text);
     return { status: response.status, text };
   }
 
@@ -192,6 +208,7 @@ export class ChaosDriver {
    * stopped it (an injected fault fired meanwhile); any other 5xx is a violation.
    */
   #judgeDelivery(what: string, result: { status: number; responseText: string }, faultsFiredBefore: number): void {
+    refuseUnauthorized(what, result.status, result.responseText);
     if (result.status >= 500 && this.faultsFired === faultsFiredBefore) this.checker.onServerError(this.nowMs, what, result.status, result.responseText);
   }
 
@@ -226,7 +243,7 @@ export class ChaosDriver {
         const firedBefore = this.faultsFired;
         const result = await publishModelRegistered({
           runtimeUrl: runtime.url,
-          functionKey: API_KEY,
+          functionKey: SYSTEM_KEYS.eventgrid_extension,
           model: endpoint.model,
           version,
           clock: this.#clock,
@@ -245,7 +262,7 @@ export class ChaosDriver {
         const firedBefore = this.faultsFired;
         const result = await publishModelRegistered({
           runtimeUrl: runtime.url,
-          functionKey: API_KEY,
+          functionKey: SYSTEM_KEYS.eventgrid_extension,
           model: delivery.model,
           version: delivery.version,
           workspace: DEMO_COORDS,
@@ -279,7 +296,7 @@ export class ChaosDriver {
               ? { action, by, atMs: sentAtMs, comment: `chaos ${action}` }
               : { decision: action, by, step: rollout.status?.step.index ?? 0, rolloutId: rollout.id, atMs: sentAtMs, comment: `chaos ${action}` };
           const name = command.kind === 'control' ? CONTROL_EVENT : APPROVAL_EVENT;
-          const answer = await this.#request(`raiseEvent ${name} on ${rollout.id}`, `${runtime.url}/${DURABLE}/instances/${encodeURIComponent(rollout.id)}/raiseEvent/${name}?code=${API_KEY}`, {
+          const answer = await this.#request(`raiseEvent ${name} on ${rollout.id}`, `${runtime.url}/${DURABLE}/instances/${encodeURIComponent(rollout.id)}/raiseEvent/${name}?code=${SYSTEM_KEYS.durabletask_extension}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(event),
@@ -354,7 +371,7 @@ export class ChaosDriver {
     const leases = new Map<string, LeaseState | undefined>();
     for (const e of Object.values(CHAOS_ENDPOINTS)) {
       const key = endpointLeaseKey({ subscriptionId: DEMO_COORDS.subscriptionId, resourceGroup: DEMO_COORDS.resourceGroup, workspace: DEMO_COORDS.workspace, endpoint: e.endpoint });
-      const answer = await this.#request(`GET lease of ${e.endpoint}`, `${runtime.url}/${DURABLE}/entities/endpointLease/${encodeURIComponent(key)}?code=${API_KEY}`, {});
+      const answer = await this.#request(`GET lease of ${e.endpoint}`, `${runtime.url}/${DURABLE}/entities/endpointLease/${encodeURIComponent(key)}?code=${SYSTEM_KEYS.durabletask_extension}`, {});
       leases.set(e.endpoint, answer.status === 200 ? (JSON.parse(answer.text) as LeaseState) : undefined);
     }
     return leases;

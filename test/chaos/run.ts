@@ -134,10 +134,14 @@ export async function searchChaos(options: SearchOptions): Promise<SearchSummary
     if (!smallest || result.commands.length <= smallest.commands.length) smallest = result;
     return options.keepGoing === true;
   });
-  await fc.check(property, {
+  const details = await fc.check(property, {
     numRuns: options.runs,
     seed: options.seed,
     ...(options.timeLimitMs !== undefined ? { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false } : {}),
   });
+  // A run that throws (the harness, not an invariant) must not end the search silently.
+  if (details.failed && details.errorInstance !== undefined) {
+    throw new Error(`chaos: a run crashed after ${totals.runs} runs: ${String(details.errorInstance)}\nreplay: ${JSON.stringify(details.counterexample?.[0] ?? [])}`, { cause: details.errorInstance });
+  }
   return { ...totals, violationsByInvariant: byInvariant, failingRuns, ...(smallest ? { counterexample: smallest } : {}), wallMs: Date.now() - started };
 }

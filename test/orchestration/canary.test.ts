@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../src/local-runtime/runtime';
-import { CONTROL_EVENT } from '../../src/orchestration/events';
+import { APPROVAL_EVENT, CONTROL_EVENT } from '../../src/orchestration/events';
 import { rolloutStatusSchema } from '../../src/plan/types';
 import { getWorld } from '../fixtures/engine-app/world';
 import {
@@ -156,6 +156,16 @@ describe('canary on the local runtime', () => {
     expect(status.journal.some((j) => j.message.includes('reminder 2 sent'))).toBe(true);
   }, 30_000);
 
+  it('reminders are bounded: nobody answering 5 reminders (the default) rolls back with the reason', async () => {
+    const s = scenario(canary({ onTimeout: 'remind', approvalTimeoutMinutes: 30 }));
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rolledBack');
+    expect(status.reason).toBe("approval 'release' got no decision after 5 reminders");
+    expect(notificationsOf(s.id).filter((k) => k === 'approvalRequested')).toHaveLength(6);
+    expectRolledBackEndpoint(s);
+  }, 30_000);
+
   it('records and ignores decisions for another step or another rollout', async () => {
     const s = scenario(canary());
     onNotification(s.id, async (n) => {
@@ -252,6 +262,17 @@ describe('canary on the local runtime', () => {
     expectRolledBackEndpoint(s);
   }, 30_000);
 
+  it('noData extend is bounded: the step starts over at most 3 times (the default), then rolls back with the reason', async () => {
+    const s = scenario(canary({ noData: 'extend' }), { requestsPerMinute: 2 });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rolledBack');
+    expect(status.reason).toMatch(/^no data after 3 extensions \(/);
+    const extensions = status.journal.filter((j) => /the policy says keep extending \(extension \d\)/.test(j.message)).map((j) => /extension (\d)\)/.exec(j.message)?.[1]);
+    expect(extensions).toEqual(['1', '2', '3']);
+    expectRolledBackEndpoint(s);
+  }, 30_000);
+
   it('asks a person when data stays missing (noData: requestApproval), and goes on when approved', async () => {
     const s = scenario(canary({ noData: 'requestApproval', approvalTimeoutMinutes: 90 }), { requestsPerMinute: 2 });
     const asked: string[] = [];
@@ -321,7 +342,66 @@ describe('canary on the local runtime', () => {
     expect([...s.endpoint.deployments.keys()]).toEqual([candidate]);
     expect(status.journal.some((j) => /promoted, traffic stays; retry 2/.test(j.message))).toBe(true);
     expect(status.retrying).toBeUndefined();
+    // Told at the first failure and when it finally succeeded, not at every attempt.
+    expect(notificationsOf(s.id).filter((k) => k.startsWith('cleanup'))).toEqual(['cleanupFailed', 'cleanupDone']);
   }, 60_000);
+
+  it('a rollback whose delete keeps failing ends RolledBack with the candidate at 0%, retries until the fault heals, and notifies both', async () => {
+    const s = scenario(canary());
+    onTraffic(s.endpoint.name, async (traffic) => {
+      if ((traffic.blue ?? 0) !== 90) return;
+      // Every attempt's own retries fail (4 each in the fixture app): the rollback's delete and two
+      // retries fail, the third retry succeeds.
+      s.endpoint.faults.deleteDeployment = { status: 500, remaining: 12 };
+      await raise(rt, s.id, CONTROL_EVENT, { action: 'abort', by: 'ops@contoso.com', atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect({ outcome: status.outcome, phase: status.phase, retrying: status.retrying }).toEqual({ outcome: 'aborted', phase: 'Aborted', retrying: undefined });
+    expect(status.reason).toMatch(new RegExp(`^aborted by ops@contoso.com; '${status.candidate}' is left at 0% \\(delete failed: .*500.*\\), retrying$`));
+    expectRolledBackEndpoint(s);
+    // Traffic went back to blue once and never moved again.
+    expect(s.endpoint.trafficHistory.at(-1)?.traffic).toEqual({ blue: 100 });
+    const messages = status.journal.map((j) => j.message);
+    expect(messages.some((m) => m.startsWith(`could not delete '${status.candidate}'`) && /retry 2 at/.test(m))).toBe(true);
+    expect(messages.some((m) => /retry 3 at/.test(m))).toBe(true);
+    expect(messages, messages.join('\n')).toContain(`removed '${status.candidate}' after 3 failed attempt(s)`);
+    expect(notificationsOf(s.id).filter((k) => k.startsWith('cleanup'))).toEqual(['cleanupFailed', 'cleanupDone']);
+    expect(modelTags(s)['rollout-status']).toBe('aborted');
+  }, 60_000);
+
+  it("records a stranger's raw approval that arrives while the rollout rolls back to its end (chaos: decision-recorded)", async () => {
+    const s = scenario(canary());
+    onTraffic(s.endpoint.name, async (traffic) => {
+      if ((traffic.blue ?? 0) === 90) await raise(rt, s.id, CONTROL_EVENT, { action: 'abort', by: 'ops@contoso.com', atMs: 0 });
+      // The rollback's own traffic write: the last execution is running, nothing waits for approvals.
+      if ((traffic.blue ?? 0) === 100) await raise(rt, s.id, APPROVAL_EVENT, { decision: 'approve', by: 'mallory@example.com', step: 3, rolloutId: s.id, atMs: 0 });
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('aborted');
+    expect(status.approvals.map((a) => ({ by: a.by, decision: a.decision, accepted: a.accepted, note: a.note }))).toEqual([
+      { by: 'mallory@example.com', decision: 'approve', accepted: false, note: 'no approval was pending' },
+    ]);
+  }, 30_000);
+
+  it('rolls back with the reason when its deployment disappears during a bake, instead of extending on no data', async () => {
+    const s = scenario(canary({ noData: 'extend' }));
+    onNotification(s.id, (n) => {
+      if (n.kind !== 'stepCompleted' || s.endpoint.traffic.blue !== 90) return;
+      // An Azure reset: all traffic back to blue, the candidate deleted, outside the rollout.
+      const candidate = Object.keys(s.endpoint.traffic).find((d) => d !== 'blue') ?? '';
+      s.endpoint.traffic = { blue: 100 };
+      s.endpoint.deployments.delete(candidate);
+    });
+    await startRollout(rt, s);
+    const status = await finish(rt, s.id);
+    expect(status.outcome).toBe('rolledBack');
+    expect(status.reason).toBe(`endpoint '${s.endpoint.name}' changed outside the rollout: deployment '${status.candidate}' no longer exists; live traffic is blue 100%, the rollout set blue 90%, ${status.candidate} 10%`);
+    expectRolledBackEndpoint(s);
+    // Noticed at the first look of the bake, without a single "extending" round.
+    expect(status.journal.some((j) => /extend/.test(j.message))).toBe(false);
+  }, 30_000);
 
   it('stays Failed with the reason when nobody retries within the window', async () => {
     const s = scenario(canary());

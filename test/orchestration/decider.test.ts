@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkControlFits } from '../../src/api/rollouts';
 import type { InstanceSummary } from '../../src/ingest/ports';
-import { decide, type Command, type DeciderInput } from '../../src/orchestration/decider';
-import { decideControl, emptyProgress, initialStatus, type EngineState, type Mode } from '../../src/orchestration/engine-state';
+import { decide, recordStrayApprovals, type Command, type DeciderInput } from '../../src/orchestration/decider';
+import { decideControl, emptyProgress, FAILED_RETRY_WINDOW_MINUTES, initialStatus, type EngineState, type Mode } from '../../src/orchestration/engine-state';
 import type { ControlEvent } from '../../src/orchestration/events';
 import { testInput, testPlan, testSteps } from './engine-fixture';
 import { canTransition, OPERATOR_ACTIONS, PHASE_TABLE, STEP_PHASE } from '../../src/plan/phases';
@@ -56,7 +56,7 @@ function state(shape: Shape = {}): EngineState {
 
 type Happened = DeciderInput extends infer I ? (I extends DeciderInput ? Omit<I, 'atMs'> : never) : never;
 const at = (happened: Happened): DeciderInput => ({ ...happened, atMs: 1_000 }) as DeciderInput;
-const kinds = (commands: readonly Command[]): string[] => commands.map((c) => (c.kind === 'finish' ? `finish:${c.outcome}` : c.kind));
+const kinds = (commands: readonly Command[]): string[] => commands.map((c) => (c.kind === 'finish' ? `finish:${c.outcome}` : c.kind === 'notify' ? `notify:${c.notification}` : c.kind));
 
 interface Row {
   readonly name: string;
@@ -88,10 +88,13 @@ const TABLE: readonly Row[] = [
   { name: 'a step fails after Azure was changed', from: {}, input: { kind: 'stepFailed', reason: 'boom' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
   { name: 'a step fails before anything changed', from: { phase: 'Deploying', stepIndex: 0, touched: false }, input: { kind: 'stepFailed', reason: 'boom' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: true, outcome: 'failed' },
   // defect 3: after promotion a failure (the cleanup) never moves traffic: retried, reported
-  { name: 'a step fails after promotion', from: { phase: 'Promoting', stepIndex: 4, promoted: true }, input: { kind: 'stepFailed', reason: 'delete blue: 500' }, mode: 'forward', phase: 'Promoting', commands: [], leaseHeld: true },
+  { name: 'a step fails after promotion', from: { phase: 'Promoting', stepIndex: 4, promoted: true }, input: { kind: 'stepFailed', reason: 'delete blue: 500' }, mode: 'forward', phase: 'Promoting', commands: ['notify:cleanupFailed'], leaseHeld: true },
   { name: 'the plan is done', from: { phase: 'Promoting', stepIndex: 5 }, input: { kind: 'planCompleted', reason: 'all passed' }, mode: 'done', phase: 'Promoted', commands: ['finish:promoted', 'releaseLease'], leaseHeld: false, outcome: 'promoted' },
   // rollback
   { name: 'the rollback finishes', from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rejected', reason: 'no' } }, input: { kind: 'rollbackDone' }, mode: 'done', phase: 'Rejected', commands: ['finish:rejected', 'releaseLease'], leaseHeld: false, outcome: 'rejected' },
+  // defect 3, rollback side: traffic is back on the baseline, only the delete of the candidate failed
+  { name: 'the rollback finishes but the candidate could not be deleted', from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rolledBack', reason: 'gate' } }, input: { kind: 'rollbackDone', leftover: { deployment: 'green', error: '500' } }, mode: 'cleanup', phase: 'RolledBack', commands: ['finish:rolledBack', 'releaseLease', 'notify:cleanupFailed'], leaseHeld: false, outcome: 'rolledBack' },
+  { name: 'an abort finishes but the candidate could not be deleted', from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'aborted', reason: 'aborted by ops' } }, input: { kind: 'rollbackDone', leftover: { deployment: 'green', error: '500' } }, mode: 'cleanup', phase: 'Aborted', commands: ['finish:aborted', 'releaseLease', 'notify:cleanupFailed'], leaseHeld: false, outcome: 'aborted' },
   { name: 'the rollback fails', from: { mode: 'rollback', phase: 'RollingBack' }, input: { kind: 'rollbackFailed', reason: '500' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: true, outcome: 'failed' },
   { name: 'abort while rolling back changes nothing', from: { mode: 'rollback', phase: 'RollingBack' }, input: { kind: 'abort', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
   // failed: retry and abort, each written once
@@ -145,6 +148,78 @@ describe('decide: (state, input) -> (state, commands)', () => {
     const done = decide(s, at({ kind: 'stepResult', result: { kind: 'advance' } })).state;
     expect(done.status.retrying).toBeUndefined();
     expect(done.progress.retryAtMs).toBeUndefined();
+  });
+
+  it('after promotion the first failure of the cleanup notifies, later ones do not, and success notifies once', () => {
+    let s = state({ phase: 'Promoting', stepIndex: 4, promoted: true });
+    const sent: string[][] = [];
+    for (let n = 1; n <= 3; n++) {
+      const d = decide(s, at({ kind: 'stepFailed', reason: 'delete blue: 500' }));
+      sent.push(kinds(d.commands));
+      s = d.state;
+    }
+    expect(sent).toEqual([['notify:cleanupFailed'], [], []]);
+    const done = decide(s, at({ kind: 'stepResult', result: { kind: 'advance' } }));
+    expect(done.commands).toEqual([{ kind: 'notify', notification: 'cleanupDone', deployment: 'blue' }]);
+    // A step that advances without earlier failures says nothing more.
+    expect(decide(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), at({ kind: 'stepResult', result: { kind: 'advance' } })).commands).toEqual([]);
+  });
+
+  it('a rollback whose delete keeps failing keeps its outcome, frees the endpoint, retries with the same back-off and says so', () => {
+    const rolling = state({ mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rolledBack', reason: "gate 'health' failed" } });
+    let s = decide(rolling, at({ kind: 'rollbackDone', leftover: { deployment: 'green', error: 'ARM 500' } })).state;
+    expect({ outcome: s.status.outcome, phase: s.status.phase, leaseHeld: s.leaseHeld }).toEqual({ outcome: 'rolledBack', phase: 'RolledBack', leaseHeld: false });
+    expect(s.status.reason).toBe("gate 'health' failed; 'green' is left at 0% (delete failed: ARM 500), retrying");
+    expect(s.status.retrying).toEqual({ step: 2, failures: 1, error: 'ARM 500', nextAttemptAtMs: 1_000 + 5 * 60_000 });
+    const delays = [5];
+    for (let n = 2; n <= 6; n++) {
+      const d = decide(s, at({ kind: 'cleanupFailed', reason: `ARM 500 #${n}` }));
+      expect(d.commands, 'only the first failure notifies').toEqual([]);
+      s = d.state;
+      expect(s.status.retrying).toEqual({ step: 2, failures: n, error: `ARM 500 #${n}`, nextAttemptAtMs: s.cleanup?.retryAtMs });
+      delays.push(((s.cleanup?.retryAtMs ?? 0) - 1_000) / 60_000);
+    }
+    expect(delays).toEqual([5, 10, 20, 40, 60, 60]);
+    expect({ mode: s.mode, outcome: s.status.outcome, phase: s.status.phase }).toEqual({ mode: 'cleanup', outcome: 'rolledBack', phase: 'RolledBack' });
+    // Operators are answered (recorded as ignored with the reason), nothing changes.
+    const ignored = decideControl(s, control('abort'));
+    expect(ignored).toEqual({ kind: 'ignored', note: "the rollout has ended; only the delete of 'green' is retried (delete it by hand to stop the retries)" });
+    const healed = decide(s, at({ kind: 'cleanupDone', detail: "removed 'green'" }));
+    expect({ mode: healed.state.mode, outcome: healed.state.status.outcome, retrying: healed.state.status.retrying, commands: kinds(healed.commands) }).toEqual({
+      mode: 'done',
+      outcome: 'rolledBack',
+      retrying: undefined,
+      commands: ['notify:cleanupDone'],
+    });
+    expect(healed.state.status.journal.at(-1)?.message).toBe("removed 'green' after 6 failed attempt(s)");
+  });
+
+  it('the cleanup retries stop after the retry window, naming what is left (never silently)', () => {
+    const rolling = state({ mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'aborted', reason: 'aborted by ops' } });
+    const s = decide(rolling, at({ kind: 'rollbackDone', leftover: { deployment: 'green', error: 'ARM 500' } })).state;
+    const late = decide(s, { kind: 'cleanupFailed', reason: 'ARM 500', atMs: 1_000 + FAILED_RETRY_WINDOW_MINUTES * 60_000 });
+    expect({ mode: late.state.mode, outcome: late.state.status.outcome, retrying: late.state.status.retrying, commands: kinds(late.commands) }).toEqual({
+      mode: 'done',
+      outcome: 'aborted',
+      retrying: undefined,
+      commands: ['notify:cleanupFailed'],
+    });
+    expect(late.state.status.reason).toMatch(/gave up deleting 'green' after 2 attempts \(ARM 500\): it is left at 0%, delete it by hand$/);
+    // Cleanup inputs outside the cleanup mode are recorded and change nothing.
+    const unrelated = decide(state(), at({ kind: 'cleanupDone', detail: 'x' }));
+    expect({ mode: unrelated.state.mode, commands: unrelated.commands }).toEqual({ mode: 'forward', commands: [] });
+  });
+
+  it.each([
+    ['ended (Aborted)', { mode: 'done', phase: 'Aborted', leaseHeld: false }],
+    ['rolling back', { mode: 'rollback', phase: 'RollingBack' }],
+    ['retrying a cleanup', { mode: 'cleanup', phase: 'RolledBack', leaseHeld: false }],
+    ['baking', {}],
+  ] as const)('a decision nothing waits for is recorded with its identity while %s (the stranger-approval defect)', (_name, shape) => {
+    const s = state(shape as Shape);
+    recordStrayApprovals(s, [{ decision: 'approve', by: 'mallory@example.com', step: 2, rolloutId: 'r1', atMs: 0 }, { decision: 'maybe' }], 5_000);
+    expect(s.status.approvals).toEqual([{ step: 2, decision: 'approve', by: 'mallory@example.com', atMs: 5_000, accepted: false, note: 'no approval was pending' }]);
+    expect(s.status.journal.map((j) => j.message)).toEqual(['approve by mallory@example.com for step 2 ignored: no approval was pending', 'ignored a malformed approval event']);
   });
 
   it('an operator stops the retries after promotion: it ends Promoted and says what was left undone', () => {
@@ -242,6 +317,9 @@ const anyInput: fc.Arbitrary<Happened> = fc.oneof(
   fc.constant<Happened>({ kind: 'stepFailed', reason: 'boom' }),
   fc.constant<Happened>({ kind: 'planCompleted', reason: 'done' }),
   fc.constant<Happened>({ kind: 'rollbackDone' }),
+  fc.constant<Happened>({ kind: 'rollbackDone', leftover: { deployment: 'green', error: '500' } }),
+  fc.constant<Happened>({ kind: 'cleanupFailed', reason: '500' }),
+  fc.constant<Happened>({ kind: 'cleanupDone', detail: "removed 'green'" }),
   fc.constant<Happened>({ kind: 'rollbackFailed', reason: '500' }),
   fc.constantFrom<Happened>({ kind: 'abort', by: 'ops' }, { kind: 'abort', by: 'system:supersede:r2' }),
   fc.constant<Happened>({ kind: 'retry', by: 'ops' }),
@@ -260,6 +338,8 @@ function onward(s: EngineState): Happened {
       return s.progress.startedAtMs === undefined ? { kind: 'stepStarted' } : { kind: 'stepResult', result: { kind: 'advance' } };
     case 'rollback':
       return { kind: 'rollbackDone' };
+    case 'cleanup':
+      return { kind: 'cleanupDone', detail: "removed 'green'" };
     case 'failedWaiting':
     case 'done':
       return { kind: 'retryWindowEnded' };
@@ -280,6 +360,8 @@ describe('decide over random input sequences', () => {
           releases += commands.filter((c) => c.kind === 'releaseLease').length;
           everHeld ||= next.leaseHeld;
           // An ended rollout never changes again (an input after the end is only recorded).
+          // A rollout retrying its cleanup has its outcome and has freed the endpoint: both stay.
+          if (s.mode === 'cleanup') expect({ outcome: next.status.outcome, phase: next.status.phase, held: next.leaseHeld }).toEqual({ outcome: s.status.outcome, phase: s.status.phase, held: false });
           if (s.mode === 'done') expect({ mode: next.mode, phase: next.status.phase, outcome: next.status.outcome, held: next.leaseHeld }).toEqual({ mode: s.mode, phase: s.status.phase, outcome: s.status.outcome, held: s.leaseHeld });
           s = next;
         };

@@ -54,7 +54,7 @@ approvals:
     timeoutMinutes: ${o.approvalTimeoutMinutes ?? 60}
     onTimeout: ${o.onTimeout ?? 'rollback'}
 operators: [ops@contoso.com]
-notifications: { channels: [webhook], events: [rolloutStarted, gateFailed, approvalRequested, promoted, rolledBack, failed, stepCompleted] }
+notifications: { channels: [webhook], events: [rolloutStarted, gateFailed, approvalRequested, promoted, rolledBack, failed, stepCompleted, cleanupFailed, cleanupDone] }
 retentionMinutes: 30
 concurrency: ${o.concurrency ?? 'queue'}
 ingestionDelayMinutes: 1
