@@ -23,7 +23,7 @@ import {
 } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
 import { stepPosition } from '../plan/describe';
-import { authenticate, authorize, recordedIdentity, type Caller } from './auth';
+import { annotatedComment, authenticate, authorize, identityRecord, recordedIdentity, type Caller } from './auth';
 import type { ApiDeps } from './deps';
 import { errorResponse, json, parseJsonBody, type ApiRequest, type ApiResponse } from './http';
 import { actionBodySchema, listQuerySchema, phaseTableSchema, rolloutActionSchema, startBodySchema, type RolloutAction } from './schemas';
@@ -227,24 +227,26 @@ export async function actOnRollout(request: ApiRequest, deps: ApiDeps): Promise<
   const body = await readActionBody(request);
   const instance = await loadInstance(deps, id);
   const status = readRolloutStatus(instance);
-  const by = recordedIdentity(caller, body.by);
+  const identity = identityRecord(caller, body.by);
+  const by = identity.name;
+  const comment = annotatedComment(identity, body.comment);
 
   if (action === 'approve' || action === 'reject') {
     const step = waitingApprovalStep(instance, status);
     const access = await accessFor(deps, instance, status);
     authorize(caller, access.approvers, 'approver', `rollout ${id}`, by);
-    await raiseApproval(deps, instance, step, action, by, body.comment);
-    return json(202, { rolloutId: id, action, by, step, accepted: true });
+    await raiseApproval(deps, instance, step, action, by, comment);
+    return json(202, { rolloutId: id, action, by, identity, step, accepted: true });
   }
 
   checkControlFits(action, instance, status);
   if (action === 'retry') await requireStillRegistered(deps, instance);
   const access = await accessFor(deps, instance, status);
   authorize(caller, access.operators, 'operator', `rollout ${id}`, by);
-  const event: ControlEvent = controlEventSchema.parse({ action, by, atMs: deps.clock.now(), ...(body.comment !== undefined ? { comment: body.comment } : {}) });
+  const event: ControlEvent = controlEventSchema.parse({ action, by, atMs: deps.clock.now(), ...(comment !== undefined ? { comment } : {}) });
   await deps.client.raiseEvent(id, CONTROL_EVENT, event);
-  deps.log.info('rollout.control', { rolloutId: id, action, by });
-  return json(202, { rolloutId: id, action, by, step: status?.step.index, accepted: true });
+  deps.log.info('rollout.control', { rolloutId: id, action, by, verified: identity.verified });
+  return json(202, { rolloutId: id, action, by, identity, step: status?.step.index, accepted: true });
 }
 
 /**

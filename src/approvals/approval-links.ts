@@ -31,9 +31,12 @@ export type ApprovalLinkProblem = 'malformed' | 'tampered' | 'expired' | 'replay
 /** A link that cannot be used; `problem` selects the HTTP status and the page's wording. */
 export class ApprovalLinkError extends RolloutError {
   readonly problem: ApprovalLinkProblem;
-  constructor(problem: ApprovalLinkProblem, message: string) {
+  /** The link's verified claims, when the signature held (an expired link still names its rollout). */
+  readonly claims: ApprovalLinkClaims | undefined;
+  constructor(problem: ApprovalLinkProblem, message: string, claims?: ApprovalLinkClaims) {
     super(problem === 'tampered' || problem === 'notAnApprover' ? 'Forbidden' : problem === 'malformed' || problem === 'identity' ? 'InvalidInput' : problem === 'notConfigured' ? 'NotFound' : 'Conflict', message);
     this.problem = problem;
+    this.claims = claims;
   }
 }
 
@@ -86,7 +89,7 @@ export function verifyApprovalToken(token: string, secret: string, nowMs: number
   const p = parsed.data;
   const claims: ApprovalLinkClaims = { rolloutId: p.r, step: p.s, decision: p.d, expiresAtMs: p.e, nonce: p.n };
   if (nowMs >= claims.expiresAtMs) {
-    throw new ApprovalLinkError('expired', `this approval link expired at ${new Date(claims.expiresAtMs).toISOString()}; use the API or the dashboard, or wait for a reminder with fresh links`);
+    throw new ApprovalLinkError('expired', `this approval link expired at ${new Date(claims.expiresAtMs).toISOString()}`, claims);
   }
   return claims;
 }
@@ -105,6 +108,11 @@ export interface CreateApprovalLinksOptions {
   readonly baseUrl: string;
   readonly secret: string;
   readonly nonce?: string;
+}
+
+/** The dashboard, opened on one rollout when given (the page routes on the hash). */
+export function dashboardUrl(publicBaseUrl: string, rolloutId?: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/api/dashboard/${rolloutId === undefined ? '' : `#/rollouts/${encodeURIComponent(rolloutId)}`}`;
 }
 
 function approvalLinkUrl(baseUrl: string, token: string): string {

@@ -3,7 +3,9 @@
  * plus the bin shim in a child process).
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +91,7 @@ describe('aml-rollout CLI', () => {
     expect(frames.length).toBeGreaterThanOrEqual(2);
     expect(frames[0]).toMatch(/Phase:\s+AwaitingApproval/);
     expect(frames.at(-1)).toMatch(/Phase:\s+Promoted/);
-    expect(frames.at(-1)).toMatch(/approve by alice@contoso.com at step 4 "go"/);
+    expect(frames.at(-1)).toMatch(/approve by alice@contoso.com at step 4 "go \(name claimed by an API key holder, not verified\)"/);
   });
 
   it('watch exits 6 when the rollout ends without promotion (reject)', async () => {
@@ -214,6 +216,44 @@ describe('aml-rollout CLI', () => {
     const item = items.find((i) => i.model === longName);
     expect(item).toBeDefined();
     expect(row).toContain(item!.rolloutId);
+  });
+
+  it('--scope signs in with Entra ID (the real DefaultAzureCredential over the Azure CLI) and sends the token as a bearer; a failed sign-in is exit 5 saying what to do', async () => {
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'fake-az-'));
+    // Stands in for `az account get-access-token --output json --resource <resource>`: echoes a token naming the resource.
+    writeFileSync(path.join(bin, 'az'), '#!/bin/sh\nif [ -n "$FAKE_AZ_LOGGED_OUT" ]; then echo "ERROR: Please run \'az login\' to setup account." >&2; exit 1; fi\necho "{\\"accessToken\\":\\"token-for-$6\\",\\"expiresOn\\":\\"2099-01-01 00:00:00.000000\\",\\"expires_on\\":4070908800,\\"tokenType\\":\\"Bearer\\"}"\n', { mode: 0o755 });
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const saved = { PATH: process.env.PATH, AZURE_TOKEN_CREDENTIALS: process.env.AZURE_TOKEN_CREDENTIALS, FAKE_AZ_LOGGED_OUT: process.env.FAKE_AZ_LOGGED_OUT };
+    process.env.PATH = `${bin}${path.delimiter}${process.env.PATH ?? ''}`;
+    process.env.AZURE_TOKEN_CREDENTIALS = 'AzureCliCredential';
+    try {
+      const listed = await cli(['list', '--url', url, '--scope', 'api://aml-rollout-test/user_impersonation']);
+      expect(listed.code).toBe(0);
+      expect(seen).toEqual(['Bearer token-for-api://aml-rollout-test/user_impersonation']);
+      const fromEnv = await cli(['list', '--url', url], { AML_ROLLOUT_SCOPE: 'api://other-app/.default' });
+      expect(fromEnv.code).toBe(0);
+      expect(seen[1]).toBe('Bearer token-for-api://other-app');
+      const keyOnly = await cli(['list', '--url', url]);
+      expect([keyOnly.code, seen[2]]).toEqual([0, undefined]);
+      process.env.FAKE_AZ_LOGGED_OUT = '1';
+      const loggedOut = await cli(['list', '--url', url, '--scope', 'api://aml-rollout-test/user_impersonation']);
+      expect(loggedOut.code).toBe(5);
+      expect(loggedOut.err).toMatch(/could not get an Entra ID token for api:\/\/aml-rollout-test\/user_impersonation: .*az login/);
+      expect(seen).toHaveLength(3);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('runs through the bin shim (npx aml-rollout)', async () => {

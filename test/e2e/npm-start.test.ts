@@ -116,7 +116,7 @@ describe.concurrent('npm start, followed as printed', () => {
     const done = await pollStatus(app, rolloutId, 'ended', ended);
     expect(done.status.outcome, done.status.reason).toBe('promoted');
     expect(done.phase).toBe('Promoted');
-    expect(done.status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'demo@contoso.com', accepted: true, comment: 'approved over the API' })]);
+    expect(done.status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'demo@contoso.com', accepted: true, comment: 'approved over the API (name claimed by an API key holder, not verified)' })]);
     await expectSoleDeployment(app, 'credit-model-v2', 'credit-model:2');
     expect((await armGet(app, `/onlineEndpoints/${ENDPOINT}/deployments/blue`)).status, 'blue is deleted').toBe(404);
     await expectVerdictTags(app, '2', rolloutId, 'promoted');
@@ -171,7 +171,7 @@ describe.concurrent('npm start, followed as printed', () => {
     expect(watched.code, `${watched.stdout.slice(-2000)}\n${watched.stderr}`).toBe(0);
     const done = await pollStatus(app, goodId, 'ended', ended);
     expect(done.status.outcome, done.status.reason).toBe('promoted');
-    expect(done.status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'demo@contoso.com', accepted: true, comment: 'looks good' })]);
+    expect(done.status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'demo@contoso.com', accepted: true, comment: 'looks good (name claimed by an API key holder, not verified)' })]);
     await expectSoleDeployment(app, 'credit-model-v4', 'credit-model:4');
     await expectVerdictTags(app, '4', goodId, 'promoted');
     expect((await curlScoring(app)).deployment).toBe('credit-model-v4');
