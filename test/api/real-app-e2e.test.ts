@@ -59,7 +59,7 @@ beforeAll(async () => {
 
   policyDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-policies-'));
   const demo = readFileSync(path.join(ROOT, 'demo/policies/credit-canary-demo.yaml'), 'utf8');
-  writeFileSync(path.join(policyDir, 'canary.yaml'), demo.replace('channels: []', 'channels: [webhook]'));
+  writeFileSync(path.join(policyDir, 'canary.yaml'), demo);
 
   runtime = await startRuntime({
     app: ROOT,

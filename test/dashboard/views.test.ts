@@ -5,10 +5,10 @@
  * (Failed, Mirroring, RollingBack...) is shown without running an orchestration to it.
  * Screenshots go to test-results/ (look at them when the page changes).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
+import type { BrowserContext, Page, Route } from 'playwright-core';
+import { launchHeadlessChromium, type HeadlessChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatic } from '../../src/dashboard/register';
 import { buildHistory, displayOf, summarize, timeSpentOf } from '../../src/api/status-view';
@@ -18,14 +18,13 @@ import type { Phase, RolloutStatus } from '../../src/plan/types';
 import { statusOf } from '../api/fakes';
 import { PHASE_TABLE } from '../../src/plan/phases';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.resolve(__dirname, '../../test-results');
 const ORIGIN = 'http://dashboard.test';
 const T0 = Date.UTC(2026, 11, 4, 18, 0);
 const MIN = 60_000;
 
 let context: BrowserContext;
-let userDataDir: string;
+let browser: HeadlessChromium;
 
 /** A status that went through `phases` one per 5 minutes (its phase clock ticked as the orchestrator does). */
 function statusIn(id: string, phases: Phase[], over: Partial<RolloutStatus>): RolloutStatus {
@@ -104,21 +103,14 @@ async function serve(route: Route): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\``);
-  userDataDir = mkdtempSync(path.join(os.tmpdir(), 'aml-rollout-views-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchHeadlessChromium({ width: 1280, height: 900 });
+  context = browser.context;
   await context.route(`${ORIGIN}/**`, serve);
   mkdirSync(RESULTS, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
 });
 
 async function open(hash: string): Promise<Page> {

@@ -63,6 +63,23 @@ async function expectVerdictTags(app: StartedApp, version: string, rolloutId: st
   expect(tags).toMatchObject({ 'rollout-status': outcome, 'rollout-id': rolloutId });
 }
 
+interface InboxBody {
+  messages: { channel: string; example: boolean; body: { links?: { label: string; url: string }[] } }[];
+}
+
+/** The Approve link of the approval request the local inbox received (the webhook copy); waits for its delivery. */
+async function inboxApproveLink(app: StartedApp): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const inbox = (await (await fetch(`${app.appUrl}/inbox/messages.json`)).json()) as InboxBody;
+    expect(inbox.messages.filter((m) => m.example), 'the first run shows three examples').toHaveLength(3);
+    const sent = inbox.messages.filter((m) => !m.example && m.channel === 'webhook');
+    const link = sent.flatMap((m) => m.body.links ?? []).find((l) => l.label === 'Approve')?.url;
+    if (link) return link;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no approval request reached the inbox\n${app.log()}`);
+}
+
 describe.concurrent('npm start, followed as printed', () => {
   it('prints working instructions: GET / leads to the dashboard, a good version rolls out to 100% on an API approval', async () => {
     const app = await start();
@@ -102,6 +119,15 @@ describe.concurrent('npm start, followed as printed', () => {
     expect(waiting.status.phase).toBe('AwaitingApproval');
     expect(waiting.status.gates.filter((g) => g.verdict === 'fail'), 'no gate failed on the good version').toEqual([]);
     expect(waiting.status.gates.length, 'gates were evaluated before the approval').toBeGreaterThan(0);
+
+    // The banner names the policy folder in use and the inbox; the inbox holds the first run's
+    // examples and the approval request, whose signed link opens the confirmation page.
+    expect(app.output).toMatch(/^Policies: .*demo\/policies /m);
+    expect(app.output).toContain(`Notifications: ${app.appUrl}/inbox/`);
+    const approveLink = await inboxApproveLink(app);
+    const confirm = await fetch(approveLink);
+    expect(confirm.status).toBe(200);
+    expect(await confirm.text()).toMatch(/Approve rollout of credit-model version 2\?/);
 
     // Approve through the API as a person with curl: a wrong key is refused, the printed key works.
     const approveUrl = `${app.appUrl}/api/rollouts/${encodeURIComponent(rolloutId)}/approve`;
