@@ -22,12 +22,11 @@ import { annotatedComment, authenticate, identityRecord, isAllowed, type Caller 
 import { APPROVAL_LEDGER_ENTITY, CLAIM_OPERATION, type LedgerState, type LinkClaim } from './approval-ledger';
 import { ApprovalLinkError, dashboardUrl, verifyApprovalToken, type ApprovalLinkClaims, type ApprovalLinkProblem } from '../approvals/approval-links';
 import type { ApiDeps } from './deps';
-import { escapeHtml, html, json, type ApiRequest, type ApiResponse } from './http';
+import { errorResponse, escapeHtml, html, json, type ApiRequest, type ApiResponse } from './http';
 import { raiseApproval } from './rollouts';
 import { describeGate } from '../analysis/describe';
 import { readRolloutStatus } from './status-view';
 
-const STATUS_BY_PROBLEM = { malformed: 400, tampered: 403, expired: 410, replayed: 409, wrongStep: 409, ended: 409, notConfigured: 404, identity: 400, notAnApprover: 403 } as const;
 
 function wantsJson(request: ApiRequest): boolean {
   const accept = request.header('accept') ?? '';
@@ -87,7 +86,8 @@ async function rolloutNow(deps: ApiDeps, claims: ApprovalLinkClaims): Promise<{ 
 }
 
 async function refusal(request: ApiRequest, deps: ApiDeps, error: ApprovalLinkError, known: ApprovalLinkClaims | undefined): Promise<ApiResponse> {
-  const status = STATUS_BY_PROBLEM[error.problem];
+  // The status follows the error's code, as for every other error of the API.
+  const status = errorResponse(error).status;
   if (wantsJson(request)) return json(status, { error: { code: error.code, problem: error.problem, message: error.message } });
   const claims = error.claims ?? known;
   const parts = [`<h1 class="bad">${escapeHtml(REFUSAL_HEADING[error.problem])}</h1>`, `<p>${escapeHtml(error.message)}.</p>`];

@@ -276,6 +276,12 @@ export async function startRolloutHandler(request: ApiRequest, deps: ApiDeps): P
   }
   const model = { name: body.model, version: body.version, tags, properties };
   const resolution = await deps.policies.resolve({ workspace: deps.workspace, name: model.name, version: model.version, tags }, body.policy);
+  if (body.dryRun) {
+    // The same decision a registration event gets, said instead of acted on.
+    if (resolution.kind === 'skipped') return json(200, { wouldStart: false, reason: `model ${model.name}:${model.version} opted out of rollouts (${resolution.reason})` });
+    if (resolution.kind === 'noMatch') return json(200, { wouldStart: false, reason: `no policy applies to model ${model.name}:${model.version} (${resolution.reason})` });
+    return json(200, { wouldStart: true, policy: resolution.policyName, reason: `policy ${resolution.policyName} applies to model ${model.name}:${model.version}` });
+  }
   if (resolution.kind === 'skipped') throw conflict(`model ${model.name}:${model.version} opted out of rollouts (${resolution.reason})`);
   if (resolution.kind === 'noMatch') throw conflict(`no policy applies to model ${model.name}:${model.version} (${resolution.reason})`);
   authorize(caller, resolution.access.operators, 'operator', `policy ${resolution.policyName}`);

@@ -13,7 +13,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { RolloutError } from '../errors';
+import { RolloutError, type ErrorCode } from '../errors';
 import { safeEqual } from '../common/safe-equal';
 
 type Decision = 'approve' | 'reject';
@@ -28,13 +28,26 @@ export interface ApprovalLinkClaims {
 
 export type ApprovalLinkProblem = 'malformed' | 'tampered' | 'expired' | 'replayed' | 'wrongStep' | 'notConfigured' | 'ended' | 'identity' | 'notAnApprover';
 
-/** A link that cannot be used; `problem` selects the HTTP status and the page's wording. */
+/** Each problem's error code, and so its HTTP status (src/api/http.ts maps codes to statuses). */
+const CODE_BY_PROBLEM: Readonly<Record<ApprovalLinkProblem, ErrorCode>> = {
+  malformed: 'InvalidInput',
+  identity: 'InvalidInput',
+  tampered: 'Forbidden',
+  notAnApprover: 'Forbidden',
+  notConfigured: 'NotFound',
+  expired: 'Gone',
+  replayed: 'Conflict',
+  wrongStep: 'Conflict',
+  ended: 'Conflict',
+};
+
+/** A link that cannot be used; `problem` selects the error code (so the HTTP status) and the page's wording. */
 export class ApprovalLinkError extends RolloutError {
   readonly problem: ApprovalLinkProblem;
   /** The link's verified claims, when the signature held (an expired link still names its rollout). */
   readonly claims: ApprovalLinkClaims | undefined;
   constructor(problem: ApprovalLinkProblem, message: string, claims?: ApprovalLinkClaims) {
-    super(problem === 'tampered' || problem === 'notAnApprover' ? 'Forbidden' : problem === 'malformed' || problem === 'identity' ? 'InvalidInput' : problem === 'notConfigured' ? 'NotFound' : 'Conflict', message);
+    super(CODE_BY_PROBLEM[problem], message);
     this.problem = problem;
     this.claims = claims;
   }

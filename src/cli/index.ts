@@ -20,6 +20,7 @@ import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { deliverModelRegistered } from '../ingest/event-grid-delivery';
 import { ansiStyle, plainStyle, renderList, renderStatus, type RolloutDetailBody } from './render';
 import { registerEvaluateCommand } from './evaluate';
+import { registrationOutcome } from './registration-outcome';
 import type { CliIo } from './io';
 
 export type { CliIo } from './io';
@@ -333,20 +334,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--workspace <name>', 'workspace name (env AML_WORKSPACE_NAME)')
     .action(async (options: RegisterOptions) => {
       const result = await registerModel(options, io);
-      // Best effort: the rollout the event started (delivery to the app starts it before answering).
-      if (!options.eventgridUrl) {
-        try {
-          const page = await clientFor(options, io).request<{ items: RolloutSummary[] }>('GET', `/api/rollouts?model=${encodeURIComponent(options.model)}&top=500`);
-          const rollout = page.items.find((i) => i.version === options.version);
-          if (rollout) result.rolloutId = rollout.rolloutId;
-        } catch {
-          // The event was delivered; not finding the rollout (no policy matched, no key) is not an error here.
-        }
-      }
+      // What became of it: the rollout the event started (delivery to the app starts it before answering), or why none.
+      const outcome = options.eventgridUrl ? undefined : await registrationOutcome(clientFor(options, io), options.model, options.version);
+      if (outcome?.rolloutId) result.rolloutId = outcome.rolloutId;
+      if (outcome && !outcome.rolloutId) result.notStarted = outcome.text;
       if (options.json) printJson(io, result);
       else {
         io.out(`ModelRegistered ${options.model}:${options.version} sent (event ${String(result.eventId)}) to ${String(result.deliveredTo ?? result.publishedTo)}`);
-        if (result.rolloutId) io.out(`rollout: ${String(result.rolloutId)}  (watch it: aml-rollout watch ${String(result.rolloutId)})`);
+        if (outcome) io.out(outcome.text);
       }
     });
 

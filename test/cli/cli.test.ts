@@ -146,6 +146,21 @@ describe('aml-rollout CLI', () => {
     expect(insecure.code).toBe(2);
   });
 
+  it('register-model says what became of the registration: the rollout and what it waits for, or why none started', async () => {
+    const started = await cli(['register-model', '--model', 'credit-model', '--version', '111', '--workspace', 'ws-fixture']);
+    expect(started.code).toBe(0);
+    expect(started.out).toMatch(/^rollout: credit-scoring--credit-model-v111--\S+ \(\w+.*\) {2}\(watch it: aml-rollout watch credit-scoring--credit-model-v111--/m);
+    const unmatched = await cli(['register-model', '--model', 'fraud-model', '--version', '1', '--workspace', 'ws-fixture']);
+    expect(unmatched.code).toBe(0);
+    expect(unmatched.out).toMatch(/^no rollout started: no policy applies to model fraud-model:1 \(no policy matches model fraud-model\)$/m);
+    const asJson = JSON.parse((await cli(['register-model', '--model', 'fraud-model', '--version', '2', '--workspace', 'ws-fixture', '--json'])).out) as Record<string, unknown>;
+    expect(asJson).toMatchObject({ notStarted: 'no rollout started: no policy applies to model fraud-model:2 (no policy matches model fraud-model)' });
+    expect(asJson.rolloutId).toBeUndefined();
+    // Asking why started nothing (the dry run acts on nothing).
+    await runtime.waitForIdle();
+    expect(JSON.parse((await cli(['list', '--model', 'fraud-model', '--json'])).out)).toEqual([]);
+  });
+
   it('register-model creates the model version on the emulator ARM first', async () => {
     const requests: { method: string; url: string; auth: string | undefined; body: string }[] = [];
     const arm = http.createServer((req, res) => {

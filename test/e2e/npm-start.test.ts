@@ -167,6 +167,8 @@ describe.concurrent('npm start, followed as printed', () => {
     const registered = await runPrinted(app, app.commands.registerBad);
     expect(registered.code, `${registered.stdout}\n${registered.stderr}`).toBe(0);
     const badId = await findRollout(app, 'credit-model', '3');
+    // `npm run emulator -- register` prints the rollout id it started.
+    expect(registered.stdout).toContain(`rollout: ${badId} (`);
 
     const bad = await pollStatus(app, badId, 'ended', ended);
     expect(bad.status.outcome, bad.status.reason).toBe('rolledBack');
