@@ -66,7 +66,7 @@ function nextSteps(runtimeUrl: string, key: string, systemKeys: SystemKeys | und
       '',
       '  # 1. register a new model version (the emulator sends ModelRegistered to the app through Event Grid)',
       '  npx aml-rollout register-model --model credit-model --version 2',
-      '  # 2. find the rollout id with `npx aml-rollout list`, then watch it step by step',
+      '  # 2. it prints the rollout id (or why none started); watch the rollout step by step',
       '  npx aml-rollout watch <rollout-id>',
       '  # 3. approve full traffic when it asks: the Approve button of the inbox message, or',
       '  npx aml-rollout approve <rollout-id> --by demo@contoso.com --comment "looks good"',
