@@ -62,6 +62,9 @@ param publicBaseUrl string = ''
 @description('Lifetime of signed approval links, in minutes.')
 param approvalLinkTtlMinutes int = 1440
 
+@description('Believe App Service authentication\'s principal headers (turn on after enabling App Service authentication, docs/deploy.md).')
+param trustAppServiceAuth bool = false
+
 @secure()
 @minLength(32)
 @description('HMAC-SHA256 key for signed approval links. infra/hooks/preprovision.sh generates one into the azd environment when unset.')
@@ -222,6 +225,7 @@ module functionApp 'modules/function-app.bicep' = {
     policyDir: policyDir
     publicBaseUrl: publicBaseUrl
     approvalLinkTtlMinutes: approvalLinkTtlMinutes
+    trustAppServiceAuth: trustAppServiceAuth
     keyVaultName: keyVault.outputs.name
     secretNames: secretNames
     configuredNotifySettings: configuredNotifySettings

@@ -57,6 +57,9 @@ param publicBaseUrl string = ''
 @minValue(1)
 param approvalLinkTtlMinutes int
 
+@description('Believe App Service authentication\'s principal headers (only effective with App Service authentication on).')
+param trustAppServiceAuth bool = false
+
 @description('Key Vault holding the secrets, and the secret name of each secret setting.')
 param keyVaultName string
 param secretNames {
@@ -184,6 +187,7 @@ var controllerSettings = {
   PUBLIC_BASE_URL: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
   APPROVAL_LINK_SECRET: keyVaultReference(keyVaultName, secretNames.APPROVAL_LINK_SECRET)
   APPROVAL_LINK_TTL_MINUTES: string(approvalLinkTtlMinutes)
+  TRUST_APP_SERVICE_AUTH: trustAppServiceAuth ? 'true' : 'false'
 }
 
 // Optional notifiers: a setting exists only when its webhook URL was given.

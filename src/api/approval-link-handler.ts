@@ -18,16 +18,15 @@ import { isLive } from '../ingest/ports';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
 import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
-import { authenticate, isAllowed, type Caller } from './auth';
+import { annotatedComment, authenticate, identityRecord, isAllowed, type Caller } from './auth';
 import { APPROVAL_LEDGER_ENTITY, CLAIM_OPERATION, type LedgerState, type LinkClaim } from './approval-ledger';
-import { ApprovalLinkError, verifyApprovalToken, type ApprovalLinkClaims } from '../approvals/approval-links';
+import { ApprovalLinkError, dashboardUrl, verifyApprovalToken, type ApprovalLinkClaims, type ApprovalLinkProblem } from '../approvals/approval-links';
 import type { ApiDeps } from './deps';
-import { escapeHtml, html, json, type ApiRequest, type ApiResponse } from './http';
+import { errorResponse, escapeHtml, html, json, type ApiRequest, type ApiResponse } from './http';
 import { raiseApproval } from './rollouts';
 import { describeGate } from '../analysis/describe';
 import { readRolloutStatus } from './status-view';
 
-const STATUS_BY_PROBLEM = { malformed: 400, tampered: 403, expired: 410, replayed: 409, wrongStep: 409, ended: 409, notConfigured: 404, identity: 400, notAnApprover: 403 } as const;
 
 function wantsJson(request: ApiRequest): boolean {
   const accept = request.header('accept') ?? '';
@@ -40,14 +39,71 @@ function page(title: string, bodyHtml: string): string {
 .facts td{padding:.2rem .8rem .2rem 0;vertical-align:top}.ok{color:#1a7f37}.bad{color:#cf222e}
 button{font-size:1rem;padding:.5rem 1.2rem;border-radius:6px;border:1px solid #888;cursor:pointer}
 .approve{background:#1a7f37;color:#fff}.reject{background:#cf222e;color:#fff}textarea,input{width:100%;box-sizing:border-box;margin:.3rem 0 1rem}
+.identity{padding:.5rem;border-radius:6px}.claimed{background:#fff8c5;border:1px solid #d4a72c}.verified{background:#dafbe1;border:1px solid #1a7f37}
 .evidence{font-family:ui-monospace,monospace;font-size:.85rem;white-space:pre-wrap;background:#f6f8fa;padding:.6rem;border-radius:6px}</style></head>
 <body>${bodyHtml}</body></html>`;
 }
 
-function refusal(request: ApiRequest, error: ApprovalLinkError): ApiResponse {
-  const status = STATUS_BY_PROBLEM[error.problem];
+/** What a person sees for each refusal: what happened, in one heading. */
+const REFUSAL_HEADING: Readonly<Record<ApprovalLinkProblem, string>> = {
+  malformed: 'This is not an approval link',
+  tampered: 'This approval link is not valid',
+  expired: 'This approval link has expired',
+  replayed: 'This approval request was already answered',
+  wrongStep: 'This approval link is out of date',
+  ended: 'This rollout has ended',
+  notConfigured: 'Approval links are turned off',
+  identity: 'Say who you are',
+  notAnApprover: 'You are not an approver of this rollout',
+};
+
+function dashboardLink(deps: ApiDeps, rolloutId: string | undefined): string {
+  return dashboardUrl(deps.links.publicBaseUrl, rolloutId);
+}
+
+/**
+ * The rollout as it is now, for a refused link's page (best effort: the refusal stands without it).
+ * It says what the rollout really does next, read from its status, not promised by the page.
+ */
+async function rolloutNow(deps: ApiDeps, claims: ApprovalLinkClaims): Promise<{ line: string; waitsForThis: boolean; people: string[] }> {
+  try {
+    const instance = await deps.client.getStatus(claims.rolloutId);
+    const status = instance && instance.name === ORCHESTRATOR_NAME ? readRolloutStatus(instance) : undefined;
+    const access = status ? await deps.policies.getAccess(status.policy) : undefined;
+    const people = [...new Set([...(access?.approvers ?? []), ...(access?.operators ?? [])])];
+    if (!instance || !status) return { line: `Rollout ${claims.rolloutId} no longer exists.`, waitsForThis: false, people };
+    if (!isLive(instance.runtimeStatus) || status.outcome !== undefined) {
+      return { line: `Rollout ${claims.rolloutId} has ended: ${status.phase}${status.reason ? ` (${status.reason})` : ''}.`, waitsForThis: false, people };
+    }
+    if (status.waitingFor?.kind === 'approval' && status.step.index === claims.step) {
+      const until = status.waitingFor.untilMs !== undefined ? ` until ${new Date(status.waitingFor.untilMs).toISOString()}` : '';
+      return { line: `Rollout ${claims.rolloutId} still waits for this approval (${describeStepStatus(status.step)})${until}.`, waitsForThis: true, people };
+    }
+    return { line: `Rollout ${claims.rolloutId} is now at ${describeStepStatus(status.step)} (${status.phase}).`, waitsForThis: false, people };
+  } catch {
+    return { line: `The state of rollout ${claims.rolloutId} could not be read just now.`, waitsForThis: false, people: [] };
+  }
+}
+
+async function refusal(request: ApiRequest, deps: ApiDeps, error: ApprovalLinkError, known: ApprovalLinkClaims | undefined): Promise<ApiResponse> {
+  // The status follows the error's code, as for every other error of the API.
+  const status = errorResponse(error).status;
   if (wantsJson(request)) return json(status, { error: { code: error.code, problem: error.problem, message: error.message } });
-  return html(status, page('Approval link refused', `<h1 class="bad">This link cannot be used</h1><p>${escapeHtml(error.message)}</p>`));
+  const claims = error.claims ?? known;
+  const parts = [`<h1 class="bad">${escapeHtml(REFUSAL_HEADING[error.problem])}</h1>`, `<p>${escapeHtml(error.message)}.</p>`];
+  if (claims && error.problem !== 'identity') {
+    const now = await rolloutNow(deps, claims);
+    const todo = now.waitsForThis
+      ? `To decide, open the rollout in the <a href="${escapeHtml(dashboardLink(deps, claims.rolloutId))}">dashboard</a> or run <code>aml-rollout ${claims.decision} ${escapeHtml(claims.rolloutId)}</code>; or ask for a new link.`
+      : `There is nothing to decide through this link any more. The <a href="${escapeHtml(dashboardLink(deps, claims.rolloutId))}">dashboard</a> shows what happened.`;
+    parts.push('<h2>Now</h2>', `<p>${escapeHtml(now.line)}</p>`, '<h2>What you can do</h2>', `<p>${todo}</p>`);
+    if (now.people.length > 0) parts.push('<h2>Who to ask</h2>', `<p>The approvers and operators of this rollout's policy: ${escapeHtml(now.people.join(', '))}.</p>`);
+  } else if (error.problem !== 'identity') {
+    parts.push('<h2>What you can do</h2>', `<p>Use the link exactly as it was sent, or open the <a href="${escapeHtml(dashboardLink(deps, undefined))}">dashboard</a>. The team that runs aml-rollout can send a new one.</p>`);
+  } else {
+    parts.push('<p>Go back, fill in the form and send it again; the link has not been used.</p>');
+  }
+  return html(status, page(REFUSAL_HEADING[error.problem], parts.join('\n')));
 }
 
 function secretOf(deps: ApiDeps): string {
@@ -78,8 +134,9 @@ function usedMessage(claim: LinkClaim): string {
 }
 
 export async function showApprovalLink(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  let claims: ApprovalLinkClaims | undefined;
   try {
-    const claims = verifyApprovalToken(request.params.token ?? '', secretOf(deps), deps.clock.now());
+    claims = verifyApprovalToken(request.params.token ?? '', secretOf(deps), deps.clock.now());
     const used = (await readLedger(deps, claims.rolloutId))?.claims[claims.nonce];
     if (used) throw new ApprovalLinkError('replayed', usedMessage(used));
     const status = await loadForLink(deps, claims);
@@ -97,6 +154,7 @@ export async function showApprovalLink(request: ApiRequest, deps: ApiDeps): Prom
     ];
     const evidence = status.gates.map(describeGate).join('\n') || 'no gate verdicts yet';
     const people = personApprovers((await deps.policies.getAccess(status.policy))?.approvers ?? []);
+    const caller = authenticate(request, { apiKey: undefined, trustClientPrincipal: deps.auth.trustClientPrincipal });
     const verb = claims.decision === 'approve' ? 'Approve' : 'Reject';
     return html(
       200,
@@ -105,13 +163,13 @@ export async function showApprovalLink(request: ApiRequest, deps: ApiDeps): Prom
         `<h1>${verb} rollout of ${escapeHtml(status.model)} version ${escapeHtml(status.version)}?</h1>
 <table class="facts">${facts.map(([k, v]) => `<tr><td><b>${escapeHtml(k)}</b></td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
 <h2>Gate evidence</h2><div class="evidence">${escapeHtml(evidence)}</div>
-<form method="post">${identityField(people)}
+<form method="post">${identityField(people, caller)}
 <label>Comment<textarea name="comment" maxlength="2000" rows="3"></textarea></label>
 <button class="${claims.decision}" type="submit">${verb}</button></form>`,
       ),
     );
   } catch (error) {
-    if (error instanceof ApprovalLinkError) return refusal(request, error);
+    if (error instanceof ApprovalLinkError) return refusal(request, deps, error, claims);
     throw error;
   }
 }
@@ -135,12 +193,20 @@ function personApprovers(approvers: readonly string[]): string[] {
   return approvers.filter((a) => !a.toLowerCase().startsWith('group:'));
 }
 
-function identityField(people: readonly string[]): string {
+/**
+ * Who decides: a signed-in approver is shown as verified; anyone else picks or types a name, and
+ * the page says plainly that the name is claimed (the link proves who received it, not who uses it).
+ */
+function identityField(people: readonly string[], caller: Caller): string {
+  if (caller.kind === 'principal') {
+    return `<p class="identity verified">You are signed in as <b>${escapeHtml(caller.id)}</b> (verified by App Service authentication); the decision is recorded with this identity.</p>`;
+  }
+  const claimed = '<p class="identity claimed"><b>Claimed, not verified:</b> nobody is signed in, so the name below is recorded as a claim, marked as such in the rollout\'s history.</p>';
   if (people.length > 0) {
     const options = people.map((p) => `<option value="${escapeHtml(p)}">${escapeHtml(p)}</option>`).join('');
-    return `<label>You are<select name="by" required><option value="">choose…</option>${options}</select></label>`;
+    return `${claimed}<label>You are (claimed)<select name="by" required><option value="">choose…</option>${options}</select></label>`;
   }
-  return '<label>Your user principal name (recorded with the decision)<input name="by" maxlength="256" required></label>';
+  return `${claimed}<label>Your user principal name (claimed, recorded with the decision)<input name="by" maxlength="256" required></label>`;
 }
 
 /**
@@ -191,17 +257,18 @@ async function claimNonce(deps: ApiDeps, claims: ApprovalLinkClaims, claim: Link
 }
 
 export async function useApprovalLink(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  let claims: ApprovalLinkClaims | undefined;
   try {
-    const claims = verifyApprovalToken(request.params.token ?? '', secretOf(deps), deps.clock.now());
+    claims = verifyApprovalToken(request.params.token ?? '', secretOf(deps), deps.clock.now());
     const earlier = (await readLedger(deps, claims.rolloutId))?.claims[claims.nonce];
     if (earlier) throw new ApprovalLinkError('replayed', usedMessage(earlier));
     const status = await loadForLink(deps, claims);
     // The link itself is the credential; an identity from App Service auth, when present, is what we record.
     const caller = authenticate(request, { apiKey: undefined, trustClientPrincipal: deps.auth.trustClientPrincipal });
     const by = await linkIdentity(deps, status.policy, caller, formField(request, 'by'));
-    const typed = formField(request, 'comment');
-    // The record says how the decision came in (the orchestrator keeps the comment with it).
-    const comment = `${typed ? `${typed} ` : ''}(via signed link)`;
+    const identity = identityRecord(caller, by, 'signedLink');
+    // The record says how the decision came in and whether its name is proven (the orchestrator keeps the comment with it).
+    const comment = annotatedComment(identity, formField(request, 'comment'));
     const claim: LinkClaim = { nonce: claims.nonce, requestId: randomUUID(), decision: claims.decision, step: claims.step, by, atMs: deps.clock.now() };
     const winner = await claimNonce(deps, claims, claim);
     if (winner.requestId !== claim.requestId) throw new ApprovalLinkError('replayed', usedMessage(winner));
@@ -209,11 +276,12 @@ export async function useApprovalLink(request: ApiRequest, deps: ApiDeps): Promi
     if (!instance) throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} no longer exists`);
     await raiseApproval(deps, instance, claims.step, claims.decision, by, comment);
     deps.log.info('approvalLink.used', { rolloutId: claims.rolloutId, step: claims.step, decision: claims.decision, by });
-    if (wantsJson(request)) return json(202, { rolloutId: claims.rolloutId, action: claims.decision, by, step: claims.step, accepted: true });
+    if (wantsJson(request)) return json(202, { rolloutId: claims.rolloutId, action: claims.decision, by, identity, step: claims.step, accepted: true });
     const verb = claims.decision === 'approve' ? 'approved' : 'rejected';
-    return html(200, page('Decision recorded', `<h1 class="ok">Step ${claims.step + 1} of ${escapeHtml(claims.rolloutId)} ${verb}</h1><p>Recorded as ${escapeHtml(by)}. You can close this page.</p>`));
+    const recorded = identity.verified ? `Recorded as ${escapeHtml(by)} (signed in).` : `Recorded as ${escapeHtml(by)}, a claimed name (nobody was signed in); the history shows it as claimed.`;
+    return html(200, page('Decision recorded', `<h1 class="ok">Step ${claims.step + 1} of ${escapeHtml(claims.rolloutId)} ${verb}</h1><p>${recorded} You can close this page.</p>`));
   } catch (error) {
-    if (error instanceof ApprovalLinkError) return refusal(request, error);
+    if (error instanceof ApprovalLinkError) return refusal(request, deps, error, claims);
     throw error;
   }
 }

@@ -6,14 +6,16 @@
  *   given a key) rejects requests without it before our code runs. When ROLLOUT_API_KEY is set we
  *   also check it here (x-functions-key header or `code` query parameter), so a host started
  *   without key enforcement still does not serve the operator API openly.
- * - App Service authentication ("Easy Auth"). When on, the platform injects `x-ms-client-principal`
- *   (base64 JSON of the caller's claims) and strips any copy a client sent. We trust the header
- *   only when the host says Easy Auth is on (or locally, where the runtime is the front door), so a
- *   client cannot forge an identity on an app without Easy Auth.
+ * - App Service authentication ("Easy Auth"). When on, the platform validates the caller's Entra ID
+ *   token (the CLI sends one, docs/deploy.md) and injects `x-ms-client-principal` (base64 JSON of
+ *   the claims) and `x-ms-client-principal-name`, after stripping any copy a client sent. Those
+ *   headers are believed only when TRUST_APP_SERVICE_AUTH is on AND the platform says Easy Auth is
+ *   on (see trustsAppServicePrincipal). Locally nothing strips them, so a direct caller could write
+ *   any name there: the local runtime never trusts them.
  *
  * The recorded identity is the authenticated principal when there is one, never the body's `by`.
- * A caller with only the key is an API administrator (automation, the CLI, the simulator): it may
- * act, and its `by` is recorded as given (or `api-key`).
+ * A caller with only the key is automation (the CLI without a token, scripts, the simulator): it
+ * may act, and its `by` is recorded as given (or `api-key`), marked as claimed, not verified.
  *
  * Authorization: approvers and operators are allow-listed per policy as user principal names
  * (alice@contoso.com) or groups (`group:<name or object id>`). An empty list admits any caller
@@ -60,6 +62,16 @@ function claimKind(typ: string): 'upn' | 'preferred_username' | 'email' | 'name'
   return undefined;
 }
 
+/**
+ * Whether App Service's principal headers can be believed: the operator asked for it
+ * (TRUST_APP_SERVICE_AUTH), the app runs in App Service (WEBSITE_INSTANCE_ID) and the platform says
+ * its authentication module is on (WEBSITE_AUTH_ENABLED), which is what strips client-sent copies.
+ * Any one missing and a header is a client's claim like any other.
+ */
+export function trustsAppServicePrincipal(conditions: { readonly configured: boolean; readonly inAppService: boolean; readonly platformAuthEnabled: boolean }): boolean {
+  return conditions.configured && conditions.inAppService && conditions.platformAuthEnabled;
+}
+
 /** Parses the x-ms-client-principal header; a malformed header is a 401, not a silent anonymous caller. */
 function parseClientPrincipal(header: string): Caller {
   let decoded: unknown;
@@ -92,8 +104,12 @@ export function authenticate(request: ApiRequest, options: AuthOptions): Caller 
     }
     if (!safeEqual(presented, options.apiKey)) throw new RolloutError('Unauthorized', 'invalid API key');
   }
+  if (!options.trustClientPrincipal) return { kind: 'key' };
   const principal = request.header('x-ms-client-principal');
-  if (principal !== undefined && principal !== '' && options.trustClientPrincipal) return parseClientPrincipal(principal);
+  if (principal !== undefined && principal !== '') return parseClientPrincipal(principal);
+  // Some providers' principals arrive with the name header only: a verified name, without groups.
+  const name = request.header('x-ms-client-principal-name')?.trim();
+  if (name) return { kind: 'principal', id: name, names: [name.toLowerCase()], groups: [] };
   return { kind: 'key' };
 }
 
@@ -131,4 +147,28 @@ export function authorize(caller: Caller, allowList: readonly string[], role: 'a
 export function recordedIdentity(caller: Caller, claimedBy: string | undefined): string {
   if (caller.kind === 'principal') return caller.id;
   return claimedBy?.trim() || 'api-key';
+}
+
+/** How an identity was established, as answers and records say it. */
+export interface IdentityRecord {
+  readonly name: string;
+  /** True only for a principal from App Service authentication; a typed name is a claim. */
+  readonly verified: boolean;
+  readonly source: 'appServiceAuth' | 'apiKey' | 'signedLink';
+}
+
+export function identityRecord(caller: Caller, claimedBy: string | undefined, via: 'apiKey' | 'signedLink' = 'apiKey'): IdentityRecord {
+  if (caller.kind === 'principal') return { name: caller.id, verified: true, source: 'appServiceAuth' };
+  return { name: recordedIdentity(caller, claimedBy), verified: false, source: via };
+}
+
+/**
+ * The comment stored with a decision says how its name was established, so the history shows a
+ * claimed name as claimed (the decision event has one `by` field, read by the orchestrator's
+ * allow-list check; the note travels in the comment beside it).
+ */
+export function annotatedComment(identity: IdentityRecord, comment: string | undefined): string | undefined {
+  const note = identity.source === 'signedLink' ? (identity.verified ? 'via signed link' : 'via signed link; name claimed, not verified') : identity.verified ? undefined : 'name claimed by an API key holder, not verified';
+  if (note === undefined) return comment;
+  return `${comment ? `${comment} ` : ''}(${note})`;
 }

@@ -13,6 +13,7 @@ import { jsonLineLogger, type PolicyResolver, type StructuredLogger } from '../i
 import { getAmbientClock } from '../ports/clock';
 import type { ModelRegistry } from '../ports/model-registry';
 import type { WorkspaceScope } from '../policy';
+import { trustsAppServicePrincipal } from './auth';
 import type { ApiDeps } from './deps';
 import { RequestTooLargeError, type ApiRequest, type ApiResponse } from './http';
 
@@ -54,14 +55,13 @@ function contextLogger(context: InvocationContext): StructuredLogger {
   });
 }
 
-/**
- * Whether x-ms-client-principal can be believed: in Azure only when App Service authentication is
- * on (the platform then strips client-sent copies; WEBSITE_AUTH_ENABLED is set by the platform);
- * outside Azure (no WEBSITE_INSTANCE_ID) the local runtime is the front door.
- */
-function clientPrincipalTrusted(): boolean {
-  const inAzure = readEnvironment('WEBSITE_INSTANCE_ID') !== undefined;
-  return !inAzure || (readEnvironment('WEBSITE_AUTH_ENABLED') ?? '').toLowerCase() === 'true';
+/** The platform's own variables (WEBSITE_*), set by App Service, read here for trustsAppServicePrincipal. */
+function clientPrincipalTrusted(configured: boolean): boolean {
+  return trustsAppServicePrincipal({
+    configured,
+    inAppService: readEnvironment('WEBSITE_INSTANCE_ID') !== undefined,
+    platformAuthEnabled: (readEnvironment('WEBSITE_AUTH_ENABLED') ?? '').toLowerCase() === 'true',
+  });
 }
 
 /** Matching over the process' one policy repository (bare workspace names match only in the configured scope). */
@@ -84,7 +84,7 @@ export function apiDepsFor(context: InvocationContext, options: HostDepsOptions 
     policies: options.policies ?? policyResolverFor(settings.POLICY_DIR, { subscriptionId: settings.AZURE_SUBSCRIPTION_ID, resourceGroup: settings.AZURE_RESOURCE_GROUP }),
     clock: getAmbientClock(),
     log: contextLogger(context),
-    auth: { apiKey: settings.ROLLOUT_API_KEY, trustClientPrincipal: clientPrincipalTrusted() },
+    auth: { apiKey: settings.ROLLOUT_API_KEY, trustClientPrincipal: clientPrincipalTrusted(settings.TRUST_APP_SERVICE_AUTH) },
     workspace: { subscriptionId: settings.AZURE_SUBSCRIPTION_ID, resourceGroup: settings.AZURE_RESOURCE_GROUP, workspace: settings.AML_WORKSPACE_NAME },
     ...(registry ? { modelRegistry: registry } : {}),
     links: { secret: settings.APPROVAL_LINK_SECRET, ttlMinutes: settings.APPROVAL_LINK_TTL_MINUTES, publicBaseUrl: settings.PUBLIC_BASE_URL },

@@ -37,6 +37,8 @@ const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
   Forbidden: 403,
   NotFound: 404,
   Conflict: 409,
+  Gone: 410,
+  PayloadTooLarge: 413,
   Throttled: 429,
   Transient: 503,
   Timeout: 504,
@@ -48,12 +50,11 @@ const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
  */
 export class RequestTooLargeError extends ValidationError {
   constructor(limitBytes: number, actualBytes: number) {
-    super('body', `is ${actualBytes} bytes; this API accepts at most ${limitBytes} bytes (${limitBytes / (1024 * 1024)} MB, Event Grid's own limit for a batch of events)`);
+    super('body', `is ${actualBytes} bytes; this API accepts at most ${limitBytes} bytes (${limitBytes / (1024 * 1024)} MB, Event Grid's own limit for a batch of events)`, { code: 'PayloadTooLarge' });
   }
 }
 
 function statusForError(error: unknown): number {
-  if (error instanceof RequestTooLargeError) return 413;
   if (error instanceof RolloutError) return STATUS_BY_CODE[error.code] ?? 500;
   return 500;
 }

@@ -23,7 +23,7 @@ import {
 } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
 import { stepPosition } from '../plan/describe';
-import { authenticate, authorize, recordedIdentity, type Caller } from './auth';
+import { annotatedComment, authenticate, authorize, identityRecord, recordedIdentity, type Caller } from './auth';
 import type { ApiDeps } from './deps';
 import { errorResponse, json, parseJsonBody, type ApiRequest, type ApiResponse } from './http';
 import { actionBodySchema, listQuerySchema, phaseTableSchema, rolloutActionSchema, rolloutEvidenceSchema, startBodySchema, type RolloutAction } from './schemas';
@@ -248,24 +248,26 @@ export async function actOnRollout(request: ApiRequest, deps: ApiDeps): Promise<
   const body = await readActionBody(request);
   const instance = await loadInstance(deps, id);
   const status = readRolloutStatus(instance);
-  const by = recordedIdentity(caller, body.by);
+  const identity = identityRecord(caller, body.by);
+  const by = identity.name;
+  const comment = annotatedComment(identity, body.comment);
 
   if (action === 'approve' || action === 'reject') {
     const step = waitingApprovalStep(instance, status);
     const access = await accessFor(deps, instance, status);
     authorize(caller, access.approvers, 'approver', `rollout ${id}`, by);
-    await raiseApproval(deps, instance, step, action, by, body.comment);
-    return json(202, { rolloutId: id, action, by, step, accepted: true });
+    await raiseApproval(deps, instance, step, action, by, comment);
+    return json(202, { rolloutId: id, action, by, identity, step, accepted: true });
   }
 
   checkControlFits(action, instance, status);
   if (action === 'retry') await requireStillRegistered(deps, instance);
   const access = await accessFor(deps, instance, status);
   authorize(caller, access.operators, 'operator', `rollout ${id}`, by);
-  const event: ControlEvent = controlEventSchema.parse({ action, by, atMs: deps.clock.now(), ...(body.comment !== undefined ? { comment: body.comment } : {}) });
+  const event: ControlEvent = controlEventSchema.parse({ action, by, atMs: deps.clock.now(), ...(comment !== undefined ? { comment } : {}) });
   await deps.client.raiseEvent(id, CONTROL_EVENT, event);
-  deps.log.info('rollout.control', { rolloutId: id, action, by });
-  return json(202, { rolloutId: id, action, by, step: status?.step.index, accepted: true });
+  deps.log.info('rollout.control', { rolloutId: id, action, by, verified: identity.verified });
+  return json(202, { rolloutId: id, action, by, identity, step: status?.step.index, accepted: true });
 }
 
 /**
@@ -295,6 +297,12 @@ export async function startRolloutHandler(request: ApiRequest, deps: ApiDeps): P
   }
   const model = { name: body.model, version: body.version, tags, properties };
   const resolution = await deps.policies.resolve({ workspace: deps.workspace, name: model.name, version: model.version, tags }, body.policy);
+  if (body.dryRun) {
+    // The same decision a registration event gets, said instead of acted on.
+    if (resolution.kind === 'skipped') return json(200, { wouldStart: false, reason: `model ${model.name}:${model.version} opted out of rollouts (${resolution.reason})` });
+    if (resolution.kind === 'noMatch') return json(200, { wouldStart: false, reason: `no policy applies to model ${model.name}:${model.version} (${resolution.reason})` });
+    return json(200, { wouldStart: true, policy: resolution.policyName, reason: `policy ${resolution.policyName} applies to model ${model.name}:${model.version}` });
+  }
   if (resolution.kind === 'skipped') throw conflict(`model ${model.name}:${model.version} opted out of rollouts (${resolution.reason})`);
   if (resolution.kind === 'noMatch') throw conflict(`no policy applies to model ${model.name}:${model.version} (${resolution.reason})`);
   authorize(caller, resolution.access.operators, 'operator', `policy ${resolution.policyName}`);

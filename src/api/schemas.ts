@@ -26,6 +26,7 @@ export const startBodySchema = z
     version: modelVersionSchema.meta({ description: 'Model version (a number is accepted and treated as a string).', example: '2' }),
     policy: z.string().trim().min(1).max(64).optional().meta({ description: 'Policy name; absent = the policy that matches the model (tags, match rules).' }),
     by: z.string().trim().min(1).max(256).optional(),
+    dryRun: z.boolean().optional().meta({ description: 'Only say whether a rollout would start and why not (nothing is started); the CLI asks this after a registration started nothing.' }),
   })
   .meta({ id: 'StartRolloutRequest' });
 

@@ -13,7 +13,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { RolloutError } from '../errors';
+import { RolloutError, type ErrorCode } from '../errors';
 import { safeEqual } from '../common/safe-equal';
 
 type Decision = 'approve' | 'reject';
@@ -28,12 +28,28 @@ export interface ApprovalLinkClaims {
 
 export type ApprovalLinkProblem = 'malformed' | 'tampered' | 'expired' | 'replayed' | 'wrongStep' | 'notConfigured' | 'ended' | 'identity' | 'notAnApprover';
 
-/** A link that cannot be used; `problem` selects the HTTP status and the page's wording. */
+/** Each problem's error code, and so its HTTP status (src/api/http.ts maps codes to statuses). */
+const CODE_BY_PROBLEM: Readonly<Record<ApprovalLinkProblem, ErrorCode>> = {
+  malformed: 'InvalidInput',
+  identity: 'InvalidInput',
+  tampered: 'Forbidden',
+  notAnApprover: 'Forbidden',
+  notConfigured: 'NotFound',
+  expired: 'Gone',
+  replayed: 'Conflict',
+  wrongStep: 'Conflict',
+  ended: 'Conflict',
+};
+
+/** A link that cannot be used; `problem` selects the error code (so the HTTP status) and the page's wording. */
 export class ApprovalLinkError extends RolloutError {
   readonly problem: ApprovalLinkProblem;
-  constructor(problem: ApprovalLinkProblem, message: string) {
-    super(problem === 'tampered' || problem === 'notAnApprover' ? 'Forbidden' : problem === 'malformed' || problem === 'identity' ? 'InvalidInput' : problem === 'notConfigured' ? 'NotFound' : 'Conflict', message);
+  /** The link's verified claims, when the signature held (an expired link still names its rollout). */
+  readonly claims: ApprovalLinkClaims | undefined;
+  constructor(problem: ApprovalLinkProblem, message: string, claims?: ApprovalLinkClaims) {
+    super(CODE_BY_PROBLEM[problem], message);
     this.problem = problem;
+    this.claims = claims;
   }
 }
 
@@ -86,7 +102,7 @@ export function verifyApprovalToken(token: string, secret: string, nowMs: number
   const p = parsed.data;
   const claims: ApprovalLinkClaims = { rolloutId: p.r, step: p.s, decision: p.d, expiresAtMs: p.e, nonce: p.n };
   if (nowMs >= claims.expiresAtMs) {
-    throw new ApprovalLinkError('expired', `this approval link expired at ${new Date(claims.expiresAtMs).toISOString()}; use the API or the dashboard, or wait for a reminder with fresh links`);
+    throw new ApprovalLinkError('expired', `this approval link expired at ${new Date(claims.expiresAtMs).toISOString()}`, claims);
   }
   return claims;
 }
@@ -105,6 +121,11 @@ export interface CreateApprovalLinksOptions {
   readonly baseUrl: string;
   readonly secret: string;
   readonly nonce?: string;
+}
+
+/** The dashboard, opened on one rollout when given (the page routes on the hash). */
+export function dashboardUrl(publicBaseUrl: string, rolloutId?: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/api/dashboard/${rolloutId === undefined ? '' : `#/rollouts/${encodeURIComponent(rolloutId)}`}`;
 }
 
 function approvalLinkUrl(baseUrl: string, token: string): string {

@@ -33,6 +33,8 @@ export function exitCodeForStatus(status: number): number {
 export interface ApiClientOptions {
   readonly baseUrl: string;
   readonly key: string | undefined;
+  /** An Entra ID access token for App Service authentication, fetched per request (the credential caches it). */
+  readonly bearerToken?: () => Promise<string>;
   /** Per-request timeout. */
   readonly timeoutMs?: number;
 }
@@ -45,6 +47,7 @@ export class ApiClient {
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = `${this.baseUrl}${path}`;
+    const token = this.options.bearerToken ? await this.options.bearerToken() : undefined;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -53,6 +56,7 @@ export class ApiClient {
           accept: 'application/json',
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...(this.options.key ? { 'x-functions-key': this.options.key } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),

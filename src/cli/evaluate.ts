@@ -25,7 +25,7 @@ interface EvaluateOptions {
   p50: number;
   p95: number;
   scenario?: string;
-  regression: string[];
+  regression?: string[];
   runs: number;
   seed: number;
   judge: string;
@@ -44,8 +44,8 @@ function numberArg(what: string, check: (v: number) => boolean, expected: string
   };
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 async function resolvePolicy(ref: string, folder: string): Promise<Policy> {
@@ -129,7 +129,7 @@ function progressReporter(io: CliIo, stderrIsTTY: boolean, write: (text: string)
 async function runEvaluate(policyRef: string, options: EvaluateOptions, io: CliIo, progress: { stderrIsTTY: boolean; write: (text: string) => void }): Promise<EvaluationReport> {
   const policy = await resolvePolicy(policyRef, options.policyDir ?? io.env('POLICY_DIR') ?? 'policies');
   const { live, traffic } = await worldOf(options);
-  const regressions: Regression[] = options.regression.length > 0 ? options.regression.map(parseRegression) : [...DEFAULT_REGRESSIONS];
+  const regressions: Regression[] = options.regression && options.regression.length > 0 ? options.regression.map(parseRegression) : [...DEFAULT_REGRESSIONS];
   const judges: JudgeName[] = options.judge === 'all' ? [...JUDGE_NAMES] : options.judge.split(',').map((j) => {
     const name = j.trim();
     if (!(JUDGE_NAMES as readonly string[]).includes(name)) throw new ValidationError('--judge', `"${name}" is not a judge; expected ${JUDGE_NAMES.join(', ')} or all`);
@@ -180,7 +180,8 @@ export function registerEvaluateCommand(program: Command, io: CliIo, progress: {
     .option('--p50 <ms>', "the live version's median latency", numberArg('--p50', (n) => n > 0, 'milliseconds > 0'), 40)
     .option('--p95 <ms>', "the live version's p95 latency", numberArg('--p95', (n) => n > 0, 'milliseconds > 0'), 90)
     .addOption(new Option('--scenario <file>', "take the live version's behaviour and the traffic from a simulation scenario").conflicts(['daily', 'rpm']))
-    .option('--regression <r>', 'a regression to test (repeatable): errors*1.5, latency+20%, outright (default: errors*1.5, *2, *3, latency+20%, +40%, outright)', collect, [])
+    // The default is in the description (the list of regressions); an empty array as commander's default would print "(default: [])" beside it.
+    .option('--regression <r>', 'a regression to test (repeatable): errors*1.5, latency+20%, outright (default: errors*1.5, *2, *3, latency+20%, +40%, outright)', collect)
     .option('--runs <n>', 'simulated rollouts per case', numberArg('--runs', (n) => Number.isInteger(n) && n >= 1 && n <= 100_000, 'a whole number in [1, 100000]'), 200)
     .option('--seed <n>', 'first seed (runs use seed, seed+1, ...)', numberArg('--seed', (n) => Number.isInteger(n), 'a whole number'), 1)
     .option('--judge <names>', `judges, comma-separated: ${JUDGE_NAMES.join(', ')} or all`, 'aml-rollout')

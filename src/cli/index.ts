@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
 import { AzureKeyCredential, EventGridPublisherClient } from '@azure/eventgrid';
+import { DefaultAzureCredential } from '@azure/identity';
 import { readEnvironment } from '../config';
 import { MODEL_REGISTERED_EVENT_TYPE } from '../ingest/model-registered';
 import type { RolloutSummary } from '../api/status-view';
@@ -19,6 +20,7 @@ import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { deliverModelRegistered } from '../ingest/event-grid-delivery';
 import { ansiStyle, plainStyle, renderEvidence, renderList, renderStatus, type RolloutDetailBody, type RolloutEvidenceBody } from './render';
 import { registerEvaluateCommand } from './evaluate';
+import { registrationOutcome } from './registration-outcome';
 import type { CliIo } from './io';
 
 export type { CliIo } from './io';
@@ -38,6 +40,7 @@ const TERMINAL_RUNTIME = new Set(['Completed', 'Failed', 'Terminated', 'Canceled
 interface CommonOptions {
   url?: string;
   key?: string;
+  scope?: string;
   json?: boolean;
 }
 
@@ -45,7 +48,24 @@ function common(command: Command): Command {
   return command
     .option('--url <url>', 'controller base URL (env AML_ROLLOUT_URL)')
     .option('--key <key>', 'function key (env AML_ROLLOUT_KEY)')
+    .option('--scope <scope>', 'sign in with Entra ID for this scope, e.g. api://<app id>/user_impersonation (env AML_ROLLOUT_SCOPE)')
     .option('--json', 'machine-readable output');
+}
+
+/**
+ * The caller's Entra ID token for App Service authentication (docs/deploy.md): DefaultAzureCredential
+ * finds `az login`, azd, VS Code or a managed identity; AZURE_TOKEN_CREDENTIALS narrows the chain.
+ */
+function entraToken(scope: string): () => Promise<string> {
+  const credential = new DefaultAzureCredential();
+  return async () => {
+    try {
+      return (await credential.getToken(scope)).token;
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      throw new CliError(`could not get an Entra ID token for ${scope}: ${reason} (sign in with \`az login\`, or drop --scope / AML_ROLLOUT_SCOPE to use the function key alone)`, EXIT.auth);
+    }
+  };
 }
 
 function clientFor(options: CommonOptions, io: CliIo): ApiClient {
@@ -55,7 +75,8 @@ function clientFor(options: CommonOptions, io: CliIo): ApiClient {
   } catch {
     throw new CliError(`--url: "${url}" is not a URL`, EXIT.usage);
   }
-  return new ApiClient({ baseUrl: url, key: options.key ?? io.env('AML_ROLLOUT_KEY') });
+  const scope = options.scope ?? io.env('AML_ROLLOUT_SCOPE');
+  return new ApiClient({ baseUrl: url, key: options.key ?? io.env('AML_ROLLOUT_KEY'), ...(scope ? { bearerToken: entraToken(scope) } : {}) });
 }
 
 function printJson(io: CliIo, value: unknown): void {
@@ -275,13 +296,16 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       retry: 'retry a failed rollout from the failed step',
     };
     common(program.command(action).argument('<id>', 'rollout id').description(describe[action]))
-      .option('--by <who>', 'who acts (recorded when the API cannot authenticate you)')
+      .option('--by <who>', 'who acts: a claimed name, recorded when you are not signed in (--scope)')
       .option('--comment <text>', 'a comment recorded with the action')
       .action(async (id: string, options: CommonOptions & { by?: string; comment?: string }) => {
         const body = { ...(options.by ? { by: options.by } : {}), ...(options.comment ? { comment: options.comment } : {}) };
-        const result = await clientFor(options, io).request<{ step?: number; by: string }>('POST', `/api/rollouts/${encodeURIComponent(id)}/${action}`, body);
+        const result = await clientFor(options, io).request<{ step?: number; by: string; identity?: { verified: boolean } }>('POST', `/api/rollouts/${encodeURIComponent(id)}/${action}`, body);
         if (options.json) printJson(io, result);
-        else io.out(`${action} sent to ${id}${result.step !== undefined ? ` (step ${result.step + 1})` : ''} as ${result.by}`);
+        else {
+          const how = result.identity === undefined ? '' : result.identity.verified ? ' (signed in)' : ' (a claimed name: not signed in)';
+          io.out(`${action} sent to ${id}${result.step !== undefined ? ` (step ${result.step + 1})` : ''} as ${result.by}${how}`);
+        }
       });
   }
 
@@ -314,20 +338,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--workspace <name>', 'workspace name (env AML_WORKSPACE_NAME)')
     .action(async (options: RegisterOptions) => {
       const result = await registerModel(options, io);
-      // Best effort: the rollout the event started (delivery to the app starts it before answering).
-      if (!options.eventgridUrl) {
-        try {
-          const page = await clientFor(options, io).request<{ items: RolloutSummary[] }>('GET', `/api/rollouts?model=${encodeURIComponent(options.model)}&top=500`);
-          const rollout = page.items.find((i) => i.version === options.version);
-          if (rollout) result.rolloutId = rollout.rolloutId;
-        } catch {
-          // The event was delivered; not finding the rollout (no policy matched, no key) is not an error here.
-        }
-      }
+      // What became of it: the rollout the event started (delivery to the app starts it before answering), or why none.
+      const outcome = options.eventgridUrl ? undefined : await registrationOutcome(clientFor(options, io), options.model, options.version);
+      if (outcome?.rolloutId) result.rolloutId = outcome.rolloutId;
+      if (outcome && !outcome.rolloutId) result.notStarted = outcome.text;
       if (options.json) printJson(io, result);
       else {
         io.out(`ModelRegistered ${options.model}:${options.version} sent (event ${String(result.eventId)}) to ${String(result.deliveredTo ?? result.publishedTo)}`);
-        if (result.rolloutId) io.out(`rollout: ${String(result.rolloutId)}  (watch it: aml-rollout watch ${String(result.rolloutId)})`);
+        if (outcome) io.out(outcome.text);
       }
     });
 

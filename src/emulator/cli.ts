@@ -17,6 +17,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { readEnvironment } from '../config';
+import { ApiClient } from '../cli/api-client';
+import { registrationOutcome } from '../cli/registration-outcome';
 import { createClock } from '../local-runtime/clock';
 import { createEmulator } from './emulator';
 import { publishModelRegistered } from './event-grid';
@@ -115,6 +117,7 @@ interface RegisterOptions {
   smokeTestFails?: boolean;
   provisioningFails?: boolean;
   functionKey?: string;
+  key?: string;
   schema: 'eventgrid' | 'cloudevents';
   deliver: boolean;
   token: string;
@@ -159,6 +162,9 @@ async function register(options: RegisterOptions): Promise<number> {
     process.stderr.write(`the app did not accept the event: ${result.responseText.slice(0, 500)}\n`);
     return 1;
   }
+  // The rollout the event started (its id, to watch it), or why none started: asked of the app's API.
+  const client = new ApiClient({ baseUrl: options.appUrl, key: options.key ?? readEnvironment('AML_ROLLOUT_KEY') });
+  process.stdout.write(`${(await registrationOutcome(client, options.model, options.version)).text}\n`);
   return 0;
 }
 
@@ -192,6 +198,7 @@ export function buildProgram(): Command {
     .option('--emulator-url <url>', 'the emulator (http) (env AML_ROLLOUT_ARM_URL)', readEnvironment('AML_ROLLOUT_ARM_URL') ?? 'http://127.0.0.1:8790')
     .option('--app-url <url>', 'the app: local runtime or Function App (env AML_ROLLOUT_URL)', readEnvironment('AML_ROLLOUT_URL') ?? 'http://localhost:7071')
     .option('--function-key <key>', "the Event Grid webhook's key, sent as ?code=: the host's eventgrid_extension system key (env AML_ROLLOUT_WEBHOOK_KEY, printed by npm start)", readEnvironment('AML_ROLLOUT_WEBHOOK_KEY') ?? readEnvironment('AML_ROLLOUT_KEY'))
+    .option('--key <key>', "the app's API key, to find the rollout the event started (env AML_ROLLOUT_KEY)")
     .option('--schema <schema>', 'eventgrid or cloudevents', (v: string) => {
       if (v !== 'eventgrid' && v !== 'cloudevents') throw new InvalidArgumentError('--schema is eventgrid or cloudevents');
       return v;

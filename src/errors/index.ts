@@ -8,6 +8,10 @@ export type ErrorCode =
   | 'InvalidPolicy'
   | 'NotFound'
   | 'Conflict'
+  /** Was valid, no longer is (an expired approval link): HTTP 410. */
+  | 'Gone'
+  /** A request body over the size limit: HTTP 413. */
+  | 'PayloadTooLarge'
   | 'Throttled'
   | 'Transient'
   | 'Timeout'

@@ -42,7 +42,14 @@ export interface HttpServerOptions {
   readonly log: (message: string) => void;
   /** Where `GET /` sends a browser (the host shows its own landing page there otherwise). */
   readonly rootRedirect?: string | undefined;
+  /**
+   * Pages the host program adds outside the route prefix (npm start's notification inbox); asked
+   * first, answers true when it served the request. Not part of the Functions host.
+   */
+  readonly localPages?: LocalPages | undefined;
 }
+
+export type LocalPages = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => Promise<boolean>;
 
 /** The extension system keys of the Functions host, by their key names. */
 export interface SystemKeys {
@@ -161,6 +168,7 @@ export class RuntimeHttpServer {
         res.end();
         return;
       }
+      if (this.#options.localPages && (await this.#options.localPages(req, res, path))) return;
       if (path.startsWith('/runtime/webhooks/durabletask/') || path === '/runtime/webhooks/durabletask') {
         this.#requireSystemKey(req, url, 'durabletask_extension');
         return await this.#management(req, res, url, path.slice('/runtime/webhooks/durabletask/'.length), `${this.#options.publicOrigin()}${url.pathname}${url.search}`);

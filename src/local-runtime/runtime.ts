@@ -13,7 +13,7 @@ import { createClock, type RuntimeClock } from './clock';
 import { DurableEngine, type EngineCounters } from './durable/engine';
 import { DurableStore, type InstanceRow } from './durable/store';
 import { FunctionsCore } from './functions-core';
-import { RuntimeHttpServer, type SystemKeys } from './http-server';
+import { RuntimeHttpServer, type LocalPages, type SystemKeys } from './http-server';
 import { TimerTriggers } from './timer-triggers';
 
 export interface RuntimeOptions {
@@ -40,6 +40,8 @@ export interface RuntimeOptions {
   readonly settings?: Readonly<Record<string, string>>;
   /** Where `GET /` redirects (e.g. an app's dashboard route); absent: no page at `/`, as the host without its homepage. */
   readonly rootRedirect?: string;
+  /** Pages of the host program beside the app's routes (npm start's /inbox/); see HttpServerOptions. */
+  readonly localPages?: LocalPages;
   /** Where runtime diagnostics go. Default: stderr. */
   readonly log?: (message: string) => void;
 }
@@ -173,6 +175,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
       counters,
       log,
       rootRedirect: options.rootRedirect,
+      localPages: options.localPages,
     });
 
     await clock.runBusy(() => core.runHooks('appStart', { hookData: {} }));

@@ -4,7 +4,7 @@
  * requests carry the evidence and signed, single-use approve / reject links.
  */
 import type { GateResult } from '../analysis/types';
-import { createApprovalLinks } from '../approvals/approval-links';
+import { createApprovalLinks, dashboardUrl } from '../approvals/approval-links';
 import { agreementHeadline, describeAgreement, describeEvidence, evidenceDetail } from '../analysis/describe';
 import type { SendNotificationInput } from '../orchestration/activity-contracts';
 import type { Notification, NotificationKind, NotificationLink } from '../ports/notifier';
@@ -57,10 +57,6 @@ export interface MessageOptions {
   readonly linkSecret: string | undefined;
   readonly linkTtlMinutes: number;
   readonly nowMs: number;
-}
-
-function dashboardUrl(publicBaseUrl: string, rolloutId: string): string {
-  return `${publicBaseUrl.replace(/\/+$/, '')}/api/dashboard/#/rollouts/${encodeURIComponent(rolloutId)}`;
 }
 
 export function evidenceLines(gates: readonly GateResult[]): string[] {

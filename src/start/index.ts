@@ -6,6 +6,7 @@
  * With real Azure settings in the environment (AZURE_SUBSCRIPTION_ID of a real subscription, and
  * the others of docs/deploy.md), the same command runs the app against Azure instead: no emulator.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { readEnvironment, setEnvironment } from '../config';
@@ -15,6 +16,7 @@ import { readStoreSummary, resumeAtMs, staleRolloutWarning } from './store-check
 import type { SystemKeys } from '../local-runtime/http-server';
 import { startRuntime } from '../local-runtime/runtime';
 import { approvalLinkSecret } from './link-secret';
+import { createInbox, type Inbox } from './inbox';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const EMULATOR_TOKEN = 'local-emulator-token';
@@ -37,15 +39,19 @@ export function targetsAzure(env: (name: string) => string | undefined = readEnv
   return subscription !== undefined && subscription !== '' && subscription !== DEMO_SUBSCRIPTION && env('ARM_ENDPOINT') === undefined;
 }
 
-function nextSteps(runtimeUrl: string, key: string, systemKeys: SystemKeys | undefined, emulator: Emulator | undefined): string {
+function nextSteps(runtimeUrl: string, key: string, systemKeys: SystemKeys | undefined, emulator: Emulator | undefined, policyDir: string, inbox: boolean): string {
   const env = `export AML_ROLLOUT_URL=${runtimeUrl} AML_ROLLOUT_KEY=${key}`;
   const lines = [
     '',
     `aml-rollout is running at ${runtimeUrl}  (dashboard: ${runtimeUrl}/ , API: ${runtimeUrl}/api/rollouts , OpenAPI: ${runtimeUrl}/api/openapi.json)`,
+    `Policies: ${policyDir}${emulator ? ' (the demo policy credit-canary-demo.yaml; --policies <dir> for another folder)' : ''}`,
+  ];
+  if (inbox) lines.push(`Notifications: ${runtimeUrl}/inbox/  (what Teams, Slack and the webhook would show, with working Approve / Reject links)`);
+  lines.push(
     '',
     'In another terminal:',
     `  ${env}`,
-  ];
+  );
   if (systemKeys) {
     // As in Azure, the extensions' webhooks take their own system keys (new each run), not the API key.
     lines.push(
@@ -61,22 +67,37 @@ function nextSteps(runtimeUrl: string, key: string, systemKeys: SystemKeys | und
       '',
       '  # 1. register a new model version (the emulator sends ModelRegistered to the app through Event Grid)',
       '  npx aml-rollout register-model --model credit-model --version 2',
-      '  # 2. find the rollout id with `npx aml-rollout list`, then watch it step by step',
+      '  # 2. it prints the rollout id (or why none started); watch the rollout step by step',
       '  npx aml-rollout watch <rollout-id>',
-      '  # 3. approve full traffic when it asks',
+      '  # 3. approve full traffic when it asks: the Approve button of the inbox message, or',
       '  npx aml-rollout approve <rollout-id> --by demo@contoso.com --comment "looks good"',
       '  # 4. optional: a bad version (30% errors) that the gates roll back',
       `  npm run emulator -- register --model credit-model --version 3 --error-rate 0.3`,
       '  # see which version answers users (the response header azureml-model-deployment names the deployment)',
       `  curl -si -X POST ${emulator.scoringUri('credit-scoring')} -H "Authorization: Bearer ${keys.primaryKey}" -H "Content-Type: application/json" -d '{"input_data":{"data":[[42,58000,12000]]}}'`,
       '',
-      `The emulator (Azure ML ARM, scoring, Log Analytics) listens on ${emulator.url}; the demo policy is demo/policies/credit-canary-demo.yaml.`,
+      `The emulator (Azure ML ARM, scoring, Log Analytics) listens on ${emulator.url}.`,
     );
   } else {
     lines.push('', '  npx aml-rollout list', '  npx aml-rollout start --model <model> --version <version>');
   }
   lines.push('Stop with Ctrl+C.', '');
   return lines.join('\n');
+}
+
+/** A first run: the state starts empty (in memory, or a store folder that does not exist yet). */
+function isFirstRun(store: string): boolean {
+  return store === ':memory:' || !existsSync(store) || readdirSync(store).length === 0;
+}
+
+/** Each notification channel not configured by the user points at the inbox. */
+function inboxChannels(runtimeUrl: string): Record<string, string> {
+  const channels = { NOTIFY_TEAMS_WEBHOOK_URL: 'teams', NOTIFY_SLACK_WEBHOOK_URL: 'slack', NOTIFY_GENERIC_WEBHOOK_URL: 'webhook' } as const;
+  const settings: Record<string, string> = {};
+  for (const [name, channel] of Object.entries(channels)) {
+    if (!readEnvironment(name)) settings[name] = `${runtimeUrl}/inbox/${channel}`;
+  }
+  return settings;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -86,12 +107,16 @@ async function main(argv: readonly string[]): Promise<void> {
     .option('--port <port>', 'the app\'s HTTP port', port, 7071)
     .option('--emulator-port <port>', 'the emulator\'s plain HTTP port', port, 7080)
     .option('--clock <mode>', 'wall, or accelerated: xN', clockMode, 'wall')
-    .option('--store <dir>', 'keep orchestration state in this folder (default: in memory, since the emulator starts afresh)', ':memory:')
+    // No commander default here: it would print "(default: ...)" a second time after the description's own.
+    .option('--store <dir>', 'keep orchestration state in this folder (default: in memory, since the emulator starts afresh)')
     .option('--policies <dir>', 'policy folder (default: demo/policies with the emulator, POLICY_DIR or policies/ with Azure)')
     .option('--key <key>', 'the operator API key (default: ROLLOUT_API_KEY, else local-dev-key)')
     .option('--requests-per-minute <n>', 'synthetic users of the demo endpoint', (v) => Number(v), 300);
   program.parse(argv, { from: 'user' });
-  const options = program.opts<{ port: number; emulatorPort: number; clock: string; store: string; policies?: string; key?: string; requestsPerMinute: number }>();
+  const parsed = program.opts<{ port: number; emulatorPort: number; clock: string; store?: string; policies?: string; key?: string; requestsPerMinute: number }>();
+  const options = { ...parsed, store: parsed.store ?? ':memory:' };
+  // Asked before anything writes into the store folder (the approval link secret does).
+  const firstRun = isFirstRun(options.store);
   if (!Number.isFinite(options.requestsPerMinute) || options.requestsPerMinute < 0) throw new InvalidArgumentError('--requests-per-minute must be a number >= 0');
 
   // Read before the runtime opens the store (one runtime per store): resume its time, warn of its rollouts.
@@ -124,10 +149,16 @@ async function main(argv: readonly string[]): Promise<void> {
       APPROVAL_LINK_SECRET: approvalLinkSecret(options.store, readEnvironment('APPROVAL_LINK_SECRET')).secret,
     });
   }
-  const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings, rootRedirect: '/api/dashboard/' });
+  // With the emulator, notifications go to the local inbox (unless a channel of your own is set);
+  // a first run (nothing stored yet) starts it with examples of each kind of message.
+  let runtimeUrl = publicBaseUrl ?? `http://localhost:${options.port}`;
+  const inbox: Inbox | undefined = emulator ? createInbox({ publicBaseUrl: () => readEnvironment('PUBLIC_BASE_URL') ?? runtimeUrl, examples: firstRun }) : undefined;
+  const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings, rootRedirect: '/api/dashboard/', ...(inbox ? { localPages: inbox.handle } : {}) });
+  runtimeUrl = runtime.url;
   // With --port 0 the real port is known only now; settings are read per invocation, so this still counts.
   if (publicBaseUrl === undefined && options.port === 0) setEnvironment({ PUBLIC_BASE_URL: runtime.url });
-  process.stdout.write(nextSteps(runtime.url, key, runtime.systemKeys, emulator));
+  if (inbox) setEnvironment(inboxChannels(runtime.url));
+  process.stdout.write(nextSteps(runtime.url, key, runtime.systemKeys, emulator, settings['POLICY_DIR'] ?? '', inbox !== undefined));
 
   let stopping = false;
   const stop = (): void => {

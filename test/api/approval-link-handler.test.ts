@@ -23,6 +23,11 @@ function get(deps: Deps, token: string, accept = 'text/html'): Promise<ApiRespon
   return handle(deps, 't', () => showApprovalLink(request, deps));
 }
 
+function getWith(deps: Deps, token: string, headers: Record<string, string>): Promise<ApiResponse> {
+  const request = apiRequest({ method: 'GET', url: `http://ctl.example/api/approvals/${token}`, params: { token }, headers: { accept: 'text/html', ...headers } });
+  return handle(deps, 't', () => showApprovalLink(request, deps));
+}
+
 function post(deps: Deps, token: string, form = 'by=Alice&comment=looks+good', headers: Record<string, string> = {}): Promise<ApiResponse> {
   const request = apiRequest({ method: 'POST', url: `http://ctl.example/api/approvals/${token}`, params: { token }, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: form });
   return handle(deps, 't', () => useApprovalLink(request, deps));
@@ -44,7 +49,7 @@ describe('signed approval links over HTTP', () => {
     expect(used.body).toMatch(/approved/);
     const event = approvalEventSchema.parse(deps.client.raised[0]?.data);
     expect(deps.client.raised[0]?.name).toBe(APPROVAL_EVENT);
-    expect(event).toMatchObject({ decision: 'approve', step: 5, rolloutId: 'r1', by: 'Alice', comment: 'looks good (via signed link)' });
+    expect(event).toMatchObject({ decision: 'approve', step: 5, rolloutId: 'r1', by: 'Alice', comment: 'looks good (via signed link; name claimed, not verified)' });
   });
 
   it('refuses a replayed link, and the twin link of the same request (409)', async () => {
@@ -80,6 +85,58 @@ describe('signed approval links over HTTP', () => {
     expect(response.status).toBe(410);
     expect(response.body).toMatch(/expired at/);
     expect(deps.client.raised).toHaveLength(0);
+  });
+
+  it('an expired link gets a page for a person: what happened, what the rollout does now, what to do, who to ask', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve } = links(deps, 5, 1000);
+    (deps.clock as unknown as { advance(ms: number): void }).advance(1000);
+    const page = await get(deps, approve);
+    expect(page.status).toBe(410);
+    expect(page.headers?.['content-type']).toMatch(/text\/html/);
+    expect(page.body).toMatch(/<h1 class="bad">This approval link has expired<\/h1>/);
+    expect(page.body).toMatch(/Rollout r1 still waits for this approval \(step 6 of 8/);
+    expect(page.body).toMatch(/<code>aml-rollout approve r1<\/code>/);
+    expect(page.body).toMatch(/href="http:\/\/ctl.example\/api\/dashboard\/#\/rollouts\/r1"/);
+    expect(page.body).toMatch(/Who to ask.*alice@contoso.com, group:ml-approvers, ops@contoso.com/s);
+
+    // The same link once the rollout has ended says so, and offers nothing to decide.
+    deps.client.put('r1', 'Completed', statusOf({ phase: 'RolledBack', outcome: 'rolledBack', reason: 'approval timed out' }));
+    const ended = await get(deps, approve);
+    expect(ended.body).toMatch(/Rollout r1 has ended: RolledBack \(approval timed out\)/);
+    expect(ended.body).toMatch(/nothing to decide through this link/);
+    expect(ended.body).not.toMatch(/aml-rollout approve/);
+  });
+
+  it('an already-used link says by whom and when, and what the rollout does now', async () => {
+    const deps = makeDeps();
+    deps.client.put('r1', 'Running', waitingAt(5));
+    const { approve, reject } = links(deps);
+    expect((await post(deps, approve)).status).toBe(200);
+    const page = await get(deps, reject);
+    expect(page.status).toBe(409);
+    expect(page.body).toMatch(/This approval request was already answered/);
+    expect(page.body).toMatch(/approve by Alice at /);
+    expect(page.body).toMatch(/<h2>Now<\/h2>/);
+  });
+
+  it('the page shows a typed name as claimed, and a trusted signed-in approver as verified', async () => {
+    const untrusted = makeDeps({ auth: { apiKey: 'test-key', trustClientPrincipal: false } });
+    untrusted.client.put('r1', 'Running', waitingAt(5));
+    const forgedHeader = { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }) };
+    const claimedPage = await getWith(untrusted, links(untrusted).approve, forgedHeader);
+    expect(claimedPage.body).toMatch(/Claimed, not verified/);
+    expect(claimedPage.body).not.toMatch(/signed in as/);
+    const used = await post(untrusted, links(untrusted).approve, 'by=Alice', forgedHeader);
+    expect(used.body).toMatch(/a claimed name/);
+    expect(untrusted.client.raised[0]?.data).toMatchObject({ by: 'Alice', comment: '(via signed link; name claimed, not verified)' });
+
+    const trusted = makeDeps();
+    trusted.client.put('r1', 'Running', waitingAt(5));
+    const verifiedPage = await getWith(trusted, links(trusted).approve, forgedHeader);
+    expect(verifiedPage.body).toMatch(/You are signed in as <b>alice@contoso.com<\/b> \(verified/);
+    expect(verifiedPage.body).not.toMatch(/Claimed, not verified/);
   });
 
   it('refuses a tampered link (403)', async () => {

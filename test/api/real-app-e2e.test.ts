@@ -59,7 +59,7 @@ beforeAll(async () => {
 
   policyDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-policies-'));
   const demo = readFileSync(path.join(ROOT, 'demo/policies/credit-canary-demo.yaml'), 'utf8');
-  writeFileSync(path.join(policyDir, 'canary.yaml'), demo.replace('channels: []', 'channels: [webhook]'));
+  writeFileSync(path.join(policyDir, 'canary.yaml'), demo);
 
   runtime = await startRuntime({
     app: ROOT,
@@ -131,7 +131,7 @@ describe('the real app with the emulator', () => {
     expect(status).toBe(0);
     const detail = JSON.parse(out.at(-1)!) as { phase: string; status: { approvals: { by: string; accepted: boolean; comment?: string }[]; traffic: Record<string, number> } };
     expect(detail.phase).toBe('Promoted');
-    expect(detail.status.approvals).toEqual([expect.objectContaining({ by: 'demo@contoso.com', accepted: true, comment: 'ship it (via signed link)' })]);
+    expect(detail.status.approvals).toEqual([expect.objectContaining({ by: 'demo@contoso.com', accepted: true, comment: 'ship it (via signed link; name claimed, not verified)' })]);
     expect(detail.status.traffic).toEqual({ 'credit-model-v2': 100 });
     await until('the promoted notification', () => captured.find((c) => c.kind === 'promoted'));
   });

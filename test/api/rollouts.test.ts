@@ -93,6 +93,23 @@ describe('authentication and authorization', () => {
     expect(deps.client.raised[0]?.data).toMatchObject({ by: 'automation' });
   });
 
+  it('a forged x-ms-client-principal-name is a claim like any other when not trusted; trusted, it is the verified identity', async () => {
+    const untrusted = makeDeps({ auth: { apiKey: 'test-key', trustClientPrincipal: false } });
+    untrusted.client.put('r1', 'Running', waiting());
+    const forged = await act(untrusted, 'r1', 'approve', { by: 'automation', comment: 'ok' }, { 'x-ms-client-principal-name': 'alice@contoso.com' });
+    expect(forged.jsonBody).toMatchObject({ by: 'automation', identity: { name: 'automation', verified: false, source: 'apiKey' } });
+    expect(untrusted.client.raised[0]?.data).toMatchObject({ by: 'automation', comment: 'ok (name claimed by an API key holder, not verified)' });
+
+    const trusted = makeDeps();
+    trusted.client.put('r1', 'Running', waiting());
+    const signedIn = await act(trusted, 'r1', 'approve', { by: 'ceo@contoso.com', comment: 'ok' }, { 'x-ms-client-principal-name': 'alice@contoso.com' });
+    expect(signedIn.jsonBody).toMatchObject({ by: 'alice@contoso.com', identity: { name: 'alice@contoso.com', verified: true, source: 'appServiceAuth' } });
+    expect(trusted.client.raised[0]?.data).toMatchObject({ by: 'alice@contoso.com', comment: 'ok' });
+    // The name header alone carries no groups: a stranger is still refused by the allow-list.
+    trusted.client.put('r2', 'Running', waiting());
+    expect((await act(trusted, 'r2', 'approve', {}, { 'x-ms-client-principal-name': 'mallory@contoso.com' })).status).toBe(403);
+  });
+
   it('403 for a key-only caller whose by is not on a people-only list (the orchestrator would ignore it)', async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', statusOf());

@@ -3,7 +3,9 @@
  * plus the bin shim in a child process).
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,7 +99,7 @@ describe('aml-rollout CLI', () => {
     expect(frames.length).toBeGreaterThanOrEqual(2);
     expect(frames[0]).toMatch(/Phase:\s+AwaitingApproval/);
     expect(frames.at(-1)).toMatch(/Phase:\s+Promoted/);
-    expect(frames.at(-1)).toMatch(/approve by alice@contoso.com at step 4 "go"/);
+    expect(frames.at(-1)).toMatch(/approve by alice@contoso.com at step 4 "go \(name claimed by an API key holder, not verified\)"/);
   });
 
   it('watch exits 6 when the rollout ends without promotion (reject)', async () => {
@@ -150,6 +152,21 @@ describe('aml-rollout CLI', () => {
     expect(list.map((i) => i.version)).toEqual(expect.arrayContaining(['108', '109']));
     const insecure = await cli(['register-model', '--model', 'm', '--version', '1', '--eventgrid-url', 'http://eg.example.com/api/events', '--key', 'k']);
     expect(insecure.code).toBe(2);
+  });
+
+  it('register-model says what became of the registration: the rollout and what it waits for, or why none started', async () => {
+    const started = await cli(['register-model', '--model', 'credit-model', '--version', '111', '--workspace', 'ws-fixture']);
+    expect(started.code).toBe(0);
+    expect(started.out).toMatch(/^rollout: credit-scoring--credit-model-v111--\S+ \(\w+.*\) {2}\(watch it: aml-rollout watch credit-scoring--credit-model-v111--/m);
+    const unmatched = await cli(['register-model', '--model', 'fraud-model', '--version', '1', '--workspace', 'ws-fixture']);
+    expect(unmatched.code).toBe(0);
+    expect(unmatched.out).toMatch(/^no rollout started: no policy applies to model fraud-model:1 \(no policy matches model fraud-model\)$/m);
+    const asJson = JSON.parse((await cli(['register-model', '--model', 'fraud-model', '--version', '2', '--workspace', 'ws-fixture', '--json'])).out) as Record<string, unknown>;
+    expect(asJson).toMatchObject({ notStarted: 'no rollout started: no policy applies to model fraud-model:2 (no policy matches model fraud-model)' });
+    expect(asJson.rolloutId).toBeUndefined();
+    // Asking why started nothing (the dry run acts on nothing).
+    await runtime.waitForIdle();
+    expect(JSON.parse((await cli(['list', '--model', 'fraud-model', '--json'])).out)).toEqual([]);
   });
 
   it('register-model creates the model version on the emulator ARM first', async () => {
@@ -222,6 +239,44 @@ describe('aml-rollout CLI', () => {
     const item = items.find((i) => i.model === longName);
     expect(item).toBeDefined();
     expect(row).toContain(item!.rolloutId);
+  });
+
+  it('--scope signs in with Entra ID (the real DefaultAzureCredential over the Azure CLI) and sends the token as a bearer; a failed sign-in is exit 5 saying what to do', async () => {
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'fake-az-'));
+    // Stands in for `az account get-access-token --output json --resource <resource>`: echoes a token naming the resource.
+    writeFileSync(path.join(bin, 'az'), '#!/bin/sh\nif [ -n "$FAKE_AZ_LOGGED_OUT" ]; then echo "ERROR: Please run \'az login\' to setup account." >&2; exit 1; fi\necho "{\\"accessToken\\":\\"token-for-$6\\",\\"expiresOn\\":\\"2099-01-01 00:00:00.000000\\",\\"expires_on\\":4070908800,\\"tokenType\\":\\"Bearer\\"}"\n', { mode: 0o755 });
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const saved = { PATH: process.env.PATH, AZURE_TOKEN_CREDENTIALS: process.env.AZURE_TOKEN_CREDENTIALS, FAKE_AZ_LOGGED_OUT: process.env.FAKE_AZ_LOGGED_OUT };
+    process.env.PATH = `${bin}${path.delimiter}${process.env.PATH ?? ''}`;
+    process.env.AZURE_TOKEN_CREDENTIALS = 'AzureCliCredential';
+    try {
+      const listed = await cli(['list', '--url', url, '--scope', 'api://aml-rollout-test/user_impersonation']);
+      expect(listed.code).toBe(0);
+      expect(seen).toEqual(['Bearer token-for-api://aml-rollout-test/user_impersonation']);
+      const fromEnv = await cli(['list', '--url', url], { AML_ROLLOUT_SCOPE: 'api://other-app/.default' });
+      expect(fromEnv.code).toBe(0);
+      expect(seen[1]).toBe('Bearer token-for-api://other-app');
+      const keyOnly = await cli(['list', '--url', url]);
+      expect([keyOnly.code, seen[2]]).toEqual([0, undefined]);
+      process.env.FAKE_AZ_LOGGED_OUT = '1';
+      const loggedOut = await cli(['list', '--url', url, '--scope', 'api://aml-rollout-test/user_impersonation']);
+      expect(loggedOut.code).toBe(5);
+      expect(loggedOut.err).toMatch(/could not get an Entra ID token for api:\/\/aml-rollout-test\/user_impersonation: .*az login/);
+      expect(seen).toHaveLength(3);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('runs through the bin shim (npx aml-rollout)', async () => {

@@ -51,7 +51,7 @@ beforeAll(async () => {
     if (!request.url().startsWith(runtime.url)) externalRequests.push(request.url());
   });
   context.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
+    if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
   });
 }, 60_000);
 
@@ -138,7 +138,8 @@ describe('dashboard in Chromium', () => {
 
   it('loaded nothing from outside the app and hit no script or CSP errors', () => {
     expect(externalRequests).toEqual([]);
-    // The only expected console error is the refused key of the previous test (HTTP 401).
-    expect(consoleErrors.filter((e) => !e.includes('401'))).toEqual([]);
+    // The only expected console errors: the refused key of the previous test (HTTP 401), and the
+    // probe for npm start's inbox, which this runtime (like Azure) does not serve (404: the link stays hidden).
+    expect(consoleErrors.filter((e) => !e.includes('401') && !/404.*\/inbox\/messages\.json/.test(e))).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ import { recordLooks, type EvidenceHistory } from '../../src/plan/evidence-histo
 import type { RolloutStatus } from '../../src/plan/types';
 import { PHASE_TABLE } from '../../src/plan/phases';
 import { makeDeps, statusOf } from '../api/fakes';
-import { launchDashboardBrowser, ORIGIN, RESULTS, type Browser } from './chromium';
+import { launchDashboardBrowser, ORIGIN, RESULTS, type HeadlessChromium } from './chromium';
 
 const T0 = Date.UTC(2026, 11, 4, 18, 0);
 const MIN = 60_000;
@@ -132,7 +132,7 @@ async function serve(route: Route): Promise<void> {
   return route.fulfill({ status: response.status, contentType: 'application/json', body: JSON.stringify(response.jsonBody) });
 }
 
-let browser: Browser;
+let browser: HeadlessChromium;
 
 beforeAll(async () => {
   browser = await launchDashboardBrowser(serve, { width: 1100, height: 900 });

@@ -5,22 +5,28 @@
  * (Failed, Mirroring, RollingBack...) is shown without running an orchestration to it.
  * Screenshots go to test-results/ (look at them when the page changes).
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Page, Route } from 'playwright-core';
+import type { BrowserContext, Page, Route } from 'playwright-core';
+import { launchHeadlessChromium, ORIGIN, RESULTS, type HeadlessChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatic } from '../../src/dashboard/register';
 import { buildHistory, displayOf, summarize, timeSpentOf } from '../../src/api/status-view';
 import { tickPhaseClock, type PhaseClock } from '../../src/plan/time-spent';
 import type { InstanceSummary } from '../../src/ingest/ports';
 import type { Phase, RolloutStatus } from '../../src/plan/types';
-import { statusOf } from '../api/fakes';
+import { makeDeps, statusOf } from '../api/fakes';
+import { showApprovalLink } from '../../src/api/approval-link-handler';
+import { apiRequest } from '../../src/api/http';
+import { handle } from '../../src/api/rollouts';
+import { createApprovalLinks } from '../../src/approvals/approval-links';
 import { PHASE_TABLE } from '../../src/plan/phases';
-import { launchDashboardBrowser, ORIGIN, RESULTS, type Browser } from './chromium';
 
 const T0 = Date.UTC(2026, 11, 4, 18, 0);
 const MIN = 60_000;
 
-let browser: Browser;
+let context: BrowserContext;
+let browser: HeadlessChromium;
 
 /** A status that went through `phases` one per 5 minutes (its phase clock ticked as the orchestrator does). */
 function statusIn(id: string, phases: Phase[], over: Partial<RolloutStatus>): RolloutStatus {
@@ -68,6 +74,21 @@ const STATUSES: Record<string, RolloutStatus> = {
   }),
 };
 
+/** Served by their detail URL only (the list test counts the rows of STATUSES): one per remaining action's phase. */
+const DETAIL_ONLY: Record<string, RolloutStatus> = {
+  paused: statusIn('r-paused', ['Pending', 'Deploying', 'Baking', 'Paused'], {
+    step: { index: 4, count: 9, kind: 'bake', description: 'bake 5 min' },
+    traffic: { blue: 90, green: 10 },
+    paused: true,
+    waitingFor: { kind: 'resume', detail: 'paused by dana@contoso.com' },
+  }),
+  awaiting: statusIn('r-awaiting', ['Pending', 'Deploying', 'Baking', 'AwaitingApproval'], {
+    step: { index: 6, count: 9, kind: 'approval', description: 'approval release' },
+    traffic: { blue: 50, green: 50 },
+    waitingFor: { kind: 'approval', untilMs: T0 + 240 * MIN, detail: 'approval release' },
+  }),
+};
+
 function instanceOf(status: RolloutStatus): InstanceSummary {
   return { instanceId: status.rolloutId, name: 'rolloutOrchestrator', runtimeStatus: status.outcome && status.outcome !== 'failed' ? 'Completed' : 'Running', createdTimeMs: status.startedAtMs, lastUpdatedTimeMs: status.updatedAtMs, input: {}, customStatus: status, output: null };
 }
@@ -88,7 +109,7 @@ async function serve(route: Route): Promise<void> {
   // The page decides its actions and tones from the served phase table, as it does against the API.
   if (url.pathname === '/api/phases') return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ phases: PHASE_TABLE }) });
   if (url.pathname === '/api/rollouts') return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: all.map((s) => summarize(instanceOf(s))) }) });
-  const status = all.find((s) => url.pathname === `/api/rollouts/${s.rolloutId}`);
+  const status = [...all, ...Object.values(DETAIL_ONLY)].find((s) => url.pathname === `/api/rollouts/${s.rolloutId}`);
   if (!status) return route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NotFound', message: 'no such rollout' } }) });
   const summary = summarize(instanceOf(status));
   return route.fulfill({
@@ -99,7 +120,10 @@ async function serve(route: Route): Promise<void> {
 }
 
 beforeAll(async () => {
-  browser = await launchDashboardBrowser(serve, { width: 1280, height: 900 });
+  browser = await launchHeadlessChromium({ width: 1280, height: 900 });
+  context = browser.context;
+  await context.route(`${ORIGIN}/**`, serve);
+  mkdirSync(RESULTS, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -181,5 +205,89 @@ describe('dashboard views in Chromium', () => {
     await expect.poll(() => posted.length).toBe(1);
     expect(posted[0]).toEqual({ path: '/api/rollouts/r-failed/retry', body: { by: 'dana@contoso.com', comment: 'quota raised' } });
     await expect.poll(() => page.locator('#action-result').innerText()).toContain('retry sent as dana@contoso.com');
+  });
+});
+
+describe('dashboard actions in Chromium: each button posts its action with the comment and the name', () => {
+  // approve, abort and retry against the real app: test/dashboard/dashboard.test.ts and the Retry test above.
+  const cases = [
+    { action: 'pause', rollout: 'r-mirror', confirm: false },
+    { action: 'promote', rollout: 'r-mirror', confirm: false },
+    { action: 'resume', rollout: 'r-paused', confirm: false },
+    { action: 'reject', rollout: 'r-awaiting', confirm: true },
+    { action: 'approve', rollout: 'r-awaiting', confirm: false },
+    { action: 'abort', rollout: 'r-paused', confirm: true },
+  ] as const;
+  for (const { action, rollout, confirm } of cases) {
+    it(`${action} on ${rollout}${confirm ? ' (after confirming)' : ''}`, async () => {
+      posted.length = 0;
+      const page = await open(`#/rollouts/${rollout}`);
+      page.removeAllListeners('dialog');
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.accept();
+      });
+      await expect.poll(() => page.locator(`[data-action=${action}]`).isEnabled()).toBe(true);
+      await page.fill('#action-comment', `${action} it`);
+      await page.click(`[data-action=${action}]`);
+      await expect.poll(() => posted.length).toBe(1);
+      expect(posted[0]).toEqual({ path: `/api/rollouts/${rollout}/${action}`, body: { by: 'dana@contoso.com', comment: `${action} it` } });
+      expect(dialogs).toEqual(confirm ? [`${action} rollout ${rollout}?`] : []);
+      await expect.poll(() => page.locator('#action-result').innerText()).toContain(`${action} sent as dana@contoso.com`);
+    });
+  }
+
+  it('a declined confirmation posts nothing', async () => {
+    posted.length = 0;
+    const page = await open('#/rollouts/r-awaiting');
+    page.removeAllListeners('dialog');
+    page.on('dialog', (dialog) => void dialog.dismiss());
+    await expect.poll(() => page.locator('[data-action=reject]').isEnabled()).toBe(true);
+    await page.click('[data-action=reject]');
+    // The next action posts; the declined one never did.
+    await page.click('[data-action=approve]');
+    await expect.poll(() => posted.length).toBe(1);
+    expect(posted.map((p) => p.path)).toEqual(['/api/rollouts/r-awaiting/approve']);
+  });
+});
+
+describe('approval pages in Chromium (screenshots: test-results/approval-*.png, copied to docs/img)', () => {
+  const deps = makeDeps({ auth: { apiKey: 'k', trustClientPrincipal: false }, links: { secret: 'views-test-link-secret-0123456789', ttlMinutes: 60, publicBaseUrl: ORIGIN } });
+  deps.client.put('r-awaiting', 'Running', DETAIL_ONLY.awaiting!);
+
+  async function pageFor(token: string): Promise<Page> {
+    const page = (await context.newPage());
+    await page.route(`${ORIGIN}/api/approvals/**`, async (route) => {
+      const url = route.request().url();
+      const request = apiRequest({ method: 'GET', url, params: { token: url.split('/api/approvals/')[1] }, headers: { accept: 'text/html' } });
+      const response = await handle(deps, 'approvalLink', () => showApprovalLink(request, deps));
+      await route.fulfill({ status: response.status, contentType: 'text/html', body: response.body ?? '' });
+    });
+    await page.goto(`${ORIGIN}/api/approvals/${token}`);
+    return page;
+  }
+
+  function token(expiresAtMs: number): string {
+    const links = createApprovalLinks({ rolloutId: 'r-awaiting', step: 6, expiresAtMs, baseUrl: ORIGIN, secret: deps.links.secret! });
+    return links.approveUrl.split('/api/approvals/')[1]!;
+  }
+
+  it('the confirmation page: the rollout, the evidence, and the approver\'s name marked as claimed', async () => {
+    const page = await pageFor(token(deps.clock.now() + 3_600_000));
+    expect(await page.locator('h1').innerText()).toBe('Approve rollout of credit-model version 2?');
+    expect(await page.locator('.identity.claimed').innerText()).toMatch(/^Claimed, not verified:/);
+    expect(await page.locator('select[name=by] option').allInnerTexts()).toEqual(['choose…', 'alice@contoso.com']);
+    await page.screenshot({ path: path.join(RESULTS, 'approval-page.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('an expired link: what happened, what the rollout does now, what to do, who to ask', async () => {
+    const page = await pageFor(token(deps.clock.now() - 1));
+    expect(await page.locator('h1').innerText()).toBe('This approval link has expired');
+    expect(await page.locator('h2').allInnerTexts()).toEqual(['Now', 'What you can do', 'Who to ask']);
+    expect(await page.locator('a', { hasText: 'dashboard' }).getAttribute('href')).toBe(`${ORIGIN}/api/dashboard/#/rollouts/r-awaiting`);
+    await page.screenshot({ path: path.join(RESULTS, 'approval-expired.png'), fullPage: true });
+    await page.close();
   });
 });

@@ -63,6 +63,23 @@ async function expectVerdictTags(app: StartedApp, version: string, rolloutId: st
   expect(tags).toMatchObject({ 'rollout-status': outcome, 'rollout-id': rolloutId });
 }
 
+interface InboxBody {
+  messages: { channel: string; example: boolean; body: { links?: { label: string; url: string }[] } }[];
+}
+
+/** The Approve link of the approval request the local inbox received (the webhook copy); waits for its delivery. */
+async function inboxApproveLink(app: StartedApp): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const inbox = (await (await fetch(`${app.appUrl}/inbox/messages.json`)).json()) as InboxBody;
+    expect(inbox.messages.filter((m) => m.example), 'the first run shows three examples').toHaveLength(3);
+    const sent = inbox.messages.filter((m) => !m.example && m.channel === 'webhook');
+    const link = sent.flatMap((m) => m.body.links ?? []).find((l) => l.label === 'Approve')?.url;
+    if (link) return link;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no approval request reached the inbox\n${app.log()}`);
+}
+
 describe.concurrent('npm start, followed as printed', () => {
   it('prints working instructions: GET / leads to the dashboard, a good version rolls out to 100% on an API approval', async () => {
     const app = await start();
@@ -103,6 +120,15 @@ describe.concurrent('npm start, followed as printed', () => {
     expect(waiting.status.gates.filter((g) => g.verdict === 'fail'), 'no gate failed on the good version').toEqual([]);
     expect(waiting.status.gates.length, 'gates were evaluated before the approval').toBeGreaterThan(0);
 
+    // The banner names the policy folder in use and the inbox; the inbox holds the first run's
+    // examples and the approval request, whose signed link opens the confirmation page.
+    expect(app.output).toMatch(/^Policies: .*demo\/policies /m);
+    expect(app.output).toContain(`Notifications: ${app.appUrl}/inbox/`);
+    const approveLink = await inboxApproveLink(app);
+    const confirm = await fetch(approveLink);
+    expect(confirm.status).toBe(200);
+    expect(await confirm.text()).toMatch(/Approve rollout of credit-model version 2\?/);
+
     // Approve through the API as a person with curl: a wrong key is refused, the printed key works.
     const approveUrl = `${app.appUrl}/api/rollouts/${encodeURIComponent(rolloutId)}/approve`;
     const body = JSON.stringify({ by: 'demo@contoso.com', comment: 'approved over the API' });
@@ -116,7 +142,7 @@ describe.concurrent('npm start, followed as printed', () => {
     const done = await pollStatus(app, rolloutId, 'ended', ended);
     expect(done.status.outcome, done.status.reason).toBe('promoted');
     expect(done.phase).toBe('Promoted');
-    expect(done.status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'demo@contoso.com', accepted: true, comment: 'approved over the API' })]);
+    expect(done.status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'demo@contoso.com', accepted: true, comment: 'approved over the API (name claimed by an API key holder, not verified)' })]);
     await expectSoleDeployment(app, 'credit-model-v2', 'credit-model:2');
     expect((await armGet(app, `/onlineEndpoints/${ENDPOINT}/deployments/blue`)).status, 'blue is deleted').toBe(404);
     await expectVerdictTags(app, '2', rolloutId, 'promoted');
@@ -141,6 +167,8 @@ describe.concurrent('npm start, followed as printed', () => {
     const registered = await runPrinted(app, app.commands.registerBad);
     expect(registered.code, `${registered.stdout}\n${registered.stderr}`).toBe(0);
     const badId = await findRollout(app, 'credit-model', '3');
+    // `npm run emulator -- register` prints the rollout id it started.
+    expect(registered.stdout).toContain(`rollout: ${badId} (`);
 
     const bad = await pollStatus(app, badId, 'ended', ended);
     expect(bad.status.outcome, bad.status.reason).toBe('rolledBack');
@@ -171,7 +199,7 @@ describe.concurrent('npm start, followed as printed', () => {
     expect(watched.code, `${watched.stdout.slice(-2000)}\n${watched.stderr}`).toBe(0);
     const done = await pollStatus(app, goodId, 'ended', ended);
     expect(done.status.outcome, done.status.reason).toBe('promoted');
-    expect(done.status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'demo@contoso.com', accepted: true, comment: 'looks good' })]);
+    expect(done.status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'demo@contoso.com', accepted: true, comment: 'looks good (name claimed by an API key holder, not verified)' })]);
     await expectSoleDeployment(app, 'credit-model-v4', 'credit-model:4');
     await expectVerdictTags(app, '4', goodId, 'promoted');
     expect((await curlScoring(app)).deployment).toBe('credit-model-v4');

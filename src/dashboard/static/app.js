@@ -482,6 +482,16 @@
   $('more').addEventListener('click', () => loadList(true));
   for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]'))) button.addEventListener('click', () => act(button.dataset.action));
   window.addEventListener('hashchange', route);
+  // npm start's local inbox (not part of the API: absent in Azure, where the link stays hidden).
+  fetch('/inbox/messages.json')
+    .then((response) => (response.ok ? response.json() : undefined))
+    .then((inbox) => {
+      if (!inbox || !Array.isArray(inbox.messages)) return;
+      const sent = inbox.messages.filter((/** @type {{ example: boolean }} */ m) => !m.example).length;
+      $('inbox-link').textContent = `Notification inbox (${sent})`;
+      $('inbox-link').hidden = false;
+    })
+    .catch(() => undefined);
   api('GET', '/phases')
     .then((table) => {
       PHASES = table.phases;
