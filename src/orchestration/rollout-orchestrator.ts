@@ -26,6 +26,7 @@ import { formatSplit, formatTraffic, stepStatus } from '../plan/describe';
 import { tickPhaseClock } from '../plan/time-spent';
 import { ACTIVITY, ENDPOINT_LEASE_ENTITY, type ActivityName } from './activity-names';
 import { activityContract, type ActivityInput, type ActivityOutput } from './activity-registry';
+import { fitStatusToBudget } from '../plan/status-budget';
 import * as contract from './activity-contracts';
 import {
   APPROVAL_EVENT,
@@ -157,7 +158,8 @@ function publish(context: Ctx, state: EngineState): void {
   state.status.updatedAtMs = nowMs(context);
   state.status.phaseClock = tickPhaseClock(state.status.phaseClock, state.status.phase, state.status.paused, state.status.updatedAtMs);
   state.status.step = stepStatus(state.plan, Math.min(state.stepIndex, state.plan.steps.length));
-  context.df.setCustomStatus(state.status as RolloutStatus);
+  // Fitted when serialized (at the next yield), not now: the status has always shown what changed after publish() until then.
+  context.df.setCustomStatus({ toJSON: () => fitStatusToBudget(state.status as RolloutStatus) });
 }
 
 function note(context: Ctx, state: EngineState, message: string, traffic?: Record<string, number>, mirror?: Record<string, number>): void {

@@ -306,6 +306,11 @@ export const rolloutStatusSchema = z
     rolloutCost: rolloutCostEstimateSchema
       .optional()
       .meta({ description: "The rollout's own extra cost (the candidate beside the live deployment for the planned minutes), when the policy has a cost section." }),
+    /**
+     * How many of the oldest journal entries this published copy leaves out to stay under the
+     * custom status size limit (src/plan/status-budget.ts); absent when none were left out.
+     */
+    journalDropped: z.number().int().positive().optional().meta({ description: 'Oldest journal entries left off this status to keep it under the 16 KB custom status limit.' }),
     /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
     phaseClock: phaseClockSchema.optional().meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
     /** Per-look numbers of every gate check, bounded (src/plan/evidence-history.ts); absent before the first look. */

@@ -69,6 +69,28 @@ describe('orchestrations through an unmodified DurableClient', () => {
     expect(done.customStatus).toEqual({ waitingFor: 'approve' });
   });
 
+  // The extension's test: refused when floor(UTF-16 bytes / 1024) > 16, and the orchestration
+  // fails with its message while the previous status stays (docs/azure-fidelity.md).
+  it.each([
+    { name: 'exactly 16 KB fits', jsonChars: 8192, refusedKb: undefined },
+    { name: 'one UTF-16 unit short of 17 KB fits (floor is 16)', jsonChars: 8703, refusedKb: undefined },
+    { name: 'exactly 17 KB is refused', jsonChars: 8704, refusedKb: 17 },
+    { name: '20 KB is refused', jsonChars: 10240, refusedKb: 20 },
+  ])('enforces the custom status size limit: $name', async ({ jsonChars, refusedKb }) => {
+    const id = await start('sizedStatus', { jsonChars: 100 });
+    await waitForStatus(rt.url, id, (s) => s.runtimeStatus === 'Running' && s.customStatus !== null);
+    expect((await client('raise', { instanceId: id, eventName: 'grow', eventData: jsonChars })).status).toBe(202);
+    const done = await finished(id);
+    if (refusedKb === undefined) {
+      expect(done).toMatchObject({ runtimeStatus: 'Completed', output: jsonChars });
+      expect((done.customStatus as string).length).toBe(jsonChars - 2);
+    } else {
+      expect(done.runtimeStatus).toBe('Failed');
+      expect(done.output).toBe(`The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is ${refusedKb} KB.`);
+      expect(done.customStatus).toBe('x'.repeat(98));
+    }
+  });
+
   it('buffers events that arrive before the orchestrator waits for them', async () => {
     const id = await start('twoEvents');
     // "b" first: the orchestrator waits for "a" first, so "b" must be kept until asked for.

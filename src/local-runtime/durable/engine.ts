@@ -13,6 +13,7 @@ import type { FunctionsCore, RegisteredFunction, RpcTypedData } from '../functio
 import { FunctionInvocationError, invokeFunction } from '../invoker';
 import { ActionType, ActionTypeName, EventType, type ActionWire, type HistoryEvent, actionInputValue, event, parseJsonText, toJsonText } from './history';
 import { ensureTracked, trackedOf, unconsumedEventCounts, type LibraryTask, type Tracked } from './sequence-tracker';
+import { customStatusRefusal } from '../../plan/status-budget';
 import {
   type Commit,
   type DurableStore,
@@ -665,6 +666,13 @@ export class DurableEngine {
     }
 
     const state = outcome.state;
+    // The extension sets the custom status first (OutOfProcOrchestrationShim.ScheduleDurableTaskEvents);
+    // over its limit that throws and fails the orchestration, and the previous status stays.
+    const statusRefusal = typeof outcome.customStatus === 'string' ? customStatusRefusal(outcome.customStatus) : undefined;
+    if (statusRefusal !== undefined) {
+      this.#finish(instance, 'Failed', JSON.stringify(statusRefusal), { consumed, extraHistory: episodeEvents });
+      return;
+    }
     if (outcome.error !== undefined) {
       this.#finish(instance, 'Failed', JSON.stringify(outcome.error), { consumed, extraHistory: episodeEvents, customStatus: outcome.customStatus });
       return;
