@@ -3,9 +3,9 @@
  * Each rule names the layer it protects; docs/architecture.md "Layers" says why each exists.
  */
 const PURE = '^src/(plan|policy|analysis|orchestration)/';
-const HARNESS = '^(src/(local-runtime|emulator|sim|start)/|bench/|test/)';
+const HARNESS = '^(src/harness/|test/)';
 /** What runs in Azure: the function registrations and every src folder but the harness. */
-const PRODUCT = '^(functions/|src/(?!local-runtime/|emulator/|sim/|start/))';
+const PRODUCT = '^(functions/|src/(?!harness/))';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -17,7 +17,7 @@ module.exports = {
         'they import each other and src/errors, never an adapter, the composition root or the harness, not even for types.',
       severity: 'error',
       from: { path: PURE },
-      to: { path: '^(src|functions|bench|test)/', pathNot: [PURE, '^src/errors/', '^src/ports/'] },
+      to: { path: '^(src|functions|test)/', pathNot: [PURE, '^src/errors/', '^src/ports/'] },
     },
     {
       name: 'pure-uses-ports-for-types-only',

@@ -42,7 +42,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'vitest.config.mts'],
+    files: ['src/config/**/*.ts', 'test/**/*.ts', 'src/harness/bench/**/*.ts', 'vitest.config.mts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
@@ -52,7 +52,7 @@ export default tseslint.config(
         paths: nodeBuiltins.map((name) => ({ name, message: 'Deterministic modules import no Node builtin.' })),
         patterns: [
           { group: ['@azure/*'], message: 'Deterministic modules import no Azure SDK.' },
-          { group: ['**/azure/**', '**/emulator/**', '**/local-runtime/**', '**/activities/**', '**/config/**'], message: 'Deterministic modules import no adapter.' },
+          { group: ['**/azure/**', '**/harness/**', '**/activities/**', '**/config/**'], message: 'Deterministic modules import no adapter.' },
         ],
       }],
       'no-restricted-globals': ['error',

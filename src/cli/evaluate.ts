@@ -12,7 +12,7 @@ import { checkBehaviour, DEFAULT_REGRESSIONS, parseDailyCurve, parseRegression, 
 import { renderReport } from '../evaluate/report';
 import { adaptiveBakeSchema, type AdaptiveBakePolicy, type Policy } from '../policy/schema';
 import { loadPolicies, loadPolicyFile } from '../policy-store';
-import { parseScenario } from '../sim/scenario';
+import { parseScenario } from '../harness/sim/scenario';
 import { CliError, EXIT } from './api-client';
 import type { CliIo } from './io';
 

@@ -1,6 +1,6 @@
 /**
  * Seeded pseudo-random numbers, shared by the emulator and the app (retry jitter under
- * RANDOM_SEED). It lives outside src/emulator so the app never imports emulator code.
+ * RANDOM_SEED). It lives outside src/harness/emulator so the app never imports emulator code.
  *
  * Hand-written on purpose: the emulator needs several independent, reproducible streams derived
  * from one scenario seed (traffic, direct scoring, provisioning, faults), and sfc32 is a tiny,

@@ -1,6 +1,6 @@
 /**
  * What the evaluator simulates: the live version's behaviour, the traffic it gets, and the
- * regressions a candidate may carry. The behaviour follows the emulator's model (src/emulator:
+ * regressions a candidate may carry. The behaviour follows the emulator's model (src/harness/emulator:
  * a request fails with probability errorRate; latency is log-normal fitted to p50 and p95; a
  * version whose smoke test fails fails outright), so the fast path and the full simulator draw
  * from the same world.

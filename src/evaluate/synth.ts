@@ -1,6 +1,6 @@
 /**
  * Synthetic traffic for the evaluator's fast path: per-minute counts and latency samples of each
- * deployment, drawn request by request from the same model the emulator serves (src/emulator:
+ * deployment, drawn request by request from the same model the emulator serves (src/harness/emulator:
  * evenly spaced arrivals at the profile's rate, a weighted draw over the live split, a mirror copy
  * with the mirror percentage, a failure with the version's error rate, a log-normal latency via
  * the emulator's latency distribution, see latencyTable), with the seeded PRNG of src/common/prng.ts.
@@ -46,7 +46,7 @@ interface Sampler {
 /**
  * Latency by inverse transform sampling: a table of the latency distribution's quantiles at
  * LATENCY_TABLE_SIZE evenly spaced probabilities, indexed by one uniform draw. The distribution is
- * the emulator's (src/emulator/behavior.ts sampleLatencyMs: ln X ~ N(ln p50, (ln p95 - ln p50) / z95),
+ * the emulator's (src/harness/emulator/behavior.ts sampleLatencyMs: ln X ~ N(ln p50, (ln p95 - ln p50) / z95),
  * whole milliseconds, at least 1); the table differs from it by less than 1/LATENCY_TABLE_SIZE in
  * probability, and far-tail values (beyond z = 4.3) are not drawn. Why not the emulator's sampler:
  * drawing latencies is most of the fast path's time, and one table look-up replaces a Box-Muller

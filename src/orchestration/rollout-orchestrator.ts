@@ -61,7 +61,7 @@ import { costApprovalDue } from './cost-approval';
 import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from './bake-decider';
 import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
 import { lostEndpointResult } from './endpoint-check';
-import { noDataExtensionLimit, reminderLimit } from './step-bounds';
+import { noDataExtensionLimit } from './step-bounds';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */

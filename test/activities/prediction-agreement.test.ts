@@ -9,7 +9,7 @@ import { createActivityContext } from '../../src/activities/context';
 import type { AgreementSpec, GateSpec } from '../../src/analysis/types';
 import { createAzurePorts } from '../../src/azure';
 import { loadSettings } from '../../src/config';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
+import { createDemoWorld, createEmulator, type Emulator } from '../../src/harness/emulator';
 import type { Notifier } from '../../src/ports';
 import { armFetch, deployGreenAndSplit, deploymentBody, ManualClock, workspacePath } from '../emulator/helpers';
 

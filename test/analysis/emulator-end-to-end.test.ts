@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs';
 import { buildGateQueries, checkWindow, evaluateGate, summarizeGateResult } from '../../src/analysis';
 import type { GateSpec } from '../../src/analysis';
-import { createDemoWorld, createEmulator, DEMO_COORDS, type Emulator, type ModelBehaviorInput } from '../../src/emulator';
+import { createDemoWorld, createEmulator, DEMO_COORDS, type Emulator, type ModelBehaviorInput } from '../../src/harness/emulator';
 import { ManualClock, deployGreenAndSplit, logsClient } from '../emulator/helpers';
 
 const spec: GateSpec = {

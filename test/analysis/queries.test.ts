@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildCustomMetricQuery, buildGateQueries, buildTrafficQuery, isFailedResponse, workspaceResourceId } from '../../src/analysis/queries';
-import { DateTimeValue, evaluate, type Row, type Table } from '../../src/emulator/kql/evaluator';
-import { parseQuery } from '../../src/emulator/kql/parser';
-import { TRAFFIC_LOG_COLUMNS, TrafficLog } from '../../src/emulator/traffic-log';
+import { DateTimeValue, evaluate, type Row, type Table } from '../../src/harness/emulator/kql/evaluator';
+import { parseQuery } from '../../src/harness/emulator/kql/parser';
+import { TRAFFIC_LOG_COLUMNS, TrafficLog } from '../../src/harness/emulator/traffic-log';
 import type { GateSpec } from '../../src/analysis/types';
 
 const target = {

@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { startRuntime } = require(path.join(ROOT, 'dist/src/local-runtime/runtime.js')) as typeof import('../../src/local-runtime/runtime');
-const { VirtualClock } = require(path.join(ROOT, 'dist/src/local-runtime/clock.js')) as typeof import('../../src/local-runtime/clock');
-const { createEmulator, createDemoWorld, emulatorAppSettings } = require(path.join(ROOT, 'dist/src/emulator/index.js')) as typeof import('../../src/emulator');
+const { startRuntime } = require(path.join(ROOT, 'dist/src/harness/local-runtime/runtime.js')) as typeof import('../../src/harness/local-runtime/runtime');
+const { VirtualClock } = require(path.join(ROOT, 'dist/src/harness/local-runtime/clock.js')) as typeof import('../../src/harness/local-runtime/clock');
+const { createEmulator, createDemoWorld, emulatorAppSettings } = require(path.join(ROOT, 'dist/src/harness/emulator/index.js')) as typeof import('../../src/harness/emulator');
 const { run } = require(path.join(ROOT, 'dist/src/cli/index.js')) as typeof import('../../src/cli/index');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

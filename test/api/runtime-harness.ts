@@ -10,7 +10,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURE_APP = path.join(ROOT, 'dist/test/fixtures/rollout-api-app/index.js');
-const RUNTIME = path.join(ROOT, 'dist/src/local-runtime/runtime.js');
+const RUNTIME = path.join(ROOT, 'dist/src/harness/local-runtime/runtime.js');
 
 export const API_KEY = 'fixture-api-key';
 export const LINK_SECRET = 'fixture-link-secret-0123456789abcdef';
@@ -40,7 +40,7 @@ export async function startFixtureRuntime(options: { clock?: string; settings?: 
     throw new Error(`compiled fixture app or runtime missing (${FIXTURE_APP}); run \`npx tsc -p tsconfig.json\` (npm test does it)`);
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { startRuntime } = require(RUNTIME) as typeof import('../../src/local-runtime/runtime');
+  const { startRuntime } = require(RUNTIME) as typeof import('../../src/harness/local-runtime/runtime');
   const port = await freePort();
   const runtime = await startRuntime({
     app: FIXTURE_APP,

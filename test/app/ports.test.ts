@@ -4,7 +4,7 @@ import { AzureCallError } from '../../src/errors';
 import { createAzurePorts } from '../../src/azure';
 import { readEnvironment, setEnvironment } from '../../src/config';
 import { FakeAzure, fakeAzurePorts, RESOURCE_GROUP, SUBSCRIPTION, TestClock, WORKSPACE } from '../azure/support/fake-azure';
-import { createRandom as emulatorRandom } from '../../src/emulator/prng';
+import { createRandom as emulatorRandom } from '../../src/harness/emulator/prng';
 import { createRandom } from '../../src/common/prng';
 
 // createAzurePorts as it is, counted: the app must build one set of clients, not one per use.

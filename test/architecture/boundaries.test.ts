@@ -21,7 +21,7 @@ const TREE: Record<string, string> = {
   'src/config/index.ts': 'export interface Settings { a: string }\n',
   'src/api/status.ts': 'export const describe = (): string => "";\n',
   'src/common/retry.ts': 'export const withRetries = (): number => 1;\n',
-  'src/emulator/world.ts': 'export const world = 1;\n',
+  'src/harness/emulator/world.ts': 'export const world = 1;\n',
   // allowed: pure -> pure, errors, ports (types only)
   'src/plan/ok.ts':
     "import type { Verdict } from '../analysis/types';\nimport { RolloutError } from '../errors';\nimport type { Clock } from '../ports/clock';\n" +
@@ -34,9 +34,9 @@ const TREE: Record<string, string> = {
   // broken: notify -> api; activities -> adapter; product -> harness
   'src/notify/message.ts': "import { describe } from '../api/status';\nexport const m = describe;\n",
   'src/activities/deploy.ts': "import { callAzure } from '../azure/adapter';\nimport { withRetries } from '../common/retry';\nexport const d = [callAzure, withRetries];\n",
-  'src/app/root.ts': "import { world } from '../emulator/world';\nimport { callAzure } from '../azure/adapter';\nexport const w = [world, callAzure];\n",
+  'src/app/root.ts': "import { world } from '../harness/emulator/world';\nimport { callAzure } from '../azure/adapter';\nexport const w = [world, callAzure];\n",
   // allowed: harness -> product
-  'src/sim/run.ts': "import { w } from '../app/root';\nexport const run = w;\n",
+  'src/harness/sim/run.ts': "import { w } from '../../app/root';\nexport const run = w;\n",
 };
 
 let root = '';
@@ -63,7 +63,7 @@ describe('architecture boundaries', () => {
       [
         'activities-through-ports: src/activities/deploy.ts -> src/azure/adapter.ts',
         'notify-not-api: src/notify/message.ts -> src/api/status.ts',
-        'product-not-harness: src/app/root.ts -> src/emulator/world.ts',
+        'product-not-harness: src/app/root.ts -> src/harness/emulator/world.ts',
         'pure-imports-only-pure: src/plan/bad-adapter.ts -> src/azure/adapter.ts',
         'pure-imports-only-pure: src/policy/bad-types.ts -> src/config/index.ts',
         'pure-no-impure-packages: src/analysis/bad-builtin.ts -> fs',

@@ -1,12 +1,12 @@
 /**
- * The port contract against the local emulator (src/emulator), through the real SDK clients.
+ * The port contract against the local emulator (src/harness/emulator), through the real SDK clients.
  * The same suite runs against real Azure in contract-azure.test.ts when AML_ROLLOUT_CONTRACT_AZURE=1.
  */
 import { describe, expect, it } from 'vitest';
 import { createAzurePorts, type AzureAdapterOptions } from '../../src/azure';
 import { loadSettings } from '../../src/config';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
-import type { Fault } from '../../src/emulator';
+import { createDemoWorld, createEmulator, type Emulator } from '../../src/harness/emulator';
+import type { Fault } from '../../src/harness/emulator';
 import { describePortContract, type ContractTarget } from './contract/suite';
 import { TestClock } from './support/fake-azure';
 

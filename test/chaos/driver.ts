@@ -1,7 +1,7 @@
 /**
  * Runs chaos commands against the real app: the compiled functions on the local runtime (SQLite
  * store in a temporary folder, so a restart resumes from it), the real Azure SDK clients against the
- * emulator, one virtual clock for both (src/sim/run-scenario.ts does the same for one scenario).
+ * emulator, one virtual clock for both (src/harness/sim/run-scenario.ts does the same for one scenario).
  * Everything reaches the app the way it does in Azure: Event Grid deliveries on the webhook,
  * decisions on the public HTTP API or as raw events on the Durable management API, the endpoint
  * lease read through the management API's entity route. The driver only observes the runtime's
@@ -10,10 +10,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEmulator, DEMO_COORDS, emulatorAppSettings, type Emulator, type StateSnapshot } from '../../src/emulator';
-import { publishModelRegistered } from '../../src/emulator/event-grid';
-import { VirtualClock } from '../../src/local-runtime/clock';
-import { startRuntime, type LocalRuntime } from '../../src/local-runtime/runtime';
+import { createEmulator, DEMO_COORDS, emulatorAppSettings, type Emulator, type StateSnapshot } from '../../src/harness/emulator';
+import { publishModelRegistered } from '../../src/harness/emulator/event-grid';
+import { VirtualClock } from '../../src/harness/local-runtime/clock';
+import { startRuntime, type LocalRuntime } from '../../src/harness/local-runtime/runtime';
 import { endpointLeaseKey, type LeaseState } from '../../src/orchestration/endpoint-lease';
 import { APPROVAL_EVENT, CONTROL_EVENT, ORCHESTRATOR_NAME } from '../../src/orchestration/events';
 import type { RolloutStatus } from '../../src/plan/types';

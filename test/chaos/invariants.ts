@@ -3,13 +3,13 @@
  * it observed (endpoint states from the emulator, rollout statuses from the runtime, the endpoint
  * leases from the Durable management API, the decisions it sent and their answers) and the virtual
  * time; the checker returns violations. Endpoint safety reuses the simulator's checker
- * (src/sim/invariants.ts, itself over the controller's src/plan/invariants.ts), so the three cannot
+ * (src/harness/sim/invariants.ts, itself over the controller's src/plan/invariants.ts), so the three cannot
  * disagree on what a safe endpoint state is.
  */
 import type { LeaseState } from '../../src/orchestration/endpoint-lease';
 import { WORKING_PHASES } from '../../src/plan/phases';
 import type { Phase, RolloutStatus } from '../../src/plan/types';
-import { observedViolations, type ObservedState } from '../../src/sim/invariants';
+import { observedViolations, type ObservedState } from '../../src/harness/sim/invariants';
 
 const MINUTE_MS = 60_000;
 

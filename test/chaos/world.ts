@@ -4,8 +4,8 @@
  * supersede) with rollouts of another. And the bound on a rollout's life that its policy implies.
  */
 import { DEFAULT_ACTIVITY_RETRY } from '../../src/activities/retry';
-import { DEMO_COORDS, type WorldSpec } from '../../src/emulator';
-import { DEFAULT_DURATIONS } from '../../src/emulator/types';
+import { DEMO_COORDS, type WorldSpec } from '../../src/harness/emulator';
+import { DEFAULT_DURATIONS } from '../../src/harness/emulator/types';
 import { FAILED_RETRY_WINDOW_MINUTES } from '../../src/orchestration/engine-state';
 import { compilePlan } from '../../src/plan/compile';
 import type { Plan, Step } from '../../src/plan/types';

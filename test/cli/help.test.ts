@@ -12,11 +12,11 @@ const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
 
 const PROGRAMS: readonly (readonly string[])[] = [
-  ['dist/src/start/index.js', '--help'],
-  ['dist/src/emulator/cli.js', 'serve', '--help'],
-  ['dist/src/emulator/cli.js', 'register', '--help'],
-  ['dist/src/local-runtime/cli.js', '--help'],
-  ['dist/src/sim/cli.js', '--help'],
+  ['dist/src/harness/start/index.js', '--help'],
+  ['dist/src/harness/emulator/cli.js', 'serve', '--help'],
+  ['dist/src/harness/emulator/cli.js', 'register', '--help'],
+  ['dist/src/harness/local-runtime/cli.js', '--help'],
+  ['dist/src/harness/sim/cli.js', '--help'],
   ...['list', 'status', 'watch', 'approve', 'start', 'register-model', 'evaluate'].map((command) => ['bin/aml-rollout.js', command, '--help']),
 ];
 

@@ -29,7 +29,7 @@ function packageFiles(funcignore: string, files: readonly string[]): string[] {
   return files.filter((file) => !rules.ignores(file));
 }
 
-const HARNESS = [/^dist\/src\/(local-runtime|emulator|sim|start)\//, /^dist\/(bench|test)\//, /^(src|test|bench|functions|scripts)\/.*\.ts$/, /^test\//, /^bench\//];
+const HARNESS = [/^dist\/src\/harness\//, /^dist\/test\//, /^(src|test|functions|scripts)\/.*\.ts$/, /^test\//];
 
 let shipped: string[] = [];
 beforeAll(() => {
@@ -55,8 +55,8 @@ describe('the deployed package', () => {
   });
 
   it('would notice a harness folder that .funcignore forgot', () => {
-    const withoutEmulatorRule = readFileSync(path.join(root, '.funcignore'), 'utf8').replace(/^\/dist\/src\/emulator$/m, '');
-    const leaked = packageFiles(withoutEmulatorRule, filesOf('dist/src/emulator').map((f) => f));
+    const withoutHarnessRule = readFileSync(path.join(root, '.funcignore'), 'utf8').replace(/^\/dist\/src\/harness$/m, '');
+    const leaked = packageFiles(withoutHarnessRule, filesOf('dist/src/harness/emulator').map((f) => f));
     expect(leaked.length).toBeGreaterThan(0);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * End-to-end helpers: run `npm start` (the compiled dist/src/start/index.js) as a child process the
+ * End-to-end helpers: run `npm start` (the compiled dist/src/harness/start/index.js) as a child process the
  * way a new user does, read what it prints, and run the printed commands. Nothing here reaches into
  * the app's modules: every check goes through a process, an HTTP API or the printed commands.
  */
@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-const startEntry = path.join(repoRoot, 'dist', 'src', 'start', 'index.js');
+const startEntry = path.join(repoRoot, 'dist', 'src', 'harness', 'start', 'index.js');
 const cliEntry = path.join(repoRoot, 'dist', 'src', 'cli', 'index.js');
-const emulatorEntry = path.join(repoRoot, 'dist', 'src', 'emulator', 'cli.js');
+const emulatorEntry = path.join(repoRoot, 'dist', 'src', 'harness', 'emulator', 'cli.js');
 const functionsDir = path.join(repoRoot, 'dist', 'functions');
 
 function newestSourceMtime(dir: string): number {
@@ -97,7 +97,7 @@ function commandLine(output: string, pattern: RegExp, what: string): string {
   return line.trim();
 }
 
-/** Starts `node dist/src/start/index.js <args>` and waits until it printed its instructions. */
+/** Starts `node dist/src/harness/start/index.js <args>` and waits until it printed its instructions. */
 export async function startApp(args: readonly string[], readyTimeoutMs = 45_000): Promise<StartedApp> {
   const child = spawn(process.execPath, [startEntry, ...args], { cwd: repoRoot, env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -175,10 +175,10 @@ export interface CommandResult {
 /**
  * Runs a printed command line in bash with the printed exports, as a person pastes it. `npx
  * aml-rollout` and `npm run emulator --` are what the package's bin and script run (bin/aml-rollout.js,
- * node dist/src/emulator/cli.js); calling them directly spares npm's start-up on a busy machine.
+ * node dist/src/harness/emulator/cli.js); calling them directly spares npm's start-up on a busy machine.
  */
 export async function runPrinted(app: StartedApp, line: string): Promise<CommandResult> {
-  const direct = line.replace(/^npx aml-rollout /, 'node bin/aml-rollout.js ').replace(/^npm run emulator -- /, 'node dist/src/emulator/cli.js ');
+  const direct = line.replace(/^npx aml-rollout /, 'node bin/aml-rollout.js ').replace(/^npm run emulator -- /, 'node dist/src/harness/emulator/cli.js ');
   return new Promise((resolve) => {
     execFile('bash', ['-c', direct], { cwd: repoRoot, env: cleanEnvironment({ ...app.env }), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAzurePorts } from '../../src/azure';
 import { loadSettings } from '../../src/config';
-import { createDemoWorld, createEmulator, emulatorAppSettings, type Emulator } from '../../src/emulator';
+import { createDemoWorld, createEmulator, emulatorAppSettings, type Emulator } from '../../src/harness/emulator';
 import { ManualClock } from './helpers';
 
 const TOKEN = 'app-settings-token';

@@ -3,7 +3,7 @@ import type { AdapterContext } from '../../src/azure/context';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoWorld, createEmulator, type Emulator, type StateSnapshot } from '../../src/emulator';
+import { createDemoWorld, createEmulator, type Emulator, type StateSnapshot } from '../../src/harness/emulator';
 import { ManualClock, RG, WS, armClient, armFetch, deploymentBody, whileAdvancing, workspacePath } from './helpers';
 
 const started: Emulator[] = [];

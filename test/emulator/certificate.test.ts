@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSelfSignedCertificate } from '../../src/emulator/certificate';
+import { createSelfSignedCertificate } from '../../src/harness/emulator/certificate';
 
 describe('the emulator certificate', () => {
   it('is valid DER for every random serial (a serial starting 0x00 once made 1 in 256 starts fail)', () => {

@@ -4,9 +4,9 @@
  */
 import { LogsQueryResultStatus } from '@azure/monitor-query-logs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
-import { customTablesSchema } from '../../src/emulator/custom-tables';
-import { parseScenario } from '../../src/sim/scenario';
+import { createDemoWorld, createEmulator, type Emulator } from '../../src/harness/emulator';
+import { customTablesSchema } from '../../src/harness/emulator/custom-tables';
+import { parseScenario } from '../../src/harness/sim/scenario';
 import { ManualClock, deployGreenAndSplit, logsClient } from './helpers';
 
 const started: Emulator[] = [];

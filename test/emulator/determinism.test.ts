@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
+import { createDemoWorld, createEmulator, type Emulator } from '../../src/harness/emulator';
 import { ManualClock, armFetch, deploymentBody, workspacePath } from './helpers';
 
 const started: Emulator[] = [];

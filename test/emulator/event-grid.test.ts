@@ -2,9 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventGridDeserializer, isSystemEvent } from '@azure/eventgrid';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
-import { buildProgram } from '../../src/emulator/cli';
-import { EVENT_GRID_RETRY_DELAYS_MS, isRetriedByEventGrid, MODEL_REGISTERED_EVENT_TYPE, publishModelRegistered, validateEventGridSubscription } from '../../src/emulator/event-grid';
+import { createDemoWorld, createEmulator, type Emulator } from '../../src/harness/emulator';
+import { buildProgram } from '../../src/harness/emulator/cli';
+import { EVENT_GRID_RETRY_DELAYS_MS, isRetriedByEventGrid, MODEL_REGISTERED_EVENT_TYPE, publishModelRegistered, validateEventGridSubscription } from '../../src/harness/emulator/event-grid';
 import { ManualClock, RG, WS, armClient } from './helpers';
 
 interface Captured {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoWorld, createEmulator, type Emulator, type Fault } from '../../src/emulator';
+import { createDemoWorld, createEmulator, type Emulator, type Fault } from '../../src/harness/emulator';
 import { LogsQueryResultStatus } from '@azure/monitor-query-logs';
 import { ManualClock, RG, WS, armClient, armFetch, logsClient, workspacePath } from './helpers';
 

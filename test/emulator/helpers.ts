@@ -4,7 +4,7 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { LogsQueryClient } from '@azure/monitor-query-logs';
 import { MetricsClient } from '@azure/monitor-query-metrics';
 import type { Clock } from '../../src/ports/clock';
-import type { Emulator } from '../../src/emulator';
+import type { Emulator } from '../../src/harness/emulator';
 
 const START_MS = Date.parse('2026-11-23T10:00:00Z');
 

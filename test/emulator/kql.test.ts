@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KqlError } from '../../src/emulator/kql/errors';
-import { DateTimeValue, evaluate, nearestRank, type Row, type Table } from '../../src/emulator/kql/evaluator';
-import { parseQuery } from '../../src/emulator/kql/parser';
+import { KqlError } from '../../src/harness/emulator/kql/errors';
+import { DateTimeValue, evaluate, nearestRank, type Row, type Table } from '../../src/harness/emulator/kql/evaluator';
+import { parseQuery } from '../../src/harness/emulator/kql/parser';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs';
 import { buildTrafficQuery } from '../../src/analysis/queries';
-import { createDemoWorld, createEmulator, DEMO_COORDS, type Emulator } from '../../src/emulator';
-import { nearestRank } from '../../src/emulator/kql/evaluator';
-import { TRAFFIC_LOG_COLUMNS } from '../../src/emulator/traffic-log';
+import { createDemoWorld, createEmulator, DEMO_COORDS, type Emulator } from '../../src/harness/emulator';
+import { nearestRank } from '../../src/harness/emulator/kql/evaluator';
+import { TRAFFIC_LOG_COLUMNS } from '../../src/harness/emulator/traffic-log';
 import { ManualClock, deployGreenAndSplit, logsClient } from './helpers';
 
 type LogRow = Record<string, string | number | null>;

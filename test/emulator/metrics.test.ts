@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoWorld, createEmulator, ENDPOINT_METRICS_NAMESPACE, type Emulator } from '../../src/emulator';
-import { nearestRank } from '../../src/emulator/kql/evaluator';
+import { createDemoWorld, createEmulator, ENDPOINT_METRICS_NAMESPACE, type Emulator } from '../../src/harness/emulator';
+import { nearestRank } from '../../src/harness/emulator/kql/evaluator';
 import { ManualClock, deployGreenAndSplit, metricsClient } from './helpers';
 
 let em: Emulator;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDemoWorld, createEmulator, type Emulator } from '../../src/emulator';
+import { createDemoWorld, createEmulator, type Emulator } from '../../src/harness/emulator';
 import { ManualClock, armFetch, deploymentBody, workspacePath } from './helpers';
 
 const started: Emulator[] = [];

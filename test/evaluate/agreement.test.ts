@@ -15,11 +15,11 @@ import { twoProportionScoreTest } from '../../src/analysis/statistics';
 import { evaluatePolicy } from '../../src/evaluate/evaluate';
 import type { Regression } from '../../src/evaluate/model';
 import { parsePolicy } from '../../src/policy';
-import type { SimResult } from '../../src/sim/result';
+import type { SimResult } from '../../src/harness/sim/result';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'src', 'sim', 'cli.js');
+const cli = path.join(root, 'dist', 'src', 'harness', 'sim', 'cli.js');
 const policyFile = path.join(__dirname, 'fixtures', 'agreement-canary.yaml');
 const LIVE = { errorRate: 0.02, p50Ms: 40, p95Ms: 90, failsOutright: false };
 const RPM = 300;

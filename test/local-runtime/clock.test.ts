@@ -1,7 +1,7 @@
 /** The virtual clock contract, and the runtime on it (timers of hours complete at once). */
 import { describe, expect, it } from 'vitest';
-import { AcceleratedClock, createClock, VirtualClock, WallClock } from '../../src/local-runtime/clock';
-import { startRuntime } from '../../src/local-runtime/runtime';
+import { AcceleratedClock, createClock, VirtualClock, WallClock } from '../../src/harness/local-runtime/clock';
+import { startRuntime } from '../../src/harness/local-runtime/runtime';
 import { ensureBuilt, fixtureEntry, request, waitForStatus } from './helpers';
 
 const START_MS = Date.parse('2030-01-01T00:00:00Z');

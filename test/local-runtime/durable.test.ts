@@ -4,7 +4,7 @@
  * management API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type LocalRuntime } from '../../src/local-runtime/runtime';
+import { startRuntime, type LocalRuntime } from '../../src/harness/local-runtime/runtime';
 import { ensureBuilt, fixtureEntry, request, waitForStatus, type StatusBody } from './helpers';
 
 let rt: LocalRuntime;

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const fixtureEntry = path.join(repoRoot, 'dist', 'test', 'fixtures', 'runtime-app', 'index.js');
-export const cliEntry = path.join(repoRoot, 'dist', 'src', 'local-runtime', 'cli.js');
+export const cliEntry = path.join(repoRoot, 'dist', 'src', 'harness', 'local-runtime', 'cli.js');
 const streamingEntry = path.join(repoRoot, 'dist', 'test', 'fixtures', 'runtime-app', 'streaming.js');
 
 function newestMtime(dir: string): number {
@@ -24,7 +24,7 @@ function newestMtime(dir: string): number {
 
 function isStale(): boolean {
   if (!existsSync(fixtureEntry) || !existsSync(cliEntry) || !existsSync(streamingEntry)) return true;
-  const sources = Math.max(newestMtime(path.join(repoRoot, 'src', 'local-runtime')), newestMtime(path.join(repoRoot, 'test', 'fixtures', 'runtime-app')));
+  const sources = Math.max(newestMtime(path.join(repoRoot, 'src', 'harness', 'local-runtime')), newestMtime(path.join(repoRoot, 'test', 'fixtures', 'runtime-app')));
   return Math.min(statSync(fixtureEntry).mtimeMs, statSync(cliEntry).mtimeMs) < sources;
 }
 
@@ -57,7 +57,7 @@ export async function ensureBuilt(): Promise<void> {
           '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'ES2022', '--lib', 'ES2023',
           '--types', 'node', '--rootDir', '.', '--outDir', 'dist', '--esModuleInterop', '--skipLibCheck',
           '--resolveJsonModule', '--sourceMap', '--strict', '--ignoreConfig',
-          'src/local-runtime/cli.ts', 'test/fixtures/runtime-app/index.ts', 'test/fixtures/runtime-app/streaming.ts',
+          'src/harness/local-runtime/cli.ts', 'test/fixtures/runtime-app/index.ts', 'test/fixtures/runtime-app/streaming.ts',
         ],
         { cwd: repoRoot, stdio: 'pipe' },
       );

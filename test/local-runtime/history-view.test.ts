@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { event, EventType, type HistoryEvent } from '../../src/local-runtime/durable/history';
-import { historyForClient } from '../../src/local-runtime/management-api';
+import { event, EventType, type HistoryEvent } from '../../src/harness/local-runtime/durable/history';
+import { historyForClient } from '../../src/harness/local-runtime/management-api';
 
 type Step =
   | { kind: 'activity'; name: string; outcome: 'completed' | 'failed' | 'pending' }

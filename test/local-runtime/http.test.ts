@@ -1,7 +1,7 @@
 /** HTTP triggers, keys, Event Grid and hooks of the fixture app, over real HTTP. */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type LocalRuntime } from '../../src/local-runtime/runtime';
+import { startRuntime, type LocalRuntime } from '../../src/harness/local-runtime/runtime';
 import { ensureBuilt, fixtureEntry, request } from './helpers';
 
 let rt: LocalRuntime;

@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppLoadError, resolveApp } from '../../src/local-runtime/app-loader';
-import { compileRoute } from '../../src/local-runtime/routes';
-import { startRuntime } from '../../src/local-runtime/runtime';
+import { AppLoadError, resolveApp } from '../../src/harness/local-runtime/app-loader';
+import { compileRoute } from '../../src/harness/local-runtime/routes';
+import { startRuntime } from '../../src/harness/local-runtime/runtime';
 import { cliEntry, ensureBuilt, repoRoot, request } from './helpers';
 
 const dirs: string[] = [];

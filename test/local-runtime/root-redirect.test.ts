@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type LocalRuntime } from '../../src/local-runtime/runtime';
+import { startRuntime, type LocalRuntime } from '../../src/harness/local-runtime/runtime';
 import { ensureBuilt, fixtureEntry } from './helpers';
 
 describe('GET /', () => {

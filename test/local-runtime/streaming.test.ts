@@ -1,7 +1,7 @@
 /** HTTP streaming: an app that enables it is served through the library's own HTTP proxy. */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type LocalRuntime } from '../../src/local-runtime/runtime';
+import { startRuntime, type LocalRuntime } from '../../src/harness/local-runtime/runtime';
 import { ensureBuilt, fixtureEntry, request } from './helpers';
 
 let rt: LocalRuntime;

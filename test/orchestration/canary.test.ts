@@ -3,7 +3,7 @@
  * endpoint state, the status fields, the journal and the verdict tags asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../src/local-runtime/runtime';
+import type { LocalRuntime } from '../../src/harness/local-runtime/runtime';
 import { APPROVAL_EVENT, CONTROL_EVENT } from '../../src/orchestration/events';
 import { rolloutStatusSchema } from '../../src/plan/types';
 import { getWorld } from '../fixtures/engine-app/world';

@@ -3,7 +3,7 @@
  * its turn, supersede aborts the older rollout and takes over, and an older version is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../src/local-runtime/runtime';
+import type { LocalRuntime } from '../../src/harness/local-runtime/runtime';
 import type { RolloutStatus } from '../../src/plan/types';
 import { getWorld } from '../fixtures/engine-app/world';
 import { autoDecide, finish, onNotification, onTraffic, policyYaml, scenario, startEngine, startRollout, type Scenario } from './harness';

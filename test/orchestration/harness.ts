@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startRuntime, type LocalRuntime } from '../../src/local-runtime/runtime';
-import { VirtualClock } from '../../src/local-runtime/clock';
+import { startRuntime, type LocalRuntime } from '../../src/harness/local-runtime/runtime';
+import { VirtualClock } from '../../src/harness/local-runtime/clock';
 import { ORCHESTRATOR_NAME, type RolloutInput } from '../../src/orchestration/events';
 import type { RolloutStatus } from '../../src/plan/types';
 import { addEndpoint, getWorld, type EndpointSim } from '../fixtures/engine-app/world';

@@ -4,7 +4,7 @@
  * verdict written onto the model version.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../src/local-runtime/runtime';
+import type { LocalRuntime } from '../../src/harness/local-runtime/runtime';
 import { CONTROL_EVENT } from '../../src/orchestration/events';
 import type { Outcome, Phase } from '../../src/plan/types';
 import { autoDecide, finish, modelTags, onTraffic, policyYaml, raise, scenario, startEngine, startRollout, type Scenario } from './harness';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCost, costPer1000Requests, rolloutExtraCost, type HourlyPrice } from '../../src/analysis/cost';
 import { PolicyPriceTable, priceSourceFor } from '../../src/azure/price-table';
 import { RetailPricesSource } from '../../src/azure/retail-prices';
-import { createEmulator, type Emulator } from '../../src/emulator';
+import { createEmulator, type Emulator } from '../../src/harness/emulator';
 import { TestClock } from '../azure/support/fake-azure';
 
 const price = (instanceType: string, pricePerHour: number, currency = 'USD'): HourlyPrice => ({ instanceType, region: 'westeurope', pricePerHour, currency });

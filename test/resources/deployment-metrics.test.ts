@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AzurePorts } from '../../src/azure';
-import type { Emulator } from '../../src/emulator';
+import type { Emulator } from '../../src/harness/emulator';
 import type { TestClock } from '../azure/support/fake-azure';
 import { startResourceWorld } from './support';
 

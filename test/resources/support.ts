@@ -1,8 +1,8 @@
 /** An emulator with blue (credit-model:1, 2 instances) and green (credit-model:2, 1 instance), and Azure ports on it. */
 import { createAzurePorts, type AzurePorts } from '../../src/azure';
 import { loadSettings } from '../../src/config';
-import { createEmulator, DEMO_COORDS, type Emulator, type WorldEndpoint } from '../../src/emulator';
-import type { ModelBehaviorInput } from '../../src/emulator';
+import { createEmulator, DEMO_COORDS, type Emulator, type WorldEndpoint } from '../../src/harness/emulator';
+import type { ModelBehaviorInput } from '../../src/harness/emulator';
 import { TestClock } from '../azure/support/fake-azure';
 
 const TOKEN = 'resources-token';

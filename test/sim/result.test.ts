@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildResult, outcomeOf, type EndpointSnapshot, type SimObservations } from '../../src/sim/result';
+import { buildResult, outcomeOf, type EndpointSnapshot, type SimObservations } from '../../src/harness/sim/result';
 import type { RolloutStatus } from '../../src/plan/types';
 
 function status(overrides: Partial<RolloutStatus>): RolloutStatus {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenario } from '../../src/sim/scenario';
+import { parseScenario } from '../../src/harness/sim/scenario';
 import { ValidationError } from '../../src/errors';
 
 const valid = {

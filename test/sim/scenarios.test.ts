@@ -8,11 +8,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SimResult } from '../../src/sim/result';
+import type { SimResult } from '../../src/harness/sim/result';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'src', 'sim', 'cli.js');
+const cli = path.join(root, 'dist', 'src', 'harness', 'sim', 'cli.js');
 const scenarioDir = path.join(root, 'test', 'scenarios');
 /**
  * The recorded result of every scenario (test/scenarios/baseline/<name>.json, without wallMs),

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyApprovalToken } from '../../src/approvals/approval-links';
 import { sendRolloutNotification } from '../../src/notify';
 import type { SendNotificationInput } from '../../src/orchestration/activity-contracts';
-import { createInbox, type Inbox, type InboxMessage } from '../../src/start/inbox';
+import { createInbox, type Inbox, type InboxMessage } from '../../src/harness/start/inbox';
 import { statusOf } from '../api/fakes';
 import { launchHeadlessChromium, type HeadlessChromium } from '../dashboard/chromium';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { approvalLinkSecret, LINK_SECRET_FILE } from '../../src/start/link-secret';
+import { approvalLinkSecret, LINK_SECRET_FILE } from '../../src/harness/start/link-secret';
 
 const made: string[] = [];
 function freshDir(): string {
@@ -47,7 +47,7 @@ describe('approvalLinkSecret (npm start)', () => {
   });
 
   it('the source of npm start carries no default secret', () => {
-    const source = readFileSync(path.resolve(__dirname, '../../src/start/index.ts'), 'utf8');
+    const source = readFileSync(path.resolve(__dirname, '../../src/harness/start/index.ts'), 'utf8');
     expect(source).not.toMatch(/APPROVAL_LINK_SECRET[^\n]*\?\?\s*['"`]/);
     expect(source).toMatch(/approvalLinkSecret\(options\.store/);
   });

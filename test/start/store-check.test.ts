@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { InstanceRow } from '../../src/local-runtime/durable/store';
-import { DurableStore } from '../../src/local-runtime/durable/store';
-import { readStoreSummary, resumeAtMs, staleRolloutWarning, summarize } from '../../src/start/store-check';
+import type { InstanceRow } from '../../src/harness/local-runtime/durable/store';
+import { DurableStore } from '../../src/harness/local-runtime/durable/store';
+import { readStoreSummary, resumeAtMs, staleRolloutWarning, summarize } from '../../src/harness/start/store-check';
 
 function row(over: Partial<InstanceRow>): InstanceRow {
   return { instanceId: 'r', name: 'rolloutOrchestrator', executionId: 'e', status: 'Running', input: null, output: null, customStatus: null, createdMs: 1_000, updatedMs: 2_000, parentInstanceId: null, parentTaskId: null, ...over };

@@ -3,7 +3,7 @@
  * online endpoints / deployments / model versions with asynchronous operations on a test clock,
  * the Log Analytics query API and the metrics batch API (both answering what a test sets), scoring,
  * and a fault queue. It records every request so tests can assert what the SDK really sent.
- * The full emulator (src/emulator) is exercised by the contract tests instead.
+ * The full emulator (src/harness/emulator) is exercised by the contract tests instead.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
