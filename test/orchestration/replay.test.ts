@@ -61,8 +61,10 @@ function runExecution(input: unknown, script: Script, startMs = Date.UTC(2026, 0
         return new Date(now);
       },
       getInput: () => input,
-      setCustomStatus: (status: RolloutStatus) => {
-        statuses.push(JSON.parse(JSON.stringify(status)) as RolloutStatus);
+      // The orchestrator publishes an object that fits itself to the size limit when serialized (toJSON).
+      setCustomStatus: (published: unknown) => {
+        const status = JSON.parse(JSON.stringify(published)) as RolloutStatus;
+        statuses.push(status);
         if (trace.at(-1) !== `status ${status.phase}`) trace.push(`status ${status.phase}`);
       },
       callActivity: (name: string, activityInput: unknown) => task('activity', name, { input: activityInput }),
