@@ -21,7 +21,7 @@ module.exports = {
     },
     {
       name: 'pure-uses-ports-for-types-only',
-      comment: 'Pure code may name a port\'s types (e.g. ProvisioningState) but never call an implementation.',
+      comment: "Pure code may name a port's types (e.g. ProvisioningState) but never call an implementation.",
       severity: 'error',
       from: { path: PURE },
       to: { path: '^src/ports/', dependencyTypesNot: ['type-only'] },
@@ -45,7 +45,8 @@ module.exports = {
     },
     {
       name: 'activities-through-ports',
-      comment: 'Activities reach Azure through the ports (src/ports); the adapters (src/azure) are wired in the composition root (src/app).',
+      comment:
+        'Activities reach Azure through the ports (src/ports); the adapters (src/azure) are wired in the composition root (src/app).',
       severity: 'error',
       from: { path: '^src/activities/' },
       to: { path: '^src/azure/' },

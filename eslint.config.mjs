@@ -48,20 +48,43 @@ export default tseslint.config(
   {
     files: deterministicModules,
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: nodeBuiltins.map((name) => ({ name, message: 'Deterministic modules import no Node builtin.' })),
-        patterns: [
-          { group: ['@azure/*'], message: 'Deterministic modules import no Azure SDK.' },
-          { group: ['**/azure/**', '**/harness/**', '**/activities/**', '**/config/**'], message: 'Deterministic modules import no adapter.' },
-        ],
-      }],
-      'no-restricted-globals': ['error',
-        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'fetch', 'process', 'require']
-          .map((name) => ({ name, message: `${name} is not replay-safe; use context.df or pass data in.` })),
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Deterministic modules import no Node builtin.' })),
+          patterns: [
+            { group: ['@azure/*'], message: 'Deterministic modules import no Azure SDK.' },
+            {
+              group: ['**/azure/**', '**/harness/**', '**/activities/**', '**/config/**'],
+              message: 'Deterministic modules import no adapter.',
+            },
+          ],
+        },
       ],
-      'no-restricted-syntax': ['error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Date.now() is not replay-safe: use context.df.currentUtcDateTime.' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() is not replay-safe: use context.df.currentUtcDateTime.' },
+      'no-restricted-globals': [
+        'error',
+        ...[
+          'setTimeout',
+          'setInterval',
+          'setImmediate',
+          'clearTimeout',
+          'clearInterval',
+          'queueMicrotask',
+          'fetch',
+          'process',
+          'require',
+        ].map((name) => ({ name, message: `${name} is not replay-safe; use context.df or pass data in.` })),
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Date.now() is not replay-safe: use context.df.currentUtcDateTime.',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'new Date() is not replay-safe: use context.df.currentUtcDateTime.',
+        },
         { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'Math.random is not replay-safe.' },
       ],
     },

@@ -29,7 +29,17 @@ function sourceDirsOf(root, tsconfig = 'tsconfig.json') {
     config = require('typescript').parseConfigFileTextToJson(file, text).config ?? {};
   }
   const include = Array.isArray(config.include) ? config.include : [];
-  return [...new Set(include.map((pattern) => String(pattern).split(/[*?{[]/)[0].replace(/\/+$/, '')).filter((dir) => dir !== ''))];
+  return [
+    ...new Set(
+      include
+        .map((pattern) =>
+          String(pattern)
+            .split(/[*?{[]/)[0]
+            .replace(/\/+$/, ''),
+        )
+        .filter((dir) => dir !== ''),
+    ),
+  ];
 }
 
 /** Every .ts file (not .d.ts) under `dir`, as paths relative to `root`. */

@@ -30,12 +30,21 @@ interface LookRows {
   custom: Record<string, readonly AnalysisRow[]>;
 }
 
-async function runLook(ctx: ActivityContext, spec: GateSpec, target: EndpointRef, baseline: string, candidate: string, window: { fromMs: number; toMs: number }): Promise<LookRows> {
+async function runLook(
+  ctx: ActivityContext,
+  spec: GateSpec,
+  target: EndpointRef,
+  baseline: string,
+  candidate: string,
+  window: { fromMs: number; toMs: number },
+): Promise<LookRows> {
   const workspace = { subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, workspace: target.workspace };
   const queries = buildGateQueries(spec, { workspace, endpoint: target.endpoint, baseline, candidate, window });
   const rows: LookRows = { traffic: [], custom: {} };
   for (const query of queries) {
-    const result = await ctx.retry(`query ${spec.name}/${query.id}`, () => ctx.metricsSource.query({ kql: query.kql, fromMs: query.fromMs, toMs: query.toMs }));
+    const result = await ctx.retry(`query ${spec.name}/${query.id}`, () =>
+      ctx.metricsSource.query({ kql: query.kql, fromMs: query.fromMs, toMs: query.toMs }),
+    );
     if (query.metric === undefined) rows.traffic = result.rows;
     else rows.custom[query.metric] = result.rows;
   }
@@ -56,7 +65,10 @@ function errorOf(error: unknown): { code: string; message: string } {
 
 /** Errors that say the gate itself is wrong (bad KQL, unknown metric): the rollout must not go on blind. */
 function isConfigurationError(error: unknown): boolean {
-  return error instanceof RolloutError && (error.code === 'InvalidInput' || error.code === 'InvalidPolicy' || error.code === 'Unauthorized' || error.code === 'Forbidden');
+  return (
+    error instanceof RolloutError &&
+    (error.code === 'InvalidInput' || error.code === 'InvalidPolicy' || error.code === 'Unauthorized' || error.code === 'Forbidden')
+  );
 }
 
 /** The ARM id of the endpoint (the resource its platform metrics belong to). */
@@ -79,9 +91,18 @@ const RESOURCE_LOOKBACK_MS = 2 * 60 * 60_000;
  * now (minutes the platform has not reported come back empty and count as missing, never
  * as idle), their instance types and counts, and the prices when the cost check is on.
  */
-async function resourceLook(ctx: ActivityContext, spec: GateSpec, input: CheckGatesInput, window: { fromMs: number }): Promise<ResourceLook> {
+async function resourceLook(
+  ctx: ActivityContext,
+  spec: GateSpec,
+  input: CheckGatesInput,
+  window: { fromMs: number },
+): Promise<ResourceLook> {
   const metrics = ctx.platformMetrics;
-  if (!metrics) throw new RolloutError('InvalidInput', 'resource and cost checks need Azure Monitor platform metrics, which this app was started without');
+  if (!metrics)
+    throw new RolloutError(
+      'InvalidInput',
+      'resource and cost checks need Azure Monitor platform metrics, which this app was started without',
+    );
   const target = input.target;
   const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
   const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
@@ -95,8 +116,12 @@ async function resourceLook(ctx: ActivityContext, spec: GateSpec, input: CheckGa
   const id = endpointResourceId(target);
   const usageWindow = { fromMs: Math.min(window.fromMs, input.nowMs - RESOURCE_LOOKBACK_MS), toMs: input.nowMs };
   const [candidateUsage, baselineUsage] = await Promise.all([
-    ctx.retry('platform metrics (candidate)', () => readDeploymentUsage(metrics, id, { name: candidate.name, instanceType: candidate.instanceType }, usageWindow)),
-    ctx.retry('platform metrics (baseline)', () => readDeploymentUsage(metrics, id, { name: baseline.name, instanceType: baseline.instanceType }, usageWindow)),
+    ctx.retry('platform metrics (candidate)', () =>
+      readDeploymentUsage(metrics, id, { name: candidate.name, instanceType: candidate.instanceType }, usageWindow),
+    ),
+    ctx.retry('platform metrics (baseline)', () =>
+      readDeploymentUsage(metrics, id, { name: baseline.name, instanceType: baseline.instanceType }, usageWindow),
+    ),
   ]);
   let prices: ResourceLookInput['prices'];
   const cost = spec.cost;
@@ -157,9 +182,16 @@ export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): 
         continue;
       }
       const rows = await runLook(ctx, spec, input.target, input.baseline, input.candidate, window);
-      let result: GateResult = evaluateGate(spec, rows, { candidate: input.candidate, baseline: input.baseline, window, look, checkedAtMs: input.nowMs });
+      let result: GateResult = evaluateGate(spec, rows, {
+        candidate: input.candidate,
+        baseline: input.baseline,
+        window,
+        look,
+        checkedAtMs: input.nowMs,
+      });
       // Judged on the candidate alone (baseline = candidate) there is nothing to compare resources with.
-      const compared = (spec.resources !== undefined || spec.cost !== undefined) && input.baseline.toLowerCase() !== input.candidate.toLowerCase();
+      const compared =
+        (spec.resources !== undefined || spec.cost !== undefined) && input.baseline.toLowerCase() !== input.candidate.toLowerCase();
       const extra = compared ? await resourceLook(ctx, spec, input, window) : undefined;
       if (extra) result = withResourceLook(result, extra);
       const requests = candidateRequests(rows.traffic, input.candidate);
@@ -177,7 +209,9 @@ export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): 
       outcomes.push({
         gate: spec.name,
         outcome: 'error',
-        error: isConfigurationError(error) ? { code: described.code, message: `gate '${spec.name}' is misconfigured: ${described.message}` } : described,
+        error: isConfigurationError(error)
+          ? { code: described.code, message: `gate '${spec.name}' is misconfigured: ${described.message}` }
+          : described,
       });
     }
   }

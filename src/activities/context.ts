@@ -1,5 +1,14 @@
 /** What every activity gets: the ports, the clock and the retry policy bound to them. */
-import type { Clock, DeploymentMetricsSource, EndpointControl, EndpointPrices, MetricsSource, ModelRegistry, Notifier, PlatformMetricsSource } from '../ports';
+import type {
+  Clock,
+  DeploymentMetricsSource,
+  EndpointControl,
+  EndpointPrices,
+  MetricsSource,
+  ModelRegistry,
+  Notifier,
+  PlatformMetricsSource,
+} from '../ports';
 import { DEFAULT_ACTIVITY_RETRY, retrying, type ActivityRetryPolicy } from './retry';
 
 export interface ActivityContext {

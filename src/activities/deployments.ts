@@ -66,9 +66,14 @@ export async function createDeployment(ctx: ActivityContext, input: CreateDeploy
     return { deployment: summary(existing) };
   }
   if (existing && existing.provisioningState === 'Succeeded' && !sameModel(existing.modelId, input.modelId)) {
-    throw new AzureCallError('Conflict', 'createDeployment', `deployment '${input.deployment}' already exists and serves ${existing.modelId}, not ${input.modelId}; refusing to overwrite it`, {
-      retryable: false,
-    });
+    throw new AzureCallError(
+      'Conflict',
+      'createDeployment',
+      `deployment '${input.deployment}' already exists and serves ${existing.modelId}, not ${input.modelId}; refusing to overwrite it`,
+      {
+        retryable: false,
+      },
+    );
   }
   await ctx.retry('createDeployment', () =>
     ctx.endpointControl.createDeployment(target, {
@@ -81,10 +86,20 @@ export async function createDeployment(ctx: ActivityContext, input: CreateDeploy
   );
   const readBack = await ctx.retry('getDeployment', () => ctx.endpointControl.getDeployment(target, input.deployment));
   if (readBack.provisioningState !== 'Succeeded') {
-    throw new AzureCallError('Internal', 'createDeployment', `deployment '${input.deployment}' ended in state ${readBack.provisioningState}`, { retryable: false });
+    throw new AzureCallError(
+      'Internal',
+      'createDeployment',
+      `deployment '${input.deployment}' ended in state ${readBack.provisioningState}`,
+      { retryable: false },
+    );
   }
   if (!sameModel(readBack.modelId, input.modelId)) {
-    throw new AzureCallError('Internal', 'createDeployment', `deployment '${input.deployment}' serves ${readBack.modelId} after creation, expected ${input.modelId}`, { retryable: false });
+    throw new AzureCallError(
+      'Internal',
+      'createDeployment',
+      `deployment '${input.deployment}' serves ${readBack.modelId} after creation, expected ${input.modelId}`,
+      { retryable: false },
+    );
   }
   return { deployment: summary(readBack) };
 }
@@ -114,14 +129,22 @@ export async function deleteDeployment(ctx: ActivityContext, input: DeleteDeploy
   const owner = existing.tags[ROLLOUT_ID_TAG];
   if (input.createdBy !== undefined && owner !== input.createdBy) {
     // A late retry must not remove a deployment of the same name that another rollout made since.
-    return { deleted: false, kept: `'${input.deployment}' was created by ${owner ? `rollout '${owner}'` : 'someone else'}, not by '${input.createdBy}'` };
+    return {
+      deleted: false,
+      kept: `'${input.deployment}' was created by ${owner ? `rollout '${owner}'` : 'someone else'}, not by '${input.createdBy}'`,
+    };
   }
   const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
   assertSafeDelete(input.deployment, endpoint);
   await ctx.retry('deleteDeployment', () => ctx.endpointControl.deleteDeployment(target, input.deployment));
   const after = await ctx.retry('getDeployment', () => findDeployment(ctx.endpointControl, target, input.deployment));
   if (after && after.provisioningState !== 'Deleting') {
-    throw new AzureCallError('Internal', 'deleteDeployment', `deployment '${input.deployment}' still exists (${after.provisioningState}) after delete`, { retryable: true });
+    throw new AzureCallError(
+      'Internal',
+      'deleteDeployment',
+      `deployment '${input.deployment}' still exists (${after.provisioningState}) after delete`,
+      { retryable: true },
+    );
   }
   return { deleted: true };
 }
@@ -134,7 +157,11 @@ export async function setTraffic(ctx: ActivityContext, input: SetTrafficInput): 
   }
   const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
   // Checked before every write: a violation throws and never reaches Azure.
-  assertSafeTrafficChange(input.traffic, input.mirror, { deployments, smokeTestPassed: input.facts.smokeTestPassed, currentTraffic: endpoint.traffic });
+  assertSafeTrafficChange(input.traffic, input.mirror, {
+    deployments,
+    smokeTestPassed: input.facts.smokeTestPassed,
+    currentTraffic: endpoint.traffic,
+  });
   await ctx.retry('setTraffic', () => ctx.endpointControl.setTraffic(target, input.traffic, input.mirror));
   const readBack = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
   if (!sameSplit(readBack.traffic, input.traffic) || !sameSplit(readBack.mirrorTraffic, input.mirror)) {

@@ -11,7 +11,16 @@ import { CONTROL_EVENT, type ControlEvent } from '../orchestration/events';
 import { ACTIVITY, type ActivityName } from '../orchestration/activity-names';
 import * as contract from '../orchestration/activity-contracts';
 import { activityContract, type ActivityContract, type ActivityInput, type ActivityOutput } from '../orchestration/activity-registry';
-import type { Clock, DeploymentMetricsSource, EndpointControl, EndpointPrices, MetricsSource, ModelRegistry, Notifier, PlatformMetricsSource } from '../ports';
+import type {
+  Clock,
+  DeploymentMetricsSource,
+  EndpointControl,
+  EndpointPrices,
+  MetricsSource,
+  ModelRegistry,
+  Notifier,
+  PlatformMetricsSource,
+} from '../ports';
 import { checkGates, decideWinner } from './check-gates';
 import { createActivityContext, type ActivityContext } from './context';
 import { createDeployment, deleteDeployment, getEndpointState, replaceModel, setTraffic } from './deployments';
@@ -45,7 +54,10 @@ export type ActivityHandler = (input: unknown, extras?: { raiseEvent?: RaiseEven
  * One activity's implementation behind its registry entry (src/orchestration/activity-registry.ts):
  * the input is parsed with the entry's input schema, the result with its output schema.
  */
-function implement<N extends ActivityName>(name: N, run: (value: ActivityInput<N>, extras: { raiseEvent?: RaiseEvent }) => Promise<ActivityOutput<N>>): ActivityHandler {
+function implement<N extends ActivityName>(
+  name: N,
+  run: (value: ActivityInput<N>, extras: { raiseEvent?: RaiseEvent }) => Promise<ActivityOutput<N>>,
+): ActivityHandler {
   const entry = activityContract(name) as ActivityContract<ActivityInput<N>, ActivityOutput<N>>;
   return async (raw, extras = {}) => {
     const value = contract.parseContract(entry.input, raw, `${name} input`);
@@ -71,7 +83,8 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
     [ACTIVITY.writeModelVerdict]: implement(ACTIVITY.writeModelVerdict, (input) => writeModelVerdict(ctx, input)),
     [ACTIVITY.sendNotification]: implement(ACTIVITY.sendNotification, (input) => sendNotification(ctx, input, deps.sendNotification)),
     [ACTIVITY.requestSupersede]: implement(ACTIVITY.requestSupersede, async (input, extras) => {
-      if (!extras.raiseEvent) throw new RolloutError('Internal', 'requestSupersede needs a durable client (register it with a durableClient input)');
+      if (!extras.raiseEvent)
+        throw new RolloutError('Internal', 'requestSupersede needs a durable client (register it with a durableClient input)');
       const event: ControlEvent = { action: 'abort', by: input.by, comment: input.reason, atMs: input.atMs };
       try {
         await extras.raiseEvent(input.instanceId, CONTROL_EVENT, event);
@@ -79,7 +92,8 @@ export function createActivities(deps: ActivityDeps): Record<ActivityName, Activ
       } catch (error) {
         // The older rollout may have ended meanwhile (410 Gone / 404): nothing left to abort.
         const message = error instanceof Error ? error.message : String(error);
-        if (/\b(404|410)\b|not found|gone|completed|terminated/i.test(message)) return { raised: false, detail: `'${input.instanceId}' is not running: ${message}` };
+        if (/\b(404|410)\b|not found|gone|completed|terminated/i.test(message))
+          return { raised: false, detail: `'${input.instanceId}' is not running: ${message}` };
         throw error;
       }
     }),

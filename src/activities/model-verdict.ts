@@ -25,7 +25,9 @@ export async function writeModelVerdict(ctx: ActivityContext, input: WriteModelV
   const readBack = await ctx.retry('getModelVersion', () => ctx.modelRegistry.getModelVersion(input.model));
   const missing = Object.entries(tags).filter(([key, value]) => readBack.tags[key] !== value);
   if (missing.length > 0) {
-    throw new AzureCallError('Conflict', 'writeModelVerdict', `tags not visible after the write: ${missing.map(([k]) => k).join(', ')}`, { retryable: true });
+    throw new AzureCallError('Conflict', 'writeModelVerdict', `tags not visible after the write: ${missing.map(([k]) => k).join(', ')}`, {
+      retryable: true,
+    });
   }
   return { tags };
 }

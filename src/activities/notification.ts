@@ -36,20 +36,37 @@ function toNotification(input: SendNotificationInput): Notification {
   if (input.gate) {
     facts.gate = `${input.gate.gate}: ${input.gate.verdict} (${input.gate.reason})`;
     for (const evidence of input.gate.evidence) {
-      facts[`metric ${evidence.metric}`] = `${evidence.verdict}: candidate ${evidence.candidate ?? 'n/a'} vs baseline ${evidence.baseline ?? 'n/a'} (${evidence.threshold}; ${evidence.test}${evidence.pValue === undefined ? '' : `, p=${evidence.pValue.toPrecision(3)}`})`;
+      facts[`metric ${evidence.metric}`] =
+        `${evidence.verdict}: candidate ${evidence.candidate ?? 'n/a'} vs baseline ${evidence.baseline ?? 'n/a'} (${evidence.threshold}; ${evidence.test}${evidence.pValue === undefined ? '' : `, p=${evidence.pValue.toPrecision(3)}`})`;
     }
   }
-  if (input.cleanup && (input.kind === 'cleanupFailed' || input.kind === 'cleanupDone')) facts.cleanup = cleanupLine(input.kind, input.cleanup.deployment, status.retrying);
+  if (input.cleanup && (input.kind === 'cleanupFailed' || input.kind === 'cleanupDone'))
+    facts.cleanup = cleanupLine(input.kind, input.cleanup.deployment, status.retrying);
   if (input.approval) {
     facts.approval = `${input.approval.name} (step ${input.approval.step + 1}) until ${new Date(input.approval.timeoutAtMs).toISOString()}${input.approval.reminder ? ' (reminder)' : ''}`;
   }
-  const summary = input.kind === 'approvalRequested' ? `Waiting for approval '${input.approval?.name ?? ''}'` : (status.reason ?? `${status.phase}, ${stepPosition(status.step)}`);
-  return { kind: input.kind, rolloutId: status.rolloutId, title: `${TITLE[input.kind]}: ${status.model} v${status.version} on ${status.endpoint}`, summary, severity: NOTIFICATION_SEVERITY[input.kind], facts, links: [] };
+  const summary =
+    input.kind === 'approvalRequested'
+      ? `Waiting for approval '${input.approval?.name ?? ''}'`
+      : (status.reason ?? `${status.phase}, ${stepPosition(status.step)}`);
+  return {
+    kind: input.kind,
+    rolloutId: status.rolloutId,
+    title: `${TITLE[input.kind]}: ${status.model} v${status.version} on ${status.endpoint}`,
+    summary,
+    severity: NOTIFICATION_SEVERITY[input.kind],
+    facts,
+    links: [],
+  };
 }
 
 export type NotificationSender = (input: SendNotificationInput) => Promise<SendNotificationOutput>;
 
-export async function sendNotification(ctx: ActivityContext, input: SendNotificationInput, sender: NotificationSender | undefined): Promise<SendNotificationOutput> {
+export async function sendNotification(
+  ctx: ActivityContext,
+  input: SendNotificationInput,
+  sender: NotificationSender | undefined,
+): Promise<SendNotificationOutput> {
   try {
     if (sender) return await sender(input);
     await ctx.notifier.send(toNotification(input));

@@ -24,7 +24,12 @@ export type PolicySource = Pick<PolicyRepository, 'getPolicy'>;
 export async function resolveTarget(policies: PolicySource, input: RolloutInput): Promise<ResolveTargetOutput> {
   const policy = await policies.getPolicy(input.policyName);
   return {
-    target: { subscriptionId: input.workspace.subscriptionId, resourceGroup: input.workspace.resourceGroup, workspace: input.workspace.workspace, endpoint: policy.target.endpoint },
+    target: {
+      subscriptionId: input.workspace.subscriptionId,
+      resourceGroup: input.workspace.resourceGroup,
+      workspace: input.workspace.workspace,
+      endpoint: policy.target.endpoint,
+    },
     concurrency: policy.concurrency,
   };
 }
@@ -44,10 +49,17 @@ export async function planRollout(ctx: ActivityContext, policies: PolicySource, 
     .sort((a, b) => b[1] - a[1]);
   const baselineName = live[0]?.[0];
   if (baselineName === undefined) {
-    throw new RolloutError('Conflict', `endpoint '${target.endpoint}' has no deployment with live traffic; a rollout needs a live deployment to compare with and clone from`);
+    throw new RolloutError(
+      'Conflict',
+      `endpoint '${target.endpoint}' has no deployment with live traffic; a rollout needs a live deployment to compare with and clone from`,
+    );
   }
   const baseline = deployments.find((d) => d.name.toLowerCase() === baselineName.toLowerCase());
-  if (!baseline) throw new RolloutError('Conflict', `endpoint '${target.endpoint}' routes traffic to '${baselineName}', which is not among its deployments`);
+  if (!baseline)
+    throw new RolloutError(
+      'Conflict',
+      `endpoint '${target.endpoint}' routes traffic to '${baselineName}', which is not among its deployments`,
+    );
   const version = await ctx.retry('getModelVersion', () =>
     ctx.modelRegistry.getModelVersion({ ...input.workspace, model: input.model.name, version: input.model.version }),
   );
@@ -65,7 +77,10 @@ export async function planRollout(ctx: ActivityContext, policies: PolicySource, 
     })),
   });
   if (policy.cost === undefined) return plan;
-  const rolloutCost = await priceRollout(ctx, plan, policy.cost, { instanceType: baseline.instanceType, instances: policy.target.instanceCount ?? baseline.instanceCount });
+  const rolloutCost = await priceRollout(ctx, plan, policy.cost, {
+    instanceType: baseline.instanceType,
+    instances: policy.target.instanceCount ?? baseline.instanceCount,
+  });
   return { ...plan, rolloutCost };
 }
 
@@ -75,7 +90,12 @@ export async function planRollout(ctx: ActivityContext, policies: PolicySource, 
  * with a cost section are priced: the Retail Prices API is a call to the internet the policy opts
  * into. A price that cannot be had is said, never a zero and never a failed rollout.
  */
-async function priceRollout(ctx: ActivityContext, plan: Plan, cost: NonNullable<Policy['cost']>, candidate: { instanceType: string; instances: number }): Promise<RolloutCostEstimate> {
+async function priceRollout(
+  ctx: ActivityContext,
+  plan: Plan,
+  cost: NonNullable<Policy['cost']>,
+  candidate: { instanceType: string; instances: number },
+): Promise<RolloutCostEstimate> {
   const pricing = ctx.prices;
   if (plannedOverlapMinutes(plan.steps) === 0) return IN_PLACE_ROLLOUT_COST;
   if (!pricing) return { summary: 'extra cost not priced: this app was started without a price source' };

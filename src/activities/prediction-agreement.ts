@@ -18,10 +18,14 @@ async function ask(ctx: ActivityContext, target: EndpointRef, deployment: string
   try {
     const result = await ctx.endpointControl.invokeDeployment(target, { deployment, body, timeoutInMs: REQUEST_TIMEOUT_MS });
     if (result.statusCode === 401 || result.statusCode === 403) {
-      throw new RolloutError(result.statusCode === 401 ? 'Unauthorized' : 'Forbidden', `scoring '${deployment}' answered ${result.statusCode}; check the endpoint's auth`);
+      throw new RolloutError(
+        result.statusCode === 401 ? 'Unauthorized' : 'Forbidden',
+        `scoring '${deployment}' answered ${result.statusCode}; check the endpoint's auth`,
+      );
     }
     if (result.statusCode < 200 || result.statusCode >= 300) return { ok: false, detail: `HTTP ${result.statusCode}` };
-    if (result.answeredBy !== undefined && result.answeredBy !== deployment) return { ok: false, detail: `answered by '${result.answeredBy}'` };
+    if (result.answeredBy !== undefined && result.answeredBy !== deployment)
+      return { ok: false, detail: `answered by '${result.answeredBy}'` };
     return { ok: true, body: result.body };
   } catch (error) {
     if (error instanceof RolloutError && !error.retryable) throw error;
@@ -32,7 +36,13 @@ async function ask(ctx: ActivityContext, target: EndpointRef, deployment: string
 export async function predictionAgreementLook(
   ctx: ActivityContext,
   spec: GateSpec & { readonly agreement: AgreementSpec },
-  input: { readonly target: EndpointRef; readonly baseline: string; readonly candidate: string; readonly nowMs: number; readonly look: number },
+  input: {
+    readonly target: EndpointRef;
+    readonly baseline: string;
+    readonly candidate: string;
+    readonly nowMs: number;
+    readonly look: number;
+  },
 ): Promise<GateResult> {
   const pairs: AgreementPair[] = [];
   for (const row of spec.agreement.rows) {
@@ -40,5 +50,10 @@ export async function predictionAgreementLook(
     const candidate = await ask(ctx, input.target, input.candidate, row);
     pairs.push({ baseline, candidate });
   }
-  return agreementGateResult(spec, pairs, { candidate: input.candidate, baseline: input.baseline, look: input.look, checkedAtMs: input.nowMs });
+  return agreementGateResult(spec, pairs, {
+    candidate: input.candidate,
+    baseline: input.baseline,
+    look: input.look,
+    checkedAtMs: input.nowMs,
+  });
 }

@@ -21,15 +21,29 @@ export async function readDeploymentUsage(
 ): Promise<DeploymentUsage> {
   const grain = { fromMs: window.fromMs, toMs: window.toMs, granularity: 'PT1M' } as const;
   const [requests, usage] = await Promise.all([
-    metrics.queryEndpointMetrics(endpointResourceId, { ...grain, metricNames: ['RequestsPerMinute'], aggregation: 'Total', byDeployment: true }),
+    metrics.queryEndpointMetrics(endpointResourceId, {
+      ...grain,
+      metricNames: ['RequestsPerMinute'],
+      aggregation: 'Total',
+      byDeployment: true,
+    }),
     metrics.queryDeploymentMetrics(`${endpointResourceId}/deployments/${deployment.name}`, {
       ...grain,
       // The GPU metrics have values only on GPU instance types; elsewhere they come back empty (null).
-      metricNames: ['CpuUtilizationPercentage', 'CpuMemoryUtilizationPercentage', 'GpuUtilizationPercentage', 'GpuMemoryUtilizationPercentage', 'DeploymentCapacity'],
+      metricNames: [
+        'CpuUtilizationPercentage',
+        'CpuMemoryUtilizationPercentage',
+        'GpuUtilizationPercentage',
+        'GpuMemoryUtilizationPercentage',
+        'DeploymentCapacity',
+      ],
       aggregation: 'Average',
     }),
   ]);
-  const byMinute = new Map<string, { cpu: number | null; memory: number | null; gpu: number | null; gpuMemory: number | null; instances: number | null }>();
+  const byMinute = new Map<
+    string,
+    { cpu: number | null; memory: number | null; gpu: number | null; gpuMemory: number | null; instances: number | null }
+  >();
   for (const point of usage) {
     const entry = byMinute.get(point.timestamp) ?? { cpu: null, memory: null, gpu: null, gpuMemory: null, instances: null };
     if (point.metric === 'CpuUtilizationPercentage') entry.cpu = point.value;
@@ -41,10 +55,18 @@ export async function readDeploymentUsage(
   }
   const served = new Map<string, number>();
   for (const row of requests) {
-    if (row['deployment'] === deployment.name && typeof row['value'] === 'number' && typeof row['timestamp'] === 'string') served.set(row['timestamp'], row['value']);
+    if (row['deployment'] === deployment.name && typeof row['value'] === 'number' && typeof row['timestamp'] === 'string')
+      served.set(row['timestamp'], row['value']);
   }
   const minutes: ResourceMinute[] = [...byMinute.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([timestamp, m]) => ({ requests: served.get(timestamp) ?? 0, instances: m.instances, cpuPercent: m.cpu, memoryPercent: m.memory, gpuPercent: m.gpu, gpuMemoryPercent: m.gpuMemory }));
+    .map(([timestamp, m]) => ({
+      requests: served.get(timestamp) ?? 0,
+      instances: m.instances,
+      cpuPercent: m.cpu,
+      memoryPercent: m.memory,
+      gpuPercent: m.gpu,
+      gpuMemoryPercent: m.gpuMemory,
+    }));
   return { deployment: deployment.name, instanceType: deployment.instanceType, minutes };
 }

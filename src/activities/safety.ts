@@ -17,7 +17,11 @@ export interface TrafficChangeFacts {
 export function assertSafeTrafficChange(traffic: TrafficSplit, mirror: TrafficSplit, facts: TrafficChangeFacts): void {
   const passed = new Set(facts.smokeTestPassed.map((n) => n.toLowerCase()));
   assertTrafficChange({
-    deployments: facts.deployments.map((d) => ({ name: d.name, provisioningState: d.provisioningState, smokeTestPassed: passed.has(d.name.toLowerCase()) })),
+    deployments: facts.deployments.map((d) => ({
+      name: d.name,
+      provisioningState: d.provisioningState,
+      smokeTestPassed: passed.has(d.name.toLowerCase()),
+    })),
     traffic,
     mirror,
     currentTraffic: facts.currentTraffic,

@@ -23,12 +23,19 @@ export async function smokeTest(ctx: ActivityContext, input: SmokeTestInput): Pr
   const reasons: string[] = [];
   for (let i = 0; i < input.requests; i++) {
     try {
-      const result = await ctx.endpointControl.invokeDeployment(input.target, { deployment: input.deployment, body: input.payload, timeoutInMs: REQUEST_TIMEOUT_MS });
+      const result = await ctx.endpointControl.invokeDeployment(input.target, {
+        deployment: input.deployment,
+        body: input.payload,
+        timeoutInMs: REQUEST_TIMEOUT_MS,
+      });
       const key = String(result.statusCode);
       statusCodes[key] = (statusCodes[key] ?? 0) + 1;
       durations.push(result.durationMs);
       if (result.statusCode === 401 || result.statusCode === 403) {
-        throw new RolloutError(result.statusCode === 401 ? 'Unauthorized' : 'Forbidden', `smoke test of '${input.deployment}': scoring answered ${result.statusCode}; check the endpoint's auth`);
+        throw new RolloutError(
+          result.statusCode === 401 ? 'Unauthorized' : 'Forbidden',
+          `smoke test of '${input.deployment}': scoring answered ${result.statusCode}; check the endpoint's auth`,
+        );
       }
       if (!isSuccess(result.statusCode)) {
         failures++;

@@ -15,5 +15,3 @@ export function sameSplit(a: TrafficSplit, b: TrafficSplit): boolean {
   for (const key of keys) if (left[key] !== right[key]) return false;
   return true;
 }
-
-

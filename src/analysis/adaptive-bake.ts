@@ -83,7 +83,12 @@ interface NonInferiorityEvidence {
 
 export type AdaptiveBakeDecision =
   | { readonly action: 'end'; readonly reason: string; readonly evidence: readonly NonInferiorityEvidence[] }
-  | { readonly action: 'wait' | 'extend'; readonly untilMs: number; readonly reason: string; readonly evidence: readonly NonInferiorityEvidence[] }
+  | {
+      readonly action: 'wait' | 'extend';
+      readonly untilMs: number;
+      readonly reason: string;
+      readonly evidence: readonly NonInferiorityEvidence[];
+    }
   | { readonly action: 'schedule'; readonly reason: string; readonly evidence: readonly NonInferiorityEvidence[] };
 
 /** Every problem of the settings, each naming the field; empty when usable. */
@@ -95,17 +100,20 @@ export function adaptiveBakeProblems(s: AdaptiveBakeSettings): string[] {
   if (!finiteAtLeast(s.maxBakeMinutes, 0)) problems.push(`maxBakeMinutes: expected a number >= 0, got ${String(s.maxBakeMinutes)}`);
   if (s.minBakeMinutes > s.bakeMinutes) problems.push(`minBakeMinutes (${s.minBakeMinutes}) is above bakeMinutes (${s.bakeMinutes})`);
   if (s.maxBakeMinutes < s.bakeMinutes) problems.push(`maxBakeMinutes (${s.maxBakeMinutes}) is below bakeMinutes (${s.bakeMinutes})`);
-  if (!(Number.isInteger(s.minRequests) && s.minRequests >= 1)) problems.push(`minRequests: expected a whole number >= 1, got ${String(s.minRequests)}`);
+  if (!(Number.isInteger(s.minRequests) && s.minRequests >= 1))
+    problems.push(`minRequests: expected a whole number >= 1, got ${String(s.minRequests)}`);
   if (!(s.confidence >= 0.5 && s.confidence < 1)) problems.push(`confidence: expected a number in [0.5, 1), got ${String(s.confidence)}`);
   if (!(s.checkIntervalMinutes > 0)) problems.push(`checkIntervalMinutes: expected a number > 0, got ${String(s.checkIntervalMinutes)}`);
   const m = s.margins ?? {};
   if (m.failureRate === undefined && m.latencyP50Ratio === undefined && m.latencyP95Ratio === undefined) {
     problems.push('margins: declare at least one of failureRate, latencyP50Ratio, latencyP95Ratio');
   }
-  if (m.failureRate !== undefined && !(m.failureRate > 0 && m.failureRate < 1)) problems.push(`margins.failureRate: expected a fraction in (0, 1), got ${String(m.failureRate)}`);
+  if (m.failureRate !== undefined && !(m.failureRate > 0 && m.failureRate < 1))
+    problems.push(`margins.failureRate: expected a fraction in (0, 1), got ${String(m.failureRate)}`);
   for (const key of ['latencyP50Ratio', 'latencyP95Ratio'] as const) {
     const v = m[key];
-    if (v !== undefined && !(v > 1 && Number.isFinite(v))) problems.push(`margins.${key}: expected a ratio > 1 (e.g. 1.1), got ${String(v)}`);
+    if (v !== undefined && !(v > 1 && Number.isFinite(v)))
+      problems.push(`margins.${key}: expected a ratio > 1 (e.g. 1.1), got ${String(v)}`);
   }
   return problems;
 }
@@ -120,7 +128,10 @@ function nonInferiority(s: AdaptiveBakeSettings, input: AdaptiveBakeInput, alpha
   const { candidate: c, baseline: b } = input;
   const m = s.margins;
   if (m.failureRate !== undefined) {
-    const test = c.requests > 0 && b.requests > 0 ? twoProportionScoreTest(c.failures, c.requests, b.failures, b.requests, 1, m.failureRate) : undefined;
+    const test =
+      c.requests > 0 && b.requests > 0
+        ? twoProportionScoreTest(c.failures, c.requests, b.failures, b.requests, 1, m.failureRate)
+        : undefined;
     const shown = test !== undefined && test.pBetter <= alpha;
     out.push({
       margin: 'failureRate',
@@ -133,7 +144,10 @@ function nonInferiority(s: AdaptiveBakeSettings, input: AdaptiveBakeInput, alpha
         : 'failure rate: no requests on one side yet',
     });
   }
-  for (const [key, q] of [['latencyP50Ratio', 0.5], ['latencyP95Ratio', 0.95]] as const) {
+  for (const [key, q] of [
+    ['latencyP50Ratio', 0.5],
+    ['latencyP95Ratio', 0.95],
+  ] as const) {
     const ratio = m[key];
     if (ratio === undefined) continue;
     const cmp = compareQuantiles(c.latenciesSorted, b.latenciesSorted, q, { ratio });
@@ -157,26 +171,60 @@ export function decideAdaptiveBake(s: AdaptiveBakeSettings, input: AdaptiveBakeI
   const problems = adaptiveBakeProblems(s);
   if (problems.length > 0) throw new ValidationError('adaptive', problems.join('; '));
   if (!Number.isFinite(input.startedAtMs) || !Number.isFinite(input.nowMs) || input.nowMs < input.startedAtMs) {
-    throw new ValidationError('adaptive.input', `expected startedAtMs <= nowMs, got ${String(input.startedAtMs)} .. ${String(input.nowMs)}`);
+    throw new ValidationError(
+      'adaptive.input',
+      `expected startedAtMs <= nowMs, got ${String(input.startedAtMs)} .. ${String(input.nowMs)}`,
+    );
   }
   const elapsed = (input.nowMs - input.startedAtMs) / MINUTE_MS;
-  const nextLook = (limitMinutes: number) => Math.min(input.nowMs + s.checkIntervalMinutes * MINUTE_MS, input.startedAtMs + limitMinutes * MINUTE_MS);
+  const nextLook = (limitMinutes: number) =>
+    Math.min(input.nowMs + s.checkIntervalMinutes * MINUTE_MS, input.startedAtMs + limitMinutes * MINUTE_MS);
   const enoughRequests = input.candidate.requests >= s.minRequests;
   let evidence: NonInferiorityEvidence[] = [];
   if (elapsed >= s.minBakeMinutes && enoughRequests) {
     const look = Math.floor((elapsed - s.minBakeMinutes) / s.checkIntervalMinutes) + 1;
-    const alpha = alphaForLook(look, adaptivePlannedLooks(s), Math.round((1 - s.confidence) * 1e12) / 1e12, DEFAULT_SPENDING_FUNCTION).alphaThisLook;
+    const alpha = alphaForLook(
+      look,
+      adaptivePlannedLooks(s),
+      Math.round((1 - s.confidence) * 1e12) / 1e12,
+      DEFAULT_SPENDING_FUNCTION,
+    ).alphaThisLook;
     evidence = nonInferiority(s, input, alpha);
     if (evidence.every((e) => e.shown)) {
-      return { action: 'end', reason: `no worse than live within the margins after ${Math.round(elapsed * 10) / 10} min (${input.candidate.requests} candidate requests)`, evidence };
+      return {
+        action: 'end',
+        reason: `no worse than live within the margins after ${Math.round(elapsed * 10) / 10} min (${input.candidate.requests} candidate requests)`,
+        evidence,
+      };
     }
   }
   const requestsNote = `${input.candidate.requests} of ${s.minRequests} candidate requests`;
   if (elapsed < s.bakeMinutes) {
-    return { action: 'wait', untilMs: nextLook(s.bakeMinutes), reason: elapsed < s.minBakeMinutes ? `minimum bake runs until ${s.minBakeMinutes} min` : enoughRequests ? 'non-inferiority not shown yet' : requestsNote, evidence };
+    return {
+      action: 'wait',
+      untilMs: nextLook(s.bakeMinutes),
+      reason:
+        elapsed < s.minBakeMinutes
+          ? `minimum bake runs until ${s.minBakeMinutes} min`
+          : enoughRequests
+            ? 'non-inferiority not shown yet'
+            : requestsNote,
+      evidence,
+    };
   }
   if (!enoughRequests && elapsed < s.maxBakeMinutes) {
-    return { action: 'extend', untilMs: nextLook(s.maxBakeMinutes), reason: `thin traffic: ${requestsNote}; extending up to ${s.maxBakeMinutes} min`, evidence };
+    return {
+      action: 'extend',
+      untilMs: nextLook(s.maxBakeMinutes),
+      reason: `thin traffic: ${requestsNote}; extending up to ${s.maxBakeMinutes} min`,
+      evidence,
+    };
   }
-  return { action: 'schedule', reason: enoughRequests ? 'non-inferiority not shown by the end of the bake: the step\'s gates decide' : `still ${requestsNote} at ${s.maxBakeMinutes} min: the step's gates decide`, evidence };
+  return {
+    action: 'schedule',
+    reason: enoughRequests
+      ? "non-inferiority not shown by the end of the bake: the step's gates decide"
+      : `still ${requestsNote} at ${s.maxBakeMinutes} min: the step's gates decide`,
+    evidence,
+  };
 }

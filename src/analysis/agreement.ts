@@ -43,14 +43,16 @@ type PathSegment = string | number;
  * and a library would accept them. Returns the segments, or what is wrong.
  */
 export function parsePredictionPath(path: string): PathSegment[] | string {
-  if (!path.startsWith('$')) return `must start with "$" (the whole answer), e.g. "$.label" or "$.predictions[0]"; got ${JSON.stringify(path)}`;
+  if (!path.startsWith('$'))
+    return `must start with "$" (the whole answer), e.g. "$.label" or "$.predictions[0]"; got ${JSON.stringify(path)}`;
   const segments: PathSegment[] = [];
   const pattern = /\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/y;
   let at = 1;
   while (at < path.length) {
     pattern.lastIndex = at;
     const match = pattern.exec(path);
-    if (!match) return `cannot read ${JSON.stringify(path)} at character ${at + 1} ("${path.slice(at)}"): expected .name, ["name"] or [index]`;
+    if (!match)
+      return `cannot read ${JSON.stringify(path)} at character ${at + 1} ("${path.slice(at)}"): expected .name, ["name"] or [index]`;
     if (match[1] !== undefined) segments.push(match[1]);
     else if (match[2] !== undefined) segments.push(Number(match[2]));
     else segments.push(JSON.parse(`"${match[3] ?? ''}"`) as string);
@@ -67,7 +69,8 @@ export function readPrediction(body: unknown, segments: readonly PathSegment[]):
       if (!Array.isArray(value) || segment >= value.length) return undefined;
       value = value[segment];
     } else {
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.prototype.hasOwnProperty.call(value, segment)) return undefined;
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.prototype.hasOwnProperty.call(value, segment))
+        return undefined;
       value = (value as Record<string, unknown>)[segment];
     }
   }
@@ -101,18 +104,26 @@ export function agreementSpecProblems(spec: AgreementSpec, at: string): string[]
   if (!Array.isArray(spec.rows) || spec.rows.length === 0) problems.push(`${at}.dataset: expected at least one row`);
   const path = typeof spec.predictionPath === 'string' ? parsePredictionPath(spec.predictionPath) : 'expected a path such as "$.label"';
   if (typeof path === 'string') problems.push(`${at}.predictionPath: ${path}`);
-  if (!(finiteNumber(spec.minAgreement) && spec.minAgreement >= 0 && spec.minAgreement <= 1)) problems.push(`${at}.minAgreement: expected a share in [0, 1], e.g. 0.95; got ${String(spec.minAgreement)}`);
-  if (!(Number.isInteger(spec.minComparedRows) && spec.minComparedRows >= 1)) problems.push(`${at}.minComparedRows: expected a whole number >= 1, got ${String(spec.minComparedRows)}`);
+  if (!(finiteNumber(spec.minAgreement) && spec.minAgreement >= 0 && spec.minAgreement <= 1))
+    problems.push(`${at}.minAgreement: expected a share in [0, 1], e.g. 0.95; got ${String(spec.minAgreement)}`);
+  if (!(Number.isInteger(spec.minComparedRows) && spec.minComparedRows >= 1))
+    problems.push(`${at}.minComparedRows: expected a whole number >= 1, got ${String(spec.minComparedRows)}`);
   else if (Array.isArray(spec.rows) && spec.minComparedRows > spec.rows.length) {
-    problems.push(`${at}.minComparedRows: ${spec.minComparedRows} is more than the dataset's ${spec.rows.length} rows, so the gate could never decide`);
+    problems.push(
+      `${at}.minComparedRows: ${spec.minComparedRows} is more than the dataset's ${spec.rows.length} rows, so the gate could never decide`,
+    );
   }
-  if (!(Number.isInteger(spec.maxExamples) && spec.maxExamples >= 0)) problems.push(`${at}.maxExamples: expected a whole number >= 0, got ${String(spec.maxExamples)}`);
+  if (!(Number.isInteger(spec.maxExamples) && spec.maxExamples >= 0))
+    problems.push(`${at}.maxExamples: expected a whole number >= 0, got ${String(spec.maxExamples)}`);
   const numeric = spec.compare?.kind === 'numeric';
   if (spec.compare?.kind !== 'label' && !numeric) problems.push(`${at}.compare: expected "label" or "numeric"`);
   if (spec.compare?.kind === 'numeric') {
     for (const field of ['absoluteTolerance', 'relativeTolerance'] as const) {
       const value = spec.compare[field];
-      if (!(finiteNumber(value) && value >= 0)) problems.push(`${at}.tolerance.${field === 'absoluteTolerance' ? 'absolute' : 'relative'}: expected a number >= 0, got ${String(value)}`);
+      if (!(finiteNumber(value) && value >= 0))
+        problems.push(
+          `${at}.tolerance.${field === 'absoluteTolerance' ? 'absolute' : 'relative'}: expected a number >= 0, got ${String(value)}`,
+        );
     }
   }
   for (const field of ['maxMeanAbsoluteDifference', 'maxMeanRelativeDifference'] as const) {
@@ -173,7 +184,8 @@ function tally(spec: AgreementSpec, pairs: readonly AgreementPair[]): Tally {
       agrees = false;
     }
     if (agrees) t.agreed++;
-    else if (t.examples.length < spec.maxExamples) t.examples.push({ row, input: '', baseline: quote(baseline), candidate: quote(candidate) });
+    else if (t.examples.length < spec.maxExamples)
+      t.examples.push({ row, input: '', baseline: quote(baseline), candidate: quote(candidate) });
   });
   return t;
 }
@@ -214,14 +226,29 @@ export function judgeAgreement(spec: AgreementSpec, pairs: readonly AgreementPai
   const samples = { candidate: t.compared, baseline: t.compared };
   const enough = t.compared >= spec.minComparedRows;
   const metrics: MetricEvidence[] = [];
-  const row = (metric: string, value: number | null | undefined, threshold: string, ok: (v: number) => boolean, what: string): MetricEvidence => {
+  const row = (
+    metric: string,
+    value: number | null | undefined,
+    threshold: string,
+    ok: (v: number) => boolean,
+    what: string,
+  ): MetricEvidence => {
     const verdict: Verdict = !enough || value === null || value === undefined ? 'inconclusive' : ok(value) ? 'pass' : 'fail';
     const reason = !enough
       ? `${t.compared} rows compared, ${spec.minComparedRows} needed (${t.unanswered} unanswered, ${t.unreadable} without a baseline prediction)`
       : value === null || value === undefined
         ? `no ${what} to compare`
         : `${what} ${metric === AGREEMENT_METRIC ? percent(value) : Number(value.toPrecision(4))} ${verdict === 'pass' ? 'within' : 'outside'} ${threshold}`;
-    return { metric, verdict, candidate: value ?? null, baseline: null, samples, threshold, test: `none (all ${pairs.length} rows sent to both deployments; ${comparison})`, reason };
+    return {
+      metric,
+      verdict,
+      candidate: value ?? null,
+      baseline: null,
+      samples,
+      threshold,
+      test: `none (all ${pairs.length} rows sent to both deployments; ${comparison})`,
+      reason,
+    };
   };
   metrics.push(row(AGREEMENT_METRIC, rate, `>= ${percent(spec.minAgreement)}`, (v) => v >= spec.minAgreement, 'agreement'));
   if (spec.maxMeanAbsoluteDifference !== undefined) {
@@ -278,6 +305,13 @@ export function failedGateOutcome(spec: GateSpec | undefined): 'rollback' | 'req
 export const AGREEMENT_APPROVAL = 'prediction-agreement';
 
 /** Whether a plan step checks a prediction-agreement gate (its approvals then carry that name). */
-export function checksAgreement(plan: { readonly gates: Readonly<Record<string, GateSpec>> }, step: { readonly kind: string; readonly gates?: readonly string[] } | undefined): boolean {
-  return step !== undefined && (step.kind === 'gate' || step.kind === 'bake') && (step.gates ?? []).some((name) => plan.gates[name]?.agreement !== undefined);
+export function checksAgreement(
+  plan: { readonly gates: Readonly<Record<string, GateSpec>> },
+  step: { readonly kind: string; readonly gates?: readonly string[] } | undefined,
+): boolean {
+  return (
+    step !== undefined &&
+    (step.kind === 'gate' || step.kind === 'bake') &&
+    (step.gates ?? []).some((name) => plan.gates[name]?.agreement !== undefined)
+  );
 }

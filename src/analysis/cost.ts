@@ -54,11 +54,18 @@ const money = (amount: number, currency: string): string => `${amount.toFixed(am
 export function checkCost(input: CostCheckInput): CostCheckResult {
   const { candidate, baseline } = input;
   if (candidate.price.currency !== baseline.price.currency) {
-    return { verdict: 'inconclusive', reason: `prices are in different currencies (${candidate.price.currency}, ${baseline.price.currency})` };
+    return {
+      verdict: 'inconclusive',
+      reason: `prices are in different currencies (${candidate.price.currency}, ${baseline.price.currency})`,
+    };
   }
-  if (!(input.fullTrafficRequestsPerMinute > 0)) return { verdict: 'inconclusive', reason: 'the endpoint serves no live traffic to price requests by' };
+  if (!(input.fullTrafficRequestsPerMinute > 0))
+    return { verdict: 'inconclusive', reason: 'the endpoint serves no live traffic to price requests by' };
   if (!Number.isFinite(candidate.instancesAtFullTraffic) || !Number.isFinite(baseline.instancesAtFullTraffic)) {
-    return { verdict: 'inconclusive', reason: 'a deployment cannot serve full traffic within its resource limits on any number of instances' };
+    return {
+      verdict: 'inconclusive',
+      reason: 'a deployment cannot serve full traffic within its resource limits on any number of instances',
+    };
   }
   const currency = candidate.price.currency;
   const c = costPer1000Requests(candidate.price, candidate.instancesAtFullTraffic, input.fullTrafficRequestsPerMinute);
@@ -76,7 +83,12 @@ export function checkCost(input: CostCheckInput): CostCheckResult {
       `baseline ${money(b, currency)} (${baseline.instancesAtFullTraffic} x ${baseline.price.instanceType}), ${increasePercent >= 0 ? '+' : ''}${increasePercent.toFixed(1)}%`,
   };
   if (increasePercent > input.maxCostIncreasePercent) {
-    return { verdict: 'exceeded', outcome: input.onExceeded, evidence, reason: `serving cost rises ${increasePercent.toFixed(1)}% (limit ${input.maxCostIncreasePercent}%): ${evidence.summary}` };
+    return {
+      verdict: 'exceeded',
+      outcome: input.onExceeded,
+      evidence,
+      reason: `serving cost rises ${increasePercent.toFixed(1)}% (limit ${input.maxCostIncreasePercent}%): ${evidence.summary}`,
+    };
   }
   return { verdict: 'pass', evidence };
 }
@@ -92,5 +104,10 @@ export interface RolloutExtraCost {
 export function rolloutExtraCost(candidate: HourlyPrice, instances: number, plannedMinutes: number): RolloutExtraCost {
   const hours = Math.max(0, plannedMinutes) / 60;
   const amount = hourlyCost(candidate, instances) * hours;
-  return { amount, currency: candidate.currency, hours, summary: `${instances} x ${candidate.instanceType} for about ${hours.toFixed(1)} h: ${money(amount, candidate.currency)}` };
+  return {
+    amount,
+    currency: candidate.currency,
+    hours,
+    summary: `${instances} x ${candidate.instanceType} for about ${hours.toFixed(1)} h: ${money(amount, candidate.currency)}`,
+  };
 }

@@ -18,8 +18,11 @@ export function formatEvidenceNumber(value: number | null): string {
  * (passPValue against passAlpha), a failure by the "violates the threshold" test (pValue against
  * alpha). An inconclusive check shows how far the pass test got. Absolute checks have no p-value.
  */
-export function decidingPValue(e: MetricEvidence): { readonly test: 'within' | 'violates'; readonly p: number; readonly alpha?: number } | undefined {
-  if (e.verdict === 'fail') return e.pValue === undefined ? undefined : { test: 'violates', p: e.pValue, ...(e.alpha === undefined ? {} : { alpha: e.alpha }) };
+export function decidingPValue(
+  e: MetricEvidence,
+): { readonly test: 'within' | 'violates'; readonly p: number; readonly alpha?: number } | undefined {
+  if (e.verdict === 'fail')
+    return e.pValue === undefined ? undefined : { test: 'violates', p: e.pValue, ...(e.alpha === undefined ? {} : { alpha: e.alpha }) };
   if (e.passPValue !== undefined) return { test: 'within', p: e.passPValue, ...(e.passAlpha === undefined ? {} : { alpha: e.passAlpha }) };
   return undefined;
 }

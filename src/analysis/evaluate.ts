@@ -81,7 +81,8 @@ function judge(p: OneSidedPValues, levels: Levels, upper: boolean): { verdict: V
 
 function partReason(verdict: Verdict, pValue: number, passPValue: number, levels: Levels, what: string): string {
   if (verdict === 'fail') return `${what} violates the threshold (p=${formatP(pValue)} <= alpha ${formatP(levels.failAlpha)})`;
-  if (verdict === 'pass') return `${what} within the threshold at ${formatNumber(levels.confidence * 100)}% confidence (p=${formatP(passPValue)})`;
+  if (verdict === 'pass')
+    return `${what} within the threshold at ${formatNumber(levels.confidence * 100)}% confidence (p=${formatP(passPValue)})`;
   return `${what}: not shown either way yet (p=${formatP(pValue)} vs alpha ${formatP(levels.failAlpha)}; within-threshold p=${formatP(passPValue)} vs ${formatP(levels.passAlpha)})`;
 }
 
@@ -137,7 +138,8 @@ function rateParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'rate' 
       if (!cx.ok) return inconclusivePart(part, threshold, RATE_TEST_ABS, cx.reason);
       const p = proportionVsBound(cx.value, nc, value);
       const j = judge(p, levels, part === 'max');
-      const bound = part === 'max' ? clopperPearsonUpper(cx.value, nc, levels.confidence) : clopperPearsonLower(cx.value, nc, levels.confidence);
+      const bound =
+        part === 'max' ? clopperPearsonUpper(cx.value, nc, levels.confidence) : clopperPearsonLower(cx.value, nc, levels.confidence);
       return {
         kind: part,
         verdict: j.verdict,
@@ -155,8 +157,18 @@ function rateParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'rate' 
     if (data.sameDeployment) return inconclusivePart(part, threshold, RATE_TEST_REL, 'no separate baseline deployment to compare with');
     if (!cx.ok) return inconclusivePart(part, threshold, RATE_TEST_REL, cx.reason);
     if (!bx.ok) return inconclusivePart(part, threshold, RATE_TEST_REL, bx.reason);
-    const p = part === 'ratio' ? twoProportionScoreTest(cx.value, nc, bx.value, nb, value, 0) : twoProportionScoreTest(cx.value, nc, bx.value, nb, 1, value);
-    const estimate = part === 'ratio' ? (bx.value === 0 ? (cx.value === 0 ? Number.NaN : Infinity) : cx.value / nc / (bx.value / nb)) : cx.value / nc - bx.value / nb;
+    const p =
+      part === 'ratio'
+        ? twoProportionScoreTest(cx.value, nc, bx.value, nb, value, 0)
+        : twoProportionScoreTest(cx.value, nc, bx.value, nb, 1, value);
+    const estimate =
+      part === 'ratio'
+        ? bx.value === 0
+          ? cx.value === 0
+            ? Number.NaN
+            : Infinity
+          : cx.value / nc / (bx.value / nb)
+        : cx.value / nc - bx.value / nb;
     if (!p) {
       return inconclusivePart(
         part,
@@ -193,7 +205,12 @@ function samplesNeededFor(q: number): number {
   return Infinity;
 }
 
-function quantileParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'quantile' }>, data: CheckData, levels: Levels): ThresholdEvidence[] {
+function quantileParts(
+  check: MetricCheck,
+  kind: Extract<MetricKind, { kind: 'quantile' }>,
+  data: CheckData,
+  levels: Levels,
+): ThresholdEvidence[] {
   const cs = data.candidate.latencies;
   const bs = data.baseline.latencies;
   const label = `p${Math.round(kind.q * 100)}`;
@@ -201,7 +218,8 @@ function quantileParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'qu
     const threshold = thresholdText(part, value);
     if (!isRelative(part)) {
       if (!cs.ok) return inconclusivePart(part, threshold, QUANTILE_TEST_ABS, cs.reason);
-      if (cs.sorted.length === 0) return inconclusivePart(part, threshold, QUANTILE_TEST_ABS, `${data.candidate.deployment}: no latency samples`);
+      if (cs.sorted.length === 0)
+        return inconclusivePart(part, threshold, QUANTILE_TEST_ABS, `${data.candidate.deployment}: no latency samples`);
       const p = quantileVsBound(cs.sorted, kind.q, value);
       const j = judge(p, levels, part === 'max');
       const bound = quantileUpperBound(cs.sorted, kind.q, levels.confidence);
@@ -251,7 +269,15 @@ function quantileParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'qu
   });
 }
 
-function directParts(check: MetricCheck, candidate: number, baseline: number | undefined, sameDeployment: boolean, higherIsWorse: boolean, test: string, isCount: boolean): ThresholdEvidence[] {
+function directParts(
+  check: MetricCheck,
+  candidate: number,
+  baseline: number | undefined,
+  sameDeployment: boolean,
+  higherIsWorse: boolean,
+  test: string,
+  isCount: boolean,
+): ThresholdEvidence[] {
   return thresholdsOf(check).map(({ kind: part, value }) => {
     const threshold = thresholdText(part, value, higherIsWorse);
     if (isRelative(part) && (sameDeployment || baseline === undefined)) {
@@ -291,7 +317,8 @@ function directParts(check: MetricCheck, candidate: number, baseline: number | u
 function combineParts(parts: readonly ThresholdEvidence[]): { verdict: Verdict; decisive?: ThresholdEvidence; note?: string } {
   const failed = parts.find((p) => p.verdict === 'fail');
   if (failed) return { verdict: 'fail', decisive: failed };
-  if (parts.length > 0 && parts.every((p) => p.verdict === 'pass')) return { verdict: 'pass', decisive: parts.find((p) => isRelative(p.kind)) ?? parts[0] };
+  if (parts.length > 0 && parts.every((p) => p.verdict === 'pass'))
+    return { verdict: 'pass', decisive: parts.find((p) => isRelative(p.kind)) ?? parts[0] };
   const absolute = parts.filter((p) => !isRelative(p.kind));
   if (absolute.length > 0 && absolute.every((p) => p.verdict === 'pass')) {
     return { verdict: 'pass', decisive: absolute[0], note: 'absolute bound met; relative comparison not yet conclusive' };
@@ -303,13 +330,26 @@ function readValue(r: Reading): number | null {
   return r.ok ? r.value : null;
 }
 
-function evaluateCheck(spec: GateSpec, check: MetricCheck, rows: GateRows, ctx: EvaluateGateContext, levels: Levels, sides: { candidate: TrafficSide; baseline: TrafficSide } | string): MetricEvidence {
+function evaluateCheck(
+  spec: GateSpec,
+  check: MetricCheck,
+  rows: GateRows,
+  ctx: EvaluateGateContext,
+  levels: Levels,
+  sides: { candidate: TrafficSide; baseline: TrafficSide } | string,
+): MetricEvidence {
   const kind = metricKind(spec, check.metric) as MetricKind;
   const critical = check.critical === true;
   const allThresholds = thresholdsOf(check);
-  const thresholdSummary = allThresholds.map((t) => thresholdText(t.kind, t.value, kind.kind === 'custom' ? kind.higherIsWorse : true)).join(' and ');
+  const thresholdSummary = allThresholds
+    .map((t) => thresholdText(t.kind, t.value, kind.kind === 'custom' ? kind.higherIsWorse : true))
+    .join(' and ');
   const base = { metric: check.metric, threshold: thresholdSummary, critical, alpha: levels.failAlpha, passAlpha: levels.passAlpha };
-  const inconclusive = (reason: string, samples = { candidate: 0, baseline: 0 }, values: { candidate: number | null; baseline: number | null } = { candidate: null, baseline: null }): MetricEvidence => ({
+  const inconclusive = (
+    reason: string,
+    samples = { candidate: 0, baseline: 0 },
+    values: { candidate: number | null; baseline: number | null } = { candidate: null, baseline: null },
+  ): MetricEvidence => ({
     ...base,
     verdict: 'inconclusive',
     ...values,
@@ -363,7 +403,11 @@ function evaluateCheck(spec: GateSpec, check: MetricCheck, rows: GateRows, ctx: 
   if (nc.value < min) short.push(`${ctx.candidate} has ${nc.value}`);
   if (comparesBaseline && nb.value < min) short.push(`${ctx.baseline} has ${nb.value}`);
   if (short.length > 0) {
-    return inconclusive(`too few requests (${short.join(', ')}; at least ${min} needed${comparesBaseline ? ' on each side' : ''})`, samples, values);
+    return inconclusive(
+      `too few requests (${short.join(', ')}; at least ${min} needed${comparesBaseline ? ' on each side' : ''})`,
+      samples,
+      values,
+    );
   }
 
   let parts: ThresholdEvidence[];

@@ -6,4 +6,8 @@
  * libraries that offer it (type-fest) are ES-module-only, which this CommonJS build cannot import.
  */
 // A mapped type over an array or tuple keeps its shape (a tuple stays a tuple, made readonly).
-export type Immutable<T> = T extends readonly unknown[] ? { readonly [K in keyof T]: Immutable<T[K]> } : T extends object ? { readonly [K in keyof T]: Immutable<T[K]> } : T;
+export type Immutable<T> = T extends readonly unknown[]
+  ? { readonly [K in keyof T]: Immutable<T[K]> }
+  : T extends object
+    ? { readonly [K in keyof T]: Immutable<T[K]> }
+    : T;

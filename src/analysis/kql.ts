@@ -60,16 +60,77 @@ export function kqlStringList(values: readonly string[], what = 'string list'): 
 }
 
 /** Words KQL reserves; a bare identifier with one of these names would change the query's meaning. */
-const RESERVED_WORDS = new Set(
-  [
-    'and', 'or', 'not', 'in', 'has', 'contains', 'startswith', 'endswith', 'between', 'by', 'on', 'let', 'set',
-    'where', 'project', 'extend', 'summarize', 'order', 'sort', 'take', 'limit', 'top', 'union', 'join', 'as',
-    'asc', 'desc', 'nulls', 'first', 'last', 'true', 'false', 'null', 'datetime', 'timespan', 'dynamic', 'bool',
-    'int', 'long', 'real', 'double', 'string', 'guid', 'decimal', 'iff', 'case', 'with', 'of', 'kind', 'matches',
-    'regex', 'like', 'print', 'range', 'to', 'step', 'evaluate', 'render', 'invoke', 'declare', 'pattern',
-    'restrict', 'access', 'materialize', 'toscalar', 'database', 'cluster', 'table', 'external_table',
-  ],
-);
+const RESERVED_WORDS = new Set([
+  'and',
+  'or',
+  'not',
+  'in',
+  'has',
+  'contains',
+  'startswith',
+  'endswith',
+  'between',
+  'by',
+  'on',
+  'let',
+  'set',
+  'where',
+  'project',
+  'extend',
+  'summarize',
+  'order',
+  'sort',
+  'take',
+  'limit',
+  'top',
+  'union',
+  'join',
+  'as',
+  'asc',
+  'desc',
+  'nulls',
+  'first',
+  'last',
+  'true',
+  'false',
+  'null',
+  'datetime',
+  'timespan',
+  'dynamic',
+  'bool',
+  'int',
+  'long',
+  'real',
+  'double',
+  'string',
+  'guid',
+  'decimal',
+  'iff',
+  'case',
+  'with',
+  'of',
+  'kind',
+  'matches',
+  'regex',
+  'like',
+  'print',
+  'range',
+  'to',
+  'step',
+  'evaluate',
+  'render',
+  'invoke',
+  'declare',
+  'pattern',
+  'restrict',
+  'access',
+  'materialize',
+  'toscalar',
+  'database',
+  'cluster',
+  'table',
+  'external_table',
+]);
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
@@ -120,7 +181,10 @@ export function kqlNumber(value: number, what = 'number'): string {
   }
   const text = String(value);
   if (/e/i.test(text)) {
-    throw new ValidationError(what, `${text} needs exponent notation, which the generated KQL does not use; choose a value between 1e-6 and 1e21`);
+    throw new ValidationError(
+      what,
+      `${text} needs exponent notation, which the generated KQL does not use; choose a value between 1e-6 and 1e21`,
+    );
   }
   return text;
 }
@@ -205,7 +269,10 @@ export function fillKqlTemplate(template: string, values: KqlTemplateValues, wha
       const literal = template.slice(i, end + 3);
       const inString = /\{([A-Za-z_]+)\}/.exec(literal);
       if (inString) {
-        throw new ValidationError(what, `placeholder {${inString[1]}} is inside a string literal; placeholders become complete literals, write it without quotes`);
+        throw new ValidationError(
+          what,
+          `placeholder {${inString[1]}} is inside a string literal; placeholders become complete literals, write it without quotes`,
+        );
       }
       out += literal;
       i = end + 3;

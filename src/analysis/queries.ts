@@ -131,7 +131,13 @@ export function buildCustomMetricQuery(metric: CustomMetricSpec, target: GateQue
   checkTarget(target);
   return fillKqlTemplate(
     metric.kql,
-    { endpoint: target.endpoint, baseline: target.baseline, candidate: target.candidate, fromMs: target.window.fromMs, toMs: target.window.toMs },
+    {
+      endpoint: target.endpoint,
+      baseline: target.baseline,
+      candidate: target.candidate,
+      fromMs: target.window.fromMs,
+      toMs: target.window.toMs,
+    },
     `customMetrics.${metric.name}.kql`,
   );
 }

@@ -17,7 +17,14 @@ import { checkResources, type DeploymentUsage, type ResourceCheckResult } from '
 import type { CostGateSpec, GateResult, MetricEvidence, ResourceGateSpec, Verdict } from './types';
 
 /** The evidence rows a resource look adds (their reasons carry the raw numbers and the sizing). */
-export const RESOURCE_EVIDENCE_METRICS: readonly string[] = ['resources', 'cpuUtilization', 'memoryUtilization', 'gpuUtilization', 'gpuMemoryUtilization', 'costPer1000Requests'];
+export const RESOURCE_EVIDENCE_METRICS: readonly string[] = [
+  'resources',
+  'cpuUtilization',
+  'memoryUtilization',
+  'gpuUtilization',
+  'gpuMemoryUtilization',
+  'costPer1000Requests',
+];
 
 export interface ResourceLookInput {
   readonly resources?: ResourceGateSpec | undefined;
@@ -29,7 +36,10 @@ export interface ResourceLookInput {
   /** Instances the candidate runs with (and will at 100%: the rollout does not scale it). */
   readonly candidateInstances: number;
   /** Hourly prices of both instance types (with cost), or why they could not be had. */
-  readonly prices?: { readonly candidate: HourlyPrice & { readonly source: string }; readonly baseline: HourlyPrice & { readonly source: string } } | { readonly error: string } | undefined;
+  readonly prices?:
+    | { readonly candidate: HourlyPrice & { readonly source: string }; readonly baseline: HourlyPrice & { readonly source: string } }
+    | { readonly error: string }
+    | undefined;
 }
 
 export interface ResourceLook {
@@ -52,12 +62,24 @@ function reportedRequestsPerMinute(usage: DeploymentUsage): number {
 }
 
 function inconclusiveRow(metric: string, reason: string): MetricEvidence {
-  return { metric, verdict: 'inconclusive', candidate: null, baseline: null, samples: { candidate: 0, baseline: 0 }, threshold: '-', test: 'Azure Monitor platform metrics', reason };
+  return {
+    metric,
+    verdict: 'inconclusive',
+    candidate: null,
+    baseline: null,
+    samples: { candidate: 0, baseline: 0 },
+    threshold: '-',
+    test: 'Azure Monitor platform metrics',
+    reason,
+  };
 }
 
 function resourceRows(check: Extract<ResourceCheckResult, { verdict: 'pass' | 'fail' }>, spec: ResourceGateSpec): MetricEvidence[] {
   const { candidate: c, baseline: b } = check;
-  const samples = { candidate: Math.round(c.requestsPerMinute * c.reportedMinutes), baseline: Math.round(b.requestsPerMinute * b.reportedMinutes) };
+  const samples = {
+    candidate: Math.round(c.requestsPerMinute * c.reportedMinutes),
+    baseline: Math.round(b.requestsPerMinute * b.reportedMinutes),
+  };
   return check.findings.map((finding) => {
     const limit = spec[finding.resource] ?? {};
     const thresholds = [
@@ -68,7 +90,10 @@ function resourceRows(check: Extract<ResourceCheckResult, { verdict: 'pass' | 'f
     // (a CPU baseline beside a GPU candidate): then only the absolute limits judge.
     const cu = c.use[finding.resource] ?? { meanPercent: Number.NaN, perRequest: Number.NaN };
     const bu = b.use[finding.resource];
-    const baselineRaw = bu === undefined ? 'not reported by the baseline' : `${fmt(bu.meanPercent)}% on ${fmt(b.instances, 0)} at ${fmt(b.requestsPerMinute, 0)} req/min`;
+    const baselineRaw =
+      bu === undefined
+        ? 'not reported by the baseline'
+        : `${fmt(bu.meanPercent)}% on ${fmt(b.instances, 0)} at ${fmt(b.requestsPerMinute, 0)} req/min`;
     const raw = `raw ${fmt(cu.meanPercent)}% on ${fmt(c.instances, 0)} instance(s) at ${fmt(c.requestsPerMinute, 0)} req/min vs ${baselineRaw}`;
     const normalized = `per request ${fmt(cu.perRequest, 4)} vs ${bu === undefined ? 'n/a' : fmt(bu.perRequest, 4)} % of an instance per request/min${finding.ratioToBaseline === null ? '' : ` (${fmt(finding.ratioToBaseline, 2)}x)`}`;
     return {
@@ -96,7 +121,12 @@ export function judgeResourceLook(input: ResourceLookInput): ResourceLook {
     baseline: input.baseline,
     fullTrafficRequestsPerMinute: full,
     candidateInstancesAtFullTraffic: Math.max(1, input.candidateInstances),
-    limits: { ...(spec.cpu ? { cpu: spec.cpu } : {}), ...(spec.memory ? { memory: spec.memory } : {}), ...(spec.gpu ? { gpu: spec.gpu } : {}), ...(spec.gpuMemory ? { gpuMemory: spec.gpuMemory } : {}) },
+    limits: {
+      ...(spec.cpu ? { cpu: spec.cpu } : {}),
+      ...(spec.memory ? { memory: spec.memory } : {}),
+      ...(spec.gpu ? { gpu: spec.gpu } : {}),
+      ...(spec.gpuMemory ? { gpuMemory: spec.gpuMemory } : {}),
+    },
     minReportedMinutes: spec.minReportedMinutes,
   });
   if (check.verdict === 'inconclusive') {
@@ -167,9 +197,16 @@ export function withResourceLook(result: GateResult, look: ResourceLook): GateRe
   const verdict = SEVERITY[look.verdict] > SEVERITY[result.verdict] ? look.verdict : result.verdict;
   const added =
     look.verdict === 'pass' || look.reasons.length === 0
-      ? look.summary === undefined ? '' : `resources: ${look.summary}`
+      ? look.summary === undefined
+        ? ''
+        : `resources: ${look.summary}`
       : `${look.verdict === 'fail' ? 'resources/cost failed' : 'resources/cost inconclusive'}: ${look.reasons.join('; ')}`;
   // The worse side explains the verdict; on a tie both are told.
-  const reason = verdict !== result.verdict ? added : look.verdict !== verdict && look.verdict !== 'pass' ? result.reason : [result.reason, added].filter((r) => r !== '').join('; ');
+  const reason =
+    verdict !== result.verdict
+      ? added
+      : look.verdict !== verdict && look.verdict !== 'pass'
+        ? result.reason
+        : [result.reason, added].filter((r) => r !== '').join('; ');
   return { ...result, verdict, evidence: [...result.evidence, ...look.evidence], reason };
 }

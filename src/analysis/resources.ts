@@ -108,7 +108,13 @@ const DEFAULT_MIN_REPORTED_MINUTES = 3;
 const MIN_RELATIVE_LOAD_SPREAD = 0.25;
 
 const percentOf = (m: ResourceMinute, kind: ResourceKind): number | null =>
-  kind === 'cpu' ? m.cpuPercent : kind === 'memory' ? m.memoryPercent : kind === 'gpu' ? (m.gpuPercent ?? null) : (m.gpuMemoryPercent ?? null);
+  kind === 'cpu'
+    ? m.cpuPercent
+    : kind === 'memory'
+      ? m.memoryPercent
+      : kind === 'gpu'
+        ? (m.gpuPercent ?? null)
+        : (m.gpuMemoryPercent ?? null);
 const isReported = (m: ResourceMinute): m is ResourceMinute & { instances: number; cpuPercent: number; memoryPercent: number } =>
   m.instances !== null && m.instances > 0 && m.cpuPercent !== null && m.memoryPercent !== null;
 const mean = (values: readonly number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
@@ -140,7 +146,12 @@ function idleFromFit(loaded: readonly (ResourceMinute & { instances: number })[]
  * over varying load; else 0, which charges the idle share to the requests (conservative: makes the
  * smaller deployment look heavier, never lighter).
  */
-function estimateIdle(usage: DeploymentUsage, other: DeploymentUsage, kind: ResourceKind, loaded: readonly (ResourceMinute & { instances: number })[]): { percent: number; source: IdleSource } {
+function estimateIdle(
+  usage: DeploymentUsage,
+  other: DeploymentUsage,
+  kind: ResourceKind,
+  loaded: readonly (ResourceMinute & { instances: number })[],
+): { percent: number; source: IdleSource } {
   const own = idleFromIdleMinutes(usage, kind);
   if (own !== undefined) return { percent: own, source: 'idleMinutes' };
   const borrowed = usage.instanceType === other.instanceType ? idleFromIdleMinutes(other, kind) : undefined;
@@ -152,13 +163,21 @@ function estimateIdle(usage: DeploymentUsage, other: DeploymentUsage, kind: Reso
 }
 
 /** Instances needed so that idle + perRequest x rpm / n <= limit (Infinity when idle alone exceeds it). */
-export function instancesNeeded(use: Pick<ResourceUse, 'idlePercent' | 'perRequest'>, requestsPerMinute: number, limitPercent: number): number {
+export function instancesNeeded(
+  use: Pick<ResourceUse, 'idlePercent' | 'perRequest'>,
+  requestsPerMinute: number,
+  limitPercent: number,
+): number {
   if (use.idlePercent >= limitPercent) return Number.POSITIVE_INFINITY;
   // The epsilon keeps an exact fit (e.g. 2.0000000001 from float error) from asking one instance more.
   return Math.max(1, Math.ceil((use.perRequest * requestsPerMinute) / (limitPercent - use.idlePercent) - 1e-9));
 }
 
-export function projectedPercent(use: Pick<ResourceUse, 'idlePercent' | 'perRequest'>, requestsPerMinute: number, instances: number): number {
+export function projectedPercent(
+  use: Pick<ResourceUse, 'idlePercent' | 'perRequest'>,
+  requestsPerMinute: number,
+  instances: number,
+): number {
   return use.idlePercent + (use.perRequest * requestsPerMinute) / instances;
 }
 
@@ -176,9 +195,22 @@ function evidenceOf(usage: DeploymentUsage, other: DeploymentUsage, input: Resou
     const idle = estimateIdle(usage, other, kind, loaded);
     // Ratio estimator over the loaded minutes: instance-percent above idle, per request.
     const above = loaded.reduce((s, m) => s + Math.max(0, (percentOf(m, kind) ?? 0) - idle.percent) * m.instances, 0);
-    use[kind] = { meanPercent: mean(loaded.map((m) => percentOf(m, kind) ?? 0)), idlePercent: idle.percent, idleSource: idle.source, perRequest: above / requests };
+    use[kind] = {
+      meanPercent: mean(loaded.map((m) => percentOf(m, kind) ?? 0)),
+      idlePercent: idle.percent,
+      idleSource: idle.source,
+      perRequest: above / requests,
+    };
   }
-  const needed = Math.max(...kinds.map((kind) => instancesNeeded(use[kind], input.fullTrafficRequestsPerMinute, input.limits[kind]?.maxPercent ?? input.sizingPercent ?? DEFAULT_SIZING_PERCENT)));
+  const needed = Math.max(
+    ...kinds.map((kind) =>
+      instancesNeeded(
+        use[kind],
+        input.fullTrafficRequestsPerMinute,
+        input.limits[kind]?.maxPercent ?? input.sizingPercent ?? DEFAULT_SIZING_PERCENT,
+      ),
+    ),
+  );
   return {
     deployment: usage.deployment,
     instanceType: usage.instanceType,
@@ -213,15 +245,25 @@ export function checkResources(input: ResourceCheckInput): ResourceCheckResult {
     const projected = projectedPercent(c, input.fullTrafficRequestsPerMinute, input.candidateInstancesAtFullTraffic);
     const problems: string[] = [];
     if (limit.maxRatioToBaseline !== undefined && ratio !== null && ratio > limit.maxRatioToBaseline) {
-      problems.push(`${kind} per request is ${fmt(ratio, 2)}x the baseline's (${fmt(c.perRequest, 4)} vs ${fmt(b?.perRequest ?? 0, 4)} % of an instance per request/min; limit ${limit.maxRatioToBaseline}x)`);
+      problems.push(
+        `${kind} per request is ${fmt(ratio, 2)}x the baseline's (${fmt(c.perRequest, 4)} vs ${fmt(b?.perRequest ?? 0, 4)} % of an instance per request/min; limit ${limit.maxRatioToBaseline}x)`,
+      );
     }
     if (limit.maxPercent !== undefined && c.meanPercent > limit.maxPercent) {
       problems.push(`${kind} is ${fmt(c.meanPercent)}% now (limit ${limit.maxPercent}%)`);
     }
     if (limit.maxPercent !== undefined && projected > limit.maxPercent) {
-      problems.push(`${kind} would be ${fmt(projected)}% at 100% traffic on ${input.candidateInstancesAtFullTraffic} instance(s) (limit ${limit.maxPercent}%)`);
+      problems.push(
+        `${kind} would be ${fmt(projected)}% at 100% traffic on ${input.candidateInstancesAtFullTraffic} instance(s) (limit ${limit.maxPercent}%)`,
+      );
     }
-    findings.push({ resource: kind, ratioToBaseline: ratio, projectedPercentAtFullTraffic: projected, passed: problems.length === 0, reason: problems.length > 0 ? problems.join('; ') : undefined });
+    findings.push({
+      resource: kind,
+      ratioToBaseline: ratio,
+      projectedPercentAtFullTraffic: projected,
+      passed: problems.length === 0,
+      reason: problems.length > 0 ? problems.join('; ') : undefined,
+    });
   }
   const failed = findings.filter((f) => !f.passed);
   const summary = `at 100% (${fmt(input.fullTrafficRequestsPerMinute, 0)} requests/min) the candidate needs about ${candidate.instancesAtFullTraffic} instance(s) of ${candidate.instanceType}; the baseline about ${baseline.instancesAtFullTraffic} of ${baseline.instanceType}`;

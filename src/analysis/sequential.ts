@@ -59,13 +59,19 @@ function describeSpending(fn: SpendingFunction): string {
 }
 
 /** The alpha a look may spend (see the module comment for the rule). */
-export function alphaForLook(look: number, plannedLooks: number, alphaTotal: number, fn: SpendingFunction = DEFAULT_SPENDING_FUNCTION): SequentialLook {
+export function alphaForLook(
+  look: number,
+  plannedLooks: number,
+  alphaTotal: number,
+  fn: SpendingFunction = DEFAULT_SPENDING_FUNCTION,
+): SequentialLook {
   if (!Number.isInteger(look) || look < 1) throw new ValidationError('look', `expected a whole number >= 1, got ${String(look)}`);
   if (!Number.isInteger(plannedLooks) || plannedLooks < 1) {
     throw new ValidationError('plannedLooks', `expected a whole number >= 1, got ${String(plannedLooks)}`);
   }
   if (!(alphaTotal > 0 && alphaTotal < 1)) throw new ValidationError('alpha', `expected 0 < alpha < 1, got ${String(alphaTotal)}`);
-  if (!SPENDING_FUNCTIONS.includes(fn)) throw new ValidationError('spending', `expected one of ${SPENDING_FUNCTIONS.join(', ')}, got ${String(fn)}`);
+  if (!SPENDING_FUNCTIONS.includes(fn))
+    throw new ValidationError('spending', `expected one of ${SPENDING_FUNCTIONS.join(', ')}, got ${String(fn)}`);
   const planned = alphaTotal * (1 - OVERTIME_ALPHA_SHARE);
   const overtime = alphaTotal * OVERTIME_ALPHA_SHARE;
   const cumulative = (k: number): number => {

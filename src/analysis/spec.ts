@@ -65,8 +65,10 @@ export function gateSpecProblems(spec: GateSpec, options: GateSpecCheckOptions =
   if (!(finite(spec?.confidence) && spec.confidence >= 0.5 && spec.confidence < 1)) {
     at('.confidence', `expected a number in [0.5, 1), e.g. 0.95; got ${String(spec?.confidence)}`);
   }
-  if (!positiveInteger(spec?.minRequestsPerDeployment)) at('.minRequestsPerDeployment', `expected a whole number >= 1, got ${String(spec?.minRequestsPerDeployment)}`);
-  if (!(finite(spec?.windowMinutes) && spec.windowMinutes > 0)) at('.windowMinutes', `expected a number > 0, got ${String(spec?.windowMinutes)}`);
+  if (!positiveInteger(spec?.minRequestsPerDeployment))
+    at('.minRequestsPerDeployment', `expected a whole number >= 1, got ${String(spec?.minRequestsPerDeployment)}`);
+  if (!(finite(spec?.windowMinutes) && spec.windowMinutes > 0))
+    at('.windowMinutes', `expected a number > 0, got ${String(spec?.windowMinutes)}`);
   if (!(finite(spec?.ingestionDelayMinutes) && spec.ingestionDelayMinutes >= 0)) {
     at('.ingestionDelayMinutes', `expected a number >= 0, got ${String(spec?.ingestionDelayMinutes)}`);
   }
@@ -85,14 +87,18 @@ export function gateSpecProblems(spec: GateSpec, options: GateSpecCheckOptions =
     else names.add(m.name);
     if (typeof m?.kql !== 'string' || m.kql.trim() === '') at(`.customMetrics[${i}].kql`, 'expected KQL text');
     else if (kqlTemplatePlaceholders(m.kql).length === 0) {
-      at(`.customMetrics[${i}].kql`, 'uses no placeholder: without {endpoint} / {deployments} and {from} / {to} it cannot be about this comparison');
+      at(
+        `.customMetrics[${i}].kql`,
+        'uses no placeholder: without {endpoint} / {deployments} and {from} / {to} it cannot be about this comparison',
+      );
     }
     if (typeof m?.higherIsWorse !== 'boolean') at(`.customMetrics[${i}].higherIsWorse`, 'expected true or false');
   });
   if (spec?.agreement !== undefined) {
     // A prediction-agreement gate compares answers, not log metrics: it holds no checks.
     problems.push(...agreementSpecProblems(spec.agreement, `gates.${spec.name}.agreement`));
-    if (Array.isArray(spec.checks) && spec.checks.length > 0) at('.checks', 'a prediction-agreement gate holds no metric checks; declare them in another gate');
+    if (Array.isArray(spec.checks) && spec.checks.length > 0)
+      at('.checks', 'a prediction-agreement gate holds no metric checks; declare them in another gate');
     return problems;
   }
   if (!Array.isArray(spec?.checks) || spec.checks.length === 0) {
@@ -103,7 +109,10 @@ export function gateSpecProblems(spec: GateSpec, options: GateSpecCheckOptions =
     const path = `.checks[${i}]`;
     const kind = metricKind(spec, check?.metric);
     if (!kind) {
-      at(`${path}.metric`, `unknown metric ${JSON.stringify(check?.metric)}; expected one of ${[...BUILT_IN_METRICS, ...names].join(', ')}`);
+      at(
+        `${path}.metric`,
+        `unknown metric ${JSON.stringify(check?.metric)}; expected one of ${[...BUILT_IN_METRICS, ...names].join(', ')}`,
+      );
       return;
     }
     const { max, min, maxRatioToBaseline: ratio, maxIncreaseOverBaseline: increase } = check;

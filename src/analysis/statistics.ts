@@ -92,10 +92,18 @@ function xlogy(x: number, y: number): number {
  * exact to machine precision; one code path serves both the ratio (delta = 0) and the
  * difference (theta = 1) forms of Farrington-Manning.
  */
-export function restrictedMle(x1: number, n1: number, x2: number, n2: number, theta: number, delta: number): { p1: number; p2: number } | undefined {
+export function restrictedMle(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  theta: number,
+  delta: number,
+): { p1: number; p2: number } | undefined {
   // Closed forms first (fast: gates are evaluated thousands of times in simulations and bound
   // searches); the numeric search below is the fallback and the reference the tests compare with.
-  const closed = delta === 0 ? ratioMleClosedForm(x1, n1, x2, n2, theta) : theta === 1 ? differenceMleClosedForm(x1, n1, x2, n2, delta) : undefined;
+  const closed =
+    delta === 0 ? ratioMleClosedForm(x1, n1, x2, n2, theta) : theta === 1 ? differenceMleClosedForm(x1, n1, x2, n2, delta) : undefined;
   if (closed) return closed;
   return restrictedMleNumeric(x1, n1, x2, n2, theta, delta);
 }
@@ -141,7 +149,14 @@ function differenceMleClosedForm(x1: number, n1: number, x2: number, n2: number,
 }
 
 /** Numeric restricted MLE (golden-section search on the concave restricted log-likelihood). */
-export function restrictedMleNumeric(x1: number, n1: number, x2: number, n2: number, theta: number, delta: number): { p1: number; p2: number } | undefined {
+export function restrictedMleNumeric(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  theta: number,
+  delta: number,
+): { p1: number; p2: number } | undefined {
   const lo = Math.max(0, -delta / theta);
   const hi = Math.min(1, (1 - delta) / theta);
   if (!(lo <= hi)) return undefined;
@@ -185,7 +200,14 @@ export function restrictedMleNumeric(x1: number, n1: number, x2: number, n2: num
  * Returns undefined when the restricted variance is zero (no events anywhere and no margin):
  * the data then say nothing about the ratio.
  */
-export function twoProportionScoreTest(x1: number, n1: number, x2: number, n2: number, theta: number, delta: number): OneSidedPValues | undefined {
+export function twoProportionScoreTest(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  theta: number,
+  delta: number,
+): OneSidedPValues | undefined {
   const mle = restrictedMle(x1, n1, x2, n2, theta, delta);
   if (!mle) return undefined;
   const variance = (mle.p1 * (1 - mle.p1)) / n1 + (theta * theta * mle.p2 * (1 - mle.p2)) / n2;
@@ -297,7 +319,14 @@ export function compareQuantiles(
  * inverting the Farrington-Manning test: the smallest margin the data show the candidate to be
  * within. Undefined when no margin can be shown (e.g. no events anywhere for a ratio).
  */
-export function rateMarginUpperBound(x1: number, n1: number, x2: number, n2: number, margin: 'ratio' | 'increase', confidence: number): number | undefined {
+export function rateMarginUpperBound(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  margin: 'ratio' | 'increase',
+  confidence: number,
+): number | undefined {
   const alpha = 1 - confidence;
   const shownWithin = (m: number): boolean => {
     const t = margin === 'ratio' ? twoProportionScoreTest(x1, n1, x2, n2, m, 0) : twoProportionScoreTest(x1, n1, x2, n2, 1, m);

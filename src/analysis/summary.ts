@@ -26,7 +26,8 @@ function p(value: number): string {
 /** A metric's value in its natural unit. */
 function formatMetricValue(metric: string, value: number | null): string {
   if (value === null || !Number.isFinite(value)) return 'n/a';
-  if (metric === 'failedRequestRate' || metric === 'errorRate5xx' || metric === 'modelErrorRate' || metric === AGREEMENT_METRIC) return pct(value);
+  if (metric === 'failedRequestRate' || metric === 'errorRate5xx' || metric === 'modelErrorRate' || metric === AGREEMENT_METRIC)
+    return pct(value);
   if (metric.startsWith('latency')) return `${num(value)} ms`;
   if (metric === 'requestCount') return String(Math.round(value));
   return num(value);

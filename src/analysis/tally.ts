@@ -63,8 +63,10 @@ export interface UpdateGateTallyOptions {
 }
 
 function checkLimits(limits: GateTallyLimits): void {
-  const bad = (field: string, value: unknown, expected: string) => new ValidationError(`gateTallyLimits.${field}`, `expected ${expected}, got ${String(value)}`);
-  if (!Number.isInteger(limits.maxConsecutiveErrors) || limits.maxConsecutiveErrors < 0) throw bad('maxConsecutiveErrors', limits.maxConsecutiveErrors, 'a whole number >= 0');
+  const bad = (field: string, value: unknown, expected: string) =>
+    new ValidationError(`gateTallyLimits.${field}`, `expected ${expected}, got ${String(value)}`);
+  if (!Number.isInteger(limits.maxConsecutiveErrors) || limits.maxConsecutiveErrors < 0)
+    throw bad('maxConsecutiveErrors', limits.maxConsecutiveErrors, 'a whole number >= 0');
   if (limits.maxInconclusive !== undefined && (!Number.isInteger(limits.maxInconclusive) || limits.maxInconclusive < 0)) {
     throw bad('maxInconclusive', limits.maxInconclusive, 'a whole number >= 0');
   }
@@ -72,7 +74,12 @@ function checkLimits(limits: GateTallyLimits): void {
   if (!(limits.retryIntervalMinutes > 0)) throw bad('retryIntervalMinutes', limits.retryIntervalMinutes, 'a number > 0');
 }
 
-export function updateGateTally(tally: GateTally, observation: GateObservation, limits: GateTallyLimits, options: UpdateGateTallyOptions = {}): GateTallyStep {
+export function updateGateTally(
+  tally: GateTally,
+  observation: GateObservation,
+  limits: GateTallyLimits,
+  options: UpdateGateTallyOptions = {},
+): GateTallyStep {
   checkLimits(limits);
   const extension = options.extensionMinutes ?? limits.retryIntervalMinutes;
   const looks = tally.looks + 1;
@@ -103,9 +110,15 @@ export function updateGateTally(tally: GateTally, observation: GateObservation, 
       lastError: observation.reason,
     };
     if (next.consecutiveErrors > limits.maxConsecutiveErrors) {
-      return noData(next, `${next.consecutiveErrors} consecutive query errors (limit ${limits.maxConsecutiveErrors}); last: ${observation.reason}`);
+      return noData(
+        next,
+        `${next.consecutiveErrors} consecutive query errors (limit ${limits.maxConsecutiveErrors}); last: ${observation.reason}`,
+      );
     }
-    return extendOrStop(next, `query error ${next.consecutiveErrors} of ${limits.maxConsecutiveErrors} tolerated in a row: ${observation.reason}`);
+    return extendOrStop(
+      next,
+      `query error ${next.consecutiveErrors} of ${limits.maxConsecutiveErrors} tolerated in a row: ${observation.reason}`,
+    );
   }
 
   const base: GateTally = { ...tally, looks, consecutiveErrors: 0, lastVerdict: observation.verdict };

@@ -253,7 +253,13 @@ export const gateResultSchema = z
     agreement: agreementEvidenceSchema.optional(),
     /** The sequential method's bookkeeping for this look. */
     sequential: z
-      .object({ method: z.string(), plannedLooks: z.number(), alphaTotal: z.number(), alphaThisLook: z.number(), alphaSpentThrough: z.number() })
+      .object({
+        method: z.string(),
+        plannedLooks: z.number(),
+        alphaTotal: z.number(),
+        alphaThisLook: z.number(),
+        alphaSpentThrough: z.number(),
+      })
       .optional(),
   })
   .meta({ id: 'GateResult' });

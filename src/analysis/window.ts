@@ -21,7 +21,8 @@ export interface CheckWindow {
  */
 export function checkWindow(nowMs: number, spec: Pick<GateSpec, 'windowMinutes' | 'ingestionDelayMinutes'>, sinceMs?: number): CheckWindow {
   if (!Number.isFinite(nowMs)) throw new ValidationError('nowMs', `expected epoch milliseconds, got ${String(nowMs)}`);
-  if (sinceMs !== undefined && !Number.isFinite(sinceMs)) throw new ValidationError('sinceMs', `expected epoch milliseconds, got ${String(sinceMs)}`);
+  if (sinceMs !== undefined && !Number.isFinite(sinceMs))
+    throw new ValidationError('sinceMs', `expected epoch milliseconds, got ${String(sinceMs)}`);
   if (!(Number.isFinite(spec.windowMinutes) && spec.windowMinutes > 0)) {
     throw new ValidationError('windowMinutes', `expected a number > 0, got ${String(spec.windowMinutes)}`);
   }

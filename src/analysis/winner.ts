@@ -60,7 +60,12 @@ export interface DecideWinnerContext extends EvaluateGateContext {
 const CUSTOM_STDERR_COLUMN = 'stderr';
 
 function hasThreshold(check: MetricCheck): boolean {
-  return check.max !== undefined || check.min !== undefined || check.maxRatioToBaseline !== undefined || check.maxIncreaseOverBaseline !== undefined;
+  return (
+    check.max !== undefined ||
+    check.min !== undefined ||
+    check.maxRatioToBaseline !== undefined ||
+    check.maxIncreaseOverBaseline !== undefined
+  );
 }
 
 function direction(p: OneSidedPValues, alpha: number): ArmDirection {
@@ -99,7 +104,17 @@ function compareArms(spec: GateSpec, rows: GateRows, ctx: DecideWinnerContext, m
       const bv = bx.value / nb.value;
       const pv = twoProportionScoreTest(cx.value, nc.value, bx.value, nb.value, 1, 0);
       if (!pv) return { metric, direction: 'noDifference', candidate: cv, baseline: bv, test, alpha, reason: 'no events in either arm' };
-      return { metric, direction: direction(pv, alpha), candidate: cv, baseline: bv, test, pWorse: pv.pWorse, pBetter: pv.pBetter, alpha, reason: `${formatNumber(cv)} vs ${formatNumber(bv)}` };
+      return {
+        metric,
+        direction: direction(pv, alpha),
+        candidate: cv,
+        baseline: bv,
+        test,
+        pWorse: pv.pWorse,
+        pBetter: pv.pBetter,
+        alpha,
+        reason: `${formatNumber(cv)} vs ${formatNumber(bv)}`,
+      };
     }
     if (kind.kind === 'quantile') {
       const test = 'quantile z test on the log ratio (two-sided)';
@@ -112,7 +127,17 @@ function compareArms(spec: GateSpec, rows: GateRows, ctx: DecideWinnerContext, m
       if (!cl.ok || !bl.ok) return insufficient(!cl.ok ? cl.reason : !bl.ok ? bl.reason : '', test, cv, bv);
       const cmp = compareQuantiles(cl.sorted, bl.sorted, kind.q, { ratio: 1 });
       if (!cmp) return insufficient('too few latency samples for this percentile', test, cv, bv);
-      return { metric, direction: direction(cmp, alpha), candidate: cv, baseline: bv, test, pWorse: cmp.pWorse, pBetter: cmp.pBetter, alpha, reason: `ratio ${formatNumber(cmp.estimate)}` };
+      return {
+        metric,
+        direction: direction(cmp, alpha),
+        candidate: cv,
+        baseline: bv,
+        test,
+        pWorse: cmp.pWorse,
+        pBetter: cmp.pBetter,
+        alpha,
+        reason: `ratio ${formatNumber(cmp.estimate)}`,
+      };
     }
     // Custom metric: comparable only when its query also returns a standard error per deployment.
     const test = `z test on the custom value and its ${CUSTOM_STDERR_COLUMN} column (two-sided)`;
@@ -128,11 +153,27 @@ function compareArms(spec: GateSpec, rows: GateRows, ctx: DecideWinnerContext, m
     const sc = stderrOf(ctx.candidate);
     const sb = stderrOf(ctx.baseline);
     if (sc === undefined || sb === undefined || sc + sb === 0) {
-      return insufficient(`the query returns no usable ${CUSTOM_STDERR_COLUMN} column, so the arms cannot be compared statistically`, test, cv.value, bv.value);
+      return insufficient(
+        `the query returns no usable ${CUSTOM_STDERR_COLUMN} column, so the arms cannot be compared statistically`,
+        test,
+        cv.value,
+        bv.value,
+      );
     }
     const z = (cv.value - bv.value) / Math.sqrt(sc * sc + sb * sb);
-    const pv = kind.higherIsWorse ? { pWorse: 1 - normalCdf(z), pBetter: normalCdf(z) } : { pWorse: normalCdf(z), pBetter: 1 - normalCdf(z) };
-    return { metric, direction: direction(pv, alpha), candidate: cv.value, baseline: bv.value, test, ...pv, alpha, reason: `${formatNumber(cv.value)} vs ${formatNumber(bv.value)}` };
+    const pv = kind.higherIsWorse
+      ? { pWorse: 1 - normalCdf(z), pBetter: normalCdf(z) }
+      : { pWorse: normalCdf(z), pBetter: 1 - normalCdf(z) };
+    return {
+      metric,
+      direction: direction(pv, alpha),
+      candidate: cv.value,
+      baseline: bv.value,
+      test,
+      ...pv,
+      alpha,
+      reason: `${formatNumber(cv.value)} vs ${formatNumber(bv.value)}`,
+    };
   });
 }
 

@@ -39,7 +39,8 @@ export function emptyLedger(): LedgerState {
 export function applyClaim(state: LedgerState, claim: LinkClaim): LedgerState {
   if (state.claims[claim.nonce]) return state;
   const entries = Object.entries(state.claims);
-  const kept = entries.length >= MAX_CLAIMS ? entries.sort((a, b) => a[1].atMs - b[1].atMs).slice(entries.length - MAX_CLAIMS + 1) : entries;
+  const kept =
+    entries.length >= MAX_CLAIMS ? entries.sort((a, b) => a[1].atMs - b[1].atMs).slice(entries.length - MAX_CLAIMS + 1) : entries;
   return { claims: { ...Object.fromEntries(kept), [claim.nonce]: claim } };
 }
 

@@ -20,13 +20,18 @@ import type { RolloutStatus } from '../plan/types';
 import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
 import { annotatedComment, authenticate, identityRecord, isAllowed, type Caller } from './auth';
 import { APPROVAL_LEDGER_ENTITY, CLAIM_OPERATION, type LedgerState, type LinkClaim } from './approval-ledger';
-import { ApprovalLinkError, dashboardUrl, verifyApprovalToken, type ApprovalLinkClaims, type ApprovalLinkProblem } from '../approvals/approval-links';
+import {
+  ApprovalLinkError,
+  dashboardUrl,
+  verifyApprovalToken,
+  type ApprovalLinkClaims,
+  type ApprovalLinkProblem,
+} from '../approvals/approval-links';
 import type { ApiDeps } from './deps';
 import { errorResponse, escapeHtml, html, json, type ApiRequest, type ApiResponse } from './http';
 import { raiseApproval } from './rollouts';
 import { describeGate } from '../analysis/describe';
 import { readRolloutStatus } from './status-view';
-
 
 function wantsJson(request: ApiRequest): boolean {
   const accept = request.header('accept') ?? '';
@@ -73,19 +78,36 @@ async function rolloutNow(deps: ApiDeps, claims: ApprovalLinkClaims): Promise<{ 
     const people = [...new Set([...(access?.approvers ?? []), ...(access?.operators ?? [])])];
     if (!instance || !status) return { line: `Rollout ${claims.rolloutId} no longer exists.`, waitsForThis: false, people };
     if (!isLive(instance.runtimeStatus) || status.outcome !== undefined) {
-      return { line: `Rollout ${claims.rolloutId} has ended: ${status.phase}${status.reason ? ` (${status.reason})` : ''}.`, waitsForThis: false, people };
+      return {
+        line: `Rollout ${claims.rolloutId} has ended: ${status.phase}${status.reason ? ` (${status.reason})` : ''}.`,
+        waitsForThis: false,
+        people,
+      };
     }
     if (status.waitingFor?.kind === 'approval' && status.step.index === claims.step) {
       const until = status.waitingFor.untilMs !== undefined ? ` until ${new Date(status.waitingFor.untilMs).toISOString()}` : '';
-      return { line: `Rollout ${claims.rolloutId} still waits for this approval (${describeStepStatus(status.step)})${until}.`, waitsForThis: true, people };
+      return {
+        line: `Rollout ${claims.rolloutId} still waits for this approval (${describeStepStatus(status.step)})${until}.`,
+        waitsForThis: true,
+        people,
+      };
     }
-    return { line: `Rollout ${claims.rolloutId} is now at ${describeStepStatus(status.step)} (${status.phase}).`, waitsForThis: false, people };
+    return {
+      line: `Rollout ${claims.rolloutId} is now at ${describeStepStatus(status.step)} (${status.phase}).`,
+      waitsForThis: false,
+      people,
+    };
   } catch {
     return { line: `The state of rollout ${claims.rolloutId} could not be read just now.`, waitsForThis: false, people: [] };
   }
 }
 
-async function refusal(request: ApiRequest, deps: ApiDeps, error: ApprovalLinkError, known: ApprovalLinkClaims | undefined): Promise<ApiResponse> {
+async function refusal(
+  request: ApiRequest,
+  deps: ApiDeps,
+  error: ApprovalLinkError,
+  known: ApprovalLinkClaims | undefined,
+): Promise<ApiResponse> {
   // The status follows the error's code, as for every other error of the API.
   const status = errorResponse(error).status;
   if (wantsJson(request)) return json(status, { error: { code: error.code, problem: error.problem, message: error.message } });
@@ -97,9 +119,16 @@ async function refusal(request: ApiRequest, deps: ApiDeps, error: ApprovalLinkEr
       ? `To decide, open the rollout in the <a href="${escapeHtml(dashboardLink(deps, claims.rolloutId))}">dashboard</a> or run <code>aml-rollout ${claims.decision} ${escapeHtml(claims.rolloutId)}</code>; or ask for a new link.`
       : `There is nothing to decide through this link any more. The <a href="${escapeHtml(dashboardLink(deps, claims.rolloutId))}">dashboard</a> shows what happened.`;
     parts.push('<h2>Now</h2>', `<p>${escapeHtml(now.line)}</p>`, '<h2>What you can do</h2>', `<p>${todo}</p>`);
-    if (now.people.length > 0) parts.push('<h2>Who to ask</h2>', `<p>The approvers and operators of this rollout's policy: ${escapeHtml(now.people.join(', '))}.</p>`);
+    if (now.people.length > 0)
+      parts.push(
+        '<h2>Who to ask</h2>',
+        `<p>The approvers and operators of this rollout's policy: ${escapeHtml(now.people.join(', '))}.</p>`,
+      );
   } else if (error.problem !== 'identity') {
-    parts.push('<h2>What you can do</h2>', `<p>Use the link exactly as it was sent, or open the <a href="${escapeHtml(dashboardLink(deps, undefined))}">dashboard</a>. The team that runs aml-rollout can send a new one.</p>`);
+    parts.push(
+      '<h2>What you can do</h2>',
+      `<p>Use the link exactly as it was sent, or open the <a href="${escapeHtml(dashboardLink(deps, undefined))}">dashboard</a>. The team that runs aml-rollout can send a new one.</p>`,
+    );
   } else {
     parts.push('<p>Go back, fill in the form and send it again; the link has not been used.</p>');
   }
@@ -107,20 +136,31 @@ async function refusal(request: ApiRequest, deps: ApiDeps, error: ApprovalLinkEr
 }
 
 function secretOf(deps: ApiDeps): string {
-  if (!deps.links.secret) throw new ApprovalLinkError('notConfigured', 'approval links are not enabled on this controller (APPROVAL_LINK_SECRET is not set)');
+  if (!deps.links.secret)
+    throw new ApprovalLinkError('notConfigured', 'approval links are not enabled on this controller (APPROVAL_LINK_SECRET is not set)');
   return deps.links.secret;
 }
 
 async function loadForLink(deps: ApiDeps, claims: ApprovalLinkClaims): Promise<RolloutStatus> {
   const instance = await deps.client.getStatus(claims.rolloutId);
-  if (!instance || instance.name !== ORCHESTRATOR_NAME) throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} no longer exists`);
+  if (!instance || instance.name !== ORCHESTRATOR_NAME)
+    throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} no longer exists`);
   const status = readRolloutStatus(instance);
   if (!isLive(instance.runtimeStatus) || !status) {
-    throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} has ended${status ? ` (${status.phase})` : ''}; this link no longer applies`);
+    throw new ApprovalLinkError(
+      'ended',
+      `rollout ${claims.rolloutId} has ended${status ? ` (${status.phase})` : ''}; this link no longer applies`,
+    );
   }
   if (status.waitingFor?.kind !== 'approval' || status.step.index !== claims.step) {
-    const now = status.waitingFor?.kind === 'approval' ? `it now waits for the approval at ${stepPosition(status.step)}` : `it is now at ${stepPosition(status.step)} (${status.phase}) and waits for no approval`;
-    throw new ApprovalLinkError('wrongStep', `this link is for the approval at step ${claims.step + 1} of rollout ${claims.rolloutId}, but ${now}`);
+    const now =
+      status.waitingFor?.kind === 'approval'
+        ? `it now waits for the approval at ${stepPosition(status.step)}`
+        : `it is now at ${stepPosition(status.step)} (${status.phase}) and waits for no approval`;
+    throw new ApprovalLinkError(
+      'wrongStep',
+      `this link is for the approval at step ${claims.step + 1} of rollout ${claims.rolloutId}, but ${now}`,
+    );
   }
   return status;
 }
@@ -141,7 +181,13 @@ export async function showApprovalLink(request: ApiRequest, deps: ApiDeps): Prom
     if (used) throw new ApprovalLinkError('replayed', usedMessage(used));
     const status = await loadForLink(deps, claims);
     if (wantsJson(request)) {
-      return json(200, { rolloutId: claims.rolloutId, step: claims.step, decision: claims.decision, expiresAt: new Date(claims.expiresAtMs).toISOString(), status });
+      return json(200, {
+        rolloutId: claims.rolloutId,
+        step: claims.step,
+        decision: claims.decision,
+        expiresAt: new Date(claims.expiresAtMs).toISOString(),
+        status,
+      });
     }
     const facts: [string, string][] = [
       ['Rollout', status.rolloutId],
@@ -201,7 +247,8 @@ function identityField(people: readonly string[], caller: Caller): string {
   if (caller.kind === 'principal') {
     return `<p class="identity verified">You are signed in as <b>${escapeHtml(caller.id)}</b> (verified by App Service authentication); the decision is recorded with this identity.</p>`;
   }
-  const claimed = '<p class="identity claimed"><b>Claimed, not verified:</b> nobody is signed in, so the name below is recorded as a claim, marked as such in the rollout\'s history.</p>';
+  const claimed =
+    '<p class="identity claimed"><b>Claimed, not verified:</b> nobody is signed in, so the name below is recorded as a claim, marked as such in the rollout\'s history.</p>';
   if (people.length > 0) {
     const options = people.map((p) => `<option value="${escapeHtml(p)}">${escapeHtml(p)}</option>`).join('');
     return `${claimed}<label>You are (claimed)<select name="by" required><option value="">choose…</option>${options}</select></label>`;
@@ -222,7 +269,10 @@ async function linkIdentity(deps: ApiDeps, policyName: string, caller: Caller, n
   if (caller.kind === 'principal') {
     // A policy removed since the rollout started has no approvers to check against: nobody identified passes.
     if (!access || !isAllowed(caller, access.approvers)) {
-      throw new ApprovalLinkError('notAnApprover', `${caller.id} is not an approver of this rollout${access ? ` (approvers: ${access.approvers.join(', ')})` : ` (its policy "${policyName}" is no longer loaded)`}; the link was not used and still works for an approver`);
+      throw new ApprovalLinkError(
+        'notAnApprover',
+        `${caller.id} is not an approver of this rollout${access ? ` (approvers: ${access.approvers.join(', ')})` : ` (its policy "${policyName}" is no longer loaded)`}; the link was not used and still works for an approver`,
+      );
     }
     return caller.id;
   }
@@ -250,7 +300,12 @@ async function claimNonce(deps: ApiDeps, claims: ApprovalLinkClaims, claim: Link
   for (;;) {
     const recorded = (await readLedger(deps, claims.rolloutId))?.claims[claims.nonce];
     if (recorded) return recorded;
-    if (Date.now() >= deadline) throw new RolloutError('Transient', 'the approval ledger did not confirm in time; reload the link to see whether the decision was recorded', { retryable: true });
+    if (Date.now() >= deadline)
+      throw new RolloutError(
+        'Transient',
+        'the approval ledger did not confirm in time; reload the link to see whether the decision was recorded',
+        { retryable: true },
+      );
     await sleep(delayMs);
     delayMs = Math.min(delayMs * 2, 250);
   }
@@ -269,17 +324,33 @@ export async function useApprovalLink(request: ApiRequest, deps: ApiDeps): Promi
     const identity = identityRecord(caller, by, 'signedLink');
     // The record says how the decision came in and whether its name is proven (the orchestrator keeps the comment with it).
     const comment = annotatedComment(identity, formField(request, 'comment'));
-    const claim: LinkClaim = { nonce: claims.nonce, requestId: randomUUID(), decision: claims.decision, step: claims.step, by, atMs: deps.clock.now() };
+    const claim: LinkClaim = {
+      nonce: claims.nonce,
+      requestId: randomUUID(),
+      decision: claims.decision,
+      step: claims.step,
+      by,
+      atMs: deps.clock.now(),
+    };
     const winner = await claimNonce(deps, claims, claim);
     if (winner.requestId !== claim.requestId) throw new ApprovalLinkError('replayed', usedMessage(winner));
     const instance = await deps.client.getStatus(claims.rolloutId);
     if (!instance) throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} no longer exists`);
     await raiseApproval(deps, instance, claims.step, claims.decision, by, comment);
     deps.log.info('approvalLink.used', { rolloutId: claims.rolloutId, step: claims.step, decision: claims.decision, by });
-    if (wantsJson(request)) return json(202, { rolloutId: claims.rolloutId, action: claims.decision, by, identity, step: claims.step, accepted: true });
+    if (wantsJson(request))
+      return json(202, { rolloutId: claims.rolloutId, action: claims.decision, by, identity, step: claims.step, accepted: true });
     const verb = claims.decision === 'approve' ? 'approved' : 'rejected';
-    const recorded = identity.verified ? `Recorded as ${escapeHtml(by)} (signed in).` : `Recorded as ${escapeHtml(by)}, a claimed name (nobody was signed in); the history shows it as claimed.`;
-    return html(200, page('Decision recorded', `<h1 class="ok">Step ${claims.step + 1} of ${escapeHtml(claims.rolloutId)} ${verb}</h1><p>${recorded} You can close this page.</p>`));
+    const recorded = identity.verified
+      ? `Recorded as ${escapeHtml(by)} (signed in).`
+      : `Recorded as ${escapeHtml(by)}, a claimed name (nobody was signed in); the history shows it as claimed.`;
+    return html(
+      200,
+      page(
+        'Decision recorded',
+        `<h1 class="ok">Step ${claims.step + 1} of ${escapeHtml(claims.rolloutId)} ${verb}</h1><p>${recorded} You can close this page.</p>`,
+      ),
+    );
   } catch (error) {
     if (error instanceof ApprovalLinkError) return refusal(request, deps, error, claims);
     throw error;

@@ -68,7 +68,11 @@ function claimKind(typ: string): 'upn' | 'preferred_username' | 'email' | 'name'
  * its authentication module is on (WEBSITE_AUTH_ENABLED), which is what strips client-sent copies.
  * Any one missing and a header is a client's claim like any other.
  */
-export function trustsAppServicePrincipal(conditions: { readonly configured: boolean; readonly inAppService: boolean; readonly platformAuthEnabled: boolean }): boolean {
+export function trustsAppServicePrincipal(conditions: {
+  readonly configured: boolean;
+  readonly inAppService: boolean;
+  readonly platformAuthEnabled: boolean;
+}): boolean {
   return conditions.configured && conditions.inAppService && conditions.platformAuthEnabled;
 }
 
@@ -89,8 +93,11 @@ function parseClientPrincipal(header: string): Caller {
     byKind.set(kind, [...(byKind.get(kind) ?? []), claim.val.trim()]);
   }
   const id = byKind.get('upn')?.[0] ?? byKind.get('preferred_username')?.[0] ?? byKind.get('email')?.[0] ?? byKind.get('name')?.[0];
-  if (id === undefined) throw new RolloutError('Unauthorized', 'x-ms-client-principal carries no upn, preferred_username, email or name claim');
-  const names = [...new Set(['upn', 'preferred_username', 'email', 'name'].flatMap((k) => byKind.get(k) ?? []).map((n) => n.toLowerCase()))];
+  if (id === undefined)
+    throw new RolloutError('Unauthorized', 'x-ms-client-principal carries no upn, preferred_username, email or name claim');
+  const names = [
+    ...new Set(['upn', 'preferred_username', 'email', 'name'].flatMap((k) => byKind.get(k) ?? []).map((n) => n.toLowerCase())),
+  ];
   const groups = [...new Set((byKind.get('groups') ?? []).map((g) => g.toLowerCase()))];
   return { kind: 'principal', id, names, groups };
 }
@@ -133,9 +140,23 @@ function isPersonList(list: readonly string[]): boolean {
  * against a people-only list it must be on the list, because the orchestrator checks `by` the same
  * way and would otherwise record the action without acting on it (a silent no-op for the caller).
  */
-export function authorize(caller: Caller, allowList: readonly string[], role: 'approver' | 'operator', what: string, keyCallerBy?: string): void {
-  if (caller.kind === 'key' && keyCallerBy !== undefined && isPersonList(allowList) && !allowList.some((a) => a.trim().toLowerCase() === keyCallerBy.toLowerCase())) {
-    throw new RolloutError('Forbidden', `"${keyCallerBy}" is not an allowed ${role} for ${what}; pass by (CLI --by) with one of: ${allowList.join(', ')}`);
+export function authorize(
+  caller: Caller,
+  allowList: readonly string[],
+  role: 'approver' | 'operator',
+  what: string,
+  keyCallerBy?: string,
+): void {
+  if (
+    caller.kind === 'key' &&
+    keyCallerBy !== undefined &&
+    isPersonList(allowList) &&
+    !allowList.some((a) => a.trim().toLowerCase() === keyCallerBy.toLowerCase())
+  ) {
+    throw new RolloutError(
+      'Forbidden',
+      `"${keyCallerBy}" is not an allowed ${role} for ${what}; pass by (CLI --by) with one of: ${allowList.join(', ')}`,
+    );
   }
   if (!isAllowed(caller, allowList)) {
     const who = caller.kind === 'principal' ? caller.id : 'caller';
@@ -168,7 +189,14 @@ export function identityRecord(caller: Caller, claimedBy: string | undefined, vi
  * allow-list check; the note travels in the comment beside it).
  */
 export function annotatedComment(identity: IdentityRecord, comment: string | undefined): string | undefined {
-  const note = identity.source === 'signedLink' ? (identity.verified ? 'via signed link' : 'via signed link; name claimed, not verified') : identity.verified ? undefined : 'name claimed by an API key holder, not verified';
+  const note =
+    identity.source === 'signedLink'
+      ? identity.verified
+        ? 'via signed link'
+        : 'via signed link; name claimed, not verified'
+      : identity.verified
+        ? undefined
+        : 'name claimed by an API key holder, not verified';
   if (note === undefined) return comment;
   return `${comment ? `${comment} ` : ''}(${note})`;
 }

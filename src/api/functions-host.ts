@@ -43,7 +43,11 @@ export function toHttpResponse(response: ApiResponse): HttpResponseInit {
   return {
     status: response.status,
     headers: { ...(response.headers ?? {}) },
-    ...(response.jsonBody !== undefined ? { body: JSON.stringify(response.jsonBody, null, 2) } : response.body !== undefined ? { body: response.body } : {}),
+    ...(response.jsonBody !== undefined
+      ? { body: JSON.stringify(response.jsonBody, null, 2) }
+      : response.body !== undefined
+        ? { body: response.body }
+        : {}),
   };
 }
 
@@ -81,12 +85,25 @@ export function apiDepsFor(context: InvocationContext, options: HostDepsOptions 
   const registry = options.modelRegistry?.();
   return {
     client: durableRolloutClient(df.getClient(context)),
-    policies: options.policies ?? policyResolverFor(settings.POLICY_DIR, { subscriptionId: settings.AZURE_SUBSCRIPTION_ID, resourceGroup: settings.AZURE_RESOURCE_GROUP }),
+    policies:
+      options.policies ??
+      policyResolverFor(settings.POLICY_DIR, {
+        subscriptionId: settings.AZURE_SUBSCRIPTION_ID,
+        resourceGroup: settings.AZURE_RESOURCE_GROUP,
+      }),
     clock: getAmbientClock(),
     log: contextLogger(context),
     auth: { apiKey: settings.ROLLOUT_API_KEY, trustClientPrincipal: clientPrincipalTrusted(settings.TRUST_APP_SERVICE_AUTH) },
-    workspace: { subscriptionId: settings.AZURE_SUBSCRIPTION_ID, resourceGroup: settings.AZURE_RESOURCE_GROUP, workspace: settings.AML_WORKSPACE_NAME },
+    workspace: {
+      subscriptionId: settings.AZURE_SUBSCRIPTION_ID,
+      resourceGroup: settings.AZURE_RESOURCE_GROUP,
+      workspace: settings.AML_WORKSPACE_NAME,
+    },
     ...(registry ? { modelRegistry: registry } : {}),
-    links: { secret: settings.APPROVAL_LINK_SECRET, ttlMinutes: settings.APPROVAL_LINK_TTL_MINUTES, publicBaseUrl: settings.PUBLIC_BASE_URL },
+    links: {
+      secret: settings.APPROVAL_LINK_SECRET,
+      ttlMinutes: settings.APPROVAL_LINK_TTL_MINUTES,
+      publicBaseUrl: settings.PUBLIC_BASE_URL,
+    },
   };
 }

@@ -50,7 +50,11 @@ const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
  */
 export class RequestTooLargeError extends ValidationError {
   constructor(limitBytes: number, actualBytes: number) {
-    super('body', `is ${actualBytes} bytes; this API accepts at most ${limitBytes} bytes (${limitBytes / (1024 * 1024)} MB, Event Grid's own limit for a batch of events)`, { code: 'PayloadTooLarge' });
+    super(
+      'body',
+      `is ${actualBytes} bytes; this API accepts at most ${limitBytes} bytes (${limitBytes / (1024 * 1024)} MB, Event Grid's own limit for a batch of events)`,
+      { code: 'PayloadTooLarge' },
+    );
   }
 }
 
@@ -63,13 +67,15 @@ export function errorResponse(error: unknown): ApiResponse {
   const status = statusForError(error);
   const code: ErrorCode = error instanceof RolloutError ? error.code : 'Internal';
   // Internal errors keep their text out of the answer (it may carry URLs or stack details); the log has it.
-  const message = status === 500 ? 'internal error; see the server log for details' : error instanceof Error ? error.message : String(error);
+  const message =
+    status === 500 ? 'internal error; see the server log for details' : error instanceof Error ? error.message : String(error);
   const body: ErrorBody = {
     error: { code, message, ...(error instanceof ValidationError && error.path ? { field: error.path } : {}) },
   };
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   if (status === 401) headers['www-authenticate'] = 'FunctionsKey realm="aml-rollout"';
-  if (error instanceof RolloutError && error.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
+  if (error instanceof RolloutError && error.retryAfterMs !== undefined)
+    headers['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
   return { status, headers, jsonBody: body };
 }
 

@@ -21,7 +21,12 @@ type Handler = (request: ApiRequest, deps: ApiDeps) => Promise<ApiResponse>;
 /** The Event Grid trigger's name (the subscription's destination refers to it). */
 const MODEL_REGISTERED_FUNCTION = 'modelRegistered';
 
-function registerRoute(name: string, options: { methods: HttpMethod[]; route: string; authLevel: 'function' | 'anonymous' }, host: HostDepsOptions, byMethod: Partial<Record<string, Handler>>): void {
+function registerRoute(
+  name: string,
+  options: { methods: HttpMethod[]; route: string; authLevel: 'function' | 'anonymous' },
+  host: HostDepsOptions,
+  byMethod: Partial<Record<string, Handler>>,
+): void {
   app.http(name, {
     ...options,
     extraInputs: [df.input.durableClient()],
@@ -45,20 +50,36 @@ export function registerRolloutApi(host: HostDepsOptions = {}): void {
     context.df.setState(ledgerOperation(state, context.df.operationName ?? '', context.df.getInput()));
   });
 
-  registerRoute('rolloutsCollection', { methods: ['GET', 'POST'], route: 'rollouts', authLevel: 'function' }, host, { GET: listRollouts, POST: startRolloutHandler });
+  registerRoute('rolloutsCollection', { methods: ['GET', 'POST'], route: 'rollouts', authLevel: 'function' }, host, {
+    GET: listRollouts,
+    POST: startRolloutHandler,
+  });
   registerRoute('rolloutItem', { methods: ['GET'], route: 'rollouts/{id}', authLevel: 'function' }, host, { GET: getRollout });
   // A literal segment: the host matches it before the {action} template below (and the methods differ).
-  registerRoute('rolloutEvidence', { methods: ['GET'], route: 'rollouts/{id}/evidence', authLevel: 'function' }, host, { GET: getRolloutEvidence });
-  registerRoute('rolloutAction', { methods: ['POST'], route: 'rollouts/{id}/{action}', authLevel: 'function' }, host, { POST: actOnRollout });
+  registerRoute('rolloutEvidence', { methods: ['GET'], route: 'rollouts/{id}/evidence', authLevel: 'function' }, host, {
+    GET: getRolloutEvidence,
+  });
+  registerRoute('rolloutAction', { methods: ['POST'], route: 'rollouts/{id}/{action}', authLevel: 'function' }, host, {
+    POST: actOnRollout,
+  });
   // The signature in the link is the credential (a Teams/Slack reader has no function key).
-  registerRoute('approvalLink', { methods: ['GET', 'POST'], route: 'approvals/{token}', authLevel: 'anonymous' }, host, { GET: showApprovalLink, POST: useApprovalLink });
+  registerRoute('approvalLink', { methods: ['GET', 'POST'], route: 'approvals/{token}', authLevel: 'anonymous' }, host, {
+    GET: showApprovalLink,
+    POST: useApprovalLink,
+  });
   registerRoute('openApi', { methods: ['GET'], route: 'openapi.json', authLevel: 'anonymous' }, host, {
-    GET: async () => json(200, buildOpenApiDocument(`${getSettings().PUBLIC_BASE_URL.replace(/\/+$/, '')}/api`), { 'access-control-allow-origin': '*' }),
+    GET: async () =>
+      json(200, buildOpenApiDocument(`${getSettings().PUBLIC_BASE_URL.replace(/\/+$/, '')}/api`), { 'access-control-allow-origin': '*' }),
   });
   // Public facts about the product (no rollout data): the dashboard reads it before a key is typed.
   registerRoute('phases', { methods: ['GET'], route: 'phases', authLevel: 'anonymous' }, host, { GET: getPhaseTable });
-  registerRoute('eventGridWebhook', { methods: ['POST'], route: 'events/eventgrid', authLevel: 'function' }, host, { POST: eventGridWebhook });
-  registerRoute('cloudEventsWebhook', { methods: ['POST', 'OPTIONS'], route: 'events/cloudevents', authLevel: 'function' }, host, { POST: cloudEventsWebhook, OPTIONS: cloudEventsWebhook });
+  registerRoute('eventGridWebhook', { methods: ['POST'], route: 'events/eventgrid', authLevel: 'function' }, host, {
+    POST: eventGridWebhook,
+  });
+  registerRoute('cloudEventsWebhook', { methods: ['POST', 'OPTIONS'], route: 'events/cloudevents', authLevel: 'function' }, host, {
+    POST: cloudEventsWebhook,
+    OPTIONS: cloudEventsWebhook,
+  });
 }
 
 /**

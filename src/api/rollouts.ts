@@ -26,7 +26,15 @@ import { stepPosition } from '../plan/describe';
 import { annotatedComment, authenticate, authorize, identityRecord, recordedIdentity, type Caller } from './auth';
 import type { ApiDeps } from './deps';
 import { errorResponse, json, parseJsonBody, type ApiRequest, type ApiResponse } from './http';
-import { actionBodySchema, listQuerySchema, phaseTableSchema, rolloutActionSchema, rolloutEvidenceSchema, startBodySchema, type RolloutAction } from './schemas';
+import {
+  actionBodySchema,
+  listQuerySchema,
+  phaseTableSchema,
+  rolloutActionSchema,
+  rolloutEvidenceSchema,
+  startBodySchema,
+  type RolloutAction,
+} from './schemas';
 import { EVIDENCE_LOOKS_PER_GATE, expandEvidenceHistory } from '../plan/evidence-history';
 import { buildHistory, displayOf, displayPhase, readRolloutInput, readRolloutStatus, summarize, timeSpentOf } from './status-view';
 import { actionAllowedIn, isTerminalPhase, PHASE_TABLE } from '../plan/phases';
@@ -174,9 +182,11 @@ function describeWhere(status: RolloutStatus): string {
 
 /** The approval step currently waiting, or a 409 saying why nothing waits. */
 export function waitingApprovalStep(instance: InstanceSummary, status: RolloutStatus | undefined): number {
-  if (!isLive(instance.runtimeStatus)) throw conflict(`rollout ${instance.instanceId} has ended (${displayPhase(instance, status)}); nothing waits for approval`);
+  if (!isLive(instance.runtimeStatus))
+    throw conflict(`rollout ${instance.instanceId} has ended (${displayPhase(instance, status)}); nothing waits for approval`);
   if (!status) throw conflict(`rollout ${instance.instanceId} has not published its status yet; nothing waits for approval`);
-  if (status.waitingFor?.kind !== 'approval') throw conflict(`rollout ${instance.instanceId} is not waiting for an approval (${describeWhere(status)})`);
+  if (status.waitingFor?.kind !== 'approval')
+    throw conflict(`rollout ${instance.instanceId} is not waiting for an approval (${describeWhere(status)})`);
   return status.step.index;
 }
 
@@ -209,7 +219,8 @@ function notNow(action: ControlAction, status: RolloutStatus): string {
  */
 export function checkControlFits(action: ControlAction, instance: InstanceSummary, status: RolloutStatus | undefined): void {
   const id = instance.instanceId;
-  if (!isLive(instance.runtimeStatus)) throw conflict(`rollout ${id} has ended (${displayPhase(instance, status)}); ${action} is not possible`);
+  if (!isLive(instance.runtimeStatus))
+    throw conflict(`rollout ${id} has ended (${displayPhase(instance, status)}); ${action} is not possible`);
   if (!status) throw conflict(`rollout ${id} has not published its status yet; try ${action} again in a moment`);
   if (isTerminalPhase(status.phase)) throw conflict(`rollout ${id} has ended (${status.phase}); ${action} is not possible`);
   if (!actionAllowedIn(status.phase, action)) throw conflict(`rollout ${id} ${notNow(action, status)}`);
@@ -264,7 +275,12 @@ export async function actOnRollout(request: ApiRequest, deps: ApiDeps): Promise<
   if (action === 'retry') await requireStillRegistered(deps, instance);
   const access = await accessFor(deps, instance, status);
   authorize(caller, access.operators, 'operator', `rollout ${id}`, by);
-  const event: ControlEvent = controlEventSchema.parse({ action, by, atMs: deps.clock.now(), ...(comment !== undefined ? { comment } : {}) });
+  const event: ControlEvent = controlEventSchema.parse({
+    action,
+    by,
+    atMs: deps.clock.now(),
+    ...(comment !== undefined ? { comment } : {}),
+  });
   await deps.client.raiseEvent(id, CONTROL_EVENT, event);
   deps.log.info('rollout.control', { rolloutId: id, action, by, verified: identity.verified });
   return json(202, { rolloutId: id, action, by, identity, step: status?.step.index, accepted: true });
@@ -280,7 +296,8 @@ async function requireStillRegistered(deps: ApiDeps, instance: InstanceSummary):
   try {
     await registeredVersion(deps.modelRegistry, input.workspace, input.model.name, input.model.version);
   } catch (error) {
-    if (error instanceof RolloutError && error.code === 'NotFound') throw conflict(`rollout ${instance.instanceId} cannot be retried: ${error.message}`);
+    if (error instanceof RolloutError && error.code === 'NotFound')
+      throw conflict(`rollout ${instance.instanceId} cannot be retried: ${error.message}`);
     throw error;
   }
 }
@@ -296,19 +313,34 @@ export async function startRolloutHandler(request: ApiRequest, deps: ApiDeps): P
     ({ tags, properties } = await registeredVersion(deps.modelRegistry, deps.workspace, body.model, body.version));
   }
   const model = { name: body.model, version: body.version, tags, properties };
-  const resolution = await deps.policies.resolve({ workspace: deps.workspace, name: model.name, version: model.version, tags }, body.policy);
+  const resolution = await deps.policies.resolve(
+    { workspace: deps.workspace, name: model.name, version: model.version, tags },
+    body.policy,
+  );
   if (body.dryRun) {
     // The same decision a registration event gets, said instead of acted on.
-    if (resolution.kind === 'skipped') return json(200, { wouldStart: false, reason: `model ${model.name}:${model.version} opted out of rollouts (${resolution.reason})` });
-    if (resolution.kind === 'noMatch') return json(200, { wouldStart: false, reason: `no policy applies to model ${model.name}:${model.version} (${resolution.reason})` });
-    return json(200, { wouldStart: true, policy: resolution.policyName, reason: `policy ${resolution.policyName} applies to model ${model.name}:${model.version}` });
+    if (resolution.kind === 'skipped')
+      return json(200, { wouldStart: false, reason: `model ${model.name}:${model.version} opted out of rollouts (${resolution.reason})` });
+    if (resolution.kind === 'noMatch')
+      return json(200, { wouldStart: false, reason: `no policy applies to model ${model.name}:${model.version} (${resolution.reason})` });
+    return json(200, {
+      wouldStart: true,
+      policy: resolution.policyName,
+      reason: `policy ${resolution.policyName} applies to model ${model.name}:${model.version}`,
+    });
   }
   if (resolution.kind === 'skipped') throw conflict(`model ${model.name}:${model.version} opted out of rollouts (${resolution.reason})`);
   if (resolution.kind === 'noMatch') throw conflict(`no policy applies to model ${model.name}:${model.version} (${resolution.reason})`);
   authorize(caller, resolution.access.operators, 'operator', `policy ${resolution.policyName}`);
 
   const outcome = await startRollout(
-    { source: 'manual', requestedBy: recordedIdentity(caller, body.by), workspace: deps.workspace, model, policyName: resolution.policyName },
+    {
+      source: 'manual',
+      requestedBy: recordedIdentity(caller, body.by),
+      workspace: deps.workspace,
+      model,
+      policyName: resolution.policyName,
+    },
     deps,
   );
   if (outcome.kind === 'skipped' || outcome.kind === 'noMatch') throw conflict(outcome.reason);

@@ -13,7 +13,8 @@ const comment = z.string().max(2000, 'must be at most 2000 characters').meta({ d
 export const actionBodySchema = z
   .strictObject({
     by: z.string().trim().min(1).max(256).optional().meta({
-      description: 'Who acts. Recorded only for callers with the function key alone; when App Service authentication identifies the caller, the authenticated identity is recorded instead.',
+      description:
+        'Who acts. Recorded only for callers with the function key alone; when App Service authentication identifies the caller, the authenticated identity is recorded instead.',
       example: 'alice@contoso.com',
     }),
     comment: comment.optional(),
@@ -24,9 +25,18 @@ export const startBodySchema = z
   .strictObject({
     model: z.string().trim().min(1).max(255).meta({ description: 'Registered model name.', example: 'credit-model' }),
     version: modelVersionSchema.meta({ description: 'Model version (a number is accepted and treated as a string).', example: '2' }),
-    policy: z.string().trim().min(1).max(64).optional().meta({ description: 'Policy name; absent = the policy that matches the model (tags, match rules).' }),
+    policy: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'Policy name; absent = the policy that matches the model (tags, match rules).' }),
     by: z.string().trim().min(1).max(256).optional(),
-    dryRun: z.boolean().optional().meta({ description: 'Only say whether a rollout would start and why not (nothing is started); the CLI asks this after a registration started nothing.' }),
+    dryRun: z.boolean().optional().meta({
+      description:
+        'Only say whether a rollout would start and why not (nothing is started); the CLI asks this after a registration started nothing.',
+    }),
   })
   .meta({ id: 'StartRolloutRequest' });
 
@@ -49,8 +59,17 @@ export const listQuerySchema = z.strictObject({
       message: `must be a comma-separated list of: active, ended, a phase (${PHASES.join(', ')}) or a runtime status (${RUNTIME_STATUSES.join(', ')})`,
     })
     .optional()
-    .meta({ description: 'Phase (e.g. AwaitingApproval), runtime status (Running, Completed), or `active` / `ended`; case-insensitive; comma-separated for several.' }),
-  top: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').default(50).meta({ description: 'Page size (1-500, default 50).' }),
+    .meta({
+      description:
+        'Phase (e.g. AwaitingApproval), runtime status (Running, Completed), or `active` / `ended`; case-insensitive; comma-separated for several.',
+    }),
+  top: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(500, 'must be at most 500')
+    .default(50)
+    .meta({ description: 'Page size (1-500, default 50).' }),
   continuation: z.string().min(1).optional().meta({ description: 'The `continuation` value of the previous page.' }),
   code: z.string().optional().meta({ description: 'Function key (alternative to the x-functions-key header).' }),
 });
@@ -77,7 +96,12 @@ const rolloutSummarySchema = z
     baseline: z.string().optional(),
     candidate: z.string().optional(),
     step: z
-      .object({ index: z.number().meta({ description: '0-based plan index (approval events carry it); equals count when the plan is done.' }), count: z.number(), kind: z.string(), text: z.string().meta({ description: 'e.g. "step 3 of 16" (1-based) or "all 16 steps done".' }) })
+      .object({
+        index: z.number().meta({ description: '0-based plan index (approval events carry it); equals count when the plan is done.' }),
+        count: z.number(),
+        kind: z.string(),
+        text: z.string().meta({ description: 'e.g. "step 3 of 16" (1-based) or "all 16 steps done".' }),
+      })
       .optional(),
     traffic: split.optional(),
     mirror: split.optional(),
@@ -91,14 +115,19 @@ const rolloutSummarySchema = z
   .meta({ id: 'RolloutSummary' });
 
 export const rolloutListSchema = z
-  .object({ items: z.array(rolloutSummarySchema), continuation: z.string().optional().meta({ description: 'Pass as ?continuation= for the next page; absent on the last page.' }) })
+  .object({
+    items: z.array(rolloutSummarySchema),
+    continuation: z.string().optional().meta({ description: 'Pass as ?continuation= for the next page; absent on the last page.' }),
+  })
   .meta({ id: 'RolloutList' });
 
 export const rolloutDetailSchema = z
   .object({
     rolloutId: z.string(),
     runtimeStatus: z.string(),
-    phase: z.string().meta({ description: 'The published phase, or one derived from the runtime status before the first status (Pending, Failed, Aborted).' }),
+    phase: z.string().meta({
+      description: 'The published phase, or one derived from the runtime status before the first status (Pending, Failed, Aborted).',
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
     input: z.unknown(),
@@ -118,14 +147,31 @@ export const rolloutDetailSchema = z
             verdict: z.string(),
             reason: z.string(),
             checkedAtMs: z.number(),
-            rows: z.array(z.object({ metric: z.string(), verdict: z.string(), candidate: z.string(), baseline: z.string(), threshold: z.string(), samples: z.string(), test: z.string(), decidedBy: z.string().optional(), detail: z.string().optional() })),
-            notes: z.array(z.string()).optional().meta({ description: "A prediction-agreement gate's counts and disagreeing examples, one line each." }),
+            rows: z.array(
+              z.object({
+                metric: z.string(),
+                verdict: z.string(),
+                candidate: z.string(),
+                baseline: z.string(),
+                threshold: z.string(),
+                samples: z.string(),
+                test: z.string(),
+                decidedBy: z.string().optional(),
+                detail: z.string().optional(),
+              }),
+            ),
+            notes: z
+              .array(z.string())
+              .optional()
+              .meta({ description: "A prediction-agreement gate's counts and disagreeing examples, one line each." }),
           }),
         ),
       })
       .optional()
       .meta({ description: 'The step, traffic and wait in the words the CLI, dashboard and notifications use.' }),
-    timeSpent: z.array(z.object({ category: z.enum(TIME_CATEGORIES), label: z.string(), ms: z.number(), text: z.string() })).meta({ description: 'Where the time went, per kind of work (open interval counted up to now).' }),
+    timeSpent: z
+      .array(z.object({ category: z.enum(TIME_CATEGORIES), label: z.string(), ms: z.number(), text: z.string() }))
+      .meta({ description: 'Where the time went, per kind of work (open interval counted up to now).' }),
   })
   .meta({ id: 'RolloutDetail' });
 
@@ -136,11 +182,18 @@ const evidencePointSchema = z
     verdict: z.enum(['pass', 'fail', 'inconclusive']).meta({ description: "This check's verdict at this look." }),
     candidate: z.number().nullable(),
     baseline: z.number().nullable(),
-    allowed: z.object({ min: z.number().optional(), max: z.number().optional() }).meta({ description: "The candidate values the check allowed at this look, in the metric's unit (relative thresholds applied to the baseline's value)." }),
-    confidence: z.object({ lower: z.number().optional(), upper: z.number().optional() }).meta({ description: "Confidence bounds on the candidate's value at the gate's confidence, where the test gives one." }),
+    allowed: z.object({ min: z.number().optional(), max: z.number().optional() }).meta({
+      description:
+        "The candidate values the check allowed at this look, in the metric's unit (relative thresholds applied to the baseline's value).",
+    }),
+    confidence: z
+      .object({ lower: z.number().optional(), upper: z.number().optional() })
+      .meta({ description: "Confidence bounds on the candidate's value at the gate's confidence, where the test gives one." }),
     pValue: z.number().optional().meta({ description: 'p-value of the test that decided the verdict.' }),
     requests: z.object({ candidate: z.number(), baseline: z.number() }),
-    traffic: z.object({ candidate: z.number(), baseline: z.number(), mirroredToCandidate: z.number() }).meta({ description: 'Live traffic percent at the look, and the share mirrored to the candidate.' }),
+    traffic: z
+      .object({ candidate: z.number(), baseline: z.number(), mirroredToCandidate: z.number() })
+      .meta({ description: 'Live traffic percent at the look, and the share mirrored to the candidate.' }),
   })
   .meta({ id: 'EvidencePoint' });
 
@@ -149,7 +202,10 @@ export const rolloutEvidenceSchema = z
     rolloutId: z.string(),
     candidate: z.string().nullable(),
     baseline: z.string().nullable(),
-    looksPerGate: z.number().int().meta({ description: 'Looks kept per gate: beyond it, older looks are thinned (the first and the latest always stay).' }),
+    looksPerGate: z
+      .number()
+      .int()
+      .meta({ description: 'Looks kept per gate: beyond it, older looks are thinned (the first and the latest always stay).' }),
     gates: z.array(
       z.object({
         gate: z.string(),
@@ -167,11 +223,24 @@ export const actionResultSchema = z
   .meta({ id: 'ActionResult' });
 
 export const startResultSchema = z
-  .object({ rolloutId: z.string(), created: z.boolean(), policy: z.string(), endpoint: z.string(), runtimeStatus: z.string().optional(), statusUrl: z.string() })
+  .object({
+    rolloutId: z.string(),
+    created: z.boolean(),
+    policy: z.string(),
+    endpoint: z.string(),
+    runtimeStatus: z.string().optional(),
+    statusUrl: z.string(),
+  })
   .meta({ id: 'StartRolloutResult' });
 
 export const errorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional().meta({ description: 'The offending field, for 400s.' }) }) })
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      field: z.string().optional().meta({ description: 'The offending field, for 400s.' }),
+    }),
+  })
   .meta({ id: 'Error' });
 
 /** GET /api/phases: the phase table (src/plan/phases.ts) for the dashboard and other clients. */

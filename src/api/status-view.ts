@@ -68,7 +68,9 @@ export function summarize(instance: InstanceSummary): RolloutSummary {
     policy: status?.policy ?? input.policyName,
     baseline: status?.baseline || undefined,
     candidate: status?.candidate || undefined,
-    step: status ? { index: status.step.index, count: status.step.count, kind: status.step.kind, text: stepPosition(status.step) } : undefined,
+    step: status
+      ? { index: status.step.index, count: status.step.count, kind: status.step.kind, text: stepPosition(status.step) }
+      : undefined,
     traffic: status?.traffic,
     mirror: status?.mirror,
     trafficText: status ? formatTraffic(status.traffic, status.mirror) : undefined,
@@ -153,7 +155,12 @@ export interface DisplayView {
 export function displayOf(status: RolloutStatus | undefined): DisplayView | undefined {
   if (!status) return undefined;
   const waiting = describeWait(status);
-  return { step: describeStepStatus(status.step), traffic: formatTraffic(status.traffic, status.mirror), ...(waiting === undefined ? {} : { waiting }), gates: gateViews(withAgreement(status)) };
+  return {
+    step: describeStepStatus(status.step),
+    traffic: formatTraffic(status.traffic, status.mirror),
+    ...(waiting === undefined ? {} : { waiting }),
+    gates: gateViews(withAgreement(status)),
+  };
 }
 
 /** Where the time went, up to the end of the rollout or to `nowMs` while it runs. */
@@ -175,8 +182,20 @@ export interface HistoryEntry {
 export function buildHistory(status: RolloutStatus | undefined): HistoryEntry[] {
   if (!status) return [];
   const entries: HistoryEntry[] = [
-    ...status.journal.map((j) => ({ atMs: j.atMs, at: iso(j.atMs), kind: 'journal' as const, step: j.step, text: `[${j.phase}] ${j.message}` })),
-    ...status.gates.map((g) => ({ atMs: g.checkedAtMs, at: iso(g.checkedAtMs), kind: 'gate' as const, step: status.step.index, text: describeGate(g) })),
+    ...status.journal.map((j) => ({
+      atMs: j.atMs,
+      at: iso(j.atMs),
+      kind: 'journal' as const,
+      step: j.step,
+      text: `[${j.phase}] ${j.message}`,
+    })),
+    ...status.gates.map((g) => ({
+      atMs: g.checkedAtMs,
+      at: iso(g.checkedAtMs),
+      kind: 'gate' as const,
+      step: status.step.index,
+      text: describeGate(g),
+    })),
     ...status.approvals.map((a) => ({
       atMs: a.atMs,
       at: iso(a.atMs),
@@ -184,7 +203,13 @@ export function buildHistory(status: RolloutStatus | undefined): HistoryEntry[] 
       step: a.step,
       text: `${a.decision} by ${a.by}${a.comment ? ` ("${a.comment}")` : ''}${a.accepted ? '' : ` - not acted upon${a.note ? `: ${a.note}` : ''}`}`,
     })),
-    ...status.overrides.map((o) => ({ atMs: o.atMs, at: iso(o.atMs), kind: 'override' as const, step: o.step, text: `${o.action} by ${o.by}${o.comment ? ` ("${o.comment}")` : ''}` })),
+    ...status.overrides.map((o) => ({
+      atMs: o.atMs,
+      at: iso(o.atMs),
+      kind: 'override' as const,
+      step: o.step,
+      text: `${o.action} by ${o.by}${o.comment ? ` ("${o.comment}")` : ''}`,
+    })),
   ];
   return entries.sort((a, b) => a.atMs - b.atMs || a.kind.localeCompare(b.kind));
 }

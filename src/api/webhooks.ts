@@ -57,7 +57,8 @@ export async function eventGridWebhook(request: ApiRequest, deps: ApiDeps): Prom
   if (headerType?.toLowerCase() === 'subscriptionvalidation' || first?.eventType === SUBSCRIPTION_VALIDATION_EVENT) {
     const data = first?.data as Record<string, unknown> | undefined;
     const code = data?.validationCode ?? data?.ValidationCode;
-    if (typeof code !== 'string' || code === '') throw new ValidationError('[0].data.validationCode', 'is required for a SubscriptionValidation event');
+    if (typeof code !== 'string' || code === '')
+      throw new ValidationError('[0].data.validationCode', 'is required for a SubscriptionValidation event');
     deps.log.info('eventgrid.validated', { validationUrl: data?.validationUrl });
     return json(200, { validationResponse: code });
   }
@@ -74,9 +75,16 @@ export async function cloudEventsWebhook(request: ApiRequest, deps: ApiDeps): Pr
     return { status: 200, headers: { 'webhook-allowed-origin': origin, 'webhook-allowed-rate': '*', allow: 'POST, OPTIONS' } };
   }
   const contentType = (request.header('content-type') ?? '').toLowerCase();
-  if (contentType.startsWith('application/cloudevents+json') === false && contentType.startsWith('application/cloudevents-batch+json') === false && contentType.startsWith('application/json') === false) {
+  if (
+    contentType.startsWith('application/cloudevents+json') === false &&
+    contentType.startsWith('application/cloudevents-batch+json') === false &&
+    contentType.startsWith('application/json') === false
+  ) {
     // Binary-mode CloudEvents (ce-* headers) are not produced by Event Grid; structured mode only.
-    throw new ValidationError('content-type', `must be application/cloudevents+json or application/cloudevents-batch+json, got "${contentType || 'none'}"`);
+    throw new ValidationError(
+      'content-type',
+      `must be application/cloudevents+json or application/cloudevents-batch+json, got "${contentType || 'none'}"`,
+    );
   }
   const body = parseJsonBody(request);
   const events = Array.isArray(body) ? body : body === undefined ? [] : [body];

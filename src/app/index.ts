@@ -1,1 +1,1 @@
-export { getActivities,  getIngestionModelRegistry } from './ports';
+export { getActivities, getIngestionModelRegistry } from './ports';

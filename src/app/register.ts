@@ -9,7 +9,15 @@ import { ENDPOINT_LEASE_ENTITY, type ActivityName } from '../orchestration/activ
 import { ACTIVITY_CONTRACTS } from '../orchestration/activity-registry';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import { rolloutOrchestrator } from '../orchestration/rollout-orchestrator';
-import { acquireLease, emptyLease, releaseLease, supersedeRequest, type LeaseRelease, type LeaseRequest, type LeaseState } from '../orchestration/endpoint-lease';
+import {
+  acquireLease,
+  emptyLease,
+  releaseLease,
+  supersedeRequest,
+  type LeaseRelease,
+  type LeaseRequest,
+  type LeaseState,
+} from '../orchestration/endpoint-lease';
 
 export function registerRolloutActivities(getHandlers: () => Record<ActivityName, ActivityHandler>): void {
   const clientInput = df.input.durableClient();

@@ -26,7 +26,8 @@ export interface ApprovalLinkClaims {
   readonly nonce: string;
 }
 
-export type ApprovalLinkProblem = 'malformed' | 'tampered' | 'expired' | 'replayed' | 'wrongStep' | 'notConfigured' | 'ended' | 'identity' | 'notAnApprover';
+export type ApprovalLinkProblem =
+  'malformed' | 'tampered' | 'expired' | 'replayed' | 'wrongStep' | 'notConfigured' | 'ended' | 'identity' | 'notAnApprover';
 
 /** Each problem's error code, and so its HTTP status (src/api/http.ts maps codes to statuses). */
 const CODE_BY_PROBLEM: Readonly<Record<ApprovalLinkProblem, ErrorCode>> = {
@@ -65,7 +66,9 @@ const payloadSchema = z.strictObject({
 });
 
 function sign(secret: string, payloadPart: string): string {
-  return createHmac('sha256', secret).update(SIGNING_DOMAIN + payloadPart).digest('base64url');
+  return createHmac('sha256', secret)
+    .update(SIGNING_DOMAIN + payloadPart)
+    .digest('base64url');
 }
 
 function newLinkNonce(): string {
@@ -89,7 +92,10 @@ export function verifyApprovalToken(token: string, secret: string, nowMs: number
   }
   const [payloadPart, signature] = parts as [string, string];
   if (!safeEqual(signature, sign(secret, payloadPart))) {
-    throw new ApprovalLinkError('tampered', 'this approval link is not valid: its signature does not match (altered, or not issued by this controller)');
+    throw new ApprovalLinkError(
+      'tampered',
+      'this approval link is not valid: its signature does not match (altered, or not issued by this controller)',
+    );
   }
   let decoded: unknown;
   try {

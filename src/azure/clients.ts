@@ -58,7 +58,9 @@ function checkEndpoint(name: string, url: string | undefined): void {
   const parsed = new URL(url);
   if (parsed.protocol === 'https:') return;
   if (!isLocalHttpUrl(url)) {
-    throw new ConfigurationError(`${name}: ${url} uses plain http; only https, or http on localhost/127.0.0.1 (the local emulator), is allowed`);
+    throw new ConfigurationError(
+      `${name}: ${url} uses plain http; only https, or http on localhost/127.0.0.1 (the local emulator), is allowed`,
+    );
   }
 }
 
@@ -111,7 +113,9 @@ export function createCredential(settings: Settings, injected: TokenCredential |
   const endpoints = resolveEndpoints(settings);
   if ([endpoints.arm, endpoints.logs, endpoints.metrics].some((url) => url !== undefined && isLoopbackUrl(url))) {
     // A real Entra token has no business on the local emulator (and must never travel over plain http).
-    throw new ConfigurationError('EMULATOR_TOKEN: required when ARM_ENDPOINT, LOGS_ENDPOINT or METRICS_ENDPOINT points at the local emulator (localhost)');
+    throw new ConfigurationError(
+      'EMULATOR_TOKEN: required when ARM_ENDPOINT, LOGS_ENDPOINT or METRICS_ENDPOINT points at the local emulator (localhost)',
+    );
   }
   if (settings.AZURE_CLIENT_ID !== undefined) return new ManagedIdentityCredential({ clientId: settings.AZURE_CLIENT_ID });
   return new DefaultAzureCredential();
@@ -145,7 +149,12 @@ export type TrustedCaPem = string | undefined;
 
 const tls = (caPem: TrustedCaPem): { tlsOptions?: { ca: string } } => (caPem === undefined ? {} : { tlsOptions: { ca: caPem } });
 
-export function createArmClient(subscriptionId: string, credential: TokenCredential, endpoints: ResolvedEndpoints, caPem?: TrustedCaPem): AzureMachineLearningWorkspaces {
+export function createArmClient(
+  subscriptionId: string,
+  credential: TokenCredential,
+  endpoints: ResolvedEndpoints,
+  caPem?: TrustedCaPem,
+): AzureMachineLearningWorkspaces {
   const client = new AzureMachineLearningWorkspaces(credential, subscriptionId, {
     ...tls(caPem),
     endpoint: endpoints.arm,

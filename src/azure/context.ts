@@ -55,7 +55,8 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 
 export function createAdapterContext(options: AzureAdapterOptions): AdapterContext {
   const maxAttempts = options.maxAttempts ?? 5;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`createAzurePorts: maxAttempts must be an integer >= 1 (got ${maxAttempts})`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new RangeError(`createAzurePorts: maxAttempts must be an integer >= 1 (got ${maxAttempts})`);
   return {
     clock: options.clock,
     random: options.random ?? Math.random,
@@ -92,7 +93,12 @@ export async function callAzure<T>(
   }
 }
 
-function callWithRetries<T>(context: AdapterContext, operation: string, fn: (attempt: number) => Promise<T>, mapping: Omit<ErrorMappingOptions, 'nowMs'>): Promise<T> {
+function callWithRetries<T>(
+  context: AdapterContext,
+  operation: string,
+  fn: (attempt: number) => Promise<T>,
+  mapping: Omit<ErrorMappingOptions, 'nowMs'>,
+): Promise<T> {
   return withRetries(
     async (attempt) => {
       try {

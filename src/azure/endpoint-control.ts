@@ -32,7 +32,15 @@ import { isOperationOutcomeError, pollOnClock, RetryAfterTracker, type ManualPol
 /** First api-version with `mirrorTraffic` was 2023-04-01; 2024-04-01 is the GA version the Azure REST API specs (machinelearningservices, stable) publish. */
 const ENDPOINT_API_VERSION = '2024-04-01';
 
-const PROVISIONING_STATES: readonly ProvisioningState[] = ['Creating', 'Updating', 'Scaling', 'Deleting', 'Succeeded', 'Failed', 'Canceled'];
+const PROVISIONING_STATES: readonly ProvisioningState[] = [
+  'Creating',
+  'Updating',
+  'Scaling',
+  'Deleting',
+  'Succeeded',
+  'Failed',
+  'Canceled',
+];
 const TERMINAL_STATES = new Set<ProvisioningState>(['Succeeded', 'Failed', 'Canceled']);
 /** Scope of an Entra token for scoring an endpoint whose authMode is AADToken. */
 const AML_SCORING_SCOPE = 'https://ml.azure.com/.default';
@@ -58,7 +66,6 @@ function sameSplit(a: TrafficSplit, b: TrafficSplit): boolean {
   for (const name of names) if ((a[name] ?? 0) !== (b[name] ?? 0)) return false;
   return true;
 }
-
 
 const percentMap = z.record(z.string(), z.number());
 
@@ -211,7 +218,9 @@ export class ArmEndpointControl implements EndpointControl {
       method,
       timeout: this.#context.requestTimeoutMs,
       allowInsecureConnection: this.#deps.endpoints.armIsLocal,
-      headers: createHttpHeaders(body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' }),
+      headers: createHttpHeaders(
+        body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      ),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const response = await client.sendRequest(request);
@@ -226,7 +235,10 @@ export class ArmEndpointControl implements EndpointControl {
       try {
         json = JSON.parse(response.bodyAsText ?? '');
       } catch {
-        throw new AzureCallError('Transient', operation, `endpoint ${ref.endpoint}: response is not JSON`, { retryable: true, statusCode: response.status });
+        throw new AzureCallError('Transient', operation, `endpoint ${ref.endpoint}: response is not JSON`, {
+          retryable: true,
+          statusCode: response.status,
+        });
       }
       const parsed = rawEndpointSchema.safeParse(json);
       if (!parsed.success) {
@@ -247,7 +259,12 @@ export class ArmEndpointControl implements EndpointControl {
       if (TERMINAL_STATES.has(read.state.provisioningState)) return read;
       const waitedMs = this.#context.clock.now() - startedMs;
       if (waitedMs >= this.#context.operationTimeoutMs) {
-        throw new AzureCallError('Timeout', operation, `endpoint ${ref.endpoint} still ${read.state.provisioningState} after ${waitedMs} ms`, { retryable: true });
+        throw new AzureCallError(
+          'Timeout',
+          operation,
+          `endpoint ${ref.endpoint} still ${read.state.provisioningState} after ${waitedMs} ms`,
+          { retryable: true },
+        );
       }
       delayMs = this.#context.pollIntervalMs;
     }
@@ -270,20 +287,37 @@ export class ArmEndpointControl implements EndpointControl {
     return callAzure(this.#context, operation, async () => {
       // Wait out an update in progress: a PUT now would only earn a 409.
       const current = await this.#waitForEndpoint(ref, operation);
-      if (current.state.provisioningState === 'Succeeded' && sameSplit(current.state.traffic, traffic) && sameSplit(current.state.mirrorTraffic, mirrorTraffic)) {
+      if (
+        current.state.provisioningState === 'Succeeded' &&
+        sameSplit(current.state.traffic, traffic) &&
+        sameSplit(current.state.mirrorTraffic, mirrorTraffic)
+      ) {
         return current.state;
       }
       // PUT the whole endpoint as read (PATCH accepts only tags and identity), minus read-only fields.
       const { id: _id, name: _name, type: _type, systemData: _systemData, ...rest } = current.raw as RawEndpoint & Record<string, unknown>;
-      const { provisioningState: _state, scoringUri: _scoring, swaggerUri: _swagger, ...properties } = current.raw.properties as RawEndpoint['properties'] &
-        Record<string, unknown>;
+      const {
+        provisioningState: _state,
+        scoringUri: _scoring,
+        swaggerUri: _swagger,
+        ...properties
+      } = current.raw.properties as RawEndpoint['properties'] & Record<string, unknown>;
       const body = { ...rest, properties: { ...properties, traffic: { ...traffic }, mirrorTraffic: { ...mirrorTraffic } } };
       const { response } = await this.#sendEndpointRequest(ref, 'PUT', body);
-      const after = await this.#waitForEndpoint(ref, operation, parseRetryAfterMs(response.headers, this.#context.clock.now()) ?? this.#context.pollIntervalMs);
+      const after = await this.#waitForEndpoint(
+        ref,
+        operation,
+        parseRetryAfterMs(response.headers, this.#context.clock.now()) ?? this.#context.pollIntervalMs,
+      );
       if (after.state.provisioningState !== 'Succeeded') {
-        throw new AzureCallError('Transient', operation, `endpoint ${ref.endpoint} ended ${after.state.provisioningState} after writing ${wanted}`, {
-          retryable: true,
-        });
+        throw new AzureCallError(
+          'Transient',
+          operation,
+          `endpoint ${ref.endpoint} ended ${after.state.provisioningState} after writing ${wanted}`,
+          {
+            retryable: true,
+          },
+        );
       }
       if (!sameSplit(after.state.traffic, traffic) || !sameSplit(after.state.mirrorTraffic, mirrorTraffic)) {
         // Someone else wrote in between (or the service ignored a field): read-modify-write again.
@@ -307,7 +341,9 @@ export class ArmEndpointControl implements EndpointControl {
   async #getRawDeployment(ref: EndpointRef, name: string, operation: string): Promise<OnlineDeployment | undefined> {
     try {
       return await callAzure(this.#context, operation, () =>
-        this.#deps.armClient(ref.subscriptionId).onlineDeployments.get(ref.resourceGroup, ref.workspace, ref.endpoint, name, this.#requestOptions()),
+        this.#deps
+          .armClient(ref.subscriptionId)
+          .onlineDeployments.get(ref.resourceGroup, ref.workspace, ref.endpoint, name, this.#requestOptions()),
       );
     } catch (error) {
       if (error instanceof RolloutError && error.code === 'NotFound') return undefined;
@@ -346,7 +382,9 @@ export class ArmEndpointControl implements EndpointControl {
   async listDeployments(ref: EndpointRef): Promise<readonly DeploymentState[]> {
     return callAzure(this.#context, 'listDeployments', async () => {
       const result: DeploymentState[] = [];
-      const pages = this.#deps.armClient(ref.subscriptionId).onlineDeployments.list(ref.resourceGroup, ref.workspace, ref.endpoint, this.#requestOptions());
+      const pages = this.#deps
+        .armClient(ref.subscriptionId)
+        .onlineDeployments.list(ref.resourceGroup, ref.workspace, ref.endpoint, this.#requestOptions());
       for await (const deployment of pages) result.push(toDeploymentState(deployment));
       return result;
     });
@@ -358,10 +396,12 @@ export class ArmEndpointControl implements EndpointControl {
       const retryAfter = new RetryAfterTracker(() => this.#context.clock.now());
       let poller: ManualPoller;
       try {
-        poller = await this.#deps.armClient(ref.subscriptionId).onlineDeployments.beginCreateOrUpdate(ref.resourceGroup, ref.workspace, ref.endpoint, name, body, {
-          ...this.#requestOptions(),
-          onResponse: retryAfter.onResponse,
-        });
+        poller = await this.#deps
+          .armClient(ref.subscriptionId)
+          .onlineDeployments.beginCreateOrUpdate(ref.resourceGroup, ref.workspace, ref.endpoint, name, body, {
+            ...this.#requestOptions(),
+            onResponse: retryAfter.onResponse,
+          });
       } catch (error) {
         // begin* already polls once: an operation that failed at once is an outcome, not a failed call.
         if (isOperationOutcomeError(error)) return;
@@ -394,7 +434,8 @@ export class ArmEndpointControl implements EndpointControl {
   async updateDeploymentModel(ref: EndpointRef, name: string, modelId: string): Promise<DeploymentState> {
     const operation = 'updateDeploymentModel';
     const existing = await this.#waitForDeployment(ref, name, operation);
-    if (!existing) throw new AzureCallError('NotFound', operation, `deployment ${name} not found on endpoint ${ref.endpoint}`, { statusCode: 404 });
+    if (!existing)
+      throw new AzureCallError('NotFound', operation, `deployment ${name} not found on endpoint ${ref.endpoint}`, { statusCode: 404 });
     if (toProvisioningState(existing.properties.provisioningState) === 'Succeeded' && sameModel(existing.properties.model ?? '', modelId)) {
       return toDeploymentState(existing);
     }
@@ -409,7 +450,9 @@ export class ArmEndpointControl implements EndpointControl {
     if (!after) throw new AzureCallError('Transient', operation, `deployment ${name} is absent after it was written`, { retryable: true });
     const state = toDeploymentState(after);
     if (!sameModel(state.modelId, modelId)) {
-      throw new AzureCallError('Conflict', operation, `deployment ${name} serves ${state.modelId} after writing ${modelId}`, { retryable: true });
+      throw new AzureCallError('Conflict', operation, `deployment ${name} serves ${state.modelId} after writing ${modelId}`, {
+        retryable: true,
+      });
     }
     return state;
   }
@@ -421,10 +464,12 @@ export class ArmEndpointControl implements EndpointControl {
       if (!existing) return;
       const retryAfter = new RetryAfterTracker(() => this.#context.clock.now());
       try {
-        const poller = await this.#deps.armClient(ref.subscriptionId).onlineDeployments.beginDelete(ref.resourceGroup, ref.workspace, ref.endpoint, name, {
-          ...this.#requestOptions(),
-          onResponse: retryAfter.onResponse,
-        });
+        const poller = await this.#deps
+          .armClient(ref.subscriptionId)
+          .onlineDeployments.beginDelete(ref.resourceGroup, ref.workspace, ref.endpoint, name, {
+            ...this.#requestOptions(),
+            onResponse: retryAfter.onResponse,
+          });
         await pollOnClock(poller, this.#context, operation, retryAfter);
       } catch (error) {
         if (isOperationOutcomeError(error)) {
@@ -436,9 +481,14 @@ export class ArmEndpointControl implements EndpointControl {
       }
       const after = await this.#waitForDeployment(ref, name, operation);
       if (after) {
-        throw new AzureCallError('Conflict', operation, `deployment ${name} is still present (${toProvisioningState(after.properties.provisioningState)}) after delete`, {
-          retryable: true,
-        });
+        throw new AzureCallError(
+          'Conflict',
+          operation,
+          `deployment ${name} is still present (${toProvisioningState(after.properties.provisioningState)}) after delete`,
+          {
+            retryable: true,
+          },
+        );
       }
     });
   }
@@ -451,14 +501,18 @@ export class ArmEndpointControl implements EndpointControl {
       const cacheKey = `${ref.subscriptionId}/${ref.resourceGroup}/${ref.workspace}/${ref.endpoint}`.toLowerCase();
       const cached = refresh ? undefined : this.#keys.get(cacheKey);
       if (cached) return `Bearer ${cached}`;
-      const keys = await callAzure(this.#context, 'listKeys', () => client.onlineEndpoints.listKeys(ref.resourceGroup, ref.workspace, ref.endpoint, this.#requestOptions()));
+      const keys = await callAzure(this.#context, 'listKeys', () =>
+        client.onlineEndpoints.listKeys(ref.resourceGroup, ref.workspace, ref.endpoint, this.#requestOptions()),
+      );
       const key = keys.primaryKey ?? keys.secondaryKey;
       if (!key) throw new AzureCallError('Unauthorized', 'invokeDeployment', `endpoint ${ref.endpoint} returned no keys`);
       this.#keys.set(cacheKey, key);
       return `Bearer ${key}`;
     }
     if (endpoint.authMode === 'AMLToken') {
-      const token = await callAzure(this.#context, 'getToken', () => client.onlineEndpoints.getToken(ref.resourceGroup, ref.workspace, ref.endpoint, this.#requestOptions()));
+      const token = await callAzure(this.#context, 'getToken', () =>
+        client.onlineEndpoints.getToken(ref.resourceGroup, ref.workspace, ref.endpoint, this.#requestOptions()),
+      );
       if (!token.accessToken) throw new AzureCallError('Unauthorized', 'invokeDeployment', `endpoint ${ref.endpoint} returned no token`);
       return `Bearer ${token.accessToken}`;
     }
@@ -485,7 +539,12 @@ export class ArmEndpointControl implements EndpointControl {
       try {
         response = await fetchImpl(endpoint.scoringUri, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', authorization, 'azureml-model-deployment': options.deployment },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            authorization,
+            'azureml-model-deployment': options.deployment,
+          },
           body: JSON.stringify(options.body ?? null),
           // A real-time guard: a hung scoring request must not hold the activity forever.
           signal: AbortSignal.timeout(timeoutInMs),

@@ -72,20 +72,23 @@ export function toAzureCallError(error: unknown, operation: string, options: Err
       if (NETWORK_CODES.has(code)) return new AzureCallError('Transient', operation, message, { ...common, retryable: true });
       if (/CERT|SELF_SIGNED/.test(code)) {
         // Most likely the emulator's HTTPS listener without its certificate: say how to fix it.
-        const hint = 'TLS certificate not trusted; for the local emulator use its plain-http loopback URL or pass trustedCaPem to createAzurePorts';
+        const hint =
+          'TLS certificate not trusted; for the local emulator use its plain-http loopback URL or pass trustedCaPem to createAzurePorts';
         return new AzureCallError('Internal', operation, `${message} (${hint})`, { ...common, retryable: false });
       }
       return new AzureCallError('Internal', operation, message, { ...common, retryable: false });
     }
     const retryAfterMs = parseRetryAfterMs(error.response?.headers, options.nowMs);
-    if (status === 400) return new AzureCallError(options.badRequestCode ?? 'InvalidInput', operation, message, { ...common, retryable: false });
+    if (status === 400)
+      return new AzureCallError(options.badRequestCode ?? 'InvalidInput', operation, message, { ...common, retryable: false });
     if (status === 401) return new AzureCallError('Unauthorized', operation, message, { ...common, retryable: false });
     if (status === 403) return new AzureCallError('Forbidden', operation, message, { ...common, retryable: false });
     if (status === 404) return new AzureCallError('NotFound', operation, message, { ...common, retryable: false });
     if (status === 408) return new AzureCallError('Timeout', operation, message, { ...common, retryable: true, retryAfterMs });
     // 409: the resource is Creating/Updating/Deleting; the same write passes once it is terminal.
     // 412: an ETag race with another writer; reading again and retrying is the fix.
-    if (status === 409 || status === 412) return new AzureCallError('Conflict', operation, message, { ...common, retryable: true, retryAfterMs });
+    if (status === 409 || status === 412)
+      return new AzureCallError('Conflict', operation, message, { ...common, retryable: true, retryAfterMs });
     if (status === 429) return new AzureCallError('Throttled', operation, message, { ...common, retryable: true, retryAfterMs });
     if (status >= 500) return new AzureCallError('Transient', operation, message, { ...common, retryable: true, retryAfterMs });
     return new AzureCallError('InvalidInput', operation, message, { ...common, retryable: false });

@@ -6,7 +6,14 @@
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { MetricsClient } from '@azure/monitor-query-metrics';
 import type { Settings } from '../config';
-import type { DeploymentMetricsSource, EndpointControl, EndpointPrices, MetricsSource, ModelRegistry, PlatformMetricsSource } from '../ports';
+import type {
+  DeploymentMetricsSource,
+  EndpointControl,
+  EndpointPrices,
+  MetricsSource,
+  ModelRegistry,
+  PlatformMetricsSource,
+} from '../ports';
 import { createArmClient, createCredential, createLogsClient, createMetricsClient, isLocalHttpUrl, resolveEndpoints } from './clients';
 import { createAdapterContext, type AzureAdapterOptions } from './context';
 import { ArmEndpointControl } from './endpoint-control';
@@ -68,7 +75,11 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
   const endpointControl = new ArmEndpointControl({ context, endpoints, credential, armClient });
   return {
     endpointControl,
-    metricsSource: new LogAnalyticsMetricsSource(context, createLogsClient(credential, endpoints, options.trustedCaPem), settings.LOG_ANALYTICS_WORKSPACE_ID),
+    metricsSource: new LogAnalyticsMetricsSource(
+      context,
+      createLogsClient(credential, endpoints, options.trustedCaPem),
+      settings.LOG_ANALYTICS_WORKSPACE_ID,
+    ),
     platformMetrics: new AzureMonitorPlatformMetrics({
       context,
       metricsClient,
@@ -78,7 +89,11 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
     modelRegistry: new ArmModelRegistry(context, armClient),
     ingestionModelRegistry: new ArmModelRegistry({ ...context, maxAttempts: 1 }, armClient),
     prices: createEndpointPrices(
-      new RetailPricesSource({ fetch: globalThis.fetch, clock: options.clock, ...(settings.PRICES_ENDPOINT === undefined ? {} : { baseUrl: settings.PRICES_ENDPOINT }) }),
+      new RetailPricesSource({
+        fetch: globalThis.fetch,
+        clock: options.clock,
+        ...(settings.PRICES_ENDPOINT === undefined ? {} : { baseUrl: settings.PRICES_ENDPOINT }),
+      }),
       (ref) => endpointControl.getEndpointLocation(ref),
     ),
   };
@@ -87,4 +102,9 @@ export function createAzurePorts(settings: Settings, options: AzureAdapterOption
 /**
  * @public Kept for the platform-metrics gate source a planned gate feature wires in (knip.jsonc says why).
  */
-export { parseEndpointResourceId, parseDeploymentResourceId, ENDPOINT_METRICS_NAMESPACE, DEPLOYMENT_METRICS_NAMESPACE } from './platform-metrics';
+export {
+  parseEndpointResourceId,
+  parseDeploymentResourceId,
+  ENDPOINT_METRICS_NAMESPACE,
+  DEPLOYMENT_METRICS_NAMESPACE,
+} from './platform-metrics';

@@ -59,7 +59,9 @@ export async function pollOnClock(
   while (!poller.isDone()) {
     const waitedMs = context.clock.now() - startedMs;
     if (waitedMs >= context.operationTimeoutMs) {
-      throw new AzureCallError('Timeout', operation, `still running after ${waitedMs} ms (limit ${context.operationTimeoutMs} ms)`, { retryable: true });
+      throw new AzureCallError('Timeout', operation, `still running after ${waitedMs} ms (limit ${context.operationTimeoutMs} ms)`, {
+        retryable: true,
+      });
     }
     const delayMs = delayOverrideMs ?? retryAfter.take() ?? context.pollIntervalMs;
     delayOverrideMs = undefined;

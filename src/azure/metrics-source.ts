@@ -66,7 +66,11 @@ export function validateQuery(query: MetricsQuery): void {
   if (typeof query.kql !== 'string' || query.kql.trim() === '') throw new ValidationError('query.kql', 'must be non-empty KQL text');
   if (!Number.isFinite(query.fromMs)) throw new ValidationError('query.fromMs', `must be a finite epoch time in ms (got ${query.fromMs})`);
   if (!Number.isFinite(query.toMs)) throw new ValidationError('query.toMs', `must be a finite epoch time in ms (got ${query.toMs})`);
-  if (query.toMs <= query.fromMs) throw new ValidationError('query.toMs', `must be after fromMs (${new Date(query.fromMs).toISOString()} .. ${new Date(query.toMs).toISOString()})`);
+  if (query.toMs <= query.fromMs)
+    throw new ValidationError(
+      'query.toMs',
+      `must be after fromMs (${new Date(query.fromMs).toISOString()} .. ${new Date(query.toMs).toISOString()})`,
+    );
 }
 
 export class LogAnalyticsMetricsSource implements MetricsSource {

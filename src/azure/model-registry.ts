@@ -34,14 +34,25 @@ export class ArmModelRegistry implements ModelRegistry {
   async #get(ref: ModelVersionRef, operation: string): Promise<ArmModelVersion> {
     try {
       return await callAzure(this.context, operation, () =>
-        this.armClient(ref.subscriptionId).modelVersions.get(ref.resourceGroup, ref.workspace, ref.model, ref.version, this.#requestOptions()),
+        this.armClient(ref.subscriptionId).modelVersions.get(
+          ref.resourceGroup,
+          ref.workspace,
+          ref.model,
+          ref.version,
+          this.#requestOptions(),
+        ),
       );
     } catch (error) {
       if (error instanceof AzureCallError && error.code === 'NotFound') {
-        throw new AzureCallError('NotFound', operation, `model version ${ref.model}:${ref.version} not found in workspace ${ref.workspace}`, {
-          statusCode: 404,
-          cause: error,
-        });
+        throw new AzureCallError(
+          'NotFound',
+          operation,
+          `model version ${ref.model}:${ref.version} not found in workspace ${ref.workspace}`,
+          {
+            statusCode: 404,
+            cause: error,
+          },
+        );
       }
       throw error;
     }
@@ -64,12 +75,26 @@ export class ArmModelRegistry implements ModelRegistry {
       if (!missing) return toModelVersion(ref, current);
       // PUT the version as read with the tags merged: everything else of the body is kept.
       const body: ArmModelVersion = { ...current, properties: { ...current.properties, tags: { ...current.properties.tags, ...tags } } };
-      await this.armClient(ref.subscriptionId).modelVersions.createOrUpdate(ref.resourceGroup, ref.workspace, ref.model, ref.version, body, this.#requestOptions());
+      await this.armClient(ref.subscriptionId).modelVersions.createOrUpdate(
+        ref.resourceGroup,
+        ref.workspace,
+        ref.model,
+        ref.version,
+        body,
+        this.#requestOptions(),
+      );
       const after = await this.#get(ref, operation);
       const afterTags = stringsOnly(after.properties.tags);
-      const lost = Object.entries(tags).filter(([key, value]) => afterTags[key] !== value).map(([key]) => key);
+      const lost = Object.entries(tags)
+        .filter(([key, value]) => afterTags[key] !== value)
+        .map(([key]) => key);
       if (lost.length > 0) {
-        throw new AzureCallError('Conflict', operation, `model version ${ref.model}:${ref.version} lacks tags ${lost.join(', ')} after the write`, { retryable: true });
+        throw new AzureCallError(
+          'Conflict',
+          operation,
+          `model version ${ref.model}:${ref.version} lacks tags ${lost.join(', ')} after the write`,
+          { retryable: true },
+        );
       }
       return toModelVersion(ref, after);
     });

@@ -4,12 +4,21 @@
  */
 import type { MetricsClient } from '@azure/monitor-query-metrics';
 import { AzureCallError, ValidationError } from '../errors';
-import type { DeploymentMetricPoint, DeploymentMetricsQuery, DeploymentMetricsSource, EndpointRef, MetricsRow, PlatformMetricsQuery, PlatformMetricsSource } from '../ports';
+import type {
+  DeploymentMetricPoint,
+  DeploymentMetricsQuery,
+  DeploymentMetricsSource,
+  EndpointRef,
+  MetricsRow,
+  PlatformMetricsQuery,
+  PlatformMetricsSource,
+} from '../ports';
 import { callAzure, type AdapterContext } from './context';
 
 export const ENDPOINT_METRICS_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
 
-const ENDPOINT_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/onlineEndpoints\/([^/]+)$/i;
+const ENDPOINT_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/onlineEndpoints\/([^/]+)$/i;
 
 export function parseEndpointResourceId(id: string): EndpointRef {
   const match = ENDPOINT_ID.exec(id.trim());
@@ -25,7 +34,8 @@ export function parseEndpointResourceId(id: string): EndpointRef {
 
 export const DEPLOYMENT_METRICS_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments';
 
-const DEPLOYMENT_ID = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/onlineEndpoints\/[^/]+)\/deployments\/([^/]+)$/i;
+const DEPLOYMENT_ID =
+  /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/onlineEndpoints\/[^/]+)\/deployments\/([^/]+)$/i;
 
 export function parseDeploymentResourceId(id: string): { ref: EndpointRef; deployment: string } {
   const match = DEPLOYMENT_ID.exec(id.trim());
@@ -67,7 +77,12 @@ export class AzureMonitorPlatformMetrics implements PlatformMetricsSource, Deplo
   async queryEndpointMetrics(endpointResourceId: string, query: PlatformMetricsQuery): Promise<readonly MetricsRow[]> {
     const ref = parseEndpointResourceId(endpointResourceId);
     const points = await this.#query(ref, endpointResourceId, ENDPOINT_METRICS_NAMESPACE, query, query.byDeployment);
-    return points.map((p) => ({ metric: p.metric, timestamp: p.timestamp, deployment: query.byDeployment ? p.deployment : null, value: p.value }));
+    return points.map((p) => ({
+      metric: p.metric,
+      timestamp: p.timestamp,
+      deployment: query.byDeployment ? p.deployment : null,
+      value: p.value,
+    }));
   }
 
   /** CPU / memory utilization and capacity of one deployment (its own resource in Azure Monitor). */
@@ -77,12 +92,23 @@ export class AzureMonitorPlatformMetrics implements PlatformMetricsSource, Deplo
     return points.map((p) => ({ metric: p.metric, timestamp: p.timestamp, value: p.value }));
   }
 
-  async #query(ref: EndpointRef, resourceId: string, namespace: string, query: DeploymentMetricsQuery, byDeployment: boolean): Promise<(DeploymentMetricPoint & { deployment: string | null })[]> {
+  async #query(
+    ref: EndpointRef,
+    resourceId: string,
+    namespace: string,
+    query: DeploymentMetricsQuery,
+    byDeployment: boolean,
+  ): Promise<(DeploymentMetricPoint & { deployment: string | null })[]> {
     if (query.metricNames.length === 0) throw new ValidationError('query.metricNames', 'name at least one metric');
     if (!(query.toMs > query.fromMs)) throw new ValidationError('query.toMs', 'must be after fromMs');
-    if (!/^P(T?\d+[HMSD]|\d+D)$|^FULL$/i.test(query.granularity)) throw new ValidationError('query.granularity', `"${query.granularity}" is not an ISO 8601 grain such as PT1M`);
+    if (!/^P(T?\d+[HMSD]|\d+D)$|^FULL$/i.test(query.granularity))
+      throw new ValidationError('query.granularity', `"${query.granularity}" is not an ISO 8601 grain such as PT1M`);
     const field = AGGREGATION_FIELD[query.aggregation];
-    if (field === undefined) throw new ValidationError('query.aggregation', `"${String(query.aggregation)}" is not one of ${Object.keys(AGGREGATION_FIELD).join(', ')}`);
+    if (field === undefined)
+      throw new ValidationError(
+        'query.aggregation',
+        `"${String(query.aggregation)}" is not one of ${Object.keys(AGGREGATION_FIELD).join(', ')}`,
+      );
     const client = this.deps.metricsClient(await this.#endpointUrl(ref));
     const operation = 'queryPlatformMetrics';
     return callAzure(this.deps.context, operation, async () => {
@@ -100,15 +126,23 @@ export class AzureMonitorPlatformMetrics implements PlatformMetricsSource, Deplo
         for (const metric of result.metrics) {
           // The SDK turns `name` into its localized display text ("Request latency P95"): take the
           // requested name back from the metric id, which ends in /metrics/{name}.
-          const name = query.metricNames.find((candidate) => metric.id.toLowerCase().endsWith(`/${candidate.toLowerCase()}`)) ?? metric.name;
+          const name =
+            query.metricNames.find((candidate) => metric.id.toLowerCase().endsWith(`/${candidate.toLowerCase()}`)) ?? metric.name;
           if (metric.errorCode && metric.errorCode.toLowerCase() !== 'success') {
-            throw new AzureCallError('Transient', operation, `metric ${name}: ${metric.errorCode} ${metric.errorMessage ?? ''}`.trim(), { retryable: true });
+            throw new AzureCallError('Transient', operation, `metric ${name}: ${metric.errorCode} ${metric.errorMessage ?? ''}`.trim(), {
+              retryable: true,
+            });
           }
           for (const series of metric.timeseries) {
             const deployment = series.metadatavalues?.find((entry) => (entry.name ?? '').toLowerCase() === 'deployment')?.value ?? null;
             for (const point of series.data ?? []) {
               const value = point[field];
-              rows.push({ metric: name, timestamp: point.timeStamp.toISOString(), deployment, value: typeof value === 'number' && Number.isFinite(value) ? value : null });
+              rows.push({
+                metric: name,
+                timestamp: point.timeStamp.toISOString(),
+                deployment,
+                value: typeof value === 'number' && Number.isFinite(value) ? value : null,
+              });
             }
           }
         }

@@ -16,7 +16,12 @@ export class PolicyPriceTable implements PriceSource {
     const key = Object.keys(this.table).find((name) => name.toLowerCase() === instanceType.toLowerCase());
     const pricePerHour = key === undefined ? undefined : this.table[key];
     if (pricePerHour === undefined) {
-      return Promise.reject(new RolloutError('NotFound', `cost.prices has no price for instance type "${instanceType}"; listed: ${Object.keys(this.table).join(', ') || '(none)'}`));
+      return Promise.reject(
+        new RolloutError(
+          'NotFound',
+          `cost.prices has no price for instance type "${instanceType}"; listed: ${Object.keys(this.table).join(', ') || '(none)'}`,
+        ),
+      );
     }
     return Promise.resolve({ instanceType, region, pricePerHour, currency: this.currency, source: 'policy' });
   }

@@ -36,7 +36,9 @@ interface RetailItem {
 
 const NAME = /^[A-Za-z0-9_]+$/;
 const isOtherMeter = (item: RetailItem): boolean =>
-  /spot|low priority/i.test(String(item.meterName ?? '')) || /windows/i.test(String(item.productName ?? '')) || String(item.unitOfMeasure ?? '') !== '1 Hour';
+  /spot|low priority/i.test(String(item.meterName ?? '')) ||
+  /windows/i.test(String(item.productName ?? '')) ||
+  String(item.unitOfMeasure ?? '') !== '1 Hour';
 
 export class RetailPricesSource implements PriceSource {
   readonly #cache = new Map<string, { quote: PriceQuote; atMs: number }>();
@@ -44,7 +46,8 @@ export class RetailPricesSource implements PriceSource {
 
   async hourlyPrice(instanceType: string, region: string): Promise<PriceQuote> {
     // Values go into an OData filter between quotes: allow only what Azure names contain.
-    if (!NAME.test(instanceType)) throw new ValidationError('instanceType', `"${instanceType}" is not an Azure instance type name such as Standard_DS3_v2`);
+    if (!NAME.test(instanceType))
+      throw new ValidationError('instanceType', `"${instanceType}" is not an Azure instance type name such as Standard_DS3_v2`);
     const armRegion = region.replace(/\s+/g, '').toLowerCase();
     if (!NAME.test(armRegion)) throw new ValidationError('region', `"${region}" is not an Azure region name such as westeurope`);
     const currency = this.deps.currency ?? 'USD';
@@ -52,12 +55,19 @@ export class RetailPricesSource implements PriceSource {
     const cached = this.#cache.get(key);
     if (cached && this.deps.clock.now() - cached.atMs < (this.deps.cacheMs ?? 24 * 60 * 60_000)) return cached.quote;
     const filter = `serviceName eq 'Virtual Machines' and armRegionName eq '${armRegion}' and armSkuName eq '${instanceType}' and priceType eq 'Consumption'`;
-    let url: string | null = `${(this.deps.baseUrl ?? RETAIL_PRICES_URL).replace(/\/$/, '')}/api/retail/prices?currencyCode='${currency}'&$filter=${encodeURIComponent(filter)}`;
+    let url: string | null =
+      `${(this.deps.baseUrl ?? RETAIL_PRICES_URL).replace(/\/$/, '')}/api/retail/prices?currencyCode='${currency}'&$filter=${encodeURIComponent(filter)}`;
     for (let page = 0; url !== null && page < MAX_PAGES; page++) {
       const body = await this.#get(url);
       const item = body.items.find((candidate) => !isOtherMeter(candidate) && typeof candidate.retailPrice === 'number');
       if (item) {
-        const quote: PriceQuote = { instanceType, region: armRegion, pricePerHour: item.retailPrice as number, currency: String(item.currencyCode ?? currency), source: 'azureRetailPrices' };
+        const quote: PriceQuote = {
+          instanceType,
+          region: armRegion,
+          pricePerHour: item.retailPrice as number,
+          currency: String(item.currencyCode ?? currency),
+          source: 'azureRetailPrices',
+        };
         this.#cache.set(key, { quote, atMs: this.deps.clock.now() });
         return quote;
       }
@@ -72,18 +82,29 @@ export class RetailPricesSource implements PriceSource {
     try {
       response = await this.deps.fetch(url, { headers: { accept: 'application/json' } });
     } catch (error) {
-      throw new AzureCallError('Transient', operation, `request failed: ${error instanceof Error ? error.message : String(error)}`, { retryable: true, cause: error });
+      throw new AzureCallError('Transient', operation, `request failed: ${error instanceof Error ? error.message : String(error)}`, {
+        retryable: true,
+        cause: error,
+      });
     }
     if (!response.ok) {
       const text = await response.text().catch(() => '');
       const throttled = response.status === 429;
-      throw new AzureCallError(throttled ? 'Throttled' : response.status >= 500 ? 'Transient' : 'InvalidInput', operation, `HTTP ${response.status} ${text.slice(0, 300)}`.trim(), {
-        retryable: throttled || response.status >= 500,
-        statusCode: response.status,
-      });
+      throw new AzureCallError(
+        throttled ? 'Throttled' : response.status >= 500 ? 'Transient' : 'InvalidInput',
+        operation,
+        `HTTP ${response.status} ${text.slice(0, 300)}`.trim(),
+        {
+          retryable: throttled || response.status >= 500,
+          statusCode: response.status,
+        },
+      );
     }
     const body = (await response.json()) as { Items?: unknown; NextPageLink?: unknown };
     if (!Array.isArray(body.Items)) throw new AzureCallError('Transient', operation, 'the answer has no Items list', { retryable: true });
-    return { items: body.Items as RetailItem[], next: typeof body.NextPageLink === 'string' && body.NextPageLink !== '' ? body.NextPageLink : null };
+    return {
+      items: body.Items as RetailItem[],
+      next: typeof body.NextPageLink === 'string' && body.NextPageLink !== '' ? body.NextPageLink : null,
+    };
   }
 }

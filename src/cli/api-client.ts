@@ -74,7 +74,8 @@ export class ApiClient {
     }
     if (!response.ok) {
       const error = (parsed as { error?: { message?: string; field?: string } } | undefined)?.error;
-      const message = error?.message ?? (parsed as { message?: string } | undefined)?.message ?? (text.slice(0, 300) || response.statusText);
+      const message =
+        error?.message ?? (parsed as { message?: string } | undefined)?.message ?? (text.slice(0, 300) || response.statusText);
       const hint = response.status === 401 ? ' (pass --key or set AML_ROLLOUT_KEY)' : '';
       throw new CliError(`${method} ${path} failed: HTTP ${response.status}: ${message}${hint}`, exitCodeForStatus(response.status));
     }

@@ -18,14 +18,21 @@ import type { RolloutSummary } from '../api/status-view';
 import { ROLLOUT_ACTIONS } from '../api/schemas';
 import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { deliverModelRegistered } from '../ingest/event-grid-delivery';
-import { ansiStyle, plainStyle, renderEvidence, renderList, renderStatus, type RolloutDetailBody, type RolloutEvidenceBody } from './render';
+import {
+  ansiStyle,
+  plainStyle,
+  renderEvidence,
+  renderList,
+  renderStatus,
+  type RolloutDetailBody,
+  type RolloutEvidenceBody,
+} from './render';
 import { registerEvaluateCommand } from './evaluate';
 import { registrationOutcome } from './registration-outcome';
 import type { CliIo } from './io';
 
 export type { CliIo } from './io';
 import { isPhase, isTerminalPhase } from '../plan/phases';
-
 
 const processIo: CliIo = {
   out: (text) => void process.stdout.write(`${text}\n`),
@@ -63,7 +70,10 @@ function entraToken(scope: string): () => Promise<string> {
       return (await credential.getToken(scope)).token;
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-      throw new CliError(`could not get an Entra ID token for ${scope}: ${reason} (sign in with \`az login\`, or drop --scope / AML_ROLLOUT_SCOPE to use the function key alone)`, EXIT.auth);
+      throw new CliError(
+        `could not get an Entra ID token for ${scope}: ${reason} (sign in with \`az login\`, or drop --scope / AML_ROLLOUT_SCOPE to use the function key alone)`,
+        EXIT.auth,
+      );
     }
   };
 }
@@ -76,7 +86,11 @@ function clientFor(options: CommonOptions, io: CliIo): ApiClient {
     throw new CliError(`--url: "${url}" is not a URL`, EXIT.usage);
   }
   const scope = options.scope ?? io.env('AML_ROLLOUT_SCOPE');
-  return new ApiClient({ baseUrl: url, key: options.key ?? io.env('AML_ROLLOUT_KEY'), ...(scope ? { bearerToken: entraToken(scope) } : {}) });
+  return new ApiClient({
+    baseUrl: url,
+    key: options.key ?? io.env('AML_ROLLOUT_KEY'),
+    ...(scope ? { bearerToken: entraToken(scope) } : {}),
+  });
 }
 
 function printJson(io: CliIo, value: unknown): void {
@@ -126,7 +140,9 @@ async function watch(client: ApiClient, id: string, options: CommonOptions & { i
   let last = '';
   for (;;) {
     const detail = await client.request<RolloutDetailBody>('GET', `/api/rollouts/${encodeURIComponent(id)}`);
-    const frame = options.json ? JSON.stringify({ rolloutId: detail.rolloutId, runtimeStatus: detail.runtimeStatus, phase: detail.phase, status: detail.status }) : renderStatus(detail, style, { history: 5 });
+    const frame = options.json
+      ? JSON.stringify({ rolloutId: detail.rolloutId, runtimeStatus: detail.runtimeStatus, phase: detail.phase, status: detail.status })
+      : renderStatus(detail, style, { history: 5 });
     if (frame !== last) {
       // A terminal redraws in place (clear screen + home); a pipe gets one frame per change.
       if (io.isTTY && !options.json) io.out(`\u001b[2J\u001b[H${frame}`);
@@ -178,7 +194,11 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
     } catch (error) {
       throw new CliError(`cannot reach ARM at ${armUrl}: ${error instanceof Error ? error.message : String(error)}`, EXIT.other);
     }
-    if (!response.ok) throw new CliError(`ARM PUT model version failed: HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`, response.status === 401 || response.status === 403 ? EXIT.auth : EXIT.other);
+    if (!response.ok)
+      throw new CliError(
+        `ARM PUT model version failed: HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`,
+        response.status === 401 || response.status === 403 ? EXIT.auth : EXIT.other,
+      );
     result.registered = url.split('?')[0];
   }
 
@@ -195,14 +215,17 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
     }
     // The access key travels in a header: plain http only to this machine (an emulator or the local runtime).
     const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(target.hostname);
-    if (target.protocol !== 'https:' && !loopback) throw new CliError('--eventgrid-url must use https (the key would travel in clear text)', EXIT.usage);
+    if (target.protocol !== 'https:' && !loopback)
+      throw new CliError('--eventgrid-url must use https (the key would travel in clear text)', EXIT.usage);
     const clientOptions = { allowInsecureConnection: target.protocol === 'http:' };
     if ((options.schema ?? 'cloudevents') === 'cloudevents') {
       const client = new EventGridPublisherClient(options.eventgridUrl, 'CloudEvent', new AzureKeyCredential(key), clientOptions);
       await client.send([{ id: eventId, type: MODEL_REGISTERED_EVENT_TYPE, source: workspaceId, subject, data, time: new Date() }]);
     } else {
       const client = new EventGridPublisherClient(options.eventgridUrl, 'EventGrid', new AzureKeyCredential(key), clientOptions);
-      await client.send([{ id: eventId, eventType: MODEL_REGISTERED_EVENT_TYPE, subject, dataVersion: '2', data, topic: workspaceId, eventTime: new Date() }]);
+      await client.send([
+        { id: eventId, eventType: MODEL_REGISTERED_EVENT_TYPE, subject, dataVersion: '2', data, topic: workspaceId, eventTime: new Date() },
+      ]);
     }
     result.publishedTo = options.eventgridUrl;
   } else {
@@ -224,10 +247,16 @@ async function registerModel(options: RegisterOptions, io: CliIo): Promise<Recor
         eventId,
       });
     } catch (error) {
-      throw new CliError(`cannot reach ${base}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`, EXIT.other);
+      throw new CliError(
+        `cannot reach ${base}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`,
+        EXIT.other,
+      );
     }
     if (!delivery.delivered) {
-      throw new CliError(`event delivery failed: HTTP ${delivery.status}: ${delivery.responseText.slice(0, 300)}`, delivery.status === 401 ? EXIT.auth : exitCodeForStatus(delivery.status));
+      throw new CliError(
+        `event delivery failed: HTTP ${delivery.status}: ${delivery.responseText.slice(0, 300)}`,
+        delivery.status === 401 ? EXIT.auth : exitCodeForStatus(delivery.status),
+      );
     }
     const url = delivery.url;
     result.deliveredTo = url.replace(/\?.*$/, '');
@@ -267,19 +296,32 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       else io.out(renderList(items));
     });
 
-  common(program.command('status').argument('<id>', 'rollout id').description('show one rollout: phase, step, traffic, gates, decisions, history'))
+  common(
+    program
+      .command('status')
+      .argument('<id>', 'rollout id')
+      .description('show one rollout: phase, step, traffic, gates, decisions, history'),
+  )
     .option('--history <n>', 'history entries to show', '10')
     .option('--evidence', "add every gate check's numbers at each look (candidate, baseline, allowed band, confidence bounds, traffic)")
     .action(async (id: string, options: CommonOptions & { history: string; evidence?: boolean }) => {
       const client = clientFor(options, io);
       const detail = await client.request<RolloutDetailBody>('GET', `/api/rollouts/${encodeURIComponent(id)}`);
-      const evidence = options.evidence ? await client.request<RolloutEvidenceBody>('GET', `/api/rollouts/${encodeURIComponent(id)}/evidence`) : undefined;
+      const evidence = options.evidence
+        ? await client.request<RolloutEvidenceBody>('GET', `/api/rollouts/${encodeURIComponent(id)}/evidence`)
+        : undefined;
       const style = io.isTTY ? ansiStyle : plainStyle;
       if (options.json) printJson(io, evidence ? { ...detail, evidence } : detail);
-      else io.out(renderStatus(detail, style, { history: Number(options.history) || 0 }) + (evidence ? `\n\n${style.bold('Evidence per look')}\n${renderEvidence(evidence, style)}` : ''));
+      else
+        io.out(
+          renderStatus(detail, style, { history: Number(options.history) || 0 }) +
+            (evidence ? `\n\n${style.bold('Evidence per look')}\n${renderEvidence(evidence, style)}` : ''),
+        );
     });
 
-  common(program.command('watch').argument('<id>', 'rollout id').description('live view until the rollout ends (exit 0 promoted, 6 otherwise)'))
+  common(
+    program.command('watch').argument('<id>', 'rollout id').description('live view until the rollout ends (exit 0 promoted, 6 otherwise)'),
+  )
     .addOption(new Option('--interval <seconds>', 'refresh interval').default(2).argParser(positiveSeconds))
     .action(async (id: string, options: CommonOptions & { interval: number }) => {
       setExit(await watch(clientFor(options, io), id, options, io));
@@ -300,7 +342,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       .option('--comment <text>', 'a comment recorded with the action')
       .action(async (id: string, options: CommonOptions & { by?: string; comment?: string }) => {
         const body = { ...(options.by ? { by: options.by } : {}), ...(options.comment ? { comment: options.comment } : {}) };
-        const result = await clientFor(options, io).request<{ step?: number; by: string; identity?: { verified: boolean } }>('POST', `/api/rollouts/${encodeURIComponent(id)}/${action}`, body);
+        const result = await clientFor(options, io).request<{ step?: number; by: string; identity?: { verified: boolean } }>(
+          'POST',
+          `/api/rollouts/${encodeURIComponent(id)}/${action}`,
+          body,
+        );
         if (options.json) printJson(io, result);
         else {
           const how = result.identity === undefined ? '' : result.identity.verified ? ' (signed in)' : ' (a claimed name: not signed in)';
@@ -315,14 +361,21 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--policy <name>', 'policy name (default: the one that matches the model)')
     .option('--by <who>', 'who starts it')
     .action(async (options: CommonOptions & { model: string; version: string; policy?: string; by?: string }) => {
-      const result = await clientFor(options, io).request<{ rolloutId: string; created: boolean; policy: string; endpoint: string }>('POST', '/api/rollouts', {
-        model: options.model,
-        version: options.version,
-        ...(options.policy ? { policy: options.policy } : {}),
-        ...(options.by ? { by: options.by } : {}),
-      });
+      const result = await clientFor(options, io).request<{ rolloutId: string; created: boolean; policy: string; endpoint: string }>(
+        'POST',
+        '/api/rollouts',
+        {
+          model: options.model,
+          version: options.version,
+          ...(options.policy ? { policy: options.policy } : {}),
+          ...(options.by ? { by: options.by } : {}),
+        },
+      );
       if (options.json) printJson(io, result);
-      else io.out(`${result.created ? 'started' : 'already exists'}: ${result.rolloutId} (policy ${result.policy}, endpoint ${result.endpoint})`);
+      else
+        io.out(
+          `${result.created ? 'started' : 'already exists'}: ${result.rolloutId} (policy ${result.policy}, endpoint ${result.endpoint})`,
+        );
     });
 
   common(program.command('register-model').description('register a model version (emulator ARM) and send its ModelRegistered event'))
@@ -330,7 +383,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .requiredOption('--version <version>', 'model version')
     .option('--tags <k=v>', 'model version tag (repeatable, or comma-separated)', collect, [])
     .option('--eventgrid-url <url>', 'publish to this Event Grid topic endpoint instead of the app (use --key for its access key)')
-    .addOption(new Option('--schema <schema>', 'event schema (default: eventgrid to the app, cloudevents to --eventgrid-url)').choices(['eventgrid', 'cloudevents']))
+    .addOption(
+      new Option('--schema <schema>', 'event schema (default: eventgrid to the app, cloudevents to --eventgrid-url)').choices([
+        'eventgrid',
+        'cloudevents',
+      ]),
+    )
     .option('--arm-url <url>', 'ARM base URL of the emulator, to create the model version first (env AML_ROLLOUT_ARM_URL)')
     .option('--arm-token <token>', 'bearer token for --arm-url (env EMULATOR_TOKEN)')
     .option('--subscription <id>', 'workspace subscription id (env AZURE_SUBSCRIPTION_ID)')
@@ -344,7 +402,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       if (outcome && !outcome.rolloutId) result.notStarted = outcome.text;
       if (options.json) printJson(io, result);
       else {
-        io.out(`ModelRegistered ${options.model}:${options.version} sent (event ${String(result.eventId)}) to ${String(result.deliveredTo ?? result.publishedTo)}`);
+        io.out(
+          `ModelRegistered ${options.model}:${options.version} sent (event ${String(result.eventId)}) to ${String(result.deliveredTo ?? result.publishedTo)}`,
+        );
         if (outcome) io.out(outcome.text);
       }
     });

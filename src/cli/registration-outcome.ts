@@ -18,7 +18,10 @@ export async function registrationOutcome(client: ApiClient, model: string, vers
     const page = await client.request<{ items: RolloutSummary[] }>('GET', `/api/rollouts?model=${encodeURIComponent(model)}&top=500`);
     const rollout = page.items.find((i) => i.version === version);
     if (rollout) {
-      return { rolloutId: rollout.rolloutId, text: `rollout: ${rollout.rolloutId} (${rollout.phase}${rollout.waitingFor ? `, ${rollout.waitingFor}` : ''})  (watch it: aml-rollout watch ${rollout.rolloutId})` };
+      return {
+        rolloutId: rollout.rolloutId,
+        text: `rollout: ${rollout.rolloutId} (${rollout.phase}${rollout.waitingFor ? `, ${rollout.waitingFor}` : ''})  (watch it: aml-rollout watch ${rollout.rolloutId})`,
+      };
     }
   } catch (error) {
     return { text: `could not look up the rollout of ${model}:${version}: ${error instanceof Error ? error.message : String(error)}` };

@@ -64,7 +64,11 @@ export function truncate(text: string, max: number): string {
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], uncut: readonly number[] = []): string {
   const cut = rows.map((row) => row.map((cell, i) => (uncut.includes(i) ? cell : truncate(cell, MAX_CELL_WIDTH))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cut.map((r) => [...(r[i] ?? '')].length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - [...c].length))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - [...c].length)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...cut.map(line)].join('\n');
 }
 
@@ -79,7 +83,9 @@ export function renderList(items: readonly RolloutSummary[]): string {
       i.endpoint ?? '-',
       i.phase,
       i.step ? stepPosition(i.step) : '-',
-      i.traffic ? formatSplit(i.traffic) + (i.mirror && formatSplit(i.mirror) !== 'none' ? ` (mirrored: ${formatSplit(i.mirror)})` : '') : '-',
+      i.traffic
+        ? formatSplit(i.traffic) + (i.mirror && formatSplit(i.mirror) !== 'none' ? ` (mirrored: ${formatSplit(i.mirror)})` : '')
+        : '-',
       i.waitingFor ?? '-',
       i.updatedAt,
     ]),
@@ -110,16 +116,24 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   const s = detail.status;
   const lines: string[] = [];
   lines.push(`${style.bold('Rollout')}:   ${detail.rolloutId}`);
-  lines.push(`${style.bold('Phase')}:     ${style.color(detail.phase, phaseTone(detail.phase))}${s?.paused ? style.color(' (paused)', 'warn') : ''}  ${style.dim(`[${detail.runtimeStatus}]`)}`);
+  lines.push(
+    `${style.bold('Phase')}:     ${style.color(detail.phase, phaseTone(detail.phase))}${s?.paused ? style.color(' (paused)', 'warn') : ''}  ${style.dim(`[${detail.runtimeStatus}]`)}`,
+  );
   if (!s) {
     lines.push(style.dim('The orchestrator has not published a status yet.'));
     return lines.join('\n');
   }
-  lines.push(`${style.bold('Model')}:     ${s.model} version ${s.version}   ${style.bold('Endpoint')}: ${s.endpoint}   ${style.bold('Policy')}: ${s.policy} (${s.strategy})`);
+  lines.push(
+    `${style.bold('Model')}:     ${s.model} version ${s.version}   ${style.bold('Endpoint')}: ${s.endpoint}   ${style.bold('Policy')}: ${s.policy} (${s.strategy})`,
+  );
   lines.push(`${style.bold('Step')}:      ${describeStepStatus(s.step)}`);
   const waiting = describeWait(s);
-  if (waiting !== undefined) lines.push(`${style.bold('Waiting')}:   ${style.color(waiting, s.waitingFor?.kind === 'approval' ? 'warn' : 'info')}`);
-  if (s.outcome) lines.push(`${style.bold('Outcome')}:   ${style.color(s.outcome, s.outcome === 'promoted' ? 'good' : 'bad')}${s.reason ? ` - ${s.reason}` : ''}`);
+  if (waiting !== undefined)
+    lines.push(`${style.bold('Waiting')}:   ${style.color(waiting, s.waitingFor?.kind === 'approval' ? 'warn' : 'info')}`);
+  if (s.outcome)
+    lines.push(
+      `${style.bold('Outcome')}:   ${style.color(s.outcome, s.outcome === 'promoted' ? 'good' : 'bad')}${s.reason ? ` - ${s.reason}` : ''}`,
+    );
   else if (s.reason) lines.push(`${style.bold('Reason')}:    ${s.reason}`);
   if (s.rolloutCost) lines.push(`${style.bold('Cost')}:      ${s.rolloutCost.summary}`);
   lines.push('', style.bold('Traffic'));
@@ -127,7 +141,9 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   if (s.gates.length > 0) {
     lines.push('', style.bold('Gates'));
     for (const gate of s.gates.slice(-5)) {
-      lines.push(`  ${style.color(gate.verdict.toUpperCase().padEnd(12), gate.verdict === 'pass' ? 'good' : gate.verdict === 'fail' ? 'bad' : 'warn')} ${gate.gate} (look ${gate.look}, ${new Date(gate.checkedAtMs).toISOString()}): ${gate.reason}`);
+      lines.push(
+        `  ${style.color(gate.verdict.toUpperCase().padEnd(12), gate.verdict === 'pass' ? 'good' : gate.verdict === 'fail' ? 'bad' : 'warn')} ${gate.gate} (look ${gate.look}, ${new Date(gate.checkedAtMs).toISOString()}): ${gate.reason}`,
+      );
       for (const evidence of gate.evidence) {
         lines.push(`      ${describeEvidence(evidence)}`);
         const detail = evidenceDetail(evidence);
@@ -138,12 +154,17 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   if (s.predictionAgreement) {
     const look = s.predictionAgreement;
     lines.push('', style.bold('Prediction agreement'));
-    lines.push(`  ${style.color(look.verdict.toUpperCase().padEnd(12), look.verdict === 'pass' ? 'good' : look.verdict === 'fail' ? 'bad' : 'warn')} ${agreementHeadline(look)}`);
+    lines.push(
+      `  ${style.color(look.verdict.toUpperCase().padEnd(12), look.verdict === 'pass' ? 'good' : look.verdict === 'fail' ? 'bad' : 'warn')} ${agreementHeadline(look)}`,
+    );
     if (look.agreement) lines.push(...describeAgreement(look.agreement).map((line) => `      ${line}`));
   }
   if (s.approvals.length > 0 || s.overrides.length > 0) {
     lines.push('', style.bold('Decisions'));
-    for (const a of s.approvals) lines.push(`  ${a.decision} by ${a.by} at step ${a.step + 1}${a.comment ? ` "${a.comment}"` : ''}${a.accepted ? '' : style.dim(` (not acted upon${a.note ? `: ${a.note}` : ''})`)}`);
+    for (const a of s.approvals)
+      lines.push(
+        `  ${a.decision} by ${a.by} at step ${a.step + 1}${a.comment ? ` "${a.comment}"` : ''}${a.accepted ? '' : style.dim(` (not acted upon${a.note ? `: ${a.note}` : ''})`)}`,
+      );
     for (const o of s.overrides) lines.push(`  ${o.action} by ${o.by} at step ${o.step + 1}${o.comment ? ` "${o.comment}"` : ''}`);
   }
   const spent = detail.timeSpent ?? [];
@@ -157,7 +178,10 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
     lines.push('', style.bold('History'));
     for (const h of detail.history.slice(-historyCount)) lines.push(`  ${style.dim(h.at)} ${h.text}`);
   }
-  lines.push('', style.dim(`started ${ago(s.startedAtMs, s.updatedAtMs)} before the last update (${new Date(s.updatedAtMs).toISOString()})`));
+  lines.push(
+    '',
+    style.dim(`started ${ago(s.startedAtMs, s.updatedAtMs)} before the last update (${new Date(s.updatedAtMs).toISOString()})`),
+  );
   return lines.join('\n');
 }
 
@@ -180,7 +204,10 @@ export function renderEvidence(evidence: RolloutEvidenceBody, style: Style = pla
   if (evidence.gates.length === 0) return style.dim('No gate has been checked yet.');
   const sections: string[] = [];
   for (const gate of evidence.gates) {
-    const thinned = gate.recorded > gate.kept ? ` (${gate.kept} of ${gate.recorded} looks kept: first, latest and spread between)` : ` (${gate.recorded} look${gate.recorded === 1 ? '' : 's'})`;
+    const thinned =
+      gate.recorded > gate.kept
+        ? ` (${gate.kept} of ${gate.recorded} looks kept: first, latest and spread between)`
+        : ` (${gate.recorded} look${gate.recorded === 1 ? '' : 's'})`;
     sections.push(style.bold(`Gate ${gate.gate}`) + style.dim(thinned));
     for (const check of gate.checks) {
       sections.push(`  ${style.bold(check.metric)}  threshold ${check.threshold}`);
@@ -196,7 +223,10 @@ export function renderEvidence(evidence: RolloutEvidenceBody, style: Style = pla
         `${p.requests.candidate} / ${p.requests.baseline}`,
         `${p.traffic.candidate}% / ${p.traffic.baseline}%${p.traffic.mirroredToCandidate > 0 ? ` (+${p.traffic.mirroredToCandidate}% mirrored)` : ''}`,
       ]);
-      const text = table(['look', 'UTC', 'verdict', 'candidate', 'baseline', 'allowed', 'confidence', 'p', 'requests c / b', 'traffic c / b'], rows);
+      const text = table(
+        ['look', 'UTC', 'verdict', 'candidate', 'baseline', 'allowed', 'confidence', 'p', 'requests c / b', 'traffic c / b'],
+        rows,
+      );
       sections.push(...text.split('\n').map((line) => `    ${line}`));
     }
   }

@@ -39,7 +39,8 @@ export function backoffDelayMs(attempt: number, options: Pick<RetryOptions, 'bas
 
 function validate(options: RetryOptions): void {
   const problems: string[] = [];
-  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) problems.push(`maxAttempts must be an integer >= 1 (got ${options.maxAttempts})`);
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
+    problems.push(`maxAttempts must be an integer >= 1 (got ${options.maxAttempts})`);
   if (!(options.baseDelayMs >= 0)) problems.push(`baseDelayMs must be >= 0 (got ${options.baseDelayMs})`);
   if (!(options.maxDelayMs >= options.baseDelayMs)) problems.push(`maxDelayMs must be >= baseDelayMs (got ${options.maxDelayMs})`);
   if (problems.length > 0) throw new RangeError(`withRetries(${options.operation}): ${problems.join('; ')}`);

@@ -34,12 +34,19 @@ const settingsSchema = z.object({
   /** Secret for signing approval links (HMAC-SHA256). Required in Azure. */
   APPROVAL_LINK_SECRET: z.string().min(16).optional(),
   /** Lifetime of signed approval links. */
-  APPROVAL_LINK_TTL_MINUTES: z.coerce.number().int().positive().default(24 * 60),
+  APPROVAL_LINK_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * 60),
   /**
    * Believe App Service authentication's principal headers (x-ms-client-principal...). Takes effect
    * only in App Service with its authentication on (WEBSITE_AUTH_ENABLED), never locally.
    */
-  TRUST_APP_SERVICE_AUTH: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  TRUST_APP_SERVICE_AUTH: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Local API key (the local runtime's function key) for the operator API. */
   ROLLOUT_API_KEY: z.string().min(1).optional(),
 

@@ -40,7 +40,8 @@ export async function readStatic(requestPath: string | undefined): Promise<Stati
   const root = staticFolder();
   const file = path.resolve(root, name);
   const type = CONTENT_TYPES[path.extname(file).toLowerCase()];
-  if (!file.startsWith(root + path.sep) || type === undefined) return { status: 404, contentType: 'text/plain; charset=utf-8', body: 'not found' };
+  if (!file.startsWith(root + path.sep) || type === undefined)
+    return { status: 404, contentType: 'text/plain; charset=utf-8', body: 'not found' };
   try {
     return { status: 200, contentType: type, body: await readFile(file, 'utf8') };
   } catch {
@@ -67,7 +68,8 @@ export function registerDashboard(): void {
           'cache-control': 'no-cache',
           'x-content-type-options': 'nosniff',
           // Everything is same-origin: no CDN, no inline script.
-          'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+          'content-security-policy':
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
         },
         body: file.body,
       };

@@ -113,7 +113,10 @@ export function planFor(policy: Policy): Plan {
   for (const [name, gate] of Object.entries(policy.gates)) {
     const custom = gate.checks.map((c) => c.metric).find((m) => m in policy.customMetrics);
     if (custom !== undefined) {
-      throw new ValidationError(`gates.${name}`, `uses the custom metric '${custom}', which the evaluator cannot simulate (it draws only the built-in traffic numbers); evaluate a copy of the policy without it`);
+      throw new ValidationError(
+        `gates.${name}`,
+        `uses the custom metric '${custom}', which the evaluator cannot simulate (it draws only the built-in traffic numbers); evaluate a copy of the policy without it`,
+      );
     }
   }
   const modelId = (version: string) => `azureml://registries/evaluate/models/model/versions/${version}`;
@@ -137,7 +140,8 @@ function adaptiveBakes(policy: Policy, plan: Plan, fallback?: AdaptiveBakePolicy
   const canarySteps = policy.strategy.canary?.steps ?? [];
   let pending: { bakeMinutes: number; adaptive: AdaptiveBakePolicy | undefined } | undefined;
   plan.steps.forEach((step, index) => {
-    if (step.kind === 'mirror' && step.percent > 0 && mirrorPhase) pending = { bakeMinutes: mirrorPhase.minutes, adaptive: mirrorPhase.adaptive ?? fallback };
+    if (step.kind === 'mirror' && step.percent > 0 && mirrorPhase)
+      pending = { bakeMinutes: mirrorPhase.minutes, adaptive: mirrorPhase.adaptive ?? fallback };
     if (step.kind === 'setTraffic') {
       const policyStep = canarySteps.find((s) => s.percent === step.traffic[plan.candidate.deployment]);
       pending = policyStep ? { bakeMinutes: policyStep.bakeMinutes, adaptive: policyStep.adaptive ?? fallback } : undefined;
@@ -159,14 +163,32 @@ function adaptiveBakes(policy: Policy, plan: Plan, fallback?: AdaptiveBakePolicy
   return out;
 }
 
-function summarise(base: Omit<CaseResult, 'runs' | 'outcomes' | 'promoted' | 'rolledBack' | 'timeToDecision' | 'timeToPromote' | 'blastRequests' | 'blastFailures' | 'queriesPerRun' | 'decisionMinutes' | 'stoppedAt'>, results: readonly RunResult[]): CaseResult {
+function summarise(
+  base: Omit<
+    CaseResult,
+    | 'runs'
+    | 'outcomes'
+    | 'promoted'
+    | 'rolledBack'
+    | 'timeToDecision'
+    | 'timeToPromote'
+    | 'blastRequests'
+    | 'blastFailures'
+    | 'queriesPerRun'
+    | 'decisionMinutes'
+    | 'stoppedAt'
+  >,
+  results: readonly RunResult[],
+): CaseResult {
   const outcomes = { promoted: 0, rolledBack: 0, escalated: 0, timedOut: 0 };
   const stoppedAt: Record<string, number> = {};
   for (const r of results) {
     outcomes[r.outcome]++;
     if (r.outcome === 'rolledBack') stoppedAt[r.stage] = (stoppedAt[r.stage] ?? 0) + 1;
   }
-  const promotedTimes = results.filter((r) => r.outcome === 'promoted' && r.promotedMinute !== undefined).map((r) => r.promotedMinute as number);
+  const promotedTimes = results
+    .filter((r) => r.outcome === 'promoted' && r.promotedMinute !== undefined)
+    .map((r) => r.promotedMinute as number);
   return {
     ...base,
     runs: results.length,
@@ -184,13 +206,20 @@ function summarise(base: Omit<CaseResult, 'runs' | 'outcomes' | 'promoted' | 'ro
 }
 
 export function evaluatePolicy(input: EvaluationInput): EvaluationReport {
-  if (!(Number.isInteger(input.runs) && input.runs >= 1)) throw new ValidationError('--runs', `expected a whole number >= 1, got ${input.runs}`);
+  if (!(Number.isInteger(input.runs) && input.runs >= 1))
+    throw new ValidationError('--runs', `expected a whole number >= 1, got ${input.runs}`);
   const plan = planFor(input.policy);
   const adaptive = adaptiveBakes(input.policy, plan, input.adaptiveDefault);
   if (input.schedules.includes('adaptive') && adaptive.size === 0) {
-    throw new ValidationError('--schedule', `policy ${input.policy.name} declares no adaptive bake (a canary step's \`adaptive\` option); add one, or pass --adaptive to apply settings to every canary step`);
+    throw new ValidationError(
+      '--schedule',
+      `policy ${input.policy.name} declares no adaptive bake (a canary step's \`adaptive\` option); add one, or pass --adaptive to apply settings to every canary step`,
+    );
   }
-  const cases: { name: string; regression?: Regression }[] = [{ name: 'healthy' }, ...input.regressions.map((r) => ({ name: regressionName(r), regression: r }))];
+  const cases: { name: string; regression?: Regression }[] = [
+    { name: 'healthy' },
+    ...input.regressions.map((r) => ({ name: regressionName(r), regression: r })),
+  ];
   const total = cases.length * input.judges.length * input.schedules.length * input.runs;
   let done = 0;
   const results: CaseResult[] = [];
@@ -204,7 +233,10 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationReport {
           runs.push(
             runFastPath(world, {
               seed: input.seed + i,
-              judge: createJudge(judgeName, { ...(input.argo ? { argo: input.argo } : {}), ...(input.kayenta ? { kayenta: input.kayenta } : {}) }),
+              judge: createJudge(judgeName, {
+                ...(input.argo ? { argo: input.argo } : {}),
+                ...(input.kayenta ? { kayenta: input.kayenta } : {}),
+              }),
               ...(schedule === 'adaptive' ? { adaptive } : {}),
               ...(input.approvalMinutes !== undefined ? { approvalMinutes: input.approvalMinutes } : {}),
               ...(input.maxMinutes !== undefined ? { maxMinutes: input.maxMinutes } : {}),

@@ -69,7 +69,10 @@ class Stop {
 
 /** Queries one look of these gates costs: the traffic query plus one per custom metric in use. */
 function queriesFor(gates: readonly GateSpec[]): number {
-  return gates.reduce((n, g) => n + 1 + new Set(g.checks.map((c) => c.metric).filter((m) => g.customMetrics.some((cm) => cm.name === m))).size, 0);
+  return gates.reduce(
+    (n, g) => n + 1 + new Set(g.checks.map((c) => c.metric).filter((m) => g.customMetrics.some((cm) => cm.name === m))).size,
+    0,
+  );
 }
 
 export function runFastPath(world: FastPathWorld, options: FastPathOptions): RunResult {
@@ -131,7 +134,14 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
       }
       for (const g of gates) looks[g.name] = (looks[g.name] ?? 0) + 1;
       queries += queriesFor(gates);
-      const verdict = options.judge.look({ gates, candidate, baseline: candidateOnly ? candidate : baseline, nowMinute: now, looks, endpoint });
+      const verdict = options.judge.look({
+        gates,
+        candidate,
+        baseline: candidateOnly ? candidate : baseline,
+        nowMinute: now,
+        looks,
+        endpoint,
+      });
       if (verdict.verdict === 'fail') throw new Stop('rolledBack', `gate failed: ${verdict.reason}`);
       if (candidateOnly && now >= end) return;
       // Requests since the step began, counted pro rata from each look's window (as the orchestrator's countNewRequests).
@@ -178,8 +188,15 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
       const nowMs = EVALUATION_EPOCH_MS + now * MINUTE_MS;
       const w = checkWindow(nowMs, spec, EVALUATION_EPOCH_MS + splitSetAt * MINUTE_MS);
       queries += queriesFor([spec]);
-      const rows = endpoint.trafficRows((w.fromMs - EVALUATION_EPOCH_MS) / MINUTE_MS, (w.toMs - EVALUATION_EPOCH_MS) / MINUTE_MS, [baseline, candidate]);
-      const decision = decideWinner(spec, { traffic: rows }, { candidate, baseline, window: w, look, checkedAtMs: nowMs, minRequestsPerArm: step.minRequestsPerArm, final });
+      const rows = endpoint.trafficRows((w.fromMs - EVALUATION_EPOCH_MS) / MINUTE_MS, (w.toMs - EVALUATION_EPOCH_MS) / MINUTE_MS, [
+        baseline,
+        candidate,
+      ]);
+      const decision = decideWinner(
+        spec,
+        { traffic: rows },
+        { candidate, baseline, window: w, look, checkedAtMs: nowMs, minRequestsPerArm: step.minRequestsPerArm, final },
+      );
       if (decision.winner === 'candidate') return;
       if (decision.winner === 'baseline') throw new Stop('rolledBack', `A/B test: the baseline wins: ${decision.reason}`);
       if (final) throw new Stop('rolledBack', `A/B test undecided after ${step.maxWaitMinutes} min; the baseline is kept`);
@@ -201,8 +218,10 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
             // with a 1% error rate fails a zero-tolerance 5-request smoke test about 5% of the time.
             const behaviour = behaviours.get(step.deployment);
             let failures = 0;
-            for (let i = 0; i < step.requests; i++) if (behaviour?.failsOutright || smokeRandom.next() < (behaviour?.errorRate ?? 0)) failures++;
-            if (failures > step.maxFailures) throw new Stop('rolledBack', `smoke test of '${step.deployment}' failed: ${failures}/${step.requests} requests failed`);
+            for (let i = 0; i < step.requests; i++)
+              if (behaviour?.failsOutright || smokeRandom.next() < (behaviour?.errorRate ?? 0)) failures++;
+            if (failures > step.maxFailures)
+              throw new Stop('rolledBack', `smoke test of '${step.deployment}' failed: ${failures}/${step.requests} requests failed`);
           }
           return;
         case 'replaceModel':
@@ -212,12 +231,18 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
           return;
         case 'mirror': {
           const routing = endpoint.currentRouting;
-          endpoint.setRouting({ live: routing.live, ...(step.percent > 0 ? { mirror: { deployment: step.deployment, percent: step.percent } } : {}) });
+          endpoint.setRouting({
+            live: routing.live,
+            ...(step.percent > 0 ? { mirror: { deployment: step.deployment, percent: step.percent } } : {}),
+          });
           if (step.percent > 0) stage = `mirror ${step.percent}%`;
           return;
         }
         case 'setTraffic':
-          endpoint.setRouting({ live: step.traffic, ...(endpoint.currentRouting.mirror ? { mirror: endpoint.currentRouting.mirror } : {}) });
+          endpoint.setRouting({
+            live: step.traffic,
+            ...(endpoint.currentRouting.mirror ? { mirror: endpoint.currentRouting.mirror } : {}),
+          });
           stage = `step ${step.traffic[candidate] ?? 0}%`;
           splitSetAt = now;
           return;

@@ -27,7 +27,10 @@ ${body}
 
 function yAxis(ticks: readonly { v: number; label: string }[], y: (v: number) => number): string {
   return ticks
-    .map((t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t.v)}" y2="${y(t.v)}" class="grid"/><text x="${M.left - 6}" y="${y(t.v) + 4}" text-anchor="end" class="tick">${esc(t.label)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t.v)}" y2="${y(t.v)}" class="grid"/><text x="${M.left - 6}" y="${y(t.v) + 4}" text-anchor="end" class="tick">${esc(t.label)}</text>`,
+    )
     .join('\n');
 }
 
@@ -35,8 +38,18 @@ function yAxis(ticks: readonly { v: number; label: string }[], y: (v: number) =>
 function powerCurve(cases: readonly CaseResult[]): string {
   const healthy = cases.find((c) => !c.regression);
   const series = [
-    { name: 'error rate x', points: cases.filter((c) => c.regression?.kind === 'errorRate').map((c) => ({ x: c.regression?.kind === 'errorRate' ? c.regression.factor : 1, c })) },
-    { name: 'latency x', points: cases.filter((c) => c.regression?.kind === 'latency').map((c) => ({ x: c.regression?.kind === 'latency' ? 1 + c.regression.increase : 1, c })) },
+    {
+      name: 'error rate x',
+      points: cases
+        .filter((c) => c.regression?.kind === 'errorRate')
+        .map((c) => ({ x: c.regression?.kind === 'errorRate' ? c.regression.factor : 1, c })),
+    },
+    {
+      name: 'latency x',
+      points: cases
+        .filter((c) => c.regression?.kind === 'latency')
+        .map((c) => ({ x: c.regression?.kind === 'latency' ? 1 + c.regression.increase : 1, c })),
+    },
   ].filter((s) => s.points.length > 0);
   for (const s of series) if (healthy) s.points.unshift({ x: 1, c: healthy });
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
@@ -44,19 +57,31 @@ function powerCurve(cases: readonly CaseResult[]): string {
   const x = (v: number) => M.left + ((v - 1) / (xMax - 1)) * (W - M.left - M.right);
   const y = (v: number) => H - M.bottom - v * (H - M.top - M.bottom);
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((v) => ({ v, label: `${v * 100}%` }));
-  const xTicks = [...new Set(xs)].sort((a, b) => a - b).map((v) => `<text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle" class="tick">x${Number(v.toFixed(2))}</text>`).join('');
+  const xTicks = [...new Set(xs)]
+    .sort((a, b) => a - b)
+    .map((v) => `<text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle" class="tick">x${Number(v.toFixed(2))}</text>`)
+    .join('');
   const lines = series
     .map((s, i) => {
       const color = COLORS[i % COLORS.length] as string;
       const pts = s.points.sort((a, b) => a.x - b.x);
       const path = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(p.x).toFixed(1)},${y(p.c.rolledBack.value).toFixed(1)}`).join(' ');
       const marks = pts
-        .map((p) => `<line x1="${x(p.x)}" x2="${x(p.x)}" y1="${y(p.c.rolledBack.low)}" y2="${y(p.c.rolledBack.high)}" stroke="${color}"/><circle cx="${x(p.x)}" cy="${y(p.c.rolledBack.value)}" r="4" fill="${color}"><title>${esc(`${p.c.case}: rolled back ${rateText(p.c.rolledBack)}`)}</title></circle>`)
+        .map(
+          (p) =>
+            `<line x1="${x(p.x)}" x2="${x(p.x)}" y1="${y(p.c.rolledBack.low)}" y2="${y(p.c.rolledBack.high)}" stroke="${color}"/><circle cx="${x(p.x)}" cy="${y(p.c.rolledBack.value)}" r="4" fill="${color}"><title>${esc(`${p.c.case}: rolled back ${rateText(p.c.rolledBack)}`)}</title></circle>`,
+        )
         .join('');
       return `<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/>${marks}<text x="${W - M.right - 4}" y="${M.top + 14 + i * 16}" text-anchor="end" style="fill:${color}" class="legend">${esc(s.name)}</text>`;
     })
     .join('\n');
-  return frame('Rolled back, by regression size (x1 = healthy: false rollbacks)', `${yAxis(ticks, y)}${xTicks}${lines}`, 'candidate vs live (error rate factor, latency factor)', 'rolled back', 'power-curve');
+  return frame(
+    'Rolled back, by regression size (x1 = healthy: false rollbacks)',
+    `${yAxis(ticks, y)}${xTicks}${lines}`,
+    'candidate vs live (error rate factor, latency factor)',
+    'rolled back',
+    'power-curve',
+  );
 }
 
 /** Box plot of minutes to decision per case (whiskers p10-p90, box p25-p75, line at the median). */
@@ -67,7 +92,10 @@ function decisionTimes(cases: readonly CaseResult[]): string {
   const x = (v: number) => left + (v / maxMinute) * (W - left - M.right);
   const step = maxMinute > 240 ? 60 : maxMinute > 60 ? 30 : 10;
   const ticks: string[] = [];
-  for (let v = 0; v <= maxMinute; v += step) ticks.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${M.top}" y2="${H - M.bottom}" class="grid"/><text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle" class="tick">${v}</text>`);
+  for (let v = 0; v <= maxMinute; v += step)
+    ticks.push(
+      `<line x1="${x(v)}" x2="${x(v)}" y1="${M.top}" y2="${H - M.bottom}" class="grid"/><text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle" class="tick">${v}</text>`,
+    );
   const rows = cases
     .map((c, i) => {
       const cy = M.top + rowH * (i + 0.5);
@@ -80,7 +108,13 @@ function decisionTimes(cases: readonly CaseResult[]): string {
 <line x1="${q(0.5)}" x2="${q(0.5)}" y1="${cy - h / 2}" y2="${cy + h / 2}" stroke="${color}" stroke-width="3"><title>${esc(`${c.case}: median ${c.timeToDecision.median} min, p90 ${c.timeToDecision.p90} min`)}</title></line>`;
     })
     .join('\n');
-  return frame('Minutes to decision (box p25-p75, whiskers p10-p90)', `${ticks.join('')}${rows}`, 'minutes from the candidate being ready', '', 'decision-times');
+  return frame(
+    'Minutes to decision (box p25-p75, whiskers p10-p90)',
+    `${ticks.join('')}${rows}`,
+    'minutes from the candidate being ready',
+    '',
+    'decision-times',
+  );
 }
 
 /** Users' requests and errors a bad version served before it was stopped (median bar, p90 whisker). */
@@ -102,11 +136,26 @@ function blastRadius(cases: readonly CaseResult[]): string {
     })
     .join('\n');
   const legend = `<text x="${W - M.right}" y="${M.top - 6}" text-anchor="end" class="legend"><tspan style="fill:#1f6feb">requests</tspan> <tspan style="fill:#d1242f">errors</tspan></text>`;
-  return frame('Blast radius: users\' requests the bad version served', `${legend}${rows}<text x="${left}" y="${H - M.bottom + 16}" class="tick">0</text><text x="${W - M.right}" y="${H - M.bottom + 16}" text-anchor="end" class="tick">${max}</text>`, 'requests (median bar, p90 whisker)', '', 'blast-radius');
+  return frame(
+    "Blast radius: users' requests the bad version served",
+    `${legend}${rows}<text x="${left}" y="${H - M.bottom + 16}" class="tick">0</text><text x="${W - M.right}" y="${H - M.bottom + 16}" text-anchor="end" class="tick">${max}</text>`,
+    'requests (median bar, p90 whisker)',
+    '',
+    'blast-radius',
+  );
 }
 
 function tableOf(cases: readonly CaseResult[]): string {
-  const head = ['case', 'judge', 'schedule', 'outcome (95% CI)', 'decision min median / p90', 'promote min median / p90', 'blast requests / errors (median)', 'queries/run'];
+  const head = [
+    'case',
+    'judge',
+    'schedule',
+    'outcome (95% CI)',
+    'decision min median / p90',
+    'promote min median / p90',
+    'blast requests / errors (median)',
+    'queries/run',
+  ];
   const rows = cases.map((c) =>
     [
       c.case,

@@ -111,8 +111,24 @@ export function amlRolloutJudge(): Judge {
       const verdicts = req.gates.map((spec) => {
         const w = windowOf(spec, req.nowMinute);
         const rows = req.endpoint.trafficRows(w.from, w.to, [req.baseline, req.candidate]);
-        const result = evaluateGate(spec, { traffic: rows }, { candidate: req.candidate, baseline: req.baseline, window: { fromMs: w.fromMs, toMs: w.toMs }, look: req.looks[spec.name] ?? 1, checkedAtMs: EVALUATION_EPOCH_MS + req.nowMinute * MINUTE_MS });
-        if (!first) first = { verdict: result.verdict, reason: result.reason, candidateRequests: candidateRequestsIn(rows, req.candidate), windowMinutes: { from: w.from, to: w.to } };
+        const result = evaluateGate(
+          spec,
+          { traffic: rows },
+          {
+            candidate: req.candidate,
+            baseline: req.baseline,
+            window: { fromMs: w.fromMs, toMs: w.toMs },
+            look: req.looks[spec.name] ?? 1,
+            checkedAtMs: EVALUATION_EPOCH_MS + req.nowMinute * MINUTE_MS,
+          },
+        );
+        if (!first)
+          first = {
+            verdict: result.verdict,
+            reason: result.reason,
+            candidateRequests: candidateRequestsIn(rows, req.candidate),
+            windowMinutes: { from: w.from, to: w.to },
+          };
         return { gate: spec.name, verdict: result.verdict, reason: result.reason };
       });
       return { ...first, ...combine(verdicts) };
@@ -161,7 +177,13 @@ export function argoJudge(settings: ArgoSettings = DEFAULT_ARGO): Judge {
         const w = windowOf(spec, req.nowMinute);
         const rows = req.endpoint.trafficRows(w.from, w.to, [req.baseline, req.candidate]);
         const byName = (d: string) => rows.find((r) => r[TRAFFIC_COLUMNS.deployment] === d);
-        if (!first) first = { verdict: 'pass', reason: '', candidateRequests: candidateRequestsIn(rows, req.candidate), windowMinutes: { from: w.from, to: w.to } };
+        if (!first)
+          first = {
+            verdict: 'pass',
+            reason: '',
+            candidateRequests: candidateRequestsIn(rows, req.candidate),
+            windowMinutes: { from: w.from, to: w.to },
+          };
         spec.checks.forEach((check, i) => {
           if (check.metric === 'requestCount') return; // a data-sufficiency rule, not a measurement
           const value = pointValue(spec, check, byName(req.candidate));
@@ -184,12 +206,24 @@ export function argoJudge(settings: ArgoSettings = DEFAULT_ARGO): Judge {
       consecutiveErrors = errored ? consecutiveErrors + 1 : 0;
       const worst = [...failed.entries()].sort((a, b) => b[1] - a[1])[0];
       if (worst && worst[1] > settings.failureLimit) {
-        return { ...first, verdict: 'fail', reason: `metric ${worst[0]} failed ${worst[1]} measurements (failureLimit ${settings.failureLimit})` };
+        return {
+          ...first,
+          verdict: 'fail',
+          reason: `metric ${worst[0]} failed ${worst[1]} measurements (failureLimit ${settings.failureLimit})`,
+        };
       }
       if (consecutiveErrors > settings.consecutiveErrorLimit) {
-        return { ...first, verdict: 'fail', reason: `${consecutiveErrors} consecutive measurement errors (consecutiveErrorLimit ${settings.consecutiveErrorLimit})` };
+        return {
+          ...first,
+          verdict: 'fail',
+          reason: `${consecutiveErrors} consecutive measurement errors (consecutiveErrorLimit ${settings.consecutiveErrorLimit})`,
+        };
       }
-      return { ...first, verdict: 'pass', reason: worst ? `failed measurements so far: ${worst[1]} (limit ${settings.failureLimit})` : 'all measurements successful' };
+      return {
+        ...first,
+        verdict: 'pass',
+        reason: worst ? `failed measurements so far: ${worst[1]} (limit ${settings.failureLimit})` : 'all measurements successful',
+      };
     },
   };
 }
@@ -209,7 +243,11 @@ function withoutOutliers(values: readonly number[]): number[] {
  * confidence interval from the Mann-Whitney statistic (normal approximation of its order
  * statistics). Written here because no installed library computes the interval.
  */
-export function hodgesLehmann(experiment: readonly number[], control: readonly number[], confidence: number): { estimate: number; lower: number; upper: number } | undefined {
+export function hodgesLehmann(
+  experiment: readonly number[],
+  control: readonly number[],
+  confidence: number,
+): { estimate: number; lower: number; upper: number } | undefined {
   const n1 = experiment.length;
   const n2 = control.length;
   if (n1 === 0 || n2 === 0) return undefined;
@@ -264,7 +302,12 @@ export function kayentaJudge(settings: KayentaSettings = DEFAULT_KAYENTA): Judge
         const w = windowOf(spec, req.nowMinute);
         if (!first) {
           const rows = req.endpoint.trafficRows(w.from, w.to, [req.candidate]);
-          first = { verdict: 'pass', reason: '', candidateRequests: candidateRequestsIn(rows, req.candidate), windowMinutes: { from: w.from, to: w.to } };
+          first = {
+            verdict: 'pass',
+            reason: '',
+            candidateRequests: candidateRequestsIn(rows, req.candidate),
+            windowMinutes: { from: w.from, to: w.to },
+          };
         }
         // Kayenta compares the canary with a baseline; without one (a watch) it has nothing to judge.
         if (req.baseline === req.candidate) continue;
@@ -285,7 +328,8 @@ export function kayentaJudge(settings: KayentaSettings = DEFAULT_KAYENTA): Judge
         }
       }
       const base = first ?? { verdict: 'pass' as Verdict, reason: '' };
-      if (classified === 0) return { ...base, verdict: req.baseline === req.candidate ? 'pass' : 'inconclusive', reason: 'no metric with data on both sides' };
+      if (classified === 0)
+        return { ...base, verdict: req.baseline === req.candidate ? 'pass' : 'inconclusive', reason: 'no metric with data on both sides' };
       const score = criticalFailed ? 0 : (100 * pass) / classified;
       const text = `score ${Math.round(score)}${high.length > 0 ? ` (High: ${high.join(', ')})` : ''}`;
       if (score < settings.marginal) return { ...base, verdict: 'fail', reason: `${text} < marginal ${settings.marginal}` };

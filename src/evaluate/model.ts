@@ -67,7 +67,8 @@ export function parseRegression(text: string): Regression {
   let m = /^errors?[*x](\d+(?:\.\d+)?)$/.exec(t);
   if (m) {
     const factor = Number(m[1]);
-    if (!(factor > 1)) throw new ValidationError('--regression', `"${text}": the error-rate factor must be above 1 (a regression), e.g. errors*1.5`);
+    if (!(factor > 1))
+      throw new ValidationError('--regression', `"${text}": the error-rate factor must be above 1 (a regression), e.g. errors*1.5`);
     return { kind: 'errorRate', factor };
   }
   m = /^latency\+(\d+(?:\.\d+)?)%$/.exec(t);
@@ -76,7 +77,10 @@ export function parseRegression(text: string): Regression {
     if (!(increase > 0)) throw new ValidationError('--regression', `"${text}": the latency increase must be above 0%, e.g. latency+20%`);
     return { kind: 'latency', increase };
   }
-  throw new ValidationError('--regression', `"${text}" is not a regression; expected errors*<factor> (e.g. errors*2), latency+<percent>% (e.g. latency+20%) or outright`);
+  throw new ValidationError(
+    '--regression',
+    `"${text}" is not a regression; expected errors*<factor> (e.g. errors*2), latency+<percent>% (e.g. latency+20%) or outright`,
+  );
 }
 
 /**
@@ -86,12 +90,18 @@ export function parseRegression(text: string): Regression {
 export type TrafficProfile =
   | { readonly kind: 'constant'; readonly requestsPerMinute: number }
   | { readonly kind: 'schedule'; readonly entries: readonly { readonly fromMinute: number; readonly requestsPerMinute: number }[] }
-  | { readonly kind: 'daily'; readonly points: readonly { readonly hour: number; readonly requestsPerMinute: number }[]; readonly startHour: number };
+  | {
+      readonly kind: 'daily';
+      readonly points: readonly { readonly hour: number; readonly requestsPerMinute: number }[];
+      readonly startHour: number;
+    };
 
 const dailyCurveSchema = z
   .array(z.strictObject({ hour: z.number().min(0).max(24), requestsPerMinute: z.number().min(0) }))
   .min(1)
-  .refine((points) => points.every((p, i) => i === 0 || p.hour > (points[i - 1]?.hour ?? -1)), { message: 'hours must increase from one point to the next' });
+  .refine((points) => points.every((p, i) => i === 0 || p.hour > (points[i - 1]?.hour ?? -1)), {
+    message: 'hours must increase from one point to the next',
+  });
 
 /** A daily curve from JSON text: [{ "hour": 0, "requestsPerMinute": 100 }, ...]. */
 export function parseDailyCurve(text: string, source: string, startHour: number): TrafficProfile {
@@ -123,13 +133,19 @@ export function requestsPerMinuteAt(profile: TrafficProfile, minute: number): nu
   const last = pts[pts.length - 1];
   if (!first || !last) return 0;
   // Wrap: between the last point and the first one of the next day.
-  const wrapped = [{ hour: last.hour - 24, requestsPerMinute: last.requestsPerMinute }, ...pts, { hour: first.hour + 24, requestsPerMinute: first.requestsPerMinute }];
+  const wrapped = [
+    { hour: last.hour - 24, requestsPerMinute: last.requestsPerMinute },
+    ...pts,
+    { hour: first.hour + 24, requestsPerMinute: first.requestsPerMinute },
+  ];
   for (let i = 1; i < wrapped.length; i++) {
     const a = wrapped[i - 1];
     const b = wrapped[i];
     if (a && b && hour >= a.hour && hour <= b.hour) {
       const span = b.hour - a.hour;
-      return span === 0 ? b.requestsPerMinute : a.requestsPerMinute + ((hour - a.hour) / span) * (b.requestsPerMinute - a.requestsPerMinute);
+      return span === 0
+        ? b.requestsPerMinute
+        : a.requestsPerMinute + ((hour - a.hour) / span) * (b.requestsPerMinute - a.requestsPerMinute);
     }
   }
   return last.requestsPerMinute;
@@ -137,7 +153,8 @@ export function requestsPerMinuteAt(profile: TrafficProfile, minute: number): nu
 
 export function describeProfile(profile: TrafficProfile): string {
   if (profile.kind === 'constant') return `${profile.requestsPerMinute} requests/min`;
-  if (profile.kind === 'schedule') return `schedule ${profile.entries.map((e) => `${e.requestsPerMinute}/min from minute ${e.fromMinute}`).join(', ')}`;
+  if (profile.kind === 'schedule')
+    return `schedule ${profile.entries.map((e) => `${e.requestsPerMinute}/min from minute ${e.fromMinute}`).join(', ')}`;
   const rates = profile.points.map((p) => p.requestsPerMinute);
   return `daily curve ${Math.min(...rates)}-${Math.max(...rates)} requests/min from ${profile.startHour}:00`;
 }
@@ -148,7 +165,8 @@ export function describeBehaviour(b: VersionBehaviour): string {
 
 /** Checks a behaviour given on the command line; the message names the option. */
 export function checkBehaviour(b: VersionBehaviour): VersionBehaviour {
-  if (!(b.errorRate >= 0 && b.errorRate < 1)) throw new ValidationError('--error-rate', `expected a fraction in [0, 1), e.g. 0.01; got ${b.errorRate}`);
+  if (!(b.errorRate >= 0 && b.errorRate < 1))
+    throw new ValidationError('--error-rate', `expected a fraction in [0, 1), e.g. 0.01; got ${b.errorRate}`);
   if (!(b.p50Ms > 0)) throw new ValidationError('--p50', `expected milliseconds > 0, got ${b.p50Ms}`);
   if (!(b.p95Ms >= b.p50Ms)) throw new ValidationError('--p95', `expected at least p50 (${b.p50Ms} ms), got ${b.p95Ms}`);
   return b;

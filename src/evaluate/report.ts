@@ -11,7 +11,8 @@ const minutesText = (s: Spread | null) => (s === null ? '-' : `${s.median} / ${s
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -32,7 +33,20 @@ function renderCases(cases: readonly CaseResult[]): string {
     c.regression ? `${c.blastFailures.median} / ${c.blastFailures.p90}` : '-',
     c.queriesPerRun.toFixed(1),
   ]);
-  return table(['case', 'outcome (95% CI)', 'wrong', 'asked a person', 'decision min (median / p90)', 'promote min', 'blast requests', 'blast errors', 'queries/run'], rows);
+  return table(
+    [
+      'case',
+      'outcome (95% CI)',
+      'wrong',
+      'asked a person',
+      'decision min (median / p90)',
+      'promote min',
+      'blast requests',
+      'blast errors',
+      'queries/run',
+    ],
+    rows,
+  );
 }
 
 export function renderReport(report: EvaluationReport): string {
@@ -52,7 +66,7 @@ export function renderReport(report: EvaluationReport): string {
   }
   out.push(
     'wrong: healthy runs rolled back / bad runs promoted. asked a person: a no-data outcome requested approval (or no decision in time).',
-    'blast: users\' requests (and errors) the candidate served before the decision. Times in minutes from the candidate being ready.',
+    "blast: users' requests (and errors) the candidate served before the decision. Times in minutes from the candidate being ready.",
   );
   return out.join('\n');
 }

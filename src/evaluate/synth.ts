@@ -211,7 +211,8 @@ export class SyntheticEndpoint {
         }
         const mirrorDraw = this.random.next();
         this.serve(buckets[k] as Bucket, samplers[k], true);
-        if (mirror && mirrorBucket && entries[k]?.[0] !== mirror.deployment && mirrorDraw * 100 < mirror.percent) this.serve(mirrorBucket, mirrorSampler, false);
+        if (mirror && mirrorBucket && entries[k]?.[0] !== mirror.deployment && mirrorDraw * 100 < mirror.percent)
+          this.serve(mirrorBucket, mirrorSampler, false);
       }
     }
     if (target > this.generatedTo) this.generatedTo = target;
@@ -256,7 +257,12 @@ export class SyntheticEndpoint {
     const out: MinutePoint[] = [];
     for (let m = Math.max(0, Math.floor(fromMinute)); m < Math.floor(toMinute); m++) {
       const b = list[m];
-      if (b && b.requests > 0) out.push({ requests: b.requests, failures: b.failures, latenciesSorted: sortLatencies(Array.from(b.latencies.subarray(0, b.requests))) });
+      if (b && b.requests > 0)
+        out.push({
+          requests: b.requests,
+          failures: b.failures,
+          latenciesSorted: sortLatencies(Array.from(b.latencies.subarray(0, b.requests))),
+        });
     }
     return out;
   }

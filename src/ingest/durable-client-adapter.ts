@@ -4,7 +4,16 @@ import type { DurableClient, DurableOrchestrationStatus } from 'durable-function
 import type { RolloutInput } from '../orchestration/events';
 import type { InstanceSummary, RolloutClient, RuntimeStatus } from './ports';
 
-const RUNTIME_STATUSES: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended'];
+const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
+  'Pending',
+  'Running',
+  'Completed',
+  'ContinuedAsNew',
+  'Failed',
+  'Canceled',
+  'Terminated',
+  'Suspended',
+];
 
 function toMs(value: unknown): number {
   if (value instanceof Date) return value.getTime();

@@ -54,7 +54,13 @@ export interface DeliveryResult {
   readonly responseText: string;
 }
 
-function deliveryPolicy(options: { schema: 'eventgrid' | 'cloudevents'; subscriptionName: string; deliveryCount: number; topic: string; captured: { status?: number; text?: string } }): PipelinePolicy {
+function deliveryPolicy(options: {
+  schema: 'eventgrid' | 'cloudevents';
+  subscriptionName: string;
+  deliveryCount: number;
+  topic: string;
+  captured: { status?: number; text?: string };
+}): PipelinePolicy {
   return {
     name: 'emulatedEventGridDelivery',
     async sendRequest(request, next) {
@@ -94,7 +100,12 @@ export async function deliverModelRegistered(options: DeliverModelRegisteredOpti
   const subject = `models/${options.model}:${options.version}`;
   const eventId = options.eventId ?? deterministicId(`${topic}|${subject}|${timeMs}`);
   // PascalCase keys, as Azure's documented ModelRegistered payload has them (docs/azure-fidelity.md).
-  const data = { ModelName: options.model, ModelVersion: options.version, ModelTags: { ...(options.tags ?? {}) }, ModelProperties: { ...(options.properties ?? {}) } };
+  const data = {
+    ModelName: options.model,
+    ModelVersion: options.version,
+    ModelTags: { ...(options.tags ?? {}) },
+    ModelProperties: { ...(options.properties ?? {}) },
+  };
   const url = new URL(`${options.runtimeUrl.replace(/\/+$/, '')}/runtime/webhooks/eventgrid`);
   url.searchParams.set('functionName', options.functionName ?? 'modelRegistered');
   if (options.functionKey) url.searchParams.set('code', options.functionKey);
@@ -104,7 +115,13 @@ export async function deliverModelRegistered(options: DeliverModelRegisteredOpti
     retryOptions: { maxRetries: 0 },
     additionalPolicies: [
       {
-        policy: deliveryPolicy({ schema, subscriptionName: options.subscriptionName ?? 'model-registered', deliveryCount: options.deliveryCount ?? 0, topic, captured }),
+        policy: deliveryPolicy({
+          schema,
+          subscriptionName: options.subscriptionName ?? 'model-registered',
+          deliveryCount: options.deliveryCount ?? 0,
+          topic,
+          captured,
+        }),
         position: 'perRetry' as const,
       },
     ],
@@ -114,10 +131,22 @@ export async function deliverModelRegistered(options: DeliverModelRegisteredOpti
   try {
     if (schema === 'eventgrid') {
       const client = new EventGridPublisherClient(url.toString(), 'EventGrid', credential, clientOptions);
-      await client.send([{ id: eventId, eventType: MODEL_REGISTERED_EVENT_TYPE, subject, dataVersion: '2', data, eventTime: new Date(timeMs) }]);
+      await client.send([
+        { id: eventId, eventType: MODEL_REGISTERED_EVENT_TYPE, subject, dataVersion: '2', data, eventTime: new Date(timeMs) },
+      ]);
     } else {
       const client = new EventGridPublisherClient(url.toString(), 'CloudEvent', credential, clientOptions);
-      await client.send([{ id: eventId, type: MODEL_REGISTERED_EVENT_TYPE, source: topic, subject, data, time: new Date(timeMs), datacontenttype: 'application/json' }]);
+      await client.send([
+        {
+          id: eventId,
+          type: MODEL_REGISTERED_EVENT_TYPE,
+          source: topic,
+          subject,
+          data,
+          time: new Date(timeMs),
+          datacontenttype: 'application/json',
+        },
+      ]);
     }
   } catch (error) {
     // A non-2xx answer is a delivery result (Event Grid would retry), not an exception.

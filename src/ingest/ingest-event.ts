@@ -6,7 +6,13 @@
  */
 import { RolloutError, ValidationError } from '../errors';
 import { PolicySelectionError } from '../policy';
-import { eventTypeOf, MODEL_REGISTERED_EVENT_TYPE, parseModelRegisteredEvent, type EventSchemaKind, type ModelRegisteredEvent } from './model-registered';
+import {
+  eventTypeOf,
+  MODEL_REGISTERED_EVENT_TYPE,
+  parseModelRegisteredEvent,
+  type EventSchemaKind,
+  type ModelRegisteredEvent,
+} from './model-registered';
 import { registeredVersion } from './registered-version';
 import { startRollout, type StartRolloutDeps, type StartRolloutOutcome } from './start-rollout';
 

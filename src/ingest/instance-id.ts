@@ -28,11 +28,18 @@ function slug(value: string, maxLength: number): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  return (cleaned.slice(0, maxLength).replace(/-+$/g, '') || 'x');
+  return cleaned.slice(0, maxLength).replace(/-+$/g, '') || 'x';
 }
 
 export function rolloutInstanceId(parts: RolloutIdParts): string {
-  const canonical = [parts.subscriptionId.toLowerCase(), parts.resourceGroup.toLowerCase(), parts.workspace.toLowerCase(), parts.endpoint, parts.model, parts.version].join('\n');
+  const canonical = [
+    parts.subscriptionId.toLowerCase(),
+    parts.resourceGroup.toLowerCase(),
+    parts.workspace.toLowerCase(),
+    parts.endpoint,
+    parts.model,
+    parts.version,
+  ].join('\n');
   const hash = createHash('sha256').update(canonical).digest('hex').slice(0, HASH_LENGTH);
   const id = `${slug(parts.endpoint, 32)}--${slug(parts.model, 32)}-v${slug(parts.version, 12)}--${hash}`;
   return id.slice(0, MAX_ROLLOUT_ID_LENGTH);
@@ -47,7 +54,8 @@ export function rolloutInstanceId(parts: RolloutIdParts): string {
 const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._~-]{1,256}$/;
 
 /** What a rollout id must look like, for error messages. */
-export const INSTANCE_ID_RULE = 'must be a rollout id: 1 to 256 letters, digits, "-", "_", "." or "~" (e.g. credit-scoring--credit-model-v2--3e6ae15a67)';
+export const INSTANCE_ID_RULE =
+  'must be a rollout id: 1 to 256 letters, digits, "-", "_", "." or "~" (e.g. credit-scoring--credit-model-v2--3e6ae15a67)';
 
 /** A string that could be a rollout id (guards path parameters before they reach the Durable API). */
 export function isValidInstanceId(id: string): boolean {

@@ -68,7 +68,8 @@ const stringMap = z
   .transform((record) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, String(v)])));
 
 /** What a model version must look like, said whenever one is refused (not zod's bare "Invalid input"). */
-const MODEL_VERSION_RULE = 'must be a model version: a non-empty string of at most 64 characters (e.g. "2" or "2.5"), or a whole number >= 0 (e.g. 2); send other versions as strings';
+const MODEL_VERSION_RULE =
+  'must be a model version: a non-empty string of at most 64 characters (e.g. "2" or "2.5"), or a whole number >= 0 (e.g. 2); send other versions as strings';
 
 /**
  * A model version as events and the API carry it. Azure ML versions are strings (numeric ones are
@@ -76,7 +77,14 @@ const MODEL_VERSION_RULE = 'must be a model version: a non-empty string of at mo
  * and anything else is sent as a string.
  */
 export const modelVersionSchema = z.union(
-  [z.string().trim().min(1, MODEL_VERSION_RULE).max(64, MODEL_VERSION_RULE), z.number().int(MODEL_VERSION_RULE).nonnegative(MODEL_VERSION_RULE).transform((n) => String(n))],
+  [
+    z.string().trim().min(1, MODEL_VERSION_RULE).max(64, MODEL_VERSION_RULE),
+    z
+      .number()
+      .int(MODEL_VERSION_RULE)
+      .nonnegative(MODEL_VERSION_RULE)
+      .transform((n) => String(n)),
+  ],
   { error: () => MODEL_VERSION_RULE },
 );
 
@@ -117,7 +125,6 @@ function lowerCaseKeys(value: unknown, path: string): Record<string, unknown> {
   }
   return out;
 }
-
 
 /** Workspace coordinates from an Event Grid topic or a CloudEvents source (ARM id of the workspace). */
 function parseWorkspaceTopic(topic: string, field: string): WorkspaceCoordinates {
@@ -171,7 +178,14 @@ export function parseModelRegisteredEvent(raw: unknown, schema: EventSchemaKind 
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ValidationError('event', 'must be a JSON object');
   }
-  let envelope: { id: string; topic: string | undefined; subject: string | undefined; type: string; time: string | undefined; data: unknown };
+  let envelope: {
+    id: string;
+    topic: string | undefined;
+    subject: string | undefined;
+    type: string;
+    time: string | undefined;
+    data: unknown;
+  };
   if (schema === 'cloudEvents') {
     const parsed = cloudEventEnvelopeSchema.safeParse(raw);
     if (!parsed.success) {

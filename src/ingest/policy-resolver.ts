@@ -23,14 +23,30 @@ export function policyResolver(repository: Pick<PolicyRepository, 'listPolicies'
       const policies = await repository.listPolicies();
       if (policyName !== undefined) {
         const policy = policies.find((p) => p.name === policyName);
-        if (!policy) throw new ValidationError('policy', `no policy named "${policyName}" (known: ${policies.map((p) => p.name).join(', ') || 'none'})`);
+        if (!policy)
+          throw new ValidationError(
+            'policy',
+            `no policy named "${policyName}" (known: ${policies.map((p) => p.name).join(', ') || 'none'})`,
+          );
         return { kind: 'matched', policyName: policy.name, endpoint: policy.target.endpoint, access: accessOf(policy) };
       }
       const { subscriptionId, resourceGroup, workspace } = model.workspace;
-      const selection = selectPolicy(policies, { workspace, scope: { subscriptionId, resourceGroup }, ...(home ? { home } : {}), name: model.name, version: model.version, tags: model.tags });
+      const selection = selectPolicy(policies, {
+        workspace,
+        scope: { subscriptionId, resourceGroup },
+        ...(home ? { home } : {}),
+        name: model.name,
+        version: model.version,
+        tags: model.tags,
+      });
       if (selection.kind === 'skipped') return { kind: 'skipped', reason: selection.reason };
       if (selection.kind === 'unmatched') return { kind: 'noMatch', reason: selection.reason };
-      return { kind: 'matched', policyName: selection.policy.name, endpoint: selection.policy.target.endpoint, access: accessOf(selection.policy) };
+      return {
+        kind: 'matched',
+        policyName: selection.policy.name,
+        endpoint: selection.policy.target.endpoint,
+        access: accessOf(selection.policy),
+      };
     },
     async getAccess(policyName) {
       const policy = (await repository.listPolicies()).find((p) => p.name === policyName);

@@ -7,7 +7,8 @@
 import type { RolloutInput } from '../orchestration/events';
 import type { WorkspaceCoordinates } from './model-registered';
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended' | 'Unknown';
+export type RuntimeStatus =
+  'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended' | 'Unknown';
 
 export interface InstanceSummary {
   readonly instanceId: string;
@@ -72,7 +73,9 @@ export interface StructuredLogger {
 
 /** One JSON object per line: greppable, and parsed by Application Insights as custom dimensions. */
 export function jsonLineLogger(write: (level: 'info' | 'warn' | 'error', line: string) => void): StructuredLogger {
-  const emit = (level: 'info' | 'warn' | 'error') => (event: string, fields: Readonly<Record<string, unknown>> = {}) =>
-    write(level, JSON.stringify({ level, event, ...fields }));
+  const emit =
+    (level: 'info' | 'warn' | 'error') =>
+    (event: string, fields: Readonly<Record<string, unknown>> = {}) =>
+      write(level, JSON.stringify({ level, event, ...fields }));
   return { info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

@@ -9,7 +9,12 @@ import type { ModelRegistry, ModelVersion } from '../ports/model-registry';
 import type { WorkspaceCoordinates } from './model-registered';
 
 /** The version as the registry has it; RolloutError 'NotFound' naming the version and workspace when absent. */
-export async function registeredVersion(registry: ModelRegistry, workspace: WorkspaceCoordinates, model: string, version: string): Promise<ModelVersion> {
+export async function registeredVersion(
+  registry: ModelRegistry,
+  workspace: WorkspaceCoordinates,
+  model: string,
+  version: string,
+): Promise<ModelVersion> {
   try {
     return await registry.getModelVersion({ ...workspace, model, version });
   } catch (error) {

@@ -32,7 +32,13 @@ export interface StartRolloutRequest {
 
 export type StartRolloutOutcome =
   | { readonly kind: 'started'; readonly rolloutId: string; readonly policyName: string; readonly endpoint: string }
-  | { readonly kind: 'duplicate'; readonly rolloutId: string; readonly policyName: string; readonly endpoint: string; readonly runtimeStatus: RuntimeStatus }
+  | {
+      readonly kind: 'duplicate';
+      readonly rolloutId: string;
+      readonly policyName: string;
+      readonly endpoint: string;
+      readonly runtimeStatus: RuntimeStatus;
+    }
   | { readonly kind: 'skipped'; readonly reason: string }
   | { readonly kind: 'noMatch'; readonly reason: string };
 
@@ -62,7 +68,12 @@ export async function startRollout(request: StartRolloutRequest, deps: StartRoll
     deps.log.info('rollout.noPolicy', { ...logFields, reason: resolution.reason });
     return resolution;
   }
-  const rolloutId = rolloutInstanceId({ ...request.workspace, endpoint: resolution.endpoint, model: request.model.name, version: request.model.version });
+  const rolloutId = rolloutInstanceId({
+    ...request.workspace,
+    endpoint: resolution.endpoint,
+    model: request.model.name,
+    version: request.model.version,
+  });
   const existing = inFlight.get(rolloutId);
   if (existing) {
     const outcome = await existing;
@@ -77,7 +88,13 @@ export async function startRollout(request: StartRolloutRequest, deps: StartRoll
   }
 }
 
-async function startOnce(rolloutId: string, policyName: string, endpoint: string, request: StartRolloutRequest, deps: StartRolloutDeps): Promise<StartRolloutOutcome> {
+async function startOnce(
+  rolloutId: string,
+  policyName: string,
+  endpoint: string,
+  request: StartRolloutRequest,
+  deps: StartRolloutDeps,
+): Promise<StartRolloutOutcome> {
   const current = await deps.client.getStatus(rolloutId);
   if (current) {
     // Any existing instance (running, finished, failed) means this version was already handled:
@@ -91,11 +108,24 @@ async function startOnce(rolloutId: string, policyName: string, endpoint: string
     requestedBy: request.requestedBy,
     eventId: request.eventId,
     workspace: request.workspace,
-    model: { name: request.model.name, version: request.model.version, tags: { ...request.model.tags }, properties: { ...request.model.properties } },
+    model: {
+      name: request.model.name,
+      version: request.model.version,
+      tags: { ...request.model.tags },
+      properties: { ...request.model.properties },
+    },
     policyName,
     receivedAtMs: deps.clock.now(),
   });
   await deps.client.startNew(ORCHESTRATOR_NAME, rolloutId, input);
-  deps.log.info('rollout.started', { rolloutId, policyName, endpoint, source: request.source, eventId: request.eventId, model: request.model.name, version: request.model.version });
+  deps.log.info('rollout.started', {
+    rolloutId,
+    policyName,
+    endpoint,
+    source: request.source,
+    eventId: request.eventId,
+    model: request.model.name,
+    version: request.model.version,
+  });
   return { kind: 'started', rolloutId, policyName, endpoint };
 }

@@ -20,7 +20,9 @@ export function teamsPayload(n: RolloutNotification): unknown {
   ];
   if (evidence.length > 0) {
     body.push({ type: 'TextBlock', text: 'Evidence', weight: 'Bolder', spacing: 'Medium' });
-    body.push(...evidence.map((line) => ({ type: 'TextBlock', text: line, wrap: true, fontType: 'Monospace', size: 'Small', spacing: 'None' })));
+    body.push(
+      ...evidence.map((line) => ({ type: 'TextBlock', text: line, wrap: true, fontType: 'Monospace', size: 'Small', spacing: 'None' })),
+    );
   }
   return {
     type: 'message',
@@ -57,9 +59,15 @@ export function slackPayload(n: RolloutNotification): unknown {
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: slackText(n.title, 150), emoji: true } },
     { type: 'section', text: { type: 'mrkdwn', text: slackText(`${icon} ${n.summary}`, 3000) } },
-    { type: 'section', fields: Object.entries(n.facts).slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: slackText(`*${k}*\n${v}`, 2000) })) },
+    {
+      type: 'section',
+      fields: Object.entries(n.facts)
+        .slice(0, 10)
+        .map(([k, v]) => ({ type: 'mrkdwn', text: slackText(`*${k}*\n${v}`, 2000) })),
+    },
   ];
-  if (evidence.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(`*Evidence*\n\`\`\`${evidence.join('\n')}\`\`\``, 3000) } });
+  if (evidence.length > 0)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(`*Evidence*\n\`\`\`${evidence.join('\n')}\`\`\``, 3000) } });
   if (n.links.length > 0) {
     blocks.push({
       type: 'actions',

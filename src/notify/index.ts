@@ -16,7 +16,15 @@ export { sendRolloutNotification } from './send';
 export { notificationCounters, type NotifyDeps } from './send';
 
 export function notifyDepsFromSettings(
-  settings: Pick<Settings, 'NOTIFY_TEAMS_WEBHOOK_URL' | 'NOTIFY_SLACK_WEBHOOK_URL' | 'NOTIFY_GENERIC_WEBHOOK_URL' | 'PUBLIC_BASE_URL' | 'APPROVAL_LINK_SECRET' | 'APPROVAL_LINK_TTL_MINUTES'>,
+  settings: Pick<
+    Settings,
+    | 'NOTIFY_TEAMS_WEBHOOK_URL'
+    | 'NOTIFY_SLACK_WEBHOOK_URL'
+    | 'NOTIFY_GENERIC_WEBHOOK_URL'
+    | 'PUBLIC_BASE_URL'
+    | 'APPROVAL_LINK_SECRET'
+    | 'APPROVAL_LINK_TTL_MINUTES'
+  >,
   clock: Clock,
   extra: { log?: StructuredLogger } = {},
 ): NotifyDeps {
@@ -46,12 +54,26 @@ export function createChannelNotifier(deps: NotifyDeps): Notifier {
       const doFetch = deps.fetch ?? fetch;
       await Promise.all(
         (Object.entries(deps.channels) as [ChannelKind, string][]).map(async ([channel, url]) => {
-          const payload = channel === 'teams' ? teamsPayload(rich) : channel === 'slack' ? slackPayload(rich) : { source: 'aml-rollout', ...notification };
+          const payload =
+            channel === 'teams'
+              ? teamsPayload(rich)
+              : channel === 'slack'
+                ? slackPayload(rich)
+                : { source: 'aml-rollout', ...notification };
           try {
-            const response = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000) });
+            const response = await doFetch(url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(payload),
+              signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+            });
             if (!response.ok) throw new Error(`HTTP ${response.status}`);
           } catch (error) {
-            deps.log?.warn('notify.failed', { channel, rolloutId: notification.rolloutId, error: error instanceof Error ? error.message : String(error) });
+            deps.log?.warn('notify.failed', {
+              channel,
+              rolloutId: notification.rolloutId,
+              error: error instanceof Error ? error.message : String(error),
+            });
           }
         }),
       );

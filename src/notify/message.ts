@@ -84,7 +84,12 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
   if (s.winner) facts.Winner = `${s.winner.deployment}: ${s.winner.reason}`;
   if (s.rolloutCost) facts['Rollout cost'] = s.rolloutCost.summary;
   // An approval a rule asks for (the cost limit, no data) rather than a policy step says why, with the numbers.
-  if (input.kind === 'approvalRequested' && (input.approval?.name === 'cost' || input.approval?.name === 'no-data' || input.approval?.name === 'prediction-agreement') && s.waitingFor?.kind === 'approval') facts['Why'] = s.waitingFor.detail;
+  if (
+    input.kind === 'approvalRequested' &&
+    (input.approval?.name === 'cost' || input.approval?.name === 'no-data' || input.approval?.name === 'prediction-agreement') &&
+    s.waitingFor?.kind === 'approval'
+  )
+    facts['Why'] = s.waitingFor.detail;
   if (s.predictionAgreement) facts['Prediction agreement'] = agreementHeadline(s.predictionAgreement);
 
   const links: NotificationLink[] = [];
@@ -101,7 +106,13 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
         // Links live until the approval times out (or the configured TTL, whichever is first);
         // a reminder after the timeout gets fresh links for the TTL.
         linksExpireAtMs = approval.timeoutAtMs > options.nowMs ? Math.min(ttlEnd, approval.timeoutAtMs) : ttlEnd;
-        const signed = createApprovalLinks({ rolloutId: s.rolloutId, step: approval.step, expiresAtMs: linksExpireAtMs, baseUrl: options.publicBaseUrl, secret: options.linkSecret });
+        const signed = createApprovalLinks({
+          rolloutId: s.rolloutId,
+          step: approval.step,
+          expiresAtMs: linksExpireAtMs,
+          baseUrl: options.publicBaseUrl,
+          secret: options.linkSecret,
+        });
         links.push({ label: 'Approve', url: signed.approveUrl }, { label: 'Reject', url: signed.rejectUrl });
         facts['Links expire'] = new Date(linksExpireAtMs).toISOString();
       }
@@ -134,7 +145,11 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
   }
   links.push({ label: 'Open dashboard', url: dashboardUrl(options.publicBaseUrl, s.rolloutId) });
 
-  const gates = input.gate ? [input.gate] : input.kind === 'approvalRequested' || input.kind === 'rolledBack' ? (s.gates ?? []).slice(-3) : [];
+  const gates = input.gate
+    ? [input.gate]
+    : input.kind === 'approvalRequested' || input.kind === 'rolledBack'
+      ? (s.gates ?? []).slice(-3)
+      : [];
   return {
     kind: input.kind,
     rolloutId: s.rolloutId,

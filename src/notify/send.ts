@@ -79,7 +79,11 @@ async function postOnce(url: string, payload: unknown, deps: NotifyDeps): Promis
   if (response.ok) return;
   const text = (await response.text().catch(() => '')).slice(0, 200);
   const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
-  throw new DeliveryError(`HTTP ${response.status}${text ? `: ${text}` : ''}`, retryable, retryAfterMs(response.headers.get('retry-after'), deps.clock.now()));
+  throw new DeliveryError(
+    `HTTP ${response.status}${text ? `: ${text}` : ''}`,
+    retryable,
+    retryAfterMs(response.headers.get('retry-after'), deps.clock.now()),
+  );
 }
 
 /** Redacts a webhook URL for logs: its path and query are the secret. */
@@ -91,7 +95,13 @@ function redactUrl(url: string): string {
   }
 }
 
-async function deliver(channel: ChannelKind, url: string, payload: unknown, deps: NotifyDeps, rolloutId: string): Promise<string | undefined> {
+async function deliver(
+  channel: ChannelKind,
+  url: string,
+  payload: unknown,
+  deps: NotifyDeps,
+  rolloutId: string,
+): Promise<string | undefined> {
   const policy = deps.retry ?? DEFAULT_NOTIFY_RETRY;
   let attempts = 0;
   try {
@@ -138,12 +148,22 @@ export async function sendRolloutNotification(rawInput: SendNotificationInput, d
     // only in inputs scheduled by an older version: every configured channel, every kind.
     const chosen = input.notifications;
     if (chosen) {
-      if (!chosen.on.includes(input.kind)) return { sent: false, detail: `policy ${input.status.policy} does not subscribe to ${input.kind}` };
+      if (!chosen.on.includes(input.kind))
+        return { sent: false, detail: `policy ${input.status.policy} does not subscribe to ${input.kind}` };
       wanted = wanted.filter((c) => chosen.channels.includes(c));
     }
     if (wanted.length === 0) return { sent: false, detail: 'no notification channel configured for this rollout' };
-    const notification = buildRolloutNotification(input, { publicBaseUrl: deps.publicBaseUrl, linkSecret: deps.linkSecret, linkTtlMinutes: deps.linkTtlMinutes, nowMs: deps.clock.now() });
-    const failures = await Promise.all(wanted.map((channel) => deliver(channel, deps.channels[channel]!, payloadFor(channel, notification, input), deps, input.status.rolloutId)));
+    const notification = buildRolloutNotification(input, {
+      publicBaseUrl: deps.publicBaseUrl,
+      linkSecret: deps.linkSecret,
+      linkTtlMinutes: deps.linkTtlMinutes,
+      nowMs: deps.clock.now(),
+    });
+    const failures = await Promise.all(
+      wanted.map((channel) =>
+        deliver(channel, deps.channels[channel]!, payloadFor(channel, notification, input), deps, input.status.rolloutId),
+      ),
+    );
     const failed = failures.filter((f): f is string => f !== undefined);
     const sentTo = wanted.filter((_, i) => failures[i] === undefined);
     deps.log?.info('notify.sent', { kind: input.kind, rolloutId: input.status.rolloutId, sentTo, failed: failed.length });

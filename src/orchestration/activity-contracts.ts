@@ -109,9 +109,15 @@ export const checkGatesInputSchema = z.object({
   /** Adaptive bakes: also count each arm's requests, failures and latencies from this time (the step's start) on. */
   armsSinceMs: z.number().optional(),
   /** What the look relies on (src/orchestration/endpoint-check.ts): verified before any query. */
-  expect: z.object({ deployments: z.array(nonEmpty), traffic: z.record(z.string(), z.number()), mirror: z.record(z.string(), z.number()) }).optional(),
+  expect: z
+    .object({ deployments: z.array(nonEmpty), traffic: z.record(z.string(), z.number()), mirror: z.record(z.string(), z.number()) })
+    .optional(),
 });
-const armCountsSchema = z.object({ requests: z.number().nonnegative(), failures: z.number().nonnegative(), latenciesSorted: z.array(z.number()) });
+const armCountsSchema = z.object({
+  requests: z.number().nonnegative(),
+  failures: z.number().nonnegative(),
+  latenciesSorted: z.array(z.number()),
+});
 /** A query that failed after retries is an 'error' outcome with its reason: never a pass. */
 export const gateOutcomeSchema = z.object({
   gate: z.string(),
@@ -173,7 +179,9 @@ export const sendNotificationInputSchema = z.object({
   /** The plan's notifications (channels and kinds); absent in inputs scheduled by an older version. */
   notifications: notificationSpecSchema.optional(),
   gate: gateResultSchema.optional(),
-  approval: z.object({ step: z.number().int().nonnegative(), name: z.string(), timeoutAtMs: z.number(), reminder: z.boolean().optional() }).optional(),
+  approval: z
+    .object({ step: z.number().int().nonnegative(), name: z.string(), timeoutAtMs: z.number(), reminder: z.boolean().optional() })
+    .optional(),
   /** cleanupFailed / cleanupDone: the deployment whose delete failed (status.retrying says when the next attempt is). */
   cleanup: z.object({ deployment: nonEmpty }).optional(),
 });

@@ -26,24 +26,50 @@ export interface ActivityContract<I, O> {
   readonly needsDurableClient?: true;
 }
 
-function entry<I, O>(name: ActivityName, input: z.ZodType<I>, output: z.ZodType<O>, extra: { needsDurableClient?: true } = {}): ActivityContract<I, O> {
+function entry<I, O>(
+  name: ActivityName,
+  input: z.ZodType<I>,
+  output: z.ZodType<O>,
+  extra: { needsDurableClient?: true } = {},
+): ActivityContract<I, O> {
   return { name, input, output, ...extra };
 }
 
 export const ACTIVITY_CONTRACTS = {
   [ACTIVITY.resolveTarget]: entry(ACTIVITY.resolveTarget, rolloutInputSchema, contract.resolveTargetOutputSchema),
   [ACTIVITY.planRollout]: entry(ACTIVITY.planRollout, rolloutInputSchema, contract.planSchema),
-  [ACTIVITY.getEndpointState]: entry(ACTIVITY.getEndpointState, contract.getEndpointStateInputSchema, contract.getEndpointStateOutputSchema),
+  [ACTIVITY.getEndpointState]: entry(
+    ACTIVITY.getEndpointState,
+    contract.getEndpointStateInputSchema,
+    contract.getEndpointStateOutputSchema,
+  ),
   [ACTIVITY.createDeployment]: entry(ACTIVITY.createDeployment, contract.createDeploymentInputSchema, contract.deploymentOutputSchema),
   [ACTIVITY.replaceModel]: entry(ACTIVITY.replaceModel, contract.replaceModelInputSchema, contract.deploymentOutputSchema),
-  [ACTIVITY.deleteDeployment]: entry(ACTIVITY.deleteDeployment, contract.deleteDeploymentInputSchema, contract.deleteDeploymentOutputSchema),
+  [ACTIVITY.deleteDeployment]: entry(
+    ACTIVITY.deleteDeployment,
+    contract.deleteDeploymentInputSchema,
+    contract.deleteDeploymentOutputSchema,
+  ),
   [ACTIVITY.setTraffic]: entry(ACTIVITY.setTraffic, contract.setTrafficInputSchema, contract.setTrafficOutputSchema),
   [ACTIVITY.smokeTest]: entry(ACTIVITY.smokeTest, contract.smokeTestInputSchema, contract.smokeTestOutputSchema),
   [ACTIVITY.checkGates]: entry(ACTIVITY.checkGates, contract.checkGatesInputSchema, contract.checkGatesOutputSchema),
   [ACTIVITY.decideWinner]: entry(ACTIVITY.decideWinner, contract.decideWinnerInputSchema, contract.decideWinnerOutputSchema),
-  [ACTIVITY.writeModelVerdict]: entry(ACTIVITY.writeModelVerdict, contract.writeModelVerdictInputSchema, contract.writeModelVerdictOutputSchema),
-  [ACTIVITY.sendNotification]: entry(ACTIVITY.sendNotification, contract.sendNotificationInputSchema, contract.sendNotificationOutputSchema),
-  [ACTIVITY.requestSupersede]: entry(ACTIVITY.requestSupersede, contract.requestSupersedeInputSchema, contract.requestSupersedeOutputSchema, { needsDurableClient: true }),
+  [ACTIVITY.writeModelVerdict]: entry(
+    ACTIVITY.writeModelVerdict,
+    contract.writeModelVerdictInputSchema,
+    contract.writeModelVerdictOutputSchema,
+  ),
+  [ACTIVITY.sendNotification]: entry(
+    ACTIVITY.sendNotification,
+    contract.sendNotificationInputSchema,
+    contract.sendNotificationOutputSchema,
+  ),
+  [ACTIVITY.requestSupersede]: entry(
+    ACTIVITY.requestSupersede,
+    contract.requestSupersedeInputSchema,
+    contract.requestSupersedeOutputSchema,
+    { needsDurableClient: true },
+  ),
 } satisfies Record<ActivityName, ActivityContract<unknown, unknown>>;
 
 export type ActivityContracts = typeof ACTIVITY_CONTRACTS;

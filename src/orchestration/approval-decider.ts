@@ -71,12 +71,21 @@ export function onApprovalEvent(state: EngineState, step: ApprovalWaitStep, even
 /** The deadline passed without an accepted decision: the step's onTimeout. */
 export function onApprovalTimeout(state: EngineState, step: ApprovalWaitStep, nowMs: number): ApprovalDecision {
   state.status.waitingFor = undefined;
-  if (step.onTimeout === 'rollback') return { result: { kind: 'rollback', outcome: 'rolledBack', reason: `approval '${step.name}' timed out after ${step.timeoutMinutes} min` }, notes: [] };
-  if (step.onTimeout === 'promote') return { result: { kind: 'advance' }, notes: [`approval '${step.name}' timed out; the policy says go on`] };
+  if (step.onTimeout === 'rollback')
+    return {
+      result: { kind: 'rollback', outcome: 'rolledBack', reason: `approval '${step.name}' timed out after ${step.timeoutMinutes} min` },
+      notes: [],
+    };
+  if (step.onTimeout === 'promote')
+    return { result: { kind: 'advance' }, notes: [`approval '${step.name}' timed out; the policy says go on`] };
   // remind: keep waiting, one reminder per interval (a bounded number); a new execution keeps history bounded.
   const bound = reminderLimit(state.progress.reminders, step);
   if (bound) return { result: bound, notes: [] };
   state.progress.reminders += 1;
   state.progress.deadlineMs = nowMs + step.reminderIntervalMinutes * MINUTE_MS - state.progress.pausedMs;
-  return { result: { kind: 'stay' }, notes: [`approval '${step.name}' still pending; reminder ${state.progress.reminders} sent`], remind: true };
+  return {
+    result: { kind: 'stay' },
+    notes: [`approval '${step.name}' still pending; reminder ${state.progress.reminders} sent`],
+    remind: true,
+  };
 }

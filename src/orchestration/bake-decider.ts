@@ -65,7 +65,9 @@ export function nextLook(step: BakeOrGateStep, progress: StepProgress, nowMs: nu
   const untilMs = needCheck ? Math.min(nowMs + interval * MINUTE_MS, boundary) : endMs;
   // The status names the end of the bake (what a person waits for), not the next look.
   const detail = progress.adaptiveNote === undefined ? 'baking' : `baking (adaptive: ${progress.adaptiveNote})`;
-  const waitingFor = isBake ? { kind: 'timer' as const, untilMs: Math.max(endMs, untilMs), detail } : { kind: 'timer' as const, untilMs, detail: `re-checking ${step.gates.join(', ')}` };
+  const waitingFor = isBake
+    ? { kind: 'timer' as const, untilMs: Math.max(endMs, untilMs), detail }
+    : { kind: 'timer' as const, untilMs, detail: `re-checking ${step.gates.join(', ')}` };
   return { untilMs, waitingFor };
 }
 
@@ -97,16 +99,37 @@ export function timeOnlyLook(step: BakeOrGateStep, progress: StepProgress, nowMs
  * What one look means. Changes `progress` only through the gate accounting reducer
  * (countQueryError); the requests seen were counted when the look's results came in.
  */
-export function judgeLook(step: BakeOrGateStep, progress: StepProgress, nowMs: number, round: LookRound, adaptive?: AdaptiveBakeDecision): LookDecision {
+export function judgeLook(
+  step: BakeOrGateStep,
+  progress: StepProgress,
+  nowMs: number,
+  round: LookRound,
+  adaptive?: AdaptiveBakeDecision,
+): LookDecision {
   const isBake = step.kind === 'bake';
   const { endMs, extendedMs, minRequests } = timesOf(step, progress);
-  if (round.failed) return { kind: 'done', result: { kind: 'rollback', outcome: 'rolledBack', reason: `gate '${round.failed.gate}' failed: ${round.failed.reason}` }, notes: [], gateFailed: true };
+  if (round.failed)
+    return {
+      kind: 'done',
+      result: { kind: 'rollback', outcome: 'rolledBack', reason: `gate '${round.failed.gate}' failed: ${round.failed.reason}` },
+      notes: [],
+      gateFailed: true,
+    };
   const notes: string[] = [];
   const errorLimit = queryErrorLimit(step);
   const tooManyErrors = round.errors.length > 0 && countQueryError(progress, errorLimit);
-  if (round.errors.length > 0) notes.push(`gate query errors (${progress.queryErrors}, tolerated ${errorLimit}): ${round.errors.join('; ')}`);
+  if (round.errors.length > 0)
+    notes.push(`gate query errors (${progress.queryErrors}, tolerated ${errorLimit}): ${round.errors.join('; ')}`);
   if (tooManyErrors) {
-    return { kind: 'done', result: { kind: 'rollback', outcome: 'rolledBack', reason: `gate queries failed ${progress.queryErrors} times in this step (${errorLimit} tolerated): ${round.errors.join('; ')}` }, notes };
+    return {
+      kind: 'done',
+      result: {
+        kind: 'rollback',
+        outcome: 'rolledBack',
+        reason: `gate queries failed ${progress.queryErrors} times in this step (${errorLimit} tolerated): ${round.errors.join('; ')}`,
+      },
+      notes,
+    };
   }
   const candidateOnly = isBake && step.candidateOnly === true;
   if (candidateOnly && nowMs >= endMs) {
@@ -129,7 +152,9 @@ export function judgeLook(step: BakeOrGateStep, progress: StepProgress, nowMs: n
   }
   if (nowMs >= extendedMs) {
     const total = (isBake ? step.durationMinutes : 0) + step.maxExtensionMinutes;
-    const why = !enoughRequests ? `the candidate served ${requests} requests, ${minRequests} needed, after ${total} min` : `gates stayed inconclusive for ${total} min`;
+    const why = !enoughRequests
+      ? `the candidate served ${requests} requests, ${minRequests} needed, after ${total} min`
+      : `gates stayed inconclusive for ${total} min`;
     return { kind: 'noData', why, notes };
   }
   return { kind: 'again', notes };
@@ -141,7 +166,12 @@ export function judgeLook(step: BakeOrGateStep, progress: StepProgress, nowMs: n
  * Undefined when the step is not adaptive or the data could not be read (the fixed rules decide).
  * The step's clock stops while paused, so paused time is left out of the elapsed time.
  */
-export function adaptiveLook(step: BakeOrGateStep, progress: StepProgress, nowMs: number, arms: { candidate: ArmCounts; baseline: ArmCounts } | undefined): AdaptiveBakeDecision | undefined {
+export function adaptiveLook(
+  step: BakeOrGateStep,
+  progress: StepProgress,
+  nowMs: number,
+  arms: { candidate: ArmCounts; baseline: ArmCounts } | undefined,
+): AdaptiveBakeDecision | undefined {
   if (step.kind !== 'bake' || !step.adaptive || !arms || progress.startedAtMs === undefined) return undefined;
   const startedAtMs = Math.min(nowMs, progress.startedAtMs + progress.pausedMs);
   return decideAdaptiveBake(

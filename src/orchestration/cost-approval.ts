@@ -8,7 +8,10 @@
 import type { GateOutcome } from './activity-contracts';
 
 /** The reason to ask for a cost approval now, or undefined (no excess, or already asked once). */
-export function costApprovalDue(outcomes: readonly Pick<GateOutcome, 'gate' | 'costApproval'>[], alreadyAsked: boolean): string | undefined {
+export function costApprovalDue(
+  outcomes: readonly Pick<GateOutcome, 'gate' | 'costApproval'>[],
+  alreadyAsked: boolean,
+): string | undefined {
   if (alreadyAsked) return undefined;
   const first = outcomes.find((o) => o.costApproval !== undefined);
   return first ? `gate '${first.gate}': ${first.costApproval ?? ''}` : undefined;

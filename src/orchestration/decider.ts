@@ -65,10 +65,7 @@ export function promotedRetryDelayMinutes(failures: number): number {
 
 /** What a step asks for once it is over (or interrupted by an operator). */
 export type StepResult =
-  | { kind: 'advance' }
-  | { kind: 'jump'; toIndex: number }
-  | { kind: 'stay' }
-  | { kind: 'rollback'; outcome: Outcome; reason: string };
+  { kind: 'advance' } | { kind: 'jump'; toIndex: number } | { kind: 'stay' } | { kind: 'rollback'; outcome: Outcome; reason: string };
 
 type Timed<T> = T & { readonly atMs: number };
 
@@ -194,7 +191,11 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       state.plan = input.plan;
       statusFromPlan(state.status, input.plan);
       state.mode = 'forward';
-      journal(state, at, `planned ${input.plan.strategy}: ${input.plan.steps.length} steps, baseline '${input.plan.baseline.deployment}', candidate '${input.plan.candidate.deployment}'`);
+      journal(
+        state,
+        at,
+        `planned ${input.plan.strategy}: ${input.plan.steps.length} steps, baseline '${input.plan.baseline.deployment}', candidate '${input.plan.candidate.deployment}'`,
+      );
       return { state, commands };
     case 'planFailed':
       if (state.mode !== 'queued') return ignore();
@@ -218,7 +219,8 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       if (state.mode !== 'forward' || (state.progress.startedAtMs === undefined && input.result.kind !== 'jump')) return ignore();
       if (input.result.kind === 'rollback') rollBackLater(input.result.outcome, input.result.reason);
       else {
-        const recovered = input.result.kind === 'advance' && state.status.retrying !== undefined ? state.plan.steps[state.stepIndex] : undefined;
+        const recovered =
+          input.result.kind === 'advance' && state.status.retrying !== undefined ? state.plan.steps[state.stepIndex] : undefined;
         applyStepResult(state, input.result, at);
         if (recovered?.kind === 'cleanup') commands.push({ kind: 'notify', notification: 'cleanupDone', deployment: recovered.deployment });
       }
@@ -232,9 +234,14 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
         state.progress.failures = failures;
         state.progress.retryAtMs = at + promotedRetryDelayMinutes(failures) * MINUTE_MS;
         state.status.retrying = { step: state.stepIndex, failures, error: input.reason, nextAttemptAtMs: state.progress.retryAtMs };
-        journal(state, at, `${input.reason}; promoted, traffic stays; retry ${failures + 1} at ${new Date(state.progress.retryAtMs).toISOString()}`);
+        journal(
+          state,
+          at,
+          `${input.reason}; promoted, traffic stays; retry ${failures + 1} at ${new Date(state.progress.retryAtMs).toISOString()}`,
+        );
         const step = state.plan.steps[state.stepIndex];
-        if (failures === 1 && step?.kind === 'cleanup') commands.push({ kind: 'notify', notification: 'cleanupFailed', deployment: step.deployment });
+        if (failures === 1 && step?.kind === 'cleanup')
+          commands.push({ kind: 'notify', notification: 'cleanupFailed', deployment: step.deployment });
       } else if (touchedAzure(state)) rollBackLater('rolledBack', input.reason);
       else fail('forward', input.reason);
       return { state, commands };
@@ -260,7 +267,11 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       const retryAtMs = at + promotedRetryDelayMinutes(1) * MINUTE_MS;
       state.cleanup = { deployment: leftover.deployment, failures: 1, retryAtMs, sinceMs: at, error: leftover.error };
       state.status.retrying = { step: state.stepIndex, failures: 1, error: leftover.error, nextAttemptAtMs: retryAtMs };
-      journal(state, at, `could not delete '${leftover.deployment}' (${leftover.error}); it takes no traffic; retry 2 at ${new Date(retryAtMs).toISOString()}`);
+      journal(
+        state,
+        at,
+        `could not delete '${leftover.deployment}' (${leftover.error}); it takes no traffic; retry 2 at ${new Date(retryAtMs).toISOString()}`,
+      );
       commands.push({ kind: 'notify', notification: 'cleanupFailed', deployment: leftover.deployment });
       return { state, commands };
     }
@@ -281,7 +292,11 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       const retryAtMs = at + promotedRetryDelayMinutes(failures) * MINUTE_MS;
       state.cleanup = { ...cleanup, failures, retryAtMs, error: input.reason };
       state.status.retrying = { step: state.stepIndex, failures, error: input.reason, nextAttemptAtMs: retryAtMs };
-      journal(state, at, `could not delete '${cleanup.deployment}' (${input.reason}); retry ${failures + 1} at ${new Date(retryAtMs).toISOString()}`);
+      journal(
+        state,
+        at,
+        `could not delete '${cleanup.deployment}' (${input.reason}); retry ${failures + 1} at ${new Date(retryAtMs).toISOString()}`,
+      );
       return { state, commands };
     }
     case 'cleanupDone': {
@@ -311,7 +326,10 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
         // Only while a step after promotion keeps failing: the operator stops the retries. The
         // rollout stays promoted (traffic is not moved); what the step left undone is said.
         const retrying = state.status.retrying;
-        end('promoted', `promoted; step ${state.stepIndex + 1} abandoned by ${input.by}${retrying ? ` after ${retrying.failures} failures (${retrying.error})` : ''}`);
+        end(
+          'promoted',
+          `promoted; step ${state.stepIndex + 1} abandoned by ${input.by}${retrying ? ` after ${retrying.failures} failures (${retrying.error})` : ''}`,
+        );
         release();
         return { state, commands };
       }
@@ -400,7 +418,15 @@ export function recordStrayApprovals(state: EngineState, raw: readonly unknown[]
       continue;
     }
     const e = parsed.data;
-    recordApproval(state, { step: e.step, decision: e.decision, by: e.by, atMs: at, accepted: false, note: 'no approval was pending', ...(e.comment === undefined ? {} : { comment: e.comment }) });
+    recordApproval(state, {
+      step: e.step,
+      decision: e.decision,
+      by: e.by,
+      atMs: at,
+      accepted: false,
+      note: 'no approval was pending',
+      ...(e.comment === undefined ? {} : { comment: e.comment }),
+    });
     journal(state, at, `${e.decision} by ${e.by} for step ${e.step} ignored: no approval was pending`);
   }
 }

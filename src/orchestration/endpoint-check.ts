@@ -35,9 +35,14 @@ export function endpointProblems(expected: ExpectedEndpoint, observed: ObservedE
   const problems: string[] = [];
   const present = new Set(observed.deployments.map((d) => d.toLowerCase()));
   const missing = [...new Set(expected.deployments)].filter((d) => !present.has(d.toLowerCase()));
-  if (missing.length > 0) problems.push(`deployment${missing.length > 1 ? 's' : ''} ${missing.map((d) => `'${d}'`).join(' and ')} no longer exist${missing.length > 1 ? '' : 's'}`);
-  if (canonical(expected.traffic) !== canonical(observed.traffic)) problems.push(`live traffic is ${formatSplit(observed.traffic)}, the rollout set ${formatSplit(expected.traffic)}`);
-  if (canonical(expected.mirror) !== canonical(observed.mirror)) problems.push(`mirrored traffic is ${formatSplit(observed.mirror)}, the rollout set ${formatSplit(expected.mirror)}`);
+  if (missing.length > 0)
+    problems.push(
+      `deployment${missing.length > 1 ? 's' : ''} ${missing.map((d) => `'${d}'`).join(' and ')} no longer exist${missing.length > 1 ? '' : 's'}`,
+    );
+  if (canonical(expected.traffic) !== canonical(observed.traffic))
+    problems.push(`live traffic is ${formatSplit(observed.traffic)}, the rollout set ${formatSplit(expected.traffic)}`);
+  if (canonical(expected.mirror) !== canonical(observed.mirror))
+    problems.push(`mirrored traffic is ${formatSplit(observed.mirror)}, the rollout set ${formatSplit(expected.mirror)}`);
   return problems;
 }
 

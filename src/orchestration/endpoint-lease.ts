@@ -51,17 +51,36 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export function acquireLease(state: LeaseState, request: LeaseRequest): { state: LeaseState; answer: LeaseAnswer } {
-  const next: LeaseState = { holder: state.holder, queue: [...state.queue], promoted: { ...state.promoted }, supersede: { ...(state.supersede ?? {}) } };
+  const next: LeaseState = {
+    holder: state.holder,
+    queue: [...state.queue],
+    promoted: { ...state.promoted },
+    supersede: { ...(state.supersede ?? {}) },
+  };
   if (next.holder?.rolloutId === request.rolloutId) return { state: next, answer: { granted: true } };
   const promoted = next.promoted[request.model];
   if (promoted !== undefined && compareVersions(request.version, promoted) <= 0) {
     next.queue = next.queue.filter((r) => r.rolloutId !== request.rolloutId);
-    return { state: next, answer: { granted: false, action: 'stale', reason: `version ${request.version} of ${request.model} is not newer than the promoted version ${promoted}` } };
+    return {
+      state: next,
+      answer: {
+        granted: false,
+        action: 'stale',
+        reason: `version ${request.version} of ${request.model} is not newer than the promoted version ${promoted}`,
+      },
+    };
   }
   const holder = next.holder;
   if (holder && holder.model === request.model && compareVersions(request.version, holder.version) < 0) {
     next.queue = next.queue.filter((r) => r.rolloutId !== request.rolloutId);
-    return { state: next, answer: { granted: false, action: 'stale', reason: `version ${request.version} of ${request.model} is older than version ${holder.version}, which is rolling out (${holder.rolloutId})` } };
+    return {
+      state: next,
+      answer: {
+        granted: false,
+        action: 'stale',
+        reason: `version ${request.version} of ${request.model} is older than version ${holder.version}, which is rolling out (${holder.rolloutId})`,
+      },
+    };
   }
   if (!next.queue.some((r) => r.rolloutId === request.rolloutId)) next.queue.push(request);
   if (!holder && next.queue[0]?.rolloutId === request.rolloutId) {
@@ -70,7 +89,10 @@ export function acquireLease(state: LeaseState, request: LeaseRequest): { state:
     return { state: next, answer: { granted: true } };
   }
   if (holder && request.concurrency === 'supersede' && holder.model === request.model) {
-    next.supersede = { ...(next.supersede ?? {}), [holder.rolloutId]: { by: request.rolloutId, reason: `superseded by ${request.model}:${request.version} (${request.rolloutId})` } };
+    next.supersede = {
+      ...(next.supersede ?? {}),
+      [holder.rolloutId]: { by: request.rolloutId, reason: `superseded by ${request.model}:${request.version} (${request.rolloutId})` },
+    };
     return { state: next, answer: { granted: false, action: 'supersede', holder: holder.rolloutId } };
   }
   const position = next.queue.findIndex((r) => r.rolloutId === request.rolloutId) + 1;
@@ -87,7 +109,12 @@ export interface LeaseRelease {
 export function releaseLease(state: LeaseState, release: LeaseRelease): LeaseState {
   const supersede = { ...(state.supersede ?? {}) };
   delete supersede[release.rolloutId];
-  const next: LeaseState = { holder: state.holder, queue: state.queue.filter((r) => r.rolloutId !== release.rolloutId), promoted: { ...state.promoted }, supersede };
+  const next: LeaseState = {
+    holder: state.holder,
+    queue: state.queue.filter((r) => r.rolloutId !== release.rolloutId),
+    promoted: { ...state.promoted },
+    supersede,
+  };
   if (next.holder?.rolloutId === release.rolloutId) next.holder = undefined;
   if (release.outcome === 'promoted' && release.model && release.version) {
     const previous = next.promoted[release.model];

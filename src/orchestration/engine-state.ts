@@ -6,17 +6,7 @@
  * The state is what continueAsNew carries from one execution to the next, so it must stay small
  * (the journal is bounded) and JSON-serialisable.
  */
-import type {
-  ApprovalRecord,
-  JournalEntry,
-  Outcome,
-  OverrideRecord,
-  Phase,
-  Plan,
-  RolloutStatus,
-  Split,
-  Step,
-} from '../plan/types';
+import type { ApprovalRecord, JournalEntry, Outcome, OverrideRecord, Phase, Plan, RolloutStatus, Split, Step } from '../plan/types';
 import type { ApprovalEvent, ControlEvent, RolloutInput } from './events';
 import { actionAllowedIn, PHASE_TABLE } from '../plan/phases';
 import { stepStatus } from '../plan/describe';
@@ -221,7 +211,8 @@ export type ApprovalJudgement = { accepted: true } | { accepted: false; note: st
  */
 export function judgeApproval(event: ApprovalEvent, rolloutId: string, stepIndex: number, approvers: readonly string[]): ApprovalJudgement {
   if (event.rolloutId !== rolloutId) return { accepted: false, note: `meant for rollout '${event.rolloutId}', not '${rolloutId}'` };
-  if (event.step !== stepIndex) return { accepted: false, note: `meant for step ${event.step + 1}, the rollout waits at step ${stepIndex + 1}` };
+  if (event.step !== stepIndex)
+    return { accepted: false, note: `meant for step ${event.step + 1}, the rollout waits at step ${stepIndex + 1}` };
   if (isPersonList(approvers) && !approvers.some((a) => a.toLowerCase() === event.by.toLowerCase())) {
     return { accepted: false, note: `'${event.by}' is not an approver (${approvers.join(', ')})` };
   }
@@ -257,18 +248,25 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
   const mode = state.mode;
   if (mode === 'done') return { kind: 'ignored', note: 'the rollout has ended' };
   if (mode === 'cleanup' && state.cleanup) {
-    return { kind: 'ignored', note: `the rollout has ended; only the delete of '${state.cleanup.deployment}' is retried (delete it by hand to stop the retries)` };
+    return {
+      kind: 'ignored',
+      note: `the rollout has ended; only the delete of '${state.cleanup.deployment}' is retried (delete it by hand to stop the retries)`,
+    };
   }
   if (mode === 'rollback') return { kind: 'ignored', note: 'already rolling back' };
   const phase = state.status.phase;
   if (!actionAllowedIn(phase, event.action)) {
     const possible = PHASE_TABLE[phase].actions;
-    return { kind: 'ignored', note: `${event.action} is not possible in phase ${phase}${possible.length > 0 ? ` (possible: ${possible.join(', ')})` : ''}` };
+    return {
+      kind: 'ignored',
+      note: `${event.action} is not possible in phase ${phase}${possible.length > 0 ? ` (possible: ${possible.join(', ')})` : ''}`,
+    };
   }
   switch (event.action) {
     case 'abort':
       // After promotion an abort only stops a failing step's retries (traffic is never moved back).
-      if (state.facts.promoted && !state.status.retrying) return { kind: 'ignored', note: 'already promoted; start a rollout of the previous version to go back' };
+      if (state.facts.promoted && !state.status.retrying)
+        return { kind: 'ignored', note: 'already promoted; start a rollout of the previous version to go back' };
       return { kind: 'abort' };
     case 'pause':
       if (mode !== 'forward') return { kind: 'ignored', note: 'only a running rollout can be paused' };
@@ -281,7 +279,8 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
       if (target < 0) return { kind: 'ignored', note: `the ${state.plan.strategy} plan has no promote step` };
       if (state.stepIndex >= target) return { kind: 'ignored', note: 'already at or past the promote step' };
       const candidate = state.plan.candidate.deployment;
-      if (!state.facts.smokePassed.includes(candidate)) return { kind: 'ignored', note: `'${candidate}' has not passed its smoke test yet` };
+      if (!state.facts.smokePassed.includes(candidate))
+        return { kind: 'ignored', note: `'${candidate}' has not passed its smoke test yet` };
       return { kind: 'promote', toIndex: target };
     }
     case 'retry':
@@ -312,7 +311,9 @@ export function promoteSplit(plan: Plan): Split {
 
 /** The query errors a step tolerates: its own limit (compiled from the policy's gates), else the default. */
 export function queryErrorLimit(step: Step): number {
-  return (step.kind === 'bake' || step.kind === 'gate') && step.maxQueryErrors !== undefined ? step.maxQueryErrors : DEFAULT_MAX_QUERY_ERRORS;
+  return (step.kind === 'bake' || step.kind === 'gate') && step.maxQueryErrors !== undefined
+    ? step.maxQueryErrors
+    : DEFAULT_MAX_QUERY_ERRORS;
 }
 
 /**

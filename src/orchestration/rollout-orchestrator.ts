@@ -190,13 +190,22 @@ const INTERRUPTED = { interrupted: true } as const;
  *   - anything else (a pause, an ignored control): recorded as usual; the operation goes on.
  * The step code reads `INTERRUPTED` as "the decider already took the step's result".
  */
-function* callRacingControls<N extends ActivityName>(context: Ctx, inbox: Inbox, state: EngineState, name: N, input: ActivityInput<N>): Gen<ActivityOutput<N> | typeof INTERRUPTED> {
+function* callRacingControls<N extends ActivityName>(
+  context: Ctx,
+  inbox: Inbox,
+  state: EngineState,
+  name: N,
+  input: ActivityInput<N>,
+): Gen<ActivityOutput<N> | typeof INTERRUPTED> {
   const task = context.df.callActivity(name, input);
   for (;;) {
     const winner: unknown = yield context.df.Task.any([task, inbox.control()]);
     const control = applyControls(context, state, inbox.harvestControls());
     if (control?.kind === 'abort') {
-      yield* apply(context, state, { kind: 'stepResult', result: { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${control.by}` } });
+      yield* apply(context, state, {
+        kind: 'stepResult',
+        result: { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${control.by}` },
+      });
       publish(context, state);
       try {
         yield task;
@@ -231,14 +240,23 @@ function* notify(
   context: Ctx,
   state: EngineState,
   kind: contract.SendNotificationInput['kind'],
-  extra: { gate?: GateResult; approval?: contract.SendNotificationInput['approval']; cleanup?: contract.SendNotificationInput['cleanup'] } = {},
+  extra: {
+    gate?: GateResult;
+    approval?: contract.SendNotificationInput['approval'];
+    cleanup?: contract.SendNotificationInput['cleanup'];
+  } = {},
 ): Gen<void> {
   const wanted = state.plan.notifications.on;
   // An empty `on` list means every kind; failures are logged by the activity, never fatal.
   if (wanted.length > 0 && !wanted.includes(kind)) return;
   try {
     // The plan's channels and kinds go along: the sender never re-reads the policy mid-rollout.
-    yield context.df.callActivity(ACTIVITY.sendNotification, { kind, status: state.status, notifications: state.plan.notifications, ...extra } satisfies contract.SendNotificationInput);
+    yield context.df.callActivity(ACTIVITY.sendNotification, {
+      kind,
+      status: state.status,
+      notifications: state.plan.notifications,
+      ...extra,
+    } satisfies contract.SendNotificationInput);
   } catch (error) {
     note(context, state, `notification ${kind} failed: ${failureOf(error).message}`);
   }
@@ -290,7 +308,12 @@ function applyControls(context: Ctx, state: EngineState, raw: readonly unknown[]
   for (const value of raw) {
     const parsed = controlEventSchema.safeParse(value);
     if (parsed.success) events.push(parsed.data);
-    else note(context, state, `ignored a malformed control event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    else
+      note(
+        context,
+        state,
+        `ignored a malformed control event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
   }
   events.sort((a, b) => a.atMs - b.atMs);
   let result: WaitResult | undefined;
@@ -301,7 +324,13 @@ function applyControls(context: Ctx, state: EngineState, raw: readonly unknown[]
       continue;
     }
     const decision = decideControl(state, event);
-    const record = { action: event.action, by: event.by, atMs: at, step: state.stepIndex, ...(event.comment === undefined ? {} : { comment: event.comment }) };
+    const record = {
+      action: event.action,
+      by: event.by,
+      atMs: at,
+      step: state.stepIndex,
+      ...(event.comment === undefined ? {} : { comment: event.comment }),
+    };
     if (decision.kind === 'ignored') {
       note(context, state, `${event.action} by ${event.by} ignored: ${decision.note}`);
       continue;
@@ -351,7 +380,13 @@ function recordStray(context: Ctx, state: EngineState, raw: readonly unknown[]):
  * Waits until `untilMs` (or forever when undefined), for an approval when `approval` is set,
  * and always for operator controls. Harvests events that arrived during earlier activities first.
  */
-function* waitFor(context: Ctx, inbox: Inbox, state: EngineState, untilMs: number | undefined, opts: { approval: boolean }): Gen<WaitResult> {
+function* waitFor(
+  context: Ctx,
+  inbox: Inbox,
+  state: EngineState,
+  untilMs: number | undefined,
+  opts: { approval: boolean },
+): Gen<WaitResult> {
   for (;;) {
     const harvested = inbox.harvest();
     const early = { controls: harvested.controls, approvals: [...state.carriedApprovals.splice(0), ...harvested.approvals] };
@@ -389,7 +424,6 @@ function* waitFor(context: Ctx, inbox: Inbox, state: EngineState, untilMs: numbe
 
 // ---------------------------------------------------------------- steps
 
-
 function gateSpecs(state: EngineState, names: readonly string[]): contract.CheckGatesInput['gates'] {
   return names.map((name) => {
     const spec = state.plan.gates[name];
@@ -411,29 +445,32 @@ interface GateRound {
   arms?: contract.CheckGatesOutput['arms'];
 }
 
-function* checkGateRound(context: Ctx, state: EngineState, names: readonly string[], opts: { candidateOnly: boolean; armsSinceMs?: number | undefined }): Gen<GateRound> {
+function* checkGateRound(
+  context: Ctx,
+  state: EngineState,
+  names: readonly string[],
+  opts: { candidateOnly: boolean; armsSinceMs?: number | undefined },
+): Gen<GateRound> {
   const gates = gateSpecs(state, names);
   const looks: Record<string, number> = {};
   for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
-  const out = yield* call(
-    context,
-    ACTIVITY.checkGates,
-    {
-      target: state.plan.target,
-      gates,
-      // After promotion (or for recreate) the baseline serves nothing: judge the candidate alone.
-      baseline: opts.candidateOnly ? state.plan.candidate.deployment : state.plan.baseline.deployment,
-      candidate: state.plan.candidate.deployment,
-      nowMs: nowMs(context),
-      looks,
-      ...(opts.armsSinceMs === undefined ? {} : { armsSinceMs: opts.armsSinceMs }),
-      expect: {
-        deployments: opts.candidateOnly ? [state.plan.candidate.deployment] : [state.plan.baseline.deployment, state.plan.candidate.deployment],
-        traffic: state.status.traffic,
-        mirror: state.status.mirror,
-      },
+  const out = yield* call(context, ACTIVITY.checkGates, {
+    target: state.plan.target,
+    gates,
+    // After promotion (or for recreate) the baseline serves nothing: judge the candidate alone.
+    baseline: opts.candidateOnly ? state.plan.candidate.deployment : state.plan.baseline.deployment,
+    candidate: state.plan.candidate.deployment,
+    nowMs: nowMs(context),
+    looks,
+    ...(opts.armsSinceMs === undefined ? {} : { armsSinceMs: opts.armsSinceMs }),
+    expect: {
+      deployments: opts.candidateOnly
+        ? [state.plan.candidate.deployment]
+        : [state.plan.baseline.deployment, state.plan.candidate.deployment],
+      traffic: state.status.traffic,
+      mirror: state.status.mirror,
     },
-  );
+  });
   if (out.endpointProblems) {
     note(context, state, `gates not checked: ${out.endpointProblems.join('; ')}`);
     return { errors: [], allPassed: false, lost: out.endpointProblems };
@@ -450,7 +487,12 @@ function* checkGateRound(context: Ctx, state: EngineState, names: readonly strin
       countNewRequests(state.progress, outcome.candidateRequests, outcome.result.window);
     }
     if (outcome.outcome !== 'pass') round.allPassed = false;
-    if (outcome.outcome === 'fail' && !round.failed) round.failed = { gate: outcome.gate, reason: outcome.result?.reason ?? 'failed', ...(outcome.result ? { result: outcome.result } : {}) };
+    if (outcome.outcome === 'fail' && !round.failed)
+      round.failed = {
+        gate: outcome.gate,
+        reason: outcome.result?.reason ?? 'failed',
+        ...(outcome.result ? { result: outcome.result } : {}),
+      };
     if (outcome.outcome === 'error') round.errors.push(`${outcome.gate}: ${outcome.error?.message ?? 'query failed'}`);
   }
   if (verdicts.length > 0) state.status.gates = verdicts;
@@ -479,7 +521,13 @@ function flowChange(wait: WaitResult): StepResult | undefined {
   }
 }
 
-function* noDataOutcome(context: Ctx, inbox: Inbox, state: EngineState, outcome: 'extend' | 'requestApproval' | 'rollback', why: string): Gen<StepResult> {
+function* noDataOutcome(
+  context: Ctx,
+  inbox: Inbox,
+  state: EngineState,
+  outcome: 'extend' | 'requestApproval' | 'rollback',
+  why: string,
+): Gen<StepResult> {
   if (outcome === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` };
   if (outcome === 'extend') {
     const bound = noDataExtensionLimit(state.progress.noDataExtensions ?? 0, state.plan.steps[state.stepIndex], why);
@@ -500,7 +548,11 @@ function* approvalWait(context: Ctx, inbox: Inbox, state: EngineState, step: App
   if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = nowMs(context) + step.timeoutMinutes * MINUTE_MS;
   setPhase(state, 'AwaitingApproval');
   const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
-  state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}` };
+  state.status.waitingFor = {
+    kind: 'approval',
+    untilMs: deadline(),
+    detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}`,
+  };
   if (!state.progress.approvalRequested) {
     state.progress.approvalRequested = true;
     note(context, state, `waiting for approval '${step.name}' until ${new Date(deadline()).toISOString()}`);
@@ -508,12 +560,22 @@ function* approvalWait(context: Ctx, inbox: Inbox, state: EngineState, step: App
   }
   // The rules are approval-decider.ts's; this loop waits and carries out its answers.
   for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-    state.status.waitingFor = { kind: 'approval', untilMs: deadline(), detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}` };
+    state.status.waitingFor = {
+      kind: 'approval',
+      untilMs: deadline(),
+      detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}`,
+    };
     const wait = yield* waitFor(context, inbox, state, deadline(), { approval: true });
     if (wait.kind === 'approval' || wait.kind === 'timer') {
-      const decision = wait.kind === 'approval' ? onApprovalEvent(state, step, wait.event, nowMs(context)) : onApprovalTimeout(state, step, nowMs(context));
+      const decision =
+        wait.kind === 'approval'
+          ? onApprovalEvent(state, step, wait.event, nowMs(context))
+          : onApprovalTimeout(state, step, nowMs(context));
       for (const message of decision.notes) note(context, state, message);
-      if (decision.remind) yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true } });
+      if (decision.remind)
+        yield* notify(context, state, 'approvalRequested', {
+          approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true },
+        });
       if (decision.result) return decision.result;
       continue;
     }
@@ -546,19 +608,26 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
     }
     case 'replaceModel': {
       state.facts.modelReplaced = true;
-      const out = yield* callRacingControls(context, inbox, state, ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId });
+      const out = yield* callRacingControls(context, inbox, state, ACTIVITY.replaceModel, {
+        target,
+        deployment: step.deployment,
+        modelId: step.modelId,
+      });
       if ('interrupted' in out) return { kind: 'stay' };
       note(context, state, `deployment '${out.deployment.name}' now serves ${out.deployment.modelId}`);
       return { kind: 'advance' };
     }
     case 'smokeTest': {
-      const out = yield* call(
-        context,
-        ACTIVITY.smokeTest,
-        { target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload },
-      );
+      const out = yield* call(context, ACTIVITY.smokeTest, {
+        target,
+        deployment: step.deployment,
+        requests: step.requests,
+        maxFailures: step.maxFailures,
+        payload: step.payload,
+      });
       note(context, state, `smoke test of '${step.deployment}': ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
-      if (!out.passed) return { kind: 'rollback', outcome: 'rolledBack', reason: `smoke test of '${step.deployment}' failed: ${out.reason}` };
+      if (!out.passed)
+        return { kind: 'rollback', outcome: 'rolledBack', reason: `smoke test of '${step.deployment}' failed: ${out.reason}` };
       if (!state.facts.smokePassed.includes(step.deployment)) state.facts.smokePassed.push(step.deployment);
       return { kind: 'advance' };
     }
@@ -601,10 +670,17 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           // A deployment or the endpoint the look relies on is gone: roll back with the reason (endpoint-check.ts).
           if (round.lost) return lostEndpointResult(target.endpoint, round.lost);
           decision = judgeLook(step, state.progress, nowMs(context), round, adaptiveLook(step, state.progress, nowMs(context), round.arms));
-          if (decision.kind === 'done' && decision.gateFailed && round.failed) yield* notify(context, state, 'gateFailed', round.failed.result ? { gate: round.failed.result } : {});
+          if (decision.kind === 'done' && decision.gateFailed && round.failed)
+            yield* notify(context, state, 'gateFailed', round.failed.result ? { gate: round.failed.result } : {});
         }
         for (const message of decision.notes) note(context, state, message);
-        if (decision.kind === 'done' && decision.result.kind === 'rollback' && decision.gateFailed && round?.failed && failedGateOutcome(plan.gates[round.failed.gate]) === 'requestApproval') {
+        if (
+          decision.kind === 'done' &&
+          decision.result.kind === 'rollback' &&
+          decision.gateFailed &&
+          round?.failed &&
+          failedGateOutcome(plan.gates[round.failed.gate]) === 'requestApproval'
+        ) {
           // Prediction-agreement hook: its policy's onDisagreement may ask a person instead of rolling back.
           return yield* noDataOutcome(context, inbox, state, 'requestApproval', decision.result.reason);
         }
@@ -612,7 +688,13 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           // Cost hook: the no-data approval path, asked once per rollout (src/orchestration/cost-approval.ts).
           state.facts.costApprovalAsked = true;
           state.progress.awaitingDataApproval = true;
-          return yield* approvalWait(context, inbox, state, { ...noDataApproval(plan), name: 'cost' }, `serving cost: ${round.costApproval}`);
+          return yield* approvalWait(
+            context,
+            inbox,
+            state,
+            { ...noDataApproval(plan), name: 'cost' },
+            `serving cost: ${round.costApproval}`,
+          );
         }
         if (decision.kind === 'done') return decision.result;
         if (decision.kind === 'noData') return yield* noDataOutcome(context, inbox, state, step.noDataOutcome, decision.why);
@@ -626,7 +708,11 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
       for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
         const endMs = stepDeadline(state.progress, step.maxWaitMinutes);
         const until = Math.min(nowMs(context) + step.checkIntervalMinutes * MINUTE_MS, endMs);
-        state.status.waitingFor = { kind: 'data', untilMs: endMs, detail: `collecting A/B data on '${step.gate}' (${step.minRequestsPerArm} requests per arm)` };
+        state.status.waitingFor = {
+          kind: 'data',
+          untilMs: endMs,
+          detail: `collecting A/B data on '${step.gate}' (${step.minRequestsPerArm} requests per arm)`,
+        };
         const wait = yield* waitFor(context, inbox, state, until, { approval: false });
         const change = flowChange(wait);
         if (change) {
@@ -636,16 +722,33 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         const final = nowMs(context) >= endMs;
         const look = (state.progress.looks[step.gate] ?? 0) + 1;
         state.progress.looks[step.gate] = look;
-        const out = yield* call(
-          context,
-          ACTIVITY.decideWinner,
-          { target, gate: spec, baseline: plan.baseline.deployment, candidate: plan.candidate.deployment, nowMs: nowMs(context), sinceMs, minRequestsPerArm: step.minRequestsPerArm, look, final },
-        );
+        const out = yield* call(context, ACTIVITY.decideWinner, {
+          target,
+          gate: spec,
+          baseline: plan.baseline.deployment,
+          candidate: plan.candidate.deployment,
+          nowMs: nowMs(context),
+          sinceMs,
+          minRequestsPerArm: step.minRequestsPerArm,
+          look,
+          final,
+        });
         if (out.result) state.status.gates = [out.result];
-        state.status.evidenceHistory = recordLooks(state.status.evidenceHistory, plan, out.result ? [out.result] : [], state.status.traffic, state.status.mirror);
+        state.status.evidenceHistory = recordLooks(
+          state.status.evidenceHistory,
+          plan,
+          out.result ? [out.result] : [],
+          state.status.traffic,
+          state.status.mirror,
+        );
         note(context, state, `A/B look ${look}: ${out.winner}: ${out.reason}`);
         if (out.error) {
-          if (countQueryError(state.progress, queryErrorLimit(step))) return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B queries failed ${state.progress.queryErrors} times: ${out.error.message}` };
+          if (countQueryError(state.progress, queryErrorLimit(step)))
+            return {
+              kind: 'rollback',
+              outcome: 'rolledBack',
+              reason: `A/B queries failed ${state.progress.queryErrors} times: ${out.error.message}`,
+            };
         }
         state.status.waitingFor = undefined;
         if (out.winner === 'candidate') {
@@ -657,8 +760,15 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
           return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B test: the baseline wins: ${out.reason}` };
         }
         if (nowMs(context) >= endMs) {
-          state.status.winner = { deployment: plan.baseline.deployment, reason: `no winner after ${step.maxWaitMinutes} min (${out.reason}); a tie keeps the baseline` };
-          return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B test undecided after ${step.maxWaitMinutes} min; the baseline is kept` };
+          state.status.winner = {
+            deployment: plan.baseline.deployment,
+            reason: `no winner after ${step.maxWaitMinutes} min (${out.reason}); a tie keeps the baseline`,
+          };
+          return {
+            kind: 'rollback',
+            outcome: 'rolledBack',
+            reason: `A/B test undecided after ${step.maxWaitMinutes} min; the baseline is kept`,
+          };
         }
       }
       return { kind: 'stay' };
@@ -683,7 +793,8 @@ function* runStep(context: Ctx, inbox: Inbox, state: EngineState, step: Step): G
         if (nowMs(context) < stepDeadline(state.progress, step.afterMinutes)) return { kind: 'stay' };
       }
       state.status.waitingFor = undefined;
-      if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase()) throw new Error(`cleanup would delete the candidate '${step.deployment}'`);
+      if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase())
+        throw new Error(`cleanup would delete the candidate '${step.deployment}'`);
       const out = yield* callWithRetry(context, ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: facts(state) });
       note(context, state, out.deleted ? `deleted '${step.deployment}'` : `'${step.deployment}' was already gone`);
       return { kind: 'advance' };
@@ -701,7 +812,11 @@ function* defaultRollback(context: Ctx, state: EngineState): Gen<Leftover> {
   const plan = state.plan;
   if (plan.candidate.deployment.toLowerCase() === plan.baseline.deployment.toLowerCase()) {
     if (state.facts.modelReplaced) {
-      yield* call(context, ACTIVITY.replaceModel, { target: plan.target, deployment: plan.baseline.deployment, modelId: plan.baseline.modelId });
+      yield* call(context, ACTIVITY.replaceModel, {
+        target: plan.target,
+        deployment: plan.baseline.deployment,
+        modelId: plan.baseline.modelId,
+      });
       note(context, state, `reverted '${plan.baseline.deployment}' to ${plan.baseline.modelId}`);
     }
     return undefined;
@@ -739,11 +854,13 @@ function* rollBack(context: Ctx, state: EngineState): Gen<Leftover> {
         break;
       case 'smokeTest': {
         if (!state.facts.modelReplaced && !state.facts.candidateCreated) break;
-        const out = yield* call(
-          context,
-          ACTIVITY.smokeTest,
-          { target: plan.target, deployment: step.deployment, requests: step.requests, maxFailures: step.maxFailures, payload: step.payload },
-        );
+        const out = yield* call(context, ACTIVITY.smokeTest, {
+          target: plan.target,
+          deployment: step.deployment,
+          requests: step.requests,
+          maxFailures: step.maxFailures,
+          payload: step.payload,
+        });
         note(context, state, `health check after rollback: ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
         if (!out.passed) throw new Error(`[Internal] '${step.deployment}' is unhealthy after the rollback: ${out.reason}`);
         break;
@@ -763,20 +880,16 @@ function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reas
   log(context, `${outcome}: ${reason}`);
   publish(context, state);
   try {
-    yield* callWithRetry(
-      context,
-      ACTIVITY.writeModelVerdict,
-      {
-        model: { ...stateModelRef(state) },
-        rolloutId: state.plan.rolloutId,
-        outcome,
-        reason,
-        atMs: nowMs(context),
-        // Cost hook: the plan's estimate of the rollout's own extra cost (src/plan/rollout-cost.ts).
-        ...(state.plan.rolloutCost === undefined ? {} : { rolloutCost: state.plan.rolloutCost.summary }),
-        ...(state.status.predictionAgreement ? { predictionAgreement: agreementHeadline(state.status.predictionAgreement) } : {}),
-      },
-    );
+    yield* callWithRetry(context, ACTIVITY.writeModelVerdict, {
+      model: { ...stateModelRef(state) },
+      rolloutId: state.plan.rolloutId,
+      outcome,
+      reason,
+      atMs: nowMs(context),
+      // Cost hook: the plan's estimate of the rollout's own extra cost (src/plan/rollout-cost.ts).
+      ...(state.plan.rolloutCost === undefined ? {} : { rolloutCost: state.plan.rolloutCost.summary }),
+      ...(state.status.predictionAgreement ? { predictionAgreement: agreementHeadline(state.status.predictionAgreement) } : {}),
+    });
     state.facts.verdictWritten = true;
   } catch (error) {
     note(context, state, `could not write the verdict onto the model version: ${failureOf(error).message}`);
@@ -787,7 +900,13 @@ function* finishEffects(context: Ctx, state: EngineState, outcome: Outcome, reas
 
 function stateModelRef(state: EngineState): contract.WriteModelVerdictInput['model'] {
   const t = state.plan.target;
-  return { subscriptionId: t.subscriptionId, resourceGroup: t.resourceGroup, workspace: t.workspace, model: state.plan.model.name, version: state.plan.model.version };
+  return {
+    subscriptionId: t.subscriptionId,
+    resourceGroup: t.resourceGroup,
+    workspace: t.workspace,
+    model: state.plan.model.name,
+    version: state.plan.model.version,
+  };
 }
 
 /** Tells the endpoint's lease that this rollout is done with it (holder or queued). */
@@ -887,15 +1006,20 @@ function* leaseUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
     if (answer.action === 'supersede' && !state.supersedeRequested) {
       state.supersedeRequested = true;
       try {
-        const out = yield* call(
-          context,
-          ACTIVITY.requestSupersede,
-          { instanceId: answer.holder, by: `system:supersede:${state.plan.rolloutId}`, reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`, atMs: nowMs(context) },
-        );
+        const out = yield* call(context, ACTIVITY.requestSupersede, {
+          instanceId: answer.holder,
+          by: `system:supersede:${state.plan.rolloutId}`,
+          reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`,
+          atMs: nowMs(context),
+        });
         note(context, state, `asked rollout '${answer.holder}' to abort (superseded): ${out.detail}`);
       } catch (error) {
         // The lease entity carries the request too: the holder reads it at its next unit of work.
-        note(context, state, `could not raise the abort on '${answer.holder}' (${failureOf(error).message}); it will see the supersede request in the endpoint lease`);
+        note(
+          context,
+          state,
+          `could not raise the abort on '${answer.holder}' (${failureOf(error).message}); it will see the supersede request in the endpoint lease`,
+        );
       }
     }
     const holder = answer.holder;
@@ -913,7 +1037,12 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
   const step = state.plan.steps[state.stepIndex];
   if (!step) {
     // The end of the plan: promoted (recreate and plans without a promote step end here too).
-    yield* apply(context, state, { kind: 'planCompleted', reason: state.status.winner ? `the candidate won the A/B test: ${state.status.winner.reason}` : `all ${state.plan.steps.length} steps passed` });
+    yield* apply(context, state, {
+      kind: 'planCompleted',
+      reason: state.status.winner
+        ? `the candidate won the A/B test: ${state.status.winner.reason}`
+        : `all ${state.plan.steps.length} steps passed`,
+    });
     return;
   }
   if (state.status.paused) {
@@ -925,7 +1054,11 @@ function* forwardUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
   const retryAtMs = state.progress.retryAtMs;
   if (retryAtMs !== undefined && nowMs(context) < retryAtMs) {
     // A step that failed after promotion waits out its back-off (controls still work meanwhile).
-    state.status.waitingFor = { kind: 'timer', untilMs: retryAtMs, detail: `retrying step ${state.stepIndex + 1} (${step.kind}) after ${state.progress.failures ?? 1} failure(s)` };
+    state.status.waitingFor = {
+      kind: 'timer',
+      untilMs: retryAtMs,
+      detail: `retrying step ${state.stepIndex + 1} (${step.kind}) after ${state.progress.failures ?? 1} failure(s)`,
+    };
     const wait = yield* waitFor(context, inbox, state, retryAtMs, { approval: false });
     state.status.waitingFor = undefined;
     const happened = happenedOf(wait);
@@ -969,10 +1102,22 @@ function* cleanupUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
     yield* waitFor(context, inbox, state, cleanup.retryAtMs, { approval: false });
     return;
   }
-  const input = { target: state.plan.target, deployment: cleanup.deployment, facts: facts(state), createdBy: state.plan.rolloutId } satisfies contract.DeleteDeploymentInput;
+  const input = {
+    target: state.plan.target,
+    deployment: cleanup.deployment,
+    facts: facts(state),
+    createdBy: state.plan.rolloutId,
+  } satisfies contract.DeleteDeploymentInput;
   try {
     const out = yield* call(context, ACTIVITY.deleteDeployment, input);
-    yield* apply(context, state, { kind: 'cleanupDone', detail: out.deleted ? `removed '${cleanup.deployment}'` : out.kept ? `left '${cleanup.deployment}' alone: ${out.kept}` : `'${cleanup.deployment}' is gone` });
+    yield* apply(context, state, {
+      kind: 'cleanupDone',
+      detail: out.deleted
+        ? `removed '${cleanup.deployment}'`
+        : out.kept
+          ? `left '${cleanup.deployment}' alone: ${out.kept}`
+          : `'${cleanup.deployment}' is gone`,
+    });
   } catch (error) {
     yield* apply(context, state, { kind: 'cleanupFailed', reason: failureOf(error).message });
   }
@@ -1059,14 +1204,22 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
 
   if ((state.mode === 'forward' || state.mode === 'failedWaiting') && state.leaseHeld && !state.facts.promoted && !state.supersedeHandled) {
     // A newer version may have asked this rollout to step aside (see endpoint-lease.ts).
-    const request = (yield context.df.callEntity(new df.EntityId(ENDPOINT_LEASE_ENTITY, endpointLeaseKey(state.plan.target)), 'check', { rolloutId: state.plan.rolloutId })) as {
+    const request = (yield context.df.callEntity(new df.EntityId(ENDPOINT_LEASE_ENTITY, endpointLeaseKey(state.plan.target)), 'check', {
+      rolloutId: state.plan.rolloutId,
+    })) as {
       by: string;
       reason: string;
     } | null;
     if (request) {
       // Acted on once: if the rollback fails, the rollout stays Failed like after any abort.
       state.supersedeHandled = true;
-      recordOverride(state, { action: 'abort', by: `system:supersede:${request.by}`, atMs: nowMs(context), step: state.stepIndex, comment: request.reason });
+      recordOverride(state, {
+        action: 'abort',
+        by: `system:supersede:${request.by}`,
+        atMs: nowMs(context),
+        step: state.stepIndex,
+        comment: request.reason,
+      });
       note(context, state, `abort requested by system:supersede:${request.by}: ${request.reason}`);
       yield* apply(context, state, { kind: 'abort', by: `system:supersede:${request.by}` });
     }
@@ -1088,7 +1241,8 @@ export function* rolloutOrchestrator(context: df.OrchestrationContext): Generato
     const control = applyControls(context, state, leftovers.controls);
     // Decisions that arrive while an approval step is running belong to the next execution.
     const current = state.plan.steps[state.stepIndex];
-    if (state.mode === 'forward' && (current?.kind === 'approval' || state.progress.awaitingDataApproval)) state.carriedApprovals.push(...leftovers.approvals);
+    if (state.mode === 'forward' && (current?.kind === 'approval' || state.progress.awaitingDataApproval))
+      state.carriedApprovals.push(...leftovers.approvals);
     else recordStray(context, state, leftovers.approvals);
     const happened = control ? happenedOf(control) : undefined;
     if (happened) yield* apply(context, state, happened);

@@ -22,14 +22,24 @@ export const DEFAULT_MAX_REMINDERS = 5;
  * the step's end (a rollback with the reason).
  */
 export function noDataExtensionLimit(done: number, step: Step | undefined, why: string): StepResult | undefined {
-  const limit = (step?.kind === 'bake' || step?.kind === 'gate') && step.maxNoDataExtensions !== undefined ? step.maxNoDataExtensions : DEFAULT_MAX_NO_DATA_EXTENSIONS;
+  const limit =
+    (step?.kind === 'bake' || step?.kind === 'gate') && step.maxNoDataExtensions !== undefined
+      ? step.maxNoDataExtensions
+      : DEFAULT_MAX_NO_DATA_EXTENSIONS;
   if (done < limit) return undefined;
   return { kind: 'rollback', outcome: 'rolledBack', reason: `no data after ${limit} extension${limit === 1 ? '' : 's'} (${why})` };
 }
 
 /** Before another reminder of an approval with onTimeout `remind`: undefined while reminders are left, else a rollback. */
-export function reminderLimit(sent: number, approval: { readonly name: string; readonly maxReminders?: number | undefined }): StepResult | undefined {
+export function reminderLimit(
+  sent: number,
+  approval: { readonly name: string; readonly maxReminders?: number | undefined },
+): StepResult | undefined {
   const limit = approval.maxReminders ?? DEFAULT_MAX_REMINDERS;
   if (sent < limit) return undefined;
-  return { kind: 'rollback', outcome: 'rolledBack', reason: `approval '${approval.name}' got no decision after ${limit} reminder${limit === 1 ? '' : 's'}` };
+  return {
+    kind: 'rollback',
+    outcome: 'rolledBack',
+    reason: `approval '${approval.name}' got no decision after ${limit} reminder${limit === 1 ? '' : 's'}`,
+  };
 }

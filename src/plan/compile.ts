@@ -52,7 +52,12 @@ export interface CompilePlanInput {
   /** The registered model version; `id` is its ARM id (the deployment's model). */
   readonly model: { readonly name: string; readonly version: string; readonly id: string };
   /** The workspace of the registration; `endpoint` overrides the policy's target endpoint (simulations). */
-  readonly target: { readonly subscriptionId: string; readonly resourceGroup: string; readonly workspace: string; readonly endpoint?: string };
+  readonly target: {
+    readonly subscriptionId: string;
+    readonly resourceGroup: string;
+    readonly workspace: string;
+    readonly endpoint?: string;
+  };
   /** The deployment holding live traffic now, and the model it serves. */
   readonly baseline: { readonly deployment: string; readonly modelId: string };
   /** Every deployment on the endpoint now (the baseline included). */
@@ -64,21 +69,42 @@ const NO_DATA_SEVERITY: Record<NoDataOutcome, number> = { extend: 0, requestAppr
 function gateRequired(policy: Policy, name: string): GatePolicy {
   const gate = policy.gates[name];
   // Validation guarantees references; reaching this means an unvalidated policy was compiled.
-  if (!gate) throw new ValidationError(`policy ${policy.name}`, `unknown gate "${name}"; validate the policy before compiling it`, { code: 'InvalidPolicy' });
+  if (!gate)
+    throw new ValidationError(`policy ${policy.name}`, `unknown gate "${name}"; validate the policy before compiling it`, {
+      code: 'InvalidPolicy',
+    });
   return gate;
 }
 
 function approvalRequired(policy: Policy, name: string): ApprovalPolicy {
   const approval = policy.approvals[name];
-  if (!approval) throw new ValidationError(`policy ${policy.name}`, `unknown approval "${name}"; validate the policy before compiling it`, { code: 'InvalidPolicy' });
+  if (!approval)
+    throw new ValidationError(`policy ${policy.name}`, `unknown approval "${name}"; validate the policy before compiling it`, {
+      code: 'InvalidPolicy',
+    });
   return approval;
 }
 
 function resourceSpecOf(resources: NonNullable<GatePolicy['resources']>): ResourceGateSpec {
-  const limit = (l: { maxPercent?: number | undefined; maxRatioToBaseline?: number | undefined } | undefined): ResourceLimitSpec | undefined =>
-    l === undefined ? undefined : { ...(l.maxPercent === undefined ? {} : { maxPercent: l.maxPercent }), ...(l.maxRatioToBaseline === undefined ? {} : { maxRatioToBaseline: l.maxRatioToBaseline }) };
-  const limits = { cpu: limit(resources.cpu), memory: limit(resources.memory), gpu: limit(resources.gpu), gpuMemory: limit(resources.gpuMemory) };
-  return { minReportedMinutes: resources.minReportedMinutes, ...Object.fromEntries(Object.entries(limits).filter(([, l]) => l !== undefined)) };
+  const limit = (
+    l: { maxPercent?: number | undefined; maxRatioToBaseline?: number | undefined } | undefined,
+  ): ResourceLimitSpec | undefined =>
+    l === undefined
+      ? undefined
+      : {
+          ...(l.maxPercent === undefined ? {} : { maxPercent: l.maxPercent }),
+          ...(l.maxRatioToBaseline === undefined ? {} : { maxRatioToBaseline: l.maxRatioToBaseline }),
+        };
+  const limits = {
+    cpu: limit(resources.cpu),
+    memory: limit(resources.memory),
+    gpu: limit(resources.gpu),
+    gpuMemory: limit(resources.gpuMemory),
+  };
+  return {
+    minReportedMinutes: resources.minReportedMinutes,
+    ...Object.fromEntries(Object.entries(limits).filter(([, l]) => l !== undefined)),
+  };
 }
 
 function toMetricCheck(check: GatePolicy['checks'][number]): MetricCheck {
@@ -127,14 +153,22 @@ class PlanBuilder {
       ...(gate.spending === undefined ? {} : { spending: gate.spending }),
       ...(compared && gate.resources !== undefined ? { resources: resourceSpecOf(gate.resources) } : {}),
       ...(compared && cost !== undefined
-        ? { cost: { maxCostIncreasePercent: cost.maxCostIncreasePercent, onExceeded: cost.onExceeded, currency: cost.currency, ...(cost.prices === undefined ? {} : { prices: { ...cost.prices } }) } }
+        ? {
+            cost: {
+              maxCostIncreasePercent: cost.maxCostIncreasePercent,
+              onExceeded: cost.onExceeded,
+              currency: cost.currency,
+              ...(cost.prices === undefined ? {} : { prices: { ...cost.prices } }),
+            },
+          }
         : {}),
     });
   }
 
   /** The policy gates, registered as specs. */
   gates(names: readonly string[]): string[] {
-    for (const name of names) this.register(name, gateRequired(this.policy, name), gateRequired(this.policy, name).checks.map(toMetricCheck), true);
+    for (const name of names)
+      this.register(name, gateRequired(this.policy, name), gateRequired(this.policy, name).checks.map(toMetricCheck), true);
     return [...names];
   }
 
@@ -184,7 +218,14 @@ class PlanBuilder {
   }
 
   /** The settings of a step that checks these gates together (see the module comment). */
-  combine(names: readonly string[]): { interval: number; extension: number; minRequests: number; noData: NoDataOutcome; maxQueryErrors: number; bound: { maxNoDataExtensions?: number } } {
+  combine(names: readonly string[]): {
+    interval: number;
+    extension: number;
+    minRequests: number;
+    noData: NoDataOutcome;
+    maxQueryErrors: number;
+    bound: { maxNoDataExtensions?: number };
+  } {
     const gates = names.map((n) => this.policyGateOf(n));
     if (gates.length === 0) return { interval: 0, extension: 0, minRequests: 0, noData: 'rollback', maxQueryErrors: 3, bound: {} };
     // The strictest bound of the gates set one (absent everywhere: the decider's default).
@@ -209,7 +250,11 @@ class PlanBuilder {
    * Bake, then (with gates) one decisive gate check. `watch` = after promotion: no waiting for
    * data, no decisive check, only a definite failure rolls back.
    */
-  bakeAndGate(durationMinutes: number, gateNames: readonly string[], options: { minRequests?: number | undefined; watch?: boolean; adaptive?: AdaptiveBakePolicy | undefined } = {}): void {
+  bakeAndGate(
+    durationMinutes: number,
+    gateNames: readonly string[],
+    options: { minRequests?: number | undefined; watch?: boolean; adaptive?: AdaptiveBakePolicy | undefined } = {},
+  ): void {
     const c = this.combine(gateNames);
     const watch = options.watch ?? false;
     if (durationMinutes > 0 || (!watch && (options.minRequests ?? 0) > 0)) {
@@ -231,7 +276,15 @@ class PlanBuilder {
       if (gateNames.length > 0) this.countLooks(gateNames, Math.floor(durationMinutes / interval) + Math.floor(extension / interval));
     }
     if (gateNames.length > 0 && !watch) {
-      this.push({ kind: 'gate', gates: [...gateNames], retryIntervalMinutes: c.interval, maxExtensionMinutes: c.extension, noDataOutcome: c.noData, ...c.bound, maxQueryErrors: c.maxQueryErrors });
+      this.push({
+        kind: 'gate',
+        gates: [...gateNames],
+        retryIntervalMinutes: c.interval,
+        maxExtensionMinutes: c.extension,
+        noDataOutcome: c.noData,
+        ...c.bound,
+        maxQueryErrors: c.maxQueryErrors,
+      });
       this.countLooks(gateNames, 1 + Math.floor(c.extension / c.interval));
     }
   }
@@ -244,12 +297,19 @@ class PlanBuilder {
     const rows = a.dataset.rows;
     if (rows === undefined) {
       // The policy store reads a dataset file when it loads the policy; a policy compiled straight from its text has no rows yet.
-      throw new ValidationError(`policy ${this.policy.name}`, `predictionAgreement.dataset.file "${a.dataset.file ?? ''}" has not been read; load the policy with the policy store (src/policy-store)`, { code: 'InvalidPolicy' });
+      throw new ValidationError(
+        `policy ${this.policy.name}`,
+        `predictionAgreement.dataset.file "${a.dataset.file ?? ''}" has not been read; load the policy with the policy store (src/policy-store)`,
+        { code: 'InvalidPolicy' },
+      );
     }
     const agreement: AgreementSpec = {
       rows,
       predictionPath: a.predictionPath,
-      compare: a.compare === 'label' ? { kind: 'label' } : { kind: 'numeric', absoluteTolerance: a.tolerance?.absolute ?? 0, relativeTolerance: a.tolerance?.relative ?? 0 },
+      compare:
+        a.compare === 'label'
+          ? { kind: 'label' }
+          : { kind: 'numeric', absoluteTolerance: a.tolerance?.absolute ?? 0, relativeTolerance: a.tolerance?.relative ?? 0 },
       minAgreement: a.minAgreement,
       ...(a.maxMeanAbsoluteDifference === undefined ? {} : { maxMeanAbsoluteDifference: a.maxMeanAbsoluteDifference }),
       ...(a.maxMeanRelativeDifference === undefined ? {} : { maxMeanRelativeDifference: a.maxMeanRelativeDifference }),
@@ -269,7 +329,14 @@ class PlanBuilder {
       agreement,
     });
     const retry = AGREEMENT_RETRY_MINUTES;
-    this.push({ kind: 'gate', gates: [PREDICTION_AGREEMENT_GATE], retryIntervalMinutes: retry, maxExtensionMinutes: 2 * retry, noDataOutcome: a.onDisagreement, maxQueryErrors: 3 });
+    this.push({
+      kind: 'gate',
+      gates: [PREDICTION_AGREEMENT_GATE],
+      retryIntervalMinutes: retry,
+      maxExtensionMinutes: 2 * retry,
+      noDataOutcome: a.onDisagreement,
+      maxQueryErrors: 3,
+    });
     this.countLooks([PREDICTION_AGREEMENT_GATE], 3);
   }
 
@@ -316,9 +383,14 @@ function assertInput(policy: Policy, input: CompilePlanInput): void {
   }
   const names = input.existingDeployments.map((d) => d.name.toLowerCase());
   if (!names.includes(input.baseline.deployment.toLowerCase())) {
-    throw new ValidationError(where, `baseline deployment "${input.baseline.deployment}" is not among the endpoint's deployments (${input.existingDeployments.map((d) => d.name).join(', ') || 'none'})`);
+    throw new ValidationError(
+      where,
+      `baseline deployment "${input.baseline.deployment}" is not among the endpoint's deployments (${input.existingDeployments.map((d) => d.name).join(', ') || 'none'})`,
+    );
   }
-  const otherLive = input.existingDeployments.filter((d) => d.name.toLowerCase() !== input.baseline.deployment.toLowerCase() && (d.liveTrafficPercent ?? 0) > 0);
+  const otherLive = input.existingDeployments.filter(
+    (d) => d.name.toLowerCase() !== input.baseline.deployment.toLowerCase() && (d.liveTrafficPercent ?? 0) > 0,
+  );
   if (otherLive.length > 0) {
     throw new RolloutError(
       'Conflict',
@@ -326,7 +398,10 @@ function assertInput(policy: Policy, input: CompilePlanInput): void {
     );
   }
   if (input.model.id.toLowerCase() === input.baseline.modelId.toLowerCase()) {
-    throw new RolloutError('Conflict', `${where}: ${input.model.name}:${input.model.version} is already the live model of "${input.baseline.deployment}"`);
+    throw new RolloutError(
+      'Conflict',
+      `${where}: ${input.model.name}:${input.model.version} is already the live model of "${input.baseline.deployment}"`,
+    );
   }
 }
 
@@ -347,17 +422,31 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
   if (strategy.kind !== 'recreate') {
     const reusable = input.existingDeployments.filter((d) => d.modelId?.toLowerCase() === input.model.id.toLowerCase());
     if (input.existingDeployments.length - Math.min(reusable.length, 1) >= MAX_DEPLOYMENTS_PER_ENDPOINT) {
-      throw new RolloutError('Conflict', `rollout ${input.rolloutId}: endpoint already has ${input.existingDeployments.length} deployments (Azure allows ${MAX_DEPLOYMENTS_PER_ENDPOINT}); delete unused ones first`);
+      throw new RolloutError(
+        'Conflict',
+        `rollout ${input.rolloutId}: endpoint already has ${input.existingDeployments.length} deployments (Azure allows ${MAX_DEPLOYMENTS_PER_ENDPOINT}); delete unused ones first`,
+      );
     }
     candidate = chooseCandidateName({
-      preferred: renderDeploymentName(policy.target.deploymentName, { model: input.model.name, version: input.model.version, strategy: strategy.kind }),
+      preferred: renderDeploymentName(policy.target.deploymentName, {
+        model: input.model.name,
+        version: input.model.version,
+        strategy: strategy.kind,
+      }),
       baseline,
       candidateModelId: input.model.id,
       existing: input.existingDeployments,
     });
-    const deploy: Step = policy.target.instanceCount === undefined
-      ? { kind: 'deploy', deployment: candidate, cloneFrom: baseline, modelId: input.model.id }
-      : { kind: 'deploy', deployment: candidate, cloneFrom: baseline, modelId: input.model.id, instanceCount: policy.target.instanceCount };
+    const deploy: Step =
+      policy.target.instanceCount === undefined
+        ? { kind: 'deploy', deployment: candidate, cloneFrom: baseline, modelId: input.model.id }
+        : {
+            kind: 'deploy',
+            deployment: candidate,
+            cloneFrom: baseline,
+            modelId: input.model.id,
+            instanceCount: policy.target.instanceCount,
+          };
     b.push(deploy);
     b.push(smokeTestStep(policy, candidate));
     // Before any live or mirrored traffic: do both deployments answer the same inputs alike?
@@ -423,7 +512,8 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
       const guardrails = b.gates(spec.guardrails ?? allGates);
       const duration = spec.durationMinutes ?? 0;
       const maxDuration = spec.maxDurationMinutes ?? duration;
-      const minRequestsPerArm = spec.minRequestsPerArm ?? Math.max(100, ...guardrails.map((g) => gateRequired(policy, g).minRequestsPerDeployment));
+      const minRequestsPerArm =
+        spec.minRequestsPerArm ?? Math.max(100, ...guardrails.map((g) => gateRequired(policy, g).minRequestsPerDeployment));
       b.push({ kind: 'setTraffic', traffic: { [baseline]: spec.split.baseline, [candidate]: spec.split.candidate } });
       // The bake waits for the duration and the sample size (guardrails stay active meanwhile).
       const c = b.combine(guardrails);
@@ -462,12 +552,13 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
     }
   }
 
-  const rollbackSteps: Step[] = strategy.kind === 'recreate'
-    ? [
-        { kind: 'replaceModel', deployment: baseline, modelId: input.baseline.modelId, previousModelId: input.model.id },
-        smokeTestStep(policy, baseline),
-      ]
-    : [{ kind: 'rollback' }];
+  const rollbackSteps: Step[] =
+    strategy.kind === 'recreate'
+      ? [
+          { kind: 'replaceModel', deployment: baseline, modelId: input.baseline.modelId, previousModelId: input.model.id },
+          smokeTestStep(policy, baseline),
+        ]
+      : [{ kind: 'rollback' }];
 
   const approvers = [...new Set(Object.values(policy.approvals).flatMap((a) => a.approvers))].sort();
   return {
@@ -495,5 +586,11 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
 }
 
 function smokeTestStep(policy: Policy, deployment: string): Step {
-  return { kind: 'smokeTest', deployment, requests: policy.smokeTest.requests, maxFailures: policy.smokeTest.maxFailures, payload: policy.smokeTest.payload };
+  return {
+    kind: 'smokeTest',
+    deployment,
+    requests: policy.smokeTest.requests,
+    maxFailures: policy.smokeTest.maxFailures,
+    payload: policy.smokeTest.payload,
+  };
 }

@@ -107,4 +107,3 @@ export function describeWait(status: Pick<RolloutStatus, 'waitingFor' | 'phase' 
   if (!wait || status.phase === 'RollingBack' || (status.outcome !== undefined && status.outcome !== 'failed')) return undefined;
   return wait.untilMs === undefined ? wait.detail : `${wait.detail} until ${clockTime(wait.untilMs, status.updatedAtMs)}`;
 }
-

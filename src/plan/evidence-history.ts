@@ -108,8 +108,12 @@ function allowedBand(check: MetricCheck, baseline: number | null, worseIsHigher:
   if (check.max !== undefined) highs.push(check.max);
   if (check.min !== undefined) lows.push(check.min);
   if (baseline !== null) {
-    if (check.maxRatioToBaseline !== undefined) (worseIsHigher ? highs : lows).push(worseIsHigher ? check.maxRatioToBaseline * baseline : baseline / check.maxRatioToBaseline);
-    if (check.maxIncreaseOverBaseline !== undefined) (worseIsHigher ? highs : lows).push(worseIsHigher ? baseline + check.maxIncreaseOverBaseline : baseline - check.maxIncreaseOverBaseline);
+    if (check.maxRatioToBaseline !== undefined)
+      (worseIsHigher ? highs : lows).push(worseIsHigher ? check.maxRatioToBaseline * baseline : baseline / check.maxRatioToBaseline);
+    if (check.maxIncreaseOverBaseline !== undefined)
+      (worseIsHigher ? highs : lows).push(
+        worseIsHigher ? baseline + check.maxIncreaseOverBaseline : baseline - check.maxIncreaseOverBaseline,
+      );
   }
   const hi = tightest(highs, Math.min);
   const lo = tightest(lows, Math.max);
@@ -169,7 +173,12 @@ function splitAt(plan: PlanGates, traffic: Split, mirror: Split): readonly [numb
   return [traffic[candidate] ?? 0, candidate === baseline ? 0 : (traffic[baseline] ?? 0), mirror[candidate] ?? 0];
 }
 
-function lookOf(result: GateResult, spec: GateSpec | undefined, checks: StoredGateHistory['checks'], split: readonly [number, number, number]): StoredLook {
+function lookOf(
+  result: GateResult,
+  spec: GateSpec | undefined,
+  checks: StoredGateHistory['checks'],
+  split: readonly [number, number, number],
+): StoredLook {
   const first = result.evidence[0];
   return {
     n: result.look,
@@ -179,7 +188,13 @@ function lookOf(result: GateResult, spec: GateSpec | undefined, checks: StoredGa
     r: [first?.samples.candidate ?? 0, first?.samples.baseline ?? 0],
     k: checks.map((c) => {
       const e = result.evidence.find((x) => x.metric === c.metric);
-      return e ? point(e, spec?.checks.find((x) => x.metric === c.metric), spec) : null;
+      return e
+        ? point(
+            e,
+            spec?.checks.find((x) => x.metric === c.metric),
+            spec,
+          )
+        : null;
     }),
   };
 }

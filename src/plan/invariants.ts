@@ -111,9 +111,11 @@ export function checkTrafficChange(change: TrafficChange): string[] {
       continue;
     }
     if (value <= 0) continue;
-    if (d.provisioningState !== 'Succeeded') violations.push(`mirror traffic (${value}%) on "${name}", which is ${d.provisioningState}, not Succeeded`);
+    if (d.provisioningState !== 'Succeeded')
+      violations.push(`mirror traffic (${value}%) on "${name}", which is ${d.provisioningState}, not Succeeded`);
     const liveShare = share(change.traffic, name);
-    if (liveShare > 0) violations.push(`"${name}" would take live (${liveShare}%) and mirrored (${value}%) traffic; Azure allows one or the other`);
+    if (liveShare > 0)
+      violations.push(`"${name}" would take live (${liveShare}%) and mirrored (${value}%) traffic; Azure allows one or the other`);
   }
   return violations;
 }

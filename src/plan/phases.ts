@@ -51,7 +51,13 @@ const INTERRUPTIONS = ['Paused', 'RollingBack', 'Failed'] as const satisfies rea
 /** What an operator may do while the plan is being walked. */
 const RUNNING_ACTIONS = ['abort', 'pause', 'promote'] as const satisfies readonly OperatorAction[];
 
-const working = (next: readonly Phase[], tone: PhaseTone = 'info'): PhaseInfo => ({ mode: 'forward', terminal: false, tone, actions: RUNNING_ACTIONS, next: [...next, ...INTERRUPTIONS] });
+const working = (next: readonly Phase[], tone: PhaseTone = 'info'): PhaseInfo => ({
+  mode: 'forward',
+  terminal: false,
+  tone,
+  actions: RUNNING_ACTIONS,
+  next: [...next, ...INTERRUPTIONS],
+});
 const ended = (tone: PhaseTone): PhaseInfo => ({ mode: 'ended', terminal: true, tone, actions: [], next: [] });
 
 /**
@@ -61,7 +67,13 @@ const ended = (tone: PhaseTone): PhaseInfo => ({ mode: 'ended', terminal: true, 
 export const PHASE_TABLE: Readonly<Record<Phase, PhaseInfo>> = {
   // Queued for the endpoint lease, or planning: nothing changed on Azure yet, so abort or
   // supersede end it directly; there is nothing to pause or promote.
-  Pending: { mode: 'queued', terminal: false, tone: 'info', actions: ['abort'], next: ['Deploying', 'AwaitingApproval', 'Paused', 'Failed', 'Aborted', 'Superseded'] },
+  Pending: {
+    mode: 'queued',
+    terminal: false,
+    tone: 'info',
+    actions: ['abort'],
+    next: ['Deploying', 'AwaitingApproval', 'Paused', 'Failed', 'Aborted', 'Superseded'],
+  },
   Deploying: working(['SmokeTesting']),
   SmokeTesting: working(['Mirroring', 'Progressing', 'Baking', 'Analyzing', 'AwaitingApproval', 'Promoting', 'Promoted']),
   Mirroring: working(['Baking', 'Analyzing', 'Progressing', 'AwaitingApproval', 'Promoting']),
@@ -80,10 +92,27 @@ export const PHASE_TABLE: Readonly<Record<Phase, PhaseInfo>> = {
     terminal: false,
     tone: 'warn',
     actions: ['resume', 'abort', 'promote'],
-    next: ['Deploying', 'SmokeTesting', 'Mirroring', 'Progressing', 'Baking', 'Analyzing', 'AwaitingApproval', 'Promoting', 'RollingBack', 'Failed'],
+    next: [
+      'Deploying',
+      'SmokeTesting',
+      'Mirroring',
+      'Progressing',
+      'Baking',
+      'Analyzing',
+      'AwaitingApproval',
+      'Promoting',
+      'RollingBack',
+      'Failed',
+    ],
   },
   // Ends in the terminal phase that says why, or in Failed when the rollback cannot finish.
-  RollingBack: { mode: 'rollback', terminal: false, tone: 'bad', actions: [], next: ['RolledBack', 'Rejected', 'Aborted', 'Superseded', 'Failed'] },
+  RollingBack: {
+    mode: 'rollback',
+    terminal: false,
+    tone: 'bad',
+    actions: [],
+    next: ['RolledBack', 'Rejected', 'Aborted', 'Superseded', 'Failed'],
+  },
   // Retry re-runs the failed step (or the failed rollback, or the planning); abort rolls back
   // what was done, or ends it at once when nothing was.
   Failed: {
@@ -91,7 +120,20 @@ export const PHASE_TABLE: Readonly<Record<Phase, PhaseInfo>> = {
     terminal: false,
     tone: 'bad',
     actions: ['retry', 'abort'],
-    next: ['Pending', 'Deploying', 'SmokeTesting', 'Mirroring', 'Progressing', 'Baking', 'Analyzing', 'AwaitingApproval', 'Promoting', 'RollingBack', 'Aborted', 'Superseded'],
+    next: [
+      'Pending',
+      'Deploying',
+      'SmokeTesting',
+      'Mirroring',
+      'Progressing',
+      'Baking',
+      'Analyzing',
+      'AwaitingApproval',
+      'Promoting',
+      'RollingBack',
+      'Aborted',
+      'Superseded',
+    ],
   },
   Promoted: ended('good'),
   RolledBack: ended('bad'),
@@ -100,7 +142,9 @@ export const PHASE_TABLE: Readonly<Record<Phase, PhaseInfo>> = {
   Superseded: ended('info'),
 };
 
-export const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = Object.fromEntries(PHASES.map((p) => [p, PHASE_TABLE[p].next])) as Record<Phase, readonly Phase[]>;
+export const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = Object.fromEntries(
+  PHASES.map((p) => [p, PHASE_TABLE[p].next]),
+) as Record<Phase, readonly Phase[]>;
 
 /** Phases in which the rollout does its work (each step kind runs in one of them). */
 export const WORKING_PHASES = [
@@ -159,6 +203,9 @@ export function canTransition(from: Phase, to: Phase): boolean {
 export function assertTransition(from: Phase, to: Phase): void {
   if (!canTransition(from, to)) {
     const allowed = PHASE_TABLE[from].next;
-    throw new RolloutError('Internal', `phase ${from} cannot move to ${to} (allowed: ${allowed.length ? allowed.join(', ') : 'none, it is terminal'})`);
+    throw new RolloutError(
+      'Internal',
+      `phase ${from} cannot move to ${to} (allowed: ${allowed.length ? allowed.join(', ') : 'none, it is terminal'})`,
+    );
   }
 }

@@ -21,9 +21,15 @@ export function plannedOverlapMinutes(steps: readonly Step[]): number {
 }
 
 /** Recreate: no second deployment, nothing extra to pay. */
-export const IN_PLACE_ROLLOUT_COST: RolloutCostEstimate = { summary: 'no extra cost: the new version replaces the live one in place', amount: 0 };
+export const IN_PLACE_ROLLOUT_COST: RolloutCostEstimate = {
+  summary: 'no extra cost: the new version replaces the live one in place',
+  amount: 0,
+};
 
-export function estimateRolloutCost(steps: readonly Step[], candidate: { readonly price: HourlyPrice; readonly instances: number }): RolloutCostEstimate {
+export function estimateRolloutCost(
+  steps: readonly Step[],
+  candidate: { readonly price: HourlyPrice; readonly instances: number },
+): RolloutCostEstimate {
   const minutes = plannedOverlapMinutes(steps);
   if (minutes === 0) return IN_PLACE_ROLLOUT_COST;
   const extra = rolloutExtraCost(candidate.price, candidate.instances, minutes);

@@ -96,7 +96,10 @@ export function fitStatusToBudget(status: RolloutStatus, budgetBytes: number = S
   }
 
   // 3. The per-threshold parts of the last gate results (each metric keeps verdict, numbers, reason).
-  fitted = { ...fitted, gates: fitted.gates.map((gate) => ({ ...gate, evidence: gate.evidence.map(({ parts: _parts, ...metric }) => metric) })) };
+  fitted = {
+    ...fitted,
+    gates: fitted.gates.map((gate) => ({ ...gate, evidence: gate.evidence.map(({ parts: _parts, ...metric }) => metric) })),
+  };
   if (sizeOf(fitted) <= budgetBytes) return fitted;
 
   // 4. Last resorts: no history (the evidence route then has nothing to chart), then gates with

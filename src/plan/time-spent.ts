@@ -8,7 +8,6 @@ import { TIME_CATEGORIES, type Phase, type PhaseClock, type TimeCategory } from 
 
 export { type PhaseClock, type TimeCategory } from './types';
 
-
 /** Words for people (CLI, dashboard). */
 const TIME_CATEGORY_LABEL: Readonly<Record<TimeCategory, string>> = {
   queued: 'queued / planning',
@@ -52,7 +51,6 @@ export function timeCategoryOf(phase: Phase, paused: boolean): TimeCategory | un
   return category !== undefined && paused ? 'paused' : category;
 }
 
-
 function add(spent: PhaseClock['spentMs'], category: TimeCategory | undefined, ms: number): PhaseClock['spentMs'] {
   if (category === undefined || ms <= 0) return spent;
   return { ...spent, [category]: (spent[category] ?? 0) + ms };
@@ -75,7 +73,11 @@ export interface TimeSpent {
 export function timeSpent(clock: PhaseClock | undefined, nowMs: number): TimeSpent[] {
   if (!clock) return [];
   const spent = add(clock.spentMs, clock.counting, nowMs - clock.sinceMs);
-  return TIME_CATEGORIES.filter((c) => (spent[c] ?? 0) > 0).map((category) => ({ category, label: TIME_CATEGORY_LABEL[category], ms: spent[category] ?? 0 }));
+  return TIME_CATEGORIES.filter((c) => (spent[c] ?? 0) > 0).map((category) => ({
+    category,
+    label: TIME_CATEGORY_LABEL[category],
+    ms: spent[category] ?? 0,
+  }));
 }
 
 /** `1 h 05 min`, `12 min`, `40 s`: durations as people read them. */

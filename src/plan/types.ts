@@ -54,11 +54,23 @@ export type AdaptiveBakeStep = Immutable<z.output<typeof adaptiveBakeStepSchema>
 
 export const stepSchema = z.discriminatedUnion('kind', [
   /** Create the candidate deployment, cloned from the live one, serving the new model. */
-  z.object({ kind: z.literal('deploy'), deployment: nonEmpty, cloneFrom: nonEmpty, modelId: nonEmpty, instanceCount: z.number().int().positive().optional() }),
+  z.object({
+    kind: z.literal('deploy'),
+    deployment: nonEmpty,
+    cloneFrom: nonEmpty,
+    modelId: nonEmpty,
+    instanceCount: z.number().int().positive().optional(),
+  }),
   /** Recreate: replace the model of the live deployment in place (downtime accepted). */
   z.object({ kind: z.literal('replaceModel'), deployment: nonEmpty, modelId: nonEmpty, previousModelId: nonEmpty }),
   /** Direct requests to one deployment (header azureml-model-deployment); all must answer < 500. */
-  z.object({ kind: z.literal('smokeTest'), deployment: nonEmpty, requests: z.number().int().positive(), maxFailures: z.number().int().nonnegative(), payload: z.unknown() }),
+  z.object({
+    kind: z.literal('smokeTest'),
+    deployment: nonEmpty,
+    requests: z.number().int().positive(),
+    maxFailures: z.number().int().nonnegative(),
+    payload: z.unknown(),
+  }),
   /** Mirror a share of live traffic to a deployment (0 turns mirroring off; Azure ML caps mirroring). */
   z.object({ kind: z.literal('mirror'), deployment: nonEmpty, percent: z.number().min(0).max(MAX_MIRROR_PERCENT) }),
   /** Set the live split. */
@@ -104,7 +116,13 @@ export const stepSchema = z.discriminatedUnion('kind', [
     maxQueryErrors,
   }),
   /** A/B test: compare the arms on the declared metrics and keep the winner (ties keep the baseline). */
-  z.object({ kind: z.literal('decideWinner'), gate: nonEmpty, minRequestsPerArm: z.number().int().nonnegative(), maxWaitMinutes: z.number().nonnegative(), checkIntervalMinutes: z.number().positive() }),
+  z.object({
+    kind: z.literal('decideWinner'),
+    gate: nonEmpty,
+    minRequestsPerArm: z.number().int().nonnegative(),
+    maxWaitMinutes: z.number().nonnegative(),
+    checkIntervalMinutes: z.number().positive(),
+  }),
   /** Wait for a person's approve / reject. */
   z.object({
     kind: z.literal('approval'),
@@ -138,35 +156,34 @@ export const notificationSpecSchema = z.object({
 });
 export type NotificationSpec = Immutable<z.output<typeof notificationSpecSchema>>;
 
-export const planSchema = z
-  .object({
-    /** Deterministic rollout id (also the orchestration instance id). */
-    rolloutId: nonEmpty,
-    policyName: nonEmpty,
-    strategy: strategySchema,
-    target: endpointRefSchema,
-    model: z.object({ name: nonEmpty, version: nonEmpty, id: nonEmpty }),
-    /** The deployment serving live traffic when the rollout started, and its model id. */
-    baseline: z.object({ deployment: nonEmpty, modelId: nonEmpty }),
-    /** The deployment the new version runs on (equal to baseline for recreate). */
-    candidate: z.object({ deployment: nonEmpty }),
-    steps: z.array(stepSchema).min(1),
-    gates: z.record(z.string(), gateSpecSchema),
-    notifications: notificationSpecSchema,
-    operators: z.array(z.string()),
-    approvers: z.array(z.string()),
-    concurrency: z.enum(CONCURRENCY_MODES),
-    /**
-     * What undoing the rollout does, as steps (added by the compiler): `[{ kind: 'rollback' }]` for
-     * strategies with a separate candidate; for recreate, a replaceModel back to the previous model
-     * followed by a smoke test. Absent in hand-built plans: the orchestrator's default rollback applies.
-     */
-    rollbackSteps: z.array(stepSchema).optional(),
-    /** How long the old deployment is kept after promotion (the policy's retentionMinutes). */
-    retentionMinutes: z.number().nonnegative().optional(),
-    /** The rollout's own extra cost (src/plan/rollout-cost.ts), when the policy has a cost section. */
-    rolloutCost: rolloutCostEstimateSchema.optional(),
-  });
+export const planSchema = z.object({
+  /** Deterministic rollout id (also the orchestration instance id). */
+  rolloutId: nonEmpty,
+  policyName: nonEmpty,
+  strategy: strategySchema,
+  target: endpointRefSchema,
+  model: z.object({ name: nonEmpty, version: nonEmpty, id: nonEmpty }),
+  /** The deployment serving live traffic when the rollout started, and its model id. */
+  baseline: z.object({ deployment: nonEmpty, modelId: nonEmpty }),
+  /** The deployment the new version runs on (equal to baseline for recreate). */
+  candidate: z.object({ deployment: nonEmpty }),
+  steps: z.array(stepSchema).min(1),
+  gates: z.record(z.string(), gateSpecSchema),
+  notifications: notificationSpecSchema,
+  operators: z.array(z.string()),
+  approvers: z.array(z.string()),
+  concurrency: z.enum(CONCURRENCY_MODES),
+  /**
+   * What undoing the rollout does, as steps (added by the compiler): `[{ kind: 'rollback' }]` for
+   * strategies with a separate candidate; for recreate, a replaceModel back to the previous model
+   * followed by a smoke test. Absent in hand-built plans: the orchestrator's default rollback applies.
+   */
+  rollbackSteps: z.array(stepSchema).optional(),
+  /** How long the old deployment is kept after promotion (the policy's retentionMinutes). */
+  retentionMinutes: z.number().nonnegative().optional(),
+  /** The rollout's own extra cost (src/plan/rollout-cost.ts), when the policy has a cost section. */
+  rolloutCost: rolloutCostEstimateSchema.optional(),
+});
 export type Plan = Immutable<z.output<typeof planSchema>>;
 
 /** Phases of a rollout; src/plan/phases.ts holds the one transition table. */
@@ -276,7 +293,9 @@ export const rolloutStatusSchema = z
     traffic: splitSchema,
     mirror: splitSchema,
     gates: z.array(gateResultSchema),
-    waitingFor: z.object({ kind: z.enum(['timer', 'approval', 'resume', 'data', 'azure']), untilMs: z.number().optional(), detail: z.string() }).optional(),
+    waitingFor: z
+      .object({ kind: z.enum(['timer', 'approval', 'resume', 'data', 'azure']), untilMs: z.number().optional(), detail: z.string() })
+      .optional(),
     approvals: z.array(approvalRecordSchema),
     overrides: z.array(overrideRecordSchema),
     paused: z.boolean(),
@@ -303,18 +322,28 @@ export const rolloutStatusSchema = z
     /** The most recent entries of the readable history (bounded). */
     journal: z.array(journalEntrySchema),
     /** What the rollout itself costs (the plan's estimate), when the policy has a cost section. */
-    rolloutCost: rolloutCostEstimateSchema
-      .optional()
-      .meta({ description: "The rollout's own extra cost (the candidate beside the live deployment for the planned minutes), when the policy has a cost section." }),
+    rolloutCost: rolloutCostEstimateSchema.optional().meta({
+      description:
+        "The rollout's own extra cost (the candidate beside the live deployment for the planned minutes), when the policy has a cost section.",
+    }),
     /**
      * How many of the oldest journal entries this published copy leaves out to stay under the
      * custom status size limit (src/plan/status-budget.ts); absent when none were left out.
      */
-    journalDropped: z.number().int().positive().optional().meta({ description: 'Oldest journal entries left off this status to keep it under the 16 KB custom status limit.' }),
+    journalDropped: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({ description: 'Oldest journal entries left off this status to keep it under the 16 KB custom status limit.' }),
     /** Time spent per kind of work so far (src/plan/time-spent.ts); absent in statuses of older versions. */
-    phaseClock: phaseClockSchema.optional().meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
+    phaseClock: phaseClockSchema
+      .optional()
+      .meta({ description: 'Milliseconds spent per kind of work so far; the detail view adds them up as timeSpent.' }),
     /** Per-look numbers of every gate check, bounded (src/plan/evidence-history.ts); absent before the first look. */
-    evidenceHistory: evidenceHistorySchema.optional().meta({ description: 'Per-look numbers of every gate check in compact form; GET /api/rollouts/{id}/evidence serves them readable.' }),
+    evidenceHistory: evidenceHistorySchema
+      .optional()
+      .meta({ description: 'Per-look numbers of every gate check in compact form; GET /api/rollouts/{id}/evidence serves them readable.' }),
   })
   .meta({ id: 'RolloutStatus', description: 'What the orchestrator publishes after every change (its custom status).' });
 export type RolloutStatus = Immutable<z.output<typeof rolloutStatusSchema>>;

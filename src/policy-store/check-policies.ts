@@ -46,7 +46,10 @@ function previewRolloutCost(policy: Policy, steps: readonly Step[]): string {
   if (policy.cost === undefined) return `${head}; add a cost section to price it at rollout start`;
   if (table === undefined) return `${head}; priced at rollout start from Azure Retail Prices in the endpoint's region`;
   const currency = policy.cost.currency;
-  const lines = Object.entries(table).map(([instanceType, pricePerHour]) => `    per instance of ${instanceType}: ${estimateRolloutCost(steps, { price: { instanceType, region: '', pricePerHour, currency }, instances: 1 }).amount?.toFixed(2) ?? '?'} ${currency}`);
+  const lines = Object.entries(table).map(
+    ([instanceType, pricePerHour]) =>
+      `    per instance of ${instanceType}: ${estimateRolloutCost(steps, { price: { instanceType, region: '', pricePerHour, currency }, instances: 1 }).amount?.toFixed(2) ?? '?'} ${currency}`,
+  );
   return [head, ...lines].join('\n');
 }
 

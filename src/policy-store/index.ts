@@ -34,7 +34,10 @@ export async function loadPolicyFile(file: string): Promise<Policy> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ValidationError(file, code === 'ENOENT' ? 'no such policy file' : `cannot read the policy file (${code ?? String(error)})`, { code: 'InvalidPolicy', cause: error });
+    throw new ValidationError(file, code === 'ENOENT' ? 'no such policy file' : `cannot read the policy file (${code ?? String(error)})`, {
+      code: 'InvalidPolicy',
+      cause: error,
+    });
   }
   return withDatasetFile(parsePolicy(text, file), file);
 }
@@ -51,7 +54,12 @@ export async function readAgreementDataset(datasetFile: string, policyFile: stri
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PolicyError(policyFile, [{ path: at, message: code === 'ENOENT' ? `no dataset file at ${path}` : `cannot read the dataset file ${path} (${code ?? String(error)})` }]);
+    throw new PolicyError(policyFile, [
+      {
+        path: at,
+        message: code === 'ENOENT' ? `no dataset file at ${path}` : `cannot read the dataset file ${path} (${code ?? String(error)})`,
+      },
+    ]);
   }
   const rows: unknown[] = [];
   const lines = text.split(/\r?\n/);
@@ -60,11 +68,14 @@ export async function readAgreementDataset(datasetFile: string, policyFile: stri
     try {
       rows.push(JSON.parse(line));
     } catch {
-      throw new PolicyError(policyFile, [{ path: at, message: `${datasetFile} line ${index + 1}: not a JSON value (JSON Lines: one request body a line)` }]);
+      throw new PolicyError(policyFile, [
+        { path: at, message: `${datasetFile} line ${index + 1}: not a JSON value (JSON Lines: one request body a line)` },
+      ]);
     }
   }
   const checked = agreementRowsSchema.safeParse(rows);
-  if (!checked.success) throw new PolicyError(policyFile, [{ path: at, message: `${datasetFile}: ${checked.error.issues.map((i) => i.message).join('; ')}` }]);
+  if (!checked.success)
+    throw new PolicyError(policyFile, [{ path: at, message: `${datasetFile}: ${checked.error.issues.map((i) => i.message).join('; ')}` }]);
   return rows;
 }
 
@@ -75,7 +86,12 @@ async function withDatasetFile(policy: Policy, policyFile: string): Promise<Poli
   const rows = await readAgreementDataset(agreement.dataset.file, policyFile);
   const limit = agreement.minComparedRows;
   if (limit !== undefined && limit > rows.length) {
-    throw new PolicyError(policyFile, [{ path: ['predictionAgreement', 'minComparedRows'], message: `${limit} is more than the dataset file's ${rows.length} rows, so the check could never decide` }]);
+    throw new PolicyError(policyFile, [
+      {
+        path: ['predictionAgreement', 'minComparedRows'],
+        message: `${limit} is more than the dataset file's ${rows.length} rows, so the check could never decide`,
+      },
+    ]);
   }
   return { ...policy, predictionAgreement: { ...agreement, dataset: { rows: rows as NonNullable<typeof agreement.dataset.rows> } } };
 }
@@ -94,7 +110,9 @@ export async function loadPolicies(folder: string): Promise<LoadedPolicy[]> {
     throw new ValidationError(folder, 'policy folder does not exist or cannot be read', { code: 'InvalidPolicy', cause: error });
   }
   const files = entries
-    .filter((name) => (POLICY_FILE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase()) && !basename(name).startsWith('.'))
+    .filter(
+      (name) => (POLICY_FILE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase()) && !basename(name).startsWith('.'),
+    )
     .sort()
     .map((name) => join(folder, name));
 

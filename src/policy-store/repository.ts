@@ -48,7 +48,11 @@ export function createPolicyFolderRepository(folder: string, options: PolicyFold
     async getPolicy(name) {
       const policies = await listPolicies();
       const found = policies.find((p) => p.name === name);
-      if (!found) throw new RolloutError('NotFound', `no policy named '${name}' in ${resolve(folder)} (known: ${policies.map((p) => p.name).join(', ') || 'none'})`);
+      if (!found)
+        throw new RolloutError(
+          'NotFound',
+          `no policy named '${name}' in ${resolve(folder)} (known: ${policies.map((p) => p.name).join(', ') || 'none'})`,
+        );
       return found;
     },
   };

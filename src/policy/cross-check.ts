@@ -56,7 +56,8 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     });
   };
   const checkApprovalRef = (ref: string | undefined, path: IssuePath): void => {
-    if (ref !== undefined && !(ref in policy.approvals)) add(path, `unknown approval "${ref}" (declared approvals: ${quoteList(approvalNames)})`);
+    if (ref !== undefined && !(ref in policy.approvals))
+      add(path, `unknown approval "${ref}" (declared approvals: ${quoteList(approvalNames)})`);
   };
   const isKnownMetric = (metric: string): boolean => BUILT_INS.has(metric) || metric in policy.customMetrics;
   const unknownMetricMessage = (metric: string): string =>
@@ -66,7 +67,10 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     refs?.forEach((ref, i) => {
       const gate = policy.gates[ref];
       if (gate && !gate.checks.some((c) => c.max !== undefined || c.min !== undefined)) {
-        add([...path, i], `gate "${ref}" only has thresholds relative to the baseline, which ${why}; give it an absolute max/min or use another gate here`);
+        add(
+          [...path, i],
+          `gate "${ref}" only has thresholds relative to the baseline, which ${why}; give it an absolute max/min or use another gate here`,
+        );
       }
     });
   };
@@ -74,9 +78,12 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
   // --- strategy: exactly one -------------------------------------------------------------
   const keys = declaredStrategyKeys(policy.strategy);
   if (keys.length !== 1) {
-    add(['strategy'], keys.length === 0
-      ? 'declare exactly one strategy: canary, blueGreen, shadow, abTest or recreate'
-      : `declare exactly one strategy, found ${keys.length} (${keys.join(', ')})`);
+    add(
+      ['strategy'],
+      keys.length === 0
+        ? 'declare exactly one strategy: canary, blueGreen, shadow, abTest or recreate'
+        : `declare exactly one strategy, found ${keys.length} (${keys.join(', ')})`,
+    );
   }
 
   const s = policy.strategy;
@@ -86,7 +93,10 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     steps.forEach((step, i) => {
       const prev = steps[i - 1];
       if (prev && step.percent <= prev.percent) {
-        add([...base, 'steps', i, 'percent'], `must be greater than steps[${i - 1}].percent (${prev.percent}): traffic steps go strictly up`);
+        add(
+          [...base, 'steps', i, 'percent'],
+          `must be greater than steps[${i - 1}].percent (${prev.percent}): traffic steps go strictly up`,
+        );
       }
       checkGateRefs(step.gates, [...base, 'steps', i, 'gates']);
       checkApprovalRef(step.approval, [...base, 'steps', i, 'approval']);
@@ -94,7 +104,10 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     });
     const last = steps[steps.length - 1];
     if (last && last.percent !== 100) {
-      add([...base, 'steps', steps.length - 1, 'percent'], `the last step must be 100 (found ${last.percent}): the candidate is promoted at the last step`);
+      add(
+        [...base, 'steps', steps.length - 1, 'percent'],
+        `the last step must be 100 (found ${last.percent}): the candidate is promoted at the last step`,
+      );
     }
     checkGateRefs(s.canary.gates, [...base, 'gates']);
     if (s.canary.mirror) checkGateRefs(s.canary.mirror.gates, [...base, 'mirror', 'gates']);
@@ -114,13 +127,19 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     const base = ['strategy', 'abTest'];
     const ab = s.abTest;
     if (ab.split.baseline + ab.split.candidate !== 100) {
-      add([...base, 'split'], `baseline + candidate must be 100 (found ${ab.split.baseline} + ${ab.split.candidate} = ${ab.split.baseline + ab.split.candidate})`);
+      add(
+        [...base, 'split'],
+        `baseline + candidate must be 100 (found ${ab.split.baseline} + ${ab.split.candidate} = ${ab.split.baseline + ab.split.candidate})`,
+      );
     }
     if (ab.durationMinutes === undefined && ab.minRequestsPerArm === undefined) {
       add(base, 'declare durationMinutes, minRequestsPerArm (sample size), or both: the test needs a stopping rule');
     }
     if (ab.minRequestsPerArm !== undefined && ab.durationMinutes === undefined && ab.maxDurationMinutes === undefined) {
-      add([...base, 'maxDurationMinutes'], 'required with minRequestsPerArm and no durationMinutes: how long may the test wait for its sample size?');
+      add(
+        [...base, 'maxDurationMinutes'],
+        'required with minRequestsPerArm and no durationMinutes: how long may the test wait for its sample size?',
+      );
     }
     if (ab.maxDurationMinutes !== undefined && ab.durationMinutes !== undefined && ab.maxDurationMinutes < ab.durationMinutes) {
       add([...base, 'maxDurationMinutes'], `must be at least durationMinutes (${ab.durationMinutes})`);
@@ -128,7 +147,11 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     const seen = new Set<string>();
     ab.metrics.forEach((metric, i) => {
       if (!isKnownMetric(metric)) add([...base, 'metrics', i], unknownMetricMessage(metric));
-      else if (metric === 'requestCount') add([...base, 'metrics', i], 'requestCount measures the split, not the model: compare failedRequestRate, modelErrorRate, a latency or a custom metric');
+      else if (metric === 'requestCount')
+        add(
+          [...base, 'metrics', i],
+          'requestCount measures the split, not the model: compare failedRequestRate, modelErrorRate, a latency or a custom metric',
+        );
       if (seen.has(metric)) add([...base, 'metrics', i], `metric "${metric}" is listed twice`);
       seen.add(metric);
     });
@@ -152,18 +175,26 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
       const path = [...base, 'checks', i];
       if (!isKnownMetric(check.metric)) add([...path, 'metric'], unknownMetricMessage(check.metric));
       if (check.max === undefined && check.min === undefined && !isRelativeCheck(check)) {
-        add(path, 'declare at least one threshold (max, min, maxRatioToBaseline or maxIncreaseOverBaseline): a check without one would always pass');
+        add(
+          path,
+          'declare at least one threshold (max, min, maxRatioToBaseline or maxIncreaseOverBaseline): a check without one would always pass',
+        );
       }
-      if (check.max !== undefined && check.min !== undefined && check.min > check.max) add([...path, 'min'], `must not exceed max (${check.max})`);
+      if (check.max !== undefined && check.min !== undefined && check.min > check.max)
+        add([...path, 'min'], `must not exceed max (${check.max})`);
       if (RATE_METRICS.has(check.metric)) {
         for (const key of ['max', 'min'] as const) {
           const v = check[key];
-          if (v !== undefined && (v < 0 || v > 1)) add([...path, key], `${check.metric} is a fraction between 0 and 1 (e.g. 0.02 for 2%), found ${v}`);
+          if (v !== undefined && (v < 0 || v > 1))
+            add([...path, key], `${check.metric} is a fraction between 0 and 1 (e.g. 0.02 for 2%), found ${v}`);
         }
       }
     });
     if (gate.windowMinutes < gate.checkIntervalMinutes) {
-      add([...base, 'windowMinutes'], `must be at least checkIntervalMinutes (${gate.checkIntervalMinutes}), or requests between two checks are never examined`);
+      add(
+        [...base, 'windowMinutes'],
+        `must be at least checkIntervalMinutes (${gate.checkIntervalMinutes}), or requests between two checks are never examined`,
+      );
     }
     if (gate.noData.outcome === 'requestApproval' && approvalNames.length === 0) {
       add([...base, 'noData', 'outcome'], 'requestApproval needs someone to ask: declare an approval under approvals');
@@ -176,16 +207,28 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
     if (BUILT_INS.has(metricName)) add(path, `"${metricName}" is a built-in metric; give the custom metric another name`);
     const used = placeholdersIn(metric.kql);
     for (const p of used) {
-      if (!(KQL_PLACEHOLDERS as readonly string[]).includes(p)) add([...path, 'kql'], `unknown placeholder {${p}} (known: ${KQL_PLACEHOLDERS.map((k) => `{${k}}`).join(', ')})`);
+      if (!(KQL_PLACEHOLDERS as readonly string[]).includes(p))
+        add([...path, 'kql'], `unknown placeholder {${p}} (known: ${KQL_PLACEHOLDERS.map((k) => `{${k}}`).join(', ')})`);
     }
     for (const required of ['from', 'to']) {
-      if (!used.includes(required)) add([...path, 'kql'], `must use {${required}}: without the time window the query would read all history`);
+      if (!used.includes(required))
+        add([...path, 'kql'], `must use {${required}}: without the time window the query would read all history`);
     }
     // Fill it once with sample values through the same escaping helper the gates use, so a
     // placeholder inside a string literal or a comment is refused now, not at the first gate check.
     if (used.every((p) => (KQL_PLACEHOLDERS as readonly string[]).includes(p))) {
       try {
-        fillKqlTemplate(metric.kql, { endpoint: policy.target.endpoint, baseline: 'blue', candidate: 'green', fromMs: SAMPLE_WINDOW_START_MS, toMs: SAMPLE_WINDOW_START_MS + 60_000 }, 'kql');
+        fillKqlTemplate(
+          metric.kql,
+          {
+            endpoint: policy.target.endpoint,
+            baseline: 'blue',
+            candidate: 'green',
+            fromMs: SAMPLE_WINDOW_START_MS,
+            toMs: SAMPLE_WINDOW_START_MS + 60_000,
+          },
+          'kql',
+        );
       } catch (error) {
         if (!(error instanceof RolloutError)) throw error;
         add([...path, 'kql'], error.message.replace(/^kql: /, ''));
@@ -205,7 +248,10 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
   // --- target, smoke test -----------------------------------------------------------------
   for (const p of placeholdersIn(policy.target.deploymentName)) {
     if (!(DEPLOYMENT_NAME_PLACEHOLDERS as readonly string[]).includes(p)) {
-      add(['target', 'deploymentName'], `unknown placeholder {${p}} (known: ${DEPLOYMENT_NAME_PLACEHOLDERS.map((k) => `{${k}}`).join(', ')})`);
+      add(
+        ['target', 'deploymentName'],
+        `unknown placeholder {${p}} (known: ${DEPLOYMENT_NAME_PLACEHOLDERS.map((k) => `{${k}}`).join(', ')})`,
+      );
     }
   }
   if (policy.smokeTest.maxFailures >= policy.smokeTest.requests) {
@@ -217,8 +263,16 @@ export function crossCheckPolicy(policy: Policy): PolicyIssue[] {
   if (agreement) {
     const path = parsePredictionPath(agreement.predictionPath);
     if (typeof path === 'string') add(['predictionAgreement', 'predictionPath'], path);
-    if (PREDICTION_AGREEMENT_GATE in policy.gates) add(['gates', PREDICTION_AGREEMENT_GATE], `the name "${PREDICTION_AGREEMENT_GATE}" is taken by the prediction-agreement check; rename this gate`);
-    if (s.recreate) add(['predictionAgreement'], 'recreate replaces the model of the live deployment in place: there is no second deployment to compare its predictions with; use canary, blueGreen, shadow or abTest');
+    if (PREDICTION_AGREEMENT_GATE in policy.gates)
+      add(
+        ['gates', PREDICTION_AGREEMENT_GATE],
+        `the name "${PREDICTION_AGREEMENT_GATE}" is taken by the prediction-agreement check; rename this gate`,
+      );
+    if (s.recreate)
+      add(
+        ['predictionAgreement'],
+        'recreate replaces the model of the live deployment in place: there is no second deployment to compare its predictions with; use canary, blueGreen, shadow or abTest',
+      );
   }
 
   return issues;

@@ -61,7 +61,9 @@ function tagValue(tags: Readonly<Record<string, string>>, key: string): string |
 }
 
 function sameScope(a: WorkspaceScope, b: WorkspaceScope): boolean {
-  return a.subscriptionId.toLowerCase() === b.subscriptionId.toLowerCase() && a.resourceGroup.toLowerCase() === b.resourceGroup.toLowerCase();
+  return (
+    a.subscriptionId.toLowerCase() === b.subscriptionId.toLowerCase() && a.resourceGroup.toLowerCase() === b.resourceGroup.toLowerCase()
+  );
 }
 
 /**
@@ -76,14 +78,21 @@ function workspaceMatches(policy: Policy, model: ModelFacts): boolean {
   const full = WORKSPACE_ID_PATTERN.exec(wanted);
   if (full) {
     const [, subscription, resourceGroup, name] = full as unknown as [string, string, string, string];
-    return model.scope !== undefined && globMatches(subscription, model.scope.subscriptionId) && globMatches(resourceGroup, model.scope.resourceGroup) && globMatches(name, model.workspace);
+    return (
+      model.scope !== undefined &&
+      globMatches(subscription, model.scope.subscriptionId) &&
+      globMatches(resourceGroup, model.scope.resourceGroup) &&
+      globMatches(name, model.workspace)
+    );
   }
   if (!globMatches(wanted, model.workspace)) return false;
   return model.home === undefined || (model.scope !== undefined && sameScope(model.scope, model.home));
 }
 
 function describeWorkspace(model: ModelFacts): string {
-  return model.scope ? `${model.workspace} (resource group ${model.scope.resourceGroup}, subscription ${model.scope.subscriptionId})` : model.workspace;
+  return model.scope
+    ? `${model.workspace} (resource group ${model.scope.resourceGroup}, subscription ${model.scope.subscriptionId})`
+    : model.workspace;
 }
 
 /** Does the policy's `match` select this model version? */
@@ -111,10 +120,16 @@ export function selectPolicy(policies: readonly Policy[], model: ModelFacts): Po
   if (wanted) {
     const policy = policies.find((p) => p.name === wanted);
     if (!policy) {
-      throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted} names no loaded policy (loaded: ${policies.map((p) => p.name).join(', ') || 'none'})`);
+      throw new PolicySelectionError(
+        subject,
+        `tag ${POLICY_TAG}=${wanted} names no loaded policy (loaded: ${policies.map((p) => p.name).join(', ') || 'none'})`,
+      );
     }
     if (!workspaceMatches(policy, model)) {
-      throw new PolicySelectionError(subject, `tag ${POLICY_TAG}=${wanted}: that policy only applies to workspaces "${policy.match.workspace ?? ''}", not "${describeWorkspace(model)}"`);
+      throw new PolicySelectionError(
+        subject,
+        `tag ${POLICY_TAG}=${wanted}: that policy only applies to workspaces "${policy.match.workspace ?? ''}", not "${describeWorkspace(model)}"`,
+      );
     }
     return { kind: 'selected', policy, reason: `${subject} picks policy "${wanted}" by tag ${POLICY_TAG}` };
   }

@@ -80,7 +80,12 @@ function objectKeysAt(path: IssuePath): string[] | undefined {
   const unwrap = (s: z.ZodType): z.ZodType => {
     let current = s;
     for (;;) {
-      if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodNullable) {
+      if (
+        current instanceof z.ZodOptional ||
+        current instanceof z.ZodDefault ||
+        current instanceof z.ZodPrefault ||
+        current instanceof z.ZodNullable
+      ) {
         current = current.unwrap() as z.ZodType;
       } else return current;
     }
@@ -134,8 +139,14 @@ function friendlyMessage(issue: z.core.$ZodIssue): string {
       if (!/^Too (small|big)/.test(message)) return message;
       const limit = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
       const inclusive = issue.inclusive !== false;
-      if (issue.origin === 'array') return issue.code === 'too_small' ? `needs at least ${limit} item(s)` : `allows at most ${limit} item(s)`;
-      if (issue.origin === 'string') return issue.code === 'too_small' ? (limit <= 1 ? 'must not be empty' : `needs at least ${limit} characters`) : `allows at most ${limit} characters`;
+      if (issue.origin === 'array')
+        return issue.code === 'too_small' ? `needs at least ${limit} item(s)` : `allows at most ${limit} item(s)`;
+      if (issue.origin === 'string')
+        return issue.code === 'too_small'
+          ? limit <= 1
+            ? 'must not be empty'
+            : `needs at least ${limit} characters`
+          : `allows at most ${limit} characters`;
       const bound = issue.code === 'too_small' ? (inclusive ? 'at least' : 'greater than') : inclusive ? 'at most' : 'less than';
       return `must be ${bound} ${limit}${found(input)}`;
     }
@@ -145,7 +156,9 @@ function friendlyMessage(issue: z.core.$ZodIssue): string {
       // z.json() (smokeTest.payload) is a union: a missing value fails every branch.
       return input === undefined ? 'required (any JSON value)' : message;
     case 'invalid_value':
-      return /^Invalid (option|input)/.test(message) ? `must be one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${found(input)}` : message;
+      return /^Invalid (option|input)/.test(message)
+        ? `must be one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${found(input)}`
+        : message;
     default:
       return message;
   }
@@ -176,7 +189,12 @@ export function validatePolicy(value: unknown, source: string, locate?: Locator)
       return line === undefined ? issue : { ...issue, line };
     });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new PolicyError(source, [{ path: [], message: `a policy is a mapping (object) with name, match, target, strategy, smokeTest, ...; found ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}` }]);
+    throw new PolicyError(source, [
+      {
+        path: [],
+        message: `a policy is a mapping (object) with name, match, target, strategy, smokeTest, ...; found ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`,
+      },
+    ]);
   }
   const parsed = policySchema.safeParse(value, { reportInput: true });
   if (!parsed.success) throw new PolicyError(source, located(zodIssues(parsed.error)));

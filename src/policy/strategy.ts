@@ -21,7 +21,8 @@ export function declaredStrategyKeys(strategy: Policy['strategy']): StrategyKey[
 export function strategyOf(policy: Policy): DeclaredStrategy {
   const s = policy.strategy;
   const keys = declaredStrategyKeys(s);
-  if (keys.length !== 1) throw new Error(`policy "${policy.name}" must declare exactly one strategy, found ${keys.length}; validate it first`);
+  if (keys.length !== 1)
+    throw new Error(`policy "${policy.name}" must declare exactly one strategy, found ${keys.length}; validate it first`);
   if (s.canary) return { kind: 'canary', spec: s.canary };
   if (s.blueGreen) return { kind: 'blueGreen', spec: s.blueGreen };
   if (s.shadow) return { kind: 'shadow', spec: s.shadow };

@@ -5,7 +5,15 @@ import { ACTIVITY, type ActivityName } from '../../src/orchestration/activity-na
 import { ACTIVITY_CONTRACTS } from '../../src/orchestration/activity-registry';
 import type { Clock } from '../../src/ports';
 import type { GateSpec } from '../../src/analysis/types';
-import { addEndpoint, createFakeEndpointControl, createFakeMetricsSource, createFakeModelRegistry, createRecordingNotifier, getWorld, type EndpointSim } from '../fixtures/engine-app/world';
+import {
+  addEndpoint,
+  createFakeEndpointControl,
+  createFakeMetricsSource,
+  createFakeModelRegistry,
+  createRecordingNotifier,
+  getWorld,
+  type EndpointSim,
+} from '../fixtures/engine-app/world';
 import { statusOf } from '../api/fakes';
 
 /** A clock whose sleeps return at once but are recorded (back-off is asserted, not waited). */
@@ -45,7 +53,13 @@ beforeEach(() => {
 });
 
 async function createGreen(): Promise<void> {
-  await activities[ACTIVITY.createDeployment]({ target, deployment: 'green', cloneFrom: 'blue', modelId: '/models/m/versions/2', rolloutId: 'r' });
+  await activities[ACTIVITY.createDeployment]({
+    target,
+    deployment: 'green',
+    cloneFrom: 'blue',
+    modelId: '/models/m/versions/2',
+    rolloutId: 'r',
+  });
 }
 
 describe('contracts', () => {
@@ -65,18 +79,33 @@ describe('contracts', () => {
       policyStore: { getPolicy: () => Promise.resolve({ name: 'p', target: { endpoint: '' }, concurrency: 'queue' } as never) },
       clock,
     });
-    await expect(broken[ACTIVITY.resolveTarget]({ rolloutId: 'r', source: 'manual', workspace: { subscriptionId: 's', resourceGroup: 'g', workspace: 'w' }, model: { name: 'm', version: '1' }, policyName: 'p', receivedAtMs: 0 })).rejects.toThrow(/resolveTarget output: contract violated: target\.endpoint/);
+    await expect(
+      broken[ACTIVITY.resolveTarget]({
+        rolloutId: 'r',
+        source: 'manual',
+        workspace: { subscriptionId: 's', resourceGroup: 'g', workspace: 'w' },
+        model: { name: 'm', version: '1' },
+        policyName: 'p',
+        receivedAtMs: 0,
+      }),
+    ).rejects.toThrow(/resolveTarget output: contract violated: target\.endpoint/);
   });
 
   it('rejects bad input naming the activity and the field', async () => {
-    await expect(activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 'all' }, mirror: {}, facts: { smokeTestPassed: [] } })).rejects.toThrow(ValidationError);
-    await expect(activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 'all' }, mirror: {}, facts: { smokeTestPassed: [] } })).rejects.toThrow(/setTraffic input: contract violated: traffic\.blue/);
+    await expect(
+      activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 'all' }, mirror: {}, facts: { smokeTestPassed: [] } }),
+    ).rejects.toThrow(ValidationError);
+    await expect(
+      activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 'all' }, mirror: {}, facts: { smokeTestPassed: [] } }),
+    ).rejects.toThrow(/setTraffic input: contract violated: traffic\.blue/);
   });
 
   it('puts the error code into the message the orchestrator sees', async () => {
     expect(activityFailureMessage(new AzureCallError('Conflict', 'op', 'busy', { retryable: true }))).toBe('[Conflict] op: busy');
     expect(activityFailureMessage(new Error('boom'))).toBe('[Internal] boom');
-    await expect(withCodedErrors(() => Promise.reject(new InvariantViolationError(['x'])))(undefined)).rejects.toThrow('[InvariantViolation] unsafe change refused: x');
+    await expect(withCodedErrors(() => Promise.reject(new InvariantViolationError(['x'])))(undefined)).rejects.toThrow(
+      '[InvariantViolation] unsafe change refused: x',
+    );
   });
 });
 
@@ -85,12 +114,24 @@ describe('createDeployment', () => {
     await createGreen();
     await createGreen();
     expect(sim.calls.filter((c) => c === 'createDeployment')).toHaveLength(1);
-    expect(sim.deployments.get('green')).toMatchObject({ modelId: '/models/m/versions/2', instanceType: 'Standard_DS3_v2', tags: { 'rollout-id': 'r' } });
+    expect(sim.deployments.get('green')).toMatchObject({
+      modelId: '/models/m/versions/2',
+      instanceType: 'Standard_DS3_v2',
+      tags: { 'rollout-id': 'r' },
+    });
   });
 
   it('refuses to overwrite a deployment that serves another model', async () => {
     await createGreen();
-    await expect(activities[ACTIVITY.createDeployment]({ target, deployment: 'green', cloneFrom: 'blue', modelId: '/models/m/versions/3', rolloutId: 'r' })).rejects.toThrow(/refusing to overwrite/);
+    await expect(
+      activities[ACTIVITY.createDeployment]({
+        target,
+        deployment: 'green',
+        cloneFrom: 'blue',
+        modelId: '/models/m/versions/3',
+        rolloutId: 'r',
+      }),
+    ).rejects.toThrow(/refusing to overwrite/);
   });
 
   it('retries 409 while Azure is busy, with back-off on the injected clock', async () => {
@@ -102,7 +143,13 @@ describe('createDeployment', () => {
 
   it('gives up after the attempts with a typed, retryable error', async () => {
     sim.faults.createDeployment = { status: 503, remaining: Infinity };
-    const error = await activities[ACTIVITY.createDeployment]({ target, deployment: 'green', cloneFrom: 'blue', modelId: '/models/m/versions/2', rolloutId: 'r' }).catch((e: unknown) => e);
+    const error = await activities[ACTIVITY.createDeployment]({
+      target,
+      deployment: 'green',
+      cloneFrom: 'blue',
+      modelId: '/models/m/versions/2',
+      rolloutId: 'r',
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AzureCallError);
     expect(error).toMatchObject({ code: 'Transient', retryable: true, statusCode: 503 });
     expect(sim.calls.filter((c) => c === 'createDeployment')).toHaveLength(4);
@@ -112,7 +159,12 @@ describe('createDeployment', () => {
 describe('setTraffic', () => {
   it('refuses live traffic on a deployment that has not passed its smoke test, before reaching Azure', async () => {
     await createGreen();
-    const error = await activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 90, green: 10 }, mirror: {}, facts: { smokeTestPassed: ['blue'] } }).catch((e: unknown) => e);
+    const error = await activities[ACTIVITY.setTraffic]({
+      target,
+      traffic: { blue: 90, green: 10 },
+      mirror: {},
+      facts: { smokeTestPassed: ['blue'] },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvariantViolationError);
     expect((error as InvariantViolationError).violations.join()).toMatch(/"green", which has not passed its smoke test/);
     expect(sim.calls).not.toContain('setTraffic');
@@ -120,14 +172,28 @@ describe('setTraffic', () => {
 
   it('refuses mirror over 50% and mirror on a live deployment', async () => {
     await createGreen();
-    await expect(activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 100 }, mirror: { green: 60 }, facts: { smokeTestPassed: ['green'] } })).rejects.toThrow(InvariantViolationError);
-    await expect(activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 50, green: 50 }, mirror: { green: 10 }, facts: { smokeTestPassed: ['green'] } })).rejects.toThrow(InvariantViolationError);
+    await expect(
+      activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 100 }, mirror: { green: 60 }, facts: { smokeTestPassed: ['green'] } }),
+    ).rejects.toThrow(InvariantViolationError);
+    await expect(
+      activities[ACTIVITY.setTraffic]({
+        target,
+        traffic: { blue: 50, green: 50 },
+        mirror: { green: 10 },
+        facts: { smokeTestPassed: ['green'] },
+      }),
+    ).rejects.toThrow(InvariantViolationError);
     expect(sim.calls).not.toContain('setTraffic');
   });
 
   it('writes, reads back, and skips a write that is already in place', async () => {
     await createGreen();
-    const out = await activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 90, green: 10 }, mirror: {}, facts: { smokeTestPassed: ['green'] } });
+    const out = await activities[ACTIVITY.setTraffic]({
+      target,
+      traffic: { blue: 90, green: 10 },
+      mirror: {},
+      facts: { smokeTestPassed: ['green'] },
+    });
     expect(out).toEqual({ traffic: { blue: 90, green: 10 }, mirror: {} });
     await activities[ACTIVITY.setTraffic]({ target, traffic: { blue: 90, green: 10 }, mirror: {}, facts: { smokeTestPassed: ['green'] } });
     expect(sim.calls.filter((c) => c === 'setTraffic')).toHaveLength(1);
@@ -144,11 +210,17 @@ describe('setTraffic', () => {
 
 describe('deleteDeployment', () => {
   it('never deletes a deployment holding traffic; absent is done', async () => {
-    await expect(activities[ACTIVITY.deleteDeployment]({ target, deployment: 'blue', facts: { smokeTestPassed: [] } })).rejects.toThrow(/cannot delete "blue": it holds 100% of live traffic/);
+    await expect(activities[ACTIVITY.deleteDeployment]({ target, deployment: 'blue', facts: { smokeTestPassed: [] } })).rejects.toThrow(
+      /cannot delete "blue": it holds 100% of live traffic/,
+    );
     expect(sim.deployments.has('blue')).toBe(true);
-    expect(await activities[ACTIVITY.deleteDeployment]({ target, deployment: 'nope', facts: { smokeTestPassed: [] } })).toEqual({ deleted: false });
+    expect(await activities[ACTIVITY.deleteDeployment]({ target, deployment: 'nope', facts: { smokeTestPassed: [] } })).toEqual({
+      deleted: false,
+    });
     await createGreen();
-    expect(await activities[ACTIVITY.deleteDeployment]({ target, deployment: 'green', facts: { smokeTestPassed: [] } })).toEqual({ deleted: true });
+    expect(await activities[ACTIVITY.deleteDeployment]({ target, deployment: 'green', facts: { smokeTestPassed: [] } })).toEqual({
+      deleted: true,
+    });
     expect(sim.deployments.has('green')).toBe(false);
   });
 });
@@ -184,17 +256,39 @@ describe('checkGates', () => {
   it('ends the window at the orchestration time minus the ingestion delay', async () => {
     await createGreen();
     sim.traffic = { blue: 50, green: 50 };
-    const out = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 1 } })) as { outcomes: { result?: { window: unknown } }[] };
+    const out = (await activities[ACTIVITY.checkGates]({
+      target,
+      gates: [gate],
+      baseline: 'blue',
+      candidate: 'green',
+      nowMs: 1_800_000_000_000,
+      looks: { health: 1 },
+    })) as { outcomes: { result?: { window: unknown } }[] };
     expect(out.outcomes[0]?.result?.window).toEqual({ fromMs: 1_800_000_000_000 - 12 * 60_000, toMs: 1_800_000_000_000 - 2 * 60_000 });
   });
 
   it('counts each arm since the step began for an adaptive bake, with one more query; without armsSinceMs, none', async () => {
     await createGreen();
     sim.traffic = { blue: 50, green: 50 };
-    const plain = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 1 } })) as { arms?: unknown };
+    const plain = (await activities[ACTIVITY.checkGates]({
+      target,
+      gates: [gate],
+      baseline: 'blue',
+      candidate: 'green',
+      nowMs: 1_800_000_000_000,
+      looks: { health: 1 },
+    })) as { arms?: unknown };
     expect(plain.arms).toBeUndefined();
     expect(sim.queryCount).toBe(1);
-    const out = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 2 }, armsSinceMs: 1_800_000_000_000 - 30 * 60_000 })) as {
+    const out = (await activities[ACTIVITY.checkGates]({
+      target,
+      gates: [gate],
+      baseline: 'blue',
+      candidate: 'green',
+      nowMs: 1_800_000_000_000,
+      looks: { health: 2 },
+      armsSinceMs: 1_800_000_000_000 - 30 * 60_000,
+    })) as {
       arms?: { candidate: { requests: number; failures: number }; baseline: { requests: number } };
     };
     expect(sim.queryCount).toBe(3);
@@ -206,7 +300,14 @@ describe('checkGates', () => {
   it('judges the candidate with the evidence', async () => {
     await createGreen();
     sim.traffic = { blue: 50, green: 50 };
-    const out = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: { health: 1 } })) as { outcomes: { outcome: string; candidateRequests?: number; result?: { evidence: unknown[] } }[] };
+    const out = (await activities[ACTIVITY.checkGates]({
+      target,
+      gates: [gate],
+      baseline: 'blue',
+      candidate: 'green',
+      nowMs: 1_800_000_000_000,
+      looks: { health: 1 },
+    })) as { outcomes: { outcome: string; candidateRequests?: number; result?: { evidence: unknown[] } }[] };
     expect(out.outcomes[0]).toMatchObject({ gate: 'health', outcome: 'pass', candidateRequests: 5000 });
     expect(out.outcomes[0]?.result?.evidence.length).toBe(1);
     expect(sim.queryCount).toBe(1);
@@ -216,8 +317,17 @@ describe('checkGates', () => {
     await createGreen();
     sim.traffic = { blue: 50, green: 50 };
     sim.faults.query = { status: 503, remaining: Infinity };
-    const out = (await activities[ACTIVITY.checkGates]({ target, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: 1_800_000_000_000, looks: {} })) as { outcomes: { outcome: string; error?: { code: string } }[] };
-    expect(out.outcomes).toEqual([{ gate: 'health', outcome: 'error', error: { code: 'Transient', message: expect.stringContaining('503') } }]);
+    const out = (await activities[ACTIVITY.checkGates]({
+      target,
+      gates: [gate],
+      baseline: 'blue',
+      candidate: 'green',
+      nowMs: 1_800_000_000_000,
+      looks: {},
+    })) as { outcomes: { outcome: string; error?: { code: string } }[] };
+    expect(out.outcomes).toEqual([
+      { gate: 'health', outcome: 'error', error: { code: 'Transient', message: expect.stringContaining('503') } },
+    ]);
   });
 });
 
@@ -232,13 +342,18 @@ describe('writeModelVerdict', () => {
       atMs: Date.UTC(2026, 0, 1),
     });
     const tags = getWorld().models.get('vm:7')?.tags ?? {};
-    expect(tags).toMatchObject({ owner: 'team', 'rollout-status': 'rolledBack', 'rollout-id': 'r7', 'rollout-at': '2026-01-01T00:00:00.000Z' });
+    expect(tags).toMatchObject({
+      owner: 'team',
+      'rollout-status': 'rolledBack',
+      'rollout-id': 'r7',
+      'rollout-at': '2026-01-01T00:00:00.000Z',
+    });
     expect(tags['rollout-reason']).toHaveLength(256);
     expect(out).toEqual({ tags: expect.objectContaining({ 'rollout-status': 'rolledBack' }) });
     expect(tags['rollout-extra-cost']).toBeUndefined();
   });
 
-  it('writes the rollout\'s own extra cost beside the verdict when the plan priced it', async () => {
+  it("writes the rollout's own extra cost beside the verdict when the plan priced it", async () => {
     getWorld().models.set('vm:8', { id: '/models/vm/versions/8', tags: {} });
     await activities[ACTIVITY.writeModelVerdict]({
       model: { subscriptionId: 's', resourceGroup: 'g', workspace: 'w', model: 'vm', version: '8' },
@@ -248,7 +363,9 @@ describe('writeModelVerdict', () => {
       atMs: Date.UTC(2026, 0, 1),
       rolloutCost: 'extra cost of the rollout: 2 x Standard_DS3_v2 for about 1.0 h: 0.68 USD',
     });
-    expect(getWorld().models.get('vm:8')?.tags['rollout-extra-cost']).toBe('extra cost of the rollout: 2 x Standard_DS3_v2 for about 1.0 h: 0.68 USD');
+    expect(getWorld().models.get('vm:8')?.tags['rollout-extra-cost']).toBe(
+      'extra cost of the rollout: 2 x Standard_DS3_v2 for about 1.0 h: 0.68 USD',
+    );
   });
 });
 

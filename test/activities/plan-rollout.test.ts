@@ -8,7 +8,14 @@ import type { PolicySource } from '../../src/activities/plan-rollout';
 import { ACTIVITY } from '../../src/orchestration/activity-names';
 import { systemClock } from '../../src/ports';
 import type { Plan } from '../../src/plan/types';
-import { addEndpoint, createFakeEndpointControl, createFakeMetricsSource, createFakeModelRegistry, createRecordingNotifier, getWorld } from '../fixtures/engine-app/world';
+import {
+  addEndpoint,
+  createFakeEndpointControl,
+  createFakeMetricsSource,
+  createFakeModelRegistry,
+  createRecordingNotifier,
+  getWorld,
+} from '../fixtures/engine-app/world';
 
 const policies = createPolicyFolderRepository(join(__dirname, '../../policies'));
 
@@ -47,11 +54,16 @@ describe('planRollout over the example policies', () => {
     expect(plan.steps[0]).toMatchObject({ kind: 'deploy', cloneFrom: 'blue', modelId: '/models/credit-model/versions/8' });
     expect(sim.calls).toEqual(['getEndpoint', 'listDeployments']);
     const resolved = await activities()[ACTIVITY.resolveTarget](input('credit-canary'));
-    expect(resolved).toEqual({ target: { subscriptionId: 's', resourceGroup: 'g', workspace: 'ml-prod-1', endpoint: 'credit-scoring' }, concurrency: 'supersede' });
+    expect(resolved).toEqual({
+      target: { subscriptionId: 's', resourceGroup: 'g', workspace: 'ml-prod-1', endpoint: 'credit-scoring' },
+      concurrency: 'supersede',
+    });
   });
 
   it('names the missing policy and the ones it knows', async () => {
-    await expect(activities()[ACTIVITY.planRollout](input('nope'))).rejects.toThrow(/no policy named 'nope' in .*policies \(known: .*credit-canary/);
+    await expect(activities()[ACTIVITY.planRollout](input('nope'))).rejects.toThrow(
+      /no policy named 'nope' in .*policies \(known: .*credit-canary/,
+    );
   });
 
   it('reports a broken policy folder with the file and the path inside it', async () => {
@@ -78,8 +90,11 @@ describe('planRollout over the example policies', () => {
   });
 });
 
-describe('planRollout: the rollout\'s own extra cost', () => {
-  const costPolicy = (cost: Record<string, unknown> | undefined, strategy: Record<string, unknown> = { blueGreen: { mirror: { percent: 20, minutes: 30 }, rollbackWindowMinutes: 30 } }) => {
+describe("planRollout: the rollout's own extra cost", () => {
+  const costPolicy = (
+    cost: Record<string, unknown> | undefined,
+    strategy: Record<string, unknown> = { blueGreen: { mirror: { percent: 20, minutes: 30 }, rollbackWindowMinutes: 30 } },
+  ) => {
     const dir = mkdtempSync(join(tmpdir(), 'cost-policy-'));
     const policy = {
       name: 'priced',
@@ -95,7 +110,14 @@ describe('planRollout: the rollout\'s own extra cost', () => {
     return createPolicyFolderRepository(dir);
   };
   const asked: string[] = [];
-  const run = (policyStore: ReturnType<typeof costPolicy>, prices?: { hourlyPrice: (t: string) => Promise<{ instanceType: string; region: string; pricePerHour: number; currency: string; source: 'policy' }> }) =>
+  const run = (
+    policyStore: ReturnType<typeof costPolicy>,
+    prices?: {
+      hourlyPrice: (
+        t: string,
+      ) => Promise<{ instanceType: string; region: string; pricePerHour: number; currency: string; source: 'policy' }>;
+    },
+  ) =>
     createActivities({
       endpointControl: createFakeEndpointControl(),
       metricsSource: createFakeMetricsSource(),
@@ -128,7 +150,9 @@ describe('planRollout: the rollout\'s own extra cost', () => {
     getWorld().models.set('credit-model:8', { id: '/models/credit-model/versions/8', tags: {} });
     addEndpoint('credit-scoring', { deployment: 'blue', modelId: '/models/credit-model/versions/7' });
     const failing = { hourlyPrice: () => Promise.reject(new Error('no price for it')) };
-    expect((await run(costPolicy({ maxCostIncreasePercent: 20 }), failing)).rolloutCost).toEqual({ summary: 'extra cost not priced: no price for it' });
+    expect((await run(costPolicy({ maxCostIncreasePercent: 20 }), failing)).rolloutCost).toEqual({
+      summary: 'extra cost not priced: no price for it',
+    });
     expect((await run(costPolicy(undefined), fixedPrice)).rolloutCost).toBeUndefined();
     const recreate = await run(costPolicy({ maxCostIncreasePercent: 20 }, { recreate: { healthCheck: { minutes: 10 } } }), fixedPrice);
     expect(recreate.rolloutCost?.summary).toMatch(/no extra cost/);

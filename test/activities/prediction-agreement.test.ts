@@ -61,20 +61,36 @@ describe('prediction agreement against the emulator', () => {
     await deployGreenAndSplit(em, clock, { blue: 100, green: 0 });
     // teal serves credit-model:3, whose scores are 0.02 above the reference's.
     clock.advanceMinutes(2);
-    const teal = await armFetch(em, 'PUT', `${workspacePath(em)}/onlineEndpoints/credit-scoring/deployments/teal`, deploymentBody(em, 'credit-model', '3'));
+    const teal = await armFetch(
+      em,
+      'PUT',
+      `${workspacePath(em)}/onlineEndpoints/credit-scoring/deployments/teal`,
+      deploymentBody(em, 'credit-model', '3'),
+    );
     expect(teal.status, JSON.stringify(teal.body)).toBe(201);
     clock.advanceMinutes(10);
     const settings = loadSettings({ ARM_ENDPOINT: em.url, LOGS_ENDPOINT: em.url, METRICS_ENDPOINT: em.url, EMULATOR_TOKEN: TOKEN });
     const ports = createAzurePorts(settings, { clock, random: () => 0.5, requestTimeoutMs: 10_000 });
     ctx = createActivityContext({ ...ports, notifier: {} as Notifier, clock });
-    Object.assign(target, { subscriptionId: em.coords.subscriptionId, resourceGroup: em.coords.resourceGroup, workspace: em.coords.workspace });
+    Object.assign(target, {
+      subscriptionId: em.coords.subscriptionId,
+      resourceGroup: em.coords.resourceGroup,
+      workspace: em.coords.workspace,
+    });
   });
   afterAll(async () => {
     await em.stop();
   });
 
   const look = async (spec: GateSpec, candidate = 'green') => {
-    const out = await checkGates(ctx, { target, gates: [spec], baseline: 'blue', candidate, nowMs: clock.now(), looks: { [spec.name]: 1 } });
+    const out = await checkGates(ctx, {
+      target,
+      gates: [spec],
+      baseline: 'blue',
+      candidate,
+      nowMs: clock.now(),
+      looks: { [spec.name]: 1 },
+    });
     const outcome = out.outcomes[0];
     if (!outcome?.result) throw new Error(`no result: ${JSON.stringify(outcome)}`);
     return outcome.result;
@@ -111,7 +127,10 @@ describe('prediction agreement against the emulator', () => {
     [0.05, 'pass'],
     [0.01, 'fail'],
   ] as const)('numeric: a score drift of 0.02 against an absolute tolerance of %d: %s', async (absoluteTolerance, verdict) => {
-    const result = await look(gate({ predictionPath: '$.prediction', compare: { kind: 'numeric', absoluteTolerance, relativeTolerance: 0 } }), 'teal');
+    const result = await look(
+      gate({ predictionPath: '$.prediction', compare: { kind: 'numeric', absoluteTolerance, relativeTolerance: 0 } }),
+      'teal',
+    );
     expect(result.verdict, JSON.stringify(result.agreement)).toBe(verdict);
     expect(result.agreement?.meanAbsoluteDifference).toBeCloseTo(0.02, 6);
   });

@@ -14,12 +14,18 @@ const target: EndpointRef = { subscriptionId: 's', resourceGroup: 'rg', workspac
 function answering(codes: readonly number[]): ActivityContext {
   let call = 0;
   const endpointControl = {
-    invokeDeployment: async (): Promise<InvokeResult> => ({ statusCode: codes[call++ % codes.length] ?? 200, durationMs: 10, body: {}, answeredBy: 'green' }),
+    invokeDeployment: async (): Promise<InvokeResult> => ({
+      statusCode: codes[call++ % codes.length] ?? 200,
+      durationMs: 10,
+      body: {},
+      answeredBy: 'green',
+    }),
   };
   return { endpointControl } as unknown as ActivityContext;
 }
 
-const run = (codes: readonly number[], maxFailures = 0) => smokeTest(answering(codes), { target, deployment: 'green', requests: codes.length, maxFailures, payload: {} });
+const run = (codes: readonly number[], maxFailures = 0) =>
+  smokeTest(answering(codes), { target, deployment: 'green', requests: codes.length, maxFailures, payload: {} });
 
 describe('smokeTest verdict per status code', () => {
   it.each([

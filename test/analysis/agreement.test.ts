@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { judgeAgreement, parsePredictionPath, readPrediction, type AgreementAnswer, type AgreementPair } from '../../src/analysis/agreement';
+import {
+  judgeAgreement,
+  parsePredictionPath,
+  readPrediction,
+  type AgreementAnswer,
+  type AgreementPair,
+} from '../../src/analysis/agreement';
 import { gateSpecProblems } from '../../src/analysis/spec';
 import type { AgreementSpec, GateSpec } from '../../src/analysis/types';
 
@@ -20,7 +26,12 @@ function labelSpec(rows: number, overrides: Partial<AgreementSpec> = {}): Agreem
 }
 
 function numericSpec(rows: number, overrides: Partial<AgreementSpec> = {}): AgreementSpec {
-  return { ...labelSpec(rows), predictionPath: '$.score', compare: { kind: 'numeric', absoluteTolerance: 0.01, relativeTolerance: 0 }, ...overrides };
+  return {
+    ...labelSpec(rows),
+    predictionPath: '$.score',
+    compare: { kind: 'numeric', absoluteTolerance: 0.01, relativeTolerance: 0 },
+    ...overrides,
+  };
 }
 
 /** `agree` pairs with the same label, then `disagree` pairs with different ones. */
@@ -87,7 +98,15 @@ describe('judging agreement (table)', () => {
       { baseline: ok({ label: 'a' }), candidate: ok({ label: 'a' }) },
     ];
     const judged = judgeAgreement(labelSpec(5, { minComparedRows: 2, minAgreement: 0.5 }), pairs);
-    expect(judged.evidence).toMatchObject({ rows: 5, unanswered: 2, unreadable: 1, compared: 2, agreed: 1, disagreed: 1, agreementRate: 0.5 });
+    expect(judged.evidence).toMatchObject({
+      rows: 5,
+      unanswered: 2,
+      unreadable: 1,
+      compared: 2,
+      agreed: 1,
+      disagreed: 1,
+      agreementRate: 0.5,
+    });
     expect(judged.evidence.examples).toEqual([{ row: 3, input: '{"id":3}', baseline: '"a"', candidate: '(no prediction)' }]);
     expect(judged.verdict).toBe('pass');
   });
@@ -168,38 +187,59 @@ describe('judging agreement (properties)', () => {
 
   it('counts add up, the rate is agreed/compared, and the verdict follows the threshold', () => {
     fc.assert(
-      fc.property(fc.array(outcome, { minLength: 1, maxLength: 60 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 5 }), (outcomes, minAgreement, minCompared, maxExamples) => {
-        const spec = labelSpec(outcomes.length, { minAgreement, minComparedRows: minCompared, maxExamples });
-        const e = judgeAgreement(spec, outcomes.map(pairOf));
-        const count = (o: string) => outcomes.filter((x) => x === o).length;
-        expect(e.evidence.rows).toBe(outcomes.length);
-        expect(e.evidence.compared + e.evidence.unanswered + e.evidence.unreadable).toBe(outcomes.length);
-        expect(e.evidence.agreed).toBe(count('agree'));
-        expect(e.evidence.disagreed).toBe(count('disagree'));
-        expect(e.evidence.examples.length).toBe(Math.min(maxExamples, count('disagree')));
-        const compared = e.evidence.compared;
-        if (compared < minCompared) expect(e.verdict).toBe('inconclusive');
-        else expect(e.verdict).toBe(count('agree') / compared >= minAgreement ? 'pass' : 'fail');
-      }),
+      fc.property(
+        fc.array(outcome, { minLength: 1, maxLength: 60 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 5 }),
+        (outcomes, minAgreement, minCompared, maxExamples) => {
+          const spec = labelSpec(outcomes.length, { minAgreement, minComparedRows: minCompared, maxExamples });
+          const e = judgeAgreement(spec, outcomes.map(pairOf));
+          const count = (o: string) => outcomes.filter((x) => x === o).length;
+          expect(e.evidence.rows).toBe(outcomes.length);
+          expect(e.evidence.compared + e.evidence.unanswered + e.evidence.unreadable).toBe(outcomes.length);
+          expect(e.evidence.agreed).toBe(count('agree'));
+          expect(e.evidence.disagreed).toBe(count('disagree'));
+          expect(e.evidence.examples.length).toBe(Math.min(maxExamples, count('disagree')));
+          const compared = e.evidence.compared;
+          if (compared < minCompared) expect(e.verdict).toBe('inconclusive');
+          else expect(e.verdict).toBe(count('agree') / compared >= minAgreement ? 'pass' : 'fail');
+        },
+      ),
     );
   });
 
   it('turning an agreeing row into a disagreeing one never improves the verdict', () => {
     const rank = { pass: 0, inconclusive: 1, fail: 2 } as const;
     fc.assert(
-      fc.property(fc.array(outcome, { minLength: 1, maxLength: 40 }), fc.double({ min: 0, max: 1, noNaN: true }), (outcomes, minAgreement) => {
-        const index = outcomes.indexOf('agree');
-        fc.pre(index >= 0);
-        const worse = outcomes.map((o, i) => (i === index ? 'disagree' : o));
-        const spec = labelSpec(outcomes.length, { minAgreement });
-        expect(rank[judgeAgreement(spec, worse.map(pairOf)).verdict]).toBeGreaterThanOrEqual(rank[judgeAgreement(spec, outcomes.map(pairOf)).verdict]);
-      }),
+      fc.property(
+        fc.array(outcome, { minLength: 1, maxLength: 40 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (outcomes, minAgreement) => {
+          const index = outcomes.indexOf('agree');
+          fc.pre(index >= 0);
+          const worse = outcomes.map((o, i) => (i === index ? 'disagree' : o));
+          const spec = labelSpec(outcomes.length, { minAgreement });
+          expect(rank[judgeAgreement(spec, worse.map(pairOf)).verdict]).toBeGreaterThanOrEqual(
+            rank[judgeAgreement(spec, outcomes.map(pairOf)).verdict],
+          );
+        },
+      ),
     );
   });
 });
 
 describe('agreement gate specs', () => {
-  const base: GateSpec = { name: 'agree', checks: [], customMetrics: [], confidence: 0.95, minRequestsPerDeployment: 1, windowMinutes: 1, ingestionDelayMinutes: 0, plannedLooks: 1 };
+  const base: GateSpec = {
+    name: 'agree',
+    checks: [],
+    customMetrics: [],
+    confidence: 0.95,
+    minRequestsPerDeployment: 1,
+    windowMinutes: 1,
+    ingestionDelayMinutes: 0,
+    plannedLooks: 1,
+  };
 
   it('a valid agreement gate has no problems', () => {
     expect(gateSpecProblems({ ...base, agreement: labelSpec(5) })).toEqual([]);
@@ -209,15 +249,20 @@ describe('agreement gate specs', () => {
     [{ rows: [] }, 'gates.agree.agreement.dataset: expected at least one row'],
     [{ predictionPath: 'label' }, 'gates.agree.agreement.predictionPath: must start with "$"'],
     [{ minAgreement: 1.5 }, 'gates.agree.agreement.minAgreement: expected a share in [0, 1]'],
-    [{ minComparedRows: 9 }, 'gates.agree.agreement.minComparedRows: 9 is more than the dataset\'s 5 rows'],
+    [{ minComparedRows: 9 }, "gates.agree.agreement.minComparedRows: 9 is more than the dataset's 5 rows"],
     [{ maxMeanAbsoluteDifference: 0.1 }, 'gates.agree.agreement.maxMeanAbsoluteDifference: applies to numeric comparisons only'],
-    [{ compare: { kind: 'numeric', absoluteTolerance: -1, relativeTolerance: 0 } }, 'gates.agree.agreement.tolerance.absolute: expected a number >= 0'],
+    [
+      { compare: { kind: 'numeric', absoluteTolerance: -1, relativeTolerance: 0 } },
+      'gates.agree.agreement.tolerance.absolute: expected a number >= 0',
+    ],
   ] as const)('%j: %s', (overrides, message) => {
     const problems = gateSpecProblems({ ...base, agreement: { ...labelSpec(5), ...(overrides as Partial<AgreementSpec>) } });
     expect(problems.join('\n')).toContain(message);
   });
 
   it('an agreement gate with metric checks is rejected', () => {
-    expect(gateSpecProblems({ ...base, checks: [{ metric: 'latencyP95', max: 1 }], agreement: labelSpec(5) }).join('\n')).toContain('holds no metric checks');
+    expect(gateSpecProblems({ ...base, checks: [{ metric: 'latencyP95', max: 1 }], agreement: labelSpec(5) }).join('\n')).toContain(
+      'holds no metric checks',
+    );
   });
 });

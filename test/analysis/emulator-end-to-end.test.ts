@@ -52,12 +52,25 @@ async function startWorld(candidate: ModelBehaviorInput, seed = 5): Promise<{ em
 }
 
 async function look(em: Emulator, clock: ManualClock, window = checkWindow(clock.now(), spec)) {
-  const queries = buildGateQueries(spec, { workspace: DEMO_COORDS, endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window });
+  const queries = buildGateQueries(spec, {
+    workspace: DEMO_COORDS,
+    endpoint: 'credit-scoring',
+    baseline: 'blue',
+    candidate: 'green',
+    window,
+  });
   expect(queries).toHaveLength(1);
   const query = queries[0]!;
-  const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, query.kql, { startTime: new Date(query.fromMs), endTime: new Date(query.toMs) });
+  const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, query.kql, {
+    startTime: new Date(query.fromMs),
+    endTime: new Date(query.toMs),
+  });
   if (result.status !== LogsQueryResultStatus.Success) throw new Error(`query status ${result.status}`);
-  return evaluateGate(spec, { traffic: tableObjects(result.tables[0]) }, { candidate: 'green', baseline: 'blue', window, look: 1, checkedAtMs: clock.now() });
+  return evaluateGate(
+    spec,
+    { traffic: tableObjects(result.tables[0]) },
+    { candidate: 'green', baseline: 'blue', window, look: 1, checkedAtMs: clock.now() },
+  );
 }
 
 describe('gate looks against the emulator', () => {

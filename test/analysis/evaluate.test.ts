@@ -24,55 +24,289 @@ interface Case {
 
 const cases: Case[] = [
   // 5xx rate, absolute
-  { name: '5xx max: clean candidate passes', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, failed: 2 }, baseline: { requests: 1000 }, verdict: 'pass' },
-  { name: '5xx max: 10% errors fails', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, failed: 100 }, baseline: { requests: 1000 }, verdict: 'fail', reason: /violates/ },
-  { name: '5xx max: at the bound is inconclusive', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, failed: 20 }, baseline: { requests: 1000 }, verdict: 'inconclusive' },
-  { name: '5xx min (lower bound) violated', check: { metric: 'errorRate5xx', min: 0.1 }, candidate: { requests: 1000, failed: 0 }, baseline: { requests: 1000 }, verdict: 'fail' },
+  {
+    name: '5xx max: clean candidate passes',
+    check: { metric: 'errorRate5xx', max: 0.02 },
+    candidate: { requests: 1000, failed: 2 },
+    baseline: { requests: 1000 },
+    verdict: 'pass',
+  },
+  {
+    name: '5xx max: 10% errors fails',
+    check: { metric: 'errorRate5xx', max: 0.02 },
+    candidate: { requests: 1000, failed: 100 },
+    baseline: { requests: 1000 },
+    verdict: 'fail',
+    reason: /violates/,
+  },
+  {
+    name: '5xx max: at the bound is inconclusive',
+    check: { metric: 'errorRate5xx', max: 0.02 },
+    candidate: { requests: 1000, failed: 20 },
+    baseline: { requests: 1000 },
+    verdict: 'inconclusive',
+  },
+  {
+    name: '5xx min (lower bound) violated',
+    check: { metric: 'errorRate5xx', min: 0.1 },
+    candidate: { requests: 1000, failed: 0 },
+    baseline: { requests: 1000 },
+    verdict: 'fail',
+  },
   // 5xx rate, relative ratio
-  { name: '5xx ratio: 6x worse fails', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 5000, failed: 300 }, baseline: { requests: 5000, failed: 50 }, verdict: 'fail' },
-  { name: '5xx ratio: equal with many samples passes', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 20000, failed: 200 }, baseline: { requests: 20000, failed: 200 }, verdict: 'pass' },
-  { name: '5xx ratio: equal with few events is inconclusive', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 1000, failed: 5 }, baseline: { requests: 1000, failed: 5 }, verdict: 'inconclusive' },
-  { name: '5xx ratio: zero on both sides is inconclusive', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }, candidate: { requests: 1000 }, baseline: { requests: 1000 }, verdict: 'inconclusive', reason: /no events on either side/ },
-  { name: '5xx ratio + max: zero on both sides passes on the absolute bound', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5, max: 0.05 }, candidate: { requests: 1000 }, baseline: { requests: 1000 }, verdict: 'pass', reason: /absolute bound met/ },
-  { name: '5xx ratio + max: relative failure wins over absolute pass', check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5, max: 0.5 }, candidate: { requests: 5000, failed: 300 }, baseline: { requests: 5000, failed: 50 }, verdict: 'fail' },
+  {
+    name: '5xx ratio: 6x worse fails',
+    check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 },
+    candidate: { requests: 5000, failed: 300 },
+    baseline: { requests: 5000, failed: 50 },
+    verdict: 'fail',
+  },
+  {
+    name: '5xx ratio: equal with many samples passes',
+    check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 },
+    candidate: { requests: 20000, failed: 200 },
+    baseline: { requests: 20000, failed: 200 },
+    verdict: 'pass',
+  },
+  {
+    name: '5xx ratio: equal with few events is inconclusive',
+    check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 },
+    candidate: { requests: 1000, failed: 5 },
+    baseline: { requests: 1000, failed: 5 },
+    verdict: 'inconclusive',
+  },
+  {
+    name: '5xx ratio: zero on both sides is inconclusive',
+    check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5 },
+    candidate: { requests: 1000 },
+    baseline: { requests: 1000 },
+    verdict: 'inconclusive',
+    reason: /no events on either side/,
+  },
+  {
+    name: '5xx ratio + max: zero on both sides passes on the absolute bound',
+    check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5, max: 0.05 },
+    candidate: { requests: 1000 },
+    baseline: { requests: 1000 },
+    verdict: 'pass',
+    reason: /absolute bound met/,
+  },
+  {
+    name: '5xx ratio + max: relative failure wins over absolute pass',
+    check: { metric: 'errorRate5xx', maxRatioToBaseline: 1.5, max: 0.5 },
+    candidate: { requests: 5000, failed: 300 },
+    baseline: { requests: 5000, failed: 50 },
+    verdict: 'fail',
+  },
   // 5xx rate, relative additive
-  { name: '5xx increase: zero on both sides passes', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000 }, baseline: { requests: 1000 }, verdict: 'pass' },
-  { name: '5xx increase: +5 points fails', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 2000, failed: 120 }, baseline: { requests: 2000, failed: 20 }, verdict: 'fail' },
+  {
+    name: '5xx increase: zero on both sides passes',
+    check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 },
+    candidate: { requests: 1000 },
+    baseline: { requests: 1000 },
+    verdict: 'pass',
+  },
+  {
+    name: '5xx increase: +5 points fails',
+    check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 },
+    candidate: { requests: 2000, failed: 120 },
+    baseline: { requests: 2000, failed: 20 },
+    verdict: 'fail',
+  },
   // model error rate
-  { name: 'model errors max: fails on ModelStatusCode errors', check: { metric: 'modelErrorRate', max: 0.01 }, candidate: { requests: 1000, modelErrors: 80 }, baseline: { requests: 1000 }, verdict: 'fail' },
-  { name: 'model errors ratio: 5xx do not count as model errors', check: { metric: 'modelErrorRate', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, failed: 300 }, baseline: { requests: 1000 }, verdict: 'pass' },
-  { name: 'model errors ratio: 6x worse fails', check: { metric: 'modelErrorRate', maxRatioToBaseline: 2 }, candidate: { requests: 5000, modelErrors: 300 }, baseline: { requests: 5000, modelErrors: 50 }, verdict: 'fail' },
-  { name: 'model errors min: above the minimum passes', check: { metric: 'modelErrorRate', min: 0 }, candidate: { requests: 1000, modelErrors: 3 }, baseline: { requests: 1000 }, verdict: 'pass' },
+  {
+    name: 'model errors max: fails on ModelStatusCode errors',
+    check: { metric: 'modelErrorRate', max: 0.01 },
+    candidate: { requests: 1000, modelErrors: 80 },
+    baseline: { requests: 1000 },
+    verdict: 'fail',
+  },
+  {
+    name: 'model errors ratio: 5xx do not count as model errors',
+    check: { metric: 'modelErrorRate', maxIncreaseOverBaseline: 0.01 },
+    candidate: { requests: 1000, failed: 300 },
+    baseline: { requests: 1000 },
+    verdict: 'pass',
+  },
+  {
+    name: 'model errors ratio: 6x worse fails',
+    check: { metric: 'modelErrorRate', maxRatioToBaseline: 2 },
+    candidate: { requests: 5000, modelErrors: 300 },
+    baseline: { requests: 5000, modelErrors: 50 },
+    verdict: 'fail',
+  },
+  {
+    name: 'model errors min: above the minimum passes',
+    check: { metric: 'modelErrorRate', min: 0 },
+    candidate: { requests: 1000, modelErrors: 3 },
+    baseline: { requests: 1000 },
+    verdict: 'pass',
+  },
   // latency, absolute
-  { name: 'p95 max: well under passes', check: { metric: 'latencyP95', max: 400 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
-  { name: 'p95 max: well over fails', check: { metric: 'latencyP95', max: 120 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'fail' },
-  { name: 'p50 min: slower than required minimum passes', check: { metric: 'latencyP50', min: 10 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
-  { name: 'p99 max: well under passes with enough samples', check: { metric: 'latencyP99', max: 600 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
-  { name: 'p99 max: 200 samples cannot show a p99 bound', check: { metric: 'latencyP99', max: 230 }, candidate: { requests: 200, latencies: few }, baseline: { requests: 200, latencies: fewToo }, verdict: 'inconclusive' },
+  {
+    name: 'p95 max: well under passes',
+    check: { metric: 'latencyP95', max: 400 },
+    candidate: { requests: 3000, latencies: fast },
+    baseline: { requests: 3000, latencies: fastToo },
+    verdict: 'pass',
+  },
+  {
+    name: 'p95 max: well over fails',
+    check: { metric: 'latencyP95', max: 120 },
+    candidate: { requests: 3000, latencies: fast },
+    baseline: { requests: 3000, latencies: fastToo },
+    verdict: 'fail',
+  },
+  {
+    name: 'p50 min: slower than required minimum passes',
+    check: { metric: 'latencyP50', min: 10 },
+    candidate: { requests: 3000, latencies: fast },
+    baseline: { requests: 3000, latencies: fastToo },
+    verdict: 'pass',
+  },
+  {
+    name: 'p99 max: well under passes with enough samples',
+    check: { metric: 'latencyP99', max: 600 },
+    candidate: { requests: 3000, latencies: fast },
+    baseline: { requests: 3000, latencies: fastToo },
+    verdict: 'pass',
+  },
+  {
+    name: 'p99 max: 200 samples cannot show a p99 bound',
+    check: { metric: 'latencyP99', max: 230 },
+    candidate: { requests: 200, latencies: few },
+    baseline: { requests: 200, latencies: fewToo },
+    verdict: 'inconclusive',
+  },
   // latency, relative
-  { name: 'p95 ratio: same distribution passes', check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
-  { name: 'p95 ratio: twice as slow fails', check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 }, candidate: { requests: 3000, latencies: slow }, baseline: { requests: 3000, latencies: fast }, verdict: 'fail' },
-  { name: 'p50 increase: +100 ms fails a 20 ms allowance', check: { metric: 'latencyP50', maxIncreaseOverBaseline: 20 }, candidate: { requests: 3000, latencies: slow }, baseline: { requests: 3000, latencies: fast }, verdict: 'fail' },
-  { name: 'p50 increase: same distribution passes', check: { metric: 'latencyP50', maxIncreaseOverBaseline: 20 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass' },
-  { name: 'p99 ratio: 200 samples are too few for p99', check: { metric: 'latencyP99', maxRatioToBaseline: 1.2 }, candidate: { requests: 200, latencies: few }, baseline: { requests: 200, latencies: fewToo }, verdict: 'inconclusive', reason: /too few latency samples.*about 381 needed/ },
-  { name: 'p95 ratio: no latency samples', check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 }, candidate: { requests: 3000, latencies: [] }, baseline: { requests: 3000, latencies: fast }, verdict: 'inconclusive' },
-  { name: 'p99 increase: +100% fails a 50 ms allowance', check: { metric: 'latencyP99', maxIncreaseOverBaseline: 50 }, candidate: { requests: 3000, latencies: slow }, baseline: { requests: 3000, latencies: fast }, verdict: 'fail' },
-  { name: 'p95 ratio + max: relative inconclusive, absolute pass -> pass', check: { metric: 'latencyP95', maxRatioToBaseline: 1.0, max: 1000 }, candidate: { requests: 3000, latencies: fast }, baseline: { requests: 3000, latencies: fastToo }, verdict: 'pass', reason: /absolute bound met/ },
+  {
+    name: 'p95 ratio: same distribution passes',
+    check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 },
+    candidate: { requests: 3000, latencies: fast },
+    baseline: { requests: 3000, latencies: fastToo },
+    verdict: 'pass',
+  },
+  {
+    name: 'p95 ratio: twice as slow fails',
+    check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 },
+    candidate: { requests: 3000, latencies: slow },
+    baseline: { requests: 3000, latencies: fast },
+    verdict: 'fail',
+  },
+  {
+    name: 'p50 increase: +100 ms fails a 20 ms allowance',
+    check: { metric: 'latencyP50', maxIncreaseOverBaseline: 20 },
+    candidate: { requests: 3000, latencies: slow },
+    baseline: { requests: 3000, latencies: fast },
+    verdict: 'fail',
+  },
+  {
+    name: 'p50 increase: same distribution passes',
+    check: { metric: 'latencyP50', maxIncreaseOverBaseline: 20 },
+    candidate: { requests: 3000, latencies: fast },
+    baseline: { requests: 3000, latencies: fastToo },
+    verdict: 'pass',
+  },
+  {
+    name: 'p99 ratio: 200 samples are too few for p99',
+    check: { metric: 'latencyP99', maxRatioToBaseline: 1.2 },
+    candidate: { requests: 200, latencies: few },
+    baseline: { requests: 200, latencies: fewToo },
+    verdict: 'inconclusive',
+    reason: /too few latency samples.*about 381 needed/,
+  },
+  {
+    name: 'p95 ratio: no latency samples',
+    check: { metric: 'latencyP95', maxRatioToBaseline: 1.2 },
+    candidate: { requests: 3000, latencies: [] },
+    baseline: { requests: 3000, latencies: fast },
+    verdict: 'inconclusive',
+  },
+  {
+    name: 'p99 increase: +100% fails a 50 ms allowance',
+    check: { metric: 'latencyP99', maxIncreaseOverBaseline: 50 },
+    candidate: { requests: 3000, latencies: slow },
+    baseline: { requests: 3000, latencies: fast },
+    verdict: 'fail',
+  },
+  {
+    name: 'p95 ratio + max: relative inconclusive, absolute pass -> pass',
+    check: { metric: 'latencyP95', maxRatioToBaseline: 1.0, max: 1000 },
+    candidate: { requests: 3000, latencies: fast },
+    baseline: { requests: 3000, latencies: fastToo },
+    verdict: 'pass',
+    reason: /absolute bound met/,
+  },
   // request count
-  { name: 'requestCount min not reached waits', check: { metric: 'requestCount', min: 500 }, candidate: { requests: 300 }, baseline: { requests: 3000 }, verdict: 'inconclusive', reason: /waiting/ },
-  { name: 'requestCount min reached passes', check: { metric: 'requestCount', min: 500 }, candidate: { requests: 800 }, baseline: { requests: 3000 }, verdict: 'pass' },
-  { name: 'requestCount max exceeded fails', check: { metric: 'requestCount', max: 500 }, candidate: { requests: 800 }, baseline: { requests: 3000 }, verdict: 'fail' },
-  { name: 'requestCount ratio compared directly', check: { metric: 'requestCount', maxRatioToBaseline: 0.5 }, candidate: { requests: 3000 }, baseline: { requests: 3000 }, verdict: 'fail' },
-  { name: 'requestCount increase compared directly', check: { metric: 'requestCount', maxIncreaseOverBaseline: 100 }, candidate: { requests: 3050 }, baseline: { requests: 3000 }, verdict: 'pass' },
+  {
+    name: 'requestCount min not reached waits',
+    check: { metric: 'requestCount', min: 500 },
+    candidate: { requests: 300 },
+    baseline: { requests: 3000 },
+    verdict: 'inconclusive',
+    reason: /waiting/,
+  },
+  {
+    name: 'requestCount min reached passes',
+    check: { metric: 'requestCount', min: 500 },
+    candidate: { requests: 800 },
+    baseline: { requests: 3000 },
+    verdict: 'pass',
+  },
+  {
+    name: 'requestCount max exceeded fails',
+    check: { metric: 'requestCount', max: 500 },
+    candidate: { requests: 800 },
+    baseline: { requests: 3000 },
+    verdict: 'fail',
+  },
+  {
+    name: 'requestCount ratio compared directly',
+    check: { metric: 'requestCount', maxRatioToBaseline: 0.5 },
+    candidate: { requests: 3000 },
+    baseline: { requests: 3000 },
+    verdict: 'fail',
+  },
+  {
+    name: 'requestCount increase compared directly',
+    check: { metric: 'requestCount', maxIncreaseOverBaseline: 100 },
+    candidate: { requests: 3050 },
+    baseline: { requests: 3000 },
+    verdict: 'pass',
+  },
   // minimum samples
-  { name: 'too few candidate requests', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 99, failed: 99 }, baseline: { requests: 1000 }, verdict: 'inconclusive', reason: /too few requests/ },
-  { name: 'too few baseline requests for a relative check', check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }, candidate: { requests: 1000, failed: 500 }, baseline: { requests: 10 }, verdict: 'inconclusive', reason: /blue has 10/ },
-  { name: 'an absolute check needs no baseline traffic (post-promotion watch)', check: { metric: 'errorRate5xx', max: 0.02 }, candidate: { requests: 1000, failed: 500 }, baseline: { requests: 0 }, verdict: 'fail' },
+  {
+    name: 'too few candidate requests',
+    check: { metric: 'errorRate5xx', max: 0.02 },
+    candidate: { requests: 99, failed: 99 },
+    baseline: { requests: 1000 },
+    verdict: 'inconclusive',
+    reason: /too few requests/,
+  },
+  {
+    name: 'too few baseline requests for a relative check',
+    check: { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 },
+    candidate: { requests: 1000, failed: 500 },
+    baseline: { requests: 10 },
+    verdict: 'inconclusive',
+    reason: /blue has 10/,
+  },
+  {
+    name: 'an absolute check needs no baseline traffic (post-promotion watch)',
+    check: { metric: 'errorRate5xx', max: 0.02 },
+    candidate: { requests: 1000, failed: 500 },
+    baseline: { requests: 0 },
+    verdict: 'fail',
+  },
 ];
 
 describe('evaluateGate: one check per case', () => {
   it.each(cases)('$name', ({ check, candidate, baseline, verdict, reason, spec }) => {
-    const result = evaluateGate(gate([check], spec), { traffic: [trafficRow('green', candidate), trafficRow('blue', baseline)] }, context());
+    const result = evaluateGate(
+      gate([check], spec),
+      { traffic: [trafficRow('green', candidate), trafficRow('blue', baseline)] },
+      context(),
+    );
     const evidence = result.evidence[0];
     expect(evidence?.verdict, evidence?.reason).toBe(verdict);
     expect(result.verdict).toBe(verdict);
@@ -123,7 +357,10 @@ describe('evaluateGate: bad and missing data is inconclusive, never pass', () =>
   it('latency NaN inside the sample list makes latency checks inconclusive but not error checks', () => {
     const row = { ...trafficRow('green', { requests: 3000, latencies: fast }), latencies: '[1, "x"]' };
     const result = evaluateGate(
-      gate([{ metric: 'latencyP95', max: 1000 }, { metric: 'errorRate5xx', max: 0.5 }]),
+      gate([
+        { metric: 'latencyP95', max: 1000 },
+        { metric: 'errorRate5xx', max: 0.5 },
+      ]),
       { traffic: [row, trafficRow('blue', { requests: 3000, latencies: fast })] },
       context(),
     );
@@ -133,7 +370,11 @@ describe('evaluateGate: bad and missing data is inconclusive, never pass', () =>
 
   it('accepts latencies as an array as well as JSON text', () => {
     const row = { ...trafficRow('green', { requests: 3000 }), latencies: fast };
-    const result = evaluateGate(gate([{ metric: 'latencyP95', max: 1000 }]), { traffic: [row, trafficRow('blue', { requests: 3000, latencies: fast })] }, context());
+    const result = evaluateGate(
+      gate([{ metric: 'latencyP95', max: 1000 }]),
+      { traffic: [row, trafficRow('blue', { requests: 3000, latencies: fast })] },
+      context(),
+    );
     expect(result.verdict).toBe('pass');
   });
 });
@@ -187,7 +428,10 @@ describe('evaluateGate: one deployment (recreate)', () => {
   it('judges absolute checks on the candidate alone and leaves relative ones inconclusive', () => {
     const traffic = [trafficRow('blue', { requests: 1000, failed: 1 })];
     const result = evaluateGate(
-      gate([{ metric: 'errorRate5xx', max: 0.02 }, { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 }]),
+      gate([
+        { metric: 'errorRate5xx', max: 0.02 },
+        { metric: 'errorRate5xx', maxIncreaseOverBaseline: 0.01 },
+      ]),
       { traffic },
       context(1, 'blue', 'blue'),
     );

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  fillKqlTemplate,
-  kqlDatetime,
-  kqlIdentifier,
-  kqlNumber,
-  kqlString,
-  kqlStringList,
-  kqlTimespan,
-} from '../../src/analysis/kql';
+import { fillKqlTemplate, kqlDatetime, kqlIdentifier, kqlNumber, kqlString, kqlStringList, kqlTimespan } from '../../src/analysis/kql';
 import { ValidationError } from '../../src/errors';
 
 /** Decode a double-quoted literal the way the emulator's subset does (only \" and \\ escapes). */

@@ -6,15 +6,17 @@ import { context, gate, latencies, seededRandom, trafficRow } from './helpers';
 
 const rank: Record<Verdict, number> = { pass: 0, inconclusive: 1, fail: 2 };
 
-const rateCheck = fc.record(
-  {
-    metric: fc.constantFrom('errorRate5xx', 'modelErrorRate'),
-    max: fc.option(fc.double({ min: 0, max: 0.5, noNaN: true }), { nil: undefined }),
-    maxRatioToBaseline: fc.option(fc.double({ min: 0.5, max: 3, noNaN: true }), { nil: undefined }),
-    maxIncreaseOverBaseline: fc.option(fc.double({ min: 0, max: 0.1, noNaN: true }), { nil: undefined }),
-  },
-  { requiredKeys: ['metric'] },
-).filter((c) => c.max !== undefined || c.maxRatioToBaseline !== undefined || c.maxIncreaseOverBaseline !== undefined);
+const rateCheck = fc
+  .record(
+    {
+      metric: fc.constantFrom('errorRate5xx', 'modelErrorRate'),
+      max: fc.option(fc.double({ min: 0, max: 0.5, noNaN: true }), { nil: undefined }),
+      maxRatioToBaseline: fc.option(fc.double({ min: 0.5, max: 3, noNaN: true }), { nil: undefined }),
+      maxIncreaseOverBaseline: fc.option(fc.double({ min: 0, max: 0.1, noNaN: true }), { nil: undefined }),
+    },
+    { requiredKeys: ['metric'] },
+  )
+  .filter((c) => c.max !== undefined || c.maxRatioToBaseline !== undefined || c.maxIncreaseOverBaseline !== undefined);
 
 describe('verdicts are monotonic in the candidate', () => {
   it('more errors on the candidate never improve its verdict', () => {
@@ -34,7 +36,11 @@ describe('verdicts are monotonic in the candidate', () => {
           const worseXc = Math.min(nc, xc + extra);
           const spec = gate([check as MetricCheck]);
           const verdictWith = (x: number) =>
-            evaluateGate(spec, { traffic: [trafficRow('green', { requests: nc, [column]: x }), trafficRow('blue', { requests: nb, [column]: xb })] }, context(look)).verdict;
+            evaluateGate(
+              spec,
+              { traffic: [trafficRow('green', { requests: nc, [column]: x }), trafficRow('blue', { requests: nb, [column]: xb })] },
+              context(look),
+            ).verdict;
           const before = verdictWith(xc);
           const after = verdictWith(worseXc);
           expect(rank[after], `${before} -> ${after}`).toBeGreaterThanOrEqual(rank[before]);
@@ -81,7 +87,11 @@ describe('verdicts are monotonic in the candidate', () => {
     fc.assert(
       fc.property(rateCheck, fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), (check, nc, xc) => {
         const spec = gate([check as MetricCheck], { minRequestsPerDeployment: 100 });
-        const result = evaluateGate(spec, { traffic: [trafficRow('green', { requests: nc, failed: Math.min(xc, nc) }), trafficRow('blue', { requests: 10_000 })] }, context());
+        const result = evaluateGate(
+          spec,
+          { traffic: [trafficRow('green', { requests: nc, failed: Math.min(xc, nc) }), trafficRow('blue', { requests: 10_000 })] },
+          context(),
+        );
         expect(result.verdict).toBe('inconclusive');
       }),
       { numRuns: 200 },

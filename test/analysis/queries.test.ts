@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildCustomMetricQuery, buildGateQueries, buildTrafficQuery, isFailedResponse, workspaceResourceId } from '../../src/analysis/queries';
+import {
+  buildCustomMetricQuery,
+  buildGateQueries,
+  buildTrafficQuery,
+  isFailedResponse,
+  workspaceResourceId,
+} from '../../src/analysis/queries';
 import { DateTimeValue, evaluate, type Row, type Table } from '../../src/harness/emulator/kql/evaluator';
 import { parseQuery } from '../../src/harness/emulator/kql/parser';
 import { TRAFFIC_LOG_COLUMNS, TrafficLog } from '../../src/harness/emulator/traffic-log';
@@ -79,11 +85,15 @@ describe('buildGateQueries', () => {
   });
 
   it('refuses a check on an unknown metric, naming it', () => {
-    expect(() => buildGateQueries({ ...spec, checks: [{ metric: 'latencyP90', max: 1 }] }, target)).toThrow(/checks\[0\]\.metric.*latencyP90/);
+    expect(() => buildGateQueries({ ...spec, checks: [{ metric: 'latencyP90', max: 1 }] }, target)).toThrow(
+      /checks\[0\]\.metric.*latencyP90/,
+    );
   });
 
   it('names the custom metric whose template is bad', () => {
-    expect(() => buildCustomMetricQuery({ name: 'm', kql: 'T | where x == "{endpoint}"', higherIsWorse: true }, target)).toThrow(/customMetrics\.m\.kql/);
+    expect(() => buildCustomMetricQuery({ name: 'm', kql: 'T | where x == "{endpoint}"', higherIsWorse: true }, target)).toThrow(
+      /customMetrics\.m\.kql/,
+    );
   });
 });
 
@@ -94,14 +104,30 @@ describe('the built-in query is scoped to the workspace', () => {
   const prod = { subscriptionId: 'sub-1', resourceGroup: 'rg-ml', workspace: 'ml-prod' };
   const dev = { subscriptionId: 'sub-1', resourceGroup: 'rg-ml', workspace: 'ml-prod2' };
   const logOf = (ws: typeof prod) =>
-    new TrafficLog({ tenantId: 't', location: 'westeurope', resourceIdOf: (endpoint) => `${workspaceResourceId(ws)}/onlineendpoints/${endpoint}` });
+    new TrafficLog({
+      tenantId: 't',
+      location: 'westeurope',
+      resourceIdOf: (endpoint) => `${workspaceResourceId(ws)}/onlineendpoints/${endpoint}`,
+    });
 
   function fill(log: TrafficLog, rows: readonly { deployment: string; responseCode: number }[]): void {
     rows.forEach((r, i) =>
       log.append({
-        timeMs: target.window.fromMs + i * 1000, endpoint: 'credit-scoring', deployment: r.deployment, modelKey: 'm:1', responseCode: r.responseCode,
-        modelStatusCode: r.responseCode === 424 ? 500 : r.responseCode === 200 ? 200 : 0, totalDurationMs: 40, requestDurationMs: 1, responseDurationMs: 1,
-        requestPayloadSize: 10, responsePayloadSize: 10, requestIdHigh: i, requestIdLow: i, kind: 'live', userAgent: 'test',
+        timeMs: target.window.fromMs + i * 1000,
+        endpoint: 'credit-scoring',
+        deployment: r.deployment,
+        modelKey: 'm:1',
+        responseCode: r.responseCode,
+        modelStatusCode: r.responseCode === 424 ? 500 : r.responseCode === 200 ? 200 : 0,
+        totalDurationMs: 40,
+        requestDurationMs: 1,
+        responseDurationMs: 1,
+        requestPayloadSize: 10,
+        responsePayloadSize: 10,
+        requestIdHigh: i,
+        requestIdLow: i,
+        kind: 'live',
+        userAgent: 'test',
       }),
     );
   }
@@ -121,7 +147,7 @@ describe('the built-in query is scoped to the workspace', () => {
   const code = fc.constantFrom(200, 200, 200, 408, 424, 429, 500, 503, 404);
   const rowsArb = fc.array(fc.record({ deployment: fc.constantFrom('blue', 'green'), responseCode: code }), { maxLength: 60 });
 
-  it('never mixes two workspaces\' endpoints of the same name (random rows)', () => {
+  it("never mixes two workspaces' endpoints of the same name (random rows)", () => {
     fc.assert(
       fc.property(rowsArb, rowsArb, (prodRows, devRows) => {
         const prodLog = logOf(prod);
@@ -155,8 +181,18 @@ describe('the built-in query is scoped to the workspace', () => {
 
 describe('isFailedResponse', () => {
   it.each([
-    [200, false], [204, false], [400, false], [401, false], [404, false],
-    [408, true], [424, true], [429, true], [500, true], [502, true], [503, true], [504, true],
+    [200, false],
+    [204, false],
+    [400, false],
+    [401, false],
+    [404, false],
+    [408, true],
+    [424, true],
+    [429, true],
+    [500, true],
+    [502, true],
+    [503, true],
+    [504, true],
   ])('%i -> %s', (code, failed) => {
     expect(isFailedResponse(code)).toBe(failed);
   });

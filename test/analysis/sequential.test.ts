@@ -21,7 +21,7 @@ describe('alpha spending', () => {
   it('looks beyond the plan still get a (shrinking) share', () => {
     const extra1 = alphaForLook(6, 5, 0.05).alphaThisLook;
     const extra2 = alphaForLook(7, 5, 0.05).alphaThisLook;
-    expect(extra1).toBeCloseTo(0.05 * OVERTIME_ALPHA_SHARE / 2, 12);
+    expect(extra1).toBeCloseTo((0.05 * OVERTIME_ALPHA_SHARE) / 2, 12);
     expect(extra2).toBeCloseTo(extra1 / 2, 12);
   });
 
@@ -106,40 +106,104 @@ describe('sequential method, Monte Carlo', () => {
 
   it('identical arms, error-rate check at its boundary: false failures stay at or below alpha over 5 looks', () => {
     const spec = gate([rateAtBoundary], { plannedLooks: looks });
-    const rate = rolloutFailureRate({ seed: 11, rollouts: 2000, looks, spec, requestsPerLook: 1000, candidate: same, baseline: same, withLatency: false });
+    const rate = rolloutFailureRate({
+      seed: 11,
+      rollouts: 2000,
+      looks,
+      spec,
+      requestsPerLook: 1000,
+      candidate: same,
+      baseline: same,
+      withLatency: false,
+    });
     expect(rate).toBeLessThanOrEqual(0.05 + 0.015);
     // Without spending, the same looks fail far more often: the test can tell the difference.
-    const naive = rolloutFailureRate({ seed: 11, rollouts: 1000, looks, spec, requestsPerLook: 1000, candidate: same, baseline: same, withLatency: false, naive: true });
+    const naive = rolloutFailureRate({
+      seed: 11,
+      rollouts: 1000,
+      looks,
+      spec,
+      requestsPerLook: 1000,
+      candidate: same,
+      baseline: same,
+      withLatency: false,
+      naive: true,
+    });
     expect(naive).toBeGreaterThan(0.12);
   });
 
   it('identical arms, p95 latency check at its boundary: false failures stay at or below alpha over 5 looks', () => {
     const spec = gate([latencyAtBoundary], { plannedLooks: looks });
-    const rate = rolloutFailureRate({ seed: 12, rollouts: 300, looks, spec, requestsPerLook: 1000, candidate: same, baseline: same, withLatency: true });
+    const rate = rolloutFailureRate({
+      seed: 12,
+      rollouts: 300,
+      looks,
+      spec,
+      requestsPerLook: 1000,
+      candidate: same,
+      baseline: same,
+      withLatency: true,
+    });
     expect(rate).toBeLessThanOrEqual(0.05 + 0.03);
   });
 
   it('a realistic margin (1.5x) almost never fails identical arms, also with 10 looks beyond a plan of 5', () => {
     const spec = gate([{ metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }], { plannedLooks: 5 });
-    const rate = rolloutFailureRate({ seed: 13, rollouts: 500, looks: 10, spec, requestsPerLook: 1000, candidate: same, baseline: same, withLatency: false });
+    const rate = rolloutFailureRate({
+      seed: 13,
+      rollouts: 500,
+      looks: 10,
+      spec,
+      requestsPerLook: 1000,
+      candidate: same,
+      baseline: same,
+      withLatency: false,
+    });
     expect(rate).toBeLessThanOrEqual(0.01);
   });
 
   it('a clearly worse candidate (3x the error rate) fails with high power', () => {
     const spec = gate([{ metric: 'errorRate5xx', maxRatioToBaseline: 1.5 }], { plannedLooks: looks });
-    const rate = rolloutFailureRate({ seed: 14, rollouts: 500, looks, spec, requestsPerLook: 1000, candidate: { errorRate: 0.06, medianMs: 100 }, baseline: same, withLatency: false });
+    const rate = rolloutFailureRate({
+      seed: 14,
+      rollouts: 500,
+      looks,
+      spec,
+      requestsPerLook: 1000,
+      candidate: { errorRate: 0.06, medianMs: 100 },
+      baseline: same,
+      withLatency: false,
+    });
     expect(rate).toBeGreaterThanOrEqual(0.95);
   });
 
   it('a clearly slower candidate (1.6x p95) fails with high power', () => {
     const spec = gate([{ metric: 'latencyP95', maxRatioToBaseline: 1.2 }], { plannedLooks: looks });
-    const rate = rolloutFailureRate({ seed: 15, rollouts: 200, looks, spec, requestsPerLook: 1000, candidate: { errorRate: 0.02, medianMs: 160 }, baseline: same, withLatency: true });
+    const rate = rolloutFailureRate({
+      seed: 15,
+      rollouts: 200,
+      looks,
+      spec,
+      requestsPerLook: 1000,
+      candidate: { errorRate: 0.02, medianMs: 160 },
+      baseline: same,
+      withLatency: true,
+    });
     expect(rate).toBeGreaterThanOrEqual(0.95);
   });
 
   it("O'Brien-Fleming-type spending also keeps false failures at or below alpha", () => {
     const spec = gate([rateAtBoundary], { plannedLooks: looks, spending: 'obrienFleming' });
-    const rate = rolloutFailureRate({ seed: 16, rollouts: 1000, looks, spec, requestsPerLook: 1000, candidate: same, baseline: same, withLatency: false });
+    const rate = rolloutFailureRate({
+      seed: 16,
+      rollouts: 1000,
+      looks,
+      spec,
+      requestsPerLook: 1000,
+      candidate: same,
+      baseline: same,
+      withLatency: false,
+    });
     expect(rate).toBeLessThanOrEqual(0.05 + 0.02);
   });
 });

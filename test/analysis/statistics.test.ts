@@ -57,7 +57,11 @@ describe('restricted MLE (Farrington-Manning)', () => {
     for (let i = 0; i <= 200000; i++) {
       const p2 = lo + ((hi - lo) * i) / 200000;
       const p1 = theta * p2 + delta;
-      const l = (x1 ? x1 * Math.log(p1) : 0) + (n1 - x1 ? (n1 - x1) * Math.log(1 - p1) : 0) + (x2 ? x2 * Math.log(p2) : 0) + (n2 - x2 ? (n2 - x2) * Math.log(1 - p2) : 0);
+      const l =
+        (x1 ? x1 * Math.log(p1) : 0) +
+        (n1 - x1 ? (n1 - x1) * Math.log(1 - p1) : 0) +
+        (x2 ? x2 * Math.log(p2) : 0) +
+        (n2 - x2 ? (n2 - x2) * Math.log(1 - p2) : 0);
       if (l > best) {
         best = l;
         arg = p2;
@@ -140,7 +144,9 @@ describe('quantiles', () => {
     const r = seededRandom(9);
     const base = latencies(r, 4000, 100).sort((a, b) => a - b);
     // same body, 3% of requests 5x slower
-    const cand = latencies(r, 4000, 100).map((v, i) => (i % 33 === 0 ? v * 5 : v)).sort((a, b) => a - b);
+    const cand = latencies(r, 4000, 100)
+      .map((v, i) => (i % 33 === 0 ? v * 5 : v))
+      .sort((a, b) => a - b);
     expect(compareQuantiles(cand, base, 0.5, { ratio: 1.2 })!.pWorse).toBeGreaterThan(0.5);
     expect(compareQuantiles(cand, base, 0.99, { ratio: 1.2 })!.pWorse).toBeLessThan(1e-4);
   });
@@ -156,7 +162,8 @@ describe('rateMarginUpperBound', () => {
     const bound = rateMarginUpperBound(x1, n1, x2, n2, margin, 0.95)!;
     const estimate = margin === 'ratio' ? x1 / n1 / (x2 / n2) : x1 / n1 - x2 / n2;
     expect(bound).toBeGreaterThan(estimate);
-    const test = (m: number) => (margin === 'ratio' ? twoProportionScoreTest(x1, n1, x2, n2, m, 0) : twoProportionScoreTest(x1, n1, x2, n2, 1, m))!;
+    const test = (m: number) =>
+      (margin === 'ratio' ? twoProportionScoreTest(x1, n1, x2, n2, m, 0) : twoProportionScoreTest(x1, n1, x2, n2, 1, m))!;
     expect(test(bound * 1.001 + (margin === 'increase' ? 1e-6 : 0)).pBetter).toBeLessThanOrEqual(0.05);
     expect(test(bound * 0.99 - (margin === 'increase' ? 1e-4 : 0)).pBetter).toBeGreaterThan(0.05);
   });

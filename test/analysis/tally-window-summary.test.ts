@@ -18,7 +18,10 @@ describe('checkWindow', () => {
   it('starts at sinceMs when given (A/B: the whole test), never empty', () => {
     const now = Date.UTC(2026, 10, 23, 10, 30, 0);
     const spec = { windowMinutes: 10, ingestionDelayMinutes: 5 };
-    expect(checkWindow(now, spec, Date.UTC(2026, 10, 23, 9, 0, 0))).toEqual({ fromMs: Date.UTC(2026, 10, 23, 9, 0, 0), toMs: Date.UTC(2026, 10, 23, 10, 25, 0) });
+    expect(checkWindow(now, spec, Date.UTC(2026, 10, 23, 9, 0, 0))).toEqual({
+      fromMs: Date.UTC(2026, 10, 23, 9, 0, 0),
+      toMs: Date.UTC(2026, 10, 23, 10, 25, 0),
+    });
     expect(checkWindow(now, spec, now)).toEqual({ fromMs: Date.UTC(2026, 10, 23, 10, 25, 0) - 1, toMs: Date.UTC(2026, 10, 23, 10, 25, 0) });
     expect(() => checkWindow(now, spec, Number.NaN)).toThrow(/sinceMs/);
   });
@@ -52,7 +55,11 @@ describe('updateGateTally', () => {
   it.each([
     ['pass continues', [v('pass')], ['continue']],
     ['fail fails', [v('fail')], ['fail']],
-    ['inconclusive extends until the extension time is used', [v('inconclusive'), v('inconclusive'), v('inconclusive'), v('inconclusive')], ['extend', 'extend', 'extend', 'noData']],
+    [
+      'inconclusive extends until the extension time is used',
+      [v('inconclusive'), v('inconclusive'), v('inconclusive'), v('inconclusive')],
+      ['extend', 'extend', 'extend', 'noData'],
+    ],
     ['errors are tolerated up to the limit in a row', [e, e, e], ['extend', 'extend', 'noData']],
     ['a successful look resets the error streak', [e, e, v('inconclusive'), e], ['extend', 'extend', 'extend', 'noData']],
     ['an error is never a fail', [e, v('pass')], ['extend', 'continue']],
@@ -100,7 +107,9 @@ describe('summarizeGateResult', () => {
     const text = summarizeGateResult(result);
     const lines = text.split('\n');
     expect(lines[0]).toBe('Gate "health" FAIL at look 2/5 (window 10:00-10:05 UTC, green vs blue): critical check failed: errorRate5xx');
-    expect(lines[1]).toMatch(/^- errorRate5xx \[critical\] FAIL: green 10\.0% vs blue 0\.50% \(n=1000\/1000\); <= 0\.02 fail, p=.* vs alpha 0\.0\d+/);
+    expect(lines[1]).toMatch(
+      /^- errorRate5xx \[critical\] FAIL: green 10\.0% vs blue 0\.50% \(n=1000\/1000\); <= 0\.02 fail, p=.* vs alpha 0\.0\d+/,
+    );
     expect(lines[2]).toMatch(/^- latencyP95 PASS: green \d+ ms vs blue \d+ ms/);
     expect(lines[3]).toMatch(/Pocock-type: alpha 0\.0\d+ this look, 0\.0\d+ of 0\.05 spent so far/);
   });

@@ -58,7 +58,11 @@ describe('decideWinner', () => {
       { winner: 'baseline', decided: true },
     ],
   ] as const)('%s', (_name, candidate, baseline, extra, expected) => {
-    const decision = decideWinner(spec, { traffic: [trafficRow('green', candidate), trafficRow('blue', baseline)] }, { ...context(), ...extra });
+    const decision = decideWinner(
+      spec,
+      { traffic: [trafficRow('green', candidate), trafficRow('blue', baseline)] },
+      { ...context(), ...extra },
+    );
     expect(decision, decision.reason).toMatchObject(expected);
     expect(decision.reason.length).toBeGreaterThan(0);
   });
@@ -66,7 +70,12 @@ describe('decideWinner', () => {
   it('records a comparison per metric with p-values and the Bonferroni-split alpha', () => {
     const decision = decideWinner(
       spec,
-      { traffic: [trafficRow('green', { requests: 3000, failed: 30, latencies: fast }), trafficRow('blue', { requests: 3000, failed: 150, latencies: fastToo })] },
+      {
+        traffic: [
+          trafficRow('green', { requests: 3000, failed: 30, latencies: fast }),
+          trafficRow('blue', { requests: 3000, failed: 150, latencies: fastToo }),
+        ],
+      },
       context(),
     );
     expect(decision.comparisons.map((c) => [c.metric, c.direction])).toEqual([
@@ -79,7 +88,10 @@ describe('decideWinner', () => {
 
   it('works with a comparison-only gate (checks without thresholds) and reports the look as a GateResult', () => {
     const compareOnly = gate([{ metric: 'errorRate5xx' }, { metric: 'latencyP50' }]);
-    const traffic = [trafficRow('green', { requests: 3000, failed: 30, latencies: fast }), trafficRow('blue', { requests: 3000, failed: 150, latencies: fastToo })];
+    const traffic = [
+      trafficRow('green', { requests: 3000, failed: 30, latencies: fast }),
+      trafficRow('blue', { requests: 3000, failed: 150, latencies: fastToo }),
+    ];
     const decision = decideWinner(compareOnly, { traffic }, context());
     expect(decision).toMatchObject({ winner: 'candidate', decided: true });
     expect(decision.result.verdict).toBe('pass');
@@ -100,9 +112,33 @@ describe('decideWinner', () => {
     const custom = { name: 'conversion', kql: 'T | where D in {deployments}', higherIsWorse: false };
     const s = gate([{ metric: 'conversion', min: 0 }], { customMetrics: [custom] });
     const traffic = [trafficRow('green', { requests: 3000 }), trafficRow('blue', { requests: 3000 })];
-    const withSe = decideWinner(s, { traffic, custom: { conversion: [{ DeploymentName: 'green', value: 0.12, stderr: 0.004 }, { DeploymentName: 'blue', value: 0.1, stderr: 0.004 }] } }, context());
+    const withSe = decideWinner(
+      s,
+      {
+        traffic,
+        custom: {
+          conversion: [
+            { DeploymentName: 'green', value: 0.12, stderr: 0.004 },
+            { DeploymentName: 'blue', value: 0.1, stderr: 0.004 },
+          ],
+        },
+      },
+      context(),
+    );
     expect(withSe.winner).toBe('candidate');
-    const withoutSe = decideWinner(s, { traffic, custom: { conversion: [{ DeploymentName: 'green', value: 0.12 }, { DeploymentName: 'blue', value: 0.1 }] } }, context());
+    const withoutSe = decideWinner(
+      s,
+      {
+        traffic,
+        custom: {
+          conversion: [
+            { DeploymentName: 'green', value: 0.12 },
+            { DeploymentName: 'blue', value: 0.1 },
+          ],
+        },
+      },
+      context(),
+    );
     expect(withoutSe).toMatchObject({ winner: 'undecided', decided: false });
     expect(withoutSe.comparisons[0]?.direction).toBe('insufficient');
   });

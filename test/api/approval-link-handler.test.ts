@@ -10,11 +10,21 @@ type Deps = ReturnType<typeof makeDeps>;
 const SECRET = 'a-very-secret-signing-key-0123456789';
 
 function waitingAt(step: number) {
-  return statusOf({ phase: 'AwaitingApproval', step: { index: step, count: 8, kind: 'approval', description: 'approval' }, waitingFor: { kind: 'approval', detail: 'prod approval' } });
+  return statusOf({
+    phase: 'AwaitingApproval',
+    step: { index: step, count: 8, kind: 'approval', description: 'approval' },
+    waitingFor: { kind: 'approval', detail: 'prod approval' },
+  });
 }
 
 function links(deps: Deps, step = 5, expiresInMs = 60_000, rolloutId = 'r1') {
-  const l = createApprovalLinks({ rolloutId, step, expiresAtMs: deps.clock.now() + expiresInMs, baseUrl: 'http://ctl.example', secret: SECRET });
+  const l = createApprovalLinks({
+    rolloutId,
+    step,
+    expiresAtMs: deps.clock.now() + expiresInMs,
+    baseUrl: 'http://ctl.example',
+    secret: SECRET,
+  });
   return { approve: l.approveUrl.split('/api/approvals/')[1]!, reject: l.rejectUrl.split('/api/approvals/')[1]! };
 }
 
@@ -24,12 +34,23 @@ function get(deps: Deps, token: string, accept = 'text/html'): Promise<ApiRespon
 }
 
 function getWith(deps: Deps, token: string, headers: Record<string, string>): Promise<ApiResponse> {
-  const request = apiRequest({ method: 'GET', url: `http://ctl.example/api/approvals/${token}`, params: { token }, headers: { accept: 'text/html', ...headers } });
+  const request = apiRequest({
+    method: 'GET',
+    url: `http://ctl.example/api/approvals/${token}`,
+    params: { token },
+    headers: { accept: 'text/html', ...headers },
+  });
   return handle(deps, 't', () => showApprovalLink(request, deps));
 }
 
 function post(deps: Deps, token: string, form = 'by=Alice&comment=looks+good', headers: Record<string, string> = {}): Promise<ApiResponse> {
-  const request = apiRequest({ method: 'POST', url: `http://ctl.example/api/approvals/${token}`, params: { token }, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: form });
+  const request = apiRequest({
+    method: 'POST',
+    url: `http://ctl.example/api/approvals/${token}`,
+    params: { token },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: form,
+  });
   return handle(deps, 't', () => useApprovalLink(request, deps));
 }
 
@@ -49,7 +70,13 @@ describe('signed approval links over HTTP', () => {
     expect(used.body).toMatch(/approved/);
     const event = approvalEventSchema.parse(deps.client.raised[0]?.data);
     expect(deps.client.raised[0]?.name).toBe(APPROVAL_EVENT);
-    expect(event).toMatchObject({ decision: 'approve', step: 5, rolloutId: 'r1', by: 'Alice', comment: 'looks good (via signed link; name claimed, not verified)' });
+    expect(event).toMatchObject({
+      decision: 'approve',
+      step: 5,
+      rolloutId: 'r1',
+      by: 'Alice',
+      comment: 'looks good (via signed link; name claimed, not verified)',
+    });
   });
 
   it('refuses a replayed link, and the twin link of the same request (409)', async () => {
@@ -70,7 +97,10 @@ describe('signed approval links over HTTP', () => {
     deps.client.entityLagReads = 3;
     deps.client.put('r1', 'Running', waitingAt(5));
     const { approve, reject } = links(deps);
-    const responses = await Promise.all([...Array.from({ length: 5 }, () => post(deps, approve)), ...Array.from({ length: 5 }, () => post(deps, reject))]);
+    const responses = await Promise.all([
+      ...Array.from({ length: 5 }, () => post(deps, approve)),
+      ...Array.from({ length: 5 }, () => post(deps, reject)),
+    ]);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 409)).toHaveLength(9);
     expect(deps.client.raised).toHaveLength(1);
@@ -157,7 +187,9 @@ describe('signed approval links over HTTP', () => {
     const response = await post(deps, links(deps, 5).approve, 'by=x', { accept: 'application/json' });
     expect(response.status).toBe(409);
     expect(response.jsonBody).toMatchObject({ error: { problem: 'wrongStep' } });
-    expect((response.jsonBody as { error: { message: string } }).error.message).toMatch(/for the approval at step 6 .* now waits for the approval at step 7/);
+    expect((response.jsonBody as { error: { message: string } }).error.message).toMatch(
+      /for the approval at step 6 .* now waits for the approval at step 7/,
+    );
     deps.client.put('r2', 'Completed', statusOf({ rolloutId: 'r2', phase: 'Promoted' }));
     expect((await post(deps, links(deps, 5, 60_000, 'r2').approve)).status).toBe(409);
     expect(deps.client.raised).toHaveLength(0);
@@ -166,12 +198,15 @@ describe('signed approval links over HTTP', () => {
   it('records the App Service identity over the form name', async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', waitingAt(5));
-    const response = await post(deps, links(deps).reject, 'by=Someone', { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }), accept: 'application/json' });
+    const response = await post(deps, links(deps).reject, 'by=Someone', {
+      'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }),
+      accept: 'application/json',
+    });
     expect(response.status).toBe(202);
     expect(deps.client.raised[0]?.data).toMatchObject({ decision: 'reject', by: 'alice@contoso.com' });
   });
 
-  it('a signed-in stranger (forwarded link) gets 403 and spends nothing: the approver\'s link still works', async () => {
+  it("a signed-in stranger (forwarded link) gets 403 and spends nothing: the approver's link still works", async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', waitingAt(5));
     const { approve, reject } = links(deps);
@@ -184,7 +219,10 @@ describe('signed approval links over HTTP', () => {
     expect(deps.client.raised).toHaveLength(0);
     expect(await deps.client.readEntityState('approvalLinks', 'r1')).toBeUndefined();
     // alice is on the list by name; a member of group ml-approvers through the group claim.
-    const alice = await post(deps, approve, '', { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }), accept: 'application/json' });
+    const alice = await post(deps, approve, '', {
+      'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }),
+      accept: 'application/json',
+    });
     expect(alice.status).toBe(202);
     expect(deps.client.raised.map((r) => (r.data as { by: string }).by)).toEqual(['alice@contoso.com']);
   });
@@ -199,23 +237,38 @@ describe('signed approval links over HTTP', () => {
     for (const [what, claims, form, expected] of cases) {
       const deps = makeDeps();
       deps.client.put('r1', 'Running', waitingAt(5));
-      const response = await post(deps, links(deps).approve, form, { 'x-ms-client-principal': principalHeader(claims), accept: 'application/json' });
+      const response = await post(deps, links(deps).approve, form, {
+        'x-ms-client-principal': principalHeader(claims),
+        accept: 'application/json',
+      });
       expect([what, response.status]).toEqual([what, expected]);
       expect([what, deps.client.raised.length]).toEqual([what, expected === 202 ? 1 : 0]);
     }
   });
 
-  it('a principal is refused when the rollout\'s policy is no longer loaded (nobody to check against)', async () => {
+  it("a principal is refused when the rollout's policy is no longer loaded (nobody to check against)", async () => {
     const deps = makeDeps({ policies: new FakePolicyResolver([]) });
     deps.client.put('r1', 'Running', waitingAt(5));
-    const response = await post(deps, links(deps).approve, '', { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }), accept: 'application/json' });
+    const response = await post(deps, links(deps).approve, '', {
+      'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }),
+      accept: 'application/json',
+    });
     expect(response.status).toBe(403);
     expect(JSON.stringify(response.jsonBody)).toMatch(/no longer loaded/);
     expect(deps.client.raised).toHaveLength(0);
   });
 
   it('with a people-only approver list, the page offers those names and a name off the list is refused without using the link', async () => {
-    const deps = makeDeps({ policies: new FakePolicyResolver([{ name: 'canary', modelGlob: 'credit-*', endpoint: 'credit-scoring', access: { approvers: ['bob@contoso.com', 'carol@contoso.com'], operators: [] } }]) });
+    const deps = makeDeps({
+      policies: new FakePolicyResolver([
+        {
+          name: 'canary',
+          modelGlob: 'credit-*',
+          endpoint: 'credit-scoring',
+          access: { approvers: ['bob@contoso.com', 'carol@contoso.com'], operators: [] },
+        },
+      ]),
+    });
     deps.client.put('r1', 'Running', waitingAt(5));
     const { approve } = links(deps);
     const page = await get(deps, approve);

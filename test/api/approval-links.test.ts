@@ -47,13 +47,25 @@ describe('signed approval tokens', () => {
   });
 
   it('createApprovalLinks makes an approve and a reject URL sharing one nonce', () => {
-    const links = createApprovalLinks({ rolloutId: 'r1', step: 2, expiresAtMs: NOW + 1000, baseUrl: 'https://ctl.example/', secret: SECRET });
+    const links = createApprovalLinks({
+      rolloutId: 'r1',
+      step: 2,
+      expiresAtMs: NOW + 1000,
+      baseUrl: 'https://ctl.example/',
+      secret: SECRET,
+    });
     expect(links.approveUrl.startsWith('https://ctl.example/api/approvals/')).toBe(true);
     const a = verifyApprovalToken(tokenOf(links.approveUrl), SECRET, NOW);
     const r = verifyApprovalToken(tokenOf(links.rejectUrl), SECRET, NOW);
     expect([a.decision, r.decision]).toEqual(['approve', 'reject']);
     expect(a.nonce).toBe(r.nonce);
-    const other = createApprovalLinks({ rolloutId: 'r1', step: 2, expiresAtMs: NOW + 1000, baseUrl: 'https://ctl.example', secret: SECRET });
+    const other = createApprovalLinks({
+      rolloutId: 'r1',
+      step: 2,
+      expiresAtMs: NOW + 1000,
+      baseUrl: 'https://ctl.example',
+      secret: SECRET,
+    });
     expect(verifyApprovalToken(tokenOf(other.approveUrl), SECRET, NOW).nonce).not.toBe(a.nonce);
   });
 });

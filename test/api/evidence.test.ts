@@ -11,7 +11,12 @@ const MIN = 60_000;
 type Deps = ReturnType<typeof makeDeps>;
 
 function get(deps: Deps, id: string, key = 'test-key'): Promise<ApiResponse> {
-  const request = apiRequest({ method: 'GET', url: `http://ctl.example/api/rollouts/${id}/evidence`, params: { id }, headers: { 'x-functions-key': key } });
+  const request = apiRequest({
+    method: 'GET',
+    url: `http://ctl.example/api/rollouts/${id}/evidence`,
+    params: { id },
+    headers: { 'x-functions-key': key },
+  });
   return handle(deps, 'test', () => getRolloutEvidence(request, deps));
 }
 

@@ -1,7 +1,15 @@
 /** In-memory stand-ins for the Durable client and the policy store (handler-level tests). */
 import { ledgerOperation, type LedgerState } from '../../src/api/approval-ledger';
 import type { ApiDeps } from '../../src/api/deps';
-import type { InstanceSummary, PolicyAccess, PolicyResolution, PolicyResolver, RolloutClient, RuntimeStatus, StructuredLogger } from '../../src/ingest/ports';
+import type {
+  InstanceSummary,
+  PolicyAccess,
+  PolicyResolution,
+  PolicyResolver,
+  RolloutClient,
+  RuntimeStatus,
+  StructuredLogger,
+} from '../../src/ingest/ports';
 import { ORCHESTRATOR_NAME, type RolloutInput } from '../../src/orchestration/events';
 import type { RolloutStatus } from '../../src/plan/types';
 import { ValidationError } from '../../src/errors';
@@ -30,7 +38,16 @@ export class FakeRolloutClient implements RolloutClient {
   }
 
   put(instanceId: string, runtimeStatus: RuntimeStatus, customStatus: unknown, input: unknown = {}): void {
-    this.instances.set(instanceId, { instanceId, name: ORCHESTRATOR_NAME, runtimeStatus, createdTimeMs: this.now(), lastUpdatedTimeMs: this.now(), input, customStatus, output: null });
+    this.instances.set(instanceId, {
+      instanceId,
+      name: ORCHESTRATOR_NAME,
+      runtimeStatus,
+      createdTimeMs: this.now(),
+      lastUpdatedTimeMs: this.now(),
+      input,
+      customStatus,
+      output: null,
+    });
   }
 
   async getStatus(instanceId: string) {
@@ -44,7 +61,16 @@ export class FakeRolloutClient implements RolloutClient {
   async startNew(name: string, instanceId: string, input: RolloutInput) {
     await this.pause();
     this.started.push({ instanceId, input });
-    this.instances.set(instanceId, { instanceId, name, runtimeStatus: 'Pending', createdTimeMs: this.now(), lastUpdatedTimeMs: this.now(), input, customStatus: null, output: null });
+    this.instances.set(instanceId, {
+      instanceId,
+      name,
+      runtimeStatus: 'Pending',
+      createdTimeMs: this.now(),
+      lastUpdatedTimeMs: this.now(),
+      input,
+      customStatus: null,
+      output: null,
+    });
   }
   async raiseEvent(instanceId: string, name: string, data: unknown) {
     await this.pause();
@@ -79,7 +105,10 @@ export interface FakePolicy {
 
 export class FakePolicyResolver implements PolicyResolver {
   constructor(readonly policies: readonly FakePolicy[]) {}
-  async resolve(model: { name: string; version: string; tags: Readonly<Record<string, string>> }, policyName?: string): Promise<PolicyResolution> {
+  async resolve(
+    model: { name: string; version: string; tags: Readonly<Record<string, string>> },
+    policyName?: string,
+  ): Promise<PolicyResolution> {
     if (model.tags.rollout === 'skip') return { kind: 'skipped', reason: 'tag rollout=skip' };
     const wanted = policyName ?? model.tags['rollout-policy'];
     const access = (p: FakePolicy): PolicyAccess => p.access ?? { approvers: [], operators: [] };
@@ -89,7 +118,9 @@ export class FakePolicyResolver implements PolicyResolver {
       return { kind: 'matched', policyName: p.name, endpoint: p.endpoint, access: access(p) };
     }
     const p = this.policies.find((x) => new RegExp(`^${x.modelGlob.replace(/\*/g, '.*')}$`).test(model.name));
-    return p ? { kind: 'matched', policyName: p.name, endpoint: p.endpoint, access: access(p) } : { kind: 'noMatch', reason: `no policy matches ${model.name}` };
+    return p
+      ? { kind: 'matched', policyName: p.name, endpoint: p.endpoint, access: access(p) }
+      : { kind: 'noMatch', reason: `no policy matches ${model.name}` };
   }
   async getAccess(policyName: string) {
     const p = this.policies.find((x) => x.name === policyName);
@@ -105,7 +136,10 @@ export interface LogLine {
 
 export function captureLogger(): StructuredLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: string) => (event: string, fields: Readonly<Record<string, unknown>> = {}) => void lines.push({ level, event, fields });
+  const at =
+    (level: string) =>
+    (event: string, fields: Readonly<Record<string, unknown>> = {}) =>
+      void lines.push({ level, event, fields });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -122,7 +156,12 @@ export function makeDeps(overrides: Partial<ApiDeps> = {}): ApiDeps & { client: 
   return {
     client,
     policies: new FakePolicyResolver([
-      { name: 'canary', modelGlob: 'credit-*', endpoint: 'credit-scoring', access: { approvers: ['alice@contoso.com', 'group:ml-approvers'], operators: ['ops@contoso.com'] } },
+      {
+        name: 'canary',
+        modelGlob: 'credit-*',
+        endpoint: 'credit-scoring',
+        access: { approvers: ['alice@contoso.com', 'group:ml-approvers'], operators: ['ops@contoso.com'] },
+      },
       { name: 'open', modelGlob: 'open-*', endpoint: 'open-endpoint' },
     ]),
     clock,

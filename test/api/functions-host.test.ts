@@ -22,6 +22,12 @@ describe('toApiRequest body limit', () => {
   it('answers 413 naming the limit and the size', () => {
     const response = errorResponse(new RequestTooLargeError(MAX_BODY_BYTES, 2_000_000));
     expect(response.status).toBe(413);
-    expect(response.jsonBody).toEqual({ error: { code: 'PayloadTooLarge', field: 'body', message: 'body: is 2000000 bytes; this API accepts at most 1048576 bytes (1 MB, Event Grid\'s own limit for a batch of events)' } });
+    expect(response.jsonBody).toEqual({
+      error: {
+        code: 'PayloadTooLarge',
+        field: 'body',
+        message: "body: is 2000000 bytes; this API accepts at most 1048576 bytes (1 MB, Event Grid's own limit for a batch of events)",
+      },
+    });
   });
 });

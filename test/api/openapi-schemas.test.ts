@@ -50,7 +50,13 @@ describe('OpenAPI and the one status schema', () => {
     const deps = makeDeps();
     const status = statusOf({ gates: [] });
     deps.client.put('r1', 'Running', status);
-    const request = apiRequest({ method: 'GET', url: 'http://ctl.example/api/rollouts/r1', params: { id: 'r1' }, headers: { 'x-functions-key': 'test-key' }, body: '' });
+    const request = apiRequest({
+      method: 'GET',
+      url: 'http://ctl.example/api/rollouts/r1',
+      params: { id: 'r1' },
+      headers: { 'x-functions-key': 'test-key' },
+      body: '',
+    });
     const answer = (await getRollout(request, deps)).jsonBody;
     expect(rolloutDetailSchema.parse(answer)).toEqual(answer);
     expect((answer as { status: unknown }).status).toEqual(status);

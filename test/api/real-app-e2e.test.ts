@@ -12,9 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { startRuntime } = require(path.join(ROOT, 'dist/src/harness/local-runtime/runtime.js')) as typeof import('../../src/harness/local-runtime/runtime');
-const { VirtualClock } = require(path.join(ROOT, 'dist/src/harness/local-runtime/clock.js')) as typeof import('../../src/harness/local-runtime/clock');
-const { createEmulator, createDemoWorld, emulatorAppSettings } = require(path.join(ROOT, 'dist/src/harness/emulator/index.js')) as typeof import('../../src/harness/emulator');
+const { startRuntime } = require(
+  path.join(ROOT, 'dist/src/harness/local-runtime/runtime.js'),
+) as typeof import('../../src/harness/local-runtime/runtime');
+const { VirtualClock } = require(
+  path.join(ROOT, 'dist/src/harness/local-runtime/clock.js'),
+) as typeof import('../../src/harness/local-runtime/clock');
+const { createEmulator, createDemoWorld, emulatorAppSettings } = require(
+  path.join(ROOT, 'dist/src/harness/emulator/index.js'),
+) as typeof import('../../src/harness/emulator');
 const { run } = require(path.join(ROOT, 'dist/src/cli/index.js')) as typeof import('../../src/cli/index');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -101,9 +107,17 @@ describe('the real app with the emulator', () => {
     const out: string[] = [];
     const err: string[] = [];
     // As npm start prints them: the webhook takes the Event Grid extension's system key, not the API key.
-    const env: Record<string, string> = { AML_ROLLOUT_URL: runtime.url, AML_ROLLOUT_KEY: KEY, AML_ROLLOUT_WEBHOOK_KEY: runtime.systemKeys?.eventgrid_extension ?? '', AML_ROLLOUT_ARM_URL: emulator.url, EMULATOR_TOKEN: TOKEN };
+    const env: Record<string, string> = {
+      AML_ROLLOUT_URL: runtime.url,
+      AML_ROLLOUT_KEY: KEY,
+      AML_ROLLOUT_WEBHOOK_KEY: runtime.systemKeys?.eventgrid_extension ?? '',
+      AML_ROLLOUT_ARM_URL: emulator.url,
+      EMULATOR_TOKEN: TOKEN,
+    };
     const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), env: (n: string) => env[n], isTTY: false };
-    const code = await clock.runBusy(() => run(['register-model', '--model', 'credit-model', '--version', '2', '--tags', 'stage=production'], io));
+    const code = await clock.runBusy(() =>
+      run(['register-model', '--model', 'credit-model', '--version', '2', '--tags', 'stage=production'], io),
+    );
     expect([code, err]).toEqual([0, []]);
 
     const request = await until('the approval request', () => captured.find((c) => c.kind === 'approvalRequested'));
@@ -129,9 +143,14 @@ describe('the real app with the emulator', () => {
 
     const status = await run(['status', request.rolloutId, '--json'], io);
     expect(status).toBe(0);
-    const detail = JSON.parse(out.at(-1)!) as { phase: string; status: { approvals: { by: string; accepted: boolean; comment?: string }[]; traffic: Record<string, number> } };
+    const detail = JSON.parse(out.at(-1)!) as {
+      phase: string;
+      status: { approvals: { by: string; accepted: boolean; comment?: string }[]; traffic: Record<string, number> };
+    };
     expect(detail.phase).toBe('Promoted');
-    expect(detail.status.approvals).toEqual([expect.objectContaining({ by: 'demo@contoso.com', accepted: true, comment: 'ship it (via signed link; name claimed, not verified)' })]);
+    expect(detail.status.approvals).toEqual([
+      expect.objectContaining({ by: 'demo@contoso.com', accepted: true, comment: 'ship it (via signed link; name claimed, not verified)' }),
+    ]);
     expect(detail.status.traffic).toEqual({ 'credit-model-v2': 100 });
     await until('the promoted notification', () => captured.find((c) => c.kind === 'promoted'));
   });

@@ -10,7 +10,11 @@ import { makeDeps, principalHeader, statusOf, WORKSPACE } from './fakes';
 const KEY = { 'x-functions-key': 'test-key' };
 type Deps = ReturnType<typeof makeDeps>;
 
-function call(fn: typeof actOnRollout, deps: Deps, parts: { method?: string; path?: string; params?: Record<string, string>; headers?: Record<string, string>; body?: unknown }): Promise<ApiResponse> {
+function call(
+  fn: typeof actOnRollout,
+  deps: Deps,
+  parts: { method?: string; path?: string; params?: Record<string, string>; headers?: Record<string, string>; body?: unknown },
+): Promise<ApiResponse> {
   const request = apiRequest({
     method: parts.method ?? 'POST',
     url: `http://ctl.example/api/${parts.path ?? 'rollouts'}`,
@@ -29,7 +33,12 @@ function errorOf(response: ApiResponse): { code: string; message: string; field?
   return (response.jsonBody as { error: { code: string; message: string; field?: string } }).error;
 }
 
-const waiting = () => statusOf({ phase: 'AwaitingApproval', step: { index: 5, count: 8, kind: 'approval', description: 'approval before 100%' }, waitingFor: { kind: 'approval', untilMs: 1_700_003_600_000, detail: 'approval "prod" by alice' } });
+const waiting = () =>
+  statusOf({
+    phase: 'AwaitingApproval',
+    step: { index: 5, count: 8, kind: 'approval', description: 'approval before 100%' },
+    waitingFor: { kind: 'approval', untilMs: 1_700_003_600_000, detail: 'approval "prod" by alice' },
+  });
 
 describe('authentication and authorization', () => {
   it('401 without a key, and with a wrong key', async () => {
@@ -46,7 +55,11 @@ describe('authentication and authorization', () => {
   it('accepts the key as the code query parameter', async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', waiting());
-    const request = apiRequest({ method: 'POST', url: 'http://ctl.example/api/rollouts/r1/approve?code=test-key', params: { id: 'r1', action: 'approve' } });
+    const request = apiRequest({
+      method: 'POST',
+      url: 'http://ctl.example/api/rollouts/r1/approve?code=test-key',
+      params: { id: 'r1', action: 'approve' },
+    });
     expect((await handle(deps, 't', () => actOnRollout(request, deps))).status).toBe(202);
   });
 
@@ -60,18 +73,29 @@ describe('authentication and authorization', () => {
   it('403 for an authenticated principal not on the approvers list', async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', waiting());
-    const response = await act(deps, 'r1', 'approve', undefined, { 'x-ms-client-principal': principalHeader({ upn: 'mallory@contoso.com' }) });
+    const response = await act(deps, 'r1', 'approve', undefined, {
+      'x-ms-client-principal': principalHeader({ upn: 'mallory@contoso.com' }),
+    });
     expect(response.status).toBe(403);
     expect(errorOf(response).message).toMatch(/mallory@contoso.com is not an allowed approver/);
     expect(deps.client.raised).toHaveLength(0);
   });
 
-  it('records the authenticated identity, never the body\'s by', async () => {
+  it("records the authenticated identity, never the body's by", async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', waiting());
-    const response = await act(deps, 'r1', 'approve', { by: 'ceo@contoso.com', comment: 'ship it' }, {
-      'x-ms-client-principal': principalHeader({ 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': 'Alice@Contoso.com', name: 'Alice' }),
-    });
+    const response = await act(
+      deps,
+      'r1',
+      'approve',
+      { by: 'ceo@contoso.com', comment: 'ship it' },
+      {
+        'x-ms-client-principal': principalHeader({
+          'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': 'Alice@Contoso.com',
+          name: 'Alice',
+        }),
+      },
+    );
     expect(response.status).toBe(202);
     const event = approvalEventSchema.parse(deps.client.raised[0]?.data);
     expect(event).toMatchObject({ decision: 'approve', by: 'Alice@Contoso.com', step: 5, rolloutId: 'r1', comment: 'ship it' });
@@ -80,7 +104,9 @@ describe('authentication and authorization', () => {
   it('admits a principal through a group', async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', waiting());
-    const response = await act(deps, 'r1', 'reject', undefined, { 'x-ms-client-principal': principalHeader({ preferred_username: 'bob@contoso.com', groups: ['ML-Approvers'] }) });
+    const response = await act(deps, 'r1', 'reject', undefined, {
+      'x-ms-client-principal': principalHeader({ preferred_username: 'bob@contoso.com', groups: ['ML-Approvers'] }),
+    });
     expect(response.status).toBe(202);
     expect(deps.client.raised[0]).toMatchObject({ name: APPROVAL_EVENT, data: { decision: 'reject', by: 'bob@contoso.com' } });
   });
@@ -88,7 +114,13 @@ describe('authentication and authorization', () => {
   it('ignores x-ms-client-principal when the host does not vouch for it', async () => {
     const deps = makeDeps({ auth: { apiKey: 'test-key', trustClientPrincipal: false } });
     deps.client.put('r1', 'Running', waiting());
-    const response = await act(deps, 'r1', 'approve', { by: 'automation' }, { 'x-ms-client-principal': principalHeader({ upn: 'mallory@contoso.com' }) });
+    const response = await act(
+      deps,
+      'r1',
+      'approve',
+      { by: 'automation' },
+      { 'x-ms-client-principal': principalHeader({ upn: 'mallory@contoso.com' }) },
+    );
     expect(response.status).toBe(202);
     expect(deps.client.raised[0]?.data).toMatchObject({ by: 'automation' });
   });
@@ -96,14 +128,32 @@ describe('authentication and authorization', () => {
   it('a forged x-ms-client-principal-name is a claim like any other when not trusted; trusted, it is the verified identity', async () => {
     const untrusted = makeDeps({ auth: { apiKey: 'test-key', trustClientPrincipal: false } });
     untrusted.client.put('r1', 'Running', waiting());
-    const forged = await act(untrusted, 'r1', 'approve', { by: 'automation', comment: 'ok' }, { 'x-ms-client-principal-name': 'alice@contoso.com' });
+    const forged = await act(
+      untrusted,
+      'r1',
+      'approve',
+      { by: 'automation', comment: 'ok' },
+      { 'x-ms-client-principal-name': 'alice@contoso.com' },
+    );
     expect(forged.jsonBody).toMatchObject({ by: 'automation', identity: { name: 'automation', verified: false, source: 'apiKey' } });
-    expect(untrusted.client.raised[0]?.data).toMatchObject({ by: 'automation', comment: 'ok (name claimed by an API key holder, not verified)' });
+    expect(untrusted.client.raised[0]?.data).toMatchObject({
+      by: 'automation',
+      comment: 'ok (name claimed by an API key holder, not verified)',
+    });
 
     const trusted = makeDeps();
     trusted.client.put('r1', 'Running', waiting());
-    const signedIn = await act(trusted, 'r1', 'approve', { by: 'ceo@contoso.com', comment: 'ok' }, { 'x-ms-client-principal-name': 'alice@contoso.com' });
-    expect(signedIn.jsonBody).toMatchObject({ by: 'alice@contoso.com', identity: { name: 'alice@contoso.com', verified: true, source: 'appServiceAuth' } });
+    const signedIn = await act(
+      trusted,
+      'r1',
+      'approve',
+      { by: 'ceo@contoso.com', comment: 'ok' },
+      { 'x-ms-client-principal-name': 'alice@contoso.com' },
+    );
+    expect(signedIn.jsonBody).toMatchObject({
+      by: 'alice@contoso.com',
+      identity: { name: 'alice@contoso.com', verified: true, source: 'appServiceAuth' },
+    });
     expect(trusted.client.raised[0]?.data).toMatchObject({ by: 'alice@contoso.com', comment: 'ok' });
     // The name header alone carries no groups: a stranger is still refused by the allow-list.
     trusted.client.put('r2', 'Running', waiting());
@@ -130,8 +180,12 @@ describe('authentication and authorization', () => {
   it('403 for a principal not on the operators list', async () => {
     const deps = makeDeps();
     deps.client.put('r1', 'Running', statusOf());
-    expect((await act(deps, 'r1', 'abort', undefined, { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }) })).status).toBe(403);
-    expect((await act(deps, 'r1', 'abort', undefined, { 'x-ms-client-principal': principalHeader({ upn: 'ops@contoso.com' }) })).status).toBe(202);
+    expect(
+      (await act(deps, 'r1', 'abort', undefined, { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }) })).status,
+    ).toBe(403);
+    expect(
+      (await act(deps, 'r1', 'abort', undefined, { 'x-ms-client-principal': principalHeader({ upn: 'ops@contoso.com' }) })).status,
+    ).toBe(202);
   });
 });
 
@@ -141,7 +195,9 @@ describe('actions', () => {
     deps.client.put('r1', 'Running', waiting());
     const response = await act(deps, 'r1', 'approve', { by: 'alice@contoso.com' });
     expect(response).toMatchObject({ status: 202, jsonBody: { rolloutId: 'r1', action: 'approve', step: 5, by: 'alice@contoso.com' } });
-    expect(deps.client.raised).toEqual([{ instanceId: 'r1', name: APPROVAL_EVENT, data: expect.objectContaining({ step: 5, decision: 'approve' }) }]);
+    expect(deps.client.raised).toEqual([
+      { instanceId: 'r1', name: APPROVAL_EVENT, data: expect.objectContaining({ step: 5, decision: 'approve' }) },
+    ]);
   });
 
   it('409 when nothing waits for approval, or the rollout ended', async () => {
@@ -222,7 +278,24 @@ describe('actions', () => {
       return getStatus(id);
     };
     // What a router hands over for /api/rollouts/%25, %zz, %C0%AF, %2F, %00 ... (decoded or not).
-    const hostile = ['%', '%zz', '%C0%AF', '\u00c0\u00af', 'a/b', 'a\\b', 'a#b', 'a?b', 'a b', '\u0000', '..%2F..', '%25', 'r1%', '\u{1F600}', 'x'.repeat(257), ''];
+    const hostile = [
+      '%',
+      '%zz',
+      '%C0%AF',
+      '\u00c0\u00af',
+      'a/b',
+      'a\\b',
+      'a#b',
+      'a?b',
+      'a b',
+      '\u0000',
+      '..%2F..',
+      '%25',
+      'r1%',
+      '\u{1F600}',
+      'x'.repeat(257),
+      '',
+    ];
     for (const id of hostile) {
       for (const response of [await call(getRollout, deps, { method: 'GET', params: { id } }), await act(deps, id, 'abort')]) {
         expect([id, response.status, errorOf(response).field]).toEqual([id, 400, 'id']);
@@ -262,7 +335,16 @@ describe('list and get', () => {
     const deps = makeDeps();
     for (let i = 0; i < 7; i += 1) {
       (deps.clock as unknown as { advance(ms: number): void }).advance(1000);
-      deps.client.put(`a${i}`, i < 5 ? 'Running' : 'Completed', statusOf({ rolloutId: `a${i}`, endpoint: i % 2 ? 'ep-odd' : 'ep-even', phase: i < 5 ? 'Baking' : 'Promoted', updatedAtMs: deps.clock.now() }));
+      deps.client.put(
+        `a${i}`,
+        i < 5 ? 'Running' : 'Completed',
+        statusOf({
+          rolloutId: `a${i}`,
+          endpoint: i % 2 ? 'ep-odd' : 'ep-even',
+          phase: i < 5 ? 'Baking' : 'Promoted',
+          updatedAtMs: deps.clock.now(),
+        }),
+      );
     }
     deps.client.put('fresh', 'Pending', null, { model: { name: 'credit-model', version: '9' }, policyName: 'canary' });
     const list = async (query: string) => {
@@ -284,11 +366,17 @@ describe('list and get', () => {
     expect(seen).toHaveLength(8);
     expect(new Set(seen).size).toBe(8);
     // Newest activity first, not newest created: a7, created last but quiet since before a1 moved, comes last.
-    deps.client.put('a7', 'Running', statusOf({ rolloutId: 'a7', endpoint: 'ep-odd', phase: 'Baking', updatedAtMs: deps.clock.now() - 6500 }));
+    deps.client.put(
+      'a7',
+      'Running',
+      statusOf({ rolloutId: 'a7', endpoint: 'ep-odd', phase: 'Baking', updatedAtMs: deps.clock.now() - 6500 }),
+    );
     expect((await list('?endpoint=ep-odd')).items.map((i) => i.rolloutId)).toEqual(['a5', 'a3', 'a1', 'a7']);
     const unknownStatus = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?status=promoted,finished' });
     expect(unknownStatus.status).toBe(400);
-    expect(unknownStatus.jsonBody).toMatchObject({ error: { message: expect.stringMatching(/status.*must be a comma-separated list of: active, ended/) } });
+    expect(unknownStatus.jsonBody).toMatchObject({
+      error: { message: expect.stringMatching(/status.*must be a comma-separated list of: active, ended/) },
+    });
     const bad = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?top=0' });
     expect([bad.status, errorOf(bad).field]).toEqual([400, 'query.top']);
     const badToken = await call(listRollouts, deps, { method: 'GET', path: 'rollouts?continuation=zzz' });
@@ -297,12 +385,40 @@ describe('list and get', () => {
 
   it('returns the status and a readable history', async () => {
     const deps = makeDeps();
-    deps.client.put('r1', 'Running', statusOf({
-      journal: [{ atMs: 1000, step: 0, phase: 'Deploying', message: 'deploying credit-model-v2' }],
-      gates: [{ gate: 'errors', verdict: 'fail', look: 2, checkedAtMs: 3000, window: { fromMs: 0, toMs: 1 }, candidate: 'g', baseline: 'b', reason: '5xx rate too high', evidence: [{ metric: 'errorRate5xx', verdict: 'fail', candidate: 0.08, baseline: 0.01, samples: { candidate: 900, baseline: 8000 }, threshold: '<= 1.5x baseline', test: 'two-proportion z', pValue: 0.0001, reason: 'higher' }] }],
-      approvals: [{ step: 5, decision: 'approve', by: 'alice', atMs: 2000, accepted: false, note: 'wrong step' }],
-      overrides: [{ action: 'pause', by: 'ops', atMs: 1500, step: 2 }],
-    }));
+    deps.client.put(
+      'r1',
+      'Running',
+      statusOf({
+        journal: [{ atMs: 1000, step: 0, phase: 'Deploying', message: 'deploying credit-model-v2' }],
+        gates: [
+          {
+            gate: 'errors',
+            verdict: 'fail',
+            look: 2,
+            checkedAtMs: 3000,
+            window: { fromMs: 0, toMs: 1 },
+            candidate: 'g',
+            baseline: 'b',
+            reason: '5xx rate too high',
+            evidence: [
+              {
+                metric: 'errorRate5xx',
+                verdict: 'fail',
+                candidate: 0.08,
+                baseline: 0.01,
+                samples: { candidate: 900, baseline: 8000 },
+                threshold: '<= 1.5x baseline',
+                test: 'two-proportion z',
+                pValue: 0.0001,
+                reason: 'higher',
+              },
+            ],
+          },
+        ],
+        approvals: [{ step: 5, decision: 'approve', by: 'alice', atMs: 2000, accepted: false, note: 'wrong step' }],
+        overrides: [{ action: 'pause', by: 'ops', atMs: 1500, step: 2 }],
+      }),
+    );
     const response = await call(getRollout, deps, { method: 'GET', params: { id: 'r1' }, path: 'rollouts/r1' });
     expect(response.status).toBe(200);
     const body = response.jsonBody as { status: { phase: string }; history: { kind: string; text: string }[] };
@@ -331,7 +447,11 @@ describe('manual start', () => {
     const first = await call(startRolloutHandler, deps, { body: { model: 'credit-model', version: 3, by: 'ops@contoso.com' } });
     expect(first.status).toBe(202);
     expect(first.jsonBody).toMatchObject({ created: true, policy: 'canary', endpoint: 'credit-scoring' });
-    expect(deps.client.started[0]?.input).toMatchObject({ source: 'manual', requestedBy: 'ops@contoso.com', model: { version: '3', tags: { team: 'risk' }, properties: { p: '1' } } });
+    expect(deps.client.started[0]?.input).toMatchObject({
+      source: 'manual',
+      requestedBy: 'ops@contoso.com',
+      model: { version: '3', tags: { team: 'risk' }, properties: { p: '1' } },
+    });
     const again = await call(startRolloutHandler, deps, { body: { model: 'credit-model', version: '3' } });
     expect(again.status).toBe(200);
     expect(again.jsonBody).toMatchObject({ created: false });
@@ -340,12 +460,19 @@ describe('manual start', () => {
 
   it('retry of a Failed rollout whose version left the registry is 409 before anything is raised (it would supersede the running one)', async () => {
     const deps = makeDeps({ modelRegistry: registry({}) });
-    const input = (version: string) => ({ rolloutId: `old-v${version}`, workspace: WORKSPACE, model: { name: 'credit-model', version, tags: {}, properties: {} }, policyName: 'canary' });
+    const input = (version: string) => ({
+      rolloutId: `old-v${version}`,
+      workspace: WORKSPACE,
+      model: { name: 'credit-model', version, tags: {}, properties: {} },
+      policyName: 'canary',
+    });
     deps.client.put('old-v404', 'Running', statusOf({ phase: 'Failed' }), input('404'));
     deps.client.put('old-v3', 'Running', statusOf({ phase: 'Failed' }), input('3'));
     const refused = await act(deps, 'old-v404', 'retry', { by: 'ops@contoso.com' });
     expect(refused.status).toBe(409);
-    expect(errorOf(refused).message).toMatch(/old-v404 cannot be retried: model credit-model version 404 is not registered in workspace ws-prod/);
+    expect(errorOf(refused).message).toMatch(
+      /old-v404 cannot be retried: model credit-model version 404 is not registered in workspace ws-prod/,
+    );
     expect(deps.client.raised).toHaveLength(0);
     expect((await act(deps, 'old-v3', 'retry', { by: 'ops@contoso.com' })).status).toBe(202);
     expect(deps.client.raised.map((r) => r.instanceId)).toEqual(['old-v3']);
@@ -361,9 +488,14 @@ describe('manual start', () => {
     const noMatch = await call(startRolloutHandler, deps, { body: { model: 'fraud', version: '1' } });
     expect(noMatch.status).toBe(409);
     expect(errorOf(noMatch).message).toMatch(/no policy applies to model fraud:1/);
-    const skipped = await call(startRolloutHandler, makeDeps({ modelRegistry: registry({ rollout: 'skip' }) }), { body: { model: 'credit-model', version: '1' } });
+    const skipped = await call(startRolloutHandler, makeDeps({ modelRegistry: registry({ rollout: 'skip' }) }), {
+      body: { model: 'credit-model', version: '1' },
+    });
     expect(skipped.status).toBe(409);
-    const forbidden = await call(startRolloutHandler, deps, { body: { model: 'credit-model', version: '1' }, headers: { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }) } });
+    const forbidden = await call(startRolloutHandler, deps, {
+      body: { model: 'credit-model', version: '1' },
+      headers: { 'x-ms-client-principal': principalHeader({ upn: 'alice@contoso.com' }) },
+    });
     expect(forbidden.status).toBe(403);
     expect(deps.client.started).toHaveLength(0);
   });

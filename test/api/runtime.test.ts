@@ -20,7 +20,12 @@ afterAll(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field by the assertions
 type JsonAnswer = any;
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: JsonAnswer; text: string }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: JsonAnswer; text: string }> {
   const response = await fetch(`${runtime.url}${path}`, {
     method,
     headers: { 'x-functions-key': API_KEY, 'content-type': 'application/json', ...headers },
@@ -37,11 +42,23 @@ async function api(method: string, path: string, body?: unknown, headers: Record
 }
 
 function modelRegistered(version: string | number, extra: Record<string, unknown> = {}) {
-  return { id: `evt-${version}-${Math.random()}`, topic: TOPIC, subject: `models/credit-model:${version}`, eventType: MODEL_REGISTERED_EVENT_TYPE, eventTime: '2026-11-23T10:00:00Z', data: { modelName: 'credit-model', modelVersion: version, ...extra }, dataVersion: '1', metadataVersion: '1' };
+  return {
+    id: `evt-${version}-${Math.random()}`,
+    topic: TOPIC,
+    subject: `models/credit-model:${version}`,
+    eventType: MODEL_REGISTERED_EVENT_TYPE,
+    eventTime: '2026-11-23T10:00:00Z',
+    data: { modelName: 'credit-model', modelVersion: version, ...extra },
+    dataVersion: '1',
+    metadataVersion: '1',
+  };
 }
 
 async function deliver(events: unknown[]) {
-  return api('POST', '/runtime/webhooks/eventgrid?functionName=modelRegistered', events, { 'aeg-event-type': 'Notification', 'x-functions-key': runtime.eventGridKey });
+  return api('POST', '/runtime/webhooks/eventgrid?functionName=modelRegistered', events, {
+    'aeg-event-type': 'Notification',
+    'x-functions-key': runtime.eventGridKey,
+  });
 }
 
 async function waitForPhase(id: string, phase: string) {
@@ -65,7 +82,16 @@ describe('Event Grid trigger on the runtime', () => {
   });
 
   it('starts the rollout of a ModelRegistered event that shares its batch with a validation event (defect 11)', async () => {
-    const validation = { id: 'validation-in-batch', topic: TOPIC, subject: '', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', eventTime: '2026-11-23T10:00:00Z', data: { validationCode: 'c0de' }, dataVersion: '2', metadataVersion: '1' };
+    const validation = {
+      id: 'validation-in-batch',
+      topic: TOPIC,
+      subject: '',
+      eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+      eventTime: '2026-11-23T10:00:00Z',
+      data: { validationCode: 'c0de' },
+      dataVersion: '2',
+      metadataVersion: '1',
+    };
     expect((await deliver([validation, modelRegistered('61')])).status).toBe(202);
     expect((await deliver([modelRegistered('62'), validation])).status).toBe(202);
     await runtime.waitForIdle();
@@ -102,7 +128,19 @@ describe('events that can never start a rollout are not retried', () => {
     const event = modelRegistered('404');
     expect((await deliver([event])).status).toBe(202);
     const webhook = await api('POST', '/api/events/eventgrid', [modelRegistered('404')]);
-    const cloud = await api('POST', '/api/events/cloudevents', { specversion: '1.0', id: 'c404', source: TOPIC, subject: 'models/credit-model:404', type: MODEL_REGISTERED_EVENT_TYPE, data: { modelName: 'credit-model', modelVersion: '404' } }, { 'content-type': 'application/cloudevents+json' });
+    const cloud = await api(
+      'POST',
+      '/api/events/cloudevents',
+      {
+        specversion: '1.0',
+        id: 'c404',
+        source: TOPIC,
+        subject: 'models/credit-model:404',
+        type: MODEL_REGISTERED_EVENT_TYPE,
+        data: { modelName: 'credit-model', modelVersion: '404' },
+      },
+      { 'content-type': 'application/cloudevents+json' },
+    );
     const lines = warn.mock.calls.map((c) => String(c[0]));
     warn.mockRestore();
     expect([webhook.status, webhook.body.error.field]).toEqual([400, 'data.modelVersion']);
@@ -173,10 +211,20 @@ describe('operator API on the runtime', () => {
     const id = (await api('POST', '/api/rollouts', { model: 'credit-model', version: '42' })).body.rolloutId as string;
     await waitForPhase(id, 'AwaitingApproval');
     const forged = Buffer.from(JSON.stringify({ claims: [{ typ: 'upn', val: 'ceo@contoso.com' }] })).toString('base64');
-    const answer = await api('POST', `/api/rollouts/${id}/approve`, { by: 'alice@contoso.com', comment: 'numbers look fine' }, { 'x-ms-client-principal': forged, 'x-ms-client-principal-name': 'ceo@contoso.com' });
+    const answer = await api(
+      'POST',
+      `/api/rollouts/${id}/approve`,
+      { by: 'alice@contoso.com', comment: 'numbers look fine' },
+      { 'x-ms-client-principal': forged, 'x-ms-client-principal-name': 'ceo@contoso.com' },
+    );
     expect([answer.status, answer.body.identity]).toEqual([202, { name: 'alice@contoso.com', verified: false, source: 'apiKey' }]);
     const done = await waitForPhase(id, 'Promoted');
-    expect(done.status.approvals[0]).toMatchObject({ decision: 'approve', by: 'alice@contoso.com', accepted: true, comment: 'numbers look fine (name claimed by an API key holder, not verified)' });
+    expect(done.status.approvals[0]).toMatchObject({
+      decision: 'approve',
+      by: 'alice@contoso.com',
+      accepted: true,
+      comment: 'numbers look fine (name claimed by an API key holder, not verified)',
+    });
     expect(done.history.some((h: { kind: string; text: string }) => h.kind === 'gate' && h.text.includes('errorRate5xx pass'))).toBe(true);
     expect((await api('POST', `/api/rollouts/${id}/approve`, {})).status).toBe(409);
   });
@@ -194,7 +242,9 @@ describe('operator API on the runtime', () => {
   it('serves the OpenAPI document', async () => {
     const doc = await api('GET', '/api/openapi.json', undefined, { 'x-functions-key': '' });
     expect(doc.status).toBe(200);
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/rollouts', '/rollouts/{id}', '/rollouts/{id}/{action}', '/approvals/{token}']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/rollouts', '/rollouts/{id}', '/rollouts/{id}/{action}', '/approvals/{token}']),
+    );
     expect(doc.body.components.schemas.RolloutStatus).toBeDefined();
   });
 });
@@ -204,8 +254,20 @@ describe('signed approval links on the runtime (ledger entity)', () => {
     const id = (await api('POST', '/api/rollouts', { model: 'credit-model', version: '51' })).body.rolloutId as string;
     const waiting = await waitForPhase(id, 'AwaitingApproval');
     const step = waiting.status.step.index as number;
-    const links = createApprovalLinks({ rolloutId: id, step, expiresAtMs: runtime.clock.now() + 3_600_000, baseUrl: runtime.url, secret: LINK_SECRET });
-    const wrong = createApprovalLinks({ rolloutId: id, step: step + 1, expiresAtMs: runtime.clock.now() + 3_600_000, baseUrl: runtime.url, secret: LINK_SECRET });
+    const links = createApprovalLinks({
+      rolloutId: id,
+      step,
+      expiresAtMs: runtime.clock.now() + 3_600_000,
+      baseUrl: runtime.url,
+      secret: LINK_SECRET,
+    });
+    const wrong = createApprovalLinks({
+      rolloutId: id,
+      step: step + 1,
+      expiresAtMs: runtime.clock.now() + 3_600_000,
+      baseUrl: runtime.url,
+      secret: LINK_SECRET,
+    });
     const path = (url: string) => new URL(url).pathname;
     const form = { 'content-type': 'application/x-www-form-urlencoded', 'x-functions-key': '' };
 
@@ -216,7 +278,11 @@ describe('signed approval links on the runtime (ledger entity)', () => {
     const tampered = path(links.approveUrl).replace(/\.(.)/, (_m, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
     expect((await api('POST', tampered, 'by=Bob', form)).status).toBe(403);
 
-    const results = await Promise.all([api('POST', path(links.approveUrl), 'by=Bob', form), api('POST', path(links.approveUrl), 'by=Eve', form), api('POST', path(links.rejectUrl), 'by=Eve', form)]);
+    const results = await Promise.all([
+      api('POST', path(links.approveUrl), 'by=Bob', form),
+      api('POST', path(links.approveUrl), 'by=Eve', form),
+      api('POST', path(links.rejectUrl), 'by=Eve', form),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     const replay = await api('POST', path(links.approveUrl), 'by=Bob', form);
     expect(replay.status).toBe(409);

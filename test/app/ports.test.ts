@@ -53,7 +53,13 @@ describe('shared PRNG', () => {
 });
 
 describe('one set of Azure ports', () => {
-  const version = { subscriptionId: SUBSCRIPTION, resourceGroup: RESOURCE_GROUP, workspace: WORKSPACE, model: 'credit-model', version: '2' };
+  const version = {
+    subscriptionId: SUBSCRIPTION,
+    resourceGroup: RESOURCE_GROUP,
+    workspace: WORKSPACE,
+    model: 'credit-model',
+    version: '2',
+  };
   const modelPath = '/models/credit-model/versions/2';
 
   async function withFakeAzure(run: (azure: FakeAzure, clock: TestClock) => Promise<void>): Promise<void> {
@@ -66,7 +72,7 @@ describe('one set of Azure ports', () => {
     }
   }
 
-  it('the ingestion registry tries once and never waits; the activities\' registry backs off and retries', async () => {
+  it("the ingestion registry tries once and never waits; the activities' registry backs off and retries", async () => {
     await withFakeAzure(async (azure, clock) => {
       const ports = fakeAzurePorts(azure, clock, { maxAttempts: 4 });
       azure.faults.push({ method: 'GET', pathIncludes: modelPath, status: 503, count: 2 });

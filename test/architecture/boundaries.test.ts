@@ -33,8 +33,10 @@ const TREE: Record<string, string> = {
   'src/policy/bad-types.ts': "import type { Settings } from '../config';\nexport type S = Settings;\n",
   // broken: notify -> api; activities -> adapter; product -> harness
   'src/notify/message.ts': "import { describe } from '../api/status';\nexport const m = describe;\n",
-  'src/activities/deploy.ts': "import { callAzure } from '../azure/adapter';\nimport { withRetries } from '../common/retry';\nexport const d = [callAzure, withRetries];\n",
-  'src/app/root.ts': "import { world } from '../harness/emulator/world';\nimport { callAzure } from '../azure/adapter';\nexport const w = [world, callAzure];\n",
+  'src/activities/deploy.ts':
+    "import { callAzure } from '../azure/adapter';\nimport { withRetries } from '../common/retry';\nexport const d = [callAzure, withRetries];\n",
+  'src/app/root.ts':
+    "import { world } from '../harness/emulator/world';\nimport { callAzure } from '../azure/adapter';\nexport const w = [world, callAzure];\n",
   // allowed: harness -> product
   'src/harness/sim/run.ts': "import { w } from '../../app/root';\nexport const run = w;\n",
 };
@@ -48,8 +50,17 @@ beforeAll(async () => {
     mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
     writeFileSync(path.join(root, file), text);
   }
-  writeFileSync(path.join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true }, include: ['src'] }));
-  const options = { ...config.options, baseDir: root, ruleSet: { forbidden: config.forbidden }, validate: true, tsConfig: { fileName: path.join(root, 'tsconfig.json') } };
+  writeFileSync(
+    path.join(root, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true }, include: ['src'] }),
+  );
+  const options = {
+    ...config.options,
+    baseDir: root,
+    ruleSet: { forbidden: config.forbidden },
+    validate: true,
+    tsConfig: { fileName: path.join(root, 'tsconfig.json') },
+  };
   const result: IReporterOutput = await cruise(['src'], options);
   if (typeof result.output === 'string') throw new Error(result.output);
   violations = result.output.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`);

@@ -24,7 +24,8 @@ function required(name: string): string {
 }
 
 async function azureTarget(): Promise<ContractTarget> {
-  if (process.env.AML_ROLLOUT_CONTRACT_AZURE !== '1') throw new Error('AML_ROLLOUT_CONTRACT_AZURE=1 is required to run the Azure contract tests');
+  if (process.env.AML_ROLLOUT_CONTRACT_AZURE !== '1')
+    throw new Error('AML_ROLLOUT_CONTRACT_AZURE=1 is required to run the Azure contract tests');
   const settings = loadSettings(process.env);
   for (const name of ['ARM_ENDPOINT', 'LOGS_ENDPOINT', 'METRICS_ENDPOINT', 'EMULATOR_TOKEN'] as const) {
     if (settings[name] !== undefined) throw new Error(`${name} is set: the Azure contract run must talk to Azure, not the emulator`);
@@ -32,7 +33,12 @@ async function azureTarget(): Promise<ContractTarget> {
   const endpoint = required('AML_ROLLOUT_CONTRACT_ENDPOINT');
   const [model, version] = required('AML_ROLLOUT_CONTRACT_MODEL').split(':');
   if (!model || !version) throw new Error('AML_ROLLOUT_CONTRACT_MODEL must look like name:version');
-  const ref = { subscriptionId: settings.AZURE_SUBSCRIPTION_ID, resourceGroup: settings.AZURE_RESOURCE_GROUP, workspace: settings.AML_WORKSPACE_NAME, endpoint };
+  const ref = {
+    subscriptionId: settings.AZURE_SUBSCRIPTION_ID,
+    resourceGroup: settings.AZURE_RESOURCE_GROUP,
+    workspace: settings.AML_WORKSPACE_NAME,
+    endpoint,
+  };
   const workspaceId = `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${ref.workspace}`;
   return {
     ports: createAzurePorts(settings, { clock: systemClock }),

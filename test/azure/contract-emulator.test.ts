@@ -23,7 +23,9 @@ interface EmulatorTarget extends ContractTarget {
   readonly testClock: TestClock;
 }
 
-async function emulatorTarget(options: { faults?: readonly Fault[]; transport?: 'https' | 'http'; adapter?: Partial<AzureAdapterOptions> } = {}): Promise<EmulatorTarget> {
+async function emulatorTarget(
+  options: { faults?: readonly Fault[]; transport?: 'https' | 'http'; adapter?: Partial<AzureAdapterOptions> } = {},
+): Promise<EmulatorTarget> {
   const clock = new TestClock();
   const emulator = createEmulator({
     clock,
@@ -98,7 +100,10 @@ describe('Azure adapters against the emulator: faults and transports', () => {
       const endpoint = await t.ports.endpointControl.getEndpoint(t.ref);
       expect(endpoint.traffic).toEqual({ blue: 100 });
       const window = await t.trafficWindow();
-      const result = await t.ports.metricsSource.query({ kql: 'AmlOnlineEndpointTrafficLog | summarize requests = count() by DeploymentName', ...window });
+      const result = await t.ports.metricsSource.query({
+        kql: 'AmlOnlineEndpointTrafficLog | summarize requests = count() by DeploymentName',
+        ...window,
+      });
       expect(result.rows[0]).toMatchObject({ DeploymentName: 'blue' });
     }),
   );
@@ -126,7 +131,10 @@ describe('Azure adapters against the emulator: faults and transports', () => {
     'waits out a throttled log query for its Retry-After, on the clock',
     run({ faults: [{ target: 'logs', operation: 'query', status: 429, count: 1, retryAfterSeconds: 4 }] }, async (t) => {
       const window = await t.trafficWindow();
-      const result = await t.ports.metricsSource.query({ kql: 'AmlOnlineEndpointTrafficLog | summarize requests = count() by DeploymentName', ...window });
+      const result = await t.ports.metricsSource.query({
+        kql: 'AmlOnlineEndpointTrafficLog | summarize requests = count() by DeploymentName',
+        ...window,
+      });
       expect(result.rows.length).toBeGreaterThan(0);
       expect(t.testClock.sleeps).toContain(4000);
     }),
@@ -136,7 +144,9 @@ describe('Azure adapters against the emulator: faults and transports', () => {
     'throws a retryable Transient error, never rows, when the log service keeps failing',
     run({ faults: [{ target: 'logs', operation: 'query', status: 503 }], adapter: { maxAttempts: 3 } }, async (t) => {
       const window = await t.trafficWindow();
-      const error = await t.ports.metricsSource.query({ kql: 'AmlOnlineEndpointTrafficLog | count', ...window }).catch((caught: unknown) => caught);
+      const error = await t.ports.metricsSource
+        .query({ kql: 'AmlOnlineEndpointTrafficLog | count', ...window })
+        .catch((caught: unknown) => caught);
       expect(error).toMatchObject({ code: 'Transient', retryable: true, statusCode: 503 });
       expect(t.emulator.faultsFired()).toEqual([3]);
     }),
@@ -155,7 +165,11 @@ describe('Azure adapters against the emulator: faults and transports', () => {
     'reports a deployment whose provisioning fails as Failed',
     run({}, async (t) => {
       t.emulator.setBehavior('credit-model:2', { provisioningFails: true });
-      const green = await t.ports.endpointControl.createDeployment(t.ref, { cloneFrom: 'blue', name: 'green', modelId: t.candidateModelId });
+      const green = await t.ports.endpointControl.createDeployment(t.ref, {
+        cloneFrom: 'blue',
+        name: 'green',
+        modelId: t.candidateModelId,
+      });
       expect(green.provisioningState).toBe('Failed');
     }),
   );

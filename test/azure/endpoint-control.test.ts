@@ -2,7 +2,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AzureCallError, RolloutError } from '../../src/errors';
 import type { AzurePorts } from '../../src/azure';
 import type { EndpointRef } from '../../src/ports';
-import { ENDPOINT, ENDPOINT_KEY, FakeAzure, fakeAzurePorts, RESOURCE_GROUP, SUBSCRIPTION, TestClock, WORKSPACE, modelId } from './support/fake-azure';
+import {
+  ENDPOINT,
+  ENDPOINT_KEY,
+  FakeAzure,
+  fakeAzurePorts,
+  RESOURCE_GROUP,
+  SUBSCRIPTION,
+  TestClock,
+  WORKSPACE,
+  modelId,
+} from './support/fake-azure';
 
 const ref: EndpointRef = { subscriptionId: SUBSCRIPTION, resourceGroup: RESOURCE_GROUP, workspace: WORKSPACE, endpoint: ENDPOINT };
 
@@ -24,7 +34,13 @@ describe('ArmEndpointControl: endpoint and traffic', () => {
   it('reads traffic and mirror traffic with the newer api-version', async () => {
     azure.endpoints.get(ENDPOINT)!.properties.mirrorTraffic = { blue: 10 };
     const state = await ports.endpointControl.getEndpoint(ref);
-    expect(state).toMatchObject({ name: ENDPOINT, provisioningState: 'Succeeded', traffic: { blue: 100 }, mirrorTraffic: { blue: 10 }, authMode: 'Key' });
+    expect(state).toMatchObject({
+      name: ENDPOINT,
+      provisioningState: 'Succeeded',
+      traffic: { blue: 100 },
+      mirrorTraffic: { blue: 10 },
+      authMode: 'Key',
+    });
     expect(azure.armRequests('GET', `/onlineEndpoints/${ENDPOINT}`).at(-1)?.apiVersion).toBe('2024-04-01');
   });
 
@@ -37,7 +53,11 @@ describe('ArmEndpointControl: endpoint and traffic', () => {
     const puts = azure.armRequests('PUT', `/onlineEndpoints/${ENDPOINT}`).filter((request) => !request.path.includes('/deployments/'));
     expect(puts).toHaveLength(1);
     expect(puts[0]?.apiVersion).toBe('2024-04-01');
-    expect((puts[0]?.body as { properties: unknown }).properties).toMatchObject({ traffic: { blue: 90, green: 10 }, mirrorTraffic: {}, authMode: 'Key' });
+    expect((puts[0]?.body as { properties: unknown }).properties).toMatchObject({
+      traffic: { blue: 90, green: 10 },
+      mirrorTraffic: {},
+      authMode: 'Key',
+    });
     // read-only fields are not sent back
     expect((puts[0]?.body as { properties: Record<string, unknown> }).properties.provisioningState).toBeUndefined();
     // the 20 s update was waited for on the injected clock
@@ -89,8 +109,20 @@ describe('ArmEndpointControl: endpoint and traffic', () => {
 describe('ArmEndpointControl: deployments', () => {
   it('creates a deployment by cloning the live one with the new model, and waits until Succeeded', async () => {
     const before = clock.now();
-    const green = await ports.endpointControl.createDeployment(ref, { cloneFrom: 'blue', name: 'green', modelId: modelId('credit-model', '2'), tags: { rollout: 'r1' } });
-    expect(green).toMatchObject({ name: 'green', provisioningState: 'Succeeded', modelId: modelId('credit-model', '2'), instanceType: 'Standard_DS3_v2', instanceCount: 2, tags: { rollout: 'r1' } });
+    const green = await ports.endpointControl.createDeployment(ref, {
+      cloneFrom: 'blue',
+      name: 'green',
+      modelId: modelId('credit-model', '2'),
+      tags: { rollout: 'r1' },
+    });
+    expect(green).toMatchObject({
+      name: 'green',
+      provisioningState: 'Succeeded',
+      modelId: modelId('credit-model', '2'),
+      instanceType: 'Standard_DS3_v2',
+      instanceCount: 2,
+      tags: { rollout: 'r1' },
+    });
     expect(clock.now() - before).toBeGreaterThanOrEqual(90_000);
     // polled at the operation's Retry-After (5 s), not the 10 s default interval
     expect(clock.sleeps.length).toBeGreaterThan(10);
@@ -100,7 +132,17 @@ describe('ArmEndpointControl: deployments', () => {
     expect(sent.sku).toEqual({ name: 'Default', capacity: 2 });
     expect(sent.location).toBe('westeurope');
     const blue = azure.deployments.get('blue')!.properties;
-    for (const field of ['instanceType', 'scaleSettings', 'requestSettings', 'livenessProbe', 'readinessProbe', 'environmentId', 'codeConfiguration', 'environmentVariables', 'appInsightsEnabled']) {
+    for (const field of [
+      'instanceType',
+      'scaleSettings',
+      'requestSettings',
+      'livenessProbe',
+      'readinessProbe',
+      'environmentId',
+      'codeConfiguration',
+      'environmentVariables',
+      'appInsightsEnabled',
+    ]) {
       // The SDK's serializer may add documented defaults (requestSettings.maxQueueWait): the live values must all be there.
       const value = blue[field];
       if (typeof value === 'object' && value !== null) expect(sent.properties[field], field).toMatchObject(value);
@@ -118,12 +160,21 @@ describe('ArmEndpointControl: deployments', () => {
 
   it('reports a deployment that ended Failed as its state', async () => {
     azure.failingModels.add('/models/credit-model/versions/2');
-    const green = await ports.endpointControl.createDeployment(ref, { cloneFrom: 'blue', name: 'green', modelId: modelId('credit-model', '2') });
+    const green = await ports.endpointControl.createDeployment(ref, {
+      cloneFrom: 'blue',
+      name: 'green',
+      modelId: modelId('credit-model', '2'),
+    });
     expect(green.provisioningState).toBe('Failed');
   });
 
   it('overrides the instance count when asked', async () => {
-    const green = await ports.endpointControl.createDeployment(ref, { cloneFrom: 'blue', name: 'green', modelId: modelId('credit-model', '2'), instanceCount: 1 });
+    const green = await ports.endpointControl.createDeployment(ref, {
+      cloneFrom: 'blue',
+      name: 'green',
+      modelId: modelId('credit-model', '2'),
+      instanceCount: 1,
+    });
     expect(green.instanceCount).toBe(1);
   });
 

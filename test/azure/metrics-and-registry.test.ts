@@ -72,14 +72,19 @@ describe('LogAnalyticsMetricsSource', () => {
     let calls = 0;
     azure.logsAnswer = () => {
       calls += 1;
-      return calls === 1 ? { status: 200, body: { tables: [table], error: { code: 'PartialError', message: 'x' } } } : { status: 200, body: { tables: [table] } };
+      return calls === 1
+        ? { status: 200, body: { tables: [table], error: { code: 'PartialError', message: 'x' } } }
+        : { status: 200, body: { tables: [table] } };
     };
     const result = await ports.metricsSource.query({ kql, fromMs, toMs });
     expect(result.rows).toHaveLength(2);
   });
 
   it('maps a query the service cannot run to Unsupported, not retried', async () => {
-    azure.logsAnswer = () => ({ status: 400, body: { error: { code: 'BadArgumentError', message: "operator 'mv-apply' is not supported" } } });
+    azure.logsAnswer = () => ({
+      status: 400,
+      body: { error: { code: 'BadArgumentError', message: "operator 'mv-apply' is not supported" } },
+    });
     const error = await ports.metricsSource.query({ kql, fromMs, toMs }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'Unsupported', retryable: false, statusCode: 400 });
     expect((error as Error).message).toContain('mv-apply');
@@ -90,7 +95,9 @@ describe('LogAnalyticsMetricsSource', () => {
     let calls = 0;
     azure.logsAnswer = () => {
       calls += 1;
-      return calls === 1 ? { status: 429, body: { error: { code: 'ThrottledError', message: 'too many' } }, headers: { 'retry-after': '9' } } : { status: 200, body: { tables: [table] } };
+      return calls === 1
+        ? { status: 429, body: { error: { code: 'ThrottledError', message: 'too many' } }, headers: { 'retry-after': '9' } }
+        : { status: 200, body: { tables: [table] } };
     };
     await ports.metricsSource.query({ kql, fromMs, toMs });
     expect(clock.sleeps).toEqual([9000]);
@@ -103,11 +110,22 @@ describe('LogAnalyticsMetricsSource', () => {
 });
 
 describe('ArmModelRegistry', () => {
-  const version = { subscriptionId: SUBSCRIPTION, resourceGroup: RESOURCE_GROUP, workspace: WORKSPACE, model: 'credit-model', version: '2' };
+  const version = {
+    subscriptionId: SUBSCRIPTION,
+    resourceGroup: RESOURCE_GROUP,
+    workspace: WORKSPACE,
+    model: 'credit-model',
+    version: '2',
+  };
 
   it('reads tags and properties', async () => {
     const model = await ports.modelRegistry.getModelVersion(version);
-    expect(model).toMatchObject({ model: 'credit-model', version: '2', tags: { stage: 'candidate' }, properties: { framework: 'sklearn' } });
+    expect(model).toMatchObject({
+      model: 'credit-model',
+      version: '2',
+      tags: { stage: 'candidate' },
+      properties: { framework: 'sklearn' },
+    });
     expect(model.id).toContain('/models/credit-model/versions/2');
   });
 
@@ -149,8 +167,14 @@ describe('AzureMonitorPlatformMetrics', () => {
                   name: { value: 'RequestLatency_P95', localizedValue: 'Request latency P95' },
                   unit: 'MilliSeconds',
                   timeseries: [
-                    { metadatavalues: [{ name: { value: 'deployment' }, value: 'blue' }], data: [{ timeStamp: new Date(fromMs).toISOString(), average: 88 }] },
-                    { metadatavalues: [{ name: { value: 'deployment' }, value: 'green' }], data: [{ timeStamp: new Date(fromMs).toISOString() }] },
+                    {
+                      metadatavalues: [{ name: { value: 'deployment' }, value: 'blue' }],
+                      data: [{ timeStamp: new Date(fromMs).toISOString(), average: 88 }],
+                    },
+                    {
+                      metadatavalues: [{ name: { value: 'deployment' }, value: 'green' }],
+                      data: [{ timeStamp: new Date(fromMs).toISOString() }],
+                    },
                   ],
                 },
               ],
@@ -192,7 +216,14 @@ describe('AzureMonitorPlatformMetrics', () => {
         return { queryResources: () => Promise.resolve([]) } as unknown as MetricsClient;
       },
     });
-    const query = { metricNames: ['RequestsPerMinute'], fromMs, toMs, granularity: 'PT1M', aggregation: 'Total', byDeployment: false } as const;
+    const query = {
+      metricNames: ['RequestsPerMinute'],
+      fromMs,
+      toMs,
+      granularity: 'PT1M',
+      aggregation: 'Total',
+      byDeployment: false,
+    } as const;
     await source.queryEndpointMetrics(ENDPOINT_ID, query);
     await source.queryEndpointMetrics(ENDPOINT_ID, query);
     expect(asked).toEqual(['https://westeurope.metrics.monitor.azure.com', 'https://westeurope.metrics.monitor.azure.com']);
@@ -201,14 +232,23 @@ describe('AzureMonitorPlatformMetrics', () => {
 
   it('rejects an id that is not an online endpoint', async () => {
     await expect(
-      ports.platformMetrics.queryEndpointMetrics('/subscriptions/x/resourceGroups/y', { metricNames: ['x'], fromMs, toMs, granularity: 'PT1M', aggregation: 'Average', byDeployment: false }),
+      ports.platformMetrics.queryEndpointMetrics('/subscriptions/x/resourceGroups/y', {
+        metricNames: ['x'],
+        fromMs,
+        toMs,
+        granularity: 'PT1M',
+        aggregation: 'Average',
+        byDeployment: false,
+      }),
     ).rejects.toThrow(/endpointResourceId/);
   });
 });
 
 describe('createAzurePorts configuration', () => {
   it('refuses plain http to a host that is not the loopback', () => {
-    expect(() => createAzurePorts(loadSettings({ ARM_ENDPOINT: 'http://example.com', EMULATOR_TOKEN: 't' }), { clock })).toThrow(ConfigurationError);
+    expect(() => createAzurePorts(loadSettings({ ARM_ENDPOINT: 'http://example.com', EMULATOR_TOKEN: 't' }), { clock })).toThrow(
+      ConfigurationError,
+    );
   });
 
   it('requires EMULATOR_TOKEN for a local http emulator (no real token over http)', () => {
@@ -217,6 +257,13 @@ describe('createAzurePorts configuration', () => {
 
   it('builds real-Azure ports from defaults without network access', () => {
     const real = createAzurePorts(loadSettings({}), { clock });
-    expect(Object.keys(real).sort()).toEqual(['endpointControl', 'ingestionModelRegistry', 'metricsSource', 'modelRegistry', 'platformMetrics', 'prices']);
+    expect(Object.keys(real).sort()).toEqual([
+      'endpointControl',
+      'ingestionModelRegistry',
+      'metricsSource',
+      'modelRegistry',
+      'platformMetrics',
+      'prices',
+    ]);
   });
 });

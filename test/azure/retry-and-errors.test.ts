@@ -68,7 +68,8 @@ describe('toAzureCallError', () => {
 });
 
 describe('withRetries', () => {
-  const retryable = (retryAfterMs?: number): AzureCallError => new AzureCallError('Conflict', 'op', 'busy', { retryable: true, retryAfterMs });
+  const retryable = (retryAfterMs?: number): AzureCallError =>
+    new AzureCallError('Conflict', 'op', 'busy', { retryable: true, retryAfterMs });
 
   it('retries retryable errors with exponential back-off and jitter from the injected source', async () => {
     const clock = new TestClock();
@@ -141,7 +142,9 @@ describe('withRetries', () => {
 
   it('rejects nonsense options with a message naming them', async () => {
     const clock = new TestClock();
-    await expect(withRetries(async () => 1, { clock, maxAttempts: 0, baseDelayMs: 10, maxDelayMs: 5, operation: 'op' })).rejects.toThrow(/maxAttempts.*maxDelayMs/);
+    await expect(withRetries(async () => 1, { clock, maxAttempts: 0, baseDelayMs: 10, maxDelayMs: 5, operation: 'op' })).rejects.toThrow(
+      /maxAttempts.*maxDelayMs/,
+    );
   });
 });
 

@@ -32,7 +32,10 @@ const regressionSchema = z.array(
        * A defect not fixed yet, owned elsewhere: the replay expects exactly this invariant to break
        * (so the list keeps running and its owner sees the day it is fixed: then this field goes).
        */
-      open: z.object({ invariant: z.string().min(1), owner: z.string().min(1) }).strict().optional(),
+      open: z
+        .object({ invariant: z.string().min(1), owner: z.string().min(1) })
+        .strict()
+        .optional(),
       commands: z.array(chaosCommandSchema).min(1),
     })
     .strict(),
@@ -45,15 +48,22 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('stored counterexamples', () => {
-  it.each(regressions)('$name', async ({ seed, commands, open }) => {
-    const result = await runCommands(commands, { seed });
-    if (open) {
-      const invariants = [...new Set(result.violations.map((v) => v.invariant))];
-      expect(invariants, `still open (${open.owner}); if it is fixed, drop "open" from the entry\n${formatFailure(result, seed)}`).toEqual([open.invariant]);
-      return;
-    }
-    expect(result.violations.length, formatFailure(result, seed)).toBe(0);
-  }, 120_000);
+  it.each(regressions)(
+    '$name',
+    async ({ seed, commands, open }) => {
+      const result = await runCommands(commands, { seed });
+      if (open) {
+        const invariants = [...new Set(result.violations.map((v) => v.invariant))];
+        expect(
+          invariants,
+          `still open (${open.owner}); if it is fixed, drop "open" from the entry\n${formatFailure(result, seed)}`,
+        ).toEqual([open.invariant]);
+        return;
+      }
+      expect(result.violations.length, formatFailure(result, seed)).toBe(0);
+    },
+    120_000,
+  );
 });
 
 describe('seeded chaos budget', () => {

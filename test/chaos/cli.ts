@@ -19,7 +19,8 @@ function positiveInteger(value: string): number {
 
 function seedNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new InvalidArgumentError(`expected a whole number from 0 to ${0x7fffffff}, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff)
+    throw new InvalidArgumentError(`expected a whole number from 0 to ${0x7fffffff}, got "${value}"`);
   return n;
 }
 
@@ -39,7 +40,9 @@ type HttpFuzz = (options: { runs: number; seed: number }) => Promise<unknown>;
 async function findHttpFuzz(): Promise<HttpFuzz | undefined> {
   const dir = path.resolve(__dirname, '..', 'fuzz');
   if (!existsSync(dir)) return undefined;
-  const modules = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort((a, b) => (a === 'index.ts' ? -1 : b === 'index.ts' ? 1 : a.localeCompare(b)));
+  const modules = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .sort((a, b) => (a === 'index.ts' ? -1 : b === 'index.ts' ? 1 : a.localeCompare(b)));
   for (const file of modules) {
     const loaded = (await import(path.join(dir, file))) as Record<string, unknown>;
     if (typeof loaded['runHttpFuzz'] === 'function') return loaded['runHttpFuzz'] as HttpFuzz;
@@ -62,7 +65,9 @@ function fuzzFailed(result: unknown): boolean {
 async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
     .name('chaos')
-    .description('Random interleavings of registrations, controls, approvals, redeliveries, Azure faults and restarts against the real app in virtual time, checking the invariants after every command.')
+    .description(
+      'Random interleavings of registrations, controls, approvals, redeliveries, Azure faults and restarts against the real app in virtual time, checking the invariants after every command.',
+    )
     .option('--runs <n>', 'command lists to run (with --minutes: at most this many)', positiveInteger)
     .option('--seed <s>', 'seed of the command generator and the emulator (default: from the clock, printed)', seedNumber)
     .option('--minutes <m>', 'stop starting new runs after this many wall-clock minutes', positiveMinutes)
@@ -76,11 +81,20 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return (error as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
-  const options = program.opts<{ runs?: number; seed?: number; minutes?: number; maxCommands: number; keepGoing?: boolean; verbose?: boolean }>();
+  const options = program.opts<{
+    runs?: number;
+    seed?: number;
+    minutes?: number;
+    maxCommands: number;
+    keepGoing?: boolean;
+    verbose?: boolean;
+  }>();
   const seed = options.seed ?? Date.now() % 0x7fffffff;
   const runs = options.runs ?? (options.minutes !== undefined ? 1_000_000 : 20);
   const log = options.verbose ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
-  process.stdout.write(`chaos: seed ${seed}, ${options.runs ?? (options.minutes ? 'unlimited' : runs)} runs${options.minutes ? `, ${options.minutes} min` : ''}, up to ${options.maxCommands} commands a run\n`);
+  process.stdout.write(
+    `chaos: seed ${seed}, ${options.runs ?? (options.minutes ? 'unlimited' : runs)} runs${options.minutes ? `, ${options.minutes} min` : ''}, up to ${options.maxCommands} commands a run\n`,
+  );
 
   let index = 0;
   const summary = await searchChaos({
@@ -92,7 +106,9 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(log ? { log } : {}),
     onRun: (result) => {
       index++;
-      process.stdout.write(`run ${index}: ${result.commandsExecuted} commands, ${result.rollouts} rollouts, ${result.faultsFired} faults fired, ${result.restarts} restarts, ${result.virtualMinutes} virtual min, ${result.violations.length} violations\n`);
+      process.stdout.write(
+        `run ${index}: ${result.commandsExecuted} commands, ${result.rollouts} rollouts, ${result.faultsFired} faults fired, ${result.restarts} restarts, ${result.virtualMinutes} virtual min, ${result.violations.length} violations\n`,
+      );
       const seen = new Set<string>();
       for (const v of result.violations) {
         if (seen.has(v.invariant)) continue;
@@ -112,7 +128,13 @@ async function main(argv: readonly string[]): Promise<number> {
       `  runtime restarts:   ${summary.restarts}`,
       `  virtual time:       ${(summary.virtualMinutes / 60).toFixed(1)} h`,
       `  invariants checked: ${summary.invariantsChecked}`,
-      `  violations:         ${summary.violations} in ${summary.failingRuns} run(s)${Object.keys(summary.violationsByInvariant).length > 0 ? ` (${Object.entries(summary.violationsByInvariant).map(([name, n]) => `${name}: ${n}`).join(', ')})` : ''}`,
+      `  violations:         ${summary.violations} in ${summary.failingRuns} run(s)${
+        Object.keys(summary.violationsByInvariant).length > 0
+          ? ` (${Object.entries(summary.violationsByInvariant)
+              .map(([name, n]) => `${name}: ${n}`)
+              .join(', ')})`
+          : ''
+      }`,
       `  wall time:          ${(summary.wallMs / 1000).toFixed(0)} s`,
       '',
     ].join('\n'),

@@ -33,7 +33,14 @@ export type ChaosCommand =
   /** An approval decision on one of the rollouts seen so far. */
   | { readonly kind: 'decide'; readonly pick: number; readonly decision: 'approve' | 'reject'; readonly by: Actor; readonly via: Channel }
   /** An Azure fault in the emulator: `count` next matching calls, or every call for `minutes` (a persistent failure). */
-  | { readonly kind: 'fault'; readonly target: 'arm' | 'logs'; readonly operation?: string; readonly status: FaultStatus; readonly count?: number; readonly minutes?: number }
+  | {
+      readonly kind: 'fault';
+      readonly target: 'arm' | 'logs';
+      readonly operation?: string;
+      readonly status: FaultStatus;
+      readonly count?: number;
+      readonly minutes?: number;
+    }
   /** Virtual time passes. */
   | { readonly kind: 'advance'; readonly minutes: number }
   /** The local runtime stops and starts again over the same SQLite store. */
@@ -42,7 +49,18 @@ export type ChaosCommand =
   | { readonly kind: 'loseDeployments'; readonly endpoint: EndpointKey };
 
 /** ARM operations a fault may target (the ones the rollout uses). */
-const ARM_OPERATIONS = ['getEndpoint', 'patchEndpoint', 'putEndpoint', 'getDeployment', 'createDeployment', 'deleteDeployment', 'getModelVersion', 'putModelVersion', 'getOperationStatus', 'listDeployments'] as const;
+const ARM_OPERATIONS = [
+  'getEndpoint',
+  'patchEndpoint',
+  'putEndpoint',
+  'getDeployment',
+  'createDeployment',
+  'deleteDeployment',
+  'getModelVersion',
+  'putModelVersion',
+  'getOperationStatus',
+  'listDeployments',
+] as const;
 
 const pick = fc.nat({ max: 7 });
 const actor = fc.constantFrom<Actor>('allowed', 'allowed', 'allowed', 'stranger');
@@ -68,15 +86,46 @@ const faultArb: fc.Arbitrary<ChaosCommand> = fc
     };
   });
 
-const knownRegistration = fc.record({ kind: fc.constant('register' as const), endpoint: fc.constantFrom(...ENDPOINT_KEYS), version: fc.integer({ min: 2, max: 6 }), known: fc.constant(true) });
+const knownRegistration = fc.record({
+  kind: fc.constant('register' as const),
+  endpoint: fc.constantFrom(...ENDPOINT_KEYS),
+  version: fc.integer({ min: 2, max: 6 }),
+  known: fc.constant(true),
+});
 
 /** One command, weighted towards what moves rollouts along (registrations, time, decisions). */
 const commandArb: fc.Arbitrary<ChaosCommand> = fc.oneof(
   { weight: 5, arbitrary: knownRegistration },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('register' as const), endpoint: fc.constantFrom(...ENDPOINT_KEYS), version: fc.integer({ min: 2, max: 9 }), known: fc.constant(false) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('register' as const),
+      endpoint: fc.constantFrom(...ENDPOINT_KEYS),
+      version: fc.integer({ min: 2, max: 9 }),
+      known: fc.constant(false),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), pick }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('control' as const), pick, action: fc.constantFrom(...CONTROL_ACTIONS), by: actor, via: channel }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('decide' as const), pick, decision: fc.constantFrom<'approve' | 'reject'>('approve', 'approve', 'approve', 'reject'), by: actor, via: channel }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('control' as const),
+      pick,
+      action: fc.constantFrom(...CONTROL_ACTIONS),
+      by: actor,
+      via: channel,
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('decide' as const),
+      pick,
+      decision: fc.constantFrom<'approve' | 'reject'>('approve', 'approve', 'approve', 'reject'),
+      by: actor,
+      via: channel,
+    }),
+  },
   { weight: 3, arbitrary: faultArb },
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('advance' as const), minutes: fc.integer({ min: 1, max: 40 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
@@ -120,7 +169,9 @@ export const chaosCommandSchema: z.ZodType<ChaosCommand> = z.discriminatedUnion(
   z.object({ kind: z.literal('register'), endpoint: endpointKey, version: z.number().int().positive(), known: z.boolean() }).strict(),
   z.object({ kind: z.literal('redeliver'), pick: pickSchema }).strict(),
   z.object({ kind: z.literal('control'), pick: pickSchema, action: z.enum(CONTROL_ACTIONS), by: actorSchema, via: channelSchema }).strict(),
-  z.object({ kind: z.literal('decide'), pick: pickSchema, decision: z.enum(['approve', 'reject']), by: actorSchema, via: channelSchema }).strict(),
+  z
+    .object({ kind: z.literal('decide'), pick: pickSchema, decision: z.enum(['approve', 'reject']), by: actorSchema, via: channelSchema })
+    .strict(),
   z
     .object({
       kind: z.literal('fault'),

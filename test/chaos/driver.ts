@@ -19,7 +19,18 @@ import { APPROVAL_EVENT, CONTROL_EVENT, ORCHESTRATOR_NAME } from '../../src/orch
 import type { RolloutStatus } from '../../src/plan/types';
 import { describeCommand, type Actor, type ChaosCommand } from './commands';
 import { ChaosChecker, isEnded, type RolloutView } from './invariants';
-import { APPROVER, BASELINE_DEPLOYMENT, CHAOS_ENDPOINTS, CHAOS_EPOCH_MS, chaosPlan, chaosWorld, endpointOfModel, OPERATOR, rolloutBoundMinutes, STRANGER } from './world';
+import {
+  APPROVER,
+  BASELINE_DEPLOYMENT,
+  CHAOS_ENDPOINTS,
+  CHAOS_EPOCH_MS,
+  chaosPlan,
+  chaosWorld,
+  endpointOfModel,
+  OPERATOR,
+  rolloutBoundMinutes,
+  STRANGER,
+} from './world';
 
 const MINUTE_MS = 60_000;
 const API_KEY = 'chaos-key';
@@ -38,7 +49,8 @@ const DURABLE = 'runtime/webhooks/durabletask';
  * an answer (a stranger's control or decision refused by the API).
  */
 function refuseUnauthorized(what: string, status: number, body: string): void {
-  if (status === 401) throw new Error(`chaos harness: ${what} answered ${status} (${body.slice(0, 200)}): the suite must send the right key`);
+  if (status === 401)
+    throw new Error(`chaos harness: ${what} answered ${status} (${body.slice(0, 200)}): the suite must send the right key`);
 }
 const ARM_API_VERSION = '2024-04-01';
 /** Virtual time between checks while time passes. */
@@ -102,14 +114,25 @@ export class ChaosDriver {
   /** Paused time counts towards a deadline until the drain begins; from then on an operator resumes at once. */
   #drainStartMs: number | undefined;
 
-  private constructor(seed: number, clock: VirtualClock, emulator: Emulator, storeDir: string, policyDir: string, log: (line: string) => void) {
+  private constructor(
+    seed: number,
+    clock: VirtualClock,
+    emulator: Emulator,
+    storeDir: string,
+    policyDir: string,
+    log: (line: string) => void,
+  ) {
     this.#seed = seed;
     this.#clock = clock;
     this.#emulator = emulator;
     this.#storeDir = storeDir;
     this.#policyDir = policyDir;
     this.#log = log;
-    this.checker = new ChaosChecker(CHAOS_EPOCH_MS, Object.values(CHAOS_ENDPOINTS).map((e) => e.endpoint), BASELINE_DEPLOYMENT);
+    this.checker = new ChaosChecker(
+      CHAOS_EPOCH_MS,
+      Object.values(CHAOS_ENDPOINTS).map((e) => e.endpoint),
+      BASELINE_DEPLOYMENT,
+    );
     this.#stopObservingEmulator = emulator.onChange((snapshot) => this.#observeEndpoints(snapshot));
     this.#observeEndpoints(emulator.state.snapshot(clock.now(), 'start'));
   }
@@ -141,8 +164,14 @@ export class ChaosDriver {
 
   /** The last endpoint states and the rollouts, for failure reports. */
   describeState(): string {
-    const endpoints = (this.#lastSnapshot?.endpoints ?? []).map((e) => `  ${e.name}: traffic ${JSON.stringify(e.traffic)} mirror ${JSON.stringify(e.mirrorTraffic)} deployments ${e.deployments.map((d) => `${d.name}(${d.provisioningState})`).join(', ')}`);
-    const rollouts = [...this.#rollouts.values()].map((t) => `  ${t.id}: ${t.runtimeStatus}/${t.status?.phase ?? '-'} step ${t.status?.step.index ?? '-'} ${t.status?.step.kind ?? ''} ${t.status?.outcome ?? ''} ${t.status?.reason ?? ''}`);
+    const endpoints = (this.#lastSnapshot?.endpoints ?? []).map(
+      (e) =>
+        `  ${e.name}: traffic ${JSON.stringify(e.traffic)} mirror ${JSON.stringify(e.mirrorTraffic)} deployments ${e.deployments.map((d) => `${d.name}(${d.provisioningState})`).join(', ')}`,
+    );
+    const rollouts = [...this.#rollouts.values()].map(
+      (t) =>
+        `  ${t.id}: ${t.runtimeStatus}/${t.status?.phase ?? '-'} step ${t.status?.step.index ?? '-'} ${t.status?.step.kind ?? ''} ${t.status?.outcome ?? ''} ${t.status?.reason ?? ''}`,
+    );
     return [`at minute ${((this.nowMs - CHAOS_EPOCH_MS) / MINUTE_MS).toFixed(1)}:`, ...endpoints, ...rollouts].join('\n');
   }
 
@@ -174,7 +203,17 @@ export class ChaosDriver {
     if (!endpoint) return;
     let tracked = this.#rollouts.get(id);
     if (!tracked) {
-      tracked = { id, endpoint, firstSeenMs: this.nowMs, runtimeStatus: row.status, status: undefined, retries: 0, pausedSinceMs: undefined, pausedMs: 0, resumeAskedAtMs: undefined };
+      tracked = {
+        id,
+        endpoint,
+        firstSeenMs: this.nowMs,
+        runtimeStatus: row.status,
+        status: undefined,
+        retries: 0,
+        pausedSinceMs: undefined,
+        pausedMs: 0,
+        resumeAskedAtMs: undefined,
+      };
       this.#rollouts.set(id, tracked);
     }
     tracked.runtimeStatus = row.status;
@@ -191,7 +230,13 @@ export class ChaosDriver {
   #observeEndpoints(snapshot: StateSnapshot): void {
     this.#lastSnapshot = snapshot;
     for (const e of snapshot.endpoints) {
-      this.checker.onEndpointState({ endpoint: e.name, atMs: snapshot.atMs, traffic: e.traffic, mirror: e.mirrorTraffic, deployments: e.deployments });
+      this.checker.onEndpointState({
+        endpoint: e.name,
+        atMs: snapshot.atMs,
+        traffic: e.traffic,
+        mirror: e.mirrorTraffic,
+        deployments: e.deployments,
+      });
     }
   }
 
@@ -209,7 +254,8 @@ export class ChaosDriver {
    */
   #judgeDelivery(what: string, result: { status: number; responseText: string }, faultsFiredBefore: number): void {
     refuseUnauthorized(what, result.status, result.responseText);
-    if (result.status >= 500 && this.faultsFired === faultsFiredBefore) this.checker.onServerError(this.nowMs, what, result.status, result.responseText);
+    if (result.status >= 500 && this.faultsFired === faultsFiredBefore)
+      this.checker.onServerError(this.nowMs, what, result.status, result.responseText);
   }
 
   #identity(actor: Actor, allowed: string): string {
@@ -283,24 +329,39 @@ export class ChaosDriver {
         const sentAtMs = this.nowMs;
         let accepted: boolean;
         if (command.via === 'api') {
-          const answer = await this.#request(`POST /api/rollouts/${rollout.id}/${action}`, `${runtime.url}/api/rollouts/${encodeURIComponent(rollout.id)}/${action}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-functions-key': API_KEY },
-            body: JSON.stringify({ by, comment: `chaos ${action}` }),
-          });
+          const answer = await this.#request(
+            `POST /api/rollouts/${rollout.id}/${action}`,
+            `${runtime.url}/api/rollouts/${encodeURIComponent(rollout.id)}/${action}`,
+            {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-functions-key': API_KEY },
+              body: JSON.stringify({ by, comment: `chaos ${action}` }),
+            },
+          );
           accepted = answer.status === 202;
         } else {
           const running = !isEnded(rollout);
           const event =
             command.kind === 'control'
               ? { action, by, atMs: sentAtMs, comment: `chaos ${action}` }
-              : { decision: action, by, step: rollout.status?.step.index ?? 0, rolloutId: rollout.id, atMs: sentAtMs, comment: `chaos ${action}` };
+              : {
+                  decision: action,
+                  by,
+                  step: rollout.status?.step.index ?? 0,
+                  rolloutId: rollout.id,
+                  atMs: sentAtMs,
+                  comment: `chaos ${action}`,
+                };
           const name = command.kind === 'control' ? CONTROL_EVENT : APPROVAL_EVENT;
-          const answer = await this.#request(`raiseEvent ${name} on ${rollout.id}`, `${runtime.url}/${DURABLE}/instances/${encodeURIComponent(rollout.id)}/raiseEvent/${name}?code=${SYSTEM_KEYS.durabletask_extension}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(event),
-          });
+          const answer = await this.#request(
+            `raiseEvent ${name} on ${rollout.id}`,
+            `${runtime.url}/${DURABLE}/instances/${encodeURIComponent(rollout.id)}/raiseEvent/${name}?code=${SYSTEM_KEYS.durabletask_extension}`,
+            {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(event),
+            },
+          );
           accepted = answer.status === 202 && running;
         }
         if (accepted) {
@@ -370,8 +431,17 @@ export class ChaosDriver {
     const runtime = this.#runtime as LocalRuntime;
     const leases = new Map<string, LeaseState | undefined>();
     for (const e of Object.values(CHAOS_ENDPOINTS)) {
-      const key = endpointLeaseKey({ subscriptionId: DEMO_COORDS.subscriptionId, resourceGroup: DEMO_COORDS.resourceGroup, workspace: DEMO_COORDS.workspace, endpoint: e.endpoint });
-      const answer = await this.#request(`GET lease of ${e.endpoint}`, `${runtime.url}/${DURABLE}/entities/endpointLease/${encodeURIComponent(key)}?code=${SYSTEM_KEYS.durabletask_extension}`, {});
+      const key = endpointLeaseKey({
+        subscriptionId: DEMO_COORDS.subscriptionId,
+        resourceGroup: DEMO_COORDS.resourceGroup,
+        workspace: DEMO_COORDS.workspace,
+        endpoint: e.endpoint,
+      });
+      const answer = await this.#request(
+        `GET lease of ${e.endpoint}`,
+        `${runtime.url}/${DURABLE}/entities/endpointLease/${encodeURIComponent(key)}?code=${SYSTEM_KEYS.durabletask_extension}`,
+        {},
+      );
       leases.set(e.endpoint, answer.status === 200 ? (JSON.parse(answer.text) as LeaseState) : undefined);
     }
     return leases;
@@ -408,13 +478,19 @@ export class ChaosDriver {
       if (isEnded(rollout)) continue;
       const ahead = all.filter((r) => r.endpoint === rollout.endpoint && r.firstSeenMs <= rollout.firstSeenMs);
       const pausedUntil = this.#drainStartMs ?? this.nowMs;
-      const paused = all.filter((r) => r.endpoint === rollout.endpoint).reduce((sum, r) => sum + r.pausedMs + (r.pausedSinceMs !== undefined ? Math.max(0, pausedUntil - r.pausedSinceMs) : 0), 0);
+      const paused = all
+        .filter((r) => r.endpoint === rollout.endpoint)
+        .reduce((sum, r) => sum + r.pausedMs + (r.pausedSinceMs !== undefined ? Math.max(0, pausedUntil - r.pausedSinceMs) : 0), 0);
       const bound = ahead.reduce((sum, r) => {
         const endpoint = endpointOfModel(r.status?.model ?? '') ?? Object.values(CHAOS_ENDPOINTS).find((e) => e.endpoint === r.endpoint);
         const version = r.status?.version ?? '2';
         return sum + (endpoint ? rolloutBoundMinutes(chaosPlan(endpoint, version)) * (1 + r.retries) : 0);
       }, 0);
-      deadlines.set(rollout.id, { deadlineMs: rollout.firstSeenMs + bound * MINUTE_MS + paused, boundMinutes: bound, sinceMs: rollout.firstSeenMs });
+      deadlines.set(rollout.id, {
+        deadlineMs: rollout.firstSeenMs + bound * MINUTE_MS + paused,
+        boundMinutes: bound,
+        sinceMs: rollout.firstSeenMs,
+      });
     }
     return deadlines;
   }
@@ -459,7 +535,11 @@ export class ChaosDriver {
     await this.#advance(15, 5);
     const snapshot = this.#emulator.state.snapshot(this.nowMs, 'end');
     for (const e of snapshot.endpoints) {
-      this.checker.finalDeployments(this.nowMs, { endpoint: e.name, atMs: snapshot.atMs, traffic: e.traffic, mirror: e.mirrorTraffic, deployments: e.deployments }, this.rollouts());
+      this.checker.finalDeployments(
+        this.nowMs,
+        { endpoint: e.name, atMs: snapshot.atMs, traffic: e.traffic, mirror: e.mirrorTraffic, deployments: e.deployments },
+        this.rollouts(),
+      );
     }
   }
 

@@ -142,7 +142,12 @@ export class ChaosChecker {
     const status = view.status;
     if (!status) return;
     const kind = status.step.kind;
-    if (kind !== 'smokeTest' && kind !== 'deploy' && kind !== 'none' && !['RollingBack', 'RolledBack', 'Failed', 'Aborted', 'Superseded'].includes(status.phase)) {
+    if (
+      kind !== 'smokeTest' &&
+      kind !== 'deploy' &&
+      kind !== 'none' &&
+      !['RollingBack', 'RolledBack', 'Failed', 'Aborted', 'Superseded'].includes(status.phase)
+    ) {
       this.#smokeTested.get(view.endpoint)?.add(status.candidate);
     }
     // Past the promote step and its watch (the cleanup step, or the end): the old version is retired.
@@ -152,16 +157,29 @@ export class ChaosChecker {
     }
     this.checks++;
     if (status.reason !== undefined && INTERNAL_ERROR.test(status.reason)) {
-      this.#violate('clean-end', atMs, `rollout ${view.id} (${status.phase}) gives an internal error as its reason: "${status.reason}"`, `${view.id}|${status.reason}`);
+      this.#violate(
+        'clean-end',
+        atMs,
+        `rollout ${view.id} (${status.phase}) gives an internal error as its reason: "${status.reason}"`,
+        `${view.id}|${status.reason}`,
+      );
     }
   }
 
   /** Every endpoint state the emulator reports. */
   onEndpointState(observation: EndpointObservation): void {
-    const state: ObservedState = { minute: this.#minute(observation.atMs), traffic: observation.traffic, mirror: observation.mirror, deployments: observation.deployments };
+    const state: ObservedState = {
+      minute: this.#minute(observation.atMs),
+      traffic: observation.traffic,
+      mirror: observation.mirror,
+      deployments: observation.deployments,
+    };
     const previous = this.#previous.get(observation.endpoint);
     this.checks++;
-    for (const problem of observedViolations(previous, state, { baseline: this.baseline, smokeTested: this.#smokeTested.get(observation.endpoint) ?? new Set() })) {
+    for (const problem of observedViolations(previous, state, {
+      baseline: this.baseline,
+      smokeTested: this.#smokeTested.get(observation.endpoint) ?? new Set(),
+    })) {
       this.#violate('endpoint-safety', observation.atMs, `endpoint ${observation.endpoint}: ${problem}`);
     }
     this.#previous.set(observation.endpoint, state);
@@ -195,15 +213,35 @@ export class ChaosChecker {
       this.checks++;
       const holder = lease?.holder ? byId.get(lease.holder.rolloutId) : undefined;
       if (holder && isEnded(holder)) {
-        this.#violate('lease-released', atMs, `endpoint ${endpoint}: the lease is held by rollout ${holder.id}, which has ended (${holder.runtimeStatus}, phase ${holder.status?.phase ?? '-'})`, holder.id);
+        this.#violate(
+          'lease-released',
+          atMs,
+          `endpoint ${endpoint}: the lease is held by rollout ${holder.id}, which has ended (${holder.runtimeStatus}, phase ${holder.status?.phase ?? '-'})`,
+          holder.id,
+        );
       }
       this.checks++;
       // A Failed rollout that does not hold the lease (planning failed, it released) changes nothing until a retry.
-      const active = rollouts.filter((r) => r.endpoint === endpoint && !isEnded(r) && r.status !== undefined && ACTIVE_PHASES.has(r.status.phase) && (r.status.phase !== 'Failed' || lease?.holder?.rolloutId === r.id));
-      const ids = active.map((r) => r.id).sort().join(',');
+      const active = rollouts.filter(
+        (r) =>
+          r.endpoint === endpoint &&
+          !isEnded(r) &&
+          r.status !== undefined &&
+          ACTIVE_PHASES.has(r.status.phase) &&
+          (r.status.phase !== 'Failed' || lease?.holder?.rolloutId === r.id),
+      );
+      const ids = active
+        .map((r) => r.id)
+        .sort()
+        .join(',');
       const seen = this.#activeSeen.get(endpoint);
       if (active.length > 1 && seen?.ids === ids && atMs - seen.atMs >= HANDOVER_TOLERANCE_MINUTES * MINUTE_MS) {
-        this.#violate('single-lease-holder', atMs, `endpoint ${endpoint}: ${active.length} rollouts hold it at once: ${active.map((r) => `${r.id} (${r.status?.phase})`).join(', ')}; lease holder ${lease?.holder?.rolloutId ?? 'none'}`, ids);
+        this.#violate(
+          'single-lease-holder',
+          atMs,
+          `endpoint ${endpoint}: ${active.length} rollouts hold it at once: ${active.map((r) => `${r.id} (${r.status?.phase})`).join(', ')}; lease holder ${lease?.holder?.rolloutId ?? 'none'}`,
+          ids,
+        );
       }
       if (active.length > 1) {
         if (seen?.ids !== ids) this.#activeSeen.set(endpoint, { atMs, ids });
@@ -229,8 +267,14 @@ export class ChaosChecker {
       const isControl = decision.action !== 'approve' && decision.action !== 'reject';
       if ((isControl && atMs - decision.sentAtMs > DECISION_REACTION_MINUTES * MINUTE_MS) || (view && isEnded(view))) {
         this.#pending.splice(this.#pending.indexOf(decision), 1);
-        const where = view?.status ? `phase ${view.status.phase}, step ${view.status.step.index} ${view.status.step.kind}${view.status.waitingFor ? `, waiting for ${view.status.waitingFor.kind}: ${view.status.waitingFor.detail}` : ''}` : 'no status';
-        this.#violate('decision-recorded', atMs, `${decision.action} by ${decision.by} on rollout ${decision.rolloutId} (accepted at minute ${this.#minute(decision.sentAtMs)}) is not in its status ${this.#minute(atMs - decision.sentAtMs + this.#originMs)} min later (${where})`);
+        const where = view?.status
+          ? `phase ${view.status.phase}, step ${view.status.step.index} ${view.status.step.kind}${view.status.waitingFor ? `, waiting for ${view.status.waitingFor.kind}: ${view.status.waitingFor.detail}` : ''}`
+          : 'no status';
+        this.#violate(
+          'decision-recorded',
+          atMs,
+          `${decision.action} by ${decision.by} on rollout ${decision.rolloutId} (accepted at minute ${this.#minute(decision.sentAtMs)}) is not in its status ${this.#minute(atMs - decision.sentAtMs + this.#originMs)} min later (${where})`,
+        );
       }
     }
   }
@@ -239,7 +283,8 @@ export class ChaosChecker {
     const s = rollout.status;
     const endpoint = this.#previous.get(rollout.endpoint);
     this.checks++;
-    const relies = s !== undefined && !isEnded(rollout) && CANDIDATE_CHECKED_PHASES.has(s.phase) && s.candidate !== '' && endpoint !== undefined;
+    const relies =
+      s !== undefined && !isEnded(rollout) && CANDIDATE_CHECKED_PHASES.has(s.phase) && s.candidate !== '' && endpoint !== undefined;
     const missing = relies && !endpoint.deployments.some((d) => d.name.toLowerCase() === s.candidate.toLowerCase());
     if (!missing) {
       this.#missingSince.delete(rollout.id);
@@ -251,7 +296,10 @@ export class ChaosChecker {
       this.#violate(
         'notices-lost-deployment',
         atMs,
-        `rollout ${rollout.id} goes on (phase ${s.phase}, step ${s.step.index} ${s.step.kind}) although its deployment ${s.candidate} has been gone from endpoint ${rollout.endpoint} since minute ${this.#minute(since)}; last journal: ${s.journal.slice(-2).map((j) => j.message).join(' | ')}`,
+        `rollout ${rollout.id} goes on (phase ${s.phase}, step ${s.step.index} ${s.step.kind}) although its deployment ${s.candidate} has been gone from endpoint ${rollout.endpoint} since minute ${this.#minute(since)}; last journal: ${s.journal
+          .slice(-2)
+          .map((j) => j.message)
+          .join(' | ')}`,
         rollout.id,
       );
     }
@@ -264,7 +312,14 @@ export class ChaosChecker {
     this.#violate(
       'ends-within-bound',
       atMs,
-      `rollout ${rollout.id} has not ended ${this.#minute(atMs - sinceMs + this.#originMs)} min after it was registered (bound ${boundMinutes} min from its plan and the rollouts ahead of it): ${s ? `phase ${s.phase}, step ${s.step.index}/${s.step.count} ${s.step.kind}${s.waitingFor ? `, waiting for ${s.waitingFor.kind}: ${s.waitingFor.detail}` : ''}; last journal: ${s.journal.slice(-3).map((j) => j.message).join(' | ')}` : 'no status'}`,
+      `rollout ${rollout.id} has not ended ${this.#minute(atMs - sinceMs + this.#originMs)} min after it was registered (bound ${boundMinutes} min from its plan and the rollouts ahead of it): ${
+        s
+          ? `phase ${s.phase}, step ${s.step.index}/${s.step.count} ${s.step.kind}${s.waitingFor ? `, waiting for ${s.waitingFor.kind}: ${s.waitingFor.detail}` : ''}; last journal: ${s.journal
+              .slice(-3)
+              .map((j) => j.message)
+              .join(' | ')}`
+          : 'no status'
+      }`,
       rollout.id,
     );
   }
@@ -275,7 +330,14 @@ export class ChaosChecker {
     for (const deployment of endpoint.deployments) {
       this.checks++;
       if ((endpoint.traffic[deployment.name] ?? 0) > 0) continue;
-      const named = mine.some((r) => r.status && (r.status.reason?.includes(deployment.name) || r.status.journal.some((j) => j.message.includes(deployment.name) && /left|could not|failed|retry|remain|kept/i.test(j.message))));
+      const named = mine.some(
+        (r) =>
+          r.status &&
+          (r.status.reason?.includes(deployment.name) ||
+            r.status.journal.some(
+              (j) => j.message.includes(deployment.name) && /left|could not|failed|retry|remain|kept/i.test(j.message),
+            )),
+      );
       if (!named) {
         const owner = mine.find((r) => r.status?.candidate === deployment.name || r.status?.baseline === deployment.name);
         this.#violate(
@@ -287,4 +349,3 @@ export class ChaosChecker {
     }
   }
 }
-

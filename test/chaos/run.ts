@@ -19,7 +19,15 @@ interface RunCounts {
   readonly virtualMinutes: number;
 }
 
-const COUNT_NAMES = ['commandsExecuted', 'faultsAdded', 'faultsFired', 'invariantsChecked', 'restarts', 'rollouts', 'virtualMinutes'] as const satisfies readonly (keyof RunCounts)[];
+const COUNT_NAMES = [
+  'commandsExecuted',
+  'faultsAdded',
+  'faultsFired',
+  'invariantsChecked',
+  'restarts',
+  'rollouts',
+  'virtualMinutes',
+] as const satisfies readonly (keyof RunCounts)[];
 
 export interface RunResult extends RunCounts {
   readonly commands: readonly ChaosCommand[];
@@ -118,7 +126,17 @@ export interface SearchSummary extends RunCounts {
 /** Generates `runs` command lists from `seed`, runs each, shrinks the first failure. */
 export async function searchChaos(options: SearchOptions): Promise<SearchSummary> {
   const started = Date.now();
-  const totals: { -readonly [K in keyof RunCounts]: number } & { runs: number; violations: number } = { runs: 0, violations: 0, commandsExecuted: 0, faultsAdded: 0, faultsFired: 0, invariantsChecked: 0, restarts: 0, rollouts: 0, virtualMinutes: 0 };
+  const totals: { -readonly [K in keyof RunCounts]: number } & { runs: number; violations: number } = {
+    runs: 0,
+    violations: 0,
+    commandsExecuted: 0,
+    faultsAdded: 0,
+    faultsFired: 0,
+    invariantsChecked: 0,
+    restarts: 0,
+    rollouts: 0,
+    virtualMinutes: 0,
+  };
   let smallest: RunResult | undefined;
   const byInvariant: Partial<Record<InvariantName, number>> = {};
   let failingRuns = 0;
@@ -141,7 +159,16 @@ export async function searchChaos(options: SearchOptions): Promise<SearchSummary
   });
   // A run that throws (the harness, not an invariant) must not end the search silently.
   if (details.failed && details.errorInstance !== undefined) {
-    throw new Error(`chaos: a run crashed after ${totals.runs} runs: ${String(details.errorInstance)}\nreplay: ${JSON.stringify(details.counterexample?.[0] ?? [])}`, { cause: details.errorInstance });
+    throw new Error(
+      `chaos: a run crashed after ${totals.runs} runs: ${String(details.errorInstance)}\nreplay: ${JSON.stringify(details.counterexample?.[0] ?? [])}`,
+      { cause: details.errorInstance },
+    );
   }
-  return { ...totals, violationsByInvariant: byInvariant, failingRuns, ...(smallest ? { counterexample: smallest } : {}), wallMs: Date.now() - started };
+  return {
+    ...totals,
+    violationsByInvariant: byInvariant,
+    failingRuns,
+    ...(smallest ? { counterexample: smallest } : {}),
+    wallMs: Date.now() - started,
+  };
 }

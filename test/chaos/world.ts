@@ -72,28 +72,38 @@ export const CHAOS_ENDPOINTS: Readonly<Record<EndpointKey, ChaosEndpoint>> = {
     endpoint: 'chaos-a',
     model: 'model-a',
     policyName: 'chaos-canary',
-    policyYaml: policyYaml('chaos-canary', 'chaos-a', 'model-a', `strategy:
+    policyYaml: policyYaml(
+      'chaos-canary',
+      'chaos-a',
+      'model-a',
+      `strategy:
   canary:
     steps:
       - { percent: 20, bakeMinutes: 10 }
       - { percent: 100, bakeMinutes: 5, approval: release }
 retentionMinutes: 5
 concurrency: supersede
-`),
+`,
+    ),
   },
   b: {
     key: 'b',
     endpoint: 'chaos-b',
     model: 'model-b',
     policyName: 'chaos-blue-green',
-    policyYaml: policyYaml('chaos-blue-green', 'chaos-b', 'model-b', `strategy:
+    policyYaml: policyYaml(
+      'chaos-blue-green',
+      'chaos-b',
+      'model-b',
+      `strategy:
   blueGreen:
     mirror: { percent: 20, minutes: 10 }
     approval: release
     rollbackWindowMinutes: 10
 retentionMinutes: 5
 concurrency: queue
-`),
+`,
+    ),
   },
 };
 
@@ -118,7 +128,8 @@ export function chaosWorld(): WorldSpec {
 /** The plan the app compiles for a version of this endpoint's model, on the endpoint as seeded. */
 export function chaosPlan(endpoint: ChaosEndpoint, version: string): Plan {
   const policy = parsePolicy(endpoint.policyYaml, `${endpoint.policyName}.yaml`);
-  const modelId = (v: string): string => `/subscriptions/${DEMO_COORDS.subscriptionId}/resourceGroups/${DEMO_COORDS.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${DEMO_COORDS.workspace}/models/${endpoint.model}/versions/${v}`;
+  const modelId = (v: string): string =>
+    `/subscriptions/${DEMO_COORDS.subscriptionId}/resourceGroups/${DEMO_COORDS.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${DEMO_COORDS.workspace}/models/${endpoint.model}/versions/${v}`;
   return compilePlan(policy, {
     rolloutId: `chaos-${endpoint.key}-${version}`,
     model: { name: endpoint.model, version, id: modelId(version) },
@@ -136,7 +147,8 @@ export function chaosPlan(endpoint: ChaosEndpoint, version: string): Plan {
  */
 const DURABLE_ATTEMPTS = 3;
 const LONGEST_OPERATION_MINUTES = DEFAULT_DURATIONS.deploymentCreateMs[1] / 60_000;
-const AZURE_STEP_BOUND_MINUTES = DURABLE_ATTEMPTS * DEFAULT_ACTIVITY_RETRY.maxAttempts * (LONGEST_OPERATION_MINUTES + DEFAULT_ACTIVITY_RETRY.maxDelayMs / 60_000 + 1);
+const AZURE_STEP_BOUND_MINUTES =
+  DURABLE_ATTEMPTS * DEFAULT_ACTIVITY_RETRY.maxAttempts * (LONGEST_OPERATION_MINUTES + DEFAULT_ACTIVITY_RETRY.maxDelayMs / 60_000 + 1);
 
 /**
  * How long waiting may take in one step, by the plan: bakes their duration plus the bounded
@@ -147,7 +159,9 @@ const AZURE_STEP_BOUND_MINUTES = DURABLE_ATTEMPTS * DEFAULT_ACTIVITY_RETRY.maxAt
 function stepWaitMinutes(step: Step): number {
   switch (step.kind) {
     case 'bake':
-      return step.durationMinutes + step.maxExtensionMinutes + step.checkIntervalMinutes + (step.noDataOutcome === 'requestApproval' ? 60 : 0);
+      return (
+        step.durationMinutes + step.maxExtensionMinutes + step.checkIntervalMinutes + (step.noDataOutcome === 'requestApproval' ? 60 : 0)
+      );
     case 'gate':
       return step.maxExtensionMinutes + step.retryIntervalMinutes + (step.noDataOutcome === 'requestApproval' ? 60 : 0);
     case 'decideWinner':

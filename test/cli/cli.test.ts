@@ -32,8 +32,19 @@ interface Result {
 async function cli(args: string[], env: Record<string, string> = {}, signal?: AbortSignal): Promise<Result> {
   const out: string[] = [];
   const err: string[] = [];
-  const vars: Record<string, string> = { AML_ROLLOUT_URL: runtime.url, AML_ROLLOUT_KEY: API_KEY, AML_ROLLOUT_WEBHOOK_KEY: runtime.eventGridKey, ...env };
-  const code = await run(args, { out: (s) => void out.push(s), err: (s) => void err.push(s), env: (n) => vars[n], isTTY: false, ...(signal ? { signal } : {}) });
+  const vars: Record<string, string> = {
+    AML_ROLLOUT_URL: runtime.url,
+    AML_ROLLOUT_KEY: API_KEY,
+    AML_ROLLOUT_WEBHOOK_KEY: runtime.eventGridKey,
+    ...env,
+  };
+  const code = await run(args, {
+    out: (s) => void out.push(s),
+    err: (s) => void err.push(s),
+    env: (n) => vars[n],
+    isTTY: false,
+    ...(signal ? { signal } : {}),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -83,9 +94,15 @@ describe('aml-rollout CLI', () => {
     expect(withEvidence.code).toBe(0);
     expect(withEvidence.out).toContain('Evidence per look');
     expect(withEvidence.out).toMatch(/errorRate5xx {2}threshold /);
-    expect(withEvidence.out).toMatch(/look\s+UTC\s+verdict\s+candidate\s+baseline\s+allowed\s+confidence\s+p\s+requests c \/ b\s+traffic c \/ b/);
+    expect(withEvidence.out).toMatch(
+      /look\s+UTC\s+verdict\s+candidate\s+baseline\s+allowed\s+confidence\s+p\s+requests c \/ b\s+traffic c \/ b/,
+    );
     const asJson = JSON.parse((await cli(['status', id, '--evidence', '--json'])).out);
-    expect(asJson.evidence.gates[0].checks[0].points.at(-1)).toMatchObject({ candidate: 0.004, baseline: 0.005, traffic: { candidate: 10, baseline: 90 } });
+    expect(asJson.evidence.gates[0].checks[0].points.at(-1)).toMatchObject({
+      candidate: 0.004,
+      baseline: 0.005,
+      traffic: { candidate: 10, baseline: 90 },
+    });
   });
 
   it('watch follows the rollout live and exits 0 when it is promoted', async () => {
@@ -138,31 +155,76 @@ describe('aml-rollout CLI', () => {
   });
 
   it('register-model delivers to the Event Grid trigger, or publishes to an Event Grid URL', async () => {
-    const sent = await cli(['register-model', '--model', 'credit-model', '--version', '108', '--tags', 'stage=production,team=risk', '--json', '--workspace', 'ws-fixture']);
+    const sent = await cli([
+      'register-model',
+      '--model',
+      'credit-model',
+      '--version',
+      '108',
+      '--tags',
+      'stage=production,team=risk',
+      '--json',
+      '--workspace',
+      'ws-fixture',
+    ]);
     expect(sent.code).toBe(0);
-    expect(JSON.parse(sent.out)).toMatchObject({ tags: { stage: 'production', team: 'risk' }, deliveredTo: `${runtime.url}/runtime/webhooks/eventgrid`, rolloutId: expect.stringMatching(/^credit-scoring--credit-model-v108--/) });
+    expect(JSON.parse(sent.out)).toMatchObject({
+      tags: { stage: 'production', team: 'risk' },
+      deliveredTo: `${runtime.url}/runtime/webhooks/eventgrid`,
+      rolloutId: expect.stringMatching(/^credit-scoring--credit-model-v108--/),
+    });
     // The webhook takes the Event Grid extension's system key: the API's function key is refused, as in Azure.
-    const withApiKey = await cli(['register-model', '--model', 'credit-model', '--version', '110', '--workspace', 'ws-fixture'], { AML_ROLLOUT_WEBHOOK_KEY: API_KEY });
+    const withApiKey = await cli(['register-model', '--model', 'credit-model', '--version', '110', '--workspace', 'ws-fixture'], {
+      AML_ROLLOUT_WEBHOOK_KEY: API_KEY,
+    });
     expect(withApiKey.code).toBe(5); // the auth exit code
     expect(withApiKey.err).toMatch(/HTTP 401/);
-    const published = await cli(['register-model', '--model', 'credit-model', '--version', '109', '--eventgrid-url', `${runtime.url}/api/events/cloudevents?code=${API_KEY}`, '--key', 'topic-key']);
+    const published = await cli([
+      'register-model',
+      '--model',
+      'credit-model',
+      '--version',
+      '109',
+      '--eventgrid-url',
+      `${runtime.url}/api/events/cloudevents?code=${API_KEY}`,
+      '--key',
+      'topic-key',
+    ]);
     expect(published.code).toBe(0);
     await runtime.waitForIdle();
     const list = JSON.parse((await cli(['list', '--model', 'credit-model', '--top', '500', '--json'])).out) as { version: string }[];
     expect(list.map((i) => i.version)).toEqual(expect.arrayContaining(['108', '109']));
-    const insecure = await cli(['register-model', '--model', 'm', '--version', '1', '--eventgrid-url', 'http://eg.example.com/api/events', '--key', 'k']);
+    const insecure = await cli([
+      'register-model',
+      '--model',
+      'm',
+      '--version',
+      '1',
+      '--eventgrid-url',
+      'http://eg.example.com/api/events',
+      '--key',
+      'k',
+    ]);
     expect(insecure.code).toBe(2);
   });
 
   it('register-model says what became of the registration: the rollout and what it waits for, or why none started', async () => {
     const started = await cli(['register-model', '--model', 'credit-model', '--version', '111', '--workspace', 'ws-fixture']);
     expect(started.code).toBe(0);
-    expect(started.out).toMatch(/^rollout: credit-scoring--credit-model-v111--\S+ \(\w+.*\) {2}\(watch it: aml-rollout watch credit-scoring--credit-model-v111--/m);
+    expect(started.out).toMatch(
+      /^rollout: credit-scoring--credit-model-v111--\S+ \(\w+.*\) {2}\(watch it: aml-rollout watch credit-scoring--credit-model-v111--/m,
+    );
     const unmatched = await cli(['register-model', '--model', 'fraud-model', '--version', '1', '--workspace', 'ws-fixture']);
     expect(unmatched.code).toBe(0);
-    expect(unmatched.out).toMatch(/^no rollout started: no policy applies to model fraud-model:1 \(no policy matches model fraud-model\)$/m);
-    const asJson = JSON.parse((await cli(['register-model', '--model', 'fraud-model', '--version', '2', '--workspace', 'ws-fixture', '--json'])).out) as Record<string, unknown>;
-    expect(asJson).toMatchObject({ notStarted: 'no rollout started: no policy applies to model fraud-model:2 (no policy matches model fraud-model)' });
+    expect(unmatched.out).toMatch(
+      /^no rollout started: no policy applies to model fraud-model:1 \(no policy matches model fraud-model\)$/m,
+    );
+    const asJson = JSON.parse(
+      (await cli(['register-model', '--model', 'fraud-model', '--version', '2', '--workspace', 'ws-fixture', '--json'])).out,
+    ) as Record<string, unknown>;
+    expect(asJson).toMatchObject({
+      notStarted: 'no rollout started: no policy applies to model fraud-model:2 (no policy matches model fraud-model)',
+    });
     expect(asJson.rolloutId).toBeUndefined();
     // Asking why started nothing (the dry run acts on nothing).
     await runtime.waitForIdle();
@@ -182,7 +244,19 @@ describe('aml-rollout CLI', () => {
     await new Promise<void>((r) => arm.listen(0, '127.0.0.1', r));
     try {
       const port = (arm.address() as { port: number }).port;
-      const result = await cli(['register-model', '--model', 'credit-model', '--version', '110', '--tags', 'stage=production', '--arm-url', `http://127.0.0.1:${port}`, '--arm-token', 'tok']);
+      const result = await cli([
+        'register-model',
+        '--model',
+        'credit-model',
+        '--version',
+        '110',
+        '--tags',
+        'stage=production',
+        '--arm-url',
+        `http://127.0.0.1:${port}`,
+        '--arm-token',
+        'tok',
+      ]);
       expect(result.code).toBe(0);
       expect(requests[0]).toMatchObject({ method: 'PUT', auth: 'Bearer tok' });
       expect(requests[0]?.url).toMatch(/\/workspaces\/demo-workspace\/models\/credit-model\/versions\/110\?api-version=2022-10-01$/);
@@ -217,15 +291,29 @@ describe('aml-rollout CLI', () => {
     for (const version of [' ', 'v'.repeat(65)]) {
       const refused = await cli(['start', '--model', 'credit-model', '--version', version]);
       expect([version.length, refused.code]).toEqual([version.length, 2]);
-      expect(refused.err).toMatch(/body\.version: must be a model version: a non-empty string of at most 64 characters \(e\.g\. "2" or "2\.5"\), or a whole number >= 0/);
+      expect(refused.err).toMatch(
+        /body\.version: must be a model version: a non-empty string of at most 64 characters \(e\.g\. "2" or "2\.5"\), or a whole number >= 0/,
+      );
       expect(refused.err).not.toMatch(/Invalid input/);
     }
   });
 
   it('list cuts long names with an ellipsis instead of padding every row to the longest (5,000-character model name)', async () => {
     const longName = `credit-${'x'.repeat(5000)}`;
-    const event = { id: 'long-name', topic: '/subscriptions/sub-fixture/resourceGroups/rg-fixture/providers/Microsoft.MachineLearningServices/workspaces/ws-fixture', subject: `models/${longName}:1`, eventType: 'Microsoft.MachineLearningServices.ModelRegistered', eventTime: '2026-11-23T10:00:00Z', data: { modelName: longName, modelVersion: '1' }, dataVersion: '1' };
-    const delivered = await fetch(`${runtime.url}/runtime/webhooks/eventgrid?functionName=modelRegistered`, { method: 'POST', headers: { 'x-functions-key': runtime.eventGridKey, 'content-type': 'application/json', 'aeg-event-type': 'Notification' }, body: JSON.stringify([event]) });
+    const event = {
+      id: 'long-name',
+      topic: '/subscriptions/sub-fixture/resourceGroups/rg-fixture/providers/Microsoft.MachineLearningServices/workspaces/ws-fixture',
+      subject: `models/${longName}:1`,
+      eventType: 'Microsoft.MachineLearningServices.ModelRegistered',
+      eventTime: '2026-11-23T10:00:00Z',
+      data: { modelName: longName, modelVersion: '1' },
+      dataVersion: '1',
+    };
+    const delivered = await fetch(`${runtime.url}/runtime/webhooks/eventgrid?functionName=modelRegistered`, {
+      method: 'POST',
+      headers: { 'x-functions-key': runtime.eventGridKey, 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+      body: JSON.stringify([event]),
+    });
     expect(delivered.status).toBe(202);
     await runtime.waitForIdle();
     const listed = await cli(['list', '--top', '500']);
@@ -244,7 +332,11 @@ describe('aml-rollout CLI', () => {
   it('--scope signs in with Entra ID (the real DefaultAzureCredential over the Azure CLI) and sends the token as a bearer; a failed sign-in is exit 5 saying what to do', async () => {
     const bin = mkdtempSync(path.join(os.tmpdir(), 'fake-az-'));
     // Stands in for `az account get-access-token --output json --resource <resource>`: echoes a token naming the resource.
-    writeFileSync(path.join(bin, 'az'), '#!/bin/sh\nif [ -n "$FAKE_AZ_LOGGED_OUT" ]; then echo "ERROR: Please run \'az login\' to setup account." >&2; exit 1; fi\necho "{\\"accessToken\\":\\"token-for-$6\\",\\"expiresOn\\":\\"2099-01-01 00:00:00.000000\\",\\"expires_on\\":4070908800,\\"tokenType\\":\\"Bearer\\"}"\n', { mode: 0o755 });
+    writeFileSync(
+      path.join(bin, 'az'),
+      '#!/bin/sh\nif [ -n "$FAKE_AZ_LOGGED_OUT" ]; then echo "ERROR: Please run \'az login\' to setup account." >&2; exit 1; fi\necho "{\\"accessToken\\":\\"token-for-$6\\",\\"expiresOn\\":\\"2099-01-01 00:00:00.000000\\",\\"expires_on\\":4070908800,\\"tokenType\\":\\"Bearer\\"}"\n',
+      { mode: 0o755 },
+    );
     const seen: (string | undefined)[] = [];
     const server = http.createServer((req, res) => {
       seen.push(req.headers.authorization);
@@ -252,7 +344,11 @@ describe('aml-rollout CLI', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const saved = { PATH: process.env.PATH, AZURE_TOKEN_CREDENTIALS: process.env.AZURE_TOKEN_CREDENTIALS, FAKE_AZ_LOGGED_OUT: process.env.FAKE_AZ_LOGGED_OUT };
+    const saved = {
+      PATH: process.env.PATH,
+      AZURE_TOKEN_CREDENTIALS: process.env.AZURE_TOKEN_CREDENTIALS,
+      FAKE_AZ_LOGGED_OUT: process.env.FAKE_AZ_LOGGED_OUT,
+    };
     process.env.PATH = `${bin}${path.delimiter}${process.env.PATH ?? ''}`;
     process.env.AZURE_TOKEN_CREDENTIALS = 'AzureCliCredential';
     try {
@@ -283,7 +379,9 @@ describe('aml-rollout CLI', () => {
     const shim = path.resolve(__dirname, '../../bin/aml-rollout.js');
     const ok = await promisify(execFile)(process.execPath, [shim, 'list', '--json', '--url', runtime.url, '--key', API_KEY]);
     expect(Array.isArray(JSON.parse(ok.stdout))).toBe(true);
-    const failed = await promisify(execFile)(process.execPath, [shim, 'status', 'nope', '--url', runtime.url, '--key', API_KEY]).catch((e: { code: number; stderr: string }) => e);
+    const failed = await promisify(execFile)(process.execPath, [shim, 'status', 'nope', '--url', runtime.url, '--key', API_KEY]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(failed).toMatchObject({ code: 3 });
   });
 });

@@ -17,7 +17,11 @@ const PROGRAMS: readonly (readonly string[])[] = [
   ['dist/src/harness/emulator/cli.js', 'register', '--help'],
   ['dist/src/harness/local-runtime/cli.js', '--help'],
   ['dist/src/harness/sim/cli.js', '--help'],
-  ...['list', 'status', 'watch', 'approve', 'start', 'register-model', 'evaluate'].map((command) => ['bin/aml-rollout.js', command, '--help']),
+  ...['list', 'status', 'watch', 'approve', 'start', 'register-model', 'evaluate'].map((command) => [
+    'bin/aml-rollout.js',
+    command,
+    '--help',
+  ]),
 ];
 
 /** The help text cut into one entry per option (an option's description may wrap over lines). */
@@ -30,7 +34,12 @@ function optionEntries(help: string): string[] {
 
 describe('--help', () => {
   it('names each default once, for every option of every command', async () => {
-    const helps = await Promise.all(PROGRAMS.map(async (args) => ({ args, help: (await run(process.execPath, [...args], { cwd: ROOT, env: { ...process.env, AML_ROLLOUT_KEY: '' } })).stdout })));
+    const helps = await Promise.all(
+      PROGRAMS.map(async (args) => ({
+        args,
+        help: (await run(process.execPath, [...args], { cwd: ROOT, env: { ...process.env, AML_ROLLOUT_KEY: '' } })).stdout,
+      })),
+    );
     let options = 0;
     for (const { args, help } of helps) {
       for (const entry of optionEntries(help)) {

@@ -27,7 +27,12 @@ describe('table', () => {
           expect([...line].length).toBeLessThanOrEqual(idWidth + 2 + MAX_CELL_WIDTH + 2 + MAX_CELL_WIDTH);
           const name = truncate(row[1], MAX_CELL_WIDTH);
           expect(name.endsWith('…')).toBe([...row[1]].length > MAX_CELL_WIDTH);
-          expect([...line].slice(idWidth + 2).join('').startsWith(name.trimEnd())).toBe(true);
+          expect(
+            [...line]
+              .slice(idWidth + 2)
+              .join('')
+              .startsWith(name.trimEnd()),
+          ).toBe(true);
         }
       }),
       { seed: 13, numRuns: 200 },
@@ -59,14 +64,22 @@ describe('renderEvidence (status --evidence)', () => {
           recorded: 14,
           kept: 2,
           looks: [],
-          checks: [{ metric: 'failedRequestRate', threshold: '<= 1.5x baseline', points: [point(1, 'pass', 0.011, 20), point(2, 'fail', 0.03, 0)] }],
+          checks: [
+            {
+              metric: 'failedRequestRate',
+              threshold: '<= 1.5x baseline',
+              points: [point(1, 'pass', 0.011, 20), point(2, 'fail', 0.03, 0)],
+            },
+          ],
         },
       ],
     });
     const lines = text.split('\n');
     expect(lines[0]).toBe('Gate health (2 of 14 looks kept: first, latest and spread between)');
     expect(lines[1]).toBe('  failedRequestRate  threshold <= 1.5x baseline');
-    expect(lines[3]).toMatch(/^ {4}1\s+09:05\s+pass\s+0\.011\s+0\.01\s+<= 0\.015\s+<= 0\.0143\s+0\.0021\s+600 \/ 5400\s+0% \/ 100% \(\+20% mirrored\)$/);
+    expect(lines[3]).toMatch(
+      /^ {4}1\s+09:05\s+pass\s+0\.011\s+0\.01\s+<= 0\.015\s+<= 0\.0143\s+0\.0021\s+600 \/ 5400\s+0% \/ 100% \(\+20% mirrored\)$/,
+    );
     expect(lines[4]).toMatch(/^ {4}2\s+09:10\s+fail\s+0\.03\s+0\.01\s+<= 0\.015\s+<= 0\.039\s+0\.0021\s+600 \/ 5400\s+10% \/ 90%$/);
   });
 

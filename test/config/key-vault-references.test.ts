@@ -42,11 +42,15 @@ describe('unresolved Key Vault references', () => {
 
   it('matches the prefix case-insensitively and after leading blanks', () => {
     expect(() => loadSettings({ APPROVAL_LINK_SECRET: `  ${REFERENCE}` })).toThrow(/APPROVAL_LINK_SECRET/);
-    expect(() => loadSettings({ APPROVAL_LINK_SECRET: REFERENCE.replace('@Microsoft.KeyVault', '@microsoft.keyvault') })).toThrow(/did not resolve/);
+    expect(() => loadSettings({ APPROVAL_LINK_SECRET: REFERENCE.replace('@Microsoft.KeyVault', '@microsoft.keyvault') })).toThrow(
+      /did not resolve/,
+    );
   });
 
   it('accepts resolved values, including ones that merely mention the reference syntax later on', () => {
-    expect(loadSettings({ APPROVAL_LINK_SECRET: 'a-real-secret-of-32-characters!!' }).APPROVAL_LINK_SECRET).toBe('a-real-secret-of-32-characters!!');
+    expect(loadSettings({ APPROVAL_LINK_SECRET: 'a-real-secret-of-32-characters!!' }).APPROVAL_LINK_SECRET).toBe(
+      'a-real-secret-of-32-characters!!',
+    );
     const mention = 'secret-text-then @Microsoft.KeyVault(';
     expect(loadSettings({ APPROVAL_LINK_SECRET: mention }).APPROVAL_LINK_SECRET).toBe(mention);
   });

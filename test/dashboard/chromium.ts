@@ -15,13 +15,25 @@ export interface HeadlessChromium {
 }
 
 export async function launchHeadlessChromium(viewport: { width: number; height: number }): Promise<HeadlessChromium> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (Debian's package; .ci/run installs it)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (Debian's package; .ci/run installs it)`,
+    );
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'aml-rollout-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
     context,
@@ -33,7 +45,10 @@ export async function launchHeadlessChromium(viewport: { width: number; height: 
 }
 
 /** The dashboard tests' browser: requests to the fake origin answered by the file's own `serve`. */
-export async function launchDashboardBrowser(serve: (route: Route) => Promise<void>, viewport: { width: number; height: number }): Promise<HeadlessChromium> {
+export async function launchDashboardBrowser(
+  serve: (route: Route) => Promise<void>,
+  viewport: { width: number; height: number },
+): Promise<HeadlessChromium> {
   const browser = await launchHeadlessChromium(viewport);
   await browser.context.route(`${ORIGIN}/**`, serve);
   mkdirSync(RESULTS, { recursive: true });

@@ -21,7 +21,11 @@ const consoleErrors: string[] = [];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field by the assertions
 async function api(method: string, p: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${runtime.url}${p}`, { method, headers: { 'x-functions-key': API_KEY, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const response = await fetch(`${runtime.url}${p}`, {
+    method,
+    headers: { 'x-functions-key': API_KEY, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return response.json();
 }
 
@@ -37,7 +41,9 @@ async function startWaiting(version: string): Promise<string> {
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (Debian's package; .ci/run installs it)`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (Debian's package; .ci/run installs it)`,
+    );
   }
   runtime = await startFixtureRuntime();
   userDataDir = mkdtempSync(path.join(os.tmpdir(), 'aml-rollout-chromium-'));
@@ -45,7 +51,16 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 1100 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context.on('request', (request) => {
     if (!request.url().startsWith(runtime.url)) externalRequests.push(request.url());

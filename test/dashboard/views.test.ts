@@ -33,7 +33,18 @@ function statusIn(id: string, phases: Phase[], over: Partial<RolloutStatus>): Ro
   let clock: PhaseClock | undefined;
   phases.forEach((phase, i) => (clock = tickPhaseClock(clock, phase, false, T0 + i * 5 * MIN)));
   const updatedAtMs = T0 + (phases.length - 1) * 5 * MIN;
-  return statusOf({ rolloutId: id, endpoint: 'credit-scoring', model: 'credit-model', baseline: 'blue', candidate: 'green', startedAtMs: T0, updatedAtMs, phaseClock: clock, phase: phases.at(-1), ...over });
+  return statusOf({
+    rolloutId: id,
+    endpoint: 'credit-scoring',
+    model: 'credit-model',
+    baseline: 'blue',
+    candidate: 'green',
+    startedAtMs: T0,
+    updatedAtMs,
+    phaseClock: clock,
+    phase: phases.at(-1),
+    ...over,
+  });
 }
 
 const STATUSES: Record<string, RolloutStatus> = {
@@ -50,7 +61,14 @@ const STATUSES: Record<string, RolloutStatus> = {
     mirror: { green: 20 },
     waitingFor: { kind: 'timer', untilMs: T0 + 18 * MIN, detail: 'baking' },
     journal: [
-      { atMs: T0 + 10 * MIN, step: 2, phase: 'Mirroring', message: 'traffic set: blue 100%; mirrored: green 20%', traffic: { blue: 100 }, mirror: { green: 20 } },
+      {
+        atMs: T0 + 10 * MIN,
+        step: 2,
+        phase: 'Mirroring',
+        message: 'traffic set: blue 100%; mirrored: green 20%',
+        traffic: { blue: 100 },
+        mirror: { green: 20 },
+      },
     ],
   }),
   rollingBack: statusIn('r-back', ['Pending', 'Deploying', 'Baking', 'RollingBack'], {
@@ -90,7 +108,16 @@ const DETAIL_ONLY: Record<string, RolloutStatus> = {
 };
 
 function instanceOf(status: RolloutStatus): InstanceSummary {
-  return { instanceId: status.rolloutId, name: 'rolloutOrchestrator', runtimeStatus: status.outcome && status.outcome !== 'failed' ? 'Completed' : 'Running', createdTimeMs: status.startedAtMs, lastUpdatedTimeMs: status.updatedAtMs, input: {}, customStatus: status, output: null };
+  return {
+    instanceId: status.rolloutId,
+    name: 'rolloutOrchestrator',
+    runtimeStatus: status.outcome && status.outcome !== 'failed' ? 'Completed' : 'Running',
+    createdTimeMs: status.startedAtMs,
+    lastUpdatedTimeMs: status.updatedAtMs,
+    input: {},
+    customStatus: status,
+    output: null,
+  };
 }
 
 const posted: { path: string; body: unknown }[] = [];
@@ -103,19 +130,47 @@ async function serve(route: Route): Promise<void> {
   }
   if (route.request().method() === 'POST') {
     posted.push({ path: url.pathname, body: route.request().postDataJSON() });
-    return route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ rolloutId: 'r-failed', action: url.pathname.split('/').at(-1), by: 'dana@contoso.com', step: 0, accepted: true }) });
+    return route.fulfill({
+      status: 202,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        rolloutId: 'r-failed',
+        action: url.pathname.split('/').at(-1),
+        by: 'dana@contoso.com',
+        step: 0,
+        accepted: true,
+      }),
+    });
   }
   const all = Object.values(STATUSES).sort((a, b) => b.updatedAtMs - a.updatedAtMs);
   // The page decides its actions and tones from the served phase table, as it does against the API.
-  if (url.pathname === '/api/phases') return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ phases: PHASE_TABLE }) });
-  if (url.pathname === '/api/rollouts') return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: all.map((s) => summarize(instanceOf(s))) }) });
+  if (url.pathname === '/api/phases')
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ phases: PHASE_TABLE }) });
+  if (url.pathname === '/api/rollouts')
+    return route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ items: all.map((s) => summarize(instanceOf(s))) }),
+    });
   const status = [...all, ...Object.values(DETAIL_ONLY)].find((s) => url.pathname === `/api/rollouts/${s.rolloutId}`);
-  if (!status) return route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NotFound', message: 'no such rollout' } }) });
+  if (!status)
+    return route.fulfill({
+      status: 404,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'NotFound', message: 'no such rollout' } }),
+    });
   const summary = summarize(instanceOf(status));
   return route.fulfill({
     status: 200,
     contentType: 'application/json',
-    body: JSON.stringify({ ...summary, input: {}, status, history: buildHistory(status), display: displayOf(status), timeSpent: timeSpentOf(status, status.updatedAtMs) }),
+    body: JSON.stringify({
+      ...summary,
+      input: {},
+      status,
+      history: buildHistory(status),
+      display: displayOf(status),
+      timeSpent: timeSpentOf(status, status.updatedAtMs),
+    }),
   });
 }
 
@@ -143,7 +198,9 @@ async function open(hash: string): Promise<Page> {
 }
 
 async function enabledActions(page: Page): Promise<string[]> {
-  return page.$$eval('[data-action]', (buttons) => buttons.filter((b) => !(b as HTMLButtonElement).disabled).map((b) => (b as HTMLElement).dataset.action ?? ''));
+  return page.$$eval('[data-action]', (buttons) =>
+    buttons.filter((b) => !(b as HTMLButtonElement).disabled).map((b) => (b as HTMLElement).dataset.action ?? ''),
+  );
 }
 
 describe('dashboard views in Chromium', () => {
@@ -151,7 +208,11 @@ describe('dashboard views in Chromium', () => {
     const page = await open('#/');
     await page.locator('#rollout-rows tr[data-id="r-failed"]').waitFor();
     const ids = await page.$$eval('#rollout-rows tr[data-id]', (rows) => rows.map((r) => r.getAttribute('data-id')));
-    expect(ids).toEqual(Object.values(STATUSES).sort((a, b) => b.updatedAtMs - a.updatedAtMs).map((s) => s.rolloutId));
+    expect(ids).toEqual(
+      Object.values(STATUSES)
+        .sort((a, b) => b.updatedAtMs - a.updatedAtMs)
+        .map((s) => s.rolloutId),
+    );
     const mirrorRow = page.locator('#rollout-rows tr[data-id="r-mirror"]');
     expect(await mirrorRow.locator('.mini-mirror[data-deployment="green"]').count()).toBe(1);
     expect(await mirrorRow.innerText()).toContain('Baking until 18:18 UTC');
@@ -253,14 +314,22 @@ describe('dashboard actions in Chromium: each button posts its action with the c
 });
 
 describe('approval pages in Chromium (screenshots: test-results/approval-*.png, copied to docs/img)', () => {
-  const deps = makeDeps({ auth: { apiKey: 'k', trustClientPrincipal: false }, links: { secret: 'views-test-link-secret-0123456789', ttlMinutes: 60, publicBaseUrl: ORIGIN } });
+  const deps = makeDeps({
+    auth: { apiKey: 'k', trustClientPrincipal: false },
+    links: { secret: 'views-test-link-secret-0123456789', ttlMinutes: 60, publicBaseUrl: ORIGIN },
+  });
   deps.client.put('r-awaiting', 'Running', DETAIL_ONLY.awaiting!);
 
   async function pageFor(token: string): Promise<Page> {
-    const page = (await context.newPage());
+    const page = await context.newPage();
     await page.route(`${ORIGIN}/api/approvals/**`, async (route) => {
       const url = route.request().url();
-      const request = apiRequest({ method: 'GET', url, params: { token: url.split('/api/approvals/')[1] }, headers: { accept: 'text/html' } });
+      const request = apiRequest({
+        method: 'GET',
+        url,
+        params: { token: url.split('/api/approvals/')[1] },
+        headers: { accept: 'text/html' },
+      });
       const response = await handle(deps, 'approvalLink', () => showApprovalLink(request, deps));
       await route.fulfill({ status: response.status, contentType: 'text/html', body: response.body ?? '' });
     });
@@ -273,7 +342,7 @@ describe('approval pages in Chromium (screenshots: test-results/approval-*.png, 
     return links.approveUrl.split('/api/approvals/')[1]!;
   }
 
-  it('the confirmation page: the rollout, the evidence, and the approver\'s name marked as claimed', async () => {
+  it("the confirmation page: the rollout, the evidence, and the approver's name marked as claimed", async () => {
     const page = await pageFor(token(deps.clock.now() + 3_600_000));
     expect(await page.locator('h1').innerText()).toBe('Approve rollout of credit-model version 2?');
     expect(await page.locator('.identity.claimed').innerText()).toMatch(/^Claimed, not verified:/);

@@ -39,11 +39,26 @@ beforeAll(() => {
 
 describe('the deployed package', () => {
   it('holds the app: host.json, package.json, every compiled function, the product modules, the dashboard and the policies', () => {
-    expect(shipped).toEqual(expect.arrayContaining(['host.json', 'package.json', 'package-lock.json', 'src/dashboard/static/app.js', 'src/dashboard/static/index.html']));
+    expect(shipped).toEqual(
+      expect.arrayContaining([
+        'host.json',
+        'package.json',
+        'package-lock.json',
+        'src/dashboard/static/app.js',
+        'src/dashboard/static/index.html',
+      ]),
+    );
     for (const fn of readdirSync(path.join(root, 'functions')).filter((f) => f.endsWith('.ts'))) {
       expect(shipped).toContain(`dist/functions/${fn.replace(/\.ts$/, '.js')}`);
     }
-    for (const product of ['app/index.js', 'orchestration/rollout-orchestrator.js', 'activities/index.js', 'azure/index.js', 'api/register.js', 'config/index.js']) {
+    for (const product of [
+      'app/index.js',
+      'orchestration/rollout-orchestrator.js',
+      'activities/index.js',
+      'azure/index.js',
+      'api/register.js',
+      'config/index.js',
+    ]) {
       expect(shipped).toContain(`dist/src/${product}`);
     }
     expect(shipped.some((f) => f.startsWith('policies/'))).toBe(true);
@@ -56,7 +71,10 @@ describe('the deployed package', () => {
 
   it('would notice a harness folder that .funcignore forgot', () => {
     const withoutHarnessRule = readFileSync(path.join(root, '.funcignore'), 'utf8').replace(/^\/dist\/src\/harness$/m, '');
-    const leaked = packageFiles(withoutHarnessRule, filesOf('dist/src/harness/emulator').map((f) => f));
+    const leaked = packageFiles(
+      withoutHarnessRule,
+      filesOf('dist/src/harness/emulator').map((f) => f),
+    );
     expect(leaked.length).toBeGreaterThan(0);
   });
 });

@@ -55,7 +55,10 @@ export async function ensureBuilt(): Promise<void> {
   try {
     if (!isStale()) return;
     try {
-      execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'pipe' });
+      execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+        cwd: repoRoot,
+        stdio: 'pipe',
+      });
     } catch (error) {
       if (!existsSync(startEntry) || !existsSync(cliEntry) || !existsSync(emulatorEntry)) throw error;
     }
@@ -66,8 +69,19 @@ export async function ensureBuilt(): Promise<void> {
 
 /** Settings from the test runner's environment that would point `npm start` or the CLI elsewhere. */
 const FOREIGN_SETTINGS = [
-  'AZURE_SUBSCRIPTION_ID', 'AZURE_RESOURCE_GROUP', 'AML_WORKSPACE_NAME', 'ARM_ENDPOINT', 'LOGS_ENDPOINT', 'METRICS_ENDPOINT',
-  'EMULATOR_TOKEN', 'ROLLOUT_API_KEY', 'PUBLIC_BASE_URL', 'POLICY_DIR', 'AML_ROLLOUT_URL', 'AML_ROLLOUT_KEY', 'AML_ROLLOUT_ARM_URL',
+  'AZURE_SUBSCRIPTION_ID',
+  'AZURE_RESOURCE_GROUP',
+  'AML_WORKSPACE_NAME',
+  'ARM_ENDPOINT',
+  'LOGS_ENDPOINT',
+  'METRICS_ENDPOINT',
+  'EMULATOR_TOKEN',
+  'ROLLOUT_API_KEY',
+  'PUBLIC_BASE_URL',
+  'POLICY_DIR',
+  'AML_ROLLOUT_URL',
+  'AML_ROLLOUT_KEY',
+  'AML_ROLLOUT_ARM_URL',
 ];
 
 function cleanEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -85,7 +99,13 @@ export interface StartedApp {
   readonly appUrl: string;
   readonly dashboardUrl: string;
   /** The printed command lines, by what they start with. */
-  readonly commands: { readonly register: string; readonly watch: string; readonly approve: string; readonly registerBad: string; readonly curl: string };
+  readonly commands: {
+    readonly register: string;
+    readonly watch: string;
+    readonly approve: string;
+    readonly registerBad: string;
+    readonly curl: string;
+  };
   /** stdout and stderr since start (for failure messages). */
   log(): string;
   stop(): Promise<void>;
@@ -99,7 +119,11 @@ function commandLine(output: string, pattern: RegExp, what: string): string {
 
 /** Starts `node dist/src/harness/start/index.js <args>` and waits until it printed its instructions. */
 export async function startApp(args: readonly string[], readyTimeoutMs = 45_000): Promise<StartedApp> {
-  const child = spawn(process.execPath, [startEntry, ...args], { cwd: repoRoot, env: cleanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [startEntry, ...args], {
+    cwd: repoRoot,
+    env: cleanEnvironment(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -117,7 +141,10 @@ export async function startApp(args: readonly string[], readyTimeoutMs = 45_000)
   };
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`npm start did not print its instructions within ${readyTimeoutMs} ms\n${log()}`)), readyTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`npm start did not print its instructions within ${readyTimeoutMs} ms\n${log()}`)),
+        readyTimeoutMs,
+      );
       const check = (): void => {
         if (stdout.includes('Stop with Ctrl+C.')) {
           clearTimeout(timer);
@@ -178,12 +205,19 @@ export interface CommandResult {
  * node dist/src/harness/emulator/cli.js); calling them directly spares npm's start-up on a busy machine.
  */
 export async function runPrinted(app: StartedApp, line: string): Promise<CommandResult> {
-  const direct = line.replace(/^npx aml-rollout /, 'node bin/aml-rollout.js ').replace(/^npm run emulator -- /, 'node dist/src/harness/emulator/cli.js ');
+  const direct = line
+    .replace(/^npx aml-rollout /, 'node bin/aml-rollout.js ')
+    .replace(/^npm run emulator -- /, 'node dist/src/harness/emulator/cli.js ');
   return new Promise((resolve) => {
-    execFile('bash', ['-c', direct], { cwd: repoRoot, env: cleanEnvironment({ ...app.env }), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      'bash',
+      ['-c', direct],
+      { cwd: repoRoot, env: cleanEnvironment({ ...app.env }), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -214,8 +248,23 @@ interface RolloutDetail {
     readonly step: { readonly index: number; readonly count: number; readonly kind: string; readonly description?: string };
     readonly traffic: Record<string, number>;
     readonly waitingFor?: { readonly kind: string; readonly detail: string };
-    readonly gates: ReadonlyArray<{ readonly gate: string; readonly verdict: string; readonly evidence: ReadonlyArray<{ readonly metric: string; readonly verdict: string; readonly candidate: number | null; readonly baseline: number | null; readonly threshold: string }> }>;
-    readonly approvals: ReadonlyArray<{ readonly decision: string; readonly by: string; readonly accepted: boolean; readonly comment?: string }>;
+    readonly gates: ReadonlyArray<{
+      readonly gate: string;
+      readonly verdict: string;
+      readonly evidence: ReadonlyArray<{
+        readonly metric: string;
+        readonly verdict: string;
+        readonly candidate: number | null;
+        readonly baseline: number | null;
+        readonly threshold: string;
+      }>;
+    }>;
+    readonly approvals: ReadonlyArray<{
+      readonly decision: string;
+      readonly by: string;
+      readonly accepted: boolean;
+      readonly comment?: string;
+    }>;
     readonly outcome?: string;
     readonly reason?: string;
     readonly journal: ReadonlyArray<{ readonly phase: string; readonly message: string }>;
@@ -233,7 +282,10 @@ function describeDetail(detail: RolloutDetail | undefined): string {
   if (!detail) return '(no status read yet)';
   const s = detail.status;
   if (!s) return `${detail.runtimeStatus}/${detail.phase}, no custom status yet`;
-  const journal = s.journal.slice(-6).map((j) => `    [${j.phase}] ${j.message}`).join('\n');
+  const journal = s.journal
+    .slice(-6)
+    .map((j) => `    [${j.phase}] ${j.message}`)
+    .join('\n');
   return `${detail.runtimeStatus}/${s.phase} step ${s.step.index}/${s.step.count} ${s.step.kind}, traffic ${JSON.stringify(s.traffic)}, waiting for ${s.waitingFor ? `${s.waitingFor.kind}: ${s.waitingFor.detail}` : '-'}, outcome ${s.outcome ?? '-'} ${s.reason ?? ''}\n  last journal:\n${journal}`;
 }
 
@@ -242,7 +294,13 @@ function describeDetail(detail: RolloutDetail | undefined): string {
  * the accelerated clock; a busy machine only makes this slower); on timeout the message shows the
  * last status and the app's output.
  */
-export async function pollStatus(app: StartedApp, rolloutId: string, what: string, done: (detail: ReportedDetail) => boolean, limitMs = 90_000): Promise<ReportedDetail> {
+export async function pollStatus(
+  app: StartedApp,
+  rolloutId: string,
+  what: string,
+  done: (detail: ReportedDetail) => boolean,
+  limitMs = 90_000,
+): Promise<ReportedDetail> {
   const deadline = Date.now() + limitMs;
   let last: RolloutDetail | undefined;
   let lastError = '';
@@ -255,7 +313,9 @@ export async function pollStatus(app: StartedApp, rolloutId: string, what: strin
       lastError = `status exited ${result.code}: ${result.stderr.trim()}`;
     }
     if (Date.now() > deadline) {
-      throw new Error(`rollout ${rolloutId} never reached "${what}" within ${limitMs} ms. Last status: ${describeDetail(last)}\n${lastError}\n${app.log()}`);
+      throw new Error(
+        `rollout ${rolloutId} never reached "${what}" within ${limitMs} ms. Last status: ${describeDetail(last)}\n${lastError}\n${app.log()}`,
+      );
     }
     await sleepMs(300);
   }
@@ -272,7 +332,9 @@ export interface EmulatorEndpointState {
 }
 
 export async function emulatorEndpoint(app: StartedApp, endpoint: string): Promise<EmulatorEndpointState> {
-  const response = await fetch(`${app.env['AML_ROLLOUT_ARM_URL']}/_emulator/state`, { headers: { Authorization: `Bearer ${app.env['EMULATOR_TOKEN']}` } });
+  const response = await fetch(`${app.env['AML_ROLLOUT_ARM_URL']}/_emulator/state`, {
+    headers: { Authorization: `Bearer ${app.env['EMULATOR_TOKEN']}` },
+  });
   if (response.status !== 200) throw new Error(`GET /_emulator/state: HTTP ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { state: { endpoints: EmulatorEndpointState[] } };
   const found = body.state.endpoints.find((e) => e.name === endpoint);
@@ -280,11 +342,14 @@ export async function emulatorEndpoint(app: StartedApp, endpoint: string): Promi
   return found;
 }
 
-const WORKSPACE_PATH = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-aml-rollout/providers/Microsoft.MachineLearningServices/workspaces/demo-workspace';
+const WORKSPACE_PATH =
+  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-aml-rollout/providers/Microsoft.MachineLearningServices/workspaces/demo-workspace';
 
 /** GET of an ARM resource under the demo workspace, as the SDK sends it. */
 export async function armGet(app: StartedApp, relativePath: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${app.env['AML_ROLLOUT_ARM_URL']}${WORKSPACE_PATH}${relativePath}?api-version=2024-04-01`, { headers: { Authorization: `Bearer ${app.env['EMULATOR_TOKEN']}` } });
+  const response = await fetch(`${app.env['AML_ROLLOUT_ARM_URL']}${WORKSPACE_PATH}${relativePath}?api-version=2024-04-01`, {
+    headers: { Authorization: `Bearer ${app.env['EMULATOR_TOKEN']}` },
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -307,7 +372,10 @@ export async function curlScoring(app: StartedApp): Promise<{ status: number; de
 export async function findRollout(app: StartedApp, model: string, version: string): Promise<string> {
   let list: Array<{ rolloutId: string; model: string; version: string }> = [];
   for (let look = 0; look < 10; look++) {
-    list = parseJson<Array<{ rolloutId: string; model: string; version: string }>>(await cli(app, ['list', '--model', model, '--json']), 'list --json');
+    list = parseJson<Array<{ rolloutId: string; model: string; version: string }>>(
+      await cli(app, ['list', '--model', model, '--json']),
+      'list --json',
+    );
     const matches = list.filter((r) => r.model === model && r.version === version);
     if (matches.length === 1) return (matches[0] as { rolloutId: string }).rolloutId;
     if (matches.length > 1) break;

@@ -7,12 +7,18 @@ import { createDemoWorld, createEmulator, type Emulator, type StateSnapshot } fr
 import { ManualClock, RG, WS, armClient, armFetch, deploymentBody, whileAdvancing, workspacePath } from './helpers';
 
 const started: Emulator[] = [];
-async function start(options: { seed?: number; versions?: string[]; behavior?: Record<string, object> } = {}): Promise<{ em: Emulator; clock: ManualClock }> {
+async function start(
+  options: { seed?: number; versions?: string[]; behavior?: Record<string, object> } = {},
+): Promise<{ em: Emulator; clock: ManualClock }> {
   const clock = new ManualClock();
   const em = createEmulator({
     clock,
     seed: options.seed ?? 3,
-    world: createDemoWorld({ versions: options.versions ?? ['1', '2', '3'], requestsPerMinute: 60, ...(options.behavior ? { behavior: options.behavior } : {}) }),
+    world: createDemoWorld({
+      versions: options.versions ?? ['1', '2', '3'],
+      requestsPerMinute: 60,
+      ...(options.behavior ? { behavior: options.behavior } : {}),
+    }),
   });
   await em.start();
   started.push(em);
@@ -28,11 +34,17 @@ const endpointPath = (em: Emulator, name = EP): string => `${workspacePath(em)}/
 /** Creates deployment `name` on model credit-model:`version` and waits for it through the SDK poller. */
 async function createDeployment(em: Emulator, clock: ManualClock, name: string, version: string): Promise<OnlineDeployment> {
   const arm = armClient(em);
-  const poller = await arm.onlineDeployments.beginCreateOrUpdate(RG, WS, EP, name, deploymentBody(em, 'credit-model', version), { updateIntervalInMs: 1 });
+  const poller = await arm.onlineDeployments.beginCreateOrUpdate(RG, WS, EP, name, deploymentBody(em, 'credit-model', version), {
+    updateIntervalInMs: 1,
+  });
   return whileAdvancing(clock, 30_000, poller.pollUntilDone());
 }
 
-async function putTraffic(em: Emulator, traffic: Record<string, number>, mirrorTraffic?: Record<string, number>): Promise<{ status: number; body: any }> {
+async function putTraffic(
+  em: Emulator,
+  traffic: Record<string, number>,
+  mirrorTraffic?: Record<string, number>,
+): Promise<{ status: number; body: any }> {
   const current = await armFetch(em, 'GET', endpointPath(em), undefined, '2024-04-01');
   const body = { ...current.body, properties: { ...current.body.properties, traffic, ...(mirrorTraffic ? { mirrorTraffic } : {}) } };
   return armFetch(em, 'PUT', endpointPath(em), body, '2024-04-01');
@@ -50,7 +62,11 @@ describe('ARM resources through the real SDK client', () => {
     const deployments: OnlineDeployment[] = [];
     for await (const d of arm.onlineDeployments.list(RG, WS, EP)) deployments.push(d);
     expect(deployments.map((d) => d.name)).toEqual(['blue']);
-    expect(deployments[0]?.properties).toMatchObject({ endpointComputeType: 'Managed', provisioningState: 'Succeeded', model: em.state.modelVersionId('credit-model', '1') });
+    expect(deployments[0]?.properties).toMatchObject({
+      endpointComputeType: 'Managed',
+      provisioningState: 'Succeeded',
+      model: em.state.modelVersionId('credit-model', '1'),
+    });
     const keys = await arm.onlineEndpoints.listKeys(RG, WS, EP);
     expect(keys.primaryKey).toMatch(/^[0-9a-f]{32}$/);
     expect(keys.primaryKey).toBe(em.endpointKeys(EP).primaryKey);
@@ -210,7 +226,13 @@ describe('ARM resources through the real SDK client', () => {
     // The SDK (2022-10-01) neither shows nor sends mirrorTraffic; its PUT loses the mirror.
     const endpoint = await arm.onlineEndpoints.get(RG, WS, EP);
     expect((endpoint.properties as unknown as Record<string, unknown>)['mirrorTraffic']).toBeUndefined();
-    const poller = await arm.onlineEndpoints.beginCreateOrUpdate(RG, WS, EP, { ...endpoint, tags: { touched: 'yes' } }, { updateIntervalInMs: 1 });
+    const poller = await arm.onlineEndpoints.beginCreateOrUpdate(
+      RG,
+      WS,
+      EP,
+      { ...endpoint, tags: { touched: 'yes' } },
+      { updateIntervalInMs: 1 },
+    );
     await whileAdvancing(clock, 15_000, poller.pollUntilDone());
     const after = await armFetch(em, 'GET', endpointPath(em), undefined, '2024-04-01');
     expect(after.body.properties.mirrorTraffic).toEqual({});
@@ -223,7 +245,13 @@ describe('ARM resources through the real SDK client', () => {
     const missing = await armFetch(em, 'PUT', endpointPath(em, 'fraud-scoring'), { properties: { authMode: 'Key' } });
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe('LocationRequired');
-    const poller = await arm.onlineEndpoints.beginCreateOrUpdate(RG, WS, 'fraud-scoring', { location: 'westeurope', properties: { authMode: 'Key' } }, { updateIntervalInMs: 1 });
+    const poller = await arm.onlineEndpoints.beginCreateOrUpdate(
+      RG,
+      WS,
+      'fraud-scoring',
+      { location: 'westeurope', properties: { authMode: 'Key' } },
+      { updateIntervalInMs: 1 },
+    );
     const created = await whileAdvancing(clock, 15_000, poller.pollUntilDone());
     expect(created.properties).toMatchObject({ provisioningState: 'Succeeded', traffic: {}, scoringUri: `${em.url}/score/fraud-scoring` });
     const names: string[] = [];
@@ -275,7 +303,12 @@ describe('ARM validation errors in Azure shape', () => {
     ['traffic naming an unknown deployment', { blue: 50, ghost: 50 }, undefined, /deployment 'ghost', which does not exist/],
     ['mirror above 50%', { blue: 100 }, { green: 60 }, /at most 50% of traffic can be mirrored/],
     ['mirror on two deployments', { blue: 100 }, { green: 10, red: 10 }, /one deployment only/],
-    ['live and mirrored traffic on one deployment', { blue: 90, green: 10 }, { green: 10 }, /cannot receive live traffic and mirror traffic/],
+    [
+      'live and mirrored traffic on one deployment',
+      { blue: 90, green: 10 },
+      { green: 10 },
+      /cannot receive live traffic and mirror traffic/,
+    ],
     ['mirror naming an unknown deployment', { blue: 100 }, { ghost: 10 }, /Mirror traffic is set for deployment 'ghost'/],
   ])('rejects %s', async (_name, traffic, mirror, message) => {
     const { em, clock } = await start();
@@ -306,7 +339,9 @@ describe('ARM validation errors in Azure shape', () => {
 
   it.each(['abc', 'green-2', 'G1-a-b', `g${'x'.repeat(31)}`])('accepts the deployment name %s', async (name) => {
     const { em } = await start();
-    expect((await armFetch(em, 'PUT', `${endpointPath(em)}/deployments/${name}`, deploymentBody(em, 'credit-model', '2'))).status).toBe(201);
+    expect((await armFetch(em, 'PUT', `${endpointPath(em)}/deployments/${name}`, deploymentBody(em, 'credit-model', '2'))).status).toBe(
+      201,
+    );
   });
 
   it('rejects an unknown model version and accepts azureml: references', async () => {
@@ -322,7 +357,16 @@ describe('ARM validation errors in Azure shape', () => {
   it('allows at most 20 deployments per endpoint', async () => {
     const { em } = await start();
     for (let i = 1; i < 20; i++) {
-      expect((await armFetch(em, 'PUT', `${endpointPath(em)}/deployments/d${String(i).padStart(2, '0')}`, deploymentBody(em, 'credit-model', '2'))).status).toBe(201);
+      expect(
+        (
+          await armFetch(
+            em,
+            'PUT',
+            `${endpointPath(em)}/deployments/d${String(i).padStart(2, '0')}`,
+            deploymentBody(em, 'credit-model', '2'),
+          )
+        ).status,
+      ).toBe(201);
     }
     const answer = await armFetch(em, 'PUT', `${endpointPath(em)}/deployments/d20`, deploymentBody(em, 'credit-model', '2'));
     expect(answer.status).toBe(400);
@@ -338,7 +382,8 @@ describe('ARM validation errors in Azure shape', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.code).toBe('NoRegisteredProviderFound');
     expect(unknown.body.error.message).toContain("'2019-01-01'");
-    for (const v of ['2022-10-01', '2023-04-01', '2024-04-01']) expect((await armFetch(em, 'GET', endpointPath(em), undefined, v)).status).toBe(200);
+    for (const v of ['2022-10-01', '2023-04-01', '2024-04-01'])
+      expect((await armFetch(em, 'GET', endpointPath(em), undefined, v)).status).toBe(200);
   });
 
   it('answers 404 for unknown resources, workspaces and resource groups, and 401 without a token', async () => {
@@ -389,8 +434,15 @@ describe('ARM validation errors in Azure shape', () => {
     const slept: number[] = [];
     const recordingClock = { now: () => clock.now(), sleep: (ms: number) => (slept.push(ms), clock.sleep(ms)) };
     const tracker = new RetryAfterTracker(() => clock.now());
-    const poller = await armClient(em).onlineDeployments.beginUpdate(RG, WS, EP, 'green', { sku: { capacity: 3 } }, { onResponse: tracker.onResponse } as never);
-    const context = { clock: recordingClock, pollIntervalMs: 1_000, operationTimeoutMs: 3_600_000, maxAttempts: 3 } as unknown as AdapterContext;
+    const poller = await armClient(em).onlineDeployments.beginUpdate(RG, WS, EP, 'green', { sku: { capacity: 3 } }, {
+      onResponse: tracker.onResponse,
+    } as never);
+    const context = {
+      clock: recordingClock,
+      pollIntervalMs: 1_000,
+      operationTimeoutMs: 3_600_000,
+      maxAttempts: 3,
+    } as unknown as AdapterContext;
     const outcome = await whileAdvancing(clock, 5_000, pollOnClock(poller, context, 'updateDeployment', tracker));
     expect(outcome).toBe('succeeded');
     expect(slept[0]).toBe(10_000);

@@ -22,19 +22,26 @@ const TABLES = {
 };
 
 async function query(em: Emulator, kql: string, fromMs: number, toMs: number): Promise<Record<string, unknown>[]> {
-  const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, kql, { startTime: new Date(fromMs), endTime: new Date(toMs) });
+  const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, kql, {
+    startTime: new Date(fromMs),
+    endTime: new Date(toMs),
+  });
   if (result.status !== LogsQueryResultStatus.Success) throw new Error(`query status ${result.status}`);
   const table = result.tables[0]!;
   return table.rows.map((row) => Object.fromEntries(table.columnDescriptors.map((c, i) => [c.name ?? '', row[i]])));
 }
 
 describe('custom log tables', () => {
-  it('fills a row per 2xx answer with the answering version\'s values, served to KQL once ingested', async () => {
+  it("fills a row per 2xx answer with the answering version's values, served to KQL once ingested", async () => {
     const clock = new ManualClock();
     const em = createEmulator({
       clock,
       seed: 8,
-      world: createDemoWorld({ versions: ['1', '2'], requestsPerMinute: 600, behavior: { 'credit-model:1': { errorRate: 0.1 }, 'credit-model:2': { errorRate: 0.1 } } }),
+      world: createDemoWorld({
+        versions: ['1', '2'],
+        requestsPerMinute: 600,
+        behavior: { 'credit-model:1': { errorRate: 0.1 }, 'credit-model:2': { errorRate: 0.1 } },
+      }),
       customTables: TABLES,
     });
     await em.start();
@@ -75,7 +82,9 @@ describe('custom log tables', () => {
     expect(green?.['score'] as number).toBeGreaterThan(640);
     // The newest rows are still arriving, as in the traffic log.
     const recent = await query(em, 'CreditDecisions_CL | summarize n = count()', clock.now() - 60_000, clock.now());
-    const recentAnswered = [...Array(em.log.length).keys()].filter((i) => em.log.timeAt(i) >= clock.now() - 60_000 && em.log.detail(i).responseCode === 200).length;
+    const recentAnswered = [...Array(em.log.length).keys()].filter(
+      (i) => em.log.timeAt(i) >= clock.now() - 60_000 && em.log.detail(i).responseCode === 200,
+    ).length;
     expect(recent[0]?.['n'] as number).toBeLessThan(recentAnswered);
   });
 
@@ -83,15 +92,25 @@ describe('custom log tables', () => {
     const em = createEmulator({ clock: new ManualClock(), world: createDemoWorld(), customTables: TABLES });
     await em.start();
     started.push(em);
-    const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, 'Nope_CL | count', { duration: 'PT1H' }).catch((e: unknown) => e);
+    const result = await logsClient(em)
+      .queryWorkspace(em.logAnalyticsWorkspaceId, 'Nope_CL | count', { duration: 'PT1H' })
+      .catch((e: unknown) => e);
     expect(String((result as Error).message)).toMatch(/Failed to resolve table or column expression named 'Nope_CL'/);
   });
 
   it.each([
     ['a table name without _CL', { CreditDecisions: TABLES.CreditDecisions_CL }, /end in _CL/],
     ['a fixed column redefined', { T_CL: { 'm:1': { DeploymentName: { value: 'x' } } } }, /DeploymentName.*already/],
-    ['versions filling different columns', { T_CL: { 'm:1': { A: { probability: 0.5 } }, 'm:2': { B: { probability: 0.5 } } } }, /every version fills the same columns/],
-    ['a column of two types', { T_CL: { 'm:1': { A: { probability: 0.5 } }, 'm:2': { A: { mean: 1, sd: 1 } } } }, /is a real here but a bool/],
+    [
+      'versions filling different columns',
+      { T_CL: { 'm:1': { A: { probability: 0.5 } }, 'm:2': { B: { probability: 0.5 } } } },
+      /every version fills the same columns/,
+    ],
+    [
+      'a column of two types',
+      { T_CL: { 'm:1': { A: { probability: 0.5 } }, 'm:2': { A: { mean: 1, sd: 1 } } } },
+      /is a real here but a bool/,
+    ],
     ['a probability above 1', { T_CL: { 'm:1': { A: { probability: 1.5 } } } }, /A/],
     ['a bad model key', { T_CL: { 'credit-model': { A: { probability: 0.5 } } } }, /model:version/],
     ['no version', { T_CL: {} }, /at least one model version/],
@@ -104,8 +123,12 @@ describe('custom log tables', () => {
 
   it('is an optional scenario field: files without it parse as before, a bad one names the field', () => {
     const scenario = {
-      name: 's', endpoint: 'credit-scoring', policy: 'p.yaml', live: { deployment: 'blue', model: 'credit-model', version: '1' },
-      register: { model: 'credit-model', version: '2' }, traffic: { requestsPerMinute: 60 },
+      name: 's',
+      endpoint: 'credit-scoring',
+      policy: 'p.yaml',
+      live: { deployment: 'blue', model: 'credit-model', version: '1' },
+      register: { model: 'credit-model', version: '2' },
+      traffic: { requestsPerMinute: 60 },
       behavior: { 'credit-model:1': {}, 'credit-model:2': {} },
     };
     expect(parseScenario(JSON.stringify(scenario), 's.json').customTables).toBeUndefined();

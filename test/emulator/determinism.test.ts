@@ -15,12 +15,19 @@ function digest(em: Emulator): string {
 }
 
 /** One scripted session: a canary deployment, a traffic change, scoring calls, with the clock advanced in `stepMinutes`. */
-async function session(seed: number, stepMinutes: number): Promise<{ digest: string; rows: number; served: unknown; keys: unknown; operations: string[] }> {
+async function session(
+  seed: number,
+  stepMinutes: number,
+): Promise<{ digest: string; rows: number; served: unknown; keys: unknown; operations: string[] }> {
   const clock = new ManualClock();
   const em = createEmulator({
     clock,
     seed,
-    world: createDemoWorld({ versions: ['1', '2'], requestsPerMinute: 200, behavior: { 'credit-model:2': { errorRate: 0.05, latencyMs: { p50: 50, p95: 150 } } } }),
+    world: createDemoWorld({
+      versions: ['1', '2'],
+      requestsPerMinute: 200,
+      behavior: { 'credit-model:2': { errorRate: 0.05, latencyMs: { p50: 50, p95: 150 } } },
+    }),
   });
   await em.start();
   started.push(em);
@@ -34,13 +41,29 @@ async function session(seed: number, stepMinutes: number): Promise<{ digest: str
   await armFetch(em, 'PUT', `${endpoint}/deployments/green`, deploymentBody(em, 'credit-model', '2'));
   advance(12);
   const current = await armFetch(em, 'GET', endpoint, undefined, '2024-04-01');
-  await armFetch(em, 'PUT', endpoint, { ...current.body, properties: { ...current.body.properties, traffic: { blue: 90, green: 10 }, mirrorTraffic: {} } }, '2024-04-01');
+  await armFetch(
+    em,
+    'PUT',
+    endpoint,
+    { ...current.body, properties: { ...current.body.properties, traffic: { blue: 90, green: 10 }, mirrorTraffic: {} } },
+    '2024-04-01',
+  );
   advance(6);
   for (let i = 0; i < 20; i++) {
-    await fetch(em.scoringUri('credit-scoring'), { method: 'POST', headers: { Authorization: `Bearer ${em.endpointKeys('credit-scoring').primaryKey}`, 'User-Agent': 'determinism' }, body: '{}' });
+    await fetch(em.scoringUri('credit-scoring'), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${em.endpointKeys('credit-scoring').primaryKey}`, 'User-Agent': 'determinism' },
+      body: '{}',
+    });
   }
   advance(12);
-  return { digest: digest(em), rows: em.log.length, served: em.servedCountsByKind(), keys: em.endpointKeys('credit-scoring'), operations: [...em.state.operations.keys()] };
+  return {
+    digest: digest(em),
+    rows: em.log.length,
+    served: em.servedCountsByKind(),
+    keys: em.endpointKeys('credit-scoring'),
+    operations: [...em.state.operations.keys()],
+  };
 }
 
 describe('determinism', () => {

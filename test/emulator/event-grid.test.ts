@@ -4,7 +4,13 @@ import { EventGridDeserializer, isSystemEvent } from '@azure/eventgrid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoWorld, createEmulator, type Emulator } from '../../src/harness/emulator';
 import { buildProgram } from '../../src/harness/emulator/cli';
-import { EVENT_GRID_RETRY_DELAYS_MS, isRetriedByEventGrid, MODEL_REGISTERED_EVENT_TYPE, publishModelRegistered, validateEventGridSubscription } from '../../src/harness/emulator/event-grid';
+import {
+  EVENT_GRID_RETRY_DELAYS_MS,
+  isRetriedByEventGrid,
+  MODEL_REGISTERED_EVENT_TYPE,
+  publishModelRegistered,
+  validateEventGridSubscription,
+} from '../../src/harness/emulator/event-grid';
 import { ManualClock, RG, WS, armClient } from './helpers';
 
 interface Captured {
@@ -95,7 +101,14 @@ describe('Event Grid delivery of ModelRegistered', () => {
   it('delivers a single CloudEvent with the CloudEvents content type', async () => {
     const { em } = await emulator();
     const app = await webhook(202);
-    const result = await publishModelRegistered({ emulator: em, runtimeUrl: app.url, model: 'credit-model', version: '3', schema: 'cloudevents', deliveryCount: 2 });
+    const result = await publishModelRegistered({
+      emulator: em,
+      runtimeUrl: app.url,
+      model: 'credit-model',
+      version: '3',
+      schema: 'cloudevents',
+      deliveryCount: 2,
+    });
     expect(result.delivered).toBe(true);
     const [delivery] = app.received;
     expect(delivery?.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
@@ -103,7 +116,12 @@ describe('Event Grid delivery of ModelRegistered', () => {
     const parsed = JSON.parse(delivery?.body ?? '');
     expect(Array.isArray(parsed)).toBe(false);
     const [event] = await new EventGridDeserializer().deserializeCloudEvents(delivery?.body ?? '');
-    expect(event).toMatchObject({ type: MODEL_REGISTERED_EVENT_TYPE, subject: 'models/credit-model:3', specversion: '1.0', data: { ModelName: 'credit-model', ModelVersion: '3' } });
+    expect(event).toMatchObject({
+      type: MODEL_REGISTERED_EVENT_TYPE,
+      subject: 'models/credit-model:3',
+      specversion: '1.0',
+      data: { ModelName: 'credit-model', ModelVersion: '3' },
+    });
   });
 
   it('reports a refused delivery as not delivered, with the status, and keeps ids stable per input', async () => {
@@ -141,7 +159,10 @@ describe('Event Grid subscription validation handshake', () => {
     const eg = await validateEventGridSubscription({ runtimeUrl, validationCode: 'abc-123' });
     expect(eg).toMatchObject({ status: 200, validated: true });
     expect(seen[0]?.headers['aeg-event-type']).toBe('SubscriptionValidation');
-    expect(JSON.parse(seen[0]?.body ?? '[]')[0]).toMatchObject({ eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', data: { validationCode: 'abc-123' } });
+    expect(JSON.parse(seen[0]?.body ?? '[]')[0]).toMatchObject({
+      eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+      data: { validationCode: 'abc-123' },
+    });
     const ce = await validateEventGridSubscription({ runtimeUrl, schema: 'cloudevents' });
     expect(ce).toMatchObject({ status: 200, validated: true });
     expect(seen[1]?.method).toBe('OPTIONS');
@@ -156,7 +177,23 @@ describe('emulator CLI: register', () => {
     const app = await webhook();
     const previousExitCode = process.exitCode;
     await buildProgram().parseAsync(
-      ['register', '--emulator-url', em.url, '--app-url', app.url, '--model', 'credit-model', '--version', '7', '--tag', 'team=risk', '--error-rate', '0.25', '--schema', 'cloudevents'],
+      [
+        'register',
+        '--emulator-url',
+        em.url,
+        '--app-url',
+        app.url,
+        '--model',
+        'credit-model',
+        '--version',
+        '7',
+        '--tag',
+        'team=risk',
+        '--error-rate',
+        '0.25',
+        '--schema',
+        'cloudevents',
+      ],
       { from: 'user' },
     );
     expect(process.exitCode).toBe(0);
@@ -165,7 +202,10 @@ describe('emulator CLI: register', () => {
     // One event delivery; then the CLI asks the app's API what became of it (the rollout it started, or why none).
     const deliveries = app.received.filter((r) => r.url.startsWith('/runtime/webhooks/eventgrid'));
     expect(deliveries).toHaveLength(1);
-    expect(JSON.parse(deliveries[0]?.body ?? '{}')).toMatchObject({ subject: 'models/credit-model:7', data: { ModelTags: { team: 'risk' } } });
+    expect(JSON.parse(deliveries[0]?.body ?? '{}')).toMatchObject({
+      subject: 'models/credit-model:7',
+      data: { ModelTags: { team: 'risk' } },
+    });
     // (This stand-in answers the lookup with an empty body, so the CLI stops at the list and says it could not look it up.)
     expect(app.received.filter((r) => r.url.startsWith('/api/rollouts')).map((r) => r.method)).toEqual(['GET']);
   });
@@ -181,7 +221,11 @@ describe('admin API', () => {
     expect((await post('PUT', 'traffic/credit-scoring', { requestsPerMinute: 60 })).status).toBe(200);
     expect((await post('POST', 'faults', { target: 'arm', status: 503, count: 1 })).status).toBe(201);
     clock.advanceMinutes(2);
-    const state = (await (await fetch(`${em.url}/_emulator/state`)).json()) as { logRows: number; minute: number; state: { endpoints: { name: string }[] } };
+    const state = (await (await fetch(`${em.url}/_emulator/state`)).json()) as {
+      logRows: number;
+      minute: number;
+      state: { endpoints: { name: string }[] };
+    };
     expect(state.logRows).toBe(120);
     expect(state.minute).toBe(2);
     expect(state.state.endpoints.map((e) => e.name)).toEqual(['credit-scoring']);
@@ -208,6 +252,7 @@ describe("Event Grid's retry rules", () => {
 
   it('waits 10 s, 30 s, 1 min, 5 min, 10 min, 30 min, 1 h first, each wait no shorter than the one before', () => {
     expect(EVENT_GRID_RETRY_DELAYS_MS.slice(0, 7)).toEqual([10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000]);
-    for (let i = 1; i < EVENT_GRID_RETRY_DELAYS_MS.length; i++) expect(EVENT_GRID_RETRY_DELAYS_MS[i]).toBeGreaterThanOrEqual(EVENT_GRID_RETRY_DELAYS_MS[i - 1] ?? 0);
+    for (let i = 1; i < EVENT_GRID_RETRY_DELAYS_MS.length; i++)
+      expect(EVENT_GRID_RETRY_DELAYS_MS[i]).toBeGreaterThanOrEqual(EVENT_GRID_RETRY_DELAYS_MS[i - 1] ?? 0);
   });
 });

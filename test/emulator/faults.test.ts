@@ -26,7 +26,11 @@ const logQuery = (em: Emulator) =>
 const metricsQuery = (em: Emulator) =>
   fetch(
     `${em.url}/subscriptions/${em.coords.subscriptionId}/metrics:getBatch?metricnamespace=${encodeURIComponent('Microsoft.MachineLearningServices/workspaces/onlineEndpoints')}&metricnames=RequestsPerMinute&api-version=2024-02-01`,
-    { method: 'POST', headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' }, body: JSON.stringify({ resourceids: [em.state.endpointId('credit-scoring')] }) },
+    {
+      method: 'POST',
+      headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ resourceids: [em.state.endpointId('credit-scoring')] }),
+    },
   );
 
 describe('fault injection', () => {
@@ -45,7 +49,10 @@ describe('fault injection', () => {
     const { em } = await start([{ target: 'arm', operation: 'getDeployment', status: 503, count: 1 }]);
     const arm = armClient(em);
     await expect(arm.onlineEndpoints.get(RG, WS, 'credit-scoring')).resolves.toBeDefined();
-    await expect(arm.onlineDeployments.get(RG, WS, 'credit-scoring', 'blue')).rejects.toMatchObject({ statusCode: 503, code: 'ServiceUnavailable' });
+    await expect(arm.onlineDeployments.get(RG, WS, 'credit-scoring', 'blue')).rejects.toMatchObject({
+      statusCode: 503,
+      code: 'ServiceUnavailable',
+    });
     await expect(arm.onlineDeployments.get(RG, WS, 'credit-scoring', 'blue')).resolves.toBeDefined();
   });
 
@@ -126,7 +133,9 @@ describe('fault injection', () => {
   it('refuses an invalid fault with a message naming the problem', async () => {
     const { em } = await start([]);
     expect(() => em.addFault({ target: 'arm', status: 'partial' })).toThrow(/'partial' applies to target 'logs' only/);
-    expect(() => em.addFault({ target: 'arm', operation: 'putEndpoints', status: 409 })).toThrow(/operation: unknown operation; known: arm: getEndpoint/);
+    expect(() => em.addFault({ target: 'arm', operation: 'putEndpoints', status: 409 })).toThrow(
+      /operation: unknown operation; known: arm: getEndpoint/,
+    );
     expect(() => em.addFault({ target: 'arm', status: 500, fromMinute: 5, toMinute: 5 })).toThrow(/toMinute must be after fromMinute/);
     expect(() => em.addFault({ target: 'arm', status: 409, count: 1, probability: 0.5 })).toThrow(/either count or probability/);
     expect(() => em.addFault({ target: 'dns', status: 409 } as unknown as Fault)).toThrow(/target/);

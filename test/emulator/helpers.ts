@@ -54,7 +54,11 @@ export function armClient(emulator: Emulator, retries = false): AzureMachineLear
 }
 
 export function logsClient(emulator: Emulator, retries = false): LogsQueryClient {
-  return new LogsQueryClient(fixedCredential, { endpoint: emulator.logsEndpoint, tlsOptions: { ca: emulator.certificatePem }, ...(retries ? {} : noRetries) });
+  return new LogsQueryClient(fixedCredential, {
+    endpoint: emulator.logsEndpoint,
+    tlsOptions: { ca: emulator.certificatePem },
+    ...(retries ? {} : noRetries),
+  });
 }
 
 export function metricsClient(emulator: Emulator): MetricsClient {
@@ -82,7 +86,14 @@ export const RG = 'rg-aml-rollout';
 export const WS = 'demo-workspace';
 
 /** A raw ARM call over the emulator's plain-http listener (to test what the SDK never sends). */
-export async function armFetch(emulator: Emulator, method: string, path: string, body?: unknown, apiVersion: string | null = '2022-10-01', token = 'emulator-token'): Promise<{ status: number; headers: Headers; body: any }> {
+export async function armFetch(
+  emulator: Emulator,
+  method: string,
+  path: string,
+  body?: unknown,
+  apiVersion: string | null = '2022-10-01',
+  token = 'emulator-token',
+): Promise<{ status: number; headers: Headers; body: any }> {
   const url = new URL(`${emulator.url}${path}`);
   if (apiVersion !== null) url.searchParams.set('api-version', apiVersion);
   const response = await fetch(url, {
@@ -112,7 +123,11 @@ export function deploymentBody(emulator: Emulator, model: string, version: strin
  * Deploys green (credit-model:2) on the demo endpoint credit-scoring, lets it provision (10
  * virtual minutes), then sets the live traffic split.
  */
-export async function deployGreenAndSplit(emulator: Emulator, clock: ManualClock, traffic: Readonly<Record<string, number>>): Promise<void> {
+export async function deployGreenAndSplit(
+  emulator: Emulator,
+  clock: ManualClock,
+  traffic: Readonly<Record<string, number>>,
+): Promise<void> {
   const endpoint = `${workspacePath(emulator)}/onlineEndpoints/credit-scoring`;
   await armFetch(emulator, 'PUT', `${endpoint}/deployments/green`, deploymentBody(emulator, 'credit-model', '2'));
   clock.advanceMinutes(10);

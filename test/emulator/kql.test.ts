@@ -8,10 +8,34 @@ const T0 = Date.parse('2026-11-23T10:00:00Z');
 function table(): Table {
   const rows: Row[] = [
     { TimeGenerated: new DateTimeValue(T0), DeploymentName: 'blue', ResponseCode: 200, TotalDurationMs: 40, UserAgent: 'curl/8.0' },
-    { TimeGenerated: new DateTimeValue(T0 + 30_000), DeploymentName: 'blue', ResponseCode: 500, TotalDurationMs: 90, UserAgent: 'python-requests/2.31' },
-    { TimeGenerated: new DateTimeValue(T0 + 61_000), DeploymentName: 'green', ResponseCode: 200, TotalDurationMs: 45, UserAgent: 'Load Tester' },
-    { TimeGenerated: new DateTimeValue(T0 + 62_000), DeploymentName: 'green', ResponseCode: 503, TotalDurationMs: 7, UserAgent: 'load-tester' },
-    { TimeGenerated: new DateTimeValue(T0 + 125_000), DeploymentName: 'blue', ResponseCode: 200, TotalDurationMs: 41, UserAgent: null as unknown as string },
+    {
+      TimeGenerated: new DateTimeValue(T0 + 30_000),
+      DeploymentName: 'blue',
+      ResponseCode: 500,
+      TotalDurationMs: 90,
+      UserAgent: 'python-requests/2.31',
+    },
+    {
+      TimeGenerated: new DateTimeValue(T0 + 61_000),
+      DeploymentName: 'green',
+      ResponseCode: 200,
+      TotalDurationMs: 45,
+      UserAgent: 'Load Tester',
+    },
+    {
+      TimeGenerated: new DateTimeValue(T0 + 62_000),
+      DeploymentName: 'green',
+      ResponseCode: 503,
+      TotalDurationMs: 7,
+      UserAgent: 'load-tester',
+    },
+    {
+      TimeGenerated: new DateTimeValue(T0 + 125_000),
+      DeploymentName: 'blue',
+      ResponseCode: 200,
+      TotalDurationMs: 41,
+      UserAgent: null as unknown as string,
+    },
   ];
   return {
     columns: [
@@ -26,7 +50,10 @@ function table(): Table {
 }
 
 const run = (kql: string): Table => evaluate(parseQuery(kql), table(), { nowMs: T0 + 10 * 60_000 });
-const plain = (t: Table): unknown[] => t.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof DateTimeValue ? new Date(v.ms).toISOString() : v])));
+const plain = (t: Table): unknown[] =>
+  t.rows.map((r) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof DateTimeValue ? new Date(v.ms).toISOString() : v])),
+  );
 
 describe('KQL subset: semantics', () => {
   it('filters with where, comparison, and/or/not, in, !in, between', () => {
@@ -37,8 +64,12 @@ describe('KQL subset: semantics', () => {
     expect(run('T | where DeploymentName in ("green", "red")').rows).toHaveLength(2);
     expect(run('T | where DeploymentName !in ("green")').rows).toHaveLength(3);
     expect(run('T | where TotalDurationMs between (40 .. 45)').rows).toHaveLength(3);
-    expect(run('T | where TimeGenerated between (datetime(2026-11-23T10:00:30Z) .. datetime(2026-11-23T10:01:01.000Z))').rows).toHaveLength(2);
-    expect(run('T | where TimeGenerated >= datetime(2026-11-23T10:01:00Z) and TimeGenerated < datetime(2026-11-23T10:02:00Z)').rows).toHaveLength(2);
+    expect(run('T | where TimeGenerated between (datetime(2026-11-23T10:00:30Z) .. datetime(2026-11-23T10:01:01.000Z))').rows).toHaveLength(
+      2,
+    );
+    expect(
+      run('T | where TimeGenerated >= datetime(2026-11-23T10:01:00Z) and TimeGenerated < datetime(2026-11-23T10:02:00Z)').rows,
+    ).toHaveLength(2);
   });
 
   it('compares strings: == is case-sensitive, =~ is not; has, contains, startswith', () => {
@@ -58,13 +89,17 @@ describe('KQL subset: semantics', () => {
   });
 
   it('keeps integer division integer, and real when one side is real', () => {
-    const t = run('T | take 1 | project a = 7 / 2, b = 7.0 / 2, c = todouble(7) / 2, d = toint(7.9), e = tolong(-7.9), f = 2 + 3 * 4, g = (2 + 3) * 4, h = 7 % 4');
+    const t = run(
+      'T | take 1 | project a = 7 / 2, b = 7.0 / 2, c = todouble(7) / 2, d = toint(7.9), e = tolong(-7.9), f = 2 + 3 * 4, g = (2 + 3) * 4, h = 7 % 4',
+    );
     expect(t.rows[0]).toEqual({ a: 3, b: 3.5, c: 3.5, d: 7, e: -7, f: 14, g: 20, h: 3 });
     expect(t.columns.map((c) => c.type)).toEqual(['long', 'real', 'real', 'int', 'long', 'long', 'long', 'long']);
   });
 
   it('extends, projects, iff', () => {
-    const t = run('T | extend isError = iff(ResponseCode >= 500, 1, 0), slow = TotalDurationMs > 50 | project DeploymentName, isError, slow');
+    const t = run(
+      'T | extend isError = iff(ResponseCode >= 500, 1, 0), slow = TotalDurationMs > 50 | project DeploymentName, isError, slow',
+    );
     expect(t.columns.map((c) => c.name)).toEqual(['DeploymentName', 'isError', 'slow']);
     expect(t.rows.map((r) => r['isError'])).toEqual([0, 1, 0, 1, 0]);
     expect(t.rows.map((r) => r['slow'])).toEqual([false, true, false, false, false]);
@@ -75,19 +110,43 @@ describe('KQL subset: semantics', () => {
       'T | summarize count(), countif(ResponseCode >= 500), sum(TotalDurationMs), sumif(TotalDurationMs, ResponseCode == 200), avg(TotalDurationMs), avgif(TotalDurationMs, ResponseCode == 200), min(TotalDurationMs), max(TotalDurationMs), percentile(TotalDurationMs, 50), percentiles(TotalDurationMs, 5, 95), dcount(UserAgent), make_list(TotalDurationMs, 2) by DeploymentName',
     );
     expect(t.columns.map((c) => c.name)).toEqual([
-      'DeploymentName', 'count_', 'countif_', 'sum_TotalDurationMs', 'sumif_TotalDurationMs', 'avg_TotalDurationMs', 'avgif_TotalDurationMs',
-      'min_TotalDurationMs', 'max_TotalDurationMs', 'percentile_TotalDurationMs_50', 'percentile_TotalDurationMs_5', 'percentile_TotalDurationMs_95',
-      'dcount_UserAgent', 'list_TotalDurationMs',
+      'DeploymentName',
+      'count_',
+      'countif_',
+      'sum_TotalDurationMs',
+      'sumif_TotalDurationMs',
+      'avg_TotalDurationMs',
+      'avgif_TotalDurationMs',
+      'min_TotalDurationMs',
+      'max_TotalDurationMs',
+      'percentile_TotalDurationMs_50',
+      'percentile_TotalDurationMs_5',
+      'percentile_TotalDurationMs_95',
+      'dcount_UserAgent',
+      'list_TotalDurationMs',
     ]);
     expect(t.rows[0]).toEqual({
-      DeploymentName: 'blue', count_: 3, countif_: 1, sum_TotalDurationMs: 171, sumif_TotalDurationMs: 81, avg_TotalDurationMs: 57, avgif_TotalDurationMs: 40.5,
-      min_TotalDurationMs: 40, max_TotalDurationMs: 90, percentile_TotalDurationMs_50: 41, percentile_TotalDurationMs_5: 40, percentile_TotalDurationMs_95: 90,
-      dcount_UserAgent: 2, list_TotalDurationMs: [40, 90],
+      DeploymentName: 'blue',
+      count_: 3,
+      countif_: 1,
+      sum_TotalDurationMs: 171,
+      sumif_TotalDurationMs: 81,
+      avg_TotalDurationMs: 57,
+      avgif_TotalDurationMs: 40.5,
+      min_TotalDurationMs: 40,
+      max_TotalDurationMs: 90,
+      percentile_TotalDurationMs_50: 41,
+      percentile_TotalDurationMs_5: 40,
+      percentile_TotalDurationMs_95: 90,
+      dcount_UserAgent: 2,
+      list_TotalDurationMs: [40, 90],
     });
   });
 
   it('summarizes expressions over aggregates and groups by bin()', () => {
-    const t = run('T | summarize requests = count(), errorPct = 100.0 * countif(ResponseCode >= 500) / count() by bin(TimeGenerated, 1m) | order by TimeGenerated asc');
+    const t = run(
+      'T | summarize requests = count(), errorPct = 100.0 * countif(ResponseCode >= 500) / count() by bin(TimeGenerated, 1m) | order by TimeGenerated asc',
+    );
     expect(plain(t)).toEqual([
       { TimeGenerated: '2026-11-23T10:00:00.000Z', requests: 2, errorPct: 50 },
       { TimeGenerated: '2026-11-23T10:01:00.000Z', requests: 2, errorPct: 50 },

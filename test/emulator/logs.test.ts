@@ -45,7 +45,10 @@ function tableObjects(table: LogsTable | undefined): Record<string, unknown>[] {
 }
 
 async function query(kql: string, fromMs: number, toMs: number): Promise<Record<string, unknown>[]> {
-  const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, kql, { startTime: new Date(fromMs), endTime: new Date(toMs) });
+  const result = await logsClient(em).queryWorkspace(em.logAnalyticsWorkspaceId, kql, {
+    startTime: new Date(fromMs),
+    endTime: new Date(toMs),
+  });
   if (result.status !== LogsQueryResultStatus.Success) throw new Error(`query status ${result.status}`);
   return tableObjects(result.tables[0]);
 }
@@ -76,7 +79,13 @@ describe('Log Analytics query API through LogsQueryClient', () => {
   it('answers the built-in gate query exactly as a direct computation over the rows', async () => {
     const fromMs = em.originMs + 15 * MINUTE;
     const toMs = em.originMs + 25 * MINUTE;
-    const kql = buildTrafficQuery({ workspace: DEMO_COORDS, endpoint: 'credit-scoring', baseline: 'blue', candidate: 'green', window: { fromMs, toMs } });
+    const kql = buildTrafficQuery({
+      workspace: DEMO_COORDS,
+      endpoint: 'credit-scoring',
+      baseline: 'blue',
+      candidate: 'green',
+      window: { fromMs, toMs },
+    });
     const answer = await query(kql, fromMs, toMs);
     const expected = byDeployment(visibleRows(fromMs, toMs));
     expect(answer.map((r) => r['DeploymentName']).sort()).toEqual(['blue', 'green']);
@@ -113,7 +122,9 @@ describe('Log Analytics query API through LogsQueryClient', () => {
           by DeploymentName`;
     const answer = await query(kql, em.originMs, clock.now());
     // between is inclusive at both ends
-    const rows = allRows().filter((r) => (r['TimeGenerated'] as number) >= Date.parse(from) && (r['TimeGenerated'] as number) <= Date.parse(to));
+    const rows = allRows().filter(
+      (r) => (r['TimeGenerated'] as number) >= Date.parse(from) && (r['TimeGenerated'] as number) <= Date.parse(to),
+    );
     const expected = byDeployment(rows);
     expect(answer).toHaveLength(expected.size);
     for (const row of answer) {
@@ -193,7 +204,11 @@ describe('Log Analytics query API through LogsQueryClient', () => {
   it('restricts rows to the request timespan', async () => {
     const fromMs = em.originMs + 5 * MINUTE;
     const toMs = em.originMs + 7 * MINUTE;
-    const answer = await query('AmlOnlineEndpointTrafficLog | summarize n = count(), first = min(TimeGenerated), last = max(TimeGenerated)', fromMs, toMs);
+    const answer = await query(
+      'AmlOnlineEndpointTrafficLog | summarize n = count(), first = min(TimeGenerated), last = max(TimeGenerated)',
+      fromMs,
+      toMs,
+    );
     const rows = visibleRows(fromMs, toMs);
     expect(answer[0]?.['n']).toBe(rows.length);
     expect((answer[0]?.['first'] as Date).getTime()).toBeGreaterThanOrEqual(fromMs);
@@ -203,14 +218,22 @@ describe('Log Analytics query API through LogsQueryClient', () => {
   it('answers an unsupported operator with BadArgumentError naming it', async () => {
     const client = logsClient(em);
     const error = await client
-      .queryWorkspace(em.logAnalyticsWorkspaceId, 'AmlOnlineEndpointTrafficLog | join (AmlOnlineEndpointEventLog) on DeploymentName', { duration: 'PT1H' })
-      .then(() => undefined, (e: unknown) => e as { statusCode?: number; code?: string; message?: string });
+      .queryWorkspace(em.logAnalyticsWorkspaceId, 'AmlOnlineEndpointTrafficLog | join (AmlOnlineEndpointEventLog) on DeploymentName', {
+        duration: 'PT1H',
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as { statusCode?: number; code?: string; message?: string },
+      );
     expect(error?.statusCode).toBe(400);
     expect(error?.code).toBe('BadArgumentError');
     expect(error?.message).toContain("Unsupported operator 'join'");
     const fn = await client
       .queryWorkspace(em.logAnalyticsWorkspaceId, 'AmlOnlineEndpointTrafficLog | summarize stdev(TotalDurationMs)', { duration: 'PT1H' })
-      .then(() => undefined, (e: unknown) => e as { message?: string });
+      .then(
+        () => undefined,
+        (e: unknown) => e as { message?: string },
+      );
     expect(fn?.message).toContain("'stdev'");
   });
 
@@ -220,13 +243,20 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     const whole = await query('AmlOnlineEndpointTrafficLog | order by TimeGenerated asc | take 5', fromMs, toMs);
     const names = TRAFFIC_LOG_COLUMNS.map((c) => c.name);
     expect(Object.keys(whole[0] ?? {})).toEqual(names);
-    const projected = await query(`AmlOnlineEndpointTrafficLog | order by TimeGenerated asc | take 5 | project ${names.join(', ')}`, fromMs, toMs);
+    const projected = await query(
+      `AmlOnlineEndpointTrafficLog | order by TimeGenerated asc | take 5 | project ${names.join(', ')}`,
+      fromMs,
+      toMs,
+    );
     expect(projected).toEqual(whole);
     expect(whole[0]?.['TimeGenerated']).toBeInstanceOf(Date);
     // The documented columns a custom metric may use (Azure Monitor's table reference).
-    for (const name of ['AzureMLWorkspaceId', 'AzureMLWorkspaceName', 'IdentityData', 'OperationName', '_ResourceId', '_SubscriptionId']) expect(names).toContain(name);
+    for (const name of ['AzureMLWorkspaceId', 'AzureMLWorkspaceName', 'IdentityData', 'OperationName', '_ResourceId', '_SubscriptionId'])
+      expect(names).toContain(name);
     expect(whole[0]).toMatchObject({ AzureMLWorkspaceName: DEMO_COORDS.workspace, _SubscriptionId: DEMO_COORDS.subscriptionId });
-    expect(String(whole[0]?.['_ResourceId'])).toBe(`${String(whole[0]?.['AzureMLWorkspaceId']).toLowerCase()}/onlineendpoints/credit-scoring`);
+    expect(String(whole[0]?.['_ResourceId'])).toBe(
+      `${String(whole[0]?.['AzureMLWorkspaceId']).toLowerCase()}/onlineendpoints/credit-scoring`,
+    );
     const ids = await query('AmlOnlineEndpointTrafficLog | summarize n = count(), ids = dcount(XRequestId)', fromMs, toMs);
     expect(ids[0]?.['ids']).toBe(ids[0]?.['n']);
     expect(ids[0]?.['n']).toBe(300);
@@ -236,7 +266,10 @@ describe('Log Analytics query API through LogsQueryClient', () => {
     const before = em.counters.logQueries;
     const error = await logsClient(em)
       .queryWorkspace('11111111-2222-3333-4444-555555555555', 'AmlOnlineEndpointTrafficLog | take 1', { duration: 'PT1H' })
-      .then(() => undefined, (e: unknown) => e as { statusCode?: number });
+      .then(
+        () => undefined,
+        (e: unknown) => e as { statusCode?: number },
+      );
     expect(error?.statusCode).toBe(404);
     expect(em.counters.logQueries).toBe(before + 1);
   });

@@ -12,7 +12,11 @@ beforeAll(async () => {
   em = createEmulator({
     clock,
     seed: 4,
-    world: createDemoWorld({ versions: ['1', '2'], requestsPerMinute: 240, behavior: { 'credit-model:2': { errorRate: 0.2, latencyMs: { p50: 80, p95: 300 } } } }),
+    world: createDemoWorld({
+      versions: ['1', '2'],
+      requestsPerMinute: 240,
+      behavior: { 'credit-model:2': { errorRate: 0.2, latencyMs: { p50: 80, p95: 300 } } },
+    }),
   });
   await em.start();
   await deployGreenAndSplit(em, clock, { blue: 50, green: 50 });
@@ -55,10 +59,15 @@ describe('platform metrics through MetricsClient.queryResources', () => {
       for (const point of series.data ?? []) expect(point.total).toBe(minuteRows(deployment, point.timeStamp.getTime()).count);
       expect((series.data ?? []).reduce((sum, p) => sum + (p.total ?? 0), 0)).toBeGreaterThan(6 * 100);
     }
-    for (const [name, p] of [['RequestLatency_P50', 50], ['RequestLatency_P95', 95], ['RequestLatency_P99', 99]] as const) {
+    for (const [name, p] of [
+      ['RequestLatency_P50', 50],
+      ['RequestLatency_P95', 95],
+      ['RequestLatency_P99', 99],
+    ] as const) {
       for (const series of result?.getMetricByName(name)?.timeseries ?? []) {
         const deployment = series.metadatavalues?.[0]?.value ?? '';
-        for (const point of series.data ?? []) expect(point.average).toBe(nearestRank(minuteRows(deployment, point.timeStamp.getTime()).durations, p));
+        for (const point of series.data ?? [])
+          expect(point.average).toBe(nearestRank(minuteRows(deployment, point.timeStamp.getTime()).durations, p));
       }
     }
   });
@@ -67,32 +76,51 @@ describe('platform metrics through MetricsClient.queryResources', () => {
     const startTime = new Date(em.originMs + 14 * MINUTE);
     const endTime = new Date(em.originMs + 15 * MINUTE);
     const client = metricsClient(em);
-    const [all] = await client.queryResources([em.state.endpointId('credit-scoring')], ['RequestsPerMinute'], ENDPOINT_METRICS_NAMESPACE, { startTime, endTime, aggregation: 'Total' });
-    expect(all?.metrics[0]?.timeseries).toHaveLength(1);
-    expect(all?.metrics[0]?.timeseries[0]?.data?.[0]?.total).toBe(240);
-    const [green] = await client.queryResources([em.state.endpointId('credit-scoring')], ['RequestsPerMinute'], ENDPOINT_METRICS_NAMESPACE, {
+    const [all] = await client.queryResources([em.state.endpointId('credit-scoring')], ['RequestsPerMinute'], ENDPOINT_METRICS_NAMESPACE, {
       startTime,
       endTime,
       aggregation: 'Total',
-      filter: "deployment eq 'green'",
     });
+    expect(all?.metrics[0]?.timeseries).toHaveLength(1);
+    expect(all?.metrics[0]?.timeseries[0]?.data?.[0]?.total).toBe(240);
+    const [green] = await client.queryResources(
+      [em.state.endpointId('credit-scoring')],
+      ['RequestsPerMinute'],
+      ENDPOINT_METRICS_NAMESPACE,
+      {
+        startTime,
+        endTime,
+        aggregation: 'Total',
+        filter: "deployment eq 'green'",
+      },
+    );
     expect(green?.metrics[0]?.timeseries[0]?.data?.[0]?.total).toBe(minuteRows('green', startTime.getTime()).count);
   });
 
   it('shows requests after under a minute, long before the logs do', async () => {
     const minuteStart = clock.now() - 2 * MINUTE;
-    const [result] = await metricsClient(em).queryResources([em.state.endpointId('credit-scoring')], ['RequestsPerMinute'], ENDPOINT_METRICS_NAMESPACE, {
-      startTime: new Date(minuteStart),
-      endTime: new Date(minuteStart + MINUTE),
-      aggregation: 'Total',
-    });
+    const [result] = await metricsClient(em).queryResources(
+      [em.state.endpointId('credit-scoring')],
+      ['RequestsPerMinute'],
+      ENDPOINT_METRICS_NAMESPACE,
+      {
+        startTime: new Date(minuteStart),
+        endTime: new Date(minuteStart + MINUTE),
+        aggregation: 'Total',
+      },
+    );
     // Two minutes ago is complete in metrics (delay 30 s), while logs (3 min delay) do not have it yet.
     expect(result?.metrics[0]?.timeseries[0]?.data?.[0]?.total).toBe(240);
   });
 
   it('refuses unknown metric names with a message naming them', async () => {
     await expect(
-      metricsClient(em).queryResources([em.state.endpointId('credit-scoring')], ['CpuUtilizationPercentage'], ENDPOINT_METRICS_NAMESPACE, {}),
+      metricsClient(em).queryResources(
+        [em.state.endpointId('credit-scoring')],
+        ['CpuUtilizationPercentage'],
+        ENDPOINT_METRICS_NAMESPACE,
+        {},
+      ),
     ).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining("Metric 'CpuUtilizationPercentage' is not supported") });
   });
 
@@ -108,7 +136,11 @@ describe('platform metrics through MetricsClient.queryResources', () => {
   }
   const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
   /** The fields a data point carries (the SDK lists absent aggregations as undefined). */
-  const fieldsOf = (point: object | undefined) => Object.entries(point ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k).sort();
+  const fieldsOf = (point: object | undefined) =>
+    Object.entries(point ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => k)
+      .sort();
 
   it('honours aggregation: per-minute samples aggregated over the interval (Average, Minimum, Maximum, Total, Count)', async () => {
     // Intervals align to their length, as in Azure: start on a 5-minute boundary.
@@ -146,9 +178,16 @@ describe('platform metrics through MetricsClient.queryResources', () => {
     const startTime = new Date(em.originMs + 13 * MINUTE);
     const endTime = new Date(em.originMs + 14 * MINUTE);
     const client = metricsClient(em);
-    const [asked] = await client.queryResources([em.state.endpointId('credit-scoring')], ['RequestLatency'], ENDPOINT_METRICS_NAMESPACE, { startTime, endTime, aggregation: 'Maximum' });
+    const [asked] = await client.queryResources([em.state.endpointId('credit-scoring')], ['RequestLatency'], ENDPOINT_METRICS_NAMESPACE, {
+      startTime,
+      endTime,
+      aggregation: 'Maximum',
+    });
     expect(fieldsOf(asked?.metrics[0]?.timeseries[0]?.data?.[0])).toEqual(['maximum', 'timeStamp']);
-    const [unasked] = await client.queryResources([em.state.endpointId('credit-scoring')], ['RequestLatency'], ENDPOINT_METRICS_NAMESPACE, { startTime, endTime });
+    const [unasked] = await client.queryResources([em.state.endpointId('credit-scoring')], ['RequestLatency'], ENDPOINT_METRICS_NAMESPACE, {
+      startTime,
+      endTime,
+    });
     const rows = rowsOf(startTime.getTime(), () => true);
     expect(fieldsOf(unasked?.metrics[0]?.timeseries[0]?.data?.[0])).toEqual(['average', 'timeStamp']);
     expect(unasked?.metrics[0]?.timeseries[0]?.data?.[0]?.average).toBeCloseTo(sum(rows) / rows.length, 6);
@@ -157,18 +196,32 @@ describe('platform metrics through MetricsClient.queryResources', () => {
   it('splits RequestsPerMinute by statusCode, statusCodeClass and modelStatusCode', async () => {
     const startTime = new Date(em.originMs + 15 * MINUTE);
     const endTime = new Date(em.originMs + 16 * MINUTE);
-    const [result] = await metricsClient(em).queryResources([em.state.endpointId('credit-scoring')], ['RequestsPerMinute'], ENDPOINT_METRICS_NAMESPACE, {
-      startTime,
-      endTime,
-      aggregation: 'Total',
-      filter: "deployment eq 'green' and statusCode eq '*' and statusCodeClass eq '*' and modelStatusCode eq '*'",
-    });
+    const [result] = await metricsClient(em).queryResources(
+      [em.state.endpointId('credit-scoring')],
+      ['RequestsPerMinute'],
+      ENDPOINT_METRICS_NAMESPACE,
+      {
+        startTime,
+        endTime,
+        aggregation: 'Total',
+        filter: "deployment eq 'green' and statusCode eq '*' and statusCodeClass eq '*' and modelStatusCode eq '*'",
+      },
+    );
     const series = result?.metrics[0]?.timeseries ?? [];
     const dim = (s: (typeof series)[number], name: string) => s.metadatavalues?.find((m) => m.name === name)?.value ?? '';
     // green fails 20% of requests: the caller gets 424, the container answered 500.
-    expect(series.map((s) => `${dim(s, 'statusCode')}/${dim(s, 'statusCodeClass')}/${dim(s, 'modelStatusCode')}`).sort()).toEqual(['200/2xx/200', '424/4xx/500']);
+    expect(series.map((s) => `${dim(s, 'statusCode')}/${dim(s, 'statusCodeClass')}/${dim(s, 'modelStatusCode')}`).sort()).toEqual([
+      '200/2xx/200',
+      '424/4xx/500',
+    ]);
     for (const s of series) {
-      const expected = rowsOf(startTime.getTime(), (d) => d.deployment === 'green' && String(d.responseCode) === dim(s, 'statusCode') && String(d.modelStatusCode) === dim(s, 'modelStatusCode')).length;
+      const expected = rowsOf(
+        startTime.getTime(),
+        (d) =>
+          d.deployment === 'green' &&
+          String(d.responseCode) === dim(s, 'statusCode') &&
+          String(d.modelStatusCode) === dim(s, 'modelStatusCode'),
+      ).length;
       expect(s.data?.[0]?.total).toBe(expected);
       expect(expected).toBeGreaterThan(0);
     }

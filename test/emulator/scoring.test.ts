@@ -8,7 +8,11 @@ afterEach(async () => {
 });
 
 /** blue (credit-model:1) and green (credit-model:2) both Succeeded, with this traffic and mirror. */
-async function world(traffic: Record<string, number>, mirrorTraffic: Record<string, number> = {}, behavior: Record<string, object> = {}): Promise<{ em: Emulator; clock: ManualClock }> {
+async function world(
+  traffic: Record<string, number>,
+  mirrorTraffic: Record<string, number> = {},
+  behavior: Record<string, object> = {},
+): Promise<{ em: Emulator; clock: ManualClock }> {
   const clock = new ManualClock();
   const em = createEmulator({ clock, seed: 5, world: createDemoWorld({ versions: ['1', '2'], requestsPerMinute: 0, behavior }) });
   await em.start();
@@ -17,13 +21,22 @@ async function world(traffic: Record<string, number>, mirrorTraffic: Record<stri
   expect((await armFetch(em, 'PUT', `${endpoint}/deployments/green`, deploymentBody(em, 'credit-model', '2'))).status).toBe(201);
   clock.advanceMinutes(10);
   const current = await armFetch(em, 'GET', endpoint, undefined, '2024-04-01');
-  const put = await armFetch(em, 'PUT', endpoint, { ...current.body, properties: { ...current.body.properties, traffic, mirrorTraffic } }, '2024-04-01');
+  const put = await armFetch(
+    em,
+    'PUT',
+    endpoint,
+    { ...current.body, properties: { ...current.body.properties, traffic, mirrorTraffic } },
+    '2024-04-01',
+  );
   expect(put.status).toBe(200);
   clock.advanceMinutes(1);
   return { em, clock };
 }
 
-async function score(em: Emulator, options: { pinned?: string; key?: string } = {}): Promise<{ status: number; deployment: string | null; headers: Headers; body: any }> {
+async function score(
+  em: Emulator,
+  options: { pinned?: string; key?: string } = {},
+): Promise<{ status: number; deployment: string | null; headers: Headers; body: any }> {
   const response = await fetch(em.scoringUri('credit-scoring'), {
     method: 'POST',
     headers: {
@@ -33,7 +46,12 @@ async function score(em: Emulator, options: { pinned?: string; key?: string } = 
     },
     body: JSON.stringify({ data: [[1, 2, 3]] }),
   });
-  return { status: response.status, deployment: response.headers.get('azureml-model-deployment'), headers: response.headers, body: await response.json() };
+  return {
+    status: response.status,
+    deployment: response.headers.get('azureml-model-deployment'),
+    headers: response.headers,
+    body: await response.json(),
+  };
 }
 
 function rowsBy(em: Emulator): Record<string, number> {
@@ -120,7 +138,7 @@ describe('scoring URI', () => {
     expect(em.servedCountsByKind()['credit-model:2']?.pinned).toEqual({ total: 10, errors: 10 });
   });
 
-  it('answers model errors with 424 (ModelStatusCode the container\'s 500), by the behaviour and its changes over time', async () => {
+  it("answers model errors with 424 (ModelStatusCode the container's 500), by the behaviour and its changes over time", async () => {
     const { em, clock } = await world({ blue: 100 }, {}, { 'credit-model:1': { errorRate: 0, changes: [{ atMinute: 20, errorRate: 1 }] } });
     for (let i = 0; i < 20; i++) expect((await score(em)).status).toBe(200);
     clock.advanceMinutes(10); // minute 21
@@ -131,8 +149,12 @@ describe('scoring URI', () => {
     expect(rows.every((r) => r['ModelStatusCode'] === 500 && r['ResponseCodeReason'] === 'Failed Dependency')).toBe(true);
   });
 
-  it('answers 408 when the model runs past the deployment\'s requestSettings.requestTimeout (default PT5S)', async () => {
-    const { em, clock } = await world({ blue: 100 }, {}, { 'credit-model:1': { latencyMs: { p50: 8000, p95: 9000 } }, 'credit-model:2': { latencyMs: { p50: 1500, p95: 1600 } } });
+  it("answers 408 when the model runs past the deployment's requestSettings.requestTimeout (default PT5S)", async () => {
+    const { em, clock } = await world(
+      { blue: 100 },
+      {},
+      { 'credit-model:1': { latencyMs: { p50: 8000, p95: 9000 } }, 'credit-model:2': { latencyMs: { p50: 1500, p95: 1600 } } },
+    );
     const endpoint = `${workspacePath(em)}/onlineEndpoints/credit-scoring`;
     // blue keeps the default 5 s: an 8 s model times out at 5 s.
     const slow = await score(em, { pinned: 'blue' });
@@ -145,13 +167,24 @@ describe('scoring URI', () => {
     clock.advanceMinutes(5); // the update completes
     expect((await score(em, { pinned: 'green' })).status).toBe(408);
     const rows = () => [...Array(em.log.length).keys()].map((i) => em.log.row(i));
-    expect(rows().filter((r) => r['ResponseCode'] === 408).map((r) => [r['TotalDurationMs'], r['ModelStatusCode']])).toEqual([[5000, 0], [1000, 0]]);
+    expect(
+      rows()
+        .filter((r) => r['ResponseCode'] === 408)
+        .map((r) => [r['TotalDurationMs'], r['ModelStatusCode']]),
+    ).toEqual([
+      [5000, 0],
+      [1000, 0],
+    ]);
   });
 
   it.each([
     ['a requestTimeout that is not a duration', { requestTimeout: '5 seconds' }, /requestSettings\.requestTimeout/],
     ['a requestTimeout above 180 s', { requestTimeout: 'PT181S' }, /at most PT180S/],
-    ['a maxConcurrentRequestsPerInstance of 0', { maxConcurrentRequestsPerInstance: 0 }, /maxConcurrentRequestsPerInstance must be a positive integer/],
+    [
+      'a maxConcurrentRequestsPerInstance of 0',
+      { maxConcurrentRequestsPerInstance: 0 },
+      /maxConcurrentRequestsPerInstance must be a positive integer/,
+    ],
   ])('refuses a deployment with %s, naming the field', async (_name, requestSettings, message) => {
     const { em } = await world({ blue: 100 });
     const body = deploymentBody(em, 'credit-model', '2');
@@ -165,7 +198,11 @@ describe('scoring URI', () => {
     const clock = new ManualClock();
     // blue: 2 instances, maxConcurrentRequestsPerInstance 1 -> at most 4 pending; 600 requests a
     // minute (one per 100 ms) of about 1 s each would need about 10.
-    const em = createEmulator({ clock, seed: 3, world: createDemoWorld({ requestsPerMinute: 600, behavior: { 'credit-model:1': { latencyMs: { p50: 1000, p95: 1400 } } } }) });
+    const em = createEmulator({
+      clock,
+      seed: 3,
+      world: createDemoWorld({ requestsPerMinute: 600, behavior: { 'credit-model:1': { latencyMs: { p50: 1000, p95: 1400 } } } }),
+    });
     await em.start();
     started.push(em);
     clock.advanceMinutes(5);
@@ -174,7 +211,9 @@ describe('scoring URI', () => {
     const rejected = rows.filter((r) => r['ResponseCode'] === 429);
     expect(rejected.length).toBeGreaterThan(rows.length / 3);
     expect(rejected.every((r) => r['ModelStatusCode'] === 0)).toBe(true);
-    const accepted = rows.filter((r) => r['ResponseCode'] !== 429).map((r) => ({ start: r['TimeGenerated'] as number, end: (r['TimeGenerated'] as number) + (r['TotalDurationMs'] as number) }));
+    const accepted = rows
+      .filter((r) => r['ResponseCode'] !== 429)
+      .map((r) => ({ start: r['TimeGenerated'] as number, end: (r['TimeGenerated'] as number) + (r['TotalDurationMs'] as number) }));
     for (const row of rows) {
       const t = row['TimeGenerated'] as number;
       const pending = accepted.filter((a) => a.start < t && a.end > t).length;
@@ -205,7 +244,12 @@ describe('traffic generator', () => {
       world: createDemoWorld({ requestsPerMinute: 0 }),
     });
     started.push(em);
-    em.setTraffic('credit-scoring', { requestsPerMinute: [{ fromMinute: 0, requestsPerMinute: 120 }, { fromMinute: 5, requestsPerMinute: 600 }] });
+    em.setTraffic('credit-scoring', {
+      requestsPerMinute: [
+        { fromMinute: 0, requestsPerMinute: 120 },
+        { fromMinute: 5, requestsPerMinute: 600 },
+      ],
+    });
     clock.advanceMinutes(10);
     em.advance();
     expect(em.log.length).toBe(5 * 120 + 5 * 600);

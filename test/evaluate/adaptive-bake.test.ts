@@ -19,7 +19,11 @@ const SETTINGS: AdaptiveBakeSettings = {
   checkIntervalMinutes: 5,
 };
 
-const arm = (requests: number, failures: number, latencies: readonly number[] = []): ArmCounts => ({ requests, failures, latenciesSorted: latencies });
+const arm = (requests: number, failures: number, latencies: readonly number[] = []): ArmCounts => ({
+  requests,
+  failures,
+  latenciesSorted: latencies,
+});
 const at = (minutes: number, candidate: ArmCounts, baseline: ArmCounts) => ({ startedAtMs: 0, nowMs: minutes * MIN, candidate, baseline });
 
 describe('decideAdaptiveBake', () => {
@@ -38,7 +42,8 @@ describe('decideAdaptiveBake', () => {
 
   it('judges latency margins on the quantile, from the latency samples', () => {
     const random = createRandom(7, 'latency');
-    const draw = (scale: number) => Array.from({ length: 4000 }, () => Math.round(scale * Math.exp(Math.log(40) + 0.5 * random.normal()))).sort((a, b) => a - b);
+    const draw = (scale: number) =>
+      Array.from({ length: 4000 }, () => Math.round(scale * Math.exp(Math.log(40) + 0.5 * random.normal()))).sort((a, b) => a - b);
     const settings = { ...SETTINGS, margins: { latencyP95Ratio: 1.1 } };
     expect(decideAdaptiveBake(settings, at(10, arm(4000, 0, draw(1)), arm(4000, 0, draw(1)))).action).toBe('end');
     expect(decideAdaptiveBake(settings, at(10, arm(4000, 0, draw(1.3)), arm(4000, 0, draw(1)))).action).toBe('wait');
@@ -46,7 +51,9 @@ describe('decideAdaptiveBake', () => {
 
   it('refuses bad settings, naming each field', () => {
     const bad = { ...SETTINGS, minBakeMinutes: 20, maxBakeMinutes: 10, minRequests: 0, margins: {} };
-    expect(adaptiveBakeProblems(bad).join('; ')).toMatch(/minBakeMinutes \(20\) is above bakeMinutes.*maxBakeMinutes \(10\) is below bakeMinutes.*minRequests.*margins/);
+    expect(adaptiveBakeProblems(bad).join('; ')).toMatch(
+      /minBakeMinutes \(20\) is above bakeMinutes.*maxBakeMinutes \(10\) is below bakeMinutes.*minRequests.*margins/,
+    );
     expect(() => decideAdaptiveBake(bad, at(5, arm(1, 0), arm(1, 0)))).toThrow(ValidationError);
     expect(() => decideAdaptiveBake(SETTINGS, { ...at(5, arm(1, 0), arm(1, 0)), nowMs: -1 })).toThrow(/startedAtMs <= nowMs/);
   });

@@ -66,9 +66,20 @@ beforeAll(async () => {
   }
   // Two simulator processes (the machine's cores), each with half of the files.
   const halves = [files.filter((_, i) => i % 2 === 0), files.filter((_, i) => i % 2 === 1)];
-  const outputs = await Promise.all(halves.map((h) => run(process.execPath, [cli, ...h, '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 })));
-  const results = outputs.flatMap((o) => o.stdout.trim().split('\n').map((line) => JSON.parse(line) as SimResult));
-  for (const c of CASES) full.set(c.name, results.filter((r) => r.scenario.startsWith(`${c.name.replace(/\W+/g, '-')}-`)));
+  const outputs = await Promise.all(
+    halves.map((h) => run(process.execPath, [cli, ...h, '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 })),
+  );
+  const results = outputs.flatMap((o) =>
+    o.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as SimResult),
+  );
+  for (const c of CASES)
+    full.set(
+      c.name,
+      results.filter((r) => r.scenario.startsWith(`${c.name.replace(/\W+/g, '-')}-`)),
+    );
 }, 1_200_000);
 
 afterAll(() => {

@@ -36,7 +36,11 @@ describe('aml-rollout evaluate', () => {
     const written: string[] = [];
     const out: string[] = [];
     const program = new Command().exitOverride();
-    registerEvaluateCommand(program, { out: (s) => void out.push(s), err: () => undefined, env: () => undefined, isTTY: true }, { stderrIsTTY: true, write: (t) => void written.push(t) });
+    registerEvaluateCommand(
+      program,
+      { out: (s) => void out.push(s), err: () => undefined, env: () => undefined, isTTY: true },
+      { stderrIsTTY: true, write: (t) => void written.push(t) },
+    );
     await program.parseAsync(['evaluate', policy, '--runs', '10', '--regression', 'outright'], { from: 'user' });
     expect(written.join('')).toContain('\r[###############...............] 10/20 runs');
     expect(written.at(-1)).toBe('\r[##############################] 20/20 runs\n');
@@ -44,17 +48,44 @@ describe('aml-rollout evaluate', () => {
 
   it('--json gives the report; --html writes the page; a policy is found by name in --policy-dir', async () => {
     const html = path.join(dir, 'report.html');
-    const r = await cli(['evaluate', 'agreement-canary', '--policy-dir', path.dirname(policy), '--runs', '3', '--regression', 'latency+40%', '--json', '--html', html, '--judge', 'all']);
+    const r = await cli([
+      'evaluate',
+      'agreement-canary',
+      '--policy-dir',
+      path.dirname(policy),
+      '--runs',
+      '3',
+      '--regression',
+      'latency+40%',
+      '--json',
+      '--html',
+      html,
+      '--judge',
+      'all',
+    ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out) as EvaluationReport;
     expect(report.policy).toBe('agreement-canary');
-    expect(report.cases.map((c) => `${c.judge}:${c.case}`)).toEqual(['aml-rollout:healthy', 'aml-rollout:latency +40%', 'argo:healthy', 'argo:latency +40%', 'kayenta:healthy', 'kayenta:latency +40%']);
+    expect(report.cases.map((c) => `${c.judge}:${c.case}`)).toEqual([
+      'aml-rollout:healthy',
+      'aml-rollout:latency +40%',
+      'argo:healthy',
+      'argo:latency +40%',
+      'kayenta:healthy',
+      'kayenta:latency +40%',
+    ]);
     expect(readFileSync(html, 'utf8')).toMatch(/<svg[^>]+aria-label="Rolled back, by regression size/);
   });
 
   it('reads the live behaviour and traffic from a scenario, and a daily curve from a file', async () => {
     const curve = path.join(dir, 'curve.json');
-    writeFileSync(curve, JSON.stringify([{ hour: 0, requestsPerMinute: 100 }, { hour: 12, requestsPerMinute: 500 }]));
+    writeFileSync(
+      curve,
+      JSON.stringify([
+        { hour: 0, requestsPerMinute: 100 },
+        { hour: 12, requestsPerMinute: 500 },
+      ]),
+    );
     const daily = await cli(['evaluate', policy, '--runs', '2', '--daily', curve, '--regression', 'outright']);
     expect(daily.out).toMatch(/daily curve 100-500 requests\/min from 9:00/);
     const scenario = path.join(__dirname, '..', 'scenarios', 'canary-promoted.json');

@@ -18,13 +18,29 @@ const policyFile = path.join(__dirname, 'fixtures', 'agreement-canary.yaml');
 const policy = parsePolicy(readFileSync(policyFile, 'utf8'), policyFile);
 // The gate and judge tests below look at what the steps decide: a smoke test that tolerates every
 // failure lets a bad candidate reach them (the smoke test itself is covered in 'the smoke test').
-const plan = planFor({ ...policy, smokeTest: policy.smokeTest ? { ...policy.smokeTest, maxFailures: policy.smokeTest.requests } : policy.smokeTest });
+const plan = planFor({
+  ...policy,
+  smokeTest: policy.smokeTest ? { ...policy.smokeTest, maxFailures: policy.smokeTest.requests } : policy.smokeTest,
+});
 const strictSmokePlan = planFor(policy);
-const world = (candidate: VersionBehaviour) => ({ plan, live: LIVE, candidate, traffic: { kind: 'constant', requestsPerMinute: 300 } as const });
+const world = (candidate: VersionBehaviour) => ({
+  plan,
+  live: LIVE,
+  candidate,
+  traffic: { kind: 'constant', requestsPerMinute: 300 } as const,
+});
 
 describe('synthetic traffic', () => {
   it('routes by the split, mirrors by the percentage, fails at the error rate', () => {
-    const e = new SyntheticEndpoint({ kind: 'constant', requestsPerMinute: 1000 }, new Map([['a', LIVE], ['b', { ...LIVE, errorRate: 0.1 }]]), 1, { live: { a: 80, b: 20 } });
+    const e = new SyntheticEndpoint(
+      { kind: 'constant', requestsPerMinute: 1000 },
+      new Map([
+        ['a', LIVE],
+        ['b', { ...LIVE, errorRate: 0.1 }],
+      ]),
+      1,
+      { live: { a: 80, b: 20 } },
+    );
     e.advanceTo(10);
     const rows = e.trafficRows(0, 10, ['a', 'b']);
     const b = rows.find((r) => r[TRAFFIC_COLUMNS.deployment] === 'b') as Record<string, number>;
@@ -49,17 +65,35 @@ describe('synthetic traffic', () => {
     expect(latencies.every((v, i) => i === 0 || v >= (latencies[i - 1] as number))).toBe(true);
   });
 
-  it('draws latencies from the emulator\'s log-normal: the table\'s p50 and p95 are the behaviour\'s', () => {
+  it("draws latencies from the emulator's log-normal: the table's p50 and p95 are the behaviour's", () => {
     const table = latencyTable(40, 90);
     expect(table[Math.floor(LATENCY_TABLE_SIZE * 0.5)]).toBe(40);
     expect(Math.abs((table[Math.floor(LATENCY_TABLE_SIZE * 0.95)] as number) - 90)).toBeLessThanOrEqual(1);
   });
 
   it('follows a daily curve and a schedule', () => {
-    const daily = { kind: 'daily', startHour: 0, points: [{ hour: 0, requestsPerMinute: 100 }, { hour: 12, requestsPerMinute: 700 }] } as const;
+    const daily = {
+      kind: 'daily',
+      startHour: 0,
+      points: [
+        { hour: 0, requestsPerMinute: 100 },
+        { hour: 12, requestsPerMinute: 700 },
+      ],
+    } as const;
     expect(requestsPerMinuteAt(daily, 6 * 60)).toBeCloseTo(400);
     expect(requestsPerMinuteAt(daily, 18 * 60)).toBeCloseTo(400); // wraps back towards midnight
-    expect(requestsPerMinuteAt({ kind: 'schedule', entries: [{ fromMinute: 0, requestsPerMinute: 5 }, { fromMinute: 30, requestsPerMinute: 50 }] }, 31)).toBe(50);
+    expect(
+      requestsPerMinuteAt(
+        {
+          kind: 'schedule',
+          entries: [
+            { fromMinute: 0, requestsPerMinute: 5 },
+            { fromMinute: 30, requestsPerMinute: 50 },
+          ],
+        },
+        31,
+      ),
+    ).toBe(50);
   });
 });
 
@@ -70,7 +104,9 @@ describe('regressions', () => {
     ['latency+20%', { kind: 'latency', increase: 0.2 }],
     ['outright', { kind: 'outright' }],
   ])('parses %s', (text, expected) => expect(parseRegression(text)).toEqual(expected));
-  it.each(['errors*0.5', 'latency+0%', 'slower', ''])('refuses %j with the accepted forms', (text) => expect(() => parseRegression(text)).toThrow(/errors\*|latency\+|must be above/));
+  it.each(['errors*0.5', 'latency+0%', 'slower', ''])('refuses %j with the accepted forms', (text) =>
+    expect(() => parseRegression(text)).toThrow(/errors\*|latency\+|must be above/),
+  );
   it('applies a regression to the live behaviour', () => {
     expect(candidateBehaviour(LIVE, { kind: 'errorRate', factor: 3 }).errorRate).toBeCloseTo(0.06);
     expect(candidateBehaviour(LIVE, { kind: 'latency', increase: 0.4 }).p95Ms).toBeCloseTo(126);
@@ -89,8 +125,17 @@ describe('runFastPath', () => {
   });
 
   it('stops a model that fails outright at the smoke test, before any user sees it', () => {
-    const r = runFastPath({ ...world(candidateBehaviour(LIVE, { kind: 'outright' })), plan: strictSmokePlan }, { seed: 1, judge: amlRolloutJudge() });
-    expect(r).toMatchObject({ outcome: 'rolledBack', stage: 'smoke test', decisionMinute: 0, blast: { requests: 0, failures: 0 }, queries: 0 });
+    const r = runFastPath(
+      { ...world(candidateBehaviour(LIVE, { kind: 'outright' })), plan: strictSmokePlan },
+      { seed: 1, judge: amlRolloutJudge() },
+    );
+    expect(r).toMatchObject({
+      outcome: 'rolledBack',
+      stage: 'smoke test',
+      decisionMinute: 0,
+      blast: { requests: 0, failures: 0 },
+      queries: 0,
+    });
   });
 
   it('rolls back a much worse candidate at the first step, counting what users got from it', () => {
@@ -102,14 +147,45 @@ describe('runFastPath', () => {
   });
 
   it('summarises runs with Clopper-Pearson intervals and refuses what it cannot simulate', () => {
-    const report = evaluatePolicy({ policy, live: LIVE, traffic: { kind: 'constant', requestsPerMinute: 300 }, regressions: [{ kind: 'errorRate', factor: 10 }], runs: 20, seed: 1, judges: ['aml-rollout'], schedules: ['fixed'] });
+    const report = evaluatePolicy({
+      policy,
+      live: LIVE,
+      traffic: { kind: 'constant', requestsPerMinute: 300 },
+      regressions: [{ kind: 'errorRate', factor: 10 }],
+      runs: 20,
+      seed: 1,
+      judges: ['aml-rollout'],
+      schedules: ['fixed'],
+    });
     const [healthy, bad] = report.cases;
     expect(healthy?.promoted.low).toBeLessThanOrEqual(healthy?.promoted.value ?? 0);
     expect(healthy?.promoted.high).toBeGreaterThanOrEqual(healthy?.promoted.value ?? 1);
     expect(bad?.rolledBack.value).toBe(1);
     expect(bad?.rolledBack.low).toBeCloseTo(0.8316, 3); // exact binomial 97.5% lower bound for 20 of 20
-    expect(() => evaluatePolicy({ policy, live: LIVE, traffic: { kind: 'constant', requestsPerMinute: 300 }, regressions: [], runs: 0, seed: 1, judges: ['aml-rollout'], schedules: ['fixed'] })).toThrow(/--runs/);
-    expect(() => evaluatePolicy({ policy, live: LIVE, traffic: { kind: 'constant', requestsPerMinute: 300 }, regressions: [], runs: 1, seed: 1, judges: ['aml-rollout'], schedules: ['adaptive'] })).toThrow(/declares no adaptive bake/);
+    expect(() =>
+      evaluatePolicy({
+        policy,
+        live: LIVE,
+        traffic: { kind: 'constant', requestsPerMinute: 300 },
+        regressions: [],
+        runs: 0,
+        seed: 1,
+        judges: ['aml-rollout'],
+        schedules: ['fixed'],
+      }),
+    ).toThrow(/--runs/);
+    expect(() =>
+      evaluatePolicy({
+        policy,
+        live: LIVE,
+        traffic: { kind: 'constant', requestsPerMinute: 300 },
+        regressions: [],
+        runs: 1,
+        seed: 1,
+        judges: ['aml-rollout'],
+        schedules: ['adaptive'],
+      }),
+    ).toThrow(/declares no adaptive bake/);
   });
 });
 
@@ -159,8 +235,13 @@ describe('the smoke test', () => {
   });
 
   it('never stops a model without errors, and always stops one that fails outright', () => {
-    expect(runFastPath({ ...world({ ...LIVE, errorRate: 0 }), plan: strictSmokePlan }, { seed: 3, judge: amlRolloutJudge() }).stage).not.toBe('smoke test');
-    const outright = runFastPath({ ...world({ ...LIVE, failsOutright: true }), plan: strictSmokePlan }, { seed: 3, judge: amlRolloutJudge() });
+    expect(
+      runFastPath({ ...world({ ...LIVE, errorRate: 0 }), plan: strictSmokePlan }, { seed: 3, judge: amlRolloutJudge() }).stage,
+    ).not.toBe('smoke test');
+    const outright = runFastPath(
+      { ...world({ ...LIVE, failsOutright: true }), plan: strictSmokePlan },
+      { seed: 3, judge: amlRolloutJudge() },
+    );
     expect([outright.outcome, outright.stage]).toEqual(['rolledBack', 'smoke test']);
   });
 });
@@ -170,12 +251,22 @@ describe('the prediction-agreement check in the fast path', () => {
   const withAgreement = planFor({
     ...policy,
     smokeTest: policy.smokeTest ? { ...policy.smokeTest, maxFailures: policy.smokeTest.requests } : policy.smokeTest,
-    predictionAgreement: { dataset: { rows: [{ a: 1 }] }, predictionPath: '$', compare: 'label', minAgreement: 1, maxExamples: 5, onDisagreement: 'rollback' },
+    predictionAgreement: {
+      dataset: { rows: [{ a: 1 }] },
+      predictionPath: '$',
+      compare: 'label',
+      minAgreement: 1,
+      maxExamples: 5,
+      onDisagreement: 'rollback',
+    },
   });
 
   it('the plan has the agreement gate step, and runs end exactly as without it', () => {
     expect(withAgreement.steps.some((s) => s.kind === 'gate' && s.gates.includes('predictionAgreement'))).toBe(true);
-    for (const [seed, candidate] of [[1, LIVE], [2, candidateBehaviour(LIVE, { kind: 'errorRate', factor: 3 })]] as const) {
+    for (const [seed, candidate] of [
+      [1, LIVE],
+      [2, candidateBehaviour(LIVE, { kind: 'errorRate', factor: 3 })],
+    ] as const) {
       const plain = runFastPath(world(candidate), { seed, judge: amlRolloutJudge() });
       const checked = runFastPath({ ...world(candidate), plan: withAgreement }, { seed, judge: amlRolloutJudge() });
       expect(checked).toEqual(plain);

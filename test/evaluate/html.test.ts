@@ -24,13 +24,24 @@ const requests: string[] = [];
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (.ci/run installs it)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (.ci/run installs it)`,
+    );
   dir = mkdtempSync(path.join(os.tmpdir(), 'aml-rollout-evaluate-html-'));
   context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context.on('request', (r) => {
     if (!r.url().startsWith('file:')) requests.push(r.url());
@@ -48,7 +59,16 @@ afterAll(async () => {
 describe('the HTML report', () => {
   it('renders the power curve, the decision times and the blast radius offline', async () => {
     const policy = parsePolicy(readFileSync(policyFile, 'utf8'), policyFile);
-    const report = evaluatePolicy({ policy, live: { errorRate: 0.02, p50Ms: 40, p95Ms: 90, failsOutright: false }, traffic: { kind: 'constant', requestsPerMinute: 300 }, regressions: DEFAULT_REGRESSIONS, runs: 8, seed: 1, judges: ['aml-rollout'], schedules: ['fixed'] });
+    const report = evaluatePolicy({
+      policy,
+      live: { errorRate: 0.02, p50Ms: 40, p95Ms: 90, failsOutright: false },
+      traffic: { kind: 'constant', requestsPerMinute: 300 },
+      regressions: DEFAULT_REGRESSIONS,
+      runs: 8,
+      seed: 1,
+      judges: ['aml-rollout'],
+      schedules: ['fixed'],
+    });
     const file = path.join(dir, 'report.html');
     writeFileSync(file, renderHtml(report));
     const page = await context.newPage();

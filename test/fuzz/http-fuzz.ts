@@ -60,16 +60,60 @@ const HUGE_BYTES = 1024 * 1024 + 16;
 
 /** Strings people (and attackers) send: escapes, traversal, injection, control and wide characters. */
 const hostileString = fc.oneof(
-  fc.constantFrom('', ' ', '%', '%25', '%zz', '%C0%AF', '%00', '..', '../..', '/', '\\', '#', '?', '<script>alert(1)</script>', "' OR 1=1 --", '${jndi:ldap://x}', '\u0000', '\u202e', '😀', 'null', 'undefined', '__proto__', 'constructor', 'a'.repeat(5000)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '%',
+    '%25',
+    '%zz',
+    '%C0%AF',
+    '%00',
+    '..',
+    '../..',
+    '/',
+    '\\',
+    '#',
+    '?',
+    '<script>alert(1)</script>',
+    "' OR 1=1 --",
+    '${jndi:ldap://x}',
+    '\u0000',
+    '\u202e',
+    '😀',
+    'null',
+    'undefined',
+    '__proto__',
+    'constructor',
+    'a'.repeat(5000),
+  ),
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.string({ maxLength: 40 }),
 );
 
 /** A path segment as a client may send it: raw percent sequences (valid or not) and encoded garbage. */
 const hostileSegment = fc.oneof(
-  fc.constantFrom('%', '%25', '%zz', '%C0%AF', '%2F', '%5C', '%00', '%E2%80%AE', '%ff%fe', '..%2F..', '%252F', 'a%', '%F0%9F%98%80', '~', '.', 'x'.repeat(300)),
+  fc.constantFrom(
+    '%',
+    '%25',
+    '%zz',
+    '%C0%AF',
+    '%2F',
+    '%5C',
+    '%00',
+    '%E2%80%AE',
+    '%ff%fe',
+    '..%2F..',
+    '%252F',
+    'a%',
+    '%F0%9F%98%80',
+    '~',
+    '.',
+    'x'.repeat(300),
+  ),
   fc.string({ maxLength: 60 }).map((s) => encodeURIComponent(s)),
-  fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 12 }).map((bytes) => bytes.map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
+  fc
+    .array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 12 })
+    .map((bytes) => bytes.map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
   fc.stringMatching(/^[A-Za-z0-9._~-]{1,40}$/),
 );
 
@@ -84,10 +128,32 @@ const wrongValue = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 8 }), fc.anything({ maxDepth: 1 }), { maxKeys: 3 }),
 );
 
-const malformedJson = fc.constantFrom('{', '[', '{"a":', 'nul', '{"model":"credit-model",}', "{'model':'x'}", '\u0000', '{"a":1}{"b":2}', '[1,2', '"unterminated', 'NaN', '{"__proto__":{"polluted":1}');
+const malformedJson = fc.constantFrom(
+  '{',
+  '[',
+  '{"a":',
+  'nul',
+  '{"model":"credit-model",}',
+  "{'model':'x'}",
+  '\u0000',
+  '{"a":1}{"b":2}',
+  '[1,2',
+  '"unterminated',
+  'NaN',
+  '{"__proto__":{"polluted":1}',
+);
 
 function validEvent(version: string): Record<string, unknown> {
-  return { id: `fuzz-${version}`, topic: TOPIC, subject: `models/credit-model:${version}`, eventType: MODEL_REGISTERED, eventTime: '2026-11-23T10:00:00Z', data: { modelName: 'credit-model', modelVersion: version }, dataVersion: '1', metadataVersion: '1' };
+  return {
+    id: `fuzz-${version}`,
+    topic: TOPIC,
+    subject: `models/credit-model:${version}`,
+    eventType: MODEL_REGISTERED,
+    eventTime: '2026-11-23T10:00:00Z',
+    data: { modelName: 'credit-model', modelVersion: version },
+    dataVersion: '1',
+    metadataVersion: '1',
+  };
 }
 
 /**
@@ -162,9 +228,19 @@ const startBody = fc.oneof(
   fc.record({ model: wrongValue, version: fc.constant('1') }).map((b) => JSON.stringify(b)),
   fc.record({ model: fc.constant('credit-model'), version: wrongValue }).map((b) => JSON.stringify(b)),
   fc.record({ model: fc.constant('credit-model'), version: fc.constant('404') }).map((b) => JSON.stringify(b)),
-  fc.record({ model: fc.constant('credit-model'), version: fc.constant('1'), policy: hostileString.filter((s) => s.trim() !== 'fixture-canary') }).map((b) => JSON.stringify(b)),
-  fc.record({ model: fc.constant('credit-model'), version: fc.constant('1'), [`x${'y'}`]: fc.anything({ maxDepth: 1 }) }).map((b) => JSON.stringify(b)),
-  fc.record({ model: hostileString.filter((s) => !s.trim().toLowerCase().startsWith('credit-')), version: fc.constant('1') }).map((b) => JSON.stringify(b)),
+  fc
+    .record({
+      model: fc.constant('credit-model'),
+      version: fc.constant('1'),
+      policy: hostileString.filter((s) => s.trim() !== 'fixture-canary'),
+    })
+    .map((b) => JSON.stringify(b)),
+  fc
+    .record({ model: fc.constant('credit-model'), version: fc.constant('1'), [`x${'y'}`]: fc.anything({ maxDepth: 1 }) })
+    .map((b) => JSON.stringify(b)),
+  fc
+    .record({ model: hostileString.filter((s) => !s.trim().toLowerCase().startsWith('credit-')), version: fc.constant('1') })
+    .map((b) => JSON.stringify(b)),
   malformedJson,
 );
 
@@ -175,11 +251,13 @@ const actionBody = fc.oneof(
   fc.constant(''),
 );
 
-const query = fc.dictionary(fc.constantFrom('top', 'continuation', 'status', 'endpoint', 'model', 'code', 'x', '%zz'), hostileSegment, { maxKeys: 3 }).map((q) =>
-  Object.entries(q)
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&'),
-);
+const query = fc
+  .dictionary(fc.constantFrom('top', 'continuation', 'status', 'endpoint', 'model', 'code', 'x', '%zz'), hostileSegment, { maxKeys: 3 })
+  .map((q) =>
+    Object.entries(q)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&'),
+  );
 
 function withKey(headers: Record<string, string>, key: string): Record<string, string> {
   return { 'x-functions-key': key, ...headers };
@@ -190,21 +268,42 @@ function requests(key: string): fc.Arbitrary<FuzzRequest> {
   return fc.oneof(
     query.map((q) => ({ route: 'GET /api/rollouts', method: 'GET', path: `/api/rollouts?${q}`, headers: withKey({}, key) })),
     startBody.map((body) => ({ route: 'POST /api/rollouts', method: 'POST', path: '/api/rollouts', headers: withKey(json, key), body })),
-    hostileSegment.map((id) => ({ route: 'GET /api/rollouts/{id}', method: 'GET', path: `/api/rollouts/${id}`, headers: withKey({}, key) })),
-    fc.tuple(hostileSegment, fc.oneof(fc.constantFrom('approve', 'reject', 'abort', 'pause', 'resume', 'promote', 'retry'), hostileSegment), actionBody).map(([id, action, body]) => ({
-      route: 'POST /api/rollouts/{id}/{action}',
-      method: 'POST',
-      path: `/api/rollouts/${id}/${action}`,
-      headers: withKey(json, key),
-      body,
+    hostileSegment.map((id) => ({
+      route: 'GET /api/rollouts/{id}',
+      method: 'GET',
+      path: `/api/rollouts/${id}`,
+      headers: withKey({}, key),
     })),
-    fc.tuple(fc.constantFrom('GET', 'POST'), hostileSegment, fc.oneof(fc.constant('by=alice%40contoso.com'), hostileString.map((s) => `by=${encodeURIComponent(s)}`)), fc.constantFrom('application/json', 'text/html')).map(([method, token, body, accept]) => ({
-      route: `${method} /api/approvals/{token}`,
-      method,
-      path: `/api/approvals/${token}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
-      ...(method === 'POST' ? { body } : {}),
-    })),
+    fc
+      .tuple(
+        hostileSegment,
+        fc.oneof(fc.constantFrom('approve', 'reject', 'abort', 'pause', 'resume', 'promote', 'retry'), hostileSegment),
+        actionBody,
+      )
+      .map(([id, action, body]) => ({
+        route: 'POST /api/rollouts/{id}/{action}',
+        method: 'POST',
+        path: `/api/rollouts/${id}/${action}`,
+        headers: withKey(json, key),
+        body,
+      })),
+    fc
+      .tuple(
+        fc.constantFrom('GET', 'POST'),
+        hostileSegment,
+        fc.oneof(
+          fc.constant('by=alice%40contoso.com'),
+          hostileString.map((s) => `by=${encodeURIComponent(s)}`),
+        ),
+        fc.constantFrom('application/json', 'text/html'),
+      )
+      .map(([method, token, body, accept]) => ({
+        route: `${method} /api/approvals/{token}`,
+        method,
+        path: `/api/approvals/${token}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
+        ...(method === 'POST' ? { body } : {}),
+      })),
     fc.tuple(eventBody, fc.constantFrom('Notification', 'SubscriptionValidation', '')).map(([body, type]) => ({
       route: 'POST /api/events/eventgrid',
       method: 'POST',
@@ -212,13 +311,18 @@ function requests(key: string): fc.Arbitrary<FuzzRequest> {
       headers: withKey({ ...json, ...(type ? { 'aeg-event-type': type } : {}) }, key),
       body,
     })),
-    fc.tuple(fc.array(brokenEvent.map(toCloudEvent), { minLength: 1, maxLength: 3 }), fc.constantFrom('application/cloudevents-batch+json', 'application/cloudevents+json', 'text/plain', '')).map(([events, type]) => ({
-      route: 'POST /api/events/cloudevents',
-      method: 'POST',
-      path: '/api/events/cloudevents',
-      headers: withKey(type ? { 'content-type': type } : {}, key),
-      body: JSON.stringify(type === 'application/cloudevents+json' ? events[0] : events),
-    })),
+    fc
+      .tuple(
+        fc.array(brokenEvent.map(toCloudEvent), { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('application/cloudevents-batch+json', 'application/cloudevents+json', 'text/plain', ''),
+      )
+      .map(([events, type]) => ({
+        route: 'POST /api/events/cloudevents',
+        method: 'POST',
+        path: '/api/events/cloudevents',
+        headers: withKey(type ? { 'content-type': type } : {}, key),
+        body: JSON.stringify(type === 'application/cloudevents+json' ? events[0] : events),
+      })),
     fc.option(hostileString, { nil: undefined }).map((origin) => ({
       route: 'OPTIONS /api/events/cloudevents',
       method: 'OPTIONS',
@@ -232,16 +336,20 @@ function requests(key: string): fc.Arbitrary<FuzzRequest> {
       headers: withKey({ ...json, 'aeg-event-type': 'Notification' }, key),
       body,
     })),
-    fc.tuple(hostileSegment, query).map(([p, q]) => ({ route: 'GET /api/dashboard/{path}', method: 'GET', path: `/api/dashboard/${p}?${q}`, headers: {} })),
+    fc
+      .tuple(hostileSegment, query)
+      .map(([p, q]) => ({ route: 'GET /api/dashboard/{path}', method: 'GET', path: `/api/dashboard/${p}?${q}`, headers: {} })),
     query.map((q) => ({ route: 'GET /api/openapi.json', method: 'GET', path: `/api/openapi.json?${q}`, headers: {} })),
     // Bodies over the limit, on every route that takes a body.
-    fc.constantFrom('/api/rollouts', '/api/rollouts/r1/abort', '/api/events/eventgrid', '/api/events/cloudevents', '/api/approvals/a.b').map((path) => ({
-      route: 'POST (over 1 MB)',
-      method: 'POST',
-      path,
-      headers: withKey(json, key),
-      body: JSON.stringify({ model: 'credit-model', version: '1', pad: 'x'.repeat(HUGE_BYTES) }),
-    })),
+    fc
+      .constantFrom('/api/rollouts', '/api/rollouts/r1/abort', '/api/events/eventgrid', '/api/events/cloudevents', '/api/approvals/a.b')
+      .map((path) => ({
+        route: 'POST (over 1 MB)',
+        method: 'POST',
+        path,
+        headers: withKey(json, key),
+        body: JSON.stringify({ model: 'credit-model', version: '1', pad: 'x'.repeat(HUGE_BYTES) }),
+      })),
   );
 }
 
@@ -257,7 +365,10 @@ function send(target: HttpFuzzTarget, request: FuzzRequest, timeoutMs: number): 
         port: base.port,
         method: request.method,
         path: request.path,
-        headers: { ...request.headers, ...(request.body !== undefined ? { 'content-length': String(Buffer.byteLength(request.body)) } : {}) },
+        headers: {
+          ...request.headers,
+          ...(request.body !== undefined ? { 'content-length': String(Buffer.byteLength(request.body)) } : {}),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -3,15 +3,19 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appSettingNames, objectKeys, paramDefault, parseBicep, propertyBlock, registeredEventGridFunctions, stripComments } from './bicep-text';
+import {
+  appSettingNames,
+  objectKeys,
+  paramDefault,
+  parseBicep,
+  propertyBlock,
+  registeredEventGridFunctions,
+  stripComments,
+} from './bicep-text';
 
 describe('stripComments', () => {
   it('removes line and block comments but keeps strings that contain // and /*', () => {
-    const text = [
-      "var url = 'https://example.com/a' // the url",
-      "/* block",
-      "   comment */ var glob = 'a/*b'",
-    ].join('\n');
+    const text = ["var url = 'https://example.com/a' // the url", '/* block', "   comment */ var glob = 'a/*b'"].join('\n');
     const stripped = stripComments(text);
     expect(stripped).toContain("var url = 'https://example.com/a'");
     expect(stripped).not.toContain('the url');
@@ -112,7 +116,8 @@ output out string = 'done'
   });
 
   it('reports app settings that come from an unknown variable', () => {
-    const text = "resource s 'Microsoft.Web/sites/config@2024-04-01' = {\n  name: 'appsettings'\n  properties: union(known, unknown)\n}\nvar known = {\n  A: 'a'\n}\n";
+    const text =
+      "resource s 'Microsoft.Web/sites/config@2024-04-01' = {\n  name: 'appsettings'\n  properties: union(known, unknown)\n}\nvar known = {\n  A: 'a'\n}\n";
     expect(appSettingNames(text)).toEqual({ names: ['A'], problems: ["app settings use 'unknown', which is not a var of this file"] });
   });
 });
@@ -130,9 +135,14 @@ describe('registeredEventGridFunctions', () => {
     mkdirSync(path.join(dir, 'src', 'api'), { recursive: true });
     writeFileSync(path.join(dir, 'functions', 'a.ts'), "app.eventGrid('literalName', { handler });\n");
     writeFileSync(path.join(dir, 'src', 'api', 'names.ts'), "export const EVENT_FUNCTION = 'fromConstant';\n");
-    writeFileSync(path.join(dir, 'src', 'api', 'register.ts'), 'app.eventGrid(EVENT_FUNCTION, { handler });\napp.eventGrid(MISSING, {});\n');
+    writeFileSync(
+      path.join(dir, 'src', 'api', 'register.ts'),
+      'app.eventGrid(EVENT_FUNCTION, { handler });\napp.eventGrid(MISSING, {});\n',
+    );
     writeFileSync(path.join(dir, 'src', 'api', 'other.ts'), "app.http('notEventGrid', {});\n");
-    const found = registeredEventGridFunctions([path.join(dir, 'functions'), path.join(dir, 'src')]).map((r) => r.name).sort();
+    const found = registeredEventGridFunctions([path.join(dir, 'functions'), path.join(dir, 'src')])
+      .map((r) => r.name)
+      .sort();
     expect(found).toEqual(['<unresolved MISSING>', 'fromConstant', 'literalName']);
   });
 });

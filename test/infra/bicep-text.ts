@@ -150,8 +150,7 @@ function interpolationEnd(text: string, start: number): number {
   return text.length;
 }
 
-const declarationPattern =
-  /^([ \t]*)(resource|module|param|var|output)\s+([A-Za-z_]\w*)\b([^=\n]*?)(?:=|$)/gm;
+const declarationPattern = /^([ \t]*)(resource|module|param|var|output)\s+([A-Za-z_]\w*)\b([^=\n]*?)(?:=|$)/gm;
 
 /** Every declaration in a Bicep file, in order. */
 export function parseBicep(source: string): Declaration[] {
@@ -217,7 +216,7 @@ export function propertyValue(body: string, key: string): string | undefined {
 /** Bracket depth at `index` in `text` (strings skipped). */
 function depthAt(text: string, index: number): number {
   let depth = 0;
-  for (let i = 0; i < index; ) {
+  for (let i = 0; i < index;) {
     const ch = text[i];
     if (ch === "'") {
       i = stringEnd(text, i);
@@ -241,7 +240,7 @@ export function propertyBlock(body: string, key: string, depth?: number): string
   if (!match) return undefined;
   const open = match.index + match[0].length - 1;
   let level = 0;
-  for (let i = open; i < body.length; ) {
+  for (let i = open; i < body.length;) {
     const ch = body[i];
     if (ch === "'") {
       i = stringEnd(body, i);
@@ -282,7 +281,12 @@ export function appSettingNames(functionAppBicep: string): { names: string[]; pr
   const problems: string[] = [];
   const names: string[] = [];
   const union = /^union\(([\s\S]*)\)$/.exec(properties);
-  const parts = union ? (union[1] ?? '').split(',').map((p) => p.trim()).filter(Boolean) : [properties];
+  const parts = union
+    ? (union[1] ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+    : [properties];
   for (const part of parts) {
     if (part.startsWith('{')) {
       names.push(...objectKeys(part));
@@ -305,7 +309,8 @@ export function checkAppSettings(functionAppBicep: string, required: readonly st
   for (const name of FLEX_DEPRECATED_SETTINGS) {
     if (set.has(name)) problems.push(`app setting ${name} must not be set on Flex Consumption`);
   }
-  if (set.has('AzureWebJobsStorage')) problems.push('AzureWebJobsStorage is a connection string; use the identity-based AzureWebJobsStorage__* settings');
+  if (set.has('AzureWebJobsStorage'))
+    problems.push('AzureWebJobsStorage is a connection string; use the identity-based AzureWebJobsStorage__* settings');
   for (const name of ['AzureWebJobsStorage__accountName', 'AzureWebJobsStorage__credential', 'AzureWebJobsStorage__clientId']) {
     if (!set.has(name)) problems.push(`identity-based host storage needs ${name}`);
   }
@@ -325,7 +330,11 @@ export interface RoleTable {
  * names: the scope's module has an assignment loop over exactly that scope's rows, scoped to the
  * declared resource, and the module is deployed by main.bicep or workload.bicep.
  */
-export function checkRoleAssignments(table: RoleTable, readModule: (relativePath: string) => string | undefined, entrypoints: string[]): string[] {
+export function checkRoleAssignments(
+  table: RoleTable,
+  readModule: (relativePath: string) => string | undefined,
+  entrypoints: string[],
+): string[] {
   const problems: string[] = [];
   const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const deployedModules = new Set(entrypoints.flatMap((text) => declarationsOf(parseBicep(text), 'module').map((m) => m.target)));
@@ -345,7 +354,8 @@ export function checkRoleAssignments(table: RoleTable, readModule: (relativePath
       problems.push(`scope ${scopeName}: module ${scope.module} does not exist`);
       continue;
     }
-    if (!deployedModules.has(scope.module)) problems.push(`scope ${scopeName}: module ${scope.module} is not deployed by main.bicep or workload.bicep`);
+    if (!deployedModules.has(scope.module))
+      problems.push(`scope ${scopeName}: module ${scope.module} is not deployed by main.bicep or workload.bicep`);
     const declarations = parseBicep(text);
     const target = findDeclaration(declarations, 'resource', scope.symbol);
     if (!target) {
@@ -368,7 +378,8 @@ export function checkRoleAssignments(table: RoleTable, readModule: (relativePath
         continue;
       }
       const assignment = declarationsOf(declarations, 'resource').find(
-        (r) => r.target === 'Microsoft.Authorization/roleAssignments' && new RegExp(`for\\s+role\\s+in\\s+${listVar.symbol}\\s*:`).test(r.body),
+        (r) =>
+          r.target === 'Microsoft.Authorization/roleAssignments' && new RegExp(`for\\s+role\\s+in\\s+${listVar.symbol}\\s*:`).test(r.body),
       );
       if (!assignment) {
         problems.push(`scope ${scopeName}: no role assignment loops over ${listVar.symbol} in ${scope.module}`);
@@ -377,7 +388,9 @@ export function checkRoleAssignments(table: RoleTable, readModule: (relativePath
       if (propertyValue(assignment.body, 'scope') !== scope.symbol) {
         problems.push(`scope ${scopeName}: the assignment loop over ${listVar.symbol} is not scoped to '${scope.symbol}'`);
       }
-      if (!/roleDefinitionId\s*:\s*subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions',\s*role\.id\)/.test(assignment.body)) {
+      if (
+        !/roleDefinitionId\s*:\s*subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions',\s*role\.id\)/.test(assignment.body)
+      ) {
         problems.push(`scope ${scopeName}: the assignment loop over ${listVar.symbol} does not use role.id as its role definition`);
       }
       if (!/principalType\s*:\s*'ServicePrincipal'/.test(assignment.body)) {
@@ -385,7 +398,9 @@ export function checkRoleAssignments(table: RoleTable, readModule: (relativePath
       }
       const name = propertyValue(assignment.body, 'name') ?? '';
       if (!new RegExp(`^guid\\(${scope.symbol}\\.id,\\s*\\w+,\\s*role\\.id\\)$`).test(name)) {
-        problems.push(`scope ${scopeName}: assignment names must be guid(${scope.symbol}.id, principal, role.id) so re-deployments are idempotent`);
+        problems.push(
+          `scope ${scopeName}: assignment names must be guid(${scope.symbol}.id, principal, role.id) so re-deployments are idempotent`,
+        );
       }
     }
   }
@@ -409,7 +424,9 @@ export interface EventGridBicep {
  */
 export function checkEventSubscription(files: EventGridBicep, functionName: string, eventType = MODEL_REGISTERED_EVENT_TYPE): string[] {
   const problems: string[] = [];
-  const topic = declarationsOf(parseBicep(files.topic), 'resource').find((r) => r.target === 'Microsoft.EventGrid/systemTopics' && !r.existing);
+  const topic = declarationsOf(parseBicep(files.topic), 'resource').find(
+    (r) => r.target === 'Microsoft.EventGrid/systemTopics' && !r.existing,
+  );
   if (!topic) problems.push('no Microsoft.EventGrid/systemTopics resource');
   else if (propertyValue(topic.body, 'topicType') !== "'Microsoft.MachineLearningServices.Workspaces'") {
     problems.push("the system topic's topicType is not 'Microsoft.MachineLearningServices.Workspaces'");
@@ -427,29 +444,38 @@ export function checkEventSubscription(files: EventGridBicep, functionName: stri
     }
   }
 
-  const subscription = declarationsOf(parseBicep(files.subscription), 'resource').find((r) => r.target === 'Microsoft.EventGrid/systemTopics/eventSubscriptions');
+  const subscription = declarationsOf(parseBicep(files.subscription), 'resource').find(
+    (r) => r.target === 'Microsoft.EventGrid/systemTopics/eventSubscriptions',
+  );
   if (!subscription) return [...problems, 'no Microsoft.EventGrid/systemTopics/eventSubscriptions resource'];
   // Only direct properties of the subscription count (a nested look-alike is not a destination).
   const properties = propertyBlock(subscription.body, 'properties') ?? '';
   const destination = propertyBlock(properties, 'destination', 1) ?? '';
-  if (propertyValue(destination, 'endpointType') !== "'AzureFunction'") problems.push("the destination endpointType is not 'AzureFunction'");
+  if (propertyValue(destination, 'endpointType') !== "'AzureFunction'")
+    problems.push("the destination endpointType is not 'AzureFunction'");
   const resourceId = propertyValue(destination, 'resourceId') ?? '';
   const functionParam = /^'\$\{\w+\}\/functions\/\$\{(\w+)\}'$/.exec(resourceId)?.[1];
-  if (!functionParam) problems.push(`the destination resourceId is not '\${<function app id>}/functions/\${<function name>}': ${resourceId}`);
+  if (!functionParam)
+    problems.push(`the destination resourceId is not '\${<function app id>}/functions/\${<function name>}': ${resourceId}`);
   const workloadDefault = paramDefault(workload, 'eventGridFunctionName');
   if (workloadDefault !== functionName) {
-    problems.push(`workload.bicep eventGridFunctionName defaults to '${workloadDefault}', but the Event Grid function is '${functionName}'`);
+    problems.push(
+      `workload.bicep eventGridFunctionName defaults to '${workloadDefault}', but the Event Grid function is '${functionName}'`,
+    );
   }
   if (functionParam && module && !new RegExp(`^\\s*${functionParam}\\s*:\\s*eventGridFunctionName$`, 'm').test(module.body)) {
     problems.push(`workload.bicep does not pass eventGridFunctionName to the subscription's ${functionParam}`);
   }
   const includedTypes = /includedEventTypes\s*:\s*\[([^\]]*)\]/.exec(properties)?.[1] ?? '';
   const types = [...includedTypes.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-  if (types.length !== 1 || types[0] !== eventType) problems.push(`the filter must include exactly ${eventType}, got [${types.join(', ')}]`);
-  const deadLetter = propertyBlock(properties, 'deadLetterWithResourceIdentity', 1) ?? propertyBlock(properties, 'deadLetterDestination', 1);
+  if (types.length !== 1 || types[0] !== eventType)
+    problems.push(`the filter must include exactly ${eventType}, got [${types.join(', ')}]`);
+  const deadLetter =
+    propertyBlock(properties, 'deadLetterWithResourceIdentity', 1) ?? propertyBlock(properties, 'deadLetterDestination', 1);
   if (!deadLetter) problems.push('the subscription has no dead-letter destination');
   else {
-    if (propertyValue(deadLetter, 'endpointType') !== "'StorageBlob'") problems.push("the dead-letter destination is not a 'StorageBlob' container");
+    if (propertyValue(deadLetter, 'endpointType') !== "'StorageBlob'")
+      problems.push("the dead-letter destination is not a 'StorageBlob' container");
     if (!propertyValue(deadLetter, 'blobContainerName')) problems.push('the dead-letter destination names no blob container');
     if (!propertyValue(deadLetter, 'resourceId')) problems.push('the dead-letter destination names no storage account');
   }
@@ -537,7 +563,8 @@ export function checkFunctionApp(functionAppBicep: string, mainBicep: string): s
   const site = declarationsOf(declarations, 'resource').find((r) => r.target === 'Microsoft.Web/sites');
   if (!site) return [...problems, 'no Microsoft.Web/sites resource'];
   if (propertyValue(site.body, 'kind') !== "'functionapp,linux'") problems.push("the site's kind is not 'functionapp,linux'");
-  if (!/'azd-service-name'\s*:\s*'api'/.test(site.body)) problems.push("the site is not tagged azd-service-name: 'api' (azd deploys to it by that tag)");
+  if (!/'azd-service-name'\s*:\s*'api'/.test(site.body))
+    problems.push("the site is not tagged azd-service-name: 'api' (azd deploys to it by that tag)");
   const runtime = propertyBlock(site.body, 'runtime') ?? '';
   if (propertyValue(runtime, 'name') !== "'node'") problems.push("functionAppConfig.runtime.name is not 'node'");
   const version = propertyValue(runtime, 'version') ?? '';
@@ -569,7 +596,8 @@ export function checkLint(files: Record<string, string>): string[] {
     const secure = [...text.matchAll(/@secure\(\)\s*\n(?:\s*@[^\n]*\n)*\s*param\s+(\w+)/g)].map((m) => m[1] ?? '');
     for (const output of declarationsOf(declarations, 'output')) {
       for (const name of secure) {
-        if (new RegExp(`(?<![.\\w])${name}\\b`).test(output.body)) problems.push(`${file}: output ${output.symbol} exposes the secure param ${name}`);
+        if (new RegExp(`(?<![.\\w])${name}\\b`).test(output.body))
+          problems.push(`${file}: output ${output.symbol} exposes the secure param ${name}`);
       }
     }
     for (const resource of declarationsOf(declarations, 'resource')) {

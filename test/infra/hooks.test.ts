@@ -11,9 +11,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const hooksDir = path.resolve(__dirname, '../../infra/hooks');
-const workspaceId = '/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ml-prod';
-const logAnalyticsId = '/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/law-prod';
-const functionAppId = '/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-aml-rollout-abc';
+const workspaceId =
+  '/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ml-prod';
+const logAnalyticsId =
+  '/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/law-prod';
+const functionAppId =
+  '/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-aml-rollout-abc';
 
 // A stand-in for the Azure CLI: logs one line per call (arguments separated by ' | ') and answers
 // from environment variables set by each test.
@@ -52,7 +55,10 @@ function runHook(hook: string, env: Record<string, string>): HookRun {
   temps.push(dir);
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
-  for (const [name, text] of [['az', fakeAz], ['azd', fakeAzd]] as const) {
+  for (const [name, text] of [
+    ['az', fakeAz],
+    ['azd', fakeAzd],
+  ] as const) {
     writeFileSync(path.join(bin, name), text);
     chmodSync(path.join(bin, name), 0o755);
   }
@@ -88,7 +94,8 @@ const provisioned: Record<string, string> = {
   AZURE_FUNCTION_APP_NAME: 'func-aml-rollout-abc',
   AZURE_FUNCTION_APP_ID: functionAppId,
   CONTROLLER_IDENTITY_PRINCIPAL_ID: '44444444-4444-4444-4444-444444444444',
-  HOST_STORAGE_ACCOUNT_ID: '/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg-dev/providers/Microsoft.Storage/storageAccounts/stamlrabc',
+  HOST_STORAGE_ACCOUNT_ID:
+    '/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg-dev/providers/Microsoft.Storage/storageAccounts/stamlrabc',
   DEAD_LETTER_CONTAINER_NAME: 'model-registered-dead-letters',
   API_BASE_URL: 'https://func-aml-rollout-abc.azurewebsites.net/api',
 };
@@ -112,7 +119,9 @@ describe('preprovision', () => {
   it('refuses a missing Log Analytics workspace id with the command that sets it', () => {
     const run = runHook('preprovision.sh', { AML_WORKSPACE_RESOURCE_ID: workspaceId });
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain('TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID is not set. Run: azd env set TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID /subscriptions/');
+    expect(run.stderr).toContain(
+      'TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID is not set. Run: azd env set TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID /subscriptions/',
+    );
   });
 
   it('refuses an endpoint name Azure ML would not accept', () => {
@@ -128,14 +137,20 @@ describe('preprovision', () => {
   });
 
   it('generates a strong APPROVAL_LINK_SECRET into the azd environment when none is set', () => {
-    const run = runHook('preprovision.sh', { AML_WORKSPACE_RESOURCE_ID: workspaceId, TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: logAnalyticsId });
+    const run = runHook('preprovision.sh', {
+      AML_WORKSPACE_RESOURCE_ID: workspaceId,
+      TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: logAnalyticsId,
+    });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const set = run.calls.find((c) => c.startsWith('azd | env | set | APPROVAL_LINK_SECRET | '));
     const secret = set?.split(' | ')[4] ?? '';
     expect(Buffer.from(secret, 'base64')).toHaveLength(48);
     // A second environment gets a different secret.
-    const again = runHook('preprovision.sh', { AML_WORKSPACE_RESOURCE_ID: workspaceId, TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: logAnalyticsId });
+    const again = runHook('preprovision.sh', {
+      AML_WORKSPACE_RESOURCE_ID: workspaceId,
+      TARGET_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: logAnalyticsId,
+    });
     expect(again.calls.find((c) => c.includes('APPROVAL_LINK_SECRET'))).not.toBe(set);
   });
 
@@ -167,7 +182,9 @@ describe('postprovision', () => {
     // No existing topic: workload.bicep's defaults create evgt-<workspace>.
     expect(args.filter((arg) => arg.startsWith('systemTopic'))).toEqual([]);
     expect(args).toContain('tags={"aml-rollout-env": "dev"}');
-    expect(run.calls.some((c) => c.startsWith('functionapp | function | show') && c.includes('--function-name | modelRegistered |'))).toBe(true);
+    expect(run.calls.some((c) => c.startsWith('functionapp | function | show') && c.includes('--function-name | modelRegistered |'))).toBe(
+      true,
+    );
   });
 
   it('includes the event subscription when the app is already deployed (a re-provision)', () => {
@@ -187,12 +204,14 @@ describe('postprovision', () => {
     const { AZURE_FUNCTION_APP_ID: _omitted, ...partial } = provisioned;
     const run = runHook('postprovision.sh', partial);
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain('AZURE_FUNCTION_APP_ID is not set in the azd environment. It is an output of infra/main.bicep: run azd provision first.');
+    expect(run.stderr).toContain(
+      'AZURE_FUNCTION_APP_ID is not set in the azd environment. It is an output of infra/main.bicep: run azd provision first.',
+    );
   });
 });
 
 describe('postdeploy', () => {
-  it('creates the event subscription once the Event Grid function exists, reusing the workspace\'s system topic and its tags', () => {
+  it("creates the event subscription once the Event Grid function exists, reusing the workspace's system topic and its tags", () => {
     // The existing topic lives in another resource group and its source differs in case, as ARM ids often do.
     const run = runHook('postdeploy.sh', {
       ...provisioned,
@@ -243,7 +262,7 @@ describe('predown', () => {
     expect(run.calls).toEqual([]);
   });
 
-  it('removes the subscription, the endpoint diagnostics and the identity\'s role assignments outside the resource group', () => {
+  it("removes the subscription, the endpoint diagnostics and the identity's role assignments outside the resource group", () => {
     const run = runHook('predown.sh', { ...provisioned, FAKE_TOPICS: `evgt-ml-prod\\t${workspaceId}\\trg-ml\\tSystemAssigned\\n` });
     expect(run.status).toBe(0);
     const topicId = `/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-ml/providers/Microsoft.EventGrid/systemTopics/evgt-ml-prod`;
@@ -262,7 +281,11 @@ describe('predown', () => {
 
   it('deletes the system topic only when this environment created it and nothing else subscribes', () => {
     const topicId = `/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-ml/providers/Microsoft.EventGrid/systemTopics/evgt-ml-prod`;
-    const env = { ...provisioned, FAKE_TOPICS: `evgt-ml-prod\\t${workspaceId}\\trg-ml\\tSystemAssigned\\n`, FAKE_ASSIGNMENTS: '/ra/1\\n/ra/2\\n' };
+    const env = {
+      ...provisioned,
+      FAKE_TOPICS: `evgt-ml-prod\\t${workspaceId}\\trg-ml\\tSystemAssigned\\n`,
+      FAKE_ASSIGNMENTS: '/ra/1\\n/ra/2\\n',
+    };
     const ours = runHook('predown.sh', { ...env, FAKE_TAGS: 'dev', FAKE_OTHER_SUBSCRIPTIONS: '0' });
     expect(ours.status).toBe(0);
     expect(ours.calls).toContain(`resource | delete | --ids | ${topicId} | --only-show-errors | `);

@@ -33,8 +33,7 @@ import { REQUIRED_BUILT_IN_ROLES } from './built-in-roles';
 const root = path.resolve(__dirname, '../..');
 const infraDir = path.join(root, 'infra');
 const read = (relative: string): string => readFileSync(path.join(infraDir, relative), 'utf8');
-const readIfExists = (relative: string): string | undefined =>
-  existsSync(path.join(infraDir, relative)) ? read(relative) : undefined;
+const readIfExists = (relative: string): string | undefined => (existsSync(path.join(infraDir, relative)) ? read(relative) : undefined);
 
 /** infra/*.bicep and infra/modules/*.bicep, by path relative to infra/. */
 function bicepFiles(): Record<string, string> {
@@ -51,11 +50,18 @@ const roleTable = JSON.parse(read('roles.json')) as RoleTable;
 const main = read('main.bicep');
 const workload = read('workload.bicep');
 const functionApp = read('modules/function-app.bicep');
-const eventGrid = { topic: read('modules/model-events.bicep'), subscription: read('modules/model-registered-subscription.bicep'), workload };
+const eventGrid = {
+  topic: read('modules/model-events.bicep'),
+  subscription: read('modules/model-registered-subscription.bicep'),
+  workload,
+};
 
 /** Replaces exactly one occurrence of `from` (fails loudly if the fixture text moved). */
 function mutate(text: string, from: string | RegExp, to: string): string {
-  const count = typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, from.flags.includes('g') ? from.flags : `${from.flags}g`)) ?? []).length;
+  const count =
+    typeof from === 'string'
+      ? text.split(from).length - 1
+      : (text.match(new RegExp(from.source, from.flags.includes('g') ? from.flags : `${from.flags}g`)) ?? []).length;
   expect(count, `mutation anchor ${String(from)} must occur exactly once`).toBe(1);
   return text.replace(from, to);
 }
@@ -92,7 +98,7 @@ describe('app settings', () => {
   it('catches a setting Flex Consumption does not allow, and a key-based AzureWebJobsStorage', () => {
     const broken = mutate(
       functionApp,
-      "AzureWebJobsStorage__accountName: storageAccountName\n",
+      'AzureWebJobsStorage__accountName: storageAccountName\n',
       "AzureWebJobsStorage: 'DefaultEndpointsProtocol=https'\n  FUNCTIONS_WORKER_RUNTIME: 'node'\n",
     );
     expect(checkAppSettings(broken, required)).toEqual([
@@ -126,7 +132,9 @@ describe('app settings', () => {
     expect(durable?.body).toContain("storageProvider__type: 'azureManaged'");
     expect(durable?.body).toContain('Authentication=ManagedIdentity;ClientID=${identityClientId}');
     // host.json's hub name and the Bicep default agree, so both backends use the same hub name.
-    const hostJson = JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')) as { extensions?: { durableTask?: { hubName?: string } } };
+    const hostJson = JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')) as {
+      extensions?: { durableTask?: { hubName?: string } };
+    };
     expect(main).toContain(`param taskHubName string = '${hostJson.extensions?.durableTask?.hubName}'`);
   });
 });
@@ -140,13 +148,24 @@ describe('role assignments', () => {
     for (const required of REQUIRED_BUILT_IN_ROLES) {
       const row = roleTable.roles.find((r) => r.name === required.name);
       expect(row, `${required.name} is required but not in infra/roles.json`).toBeDefined();
-      expect({ name: row?.name, id: row?.id, scope: row?.scope, principal: row?.principal }).toEqual({ ...required, principal: 'controller' });
+      expect({ name: row?.name, id: row?.id, scope: row?.scope, principal: row?.principal }).toEqual({
+        ...required,
+        principal: 'controller',
+      });
     }
   });
 
   it('catches an assignment loop filtered to the wrong scope', () => {
-    const broken = mutate(read('modules/ml-workspace-access.bicep'), "role.scope == 'mlWorkspace'", "role.scope == 'logAnalyticsWorkspace'");
-    const problems = checkRoleAssignments(roleTable, (file) => (file === 'modules/ml-workspace-access.bicep' ? broken : readIfExists(file)), [main, workload]);
+    const broken = mutate(
+      read('modules/ml-workspace-access.bicep'),
+      "role.scope == 'mlWorkspace'",
+      "role.scope == 'logAnalyticsWorkspace'",
+    );
+    const problems = checkRoleAssignments(
+      roleTable,
+      (file) => (file === 'modules/ml-workspace-access.bicep' ? broken : readIfExists(file)),
+      [main, workload],
+    );
     expect(problems).toContain(
       "scope mlWorkspace: modules/ml-workspace-access.bicep has no var = filter(roleTable.roles, role => role.scope == 'mlWorkspace' && role.principal == 'controller')",
     );
@@ -154,9 +173,16 @@ describe('role assignments', () => {
 
   it('catches an assignment scoped to the wrong resource, with a fixed role id, or with an unstable name', () => {
     let broken = mutate(read('modules/storage.bicep'), /^\s*scope: storage$/m, '\n    scope: blobService');
-    broken = mutate(broken, "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.id)", "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')");
+    broken = mutate(
+      broken,
+      "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.id)",
+      "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')",
+    );
     broken = mutate(broken, 'name: guid(storage.id, controllerPrincipalId, role.id)', 'name: guid(controllerPrincipalId)');
-    const problems = checkRoleAssignments(roleTable, (file) => (file === 'modules/storage.bicep' ? broken : readIfExists(file)), [main, workload]);
+    const problems = checkRoleAssignments(roleTable, (file) => (file === 'modules/storage.bicep' ? broken : readIfExists(file)), [
+      main,
+      workload,
+    ]);
     expect(problems).toEqual([
       "scope hostStorage: the assignment loop over hostStorageRoles is not scoped to 'storage'",
       'scope hostStorage: the assignment loop over hostStorageRoles does not use role.id as its role definition',
@@ -167,12 +193,22 @@ describe('role assignments', () => {
   it('catches a role whose scope is not deployed or whose module is missing', () => {
     const table: RoleTable = {
       ...roleTable,
-      scopes: { ...roleTable.scopes, orphan: { description: '', resourceType: 'Microsoft.Web/sites', module: 'modules/missing.bicep', symbol: 'site' } },
-      roles: [...roleTable.roles, { name: 'Reader', id: 'acdd72a7-3385-48ef-bd42-f606fba81ae7', scope: 'orphan', principal: 'controller', why: '' }],
+      scopes: {
+        ...roleTable.scopes,
+        orphan: { description: '', resourceType: 'Microsoft.Web/sites', module: 'modules/missing.bicep', symbol: 'site' },
+      },
+      roles: [
+        ...roleTable.roles,
+        { name: 'Reader', id: 'acdd72a7-3385-48ef-bd42-f606fba81ae7', scope: 'orphan', principal: 'controller', why: '' },
+      ],
     };
-    expect(checkRoleAssignments(table, readIfExists, [main, workload])).toEqual(['scope orphan: module modules/missing.bicep does not exist']);
+    expect(checkRoleAssignments(table, readIfExists, [main, workload])).toEqual([
+      'scope orphan: module modules/missing.bicep does not exist',
+    ]);
     const undeployed = checkRoleAssignments(roleTable, readIfExists, [main]);
-    expect(undeployed).toContain('scope mlWorkspace: module modules/ml-workspace-access.bicep is not deployed by main.bicep or workload.bicep');
+    expect(undeployed).toContain(
+      'scope mlWorkspace: module modules/ml-workspace-access.bicep is not deployed by main.bicep or workload.bicep',
+    );
   });
 });
 
@@ -180,14 +216,19 @@ describe('Event Grid', () => {
   /** The Event Grid trigger the app registers (functions/ and src/, `app.eventGrid(<name>, ...)`). */
   function eventGridFunctionName(): string {
     const registered = registeredEventGridFunctions([path.join(root, 'functions'), path.join(root, 'src')]);
-    expect(registered.map((r) => r.name), 'the app registers exactly one Event Grid trigger').toHaveLength(1);
+    expect(
+      registered.map((r) => r.name),
+      'the app registers exactly one Event Grid trigger',
+    ).toHaveLength(1);
     return registered[0]?.name ?? '';
   }
 
   /** The event type the ingest code parses, when it exports one; otherwise Azure's name. */
   function eventType(): string {
     const file = path.join(root, 'src/ingest/model-registered.ts');
-    const exported = existsSync(file) ? /export const MODEL_REGISTERED_EVENT_TYPE = '([^']+)'/.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
+    const exported = existsSync(file)
+      ? /export const MODEL_REGISTERED_EVENT_TYPE = '([^']+)'/.exec(readFileSync(file, 'utf8'))?.[1]
+      : undefined;
     return exported ?? MODEL_REGISTERED_EVENT_TYPE;
   }
 
@@ -204,10 +245,14 @@ describe('Event Grid', () => {
   });
 
   it('catches a missing dead-letter destination, a wrong event filter and an unconditional subscription', () => {
-    let subscription = mutate(eventGrid.subscription, "'Microsoft.MachineLearningServices.ModelRegistered'", "'Microsoft.MachineLearningServices.ModelDeregistered'");
+    let subscription = mutate(
+      eventGrid.subscription,
+      "'Microsoft.MachineLearningServices.ModelRegistered'",
+      "'Microsoft.MachineLearningServices.ModelDeregistered'",
+    );
     // A look-alike nested elsewhere does not count as the subscription's dead-letter destination.
     subscription = mutate(subscription, 'deadLetterWithResourceIdentity: {', 'deadLetterIgnored: {');
-    const broken = { ...eventGrid, subscription, workload: mutate(workload, "= if (deployEventSubscription) {", '= {') };
+    const broken = { ...eventGrid, subscription, workload: mutate(workload, '= if (deployEventSubscription) {', '= {') };
     expect(checkEventSubscription(broken, 'modelRegistered')).toEqual([
       'the subscription is not conditional on deployEventSubscription (it must wait until the function exists)',
       `the filter must include exactly ${MODEL_REGISTERED_EVENT_TYPE}, got [Microsoft.MachineLearningServices.ModelDeregistered]`,
@@ -218,8 +263,16 @@ describe('Event Grid', () => {
   it('catches a destination that is not the function, and a topic of the wrong type', () => {
     const broken = {
       ...eventGrid,
-      topic: mutate(eventGrid.topic, "topicType: 'Microsoft.MachineLearningServices.Workspaces'", "topicType: 'Microsoft.Storage.StorageAccounts'"),
-      subscription: mutate(eventGrid.subscription, "resourceId: '${functionAppId}/functions/${eventGridFunctionName}'", "resourceId: functionAppId"),
+      topic: mutate(
+        eventGrid.topic,
+        "topicType: 'Microsoft.MachineLearningServices.Workspaces'",
+        "topicType: 'Microsoft.Storage.StorageAccounts'",
+      ),
+      subscription: mutate(
+        eventGrid.subscription,
+        "resourceId: '${functionAppId}/functions/${eventGridFunctionName}'",
+        'resourceId: functionAppId',
+      ),
     };
     expect(checkEventSubscription(broken, 'modelRegistered')).toEqual([
       "the system topic's topicType is not 'Microsoft.MachineLearningServices.Workspaces'",
@@ -244,7 +297,7 @@ describe('hosting', () => {
     expect(checkFunctionApp(broken, main)).toEqual(["functionAppConfig.runtime.version resolves to '20', not '22'"]);
   });
 
-  it('outputs an API base URL under host.json\'s route prefix', () => {
+  it("outputs an API base URL under host.json's route prefix", () => {
     const hostJson = JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } };
     const prefix = hostJson.extensions?.http?.routePrefix ?? 'api';
     const apiBaseUrl = declarationsOf(parseBicep(functionApp), 'output').find((o) => o.symbol === 'apiBaseUrl');
@@ -254,7 +307,10 @@ describe('hosting', () => {
 
   it('turns shared keys off on every storage account', () => {
     expect(checkSharedKeysOff(bicepFiles())).toEqual([]);
-    const files = { ...bicepFiles(), 'modules/storage.bicep': mutate(read('modules/storage.bicep'), 'allowSharedKeyAccess: false', 'allowSharedKeyAccess: true') };
+    const files = {
+      ...bicepFiles(),
+      'modules/storage.bicep': mutate(read('modules/storage.bicep'), 'allowSharedKeyAccess: false', 'allowSharedKeyAccess: true'),
+    };
     expect(checkSharedKeysOff(files)).toEqual(['modules/storage.bicep: storage account storage does not set allowSharedKeyAccess: false']);
   });
 
@@ -279,7 +335,10 @@ describe('hosting', () => {
   });
 
   it('describes every parameter of the two entry points (azd and az show these descriptions)', () => {
-    for (const [file, text] of [['main.bicep', main], ['workload.bicep', workload]] as const) {
+    for (const [file, text] of [
+      ['main.bicep', main],
+      ['workload.bicep', workload],
+    ] as const) {
       const stripped = text.split('\n');
       for (const param of declarationsOf(parseBicep(text), 'param')) {
         const line = stripped.findIndex((l) => new RegExp(`^param ${param.symbol}\\b`).test(l));
@@ -290,7 +349,10 @@ describe('hosting', () => {
           if (previous.trim() === '' || /^(param|var|resource|module|output|targetScope)\b/.test(previous)) break;
           decorators.push(previous);
         }
-        expect(decorators.some((d) => d.startsWith('@description(')), `${file}: param ${param.symbol} has an @description`).toBe(true);
+        expect(
+          decorators.some((d) => d.startsWith('@description(')),
+          `${file}: param ${param.symbol} has an @description`,
+        ).toBe(true);
       }
     }
   });
@@ -298,7 +360,9 @@ describe('hosting', () => {
   it('points every module and loaded file at something that exists', () => {
     expect(checkModulePaths(bicepFiles(), infraDir)).toEqual([]);
     const files = { 'main.bicep': mutate(main, "'modules/storage.bicep'", "'modules/storrage.bicep'") };
-    expect(checkModulePaths(files, infraDir)).toEqual(['main.bicep: module storage points at modules/storrage.bicep, which does not exist']);
+    expect(checkModulePaths(files, infraDir)).toEqual([
+      'main.bicep: module storage points at modules/storrage.bicep, which does not exist',
+    ]);
   });
 
   it('keeps main.parameters.json and main.bicep in step', () => {
@@ -307,7 +371,9 @@ describe('hosting', () => {
     const extra = JSON.stringify({ parameters: { ...JSON.parse(parameters).parameters, nodeVerison: { value: '22' } } });
     expect(checkParametersFile(extra, main)).toEqual(["main.parameters.json sets 'nodeVerison', which main.bicep does not declare"]);
     const missing = JSON.stringify({ parameters: { environmentName: { value: 'x' } } });
-    expect(checkParametersFile(missing, main)).toContain("main.bicep param 'amlWorkspaceResourceId' has no default and no value in main.parameters.json");
+    expect(checkParametersFile(missing, main)).toContain(
+      "main.bicep param 'amlWorkspaceResourceId' has no default and no value in main.parameters.json",
+    );
   });
 
   it('deploys nothing outside its own resource group from main.bicep (azd down deletes every group a deployment touched)', () => {
@@ -320,7 +386,7 @@ describe('hosting', () => {
     }
   });
 
-  it('sends the endpoints\' traffic, event and console logs to Log Analytics in resource-specific tables', () => {
+  it("sends the endpoints' traffic, event and console logs to Log Analytics in resource-specific tables", () => {
     const diagnostics = read('modules/endpoint-diagnostics.bicep');
     const setting = declarationsOf(parseBicep(diagnostics), 'resource').find((r) => r.target === 'Microsoft.Insights/diagnosticSettings');
     expect(setting?.body).toMatch(/for \(endpointName, i\) in endpointNames:/);
@@ -362,7 +428,10 @@ describe('azure.yaml', () => {
       const file = path.join(infraDir, 'hooks', script);
       const syntax = spawnSync('sh', ['-n', file], { encoding: 'utf8' });
       expect(syntax.status, `${script}: ${syntax.stderr}`).toBe(0);
-      const code = readFileSync(file, 'utf8').split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
+      const code = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => !/^\s*#/.test(line))
+        .join('\n');
       expect(code, script).not.toMatch(/\[\[|\$\{\w+(,,|\^\^)\}|^\s*(declare|local|function)\s|<<<|\$\{\w+\[/m);
     }
   });

@@ -5,8 +5,21 @@ import { isValidInstanceId, rolloutInstanceId } from '../../src/ingest/instance-
 
 const TOPIC = '/subscriptions/sub-1/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws-prod';
 
-function egEvent(overrides: Record<string, unknown> = {}, data: unknown = { modelName: 'credit-model', modelVersion: '2', modelTags: { team: 'risk' } }) {
-  return { id: 'e1', topic: TOPIC, subject: 'models/credit-model:2', eventType: MODEL_REGISTERED_EVENT_TYPE, eventTime: '2026-11-23T10:00:00Z', data, dataVersion: '2', metadataVersion: '1', ...overrides };
+function egEvent(
+  overrides: Record<string, unknown> = {},
+  data: unknown = { modelName: 'credit-model', modelVersion: '2', modelTags: { team: 'risk' } },
+) {
+  return {
+    id: 'e1',
+    topic: TOPIC,
+    subject: 'models/credit-model:2',
+    eventType: MODEL_REGISTERED_EVENT_TYPE,
+    eventTime: '2026-11-23T10:00:00Z',
+    data,
+    dataVersion: '2',
+    metadataVersion: '1',
+    ...overrides,
+  };
 }
 
 function problem(fn: () => unknown): { path: string; message: string } {
@@ -23,7 +36,12 @@ function problem(fn: () => unknown): { path: string; message: string } {
 describe('parseModelRegisteredEvent', () => {
   it('parses an Event Grid event with workspace coordinates from the topic', () => {
     const e = parseModelRegisteredEvent(egEvent());
-    expect(e).toMatchObject({ schema: 'eventGrid', eventId: 'e1', workspace: { subscriptionId: 'sub-1', resourceGroup: 'rg-ml', workspace: 'ws-prod' }, model: { name: 'credit-model', version: '2', tags: { team: 'risk' }, properties: {} } });
+    expect(e).toMatchObject({
+      schema: 'eventGrid',
+      eventId: 'e1',
+      workspace: { subscriptionId: 'sub-1', resourceGroup: 'rg-ml', workspace: 'ws-prod' },
+      model: { name: 'credit-model', version: '2', tags: { team: 'risk' }, properties: {} },
+    });
     expect(e.eventTimeMs).toBe(Date.parse('2026-11-23T10:00:00Z'));
   });
 
@@ -39,7 +57,9 @@ describe('parseModelRegisteredEvent', () => {
   });
 
   it('refuses data and subject that disagree, naming the field', () => {
-    expect(problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'credit-model', modelVersion: '3' }))).path).toBe('data.modelVersion');
+    expect(problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'credit-model', modelVersion: '3' }))).path).toBe(
+      'data.modelVersion',
+    );
     expect(problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'other', modelVersion: '2' }))).path).toBe('data.modelName');
   });
 
@@ -51,22 +71,53 @@ describe('parseModelRegisteredEvent', () => {
     expect(problem(() => parseModelRegisteredEvent(egEvent({ eventTime: 'yesterday' }))).path).toBe('eventTime');
     expect(problem(() => parseModelRegisteredEvent(egEvent({ subject: undefined }, { modelName: 'm' }))).path).toBe('data.modelVersion');
     expect(problem(() => parseModelRegisteredEvent(egEvent({}, 'text'))).path).toBe('data');
-    expect(problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'credit-model', modelVersion: -1 }))).path).toBe('data.modelVersion');
-    expect(problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'credit-model', modelVersion: '2', modelTags: { a: { b: 1 } } }))).path).toBe('data.modelTags.a');
-    expect(problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'credit-model', ModelName: 'x' }))).path).toBe('data.ModelName');
+    expect(problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'credit-model', modelVersion: -1 }))).path).toBe(
+      'data.modelVersion',
+    );
+    expect(
+      problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'credit-model', modelVersion: '2', modelTags: { a: { b: 1 } } })))
+        .path,
+    ).toBe('data.modelTags.a');
+    expect(problem(() => parseModelRegisteredEvent(egEvent({}, { modelName: 'credit-model', ModelName: 'x' }))).path).toBe(
+      'data.ModelName',
+    );
     expect(problem(() => parseModelRegisteredEvent([])).path).toBe('event');
   });
 
   it('parses a CloudEvents 1.0 event (source carries the workspace)', () => {
-    const e = parseModelRegisteredEvent({ specversion: '1.0', id: 'c1', source: TOPIC, subject: 'models/credit-model:4', type: MODEL_REGISTERED_EVENT_TYPE, time: '2026-11-23T10:00:00Z', data: { modelName: 'credit-model', modelVersion: '4' } });
+    const e = parseModelRegisteredEvent({
+      specversion: '1.0',
+      id: 'c1',
+      source: TOPIC,
+      subject: 'models/credit-model:4',
+      type: MODEL_REGISTERED_EVENT_TYPE,
+      time: '2026-11-23T10:00:00Z',
+      data: { modelName: 'credit-model', modelVersion: '4' },
+    });
     expect(e).toMatchObject({ schema: 'cloudEvents', eventId: 'c1', model: { version: '4' }, workspace: { workspace: 'ws-prod' } });
-    expect(problem(() => parseModelRegisteredEvent({ specversion: '0.3', id: 'c1', source: TOPIC, type: MODEL_REGISTERED_EVENT_TYPE, data: {} }, 'cloudEvents')).path).toBe('specversion');
-    expect(problem(() => parseModelRegisteredEvent({ specversion: '1.0', id: 'c1', type: MODEL_REGISTERED_EVENT_TYPE, data: {} })).path).toBe('source');
+    expect(
+      problem(() =>
+        parseModelRegisteredEvent(
+          { specversion: '0.3', id: 'c1', source: TOPIC, type: MODEL_REGISTERED_EVENT_TYPE, data: {} },
+          'cloudEvents',
+        ),
+      ).path,
+    ).toBe('specversion');
+    expect(
+      problem(() => parseModelRegisteredEvent({ specversion: '1.0', id: 'c1', type: MODEL_REGISTERED_EVENT_TYPE, data: {} })).path,
+    ).toBe('source');
   });
 });
 
 describe('rolloutInstanceId', () => {
-  const base = { subscriptionId: 'sub-1', resourceGroup: 'rg-ml', workspace: 'ws-prod', endpoint: 'credit-scoring', model: 'credit-model', version: '2' };
+  const base = {
+    subscriptionId: 'sub-1',
+    resourceGroup: 'rg-ml',
+    workspace: 'ws-prod',
+    endpoint: 'credit-scoring',
+    model: 'credit-model',
+    version: '2',
+  };
 
   it('is deterministic, readable and a valid Durable instance id', () => {
     const id = rolloutInstanceId(base);

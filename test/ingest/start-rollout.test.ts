@@ -13,7 +13,16 @@ import { makeDeps, WORKSPACE } from '../api/fakes';
 const TOPIC = `/subscriptions/${WORKSPACE.subscriptionId}/resourceGroups/${WORKSPACE.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE.workspace}`;
 
 function event(version: string, id = `evt-${version}`, tags: Record<string, string> = {}) {
-  return { id, topic: TOPIC, subject: `models/credit-model:${version}`, eventType: MODEL_REGISTERED_EVENT_TYPE, eventTime: '2026-11-23T10:00:00Z', data: { modelName: 'credit-model', modelVersion: version, modelTags: tags }, dataVersion: '1', metadataVersion: '1' };
+  return {
+    id,
+    topic: TOPIC,
+    subject: `models/credit-model:${version}`,
+    eventType: MODEL_REGISTERED_EVENT_TYPE,
+    eventTime: '2026-11-23T10:00:00Z',
+    data: { modelName: 'credit-model', modelVersion: version, modelTags: tags },
+    dataVersion: '1',
+    metadataVersion: '1',
+  };
 }
 
 function registryWith(versions: readonly string[]): ModelRegistry {
@@ -39,7 +48,13 @@ describe('ingestEvent', () => {
     expect(outcome.kind).toBe('started');
     expect(deps.client.started).toHaveLength(1);
     const input = rolloutInputSchema.parse(deps.client.started[0]?.input);
-    expect(input).toMatchObject({ source: 'eventGrid', eventId: 'evt-2', policyName: 'canary', workspace: WORKSPACE, model: { name: 'credit-model', version: '2' } });
+    expect(input).toMatchObject({
+      source: 'eventGrid',
+      eventId: 'evt-2',
+      policyName: 'canary',
+      workspace: WORKSPACE,
+      model: { name: 'credit-model', version: '2' },
+    });
     expect(input.rolloutId).toBe(deps.client.started[0]?.instanceId);
   });
 
@@ -104,7 +119,9 @@ describe('ingestEvent', () => {
 
   it('ignores other event types', async () => {
     const deps = makeDeps();
-    expect((await ingestEvent({ ...event('2'), eventType: 'Microsoft.MachineLearningServices.ModelDeployed' }, undefined, deps)).kind).toBe('ignored');
+    expect((await ingestEvent({ ...event('2'), eventType: 'Microsoft.MachineLearningServices.ModelDeployed' }, undefined, deps)).kind).toBe(
+      'ignored',
+    );
     expect(deps.client.started).toHaveLength(0);
   });
 
@@ -128,7 +145,9 @@ describe('ingestEvent', () => {
     expect(outcome.kind).toBe('invalid');
     if (outcome.kind === 'invalid') {
       expect(outcome.error.path).toBe('data.modelVersion');
-      expect(outcome.error.message).toMatch(/model credit-model version 9 is not registered in workspace ws-prod \(resource group rg-ml, subscription 11111111-/);
+      expect(outcome.error.message).toMatch(
+        /model credit-model version 9 is not registered in workspace ws-prod \(resource group rg-ml, subscription 11111111-/,
+      );
     }
     expect(deps.client.started).toHaveLength(0);
     expect(deps.client.raised).toHaveLength(0);
@@ -168,10 +187,18 @@ describe('ingestEvent', () => {
   });
 
   it('an event from another subscription or resource group with the same workspace name starts nothing under a name-only policy', async () => {
-    const policies = policyResolver({ listPolicies: async () => [policyNamed('prod', { workspace: WORKSPACE.workspace, model: 'credit-*' })] }, { subscriptionId: WORKSPACE.subscriptionId, resourceGroup: WORKSPACE.resourceGroup });
-    const foreign = (sub: string, rg: string) => ({ ...event('2', `e-${sub}-${rg}`), topic: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE.workspace}` });
+    const policies = policyResolver(
+      { listPolicies: async () => [policyNamed('prod', { workspace: WORKSPACE.workspace, model: 'credit-*' })] },
+      { subscriptionId: WORKSPACE.subscriptionId, resourceGroup: WORKSPACE.resourceGroup },
+    );
+    const foreign = (sub: string, rg: string) => ({
+      ...event('2', `e-${sub}-${rg}`),
+      topic: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${WORKSPACE.workspace}`,
+    });
     const deps = makeDeps({ policies });
-    expect((await ingestEvent(foreign('99999999-0000-0000-0000-000000000000', WORKSPACE.resourceGroup), undefined, deps)).kind).toBe('noMatch');
+    expect((await ingestEvent(foreign('99999999-0000-0000-0000-000000000000', WORKSPACE.resourceGroup), undefined, deps)).kind).toBe(
+      'noMatch',
+    );
     expect((await ingestEvent(foreign(WORKSPACE.subscriptionId, 'rg-attacker'), undefined, deps)).kind).toBe('noMatch');
     expect(deps.client.started).toHaveLength(0);
     expect((await ingestEvent(event('2'), undefined, deps)).kind).toBe('started');
@@ -190,7 +217,16 @@ describe('ingestEvent', () => {
 describe('startRollout (manual)', () => {
   it('uses the named policy', async () => {
     const deps = makeDeps();
-    const outcome = await startRollout({ source: 'manual', requestedBy: 'ops@contoso.com', workspace: WORKSPACE, model: { name: 'credit-model', version: '7', tags: {}, properties: {} }, policyName: 'open' }, deps);
+    const outcome = await startRollout(
+      {
+        source: 'manual',
+        requestedBy: 'ops@contoso.com',
+        workspace: WORKSPACE,
+        model: { name: 'credit-model', version: '7', tags: {}, properties: {} },
+        policyName: 'open',
+      },
+      deps,
+    );
     expect(outcome).toMatchObject({ kind: 'started', policyName: 'open', endpoint: 'open-endpoint' });
   });
 });

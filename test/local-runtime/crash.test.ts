@@ -28,7 +28,10 @@ afterAll(() => {
 /** Starts the CLI and resolves with its URL once it listens. */
 function launch(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [cliEntry, '--app', fixtureEntry, '--port', '0', '--store', storeDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [cliEntry, '--app', fixtureEntry, '--port', '0', '--store', storeDir], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     let output = '';
     const onData = (chunk: Buffer): void => {
@@ -67,7 +70,12 @@ function* killDelaysMs(): Generator<number> {
 }
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
-const expected = (seed: number): unknown => ({ doubled: seed * 2, parallel: [seed * 2 + 1, seed * 2 + 2, seed * 2 + 3], event: seed * 10, child: seed * 32 });
+const expected = (seed: number): unknown => ({
+  doubled: seed * 2,
+  parallel: [seed * 2 + 1, seed * 2 + 2, seed * 2 + 3],
+  event: seed * 10,
+  child: seed * 32,
+});
 
 describe('crash safety', () => {
   it('survives SIGKILL at many points and completes every instance exactly as an uninterrupted run', async () => {
@@ -79,7 +87,9 @@ describe('crash safety', () => {
     }
     // Entities too: signals, calls and a critical section, with state and locks in the store.
     for (const key of ['e1', 'e2']) {
-      expect((await request(`${mgmt()}/orchestrators/entityUser/crash-entity-${key}`, { method: 'POST', json: `crash-${key}` })).status).toBe(202);
+      expect(
+        (await request(`${mgmt()}/orchestrators/entityUser/crash-entity-${key}`, { method: 'POST', json: `crash-${key}` })).status,
+      ).toBe(202);
     }
     // Half the instances get their event early (buffered before they wait for it).
     const raised = new Set<number>();

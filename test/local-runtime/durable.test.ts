@@ -86,7 +86,9 @@ describe('orchestrations through an unmodified DurableClient', () => {
       expect((done.customStatus as string).length).toBe(jsonChars - 2);
     } else {
       expect(done.runtimeStatus).toBe('Failed');
-      expect(done.output).toBe(`The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is ${refusedKb} KB.`);
+      expect(done.output).toBe(
+        `The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is ${refusedKb} KB.`,
+      );
       expect(done.customStatus).toBe('x'.repeat(98));
     }
   });
@@ -138,7 +140,8 @@ describe('orchestrations through an unmodified DurableClient', () => {
   it('continues as new and keeps events that arrive during the transition', async () => {
     const id = await start('counterLoop');
     // All three ticks at once: the ones not consumed by a generation must carry over.
-    for (const tick of [1, 2, 3]) expect((await request(`${mgmt}/instances/${id}/raiseEvent/tick`, { method: 'POST', json: tick })).status).toBe(202);
+    for (const tick of [1, 2, 3])
+      expect((await request(`${mgmt}/instances/${id}/raiseEvent/tick`, { method: 'POST', json: tick })).status).toBe(202);
     const done = await finished(id);
     expect(done.output).toEqual({ count: 3, events: [1, 2, 3] });
     expect(done.customStatus).toEqual({ count: 3 });
@@ -189,7 +192,9 @@ describe('orchestrations through an unmodified DurableClient', () => {
     expect((first.body as unknown[]).length).toBe(2);
     const token = first.headers.get('x-ms-continuation-token');
     expect(token).toBeTruthy();
-    const second = await request(`${mgmt}/instances/?top=2&instanceIdPrefix=page-`, { headers: { 'x-ms-continuation-token': token as string } });
+    const second = await request(`${mgmt}/instances/?top=2&instanceIdPrefix=page-`, {
+      headers: { 'x-ms-continuation-token': token as string },
+    });
     expect((second.body as unknown[]).length).toBe(1);
     expect(second.headers.get('x-ms-continuation-token')).toBeNull();
   });
@@ -216,14 +221,18 @@ describe('activities with a durable client input', () => {
   ])('%s: the activity raises an event on another instance', async (_label, activity, expectedResult) => {
     const target = await start('approval', { timeoutMs: 60 * 60 * 1000 });
     await waitForStatus(rt.url, target, (s) => s.runtimeStatus === 'Running' && s.customStatus !== null);
-    const raiser = await finished(await start('raiser', { activity, request: { instanceId: target, eventName: 'approve', data: `via ${activity}` } }));
+    const raiser = await finished(
+      await start('raiser', { activity, request: { instanceId: target, eventName: 'approve', data: `via ${activity}` } }),
+    );
     expect(raiser.runtimeStatus).toBe('Completed');
     expect(raiser.output).toEqual(expect.stringContaining(expectedResult));
     expect((await finished(target)).output).toEqual({ outcome: 'approved', by: `via ${activity}` });
   });
 
   it('a client call that the management API refuses fails the activity with its error', async () => {
-    const done = await finished(await start('raiser', { activity: 'raiseOnInstance', request: { instanceId: 'no-such-instance', eventName: 'approve', data: 1 } }));
+    const done = await finished(
+      await start('raiser', { activity: 'raiseOnInstance', request: { instanceId: 'no-such-instance', eventName: 'approve', data: 1 } }),
+    );
     expect(done.runtimeStatus).toBe('Failed');
     // The client reached the management API (404 for an unknown instance) and its error reached the orchestrator.
     expect(String(done.output)).toMatch(/raiseOnInstance.*No instance with ID 'no-such-instance' found/);
@@ -382,7 +391,7 @@ describe("management API: the Durable extension's answers (HttpApiHandler.cs)", 
     expect((await request(managed(waiting), { method: 'DELETE' })).status).toBe(412);
     expect((await request(managed(waiting))).status).toBe(202); // still there
     const done = (await finished(await start('chain', 1))).instanceId;
-    const created = Date.parse((((await request(managed(done))).body as StatusBody).createdTime as string));
+    const created = Date.parse(((await request(managed(done))).body as StatusBody).createdTime as string);
     const missing = await request(`${mgmt}/instances/?runtimeStatus=Completed`, { method: 'DELETE' });
     expect(missing.status).toBe(400);
     expect(missing.text).toContain('createdTimeFrom');
@@ -406,13 +415,22 @@ describe("management API: the Durable extension's answers (HttpApiHandler.cs)", 
       ['APPLICATION/JSON', 'b', 202],
     ];
     for (const [contentType, event, status] of table) {
-      const response = await fetch(`${managed(id)}/raiseEvent/${event}`, { method: 'POST', body: `"${event}"`, headers: contentType ? { 'content-type': contentType } : {} });
+      const response = await fetch(`${managed(id)}/raiseEvent/${event}`, {
+        method: 'POST',
+        body: `"${event}"`,
+        headers: contentType ? { 'content-type': contentType } : {},
+      });
       expect(response.status, String(contentType)).toBe(status);
       if (status === 400) expect(await response.text()).toContain('application/json');
     }
     expect((await finished(id)).output).toEqual(['a', 'b']); // the refused ones never arrived
-    expect((await fetch(`${managed(id)}/raiseEvent/a`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })).status).toBe(410);
-    expect((await fetch(`${managed('no-such-instance')}/raiseEvent/a`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })).status).toBe(404);
+    expect(
+      (await fetch(`${managed(id)}/raiseEvent/a`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })).status,
+    ).toBe(410);
+    expect(
+      (await fetch(`${managed('no-such-instance')}/raiseEvent/a`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } }))
+        .status,
+    ).toBe(404);
   });
 });
 

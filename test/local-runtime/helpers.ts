@@ -24,7 +24,10 @@ function newestMtime(dir: string): number {
 
 function isStale(): boolean {
   if (!existsSync(fixtureEntry) || !existsSync(cliEntry) || !existsSync(streamingEntry)) return true;
-  const sources = Math.max(newestMtime(path.join(repoRoot, 'src', 'harness', 'local-runtime')), newestMtime(path.join(repoRoot, 'test', 'fixtures', 'runtime-app')));
+  const sources = Math.max(
+    newestMtime(path.join(repoRoot, 'src', 'harness', 'local-runtime')),
+    newestMtime(path.join(repoRoot, 'test', 'fixtures', 'runtime-app')),
+  );
   return Math.min(statSync(fixtureEntry).mtimeMs, statSync(cliEntry).mtimeMs) < sources;
 }
 
@@ -54,10 +57,29 @@ export async function ensureBuilt(): Promise<void> {
         process.execPath,
         [
           tsc,
-          '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'ES2022', '--lib', 'ES2023',
-          '--types', 'node', '--rootDir', '.', '--outDir', 'dist', '--esModuleInterop', '--skipLibCheck',
-          '--resolveJsonModule', '--sourceMap', '--strict', '--ignoreConfig',
-          'src/harness/local-runtime/cli.ts', 'test/fixtures/runtime-app/index.ts', 'test/fixtures/runtime-app/streaming.ts',
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+          '--target',
+          'ES2022',
+          '--lib',
+          'ES2023',
+          '--types',
+          'node',
+          '--rootDir',
+          '.',
+          '--outDir',
+          'dist',
+          '--esModuleInterop',
+          '--skipLibCheck',
+          '--resolveJsonModule',
+          '--sourceMap',
+          '--strict',
+          '--ignoreConfig',
+          'src/harness/local-runtime/cli.ts',
+          'test/fixtures/runtime-app/index.ts',
+          'test/fixtures/runtime-app/streaming.ts',
         ],
         { cwd: repoRoot, stdio: 'pipe' },
       );
@@ -79,7 +101,10 @@ export interface JsonResponse {
 
 export async function request(url: string, init: RequestInit & { json?: unknown } = {}): Promise<JsonResponse> {
   const { json, ...rest } = init;
-  const response = await fetch(url, { ...rest, ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...(rest.headers ?? {}) } } : {}) });
+  const response = await fetch(url, {
+    ...rest,
+    ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...(rest.headers ?? {}) } } : {}),
+  });
   const text = await response.text();
   let body: unknown = undefined;
   try {
@@ -101,10 +126,17 @@ export interface StatusBody {
 }
 
 /** Polls the management API until the instance is finished (real time; generous limit). */
-export async function waitForStatus(baseUrl: string, instanceId: string, done: (status: StatusBody) => boolean = (s) => ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus), limitMs = 20_000): Promise<StatusBody> {
+export async function waitForStatus(
+  baseUrl: string,
+  instanceId: string,
+  done: (status: StatusBody) => boolean = (s) => ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus),
+  limitMs = 20_000,
+): Promise<StatusBody> {
   const started = Date.now();
   for (;;) {
-    const response = await request(`${baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}?showHistory=true&showHistoryOutput=true`);
+    const response = await request(
+      `${baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}?showHistory=true&showHistoryOutput=true`,
+    );
     if (response.status !== 404) {
       const status = response.body as StatusBody;
       if (done(status)) return status;

@@ -15,8 +15,16 @@ type Step =
   | { kind: 'event'; name: string };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('activity' as const), name: fc.constantFrom('score', 'deploy', 'gate'), outcome: fc.constantFrom('completed' as const, 'failed' as const, 'pending' as const) }),
-  fc.record({ kind: fc.constant('child' as const), name: fc.constantFrom('sub', 'cleanup'), outcome: fc.constantFrom('completed' as const, 'failed' as const, 'pending' as const) }),
+  fc.record({
+    kind: fc.constant('activity' as const),
+    name: fc.constantFrom('score', 'deploy', 'gate'),
+    outcome: fc.constantFrom('completed' as const, 'failed' as const, 'pending' as const),
+  }),
+  fc.record({
+    kind: fc.constant('child' as const),
+    name: fc.constantFrom('sub', 'cleanup'),
+    outcome: fc.constantFrom('completed' as const, 'failed' as const, 'pending' as const),
+  }),
   fc.record({ kind: fc.constant('timer' as const) }),
   fc.record({ kind: fc.constant('event' as const), name: fc.constantFrom('approval', 'abort') }),
 );
@@ -24,20 +32,42 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 /** One episode per step, as the runtime records them: OrchestratorStarted, the scheduling, OrchestratorCompleted, then the outcome. */
 function historyOf(steps: readonly Step[]): { history: HistoryEvent[]; scheduledAt: Map<number, string> } {
   let t = Date.parse('2030-01-01T00:00:00Z');
-  const history: HistoryEvent[] = [event(EventType.OrchestratorStarted, -1, t), event(EventType.ExecutionStarted, -1, t, { Name: 'rollout', Input: '{"id":1}', Version: '' })];
+  const history: HistoryEvent[] = [
+    event(EventType.OrchestratorStarted, -1, t),
+    event(EventType.ExecutionStarted, -1, t, { Name: 'rollout', Input: '{"id":1}', Version: '' }),
+  ];
   const scheduledAt = new Map<number, string>();
   steps.forEach((s, id) => {
     t += 1000;
     history.push(event(EventType.OrchestratorStarted, -1, t));
     if (s.kind === 'activity') history.push(event(EventType.TaskScheduled, id, t, { Name: s.name, Input: `{"step":${id}}` }));
-    if (s.kind === 'child') history.push(event(EventType.SubOrchestrationInstanceCreated, id, t, { Name: s.name, InstanceId: `child-${id}`, Input: `{"step":${id}}` }));
+    if (s.kind === 'child')
+      history.push(
+        event(EventType.SubOrchestrationInstanceCreated, id, t, { Name: s.name, InstanceId: `child-${id}`, Input: `{"step":${id}}` }),
+      );
     if (s.kind === 'timer') history.push(event(EventType.TimerCreated, id, t, { FireAt: new Date(t + 60_000).toISOString() }));
     history.push(event(EventType.OrchestratorCompleted, -1, t));
     scheduledAt.set(id, new Date(t).toISOString());
     t += 1000;
     if ((s.kind === 'activity' || s.kind === 'child') && s.outcome !== 'pending') {
-      const type = s.kind === 'activity' ? (s.outcome === 'completed' ? EventType.TaskCompleted : EventType.TaskFailed) : s.outcome === 'completed' ? EventType.SubOrchestrationInstanceCompleted : EventType.SubOrchestrationInstanceFailed;
-      history.push(event(type, -1, t, s.outcome === 'completed' ? { TaskScheduledId: id, Result: `{"done":${id}}` } : { TaskScheduledId: id, Reason: `step ${id} broke`, Details: 'stack' }));
+      const type =
+        s.kind === 'activity'
+          ? s.outcome === 'completed'
+            ? EventType.TaskCompleted
+            : EventType.TaskFailed
+          : s.outcome === 'completed'
+            ? EventType.SubOrchestrationInstanceCompleted
+            : EventType.SubOrchestrationInstanceFailed;
+      history.push(
+        event(
+          type,
+          -1,
+          t,
+          s.outcome === 'completed'
+            ? { TaskScheduledId: id, Result: `{"done":${id}}` }
+            : { TaskScheduledId: id, Reason: `step ${id} broke`, Details: 'stack' },
+        ),
+      );
     }
     if (s.kind === 'timer') history.push(event(EventType.TimerFired, -1, t, { TimerId: id, FireAt: new Date(t).toISOString() }));
     if (s.kind === 'event') history.push(event(EventType.EventRaised, -1, t, { Name: s.name, Input: '"yes"' }));
@@ -57,7 +87,8 @@ describe('showHistory view (DurableClient.GetDurableOrchestrationStatusAsync)', 
         expect(types).not.toContain('OrchestratorStarted');
         expect(types).not.toContain('OrchestratorCompleted');
         for (const entry of view) {
-          for (const hiddenField of ['EventId', 'IsPlayed', 'TaskScheduledId', 'TimerId', 'Version']) expect(entry).not.toHaveProperty(hiddenField);
+          for (const hiddenField of ['EventId', 'IsPlayed', 'TaskScheduledId', 'TimerId', 'Version'])
+            expect(entry).not.toHaveProperty(hiddenField);
           if (!showInput) expect(entry).not.toHaveProperty('Input');
         }
         // Scheduling events remain only for tasks still running.
@@ -66,9 +97,13 @@ describe('showHistory view (DurableClient.GetDurableOrchestrationStatusAsync)', 
         expect(types.filter((t) => t === 'TaskScheduled')).toHaveLength(pendingActivities);
         expect(types.filter((t) => t === 'SubOrchestrationInstanceCreated')).toHaveLength(pendingChildren);
         // Every completion carries its function's name and the time it was scheduled, in step order.
-        const finished = steps.flatMap((s, id) => ((s.kind === 'activity' || s.kind === 'child') && s.outcome !== 'pending' ? [{ s, id }] : []));
+        const finished = steps.flatMap((s, id) =>
+          (s.kind === 'activity' || s.kind === 'child') && s.outcome !== 'pending' ? [{ s, id }] : [],
+        );
         const completions = view.filter((e) => COMPLETIONS.includes(e.EventType as string));
-        expect(completions.map((e) => [e.FunctionName, e.ScheduledTime])).toEqual(finished.map(({ s, id }) => [(s as { name: string }).name, scheduledAt.get(id)]));
+        expect(completions.map((e) => [e.FunctionName, e.ScheduledTime])).toEqual(
+          finished.map(({ s, id }) => [(s as { name: string }).name, scheduledAt.get(id)]),
+        );
         for (const [index, completion] of completions.entries()) {
           const { s, id } = finished[index] as { s: Step; id: number };
           if (showInput) expect(completion.Input).toBe(`{"step":${id}}`);

@@ -11,7 +11,14 @@ describe('GET /', () => {
   });
 
   it('redirects to the configured page (npm start sends people to the dashboard)', async () => {
-    runtime = await startRuntime({ app: fixtureEntry, port: 0, clock: 'virtual', store: ':memory:', log: () => undefined, rootRedirect: '/api/dashboard/' });
+    runtime = await startRuntime({
+      app: fixtureEntry,
+      port: 0,
+      clock: 'virtual',
+      store: ':memory:',
+      log: () => undefined,
+      rootRedirect: '/api/dashboard/',
+    });
     const response = await fetch(`${runtime.url}/`, { redirect: 'manual' });
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe('/api/dashboard/');

@@ -17,7 +17,11 @@ afterAll(async () => {
 
 describe('HTTP streaming', () => {
   it('streams request bodies in and response bodies out', async () => {
-    const upload = await request(`${rt.url}/api/upload/file?q=1`, { method: 'POST', body: 'x'.repeat(100_000), headers: { 'x-custom': 'c' } });
+    const upload = await request(`${rt.url}/api/upload/file?q=1`, {
+      method: 'POST',
+      body: 'x'.repeat(100_000),
+      headers: { 'x-custom': 'c' },
+    });
     expect(upload.status).toBe(200);
     expect(upload.body).toEqual({ name: 'file', bytes: 100_000, query: '1', header: 'c' });
 

@@ -17,7 +17,12 @@ const usage = (name: string, perRequest: number, requests: number, idleMinutes: 
   instanceType: 'Standard_DS3_v2',
   minutes: [
     ...Array.from({ length: idleMinutes }, () => ({ requests: 0, instances: 10, cpuPercent: 2, memoryPercent: 30 })),
-    ...Array.from({ length: 6 }, () => ({ requests, instances: 10, cpuPercent: 2 + (perRequest * requests) / 10, memoryPercent: 30 + (0.01 * requests) / 10 })),
+    ...Array.from({ length: 6 }, () => ({
+      requests,
+      instances: 10,
+      cpuPercent: 2 + (perRequest * requests) / 10,
+      memoryPercent: 30 + (0.01 * requests) / 10,
+    })),
   ],
 });
 
@@ -30,19 +35,57 @@ function costlyGate(): GateResult {
     baseline: usage('blue', 1.3, 600, 0),
     baselineLivePercent: 100,
     candidateInstances: 10,
-    prices: { candidate: { instanceType: 'Standard_DS3_v2', region: 'westeurope', pricePerHour: 0.342, currency: 'USD', source: 'azureRetailPrices' }, baseline: { instanceType: 'Standard_DS3_v2', region: 'westeurope', pricePerHour: 0.342, currency: 'USD', source: 'azureRetailPrices' } },
+    prices: {
+      candidate: {
+        instanceType: 'Standard_DS3_v2',
+        region: 'westeurope',
+        pricePerHour: 0.342,
+        currency: 'USD',
+        source: 'azureRetailPrices',
+      },
+      baseline: {
+        instanceType: 'Standard_DS3_v2',
+        region: 'westeurope',
+        pricePerHour: 0.342,
+        currency: 'USD',
+        source: 'azureRetailPrices',
+      },
+    },
   });
-  const metrics: GateResult = { gate: 'health', verdict: 'pass', look: 4, checkedAtMs: NOW, window: { fromMs: NOW - 1, toMs: NOW }, candidate: 'credit-model-v2', baseline: 'blue', evidence: [], reason: 'all 2 checks passed' };
+  const metrics: GateResult = {
+    gate: 'health',
+    verdict: 'pass',
+    look: 4,
+    checkedAtMs: NOW,
+    window: { fromMs: NOW - 1, toMs: NOW },
+    candidate: 'credit-model-v2',
+    baseline: 'blue',
+    evidence: [],
+    reason: 'all 2 checks passed',
+  };
   return withResourceLook(metrics, look);
 }
 
-const rolloutCost = { summary: 'extra cost of the rollout: 10 x Standard_DS3_v2 for about 1.2 h: 4.10 USD', amount: 4.104, currency: 'USD' };
-const waiting = "waiting for approval 'cost' (serving cost: gate 'health': serving cost rises 30.0% (limit 20%): per 1,000 requests at 100%: candidate 0.1235 USD (13 x Standard_DS3_v2), baseline 0.0950 USD (10 x Standard_DS3_v2), +30.0%)";
+const rolloutCost = {
+  summary: 'extra cost of the rollout: 10 x Standard_DS3_v2 for about 1.2 h: 4.10 USD',
+  amount: 4.104,
+  currency: 'USD',
+};
+const waiting =
+  "waiting for approval 'cost' (serving cost: gate 'health': serving cost rises 30.0% (limit 20%): per 1,000 requests at 100%: candidate 0.1235 USD (13 x Standard_DS3_v2), baseline 0.0950 USD (10 x Standard_DS3_v2), +30.0%)";
 
 describe('cost evidence for people', () => {
   it('the approval notification says why it asks, with the numbers, and carries the evidence rows with their detail', () => {
-    const status = statusOf({ phase: 'AwaitingApproval', gates: [costlyGate()], rolloutCost, waitingFor: { kind: 'approval', untilMs: NOW + 3_600_000, detail: waiting } });
-    const message = buildRolloutNotification({ kind: 'approvalRequested', status, approval: { step: 3, name: 'cost', timeoutAtMs: NOW + 3_600_000 } }, { publicBaseUrl: 'https://ctl.example', linkSecret: undefined, linkTtlMinutes: 60, nowMs: NOW });
+    const status = statusOf({
+      phase: 'AwaitingApproval',
+      gates: [costlyGate()],
+      rolloutCost,
+      waitingFor: { kind: 'approval', untilMs: NOW + 3_600_000, detail: waiting },
+    });
+    const message = buildRolloutNotification(
+      { kind: 'approvalRequested', status, approval: { step: 3, name: 'cost', timeoutAtMs: NOW + 3_600_000 } },
+      { publicBaseUrl: 'https://ctl.example', linkSecret: undefined, linkTtlMinutes: 60, nowMs: NOW },
+    );
     expect(message.facts['Why']).toContain('serving cost rises 30.0% (limit 20%)');
     expect(message.facts['Rollout cost']).toBe(rolloutCost.summary);
     const lines = evidenceLines(message.gates).join('\n');
@@ -53,13 +96,22 @@ describe('cost evidence for people', () => {
 
   it('a policy approval step gets no "Why" fact (its reason is the policy itself)', () => {
     const status = statusOf({ phase: 'AwaitingApproval', waitingFor: { kind: 'approval', detail: "waiting for approval 'owner'" } });
-    const message = buildRolloutNotification({ kind: 'approvalRequested', status, approval: { step: 3, name: 'owner', timeoutAtMs: NOW + 1 } }, { publicBaseUrl: 'https://ctl.example', linkSecret: undefined, linkTtlMinutes: 60, nowMs: NOW });
+    const message = buildRolloutNotification(
+      { kind: 'approvalRequested', status, approval: { step: 3, name: 'owner', timeoutAtMs: NOW + 1 } },
+      { publicBaseUrl: 'https://ctl.example', linkSecret: undefined, linkTtlMinutes: 60, nowMs: NOW },
+    );
     expect(message.facts['Why']).toBeUndefined();
   });
 
   it('the CLI status shows the rollout cost and the resource rows with their detail', () => {
     const status = statusOf({ gates: [costlyGate()], rolloutCost });
-    const text = renderStatus({ rolloutId: 'r1', phase: status.phase, runtimeStatus: 'Running', status, history: [] } as unknown as Parameters<typeof renderStatus>[0]);
+    const text = renderStatus({
+      rolloutId: 'r1',
+      phase: status.phase,
+      runtimeStatus: 'Running',
+      status,
+      history: [],
+    } as unknown as Parameters<typeof renderStatus>[0]);
     expect(text).toContain(`Cost:      ${rolloutCost.summary}`);
     expect(text).toMatch(/cpuUtilization pass: candidate 1\.69 vs baseline 1\.3/);
     expect(text).toMatch(/raw 32\.4% on 10 instance\(s\)/);

@@ -16,7 +16,9 @@ interface Captured {
 }
 
 /** A local capture server: records every POST, answers with the scripted statuses (then 200). */
-async function captureServer(script: Record<string, number[]> = {}): Promise<{ url: string; requests: Captured[]; close(): Promise<void> }> {
+async function captureServer(
+  script: Record<string, number[]> = {},
+): Promise<{ url: string; requests: Captured[]; close(): Promise<void> }> {
   const requests: Captured[] = [];
   const remaining = Object.fromEntries(Object.entries(script).map(([k, v]) => [k, [...v]]));
   const server = http.createServer((req, res) => {
@@ -49,7 +51,19 @@ const gate: GateResult = {
   candidate: 'credit-model-v2',
   baseline: 'blue',
   reason: '5xx rate above 1.5x baseline',
-  evidence: [{ metric: 'errorRate5xx', verdict: 'fail', candidate: 0.08, baseline: 0.01, samples: { candidate: 900, baseline: 8100 }, threshold: '<= 1.5x baseline', test: 'two-proportion z (one-sided)', pValue: 0.00001, reason: 'higher' }],
+  evidence: [
+    {
+      metric: 'errorRate5xx',
+      verdict: 'fail',
+      candidate: 0.08,
+      baseline: 0.01,
+      samples: { candidate: 900, baseline: 8100 },
+      threshold: '<= 1.5x baseline',
+      test: 'two-proportion z (one-sided)',
+      pValue: 0.00001,
+      reason: 'higher',
+    },
+  ],
 };
 
 function deps(base: string, overrides: Partial<NotifyDeps> = {}): NotifyDeps & { sleeps: number[] } {
@@ -69,7 +83,11 @@ function deps(base: string, overrides: Partial<NotifyDeps> = {}): NotifyDeps & {
 
 const approvalInput: SendNotificationInput = {
   kind: 'approvalRequested',
-  status: statusOf({ phase: 'AwaitingApproval', gates: [{ ...gate, verdict: 'pass', reason: 'every check passed' }], step: { index: 5, count: 8, kind: 'approval', description: 'approval release-manager' } }),
+  status: statusOf({
+    phase: 'AwaitingApproval',
+    gates: [{ ...gate, verdict: 'pass', reason: 'every check passed' }],
+    step: { index: 5, count: 8, kind: 'approval', description: 'approval release-manager' },
+  }),
   approval: { step: 5, name: 'release-manager', timeoutAtMs: NOW + 30 * 60_000 },
 };
 
@@ -84,7 +102,9 @@ describe('notifications to a local capture server', () => {
     const card = byPath['/teams'].attachments[0];
     expect(card.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(card.content).toMatchObject({ type: 'AdaptiveCard', version: '1.4' });
-    expect(JSON.stringify(card.content.body)).toContain('errorRate5xx fail: candidate 0.08 vs baseline 0.01 (threshold <= 1.5x baseline; n=900/8100');
+    expect(JSON.stringify(card.content.body)).toContain(
+      'errorRate5xx fail: candidate 0.08 vs baseline 0.01 (threshold <= 1.5x baseline; n=900/8100',
+    );
     const actions = card.content.actions as { title: string; url: string }[];
     expect(actions.map((a) => a.title)).toEqual(['Approve', 'Reject', 'Open dashboard']);
     const approve = verifyApprovalToken(actions[0]!.url.split('/api/approvals/')[1]!, SECRET, NOW);
@@ -97,11 +117,22 @@ describe('notifications to a local capture server', () => {
     const slack = byPath['/slack'];
     expect(slack.text).toMatch(/^Approval requested: credit-model 2 on credit-scoring/);
     const buttons = slack.blocks.find((b: { type: string }) => b.type === 'actions').elements;
-    expect(buttons.map((b: { text: { text: string }; style?: string }) => [b.text.text, b.style])).toEqual([['Approve', 'primary'], ['Reject', 'danger'], ['Open dashboard', undefined]]);
+    expect(buttons.map((b: { text: { text: string }; style?: string }) => [b.text.text, b.style])).toEqual([
+      ['Approve', 'primary'],
+      ['Reject', 'danger'],
+      ['Open dashboard', undefined],
+    ]);
     expect(JSON.stringify(slack.blocks)).toContain('*Evidence*');
 
     const hook = byPath['/hook'];
-    expect(hook).toMatchObject({ source: 'aml-rollout', kind: 'approvalRequested', rolloutId: 'r1', severity: 'warning', approval: { step: 5 }, status: { phase: 'AwaitingApproval' } });
+    expect(hook).toMatchObject({
+      source: 'aml-rollout',
+      kind: 'approvalRequested',
+      rolloutId: 'r1',
+      severity: 'warning',
+      approval: { step: 5 },
+      status: { phase: 'AwaitingApproval' },
+    });
     expect(hook.links).toHaveLength(3);
   });
 
@@ -110,7 +141,10 @@ describe('notifications to a local capture server', () => {
     servers.push(server);
     const kinds = ['rolloutStarted', 'stepCompleted', 'gateFailed', 'promoted', 'rolledBack', 'failed'] as const;
     for (const kind of kinds) {
-      const result = await sendRolloutNotification({ kind, status: statusOf({ reason: kind === 'failed' ? 'ARM said 500' : undefined }), ...(kind === 'gateFailed' ? { gate } : {}) }, deps(server.url, { channels: { webhook: `${server.url}/hook` } }));
+      const result = await sendRolloutNotification(
+        { kind, status: statusOf({ reason: kind === 'failed' ? 'ARM said 500' : undefined }), ...(kind === 'gateFailed' ? { gate } : {}) },
+        deps(server.url, { channels: { webhook: `${server.url}/hook` } }),
+      );
       expect(result.sent).toBe(true);
     }
     const titles = server.requests.map((r) => r.body.title as string);
@@ -161,7 +195,10 @@ describe('notifications to a local capture server', () => {
     const server = await captureServer();
     const url = server.url;
     await server.close();
-    const result = await sendRolloutNotification(approvalInput, deps(url, { channels: { teams: `${url}/teams` }, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } }));
+    const result = await sendRolloutNotification(
+      approvalInput,
+      deps(url, { channels: { teams: `${url}/teams` }, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } }),
+    );
     expect(result.sent).toBe(false);
     expect(result.detail).toMatch(/teams: network error/);
     const invalid = await sendRolloutNotification({ kind: 'nope' } as unknown as SendNotificationInput, deps(url));
@@ -173,11 +210,22 @@ describe('notifications to a local capture server', () => {
     servers.push(server);
     // What the policy said when the rollout was planned; the sender has no way to read policies.
     const notifications = { channels: ['slack' as const], on: ['promoted' as const] };
-    expect(await sendRolloutNotification({ kind: 'stepCompleted', status: statusOf(), notifications }, deps(server.url))).toEqual({ sent: false, detail: 'policy canary does not subscribe to stepCompleted' });
+    expect(await sendRolloutNotification({ kind: 'stepCompleted', status: statusOf(), notifications }, deps(server.url))).toEqual({
+      sent: false,
+      detail: 'policy canary does not subscribe to stepCompleted',
+    });
     expect((await sendRolloutNotification({ kind: 'promoted', status: statusOf(), notifications }, deps(server.url))).sent).toBe(true);
     expect(server.requests.map((r) => r.path)).toEqual(['/slack']);
-    expect(await sendRolloutNotification({ kind: 'promoted', status: statusOf(), notifications: { channels: [], on: ['promoted'] } }, deps(server.url))).toEqual({ sent: false, detail: 'no notification channel configured for this rollout' });
-    expect(await sendRolloutNotification({ kind: 'promoted', status: statusOf() }, deps(server.url, { channels: {} }))).toEqual({ sent: false, detail: 'no notification channel configured for this rollout' });
+    expect(
+      await sendRolloutNotification(
+        { kind: 'promoted', status: statusOf(), notifications: { channels: [], on: ['promoted'] } },
+        deps(server.url),
+      ),
+    ).toEqual({ sent: false, detail: 'no notification channel configured for this rollout' });
+    expect(await sendRolloutNotification({ kind: 'promoted', status: statusOf() }, deps(server.url, { channels: {} }))).toEqual({
+      sent: false,
+      detail: 'no notification channel configured for this rollout',
+    });
   });
 
   it('an input without notifications from the plan (scheduled by an older version) goes to every configured channel', async () => {

@@ -23,7 +23,14 @@ const spec: GateSpec & { agreement: NonNullable<GateSpec['agreement']> } = {
   windowMinutes: 1,
   ingestionDelayMinutes: 0,
   plannedLooks: 1,
-  agreement: { rows: [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }], predictionPath: '$.label', compare: { kind: 'label' }, minAgreement: 0.9, minComparedRows: 4, maxExamples: 5 },
+  agreement: {
+    rows: [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }],
+    predictionPath: '$.label',
+    compare: { kind: 'label' },
+    minAgreement: 0.9,
+    minComparedRows: 4,
+    maxExamples: 5,
+  },
 };
 const pairs: AgreementPair[] = [
   { baseline: { ok: true, body: { label: 'approve' } }, candidate: { ok: true, body: { label: 'approve' } } },
@@ -31,8 +38,21 @@ const pairs: AgreementPair[] = [
   { baseline: { ok: true, body: { label: 'decline' } }, candidate: { ok: true, body: { label: 'decline' } } },
   { baseline: { ok: true, body: { label: 'decline' } }, candidate: { ok: true, body: { label: 'decline' } } },
 ];
-const look: GateResult = agreementGateResult(spec, pairs, { candidate: 'green', baseline: 'blue', look: 1, checkedAtMs: Date.UTC(2026, 0, 1) });
-const laterHealthLook: GateResult = { ...look, gate: 'health', look: 3, agreement: undefined, evidence: [], reason: 'all checks pass', verdict: 'pass' } as GateResult;
+const look: GateResult = agreementGateResult(spec, pairs, {
+  candidate: 'green',
+  baseline: 'blue',
+  look: 1,
+  checkedAtMs: Date.UTC(2026, 0, 1),
+});
+const laterHealthLook: GateResult = {
+  ...look,
+  gate: 'health',
+  look: 3,
+  agreement: undefined,
+  evidence: [],
+  reason: 'all checks pass',
+  verdict: 'pass',
+} as GateResult;
 const EXAMPLE = 'row 1: baseline "approve", candidate "decline"; input {"a":2}';
 
 describe('prediction-agreement evidence', () => {
@@ -42,7 +62,15 @@ describe('prediction-agreement evidence', () => {
   });
 
   it('CLI status shows it in its own section, even after later gate checks replaced the gate rows', () => {
-    const text = renderStatus({ rolloutId: 'r1', runtimeStatus: 'Running', phase: 'Baking', createdAt: '', updatedAt: '', history: [], status: statusOf({ gates: [laterHealthLook], predictionAgreement: look }) });
+    const text = renderStatus({
+      rolloutId: 'r1',
+      runtimeStatus: 'Running',
+      phase: 'Baking',
+      createdAt: '',
+      updatedAt: '',
+      history: [],
+      status: statusOf({ gates: [laterHealthLook], predictionAgreement: look }),
+    });
     expect(text).toContain('Prediction agreement');
     expect(text).toContain('75% agree (3/4 rows compared of 4');
     expect(text).toContain(EXAMPLE);
@@ -77,7 +105,14 @@ describe('prediction-agreement evidence', () => {
       },
     } as unknown as ActivityContext;
     const model = { subscriptionId: 's', resourceGroup: 'g', workspace: 'w', model: 'credit-model', version: '2' };
-    const out = await writeModelVerdict(ctx, { model, rolloutId: 'r1', outcome: 'rolledBack', reason: 'gate failed', atMs: 0, predictionAgreement: agreementHeadline(look) });
+    const out = await writeModelVerdict(ctx, {
+      model,
+      rolloutId: 'r1',
+      outcome: 'rolledBack',
+      reason: 'gate failed',
+      atMs: 0,
+      predictionAgreement: agreementHeadline(look),
+    });
     expect(out.tags['rollout-prediction-agreement']).toBe(agreementHeadline(look));
     const without = await writeModelVerdict(ctx, { model, rolloutId: 'r1', outcome: 'promoted', reason: 'ok', atMs: 0 });
     expect(without.tags).not.toHaveProperty('rollout-prediction-agreement');

@@ -23,7 +23,12 @@ function waiting(): EngineState {
     stepIndex: 2,
     progress: { ...emptyProgress(), startedAtMs: NOW - 10 * MIN, deadlineMs: NOW + 50 * MIN, approvalRequested: true },
     facts: { candidateCreated: true, modelReplaced: false, smokePassed: ['green'], promoted: false, verdictWritten: false },
-    status: { ...initialStatus(testInput, 0), endpoint: 'e', phase: 'AwaitingApproval', waitingFor: { kind: 'approval', untilMs: NOW + 50 * MIN, detail: "waiting for approval 'release'" } },
+    status: {
+      ...initialStatus(testInput, 0),
+      endpoint: 'e',
+      phase: 'AwaitingApproval',
+      waitingFor: { kind: 'approval', untilMs: NOW + 50 * MIN, detail: "waiting for approval 'release'" },
+    },
     leaseHeld: true,
     input: testInput,
     executions: 3,
@@ -31,17 +36,54 @@ function waiting(): EngineState {
   };
 }
 
-const release = (onTimeout: ApprovalWaitStep['onTimeout']): ApprovalWaitStep => ({ name: 'release', timeoutMinutes: 60, onTimeout, reminderIntervalMinutes: 30, approvers: ['rm@x.com'] });
-const event = (o: Partial<ApprovalEvent> = {}): ApprovalEvent => ({ decision: 'approve', by: 'rm@x.com', step: 2, rolloutId: 'r1', atMs: NOW, ...o });
+const release = (onTimeout: ApprovalWaitStep['onTimeout']): ApprovalWaitStep => ({
+  name: 'release',
+  timeoutMinutes: 60,
+  onTimeout,
+  reminderIntervalMinutes: 30,
+  approvers: ['rm@x.com'],
+});
+const event = (o: Partial<ApprovalEvent> = {}): ApprovalEvent => ({
+  decision: 'approve',
+  by: 'rm@x.com',
+  step: 2,
+  rolloutId: 'r1',
+  atMs: NOW,
+  ...o,
+});
 
 describe('onApprovalEvent: what a decision means', () => {
   it.each<[string, ApprovalEvent, string | undefined, boolean, string]>([
     ['an approver approves: advance', event(), 'advance', true, 'approved by rm@x.com'],
-    ['an approver rejects, with a comment: Rejected', event({ decision: 'reject', comment: 'latency' }), 'rollback', true, 'rejected by rm@x.com: latency'],
+    [
+      'an approver rejects, with a comment: Rejected',
+      event({ decision: 'reject', comment: 'latency' }),
+      'rollback',
+      true,
+      'rejected by rm@x.com: latency',
+    ],
     ['case does not matter in the approver list', event({ by: 'RM@x.com' }), 'advance', true, 'approved by RM@x.com'],
-    ['a stranger: recorded, ignored, still waiting', event({ by: 'eve@x.com' }), undefined, false, "approve by eve@x.com ignored: 'eve@x.com' is not an approver (rm@x.com)"],
-    ['another step: ignored', event({ step: 1 }), undefined, false, 'approve by rm@x.com ignored: meant for step 2, the rollout waits at step 3'],
-    ['another rollout (an old link): ignored', event({ rolloutId: 'r0' }), undefined, false, "approve by rm@x.com ignored: meant for rollout 'r0', not 'r1'"],
+    [
+      'a stranger: recorded, ignored, still waiting',
+      event({ by: 'eve@x.com' }),
+      undefined,
+      false,
+      "approve by eve@x.com ignored: 'eve@x.com' is not an approver (rm@x.com)",
+    ],
+    [
+      'another step: ignored',
+      event({ step: 1 }),
+      undefined,
+      false,
+      'approve by rm@x.com ignored: meant for step 2, the rollout waits at step 3',
+    ],
+    [
+      'another rollout (an old link): ignored',
+      event({ rolloutId: 'r0' }),
+      undefined,
+      false,
+      "approve by rm@x.com ignored: meant for rollout 'r0', not 'r1'",
+    ],
   ])('%s', (_name, e, resultKind, accepted, note) => {
     const state = waiting();
     const decision = onApprovalEvent(state, release('rollback'), e, NOW);
@@ -53,7 +95,11 @@ describe('onApprovalEvent: what a decision means', () => {
   });
 
   it('a rejection ends Rejected with who and why', () => {
-    expect(onApprovalEvent(waiting(), release('rollback'), event({ decision: 'reject', comment: 'no' }), NOW).result).toEqual({ kind: 'rollback', outcome: 'rejected', reason: 'rejected by rm@x.com: no' });
+    expect(onApprovalEvent(waiting(), release('rollback'), event({ decision: 'reject', comment: 'no' }), NOW).result).toEqual({
+      kind: 'rollback',
+      outcome: 'rejected',
+      reason: 'rejected by rm@x.com: no',
+    });
   });
 });
 

@@ -1,15 +1,41 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook, type BakeOrGateStep, type LookDecision, type LookRound } from '../../src/orchestration/bake-decider';
+import {
+  adaptiveLook,
+  judgeLook,
+  nextLook,
+  stepDeadline,
+  timeOnlyLook,
+  type BakeOrGateStep,
+  type LookDecision,
+  type LookRound,
+} from '../../src/orchestration/bake-decider';
 import { emptyProgress, queryErrorLimit, type StepProgress } from '../../src/orchestration/engine-state';
 
 const MIN = 60_000;
 const T0 = 1_000 * MIN;
 
 function bake(o: Partial<Extract<BakeOrGateStep, { kind: 'bake' }>> = {}): BakeOrGateStep {
-  return { kind: 'bake', durationMinutes: 30, checkIntervalMinutes: 5, gates: ['health'], minRequests: 0, maxExtensionMinutes: 10, noDataOutcome: 'rollback', maxQueryErrors: 2, ...o };
+  return {
+    kind: 'bake',
+    durationMinutes: 30,
+    checkIntervalMinutes: 5,
+    gates: ['health'],
+    minRequests: 0,
+    maxExtensionMinutes: 10,
+    noDataOutcome: 'rollback',
+    maxQueryErrors: 2,
+    ...o,
+  };
 }
-const gate: BakeOrGateStep = { kind: 'gate', gates: ['health'], retryIntervalMinutes: 5, maxExtensionMinutes: 15, noDataOutcome: 'extend', maxQueryErrors: 1 };
+const gate: BakeOrGateStep = {
+  kind: 'gate',
+  gates: ['health'],
+  retryIntervalMinutes: 5,
+  maxExtensionMinutes: 15,
+  noDataOutcome: 'extend',
+  maxQueryErrors: 1,
+};
 
 function progress(o: Partial<StepProgress> = {}): StepProgress {
   return { ...emptyProgress(), startedAtMs: T0, ...o };
@@ -21,18 +47,65 @@ const failed: LookRound = { failed: { gate: 'health', reason: 'error rate 9% > 2
 const queryError: LookRound = { errors: ['health: timeout'], allPassed: false };
 
 describe('nextLook: when a bake or gate step looks next', () => {
-  it.each<[string, BakeOrGateStep, Partial<StepProgress>, number, boolean, { untilMs: number; statusUntil: number; detail: string } | undefined]>([
-    ['a bake waits one interval before its first look', bake(), {}, T0, true, { untilMs: T0 + 5 * MIN, statusUntil: T0 + 30 * MIN, detail: 'baking' }],
-    ['never past the end of the bake', bake(), {}, T0 + 28 * MIN, false, { untilMs: T0 + 30 * MIN, statusUntil: T0 + 30 * MIN, detail: 'baking' }],
-    ['past the end: never past the end of the extension', bake(), {}, T0 + 38 * MIN, false, { untilMs: T0 + 40 * MIN, statusUntil: T0 + 40 * MIN, detail: 'baking' }],
-    ['paused time moves the end', bake(), { pausedMs: 7 * MIN }, T0 + 34 * MIN, false, { untilMs: T0 + 37 * MIN, statusUntil: T0 + 37 * MIN, detail: 'baking' }],
-    ['a bake without gates waits for its end in one go', bake({ gates: [] }), {}, T0, true, { untilMs: T0 + 30 * MIN, statusUntil: T0 + 30 * MIN, detail: 'baking' }],
+  it.each<
+    [string, BakeOrGateStep, Partial<StepProgress>, number, boolean, { untilMs: number; statusUntil: number; detail: string } | undefined]
+  >([
+    [
+      'a bake waits one interval before its first look',
+      bake(),
+      {},
+      T0,
+      true,
+      { untilMs: T0 + 5 * MIN, statusUntil: T0 + 30 * MIN, detail: 'baking' },
+    ],
+    [
+      'never past the end of the bake',
+      bake(),
+      {},
+      T0 + 28 * MIN,
+      false,
+      { untilMs: T0 + 30 * MIN, statusUntil: T0 + 30 * MIN, detail: 'baking' },
+    ],
+    [
+      'past the end: never past the end of the extension',
+      bake(),
+      {},
+      T0 + 38 * MIN,
+      false,
+      { untilMs: T0 + 40 * MIN, statusUntil: T0 + 40 * MIN, detail: 'baking' },
+    ],
+    [
+      'paused time moves the end',
+      bake(),
+      { pausedMs: 7 * MIN },
+      T0 + 34 * MIN,
+      false,
+      { untilMs: T0 + 37 * MIN, statusUntil: T0 + 37 * MIN, detail: 'baking' },
+    ],
+    [
+      'a bake without gates waits for its end in one go',
+      bake({ gates: [] }),
+      {},
+      T0,
+      true,
+      { untilMs: T0 + 30 * MIN, statusUntil: T0 + 30 * MIN, detail: 'baking' },
+    ],
     ['a gate step looks at once', gate, {}, T0, true, undefined],
-    ['a gate step then re-checks every retry interval', gate, {}, T0, false, { untilMs: T0 + 5 * MIN, statusUntil: T0 + 5 * MIN, detail: 're-checking health' }],
+    [
+      'a gate step then re-checks every retry interval',
+      gate,
+      {},
+      T0,
+      false,
+      { untilMs: T0 + 5 * MIN, statusUntil: T0 + 5 * MIN, detail: 're-checking health' },
+    ],
   ])('%s', (_name, step, p, now, first, expected) => {
     const next = nextLook(step, progress(p), now, first);
     if (expected === undefined) return expect(next).toBeUndefined();
-    expect(next).toEqual({ untilMs: expected.untilMs, waitingFor: { kind: 'timer', untilMs: expected.statusUntil, detail: expected.detail } });
+    expect(next).toEqual({
+      untilMs: expected.untilMs,
+      waitingFor: { kind: 'timer', untilMs: expected.statusUntil, detail: expected.detail },
+    });
   });
 });
 
@@ -46,10 +119,24 @@ describe('judgeLook: what one look means', () => {
     ['inconclusive at the end of the extension: no data', bake(), {}, T0 + 40 * MIN, inconclusive, 'noData'],
     ['passed but too few requests: extend', bake({ minRequests: 500 }), { requestsSeen: 499 }, T0 + 30 * MIN, passed, 'again'],
     ['passed with enough requests: over', bake({ minRequests: 500 }), { requestsSeen: 500 }, T0 + 30 * MIN, passed, 'done:advance'],
-    ['too few requests at the end of the extension: no data', bake({ minRequests: 500 }), { requestsSeen: 10 }, T0 + 40 * MIN, passed, 'noData'],
+    [
+      'too few requests at the end of the extension: no data',
+      bake({ minRequests: 500 }),
+      { requestsSeen: 10 },
+      T0 + 40 * MIN,
+      passed,
+      'noData',
+    ],
     ['a query error within the limit: look again', bake(), { queryErrors: 1 }, T0 + 10 * MIN, queryError, 'again'],
     ['one query error more than the limit: roll back', bake(), { queryErrors: 2 }, T0 + 10 * MIN, queryError, 'done:rollback'],
-    ['a watch after promotion ends at its end, even inconclusive', bake({ candidateOnly: true }), {}, T0 + 30 * MIN, inconclusive, 'done:advance'],
+    [
+      'a watch after promotion ends at its end, even inconclusive',
+      bake({ candidateOnly: true }),
+      {},
+      T0 + 30 * MIN,
+      inconclusive,
+      'done:advance',
+    ],
     ['a watch still rolls back on a failure', bake({ candidateOnly: true }), {}, T0 + 30 * MIN, failed, 'done:rollback'],
     ['a gate step passes at once', gate, {}, T0, passed, 'done:advance'],
     ['a gate step inconclusive: look again', gate, {}, T0 + 5 * MIN, inconclusive, 'again'],
@@ -60,9 +147,19 @@ describe('judgeLook: what one look means', () => {
 
   it('names the failed gate, asks for the gateFailed notification and says why no data', () => {
     const failure = judgeLook(bake(), progress(), T0, failed);
-    expect(failure).toMatchObject({ kind: 'done', gateFailed: true, result: { kind: 'rollback', outcome: 'rolledBack', reason: "gate 'health' failed: error rate 9% > 2%" } });
-    expect(judgeLook(bake({ minRequests: 500 }), progress({ requestsSeen: 10 }), T0 + 40 * MIN, passed)).toMatchObject({ kind: 'noData', why: 'the candidate served 10 requests, 500 needed, after 40 min' });
-    expect(judgeLook(bake(), progress(), T0 + 40 * MIN, inconclusive)).toMatchObject({ kind: 'noData', why: 'gates stayed inconclusive for 40 min' });
+    expect(failure).toMatchObject({
+      kind: 'done',
+      gateFailed: true,
+      result: { kind: 'rollback', outcome: 'rolledBack', reason: "gate 'health' failed: error rate 9% > 2%" },
+    });
+    expect(judgeLook(bake({ minRequests: 500 }), progress({ requestsSeen: 10 }), T0 + 40 * MIN, passed)).toMatchObject({
+      kind: 'noData',
+      why: 'the candidate served 10 requests, 500 needed, after 40 min',
+    });
+    expect(judgeLook(bake(), progress(), T0 + 40 * MIN, inconclusive)).toMatchObject({
+      kind: 'noData',
+      why: 'gates stayed inconclusive for 40 min',
+    });
   });
 
   it('a plain bake (no gates) is over when its time is up; a bake with gates is judgeLook’s', () => {
@@ -105,13 +202,25 @@ describe('judgeLook: what one look means', () => {
 });
 
 describe('adaptive bakes: the decider rule (issue 12)', () => {
-  const adaptiveBake = bake({ durationMinutes: 60, maxExtensionMinutes: 10, adaptive: { minBakeMinutes: 15, maxBakeMinutes: 90, minRequests: 500, confidence: 0.95, margins: { failureRate: 0.01 } } });
+  const adaptiveBake = bake({
+    durationMinutes: 60,
+    maxExtensionMinutes: 10,
+    adaptive: { minBakeMinutes: 15, maxBakeMinutes: 90, minRequests: 500, confidence: 0.95, margins: { failureRate: 0.01 } },
+  });
   const arm = (requests: number, failures: number) => ({ requests, failures, latenciesSorted: [] });
   const healthy = { candidate: arm(3000, 30), baseline: arm(27000, 270) };
   const thin = { candidate: arm(100, 1), baseline: arm(27000, 270) };
   const worse = { candidate: arm(3000, 150), baseline: arm(27000, 270) };
 
-  it.each<[string, BakeOrGateStep, number, { candidate: ReturnType<typeof arm>; baseline: ReturnType<typeof arm> } | undefined, string | undefined]>([
+  it.each<
+    [
+      string,
+      BakeOrGateStep,
+      number,
+      { candidate: ReturnType<typeof arm>; baseline: ReturnType<typeof arm> } | undefined,
+      string | undefined,
+    ]
+  >([
     ['not adaptive: the rule is not asked', bake(), T0 + 20 * MIN, healthy, undefined],
     ['no readable data: the fixed rules decide', adaptiveBake, T0 + 20 * MIN, undefined, undefined],
     ['before the minimum bake: wait', adaptiveBake, T0 + 10 * MIN, healthy, 'wait'],
@@ -127,15 +236,22 @@ describe('adaptive bakes: the decider rule (issue 12)', () => {
     const p = progress();
     const decision = judgeLook(adaptiveBake, p, T0 + 20 * MIN, inconclusive, adaptiveLook(adaptiveBake, p, T0 + 20 * MIN, healthy));
     expect(decision).toMatchObject({ kind: 'done', result: { kind: 'advance' } });
-    expect(decision.notes.join(' ')).toMatch(/^adaptive bake: end: no worse than live within the margins .*failure rate shown within live \+ 0\.01/);
+    expect(decision.notes.join(' ')).toMatch(
+      /^adaptive bake: end: no worse than live within the margins .*failure rate shown within live \+ 0\.01/,
+    );
     const waiting = progress();
     judgeLook(adaptiveBake, waiting, T0 + 10 * MIN, inconclusive, adaptiveLook(adaptiveBake, waiting, T0 + 10 * MIN, healthy));
-    expect(nextLook(adaptiveBake, waiting, T0 + 10 * MIN, false)?.waitingFor.detail).toBe('baking (adaptive: wait: minimum bake runs until 15 min)');
+    expect(nextLook(adaptiveBake, waiting, T0 + 10 * MIN, false)?.waitingFor.detail).toBe(
+      'baking (adaptive: wait: minimum bake runs until 15 min)',
+    );
   });
 
   it('a failed gate still rolls back, whatever the adaptive rule says', () => {
     const p = progress();
-    expect(judgeLook(adaptiveBake, p, T0 + 20 * MIN, failed, adaptiveLook(adaptiveBake, p, T0 + 20 * MIN, healthy))).toMatchObject({ kind: 'done', result: { kind: 'rollback' } });
+    expect(judgeLook(adaptiveBake, p, T0 + 20 * MIN, failed, adaptiveLook(adaptiveBake, p, T0 + 20 * MIN, healthy))).toMatchObject({
+      kind: 'done',
+      result: { kind: 'rollback' },
+    });
   });
 
   it('thin traffic extends the bake up to maxBakeMinutes, beyond the fixed extension', () => {

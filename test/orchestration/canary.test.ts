@@ -39,7 +39,10 @@ const REWRITTEN = `  canary:
       - { percent: 30, bakeMinutes: 5 }
       - { percent: 100, bakeMinutes: 5 }`;
 
-const canary = (extra: Partial<PolicyOptions> = {}) => (endpoint: string) => policyYaml('x', { endpoint, strategy: CANARY, ...extra });
+const canary =
+  (extra: Partial<PolicyOptions> = {}) =>
+  (endpoint: string) =>
+    policyYaml('x', { endpoint, strategy: CANARY, ...extra });
 
 let rt: LocalRuntime;
 beforeAll(async () => {
@@ -87,7 +90,9 @@ describe('canary on the local runtime', () => {
     expect(s.endpoint.traffic).toEqual({ [candidate]: 100 });
     expect([...s.endpoint.deployments.keys()]).toEqual([candidate]);
     expect(s.endpoint.trafficHistory.map((h) => h.traffic[candidate] ?? 0)).toEqual([10, 50, 100]);
-    expect(status.approvals).toEqual([expect.objectContaining({ decision: 'approve', by: 'alice@contoso.com', accepted: true, comment: 'approve from test' })]);
+    expect(status.approvals).toEqual([
+      expect.objectContaining({ decision: 'approve', by: 'alice@contoso.com', accepted: true, comment: 'approve from test' }),
+    ]);
     expect(status.gates.length).toBeGreaterThan(0);
     expect(status.step.index).toBe(status.step.count);
     expect(status.journal.some((j) => j.message.includes(`deleted 'blue'`))).toBe(true);
@@ -147,7 +152,14 @@ describe('canary on the local runtime', () => {
     onNotification(s.id, async (n) => {
       if (n.kind !== 'approvalRequested') return;
       requests += 1;
-      if (requests === 3) await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', step: approvalStep(n), rolloutId: s.id, atMs: 0 });
+      if (requests === 3)
+        await raise(rt, s.id, 'approval', {
+          decision: 'approve',
+          by: 'alice@contoso.com',
+          step: approvalStep(n),
+          rolloutId: s.id,
+          atMs: 0,
+        });
     });
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
@@ -193,7 +205,8 @@ describe('canary on the local runtime', () => {
   it('aborts on the operator’s request mid-rollout and rolls back', async () => {
     const s = scenario(canary());
     onTraffic(s.endpoint.name, async (traffic) => {
-      if ((traffic.blue ?? 0) === 50) await raise(rt, s.id, CONTROL_EVENT, { action: 'abort', by: 'ops@contoso.com', comment: 'customer complaints', atMs: 0 });
+      if ((traffic.blue ?? 0) === 50)
+        await raise(rt, s.id, CONTROL_EVENT, { action: 'abort', by: 'ops@contoso.com', comment: 'customer complaints', atMs: 0 });
     });
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
@@ -221,7 +234,8 @@ describe('canary on the local runtime', () => {
   it('promote now skips the remaining steps and records the override', async () => {
     const s = scenario(canary());
     onTraffic(s.endpoint.name, async (traffic) => {
-      if ((traffic.blue ?? 0) === 90) await raise(rt, s.id, CONTROL_EVENT, { action: 'promote', by: 'ops@contoso.com', comment: 'hotfix', atMs: 0 });
+      if ((traffic.blue ?? 0) === 90)
+        await raise(rt, s.id, CONTROL_EVENT, { action: 'promote', by: 'ops@contoso.com', comment: 'hotfix', atMs: 0 });
     });
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
@@ -268,7 +282,9 @@ describe('canary on the local runtime', () => {
     const status = await finish(rt, s.id);
     expect(status.outcome).toBe('rolledBack');
     expect(status.reason).toMatch(/^no data after 3 extensions \(/);
-    const extensions = status.journal.filter((j) => /the policy says keep extending \(extension \d\)/.test(j.message)).map((j) => /extension (\d)\)/.exec(j.message)?.[1]);
+    const extensions = status.journal
+      .filter((j) => /the policy says keep extending \(extension \d\)/.test(j.message))
+      .map((j) => /extension (\d)\)/.exec(j.message)?.[1]);
     expect(extensions).toEqual(['1', '2', '3']);
     expectRolledBackEndpoint(s);
   }, 30_000);
@@ -279,7 +295,14 @@ describe('canary on the local runtime', () => {
     onNotification(s.id, async (n) => {
       if (n.kind !== 'approvalRequested') return;
       asked.push(n.facts.approval ?? '');
-      await raise(rt, s.id, 'approval', { decision: 'approve', by: 'alice@contoso.com', comment: 'low traffic is expected', step: approvalStep(n), rolloutId: s.id, atMs: 0 });
+      await raise(rt, s.id, 'approval', {
+        decision: 'approve',
+        by: 'alice@contoso.com',
+        comment: 'low traffic is expected',
+        step: approvalStep(n),
+        rolloutId: s.id,
+        atMs: 0,
+      });
     });
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
@@ -357,8 +380,14 @@ describe('canary on the local runtime', () => {
     });
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
-    expect({ outcome: status.outcome, phase: status.phase, retrying: status.retrying }).toEqual({ outcome: 'aborted', phase: 'Aborted', retrying: undefined });
-    expect(status.reason).toMatch(new RegExp(`^aborted by ops@contoso.com; '${status.candidate}' is left at 0% \\(delete failed: .*500.*\\), retrying$`));
+    expect({ outcome: status.outcome, phase: status.phase, retrying: status.retrying }).toEqual({
+      outcome: 'aborted',
+      phase: 'Aborted',
+      retrying: undefined,
+    });
+    expect(status.reason).toMatch(
+      new RegExp(`^aborted by ops@contoso.com; '${status.candidate}' is left at 0% \\(delete failed: .*500.*\\), retrying$`),
+    );
     expectRolledBackEndpoint(s);
     // Traffic went back to blue once and never moved again.
     expect(s.endpoint.trafficHistory.at(-1)?.traffic).toEqual({ blue: 100 });
@@ -375,7 +404,8 @@ describe('canary on the local runtime', () => {
     onTraffic(s.endpoint.name, async (traffic) => {
       if ((traffic.blue ?? 0) === 90) await raise(rt, s.id, CONTROL_EVENT, { action: 'abort', by: 'ops@contoso.com', atMs: 0 });
       // The rollback's own traffic write: the last execution is running, nothing waits for approvals.
-      if ((traffic.blue ?? 0) === 100) await raise(rt, s.id, APPROVAL_EVENT, { decision: 'approve', by: 'mallory@example.com', step: 3, rolloutId: s.id, atMs: 0 });
+      if ((traffic.blue ?? 0) === 100)
+        await raise(rt, s.id, APPROVAL_EVENT, { decision: 'approve', by: 'mallory@example.com', step: 3, rolloutId: s.id, atMs: 0 });
     });
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
@@ -397,7 +427,9 @@ describe('canary on the local runtime', () => {
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
     expect(status.outcome).toBe('rolledBack');
-    expect(status.reason).toBe(`endpoint '${s.endpoint.name}' changed outside the rollout: deployment '${status.candidate}' no longer exists; live traffic is blue 100%, the rollout set blue 90%, ${status.candidate} 10%`);
+    expect(status.reason).toBe(
+      `endpoint '${s.endpoint.name}' changed outside the rollout: deployment '${status.candidate}' no longer exists; live traffic is blue 100%, the rollout set blue 90%, ${status.candidate} 10%`,
+    );
     expectRolledBackEndpoint(s);
     // Noticed at the first look of the bake, without a single "extending" round.
     expect(status.journal.some((j) => /extend/.test(j.message))).toBe(false);

@@ -70,7 +70,10 @@ describe('one rollout per endpoint', () => {
     const { a, b } = await runWithSecondDuringFirstStep(first, second);
     expect(a.outcome).toBe('aborted');
     expect(a.reason).toMatch(/aborted by system:supersede:/);
-    expect(a.overrides[0]).toMatchObject({ action: 'abort', comment: expect.stringContaining(`superseded by ${second.input.model.name}:3`) });
+    expect(a.overrides[0]).toMatchObject({
+      action: 'abort',
+      comment: expect.stringContaining(`superseded by ${second.input.model.name}:3`),
+    });
     expect(b.outcome).toBe('promoted');
     expect(b.baseline).toBe('blue');
     expect(first.endpoint.traffic).toEqual({ [b.candidate]: 100 });

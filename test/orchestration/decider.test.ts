@@ -9,7 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { checkControlFits } from '../../src/api/rollouts';
 import type { InstanceSummary } from '../../src/ingest/ports';
 import { decide, recordStrayApprovals, type Command, type DeciderInput } from '../../src/orchestration/decider';
-import { decideControl, emptyProgress, FAILED_RETRY_WINDOW_MINUTES, initialStatus, type EngineState, type Mode } from '../../src/orchestration/engine-state';
+import {
+  decideControl,
+  emptyProgress,
+  FAILED_RETRY_WINDOW_MINUTES,
+  initialStatus,
+  type EngineState,
+  type Mode,
+} from '../../src/orchestration/engine-state';
 import type { ControlEvent } from '../../src/orchestration/events';
 import { testInput, testPlan, testSteps } from './engine-fixture';
 import { canTransition, OPERATOR_ACTIONS, PHASE_TABLE, STEP_PHASE } from '../../src/plan/phases';
@@ -43,7 +50,13 @@ function state(shape: Shape = {}): EngineState {
     stepIndex: shape.stepIndex ?? 2,
     // A working phase: its step has started (the decider accepts results of started steps only).
     progress: { ...emptyProgress(), ...(PHASE_TABLE[shape.phase ?? 'Baking'].mode === 'forward' ? { startedAtMs: 0 } : {}) },
-    facts: { candidateCreated: shape.touched ?? true, modelReplaced: false, smokePassed: ['green'], promoted: shape.promoted ?? false, verdictWritten: false },
+    facts: {
+      candidateCreated: shape.touched ?? true,
+      modelReplaced: false,
+      smokePassed: ['green'],
+      promoted: shape.promoted ?? false,
+      verdictWritten: false,
+    },
     status,
     leaseHeld: shape.leaseHeld ?? true,
     input,
@@ -56,7 +69,8 @@ function state(shape: Shape = {}): EngineState {
 
 type Happened = DeciderInput extends infer I ? (I extends DeciderInput ? Omit<I, 'atMs'> : never) : never;
 const at = (happened: Happened): DeciderInput => ({ ...happened, atMs: 1_000 }) as DeciderInput;
-const kinds = (commands: readonly Command[]): string[] => commands.map((c) => (c.kind === 'finish' ? `finish:${c.outcome}` : c.kind === 'notify' ? `notify:${c.notification}` : c.kind));
+const kinds = (commands: readonly Command[]): string[] =>
+  commands.map((c) => (c.kind === 'finish' ? `finish:${c.outcome}` : c.kind === 'notify' ? `notify:${c.notification}` : c.kind));
 
 interface Row {
   readonly name: string;
@@ -72,41 +86,269 @@ interface Row {
 // Every row: the state's mode and phase, the commands, the lease, after one input.
 const TABLE: readonly Row[] = [
   // queued: waiting for the endpoint lease, nothing done on Azure
-  { name: 'resolve fails', from: { mode: 'queued', phase: 'Pending', leaseHeld: false, planned: false, touched: false }, input: { kind: 'resolveFailed', reason: 'no policy' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: false, outcome: 'failed' },
-  { name: 'lease granted', from: { mode: 'queued', phase: 'Pending', leaseHeld: false, planned: false, touched: false }, input: { kind: 'leaseGranted', waited: true }, mode: 'queued', phase: 'Pending', commands: [], leaseHeld: true },
-  { name: 'planned', from: { mode: 'queued', phase: 'Pending', planned: false, touched: false }, input: { kind: 'planned', plan }, mode: 'forward', phase: 'Pending', commands: [], leaseHeld: true },
-  { name: 'planning fails: the lease is freed first', from: { mode: 'queued', phase: 'Pending', planned: false, touched: false }, input: { kind: 'planFailed', reason: 'split' }, mode: 'failedWaiting', phase: 'Failed', commands: ['releaseLease', 'finish:failed'], leaseHeld: false, outcome: 'failed' },
-  { name: 'a stale version', from: { mode: 'queued', phase: 'Pending', leaseHeld: false, touched: false }, input: { kind: 'leaseStale', reason: 'older' }, mode: 'done', phase: 'Superseded', commands: ['finish:superseded'], leaseHeld: false, outcome: 'superseded' },
+  {
+    name: 'resolve fails',
+    from: { mode: 'queued', phase: 'Pending', leaseHeld: false, planned: false, touched: false },
+    input: { kind: 'resolveFailed', reason: 'no policy' },
+    mode: 'failedWaiting',
+    phase: 'Failed',
+    commands: ['finish:failed'],
+    leaseHeld: false,
+    outcome: 'failed',
+  },
+  {
+    name: 'lease granted',
+    from: { mode: 'queued', phase: 'Pending', leaseHeld: false, planned: false, touched: false },
+    input: { kind: 'leaseGranted', waited: true },
+    mode: 'queued',
+    phase: 'Pending',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'planned',
+    from: { mode: 'queued', phase: 'Pending', planned: false, touched: false },
+    input: { kind: 'planned', plan },
+    mode: 'forward',
+    phase: 'Pending',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'planning fails: the lease is freed first',
+    from: { mode: 'queued', phase: 'Pending', planned: false, touched: false },
+    input: { kind: 'planFailed', reason: 'split' },
+    mode: 'failedWaiting',
+    phase: 'Failed',
+    commands: ['releaseLease', 'finish:failed'],
+    leaseHeld: false,
+    outcome: 'failed',
+  },
+  {
+    name: 'a stale version',
+    from: { mode: 'queued', phase: 'Pending', leaseHeld: false, touched: false },
+    input: { kind: 'leaseStale', reason: 'older' },
+    mode: 'done',
+    phase: 'Superseded',
+    commands: ['finish:superseded'],
+    leaseHeld: false,
+    outcome: 'superseded',
+  },
   // the lost abort: an abort while queued ends the rollout and leaves the lease's queue
-  { name: 'abort while queued', from: { mode: 'queued', phase: 'Pending', leaseHeld: false, touched: false }, input: { kind: 'abort', by: 'ops' }, mode: 'done', phase: 'Aborted', commands: ['finish:aborted', 'releaseLease'], leaseHeld: false, outcome: 'aborted' },
+  {
+    name: 'abort while queued',
+    from: { mode: 'queued', phase: 'Pending', leaseHeld: false, touched: false },
+    input: { kind: 'abort', by: 'ops' },
+    mode: 'done',
+    phase: 'Aborted',
+    commands: ['finish:aborted', 'releaseLease'],
+    leaseHeld: false,
+    outcome: 'aborted',
+  },
   // defect 1: a supersede (abort) while Pending with the lease held and the plan made
-  { name: 'supersede while Pending (planned, nothing deployed)', from: { mode: 'forward', phase: 'Pending', stepIndex: 0, touched: false }, input: { kind: 'abort', by: 'system:supersede:r2' }, mode: 'done', phase: 'Aborted', commands: ['finish:aborted', 'releaseLease'], leaseHeld: false, outcome: 'aborted' },
+  {
+    name: 'supersede while Pending (planned, nothing deployed)',
+    from: { mode: 'forward', phase: 'Pending', stepIndex: 0, touched: false },
+    input: { kind: 'abort', by: 'system:supersede:r2' },
+    mode: 'done',
+    phase: 'Aborted',
+    commands: ['finish:aborted', 'releaseLease'],
+    leaseHeld: false,
+    outcome: 'aborted',
+  },
   // forward
-  { name: 'a step advances', from: {}, input: { kind: 'stepResult', result: { kind: 'advance' } }, mode: 'forward', phase: 'Baking', commands: [], leaseHeld: true },
-  { name: 'a step asks to roll back', from: {}, input: { kind: 'stepResult', result: { kind: 'rollback', outcome: 'rolledBack', reason: 'gate' } }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
-  { name: 'abort while running', from: {}, input: { kind: 'abort', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
-  { name: 'a step fails after Azure was changed', from: {}, input: { kind: 'stepFailed', reason: 'boom' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
-  { name: 'a step fails before anything changed', from: { phase: 'Deploying', stepIndex: 0, touched: false }, input: { kind: 'stepFailed', reason: 'boom' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: true, outcome: 'failed' },
+  {
+    name: 'a step advances',
+    from: {},
+    input: { kind: 'stepResult', result: { kind: 'advance' } },
+    mode: 'forward',
+    phase: 'Baking',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'a step asks to roll back',
+    from: {},
+    input: { kind: 'stepResult', result: { kind: 'rollback', outcome: 'rolledBack', reason: 'gate' } },
+    mode: 'rollback',
+    phase: 'RollingBack',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'abort while running',
+    from: {},
+    input: { kind: 'abort', by: 'ops' },
+    mode: 'rollback',
+    phase: 'RollingBack',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'a step fails after Azure was changed',
+    from: {},
+    input: { kind: 'stepFailed', reason: 'boom' },
+    mode: 'rollback',
+    phase: 'RollingBack',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'a step fails before anything changed',
+    from: { phase: 'Deploying', stepIndex: 0, touched: false },
+    input: { kind: 'stepFailed', reason: 'boom' },
+    mode: 'failedWaiting',
+    phase: 'Failed',
+    commands: ['finish:failed'],
+    leaseHeld: true,
+    outcome: 'failed',
+  },
   // defect 3: after promotion a failure (the cleanup) never moves traffic: retried, reported
-  { name: 'a step fails after promotion', from: { phase: 'Promoting', stepIndex: 4, promoted: true }, input: { kind: 'stepFailed', reason: 'delete blue: 500' }, mode: 'forward', phase: 'Promoting', commands: ['notify:cleanupFailed'], leaseHeld: true },
-  { name: 'the plan is done', from: { phase: 'Promoting', stepIndex: 5 }, input: { kind: 'planCompleted', reason: 'all passed' }, mode: 'done', phase: 'Promoted', commands: ['finish:promoted', 'releaseLease'], leaseHeld: false, outcome: 'promoted' },
+  {
+    name: 'a step fails after promotion',
+    from: { phase: 'Promoting', stepIndex: 4, promoted: true },
+    input: { kind: 'stepFailed', reason: 'delete blue: 500' },
+    mode: 'forward',
+    phase: 'Promoting',
+    commands: ['notify:cleanupFailed'],
+    leaseHeld: true,
+  },
+  {
+    name: 'the plan is done',
+    from: { phase: 'Promoting', stepIndex: 5 },
+    input: { kind: 'planCompleted', reason: 'all passed' },
+    mode: 'done',
+    phase: 'Promoted',
+    commands: ['finish:promoted', 'releaseLease'],
+    leaseHeld: false,
+    outcome: 'promoted',
+  },
   // rollback
-  { name: 'the rollback finishes', from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rejected', reason: 'no' } }, input: { kind: 'rollbackDone' }, mode: 'done', phase: 'Rejected', commands: ['finish:rejected', 'releaseLease'], leaseHeld: false, outcome: 'rejected' },
+  {
+    name: 'the rollback finishes',
+    from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rejected', reason: 'no' } },
+    input: { kind: 'rollbackDone' },
+    mode: 'done',
+    phase: 'Rejected',
+    commands: ['finish:rejected', 'releaseLease'],
+    leaseHeld: false,
+    outcome: 'rejected',
+  },
   // defect 3, rollback side: traffic is back on the baseline, only the delete of the candidate failed
-  { name: 'the rollback finishes but the candidate could not be deleted', from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rolledBack', reason: 'gate' } }, input: { kind: 'rollbackDone', leftover: { deployment: 'green', error: '500' } }, mode: 'cleanup', phase: 'RolledBack', commands: ['finish:rolledBack', 'releaseLease', 'notify:cleanupFailed'], leaseHeld: false, outcome: 'rolledBack' },
-  { name: 'an abort finishes but the candidate could not be deleted', from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'aborted', reason: 'aborted by ops' } }, input: { kind: 'rollbackDone', leftover: { deployment: 'green', error: '500' } }, mode: 'cleanup', phase: 'Aborted', commands: ['finish:aborted', 'releaseLease', 'notify:cleanupFailed'], leaseHeld: false, outcome: 'aborted' },
-  { name: 'the rollback fails', from: { mode: 'rollback', phase: 'RollingBack' }, input: { kind: 'rollbackFailed', reason: '500' }, mode: 'failedWaiting', phase: 'Failed', commands: ['finish:failed'], leaseHeld: true, outcome: 'failed' },
-  { name: 'abort while rolling back changes nothing', from: { mode: 'rollback', phase: 'RollingBack' }, input: { kind: 'abort', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
+  {
+    name: 'the rollback finishes but the candidate could not be deleted',
+    from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rolledBack', reason: 'gate' } },
+    input: { kind: 'rollbackDone', leftover: { deployment: 'green', error: '500' } },
+    mode: 'cleanup',
+    phase: 'RolledBack',
+    commands: ['finish:rolledBack', 'releaseLease', 'notify:cleanupFailed'],
+    leaseHeld: false,
+    outcome: 'rolledBack',
+  },
+  {
+    name: 'an abort finishes but the candidate could not be deleted',
+    from: { mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'aborted', reason: 'aborted by ops' } },
+    input: { kind: 'rollbackDone', leftover: { deployment: 'green', error: '500' } },
+    mode: 'cleanup',
+    phase: 'Aborted',
+    commands: ['finish:aborted', 'releaseLease', 'notify:cleanupFailed'],
+    leaseHeld: false,
+    outcome: 'aborted',
+  },
+  {
+    name: 'the rollback fails',
+    from: { mode: 'rollback', phase: 'RollingBack' },
+    input: { kind: 'rollbackFailed', reason: '500' },
+    mode: 'failedWaiting',
+    phase: 'Failed',
+    commands: ['finish:failed'],
+    leaseHeld: true,
+    outcome: 'failed',
+  },
+  {
+    name: 'abort while rolling back changes nothing',
+    from: { mode: 'rollback', phase: 'RollingBack' },
+    input: { kind: 'abort', by: 'ops' },
+    mode: 'rollback',
+    phase: 'RollingBack',
+    commands: [],
+    leaseHeld: true,
+  },
   // failed: retry and abort, each written once
-  { name: 'retry a failed step', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward' }, input: { kind: 'retry', by: 'ops' }, mode: 'forward', phase: 'Failed', commands: [], leaseHeld: true },
-  { name: 'retry a failed rollback', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'rollback' }, input: { kind: 'retry', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
-  { name: 'retry a failed plan', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'plan', leaseHeld: false, touched: false }, input: { kind: 'retry', by: 'ops' }, mode: 'queued', phase: 'Pending', commands: ['resolve'], leaseHeld: false },
-  { name: 'abort after a failure with nothing deployed', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward', touched: false }, input: { kind: 'abort', by: 'ops' }, mode: 'done', phase: 'Aborted', commands: ['finish:aborted', 'releaseLease'], leaseHeld: false, outcome: 'aborted' },
-  { name: 'abort after a failure with a candidate', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward' }, input: { kind: 'abort', by: 'ops' }, mode: 'rollback', phase: 'RollingBack', commands: [], leaseHeld: true },
-  { name: 'the retry window ends', from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'rollback' }, input: { kind: 'retryWindowEnded' }, mode: 'done', phase: 'Failed', commands: ['releaseLease'], leaseHeld: false },
+  {
+    name: 'retry a failed step',
+    from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward' },
+    input: { kind: 'retry', by: 'ops' },
+    mode: 'forward',
+    phase: 'Failed',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'retry a failed rollback',
+    from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'rollback' },
+    input: { kind: 'retry', by: 'ops' },
+    mode: 'rollback',
+    phase: 'RollingBack',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'retry a failed plan',
+    from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'plan', leaseHeld: false, touched: false },
+    input: { kind: 'retry', by: 'ops' },
+    mode: 'queued',
+    phase: 'Pending',
+    commands: ['resolve'],
+    leaseHeld: false,
+  },
+  {
+    name: 'abort after a failure with nothing deployed',
+    from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward', touched: false },
+    input: { kind: 'abort', by: 'ops' },
+    mode: 'done',
+    phase: 'Aborted',
+    commands: ['finish:aborted', 'releaseLease'],
+    leaseHeld: false,
+    outcome: 'aborted',
+  },
+  {
+    name: 'abort after a failure with a candidate',
+    from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward' },
+    input: { kind: 'abort', by: 'ops' },
+    mode: 'rollback',
+    phase: 'RollingBack',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'the retry window ends',
+    from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'rollback' },
+    input: { kind: 'retryWindowEnded' },
+    mode: 'done',
+    phase: 'Failed',
+    commands: ['releaseLease'],
+    leaseHeld: false,
+  },
   // inputs that do not fit the mode are recorded and change nothing
-  { name: 'a step result after the end', from: { mode: 'done', phase: 'Promoted', leaseHeld: false }, input: { kind: 'stepResult', result: { kind: 'advance' } }, mode: 'done', phase: 'Promoted', commands: [], leaseHeld: false },
-  { name: 'retry while running', from: {}, input: { kind: 'retry', by: 'ops' }, mode: 'forward', phase: 'Baking', commands: [], leaseHeld: true },
+  {
+    name: 'a step result after the end',
+    from: { mode: 'done', phase: 'Promoted', leaseHeld: false },
+    input: { kind: 'stepResult', result: { kind: 'advance' } },
+    mode: 'done',
+    phase: 'Promoted',
+    commands: [],
+    leaseHeld: false,
+  },
+  {
+    name: 'retry while running',
+    from: {},
+    input: { kind: 'retry', by: 'ops' },
+    mode: 'forward',
+    phase: 'Baking',
+    commands: [],
+    leaseHeld: true,
+  },
 ];
 
 describe('decide: (state, input) -> (state, commands)', () => {
@@ -115,7 +357,13 @@ describe('decide: (state, input) -> (state, commands)', () => {
     const snapshot = JSON.stringify(before);
     const { state: after, commands } = decide(before, at(row.input));
     expect(JSON.stringify(before), 'decide never changes its input').toBe(snapshot);
-    expect({ mode: after.mode, phase: after.status.phase, commands: kinds(commands), leaseHeld: after.leaseHeld, outcome: after.status.outcome }).toEqual({
+    expect({
+      mode: after.mode,
+      phase: after.status.phase,
+      commands: kinds(commands),
+      leaseHeld: after.leaseHeld,
+      outcome: after.status.outcome,
+    }).toEqual({
       mode: row.mode,
       phase: row.phase,
       commands: row.commands,
@@ -144,7 +392,11 @@ describe('decide: (state, input) -> (state, commands)', () => {
       delays.push(((s.progress.retryAtMs ?? 0) - 1_000) / 60_000);
     }
     expect(delays).toEqual([5, 10, 20, 40, 60, 60]);
-    expect({ mode: s.mode, phase: s.status.phase, traffic: s.status.traffic }).toEqual({ mode: 'forward', phase: 'Promoting', traffic: {} });
+    expect({ mode: s.mode, phase: s.status.phase, traffic: s.status.traffic }).toEqual({
+      mode: 'forward',
+      phase: 'Promoting',
+      traffic: {},
+    });
     const done = decide(s, at({ kind: 'stepResult', result: { kind: 'advance' } })).state;
     expect(done.status.retrying).toBeUndefined();
     expect(done.progress.retryAtMs).toBeUndefined();
@@ -162,13 +414,19 @@ describe('decide: (state, input) -> (state, commands)', () => {
     const done = decide(s, at({ kind: 'stepResult', result: { kind: 'advance' } }));
     expect(done.commands).toEqual([{ kind: 'notify', notification: 'cleanupDone', deployment: 'blue' }]);
     // A step that advances without earlier failures says nothing more.
-    expect(decide(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), at({ kind: 'stepResult', result: { kind: 'advance' } })).commands).toEqual([]);
+    expect(
+      decide(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), at({ kind: 'stepResult', result: { kind: 'advance' } })).commands,
+    ).toEqual([]);
   });
 
   it('a rollback whose delete keeps failing keeps its outcome, frees the endpoint, retries with the same back-off and says so', () => {
     const rolling = state({ mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'rolledBack', reason: "gate 'health' failed" } });
     let s = decide(rolling, at({ kind: 'rollbackDone', leftover: { deployment: 'green', error: 'ARM 500' } })).state;
-    expect({ outcome: s.status.outcome, phase: s.status.phase, leaseHeld: s.leaseHeld }).toEqual({ outcome: 'rolledBack', phase: 'RolledBack', leaseHeld: false });
+    expect({ outcome: s.status.outcome, phase: s.status.phase, leaseHeld: s.leaseHeld }).toEqual({
+      outcome: 'rolledBack',
+      phase: 'RolledBack',
+      leaseHeld: false,
+    });
     expect(s.status.reason).toBe("gate 'health' failed; 'green' is left at 0% (delete failed: ARM 500), retrying");
     expect(s.status.retrying).toEqual({ step: 2, failures: 1, error: 'ARM 500', nextAttemptAtMs: 1_000 + 5 * 60_000 });
     const delays = [5];
@@ -180,12 +438,24 @@ describe('decide: (state, input) -> (state, commands)', () => {
       delays.push(((s.cleanup?.retryAtMs ?? 0) - 1_000) / 60_000);
     }
     expect(delays).toEqual([5, 10, 20, 40, 60, 60]);
-    expect({ mode: s.mode, outcome: s.status.outcome, phase: s.status.phase }).toEqual({ mode: 'cleanup', outcome: 'rolledBack', phase: 'RolledBack' });
+    expect({ mode: s.mode, outcome: s.status.outcome, phase: s.status.phase }).toEqual({
+      mode: 'cleanup',
+      outcome: 'rolledBack',
+      phase: 'RolledBack',
+    });
     // Operators are answered (recorded as ignored with the reason), nothing changes.
     const ignored = decideControl(s, control('abort'));
-    expect(ignored).toEqual({ kind: 'ignored', note: "the rollout has ended; only the delete of 'green' is retried (delete it by hand to stop the retries)" });
+    expect(ignored).toEqual({
+      kind: 'ignored',
+      note: "the rollout has ended; only the delete of 'green' is retried (delete it by hand to stop the retries)",
+    });
     const healed = decide(s, at({ kind: 'cleanupDone', detail: "removed 'green'" }));
-    expect({ mode: healed.state.mode, outcome: healed.state.status.outcome, retrying: healed.state.status.retrying, commands: kinds(healed.commands) }).toEqual({
+    expect({
+      mode: healed.state.mode,
+      outcome: healed.state.status.outcome,
+      retrying: healed.state.status.retrying,
+      commands: kinds(healed.commands),
+    }).toEqual({
       mode: 'done',
       outcome: 'rolledBack',
       retrying: undefined,
@@ -198,7 +468,12 @@ describe('decide: (state, input) -> (state, commands)', () => {
     const rolling = state({ mode: 'rollback', phase: 'RollingBack', pending: { outcome: 'aborted', reason: 'aborted by ops' } });
     const s = decide(rolling, at({ kind: 'rollbackDone', leftover: { deployment: 'green', error: 'ARM 500' } })).state;
     const late = decide(s, { kind: 'cleanupFailed', reason: 'ARM 500', atMs: 1_000 + FAILED_RETRY_WINDOW_MINUTES * 60_000 });
-    expect({ mode: late.state.mode, outcome: late.state.status.outcome, retrying: late.state.status.retrying, commands: kinds(late.commands) }).toEqual({
+    expect({
+      mode: late.state.mode,
+      outcome: late.state.status.outcome,
+      retrying: late.state.status.retrying,
+      commands: kinds(late.commands),
+    }).toEqual({
       mode: 'done',
       outcome: 'aborted',
       retrying: undefined,
@@ -217,17 +492,34 @@ describe('decide: (state, input) -> (state, commands)', () => {
     ['baking', {}],
   ] as const)('a decision nothing waits for is recorded with its identity while %s (the stranger-approval defect)', (_name, shape) => {
     const s = state(shape as Shape);
-    recordStrayApprovals(s, [{ decision: 'approve', by: 'mallory@example.com', step: 2, rolloutId: 'r1', atMs: 0 }, { decision: 'maybe' }], 5_000);
-    expect(s.status.approvals).toEqual([{ step: 2, decision: 'approve', by: 'mallory@example.com', atMs: 5_000, accepted: false, note: 'no approval was pending' }]);
-    expect(s.status.journal.map((j) => j.message)).toEqual(['approve by mallory@example.com for step 2 ignored: no approval was pending', 'ignored a malformed approval event']);
+    recordStrayApprovals(
+      s,
+      [{ decision: 'approve', by: 'mallory@example.com', step: 2, rolloutId: 'r1', atMs: 0 }, { decision: 'maybe' }],
+      5_000,
+    );
+    expect(s.status.approvals).toEqual([
+      { step: 2, decision: 'approve', by: 'mallory@example.com', atMs: 5_000, accepted: false, note: 'no approval was pending' },
+    ]);
+    expect(s.status.journal.map((j) => j.message)).toEqual([
+      'approve by mallory@example.com for step 2 ignored: no approval was pending',
+      'ignored a malformed approval event',
+    ]);
   });
 
   it('an operator stops the retries after promotion: it ends Promoted and says what was left undone', () => {
-    const failing = decide(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), at({ kind: 'stepFailed', reason: 'delete blue: 500' })).state;
+    const failing = decide(
+      state({ phase: 'Promoting', stepIndex: 4, promoted: true }),
+      at({ kind: 'stepFailed', reason: 'delete blue: 500' }),
+    ).state;
     expect(decideControl(failing, control('abort')).kind).toBe('abort');
     expect(decideControl(state({ phase: 'Promoting', stepIndex: 4, promoted: true }), control('abort')).kind).toBe('ignored');
     const { state: ended, commands } = decide(failing, at({ kind: 'abort', by: 'ops' }));
-    expect({ mode: ended.mode, phase: ended.status.phase, outcome: ended.status.outcome, commands: kinds(commands) }).toEqual({ mode: 'done', phase: 'Promoted', outcome: 'promoted', commands: ['finish:promoted', 'releaseLease'] });
+    expect({ mode: ended.mode, phase: ended.status.phase, outcome: ended.status.outcome, commands: kinds(commands) }).toEqual({
+      mode: 'done',
+      phase: 'Promoted',
+      outcome: 'promoted',
+      commands: ['finish:promoted', 'releaseLease'],
+    });
     expect(ended.status.reason).toBe('promoted; step 5 abandoned by ops after 1 failures (delete blue: 500)');
   });
 
@@ -243,13 +535,24 @@ describe('decide: (state, input) -> (state, commands)', () => {
 
 /** A state in `phase` with the mode the phase table says it runs in. */
 function stateIn(phase: Phase): EngineState {
-  const mode: Mode = { queued: 'queued', forward: 'forward', rollback: 'rollback', failed: 'failedWaiting', ended: 'done' }[PHASE_TABLE[phase].mode] as Mode;
+  const mode: Mode = { queued: 'queued', forward: 'forward', rollback: 'rollback', failed: 'failedWaiting', ended: 'done' }[
+    PHASE_TABLE[phase].mode
+  ] as Mode;
   const s = state({ mode, phase, failedFrom: 'forward', stepIndex: phase === 'Promoting' ? 3 : 2 });
   s.status.paused = phase === 'Paused';
   return s;
 }
 
-const instance = (status: RolloutStatus): InstanceSummary => ({ instanceId: 'r1', name: 'rolloutOrchestrator', runtimeStatus: 'Running', createdTimeMs: 0, lastUpdatedTimeMs: 0, input: {}, customStatus: status, output: null });
+const instance = (status: RolloutStatus): InstanceSummary => ({
+  instanceId: 'r1',
+  name: 'rolloutOrchestrator',
+  runtimeStatus: 'Running',
+  createdTimeMs: 0,
+  lastUpdatedTimeMs: 0,
+  input: {},
+  customStatus: status,
+  output: null,
+});
 const control = (action: ControlEvent['action']): ControlEvent => ({ action, by: 'ops@x.com', atMs: 0 });
 
 describe('operator controls in every phase: the API and the orchestrator give the same answer', () => {
@@ -267,13 +570,19 @@ describe('operator controls in every phase: the API and the orchestrator give th
     const decision = decideControl(s, control(action));
     // The orchestrator may refuse for a reason only it knows (e.g. at the promote step), never accept what the API refused.
     if (!apiAccepts) expect(decision.kind, decision.kind === 'ignored' ? decision.note : '').toBe('ignored');
-    else if (!(action === 'promote' && phase === 'Paused')) expect(decision.kind, decision.kind === 'ignored' ? decision.note : '').toBe(action);
+    else if (!(action === 'promote' && phase === 'Paused'))
+      expect(decision.kind, decision.kind === 'ignored' ? decision.note : '').toBe(action);
   });
 
   it('refuses pause while Promoting on both sides (they used to disagree)', () => {
     const s = stateIn('Promoting');
-    expect(() => checkControlFits('pause', instance(s.status as RolloutStatus), s.status as RolloutStatus)).toThrow(/cannot pause in phase Promoting/);
-    expect(decideControl(s, control('pause'))).toEqual({ kind: 'ignored', note: expect.stringContaining('not possible in phase Promoting') });
+    expect(() => checkControlFits('pause', instance(s.status as RolloutStatus), s.status as RolloutStatus)).toThrow(
+      /cannot pause in phase Promoting/,
+    );
+    expect(decideControl(s, control('pause'))).toEqual({
+      kind: 'ignored',
+      note: expect.stringContaining('not possible in phase Promoting'),
+    });
   });
 
   it('an accepted abort ends the rollout from every phase that allows it, and the lease is released at the end', () => {
@@ -290,7 +599,13 @@ describe('operator controls in every phase: the API and the orchestrator give th
           released.push(...kinds(decision.commands));
           s = decision.state;
         }
-        expect({ phase, touched, mode: s.mode, outcome: s.status.outcome, leaseHeld: s.leaseHeld }).toEqual({ phase, touched, mode: 'done', outcome: 'aborted', leaseHeld: false });
+        expect({ phase, touched, mode: s.mode, outcome: s.status.outcome, leaseHeld: s.leaseHeld }).toEqual({
+          phase,
+          touched,
+          mode: 'done',
+          outcome: 'aborted',
+          leaseHeld: false,
+        });
         expect(released, `${phase} touched=${touched}`).toContain('releaseLease');
       }
     }
@@ -356,13 +671,27 @@ describe('decide over random input sequences', () => {
         let everHeld = false;
         const step = (happened: Happened): void => {
           const { state: next, commands } = decide(s, at(happened));
-          if (next.status.phase !== s.status.phase) expect(canTransition(s.status.phase, next.status.phase), `${s.status.phase} -> ${next.status.phase} on ${happened.kind}`).toBe(true);
+          if (next.status.phase !== s.status.phase)
+            expect(canTransition(s.status.phase, next.status.phase), `${s.status.phase} -> ${next.status.phase} on ${happened.kind}`).toBe(
+              true,
+            );
           releases += commands.filter((c) => c.kind === 'releaseLease').length;
           everHeld ||= next.leaseHeld;
           // An ended rollout never changes again (an input after the end is only recorded).
           // A rollout retrying its cleanup has its outcome and has freed the endpoint: both stay.
-          if (s.mode === 'cleanup') expect({ outcome: next.status.outcome, phase: next.status.phase, held: next.leaseHeld }).toEqual({ outcome: s.status.outcome, phase: s.status.phase, held: false });
-          if (s.mode === 'done') expect({ mode: next.mode, phase: next.status.phase, outcome: next.status.outcome, held: next.leaseHeld }).toEqual({ mode: s.mode, phase: s.status.phase, outcome: s.status.outcome, held: s.leaseHeld });
+          if (s.mode === 'cleanup')
+            expect({ outcome: next.status.outcome, phase: next.status.phase, held: next.leaseHeld }).toEqual({
+              outcome: s.status.outcome,
+              phase: s.status.phase,
+              held: false,
+            });
+          if (s.mode === 'done')
+            expect({ mode: next.mode, phase: next.status.phase, outcome: next.status.outcome, held: next.leaseHeld }).toEqual({
+              mode: s.mode,
+              phase: s.status.phase,
+              outcome: s.status.outcome,
+              held: s.leaseHeld,
+            });
           s = next;
         };
         for (const happened of inputs) step(happened);

@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { acquireLease, compareVersions, emptyLease, endpointLeaseKey, releaseLease, supersedeRequest, type LeaseRequest } from '../../src/orchestration/endpoint-lease';
+import {
+  acquireLease,
+  compareVersions,
+  emptyLease,
+  endpointLeaseKey,
+  releaseLease,
+  supersedeRequest,
+  type LeaseRequest,
+} from '../../src/orchestration/endpoint-lease';
 
-const req = (rolloutId: string, version: string, concurrency: 'queue' | 'supersede' = 'queue', model = 'm'): LeaseRequest => ({ rolloutId, model, version, concurrency, atMs: 0 });
+const req = (rolloutId: string, version: string, concurrency: 'queue' | 'supersede' = 'queue', model = 'm'): LeaseRequest => ({
+  rolloutId,
+  model,
+  version,
+  concurrency,
+  atMs: 0,
+});
 
 describe('endpoint lease', () => {
   it('grants a free endpoint and re-grants the holder (continueAsNew, retries)', () => {
@@ -34,9 +48,16 @@ describe('endpoint lease', () => {
 
   it('refuses a version older than the holder’s or the promoted one', () => {
     const s = acquireLease(emptyLease(), req('a', '10')).state;
-    expect(acquireLease(s, req('b', '9', 'supersede')).answer).toMatchObject({ granted: false, action: 'stale', reason: expect.stringContaining('older than version 10') });
+    expect(acquireLease(s, req('b', '9', 'supersede')).answer).toMatchObject({
+      granted: false,
+      action: 'stale',
+      reason: expect.stringContaining('older than version 10'),
+    });
     const promoted = releaseLease(s, { rolloutId: 'a', outcome: 'promoted', model: 'm', version: '10' });
-    expect(acquireLease(promoted, req('c', '10')).answer).toMatchObject({ action: 'stale', reason: expect.stringContaining('not newer than the promoted version 10') });
+    expect(acquireLease(promoted, req('c', '10')).answer).toMatchObject({
+      action: 'stale',
+      reason: expect.stringContaining('not newer than the promoted version 10'),
+    });
     expect(acquireLease(promoted, req('d', '11')).answer).toEqual({ granted: true });
   });
 
@@ -53,7 +74,12 @@ describe('endpoint lease', () => {
 
   it('property: at most one holder, and the holder is never also queued', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('acquire' as const), id: fc.constantFrom('a', 'b', 'c', 'd'), version: fc.constantFrom('1', '2', '3'), supersede: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('acquire' as const),
+        id: fc.constantFrom('a', 'b', 'c', 'd'),
+        version: fc.constantFrom('1', '2', '3'),
+        supersede: fc.boolean(),
+      }),
       fc.record({ kind: fc.constant('release' as const), id: fc.constantFrom('a', 'b', 'c', 'd'), promoted: fc.boolean() }),
     );
     fc.assert(

@@ -19,21 +19,39 @@ import { testInput, testPlan, testSteps } from './engine-fixture';
 const input = testInput;
 const steps = testSteps;
 
-function state(over: { mode?: Mode; stepIndex?: number; paused?: boolean; smokePassed?: string[]; operators?: string[]; promoted?: boolean } = {}): EngineState {
+function state(
+  over: { mode?: Mode; stepIndex?: number; paused?: boolean; smokePassed?: string[]; operators?: string[]; promoted?: boolean } = {},
+): EngineState {
   const plan = testPlan({ operators: over.operators ?? ['ops@x.com'] });
   const status = initialStatus(input, 0);
   status.paused = over.paused ?? false;
   // The phase a rollout in this mode shows (the phase table decides which controls fit it).
   const mode = over.mode ?? 'forward';
   const stepIndex = over.stepIndex ?? 2;
-  status.phase = status.paused ? 'Paused' : mode === 'forward' ? STEP_PHASE[steps[stepIndex]!.kind] : mode === 'failedWaiting' ? 'Failed' : mode === 'rollback' ? 'RollingBack' : mode === 'queued' ? 'Pending' : 'Promoted';
+  status.phase = status.paused
+    ? 'Paused'
+    : mode === 'forward'
+      ? STEP_PHASE[steps[stepIndex]!.kind]
+      : mode === 'failedWaiting'
+        ? 'Failed'
+        : mode === 'rollback'
+          ? 'RollingBack'
+          : mode === 'queued'
+            ? 'Pending'
+            : 'Promoted';
   return {
     version: 1,
     plan,
     mode: over.mode ?? 'forward',
     stepIndex: over.stepIndex ?? 2,
     progress: emptyProgress(),
-    facts: { candidateCreated: true, modelReplaced: false, smokePassed: over.smokePassed ?? ['green'], promoted: over.promoted ?? false, verdictWritten: false },
+    facts: {
+      candidateCreated: true,
+      modelReplaced: false,
+      smokePassed: over.smokePassed ?? ['green'],
+      promoted: over.promoted ?? false,
+      verdictWritten: false,
+    },
     status,
     leaseHeld: true,
     input,
@@ -49,7 +67,12 @@ describe('decideControl', () => {
     ['abort while running', state(), event('abort'), 'abort'],
     ['abort by a non-operator', state(), event('abort', 'eve@x.com'), 'ignored'],
     ['abort by the system (supersede)', state(), event('abort', 'system:supersede:r2'), 'abort'],
-    ['abort with a group in the operators list (the API checked it)', state({ operators: ['group:ops'] }), event('abort', 'eve@x.com'), 'abort'],
+    [
+      'abort with a group in the operators list (the API checked it)',
+      state({ operators: ['group:ops'] }),
+      event('abort', 'eve@x.com'),
+      'abort',
+    ],
     ['abort while rolling back', state({ mode: 'rollback' }), event('abort'), 'ignored'],
     ['abort after the end', state({ mode: 'done' }), event('abort'), 'ignored'],
     ['pause while running', state(), event('pause'), 'pause'],
@@ -78,7 +101,13 @@ describe('decideControl', () => {
 });
 
 describe('judgeApproval', () => {
-  const approval = (over: Partial<{ step: number; rolloutId: string; by: string }> = {}) => ({ decision: 'approve' as const, by: over.by ?? 'alice@x.com', step: over.step ?? 4, rolloutId: over.rolloutId ?? 'r1', atMs: 0 });
+  const approval = (over: Partial<{ step: number; rolloutId: string; by: string }> = {}) => ({
+    decision: 'approve' as const,
+    by: over.by ?? 'alice@x.com',
+    step: over.step ?? 4,
+    rolloutId: over.rolloutId ?? 'r1',
+    atMs: 0,
+  });
   it.each([
     ['the awaited step of this rollout', approval(), [], true, undefined],
     ['another step', approval({ step: 3 }), [], false, /meant for step 4, the rollout waits at step 5/],
@@ -122,9 +151,14 @@ describe('journal', () => {
   it('records the split with the entry when given', () => {
     const s = state();
     journal(s, 5, 'traffic set', { blue: 90, green: 10 });
-    expect(s.status.journal[0]).toEqual({ atMs: 5, step: 2, phase: 'Progressing', message: 'traffic set', traffic: { blue: 90, green: 10 } });
+    expect(s.status.journal[0]).toEqual({
+      atMs: 5,
+      step: 2,
+      phase: 'Progressing',
+      message: 'traffic set',
+      traffic: { blue: 90, green: 10 },
+    });
     journal(s, 6, 'mirror on', { blue: 100 }, { green: 20 });
     expect(s.status.journal[1]).toMatchObject({ traffic: { blue: 100 }, mirror: { green: 20 } });
   });
 });
-

@@ -78,7 +78,11 @@ export function scenario(policy: (endpoint: string) => string, opts: { requestsP
   const version = opts.version ?? '2';
   world.models.set(`${model}:1`, { id: `/models/${model}/versions/1`, tags: {} });
   world.models.set(`${model}:${version}`, { id: `/models/${model}/versions/${version}`, tags: {} });
-  const endpoint = addEndpoint(endpointName, { deployment: 'blue', modelId: `/models/${model}/versions/1` }, opts.requestsPerMinute ?? 1000);
+  const endpoint = addEndpoint(
+    endpointName,
+    { deployment: 'blue', modelId: `/models/${model}/versions/1` },
+    opts.requestsPerMinute ?? 1000,
+  );
   const policyName = `policy-${endpointName}`;
   world.policies.set(policyName, policy(endpointName).replace(/^name: .*$/m, `name: ${policyName}`));
   const id = `rollout-${endpointName}-${version}`;
@@ -98,12 +102,20 @@ export function scenario(policy: (endpoint: string) => string, opts: { requestsP
 }
 
 export async function startRollout(rt: LocalRuntime, s: Scenario): Promise<void> {
-  const res = await fetch(`${rt.url}/${BASE}/orchestrators/${ORCHESTRATOR_NAME}/${encodeURIComponent(s.id)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(s.input) });
+  const res = await fetch(`${rt.url}/${BASE}/orchestrators/${ORCHESTRATOR_NAME}/${encodeURIComponent(s.id)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(s.input),
+  });
   if (res.status !== 202) throw new Error(`startNew answered ${res.status}: ${await res.text()}`);
 }
 
 export async function raise(rt: LocalRuntime, id: string, name: string, data: unknown): Promise<void> {
-  const res = await fetch(`${rt.url}/${BASE}/instances/${encodeURIComponent(id)}/raiseEvent/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data) });
+  const res = await fetch(`${rt.url}/${BASE}/instances/${encodeURIComponent(id)}/raiseEvent/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(data),
+  });
   if (res.status !== 202) throw new Error(`raiseEvent answered ${res.status}: ${await res.text()}`);
 }
 
@@ -117,7 +129,9 @@ export async function finish(rt: LocalRuntime, id: string): Promise<RolloutStatu
   const done = await rt.waitForInstance(id);
   if (done.status !== 'Completed') {
     const s = await getStatus(rt, id);
-    throw new Error(`rollout ${id} ended ${done.status}: ${JSON.stringify(done.output)} / ${JSON.stringify(s.customStatus?.journal?.slice(-5))}`);
+    throw new Error(
+      `rollout ${id} ended ${done.status}: ${JSON.stringify(done.output)} / ${JSON.stringify(s.customStatus?.journal?.slice(-5))}`,
+    );
   }
   return done.output as RolloutStatus;
 }
@@ -133,7 +147,10 @@ export function onNotification(id: string, fn: (n: import('../../src/ports').Not
   };
 }
 
-export function onTraffic(endpoint: string, fn: (traffic: Record<string, number>, mirror: Record<string, number>) => Promise<void> | void): void {
+export function onTraffic(
+  endpoint: string,
+  fn: (traffic: Record<string, number>, mirror: Record<string, number>) => Promise<void> | void,
+): void {
   trafficHooks.set(endpoint, fn);
   getWorld().hooks.onTraffic = async (name, traffic, mirror) => {
     await trafficHooks.get(name)?.({ ...traffic }, { ...mirror });

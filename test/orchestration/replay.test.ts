@@ -51,7 +51,13 @@ function runExecution(input: unknown, script: Script, startMs = Date.UTC(2026, 0
   const statuses: RolloutStatus[] = [];
   const trace: string[] = [];
   let continuedAsNew: unknown;
-  const task = (kind: FakeTask['kind'], name: string, extra: Partial<FakeTask> = {}): FakeTask => ({ kind, name, isCompleted: false, cancel() {}, ...extra });
+  const task = (kind: FakeTask['kind'], name: string, extra: Partial<FakeTask> = {}): FakeTask => ({
+    kind,
+    name,
+    isCompleted: false,
+    cancel() {},
+    ...extra,
+  });
   const context = {
     log: () => undefined,
     df: {
@@ -232,7 +238,8 @@ describe('the generator on a fake context', () => {
   it('an abort that arrives while the candidate is being created takes effect before the create ends; the rollback then removes it', () => {
     const script: Script = {
       activity: (name) => {
-        if (name === ACTIVITY.createDeployment) return { deployment: { name: 'green', provisioningState: 'Succeeded', modelId: 'm2', instanceType: 'x', instanceCount: 1 } };
+        if (name === ACTIVITY.createDeployment)
+          return { deployment: { name: 'green', provisioningState: 'Succeeded', modelId: 'm2', instanceType: 'x', instanceCount: 1 } };
         if (name === ACTIVITY.setTraffic) return { traffic: { blue: 100 }, mirror: {} };
         if (name === ACTIVITY.deleteDeployment) return { deleted: true };
         if (name === ACTIVITY.writeModelVerdict) return { tags: {} };
@@ -252,9 +259,18 @@ describe('the generator on a fake context', () => {
     expect(first.trace.indexOf('status RollingBack')).toBeGreaterThan(-1);
     expect(first.trace.indexOf('status RollingBack')).toBeLessThan(first.trace.indexOf(`call ${ACTIVITY.createDeployment}`));
     const next = first.continuedAsNew as { state: EngineState };
-    expect(next.state).toMatchObject({ mode: 'rollback', pending: { outcome: 'aborted', reason: 'aborted by ops@x.com' }, facts: { candidateCreated: true } });
+    expect(next.state).toMatchObject({
+      mode: 'rollback',
+      pending: { outcome: 'aborted', reason: 'aborted by ops@x.com' },
+      facts: { candidateCreated: true },
+    });
     const second = runExecution(next, script);
-    expect(second.trace.filter((t) => t.startsWith('call '))).toEqual([`call ${ACTIVITY.setTraffic}`, `call ${ACTIVITY.deleteDeployment}`, `call ${ACTIVITY.writeModelVerdict}`, `call ${ACTIVITY.sendNotification}`]);
+    expect(second.trace.filter((t) => t.startsWith('call '))).toEqual([
+      `call ${ACTIVITY.setTraffic}`,
+      `call ${ACTIVITY.deleteDeployment}`,
+      `call ${ACTIVITY.writeModelVerdict}`,
+      `call ${ACTIVITY.sendNotification}`,
+    ]);
     expect(second.output).toMatchObject({ phase: 'Aborted', outcome: 'aborted' });
     expect(second.signals).toEqual([{ operation: 'release', input: expect.objectContaining({ rolloutId: 'r1', outcome: 'aborted' }) }]);
   });

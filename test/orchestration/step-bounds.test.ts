@@ -8,11 +8,25 @@ import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../../src/plan/compile';
 import type { Step } from '../../src/plan/types';
 import { parsePolicy } from '../../src/policy';
-import { DEFAULT_MAX_NO_DATA_EXTENSIONS, DEFAULT_MAX_REMINDERS, noDataExtensionLimit, reminderLimit } from '../../src/orchestration/step-bounds';
+import {
+  DEFAULT_MAX_NO_DATA_EXTENSIONS,
+  DEFAULT_MAX_REMINDERS,
+  noDataExtensionLimit,
+  reminderLimit,
+} from '../../src/orchestration/step-bounds';
 import { canaryPolicy } from '../policy/fixtures';
 import { compileInput } from '../plan/inputs';
 
-const bake = (over: Partial<Extract<Step, { kind: 'bake' }>> = {}): Step => ({ kind: 'bake', durationMinutes: 10, checkIntervalMinutes: 5, gates: ['health'], minRequests: 0, maxExtensionMinutes: 10, noDataOutcome: 'extend', ...over });
+const bake = (over: Partial<Extract<Step, { kind: 'bake' }>> = {}): Step => ({
+  kind: 'bake',
+  durationMinutes: 10,
+  checkIntervalMinutes: 5,
+  gates: ['health'],
+  minRequests: 0,
+  maxExtensionMinutes: 10,
+  noDataOutcome: 'extend',
+  ...over,
+});
 
 describe('the no-data extension bound', () => {
   it.each<[string, number, Step | undefined, string | undefined]>([
@@ -20,7 +34,19 @@ describe('the no-data extension bound', () => {
     ['last extension left, default bound', DEFAULT_MAX_NO_DATA_EXTENSIONS - 1, bake(), undefined],
     ['default bound reached', DEFAULT_MAX_NO_DATA_EXTENSIONS, bake(), 'no data after 3 extensions (too few requests)'],
     ['the policy allows one', 1, bake({ maxNoDataExtensions: 1 }), 'no data after 1 extension (too few requests)'],
-    ['a gate step with its own bound', 4, { kind: 'gate', gates: ['health'], retryIntervalMinutes: 5, maxExtensionMinutes: 10, noDataOutcome: 'extend', maxNoDataExtensions: 5 }, undefined],
+    [
+      'a gate step with its own bound',
+      4,
+      {
+        kind: 'gate',
+        gates: ['health'],
+        retryIntervalMinutes: 5,
+        maxExtensionMinutes: 10,
+        noDataOutcome: 'extend',
+        maxNoDataExtensions: 5,
+      },
+      undefined,
+    ],
   ])('%s', (_name, done, step, reason) => {
     const result = noDataExtensionLimit(done, step, 'too few requests');
     expect(result).toEqual(reason === undefined ? undefined : { kind: 'rollback', outcome: 'rolledBack', reason });
@@ -46,30 +72,50 @@ describe('the reminder bound', () => {
     ['the policy allows one', 1, 1, "approval 'release' got no decision after 1 reminder"],
     ['below the policy bound', 7, 8, undefined],
   ])('%s', (_name, sent, maxReminders, reason) => {
-    expect(reminderLimit(sent, { name: 'release', ...(maxReminders === undefined ? {} : { maxReminders }) })).toEqual(reason === undefined ? undefined : { kind: 'rollback', outcome: 'rolledBack', reason });
+    expect(reminderLimit(sent, { name: 'release', ...(maxReminders === undefined ? {} : { maxReminders }) })).toEqual(
+      reason === undefined ? undefined : { kind: 'rollback', outcome: 'rolledBack', reason },
+    );
   });
 });
 
 describe('the policy schema bounds every renewable wait', () => {
-  const withGate = (noData: Record<string, unknown>) => JSON.stringify(canaryPolicy({ gates: { health: { checks: [{ metric: 'errorRate5xx', max: 0.02 }], noData } } as never }));
+  const withGate = (noData: Record<string, unknown>) =>
+    JSON.stringify(canaryPolicy({ gates: { health: { checks: [{ metric: 'errorRate5xx', max: 0.02 }], noData } } as never }));
   it.each([
-    [{ outcome: 'extend', maxExtensionMinutes: 1441 }, /gates\.health\.noData\.maxExtensionMinutes: must be at most 1440 \(a day\): no rollout waits for data longer/],
-    [{ outcome: 'extend', maxExtensions: 21 }, /gates\.health\.noData\.maxExtensions: must be at most 20: no rollout waits for data forever/],
+    [
+      { outcome: 'extend', maxExtensionMinutes: 1441 },
+      /gates\.health\.noData\.maxExtensionMinutes: must be at most 1440 \(a day\): no rollout waits for data longer/,
+    ],
+    [
+      { outcome: 'extend', maxExtensions: 21 },
+      /gates\.health\.noData\.maxExtensions: must be at most 20: no rollout waits for data forever/,
+    ],
     [{ outcome: 'extend', maxExtensions: 0 }, /gates\.health\.noData\.maxExtensions: /],
   ])('refuses %j', (noData, message) => {
     expect(() => parsePolicy(withGate(noData), 'inline')).toThrow(message);
   });
 
   it('refuses endless reminders', () => {
-    const policy = canaryPolicy({ approvals: { release: { approvers: ['a@contoso.com'], timeoutMinutes: 30, onTimeout: 'remind', maxReminders: 101 } } } as never);
-    expect(() => parsePolicy(JSON.stringify(policy), 'inline')).toThrow(/approvals\.release\.maxReminders: must be at most 100: no rollout waits for a person forever/);
+    const policy = canaryPolicy({
+      approvals: { release: { approvers: ['a@contoso.com'], timeoutMinutes: 30, onTimeout: 'remind', maxReminders: 101 } },
+    } as never);
+    expect(() => parsePolicy(JSON.stringify(policy), 'inline')).toThrow(
+      /approvals\.release\.maxReminders: must be at most 100: no rollout waits for a person forever/,
+    );
   });
 
   it('the compiler carries the strictest bound a policy sets, and none when it sets none (the default applies)', () => {
     const policy = parsePolicy(
       JSON.stringify(
         canaryPolicy({
-          strategy: { canary: { steps: [{ percent: 10, bakeMinutes: 10, approval: 'release' }, { percent: 100, bakeMinutes: 5 }] } },
+          strategy: {
+            canary: {
+              steps: [
+                { percent: 10, bakeMinutes: 10, approval: 'release' },
+                { percent: 100, bakeMinutes: 5 },
+              ],
+            },
+          },
           gates: {
             health: { checks: [{ metric: 'errorRate5xx', max: 0.02 }], noData: { outcome: 'extend', maxExtensions: 4 } },
             latency: { checks: [{ metric: 'latencyP95', max: 900 }], noData: { outcome: 'extend', maxExtensions: 2 } },

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { failureOf } from '../../src/orchestration/rollout-orchestrator';
 import { noDataApproval } from '../../src/orchestration/approval-decider';
-import { countNewRequests, countQueryError, DEFAULT_MAX_QUERY_ERRORS, emptyProgress, queryErrorLimit, type StepProgress } from '../../src/orchestration/engine-state';
+import {
+  countNewRequests,
+  countQueryError,
+  DEFAULT_MAX_QUERY_ERRORS,
+  emptyProgress,
+  queryErrorLimit,
+  type StepProgress,
+} from '../../src/orchestration/engine-state';
 import type { Plan, Step } from '../../src/plan/types';
 
 const MIN = 60_000;
@@ -31,12 +38,29 @@ describe('countNewRequests (a bake’s minRequests)', () => {
 });
 
 describe('gate accounting: one limit per step, one comparison', () => {
-  const bake = (maxQueryErrors?: number): Step => ({ kind: 'bake', durationMinutes: 30, checkIntervalMinutes: 5, gates: ['g'], minRequests: 0, maxExtensionMinutes: 0, noDataOutcome: 'rollback', ...(maxQueryErrors === undefined ? {} : { maxQueryErrors }) });
+  const bake = (maxQueryErrors?: number): Step => ({
+    kind: 'bake',
+    durationMinutes: 30,
+    checkIntervalMinutes: 5,
+    gates: ['g'],
+    minRequests: 0,
+    maxExtensionMinutes: 0,
+    noDataOutcome: 'rollback',
+    ...(maxQueryErrors === undefined ? {} : { maxQueryErrors }),
+  });
   it.each<[string, Step, number]>([
     ['a bake with its own limit', bake(1), 1],
     ['a bake without one (hand-built plan)', bake(), DEFAULT_MAX_QUERY_ERRORS],
-    ['a gate', { kind: 'gate', gates: ['g'], retryIntervalMinutes: 5, maxExtensionMinutes: 0, noDataOutcome: 'rollback', maxQueryErrors: 0 }, 0],
-    ['an A/B decision (the same default as a bake, no longer its own 5 with >=)', { kind: 'decideWinner', gate: 'g', minRequestsPerArm: 10, maxWaitMinutes: 60, checkIntervalMinutes: 5 }, DEFAULT_MAX_QUERY_ERRORS],
+    [
+      'a gate',
+      { kind: 'gate', gates: ['g'], retryIntervalMinutes: 5, maxExtensionMinutes: 0, noDataOutcome: 'rollback', maxQueryErrors: 0 },
+      0,
+    ],
+    [
+      'an A/B decision (the same default as a bake, no longer its own 5 with >=)',
+      { kind: 'decideWinner', gate: 'g', minRequestsPerArm: 10, maxWaitMinutes: 60, checkIntervalMinutes: 5 },
+      DEFAULT_MAX_QUERY_ERRORS,
+    ],
   ])('%s tolerates %#', (_name, step, limit) => {
     expect(queryErrorLimit(step)).toBe(limit);
   });
@@ -56,16 +80,38 @@ describe('gate accounting: one limit per step, one comparison', () => {
 describe('noDataApproval', () => {
   const plan = (steps: Step[]): Plan => ({ steps, approvers: ['fallback@x.com'] }) as unknown as Plan;
   it('borrows the first approval’s patience and people, and always rolls back on timeout', () => {
-    const approval: Step = { kind: 'approval', name: 'rm', timeoutMinutes: 240, onTimeout: 'promote', reminderIntervalMinutes: 30, approvers: ['rm@x.com'] };
-    expect(noDataApproval(plan([{ kind: 'promote' }, approval]))).toEqual({ name: 'no-data', timeoutMinutes: 240, onTimeout: 'rollback', reminderIntervalMinutes: 30, approvers: ['rm@x.com'] });
-    expect(noDataApproval(plan([{ kind: 'promote' }]))).toEqual({ name: 'no-data', timeoutMinutes: 60, onTimeout: 'rollback', reminderIntervalMinutes: 60, approvers: ['fallback@x.com'] });
+    const approval: Step = {
+      kind: 'approval',
+      name: 'rm',
+      timeoutMinutes: 240,
+      onTimeout: 'promote',
+      reminderIntervalMinutes: 30,
+      approvers: ['rm@x.com'],
+    };
+    expect(noDataApproval(plan([{ kind: 'promote' }, approval]))).toEqual({
+      name: 'no-data',
+      timeoutMinutes: 240,
+      onTimeout: 'rollback',
+      reminderIntervalMinutes: 30,
+      approvers: ['rm@x.com'],
+    });
+    expect(noDataApproval(plan([{ kind: 'promote' }]))).toEqual({
+      name: 'no-data',
+      timeoutMinutes: 60,
+      onTimeout: 'rollback',
+      reminderIntervalMinutes: 60,
+      approvers: ['fallback@x.com'],
+    });
   });
 });
 
 describe('failureOf', () => {
   it.each([
     ['[Conflict] createDeployment: busy', { code: 'Conflict', message: 'createDeployment: busy' }],
-    ["Activity function 'setTraffic' failed: [InvariantViolation] unsafe \n AzureCallError: [InvariantViolation] unsafe\n    at x (y.ts:1:1)", { code: 'InvariantViolation', message: 'unsafe' }],
+    [
+      "Activity function 'setTraffic' failed: [InvariantViolation] unsafe \n AzureCallError: [InvariantViolation] unsafe\n    at x (y.ts:1:1)",
+      { code: 'InvariantViolation', message: 'unsafe' },
+    ],
     ['plain text', { code: 'Internal', message: 'plain text' }],
   ])('%s', (text, expected) => {
     expect(failureOf(new Error(text))).toEqual(expected);

@@ -50,17 +50,32 @@ const withApproval: StrategyName[] = ['blueGreen', 'shadow', 'abTest', 'recreate
 const cases: Case[] = [];
 for (const strategy of Object.keys(STRATEGIES) as StrategyName[]) {
   cases.push({ strategy, ending: 'promoted', outcome: 'promoted', phase: 'Promoted', reason: /./ });
-  cases.push({ strategy, ending: 'gateFailed', outcome: 'rolledBack', phase: 'RolledBack', reason: strategy === 'abTest' ? /gate '.*' failed|baseline wins/ : /gate '.*' failed/ });
+  cases.push({
+    strategy,
+    ending: 'gateFailed',
+    outcome: 'rolledBack',
+    phase: 'RolledBack',
+    reason: strategy === 'abTest' ? /gate '.*' failed|baseline wins/ : /gate '.*' failed/,
+  });
   if (withApproval.includes(strategy)) {
     cases.push({ strategy, ending: 'rejected', outcome: 'rejected', phase: 'Rejected', reason: /rejected by alice@contoso.com/ });
-    cases.push({ strategy, ending: 'approvalTimedOut', outcome: 'rolledBack', phase: 'RolledBack', reason: /approval 'release' timed out/ });
+    cases.push({
+      strategy,
+      ending: 'approvalTimedOut',
+      outcome: 'rolledBack',
+      phase: 'RolledBack',
+      reason: /approval 'release' timed out/,
+    });
   }
-  if (strategy === 'abTest') cases.push({ strategy, ending: 'tie', outcome: 'rolledBack', phase: 'RolledBack', reason: /baseline (is kept|wins)/ });
+  if (strategy === 'abTest')
+    cases.push({ strategy, ending: 'tie', outcome: 'rolledBack', phase: 'RolledBack', reason: /baseline (is kept|wins)/ });
   cases.push({ strategy, ending: 'aborted', outcome: 'aborted', phase: 'Aborted', reason: /aborted by ops@contoso.com/ });
   // Recreate's health check is a watch on the only deployment (the compiler's rule: only a definite
   // failure reverts); with no data it keeps the new model.
-  if (strategy === 'recreate') cases.push({ strategy, ending: 'noData', outcome: 'promoted', phase: 'Promoted', reason: /all \d+ steps passed/ });
-  else cases.push({ strategy, ending: 'noData', outcome: 'rolledBack', phase: 'RolledBack', reason: /no data|undecided|not enough samples/ });
+  if (strategy === 'recreate')
+    cases.push({ strategy, ending: 'noData', outcome: 'promoted', phase: 'Promoted', reason: /all \d+ steps passed/ });
+  else
+    cases.push({ strategy, ending: 'noData', outcome: 'rolledBack', phase: 'RolledBack', reason: /no data|undecided|not enough samples/ });
   cases.push({ strategy, ending: 'azureErrors', outcome: 'rolledBack', phase: 'RolledBack', reason: /failed: .*(409|500)/ });
 }
 
@@ -73,12 +88,16 @@ afterAll(async () => {
 });
 
 function setUp(c: Case): Scenario {
-  const s = scenario((endpoint) => policyYaml('x', { endpoint, strategy: STRATEGIES[c.strategy], approvalTimeoutMinutes: 40 }), { requestsPerMinute: c.ending === 'noData' ? 2 : 1000 });
-  if (c.ending === 'promoted' || c.ending === 'aborted' || c.ending === 'noData' || c.ending === 'gateFailed' || c.ending === 'azureErrors') autoDecide(rt, s, 'approve');
+  const s = scenario((endpoint) => policyYaml('x', { endpoint, strategy: STRATEGIES[c.strategy], approvalTimeoutMinutes: 40 }), {
+    requestsPerMinute: c.ending === 'noData' ? 2 : 1000,
+  });
+  if (c.ending === 'promoted' || c.ending === 'aborted' || c.ending === 'noData' || c.ending === 'gateFailed' || c.ending === 'azureErrors')
+    autoDecide(rt, s, 'approve');
   if (c.ending === 'rejected') autoDecide(rt, s, 'reject');
   // An A/B test promotes only a candidate shown better (faster here, same errors).
   // (The approval comes after the winner is known, so the approval endings need a winner too.)
-  if (c.strategy === 'abTest' && ['promoted', 'rejected', 'approvalTimedOut'].includes(c.ending)) s.endpoint.behaviourByModel['/versions/2'] = { errorRate: 0.001, latencyMs: 60 };
+  if (c.strategy === 'abTest' && ['promoted', 'rejected', 'approvalTimedOut'].includes(c.ending))
+    s.endpoint.behaviourByModel['/versions/2'] = { errorRate: 0.001, latencyMs: 60 };
   if (c.ending === 'gateFailed') s.endpoint.behaviourByModel['/versions/2'] = { errorRate: 0.3, latencyMs: 100 };
   if (c.ending === 'azureErrors') {
     if (c.strategy === 'recreate') s.endpoint.faults.updateDeploymentModel = { status: 500, remaining: Infinity };

@@ -21,14 +21,25 @@ export interface AppliedStep {
 
 function initialEndpoint(plan: Plan): EndpointModel {
   return {
-    deployments: new Map([[plan.baseline.deployment, { name: plan.baseline.deployment, provisioningState: 'Succeeded', smokeTestPassed: false, modelId: plan.baseline.modelId }]]),
+    deployments: new Map([
+      [
+        plan.baseline.deployment,
+        { name: plan.baseline.deployment, provisioningState: 'Succeeded', smokeTestPassed: false, modelId: plan.baseline.modelId },
+      ],
+    ]),
     traffic: { [plan.baseline.deployment]: 100 },
     mirror: {},
   };
 }
 
 function write(state: EndpointModel, baseline: string, traffic: Record<string, number>, mirror: Record<string, number>): string[] {
-  const violations = checkTrafficChange({ deployments: [...state.deployments.values()], traffic, mirror, currentTraffic: state.traffic, baseline });
+  const violations = checkTrafficChange({
+    deployments: [...state.deployments.values()],
+    traffic,
+    mirror,
+    currentTraffic: state.traffic,
+    baseline,
+  });
   if (violations.length === 0) {
     state.traffic = traffic;
     state.mirror = mirror;
@@ -39,7 +50,12 @@ function write(state: EndpointModel, baseline: string, traffic: Record<string, n
 export function applyStep(state: EndpointModel, plan: Plan, step: Step): string[] {
   switch (step.kind) {
     case 'deploy':
-      state.deployments.set(step.deployment, { name: step.deployment, provisioningState: 'Succeeded', smokeTestPassed: false, modelId: step.modelId });
+      state.deployments.set(step.deployment, {
+        name: step.deployment,
+        provisioningState: 'Succeeded',
+        smokeTestPassed: false,
+        modelId: step.modelId,
+      });
       return [];
     case 'replaceModel': {
       const d = state.deployments.get(step.deployment);
@@ -58,9 +74,19 @@ export function applyStep(state: EndpointModel, plan: Plan, step: Step): string[
     case 'setTraffic':
       return write(state, plan.baseline.deployment, { ...step.traffic }, { ...state.mirror });
     case 'promote':
-      return write(state, plan.baseline.deployment, Object.fromEntries([...state.deployments.keys()].map((n) => [n, n === plan.candidate.deployment ? 100 : 0])), {});
+      return write(
+        state,
+        plan.baseline.deployment,
+        Object.fromEntries([...state.deployments.keys()].map((n) => [n, n === plan.candidate.deployment ? 100 : 0])),
+        {},
+      );
     case 'rollback':
-      return write(state, plan.baseline.deployment, Object.fromEntries([...state.deployments.keys()].map((n) => [n, n === plan.baseline.deployment ? 100 : 0])), {});
+      return write(
+        state,
+        plan.baseline.deployment,
+        Object.fromEntries([...state.deployments.keys()].map((n) => [n, n === plan.baseline.deployment ? 100 : 0])),
+        {},
+      );
     case 'cleanup': {
       const violations = checkDeletion({ deployment: step.deployment, traffic: state.traffic, mirror: state.mirror });
       if (violations.length === 0) {

@@ -20,7 +20,10 @@ function example(file: string): ReturnType<typeof compilePlan> {
 
 describe('compilePlan: step sequence per strategy', () => {
   it.each([
-    ['canary.yaml', 'deploy smokeTest mirror20 bake gate mirror0 setTraffic bake gate setTraffic bake gate setTraffic bake gate approval promote bake cleanup'],
+    [
+      'canary.yaml',
+      'deploy smokeTest mirror20 bake gate mirror0 setTraffic bake gate setTraffic bake gate setTraffic bake gate approval promote bake cleanup',
+    ],
     ['blue-green.yaml', 'deploy smokeTest mirror25 bake gate mirror0 approval promote bake cleanup'],
     ['shadow.yaml', 'deploy smokeTest mirror30 bake gate mirror0 approval promote bake cleanup'],
     ['ab-test.yaml', 'deploy smokeTest setTraffic bake decideWinner promote cleanup'],
@@ -75,7 +78,16 @@ describe('compilePlan: step sequence per strategy', () => {
   it('canary: bakes carry the gate settings; after promotion only absolute checks, on the candidate alone', () => {
     const plan = compile(detailedCanary());
     const bakes = plan.steps.filter((s): s is Extract<Step, { kind: 'bake' }> => s.kind === 'bake');
-    expect(bakes[1]).toEqual({ kind: 'bake', durationMinutes: 15, checkIntervalMinutes: 5, gates: ['health'], minRequests: 200, maxExtensionMinutes: 30, noDataOutcome: 'extend', maxQueryErrors: 3 });
+    expect(bakes[1]).toEqual({
+      kind: 'bake',
+      durationMinutes: 15,
+      checkIntervalMinutes: 5,
+      gates: ['health'],
+      minRequests: 200,
+      maxExtensionMinutes: 30,
+      noDataOutcome: 'extend',
+      maxQueryErrors: 3,
+    });
     const watch = bakes.at(-1);
     expect(watch).toMatchObject({ gates: ['health.absolute'], minRequests: 0, maxExtensionMinutes: 0, candidateOnly: true });
     // Relative thresholds dropped; a check left without any bound (latencyP95 here) goes.
@@ -110,7 +122,14 @@ describe('compilePlan: step sequence per strategy', () => {
   it('canary: an approval on a step comes before its traffic change', () => {
     const plan = example('canary.yaml');
     const i = plan.steps.findIndex((s) => s.kind === 'approval');
-    expect(plan.steps[i]).toEqual({ kind: 'approval', name: 'release-manager', timeoutMinutes: 240, onTimeout: 'rollback', reminderIntervalMinutes: 60, approvers: ['ml-release@contoso.com', 'group:ml-platform-approvers'] });
+    expect(plan.steps[i]).toEqual({
+      kind: 'approval',
+      name: 'release-manager',
+      timeoutMinutes: 240,
+      onTimeout: 'rollback',
+      reminderIntervalMinutes: 60,
+      approvers: ['ml-release@contoso.com', 'group:ml-platform-approvers'],
+    });
     expect(plan.steps[i + 1]?.kind).toBe('promote');
     expect(plan.approvers).toEqual(['group:ml-platform-approvers', 'ml-release@contoso.com']);
   });
@@ -121,15 +140,42 @@ describe('compilePlan: step sequence per strategy', () => {
     expect(plan.gates).toEqual({});
   });
 
-  it('canary: a traffic step\'s adaptive option rides on its bake (not on the watch after promotion)', () => {
+  it("canary: a traffic step's adaptive option rides on its bake (not on the watch after promotion)", () => {
     const adaptive = { minBakeMinutes: 5, maxBakeMinutes: 30, minRequests: 400, margins: { failureRate: 0.01 } };
-    const plan = compile(canaryPolicy({ strategy: { canary: { steps: [{ percent: 10, bakeMinutes: 10, adaptive }, { percent: 50, bakeMinutes: 10 }, { percent: 100, bakeMinutes: 5 }] } } }));
+    const plan = compile(
+      canaryPolicy({
+        strategy: {
+          canary: {
+            steps: [
+              { percent: 10, bakeMinutes: 10, adaptive },
+              { percent: 50, bakeMinutes: 10 },
+              { percent: 100, bakeMinutes: 5 },
+            ],
+          },
+        },
+      }),
+    );
     const bakes = plan.steps.filter((s): s is Extract<Step, { kind: 'bake' }> => s.kind === 'bake');
-    expect(bakes.map((b) => b.adaptive)).toEqual([{ minBakeMinutes: 5, maxBakeMinutes: 30, minRequests: 400, confidence: 0.95, margins: { failureRate: 0.01 } }, undefined, undefined]);
+    expect(bakes.map((b) => b.adaptive)).toEqual([
+      { minBakeMinutes: 5, maxBakeMinutes: 30, minRequests: 400, confidence: 0.95, margins: { failureRate: 0.01 } },
+      undefined,
+      undefined,
+    ]);
   });
 
   it('canary: a step with bakeMinutes 0 gets one decisive gate check', () => {
-    const plan = compile(canaryPolicy({ strategy: { canary: { steps: [{ percent: 50, bakeMinutes: 0 }, { percent: 100, bakeMinutes: 0 }] } } }));
+    const plan = compile(
+      canaryPolicy({
+        strategy: {
+          canary: {
+            steps: [
+              { percent: 50, bakeMinutes: 0 },
+              { percent: 100, bakeMinutes: 0 },
+            ],
+          },
+        },
+      }),
+    );
     expect(kinds(plan.steps)).toBe('deploy smokeTest setTraffic gate promote cleanup');
   });
 
@@ -148,9 +194,26 @@ describe('compilePlan: step sequence per strategy', () => {
   it('A/B test: split, sample size, a synthesised comparison gate, winner kept', () => {
     const plan = example('ab-test.yaml');
     expect(plan.steps[2]).toEqual({ kind: 'setTraffic', traffic: { blue: 50, 'credit-model-abtest-v2': 50 } });
-    expect(plan.steps[3]).toMatchObject({ kind: 'bake', durationMinutes: 1440, minRequests: 5000, maxExtensionMinutes: 1440, gates: ['guardrail'], noDataOutcome: 'extend' });
-    expect(plan.steps[4]).toEqual({ kind: 'decideWinner', gate: AB_COMPARE_GATE, minRequestsPerArm: 5000, maxWaitMinutes: 35, checkIntervalMinutes: 30 });
-    expect(plan.gates[AB_COMPARE_GATE]).toMatchObject({ checks: [{ metric: 'failedRequestRate' }, { metric: 'latencyP95' }], minRequestsPerDeployment: 5000, confidence: 0.95 });
+    expect(plan.steps[3]).toMatchObject({
+      kind: 'bake',
+      durationMinutes: 1440,
+      minRequests: 5000,
+      maxExtensionMinutes: 1440,
+      gates: ['guardrail'],
+      noDataOutcome: 'extend',
+    });
+    expect(plan.steps[4]).toEqual({
+      kind: 'decideWinner',
+      gate: AB_COMPARE_GATE,
+      minRequestsPerArm: 5000,
+      maxWaitMinutes: 35,
+      checkIntervalMinutes: 30,
+    });
+    expect(plan.gates[AB_COMPARE_GATE]).toMatchObject({
+      checks: [{ metric: 'failedRequestRate' }, { metric: 'latencyP95' }],
+      minRequestsPerDeployment: 5000,
+      confidence: 0.95,
+    });
     expect(plan.concurrency).toBe('queue');
   });
 
@@ -164,18 +227,34 @@ describe('compilePlan: step sequence per strategy', () => {
     const plan = example('recreate.yaml');
     const input = compileInput();
     expect(plan.candidate.deployment).toBe('blue');
-    expect(plan.steps[0]).toEqual({ kind: 'replaceModel', deployment: 'blue', modelId: input.model.id, previousModelId: input.baseline.modelId });
-    expect(plan.rollbackSteps?.[0]).toEqual({ kind: 'replaceModel', deployment: 'blue', modelId: input.baseline.modelId, previousModelId: input.model.id });
+    expect(plan.steps[0]).toEqual({
+      kind: 'replaceModel',
+      deployment: 'blue',
+      modelId: input.model.id,
+      previousModelId: input.baseline.modelId,
+    });
+    expect(plan.rollbackSteps?.[0]).toEqual({
+      kind: 'replaceModel',
+      deployment: 'blue',
+      modelId: input.baseline.modelId,
+      previousModelId: input.model.id,
+    });
     expect(plan.rollbackSteps?.[1]?.kind).toBe('smokeTest');
   });
 
   it('recreate: an approval comes before the replacement', () => {
-    const plan = compile({ ...policyFor('recreate'), approvals: { go: { approvers: ['a@b.com'], timeoutMinutes: 10 } }, strategy: { recreate: { approval: 'go' } } });
+    const plan = compile({
+      ...policyFor('recreate'),
+      approvals: { go: { approvers: ['a@b.com'], timeoutMinutes: 10 } },
+      strategy: { recreate: { approval: 'go' } },
+    });
     expect(kinds(plan.steps)).toBe('approval replaceModel smokeTest bake');
   });
 
   it('carries target, model, notifications, operators and retention', () => {
-    const plan = compile(canaryPolicy({ operators: ['ops@contoso.com'], notifications: { channels: ['slack'], events: ['promoted'] } }), { target: { subscriptionId: 's', resourceGroup: 'rg', workspace: 'ws', endpoint: 'other-endpoint' } });
+    const plan = compile(canaryPolicy({ operators: ['ops@contoso.com'], notifications: { channels: ['slack'], events: ['promoted'] } }), {
+      target: { subscriptionId: 's', resourceGroup: 'rg', workspace: 'ws', endpoint: 'other-endpoint' },
+    });
     expect(plan.target).toEqual({ subscriptionId: 's', resourceGroup: 'rg', workspace: 'ws', endpoint: 'other-endpoint' });
     expect(plan.notifications).toEqual({ channels: ['slack'], on: ['promoted'] });
     expect(plan.operators).toEqual(['ops@contoso.com']);
@@ -206,14 +285,22 @@ describe('compilePlan: candidate name', () => {
 
   it('avoids other existing deployments with a suffix', () => {
     const plan = compile(canaryPolicy(), {
-      existingDeployments: [{ name: 'blue', liveTrafficPercent: 100 }, { name: 'credit-model-v2', modelId: 'something-else' }],
+      existingDeployments: [
+        { name: 'blue', liveTrafficPercent: 100 },
+        { name: 'credit-model-v2', modelId: 'something-else' },
+      ],
     });
     expect(plan.candidate.deployment).toBe('credit-model-v2-2');
   });
 
-  it("reuses a leftover deployment of this very model that holds no traffic (a retried rollout)", () => {
+  it('reuses a leftover deployment of this very model that holds no traffic (a retried rollout)', () => {
     const input = compileInput();
-    const plan = compile(canaryPolicy(), { existingDeployments: [{ name: 'blue', liveTrafficPercent: 100 }, { name: 'credit-model-v2', modelId: input.model.id }] });
+    const plan = compile(canaryPolicy(), {
+      existingDeployments: [
+        { name: 'blue', liveTrafficPercent: 100 },
+        { name: 'credit-model-v2', modelId: input.model.id },
+      ],
+    });
     expect(plan.candidate.deployment).toBe('credit-model-v2');
   });
 
@@ -226,18 +313,28 @@ describe('compilePlan: candidate name', () => {
 describe('compilePlan: refuses what it cannot do safely', () => {
   it('a baseline that is not on the endpoint', () => {
     expect(() => compile(canaryPolicy(), { existingDeployments: [{ name: 'other' }] })).toThrow(ValidationError);
-    expect(() => compile(canaryPolicy(), { existingDeployments: [{ name: 'other' }] })).toThrow(/baseline deployment "blue" is not among the endpoint's deployments \(other\)/);
+    expect(() => compile(canaryPolicy(), { existingDeployments: [{ name: 'other' }] })).toThrow(
+      /baseline deployment "blue" is not among the endpoint's deployments \(other\)/,
+    );
   });
 
   it('live traffic split over several deployments', () => {
-    const run = (): unknown => compile(canaryPolicy(), { existingDeployments: [{ name: 'blue', liveTrafficPercent: 90 }, { name: 'old', liveTrafficPercent: 10 }] });
+    const run = (): unknown =>
+      compile(canaryPolicy(), {
+        existingDeployments: [
+          { name: 'blue', liveTrafficPercent: 90 },
+          { name: 'old', liveTrafficPercent: 10 },
+        ],
+      });
     expect(run).toThrow(RolloutError);
     expect(run).toThrow(/live traffic is split between "blue" and "old" \(10%\)/);
   });
 
   it('a model that is already live', () => {
     const input = compileInput();
-    expect(() => compile(canaryPolicy(), { baseline: { deployment: 'blue', modelId: input.model.id } })).toThrow(/already the live model of "blue"/);
+    expect(() => compile(canaryPolicy(), { baseline: { deployment: 'blue', modelId: input.model.id } })).toThrow(
+      /already the live model of "blue"/,
+    );
   });
 
   it('a full endpoint (20 deployments)', () => {
@@ -264,8 +361,17 @@ describe('compilePlan: resource and cost checks', () => {
 
   it('gates that compare with the baseline carry the resource limits and the policy cost check', () => {
     const plan = compile(withChecks());
-    expect(plan.gates['health']?.resources).toEqual({ cpu: { maxRatioToBaseline: 1.5 }, memory: { maxPercent: 85 }, minReportedMinutes: 3 });
-    expect(plan.gates['health']?.cost).toEqual({ maxCostIncreasePercent: 20, onExceeded: 'rollback', prices: { Standard_DS3_v2: 0.3 }, currency: 'EUR' });
+    expect(plan.gates['health']?.resources).toEqual({
+      cpu: { maxRatioToBaseline: 1.5 },
+      memory: { maxPercent: 85 },
+      minReportedMinutes: 3,
+    });
+    expect(plan.gates['health']?.cost).toEqual({
+      maxCostIncreasePercent: 20,
+      onExceeded: 'rollback',
+      prices: { Standard_DS3_v2: 0.3 },
+      currency: 'EUR',
+    });
   });
 
   it('the watch after promotion (baseline serves nothing) uses a derived gate without them', () => {

@@ -42,16 +42,37 @@ describe('deployment names', () => {
   });
 
   it('renders placeholders', () => {
-    expect(renderDeploymentName('{model}-{strategy}-v{version}', { model: 'credit', version: '3', strategy: 'canary' })).toBe('credit-canary-v3');
+    expect(renderDeploymentName('{model}-{strategy}-v{version}', { model: 'credit', version: '3', strategy: 'canary' })).toBe(
+      'credit-canary-v3',
+    );
   });
 
   it('chooses a free name deterministically', () => {
     const base = { baseline: 'blue', candidateModelId: 'm2' };
     expect(chooseCandidateName({ ...base, preferred: 'green', existing: [{ name: 'blue' }] })).toBe('green');
     expect(chooseCandidateName({ ...base, preferred: 'blue', existing: [{ name: 'blue' }] })).toBe('green');
-    expect(chooseCandidateName({ ...base, baseline: 'green', preferred: 'green', existing: [{ name: 'green' }, { name: 'blue', modelId: 'm0' }] })).toBe('green-2');
-    expect(chooseCandidateName({ ...base, preferred: 'm-v2', existing: [{ name: 'blue' }, { name: 'M-V2', modelId: 'm2', liveTrafficPercent: 0 }] })).toBe('m-v2');
-    expect(chooseCandidateName({ ...base, preferred: 'm-v2', existing: [{ name: 'blue' }, { name: 'm-v2', modelId: 'm2', mirrorTrafficPercent: 10 }] })).toBe('m-v2-2');
+    expect(
+      chooseCandidateName({
+        ...base,
+        baseline: 'green',
+        preferred: 'green',
+        existing: [{ name: 'green' }, { name: 'blue', modelId: 'm0' }],
+      }),
+    ).toBe('green-2');
+    expect(
+      chooseCandidateName({
+        ...base,
+        preferred: 'm-v2',
+        existing: [{ name: 'blue' }, { name: 'M-V2', modelId: 'm2', liveTrafficPercent: 0 }],
+      }),
+    ).toBe('m-v2');
+    expect(
+      chooseCandidateName({
+        ...base,
+        preferred: 'm-v2',
+        existing: [{ name: 'blue' }, { name: 'm-v2', modelId: 'm2', mirrorTrafficPercent: 10 }],
+      }),
+    ).toBe('m-v2-2');
   });
 
   it('never returns a taken name and always a valid one (property)', () => {

@@ -65,9 +65,22 @@ describe('describeWait: one thing, once', () => {
   const base = { phase: 'Baking' as Phase, updatedAtMs: AT };
   it.each<[Partial<RolloutStatus>, string | undefined]>([
     [{ waitingFor: { kind: 'timer', untilMs: AT + 24 * 60_000, detail: 'baking' } }, 'baking until 18:24 UTC'],
-    [{ phase: 'AwaitingApproval', waitingFor: { kind: 'approval', untilMs: AT + 60 * 60_000, detail: "waiting for approval 'prod'" } }, "waiting for approval 'prod' until 19:00 UTC"],
-    [{ phase: 'Pending', waitingFor: { kind: 'timer', detail: "queued behind rollout 'r0' on endpoint 'e'" } }, "queued behind rollout 'r0' on endpoint 'e'"],
-    [{ phase: 'Failed', outcome: 'failed', waitingFor: { kind: 'resume', untilMs: AT + 24 * 3600_000, detail: 'failed: an operator may retry or abort' } }, 'failed: an operator may retry or abort until 2026-12-05 18:00 UTC'],
+    [
+      { phase: 'AwaitingApproval', waitingFor: { kind: 'approval', untilMs: AT + 60 * 60_000, detail: "waiting for approval 'prod'" } },
+      "waiting for approval 'prod' until 19:00 UTC",
+    ],
+    [
+      { phase: 'Pending', waitingFor: { kind: 'timer', detail: "queued behind rollout 'r0' on endpoint 'e'" } },
+      "queued behind rollout 'r0' on endpoint 'e'",
+    ],
+    [
+      {
+        phase: 'Failed',
+        outcome: 'failed',
+        waitingFor: { kind: 'resume', untilMs: AT + 24 * 3600_000, detail: 'failed: an operator may retry or abort' },
+      },
+      'failed: an operator may retry or abort until 2026-12-05 18:00 UTC',
+    ],
     [{ phase: 'RollingBack', waitingFor: { kind: 'timer', untilMs: AT, detail: 'baking' } }, undefined],
     [{ phase: 'Promoted', outcome: 'promoted', waitingFor: { kind: 'timer', untilMs: AT, detail: 'baking' } }, undefined],
     [{}, undefined],
@@ -75,11 +88,20 @@ describe('describeWait: one thing, once', () => {
 
   it('says "until" at most once and never while rolling back, for any phase and wait', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...PHASES), fc.option(fc.integer({ min: 0, max: 3 * 24 * 60 }), { nil: undefined }), fc.constantFrom('baking', "keeping 'blue' for rollback"), (phase, minutes, detail) => {
-        const text = describeWait({ phase, updatedAtMs: AT, waitingFor: { kind: 'timer', detail, ...(minutes === undefined ? {} : { untilMs: AT + minutes * 60_000 }) } });
-        if (phase === 'RollingBack') expect(text).toBeUndefined();
-        else expect((text ?? '').split(' until ').length - 1).toBe(minutes === undefined ? 0 : 1);
-      }),
+      fc.property(
+        fc.constantFrom(...PHASES),
+        fc.option(fc.integer({ min: 0, max: 3 * 24 * 60 }), { nil: undefined }),
+        fc.constantFrom('baking', "keeping 'blue' for rollback"),
+        (phase, minutes, detail) => {
+          const text = describeWait({
+            phase,
+            updatedAtMs: AT,
+            waitingFor: { kind: 'timer', detail, ...(minutes === undefined ? {} : { untilMs: AT + minutes * 60_000 }) },
+          });
+          if (phase === 'RollingBack') expect(text).toBeUndefined();
+          else expect((text ?? '').split(' until ').length - 1).toBe(minutes === undefined ? 0 : 1);
+        },
+      ),
     );
   });
 
@@ -90,12 +112,31 @@ describe('describeWait: one thing, once', () => {
 });
 
 describe('decidingPValue: the number that decided the verdict', () => {
-  const e = (over: Partial<MetricEvidence>): MetricEvidence => ({ metric: 'errorRate5xx', verdict: 'pass', candidate: 0.01, baseline: 0.01, samples: { candidate: 500, baseline: 500 }, threshold: '<= 1.5x baseline', test: 'z', reason: '', ...over });
+  const e = (over: Partial<MetricEvidence>): MetricEvidence => ({
+    metric: 'errorRate5xx',
+    verdict: 'pass',
+    candidate: 0.01,
+    baseline: 0.01,
+    samples: { candidate: 500, baseline: 500 },
+    threshold: '<= 1.5x baseline',
+    test: 'z',
+    reason: '',
+    ...over,
+  });
   it.each<[Partial<MetricEvidence>, ReturnType<typeof decidingPValue>]>([
     // A pass is decided by the within-threshold test, not the harm test's p=1.
-    [{ verdict: 'pass', pValue: 1, alpha: 0.01, passPValue: 0.002, passAlpha: 0.05 }, { test: 'within', p: 0.002, alpha: 0.05 }],
-    [{ verdict: 'fail', pValue: 0.0001, alpha: 0.01, passPValue: 0.9, passAlpha: 0.05 }, { test: 'violates', p: 0.0001, alpha: 0.01 }],
-    [{ verdict: 'inconclusive', pValue: 0.3, passPValue: 0.2 }, { test: 'within', p: 0.2 }],
+    [
+      { verdict: 'pass', pValue: 1, alpha: 0.01, passPValue: 0.002, passAlpha: 0.05 },
+      { test: 'within', p: 0.002, alpha: 0.05 },
+    ],
+    [
+      { verdict: 'fail', pValue: 0.0001, alpha: 0.01, passPValue: 0.9, passAlpha: 0.05 },
+      { test: 'violates', p: 0.0001, alpha: 0.01 },
+    ],
+    [
+      { verdict: 'inconclusive', pValue: 0.3, passPValue: 0.2 },
+      { test: 'within', p: 0.2 },
+    ],
     [{ verdict: 'pass', test: 'none (absolute)' }, undefined],
     [{ verdict: 'fail' }, undefined],
   ])('%j', (over, expected) => expect(decidingPValue(e(over))).toEqual(expected));

@@ -1,27 +1,69 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { GateResult, GateSpec, MetricCheck, MetricEvidence, ThresholdEvidence, Verdict } from '../../src/analysis/types';
-import { EVIDENCE_LOOKS_PER_GATE, expandEvidenceHistory, recordLooks, thinLooks, type EvidenceHistory } from '../../src/plan/evidence-history';
+import {
+  EVIDENCE_LOOKS_PER_GATE,
+  expandEvidenceHistory,
+  recordLooks,
+  thinLooks,
+  type EvidenceHistory,
+} from '../../src/plan/evidence-history';
 
 const MIN = 60_000;
 
 function gateSpec(name: string, checks: MetricCheck[], customMetrics: GateSpec['customMetrics'] = []): GateSpec {
-  return { name, checks, customMetrics, confidence: 0.95, minRequestsPerDeployment: 100, windowMinutes: 10, ingestionDelayMinutes: 0, plannedLooks: 10 };
+  return {
+    name,
+    checks,
+    customMetrics,
+    confidence: 0.95,
+    minRequestsPerDeployment: 100,
+    windowMinutes: 10,
+    ingestionDelayMinutes: 0,
+    plannedLooks: 10,
+  };
 }
 
 function evidence(metric: string, candidate: number | null, baseline: number | null, extra: Partial<MetricEvidence> = {}): MetricEvidence {
-  return { metric, verdict: 'pass', candidate, baseline, samples: { candidate: 500, baseline: 4500 }, threshold: '<= 0.02', test: 't', reason: 'r', ...extra };
+  return {
+    metric,
+    verdict: 'pass',
+    candidate,
+    baseline,
+    samples: { candidate: 500, baseline: 4500 },
+    threshold: '<= 0.02',
+    test: 't',
+    reason: 'r',
+    ...extra,
+  };
 }
 
 function result(gate: string, look: number, atMs: number, evidenceList: MetricEvidence[], verdict: Verdict = 'pass'): GateResult {
-  return { gate, verdict, look, checkedAtMs: atMs, window: { fromMs: atMs - 10 * MIN, toMs: atMs }, candidate: 'green', baseline: 'blue', evidence: evidenceList, reason: 'r' };
+  return {
+    gate,
+    verdict,
+    look,
+    checkedAtMs: atMs,
+    window: { fromMs: atMs - 10 * MIN, toMs: atMs },
+    candidate: 'green',
+    baseline: 'blue',
+    evidence: evidenceList,
+    reason: 'r',
+  };
 }
 
 function plan(gates: GateSpec[]) {
   return { gates: Object.fromEntries(gates.map((g) => [g.name, g])), candidate: { deployment: 'green' }, baseline: { deployment: 'blue' } };
 }
 
-const part = (kind: ThresholdEvidence['kind'], bound?: number): ThresholdEvidence => ({ kind, verdict: 'pass', threshold: '', test: '', reason: '', ...(bound === undefined ? {} : { bound }) });
+const part = (kind: ThresholdEvidence['kind'], bound?: number): ThresholdEvidence => ({
+  kind,
+  verdict: 'pass',
+  threshold: '',
+  test: '',
+  reason: '',
+  ...(bound === undefined ? {} : { bound }),
+});
 
 describe('evidence history: one look', () => {
   // The allowed band is drawn in the metric's unit: relative thresholds applied to the baseline's value.
@@ -33,12 +75,30 @@ describe('evidence history: one look', () => {
     { name: 'tightest of max and ratio', check: { metric: 'm', max: 0.02, maxRatioToBaseline: 1.5 }, baseline: 0.01, hi: 0.015 },
     { name: 'max tighter than ratio', check: { metric: 'm', max: 0.012, maxRatioToBaseline: 1.5 }, baseline: 0.01, hi: 0.012 },
     { name: 'relative without a baseline value draws nothing', check: { metric: 'm', maxRatioToBaseline: 1.5 }, baseline: null },
-    { name: 'higher is better: ratio is a floor', check: { metric: 'm', maxRatioToBaseline: 1.25 }, baseline: 0.9, higherIsWorse: false, lo: 0.72 },
-    { name: 'higher is better: increase is a floor', check: { metric: 'm', maxIncreaseOverBaseline: 0.05 }, baseline: 0.9, higherIsWorse: false, lo: 0.85 },
+    {
+      name: 'higher is better: ratio is a floor',
+      check: { metric: 'm', maxRatioToBaseline: 1.25 },
+      baseline: 0.9,
+      higherIsWorse: false,
+      lo: 0.72,
+    },
+    {
+      name: 'higher is better: increase is a floor',
+      check: { metric: 'm', maxIncreaseOverBaseline: 0.05 },
+      baseline: 0.9,
+      higherIsWorse: false,
+      lo: 0.85,
+    },
   ];
   it.each(bandCases)('band: $name', ({ check, baseline, higherIsWorse, lo, hi }) => {
     const custom = higherIsWorse === undefined ? [] : [{ name: 'm', kql: 'x', higherIsWorse }];
-    const history = recordLooks(undefined, plan([gateSpec('g', [check], custom)]), [result('g', 1, 10 * MIN, [evidence('m', 0.011, baseline)])], { blue: 90, green: 10 }, {});
+    const history = recordLooks(
+      undefined,
+      plan([gateSpec('g', [check], custom)]),
+      [result('g', 1, 10 * MIN, [evidence('m', 0.011, baseline)])],
+      { blue: 90, green: 10 },
+      {},
+    );
     const point = expandEvidenceHistory(history)[0]?.checks[0]?.points[0];
     expect(point?.allowed).toEqual({ ...(lo === undefined ? {} : { min: lo }), ...(hi === undefined ? {} : { max: hi }) });
   });
@@ -53,29 +113,67 @@ describe('evidence history: one look', () => {
     { name: 'a part without a bound', parts: [part('max')], baseline: 0.01 },
   ];
   it.each(boundCases)('confidence bounds: $name', ({ parts, baseline, lower, upper }) => {
-    const history = recordLooks(undefined, plan([gateSpec('g', [{ metric: 'm', max: 1 }])]), [result('g', 1, 10 * MIN, [evidence('m', 0.011, baseline, { parts })])], {}, {});
-    expect(expandEvidenceHistory(history)[0]?.checks[0]?.points[0]?.confidence).toEqual({ ...(lower === undefined ? {} : { lower }), ...(upper === undefined ? {} : { upper }) });
+    const history = recordLooks(
+      undefined,
+      plan([gateSpec('g', [{ metric: 'm', max: 1 }])]),
+      [result('g', 1, 10 * MIN, [evidence('m', 0.011, baseline, { parts })])],
+      {},
+      {},
+    );
+    expect(expandEvidenceHistory(history)[0]?.checks[0]?.points[0]?.confidence).toEqual({
+      ...(lower === undefined ? {} : { lower }),
+      ...(upper === undefined ? {} : { upper }),
+    });
   });
 
   it('keeps values, verdicts, the deciding p-value, requests and the split of the moment', () => {
-    const spec = gateSpec('health', [{ metric: 'failedRequestRate', max: 0.02 }, { metric: 'latencyP95', max: 800 }]);
+    const spec = gateSpec('health', [
+      { metric: 'failedRequestRate', max: 0.02 },
+      { metric: 'latencyP95', max: 800 },
+    ]);
     const e1 = evidence('failedRequestRate', 0.0123456, 0.0101, { verdict: 'fail', pValue: 0.0004, alpha: 0.01 });
     const e2 = evidence('latencyP95', 91, 90, { verdict: 'pass', passPValue: 0.001 });
-    const history = recordLooks(undefined, plan([spec]), [result('health', 4, 30 * MIN, [e1, e2], 'fail')], { blue: 75, green: 25 }, { green: 0 });
+    const history = recordLooks(
+      undefined,
+      plan([spec]),
+      [result('health', 4, 30 * MIN, [e1, e2], 'fail')],
+      { blue: 75, green: 25 },
+      { green: 0 },
+    );
     const [gate] = expandEvidenceHistory(history);
     expect(gate?.looks).toEqual([{ look: 4, atMs: 30 * MIN, verdict: 'fail' }]);
     expect(gate?.checks.map((c) => c.metric)).toEqual(['failedRequestRate', 'latencyP95']);
-    expect(gate?.checks[0]?.points[0]).toMatchObject({ verdict: 'fail', candidate: 0.0123, baseline: 0.0101, pValue: 0.0004, requests: { candidate: 500, baseline: 4500 }, traffic: { candidate: 25, baseline: 75, mirroredToCandidate: 0 } });
+    expect(gate?.checks[0]?.points[0]).toMatchObject({
+      verdict: 'fail',
+      candidate: 0.0123,
+      baseline: 0.0101,
+      pValue: 0.0004,
+      requests: { candidate: 500, baseline: 4500 },
+      traffic: { candidate: 25, baseline: 75, mirroredToCandidate: 0 },
+    });
     expect(gate?.checks[1]?.points[0]).toMatchObject({ verdict: 'pass', candidate: 91, pValue: 0.001 });
   });
 
   it('records the mirrored share while the candidate takes no live traffic', () => {
-    const history = recordLooks(undefined, plan([gateSpec('g', [{ metric: 'm', max: 1 }])]), [result('g', 1, MIN, [evidence('m', 0, 0.01)])], { blue: 100 }, { green: 20 });
-    expect(expandEvidenceHistory(history)[0]?.checks[0]?.points[0]?.traffic).toEqual({ candidate: 0, baseline: 100, mirroredToCandidate: 20 });
+    const history = recordLooks(
+      undefined,
+      plan([gateSpec('g', [{ metric: 'm', max: 1 }])]),
+      [result('g', 1, MIN, [evidence('m', 0, 0.01)])],
+      { blue: 100 },
+      { green: 20 },
+    );
+    expect(expandEvidenceHistory(history)[0]?.checks[0]?.points[0]?.traffic).toEqual({
+      candidate: 0,
+      baseline: 100,
+      mirroredToCandidate: 20,
+    });
   });
 
   it('a check missing from a look leaves a gap, not a made-up point', () => {
-    const spec = gateSpec('g', [{ metric: 'a', max: 1 }, { metric: 'b', max: 1 }]);
+    const spec = gateSpec('g', [
+      { metric: 'a', max: 1 },
+      { metric: 'b', max: 1 },
+    ]);
     const history = recordLooks(undefined, plan([spec]), [result('g', 1, MIN, [evidence('a', 0.1, 0.1)])], {}, {});
     const [gate] = expandEvidenceHistory(history);
     expect(gate?.checks.map((c) => c.points.length)).toEqual([1, 0]);
@@ -116,7 +214,14 @@ describe('evidence history: thinning', () => {
     const spec = gateSpec('g', [{ metric: 'm', max: 0.02, maxRatioToBaseline: 1.5 }]);
     fc.assert(
       fc.property(
-        fc.array(fc.record({ gapMinutes: fc.integer({ min: 1, max: 30 }), value: fc.double({ min: 0, max: 1, noNaN: true }), verdict: fc.constantFrom<Verdict>('pass', 'fail', 'inconclusive') }), { minLength: 1, maxLength: 80 }),
+        fc.array(
+          fc.record({
+            gapMinutes: fc.integer({ min: 1, max: 30 }),
+            value: fc.double({ min: 0, max: 1, noNaN: true }),
+            verdict: fc.constantFrom<Verdict>('pass', 'fail', 'inconclusive'),
+          }),
+          { minLength: 1, maxLength: 80 },
+        ),
         fc.integer({ min: 2, max: 20 }),
         (looks, cap) => {
           let history: EvidenceHistory | undefined;
@@ -125,7 +230,14 @@ describe('evidence history: thinning', () => {
           looks.forEach((l, i) => {
             t += l.gapMinutes * MIN;
             times.push(t);
-            history = recordLooks(history, plan([spec]), [result('g', i + 1, t, [evidence('m', l.value, 0.01, { verdict: l.verdict })], l.verdict)], { blue: 90, green: 10 }, {}, cap);
+            history = recordLooks(
+              history,
+              plan([spec]),
+              [result('g', i + 1, t, [evidence('m', l.value, 0.01, { verdict: l.verdict })], l.verdict)],
+              { blue: 90, green: 10 },
+              {},
+              cap,
+            );
           });
           const [gate] = expandEvidenceHistory(history);
           const kept = gate?.looks ?? [];
@@ -161,7 +273,13 @@ describe('evidence history: thinning', () => {
         evidence('modelErrorRate', 0.0104306864064, 0.00959947037404, { parts, passPValue: 0.000548212 }),
         evidence('latencyP95', 91.3333, 93.6666, { parts, passPValue: 1.05e-13 }),
       ];
-      history = recordLooks(history, plan([spec]), [result('health', i, 1767609720000 + i * 5 * MIN, e)], { blue: 50, 'credit-model-v2': 50 }, {});
+      history = recordLooks(
+        history,
+        plan([spec]),
+        [result('health', i, 1767609720000 + i * 5 * MIN, e)],
+        { blue: 50, 'credit-model-v2': 50 },
+        {},
+      );
     }
     expect(history?.[0]?.looks.length).toBe(EVIDENCE_LOOKS_PER_GATE);
     // About 240 characters a look for three checks (tuples, 3 significant digits): the cap keeps a

@@ -6,25 +6,28 @@ import { checkDeletion, checkTrafficChange, type DeploymentFacts } from '../../s
 const names = ['blue', 'green', 'red', 'canary'];
 
 /** A valid live split over some of the names: whole percents summing to 100. */
-const validSplit = fc
-  .subarray(names, { minLength: 1 })
-  .chain((chosen) =>
-    fc.array(fc.nat(100), { minLength: chosen.length - 1, maxLength: chosen.length - 1 }).map((cuts) => {
-      const points = [0, ...[...cuts].sort((a, b) => a - b), 100];
-      return Object.fromEntries(chosen.map((n, i) => [n, (points[i + 1] ?? 100) - (points[i] ?? 0)]));
-    }),
-  );
+const validSplit = fc.subarray(names, { minLength: 1 }).chain((chosen) =>
+  fc.array(fc.nat(100), { minLength: chosen.length - 1, maxLength: chosen.length - 1 }).map((cuts) => {
+    const points = [0, ...[...cuts].sort((a, b) => a - b), 100];
+    return Object.fromEntries(chosen.map((n, i) => [n, (points[i + 1] ?? 100) - (points[i] ?? 0)]));
+  }),
+);
 
 const readyDeployments: DeploymentFacts[] = names.map((name) => ({ name, provisioningState: 'Succeeded', smokeTestPassed: true }));
 
 describe('safety invariants (properties)', () => {
   it('accepts every valid split to ready deployments, with or without a mirror on an idle one', () => {
     fc.assert(
-      fc.property(validSplit, fc.integer({ min: 0, max: 50 }), fc.shuffledSubarray(readyDeployments, { minLength: names.length }), (traffic, mirrorPercent, deployments) => {
-        const idle = names.find((n) => (traffic[n] ?? 0) === 0);
-        const mirror = idle && mirrorPercent > 0 ? { [idle]: mirrorPercent } : {};
-        expect(checkTrafficChange({ deployments, traffic, mirror })).toEqual([]);
-      }),
+      fc.property(
+        validSplit,
+        fc.integer({ min: 0, max: 50 }),
+        fc.shuffledSubarray(readyDeployments, { minLength: names.length }),
+        (traffic, mirrorPercent, deployments) => {
+          const idle = names.find((n) => (traffic[n] ?? 0) === 0);
+          const mirror = idle && mirrorPercent > 0 ? { [idle]: mirrorPercent } : {};
+          expect(checkTrafficChange({ deployments, traffic, mirror })).toEqual([]);
+        },
+      ),
     );
   });
 
@@ -34,7 +37,9 @@ describe('safety invariants (properties)', () => {
         const values = Object.values(traffic);
         const sum = values.reduce((a, b) => a + b, 0);
         fc.pre(sum !== 100 && values.some((v) => v !== 0));
-        expect(checkTrafficChange({ deployments: readyDeployments, traffic, mirror: {} }).some((v) => v.includes('must sum to 100'))).toBe(true);
+        expect(checkTrafficChange({ deployments: readyDeployments, traffic, mirror: {} }).some((v) => v.includes('must sum to 100'))).toBe(
+          true,
+        );
       }),
     );
   });
@@ -48,12 +53,17 @@ describe('safety invariants (properties)', () => {
         (traffic, victim, problem) => {
           fc.pre((traffic[victim] ?? 0) > 0);
           const deployments = readyDeployments.map((d) =>
-            d.name !== victim ? d : problem === 'untested' ? { ...d, smokeTestPassed: false } : { ...d, provisioningState: problem as DeploymentFacts['provisioningState'] },
+            d.name !== victim
+              ? d
+              : problem === 'untested'
+                ? { ...d, smokeTestPassed: false }
+                : { ...d, provisioningState: problem as DeploymentFacts['provisioningState'] },
           );
           const violations = checkTrafficChange({ deployments, traffic, mirror: {} });
           expect(violations.some((v) => v.includes(`"${victim}"`))).toBe(true);
           // ... unless it already serves live traffic and is ready (it is the live baseline)
-          if (problem === 'untested') expect(checkTrafficChange({ deployments, traffic, mirror: {}, currentTraffic: { [victim]: 100 } })).toEqual([]);
+          if (problem === 'untested')
+            expect(checkTrafficChange({ deployments, traffic, mirror: {}, currentTraffic: { [victim]: 100 } })).toEqual([]);
         },
       ),
     );
@@ -68,10 +78,18 @@ describe('safety invariants (properties)', () => {
       }),
     );
     fc.assert(
-      fc.property(fc.uniqueArray(fc.constantFrom(...names), { minLength: 2, maxLength: 2 }), fc.integer({ min: 1, max: 50 }), ([a, b], percent) => {
-        const violations = checkTrafficChange({ deployments: readyDeployments, traffic: {}, mirror: { [a as string]: percent, [b as string]: percent } });
-        expect(violations.some((v) => v.includes('one deployment only'))).toBe(true);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.constantFrom(...names), { minLength: 2, maxLength: 2 }),
+        fc.integer({ min: 1, max: 50 }),
+        ([a, b], percent) => {
+          const violations = checkTrafficChange({
+            deployments: readyDeployments,
+            traffic: {},
+            mirror: { [a as string]: percent, [b as string]: percent },
+          });
+          expect(violations.some((v) => v.includes('one deployment only'))).toBe(true);
+        },
+      ),
     );
   });
 
@@ -94,7 +112,9 @@ describe('safety invariants (properties)', () => {
         fc.shuffledSubarray(readyDeployments),
         (traffic, mirror, deployments) => {
           const reversed = [...deployments].reverse();
-          expect(checkTrafficChange({ deployments: reversed, traffic, mirror })).toEqual(checkTrafficChange({ deployments, traffic, mirror }));
+          expect(checkTrafficChange({ deployments: reversed, traffic, mirror })).toEqual(
+            checkTrafficChange({ deployments, traffic, mirror }),
+          );
         },
       ),
     );

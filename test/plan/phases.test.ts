@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { actionAllowedIn, assertTransition, canTransition, isTerminalPhase, OPERATOR_ACTIONS, PHASE_TABLE, phaseOfStep, STEP_PHASE, TERMINAL_PHASES, TRANSITIONS, WORKING_PHASES, type OperatorAction } from '../../src/plan/phases';
+import {
+  actionAllowedIn,
+  assertTransition,
+  canTransition,
+  isTerminalPhase,
+  OPERATOR_ACTIONS,
+  PHASE_TABLE,
+  phaseOfStep,
+  STEP_PHASE,
+  TERMINAL_PHASES,
+  TRANSITIONS,
+  WORKING_PHASES,
+  type OperatorAction,
+} from '../../src/plan/phases';
 import { PHASES, type Phase } from '../../src/plan/types';
 import { RolloutError } from '../../src/errors';
 
@@ -28,7 +41,8 @@ describe('transition table', () => {
   });
 
   it('every working phase can pause, fail and roll back', () => {
-    for (const p of WORKING_PHASES) for (const t of ['Paused', 'Failed', 'RollingBack'] as const) expect(canTransition(p, t), `${p} -> ${t}`).toBe(true);
+    for (const p of WORKING_PHASES)
+      for (const t of ['Paused', 'Failed', 'RollingBack'] as const) expect(canTransition(p, t), `${p} -> ${t}`).toBe(true);
   });
 
   it.each<[Phase, Phase, boolean]>([
@@ -121,6 +135,10 @@ describe('the phase table (terminal flag, tone, operator actions)', () => {
     for (const phase of WORKING_PHASES) expect(PHASE_TABLE[phase].mode).toBe('forward');
     for (const phase of PHASES) expect(actionAllowedIn(phase, 'resume')).toBe(phase === 'Paused');
     for (const phase of PHASES) expect(actionAllowedIn(phase, 'retry')).toBe(phase === 'Failed');
-    for (const action of OPERATOR_ACTIONS) expect(PHASES.some((p) => actionAllowedIn(p, action)), action).toBe(true);
+    for (const action of OPERATOR_ACTIONS)
+      expect(
+        PHASES.some((p) => actionAllowedIn(p, action)),
+        action,
+      ).toBe(true);
   });
 });

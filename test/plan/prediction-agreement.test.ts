@@ -48,7 +48,9 @@ describe('predictionAgreement validation names the field', () => {
   });
 
   it('a recreate policy is refused: there is no second deployment to compare with', () => {
-    expect(problems({ ...policyFor('recreate'), predictionAgreement: agreement() } as PolicyInput)).toMatch(/predictionAgreement.*no second deployment/);
+    expect(problems({ ...policyFor('recreate'), predictionAgreement: agreement() } as PolicyInput)).toMatch(
+      /predictionAgreement.*no second deployment/,
+    );
   });
 
   it('a gate of the policy named predictionAgreement is refused (the name is taken)', () => {
@@ -59,17 +61,34 @@ describe('predictionAgreement validation names the field', () => {
 });
 
 describe('the compiled plan', () => {
-  it.each(['canary', 'blueGreen', 'shadow', 'abTest'] as const)('%s: the agreement gate step follows the smoke test, before any traffic', (strategy) => {
-    const plan = compilePlan(validatePolicy({ ...policyFor(strategy), predictionAgreement: agreement({ onDisagreement: 'requestApproval' }) } as PolicyInput, 'p.yaml'), compileInput());
-    const smoke = plan.steps.findIndex((s) => s.kind === 'smokeTest');
-    const check = plan.steps[smoke + 1];
-    expect(check).toMatchObject({ kind: 'gate', gates: [PREDICTION_AGREEMENT_GATE], noDataOutcome: 'requestApproval' });
-    const firstTraffic = plan.steps.findIndex((s) => s.kind === 'setTraffic' || s.kind === 'mirror' || s.kind === 'promote');
-    expect(firstTraffic).toBeGreaterThan(smoke + 1);
-    expect(plan.gates[PREDICTION_AGREEMENT_GATE]?.agreement).toMatchObject({ rows, predictionPath: '$.label', minAgreement: 0.9, minComparedRows: Math.ceil(0.9 * rows.length), onDisagreement: 'requestApproval' });
-    // Only the one decisive step checks it: no bake looks at it again.
-    expect(plan.steps.filter((s) => (s.kind === 'bake' || s.kind === 'gate') && s.gates.includes(PREDICTION_AGREEMENT_GATE))).toHaveLength(1);
-  });
+  it.each(['canary', 'blueGreen', 'shadow', 'abTest'] as const)(
+    '%s: the agreement gate step follows the smoke test, before any traffic',
+    (strategy) => {
+      const plan = compilePlan(
+        validatePolicy(
+          { ...policyFor(strategy), predictionAgreement: agreement({ onDisagreement: 'requestApproval' }) } as PolicyInput,
+          'p.yaml',
+        ),
+        compileInput(),
+      );
+      const smoke = plan.steps.findIndex((s) => s.kind === 'smokeTest');
+      const check = plan.steps[smoke + 1];
+      expect(check).toMatchObject({ kind: 'gate', gates: [PREDICTION_AGREEMENT_GATE], noDataOutcome: 'requestApproval' });
+      const firstTraffic = plan.steps.findIndex((s) => s.kind === 'setTraffic' || s.kind === 'mirror' || s.kind === 'promote');
+      expect(firstTraffic).toBeGreaterThan(smoke + 1);
+      expect(plan.gates[PREDICTION_AGREEMENT_GATE]?.agreement).toMatchObject({
+        rows,
+        predictionPath: '$.label',
+        minAgreement: 0.9,
+        minComparedRows: Math.ceil(0.9 * rows.length),
+        onDisagreement: 'requestApproval',
+      });
+      // Only the one decisive step checks it: no bake looks at it again.
+      expect(
+        plan.steps.filter((s) => (s.kind === 'bake' || s.kind === 'gate') && s.gates.includes(PREDICTION_AGREEMENT_GATE)),
+      ).toHaveLength(1);
+    },
+  );
 
   it('without the section the plan has no agreement gate', () => {
     const plan = compilePlan(validatePolicy(canaryPolicy(), 'p.yaml'), compileInput());
@@ -79,9 +98,22 @@ describe('the compiled plan', () => {
 
 describe('the approval a disagreement asks for (onDisagreement: requestApproval)', () => {
   it("is named 'prediction-agreement' in the agreement step, 'no-data' in any other step", () => {
-    const plan = compilePlan(validatePolicy({ ...canaryPolicy({ approvals: { owner: { approvers: ['owner@contoso.com'], timeoutMinutes: 30 } } }), predictionAgreement: agreement({ onDisagreement: 'requestApproval' }) } as PolicyInput, 'p.yaml'), compileInput());
+    const plan = compilePlan(
+      validatePolicy(
+        {
+          ...canaryPolicy({ approvals: { owner: { approvers: ['owner@contoso.com'], timeoutMinutes: 30 } } }),
+          predictionAgreement: agreement({ onDisagreement: 'requestApproval' }),
+        } as PolicyInput,
+        'p.yaml',
+      ),
+      compileInput(),
+    );
     const index = plan.steps.findIndex((s) => s.kind === 'gate' && s.gates.includes(PREDICTION_AGREEMENT_GATE));
-    expect(noDataApproval(plan, index)).toMatchObject({ name: 'prediction-agreement', onTimeout: 'rollback', approvers: ['owner@contoso.com'] });
+    expect(noDataApproval(plan, index)).toMatchObject({
+      name: 'prediction-agreement',
+      onTimeout: 'rollback',
+      approvers: ['owner@contoso.com'],
+    });
     const laterGate = plan.steps.findIndex((s, i) => i > index && s.kind === 'gate');
     expect(noDataApproval(plan, laterGate).name).toBe('no-data');
     expect(noDataApproval(plan).name).toBe('no-data');

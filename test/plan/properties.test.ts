@@ -43,7 +43,9 @@ const gate = fc.record({
 const gates = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), gate, { maxKeys: 3 });
 const approvals = { owner: { approvers: ['owner@contoso.com'], timeoutMinutes: 30 } };
 const maybeApproval = fc.option(fc.constant('owner'), { nil: undefined });
-const mirror = fc.option(fc.record({ percent: fc.integer({ min: 1, max: 50 }), minutes: fc.integer({ min: 1, max: 60 }) }), { nil: undefined });
+const mirror = fc.option(fc.record({ percent: fc.integer({ min: 1, max: 50 }), minutes: fc.integer({ min: 1, max: 60 }) }), {
+  nil: undefined,
+});
 
 const canary = fc
   .record({
@@ -60,20 +62,34 @@ const canary = fc
 
 const strategy = fc.oneof(
   canary,
-  fc.record({ mirror, approval: maybeApproval, rollbackWindowMinutes: fc.integer({ min: 0, max: 120 }) }).map((b) => ({ blueGreen: strip(b) })),
-  fc.record({ percent: fc.integer({ min: 1, max: 50 }), minutes: fc.integer({ min: 1, max: 240 }), approval: maybeApproval }).map((s) => ({ shadow: strip(s) })),
   fc
-    .record({ candidate: fc.integer({ min: 1, max: 99 }), durationMinutes: fc.integer({ min: 1, max: 600 }), minRequestsPerArm: fc.option(fc.integer({ min: 1, max: 10000 }), { nil: undefined }), approval: maybeApproval })
-    .map(({ candidate, ...rest }) => ({ abTest: strip({ split: { baseline: 100 - candidate, candidate }, metrics: ['errorRate5xx', 'latencyP95'], ...rest }) })),
-  fc.record({ minutes: fc.integer({ min: 0, max: 60 }), approval: maybeApproval }).map(({ minutes, approval }) => ({ recreate: strip({ healthCheck: { minutes }, approval }) })),
+    .record({ mirror, approval: maybeApproval, rollbackWindowMinutes: fc.integer({ min: 0, max: 120 }) })
+    .map((b) => ({ blueGreen: strip(b) })),
+  fc
+    .record({ percent: fc.integer({ min: 1, max: 50 }), minutes: fc.integer({ min: 1, max: 240 }), approval: maybeApproval })
+    .map((s) => ({ shadow: strip(s) })),
+  fc
+    .record({
+      candidate: fc.integer({ min: 1, max: 99 }),
+      durationMinutes: fc.integer({ min: 1, max: 600 }),
+      minRequestsPerArm: fc.option(fc.integer({ min: 1, max: 10000 }), { nil: undefined }),
+      approval: maybeApproval,
+    })
+    .map(({ candidate, ...rest }) => ({
+      abTest: strip({ split: { baseline: 100 - candidate, candidate }, metrics: ['errorRate5xx', 'latencyP95'], ...rest }),
+    })),
+  fc
+    .record({ minutes: fc.integer({ min: 0, max: 60 }), approval: maybeApproval })
+    .map(({ minutes, approval }) => ({ recreate: strip({ healthCheck: { minutes }, approval }) })),
 );
 
 function strip<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-const policyArb = fc.record({ gates, strategy, retentionMinutes: fc.integer({ min: 0, max: 240 }) }).map(
-  ({ gates, strategy, retentionMinutes }): PolicyInput => ({
+const policyArb = fc
+  .record({ gates, strategy, retentionMinutes: fc.integer({ min: 0, max: 240 }) })
+  .map(({ gates, strategy, retentionMinutes }): PolicyInput => ({
     name: 'prop',
     match: { model: 'credit-model*' },
     target: { endpoint: 'credit-scoring' },
@@ -82,15 +98,19 @@ const policyArb = fc.record({ gates, strategy, retentionMinutes: fc.integer({ mi
     gates,
     approvals,
     retentionMinutes,
-  }),
-);
+  }));
 
 const baselineName = fc.constantFrom('blue', 'green', 'credit-model-v2', 'prod');
-const otherDeployments = fc.uniqueArray(fc.constantFrom('green', 'blue', 'credit-model-v2', 'old-1', 'old-2', 'credit-model-v2-2'), { maxLength: 4 });
+const otherDeployments = fc.uniqueArray(fc.constantFrom('green', 'blue', 'credit-model-v2', 'old-1', 'old-2', 'credit-model-v2-2'), {
+  maxLength: 4,
+});
 
 const planArb = fc.tuple(policyArb, baselineName, otherDeployments).map(([policyInput, baseline, others]) => {
   const policy = validatePolicy(policyInput, 'prop.yaml');
-  const existing = [{ name: baseline, liveTrafficPercent: 100 }, ...others.filter((n) => n !== baseline).map((name) => ({ name, modelId: 'some-other-model' }))];
+  const existing = [
+    { name: baseline, liveTrafficPercent: 100 },
+    ...others.filter((n) => n !== baseline).map((name) => ({ name, modelId: 'some-other-model' })),
+  ];
   return compilePlan(policy, compileInput({ baseline: { deployment: baseline, modelId: 'model-1' }, existingDeployments: existing }));
 });
 
@@ -162,7 +182,7 @@ describe('compiled plans (properties)', () => {
       fc.property(planArb, fc.nat(), (plan, at) => {
         // Cleanup deletes the baseline: after it, there is nothing to roll back to (the rollout ended).
         const lastUndoable = plan.steps.findIndex((s) => s.kind === 'cleanup');
-        const cut = (at % (lastUndoable === -1 ? plan.steps.length + 1 : lastUndoable + 1));
+        const cut = at % (lastUndoable === -1 ? plan.steps.length + 1 : lastUndoable + 1);
         const { state } = applyPlan(plan, plan.steps.slice(0, cut));
         for (const step of plan.rollbackSteps ?? []) expect(applyStep(state, plan, step)).toEqual([]);
         const live = Object.entries(state.traffic).filter(([, v]) => v > 0);
@@ -204,7 +224,8 @@ describe('compiled plans (properties)', () => {
         // Candidate-only bakes judge only absolute thresholds.
         for (const s of plan.steps) {
           if (s.kind === 'bake' && s.candidateOnly) {
-            for (const g of s.gates) for (const c of plan.gates[g]?.checks ?? []) expect(c.maxRatioToBaseline ?? c.maxIncreaseOverBaseline).toBeUndefined();
+            for (const g of s.gates)
+              for (const c of plan.gates[g]?.checks ?? []) expect(c.maxRatioToBaseline ?? c.maxIncreaseOverBaseline).toBeUndefined();
           }
         }
       }),

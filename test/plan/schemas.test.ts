@@ -13,7 +13,11 @@ import { planSchema } from '../../src/plan/types';
 import { compileInput } from './inputs';
 
 const FOLDERS = [join(__dirname, '../../policies'), join(__dirname, '../../demo/policies')];
-const files = FOLDERS.flatMap((folder) => readdirSync(folder).filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => join(folder, f)));
+const files = FOLDERS.flatMap((folder) =>
+  readdirSync(folder)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .map((f) => join(folder, f)),
+);
 
 describe('the plan schema', () => {
   it.each(files)('a plan compiled from %s parses, after JSON, to itself', (file) => {
@@ -24,6 +28,8 @@ describe('the plan schema', () => {
   it('refuses a drifting plan, naming the fields', () => {
     const plan = compilePlan(parsePolicy(readFileSync(files[0]!, 'utf8'), files[0]!), compileInput());
     const drifted = { ...plan, strategy: 'rainbow', steps: [{ kind: 'mirror', deployment: 'x', percent: 60 }] };
-    expect(() => parseContract(planSchema, drifted, 'planRollout output')).toThrow(/planRollout output: contract violated: strategy: .*steps\.0\.percent: /);
+    expect(() => parseContract(planSchema, drifted, 'planRollout output')).toThrow(
+      /planRollout output: contract violated: strategy: .*steps\.0\.percent: /,
+    );
   });
 });

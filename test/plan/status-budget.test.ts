@@ -19,7 +19,14 @@ interface Shape {
 }
 
 function journalEntry(i: number, messageLength: number): JournalEntry {
-  return { atMs: i * MIN, step: i % 7, phase: 'Progressing', message: `entry ${i} `.padEnd(messageLength, 'x'), traffic: { blue: 90, green: 10 }, mirror: {} };
+  return {
+    atMs: i * MIN,
+    step: i % 7,
+    phase: 'Progressing',
+    message: `entry ${i} `.padEnd(messageLength, 'x'),
+    traffic: { blue: 90, green: 10 },
+    mirror: {},
+  };
 }
 
 function metric(name: string, parts: number): MetricEvidence {
@@ -33,7 +40,18 @@ function metric(name: string, parts: number): MetricEvidence {
     test: 'two-proportion z (one-sided)',
     pValue: 0.412,
     reason: `${name} within its threshold`,
-    ...(parts > 0 ? { parts: Array.from({ length: parts }, (_, i) => ({ kind: 'ratio' as const, verdict: 'pass' as const, threshold: `part ${i}`, test: 'two-proportion z', reason: 'candidate within 1.5x of the baseline', bound: 0.018 })) } : {}),
+    ...(parts > 0
+      ? {
+          parts: Array.from({ length: parts }, (_, i) => ({
+            kind: 'ratio' as const,
+            verdict: 'pass' as const,
+            threshold: `part ${i}`,
+            test: 'two-proportion z',
+            reason: 'candidate within 1.5x of the baseline',
+            bound: 0.018,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -56,7 +74,14 @@ function history(gates: number, looks: number): EvidenceHistory {
     gate: `gate-${g}`,
     recorded: looks,
     checks: [{ metric: 'errorRate', threshold: '<= 0.02' }],
-    looks: Array.from({ length: looks }, (_, i) => ({ n: i + 1, t: (i + 1) * MIN, v: 'p' as const, s: [10, 90, 0] as [number, number, number], r: [500, 4500] as [number, number], k: [['p', 0.0123, 0.0119, null, 0.02, 0.011, 0.0135, 0.412] as ['p', ...(number | null)[]]] })),
+    looks: Array.from({ length: looks }, (_, i) => ({
+      n: i + 1,
+      t: (i + 1) * MIN,
+      v: 'p' as const,
+      s: [10, 90, 0] as [number, number, number],
+      r: [500, 4500] as [number, number],
+      k: [['p', 0.0123, 0.0119, null, 0.02, 0.011, 0.0135, 0.412] as ['p', ...(number | null)[]]],
+    })),
   }));
 }
 
@@ -89,7 +114,16 @@ function status(shape: Shape): RolloutStatus {
 
 /** What the budget must never touch. */
 function core(s: RolloutStatus) {
-  return { phase: s.phase, outcome: s.outcome, reason: s.reason, step: s.step, traffic: s.traffic, mirror: s.mirror, waitingFor: s.waitingFor, approvals: s.approvals };
+  return {
+    phase: s.phase,
+    outcome: s.outcome,
+    reason: s.reason,
+    step: s.step,
+    traffic: s.traffic,
+    mirror: s.mirror,
+    waitingFor: s.waitingFor,
+    approvals: s.approvals,
+  };
 }
 
 const small: Shape = { journal: 5, messageLength: 60, historyGates: 1, looks: 3, gates: 1, metrics: 1, parts: 1 };
@@ -106,7 +140,10 @@ describe('customStatusRefusal: the extension test floor(UTF-16 bytes / 1024) > 1
     const json = JSON.stringify('x'.repeat(Math.max(chars - 2, 0)));
     const message = customStatusRefusal(chars === 0 ? '{}' : json);
     expect(message !== undefined).toBe(refused);
-    if (refused) expect(message).toBe(`The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is ${Math.floor((chars * 2) / 1024)} KB.`);
+    if (refused)
+      expect(message).toBe(
+        `The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is ${Math.floor((chars * 2) / 1024)} KB.`,
+      );
   });
 
   it('counts UTF-16 code units, so a character outside the BMP counts 4 bytes', () => {

@@ -46,13 +46,17 @@ describe('time spent per kind of work', () => {
   it('the totals always add up to the time from the first tick to the end, for any sequence', () => {
     const live = PHASES.filter((p) => !(TERMINAL_PHASES as readonly Phase[]).includes(p));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...live), fc.boolean(), fc.integer({ min: 0, max: 120 })), { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 60 }), (steps, tail) => {
-        let at = 0;
-        const ticks = steps.map(([phase, paused, gap]) => [phase, paused, (at += gap * MIN)] as [Phase, boolean, number]);
-        const clock = run(ticks);
-        const total = timeSpent(clock, at + tail * MIN).reduce((sum, t) => sum + t.ms, 0);
-        expect(total).toBe(at + tail * MIN - (ticks[0]?.[2] ?? 0));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...live), fc.boolean(), fc.integer({ min: 0, max: 120 })), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 0, max: 60 }),
+        (steps, tail) => {
+          let at = 0;
+          const ticks = steps.map(([phase, paused, gap]) => [phase, paused, (at += gap * MIN)] as [Phase, boolean, number]);
+          const clock = run(ticks);
+          const total = timeSpent(clock, at + tail * MIN).reduce((sum, t) => sum + t.ms, 0);
+          expect(total).toBe(at + tail * MIN - (ticks[0]?.[2] ?? 0));
+        },
+      ),
     );
   });
 

@@ -54,7 +54,7 @@ describe('dataset.file', () => {
     expect(await problem(name, policyWith(dataset), files)).toContain(message);
   });
 
-  it('minComparedRows above the file\'s rows is refused, naming the field', async () => {
+  it("minComparedRows above the file's rows is refused, naming the field", async () => {
     const message = await problem('too-few', policyWith({ file: 'two.jsonl' }, { minComparedRows: 3 }), { 'two.jsonl': '1\n2\n' });
     expect(message).toContain('predictionAgreement.minComparedRows');
   });

@@ -22,9 +22,14 @@ describe('policies:check', () => {
     expect(preview).toContain('11. delete blue after 60 min');
   });
 
-  it('previews the rollout\'s own extra cost: planned minutes beside the live deployment, priced per instance from the policy table', () => {
+  it("previews the rollout's own extra cost: planned minutes beside the live deployment, priced per instance from the policy table", () => {
     // Bakes 10 + 10 + 5 (the watch after promotion) and 60 min of retention: 85 min with two deployments (0.3 x 85 / 60 = 0.425).
-    const priced = previewPlan(validatePolicy({ ...canaryPolicy(), cost: { maxCostIncreasePercent: 20, prices: { Standard_DS3_v2: 0.3, Standard_NC6s_v3: 3 }, currency: 'EUR' } }, 'p.yaml'));
+    const priced = previewPlan(
+      validatePolicy(
+        { ...canaryPolicy(), cost: { maxCostIncreasePercent: 20, prices: { Standard_DS3_v2: 0.3, Standard_NC6s_v3: 3 }, currency: 'EUR' } },
+        'p.yaml',
+      ),
+    );
     expect(priced).toContain('extra cost: the candidate runs beside the live deployment for the planned 85 min');
     expect(priced).toContain('per instance of Standard_DS3_v2: 0.42 EUR');
     expect(priced).toContain('per instance of Standard_NC6s_v3: 4.25 EUR');

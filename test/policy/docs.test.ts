@@ -40,9 +40,17 @@ describe('docs/policy.md', () => {
     const approval = { approvers: ['a@contoso.com'], timeoutMinutes: 60 };
     const base = canaryPolicy({
       approvals: { 'release-manager': approval, 'model-owner': approval },
-      gates: { health: { checks: [{ metric: 'errorRate5xx', max: 0.02 }] }, 'absolute-health': { checks: [{ metric: 'latencyP95', max: 900 }] } },
+      gates: {
+        health: { checks: [{ metric: 'errorRate5xx', max: 0.02 }] },
+        'absolute-health': { checks: [{ metric: 'latencyP95', max: 900 }] },
+      },
     });
-    const merged = { ...base, ...value, approvals: { ...base.approvals, ...(value.approvals as object) }, gates: { ...base.gates, ...(value.gates as object) } };
+    const merged = {
+      ...base,
+      ...value,
+      approvals: { ...base.approvals, ...(value.approvals as object) },
+      gates: { ...base.gates, ...(value.gates as object) },
+    };
     expect(() => validatePolicy(merged, 'docs/policy.md')).not.toThrow();
   });
 

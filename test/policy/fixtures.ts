@@ -35,13 +35,24 @@ export function policyFor(strategy: 'canary' | 'blueGreen' | 'shadow' | 'abTest'
     case 'canary':
       return canaryPolicy({ approvals });
     case 'blueGreen':
-      return canaryPolicy({ name: 'test-bg', approvals, strategy: { blueGreen: { mirror: { percent: 20, minutes: 30 }, approval: 'owner', rollbackWindowMinutes: 30 } } });
+      return canaryPolicy({
+        name: 'test-bg',
+        approvals,
+        strategy: { blueGreen: { mirror: { percent: 20, minutes: 30 }, approval: 'owner', rollbackWindowMinutes: 30 } },
+      });
     case 'shadow':
       return canaryPolicy({ name: 'test-shadow', approvals, strategy: { shadow: { percent: 30, minutes: 60, approval: 'owner' } } });
     case 'abTest':
       return canaryPolicy({
         name: 'test-ab',
-        strategy: { abTest: { split: { baseline: 50, candidate: 50 }, durationMinutes: 120, minRequestsPerArm: 1000, metrics: ['errorRate5xx', 'latencyP95'] } },
+        strategy: {
+          abTest: {
+            split: { baseline: 50, candidate: 50 },
+            durationMinutes: 120,
+            minRequestsPerArm: 1000,
+            metrics: ['errorRate5xx', 'latencyP95'],
+          },
+        },
       });
     case 'recreate':
       return canaryPolicy({ name: 'test-recreate', strategy: { recreate: { healthCheck: { minutes: 10 } } } });

@@ -12,7 +12,11 @@ describe('policy JSON Schema', () => {
   });
 
   it('describes the policy for editors: required fields, strict objects, one strategy, descriptions', () => {
-    const schema = policyJsonSchema() as { required: string[]; additionalProperties: boolean; properties: Record<string, Record<string, unknown>> };
+    const schema = policyJsonSchema() as {
+      required: string[];
+      additionalProperties: boolean;
+      properties: Record<string, Record<string, unknown>>;
+    };
     expect(schema.required.sort()).toEqual(['match', 'name', 'smokeTest', 'strategy', 'target']);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.strategy).toMatchObject({ minProperties: 1, maxProperties: 1 });

@@ -7,7 +7,13 @@ function policy(name: string, match: Record<string, unknown>): Policy {
   return validatePolicy({ ...canaryPolicy(), name, match }, `${name}.yaml`);
 }
 
-const model = (over: Partial<ModelFacts> = {}): ModelFacts => ({ workspace: 'ml-prod-weu', name: 'credit-model', version: '7', tags: {}, ...over });
+const model = (over: Partial<ModelFacts> = {}): ModelFacts => ({
+  workspace: 'ml-prod-weu',
+  name: 'credit-model',
+  version: '7',
+  tags: {},
+  ...over,
+});
 
 describe('globMatches', () => {
   it.each([
@@ -53,7 +59,9 @@ describe('selectPolicy', () => {
   });
 
   it('refuses a tag naming an unknown policy', () => {
-    expect(() => selectPolicy([general], model({ tags: { 'rollout-policy': 'nope' } }))).toThrow(/rollout-policy=nope names no loaded policy \(loaded: general\)/);
+    expect(() => selectPolicy([general], model({ tags: { 'rollout-policy': 'nope' } }))).toThrow(
+      /rollout-policy=nope names no loaded policy \(loaded: general\)/,
+    );
   });
 
   it('refuses a tag naming a policy of another workspace', () => {
@@ -78,8 +86,10 @@ describe('selectPolicy', () => {
 
 describe('match.workspace: the full workspace id, or a name inside the configured scope', () => {
   const home = { subscriptionId: 'sub-home', resourceGroup: 'rg-ml' };
-  const at = (subscriptionId: string, resourceGroup: string, workspace = 'ml-prod-weu'): ModelFacts => model({ workspace, scope: { subscriptionId, resourceGroup }, home });
-  const fullId = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${name}`;
+  const at = (subscriptionId: string, resourceGroup: string, workspace = 'ml-prod-weu'): ModelFacts =>
+    model({ workspace, scope: { subscriptionId, resourceGroup }, home });
+  const fullId = (sub: string, rg: string, name: string) =>
+    `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${name}`;
 
   it.each([
     ['bare name, home scope', 'ml-prod*', at('sub-home', 'rg-ml'), true],
@@ -98,13 +108,19 @@ describe('match.workspace: the full workspace id, or a name inside the configure
 
   it('a rollout-policy tag cannot aim an event from another subscription at a home-only policy', () => {
     const homeOnly = policy('home-only', { workspace: 'ml-prod*', model: 'other-*' });
-    expect(() => selectPolicy([homeOnly], { ...at('sub-other', 'rg-ml'), tags: { 'rollout-policy': 'home-only' } })).toThrow(/only applies to workspaces "ml-prod\*", not "ml-prod-weu \(resource group rg-ml, subscription sub-other\)"/);
-    expect(selectPolicy([homeOnly], { ...at('sub-home', 'rg-ml'), tags: { 'rollout-policy': 'home-only' } })).toMatchObject({ kind: 'selected' });
+    expect(() => selectPolicy([homeOnly], { ...at('sub-other', 'rg-ml'), tags: { 'rollout-policy': 'home-only' } })).toThrow(
+      /only applies to workspaces "ml-prod\*", not "ml-prod-weu \(resource group rg-ml, subscription sub-other\)"/,
+    );
+    expect(selectPolicy([homeOnly], { ...at('sub-home', 'rg-ml'), tags: { 'rollout-policy': 'home-only' } })).toMatchObject({
+      kind: 'selected',
+    });
   });
 
   it('a workspace value with a slash that is not a workspace id is a policy error saying both accepted forms', () => {
     for (const bad of ['rg-ml/ml-prod', '/subscriptions/x/resourceGroups/y/workspaces/z', fullId('a', 'b', 'c/d')]) {
-      expect(() => policy('p', { workspace: bad, model: '*' })).toThrow(/match\.workspace.*must be the workspace's full id \/subscriptions\/\{subscription\}.*or a workspace name glob/s);
+      expect(() => policy('p', { workspace: bad, model: '*' })).toThrow(
+        /match\.workspace.*must be the workspace's full id \/subscriptions\/\{subscription\}.*or a workspace name glob/s,
+      );
     }
   });
 });

@@ -49,7 +49,9 @@ describe('createPolicyFolderRepository', () => {
   it('names the missing policy, the folder and the known ones', async () => {
     const dir = tempDir();
     copyFileSync(join(EXAMPLES, 'canary.yaml'), join(dir, 'canary.yaml'));
-    const error = await createPolicyFolderRepository(dir).getPolicy('nope').catch((e: unknown) => e);
+    const error = await createPolicyFolderRepository(dir)
+      .getPolicy('nope')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RolloutError);
     expect((error as RolloutError).code).toBe('NotFound');
     expect((error as Error).message).toContain(`no policy named 'nope' in ${dir} (known: credit-canary)`);
@@ -81,7 +83,10 @@ describe('createPolicyFolderRepository', () => {
     // refreshes the cache when the cached read is older than the max age, else answers from it.
     const action = fc.oneof(
       fc.record({ kind: fc.constant('edit' as const), percent: fc.integer({ min: 1, max: 24 }) }),
-      fc.record({ kind: fc.constant('read' as const), afterMs: fc.oneof(fc.integer({ min: 0, max: 45_000 }), fc.constantFrom(POLICY_CACHE_MAX_AGE_MS, POLICY_CACHE_MAX_AGE_MS + 1)) }),
+      fc.record({
+        kind: fc.constant('read' as const),
+        afterMs: fc.oneof(fc.integer({ min: 0, max: 45_000 }), fc.constantFrom(POLICY_CACHE_MAX_AGE_MS, POLICY_CACHE_MAX_AGE_MS + 1)),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 8 }), async (actions) => {

@@ -15,7 +15,12 @@ function tempFolder(): string {
 describe('loadPolicies', () => {
   it('loads every example policy, sorted by file', async () => {
     const loaded = await loadPolicies(EXAMPLES);
-    expect(loaded.map((l) => l.file)).toEqual(readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(EXAMPLES, f)));
+    expect(loaded.map((l) => l.file)).toEqual(
+      readdirSync(EXAMPLES)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+        .map((f) => join(EXAMPLES, f)),
+    );
   });
 
   it('ignores other files and reads .yml and .json', async () => {

@@ -34,13 +34,28 @@ async function look(candidateCpuPerRequest: number, gate: GateSpec, atMinute = 1
     traffic: { blue: 100 },
     mirrorTraffic: { green: 20 },
     requestsPerMinute: VARYING_LOAD,
-    behavior: { 'credit-model:1': { resources: live }, 'credit-model:2': { resources: { ...live, cpuPercentPerRequest: candidateCpuPerRequest } } },
+    behavior: {
+      'credit-model:1': { resources: live },
+      'credit-model:2': { resources: { ...live, cpuPercentPerRequest: candidateCpuPerRequest } },
+    },
   });
   try {
     clock.nowMs = emulator.originMs + atMinute * 60_000;
-    const ctx = createActivityContext({ ...ports, notifier: createRecordingNotifier(), clock, retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const ctx = createActivityContext({
+      ...ports,
+      notifier: createRecordingNotifier(),
+      clock,
+      retryPolicy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     const { subscriptionId, resourceGroup, workspace } = emulator.coords;
-    const out = await checkGates(ctx, { target: { subscriptionId, resourceGroup, workspace, endpoint: 'credit-scoring' }, gates: [gate], baseline: 'blue', candidate: 'green', nowMs: clock.nowMs, looks: { health: 1 } });
+    const out = await checkGates(ctx, {
+      target: { subscriptionId, resourceGroup, workspace, endpoint: 'credit-scoring' },
+      gates: [gate],
+      baseline: 'blue',
+      candidate: 'green',
+      nowMs: clock.nowMs,
+      looks: { health: 1 },
+    });
     const [outcome] = out.outcomes;
     if (!outcome) throw new Error('no outcome');
     return outcome;
@@ -74,7 +89,10 @@ describe('checkGates with resources and cost (emulator)', () => {
     const asking = await look(0.2, spec({ resources: undefined }));
     expect(asking.outcome).toBe('pass');
     expect(asking.costApproval).toMatch(/serving cost rises \d+\.\d% \(limit 20%\)/);
-    const strict = await look(0.2, spec({ resources: undefined, cost: { maxCostIncreasePercent: 20, onExceeded: 'rollback', currency: 'USD' } }));
+    const strict = await look(
+      0.2,
+      spec({ resources: undefined, cost: { maxCostIncreasePercent: 20, onExceeded: 'rollback', currency: 'USD' } }),
+    );
     expect(strict.outcome).toBe('fail');
   }, 60_000);
 
@@ -85,7 +103,10 @@ describe('checkGates with resources and cost (emulator)', () => {
   }, 30_000);
 
   it('prices from the policy table when the policy has one', async () => {
-    const outcome = await look(0.1, spec({ cost: { maxCostIncreasePercent: 20, onExceeded: 'rollback', currency: 'EUR', prices: { Standard_DS3_v2: 0.5 } } }));
+    const outcome = await look(
+      0.1,
+      spec({ cost: { maxCostIncreasePercent: 20, onExceeded: 'rollback', currency: 'EUR', prices: { Standard_DS3_v2: 0.5 } } }),
+    );
     expect(outcome.result?.evidence.find((e) => e.metric === 'costPer1000Requests')?.reason).toMatch(/0\.5 EUR\/h \(policy\)/);
   }, 30_000);
 });

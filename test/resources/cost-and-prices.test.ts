@@ -6,15 +6,30 @@ import { RetailPricesSource } from '../../src/azure/retail-prices';
 import { createEmulator, type Emulator } from '../../src/harness/emulator';
 import { TestClock } from '../azure/support/fake-azure';
 
-const price = (instanceType: string, pricePerHour: number, currency = 'USD'): HourlyPrice => ({ instanceType, region: 'westeurope', pricePerHour, currency });
+const price = (instanceType: string, pricePerHour: number, currency = 'USD'): HourlyPrice => ({
+  instanceType,
+  region: 'westeurope',
+  pricePerHour,
+  currency,
+});
 
 describe('checkCost: table', () => {
   const ds3 = price('Standard_DS3_v2', 0.342);
   const cases = [
     { name: 'same SKU, same instances: +0%, pass', c: [ds3, 2], b: [ds3, 2], verdict: 'pass' },
     { name: 'needs 3 instances where the live needs 2: +50% > 20%, ask for approval', c: [ds3, 3], b: [ds3, 2], verdict: 'exceeded' },
-    { name: 'a cheaper SKU at the same count: negative increase, pass', c: [price('Standard_DS2_v2', 0.171), 2], b: [ds3, 2], verdict: 'pass' },
-    { name: 'a version that fits on no instance count: inconclusive', c: [ds3, Number.POSITIVE_INFINITY], b: [ds3, 2], verdict: 'inconclusive' },
+    {
+      name: 'a cheaper SKU at the same count: negative increase, pass',
+      c: [price('Standard_DS2_v2', 0.171), 2],
+      b: [ds3, 2],
+      verdict: 'pass',
+    },
+    {
+      name: 'a version that fits on no instance count: inconclusive',
+      c: [ds3, Number.POSITIVE_INFINITY],
+      b: [ds3, 2],
+      verdict: 'inconclusive',
+    },
     { name: 'different currencies: inconclusive', c: [price('Standard_DS3_v2', 0.3, 'EUR'), 2], b: [ds3, 2], verdict: 'inconclusive' },
   ] as const;
   it.each(cases)('$name', ({ c, b, verdict }) => {
@@ -44,11 +59,20 @@ describe('checkCost: properties', () => {
   it('exceeds exactly when the increase is above the limit, and the increase is independent of the request rate', () => {
     fc.assert(
       fc.property(
-        fc.double({ min: 0.01, max: 10, noNaN: true }), fc.integer({ min: 1, max: 20 }),
-        fc.double({ min: 0.01, max: 10, noNaN: true }), fc.integer({ min: 1, max: 20 }),
-        fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 0, max: 200 }),
+        fc.double({ min: 0.01, max: 10, noNaN: true }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.double({ min: 0.01, max: 10, noNaN: true }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 0, max: 200 }),
         (cp, cn, bp, bn, rpm, limit) => {
-          const result = checkCost({ candidate: { price: price('A', cp), instancesAtFullTraffic: cn }, baseline: { price: price('B', bp), instancesAtFullTraffic: bn }, fullTrafficRequestsPerMinute: rpm, maxCostIncreasePercent: limit, onExceeded: 'rollback' });
+          const result = checkCost({
+            candidate: { price: price('A', cp), instancesAtFullTraffic: cn },
+            baseline: { price: price('B', bp), instancesAtFullTraffic: bn },
+            fullTrafficRequestsPerMinute: rpm,
+            maxCostIncreasePercent: limit,
+            onExceeded: 'rollback',
+          });
           const expected = ((cp * cn - bp * bn) / (bp * bn)) * 100;
           if (result.verdict === 'inconclusive') return false;
           expect(result.evidence.increasePercent).toBeCloseTo(expected, 6);
@@ -62,17 +86,29 @@ describe('checkCost: properties', () => {
 describe('PolicyPriceTable', () => {
   it('answers a listed instance type (case-insensitive) and names what is missing', async () => {
     const table = new PolicyPriceTable({ Standard_DS3_v2: 0.3 }, 'EUR');
-    await expect(table.hourlyPrice('standard_ds3_v2', 'westeurope')).resolves.toMatchObject({ pricePerHour: 0.3, currency: 'EUR', source: 'policy' });
-    await expect(table.hourlyPrice('Standard_F4s_v2', 'westeurope')).rejects.toThrow(/no price for instance type "Standard_F4s_v2"; listed: Standard_DS3_v2/);
+    await expect(table.hourlyPrice('standard_ds3_v2', 'westeurope')).resolves.toMatchObject({
+      pricePerHour: 0.3,
+      currency: 'EUR',
+      source: 'policy',
+    });
+    await expect(table.hourlyPrice('Standard_F4s_v2', 'westeurope')).rejects.toThrow(
+      /no price for instance type "Standard_F4s_v2"; listed: Standard_DS3_v2/,
+    );
   });
 });
 
 describe('priceSourceFor', () => {
   it("uses the policy's table when it has one, else the retail source", async () => {
     const retail = new PolicyPriceTable({ Standard_DS3_v2: 9 }, 'USD');
-    await expect(priceSourceFor({ prices: { Standard_DS3_v2: 0.3 }, currency: 'EUR' }, retail).hourlyPrice('Standard_DS3_v2', 'westeurope')).resolves.toMatchObject({ pricePerHour: 0.3, currency: 'EUR' });
-    await expect(priceSourceFor({ currency: 'USD' }, retail).hourlyPrice('Standard_DS3_v2', 'westeurope')).resolves.toMatchObject({ pricePerHour: 9 });
-    await expect(priceSourceFor(undefined, retail).hourlyPrice('Standard_DS3_v2', 'westeurope')).resolves.toMatchObject({ pricePerHour: 9 });
+    await expect(
+      priceSourceFor({ prices: { Standard_DS3_v2: 0.3 }, currency: 'EUR' }, retail).hourlyPrice('Standard_DS3_v2', 'westeurope'),
+    ).resolves.toMatchObject({ pricePerHour: 0.3, currency: 'EUR' });
+    await expect(priceSourceFor({ currency: 'USD' }, retail).hourlyPrice('Standard_DS3_v2', 'westeurope')).resolves.toMatchObject({
+      pricePerHour: 9,
+    });
+    await expect(priceSourceFor(undefined, retail).hourlyPrice('Standard_DS3_v2', 'westeurope')).resolves.toMatchObject({
+      pricePerHour: 9,
+    });
   });
 });
 
@@ -95,7 +131,13 @@ describe('RetailPricesSource against the emulator price list', () => {
   it('picks the Linux pay-as-you-go meter of the region (not Spot, not Windows) and caches it', async () => {
     const source = new RetailPricesSource({ fetch: countingFetch, clock, baseUrl: emulator.url, cacheMs: 60_000 });
     const quote = await source.hourlyPrice('Standard_DS3_v2', 'West Europe');
-    expect(quote).toMatchObject({ instanceType: 'Standard_DS3_v2', region: 'westeurope', pricePerHour: 0.342, currency: 'USD', source: 'azureRetailPrices' });
+    expect(quote).toMatchObject({
+      instanceType: 'Standard_DS3_v2',
+      region: 'westeurope',
+      pricePerHour: 0.342,
+      currency: 'USD',
+      source: 'azureRetailPrices',
+    });
     const eastus = await source.hourlyPrice('Standard_DS3_v2', 'eastus');
     expect(eastus.pricePerHour).toBeLessThan(quote.pricePerHour);
     expect(calls.length).toBe(2);
@@ -109,7 +151,9 @@ describe('RetailPricesSource against the emulator price list', () => {
 
   it('names an unknown instance type, and refuses names that are not Azure names', async () => {
     const source = new RetailPricesSource({ fetch, clock, baseUrl: emulator.url });
-    await expect(source.hourlyPrice('Standard_XYZ_v9', 'westeurope')).rejects.toThrow(/no Linux pay-as-you-go price for Standard_XYZ_v9 in westeurope/);
+    await expect(source.hourlyPrice('Standard_XYZ_v9', 'westeurope')).rejects.toThrow(
+      /no Linux pay-as-you-go price for Standard_XYZ_v9 in westeurope/,
+    );
     await expect(source.hourlyPrice("x' or serviceName eq 'y", 'westeurope')).rejects.toThrow(/not an Azure instance type name/);
   });
 

@@ -16,7 +16,10 @@ async function usage(instanceType: string, candidateGpuPerRequest: number) {
     instanceType,
     traffic: { blue: 90, green: 10 },
     requestsPerMinute: VARYING_LOAD,
-    behavior: { 'credit-model:1': { resources: live }, 'credit-model:2': { resources: { ...live, gpuPercentPerRequest: candidateGpuPerRequest } } },
+    behavior: {
+      'credit-model:1': { resources: live },
+      'credit-model:2': { resources: { ...live, gpuPercentPerRequest: candidateGpuPerRequest } },
+    },
   });
   try {
     clock.nowMs = emulator.originMs + 13 * 60_000;

@@ -35,6 +35,10 @@ describe('policy: resources and cost (additive schema)', () => {
   });
 
   it('defaults the outcome to asking a person', () => {
-    expect(costSchema.parse({ maxCostIncreasePercent: 20 })).toEqual({ maxCostIncreasePercent: 20, onExceeded: 'requestApproval', currency: 'USD' });
+    expect(costSchema.parse({ maxCostIncreasePercent: 20 })).toEqual({
+      maxCostIncreasePercent: 20,
+      onExceeded: 'requestApproval',
+      currency: 'USD',
+    });
   });
 });

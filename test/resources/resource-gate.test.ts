@@ -14,16 +14,38 @@ import { costApprovalDue } from '../../src/orchestration/cost-approval';
  * Minutes that follow the linear model exactly (CPU idle 2%, memory idle 30%). A candidate has idle
  * minutes between its creation and its first mirrored request: they show the idle level.
  */
-function usage(name: string, cpuPerRequest: number, instances: number, requests: number, minutes = 6, options: { idleMinutes?: number; reported?: boolean; instanceType?: string } = {}): DeploymentUsage {
+function usage(
+  name: string,
+  cpuPerRequest: number,
+  instances: number,
+  requests: number,
+  minutes = 6,
+  options: { idleMinutes?: number; reported?: boolean; instanceType?: string } = {},
+): DeploymentUsage {
   const minute = (served: number): ResourceMinute =>
     options.reported === false
       ? { requests: served, instances: null, cpuPercent: null, memoryPercent: null }
-      : { requests: served, instances, cpuPercent: 2 + (cpuPerRequest * served) / instances, memoryPercent: 30 + (0.01 * served) / instances };
+      : {
+          requests: served,
+          instances,
+          cpuPercent: 2 + (cpuPerRequest * served) / instances,
+          memoryPercent: 30 + (0.01 * served) / instances,
+        };
   const idle = Array.from({ length: options.idleMinutes ?? (name === 'green' ? 3 : 0) }, () => minute(0));
-  return { deployment: name, instanceType: options.instanceType ?? 'Standard_DS3_v2', minutes: [...idle, ...Array.from({ length: minutes }, () => minute(requests))] };
+  return {
+    deployment: name,
+    instanceType: options.instanceType ?? 'Standard_DS3_v2',
+    minutes: [...idle, ...Array.from({ length: minutes }, () => minute(requests))],
+  };
 }
 
-const price = (instanceType: string, pricePerHour: number) => ({ instanceType, region: 'westeurope', pricePerHour, currency: 'USD', source: 'policy' });
+const price = (instanceType: string, pricePerHour: number) => ({
+  instanceType,
+  region: 'westeurope',
+  pricePerHour,
+  currency: 'USD',
+  source: 'policy',
+});
 
 /** Mirror phase: the baseline (10 instances) serves all 600 live requests/min, the candidate a 30% mirror. */
 const look = (over: Partial<ResourceLookInput>): ResourceLookInput => ({
@@ -38,7 +60,14 @@ const look = (over: Partial<ResourceLookInput>): ResourceLookInput => ({
 });
 
 describe('judgeResourceLook: table', () => {
-  const cases: { name: string; input: ResourceLookInput; verdict: Verdict; costApproval?: RegExp; rows: Record<string, Verdict>; text?: RegExp }[] = [
+  const cases: {
+    name: string;
+    input: ResourceLookInput;
+    verdict: Verdict;
+    costApproval?: RegExp;
+    rows: Record<string, Verdict>;
+    text?: RegExp;
+  }[] = [
     {
       name: 'same use per request though the candidate sees 30% of the load: pass, equal cost',
       input: look({}),
@@ -62,14 +91,20 @@ describe('judgeResourceLook: table', () => {
     },
     {
       name: 'the same +30% with onExceeded rollback: the gate fails',
-      input: look({ candidate: usage('green', 1.69, 10, 180), cost: { maxCostIncreasePercent: 20, onExceeded: 'rollback', currency: 'USD' } }),
+      input: look({
+        candidate: usage('green', 1.69, 10, 180),
+        cost: { maxCostIncreasePercent: 20, onExceeded: 'rollback', currency: 'USD' },
+      }),
       verdict: 'fail',
       rows: { costPer1000Requests: 'fail' },
       text: /serving cost rises 30\.0%/,
     },
     {
       name: 'a pricier instance type with the same use per request: the cost check sees it',
-      input: look({ candidate: usage('green', 1.3, 10, 180, 6, { instanceType: 'Standard_DS4_v2' }), prices: { candidate: price('Standard_DS4_v2', 0.684), baseline: price('Standard_DS3_v2', 0.342) } }),
+      input: look({
+        candidate: usage('green', 1.3, 10, 180, 6, { instanceType: 'Standard_DS4_v2' }),
+        prices: { candidate: price('Standard_DS4_v2', 0.684), baseline: price('Standard_DS3_v2', 0.342) },
+      }),
       verdict: 'pass',
       costApproval: /rises 100\.0%/,
       rows: { costPer1000Requests: 'fail' },
@@ -102,7 +137,13 @@ describe('judgeResourceLook: table', () => {
     },
     {
       name: 'memory over its absolute limit at 100% on the candidate instances: fail',
-      input: look({ candidate: { ...usage('green', 1.3, 2, 180), minutes: usage('green', 1.3, 2, 180).minutes.map((m) => ({ ...m, memoryPercent: 30 + (0.2 * m.requests) / 2 })) }, candidateInstances: 2 }),
+      input: look({
+        candidate: {
+          ...usage('green', 1.3, 2, 180),
+          minutes: usage('green', 1.3, 2, 180).minutes.map((m) => ({ ...m, memoryPercent: 30 + (0.2 * m.requests) / 2 })),
+        },
+        candidateInstances: 2,
+      }),
       verdict: 'fail',
       rows: { memoryUtilization: 'fail' },
       text: /memory would be \d+\.\d% at 100% traffic on 2 instance/,
@@ -130,8 +171,10 @@ describe('judgeResourceLook: table', () => {
     expect(row?.reason).toMatch(/at 100% \(600 requests\/min\) the candidate needs about 20 instance\(s\) of Standard_DS3_v2/);
   });
 
-  it('full traffic is the baseline\'s requests over its live share (a 90/10 canary step)', () => {
-    const result = judgeResourceLook(look({ baseline: usage('blue', 1.3, 10, 540), candidate: usage('green', 1.3, 10, 60), baselineLivePercent: 90 }));
+  it("full traffic is the baseline's requests over its live share (a 90/10 canary step)", () => {
+    const result = judgeResourceLook(
+      look({ baseline: usage('blue', 1.3, 10, 540), candidate: usage('green', 1.3, 10, 60), baselineLivePercent: 90 }),
+    );
     expect(result.summary).toMatch(/at 100% \(600 requests\/min\)/);
   });
 });
@@ -154,7 +197,23 @@ describe('withResourceLook', () => {
     const verdict = fc.constantFrom<Verdict>('pass', 'inconclusive', 'fail');
     fc.assert(
       fc.property(verdict, verdict, (metrics, resources) => {
-        const merged = withResourceLook(gate(metrics), { verdict: resources, evidence: [{ metric: 'cpuUtilization', verdict: resources, candidate: 1, baseline: 1, samples: { candidate: 1, baseline: 1 }, threshold: '-', test: '-', reason: '-' }], reasons: resources === 'pass' ? [] : ['cpu is high'], summary: 'sized' });
+        const merged = withResourceLook(gate(metrics), {
+          verdict: resources,
+          evidence: [
+            {
+              metric: 'cpuUtilization',
+              verdict: resources,
+              candidate: 1,
+              baseline: 1,
+              samples: { candidate: 1, baseline: 1 },
+              threshold: '-',
+              test: '-',
+              reason: '-',
+            },
+          ],
+          reasons: resources === 'pass' ? [] : ['cpu is high'],
+          summary: 'sized',
+        });
         expect(SEVERITY[merged.verdict]).toBe(Math.max(SEVERITY[metrics], SEVERITY[resources]));
         expect(merged.evidence.map((e) => e.metric)).toEqual(['cpuUtilization']);
         if (SEVERITY[resources] > SEVERITY[metrics]) expect(merged.reason).toMatch(/cpu is high/);
@@ -167,8 +226,18 @@ describe('withResourceLook', () => {
 describe('costApprovalDue', () => {
   const cases = [
     { name: 'no excess: nothing to ask', outcomes: [{ gate: 'health' }], asked: false, due: undefined },
-    { name: 'an excess: ask, naming the gate and the numbers', outcomes: [{ gate: 'health' }, { gate: 'cost', costApproval: 'rises 30%' }], asked: false, due: "gate 'cost': rises 30%" },
-    { name: 'asked before in this rollout: never twice', outcomes: [{ gate: 'health', costApproval: 'rises 30%' }], asked: true, due: undefined },
+    {
+      name: 'an excess: ask, naming the gate and the numbers',
+      outcomes: [{ gate: 'health' }, { gate: 'cost', costApproval: 'rises 30%' }],
+      asked: false,
+      due: "gate 'cost': rises 30%",
+    },
+    {
+      name: 'asked before in this rollout: never twice',
+      outcomes: [{ gate: 'health', costApproval: 'rises 30%' }],
+      asked: true,
+      due: undefined,
+    },
   ];
   it.each(cases)('$name', ({ outcomes, asked, due }) => {
     expect(costApprovalDue(outcomes, asked)).toBe(due);

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkResources, instancesNeeded, projectedPercent, type DeploymentUsage, type ResourceCheckInput, type ResourceMinute } from '../../src/analysis/resources';
+import {
+  checkResources,
+  instancesNeeded,
+  projectedPercent,
+  type DeploymentUsage,
+  type ResourceCheckInput,
+  type ResourceMinute,
+} from '../../src/analysis/resources';
 
 interface Profile {
   readonly cpuIdle: number;
@@ -10,7 +17,14 @@ interface Profile {
 }
 
 /** Minutes of a deployment that follows the linear model exactly (idle minutes first). */
-function usage(name: string, profile: Profile, instances: number, loads: readonly number[], idleMinutes = 0, instanceType = 'Standard_DS3_v2'): DeploymentUsage {
+function usage(
+  name: string,
+  profile: Profile,
+  instances: number,
+  loads: readonly number[],
+  idleMinutes = 0,
+  instanceType = 'Standard_DS3_v2',
+): DeploymentUsage {
   const minute = (requests: number): ResourceMinute => ({
     requests,
     instances,
@@ -47,7 +61,13 @@ describe('checkResources: table', () => {
     },
     {
       name: 'no minute reported yet for the candidate: inconclusive',
-      input: input({ candidate: { deployment: 'green', instanceType: 'Standard_DS3_v2', minutes: [{ requests: 30, instances: 1, cpuPercent: null, memoryPercent: null }] } }),
+      input: input({
+        candidate: {
+          deployment: 'green',
+          instanceType: 'Standard_DS3_v2',
+          minutes: [{ requests: 30, instances: 1, cpuPercent: null, memoryPercent: null }],
+        },
+      }),
       verdict: 'inconclusive',
       reason: /green: 0 minute\(s\) with requests reported/,
     },
@@ -96,45 +116,81 @@ const loadsArb = (min: number, max: number) => fc.array(fc.integer({ min, max })
 describe('checkResources: properties', () => {
   it('per-request use does not depend on the share of traffic or the instance count (with idle minutes known)', () => {
     fc.assert(
-      fc.property(profileArb, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 8 }), loadsArb(1, 60), loadsArb(100, 900), (profile, ci, bi, cl, bl) => {
-        const result = checkResources(input({ candidate: usage('green', profile, ci, cl, 2), baseline: usage('blue', profile, bi, bl), limits: { cpu: { maxRatioToBaseline: 1.0001 } } }));
-        if (result.verdict === 'inconclusive') return false;
-        expect(result.candidate.use.cpu.perRequest).toBeCloseTo(profile.cpuPerRequest, 6);
-        expect(result.findings[0]?.ratioToBaseline).toBeCloseTo(1, 6);
-        return result.verdict === 'pass';
-      }),
+      fc.property(
+        profileArb,
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 8 }),
+        loadsArb(1, 60),
+        loadsArb(100, 900),
+        (profile, ci, bi, cl, bl) => {
+          const result = checkResources(
+            input({
+              candidate: usage('green', profile, ci, cl, 2),
+              baseline: usage('blue', profile, bi, bl),
+              limits: { cpu: { maxRatioToBaseline: 1.0001 } },
+            }),
+          );
+          if (result.verdict === 'inconclusive') return false;
+          expect(result.candidate.use.cpu.perRequest).toBeCloseTo(profile.cpuPerRequest, 6);
+          expect(result.findings[0]?.ratioToBaseline).toBeCloseTo(1, 6);
+          return result.verdict === 'pass';
+        },
+      ),
     );
   });
 
   it('the ratio scales with the candidate per-request CPU, and fails exactly above the limit', () => {
     fc.assert(
-      fc.property(profileArb, fc.double({ min: 0.2, max: 5, noNaN: true }), fc.double({ min: 1, max: 3, noNaN: true }), (profile, factor, limit) => {
-        fc.pre(Math.abs(factor - limit) > 1e-6);
-        const candidate = usage('green', { ...profile, cpuPerRequest: profile.cpuPerRequest * factor }, 1, [20, 25, 30], 2);
-        const result = checkResources(input({ candidate, baseline: usage('blue', profile, 2, [200, 210, 190]), limits: { cpu: { maxRatioToBaseline: limit } } }));
-        if (result.verdict === 'inconclusive') return false;
-        expect(result.findings[0]?.ratioToBaseline).toBeCloseTo(factor, 6);
-        return result.verdict === (factor > limit ? 'fail' : 'pass');
-      }),
+      fc.property(
+        profileArb,
+        fc.double({ min: 0.2, max: 5, noNaN: true }),
+        fc.double({ min: 1, max: 3, noNaN: true }),
+        (profile, factor, limit) => {
+          fc.pre(Math.abs(factor - limit) > 1e-6);
+          const candidate = usage('green', { ...profile, cpuPerRequest: profile.cpuPerRequest * factor }, 1, [20, 25, 30], 2);
+          const result = checkResources(
+            input({ candidate, baseline: usage('blue', profile, 2, [200, 210, 190]), limits: { cpu: { maxRatioToBaseline: limit } } }),
+          );
+          if (result.verdict === 'inconclusive') return false;
+          expect(result.findings[0]?.ratioToBaseline).toBeCloseTo(factor, 6);
+          return result.verdict === (factor > limit ? 'fail' : 'pass');
+        },
+      ),
     );
   });
 
   it('instancesNeeded is the smallest count that keeps the projection within the limit', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 50, noNaN: true }), fc.double({ min: 0.001, max: 2, noNaN: true }), fc.integer({ min: 0, max: 5000 }), fc.double({ min: 51, max: 100, noNaN: true }), (idle, perRequest, rpm, limit) => {
-        const use = { idlePercent: idle, perRequest };
-        const n = instancesNeeded(use, rpm, limit);
-        expect(projectedPercent(use, rpm, n)).toBeLessThanOrEqual(limit + 1e-6);
-        if (n > 1) expect(projectedPercent(use, rpm, n - 1)).toBeGreaterThan(limit - 1e-6);
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.double({ min: 0.001, max: 2, noNaN: true }),
+        fc.integer({ min: 0, max: 5000 }),
+        fc.double({ min: 51, max: 100, noNaN: true }),
+        (idle, perRequest, rpm, limit) => {
+          const use = { idlePercent: idle, perRequest };
+          const n = instancesNeeded(use, rpm, limit);
+          expect(projectedPercent(use, rpm, n)).toBeLessThanOrEqual(limit + 1e-6);
+          if (n > 1) expect(projectedPercent(use, rpm, n - 1)).toBeGreaterThan(limit - 1e-6);
+        },
+      ),
     );
   });
 
   it('is inconclusive exactly when a side has fewer loaded minutes reported than required', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 6 }), (reported, required) => {
-        const minutes: ResourceMinute[] = Array.from({ length: 6 }, (_, i) => (i < reported ? { requests: 30, instances: 1, cpuPercent: 8, memoryPercent: 31 } : { requests: 30, instances: 1, cpuPercent: null, memoryPercent: null }));
-        const result = checkResources(input({ candidate: { deployment: 'green', instanceType: 'Standard_DS3_v2', minutes }, baseline: usage('blue', base, 2, [270, 269, 271, 270, 270, 268]), minReportedMinutes: required }));
+        const minutes: ResourceMinute[] = Array.from({ length: 6 }, (_, i) =>
+          i < reported
+            ? { requests: 30, instances: 1, cpuPercent: 8, memoryPercent: 31 }
+            : { requests: 30, instances: 1, cpuPercent: null, memoryPercent: null },
+        );
+        const result = checkResources(
+          input({
+            candidate: { deployment: 'green', instanceType: 'Standard_DS3_v2', minutes },
+            baseline: usage('blue', base, 2, [270, 269, 271, 270, 270, 268]),
+            minReportedMinutes: required,
+          }),
+        );
         return (result.verdict === 'inconclusive') === reported < required;
       }),
     );

@@ -39,13 +39,28 @@ export async function startResourceWorld(options: {
     metricsDelaySeconds: options.metricsDelaySeconds,
     world: {
       ...DEMO_COORDS,
-      models: [{ model: 'credit-model', version: '1' }, { model: 'credit-model', version: '2' }],
+      models: [
+        { model: 'credit-model', version: '1' },
+        { model: 'credit-model', version: '2' },
+      ],
       endpoints: [
         {
           name: 'credit-scoring',
           deployments: [
-            { name: 'blue', model: 'credit-model', version: '1', capacity: 2, ...(options.instanceType === undefined ? {} : { instanceType: options.instanceType }) },
-            { name: 'green', model: 'credit-model', version: '2', capacity: 1, ...(options.instanceType === undefined ? {} : { instanceType: options.instanceType }) },
+            {
+              name: 'blue',
+              model: 'credit-model',
+              version: '1',
+              capacity: 2,
+              ...(options.instanceType === undefined ? {} : { instanceType: options.instanceType }),
+            },
+            {
+              name: 'green',
+              model: 'credit-model',
+              version: '2',
+              capacity: 1,
+              ...(options.instanceType === undefined ? {} : { instanceType: options.instanceType }),
+            },
           ],
           traffic: options.traffic,
           ...(options.mirrorTraffic === undefined ? {} : { mirrorTraffic: options.mirrorTraffic }),

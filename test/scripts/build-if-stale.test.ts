@@ -32,12 +32,24 @@ function tree(files: Record<string, number>): string {
 
 describe('staleSource', () => {
   it.each<{ name: string; files: Record<string, number>; stale: string | undefined }>([
-    { name: 'every output newer than its source and the config', files: { 'tsconfig.json': 0, 'src/a.ts': 1, 'dist/src/a.js': 2 }, stale: undefined },
+    {
+      name: 'every output newer than its source and the config',
+      files: { 'tsconfig.json': 0, 'src/a.ts': 1, 'dist/src/a.js': 2 },
+      stale: undefined,
+    },
     { name: 'a source edited after its output', files: { 'tsconfig.json': 0, 'src/a.ts': 3, 'dist/src/a.js': 2 }, stale: 'src/a.ts' },
-    { name: 'a new source without output', files: { 'tsconfig.json': 0, 'src/a.ts': 1, 'dist/src/a.js': 2, 'src/deep/b.ts': 1 }, stale: 'src/deep/b.ts' },
+    {
+      name: 'a new source without output',
+      files: { 'tsconfig.json': 0, 'src/a.ts': 1, 'dist/src/a.js': 2, 'src/deep/b.ts': 1 },
+      stale: 'src/deep/b.ts',
+    },
     { name: 'no dist at all', files: { 'tsconfig.json': 0, 'functions/f.ts': 1 }, stale: 'functions/f.ts' },
     { name: 'the config changed after the build', files: { 'tsconfig.json': 5, 'src/a.ts': 1, 'dist/src/a.js': 2 }, stale: 'src/a.ts' },
-    { name: 'declaration files and other files have no output', files: { 'tsconfig.json': 0, 'src/jstat.d.ts': 9, 'src/static/app.js': 9 }, stale: undefined },
+    {
+      name: 'declaration files and other files have no output',
+      files: { 'tsconfig.json': 0, 'src/jstat.d.ts': 9, 'src/static/app.js': 9 },
+      stale: undefined,
+    },
     { name: 'folders outside the compiled ones are not looked at', files: { 'tsconfig.json': 0, 'docs/x.ts': 9 }, stale: undefined },
   ])('$name', ({ files, stale }) => {
     expect(staleSource(tree(files))?.split(path.sep).join('/')).toBe(stale);
@@ -45,7 +57,11 @@ describe('staleSource', () => {
 
   it('looks at test/fixtures, which the build compiles, but not at the tests', () => {
     expect(staleSource(tree({ 'tsconfig.json': 0, 'test/unit.test.ts': 1 }))).toBeUndefined();
-    expect(staleSource(tree({ 'tsconfig.json': 0, 'test/fixtures/app/index.ts': 1 }))?.split(path.sep).join('/')).toBe('test/fixtures/app/index.ts');
+    expect(
+      staleSource(tree({ 'tsconfig.json': 0, 'test/fixtures/app/index.ts': 1 }))
+        ?.split(path.sep)
+        .join('/'),
+    ).toBe('test/fixtures/app/index.ts');
   });
 
   it('looks at the harness folder src/harness like any other folder under src', () => {
@@ -57,15 +73,20 @@ describe('staleSource', () => {
 describe('sourceDirsOf', () => {
   it('reads the folders from the include patterns, also from a tsconfig with comments', () => {
     const root = tree({});
-    writeFileSync(path.join(root, 'tsconfig.json'), '{\n  // the app\n  "include": ["functions/**/*.ts", "src/**/*.ts", "lib/*.ts", "test/fixtures/**/*.ts",],\n}\n');
+    writeFileSync(
+      path.join(root, 'tsconfig.json'),
+      '{\n  // the app\n  "include": ["functions/**/*.ts", "src/**/*.ts", "lib/*.ts", "test/fixtures/**/*.ts",],\n}\n',
+    );
     expect(sourceDirsOf(root)).toEqual(['functions', 'src', 'lib', 'test/fixtures']);
     expect(sourceDirsOf(tree({}))).toEqual([]);
   });
 
-  it('covers every file the project\'s tsconfig.json compiles (functions/, src/ with the harness, the fixtures)', () => {
+  it("covers every file the project's tsconfig.json compiles (functions/, src/ with the harness, the fixtures)", () => {
     const dirs = sourceDirsOf(REPO);
     const config = ts.readConfigFile(path.join(REPO, 'tsconfig.json'), (file) => ts.sys.readFile(file)).config as unknown;
-    const compiled = ts.parseJsonConfigFileContent(config, ts.sys, REPO).fileNames.map((file) => path.relative(REPO, file).split(path.sep).join('/'));
+    const compiled = ts
+      .parseJsonConfigFileContent(config, ts.sys, REPO)
+      .fileNames.map((file) => path.relative(REPO, file).split(path.sep).join('/'));
     expect(compiled.length).toBeGreaterThan(0);
     expect(compiled.filter((file) => !dirs.some((dir) => file.startsWith(`${dir}/`)))).toEqual([]);
     expect(dirs).toEqual(expect.arrayContaining(['functions', 'src']));

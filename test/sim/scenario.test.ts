@@ -50,7 +50,16 @@ describe('parseScenario', () => {
 
   it('accepts a traffic schedule and an inline policy', () => {
     const scenario = parseScenario(
-      JSON.stringify({ ...valid, policy: { name: 'inline' }, traffic: { requestsPerMinute: [{ fromMinute: 0, requestsPerMinute: 100 }, { fromMinute: 60, requestsPerMinute: 900 }] } }),
+      JSON.stringify({
+        ...valid,
+        policy: { name: 'inline' },
+        traffic: {
+          requestsPerMinute: [
+            { fromMinute: 0, requestsPerMinute: 100 },
+            { fromMinute: 60, requestsPerMinute: 900 },
+          ],
+        },
+      }),
       'schedule.json',
     );
     expect(Array.isArray(scenario.traffic.requestsPerMinute)).toBe(true);
@@ -70,11 +79,28 @@ describe('parseScenario', () => {
     [{ ...valid, unknownField: true }, 'unknownField'],
     [{ ...valid, faults: [{ target: 'logs', status: 'partial', count: 1 }] }, 'faults[0].status'],
     [{ ...valid, faults: [{ target: 'arm', status: 429, count: 1, retryAfterSeconds: 5 }] }, 'retryAfterSeconds'],
-    [{ ...valid, faults: [{ target: 'arm', status: 500, count: 1, fromMinute: 5, toMinute: 5 }] }, 'faults[0].toMinute: toMinute must be after fromMinute'],
-    [{ ...valid, behavior: { ...valid.behavior, 'credit-model:2': { errorRate: 0.1, latencyMs: { p50: 90, p95: 40 } } } }, 'behavior.credit-model:2.latencyMs.p95: p95 must be at least p50'],
+    [
+      { ...valid, faults: [{ target: 'arm', status: 500, count: 1, fromMinute: 5, toMinute: 5 }] },
+      'faults[0].toMinute: toMinute must be after fromMinute',
+    ],
+    [
+      { ...valid, behavior: { ...valid.behavior, 'credit-model:2': { errorRate: 0.1, latencyMs: { p50: 90, p95: 40 } } } },
+      'behavior.credit-model:2.latencyMs.p95: p95 must be at least p50',
+    ],
     [{ ...valid, behavior: { ...valid.behavior, 'credit-model:2': { changes: [{ atMinute: 5, errorrate: 0.5 }] } } }, 'errorrate'],
     [{ ...valid, traffic: { requestsPerMinute: 600, burst: true } }, 'burst'],
-    [{ ...valid, traffic: { requestsPerMinute: [{ fromMinute: 10, requestsPerMinute: 1 }, { fromMinute: 5, requestsPerMinute: 1 }] } }, 'traffic.requestsPerMinute'],
+    [
+      {
+        ...valid,
+        traffic: {
+          requestsPerMinute: [
+            { fromMinute: 10, requestsPerMinute: 1 },
+            { fromMinute: 5, requestsPerMinute: 1 },
+          ],
+        },
+      },
+      'traffic.requestsPerMinute',
+    ],
   ])('names the bad field (%#)', (scenario, expected) => {
     const error = errorOf(scenario);
     expect(error).toBeInstanceOf(ValidationError);

@@ -36,7 +36,10 @@ interface Expectation {
 }
 
 const CANDIDATE = 'credit-model-v2';
-const promotedTo = (name: string): Pick<Expectation, 'finalDeployments' | 'finalTraffic'> => ({ finalDeployments: [name], finalTraffic: { [name]: 100 } });
+const promotedTo = (name: string): Pick<Expectation, 'finalDeployments' | 'finalTraffic'> => ({
+  finalDeployments: [name],
+  finalTraffic: { [name]: 100 },
+});
 const backOnBlue = { finalDeployments: ['blue'], finalTraffic: { blue: 100 } } as const;
 
 const EXPECTED: Record<string, Expectation> = {
@@ -50,7 +53,13 @@ const EXPECTED: Record<string, Expectation> = {
   // Azure answers a failing model's requests with 424, not 5xx: the smoke test must still stop it.
   'canary-model-fails-every-request': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, newVersionServedAtMost: 0 },
   // 15% of the dataset's labels differ: stopped by the prediction-agreement gate before any live traffic.
-  'canary-prediction-disagreement-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, newVersionServedAtMost: 0, sawVerdict: 'fail' },
+  'canary-prediction-disagreement-rolled-back': {
+    outcome: 'rolledBack',
+    ...backOnBlue,
+    peakAtMost: 0,
+    newVersionServedAtMost: 0,
+    sawVerdict: 'fail',
+  },
   'canary-prediction-agreement-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
   // The same disagreement with onDisagreement: requestApproval: a person approves at minute 20, the canary goes on.
   'canary-prediction-disagreement-approved': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'fail' },
@@ -62,7 +71,12 @@ const EXPECTED: Record<string, Expectation> = {
   'canary-adaptive-promoted-sooner': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
   'canary-fixed-bakes-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
   'canary-no-traffic': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'inconclusive' },
-  'canary-timed-out': { outcome: 'timedOut', finalDeployments: ['blue', CANDIDATE], finalTraffic: { blue: 75, [CANDIDATE]: 25 }, peakAtLeast: 25 },
+  'canary-timed-out': {
+    outcome: 'timedOut',
+    finalDeployments: ['blue', CANDIDATE],
+    finalTraffic: { blue: 75, [CANDIDATE]: 25 },
+    peakAtLeast: 25,
+  },
   'blue-green-promoted': { outcome: 'promoted', ...promotedTo('green'), peakAtLeast: 100 },
   'blue-green-latency-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 0, sawVerdict: 'fail' },
   'shadow-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
@@ -84,12 +98,17 @@ const EXPECTED: Record<string, Expectation> = {
   'mirror-resources-healthy-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100 },
 };
 
-const files = readdirSync(scenarioDir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(scenarioDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const results = new Map<string, SimResult>();
 
 async function simulate(args: readonly string[]): Promise<SimResult[]> {
   const { stdout } = await run(process.execPath, [cli, ...args, '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
-  return stdout.trim().split('\n').map((line) => JSON.parse(line) as SimResult);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as SimResult);
 }
 
 describe('npm run simulate over test/scenarios', () => {
@@ -116,7 +135,8 @@ describe('npm run simulate over test/scenarios', () => {
     if (expected.peakAtMost !== undefined) expect(result.peakNewTrafficPercent).toBeLessThanOrEqual(expected.peakAtMost);
     if (expected.peakAtLeast !== undefined) expect(result.peakNewTrafficPercent).toBeGreaterThanOrEqual(expected.peakAtLeast);
     if (expected.sawVerdict) expect(result.gateChecks.map((c) => c.verdict)).toContain(expected.sawVerdict);
-    if (expected.newVersionServedAtMost !== undefined) expect(result.requests['credit-model:2']?.total ?? 0).toBeLessThanOrEqual(expected.newVersionServedAtMost);
+    if (expected.newVersionServedAtMost !== undefined)
+      expect(result.requests['credit-model:2']?.total ?? 0).toBeLessThanOrEqual(expected.newVersionServedAtMost);
     // Users were served (a scenario without traffic serves nobody), and the new version's
     // errors (the blast radius) are counted within what it served.
     for (const counts of Object.values(result.requests)) expect(counts.errors).toBeLessThanOrEqual(counts.total);
@@ -129,14 +149,21 @@ describe('npm run simulate over test/scenarios', () => {
     const result = results.get('mirror-cpu-doubled-rolled-back');
     const stop = result?.timeline.find((t) => t.phase === 'RollingBack');
     expect(stop?.mirror).toEqual({ [CANDIDATE]: 30 });
-    expect(stop?.detail).toMatch(/cpu per request is 2\.00x the baseline's.*candidate needs about 20 instance\(s\) of Standard_DS3_v2; the baseline about 10/);
+    expect(stop?.detail).toMatch(
+      /cpu per request is 2\.00x the baseline's.*candidate needs about 20 instance\(s\) of Standard_DS3_v2; the baseline about 10/,
+    );
   });
 
-  it.each(['mirror-cost-up-30-approved', 'mirror-cost-up-30-rejected'])('%s: the approval asked for names the cost numbers before any live traffic', (name) => {
-    const asked = results.get(name)?.timeline.find((t) => t.phase === 'AwaitingApproval');
-    expect(asked?.traffic).toEqual({ blue: 100 });
-    expect(asked?.detail).toMatch(/waiting for approval 'cost' .*serving cost rises 30\.0% \(limit 20%\).*13 x Standard_DS3_v2.*10 x Standard_DS3_v2/);
-  });
+  it.each(['mirror-cost-up-30-approved', 'mirror-cost-up-30-rejected'])(
+    '%s: the approval asked for names the cost numbers before any live traffic',
+    (name) => {
+      const asked = results.get(name)?.timeline.find((t) => t.phase === 'AwaitingApproval');
+      expect(asked?.traffic).toEqual({ blue: 100 });
+      expect(asked?.detail).toMatch(
+        /waiting for approval 'cost' .*serving cost rises 30\.0% \(limit 20%\).*13 x Standard_DS3_v2.*10 x Standard_DS3_v2/,
+      );
+    },
+  );
 
   it('an adaptive canary promotes sooner than the same policy with fixed bakes, every step still gated', () => {
     const adaptive = results.get('canary-adaptive-promoted-sooner');
@@ -150,7 +177,9 @@ describe('npm run simulate over test/scenarios', () => {
     expect(adaptive.timeline.some((t) => t.detail.startsWith('baking (adaptive: '))).toBe(true);
     expect(fixed.timeline.some((t) => t.detail.includes('adaptive'))).toBe(false);
     // Ending a bake early never skips the decisive gate check after it.
-    expect(adaptive.timeline.filter((t) => t.phase === 'Analyzing').length).toBe(fixed.timeline.filter((t) => t.phase === 'Analyzing').length);
+    expect(adaptive.timeline.filter((t) => t.phase === 'Analyzing').length).toBe(
+      fixed.timeline.filter((t) => t.phase === 'Analyzing').length,
+    );
   });
 
   it('an abort takes effect while a deployment is still being created, and the rollback removes what the create left', () => {

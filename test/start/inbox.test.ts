@@ -83,13 +83,19 @@ describe('notification inbox', () => {
       const notJson = await post('teams', '{');
       expect([notJson.status, ((await notJson.json()) as { error: { code: string } }).error.code]).toEqual([400, 'InvalidInput']);
       const unknown = await post('email', '{}');
-      expect([unknown.status, ((await unknown.json()) as { error: { message: string } }).error.message]).toEqual([404, 'no channel "email": post to /inbox/teams, /inbox/slack or /inbox/webhook']);
+      expect([unknown.status, ((await unknown.json()) as { error: { message: string } }).error.message]).toEqual([
+        404,
+        'no channel "email": post to /inbox/teams, /inbox/slack or /inbox/webhook',
+      ]);
       expect((await post('slack', JSON.stringify({ x: 'y'.repeat(300 * 1024) }))).status).toBe(413);
       expect((await fetch(`${server.url}/inbox/`, { method: 'DELETE' })).status).toBe(405);
       expect(await messages(server.url)).toEqual([]);
       // A body of an unexpected shape is kept and shown as JSON, escaped; a script link is not clickable.
       expect((await post('teams', JSON.stringify({ text: '<script>alert(1)</script>' }))).status).toBe(200);
-      expect((await post('webhook', JSON.stringify({ title: 't', summary: 's', links: [{ label: 'Approve', url: 'javascript:alert(1)' }] }))).status).toBe(200);
+      expect(
+        (await post('webhook', JSON.stringify({ title: 't', summary: 's', links: [{ label: 'Approve', url: 'javascript:alert(1)' }] })))
+          .status,
+      ).toBe(200);
       const page = await (await fetch(`${server.url}/inbox/`)).text();
       expect(page).toMatch(/&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
       expect(page).not.toMatch(/<script>/);
@@ -132,7 +138,9 @@ describe('notification inbox in Chromium', () => {
   it('shows the sent messages first, then the examples with their Approve and Reject disabled', async () => {
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     await page.goto(`${server.url}/inbox/`);
-    const channels = await page.$$eval('article.message', (articles) => articles.map((a) => `${a.querySelector('.channel')?.textContent}${a.classList.contains('example') ? ' (example)' : ''}`));
+    const channels = await page.$$eval('article.message', (articles) =>
+      articles.map((a) => `${a.querySelector('.channel')?.textContent}${a.classList.contains('example') ? ' (example)' : ''}`),
+    );
     // The three sent ones (posted in parallel, so in any order) come before the examples.
     expect(channels.slice(0, 3).sort()).toEqual(['Microsoft Teams', 'Slack', 'Webhook']);
     expect(channels.slice(3)).toEqual(['Microsoft Teams (example)', 'Slack (example)', 'Microsoft Teams (example)']);

@@ -36,14 +36,19 @@ describe('approvalLinkSecret (npm start)', () => {
 
   it('APPROVAL_LINK_SECRET wins and writes nothing', () => {
     const store = freshDir();
-    expect(approvalLinkSecret(store, 'operator-chosen-secret-123')).toEqual({ secret: 'operator-chosen-secret-123', source: 'environment' });
+    expect(approvalLinkSecret(store, 'operator-chosen-secret-123')).toEqual({
+      secret: 'operator-chosen-secret-123',
+      source: 'environment',
+    });
     expect(() => statSync(path.join(store, LINK_SECRET_FILE))).toThrow();
   });
 
   it('a damaged secret file is a clear error, not a weak secret', () => {
     const store = freshDir();
     writeFileSync(path.join(store, LINK_SECRET_FILE), 'short\n');
-    expect(() => approvalLinkSecret(store, undefined)).toThrow(/holds no usable approval-link secret \(16\+ characters expected\); delete it/);
+    expect(() => approvalLinkSecret(store, undefined)).toThrow(
+      /holds no usable approval-link secret \(16\+ characters expected\); delete it/,
+    );
   });
 
   it('the source of npm start carries no default secret', () => {

@@ -12,14 +12,32 @@ import { DurableStore } from '../../src/harness/local-runtime/durable/store';
 import { readStoreSummary, resumeAtMs, staleRolloutWarning, summarize } from '../../src/harness/start/store-check';
 
 function row(over: Partial<InstanceRow>): InstanceRow {
-  return { instanceId: 'r', name: 'rolloutOrchestrator', executionId: 'e', status: 'Running', input: null, output: null, customStatus: null, createdMs: 1_000, updatedMs: 2_000, parentInstanceId: null, parentTaskId: null, ...over };
+  return {
+    instanceId: 'r',
+    name: 'rolloutOrchestrator',
+    executionId: 'e',
+    status: 'Running',
+    input: null,
+    output: null,
+    customStatus: null,
+    createdMs: 1_000,
+    updatedMs: 2_000,
+    parentInstanceId: null,
+    parentTaskId: null,
+    ...over,
+  };
 }
 
 describe('what the store holds', () => {
   it('lists running rollouts only, with their phase and endpoint, and the latest time of any instance', () => {
     const summary = summarize([
       row({ instanceId: 'baking', customStatus: JSON.stringify({ phase: 'Baking', endpoint: 'credit' }), updatedMs: 5_000 }),
-      row({ instanceId: 'done', status: 'Completed', customStatus: JSON.stringify({ phase: 'Promoted', endpoint: 'credit' }), updatedMs: 9_000 }),
+      row({
+        instanceId: 'done',
+        status: 'Completed',
+        customStatus: JSON.stringify({ phase: 'Promoted', endpoint: 'credit' }),
+        updatedMs: 9_000,
+      }),
       row({ instanceId: 'new', status: 'Pending', customStatus: null }),
       row({ instanceId: 'odd', customStatus: '{not json' }),
       row({ instanceId: 'lease', name: 'endpointLease', updatedMs: 7_000 }),
@@ -36,7 +54,9 @@ describe('what the store holds', () => {
 
   it('warns with the list, what will happen and how to avoid it; says nothing without running rollouts', () => {
     const warning = staleRolloutWarning({ running: [{ id: 'r1', phase: 'Baking', endpoint: 'credit' }], latestMs: 0 }, '.store');
-    expect(warning).toContain('the store .store holds 1 running rollout(s) that the emulator, which starts afresh, knows nothing of:\n  - r1 (Baking, endpoint credit)\n');
+    expect(warning).toContain(
+      'the store .store holds 1 running rollout(s) that the emulator, which starts afresh, knows nothing of:\n  - r1 (Baking, endpoint credit)\n',
+    );
     expect(warning).toContain('each will notice at its next gate check and roll back');
     expect(warning).toContain('abort them (aml-rollout abort <id>)');
     expect(staleRolloutWarning({ running: [], latestMs: 10 }, '.store')).toBeUndefined();

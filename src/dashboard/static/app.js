@@ -26,7 +26,15 @@
     if (!s || !info || runtimeEnded || info.terminal) return none;
     const can = (/** @type {string} */ action) => info.actions.includes(action);
     const approval = !!(s.waitingFor && s.waitingFor.kind === 'approval');
-    return { approve: approval, reject: approval, pause: can('pause') && !s.paused, resume: can('resume'), promote: can('promote'), abort: can('abort'), retry: can('retry') };
+    return {
+      approve: approval,
+      reject: approval,
+      pause: can('pause') && !s.paused,
+      resume: can('resume'),
+      promote: can('promote'),
+      abort: can('abort'),
+      retry: can('retry'),
+    };
   }
 
   // Typed as an input so `.value` checks; every element the page looks up by id is one or a plain element.
@@ -83,7 +91,10 @@
   }
 
   function time(ms) {
-    return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    return new Date(ms)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, 'Z');
   }
 
   function banner(message, ok) {
@@ -101,7 +112,11 @@
     const key = sessionStorage.getItem(KEY_ITEM);
     const response = await fetch(API + path, {
       method,
-      headers: Object.assign({ accept: 'application/json' }, key ? { 'x-functions-key': key } : {}, body ? { 'content-type': 'application/json' } : {}),
+      headers: Object.assign(
+        { accept: 'application/json' },
+        key ? { 'x-functions-key': key } : {},
+        body ? { 'content-type': 'application/json' } : {},
+      ),
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await response.text();
@@ -166,14 +181,31 @@
   }
 
   function listRow(item) {
-    const tr = el('tr', { 'data-id': item.rolloutId },
-      el('td', {}, el('a', { href: '#/rollouts/' + encodeURIComponent(item.rolloutId), text: (item.model || '?') + ' ' + (item.version || '?') }), el('div', { class: 'muted small', text: item.rolloutId })),
+    const tr = el(
+      'tr',
+      { 'data-id': item.rolloutId },
+      el(
+        'td',
+        {},
+        el('a', { href: '#/rollouts/' + encodeURIComponent(item.rolloutId), text: (item.model || '?') + ' ' + (item.version || '?') }),
+        el('div', { class: 'muted small', text: item.rolloutId }),
+      ),
       el('td', { text: item.endpoint || '-' }),
-      el('td', {}, el('span', { class: 'phase ' + tone(item.phase), text: item.phase }), el('div', { class: 'muted small', text: item.step ? item.step.text : '' })),
+      el(
+        'td',
+        {},
+        el('span', { class: 'phase ' + tone(item.phase), text: item.phase }),
+        el('div', { class: 'muted small', text: item.step ? item.step.text : '' }),
+      ),
       el('td', {}, miniBar(item)),
       el('td', { class: 'waiting-cell', text: item.waitingFor ? capitalized(item.waitingFor) : item.outcome ? item.outcome : '-' }),
-      el('td', { class: 'num', text: elapsed(item.createdAt, item.endedAt || item.updatedAt), title: 'started ' + time(Date.parse(item.createdAt)) }),
-      el('td', { class: 'num', text: time(Date.parse(item.updatedAt)) }));
+      el('td', {
+        class: 'num',
+        text: elapsed(item.createdAt, item.endedAt || item.updatedAt),
+        title: 'started ' + time(Date.parse(item.createdAt)),
+      }),
+      el('td', { class: 'num', text: time(Date.parse(item.updatedAt)) }),
+    );
     tr.addEventListener('click', (event) => {
       if (event.target.closest('a')) return;
       location.hash = '#/rollouts/' + encodeURIComponent(item.rolloutId);
@@ -196,7 +228,13 @@
         groups.get(key).push(item);
       }
       for (const [endpoint, items] of groups) {
-        out.push(el('tr', { class: 'group', 'data-endpoint': endpoint }, el('th', { colspan: 7, text: endpoint + ' \u2014 ' + items.length + ' rollout' + (items.length === 1 ? '' : 's') })));
+        out.push(
+          el(
+            'tr',
+            { class: 'group', 'data-endpoint': endpoint },
+            el('th', { colspan: 7, text: endpoint + ' \u2014 ' + items.length + ' rollout' + (items.length === 1 ? '' : 's') }),
+          ),
+        );
         for (const item of items) out.push(listRow(item));
       }
     } else for (const item of listItems) out.push(listRow(item));
@@ -229,7 +267,8 @@
   function trafficSeries(detail) {
     const s = detail.status;
     const points = [];
-    for (const entry of s.journal || []) if (entry.traffic) points.push({ atMs: entry.atMs, traffic: entry.traffic, mirror: entry.mirror || {} });
+    for (const entry of s.journal || [])
+      if (entry.traffic) points.push({ atMs: entry.atMs, traffic: entry.traffic, mirror: entry.mirror || {} });
     for (const sample of samples.get(s.rolloutId) || []) points.push(sample);
     points.push({ atMs: s.updatedAtMs, traffic: s.traffic, mirror: s.mirror || {} });
     if (!points.some((p) => p.atMs <= s.startedAtMs)) {
@@ -258,7 +297,12 @@
       for (const name of Object.keys(p.traffic)) if (!live.includes(name)) live.push(name);
       for (const [name, pct] of Object.entries(p.mirror || {})) if (pct && !mirrored.includes(name)) mirrored.push(name);
     }
-    const W = 760, H = 230, L = 44, R = 12, T = 26, B = 28;
+    const W = 760,
+      H = 230,
+      L = 44,
+      R = 12,
+      T = 26,
+      B = 28;
     const t0 = points[0].atMs;
     const t1 = Math.max(points[points.length - 1].atMs, t0 + 1);
     const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - R);
@@ -273,18 +317,45 @@
     let legendX = L;
     const legend = (name, dashed) => {
       const color = colorOf(name, detail.status);
-      chart.append(svg('line', { x1: legendX, x2: legendX + 16, y1: 9, y2: 9, stroke: color, 'stroke-width': 3, 'stroke-dasharray': dashed ? '5 3' : 'none' }));
+      chart.append(
+        svg('line', {
+          x1: legendX,
+          x2: legendX + 16,
+          y1: 9,
+          y2: 9,
+          stroke: color,
+          'stroke-width': 3,
+          'stroke-dasharray': dashed ? '5 3' : 'none',
+        }),
+      );
       const label = name + (dashed ? ' (mirrored)' : '');
       chart.append(svg('text', { x: legendX + 20, y: 13 }, label));
       legendX += 34 + label.length * 6.5;
     };
     for (const name of live) {
-      chart.append(svg('path', { d: stepPath(points, (p) => p.traffic[name] || 0, x, y, t1), fill: 'none', stroke: colorOf(name, detail.status), 'stroke-width': 2.5, 'data-deployment': name }));
+      chart.append(
+        svg('path', {
+          d: stepPath(points, (p) => p.traffic[name] || 0, x, y, t1),
+          fill: 'none',
+          stroke: colorOf(name, detail.status),
+          'stroke-width': 2.5,
+          'data-deployment': name,
+        }),
+      );
       legend(name, false);
     }
     // Mirrored traffic is a copy (responses discarded), drawn dashed so it never reads as live.
     for (const name of mirrored) {
-      chart.append(svg('path', { d: stepPath(points, (p) => (p.mirror || {})[name] || 0, x, y, t1), fill: 'none', stroke: colorOf(name, detail.status), 'stroke-width': 2, 'stroke-dasharray': '6 4', 'data-mirror': name }));
+      chart.append(
+        svg('path', {
+          d: stepPath(points, (p) => (p.mirror || {})[name] || 0, x, y, t1),
+          fill: 'none',
+          stroke: colorOf(name, detail.status),
+          'stroke-width': 2,
+          'stroke-dasharray': '6 4',
+          'data-mirror': name,
+        }),
+      );
       legend(name, true);
     }
     $('d-chart').replaceChildren(chart);
@@ -305,11 +376,14 @@
         copy.style.borderColor = colorOf(name, s);
         bar.append(copy);
       }
-      return el('div', { class: 'row', 'data-deployment': name },
+      return el(
+        'div',
+        { class: 'row', 'data-deployment': name },
         el('span', { text: name }),
         bar,
         el('span', { class: 'pct', text: pct + '%' }),
-        el('span', { class: 'mirror-pct muted', text: mirror[name] ? '+' + mirror[name] + '% mirrored' : '' }));
+        el('span', { class: 'mirror-pct muted', text: mirror[name] ? '+' + mirror[name] + '% mirrored' : '' }),
+      );
     });
     $('d-traffic').replaceChildren(...rows);
   }
@@ -321,20 +395,32 @@
     for (const gate of gates.slice().reverse()) {
       const evidence = gate.rows.length ? gate.rows : [null];
       evidence.forEach((e, i) => {
-        rows.push(el('tr', { 'data-gate': gate.gate },
-          el('td', { text: i === 0 ? gate.gate + ' (look ' + gate.look + ')' : '' }),
-          el('td', {}, el('span', { class: 'verdict ' + (e ? e.verdict : gate.verdict), text: e ? e.verdict : gate.verdict })),
-          // Resource and cost rows carry a detail line: raw and per-request numbers, sizing at 100%, prices.
-          el('td', {}, e ? e.metric : gate.reason, ...(e && e.detail ? [el('div', { class: 'muted evidence-detail', text: e.detail })] : [])),
-          el('td', { class: 'num', text: e ? e.candidate + ' vs ' + e.baseline : '' }),
-          el('td', { text: e ? e.threshold : '' }),
-          el('td', { class: 'num', text: e ? e.decidedBy || 'absolute' : '' }),
-          el('td', { class: 'num muted', text: e ? e.samples : '' }),
-          el('td', { class: 'muted', text: e ? e.test : '' })));
+        rows.push(
+          el(
+            'tr',
+            { 'data-gate': gate.gate },
+            el('td', { text: i === 0 ? gate.gate + ' (look ' + gate.look + ')' : '' }),
+            el('td', {}, el('span', { class: 'verdict ' + (e ? e.verdict : gate.verdict), text: e ? e.verdict : gate.verdict })),
+            // Resource and cost rows carry a detail line: raw and per-request numbers, sizing at 100%, prices.
+            el(
+              'td',
+              {},
+              e ? e.metric : gate.reason,
+              ...(e && e.detail ? [el('div', { class: 'muted evidence-detail', text: e.detail })] : []),
+            ),
+            el('td', { class: 'num', text: e ? e.candidate + ' vs ' + e.baseline : '' }),
+            el('td', { text: e ? e.threshold : '' }),
+            el('td', { class: 'num', text: e ? e.decidedBy || 'absolute' : '' }),
+            el('td', { class: 'num muted', text: e ? e.samples : '' }),
+            el('td', { class: 'muted', text: e ? e.test : '' }),
+          ),
+        );
       });
       // A prediction-agreement gate: its counts, then the rows the two deployments answered differently.
       for (const note of gate.notes || []) {
-        rows.push(el('tr', { 'data-gate': gate.gate, class: 'gate-note' }, el('td', {}), el('td', { colspan: '7', class: 'muted', text: note })));
+        rows.push(
+          el('tr', { 'data-gate': gate.gate, class: 'gate-note' }, el('td', {}), el('td', { colspan: '7', class: 'muted', text: note })),
+        );
       }
     }
     $('d-gates').replaceChildren(...rows);
@@ -344,11 +430,19 @@
   function renderTimeSpent(detail) {
     const spent = detail.timeSpent || [];
     const total = spent.reduce((sum, t) => sum + t.ms, 0) || 1;
-    $('d-time').replaceChildren(...spent.map((t) => {
-      const fill = el('div', { class: 'fill' });
-      fill.style.width = ((t.ms / total) * 100).toFixed(1) + '%';
-      return el('div', { class: 'row', 'data-category': t.category }, el('span', { text: t.label }), el('div', { class: 'bar' }, fill), el('span', { class: 'pct', text: t.text }));
-    }));
+    $('d-time').replaceChildren(
+      ...spent.map((t) => {
+        const fill = el('div', { class: 'fill' });
+        fill.style.width = ((t.ms / total) * 100).toFixed(1) + '%';
+        return el(
+          'div',
+          { class: 'row', 'data-category': t.category },
+          el('span', { text: t.label }),
+          el('div', { class: 'bar' }, fill),
+          el('span', { class: 'pct', text: t.text }),
+        );
+      }),
+    );
     $('d-time-empty').hidden = spent.length > 0;
   }
 
@@ -363,8 +457,20 @@
     waiting.textContent = display && display.waiting ? capitalized(display.waiting) : '';
 
     const facts = s
-      ? [['Rollout', detail.rolloutId], ['Policy', s.policy + ' (' + s.strategy + ')'], ['Baseline', s.baseline], ['Candidate', s.candidate], ['Step', display.step], ['Traffic', display.traffic], ['Started', time(s.startedAtMs)], ['Updated', time(s.updatedAtMs)]]
-      : [['Rollout', detail.rolloutId], ['Runtime', detail.runtimeStatus]];
+      ? [
+          ['Rollout', detail.rolloutId],
+          ['Policy', s.policy + ' (' + s.strategy + ')'],
+          ['Baseline', s.baseline],
+          ['Candidate', s.candidate],
+          ['Step', display.step],
+          ['Traffic', display.traffic],
+          ['Started', time(s.startedAtMs)],
+          ['Updated', time(s.updatedAtMs)],
+        ]
+      : [
+          ['Rollout', detail.rolloutId],
+          ['Runtime', detail.runtimeStatus],
+        ];
     if (s && s.outcome) facts.push(['Outcome', s.outcome + (s.reason ? ': ' + s.reason : '')]);
     else if (s && s.reason) facts.push(['Reason', s.reason]);
     if (s && s.winner) facts.push(['Winner', s.winner.deployment + ': ' + s.winner.reason]);
@@ -374,38 +480,84 @@
     const steps = [];
     if (s) {
       for (let i = 0; i < s.step.count; i += 1) {
-        const state = i < s.step.index || (i === s.step.index && s.outcome === 'promoted') ? 'done' : i === s.step.index ? (s.outcome && s.outcome !== 'promoted' ? 'failed' : 'current') : '';
+        const state =
+          i < s.step.index || (i === s.step.index && s.outcome === 'promoted')
+            ? 'done'
+            : i === s.step.index
+              ? s.outcome && s.outcome !== 'promoted'
+                ? 'failed'
+                : 'current'
+              : '';
         steps.push(el('div', { class: 'step ' + state, title: 'step ' + (i + 1) + ' of ' + s.step.count }));
       }
     }
     $('d-steps').replaceChildren(...steps);
 
     const enabled = allowedActions(detail);
-    for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]'))) button.disabled = !enabled[button.dataset.action];
+    for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]')))
+      button.disabled = !enabled[button.dataset.action];
 
     if (s) {
       const list = samples.get(s.rolloutId) || [];
       const last = list[list.length - 1];
-      if (!last || JSON.stringify([last.traffic, last.mirror]) !== JSON.stringify([s.traffic, s.mirror || {}])) list.push({ atMs: s.updatedAtMs, traffic: s.traffic, mirror: s.mirror || {} });
+      if (!last || JSON.stringify([last.traffic, last.mirror]) !== JSON.stringify([s.traffic, s.mirror || {}]))
+        list.push({ atMs: s.updatedAtMs, traffic: s.traffic, mirror: s.mirror || {} });
       samples.set(s.rolloutId, list.slice(-200));
       renderTraffic(s);
       renderChart(detail);
       renderGates(detail);
       renderTimeSpent(detail);
-      const decisions = (s.approvals || []).map((a) => el('li', { text: a.decision + ' by ' + a.by + ' at step ' + (a.step + 1) + ', ' + time(a.atMs) + (a.comment ? ' \u2014 "' + a.comment + '"' : '') + (a.accepted ? '' : ' (not acted upon' + (a.note ? ': ' + a.note : '') + ')') }))
-        .concat((s.overrides || []).map((o) => el('li', { text: o.action + ' by ' + o.by + ' at step ' + (o.step + 1) + ', ' + time(o.atMs) + (o.comment ? ' \u2014 "' + o.comment + '"' : '') })));
+      const decisions = (s.approvals || [])
+        .map((a) =>
+          el('li', {
+            text:
+              a.decision +
+              ' by ' +
+              a.by +
+              ' at step ' +
+              (a.step + 1) +
+              ', ' +
+              time(a.atMs) +
+              (a.comment ? ' \u2014 "' + a.comment + '"' : '') +
+              (a.accepted ? '' : ' (not acted upon' + (a.note ? ': ' + a.note : '') + ')'),
+          }),
+        )
+        .concat(
+          (s.overrides || []).map((o) =>
+            el('li', {
+              text:
+                o.action +
+                ' by ' +
+                o.by +
+                ' at step ' +
+                (o.step + 1) +
+                ', ' +
+                time(o.atMs) +
+                (o.comment ? ' \u2014 "' + o.comment + '"' : ''),
+            }),
+          ),
+        );
       $('d-decisions').replaceChildren(...(decisions.length ? decisions : [el('li', { class: 'muted', text: 'none yet' })]));
     }
-    $('d-history').replaceChildren(...detail.history.slice().reverse().map((h) => el('li', {}, el('span', { class: 'at', text: time(h.atMs) }), h.text)));
+    $('d-history').replaceChildren(
+      ...detail.history
+        .slice()
+        .reverse()
+        .map((h) => el('li', {}, el('span', { class: 'at', text: time(h.atMs) }), h.text)),
+    );
   }
 
   /** Metric charts from GET /rollouts/{id}/evidence (drawn by metric-charts.js); none from an older API. */
   async function loadMetricCharts(id, detail) {
-    const evidence = await api('GET', '/rollouts/' + encodeURIComponent(id) + '/evidence').catch((error) => (error.status === 404 ? { gates: [] } : Promise.reject(error)));
+    const evidence = await api('GET', '/rollouts/' + encodeURIComponent(id) + '/evidence').catch((error) =>
+      error.status === 404 ? { gates: [] } : Promise.reject(error),
+    );
     if (current !== id) return;
     const charts = /** @type {any} */ (window).amlRolloutMetricCharts;
     const s = detail.status;
-    const nodes = charts ? charts.renderMetricCharts(evidence, { candidate: colorOf(s ? s.candidate : '', s), baseline: colorOf(s ? s.baseline : '', s) }) : [];
+    const nodes = charts
+      ? charts.renderMetricCharts(evidence, { candidate: colorOf(s ? s.candidate : '', s), baseline: colorOf(s ? s.baseline : '', s) })
+      : [];
     $('d-metrics').replaceChildren(...nodes);
     $('d-metrics-empty').hidden = nodes.length > 0;
   }
@@ -429,8 +581,13 @@
     const comment = $('action-comment').value.trim();
     const by = sessionStorage.getItem(BY_ITEM);
     try {
-      const result = await api('POST', '/rollouts/' + encodeURIComponent(current) + '/' + action, Object.assign({}, by ? { by } : {}, comment ? { comment } : {}));
-      $('action-result').textContent = action + ' sent as ' + result.by + (result.step !== undefined ? ' (at step ' + (result.step + 1) + ')' : '');
+      const result = await api(
+        'POST',
+        '/rollouts/' + encodeURIComponent(current) + '/' + action,
+        Object.assign({}, by ? { by } : {}, comment ? { comment } : {}),
+      );
+      $('action-result').textContent =
+        action + ' sent as ' + result.by + (result.step !== undefined ? ' (at step ' + (result.step + 1) + ')' : '');
       $('action-comment').value = '';
       banner(action + ' accepted', true);
       await loadDetail(current);
@@ -480,7 +637,8 @@
     renderList();
   });
   $('more').addEventListener('click', () => loadList(true));
-  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]'))) button.addEventListener('click', () => act(button.dataset.action));
+  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]')))
+    button.addEventListener('click', () => act(button.dataset.action));
   window.addEventListener('hashchange', route);
   // npm start's local inbox (not part of the API: absent in Azure, where the link stays hidden).
   fetch('/inbox/messages.json')

@@ -9,13 +9,21 @@
 (function () {
   const NS = 'http://www.w3.org/2000/svg';
   const VERDICT_COLOR = { pass: '#1a7f37', fail: '#cf222e', inconclusive: '#9a6700' };
-  const W = 760, L = 56, R = 14, TOP = 34, PLOT_H = 150, GAP = 26, STRIP_H = 44, BOTTOM = 22;
+  const W = 760,
+    L = 56,
+    R = 14,
+    TOP = 34,
+    PLOT_H = 150,
+    GAP = 26,
+    STRIP_H = 44,
+    BOTTOM = 22;
   const H = TOP + PLOT_H + GAP + STRIP_H + BOTTOM;
 
   function svg(tag, attrs, ...children) {
     const node = document.createElementNS(NS, tag);
     for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined && v !== null) node.setAttribute(k, String(v));
-    for (const child of children) if (child !== undefined && child !== null) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    for (const child of children)
+      if (child !== undefined && child !== null) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     return node;
   }
 
@@ -54,10 +62,23 @@
       metric + ': candidate ' + num(p.candidate) + ' vs baseline ' + num(p.baseline),
       'allowed ' + bandText(p.allowed),
     ];
-    if (p.confidence.lower !== undefined || p.confidence.upper !== undefined) parts.push('confidence bounds ' + (p.confidence.lower !== undefined ? num(p.confidence.lower) : '') + '..' + (p.confidence.upper !== undefined ? num(p.confidence.upper) : ''));
+    if (p.confidence.lower !== undefined || p.confidence.upper !== undefined)
+      parts.push(
+        'confidence bounds ' +
+          (p.confidence.lower !== undefined ? num(p.confidence.lower) : '') +
+          '..' +
+          (p.confidence.upper !== undefined ? num(p.confidence.upper) : ''),
+      );
     if (p.pValue !== undefined) parts.push('deciding p = ' + num(p.pValue));
     parts.push('requests ' + p.requests.candidate + ' / ' + p.requests.baseline);
-    parts.push('traffic candidate ' + p.traffic.candidate + '%, baseline ' + p.traffic.baseline + '%' + (p.traffic.mirroredToCandidate ? ', mirrored to candidate ' + p.traffic.mirroredToCandidate + '%' : ''));
+    parts.push(
+      'traffic candidate ' +
+        p.traffic.candidate +
+        '%, baseline ' +
+        p.traffic.baseline +
+        '%' +
+        (p.traffic.mirroredToCandidate ? ', mirrored to candidate ' + p.traffic.mirroredToCandidate + '%' : ''),
+    );
     return parts.join('; ');
   }
 
@@ -65,10 +86,20 @@
   function marker(x, y, verdict) {
     const color = VERDICT_COLOR[verdict] || '#59636e';
     if (verdict === 'fail') {
-      return svg('path', { d: 'M' + (x - 5) + ',' + (y - 5) + 'L' + (x + 5) + ',' + (y + 5) + 'M' + (x - 5) + ',' + (y + 5) + 'L' + (x + 5) + ',' + (y - 5), stroke: color, 'stroke-width': 3, fill: 'none' });
+      return svg('path', {
+        d: 'M' + (x - 5) + ',' + (y - 5) + 'L' + (x + 5) + ',' + (y + 5) + 'M' + (x - 5) + ',' + (y + 5) + 'L' + (x + 5) + ',' + (y - 5),
+        stroke: color,
+        'stroke-width': 3,
+        fill: 'none',
+      });
     }
     if (verdict === 'inconclusive') {
-      return svg('path', { d: 'M' + x + ',' + (y - 6) + 'L' + (x + 6) + ',' + y + 'L' + x + ',' + (y + 6) + 'L' + (x - 6) + ',' + y + 'Z', stroke: color, 'stroke-width': 2, fill: '#fff' });
+      return svg('path', {
+        d: 'M' + x + ',' + (y - 6) + 'L' + (x + 6) + ',' + y + 'L' + x + ',' + (y + 6) + 'L' + (x - 6) + ',' + y + 'Z',
+        stroke: color,
+        'stroke-width': 2,
+        fill: '#fff',
+      });
     }
     return svg('circle', { cx: x, cy: y, r: 5, fill: color, stroke: '#fff', 'stroke-width': 1.5 });
   }
@@ -103,7 +134,8 @@
     let d = '';
     withEdge.forEach((p, i) => {
       const next = i + 1 < withEdge.length ? withEdge[i + 1].atMs : tEnd;
-      d += (i === 0 ? 'M' : 'L') + x(p.atMs).toFixed(1) + ',' + y(edge(p)).toFixed(1) + 'L' + x(next).toFixed(1) + ',' + y(edge(p)).toFixed(1);
+      d +=
+        (i === 0 ? 'M' : 'L') + x(p.atMs).toFixed(1) + ',' + y(edge(p)).toFixed(1) + 'L' + x(next).toFixed(1) + ',' + y(edge(p)).toFixed(1);
     });
     return d;
   }
@@ -111,7 +143,8 @@
   function valueRange(points) {
     const values = [];
     for (const p of points) {
-      for (const v of [p.candidate, p.baseline, p.allowed.min, p.allowed.max, p.confidence.lower, p.confidence.upper]) if (typeof v === 'number' && Number.isFinite(v)) values.push(v);
+      for (const v of [p.candidate, p.baseline, p.allowed.min, p.allowed.max, p.confidence.lower, p.confidence.upper])
+        if (typeof v === 'number' && Number.isFinite(v)) values.push(v);
     }
     if (values.length === 0) return [0, 1];
     let lo = Math.min(...values);
@@ -151,8 +184,20 @@
     const titleId = idBase + '-title';
     const descId = idBase + '-desc';
     const latest = points[points.length - 1];
-    const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': titleId + ' ' + descId, 'data-gate': gate.gate, 'data-metric': check.metric });
-    chart.append(svg('title', { id: titleId }, 'Gate ' + gate.gate + ', ' + check.metric + ': candidate against baseline at each look (threshold ' + check.threshold + ')'));
+    const chart = svg('svg', {
+      viewBox: '0 0 ' + W + ' ' + H,
+      role: 'img',
+      'aria-labelledby': titleId + ' ' + descId,
+      'data-gate': gate.gate,
+      'data-metric': check.metric,
+    });
+    chart.append(
+      svg(
+        'title',
+        { id: titleId },
+        'Gate ' + gate.gate + ', ' + check.metric + ': candidate against baseline at each look (threshold ' + check.threshold + ')',
+      ),
+    );
     chart.append(svg('desc', { id: descId }, points.length + ' looks; latest ' + describePoint(check.metric, latest)));
 
     // Axes and grid.
@@ -187,9 +232,26 @@
       chart.append(g);
     }
 
-    chart.append(svg('path', { d: linePath(points, (p) => p.baseline, x, y), fill: 'none', stroke: colors.baseline, 'stroke-width': 2, 'data-series': 'baseline' }));
-    for (const p of points) if (p.baseline !== null) chart.append(svg('circle', { cx: x(p.atMs), cy: y(p.baseline), r: 2.5, fill: colors.baseline }));
-    chart.append(svg('path', { d: linePath(points, (p) => p.candidate, x, y), fill: 'none', stroke: colors.candidate, 'stroke-width': 2.5, 'data-series': 'candidate' }));
+    chart.append(
+      svg('path', {
+        d: linePath(points, (p) => p.baseline, x, y),
+        fill: 'none',
+        stroke: colors.baseline,
+        'stroke-width': 2,
+        'data-series': 'baseline',
+      }),
+    );
+    for (const p of points)
+      if (p.baseline !== null) chart.append(svg('circle', { cx: x(p.atMs), cy: y(p.baseline), r: 2.5, fill: colors.baseline }));
+    chart.append(
+      svg('path', {
+        d: linePath(points, (p) => p.candidate, x, y),
+        fill: 'none',
+        stroke: colors.candidate,
+        'stroke-width': 2.5,
+        'data-series': 'candidate',
+      }),
+    );
     for (const p of points) {
       // A look without a candidate value (no data) is marked on the axis.
       const mark = marker(x(p.atMs), p.candidate === null ? plotBottom : y(p.candidate), p.verdict);
@@ -209,12 +271,44 @@
       const x1 = x(p.atMs);
       const x2 = x(i + 1 < points.length ? points[i + 1].atMs : tEnd);
       const width = Math.max(x2 - x1, 1);
-      if (p.traffic.baseline > 0) strip.append(svg('rect', { x: x1, y: ys(100), width, height: ys(100 - p.traffic.baseline) - ys(100), fill: colors.baseline, opacity: 0.35 }));
-      if (p.traffic.candidate > 0) strip.append(svg('rect', { x: x1, y: ys(p.traffic.candidate), width, height: ys(0) - ys(p.traffic.candidate), fill: colors.candidate, opacity: 0.6, 'data-candidate-percent': p.traffic.candidate }));
-      if (p.traffic.mirroredToCandidate > 0) strip.append(svg('line', { x1, x2: x1 + width, y1: ys(p.traffic.mirroredToCandidate), y2: ys(p.traffic.mirroredToCandidate), stroke: colors.candidate, 'stroke-width': 2, 'stroke-dasharray': '5 3', 'data-mirror-percent': p.traffic.mirroredToCandidate }));
+      if (p.traffic.baseline > 0)
+        strip.append(
+          svg('rect', { x: x1, y: ys(100), width, height: ys(100 - p.traffic.baseline) - ys(100), fill: colors.baseline, opacity: 0.35 }),
+        );
+      if (p.traffic.candidate > 0)
+        strip.append(
+          svg('rect', {
+            x: x1,
+            y: ys(p.traffic.candidate),
+            width,
+            height: ys(0) - ys(p.traffic.candidate),
+            fill: colors.candidate,
+            opacity: 0.6,
+            'data-candidate-percent': p.traffic.candidate,
+          }),
+        );
+      if (p.traffic.mirroredToCandidate > 0)
+        strip.append(
+          svg('line', {
+            x1,
+            x2: x1 + width,
+            y1: ys(p.traffic.mirroredToCandidate),
+            y2: ys(p.traffic.mirroredToCandidate),
+            stroke: colors.candidate,
+            'stroke-width': 2,
+            'stroke-dasharray': '5 3',
+            'data-mirror-percent': p.traffic.mirroredToCandidate,
+          }),
+        );
     });
     chart.append(strip);
-    chart.append(svg('text', { x: W - R, y: stripTop - 6, 'text-anchor': 'end' }, 'traffic at each look: candidate (green), baseline (blue), mirrored to candidate (dashed)'));
+    chart.append(
+      svg(
+        'text',
+        { x: W - R, y: stripTop - 6, 'text-anchor': 'end' },
+        'traffic at each look: candidate (green), baseline (blue), mirrored to candidate (dashed)',
+      ),
+    );
 
     // Time axis (the looks' times, UTC).
     const axisY = stripTop + STRIP_H + 16;
@@ -222,10 +316,19 @@
     for (const p of ticks) chart.append(svg('text', { x: x(p.atMs), y: axisY, 'text-anchor': 'middle' }, hhmm(p.atMs)));
 
     legend(chart, [
-      { label: 'candidate', draw: (lx, ly) => svg('line', { x1: lx - 8, x2: lx + 8, y1: ly, y2: ly, stroke: colors.candidate, 'stroke-width': 3 }) },
-      { label: 'baseline', draw: (lx, ly) => svg('line', { x1: lx - 8, x2: lx + 8, y1: ly, y2: ly, stroke: colors.baseline, 'stroke-width': 3 }) },
+      {
+        label: 'candidate',
+        draw: (lx, ly) => svg('line', { x1: lx - 8, x2: lx + 8, y1: ly, y2: ly, stroke: colors.candidate, 'stroke-width': 3 }),
+      },
+      {
+        label: 'baseline',
+        draw: (lx, ly) => svg('line', { x1: lx - 8, x2: lx + 8, y1: ly, y2: ly, stroke: colors.baseline, 'stroke-width': 3 }),
+      },
       { label: 'outside threshold', draw: (lx, ly) => svg('rect', { x: lx - 8, y: ly - 6, width: 16, height: 12, class: 'outside-band' }) },
-      { label: 'confidence bound', draw: (lx, ly) => svg('line', { x1: lx, x2: lx, y1: ly - 7, y2: ly + 7, stroke: colors.candidate, 'stroke-width': 1.5 }) },
+      {
+        label: 'confidence bound',
+        draw: (lx, ly) => svg('line', { x1: lx, x2: lx, y1: ly - 7, y2: ly + 7, stroke: colors.candidate, 'stroke-width': 1.5 }),
+      },
       { label: 'pass', draw: (lx, ly) => marker(lx, ly, 'pass') },
       { label: 'fail', draw: (lx, ly) => marker(lx, ly, 'fail') },
       { label: 'inconclusive', draw: (lx, ly) => marker(lx, ly, 'inconclusive') },
@@ -240,17 +343,34 @@
   function renderMetricCharts(evidence, colors) {
     const nodes = [];
     (evidence.gates || []).forEach((gate, gi) => {
-      const kept = gate.recorded > gate.kept ? ' \u2014 ' + gate.kept + ' of ' + gate.recorded + ' looks kept (first, latest and spread between)' : ' \u2014 ' + gate.recorded + ' look' + (gate.recorded === 1 ? '' : 's');
+      const kept =
+        gate.recorded > gate.kept
+          ? ' \u2014 ' + gate.kept + ' of ' + gate.recorded + ' looks kept (first, latest and spread between)'
+          : ' \u2014 ' + gate.recorded + ' look' + (gate.recorded === 1 ? '' : 's');
       nodes.push(html('h3', { class: 'gate-title', 'data-gate': gate.gate, text: 'Gate ' + gate.gate + kept }));
       gate.checks.forEach((check, ci) => {
         if (check.points.length === 0) return;
         const latest = check.points[check.points.length - 1];
-        const caption = html('figcaption', {},
+        const caption = html(
+          'figcaption',
+          {},
           html('strong', { text: check.metric }),
           ' threshold ' + check.threshold + ' \u00b7 latest look ' + latest.look + ': ',
           html('span', { class: 'verdict ' + latest.verdict, text: latest.verdict }),
-          ', candidate ' + num(latest.candidate) + ' vs baseline ' + num(latest.baseline) + (latest.pValue !== undefined ? ', p = ' + num(latest.pValue) : ''));
-        nodes.push(html('figure', { class: 'metric-chart', 'data-gate': gate.gate, 'data-metric': check.metric }, caption, checkChart(gate, check, colors, 'mc-' + gi + '-' + ci)));
+          ', candidate ' +
+            num(latest.candidate) +
+            ' vs baseline ' +
+            num(latest.baseline) +
+            (latest.pValue !== undefined ? ', p = ' + num(latest.pValue) : ''),
+        );
+        nodes.push(
+          html(
+            'figure',
+            { class: 'metric-chart', 'data-gate': gate.gate, 'data-metric': check.metric },
+            caption,
+            checkChart(gate, check, colors, 'mc-' + gi + '-' + ci),
+          ),
+        );
       });
     });
     return nodes;

@@ -31,7 +31,13 @@ function argValue(args: readonly string[], name: string, fallback: number): numb
 export async function main(args: string[]): Promise<void> {
   const runs = argValue(args, '--runs', 1000);
   const policy = parsePolicy(readFileSync(CANARY, 'utf8'), CANARY);
-  const world = { policy, live: LIVE, traffic: { kind: 'constant', requestsPerMinute: 600 } as const, seed: 1, judges: ['aml-rollout'] as const };
+  const world = {
+    policy,
+    live: LIVE,
+    traffic: { kind: 'constant', requestsPerMinute: 600 } as const,
+    seed: 1,
+    judges: ['aml-rollout'] as const,
+  };
 
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
@@ -40,17 +46,33 @@ export async function main(args: string[]): Promise<void> {
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const wallSeconds = (performance.now() - wall0) / 1000;
   const healthy = speed.cases[0];
-  console.log(`speed: ${runs} runs of ${policy.name} (healthy, 600 requests/min, median ${healthy?.timeToDecision.median} simulated minutes each)`);
-  console.log(`  CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds * 1000) / runs).toFixed(1)} ms per run; goal: 1,000 runs < 30 s), wall ${wallSeconds.toFixed(1)} s, load average ${loadavg()[0]?.toFixed(1)}`);
+  console.log(
+    `speed: ${runs} runs of ${policy.name} (healthy, 600 requests/min, median ${healthy?.timeToDecision.median} simulated minutes each)`,
+  );
+  console.log(
+    `  CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds * 1000) / runs).toFixed(1)} ms per run; goal: 1,000 runs < 30 s), wall ${wallSeconds.toFixed(1)} s, load average ${loadavg()[0]?.toFixed(1)}`,
+  );
 
   const effectRuns = argValue(args, '--effect-runs', 300);
-  const effect = evaluatePolicy({ ...world, judges: [...world.judges], regressions: DEFAULT_REGRESSIONS, runs: effectRuns, schedules: ['fixed', 'adaptive'], adaptiveDefault: parseAdaptiveOption(ADAPTIVE) });
+  const effect = evaluatePolicy({
+    ...world,
+    judges: [...world.judges],
+    regressions: DEFAULT_REGRESSIONS,
+    runs: effectRuns,
+    schedules: ['fixed', 'adaptive'],
+    adaptiveDefault: parseAdaptiveOption(ADAPTIVE),
+  });
   console.log(`\nadaptive bakes (${ADAPTIVE}) vs the fixed schedule, ${effectRuns} runs per case:`);
   for (const schedule of ['fixed', 'adaptive'] as const) {
     const cases = effect.cases.filter((c) => c.schedule === schedule);
     const h = cases.find((c) => !c.regression);
-    const detection = cases.filter((c) => c.regression).map((c) => `${c.case} ${rateText(c.rolledBack)}`).join('; ');
-    console.log(`  ${schedule.padEnd(8)} time to promote median ${h?.timeToPromote?.median} / p90 ${h?.timeToPromote?.p90} min; false rollback ${h ? rateText(h.rolledBack) : '-'}; promoted ${h ? rateText(h.promoted) : '-'}`);
+    const detection = cases
+      .filter((c) => c.regression)
+      .map((c) => `${c.case} ${rateText(c.rolledBack)}`)
+      .join('; ');
+    console.log(
+      `  ${schedule.padEnd(8)} time to promote median ${h?.timeToPromote?.median} / p90 ${h?.timeToPromote?.p90} min; false rollback ${h ? rateText(h.rolledBack) : '-'}; promoted ${h ? rateText(h.promoted) : '-'}`,
+    );
     console.log(`           detection: ${detection}`);
   }
 }

@@ -17,7 +17,8 @@ const BENCHES: Record<string, Bench> = {
     run: async (args) => (await import('./evaluate.js')).main(args),
   },
   'status-size': {
-    description: "the rollout status's size per scenario (UTF-16 KB, as Durable Functions counts its 16 KB custom status limit) and the evidence history's share",
+    description:
+      "the rollout status's size per scenario (UTF-16 KB, as Durable Functions counts its 16 KB custom status limit) and the evidence history's share",
     run: async (args) => (await import('./status-size.js')).main(args),
   },
   judge: {

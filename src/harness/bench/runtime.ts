@@ -23,7 +23,14 @@ interface Row {
 }
 
 async function withRuntime<T>(store: string, fn: (rt: LocalRuntime) => Promise<T>): Promise<T> {
-  const rt = await startRuntime({ app: fixture, port: 0, store, clock: new VirtualClock({ startMs: Date.parse('2030-01-01T00:00:00Z') }), concurrency: 200, log: () => {} });
+  const rt = await startRuntime({
+    app: fixture,
+    port: 0,
+    store,
+    clock: new VirtualClock({ startMs: Date.parse('2030-01-01T00:00:00Z') }),
+    concurrency: 200,
+    log: () => {},
+  });
   try {
     return await fn(rt);
   } finally {
@@ -32,7 +39,11 @@ async function withRuntime<T>(store: string, fn: (rt: LocalRuntime) => Promise<T
 }
 
 async function startInstance(rt: LocalRuntime, name: string, id: string, input: unknown): Promise<void> {
-  const response = await fetch(`${rt.url}/runtime/webhooks/durabletask/orchestrators/${name}/${id}`, { method: 'POST', body: JSON.stringify(input), headers: { 'content-type': 'application/json' } });
+  const response = await fetch(`${rt.url}/runtime/webhooks/durabletask/orchestrators/${name}/${id}`, {
+    method: 'POST',
+    body: JSON.stringify(input),
+    headers: { 'content-type': 'application/json' },
+  });
   if (response.status !== 202) throw new Error(`start ${id}: HTTP ${response.status} ${await response.text()}`);
 }
 
@@ -96,7 +107,9 @@ async function replayCost(activities: number): Promise<{ historyEvents: number; 
     await startInstance(rt, 'longChain', id, activities);
     const result = await rt.waitForInstance(id);
     if (result.output !== activities) throw new Error(`longChain(${activities}) returned ${JSON.stringify(result)}`);
-    const status = (await (await fetch(`${rt.url}/runtime/webhooks/durabletask/instances/${id}?showHistory=true`)).json()) as { historyEvents: unknown[] };
+    const status = (await (await fetch(`${rt.url}/runtime/webhooks/durabletask/instances/${id}?showHistory=true`)).json()) as {
+      historyEvents: unknown[];
+    };
     return {
       // The status API shows history as the Durable extension does: count back what it leaves out,
       // OrchestratorStarted/Completed (two per episode) and each finished activity's TaskScheduled.
@@ -122,14 +135,32 @@ export async function main(args: string[]): Promise<void> {
   await throughput(':memory:', Math.min(200, instances));
   try {
     const file = await throughput(storeDir, instances);
-    rows.push({ measure: `chain x5, ${instances} in flight, SQLite file: orchestrations/s`, value: file.orchestrationsPerSecond.toFixed(0) });
-    rows.push({ measure: `chain x5, ${instances} in flight, SQLite file: work items/s (wall)`, value: `${file.workItemsPerSecond.toFixed(0)} (${file.workItems} items in ${file.seconds.toFixed(2)} s)` });
-    rows.push({ measure: `chain x5, ${instances} in flight, SQLite file: work items per CPU-second`, value: `${file.workItemsPerCpuSecond.toFixed(0)} (${file.cpuSeconds.toFixed(2)} s CPU)` });
-    rows.push({ measure: `chain x5, ${instances} in flight: peak RSS / heap (MB)`, value: `${file.peakRssMb.toFixed(0)} / ${file.peakHeapMb.toFixed(0)}` });
+    rows.push({
+      measure: `chain x5, ${instances} in flight, SQLite file: orchestrations/s`,
+      value: file.orchestrationsPerSecond.toFixed(0),
+    });
+    rows.push({
+      measure: `chain x5, ${instances} in flight, SQLite file: work items/s (wall)`,
+      value: `${file.workItemsPerSecond.toFixed(0)} (${file.workItems} items in ${file.seconds.toFixed(2)} s)`,
+    });
+    rows.push({
+      measure: `chain x5, ${instances} in flight, SQLite file: work items per CPU-second`,
+      value: `${file.workItemsPerCpuSecond.toFixed(0)} (${file.cpuSeconds.toFixed(2)} s CPU)`,
+    });
+    rows.push({
+      measure: `chain x5, ${instances} in flight: peak RSS / heap (MB)`,
+      value: `${file.peakRssMb.toFixed(0)} / ${file.peakHeapMb.toFixed(0)}`,
+    });
     const memory = await throughput(':memory:', instances);
-    rows.push({ measure: `chain x5, ${instances} in flight, in-memory: orchestrations/s`, value: memory.orchestrationsPerSecond.toFixed(0) });
+    rows.push({
+      measure: `chain x5, ${instances} in flight, in-memory: orchestrations/s`,
+      value: memory.orchestrationsPerSecond.toFixed(0),
+    });
     rows.push({ measure: `chain x5, ${instances} in flight, in-memory: work items/s (wall)`, value: memory.workItemsPerSecond.toFixed(0) });
-    rows.push({ measure: `chain x5, ${instances} in flight, in-memory: work items per CPU-second`, value: memory.workItemsPerCpuSecond.toFixed(0) });
+    rows.push({
+      measure: `chain x5, ${instances} in flight, in-memory: work items per CPU-second`,
+      value: memory.workItemsPerCpuSecond.toFixed(0),
+    });
   } finally {
     rmSync(storeDir, { recursive: true, force: true });
   }
@@ -143,6 +174,8 @@ export async function main(args: string[]): Promise<void> {
   rows.push({ measure: 'anchor: Azure Storage backend', value: '~5 sequential activities/s per instance' });
   rows.push({ measure: 'anchor: Durable Task Scheduler, one EP2 worker', value: '~1,400 work items/s' });
   const [load1] = loadavg();
-  console.log(`local runtime benchmark (virtual clock, Node ${process.version}, one process; ${cpus().length} CPUs, load average ${load1?.toFixed(1)})`);
+  console.log(
+    `local runtime benchmark (virtual clock, Node ${process.version}, one process; ${cpus().length} CPUs, load average ${load1?.toFixed(1)})`,
+  );
   printTable(rows);
 }

@@ -20,7 +20,13 @@ const kb = (text: string) => Buffer.byteLength(text, 'utf16le') / 1024;
 const part = (status: Record<string, unknown>, key: string) => (status[key] === undefined ? 0 : kb(JSON.stringify(status[key])));
 
 export async function main(args: string[]): Promise<void> {
-  const files = args.length > 0 ? args.map((a) => path.resolve(a)) : readdirSync(SCENARIOS).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(SCENARIOS, f));
+  const files =
+    args.length > 0
+      ? args.map((a) => path.resolve(a))
+      : readdirSync(SCENARIOS)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => path.join(SCENARIOS, f));
   const rows: string[][] = [];
   for (const file of files) {
     const scenario = parseScenario(readFileSync(file, 'utf8'), file);
@@ -45,7 +51,16 @@ export async function main(args: string[]): Promise<void> {
       largest && refused(largest) ? 'refused' : 'fits',
     ]);
   }
-  const header = ['scenario', 'outcome', 'decision min', 'largest status KB', 'evidence history KB', 'journal KB', 'last gates KB', `${LIMIT_KB} KB limit`];
+  const header = [
+    'scenario',
+    'outcome',
+    'decision min',
+    'largest status KB',
+    'evidence history KB',
+    'journal KB',
+    'last gates KB',
+    `${LIMIT_KB} KB limit`,
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   for (const row of [header, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
 }

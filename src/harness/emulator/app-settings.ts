@@ -6,7 +6,10 @@
  */
 import type { Emulator } from './emulator';
 
-export function emulatorAppSettings(emulator: Pick<Emulator, 'url' | 'coords' | 'logAnalyticsWorkspaceId'>, token: string): Record<string, string> {
+export function emulatorAppSettings(
+  emulator: Pick<Emulator, 'url' | 'coords' | 'logAnalyticsWorkspaceId'>,
+  token: string,
+): Record<string, string> {
   return {
     ARM_ENDPOINT: emulator.url,
     LOGS_ENDPOINT: emulator.url,

@@ -42,9 +42,25 @@ export interface ApiResponse {
 }
 
 type ArmOperationName =
-  | 'getWorkspace' | 'listEndpoints' | 'getEndpoint' | 'putEndpoint' | 'patchEndpoint' | 'deleteEndpoint' | 'listKeys'
-  | 'listDeployments' | 'getDeployment' | 'getDeploymentLogs' | 'createDeployment' | 'updateDeployment' | 'deleteDeployment'
-  | 'listModels' | 'getModel' | 'listModelVersions' | 'getModelVersion' | 'putModelVersion' | 'getOperationStatus';
+  | 'getWorkspace'
+  | 'listEndpoints'
+  | 'getEndpoint'
+  | 'putEndpoint'
+  | 'patchEndpoint'
+  | 'deleteEndpoint'
+  | 'listKeys'
+  | 'listDeployments'
+  | 'getDeployment'
+  | 'getDeploymentLogs'
+  | 'createDeployment'
+  | 'updateDeployment'
+  | 'deleteDeployment'
+  | 'listModels'
+  | 'getModel'
+  | 'listModelVersions'
+  | 'getModelVersion'
+  | 'putModelVersion'
+  | 'getOperationStatus';
 
 /** What an ARM call is, known before it runs (for counters and fault injection). */
 export interface ArmCall {
@@ -158,7 +174,11 @@ export class ArmApi {
   private checkApiVersion(query: URLSearchParams): string {
     const apiVersion = query.get('api-version');
     if (!apiVersion) {
-      throw new ServiceError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+      throw new ServiceError(
+        400,
+        'MissingApiVersionParameter',
+        'The api-version query parameter (?api-version=) is required for all requests.',
+      );
     }
     if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(apiVersion)) {
       throw new ServiceError(
@@ -172,10 +192,14 @@ export class ArmApi {
 
   private checkWorkspace(subscriptionId: string | undefined, resourceGroup: string | undefined, workspace: string | undefined): void {
     const c = this.state.coords;
-    if (!eq(subscriptionId, c.subscriptionId)) throw new ServiceError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
-    if (!eq(resourceGroup, c.resourceGroup)) throw new ServiceError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
+    if (!eq(subscriptionId, c.subscriptionId))
+      throw new ServiceError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+    if (!eq(resourceGroup, c.resourceGroup))
+      throw new ServiceError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
     if (!eq(workspace, c.workspace)) {
-      throw notFound(`The Resource 'Microsoft.MachineLearningServices/workspaces/${workspace}' under resource group '${resourceGroup}' was not found.`);
+      throw notFound(
+        `The Resource 'Microsoft.MachineLearningServices/workspaces/${workspace}' under resource group '${resourceGroup}' was not found.`,
+      );
     }
   }
 
@@ -185,13 +209,29 @@ export class ArmApi {
     const method = request.method.toUpperCase();
     if (!eq(s[0], 'subscriptions')) return undefined;
     // Operation status: /subscriptions/{s}/providers/Microsoft.MachineLearningServices/locations/{l}/mfeOperations{Status|Results}/{id}
-    if (eq(s[2], 'providers') && eq(s[3], 'Microsoft.MachineLearningServices') && eq(s[4], 'locations') && s.length === 8 && method === 'GET') {
+    if (
+      eq(s[2], 'providers') &&
+      eq(s[3], 'Microsoft.MachineLearningServices') &&
+      eq(s[4], 'locations') &&
+      s.length === 8 &&
+      method === 'GET'
+    ) {
       const kind = s[6] ?? '';
       const id = s[7] ?? '';
       if (!eq(kind, 'mfeOperationsStatus') && !eq(kind, 'mfeOperationResults')) return undefined;
-      return { operation: 'getOperationStatus', write: false, run: () => this.operationStatus(request, id, eq(kind, 'mfeOperationResults')) };
+      return {
+        operation: 'getOperationStatus',
+        write: false,
+        run: () => this.operationStatus(request, id, eq(kind, 'mfeOperationResults')),
+      };
     }
-    if (!eq(s[2], 'resourceGroups') || !eq(s[4], 'providers') || !eq(s[5], 'Microsoft.MachineLearningServices') || !eq(s[6], 'workspaces') || s.length < 8) {
+    if (
+      !eq(s[2], 'resourceGroups') ||
+      !eq(s[4], 'providers') ||
+      !eq(s[5], 'Microsoft.MachineLearningServices') ||
+      !eq(s[6], 'workspaces') ||
+      s.length < 8
+    ) {
       return undefined;
     }
     const guard = (fn: (apiVersion: string) => ApiResponse) => (): ApiResponse => {
@@ -220,16 +260,29 @@ export class ArmApi {
     };
   }
 
-  private resolveEndpoints(request: ApiRequest, method: string, rest: readonly string[], guard: (fn: (apiVersion: string) => ApiResponse) => () => ApiResponse): ArmCall | undefined {
+  private resolveEndpoints(
+    request: ApiRequest,
+    method: string,
+    rest: readonly string[],
+    guard: (fn: (apiVersion: string) => ApiResponse) => () => ApiResponse,
+  ): ArmCall | undefined {
     const endpoint = rest[0];
     if (endpoint === undefined) {
       if (method !== 'GET') return undefined;
-      return { operation: 'listEndpoints', write: false, run: guard((v) => ({ status: 200, body: { value: [...this.state.endpoints.values()].map((e) => this.renderEndpoint(e, v)) } })) };
+      return {
+        operation: 'listEndpoints',
+        write: false,
+        run: guard((v) => ({ status: 200, body: { value: [...this.state.endpoints.values()].map((e) => this.renderEndpoint(e, v)) } })),
+      };
     }
     if (rest.length === 1) {
       switch (method) {
         case 'GET':
-          return { operation: 'getEndpoint', write: false, run: guard((v) => ({ status: 200, body: this.renderEndpoint(this.state.getEndpoint(endpoint), v) })) };
+          return {
+            operation: 'getEndpoint',
+            write: false,
+            run: guard((v) => ({ status: 200, body: this.renderEndpoint(this.state.getEndpoint(endpoint), v) })),
+          };
         case 'PUT':
           return {
             operation: 'putEndpoint',
@@ -237,7 +290,11 @@ export class ArmApi {
             run: guard((v) => {
               const { record, created, operation } = this.state.putEndpoint(request.nowMs, endpoint, request.body, this.withMirror(v));
               const urls = this.operationUrls(request.baseUrl, operation, v);
-              return { status: created ? 201 : 200, headers: { 'Azure-AsyncOperation': urls.status }, body: this.renderEndpoint(record, v) };
+              return {
+                status: created ? 201 : 200,
+                headers: { 'Azure-AsyncOperation': urls.status },
+                body: this.renderEndpoint(record, v),
+              };
             }),
           };
         case 'PATCH':
@@ -279,7 +336,11 @@ export class ArmApi {
     const deployment = rest[2];
     if (deployment === undefined) {
       if (method !== 'GET') return undefined;
-      return { operation: 'listDeployments', write: false, run: guard(() => ({ status: 200, body: { value: this.state.listDeployments(endpoint).map((d) => this.renderDeployment(d)) } })) };
+      return {
+        operation: 'listDeployments',
+        write: false,
+        run: guard(() => ({ status: 200, body: { value: this.state.listDeployments(endpoint).map((d) => this.renderDeployment(d)) } })),
+      };
     }
     if (rest.length === 4 && eq(rest[3], 'getLogs') && method === 'POST') {
       return {
@@ -298,7 +359,11 @@ export class ArmApi {
     if (rest.length !== 3) return undefined;
     switch (method) {
       case 'GET':
-        return { operation: 'getDeployment', write: false, run: guard(() => ({ status: 200, body: this.renderDeployment(this.state.getDeployment(endpoint, deployment)) })) };
+        return {
+          operation: 'getDeployment',
+          write: false,
+          run: guard(() => ({ status: 200, body: this.renderDeployment(this.state.getDeployment(endpoint, deployment)) })),
+        };
       case 'PUT': {
         const exists = this.state.deployments.get(endpoint)?.has(deployment) ?? false;
         return {
@@ -336,31 +401,59 @@ export class ArmApi {
     }
   }
 
-  private resolveModels(request: ApiRequest, method: string, rest: readonly string[], guard: (fn: (apiVersion: string) => ApiResponse) => () => ApiResponse): ArmCall | undefined {
+  private resolveModels(
+    request: ApiRequest,
+    method: string,
+    rest: readonly string[],
+    guard: (fn: (apiVersion: string) => ApiResponse) => () => ApiResponse,
+  ): ArmCall | undefined {
     const model = rest[0];
     const renderContainer = (name: string): Record<string, unknown> => {
       const versions = this.state.listModelVersions(name);
-      const latest = versions.map((v) => v.version).sort((a, b) => Number(a) - Number(b) || a.localeCompare(b)).at(-1);
+      const latest = versions
+        .map((v) => v.version)
+        .sort((a, b) => Number(a) - Number(b) || a.localeCompare(b))
+        .at(-1);
       return {
         id: `${this.state.workspaceId()}/models/${name}`,
         name,
         type: 'Microsoft.MachineLearningServices/workspaces/models',
-        properties: { latestVersion: latest, nextVersion: latest !== undefined && /^\d+$/.test(latest) ? String(Number(latest) + 1) : undefined, isArchived: false, tags: {}, properties: {} },
+        properties: {
+          latestVersion: latest,
+          nextVersion: latest !== undefined && /^\d+$/.test(latest) ? String(Number(latest) + 1) : undefined,
+          isArchived: false,
+          tags: {},
+          properties: {},
+        },
       };
     };
     if (model === undefined) {
       if (method !== 'GET') return undefined;
-      return { operation: 'listModels', write: false, run: guard(() => ({ status: 200, body: { value: [...this.state.models.keys()].map(renderContainer) } })) };
+      return {
+        operation: 'listModels',
+        write: false,
+        run: guard(() => ({ status: 200, body: { value: [...this.state.models.keys()].map(renderContainer) } })),
+      };
     }
-    if (rest.length === 1 && method === 'GET') return { operation: 'getModel', write: false, run: guard(() => ({ status: 200, body: renderContainer(model) })) };
+    if (rest.length === 1 && method === 'GET')
+      return { operation: 'getModel', write: false, run: guard(() => ({ status: 200, body: renderContainer(model) })) };
     if (!eq(rest[1], 'versions')) return undefined;
     const version = rest[2];
     if (version === undefined) {
       if (method !== 'GET') return undefined;
-      return { operation: 'listModelVersions', write: false, run: guard(() => ({ status: 200, body: { value: this.state.listModelVersions(model).map((m) => this.renderModelVersion(m)) } })) };
+      return {
+        operation: 'listModelVersions',
+        write: false,
+        run: guard(() => ({ status: 200, body: { value: this.state.listModelVersions(model).map((m) => this.renderModelVersion(m)) } })),
+      };
     }
     if (rest.length !== 3) return undefined;
-    if (method === 'GET') return { operation: 'getModelVersion', write: false, run: guard(() => ({ status: 200, body: this.renderModelVersion(this.state.getModelVersion(model, version)) })) };
+    if (method === 'GET')
+      return {
+        operation: 'getModelVersion',
+        write: false,
+        run: guard(() => ({ status: 200, body: this.renderModelVersion(this.state.getModelVersion(model, version)) })),
+      };
     if (method === 'PUT') {
       return {
         operation: 'putModelVersion',
@@ -381,7 +474,13 @@ export class ArmApi {
     if (asResult) {
       // Location polling: 202 while running; then 200 (or the failure as an error).
       if (operation.status === 'InProgress') {
-        return { status: 202, headers: { Location: this.operationUrls(request.baseUrl, operation, apiVersion).result, 'Retry-After': String(this.retryAfterSeconds) } };
+        return {
+          status: 202,
+          headers: {
+            Location: this.operationUrls(request.baseUrl, operation, apiVersion).result,
+            'Retry-After': String(this.retryAfterSeconds),
+          },
+        };
       }
       if (operation.status === 'Failed' && operation.error) throw badRequest(operation.error.message, undefined, operation.error.code);
       return { status: 200 };

@@ -96,7 +96,12 @@ export interface StateSnapshot {
     readonly mirrorTraffic: Readonly<Record<string, number>>;
     readonly effectiveTraffic: Readonly<Record<string, number>>;
     readonly effectiveMirrorTraffic: Readonly<Record<string, number>>;
-    readonly deployments: readonly { readonly name: string; readonly provisioningState: ProvisioningState; readonly modelKey: string; readonly ready: boolean }[];
+    readonly deployments: readonly {
+      readonly name: string;
+      readonly provisioningState: ProvisioningState;
+      readonly modelKey: string;
+      readonly ready: boolean;
+    }[];
   }[];
 }
 
@@ -132,19 +137,26 @@ const MAX_REQUEST_TIMEOUT_MS = 180_000;
  */
 function requestLimits(properties: Record<string, unknown>, capacity: number): { requestTimeoutMs: number; maxPendingRequests: number } {
   const settings = properties['requestSettings'];
-  if (settings !== undefined && settings !== null && !isRecord(settings)) throw badRequest('properties.requestSettings must be an object.', 'properties.requestSettings');
+  if (settings !== undefined && settings !== null && !isRecord(settings))
+    throw badRequest('properties.requestSettings must be an object.', 'properties.requestSettings');
   const timeout = settings?.['requestTimeout'];
   let requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
   if (timeout !== undefined && timeout !== null) {
     const parsed = typeof timeout === 'string' ? parseIsoDuration(timeout) : undefined;
     if (parsed === undefined || parsed <= 0 || parsed > MAX_REQUEST_TIMEOUT_MS) {
-      throw badRequest(`properties.requestSettings.requestTimeout must be an ISO 8601 duration above 0 and at most PT180S (got ${JSON.stringify(timeout)}).`, 'properties.requestSettings.requestTimeout');
+      throw badRequest(
+        `properties.requestSettings.requestTimeout must be an ISO 8601 duration above 0 and at most PT180S (got ${JSON.stringify(timeout)}).`,
+        'properties.requestSettings.requestTimeout',
+      );
     }
     requestTimeoutMs = parsed;
   }
   const concurrency = settings?.['maxConcurrentRequestsPerInstance'] ?? DEFAULT_MAX_CONCURRENT_REQUESTS_PER_INSTANCE;
   if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1) {
-    throw badRequest(`properties.requestSettings.maxConcurrentRequestsPerInstance must be a positive integer (got ${JSON.stringify(concurrency)}).`, 'properties.requestSettings.maxConcurrentRequestsPerInstance');
+    throw badRequest(
+      `properties.requestSettings.maxConcurrentRequestsPerInstance must be a positive integer (got ${JSON.stringify(concurrency)}).`,
+      'properties.requestSettings.maxConcurrentRequestsPerInstance',
+    );
   }
   return { requestTimeoutMs, maxPendingRequests: 2 * concurrency * capacity };
 }
@@ -226,7 +238,10 @@ export class ArmState {
   /** Routing history: entries in time order; the last one is current. */
   private history: { atMs: number; routes: Map<string, RouteTable> }[] = [];
 
-  constructor(private readonly options: ArmStateOptions, startMs: number) {
+  constructor(
+    private readonly options: ArmStateOptions,
+    startMs: number,
+  ) {
     this.history.push({ atMs: startMs, routes: new Map() });
   }
 
@@ -263,7 +278,13 @@ export class ArmState {
   }
 
   private schedule(nowMs: number, durationMs: number, cause: string, apply: Pending['apply']): OperationRecord {
-    const operation: OperationRecord = { id: randomGuid(this.options.random), status: 'InProgress', startMs: nowMs, endMs: undefined, error: undefined };
+    const operation: OperationRecord = {
+      id: randomGuid(this.options.random),
+      status: 'InProgress',
+      startMs: nowMs,
+      endMs: undefined,
+      error: undefined,
+    };
     this.operations.set(operation.id, operation);
     const entry: Pending = { seq: this.seq++, atMs: nowMs + durationMs, operationId: operation.id, cause, apply };
     this.pending.push(entry);
@@ -276,7 +297,11 @@ export class ArmState {
     for (const endpoint of this.endpoints.values()) {
       const deployments = new Map<string, ServingDeployment>();
       for (const d of this.deployments.get(endpoint.name)?.values() ?? []) {
-        deployments.set(d.name, { serving: d.ready && d.provisioningState !== 'Failed', modelKey: d.effectiveModelKey, ...requestLimits(d.properties, d.sku.capacity) });
+        deployments.set(d.name, {
+          serving: d.ready && d.provisioningState !== 'Failed',
+          modelKey: d.effectiveModelKey,
+          ...requestLimits(d.properties, d.sku.capacity),
+        });
       }
       const mirrorEntry = Object.entries(endpoint.effectiveMirrorTraffic).find(([, v]) => v > 0);
       routes.set(endpoint.name, {
@@ -344,7 +369,9 @@ export class ArmState {
   getEndpoint(name: string): EndpointRecord {
     const endpoint = this.endpoints.get(name);
     if (!endpoint) {
-      throw notFound(`The Resource 'Microsoft.MachineLearningServices/workspaces/${this.options.coords.workspace}/onlineEndpoints/${name}' under resource group '${this.options.coords.resourceGroup}' was not found.`);
+      throw notFound(
+        `The Resource 'Microsoft.MachineLearningServices/workspaces/${this.options.coords.workspace}/onlineEndpoints/${name}' under resource group '${this.options.coords.resourceGroup}' was not found.`,
+      );
     }
     return endpoint;
   }
@@ -354,14 +381,21 @@ export class ArmState {
    * tags). `honorsMirror` is false for api-versions older than 2023-04-01, which do not know
    * mirrorTraffic: the stored mirror is then kept as it is.
    */
-  putEndpoint(nowMs: number, name: string, body: unknown, honorsMirror: boolean): { record: EndpointRecord; created: boolean; operation: OperationRecord } {
+  putEndpoint(
+    nowMs: number,
+    name: string,
+    body: unknown,
+    honorsMirror: boolean,
+  ): { record: EndpointRecord; created: boolean; operation: OperationRecord } {
     checkResourceName('endpoint', name);
     if (!isRecord(body)) throw badRequest('The request body must be a JSON object.', 'body');
     const properties = body['properties'];
     if (!isRecord(properties)) throw badRequest("The request body must have a 'properties' object.", 'properties');
     const existing = this.endpoints.get(name);
     if (existing && !TERMINAL.has(existing.provisioningState)) {
-      throw conflict(`Operation cannot be performed on online endpoint '${name}' because it is in ${existing.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`);
+      throw conflict(
+        `Operation cannot be performed on online endpoint '${name}' because it is in ${existing.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`,
+      );
     }
     const location = body['location'];
     if (!existing && (typeof location !== 'string' || location === '')) {
@@ -369,14 +403,26 @@ export class ArmState {
     }
     const authMode = properties['authMode'] ?? existing?.authMode ?? 'Key';
     if (authMode !== 'Key' && authMode !== 'AMLToken' && authMode !== 'AADToken') {
-      throw badRequest(`properties.authMode must be one of Key, AMLToken, AADToken (got ${JSON.stringify(authMode)}).`, 'properties.authMode');
+      throw badRequest(
+        `properties.authMode must be one of Key, AMLToken, AADToken (got ${JSON.stringify(authMode)}).`,
+        'properties.authMode',
+      );
     }
     const traffic = percentRecord(properties['traffic'], 'properties.traffic');
     // A PUT with an api-version that predates mirrorTraffic loses the stored mirror, as the safe-rollout article says of older clients.
     const mirrorTraffic = honorsMirror ? percentRecord(properties['mirrorTraffic'], 'properties.mirrorTraffic') : {};
     this.validateTraffic(name, traffic, mirrorTraffic);
     const tags = stringRecord(body['tags'], 'tags');
-    const { traffic: _t, mirrorTraffic: _m, provisioningState: _p, scoringUri: _s, swaggerUri: _w, authMode: _a, description, ...extra } = properties;
+    const {
+      traffic: _t,
+      mirrorTraffic: _m,
+      provisioningState: _p,
+      scoringUri: _s,
+      swaggerUri: _w,
+      authMode: _a,
+      description,
+      ...extra
+    } = properties;
     const record: EndpointRecord = {
       name,
       location: existing?.location ?? (location as string),
@@ -410,29 +456,53 @@ export class ArmState {
     const deployments = this.deployments.get(endpoint) ?? new Map<string, DeploymentRecord>();
     for (const name of Object.keys(traffic)) {
       if (!deployments.has(name)) {
-        throw badRequest(`Traffic is set for deployment '${name}', which does not exist on endpoint '${endpoint}'.`, `properties.traffic.${name}`, 'DeploymentNotFound');
+        throw badRequest(
+          `Traffic is set for deployment '${name}', which does not exist on endpoint '${endpoint}'.`,
+          `properties.traffic.${name}`,
+          'DeploymentNotFound',
+        );
       }
     }
     const values = Object.values(traffic);
     const sum = values.reduce((a, b) => a + b, 0);
     if (sum !== 100 && sum !== 0) {
-      throw badRequest(`The traffic values of endpoint '${endpoint}' must sum to 100 (or all be 0); they sum to ${sum}.`, 'properties.traffic', 'InvalidTrafficSum');
+      throw badRequest(
+        `The traffic values of endpoint '${endpoint}' must sum to 100 (or all be 0); they sum to ${sum}.`,
+        'properties.traffic',
+        'InvalidTrafficSum',
+      );
     }
     const mirrored = Object.entries(mirror).filter(([, v]) => v > 0);
     for (const name of Object.keys(mirror)) {
       if (!deployments.has(name)) {
-        throw badRequest(`Mirror traffic is set for deployment '${name}', which does not exist on endpoint '${endpoint}'.`, `properties.mirrorTraffic.${name}`, 'DeploymentNotFound');
+        throw badRequest(
+          `Mirror traffic is set for deployment '${name}', which does not exist on endpoint '${endpoint}'.`,
+          `properties.mirrorTraffic.${name}`,
+          'DeploymentNotFound',
+        );
       }
     }
     if (mirrored.length > 1) {
-      throw badRequest(`Mirror traffic can be set for one deployment only; it is set for ${mirrored.map(([n]) => `'${n}'`).join(', ')}.`, 'properties.mirrorTraffic', 'InvalidMirrorTraffic');
+      throw badRequest(
+        `Mirror traffic can be set for one deployment only; it is set for ${mirrored.map(([n]) => `'${n}'`).join(', ')}.`,
+        'properties.mirrorTraffic',
+        'InvalidMirrorTraffic',
+      );
     }
     for (const [name, percent] of mirrored) {
       if (percent > MAX_MIRROR_PERCENT) {
-        throw badRequest(`Mirror traffic for deployment '${name}' is ${percent}%; at most ${MAX_MIRROR_PERCENT}% of traffic can be mirrored.`, `properties.mirrorTraffic.${name}`, 'InvalidMirrorTraffic');
+        throw badRequest(
+          `Mirror traffic for deployment '${name}' is ${percent}%; at most ${MAX_MIRROR_PERCENT}% of traffic can be mirrored.`,
+          `properties.mirrorTraffic.${name}`,
+          'InvalidMirrorTraffic',
+        );
       }
       if ((traffic[name] ?? 0) > 0) {
-        throw badRequest(`Deployment '${name}' cannot receive live traffic and mirror traffic at the same time.`, `properties.mirrorTraffic.${name}`, 'InvalidMirrorTraffic');
+        throw badRequest(
+          `Deployment '${name}' cannot receive live traffic and mirror traffic at the same time.`,
+          `properties.mirrorTraffic.${name}`,
+          'InvalidMirrorTraffic',
+        );
       }
     }
   }
@@ -457,7 +527,9 @@ export class ArmState {
     const endpoint = this.endpoints.get(name);
     if (!endpoint) return undefined;
     if (!TERMINAL.has(endpoint.provisioningState)) {
-      throw conflict(`Operation cannot be performed on online endpoint '${name}' because it is in ${endpoint.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`);
+      throw conflict(
+        `Operation cannot be performed on online endpoint '${name}' because it is in ${endpoint.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`,
+      );
     }
     endpoint.provisioningState = 'Deleting';
     const operation = this.schedule(nowMs, this.options.durations.endpointDeleteMs, `delete endpoint ${name}`, () => {
@@ -474,7 +546,9 @@ export class ArmState {
     this.getEndpoint(endpoint);
     const deployment = this.deployments.get(endpoint)?.get(name);
     if (!deployment) {
-      throw notFound(`The Resource 'Microsoft.MachineLearningServices/workspaces/${this.options.coords.workspace}/onlineEndpoints/${endpoint}/deployments/${name}' under resource group '${this.options.coords.resourceGroup}' was not found.`);
+      throw notFound(
+        `The Resource 'Microsoft.MachineLearningServices/workspaces/${this.options.coords.workspace}/onlineEndpoints/${endpoint}/deployments/${name}' under resource group '${this.options.coords.resourceGroup}' was not found.`,
+      );
     }
     return deployment;
   }
@@ -484,33 +558,57 @@ export class ArmState {
     return [...(this.deployments.get(endpoint)?.values() ?? [])];
   }
 
-  putDeployment(nowMs: number, endpointName: string, name: string, body: unknown): { record: DeploymentRecord; created: boolean; operation: OperationRecord } {
+  putDeployment(
+    nowMs: number,
+    endpointName: string,
+    name: string,
+    body: unknown,
+  ): { record: DeploymentRecord; created: boolean; operation: OperationRecord } {
     const endpoint = this.getEndpoint(endpointName);
     checkResourceName('deployment', name);
     if (!isRecord(body)) throw badRequest('The request body must be a JSON object.', 'body');
     const properties = body['properties'];
     if (!isRecord(properties)) throw badRequest("The request body must have a 'properties' object.", 'properties');
     if (!TERMINAL.has(endpoint.provisioningState)) {
-      throw conflict(`Operation cannot be performed on online endpoint '${endpointName}' because it is in ${endpoint.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`);
+      throw conflict(
+        `Operation cannot be performed on online endpoint '${endpointName}' because it is in ${endpoint.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`,
+      );
     }
     const siblings = this.deployments.get(endpointName) ?? new Map<string, DeploymentRecord>();
     const existing = siblings.get(name);
     if (existing && !TERMINAL.has(existing.provisioningState)) {
-      throw conflict(`Operation cannot be performed on online deployment '${name}' because it is in ${existing.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`);
+      throw conflict(
+        `Operation cannot be performed on online deployment '${name}' because it is in ${existing.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`,
+      );
     }
     if (!existing && siblings.size >= MAX_DEPLOYMENTS_PER_ENDPOINT) {
-      throw badRequest(`Endpoint '${endpointName}' already has ${siblings.size} deployments; an online endpoint can have at most ${MAX_DEPLOYMENTS_PER_ENDPOINT}.`, 'name', 'DeploymentLimitExceeded');
+      throw badRequest(
+        `Endpoint '${endpointName}' already has ${siblings.size} deployments; an online endpoint can have at most ${MAX_DEPLOYMENTS_PER_ENDPOINT}.`,
+        'name',
+        'DeploymentLimitExceeded',
+      );
     }
     const computeType = properties['endpointComputeType'];
     if (computeType !== 'Managed') {
-      throw badRequest(`properties.endpointComputeType must be 'Managed' (got ${JSON.stringify(computeType)}); the emulator serves managed online endpoints only.`, 'properties.endpointComputeType');
+      throw badRequest(
+        `properties.endpointComputeType must be 'Managed' (got ${JSON.stringify(computeType)}); the emulator serves managed online endpoints only.`,
+        'properties.endpointComputeType',
+      );
     }
     const modelReference = properties['model'];
     if (typeof modelReference !== 'string') throw badRequest('properties.model must be the ARM id of a model version.', 'properties.model');
     const parsed = parseModelReference(modelReference);
-    if (!parsed) throw badRequest(`properties.model '${modelReference}' is not a model version id (…/models/{name}/versions/{version}).`, 'properties.model');
+    if (!parsed)
+      throw badRequest(
+        `properties.model '${modelReference}' is not a model version id (…/models/{name}/versions/{version}).`,
+        'properties.model',
+      );
     if (!this.models.get(parsed.model)?.get(parsed.version)) {
-      throw badRequest(`Model version '${parsed.model}:${parsed.version}' was not found in workspace '${this.options.coords.workspace}'.`, 'properties.model', 'ModelNotFound');
+      throw badRequest(
+        `Model version '${parsed.model}:${parsed.version}' was not found in workspace '${this.options.coords.workspace}'.`,
+        'properties.model',
+        'ModelNotFound',
+      );
     }
     const sku = isRecord(body['sku']) ? body['sku'] : undefined;
     const capacity = sku?.['capacity'] ?? existing?.sku.capacity ?? 1;
@@ -518,7 +616,8 @@ export class ArmState {
       throw badRequest(`sku.capacity must be a positive integer (got ${JSON.stringify(capacity)}).`, 'sku.capacity');
     }
     requestLimits(properties, capacity);
-    const location = typeof body['location'] === 'string' && body['location'] !== '' ? body['location'] : (existing?.location ?? endpoint.location);
+    const location =
+      typeof body['location'] === 'string' && body['location'] !== '' ? body['location'] : (existing?.location ?? endpoint.location);
     const { provisioningState: _p, ...sentProperties } = properties;
     const modelKey = `${parsed.model}:${parsed.version}`;
     const record: DeploymentRecord = {
@@ -539,7 +638,9 @@ export class ArmState {
     this.deployments.set(endpointName, siblings);
     const fails = this.options.behaviors.provisioningFails(modelKey);
     const [minMs, maxMs] = this.options.durations.deploymentCreateMs;
-    const durationMs = existing ? this.options.durations.deploymentUpdateMs : Math.round(minMs + this.options.random.next() * (maxMs - minMs));
+    const durationMs = existing
+      ? this.options.durations.deploymentUpdateMs
+      : Math.round(minMs + this.options.random.next() * (maxMs - minMs));
     const verb = existing ? 'update' : 'create';
     const operation = this.schedule(nowMs, durationMs, `${verb} deployment ${endpointName}/${name}`, () => {
       if (fails) {
@@ -559,11 +660,18 @@ export class ArmState {
   }
 
   /** PATCH: tags (immediate) and sku/scale (an Updating operation). */
-  patchDeployment(nowMs: number, endpointName: string, name: string, body: unknown): { record: DeploymentRecord; operation: OperationRecord | undefined } {
+  patchDeployment(
+    nowMs: number,
+    endpointName: string,
+    name: string,
+    body: unknown,
+  ): { record: DeploymentRecord; operation: OperationRecord | undefined } {
     const record = this.getDeployment(endpointName, name);
     if (!isRecord(body)) throw badRequest('The request body must be a JSON object.', 'body');
     if (!TERMINAL.has(record.provisioningState)) {
-      throw conflict(`Operation cannot be performed on online deployment '${name}' because it is in ${record.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`);
+      throw conflict(
+        `Operation cannot be performed on online deployment '${name}' because it is in ${record.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`,
+      );
     }
     if (body['tags'] !== undefined) record.tags = stringRecord(body['tags'], 'tags');
     record.modifiedAtMs = nowMs;
@@ -598,7 +706,9 @@ export class ArmState {
       );
     }
     if (!TERMINAL.has(record.provisioningState)) {
-      throw conflict(`Operation cannot be performed on online deployment '${name}' because it is in ${record.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`);
+      throw conflict(
+        `Operation cannot be performed on online deployment '${name}' because it is in ${record.provisioningState} provisioning state. Please wait for the previous operation to complete and retry.`,
+      );
     }
     record.provisioningState = 'Deleting';
     const operation = this.schedule(nowMs, this.options.durations.deploymentDeleteMs, `delete deployment ${endpointName}/${name}`, () => {
@@ -674,7 +784,9 @@ export class ArmState {
   getModelVersion(model: string, version: string): ModelVersionRecord {
     const record = this.models.get(model)?.get(version);
     if (!record) {
-      throw notFound(`The Resource 'Microsoft.MachineLearningServices/workspaces/${this.options.coords.workspace}/models/${model}/versions/${version}' under resource group '${this.options.coords.resourceGroup}' was not found.`);
+      throw notFound(
+        `The Resource 'Microsoft.MachineLearningServices/workspaces/${this.options.coords.workspace}/models/${model}/versions/${version}' under resource group '${this.options.coords.resourceGroup}' was not found.`,
+      );
     }
     return record;
   }
@@ -682,7 +794,9 @@ export class ArmState {
   listModelVersions(model: string): ModelVersionRecord[] {
     const versions = this.models.get(model);
     if (!versions) {
-      throw notFound(`The Resource 'Microsoft.MachineLearningServices/workspaces/${this.options.coords.workspace}/models/${model}' under resource group '${this.options.coords.resourceGroup}' was not found.`);
+      throw notFound(
+        `The Resource 'Microsoft.MachineLearningServices/workspaces/${this.options.coords.workspace}/models/${model}' under resource group '${this.options.coords.resourceGroup}' was not found.`,
+      );
     }
     return [...versions.values()];
   }
@@ -690,7 +804,8 @@ export class ArmState {
   /** Creates or replaces a model version (synchronous in Azure). */
   putModelVersion(nowMs: number, model: string, version: string, body: unknown): { record: ModelVersionRecord; created: boolean } {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/.test(model)) throw badRequest(`Invalid model name '${model}'.`, 'name', 'InvalidName');
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,29}$/.test(version)) throw badRequest(`Invalid model version '${version}'.`, 'version', 'InvalidName');
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,29}$/.test(version))
+      throw badRequest(`Invalid model version '${version}'.`, 'version', 'InvalidName');
     if (!isRecord(body)) throw badRequest('The request body must be a JSON object.', 'body');
     const properties = body['properties'];
     if (!isRecord(properties)) throw badRequest("The request body must have a 'properties' object.", 'properties');
@@ -708,7 +823,10 @@ export class ArmState {
         ...properties,
         tags,
         properties: props,
-        modelUri: typeof properties['modelUri'] === 'string' ? properties['modelUri'] : `azureml://registries/${this.options.coords.workspace}/models/${model}/versions/${version}`,
+        modelUri:
+          typeof properties['modelUri'] === 'string'
+            ? properties['modelUri']
+            : `azureml://registries/${this.options.coords.workspace}/models/${model}/versions/${version}`,
       },
       createdAtMs: existing?.createdAtMs ?? nowMs,
       modifiedAtMs: nowMs,

@@ -43,7 +43,10 @@ function integer(bytes: Buffer): Buffer {
 const utf8 = (text: string): Buffer => tlv(0x0c, Buffer.from(text, 'utf8'));
 function generalizedTime(ms: number): Buffer {
   const iso = new Date(ms).toISOString(); // 2026-11-23T06:00:00.000Z
-  return tlv(0x18, Buffer.from(`${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`));
+  return tlv(
+    0x18,
+    Buffer.from(`${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`),
+  );
 }
 const explicit = (n: number, content: Buffer): Buffer => tlv(0xa0 + n, content);
 
@@ -67,11 +70,14 @@ export function createSelfSignedCertificate(notBeforeMs: number, validDays = 30)
     tlv(0x87, Buffer.from([127, 0, 0, 1])),
     tlv(0x87, Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
   );
-  const extensions = explicit(3, seq(
-    // basicConstraints CA:TRUE (critical), so the same certificate can be the client's trust anchor.
-    seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, seq(tlv(0x01, Buffer.from([0xff]))))),
-    seq(oid('2.5.29.17'), tlv(0x04, altNames)),
-  ));
+  const extensions = explicit(
+    3,
+    seq(
+      // basicConstraints CA:TRUE (critical), so the same certificate can be the client's trust anchor.
+      seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, seq(tlv(0x01, Buffer.from([0xff]))))),
+      seq(oid('2.5.29.17'), tlv(0x04, altNames)),
+    ),
+  );
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))), // v3
     integer(serial),
@@ -84,7 +90,10 @@ export function createSelfSignedCertificate(notBeforeMs: number, validDays = 30)
   );
   const signature = sign('sha256', tbs, privateKey); // DER-encoded ECDSA signature
   const der = seq(tbs, ecdsaWithSha256, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  const certificatePem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+  const certificatePem = `-----BEGIN CERTIFICATE-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
   // Self-check: Node parses it and its key matches, or we fail loudly here rather than in a TLS handshake.
   const parsed = new X509Certificate(certificatePem);
   if (!parsed.checkPrivateKey(createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' })))) {

@@ -134,17 +134,23 @@ async function register(options: RegisterOptions): Promise<number> {
   if (options.provisioningFails) behavior['provisioningFails'] = true;
   const base = options.emulatorUrl.replace(/\/+$/, '');
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${options.token}` };
-  const registered = await fetch(`${base}/_emulator/models/${encodeURIComponent(options.model)}/versions/${encodeURIComponent(options.version)}`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ tags: options.tag, ...(Object.keys(behavior).length > 0 ? { behavior } : {}) }),
-  }).catch((error: unknown) => {
+  const registered = await fetch(
+    `${base}/_emulator/models/${encodeURIComponent(options.model)}/versions/${encodeURIComponent(options.version)}`,
+    {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ tags: options.tag, ...(Object.keys(behavior).length > 0 ? { behavior } : {}) }),
+    },
+  ).catch((error: unknown) => {
     throw new Error(`cannot reach the emulator at ${base}: ${error instanceof Error ? error.message : String(error)}`);
   });
   if (!registered.ok) throw new Error(`the emulator refused the model version: HTTP ${registered.status} ${await registered.text()}`);
   process.stdout.write(`registered ${options.model}:${options.version} in the emulator\n`);
   if (!options.deliver) return 0;
-  const state = (await (await fetch(`${base}/_emulator/state`, { headers })).json()) as { coords: { subscriptionId: string; resourceGroup: string; workspace: string }; now: string };
+  const state = (await (await fetch(`${base}/_emulator/state`, { headers })).json()) as {
+    coords: { subscriptionId: string; resourceGroup: string; workspace: string };
+    now: string;
+  };
   const result = await publishModelRegistered({
     runtimeUrl: options.appUrl,
     ...(options.functionKey ? { functionKey: options.functionKey } : {}),
@@ -157,7 +163,9 @@ async function register(options: RegisterOptions): Promise<number> {
   }).catch((error: unknown) => {
     throw new Error(`cannot deliver the event to the app at ${options.appUrl}: ${error instanceof Error ? error.message : String(error)}`);
   });
-  process.stdout.write(`delivered ModelRegistered (event ${result.eventId}) to ${result.url.replace(/\?.*$/, '')}: HTTP ${result.status}\n`);
+  process.stdout.write(
+    `delivered ModelRegistered (event ${result.eventId}) to ${result.url.replace(/\?.*$/, '')}: HTTP ${result.status}\n`,
+  );
   if (!result.delivered) {
     process.stderr.write(`the app did not accept the event: ${result.responseText.slice(0, 500)}\n`);
     return 1;
@@ -169,7 +177,9 @@ async function register(options: RegisterOptions): Promise<number> {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('aml-emulator').description('Local Azure emulator: Azure ML online endpoints, Log Analytics, Azure Monitor metrics');
+  const program = new Command('aml-emulator').description(
+    'Local Azure emulator: Azure ML online endpoints, Log Analytics, Azure Monitor metrics',
+  );
   program
     .command('serve', { isDefault: true })
     .description('run the emulator with the demo world')
@@ -195,14 +205,31 @@ export function buildProgram(): Command {
     .option('--smoke-test-fails', 'direct (pinned) requests to the version fail')
     .option('--provisioning-fails', 'deployments of the version end Failed')
     // Defaults follow the environment `npm start` tells people to export, so the command stays short.
-    .option('--emulator-url <url>', 'the emulator (http) (env AML_ROLLOUT_ARM_URL)', readEnvironment('AML_ROLLOUT_ARM_URL') ?? 'http://127.0.0.1:8790')
-    .option('--app-url <url>', 'the app: local runtime or Function App (env AML_ROLLOUT_URL)', readEnvironment('AML_ROLLOUT_URL') ?? 'http://localhost:7071')
-    .option('--function-key <key>', "the Event Grid webhook's key, sent as ?code=: the host's eventgrid_extension system key (env AML_ROLLOUT_WEBHOOK_KEY, printed by npm start)", readEnvironment('AML_ROLLOUT_WEBHOOK_KEY') ?? readEnvironment('AML_ROLLOUT_KEY'))
+    .option(
+      '--emulator-url <url>',
+      'the emulator (http) (env AML_ROLLOUT_ARM_URL)',
+      readEnvironment('AML_ROLLOUT_ARM_URL') ?? 'http://127.0.0.1:8790',
+    )
+    .option(
+      '--app-url <url>',
+      'the app: local runtime or Function App (env AML_ROLLOUT_URL)',
+      readEnvironment('AML_ROLLOUT_URL') ?? 'http://localhost:7071',
+    )
+    .option(
+      '--function-key <key>',
+      "the Event Grid webhook's key, sent as ?code=: the host's eventgrid_extension system key (env AML_ROLLOUT_WEBHOOK_KEY, printed by npm start)",
+      readEnvironment('AML_ROLLOUT_WEBHOOK_KEY') ?? readEnvironment('AML_ROLLOUT_KEY'),
+    )
     .option('--key <key>', "the app's API key, to find the rollout the event started (env AML_ROLLOUT_KEY)")
-    .option('--schema <schema>', 'eventgrid or cloudevents', (v: string) => {
-      if (v !== 'eventgrid' && v !== 'cloudevents') throw new InvalidArgumentError('--schema is eventgrid or cloudevents');
-      return v;
-    }, 'eventgrid')
+    .option(
+      '--schema <schema>',
+      'eventgrid or cloudevents',
+      (v: string) => {
+        if (v !== 'eventgrid' && v !== 'cloudevents') throw new InvalidArgumentError('--schema is eventgrid or cloudevents');
+        return v;
+      },
+      'eventgrid',
+    )
     .option('--no-deliver', 'only register the version; send no event')
     .option('--token <token>', "the emulator's bearer token (env EMULATOR_TOKEN)", readEnvironment('EMULATOR_TOKEN') ?? DEFAULT_TOKEN)
     .action(async (options: RegisterOptions) => {

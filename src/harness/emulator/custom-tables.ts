@@ -42,7 +42,10 @@ const columnNameSchema = z
 
 /** "model:version" -> column -> how it is filled. */
 const tableSpecSchema = z
-  .record(z.string().regex(/^[^:\s]+:[^:\s]+$/, 'keys are "model:version", e.g. "credit-model:2"'), z.record(columnNameSchema, customColumnSchema))
+  .record(
+    z.string().regex(/^[^:\s]+:[^:\s]+$/, 'keys are "model:version", e.g. "credit-model:2"'),
+    z.record(columnNameSchema, customColumnSchema),
+  )
   .superRefine((byModel, ctx) => {
     // One schema per table: every version fills the same columns with values of the same type.
     const entries = Object.entries(byModel);
@@ -54,11 +57,20 @@ const tableSpecSchema = z
     for (const [key, columns] of entries.slice(1)) {
       const names = Object.keys(columns).sort().join(', ');
       const expected = Object.keys(firstColumns).sort().join(', ');
-      if (names !== expected) ctx.addIssue({ code: 'custom', path: [key], message: `fills columns (${names}), but "${firstKey}" fills (${expected}): every version fills the same columns` });
+      if (names !== expected)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `fills columns (${names}), but "${firstKey}" fills (${expected}): every version fills the same columns`,
+        });
       for (const [name, spec] of Object.entries(columns)) {
         const other = firstColumns[name];
         if (other && columnType(other) !== columnType(spec)) {
-          ctx.addIssue({ code: 'custom', path: [key, name], message: `is a ${columnType(spec)} here but a ${columnType(other)} for "${firstKey}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key, name],
+            message: `is a ${columnType(spec)} here but a ${columnType(other)} for "${firstKey}"`,
+          });
         }
       }
     }
@@ -90,7 +102,10 @@ class CustomTable {
   ) {
     const first = Object.values(byModel)[0] ?? {};
     this.names = Object.keys(first);
-    this.columns = [...CUSTOM_TABLE_FIXED_COLUMNS, ...this.names.map((name) => ({ name, type: columnType(first[name] as CustomColumnSpec) }))];
+    this.columns = [
+      ...CUSTOM_TABLE_FIXED_COLUMNS,
+      ...this.names.map((name) => ({ name, type: columnType(first[name] as CustomColumnSpec) })),
+    ];
   }
 
   /** Appends the row for one answered request, if this model version fills the table. */

@@ -28,7 +28,14 @@ import { predictionFor } from './predictions';
 import { createRandom, type Random } from './prng';
 import { TrafficLog } from './traffic-log';
 import { generateTrafficUntil, RequestServer, TrafficGenerator, type ServedCountsByKind, type ServedCounts } from './traffic';
-import { DEFAULT_DURATIONS, trafficScheduleSchema, type Fault, type ModelBehaviorInput, type ProvisioningDurations, type TrafficSchedule } from './types';
+import {
+  DEFAULT_DURATIONS,
+  trafficScheduleSchema,
+  type Fault,
+  type ModelBehaviorInput,
+  type ProvisioningDurations,
+  type TrafficSchedule,
+} from './types';
 import { emptyWorld, type WorldSpec } from './world';
 
 export interface EmulatorOptions {
@@ -129,7 +136,11 @@ function send(res: http.ServerResponse, response: ApiResponse): void {
     return;
   }
   const text = JSON.stringify(response.body);
-  res.writeHead(response.status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(response.status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -137,7 +148,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const clock = options.clock;
   const seed = options.seed ?? 1;
   const nonNegative = (name: string, value: number | undefined): void => {
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new RangeError(`createEmulator: ${name} must be a non-negative number (got ${String(value)})`);
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+      throw new RangeError(`createEmulator: ${name} must be a non-negative number (got ${String(value)})`);
   };
   nonNegative('seed', seed);
   nonNegative('ingestionDelayMinutes', options.ingestionDelayMinutes);
@@ -153,16 +165,18 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const metricsDelayMs = (options.metricsDelaySeconds ?? 30) * 1000;
   const host = options.host ?? '127.0.0.1';
   const behaviors = new BehaviorBook();
-  const coords: WorkspaceCoords = { subscriptionId: world.subscriptionId, resourceGroup: world.resourceGroup, workspace: world.workspace, location: world.location };
+  const coords: WorkspaceCoords = {
+    subscriptionId: world.subscriptionId,
+    resourceGroup: world.resourceGroup,
+    workspace: world.workspace,
+    location: world.location,
+  };
   const tenantId = world.tenantId;
   let httpUrl = '';
   let httpsUrl = '';
   const scoringUri = (endpoint: string): string => `${httpUrl || `http://${host}`}/score/${endpoint}`;
   const armRandom = createRandom(seed, 'arm');
-  const state = new ArmState(
-    { coords, durations: { ...DEFAULT_DURATIONS, ...options.durations }, behaviors, random: armRandom },
-    originMs,
-  );
+  const state = new ArmState({ coords, durations: { ...DEFAULT_DURATIONS, ...options.durations }, behaviors, random: armRandom }, originMs);
   const ingestionRandom = createRandom(seed, 'ingestion');
   const log = new TrafficLog({
     tenantId,
@@ -203,7 +217,11 @@ export function createEmulator(options: EmulatorOptions): Emulator {
 
   const registerModelVersion = (o: RegisterModelVersionOptions): void => {
     state.putModelVersion(clock.now(), o.model, o.version, {
-      properties: { tags: { ...(o.tags ?? {}) }, properties: { ...(o.properties ?? {}) }, ...(o.description !== undefined ? { description: o.description } : {}) },
+      properties: {
+        tags: { ...(o.tags ?? {}) },
+        properties: { ...(o.properties ?? {}) },
+        ...(o.description !== undefined ? { description: o.description } : {}),
+      },
     });
     if (o.behavior) behaviors.set(`${o.model}:${o.version}`, o.behavior);
   };
@@ -213,7 +231,13 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   for (const m of world.models) registerModelVersion(m);
   state.seedWorld(originMs, world.endpoints);
   for (const e of world.endpoints) {
-    if (e.requestsPerMinute !== undefined) setTraffic(e.name, typeof e.requestsPerMinute === 'number' ? { requestsPerMinute: e.requestsPerMinute } : { requestsPerMinute: [...e.requestsPerMinute] });
+    if (e.requestsPerMinute !== undefined)
+      setTraffic(
+        e.name,
+        typeof e.requestsPerMinute === 'number'
+          ? { requestsPerMinute: e.requestsPerMinute }
+          : { requestsPerMinute: [...e.requestsPerMinute] },
+      );
   }
 
   // ------------------------------------------------------------ HTTP
@@ -221,7 +245,11 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match || (options.token !== undefined && match[1] !== options.token)) {
-      throw new ServiceError(401, 'AuthenticationFailed', match ? 'The access token is invalid.' : "Authentication failed. The 'Authorization' header is missing or not a Bearer token.");
+      throw new ServiceError(
+        401,
+        'AuthenticationFailed',
+        match ? 'The access token is invalid.' : "Authentication failed. The 'Authorization' header is missing or not a Bearer token.",
+      );
     }
   };
 
@@ -229,12 +257,19 @@ export function createEmulator(options: EmulatorOptions): Emulator {
    * Applies an injected fault: true when the call was answered (or dropped) by the fault.
    * `partial` (logs) calls `answerPartially` instead.
    */
-  const injectFault = (req: http.IncomingMessage, res: http.ServerResponse, target: FaultTarget, operation: string, answerPartially?: () => ApiResponse): boolean => {
+  const injectFault = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    target: FaultTarget,
+    operation: string,
+    answerPartially?: () => ApiResponse,
+  ): boolean => {
     const fired = faults.check(target, operation, clock.now());
     if (!fired) return false;
     if (fired.status === 'partial') {
       if (answerPartially) send(res, answerPartially());
-      else send(res, { status: 500, body: { error: { code: 'InternalServerError', message: `injected partial failure on ${operation}` } } });
+      else
+        send(res, { status: 500, body: { error: { code: 'InternalServerError', message: `injected partial failure on ${operation}` } } });
       return true;
     }
     if (fired.status === 'timeout') {
@@ -251,14 +286,21 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       503: ['ServiceUnavailable', `The service is temporarily unavailable (injected fault on ${operation}).`],
     };
     const [code, message] = byStatus[fired.status] ?? ['InternalServerError', 'injected fault'];
-    send(res, { status: fired.status, headers: fired.status === 429 ? { 'Retry-After': String(fired.retryAfterSeconds) } : {}, body: { error: { code, message } } });
+    send(res, {
+      status: fired.status,
+      headers: fired.status === 429 ? { 'Retry-After': String(fired.retryAfterSeconds) } : {},
+      body: { error: { code, message } },
+    });
     return true;
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, secure: boolean): Promise<void> => {
     const baseUrl = `${secure ? 'https' : 'http'}://${req.headers.host ?? host}`;
     const url = new URL(req.url ?? '/', baseUrl);
-    const segments = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    const segments = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
     const method = (req.method ?? 'GET').toUpperCase();
     const text = await readBody(req);
     try {
@@ -269,7 +311,11 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         try {
           body = JSON.parse(text);
         } catch {
-          throw new ServiceError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body is not valid JSON.');
+          throw new ServiceError(
+            400,
+            'InvalidRequestContent',
+            'The request content was invalid and could not be deserialized: the body is not valid JSON.',
+          );
         }
       }
       // Emulator administration (not Azure): /_emulator/...
@@ -289,17 +335,31 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       if (logPath[0] === 'workspaces' && logPath[2] === 'query' && logPath.length === 3 && (method === 'POST' || method === 'GET')) {
         counters.logQueries++;
         checkToken(req);
-        const queryBody = method === 'GET' ? { query: url.searchParams.get('query'), timespan: url.searchParams.get('timespan') ?? undefined } : body;
+        const queryBody =
+          method === 'GET' ? { query: url.searchParams.get('query'), timespan: url.searchParams.get('timespan') ?? undefined } : body;
         if (injectFault(req, res, 'logs', 'query', () => logs.partial(logs.query(logPath[1] ?? '', queryBody, nowMs)))) return;
         send(res, logs.query(logPath[1] ?? '', queryBody, nowMs));
         return;
       }
       // Metrics batch: POST /subscriptions/{s}/metrics:getBatch
-      if (segments[0]?.toLowerCase() === 'subscriptions' && segments.length === 3 && segments[2]?.toLowerCase() === 'metrics:getbatch' && method === 'POST') {
+      if (
+        segments[0]?.toLowerCase() === 'subscriptions' &&
+        segments.length === 3 &&
+        segments[2]?.toLowerCase() === 'metrics:getbatch' &&
+        method === 'POST'
+      ) {
         counters.metricQueries++;
         checkToken(req);
         if (injectFault(req, res, 'metrics', 'metrics')) return;
-        send(res, (isDeploymentMetricsQuery(url.searchParams) ? deploymentMetrics : metrics).getBatch(segments[1] ?? '', url.searchParams, body, nowMs));
+        send(
+          res,
+          (isDeploymentMetricsQuery(url.searchParams) ? deploymentMetrics : metrics).getBatch(
+            segments[1] ?? '',
+            url.searchParams,
+            body,
+            nowMs,
+          ),
+        );
         return;
       }
       // Azure Retail Prices (public, no token): GET /api/retail/prices?$filter=...
@@ -337,7 +397,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
    */
   const admin = (method: string, path: readonly string[], body: unknown, nowMs: number): ApiResponse => {
     const asObject = (value: unknown): Record<string, unknown> => {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ServiceError(400, 'BadRequest', 'The body must be a JSON object.');
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new ServiceError(400, 'BadRequest', 'The body must be a JSON object.');
       return value as Record<string, unknown>;
     };
     const fail = (error: unknown): never => {
@@ -353,7 +414,9 @@ export function createEmulator(options: EmulatorOptions): Emulator {
           logAnalyticsWorkspaceId: world.logAnalyticsWorkspaceId,
           state: state.snapshot(nowMs, 'state'),
           counters,
-          served: Object.fromEntries([...server.counts].map(([key, c]) => [key, { live: { ...c.live }, mirror: { ...c.mirror }, pinned: { ...c.pinned } }])),
+          served: Object.fromEntries(
+            [...server.counts].map(([key, c]) => [key, { live: { ...c.live }, mirror: { ...c.mirror }, pinned: { ...c.pinned } }]),
+          ),
           faultsFired: faults.firedCounts(),
           logRows: log.length,
         },
@@ -386,7 +449,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     }
     if (method === 'PUT' && path.length === 2 && path[0] === 'traffic') {
       const parsed = trafficScheduleSchema.safeParse(body);
-      if (!parsed.success) fail(new Error(`traffic: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`));
+      if (!parsed.success)
+        fail(new Error(`traffic: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`));
       else setTraffic(path[1] ?? '', parsed.data);
       return { status: 200, body: body ?? {} };
     }
@@ -406,7 +470,10 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     if (!endpoint) throw new ServiceError(404, 'NotFound', `Endpoint '${endpointName}' was not found.`);
     const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (!match || (match[1] !== endpoint.keys.primaryKey && match[1] !== endpoint.keys.secondaryKey)) {
-      return { status: 401, body: { message: 'Authentication failed: the key is missing or invalid. Send Authorization: Bearer <endpoint key>.' } };
+      return {
+        status: 401,
+        body: { message: 'Authentication failed: the key is missing or invalid. Send Authorization: Bearer <endpoint key>.' },
+      };
     }
     const pinnedHeader = req.headers['azureml-model-deployment'];
     const pinned = typeof pinnedHeader === 'string' && pinnedHeader !== '' ? pinnedHeader : undefined;
@@ -419,22 +486,36 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       requestPayloadSize: Buffer.byteLength(text),
       occupiesPendingSlot: false,
     });
-    const [model, version] = answer.modelKey === '' ? ['', ''] : [answer.modelKey.slice(0, answer.modelKey.lastIndexOf(':')), answer.modelKey.slice(answer.modelKey.lastIndexOf(':') + 1)];
+    const [model, version] =
+      answer.modelKey === ''
+        ? ['', '']
+        : [answer.modelKey.slice(0, answer.modelKey.lastIndexOf(':')), answer.modelKey.slice(answer.modelKey.lastIndexOf(':') + 1)];
     const requestId = log.requestIdAt(answer.row);
-    const headers: Record<string, string> = { 'x-request-id': requestId, 'x-ms-run-function-failed': answer.responseCode === 200 ? 'False' : 'True' };
+    const headers: Record<string, string> = {
+      'x-request-id': requestId,
+      'x-ms-run-function-failed': answer.responseCode === 200 ? 'False' : 'True',
+    };
     if (answer.deployment !== '') headers['azureml-model-deployment'] = answer.deployment;
     if (answer.responseCode === MODEL_ERROR_RESPONSE_CODE) {
       // Azure names the container's own answer in these headers (troubleshooting online endpoints, 424).
       headers['ms-azureml-model-error-statuscode'] = String(answer.modelStatusCode);
       headers['ms-azureml-model-error-reason'] = answer.message;
     }
-    if (answer.responseCode !== 200) return { status: answer.responseCode, headers, body: { message: answer.message, deployment: answer.deployment, model, version } };
+    if (answer.responseCode !== 200)
+      return { status: answer.responseCode, headers, body: { message: answer.message, deployment: answer.deployment, model, version } };
     const predicted = predictionFor(text, behaviors.get(answer.modelKey).predictions);
     return {
       status: 200,
       headers,
       // The prediction depends on the body and the version's settings only: the same input gets the same answer.
-      body: { deployment: answer.deployment, model, version, prediction: predicted.score, label: predicted.label, latencyMs: answer.totalDurationMs },
+      body: {
+        deployment: answer.deployment,
+        model,
+        version,
+        prediction: predicted.score,
+        label: predicted.label,
+        latencyMs: answer.totalDurationMs,
+      },
     };
   };
 
@@ -486,7 +567,10 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       // TLS validity is checked against the machine's real time, never the virtual clock.
       certificate = createSelfSignedCertificate(Date.now());
       httpServer = http.createServer((req, res) => void handle(req, res, false));
-      httpsServer = https.createServer({ cert: certificate.certificatePem, key: certificate.privateKeyPem }, (req, res) => void handle(req, res, true));
+      httpsServer = https.createServer(
+        { cert: certificate.certificatePem, key: certificate.privateKeyPem },
+        (req, res) => void handle(req, res, true),
+      );
       const httpPort = await listen(httpServer, options.port ?? 0);
       const httpsPort = await listen(httpsServer, options.httpsPort ?? 0);
       httpUrl = `http://${urlHost}:${httpPort}`;
@@ -519,7 +603,9 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     },
     servedCountsByKind: () => {
       advance();
-      return Object.fromEntries([...server.counts].map(([key, c]) => [key, { live: { ...c.live }, mirror: { ...c.mirror }, pinned: { ...c.pinned } }]));
+      return Object.fromEntries(
+        [...server.counts].map(([key, c]) => [key, { live: { ...c.live }, mirror: { ...c.mirror }, pinned: { ...c.pinned } }]),
+      );
     },
     nextCompletionMs: () => state.nextCompletionMs(),
   };

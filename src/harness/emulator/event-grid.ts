@@ -3,7 +3,13 @@
  * its ModelRegistered event with the app's own delivery code (src/ingest/event-grid-delivery.ts);
  * and the subscription validation handshake.
  */
-import { deliverModelRegistered, deterministicId, type DeliverModelRegisteredOptions, type DeliveryResult, type WorkspaceCoordinates } from '../../ingest/event-grid-delivery';
+import {
+  deliverModelRegistered,
+  deterministicId,
+  type DeliverModelRegisteredOptions,
+  type DeliveryResult,
+  type WorkspaceCoordinates,
+} from '../../ingest/event-grid-delivery';
 import { MODEL_REGISTERED_EVENT_TYPE } from '../../ingest/model-registered';
 import type { Emulator } from './emulator';
 import type { ModelBehaviorInput } from './types';
@@ -66,9 +72,16 @@ export async function validateEventGridSubscription(options: ValidateSubscriptio
   url.searchParams.set('functionName', options.functionName ?? 'modelRegistered');
   if (options.functionKey) url.searchParams.set('code', options.functionKey);
   if ((options.schema ?? 'eventgrid') === 'cloudevents') {
-    const response = await fetch(url, { method: 'OPTIONS', headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net', 'WebHook-Request-Rate': '120' } });
+    const response = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net', 'WebHook-Request-Rate': '120' },
+    });
     const allowed = response.headers.get('webhook-allowed-origin');
-    return { status: response.status, validated: response.status === 200 && (allowed === 'eventgrid.azure.net' || allowed === '*'), responseText: await response.text() };
+    return {
+      status: response.status,
+      validated: response.status === 200 && (allowed === 'eventgrid.azure.net' || allowed === '*'),
+      responseText: await response.text(),
+    };
   }
   const code = options.validationCode ?? '512d38b6-c7b8-40c8-89fe-f46f9e9622b6';
   const coords = options.workspace ?? { subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'ws' };
@@ -76,7 +89,10 @@ export async function validateEventGridSubscription(options: ValidateSubscriptio
     id: deterministicId(`validation|${code}`),
     topic: `/subscriptions/${coords.subscriptionId}/resourceGroups/${coords.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${coords.workspace}`,
     subject: '',
-    data: { validationCode: code, validationUrl: `https://rp-westeurope.eventgrid.azure.net/eventsubscriptions/${options.subscriptionName ?? 'model-registered'}/validate?id=${code}` },
+    data: {
+      validationCode: code,
+      validationUrl: `https://rp-westeurope.eventgrid.azure.net/eventsubscriptions/${options.subscriptionName ?? 'model-registered'}/validate?id=${code}`,
+    },
     eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
     eventTime: new Date(options.eventTimeMs ?? 0).toISOString(),
     metadataVersion: '1',
@@ -109,7 +125,9 @@ export async function validateEventGridSubscription(options: ValidateSubscriptio
  * 30 s, 1 min, 5 min, 10 min, 30 min, 1 h, then hourly up to 24 h; the simulator stops at the
  * schedule's first 12 waits, past any scenario's length).
  */
-export const EVENT_GRID_RETRY_DELAYS_MS: readonly number[] = [10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 43_200, 43_200].map((s) => s * 1000);
+export const EVENT_GRID_RETRY_DELAYS_MS: readonly number[] = [10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 43_200, 43_200].map(
+  (s) => s * 1000,
+);
 
 /** Whether Event Grid retries a webhook delivery answered with this status: not 400, 401, 403 or 413 (it dead-letters or drops those at once); any other failure is retried. */
 export function isRetriedByEventGrid(status: number): boolean {

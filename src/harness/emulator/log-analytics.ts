@@ -16,21 +16,32 @@ import { TRAFFIC_LOG_COLUMNS, type TrafficLog } from './traffic-log';
 /** Tables the workspace has: the traffic log, and the two other endpoint tables (empty here). */
 const EMPTY_TABLES: Readonly<Record<string, readonly Column[]>> = {
   AmlOnlineEndpointConsoleLog: [
-    { name: 'TimeGenerated', type: 'datetime' }, { name: 'EndpointName', type: 'string' }, { name: 'DeploymentName', type: 'string' },
-    { name: 'InstanceId', type: 'string' }, { name: 'ContainerName', type: 'string' }, { name: 'Message', type: 'string' },
+    { name: 'TimeGenerated', type: 'datetime' },
+    { name: 'EndpointName', type: 'string' },
+    { name: 'DeploymentName', type: 'string' },
+    { name: 'InstanceId', type: 'string' },
+    { name: 'ContainerName', type: 'string' },
+    { name: 'Message', type: 'string' },
   ],
   AmlOnlineEndpointEventLog: [
-    { name: 'TimeGenerated', type: 'datetime' }, { name: 'EndpointName', type: 'string' }, { name: 'DeploymentName', type: 'string' },
-    { name: 'InstanceId', type: 'string' }, { name: 'Name', type: 'string' }, { name: 'Message', type: 'string' },
+    { name: 'TimeGenerated', type: 'datetime' },
+    { name: 'EndpointName', type: 'string' },
+    { name: 'DeploymentName', type: 'string' },
+    { name: 'InstanceId', type: 'string' },
+    { name: 'Name', type: 'string' },
+    { name: 'Message', type: 'string' },
   ],
 };
-
 
 /** The API's timespan: "start/end", "start/duration", "duration/end" or "duration" (ending now). */
 function parseTimespan(text: string, nowMs: number): { fromMs: number; toMs: number } {
   const parts = text.split('/');
   const invalid = (): ServiceError =>
-    new ServiceError(400, 'BadArgumentError', `The request had some invalid properties: timespan '${text}' is not an ISO 8601 interval (start/end, start/duration or duration).`);
+    new ServiceError(
+      400,
+      'BadArgumentError',
+      `The request had some invalid properties: timespan '${text}' is not an ISO 8601 interval (start/end, start/duration or duration).`,
+    );
   if (parts.length === 1) {
     const duration = parseIsoDuration(parts[0] ?? '');
     if (duration === undefined) throw invalid();
@@ -64,7 +75,8 @@ function timeBounds(ops: readonly Operator[], nowMs: number): { lo: number; hi: 
   const constant = (e: Expr): number | undefined => {
     if (e.k === 'lit' && e.type === 'datetime') return e.v as number;
     if (e.k === 'call' && e.name === 'now' && e.args.length === 0) return nowMs;
-    if (e.k === 'call' && e.name === 'ago' && e.args[0]?.k === 'lit' && e.args[0].type === 'timespan') return nowMs - (e.args[0].v as number);
+    if (e.k === 'call' && e.name === 'ago' && e.args[0]?.k === 'lit' && e.args[0].type === 'timespan')
+      return nowMs - (e.args[0].v as number);
     return undefined;
   };
   const isTime = (e: Expr): boolean => e.k === 'col' && e.name === 'TimeGenerated';
@@ -177,7 +189,11 @@ export class LogAnalytics {
       throw new ServiceError(404, 'WorkspaceNotFoundError', `The workspace could not be found: '${workspaceId}'.`);
     }
     if (typeof body !== 'object' || body === null || typeof (body as { query?: unknown }).query !== 'string') {
-      throw new ServiceError(400, 'BadArgumentError', "The request had some invalid properties: the body must be a JSON object with a string 'query'.");
+      throw new ServiceError(
+        400,
+        'BadArgumentError',
+        "The request had some invalid properties: the body must be a JSON object with a string 'query'.",
+      );
     }
     const { query: text, timespan } = body as { query: string; timespan?: unknown };
     try {
@@ -214,7 +230,13 @@ export class LogAnalytics {
         error: {
           code: 'PartialError',
           message: 'There were some errors when processing your query.',
-          details: [{ code: 'EngineError', message: 'Something went wrong processing your query on the server (injected partial failure).', severity: 2 }],
+          details: [
+            {
+              code: 'EngineError',
+              message: 'Something went wrong processing your query on the server (injected partial failure).',
+              severity: 2,
+            },
+          ],
         },
       },
     };

@@ -44,21 +44,53 @@ export interface MetricDefinition {
   readonly minuteSamples: (requests: readonly MetricRequest[]) => readonly number[];
 }
 
-const percentileOfMinute = (percentile: number) => (requests: readonly MetricRequest[]): number[] => {
-  if (requests.length === 0) return [];
-  const sorted = requests.map((r) => r.totalDurationMs).sort((x, y) => x - y);
-  return [nearestRank(sorted, percentile) ?? 0];
-};
+const percentileOfMinute =
+  (percentile: number) =>
+  (requests: readonly MetricRequest[]): number[] => {
+    if (requests.length === 0) return [];
+    const sorted = requests.map((r) => r.totalDurationMs).sort((x, y) => x - y);
+    return [nearestRank(sorted, percentile) ?? 0];
+  };
 
 export const ENDPOINT_METRICS: Readonly<Record<string, MetricDefinition>> = {
   // A count per minute: one sample per minute, 0 for a quiet minute of a series that exists.
-  RequestsPerMinute: { unit: 'Count', dimensions: ALL_DIMENSIONS, description: 'The number of requests sent to the online endpoint within a minute.', minuteSamples: (requests) => [requests.length] },
+  RequestsPerMinute: {
+    unit: 'Count',
+    dimensions: ALL_DIMENSIONS,
+    description: 'The number of requests sent to the online endpoint within a minute.',
+    minuteSamples: (requests) => [requests.length],
+  },
   // Every request's latency is a sample, so Average is the mean latency and Count the number of requests.
-  RequestLatency: { unit: 'MilliSeconds', dimensions: ['deployment'], description: 'The average complete interval of time taken for a request to be responded in milliseconds.', minuteSamples: (requests) => requests.map((r) => r.totalDurationMs) },
-  RequestLatency_P50: { unit: 'MilliSeconds', dimensions: ['deployment'], description: 'The 50th percentile of request latency.', minuteSamples: percentileOfMinute(50) },
-  RequestLatency_P90: { unit: 'MilliSeconds', dimensions: ['deployment'], description: 'The 90th percentile of request latency.', minuteSamples: percentileOfMinute(90) },
-  RequestLatency_P95: { unit: 'MilliSeconds', dimensions: ['deployment'], description: 'The 95th percentile of request latency.', minuteSamples: percentileOfMinute(95) },
-  RequestLatency_P99: { unit: 'MilliSeconds', dimensions: ['deployment'], description: 'The 99th percentile of request latency.', minuteSamples: percentileOfMinute(99) },
+  RequestLatency: {
+    unit: 'MilliSeconds',
+    dimensions: ['deployment'],
+    description: 'The average complete interval of time taken for a request to be responded in milliseconds.',
+    minuteSamples: (requests) => requests.map((r) => r.totalDurationMs),
+  },
+  RequestLatency_P50: {
+    unit: 'MilliSeconds',
+    dimensions: ['deployment'],
+    description: 'The 50th percentile of request latency.',
+    minuteSamples: percentileOfMinute(50),
+  },
+  RequestLatency_P90: {
+    unit: 'MilliSeconds',
+    dimensions: ['deployment'],
+    description: 'The 90th percentile of request latency.',
+    minuteSamples: percentileOfMinute(90),
+  },
+  RequestLatency_P95: {
+    unit: 'MilliSeconds',
+    dimensions: ['deployment'],
+    description: 'The 95th percentile of request latency.',
+    minuteSamples: percentileOfMinute(95),
+  },
+  RequestLatency_P99: {
+    unit: 'MilliSeconds',
+    dimensions: ['deployment'],
+    description: 'The 99th percentile of request latency.',
+    minuteSamples: percentileOfMinute(99),
+  },
 };
 
 interface Filter {
@@ -76,11 +108,16 @@ function parseFilter(text: string | null): Filter[] {
       const m = /^\s*([A-Za-z]+)\s+eq\s+'([^']*)'\s*$/i.exec(part);
       const dimension = ALL_DIMENSIONS.find((d) => d.toLowerCase() === m?.[1]?.toLowerCase());
       if (!m || !dimension) {
-        throw new ServiceError(400, 'BadRequest', `Invalid metric filter '${text}': use "<dimension> eq '<value>'" with dimensions ${ALL_DIMENSIONS.join(', ')}.`);
+        throw new ServiceError(
+          400,
+          'BadRequest',
+          `Invalid metric filter '${text}': use "<dimension> eq '<value>'" with dimensions ${ALL_DIMENSIONS.join(', ')}.`,
+        );
       }
       const value = m[2] ?? '';
       if (value === '*') byDimension.set(dimension, undefined);
-      else if (!byDimension.has(dimension) || byDimension.get(dimension) !== undefined) byDimension.set(dimension, [...(byDimension.get(dimension) ?? []), value]);
+      else if (!byDimension.has(dimension) || byDimension.get(dimension) !== undefined)
+        byDimension.set(dimension, [...(byDimension.get(dimension) ?? []), value]);
     }
   }
   return [...byDimension].map(([dimension, values]) => ({ dimension, values }));
@@ -91,7 +128,12 @@ function parseAggregations(text: string | null): Aggregation[] {
   if (text === null || text.trim() === '') return ['Average'];
   return text.split(',').map((part) => {
     const found = AGGREGATIONS.find((a) => a.toLowerCase() === part.trim().toLowerCase());
-    if (!found) throw new ServiceError(400, 'BadRequest', `Invalid aggregation '${part.trim()}': use one or more of ${AGGREGATIONS.join(', ')}, comma-separated.`);
+    if (!found)
+      throw new ServiceError(
+        400,
+        'BadRequest',
+        `Invalid aggregation '${part.trim()}': use one or more of ${AGGREGATIONS.join(', ')}, comma-separated.`,
+      );
     return found;
   });
 }
@@ -128,16 +170,33 @@ export class MetricsApi {
     }
     const namespace = query.get('metricnamespace') ?? '';
     if (namespace.toLowerCase() !== ENDPOINT_METRICS_NAMESPACE.toLowerCase()) {
-      throw new ServiceError(400, 'BadRequest', `Metric namespace '${namespace}' is not supported by the emulator; use '${ENDPOINT_METRICS_NAMESPACE}'.`);
+      throw new ServiceError(
+        400,
+        'BadRequest',
+        `Metric namespace '${namespace}' is not supported by the emulator; use '${ENDPOINT_METRICS_NAMESPACE}'.`,
+      );
     }
-    const names = (query.get('metricnames') ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+    const names = (query.get('metricnames') ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '');
     if (names.length === 0) throw new ServiceError(400, 'BadRequest', 'metricnames is required.');
     const filters = parseFilter(query.get('filter'));
     for (const name of names) {
       const definition = ENDPOINT_METRICS[name];
-      if (!definition) throw new ServiceError(400, 'BadRequest', `Metric '${name}' is not supported by the emulator; supported: ${Object.keys(ENDPOINT_METRICS).join(', ')}.`);
+      if (!definition)
+        throw new ServiceError(
+          400,
+          'BadRequest',
+          `Metric '${name}' is not supported by the emulator; supported: ${Object.keys(ENDPOINT_METRICS).join(', ')}.`,
+        );
       const unknown = filters.find((f) => !definition.dimensions.includes(f.dimension));
-      if (unknown) throw new ServiceError(400, 'BadRequest', `Metric '${name}' has no dimension '${unknown.dimension}'; its dimensions: ${definition.dimensions.join(', ')}.`);
+      if (unknown)
+        throw new ServiceError(
+          400,
+          'BadRequest',
+          `Metric '${name}' has no dimension '${unknown.dimension}'; its dimensions: ${definition.dimensions.join(', ')}.`,
+        );
     }
     const aggregations = parseAggregations(query.get('aggregation'));
     const resourceIds = (body as { resourceids?: unknown } | undefined)?.resourceids;
@@ -146,12 +205,16 @@ export class MetricsApi {
     }
     const intervalText = query.get('interval') ?? 'PT1M';
     const intervalMs = parseIsoDuration(intervalText);
-    if (intervalMs === undefined || intervalMs < MINUTE_MS || intervalMs % MINUTE_MS !== 0) throw new ServiceError(400, 'BadRequest', `Invalid interval '${intervalText}' (ISO 8601 duration of whole minutes, at least PT1M).`);
+    if (intervalMs === undefined || intervalMs < MINUTE_MS || intervalMs % MINUTE_MS !== 0)
+      throw new ServiceError(400, 'BadRequest', `Invalid interval '${intervalText}' (ISO 8601 duration of whole minutes, at least PT1M).`);
     const endMs = query.get('endtime') ? Date.parse(query.get('endtime') ?? '') : nowMs;
     const startMs = query.get('starttime') ? Date.parse(query.get('starttime') ?? '') : endMs - 60 * MINUTE_MS;
-    if (Number.isNaN(startMs) || Number.isNaN(endMs) || endMs < startMs) throw new ServiceError(400, 'BadRequest', 'starttime and endtime must be ISO 8601 times with starttime <= endtime.');
+    if (Number.isNaN(startMs) || Number.isNaN(endMs) || endMs < startMs)
+      throw new ServiceError(400, 'BadRequest', 'starttime and endtime must be ISO 8601 times with starttime <= endtime.');
     const window = { startMs, endMs, intervalMs, intervalText, nowMs };
-    const values = (resourceIds as string[]).map((resourceId) => this.forResource(resourceId, names, namespace, window, filters, aggregations));
+    const values = (resourceIds as string[]).map((resourceId) =>
+      this.forResource(resourceId, names, namespace, window, filters, aggregations),
+    );
     return { status: 200, body: { values } };
   }
 
@@ -174,11 +237,17 @@ export class MetricsApi {
     const bucketCount = Math.max(0, Math.ceil((endMs - firstBucketMs) / intervalMs));
     const minutesPerBucket = intervalMs / MINUTE_MS;
     // A minute reports once it has started and its requests have had time to show.
-    const reportedMinutes = Math.max(0, Math.min(bucketCount * minutesPerBucket, Math.ceil((Math.min(endMs, visibleUntilMs) - firstBucketMs) / MINUTE_MS)));
+    const reportedMinutes = Math.max(
+      0,
+      Math.min(bucketCount * minutesPerBucket, Math.ceil((Math.min(endMs, visibleUntilMs) - firstBucketMs) / MINUTE_MS)),
+    );
     // series key -> dimension values + the requests of each minute
     const split = filters.filter((f) => f.values === undefined).map((f) => f.dimension);
     const series = new Map<string, { dims: Record<string, string>; minutes: MetricRequest[][] }>();
-    const newSeries = (dims: Record<string, string>) => ({ dims, minutes: Array.from({ length: reportedMinutes }, (): MetricRequest[] => []) });
+    const newSeries = (dims: Record<string, string>) => ({
+      dims,
+      minutes: Array.from({ length: reportedMinutes }, (): MetricRequest[] => []),
+    });
     const from = log.lowerBound(firstBucketMs);
     const to = Math.min(log.lowerBound(endMs), log.upperBound(visibleUntilMs));
     for (let i = from; i < to; i++) {
@@ -220,7 +289,9 @@ export class MetricsApi {
           timeseries: [...series.values()].map((s) => ({
             metadatavalues: Object.entries(s.dims).map(([k, v]) => ({ name: { value: k, localizedValue: k }, value: v })),
             data: Array.from({ length: bucketCount }, (_, b) => {
-              const samples = s.minutes.slice(b * minutesPerBucket, (b + 1) * minutesPerBucket).flatMap((requests) => definition.minuteSamples(requests));
+              const samples = s.minutes
+                .slice(b * minutesPerBucket, (b + 1) * minutesPerBucket)
+                .flatMap((requests) => definition.minuteSamples(requests));
               return dataPoint(new Date(firstBucketMs + b * intervalMs).toISOString(), samples, aggregations);
             }),
           })),

@@ -43,8 +43,17 @@ function buildPriceList(): RetailPriceItem[] {
     for (const [armSkuName, { series, size, price }] of Object.entries(LINUX_HOURLY)) {
       const linux = Math.round(price * factor * 10_000) / 10_000;
       const meter = (productName: string, skuName: string, meterName: string, retailPrice: number): RetailPriceItem => ({
-        currencyCode: 'USD', retailPrice, unitPrice: retailPrice, armRegionName: region, armSkuName,
-        serviceName: 'Virtual Machines', productName, skuName, meterName, unitOfMeasure: '1 Hour', type: 'Consumption',
+        currencyCode: 'USD',
+        retailPrice,
+        unitPrice: retailPrice,
+        armRegionName: region,
+        armSkuName,
+        serviceName: 'Virtual Machines',
+        productName,
+        skuName,
+        meterName,
+        unitOfMeasure: '1 Hour',
+        type: 'Consumption',
       });
       items.push(meter(`Virtual Machines ${series}`, size, size, linux));
       items.push(meter(`Virtual Machines ${series}`, `${size} Spot`, `${size} Spot`, Math.round(linux * 0.2 * 10_000) / 10_000));
@@ -55,7 +64,16 @@ function buildPriceList(): RetailPriceItem[] {
 }
 
 const PRICE_LIST = buildPriceList();
-const FILTERABLE = ['armRegionName', 'armSkuName', 'serviceName', 'productName', 'skuName', 'meterName', 'priceType', 'currencyCode'] as const;
+const FILTERABLE = [
+  'armRegionName',
+  'armSkuName',
+  'serviceName',
+  'productName',
+  'skuName',
+  'meterName',
+  'priceType',
+  'currencyCode',
+] as const;
 type FilterField = (typeof FILTERABLE)[number];
 
 function parseFilter(text: string): { field: FilterField; value: string }[] {
@@ -63,7 +81,12 @@ function parseFilter(text: string): { field: FilterField; value: string }[] {
   return text.split(/\s+and\s+/i).map((clause) => {
     const m = /^\s*([A-Za-z]+)\s+eq\s+'([^']*)'\s*$/.exec(clause);
     const field = FILTERABLE.find((f) => f.toLowerCase() === m?.[1]?.toLowerCase());
-    if (!m || !field) throw new ServiceError(400, 'BadRequest', `Invalid $filter '${text}': the emulator accepts "<field> eq '<value>'" joined with "and", fields ${FILTERABLE.join(', ')}.`);
+    if (!m || !field)
+      throw new ServiceError(
+        400,
+        'BadRequest',
+        `Invalid $filter '${text}': the emulator accepts "<field> eq '<value>'" joined with "and", fields ${FILTERABLE.join(', ')}.`,
+      );
     return { field, value: m[2] ?? '' };
   });
 }
@@ -72,8 +95,19 @@ const fieldOf = (item: RetailPriceItem, field: FilterField): string => (field ==
 
 export function retailPrices(query: URLSearchParams): ApiResponse {
   const currency = (query.get('currencyCode') ?? 'USD').replace(/^'|'$/g, '');
-  if (currency !== 'USD') throw new ServiceError(400, 'BadRequest', `currencyCode '${currency}' is not served by the emulator's price list (USD only).`);
+  if (currency !== 'USD')
+    throw new ServiceError(400, 'BadRequest', `currencyCode '${currency}' is not served by the emulator's price list (USD only).`);
   const clauses = parseFilter(query.get('$filter') ?? '');
   const items = PRICE_LIST.filter((item) => clauses.every(({ field, value }) => fieldOf(item, field) === value));
-  return { status: 200, body: { BillingCurrency: 'USD', CustomerEntityId: 'Default', CustomerEntityType: 'Retail', Items: items, NextPageLink: null, Count: items.length } };
+  return {
+    status: 200,
+    body: {
+      BillingCurrency: 'USD',
+      CustomerEntityId: 'Default',
+      CustomerEntityType: 'Retail',
+      Items: items,
+      NextPageLink: null,
+      Count: items.length,
+    },
+  };
 }

@@ -26,13 +26,30 @@ const DEPLOYMENT_METRICS_NAMESPACE = 'Microsoft.MachineLearningServices/workspac
 
 const DEFAULT_RESOURCE_PROFILE: ResourceProfile = resourceProfileSchema.parse({});
 
-type DeploymentMetric = 'CpuUtilizationPercentage' | 'CpuMemoryUtilizationPercentage' | 'GpuUtilizationPercentage' | 'GpuMemoryUtilizationPercentage' | 'DeploymentCapacity';
+type DeploymentMetric =
+  | 'CpuUtilizationPercentage'
+  | 'CpuMemoryUtilizationPercentage'
+  | 'GpuUtilizationPercentage'
+  | 'GpuMemoryUtilizationPercentage'
+  | 'DeploymentCapacity';
 
 const METRICS: Readonly<Record<DeploymentMetric, { unit: string; description: string }>> = {
-  CpuUtilizationPercentage: { unit: 'Percent', description: 'Percentage of CPU utilization on an instance. Utilization is reported at one minute intervals.' },
-  CpuMemoryUtilizationPercentage: { unit: 'Percent', description: 'Percentage of memory utilization on an instance. Utilization is reported at one minute intervals.' },
-  GpuUtilizationPercentage: { unit: 'Percent', description: 'Percentage of GPU utilization on an instance. Utilization is reported at one minute intervals.' },
-  GpuMemoryUtilizationPercentage: { unit: 'Percent', description: 'Percentage of GPU memory utilization on an instance. Utilization is reported at one minute intervals.' },
+  CpuUtilizationPercentage: {
+    unit: 'Percent',
+    description: 'Percentage of CPU utilization on an instance. Utilization is reported at one minute intervals.',
+  },
+  CpuMemoryUtilizationPercentage: {
+    unit: 'Percent',
+    description: 'Percentage of memory utilization on an instance. Utilization is reported at one minute intervals.',
+  },
+  GpuUtilizationPercentage: {
+    unit: 'Percent',
+    description: 'Percentage of GPU utilization on an instance. Utilization is reported at one minute intervals.',
+  },
+  GpuMemoryUtilizationPercentage: {
+    unit: 'Percent',
+    description: 'Percentage of GPU memory utilization on an instance. Utilization is reported at one minute intervals.',
+  },
   DeploymentCapacity: { unit: 'Count', description: 'The number of instances in the deployment.' },
 };
 
@@ -44,7 +61,10 @@ export function isDeploymentMetricsQuery(query: URLSearchParams): boolean {
 }
 
 /** Utilization of one instance serving `requestsPerInstancePerMinute`, capped at 100%. */
-function utilizationPercent(profile: ResourceProfile, requestsPerInstancePerMinute: number): Record<Exclude<DeploymentMetric, 'DeploymentCapacity'>, number> {
+function utilizationPercent(
+  profile: ResourceProfile,
+  requestsPerInstancePerMinute: number,
+): Record<Exclude<DeploymentMetric, 'DeploymentCapacity'>, number> {
   const use = (base: number, perRequest: number): number => Math.min(100, base + perRequest * requestsPerInstancePerMinute);
   return {
     CpuUtilizationPercentage: use(profile.cpuBasePercent, profile.cpuPercentPerRequest),
@@ -74,16 +94,28 @@ export class DeploymentMetricsApi {
     if (subscriptionId.toLowerCase() !== this.deps.state.coords.subscriptionId.toLowerCase()) {
       throw new ServiceError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
     }
-    const names = (query.get('metricnames') ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+    const names = (query.get('metricnames') ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '');
     if (names.length === 0) throw new ServiceError(400, 'BadRequest', 'metricnames is required.');
     const metrics: DeploymentMetric[] = [];
     for (const name of names) {
-      if (!isDeploymentMetric(name)) throw new ServiceError(400, 'BadRequest', `Metric '${name}' is not supported by the emulator for ${DEPLOYMENT_METRICS_NAMESPACE}; supported: ${Object.keys(METRICS).join(', ')}.`);
+      if (!isDeploymentMetric(name))
+        throw new ServiceError(
+          400,
+          'BadRequest',
+          `Metric '${name}' is not supported by the emulator for ${DEPLOYMENT_METRICS_NAMESPACE}; supported: ${Object.keys(METRICS).join(', ')}.`,
+        );
       metrics.push(name);
     }
     const filter = query.get('filter');
     if (filter !== null && filter.trim() !== '') {
-      throw new ServiceError(400, 'BadRequest', `Invalid metric filter '${filter}': the emulator serves deployment metrics averaged over instances, without dimension filters.`);
+      throw new ServiceError(
+        400,
+        'BadRequest',
+        `Invalid metric filter '${filter}': the emulator serves deployment metrics averaged over instances, without dimension filters.`,
+      );
     }
     const resourceIds = (body as { resourceids?: unknown } | undefined)?.resourceids;
     if (!Array.isArray(resourceIds) || resourceIds.length === 0 || !resourceIds.every((r) => typeof r === 'string')) {
@@ -96,14 +128,20 @@ export class DeploymentMetricsApi {
     }
     const endMs = query.get('endtime') ? Date.parse(query.get('endtime') ?? '') : nowMs;
     const startMs = query.get('starttime') ? Date.parse(query.get('starttime') ?? '') : endMs - 60 * 60_000;
-    if (Number.isNaN(startMs) || Number.isNaN(endMs) || endMs < startMs) throw new ServiceError(400, 'BadRequest', 'starttime and endtime must be ISO 8601 times with starttime <= endtime.');
+    if (Number.isNaN(startMs) || Number.isNaN(endMs) || endMs < startMs)
+      throw new ServiceError(400, 'BadRequest', 'starttime and endtime must be ISO 8601 times with starttime <= endtime.');
     const values = (resourceIds as string[]).map((id) => this.forDeployment(id, metrics, startMs, endMs, intervalMs, intervalText, nowMs));
     return { status: 200, body: { values } };
   }
 
   private deploymentOf(resourceId: string): DeploymentRecord {
     const m = /\/onlineEndpoints\/([^/]+)\/deployments\/([^/]+)\/?$/i.exec(resourceId);
-    if (!m?.[1] || !m[2]) throw new ServiceError(400, 'BadRequest', `Resource id '${resourceId}' is not an online deployment id (.../onlineEndpoints/{endpoint}/deployments/{deployment}).`);
+    if (!m?.[1] || !m[2])
+      throw new ServiceError(
+        400,
+        'BadRequest',
+        `Resource id '${resourceId}' is not an online deployment id (.../onlineEndpoints/{endpoint}/deployments/{deployment}).`,
+      );
     const endpoint = m[1].toLowerCase();
     const name = m[2].toLowerCase();
     for (const [endpointName, deployments] of this.deps.state.deployments) {
@@ -113,7 +151,15 @@ export class DeploymentMetricsApi {
     throw new ServiceError(404, 'ResourceNotFound', `The resource '${resourceId}' was not found.`);
   }
 
-  private forDeployment(resourceId: string, metrics: readonly DeploymentMetric[], startMs: number, endMs: number, intervalMs: number, intervalText: string, nowMs: number): unknown {
+  private forDeployment(
+    resourceId: string,
+    metrics: readonly DeploymentMetric[],
+    startMs: number,
+    endMs: number,
+    intervalMs: number,
+    intervalText: string,
+    nowMs: number,
+  ): unknown {
     const record = this.deploymentOf(resourceId);
     const log = this.deps.log;
     const firstBucketMs = Math.floor(startMs / intervalMs) * intervalMs;
@@ -133,7 +179,8 @@ export class DeploymentMetricsApi {
     const instances = record.sku.capacity;
     // A minute is reported once it has ended and the platform's delay has passed; nothing is
     // reported before the deployment first became ready.
-    const reported = (minuteStartMs: number): boolean => minuteStartMs + 60_000 + this.deps.metricsDelayMs <= nowMs && record.ready && minuteStartMs + 60_000 > record.createdAtMs;
+    const reported = (minuteStartMs: number): boolean =>
+      minuteStartMs + 60_000 + this.deps.metricsDelayMs <= nowMs && record.ready && minuteStartMs + 60_000 > record.createdAtMs;
     return {
       starttime: new Date(startMs).toISOString(),
       endtime: new Date(endMs).toISOString(),
@@ -163,12 +210,23 @@ export class DeploymentMetricsApi {
                   samples.push(instances);
                   continue;
                 }
-                if ((name === 'GpuUtilizationPercentage' || name === 'GpuMemoryUtilizationPercentage') && !hasGpu(String(record.properties['instanceType'] ?? ''))) continue;
+                if (
+                  (name === 'GpuUtilizationPercentage' || name === 'GpuMemoryUtilizationPercentage') &&
+                  !hasGpu(String(record.properties['instanceType'] ?? ''))
+                )
+                  continue;
                 samples.push(utilizationPercent(profile, requests / instances)[name]);
               }
               if (samples.length === 0) return { timeStamp };
               const average = samples.reduce((sum, v) => sum + v, 0) / samples.length;
-              return { timeStamp, average, minimum: Math.min(...samples), maximum: Math.max(...samples), total: samples.reduce((sum, v) => sum + v, 0), count: samples.length };
+              return {
+                timeStamp,
+                average,
+                minimum: Math.min(...samples),
+                maximum: Math.max(...samples),
+                total: samples.reduce((sum, v) => sum + v, 0),
+                count: samples.length,
+              };
             }),
           },
         ],

@@ -66,7 +66,15 @@ export const TRAFFIC_LOG_COLUMNS = [
 
 const COLUMN_NAMES: readonly string[] = TRAFFIC_LOG_COLUMNS.map((c) => c.name);
 
-const REASONS: Readonly<Record<number, string>> = { 200: 'OK', 404: 'Not Found', 408: 'Request Timeout', 424: 'Failed Dependency', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const REASONS: Readonly<Record<number, string>> = {
+  200: 'OK',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  424: 'Failed Dependency',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
 
 export type Row = Record<string, string | number | null>;
 
@@ -181,7 +189,24 @@ export class TrafficLog {
   dropBefore(timeMs: number): number {
     const cut = this.lowerBound(timeMs);
     if (cut === 0) return 0;
-    for (const column of [this.time, this.endpoint, this.deployment, this.modelKey, this.responseCode, this.modelStatusCode, this.totalDuration, this.requestDuration, this.responseDuration, this.requestSize, this.responseSize, this.kind, this.userAgent, this.idHigh, this.idLow, this.ingestDelay]) {
+    for (const column of [
+      this.time,
+      this.endpoint,
+      this.deployment,
+      this.modelKey,
+      this.responseCode,
+      this.modelStatusCode,
+      this.totalDuration,
+      this.requestDuration,
+      this.responseDuration,
+      this.requestSize,
+      this.responseSize,
+      this.kind,
+      this.userAgent,
+      this.idHigh,
+      this.idLow,
+      this.ingestDelay,
+    ]) {
       column.copyWithin(0, cut, this.count);
     }
     this.count -= cut;
@@ -286,7 +311,15 @@ export class TrafficLog {
   };
 
   /** Internal fields the Log Analytics view does not have (for metrics and served counts). */
-  detail(i: number): { modelKey: string; kind: RequestKind; endpoint: string; deployment: string; responseCode: number; totalDurationMs: number; modelStatusCode: number } {
+  detail(i: number): {
+    modelKey: string;
+    kind: RequestKind;
+    endpoint: string;
+    deployment: string;
+    responseCode: number;
+    totalDurationMs: number;
+    modelStatusCode: number;
+  } {
     return {
       modelKey: this.strings.values[this.modelKey[i] ?? 0] ?? '',
       kind: KINDS[this.kind[i] ?? 0] ?? 'live',

@@ -114,7 +114,8 @@ export class RequestServer {
       responseCode = 404;
       modelStatusCode = 0;
       totalDurationMs = 1 + requestDurationMs;
-      message = 'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route.';
+      message =
+        'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route.';
       random.normal(); // keep the draw count per request constant
     } else if (!info) {
       responseCode = 404;
@@ -178,7 +179,13 @@ export class RequestServer {
     });
     if (responseCode === 200 && this.deps.customTables) {
       // The app logs what it returned; its rows reach Log Analytics with the request's own delay.
-      this.deps.customTables.record({ timeMs: args.timeMs, visibleAtMs: this.deps.log.visibleAtMs(row), endpoint: args.endpoint, deployment: args.deployment ?? '', modelKey });
+      this.deps.customTables.record({
+        timeMs: args.timeMs,
+        visibleAtMs: this.deps.log.visibleAtMs(row),
+        endpoint: args.endpoint,
+        deployment: args.deployment ?? '',
+        modelKey,
+      });
     }
     if (info?.serving === true) {
       let counts = this.counts.get(modelKey);
@@ -208,19 +215,41 @@ export class RequestServer {
    * still while the app works, so a caller's sequential requests (a smoke test) would all look
    * simultaneous. Those calls meet the pending-request limit but do not fill it.
    */
-  handle(args: { timeMs: number; endpoint: string; pinned: string | undefined; random: Random; userAgent: string; requestPayloadSize: number; occupiesPendingSlot: boolean }): ServedRequest {
+  handle(args: {
+    timeMs: number;
+    endpoint: string;
+    pinned: string | undefined;
+    random: Random;
+    userAgent: string;
+    requestPayloadSize: number;
+    occupiesPendingSlot: boolean;
+  }): ServedRequest {
     const table = this.deps.state.routesAt(args.timeMs).get(args.endpoint);
     const decision = route(table, args.pinned, args.random);
     const kind: RequestKind = args.pinned !== undefined ? 'pinned' : 'live';
     // Explicit objects (no spreads): this runs 432,000 times for a 12-hour scenario.
     const answer = this.serve({
-      timeMs: args.timeMs, endpoint: args.endpoint, table, deployment: decision.deployment, kind,
-      random: args.random, userAgent: args.userAgent, requestPayloadSize: args.requestPayloadSize, occupiesPendingSlot: args.occupiesPendingSlot,
+      timeMs: args.timeMs,
+      endpoint: args.endpoint,
+      table,
+      deployment: decision.deployment,
+      kind,
+      random: args.random,
+      userAgent: args.userAgent,
+      requestPayloadSize: args.requestPayloadSize,
+      occupiesPendingSlot: args.occupiesPendingSlot,
     });
     if (decision.mirror !== undefined) {
       this.serve({
-        timeMs: args.timeMs, endpoint: args.endpoint, table, deployment: decision.mirror, kind: 'mirror',
-        random: args.random, userAgent: args.userAgent, requestPayloadSize: args.requestPayloadSize, occupiesPendingSlot: args.occupiesPendingSlot,
+        timeMs: args.timeMs,
+        endpoint: args.endpoint,
+        table,
+        deployment: decision.mirror,
+        kind: 'mirror',
+        random: args.random,
+        userAgent: args.userAgent,
+        requestPayloadSize: args.requestPayloadSize,
+        occupiesPendingSlot: args.occupiesPendingSlot,
       });
     }
     return answer;
@@ -260,13 +289,18 @@ export class TrafficGenerator {
 
   /** Replaces the schedule for the time not generated yet. */
   setSchedule(schedule: TrafficSchedule): void {
-    const entries = typeof schedule.requestsPerMinute === 'number'
-      ? [{ fromMinute: 0, requestsPerMinute: schedule.requestsPerMinute }]
-      : [...schedule.requestsPerMinute].sort((a, b) => a.fromMinute - b.fromMinute);
+    const entries =
+      typeof schedule.requestsPerMinute === 'number'
+        ? [{ fromMinute: 0, requestsPerMinute: schedule.requestsPerMinute }]
+        : [...schedule.requestsPerMinute].sort((a, b) => a.fromMinute - b.fromMinute);
     const future = entries
-      .map((e) => ({ fromMs: Math.max(this.originMs + e.fromMinute * 60_000, this.generatedUntilMs), requestsPerMinute: e.requestsPerMinute }))
+      .map((e) => ({
+        fromMs: Math.max(this.originMs + e.fromMinute * 60_000, this.generatedUntilMs),
+        requestsPerMinute: e.requestsPerMinute,
+      }))
       .filter((segment, i, all) => i === all.length - 1 || (all[i + 1]?.fromMs ?? 0) > segment.fromMs);
-    if (future.length === 0 || (future[0]?.fromMs ?? 0) > this.generatedUntilMs) future.unshift({ fromMs: this.generatedUntilMs, requestsPerMinute: 0 });
+    if (future.length === 0 || (future[0]?.fromMs ?? 0) > this.generatedUntilMs)
+      future.unshift({ fromMs: this.generatedUntilMs, requestsPerMinute: 0 });
     this.segments = future;
     this.segmentIndex = 0;
     this.indexInSegment = 0;
@@ -293,7 +327,15 @@ export class TrafficGenerator {
     if (!Number.isFinite(exactMs)) return;
     // Whole milliseconds: Log Analytics shows times at that precision, and tests compare them.
     const timeMs = Math.floor(exactMs);
-    this.server.handle({ timeMs, endpoint: this.endpoint, pinned: undefined, random: this.random, userAgent: 'aml-rollout-emulator-traffic/1.0', requestPayloadSize: 180 + this.random.int(0, 40), occupiesPendingSlot: true });
+    this.server.handle({
+      timeMs,
+      endpoint: this.endpoint,
+      pinned: undefined,
+      random: this.random,
+      userAgent: 'aml-rollout-emulator-traffic/1.0',
+      requestPayloadSize: 180 + this.random.int(0, 40),
+      occupiesPendingSlot: true,
+    });
     this.indexInSegment++;
   }
 

@@ -112,9 +112,25 @@ export const scenarioFaultObjectSchema = z
 /** Operation names used by fault injection (`fault.operation`) and in docs/emulator.md. */
 export const OPERATIONS = {
   arm: [
-    'getEndpoint', 'listEndpoints', 'putEndpoint', 'patchEndpoint', 'deleteEndpoint', 'listKeys',
-    'getDeployment', 'getDeploymentLogs', 'listDeployments', 'createDeployment', 'updateDeployment', 'deleteDeployment',
-    'getModelVersion', 'listModelVersions', 'putModelVersion', 'getModel', 'listModels', 'getWorkspace', 'getOperationStatus',
+    'getEndpoint',
+    'listEndpoints',
+    'putEndpoint',
+    'patchEndpoint',
+    'deleteEndpoint',
+    'listKeys',
+    'getDeployment',
+    'getDeploymentLogs',
+    'listDeployments',
+    'createDeployment',
+    'updateDeployment',
+    'deleteDeployment',
+    'getModelVersion',
+    'listModelVersions',
+    'putModelVersion',
+    'getModel',
+    'listModels',
+    'getWorkspace',
+    'getOperationStatus',
   ],
   logs: ['query'],
   metrics: ['metrics'],
@@ -134,7 +150,10 @@ export const faultSchema = scenarioFaultObjectSchema
     message: `unknown operation; known: arm: ${OPERATIONS.arm.join(', ')}; logs: ${OPERATIONS.logs.join(', ')}; metrics: ${OPERATIONS.metrics.join(', ')}`,
     path: ['operation'],
   })
-  .refine((f) => f.status !== 'partial' || f.target === 'logs', { message: "status 'partial' applies to target 'logs' only", path: ['status'] })
+  .refine((f) => f.status !== 'partial' || f.target === 'logs', {
+    message: "status 'partial' applies to target 'logs' only",
+    path: ['status'],
+  })
   .refine(faultWindowIsOrdered, FAULT_WINDOW_ISSUE);
 export type Fault = z.infer<typeof faultSchema>;
 
@@ -156,4 +175,3 @@ export const DEFAULT_DURATIONS: ProvisioningDurations = {
   deploymentUpdateMs: 3 * 60_000,
   deploymentDeleteMs: 2 * 60_000,
 };
-

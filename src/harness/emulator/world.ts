@@ -68,7 +68,12 @@ export function createDemoWorld(options: DemoWorldOptions = {}): WorldSpec {
   const versions = options.versions ?? ['1'];
   return {
     ...DEMO_COORDS,
-    models: versions.map((version) => ({ model: 'credit-model', version, tags: { stage: 'production' }, description: `credit-model version ${version}` })),
+    models: versions.map((version) => ({
+      model: 'credit-model',
+      version,
+      tags: { stage: 'production' },
+      description: `credit-model version ${version}`,
+    })),
     endpoints: [
       {
         name: 'credit-scoring',

@@ -40,7 +40,10 @@ const hostJsonSchema = z
   .object({
     extensions: z
       .object({
-        durableTask: z.object({ hubName: z.string().min(1).optional(), maxConcurrentActivityFunctions: z.number().int().positive().optional() }).loose().optional(),
+        durableTask: z
+          .object({ hubName: z.string().min(1).optional(), maxConcurrentActivityFunctions: z.number().int().positive().optional() })
+          .loose()
+          .optional(),
         http: z.object({ routePrefix: z.string().optional() }).loose().optional(),
       })
       .loose()
@@ -93,11 +96,13 @@ function entriesFromFolder(root: string): string[] {
   if (existsSync(packageFile)) {
     const pkg = readJson(packageFile) as { main?: unknown };
     if (pkg.main !== undefined) {
-      if (typeof pkg.main !== 'string' || pkg.main.trim() === '') throw new AppLoadError(`${packageFile}: "main" must be a non-empty string`);
+      if (typeof pkg.main !== 'string' || pkg.main.trim() === '')
+        throw new AppLoadError(`${packageFile}: "main" must be a non-empty string`);
       const main = pkg.main.trim();
       if (isDynamicPattern(main)) {
         const files = globSync([main], { cwd: root, absolute: true, onlyFiles: true }).sort();
-        if (files.length === 0) throw new AppLoadError(`${packageFile}: "main" glob "${main}" matches no file under ${root} (did you build the app?)`);
+        if (files.length === 0)
+          throw new AppLoadError(`${packageFile}: "main" glob "${main}" matches no file under ${root} (did you build the app?)`);
         return files;
       }
       const file = path.resolve(root, main);
@@ -116,7 +121,8 @@ function readHostSettings(root: string): HostSettings {
   const defaults: HostSettings = { hubName: 'TestHubName', routePrefix: 'api', maxConcurrentActivityFunctions: undefined };
   if (!existsSync(file)) return defaults;
   const parsed = hostJsonSchema.safeParse(readJson(file));
-  if (!parsed.success) throw new AppLoadError(`${file}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new AppLoadError(`${file}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   const extensions = parsed.data.extensions;
   return {
     hubName: extensions?.durableTask?.hubName ?? defaults.hubName,
@@ -129,7 +135,8 @@ function readLocalSettings(root: string): Record<string, string> {
   const file = path.join(root, 'local.settings.json');
   if (!existsSync(file)) return {};
   const parsed = localSettingsSchema.safeParse(readJson(file));
-  if (!parsed.success) throw new AppLoadError(`${file}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new AppLoadError(`${file}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return Object.fromEntries(Object.entries(parsed.data.Values ?? {}).map(([key, value]) => [key, String(value)]));
 }
 
@@ -143,7 +150,10 @@ const runtimeDir = __dirname + path.sep;
 function purgeModuleCache(root: string): void {
   const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache;
   const rootPrefix = root.endsWith(path.sep) ? root : root + path.sep;
-  const libraryMarkers = [`${path.sep}node_modules${path.sep}@azure${path.sep}functions${path.sep}`, `${path.sep}node_modules${path.sep}durable-functions${path.sep}`];
+  const libraryMarkers = [
+    `${path.sep}node_modules${path.sep}@azure${path.sep}functions${path.sep}`,
+    `${path.sep}node_modules${path.sep}durable-functions${path.sep}`,
+  ];
   for (const key of Object.keys(cache)) {
     // The runtime's own modules may live inside the app folder (this repository): keep them.
     const insideApp = key.startsWith(rootPrefix) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.startsWith(runtimeDir);
@@ -164,7 +174,9 @@ export function loadApp(app: ResolvedApp, core: FunctionsCore = new FunctionsCor
     }
   }
   if (core.functions.size === 0) {
-    throw new AppLoadError(`${app.entryFiles.join(', ')}: loaded, but no function was registered (is it an Azure Functions v4 app using @azure/functions?)`);
+    throw new AppLoadError(
+      `${app.entryFiles.join(', ')}: loaded, but no function was registered (is it an Azure Functions v4 app using @azure/functions?)`,
+    );
   }
   if (!core.programmingModel) throw new AppLoadError('the app registered functions but set no programming model');
   return core;

@@ -37,11 +37,22 @@ async function main(argv: string[]): Promise<void> {
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
     .option('--clock <mode>', 'wall, virtual, or x<N> (accelerated N times)', parseClock, 'wall')
     .option('--store <dir>', 'folder for the SQLite store, or :memory:', '.data/runtime')
-    .option('--key <functionKey>', 'turn keys on: function/admin-level functions take this key; the Event Grid and Durable webhooks take generated system keys (printed)')
+    .option(
+      '--key <functionKey>',
+      'turn keys on: function/admin-level functions take this key; the Event Grid and Durable webhooks take generated system keys (printed)',
+    )
     .option('--concurrency <n>', 'maximum activities running at once', parsePositiveInt)
     .showHelpAfterError();
   program.parse(argv);
-  const options = program.opts<{ app: string; port: number; host: string; clock: string; store: string; key?: string; concurrency?: number }>();
+  const options = program.opts<{
+    app: string;
+    port: number;
+    host: string;
+    clock: string;
+    store: string;
+    key?: string;
+    concurrency?: number;
+  }>();
 
   const runtime = await startRuntime({
     app: options.app,
@@ -56,7 +67,9 @@ async function main(argv: string[]): Promise<void> {
   console.log(`functions: ${runtime.functions.join(', ')}`);
   if (runtime.systemKeys) {
     console.log(`system key eventgrid_extension (for /runtime/webhooks/eventgrid?code=...): ${runtime.systemKeys.eventgrid_extension}`);
-    console.log(`system key durabletask_extension (for /runtime/webhooks/durabletask/...?code=...): ${runtime.systemKeys.durabletask_extension}`);
+    console.log(
+      `system key durabletask_extension (for /runtime/webhooks/durabletask/...?code=...): ${runtime.systemKeys.durabletask_extension}`,
+    );
   }
   let stopping = false;
   const shutdown = (): void => {

@@ -137,7 +137,9 @@ export class FunctionsCore {
       throw new Error(`A function with the name "${metadata.name}" has already been registered.`);
     }
     const bindings = metadata.bindings ?? {};
-    const triggerEntry = Object.entries(bindings).find(([, binding]) => typeof binding.type === 'string' && binding.type.toLowerCase().endsWith('trigger'));
+    const triggerEntry = Object.entries(bindings).find(
+      ([, binding]) => typeof binding.type === 'string' && binding.type.toLowerCase().endsWith('trigger'),
+    );
     if (!triggerEntry) throw new Error(`function "${metadata.name}" has no trigger binding`);
     this.functions.set(key, { metadata, callback, triggerName: triggerEntry[0], trigger: triggerEntry[1] });
     return new Disposable(() => {

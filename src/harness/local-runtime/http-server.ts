@@ -58,7 +58,13 @@ export interface SystemKeys {
 }
 
 /** Origins the Event Grid extension echoes in WebHook-Allowed-Origin (any other gets the public cloud's). */
-const EVENT_GRID_ORIGINS = ['eventgrid.azure.net', 'eventgrid.azure.us', 'eventgrid.azure.eaglex.ic.gov', 'eventgrid.azure.microsoft.scloud', 'eventgrid.azure.cn'];
+const EVENT_GRID_ORIGINS = [
+  'eventgrid.azure.net',
+  'eventgrid.azure.us',
+  'eventgrid.azure.eaglex.ic.gov',
+  'eventgrid.azure.microsoft.scloud',
+  'eventgrid.azure.cn',
+];
 
 /** Compares a presented key with the expected one in constant time (digests, so lengths do not leak). */
 function matchesKey(presented: string | null | undefined, expected: string): boolean {
@@ -114,7 +120,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
     return;
   }
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}), 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -138,11 +148,13 @@ export class RuntimeHttpServer {
 
   /** The request listener for the public server: every request is busy work on the clock. */
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    void this.#options.clock.runBusy(() => this.#handle(req, res)).catch((error: unknown) => {
-      this.#options.log(`request failed: ${(error as Error)?.stack ?? String(error)}`);
-      if (!res.headersSent) sendJson(res, 500, { message: 'internal error in the local runtime' });
-      else res.destroy();
-    });
+    void this.#options.clock
+      .runBusy(() => this.#handle(req, res))
+      .catch((error: unknown) => {
+        this.#options.log(`request failed: ${(error as Error)?.stack ?? String(error)}`);
+        if (!res.headersSent) sendJson(res, 500, { message: 'internal error in the local runtime' });
+        else res.destroy();
+      });
   }
 
   /** Compiles the HTTP trigger routes (literal routes before parameterised ones, as ASP.NET does). */
@@ -150,7 +162,10 @@ export class RuntimeHttpServer {
     const routes: HttpRoute[] = [];
     for (const fn of this.#options.core.functionsByTrigger('httpTrigger')) {
       const template = typeof fn.trigger.route === 'string' && fn.trigger.route !== '' ? fn.trigger.route : fn.metadata.name;
-      const methods = Array.isArray(fn.trigger.methods) && fn.trigger.methods.length > 0 ? (fn.trigger.methods as string[]).map((m) => m.toUpperCase()) : undefined;
+      const methods =
+        Array.isArray(fn.trigger.methods) && fn.trigger.methods.length > 0
+          ? (fn.trigger.methods as string[]).map((m) => m.toUpperCase())
+          : undefined;
       routes.push({ fn, route: compileRoute(template), methods, authLevel: String(fn.trigger.authLevel ?? 'function').toLowerCase() });
     }
     const specificity = (route: HttpRoute): number => (route.route.template.match(/\{/g) ?? []).length;
@@ -171,7 +186,13 @@ export class RuntimeHttpServer {
       if (this.#options.localPages && (await this.#options.localPages(req, res, path))) return;
       if (path.startsWith('/runtime/webhooks/durabletask/') || path === '/runtime/webhooks/durabletask') {
         this.#requireSystemKey(req, url, 'durabletask_extension');
-        return await this.#management(req, res, url, path.slice('/runtime/webhooks/durabletask/'.length), `${this.#options.publicOrigin()}${url.pathname}${url.search}`);
+        return await this.#management(
+          req,
+          res,
+          url,
+          path.slice('/runtime/webhooks/durabletask/'.length),
+          `${this.#options.publicOrigin()}${url.pathname}${url.search}`,
+        );
       }
       if (path.toLowerCase() === '/runtime/webhooks/eventgrid') {
         return await this.#eventGrid(req, res, url);
@@ -194,7 +215,8 @@ export class RuntimeHttpServer {
   async handleRpc(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const base = new URL(this.#options.rpcBaseUrl());
-    if (!url.pathname.startsWith(base.pathname)) return sendJson(res, 404, { message: 'no such management endpoint: the durable client binding data names the right one' });
+    if (!url.pathname.startsWith(base.pathname))
+      return sendJson(res, 404, { message: 'no such management endpoint: the durable client binding data names the right one' });
     try {
       await this.#management(req, res, url, url.pathname.slice(base.pathname.length), `${base.origin}${url.pathname}${url.search}`);
     } catch (error) {
@@ -208,7 +230,8 @@ export class RuntimeHttpServer {
     if (!key || level === 'anonymous') return;
     const header = req.headers['x-functions-key'];
     const presented = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code');
-    if (!matchesKey(presented, key)) throw new HttpError(401, 'missing or wrong function key: pass it in the x-functions-key header or the code query parameter');
+    if (!matchesKey(presented, key))
+      throw new HttpError(401, 'missing or wrong function key: pass it in the x-functions-key header or the code query parameter');
   }
 
   /** Extension webhooks take their extension's system key only (a function or host key is refused). */
@@ -216,14 +239,22 @@ export class RuntimeHttpServer {
     const keys = this.#options.systemKeys;
     if (!keys) return;
     const presented = firstHeader(req, 'x-functions-key') ?? url.searchParams.get('code');
-    if (!matchesKey(presented, keys[name])) throw new HttpError(401, `missing or wrong system key: this webhook takes the ${name} system key (in the code query parameter or the x-functions-key header), not a function key`);
+    if (!matchesKey(presented, keys[name]))
+      throw new HttpError(
+        401,
+        `missing or wrong system key: this webhook takes the ${name} system key (in the code query parameter or the x-functions-key header), not a function key`,
+      );
   }
 
   managementUrls(): ManagementUrls {
     const suffix = new URLSearchParams({ taskHub: this.#options.hubName, connection: 'Storage' });
     // As in Azure, the links carry the Durable extension's system key.
     if (this.#options.systemKeys) suffix.set('code', this.#options.systemKeys.durabletask_extension);
-    return { base: `${this.#options.publicOrigin()}/runtime/webhooks/durabletask/`, taskHub: this.#options.hubName, querySuffix: suffix.toString() };
+    return {
+      base: `${this.#options.publicOrigin()}/runtime/webhooks/durabletask/`,
+      taskHub: this.#options.hubName,
+      querySuffix: suffix.toString(),
+    };
   }
 
   async #management(req: http.IncomingMessage, res: http.ServerResponse, url: URL, subPath: string, requestUrl: string): Promise<void> {
@@ -275,7 +306,8 @@ export class RuntimeHttpServer {
     for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
       if (binding.direction !== 'in') continue;
       const type = String(binding.type ?? '').toLowerCase();
-      if (type === 'durableclient' || type === 'orchestrationclient') inputs.push({ name, data: { json: JSON.stringify(this.clientBindingData()) } });
+      if (type === 'durableclient' || type === 'orchestrationclient')
+        inputs.push({ name, data: { json: JSON.stringify(this.clientBindingData()) } });
     }
     return inputs;
   }
@@ -294,7 +326,10 @@ export class RuntimeHttpServer {
       matched = { route, params };
       break;
     }
-    if (!matched) return sendJson(res, methodMismatch ? 405 : 404, { message: methodMismatch ? `method ${method} is not allowed for ${url.pathname}` : `no function serves ${url.pathname}` });
+    if (!matched)
+      return sendJson(res, methodMismatch ? 405 : 404, {
+        message: methodMismatch ? `method ${method} is not allowed for ${url.pathname}` : `no function serves ${url.pathname}`,
+      });
     const { route, params } = matched;
     this.#requireKey(req, url, route.authLevel);
 
@@ -324,14 +359,20 @@ export class RuntimeHttpServer {
       outcome = await invokeFunction(this.#options.core, fn, {
         invocationId,
         inputData: [{ name: fn.triggerName, data: httpData }, ...extra],
-        triggerMetadata: { Headers: { json: JSON.stringify(headers) }, Query: { json: JSON.stringify(query) }, ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { string: v }])) },
+        triggerMetadata: {
+          Headers: { json: JSON.stringify(headers) },
+          Query: { json: JSON.stringify(query) },
+          ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { string: v }])),
+        },
       });
     } catch (error) {
       const inner = error instanceof FunctionInvocationError ? error.error : error;
       this.#options.log(`function '${fn.metadata.name}' failed: ${(inner as Error)?.stack ?? String(inner)}`);
       return sendJson(res, 500, { message: `Exception while executing function: Functions.${fn.metadata.name}` });
     }
-    const httpOut = Object.entries(fn.metadata.bindings).find(([, binding]) => binding.direction === 'out' && String(binding.type).toLowerCase() === 'http');
+    const httpOut = Object.entries(fn.metadata.bindings).find(
+      ([, binding]) => binding.direction === 'out' && String(binding.type).toLowerCase() === 'http',
+    );
     let data: RpcTypedData | null | undefined;
     if (httpOut?.[0] === '$return') data = outcome.response.returnValue;
     else if (httpOut) data = outcome.response.outputData?.find((item) => item.name === httpOut[0])?.data;
@@ -343,7 +384,16 @@ export class RuntimeHttpServer {
     }
     const status = Number(response.statusCode ?? 200) || 200;
     const responseHeaders: Record<string, string | string[]> = { ...(response.headers ?? {}) };
-    const cookies = (response.cookies ?? []) as { name: string; value: string; path?: string; domain?: string; secure?: boolean; httpOnly?: boolean; maxAge?: number; sameSite?: string }[];
+    const cookies = (response.cookies ?? []) as {
+      name: string;
+      value: string;
+      path?: string;
+      domain?: string;
+      secure?: boolean;
+      httpOnly?: boolean;
+      maxAge?: number;
+      sameSite?: string;
+    }[];
     if (cookies.length > 0) {
       responseHeaders['set-cookie'] = cookies.map((c) =>
         [
@@ -394,7 +444,12 @@ export class RuntimeHttpServer {
         new URL(url.pathname + url.search, streamUrl),
         {
           method: req.method,
-          headers: { ...req.headers, 'x-ms-invocation-id': invocationId, 'x-forwarded-host': origin.host, 'x-forwarded-proto': origin.protocol.replace(':', '') },
+          headers: {
+            ...req.headers,
+            'x-ms-invocation-id': invocationId,
+            'x-forwarded-host': origin.host,
+            'x-forwarded-proto': origin.protocol.replace(':', ''),
+          },
         },
         (proxyRes) => {
           const outHeaders = { ...proxyRes.headers };
@@ -411,7 +466,11 @@ export class RuntimeHttpServer {
     const invocation = invokeFunction(this.#options.core, fn, {
       invocationId,
       inputData: [{ name: fn.triggerName, data: { http: {} } }, ...extra],
-      triggerMetadata: { Headers: { json: JSON.stringify(headers) }, Query: { json: JSON.stringify(query) }, ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { string: v }])) },
+      triggerMetadata: {
+        Headers: { json: JSON.stringify(headers) },
+        Query: { json: JSON.stringify(query) },
+        ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { string: v }])),
+      },
     });
     try {
       await invocation;
@@ -434,16 +493,22 @@ export class RuntimeHttpServer {
    */
   async #eventGrid(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
-    if (method !== 'POST' && method !== 'OPTIONS') return sendJson(res, 405, { message: 'use POST (or OPTIONS for the CloudEvents handshake)' }, { allow: 'POST, OPTIONS' });
+    if (method !== 'POST' && method !== 'OPTIONS')
+      return sendJson(res, 405, { message: 'use POST (or OPTIONS for the CloudEvents handshake)' }, { allow: 'POST, OPTIONS' });
     this.#requireSystemKey(req, url, 'eventgrid_extension');
     const functionName = url.searchParams.get('functionName') ?? '';
     const fn = functionName ? this.#options.core.getFunction(functionName) : undefined;
     if (!fn || String(fn.trigger.type).toLowerCase() !== 'eventgridtrigger') {
-      return sendJson(res, 404, { message: functionName ? `no Event Grid function named '${functionName}'` : 'the functionName query parameter is required' });
+      return sendJson(res, 404, {
+        message: functionName ? `no Event Grid function named '${functionName}'` : 'the functionName query parameter is required',
+      });
     }
     if (method === 'OPTIONS') {
       const origin = firstHeader(req, 'webhook-request-origin') ?? '';
-      res.writeHead(200, { 'webhook-allowed-origin': EVENT_GRID_ORIGINS.includes(origin) ? origin : 'eventgrid.azure.net', 'content-length': '0' });
+      res.writeHead(200, {
+        'webhook-allowed-origin': EVENT_GRID_ORIGINS.includes(origin) ? origin : 'eventgrid.azure.net',
+        'content-length': '0',
+      });
       res.end();
       return;
     }
@@ -455,7 +520,9 @@ export class RuntimeHttpServer {
     }
     if (eventType !== 'notification' && eventType !== 'subscriptionvalidation') {
       const header = firstHeader(req, 'aeg-event-type');
-      return sendJson(res, 400, { message: `the aeg-event-type header is ${header === undefined ? 'missing' : `"${header}"`}: Event Grid sends Notification, SubscriptionValidation or Unsubscribe` });
+      return sendJson(res, 400, {
+        message: `the aeg-event-type header is ${header === undefined ? 'missing' : `"${header}"`}: Event Grid sends Notification, SubscriptionValidation or Unsubscribe`,
+      });
     }
     const body = await readBody(req);
     let parsed: unknown;
@@ -473,7 +540,9 @@ export class RuntimeHttpServer {
     for (const [index, e] of events.entries()) {
       const record = e as Record<string, unknown>;
       const cloud = typeof record.specversion === 'string';
-      const missing = cloud ? ['id', 'source', 'type'].filter((k) => typeof record[k] !== 'string') : ['id', 'eventType', 'subject'].filter((k) => typeof record[k] !== 'string');
+      const missing = cloud
+        ? ['id', 'source', 'type'].filter((k) => typeof record[k] !== 'string')
+        : ['id', 'eventType', 'subject'].filter((k) => typeof record[k] !== 'string');
       if (missing.length > 0) return sendJson(res, 400, { message: `event ${index}: missing ${missing.join(', ')}` });
     }
 
@@ -509,7 +578,8 @@ export class RuntimeHttpServer {
       }
     }
     const code = data !== null && typeof data === 'object' ? (data as Record<string, unknown>).validationCode : undefined;
-    if (typeof code !== 'string') return sendJson(res, 400, { message: 'SubscriptionValidation: the first event has no data.validationCode' });
+    if (typeof code !== 'string')
+      return sendJson(res, 400, { message: 'SubscriptionValidation: the first event has no data.validationCode' });
     sendJson(res, 200, { validationResponse: code });
   }
 }

@@ -132,10 +132,14 @@ const SCHEDULING_EVENT: Readonly<Record<number, number>> = {
  * orchestration's name is FunctionName; EventId, IsPlayed, TaskScheduledId and TimerId are not
  * shown; results only with showHistoryOutput (TaskFailed keeps Reason and Details).
  */
-export function historyForClient(history: readonly HistoryEvent[], options: { showOutput: boolean; showInput: boolean }): Record<string, unknown>[] {
+export function historyForClient(
+  history: readonly HistoryEvent[],
+  options: { showOutput: boolean; showInput: boolean },
+): Record<string, unknown>[] {
   const schedulingIndex = new Map<string, number>();
   history.forEach((e, index) => {
-    if (e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated) schedulingIndex.set(`${e.EventType}:${e.EventId}`, index);
+    if (e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated)
+      schedulingIndex.set(`${e.EventType}:${e.EventId}`, index);
   });
   const hidden = new Set<number>();
   const entries = history.map((e): Record<string, unknown> | undefined => {
@@ -157,7 +161,10 @@ export function historyForClient(history: readonly HistoryEvent[], options: { sh
         if (scheduled.Input !== undefined) entry.Input = scheduled.Input;
       }
     }
-    const carriesOutput = e.EventType === EventType.TaskCompleted || e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.ExecutionCompleted;
+    const carriesOutput =
+      e.EventType === EventType.TaskCompleted ||
+      e.EventType === EventType.SubOrchestrationInstanceCompleted ||
+      e.EventType === EventType.ExecutionCompleted;
     if (carriesOutput) {
       if (options.showOutput && e.Result !== undefined) entry.Result = parseJsonText(e.Result);
       else delete entry.Result;
@@ -181,9 +188,12 @@ const STATUS_RETRY_AFTER_SECONDS = '5';
 function statusAnswer(engine: DurableEngine, row: InstanceRow, request: ManagementRequest): ManagementResponse {
   const query = request.query;
   const showInput = booleanParameter(query, 'showInput', true);
-  const history = booleanParameter(query, 'showHistory', false) ? historyForClient(engine.getHistory(row.instanceId), { showOutput: booleanParameter(query, 'showHistoryOutput', false), showInput }) : undefined;
+  const history = booleanParameter(query, 'showHistory', false)
+    ? historyForClient(engine.getHistory(row.instanceId), { showOutput: booleanParameter(query, 'showHistoryOutput', false), showInput })
+    : undefined;
   const body = statusJson(row, { showInput, ...(history ? { history } : {}) });
-  if (!TERMINAL_STATUSES.has(row.status)) return { status: 202, headers: { location: request.url, 'retry-after': STATUS_RETRY_AFTER_SECONDS }, body };
+  if (!TERMINAL_STATUSES.has(row.status))
+    return { status: 202, headers: { location: request.url, 'retry-after': STATUS_RETRY_AFTER_SECONDS }, body };
   const failed = row.status === 'Failed' && booleanParameter(query, 'returnInternalServerErrorOnFailure', false);
   return { status: failed ? 500 : 200, body };
 }
@@ -244,11 +254,20 @@ function route(engine: DurableEngine, urls: ManagementUrls, request: ManagementR
     if (method !== 'POST') return { status: 405, headers: { allow: 'POST' }, body: { message: `use POST for ${second}` } };
     switch (second) {
       case 'raiseEvent': {
-        if (!third || rest.length > 0) return { status: 400, body: { message: 'raiseEvent needs an event name: instances/{id}/raiseEvent/{eventName}' } };
+        if (!third || rest.length > 0)
+          return { status: 400, body: { message: 'raiseEvent needs an event name: instances/{id}/raiseEvent/{eventName}' } };
         engine.requireRunning(instanceId);
-        const mediaType = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+        const mediaType = String(request.headers['content-type'] ?? '')
+          .split(';')[0]
+          ?.trim()
+          .toLowerCase();
         if (mediaType !== 'application/json') {
-          return { status: 400, body: { message: `raising '${third}': only application/json request content is supported (Content-Type was ${mediaType ? `"${mediaType}"` : 'missing'})` } };
+          return {
+            status: 400,
+            body: {
+              message: `raising '${third}': only application/json request content is supported (Content-Type was ${mediaType ? `"${mediaType}"` : 'missing'})`,
+            },
+          };
         }
         const input = parseJsonBody(request.body, `raising '${third}'`);
         engine.raiseEvent(instanceId, third, input);
@@ -292,7 +311,9 @@ function route(engine: DurableEngine, urls: ManagementUrls, request: ManagementR
 
 /** OrchestrationRuntimeStatus values by name and number (the extension parses either, case-sensitively). */
 const RUNTIME_STATUS_BY_TEXT: ReadonlyMap<string, RuntimeStatus | 'Canceled' | 'Unknown'> = new Map([
-  ...(['Unknown', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Pending', 'Suspended'] as const).map((name) => [name, name] as const),
+  ...(['Unknown', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Pending', 'Suspended'] as const).map(
+    (name) => [name, name] as const,
+  ),
   ['-1', 'Unknown'],
   ['0', 'Running'],
   ['1', 'Completed'],
@@ -327,7 +348,8 @@ function listInstances(engine: DurableEngine, request: ManagementRequest): Manag
     if (!Number.isInteger(top) || top <= 0) throw new DurableOperationError(400, `top: "${topText}" is not a positive integer`);
   }
   const continuationHeader = request.headers['x-ms-continuation-token'];
-  const continuation = (Array.isArray(continuationHeader) ? continuationHeader[0] : continuationHeader) || request.query.get('continuationToken') || undefined;
+  const continuation =
+    (Array.isArray(continuationHeader) ? continuationHeader[0] : continuationHeader) || request.query.get('continuationToken') || undefined;
   const createdFromMs = parseTime(request.query.get('createdTimeFrom'), 'createdTimeFrom');
   const createdToMs = parseTime(request.query.get('createdTimeTo'), 'createdTimeTo');
   const statuses = statusFilter(request);

@@ -43,7 +43,9 @@ function checkConstraint(constraint: string, value: string): boolean {
       case 'maxlength':
         return value.length <= Number(argument);
       case 'length':
-        return argument.includes(',') ? value.length >= Number(argument.split(',')[0]) && value.length <= Number(argument.split(',')[1]) : value.length === Number(argument);
+        return argument.includes(',')
+          ? value.length >= Number(argument.split(',')[0]) && value.length <= Number(argument.split(',')[1])
+          : value.length === Number(argument);
       case 'min':
         return Number(value) >= Number(argument);
       case 'max':

@@ -121,10 +121,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
   const rpcServer = http.createServer((req, res) => {
     if (!httpServer) return pending(req, res);
     const handler = httpServer;
-    void clock.runBusy(() => handler.handleRpc(req, res)).catch((error: unknown) => {
-      log(`rpc request failed: ${(error as Error)?.stack ?? String(error)}`);
-      if (!res.headersSent) res.writeHead(500).end();
-    });
+    void clock
+      .runBusy(() => handler.handleRpc(req, res))
+      .catch((error: unknown) => {
+        log(`rpc request failed: ${(error as Error)?.stack ?? String(error)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
   });
   const port = await listen(server, options.port ?? 7071, host);
   const rpcPort = await listen(rpcServer, 0, '127.0.0.1');
@@ -133,7 +135,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
   const systemKeys: SystemKeys | undefined =
     options.functionKey === undefined
       ? undefined
-      : { eventgrid_extension: options.systemKeys?.eventgrid_extension ?? newSecret(), durabletask_extension: options.systemKeys?.durabletask_extension ?? newSecret() };
+      : {
+          eventgrid_extension: options.systemKeys?.eventgrid_extension ?? newSecret(),
+          durabletask_extension: options.systemKeys?.durabletask_extension ?? newSecret(),
+        };
   // Any local user can connect to a loopback port: the management API there answers only under this secret path.
   const rpcBaseUrl = `http://127.0.0.1:${rpcPort}/${newSecret()}/durabletask/`;
 
@@ -155,10 +160,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
 
     store = new DurableStore(options.store === ':memory:' ? ':memory:' : path.resolve(options.store ?? '.data/runtime'));
     const concurrency = options.concurrency ?? app.host.maxConcurrentActivityFunctions ?? 10;
-    if (!Number.isInteger(concurrency) || concurrency <= 0) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency <= 0)
+      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
     // Activities with a durableClient extra input get the same binding data as HTTP triggers; the
     // HTTP server (which knows the management URLs) is created just below, before any work runs.
-    const engine = new DurableEngine({ store, core, clock, activityConcurrency: concurrency, log, extraInputData: (fn) => (httpServer as RuntimeHttpServer).extraInputData(fn) });
+    const engine = new DurableEngine({
+      store,
+      core,
+      clock,
+      activityConcurrency: concurrency,
+      log,
+      extraInputData: (fn) => (httpServer as RuntimeHttpServer).extraInputData(fn),
+    });
     const counters = Object.assign(engine.counters, { httpRequests: 0, eventGridEvents: 0, timerTriggerRuns: 0 }) as RuntimeCounters;
 
     httpServer = new RuntimeHttpServer({
@@ -180,7 +193,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<LocalRuntim
 
     await clock.runBusy(() => core.runHooks('appStart', { hookData: {} }));
     engine.start();
-    const timers = new TimerTriggers({ core, clock, settings: readEnvironment, counters, log, extraInputData: (fn) => (httpServer as RuntimeHttpServer).extraInputData(fn) });
+    const timers = new TimerTriggers({
+      core,
+      clock,
+      settings: readEnvironment,
+      counters,
+      log,
+      extraInputData: (fn) => (httpServer as RuntimeHttpServer).extraInputData(fn),
+    });
     timers.start();
 
     const activeStore = store;

@@ -24,7 +24,9 @@ function parseSchedule(expression: string): Schedule {
   }
   const fields = text.split(/\s+/);
   if (fields.length !== 6) {
-    throw new RangeError(`timer schedule "${expression}": NCRONTAB needs 6 fields ({second} {minute} {hour} {day} {month} {day-of-week}), got ${fields.length}`);
+    throw new RangeError(
+      `timer schedule "${expression}": NCRONTAB needs 6 fields ({second} {minute} {hour} {day} {month} {day-of-week}), got ${fields.length}`,
+    );
   }
   try {
     CronExpressionParser.parse(text, { tz: 'UTC' });
@@ -32,7 +34,10 @@ function parseSchedule(expression: string): Schedule {
     throw new RangeError(`timer schedule "${expression}": ${(error as Error).message}`);
   }
   return {
-    next: (afterMs) => CronExpressionParser.parse(text, { currentDate: new Date(afterMs), tz: 'UTC' }).next().getTime(),
+    next: (afterMs) =>
+      CronExpressionParser.parse(text, { currentDate: new Date(afterMs), tz: 'UTC' })
+        .next()
+        .getTime(),
   };
 }
 
@@ -113,7 +118,9 @@ export class TimerTriggers {
       IsPastDue: now - scheduledMs > PAST_DUE_MS,
     };
     try {
-      await invokeFunction(this.#options.core, fn, { inputData: [{ name: fn.triggerName, data: { json: JSON.stringify(timerInfo) } }, ...(this.#options.extraInputData?.(fn) ?? [])] });
+      await invokeFunction(this.#options.core, fn, {
+        inputData: [{ name: fn.triggerName, data: { json: JSON.stringify(timerInfo) } }, ...(this.#options.extraInputData?.(fn) ?? [])],
+      });
     } catch (error) {
       const inner = error instanceof FunctionInvocationError ? error.error : error;
       this.#options.log(`timer function '${fn.metadata.name}' failed: ${(inner as Error)?.stack ?? String(inner)}`);

@@ -26,7 +26,13 @@ function runWorker(file: string, app: string): Promise<WorkerMessage> {
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('message', (m) => (message = m as WorkerMessage));
     child.on('exit', (code, signal) => {
-      resolve(message ?? { ok: false, error: `the scenario's process ended (${signal ?? `exit ${code}`}) without a result${stderr ? `:\n${stderr.trim()}` : ''}`, invalidInput: false });
+      resolve(
+        message ?? {
+          ok: false,
+          error: `the scenario's process ended (${signal ?? `exit ${code}`}) without a result${stderr ? `:\n${stderr.trim()}` : ''}`,
+          invalidInput: false,
+        },
+      );
     });
   });
 }
@@ -38,11 +44,16 @@ async function main(argv: readonly string[]): Promise<number> {
     .argument('<files...>', 'scenario files (JSON)')
     .option('--json', 'one JSON result per scenario, one per line')
     .option('--app <path>', 'the compiled app to run', DEFAULT_APP)
-    .option('--parallel <n>', 'scenarios run at once', (value) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
-      return n;
-    }, 2)
+    .option(
+      '--parallel <n>',
+      'scenarios run at once',
+      (value) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
+        return n;
+      },
+      2,
+    )
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   try {

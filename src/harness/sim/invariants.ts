@@ -29,7 +29,11 @@ function splitChanged(a: Readonly<Record<string, number>>, b: Readonly<Record<st
  * Returns the violations of `state`, given the state before it and the deployments known to have
  * passed their smoke test (the live deployment of the scenario always counts as passed).
  */
-export function observedViolations(previous: ObservedState | undefined, state: ObservedState, context: { readonly baseline: string; readonly smokeTested: ReadonlySet<string> }): string[] {
+export function observedViolations(
+  previous: ObservedState | undefined,
+  state: ObservedState,
+  context: { readonly baseline: string; readonly smokeTested: ReadonlySet<string> },
+): string[] {
   const at = `minute ${state.minute.toFixed(2)}`;
   const violations: string[] = [];
   if (previous) {
@@ -37,7 +41,8 @@ export function observedViolations(previous: ObservedState | undefined, state: O
     for (const gone of previous.deployments.filter((d) => !names.has(d.name))) {
       const live = previous.traffic[gone.name] ?? 0;
       const mirrored = previous.mirror[gone.name] ?? 0;
-      if (live > 0 || mirrored > 0) violations.push(`${at}: deployment ${gone.name} was deleted while holding ${live}% live and ${mirrored}% mirrored traffic`);
+      if (live > 0 || mirrored > 0)
+        violations.push(`${at}: deployment ${gone.name} was deleted while holding ${live}% live and ${mirrored}% mirrored traffic`);
     }
   }
   // Who holds traffic is judged when traffic changes: a deployment already holding traffic may
@@ -48,7 +53,13 @@ export function observedViolations(previous: ObservedState | undefined, state: O
       provisioningState: d.provisioningState as ProvisioningState,
       smokeTestPassed: context.smokeTested.has(d.name),
     }));
-    const change = { deployments: facts, traffic: state.traffic, mirror: state.mirror, baseline: context.baseline, ...(previous ? { currentTraffic: previous.traffic } : {}) };
+    const change = {
+      deployments: facts,
+      traffic: state.traffic,
+      mirror: state.mirror,
+      baseline: context.baseline,
+      ...(previous ? { currentTraffic: previous.traffic } : {}),
+    };
     for (const violation of checkTrafficChange(change)) {
       violations.push(`${at}: ${violation}`);
     }

@@ -117,7 +117,8 @@ export function buildResult(observations: SimObservations): SimResult {
     const snapshot = snapshots[i]!;
     const previous = snapshots[i - 1];
     // Turning mirroring on or off is a traffic change too (a shadow rollout decides by it).
-    if (previous && (!sameSplit(previous.traffic, snapshot.traffic) || !sameSplit(previous.mirror, snapshot.mirror))) decisionMinute = roundMinute(snapshot.minute);
+    if (previous && (!sameSplit(previous.traffic, snapshot.traffic) || !sameSplit(previous.mirror, snapshot.mirror)))
+      decisionMinute = roundMinute(snapshot.minute);
     for (const deployment of snapshot.deployments) {
       if (deployment.modelKey === observations.newModelKey) peak = Math.max(peak, snapshot.traffic[deployment.name] ?? 0);
     }
@@ -138,7 +139,13 @@ export function buildResult(observations: SimObservations): SimResult {
     // One entry per phase, step and split; within it, what the rollout waits for is the most
     // telling detail (a bake's deadline, an approval), so it replaces the step's description.
     const previous = timeline.at(-1);
-    if (!previous || previous.phase !== entry.phase || previous.step !== entry.step || !sameSplit(previous.traffic, entry.traffic) || !sameSplit(previous.mirror, entry.mirror)) {
+    if (
+      !previous ||
+      previous.phase !== entry.phase ||
+      previous.step !== entry.step ||
+      !sameSplit(previous.traffic, entry.traffic) ||
+      !sameSplit(previous.mirror, entry.mirror)
+    ) {
       timeline.push(entry);
     } else if (status.waitingFor && previous.detail !== entry.detail) {
       timeline[timeline.length - 1] = { ...previous, detail: entry.detail };
@@ -152,7 +159,12 @@ export function buildResult(observations: SimObservations): SimResult {
         step: status.step.index,
         gate: gate.gate,
         verdict: gate.verdict,
-        evidence: { reason: gate.reason, metrics: gate.evidence, window: gate.window, ...(gate.agreement ? { agreement: gate.agreement } : {}) },
+        evidence: {
+          reason: gate.reason,
+          metrics: gate.evidence,
+          window: gate.window,
+          ...(gate.agreement ? { agreement: gate.agreement } : {}),
+        },
       });
     }
   }

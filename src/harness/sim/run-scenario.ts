@@ -182,7 +182,12 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         const status = JSON.parse(row.customStatus) as RolloutStatus;
         statuses.push({ minute: minuteOf(clock.now()), status });
         // A candidate that moved past its smoke test without failing it has passed it.
-        if (status.step.kind !== 'smokeTest' && status.step.kind !== 'deploy' && status.step.kind !== 'none' && !['RollingBack', 'RolledBack', 'Failed'].includes(status.phase)) {
+        if (
+          status.step.kind !== 'smokeTest' &&
+          status.step.kind !== 'deploy' &&
+          status.step.kind !== 'none' &&
+          !['RollingBack', 'RolledBack', 'Failed'].includes(status.phase)
+        ) {
           smokeTested.add(status.candidate);
         }
       }
@@ -235,7 +240,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           headers: { 'content-type': 'application/json', 'x-functions-key': API_KEY },
           body: JSON.stringify({ by: request.by, ...(request.comment ? { comment: request.comment } : {}) }),
         });
-        if (!response.ok) notes.push(`minute ${request.atMinute}: ${request.action} by ${request.by} refused (${response.status}): ${await response.text()}`);
+        if (!response.ok)
+          notes.push(
+            `minute ${request.atMinute}: ${request.action} by ${request.by} refused (${response.status}): ${await response.text()}`,
+          );
       }),
     );
 

@@ -4,7 +4,13 @@
  */
 import { z } from 'zod';
 import { customTablesSchema } from '../emulator/custom-tables';
-import { behaviorSchema, FAULT_WINDOW_ISSUE, faultWindowIsOrdered, scenarioFaultObjectSchema, trafficScheduleSchema } from '../emulator/types';
+import {
+  behaviorSchema,
+  FAULT_WINDOW_ISSUE,
+  faultWindowIsOrdered,
+  scenarioFaultObjectSchema,
+  trafficScheduleSchema,
+} from '../emulator/types';
 import { ValidationError } from '../../errors';
 import { controlActionSchema } from '../../orchestration/events';
 
@@ -12,7 +18,9 @@ const minute = z.number().min(0);
 
 /** The scenario's traffic: the emulator's schedule, whose list must also be in minute order. */
 const scenarioTrafficSchema = trafficScheduleSchema.refine(
-  (t) => typeof t.requestsPerMinute === 'number' || t.requestsPerMinute.every((entry, i, s) => i === 0 || entry.fromMinute > (s[i - 1]?.fromMinute ?? -1)),
+  (t) =>
+    typeof t.requestsPerMinute === 'number' ||
+    t.requestsPerMinute.every((entry, i, s) => i === 0 || entry.fromMinute > (s[i - 1]?.fromMinute ?? -1)),
   { message: 'fromMinute must increase from one entry to the next', path: ['requestsPerMinute'] },
 );
 
@@ -41,7 +49,10 @@ const scenarioSchema = z
         /** Instances of the live deployment (default 1); the candidate is cloned with the same count. */
         capacity: z.number().int().min(1).max(100).optional(),
         /** Its instance type (default Standard_DS3_v2): what the cost check prices. */
-        instanceType: z.string().regex(/^[A-Za-z0-9_]+$/, 'must be an Azure instance type such as Standard_DS3_v2').optional(),
+        instanceType: z
+          .string()
+          .regex(/^[A-Za-z0-9_]+$/, 'must be an Azure instance type such as Standard_DS3_v2')
+          .optional(),
       })
       .strict(),
     register: z
@@ -100,7 +111,10 @@ const scenarioSchema = z
 export type Scenario = z.infer<typeof scenarioSchema>;
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '');
+  return path.reduce<string>(
+    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
+    '',
+  );
 }
 
 /** Parses scenario JSON text; throws a ValidationError naming the file and every bad field. */

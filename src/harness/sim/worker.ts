@@ -7,8 +7,7 @@ import { runScenario } from './run-scenario';
 import { parseScenario } from './scenario';
 
 export type WorkerMessage =
-  | { readonly ok: true; readonly result: unknown }
-  | { readonly ok: false; readonly error: string; readonly invalidInput: boolean };
+  { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string; readonly invalidInput: boolean };
 
 async function main(): Promise<WorkerMessage> {
   const [file, app] = process.argv.slice(2);
@@ -18,7 +17,11 @@ async function main(): Promise<WorkerMessage> {
     return { ok: true, result: await runScenario(scenario, { scenarioFile: file, app }) };
   } catch (error) {
     const invalidInput = error instanceof Error && 'code' in error && (error as { code: unknown }).code === 'InvalidInput';
-    return { ok: false, error: error instanceof Error ? (invalidInput ? error.message : (error.stack ?? error.message)) : String(error), invalidInput };
+    return {
+      ok: false,
+      error: error instanceof Error ? (invalidInput ? error.message : (error.stack ?? error.message)) : String(error),
+      invalidInput,
+    };
   }
 }
 

@@ -46,7 +46,15 @@ const teamsSchema = z.object({
     .array(
       z.object({
         content: z.object({
-          body: z.array(z.looseObject({ type: z.string(), text: z.string().optional(), weight: z.string().optional(), fontType: z.string().optional(), facts: z.array(z.object({ title: z.string(), value: z.string() })).optional() })),
+          body: z.array(
+            z.looseObject({
+              type: z.string(),
+              text: z.string().optional(),
+              weight: z.string().optional(),
+              fontType: z.string().optional(),
+              facts: z.array(z.object({ title: z.string(), value: z.string() })).optional(),
+            }),
+          ),
           actions: z.array(z.looseObject({ title: z.string(), url: z.string() })).default([]),
         }),
       }),
@@ -67,11 +75,16 @@ const slackSchema = z.object({
   ),
 });
 
-const webhookSchema = z.looseObject({ title: z.string(), summary: z.string(), links: z.array(z.object({ label: z.string(), url: z.string() })).default([]) });
+const webhookSchema = z.looseObject({
+  title: z.string(),
+  summary: z.string(),
+  links: z.array(z.object({ label: z.string(), url: z.string() })).default([]),
+});
 
 function linkButton(label: string, url: string, example: boolean): string {
   const tone = label === 'Approve' ? ' approve' : label === 'Reject' ? ' reject' : '';
-  if (example && tone !== '') return `<span class="btn disabled${tone}" title="an example: no rollout behind it">${escapeHtml(label)}</span>`;
+  if (example && tone !== '')
+    return `<span class="btn disabled${tone}" title="an example: no rollout behind it">${escapeHtml(label)}</span>`;
   // Only http(s) links become clickable: the body came over an open local port.
   if (!/^https?:\/\//i.test(url)) return `<span class="btn disabled">${escapeHtml(label)}</span>`;
   return `<a class="btn${tone}" href="${escapeHtml(url)}">${escapeHtml(label)}</a>`;
@@ -82,7 +95,8 @@ function renderTeams(body: unknown, example: boolean): string | undefined {
   if (!parsed.success) return undefined;
   const card = parsed.data.attachments[0]!.content;
   const blocks = card.body.map((block) => {
-    if (block.type === 'FactSet') return `<table class="facts">${(block.facts ?? []).map((f) => `<tr><th>${escapeHtml(f.title)}</th><td>${escapeHtml(f.value)}</td></tr>`).join('')}</table>`;
+    if (block.type === 'FactSet')
+      return `<table class="facts">${(block.facts ?? []).map((f) => `<tr><th>${escapeHtml(f.title)}</th><td>${escapeHtml(f.value)}</td></tr>`).join('')}</table>`;
     const text = escapeHtml(block.text ?? '');
     if (block.fontType === 'Monospace') return `<code class="line">${text}</code>`;
     return block.weight === 'Bolder' ? `<p><strong>${text}</strong></p>` : `<p>${text}</p>`;
@@ -109,7 +123,8 @@ function renderSlack(body: unknown, example: boolean): string | undefined {
   return parsed.data.blocks
     .map((block) => {
       if (block.type === 'header') return `<p><strong>${escapeHtml(block.text?.text ?? '')}</strong></p>`;
-      if (block.type === 'actions') return `<div class="actions">${(block.elements ?? []).map((e) => linkButton(e.text.text, e.url ?? '', example)).join(' ')}</div>`;
+      if (block.type === 'actions')
+        return `<div class="actions">${(block.elements ?? []).map((e) => linkButton(e.text.text, e.url ?? '', example)).join(' ')}</div>`;
       const fields = block.fields ? `<div class="fields">${block.fields.map((f) => `<div>${mrkdwn(f.text)}</div>`).join('')}</div>` : '';
       return `${block.text ? `<p>${mrkdwn(block.text.text)}</p>` : ''}${fields}`;
     })
@@ -124,7 +139,11 @@ function renderWebhook(body: unknown, example: boolean): string | undefined {
 <details><summary>JSON body</summary><pre>${escapeHtml(JSON.stringify(body, null, 2))}</pre></details>`;
 }
 
-const RENDER: Readonly<Record<ChannelKind, (body: unknown, example: boolean) => string | undefined>> = { teams: renderTeams, slack: renderSlack, webhook: renderWebhook };
+const RENDER: Readonly<Record<ChannelKind, (body: unknown, example: boolean) => string | undefined>> = {
+  teams: renderTeams,
+  slack: renderSlack,
+  webhook: renderWebhook,
+};
 const CHANNEL_NAME: Readonly<Record<ChannelKind, string>> = { teams: 'Microsoft Teams', slack: 'Slack', webhook: 'Webhook' };
 
 function renderMessage(message: InboxMessage): string {
@@ -137,10 +156,15 @@ function renderInboxPage(messages: readonly InboxMessage[], dashboardUrl: string
   const real = messages.filter((m) => !m.example).reverse();
   const examples = messages.filter((m) => m.example);
   const sections = [
-    real.length > 0 ? real.map(renderMessage).join('\n') : '<p class="muted">Nothing sent yet. Register a model version (see the terminal where <code>npm start</code> runs) and the rollout\'s messages appear here.</p>',
+    real.length > 0
+      ? real.map(renderMessage).join('\n')
+      : '<p class="muted">Nothing sent yet. Register a model version (see the terminal where <code>npm start</code> runs) and the rollout\'s messages appear here.</p>',
   ];
   if (examples.length > 0) {
-    sections.push('<h2>Examples</h2><p class="muted">What a rollout sends, shown on a first run. Their Approve and Reject buttons are disabled: no rollout stands behind them.</p>', examples.map(renderMessage).join('\n'));
+    sections.push(
+      '<h2>Examples</h2><p class="muted">What a rollout sends, shown on a first run. Their Approve and Reject buttons are disabled: no rollout stands behind them.</p>',
+      examples.map(renderMessage).join('\n'),
+    );
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="5"><title>aml-rollout inbox</title><style>
@@ -187,14 +211,19 @@ function exampleMessages(publicBaseUrl: string, nowMs: number): Omit<InboxMessag
     title: 'Approval requested: credit-model 2 on credit-scoring',
     summary: 'credit-model 2 on credit-scoring waits for approval "release". Review the evidence, then approve or reject.',
     facts: { ...facts, Phase: 'AwaitingApproval', Step: 'step 8 of 11: approval release', Traffic: 'blue 50%, credit-model-v2 50%' },
-    links: [{ label: 'Approve', url: `${base}/api/approvals/example` }, { label: 'Reject', url: `${base}/api/approvals/example` }, dashboard],
+    links: [
+      { label: 'Approve', url: `${base}/api/approvals/example` },
+      { label: 'Reject', url: `${base}/api/approvals/example` },
+      dashboard,
+    ],
   };
   const gateFailed: RolloutNotification = {
     ...common,
     kind: 'gateFailed',
     severity: 'critical',
     title: 'Gate failed: credit-model 3 on credit-scoring',
-    summary: 'Gate "health" failed: failedRequestRate 0.31 is above 0.05 (candidate 0.31 vs baseline 0.01 over 240 requests); rolling back.',
+    summary:
+      'Gate "health" failed: failedRequestRate 0.31 is above 0.05 (candidate 0.31 vs baseline 0.01 over 240 requests); rolling back.',
     facts: { ...facts, Model: 'credit-model version 3', Phase: 'RollingBack', Traffic: 'blue 90%, credit-model-v3 10%' },
     links: [dashboard],
   };
@@ -226,7 +255,9 @@ export interface InboxOptions {
 export function createInbox(options: InboxOptions): Inbox {
   const now = options.now ?? Date.now;
   let nextId = 1;
-  const stored: InboxMessage[] = options.examples ? exampleMessages(options.publicBaseUrl(), now()).map((m) => ({ ...m, id: nextId++ })) : [];
+  const stored: InboxMessage[] = options.examples
+    ? exampleMessages(options.publicBaseUrl(), now()).map((m) => ({ ...m, id: nextId++ }))
+    : [];
 
   return {
     messages: () => stored,
@@ -235,9 +266,23 @@ export function createInbox(options: InboxOptions): Inbox {
       const rest = path.slice('/inbox'.length).replace(/^\/+/, '');
       if (req.method === 'POST') {
         const channel = CHANNELS.find((c) => c === rest);
-        if (!channel) return send(res, 404, 'application/json', JSON.stringify({ error: { code: 'NotFound', message: `no channel "${rest}": post to /inbox/teams, /inbox/slack or /inbox/webhook` } }));
+        if (!channel)
+          return send(
+            res,
+            404,
+            'application/json',
+            JSON.stringify({
+              error: { code: 'NotFound', message: `no channel "${rest}": post to /inbox/teams, /inbox/slack or /inbox/webhook` },
+            }),
+          );
         const text = await readBody(req);
-        if (text === undefined) return send(res, 413, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: `body over ${MAX_BODY_BYTES} bytes` } }));
+        if (text === undefined)
+          return send(
+            res,
+            413,
+            'application/json',
+            JSON.stringify({ error: { code: 'InvalidInput', message: `body over ${MAX_BODY_BYTES} bytes` } }),
+          );
         let body: unknown;
         try {
           body = JSON.parse(text);
@@ -250,12 +295,20 @@ export function createInbox(options: InboxOptions): Inbox {
         // Teams and Slack incoming webhooks answer 200 with a short text body.
         return send(res, 200, 'text/plain; charset=utf-8', channel === 'webhook' ? '' : '1');
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: 'the inbox takes GET (the page) and POST (a channel)' } }));
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return send(
+          res,
+          405,
+          'application/json',
+          JSON.stringify({ error: { code: 'InvalidInput', message: 'the inbox takes GET (the page) and POST (a channel)' } }),
+        );
       if (rest === 'messages.json') return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ messages: stored }));
       if (rest === '' && !path.endsWith('/')) return send(res, 308, 'text/plain', '', { location: '/inbox/' });
       if (rest !== '') return send(res, 404, 'text/plain; charset=utf-8', 'not found');
       const page = renderInboxPage(stored, `${options.publicBaseUrl().replace(/\/+$/, '')}/api/dashboard/`);
-      return send(res, 200, 'text/html; charset=utf-8', page, { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'" });
+      return send(res, 200, 'text/html; charset=utf-8', page, {
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      });
     },
   };
 }

@@ -39,19 +39,23 @@ export function targetsAzure(env: (name: string) => string | undefined = readEnv
   return subscription !== undefined && subscription !== '' && subscription !== DEMO_SUBSCRIPTION && env('ARM_ENDPOINT') === undefined;
 }
 
-function nextSteps(runtimeUrl: string, key: string, systemKeys: SystemKeys | undefined, emulator: Emulator | undefined, policyDir: string, inbox: boolean): string {
+function nextSteps(
+  runtimeUrl: string,
+  key: string,
+  systemKeys: SystemKeys | undefined,
+  emulator: Emulator | undefined,
+  policyDir: string,
+  inbox: boolean,
+): string {
   const env = `export AML_ROLLOUT_URL=${runtimeUrl} AML_ROLLOUT_KEY=${key}`;
   const lines = [
     '',
     `aml-rollout is running at ${runtimeUrl}  (dashboard: ${runtimeUrl}/ , API: ${runtimeUrl}/api/rollouts , OpenAPI: ${runtimeUrl}/api/openapi.json)`,
     `Policies: ${policyDir}${emulator ? ' (the demo policy credit-canary-demo.yaml; --policies <dir> for another folder)' : ''}`,
   ];
-  if (inbox) lines.push(`Notifications: ${runtimeUrl}/inbox/  (what Teams, Slack and the webhook would show, with working Approve / Reject links)`);
-  lines.push(
-    '',
-    'In another terminal:',
-    `  ${env}`,
-  );
+  if (inbox)
+    lines.push(`Notifications: ${runtimeUrl}/inbox/  (what Teams, Slack and the webhook would show, with working Approve / Reject links)`);
+  lines.push('', 'In another terminal:', `  ${env}`);
   if (systemKeys) {
     // As in Azure, the extensions' webhooks take their own system keys (new each run), not the API key.
     lines.push(
@@ -104,8 +108,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const program = new Command()
     .name('npm start --')
     .description('Run aml-rollout on this machine: the local Functions runtime, plus the Azure emulator unless Azure settings are present.')
-    .option('--port <port>', 'the app\'s HTTP port', port, 7071)
-    .option('--emulator-port <port>', 'the emulator\'s plain HTTP port', port, 7080)
+    .option('--port <port>', "the app's HTTP port", port, 7071)
+    .option('--emulator-port <port>', "the emulator's plain HTTP port", port, 7080)
     .option('--clock <mode>', 'wall, or accelerated: xN', clockMode, 'wall')
     // No commander default here: it would print "(default: ...)" a second time after the description's own.
     .option('--store <dir>', 'keep orchestration state in this folder (default: in memory, since the emulator starts afresh)')
@@ -113,11 +117,20 @@ async function main(argv: readonly string[]): Promise<void> {
     .option('--key <key>', 'the operator API key (default: ROLLOUT_API_KEY, else local-dev-key)')
     .option('--requests-per-minute <n>', 'synthetic users of the demo endpoint', (v) => Number(v), 300);
   program.parse(argv, { from: 'user' });
-  const parsed = program.opts<{ port: number; emulatorPort: number; clock: string; store?: string; policies?: string; key?: string; requestsPerMinute: number }>();
+  const parsed = program.opts<{
+    port: number;
+    emulatorPort: number;
+    clock: string;
+    store?: string;
+    policies?: string;
+    key?: string;
+    requestsPerMinute: number;
+  }>();
   const options = { ...parsed, store: parsed.store ?? ':memory:' };
   // Asked before anything writes into the store folder (the approval link secret does).
   const firstRun = isFirstRun(options.store);
-  if (!Number.isFinite(options.requestsPerMinute) || options.requestsPerMinute < 0) throw new InvalidArgumentError('--requests-per-minute must be a number >= 0');
+  if (!Number.isFinite(options.requestsPerMinute) || options.requestsPerMinute < 0)
+    throw new InvalidArgumentError('--requests-per-minute must be a number >= 0');
 
   // Read before the runtime opens the store (one runtime per store): resume its time, warn of its rollouts.
   const stored = readStoreSummary(options.store);
@@ -152,8 +165,19 @@ async function main(argv: readonly string[]): Promise<void> {
   // With the emulator, notifications go to the local inbox (unless a channel of your own is set);
   // a first run (nothing stored yet) starts it with examples of each kind of message.
   let runtimeUrl = publicBaseUrl ?? `http://localhost:${options.port}`;
-  const inbox: Inbox | undefined = emulator ? createInbox({ publicBaseUrl: () => readEnvironment('PUBLIC_BASE_URL') ?? runtimeUrl, examples: firstRun }) : undefined;
-  const runtime = await startRuntime({ app: REPO_ROOT, port: options.port, clock, store: options.store, functionKey: key, settings, rootRedirect: '/api/dashboard/', ...(inbox ? { localPages: inbox.handle } : {}) });
+  const inbox: Inbox | undefined = emulator
+    ? createInbox({ publicBaseUrl: () => readEnvironment('PUBLIC_BASE_URL') ?? runtimeUrl, examples: firstRun })
+    : undefined;
+  const runtime = await startRuntime({
+    app: REPO_ROOT,
+    port: options.port,
+    clock,
+    store: options.store,
+    functionKey: key,
+    settings,
+    rootRedirect: '/api/dashboard/',
+    ...(inbox ? { localPages: inbox.handle } : {}),
+  });
   runtimeUrl = runtime.url;
   // With --port 0 the real port is known only now; settings are read per invocation, so this still counts.
   if (publicBaseUrl === undefined && options.port === 0) setEnvironment({ PUBLIC_BASE_URL: runtime.url });

@@ -30,7 +30,9 @@ function readStoredSecret(file: string): string | undefined {
   }
   const secret = text.trim();
   if (secret.length < MIN_SECRET_LENGTH) {
-    throw new Error(`${file} holds no usable approval-link secret (${MIN_SECRET_LENGTH}+ characters expected); delete it to have a new one made (links already sent stop working)`);
+    throw new Error(
+      `${file} holds no usable approval-link secret (${MIN_SECRET_LENGTH}+ characters expected); delete it to have a new one made (links already sent stop working)`,
+    );
   }
   return secret;
 }

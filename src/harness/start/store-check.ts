@@ -38,7 +38,9 @@ export function readStoreSummary(location: string): StoreSummary {
 export function summarize(rows: readonly InstanceRow[]): StoreSummary {
   const latestMs = rows.reduce((max, row) => Math.max(max, row.updatedMs, row.createdMs), 0);
   const running = rows
-    .filter((row) => row.name === ORCHESTRATOR_NAME && (row.status === 'Running' || row.status === 'Pending' || row.status === 'ContinuedAsNew'))
+    .filter(
+      (row) => row.name === ORCHESTRATOR_NAME && (row.status === 'Running' || row.status === 'Pending' || row.status === 'ContinuedAsNew'),
+    )
     .map((row) => {
       const status = parseStatus(row.customStatus);
       return { id: row.instanceId, phase: status.phase ?? row.status, endpoint: status.endpoint ?? '?' };
@@ -50,7 +52,10 @@ function parseStatus(text: string | null): { phase?: string; endpoint?: string }
   if (text === null) return {};
   try {
     const value = JSON.parse(text) as { phase?: unknown; endpoint?: unknown };
-    return { ...(typeof value.phase === 'string' ? { phase: value.phase } : {}), ...(typeof value.endpoint === 'string' && value.endpoint !== '' ? { endpoint: value.endpoint } : {}) };
+    return {
+      ...(typeof value.phase === 'string' ? { phase: value.phase } : {}),
+      ...(typeof value.endpoint === 'string' && value.endpoint !== '' ? { endpoint: value.endpoint } : {}),
+    };
   } catch {
     return {};
   }

@@ -54,7 +54,12 @@ export function describePortContract(name: string, setup: () => Promise<Contract
         const control = t.ports.endpointControl;
         const live = await control.getDeployment(t.ref, t.live);
         try {
-          const created = await control.createDeployment(t.ref, { cloneFrom: t.live, name: t.candidate, modelId: t.candidateModelId, tags: { purpose: 'contract-test' } });
+          const created = await control.createDeployment(t.ref, {
+            cloneFrom: t.live,
+            name: t.candidate,
+            modelId: t.candidateModelId,
+            tags: { purpose: 'contract-test' },
+          });
           expect(created.provisioningState).toBe('Succeeded');
           expect(created.modelId.toLowerCase()).toBe(t.candidateModelId.toLowerCase());
           expect(created.instanceType).toBe(live.instanceType);
@@ -72,7 +77,11 @@ export function describePortContract(name: string, setup: () => Promise<Contract
           expect(mirrored.mirrorTraffic).toMatchObject({ [t.candidate]: 20 });
           expect((await control.getEndpoint(t.ref)).mirrorTraffic).toMatchObject({ [t.candidate]: 20 });
 
-          const answer = await control.invokeDeployment(t.ref, { deployment: t.candidate, body: { input_data: { data: [[0.1, 0.2, 0.3]] } }, timeoutInMs: 30_000 });
+          const answer = await control.invokeDeployment(t.ref, {
+            deployment: t.candidate,
+            body: { input_data: { data: [[0.1, 0.2, 0.3]] } },
+            timeoutInMs: 30_000,
+          });
           expect(answer.answeredBy).toBe(t.candidate);
           expect(answer.statusCode).toBeGreaterThanOrEqual(200);
           expect(answer.durationMs).toBeGreaterThanOrEqual(0);
@@ -102,7 +111,7 @@ export function describePortContract(name: string, setup: () => Promise<Contract
     );
 
     it(
-      'rejects a traffic split that does not sum to 100 with Azure\'s message, without retrying',
+      "rejects a traffic split that does not sum to 100 with Azure's message, without retrying",
       withTarget(async (t) => {
         const error = await t.ports.endpointControl.setTraffic(t.ref, { [t.live]: 40 }, {}).catch((caught: unknown) => caught);
         expect(error).toMatchObject({ code: 'InvalidInput', retryable: false, statusCode: 400 });
@@ -116,16 +125,30 @@ export function describePortContract(name: string, setup: () => Promise<Contract
    * Azure's status codes for a model that fails or is too slow (troubleshooting online endpoints,
    * status codes; docs/azure-fidelity.md): what callers get, and what the traffic log records.
    */
-  const modelAnswers = (what: string, modelIdOf: (t: ContractTarget) => string, expectedStatus: number, expectedModelStatus: (code: number) => boolean) =>
+  const modelAnswers = (
+    what: string,
+    modelIdOf: (t: ContractTarget) => string,
+    expectedStatus: number,
+    expectedModelStatus: (code: number) => boolean,
+  ) =>
     it(
       what,
       withTarget(async (t) => {
         const control = t.ports.endpointControl;
         try {
-          await control.createDeployment(t.ref, { cloneFrom: t.live, name: t.candidate, modelId: modelIdOf(t), tags: { purpose: 'contract-test' } });
+          await control.createDeployment(t.ref, {
+            cloneFrom: t.live,
+            name: t.candidate,
+            modelId: modelIdOf(t),
+            tags: { purpose: 'contract-test' },
+          });
           const sinceMs = t.clock.now();
           for (let i = 0; i < 3; i++) {
-            const answer = await control.invokeDeployment(t.ref, { deployment: t.candidate, body: { input_data: { data: [[0.1, 0.2, 0.3]] } }, timeoutInMs: 30_000 });
+            const answer = await control.invokeDeployment(t.ref, {
+              deployment: t.candidate,
+              body: { input_data: { data: [[0.1, 0.2, 0.3]] } },
+              timeoutInMs: 30_000,
+            });
             expect(answer.statusCode).toBe(expectedStatus);
           }
           const window = await t.logsSettled(sinceMs);
@@ -148,8 +171,18 @@ export function describePortContract(name: string, setup: () => Promise<Contract
     );
 
   describe(`Scoring status codes (${name})`, () => {
-    modelAnswers('a failing model answers 424, logged with the container\'s own code in ModelStatusCode', (t) => t.failingModelId, 424, (code) => code >= 400);
-    modelAnswers('a slow model answers 408 (requestSettings.requestTimeout, default 5 s), logged as 408', (t) => t.slowModelId, 408, (code) => code !== 200);
+    modelAnswers(
+      "a failing model answers 424, logged with the container's own code in ModelStatusCode",
+      (t) => t.failingModelId,
+      424,
+      (code) => code >= 400,
+    );
+    modelAnswers(
+      'a slow model answers 408 (requestSettings.requestTimeout, default 5 s), logged as 408',
+      (t) => t.slowModelId,
+      408,
+      (code) => code !== 200,
+    );
   });
 
   describe(`MetricsSource contract (${name})`, () => {
@@ -175,7 +208,9 @@ export function describePortContract(name: string, setup: () => Promise<Contract
       'calls a query the service cannot run Unsupported, not retryable',
       withTarget(async (t) => {
         const window = await t.trafficWindow();
-        const error = await t.ports.metricsSource.query({ kql: 'AmlOnlineEndpointTrafficLog | frobnicate x', ...window }).catch((caught: unknown) => caught);
+        const error = await t.ports.metricsSource
+          .query({ kql: 'AmlOnlineEndpointTrafficLog | frobnicate x', ...window })
+          .catch((caught: unknown) => caught);
         expect(error).toMatchObject({ code: 'Unsupported', retryable: false });
       }),
       timeoutMs,
@@ -220,7 +255,9 @@ export function describePortContract(name: string, setup: () => Promise<Contract
     it(
       'throws NotFound for an unknown version',
       withTarget(async (t) => {
-        await expect(t.ports.modelRegistry.getModelVersion({ ...t.modelVersion, version: '987654' })).rejects.toMatchObject({ code: 'NotFound' });
+        await expect(t.ports.modelRegistry.getModelVersion({ ...t.modelVersion, version: '987654' })).rejects.toMatchObject({
+          code: 'NotFound',
+        });
       }),
       timeoutMs,
     );

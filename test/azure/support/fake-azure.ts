@@ -93,7 +93,10 @@ export class FakeAzure {
     status: 200,
     body: { tables: [{ name: 'PrimaryResult', columns: [], rows: [] }] },
   });
-  metricsAnswer: (query: URLSearchParams, body: unknown) => { status: number; body: unknown } = () => ({ status: 200, body: { values: [] } });
+  metricsAnswer: (query: URLSearchParams, body: unknown) => { status: number; body: unknown } = () => ({
+    status: 200,
+    body: { values: [] },
+  });
   url = '';
   readonly #server = createServer((request, response) => {
     void this.#handle(request, response);
@@ -151,12 +154,23 @@ export class FakeAzure {
         appInsightsEnabled: true,
       },
     });
-    for (const version of ['1', '2']) this.models.set(`credit-model:${version}`, { tags: { stage: 'candidate' }, properties: { framework: 'sklearn' }, description: 'credit model' });
+    for (const version of ['1', '2'])
+      this.models.set(`credit-model:${version}`, {
+        tags: { stage: 'candidate' },
+        properties: { framework: 'sklearn' },
+        description: 'credit model',
+      });
   }
 
   /** Requests to ARM (not logs, metrics, scoring) matching method and path fragment. */
   armRequests(method: string, pathIncludes: string): RecordedRequest[] {
-    return this.requests.filter((request) => request.method === method && request.path.includes(pathIncludes) && request.path.startsWith('/subscriptions/') && !request.path.includes('metrics:getBatch'));
+    return this.requests.filter(
+      (request) =>
+        request.method === method &&
+        request.path.includes(pathIncludes) &&
+        request.path.startsWith('/subscriptions/') &&
+        !request.path.includes('metrics:getBatch'),
+    );
   }
 
   #deploymentState(deployment: Deployment): string {
@@ -165,10 +179,19 @@ export class FakeAzure {
   }
 
   #endpointBody(endpoint: Endpoint, apiVersion: string | null): unknown {
-    const properties: Record<string, unknown> = { ...endpoint.properties, provisioningState: this.clock.now() >= endpoint.readyAtMs ? 'Succeeded' : 'Updating' };
+    const properties: Record<string, unknown> = {
+      ...endpoint.properties,
+      provisioningState: this.clock.now() >= endpoint.readyAtMs ? 'Succeeded' : 'Updating',
+    };
     // Like Azure, an old api-version does not know mirrorTraffic.
     if (apiVersion === null || apiVersion < '2023-04-01') delete properties.mirrorTraffic;
-    return { id: `${WORKSPACE_PATH}/onlineEndpoints/${endpoint.name}`, name: endpoint.name, type: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints', location: endpoint.location, properties };
+    return {
+      id: `${WORKSPACE_PATH}/onlineEndpoints/${endpoint.name}`,
+      name: endpoint.name,
+      type: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints',
+      location: endpoint.location,
+      properties,
+    };
   }
 
   #deploymentBody(deployment: Deployment): unknown {
@@ -208,10 +231,13 @@ export class FakeAzure {
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(payload === undefined ? '' : JSON.stringify(payload));
     };
-    const fault = this.faults.find((candidate) => (candidate.method ?? method) === method && url.pathname.includes(candidate.pathIncludes) && (candidate.count ?? 1) > 0);
+    const fault = this.faults.find(
+      (candidate) => (candidate.method ?? method) === method && url.pathname.includes(candidate.pathIncludes) && (candidate.count ?? 1) > 0,
+    );
     if (fault) {
       fault.count = (fault.count ?? 1) - 1;
-      const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+      const headers: Record<string, string> =
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
       send(fault.status, { error: { code: fault.code ?? `Fault${fault.status}`, message: `injected ${fault.status}` } }, headers);
       return;
     }
@@ -226,7 +252,13 @@ export class FakeAzure {
     }
   }
 
-  #route(method: string, url: URL, body: unknown, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void, request: IncomingMessage): void {
+  #route(
+    method: string,
+    url: URL,
+    body: unknown,
+    send: (status: number, payload?: unknown, headers?: Record<string, string>) => void,
+    request: IncomingMessage,
+  ): void {
     const path = url.pathname;
     const apiVersion = url.searchParams.get('api-version');
     let match: RegExpExecArray | null;
@@ -234,8 +266,13 @@ export class FakeAzure {
       const status = this.#operations.get(match[1] ?? '');
       if (!status) return send(404, { error: { code: 'NotFound', message: 'no such operation' } });
       const now = status();
-      if (url.searchParams.get('kind') === 'location') return now === 'InProgress' ? send(202, undefined, { location: url.toString(), 'retry-after': '5' }) : send(204);
-      return send(200, { status: now, ...(now === 'Failed' ? { error: { code: 'DeploymentFailed', message: 'container crashed' } } : {}) }, { 'retry-after': '5' });
+      if (url.searchParams.get('kind') === 'location')
+        return now === 'InProgress' ? send(202, undefined, { location: url.toString(), 'retry-after': '5' }) : send(204);
+      return send(
+        200,
+        { status: now, ...(now === 'Failed' ? { error: { code: 'DeploymentFailed', message: 'container crashed' } } : {}) },
+        { 'retry-after': '5' },
+      );
     }
     if (path.startsWith('/score/')) return this.#score(path.slice('/score/'.length), body, send, request);
     if ((match = /^\/v1\/workspaces\/([^/]+)\/query$/.exec(path)) && method === 'POST') {
@@ -246,38 +283,60 @@ export class FakeAzure {
       const answer = this.metricsAnswer(url.searchParams, body);
       return send(answer.status, answer.body);
     }
-    if (!path.startsWith(WORKSPACE_PATH)) return send(404, { error: { code: 'ResourceNotFound', message: `unknown workspace path ${path}` } });
+    if (!path.startsWith(WORKSPACE_PATH))
+      return send(404, { error: { code: 'ResourceNotFound', message: `unknown workspace path ${path}` } });
     const rest = path.slice(WORKSPACE_PATH.length);
     if ((match = /^\/models\/([^/]+)\/versions\/([^/]+)$/.exec(rest))) return this.#model(`${match[1]}:${match[2]}`, method, body, send);
-    if ((match = /^\/onlineEndpoints\/([^/]+)\/listKeys$/.exec(rest)) && method === 'POST') return send(200, { primaryKey: this.endpointKey, secondaryKey: 'other' });
+    if ((match = /^\/onlineEndpoints\/([^/]+)\/listKeys$/.exec(rest)) && method === 'POST')
+      return send(200, { primaryKey: this.endpointKey, secondaryKey: 'other' });
     if ((match = /^\/onlineEndpoints\/([^/]+)\/deployments$/.exec(rest)) && method === 'GET') {
       return send(200, { value: [...this.deployments.values()].map((deployment) => this.#deploymentBody(deployment)) });
     }
-    if ((match = /^\/onlineEndpoints\/([^/]+)\/deployments\/([^/]+)$/.exec(rest))) return this.#deployment(match[2] ?? '', method, body, send);
+    if ((match = /^\/onlineEndpoints\/([^/]+)\/deployments\/([^/]+)$/.exec(rest)))
+      return this.#deployment(match[2] ?? '', method, body, send);
     if ((match = /^\/onlineEndpoints\/([^/]+)$/.exec(rest))) return this.#endpoint(match[1] ?? '', method, apiVersion, body, send);
     return send(404, { error: { code: 'NotFound', message: `no route ${method} ${path}` } });
   }
 
-  #endpoint(name: string, method: string, apiVersion: string | null, body: unknown, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
+  #endpoint(
+    name: string,
+    method: string,
+    apiVersion: string | null,
+    body: unknown,
+    send: (status: number, payload?: unknown, headers?: Record<string, string>) => void,
+  ): void {
     const endpoint = this.endpoints.get(name);
     if (!endpoint) return send(404, { error: { code: 'ResourceNotFound', message: `endpoint ${name} not found` } });
     if (method === 'GET') return send(200, this.#endpointBody(endpoint, apiVersion));
     if (method !== 'PUT') return send(405, { error: { code: 'MethodNotAllowed', message: method } });
-    if (this.clock.now() < endpoint.readyAtMs) return send(409, { error: { code: 'Conflict', message: `endpoint ${name} is in Updating provisioning state` } });
-    const properties = (body as { properties?: { traffic?: Record<string, number>; mirrorTraffic?: Record<string, number> } }).properties ?? {};
+    if (this.clock.now() < endpoint.readyAtMs)
+      return send(409, { error: { code: 'Conflict', message: `endpoint ${name} is in Updating provisioning state` } });
+    const properties =
+      (body as { properties?: { traffic?: Record<string, number>; mirrorTraffic?: Record<string, number> } }).properties ?? {};
     const traffic = properties.traffic ?? {};
     const sum = Object.values(traffic).reduce((a, b) => a + b, 0);
     if (sum !== 100 && sum !== 0) return send(400, { error: { code: 'BadRequest', message: `Traffic must sum to 100 (got ${sum})` } });
     for (const deployment of [...Object.keys(traffic), ...Object.keys(properties.mirrorTraffic ?? {})]) {
-      if (!this.deployments.has(deployment)) return send(400, { error: { code: 'BadRequest', message: `deployment ${deployment} does not exist` } });
+      if (!this.deployments.has(deployment))
+        return send(400, { error: { code: 'BadRequest', message: `deployment ${deployment} does not exist` } });
     }
-    endpoint.properties = { ...endpoint.properties, traffic: { ...traffic }, mirrorTraffic: apiVersion !== null && apiVersion >= '2023-04-01' ? { ...(properties.mirrorTraffic ?? {}) } : endpoint.properties.mirrorTraffic };
+    endpoint.properties = {
+      ...endpoint.properties,
+      traffic: { ...traffic },
+      mirrorTraffic:
+        apiVersion !== null && apiVersion >= '2023-04-01' ? { ...(properties.mirrorTraffic ?? {}) } : endpoint.properties.mirrorTraffic,
+    };
     endpoint.readyAtMs = this.clock.now() + this.#endpointUpdateMs;
     const operation = this.#newOperation(() => (this.clock.now() >= endpoint.readyAtMs ? 'Succeeded' : 'InProgress'));
     return send(201, this.#endpointBody(endpoint, apiVersion), { 'azure-asyncoperation': operation, 'retry-after': '5' });
   }
 
-  #deployment(name: string, method: string, body: unknown, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
+  #deployment(
+    name: string,
+    method: string,
+    body: unknown,
+    send: (status: number, payload?: unknown, headers?: Record<string, string>) => void,
+  ): void {
     const existing = this.deployments.get(name);
     if (method === 'GET') {
       if (!existing) return send(404, { error: { code: 'ResourceNotFound', message: `deployment ${name} not found` } });
@@ -285,9 +344,16 @@ export class FakeAzure {
     }
     if (method === 'PUT') {
       if (existing && this.#deploymentState(existing) !== 'Succeeded' && this.#deploymentState(existing) !== 'Failed') {
-        return send(409, { error: { code: 'Conflict', message: `deployment ${name} is in ${this.#deploymentState(existing)} provisioning state` } });
+        return send(409, {
+          error: { code: 'Conflict', message: `deployment ${name} is in ${this.#deploymentState(existing)} provisioning state` },
+        });
       }
-      const input = body as { location: string; sku?: Record<string, unknown>; tags?: Record<string, string>; properties: Record<string, unknown> };
+      const input = body as {
+        location: string;
+        sku?: Record<string, unknown>;
+        tags?: Record<string, string>;
+        properties: Record<string, unknown>;
+      };
       const model = String(input.properties.model ?? '');
       const deployment: Deployment = {
         name,
@@ -305,7 +371,8 @@ export class FakeAzure {
     if (method === 'DELETE') {
       if (!existing) return send(204);
       const endpoint = this.endpoints.get(ENDPOINT);
-      if ((endpoint?.properties.traffic[name] ?? 0) > 0) return send(400, { error: { code: 'BadRequest', message: `deployment ${name} has traffic` } });
+      if ((endpoint?.properties.traffic[name] ?? 0) > 0)
+        return send(400, { error: { code: 'BadRequest', message: `deployment ${name} has traffic` } });
       existing.deletingAtMs = this.clock.now() + 30_000;
       const operation = this.#newOperation(() => {
         if (this.clock.now() < (existing.deletingAtMs ?? 0)) return 'InProgress';
@@ -317,7 +384,12 @@ export class FakeAzure {
     return send(405, { error: { code: 'MethodNotAllowed', message: method } });
   }
 
-  #model(key: string, method: string, body: unknown, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void): void {
+  #model(
+    key: string,
+    method: string,
+    body: unknown,
+    send: (status: number, payload?: unknown, headers?: Record<string, string>) => void,
+  ): void {
     const model = this.models.get(key);
     const [name, version] = key.split(':');
     const render = (): unknown => ({
@@ -328,7 +400,8 @@ export class FakeAzure {
     if (!model) return send(404, { error: { code: 'UserError', message: `model ${key} not found` } });
     if (method === 'GET') return send(200, render());
     if (method === 'PUT') {
-      const input = (body as { properties: { tags?: Record<string, string>; properties?: Record<string, string>; description?: string } }).properties;
+      const input = (body as { properties: { tags?: Record<string, string>; properties?: Record<string, string>; description?: string } })
+        .properties;
       model.tags = input.tags ?? {};
       model.properties = input.properties ?? {};
       model.description = input.description;
@@ -337,14 +410,23 @@ export class FakeAzure {
     return send(405, { error: { code: 'MethodNotAllowed', message: method } });
   }
 
-  #score(endpointName: string, body: unknown, send: (status: number, payload?: unknown, headers?: Record<string, string>) => void, request: IncomingMessage): void {
+  #score(
+    endpointName: string,
+    body: unknown,
+    send: (status: number, payload?: unknown, headers?: Record<string, string>) => void,
+    request: IncomingMessage,
+  ): void {
     if (request.headers.authorization !== `Bearer ${this.endpointKey}`) return send(401, { error: 'bad key' });
     const pinned = request.headers['azureml-model-deployment'];
     const deploymentName = typeof pinned === 'string' ? pinned : 'blue';
     const deployment = this.deployments.get(deploymentName);
     if (!deployment) return send(404, { error: `no deployment ${deploymentName}` });
     this.clock.nowMs += 40; // the model's latency, on the test clock
-    return send(200, { endpoint: endpointName, echo: body, model: deployment.properties.model }, { 'azureml-model-deployment': deploymentName });
+    return send(
+      200,
+      { endpoint: endpointName, echo: body, model: deployment.properties.model },
+      { 'azureml-model-deployment': deploymentName },
+    );
   }
 }
 
@@ -353,6 +435,11 @@ export class FakeAzure {
  * jitter draw and a short request timeout, unless `options` say otherwise.
  */
 export function fakeAzurePorts(azure: FakeAzure, clock: TestClock, options: Partial<AzureAdapterOptions> = {}): AzurePorts {
-  const settings = loadSettings({ ARM_ENDPOINT: azure.url, LOGS_ENDPOINT: azure.url, METRICS_ENDPOINT: azure.url, EMULATOR_TOKEN: 'test-token' });
+  const settings = loadSettings({
+    ARM_ENDPOINT: azure.url,
+    LOGS_ENDPOINT: azure.url,
+    METRICS_ENDPOINT: azure.url,
+    EMULATOR_TOKEN: 'test-token',
+  });
   return createAzurePorts(settings, { clock, random: () => 0.5, requestTimeoutMs: 5000, ...options });
 }

@@ -46,7 +46,23 @@ const isIntegerType = (t: KqlType): boolean => t === 'int' || t === 'long';
 
 type Schema = ReadonlyMap<string, KqlType>;
 
-const AGGREGATIONS = new Set(['count', 'countif', 'sum', 'sumif', 'avg', 'avgif', 'min', 'max', 'percentile', 'percentiles', 'dcount', 'make_list', 'minif', 'maxif', 'dcountif']);
+const AGGREGATIONS = new Set([
+  'count',
+  'countif',
+  'sum',
+  'sumif',
+  'avg',
+  'avgif',
+  'min',
+  'max',
+  'percentile',
+  'percentiles',
+  'dcount',
+  'make_list',
+  'minif',
+  'maxif',
+  'dcountif',
+]);
 
 function typeOf(e: Expr, schema: Schema): KqlType {
   switch (e.k) {
@@ -574,7 +590,9 @@ function makeAggregator(call: Extract<Expr, { k: 'call' }>, scalar: ScalarEvalua
       const x = arg(0);
       const ps = call.args.slice(1).map((a) => literalNumber(a, call.name));
       if (ps.length === 0 || (call.name === 'percentile' && ps.length !== 1)) {
-        throw KqlError.semantic(`${call.name}() needs a column and ${call.name === 'percentile' ? 'one percentile' : 'at least one percentile'}`);
+        throw KqlError.semantic(
+          `${call.name}() needs a column and ${call.name === 'percentile' ? 'one percentile' : 'at least one percentile'}`,
+        );
       }
       const values: number[] = [];
       return {
@@ -621,7 +639,8 @@ function makeAggregator(call: Extract<Expr, { k: 'call' }>, scalar: ScalarEvalua
 }
 
 function literalCount(e: Expr): number {
-  if (e.k !== 'lit' || typeof e.v !== 'number' || !Number.isInteger(e.v) || e.v < 1) throw KqlError.semantic('make_list() max size must be a positive integer');
+  if (e.k !== 'lit' || typeof e.v !== 'number' || !Number.isInteger(e.v) || e.v < 1)
+    throw KqlError.semantic('make_list() max size must be a positive integer');
   return e.v;
 }
 
@@ -716,7 +735,11 @@ interface AggregateItem {
   readonly names: readonly string[];
   readonly type: KqlType;
   /** The aggregation calls inside the item, computed per group. */
-  readonly calls: readonly { readonly call: Extract<Expr, { k: 'call' }>; readonly inputType: KqlType | undefined; readonly type: KqlType }[];
+  readonly calls: readonly {
+    readonly call: Extract<Expr, { k: 'call' }>;
+    readonly inputType: KqlType | undefined;
+    readonly type: KqlType;
+  }[];
   /** For an expression over aggregates (e.g. 100.0 * countif(...) / count()): evaluated per group. */
   readonly outer: Expr | undefined;
 }
@@ -762,14 +785,19 @@ function summarize(op: Extract<Operator, { k: 'summarize' }>, table: Table, scal
     const outer = rewrite(item.e);
     if (calls.length === 0) {
       typeOf(item.e, schema); // names an unknown function if there is one
-      throw KqlError.semantic(`summarize: '${item.name ?? 'expression'}' must use an aggregation function (count, countif, sum, avg, percentile...)`);
+      throw KqlError.semantic(
+        `summarize: '${item.name ?? 'expression'}' must use an aggregation function (count, countif, sum, avg, percentile...)`,
+      );
     }
     const direct = item.e.k === 'call' && AGGREGATIONS.has(item.e.name);
     const first = calls[0];
     let names: string[];
     if (direct && first) {
       if (first.call.name === 'percentiles' && item.name !== undefined) throw KqlError.unsupported('operator', 'named percentiles()');
-      names = first.call.name === 'percentiles' ? defaultAggregateName(first.call, i) : [item.name ?? defaultAggregateName(first.call, i)[0] ?? `Column${i + 1}`];
+      names =
+        first.call.name === 'percentiles'
+          ? defaultAggregateName(first.call, i)
+          : [item.name ?? defaultAggregateName(first.call, i)[0] ?? `Column${i + 1}`];
     } else {
       let n = i + 1;
       while (taken.has(`Column${n}`)) n++;
@@ -788,7 +816,10 @@ function summarize(op: Extract<Operator, { k: 'summarize' }>, table: Table, scal
     return new ScalarEvaluator(types, scalar.context);
   });
   const groups = new Map<string, { keys: Value[]; aggs: Aggregator[][] }>();
-  const newGroup = (keys: Value[]) => ({ keys, aggs: aggItems.map((a) => a.calls.map((c) => makeAggregator(c.call, scalar, c.inputType))) });
+  const newGroup = (keys: Value[]) => ({
+    keys,
+    aggs: aggItems.map((a) => a.calls.map((c) => makeAggregator(c.call, scalar, c.inputType))),
+  });
   for (const row of table.rows) {
     const keys = byItems.map((b) => scalar.eval(b.e, row));
     const id = JSON.stringify(keys.map((k) => (k instanceof DateTimeValue ? `d${k.ms}` : k instanceof TimeSpanValue ? `t${k.ms}` : k)));

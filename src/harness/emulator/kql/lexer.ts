@@ -41,7 +41,35 @@ const TIMESPAN_UNITS: Readonly<Record<string, number>> = {
   milliseconds: 1,
 };
 
-const OPERATORS = ['..', '==', '!=', '<>', '<=', '>=', '=~', '!~', '|', '(', ')', ',', '=', '<', '>', '+', '-', '*', '/', '%', '[', ']', '{', '}', ':', ';', '.'];
+const OPERATORS = [
+  '..',
+  '==',
+  '!=',
+  '<>',
+  '<=',
+  '>=',
+  '=~',
+  '!~',
+  '|',
+  '(',
+  ')',
+  ',',
+  '=',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '[',
+  ']',
+  '{',
+  '}',
+  ':',
+  ';',
+  '.',
+];
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -129,7 +157,14 @@ export function tokenize(text: string): Token[] {
         if (name === 'datetime' && text[j] === '(') {
           const close = text.indexOf(')', j);
           if (close < 0) throw KqlError.syntax(`unterminated datetime( literal at position ${start}`, start);
-          tokens.push({ type: 'datetime', text: text.slice(j + 1, close).trim().replace(/^["']|["']$/g, ''), pos: start });
+          tokens.push({
+            type: 'datetime',
+            text: text
+              .slice(j + 1, close)
+              .trim()
+              .replace(/^["']|["']$/g, ''),
+            pos: start,
+          });
           i = close + 1;
           continue;
         }

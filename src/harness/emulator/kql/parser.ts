@@ -6,7 +6,11 @@ import { KqlError } from './errors';
 import { tokenize, type Token } from './lexer';
 
 export type Expr =
-  | { readonly k: 'lit'; readonly type: 'string' | 'long' | 'real' | 'bool' | 'datetime' | 'timespan' | 'null'; readonly v: string | number | boolean | null }
+  | {
+      readonly k: 'lit';
+      readonly type: 'string' | 'long' | 'real' | 'bool' | 'datetime' | 'timespan' | 'null';
+      readonly v: string | number | boolean | null;
+    }
   | { readonly k: 'col'; readonly name: string }
   | { readonly k: 'bin'; readonly op: string; readonly l: Expr; readonly r: Expr }
   | { readonly k: 'neg'; readonly e: Expr }
@@ -33,10 +37,19 @@ export interface Query {
   readonly ops: readonly Operator[];
 }
 
-
 const COMPARISON_OPS = new Set(['==', '!=', '<', '<=', '>', '>=', '=~', '!~']);
 const STRING_OPS = new Set([
-  'has', '!has', 'contains', '!contains', 'startswith', '!startswith', 'endswith', '!endswith', 'has_cs', 'contains_cs', 'startswith_cs',
+  'has',
+  '!has',
+  'contains',
+  '!contains',
+  'startswith',
+  '!startswith',
+  'endswith',
+  '!endswith',
+  'has_cs',
+  'contains_cs',
+  'startswith_cs',
 ]);
 
 class Parser {
@@ -61,7 +74,8 @@ class Parser {
   }
   private expectOp(text: string): void {
     const t = this.next();
-    if (t.type !== 'op' || t.text !== text) throw KqlError.syntax(`expected '${text}' at position ${t.pos} but found '${t.text || 'end of query'}'`, t.pos);
+    if (t.type !== 'op' || t.text !== text)
+      throw KqlError.syntax(`expected '${text}' at position ${t.pos} but found '${t.text || 'end of query'}'`, t.pos);
   }
   private expectIdent(what: string): string {
     const t = this.next();
@@ -140,7 +154,8 @@ class Parser {
       case 'take':
       case 'limit': {
         const n = this.next();
-        if (n.type !== 'number' || !Number.isInteger(n.value) || (n.value ?? -1) < 0) throw KqlError.syntax(`${name} needs a non-negative integer, found '${n.text}'`, n.pos);
+        if (n.type !== 'number' || !Number.isInteger(n.value) || (n.value ?? -1) < 0)
+          throw KqlError.syntax(`${name} needs a non-negative integer, found '${n.text}'`, n.pos);
         return { k: 'take', n: n.value ?? 0 };
       }
       case 'count':
@@ -308,7 +323,7 @@ class Parser {
 export function parseDateTime(text: string): number | undefined {
   const trimmed = text.trim();
   if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed)) return undefined;
-  const withZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed) || !trimmed.includes('T') && !trimmed.includes(' ') ? trimmed : `${trimmed}Z`;
+  const withZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed) || (!trimmed.includes('T') && !trimmed.includes(' ')) ? trimmed : `${trimmed}Z`;
   const normalized = /^\d{4}-\d{2}-\d{2}$/.test(withZone) ? `${withZone}T00:00:00Z` : withZone.replace(' ', 'T');
   // Kusto allows 7 fractional digits; JavaScript parses at most 3.
   const ms = Date.parse(normalized.replace(/(\.\d{3})\d+/, '$1'));

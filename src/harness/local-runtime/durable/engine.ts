@@ -11,7 +11,17 @@ import { randomUUID } from 'node:crypto';
 import type { RuntimeClock } from '../clock';
 import type { FunctionsCore, RegisteredFunction, RpcTypedData } from '../functions-core';
 import { FunctionInvocationError, invokeFunction } from '../invoker';
-import { ActionType, ActionTypeName, EventType, type ActionWire, type HistoryEvent, actionInputValue, event, parseJsonText, toJsonText } from './history';
+import {
+  ActionType,
+  ActionTypeName,
+  EventType,
+  type ActionWire,
+  type HistoryEvent,
+  actionInputValue,
+  event,
+  parseJsonText,
+  toJsonText,
+} from './history';
 import { ensureTracked, trackedOf, unconsumedEventCounts, type LibraryTask, type Tracked } from './sequence-tracker';
 import { customStatusRefusal } from '../../../plan/status-budget';
 import {
@@ -180,7 +190,13 @@ export class DurableEngine {
   start(): void {
     const state = this.#store.loadActive();
     for (const row of state.instances) {
-      this.#instances.set(row.instanceId, { row, history: state.history.get(row.instanceId) ?? [], inbox: [], running: false, queued: false });
+      this.#instances.set(row.instanceId, {
+        row,
+        history: state.history.get(row.instanceId) ?? [],
+        inbox: [],
+        running: false,
+        queued: false,
+      });
     }
     for (const row of state.inbox) {
       const instance = this.#instances.get(row.instanceId);
@@ -284,7 +300,10 @@ export class DurableEngine {
     const fn = this.orchestratorFunction(name);
     const id = instanceId ?? randomUUID().replace(/-/g, '');
     if (id === '' || /[/\\#?]/.test(id) || [...id].some((c) => c.charCodeAt(0) < 0x20) || id.length > 256) {
-      throw new DurableOperationError(400, `invalid instance id "${id}": it must be 1-256 characters without / \\ # ? or control characters`);
+      throw new DurableOperationError(
+        400,
+        `invalid instance id "${id}": it must be 1-256 characters without / \\ # ? or control characters`,
+      );
     }
     const existing = this.getInstanceRow(id);
     if (existing && !TERMINAL_STATUSES.has(existing.status)) {
@@ -298,7 +317,16 @@ export class DurableEngine {
     return id;
   }
 
-  #createInstance(name: string, instanceId: string, inputText: string | null, parentInstanceId: string | null, parentTaskId: number | null, replace: boolean, commit: Commit, apply: (() => void)[]): void {
+  #createInstance(
+    name: string,
+    instanceId: string,
+    inputText: string | null,
+    parentInstanceId: string | null,
+    parentTaskId: number | null,
+    replace: boolean,
+    commit: Commit,
+    apply: (() => void)[],
+  ): void {
     const now = this.#clock.now();
     const row: InstanceRow = {
       instanceId,
@@ -316,7 +344,12 @@ export class DurableEngine {
     const started: Omit<InboxRow, 'id'> = {
       instanceId,
       visibleMs: now,
-      event: event(EventType.ExecutionStarted, -1, now, { Name: name, Input: inputText, Version: '', ParentInstanceId: parentInstanceId ?? undefined }),
+      event: event(EventType.ExecutionStarted, -1, now, {
+        Name: name,
+        Input: inputText,
+        Version: '',
+        ParentInstanceId: parentInstanceId ?? undefined,
+      }),
     };
     if (replace) (commit.deleteInstances ??= []).push(instanceId);
     (commit.upsertInstances ??= []).push(row);
@@ -359,7 +392,10 @@ export class DurableEngine {
     if (!row) throw new DurableOperationError(404, `No instance with ID '${instanceId}' found.`);
     const instance = this.#instances.get(instanceId);
     if (TERMINAL_STATUSES.has(row.status) || !instance) {
-      throw new DurableOperationError(410, `The instance '${instanceId}' is ${row.status}: it cannot receive events or operations any more.`);
+      throw new DurableOperationError(
+        410,
+        `The instance '${instanceId}' is ${row.status}: it cannot receive events or operations any more.`,
+      );
     }
     return instance;
   }
@@ -398,7 +434,10 @@ export class DurableEngine {
     if (!row) return 0;
     if (!TERMINAL_STATUSES.has(row.status)) {
       // 412 Precondition Failed, as the Durable extension answers since it checks the runtime status before a purge.
-      throw new DurableOperationError(412, `The instance '${instanceId}' is ${row.status}: only completed, failed or terminated instances can be purged.`);
+      throw new DurableOperationError(
+        412,
+        `The instance '${instanceId}' is ${row.status}: only completed, failed or terminated instances can be purged.`,
+      );
     }
     this.#store.commit({ deleteInstances: [instanceId] });
     this.#instances.delete(instanceId);
@@ -407,9 +446,13 @@ export class DurableEngine {
 
   signalEntity(name: string, key: string, operation: string, inputText: string | null): void {
     const fn = this.#core.getFunction(name);
-    if (!fn || fn.trigger.type !== 'entityTrigger') throw new DurableOperationError(404, `No entity function named '${name}' is registered.`);
+    if (!fn || fn.trigger.type !== 'entityTrigger')
+      throw new DurableOperationError(404, `No entity function named '${name}' is registered.`);
     const entityId = entitySchedulerId(name, key);
-    const row: Omit<EntityMessageRow, 'id'> = { entityId, message: { type: 'op', id: randomUUID(), operation, input: inputText, signal: true, parent: null } };
+    const row: Omit<EntityMessageRow, 'id'> = {
+      entityId,
+      message: { type: 'op', id: randomUUID(), operation, input: inputText, signal: true, parent: null },
+    };
     this.#store.commit({ insertEntityMessages: [row] });
     this.#deliverEntityMessages([row as EntityMessageRow]);
   }
@@ -463,7 +506,10 @@ export class DurableEngine {
     return instance.inbox.some(
       (row) =>
         row.visibleMs <= now &&
-        (!suspended || row.event.EventType === EventType.ExecutionResumed || row.event.EventType === EventType.ExecutionTerminated || row.event.EventType === EventType.ExecutionSuspended),
+        (!suspended ||
+          row.event.EventType === EventType.ExecutionResumed ||
+          row.event.EventType === EventType.ExecutionTerminated ||
+          row.event.EventType === EventType.ExecutionSuspended),
     );
   }
 
@@ -482,7 +528,8 @@ export class DurableEngine {
   }
 
   #dropTimersOf(instance: Instance): void {
-    for (let i = this.#timers.length - 1; i >= 0; i--) if ((this.#timers[i] as InboxRow).instanceId === instance.row.instanceId) this.#timers.splice(i, 1);
+    for (let i = this.#timers.length - 1; i >= 0; i--)
+      if ((this.#timers[i] as InboxRow).instanceId === instance.row.instanceId) this.#timers.splice(i, 1);
   }
 
   /** One sleeper on the clock for the earliest durable timer (re-armed when an earlier one appears). */
@@ -544,7 +591,10 @@ export class DurableEngine {
     // Control messages first: terminate wins over everything; suspend holds every other event back.
     const terminate = visible.find((item) => item.event.EventType === EventType.ExecutionTerminated);
     if (terminate) {
-      this.#finish(instance, 'Terminated', terminate.event.Input ?? 'null', { consumed: instance.inbox.map((item) => item.id), extraHistory: [terminate.event] });
+      this.#finish(instance, 'Terminated', terminate.event.Input ?? 'null', {
+        consumed: instance.inbox.map((item) => item.id),
+        extraHistory: [terminate.event],
+      });
       return;
     }
     const consumed: number[] = [];
@@ -578,7 +628,11 @@ export class DurableEngine {
       // Only suspend/resume arrived: record them, no replay needed.
       const updated: InstanceRow = { ...row, status, updatedMs: now };
       const append = controlHistory.map((e) => ({ ...e, IsPlayed: true }));
-      this.#store.commit({ upsertInstances: [updated], deleteInbox: consumed, appendHistory: [{ instanceId: row.instanceId, fromSeq: instance.history.length, events: append }] });
+      this.#store.commit({
+        upsertInstances: [updated],
+        deleteInbox: consumed,
+        appendHistory: [{ instanceId: row.instanceId, fromSeq: instance.history.length, events: append }],
+      });
       instance.row = updated;
       this.#pushHistory(instance, append);
       this.#removeInbox(instance, consumed);
@@ -592,11 +646,19 @@ export class DurableEngine {
     const history = instance.history.concat(episodeEvents);
     const executionStarted = history.find((e) => e.EventType === EventType.ExecutionStarted);
     if (!executionStarted) {
-      this.#finish(instance, 'Failed', JSON.stringify(`the history of instance '${row.instanceId}' has no ExecutionStarted event`), { consumed, extraHistory: episodeEvents });
+      this.#finish(instance, 'Failed', JSON.stringify(`the history of instance '${row.instanceId}' has no ExecutionStarted event`), {
+        consumed,
+        extraHistory: episodeEvents,
+      });
       return;
     }
     if (!fn || fn.trigger.type !== 'orchestrationTrigger') {
-      this.#finish(instance, 'Failed', JSON.stringify(`The orchestrator function '${row.name}' doesn't exist, is disabled, or is not an orchestrator function.`), { consumed, extraHistory: episodeEvents });
+      this.#finish(
+        instance,
+        'Failed',
+        JSON.stringify(`The orchestrator function '${row.name}' doesn't exist, is disabled, or is not an orchestrator function.`),
+        { consumed, extraHistory: episodeEvents },
+      );
       return;
     }
 
@@ -674,7 +736,11 @@ export class DurableEngine {
       return;
     }
     if (outcome.error !== undefined) {
-      this.#finish(instance, 'Failed', JSON.stringify(outcome.error), { consumed, extraHistory: episodeEvents, customStatus: outcome.customStatus });
+      this.#finish(instance, 'Failed', JSON.stringify(outcome.error), {
+        consumed,
+        extraHistory: episodeEvents,
+        customStatus: outcome.customStatus,
+      });
       return;
     }
 
@@ -694,9 +760,12 @@ export class DurableEngine {
     for (const tracked of outcome.tracked) {
       if (tracked.kind !== 'task') continue;
       const action = tracked.task.actionObj as ActionWire | undefined;
-      if (action && typeof action === 'object' && action.actionType === ActionType.CreateTimer && action.isCanceled) cancelledTimerIds.add(tracked.id);
+      if (action && typeof action === 'object' && action.actionType === ActionType.CreateTimer && action.isCanceled)
+        cancelledTimerIds.add(tracked.id);
     }
-    const cancelledRows = instance.inbox.filter((item) => item.event.EventType === EventType.TimerFired && cancelledTimerIds.has(item.event.TimerId as number));
+    const cancelledRows = instance.inbox.filter(
+      (item) => item.event.EventType === EventType.TimerFired && cancelledTimerIds.has(item.event.TimerId as number),
+    );
     if (cancelledRows.length > 0) (commit.deleteInbox ??= []).push(...cancelledRows.map((item) => item.id));
 
     const customStatus = state?.customStatus === undefined ? null : toJsonText(state.customStatus);
@@ -716,7 +785,11 @@ export class DurableEngine {
 
     const updated: InstanceRow = { ...row, status: status === 'Pending' ? 'Running' : status, customStatus, updatedMs: now };
     (commit.upsertInstances ??= []).push(updated);
-    (commit.appendHistory ??= []).push({ instanceId: row.instanceId, fromSeq: instance.history.length, events: appended.map((e) => ({ ...e, IsPlayed: true })) });
+    (commit.appendHistory ??= []).push({
+      instanceId: row.instanceId,
+      fromSeq: instance.history.length,
+      events: appended.map((e) => ({ ...e, IsPlayed: true })),
+    });
     this.#store.commit(commit);
     instance.row = updated;
     for (const e of appended) e.IsPlayed = true;
@@ -777,7 +850,14 @@ export class DurableEngine {
       }
       const executor = (context as { df?: { taskOrchestratorExecutor?: unknown } } | undefined)?.df?.taskOrchestratorExecutor;
       if (executor === undefined) {
-        return { state: undefined, error: error ?? 'the orchestrator handler returned no durable state', customStatus: undefined, tracked: [], continueAsNew: undefined, unconsumed: new Map() };
+        return {
+          state: undefined,
+          error: error ?? 'the orchestrator handler returned no durable state',
+          customStatus: undefined,
+          tracked: [],
+          continueAsNew: undefined,
+          unconsumed: new Map(),
+        };
       }
       // First replay with a freshly loaded library: patch, then replay again to observe the ids.
       if (ensureTracked(executor) && attempt === 0) continue;
@@ -799,7 +879,8 @@ export class DurableEngine {
   #describeTracked(tracked: Tracked): Descriptor[] {
     if (tracked.kind === 'fireAndForget') {
       const action = tracked.action as ActionWire;
-      if (action.actionType === ActionType.SignalEntity) return [{ kind: 'signal', name: `${action.operation ?? ''}${action.instanceId ?? ''}` }];
+      if (action.actionType === ActionType.SignalEntity)
+        return [{ kind: 'signal', name: `${action.operation ?? ''}${action.instanceId ?? ''}` }];
       return Array.from({ length: tracked.count }, () => ({ kind: 'release' as const, name: '' }));
     }
     const task = tracked.task;
@@ -830,7 +911,8 @@ export class DurableEngine {
     if (parent && parentAction) {
       const index = parent.children.indexOf(task);
       if (index % 2 === 1) return [{ kind: 'timer', name: '' }];
-      if (parentAction.actionType === ActionType.CallSubOrchestratorWithRetry) return [{ kind: 'suborchestration', name: parentAction.functionName ?? '' }];
+      if (parentAction.actionType === ActionType.CallSubOrchestratorWithRetry)
+        return [{ kind: 'suborchestration', name: parentAction.functionName ?? '' }];
       return [{ kind: 'activity', name: parentAction.functionName ?? '' }];
     }
     return [{ kind: 'timer', name: '' }];
@@ -863,8 +945,22 @@ export class DurableEngine {
       const action = tracked.action as ActionWire;
       if (action.actionType === ActionType.SignalEntity) {
         const entityId = action.instanceId ?? '';
-        const message: EntityMessage = { type: 'op', id: `${row.instanceId}:${id}`, operation: action.operation ?? '', input: action.input === undefined ? null : toJsonText(action.input), signal: true, parent: null };
-        scheduledEvents.push(event(EventType.EventSent, id, now, { Name: descriptor.name, Kind: 'signal', InstanceId: entityId, Input: JSON.stringify(message) }));
+        const message: EntityMessage = {
+          type: 'op',
+          id: `${row.instanceId}:${id}`,
+          operation: action.operation ?? '',
+          input: action.input === undefined ? null : toJsonText(action.input),
+          signal: true,
+          parent: null,
+        };
+        scheduledEvents.push(
+          event(EventType.EventSent, id, now, {
+            Name: descriptor.name,
+            Kind: 'signal',
+            InstanceId: entityId,
+            Input: JSON.stringify(message),
+          }),
+        );
         this.#queueEntityMessage(entityId, message, commit, apply);
         return undefined;
       }
@@ -872,7 +968,14 @@ export class DurableEngine {
       const lockSet = this.#currentLockSet(history);
       for (let offset = 0; offset < tracked.count; offset++) {
         const entityId = lockSet[offset] ?? '';
-        scheduledEvents.push(event(EventType.EventSent, id + offset, now, { Name: '', Kind: 'release', InstanceId: entityId, Input: JSON.stringify({ type: 'release', owner: row.instanceId }) }));
+        scheduledEvents.push(
+          event(EventType.EventSent, id + offset, now, {
+            Name: '',
+            Kind: 'release',
+            InstanceId: entityId,
+            Input: JSON.stringify({ type: 'release', owner: row.instanceId }),
+          }),
+        );
       }
       for (const entityId of lockSet) this.#queueEntityMessage(entityId, { type: 'release', owner: row.instanceId }, commit, apply);
       return undefined;
@@ -884,7 +987,16 @@ export class DurableEngine {
       switch (action.actionType) {
         case ActionType.CallActivity:
         case ActionType.CallActivityWithRetry:
-          return this.#scheduleActivity(instance, id, action.functionName ?? '', toJsonText(actionInputValue(action.input)), now, commit, apply, scheduledEvents);
+          return this.#scheduleActivity(
+            instance,
+            id,
+            action.functionName ?? '',
+            toJsonText(actionInputValue(action.input)),
+            now,
+            commit,
+            apply,
+            scheduledEvents,
+          );
         case ActionType.CreateTimer: {
           const fireAtMs = new Date(action.fireAt as Date).getTime();
           const fireAt = new Date(fireAtMs).toISOString();
@@ -894,14 +1006,39 @@ export class DurableEngine {
         }
         case ActionType.CallSubOrchestrator:
         case ActionType.CallSubOrchestratorWithRetry:
-          return this.#scheduleSubOrchestration(instance, id, action.functionName ?? '', action.instanceId, action.input, now, commit, apply, scheduledEvents);
+          return this.#scheduleSubOrchestration(
+            instance,
+            id,
+            action.functionName ?? '',
+            action.instanceId,
+            action.input,
+            now,
+            commit,
+            apply,
+            scheduledEvents,
+          );
         case ActionType.CallEntity: {
           const entityId = action.instanceId ?? '';
-          const message: EntityMessage = { type: 'op', id: `${row.instanceId}:${id}`, operation: action.operation ?? '', input: action.input === undefined ? null : toJsonText(action.input), signal: false, parent: row.instanceId };
+          const message: EntityMessage = {
+            type: 'op',
+            id: `${row.instanceId}:${id}`,
+            operation: action.operation ?? '',
+            input: action.input === undefined ? null : toJsonText(action.input),
+            signal: false,
+            parent: row.instanceId,
+          };
           const entityName = parseSchedulerId(entityId).name;
           const entityFn = this.#core.getFunction(entityName);
-          if (!entityFn || entityFn.trigger.type !== 'entityTrigger') return `The entity function '${entityName}' called by '${row.name}' is not registered.`;
-          scheduledEvents.push(event(EventType.EventSent, id, now, { Name: descriptor.name, Kind: 'entityCall', InstanceId: entityId, Input: JSON.stringify(message) }));
+          if (!entityFn || entityFn.trigger.type !== 'entityTrigger')
+            return `The entity function '${entityName}' called by '${row.name}' is not registered.`;
+          scheduledEvents.push(
+            event(EventType.EventSent, id, now, {
+              Name: descriptor.name,
+              Kind: 'entityCall',
+              InstanceId: entityId,
+              Input: JSON.stringify(message),
+            }),
+          );
           this.#queueEntityMessage(entityId, message, commit, apply);
           return undefined;
         }
@@ -909,7 +1046,9 @@ export class DurableEngine {
           const lockSet = (action.lockSet ?? []).map((e) => entitySchedulerId(e.name, e.key));
           const requestId = action.lockRequestId ?? `${row.instanceId}:${id}`;
           const message: EntityMessage = { type: 'lock', requestId, owner: row.instanceId, lockSet, position: 0 };
-          scheduledEvents.push(event(EventType.EventSent, id, now, { Name: descriptor.name, Kind: 'lock', Input: JSON.stringify({ id: requestId, lockSet }) }));
+          scheduledEvents.push(
+            event(EventType.EventSent, id, now, { Name: descriptor.name, Kind: 'lock', Input: JSON.stringify({ id: requestId, lockSet }) }),
+          );
           if (lockSet.length > 0) this.#queueEntityMessage(lockSet[0] as string, message, commit, apply);
           return undefined;
         }
@@ -921,7 +1060,8 @@ export class DurableEngine {
     }
 
     // Hidden retry tasks.
-    const parent = task.parent as (LibraryTask & { children: LibraryTask[]; actionObj?: unknown; retryOptions?: ActionWire['retryOptions'] }) | undefined;
+    const parent = task.parent as
+      (LibraryTask & { children: LibraryTask[]; actionObj?: unknown; retryOptions?: ActionWire['retryOptions'] }) | undefined;
     const parentAction = parent?.actionObj as ActionWire | undefined;
     if (!parent || !parentAction) return 'the orchestrator yielded a task the local runtime cannot schedule';
     const index = parent.children.indexOf(task);
@@ -932,7 +1072,8 @@ export class DurableEngine {
       const first = Math.max(0, retry?.firstRetryIntervalInMilliseconds ?? 0);
       const coefficient = retry?.backoffCoefficient ?? 1;
       let delayMs = first * Math.pow(coefficient, failures - 1);
-      if (retry?.maxRetryIntervalInMilliseconds !== undefined && retry.maxRetryIntervalInMilliseconds > 0) delayMs = Math.min(delayMs, retry.maxRetryIntervalInMilliseconds);
+      if (retry?.maxRetryIntervalInMilliseconds !== undefined && retry.maxRetryIntervalInMilliseconds > 0)
+        delayMs = Math.min(delayMs, retry.maxRetryIntervalInMilliseconds);
       if (failures >= (retry?.maxNumberOfAttempts ?? 1)) delayMs = 0; // last failure: the library gives up when this fires
       const fireAtMs = now + Math.round(delayMs);
       const fireAt = new Date(fireAtMs).toISOString();
@@ -941,32 +1082,77 @@ export class DurableEngine {
       return undefined;
     }
     // Next attempt. Past the retry timeout it fails at once with the previous attempt's error.
-    const firstScheduled = history.find((e) => e.EventId === (parent.children[0]?.id as number) && (e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated));
+    const firstScheduled = history.find(
+      (e) =>
+        e.EventId === (parent.children[0]?.id as number) &&
+        (e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated),
+    );
     const timeoutMs = retry?.retryTimeoutInMilliseconds;
     if (timeoutMs !== undefined && timeoutMs > 0 && firstScheduled && now - Date.parse(firstScheduled.Timestamp) > timeoutMs) {
       const previousId = parent.children[index - 2]?.id;
-      const previousFailure = history.find((e) => (e.EventType === EventType.TaskFailed || e.EventType === EventType.SubOrchestrationInstanceFailed) && e.TaskScheduledId === previousId);
+      const previousFailure = history.find(
+        (e) =>
+          (e.EventType === EventType.TaskFailed || e.EventType === EventType.SubOrchestrationInstanceFailed) &&
+          e.TaskScheduledId === previousId,
+      );
       if (parentAction.actionType === ActionType.CallSubOrchestratorWithRetry) {
-        scheduledEvents.push(event(EventType.SubOrchestrationInstanceCreated, id, now, { Name: parentAction.functionName, InstanceId: '' }));
+        scheduledEvents.push(
+          event(EventType.SubOrchestrationInstanceCreated, id, now, { Name: parentAction.functionName, InstanceId: '' }),
+        );
       } else {
         scheduledEvents.push(event(EventType.TaskScheduled, id, now, { Name: parentAction.functionName }));
       }
       inbox(
-        event(parentAction.actionType === ActionType.CallSubOrchestratorWithRetry ? EventType.SubOrchestrationInstanceFailed : EventType.TaskFailed, -1, now, {
-          TaskScheduledId: id,
-          Reason: previousFailure?.Reason ?? `retry timeout of ${timeoutMs} ms exceeded`,
-          Details: previousFailure?.Details ?? '',
-        }),
+        event(
+          parentAction.actionType === ActionType.CallSubOrchestratorWithRetry
+            ? EventType.SubOrchestrationInstanceFailed
+            : EventType.TaskFailed,
+          -1,
+          now,
+          {
+            TaskScheduledId: id,
+            Reason: previousFailure?.Reason ?? `retry timeout of ${timeoutMs} ms exceeded`,
+            Details: previousFailure?.Details ?? '',
+          },
+        ),
       );
       return undefined;
     }
     if (parentAction.actionType === ActionType.CallSubOrchestratorWithRetry) {
-      return this.#scheduleSubOrchestration(instance, id, parentAction.functionName ?? '', parentAction.instanceId, parentAction.input, now, commit, apply, scheduledEvents);
+      return this.#scheduleSubOrchestration(
+        instance,
+        id,
+        parentAction.functionName ?? '',
+        parentAction.instanceId,
+        parentAction.input,
+        now,
+        commit,
+        apply,
+        scheduledEvents,
+      );
     }
-    return this.#scheduleActivity(instance, id, parentAction.functionName ?? '', toJsonText(actionInputValue(parentAction.input)), now, commit, apply, scheduledEvents);
+    return this.#scheduleActivity(
+      instance,
+      id,
+      parentAction.functionName ?? '',
+      toJsonText(actionInputValue(parentAction.input)),
+      now,
+      commit,
+      apply,
+      scheduledEvents,
+    );
   }
 
-  #scheduleActivity(instance: Instance, id: number, name: string, inputText: string, now: number, commit: Commit, apply: (() => void)[], scheduledEvents: HistoryEvent[]): string | undefined {
+  #scheduleActivity(
+    instance: Instance,
+    id: number,
+    name: string,
+    inputText: string,
+    now: number,
+    commit: Commit,
+    apply: (() => void)[],
+    scheduledEvents: HistoryEvent[],
+  ): string | undefined {
     const fn = this.#core.getFunction(name);
     scheduledEvents.push(event(EventType.TaskScheduled, id, now, { Name: name, Input: inputText }));
     if (!fn || fn.trigger.type !== 'activityTrigger') {
@@ -974,7 +1160,11 @@ export class DurableEngine {
       const item: Omit<InboxRow, 'id'> = {
         instanceId: instance.row.instanceId,
         visibleMs: now,
-        event: event(EventType.TaskFailed, -1, now, { TaskScheduledId: id, Reason: `The activity function '${name}' doesn't exist, is disabled, or is not an activity function.`, Details: '' }),
+        event: event(EventType.TaskFailed, -1, now, {
+          TaskScheduledId: id,
+          Reason: `The activity function '${name}' doesn't exist, is disabled, or is not an activity function.`,
+          Details: '',
+        }),
       };
       (commit.insertInbox ??= []).push(item);
       apply.push(() => {
@@ -983,7 +1173,13 @@ export class DurableEngine {
       });
       return undefined;
     }
-    const work: Omit<WorkRow, 'id'> & { id?: number } = { instanceId: instance.row.instanceId, executionId: instance.row.executionId, taskId: id, name, input: inputText };
+    const work: Omit<WorkRow, 'id'> & { id?: number } = {
+      instanceId: instance.row.instanceId,
+      executionId: instance.row.executionId,
+      taskId: id,
+      name,
+      input: inputText,
+    };
     (commit.insertWork ??= []).push(work);
     apply.push(() => this.#enqueueActivity(work as WorkRow));
     return undefined;
@@ -1001,16 +1197,23 @@ export class DurableEngine {
     scheduledEvents: HistoryEvent[],
   ): string | undefined {
     const fn = this.#core.getFunction(name);
-    if (!fn || fn.trigger.type !== 'orchestrationTrigger') return `The sub-orchestrator function '${name}' called by '${instance.row.name}' doesn't exist or is not an orchestrator function.`;
+    if (!fn || fn.trigger.type !== 'orchestrationTrigger')
+      return `The sub-orchestrator function '${name}' called by '${instance.row.name}' doesn't exist or is not an orchestrator function.`;
     const instanceId = childId ?? `${instance.row.instanceId}:${id}`; // Azure's default: <parent>:<sequence id>
     const inputText = input === undefined ? null : JSON.stringify(input);
-    scheduledEvents.push(event(EventType.SubOrchestrationInstanceCreated, id, now, { Name: fn.metadata.name, InstanceId: instanceId, Input: inputText }));
+    scheduledEvents.push(
+      event(EventType.SubOrchestrationInstanceCreated, id, now, { Name: fn.metadata.name, InstanceId: instanceId, Input: inputText }),
+    );
     const existing = this.getInstanceRow(instanceId);
     if (existing && !TERMINAL_STATUSES.has(existing.status)) {
       const item: Omit<InboxRow, 'id'> = {
         instanceId: instance.row.instanceId,
         visibleMs: now,
-        event: event(EventType.SubOrchestrationInstanceFailed, -1, now, { TaskScheduledId: id, Reason: `An orchestration instance with the ID '${instanceId}' already exists and is ${existing.status}.`, Details: '' }),
+        event: event(EventType.SubOrchestrationInstanceFailed, -1, now, {
+          TaskScheduledId: id,
+          Reason: `An orchestration instance with the ID '${instanceId}' already exists and is ${existing.status}.`,
+          Details: '',
+        }),
       };
       (commit.insertInbox ??= []).push(item);
       apply.push(() => {
@@ -1035,7 +1238,16 @@ export class DurableEngine {
     return [];
   }
 
-  #continueAsNew(instance: Instance, input: unknown, unconsumed: Map<string, number>, history: HistoryEvent[], commit: Commit, apply: (() => void)[], customStatus: string | null, cancelledRows: InboxRow[]): void {
+  #continueAsNew(
+    instance: Instance,
+    input: unknown,
+    unconsumed: Map<string, number>,
+    history: HistoryEvent[],
+    commit: Commit,
+    apply: (() => void)[],
+    customStatus: string | null,
+    cancelledRows: InboxRow[],
+  ): void {
     const now = this.#clock.now();
     const row = instance.row;
     const inputText = input === undefined ? null : JSON.stringify(input);
@@ -1049,12 +1261,30 @@ export class DurableEngine {
     }
     carried.sort((a, b) => raised.indexOf(a) - raised.indexOf(b));
     // Pending timers and results of the old generation are dropped; events still in the inbox stay.
-    const keep = instance.inbox.filter((item) => item.event.EventType === EventType.EventRaised || item.event.EventType === EventType.ExecutionTerminated || item.event.EventType === EventType.ExecutionSuspended || item.event.EventType === EventType.ExecutionResumed);
+    const keep = instance.inbox.filter(
+      (item) =>
+        item.event.EventType === EventType.EventRaised ||
+        item.event.EventType === EventType.ExecutionTerminated ||
+        item.event.EventType === EventType.ExecutionSuspended ||
+        item.event.EventType === EventType.ExecutionResumed,
+    );
     const dropped = instance.inbox.filter((item) => !keep.includes(item) && !(commit.deleteInbox ?? []).includes(item.id));
     (commit.deleteInbox ??= []).push(...dropped.map((item) => item.id), ...cancelledRows.map((item) => item.id));
-    const updated: InstanceRow = { ...row, executionId: randomUUID(), status: 'Running', input: inputText, output: null, customStatus, updatedMs: now };
+    const updated: InstanceRow = {
+      ...row,
+      executionId: randomUUID(),
+      status: 'Running',
+      input: inputText,
+      output: null,
+      customStatus,
+      updatedMs: now,
+    };
     const started = event(EventType.ExecutionStarted, -1, now, { Name: row.name, Input: inputText, Version: '' });
-    const newInbox: Omit<InboxRow, 'id'>[] = [started, ...carried.map((e) => ({ ...e, IsPlayed: false }))].map((e) => ({ instanceId: row.instanceId, visibleMs: now, event: e }));
+    const newInbox: Omit<InboxRow, 'id'>[] = [started, ...carried.map((e) => ({ ...e, IsPlayed: false }))].map((e) => ({
+      instanceId: row.instanceId,
+      visibleMs: now,
+      event: e,
+    }));
     (commit.insertInbox ??= []).push(...newInbox);
     (commit.upsertInstances ??= []).push(updated);
     (commit.resetHistory ??= []).push({ instanceId: row.instanceId, events: [] });
@@ -1079,17 +1309,32 @@ export class DurableEngine {
     instance: Instance,
     status: 'Completed' | 'Failed' | 'Terminated',
     outputText: string,
-    options: { consumed: number[]; extraHistory: HistoryEvent[]; commit?: Commit; apply?: (() => void)[]; customStatus?: string | null | undefined },
+    options: {
+      consumed: number[];
+      extraHistory: HistoryEvent[];
+      commit?: Commit;
+      apply?: (() => void)[];
+      customStatus?: string | null | undefined;
+    },
   ): void {
     const now = this.#clock.now();
     const row = instance.row;
     const commit = options.commit ?? {};
     const apply = options.apply ?? [];
-    const updated: InstanceRow = { ...row, status, output: outputText, updatedMs: now, customStatus: options.customStatus === undefined ? row.customStatus : options.customStatus };
+    const updated: InstanceRow = {
+      ...row,
+      status,
+      output: outputText,
+      updatedMs: now,
+      customStatus: options.customStatus === undefined ? row.customStatus : options.customStatus,
+    };
     const completion =
       status === 'Completed'
         ? event(EventType.ExecutionCompleted, -1, now, { Result: outputText, OrchestrationStatus: status })
-        : event(status === 'Terminated' ? EventType.ExecutionTerminated : EventType.ExecutionCompleted, -1, now, { Result: outputText, OrchestrationStatus: status });
+        : event(status === 'Terminated' ? EventType.ExecutionTerminated : EventType.ExecutionCompleted, -1, now, {
+            Result: outputText,
+            OrchestrationStatus: status,
+          });
     const appended = [...options.extraHistory, completion].map((e) => ({ ...e, IsPlayed: true }));
     (commit.upsertInstances ??= []).push(updated);
     (commit.appendHistory ??= []).push({ instanceId: row.instanceId, fromSeq: instance.history.length, events: appended });
@@ -1116,7 +1361,8 @@ export class DurableEngine {
     }
     // Locks held by the instance are released when it ends (as Azure does).
     for (const entity of this.#entities.values()) {
-      if (entity.row.lockedBy === row.instanceId) this.#queueEntityMessage(entity.row.entityId, { type: 'release', owner: row.instanceId }, commit, apply);
+      if (entity.row.lockedBy === row.instanceId)
+        this.#queueEntityMessage(entity.row.entityId, { type: 'release', owner: row.instanceId }, commit, apply);
     }
     this.#store.commit(commit);
     instance.row = updated;
@@ -1181,13 +1427,23 @@ export class DurableEngine {
     let resultEvent: HistoryEvent;
     const now = (): number => this.#clock.now();
     if (!fn) {
-      resultEvent = event(EventType.TaskFailed, -1, now(), { TaskScheduledId: row.taskId, Reason: `The activity function '${row.name}' is not registered.`, Details: '' });
+      resultEvent = event(EventType.TaskFailed, -1, now(), {
+        TaskScheduledId: row.taskId,
+        Reason: `The activity function '${row.name}' is not registered.`,
+        Details: '',
+      });
     } else {
       this.counters.activityRuns++;
       try {
-        const inputData = [{ name: fn.triggerName, data: row.input === null ? undefined : { json: row.input } }, ...(this.#extraInputData?.(fn) ?? [])];
+        const inputData = [
+          { name: fn.triggerName, data: row.input === null ? undefined : { json: row.input } },
+          ...(this.#extraInputData?.(fn) ?? []),
+        ];
         const outcome = await invokeFunction(this.#core, fn, { inputData });
-        resultEvent = event(EventType.TaskCompleted, -1, now(), { TaskScheduledId: row.taskId, Result: rpcResultToJson(outcome.response.returnValue) });
+        resultEvent = event(EventType.TaskCompleted, -1, now(), {
+          TaskScheduledId: row.taskId,
+          Result: rpcResultToJson(outcome.response.returnValue),
+        });
       } catch (caught) {
         this.counters.activityFailures++;
         const error = caught instanceof FunctionInvocationError ? caught.error : caught;
@@ -1220,7 +1476,11 @@ export class DurableEngine {
     if (!entity) {
       const stored = this.#store.getEntity(entityId);
       const { name, key } = parseSchedulerId(entityId);
-      entity = { row: stored ?? { entityId, name, key, state: null, exists: false, lockedBy: null, updatedMs: this.#clock.now() }, queue: [], running: false };
+      entity = {
+        row: stored ?? { entityId, name, key, state: null, exists: false, lockedBy: null, updatedMs: this.#clock.now() },
+        queue: [],
+        running: false,
+      };
       this.#entities.set(entityId, entity);
     }
     return entity;
@@ -1304,7 +1564,10 @@ export class DurableEngine {
     let exists = entity.row.exists;
     let signals: { target: { name: string; key: string }; name: string; input: string }[] = [];
     if (!fn || fn.trigger.type !== 'entityTrigger') {
-      results = batch.map(() => ({ isError: true, result: JSON.stringify({ message: `No entity function named '${entity.row.name}' is registered.` }) }));
+      results = batch.map(() => ({
+        isError: true,
+        result: JSON.stringify({ message: `No entity function named '${entity.row.name}' is registered.` }),
+      }));
     } else {
       this.counters.entityBatches++;
       const input = {
@@ -1317,15 +1580,25 @@ export class DurableEngine {
         }),
       };
       try {
-        const outcome = await invokeFunction(this.#core, fn, { inputData: [{ name: fn.triggerName, data: { json: JSON.stringify(input) } }] });
-        const state = outcome.result as { entityExists?: boolean; entityState?: string; results?: { isError: boolean; result?: string }[]; signals?: typeof signals };
+        const outcome = await invokeFunction(this.#core, fn, {
+          inputData: [{ name: fn.triggerName, data: { json: JSON.stringify(input) } }],
+        });
+        const state = outcome.result as {
+          entityExists?: boolean;
+          entityState?: string;
+          results?: { isError: boolean; result?: string }[];
+          signals?: typeof signals;
+        };
         results = state.results ?? [];
         newState = state.entityState ?? null;
         exists = state.entityExists === true;
         signals = state.signals ?? [];
       } catch (caught) {
         const error = caught instanceof FunctionInvocationError ? caught.error : caught;
-        results = batch.map(() => ({ isError: true, result: JSON.stringify({ message: error instanceof Error ? error.message : String(error) }) }));
+        results = batch.map(() => ({
+          isError: true,
+          result: JSON.stringify({ message: error instanceof Error ? error.message : String(error) }),
+        }));
       }
     }
     batch.forEach((item, index) => {
@@ -1335,7 +1608,10 @@ export class DurableEngine {
       let payload: string;
       if (!result || result.isError) {
         const parsed = parseJsonText(result?.result) as { message?: string } | null;
-        const text = parsed && typeof parsed === 'object' && typeof parsed.message === 'string' ? parsed.message : `Operation '${op.operation}' on entity '${entity.row.entityId}' failed.`;
+        const text =
+          parsed && typeof parsed === 'object' && typeof parsed.message === 'string'
+            ? parsed.message
+            : `Operation '${op.operation}' on entity '${entity.row.entityId}' failed.`;
         payload = JSON.stringify({ result: JSON.stringify(text), exceptionType: 'Error' });
       } else {
         payload = JSON.stringify(result.result === undefined ? {} : { result: result.result });
@@ -1344,7 +1620,19 @@ export class DurableEngine {
     });
     for (const signal of signals) {
       const targetId = entitySchedulerId(signal.target.name, signal.target.key);
-      this.#queueEntityMessage(targetId, { type: 'op', id: randomUUID(), operation: signal.name, input: signal.input === '' ? null : signal.input, signal: true, parent: null }, commit, apply);
+      this.#queueEntityMessage(
+        targetId,
+        {
+          type: 'op',
+          id: randomUUID(),
+          operation: signal.name,
+          input: signal.input === '' ? null : signal.input,
+          signal: true,
+          parent: null,
+        },
+        commit,
+        apply,
+      );
     }
     const updated: EntityRow = { ...entity.row, state: exists ? newState : null, exists, updatedMs: now };
     (commit.upsertEntities ??= []).push(updated);
@@ -1359,7 +1647,11 @@ export class DurableEngine {
   #replyToOrchestration(instanceId: string, requestId: string, inputText: string, commit: Commit, apply: (() => void)[]): void {
     const instance = this.#instances.get(instanceId);
     if (!instance) return;
-    const item: Omit<InboxRow, 'id'> = { instanceId, visibleMs: this.#clock.now(), event: event(EventType.EventRaised, -1, this.#clock.now(), { Name: requestId, Input: inputText }) };
+    const item: Omit<InboxRow, 'id'> = {
+      instanceId,
+      visibleMs: this.#clock.now(),
+      event: event(EventType.EventRaised, -1, this.#clock.now(), { Name: requestId, Input: inputText }),
+    };
     (commit.insertInbox ??= []).push(item);
     apply.push(() => {
       instance.inbox.push(item as InboxRow);

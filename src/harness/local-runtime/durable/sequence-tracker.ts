@@ -49,7 +49,9 @@ function logOf(executor: object): Tracked[] {
 export function ensureTracked(executor: unknown): boolean {
   const candidate = executor as Partial<ExecutorLike> | undefined;
   if (!candidate || typeof candidate.trackOpenTask !== 'function' || typeof candidate.recordFireAndForgetAction !== 'function') {
-    throw new Error('unsupported durable-functions version: the orchestration executor has no trackOpenTask/recordFireAndForgetAction (the local runtime supports durable-functions 3.x)');
+    throw new Error(
+      'unsupported durable-functions version: the orchestration executor has no trackOpenTask/recordFireAndForgetAction (the local runtime supports durable-functions 3.x)',
+    );
   }
   const proto = Object.getPrototypeOf(candidate) as Record<string | symbol, unknown> & ExecutorLike;
   if (proto[PATCHED]) return false;

@@ -213,7 +213,8 @@ export class DurableStore {
       } catch (error) {
         this.db.close();
         const code = (error as { code?: string }).code;
-        if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new Error(`the store ${location} is in use by another runtime (one runtime per --store folder)`);
+        if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
+          throw new Error(`the store ${location} is in use by another runtime (one runtime per --store folder)`);
         throw error;
       }
       this.db.pragma('synchronous = NORMAL');
@@ -274,10 +275,12 @@ export class DurableStore {
         inbox.id = Number(s.insertInbox.run(inbox.instanceId, inbox.visibleMs, JSON.stringify(inbox.event)).lastInsertRowid);
       }
       for (const id of commit.deleteWork ?? []) s.deleteWork.run(id);
-      for (const row of commit.insertWork ?? []) row.id = Number(s.insertWork.run(row.instanceId, row.executionId, row.taskId, row.name, row.input).lastInsertRowid);
+      for (const row of commit.insertWork ?? [])
+        row.id = Number(s.insertWork.run(row.instanceId, row.executionId, row.taskId, row.name, row.input).lastInsertRowid);
       for (const row of commit.upsertEntities ?? []) s.upsertEntity.run({ ...row, exists: row.exists ? 1 : 0 });
       for (const id of commit.deleteEntityMessages ?? []) s.deleteEntityMessage.run(id);
-      for (const row of commit.insertEntityMessages ?? []) row.id = Number(s.insertEntityMessage.run(row.entityId, JSON.stringify(row.message)).lastInsertRowid);
+      for (const row of commit.insertEntityMessages ?? [])
+        row.id = Number(s.insertEntityMessage.run(row.entityId, JSON.stringify(row.message)).lastInsertRowid);
     });
   }
 
@@ -311,7 +314,9 @@ export class DurableStore {
 
   /** Everything that is not finished: the engine's working set after a (re)start. */
   loadActive(): LoadedState {
-    const instances = (this.db.prepare(`SELECT * FROM instances WHERE status NOT IN ('Completed','Failed','Terminated')`).all() as InstanceDbRow[]).map(fromInstanceDb);
+    const instances = (
+      this.db.prepare(`SELECT * FROM instances WHERE status NOT IN ('Completed','Failed','Terminated')`).all() as InstanceDbRow[]
+    ).map(fromInstanceDb);
     const history = new Map<string, HistoryEvent[]>();
     const historyStatement = this.#statements.getHistory;
     for (const instance of instances) {
@@ -320,16 +325,53 @@ export class DurableStore {
         (historyStatement.all(instance.instanceId) as { event: string }[]).map((row) => JSON.parse(row.event) as HistoryEvent),
       );
     }
-    const inbox = (this.db.prepare('SELECT id, instance_id, visible_ms, event FROM inbox ORDER BY id').all() as { id: number; instance_id: string; visible_ms: number; event: string }[]).map(
-      (row) => ({ id: row.id, instanceId: row.instance_id, visibleMs: row.visible_ms, event: JSON.parse(row.event) as HistoryEvent }),
-    );
-    const work = (this.db.prepare('SELECT * FROM work ORDER BY id').all() as { id: number; instance_id: string; execution_id: string; task_id: number; name: string; input: string | null }[]).map(
-      (row) => ({ id: row.id, instanceId: row.instance_id, executionId: row.execution_id, taskId: row.task_id, name: row.name, input: row.input }),
-    );
+    const inbox = (
+      this.db.prepare('SELECT id, instance_id, visible_ms, event FROM inbox ORDER BY id').all() as {
+        id: number;
+        instance_id: string;
+        visible_ms: number;
+        event: string;
+      }[]
+    ).map((row) => ({ id: row.id, instanceId: row.instance_id, visibleMs: row.visible_ms, event: JSON.parse(row.event) as HistoryEvent }));
+    const work = (
+      this.db.prepare('SELECT * FROM work ORDER BY id').all() as {
+        id: number;
+        instance_id: string;
+        execution_id: string;
+        task_id: number;
+        name: string;
+        input: string | null;
+      }[]
+    ).map((row) => ({
+      id: row.id,
+      instanceId: row.instance_id,
+      executionId: row.execution_id,
+      taskId: row.task_id,
+      name: row.name,
+      input: row.input,
+    }));
     const entities = (
-      this.db.prepare('SELECT * FROM entities').all() as { entity_id: string; name: string; key: string; state: string | null; exists_flag: number; locked_by: string | null; updated_ms: number }[]
-    ).map((row) => ({ entityId: row.entity_id, name: row.name, key: row.key, state: row.state, exists: row.exists_flag === 1, lockedBy: row.locked_by, updatedMs: row.updated_ms }));
-    const entityMessages = (this.db.prepare('SELECT * FROM entity_queue ORDER BY id').all() as { id: number; entity_id: string; message: string }[]).map((row) => ({
+      this.db.prepare('SELECT * FROM entities').all() as {
+        entity_id: string;
+        name: string;
+        key: string;
+        state: string | null;
+        exists_flag: number;
+        locked_by: string | null;
+        updated_ms: number;
+      }[]
+    ).map((row) => ({
+      entityId: row.entity_id,
+      name: row.name,
+      key: row.key,
+      state: row.state,
+      exists: row.exists_flag === 1,
+      lockedBy: row.locked_by,
+      updatedMs: row.updated_ms,
+    }));
+    const entityMessages = (
+      this.db.prepare('SELECT * FROM entity_queue ORDER BY id').all() as { id: number; entity_id: string; message: string }[]
+    ).map((row) => ({
       id: row.id,
       entityId: row.entity_id,
       message: JSON.parse(row.message) as EntityMessage,
@@ -387,9 +429,27 @@ export class DurableStore {
 
   getEntity(entityId: string): EntityRow | undefined {
     const row = this.db.prepare('SELECT * FROM entities WHERE entity_id = ?').get(entityId) as
-      | { entity_id: string; name: string; key: string; state: string | null; exists_flag: number; locked_by: string | null; updated_ms: number }
+      | {
+          entity_id: string;
+          name: string;
+          key: string;
+          state: string | null;
+          exists_flag: number;
+          locked_by: string | null;
+          updated_ms: number;
+        }
       | undefined;
-    return row ? { entityId: row.entity_id, name: row.name, key: row.key, state: row.state, exists: row.exists_flag === 1, lockedBy: row.locked_by, updatedMs: row.updated_ms } : undefined;
+    return row
+      ? {
+          entityId: row.entity_id,
+          name: row.name,
+          key: row.key,
+          state: row.state,
+          exists: row.exists_flag === 1,
+          lockedBy: row.locked_by,
+          updatedMs: row.updated_ms,
+        }
+      : undefined;
   }
 
   close(): void {
