@@ -217,6 +217,6 @@ describe('createAzurePorts configuration', () => {
 
   it('builds real-Azure ports from defaults without network access', () => {
     const real = createAzurePorts(loadSettings({}), { clock });
-    expect(Object.keys(real).sort()).toEqual(['endpointControl', 'ingestionModelRegistry', 'metricsSource', 'modelRegistry', 'platformMetrics']);
+    expect(Object.keys(real).sort()).toEqual(['endpointControl', 'ingestionModelRegistry', 'metricsSource', 'modelRegistry', 'platformMetrics', 'prices']);
   });
 });
