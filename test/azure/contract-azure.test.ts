@@ -9,6 +9,7 @@
  *   AML_ROLLOUT_CONTRACT_LIVE_DEPLOYMENT   its deployment holding 100% (default blue)
  *   AML_ROLLOUT_CONTRACT_MODEL             name:version of a registered model to deploy and tag (e.g. credit-model:2)
  *   AML_ROLLOUT_CONTRACT_CANDIDATE         name for the temporary deployment (default contract-green)
+ *   AML_ROLLOUT_CONTRACT_REGION            the endpoint's Azure region (e.g. westeurope), which prices are quoted for
  */
 import { systemClock } from '../../src/ports';
 import { createAzurePorts } from '../../src/azure';
@@ -27,7 +28,7 @@ async function azureTarget(): Promise<ContractTarget> {
   if (process.env.AML_ROLLOUT_CONTRACT_AZURE !== '1')
     throw new Error('AML_ROLLOUT_CONTRACT_AZURE=1 is required to run the Azure contract tests');
   const settings = loadSettings(process.env);
-  for (const name of ['ARM_ENDPOINT', 'LOGS_ENDPOINT', 'METRICS_ENDPOINT', 'EMULATOR_TOKEN'] as const) {
+  for (const name of ['ARM_ENDPOINT', 'LOGS_ENDPOINT', 'METRICS_ENDPOINT', 'PRICES_ENDPOINT', 'EMULATOR_TOKEN'] as const) {
     if (settings[name] !== undefined) throw new Error(`${name} is set: the Azure contract run must talk to Azure, not the emulator`);
   }
   const endpoint = required('AML_ROLLOUT_CONTRACT_ENDPOINT');
@@ -45,6 +46,7 @@ async function azureTarget(): Promise<ContractTarget> {
     clock: systemClock,
     ref,
     endpointResourceId: `${workspaceId}/onlineEndpoints/${endpoint}`,
+    region: required('AML_ROLLOUT_CONTRACT_REGION'),
     live: process.env.AML_ROLLOUT_CONTRACT_LIVE_DEPLOYMENT ?? 'blue',
     candidate: process.env.AML_ROLLOUT_CONTRACT_CANDIDATE ?? 'contract-green',
     candidateModelId: `${workspaceId}/models/${model}/versions/${version}`,

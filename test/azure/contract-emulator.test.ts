@@ -44,7 +44,14 @@ async function emulatorTarget(
   });
   await emulator.start();
   const base = options.transport === 'http' ? emulator.url : emulator.httpsUrl;
-  const settings = loadSettings({ ARM_ENDPOINT: base, LOGS_ENDPOINT: base, METRICS_ENDPOINT: base, EMULATOR_TOKEN: TOKEN });
+  // The prices client is plain fetch (a public API, no SDK, no custom CA): the plain-http listener.
+  const settings = loadSettings({
+    ARM_ENDPOINT: base,
+    LOGS_ENDPOINT: base,
+    METRICS_ENDPOINT: base,
+    PRICES_ENDPOINT: emulator.url,
+    EMULATOR_TOKEN: TOKEN,
+  });
   const ports = createAzurePorts(settings, {
     clock,
     random: () => 0.5,
@@ -61,6 +68,7 @@ async function emulatorTarget(
     clock,
     ref: { subscriptionId, resourceGroup, workspace, endpoint: 'credit-scoring' },
     endpointResourceId: `${workspaceId}/onlineEndpoints/credit-scoring`,
+    region: emulator.coords.location,
     live: 'blue',
     candidate: 'green',
     candidateModelId: `${workspaceId}/models/credit-model/versions/2`,

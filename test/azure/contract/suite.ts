@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { AzurePorts } from '../../../src/azure';
 import { kqlString } from '../../../src/analysis/kql';
 import { buildTrafficQuery, TRAFFIC_COLUMNS } from '../../../src/analysis/queries';
+import { readDeploymentUsage } from '../../../src/activities/resource-usage';
 import { RolloutError } from '../../../src/errors';
 import type { Clock, EndpointRef, ModelVersionRef } from '../../../src/ports';
 
@@ -16,6 +17,8 @@ export interface ContractTarget {
   readonly clock: Clock;
   readonly ref: EndpointRef;
   readonly endpointResourceId: string;
+  /** The endpoint's Azure region as ARM names it (e.g. westeurope): where its instances are priced. */
+  readonly region: string;
   /** The deployment that holds all live traffic. */
   readonly live: string;
   /** A name free for a new deployment (deleted again by the test). */
@@ -233,6 +236,103 @@ export function describePortContract(name: string, setup: () => Promise<Contract
         expect(live.length).toBeGreaterThan(0);
         expect(live.every((row) => row.metric === 'RequestsPerMinute')).toBe(true);
         expect(live.reduce((sum, row) => sum + (row.value as number), 0)).toBeGreaterThan(0);
+      }),
+      timeoutMs,
+    );
+  });
+
+  describe(`DeploymentMetricsSource contract (${name})`, () => {
+    const percentOrNull = (value: number | null | undefined): boolean =>
+      value === null || value === undefined || (value >= 0 && value <= 100);
+
+    it(
+      'returns CPU and memory utilization of the live deployment per minute, as percentages',
+      withTarget(async (t) => {
+        const window = await t.trafficWindow();
+        const metricNames = ['CpuUtilizationPercentage', 'CpuMemoryUtilizationPercentage'];
+        const points = await t.ports.platformMetrics.queryDeploymentMetrics(`${t.endpointResourceId}/deployments/${t.live}`, {
+          metricNames,
+          ...window,
+          granularity: 'PT1M',
+          aggregation: 'Average',
+        });
+        for (const metric of metricNames) {
+          const series = points.filter((point) => point.metric === metric);
+          const minutes = series.map((point) => Date.parse(point.timestamp));
+          // one point per minute: on a minute boundary, inside the window, no minute twice
+          expect(
+            minutes.every((ms) => Number.isFinite(ms) && ms % 60_000 === 0 && ms >= window.fromMs && ms < window.toMs),
+            metric,
+          ).toBe(true);
+          expect(new Set(minutes).size, metric).toBe(minutes.length);
+          // a deployment that served traffic all window has reported some minutes (a late minute may still be null)
+          const reported = series.filter((point) => point.value !== null);
+          expect(reported.length, metric).toBeGreaterThan(0);
+          expect(
+            series.every((point) => percentOrNull(point.value)),
+            metric,
+          ).toBe(true);
+        }
+        expect(points.every((point) => metricNames.includes(point.metric))).toBe(true);
+      }),
+      timeoutMs,
+    );
+
+    it(
+      'feeds the resource gate: readDeploymentUsage gives the live deployment minutes with requests and utilization',
+      withTarget(async (t) => {
+        const live = await t.ports.endpointControl.getDeployment(t.ref, t.live);
+        const window = await t.trafficWindow();
+        const usage = await readDeploymentUsage(
+          t.ports.platformMetrics,
+          t.endpointResourceId,
+          { name: live.name, instanceType: live.instanceType },
+          window,
+        );
+        expect(usage.deployment).toBe(t.live);
+        expect(usage.instanceType).toBe(live.instanceType);
+        expect(usage.minutes.length).toBeGreaterThan(0);
+        for (const minute of usage.minutes) {
+          expect(minute.requests).toBeGreaterThanOrEqual(0);
+          expect(percentOrNull(minute.cpuPercent) && percentOrNull(minute.memoryPercent)).toBe(true);
+          expect(percentOrNull(minute.gpuPercent) && percentOrNull(minute.gpuMemoryPercent)).toBe(true);
+          expect(minute.instances === null || minute.instances > 0).toBe(true);
+        }
+        // the minutes the deployment served requests in carry its CPU and memory readings
+        expect(usage.minutes.some((minute) => minute.requests > 0 && minute.cpuPercent !== null && minute.memoryPercent !== null)).toBe(
+          true,
+        );
+      }),
+      timeoutMs,
+    );
+  });
+
+  describe(`EndpointPrices contract (${name})`, () => {
+    // No policy price table: the public Azure Retail Prices API answers (PRICES_ENDPOINT locally).
+    const noPolicyTable = { currency: 'USD' };
+
+    it(
+      "prices the live deployment's instance type per hour in the endpoint's region",
+      withTarget(async (t) => {
+        const live = await t.ports.endpointControl.getDeployment(t.ref, t.live);
+        const quote = await t.ports.prices.hourlyPrice(live.instanceType, t.ref, noPolicyTable);
+        expect(quote.source).toBe('azureRetailPrices');
+        expect(quote.instanceType).toBe(live.instanceType);
+        expect(quote.region).toBe(t.region.replace(/\s+/g, '').toLowerCase());
+        expect(quote.pricePerHour).toBeGreaterThan(0);
+        expect(quote.currency).toBe('USD');
+      }),
+      timeoutMs,
+    );
+
+    it(
+      'refuses an instance type with no price with a NotFound naming it and the region, never a price of 0',
+      withTarget(async (t) => {
+        const error = await t.ports.prices.hourlyPrice('Standard_NoSuchSize_v9', t.ref, noPolicyTable).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(RolloutError);
+        expect(error).toMatchObject({ code: 'NotFound' });
+        expect((error as Error).message).toContain('Standard_NoSuchSize_v9');
+        expect((error as Error).message).toContain(t.region.replace(/\s+/g, '').toLowerCase());
       }),
       timeoutMs,
     );
