@@ -96,6 +96,7 @@ async function resourceLook(
   spec: GateSpec,
   input: CheckGatesInput,
   window: { fromMs: number },
+  endpointNow: () => Promise<EndpointRead>,
 ): Promise<ResourceLook> {
   const metrics = ctx.platformMetrics;
   if (!metrics)
@@ -104,8 +105,7 @@ async function resourceLook(
       'resource and cost checks need Azure Monitor platform metrics, which this app was started without',
     );
   const target = input.target;
-  const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
-  const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
+  const { endpoint, deployments } = await endpointNow();
   const find = (name: string) => {
     const found = deployments.find((d) => d.name.toLowerCase() === name.toLowerCase());
     if (!found) throw new RolloutError('NotFound', `deployment '${name}' is not on endpoint '${target.endpoint}'`);
@@ -152,11 +152,30 @@ async function resourceLook(
   });
 }
 
+/** The endpoint and its deployments as one look reads them. */
+interface EndpointRead {
+  readonly endpoint: Awaited<ReturnType<ActivityContext['endpointControl']['getEndpoint']>>;
+  readonly deployments: Awaited<ReturnType<ActivityContext['endpointControl']['listDeployments']>>;
+}
+
+/**
+ * Reads the endpoint at most once per checkGates call, when first needed: the endpoint check and
+ * every gate's resource look share the answer (one look, one state of the endpoint).
+ */
+function endpointReader(ctx: ActivityContext, target: EndpointRef): () => Promise<EndpointRead> {
+  let read: Promise<EndpointRead> | undefined;
+  return () =>
+    (read ??= (async () => {
+      const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
+      const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
+      return { endpoint, deployments };
+    })());
+}
+
 /** The endpoint as the look finds it (a missing endpoint is an answer, not an error). */
-async function observeEndpoint(ctx: ActivityContext, target: EndpointRef): Promise<ObservedEndpoint> {
+async function observeEndpoint(endpointNow: () => Promise<EndpointRead>): Promise<ObservedEndpoint> {
   try {
-    const endpoint = await ctx.retry('getEndpoint', () => ctx.endpointControl.getEndpoint(target));
-    const deployments = await ctx.retry('listDeployments', () => ctx.endpointControl.listDeployments(target));
+    const { endpoint, deployments } = await endpointNow();
     return { exists: true, deployments: deployments.map((d) => d.name), traffic: endpoint.traffic, mirror: endpoint.mirrorTraffic };
   } catch (error) {
     if (error instanceof RolloutError && error.code === 'NotFound') return { exists: false, deployments: [], traffic: {}, mirror: {} };
@@ -165,9 +184,10 @@ async function observeEndpoint(ctx: ActivityContext, target: EndpointRef): Promi
 }
 
 export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): Promise<CheckGatesOutput> {
+  const endpointNow = endpointReader(ctx, input.target);
   if (input.expect) {
     // Judge nothing that is not there: a lost deployment is a reason, not "no data yet".
-    const problems = endpointProblems(input.expect, await observeEndpoint(ctx, input.target));
+    const problems = endpointProblems(input.expect, await observeEndpoint(endpointNow));
     if (problems.length > 0) return { outcomes: [], endpointProblems: problems };
   }
   const outcomes: GateOutcome[] = [];
@@ -192,7 +212,7 @@ export async function checkGates(ctx: ActivityContext, input: CheckGatesInput): 
       // Judged on the candidate alone (baseline = candidate) there is nothing to compare resources with.
       const compared =
         (spec.resources !== undefined || spec.cost !== undefined) && input.baseline.toLowerCase() !== input.candidate.toLowerCase();
-      const extra = compared ? await resourceLook(ctx, spec, input, window) : undefined;
+      const extra = compared ? await resourceLook(ctx, spec, input, window, endpointNow) : undefined;
       if (extra) result = withResourceLook(result, extra);
       const requests = candidateRequests(rows.traffic, input.candidate);
       outcomes.push({
