@@ -137,7 +137,13 @@ export function agreementSpecProblems(spec: AgreementSpec, at: string): string[]
 
 function describeComparison(spec: AgreementSpec): string {
   if (spec.compare.kind === 'label') return `equal labels at ${spec.predictionPath}`;
-  return `numbers at ${spec.predictionPath} within ±${spec.compare.absoluteTolerance} or ±${spec.compare.relativeTolerance * 100}%`;
+  const { absoluteTolerance, relativeTolerance } = spec.compare;
+  // Only the tolerances the policy set: "within ±0.01 or ±0%" reads as if 0% were a rule.
+  const bounds = [
+    ...(absoluteTolerance > 0 || relativeTolerance === 0 ? [`±${absoluteTolerance}`] : []),
+    ...(relativeTolerance > 0 ? [`±${percent(relativeTolerance)} of the live value`] : []),
+  ];
+  return `numbers at ${spec.predictionPath} within ${bounds.join(' or ')}`;
 }
 
 function percent(share: number): string {

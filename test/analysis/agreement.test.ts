@@ -160,6 +160,20 @@ describe('judging agreement (table)', () => {
     expect(judged.verdict).toBe('fail');
   });
 
+  it.each([
+    [{ kind: 'label' as const }, 'equal labels at $.score'],
+    [{ kind: 'numeric' as const, absoluteTolerance: 0.01, relativeTolerance: 0 }, 'numbers at $.score within ±0.01'],
+    [{ kind: 'numeric' as const, absoluteTolerance: 0, relativeTolerance: 0.05 }, 'numbers at $.score within ±5% of the live value'],
+    [
+      { kind: 'numeric' as const, absoluteTolerance: 0.01, relativeTolerance: 0.05 },
+      'numbers at $.score within ±0.01 or ±5% of the live value',
+    ],
+    [{ kind: 'numeric' as const, absoluteTolerance: 0, relativeTolerance: 0 }, 'numbers at $.score within ±0'],
+  ])('the evidence names only the tolerances set: %j -> %s', (compare, expected) => {
+    const judged = judgeAgreement(numericSpec(1, { compare }), [{ baseline: ok({ score: 1 }), candidate: ok({ score: 1 }) }]);
+    expect(judged.evidence.comparison).toBe(expected);
+  });
+
   it('quotes at most maxExamples disagreeing rows, in dataset order, shortened', () => {
     const spec = labelSpec(10, { maxExamples: 2, rows: Array.from({ length: 10 }, (_, i) => ({ id: i, text: 'x'.repeat(500) })) });
     const judged = judgeAgreement(spec, labelPairs(4, 6));

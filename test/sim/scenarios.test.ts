@@ -63,6 +63,21 @@ const EXPECTED: Record<string, Expectation> = {
   'canary-prediction-agreement-promoted': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'pass' },
   // The same disagreement with onDisagreement: requestApproval: a person approves at minute 20, the canary goes on.
   'canary-prediction-disagreement-approved': { outcome: 'promoted', ...promotedTo(CANDIDATE), peakAtLeast: 100, sawVerdict: 'fail' },
+  // A regression model: every score drifted by 0.02 against a 0.01 tolerance (compare: numeric): stopped before any live traffic.
+  'canary-prediction-score-drift-rolled-back': {
+    outcome: 'rolledBack',
+    ...backOnBlue,
+    peakAtMost: 0,
+    newVersionServedAtMost: 0,
+    sawVerdict: 'fail',
+  },
+  // The same policy with a drift of 0.004: within the tolerance and the mean-difference bound, promoted.
+  'canary-prediction-score-within-tolerance-promoted': {
+    outcome: 'promoted',
+    ...promotedTo(CANDIDATE),
+    peakAtLeast: 100,
+    sawVerdict: 'pass',
+  },
   // Slow past requestSettings.requestTimeout from minute 45 (408s and 429s): failedRequestRate fails the gate.
   'canary-model-times-out-rolled-back': { outcome: 'rolledBack', ...backOnBlue, peakAtMost: 10, sawVerdict: 'fail' },
   // An operator aborts at minute 2, while the candidate's deployment is still being created (6-10 min in the emulator).
