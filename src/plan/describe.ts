@@ -59,7 +59,9 @@ function describeStep(step: Step): string {
 /** The status' view of step `index` of the plan (`index == steps.length`: the plan is done). */
 export function stepStatus(plan: Plan, index: number): RolloutStatus['step'] {
   const step = plan.steps[index];
-  return { index, count: plan.steps.length, kind: step?.kind ?? 'none', description: step ? describeStep(step) : 'all steps done' };
+  // No steps yet: the rollout is queued for the endpoint or being planned, not finished.
+  const description = step ? describeStep(step) : plan.steps.length === 0 ? 'not planned yet' : 'all steps done';
+  return { index, count: plan.steps.length, kind: step?.kind ?? 'none', description };
 }
 
 /** `step 3 of 16`, `all 16 steps done`, or `planning` before a plan exists. */

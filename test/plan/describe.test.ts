@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clockTime, describeStepStatus, describeWait, formatSplit, formatTraffic, stepPosition } from '../../src/plan/describe';
+import { clockTime, describeStepStatus, describeWait, formatSplit, formatTraffic, stepPosition, stepStatus } from '../../src/plan/describe';
+import type { Plan } from '../../src/plan/types';
 import { decidingPValue } from '../../src/analysis/describe';
 import type { MetricEvidence } from '../../src/analysis/types';
 import type { Phase, RolloutStatus } from '../../src/plan/types';
@@ -32,6 +33,19 @@ describe('formatSplit / formatTraffic: the one wording of a split', () => {
         else expect(text.split(', ')).toEqual(held.map(([name, p]) => `${name} ${p}%`));
       }),
     );
+  });
+});
+
+describe("stepStatus: the status' view of the current step", () => {
+  const plan = (steps: Plan['steps']): Plan => ({ steps }) as unknown as Plan;
+  const rollback: Plan['steps'][number] = { kind: 'rollback' };
+  it.each<[Plan['steps'], number, string, string]>([
+    // Queued for the endpoint or being planned: nothing is done yet (it used to say 'all steps done').
+    [[], 0, 'none', 'not planned yet'],
+    [[rollback], 0, 'rollback', 'roll back: the baseline takes 100% again, the candidate is removed'],
+    [[rollback], 1, 'none', 'all steps done'],
+  ])('%j at %d -> %s: %s', (steps, index, kind, description) => {
+    expect(stepStatus(plan(steps), index)).toEqual({ index, count: steps.length, kind, description });
   });
 });
 
