@@ -9,10 +9,9 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { EngineCommand, EngineInput, ExecutionEnd } from '../../src/orchestration/engine-io';
 import { ACTIVITY } from '../../src/orchestration/activity-names';
-import { emptyProgress, initialStatus, type EngineState } from '../../src/orchestration/engine-state';
 import type { Step } from '../../src/plan/types';
 import { action, runExecution, type Script } from './fake-context';
-import { testInput, testPlan } from './engine-fixture';
+import { activityAnswer, plannedState, testInput, testPlan } from './engine-fixture';
 
 /** The durable calls each command stands for, filled while the engine runs (before the fake sees them). */
 const expected = vi.hoisted(() => ({ actions: [] as string[], commands: [] as string[] }));
@@ -72,9 +71,6 @@ function actionsOf(command: EngineCommand, clockMs: number): string[] {
 }
 
 const START_MS = Date.UTC(2026, 0, 5, 9);
-const target = testPlan().target;
-const deployment = { name: 'green', provisioningState: 'Succeeded', modelId: 'm2', instanceType: 'x', instanceCount: 1 };
-const smoke = { requests: 3, failures: 0, misrouted: 0, latencyP50Ms: 1, latencyMaxMs: 2, statusCodes: { '200': 3 } };
 
 const deploy: Step = { kind: 'deploy', deployment: 'green', cloneFrom: 'blue', modelId: 'm2' };
 const smokeTest: Step = { kind: 'smokeTest', deployment: 'green', requests: 3, maxFailures: 0, payload: {} };
@@ -138,32 +134,7 @@ function scriptOf(run: RandomRun): Script {
       calls += 1;
       if (run.failures[calls % run.failures.length] && name !== ACTIVITY.sendNotification)
         throw new Error(`[Conflict] ${name} failed (call ${calls})`);
-      const given = input as { traffic?: Record<string, number>; mirror?: Record<string, number> };
-      switch (name) {
-        case ACTIVITY.resolveTarget:
-          return { target, concurrency: 'queue' };
-        case ACTIVITY.planRollout:
-          return plan;
-        case ACTIVITY.getEndpointState:
-          return { traffic: { blue: 100 }, mirror: {}, provisioningState: 'Succeeded', deployments: [] };
-        case ACTIVITY.createDeployment:
-        case ACTIVITY.replaceModel:
-          return { deployment };
-        case ACTIVITY.smokeTest:
-          return { ...smoke, passed: run.smokePasses, reason: run.smokePasses ? 'ok' : 'errors' };
-        case ACTIVITY.setTraffic:
-          return { traffic: given.traffic ?? {}, mirror: given.mirror ?? {} };
-        case ACTIVITY.deleteDeployment:
-          return { deleted: true };
-        case ACTIVITY.writeModelVerdict:
-          return { tags: {} };
-        case ACTIVITY.sendNotification:
-          return { sent: false };
-        case ACTIVITY.requestSupersede:
-          return { raised: true, detail: 'raised' };
-        default:
-          throw new Error(`[Internal] unexpected activity ${name}`);
-      }
+      return activityAnswer(name, input, { plan, smokePasses: run.smokePasses });
     },
     entity: (operation) => {
       if (operation === 'check') return run.supersedeCheck ? { by: 'r2', reason: 'superseded by m:3 (r2)' } : null;
@@ -176,29 +147,15 @@ function scriptOf(run: RandomRun): Script {
   };
 }
 
-function plannedState(steps: readonly Step[]): EngineState {
-  return {
-    version: 1,
-    plan: testPlan({ steps, approvers: ['alice@x.com'] }),
-    mode: 'forward',
-    stepIndex: 0,
-    progress: emptyProgress(),
-    facts: { candidateCreated: false, modelReplaced: false, smokePassed: [], promoted: false, verdictWritten: false },
-    status: { ...initialStatus(testInput, 0), endpoint: 'e', phase: 'Pending' },
-    leaseHeld: true,
-    input: testInput,
-    executions: 1,
-    carriedApprovals: [],
-  };
-}
-
 describe('the interpreter issues exactly the durable tasks the engine commands', () => {
   it('over random failures, lease answers and events, across executions', () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(runArb, (run) => {
         const script = scriptOf(run);
-        let input: unknown = run.queued ? testInput : { continuation: true, state: plannedState(run.steps) };
+        let input: unknown = run.queued
+          ? testInput
+          : { continuation: true, state: plannedState(testPlan({ steps: run.steps, approvers: ['alice@x.com'] })) };
         for (let execution = 0; execution < 12; execution++) {
           expected.actions.length = 0;
           expected.commands.length = 0;

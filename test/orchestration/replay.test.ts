@@ -7,27 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { runExecution, type Script } from './fake-context';
 import { ACTIVITY } from '../../src/orchestration/activity-names';
-import { emptyProgress, initialStatus, type EngineState } from '../../src/orchestration/engine-state';
-import { testInput, testPlan } from './engine-fixture';
+import type { EngineState } from '../../src/orchestration/engine-state';
+import { plannedState, testInput, testPlan } from './engine-fixture';
 
 const target = testPlan().target;
-
-/** The state a rollout continues with after its lease execution: planned, still Pending, nothing deployed. */
-function plannedState(): EngineState {
-  return {
-    version: 1,
-    plan: testPlan(),
-    mode: 'forward',
-    stepIndex: 0,
-    progress: emptyProgress(),
-    facts: { candidateCreated: false, modelReplaced: false, smokePassed: [], promoted: false, verdictWritten: false },
-    status: { ...initialStatus(testInput, 0), endpoint: 'e', phase: 'Pending' },
-    leaseHeld: true,
-    input: testInput,
-    executions: 1,
-    carriedApprovals: [],
-  };
-}
 
 describe('the generator on a fake context', () => {
   it('an abort that arrives while queued, after the last lease poll, ends the rollout and leaves the lease queue', () => {
