@@ -195,7 +195,9 @@ function* approvalWait(io: EngineIo, state: EngineState, step: ApprovalWaitStep,
   if (!state.progress.approvalRequested) {
     state.progress.approvalRequested = true;
     yield* io.note(state, `waiting for approval '${step.name}' until ${new Date(deadline()).toISOString()}`);
-    yield* notify(io, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline() } });
+    yield* notify(io, state, 'approvalRequested', {
+      approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), ...(why === undefined ? {} : { why }) },
+    });
   }
   // The rules are approval-decider.ts's; this loop waits and carries out its answers.
   for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
@@ -211,7 +213,13 @@ function* approvalWait(io: EngineIo, state: EngineState, step: ApprovalWaitStep,
       for (const message of decision.notes) yield* io.note(state, message);
       if (decision.remind)
         yield* notify(io, state, 'approvalRequested', {
-          approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true },
+          approval: {
+            step: state.stepIndex,
+            name: step.name,
+            timeoutAtMs: deadline(),
+            reminder: true,
+            ...(why === undefined ? {} : { why }),
+          },
         });
       if (decision.result) return decision.result;
       continue;

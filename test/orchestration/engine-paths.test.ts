@@ -9,6 +9,11 @@ import type { EngineState } from '../../src/orchestration/engine-state';
 import type { Phase, Step } from '../../src/plan/types';
 import { runExecution, type Run, type Script } from './fake-context';
 import { activityAnswer, plannedState, testPlan } from './engine-fixture';
+import { STEP_PHASE } from '../../src/plan/phases';
+import { compilePlan } from '../../src/plan/compile';
+import { parsePolicy } from '../../src/policy';
+import { canaryPolicy } from '../policy/fixtures';
+import { compileInput } from '../plan/inputs';
 
 const START_MS = Date.UTC(2026, 0, 5, 9);
 const HOUR_MS = 3_600_000;
@@ -173,5 +178,50 @@ describe('operator controls while an approval step waits', () => {
     expect(next.status.overrides.map((o) => o.action)).toEqual(accepted);
     for (const action of ignored)
       expect(next.status.journal.some((entry) => entry.message.startsWith(`${action} by ops@x.com ignored`))).toBe(true);
+  });
+});
+
+describe('an approval a rule asks for says why in its notification', () => {
+  it('the cost hook: the approval request carries the serving cost that triggered it', () => {
+    const plan = compilePlan(parsePolicy(JSON.stringify(canaryPolicy()), 'inline'), compileInput());
+    const index = plan.steps.findIndex((s) => s.kind === 'bake' && s.gates.length > 0 && s.candidateOnly !== true);
+    const step = plan.steps[index]!;
+    const before = plannedState(plan);
+    before.stepIndex = index;
+    before.status.phase = STEP_PHASE[step.kind];
+    Object.assign(before.facts, { candidateCreated: true, smokePassed: [plan.candidate.deployment] });
+    before.progress.startedAtMs = START_MS - 2 * HOUR_MS;
+    // The bake's minimum of requests is met already: this look only passes, with a cost above the limit.
+    before.progress.requestsSeen = 10_000;
+    const sent: unknown[] = [];
+    const s: Script = {
+      activity: (name, input) => {
+        if (name === ACTIVITY.sendNotification) sent.push(input);
+        if (name !== ACTIVITY.checkGates) return activityAnswer(name, input, { plan });
+        const gates = (input as { gates: { name: string }[] }).gates;
+        return {
+          outcomes: gates.map((g, i) => ({
+            gate: g.name,
+            outcome: 'pass',
+            candidateRequests: 10_000,
+            ...(i === 0 ? { costApproval: 'serving cost 40% above the baseline (limit 20%)' } : {}),
+          })),
+        };
+      },
+      entity: () => null,
+      events: [],
+    };
+    const next = carried(runExecution({ continuation: true, state: before }, s, START_MS));
+    // Nobody answers in the fake: the cost approval times out (its policy rolls back), after asking.
+    expect(next.status.reason).toBe("approval 'cost' timed out after 60 min");
+    expect(sent).toContainEqual(
+      expect.objectContaining({
+        kind: 'approvalRequested',
+        approval: expect.objectContaining({
+          name: 'cost',
+          why: "serving cost: gate 'health': serving cost 40% above the baseline (limit 20%)",
+        }),
+      }),
+    );
   });
 });
