@@ -21,8 +21,10 @@ import { recordStrayApprovals, type StepResult } from './decider';
 import {
   LEASE_POLL_MINUTES,
   MAX_WAITS_PER_EXECUTION,
+  RECORD_LIMIT,
   emptyProgress,
   initialStatus,
+  journal,
   recordOverride,
   type EngineState,
 } from './engine-state';
@@ -325,5 +327,27 @@ export function* runExecution(raw: unknown, instanceId: string, startMs: number)
   }
   yield* io.publish(state);
   if (state.mode === 'done') return { kind: 'complete', state };
-  return { kind: 'continueAsNew', state };
+  return { kind: 'continueAsNew', state: carriedState(state, io.now()) };
+}
+
+/**
+ * The input of the next execution is written to the history of both executions, so it is kept
+ * small (Durable Functions' guidance: keep orchestration inputs small, they are serialized into
+ * the history and replayed): every list in it is bounded (journal, approvals, overrides, evidence,
+ * carried decisions) and what no later execution reads is dropped. Once planned, the model's tags
+ * and properties (the event's, as large as the registry allows) are never read again: the plan
+ * carries what it needs, and only a retry of a failed plan (never planned) resolves and plans again.
+ * test/orchestration/carried-state.test.ts holds a worst case under CARRIED_STATE_BUDGET_BYTES.
+ */
+export function carriedState(state: EngineState, atMs: number): EngineState {
+  if (state.carriedApprovals.length > RECORD_LIMIT) {
+    const dropped = state.carriedApprovals.splice(0, state.carriedApprovals.length - RECORD_LIMIT);
+    journal(state, atMs, `${dropped.length} older approval events dropped: only the newest ${RECORD_LIMIT} are carried`);
+  }
+  if (state.mode !== 'queued' && state.failedFrom !== 'plan') {
+    const model = state.input.model;
+    if (Object.keys(model.tags).length > 0 || Object.keys(model.properties).length > 0)
+      state.input = { ...state.input, model: { ...model, tags: {}, properties: {} } };
+  }
+  return state;
 }
