@@ -4,6 +4,11 @@
  * context over random activity failures, lease answers and operator / approval events; the
  * engine's commands are recorded on the way (runExecution wrapped), and the durable calls the
  * fake saw must be exactly the ones those commands stand for, in the same order.
+ *
+ * The same random runs, execution after execution, check the engine as a whole: every published
+ * phase change is in the phase table, runs end, and an ended run has freed the lease it held
+ * (runs that end in an orchestration failure are left out: reading the endpoint after planning
+ * and the lease entity are not caught, so their failure fails the instance, the lease still held).
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
@@ -12,6 +17,9 @@ import { ACTIVITY } from '../../src/orchestration/activity-names';
 import type { Step } from '../../src/plan/types';
 import { action, runExecution, type Script } from './fake-context';
 import { activityAnswer, plannedState, testInput, testPlan } from './engine-fixture';
+import type { EngineState } from '../../src/orchestration/engine-state';
+import type { Phase } from '../../src/plan/types';
+import { canTransition, isTerminalPhase } from '../../src/plan/phases';
 
 /** The durable calls each command stands for, filled while the engine runs (before the fake sees them). */
 const expected = vi.hoisted(() => ({ actions: [] as string[], commands: [] as string[] }));
@@ -187,5 +195,45 @@ describe('the interpreter issues exactly the durable tasks the engine commands',
       'drain',
     ];
     expect([...seen].sort()).toEqual([...vocabulary].sort());
+  });
+});
+
+describe('random runs of the engine, execution after execution', () => {
+  it('every phase change is in the phase table; a run whose lease answers ever grant or refuse ends; an ended run has freed the lease it held', () => {
+    fc.assert(
+      fc.property(runArb, (run) => {
+        const script = scriptOf(run);
+        let input: unknown = run.queued
+          ? testInput
+          : { continuation: true, state: plannedState(testPlan({ steps: run.steps, approvers: ['alice@x.com'] })) };
+        let held = !run.queued;
+        const releases: unknown[] = [];
+        let phase: Phase | undefined;
+        for (let execution = 0; execution < 120; execution++) {
+          const result = runExecution(input, script, START_MS + execution * 3_600_000);
+          for (const status of result.statuses) {
+            if (phase !== undefined && status.phase !== phase)
+              expect(canTransition(phase, status.phase), `${phase} -> ${status.phase}`).toBe(true);
+            phase = status.phase;
+          }
+          releases.push(...result.signals.filter((signal) => signal.operation === 'release'));
+          if (result.failure !== undefined) return;
+          const next = result.continuedAsNew as { state: EngineState } | undefined;
+          if (next?.state.leaseHeld) held = true;
+          if (next === undefined) {
+            // Failed is retryable while the window is open, and stays the phase once it closes.
+            const ended = result.output!.phase;
+            expect(isTerminalPhase(ended) || ended === 'Failed', `ended in ${ended}`).toBe(true);
+            if (held) expect(releases.length).toBeGreaterThan(0);
+            return;
+          }
+          input = next;
+        }
+        const decisive = run.lease.some((answer) => answer === 'granted' || answer === 'stale');
+        // Only a rollout queued behind a holder that never leaves may wait on (its holder would end in reality).
+        expect(run.queued && !decisive, 'a run that holds, can get, or is refused the lease ends').toBe(true);
+      }),
+      { numRuns: 100, seed: 1205 },
+    );
   });
 });
