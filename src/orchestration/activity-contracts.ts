@@ -180,7 +180,14 @@ export const sendNotificationInputSchema = z.object({
   notifications: notificationSpecSchema.optional(),
   gate: gateResultSchema.optional(),
   approval: z
-    .object({ step: z.number().int().nonnegative(), name: z.string(), timeoutAtMs: z.number(), reminder: z.boolean().optional() })
+    .object({
+      step: z.number().int().nonnegative(),
+      name: z.string(),
+      timeoutAtMs: z.number(),
+      reminder: z.boolean().optional(),
+      /** Why a person is asked (a no-data, disagreement or cost approval says what happened). */
+      why: z.string().optional(),
+    })
     .optional(),
   /** cleanupFailed / cleanupDone: the deployment whose delete failed (status.retrying says when the next attempt is). */
   cleanup: z.object({ deployment: nonEmpty }).optional(),

@@ -1,9 +1,10 @@
 /**
  * The decider: every change of the rollout's control state (its mode, its phase at the ends, the
  * step index, the pending end, the lease) is made here, by one pure function
- * `decide(state, input) -> { state, commands }`. The orchestrator runs the work (activities,
- * waits) and turns what happened into an input; the commands say what it must do next that
- * needs the outside world (write the verdict and notify, release the lease, resolve again).
+ * `decide(state, input) -> { state, commands }`. The engine (engine.ts and its step, wait and
+ * rollback machines) runs the work (activities, waits) and turns what happened into an input; the
+ * commands say what it must do next that needs the outside world (write the verdict and notify,
+ * release the lease, resolve again), carried out by `apply` (engine-effects.ts).
  *
  * The table, by mode (the phase table's `mode` column, src/plan/phases.ts):
  *

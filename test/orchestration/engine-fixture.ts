@@ -1,6 +1,8 @@
 /** A small canary plan and its rollout input, shared by the engine's table tests. */
 import type { RolloutInput } from '../../src/orchestration/events';
+import { emptyProgress, initialStatus, type EngineState } from '../../src/orchestration/engine-state';
 import type { Plan, Step } from '../../src/plan/types';
+import { ACTIVITY } from '../../src/orchestration/activity-names';
 
 export const testInput: RolloutInput = {
   rolloutId: 'r1',
@@ -37,4 +39,55 @@ export function testPlan(over: Partial<Plan> = {}): Plan {
     concurrency: 'queue',
     ...over,
   };
+}
+
+/** The state a rollout continues with after its lease execution: planned, still Pending, nothing deployed. */
+export function plannedState(plan: Plan = testPlan()): EngineState {
+  return {
+    version: 1,
+    plan,
+    mode: 'forward',
+    stepIndex: 0,
+    progress: emptyProgress(),
+    facts: { candidateCreated: false, modelReplaced: false, smokePassed: [], promoted: false, verdictWritten: false },
+    status: { ...initialStatus(testInput, 0), endpoint: 'e', phase: 'Pending' },
+    leaseHeld: true,
+    input: testInput,
+    executions: 1,
+    carriedApprovals: [],
+  };
+}
+
+const deployment = { name: 'green', provisioningState: 'Succeeded', modelId: 'm2', instanceType: 'x', instanceCount: 1 };
+const smoke = { requests: 3, failures: 0, misrouted: 0, latencyP50Ms: 1, latencyMaxMs: 2, statusCodes: { '200': 3 } };
+
+/** A valid answer of each rollout activity (gate queries and A/B looks pass, with data). */
+export function activityAnswer(name: string, input: unknown, o: { plan: Plan; smokePasses?: boolean }): unknown {
+  const given = input as { traffic?: Record<string, number>; mirror?: Record<string, number> };
+  const smokePasses = o.smokePasses ?? true;
+  switch (name) {
+    case ACTIVITY.resolveTarget:
+      return { target: o.plan.target, concurrency: 'queue' };
+    case ACTIVITY.planRollout:
+      return o.plan;
+    case ACTIVITY.getEndpointState:
+      return { traffic: { blue: 100 }, mirror: {}, provisioningState: 'Succeeded', deployments: [] };
+    case ACTIVITY.createDeployment:
+    case ACTIVITY.replaceModel:
+      return { deployment };
+    case ACTIVITY.smokeTest:
+      return { ...smoke, passed: smokePasses, reason: smokePasses ? 'ok' : 'errors' };
+    case ACTIVITY.setTraffic:
+      return { traffic: given.traffic ?? {}, mirror: given.mirror ?? {} };
+    case ACTIVITY.deleteDeployment:
+      return { deleted: true };
+    case ACTIVITY.writeModelVerdict:
+      return { tags: {} };
+    case ACTIVITY.sendNotification:
+      return { sent: false };
+    case ACTIVITY.requestSupersede:
+      return { raised: true, detail: 'raised' };
+    default:
+      throw new Error(`[Internal] unexpected activity ${name}`);
+  }
 }

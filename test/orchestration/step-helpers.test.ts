@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failureOf } from '../../src/orchestration/rollout-orchestrator';
+import { failureOf } from '../../src/orchestration/engine-io';
 import { noDataApproval } from '../../src/orchestration/approval-decider';
 import {
   countNewRequests,

@@ -1,0 +1,353 @@
+/**
+ * The rollout engine (pure): one execution of the rollout orchestration, as a generator that
+ * yields EngineCommands and is resumed with EngineInputs (engine-io.ts). The interpreter
+ * (rollout-orchestrator.ts) turns the commands into durable tasks and their results into inputs.
+ *
+ * Shape of one execution: run one unit of work (a step, a rollback, a bounded part of a long
+ * wait), publish the status, then continueAsNew with the state. History therefore holds one
+ * step's events at most, and replay cost does not grow with the rollout's length.
+ *
+ * The unit is chosen by the decider's mode (decider.ts): queued -> leaseUnit (acquire, plan),
+ * forward -> forwardUnit (one step, step-machine.ts), rollback -> rollbackUnit
+ * (rollback-machine.ts), failedWaiting -> failedUnit, cleanup -> cleanupUnit, done -> nothing.
+ * Before continueAsNew a zero-length wait drains anything still buffered, so no operator's click
+ * is lost between executions.
+ */
+import type { Plan } from '../plan/types';
+import { ACTIVITY } from './activity-names';
+import * as contract from './activity-contracts';
+import { rolloutInputSchema, type RolloutInput } from './events';
+import { recordStrayApprovals, type StepResult } from './decider';
+import {
+  LEASE_POLL_MINUTES,
+  MAX_WAITS_PER_EXECUTION,
+  RECORD_LIMIT,
+  emptyProgress,
+  initialStatus,
+  journal,
+  recordOverride,
+  type EngineState,
+} from './engine-state';
+import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
+import { EngineIo, failureOf, type ExecutionEnd, type Program } from './engine-io';
+import { apply, notify, resolveUnit, trafficFacts } from './engine-effects';
+import { applyControls, happenedOf, waitFor } from './wait-machine';
+import { runStep } from './step-machine';
+import { rollBack, type Leftover } from './rollback-machine';
+
+const MINUTE_MS = 60_000;
+/** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
+const FAILED_LEASE_CHECK_MINUTES = 15;
+
+/** The input of every execution after the first. */
+export interface ContinuationInput {
+  readonly continuation: true;
+  readonly state: EngineState;
+}
+
+function isContinuation(input: unknown): input is ContinuationInput {
+  return typeof input === 'object' && input !== null && (input as { continuation?: unknown }).continuation === true;
+}
+
+function nonZero(split: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(split)) if (value !== 0) out[name] = value;
+  return out;
+}
+
+/** With the lease held: compile the plan against what is live on the endpoint now. */
+function* planUnit(io: EngineIo, state: EngineState): Program<void> {
+  let plan: Plan;
+  try {
+    plan = yield* io.call(ACTIVITY.planRollout, state.input);
+  } catch (error) {
+    yield* apply(io, state, { kind: 'planFailed', reason: failureOf(error).message });
+    return;
+  }
+  yield* apply(io, state, { kind: 'planned', plan });
+}
+
+function* leaseUnit(io: EngineIo, state: EngineState): Program<void> {
+  const leaseKey = endpointLeaseKey(state.plan.target);
+  let waited = false;
+  for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
+    const answer = (yield* io.callLease(leaseKey, 'acquire', {
+      rolloutId: state.plan.rolloutId,
+      model: state.plan.model.name,
+      version: state.plan.model.version,
+      concurrency: state.plan.concurrency,
+      atMs: io.now(),
+    })) as LeaseAnswer;
+    if (answer.granted) {
+      yield* apply(io, state, { kind: 'leaseGranted', waited });
+      yield* planUnit(io, state);
+      if (state.mode !== 'forward') return;
+      // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
+      const endpoint = yield* io.callWithRetry(ACTIVITY.getEndpointState, { target: state.plan.target });
+      state.status.traffic = nonZero(endpoint.traffic);
+      state.status.mirror = nonZero(endpoint.mirror);
+      yield* notify(io, state, 'rolloutStarted');
+      return;
+    }
+    if (answer.action === 'stale') {
+      yield* apply(io, state, { kind: 'leaseStale', reason: answer.reason });
+      return;
+    }
+    waited = true;
+    if (answer.action === 'supersede' && !state.supersedeRequested) {
+      state.supersedeRequested = true;
+      try {
+        const out = yield* io.call(ACTIVITY.requestSupersede, {
+          instanceId: answer.holder,
+          by: `system:supersede:${state.plan.rolloutId}`,
+          reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`,
+          atMs: io.now(),
+        });
+        yield* io.note(state, `asked rollout '${answer.holder}' to abort (superseded): ${out.detail}`);
+      } catch (error) {
+        // The lease entity carries the request too: the holder reads it at its next unit of work.
+        yield* io.note(
+          state,
+          `could not raise the abort on '${answer.holder}' (${failureOf(error).message}); it will see the supersede request in the endpoint lease`,
+        );
+      }
+    }
+    const holder = answer.holder;
+    // No deadline on the status: the next poll is an implementation detail, the holder's end is what counts.
+    state.status.waitingFor = { kind: 'timer', detail: `queued behind rollout '${holder}' on endpoint '${state.plan.target.endpoint}'` };
+    const wait = yield* waitFor(io, state, io.now() + LEASE_POLL_MINUTES * MINUTE_MS, { approval: false });
+    if (wait.kind === 'abort') {
+      yield* apply(io, state, { kind: 'abort', by: wait.by });
+      return;
+    }
+  }
+}
+
+function* forwardUnit(io: EngineIo, state: EngineState): Program<void> {
+  const step = state.plan.steps[state.stepIndex];
+  if (!step) {
+    // The end of the plan: promoted (recreate and plans without a promote step end here too).
+    yield* apply(io, state, {
+      kind: 'planCompleted',
+      reason: state.status.winner
+        ? `the candidate won the A/B test: ${state.status.winner.reason}`
+        : `all ${state.plan.steps.length} steps passed`,
+    });
+    return;
+  }
+  if (state.status.paused) {
+    const wait = yield* waitFor(io, state, undefined, { approval: false });
+    const happened = happenedOf(wait);
+    if (happened) yield* apply(io, state, happened);
+    return;
+  }
+  const retryAtMs = state.progress.retryAtMs;
+  if (retryAtMs !== undefined && io.now() < retryAtMs) {
+    // A step that failed after promotion waits out its back-off (controls still work meanwhile).
+    state.status.waitingFor = {
+      kind: 'timer',
+      untilMs: retryAtMs,
+      detail: `retrying step ${state.stepIndex + 1} (${step.kind}) after ${state.progress.failures ?? 1} failure(s)`,
+    };
+    const wait = yield* waitFor(io, state, retryAtMs, { approval: false });
+    state.status.waitingFor = undefined;
+    const happened = happenedOf(wait);
+    if (happened) yield* apply(io, state, happened);
+    return;
+  }
+  yield* apply(io, state, { kind: 'stepStarted' });
+  yield* io.publish(state);
+  let result: StepResult;
+  try {
+    result = yield* runStep(io, state, step);
+  } catch (error) {
+    const failure = failureOf(error);
+    yield* io.note(state, `step ${state.stepIndex + 1} (${step.kind}) failed: [${failure.code}] ${failure.message}`);
+    yield* apply(io, state, { kind: 'stepFailed', reason: `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}` });
+    return;
+  }
+  // An operation interrupted by an abort: the decider already took the step's result.
+  if (state.mode !== 'forward') return;
+  yield* apply(io, state, { kind: 'stepResult', result });
+  if (result.kind === 'advance') yield* notify(io, state, 'stepCompleted');
+}
+
+function* rollbackUnit(io: EngineIo, state: EngineState): Program<void> {
+  let leftover: Leftover;
+  try {
+    leftover = yield* rollBack(io, state);
+  } catch (error) {
+    yield* apply(io, state, { kind: 'rollbackFailed', reason: failureOf(error).message });
+    return;
+  }
+  yield* apply(io, state, leftover ? { kind: 'rollbackDone', leftover } : { kind: 'rollbackDone' });
+}
+
+/** After a rollback whose delete failed: wait out the back-off, then delete the leftover again. */
+function* cleanupUnit(io: EngineIo, state: EngineState): Program<void> {
+  const cleanup = state.cleanup;
+  if (!cleanup) return;
+  if (io.now() < cleanup.retryAtMs) {
+    // Controls are answered meanwhile (recorded as ignored: the rollout has its outcome).
+    yield* waitFor(io, state, cleanup.retryAtMs, { approval: false });
+    return;
+  }
+  const input = {
+    target: state.plan.target,
+    deployment: cleanup.deployment,
+    facts: trafficFacts(state),
+    createdBy: state.plan.rolloutId,
+  } satisfies contract.DeleteDeploymentInput;
+  try {
+    const out = yield* io.call(ACTIVITY.deleteDeployment, input);
+    yield* apply(io, state, {
+      kind: 'cleanupDone',
+      detail: out.deleted
+        ? `removed '${cleanup.deployment}'`
+        : out.kept
+          ? `left '${cleanup.deployment}' alone: ${out.kept}`
+          : `'${cleanup.deployment}' is gone`,
+    });
+  } catch (error) {
+    yield* apply(io, state, { kind: 'cleanupFailed', reason: failureOf(error).message });
+  }
+}
+
+function* failedUnit(io: EngineIo, state: EngineState): Program<void> {
+  const until = state.failedUntilMs ?? io.now();
+  // Wake up now and then: a new execution re-reads the lease for a supersede request.
+  const wakeMs = Math.min(until, io.now() + FAILED_LEASE_CHECK_MINUTES * MINUTE_MS);
+  const wait = yield* waitFor(io, state, wakeMs, { approval: false });
+  if (wait.kind === 'timer' && io.now() < until) return;
+  if (wait.kind === 'timer') {
+    yield* apply(io, state, { kind: 'retryWindowEnded' });
+    return;
+  }
+  const happened = happenedOf(wait);
+  if (happened) yield* apply(io, state, happened);
+}
+
+function startState(input: RolloutInput, now: number): EngineState {
+  const status = initialStatus(input, now);
+  const plan: Plan = {
+    rolloutId: input.rolloutId,
+    policyName: input.policyName,
+    strategy: 'canary',
+    target: { ...input.workspace, endpoint: '' },
+    model: { name: input.model.name, version: input.model.version, id: '' },
+    baseline: { deployment: '', modelId: '' },
+    candidate: { deployment: '' },
+    steps: [],
+    gates: {},
+    notifications: { channels: [], on: [] },
+    operators: [],
+    approvers: [],
+    concurrency: 'queue',
+  };
+  return {
+    version: 1,
+    plan,
+    mode: 'queued',
+    stepIndex: 0,
+    progress: emptyProgress(),
+    facts: { candidateCreated: false, modelReplaced: false, smokePassed: [], promoted: false, verdictWritten: false },
+    status,
+    leaseHeld: false,
+    input,
+    executions: 0,
+    carriedApprovals: [],
+  };
+}
+
+/**
+ * One execution: `raw` is the orchestration's input (a RolloutInput, or the state carried by
+ * continueAsNew), `startMs` the orchestration's clock when it starts.
+ */
+export function* runExecution(raw: unknown, instanceId: string, startMs: number): Program<ExecutionEnd> {
+  const io = new EngineIo(startMs);
+  let state: EngineState;
+  if (isContinuation(raw)) {
+    state = raw.state;
+    state.executions += 1;
+    // A new execution starts without a custom status: publish the carried one before the first
+    // wait, or readers (the API, the CLI, the dashboard) would see none until the next change.
+    yield* io.publish(state);
+  } else {
+    const input = contract.parseContract(rolloutInputSchema, raw, `${instanceId} input`);
+    state = startState(input, io.now());
+    yield* io.publish(state);
+    yield* resolveUnit(io, state);
+  }
+
+  if ((state.mode === 'forward' || state.mode === 'failedWaiting') && state.leaseHeld && !state.facts.promoted && !state.supersedeHandled) {
+    // A newer version may have asked this rollout to step aside (see endpoint-lease.ts).
+    const request = (yield* io.callLease(endpointLeaseKey(state.plan.target), 'check', {
+      rolloutId: state.plan.rolloutId,
+    })) as {
+      by: string;
+      reason: string;
+    } | null;
+    if (request) {
+      // Acted on once: if the rollback fails, the rollout stays Failed like after any abort.
+      state.supersedeHandled = true;
+      recordOverride(state, {
+        action: 'abort',
+        by: `system:supersede:${request.by}`,
+        atMs: io.now(),
+        step: state.stepIndex,
+        comment: request.reason,
+      });
+      yield* io.note(state, `abort requested by system:supersede:${request.by}: ${request.reason}`);
+      yield* apply(io, state, { kind: 'abort', by: `system:supersede:${request.by}` });
+    }
+  }
+
+  if (state.mode === 'queued') yield* leaseUnit(io, state);
+  else if (state.mode === 'forward') yield* forwardUnit(io, state);
+  else if (state.mode === 'rollback') yield* rollbackUnit(io, state);
+  else if (state.mode === 'failedWaiting') yield* failedUnit(io, state);
+  else if (state.mode === 'cleanup') yield* cleanupUnit(io, state);
+
+  yield* io.publish(state);
+
+  // Drain: events buffered for this execution are handled now, or they would be lost with it.
+  // An ending execution drains too: a decision raised while it ran (a stranger's approval during
+  // the rollback) is recorded with its identity, as ignored, before the instance completes.
+  for (;;) {
+    const leftovers = yield* io.harvest();
+    const control = yield* applyControls(io, state, leftovers.controls);
+    // Decisions that arrive while an approval step is running belong to the next execution.
+    const current = state.plan.steps[state.stepIndex];
+    if (state.mode === 'forward' && (current?.kind === 'approval' || state.progress.awaitingDataApproval))
+      state.carriedApprovals.push(...leftovers.approvals);
+    else recordStrayApprovals(state, leftovers.approvals, io.now());
+    const happened = control ? happenedOf(control) : undefined;
+    if (happened) yield* apply(io, state, happened);
+    if (yield* io.drain()) break;
+  }
+  yield* io.publish(state);
+  if (state.mode === 'done') return { kind: 'complete', state };
+  return { kind: 'continueAsNew', state: carriedState(state, io.now()) };
+}
+
+/**
+ * The input of the next execution is written to the history of both executions, so it is kept
+ * small (Durable Functions' guidance: keep orchestration inputs small, they are serialized into
+ * the history and replayed): every list in it is bounded (journal, approvals, overrides, evidence,
+ * carried decisions) and what no later execution reads is dropped. Once planned, the model's tags
+ * and properties (the event's, as large as the registry allows) are never read again: the plan
+ * carries what it needs, and only a retry of a failed plan (never planned) resolves and plans again.
+ * test/orchestration/carried-state.test.ts holds a worst case under CARRIED_STATE_BUDGET_BYTES.
+ */
+export function carriedState(state: EngineState, atMs: number): EngineState {
+  if (state.carriedApprovals.length > RECORD_LIMIT) {
+    const dropped = state.carriedApprovals.splice(0, state.carriedApprovals.length - RECORD_LIMIT);
+    journal(state, atMs, `${dropped.length} older approval events dropped: only the newest ${RECORD_LIMIT} are carried`);
+  }
+  if (state.mode !== 'queued' && state.failedFrom !== 'plan') {
+    const model = state.input.model;
+    if (Object.keys(model.tags).length > 0 || Object.keys(model.properties).length > 0)
+      state.input = { ...state.input, model: { ...model, tags: {}, properties: {} } };
+  }
+  return state;
+}

@@ -1,0 +1,239 @@
+/**
+ * The interpreter (rollout-orchestrator.ts) holds no logic: it turns each of the engine's
+ * commands into its durable tasks and nothing else. The real generator runs on the fake durable
+ * context over random activity failures, lease answers and operator / approval events; the
+ * engine's commands are recorded on the way (runExecution wrapped), and the durable calls the
+ * fake saw must be exactly the ones those commands stand for, in the same order.
+ *
+ * The same random runs, execution after execution, check the engine as a whole: every published
+ * phase change is in the phase table, runs end, and an ended run has freed the lease it held
+ * (runs that end in an orchestration failure are left out: reading the endpoint after planning
+ * and the lease entity are not caught, so their failure fails the instance, the lease still held).
+ */
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import type { EngineCommand, EngineInput, ExecutionEnd } from '../../src/orchestration/engine-io';
+import { ACTIVITY } from '../../src/orchestration/activity-names';
+import type { Step } from '../../src/plan/types';
+import { action, runExecution, type Script } from './fake-context';
+import { activityAnswer, plannedState, testInput, testPlan } from './engine-fixture';
+import type { EngineState } from '../../src/orchestration/engine-state';
+import type { Phase } from '../../src/plan/types';
+import { canTransition, isTerminalPhase } from '../../src/plan/phases';
+
+/** The durable calls each command stands for, filled while the engine runs (before the fake sees them). */
+const expected = vi.hoisted(() => ({ actions: [] as string[], commands: [] as string[] }));
+
+vi.mock('../../src/orchestration/engine', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/orchestration/engine')>();
+  function* recorded(raw: unknown, instanceId: string, startMs: number): Generator<EngineCommand, ExecutionEnd, EngineInput> {
+    const engine = real.runExecution(raw, instanceId, startMs);
+    let next = engine.next({ kind: 'noted' });
+    let clockMs = startMs;
+    while (!next.done) {
+      const command = next.value;
+      expected.commands.push(command.kind);
+      expected.actions.push(...actionsOf(command, clockMs));
+      const input = yield command;
+      if ('atMs' in input) clockMs = input.atMs;
+      // A wait that an event won leaves its timer to be cancelled.
+      if ((command.kind === 'wait' && command.untilMs !== undefined) || command.kind === 'drain')
+        if (input.kind === 'eventArrived') expected.actions.push('cancel timer');
+      next = engine.next(input);
+    }
+    if (next.value.kind === 'continueAsNew') expected.actions.push('continueAsNew');
+    return next.value;
+  }
+  return { ...real, runExecution: recorded };
+});
+
+/** What the interpreter must do for one command (the fake's `action` format). */
+function actionsOf(command: EngineCommand, clockMs: number): string[] {
+  const listen = (name: string): string => action('listen', name);
+  switch (command.kind) {
+    case 'publish':
+      return ['status'];
+    case 'log':
+    case 'harvest':
+    case 'awaitActivity':
+      return [];
+    case 'signalRelease':
+      return [action('signal', 'release', command.input)];
+    case 'callActivity':
+      return [action(command.retry ? 'activityWithRetry' : 'activity', command.name, command.input)];
+    case 'raceActivity':
+      return [action('activity', command.name, command.input), listen('control'), action('any', 'activity,event')];
+    case 'raceAgain':
+      return [listen('control'), action('any', 'activity,event')];
+    case 'wait': {
+      const timer = command.untilMs === undefined ? [] : [action('timer', String(command.untilMs))];
+      const approval = command.approval ? [listen('approval')] : [];
+      const kinds = [...(timer.length > 0 ? ['timer'] : []), 'event', ...(command.approval ? ['event'] : [])];
+      return [...timer, listen('control'), ...approval, action('any', kinds.join(','))];
+    }
+    case 'callEntity':
+      return [action('entity', command.operation, command.input)];
+    case 'drain':
+      return [action('timer', String(clockMs)), listen('control'), listen('approval'), action('any', 'timer,event,event')];
+  }
+}
+
+const START_MS = Date.UTC(2026, 0, 5, 9);
+
+const deploy: Step = { kind: 'deploy', deployment: 'green', cloneFrom: 'blue', modelId: 'm2' };
+const smokeTest: Step = { kind: 'smokeTest', deployment: 'green', requests: 3, maxFailures: 0, payload: {} };
+const approval: Step = {
+  kind: 'approval',
+  name: 'release',
+  approvers: ['alice@x.com'],
+  timeoutMinutes: 30,
+  onTimeout: 'rollback',
+  reminderIntervalMinutes: 10,
+};
+const promote: Step = { kind: 'promote' };
+const cleanup: Step = { kind: 'cleanup', deployment: 'blue', afterMinutes: 10 };
+/** Plans the compiler makes (no gate queries: their answers are tested elsewhere). */
+const plans: readonly (readonly Step[])[] = [
+  [deploy, smokeTest, { kind: 'setTraffic', traffic: { blue: 90, green: 10 } }, promote, cleanup],
+  [
+    deploy,
+    smokeTest,
+    { kind: 'mirror', deployment: 'green', percent: 20 },
+    { kind: 'setTraffic', traffic: { blue: 50, green: 50 } },
+    approval,
+    promote,
+    cleanup,
+  ],
+  [deploy, smokeTest, approval, promote, cleanup],
+];
+
+const eventArb = fc.record({
+  atWait: fc.integer({ min: 1, max: 40 }),
+  event: fc.oneof(
+    fc
+      .constantFrom('abort', 'pause', 'resume', 'promote', 'retry')
+      .map((a) => ({ name: 'control', value: { action: a, by: 'ops@x.com', atMs: 0 } })),
+    fc.tuple(fc.constantFrom('approve', 'reject'), fc.integer({ min: 0, max: 6 })).map(([d, step]) => ({
+      name: 'approval',
+      value: { rolloutId: 'r1', step, decision: d, by: 'alice@x.com', atMs: 0 },
+    })),
+    fc.constant({ name: 'control', value: { action: 'launch' } }),
+  ),
+});
+
+const runArb = fc.record({
+  steps: fc.constantFrom(...plans),
+  queued: fc.boolean(),
+  failures: fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }),
+  smokePasses: fc.boolean(),
+  lease: fc.array(fc.constantFrom('granted', 'wait', 'supersede', 'stale'), { minLength: 8, maxLength: 8 }),
+  supersedeCheck: fc.boolean(),
+  events: fc.array(eventArb, { maxLength: 6 }),
+});
+
+type RandomRun = typeof runArb extends fc.Arbitrary<infer R> ? R : never;
+
+function scriptOf(run: RandomRun): Script {
+  let calls = 0;
+  let acquires = 0;
+  const plan = testPlan({ steps: run.steps, approvers: ['alice@x.com'] });
+  return {
+    activity: (name, input) => {
+      calls += 1;
+      if (run.failures[calls % run.failures.length] && name !== ACTIVITY.sendNotification)
+        throw new Error(`[Conflict] ${name} failed (call ${calls})`);
+      return activityAnswer(name, input, { plan, smokePasses: run.smokePasses });
+    },
+    entity: (operation) => {
+      if (operation === 'check') return run.supersedeCheck ? { by: 'r2', reason: 'superseded by m:3 (r2)' } : null;
+      const answer = run.lease[acquires++ % run.lease.length];
+      if (answer === 'granted') return { granted: true };
+      if (answer === 'stale') return { granted: false, action: 'stale', reason: 'a newer version is promoted' };
+      return { granted: false, action: answer, holder: 'r0', position: 1 };
+    },
+    events: run.events.map((e) => ({ ...e.event, atWait: e.atWait })),
+  };
+}
+
+describe('the interpreter issues exactly the durable tasks the engine commands', () => {
+  it('over random failures, lease answers and events, across executions', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(runArb, (run) => {
+        const script = scriptOf(run);
+        let input: unknown = run.queued
+          ? testInput
+          : { continuation: true, state: plannedState(testPlan({ steps: run.steps, approvers: ['alice@x.com'] })) };
+        for (let execution = 0; execution < 12; execution++) {
+          expected.actions.length = 0;
+          expected.commands.length = 0;
+          const result = runExecution(input, script, START_MS + execution * 3_600_000);
+          expect(result.actions).toEqual(expected.actions);
+          for (const kind of expected.commands) seen.add(kind);
+          // An uncaught failure (e.g. reading the endpoint after planning, past the durable retry) fails the instance.
+          if (result.failure !== undefined) return;
+          expect(result.output, 'each execution ends').toBeDefined();
+          expect(expected.commands.filter((c) => c === 'drain').length, 'every execution drains').toBeGreaterThan(0);
+          if (result.continuedAsNew === undefined) return;
+          input = result.continuedAsNew;
+        }
+      }),
+      { numRuns: 150, seed: 20261205 },
+    );
+    // The random runs reach every command of the vocabulary.
+    const vocabulary: EngineCommand['kind'][] = [
+      'publish',
+      'log',
+      'signalRelease',
+      'harvest',
+      'callActivity',
+      'raceActivity',
+      'raceAgain',
+      'awaitActivity',
+      'wait',
+      'callEntity',
+      'drain',
+    ];
+    expect([...seen].sort()).toEqual([...vocabulary].sort());
+  });
+});
+
+describe('random runs of the engine, execution after execution', () => {
+  it('every phase change is in the phase table; a run whose lease answers ever grant or refuse ends; an ended run has freed the lease it held', () => {
+    fc.assert(
+      fc.property(runArb, (run) => {
+        const script = scriptOf(run);
+        let input: unknown = run.queued
+          ? testInput
+          : { continuation: true, state: plannedState(testPlan({ steps: run.steps, approvers: ['alice@x.com'] })) };
+        let held = !run.queued;
+        const releases: unknown[] = [];
+        let phase: Phase | undefined;
+        for (let execution = 0; execution < 120; execution++) {
+          const result = runExecution(input, script, START_MS + execution * 3_600_000);
+          for (const status of result.statuses) {
+            if (phase !== undefined && status.phase !== phase)
+              expect(canTransition(phase, status.phase), `${phase} -> ${status.phase}`).toBe(true);
+            phase = status.phase;
+          }
+          releases.push(...result.signals.filter((signal) => signal.operation === 'release'));
+          if (result.failure !== undefined) return;
+          const next = result.continuedAsNew as { state: EngineState } | undefined;
+          if (next?.state.leaseHeld) held = true;
+          if (next === undefined) {
+            // Failed is retryable while the window is open, and stays the phase once it closes.
+            const ended = result.output!.phase;
+            expect(isTerminalPhase(ended) || ended === 'Failed', `ended in ${ended}`).toBe(true);
+            if (held) expect(releases.length).toBeGreaterThan(0);
+            return;
+          }
+          input = next;
+        }
+        const decisive = run.lease.some((answer) => answer === 'granted' || answer === 'stale');
+        // Only a rollout queued behind a holder that never leaves may wait on (its holder would end in reality).
+        expect(run.queued && !decisive, 'a run that holds, can get, or is refused the lease ends').toBe(true);
+      }),
+      { numRuns: 100, seed: 1205 },
+    );
+  });
+});
