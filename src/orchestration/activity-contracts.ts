@@ -180,7 +180,18 @@ export const sendNotificationInputSchema = z.object({
   notifications: notificationSpecSchema.optional(),
   gate: gateResultSchema.optional(),
   approval: z
-    .object({ step: z.number().int().nonnegative(), name: z.string(), timeoutAtMs: z.number(), reminder: z.boolean().optional() })
+    .object({
+      step: z.number().int().nonnegative(),
+      name: z.string(),
+      timeoutAtMs: z.number(),
+      reminder: z.boolean().optional(),
+      /**
+       * Why a person is asked, when a rule rather than a policy step asks (the cost limit, no data,
+       * prediction disagreement), with its numbers; the notification's "Why" line. Absent for a
+       * policy's own approval step, whose reason is the policy itself.
+       */
+      why: z.string().optional(),
+    })
     .optional(),
   /** cleanupFailed / cleanupDone: the deployment whose delete failed (status.retrying says when the next attempt is). */
   cleanup: z.object({ deployment: nonEmpty }).optional(),

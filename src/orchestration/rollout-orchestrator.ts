@@ -556,7 +556,9 @@ function* approvalWait(context: Ctx, inbox: Inbox, state: EngineState, step: App
   if (!state.progress.approvalRequested) {
     state.progress.approvalRequested = true;
     note(context, state, `waiting for approval '${step.name}' until ${new Date(deadline()).toISOString()}`);
-    yield* notify(context, state, 'approvalRequested', { approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline() } });
+    yield* notify(context, state, 'approvalRequested', {
+      approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), ...(why ? { why } : {}) },
+    });
   }
   // The rules are approval-decider.ts's; this loop waits and carries out its answers.
   for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
@@ -574,7 +576,7 @@ function* approvalWait(context: Ctx, inbox: Inbox, state: EngineState, step: App
       for (const message of decision.notes) note(context, state, message);
       if (decision.remind)
         yield* notify(context, state, 'approvalRequested', {
-          approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true },
+          approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), reminder: true, ...(why ? { why } : {}) },
         });
       if (decision.result) return decision.result;
       continue;
