@@ -84,7 +84,7 @@ const historyEntrySchema = z
   })
   .meta({ id: 'HistoryEntry' });
 
-const rolloutSummarySchema = z
+export const rolloutSummarySchema = z
   .object({
     rolloutId: z.string(),
     runtimeStatus: z.string(),
@@ -219,7 +219,22 @@ export const rolloutEvidenceSchema = z
   .meta({ id: 'RolloutEvidence', description: 'Per-look numbers of every gate check, for charts.' });
 
 export const actionResultSchema = z
-  .object({ rolloutId: z.string(), action: rolloutActionSchema, by: z.string(), step: z.number().optional(), accepted: z.literal(true) })
+  .object({
+    rolloutId: z.string(),
+    action: rolloutActionSchema,
+    by: z.string(),
+    identity: z
+      .object({
+        name: z.string(),
+        verified: z
+          .boolean()
+          .meta({ description: 'True only when App Service authentication identified the caller; a typed name is a claim.' }),
+        source: z.enum(['appServiceAuth', 'apiKey', 'signedLink']),
+      })
+      .meta({ description: 'How the recorded name was established.' }),
+    step: z.number().optional(),
+    accepted: z.literal(true),
+  })
   .meta({ id: 'ActionResult' });
 
 export const startResultSchema = z
@@ -232,6 +247,15 @@ export const startResultSchema = z
     statusUrl: z.string(),
   })
   .meta({ id: 'StartRolloutResult' });
+
+/** POST /api/rollouts with `dryRun: true`: the decision a registration would get, nothing started. */
+export const dryRunResultSchema = z
+  .object({
+    wouldStart: z.boolean(),
+    policy: z.string().optional().meta({ description: 'The policy that applies, when one does.' }),
+    reason: z.string().meta({ description: 'Why a rollout would start or not, in one line.' }),
+  })
+  .meta({ id: 'StartRolloutDryRun' });
 
 export const errorSchema = z
   .object({

@@ -3,25 +3,17 @@
  * a traffic bar per deployment, gate verdicts with their numbers), in the spirit of
  * `kubectl argo rollouts get rollout --watch`.
  */
-import type { RolloutStatus } from '../plan/types';
+import type { z } from 'zod';
 import type { RolloutSummary } from '../api/status-view';
+import type { rolloutDetailSchema, rolloutEvidenceSchema } from '../api/schemas';
+import type { Immutable } from '../analysis/immutable';
 import { agreementHeadline, describeAgreement, describeEvidence, evidenceDetail } from '../analysis/describe';
 import { describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
-import { formatDuration, type TimeSpent } from '../plan/time-spent';
-import type { GateSeries } from '../plan/evidence-history';
+import { formatDuration } from '../plan/time-spent';
 import { formatEvidenceNumber } from '../analysis/describe';
 
-export interface RolloutDetailBody {
-  readonly rolloutId: string;
-  readonly runtimeStatus: string;
-  readonly phase: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly status: RolloutStatus | null;
-  readonly history: readonly { at: string; kind: string; step: number; text: string }[];
-  /** Absent from servers older than this CLI. */
-  readonly timeSpent?: readonly TimeSpent[];
-}
+/** GET /api/rollouts/{id}, as the API's schema defines it (the client parses every answer with it). */
+export type RolloutDetailBody = Immutable<z.output<typeof rolloutDetailSchema>>;
 
 export interface Style {
   bold(s: string): string;
@@ -185,12 +177,8 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   return lines.join('\n');
 }
 
-/** GET /api/rollouts/{id}/evidence. */
-export interface RolloutEvidenceBody {
-  readonly rolloutId: string;
-  readonly looksPerGate: number;
-  readonly gates: readonly GateSeries[];
-}
+/** GET /api/rollouts/{id}/evidence, as the API's schema defines it. */
+type RolloutEvidenceBody = Immutable<z.output<typeof rolloutEvidenceSchema>>;
 
 function range(low: number | undefined, high: number | undefined): string {
   if (low === undefined && high === undefined) return '';

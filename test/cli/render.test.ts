@@ -57,6 +57,8 @@ describe('renderEvidence (status --evidence)', () => {
   it('one row per kept look with the band, the bounds, the p-value and the split; says when looks were thinned', () => {
     const text = renderEvidence({
       rolloutId: 'r1',
+      candidate: 'green',
+      baseline: 'blue',
       looksPerGate: 12,
       gates: [
         {
@@ -84,6 +86,8 @@ describe('renderEvidence (status --evidence)', () => {
   });
 
   it('says so when no gate has been checked', () => {
-    expect(renderEvidence({ rolloutId: 'r1', looksPerGate: 12, gates: [] })).toBe('No gate has been checked yet.');
+    expect(renderEvidence({ rolloutId: 'r1', candidate: null, baseline: null, looksPerGate: 12, gates: [] })).toBe(
+      'No gate has been checked yet.',
+    );
   });
 });

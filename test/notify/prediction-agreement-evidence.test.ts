@@ -68,7 +68,9 @@ describe('prediction-agreement evidence', () => {
       phase: 'Baking',
       createdAt: '',
       updatedAt: '',
+      input: null,
       history: [],
+      timeSpent: [],
       status: statusOf({ gates: [laterHealthLook], predictionAgreement: look }),
     });
     expect(text).toContain('Prediction agreement');
