@@ -134,6 +134,10 @@ export const rolloutDetailSchema = z
     // null until the orchestrator publishes its first status. The status is src/plan's one schema
     // (its OpenAPI component is named there, as GateResult's and MetricEvidence's are in src/analysis).
     status: rolloutStatusSchema.nullable(),
+    allowedActions: z.array(rolloutActionSchema).meta({
+      description:
+        'The actions the API accepts on this rollout now: any other is answered 409 (who may take them is checked per caller: 403). The dashboard offers exactly these; GET /api/phases says what each phase allows in general.',
+    }),
     history: z.array(historyEntrySchema),
     display: z
       .object({
@@ -166,6 +170,10 @@ export const rolloutDetailSchema = z
               .meta({ description: "A prediction-agreement gate's counts and disagreeing examples, one line each." }),
           }),
         ),
+        journalDropped: z.string().optional().meta({
+          description:
+            'e.g. "12 older entries not shown: the status is size-limited" (status.journalDropped in words); absent when the journal is whole.',
+        }),
       })
       .optional()
       .meta({ description: 'The step, traffic and wait in the words the CLI, dashboard and notifications use.' }),

@@ -9,7 +9,7 @@ import type { RolloutInput } from '../orchestration/events';
 import { decidingPText, describeAgreement, describeGate, evidenceDetail, formatEvidenceNumber as formatNumber } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
 import { rolloutStatusSchema, type RolloutStatus } from '../plan/types';
-import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
+import { describeJournalDropped, describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
 import { formatDuration, timeSpent, type TimeSpent } from '../plan/time-spent';
 
 /** The orchestrator's custom status, when it has published one that looks like a RolloutStatus. */
@@ -132,17 +132,21 @@ export interface DisplayView {
   readonly traffic: string;
   readonly waiting?: string;
   readonly gates: readonly GateView[];
+  /** How many older journal entries the size limit left off, in words; absent when none were. */
+  readonly journalDropped?: string;
 }
 
 /** The step, traffic, wait and gates of the detail view, worded once for every reader. */
 export function displayOf(status: RolloutStatus | undefined): DisplayView | undefined {
   if (!status) return undefined;
   const waiting = describeWait(status);
+  const dropped = describeJournalDropped(status.journalDropped);
   return {
     step: describeStepStatus(status.step),
     traffic: formatTraffic(status.traffic, status.mirror),
     ...(waiting === undefined ? {} : { waiting }),
     gates: gateViews(withAgreement(status)),
+    ...(dropped === undefined ? {} : { journalDropped: dropped }),
   };
 }
 

@@ -8,7 +8,7 @@ import type { RolloutSummary } from '../api/status-view';
 import type { rolloutDetailSchema, rolloutEvidenceSchema } from '../api/schemas';
 import type { Immutable } from '../analysis/immutable';
 import { agreementHeadline, describeAgreement, describeEvidence, evidenceDetail } from '../analysis/describe';
-import { describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
+import { describeJournalDropped, describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
 import { formatDuration } from '../plan/time-spent';
 import { formatEvidenceNumber } from '../analysis/describe';
 
@@ -127,6 +127,8 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
       `${style.bold('Outcome')}:   ${style.color(s.outcome, s.outcome === 'promoted' ? 'good' : 'bad')}${s.reason ? ` - ${s.reason}` : ''}`,
     );
   else if (s.reason) lines.push(`${style.bold('Reason')}:    ${s.reason}`);
+  // What the API accepts now (its own rule, served with the detail); nothing when the rollout has ended.
+  if (detail.allowedActions.length > 0) lines.push(`${style.bold('Actions')}:   ${detail.allowedActions.join(', ')}`);
   if (s.rolloutCost) lines.push(`${style.bold('Cost')}:      ${s.rolloutCost.summary}`);
   lines.push('', style.bold('Traffic'));
   lines.push(...trafficBars(s.traffic, s.mirror).map((l) => `  ${l}`));
@@ -168,6 +170,9 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   const historyCount = options.history ?? 8;
   if (historyCount > 0 && detail.history.length > 0) {
     lines.push('', style.bold('History'));
+    // The size limit drops the oldest entries: say so above the oldest one shown.
+    const dropped = describeJournalDropped(s.journalDropped);
+    if (dropped !== undefined) lines.push(style.dim(`  ${dropped}`));
     for (const h of detail.history.slice(-historyCount)) lines.push(`  ${style.dim(h.at)} ${h.text}`);
   }
   lines.push(

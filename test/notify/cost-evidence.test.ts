@@ -110,9 +110,14 @@ describe('cost evidence for people', () => {
       rolloutId: 'r1',
       phase: status.phase,
       runtimeStatus: 'Running',
+      createdAt: '',
+      updatedAt: '',
+      input: null,
       status,
+      allowedActions: [],
       history: [],
-    } as unknown as Parameters<typeof renderStatus>[0]);
+      timeSpent: [],
+    });
     expect(text).toContain(`Cost:      ${rolloutCost.summary}`);
     expect(text).toMatch(/cpuUtilization pass: candidate 1\.69 vs baseline 1\.3/);
     expect(text).toMatch(/raw 32\.4% on 10 instance\(s\)/);

@@ -69,6 +69,7 @@ describe('prediction-agreement evidence', () => {
       createdAt: '',
       updatedAt: '',
       input: null,
+      allowedActions: [],
       history: [],
       timeSpent: [],
       status: statusOf({ gates: [laterHealthLook], predictionAgreement: look }),
