@@ -6,6 +6,7 @@
  * handler (actOnRollout, its errors mapped by `handle`) with an allowed person acting, so 403
  * never hides a 409.
  */
+import fc from 'fast-check';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchDashboardBrowser, ORIGIN, type HeadlessChromium } from './chromium';
@@ -141,4 +142,44 @@ describe('dashboard buttons = API acceptance, per phase x state x action', () =>
     expect([...offered].sort()).toEqual([...ROLLOUT_ACTIONS].sort());
     expect(CASES.filter((c) => c.phase !== undefined).map((c) => c.phase)).toEqual(expect.arrayContaining([...PHASES]));
   }, 120_000);
+});
+
+describe('allowedActions = what the API accepts, over random rollout states (fast-check, no browser)', () => {
+  const RUNTIME: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated', 'Suspended', 'ContinuedAsNew'];
+  const waiting = fc.option(
+    fc.constantFrom(
+      { kind: 'approval' as const, untilMs: 1_700_000_600_000, detail: "waiting for approval 'release'" },
+      { kind: 'resume' as const, detail: 'paused by an operator' },
+      { kind: 'timer' as const, untilMs: 1_700_000_600_000, detail: 'baking' },
+    ),
+    { nil: undefined },
+  );
+  const state = fc.record({
+    phase: fc.option(fc.constantFrom(...PHASES), { nil: undefined }),
+    paused: fc.boolean(),
+    waitingFor: waiting,
+    retrying: fc.boolean(),
+    runtimeStatus: fc.constantFrom(...RUNTIME),
+  });
+
+  it('each action is listed exactly when the API answers 202 (else 409)', async () => {
+    await fc.assert(
+      fc.asyncProperty(state, async ({ phase, paused, waitingFor, retrying, runtimeStatus }) => {
+        const status =
+          phase === undefined
+            ? undefined
+            : statusOf({
+                rolloutId: 'r-random',
+                phase,
+                paused,
+                ...(waitingFor ? { waitingFor } : {}),
+                ...(retrying ? { retrying: { step: 3, failures: 1, error: 'x', nextAttemptAtMs: 1_700_000_600_000 } } : {}),
+              });
+        const c: Case = { id: 'r-random', phase, variant: 'plain', runtimeStatus, status };
+        const listed = rolloutDetail(instanceOf(c), 1_700_000_060_000).allowedActions;
+        expect([...listed].sort()).toEqual((await apiAccepts(c)).sort());
+      }),
+      { seed: 11, numRuns: 150 },
+    );
+  });
 });
