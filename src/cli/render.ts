@@ -10,6 +10,7 @@ import type { Immutable } from '../analysis/immutable';
 import { agreementHeadline, describeAgreement, describeEvidence, evidenceDetail } from '../analysis/describe';
 import { describeJournalDropped, describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
 import { formatDuration } from '../plan/time-spent';
+import { isPhase, PHASE_TABLE, type PhaseTone } from '../plan/phases';
 import { formatEvidenceNumber } from '../analysis/describe';
 
 /** GET /api/rollouts/{id}, as the API's schema defines it (the client parses every answer with it). */
@@ -18,7 +19,7 @@ export type RolloutDetailBody = Immutable<z.output<typeof rolloutDetailSchema>>;
 export interface Style {
   bold(s: string): string;
   dim(s: string): string;
-  color(s: string, tone: 'good' | 'bad' | 'warn' | 'info'): string;
+  color(s: string, tone: PhaseTone): string;
 }
 
 export const plainStyle: Style = { bold: (s) => s, dim: (s) => s, color: (s) => s };
@@ -29,15 +30,9 @@ export const ansiStyle: Style = {
   color: (s, tone) => `\u001b[${{ good: 32, bad: 31, warn: 33, info: 36 }[tone]}m${s}\u001b[39m`,
 };
 
-const GOOD_PHASES = new Set(['Promoted']);
-const BAD_PHASES = new Set(['RolledBack', 'Rejected', 'Aborted', 'Failed', 'RollingBack']);
-const WAIT_PHASES = new Set(['AwaitingApproval', 'Paused']);
-
-function phaseTone(phase: string): 'good' | 'bad' | 'warn' | 'info' {
-  if (GOOD_PHASES.has(phase)) return 'good';
-  if (BAD_PHASES.has(phase)) return 'bad';
-  if (WAIT_PHASES.has(phase)) return 'warn';
-  return 'info';
+/** The phase table's tone (src/plan/phases.ts, the dashboard's colours too); a phase this CLI does not know is plain info. */
+function phaseTone(phase: string): PhaseTone {
+  return isPhase(phase) ? PHASE_TABLE[phase].tone : 'info';
 }
 
 /** Longest cell of a list column: one 5,000-character model name must not push every row off the screen. */

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CELL_WIDTH, renderEvidence, renderStatus, table, truncate, type RolloutDetailBody } from '../../src/cli/render';
+import { ansiStyle, MAX_CELL_WIDTH, renderEvidence, renderStatus, table, truncate, type RolloutDetailBody } from '../../src/cli/render';
 import { rolloutDetail } from '../../src/api/rollouts';
 import { rolloutDetailSchema } from '../../src/api/schemas';
-import type { RolloutStatus } from '../../src/plan/types';
+import { PHASES, type Phase, type RolloutStatus } from '../../src/plan/types';
 import { statusOf } from '../api/fakes';
 
 describe('truncate', () => {
@@ -132,6 +132,32 @@ describe('status: what the API accepts now, and the journal entries the size lim
     if (note === undefined) expect(text).not.toContain('not shown');
     // Above the oldest entry shown (the dropped ones are older still).
     else expect(history.slice(0, 2)).toEqual([`  ${note}`, expect.stringMatching(/entry 1$/)]);
+  });
+
+  // The phase's colour is the phase table's tone (green good, red bad, yellow waiting for a person, cyan otherwise).
+  const ANSI = { good: 32, bad: 31, warn: 33, info: 36 } as const;
+  const TONE: Record<Phase, keyof typeof ANSI> = {
+    Pending: 'info',
+    Deploying: 'info',
+    SmokeTesting: 'info',
+    Mirroring: 'info',
+    Progressing: 'info',
+    Baking: 'info',
+    Analyzing: 'info',
+    AwaitingApproval: 'warn',
+    Promoting: 'info',
+    Paused: 'warn',
+    RollingBack: 'bad',
+    Failed: 'bad',
+    Promoted: 'good',
+    RolledBack: 'bad',
+    Rejected: 'bad',
+    Aborted: 'bad',
+    Superseded: 'info',
+  };
+  it.each(PHASES.map((phase) => ({ phase, tone: TONE[phase] })))('$phase is shown $tone', ({ phase, tone }) => {
+    const text = renderStatus(detailOf(statusOf({ phase, paused: phase === 'Paused' })), ansiStyle);
+    expect(text).toContain(`\u001b[${ANSI[tone]}m${phase}\u001b[39m`);
   });
 
   it.each([
