@@ -12,6 +12,7 @@ import { checkWindow } from '../analysis/window';
 import type { GateResult, GateSpec } from '../analysis/types';
 import { judgeResourceLook, withResourceLook, type ResourceLook, type ResourceLookInput } from '../analysis/resource-gate';
 import { RolloutError } from '../errors';
+import { endpointResourceId } from '../common/arm-resource-id';
 import type { EndpointRef } from '../ports';
 import { readDeploymentUsage } from './resource-usage';
 import type {
@@ -69,11 +70,6 @@ function isConfigurationError(error: unknown): boolean {
     error instanceof RolloutError &&
     (error.code === 'InvalidInput' || error.code === 'InvalidPolicy' || error.code === 'Unauthorized' || error.code === 'Forbidden')
   );
-}
-
-/** The ARM id of the endpoint (the resource its platform metrics belong to). */
-function endpointResourceId(target: EndpointRef): string {
-  return `/subscriptions/${target.subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${target.workspace}/onlineEndpoints/${target.endpoint}`;
 }
 
 /**

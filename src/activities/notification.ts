@@ -44,6 +44,7 @@ function toNotification(input: SendNotificationInput): Notification {
     facts.cleanup = cleanupLine(input.kind, input.cleanup.deployment, status.retrying);
   if (input.approval) {
     facts.approval = `${input.approval.name} (step ${input.approval.step + 1}) until ${new Date(input.approval.timeoutAtMs).toISOString()}${input.approval.reminder ? ' (reminder)' : ''}`;
+    if (input.approval.why) facts.why = input.approval.why;
   }
   const summary =
     input.kind === 'approvalRequested'

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   actionBodySchema,
   actionResultSchema,
+  dryRunResultSchema,
   errorSchema,
   phaseTableSchema,
   listQuerySchema,
@@ -52,8 +53,9 @@ export function buildOpenApiDocument(serverUrl: string): ReturnType<OpenApiGener
     responses: {
       202: { description: 'Started.', content: { 'application/json': { schema: startResultSchema } } },
       200: {
-        description: 'A rollout of this version already exists; nothing new was started.',
-        content: { 'application/json': { schema: startResultSchema } },
+        description:
+          'A rollout of this version already exists; nothing new was started. With `dryRun: true`: whether a rollout would start, and why (StartRolloutDryRun).',
+        content: { 'application/json': { schema: z.union([startResultSchema, dryRunResultSchema]) } },
       },
       ...errors,
       404: { description: 'The model version is not registered.', content: errorContent },

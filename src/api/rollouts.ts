@@ -22,6 +22,7 @@ import {
   type ControlEvent,
 } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
+import type { Immutable } from '../analysis/immutable';
 import { stepPosition } from '../plan/describe';
 import { annotatedComment, authenticate, authorize, identityRecord, recordedIdentity, type Caller } from './auth';
 import type { ApiDeps } from './deps';
@@ -30,7 +31,9 @@ import {
   actionBodySchema,
   listQuerySchema,
   phaseTableSchema,
+  ROLLOUT_ACTIONS,
   rolloutActionSchema,
+  rolloutDetailSchema,
   rolloutEvidenceSchema,
   startBodySchema,
   type RolloutAction,
@@ -132,11 +135,10 @@ export async function listRollouts(request: ApiRequest, deps: ApiDeps): Promise<
 
 // ---- get -----------------------------------------------------------------------------------
 
-export async function getRollout(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
-  authenticate(request, deps.auth);
-  const instance = await loadInstance(deps, requireId(request));
+/** The body of GET /api/rollouts/{id} (rolloutDetailSchema) for an instance, at `nowMs`. */
+export function rolloutDetail(instance: InstanceSummary, nowMs: number): Immutable<z.input<typeof rolloutDetailSchema>> {
   const status = readRolloutStatus(instance);
-  return json(200, {
+  return {
     rolloutId: instance.instanceId,
     runtimeStatus: instance.runtimeStatus,
     phase: displayPhase(instance, status),
@@ -144,10 +146,17 @@ export async function getRollout(request: ApiRequest, deps: ApiDeps): Promise<Ap
     updatedAt: new Date(status?.updatedAtMs ?? instance.lastUpdatedTimeMs).toISOString(),
     input: instance.input ?? null,
     status: status ?? null,
+    allowedActions: allowedActions(instance, status),
     history: buildHistory(status),
     ...(status ? { display: displayOf(status) } : {}),
-    timeSpent: timeSpentOf(status, deps.clock.now()),
-  });
+    timeSpent: timeSpentOf(status, nowMs),
+  };
+}
+
+export async function getRollout(request: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  authenticate(request, deps.auth);
+  const instance = await loadInstance(deps, requireId(request));
+  return json(200, rolloutDetail(instance, deps.clock.now()));
 }
 
 /**
@@ -180,13 +189,21 @@ function describeWhere(status: RolloutStatus): string {
   return `phase ${status.phase}, ${stepPosition(status.step)} (${status.step.kind})`;
 }
 
-/** The approval step currently waiting, or a 409 saying why nothing waits. */
-export function waitingApprovalStep(instance: InstanceSummary, status: RolloutStatus | undefined): number {
+/** Why nothing waits for an approval now, or undefined when one does. */
+function approvalRefusal(instance: InstanceSummary, status: RolloutStatus | undefined): string | undefined {
   if (!isLive(instance.runtimeStatus))
-    throw conflict(`rollout ${instance.instanceId} has ended (${displayPhase(instance, status)}); nothing waits for approval`);
-  if (!status) throw conflict(`rollout ${instance.instanceId} has not published its status yet; nothing waits for approval`);
+    return `rollout ${instance.instanceId} has ended (${displayPhase(instance, status)}); nothing waits for approval`;
+  if (!status) return `rollout ${instance.instanceId} has not published its status yet; nothing waits for approval`;
   if (status.waitingFor?.kind !== 'approval')
-    throw conflict(`rollout ${instance.instanceId} is not waiting for an approval (${describeWhere(status)})`);
+    return `rollout ${instance.instanceId} is not waiting for an approval (${describeWhere(status)})`;
+  return undefined;
+}
+
+/** The approval step currently waiting, or a 409 saying why nothing waits. */
+function waitingApprovalStep(instance: InstanceSummary, status: RolloutStatus | undefined): number {
+  const refusal = approvalRefusal(instance, status);
+  // approvalRefusal is undefined only with a published status; the second test tells TypeScript so.
+  if (refusal !== undefined || !status) throw conflict(refusal ?? `rollout ${instance.instanceId}: nothing waits for approval`);
   return status.step.index;
 }
 
@@ -214,16 +231,37 @@ function notNow(action: ControlAction, status: RolloutStatus): string {
 }
 
 /**
- * Throws 409 when a control action does not fit the rollout's phase. The phase table
- * (src/plan/phases.ts) decides, the same table the orchestrator applies to the event.
+ * Why a control action does not fit the rollout now, or undefined when it does. The phase table
+ * (src/plan/phases.ts) decides, the same table the orchestrator applies to the event. An
+ * exception to the table (an action accepted in a state the phase alone does not show) belongs
+ * here, and only here: the 409 and the detail's `allowedActions` both come from it.
  */
-export function checkControlFits(action: ControlAction, instance: InstanceSummary, status: RolloutStatus | undefined): void {
+function controlRefusal(action: ControlAction, instance: InstanceSummary, status: RolloutStatus | undefined): string | undefined {
   const id = instance.instanceId;
-  if (!isLive(instance.runtimeStatus))
-    throw conflict(`rollout ${id} has ended (${displayPhase(instance, status)}); ${action} is not possible`);
-  if (!status) throw conflict(`rollout ${id} has not published its status yet; try ${action} again in a moment`);
-  if (isTerminalPhase(status.phase)) throw conflict(`rollout ${id} has ended (${status.phase}); ${action} is not possible`);
-  if (!actionAllowedIn(status.phase, action)) throw conflict(`rollout ${id} ${notNow(action, status)}`);
+  if (!isLive(instance.runtimeStatus)) return `rollout ${id} has ended (${displayPhase(instance, status)}); ${action} is not possible`;
+  if (!status) return `rollout ${id} has not published its status yet; try ${action} again in a moment`;
+  if (isTerminalPhase(status.phase)) return `rollout ${id} has ended (${status.phase}); ${action} is not possible`;
+  if (!actionAllowedIn(status.phase, action)) return `rollout ${id} ${notNow(action, status)}`;
+  return undefined;
+}
+
+/** Throws 409 when a control action does not fit the rollout now (controlRefusal says why). */
+export function checkControlFits(action: ControlAction, instance: InstanceSummary, status: RolloutStatus | undefined): void {
+  const refusal = controlRefusal(action, instance, status);
+  if (refusal !== undefined) throw conflict(refusal);
+}
+
+/**
+ * The actions the API accepts on this rollout now, i.e. those it would not refuse with a 409
+ * (who may take them is decided per caller afterwards: 403). Served with the detail, so the
+ * dashboard and the CLI offer exactly what the API takes.
+ */
+function allowedActions(instance: InstanceSummary, status: RolloutStatus | undefined): RolloutAction[] {
+  return ROLLOUT_ACTIONS.filter((action) =>
+    action === 'approve' || action === 'reject'
+      ? approvalRefusal(instance, status) === undefined
+      : controlRefusal(action, instance, status) === undefined,
+  );
 }
 
 async function readActionBody(request: ApiRequest): Promise<{ by?: string; comment?: string }> {

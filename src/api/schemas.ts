@@ -84,7 +84,7 @@ const historyEntrySchema = z
   })
   .meta({ id: 'HistoryEntry' });
 
-const rolloutSummarySchema = z
+export const rolloutSummarySchema = z
   .object({
     rolloutId: z.string(),
     runtimeStatus: z.string(),
@@ -134,6 +134,10 @@ export const rolloutDetailSchema = z
     // null until the orchestrator publishes its first status. The status is src/plan's one schema
     // (its OpenAPI component is named there, as GateResult's and MetricEvidence's are in src/analysis).
     status: rolloutStatusSchema.nullable(),
+    allowedActions: z.array(rolloutActionSchema).meta({
+      description:
+        'The actions the API accepts on this rollout now: any other is answered 409 (who may take them is checked per caller: 403). The dashboard offers exactly these; GET /api/phases says what each phase allows in general.',
+    }),
     history: z.array(historyEntrySchema),
     display: z
       .object({
@@ -166,6 +170,10 @@ export const rolloutDetailSchema = z
               .meta({ description: "A prediction-agreement gate's counts and disagreeing examples, one line each." }),
           }),
         ),
+        journalDropped: z.string().optional().meta({
+          description:
+            'e.g. "12 older entries not shown: the status is size-limited" (status.journalDropped in words); absent when the journal is whole.',
+        }),
       })
       .optional()
       .meta({ description: 'The step, traffic and wait in the words the CLI, dashboard and notifications use.' }),
@@ -219,7 +227,22 @@ export const rolloutEvidenceSchema = z
   .meta({ id: 'RolloutEvidence', description: 'Per-look numbers of every gate check, for charts.' });
 
 export const actionResultSchema = z
-  .object({ rolloutId: z.string(), action: rolloutActionSchema, by: z.string(), step: z.number().optional(), accepted: z.literal(true) })
+  .object({
+    rolloutId: z.string(),
+    action: rolloutActionSchema,
+    by: z.string(),
+    identity: z
+      .object({
+        name: z.string(),
+        verified: z
+          .boolean()
+          .meta({ description: 'True only when App Service authentication identified the caller; a typed name is a claim.' }),
+        source: z.enum(['appServiceAuth', 'apiKey', 'signedLink']),
+      })
+      .meta({ description: 'How the recorded name was established.' }),
+    step: z.number().optional(),
+    accepted: z.literal(true),
+  })
   .meta({ id: 'ActionResult' });
 
 export const startResultSchema = z
@@ -232,6 +255,15 @@ export const startResultSchema = z
     statusUrl: z.string(),
   })
   .meta({ id: 'StartRolloutResult' });
+
+/** POST /api/rollouts with `dryRun: true`: the decision a registration would get, nothing started. */
+export const dryRunResultSchema = z
+  .object({
+    wouldStart: z.boolean(),
+    policy: z.string().optional().meta({ description: 'The policy that applies, when one does.' }),
+    reason: z.string().meta({ description: 'Why a rollout would start or not, in one line.' }),
+  })
+  .meta({ id: 'StartRolloutDryRun' });
 
 export const errorSchema = z
   .object({

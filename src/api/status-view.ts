@@ -2,12 +2,14 @@
  * Shaping instance status for people: the one-line summary of the list, and the readable history
  * (journal, gate verdicts with their numbers, approvals, overrides) of one rollout.
  */
+import type { z } from 'zod';
 import type { InstanceSummary } from '../ingest/ports';
+import type { rolloutSummarySchema } from './schemas';
 import type { RolloutInput } from '../orchestration/events';
 import { decidingPText, describeAgreement, describeGate, evidenceDetail, formatEvidenceNumber as formatNumber } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
 import { rolloutStatusSchema, type RolloutStatus } from '../plan/types';
-import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
+import { describeJournalDropped, describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
 import { formatDuration, timeSpent, type TimeSpent } from '../plan/time-spent';
 
 /** The orchestrator's custom status, when it has published one that looks like a RolloutStatus. */
@@ -33,27 +35,8 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export interface RolloutSummary {
-  readonly rolloutId: string;
-  readonly runtimeStatus: string;
-  readonly phase: string;
-  readonly endpoint?: string;
-  readonly model?: string;
-  readonly version?: string;
-  readonly policy?: string;
-  /** The live deployment at the start and the one the new version runs on (colors, legends). */
-  readonly baseline?: string;
-  readonly candidate?: string;
-  readonly step?: { readonly index: number; readonly count: number; readonly kind: string; readonly text: string };
-  readonly traffic?: Readonly<Record<string, number>>;
-  readonly mirror?: Readonly<Record<string, number>>;
-  readonly trafficText?: string;
-  readonly waitingFor?: string;
-  readonly outcome?: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly endedAt?: string;
-}
+/** One row of GET /api/rollouts, as its schema (src/api/schemas.ts) defines it. */
+export type RolloutSummary = z.output<typeof rolloutSummarySchema>;
 
 export function summarize(instance: InstanceSummary): RolloutSummary {
   const status = readRolloutStatus(instance);
@@ -149,17 +132,21 @@ export interface DisplayView {
   readonly traffic: string;
   readonly waiting?: string;
   readonly gates: readonly GateView[];
+  /** How many older journal entries the size limit left off, in words; absent when none were. */
+  readonly journalDropped?: string;
 }
 
 /** The step, traffic, wait and gates of the detail view, worded once for every reader. */
 export function displayOf(status: RolloutStatus | undefined): DisplayView | undefined {
   if (!status) return undefined;
   const waiting = describeWait(status);
+  const dropped = describeJournalDropped(status.journalDropped);
   return {
     step: describeStepStatus(status.step),
     traffic: formatTraffic(status.traffic, status.mirror),
     ...(waiting === undefined ? {} : { waiting }),
     gates: gateViews(withAgreement(status)),
+    ...(dropped === undefined ? {} : { journalDropped: dropped }),
   };
 }
 

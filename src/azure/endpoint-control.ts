@@ -12,6 +12,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { RestError, createHttpHeaders, createPipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { z } from 'zod';
 import { AzureCallError, RolloutError } from '../errors';
+import { endpointArmUrlPath } from '../common/arm-resource-id';
 import type {
   CreateDeploymentOptions,
   DeploymentState,
@@ -179,10 +180,6 @@ function restErrorOf(response: PipelineResponse): RestError {
   return new RestError(message, { statusCode: response.status, code, request: response.request, response });
 }
 
-const armPath = (ref: EndpointRef): string =>
-  `/subscriptions/${encodeURIComponent(ref.subscriptionId)}/resourceGroups/${encodeURIComponent(ref.resourceGroup)}` +
-  `/providers/Microsoft.MachineLearningServices/workspaces/${encodeURIComponent(ref.workspace)}/onlineEndpoints/${encodeURIComponent(ref.endpoint)}`;
-
 interface EndpointRead {
   readonly raw: RawEndpoint;
   readonly state: EndpointState;
@@ -214,7 +211,7 @@ export class ArmEndpointControl implements EndpointControl {
   async #sendEndpointRequest(ref: EndpointRef, method: 'GET' | 'PUT', body?: unknown): Promise<{ response: PipelineResponse }> {
     const client = this.#deps.armClient(ref.subscriptionId);
     const request = createPipelineRequest({
-      url: `${this.#deps.endpoints.arm}${armPath(ref)}?api-version=${ENDPOINT_API_VERSION}`,
+      url: `${this.#deps.endpoints.arm}${endpointArmUrlPath(ref)}?api-version=${ENDPOINT_API_VERSION}`,
       method,
       timeout: this.#context.requestTimeoutMs,
       allowInsecureConnection: this.#deps.endpoints.armIsLocal,

@@ -1,7 +1,13 @@
 /**
  * A small client for the rollout HTTP API, used by the CLI. Every non-2xx answer becomes a
  * CliError carrying the API's message (and the field for 400s) and the exit code it maps to.
+ * Every 2xx answer is read with the API's own schema for it (src/api/schemas.ts), so a server
+ * that answers something else (another version, a proxy's page) is a clear error naming the
+ * field, never a crash or a silent `undefined` further down.
  */
+import type { z } from 'zod';
+import { zodIssuePath } from '../ingest/model-registered';
+
 export const EXIT = {
   ok: 0,
   other: 1,
@@ -45,7 +51,7 @@ export class ApiClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<S extends z.ZodType>(method: string, path: string, answer: S, body?: unknown): Promise<z.output<S>> {
     const url = `${this.baseUrl}${path}`;
     const token = this.options.bearerToken ? await this.options.bearerToken() : undefined;
     let response: Response;
@@ -79,6 +85,16 @@ export class ApiClient {
       const hint = response.status === 401 ? ' (pass --key or set AML_ROLLOUT_KEY)' : '';
       throw new CliError(`${method} ${path} failed: HTTP ${response.status}: ${message}${hint}`, exitCodeForStatus(response.status));
     }
-    return parsed as T;
+    if (parsed === undefined && text !== '')
+      throw new CliError(`${method} ${path}: the answer is not JSON: ${text.slice(0, 120)}`, EXIT.other);
+    const read = answer.safeParse(parsed);
+    if (!read.success) {
+      const { path: field, message } = zodIssuePath(read.error);
+      throw new CliError(
+        `${method} ${path}: the answer is not what this CLI understands: ${field || 'the body'}: ${message} (is the CLI the same version as the controller at ${this.baseUrl}?)`,
+        EXIT.other,
+      );
+    }
+    return read.data;
   }
 }

@@ -15,18 +15,17 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { readEnvironment } from '../config';
 import { MODEL_REGISTERED_EVENT_TYPE } from '../ingest/model-registered';
 import type { RolloutSummary } from '../api/status-view';
-import { ROLLOUT_ACTIONS } from '../api/schemas';
+import {
+  actionResultSchema,
+  ROLLOUT_ACTIONS,
+  rolloutDetailSchema,
+  rolloutEvidenceSchema,
+  rolloutListSchema,
+  startResultSchema,
+} from '../api/schemas';
 import { ApiClient, CliError, EXIT, exitCodeForStatus } from './api-client';
 import { deliverModelRegistered } from '../ingest/event-grid-delivery';
-import {
-  ansiStyle,
-  plainStyle,
-  renderEvidence,
-  renderList,
-  renderStatus,
-  type RolloutDetailBody,
-  type RolloutEvidenceBody,
-} from './render';
+import { ansiStyle, plainStyle, renderEvidence, renderList, renderStatus, type RolloutDetailBody } from './render';
 import { registerEvaluateCommand } from './evaluate';
 import { registrationOutcome } from './registration-outcome';
 import type { CliIo } from './io';
@@ -139,7 +138,7 @@ async function watch(client: ApiClient, id: string, options: CommonOptions & { i
   const style = io.isTTY && !options.json ? ansiStyle : plainStyle;
   let last = '';
   for (;;) {
-    const detail = await client.request<RolloutDetailBody>('GET', `/api/rollouts/${encodeURIComponent(id)}`);
+    const detail = await client.request('GET', `/api/rollouts/${encodeURIComponent(id)}`, rolloutDetailSchema);
     const frame = options.json
       ? JSON.stringify({ rolloutId: detail.rolloutId, runtimeStatus: detail.runtimeStatus, phase: detail.phase, status: detail.status })
       : renderStatus(detail, style, { history: 5 });
@@ -288,7 +287,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         if (options.model) query.set('model', options.model);
         if (options.status) query.set('status', options.status);
         if (continuation) query.set('continuation', continuation);
-        const page = await client.request<{ items: RolloutSummary[]; continuation?: string }>('GET', `/api/rollouts?${query.toString()}`);
+        const page = await client.request('GET', `/api/rollouts?${query.toString()}`, rolloutListSchema);
         items.push(...page.items);
         continuation = options.all ? page.continuation : undefined;
       } while (continuation);
@@ -306,9 +305,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--evidence', "add every gate check's numbers at each look (candidate, baseline, allowed band, confidence bounds, traffic)")
     .action(async (id: string, options: CommonOptions & { history: string; evidence?: boolean }) => {
       const client = clientFor(options, io);
-      const detail = await client.request<RolloutDetailBody>('GET', `/api/rollouts/${encodeURIComponent(id)}`);
+      const detail = await client.request('GET', `/api/rollouts/${encodeURIComponent(id)}`, rolloutDetailSchema);
       const evidence = options.evidence
-        ? await client.request<RolloutEvidenceBody>('GET', `/api/rollouts/${encodeURIComponent(id)}/evidence`)
+        ? await client.request('GET', `/api/rollouts/${encodeURIComponent(id)}/evidence`, rolloutEvidenceSchema)
         : undefined;
       const style = io.isTTY ? ansiStyle : plainStyle;
       if (options.json) printJson(io, evidence ? { ...detail, evidence } : detail);
@@ -342,14 +341,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       .option('--comment <text>', 'a comment recorded with the action')
       .action(async (id: string, options: CommonOptions & { by?: string; comment?: string }) => {
         const body = { ...(options.by ? { by: options.by } : {}), ...(options.comment ? { comment: options.comment } : {}) };
-        const result = await clientFor(options, io).request<{ step?: number; by: string; identity?: { verified: boolean } }>(
+        const result = await clientFor(options, io).request(
           'POST',
           `/api/rollouts/${encodeURIComponent(id)}/${action}`,
+          actionResultSchema,
           body,
         );
         if (options.json) printJson(io, result);
         else {
-          const how = result.identity === undefined ? '' : result.identity.verified ? ' (signed in)' : ' (a claimed name: not signed in)';
+          const how = result.identity.verified ? ' (signed in)' : ' (a claimed name: not signed in)';
           io.out(`${action} sent to ${id}${result.step !== undefined ? ` (step ${result.step + 1})` : ''} as ${result.by}${how}`);
         }
       });
@@ -361,16 +361,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--policy <name>', 'policy name (default: the one that matches the model)')
     .option('--by <who>', 'who starts it')
     .action(async (options: CommonOptions & { model: string; version: string; policy?: string; by?: string }) => {
-      const result = await clientFor(options, io).request<{ rolloutId: string; created: boolean; policy: string; endpoint: string }>(
-        'POST',
-        '/api/rollouts',
-        {
-          model: options.model,
-          version: options.version,
-          ...(options.policy ? { policy: options.policy } : {}),
-          ...(options.by ? { by: options.by } : {}),
-        },
-      );
+      const result = await clientFor(options, io).request('POST', '/api/rollouts', startResultSchema, {
+        model: options.model,
+        version: options.version,
+        ...(options.policy ? { policy: options.policy } : {}),
+        ...(options.by ? { by: options.by } : {}),
+      });
       if (options.json) printJson(io, result);
       else
         io.out(

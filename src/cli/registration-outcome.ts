@@ -4,7 +4,7 @@
  * the app decides, so the answer is read back from the API: the rollout list, else a dry-run start
  * that states the policy decision (opted out, no policy applies) without acting on it.
  */
-import type { RolloutSummary } from '../api/status-view';
+import { dryRunResultSchema, rolloutListSchema } from '../api/schemas';
 import type { ApiClient } from './api-client';
 
 export interface RegistrationOutcome {
@@ -15,7 +15,7 @@ export interface RegistrationOutcome {
 
 export async function registrationOutcome(client: ApiClient, model: string, version: string): Promise<RegistrationOutcome> {
   try {
-    const page = await client.request<{ items: RolloutSummary[] }>('GET', `/api/rollouts?model=${encodeURIComponent(model)}&top=500`);
+    const page = await client.request('GET', `/api/rollouts?model=${encodeURIComponent(model)}&top=500`, rolloutListSchema);
     const rollout = page.items.find((i) => i.version === version);
     if (rollout) {
       return {
@@ -27,7 +27,7 @@ export async function registrationOutcome(client: ApiClient, model: string, vers
     return { text: `could not look up the rollout of ${model}:${version}: ${error instanceof Error ? error.message : String(error)}` };
   }
   try {
-    const dryRun = await client.request<{ wouldStart: boolean; reason: string }>('POST', '/api/rollouts', { model, version, dryRun: true });
+    const dryRun = await client.request('POST', '/api/rollouts', dryRunResultSchema, { model, version, dryRun: true });
     if (!dryRun.wouldStart) return { text: `no rollout started: ${dryRun.reason}` };
     return { text: `no rollout yet: ${dryRun.reason}, but none is listed; the event may still be on its way (aml-rollout list)` };
   } catch (error) {

@@ -3,30 +3,23 @@
  * a traffic bar per deployment, gate verdicts with their numbers), in the spirit of
  * `kubectl argo rollouts get rollout --watch`.
  */
-import type { RolloutStatus } from '../plan/types';
+import type { z } from 'zod';
 import type { RolloutSummary } from '../api/status-view';
+import type { rolloutDetailSchema, rolloutEvidenceSchema } from '../api/schemas';
+import type { Immutable } from '../analysis/immutable';
 import { agreementHeadline, describeAgreement, describeEvidence, evidenceDetail } from '../analysis/describe';
-import { describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
-import { formatDuration, type TimeSpent } from '../plan/time-spent';
-import type { GateSeries } from '../plan/evidence-history';
+import { describeJournalDropped, describeStepStatus, describeWait, formatSplit, stepPosition } from '../plan/describe';
+import { formatDuration } from '../plan/time-spent';
+import { isPhase, PHASE_TABLE, type PhaseTone } from '../plan/phases';
 import { formatEvidenceNumber } from '../analysis/describe';
 
-export interface RolloutDetailBody {
-  readonly rolloutId: string;
-  readonly runtimeStatus: string;
-  readonly phase: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly status: RolloutStatus | null;
-  readonly history: readonly { at: string; kind: string; step: number; text: string }[];
-  /** Absent from servers older than this CLI. */
-  readonly timeSpent?: readonly TimeSpent[];
-}
+/** GET /api/rollouts/{id}, as the API's schema defines it (the client parses every answer with it). */
+export type RolloutDetailBody = Immutable<z.output<typeof rolloutDetailSchema>>;
 
 export interface Style {
   bold(s: string): string;
   dim(s: string): string;
-  color(s: string, tone: 'good' | 'bad' | 'warn' | 'info'): string;
+  color(s: string, tone: PhaseTone): string;
 }
 
 export const plainStyle: Style = { bold: (s) => s, dim: (s) => s, color: (s) => s };
@@ -37,15 +30,9 @@ export const ansiStyle: Style = {
   color: (s, tone) => `\u001b[${{ good: 32, bad: 31, warn: 33, info: 36 }[tone]}m${s}\u001b[39m`,
 };
 
-const GOOD_PHASES = new Set(['Promoted']);
-const BAD_PHASES = new Set(['RolledBack', 'Rejected', 'Aborted', 'Failed', 'RollingBack']);
-const WAIT_PHASES = new Set(['AwaitingApproval', 'Paused']);
-
-function phaseTone(phase: string): 'good' | 'bad' | 'warn' | 'info' {
-  if (GOOD_PHASES.has(phase)) return 'good';
-  if (BAD_PHASES.has(phase)) return 'bad';
-  if (WAIT_PHASES.has(phase)) return 'warn';
-  return 'info';
+/** The phase table's tone (src/plan/phases.ts, the dashboard's colours too); a phase this CLI does not know is plain info. */
+function phaseTone(phase: string): PhaseTone {
+  return isPhase(phase) ? PHASE_TABLE[phase].tone : 'info';
 }
 
 /** Longest cell of a list column: one 5,000-character model name must not push every row off the screen. */
@@ -135,6 +122,8 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
       `${style.bold('Outcome')}:   ${style.color(s.outcome, s.outcome === 'promoted' ? 'good' : 'bad')}${s.reason ? ` - ${s.reason}` : ''}`,
     );
   else if (s.reason) lines.push(`${style.bold('Reason')}:    ${s.reason}`);
+  // What the API accepts now (its own rule, served with the detail); nothing when the rollout has ended.
+  if (detail.allowedActions.length > 0) lines.push(`${style.bold('Actions')}:   ${detail.allowedActions.join(', ')}`);
   if (s.rolloutCost) lines.push(`${style.bold('Cost')}:      ${s.rolloutCost.summary}`);
   lines.push('', style.bold('Traffic'));
   lines.push(...trafficBars(s.traffic, s.mirror).map((l) => `  ${l}`));
@@ -176,6 +165,9 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   const historyCount = options.history ?? 8;
   if (historyCount > 0 && detail.history.length > 0) {
     lines.push('', style.bold('History'));
+    // The size limit drops the oldest entries: say so above the oldest one shown.
+    const dropped = describeJournalDropped(s.journalDropped);
+    if (dropped !== undefined) lines.push(style.dim(`  ${dropped}`));
     for (const h of detail.history.slice(-historyCount)) lines.push(`  ${style.dim(h.at)} ${h.text}`);
   }
   lines.push(
@@ -185,12 +177,8 @@ export function renderStatus(detail: RolloutDetailBody, style: Style = plainStyl
   return lines.join('\n');
 }
 
-/** GET /api/rollouts/{id}/evidence. */
-export interface RolloutEvidenceBody {
-  readonly rolloutId: string;
-  readonly looksPerGate: number;
-  readonly gates: readonly GateSeries[];
-}
+/** GET /api/rollouts/{id}/evidence, as the API's schema defines it. */
+type RolloutEvidenceBody = Immutable<z.output<typeof rolloutEvidenceSchema>>;
 
 function range(low: number | undefined, high: number | undefined): string {
   if (low === undefined && high === undefined) return '';

@@ -84,12 +84,7 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
   if (s.winner) facts.Winner = `${s.winner.deployment}: ${s.winner.reason}`;
   if (s.rolloutCost) facts['Rollout cost'] = s.rolloutCost.summary;
   // An approval a rule asks for (the cost limit, no data) rather than a policy step says why, with the numbers.
-  if (
-    input.kind === 'approvalRequested' &&
-    (input.approval?.name === 'cost' || input.approval?.name === 'no-data' || input.approval?.name === 'prediction-agreement') &&
-    s.waitingFor?.kind === 'approval'
-  )
-    facts['Why'] = s.waitingFor.detail;
+  if (input.kind === 'approvalRequested' && input.approval?.why) facts['Why'] = input.approval.why;
   if (s.predictionAgreement) facts['Prediction agreement'] = agreementHeadline(s.predictionAgreement);
 
   const links: NotificationLink[] = [];

@@ -185,7 +185,11 @@ export const sendNotificationInputSchema = z.object({
       name: z.string(),
       timeoutAtMs: z.number(),
       reminder: z.boolean().optional(),
-      /** Why a person is asked (a no-data, disagreement or cost approval says what happened). */
+      /**
+       * Why a person is asked, when a rule rather than a policy step asks (the cost limit, no data,
+       * prediction disagreement), with its numbers; the notification's "Why" line. Absent for a
+       * policy's own approval step, whose reason is the policy itself.
+       */
       why: z.string().optional(),
     })
     .optional(),

@@ -109,3 +109,13 @@ export function describeWait(status: Pick<RolloutStatus, 'waitingFor' | 'phase' 
   if (!wait || status.phase === 'RollingBack' || (status.outcome !== undefined && status.outcome !== 'failed')) return undefined;
   return wait.untilMs === undefined ? wait.detail : `${wait.detail} until ${clockTime(wait.untilMs, status.updatedAtMs)}`;
 }
+
+/**
+ * Says that the journal shown is not all of it: the status keeps under its size limit by leaving
+ * off the oldest entries (src/plan/status-budget.ts counts them in `journalDropped`). Worded once
+ * for the CLI and, through the API's display, the dashboard.
+ */
+export function describeJournalDropped(dropped: number | undefined): string | undefined {
+  if (dropped === undefined || dropped <= 0) return undefined;
+  return `${dropped} older ${dropped === 1 ? 'entry' : 'entries'} not shown: the status is size-limited`;
+}

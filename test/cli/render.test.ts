@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CELL_WIDTH, renderEvidence, table, truncate } from '../../src/cli/render';
+import { ansiStyle, MAX_CELL_WIDTH, renderEvidence, renderStatus, table, truncate, type RolloutDetailBody } from '../../src/cli/render';
+import { rolloutDetail } from '../../src/api/rollouts';
+import { rolloutDetailSchema } from '../../src/api/schemas';
+import { PHASES, type Phase, type RolloutStatus } from '../../src/plan/types';
+import { statusOf } from '../api/fakes';
 
 describe('truncate', () => {
   it.each([
@@ -57,6 +61,8 @@ describe('renderEvidence (status --evidence)', () => {
   it('one row per kept look with the band, the bounds, the p-value and the split; says when looks were thinned', () => {
     const text = renderEvidence({
       rolloutId: 'r1',
+      candidate: 'green',
+      baseline: 'blue',
       looksPerGate: 12,
       gates: [
         {
@@ -84,6 +90,84 @@ describe('renderEvidence (status --evidence)', () => {
   });
 
   it('says so when no gate has been checked', () => {
-    expect(renderEvidence({ rolloutId: 'r1', looksPerGate: 12, gates: [] })).toBe('No gate has been checked yet.');
+    expect(renderEvidence({ rolloutId: 'r1', candidate: null, baseline: null, looksPerGate: 12, gates: [] })).toBe(
+      'No gate has been checked yet.',
+    );
+  });
+});
+
+describe('status: what the API accepts now, and the journal entries the size limit left off', () => {
+  const NOW = 1_700_000_060_000;
+  const journal = Array.from({ length: 3 }, (_, i) => ({
+    atMs: NOW - (3 - i) * 60_000,
+    phase: 'Baking' as const,
+    step: 3,
+    message: `entry ${i + 1}`,
+  }));
+  /** The API's own detail body for a running rollout with this status. */
+  const detailOf = (status: RolloutStatus): RolloutDetailBody =>
+    rolloutDetailSchema.parse(
+      rolloutDetail(
+        {
+          instanceId: status.rolloutId,
+          name: 'rolloutOrchestrator',
+          runtimeStatus: 'Running',
+          createdTimeMs: status.startedAtMs,
+          lastUpdatedTimeMs: status.updatedAtMs,
+          input: {},
+          customStatus: status,
+          output: null,
+        },
+        NOW,
+      ),
+    );
+
+  it.each([
+    { dropped: undefined, note: undefined },
+    { dropped: 1, note: '1 older entry not shown: the status is size-limited' },
+    { dropped: 12, note: '12 older entries not shown: the status is size-limited' },
+  ])('journalDropped $dropped', ({ dropped, note }) => {
+    const text = renderStatus(detailOf(statusOf({ journal, ...(dropped === undefined ? {} : { journalDropped: dropped }) })));
+    const history = text.split('\n').slice(text.split('\n').indexOf('History') + 1);
+    if (note === undefined) expect(text).not.toContain('not shown');
+    // Above the oldest entry shown (the dropped ones are older still).
+    else expect(history.slice(0, 2)).toEqual([`  ${note}`, expect.stringMatching(/entry 1$/)]);
+  });
+
+  // The phase's colour is the phase table's tone (green good, red bad, yellow waiting for a person, cyan otherwise).
+  const ANSI = { good: 32, bad: 31, warn: 33, info: 36 } as const;
+  const TONE: Record<Phase, keyof typeof ANSI> = {
+    Pending: 'info',
+    Deploying: 'info',
+    SmokeTesting: 'info',
+    Mirroring: 'info',
+    Progressing: 'info',
+    Baking: 'info',
+    Analyzing: 'info',
+    AwaitingApproval: 'warn',
+    Promoting: 'info',
+    Paused: 'warn',
+    RollingBack: 'bad',
+    Failed: 'bad',
+    Promoted: 'good',
+    RolledBack: 'bad',
+    Rejected: 'bad',
+    Aborted: 'bad',
+    Superseded: 'info',
+  };
+  it.each(PHASES.map((phase) => ({ phase, tone: TONE[phase] })))('$phase is shown $tone', ({ phase, tone }) => {
+    const text = renderStatus(detailOf(statusOf({ phase, paused: phase === 'Paused' })), ansiStyle);
+    expect(text).toContain(`\u001b[${ANSI[tone]}m${phase}\u001b[39m`);
+  });
+
+  it.each([
+    { phase: 'Baking' as const, line: 'Actions:   abort, pause, promote' },
+    { phase: 'Paused' as const, line: 'Actions:   abort, resume, promote' },
+    { phase: 'Failed' as const, line: 'Actions:   abort, retry' },
+    { phase: 'RollingBack' as const, line: undefined },
+  ])('$phase: $line', ({ phase, line }) => {
+    const text = renderStatus(detailOf(statusOf({ phase, paused: phase === 'Paused' })));
+    if (line === undefined) expect(text).not.toMatch(/^Actions:/m);
+    else expect(text.split('\n')).toContain(line);
   });
 });

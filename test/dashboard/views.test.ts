@@ -1,6 +1,6 @@
 /**
- * Each dashboard view in headless Chromium, fed by the API's real shaping code (summarize,
- * displayOf, timeSpentOf, buildHistory) over statuses in each phase: the page is served from the
+ * Each dashboard view in headless Chromium, fed by the API's real shaping code (summarize and
+ * rolloutDetail) over statuses in each phase: the page is served from the
  * static folder and the API answers are fulfilled by playwright's request routing, so every phase
  * (Failed, Mirroring, RollingBack...) is shown without running an orchestration to it.
  * Screenshots go to test-results/ (look at them when the page changes).
@@ -11,14 +11,14 @@ import type { BrowserContext, Page, Route } from 'playwright-core';
 import { launchHeadlessChromium, ORIGIN, RESULTS, type HeadlessChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatic } from '../../src/dashboard/register';
-import { buildHistory, displayOf, summarize, timeSpentOf } from '../../src/api/status-view';
+import { summarize } from '../../src/api/status-view';
 import { tickPhaseClock, type PhaseClock } from '../../src/plan/time-spent';
 import type { InstanceSummary } from '../../src/ingest/ports';
 import type { Phase, RolloutStatus } from '../../src/plan/types';
 import { makeDeps, statusOf } from '../api/fakes';
 import { showApprovalLink } from '../../src/api/approval-link-handler';
 import { apiRequest } from '../../src/api/http';
-import { handle } from '../../src/api/rollouts';
+import { handle, rolloutDetail } from '../../src/api/rollouts';
 import { createApprovalLinks } from '../../src/approvals/approval-links';
 import { PHASE_TABLE } from '../../src/plan/phases';
 
@@ -99,6 +99,9 @@ const DETAIL_ONLY: Record<string, RolloutStatus> = {
     traffic: { blue: 90, green: 10 },
     paused: true,
     waitingFor: { kind: 'resume', detail: 'paused by dana@contoso.com' },
+    // A long rollout: the size limit left the 12 oldest journal entries off the status.
+    journal: [{ atMs: T0 + 14 * MIN, phase: 'Paused', step: 4, message: 'paused by dana@contoso.com' }],
+    journalDropped: 12,
   }),
   awaiting: statusIn('r-awaiting', ['Pending', 'Deploying', 'Baking', 'AwaitingApproval'], {
     step: { index: 6, count: 9, kind: 'approval', description: 'approval release' },
@@ -159,18 +162,11 @@ async function serve(route: Route): Promise<void> {
       contentType: 'application/json',
       body: JSON.stringify({ error: { code: 'NotFound', message: 'no such rollout' } }),
     });
-  const summary = summarize(instanceOf(status));
+  // The API's own detail body (allowedActions included), as GET /api/rollouts/{id} answers it.
   return route.fulfill({
     status: 200,
     contentType: 'application/json',
-    body: JSON.stringify({
-      ...summary,
-      input: {},
-      status,
-      history: buildHistory(status),
-      display: displayOf(status),
-      timeSpent: timeSpentOf(status, status.updatedAtMs),
-    }),
+    body: JSON.stringify(rolloutDetail(instanceOf(status), status.updatedAtMs)),
   });
 }
 
@@ -255,6 +251,17 @@ describe('dashboard views in Chromium', () => {
     const time = await page.locator('#d-time').innerText();
     expect(time).toMatch(/deploying\s+5 min/);
     expect(time).toMatch(/smoke testing\s+5 min/);
+  });
+
+  it('detail: the history says how many older journal entries the size limit left off, after the oldest shown', async () => {
+    const page = await open('#/rollouts/r-paused');
+    await expect.poll(() => page.locator('#d-phase').innerText()).toBe('Paused');
+    const items = await page.$$eval('#d-history li', (lis) => lis.map((li) => li.textContent ?? ''));
+    expect(items.at(-1)).toBe('12 older entries not shown: the status is size-limited');
+    expect(items.at(-2)).toContain('paused by dana@contoso.com');
+    const whole = await open('#/rollouts/r-awaiting');
+    await expect.poll(() => whole.locator('#d-phase').innerText()).toBe('AwaitingApproval');
+    expect(await whole.locator('#d-history .journal-dropped').count()).toBe(0);
   });
 
   it('Retry on a failed rollout posts the retry with the comment and the name', async () => {

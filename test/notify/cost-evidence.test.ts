@@ -71,8 +71,9 @@ const rolloutCost = {
   amount: 4.104,
   currency: 'USD',
 };
-const waiting =
-  "waiting for approval 'cost' (serving cost: gate 'health': serving cost rises 30.0% (limit 20%): per 1,000 requests at 100%: candidate 0.1235 USD (13 x Standard_DS3_v2), baseline 0.0950 USD (10 x Standard_DS3_v2), +30.0%)";
+const costWhy =
+  "serving cost: gate 'health': serving cost rises 30.0% (limit 20%): per 1,000 requests at 100%: candidate 0.1235 USD (13 x Standard_DS3_v2), baseline 0.0950 USD (10 x Standard_DS3_v2), +30.0%";
+const waiting = `waiting for approval 'cost' (${costWhy})`;
 
 describe('cost evidence for people', () => {
   it('the approval notification says why it asks, with the numbers, and carries the evidence rows with their detail', () => {
@@ -83,10 +84,10 @@ describe('cost evidence for people', () => {
       waitingFor: { kind: 'approval', untilMs: NOW + 3_600_000, detail: waiting },
     });
     const message = buildRolloutNotification(
-      { kind: 'approvalRequested', status, approval: { step: 3, name: 'cost', timeoutAtMs: NOW + 3_600_000 } },
+      { kind: 'approvalRequested', status, approval: { step: 3, name: 'cost', timeoutAtMs: NOW + 3_600_000, why: costWhy } },
       { publicBaseUrl: 'https://ctl.example', linkSecret: undefined, linkTtlMinutes: 60, nowMs: NOW },
     );
-    expect(message.facts['Why']).toContain('serving cost rises 30.0% (limit 20%)');
+    expect(message.facts['Why']).toBe(costWhy);
     expect(message.facts['Rollout cost']).toBe(rolloutCost.summary);
     const lines = evidenceLines(message.gates).join('\n');
     expect(lines).toMatch(/costPer1000Requests fail: candidate 0\.124 vs baseline 0\.095/);
@@ -109,9 +110,14 @@ describe('cost evidence for people', () => {
       rolloutId: 'r1',
       phase: status.phase,
       runtimeStatus: 'Running',
+      createdAt: '',
+      updatedAt: '',
+      input: null,
       status,
+      allowedActions: [],
       history: [],
-    } as unknown as Parameters<typeof renderStatus>[0]);
+      timeSpent: [],
+    });
     expect(text).toContain(`Cost:      ${rolloutCost.summary}`);
     expect(text).toMatch(/cpuUtilization pass: candidate 1\.69 vs baseline 1\.3/);
     expect(text).toMatch(/raw 32\.4% on 10 instance\(s\)/);

@@ -68,7 +68,10 @@ describe('prediction-agreement evidence', () => {
       phase: 'Baking',
       createdAt: '',
       updatedAt: '',
+      input: null,
+      allowedActions: [],
       history: [],
+      timeSpent: [],
       status: statusOf({ gates: [laterHealthLook], predictionAgreement: look }),
     });
     expect(text).toContain('Prediction agreement');

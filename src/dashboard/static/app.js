@@ -10,31 +10,19 @@
   const BY_ITEM = 'aml-rollout.by';
   const REFRESH_MS = 3000;
   const COLORS = ['#0969da', '#1a7f37', '#bf8700', '#8250df', '#cf222e', '#1b7c83'];
-  // The phase table (terminal flag, tone, allowed actions per phase) is the API's: GET /api/phases.
+  // The phase table (terminal flag, tone per phase) is the API's: GET /api/phases.
   let PHASES = {};
   const GROUP_ITEM = 'aml-rollout.group-by-endpoint';
 
   /**
-   * The operator actions that apply to a rollout now: the served phase table's actions for its
-   * phase, approve/reject while an approval waits (the API refuses the others with a 409).
+   * The operator actions the API accepts on this rollout now: the detail's `allowedActions`, which
+   * the API computes with the rule it answers 409 by (src/api/rollouts.ts), so no button offers
+   * what the API would refuse and none is missing. The page adds no rule of its own.
+   * @param {{ allowedActions?: unknown }} detail
+   * @returns {string[]}
    */
   function allowedActions(detail) {
-    const s = detail.status;
-    const info = PHASES[detail.phase];
-    const runtimeEnded = ['Completed', 'Failed', 'Terminated'].includes(detail.runtimeStatus);
-    const none = { approve: false, reject: false, pause: false, resume: false, promote: false, abort: false, retry: false };
-    if (!s || !info || runtimeEnded || info.terminal) return none;
-    const can = (/** @type {string} */ action) => info.actions.includes(action);
-    const approval = !!(s.waitingFor && s.waitingFor.kind === 'approval');
-    return {
-      approve: approval,
-      reject: approval,
-      pause: can('pause') && !s.paused,
-      resume: can('resume'),
-      promote: can('promote'),
-      abort: can('abort'),
-      retry: can('retry'),
-    };
+    return Array.isArray(detail.allowedActions) ? detail.allowedActions.filter((a) => typeof a === 'string') : [];
   }
 
   // Typed as an input so `.value` checks; every element the page looks up by id is one or a plain element.
@@ -495,7 +483,7 @@
 
     const enabled = allowedActions(detail);
     for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[data-action]')))
-      button.disabled = !enabled[button.dataset.action];
+      button.disabled = !enabled.includes(button.dataset.action || '');
 
     if (s) {
       const list = samples.get(s.rolloutId) || [];
@@ -539,11 +527,14 @@
         );
       $('d-decisions').replaceChildren(...(decisions.length ? decisions : [el('li', { class: 'muted', text: 'none yet' })]));
     }
+    // Newest first; the entries the status size limit left off are the oldest, so the note comes last.
+    const dropped = detail.display && detail.display.journalDropped;
     $('d-history').replaceChildren(
       ...detail.history
         .slice()
         .reverse()
         .map((h) => el('li', {}, el('span', { class: 'at', text: time(h.atMs) }), h.text)),
+      ...(dropped ? [el('li', { class: 'muted journal-dropped', text: dropped })] : []),
     );
   }
 
