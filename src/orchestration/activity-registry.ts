@@ -1,8 +1,8 @@
 /**
  * The activity registry's contract half: for every rollout activity, its name and the schemas of
  * what goes in and what comes out. One table, read by both sides of the boundary:
- *   - the orchestrator calls an activity through `callActivity` (rollout-orchestrator.ts), which
- *     validates the answer with the entry's output schema;
+ *   - the engine calls an activity by its name (`call` in engine-io.ts) and validates the answer
+ *     with the entry's output schema;
  *   - src/activities pairs each entry with its implementation (`createActivities`, typed
  *     `Record<ActivityName, ...>` so a missing implementation does not compile, and a test checks
  *     the map at run time), validating input and output with the same schemas;

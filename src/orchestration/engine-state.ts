@@ -1,7 +1,7 @@
 /**
- * The orchestrator's compact state and the pure decisions over it. The generator in
- * rollout-orchestrator.ts does the yielding; everything that can be decided without durable
- * calls lives here so it is unit-tested with plain tables.
+ * The orchestrator's compact state and the pure decisions over it. The engine (engine.ts and its
+ * machines) runs the steps and the interpreter (rollout-orchestrator.ts) does the yielding; the
+ * small judgements over the state live here so they are unit-tested with plain tables.
  *
  * The state is what continueAsNew carries from one execution to the next, so it must stay small
  * (the journal is bounded) and JSON-serialisable.

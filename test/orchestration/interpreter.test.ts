@@ -155,15 +155,18 @@ function scriptOf(run: RandomRun): Script {
   };
 }
 
+/** The first execution's input: a new rollout (queued), or one planned with the lease held. */
+function firstInput(run: RandomRun): unknown {
+  return run.queued ? testInput : { continuation: true, state: plannedState(testPlan({ steps: run.steps, approvers: ['alice@x.com'] })) };
+}
+
 describe('the interpreter issues exactly the durable tasks the engine commands', () => {
   it('over random failures, lease answers and events, across executions', () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(runArb, (run) => {
         const script = scriptOf(run);
-        let input: unknown = run.queued
-          ? testInput
-          : { continuation: true, state: plannedState(testPlan({ steps: run.steps, approvers: ['alice@x.com'] })) };
+        let input = firstInput(run);
         for (let execution = 0; execution < 12; execution++) {
           expected.actions.length = 0;
           expected.commands.length = 0;
@@ -203,9 +206,7 @@ describe('random runs of the engine, execution after execution', () => {
     fc.assert(
       fc.property(runArb, (run) => {
         const script = scriptOf(run);
-        let input: unknown = run.queued
-          ? testInput
-          : { continuation: true, state: plannedState(testPlan({ steps: run.steps, approvers: ['alice@x.com'] })) };
+        let input = firstInput(run);
         let held = !run.queued;
         const releases: unknown[] = [];
         let phase: Phase | undefined;
