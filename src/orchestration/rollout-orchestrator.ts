@@ -61,7 +61,7 @@ import { costApprovalDue } from './cost-approval';
 import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from './bake-decider';
 import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
 import { lostEndpointResult } from './endpoint-check';
-import { noDataExtensionLimit } from './step-bounds';
+import { extendForNoData } from './step-bounds';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -530,13 +530,10 @@ function* noDataOutcome(
 ): Gen<StepResult> {
   if (outcome === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` };
   if (outcome === 'extend') {
-    const bound = noDataExtensionLimit(state.progress.noDataExtensions ?? 0, state.plan.steps[state.stepIndex], why);
+    // Counts the extension and restarts the step's window (bounded history: one more execution).
+    const bound = extendForNoData(state.progress, state.plan.steps[state.stepIndex], nowMs(context), why);
     if (bound) return bound;
-    state.progress.noDataExtensions = (state.progress.noDataExtensions ?? 0) + 1;
     note(context, state, `no data yet (${why}); the policy says keep extending (extension ${state.progress.noDataExtensions})`);
-    // Restart the step's window (bounded history: one more execution).
-    state.progress.startedAtMs = nowMs(context);
-    state.progress.pausedMs = 0;
     return { kind: 'stay' };
   }
   // requestApproval: a person decides whether to go on without the data.
