@@ -185,11 +185,13 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
   /**
    * An adaptive bake's arms since the step began, over the window the checkGates activity reads
    * them (checkWindow with the step's start, the first gate's ingestion delay); undefined when
-   * the step is not adaptive.
+   * the step is not adaptive. Reading them costs the activity one more run of the first gate's
+   * queries, counted here.
    */
   const armsSince = (step: BakeOrGateStep, gates: readonly GateSpec[], progress: StepProgress) => {
     const first = gates[0];
     if (step.kind !== 'bake' || !step.adaptive || !first || progress.startedAtMs === undefined) return undefined;
+    queries += queriesFor([first]);
     const w = checkWindow(now * MINUTE_MS, first, progress.startedAtMs);
     // Whole minutes of the synthetic buckets: a window shorter than a minute (no data visible yet) is empty.
     const from = Math.ceil(w.fromMs / MINUTE_MS);

@@ -81,6 +81,13 @@ const looks = fc.array(
   { minLength: 1, maxLength: 40 },
 );
 
+/** A bake on the fixture's gate, looking every 5 minutes. */
+function bakeOf(
+  times: Pick<Extract<BakeOrGateStep, { kind: 'bake' }>, 'durationMinutes' | 'maxExtensionMinutes' | 'noDataOutcome'>,
+): Extract<BakeOrGateStep, { kind: 'bake' }> {
+  return { kind: 'bake', ...times, checkIntervalMinutes: 5, gates: [GATE], minRequests: 0, maxQueryErrors: 3 };
+}
+
 interface Walk {
   readonly lookMinutes: readonly number[];
   readonly outcome: 'promoted' | 'rolledBack' | 'escalated';
@@ -207,21 +214,29 @@ describe('the fast path decides bake and gate steps by the orchestrator rules', 
   });
 
   it('a policy whose no-data outcome is extend rolls back after its extensions instead of waiting for data forever', () => {
-    const step: BakeOrGateStep = {
-      kind: 'bake',
-      durationMinutes: 10,
-      checkIntervalMinutes: 5,
-      gates: [GATE],
-      minRequests: 0,
-      maxExtensionMinutes: 10,
-      noDataOutcome: 'extend',
-      maxQueryErrors: 3,
-    };
+    const step = bakeOf({ durationMinutes: 10, maxExtensionMinutes: 10, noDataOutcome: 'extend' });
     const walk = fastPathWalk(step, [{ verdict: 'inconclusive', requests: 0 }], 10, 1);
     expect(walk.outcome).toBe('rolledBack');
     expect(walk.reason).toMatch(/^no data after 3 extensions \(gates stayed inconclusive for 20 min\)$/);
     // Four windows of 20 minutes (the first and three extensions), a look every 5 minutes.
     expect(walk.endMinute).toBe(80);
     expect(walk.lookMinutes).toHaveLength(16);
+  });
+
+  it("an adaptive bake reads each arm since the step began at every look: one more run of the first gate's queries, as the checkGates activity sends", () => {
+    const base = bakeOf({ durationMinutes: 20, maxExtensionMinutes: 0, noDataOutcome: 'rollback' });
+    const adaptive = { minBakeMinutes: 20, maxBakeMinutes: 20, minRequests: 1, confidence: 0.95, margins: { failureRate: 0.01 } };
+    const queriesOf = (step: BakeOrGateStep) => {
+      const plan: Plan = { ...basePlan, steps: [step, { kind: 'promote' }, { kind: 'cleanup', deployment: 'live', afterMinutes: 0 }] };
+      const judge: Judge = { look: () => ({ verdict: 'pass', reason: 'pass' }) };
+      const behaviour = { errorRate: 0.01, p50Ms: 40, p95Ms: 90, failsOutright: false };
+      return runFastPath(
+        { plan, live: behaviour, candidate: behaviour, traffic: { kind: 'constant', requestsPerMinute: 10 } },
+        { seed: 1, judge },
+      ).queries;
+    };
+    // Four looks (minutes 5, 10, 15, 20), one traffic query each; the adaptive bake's arms double that.
+    expect(queriesOf(base)).toBe(4);
+    expect(queriesOf({ ...base, adaptive })).toBe(8);
   });
 });
