@@ -14,6 +14,7 @@
  * the baseline has one is a disagreement.
  */
 import type { AgreementEvidence, AgreementSpec, DisagreementExample, GateResult, GateSpec, MetricEvidence, Verdict } from './types';
+import { percentTrimmed, significant } from './number-format';
 
 /** One deployment's answer to one row: a 2xx body, or why there is none. */
 export type AgreementAnswer = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly detail: string };
@@ -140,10 +141,6 @@ function describeComparison(spec: AgreementSpec): string {
   return `numbers at ${spec.predictionPath} within ±${spec.compare.absoluteTolerance} or ±${spec.compare.relativeTolerance * 100}%`;
 }
 
-function percent(share: number): string {
-  return `${Number((share * 100).toFixed(2))}%`;
-}
-
 interface Tally {
   compared: number;
   agreed: number;
@@ -238,7 +235,7 @@ export function judgeAgreement(spec: AgreementSpec, pairs: readonly AgreementPai
       ? `${t.compared} rows compared, ${spec.minComparedRows} needed (${t.unanswered} unanswered, ${t.unreadable} without a baseline prediction)`
       : value === null || value === undefined
         ? `no ${what} to compare`
-        : `${what} ${metric === AGREEMENT_METRIC ? percent(value) : Number(value.toPrecision(4))} ${verdict === 'pass' ? 'within' : 'outside'} ${threshold}`;
+        : `${what} ${metric === AGREEMENT_METRIC ? percentTrimmed(value) : significant(value, 4)} ${verdict === 'pass' ? 'within' : 'outside'} ${threshold}`;
     return {
       metric,
       verdict,
@@ -250,7 +247,7 @@ export function judgeAgreement(spec: AgreementSpec, pairs: readonly AgreementPai
       reason,
     };
   };
-  metrics.push(row(AGREEMENT_METRIC, rate, `>= ${percent(spec.minAgreement)}`, (v) => v >= spec.minAgreement, 'agreement'));
+  metrics.push(row(AGREEMENT_METRIC, rate, `>= ${percentTrimmed(spec.minAgreement)}`, (v) => v >= spec.minAgreement, 'agreement'));
   if (spec.maxMeanAbsoluteDifference !== undefined) {
     const max = spec.maxMeanAbsoluteDifference;
     metrics.push(row(MEAN_ABSOLUTE_METRIC, meanAbsolute, `<= ${max}`, (v) => v <= max, 'mean absolute difference'));
@@ -261,13 +258,13 @@ export function judgeAgreement(spec: AgreementSpec, pairs: readonly AgreementPai
   }
   const failed = metrics.filter((m) => m.verdict === 'fail');
   const verdict: Verdict = failed.length > 0 ? 'fail' : metrics.some((m) => m.verdict === 'inconclusive') ? 'inconclusive' : 'pass';
-  const counts = `${t.agreed}/${t.compared} rows agree${rate === null ? '' : ` (${percent(rate)})`}`;
+  const counts = `${t.agreed}/${t.compared} rows agree${rate === null ? '' : ` (${percentTrimmed(rate)})`}`;
   const reason =
     verdict === 'fail'
       ? `predictions disagree: ${failed.map((m) => m.reason).join('; ')}; ${counts}`
       : verdict === 'inconclusive'
         ? `too few rows answered by both deployments: ${metrics.find((m) => m.verdict === 'inconclusive')?.reason ?? ''}`
-        : `predictions agree: ${counts}, at least ${percent(spec.minAgreement)} required`;
+        : `predictions agree: ${counts}, at least ${percentTrimmed(spec.minAgreement)} required`;
   return { verdict, reason, evidence, metrics };
 }
 

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { significant } from '../analysis/number-format';
 
 export interface VersionBehaviour {
   /** Share of users' requests that fail (HTTP 500 from the model). */
@@ -160,7 +161,7 @@ export function describeProfile(profile: TrafficProfile): string {
 }
 
 export function describeBehaviour(b: VersionBehaviour): string {
-  return `error rate ${(b.errorRate * 100).toPrecision(3)}%, latency p50 ${b.p50Ms} ms / p95 ${b.p95Ms} ms`;
+  return `error rate ${significant(b.errorRate * 100, 3)}%, latency p50 ${b.p50Ms} ms / p95 ${b.p95Ms} ms`;
 }
 
 /** Checks a behaviour given on the command line; the message names the option. */
