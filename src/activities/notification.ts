@@ -4,6 +4,7 @@
  * rollout status and hands it to the Notifier port. A failing notifier never fails a rollout:
  * the failure is logged and reported as `sent: false`.
  */
+import { evidenceText, pValueText } from '../analysis/number-format';
 import { cleanupLine, NOTIFICATION_SEVERITY } from '../notify/message';
 import { describeStepStatus, formatTraffic, stepPosition } from '../plan/describe';
 import type { Notification, NotificationKind } from '../ports';
@@ -37,7 +38,7 @@ function toNotification(input: SendNotificationInput): Notification {
     facts.gate = `${input.gate.gate}: ${input.gate.verdict} (${input.gate.reason})`;
     for (const evidence of input.gate.evidence) {
       facts[`metric ${evidence.metric}`] =
-        `${evidence.verdict}: candidate ${evidence.candidate ?? 'n/a'} vs baseline ${evidence.baseline ?? 'n/a'} (${evidence.threshold}; ${evidence.test}${evidence.pValue === undefined ? '' : `, p=${evidence.pValue.toPrecision(3)}`})`;
+        `${evidence.verdict}: candidate ${evidenceText(evidence.candidate)} vs baseline ${evidenceText(evidence.baseline)} (${evidence.threshold}; ${evidence.test}${evidence.pValue === undefined ? '' : `, p=${pValueText(evidence.pValue)}`})`;
     }
   }
   if (input.cleanup && (input.kind === 'cleanupFailed' || input.kind === 'cleanupDone'))

@@ -26,6 +26,7 @@
 import { ValidationError } from '../errors';
 import { alphaForLook, DEFAULT_SPENDING_FUNCTION } from './sequential';
 import { compareQuantiles, twoProportionScoreTest } from './statistics';
+import { significantPadded } from './number-format';
 
 const MINUTE_MS = 60_000;
 
@@ -140,7 +141,7 @@ function nonInferiority(s: AdaptiveBakeSettings, input: AdaptiveBakeInput, alpha
       shown,
       ...(test ? { pValue: test.pBetter } : {}),
       reason: test
-        ? `failure rate ${shown ? 'shown' : 'not shown'} within live + ${m.failureRate} (p=${test.pBetter.toPrecision(2)} vs ${alpha.toPrecision(2)})`
+        ? `failure rate ${shown ? 'shown' : 'not shown'} within live + ${m.failureRate} (p=${significantPadded(test.pBetter, 2)} vs ${significantPadded(alpha, 2)})`
         : 'failure rate: no requests on one side yet',
     });
   }
@@ -159,7 +160,7 @@ function nonInferiority(s: AdaptiveBakeSettings, input: AdaptiveBakeInput, alpha
       shown,
       ...(cmp ? { pValue: cmp.pBetter } : {}),
       reason: cmp
-        ? `p${Math.round(q * 100)} ratio ${cmp.estimate.toPrecision(3)} ${shown ? 'shown' : 'not shown'} below ${ratio}x live (p=${cmp.pBetter.toPrecision(2)} vs ${alpha.toPrecision(2)})`
+        ? `p${Math.round(q * 100)} ratio ${significantPadded(cmp.estimate, 3)} ${shown ? 'shown' : 'not shown'} below ${ratio}x live (p=${significantPadded(cmp.pBetter, 2)} vs ${significantPadded(alpha, 2)})`
         : `p${Math.round(q * 100)}: too few latency samples to compare`,
     });
   }

@@ -14,6 +14,7 @@
  * the baseline has one is a disagreement.
  */
 import type { AgreementEvidence, AgreementSpec, DisagreementExample, GateResult, GateSpec, MetricEvidence, Verdict } from './types';
+import { percentTrimmed, significant } from './number-format';
 
 /** One deployment's answer to one row: a 2xx body, or why there is none. */
 export type AgreementAnswer = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly detail: string };
@@ -141,13 +142,9 @@ function describeComparison(spec: AgreementSpec): string {
   // Only the tolerances the policy set: "within ±0.01 or ±0%" reads as if 0% were a rule.
   const bounds = [
     ...(absoluteTolerance > 0 || relativeTolerance === 0 ? [`±${absoluteTolerance}`] : []),
-    ...(relativeTolerance > 0 ? [`±${percent(relativeTolerance)} of the live value`] : []),
+    ...(relativeTolerance > 0 ? [`±${percentTrimmed(relativeTolerance)} of the live value`] : []),
   ];
   return `numbers at ${spec.predictionPath} within ${bounds.join(' or ')}`;
-}
-
-function percent(share: number): string {
-  return `${Number((share * 100).toFixed(2))}%`;
 }
 
 interface Tally {
@@ -244,7 +241,7 @@ export function judgeAgreement(spec: AgreementSpec, pairs: readonly AgreementPai
       ? `${t.compared} rows compared, ${spec.minComparedRows} needed (${t.unanswered} unanswered, ${t.unreadable} without a baseline prediction)`
       : value === null || value === undefined
         ? `no ${what} to compare`
-        : `${what} ${metric === AGREEMENT_METRIC ? percent(value) : Number(value.toPrecision(4))} ${verdict === 'pass' ? 'within' : 'outside'} ${threshold}`;
+        : `${what} ${metric === AGREEMENT_METRIC ? percentTrimmed(value) : significant(value, 4)} ${verdict === 'pass' ? 'within' : 'outside'} ${threshold}`;
     return {
       metric,
       verdict,
@@ -256,7 +253,7 @@ export function judgeAgreement(spec: AgreementSpec, pairs: readonly AgreementPai
       reason,
     };
   };
-  metrics.push(row(AGREEMENT_METRIC, rate, `>= ${percent(spec.minAgreement)}`, (v) => v >= spec.minAgreement, 'agreement'));
+  metrics.push(row(AGREEMENT_METRIC, rate, `>= ${percentTrimmed(spec.minAgreement)}`, (v) => v >= spec.minAgreement, 'agreement'));
   if (spec.maxMeanAbsoluteDifference !== undefined) {
     const max = spec.maxMeanAbsoluteDifference;
     metrics.push(row(MEAN_ABSOLUTE_METRIC, meanAbsolute, `<= ${max}`, (v) => v <= max, 'mean absolute difference'));
@@ -267,13 +264,13 @@ export function judgeAgreement(spec: AgreementSpec, pairs: readonly AgreementPai
   }
   const failed = metrics.filter((m) => m.verdict === 'fail');
   const verdict: Verdict = failed.length > 0 ? 'fail' : metrics.some((m) => m.verdict === 'inconclusive') ? 'inconclusive' : 'pass';
-  const counts = `${t.agreed}/${t.compared} rows agree${rate === null ? '' : ` (${percent(rate)})`}`;
+  const counts = `${t.agreed}/${t.compared} rows agree${rate === null ? '' : ` (${percentTrimmed(rate)})`}`;
   const reason =
     verdict === 'fail'
       ? `predictions disagree: ${failed.map((m) => m.reason).join('; ')}; ${counts}`
       : verdict === 'inconclusive'
         ? `too few rows answered by both deployments: ${metrics.find((m) => m.verdict === 'inconclusive')?.reason ?? ''}`
-        : `predictions agree: ${counts}, at least ${percent(spec.minAgreement)} required`;
+        : `predictions agree: ${counts}, at least ${percentTrimmed(spec.minAgreement)} required`;
   return { verdict, reason, evidence, metrics };
 }
 

@@ -5,6 +5,7 @@
  * (the candidate running beside the baseline for the planned duration; mirrored requests add load,
  * not instances).
  */
+import { fixedDecimals, moneyText } from './number-format';
 
 export interface HourlyPrice {
   readonly instanceType: string;
@@ -49,8 +50,6 @@ export type CostCheckResult =
   | { readonly verdict: 'exceeded'; readonly outcome: CostOutcome; readonly evidence: CostEvidence; readonly reason: string }
   | { readonly verdict: 'inconclusive'; readonly reason: string };
 
-const money = (amount: number, currency: string): string => `${amount.toFixed(amount < 1 ? 4 : 2)} ${currency}`;
-
 export function checkCost(input: CostCheckInput): CostCheckResult {
   const { candidate, baseline } = input;
   if (candidate.price.currency !== baseline.price.currency) {
@@ -79,15 +78,15 @@ export function checkCost(input: CostCheckInput): CostCheckResult {
     candidateHourly: hourlyCost(candidate.price, candidate.instancesAtFullTraffic),
     baselineHourly: hourlyCost(baseline.price, baseline.instancesAtFullTraffic),
     summary:
-      `per 1,000 requests at 100%: candidate ${money(c, currency)} (${candidate.instancesAtFullTraffic} x ${candidate.price.instanceType}), ` +
-      `baseline ${money(b, currency)} (${baseline.instancesAtFullTraffic} x ${baseline.price.instanceType}), ${increasePercent >= 0 ? '+' : ''}${increasePercent.toFixed(1)}%`,
+      `per 1,000 requests at 100%: candidate ${moneyText(c, currency)} (${candidate.instancesAtFullTraffic} x ${candidate.price.instanceType}), ` +
+      `baseline ${moneyText(b, currency)} (${baseline.instancesAtFullTraffic} x ${baseline.price.instanceType}), ${increasePercent >= 0 ? '+' : ''}${fixedDecimals(increasePercent)}%`,
   };
   if (increasePercent > input.maxCostIncreasePercent) {
     return {
       verdict: 'exceeded',
       outcome: input.onExceeded,
       evidence,
-      reason: `serving cost rises ${increasePercent.toFixed(1)}% (limit ${input.maxCostIncreasePercent}%): ${evidence.summary}`,
+      reason: `serving cost rises ${fixedDecimals(increasePercent)}% (limit ${input.maxCostIncreasePercent}%): ${evidence.summary}`,
     };
   }
   return { verdict: 'pass', evidence };
@@ -108,6 +107,6 @@ export function rolloutExtraCost(candidate: HourlyPrice, instances: number, plan
     amount,
     currency: candidate.currency,
     hours,
-    summary: `${instances} x ${candidate.instanceType} for about ${hours.toFixed(1)} h: ${money(amount, candidate.currency)}`,
+    summary: `${instances} x ${candidate.instanceType} for about ${fixedDecimals(hours)} h: ${moneyText(amount, candidate.currency)}`,
   };
 }

@@ -4,14 +4,13 @@
  */
 import { RESOURCE_EVIDENCE_METRICS } from './resource-gate';
 import type { AgreementEvidence, GateResult, MetricEvidence } from './types';
+import { evidenceText, percentTrimmed } from './number-format';
 
-/** Evidence numbers for reading; null (no data) reads n/a. */
-export function formatEvidenceNumber(value: number | null): string {
-  if (value === null) return 'n/a';
-  if (Number.isInteger(value)) return String(value);
-  // Three significant digits: 0.00412 stays readable, 123.456 becomes 123.
-  return String(Number(value.toPrecision(3)));
-}
+/**
+ * Evidence numbers for reading (three significant digits); null (no data) reads n/a. The rule is
+ * number-format.ts' evidenceText; this name is the one the API's status view and the CLI import.
+ */
+export const formatEvidenceNumber = evidenceText;
 
 /**
  * The p-value of the test that decided a check's verdict: a pass by the "within the threshold" test
@@ -70,6 +69,6 @@ export function describeAgreement(a: AgreementEvidence): string[] {
 export function agreementHeadline(result: GateResult): string {
   const a = result.agreement;
   if (!a) return `${result.verdict}: ${result.reason}`;
-  const rate = a.agreementRate === null ? 'n/a' : `${Number((a.agreementRate * 100).toFixed(2))}%`;
-  return `${result.verdict}: ${rate} agree (${a.agreed}/${a.compared} rows compared of ${a.rows}; at least ${Number((a.minAgreement * 100).toFixed(2))}% required)`;
+  const rate = a.agreementRate === null ? 'n/a' : percentTrimmed(a.agreementRate);
+  return `${result.verdict}: ${rate} agree (${a.agreed}/${a.compared} rows compared of ${a.rows}; at least ${percentTrimmed(a.minAgreement)} required)`;
 }

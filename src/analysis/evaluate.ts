@@ -35,6 +35,7 @@ import {
   twoProportionScoreTest,
 } from './statistics';
 import { ValidationError } from '../errors';
+import { pValueText, reasonValueText } from './number-format';
 
 export interface EvaluateGateContext {
   readonly candidate: string;
@@ -54,21 +55,6 @@ export interface Levels {
   readonly confidence: number;
 }
 
-export function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return '0';
-  const abs = Math.abs(value);
-  if (abs >= 1000) return String(Math.round(value * 10) / 10);
-  if (abs >= 1) return String(Number(value.toPrecision(4)));
-  return String(Number(value.toPrecision(3)));
-}
-
-function formatP(p: number): string {
-  if (p === 0) return '0';
-  if (p < 1e-4) return p.toExponential(1);
-  return String(Number(p.toPrecision(2)));
-}
-
 /** A part's verdict from its two one-sided p-values. */
 function judge(p: OneSidedPValues, levels: Levels, upper: boolean): { verdict: Verdict; pValue: number; passPValue: number } {
   // For an upper threshold (max, ratio, increase) "worse" is above; for a lower one (min) below.
@@ -80,10 +66,10 @@ function judge(p: OneSidedPValues, levels: Levels, upper: boolean): { verdict: V
 }
 
 function partReason(verdict: Verdict, pValue: number, passPValue: number, levels: Levels, what: string): string {
-  if (verdict === 'fail') return `${what} violates the threshold (p=${formatP(pValue)} <= alpha ${formatP(levels.failAlpha)})`;
+  if (verdict === 'fail') return `${what} violates the threshold (p=${pValueText(pValue)} <= alpha ${pValueText(levels.failAlpha)})`;
   if (verdict === 'pass')
-    return `${what} within the threshold at ${formatNumber(levels.confidence * 100)}% confidence (p=${formatP(passPValue)})`;
-  return `${what}: not shown either way yet (p=${formatP(pValue)} vs alpha ${formatP(levels.failAlpha)}; within-threshold p=${formatP(passPValue)} vs ${formatP(levels.passAlpha)})`;
+    return `${what} within the threshold at ${reasonValueText(levels.confidence * 100)}% confidence (p=${pValueText(passPValue)})`;
+  return `${what}: not shown either way yet (p=${pValueText(pValue)} vs alpha ${pValueText(levels.failAlpha)}; within-threshold p=${pValueText(passPValue)} vs ${pValueText(levels.passAlpha)})`;
 }
 
 function inconclusivePart(kind: ThresholdEvidence['kind'], threshold: string, test: string, reason: string): ThresholdEvidence {
@@ -106,13 +92,13 @@ const CUSTOM_TEST = 'none (custom metric: one value per deployment, compared dir
 function thresholdText(kind: ThresholdEvidence['kind'], value: number, higherIsWorse = true): string {
   switch (kind) {
     case 'max':
-      return `<= ${formatNumber(value)}`;
+      return `<= ${reasonValueText(value)}`;
     case 'min':
-      return `>= ${formatNumber(value)}`;
+      return `>= ${reasonValueText(value)}`;
     case 'ratio':
-      return higherIsWorse ? `<= ${formatNumber(value)}x baseline` : `>= baseline / ${formatNumber(value)}`;
+      return higherIsWorse ? `<= ${reasonValueText(value)}x baseline` : `>= baseline / ${reasonValueText(value)}`;
     case 'increase':
-      return higherIsWorse ? `<= baseline + ${formatNumber(value)}` : `>= baseline - ${formatNumber(value)}`;
+      return higherIsWorse ? `<= baseline + ${reasonValueText(value)}` : `>= baseline - ${reasonValueText(value)}`;
   }
 }
 
@@ -151,7 +137,7 @@ function rateParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'rate' 
         passAlpha: levels.passAlpha,
         bound,
         estimate: cx.value / nc,
-        reason: partReason(j.verdict, j.pValue, j.passPValue, levels, `rate ${formatNumber(cx.value / nc)} (${cx.value}/${nc})`),
+        reason: partReason(j.verdict, j.pValue, j.passPValue, levels, `rate ${reasonValueText(cx.value / nc)} (${cx.value}/${nc})`),
       };
     }
     if (data.sameDeployment) return inconclusivePart(part, threshold, RATE_TEST_REL, 'no separate baseline deployment to compare with');
@@ -179,7 +165,7 @@ function rateParts(check: MetricCheck, kind: Extract<MetricKind, { kind: 'rate' 
     }
     const j = judge(p, levels, true);
     const bound = rateMarginUpperBound(cx.value, nc, bx.value, nb, part, levels.confidence);
-    const what = `candidate ${formatNumber(cx.value / nc)} (${cx.value}/${nc}) vs baseline ${formatNumber(bx.value / nb)} (${bx.value}/${nb})`;
+    const what = `candidate ${reasonValueText(cx.value / nc)} (${cx.value}/${nc}) vs baseline ${reasonValueText(bx.value / nb)} (${bx.value}/${nb})`;
     return {
       kind: part,
       verdict: j.verdict,
@@ -252,7 +238,8 @@ function quantileParts(
     // Upper confidence bound of the compared quantity at the declared confidence.
     const zc = normalQuantile(levels.confidence);
     const bound = part === 'ratio' ? cmp.estimate * Math.exp(zc * cmp.standardError) : cmp.estimate + zc * cmp.standardError;
-    const what = part === 'ratio' ? `${label} ratio ${formatNumber(cmp.estimate)}` : `${label} difference ${formatNumber(cmp.estimate)}`;
+    const what =
+      part === 'ratio' ? `${label} ratio ${reasonValueText(cmp.estimate)}` : `${label} difference ${reasonValueText(cmp.estimate)}`;
     return {
       kind: part,
       verdict: j.verdict,
@@ -301,7 +288,7 @@ function directParts(
         estimate = candidate - (baseline as number);
         break;
     }
-    const shown = `${formatNumber(candidate)}${baseline !== undefined && isRelative(part) ? ` vs baseline ${formatNumber(baseline)}` : ''}`;
+    const shown = `${reasonValueText(candidate)}${baseline !== undefined && isRelative(part) ? ` vs baseline ${reasonValueText(baseline)}` : ''}`;
     // Too few requests is "wait", not "fail": a request-count minimum is a data-sufficiency rule.
     const verdict: Verdict = ok ? 'pass' : isCount && part === 'min' ? 'inconclusive' : 'fail';
     const reason = ok

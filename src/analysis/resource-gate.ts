@@ -15,6 +15,7 @@
 import { checkCost, type HourlyPrice } from './cost';
 import { checkResources, type DeploymentUsage, type ResourceCheckResult } from './resources';
 import type { CostGateSpec, GateResult, MetricEvidence, ResourceGateSpec, Verdict } from './types';
+import { fixedDecimals } from './number-format';
 
 /** The evidence rows a resource look adds (their reasons carry the raw numbers and the sizing). */
 export const RESOURCE_EVIDENCE_METRICS: readonly string[] = [
@@ -52,8 +53,6 @@ export interface ResourceLook {
   /** One line for the gate's reason when the look passes: the sizing, and the cost when checked. */
   readonly summary?: string;
 }
-
-const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
 
 /** Mean requests a minute over the minutes the platform reported for a deployment. */
 function reportedRequestsPerMinute(usage: DeploymentUsage): number {
@@ -93,9 +92,9 @@ function resourceRows(check: Extract<ResourceCheckResult, { verdict: 'pass' | 'f
     const baselineRaw =
       bu === undefined
         ? 'not reported by the baseline'
-        : `${fmt(bu.meanPercent)}% on ${fmt(b.instances, 0)} at ${fmt(b.requestsPerMinute, 0)} req/min`;
-    const raw = `raw ${fmt(cu.meanPercent)}% on ${fmt(c.instances, 0)} instance(s) at ${fmt(c.requestsPerMinute, 0)} req/min vs ${baselineRaw}`;
-    const normalized = `per request ${fmt(cu.perRequest, 4)} vs ${bu === undefined ? 'n/a' : fmt(bu.perRequest, 4)} % of an instance per request/min${finding.ratioToBaseline === null ? '' : ` (${fmt(finding.ratioToBaseline, 2)}x)`}`;
+        : `${fixedDecimals(bu.meanPercent)}% on ${fixedDecimals(b.instances, 0)} at ${fixedDecimals(b.requestsPerMinute, 0)} req/min`;
+    const raw = `raw ${fixedDecimals(cu.meanPercent)}% on ${fixedDecimals(c.instances, 0)} instance(s) at ${fixedDecimals(c.requestsPerMinute, 0)} req/min vs ${baselineRaw}`;
+    const normalized = `per request ${fixedDecimals(cu.perRequest, 4)} vs ${bu === undefined ? 'n/a' : fixedDecimals(bu.perRequest, 4)} % of an instance per request/min${finding.ratioToBaseline === null ? '' : ` (${fixedDecimals(finding.ratioToBaseline, 2)}x)`}`;
     return {
       metric: `${finding.resource}Utilization`,
       verdict: finding.passed ? 'pass' : 'fail',
@@ -104,7 +103,7 @@ function resourceRows(check: Extract<ResourceCheckResult, { verdict: 'pass' | 'f
       samples,
       threshold: thresholds.join('; '),
       test: 'per request served (Azure Monitor platform metrics)',
-      reason: `${finding.passed ? 'within limits' : (finding.reason ?? 'over the limit')}; ${raw}; ${normalized}; ${fmt(finding.projectedPercentAtFullTraffic)}% at 100%; ${check.summary}`,
+      reason: `${finding.passed ? 'within limits' : (finding.reason ?? 'over the limit')}; ${raw}; ${normalized}; ${fixedDecimals(finding.projectedPercentAtFullTraffic)}% at 100%; ${check.summary}`,
     };
   });
 }

@@ -12,6 +12,7 @@
  * The same line extrapolates to full traffic: the instances needed to keep utilization under its
  * limit, and the utilization at the instance count the candidate will have at 100%.
  */
+import { fixedDecimals } from './number-format';
 
 type ResourceKind = 'cpu' | 'memory' | 'gpu' | 'gpuMemory';
 const RESOURCE_KINDS: readonly ResourceKind[] = ['cpu', 'memory', 'gpu', 'gpuMemory'];
@@ -222,8 +223,6 @@ function evidenceOf(usage: DeploymentUsage, other: DeploymentUsage, input: Resou
   };
 }
 
-const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
-
 export function checkResources(input: ResourceCheckInput): ResourceCheckResult {
   if (!(input.fullTrafficRequestsPerMinute >= 0) || !(input.candidateInstancesAtFullTraffic >= 1)) {
     throw new RangeError('checkResources: fullTrafficRequestsPerMinute must be >= 0 and candidateInstancesAtFullTraffic >= 1');
@@ -246,15 +245,15 @@ export function checkResources(input: ResourceCheckInput): ResourceCheckResult {
     const problems: string[] = [];
     if (limit.maxRatioToBaseline !== undefined && ratio !== null && ratio > limit.maxRatioToBaseline) {
       problems.push(
-        `${kind} per request is ${fmt(ratio, 2)}x the baseline's (${fmt(c.perRequest, 4)} vs ${fmt(b?.perRequest ?? 0, 4)} % of an instance per request/min; limit ${limit.maxRatioToBaseline}x)`,
+        `${kind} per request is ${fixedDecimals(ratio, 2)}x the baseline's (${fixedDecimals(c.perRequest, 4)} vs ${fixedDecimals(b?.perRequest ?? 0, 4)} % of an instance per request/min; limit ${limit.maxRatioToBaseline}x)`,
       );
     }
     if (limit.maxPercent !== undefined && c.meanPercent > limit.maxPercent) {
-      problems.push(`${kind} is ${fmt(c.meanPercent)}% now (limit ${limit.maxPercent}%)`);
+      problems.push(`${kind} is ${fixedDecimals(c.meanPercent)}% now (limit ${limit.maxPercent}%)`);
     }
     if (limit.maxPercent !== undefined && projected > limit.maxPercent) {
       problems.push(
-        `${kind} would be ${fmt(projected)}% at 100% traffic on ${input.candidateInstancesAtFullTraffic} instance(s) (limit ${limit.maxPercent}%)`,
+        `${kind} would be ${fixedDecimals(projected)}% at 100% traffic on ${input.candidateInstancesAtFullTraffic} instance(s) (limit ${limit.maxPercent}%)`,
       );
     }
     findings.push({
@@ -266,7 +265,7 @@ export function checkResources(input: ResourceCheckInput): ResourceCheckResult {
     });
   }
   const failed = findings.filter((f) => !f.passed);
-  const summary = `at 100% (${fmt(input.fullTrafficRequestsPerMinute, 0)} requests/min) the candidate needs about ${candidate.instancesAtFullTraffic} instance(s) of ${candidate.instanceType}; the baseline about ${baseline.instancesAtFullTraffic} of ${baseline.instanceType}`;
+  const summary = `at 100% (${fixedDecimals(input.fullTrafficRequestsPerMinute, 0)} requests/min) the candidate needs about ${candidate.instancesAtFullTraffic} instance(s) of ${candidate.instanceType}; the baseline about ${baseline.instancesAtFullTraffic} of ${baseline.instanceType}`;
   return {
     verdict: failed.length > 0 ? 'fail' : 'pass',
     reasons: failed.map((f) => f.reason ?? f.resource),

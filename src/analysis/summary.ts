@@ -6,31 +6,16 @@ import type { GateResult, MetricEvidence, ThresholdEvidence } from './types';
 import { isBuiltInMetric } from './spec';
 import { AGREEMENT_METRIC } from './agreement';
 import { describeAgreement } from './describe';
-
-function pct(value: number): string {
-  const p = value * 100;
-  return `${p >= 10 ? p.toFixed(1) : p >= 1 ? p.toFixed(2) : p.toPrecision(2)}%`;
-}
-
-function num(value: number): string {
-  if (value === 0) return '0';
-  if (Math.abs(value) >= 100) return String(Math.round(value));
-  return String(Number(value.toPrecision(3)));
-}
-
-function p(value: number): string {
-  if (value === 0) return '0';
-  return value < 1e-4 ? value.toExponential(1) : String(Number(value.toPrecision(2)));
-}
+import { percentScaled, pValueText, summaryValueText } from './number-format';
 
 /** A metric's value in its natural unit. */
 function formatMetricValue(metric: string, value: number | null): string {
   if (value === null || !Number.isFinite(value)) return 'n/a';
   if (metric === 'failedRequestRate' || metric === 'errorRate5xx' || metric === 'modelErrorRate' || metric === AGREEMENT_METRIC)
-    return pct(value);
-  if (metric.startsWith('latency')) return `${num(value)} ms`;
+    return percentScaled(value);
+  if (metric.startsWith('latency')) return `${summaryValueText(value)} ms`;
   if (metric === 'requestCount') return String(Math.round(value));
-  return num(value);
+  return summaryValueText(value);
 }
 
 function time(ms: number): string {
@@ -40,16 +25,16 @@ function time(ms: number): string {
 function partLine(part: ThresholdEvidence): string {
   const bits = [`${part.threshold} ${part.verdict}`];
   if (part.estimate !== undefined && (part.kind === 'ratio' || part.kind === 'increase')) {
-    bits.push(part.kind === 'ratio' ? `ratio ${num(part.estimate)}` : `difference ${num(part.estimate)}`);
+    bits.push(part.kind === 'ratio' ? `ratio ${summaryValueText(part.estimate)}` : `difference ${summaryValueText(part.estimate)}`);
   }
   if (part.pValue !== undefined && part.alpha !== undefined) {
     if (part.verdict === 'pass' && part.passPValue !== undefined && part.passAlpha !== undefined) {
-      bits.push(`p=${p(part.passPValue)} <= ${p(part.passAlpha)}`);
+      bits.push(`p=${pValueText(part.passPValue)} <= ${pValueText(part.passAlpha)}`);
     } else {
-      bits.push(`p=${p(part.pValue)} vs alpha ${p(part.alpha)}`);
+      bits.push(`p=${pValueText(part.pValue)} vs alpha ${pValueText(part.alpha)}`);
     }
   }
-  if (part.bound !== undefined) bits.push(`bound ${num(part.bound)}`);
+  if (part.bound !== undefined) bits.push(`bound ${summaryValueText(part.bound)}`);
   if (part.verdict === 'inconclusive' && part.pValue === undefined) bits.push(part.reason);
   return bits.join(', ');
 }
@@ -79,8 +64,8 @@ export function summarizeGateResult(result: GateResult): string {
   if (result.agreement) lines.push(...describeAgreement(result.agreement).map((line) => `  ${line}`));
   if (result.sequential) {
     lines.push(
-      `  (${result.sequential.method}: alpha ${p(result.sequential.alphaThisLook)} this look, ` +
-        `${p(result.sequential.alphaSpentThrough)} of ${p(result.sequential.alphaTotal)} spent so far)`,
+      `  (${result.sequential.method}: alpha ${pValueText(result.sequential.alphaThisLook)} this look, ` +
+        `${pValueText(result.sequential.alphaSpentThrough)} of ${pValueText(result.sequential.alphaTotal)} spent so far)`,
     );
   }
   return lines.join('\n');

@@ -12,7 +12,8 @@ import type { GateResult, GateSpec, MetricCheck, MetricEvidence, Verdict } from 
 import type { GateRows } from './rows';
 import { readCustomValue, readTrafficSide } from './rows';
 import type { EvaluateGateContext } from './evaluate';
-import { evaluateGate, formatNumber, gateResultOf, levelsFor } from './evaluate';
+import { evaluateGate, gateResultOf, levelsFor } from './evaluate';
+import { reasonValueText } from './number-format';
 import { metricKind, validateGateSpec } from './spec';
 import { compareQuantiles, normalCdf, twoProportionScoreTest } from './statistics';
 import type { OneSidedPValues } from './statistics';
@@ -113,7 +114,7 @@ function compareArms(spec: GateSpec, rows: GateRows, ctx: DecideWinnerContext, m
         pWorse: pv.pWorse,
         pBetter: pv.pBetter,
         alpha,
-        reason: `${formatNumber(cv)} vs ${formatNumber(bv)}`,
+        reason: `${reasonValueText(cv)} vs ${reasonValueText(bv)}`,
       };
     }
     if (kind.kind === 'quantile') {
@@ -136,7 +137,7 @@ function compareArms(spec: GateSpec, rows: GateRows, ctx: DecideWinnerContext, m
         pWorse: cmp.pWorse,
         pBetter: cmp.pBetter,
         alpha,
-        reason: `ratio ${formatNumber(cmp.estimate)}`,
+        reason: `ratio ${reasonValueText(cmp.estimate)}`,
       };
     }
     // Custom metric: comparable only when its query also returns a standard error per deployment.
@@ -172,7 +173,7 @@ function compareArms(spec: GateSpec, rows: GateRows, ctx: DecideWinnerContext, m
       test,
       ...pv,
       alpha,
-      reason: `${formatNumber(cv.value)} vs ${formatNumber(bv.value)}`,
+      reason: `${reasonValueText(cv.value)} vs ${reasonValueText(bv.value)}`,
     };
   });
 }

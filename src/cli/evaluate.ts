@@ -108,9 +108,15 @@ async function readInput(file: string, what: string): Promise<string> {
 async function worldOf(options: EvaluateOptions): Promise<{ live: VersionBehaviour; traffic: TrafficProfile }> {
   if (options.scenario !== undefined) {
     const scenario = parseScenario(await readInput(options.scenario, 'the scenario file'), options.scenario);
-    const b = scenario.behavior[`${scenario.live.model}:${scenario.live.version}`];
+    const key = `${scenario.live.model}:${scenario.live.version}`;
+    const b = scenario.behavior[key];
     if (!b) throw new ValidationError(options.scenario, 'no behavior for the live version');
-    const live = { errorRate: b.errorRate, p50Ms: b.latencyMs.p50, p95Ms: b.latencyMs.p95, failsOutright: false };
+    // The live version must be one a regression can be measured against, as with --error-rate.
+    const field = `${options.scenario}: behavior.${key}`;
+    const live = checkBehaviour(
+      { errorRate: b.errorRate, p50Ms: b.latencyMs.p50, p95Ms: b.latencyMs.p95, failsOutright: false },
+      { errorRate: `${field}.errorRate`, p50: `${field}.latencyMs.p50`, p95: `${field}.latencyMs.p95` },
+    );
     const rpm = scenario.traffic.requestsPerMinute;
     const traffic: TrafficProfile =
       typeof rpm === 'number' ? { kind: 'constant', requestsPerMinute: rpm } : { kind: 'schedule', entries: rpm };

@@ -5,7 +5,6 @@
  * take, how many users' requests a bad version served before it was stopped, and how many Log
  * Analytics queries it all costs.
  */
-import type { AdaptiveBakeSettings } from '../analysis/adaptive-bake';
 import { clopperPearsonLower, clopperPearsonUpper } from '../analysis/statistics';
 import { ValidationError } from '../errors';
 import { compilePlan } from '../plan/compile';
@@ -130,37 +129,36 @@ export function planFor(policy: Policy): Plan {
 }
 
 /**
- * Adaptive settings by plan step index: the bake of each canary traffic step gets its policy
- * step's `adaptive` option (matched through the step's traffic percent), the bake of a mirror
- * phase the phase's; `fallback` (the --adaptive option) fills in where the policy declares none.
+ * The policy with `fallback` (the --adaptive option) as the adaptive option of every canary
+ * traffic step and mirror phase that declares none; the production compiler then puts it on their
+ * bakes, as it would for a policy that declared it.
  */
-function adaptiveBakes(policy: Policy, plan: Plan, fallback?: AdaptiveBakePolicy): Map<number, AdaptiveBakeSettings> {
-  const out = new Map<number, AdaptiveBakeSettings>();
-  const mirrorPhase = policy.strategy.canary?.mirror ?? policy.strategy.blueGreen?.mirror;
-  const canarySteps = policy.strategy.canary?.steps ?? [];
-  let pending: { bakeMinutes: number; adaptive: AdaptiveBakePolicy | undefined } | undefined;
-  plan.steps.forEach((step, index) => {
-    if (step.kind === 'mirror' && step.percent > 0 && mirrorPhase)
-      pending = { bakeMinutes: mirrorPhase.minutes, adaptive: mirrorPhase.adaptive ?? fallback };
-    if (step.kind === 'setTraffic') {
-      const policyStep = canarySteps.find((s) => s.percent === step.traffic[plan.candidate.deployment]);
-      pending = policyStep ? { bakeMinutes: policyStep.bakeMinutes, adaptive: policyStep.adaptive ?? fallback } : undefined;
-    }
-    if (step.kind !== 'bake' || step.candidateOnly || !pending) return;
-    const { bakeMinutes, adaptive } = pending;
-    pending = undefined;
-    if (!adaptive) return;
-    out.set(index, {
-      minBakeMinutes: Math.min(adaptive.minBakeMinutes, bakeMinutes),
-      bakeMinutes,
-      maxBakeMinutes: Math.max(adaptive.maxBakeMinutes, bakeMinutes),
-      minRequests: adaptive.minRequests,
-      confidence: adaptive.confidence,
-      margins: adaptive.margins,
-      checkIntervalMinutes: step.checkIntervalMinutes,
-    });
-  });
-  return out;
+function withAdaptiveDefault(policy: Policy, fallback: AdaptiveBakePolicy | undefined): Policy {
+  if (!fallback) return policy;
+  const phase = <T extends { adaptive?: AdaptiveBakePolicy | undefined }>(p: T): T => ({ ...p, adaptive: p.adaptive ?? fallback });
+  const { canary, blueGreen } = policy.strategy;
+  return {
+    ...policy,
+    strategy: {
+      ...policy.strategy,
+      ...(canary
+        ? { canary: { ...canary, steps: canary.steps.map(phase), ...(canary.mirror ? { mirror: phase(canary.mirror) } : {}) } }
+        : {}),
+      ...(blueGreen?.mirror ? { blueGreen: { ...blueGreen, mirror: phase(blueGreen.mirror) } } : {}),
+    },
+  };
+}
+
+/** The fixed schedule: the same plan with every bake's adaptive option left out. */
+function withoutAdaptive(plan: Plan): Plan {
+  return {
+    ...plan,
+    steps: plan.steps.map((step) => {
+      if (step.kind !== 'bake' || !step.adaptive) return step;
+      const { adaptive: _adaptive, ...fixed } = step;
+      return fixed;
+    }),
+  };
 }
 
 function summarise(
@@ -208,9 +206,9 @@ function summarise(
 export function evaluatePolicy(input: EvaluationInput): EvaluationReport {
   if (!(Number.isInteger(input.runs) && input.runs >= 1))
     throw new ValidationError('--runs', `expected a whole number >= 1, got ${input.runs}`);
-  const plan = planFor(input.policy);
-  const adaptive = adaptiveBakes(input.policy, plan, input.adaptiveDefault);
-  if (input.schedules.includes('adaptive') && adaptive.size === 0) {
+  const adaptivePlan = planFor(withAdaptiveDefault(input.policy, input.adaptiveDefault));
+  const plans: Record<Schedule, Plan> = { fixed: withoutAdaptive(adaptivePlan), adaptive: adaptivePlan };
+  if (input.schedules.includes('adaptive') && !adaptivePlan.steps.some((s) => s.kind === 'bake' && s.adaptive)) {
     throw new ValidationError(
       '--schedule',
       `policy ${input.policy.name} declares no adaptive bake (a canary step's \`adaptive\` option); add one, or pass --adaptive to apply settings to every canary step`,
@@ -226,7 +224,12 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationReport {
   for (const schedule of input.schedules) {
     for (const judgeName of input.judges) {
       for (const c of cases) {
-        const world = { plan, live: input.live, candidate: candidateBehaviour(input.live, c.regression), traffic: input.traffic };
+        const world = {
+          plan: plans[schedule],
+          live: input.live,
+          candidate: candidateBehaviour(input.live, c.regression),
+          traffic: input.traffic,
+        };
         const runs: RunResult[] = [];
         for (let i = 0; i < input.runs; i++) {
           // The same seeds for every case, judge and schedule: differences come from the policy, not the draw.
@@ -237,7 +240,6 @@ export function evaluatePolicy(input: EvaluationInput): EvaluationReport {
                 ...(input.argo ? { argo: input.argo } : {}),
                 ...(input.kayenta ? { kayenta: input.kayenta } : {}),
               }),
-              ...(schedule === 'adaptive' ? { adaptive } : {}),
               ...(input.approvalMinutes !== undefined ? { approvalMinutes: input.approvalMinutes } : {}),
               ...(input.maxMinutes !== undefined ? { maxMinutes: input.maxMinutes } : {}),
             }),

@@ -1,12 +1,11 @@
 /**
  * The evaluator's fast path: one simulated rollout without HTTP, the emulator or the local
- * runtime. It walks the plan the production compiler made (src/plan) step by step, with the
- * orchestrator's timing rules for bakes and gate checks (src/orchestration/rollout-orchestrator.ts:
- * a bake looks every interval and ends when its duration is over, every gate passed and the
- * candidate served `minRequests`; a gate step checks at once and retries; an inconclusive step
- * extends up to maxExtensionMinutes, then the no-data outcome applies), and asks a Judge (the
- * production evaluateGate for this project's judge) about every look, on synthetic per-window
- * counts (./synth.ts).
+ * runtime. It walks the plan the production compiler made (src/plan) step by step. Bake and gate
+ * steps are decided by the orchestrator's own pure rules (src/orchestration/bake-decider.ts:
+ * nextLook, timeOnlyLook, judgeLook, adaptiveLook; the requests reducer and no-data bound of
+ * engine-state.ts and step-bounds.ts), so the evaluator cannot drift from what a real rollout
+ * does; this module only moves a synthetic clock and asks a Judge (the production evaluateGate
+ * for this project's judge) about every look, on synthetic per-window counts (./synth.ts).
  *
  * Simplifications, documented in docs/evaluate.md: deploying and smoke testing take no time (the
  * clock starts when the candidate is ready); an approval is granted `approvalMinutes` after it is
@@ -14,10 +13,20 @@
  * faults are not simulated.
  */
 import { createRandom } from '../common/prng';
-import { decideAdaptiveBake, type AdaptiveBakeSettings } from '../analysis/adaptive-bake';
 import type { GateSpec } from '../analysis/types';
 import { checkWindow } from '../analysis/window';
 import { decideWinner } from '../analysis/winner';
+import {
+  adaptiveLook,
+  judgeLook,
+  nextLook,
+  timeOnlyLook,
+  type BakeOrGateStep,
+  type LookDecision,
+  type LookRound,
+} from '../orchestration/bake-decider';
+import { countNewRequests, emptyProgress, type StepProgress } from '../orchestration/engine-state';
+import { extendForNoData } from '../orchestration/step-bounds';
 import type { Plan, Step } from '../plan/types';
 import { EVALUATION_EPOCH_MS, type Judge } from './judges';
 import type { TrafficProfile, VersionBehaviour } from './model';
@@ -56,8 +65,6 @@ export interface FastPathOptions {
   readonly approvalMinutes?: number;
   /** The run stops as timedOut after this long. Default 3 days (an A/B test may run 2). */
   readonly maxMinutes?: number;
-  /** Adaptive bake settings by the index of the plan's bake step they apply to. */
-  readonly adaptive?: ReadonlyMap<number, AdaptiveBakeSettings>;
 }
 
 class Stop {
@@ -108,74 +115,88 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
       return spec;
     });
 
-  /** A bake or gate step, with the orchestrator's loop (see the module comment). */
-  const bakeOrGate = (step: Extract<Step, { kind: 'bake' | 'gate' }>, index: number): void => {
-    const isBake = step.kind === 'bake';
-    const interval = isBake ? step.checkIntervalMinutes : step.retryIntervalMinutes;
-    const duration = isBake ? step.durationMinutes : 0;
-    const minRequests = isBake ? step.minRequests : 0;
-    const candidateOnly = isBake && step.candidateOnly === true;
-    const adaptive = isBake ? options.adaptive?.get(index) : undefined;
+  /**
+   * A bake or gate step: the orchestrator's own rules (src/orchestration/bake-decider.ts) decide
+   * when to look and what each look means; this loop only moves the synthetic clock, asks the
+   * judge, and carries out the answer the way the orchestrator's step loop does (a no-data
+   * `extend` restarts the step's window with step-bounds.ts' limit, and the next round is the
+   * first of the restarted step).
+   */
+  const bakeOrGate = (step: BakeOrGateStep): void => {
+    const candidateOnly = step.kind === 'bake' && step.candidateOnly === true;
     const gates = gatesOf(step.gates);
-    const looks: Record<string, number> = {};
-    let start = now;
-    let requestsSeen = 0;
-    let countedTo: number | undefined;
-    for (let rounds = 0; ; rounds++) {
-      const end = start + duration;
-      const extensionEnd = Math.max(end + step.maxExtensionMinutes, adaptive ? start + adaptive.maxBakeMinutes : 0);
-      if (isBake || rounds > 0) {
-        const boundary = now < end ? end : extensionEnd;
-        advanceTo(gates.length > 0 ? Math.min(now + interval, boundary) : end);
+    const progress = emptyProgress();
+    progress.startedAtMs = now * MINUTE_MS;
+    let firstRound = true;
+    for (;;) {
+      const next = nextLook(step, progress, now * MINUTE_MS, firstRound);
+      firstRound = false;
+      if (next) advanceTo(next.untilMs / MINUTE_MS);
+      const decision = timeOnlyLook(step, progress, now * MINUTE_MS) ?? lookAtGates(step, gates, progress, candidateOnly);
+      if (decision.kind === 'done') {
+        if (decision.result.kind === 'advance') return;
+        if (decision.result.kind === 'rollback') throw new Stop('rolledBack', decision.result.reason);
+        throw new Error(`a look ended the step with '${decision.result.kind}', which the fast path does not simulate`);
       }
-      if (gates.length === 0) {
-        if (now >= end) return;
-        continue;
-      }
-      for (const g of gates) looks[g.name] = (looks[g.name] ?? 0) + 1;
-      queries += queriesFor(gates);
-      const verdict = options.judge.look({
-        gates,
-        candidate,
-        baseline: candidateOnly ? candidate : baseline,
-        nowMinute: now,
-        looks,
-        endpoint,
-      });
-      if (verdict.verdict === 'fail') throw new Stop('rolledBack', `gate failed: ${verdict.reason}`);
-      if (candidateOnly && now >= end) return;
-      // Requests since the step began, counted pro rata from each look's window (as the orchestrator's countNewRequests).
-      if (verdict.candidateRequests !== undefined && verdict.windowMinutes) {
-        const { from, to } = verdict.windowMinutes;
-        const since = Math.max(from, countedTo ?? start);
-        if (to > since && to > from) {
-          requestsSeen += Math.round((verdict.candidateRequests * (to - since)) / (to - from));
-          countedTo = to;
-        }
-      }
-      if (adaptive) {
-        const delay = gates[0]?.ingestionDelayMinutes ?? 0;
-        const visibleTo = Math.max(start, now - delay);
-        const decision = decideAdaptiveBake(adaptive, {
-          startedAtMs: start * MINUTE_MS,
-          nowMs: now * MINUTE_MS,
-          candidate: endpoint.totals(start, visibleTo, candidate),
-          baseline: endpoint.totals(start, visibleTo, baseline),
-        });
-        if (decision.action === 'end') return;
-      }
-      const enough = minRequests === 0 || requestsSeen >= minRequests;
-      if (now >= end && verdict.verdict === 'pass' && enough) return;
-      if (now >= extensionEnd) {
-        const why = !enough ? `the candidate served ${requestsSeen} requests, ${minRequests} needed` : 'gates stayed inconclusive';
-        if (step.noDataOutcome === 'rollback') throw new Stop('rolledBack', `no data: ${why}`);
-        if (step.noDataOutcome === 'requestApproval') throw new Stop('escalated', `a person is asked to decide: ${why}`);
-        // 'extend': the step starts over (a fresh window of extension).
-        start = now;
-        requestsSeen = 0;
-        countedTo = undefined;
-      }
+      if (decision.kind === 'again') continue;
+      if (step.noDataOutcome === 'rollback') throw new Stop('rolledBack', `no data: ${decision.why}`);
+      if (step.noDataOutcome === 'requestApproval') throw new Stop('escalated', `a person is asked to decide: ${decision.why}`);
+      const bound = extendForNoData(progress, step, now * MINUTE_MS, decision.why);
+      if (bound) throw new Stop('rolledBack', bound.kind === 'rollback' ? bound.reason : decision.why);
+      firstRound = true;
     }
+  };
+
+  /**
+   * One look at a step's gates: the judge's verdict as the checkGates round the orchestrator
+   * summarises (requests counted with the same reducer), judged by judgeLook.
+   */
+  const lookAtGates = (step: BakeOrGateStep, gates: readonly GateSpec[], progress: StepProgress, candidateOnly: boolean): LookDecision => {
+    const looks: Record<string, number> = {};
+    for (const g of gates) looks[g.name] = (progress.looks[g.name] ?? 0) + 1;
+    progress.looks = looks;
+    queries += queriesFor(gates);
+    const verdict = options.judge.look({
+      gates,
+      candidate,
+      baseline: candidateOnly ? candidate : baseline,
+      nowMinute: now,
+      looks,
+      endpoint,
+    });
+    if (verdict.candidateRequests !== undefined && verdict.windowMinutes) {
+      const { from, to } = verdict.windowMinutes;
+      countNewRequests(progress, verdict.candidateRequests, { fromMs: from * MINUTE_MS, toMs: to * MINUTE_MS });
+    }
+    const round: LookRound = {
+      errors: [],
+      allPassed: verdict.verdict === 'pass',
+      ...(verdict.verdict === 'fail' ? { failed: { gate: verdict.failedGate ?? step.gates.join(', '), reason: verdict.reason } } : {}),
+    };
+    return judgeLook(
+      step,
+      progress,
+      now * MINUTE_MS,
+      round,
+      adaptiveLook(step, progress, now * MINUTE_MS, armsSince(step, gates, progress)),
+    );
+  };
+
+  /**
+   * An adaptive bake's arms since the step began, over the window the checkGates activity reads
+   * them (checkWindow with the step's start, the first gate's ingestion delay); undefined when
+   * the step is not adaptive. Reading them costs the activity one more run of the first gate's
+   * queries, counted here.
+   */
+  const armsSince = (step: BakeOrGateStep, gates: readonly GateSpec[], progress: StepProgress) => {
+    const first = gates[0];
+    if (step.kind !== 'bake' || !step.adaptive || !first || progress.startedAtMs === undefined) return undefined;
+    queries += queriesFor([first]);
+    const w = checkWindow(now * MINUTE_MS, first, progress.startedAtMs);
+    // Whole minutes of the synthetic buckets: a window shorter than a minute (no data visible yet) is empty.
+    const from = Math.ceil(w.fromMs / MINUTE_MS);
+    const to = Math.max(from, w.toMs / MINUTE_MS);
+    return { candidate: endpoint.totals(from, to, candidate), baseline: endpoint.totals(from, to, baseline) };
   };
 
   const abTest = (step: Extract<Step, { kind: 'decideWinner' }>): void => {
@@ -206,7 +227,7 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
   let outcome: RunOutcome = 'promoted';
   let reason = 'promoted';
   try {
-    plan.steps.forEach((step, index) => {
+    plan.steps.forEach((step) => {
       switch (step.kind) {
         case 'deploy':
           return;
@@ -253,7 +274,7 @@ export function runFastPath(world: FastPathWorld, options: FastPathOptions): Run
           // (docs/evaluate.md); `npm run simulate` with per-version predictions runs it for real.
           if (step.gates.length > 0 && step.gates.every((name) => plan.gates[name]?.agreement !== undefined)) return;
           if (step.kind === 'bake' && step.candidateOnly) stage = 'watch';
-          bakeOrGate(step, index);
+          bakeOrGate(step);
           return;
         case 'decideWinner':
           stage = 'A/B test';

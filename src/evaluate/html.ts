@@ -9,6 +9,7 @@ import type { CaseResult, EvaluationReport } from './evaluate';
 import { quantileOf } from './evaluate';
 import { describeBehaviour, describeProfile } from './model';
 import { rateText } from './report';
+import { fixedDecimals, trimmedDecimals } from '../analysis/number-format';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#bc4c00'];
@@ -59,7 +60,7 @@ function powerCurve(cases: readonly CaseResult[]): string {
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((v) => ({ v, label: `${v * 100}%` }));
   const xTicks = [...new Set(xs)]
     .sort((a, b) => a - b)
-    .map((v) => `<text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle" class="tick">x${Number(v.toFixed(2))}</text>`)
+    .map((v) => `<text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle" class="tick">x${trimmedDecimals(v, 2)}</text>`)
     .join('');
   const lines = series
     .map((s, i) => {
@@ -165,7 +166,7 @@ function tableOf(cases: readonly CaseResult[]): string {
       `${c.timeToDecision.median} / ${c.timeToDecision.p90}`,
       c.timeToPromote ? `${c.timeToPromote.median} / ${c.timeToPromote.p90}` : '-',
       c.regression ? `${c.blastRequests.median} / ${c.blastFailures.median}` : '-',
-      c.queriesPerRun.toFixed(1),
+      fixedDecimals(c.queriesPerRun),
     ]
       .map((v) => `<td>${esc(v)}</td>`)
       .join(''),

@@ -45,6 +45,8 @@ interface LookRequest {
 interface LookVerdict {
   readonly verdict: Verdict;
   readonly reason: string;
+  /** A failed verdict's gate, when the judge judges gate by gate (else the step's gates failed as one analysis). */
+  readonly failedGate?: string;
   /** Candidate requests in the first gate's window, and that window (for a bake's minRequests). */
   readonly candidateRequests?: number;
   readonly windowMinutes?: { readonly from: number; readonly to: number };
@@ -95,9 +97,13 @@ function candidateRequestsIn(rows: readonly AnalysisRow[], candidate: string): n
 }
 
 /** Combine per-gate verdicts: any fail fails, all pass passes, else inconclusive. */
-function combine(verdicts: readonly { gate: string; verdict: Verdict; reason: string }[]): { verdict: Verdict; reason: string } {
+function combine(verdicts: readonly { gate: string; verdict: Verdict; reason: string }[]): {
+  verdict: Verdict;
+  reason: string;
+  failedGate?: string;
+} {
   const failed = verdicts.find((v) => v.verdict === 'fail');
-  if (failed) return { verdict: 'fail', reason: `${failed.gate}: ${failed.reason}` };
+  if (failed) return { verdict: 'fail', reason: failed.reason, failedGate: failed.gate };
   if (verdicts.every((v) => v.verdict === 'pass')) return { verdict: 'pass', reason: 'all gates passed' };
   const open = verdicts.find((v) => v.verdict === 'inconclusive');
   return { verdict: 'inconclusive', reason: open ? `${open.gate}: ${open.reason}` : 'inconclusive' };

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { significant } from '../analysis/number-format';
 
 export interface VersionBehaviour {
   /** Share of users' requests that fail (HTTP 500 from the model). */
@@ -160,14 +161,23 @@ export function describeProfile(profile: TrafficProfile): string {
 }
 
 export function describeBehaviour(b: VersionBehaviour): string {
-  return `error rate ${(b.errorRate * 100).toPrecision(3)}%, latency p50 ${b.p50Ms} ms / p95 ${b.p95Ms} ms`;
+  return `error rate ${significant(b.errorRate * 100, 3)}%, latency p50 ${b.p50Ms} ms / p95 ${b.p95Ms} ms`;
 }
 
-/** Checks a behaviour given on the command line; the message names the option. */
-export function checkBehaviour(b: VersionBehaviour): VersionBehaviour {
+/** Where a behaviour's numbers came from: the options by default, or a scenario file's fields. */
+interface BehaviourSource {
+  readonly errorRate: string;
+  readonly p50: string;
+  readonly p95: string;
+}
+
+const BEHAVIOUR_OPTIONS: BehaviourSource = { errorRate: '--error-rate', p50: '--p50', p95: '--p95' };
+
+/** Checks a behaviour given on the command line (or read from a scenario); the message names the option or field. */
+export function checkBehaviour(b: VersionBehaviour, source: BehaviourSource = BEHAVIOUR_OPTIONS): VersionBehaviour {
   if (!(b.errorRate >= 0 && b.errorRate < 1))
-    throw new ValidationError('--error-rate', `expected a fraction in [0, 1), e.g. 0.01; got ${b.errorRate}`);
-  if (!(b.p50Ms > 0)) throw new ValidationError('--p50', `expected milliseconds > 0, got ${b.p50Ms}`);
-  if (!(b.p95Ms >= b.p50Ms)) throw new ValidationError('--p95', `expected at least p50 (${b.p50Ms} ms), got ${b.p95Ms}`);
+    throw new ValidationError(source.errorRate, `expected a fraction in [0, 1), e.g. 0.01; got ${b.errorRate}`);
+  if (!(b.p50Ms > 0)) throw new ValidationError(source.p50, `expected milliseconds > 0, got ${b.p50Ms}`);
+  if (!(b.p95Ms >= b.p50Ms)) throw new ValidationError(source.p95, `expected at least p50 (${b.p50Ms} ms), got ${b.p95Ms}`);
   return b;
 }

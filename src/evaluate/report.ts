@@ -3,10 +3,10 @@
  * schedules as a compact table.
  */
 import type { CaseResult, EvaluationReport, Rate, Spread } from './evaluate';
+import { fixedDecimals, percentFixed } from '../analysis/number-format';
 import { describeBehaviour, describeProfile } from './model';
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-export const rateText = (r: Rate) => `${pct(r.value)} [${pct(r.low)}-${pct(r.high)}]`;
+export const rateText = (r: Rate) => `${percentFixed(r.value)} [${percentFixed(r.low)}-${percentFixed(r.high)}]`;
 const minutesText = (s: Spread | null) => (s === null ? '-' : `${s.median} / ${s.p90}`);
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -31,7 +31,7 @@ function renderCases(cases: readonly CaseResult[]): string {
     c.regression ? '-' : minutesText(c.timeToPromote),
     c.regression ? `${c.blastRequests.median} / ${c.blastRequests.p90}` : '-',
     c.regression ? `${c.blastFailures.median} / ${c.blastFailures.p90}` : '-',
-    c.queriesPerRun.toFixed(1),
+    fixedDecimals(c.queriesPerRun),
   ]);
   return table(
     [

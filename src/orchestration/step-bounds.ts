@@ -11,6 +11,7 @@
  */
 import type { Step } from '../plan/types';
 import type { StepResult } from './decider';
+import type { StepProgress } from './engine-state';
 
 /** noData `extend`: how often a step's window restarts waiting for data when the policy does not say. */
 export const DEFAULT_MAX_NO_DATA_EXTENSIONS = 3;
@@ -42,4 +43,17 @@ export function reminderLimit(
     outcome: 'rolledBack',
     reason: `approval '${approval.name}' got no decision after ${limit} reminder${limit === 1 ? '' : 's'}`,
   };
+}
+
+/**
+ * A no-data `extend`: past the plan's limit, the step's end (a rollback with the reason);
+ * otherwise the extension is counted and the step's window restarts now (its clock too).
+ */
+export function extendForNoData(progress: StepProgress, step: Step | undefined, nowMs: number, why: string): StepResult | undefined {
+  const bound = noDataExtensionLimit(progress.noDataExtensions ?? 0, step, why);
+  if (bound) return bound;
+  progress.noDataExtensions = (progress.noDataExtensions ?? 0) + 1;
+  progress.startedAtMs = nowMs;
+  progress.pausedMs = 0;
+  return undefined;
 }

@@ -28,7 +28,7 @@ import { costApprovalDue } from './cost-approval';
 import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from './bake-decider';
 import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
 import { lostEndpointResult } from './endpoint-check';
-import { noDataExtensionLimit } from './step-bounds';
+import { extendForNoData } from './step-bounds';
 import { INTERRUPTED, failureOf, outputOf, type EngineIo, type Program } from './engine-io';
 import { apply, notify, trafficFacts, writeTraffic } from './engine-effects';
 import { applyControls, flowChange, setPhase, waitFor } from './wait-machine';
@@ -169,13 +169,10 @@ function* noDataOutcome(
 ): Program<StepResult> {
   if (outcome === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` };
   if (outcome === 'extend') {
-    const bound = noDataExtensionLimit(state.progress.noDataExtensions ?? 0, state.plan.steps[state.stepIndex], why);
+    // Counts the extension and restarts the step's window (bounded history: one more execution).
+    const bound = extendForNoData(state.progress, state.plan.steps[state.stepIndex], io.now(), why);
     if (bound) return bound;
-    state.progress.noDataExtensions = (state.progress.noDataExtensions ?? 0) + 1;
     yield* io.note(state, `no data yet (${why}); the policy says keep extending (extension ${state.progress.noDataExtensions})`);
-    // Restart the step's window (bounded history: one more execution).
-    state.progress.startedAtMs = io.now();
-    state.progress.pausedMs = 0;
     return { kind: 'stay' };
   }
   // requestApproval: a person decides whether to go on without the data.

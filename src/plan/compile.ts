@@ -494,7 +494,7 @@ export function compilePlan(policy: Policy, input: CompilePlanInput): Plan {
     case 'blueGreen': {
       const spec = strategy.spec;
       const gates = spec.gates ?? allGates;
-      if (spec.mirror) mirrorPhase(spec.mirror.percent, spec.mirror.minutes, spec.mirror.gates ?? gates);
+      if (spec.mirror) mirrorPhase(spec.mirror.percent, spec.mirror.minutes, spec.mirror.gates ?? gates, spec.mirror.adaptive);
       b.approval(spec.approval);
       switchAndRetire(spec.rollbackWindowMinutes ?? retention, gates);
       break;

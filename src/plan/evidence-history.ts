@@ -18,6 +18,7 @@ import { z } from 'zod';
 import type { Immutable } from '../analysis/immutable';
 import type { GateResult, GateSpec, MetricCheck, MetricEvidence, Verdict } from '../analysis/types';
 import { decidingPValue } from '../analysis/describe';
+import { roundEvidence } from '../analysis/number-format';
 
 /** Percent of live (or mirrored) traffic per deployment, as on the status. */
 type Split = Readonly<Record<string, number>>;
@@ -76,13 +77,9 @@ export type EvidenceHistory = Immutable<z.output<typeof evidenceHistorySchema>>;
 const VERDICT_CODE: Readonly<Record<Verdict, VerdictCode>> = { pass: 'p', fail: 'f', inconclusive: 'i' };
 const CODE_VERDICT: Readonly<Record<VerdictCode, Verdict>> = { p: 'pass', f: 'fail', i: 'inconclusive' };
 
-/** Three significant digits (as every evidence number is shown): plenty for a chart, a quarter of a full double's characters. */
-function compact(value: number): number {
-  return Number.isInteger(value) ? value : Number(value.toPrecision(3));
-}
-
+/** Stored as every evidence number is shown (roundEvidence): plenty for a chart, a quarter of a full double's characters. */
 function stored(value: number | null | undefined): number | null {
-  return value === null || value === undefined || !Number.isFinite(value) ? null : compact(value);
+  return value === null || value === undefined || !Number.isFinite(value) ? null : roundEvidence(value);
 }
 
 function finite(value: number | undefined): value is number {

@@ -5,6 +5,7 @@
  * is valid, 2 otherwise (with every problem, each naming its file, line and path).
  */
 import { resolve } from 'node:path';
+import { fixedDecimals } from '../analysis/number-format';
 import { RolloutError } from '../errors';
 import { strategyOf, type Policy } from '../policy';
 import { compilePlan } from '../plan/compile';
@@ -46,10 +47,10 @@ function previewRolloutCost(policy: Policy, steps: readonly Step[]): string {
   if (policy.cost === undefined) return `${head}; add a cost section to price it at rollout start`;
   if (table === undefined) return `${head}; priced at rollout start from Azure Retail Prices in the endpoint's region`;
   const currency = policy.cost.currency;
-  const lines = Object.entries(table).map(
-    ([instanceType, pricePerHour]) =>
-      `    per instance of ${instanceType}: ${estimateRolloutCost(steps, { price: { instanceType, region: '', pricePerHour, currency }, instances: 1 }).amount?.toFixed(2) ?? '?'} ${currency}`,
-  );
+  const lines = Object.entries(table).map(([instanceType, pricePerHour]) => {
+    const amount = estimateRolloutCost(steps, { price: { instanceType, region: '', pricePerHour, currency }, instances: 1 }).amount;
+    return `    per instance of ${instanceType}: ${amount === undefined ? '?' : fixedDecimals(amount, 2)} ${currency}`;
+  });
   return [head, ...lines].join('\n');
 }
 

@@ -15,6 +15,23 @@ const policy = path.join(__dirname, 'fixtures', 'agreement-canary.yaml');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'aml-rollout-evaluate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A file in the test's folder with this text; its path. */
+function fileWith(name: string, text: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** The canary-promoted scenario with the live version's behaviour changed; its path. */
+function scenarioWith(live: { errorRate: number }): string {
+  const scenario = JSON.parse(readFileSync(path.join(__dirname, '..', 'scenarios', 'canary-promoted.json'), 'utf8')) as {
+    behavior: Record<string, { errorRate: number }>;
+  };
+  const key = 'credit-model:1';
+  scenario.behavior[key] = { ...(scenario.behavior[key] as { errorRate: number }), ...live };
+  return fileWith('bad-scenario.json', JSON.stringify(scenario));
+}
+
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
@@ -106,6 +123,18 @@ describe('aml-rollout evaluate', () => {
     [['evaluate', policy, '--adaptive', 'min=5'], /--adaptive: .*maxBakeMinutes/],
     [['evaluate', policy, '--adaptive', 'min=5,max=10,colour=3'], /unknown key\(s\) colour/],
     [['evaluate', policy, '--daily', '/no/such/curve.json'], /cannot read the daily curve file/],
+    [['evaluate', policy, '--rpm', '0'], /--rpm: expected a number > 0/],
+    [['evaluate', policy, '--start-hour', '24'], /--start-hour: expected an hour in \[0, 24\)/],
+    [['evaluate', policy, '--seed', '1.5'], /--seed: expected a whole number/],
+    [['evaluate', policy, '--approval-minutes', '-1'], /--approval-minutes: expected a number >= 0/],
+    [['evaluate', policy, '--schedule', 'sometimes'], /--schedule: expected fixed, adaptive or both/],
+    [['evaluate', policy, '--scenario', '/no/such/scenario.json'], /cannot read the scenario file/],
+    [
+      ['evaluate', policy, '--scenario', scenarioWith({ errorRate: 1 })],
+      /behavior\.credit-model:1\.errorRate: expected a fraction in \[0, 1\)/,
+    ],
+    [['evaluate', policy, '--daily', fileWith('bad-curve.json', '[{ "hour": 30, "requestsPerMinute": 100 }]')], /0\.hour: Too big/],
+    [['evaluate', path.join(__dirname, '..', '..', 'policies', 'shadow.yaml')], /uses the custom metric 'approvalRate'/],
   ])('refuses %j with exit 2 and a clear message', async (args, message) => {
     const r = await cli(args as string[]);
     expect(r.code).toBe(2);

@@ -163,6 +163,19 @@ describe('compilePlan: step sequence per strategy', () => {
     ]);
   });
 
+  it.each(['canary', 'blueGreen'] as const)("%s: the mirror phase's adaptive option rides on its bake", (kind) => {
+    const adaptive = { minBakeMinutes: 5, maxBakeMinutes: 30, minRequests: 400, margins: { failureRate: 0.01 } };
+    const mirror = { percent: 20, minutes: 10, adaptive };
+    const strategy =
+      kind === 'canary'
+        ? { canary: { mirror, steps: [{ percent: 100, bakeMinutes: 5 }] } }
+        : { blueGreen: { mirror, rollbackWindowMinutes: 5 } };
+    const plan = compile(canaryPolicy({ strategy }));
+    const mirrorBake = plan.steps.find((s): s is Extract<Step, { kind: 'bake' }> => s.kind === 'bake' && !s.candidateOnly);
+    expect(mirrorBake?.durationMinutes).toBe(10);
+    expect(mirrorBake?.adaptive).toEqual({ ...adaptive, confidence: 0.95 });
+  });
+
   it('canary: a step with bakeMinutes 0 gets one decisive gate check', () => {
     const plan = compile(
       canaryPolicy({
