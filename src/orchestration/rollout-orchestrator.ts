@@ -1098,8 +1098,9 @@ function* cleanupUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
   const cleanup = state.cleanup;
   if (!cleanup) return;
   if (nowMs(context) < cleanup.retryAtMs) {
-    // Controls are answered meanwhile (recorded as ignored: the rollout has its outcome).
-    yield* waitFor(context, inbox, state, cleanup.retryAtMs, { approval: false });
+    // Controls are answered meanwhile: an operator's abort stops the retries; others are ignored.
+    const happened = happenedOf(yield* waitFor(context, inbox, state, cleanup.retryAtMs, { approval: false }));
+    if (happened) yield* apply(context, state, happened);
     return;
   }
   const input = {
@@ -1126,8 +1127,12 @@ function* cleanupUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void>
 function* failedUnit(context: Ctx, inbox: Inbox, state: EngineState): Gen<void> {
   const until = state.failedUntilMs ?? nowMs(context);
   // Wake up now and then: a new execution re-reads the lease for a supersede request.
-  const wakeMs = Math.min(until, nowMs(context) + FAILED_LEASE_CHECK_MINUTES * MINUTE_MS);
+  // A failed rollback is retried automatically (decider: rollbackFailed, rollbackRetryDue).
+  const nextRollbackMs = state.failedFrom === 'rollback' ? state.status.retrying?.nextAttemptAtMs : undefined;
+  const wakeMs = Math.min(until, nowMs(context) + FAILED_LEASE_CHECK_MINUTES * MINUTE_MS, nextRollbackMs ?? until);
   const wait = yield* waitFor(context, inbox, state, wakeMs, { approval: false });
+  if (wait.kind === 'timer' && nextRollbackMs !== undefined && nowMs(context) >= nextRollbackMs && nowMs(context) < until)
+    yield* apply(context, state, { kind: 'rollbackRetryDue' });
   if (wait.kind === 'timer' && nowMs(context) < until) return;
   if (wait.kind === 'timer') {
     yield* apply(context, state, { kind: 'retryWindowEnded' });

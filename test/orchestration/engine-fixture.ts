@@ -1,6 +1,7 @@
 /** A small canary plan and its rollout input, shared by the engine's table tests. */
 import type { RolloutInput } from '../../src/orchestration/events';
-import type { Plan, Step } from '../../src/plan/types';
+import type { InstanceSummary } from '../../src/ingest/ports';
+import type { Plan, RolloutStatus, Step } from '../../src/plan/types';
 
 export const testInput: RolloutInput = {
   rolloutId: 'r1',
@@ -38,3 +39,15 @@ export function testPlan(over: Partial<Plan> = {}): Plan {
     ...over,
   };
 }
+
+/** The running orchestration instance the API sees for a status (checkControlFits' input). */
+export const runningInstance = (status: RolloutStatus): InstanceSummary => ({
+  instanceId: 'r1',
+  name: 'rolloutOrchestrator',
+  runtimeStatus: 'Running',
+  createdTimeMs: 0,
+  lastUpdatedTimeMs: 0,
+  input: {},
+  customStatus: status,
+  output: null,
+});

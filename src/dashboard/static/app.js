@@ -23,8 +23,10 @@
     const info = PHASES[detail.phase];
     const runtimeEnded = ['Completed', 'Failed', 'Terminated'].includes(detail.runtimeStatus);
     const none = { approve: false, reject: false, pause: false, resume: false, promote: false, abort: false, retry: false };
-    if (!s || !info || runtimeEnded || info.terminal) return none;
-    const can = (/** @type {string} */ action) => info.actions.includes(action);
+    if (!s || !info || runtimeEnded) return none;
+    // Ended while a failed delete is still retried: the phase's cleanupActions (abort stops the retries).
+    const actions = info.terminal ? (s.retrying ? info.cleanupActions || [] : []) : info.actions;
+    const can = (/** @type {string} */ action) => actions.includes(action);
     const approval = !!(s.waitingFor && s.waitingFor.kind === 'approval');
     return {
       approve: approval,
