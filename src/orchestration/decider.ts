@@ -134,7 +134,19 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
     return { state, commands };
   };
 
+  /**
+   * A pause holds the walk of the plan. Once the rollout fails, rolls back or ends there is no walk
+   * to hold, and a retry must not start paused: Failed accepts no resume, so it would wait forever.
+   */
+  const unpause = (): void => {
+    if (!state.status.paused) return;
+    state.status.paused = false;
+    state.progress.pausedAtMs = undefined;
+    state.pausedFromPhase = undefined;
+    journal(state, at, 'the pause ends with the walk of the plan');
+  };
   const end = (outcome: Outcome, reason: string): void => {
+    unpause();
     const phase = OUTCOME_PHASE[outcome];
     if (state.status.phase !== phase) assertTransition(state.status.phase, phase);
     state.status.phase = phase;
@@ -172,6 +184,7 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
   const rollBackLater = (outcome: Outcome, reason: string): void => {
     // Decisions still queued for the step are recorded, not carried into the rollback.
     if (state.carriedApprovals.length > 0) recordStrayApprovals(state, state.carriedApprovals.splice(0), at);
+    unpause();
     assertTransition(state.status.phase, 'RollingBack');
     state.status.phase = 'RollingBack';
     state.mode = 'rollback';

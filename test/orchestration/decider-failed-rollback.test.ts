@@ -306,3 +306,44 @@ describe('abort during cleanup retries', () => {
     }
   });
 });
+
+// ---------------------------------------------------------------- a pause ends with the walk of the plan
+
+describe('a rollout that fails or rolls back while paused', () => {
+  /** Paused in Deploying (the create was in flight when the pause came). */
+  function pausedWhileDeploying(touched: boolean): EngineState {
+    const s = rollingBack();
+    s.mode = 'forward';
+    s.stepIndex = 0;
+    s.pending = undefined;
+    s.status.phase = 'Paused';
+    s.status.paused = true;
+    s.pausedFromPhase = 'Deploying';
+    s.progress = { ...emptyProgress(), startedAtMs: 0, pausedAtMs: MINUTE };
+    s.facts.candidateCreated = touched;
+    return s;
+  }
+
+  it.each([
+    ['nothing deployed: Failed, and a retry walks the plan again', false, 'failedWaiting', 'Failed'],
+    ['the candidate created: rolling back', true, 'rollback', 'RollingBack'],
+  ] as const)('%s, no longer paused', (_name, touched, mode, phase) => {
+    const failed = decide(pausedWhileDeploying(touched), { kind: 'stepFailed', reason: 'ARM 500', atMs: 2 * MINUTE }).state;
+    expect({ mode: failed.mode, phase: failed.status.phase, paused: failed.status.paused, from: failed.pausedFromPhase }).toEqual({
+      mode,
+      phase,
+      paused: false,
+      from: undefined,
+    });
+    if (mode !== 'failedWaiting') return;
+    // Found by the chaos run of seed 1205: the retry started paused in phase Failed, which accepts
+    // no resume, and waited forever (ends-within-bound).
+    const retried = decide(failed, { kind: 'retry', by: 'ops', atMs: 3 * MINUTE }).state;
+    const started = decide(retried, { kind: 'stepStarted', atMs: 3 * MINUTE }).state;
+    expect({ mode: started.mode, phase: started.status.phase, paused: started.status.paused }).toEqual({
+      mode: 'forward',
+      phase: 'Deploying',
+      paused: false,
+    });
+  });
+});
