@@ -40,7 +40,7 @@ import {
 } from './schemas';
 import { EVIDENCE_LOOKS_PER_GATE, expandEvidenceHistory } from '../plan/evidence-history';
 import { buildHistory, displayOf, displayPhase, readRolloutInput, readRolloutStatus, summarize, timeSpentOf } from './status-view';
-import { actionAllowedIn, isTerminalPhase, PHASE_TABLE } from '../plan/phases';
+import { actionAllowedIn, actionsNow, isTerminalPhase, PHASE_TABLE } from '../plan/phases';
 
 /** Runs a handler and turns any thrown error into its HTTP answer (logging the unexpected ones). */
 export async function handle(deps: Pick<ApiDeps, 'log'>, operation: string, run: () => Promise<ApiResponse>): Promise<ApiResponse> {
@@ -240,7 +240,12 @@ function controlRefusal(action: ControlAction, instance: InstanceSummary, status
   const id = instance.instanceId;
   if (!isLive(instance.runtimeStatus)) return `rollout ${id} has ended (${displayPhase(instance, status)}); ${action} is not possible`;
   if (!status) return `rollout ${id} has not published its status yet; try ${action} again in a moment`;
-  if (isTerminalPhase(status.phase)) return `rollout ${id} has ended (${status.phase}); ${action} is not possible`;
+  if (isTerminalPhase(status.phase)) {
+    // Ended, but a failed delete may still be retried: abort stops it (the phase table's cleanupActions).
+    if (actionsNow(status).includes(action)) return undefined;
+    const retrying = status.retrying ? `; only ${actionsNow(status).join(', ')} is possible while a failed delete is retried` : '';
+    return `rollout ${id} has ended (${status.phase})${retrying}; ${action} is not possible`;
+  }
   if (!actionAllowedIn(status.phase, action)) return `rollout ${id} ${notNow(action, status)}`;
   return undefined;
 }

@@ -285,6 +285,10 @@ export const phaseTableSchema = z
         terminal: z.boolean().meta({ description: 'The rollout is over for good (Failed is not: it may be retried).' }),
         tone: z.enum(['good', 'bad', 'warn', 'info']),
         actions: z.array(z.enum(OPERATOR_ACTIONS)).meta({ description: 'Operator actions the API accepts in this phase.' }),
+        cleanupActions: z
+          .array(z.enum(OPERATOR_ACTIONS))
+          .optional()
+          .meta({ description: 'Terminal phases: operator actions accepted while a failed delete is still retried (status.retrying).' }),
         next: z.array(z.enum(PHASES)),
       }),
     ),

@@ -30,11 +30,16 @@
  * | cleanup | cleanupDone                    | done                                         | notify cleanupDone    |
  * | forward | stepFailed after promotion     | forward, step retried with back-off          | notify cleanupFailed (first, cleanup step) |
  * | forward | advance after failed attempts  | forward, next step                           | notify cleanupDone (cleanup step) |
- * | rollback| rollbackFailed                 | failed (from rollback)                       | finish                |
+ * | rollback| rollbackFailed, first          | failed (from rollback), retried with back-off | finish                |
+ * | rollback| rollbackFailed again           | failed, next retry with back-off (same window) |                     |
+ * | rollback| rollbackDone after failures    | ended with the pending outcome, retrying cleared | finish, releaseLease |
+ * | cleanup | abort                          | done, the deployment named as left by whom   | notify cleanupFailed  |
  * | failed  | retry                          | back where it failed (plan: Pending, queued) | resolve (plan)        |
+ * | failed  | rollbackRetryDue (from rollback) | rollback again (automatic, back-off over)  |                       |
  * | failed  | abort / supersede, untouched   | ended Aborted                                | finish, releaseLease  |
  * | failed  | abort / supersede, touched     | rollback pending Aborted                     |                       |
  * | failed  | retryWindowEnded               | ended, stays Failed                          | releaseLease          |
+ * | failed  | retryWindowEnded, rollback left | ended, Failed, reason names each deployment left and its traffic | releaseLease |
  * | any     | anything else                  | unchanged, the input recorded as ignored     |                       |
  *
  * "Touched" means something was changed on Azure (a candidate created, a model replaced, a
@@ -88,6 +93,8 @@ export type DeciderInput = Timed<
   | { kind: 'cleanupFailed'; reason: string }
   | { kind: 'cleanupDone'; detail: string }
   | { kind: 'rollbackFailed'; reason: string }
+  /** Mode 'failedWaiting' after a failed rollback: its back-off is over, roll back again. */
+  | { kind: 'rollbackRetryDue' }
   /** An accepted abort: an operator's (judged by decideControl) or a supersede request's. */
   | { kind: 'abort'; by: string }
   | { kind: 'retry'; by: string }
@@ -128,7 +135,19 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
     return { state, commands };
   };
 
+  /**
+   * A pause holds the walk of the plan. Once the rollout fails, rolls back or ends there is no walk
+   * to hold, and a retry must not start paused: Failed accepts no resume, so it would wait forever.
+   */
+  const unpause = (): void => {
+    if (!state.status.paused) return;
+    state.status.paused = false;
+    state.progress.pausedAtMs = undefined;
+    state.pausedFromPhase = undefined;
+    journal(state, at, 'the pause ends with the walk of the plan');
+  };
   const end = (outcome: Outcome, reason: string): void => {
+    unpause();
     const phase = OUTCOME_PHASE[outcome];
     if (state.status.phase !== phase) assertTransition(state.status.phase, phase);
     state.status.phase = phase;
@@ -153,9 +172,20 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
     state.status.endedAtMs = undefined;
     state.status.waitingFor = { kind: 'resume', untilMs: state.failedUntilMs, detail: 'failed: an operator may retry or abort' };
   };
+  /** Back to a rollback that failed (an operator's retry or the automatic one). */
+  const resumeRollback = (): void => {
+    state.status.outcome = undefined;
+    state.status.endedAtMs = undefined;
+    state.status.waitingFor = undefined;
+    assertTransition(state.status.phase, 'RollingBack');
+    state.status.phase = 'RollingBack';
+    state.mode = 'rollback';
+    state.status.reason = state.pending?.reason ?? 'rolled back';
+  };
   const rollBackLater = (outcome: Outcome, reason: string): void => {
     // Decisions still queued for the step are recorded, not carried into the rollback.
     if (state.carriedApprovals.length > 0) recordStrayApprovals(state, state.carriedApprovals.splice(0), at);
+    unpause();
     assertTransition(state.status.phase, 'RollingBack');
     state.status.phase = 'RollingBack';
     state.mode = 'rollback';
@@ -255,6 +285,9 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       if (state.mode !== 'rollback') return ignore();
       const pending = state.pending ?? { outcome: 'rolledBack', reason: 'rolled back' };
       const leftover = input.leftover;
+      const earlier = state.status.retrying;
+      state.status.retrying = undefined;
+      if (earlier) journal(state, at, `the rollback succeeded after ${earlier.failures} failed attempt(s)`);
       if (!leftover) {
         end(pending.outcome, pending.reason);
         release();
@@ -313,7 +346,33 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
     case 'rollbackFailed': {
       if (state.mode !== 'rollback') return ignore();
       const after = state.pending?.reason ?? 'rolled back';
-      fail('rollback', `rollback failed: ${input.reason} (after: ${after})`);
+      // Traffic may still be on the candidate: waiting for a person is the wrong default. The
+      // rollback is retried with the cleanup back-off inside ONE window from its first failure
+      // (an operator may still retry now or abort); the first failure is notified, later ones are
+      // journaled and shown on the status (status.retrying).
+      const earlier = state.status.retrying;
+      const failures = (earlier?.failures ?? 0) + 1;
+      const windowEndMs = earlier && state.failedUntilMs !== undefined ? state.failedUntilMs : at + FAILED_RETRY_WINDOW_MINUTES * MINUTE_MS;
+      const retryAtMs = at + promotedRetryDelayMinutes(failures) * MINUTE_MS;
+      const next =
+        retryAtMs < windowEndMs ? `retry ${failures + 1} at ${new Date(retryAtMs).toISOString()}` : 'no retry left in the window';
+      fail('rollback', `rollback failed: ${input.reason} (after: ${after}); ${next}`);
+      if (earlier) commands.splice(0); // told at the first failure; the verdict is written once
+      state.failedUntilMs = windowEndMs;
+      state.status.waitingFor = {
+        kind: 'resume',
+        untilMs: windowEndMs,
+        detail: 'failed rollback: retried automatically with back-off; an operator may retry now or abort',
+      };
+      state.status.retrying = { step: state.stepIndex, failures, error: input.reason, nextAttemptAtMs: retryAtMs };
+      journal(state, at, `rollback attempt ${failures} failed (${input.reason}); ${next}`);
+      return { state, commands };
+    }
+    case 'rollbackRetryDue': {
+      const retrying = state.status.retrying;
+      if (state.mode !== 'failedWaiting' || state.failedFrom !== 'rollback' || !retrying || at < retrying.nextAttemptAtMs) return ignore();
+      journal(state, at, `retrying the rollback automatically (attempt ${retrying.failures + 1})`);
+      resumeRollback();
       return { state, commands };
     }
     case 'abort': {
@@ -344,6 +403,17 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
         rollBackLater('aborted', `aborted by ${input.by}`);
         return { state, commands };
       }
+      if (state.mode === 'cleanup' && state.cleanup) {
+        // The outcome stands and the lease was released when it was reached: only the retries stop.
+        const cleanup = state.cleanup;
+        state.mode = 'done';
+        state.cleanup = undefined;
+        state.status.retrying = undefined;
+        state.status.reason = `${state.status.reason ?? ''}; '${cleanup.deployment}' is left at 0% by ${input.by}'s request after ${cleanup.failures} failed delete(s) (${cleanup.error}); delete it by hand`;
+        journal(state, at, `delete retries of '${cleanup.deployment}' stopped by ${input.by}; it is left at 0%`);
+        commands.push({ kind: 'notify', notification: 'cleanupFailed', deployment: cleanup.deployment });
+        return { state, commands };
+      }
       if (state.mode === 'failedWaiting') {
         const failedReason = `aborted by ${input.by} after failing`;
         if (state.failedFrom === 'plan' || !touchedAzure(state)) {
@@ -368,12 +438,8 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
         state.plan = { ...state.plan, steps: [] };
         state.mode = 'queued';
         commands.push({ kind: 'resolve' });
-      } else if (from === 'rollback') {
-        assertTransition(state.status.phase, 'RollingBack');
-        state.status.phase = 'RollingBack';
-        state.mode = 'rollback';
-        state.status.reason = state.pending?.reason ?? 'rolled back';
-      } else {
+      } else if (from === 'rollback') resumeRollback();
+      else {
         state.mode = 'forward';
         state.progress = emptyProgress();
       }
@@ -384,10 +450,35 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       state.mode = 'done';
       state.status.endedAtMs = at;
       state.status.waitingFor = undefined;
-      journal(state, at, 'no retry within the window; the rollout stays Failed');
+      if (state.failedFrom === 'rollback' && touchedAzure(state)) {
+        // Nothing may be left without a reason that names it: each deployment and what it holds.
+        const tried = state.status.retrying ? ` after ${state.status.retrying.failures} attempts` : '';
+        state.status.retrying = undefined;
+        state.status.reason = `${state.status.reason ?? 'rollback failed'}; the rollback did not succeed${tried} within the window: ${describeLeft(state)}; move the traffic back and delete it by hand, or start a new rollout`;
+        journal(state, at, `no retry succeeded within the window; ${describeLeft(state)}`);
+      } else journal(state, at, 'no retry within the window; the rollout stays Failed');
       release();
       return { state, commands };
   }
+}
+
+/** What a rollback that never finished leaves on the endpoint: each deployment and its live (and mirrored) share. */
+function describeLeft(state: EngineState): string {
+  const { candidate, baseline } = state.plan;
+  const traffic = state.status.traffic;
+  const mirror = state.status.mirror;
+  const names = [...new Set([candidate.deployment, baseline.deployment, ...Object.keys(traffic), ...Object.keys(mirror)])].filter(
+    (name) => name !== '',
+  );
+  const parts = names
+    .filter((name) => name !== baseline.deployment || (traffic[name] ?? 0) < 100)
+    .map((name) => {
+      const role = name === candidate.deployment ? ' (the candidate)' : name === baseline.deployment ? ' (the baseline)' : '';
+      const mirrored = mirror[name] ? `, mirrored ${mirror[name]}%` : '';
+      return `'${name}'${role} is left holding ${traffic[name] ?? 0}% of live traffic${mirrored}`;
+    });
+  const replaced = state.facts.modelReplaced ? `'${baseline.deployment}' may still serve ${state.plan.model.id}` : undefined;
+  return [...parts, ...(replaced ? [replaced] : [])].join(', ') || 'nothing is known to be left';
 }
 
 /** The ONE place that moves the step index (a rollback is decided by rollBackLater). */

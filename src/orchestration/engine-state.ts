@@ -248,9 +248,11 @@ export function decideControl(state: EngineState, event: ControlEvent): ControlD
   const mode = state.mode;
   if (mode === 'done') return { kind: 'ignored', note: 'the rollout has ended' };
   if (mode === 'cleanup' && state.cleanup) {
+    // Abort stops the delete retries (the phase table's terminal-phase-while-retrying rule).
+    if (event.action === 'abort') return { kind: 'abort' };
     return {
       kind: 'ignored',
-      note: `the rollout has ended; only the delete of '${state.cleanup.deployment}' is retried (delete it by hand to stop the retries)`,
+      note: `the rollout has ended; only the delete of '${state.cleanup.deployment}' is retried (abort stops the retries)`,
     };
   }
   if (mode === 'rollback') return { kind: 'ignored', note: 'already rolling back' };

@@ -188,8 +188,9 @@ function* cleanupUnit(io: EngineIo, state: EngineState): Program<void> {
   const cleanup = state.cleanup;
   if (!cleanup) return;
   if (io.now() < cleanup.retryAtMs) {
-    // Controls are answered meanwhile (recorded as ignored: the rollout has its outcome).
-    yield* waitFor(io, state, cleanup.retryAtMs, { approval: false });
+    // Controls are answered meanwhile: an operator's abort stops the retries; others are ignored.
+    const happened = happenedOf(yield* waitFor(io, state, cleanup.retryAtMs, { approval: false }));
+    if (happened) yield* apply(io, state, happened);
     return;
   }
   const input = {
@@ -216,8 +217,12 @@ function* cleanupUnit(io: EngineIo, state: EngineState): Program<void> {
 function* failedUnit(io: EngineIo, state: EngineState): Program<void> {
   const until = state.failedUntilMs ?? io.now();
   // Wake up now and then: a new execution re-reads the lease for a supersede request.
-  const wakeMs = Math.min(until, io.now() + FAILED_LEASE_CHECK_MINUTES * MINUTE_MS);
+  // A failed rollback is retried automatically (decider: rollbackFailed, rollbackRetryDue).
+  const nextRollbackMs = state.failedFrom === 'rollback' ? state.status.retrying?.nextAttemptAtMs : undefined;
+  const wakeMs = Math.min(until, io.now() + FAILED_LEASE_CHECK_MINUTES * MINUTE_MS, nextRollbackMs ?? until);
   const wait = yield* waitFor(io, state, wakeMs, { approval: false });
+  if (wait.kind === 'timer' && nextRollbackMs !== undefined && io.now() >= nextRollbackMs && io.now() < until)
+    yield* apply(io, state, { kind: 'rollbackRetryDue' });
   if (wait.kind === 'timer' && io.now() < until) return;
   if (wait.kind === 'timer') {
     yield* apply(io, state, { kind: 'retryWindowEnded' });

@@ -42,6 +42,11 @@ export interface PhaseInfo {
    * before the smoke test passed); it records why.
    */
   readonly actions: readonly OperatorAction[];
+  /**
+   * Terminal phases only: operator actions while a delete the rollout could not finish is still
+   * retried after its outcome (status.retrying is set). Abort stops those retries.
+   */
+  readonly cleanupActions?: readonly OperatorAction[];
   /** The phases it may move to (staying is allowed for non-terminal phases, see canTransition). */
   readonly next: readonly Phase[];
 }
@@ -58,7 +63,7 @@ const working = (next: readonly Phase[], tone: PhaseTone = 'info'): PhaseInfo =>
   actions: RUNNING_ACTIONS,
   next: [...next, ...INTERRUPTIONS],
 });
-const ended = (tone: PhaseTone): PhaseInfo => ({ mode: 'ended', terminal: true, tone, actions: [], next: [] });
+const ended = (tone: PhaseTone): PhaseInfo => ({ mode: 'ended', terminal: true, tone, actions: [], cleanupActions: ['abort'], next: [] });
 
 /**
  * THE phase table: one row per phase. The orchestrator, the API, the CLI and the dashboard
@@ -160,6 +165,16 @@ export const WORKING_PHASES = [
 
 /** Phases that end a rollout for good. */
 export const TERMINAL_PHASES: readonly Phase[] = PHASES.filter((p) => PHASE_TABLE[p].terminal);
+
+/**
+ * The operator actions a rollout accepts now: its phase's, or, once it has ended while a failed
+ * delete is still retried (status.retrying on a terminal phase), the phase's cleanupActions.
+ */
+export function actionsNow(status: { readonly phase: Phase; readonly retrying?: unknown }): readonly OperatorAction[] {
+  const info = PHASE_TABLE[status.phase];
+  if (!info.terminal) return info.actions;
+  return status.retrying !== undefined ? (info.cleanupActions ?? []) : [];
+}
 
 /** Whether an operator action may happen in a phase (the API's 409 and the orchestrator's refusal). */
 export function actionAllowedIn(phase: Phase, action: OperatorAction): boolean {

@@ -315,10 +315,10 @@ export const rolloutStatusSchema = z
      * A step that failed after promotion (e.g. deleting the old deployment) and is being retried
      * with back-off; traffic stays where the promotion put it. Absent once the step succeeds.
      */
-    retrying: z
-      .object({ step: z.number(), failures: z.number(), error: z.string(), nextAttemptAtMs: z.number() })
-      .optional()
-      .meta({ description: 'A step that failed after promotion and is retried with back-off (traffic is not moved back).' }),
+    retrying: z.object({ step: z.number(), failures: z.number(), error: z.string(), nextAttemptAtMs: z.number() }).optional().meta({
+      description:
+        'Something failed and is retried with back-off: a step after promotion (traffic is not moved back), a rollback (the rollout is Failed meanwhile), or deleting the candidate after a rollback (the outcome stands; abort stops the retries).',
+    }),
     /** The most recent entries of the readable history (bounded). */
     journal: z.array(journalEntrySchema),
     /** What the rollout itself costs (the plan's estimate), when the policy has a cost section. */

@@ -233,6 +233,10 @@ describe('actions', () => {
     deps.client.put('failed', 'Running', statusOf({ phase: 'Failed' }));
     deps.client.put('back', 'Running', statusOf({ phase: 'RollingBack' }));
     deps.client.put('done', 'Completed', statusOf({ phase: 'RolledBack', outcome: 'rolledBack' }));
+    // Rolled back, deleting the candidate still retried: the instance runs on, abort stops the retries.
+    const retrying = { step: 3, failures: 2, error: 'ARM 500', nextAttemptAtMs: 1_700_000_600_000 };
+    deps.client.put('cleanup', 'Running', statusOf({ phase: 'RolledBack', outcome: 'rolledBack', retrying }));
+    deps.client.put('over', 'Running', statusOf({ phase: 'Aborted', outcome: 'aborted' }));
     const cases: [string, string, number][] = [
       ['run', 'resume', 409],
       ['run', 'retry', 409],
@@ -245,11 +249,23 @@ describe('actions', () => {
       ['back', 'promote', 409],
       ['done', 'abort', 409],
       ['done', 'retry', 409],
+      ['cleanup', 'abort', 202],
+      ['cleanup', 'retry', 409],
+      ['cleanup', 'pause', 409],
+      ['cleanup', 'resume', 409],
+      ['cleanup', 'promote', 409],
+      ['over', 'abort', 409],
     ];
     for (const [id, action, expected] of cases) {
       const response = await act(deps, id, action, { by: 'ops@contoso.com' });
       expect([id, action, response.status]).toEqual([id, action, expected]);
     }
+    expect(errorOf(await act(deps, 'cleanup', 'retry', { by: 'ops@contoso.com' })).message).toBe(
+      'rollout cleanup has ended (RolledBack); only abort is possible while a failed delete is retried; retry is not possible',
+    );
+    expect(errorOf(await act(deps, 'over', 'abort', { by: 'ops@contoso.com' })).message).toBe(
+      'rollout over has ended (Aborted); abort is not possible',
+    );
   });
 
   it('400 naming the field for bad bodies and actions; 404 for unknown ids', async () => {

@@ -40,6 +40,8 @@ const API_KEY = 'chaos-key';
  */
 const SYSTEM_KEYS = { eventgrid_extension: 'chaos-eventgrid-key', durabletask_extension: 'chaos-durable-key' } as const;
 const EMULATOR_TOKEN = 'chaos-emulator-token';
+/** The token of the app's current incarnation: a restart refuses the old one (see #restart). */
+const incarnationToken = (n: number): string => `${EMULATOR_TOKEN}-${n}`;
 const SIGNING_SECRET = 'chaos-approval-link-secret-0123456789';
 const DURABLE = 'runtime/webhooks/durabletask';
 
@@ -104,6 +106,8 @@ export class ChaosDriver {
   readonly #policyDir: string;
   readonly #seed: number;
   readonly #log: (line: string) => void;
+  /** The Azure token of the app's current incarnation (the emulator accepts only this one). */
+  readonly #token: { current: string };
   #runtime: LocalRuntime | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #stopObservingEmulator: () => void;
@@ -121,7 +125,9 @@ export class ChaosDriver {
     storeDir: string,
     policyDir: string,
     log: (line: string) => void,
+    token: { current: string },
   ) {
+    this.#token = token;
     this.#seed = seed;
     this.#clock = clock;
     this.#emulator = emulator;
@@ -139,12 +145,13 @@ export class ChaosDriver {
 
   static async start(seed: number, log: (line: string) => void = () => undefined): Promise<ChaosDriver> {
     const clock = new VirtualClock({ startMs: CHAOS_EPOCH_MS });
-    const emulator = createEmulator({ clock, seed, world: chaosWorld(), ingestionDelayMinutes: 1, token: EMULATOR_TOKEN });
+    const token = { current: incarnationToken(0) };
+    const emulator = createEmulator({ clock, seed, world: chaosWorld(), ingestionDelayMinutes: 1, token: () => token.current });
     await emulator.start();
     const storeDir = await mkdtemp(path.join(tmpdir(), 'aml-rollout-chaos-store-'));
     const policyDir = await mkdtemp(path.join(tmpdir(), 'aml-rollout-chaos-policies-'));
     for (const e of Object.values(CHAOS_ENDPOINTS)) await writeFile(path.join(policyDir, `${e.policyName}.yaml`), e.policyYaml);
-    const driver = new ChaosDriver(seed, clock, emulator, storeDir, policyDir, log);
+    const driver = new ChaosDriver(seed, clock, emulator, storeDir, policyDir, log, token);
     await driver.#startRuntime();
     return driver;
   }
@@ -185,7 +192,7 @@ export class ChaosDriver {
       systemKeys: SYSTEM_KEYS,
       log: (message) => this.#log(`[runtime] ${message}`),
       settings: {
-        ...emulatorAppSettings(this.#emulator, EMULATOR_TOKEN),
+        ...emulatorAppSettings(this.#emulator, this.#token.current),
         POLICY_DIR: this.#policyDir,
         ROLLOUT_API_KEY: API_KEY,
         APPROVAL_LINK_SECRET: SIGNING_SECRET,
@@ -385,6 +392,9 @@ export class ChaosDriver {
       case 'restart': {
         this.#unsubscribe?.();
         await runtime.stop();
+        // A stopped runtime's abandoned activities may still be running in this process; a killed
+        // process would make no more calls, so the emulator refuses the old incarnation's token.
+        this.#token.current = incarnationToken(this.counters.restarts + 1);
         this.counters.restarts++;
         await this.#startRuntime();
         return;
@@ -404,7 +414,7 @@ export class ChaosDriver {
   #loseDeployments(endpoint: string): void {
     const work = this.#clock.runBusy(async () => {
       const url = `${this.#emulator.url}/subscriptions/${DEMO_COORDS.subscriptionId}/resourceGroups/${DEMO_COORDS.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${DEMO_COORDS.workspace}/onlineEndpoints/${endpoint}`;
-      const headers = { authorization: `Bearer ${EMULATOR_TOKEN}`, 'content-type': 'application/json' };
+      const headers = { authorization: `Bearer ${this.#token.current}`, 'content-type': 'application/json' };
       const read = await fetch(`${url}?api-version=${ARM_API_VERSION}`, { headers });
       if (read.status !== 200) return;
       const body = (await read.json()) as { location: string; properties: Record<string, unknown> & { traffic?: Record<string, number> } };

@@ -179,11 +179,14 @@ function stepWaitMinutes(step: Step): number {
  * The most a rollout may live once it holds its endpoint: every step (and the rollback) waits as
  * long as the plan lets it and takes the longest Azure retries, then, if it failed, it stays
  * Failed for the retry window (FAILED_RETRY_WINDOW_MINUTES) waking every 15 minutes to re-read
- * the lease. Pauses are added by the checker (paused time does not count).
+ * the lease. A failed rollback is retried automatically inside that window, so its last attempt may
+ * start just before the window ends: the rollback's Azure bound counts once more. Pauses are added
+ * by the checker (paused time does not count).
  */
 export function rolloutBoundMinutes(plan: Plan): number {
-  const steps = [...plan.steps, ...(plan.rollbackSteps ?? [{ kind: 'rollback' as const }])];
+  const rollback = plan.rollbackSteps ?? [{ kind: 'rollback' as const }];
+  const steps = [...plan.steps, ...rollback];
   const waiting = steps.reduce((sum, step) => sum + stepWaitMinutes(step), 0);
-  const azure = steps.length * AZURE_STEP_BOUND_MINUTES;
+  const azure = (steps.length + rollback.length) * AZURE_STEP_BOUND_MINUTES;
   return waiting + azure + FAILED_RETRY_WINDOW_MINUTES + 15;
 }

@@ -108,13 +108,21 @@ const DETAIL_ONLY: Record<string, RolloutStatus> = {
     traffic: { blue: 50, green: 50 },
     waitingFor: { kind: 'approval', untilMs: T0 + 240 * MIN, detail: 'approval release' },
   }),
+  // Rolled back, deleting the candidate keeps failing: the instance still runs, abort stops the retries.
+  cleanupRetrying: statusIn('r-cleanup', ['Pending', 'Deploying', 'Baking', 'RollingBack', 'RolledBack'], {
+    step: { index: 4, count: 9, kind: 'bake', description: 'bake 5 min' },
+    traffic: { blue: 100 },
+    outcome: 'rolledBack',
+    endedAtMs: T0 + 20 * MIN,
+    retrying: { step: 4, failures: 2, error: 'ARM 500', nextAttemptAtMs: T0 + 40 * MIN },
+  }),
 };
 
 function instanceOf(status: RolloutStatus): InstanceSummary {
   return {
     instanceId: status.rolloutId,
     name: 'rolloutOrchestrator',
-    runtimeStatus: status.outcome && status.outcome !== 'failed' ? 'Completed' : 'Running',
+    runtimeStatus: status.outcome && status.outcome !== 'failed' && !status.retrying ? 'Completed' : 'Running',
     createdTimeMs: status.startedAtMs,
     lastUpdatedTimeMs: status.updatedAtMs,
     input: {},
@@ -241,6 +249,12 @@ describe('dashboard views in Chromium', () => {
     expect(waiting.split(' until ').length).toBeLessThanOrEqual(2);
     if (name === 'rollingBack' || name === 'promoted') expect(waiting).toBe('');
     await page.screenshot({ path: path.join(RESULTS, `dashboard-detail-${name}.png`), fullPage: true });
+  });
+
+  it('detail: a rolled-back rollout still retrying the delete of its candidate offers abort only', async () => {
+    const page = await open('#/rollouts/r-cleanup');
+    await expect.poll(() => page.locator('#d-phase').innerText()).toBe('RolledBack');
+    expect(await enabledActions(page)).toEqual(['abort']);
   });
 
   it('detail: mirrored traffic is drawn (bar strip and a dashed line), and where the time went', async () => {

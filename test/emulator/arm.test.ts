@@ -281,6 +281,18 @@ describe('ARM resources through the real SDK client', () => {
     expect((await armFetch(em, 'GET', endpointPath(em), undefined, '2022-10-01', 's3cret')).status).toBe(200);
   });
 
+  it('takes the token in force at each call when given a function (a replaced token is refused)', async () => {
+    const clock = new ManualClock();
+    let current = 'first';
+    const em = createEmulator({ clock, token: () => current, world: createDemoWorld() });
+    await em.start();
+    started.push(em);
+    expect((await armFetch(em, 'GET', endpointPath(em), undefined, '2022-10-01', 'first')).status).toBe(200);
+    current = 'second';
+    expect((await armFetch(em, 'GET', endpointPath(em), undefined, '2022-10-01', 'first')).status).toBe(401);
+    expect((await armFetch(em, 'GET', endpointPath(em), undefined, '2022-10-01', 'second')).status).toBe(200);
+  });
+
   it('reads and writes model version tags, lists versions', async () => {
     const { em } = await start();
     const arm = armClient(em);

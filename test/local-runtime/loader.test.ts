@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppLoadError, resolveApp } from '../../src/harness/local-runtime/app-loader';
+import { AppLoadError, loadApp, resolveApp } from '../../src/harness/local-runtime/app-loader';
 import { compileRoute } from '../../src/harness/local-runtime/routes';
 import { startRuntime } from '../../src/harness/local-runtime/runtime';
 import { cliEntry, ensureBuilt, repoRoot, request } from './helpers';
@@ -71,6 +71,35 @@ describe('resolveApp', () => {
     }
     const nothing = tempApp({ 'index.js': 'module.exports = {};' });
     await expect(startRuntime({ app: nothing, port: 0, store: ':memory:', log: () => {} })).rejects.toThrow(/no function was registered/);
+  });
+});
+
+describe('loading a second app in the same process', () => {
+  // `npm run chaos` loads the real app through the TypeScript loader (vite-node), then its HTTP fuzz
+  // pass loads the fixture app through the compiled one (dist/). Both apps require code outside their
+  // own folder; a cached copy of it would keep the first load's @azure/functions, which registers into
+  // the first app's registry ("already registered").
+  it('re-runs registrations of code outside the app folder against the new registry, across both loader copies', async () => {
+    await ensureBuilt();
+    const dir = tempApp({
+      'lib/register.js': `const { app } = require(${functionsPath});\nexports.register = (name) => app.http(name, { authLevel: 'anonymous', handler: () => ({ body: name }) });\n`,
+      'first/index.js': "require('../lib/register').register('shared');\n",
+      'second/index.js': "require('../lib/register').register('shared');\nrequire('../lib/register').register('onlySecond');\n",
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const compiled = require(
+      path.join(repoRoot, 'dist', 'src', 'harness', 'local-runtime', 'app-loader.js'),
+    ) as typeof import('../../src/harness/local-runtime/app-loader');
+    for (const [firstLoader, secondLoader] of [
+      [{ resolveApp, loadApp }, compiled],
+      [compiled, { resolveApp, loadApp }],
+    ] as const) {
+      const first = firstLoader.loadApp(firstLoader.resolveApp(path.join(dir, 'first')));
+      const second = secondLoader.loadApp(secondLoader.resolveApp(path.join(dir, 'second')));
+      expect([...first.functions.keys()]).toEqual(['shared']);
+      expect([...second.functions.keys()].sort()).toEqual(['onlysecond', 'shared']);
+      expect(second.programmingModel).toBeDefined();
+    }
   });
 });
 

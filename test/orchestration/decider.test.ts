@@ -7,7 +7,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkControlFits } from '../../src/api/rollouts';
-import type { InstanceSummary } from '../../src/ingest/ports';
 import { decide, recordStrayApprovals, type Command, type DeciderInput } from '../../src/orchestration/decider';
 import {
   decideControl,
@@ -18,7 +17,7 @@ import {
   type Mode,
 } from '../../src/orchestration/engine-state';
 import type { ControlEvent } from '../../src/orchestration/events';
-import { testInput, testPlan, testSteps } from './engine-fixture';
+import { runningInstance as instance, testInput, testPlan, testSteps } from './engine-fixture';
 import { canTransition, OPERATOR_ACTIONS, PHASE_TABLE, STEP_PHASE } from '../../src/plan/phases';
 import { PHASES, type Phase, type RolloutStatus } from '../../src/plan/types';
 
@@ -443,11 +442,11 @@ describe('decide: (state, input) -> (state, commands)', () => {
       outcome: 'rolledBack',
       phase: 'RolledBack',
     });
-    // Operators are answered (recorded as ignored with the reason), nothing changes.
-    const ignored = decideControl(s, control('abort'));
+    // Operators are answered: abort stops the retries (decider-failed-rollback.test.ts), the rest is ignored with the reason.
+    const ignored = decideControl(s, control('pause'));
     expect(ignored).toEqual({
       kind: 'ignored',
-      note: "the rollout has ended; only the delete of 'green' is retried (delete it by hand to stop the retries)",
+      note: "the rollout has ended; only the delete of 'green' is retried (abort stops the retries)",
     });
     const healed = decide(s, at({ kind: 'cleanupDone', detail: "removed 'green'" }));
     expect({
@@ -543,16 +542,6 @@ function stateIn(phase: Phase): EngineState {
   return s;
 }
 
-const instance = (status: RolloutStatus): InstanceSummary => ({
-  instanceId: 'r1',
-  name: 'rolloutOrchestrator',
-  runtimeStatus: 'Running',
-  createdTimeMs: 0,
-  lastUpdatedTimeMs: 0,
-  input: {},
-  customStatus: status,
-  output: null,
-});
 const control = (action: ControlEvent['action']): ControlEvent => ({ action, by: 'ops@x.com', atMs: 0 });
 
 describe('operator controls in every phase: the API and the orchestrator give the same answer', () => {
@@ -636,6 +625,7 @@ const anyInput: fc.Arbitrary<Happened> = fc.oneof(
   fc.constant<Happened>({ kind: 'cleanupFailed', reason: '500' }),
   fc.constant<Happened>({ kind: 'cleanupDone', detail: "removed 'green'" }),
   fc.constant<Happened>({ kind: 'rollbackFailed', reason: '500' }),
+  fc.constant<Happened>({ kind: 'rollbackRetryDue' }),
   fc.constantFrom<Happened>({ kind: 'abort', by: 'ops' }, { kind: 'abort', by: 'system:supersede:r2' }),
   fc.constant<Happened>({ kind: 'retry', by: 'ops' }),
   fc.constant<Happened>({ kind: 'retryWindowEnded' }),

@@ -1,8 +1,9 @@
 /** A small canary plan and its rollout input, shared by the engine's table tests. */
 import type { RolloutInput } from '../../src/orchestration/events';
 import { emptyProgress, initialStatus, type EngineState } from '../../src/orchestration/engine-state';
-import type { Plan, Step } from '../../src/plan/types';
 import { ACTIVITY } from '../../src/orchestration/activity-names';
+import type { InstanceSummary } from '../../src/ingest/ports';
+import type { Plan, RolloutStatus, Step } from '../../src/plan/types';
 
 export const testInput: RolloutInput = {
   rolloutId: 'r1',
@@ -91,3 +92,14 @@ export function activityAnswer(name: string, input: unknown, o: { plan: Plan; sm
       throw new Error(`[Internal] unexpected activity ${name}`);
   }
 }
+/** The running orchestration instance the API sees for a status (checkControlFits' input). */
+export const runningInstance = (status: RolloutStatus): InstanceSummary => ({
+  instanceId: 'r1',
+  name: 'rolloutOrchestrator',
+  runtimeStatus: 'Running',
+  createdTimeMs: 0,
+  lastUpdatedTimeMs: 0,
+  input: {},
+  customStatus: status,
+  output: null,
+});

@@ -63,8 +63,13 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Port of the HTTPS listener (default 0: a free port). */
   readonly httpsPort?: number;
-  /** When set, ARM, logs and metrics calls must carry exactly `Authorization: Bearer <token>`. */
-  readonly token?: string;
+  /**
+   * When set, ARM, logs and metrics calls must carry exactly `Authorization: Bearer <token>`. A
+   * function gives the token in force at each call: the chaos suite gives each incarnation of the
+   * app its own, so a stopped runtime's abandoned activities are refused, as a killed process
+   * would make no more calls.
+   */
+  readonly token?: string | (() => string);
 }
 
 export interface EmulatorCounters {
@@ -244,7 +249,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const checkToken = (req: http.IncomingMessage): void => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || (options.token !== undefined && match[1] !== options.token)) {
+    const expected = typeof options.token === 'function' ? options.token() : options.token;
+    if (!match || (expected !== undefined && match[1] !== expected)) {
       throw new ServiceError(
         401,
         'AuthenticationFailed',

@@ -142,23 +142,44 @@ function readLocalSettings(root: string): Record<string, string> {
 
 /**
  * Forgets previously loaded copies of the app and of the Functions libraries, so that loading an
- * app again (a second runtime in the same process: tests, the simulator) re-runs its registrations
- * against the new registry instead of silently reusing the first one's module cache.
+ * app again (a second runtime in the same process: tests, the simulator, `npm run chaos` then its
+ * HTTP fuzz pass) re-runs its registrations against the new registry instead of silently reusing
+ * the first one's module cache.
+ *
+ * Besides the app's own folder this forgets every module an earlier app load pulled in, wherever it
+ * lives: an app may require code outside its folder (the fixture apps require `dist/src/api`), and
+ * a cached copy of that code keeps the earlier load's `durable-functions` and `@azure/functions`,
+ * which still reach the earlier registry (the one that already holds its functions). The record is
+ * kept on globalThis because one process may hold two copies of this loader (the TypeScript
+ * source under vite-node and the compiled one under dist/), and each must see what the other loaded.
  */
 const runtimeDir = __dirname + path.sep;
+const APP_MODULES_KEY = Symbol.for('aml-rollout.local-runtime.app-modules');
+
+function appModulesLoadedBefore(): Set<string> {
+  const holder = globalThis as { [APP_MODULES_KEY]?: Set<string> };
+  holder[APP_MODULES_KEY] ??= new Set<string>();
+  return holder[APP_MODULES_KEY];
+}
+
+function moduleCache(): Record<string, unknown> {
+  return (Module as unknown as { _cache: Record<string, unknown> })._cache;
+}
 
 function purgeModuleCache(root: string): void {
-  const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache;
+  const cache = moduleCache();
   const rootPrefix = root.endsWith(path.sep) ? root : root + path.sep;
   const libraryMarkers = [
     `${path.sep}node_modules${path.sep}@azure${path.sep}functions${path.sep}`,
     `${path.sep}node_modules${path.sep}durable-functions${path.sep}`,
   ];
+  const loadedBefore = appModulesLoadedBefore();
   for (const key of Object.keys(cache)) {
     // The runtime's own modules may live inside the app folder (this repository): keep them.
     const insideApp = key.startsWith(rootPrefix) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.startsWith(runtimeDir);
-    if (insideApp || libraryMarkers.some((marker) => key.includes(marker))) delete cache[key];
+    if (insideApp || loadedBefore.has(key) || libraryMarkers.some((marker) => key.includes(marker))) delete cache[key];
   }
+  loadedBefore.clear();
 }
 
 /** Loads the app's files into this process; registrations are captured in the returned core. */
@@ -166,12 +187,21 @@ export function loadApp(app: ResolvedApp, core: FunctionsCore = new FunctionsCor
   installFunctionsCore(core);
   purgeModuleCache(app.root);
   const appRequire = createRequire(path.join(app.root, 'package.json'));
-  for (const file of app.entryFiles) {
-    try {
-      appRequire(file);
-    } catch (error) {
-      throw new AppLoadError(`failed to load ${file}: ${(error as Error)?.stack ?? String(error)}`, { cause: error });
+  const cachedBefore = new Set(Object.keys(moduleCache()));
+  try {
+    for (const file of app.entryFiles) {
+      try {
+        appRequire(file);
+      } catch (error) {
+        throw new AppLoadError(`failed to load ${file}: ${(error as Error)?.stack ?? String(error)}`, { cause: error });
+      }
     }
+  } finally {
+    // What this load added is the app's module graph: the next load forgets it (purgeModuleCache).
+    const loaded = appModulesLoadedBefore();
+    // Packages stay cached (only the two Functions libraries hold registry state, and they are always forgotten).
+    for (const key of Object.keys(moduleCache()))
+      if (!cachedBefore.has(key) && !key.startsWith(runtimeDir) && !key.includes(`${path.sep}node_modules${path.sep}`)) loaded.add(key);
   }
   if (core.functions.size === 0) {
     throw new AppLoadError(

@@ -181,12 +181,21 @@ export class FunctionsCore {
 
 type LoadFunction = (request: string, parent: unknown, isMain: boolean) => unknown;
 
-let activeCore: FunctionsCore | undefined;
+/**
+ * The app being loaded now, kept on globalThis: one process may hold two copies of this module (the
+ * TypeScript source under vite-node and the compiled one under dist/, e.g. `npm run chaos` and its
+ * HTTP fuzz pass), each with its own `require` hook, and whichever hook answers must reach the app
+ * loaded last, not the one its own copy loaded.
+ */
+const ACTIVE_CORE_KEY = Symbol.for('aml-rollout.local-runtime.active-core');
+const activeCoreHolder = globalThis as { [ACTIVE_CORE_KEY]?: FunctionsCore };
+const activeCore = (): FunctionsCore | undefined => activeCoreHolder[ACTIVE_CORE_KEY];
 let hookInstalled = false;
 
 function requireActiveCore(): FunctionsCore {
-  if (!activeCore) throw new Error('@azure/functions-core: no local runtime app is loading or loaded in this process');
-  return activeCore;
+  const core = activeCore();
+  if (!core) throw new Error('@azure/functions-core: no local runtime app is loading or loaded in this process');
+  return core;
 }
 
 /**
@@ -201,7 +210,7 @@ const coreModule: Record<string, unknown> = {
   setProgrammingModel: (model: ProgrammingModel) => {
     requireActiveCore().programmingModel = model;
   },
-  getProgrammingModel: () => activeCore?.programmingModel,
+  getProgrammingModel: () => activeCore()?.programmingModel,
   registerFunction: (metadata: FunctionMetadata, callback: FunctionCallback) => requireActiveCore().registerFunction(metadata, callback),
   registerHook: (hookName: string, callback: HookCallback) => requireActiveCore().registerHook(hookName, callback),
   log: (level: string, category: string, message: string) => requireActiveCore().logSink(level, category, message),
@@ -209,7 +218,7 @@ const coreModule: Record<string, unknown> = {
 
 /** Makes `require('@azure/functions-core')` resolve to the runtime's core API in this process. */
 export function installFunctionsCore(core: FunctionsCore): void {
-  activeCore = core;
+  activeCoreHolder[ACTIVE_CORE_KEY] = core;
   if (hookInstalled) return;
   hookInstalled = true;
   const moduleWithLoad = Module as unknown as { _load: LoadFunction };
