@@ -100,11 +100,15 @@ describe('an activity failure in the rollback and in the cleanup mode', () => {
     return state;
   }
 
-  it('restoring traffic fails: the rollout is Failed (from the rollback), the lease still held', () => {
+  it('restoring traffic fails: the rollout is Failed (from the rollback), the lease still held, the rollback retried in 5 min', () => {
     const before = rollingBack();
     const next = carried(runExecution({ continuation: true, state: before }, script(before, ACTIVITY.setTraffic), START_MS));
     expect(next).toMatchObject({ mode: 'failedWaiting', failedFrom: 'rollback', leaseHeld: true, status: { phase: 'Failed' } });
-    expect(next.status.reason).toBe('rollback failed: setTraffic refused (after: aborted by ops@x.com)');
+    const retryAtMs = START_MS + 5 * 60_000;
+    expect(next.status.reason).toBe(
+      `rollback failed: setTraffic refused (after: aborted by ops@x.com); retry 2 at ${new Date(retryAtMs).toISOString()}`,
+    );
+    expect(next.status.retrying).toMatchObject({ failures: 1, error: 'setTraffic refused', nextAttemptAtMs: retryAtMs });
   });
 
   it('deleting the candidate fails: the outcome stands, the lease is freed, the delete is retried in cleanup mode', () => {
