@@ -12,6 +12,9 @@
  * |---------|--------------------------------|----------------------------------------------|-----------------------|
  * | queued  | resolved                       | queued, target known                         |                       |
  * | queued  | resolveFailed / planFailed     | failed (from plan), lease freed              | releaseLease?, finish |
+ * | queued  | leaseFailed (the entity threw) | failed (from plan), lease and queue left     | releaseLease, finish  |
+ * | forward | planFailed, no step started    | failed (from plan), lease freed (the live    | releaseLease, finish  |
+ * |         |                                | split could not be read: nothing touched)    |                       |
  * | queued  | leaseGranted                   | queued, lease held                           |                       |
  * | queued  | planned                        | forward at step 0                            |                       |
  * | queued  | leaseStale                     | ended Superseded                             | finish                |
@@ -75,6 +78,8 @@ export type DeciderInput = Timed<
   | { kind: 'resolveFailed'; reason: string }
   | { kind: 'leaseGranted'; waited: boolean }
   | { kind: 'leaseStale'; reason: string }
+  /** The lease entity failed, or answered something that is not a lease answer. */
+  | { kind: 'leaseFailed'; reason: string }
   | { kind: 'planned'; plan: Plan }
   | { kind: 'planFailed'; reason: string }
   /** The interpreter starts (or continues) the current step: its phase, its clock. */
@@ -112,6 +117,11 @@ export interface Decision {
 /** Something was changed on Azure, so ending the rollout needs a rollback. */
 export function touchedAzure(state: EngineState): boolean {
   return state.facts.candidateCreated || state.facts.modelReplaced || state.facts.promoted;
+}
+
+/** Planned, and no step has started yet: nothing was changed on Azure. */
+function notStarted(state: EngineState): boolean {
+  return state.stepIndex === 0 && state.progress.startedAtMs === undefined && !touchedAzure(state);
 }
 
 /** A copy the decision may change without touching its input (the state is small and JSON). */
@@ -198,8 +208,15 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
         `planned ${input.plan.strategy}: ${input.plan.steps.length} steps, baseline '${input.plan.baseline.deployment}', candidate '${input.plan.candidate.deployment}'`,
       );
       return { state, commands };
-    case 'planFailed':
+    case 'leaseFailed':
       if (state.mode !== 'queued') return ignore();
+      // Not holding it, maybe queued in it: leave the queue too, so no newer version waits on us.
+      release(true);
+      fail('plan', `cannot take the endpoint lease: ${input.reason}`);
+      return { state, commands };
+    case 'planFailed':
+      // Also after `planned` until the first step starts: the engine still reads the live split.
+      if (state.mode !== 'queued' && !(state.mode === 'forward' && notStarted(state))) return ignore();
       // Nothing was changed on Azure: free the endpoint for others while waiting for a retry.
       release();
       fail('plan', `planning failed: ${input.reason}`);

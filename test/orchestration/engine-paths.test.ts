@@ -8,7 +8,7 @@ import { ACTIVITY } from '../../src/orchestration/activity-names';
 import type { EngineState } from '../../src/orchestration/engine-state';
 import type { Phase, Step } from '../../src/plan/types';
 import { runExecution, type Run, type Script } from './fake-context';
-import { activityAnswer, plannedState, testPlan } from './engine-fixture';
+import { activityAnswer, plannedState, testInput, testPlan } from './engine-fixture';
 import { STEP_PHASE } from '../../src/plan/phases';
 import { compilePlan } from '../../src/plan/compile';
 import { parsePolicy } from '../../src/policy';
@@ -89,6 +89,89 @@ describe('an activity failure in each step kind', () => {
     expect(next).toMatchObject({ mode: 'forward', stepIndex: 4, status: { phase: 'Promoting', retrying: { step: 4, failures: 1 } } });
     expect(next.progress.retryAtMs).toBe(START_MS + 5 * 60_000);
     expect(s.notified).toEqual(['cleanupFailed']);
+  });
+});
+
+describe('a failure in the lease execution (nothing changed on Azure) ends Failed and frees the endpoint', () => {
+  const granted = (): unknown => ({ granted: true });
+  it.each([
+    {
+      what: 'planning fails',
+      failing: ACTIVITY.planRollout,
+      acquire: granted,
+      reason: 'planning failed: planRollout refused',
+    },
+    {
+      what: 'reading the live split after planning fails (past the durable retry)',
+      failing: ACTIVITY.getEndpointState,
+      acquire: granted,
+      reason: "planning failed: cannot read the endpoint's live traffic: getEndpointState refused",
+    },
+    {
+      what: 'the lease entity throws',
+      failing: undefined,
+      acquire: (): unknown => {
+        throw new Error('[Internal] entity endpointLease failed');
+      },
+      reason: 'cannot take the endpoint lease: entity endpointLease failed',
+    },
+    {
+      what: 'the lease entity answers something that is not a lease answer',
+      failing: undefined,
+      acquire: (): unknown => ({ granted: 'maybe' }),
+      reason: /^cannot take the endpoint lease: .*endpoint lease answer/,
+    },
+  ])('$what', ({ failing, acquire, reason }) => {
+    const plan = testPlan();
+    const s: Script = {
+      ...script(plannedState(plan), failing),
+      entity: (operation) => (operation === 'acquire' ? acquire() : null),
+    };
+    const run = runExecution(testInput, s, START_MS);
+    const next = carried(run);
+    expect(next).toMatchObject({
+      mode: 'failedWaiting',
+      failedFrom: 'plan',
+      leaseHeld: false,
+      status: { phase: 'Failed', outcome: 'failed' },
+    });
+    expect(next.status.reason).toMatch(reason);
+    expect(run.signals.map((signal) => signal.operation)).toEqual(['release']);
+    expect(next.facts).toMatchObject({ candidateCreated: false, modelReplaced: false, promoted: false });
+  });
+
+  it('a retry afterwards resolves, queues for the lease and plans again', () => {
+    const plan = testPlan();
+    let acquires = 0;
+    const s: Script = {
+      ...script(plannedState(plan), ACTIVITY.getEndpointState),
+      entity: (operation) => {
+        if (operation === 'acquire') acquires += 1;
+        return operation === 'acquire' ? { granted: true } : null;
+      },
+    };
+    const failed = carried(runExecution(testInput, s, START_MS));
+    const retry: Script = { ...s, events: [{ name: 'control', value: { action: 'retry', by: 'ops@x.com', atMs: START_MS }, atWait: 1 }] };
+    const next = carried(runExecution({ continuation: true, state: failed }, retry, START_MS + HOUR_MS));
+    expect(next).toMatchObject({ mode: 'queued', leaseHeld: false, status: { phase: 'Pending' } });
+    const planned = carried(runExecution({ continuation: true, state: next }, s, START_MS + 2 * HOUR_MS));
+    expect(planned).toMatchObject({ mode: 'forward', leaseHeld: true, status: { traffic: { blue: 100 } } });
+    expect(acquires).toBe(2);
+  });
+
+  it('the supersede check failing is only noted: the step runs, the lease stays held', () => {
+    const before = plannedState();
+    const s: Script = {
+      ...script(before),
+      entity: () => {
+        throw new Error('[Internal] entity endpointLease failed');
+      },
+    };
+    const next = carried(runExecution({ continuation: true, state: before }, s, START_MS));
+    expect(next).toMatchObject({ mode: 'forward', stepIndex: 1, leaseHeld: true });
+    expect(next.status.journal.map((entry) => entry.message)).toContain(
+      'could not read the endpoint lease for a supersede request (entity endpointLease failed); checking again next time',
+    );
   });
 });
 
