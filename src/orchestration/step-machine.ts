@@ -31,7 +31,7 @@ import { lostEndpointResult } from './endpoint-check';
 import { noDataExtensionLimit } from './step-bounds';
 import { INTERRUPTED, failureOf, outputOf, type EngineIo, type Program } from './engine-io';
 import { apply, notify, trafficFacts, writeTraffic } from './engine-effects';
-import { applyControls, flowChange, setPhase, waitFor } from './wait-machine';
+import { applyControls, flowChange, waitFor } from './wait-machine';
 
 const MINUTE_MS = 60_000;
 
@@ -185,7 +185,7 @@ function* noDataOutcome(
 
 function* approvalWait(io: EngineIo, state: EngineState, step: ApprovalWaitStep, why?: string): Program<StepResult> {
   if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = io.now() + step.timeoutMinutes * MINUTE_MS;
-  setPhase(state, 'AwaitingApproval');
+  yield* apply(io, state, { kind: 'approvalWaitStarted' });
   const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
   state.status.waitingFor = {
     kind: 'approval',

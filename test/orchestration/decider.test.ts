@@ -163,6 +163,42 @@ const TABLE: readonly Row[] = [
     leaseHeld: true,
   },
   {
+    name: 'an accepted pause: Paused (the working phase kept for resume)',
+    from: { mode: 'forward', phase: 'Baking' },
+    input: { kind: 'paused' },
+    mode: 'forward',
+    phase: 'Paused',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'pause outside the forward mode is ignored',
+    from: { mode: 'rollback', phase: 'RollingBack' },
+    input: { kind: 'paused' },
+    mode: 'rollback',
+    phase: 'RollingBack',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'the approval wait starts: AwaitingApproval',
+    from: { mode: 'forward', phase: 'SmokeTesting' },
+    input: { kind: 'approvalWaitStarted' },
+    mode: 'forward',
+    phase: 'AwaitingApproval',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'an approval wait outside the forward mode is ignored',
+    from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward' },
+    input: { kind: 'approvalWaitStarted' },
+    mode: 'failedWaiting',
+    phase: 'Failed',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
     name: 'a stale version',
     from: { mode: 'queued', phase: 'Pending', leaseHeld: false, touched: false },
     input: { kind: 'leaseStale', reason: 'older' },
@@ -408,6 +444,25 @@ describe('decide: (state, input) -> (state, commands)', () => {
       leaseHeld: row.leaseHeld,
       outcome: row.outcome,
     });
+  });
+
+  it('pause then resume returns to the phase it interrupted, and adds the paused time to the step (its clock stops)', () => {
+    for (const phase of ['Deploying', 'Baking', 'AwaitingApproval', 'Analyzing'] as const) {
+      const before = state({ mode: 'forward', phase });
+      const paused = decide(before, { kind: 'paused', atMs: 5_000 }).state;
+      expect({ phase: paused.status.phase, paused: paused.status.paused, from: paused.pausedFromPhase }).toEqual({
+        phase: 'Paused',
+        paused: true,
+        from: phase,
+      });
+      const resumed = decide(paused, { kind: 'resumed', atMs: 65_000 }).state;
+      expect({ phase: resumed.status.phase, paused: resumed.status.paused, pausedMs: resumed.progress.pausedMs }).toEqual({
+        phase,
+        paused: false,
+        pausedMs: before.progress.pausedMs + 60_000,
+      });
+      expect(resumed.pausedFromPhase).toBeUndefined();
+    }
   });
 
   it('the step index moves only on advance and jump, and a rollback keeps the reason for the end', () => {
@@ -668,6 +723,7 @@ const anyInput: fc.Arbitrary<Happened> = fc.oneof(
     { kind: 'stepResult', result: { kind: 'rollback', outcome: 'rejected', reason: 'no' } },
   ),
   fc.constant<Happened>({ kind: 'stepStarted' }),
+  fc.constantFrom<Happened>({ kind: 'paused' }, { kind: 'resumed' }, { kind: 'approvalWaitStarted' }),
   fc.constant<Happened>({ kind: 'stepFailed', reason: 'boom' }),
   fc.constant<Happened>({ kind: 'planCompleted', reason: 'done' }),
   fc.constant<Happened>({ kind: 'rollbackDone' }),
@@ -688,6 +744,7 @@ function onward(s: EngineState): Happened {
       if (!s.leaseHeld) return { kind: 'leaseGranted', waited: false };
       return { kind: 'planned', plan };
     case 'forward':
+      if (s.status.paused) return { kind: 'resumed' };
       if (s.stepIndex >= s.plan.steps.length) return { kind: 'planCompleted', reason: 'done' };
       return s.progress.startedAtMs === undefined ? { kind: 'stepStarted' } : { kind: 'stepResult', result: { kind: 'advance' } };
     case 'rollback':
