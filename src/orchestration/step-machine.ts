@@ -183,7 +183,11 @@ function* noDataOutcome(
   return yield* approvalWait(io, state, noDataApproval(state.plan, state.stepIndex), why);
 }
 
-function* approvalWait(io: EngineIo, state: EngineState, step: ApprovalWaitStep, why?: string): Program<StepResult> {
+function* approvalWait(io: EngineIo, state: EngineState, step: ApprovalWaitStep, askedWhy?: string): Program<StepResult> {
+  // Kept on the step's progress: after continueAsNew the wait goes on with the same name and why.
+  if (askedWhy !== undefined) state.progress.approvalWhy = askedWhy;
+  if (state.progress.awaitingDataApproval) state.progress.approvalName = step.name;
+  const why = state.progress.approvalWhy;
   if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = io.now() + step.timeoutMinutes * MINUTE_MS;
   yield* apply(io, state, { kind: 'approvalWaitStarted' });
   const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
@@ -234,7 +238,9 @@ export function* runStep(io: EngineIo, state: EngineState, step: Step): Program<
   const plan = state.plan;
   const target = plan.target;
   if (state.progress.awaitingDataApproval) {
-    return yield* approvalWait(io, state, noDataApproval(plan, state.stepIndex));
+    // Started by an earlier execution: the same approval (a cost approval keeps its name).
+    const approval = noDataApproval(plan, state.stepIndex);
+    return yield* approvalWait(io, state, { ...approval, name: state.progress.approvalName ?? approval.name });
   }
   switch (step.kind) {
     case 'deploy': {

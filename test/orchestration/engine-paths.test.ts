@@ -264,8 +264,9 @@ describe('operator controls while an approval step waits', () => {
   });
 });
 
-describe('an approval a rule asks for says why in its notification', () => {
-  it('the cost hook: the approval request carries the serving cost that triggered it', () => {
+describe('an approval a rule asks for says why', () => {
+  /** A bake whose look passes with a serving cost above the limit: the cost hook asks a person. */
+  function costApprovalBake(events: Script['events'] = []): { before: EngineState; script: Script; sent: unknown[] } {
     const plan = compilePlan(parsePolicy(JSON.stringify(canaryPolicy()), 'inline'), compileInput());
     const index = plan.steps.findIndex((s) => s.kind === 'bake' && s.gates.length > 0 && s.candidateOnly !== true);
     const step = plan.steps[index]!;
@@ -277,7 +278,7 @@ describe('an approval a rule asks for says why in its notification', () => {
     // The bake's minimum of requests is met already: this look only passes, with a cost above the limit.
     before.progress.requestsSeen = 10_000;
     const sent: unknown[] = [];
-    const s: Script = {
+    const script: Script = {
       activity: (name, input) => {
         if (name === ACTIVITY.sendNotification) sent.push(input);
         if (name !== ACTIVITY.checkGates) return activityAnswer(name, input, { plan });
@@ -292,19 +293,39 @@ describe('an approval a rule asks for says why in its notification', () => {
         };
       },
       entity: () => null,
-      events: [],
+      events,
     };
+    return { before, script, sent };
+  }
+  const why = "serving cost: gate 'health': serving cost 40% above the baseline (limit 20%)";
+
+  it('the cost hook: the approval request carries the serving cost that triggered it', () => {
+    const { before, script: s, sent } = costApprovalBake();
     const next = carried(runExecution({ continuation: true, state: before }, s, START_MS));
     // Nobody answers in the fake: the cost approval times out (its policy rolls back), after asking.
     expect(next.status.reason).toBe("approval 'cost' timed out after 60 min");
     expect(sent).toContainEqual(
-      expect.objectContaining({
-        kind: 'approvalRequested',
-        approval: expect.objectContaining({
-          name: 'cost',
-          why: "serving cost: gate 'health': serving cost 40% above the baseline (limit 20%)",
-        }),
-      }),
+      expect.objectContaining({ kind: 'approvalRequested', approval: expect.objectContaining({ name: 'cost', why }) }),
     );
+  });
+
+  it('a later execution of the same wait still shows its name and why, and times out under that name', () => {
+    // A stranger's decision at every wait uses up the first execution's rounds: it continues as new, still waiting.
+    const strangers = Array.from({ length: 80 }, (_, i) => ({
+      name: 'approval',
+      value: { rolloutId: 'r1', step: 0, decision: 'approve', by: 'mallory@x.com', atMs: START_MS },
+      atWait: i + 1,
+    }));
+    const { before, script: first } = costApprovalBake(strangers);
+    const waiting = carried(runExecution({ continuation: true, state: before }, first, START_MS));
+    expect(waiting).toMatchObject({ mode: 'forward', status: { phase: 'AwaitingApproval' }, progress: { awaitingDataApproval: true } });
+    const { script: later, sent } = costApprovalBake();
+    const run = runExecution({ continuation: true, state: waiting }, later, START_MS + 1_000);
+    const details = run.statuses.map((status) => status.waitingFor?.detail).filter((detail) => detail !== undefined);
+    expect(details.length).toBeGreaterThan(1);
+    expect(new Set(details)).toEqual(new Set([`waiting for approval 'cost' (${why})`]));
+    expect(carried(run).status.reason).toBe("approval 'cost' timed out after 60 min");
+    // Asked once, in the first execution: the later one does not ask again.
+    expect(sent.filter((input) => (input as { kind: string }).kind === 'approvalRequested')).toEqual([]);
   });
 });
