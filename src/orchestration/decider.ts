@@ -12,10 +12,16 @@
  * |---------|--------------------------------|----------------------------------------------|-----------------------|
  * | queued  | resolved                       | queued, target known                         |                       |
  * | queued  | resolveFailed / planFailed     | failed (from plan), lease freed              | releaseLease?, finish |
+ * | queued  | leaseFailed (the entity threw) | failed (from plan), lease and queue left     | releaseLease, finish  |
+ * | forward | planFailed, no step started    | failed (from plan), lease freed (the live    | releaseLease, finish  |
+ * |         |                                | split could not be read: nothing touched)    |                       |
  * | queued  | leaseGranted                   | queued, lease held                           |                       |
  * | queued  | planned                        | forward at step 0                            |                       |
  * | queued  | leaseStale                     | ended Superseded                             | finish                |
  * | queued  | abort / supersede              | ended Aborted (nothing to undo)              | finish, releaseLease? |
+ * | forward | paused                         | Paused, the phase kept to return to; clock stopped |                 |
+ * | forward | resumed                        | back to the phase before the pause; clock on |                       |
+ * | forward | approvalWaitStarted            | AwaitingApproval                             |                       |
  * | forward | stepResult advance/jump/stay   | forward, index moved (the ONE place)         |                       |
  * | forward | stepResult rollback            | rollback pending {outcome, reason}           |                       |
  * | forward | stepFailed, nothing touched    | failed (from forward)                        | finish                |
@@ -45,7 +51,8 @@
  * "Touched" means something was changed on Azure (a candidate created, a model replaced, a
  * promotion): only then is there something to roll back. Retry after a failure and abort after a
  * failure are written once, here. Every phase change goes through the phase table
- * (assertTransition): an impossible move is a bug, never a silent state.
+ * (assertTransition): an impossible move is a bug, never a silent state. No other file writes
+ * status.phase (test/architecture/phase-writer.test.ts holds that).
  */
 import { assertTransition, STEP_PHASE } from '../plan/phases';
 import type { Outcome, Plan } from '../plan/types';
@@ -80,10 +87,17 @@ export type DeciderInput = Timed<
   | { kind: 'resolveFailed'; reason: string }
   | { kind: 'leaseGranted'; waited: boolean }
   | { kind: 'leaseStale'; reason: string }
+  /** The lease entity failed, or answered something that is not a lease answer. */
+  | { kind: 'leaseFailed'; reason: string }
   | { kind: 'planned'; plan: Plan }
   | { kind: 'planFailed'; reason: string }
   /** The interpreter starts (or continues) the current step: its phase, its clock. */
   | { kind: 'stepStarted' }
+  /** An operator's pause / resume, accepted by decideControl (engine-state.ts). */
+  | { kind: 'paused' }
+  | { kind: 'resumed' }
+  /** The current step waits for a person (an approval step, or a no-data / cost / disagreement approval). */
+  | { kind: 'approvalWaitStarted' }
   | { kind: 'stepResult'; result: StepResult }
   | { kind: 'stepFailed'; reason: string }
   | { kind: 'planCompleted'; reason: string }
@@ -100,6 +114,9 @@ export type DeciderInput = Timed<
   | { kind: 'retry'; by: string }
   | { kind: 'retryWindowEnded' }
 >;
+
+/** A decider input without its time (the engine adds the orchestration's clock). */
+export type Happened = DeciderInput extends infer I ? (I extends DeciderInput ? Omit<I, 'atMs'> : never) : never;
 
 export type Command =
   /** The rollout reached an outcome (already on the status): write the verdict, notify. */
@@ -119,6 +136,11 @@ export interface Decision {
 /** Something was changed on Azure, so ending the rollout needs a rollback. */
 export function touchedAzure(state: EngineState): boolean {
   return state.facts.candidateCreated || state.facts.modelReplaced || state.facts.promoted;
+}
+
+/** Planned, and no step has started yet: nothing was changed on Azure. */
+function notStarted(state: EngineState): boolean {
+  return state.stepIndex === 0 && state.progress.startedAtMs === undefined && !touchedAzure(state);
 }
 
 /** A copy the decision may change without touching its input (the state is small and JSON). */
@@ -228,8 +250,15 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
         `planned ${input.plan.strategy}: ${input.plan.steps.length} steps, baseline '${input.plan.baseline.deployment}', candidate '${input.plan.candidate.deployment}'`,
       );
       return { state, commands };
-    case 'planFailed':
+    case 'leaseFailed':
       if (state.mode !== 'queued') return ignore();
+      // Not holding it, maybe queued in it: leave the queue too, so no newer version waits on us.
+      release(true);
+      fail('plan', `cannot take the endpoint lease: ${input.reason}`);
+      return { state, commands };
+    case 'planFailed':
+      // Also after `planned` until the first step starts: the engine still reads the live split.
+      if (state.mode !== 'queued' && !(state.mode === 'forward' && notStarted(state))) return ignore();
       // Nothing was changed on Azure: free the endpoint for others while waiting for a retry.
       release();
       fail('plan', `planning failed: ${input.reason}`);
@@ -244,6 +273,33 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       if (state.progress.startedAtMs === undefined) state.progress.startedAtMs = at;
       return { state, commands };
     }
+    case 'paused':
+      if (state.mode !== 'forward' || state.status.paused) return ignore();
+      // The step's clock stops: paused time is added to its deadlines (see 'resumed').
+      state.status.paused = true;
+      state.progress.pausedAtMs = at;
+      state.pausedFromPhase = state.status.phase;
+      assertTransition(state.status.phase, 'Paused');
+      state.status.phase = 'Paused';
+      return { state, commands };
+    case 'resumed': {
+      if (state.mode !== 'forward') return ignore();
+      state.status.paused = false;
+      if (state.status.phase === 'Paused') {
+        const back = state.pausedFromPhase ?? 'Progressing';
+        assertTransition('Paused', back);
+        state.status.phase = back;
+      }
+      state.pausedFromPhase = undefined;
+      if (state.progress.pausedAtMs !== undefined) state.progress.pausedMs += at - state.progress.pausedAtMs;
+      state.progress.pausedAtMs = undefined;
+      return { state, commands };
+    }
+    case 'approvalWaitStarted':
+      if (state.mode !== 'forward' || !state.plan.steps[state.stepIndex]) return ignore();
+      if (state.status.phase !== 'AwaitingApproval') assertTransition(state.status.phase, 'AwaitingApproval');
+      state.status.phase = 'AwaitingApproval';
+      return { state, commands };
     case 'stepResult':
       // Only a step that started can end (a result from nowhere is a bug, recorded and ignored).
       // Promote-now (a jump) is an operator's, and may come between steps.

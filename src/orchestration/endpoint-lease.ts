@@ -6,6 +6,8 @@
  * takes over once it is released. A version older than the holder's or the last promoted one of
  * the same model is refused ('stale').
  */
+import { z } from 'zod';
+
 export interface LeaseRequest {
   readonly rolloutId: string;
   readonly model: string;
@@ -27,11 +29,21 @@ export interface LeaseState {
   supersede?: Record<string, { by: string; reason: string }>;
 }
 
-export type LeaseAnswer =
-  | { readonly granted: true }
-  | { readonly granted: false; readonly action: 'wait'; readonly holder: string; readonly position: number }
-  | { readonly granted: false; readonly action: 'supersede'; readonly holder: string }
-  | { readonly granted: false; readonly action: 'stale'; readonly reason: string };
+/**
+ * The entity's answer to `acquire`. A schema, because the orchestration reads it back from the
+ * durable history: an answer that does not fit is a failure the decider turns into Failed, never
+ * a crash that leaves the lease held.
+ */
+export const leaseAnswerSchema = z.union([
+  z.object({ granted: z.literal(true) }),
+  z.object({ granted: z.literal(false), action: z.literal('wait'), holder: z.string(), position: z.number() }),
+  z.object({ granted: z.literal(false), action: z.literal('supersede'), holder: z.string() }),
+  z.object({ granted: z.literal(false), action: z.literal('stale'), reason: z.string() }),
+]);
+export type LeaseAnswer = z.infer<typeof leaseAnswerSchema>;
+
+/** The entity's answer to `check`: a supersede request for the holder, or null. */
+export const supersedeAnswerSchema = z.object({ by: z.string(), reason: z.string() }).nullable();
 
 export function emptyLease(): LeaseState {
   return { queue: [], promoted: {} };

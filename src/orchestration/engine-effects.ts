@@ -8,11 +8,10 @@ import type { Outcome } from '../plan/types';
 import { formatTraffic } from '../plan/describe';
 import { ACTIVITY } from './activity-names';
 import type * as contract from './activity-contracts';
-import { decide, type DeciderInput } from './decider';
+import { decide, type DeciderInput, type Happened } from './decider';
 import type { EngineState } from './engine-state';
 import { endpointLeaseKey } from './endpoint-lease';
 import { failureOf, type EngineIo, type Program } from './engine-io';
-import type { Happened } from './wait-machine';
 
 export function* notify(
   io: EngineIo,

@@ -63,7 +63,9 @@ export type EngineInput =
   | { readonly kind: 'timerFired'; readonly atMs: number }
   /** A control or approval listener completed first (the engine harvests to see what came). */
   | { readonly kind: 'eventArrived'; readonly atMs: number }
-  | { readonly kind: 'entityAnswered'; readonly answer: unknown; readonly atMs: number };
+  | { readonly kind: 'entityAnswered'; readonly answer: unknown; readonly atMs: number }
+  /** The entity call failed (the operation threw, or the call did not complete). */
+  | { readonly kind: 'entityFailed'; readonly error: { readonly code: string; readonly message: string }; readonly atMs: number };
 
 /** How one execution ends. */
 export interface ExecutionEnd {
@@ -198,8 +200,10 @@ export class EngineIo {
     return answer.kind === 'timerFired';
   }
 
+  /** Calls the lease entity; throws its failure like an activity's, so the caller turns it into a decider input. */
   *callLease(leaseKey: string, operation: 'acquire' | 'check', input: unknown): Program<unknown> {
     const answer = yield* this.ask({ kind: 'callEntity', leaseKey, operation, input });
+    if (answer.kind === 'entityFailed') throw new ActivityFailure(answer.error);
     if (answer.kind !== 'entityAnswered') throw new Error(`lease ${operation}: expected the entity's answer, got ${answer.kind}`);
     return answer.answer;
   }

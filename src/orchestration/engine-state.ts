@@ -53,6 +53,12 @@ export interface StepProgress {
   adaptiveNote?: string;
   /** A no-data outcome of 'requestApproval' turned this step into an approval wait. */
   awaitingDataApproval: boolean;
+  /**
+   * Why a person is asked (a no-data, cost or disagreement approval), and that approval's name:
+   * only the execution that starts the wait knows them, and every later one shows and sends them.
+   */
+  approvalWhy?: string;
+  approvalName?: string;
   /** After promotion: failed attempts of this step, and when the next one may run (back-off). */
   failures?: number;
   retryAtMs?: number;

@@ -28,7 +28,7 @@ import {
   recordOverride,
   type EngineState,
 } from './engine-state';
-import { endpointLeaseKey, type LeaseAnswer } from './endpoint-lease';
+import { endpointLeaseKey, leaseAnswerSchema, supersedeAnswerSchema, type LeaseAnswer } from './endpoint-lease';
 import { EngineIo, failureOf, type ExecutionEnd, type Program } from './engine-io';
 import { apply, notify, resolveUnit, trafficFacts } from './engine-effects';
 import { applyControls, happenedOf, waitFor } from './wait-machine';
@@ -71,19 +71,34 @@ function* leaseUnit(io: EngineIo, state: EngineState): Program<void> {
   const leaseKey = endpointLeaseKey(state.plan.target);
   let waited = false;
   for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-    const answer = (yield* io.callLease(leaseKey, 'acquire', {
-      rolloutId: state.plan.rolloutId,
-      model: state.plan.model.name,
-      version: state.plan.model.version,
-      concurrency: state.plan.concurrency,
-      atMs: io.now(),
-    })) as LeaseAnswer;
+    let answer: LeaseAnswer;
+    try {
+      const raw = yield* io.callLease(leaseKey, 'acquire', {
+        rolloutId: state.plan.rolloutId,
+        model: state.plan.model.name,
+        version: state.plan.model.version,
+        concurrency: state.plan.concurrency,
+        atMs: io.now(),
+      });
+      answer = contract.parseContract(leaseAnswerSchema, raw, 'endpoint lease answer');
+    } catch (error) {
+      // An uncaught failure would fail the instance while it holds (or queues for) the lease.
+      yield* apply(io, state, { kind: 'leaseFailed', reason: failureOf(error).message });
+      return;
+    }
     if (answer.granted) {
       yield* apply(io, state, { kind: 'leaseGranted', waited });
       yield* planUnit(io, state);
       if (state.mode !== 'forward') return;
       // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
-      const endpoint = yield* io.callWithRetry(ACTIVITY.getEndpointState, { target: state.plan.target });
+      let endpoint: contract.GetEndpointStateOutput;
+      try {
+        endpoint = yield* io.callWithRetry(ACTIVITY.getEndpointState, { target: state.plan.target });
+      } catch (error) {
+        // Nothing was changed on Azure yet: a plan failure (lease freed, retry plans again).
+        yield* apply(io, state, { kind: 'planFailed', reason: `cannot read the endpoint's live traffic: ${failureOf(error).message}` });
+        return;
+      }
       state.status.traffic = nonZero(endpoint.traffic);
       state.status.mirror = nonZero(endpoint.mirror);
       yield* notify(io, state, 'rolloutStarted');
@@ -286,12 +301,17 @@ export function* runExecution(raw: unknown, instanceId: string, startMs: number)
 
   if ((state.mode === 'forward' || state.mode === 'failedWaiting') && state.leaseHeld && !state.facts.promoted && !state.supersedeHandled) {
     // A newer version may have asked this rollout to step aside (see endpoint-lease.ts).
-    const request = (yield* io.callLease(endpointLeaseKey(state.plan.target), 'check', {
-      rolloutId: state.plan.rolloutId,
-    })) as {
-      by: string;
-      reason: string;
-    } | null;
+    let request: { by: string; reason: string } | null = null;
+    try {
+      const raw = yield* io.callLease(endpointLeaseKey(state.plan.target), 'check', { rolloutId: state.plan.rolloutId });
+      request = contract.parseContract(supersedeAnswerSchema, raw, 'endpoint lease supersede check');
+    } catch (error) {
+      // Only a look: the request stays in the lease, and the next unit of work checks again.
+      yield* io.note(
+        state,
+        `could not read the endpoint lease for a supersede request (${failureOf(error).message}); checking again next time`,
+      );
+    }
     if (request) {
       // Acted on once: if the rollback fails, the rollout stays Failed like after any abort.
       state.supersedeHandled = true;

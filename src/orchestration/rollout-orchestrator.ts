@@ -142,8 +142,12 @@ export function* rolloutOrchestrator(context: Ctx): Generator<df.Task, RolloutSt
       }
       case 'callEntity': {
         const entity = new df.EntityId(ENDPOINT_LEASE_ENTITY, command.leaseKey);
-        const answer: unknown = yield context.df.callEntity(entity, command.operation, command.input);
-        return { kind: 'entityAnswered', answer, atMs: now() };
+        try {
+          const answer: unknown = yield context.df.callEntity(entity, command.operation, command.input);
+          return { kind: 'entityAnswered', answer, atMs: now() };
+        } catch (error) {
+          return { kind: 'entityFailed', error: failureOf(error), atMs: now() };
+        }
       }
       case 'drain': {
         const timer = context.df.createTimer(new Date(now()));

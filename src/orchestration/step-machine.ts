@@ -31,7 +31,7 @@ import { lostEndpointResult } from './endpoint-check';
 import { extendForNoData } from './step-bounds';
 import { INTERRUPTED, failureOf, outputOf, type EngineIo, type Program } from './engine-io';
 import { apply, notify, trafficFacts, writeTraffic } from './engine-effects';
-import { applyControls, flowChange, setPhase, waitFor } from './wait-machine';
+import { applyControls, flowChange, waitFor } from './wait-machine';
 
 const MINUTE_MS = 60_000;
 
@@ -180,9 +180,13 @@ function* noDataOutcome(
   return yield* approvalWait(io, state, noDataApproval(state.plan, state.stepIndex), why);
 }
 
-function* approvalWait(io: EngineIo, state: EngineState, step: ApprovalWaitStep, why?: string): Program<StepResult> {
+function* approvalWait(io: EngineIo, state: EngineState, step: ApprovalWaitStep, askedWhy?: string): Program<StepResult> {
+  // Kept on the step's progress: after continueAsNew the wait goes on with the same name and why.
+  if (askedWhy !== undefined) state.progress.approvalWhy = askedWhy;
+  if (state.progress.awaitingDataApproval) state.progress.approvalName = step.name;
+  const why = state.progress.approvalWhy;
   if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = io.now() + step.timeoutMinutes * MINUTE_MS;
-  setPhase(state, 'AwaitingApproval');
+  yield* apply(io, state, { kind: 'approvalWaitStarted' });
   const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
   state.status.waitingFor = {
     kind: 'approval',
@@ -231,7 +235,9 @@ export function* runStep(io: EngineIo, state: EngineState, step: Step): Program<
   const plan = state.plan;
   const target = plan.target;
   if (state.progress.awaitingDataApproval) {
-    return yield* approvalWait(io, state, noDataApproval(plan, state.stepIndex));
+    // Started by an earlier execution: the same approval (a cost approval keeps its name).
+    const approval = noDataApproval(plan, state.stepIndex);
+    return yield* approvalWait(io, state, { ...approval, name: state.progress.approvalName ?? approval.name });
   }
   switch (step.kind) {
     case 'deploy': {

@@ -5,15 +5,15 @@
  * Every wait races a timer against fresh control listeners (and an approval listener when an
  * approval is pending). Events that arrived while an activity ran were delivered to older
  * listeners of the execution: the interpreter's Inbox keeps them, and each wait harvests them
- * first. Whether a control may act now is decideControl's answer (engine-state.ts); this module
- * carries out pause and resume, and hands abort, promote-now and retry to the caller.
+ * first. Whether a control may act now is decideControl's answer (engine-state.ts); pause and
+ * resume go to the decider at once (it changes the phase), abort, promote-now and retry are handed
+ * to the caller.
  */
-import type { Phase } from '../plan/types';
-import { assertTransition } from '../plan/phases';
 import { approvalEventSchema, controlEventSchema, type ApprovalEvent, type ControlEvent } from './events';
-import { recordStrayApprovals, type DeciderInput, type StepResult } from './decider';
+import { recordStrayApprovals, type Happened, type StepResult } from './decider';
 import { decideControl, recordOverride, type EngineState } from './engine-state';
 import type { EngineIo, Program } from './engine-io';
+import { apply } from './engine-effects';
 
 export type WaitResult =
   | { kind: 'timer' }
@@ -22,16 +22,6 @@ export type WaitResult =
   | { kind: 'promote'; toIndex: number; by: string }
   | { kind: 'retry'; by: string }
   | { kind: 'resumed' };
-
-/** A decider input without its time (the engine adds the orchestration's clock). */
-export type Happened = DeciderInput extends infer I ? (I extends DeciderInput ? Omit<I, 'atMs'> : never) : never;
-
-export function setPhase(state: EngineState, phase: Phase): void {
-  const from = state.status.phase;
-  if (from === phase) return;
-  assertTransition(from, phase);
-  state.status.phase = phase;
-}
 
 /** Abort and promote-now also end a pause (the phase moves on from Paused with them). */
 function endPause(state: EngineState, atMs: number): void {
@@ -81,18 +71,11 @@ export function* applyControls(io: EngineIo, state: EngineState, raw: readonly u
     recordOverride(state, record);
     switch (decision.kind) {
       case 'pause':
-        state.status.paused = true;
-        state.progress.pausedAtMs = at;
-        state.pausedFromPhase = state.status.phase;
-        setPhase(state, 'Paused');
+        yield* apply(io, state, { kind: 'paused' });
         yield* io.note(state, `paused by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
         break;
       case 'resume':
-        state.status.paused = false;
-        if (state.status.phase === 'Paused') setPhase(state, state.pausedFromPhase ?? 'Progressing');
-        state.pausedFromPhase = undefined;
-        if (state.progress.pausedAtMs !== undefined) state.progress.pausedMs += at - state.progress.pausedAtMs;
-        state.progress.pausedAtMs = undefined;
+        yield* apply(io, state, { kind: 'resumed' });
         yield* io.note(state, `resumed by ${event.by}`);
         result = { kind: 'resumed' };
         break;

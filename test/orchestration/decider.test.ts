@@ -124,6 +124,80 @@ const TABLE: readonly Row[] = [
     outcome: 'failed',
   },
   {
+    name: 'planned, but the live split cannot be read before the first step: a plan failure, the lease freed',
+    from: { mode: 'forward', phase: 'Pending', stepIndex: 0, touched: false },
+    input: { kind: 'planFailed', reason: 'getEndpointState: 503' },
+    mode: 'failedWaiting',
+    phase: 'Failed',
+    commands: ['releaseLease', 'finish:failed'],
+    leaseHeld: false,
+    outcome: 'failed',
+  },
+  {
+    name: 'planFailed once a step has run is not a plan failure (ignored)',
+    from: { mode: 'forward', phase: 'Deploying', stepIndex: 0, touched: true },
+    input: { kind: 'planFailed', reason: 'late' },
+    mode: 'forward',
+    phase: 'Deploying',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'the lease entity fails while queued: Failed (retryable), the queue left',
+    from: { mode: 'queued', phase: 'Pending', leaseHeld: false, planned: false, touched: false },
+    input: { kind: 'leaseFailed', reason: 'entity threw' },
+    mode: 'failedWaiting',
+    phase: 'Failed',
+    commands: ['releaseLease', 'finish:failed'],
+    leaseHeld: false,
+    outcome: 'failed',
+  },
+  {
+    name: 'leaseFailed outside the queue is ignored',
+    from: { mode: 'forward', phase: 'Baking' },
+    input: { kind: 'leaseFailed', reason: 'late' },
+    mode: 'forward',
+    phase: 'Baking',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'an accepted pause: Paused (the working phase kept for resume)',
+    from: { mode: 'forward', phase: 'Baking' },
+    input: { kind: 'paused' },
+    mode: 'forward',
+    phase: 'Paused',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'pause outside the forward mode is ignored',
+    from: { mode: 'rollback', phase: 'RollingBack' },
+    input: { kind: 'paused' },
+    mode: 'rollback',
+    phase: 'RollingBack',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'the approval wait starts: AwaitingApproval',
+    from: { mode: 'forward', phase: 'SmokeTesting' },
+    input: { kind: 'approvalWaitStarted' },
+    mode: 'forward',
+    phase: 'AwaitingApproval',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
+    name: 'an approval wait outside the forward mode is ignored',
+    from: { mode: 'failedWaiting', phase: 'Failed', failedFrom: 'forward' },
+    input: { kind: 'approvalWaitStarted' },
+    mode: 'failedWaiting',
+    phase: 'Failed',
+    commands: [],
+    leaseHeld: true,
+  },
+  {
     name: 'a stale version',
     from: { mode: 'queued', phase: 'Pending', leaseHeld: false, touched: false },
     input: { kind: 'leaseStale', reason: 'older' },
@@ -371,6 +445,25 @@ describe('decide: (state, input) -> (state, commands)', () => {
     });
   });
 
+  it('pause then resume returns to the phase it interrupted, and adds the paused time to the step (its clock stops)', () => {
+    for (const phase of ['Deploying', 'Baking', 'AwaitingApproval', 'Analyzing'] as const) {
+      const before = state({ mode: 'forward', phase });
+      const paused = decide(before, { kind: 'paused', atMs: 5_000 }).state;
+      expect({ phase: paused.status.phase, paused: paused.status.paused, from: paused.pausedFromPhase }).toEqual({
+        phase: 'Paused',
+        paused: true,
+        from: phase,
+      });
+      const resumed = decide(paused, { kind: 'resumed', atMs: 65_000 }).state;
+      expect({ phase: resumed.status.phase, paused: resumed.status.paused, pausedMs: resumed.progress.pausedMs }).toEqual({
+        phase,
+        paused: false,
+        pausedMs: before.progress.pausedMs + 60_000,
+      });
+      expect(resumed.pausedFromPhase).toBeUndefined();
+    }
+  });
+
   it('the step index moves only on advance and jump, and a rollback keeps the reason for the end', () => {
     expect(decide(state(), at({ kind: 'stepResult', result: { kind: 'advance' } })).state.stepIndex).toBe(3);
     expect(decide(state(), at({ kind: 'stepResult', result: { kind: 'jump', toIndex: 3 } })).state.stepIndex).toBe(3);
@@ -610,6 +703,7 @@ const anyInput: fc.Arbitrary<Happened> = fc.oneof(
   fc.constant<Happened>({ kind: 'leaseStale', reason: 'older' }),
   fc.constant<Happened>({ kind: 'planned', plan }),
   fc.constant<Happened>({ kind: 'planFailed', reason: 'x' }),
+  fc.constant<Happened>({ kind: 'leaseFailed', reason: 'x' }),
   fc.constantFrom<Happened>(
     { kind: 'stepResult', result: { kind: 'advance' } },
     { kind: 'stepResult', result: { kind: 'stay' } },
@@ -618,6 +712,7 @@ const anyInput: fc.Arbitrary<Happened> = fc.oneof(
     { kind: 'stepResult', result: { kind: 'rollback', outcome: 'rejected', reason: 'no' } },
   ),
   fc.constant<Happened>({ kind: 'stepStarted' }),
+  fc.constantFrom<Happened>({ kind: 'paused' }, { kind: 'resumed' }, { kind: 'approvalWaitStarted' }),
   fc.constant<Happened>({ kind: 'stepFailed', reason: 'boom' }),
   fc.constant<Happened>({ kind: 'planCompleted', reason: 'done' }),
   fc.constant<Happened>({ kind: 'rollbackDone' }),
@@ -639,6 +734,7 @@ function onward(s: EngineState): Happened {
       if (!s.leaseHeld) return { kind: 'leaseGranted', waited: false };
       return { kind: 'planned', plan };
     case 'forward':
+      if (s.status.paused) return { kind: 'resumed' };
       if (s.stepIndex >= s.plan.steps.length) return { kind: 'planCompleted', reason: 'done' };
       return s.progress.startedAtMs === undefined ? { kind: 'stepStarted' } : { kind: 'stepResult', result: { kind: 'advance' } };
     case 'rollback':

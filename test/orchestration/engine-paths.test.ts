@@ -8,7 +8,7 @@ import { ACTIVITY } from '../../src/orchestration/activity-names';
 import type { EngineState } from '../../src/orchestration/engine-state';
 import type { Phase, Step } from '../../src/plan/types';
 import { runExecution, type Run, type Script } from './fake-context';
-import { activityAnswer, plannedState, testPlan } from './engine-fixture';
+import { activityAnswer, plannedState, testInput, testPlan } from './engine-fixture';
 import { STEP_PHASE } from '../../src/plan/phases';
 import { compilePlan } from '../../src/plan/compile';
 import { parsePolicy } from '../../src/policy';
@@ -89,6 +89,89 @@ describe('an activity failure in each step kind', () => {
     expect(next).toMatchObject({ mode: 'forward', stepIndex: 4, status: { phase: 'Promoting', retrying: { step: 4, failures: 1 } } });
     expect(next.progress.retryAtMs).toBe(START_MS + 5 * 60_000);
     expect(s.notified).toEqual(['cleanupFailed']);
+  });
+});
+
+describe('a failure in the lease execution (nothing changed on Azure) ends Failed and frees the endpoint', () => {
+  const granted = (): unknown => ({ granted: true });
+  it.each([
+    {
+      what: 'planning fails',
+      failing: ACTIVITY.planRollout,
+      acquire: granted,
+      reason: 'planning failed: planRollout refused',
+    },
+    {
+      what: 'reading the live split after planning fails (past the durable retry)',
+      failing: ACTIVITY.getEndpointState,
+      acquire: granted,
+      reason: "planning failed: cannot read the endpoint's live traffic: getEndpointState refused",
+    },
+    {
+      what: 'the lease entity throws',
+      failing: undefined,
+      acquire: (): unknown => {
+        throw new Error('[Internal] entity endpointLease failed');
+      },
+      reason: 'cannot take the endpoint lease: entity endpointLease failed',
+    },
+    {
+      what: 'the lease entity answers something that is not a lease answer',
+      failing: undefined,
+      acquire: (): unknown => ({ granted: 'maybe' }),
+      reason: /^cannot take the endpoint lease: .*endpoint lease answer/,
+    },
+  ])('$what', ({ failing, acquire, reason }) => {
+    const plan = testPlan();
+    const s: Script = {
+      ...script(plannedState(plan), failing),
+      entity: (operation) => (operation === 'acquire' ? acquire() : null),
+    };
+    const run = runExecution(testInput, s, START_MS);
+    const next = carried(run);
+    expect(next).toMatchObject({
+      mode: 'failedWaiting',
+      failedFrom: 'plan',
+      leaseHeld: false,
+      status: { phase: 'Failed', outcome: 'failed' },
+    });
+    expect(next.status.reason).toMatch(reason);
+    expect(run.signals.map((signal) => signal.operation)).toEqual(['release']);
+    expect(next.facts).toMatchObject({ candidateCreated: false, modelReplaced: false, promoted: false });
+  });
+
+  it('a retry afterwards resolves, queues for the lease and plans again', () => {
+    const plan = testPlan();
+    let acquires = 0;
+    const s: Script = {
+      ...script(plannedState(plan), ACTIVITY.getEndpointState),
+      entity: (operation) => {
+        if (operation === 'acquire') acquires += 1;
+        return operation === 'acquire' ? { granted: true } : null;
+      },
+    };
+    const failed = carried(runExecution(testInput, s, START_MS));
+    const retry: Script = { ...s, events: [{ name: 'control', value: { action: 'retry', by: 'ops@x.com', atMs: START_MS }, atWait: 1 }] };
+    const next = carried(runExecution({ continuation: true, state: failed }, retry, START_MS + HOUR_MS));
+    expect(next).toMatchObject({ mode: 'queued', leaseHeld: false, status: { phase: 'Pending' } });
+    const planned = carried(runExecution({ continuation: true, state: next }, s, START_MS + 2 * HOUR_MS));
+    expect(planned).toMatchObject({ mode: 'forward', leaseHeld: true, status: { traffic: { blue: 100 } } });
+    expect(acquires).toBe(2);
+  });
+
+  it('the supersede check failing is only noted: the step runs, the lease stays held', () => {
+    const before = plannedState();
+    const s: Script = {
+      ...script(before),
+      entity: () => {
+        throw new Error('[Internal] entity endpointLease failed');
+      },
+    };
+    const next = carried(runExecution({ continuation: true, state: before }, s, START_MS));
+    expect(next).toMatchObject({ mode: 'forward', stepIndex: 1, leaseHeld: true });
+    expect(next.status.journal.map((entry) => entry.message)).toContain(
+      'could not read the endpoint lease for a supersede request (entity endpointLease failed); checking again next time',
+    );
   });
 });
 
@@ -185,8 +268,9 @@ describe('operator controls while an approval step waits', () => {
   });
 });
 
-describe('an approval a rule asks for says why in its notification', () => {
-  it('the cost hook: the approval request carries the serving cost that triggered it', () => {
+describe('an approval a rule asks for says why', () => {
+  /** A bake whose look passes with a serving cost above the limit: the cost hook asks a person. */
+  function costApprovalBake(events: Script['events'] = []): { before: EngineState; script: Script; sent: unknown[] } {
     const plan = compilePlan(parsePolicy(JSON.stringify(canaryPolicy()), 'inline'), compileInput());
     const index = plan.steps.findIndex((s) => s.kind === 'bake' && s.gates.length > 0 && s.candidateOnly !== true);
     const step = plan.steps[index]!;
@@ -198,7 +282,7 @@ describe('an approval a rule asks for says why in its notification', () => {
     // The bake's minimum of requests is met already: this look only passes, with a cost above the limit.
     before.progress.requestsSeen = 10_000;
     const sent: unknown[] = [];
-    const s: Script = {
+    const script: Script = {
       activity: (name, input) => {
         if (name === ACTIVITY.sendNotification) sent.push(input);
         if (name !== ACTIVITY.checkGates) return activityAnswer(name, input, { plan });
@@ -213,19 +297,39 @@ describe('an approval a rule asks for says why in its notification', () => {
         };
       },
       entity: () => null,
-      events: [],
+      events,
     };
+    return { before, script, sent };
+  }
+  const why = "serving cost: gate 'health': serving cost 40% above the baseline (limit 20%)";
+
+  it('the cost hook: the approval request carries the serving cost that triggered it', () => {
+    const { before, script: s, sent } = costApprovalBake();
     const next = carried(runExecution({ continuation: true, state: before }, s, START_MS));
     // Nobody answers in the fake: the cost approval times out (its policy rolls back), after asking.
     expect(next.status.reason).toBe("approval 'cost' timed out after 60 min");
     expect(sent).toContainEqual(
-      expect.objectContaining({
-        kind: 'approvalRequested',
-        approval: expect.objectContaining({
-          name: 'cost',
-          why: "serving cost: gate 'health': serving cost 40% above the baseline (limit 20%)",
-        }),
-      }),
+      expect.objectContaining({ kind: 'approvalRequested', approval: expect.objectContaining({ name: 'cost', why }) }),
     );
+  });
+
+  it('a later execution of the same wait still shows its name and why, and times out under that name', () => {
+    // A stranger's decision at every wait uses up the first execution's rounds: it continues as new, still waiting.
+    const strangers = Array.from({ length: 80 }, (_, i) => ({
+      name: 'approval',
+      value: { rolloutId: 'r1', step: 0, decision: 'approve', by: 'mallory@x.com', atMs: START_MS },
+      atWait: i + 1,
+    }));
+    const { before, script: first } = costApprovalBake(strangers);
+    const waiting = carried(runExecution({ continuation: true, state: before }, first, START_MS));
+    expect(waiting).toMatchObject({ mode: 'forward', status: { phase: 'AwaitingApproval' }, progress: { awaitingDataApproval: true } });
+    const { script: later, sent } = costApprovalBake();
+    const run = runExecution({ continuation: true, state: waiting }, later, START_MS + 1_000);
+    const details = run.statuses.map((status) => status.waitingFor?.detail).filter((detail) => detail !== undefined);
+    expect(details.length).toBeGreaterThan(1);
+    expect(new Set(details)).toEqual(new Set([`waiting for approval 'cost' (${why})`]));
+    expect(carried(run).status.reason).toBe("approval 'cost' timed out after 60 min");
+    // Asked once, in the first execution: the later one does not ask again.
+    expect(sent.filter((input) => (input as { kind: string }).kind === 'approvalRequested')).toEqual([]);
   });
 });

@@ -39,6 +39,8 @@ export interface Run {
   readonly trace: string[];
   /** Thrown out of the generator: the orchestration failed. */
   readonly failure: unknown;
+  /** The generator waits for an event only (no timer) and the script has none left: it would wait for a person. */
+  readonly waitsForEvent: boolean;
   /** Every durable call the generator made, in order (see `action` for the format). */
   readonly actions: string[];
 }
@@ -125,6 +127,7 @@ export function runExecution(input: unknown, script: Script, startMs = Date.UTC(
   const generator = rolloutOrchestrator(context);
   let step: IteratorResult<df.Task, RolloutStatus> = { done: false, value: undefined as unknown as df.Task };
   let failure: unknown;
+  let waitsForEvent = false;
   try {
     step = generator.next();
     for (let guard = 0; !step.done && guard < 10_000; guard++) {
@@ -174,7 +177,10 @@ export function runExecution(input: unknown, script: Script, startMs = Date.UTC(
           continue;
         }
         const timer = yielded.tasks!.find((t) => t.kind === 'timer');
-        if (!timer) throw new Error('the orchestrator waits without a timer and the script has no event for it');
+        if (!timer) {
+          waitsForEvent = true;
+          break;
+        }
         now = Math.max(now, timer.fireAtMs ?? now);
         timer.isCompleted = true;
         step = generator.next(timer);
@@ -186,5 +192,5 @@ export function runExecution(input: unknown, script: Script, startMs = Date.UTC(
     // The orchestration itself failed (an uncaught error): the host would mark the instance Failed.
     failure = error;
   }
-  return { output: step.done ? step.value : undefined, failure, continuedAsNew, signals, statuses, trace, actions };
+  return { output: step.done ? step.value : undefined, failure, waitsForEvent, continuedAsNew, signals, statuses, trace, actions };
 }
