@@ -29,7 +29,7 @@ import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from '.
 import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
 import { lostEndpointResult } from './endpoint-check';
 import { extendForNoData } from './step-bounds';
-import { INTERRUPTED, failureOf, outputOf, type EngineIo, type Program } from './engine-io';
+import { INTERRUPTED, outputOf, type EngineIo, type Program } from './engine-io';
 import { apply, notify, trafficFacts, writeTraffic } from './engine-effects';
 import { applyControls, flowChange, waitFor } from './wait-machine';
 
@@ -63,13 +63,25 @@ function* callRacingControls<N extends ActivityName>(
         result: { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${control.by}` },
       });
       yield* io.publish(state);
-      try {
-        yield* io.settle(name);
-        yield* io.note(state, `${name}, in flight when the abort came, has finished; the rollback undoes it`);
-      } catch (error) {
-        yield* io.note(state, `${name}, in flight when the abort came, failed: ${failureOf(error).message}`);
+      // Wait for the operation to settle, still listening: a control sent meanwhile (a second
+      // abort, a supersede) is answered now (recorded, ignored: the rollback is decided), not
+      // minutes later when the create is done.
+      for (;;) {
+        const settled = yield* io.race(name, input, true);
+        const more = yield* io.harvest(true);
+        yield* applyControls(io, state, more.controls);
+        if (settled === 'control') {
+          yield* io.publish(state);
+          continue;
+        }
+        yield* io.note(
+          state,
+          settled.kind === 'activityFailed'
+            ? `${name}, in flight when the abort came, failed: ${settled.error.message}`
+            : `${name}, in flight when the abort came, has finished; the rollback undoes it`,
+        );
+        return INTERRUPTED;
       }
-      return INTERRUPTED;
     }
     if (winner !== 'control') {
       if (winner.kind === 'activityFailed') yield* io.settle(name); // throws the activity's failure, as a plain call would

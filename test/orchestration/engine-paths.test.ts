@@ -333,3 +333,23 @@ describe('an approval a rule asks for says why', () => {
     expect(sent.filter((input) => (input as { kind: string }).kind === 'approvalRequested')).toEqual([]);
   });
 });
+
+describe('a control sent while an aborted create settles', () => {
+  it('is answered at once (recorded, ignored: the rollback is decided), not after the create is done', () => {
+    const before = at(0, 'Pending');
+    const control = (by: string, atWait: number): Script['events'][number] => ({
+      name: 'control',
+      value: { action: 'abort', by, atMs: START_MS },
+      atWait,
+    });
+    // Wait 1: the create races the first abort; wait 2: the create, still in flight, races the second.
+    const s = script(before, undefined, 1, [control('ops@x.com', 1), control('mallory@x.com', 2)]);
+    const next = carried(runExecution({ continuation: true, state: before }, s, START_MS));
+    expect(next).toMatchObject({ mode: 'rollback', pending: { outcome: 'aborted', reason: 'aborted by ops@x.com' } });
+    const messages = next.status.journal.map((j) => j.message);
+    const second = messages.findIndex((m) => m.startsWith('abort by mallory@x.com ignored'));
+    const settled = messages.findIndex((m) => m.startsWith('createDeployment, in flight when the abort came, has finished'));
+    expect(second).toBeGreaterThanOrEqual(0);
+    expect(settled).toBeGreaterThan(second);
+  });
+});
