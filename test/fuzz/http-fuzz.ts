@@ -15,6 +15,7 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { API_KEY, startFixtureRuntime } from '../api/runtime-harness';
+import { modelVersionSchema } from '../../src/ingest/model-registered';
 
 interface HttpFuzzTarget {
   /** Base URL, e.g. http://127.0.0.1:7071 */
@@ -224,9 +225,16 @@ const eventBody = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('', '[]', '{}', 'null', '42', '"x"') },
 );
 
+/**
+ * A wrong model version: a wrong value the API's own version rule refuses once sent as JSON. Not
+ * every wrong value is a wrong version: 0, -0 (sent as 0) and other whole numbers >= 0 are
+ * versions (the seed-1208 run of `npm run chaos` drew -0, and the rollout it started was right).
+ */
+const wrongVersion = wrongValue.filter((value) => !modelVersionSchema.safeParse(JSON.parse(JSON.stringify(value) ?? 'null')).success);
+
 const startBody = fc.oneof(
   fc.record({ model: wrongValue, version: fc.constant('1') }).map((b) => JSON.stringify(b)),
-  fc.record({ model: fc.constant('credit-model'), version: wrongValue }).map((b) => JSON.stringify(b)),
+  fc.record({ model: fc.constant('credit-model'), version: wrongVersion }).map((b) => JSON.stringify(b)),
   fc.record({ model: fc.constant('credit-model'), version: fc.constant('404') }).map((b) => JSON.stringify(b)),
   fc
     .record({
@@ -236,7 +244,12 @@ const startBody = fc.oneof(
     })
     .map((b) => JSON.stringify(b)),
   fc
-    .record({ model: fc.constant('credit-model'), version: fc.constant('1'), [`x${'y'}`]: fc.anything({ maxDepth: 1 }) })
+    // Not undefined: JSON drops an undefined field, which would leave a valid body (seed 1208 drew it).
+    .record({
+      model: fc.constant('credit-model'),
+      version: fc.constant('1'),
+      [`x${'y'}`]: fc.anything({ maxDepth: 1 }).filter((value) => value !== undefined),
+    })
     .map((b) => JSON.stringify(b)),
   fc
     .record({ model: hostileString.filter((s) => !s.trim().toLowerCase().startsWith('credit-')), version: fc.constant('1') })
