@@ -198,10 +198,16 @@ const brokenEvent = fc
           delete data.modelName;
         } else drop();
         break;
-      case 'wrongType':
-        set(field === 'eventTime' || field === 'subject' ? wrong : typeof wrong === 'string' ? 42 : wrong);
+      case 'wrongType': {
+        // An object is not a wrong type for `data`: an object without modelName / modelVersion is
+        // a valid envelope whose subject names the version (seed 1208 drew one), so use a number.
+        const isObject = typeof wrong === 'object' && wrong !== null && !Array.isArray(wrong);
+        set(
+          field === 'eventTime' || field === 'subject' ? wrong : typeof wrong === 'string' || (field === 'data' && isObject) ? 42 : wrong,
+        );
         if (field === 'eventTime') event.topic = `${TOPIC}/extra/${hostile}`;
         break;
+      }
       case 'hostile':
         // A hostile string in a field that then cannot parse: the topic is never a workspace id here.
         set(hostile);
