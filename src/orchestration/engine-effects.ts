@@ -11,7 +11,49 @@ import type * as contract from './activity-contracts';
 import { decide, type DeciderInput, type Happened } from './decider';
 import type { EngineState } from './engine-state';
 import { endpointLeaseKey } from './endpoint-lease';
-import { failureOf, type EngineIo, type Program } from './engine-io';
+import { failureOf, type EngineIo, type Frame, type Program } from './engine-io';
+
+type NotificationKind = contract.SendNotificationInput['kind'];
+interface NotificationExtra {
+  gate?: GateResult;
+  approval?: contract.SendNotificationInput['approval'];
+  cleanup?: contract.SendNotificationInput['cleanup'];
+}
+
+export interface NotifyFrame extends Frame {
+  readonly machine: 'notify';
+  readonly kind: NotificationKind;
+  readonly extra: NotificationExtra;
+}
+export const notifyFrame = (kind: NotificationKind, extra: NotificationExtra = {}): NotifyFrame => ({
+  machine: 'notify',
+  at: 'start',
+  kind,
+  extra,
+});
+
+export interface WriteTrafficFrame extends Frame {
+  readonly machine: 'writeTraffic';
+  readonly traffic: Record<string, number>;
+  readonly mirror: Record<string, number>;
+}
+export const writeTrafficFrame = (traffic: Record<string, number>, mirror: Record<string, number>): WriteTrafficFrame => ({
+  machine: 'writeTraffic',
+  at: 'start',
+  traffic,
+  mirror,
+});
+
+export interface ResolveFrame extends Frame {
+  readonly machine: 'resolveUnit';
+}
+export const resolveFrame = (): ResolveFrame => ({ machine: 'resolveUnit', at: 'start' });
+
+export interface ApplyFrame extends Frame {
+  readonly machine: 'apply';
+  readonly happened: Happened;
+}
+export const applyFrame = (happened: Happened): ApplyFrame => ({ machine: 'apply', at: 'start', happened });
 
 export function* notify(
   io: EngineIo,

@@ -74,7 +74,155 @@ export interface ExecutionEnd {
   readonly state: EngineState;
 }
 
-export type Program<T> = Generator<EngineCommand, T, EngineInput>;
+/** The commands answered at once, which schedule nothing: a machine emits them without stopping. */
+export type ImmediateCommand = Extract<EngineCommand, { kind: 'publish' | 'log' | 'signalRelease' }>;
+/** The commands a machine stops at: harvest (answered at once) and the durable tasks. */
+export type AskCommand = Exclude<EngineCommand, ImmediateCommand>;
+
+export function isImmediate(command: EngineCommand): command is ImmediateCommand {
+  return command.kind === 'publish' || command.kind === 'log' || command.kind === 'signalRelease';
+}
+
+// ---------------------------------------------------------------- the cursor
+
+/**
+ * One machine's place in a call: which machine, the named position it stopped at, and the locals
+ * it needs when it goes on (JSON values only: the cursor is plain data, like the rest of the state).
+ */
+export interface Frame {
+  readonly machine: string;
+  readonly at: string;
+}
+
+/** An activity's (or any step's) failure as the engine sees it: failureOf's code and message. */
+export interface Failure {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Why a machine runs again: it was entered, its command was answered, or the machine it called returned or failed. */
+export type Resume =
+  | { readonly kind: 'enter' }
+  | { readonly kind: 'input'; readonly input: EngineInput }
+  | { readonly kind: 'returned'; readonly value: unknown }
+  /** `cause`: what was thrown, rethrown by a caller that does not handle it (only held while one input is handled). */
+  | { readonly kind: 'failed'; readonly failure: Failure; readonly cause: unknown };
+
+/** What a machine does next: stop at a command, call another machine, or return to its caller. */
+export type Next =
+  | { readonly kind: 'ask'; readonly frame: Frame; readonly command: AskCommand }
+  | { readonly kind: 'call'; readonly frame: Frame; readonly child: Frame }
+  | { readonly kind: 'return'; readonly value: unknown };
+
+/** What a machine sees: the state (changed in place), the orchestration's clock, and the immediate commands it emits. */
+export interface MachineContext {
+  readonly state: EngineState;
+  now(): number;
+  emit(command: ImmediateCommand): void;
+}
+
+/**
+ * A machine: one step of one call, from the position its frame names to the next command, call or
+ * return. A thrown error is a failure: the caller's machine is resumed with `failed` (see advance).
+ */
+export type Machine<F extends Frame = Frame> = (ctx: MachineContext, frame: F, resume: Resume) => Next;
+
+export const ask = (frame: Frame, command: AskCommand): Next => ({ kind: 'ask', frame, command });
+export const call = (frame: Frame, child: Frame): Next => ({ kind: 'call', frame, child });
+export const done = (value?: unknown): Next => ({ kind: 'return', value });
+
+/** The answer to the frame's command; a failure of a called machine is rethrown (the caller did not catch it). */
+export function answerOf(resume: Resume): EngineInput {
+  if (resume.kind === 'failed') throw resume.cause;
+  if (resume.kind !== 'input') throw new Error(`expected the answer to a command, got ${resume.kind}`);
+  return resume.input;
+}
+
+/** What the called machine returned; its failure is rethrown (the caller did not catch it). */
+export function returnedOf<T>(resume: Resume): T {
+  if (resume.kind === 'failed') throw resume.cause;
+  if (resume.kind !== 'returned') throw new Error(`expected a called machine's result, got ${resume.kind}`);
+  return resume.value as T;
+}
+
+/** The called machine's failure when it failed (the caller catches it), else undefined (and its result is read with returnedOf). */
+export function failureIn(resume: Resume): Failure | undefined {
+  return resume.kind === 'failed' ? resume.failure : undefined;
+}
+
+/** A journal entry on the status, and the same line in the log. */
+export function note(ctx: MachineContext, message: string, traffic?: Split, mirror?: Split): void {
+  journal(ctx.state, ctx.now(), message, traffic, mirror);
+  ctx.emit({ kind: 'log', message });
+}
+
+/** Brings the status's clock and step up to date and publishes it (the host serializes it at the next durable task). */
+export function publish(ctx: MachineContext): void {
+  const { state } = ctx;
+  state.status.updatedAtMs = ctx.now();
+  state.status.phaseClock = tickPhaseClock(state.status.phaseClock, state.status.phase, state.status.paused, state.status.updatedAtMs);
+  state.status.step = stepStatus(state.plan, Math.min(state.stepIndex, state.plan.steps.length));
+  ctx.emit({ kind: 'publish', state });
+}
+
+// ---- reading answers (each throws what the generator's call would have thrown)
+
+/** Calls an activity by its registry entry (`retry`: see callWithRetry); its answer is read with outputOf. */
+export const callActivity = <N extends ActivityName>(name: N, input: ActivityInput<N>, retry = false): AskCommand => ({
+  kind: 'callActivity',
+  name,
+  input,
+  retry,
+});
+
+/** A notification's answer: only its failure matters. */
+export function unreadOf(answer: EngineInput): void {
+  if (answer.kind === 'activityFailed') throw new ActivityFailure(answer.error);
+}
+
+export function harvestedOf(answer: EngineInput): { controls: unknown[]; approvals: unknown[] } {
+  if (answer.kind !== 'harvested') throw new Error(`harvest: expected the delivered events, got ${answer.kind}`);
+  return { controls: [...answer.controls], approvals: [...answer.approvals] };
+}
+
+/** A raced activity's answer: 'control' when a control came first. */
+export const raceOf = (answer: EngineInput): 'control' | EngineInput => (answer.kind === 'eventArrived' ? 'control' : answer);
+
+/** The awaited racing activity's answer; throws its failure. */
+export function settledOf(name: ActivityName, answer: EngineInput): void {
+  if (answer.kind === 'activityFailed') throw new ActivityFailure(answer.error);
+  if (answer.kind !== 'activitySucceeded') throw new Error(`${name}: expected the activity's answer, got ${answer.kind}`);
+}
+
+/** A wait's or a drain's answer: true when its timer fired. */
+export const timerFiredIn = (answer: EngineInput): boolean => answer.kind === 'timerFired';
+
+/** The lease entity's answer; throws its failure like an activity's. */
+export function leaseAnswerOf(operation: 'acquire' | 'check', answer: EngineInput): unknown {
+  if (answer.kind === 'entityFailed') throw new ActivityFailure(answer.error);
+  if (answer.kind !== 'entityAnswered') throw new Error(`lease ${operation}: expected the entity's answer, got ${answer.kind}`);
+  return answer.answer;
+}
+
+// ---------------------------------------------------------------- transition: machines still written as generators
+
+/** A generator's request to run a machine (a generator calling a converted machine). */
+export interface CallCommand {
+  readonly kind: 'call';
+  readonly child: Frame;
+}
+
+export type Program<T> = Generator<EngineCommand | CallCommand, T, EngineInput>;
+
+/** From a generator: runs the machine of `child` and returns what it returns (its failure is thrown). */
+export function* callMachine<T>(child: Frame): Program<T> {
+  return (yield { kind: 'call', child }) as unknown as T;
+}
+
+/** A machine still written as a generator, started from its frame's locals. */
+export interface GeneratorMachine {
+  readonly generator: (io: EngineIo, state: EngineState, frame: Frame) => Program<unknown>;
+}
 
 /** `[Code] message` from an activity failure (see activityFailureMessage in src/activities). */
 export function failureOf(error: unknown): { code: string; message: string } {
@@ -91,7 +239,7 @@ export function failureOf(error: unknown): { code: string; message: string } {
  * An activity's failure inside the engine, thrown where the durable task would have thrown.
  * Its message is `[Code] message`, so failureOf reads back the same code and message.
  */
-class ActivityFailure extends Error {
+export class ActivityFailure extends Error {
   constructor(error: { code: string; message: string }) {
     super(`[${error.code}] ${error.message}`);
     this.name = 'ActivityFailure';
@@ -113,20 +261,15 @@ export const INTERRUPTED = { interrupted: true } as const;
  * It keeps the orchestration's clock as the inputs report it (the only time the engine knows).
  */
 export class EngineIo {
-  private clockMs: number;
-
-  constructor(startMs: number) {
-    this.clockMs = startMs;
-  }
+  /** `clock`: the driver's (advance keeps it at the last input's atMs). */
+  constructor(private readonly clock: () => number) {}
 
   now(): number {
-    return this.clockMs;
+    return this.clock();
   }
 
   private *ask(command: EngineCommand): Program<EngineInput> {
-    const input = yield command;
-    if ('atMs' in input) this.clockMs = input.atMs;
-    return input;
+    return yield command;
   }
 
   *log(message: string): Program<void> {

@@ -29,11 +29,32 @@ import {
   type EngineState,
 } from './engine-state';
 import { endpointLeaseKey, leaseAnswerSchema, supersedeAnswerSchema, type LeaseAnswer } from './endpoint-lease';
-import { EngineIo, failureOf, type ExecutionEnd, type Program } from './engine-io';
+import {
+  EngineIo,
+  ask,
+  callMachine,
+  call,
+  done,
+  failureOf,
+  isImmediate,
+  type AskCommand,
+  type CallCommand,
+  type EngineCommand,
+  type EngineInput,
+  type ExecutionEnd,
+  type Frame,
+  type GeneratorMachine,
+  type Machine,
+  type MachineContext,
+  type Next,
+  type Program,
+  type Resume,
+} from './engine-io';
+import { MACHINES, type MachineEntry } from './machines';
 import { apply, notify, resolveUnit, trafficFacts } from './engine-effects';
 import { applyControls, happenedOf, waitFor } from './wait-machine';
 import { runStep } from './step-machine';
-import { rollBack, type Leftover } from './rollback-machine';
+import { rollBackFrame, type Leftover } from './rollback-machine';
 
 const MINUTE_MS = 60_000;
 /** A Failed rollout re-reads its endpoint lease this often (a newer version may supersede it). */
@@ -190,7 +211,7 @@ function* forwardUnit(io: EngineIo, state: EngineState): Program<void> {
 function* rollbackUnit(io: EngineIo, state: EngineState): Program<void> {
   let leftover: Leftover;
   try {
-    leftover = yield* rollBack(io, state);
+    leftover = yield* callMachine<Leftover>(rollBackFrame());
   } catch (error) {
     yield* apply(io, state, { kind: 'rollbackFailed', reason: failureOf(error).message });
     return;
@@ -279,25 +300,135 @@ function startState(input: RolloutInput, now: number): EngineState {
   };
 }
 
+/** The root frame: one execution (a continuation publishes the carried status first; a new rollout resolves its target). */
+interface ExecutionFrame extends Frame {
+  readonly machine: 'execution';
+  readonly continuation: boolean;
+}
+
+/** An execution in progress: the state, the cursor (the stack of machine frames, root first) and the clock. */
+export interface Execution {
+  readonly state: EngineState;
+  readonly cursor: Frame[];
+  /** The orchestration's clock as the last input reported it (the only time the engine knows). */
+  nowMs: number;
+  /** Set when the root frame returned: how this execution ends. */
+  end?: ExecutionEnd;
+  /** Transition only: the live generators of the machines not converted yet, by frame. */
+  readonly generators: Map<Frame, Program<unknown>>;
+}
+
+/** The immediate commands emitted on the way, then the command the execution now waits at (none once it has ended). */
+export interface Advanced {
+  readonly execution: Execution;
+  readonly commands: readonly EngineCommand[];
+}
+
+const MACHINE_TABLE: Readonly<Record<string, MachineEntry>> = {
+  ...MACHINES,
+  execution: { generator: (io, state, frame) => executionBody(io, state, (frame as ExecutionFrame).continuation) },
+};
+
+const NOTED: EngineInput = { kind: 'noted' };
+
+/** Runs one step of a machine still written as a generator (transition only). */
+function generatorStep(entry: GeneratorMachine, execution: Execution, frame: Frame, resume: Resume, commands: EngineCommand[]): Next {
+  let generator = execution.generators.get(frame);
+  let next: IteratorResult<EngineCommand | CallCommand, unknown>;
+  if (!generator) {
+    generator = entry.generator(new EngineIo(() => execution.nowMs), execution.state, frame);
+    execution.generators.set(frame, generator);
+    next = generator.next(NOTED);
+  } else if (resume.kind === 'failed') next = generator.throw(resume.cause);
+  else next = generator.next(resume.kind === 'input' ? resume.input : ((resume.kind === 'returned' ? resume.value : NOTED) as EngineInput));
+  while (!next.done && next.value.kind !== 'call' && isImmediate(next.value)) {
+    commands.push(next.value);
+    next = generator.next(NOTED);
+  }
+  if (next.done) {
+    execution.generators.delete(frame);
+    return done(next.value);
+  }
+  return next.value.kind === 'call' ? call(frame, next.value.child) : ask(frame, next.value as AskCommand);
+}
+
 /**
- * One execution: `raw` is the orchestration's input (a RolloutInput, or the state carried by
- * continueAsNew), `startMs` the orchestration's clock when it starts.
+ * Runs the machines from the top frame until one stops at a command or the root returns. A thrown
+ * error pops its frame and resumes the caller with `failed` (a caller that does not handle it
+ * rethrows, as a generator's try/catch would); past the root it fails the orchestration.
  */
-export function* runExecution(raw: unknown, instanceId: string, startMs: number): Program<ExecutionEnd> {
-  const io = new EngineIo(startMs);
+function run(execution: Execution, first: Resume): Advanced {
+  const commands: EngineCommand[] = [];
+  const ctx: MachineContext = { state: execution.state, now: () => execution.nowMs, emit: (command) => commands.push(command) };
+  const cursor = execution.cursor;
+  let resume = first;
+  for (;;) {
+    const frame = cursor[cursor.length - 1];
+    if (!frame) throw new Error('advance: this execution has ended');
+    const entry = MACHINE_TABLE[frame.machine];
+    if (!entry) throw new Error(`advance: no machine named '${frame.machine}'`);
+    let next: Next;
+    try {
+      next =
+        typeof entry === 'function' ? (entry as Machine)(ctx, frame, resume) : generatorStep(entry, execution, frame, resume, commands);
+    } catch (error) {
+      execution.generators.delete(frame);
+      cursor.pop();
+      if (cursor.length === 0) throw error;
+      resume = { kind: 'failed', failure: failureOf(error), cause: error };
+      continue;
+    }
+    if (next.kind === 'ask') {
+      cursor[cursor.length - 1] = next.frame;
+      commands.push(next.command);
+      return { execution, commands };
+    }
+    if (next.kind === 'call') {
+      cursor[cursor.length - 1] = next.frame;
+      cursor.push(next.child);
+      resume = { kind: 'enter' };
+      continue;
+    }
+    cursor.pop();
+    if (cursor.length === 0) {
+      execution.end = next.value as ExecutionEnd;
+      return { execution, commands };
+    }
+    resume = { kind: 'returned', value: next.value };
+  }
+}
+
+/**
+ * Starts one execution: `raw` is the orchestration's input (a RolloutInput, or the state carried
+ * by continueAsNew), `startMs` the orchestration's clock when it starts.
+ */
+export function startExecution(raw: unknown, instanceId: string, startMs: number): Advanced {
   let state: EngineState;
+  const continuation = isContinuation(raw);
   if (isContinuation(raw)) {
     state = raw.state;
     state.executions += 1;
-    // A new execution starts without a custom status: publish the carried one before the first
-    // wait, or readers (the API, the CLI, the dashboard) would see none until the next change.
-    yield* io.publish(state);
   } else {
     const input = contract.parseContract(rolloutInputSchema, raw, `${instanceId} input`);
-    state = startState(input, io.now());
-    yield* io.publish(state);
-    yield* resolveUnit(io, state);
+    state = startState(input, startMs);
   }
+  const execution: Execution = { state, cursor: [], nowMs: startMs, generators: new Map() };
+  const root: ExecutionFrame = { machine: 'execution', at: 'start', continuation };
+  execution.cursor.push(root);
+  return run(execution, { kind: 'enter' });
+}
+
+/** Hands the answer to the command the execution waits at to its machine and runs on (the execution is changed in place). */
+export function advance(execution: Execution, input: EngineInput): Advanced {
+  if ('atMs' in input) execution.nowMs = input.atMs;
+  return run(execution, { kind: 'input', input });
+}
+
+function* executionBody(io: EngineIo, state: EngineState, continuation: boolean): Program<ExecutionEnd> {
+  // A new execution starts without a custom status: publish the carried one before the first
+  // wait, or readers (the API, the CLI, the dashboard) would see none until the next change.
+  yield* io.publish(state);
+  if (!continuation) yield* resolveUnit(io, state);
 
   if ((state.mode === 'forward' || state.mode === 'failedWaiting') && state.leaseHeld && !state.facts.promoted && !state.supersedeHandled) {
     // A newer version may have asked this rollout to step aside (see endpoint-lease.ts).

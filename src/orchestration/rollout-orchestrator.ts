@@ -19,7 +19,7 @@ import { fitStatusToBudget } from '../plan/status-budget';
 import { ENDPOINT_LEASE_ENTITY } from './activity-names';
 import { APPROVAL_EVENT, CONTROL_EVENT } from './events';
 import { failureOf, type EngineCommand, type EngineInput } from './engine-io';
-import { runExecution, type ContinuationInput } from './engine';
+import { advance, startExecution, type ContinuationInput } from './engine';
 
 type Ctx = df.OrchestrationContext;
 
@@ -75,7 +75,6 @@ const NOTED: EngineInput = { kind: 'noted' };
 export function* rolloutOrchestrator(context: Ctx): Generator<df.Task, RolloutStatus, unknown> {
   const now = (): number => context.df.currentUtcDateTime.getTime();
   const inbox = new Inbox(context);
-  const engine = runExecution(context.df.getInput(), context.df.instanceId, now());
   /** The activity a raceActivity started (raced again, or awaited, by the next commands). */
   let racing: df.Task | undefined;
 
@@ -159,9 +158,15 @@ export function* rolloutOrchestrator(context: Ctx): Generator<df.Task, RolloutSt
     }
   }
 
-  let next = engine.next(NOTED);
-  while (!next.done) next = engine.next(yield* run(next.value));
-  const end = next.value;
+  // The immediate commands are answered on the way; the last one is what the engine waits at.
+  let step = startExecution(context.df.getInput(), context.df.instanceId, now());
+  for (;;) {
+    let input: EngineInput = NOTED;
+    for (const command of step.commands) input = yield* run(command);
+    if (step.execution.end) break;
+    step = advance(step.execution, input);
+  }
+  const end = step.execution.end;
   if (end.kind === 'continueAsNew') context.df.continueAsNew({ continuation: true, state: end.state } satisfies ContinuationInput);
   return end.state.status as RolloutStatus;
 }

@@ -29,11 +29,17 @@ import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from '.
 import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
 import { lostEndpointResult } from './endpoint-check';
 import { extendForNoData } from './step-bounds';
-import { INTERRUPTED, outputOf, type EngineIo, type Program } from './engine-io';
+import { INTERRUPTED, outputOf, type EngineIo, type Frame, type Program } from './engine-io';
 import { apply, notify, trafficFacts, writeTraffic } from './engine-effects';
 import { applyControls, flowChange, waitFor } from './wait-machine';
 
 const MINUTE_MS = 60_000;
+
+export interface RunStepFrame extends Frame {
+  readonly machine: 'runStep';
+  readonly step: Step;
+}
+export const runStepFrame = (step: Step): RunStepFrame => ({ machine: 'runStep', at: 'start', step });
 
 /**
  * Runs a long Azure operation (creating a deployment, replacing its model: minutes) while

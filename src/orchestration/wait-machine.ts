@@ -12,7 +12,7 @@
 import { approvalEventSchema, controlEventSchema, type ApprovalEvent, type ControlEvent } from './events';
 import { recordStrayApprovals, type Happened, type StepResult } from './decider';
 import { decideControl, recordOverride, type EngineState } from './engine-state';
-import type { EngineIo, Program } from './engine-io';
+import type { EngineIo, Frame, Program } from './engine-io';
 import { apply } from './engine-effects';
 
 export type WaitResult =
@@ -22,6 +22,24 @@ export type WaitResult =
   | { kind: 'promote'; toIndex: number; by: string }
   | { kind: 'retry'; by: string }
   | { kind: 'resumed' };
+
+export interface ApplyControlsFrame extends Frame {
+  readonly machine: 'applyControls';
+  readonly raw: readonly unknown[];
+}
+export const applyControlsFrame = (raw: readonly unknown[]): ApplyControlsFrame => ({ machine: 'applyControls', at: 'start', raw });
+
+export interface WaitForFrame extends Frame {
+  readonly machine: 'waitFor';
+  readonly untilMs: number | undefined;
+  readonly approval: boolean;
+}
+export const waitForFrame = (untilMs: number | undefined, opts: { approval: boolean }): WaitForFrame => ({
+  machine: 'waitFor',
+  at: 'start',
+  untilMs,
+  approval: opts.approval,
+});
 
 /** Abort and promote-now also end a pause (the phase moves on from Paused with them). */
 function endPause(state: EngineState, atMs: number): void {

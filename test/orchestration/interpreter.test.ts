@@ -12,7 +12,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import type { EngineCommand, EngineInput, ExecutionEnd } from '../../src/orchestration/engine-io';
+import type { EngineCommand, EngineInput } from '../../src/orchestration/engine-io';
+import type { Advanced, Execution } from '../../src/orchestration/engine';
 import { ACTIVITY } from '../../src/orchestration/activity-names';
 import type { Step } from '../../src/plan/types';
 import { action, runExecution, type Script } from './fake-context';
@@ -26,25 +27,30 @@ const expected = vi.hoisted(() => ({ actions: [] as string[], commands: [] as st
 
 vi.mock('../../src/orchestration/engine', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/orchestration/engine')>();
-  function* recorded(raw: unknown, instanceId: string, startMs: number): Generator<EngineCommand, ExecutionEnd, EngineInput> {
-    const engine = real.runExecution(raw, instanceId, startMs);
-    let next = engine.next({ kind: 'noted' });
-    let clockMs = startMs;
-    while (!next.done) {
-      const command = next.value;
+  /** The command the execution waits at (the last one handed over). */
+  let waitingAt: EngineCommand | undefined;
+  function recorded(step: Advanced): Advanced {
+    for (const command of step.commands) {
       expected.commands.push(command.kind);
-      expected.actions.push(...actionsOf(command, clockMs));
-      const input = yield command;
-      if ('atMs' in input) clockMs = input.atMs;
-      // A wait that an event won leaves its timer to be cancelled.
-      if ((command.kind === 'wait' && command.untilMs !== undefined) || command.kind === 'drain')
-        if (input.kind === 'eventArrived') expected.actions.push('cancel timer');
-      next = engine.next(input);
+      expected.actions.push(...actionsOf(command, step.execution.nowMs));
     }
-    if (next.value.kind === 'continueAsNew') expected.actions.push('continueAsNew');
-    return next.value;
+    waitingAt = step.commands[step.commands.length - 1];
+    if (step.execution.end?.kind === 'continueAsNew') expected.actions.push('continueAsNew');
+    return step;
   }
-  return { ...real, runExecution: recorded };
+  return {
+    ...real,
+    startExecution: (raw: unknown, instanceId: string, startMs: number): Advanced => {
+      waitingAt = undefined;
+      return recorded(real.startExecution(raw, instanceId, startMs));
+    },
+    advance: (execution: Execution, input: EngineInput): Advanced => {
+      // A wait that an event won leaves its timer to be cancelled.
+      const timed = (waitingAt?.kind === 'wait' && waitingAt.untilMs !== undefined) || waitingAt?.kind === 'drain';
+      if (timed && input.kind === 'eventArrived') expected.actions.push('cancel timer');
+      return recorded(real.advance(execution, input));
+    },
+  };
 });
 
 /** What the interpreter must do for one command (the fake's `action` format). */
