@@ -21,6 +21,10 @@ const BENCHES: Record<string, Bench> = {
       "the rollout status's size per scenario (UTF-16 KB, as Durable Functions counts its 16 KB custom status limit) and the evidence history's share",
     run: async (args) => (await import('./status-size.js')).main(args),
   },
+  engine: {
+    description: "the rollout engine's cost: microseconds per advance, and an execution's replay (every prefix re-run, as the host does)",
+    run: async (args) => (await import('./engine.js')).main(args),
+  },
   judge: {
     description: 'the example policies judged three ways: aml-rollout gates, Argo Rollouts-style, Kayenta-style',
     run: async (args) => (await import('./judge.js')).main(args),
