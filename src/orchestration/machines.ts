@@ -5,7 +5,7 @@
  */
 import type { GeneratorMachine, Machine } from './engine-io';
 import { effectsMachines } from './engine-effects';
-import { applyControls, waitFor, type ApplyControlsFrame, type WaitForFrame } from './wait-machine';
+import { waitMachines } from './wait-machine';
 import { runStep, type RunStepFrame } from './step-machine';
 import { rollbackMachines } from './rollback-machine';
 
@@ -14,10 +14,7 @@ export type MachineEntry = Machine<never> | GeneratorMachine;
 
 export const MACHINES: Readonly<Record<string, MachineEntry>> = {
   ...effectsMachines,
-  applyControls: { generator: (io, state, frame) => applyControls(io, state, (frame as ApplyControlsFrame).raw) },
-  waitFor: {
-    generator: (io, state, frame) => waitFor(io, state, (frame as WaitForFrame).untilMs, { approval: (frame as WaitForFrame).approval }),
-  },
+  ...waitMachines,
   runStep: { generator: (io, state, frame) => runStep(io, state, (frame as RunStepFrame).step) },
   ...rollbackMachines,
 };
