@@ -8,10 +8,29 @@ import type { Outcome } from '../plan/types';
 import { formatTraffic } from '../plan/describe';
 import { ACTIVITY } from './activity-names';
 import type * as contract from './activity-contracts';
-import { decide, type DeciderInput, type Happened } from './decider';
+import { decide, type Command, type DeciderInput, type Happened } from './decider';
 import type { EngineState } from './engine-state';
 import { endpointLeaseKey } from './endpoint-lease';
-import { failureOf, type EngineIo, type Frame, type Program } from './engine-io';
+import {
+  answerOf,
+  ask,
+  call,
+  callActivity,
+  callMachine,
+  done,
+  failureOf,
+  note,
+  outputOf,
+  publish,
+  returnedOf,
+  unreadOf,
+  type EngineIo,
+  type Frame,
+  type Machine,
+  type MachineContext,
+  type Next,
+  type Program,
+} from './engine-io';
 
 type NotificationKind = contract.SendNotificationInput['kind'];
 interface NotificationExtra {
@@ -20,8 +39,10 @@ interface NotificationExtra {
   cleanup?: contract.SendNotificationInput['cleanup'];
 }
 
+/** One notification: `sent` once the activity answered. */
 export interface NotifyFrame extends Frame {
   readonly machine: 'notify';
+  readonly at: 'start' | 'sent';
   readonly kind: NotificationKind;
   readonly extra: NotificationExtra;
 }
@@ -32,8 +53,10 @@ export const notifyFrame = (kind: NotificationKind, extra: NotificationExtra = {
   extra,
 });
 
+/** One write of the split: `set` once setTraffic answered. */
 export interface WriteTrafficFrame extends Frame {
   readonly machine: 'writeTraffic';
+  readonly at: 'start' | 'set';
   readonly traffic: Record<string, number>;
   readonly mirror: Record<string, number>;
 }
@@ -44,129 +67,242 @@ export const writeTrafficFrame = (traffic: Record<string, number>, mirror: Recor
   mirror,
 });
 
+/** Resolving the target: `resolved` once resolveTarget answered, `applied` once the decider took the answer. */
 export interface ResolveFrame extends Frame {
   readonly machine: 'resolveUnit';
+  readonly at: 'start' | 'resolved' | 'applied';
 }
 export const resolveFrame = (): ResolveFrame => ({ machine: 'resolveUnit', at: 'start' });
 
+/**
+ * One decision and its commands: `commands` is the decider's list (set when entered), `index` the
+ * command under way; each stop is named after the command that has just run.
+ */
 export interface ApplyFrame extends Frame {
   readonly machine: 'apply';
+  readonly at: 'start' | 'finished' | 'resolved' | 'notified';
   readonly happened: Happened;
+  readonly commands: readonly Command[];
+  readonly index: number;
 }
-export const applyFrame = (happened: Happened): ApplyFrame => ({ machine: 'apply', at: 'start', happened });
+export const applyFrame = (happened: Happened): ApplyFrame => ({ machine: 'apply', at: 'start', happened, commands: [], index: 0 });
 
-export function* notify(
-  io: EngineIo,
-  state: EngineState,
-  kind: contract.SendNotificationInput['kind'],
-  extra: {
-    gate?: GateResult;
-    approval?: contract.SendNotificationInput['approval'];
-    cleanup?: contract.SendNotificationInput['cleanup'];
-  } = {},
-): Program<void> {
-  const wanted = state.plan.notifications.on;
-  // An empty `on` list means every kind; failures are logged by the activity, never fatal.
-  if (wanted.length > 0 && !wanted.includes(kind)) return;
-  try {
-    // The plan's channels and kinds go along: the sender never re-reads the policy mid-rollout.
-    yield* io.callUnread(ACTIVITY.sendNotification, {
-      kind,
-      status: state.status,
-      notifications: state.plan.notifications,
-      ...extra,
-    } satisfies contract.SendNotificationInput);
-  } catch (error) {
-    yield* io.note(state, `notification ${kind} failed: ${failureOf(error).message}`);
-  }
+/** The effects of an outcome: `verdictWritten` once writeModelVerdict answered, `notified` once its notification went. */
+interface FinishFrame extends Frame {
+  readonly machine: 'finishEffects';
+  readonly at: 'start' | 'verdictWritten' | 'notified';
+  readonly outcome: Outcome;
+  readonly reason: string;
 }
+const finishFrame = (outcome: Outcome, reason: string): FinishFrame => ({ machine: 'finishEffects', at: 'start', outcome, reason });
+
+const notifyMachine: Machine<NotifyFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start': {
+      const wanted = state.plan.notifications.on;
+      // An empty `on` list means every kind; failures are logged by the activity, never fatal.
+      if (wanted.length > 0 && !wanted.includes(frame.kind)) return done(undefined);
+      // The plan's channels and kinds go along: the sender never re-reads the policy mid-rollout.
+      const input = {
+        kind: frame.kind,
+        status: state.status,
+        notifications: state.plan.notifications,
+        ...frame.extra,
+      } satisfies contract.SendNotificationInput;
+      return ask({ ...frame, at: 'sent' }, callActivity(ACTIVITY.sendNotification, input));
+    }
+    case 'sent':
+      try {
+        unreadOf(answerOf(resume));
+      } catch (error) {
+        note(ctx, `notification ${frame.kind} failed: ${failureOf(error).message}`);
+      }
+      return done(undefined);
+  }
+};
 
 /** The deployments known to have passed a smoke test (the baseline serves today, so it counts). */
 export function trafficFacts(state: EngineState): contract.TrafficFacts {
   return { smokeTestPassed: [state.plan.baseline.deployment, ...state.facts.smokePassed] };
 }
 
-export function* writeTraffic(
-  io: EngineIo,
-  state: EngineState,
-  traffic: Record<string, number>,
-  mirror: Record<string, number>,
-): Program<void> {
-  const result = yield* io.call(ACTIVITY.setTraffic, { target: state.plan.target, traffic, mirror, facts: trafficFacts(state) });
-  state.status.traffic = result.traffic;
-  state.status.mirror = result.mirror;
-  yield* io.note(state, `traffic set: ${formatTraffic(result.traffic, result.mirror)}`, result.traffic, result.mirror);
-}
+const writeTrafficMachine: Machine<WriteTrafficFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start':
+      return ask(
+        { ...frame, at: 'set' },
+        callActivity(ACTIVITY.setTraffic, {
+          target: state.plan.target,
+          traffic: frame.traffic,
+          mirror: frame.mirror,
+          facts: trafficFacts(state),
+        }),
+      );
+    case 'set': {
+      const result = outputOf(ACTIVITY.setTraffic, answerOf(resume));
+      state.status.traffic = result.traffic;
+      state.status.mirror = result.mirror;
+      note(ctx, `traffic set: ${formatTraffic(result.traffic, result.mirror)}`, result.traffic, result.mirror);
+      return done(undefined);
+    }
+  }
+};
 
 /** The effects of an outcome the decider reached: the verdict on the model version, the notification. */
-function* finishEffects(io: EngineIo, state: EngineState, outcome: Outcome, reason: string): Program<void> {
-  yield* io.log(`${outcome}: ${reason}`);
-  yield* io.publish(state);
-  try {
-    const t = state.plan.target;
-    yield* io.callWithRetry(ACTIVITY.writeModelVerdict, {
-      model: {
-        subscriptionId: t.subscriptionId,
-        resourceGroup: t.resourceGroup,
-        workspace: t.workspace,
-        model: state.plan.model.name,
-        version: state.plan.model.version,
-      },
-      rolloutId: state.plan.rolloutId,
-      outcome,
-      reason,
-      atMs: io.now(),
-      // Cost hook: the plan's estimate of the rollout's own extra cost (src/plan/rollout-cost.ts).
-      ...(state.plan.rolloutCost === undefined ? {} : { rolloutCost: state.plan.rolloutCost.summary }),
-      ...(state.status.predictionAgreement ? { predictionAgreement: agreementHeadline(state.status.predictionAgreement) } : {}),
-    });
-    state.facts.verdictWritten = true;
-  } catch (error) {
-    yield* io.note(state, `could not write the verdict onto the model version: ${failureOf(error).message}`);
+const finishEffects: Machine<FinishFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start': {
+      ctx.emit({ kind: 'log', message: `${frame.outcome}: ${frame.reason}` });
+      publish(ctx);
+      const t = state.plan.target;
+      return ask(
+        { ...frame, at: 'verdictWritten' },
+        callActivity(
+          ACTIVITY.writeModelVerdict,
+          {
+            model: {
+              subscriptionId: t.subscriptionId,
+              resourceGroup: t.resourceGroup,
+              workspace: t.workspace,
+              model: state.plan.model.name,
+              version: state.plan.model.version,
+            },
+            rolloutId: state.plan.rolloutId,
+            outcome: frame.outcome,
+            reason: frame.reason,
+            atMs: ctx.now(),
+            // Cost hook: the plan's estimate of the rollout's own extra cost (src/plan/rollout-cost.ts).
+            ...(state.plan.rolloutCost === undefined ? {} : { rolloutCost: state.plan.rolloutCost.summary }),
+            ...(state.status.predictionAgreement ? { predictionAgreement: agreementHeadline(state.status.predictionAgreement) } : {}),
+          },
+          true,
+        ),
+      );
+    }
+    case 'verdictWritten': {
+      try {
+        outputOf(ACTIVITY.writeModelVerdict, answerOf(resume));
+        state.facts.verdictWritten = true;
+      } catch (error) {
+        note(ctx, `could not write the verdict onto the model version: ${failureOf(error).message}`);
+      }
+      const kind = frame.outcome === 'promoted' ? 'promoted' : frame.outcome === 'failed' ? 'failed' : 'rolledBack';
+      return call({ ...frame, at: 'notified' }, notifyFrame(kind));
+    }
+    case 'notified':
+      returnedOf(resume);
+      publish(ctx);
+      return done(undefined);
   }
-  yield* notify(io, state, outcome === 'promoted' ? 'promoted' : outcome === 'failed' ? 'failed' : 'rolledBack');
-  yield* io.publish(state);
-}
+};
 
 /** First: which endpoint this rollout needs (the lease key) and its concurrency rule. */
-export function* resolveUnit(io: EngineIo, state: EngineState): Program<void> {
-  let resolved: contract.ResolveTargetOutput;
-  try {
-    resolved = yield* io.call(ACTIVITY.resolveTarget, state.input);
-  } catch (error) {
-    yield* apply(io, state, { kind: 'resolveFailed', reason: failureOf(error).message });
-    return;
+const resolveUnitMachine: Machine<ResolveFrame> = (ctx, frame, resume) => {
+  switch (frame.at) {
+    case 'start':
+      return ask({ ...frame, at: 'resolved' }, callActivity(ACTIVITY.resolveTarget, ctx.state.input));
+    case 'resolved': {
+      let resolved: contract.ResolveTargetOutput;
+      try {
+        resolved = outputOf(ACTIVITY.resolveTarget, answerOf(resume));
+      } catch (error) {
+        return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'resolveFailed', reason: failureOf(error).message }));
+      }
+      return call(
+        { ...frame, at: 'applied' },
+        applyFrame({ kind: 'resolved', target: resolved.target, concurrency: resolved.concurrency }),
+      );
+    }
+    case 'applied':
+      returnedOf(resume);
+      return done(undefined);
   }
-  yield* apply(io, state, { kind: 'resolved', target: resolved.target, concurrency: resolved.concurrency });
-}
+};
 
 /**
  * The engine's one entry into the decider: the decided state replaces the current one, and the
  * decider's commands that need the outside world run here.
  */
-export function* apply(io: EngineIo, state: EngineState, happened: Happened): Program<void> {
-  const decision = decide(state, { ...happened, atMs: io.now() } as DeciderInput);
-  Object.assign(state, decision.state);
-  for (const command of decision.commands) {
-    switch (command.kind) {
+const applyMachine: Machine<ApplyFrame> = (ctx, frame, resume) => {
+  switch (frame.at) {
+    case 'start': {
+      const decision = decide(ctx.state, { ...frame.happened, atMs: ctx.now() } as DeciderInput);
+      Object.assign(ctx.state, decision.state);
+      return nextCommand(ctx, { ...frame, commands: decision.commands }, 0);
+    }
+    case 'finished':
+    case 'resolved':
+    case 'notified':
+      returnedOf(resume);
+      return nextCommand(ctx, frame, frame.index + 1);
+  }
+};
+
+/** Runs the decider's commands from `index` up to the next one that needs the outside world (releaseLease never stops). */
+function nextCommand(ctx: MachineContext, frame: ApplyFrame, index: number): Next {
+  const { state } = ctx;
+  for (; index < frame.commands.length; index++) {
+    const command = frame.commands[index];
+    const at = { ...frame, index };
+    switch (command?.kind) {
       case 'finish':
-        yield* finishEffects(io, state, command.outcome, command.reason);
-        break;
+        return call({ ...at, at: 'finished' }, finishFrame(command.outcome, command.reason));
       case 'releaseLease':
         // Tells the endpoint's lease that this rollout is done with it (holder or queued).
-        yield* io.signalRelease(endpointLeaseKey(state.plan.target), {
-          rolloutId: state.plan.rolloutId,
-          outcome: state.status.outcome,
-          model: state.plan.model.name,
-          version: state.plan.model.version,
+        ctx.emit({
+          kind: 'signalRelease',
+          leaseKey: endpointLeaseKey(state.plan.target),
+          input: {
+            rolloutId: state.plan.rolloutId,
+            outcome: state.status.outcome,
+            model: state.plan.model.name,
+            version: state.plan.model.version,
+          },
         });
         break;
       case 'resolve':
-        yield* resolveUnit(io, state);
-        break;
+        return call({ ...at, at: 'resolved' }, resolveFrame());
       case 'notify':
-        yield* notify(io, state, command.notification, { cleanup: { deployment: command.deployment } });
-        break;
+        return call({ ...at, at: 'notified' }, notifyFrame(command.notification, { cleanup: { deployment: command.deployment } }));
     }
   }
+  return done(undefined);
+}
+
+export const effectsMachines = {
+  notify: notifyMachine,
+  writeTraffic: writeTrafficMachine,
+  finishEffects,
+  resolveUnit: resolveUnitMachine,
+  apply: applyMachine,
+};
+
+// ---- transition: the generators' entries into these machines
+
+/** Transition: for callers still written as generators (removed when every machine is converted). */
+export function* notify(_io: EngineIo, _state: EngineState, kind: NotificationKind, extra: NotificationExtra = {}): Program<void> {
+  return yield* callMachine<void>(notifyFrame(kind, extra));
+}
+
+/** Transition: for callers still written as generators (removed when every machine is converted). */
+export function* writeTraffic(
+  _io: EngineIo,
+  _state: EngineState,
+  traffic: Record<string, number>,
+  mirror: Record<string, number>,
+): Program<void> {
+  return yield* callMachine<void>(writeTrafficFrame(traffic, mirror));
+}
+
+/** Transition: for callers still written as generators (removed when every machine is converted). */
+export function* resolveUnit(_io: EngineIo, _state: EngineState): Program<void> {
+  return yield* callMachine<void>(resolveFrame());
+}
+
+/** Transition: for callers still written as generators (removed when every machine is converted). */
+export function* apply(_io: EngineIo, _state: EngineState, happened: Happened): Program<void> {
+  return yield* callMachine<void>(applyFrame(happened));
 }

@@ -12,8 +12,25 @@
 import { approvalEventSchema, controlEventSchema, type ApprovalEvent, type ControlEvent } from './events';
 import { recordStrayApprovals, type Happened, type StepResult } from './decider';
 import { decideControl, recordOverride, type EngineState } from './engine-state';
-import type { EngineIo, Frame, Program } from './engine-io';
-import { apply } from './engine-effects';
+import {
+  answerOf,
+  ask,
+  call,
+  callMachine,
+  done,
+  harvestedOf,
+  note,
+  publish,
+  returnedOf,
+  timerFiredIn,
+  type EngineIo,
+  type Frame,
+  type Machine,
+  type MachineContext,
+  type Next,
+  type Program,
+} from './engine-io';
+import { applyFrame } from './engine-effects';
 
 export type WaitResult =
   | { kind: 'timer' }
@@ -23,22 +40,44 @@ export type WaitResult =
   | { kind: 'retry'; by: string }
   | { kind: 'resumed' };
 
+/**
+ * The controls of one harvest: `events` the valid ones, sorted (set when entered), `index` the
+ * event under way, `result` the first flow-changing one; `paused`/`resumed`: the decider took it.
+ */
 export interface ApplyControlsFrame extends Frame {
   readonly machine: 'applyControls';
+  readonly at: 'start' | 'paused' | 'resumed';
   readonly raw: readonly unknown[];
+  readonly events: readonly ControlEvent[];
+  readonly index: number;
+  readonly result?: WaitResult;
 }
-export const applyControlsFrame = (raw: readonly unknown[]): ApplyControlsFrame => ({ machine: 'applyControls', at: 'start', raw });
+export const applyControlsFrame = (raw: readonly unknown[]): ApplyControlsFrame => ({
+  machine: 'applyControls',
+  at: 'start',
+  raw,
+  events: [],
+  index: 0,
+});
 
+/**
+ * One wait: `harvested` once the delivered events came, `controlsApplied` once applyControls
+ * returned (`approvals`: the approvals of that harvest, the carried ones first), `waited` once the
+ * timer or a listener completed.
+ */
 export interface WaitForFrame extends Frame {
   readonly machine: 'waitFor';
+  readonly at: 'start' | 'harvested' | 'controlsApplied' | 'waited';
   readonly untilMs: number | undefined;
   readonly approval: boolean;
+  readonly approvals: readonly unknown[];
 }
 export const waitForFrame = (untilMs: number | undefined, opts: { approval: boolean }): WaitForFrame => ({
   machine: 'waitFor',
   at: 'start',
   untilMs,
   approval: opts.approval,
+  approvals: [],
 });
 
 /** Abort and promote-now also end a pause (the phase moves on from Paused with them). */
@@ -55,23 +94,48 @@ function endPause(state: EngineState, atMs: number): void {
  * here: while paused, the rollout holds traffic where it is and waits for resume / abort /
  * promote only (the step's clock stops: paused time is added to the step's deadlines).
  */
-export function* applyControls(io: EngineIo, state: EngineState, raw: readonly unknown[]): Program<WaitResult | undefined> {
-  const events: ControlEvent[] = [];
-  for (const value of raw) {
-    const parsed = controlEventSchema.safeParse(value);
-    if (parsed.success) events.push(parsed.data);
-    else
-      yield* io.note(
-        state,
-        `ignored a malformed control event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+const applyControlsMachine: Machine<ApplyControlsFrame> = (ctx, frame, resume) => {
+  switch (frame.at) {
+    case 'start': {
+      const events: ControlEvent[] = [];
+      for (const value of frame.raw) {
+        const parsed = controlEventSchema.safeParse(value);
+        if (parsed.success) events.push(parsed.data);
+        else
+          note(ctx, `ignored a malformed control event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      events.sort((a, b) => a.atMs - b.atMs);
+      return nextControl(ctx, { ...frame, events }, 0);
+    }
+    case 'paused': {
+      returnedOf(resume);
+      const event = frame.events[frame.index];
+      if (!event) throw new Error(`applyControls: no event ${frame.index}`);
+      note(ctx, `paused by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
+      return nextControl(ctx, frame, frame.index + 1);
+    }
+    case 'resumed': {
+      returnedOf(resume);
+      const event = frame.events[frame.index];
+      if (!event) throw new Error(`applyControls: no event ${frame.index}`);
+      note(ctx, `resumed by ${event.by}`);
+      return nextControl(ctx, { ...frame, result: { kind: 'resumed' } }, frame.index + 1);
+    }
   }
-  events.sort((a, b) => a.atMs - b.atMs);
-  let result: WaitResult | undefined;
-  for (const event of events) {
-    const at = io.now();
+};
+
+const stop = (frame: ApplyControlsFrame, at: ApplyControlsFrame['at'], index: number): ApplyControlsFrame => ({ ...frame, at, index });
+
+/** Handles the sorted controls from `index` up to the next one the decider must take (pause, resume); returns the first flow change. */
+function nextControl(ctx: MachineContext, frame: ApplyControlsFrame, index: number): Next {
+  const { state } = ctx;
+  let result = frame.result;
+  for (; index < frame.events.length; index++) {
+    const event = frame.events[index];
+    if (!event) continue;
+    const at = ctx.now();
     if (result) {
-      yield* io.note(state, `${event.action} by ${event.by} ignored: a ${result.kind} is already being handled`);
+      note(ctx, `${event.action} by ${event.by} ignored: a ${result.kind} is already being handled`);
       continue;
     }
     const decision = decideControl(state, event);
@@ -83,69 +147,99 @@ export function* applyControls(io: EngineIo, state: EngineState, raw: readonly u
       ...(event.comment === undefined ? {} : { comment: event.comment }),
     };
     if (decision.kind === 'ignored') {
-      yield* io.note(state, `${event.action} by ${event.by} ignored: ${decision.note}`);
+      note(ctx, `${event.action} by ${event.by} ignored: ${decision.note}`);
       continue;
     }
     recordOverride(state, record);
     switch (decision.kind) {
       case 'pause':
-        yield* apply(io, state, { kind: 'paused' });
-        yield* io.note(state, `paused by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
-        break;
+        return call(stop(frame, 'paused', index), applyFrame({ kind: 'paused' }));
       case 'resume':
-        yield* apply(io, state, { kind: 'resumed' });
-        yield* io.note(state, `resumed by ${event.by}`);
-        result = { kind: 'resumed' };
-        break;
+        return call(stop(frame, 'resumed', index), applyFrame({ kind: 'resumed' }));
       case 'abort':
         endPause(state, at);
         result = { kind: 'abort', by: event.by };
-        yield* io.note(state, `abort requested by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
+        note(ctx, `abort requested by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
         break;
       case 'promote':
         endPause(state, at);
         result = { kind: 'promote', toIndex: decision.toIndex, by: event.by };
-        yield* io.note(state, `promote now requested by ${event.by}: skipping to step ${decision.toIndex + 1}`);
+        note(ctx, `promote now requested by ${event.by}: skipping to step ${decision.toIndex + 1}`);
         break;
       case 'retry':
         result = { kind: 'retry', by: event.by };
-        yield* io.note(state, `retry requested by ${event.by}`);
+        note(ctx, `retry requested by ${event.by}`);
         break;
     }
   }
-  return result;
+  return done(result);
 }
 
 /**
  * Waits until `untilMs` (or forever when undefined), for an approval when `approval` is set,
  * and always for operator controls. Harvests events that arrived during earlier activities first.
  */
-export function* waitFor(io: EngineIo, state: EngineState, untilMs: number | undefined, opts: { approval: boolean }): Program<WaitResult> {
-  for (;;) {
-    const harvested = yield* io.harvest();
-    const early = { controls: harvested.controls, approvals: [...state.carriedApprovals.splice(0), ...harvested.approvals] };
-    const control = yield* applyControls(io, state, early.controls);
-    if (!opts.approval) recordStrayApprovals(state, early.approvals, io.now());
-    else if (early.approvals.length > 0) {
-      // Deliver the first; later ones are looked at on the next round.
-      const first = approvalEventSchema.safeParse(early.approvals[0]);
-      state.carriedApprovals.push(...early.approvals.slice(1));
-      if (first.success) return { kind: 'approval', event: first.data };
-      recordStrayApprovals(state, [early.approvals[0]], io.now());
-      continue;
+const waitForMachine: Machine<WaitForFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start':
+      return ask({ ...frame, at: 'harvested' }, { kind: 'harvest', controlsOnly: false });
+    case 'harvested': {
+      const harvested = harvestedOf(answerOf(resume));
+      const approvals = [...state.carriedApprovals.splice(0), ...harvested.approvals];
+      const next: WaitForFrame = { ...frame, at: 'controlsApplied', approvals };
+      return call(next, applyControlsFrame(harvested.controls));
     }
-    if (control && control.kind !== 'resumed') return control;
-    if (control?.kind === 'resumed') {
-      yield* io.publish(state);
-      return control;
+    case 'controlsApplied': {
+      const control = returnedOf<WaitResult | undefined>(resume);
+      const approvals = frame.approvals;
+      if (!frame.approval) recordStrayApprovals(state, approvals, ctx.now());
+      else if (approvals.length > 0) {
+        // Deliver the first; later ones are looked at on the next round.
+        const first = approvalEventSchema.safeParse(approvals[0]);
+        state.carriedApprovals.push(...approvals.slice(1));
+        if (first.success) return done({ kind: 'approval', event: first.data } satisfies WaitResult);
+        recordStrayApprovals(state, [approvals[0]], ctx.now());
+        return ask(harvestAgain(frame), { kind: 'harvest', controlsOnly: false });
+      }
+      if (control && control.kind !== 'resumed') return done(control);
+      if (control?.kind === 'resumed') {
+        publish(ctx);
+        return done(control);
+      }
+      const paused = state.status.paused;
+      const timerAtMs = !paused && frame.untilMs !== undefined ? Math.max(frame.untilMs, ctx.now()) : undefined;
+      if (paused) state.status.waitingFor = { kind: 'resume', detail: 'paused by an operator; resume, promote or abort' };
+      publish(ctx);
+      const waiting: WaitForFrame = { ...frame, at: 'waited', approvals: [] };
+      return ask(waiting, { kind: 'wait', untilMs: timerAtMs, approval: frame.approval && !paused });
     }
-    const paused = state.status.paused;
-    const timerAtMs = !paused && untilMs !== undefined ? Math.max(untilMs, io.now()) : undefined;
-    if (paused) state.status.waitingFor = { kind: 'resume', detail: 'paused by an operator; resume, promote or abort' };
-    yield* io.publish(state);
-    const timerFired = yield* io.wait(timerAtMs, opts.approval && !paused);
-    if (timerFired) return { kind: 'timer' };
+    case 'waited':
+      if (timerFiredIn(answerOf(resume))) return done({ kind: 'timer' } satisfies WaitResult);
+      return ask(harvestAgain(frame), { kind: 'harvest', controlsOnly: false });
   }
+};
+
+/** The next round of the wait: harvest again (the approvals of the last round are handled). */
+const harvestAgain = (frame: WaitForFrame): WaitForFrame => ({ ...frame, at: 'harvested', approvals: [] });
+
+export const waitMachines = { applyControls: applyControlsMachine, waitFor: waitForMachine };
+
+// ---- transition: the generators' entries into these machines
+
+/** Transition: for callers still written as generators (removed when every machine is converted). */
+export function* applyControls(_io: EngineIo, _state: EngineState, raw: readonly unknown[]): Program<WaitResult | undefined> {
+  return yield* callMachine<WaitResult | undefined>(applyControlsFrame(raw));
+}
+
+/** Transition: for callers still written as generators (removed when every machine is converted). */
+export function* waitFor(
+  _io: EngineIo,
+  _state: EngineState,
+  untilMs: number | undefined,
+  opts: { approval: boolean },
+): Program<WaitResult> {
+  return yield* callMachine<WaitResult>(waitForFrame(untilMs, opts));
 }
 
 /** What a wait result that is not the expected timer/approval means for the step. */
