@@ -6,7 +6,7 @@
 import type { GeneratorMachine, Machine } from './engine-io';
 import { apply, notify, resolveUnit, writeTraffic, type ApplyFrame, type NotifyFrame, type WriteTrafficFrame } from './engine-effects';
 import { applyControls, waitFor, type ApplyControlsFrame, type WaitForFrame } from './wait-machine';
-import { runStep, type RunStepFrame } from './step-machine';
+import { stepMachines } from './step-machine';
 import { rollbackMachines } from './rollback-machine';
 
 /** A machine, or (during the conversion) a machine still written as a generator. */
@@ -23,6 +23,6 @@ export const MACHINES: Readonly<Record<string, MachineEntry>> = {
   waitFor: {
     generator: (io, state, frame) => waitFor(io, state, (frame as WaitForFrame).untilMs, { approval: (frame as WaitForFrame).approval }),
   },
-  runStep: { generator: (io, state, frame) => runStep(io, state, (frame as RunStepFrame).step) },
+  ...stepMachines,
   ...rollbackMachines,
 };
