@@ -6,7 +6,7 @@
 import type { GeneratorMachine, Machine } from './engine-io';
 import { effectsMachines } from './engine-effects';
 import { waitMachines } from './wait-machine';
-import { runStep, type RunStepFrame } from './step-machine';
+import { stepMachines } from './step-machine';
 import { rollbackMachines } from './rollback-machine';
 
 /** A machine, or (during the conversion) a machine still written as a generator. */
@@ -15,6 +15,6 @@ export type MachineEntry = Machine<never> | GeneratorMachine;
 export const MACHINES: Readonly<Record<string, MachineEntry>> = {
   ...effectsMachines,
   ...waitMachines,
-  runStep: { generator: (io, state, frame) => runStep(io, state, (frame as RunStepFrame).step) },
+  ...stepMachines,
   ...rollbackMachines,
 };

@@ -3,7 +3,12 @@
  * loop with its hooks, decideWinner, approvals, promote, the plan's rollback step, cleanup.
  * Each returns the StepResult the decider applies (decider.ts). The rules of a look, an approval
  * and a no-data outcome are bake-decider.ts's, approval-decider.ts's and step-bounds.ts's; the
- * loops here wait, look and carry out their answers.
+ * machines here wait, look and carry out their answers.
+ *
+ * Each machine is a (context, frame, resume) -> next reducer (engine-io.ts, "the cursor"): its
+ * position is the frame's `at`, its loop counters and the answers it still needs are the frame's
+ * fields. runStep is the entry (runStepFrame); the bake/gate loop, decideWinner, the approval wait,
+ * the gate check and the race of a long operation against controls are machines of their own.
  */
 import { failedGateOutcome } from '../analysis/agreement';
 import type { GateResult } from '../analysis/types';
@@ -25,21 +30,70 @@ import {
   type EngineState,
 } from './engine-state';
 import { costApprovalDue } from './cost-approval';
-import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook } from './bake-decider';
+import { adaptiveLook, judgeLook, nextLook, stepDeadline, timeOnlyLook, type BakeOrGateStep, type LookDecision } from './bake-decider';
 import { noDataApproval, onApprovalEvent, onApprovalTimeout, type ApprovalWaitStep } from './approval-decider';
 import { lostEndpointResult } from './endpoint-check';
 import { extendForNoData } from './step-bounds';
-import { INTERRUPTED, outputOf, type EngineIo, type Frame, type Program } from './engine-io';
-import { apply, notify, trafficFacts, writeTraffic } from './engine-effects';
-import { applyControls, flowChange, waitFor } from './wait-machine';
+import {
+  INTERRUPTED,
+  answerOf,
+  ask,
+  call,
+  callActivity,
+  callMachine,
+  done,
+  harvestedOf,
+  note,
+  outputOf,
+  publish,
+  raceOf,
+  returnedOf,
+  settledOf,
+  type EngineInput,
+  type EngineIo,
+  type Frame,
+  type Machine,
+  type MachineContext,
+  type Next,
+  type Program,
+} from './engine-io';
+import { applyFrame, notifyFrame, trafficFacts, writeTrafficFrame } from './engine-effects';
+import { applyControlsFrame, flowChange, waitForFrame, type WaitResult } from './wait-machine';
 
 const MINUTE_MS = 60_000;
 
-export interface RunStepFrame extends Frame {
-  readonly machine: 'runStep';
-  readonly step: Step;
+/** The frame at its next stop, with the locals that change there (a frame is replaced, never mutated). */
+const moved = <F extends Frame>(frame: F, change: Partial<F>): F => ({ ...frame, ...change });
+
+// ---------------------------------------------------------------- racing a long operation against controls
+
+/** `again`: the activity was started (race it again); `settling`: an abort was applied, the operation is left to settle. */
+interface RacingControlsFrame extends Frame {
+  readonly machine: 'callRacingControls';
+  readonly at: 'start' | 'raced' | 'harvested' | 'controlsApplied' | 'abortApplied' | 'settled';
+  readonly name: ActivityName;
+  readonly input: unknown;
+  readonly again: boolean;
+  readonly settling: boolean;
+  /** The race's answer ('control': a control came first), held while the controls are applied. */
+  readonly winner?: 'control' | EngineInput;
 }
-export const runStepFrame = (step: Step): RunStepFrame => ({ machine: 'runStep', at: 'start', step });
+
+const racingControlsFrame = <N extends ActivityName>(name: N, input: ActivityInput<N>): RacingControlsFrame => ({
+  machine: 'callRacingControls',
+  at: 'start',
+  name,
+  input,
+  again: false,
+  settling: false,
+});
+
+/** One race of the activity (started on the first, the same one after) against a fresh control listener. */
+const race = (frame: RacingControlsFrame): Next =>
+  ask(
+    moved(frame, { at: 'raced', winner: undefined }),
+    frame.again ? { kind: 'raceAgain' } : { kind: 'raceActivity', name: frame.name, input: frame.input },
+  );
 
 /**
  * Runs a long Azure operation (creating a deployment, replacing its model: minutes) while
@@ -51,51 +105,63 @@ export const runStepFrame = (step: Step): RunStepFrame => ({ machine: 'runStep',
  *     delete with 409), so this waits for it to settle before returning: the rollback that follows
  *     then undoes what the operation left behind, and never deletes before the create has written.
  *   - anything else (a pause, an ignored control): recorded as usual; the operation goes on.
- * The step code reads `INTERRUPTED` as "the decider already took the step's result".
+ * Returns the activity's output, or `INTERRUPTED`: "the decider already took the step's result".
  */
-function* callRacingControls<N extends ActivityName>(
-  io: EngineIo,
-  state: EngineState,
-  name: N,
-  input: ActivityInput<N>,
-): Program<ActivityOutput<N> | typeof INTERRUPTED> {
-  for (let again = false; ; again = true) {
-    const winner = yield* io.race(name, input, again);
-    const harvested = yield* io.harvest(true);
-    const control = yield* applyControls(io, state, harvested.controls);
-    if (control?.kind === 'abort') {
-      yield* apply(io, state, {
-        kind: 'stepResult',
-        result: { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${control.by}` },
-      });
-      yield* io.publish(state);
-      // Wait for the operation to settle, still listening: a control sent meanwhile (a second
-      // abort, a supersede) is answered now (recorded, ignored: the rollback is decided), not
-      // minutes later when the create is done.
-      for (;;) {
-        const settled = yield* io.race(name, input, true);
-        const more = yield* io.harvest(true);
-        yield* applyControls(io, state, more.controls);
-        if (settled === 'control') {
-          yield* io.publish(state);
-          continue;
+const callRacingControls: Machine<RacingControlsFrame> = (ctx, frame, resume) => {
+  switch (frame.at) {
+    case 'start':
+      return race(frame);
+    case 'raced':
+      return ask(moved(frame, { at: 'harvested', winner: raceOf(answerOf(resume)) }), { kind: 'harvest', controlsOnly: true });
+    case 'harvested':
+      return call({ ...frame, at: 'controlsApplied' }, applyControlsFrame(harvestedOf(answerOf(resume)).controls));
+    case 'controlsApplied': {
+      const control = returnedOf<WaitResult | undefined>(resume);
+      const winner = frame.winner;
+      if (winner === undefined) throw new Error(`${frame.name}: controls applied without a race`);
+      if (frame.settling) {
+        // Waiting for the operation to settle, still listening: a control sent meanwhile (a second
+        // abort, a supersede) is answered now (recorded, ignored: the rollback is decided), not
+        // minutes later when the create is done.
+        if (winner === 'control') {
+          publish(ctx);
+          return race(frame);
         }
-        yield* io.note(
-          state,
-          settled.kind === 'activityFailed'
-            ? `${name}, in flight when the abort came, failed: ${settled.error.message}`
-            : `${name}, in flight when the abort came, has finished; the rollback undoes it`,
+        note(
+          ctx,
+          winner.kind === 'activityFailed'
+            ? `${frame.name}, in flight when the abort came, failed: ${winner.error.message}`
+            : `${frame.name}, in flight when the abort came, has finished; the rollback undoes it`,
         );
-        return INTERRUPTED;
+        return done(INTERRUPTED);
       }
+      if (control?.kind === 'abort')
+        return call(
+          moved(frame, { at: 'abortApplied', again: true, settling: true }),
+          applyFrame({ kind: 'stepResult', result: { kind: 'rollback', outcome: 'aborted', reason: `aborted by ${control.by}` } }),
+        );
+      if (winner !== 'control') {
+        // Settled first: it throws the activity's failure, as a plain call would.
+        if (winner.kind === 'activityFailed') return ask({ ...frame, at: 'settled' }, { kind: 'awaitActivity' });
+        return done(outputOf(frame.name, winner));
+      }
+      publish(ctx);
+      return race({ ...frame, again: true });
     }
-    if (winner !== 'control') {
-      if (winner.kind === 'activityFailed') yield* io.settle(name); // throws the activity's failure, as a plain call would
-      return outputOf(name, winner);
+    case 'abortApplied':
+      returnedOf(resume);
+      publish(ctx);
+      return race(frame);
+    case 'settled': {
+      settledOf(frame.name, answerOf(resume));
+      const winner = frame.winner;
+      if (winner === undefined || winner === 'control') throw new Error(`${frame.name}: settled without the activity's answer`);
+      return done(outputOf(frame.name, winner));
     }
-    yield* io.publish(state);
   }
-}
+};
+
+// ---------------------------------------------------------------- one look at the gates
 
 function gateSpecs(state: EngineState, names: readonly string[]): contract.CheckGatesInput['gates'] {
   return names.map((name) => {
@@ -118,348 +184,633 @@ interface GateRound {
   arms?: contract.CheckGatesOutput['arms'];
 }
 
-function* checkGateRound(
-  io: EngineIo,
-  state: EngineState,
-  names: readonly string[],
-  opts: { candidateOnly: boolean; armsSinceMs?: number | undefined },
-): Program<GateRound> {
-  const gates = gateSpecs(state, names);
-  const looks: Record<string, number> = {};
-  for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
-  const out = yield* io.call(ACTIVITY.checkGates, {
-    target: state.plan.target,
-    gates,
-    // After promotion (or for recreate) the baseline serves nothing: judge the candidate alone.
-    baseline: opts.candidateOnly ? state.plan.candidate.deployment : state.plan.baseline.deployment,
-    candidate: state.plan.candidate.deployment,
-    nowMs: io.now(),
-    looks,
-    ...(opts.armsSinceMs === undefined ? {} : { armsSinceMs: opts.armsSinceMs }),
-    expect: {
-      deployments: opts.candidateOnly
-        ? [state.plan.candidate.deployment]
-        : [state.plan.baseline.deployment, state.plan.candidate.deployment],
-      traffic: state.status.traffic,
-      mirror: state.status.mirror,
-    },
-  });
-  if (out.endpointProblems) {
-    yield* io.note(state, `gates not checked: ${out.endpointProblems.join('; ')}`);
-    return { errors: [], allPassed: false, lost: out.endpointProblems };
-  }
-  const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0, ...(out.arms ? { arms: out.arms } : {}) };
-  const verdicts: GateResult[] = [];
-  for (const outcome of out.outcomes) {
-    if (outcome.result) {
-      verdicts.push(outcome.result);
-      state.progress.looks[outcome.gate] = looks[outcome.gate] ?? 1;
-    }
-    if (outcome.candidateRequests !== undefined && outcome.result && round.candidateRequests === undefined) {
-      round.candidateRequests = outcome.candidateRequests;
-      countNewRequests(state.progress, outcome.candidateRequests, outcome.result.window);
-    }
-    if (outcome.outcome !== 'pass') round.allPassed = false;
-    if (outcome.outcome === 'fail' && !round.failed)
-      round.failed = {
-        gate: outcome.gate,
-        reason: outcome.result?.reason ?? 'failed',
-        ...(outcome.result ? { result: outcome.result } : {}),
-      };
-    if (outcome.outcome === 'error') round.errors.push(`${outcome.gate}: ${outcome.error?.message ?? 'query failed'}`);
-  }
-  if (verdicts.length > 0) state.status.gates = verdicts;
-  state.status.evidenceHistory = recordLooks(state.status.evidenceHistory, state.plan, verdicts, state.status.traffic, state.status.mirror);
-  const costApproval = costApprovalDue(out.outcomes, state.facts.costApprovalAsked === true);
-  if (costApproval !== undefined) round.costApproval = costApproval;
-  const agreementLook = verdicts.find((v) => v.agreement !== undefined);
-  if (agreementLook) state.status.predictionAgreement = agreementLook;
-  const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
-  yield* io.note(state, `gates checked: ${summary}`);
-  return round;
+/** `looks`: each gate's look number as asked (recorded on the progress when the gate answers). */
+interface CheckGateRoundFrame extends Frame {
+  readonly machine: 'checkGateRound';
+  readonly at: 'start' | 'checked';
+  readonly names: readonly string[];
+  readonly candidateOnly: boolean;
+  readonly armsSinceMs: number | undefined;
+  readonly looks: Readonly<Record<string, number>>;
 }
 
-function* noDataOutcome(
-  io: EngineIo,
-  state: EngineState,
-  outcome: 'extend' | 'requestApproval' | 'rollback',
-  why: string,
-): Program<StepResult> {
-  if (outcome === 'rollback') return { kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` };
+const checkGateRoundFrame = (
+  names: readonly string[],
+  opts: { candidateOnly: boolean; armsSinceMs?: number | undefined },
+): CheckGateRoundFrame => ({
+  machine: 'checkGateRound',
+  at: 'start',
+  names,
+  candidateOnly: opts.candidateOnly,
+  armsSinceMs: opts.armsSinceMs,
+  looks: {},
+});
+
+/** Returns the GateRound. */
+const checkGateRound: Machine<CheckGateRoundFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start': {
+      const gates = gateSpecs(state, frame.names);
+      const looks: Record<string, number> = {};
+      for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
+      return ask(
+        moved(frame, { at: 'checked', looks }),
+        callActivity(ACTIVITY.checkGates, {
+          target: state.plan.target,
+          gates,
+          // After promotion (or for recreate) the baseline serves nothing: judge the candidate alone.
+          baseline: frame.candidateOnly ? state.plan.candidate.deployment : state.plan.baseline.deployment,
+          candidate: state.plan.candidate.deployment,
+          nowMs: ctx.now(),
+          looks,
+          ...(frame.armsSinceMs === undefined ? {} : { armsSinceMs: frame.armsSinceMs }),
+          expect: {
+            deployments: frame.candidateOnly
+              ? [state.plan.candidate.deployment]
+              : [state.plan.baseline.deployment, state.plan.candidate.deployment],
+            traffic: state.status.traffic,
+            mirror: state.status.mirror,
+          },
+        }),
+      );
+    }
+    case 'checked': {
+      const out = outputOf(ACTIVITY.checkGates, answerOf(resume));
+      const looks = frame.looks;
+      if (out.endpointProblems) {
+        note(ctx, `gates not checked: ${out.endpointProblems.join('; ')}`);
+        return done({ errors: [], allPassed: false, lost: out.endpointProblems } satisfies GateRound);
+      }
+      const round: GateRound = { errors: [], allPassed: out.outcomes.length > 0, ...(out.arms ? { arms: out.arms } : {}) };
+      const verdicts: GateResult[] = [];
+      for (const outcome of out.outcomes) {
+        if (outcome.result) {
+          verdicts.push(outcome.result);
+          state.progress.looks[outcome.gate] = looks[outcome.gate] ?? 1;
+        }
+        if (outcome.candidateRequests !== undefined && outcome.result && round.candidateRequests === undefined) {
+          round.candidateRequests = outcome.candidateRequests;
+          countNewRequests(state.progress, outcome.candidateRequests, outcome.result.window);
+        }
+        if (outcome.outcome !== 'pass') round.allPassed = false;
+        if (outcome.outcome === 'fail' && !round.failed)
+          round.failed = {
+            gate: outcome.gate,
+            reason: outcome.result?.reason ?? 'failed',
+            ...(outcome.result ? { result: outcome.result } : {}),
+          };
+        if (outcome.outcome === 'error') round.errors.push(`${outcome.gate}: ${outcome.error?.message ?? 'query failed'}`);
+      }
+      if (verdicts.length > 0) state.status.gates = verdicts;
+      state.status.evidenceHistory = recordLooks(
+        state.status.evidenceHistory,
+        state.plan,
+        verdicts,
+        state.status.traffic,
+        state.status.mirror,
+      );
+      const costApproval = costApprovalDue(out.outcomes, state.facts.costApprovalAsked === true);
+      if (costApproval !== undefined) round.costApproval = costApproval;
+      const agreementLook = verdicts.find((v) => v.agreement !== undefined);
+      if (agreementLook) state.status.predictionAgreement = agreementLook;
+      const summary = out.outcomes.map((o) => `${o.gate}=${o.outcome}`).join(', ');
+      note(ctx, `gates checked: ${summary}`);
+      return done(round);
+    }
+  }
+};
+
+// ---------------------------------------------------------------- approvals
+
+/** `rounds`: the waits so far in this execution; `why`: the reason asked (read once, at the start); `decided`: the result held while a reminder is sent. */
+interface ApprovalWaitFrame extends Frame {
+  readonly machine: 'approvalWait';
+  readonly at: 'start' | 'started' | 'requested' | 'waited' | 'reminded';
+  readonly step: ApprovalWaitStep;
+  readonly askedWhy: string | undefined;
+  readonly why: string | undefined;
+  readonly rounds: number;
+  readonly decided?: StepResult | undefined;
+}
+
+const approvalWaitFrame = (step: ApprovalWaitStep, askedWhy?: string): ApprovalWaitFrame => ({
+  machine: 'approvalWait',
+  at: 'start',
+  step,
+  askedWhy,
+  why: undefined,
+  rounds: 0,
+});
+
+const approvalDeadline = (state: EngineState): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
+
+const approvalDetail = (frame: ApprovalWaitFrame): string =>
+  `waiting for approval '${frame.step.name}'${frame.why ? ` (${frame.why})` : ''}`;
+
+/** Returns the StepResult. */
+const approvalWait: Machine<ApprovalWaitFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  const { step, why } = frame;
+  switch (frame.at) {
+    case 'start': {
+      // Kept on the step's progress: after continueAsNew the wait goes on with the same name and why.
+      if (frame.askedWhy !== undefined) state.progress.approvalWhy = frame.askedWhy;
+      if (state.progress.awaitingDataApproval) state.progress.approvalName = step.name;
+      if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = ctx.now() + step.timeoutMinutes * MINUTE_MS;
+      return call(moved(frame, { at: 'started', why: state.progress.approvalWhy }), applyFrame({ kind: 'approvalWaitStarted' }));
+    }
+    case 'started':
+      returnedOf(resume);
+      state.status.waitingFor = { kind: 'approval', untilMs: approvalDeadline(state), detail: approvalDetail(frame) };
+      if (!state.progress.approvalRequested) {
+        state.progress.approvalRequested = true;
+        note(ctx, `waiting for approval '${step.name}' until ${new Date(approvalDeadline(state)).toISOString()}`);
+        return call(
+          { ...frame, at: 'requested' },
+          notifyFrame('approvalRequested', {
+            approval: {
+              step: state.stepIndex,
+              name: step.name,
+              timeoutAtMs: approvalDeadline(state),
+              ...(why === undefined ? {} : { why }),
+            },
+          }),
+        );
+      }
+      return approvalRound(ctx, frame, 0);
+    case 'requested':
+      returnedOf(resume);
+      return approvalRound(ctx, frame, 0);
+    case 'waited': {
+      const wait = returnedOf<WaitResult>(resume);
+      if (wait.kind === 'approval' || wait.kind === 'timer') {
+        const decision =
+          wait.kind === 'approval' ? onApprovalEvent(state, step, wait.event, ctx.now()) : onApprovalTimeout(state, step, ctx.now());
+        for (const message of decision.notes) note(ctx, message);
+        if (decision.remind)
+          return call(
+            moved(frame, { at: 'reminded', decided: decision.result }),
+            notifyFrame('approvalRequested', {
+              approval: {
+                step: state.stepIndex,
+                name: step.name,
+                timeoutAtMs: approvalDeadline(state),
+                reminder: true,
+                ...(why === undefined ? {} : { why }),
+              },
+            }),
+          );
+        if (decision.result) return done(decision.result);
+        return approvalRound(ctx, frame, frame.rounds + 1);
+      }
+      const change = flowChange(wait);
+      if (change && change.kind !== 'stay') return done(change);
+      return approvalRound(ctx, frame, frame.rounds + 1);
+    }
+    case 'reminded':
+      returnedOf(resume);
+      if (frame.decided) return done(frame.decided);
+      return approvalRound(ctx, frame, frame.rounds + 1);
+  }
+};
+
+/** One wait of the approval loop (the rules are approval-decider.ts's; this loop waits and carries out its answers). */
+function approvalRound(ctx: MachineContext, frame: ApprovalWaitFrame, rounds: number): Next {
+  const { state } = ctx;
+  if (rounds >= MAX_WAITS_PER_EXECUTION) return done({ kind: 'stay' } satisfies StepResult);
+  state.status.waitingFor = { kind: 'approval', untilMs: approvalDeadline(state), detail: approvalDetail(frame) };
+  return call(moved(frame, { at: 'waited', rounds, decided: undefined }), waitForFrame(approvalDeadline(state), { approval: true }));
+}
+
+// ---------------------------------------------------------------- the bake/gate loop
+
+/** `rounds`: the looks so far in this execution; `round` and `decision`: the look's, held while the gate failure is notified. */
+interface BakeLoopFrame extends Frame {
+  readonly machine: 'bakeLoop';
+  readonly at: 'start' | 'waited' | 'checked' | 'gateFailedNotified' | 'approved';
+  readonly step: BakeOrGateStep;
+  readonly rounds: number;
+  readonly round?: GateRound | undefined;
+  readonly decision?: LookDecision | undefined;
+}
+
+const bakeLoopFrame = (step: BakeOrGateStep): BakeLoopFrame => ({ machine: 'bakeLoop', at: 'start', step, rounds: 0 });
+
+/** Returns the StepResult. The rules are bake-decider.ts's; this loop waits, looks and carries out its answers. */
+const bakeLoop: Machine<BakeLoopFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  const { step } = frame;
+  switch (frame.at) {
+    case 'start':
+      return bakeRound(ctx, frame, 0);
+    case 'waited': {
+      const change = flowChange(returnedOf<WaitResult>(resume));
+      if (change) {
+        if (change.kind === 'stay') return bakeRound(ctx, frame, frame.rounds + 1);
+        return done(change);
+      }
+      return look(ctx, frame);
+    }
+    case 'checked': {
+      const round = returnedOf<GateRound>(resume);
+      // A deployment or the endpoint the look relies on is gone: roll back with the reason (endpoint-check.ts).
+      if (round.lost) return done(lostEndpointResult(state.plan.target.endpoint, round.lost));
+      const decision = judgeLook(step, state.progress, ctx.now(), round, adaptiveLook(step, state.progress, ctx.now(), round.arms));
+      if (decision.kind === 'done' && decision.gateFailed && round.failed)
+        return call(
+          moved(frame, { at: 'gateFailedNotified', round, decision }),
+          notifyFrame('gateFailed', round.failed.result ? { gate: round.failed.result } : {}),
+        );
+      return judged(ctx, frame, decision, round);
+    }
+    case 'gateFailedNotified':
+      returnedOf(resume);
+      if (!frame.decision) throw new Error('bakeLoop: a gate failure notified without its decision');
+      return judged(ctx, frame, frame.decision, frame.round);
+    case 'approved':
+      return done(returnedOf<StepResult>(resume));
+  }
+};
+
+/** The start of one round: wait for the next look (when one is due later), else look now. */
+function bakeRound(ctx: MachineContext, frame: BakeLoopFrame, rounds: number): Next {
+  const { state } = ctx;
+  if (rounds >= MAX_WAITS_PER_EXECUTION) return done({ kind: 'stay' } satisfies StepResult);
+  const at: BakeLoopFrame = { ...frame, rounds, round: undefined, decision: undefined };
+  const next = nextLook(frame.step, state.progress, ctx.now(), rounds === 0);
+  if (next) {
+    state.status.waitingFor = next.waitingFor;
+    return call({ ...at, at: 'waited' }, waitForFrame(next.untilMs, { approval: false }));
+  }
+  return look(ctx, at);
+}
+
+/** A look: the time alone decides a plain bake; a step with gates checks them. */
+function look(ctx: MachineContext, frame: BakeLoopFrame): Next {
+  const { state } = ctx;
+  const { step } = frame;
+  state.status.waitingFor = undefined;
+  const decision = timeOnlyLook(step, state.progress, ctx.now());
+  if (decision) return judged(ctx, frame, decision, undefined);
+  const adaptive = step.kind === 'bake' && step.adaptive !== undefined;
+  return call(
+    { ...frame, at: 'checked' },
+    checkGateRoundFrame(step.gates, {
+      candidateOnly: step.kind === 'bake' && step.candidateOnly === true,
+      armsSinceMs: adaptive ? state.progress.startedAtMs : undefined,
+    }),
+  );
+}
+
+/** Carries out a look's decision: its notes, the hooks, the result, the no-data outcome, or another round. */
+function judged(ctx: MachineContext, frame: BakeLoopFrame, decision: LookDecision, round: GateRound | undefined): Next {
+  const { state } = ctx;
+  const { plan } = state;
+  const { step } = frame;
+  for (const message of decision.notes) note(ctx, message);
+  if (
+    decision.kind === 'done' &&
+    decision.result.kind === 'rollback' &&
+    decision.gateFailed &&
+    round?.failed &&
+    failedGateOutcome(plan.gates[round.failed.gate]) === 'requestApproval'
+  ) {
+    // Prediction-agreement hook: its policy's onDisagreement may ask a person instead of rolling back.
+    return noDataOutcome(ctx, frame, 'requestApproval', decision.result.reason);
+  }
+  if (decision.kind === 'done' && decision.result.kind === 'advance' && round?.costApproval !== undefined) {
+    // Cost hook: the no-data approval path, asked once per rollout (src/orchestration/cost-approval.ts).
+    state.facts.costApprovalAsked = true;
+    state.progress.awaitingDataApproval = true;
+    return call(
+      { ...frame, at: 'approved' },
+      approvalWaitFrame({ ...noDataApproval(plan), name: 'cost' }, `serving cost: ${round.costApproval}`),
+    );
+  }
+  if (decision.kind === 'done') return done(decision.result);
+  if (decision.kind === 'noData') return noDataOutcome(ctx, frame, step.noDataOutcome, decision.why);
+  return bakeRound(ctx, frame, frame.rounds + 1);
+}
+
+/** The policy's answer to missing data; a person's approval is the approval wait, called from the bake's frame. */
+function noDataOutcome(ctx: MachineContext, frame: BakeLoopFrame, outcome: 'extend' | 'requestApproval' | 'rollback', why: string): Next {
+  const { state } = ctx;
+  if (outcome === 'rollback') return done({ kind: 'rollback', outcome: 'rolledBack', reason: `no data: ${why}` } satisfies StepResult);
   if (outcome === 'extend') {
     // Counts the extension and restarts the step's window (bounded history: one more execution).
-    const bound = extendForNoData(state.progress, state.plan.steps[state.stepIndex], io.now(), why);
-    if (bound) return bound;
-    yield* io.note(state, `no data yet (${why}); the policy says keep extending (extension ${state.progress.noDataExtensions})`);
-    return { kind: 'stay' };
+    const bound = extendForNoData(state.progress, state.plan.steps[state.stepIndex], ctx.now(), why);
+    if (bound) return done(bound);
+    note(ctx, `no data yet (${why}); the policy says keep extending (extension ${state.progress.noDataExtensions})`);
+    return done({ kind: 'stay' } satisfies StepResult);
   }
   // requestApproval: a person decides whether to go on without the data.
   state.progress.awaitingDataApproval = true;
-  return yield* approvalWait(io, state, noDataApproval(state.plan, state.stepIndex), why);
+  return call({ ...frame, at: 'approved' }, approvalWaitFrame(noDataApproval(state.plan, state.stepIndex), why));
 }
 
-function* approvalWait(io: EngineIo, state: EngineState, step: ApprovalWaitStep, askedWhy?: string): Program<StepResult> {
-  // Kept on the step's progress: after continueAsNew the wait goes on with the same name and why.
-  if (askedWhy !== undefined) state.progress.approvalWhy = askedWhy;
-  if (state.progress.awaitingDataApproval) state.progress.approvalName = step.name;
-  const why = state.progress.approvalWhy;
-  if (state.progress.deadlineMs === undefined) state.progress.deadlineMs = io.now() + step.timeoutMinutes * MINUTE_MS;
-  yield* apply(io, state, { kind: 'approvalWaitStarted' });
-  const deadline = (): number => (state.progress.deadlineMs ?? 0) + state.progress.pausedMs;
-  state.status.waitingFor = {
-    kind: 'approval',
-    untilMs: deadline(),
-    detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}`,
-  };
-  if (!state.progress.approvalRequested) {
-    state.progress.approvalRequested = true;
-    yield* io.note(state, `waiting for approval '${step.name}' until ${new Date(deadline()).toISOString()}`);
-    yield* notify(io, state, 'approvalRequested', {
-      approval: { step: state.stepIndex, name: step.name, timeoutAtMs: deadline(), ...(why === undefined ? {} : { why }) },
-    });
-  }
-  // The rules are approval-decider.ts's; this loop waits and carries out its answers.
-  for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-    state.status.waitingFor = {
-      kind: 'approval',
-      untilMs: deadline(),
-      detail: `waiting for approval '${step.name}'${why ? ` (${why})` : ''}`,
-    };
-    const wait = yield* waitFor(io, state, deadline(), { approval: true });
-    if (wait.kind === 'approval' || wait.kind === 'timer') {
-      const decision =
-        wait.kind === 'approval' ? onApprovalEvent(state, step, wait.event, io.now()) : onApprovalTimeout(state, step, io.now());
-      for (const message of decision.notes) yield* io.note(state, message);
-      if (decision.remind)
-        yield* notify(io, state, 'approvalRequested', {
-          approval: {
-            step: state.stepIndex,
-            name: step.name,
-            timeoutAtMs: deadline(),
-            reminder: true,
-            ...(why === undefined ? {} : { why }),
-          },
-        });
-      if (decision.result) return decision.result;
-      continue;
+// ---------------------------------------------------------------- decideWinner (A/B)
+
+type DecideWinnerStep = Extract<Step, { kind: 'decideWinner' }>;
+
+/** `sinceMs`: the data's start; `endMs`: the round's deadline (read before its wait); `look`: the look asked for. */
+interface DecideWinnerFrame extends Frame {
+  readonly machine: 'decideWinner';
+  readonly at: 'start' | 'waited' | 'looked';
+  readonly step: DecideWinnerStep;
+  readonly rounds: number;
+  readonly sinceMs: number;
+  readonly endMs: number;
+  readonly look: number;
+}
+
+const decideWinnerFrame = (step: DecideWinnerStep): DecideWinnerFrame => ({
+  machine: 'decideWinner',
+  at: 'start',
+  step,
+  rounds: 0,
+  sinceMs: 0,
+  endMs: 0,
+  look: 0,
+});
+
+function winnerGate(state: EngineState, step: DecideWinnerStep): contract.DecideWinnerInput['gate'] {
+  const spec = state.plan.gates[step.gate];
+  if (!spec) throw new Error(`plan names gate '${step.gate}', which it does not declare`);
+  return spec;
+}
+
+/** Returns the StepResult. */
+const decideWinner: Machine<DecideWinnerFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  const { plan } = state;
+  const { step } = frame;
+  switch (frame.at) {
+    case 'start':
+      winnerGate(state, step);
+      return winnerRound(ctx, { ...frame, sinceMs: state.facts.splitSetAtMs ?? state.progress.startedAtMs ?? ctx.now() }, 0);
+    case 'waited': {
+      const change = flowChange(returnedOf<WaitResult>(resume));
+      if (change) {
+        if (change.kind === 'stay') return winnerRound(ctx, frame, frame.rounds + 1);
+        return done(change);
+      }
+      const final = ctx.now() >= frame.endMs;
+      const look = (state.progress.looks[step.gate] ?? 0) + 1;
+      state.progress.looks[step.gate] = look;
+      return ask(
+        moved(frame, { at: 'looked', look }),
+        callActivity(ACTIVITY.decideWinner, {
+          target: plan.target,
+          gate: winnerGate(state, step),
+          baseline: plan.baseline.deployment,
+          candidate: plan.candidate.deployment,
+          nowMs: ctx.now(),
+          sinceMs: frame.sinceMs,
+          minRequestsPerArm: step.minRequestsPerArm,
+          look,
+          final,
+        }),
+      );
     }
-    const change = flowChange(wait);
-    if (change && change.kind !== 'stay') return change;
+    case 'looked': {
+      const out = outputOf(ACTIVITY.decideWinner, answerOf(resume));
+      if (out.result) state.status.gates = [out.result];
+      state.status.evidenceHistory = recordLooks(
+        state.status.evidenceHistory,
+        plan,
+        out.result ? [out.result] : [],
+        state.status.traffic,
+        state.status.mirror,
+      );
+      note(ctx, `A/B look ${frame.look}: ${out.winner}: ${out.reason}`);
+      if (out.error) {
+        if (countQueryError(state.progress, queryErrorLimit(step)))
+          return done({
+            kind: 'rollback',
+            outcome: 'rolledBack',
+            reason: `A/B queries failed ${state.progress.queryErrors} times: ${out.error.message}`,
+          } satisfies StepResult);
+      }
+      state.status.waitingFor = undefined;
+      if (out.winner === 'candidate') {
+        state.status.winner = { deployment: plan.candidate.deployment, reason: out.reason };
+        return done({ kind: 'advance' } satisfies StepResult);
+      }
+      if (out.winner === 'baseline') {
+        state.status.winner = { deployment: plan.baseline.deployment, reason: out.reason };
+        return done({ kind: 'rollback', outcome: 'rolledBack', reason: `A/B test: the baseline wins: ${out.reason}` } satisfies StepResult);
+      }
+      if (ctx.now() >= frame.endMs) {
+        state.status.winner = {
+          deployment: plan.baseline.deployment,
+          reason: `no winner after ${step.maxWaitMinutes} min (${out.reason}); a tie keeps the baseline`,
+        };
+        return done({
+          kind: 'rollback',
+          outcome: 'rolledBack',
+          reason: `A/B test undecided after ${step.maxWaitMinutes} min; the baseline is kept`,
+        } satisfies StepResult);
+      }
+      return winnerRound(ctx, frame, frame.rounds + 1);
+    }
   }
-  return { kind: 'stay' };
+};
+
+/** One round: wait for the next look (or the step's end), collecting data meanwhile. */
+function winnerRound(ctx: MachineContext, frame: DecideWinnerFrame, rounds: number): Next {
+  const { state } = ctx;
+  const { step } = frame;
+  if (rounds >= MAX_WAITS_PER_EXECUTION) return done({ kind: 'stay' } satisfies StepResult);
+  const endMs = stepDeadline(state.progress, step.maxWaitMinutes);
+  const until = Math.min(ctx.now() + step.checkIntervalMinutes * MINUTE_MS, endMs);
+  state.status.waitingFor = {
+    kind: 'data',
+    untilMs: endMs,
+    detail: `collecting A/B data on '${step.gate}' (${step.minRequestsPerArm} requests per arm)`,
+  };
+  return call(moved(frame, { at: 'waited', rounds, endMs }), waitForFrame(until, { approval: false }));
 }
 
-export function* runStep(io: EngineIo, state: EngineState, step: Step): Program<StepResult> {
+// ---------------------------------------------------------------- runStep: the entry
+
+/** Each stop is named after what has just happened; 'delegated': a step kind's own machine ran it. */
+export interface RunStepFrame extends Frame {
+  readonly machine: 'runStep';
+  readonly at:
+    'start' | 'delegated' | 'deployed' | 'replaced' | 'smokeTested' | 'mirrored' | 'trafficSet' | 'promoted' | 'kept' | 'deleted';
+  readonly step: Step;
+}
+export const runStepFrame = (step: Step): RunStepFrame => ({ machine: 'runStep', at: 'start', step });
+
+/** The frame's step, of the kind its stop belongs to. */
+function stepOf<K extends Step['kind']>(frame: RunStepFrame, kind: K): Extract<Step, { kind: K }> {
+  if (frame.step.kind !== kind) throw new Error(`runStep: stopped at '${frame.at}' of a ${frame.step.kind} step, expected ${kind}`);
+  return frame.step as Extract<Step, { kind: K }>;
+}
+
+type RacedOutput<N extends ActivityName> = ActivityOutput<N> | typeof INTERRUPTED;
+
+/** Returns the StepResult the decider applies. */
+const runStepMachine: Machine<RunStepFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start':
+      return startStep(ctx, frame);
+    case 'delegated':
+      return done(returnedOf<StepResult>(resume));
+    case 'deployed': {
+      const out = returnedOf<RacedOutput<typeof ACTIVITY.createDeployment>>(resume);
+      if ('interrupted' in out) return done({ kind: 'stay' } satisfies StepResult);
+      note(ctx, `deployment '${out.deployment.name}' is ${out.deployment.provisioningState} serving ${out.deployment.modelId}`);
+      return done({ kind: 'advance' } satisfies StepResult);
+    }
+    case 'replaced': {
+      const out = returnedOf<RacedOutput<typeof ACTIVITY.replaceModel>>(resume);
+      if ('interrupted' in out) return done({ kind: 'stay' } satisfies StepResult);
+      note(ctx, `deployment '${out.deployment.name}' now serves ${out.deployment.modelId}`);
+      return done({ kind: 'advance' } satisfies StepResult);
+    }
+    case 'smokeTested': {
+      const step = stepOf(frame, 'smokeTest');
+      const out = outputOf(ACTIVITY.smokeTest, answerOf(resume));
+      note(ctx, `smoke test of '${step.deployment}': ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
+      if (!out.passed)
+        return done({
+          kind: 'rollback',
+          outcome: 'rolledBack',
+          reason: `smoke test of '${step.deployment}' failed: ${out.reason}`,
+        } satisfies StepResult);
+      if (!state.facts.smokePassed.includes(step.deployment)) state.facts.smokePassed.push(step.deployment);
+      return done({ kind: 'advance' } satisfies StepResult);
+    }
+    case 'mirrored':
+      returnedOf(resume);
+      return done({ kind: 'advance' } satisfies StepResult);
+    case 'trafficSet':
+      returnedOf(resume);
+      state.facts.splitSetAtMs = ctx.now();
+      return done({ kind: 'advance' } satisfies StepResult);
+    case 'promoted':
+      returnedOf(resume);
+      state.facts.promoted = true;
+      note(ctx, `promoted: ${formatSplit(state.status.traffic)}`);
+      return done({ kind: 'advance' } satisfies StepResult);
+    case 'kept': {
+      const step = stepOf(frame, 'cleanup');
+      const change = flowChange(returnedOf<WaitResult>(resume));
+      if (change) return done(change);
+      if (ctx.now() < stepDeadline(state.progress, step.afterMinutes)) return done({ kind: 'stay' } satisfies StepResult);
+      return cleanupDelete(ctx, frame);
+    }
+    case 'deleted': {
+      const step = stepOf(frame, 'cleanup');
+      const out = outputOf(ACTIVITY.deleteDeployment, answerOf(resume));
+      note(ctx, out.deleted ? `deleted '${step.deployment}'` : `'${step.deployment}' was already gone`);
+      return done({ kind: 'advance' } satisfies StepResult);
+    }
+  }
+};
+
+function startStep(ctx: MachineContext, frame: RunStepFrame): Next {
+  const { state } = ctx;
   const plan = state.plan;
   const target = plan.target;
+  const step = frame.step;
   if (state.progress.awaitingDataApproval) {
     // Started by an earlier execution: the same approval (a cost approval keeps its name).
     const approval = noDataApproval(plan, state.stepIndex);
-    return yield* approvalWait(io, state, { ...approval, name: state.progress.approvalName ?? approval.name });
+    return call({ ...frame, at: 'delegated' }, approvalWaitFrame({ ...approval, name: state.progress.approvalName ?? approval.name }));
   }
   switch (step.kind) {
-    case 'deploy': {
+    case 'deploy':
       state.facts.candidateCreated = true;
-      const out = yield* callRacingControls(io, state, ACTIVITY.createDeployment, {
-        target,
-        deployment: step.deployment,
-        cloneFrom: step.cloneFrom,
-        modelId: step.modelId,
-        rolloutId: plan.rolloutId,
-        ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }),
-      });
-      if ('interrupted' in out) return { kind: 'stay' };
-      yield* io.note(state, `deployment '${out.deployment.name}' is ${out.deployment.provisioningState} serving ${out.deployment.modelId}`);
-      return { kind: 'advance' };
-    }
-    case 'replaceModel': {
+      return call(
+        { ...frame, at: 'deployed' },
+        racingControlsFrame(ACTIVITY.createDeployment, {
+          target,
+          deployment: step.deployment,
+          cloneFrom: step.cloneFrom,
+          modelId: step.modelId,
+          rolloutId: plan.rolloutId,
+          ...(step.instanceCount === undefined ? {} : { instanceCount: step.instanceCount }),
+        }),
+      );
+    case 'replaceModel':
       state.facts.modelReplaced = true;
-      const out = yield* callRacingControls(io, state, ACTIVITY.replaceModel, {
-        target,
-        deployment: step.deployment,
-        modelId: step.modelId,
-      });
-      if ('interrupted' in out) return { kind: 'stay' };
-      yield* io.note(state, `deployment '${out.deployment.name}' now serves ${out.deployment.modelId}`);
-      return { kind: 'advance' };
-    }
-    case 'smokeTest': {
-      const out = yield* io.call(ACTIVITY.smokeTest, {
-        target,
-        deployment: step.deployment,
-        requests: step.requests,
-        maxFailures: step.maxFailures,
-        payload: step.payload,
-      });
-      yield* io.note(state, `smoke test of '${step.deployment}': ${out.passed ? 'passed' : 'FAILED'}: ${out.reason}`);
-      if (!out.passed)
-        return { kind: 'rollback', outcome: 'rolledBack', reason: `smoke test of '${step.deployment}' failed: ${out.reason}` };
-      if (!state.facts.smokePassed.includes(step.deployment)) state.facts.smokePassed.push(step.deployment);
-      return { kind: 'advance' };
-    }
+      return call(
+        { ...frame, at: 'replaced' },
+        racingControlsFrame(ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId }),
+      );
+    case 'smokeTest':
+      return ask(
+        { ...frame, at: 'smokeTested' },
+        callActivity(ACTIVITY.smokeTest, {
+          target,
+          deployment: step.deployment,
+          requests: step.requests,
+          maxFailures: step.maxFailures,
+          payload: step.payload,
+        }),
+      );
     case 'mirror': {
       const mirror = step.percent > 0 ? { [step.deployment]: step.percent } : {};
       // Never write an empty live split by accident: unknown live traffic means the baseline's.
       const live = Object.keys(state.status.traffic).length > 0 ? { ...state.status.traffic } : { ...rollbackSplit(plan) };
-      yield* writeTraffic(io, state, live, mirror);
-      return { kind: 'advance' };
+      return call({ ...frame, at: 'mirrored' }, writeTrafficFrame(live, mirror));
     }
     case 'setTraffic': {
       const traffic = { ...step.traffic };
-      yield* writeTraffic(io, state, traffic, mirrorAfterLiveChange(traffic, state.status.mirror));
-      state.facts.splitSetAtMs = io.now();
-      return { kind: 'advance' };
+      return call({ ...frame, at: 'trafficSet' }, writeTrafficFrame(traffic, mirrorAfterLiveChange(traffic, state.status.mirror)));
     }
     case 'bake':
-    case 'gate': {
-      // The rules are bake-decider.ts's; this loop waits, looks and carries out its answers.
-      for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-        const next = nextLook(step, state.progress, io.now(), rounds === 0);
-        if (next) {
-          state.status.waitingFor = next.waitingFor;
-          const wait = yield* waitFor(io, state, next.untilMs, { approval: false });
-          const change = flowChange(wait);
-          if (change) {
-            if (change.kind === 'stay') continue;
-            return change;
-          }
-        }
-        state.status.waitingFor = undefined;
-        let decision = timeOnlyLook(step, state.progress, io.now());
-        let round: GateRound | undefined;
-        if (!decision) {
-          const adaptive = step.kind === 'bake' && step.adaptive !== undefined;
-          round = yield* checkGateRound(io, state, step.gates, {
-            candidateOnly: step.kind === 'bake' && step.candidateOnly === true,
-            armsSinceMs: adaptive ? state.progress.startedAtMs : undefined,
-          });
-          // A deployment or the endpoint the look relies on is gone: roll back with the reason (endpoint-check.ts).
-          if (round.lost) return lostEndpointResult(target.endpoint, round.lost);
-          decision = judgeLook(step, state.progress, io.now(), round, adaptiveLook(step, state.progress, io.now(), round.arms));
-          if (decision.kind === 'done' && decision.gateFailed && round.failed)
-            yield* notify(io, state, 'gateFailed', round.failed.result ? { gate: round.failed.result } : {});
-        }
-        for (const message of decision.notes) yield* io.note(state, message);
-        if (
-          decision.kind === 'done' &&
-          decision.result.kind === 'rollback' &&
-          decision.gateFailed &&
-          round?.failed &&
-          failedGateOutcome(plan.gates[round.failed.gate]) === 'requestApproval'
-        ) {
-          // Prediction-agreement hook: its policy's onDisagreement may ask a person instead of rolling back.
-          return yield* noDataOutcome(io, state, 'requestApproval', decision.result.reason);
-        }
-        if (decision.kind === 'done' && decision.result.kind === 'advance' && round?.costApproval !== undefined) {
-          // Cost hook: the no-data approval path, asked once per rollout (src/orchestration/cost-approval.ts).
-          state.facts.costApprovalAsked = true;
-          state.progress.awaitingDataApproval = true;
-          return yield* approvalWait(io, state, { ...noDataApproval(plan), name: 'cost' }, `serving cost: ${round.costApproval}`);
-        }
-        if (decision.kind === 'done') return decision.result;
-        if (decision.kind === 'noData') return yield* noDataOutcome(io, state, step.noDataOutcome, decision.why);
-      }
-      return { kind: 'stay' };
-    }
-    case 'decideWinner': {
-      const spec = plan.gates[step.gate];
-      if (!spec) throw new Error(`plan names gate '${step.gate}', which it does not declare`);
-      const sinceMs = state.facts.splitSetAtMs ?? state.progress.startedAtMs ?? io.now();
-      for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-        const endMs = stepDeadline(state.progress, step.maxWaitMinutes);
-        const until = Math.min(io.now() + step.checkIntervalMinutes * MINUTE_MS, endMs);
-        state.status.waitingFor = {
-          kind: 'data',
-          untilMs: endMs,
-          detail: `collecting A/B data on '${step.gate}' (${step.minRequestsPerArm} requests per arm)`,
-        };
-        const wait = yield* waitFor(io, state, until, { approval: false });
-        const change = flowChange(wait);
-        if (change) {
-          if (change.kind === 'stay') continue;
-          return change;
-        }
-        const final = io.now() >= endMs;
-        const look = (state.progress.looks[step.gate] ?? 0) + 1;
-        state.progress.looks[step.gate] = look;
-        const out = yield* io.call(ACTIVITY.decideWinner, {
-          target,
-          gate: spec,
-          baseline: plan.baseline.deployment,
-          candidate: plan.candidate.deployment,
-          nowMs: io.now(),
-          sinceMs,
-          minRequestsPerArm: step.minRequestsPerArm,
-          look,
-          final,
-        });
-        if (out.result) state.status.gates = [out.result];
-        state.status.evidenceHistory = recordLooks(
-          state.status.evidenceHistory,
-          plan,
-          out.result ? [out.result] : [],
-          state.status.traffic,
-          state.status.mirror,
-        );
-        yield* io.note(state, `A/B look ${look}: ${out.winner}: ${out.reason}`);
-        if (out.error) {
-          if (countQueryError(state.progress, queryErrorLimit(step)))
-            return {
-              kind: 'rollback',
-              outcome: 'rolledBack',
-              reason: `A/B queries failed ${state.progress.queryErrors} times: ${out.error.message}`,
-            };
-        }
-        state.status.waitingFor = undefined;
-        if (out.winner === 'candidate') {
-          state.status.winner = { deployment: plan.candidate.deployment, reason: out.reason };
-          return { kind: 'advance' };
-        }
-        if (out.winner === 'baseline') {
-          state.status.winner = { deployment: plan.baseline.deployment, reason: out.reason };
-          return { kind: 'rollback', outcome: 'rolledBack', reason: `A/B test: the baseline wins: ${out.reason}` };
-        }
-        if (io.now() >= endMs) {
-          state.status.winner = {
-            deployment: plan.baseline.deployment,
-            reason: `no winner after ${step.maxWaitMinutes} min (${out.reason}); a tie keeps the baseline`,
-          };
-          return {
-            kind: 'rollback',
-            outcome: 'rolledBack',
-            reason: `A/B test undecided after ${step.maxWaitMinutes} min; the baseline is kept`,
-          };
-        }
-      }
-      return { kind: 'stay' };
-    }
+    case 'gate':
+      return call({ ...frame, at: 'delegated' }, bakeLoopFrame(step));
+    case 'decideWinner':
+      return call({ ...frame, at: 'delegated' }, decideWinnerFrame(step));
     case 'approval':
-      return yield* approvalWait(io, state, step);
-    case 'promote': {
-      yield* writeTraffic(io, state, promoteSplit(plan), {});
-      state.facts.promoted = true;
-      yield* io.note(state, `promoted: ${formatSplit(state.status.traffic)}`);
-      return { kind: 'advance' };
-    }
+      return call({ ...frame, at: 'delegated' }, approvalWaitFrame(step));
+    case 'promote':
+      return call({ ...frame, at: 'promoted' }, writeTrafficFrame(promoteSplit(plan), {}));
     case 'rollback':
-      return { kind: 'rollback', outcome: 'rolledBack', reason: 'the plan rolls back here' };
+      return done({ kind: 'rollback', outcome: 'rolledBack', reason: 'the plan rolls back here' } satisfies StepResult);
     case 'cleanup': {
       const endMs = stepDeadline(state.progress, step.afterMinutes);
-      if (io.now() < endMs) {
+      if (ctx.now() < endMs) {
         state.status.waitingFor = { kind: 'timer', untilMs: endMs, detail: `keeping '${step.deployment}' for rollback` };
-        const wait = yield* waitFor(io, state, endMs, { approval: false });
-        const change = flowChange(wait);
-        if (change) return change;
-        if (io.now() < stepDeadline(state.progress, step.afterMinutes)) return { kind: 'stay' };
+        return call({ ...frame, at: 'kept' }, waitForFrame(endMs, { approval: false }));
       }
-      state.status.waitingFor = undefined;
-      if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase())
-        throw new Error(`cleanup would delete the candidate '${step.deployment}'`);
-      const out = yield* io.callWithRetry(ACTIVITY.deleteDeployment, { target, deployment: step.deployment, facts: trafficFacts(state) });
-      yield* io.note(state, out.deleted ? `deleted '${step.deployment}'` : `'${step.deployment}' was already gone`);
-      return { kind: 'advance' };
+      return cleanupDelete(ctx, frame);
     }
   }
 }
+
+/** The cleanup step's delete, once the deployment has been kept long enough for a rollback. */
+function cleanupDelete(ctx: MachineContext, frame: RunStepFrame): Next {
+  const { state } = ctx;
+  const plan = state.plan;
+  const step = stepOf(frame, 'cleanup');
+  state.status.waitingFor = undefined;
+  if (step.deployment.toLowerCase() === plan.candidate.deployment.toLowerCase())
+    throw new Error(`cleanup would delete the candidate '${step.deployment}'`);
+  return ask(
+    { ...frame, at: 'deleted' },
+    callActivity(ACTIVITY.deleteDeployment, { target: plan.target, deployment: step.deployment, facts: trafficFacts(state) }, true),
+  );
+}
+
+/** Transition: for callers still written as generators (removed when every machine is converted). */
+export function* runStep(_io: EngineIo, _state: EngineState, step: Step): Program<StepResult> {
+  return yield* callMachine<StepResult>(runStepFrame(step));
+}
+
+export const stepMachines = {
+  runStep: runStepMachine,
+  callRacingControls,
+  checkGateRound,
+  approvalWait,
+  bakeLoop,
+  decideWinner,
+};
 
 // ---------------------------------------------------------------- rollback and end
