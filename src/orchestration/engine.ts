@@ -31,11 +31,17 @@ import {
 import { endpointLeaseKey, leaseAnswerSchema, supersedeAnswerSchema, type LeaseAnswer } from './endpoint-lease';
 import {
   EngineIo,
+  answerOf,
   ask,
+  callActivity,
   callMachine,
   call,
   done,
   failureOf,
+  leaseAnswerOf,
+  note,
+  outputOf,
+  returnedOf,
   isImmediate,
   type AskCommand,
   type CallCommand,
@@ -51,8 +57,8 @@ import {
   type Resume,
 } from './engine-io';
 import { MACHINES, type MachineEntry } from './machines';
-import { apply, notify, resolveUnit, trafficFacts } from './engine-effects';
-import { applyControls, happenedOf, waitFor } from './wait-machine';
+import { apply, applyFrame, notify, notifyFrame, resolveUnit, trafficFacts } from './engine-effects';
+import { applyControls, happenedOf, waitFor, waitForFrame, type WaitResult } from './wait-machine';
 import { runStep } from './step-machine';
 import { rollBackFrame, type Leftover } from './rollback-machine';
 
@@ -77,86 +83,150 @@ function nonZero(split: Readonly<Record<string, number>>): Record<string, number
 }
 
 /** With the lease held: compile the plan against what is live on the endpoint now. */
-function* planUnit(io: EngineIo, state: EngineState): Program<void> {
-  let plan: Plan;
-  try {
-    plan = yield* io.call(ACTIVITY.planRollout, state.input);
-  } catch (error) {
-    yield* apply(io, state, { kind: 'planFailed', reason: failureOf(error).message });
-    return;
-  }
-  yield* apply(io, state, { kind: 'planned', plan });
+interface PlanUnitFrame extends Frame {
+  readonly machine: 'planUnit';
+  readonly at: 'start' | 'planned' | 'applied';
 }
+const planUnitFrame = (): PlanUnitFrame => ({ machine: 'planUnit', at: 'start' });
 
-function* leaseUnit(io: EngineIo, state: EngineState): Program<void> {
-  const leaseKey = endpointLeaseKey(state.plan.target);
-  let waited = false;
-  for (let rounds = 0; rounds < MAX_WAITS_PER_EXECUTION; rounds++) {
-    let answer: LeaseAnswer;
-    try {
-      const raw = yield* io.callLease(leaseKey, 'acquire', {
+const planUnit: Machine<PlanUnitFrame> = (ctx, frame, resume) => {
+  switch (frame.at) {
+    case 'start':
+      return ask({ ...frame, at: 'planned' }, callActivity(ACTIVITY.planRollout, ctx.state.input));
+    case 'planned': {
+      let plan: Plan;
+      try {
+        plan = outputOf(ACTIVITY.planRollout, answerOf(resume));
+      } catch (error) {
+        return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'planFailed', reason: failureOf(error).message }));
+      }
+      return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'planned', plan }));
+    }
+    case 'applied':
+      returnedOf(resume);
+      return done(undefined);
+  }
+};
+
+/**
+ * Queued: asks the endpoint's lease until it is granted (then plans and reads the live split),
+ * refused, or this execution has waited long enough. `rounds` counts the waits, `waited` says a
+ * round was refused before the grant, `holder` is the rollout a supersede request was sent to.
+ */
+interface LeaseUnitFrame extends Frame {
+  readonly machine: 'leaseUnit';
+  readonly at: 'start' | 'answered' | 'granted' | 'planned' | 'endpointRead' | 'supersedeAsked' | 'waited' | 'applied';
+  readonly rounds: number;
+  readonly waited: boolean;
+  readonly holder?: string;
+}
+const leaseUnitFrame = (): LeaseUnitFrame => ({ machine: 'leaseUnit', at: 'start', rounds: 0, waited: false });
+
+const leaseUnit: Machine<LeaseUnitFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start':
+      return nextLeaseRound(ctx, frame);
+    case 'answered': {
+      let answer: LeaseAnswer;
+      try {
+        const raw = leaseAnswerOf('acquire', answerOf(resume));
+        answer = contract.parseContract(leaseAnswerSchema, raw, 'endpoint lease answer');
+      } catch (error) {
+        // An uncaught failure would fail the instance while it holds (or queues for) the lease.
+        return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'leaseFailed', reason: failureOf(error).message }));
+      }
+      if (answer.granted) return call({ ...frame, at: 'granted' }, applyFrame({ kind: 'leaseGranted', waited: frame.waited }));
+      if (answer.action === 'stale') return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'leaseStale', reason: answer.reason }));
+      const queued: LeaseUnitFrame = { ...frame, waited: true, holder: answer.holder };
+      if (answer.action === 'supersede' && !state.supersedeRequested) {
+        state.supersedeRequested = true;
+        return ask(
+          { ...queued, at: 'supersedeAsked' },
+          callActivity(ACTIVITY.requestSupersede, {
+            instanceId: answer.holder,
+            by: `system:supersede:${state.plan.rolloutId}`,
+            reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`,
+            atMs: ctx.now(),
+          }),
+        );
+      }
+      return waitForLease(ctx, queued);
+    }
+    case 'supersedeAsked':
+      try {
+        const out = outputOf(ACTIVITY.requestSupersede, answerOf(resume));
+        note(ctx, `asked rollout '${frame.holder}' to abort (superseded): ${out.detail}`);
+      } catch (error) {
+        // The lease entity carries the request too: the holder reads it at its next unit of work.
+        note(
+          ctx,
+          `could not raise the abort on '${frame.holder}' (${failureOf(error).message}); it will see the supersede request in the endpoint lease`,
+        );
+      }
+      return waitForLease(ctx, frame);
+    case 'waited': {
+      const wait = returnedOf<WaitResult>(resume);
+      if (wait.kind === 'abort') return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'abort', by: wait.by }));
+      return nextLeaseRound(ctx, { ...frame, rounds: frame.rounds + 1 });
+    }
+    case 'granted':
+      returnedOf(resume);
+      return call({ ...frame, at: 'planned' }, planUnitFrame());
+    case 'planned':
+      returnedOf(resume);
+      if (state.mode !== 'forward') return done(undefined);
+      // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
+      return ask({ ...frame, at: 'endpointRead' }, callActivity(ACTIVITY.getEndpointState, { target: state.plan.target }, true));
+    case 'endpointRead': {
+      let endpoint: contract.GetEndpointStateOutput;
+      try {
+        endpoint = outputOf(ACTIVITY.getEndpointState, answerOf(resume));
+      } catch (error) {
+        // Nothing was changed on Azure yet: a plan failure (lease freed, retry plans again).
+        const reason = `cannot read the endpoint's live traffic: ${failureOf(error).message}`;
+        return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'planFailed', reason }));
+      }
+      state.status.traffic = nonZero(endpoint.traffic);
+      state.status.mirror = nonZero(endpoint.mirror);
+      return call({ ...frame, at: 'applied' }, notifyFrame('rolloutStarted'));
+    }
+    case 'applied':
+      returnedOf(resume);
+      return done(undefined);
+  }
+};
+
+/** The next acquire, while this execution may still wait. */
+function nextLeaseRound(ctx: MachineContext, frame: LeaseUnitFrame): Next {
+  const { state } = ctx;
+  if (frame.rounds >= MAX_WAITS_PER_EXECUTION) return done(undefined);
+  return ask(
+    { ...frame, at: 'answered' },
+    {
+      kind: 'callEntity',
+      leaseKey: endpointLeaseKey(state.plan.target),
+      operation: 'acquire',
+      input: {
         rolloutId: state.plan.rolloutId,
         model: state.plan.model.name,
         version: state.plan.model.version,
         concurrency: state.plan.concurrency,
-        atMs: io.now(),
-      });
-      answer = contract.parseContract(leaseAnswerSchema, raw, 'endpoint lease answer');
-    } catch (error) {
-      // An uncaught failure would fail the instance while it holds (or queues for) the lease.
-      yield* apply(io, state, { kind: 'leaseFailed', reason: failureOf(error).message });
-      return;
-    }
-    if (answer.granted) {
-      yield* apply(io, state, { kind: 'leaseGranted', waited });
-      yield* planUnit(io, state);
-      if (state.mode !== 'forward') return;
-      // Start from what Azure holds: mirror and traffic steps change one part and keep the rest.
-      let endpoint: contract.GetEndpointStateOutput;
-      try {
-        endpoint = yield* io.callWithRetry(ACTIVITY.getEndpointState, { target: state.plan.target });
-      } catch (error) {
-        // Nothing was changed on Azure yet: a plan failure (lease freed, retry plans again).
-        yield* apply(io, state, { kind: 'planFailed', reason: `cannot read the endpoint's live traffic: ${failureOf(error).message}` });
-        return;
-      }
-      state.status.traffic = nonZero(endpoint.traffic);
-      state.status.mirror = nonZero(endpoint.mirror);
-      yield* notify(io, state, 'rolloutStarted');
-      return;
-    }
-    if (answer.action === 'stale') {
-      yield* apply(io, state, { kind: 'leaseStale', reason: answer.reason });
-      return;
-    }
-    waited = true;
-    if (answer.action === 'supersede' && !state.supersedeRequested) {
-      state.supersedeRequested = true;
-      try {
-        const out = yield* io.call(ACTIVITY.requestSupersede, {
-          instanceId: answer.holder,
-          by: `system:supersede:${state.plan.rolloutId}`,
-          reason: `superseded by ${state.plan.model.name}:${state.plan.model.version} (${state.plan.rolloutId})`,
-          atMs: io.now(),
-        });
-        yield* io.note(state, `asked rollout '${answer.holder}' to abort (superseded): ${out.detail}`);
-      } catch (error) {
-        // The lease entity carries the request too: the holder reads it at its next unit of work.
-        yield* io.note(
-          state,
-          `could not raise the abort on '${answer.holder}' (${failureOf(error).message}); it will see the supersede request in the endpoint lease`,
-        );
-      }
-    }
-    const holder = answer.holder;
-    // No deadline on the status: the next poll is an implementation detail, the holder's end is what counts.
-    state.status.waitingFor = { kind: 'timer', detail: `queued behind rollout '${holder}' on endpoint '${state.plan.target.endpoint}'` };
-    const wait = yield* waitFor(io, state, io.now() + LEASE_POLL_MINUTES * MINUTE_MS, { approval: false });
-    if (wait.kind === 'abort') {
-      yield* apply(io, state, { kind: 'abort', by: wait.by });
-      return;
-    }
-  }
+        atMs: ctx.now(),
+      },
+    },
+  );
+}
+
+/** Queued behind the holder: wait one poll (controls still work meanwhile). */
+function waitForLease(ctx: MachineContext, frame: LeaseUnitFrame): Next {
+  const { state } = ctx;
+  // No deadline on the status: the next poll is an implementation detail, the holder's end is what counts.
+  state.status.waitingFor = {
+    kind: 'timer',
+    detail: `queued behind rollout '${frame.holder}' on endpoint '${state.plan.target.endpoint}'`,
+  };
+  return call({ ...frame, at: 'waited' }, waitForFrame(ctx.now() + LEASE_POLL_MINUTES * MINUTE_MS, { approval: false }));
 }
 
 function* forwardUnit(io: EngineIo, state: EngineState): Program<void> {
@@ -327,6 +397,8 @@ export interface Advanced {
 const MACHINE_TABLE: Readonly<Record<string, MachineEntry>> = {
   ...MACHINES,
   execution: { generator: (io, state, frame) => executionBody(io, state, (frame as ExecutionFrame).continuation) },
+  planUnit,
+  leaseUnit,
 };
 
 const NOTED: EngineInput = { kind: 'noted' };
@@ -458,7 +530,7 @@ function* executionBody(io: EngineIo, state: EngineState, continuation: boolean)
     }
   }
 
-  if (state.mode === 'queued') yield* leaseUnit(io, state);
+  if (state.mode === 'queued') yield* callMachine<void>(leaseUnitFrame());
   else if (state.mode === 'forward') yield* forwardUnit(io, state);
   else if (state.mode === 'rollback') yield* rollbackUnit(io, state);
   else if (state.mode === 'failedWaiting') yield* failedUnit(io, state);
