@@ -37,10 +37,12 @@ import {
   callMachine,
   call,
   done,
+  failureIn,
   failureOf,
   leaseAnswerOf,
   note,
   outputOf,
+  publish,
   returnedOf,
   isImmediate,
   type AskCommand,
@@ -57,9 +59,9 @@ import {
   type Resume,
 } from './engine-io';
 import { MACHINES, type MachineEntry } from './machines';
-import { apply, applyFrame, notify, notifyFrame, resolveUnit, trafficFacts } from './engine-effects';
-import { applyControls, happenedOf, waitFor, waitForFrame, type WaitResult } from './wait-machine';
-import { runStep } from './step-machine';
+import { apply, applyFrame, notifyFrame, resolveUnit, trafficFacts } from './engine-effects';
+import { applyControls, happenedOf, waitForFrame, type WaitResult } from './wait-machine';
+import { runStepFrame } from './step-machine';
 import { rollBackFrame, type Leftover } from './rollback-machine';
 
 const MINUTE_MS = 60_000;
@@ -229,113 +231,211 @@ function waitForLease(ctx: MachineContext, frame: LeaseUnitFrame): Next {
   return call({ ...frame, at: 'waited' }, waitForFrame(ctx.now() + LEASE_POLL_MINUTES * MINUTE_MS, { approval: false }));
 }
 
-function* forwardUnit(io: EngineIo, state: EngineState): Program<void> {
-  const step = state.plan.steps[state.stepIndex];
-  if (!step) {
-    // The end of the plan: promoted (recreate and plans without a promote step end here too).
-    yield* apply(io, state, {
-      kind: 'planCompleted',
-      reason: state.status.winner
-        ? `the candidate won the A/B test: ${state.status.winner.reason}`
-        : `all ${state.plan.steps.length} steps passed`,
-    });
-    return;
-  }
-  if (state.status.paused) {
-    const wait = yield* waitFor(io, state, undefined, { approval: false });
-    const happened = happenedOf(wait);
-    if (happened) yield* apply(io, state, happened);
-    return;
-  }
-  const retryAtMs = state.progress.retryAtMs;
-  if (retryAtMs !== undefined && io.now() < retryAtMs) {
-    // A step that failed after promotion waits out its back-off (controls still work meanwhile).
-    state.status.waitingFor = {
-      kind: 'timer',
-      untilMs: retryAtMs,
-      detail: `retrying step ${state.stepIndex + 1} (${step.kind}) after ${state.progress.failures ?? 1} failure(s)`,
-    };
-    const wait = yield* waitFor(io, state, retryAtMs, { approval: false });
-    state.status.waitingFor = undefined;
-    const happened = happenedOf(wait);
-    if (happened) yield* apply(io, state, happened);
-    return;
-  }
-  yield* apply(io, state, { kind: 'stepStarted' });
-  yield* io.publish(state);
-  let result: StepResult;
-  try {
-    result = yield* runStep(io, state, step);
-  } catch (error) {
-    const failure = failureOf(error);
-    yield* io.note(state, `step ${state.stepIndex + 1} (${step.kind}) failed: [${failure.code}] ${failure.message}`);
-    yield* apply(io, state, { kind: 'stepFailed', reason: `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}` });
-    return;
-  }
-  // An operation interrupted by an abort: the decider already took the step's result.
-  if (state.mode !== 'forward') return;
-  yield* apply(io, state, { kind: 'stepResult', result });
-  if (result.kind === 'advance') yield* notify(io, state, 'stepCompleted');
+/** Forward: one step of the plan (`index`: the step this unit runs, read when it started). */
+interface ForwardUnitFrame extends Frame {
+  readonly machine: 'forwardUnit';
+  readonly at: 'start' | 'waited' | 'retryWaited' | 'started' | 'stepRan' | 'resultApplied' | 'applied';
+  readonly index: number;
+  /** Set once the step's result was an advance (stepCompleted is notified after it is applied). */
+  readonly advanced?: boolean;
 }
+const forwardUnitFrame = (index: number): ForwardUnitFrame => ({ machine: 'forwardUnit', at: 'start', index });
 
-function* rollbackUnit(io: EngineIo, state: EngineState): Program<void> {
-  let leftover: Leftover;
-  try {
-    leftover = yield* callMachine<Leftover>(rollBackFrame());
-  } catch (error) {
-    yield* apply(io, state, { kind: 'rollbackFailed', reason: failureOf(error).message });
-    return;
+const forwardUnit: Machine<ForwardUnitFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  const step = state.plan.steps[frame.index];
+  switch (frame.at) {
+    case 'start': {
+      if (!step) {
+        // The end of the plan: promoted (recreate and plans without a promote step end here too).
+        return call(
+          { ...frame, at: 'applied' },
+          applyFrame({
+            kind: 'planCompleted',
+            reason: state.status.winner
+              ? `the candidate won the A/B test: ${state.status.winner.reason}`
+              : `all ${state.plan.steps.length} steps passed`,
+          }),
+        );
+      }
+      if (state.status.paused) return call({ ...frame, at: 'waited' }, waitForFrame(undefined, { approval: false }));
+      const retryAtMs = state.progress.retryAtMs;
+      if (retryAtMs !== undefined && ctx.now() < retryAtMs) {
+        // A step that failed after promotion waits out its back-off (controls still work meanwhile).
+        state.status.waitingFor = {
+          kind: 'timer',
+          untilMs: retryAtMs,
+          detail: `retrying step ${state.stepIndex + 1} (${step.kind}) after ${state.progress.failures ?? 1} failure(s)`,
+        };
+        return call({ ...frame, at: 'retryWaited' }, waitForFrame(retryAtMs, { approval: false }));
+      }
+      return call({ ...frame, at: 'started' }, applyFrame({ kind: 'stepStarted' }));
+    }
+    case 'retryWaited':
+    case 'waited': {
+      const wait = returnedOf<WaitResult>(resume);
+      if (frame.at === 'retryWaited') state.status.waitingFor = undefined;
+      const happened = happenedOf(wait);
+      if (happened) return call({ ...frame, at: 'applied' }, applyFrame(happened));
+      return done(undefined);
+    }
+    case 'started':
+      returnedOf(resume);
+      if (!step) throw new Error(`forwardUnit: no step ${frame.index}`);
+      publish(ctx);
+      return call({ ...frame, at: 'stepRan' }, runStepFrame(step));
+    case 'stepRan': {
+      if (!step) throw new Error(`forwardUnit: no step ${frame.index}`);
+      const failure = failureIn(resume);
+      if (failure) {
+        note(ctx, `step ${state.stepIndex + 1} (${step.kind}) failed: [${failure.code}] ${failure.message}`);
+        const reason = `step ${state.stepIndex + 1} (${step.kind}) failed: ${failure.message}`;
+        return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'stepFailed', reason }));
+      }
+      const result = returnedOf<StepResult>(resume);
+      // An operation interrupted by an abort: the decider already took the step's result.
+      if (state.mode !== 'forward') return done(undefined);
+      const applied: ForwardUnitFrame = { ...frame, at: 'resultApplied', advanced: result.kind === 'advance' };
+      return call(applied, applyFrame({ kind: 'stepResult', result }));
+    }
+    case 'resultApplied':
+      returnedOf(resume);
+      if (frame.advanced) return call({ ...frame, at: 'applied' }, notifyFrame('stepCompleted'));
+      return done(undefined);
+    case 'applied':
+      returnedOf(resume);
+      return done(undefined);
   }
-  yield* apply(io, state, leftover ? { kind: 'rollbackDone', leftover } : { kind: 'rollbackDone' });
+};
+
+/** Rollback: the rollback machine (rollback-machine.ts), then its outcome to the decider. */
+interface RollbackUnitFrame extends Frame {
+  readonly machine: 'rollbackUnit';
+  readonly at: 'start' | 'rolledBack' | 'applied';
 }
+const rollbackUnitFrame = (): RollbackUnitFrame => ({ machine: 'rollbackUnit', at: 'start' });
+
+const rollbackUnit: Machine<RollbackUnitFrame> = (_ctx, frame, resume) => {
+  switch (frame.at) {
+    case 'start':
+      return call({ ...frame, at: 'rolledBack' }, rollBackFrame());
+    case 'rolledBack': {
+      const failure = failureIn(resume);
+      if (failure) return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'rollbackFailed', reason: failure.message }));
+      const leftover = returnedOf<Leftover>(resume);
+      return call({ ...frame, at: 'applied' }, applyFrame(leftover ? { kind: 'rollbackDone', leftover } : { kind: 'rollbackDone' }));
+    }
+    case 'applied':
+      returnedOf(resume);
+      return done(undefined);
+  }
+};
 
 /** After a rollback whose delete failed: wait out the back-off, then delete the leftover again. */
-function* cleanupUnit(io: EngineIo, state: EngineState): Program<void> {
+interface CleanupUnitFrame extends Frame {
+  readonly machine: 'cleanupUnit';
+  readonly at: 'start' | 'waited' | 'deleted' | 'cleanedUp' | 'applied';
+}
+const cleanupUnitFrame = (): CleanupUnitFrame => ({ machine: 'cleanupUnit', at: 'start' });
+
+const cleanupUnit: Machine<CleanupUnitFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
   const cleanup = state.cleanup;
-  if (!cleanup) return;
-  if (io.now() < cleanup.retryAtMs) {
-    // Controls are answered meanwhile: an operator's abort stops the retries; others are ignored.
-    const happened = happenedOf(yield* waitFor(io, state, cleanup.retryAtMs, { approval: false }));
-    if (happened) yield* apply(io, state, happened);
-    return;
-  }
-  const input = {
-    target: state.plan.target,
-    deployment: cleanup.deployment,
-    facts: trafficFacts(state),
-    createdBy: state.plan.rolloutId,
-  } satisfies contract.DeleteDeploymentInput;
-  try {
-    const out = yield* io.call(ACTIVITY.deleteDeployment, input);
-    yield* apply(io, state, {
-      kind: 'cleanupDone',
-      detail: out.deleted
+  switch (frame.at) {
+    case 'start': {
+      if (!cleanup) return done(undefined);
+      if (ctx.now() < cleanup.retryAtMs) {
+        // Controls are answered meanwhile: an operator's abort stops the retries; others are ignored.
+        return call({ ...frame, at: 'waited' }, waitForFrame(cleanup.retryAtMs, { approval: false }));
+      }
+      const input = {
+        target: state.plan.target,
+        deployment: cleanup.deployment,
+        facts: trafficFacts(state),
+        createdBy: state.plan.rolloutId,
+      } satisfies contract.DeleteDeploymentInput;
+      return ask({ ...frame, at: 'deleted' }, callActivity(ACTIVITY.deleteDeployment, input));
+    }
+    case 'waited': {
+      const happened = happenedOf(returnedOf<WaitResult>(resume));
+      if (happened) return call({ ...frame, at: 'applied' }, applyFrame(happened));
+      return done(undefined);
+    }
+    case 'deleted': {
+      if (!cleanup) throw new Error('cleanupUnit: no cleanup to finish');
+      let out: contract.DeleteDeploymentOutput;
+      try {
+        out = outputOf(ACTIVITY.deleteDeployment, answerOf(resume));
+      } catch (error) {
+        return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'cleanupFailed', reason: failureOf(error).message }));
+      }
+      const detail = out.deleted
         ? `removed '${cleanup.deployment}'`
         : out.kept
           ? `left '${cleanup.deployment}' alone: ${out.kept}`
-          : `'${cleanup.deployment}' is gone`,
-    });
-  } catch (error) {
-    yield* apply(io, state, { kind: 'cleanupFailed', reason: failureOf(error).message });
+          : `'${cleanup.deployment}' is gone`;
+      return call({ ...frame, at: 'cleanedUp' }, applyFrame({ kind: 'cleanupDone', detail }));
+    }
+    case 'cleanedUp': {
+      // The delete and its cleanupDone share one catch: a failure of either is a cleanupFailed.
+      const failure = failureIn(resume);
+      if (failure) return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'cleanupFailed', reason: failure.message }));
+      return done(undefined);
+    }
+    case 'applied':
+      returnedOf(resume);
+      return done(undefined);
   }
-}
+};
 
-function* failedUnit(io: EngineIo, state: EngineState): Program<void> {
-  const until = state.failedUntilMs ?? io.now();
-  // Wake up now and then: a new execution re-reads the lease for a supersede request.
-  // A failed rollback is retried automatically (decider: rollbackFailed, rollbackRetryDue).
-  const nextRollbackMs = state.failedFrom === 'rollback' ? state.status.retrying?.nextAttemptAtMs : undefined;
-  const wakeMs = Math.min(until, io.now() + FAILED_LEASE_CHECK_MINUTES * MINUTE_MS, nextRollbackMs ?? until);
-  const wait = yield* waitFor(io, state, wakeMs, { approval: false });
-  if (wait.kind === 'timer' && nextRollbackMs !== undefined && io.now() >= nextRollbackMs && io.now() < until)
-    yield* apply(io, state, { kind: 'rollbackRetryDue' });
-  if (wait.kind === 'timer' && io.now() < until) return;
-  if (wait.kind === 'timer') {
-    yield* apply(io, state, { kind: 'retryWindowEnded' });
-    return;
+/** Failed (retryable): sleep until the next look at the lease, the rollback's retry or the window's end. */
+interface FailedUnitFrame extends Frame {
+  readonly machine: 'failedUnit';
+  readonly at: 'start' | 'waited' | 'retryDue' | 'applied';
+  /** When the retry window closes (set at start). */
+  readonly untilMs: number;
+  /** When a failed rollback is retried (set at start, when it is). */
+  readonly nextRollbackMs?: number;
+}
+const failedUnitFrame = (): FailedUnitFrame => ({ machine: 'failedUnit', at: 'start', untilMs: 0 });
+
+const failedUnit: Machine<FailedUnitFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start': {
+      const until = state.failedUntilMs ?? ctx.now();
+      // Wake up now and then: a new execution re-reads the lease for a supersede request.
+      // A failed rollback is retried automatically (decider: rollbackFailed, rollbackRetryDue).
+      const nextRollbackMs = state.failedFrom === 'rollback' ? state.status.retrying?.nextAttemptAtMs : undefined;
+      const wakeMs = Math.min(until, ctx.now() + FAILED_LEASE_CHECK_MINUTES * MINUTE_MS, nextRollbackMs ?? until);
+      const waiting: FailedUnitFrame =
+        nextRollbackMs === undefined ? { ...frame, untilMs: until } : { ...frame, untilMs: until, nextRollbackMs };
+      return call({ ...waiting, at: 'waited' }, waitForFrame(wakeMs, { approval: false }));
+    }
+    case 'waited': {
+      const wait = returnedOf<WaitResult>(resume);
+      const { untilMs, nextRollbackMs } = frame;
+      if (wait.kind === 'timer' && nextRollbackMs !== undefined && ctx.now() >= nextRollbackMs && ctx.now() < untilMs)
+        return call({ ...frame, at: 'retryDue' }, applyFrame({ kind: 'rollbackRetryDue' }));
+      if (wait.kind === 'timer') return windowCheck(ctx, frame);
+      const happened = happenedOf(wait);
+      if (happened) return call({ ...frame, at: 'applied' }, applyFrame(happened));
+      return done(undefined);
+    }
+    case 'retryDue':
+      returnedOf(resume);
+      // The wait was a timer: the window may have closed while the retry was applied.
+      return windowCheck(ctx, frame);
+    case 'applied':
+      returnedOf(resume);
+      return done(undefined);
   }
-  const happened = happenedOf(wait);
-  if (happened) yield* apply(io, state, happened);
+};
+
+/** After the failed rollout's timer: the window still open, or closed now. */
+function windowCheck(ctx: MachineContext, frame: FailedUnitFrame): Next {
+  if (ctx.now() < frame.untilMs) return done(undefined);
+  return call({ ...frame, at: 'applied' }, applyFrame({ kind: 'retryWindowEnded' }));
 }
 
 function startState(input: RolloutInput, now: number): EngineState {
@@ -399,6 +499,10 @@ const MACHINE_TABLE: Readonly<Record<string, MachineEntry>> = {
   execution: { generator: (io, state, frame) => executionBody(io, state, (frame as ExecutionFrame).continuation) },
   planUnit,
   leaseUnit,
+  forwardUnit,
+  rollbackUnit,
+  cleanupUnit,
+  failedUnit,
 };
 
 const NOTED: EngineInput = { kind: 'noted' };
@@ -531,10 +635,10 @@ function* executionBody(io: EngineIo, state: EngineState, continuation: boolean)
   }
 
   if (state.mode === 'queued') yield* callMachine<void>(leaseUnitFrame());
-  else if (state.mode === 'forward') yield* forwardUnit(io, state);
-  else if (state.mode === 'rollback') yield* rollbackUnit(io, state);
-  else if (state.mode === 'failedWaiting') yield* failedUnit(io, state);
-  else if (state.mode === 'cleanup') yield* cleanupUnit(io, state);
+  else if (state.mode === 'forward') yield* callMachine<void>(forwardUnitFrame(state.stepIndex));
+  else if (state.mode === 'rollback') yield* callMachine<void>(rollbackUnitFrame());
+  else if (state.mode === 'failedWaiting') yield* callMachine<void>(failedUnitFrame());
+  else if (state.mode === 'cleanup') yield* callMachine<void>(cleanupUnitFrame());
 
   yield* io.publish(state);
 
