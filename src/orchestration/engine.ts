@@ -1,7 +1,9 @@
 /**
- * The rollout engine (pure): one execution of the rollout orchestration, as a generator that
- * yields EngineCommands and is resumed with EngineInputs (engine-io.ts). The interpreter
- * (rollout-orchestrator.ts) turns the commands into durable tasks and their results into inputs.
+ * The rollout engine (pure): one execution of the rollout orchestration, as a cursor (a stack of
+ * JSON frames, root first) run by startExecution/advance: each frame's machine goes from the
+ * position its frame names to the next EngineCommand, and is resumed with the EngineInput that
+ * answers it (engine-io.ts). The interpreter (rollout-orchestrator.ts) turns the commands into
+ * durable tasks and their results into inputs.
  *
  * Shape of one execution: run one unit of work (a step, a rollback, a bounded part of a long
  * wait), publish the status, then continueAsNew with the state. History therefore holds one
@@ -34,16 +36,17 @@ import {
   answerOf,
   ask,
   callActivity,
-  callMachine,
   call,
   done,
   failureIn,
   failureOf,
+  harvestedOf,
   leaseAnswerOf,
   note,
   outputOf,
   publish,
   returnedOf,
+  timerFiredIn,
   isImmediate,
   type AskCommand,
   type CallCommand,
@@ -59,8 +62,8 @@ import {
   type Resume,
 } from './engine-io';
 import { MACHINES, type MachineEntry } from './machines';
-import { apply, applyFrame, notifyFrame, resolveUnit, trafficFacts } from './engine-effects';
-import { applyControls, happenedOf, waitForFrame, type WaitResult } from './wait-machine';
+import { applyFrame, notifyFrame, resolveFrame, trafficFacts } from './engine-effects';
+import { applyControlsFrame, happenedOf, waitForFrame, type WaitResult } from './wait-machine';
 import { runStepFrame } from './step-machine';
 import { rollBackFrame, type Leftover } from './rollback-machine';
 
@@ -470,10 +473,120 @@ function startState(input: RolloutInput, now: number): EngineState {
   };
 }
 
-/** The root frame: one execution (a continuation publishes the carried status first; a new rollout resolves its target). */
+/**
+ * The root frame: one execution (a continuation publishes the carried status first; a new rollout
+ * resolves its target), then the unit chosen by mode, then the drain. `approvals`: the drain's
+ * harvested approval events, held while its controls are applied.
+ */
 interface ExecutionFrame extends Frame {
   readonly machine: 'execution';
+  readonly at: 'start' | 'resolved' | 'checked' | 'superseded' | 'unitDone' | 'harvested' | 'controlsApplied' | 'drainApplied' | 'drained';
   readonly continuation: boolean;
+  readonly approvals?: readonly unknown[];
+}
+
+const executionMachine: Machine<ExecutionFrame> = (ctx, frame, resume) => {
+  const { state } = ctx;
+  switch (frame.at) {
+    case 'start':
+      // A new execution starts without a custom status: publish the carried one before the first
+      // wait, or readers (the API, the CLI, the dashboard) would see none until the next change.
+      publish(ctx);
+      if (!frame.continuation) return call({ ...frame, at: 'resolved' }, resolveFrame());
+      return supersedeCheck(ctx, frame);
+    case 'resolved':
+      returnedOf(resume);
+      return supersedeCheck(ctx, frame);
+    case 'checked': {
+      let request: { by: string; reason: string } | null = null;
+      try {
+        const raw = leaseAnswerOf('check', answerOf(resume));
+        request = contract.parseContract(supersedeAnswerSchema, raw, 'endpoint lease supersede check');
+      } catch (error) {
+        // Only a look: the request stays in the lease, and the next unit of work checks again.
+        note(ctx, `could not read the endpoint lease for a supersede request (${failureOf(error).message}); checking again next time`);
+      }
+      if (!request) return unitOf(ctx, frame);
+      // Acted on once: if the rollback fails, the rollout stays Failed like after any abort.
+      state.supersedeHandled = true;
+      recordOverride(state, {
+        action: 'abort',
+        by: `system:supersede:${request.by}`,
+        atMs: ctx.now(),
+        step: state.stepIndex,
+        comment: request.reason,
+      });
+      note(ctx, `abort requested by system:supersede:${request.by}: ${request.reason}`);
+      return call({ ...frame, at: 'superseded' }, applyFrame({ kind: 'abort', by: `system:supersede:${request.by}` }));
+    }
+    case 'superseded':
+      returnedOf(resume);
+      return unitOf(ctx, frame);
+    case 'unitDone':
+      returnedOf(resume);
+      publish(ctx);
+      return harvest(frame);
+    case 'harvested': {
+      const leftovers = harvestedOf(answerOf(resume));
+      const applying: ExecutionFrame = { ...frame, at: 'controlsApplied', approvals: leftovers.approvals };
+      return call(applying, applyControlsFrame(leftovers.controls));
+    }
+    case 'controlsApplied': {
+      const control = returnedOf<WaitResult | undefined>(resume);
+      const approvals = frame.approvals ?? [];
+      const { approvals: _handled, ...rest } = frame;
+      // Decisions that arrive while an approval step is running belong to the next execution.
+      const current = state.plan.steps[state.stepIndex];
+      if (state.mode === 'forward' && (current?.kind === 'approval' || state.progress.awaitingDataApproval))
+        state.carriedApprovals.push(...approvals);
+      else recordStrayApprovals(state, approvals, ctx.now());
+      const happened = control ? happenedOf(control) : undefined;
+      if (happened) return call({ ...rest, at: 'drainApplied' }, applyFrame(happened));
+      return ask({ ...rest, at: 'drained' }, { kind: 'drain' });
+    }
+    case 'drainApplied':
+      returnedOf(resume);
+      return ask({ ...frame, at: 'drained' }, { kind: 'drain' });
+    case 'drained': {
+      if (!timerFiredIn(answerOf(resume))) return harvest(frame);
+      publish(ctx);
+      if (state.mode === 'done') return done({ kind: 'complete', state } satisfies ExecutionEnd);
+      return done({ kind: 'continueAsNew', state: carriedState(state, ctx.now()) } satisfies ExecutionEnd);
+    }
+  }
+};
+
+/** A newer version may have asked this rollout to step aside (see endpoint-lease.ts). */
+function supersedeCheck(ctx: MachineContext, frame: ExecutionFrame): Next {
+  const { state } = ctx;
+  if ((state.mode === 'forward' || state.mode === 'failedWaiting') && state.leaseHeld && !state.facts.promoted && !state.supersedeHandled)
+    return ask(
+      { ...frame, at: 'checked' },
+      { kind: 'callEntity', leaseKey: endpointLeaseKey(state.plan.target), operation: 'check', input: { rolloutId: state.plan.rolloutId } },
+    );
+  return unitOf(ctx, frame);
+}
+
+/** The unit of work the mode calls for (done: none). */
+function unitOf(ctx: MachineContext, frame: ExecutionFrame): Next {
+  const { state } = ctx;
+  const next: ExecutionFrame = { ...frame, at: 'unitDone' };
+  if (state.mode === 'queued') return call(next, leaseUnitFrame());
+  if (state.mode === 'forward') return call(next, forwardUnitFrame(state.stepIndex));
+  if (state.mode === 'rollback') return call(next, rollbackUnitFrame());
+  if (state.mode === 'failedWaiting') return call(next, failedUnitFrame());
+  if (state.mode === 'cleanup') return call(next, cleanupUnitFrame());
+  publish(ctx);
+  return harvest(frame);
+}
+
+/**
+ * Drain: events buffered for this execution are handled now, or they would be lost with it.
+ * An ending execution drains too: a decision raised while it ran (a stranger's approval during
+ * the rollback) is recorded with its identity, as ignored, before the instance completes.
+ */
+function harvest(frame: ExecutionFrame): Next {
+  return ask({ ...frame, at: 'harvested' }, { kind: 'harvest', controlsOnly: false });
 }
 
 /** An execution in progress: the state, the cursor (the stack of machine frames, root first) and the clock. */
@@ -496,7 +609,7 @@ export interface Advanced {
 
 const MACHINE_TABLE: Readonly<Record<string, MachineEntry>> = {
   ...MACHINES,
-  execution: { generator: (io, state, frame) => executionBody(io, state, (frame as ExecutionFrame).continuation) },
+  execution: executionMachine,
   planUnit,
   leaseUnit,
   forwardUnit,
@@ -598,68 +711,6 @@ export function startExecution(raw: unknown, instanceId: string, startMs: number
 export function advance(execution: Execution, input: EngineInput): Advanced {
   if ('atMs' in input) execution.nowMs = input.atMs;
   return run(execution, { kind: 'input', input });
-}
-
-function* executionBody(io: EngineIo, state: EngineState, continuation: boolean): Program<ExecutionEnd> {
-  // A new execution starts without a custom status: publish the carried one before the first
-  // wait, or readers (the API, the CLI, the dashboard) would see none until the next change.
-  yield* io.publish(state);
-  if (!continuation) yield* resolveUnit(io, state);
-
-  if ((state.mode === 'forward' || state.mode === 'failedWaiting') && state.leaseHeld && !state.facts.promoted && !state.supersedeHandled) {
-    // A newer version may have asked this rollout to step aside (see endpoint-lease.ts).
-    let request: { by: string; reason: string } | null = null;
-    try {
-      const raw = yield* io.callLease(endpointLeaseKey(state.plan.target), 'check', { rolloutId: state.plan.rolloutId });
-      request = contract.parseContract(supersedeAnswerSchema, raw, 'endpoint lease supersede check');
-    } catch (error) {
-      // Only a look: the request stays in the lease, and the next unit of work checks again.
-      yield* io.note(
-        state,
-        `could not read the endpoint lease for a supersede request (${failureOf(error).message}); checking again next time`,
-      );
-    }
-    if (request) {
-      // Acted on once: if the rollback fails, the rollout stays Failed like after any abort.
-      state.supersedeHandled = true;
-      recordOverride(state, {
-        action: 'abort',
-        by: `system:supersede:${request.by}`,
-        atMs: io.now(),
-        step: state.stepIndex,
-        comment: request.reason,
-      });
-      yield* io.note(state, `abort requested by system:supersede:${request.by}: ${request.reason}`);
-      yield* apply(io, state, { kind: 'abort', by: `system:supersede:${request.by}` });
-    }
-  }
-
-  if (state.mode === 'queued') yield* callMachine<void>(leaseUnitFrame());
-  else if (state.mode === 'forward') yield* callMachine<void>(forwardUnitFrame(state.stepIndex));
-  else if (state.mode === 'rollback') yield* callMachine<void>(rollbackUnitFrame());
-  else if (state.mode === 'failedWaiting') yield* callMachine<void>(failedUnitFrame());
-  else if (state.mode === 'cleanup') yield* callMachine<void>(cleanupUnitFrame());
-
-  yield* io.publish(state);
-
-  // Drain: events buffered for this execution are handled now, or they would be lost with it.
-  // An ending execution drains too: a decision raised while it ran (a stranger's approval during
-  // the rollback) is recorded with its identity, as ignored, before the instance completes.
-  for (;;) {
-    const leftovers = yield* io.harvest();
-    const control = yield* applyControls(io, state, leftovers.controls);
-    // Decisions that arrive while an approval step is running belong to the next execution.
-    const current = state.plan.steps[state.stepIndex];
-    if (state.mode === 'forward' && (current?.kind === 'approval' || state.progress.awaitingDataApproval))
-      state.carriedApprovals.push(...leftovers.approvals);
-    else recordStrayApprovals(state, leftovers.approvals, io.now());
-    const happened = control ? happenedOf(control) : undefined;
-    if (happened) yield* apply(io, state, happened);
-    if (yield* io.drain()) break;
-  }
-  yield* io.publish(state);
-  if (state.mode === 'done') return { kind: 'complete', state };
-  return { kind: 'continueAsNew', state: carriedState(state, io.now()) };
 }
 
 /**
