@@ -16,7 +16,6 @@ import {
   ask,
   call,
   callActivity,
-  callMachine,
   done,
   failureOf,
   note,
@@ -24,12 +23,10 @@ import {
   publish,
   returnedOf,
   unreadOf,
-  type EngineIo,
   type Frame,
   type Machine,
   type MachineContext,
   type Next,
-  type Program,
 } from './engine-io';
 
 type NotificationKind = contract.SendNotificationInput['kind'];
@@ -279,30 +276,3 @@ export const effectsMachines = {
   resolveUnit: resolveUnitMachine,
   apply: applyMachine,
 };
-
-// ---- transition: the generators' entries into these machines
-
-/** Transition: for callers still written as generators (removed when every machine is converted). */
-export function* notify(_io: EngineIo, _state: EngineState, kind: NotificationKind, extra: NotificationExtra = {}): Program<void> {
-  return yield* callMachine<void>(notifyFrame(kind, extra));
-}
-
-/** Transition: for callers still written as generators (removed when every machine is converted). */
-export function* writeTraffic(
-  _io: EngineIo,
-  _state: EngineState,
-  traffic: Record<string, number>,
-  mirror: Record<string, number>,
-): Program<void> {
-  return yield* callMachine<void>(writeTrafficFrame(traffic, mirror));
-}
-
-/** Transition: for callers still written as generators (removed when every machine is converted). */
-export function* resolveUnit(_io: EngineIo, _state: EngineState): Program<void> {
-  return yield* callMachine<void>(resolveFrame());
-}
-
-/** Transition: for callers still written as generators (removed when every machine is converted). */
-export function* apply(_io: EngineIo, _state: EngineState, happened: Happened): Program<void> {
-  return yield* callMachine<void>(applyFrame(happened));
-}

@@ -1,20 +1,18 @@
 /**
- * The vocabulary between the pure rollout engine (engine.ts and the step, wait and rollback
- * machines) and its interpreter (rollout-orchestrator.ts).
+ * The vocabulary between the pure rollout engine (engine.ts and its machines) and its interpreter
+ * (rollout-orchestrator.ts), and the cursor the engine keeps its place with.
  *
- * The engine is written as a pure generator: it yields an EngineCommand whenever it needs the
- * outside world and is resumed with an EngineInput saying what happened. It never sees the
- * durable context: the interpreter turns each command into exactly one durable task (or into an
- * immediate answer for the commands that schedule nothing) and each result into an input.
+ * The engine never sees the durable context. Handed an input, it runs until it needs the outside
+ * world and answers with commands: the immediate ones (publish, log, signalRelease), which
+ * schedule nothing, then the one it stops at (harvest, answered at once, or one durable task).
+ * The interpreter carries them out in that order and hands back what happened as the next input.
  * Because the engine is deterministic and its inputs are what the durable history replays, a
- * replay of the orchestration replays the engine step for step.
+ * replay of the orchestration replays the engine input for input.
  *
- * Why a generator and not a (state, input) -> (state, commands) table for every step: the
- * control flow of a step (a bake's wait-look-judge loop, an approval's reminders, a rollback's
- * list of steps) reads top to bottom as code, and the decisions that change the rollout's mode
- * are still made by decide() (decider.ts), whose table is the one documented in
- * docs/architecture.md. The interpreter schedules exactly the tasks the engine commands, in
- * order, and nothing else.
+ * Where the engine is between two inputs is data, not a suspended function: the cursor, a stack of
+ * frames (one per machine call: which machine, the named stop it is at, the locals it needs after
+ * it). A machine is one step of one call: `(context, frame, resume) -> next`. So every position of
+ * a rollout can be built, inspected and tested as a value (test/orchestration/cursor.test.ts).
  */
 import type { ZodType } from 'zod';
 import type { EngineState } from './engine-state';
@@ -204,26 +202,6 @@ export function leaseAnswerOf(operation: 'acquire' | 'check', answer: EngineInpu
   return answer.answer;
 }
 
-// ---------------------------------------------------------------- transition: machines still written as generators
-
-/** A generator's request to run a machine (a generator calling a converted machine). */
-export interface CallCommand {
-  readonly kind: 'call';
-  readonly child: Frame;
-}
-
-export type Program<T> = Generator<EngineCommand | CallCommand, T, EngineInput>;
-
-/** From a generator: runs the machine of `child` and returns what it returns (its failure is thrown). */
-export function* callMachine<T>(child: Frame): Program<T> {
-  return (yield { kind: 'call', child }) as unknown as T;
-}
-
-/** A machine still written as a generator, started from its frame's locals. */
-export interface GeneratorMachine {
-  readonly generator: (io: EngineIo, state: EngineState, frame: Frame) => Program<unknown>;
-}
-
 /** `[Code] message` from an activity failure (see activityFailureMessage in src/activities). */
 export function failureOf(error: unknown): { code: string; message: string } {
   const full = error instanceof Error ? error.message : String(error);
@@ -255,105 +233,3 @@ export function outputOf<N extends ActivityName>(name: N, answer: EngineInput): 
 
 /** A long operation that an operator's abort interrupted: the decider has already moved on. */
 export const INTERRUPTED = { interrupted: true } as const;
-
-/**
- * The engine's side of the vocabulary: each method yields one command and reads its answer.
- * It keeps the orchestration's clock as the inputs report it (the only time the engine knows).
- */
-export class EngineIo {
-  /** `clock`: the driver's (advance keeps it at the last input's atMs). */
-  constructor(private readonly clock: () => number) {}
-
-  now(): number {
-    return this.clock();
-  }
-
-  private *ask(command: EngineCommand): Program<EngineInput> {
-    return yield command;
-  }
-
-  *log(message: string): Program<void> {
-    yield* this.ask({ kind: 'log', message });
-  }
-
-  /** A journal entry on the status, and the same line in the log. */
-  *note(state: EngineState, message: string, traffic?: Split, mirror?: Split): Program<void> {
-    journal(state, this.now(), message, traffic, mirror);
-    yield* this.log(message);
-  }
-
-  *publish(state: EngineState): Program<void> {
-    state.status.updatedAtMs = this.now();
-    state.status.phaseClock = tickPhaseClock(state.status.phaseClock, state.status.phase, state.status.paused, state.status.updatedAtMs);
-    state.status.step = stepStatus(state.plan, Math.min(state.stepIndex, state.plan.steps.length));
-    yield* this.ask({ kind: 'publish', state });
-  }
-
-  *signalRelease(leaseKey: string, input: unknown): Program<void> {
-    yield* this.ask({ kind: 'signalRelease', leaseKey, input });
-  }
-
-  /** Events delivered and not handled yet; `controlsOnly` leaves approvals with their listeners for a later harvest. */
-  *harvest(controlsOnly = false): Program<{ controls: unknown[]; approvals: unknown[] }> {
-    const answer = yield* this.ask({ kind: 'harvest', controlsOnly });
-    if (answer.kind !== 'harvested') throw new Error(`harvest: expected the delivered events, got ${answer.kind}`);
-    return { controls: [...answer.controls], approvals: [...answer.approvals] };
-  }
-
-  /** Calls an activity by its registry entry; the answer is checked with the entry's output schema. */
-  *call<N extends ActivityName>(name: N, input: ActivityInput<N>): Program<ActivityOutput<N>> {
-    return outputOf(name, yield* this.ask({ kind: 'callActivity', name, input, retry: false }));
-  }
-
-  /**
-   * For idempotent reads and writes whose failure would otherwise end a rollout that is already
-   * decided (reading the split, writing the verdict, the final cleanup): the interpreter adds a
-   * few attempts at the orchestration level, minutes apart, beyond the activity's own retries.
-   */
-  *callWithRetry<N extends ActivityName>(name: N, input: ActivityInput<N>): Program<ActivityOutput<N>> {
-    return outputOf(name, yield* this.ask({ kind: 'callActivity', name, input, retry: true }));
-  }
-
-  /** Calls an activity whose answer nobody reads (a notification): only its failure matters. */
-  *callUnread(name: ActivityName, input: unknown): Program<void> {
-    const answer = yield* this.ask({ kind: 'callActivity', name, input, retry: false });
-    if (answer.kind === 'activityFailed') throw new ActivityFailure(answer.error);
-  }
-
-  /**
-   * Races the activity (started on the first call, the same one after) against a fresh control
-   * listener: 'control' when a control came first, else the activity's answer, unread (the
-   * caller looks at controls first, then reads it with `outputOf` or settles a failure).
-   */
-  *race(name: ActivityName, input: unknown, again: boolean): Program<'control' | EngineInput> {
-    const answer = yield* this.ask(again ? { kind: 'raceAgain' } : { kind: 'raceActivity', name, input });
-    return answer.kind === 'eventArrived' ? 'control' : answer;
-  }
-
-  /** Waits for the racing activity to settle; throws its failure. */
-  *settle(name: ActivityName): Program<void> {
-    const answer = yield* this.ask({ kind: 'awaitActivity' });
-    if (answer.kind === 'activityFailed') throw new ActivityFailure(answer.error);
-    if (answer.kind !== 'activitySucceeded') throw new Error(`${name}: expected the activity's answer, got ${answer.kind}`);
-  }
-
-  /** Waits for the timer (none when undefined), a control, and an approval when asked: true when the timer fired. */
-  *wait(untilMs: number | undefined, approval: boolean): Program<boolean> {
-    const answer = yield* this.ask({ kind: 'wait', untilMs, approval });
-    return answer.kind === 'timerFired';
-  }
-
-  /** Calls the lease entity; throws its failure like an activity's, so the caller turns it into a decider input. */
-  *callLease(leaseKey: string, operation: 'acquire' | 'check', input: unknown): Program<unknown> {
-    const answer = yield* this.ask({ kind: 'callEntity', leaseKey, operation, input });
-    if (answer.kind === 'entityFailed') throw new ActivityFailure(answer.error);
-    if (answer.kind !== 'entityAnswered') throw new Error(`lease ${operation}: expected the entity's answer, got ${answer.kind}`);
-    return answer.answer;
-  }
-
-  /** True when the drain's zero-length timer won (nothing more was buffered). */
-  *drain(): Program<boolean> {
-    const answer = yield* this.ask({ kind: 'drain' });
-    return answer.kind === 'timerFired';
-  }
-}

@@ -3,14 +3,14 @@
  * them). Each machine file exports its frames' builders; the execution-level machines are
  * engine.ts's own.
  */
-import type { GeneratorMachine, Machine } from './engine-io';
+import type { Machine } from './engine-io';
 import { effectsMachines } from './engine-effects';
 import { waitMachines } from './wait-machine';
 import { stepMachines } from './step-machine';
 import { rollbackMachines } from './rollback-machine';
 
-/** A machine, or (during the conversion) a machine still written as a generator. */
-export type MachineEntry = Machine<never> | GeneratorMachine;
+/** Any machine (each reads its own frame type; the driver hands it only frames naming it). */
+export type MachineEntry = Machine<never>;
 
 export const MACHINES: Readonly<Record<string, MachineEntry>> = {
   ...effectsMachines,

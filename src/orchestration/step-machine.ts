@@ -40,7 +40,6 @@ import {
   ask,
   call,
   callActivity,
-  callMachine,
   done,
   harvestedOf,
   note,
@@ -50,12 +49,10 @@ import {
   returnedOf,
   settledOf,
   type EngineInput,
-  type EngineIo,
   type Frame,
   type Machine,
   type MachineContext,
   type Next,
-  type Program,
 } from './engine-io';
 import { applyFrame, notifyFrame, trafficFacts, writeTrafficFrame } from './engine-effects';
 import { applyControlsFrame, flowChange, waitForFrame, type WaitResult } from './wait-machine';
@@ -797,11 +794,6 @@ function cleanupDelete(ctx: MachineContext, frame: RunStepFrame): Next {
     { ...frame, at: 'deleted' },
     callActivity(ACTIVITY.deleteDeployment, { target: plan.target, deployment: step.deployment, facts: trafficFacts(state) }, true),
   );
-}
-
-/** Transition: for callers still written as generators (removed when every machine is converted). */
-export function* runStep(_io: EngineIo, _state: EngineState, step: Step): Program<StepResult> {
-  return yield* callMachine<StepResult>(runStepFrame(step));
 }
 
 export const stepMachines = {

@@ -16,19 +16,16 @@ import {
   answerOf,
   ask,
   call,
-  callMachine,
   done,
   harvestedOf,
   note,
   publish,
   returnedOf,
   timerFiredIn,
-  type EngineIo,
   type Frame,
   type Machine,
   type MachineContext,
   type Next,
-  type Program,
 } from './engine-io';
 import { applyFrame } from './engine-effects';
 
@@ -224,23 +221,6 @@ const waitForMachine: Machine<WaitForFrame> = (ctx, frame, resume) => {
 const harvestAgain = (frame: WaitForFrame): WaitForFrame => ({ ...frame, at: 'harvested', approvals: [] });
 
 export const waitMachines = { applyControls: applyControlsMachine, waitFor: waitForMachine };
-
-// ---- transition: the generators' entries into these machines
-
-/** Transition: for callers still written as generators (removed when every machine is converted). */
-export function* applyControls(_io: EngineIo, _state: EngineState, raw: readonly unknown[]): Program<WaitResult | undefined> {
-  return yield* callMachine<WaitResult | undefined>(applyControlsFrame(raw));
-}
-
-/** Transition: for callers still written as generators (removed when every machine is converted). */
-export function* waitFor(
-  _io: EngineIo,
-  _state: EngineState,
-  untilMs: number | undefined,
-  opts: { approval: boolean },
-): Program<WaitResult> {
-  return yield* callMachine<WaitResult>(waitForFrame(untilMs, opts));
-}
 
 /** What a wait result that is not the expected timer/approval means for the step. */
 export function flowChange(wait: WaitResult): StepResult | undefined {
