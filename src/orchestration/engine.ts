@@ -124,14 +124,16 @@ interface LeaseUnitFrame extends Frame {
   readonly rounds: number;
   readonly waited: boolean;
   readonly holder?: string;
+  /** The endpoint's lease, keyed once when the unit starts. */
+  readonly leaseKey: string;
 }
-const leaseUnitFrame = (): LeaseUnitFrame => ({ machine: 'leaseUnit', at: 'start', rounds: 0, waited: false });
+const leaseUnitFrame = (): LeaseUnitFrame => ({ machine: 'leaseUnit', at: 'start', rounds: 0, waited: false, leaseKey: '' });
 
 const leaseUnit: Machine<LeaseUnitFrame> = (ctx, frame, resume) => {
   const { state } = ctx;
   switch (frame.at) {
     case 'start':
-      return nextLeaseRound(ctx, frame);
+      return nextLeaseRound(ctx, { ...frame, leaseKey: endpointLeaseKey(state.plan.target) });
     case 'answered': {
       let answer: LeaseAnswer;
       try {
@@ -210,7 +212,7 @@ function nextLeaseRound(ctx: MachineContext, frame: LeaseUnitFrame): Next {
     { ...frame, at: 'answered' },
     {
       kind: 'callEntity',
-      leaseKey: endpointLeaseKey(state.plan.target),
+      leaseKey: frame.leaseKey,
       operation: 'acquire',
       input: {
         rolloutId: state.plan.rolloutId,
