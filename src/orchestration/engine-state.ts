@@ -348,3 +348,25 @@ export function countNewRequests(progress: StepProgress, requests: number, windo
   progress.requestsSeen = (progress.requestsSeen ?? 0) + Math.round((requests * (window.toMs - from)) / span);
   progress.countedToMs = window.toMs;
 }
+
+/**
+ * The input of the next execution is written to the history of both executions, so it is kept
+ * small (Durable Functions' guidance: keep orchestration inputs small, they are serialized into
+ * the history and replayed): every list in it is bounded (journal, approvals, overrides, evidence,
+ * carried decisions) and what no later execution reads is dropped. Once planned, the model's tags
+ * and properties (the event's, as large as the registry allows) are never read again: the plan
+ * carries what it needs, and only a retry of a failed plan (never planned) resolves and plans again.
+ * test/orchestration/carried-state.test.ts holds a worst case under CARRIED_STATE_BUDGET_BYTES.
+ */
+export function carriedState(state: EngineState, atMs: number): EngineState {
+  if (state.carriedApprovals.length > RECORD_LIMIT) {
+    const dropped = state.carriedApprovals.splice(0, state.carriedApprovals.length - RECORD_LIMIT);
+    journal(state, atMs, `${dropped.length} older approval events dropped: only the newest ${RECORD_LIMIT} are carried`);
+  }
+  if (state.mode !== 'queued' && state.failedFrom !== 'plan') {
+    const model = state.input.model;
+    if (Object.keys(model.tags).length > 0 || Object.keys(model.properties).length > 0)
+      state.input = { ...state.input, model: { ...model, tags: {}, properties: {} } };
+  }
+  return state;
+}

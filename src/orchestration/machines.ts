@@ -1,13 +1,13 @@
 /**
  * The engine's machines by name: a frame on the cursor names its machine here (engine.ts runs
- * them). Each machine file exports its frames' builders; the execution-level machines are
- * engine.ts's own.
+ * them). Each machine file exports its machines and the builders of the frames others push.
  */
 import type { Machine } from './engine-io';
 import { effectsMachines } from './engine-effects';
 import { waitMachines } from './wait-machine';
 import { stepMachines } from './step-machine';
 import { rollbackMachines } from './rollback-machine';
+import { executionMachines } from './execution-machine';
 
 /** Any machine (each reads its own frame type; the driver hands it only frames naming it). */
 export type MachineEntry = Machine<never>;
@@ -17,4 +17,5 @@ export const MACHINES: Readonly<Record<string, MachineEntry>> = {
   ...waitMachines,
   ...stepMachines,
   ...rollbackMachines,
+  ...executionMachines,
 };

@@ -4,7 +4,7 @@
  * carriedState trims what no later execution reads.
  */
 import { describe, expect, it } from 'vitest';
-import { carriedState } from '../../src/orchestration/engine';
+import { carriedState } from '../../src/orchestration/engine-state';
 import { JOURNAL_LIMIT, RECORD_LIMIT, journal, recordApproval, recordOverride } from '../../src/orchestration/engine-state';
 import { compilePlan } from '../../src/plan/compile';
 import { parsePolicy } from '../../src/policy';

@@ -4,10 +4,9 @@
  *   - after it, the cursor and every frame in it are JSON (plain objects, arrays, strings, finite
  *     numbers, booleans, null, undefined fields) and survive JSON.parse(JSON.stringify(...));
  *     a frame still on the cursor that was there before is unchanged (frames are replaced, never
- *     mutated). Frames of machines still written as generators (machines.ts's `{ generator }`
- *     entries) are skipped, so the check tightens by itself as machines are converted;
- *   - when no such frame is on the cursor, the same execution deep-cloned before, given the same
- *     input, gives the same commands, the same state, cursor and end.
+ *     mutated), and every frame names a machine of machines.ts;
+ *   - the same execution deep-cloned before, given the same input, gives the same commands, the
+ *     same state, cursor and end (advance is a function of the data, nothing hidden beside it).
  * And a small table of where startExecution stops first.
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -23,7 +22,7 @@ import { plannedState, testInput, testPlan } from './engine-fixture';
 import { START_MS, firstInput, runArb, scriptOf } from './random-runs';
 
 /** What the checks found (a failed check inside the orchestrator would be caught as its failure, so they are collected). */
-const seen = vi.hoisted(() => ({ violations: [] as string[], advances: 0, frames: 0, generatorFrames: 0, twins: 0 }));
+const seen = vi.hoisted(() => ({ violations: [] as string[], advances: 0, frames: 0, twins: 0 }));
 
 vi.mock('../../src/orchestration/engine', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/orchestration/engine')>();
@@ -36,31 +35,24 @@ vi.mock('../../src/orchestration/engine', async (importOriginal) => {
     },
     advance: (execution: Execution, input: EngineInput): Advanced => {
       seen.advances += 1;
-      const before = new Map(execution.cursor.filter((frame) => !isGeneratorFrame(frame)).map((frame) => [frame, JSON.stringify(frame)]));
-      const twin = execution.cursor.some(isGeneratorFrame) ? undefined : cloneExecution(execution);
+      const before = new Map(execution.cursor.map((frame) => [frame, JSON.stringify(frame)]));
+      const twin = cloneExecution(execution);
       const step = real.advance(execution, input);
-      if (twin) {
-        seen.twins += 1;
-        const again = real.advance(twin, structuredClone(input));
-        const same =
-          isDeepStrictEqual(again.commands, step.commands) &&
-          isDeepStrictEqual(twin.state, execution.state) &&
-          isDeepStrictEqual(twin.cursor, execution.cursor) &&
-          isDeepStrictEqual(twin.end, execution.end);
-        if (!same) seen.violations.push(`advance(${input.kind}) differs on a clone: ${kinds(again.commands)} vs ${kinds(step.commands)}`);
-      }
+      seen.twins += 1;
+      const again = real.advance(twin, structuredClone(input));
+      const same =
+        isDeepStrictEqual(again.commands, step.commands) &&
+        isDeepStrictEqual(twin.state, execution.state) &&
+        isDeepStrictEqual(twin.cursor, execution.cursor) &&
+        isDeepStrictEqual(twin.end, execution.end);
+      if (!same) seen.violations.push(`advance(${input.kind}) differs on a clone: ${kinds(again.commands)} vs ${kinds(step.commands)}`);
       checkCursor(step.execution, before);
       return step;
     },
   };
 });
 
-function isGeneratorFrame(frame: Frame): boolean {
-  const entry = MACHINES[frame.machine];
-  return entry !== undefined && typeof entry !== 'function';
-}
-
-/** The execution as it would come back from storage: state and cursor deep-cloned, no live generator. */
+/** The execution as it would come back from storage: state and cursor deep-cloned. */
 function cloneExecution(execution: Execution): Execution {
   const { state, cursor, nowMs, end } = structuredClone({
     state: execution.state,
@@ -68,16 +60,15 @@ function cloneExecution(execution: Execution): Execution {
     nowMs: execution.nowMs,
     end: execution.end,
   });
-  return end === undefined ? { state, cursor, nowMs, generators: new Map() } : { state, cursor, nowMs, end, generators: new Map() };
+  return end === undefined ? { state, cursor, nowMs } : { state, cursor, nowMs, end };
 }
 
 const kinds = (commands: readonly EngineCommand[]): string => commands.map((command) => command.kind).join(',');
 
 function checkCursor(execution: Execution, before: ReadonlyMap<Frame, string>): void {
-  const converted = execution.cursor.filter((frame) => !isGeneratorFrame(frame));
-  seen.generatorFrames += execution.cursor.length - converted.length;
-  for (const frame of converted) {
+  for (const frame of execution.cursor) {
     seen.frames += 1;
+    if (MACHINES[frame.machine] === undefined) seen.violations.push(`${frame.machine}@${frame.at} names no machine`);
     const where = notJson(frame, `${frame.machine}@${frame.at}`);
     if (where) seen.violations.push(`not JSON: ${where}`);
     else if (!isDeepStrictEqual(JSON.parse(JSON.stringify(frame)), withoutUndefined(frame)))
@@ -141,7 +132,7 @@ describe('the cursor over random runs', () => {
       }),
       { numRuns: 100, seed: 20261205 },
     );
-    // The checks ran: frames were looked at, and executions with only converted frames were cloned.
+    // The checks ran: frames were looked at and executions cloned.
     expect(seen.advances).toBeGreaterThan(0);
     expect(seen.frames).toBeGreaterThan(0);
     expect(seen.twins).toBeGreaterThan(0);
