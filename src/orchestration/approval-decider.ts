@@ -1,7 +1,7 @@
 /**
  * Approval steps (and the approval a no-data outcome asks for), decided purely: what a decision
- * that arrived means, and what the timeout does. The generator waits for the event or the
- * deadline and carries out the answer (journal notes, the reminder notification); every rule of
+ * that arrived means, and what the timeout does. The approval machine (step-machine.ts) waits for
+ * the event or the deadline and carries out the answer (journal notes, the reminder notification); every rule of
  * the step lives here, tested by tables (test/orchestration/approval-decider.test.ts).
  */
 import { reminderLimit } from './step-bounds';

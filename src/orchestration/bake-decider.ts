@@ -1,7 +1,7 @@
 /**
  * Bake and gate steps, decided purely: when the next look is due, and what one look's gate
- * results mean for the step. The generator only waits until the time this says, runs the
- * checkGates activity, and carries out the answer; every rule of the step lives here, tested by
+ * results mean for the step. The bake machine (step-machine.ts) only waits until the time this
+ * says, runs the checkGates activity, and carries out the answer; every rule of the step lives here, tested by
  * tables (test/orchestration/bake-decider.test.ts).
  *
  * A step's timeline (times stop while paused: see stepDeadline):

@@ -53,7 +53,7 @@ export type EngineCommand =
 
 /** What happened, as the interpreter tells the engine. `atMs` is the orchestration's clock after the task. */
 export type EngineInput =
-  /** The answer to a command that schedules nothing (publish, log, signalRelease). */
+  /** The interpreter's answer to a command that schedules nothing (publish, log, signalRelease); the engine never waits for it. */
   | { readonly kind: 'noted' }
   | { readonly kind: 'harvested'; readonly controls: readonly unknown[]; readonly approvals: readonly unknown[] }
   | { readonly kind: 'activitySucceeded'; readonly output: unknown; readonly atMs: number }
@@ -163,9 +163,14 @@ export function publish(ctx: MachineContext): void {
   ctx.emit({ kind: 'publish', state });
 }
 
-// ---- reading answers (each throws what the generator's call would have thrown)
+// ---- asking and reading answers (a failure is thrown where the durable task would have thrown it)
 
-/** Calls an activity by its registry entry (`retry`: see callWithRetry); its answer is read with outputOf. */
+/**
+ * Calls an activity by its registry entry; its answer is read with outputOf. `retry`: for
+ * idempotent reads and writes whose failure would otherwise end a rollout that is already decided
+ * (reading the split, writing the verdict, the final cleanup), the interpreter adds a few attempts
+ * at the orchestration level, minutes apart, beyond the activity's own retries.
+ */
 export const callActivity = <N extends ActivityName>(name: N, input: ActivityInput<N>, retry = false): AskCommand => ({
   kind: 'callActivity',
   name,

@@ -1,9 +1,10 @@
 /**
  * The rollout orchestrator: a thin interpreter of the pure rollout engine (engine.ts).
  *
- * The engine yields commands (engine-io.ts); this turns each into exactly one durable task, or
- * answers it at once when it schedules nothing (publish the status, log, signal the lease,
- * harvest delivered events), and resumes the engine with what happened. It decides nothing.
+ * The engine answers each input with commands (engine-io.ts): `startExecution`, then
+ * `advance(execution, input)`. This turns each command into exactly one durable task, or answers
+ * it at once when it schedules nothing (publish the status, log, signal the lease, harvest
+ * delivered events), and hands the answer to the last one back to the engine. It decides nothing.
  *
  * Replay rules (docs/architecture.md): no I/O, no wall clock, no randomness here; time is
  * context.df.currentUtcDateTime; logs are guarded by isReplaying.
@@ -92,7 +93,7 @@ export function* rolloutOrchestrator(context: Ctx): Generator<df.Task, RolloutSt
   function* race(task: df.Task): Generator<df.Task, EngineInput, unknown> {
     const winner: unknown = yield context.df.Task.any([task, inbox.control()]);
     if (winner !== task) return { kind: 'eventArrived', atMs: now() };
-    // Settled first: a failure is thrown by the engine's next command (awaitActivity), as a plain call would.
+    // Settled first: the engine reads the failure (and awaits the task again with awaitActivity), as after a plain call.
     if (task.isFaulted) return { kind: 'activityFailed', error: failureOf(task.result), atMs: now() };
     return { kind: 'activitySucceeded', output: task.result, atMs: now() };
   }
