@@ -1,0 +1,1160 @@
+/**
+ * The engine by table: (execution, input) -> (commands, cursor, state), over `advance` (engine.ts).
+ *
+ * Each row BUILDS an execution at a position (an EngineState from engine-fixture.ts and a cursor of
+ * frames written here, root first), hands it one input and checks what advance answers: the
+ * commands (immediate ones first, then the one it stops at), the frames left on the cursor
+ * (machine@at, root first), and the state changes that matter (mode, phase, step, the journal's
+ * last line, what the status says it waits for). Any position of a rollout is a value, so any
+ * position can be tested without running the rollout up to it.
+ *
+ * Tables: every operator control at each kind of wait (a bake, an approval, a cleanup step's keep,
+ * a promoted step's retry back-off, a failed rollout, a queued rollout's lease poll, a paused step,
+ * a racing create, the drain); every activity / entity failure that has a handler, and the errors
+ * that escape advance (only past the root, as the generators' did); the end of an execution.
+ */
+import { describe, expect, it } from 'vitest';
+import { advance, type Execution } from '../../src/orchestration/engine';
+import type { EngineCommand, EngineInput, Frame } from '../../src/orchestration/engine-io';
+import type { EngineState } from '../../src/orchestration/engine-state';
+import type { Plan, Step } from '../../src/plan/types';
+import { ACTIVITY } from '../../src/orchestration/activity-names';
+import { endpointLeaseKey } from '../../src/orchestration/endpoint-lease';
+import { runStepFrame, type RunStepFrame } from '../../src/orchestration/step-machine';
+import { waitForFrame } from '../../src/orchestration/wait-machine';
+import { activityAnswer, stateAtStep, waitingPlan, waitingSteps } from './engine-fixture';
+
+const MINUTE_MS = 60_000;
+/** When the step under way started, and the clock of every row (five minutes later). */
+const T0 = Date.UTC(2026, 0, 5, 9);
+const NOW = T0 + 5 * MINUTE_MS;
+
+// ---------------------------------------------------------------- building positions
+
+const plan = waitingPlan();
+const stepAt = (index: number): Step => {
+  const step = plan.steps[index];
+  if (!step) throw new Error(`no step ${index}`);
+  return step;
+};
+const [DEPLOY, SMOKE, TRAFFIC, BAKE, APPROVAL, , CLEANUP] = [0, 1, 2, 3, 4, 5, 6].map(stepAt) as Step[] as [
+  Step,
+  Step,
+  Step,
+  Step,
+  Step,
+  Step,
+  Step,
+];
+
+/** A frame at a stop, with its locals (the machines' own frame types are private to their files). */
+const frame = (machine: string, at: string, locals: Record<string, unknown> = {}): Frame => ({ machine, at, ...locals }) as Frame;
+
+/** The root of a continued execution, at one of its stops (waiting for its unit: 'unitDone'). */
+const root = (at = 'unitDone'): Frame => frame('execution', at, { continuation: true });
+const forward = (index: number, at = 'stepRan'): Frame => frame('forwardUnit', at, { index });
+const running = (step: Step, at: RunStepFrame['at']): Frame => ({ ...runStepFrame(step), at });
+/** A wait whose harvest was asked (its answer is the row's input). */
+const waiting = (untilMs: number | undefined, approval = false, at = 'harvested'): Frame => ({
+  ...waitForFrame(untilMs, { approval }),
+  at,
+});
+const leaseKey = endpointLeaseKey(plan.target);
+const createInput = {
+  target: plan.target,
+  deployment: 'green',
+  cloneFrom: 'blue',
+  modelId: 'm2',
+  rolloutId: 'r1',
+};
+const racing = (at: string, winner: unknown, over: Record<string, unknown> = {}): Frame =>
+  frame('callRacingControls', at, {
+    name: ACTIVITY.createDeployment,
+    input: createInput,
+    again: false,
+    settling: false,
+    winner,
+    ...over,
+  });
+
+/** The state at step `index` of the waiting plan, in `phase`, changed by `change`. */
+function at(
+  index: number,
+  phase: EngineState['status']['phase'],
+  change: (s: EngineState) => void = () => {},
+  p: Plan = plan,
+): () => EngineState {
+  return () => {
+    const state = stateAtStep(p, index, phase, T0);
+    change(state);
+    return state;
+  };
+}
+
+const failedState = (from: NonNullable<EngineState['failedFrom']>, index = 3) =>
+  at(index, 'Failed', (s) => {
+    s.mode = 'failedWaiting';
+    s.failedFrom = from;
+    s.failedUntilMs = T0 + 24 * 60 * MINUTE_MS;
+    s.status.outcome = 'failed';
+    s.status.reason = 'step 4 (bake) failed: boom';
+    s.status.waitingFor = { kind: 'resume', untilMs: s.failedUntilMs, detail: 'failed: an operator may retry or abort' };
+  });
+const queuedState = at(0, 'Pending', (s) => {
+  s.mode = 'queued';
+  s.leaseHeld = false;
+  s.progress.startedAtMs = undefined;
+  s.facts.candidateCreated = false;
+});
+const pausedState = at(3, 'Paused', (s) => {
+  s.status.paused = true;
+  s.pausedFromPhase = 'Baking';
+  s.progress.pausedAtMs = T0 + MINUTE_MS;
+  s.status.waitingFor = { kind: 'resume', detail: 'paused by an operator; resume, promote or abort' };
+});
+const approvalState = at(4, 'AwaitingApproval', (s) => {
+  s.progress.deadlineMs = T0 + 60 * MINUTE_MS;
+  s.progress.approvalRequested = true;
+});
+const rollingBack = at(3, 'RollingBack', (s) => {
+  s.mode = 'rollback';
+  s.pending = { outcome: 'aborted', reason: 'aborted by alice@x.com' };
+  s.status.reason = 'aborted by alice@x.com';
+});
+const cleaningUp = (sinceMs: number) =>
+  at(3, 'Aborted', (s) => {
+    s.mode = 'cleanup';
+    s.leaseHeld = false;
+    s.status.outcome = 'aborted';
+    s.cleanup = { deployment: 'green', failures: 1, retryAtMs: NOW, sinceMs, error: 'refused' };
+    s.status.retrying = { step: 3, failures: 1, error: 'refused', nextAttemptAtMs: NOW };
+  });
+/** Ended (rolled back), its verdict and notification under way inside the apply of rollbackDone. */
+const rolledBack = at(3, 'RolledBack', (s) => {
+  s.mode = 'done';
+  s.status.outcome = 'rolledBack';
+  s.status.reason = 'aborted by alice@x.com';
+});
+const finishing = [
+  root(),
+  frame('rollbackUnit', 'applied'),
+  frame('apply', 'finished', {
+    happened: { kind: 'rollbackDone' },
+    commands: [{ kind: 'finish', outcome: 'rolledBack', reason: 'aborted by alice@x.com' }, { kind: 'releaseLease' }],
+    index: 0,
+  }),
+];
+
+// ---------------------------------------------------------------- inputs
+
+const control = (action: string, by = 'alice@x.com'): unknown => ({ action, by, atMs: NOW });
+const harvested = (...controls: unknown[]): EngineInput => ({ kind: 'harvested', controls, approvals: [] });
+const failed = (code: string, message: string): EngineInput => ({ kind: 'activityFailed', error: { code, message }, atMs: NOW });
+const entityFailed = (message: string): EngineInput => ({ kind: 'entityFailed', error: { code: 'Internal', message }, atMs: NOW });
+
+// ---------------------------------------------------------------- reading the answer
+
+/** A command in one line: what matters of it (the activity, the timer relative to NOW, the harvest's scope). */
+function described(command: EngineCommand): string {
+  switch (command.kind) {
+    case 'log':
+      return `log: ${command.message}`;
+    case 'harvest':
+      return command.controlsOnly ? 'harvest(controls)' : 'harvest(all)';
+    case 'callActivity':
+      return `call ${command.name}${command.retry ? ' (retry)' : ''}`;
+    case 'raceActivity':
+      return `race ${command.name}`;
+    case 'wait':
+      return `wait(${command.untilMs === undefined ? 'no timer' : `+${(command.untilMs - NOW) / MINUTE_MS}m`}${command.approval ? ', approval' : ''})`;
+    case 'callEntity':
+      return `entity ${command.operation}`;
+    default:
+      return command.kind;
+  }
+}
+
+interface Expected {
+  commands: string[];
+  /** The cursor after, root first, as machine@at ([] once the execution ended). */
+  cursor: string[];
+  mode?: EngineState['mode'];
+  phase?: EngineState['status']['phase'];
+  stepIndex?: number;
+  /** The journal's last line. */
+  journal?: string;
+  /** What the status says it waits for (null: nothing). */
+  waitingFor?: string | null;
+  end?: 'complete' | 'continueAsNew';
+}
+
+interface Row {
+  name: string;
+  state: () => EngineState;
+  cursor: Frame[];
+  input: EngineInput;
+  expect: Expected;
+}
+
+function check(row: Row): void {
+  const execution: Execution = { state: row.state(), cursor: structuredClone(row.cursor), nowMs: NOW };
+  const { commands } = advance(execution, row.input);
+  const { state } = execution;
+  const e = row.expect;
+  expect(commands.map(described)).toEqual(e.commands);
+  expect(execution.cursor.map((f) => `${f.machine}@${f.at}`)).toEqual(e.cursor);
+  if (e.mode !== undefined) expect(state.mode).toBe(e.mode);
+  if (e.phase !== undefined) expect(state.status.phase).toBe(e.phase);
+  if (e.stepIndex !== undefined) expect(state.stepIndex).toBe(e.stepIndex);
+  if (e.journal !== undefined) expect(state.status.journal.at(-1)?.message).toBe(e.journal);
+  if (e.waitingFor !== undefined) expect(state.status.waitingFor?.kind ?? null).toBe(e.waitingFor);
+  expect(execution.end?.kind).toBe(e.end);
+  // Every frame left is JSON: the position can be stored and built again.
+  expect(JSON.parse(JSON.stringify(execution.cursor))).toEqual(execution.cursor);
+}
+
+// ---------------------------------------------------------------- operator controls at each kind of wait
+
+const ALICE = 'alice@x.com';
+const ignored = (action: string, why: string, by = ALICE): string => `log: ${action} by ${by} ignored: ${why}`;
+const notIn = (action: string, phase: string, possible: string): string =>
+  ignored(action, `${action} is not possible in phase ${phase} (possible: ${possible})`);
+
+/** The bake (step 4) waits for its next look at NOW + 5 min. */
+const bakeWait = [
+  root(),
+  forward(3),
+  running(BAKE, 'delegated'),
+  frame('bakeLoop', 'waited', { step: BAKE, rounds: 0 }),
+  waiting(NOW + 5 * MINUTE_MS),
+];
+const bakeWaitTop = ['execution@unitDone', 'forwardUnit@stepRan', 'runStep@delegated', 'bakeLoop@waited', 'waitFor@waited'];
+const bakeState = at(3, 'Baking');
+
+const approvalWait = [
+  root(),
+  forward(4),
+  running(APPROVAL, 'delegated'),
+  frame('approvalWait', 'waited', { step: APPROVAL, askedWhy: undefined, why: undefined, rounds: 0 }),
+  waiting(T0 + 60 * MINUTE_MS, true),
+];
+const approvalWaitTop = ['execution@unitDone', 'forwardUnit@stepRan', 'runStep@delegated', 'approvalWait@waited', 'waitFor@waited'];
+
+/** The cleanup step keeps 'blue' until T0 + 60 min (promoted). */
+const keepWait = [root(), forward(6), running(CLEANUP, 'kept'), waiting(T0 + 60 * MINUTE_MS)];
+const keepWaitTop = ['execution@unitDone', 'forwardUnit@stepRan', 'runStep@kept', 'waitFor@waited'];
+const keepState = at(6, 'Promoting');
+/** The cleanup step failed once after promotion: its back-off runs to NOW + 3 min. */
+const retryBackOff = [root(), forward(6, 'retryWaited'), waiting(NOW + 3 * MINUTE_MS)];
+const retryingState = at(6, 'Promoting', (s) => {
+  s.progress.failures = 1;
+  s.progress.retryAtMs = NOW + 3 * MINUTE_MS;
+  s.status.retrying = { step: 6, failures: 1, error: 'refused', nextAttemptAtMs: NOW + 3 * MINUTE_MS };
+  s.status.waitingFor = { kind: 'timer', untilMs: NOW + 3 * MINUTE_MS, detail: 'retrying step 7 (cleanup) after 1 failure(s)' };
+});
+
+/** Failed: sleeps until its next look at the lease (NOW + 15 min). */
+const failedWait = [root(), frame('failedUnit', 'waited', { untilMs: T0 + 24 * 60 * MINUTE_MS }), waiting(NOW + 15 * MINUTE_MS)];
+const failedWaitTop = ['execution@unitDone', 'failedUnit@waited', 'waitFor@waited'];
+
+/** Queued behind 'r0': the next poll of the lease at NOW + 1 min. */
+const leaseWait = [root(), frame('leaseUnit', 'waited', { rounds: 0, waited: true, holder: 'r0', leaseKey }), waiting(NOW + MINUTE_MS)];
+const leaseWaitTop = ['execution@unitDone', 'leaseUnit@waited', 'waitFor@waited'];
+
+/** A paused step: the forward unit waits with no timer. */
+const pausedWait = [root(), forward(3, 'waited'), waiting(undefined)];
+const pausedWaitTop = ['execution@unitDone', 'forwardUnit@waited', 'waitFor@waited'];
+
+/** The create of 'green' is in flight and a control listener completed first: the harvest's answer. */
+const createRace = [root(), forward(0), running(DEPLOY, 'deployed'), racing('harvested', 'control')];
+const createRaceTop = ['execution@unitDone', 'forwardUnit@stepRan', 'runStep@deployed', 'callRacingControls@raced'];
+const deployState = at(0, 'Deploying', (s) => {
+  s.facts.candidateCreated = true;
+});
+
+const ROLLED_BACK_ROOT = { commands: ['publish', 'harvest(all)'], cursor: ['execution@harvested'] };
+
+const controls: Row[] = [
+  // ---- a bake's wait (Baking: abort, pause, promote)
+  {
+    name: 'bake: pause -> Paused, waits for resume with no timer',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested(control('pause')),
+    expect: {
+      commands: [`log: paused by ${ALICE}`, 'publish', 'wait(no timer)'],
+      cursor: bakeWaitTop,
+      mode: 'forward',
+      phase: 'Paused',
+      journal: `paused by ${ALICE}`,
+      waitingFor: 'resume',
+    },
+  },
+  {
+    name: 'bake: resume (not paused) is ignored, the look still at +5m',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested(control('resume')),
+    expect: {
+      commands: [notIn('resume', 'Baking', 'abort, pause, promote'), 'publish', 'wait(+5m)'],
+      cursor: bakeWaitTop,
+      phase: 'Baking',
+    },
+  },
+  {
+    name: 'bake: abort -> the step ends in a rollback (RollingBack), the unit publishes and drains',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'rollback',
+      phase: 'RollingBack',
+      stepIndex: 3,
+    },
+  },
+  {
+    name: 'bake: promote -> jumps to the promote step',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested(control('promote')),
+    expect: {
+      commands: [`log: promote now requested by ${ALICE}: skipping to step 6`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'forward',
+      stepIndex: 5,
+      journal: 'skipping steps 4..5 (promote now)',
+    },
+  },
+  {
+    name: 'bake: retry is ignored',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested(control('retry')),
+    expect: { commands: [notIn('retry', 'Baking', 'abort, pause, promote'), 'publish', 'wait(+5m)'], cursor: bakeWaitTop, mode: 'forward' },
+  },
+  {
+    name: 'bake: an abort by someone who is not an operator is ignored',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested(control('abort', 'mallory@x.com')),
+    expect: {
+      commands: [ignored('abort', "'mallory@x.com' is not an operator of policy 'p'", 'mallory@x.com'), 'publish', 'wait(+5m)'],
+      cursor: bakeWaitTop,
+      mode: 'forward',
+      phase: 'Baking',
+    },
+  },
+  {
+    name: 'bake: a supersede (system:) abort is taken from a non-operator',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested(control('abort', 'system:supersede:r2')),
+    expect: {
+      commands: ['log: abort requested by system:supersede:r2', ...ROLLED_BACK_ROOT.commands],
+      cursor: ['execution@harvested'],
+      mode: 'rollback',
+    },
+  },
+  {
+    name: 'bake: a malformed control is noted and the wait goes on',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested({ action: 'explode', by: ALICE, atMs: NOW }),
+    expect: {
+      commands: [
+        'log: ignored a malformed control event: action: Invalid option: expected one of "abort"|"pause"|"resume"|"promote"|"retry"',
+        'publish',
+        'wait(+5m)',
+      ],
+      cursor: bakeWaitTop,
+    },
+  },
+  {
+    name: 'bake: pause then abort in one harvest -> the abort ends the pause and rolls back',
+    state: bakeState,
+    cursor: bakeWait,
+    input: harvested(control('pause'), { ...(control('abort') as object), atMs: NOW + 1 }),
+    expect: {
+      commands: [`log: paused by ${ALICE}`, `log: abort requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+
+  // ---- an approval's wait (AwaitingApproval)
+  {
+    name: 'approval: pause -> Paused, waits with no timer and no approval listener',
+    state: approvalState,
+    cursor: approvalWait,
+    input: harvested(control('pause')),
+    expect: {
+      commands: [`log: paused by ${ALICE}`, 'publish', 'wait(no timer)'],
+      cursor: approvalWaitTop,
+      phase: 'Paused',
+      waitingFor: 'resume',
+    },
+  },
+  {
+    name: 'approval: resume is ignored, the wait for the approval goes on to its deadline',
+    state: approvalState,
+    cursor: approvalWait,
+    input: harvested(control('resume')),
+    expect: {
+      commands: [notIn('resume', 'AwaitingApproval', 'abort, pause, promote'), 'publish', 'wait(+55m, approval)'],
+      cursor: approvalWaitTop,
+      phase: 'AwaitingApproval',
+    },
+  },
+  {
+    name: 'approval: abort -> RollingBack',
+    state: approvalState,
+    cursor: approvalWait,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+  {
+    name: 'approval: promote -> jumps to the promote step',
+    state: approvalState,
+    cursor: approvalWait,
+    input: harvested(control('promote')),
+    expect: {
+      commands: [`log: promote now requested by ${ALICE}: skipping to step 6`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      stepIndex: 5,
+      journal: 'skipping steps 5..5 (promote now)',
+    },
+  },
+  {
+    name: 'approval: retry is ignored',
+    state: approvalState,
+    cursor: approvalWait,
+    input: harvested(control('retry')),
+    expect: {
+      commands: [notIn('retry', 'AwaitingApproval', 'abort, pause, promote'), 'publish', 'wait(+55m, approval)'],
+      cursor: approvalWaitTop,
+    },
+  },
+  {
+    name: 'approval: a pause by a non-operator is ignored',
+    state: approvalState,
+    cursor: approvalWait,
+    input: harvested(control('pause', 'bob@x.com')),
+    expect: {
+      commands: [ignored('pause', "'bob@x.com' is not an operator of policy 'p'", 'bob@x.com'), 'publish', 'wait(+55m, approval)'],
+      cursor: approvalWaitTop,
+      phase: 'AwaitingApproval',
+    },
+  },
+
+  // ---- a cleanup step's keep-wait (Promoting, promoted: abort only, and it is refused)
+  ...(['abort', 'pause', 'resume', 'promote', 'retry'] as const).map((action): Row => ({
+    name: `cleanup keep: ${action} is ignored (promoted)`,
+    state: keepState,
+    cursor: keepWait,
+    input: harvested(control(action)),
+    expect: {
+      commands: [
+        action === 'abort'
+          ? ignored('abort', 'already promoted; start a rollout of the previous version to go back')
+          : notIn(action, 'Promoting', 'abort'),
+        'publish',
+        'wait(+55m)',
+      ],
+      cursor: keepWaitTop,
+      mode: 'forward',
+      phase: 'Promoting',
+    },
+  })),
+  {
+    name: "promoted step's retry back-off: abort stops the retries, ends Promoted, writes the verdict",
+    state: retryingState,
+    cursor: retryBackOff,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [
+        `log: abort requested by ${ALICE}`,
+        `log: promoted: promoted; step 7 abandoned by ${ALICE} after 1 failures (refused)`,
+        'publish',
+        `call ${ACTIVITY.writeModelVerdict} (retry)`,
+      ],
+      cursor: ['execution@unitDone', 'forwardUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'done',
+      phase: 'Promoted',
+      waitingFor: null,
+    },
+  },
+
+  // ---- a failed rollout's wait (Failed: retry, abort)
+  {
+    name: 'failed: retry -> forward again at the failed step (the phase moves when the step starts)',
+    state: failedState('forward'),
+    cursor: failedWait,
+    input: harvested(control('retry')),
+    expect: {
+      commands: [`log: retry requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'forward',
+      phase: 'Failed',
+      stepIndex: 3,
+      waitingFor: null,
+    },
+  },
+  {
+    name: 'failed (after touching Azure): abort -> RollingBack',
+    state: failedState('forward'),
+    cursor: failedWait,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+  {
+    name: 'failed in planning: abort -> Aborted at once, the verdict is written',
+    state: failedState('plan', 0),
+    cursor: failedWait,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [
+        `log: abort requested by ${ALICE}`,
+        `log: aborted: aborted by ${ALICE} after failing`,
+        'publish',
+        `call ${ACTIVITY.writeModelVerdict} (retry)`,
+      ],
+      cursor: ['execution@unitDone', 'failedUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'done',
+      phase: 'Aborted',
+    },
+  },
+  {
+    name: 'failed in a rollback: retry -> RollingBack again',
+    state: failedState('rollback'),
+    cursor: failedWait,
+    input: harvested(control('retry')),
+    expect: {
+      commands: [`log: retry requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+  ...(['pause', 'resume', 'promote'] as const).map((action): Row => ({
+    name: `failed: ${action} is ignored`,
+    state: failedState('forward'),
+    cursor: failedWait,
+    input: harvested(control(action)),
+    expect: {
+      commands: [notIn(action, 'Failed', 'retry, abort'), 'publish', 'wait(+15m)'],
+      cursor: failedWaitTop,
+      mode: 'failedWaiting',
+      phase: 'Failed',
+    },
+  })),
+  {
+    name: 'failed: a retry by a non-operator is ignored',
+    state: failedState('forward'),
+    cursor: failedWait,
+    input: harvested(control('retry', 'mallory@x.com')),
+    expect: {
+      commands: [ignored('retry', "'mallory@x.com' is not an operator of policy 'p'", 'mallory@x.com'), 'publish', 'wait(+15m)'],
+      cursor: failedWaitTop,
+      mode: 'failedWaiting',
+    },
+  },
+
+  // ---- a queued rollout's lease wait (Pending: abort only)
+  {
+    name: 'queued: abort -> Aborted without a rollback, the verdict is written (then the lease queue is left)',
+    state: queuedState,
+    cursor: leaseWait,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [
+        `log: abort requested by ${ALICE}`,
+        `log: aborted: aborted by ${ALICE} while queued`,
+        'publish',
+        `call ${ACTIVITY.writeModelVerdict} (retry)`,
+      ],
+      cursor: ['execution@unitDone', 'leaseUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'done',
+      phase: 'Aborted',
+      waitingFor: null,
+    },
+  },
+  ...(['pause', 'resume', 'promote', 'retry'] as const).map((action): Row => ({
+    name: `queued: ${action} is ignored, the next poll at +1m`,
+    state: queuedState,
+    cursor: leaseWait,
+    input: harvested(control(action)),
+    expect: {
+      commands: [notIn(action, 'Pending', 'abort'), 'publish', 'wait(+1m)'],
+      cursor: leaseWaitTop,
+      mode: 'queued',
+      phase: 'Pending',
+    },
+  })),
+
+  // ---- a paused forward step (Paused: resume, abort, promote)
+  {
+    name: 'paused: resume -> back to Baking, the unit ends (the step runs in the next execution)',
+    state: pausedState,
+    cursor: pausedWait,
+    input: harvested(control('resume')),
+    expect: {
+      commands: [`log: resumed by ${ALICE}`, 'publish', ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'forward',
+      phase: 'Baking',
+      journal: `resumed by ${ALICE}`,
+    },
+  },
+  {
+    name: 'paused: abort ends the pause and rolls back',
+    state: pausedState,
+    cursor: pausedWait,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+  {
+    name: 'paused: promote ends the pause and jumps (the phase stays Paused until the promote step starts)',
+    state: pausedState,
+    cursor: pausedWait,
+    input: harvested(control('promote')),
+    expect: {
+      commands: [`log: promote now requested by ${ALICE}: skipping to step 6`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'forward',
+      phase: 'Paused',
+      stepIndex: 5,
+    },
+  },
+  ...(['pause', 'retry'] as const).map((action): Row => ({
+    name: `paused: ${action} is ignored, still waiting for resume`,
+    state: pausedState,
+    cursor: pausedWait,
+    input: harvested(control(action)),
+    expect: {
+      commands: [notIn(action, 'Paused', 'resume, abort, promote'), 'publish', 'wait(no timer)'],
+      cursor: pausedWaitTop,
+      phase: 'Paused',
+      waitingFor: 'resume',
+    },
+  })),
+
+  // ---- during a racing create (Deploying)
+  {
+    name: 'racing create: abort -> applied at once (RollingBack, published), the create is raced again to settle',
+    state: deployState,
+    cursor: createRace,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, 'publish', 'raceAgain'],
+      cursor: createRaceTop,
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+  {
+    name: 'racing create: pause -> Paused, the create goes on',
+    state: deployState,
+    cursor: createRace,
+    input: harvested(control('pause')),
+    expect: { commands: [`log: paused by ${ALICE}`, 'publish', 'raceAgain'], cursor: createRaceTop, mode: 'forward', phase: 'Paused' },
+  },
+  {
+    name: 'racing create: promote before the smoke test is ignored',
+    state: deployState,
+    cursor: createRace,
+    input: harvested(control('promote')),
+    expect: {
+      commands: [ignored('promote', "'green' has not passed its smoke test yet"), 'publish', 'raceAgain'],
+      cursor: createRaceTop,
+      phase: 'Deploying',
+    },
+  },
+  ...(['resume', 'retry'] as const).map((action): Row => ({
+    name: `racing create: ${action} is ignored`,
+    state: deployState,
+    cursor: createRace,
+    input: harvested(control(action)),
+    expect: {
+      commands: [notIn(action, 'Deploying', 'abort, pause, promote'), 'publish', 'raceAgain'],
+      cursor: createRaceTop,
+      phase: 'Deploying',
+    },
+  })),
+  {
+    name: 'racing create: an abort harvested with the created answer is still applied, and the create is left to settle',
+    state: deployState,
+    cursor: [root(), forward(0), running(DEPLOY, 'deployed'), racing('harvested', { kind: 'activitySucceeded', output: {}, atMs: NOW })],
+    input: harvested(control('abort')),
+    expect: { commands: [`log: abort requested by ${ALICE}`, 'publish', 'raceAgain'], cursor: createRaceTop, mode: 'rollback' },
+  },
+  {
+    name: 'racing create, settling after an abort: a second abort is ignored (already rolling back), the race goes on',
+    state: at(0, 'RollingBack', (s) => {
+      s.mode = 'rollback';
+      s.facts.candidateCreated = true;
+    }),
+    cursor: [root(), forward(0), running(DEPLOY, 'deployed'), racing('harvested', 'control', { again: true, settling: true })],
+    input: harvested(control('abort')),
+    expect: { commands: [ignored('abort', 'already rolling back'), 'publish', 'raceAgain'], cursor: createRaceTop, mode: 'rollback' },
+  },
+
+  // ---- the drain at the end of an execution
+  {
+    name: 'drain: an abort harvested while draining is applied, then drained again',
+    state: bakeState,
+    cursor: [root('harvested')],
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, 'drain'],
+      cursor: ['execution@drained'],
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+  {
+    name: 'drain: a pause harvested while draining is applied, then drained',
+    state: bakeState,
+    cursor: [root('harvested')],
+    input: harvested(control('pause')),
+    expect: { commands: [`log: paused by ${ALICE}`, 'drain'], cursor: ['execution@drained'], mode: 'forward', phase: 'Paused' },
+  },
+];
+
+describe('an operator control arriving at each kind of wait', () => {
+  it.each(controls)('$name', check);
+});
+
+// ---------------------------------------------------------------- failures
+
+/** The rollout rolls back at once after a failed step that touched Azure: the unit publishes and drains. */
+const stepFailedRow = (name: string, state: () => EngineState, cursor: Frame[], input: EngineInput, line: string): Row => ({
+  name,
+  state,
+  cursor,
+  input,
+  expect: {
+    commands: [`log: ${line}`, ...ROLLED_BACK_ROOT.commands],
+    cursor: ROLLED_BACK_ROOT.cursor,
+    mode: 'rollback',
+    phase: 'RollingBack',
+  },
+});
+
+const abPlan = waitingPlan({
+  strategy: 'abTest',
+  steps: [
+    ...waitingSteps.slice(0, 2),
+    { kind: 'setTraffic', traffic: { blue: 50, green: 50 } },
+    { kind: 'decideWinner', gate: 'ab', minRequestsPerArm: 100, maxWaitMinutes: 60, checkIntervalMinutes: 10 },
+    ...waitingSteps.slice(5),
+  ],
+});
+const WINNER = abPlan.steps[3] as Step;
+
+const failures: Row[] = [
+  {
+    name: 'resolveTarget fails -> Failed (plan), the verdict is written',
+    state: at(0, 'Pending', (s) => {
+      s.mode = 'queued';
+      s.leaseHeld = false;
+      s.facts.candidateCreated = false;
+    }),
+    cursor: [root('resolved'), frame('resolveUnit', 'resolved')],
+    input: failed('NotFound', "no policy 'p'"),
+    expect: {
+      commands: [`log: failed: cannot resolve the policy: no policy 'p'`, 'publish', `call ${ACTIVITY.writeModelVerdict} (retry)`],
+      cursor: ['execution@resolved', 'resolveUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+      phase: 'Failed',
+    },
+  },
+  {
+    name: "the lease entity's acquire fails -> the queue is left, Failed (plan)",
+    state: queuedState,
+    cursor: [root(), frame('leaseUnit', 'answered', { rounds: 0, waited: false, leaseKey })],
+    input: entityFailed('entity unavailable'),
+    expect: {
+      commands: [
+        'signalRelease',
+        'log: failed: cannot take the endpoint lease: entity unavailable',
+        'publish',
+        `call ${ACTIVITY.writeModelVerdict} (retry)`,
+      ],
+      cursor: ['execution@unitDone', 'leaseUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+      phase: 'Failed',
+    },
+  },
+  {
+    name: 'requestSupersede fails -> a note, then the lease poll goes on',
+    state: queuedState,
+    cursor: [root(), frame('leaseUnit', 'supersedeAsked', { rounds: 0, waited: true, holder: 'r0', leaseKey })],
+    input: failed('NotFound', 'no instance r0'),
+    expect: {
+      commands: [
+        "log: could not raise the abort on 'r0' (no instance r0); it will see the supersede request in the endpoint lease",
+        'harvest(all)',
+      ],
+      cursor: ['execution@unitDone', 'leaseUnit@waited', 'waitFor@harvested'],
+      mode: 'queued',
+      journal: "could not raise the abort on 'r0' (no instance r0); it will see the supersede request in the endpoint lease",
+      waitingFor: 'timer',
+    },
+  },
+  {
+    name: 'planRollout fails (lease held) -> the lease is released, Failed (plan)',
+    state: at(0, 'Pending', (s) => {
+      s.mode = 'queued';
+      s.progress.startedAtMs = undefined;
+      s.facts.candidateCreated = false;
+    }),
+    cursor: [root(), frame('leaseUnit', 'planned', { rounds: 0, waited: false, leaseKey }), frame('planUnit', 'planned')],
+    input: failed('Validation', 'bad policy'),
+    expect: {
+      commands: ['signalRelease', 'log: failed: planning failed: bad policy', 'publish', `call ${ACTIVITY.writeModelVerdict} (retry)`],
+      cursor: ['execution@unitDone', 'leaseUnit@planned', 'planUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+      phase: 'Failed',
+    },
+  },
+  {
+    name: 'getEndpointState after the lease fails -> a plan failure (nothing changed on Azure)',
+    state: at(0, 'Pending', (s) => {
+      s.progress.startedAtMs = undefined;
+      s.facts.candidateCreated = false;
+    }),
+    cursor: [root(), frame('leaseUnit', 'endpointRead', { rounds: 0, waited: false, leaseKey })],
+    input: failed('Throttled', 'too many requests'),
+    expect: {
+      commands: [
+        'signalRelease',
+        "log: failed: planning failed: cannot read the endpoint's live traffic: too many requests",
+        'publish',
+        `call ${ACTIVITY.writeModelVerdict} (retry)`,
+      ],
+      cursor: ['execution@unitDone', 'leaseUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+      phase: 'Failed',
+    },
+  },
+  {
+    name: "the lease entity's supersede check fails -> a note, and the unit runs (here: the failed rollout's wait)",
+    state: failedState('forward'),
+    cursor: [root('checked')],
+    input: entityFailed('entity unavailable'),
+    expect: {
+      commands: [
+        'log: could not read the endpoint lease for a supersede request (entity unavailable); checking again next time',
+        'harvest(all)',
+      ],
+      cursor: ['execution@unitDone', 'failedUnit@waited', 'waitFor@harvested'],
+      mode: 'failedWaiting',
+    },
+  },
+  {
+    name: 'createDeployment (raced) fails first -> its failure is harvested with the controls before it is read',
+    state: deployState,
+    cursor: [root(), forward(0), running(DEPLOY, 'deployed'), racing('raced', undefined)],
+    input: failed('Conflict', 'refused'),
+    expect: { commands: ['harvest(controls)'], cursor: [...createRaceTop.slice(0, 3), 'callRacingControls@harvested'], phase: 'Deploying' },
+  },
+  {
+    name: 'createDeployment (raced) failed, nothing harvested -> its task is awaited',
+    state: deployState,
+    cursor: [root(), forward(0), running(DEPLOY, 'deployed'), racing('harvested', failed('Conflict', 'refused'))],
+    input: harvested(),
+    expect: { commands: ['awaitActivity'], cursor: [...createRaceTop.slice(0, 3), 'callRacingControls@settled'], phase: 'Deploying' },
+  },
+  stepFailedRow(
+    'createDeployment (raced) failed, awaited -> stepFailed: the candidate may exist, so it rolls back',
+    deployState,
+    [root(), forward(0), running(DEPLOY, 'deployed'), racing('settled', failed('Conflict', 'refused'))],
+    failed('Conflict', 'refused'),
+    'step 1 (deploy) failed: [Conflict] refused',
+  ),
+  stepFailedRow(
+    'smokeTest fails -> stepFailed, rollback',
+    at(1, 'SmokeTesting'),
+    [root(), forward(1), running(SMOKE, 'smokeTested')],
+    failed('Timeout', 'no answer'),
+    'step 2 (smokeTest) failed: [Timeout] no answer',
+  ),
+  stepFailedRow(
+    'setTraffic fails -> stepFailed, rollback',
+    at(2, 'Progressing'),
+    [root(), forward(2), running(TRAFFIC, 'trafficSet'), frame('writeTraffic', 'set', { traffic: { blue: 90, green: 10 }, mirror: {} })],
+    failed('Conflict', 'endpoint busy'),
+    'step 3 (setTraffic) failed: [Conflict] endpoint busy',
+  ),
+  stepFailedRow(
+    'checkGates fails -> stepFailed, rollback',
+    bakeState,
+    [
+      root(),
+      forward(3),
+      running(BAKE, 'delegated'),
+      frame('bakeLoop', 'checked', { step: BAKE, rounds: 0 }),
+      frame('checkGateRound', 'checked', { names: ['errors'], candidateOnly: false, armsSinceMs: undefined, looks: { errors: 1 } }),
+    ],
+    failed('Internal', 'query service down'),
+    'step 4 (bake) failed: [Internal] query service down',
+  ),
+  stepFailedRow(
+    'decideWinner fails -> stepFailed, rollback',
+    at(3, 'Analyzing', () => {}, abPlan),
+    [
+      root(),
+      forward(3),
+      running(WINNER, 'delegated'),
+      frame('decideWinner', 'looked', { step: WINNER, rounds: 0, sinceMs: T0, endMs: T0 + 60 * MINUTE_MS, look: 1 }),
+    ],
+    failed('Internal', 'query service down'),
+    'step 4 (decideWinner) failed: [Internal] query service down',
+  ),
+  {
+    name: 'the cleanup step fails after promotion -> stepFailed: traffic stays, the step is retried in 5 min',
+    state: at(6, 'Promoting'),
+    cursor: [root(), forward(6), running(CLEANUP, 'deleted')],
+    input: failed('Conflict', 'refused'),
+    expect: {
+      commands: ['log: step 7 (cleanup) failed: [Conflict] refused', `call ${ACTIVITY.sendNotification}`],
+      cursor: ['execution@unitDone', 'forwardUnit@applied', 'apply@notified', 'notify@sent'],
+      mode: 'forward',
+      phase: 'Promoting',
+      journal: `step 7 (cleanup) failed: refused; promoted, traffic stays; retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`,
+    },
+  },
+  {
+    name: 'deleteDeployment in a rollback fails -> rollbackDone with a leftover: the outcome stands, mode cleanup',
+    state: rollingBack,
+    cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'undone', { index: 0 }), frame('defaultRollback', 'deleted')],
+    input: failed('Conflict', 'refused'),
+    expect: {
+      commands: [
+        `log: aborted: aborted by ${ALICE}; 'green' is left at 0% (delete failed: refused), retrying`,
+        'publish',
+        `call ${ACTIVITY.writeModelVerdict} (retry)`,
+      ],
+      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'cleanup',
+      phase: 'Aborted',
+      journal: `could not delete 'green' (refused); it takes no traffic; retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`,
+    },
+  },
+  {
+    name: 'setTraffic in a rollback fails -> rollbackFailed: Failed (rollback), retried automatically',
+    state: rollingBack,
+    cursor: [
+      root(),
+      frame('rollbackUnit', 'rolledBack'),
+      frame('rollBack', 'undone', { index: 0 }),
+      frame('defaultRollback', 'trafficSet'),
+      frame('writeTraffic', 'set', { traffic: { blue: 100 }, mirror: {} }),
+    ],
+    input: failed('Conflict', 'endpoint busy'),
+    expect: {
+      commands: [
+        `log: failed: rollback failed: endpoint busy (after: aborted by ${ALICE}); retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`,
+        'publish',
+        `call ${ACTIVITY.writeModelVerdict} (retry)`,
+      ],
+      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+      phase: 'Failed',
+      waitingFor: 'resume',
+    },
+  },
+  {
+    name: 'deleteDeployment in cleanupUnit fails -> cleanupFailed: retried later',
+    state: cleaningUp(NOW - 10 * MINUTE_MS),
+    cursor: [root(), frame('cleanupUnit', 'deleted')],
+    input: failed('Conflict', 'refused again'),
+    expect: {
+      commands: ['publish', 'harvest(all)'],
+      cursor: ['execution@harvested'],
+      mode: 'cleanup',
+      phase: 'Aborted',
+      journal: `could not delete 'green' (refused again); retry 3 at ${new Date(NOW + 10 * MINUTE_MS).toISOString()}`,
+    },
+  },
+  {
+    name: 'deleteDeployment in cleanupUnit fails after the retry window -> given up: done, cleanupFailed notified',
+    state: cleaningUp(NOW - 25 * 60 * MINUTE_MS),
+    cursor: [root(), frame('cleanupUnit', 'deleted')],
+    input: failed('Conflict', 'refused again'),
+    expect: {
+      commands: [`call ${ACTIVITY.sendNotification}`],
+      cursor: ['execution@unitDone', 'cleanupUnit@applied', 'apply@notified', 'notify@sent'],
+      mode: 'done',
+      journal: "gave up deleting 'green' after 2 attempts: refused again; it is left at 0%",
+    },
+  },
+  {
+    name: 'writeModelVerdict fails -> a note, the outcome notification still goes',
+    state: rolledBack,
+    cursor: [...finishing, frame('finishEffects', 'verdictWritten', { outcome: 'rolledBack', reason: 'aborted by alice@x.com' })],
+    input: failed('Throttled', 'too many requests'),
+    expect: {
+      commands: ['log: could not write the verdict onto the model version: too many requests', `call ${ACTIVITY.sendNotification}`],
+      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@notified', 'notify@sent'],
+      mode: 'done',
+      journal: 'could not write the verdict onto the model version: too many requests',
+    },
+  },
+  {
+    name: 'sendNotification fails -> a note, then the lease is released and the unit ends',
+    state: rolledBack,
+    cursor: [
+      ...finishing,
+      frame('finishEffects', 'notified', { outcome: 'rolledBack', reason: 'aborted by alice@x.com' }),
+      frame('notify', 'sent', { kind: 'rolledBack', extra: {} }),
+    ],
+    input: failed('Internal', 'smtp down'),
+    expect: {
+      commands: ['log: notification rolledBack failed: smtp down', 'publish', 'signalRelease', 'publish', 'harvest(all)'],
+      cursor: ['execution@harvested'],
+      mode: 'done',
+      journal: 'notification rolledBack failed: smtp down',
+    },
+  },
+];
+
+describe('every failure that has a handler becomes a decider input or a note', () => {
+  it.each(failures)('$name', check);
+});
+
+// ---------------------------------------------------------------- what escapes advance
+
+describe('what escapes advance: only an error past the root (the generators let it fail the orchestration)', () => {
+  const unexpected: EngineInput = { kind: 'timerFired', atMs: NOW };
+  it.each([
+    { name: "the root's drain harvest answered with a timer", state: bakeState, cursor: [root('harvested')] },
+    { name: "a failed rollout's wait answered wrongly (failedUnit does not catch)", state: failedState('forward'), cursor: failedWait },
+    { name: "a queued rollout's wait answered wrongly (leaseUnit does not catch)", state: queuedState, cursor: leaseWait },
+  ])('$name: advance throws and the cursor is empty', ({ state, cursor }) => {
+    const execution: Execution = { state: state(), cursor: structuredClone(cursor), nowMs: NOW };
+    expect(() => advance(execution, unexpected)).toThrow('harvest: expected the delivered events, got timerFired');
+    expect(execution.cursor).toEqual([]);
+  });
+
+  it.each([
+    stepFailedRow(
+      "inside a step the same error is the step's failure (forwardUnit catches what runStep throws)",
+      bakeState,
+      bakeWait,
+      unexpected,
+      'step 4 (bake) failed: [Internal] harvest: expected the delivered events, got timerFired',
+    ),
+    {
+      name: "inside a rollback it is the rollback's failure (rollbackUnit catches)",
+      state: rollingBack,
+      cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'undone', { index: 0 }), frame('defaultRollback', 'deleted')],
+      input: { kind: 'harvested', controls: [], approvals: [] } as EngineInput,
+      expect: {
+        commands: [
+          "log: aborted: aborted by alice@x.com; 'green' is left at 0% (delete failed: deleteDeployment: expected the activity's answer, got harvested), retrying",
+          'publish',
+          `call ${ACTIVITY.writeModelVerdict} (retry)`,
+        ],
+        cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+        mode: 'cleanup' as const,
+      },
+    },
+  ])('$name', check);
+});
+
+// ---------------------------------------------------------------- the end of an execution
+
+describe('the end of an execution: the drain', () => {
+  const drained: Frame[] = [root('drained')];
+  const fired: EngineInput = { kind: 'timerFired', atMs: NOW };
+  it.each<Row>([
+    {
+      name: 'ended (done): the timer fired -> publish, complete, the cursor empty',
+      state: rolledBack,
+      cursor: drained,
+      input: fired,
+      expect: { commands: ['publish'], cursor: [], mode: 'done', end: 'complete' },
+    },
+    {
+      name: 'going on (forward): the timer fired -> publish, continueAsNew, the cursor empty',
+      state: bakeState,
+      cursor: drained,
+      input: fired,
+      expect: { commands: ['publish'], cursor: [], mode: 'forward', end: 'continueAsNew' },
+    },
+    {
+      name: 'failed (waiting): continueAsNew',
+      state: failedState('forward'),
+      cursor: drained,
+      input: fired,
+      expect: { commands: ['publish'], cursor: [], end: 'continueAsNew' },
+    },
+    {
+      name: 'an event arrived before the timer -> harvest again',
+      state: bakeState,
+      cursor: drained,
+      input: { kind: 'eventArrived', atMs: NOW },
+      expect: { commands: ['harvest(all)'], cursor: ['execution@harvested'] },
+    },
+    {
+      name: "the unit's last task answered -> the unit ends: publish, and the drain harvests everything",
+      state: bakeState,
+      cursor: [root(), forward(3, 'applied'), frame('notify', 'sent', { kind: 'stepCompleted', extra: {} })],
+      input: { kind: 'activitySucceeded', output: { sent: true }, atMs: NOW },
+      expect: { commands: ['publish', 'harvest(all)'], cursor: ['execution@harvested'] },
+    },
+  ])('$name', check);
+
+  it('continueAsNew carries the state; complete hands back the final status', () => {
+    const going: Execution = { state: bakeState(), cursor: [root('drained')], nowMs: NOW };
+    advance(going, { kind: 'timerFired', atMs: NOW + 1 });
+    expect(going.end?.state.stepIndex).toBe(3);
+    expect(going.end?.state.status.updatedAtMs).toBe(NOW + 1);
+    const ended: Execution = { state: rolledBack(), cursor: [root('drained')], nowMs: NOW };
+    advance(ended, { kind: 'timerFired', atMs: NOW + 1 });
+    expect(ended.end).toMatchObject({ kind: 'complete', state: { status: { outcome: 'rolledBack', phase: 'RolledBack' } } });
+    expect(() => advance(ended, { kind: 'timerFired', atMs: NOW + 2 })).toThrow('advance: this execution has ended');
+  });
+});
+
+// the deploy's successful answer (a sanity row: the race's winner settles the step)
+describe('a racing create that settles first', () => {
+  it.each<Row>([
+    {
+      name: 'created, no control -> advance: the step completes and is notified',
+      state: deployState,
+      cursor: [
+        root(),
+        forward(0),
+        running(DEPLOY, 'deployed'),
+        racing('harvested', { kind: 'activitySucceeded', output: activityAnswer(ACTIVITY.createDeployment, {}, { plan }), atMs: NOW }),
+      ],
+      input: harvested(),
+      expect: {
+        commands: ["log: deployment 'green' is Succeeded serving m2", `call ${ACTIVITY.sendNotification}`],
+        cursor: ['execution@unitDone', 'forwardUnit@applied', 'notify@sent'],
+        mode: 'forward',
+        stepIndex: 1,
+      },
+    },
+  ])('$name', check);
+});
