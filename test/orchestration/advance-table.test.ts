@@ -47,6 +47,18 @@ const [DEPLOY, SMOKE, TRAFFIC, BAKE, APPROVAL, , CLEANUP] = [0, 1, 2, 3, 4, 5, 6
   Step,
 ];
 
+/** The A/B variant: step 4 decides the winner (Analyzing), the promote step is step 5. */
+const abPlan = waitingPlan({
+  strategy: 'abTest',
+  steps: [
+    ...waitingSteps.slice(0, 2),
+    { kind: 'setTraffic', traffic: { blue: 50, green: 50 } },
+    { kind: 'decideWinner', gate: 'ab', minRequestsPerArm: 100, maxWaitMinutes: 60, checkIntervalMinutes: 10 },
+    ...waitingSteps.slice(5),
+  ],
+});
+const WINNER = abPlan.steps[3] as Step;
+
 /** A frame at a stop, with its locals (the machines' own frame types are private to their files). */
 const frame = (machine: string, at: string, locals: Record<string, unknown> = {}): Frame => ({ machine, at, ...locals }) as Frame;
 
@@ -738,8 +750,219 @@ const controls: Row[] = [
   },
 ];
 
+/** A gate step (Analyzing) in place of the bake: its next try at NOW + 5 min. */
+const gatePlan = waitingPlan({
+  steps: waitingSteps.map((step, i) =>
+    i === 3 ? { kind: 'gate', gates: ['errors'], retryIntervalMinutes: 5, maxExtensionMinutes: 0, noDataOutcome: 'rollback' } : step,
+  ),
+});
+const GATE = gatePlan.steps[3] as Step;
+const gateWait = [
+  root(),
+  forward(3),
+  running(GATE, 'delegated'),
+  frame('bakeLoop', 'waited', { step: GATE, rounds: 0 }),
+  waiting(NOW + 5 * MINUTE_MS),
+];
+/** The A/B plan's decideWinner (Analyzing) collects data until its next look at NOW + 5 min. */
+const winnerWait = () => [
+  root(),
+  forward(3),
+  running(WINNER, 'delegated'),
+  frame('decideWinner', 'waited', { step: WINNER, rounds: 0, sinceMs: T0, endMs: T0 + 60 * MINUTE_MS, look: 0 }),
+  waiting(NOW + 5 * MINUTE_MS),
+];
+const winnerWaitTop = ['execution@unitDone', 'forwardUnit@stepRan', 'runStep@delegated', 'decideWinner@waited', 'waitFor@waited'];
+/** After a rollback whose delete failed: the next delete at NOW + 5 min. */
+const cleanupWait = [root(), frame('cleanupUnit', 'waited'), waiting(NOW + 5 * MINUTE_MS)];
+const approve = (by: string): EngineInput => ({
+  kind: 'harvested',
+  controls: [],
+  approvals: [{ decision: 'approve', by, step: 4, rolloutId: 'r1', atMs: NOW }],
+});
+
+const moreControls: Row[] = [
+  // ---- a gate step's wait (Analyzing)
+  {
+    name: 'gate: pause -> Paused',
+    state: at(3, 'Analyzing', () => {}, gatePlan),
+    cursor: gateWait,
+    input: harvested(control('pause')),
+    expect: { commands: [`log: paused by ${ALICE}`, 'publish', 'wait(no timer)'], cursor: bakeWaitTop, phase: 'Paused' },
+  },
+  {
+    name: 'gate: abort -> RollingBack',
+    state: at(3, 'Analyzing', () => {}, gatePlan),
+    cursor: gateWait,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+  {
+    name: 'gate: promote -> jumps to the promote step',
+    state: at(3, 'Analyzing', () => {}, gatePlan),
+    cursor: gateWait,
+    input: harvested(control('promote')),
+    expect: {
+      commands: [`log: promote now requested by ${ALICE}: skipping to step 6`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      stepIndex: 5,
+    },
+  },
+  {
+    name: 'gate: resume is ignored',
+    state: at(3, 'Analyzing', () => {}, gatePlan),
+    cursor: gateWait,
+    input: harvested(control('resume')),
+    expect: {
+      commands: [notIn('resume', 'Analyzing', 'abort, pause, promote'), 'publish', 'wait(+5m)'],
+      cursor: bakeWaitTop,
+      phase: 'Analyzing',
+    },
+  },
+
+  // ---- an A/B test's wait for data (Analyzing)
+  {
+    name: 'A/B data wait: abort -> RollingBack',
+    state: at(3, 'Analyzing', () => {}, abPlan),
+    cursor: winnerWait(),
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      mode: 'rollback',
+      phase: 'RollingBack',
+    },
+  },
+  {
+    name: 'A/B data wait: pause -> Paused, waits with no timer',
+    state: at(3, 'Analyzing', () => {}, abPlan),
+    cursor: winnerWait(),
+    input: harvested(control('pause')),
+    expect: { commands: [`log: paused by ${ALICE}`, 'publish', 'wait(no timer)'], cursor: winnerWaitTop, phase: 'Paused' },
+  },
+  {
+    name: 'A/B data wait: promote -> jumps to the promote step',
+    state: at(3, 'Analyzing', () => {}, abPlan),
+    cursor: winnerWait(),
+    input: harvested(control('promote')),
+    expect: {
+      commands: [`log: promote now requested by ${ALICE}: skipping to step 5`, ...ROLLED_BACK_ROOT.commands],
+      cursor: ROLLED_BACK_ROOT.cursor,
+      stepIndex: 4,
+    },
+  },
+  {
+    name: 'A/B data wait: retry is ignored',
+    state: at(3, 'Analyzing', () => {}, abPlan),
+    cursor: winnerWait(),
+    input: harvested(control('retry')),
+    expect: { commands: [notIn('retry', 'Analyzing', 'abort, pause, promote'), 'publish', 'wait(+5m)'], cursor: winnerWaitTop },
+  },
+
+  // ---- approvals at the approval's wait
+  {
+    name: 'approval: approved by an approver -> the step advances and is notified',
+    state: approvalState,
+    cursor: approvalWait,
+    input: approve('bob@x.com'),
+    expect: {
+      commands: ['log: approved by bob@x.com', `call ${ACTIVITY.sendNotification}`],
+      cursor: ['execution@unitDone', 'forwardUnit@applied', 'notify@sent'],
+      stepIndex: 5,
+      waitingFor: null,
+    },
+  },
+  {
+    name: 'approval: approved by someone who is not an approver -> noted, the next round of the wait harvests again',
+    state: approvalState,
+    cursor: approvalWait,
+    input: approve('mallory@x.com'),
+    expect: {
+      commands: ["log: approve by mallory@x.com ignored: 'mallory@x.com' is not an approver (bob@x.com)", 'harvest(all)'],
+      cursor: [...approvalWaitTop.slice(0, -1), 'waitFor@harvested'],
+      stepIndex: 4,
+    },
+  },
+  {
+    name: 'bake: an approval nothing waits for is recorded as ignored',
+    state: bakeState,
+    cursor: bakeWait,
+    input: approve('bob@x.com'),
+    expect: {
+      commands: ['publish', 'wait(+5m)'],
+      cursor: bakeWaitTop,
+      journal: 'approve by bob@x.com for step 4 ignored: no approval was pending',
+    },
+  },
+
+  // ---- after the outcome: the delete retries (mode cleanup) and an ended rollout
+  {
+    name: 'delete retries after the outcome: abort stops them (done), cleanupFailed is notified',
+    state: cleaningUp(NOW - 10 * MINUTE_MS),
+    cursor: cleanupWait,
+    input: harvested(control('abort')),
+    expect: {
+      commands: [`log: abort requested by ${ALICE}`, `call ${ACTIVITY.sendNotification}`],
+      cursor: ['execution@unitDone', 'cleanupUnit@applied', 'apply@notified', 'notify@sent'],
+      mode: 'done',
+      journal: `delete retries of 'green' stopped by ${ALICE}; it is left at 0%`,
+    },
+  },
+  ...(['pause', 'resume', 'promote', 'retry'] as const).map((action): Row => ({
+    name: `delete retries after the outcome: ${action} is ignored`,
+    state: cleaningUp(NOW - 10 * MINUTE_MS),
+    cursor: cleanupWait,
+    input: harvested(control(action)),
+    expect: {
+      commands: [
+        ignored(action, "the rollout has ended; only the delete of 'green' is retried (abort stops the retries)"),
+        'publish',
+        'wait(+5m)',
+      ],
+      cursor: ['execution@unitDone', 'cleanupUnit@waited', 'waitFor@waited'],
+      mode: 'cleanup',
+    },
+  })),
+  {
+    name: 'ended: an abort drained before the instance completes is ignored',
+    state: rolledBack,
+    cursor: [root('harvested')],
+    input: harvested(control('abort')),
+    expect: {
+      commands: [ignored('abort', 'the rollout has ended'), 'drain'],
+      cursor: ['execution@drained'],
+      mode: 'done',
+      phase: 'RolledBack',
+    },
+  },
+  {
+    // Looks wrong (see the report): promote-now from a pause leaves phase Paused with paused false
+    // (endPause does not restore the phase); a resume drained meanwhile is accepted and moves the
+    // phase to 'Progressing' (pausedFromPhase was cleared) while the rollout is at its promote step.
+    name: 'promoted from a pause, a resume drained before the promote step starts -> phase Progressing at the promote step',
+    state: at(5, 'Paused', (s) => {
+      s.progress.startedAtMs = undefined;
+      s.status.paused = false;
+    }),
+    cursor: [root('harvested')],
+    input: harvested(control('resume')),
+    expect: {
+      commands: [`log: resumed by ${ALICE}`, 'drain'],
+      cursor: ['execution@drained'],
+      mode: 'forward',
+      phase: 'Progressing',
+      stepIndex: 5,
+    },
+  },
+];
+
 describe('an operator control arriving at each kind of wait', () => {
-  it.each(controls)('$name', check);
+  it.each([...controls, ...moreControls])('$name', check);
 });
 
 // ---------------------------------------------------------------- failures
@@ -757,17 +980,6 @@ const stepFailedRow = (name: string, state: () => EngineState, cursor: Frame[], 
     phase: 'RollingBack',
   },
 });
-
-const abPlan = waitingPlan({
-  strategy: 'abTest',
-  steps: [
-    ...waitingSteps.slice(0, 2),
-    { kind: 'setTraffic', traffic: { blue: 50, green: 50 } },
-    { kind: 'decideWinner', gate: 'ab', minRequestsPerArm: 100, maxWaitMinutes: 60, checkIntervalMinutes: 10 },
-    ...waitingSteps.slice(5),
-  ],
-});
-const WINNER = abPlan.steps[3] as Step;
 
 const failures: Row[] = [
   {
@@ -1037,8 +1249,94 @@ const failures: Row[] = [
   },
 ];
 
+/** A plan whose rollback checks the baseline's health after the default undo. */
+const checkedRollback = (s: EngineState): void => {
+  s.plan = {
+    ...s.plan,
+    rollbackSteps: [{ kind: 'rollback' }, { kind: 'smokeTest', deployment: 'blue', requests: 3, maxFailures: 0, payload: {} }],
+  };
+};
+const rollbackFailedCommands = (reason: string): string[] => [
+  `log: failed: rollback failed: ${reason} (after: aborted by ${ALICE}); retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`,
+  'publish',
+  `call ${ACTIVITY.writeModelVerdict} (retry)`,
+];
+const moreFailures: Row[] = [
+  {
+    name: "the rollback's health check (smokeTest) fails -> rollbackFailed",
+    state: () => {
+      const s = rollingBack();
+      checkedRollback(s);
+      return s;
+    },
+    cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'checked', { index: 1 })],
+    input: failed('Timeout', 'no answer'),
+    expect: {
+      commands: rollbackFailedCommands('no answer'),
+      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+      phase: 'Failed',
+    },
+  },
+  {
+    name: "the rollback's health check answers unhealthy -> rollbackFailed",
+    state: () => {
+      const s = rollingBack();
+      checkedRollback(s);
+      return s;
+    },
+    cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'checked', { index: 1 })],
+    input: {
+      kind: 'activitySucceeded',
+      output: activityAnswer(ACTIVITY.smokeTest, {}, { plan, smokePasses: false }),
+      atMs: NOW,
+    },
+    expect: {
+      commands: [
+        'log: health check after rollback: FAILED: errors',
+        ...rollbackFailedCommands("'blue' is unhealthy after the rollback: errors"),
+      ],
+      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+    },
+  },
+  {
+    name: 'recreate: reverting the model in the rollback fails -> rollbackFailed',
+    state: () => {
+      const s = rollingBack();
+      s.plan = { ...s.plan, strategy: 'recreate', candidate: { deployment: 'blue' } };
+      s.facts.modelReplaced = true;
+      return s;
+    },
+    cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'undone', { index: 0 }), frame('defaultRollback', 'reverted')],
+    input: failed('Conflict', 'updating'),
+    expect: {
+      commands: rollbackFailedCommands('updating'),
+      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+    },
+  },
+  {
+    name: "the lease entity's acquire answers what is not a lease answer -> leaseFailed",
+    state: queuedState,
+    cursor: [root(), frame('leaseUnit', 'answered', { rounds: 0, waited: false, leaseKey })],
+    input: { kind: 'entityAnswered', answer: { nonsense: true }, atMs: NOW },
+    expect: {
+      commands: [
+        'signalRelease',
+        'log: failed: cannot take the endpoint lease: endpoint lease answer: contract violated: (root): Invalid input',
+        'publish',
+        `call ${ACTIVITY.writeModelVerdict} (retry)`,
+      ],
+      cursor: ['execution@unitDone', 'leaseUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      mode: 'failedWaiting',
+      phase: 'Failed',
+    },
+  },
+];
+
 describe('every failure that has a handler becomes a decider input or a note', () => {
-  it.each(failures)('$name', check);
+  it.each([...failures, ...moreFailures])('$name', check);
 });
 
 // ---------------------------------------------------------------- what escapes advance
