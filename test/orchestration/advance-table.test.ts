@@ -37,15 +37,12 @@ const stepAt = (index: number): Step => {
   if (!step) throw new Error(`no step ${index}`);
   return step;
 };
-const [DEPLOY, SMOKE, TRAFFIC, BAKE, APPROVAL, , CLEANUP] = [0, 1, 2, 3, 4, 5, 6].map(stepAt) as Step[] as [
-  Step,
-  Step,
-  Step,
-  Step,
-  Step,
-  Step,
-  Step,
-];
+const DEPLOY = stepAt(0);
+const SMOKE = stepAt(1);
+const TRAFFIC = stepAt(2);
+const BAKE = stepAt(3);
+const APPROVAL = stepAt(4);
+const CLEANUP = stepAt(6);
 
 /** The A/B variant: step 4 decides the winner (Analyzing), the promote step is step 5. */
 const abPlan = waitingPlan({
@@ -1353,7 +1350,7 @@ describe('what escapes advance: only an error past the root (the generators let 
     expect(execution.cursor).toEqual([]);
   });
 
-  it.each([
+  it.each<Row>([
     stepFailedRow(
       "inside a step the same error is the step's failure (forwardUnit catches what runStep throws)",
       bakeState,
@@ -1362,13 +1359,30 @@ describe('what escapes advance: only an error past the root (the generators let 
       'step 4 (bake) failed: [Internal] harvest: expected the delivered events, got timerFired',
     ),
     {
-      name: "inside a rollback it is the rollback's failure (rollbackUnit catches)",
+      name: "inside a rollback it is the rollback's failure (rollbackUnit catches what rollBack throws)",
+      state: rollingBack,
+      cursor: [
+        root(),
+        frame('rollbackUnit', 'rolledBack'),
+        frame('rollBack', 'undone', { index: 0 }),
+        frame('defaultRollback', 'trafficSet'),
+        frame('writeTraffic', 'set', { traffic: { blue: 100 }, mirror: {} }),
+      ],
+      input: unexpected,
+      expect: {
+        commands: rollbackFailedCommands(`${ACTIVITY.setTraffic}: expected the activity's answer, got timerFired`),
+        cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+        mode: 'failedWaiting' as const,
+      },
+    },
+    {
+      name: "at the rollback's delete it is a leftover (defaultRollback turns every error of the delete into one)",
       state: rollingBack,
       cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'undone', { index: 0 }), frame('defaultRollback', 'deleted')],
-      input: { kind: 'harvested', controls: [], approvals: [] } as EngineInput,
+      input: unexpected,
       expect: {
         commands: [
-          "log: aborted: aborted by alice@x.com; 'green' is left at 0% (delete failed: deleteDeployment: expected the activity's answer, got harvested), retrying",
+          `log: aborted: aborted by ${ALICE}; 'green' is left at 0% (delete failed: ${ACTIVITY.deleteDeployment}: expected the activity's answer, got timerFired), retrying`,
           'publish',
           `call ${ACTIVITY.writeModelVerdict} (retry)`,
         ],
