@@ -1344,6 +1344,13 @@ describe('what escapes advance: only an error past the root (the generators let 
     { name: "the root's drain harvest answered with a timer", state: bakeState, cursor: [root('harvested')] },
     { name: "a failed rollout's wait answered wrongly (failedUnit does not catch)", state: failedState('forward'), cursor: failedWait },
     { name: "a queued rollout's wait answered wrongly (leaseUnit does not catch)", state: queuedState, cursor: leaseWait },
+    { name: "a paused step's wait (outside the step's catch, as in the generator)", state: pausedState, cursor: pausedWait },
+    { name: "a promoted step's retry back-off (outside the step's catch)", state: retryingState, cursor: retryBackOff },
+    {
+      name: "the delete retries' wait (cleanupUnit catches only the delete)",
+      state: cleaningUp(NOW - 10 * MINUTE_MS),
+      cursor: cleanupWait,
+    },
   ])('$name: advance throws and the cursor is empty', ({ state, cursor }) => {
     const execution: Execution = { state: state(), cursor: structuredClone(cursor), nowMs: NOW };
     expect(() => advance(execution, unexpected)).toThrow('harvest: expected the delivered events, got timerFired');
