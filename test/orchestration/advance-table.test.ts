@@ -144,6 +144,14 @@ const rolledBack = at(3, 'RolledBack', (s) => {
   s.status.outcome = 'rolledBack';
   s.status.reason = 'aborted by alice@x.com';
 });
+/** The default undo writes the baseline's 100% back (its answer is the row's input). */
+const rollbackTrafficSet = [
+  root(),
+  frame('rollbackUnit', 'rolledBack'),
+  frame('rollBack', 'undone', { index: 0 }),
+  frame('defaultRollback', 'trafficSet'),
+  frame('writeTraffic', 'set', { traffic: { blue: 100 }, mirror: {} }),
+];
 const finishing = [
   root(),
   frame('rollbackUnit', 'applied'),
@@ -482,7 +490,9 @@ const cleanupMode: Place = {
 };
 const cleanupWait = cleanupMode.cursor;
 
-const writesVerdict = (unit: string): Pick<Expected, 'cursor'> => ({
+/** The outcome's effects from the unit's apply: the lines logged, the status published, the verdict asked. */
+const verdictAfter = (lines: string[], unit: string): Pick<Expected, 'commands' | 'cursor'> => ({
+  commands: [...lines, 'publish', `call ${ACTIVITY.writeModelVerdict} (retry)`],
   cursor: ['execution@unitDone', `${unit}@applied`, 'apply@finished', 'finishEffects@verdictWritten'],
 });
 const approve = (by: string): EngineInput => ({
@@ -507,13 +517,10 @@ const controls: Row[] = [
     pause: notPossible,
     resume: notPossible,
     abort: custom('the retries stop: Promoted, the verdict is written', {
-      commands: [
-        `log: abort requested by ${ALICE}`,
-        `log: promoted: promoted; step 7 abandoned by ${ALICE} after 1 failures (refused)`,
-        'publish',
-        `call ${ACTIVITY.writeModelVerdict} (retry)`,
-      ],
-      ...writesVerdict('forwardUnit'),
+      ...verdictAfter(
+        [`log: abort requested by ${ALICE}`, `log: promoted: promoted; step 7 abandoned by ${ALICE} after 1 failures (refused)`],
+        'forwardUnit',
+      ),
       mode: 'done',
       phase: 'Promoted',
       waitingFor: null,
@@ -540,13 +547,7 @@ const controls: Row[] = [
     pause: notPossible,
     resume: notPossible,
     abort: custom('Aborted without a rollback, the verdict is written (the queue is left after it)', {
-      commands: [
-        `log: abort requested by ${ALICE}`,
-        `log: aborted: aborted by ${ALICE} while queued`,
-        'publish',
-        `call ${ACTIVITY.writeModelVerdict} (retry)`,
-      ],
-      ...writesVerdict('leaseUnit'),
+      ...verdictAfter([`log: abort requested by ${ALICE}`, `log: aborted: aborted by ${ALICE} while queued`], 'leaseUnit'),
       mode: 'done',
       phase: 'Aborted',
       waitingFor: null,
@@ -663,13 +664,7 @@ const controls: Row[] = [
     cursor: failedWait,
     input: harvested(control('abort')),
     expect: {
-      commands: [
-        `log: abort requested by ${ALICE}`,
-        `log: aborted: aborted by ${ALICE} after failing`,
-        'publish',
-        `call ${ACTIVITY.writeModelVerdict} (retry)`,
-      ],
-      ...writesVerdict('failedUnit'),
+      ...verdictAfter([`log: abort requested by ${ALICE}`, `log: aborted: aborted by ${ALICE} after failing`], 'failedUnit'),
       mode: 'done',
       phase: 'Aborted',
     },
@@ -777,6 +772,13 @@ const stepFailedRow = (name: string, state: () => EngineState, cursor: Frame[], 
   },
 });
 
+/** The rollout ends Failed: (the lease released first when `released`), the outcome logged and published, the verdict asked. */
+const endsFailed = (reason: string, unit: string, released = false): Expected => ({
+  ...verdictAfter([...(released ? ['signalRelease'] : []), `log: failed: ${reason}`], unit),
+  mode: 'failedWaiting',
+  phase: 'Failed',
+});
+
 const failures: Row[] = [
   {
     name: 'resolveTarget fails -> Failed (plan), the verdict is written',
@@ -788,10 +790,8 @@ const failures: Row[] = [
     cursor: [root('resolved'), frame('resolveUnit', 'resolved')],
     input: failed('NotFound', "no policy 'p'"),
     expect: {
-      commands: [`log: failed: cannot resolve the policy: no policy 'p'`, 'publish', `call ${ACTIVITY.writeModelVerdict} (retry)`],
+      ...endsFailed("cannot resolve the policy: no policy 'p'", 'resolveUnit'),
       cursor: ['execution@resolved', 'resolveUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
-      mode: 'failedWaiting',
-      phase: 'Failed',
     },
   },
   {
@@ -799,17 +799,7 @@ const failures: Row[] = [
     state: queuedState,
     cursor: [root(), frame('leaseUnit', 'answered', { rounds: 0, waited: false, leaseKey })],
     input: entityFailed('entity unavailable'),
-    expect: {
-      commands: [
-        'signalRelease',
-        'log: failed: cannot take the endpoint lease: entity unavailable',
-        'publish',
-        `call ${ACTIVITY.writeModelVerdict} (retry)`,
-      ],
-      cursor: ['execution@unitDone', 'leaseUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
-      mode: 'failedWaiting',
-      phase: 'Failed',
-    },
+    expect: endsFailed('cannot take the endpoint lease: entity unavailable', 'leaseUnit', true),
   },
   {
     name: 'requestSupersede fails -> a note, then the lease poll goes on',
@@ -837,10 +827,8 @@ const failures: Row[] = [
     cursor: [root(), frame('leaseUnit', 'planned', { rounds: 0, waited: false, leaseKey }), frame('planUnit', 'planned')],
     input: failed('Validation', 'bad policy'),
     expect: {
-      commands: ['signalRelease', 'log: failed: planning failed: bad policy', 'publish', `call ${ACTIVITY.writeModelVerdict} (retry)`],
+      ...endsFailed('planning failed: bad policy', 'leaseUnit', true),
       cursor: ['execution@unitDone', 'leaseUnit@planned', 'planUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
-      mode: 'failedWaiting',
-      phase: 'Failed',
     },
   },
   {
@@ -851,17 +839,7 @@ const failures: Row[] = [
     }),
     cursor: [root(), frame('leaseUnit', 'endpointRead', { rounds: 0, waited: false, leaseKey })],
     input: failed('Throttled', 'too many requests'),
-    expect: {
-      commands: [
-        'signalRelease',
-        "log: failed: planning failed: cannot read the endpoint's live traffic: too many requests",
-        'publish',
-        `call ${ACTIVITY.writeModelVerdict} (retry)`,
-      ],
-      cursor: ['execution@unitDone', 'leaseUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
-      mode: 'failedWaiting',
-      phase: 'Failed',
-    },
+    expect: endsFailed("planning failed: cannot read the endpoint's live traffic: too many requests", 'leaseUnit', true),
   },
   {
     name: "the lease entity's supersede check fails -> a note, and the unit runs (here: the failed rollout's wait)",
@@ -956,12 +934,7 @@ const failures: Row[] = [
     cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'undone', { index: 0 }), frame('defaultRollback', 'deleted')],
     input: failed('Conflict', 'refused'),
     expect: {
-      commands: [
-        `log: aborted: aborted by ${ALICE}; 'green' is left at 0% (delete failed: refused), retrying`,
-        'publish',
-        `call ${ACTIVITY.writeModelVerdict} (retry)`,
-      ],
-      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      ...verdictAfter([`log: aborted: aborted by ${ALICE}; 'green' is left at 0% (delete failed: refused), retrying`], 'rollbackUnit'),
       mode: 'cleanup',
       phase: 'Aborted',
       journal: `could not delete 'green' (refused); it takes no traffic; retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`,
@@ -970,21 +943,15 @@ const failures: Row[] = [
   {
     name: 'setTraffic in a rollback fails -> rollbackFailed: Failed (rollback), retried automatically',
     state: rollingBack,
-    cursor: [
-      root(),
-      frame('rollbackUnit', 'rolledBack'),
-      frame('rollBack', 'undone', { index: 0 }),
-      frame('defaultRollback', 'trafficSet'),
-      frame('writeTraffic', 'set', { traffic: { blue: 100 }, mirror: {} }),
-    ],
+    cursor: rollbackTrafficSet,
     input: failed('Conflict', 'endpoint busy'),
     expect: {
-      commands: [
-        `log: failed: rollback failed: endpoint busy (after: aborted by ${ALICE}); retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`,
-        'publish',
-        `call ${ACTIVITY.writeModelVerdict} (retry)`,
-      ],
-      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      ...verdictAfter(
+        [
+          `log: failed: rollback failed: endpoint busy (after: aborted by ${ALICE}); retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`,
+        ],
+        'rollbackUnit',
+      ),
       mode: 'failedWaiting',
       phase: 'Failed',
       waitingFor: 'resume',
@@ -1052,11 +1019,8 @@ const checkedRollback = (s: EngineState): void => {
     rollbackSteps: [{ kind: 'rollback' }, { kind: 'smokeTest', deployment: 'blue', requests: 3, maxFailures: 0, payload: {} }],
   };
 };
-const rollbackFailedCommands = (reason: string): string[] => [
-  `log: failed: rollback failed: ${reason} (after: aborted by ${ALICE}); retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`,
-  'publish',
-  `call ${ACTIVITY.writeModelVerdict} (retry)`,
-];
+const rollbackFailedLine = (reason: string): string =>
+  `log: failed: rollback failed: ${reason} (after: aborted by ${ALICE}); retry 2 at ${new Date(NOW + 5 * MINUTE_MS).toISOString()}`;
 const moreFailures: Row[] = [
   {
     name: "the rollback's health check (smokeTest) fails -> rollbackFailed",
@@ -1068,8 +1032,7 @@ const moreFailures: Row[] = [
     cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'checked', { index: 1 })],
     input: failed('Timeout', 'no answer'),
     expect: {
-      commands: rollbackFailedCommands('no answer'),
-      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      ...verdictAfter([rollbackFailedLine('no answer')], 'rollbackUnit'),
       mode: 'failedWaiting',
       phase: 'Failed',
     },
@@ -1088,11 +1051,10 @@ const moreFailures: Row[] = [
       atMs: NOW,
     },
     expect: {
-      commands: [
-        'log: health check after rollback: FAILED: errors',
-        ...rollbackFailedCommands("'blue' is unhealthy after the rollback: errors"),
-      ],
-      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      ...verdictAfter(
+        ['log: health check after rollback: FAILED: errors', rollbackFailedLine("'blue' is unhealthy after the rollback: errors")],
+        'rollbackUnit',
+      ),
       mode: 'failedWaiting',
     },
   },
@@ -1107,8 +1069,7 @@ const moreFailures: Row[] = [
     cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'undone', { index: 0 }), frame('defaultRollback', 'reverted')],
     input: failed('Conflict', 'updating'),
     expect: {
-      commands: rollbackFailedCommands('updating'),
-      cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+      ...verdictAfter([rollbackFailedLine('updating')], 'rollbackUnit'),
       mode: 'failedWaiting',
     },
   },
@@ -1117,17 +1078,11 @@ const moreFailures: Row[] = [
     state: queuedState,
     cursor: [root(), frame('leaseUnit', 'answered', { rounds: 0, waited: false, leaseKey })],
     input: { kind: 'entityAnswered', answer: { nonsense: true }, atMs: NOW },
-    expect: {
-      commands: [
-        'signalRelease',
-        'log: failed: cannot take the endpoint lease: endpoint lease answer: contract violated: (root): Invalid input',
-        'publish',
-        `call ${ACTIVITY.writeModelVerdict} (retry)`,
-      ],
-      cursor: ['execution@unitDone', 'leaseUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
-      mode: 'failedWaiting',
-      phase: 'Failed',
-    },
+    expect: endsFailed(
+      'cannot take the endpoint lease: endpoint lease answer: contract violated: (root): Invalid input',
+      'leaseUnit',
+      true,
+    ),
   },
 ];
 
@@ -1167,17 +1122,10 @@ describe('what escapes advance: only an error past the root (the generators let 
     {
       name: "inside a rollback it is the rollback's failure (rollbackUnit catches what rollBack throws)",
       state: rollingBack,
-      cursor: [
-        root(),
-        frame('rollbackUnit', 'rolledBack'),
-        frame('rollBack', 'undone', { index: 0 }),
-        frame('defaultRollback', 'trafficSet'),
-        frame('writeTraffic', 'set', { traffic: { blue: 100 }, mirror: {} }),
-      ],
+      cursor: rollbackTrafficSet,
       input: unexpected,
       expect: {
-        commands: rollbackFailedCommands(`${ACTIVITY.setTraffic}: expected the activity's answer, got timerFired`),
-        cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+        ...verdictAfter([rollbackFailedLine(`${ACTIVITY.setTraffic}: expected the activity's answer, got timerFired`)], 'rollbackUnit'),
         mode: 'failedWaiting' as const,
       },
     },
@@ -1187,12 +1135,12 @@ describe('what escapes advance: only an error past the root (the generators let 
       cursor: [root(), frame('rollbackUnit', 'rolledBack'), frame('rollBack', 'undone', { index: 0 }), frame('defaultRollback', 'deleted')],
       input: unexpected,
       expect: {
-        commands: [
-          `log: aborted: aborted by ${ALICE}; 'green' is left at 0% (delete failed: ${ACTIVITY.deleteDeployment}: expected the activity's answer, got timerFired), retrying`,
-          'publish',
-          `call ${ACTIVITY.writeModelVerdict} (retry)`,
-        ],
-        cursor: ['execution@unitDone', 'rollbackUnit@applied', 'apply@finished', 'finishEffects@verdictWritten'],
+        ...verdictAfter(
+          [
+            `log: aborted: aborted by ${ALICE}; 'green' is left at 0% (delete failed: ${ACTIVITY.deleteDeployment}: expected the activity's answer, got timerFired), retrying`,
+          ],
+          'rollbackUnit',
+        ),
         mode: 'cleanup' as const,
       },
     },
