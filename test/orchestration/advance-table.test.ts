@@ -8,10 +8,12 @@
  * last line, what the status says it waits for). Any position of a rollout is a value, so any
  * position can be tested without running the rollout up to it.
  *
- * Tables: every operator control at each kind of wait (a bake, an approval, a cleanup step's keep,
- * a promoted step's retry back-off, a failed rollout, a queued rollout's lease poll, a paused step,
- * a racing create, the drain); every activity / entity failure that has a handler, and the errors
- * that escape advance (only past the root, as the generators' did); the end of an execution.
+ * Tables: every operator control (pause, resume, abort, promote, retry) at each kind of wait (a
+ * bake's, a gate's, an A/B test's, an approval's, a cleanup step's keep, a promoted step's retry
+ * back-off, a failed rollout, a queued rollout's lease poll, a paused step, a racing create, the
+ * delete retries after the outcome, the drain), and who may send them; every activity / entity
+ * failure that has a handler; the errors that escape advance (only past the root: where the
+ * generators had no try/catch either); the end of an execution.
  */
 import { describe, expect, it } from 'vitest';
 import { advance, type Execution } from '../../src/orchestration/engine';
