@@ -103,3 +103,50 @@ export const runningInstance = (status: RolloutStatus): InstanceSummary => ({
   customStatus: status,
   output: null,
 });
+
+/**
+ * A canary with every kind of wait (advance-table.test.ts): deploy, smoke test, 10%, a bake, an
+ * approval, promote, cleanup. Step i runs in phase [Deploying, SmokeTesting, Progressing, Baking,
+ * AwaitingApproval, Promoting, Promoting][i]. Only alice may control it, only bob may approve.
+ */
+export const waitingSteps: readonly Step[] = [
+  { kind: 'deploy', deployment: 'green', cloneFrom: 'blue', modelId: 'm2' },
+  { kind: 'smokeTest', deployment: 'green', requests: 3, maxFailures: 0, payload: {} },
+  { kind: 'setTraffic', traffic: { blue: 90, green: 10 } },
+  {
+    kind: 'bake',
+    durationMinutes: 30,
+    checkIntervalMinutes: 10,
+    gates: ['errors'],
+    minRequests: 0,
+    maxExtensionMinutes: 0,
+    noDataOutcome: 'rollback',
+  },
+  { kind: 'approval', name: 'go', timeoutMinutes: 60, onTimeout: 'rollback', reminderIntervalMinutes: 30, approvers: ['bob@x.com'] },
+  { kind: 'promote' },
+  { kind: 'cleanup', deployment: 'blue', afterMinutes: 60 },
+];
+
+export const waitingPlan = (over: Partial<Plan> = {}): Plan =>
+  testPlan({ steps: waitingSteps, operators: ['alice@x.com'], approvers: ['bob@x.com'], ...over });
+
+/**
+ * The state of a rollout of `plan` that has run up to step `stepIndex` (started at `startedAtMs`)
+ * and now is in `phase`: what the steps before it did is in the facts and the live split.
+ */
+export function stateAtStep(plan: Plan, stepIndex: number, phase: RolloutStatus['phase'], startedAtMs: number): EngineState {
+  const state = plannedState(plan);
+  const before = plan.steps.slice(0, stepIndex);
+  state.stepIndex = stepIndex;
+  state.status.phase = phase;
+  state.progress.startedAtMs = startedAtMs;
+  state.facts.candidateCreated = stepIndex > 0;
+  state.facts.smokePassed = before.some((s) => s.kind === 'smokeTest') ? [plan.candidate.deployment] : [];
+  state.facts.promoted = before.some((s) => s.kind === 'promote');
+  state.status.traffic = state.facts.promoted
+    ? { [plan.candidate.deployment]: 100 }
+    : before.some((s) => s.kind === 'setTraffic')
+      ? { blue: 90, green: 10 }
+      : { blue: 100 };
+  return state;
+}
