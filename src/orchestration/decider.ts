@@ -22,7 +22,7 @@
  * | forward | paused                         | Paused, the phase kept to return to; clock stopped |                 |
  * | forward | resumed                        | back to the phase before the pause; clock on |                       |
  * | forward | approvalWaitStarted            | AwaitingApproval                             |                       |
- * | forward | stepResult advance/jump/stay   | forward, index moved (the ONE place)         |                       |
+ * | forward | stepResult advance/jump/stay   | forward, index moved (the ONE place); a jump ends a pause |                       |
  * | forward | stepResult rollback            | rollback pending {outcome, reason}           |                       |
  * | forward | stepFailed, nothing touched    | failed (from forward)                        | finish                |
  * | forward | stepFailed, Azure touched      | rollback pending rolledBack                  |                       |
@@ -168,6 +168,18 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
     state.pausedFromPhase = undefined;
     journal(state, at, 'the pause ends with the walk of the plan');
   };
+  /** Back to the phase the pause interrupted; the paused time is added to the step's deadlines. */
+  const resume = (): void => {
+    state.status.paused = false;
+    if (state.status.phase === 'Paused') {
+      const back = state.pausedFromPhase ?? 'Progressing';
+      assertTransition('Paused', back);
+      state.status.phase = back;
+    }
+    state.pausedFromPhase = undefined;
+    if (state.progress.pausedAtMs !== undefined) state.progress.pausedMs += at - state.progress.pausedAtMs;
+    state.progress.pausedAtMs = undefined;
+  };
   const end = (outcome: Outcome, reason: string): void => {
     unpause();
     const phase = OUTCOME_PHASE[outcome];
@@ -282,19 +294,10 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       assertTransition(state.status.phase, 'Paused');
       state.status.phase = 'Paused';
       return { state, commands };
-    case 'resumed': {
+    case 'resumed':
       if (state.mode !== 'forward') return ignore();
-      state.status.paused = false;
-      if (state.status.phase === 'Paused') {
-        const back = state.pausedFromPhase ?? 'Progressing';
-        assertTransition('Paused', back);
-        state.status.phase = back;
-      }
-      state.pausedFromPhase = undefined;
-      if (state.progress.pausedAtMs !== undefined) state.progress.pausedMs += at - state.progress.pausedAtMs;
-      state.progress.pausedAtMs = undefined;
+      resume();
       return { state, commands };
-    }
     case 'approvalWaitStarted':
       if (state.mode !== 'forward' || !state.plan.steps[state.stepIndex]) return ignore();
       if (state.status.phase !== 'AwaitingApproval') assertTransition(state.status.phase, 'AwaitingApproval');
@@ -306,6 +309,9 @@ export function decide(current: EngineState, input: DeciderInput): Decision {
       if (state.mode !== 'forward' || (state.progress.startedAtMs === undefined && input.result.kind !== 'jump')) return ignore();
       if (input.result.kind === 'rollback') rollBackLater(input.result.outcome, input.result.reason);
       else {
+        // Promote-now ends a pause: the phase goes back to the one the pause interrupted until the
+        // promote step starts (it never shows Paused for a rollout that is not paused).
+        if (input.result.kind === 'jump' && state.status.paused) resume();
         const recovered =
           input.result.kind === 'advance' && state.status.retrying !== undefined ? state.plan.steps[state.stepIndex] : undefined;
         applyStepResult(state, input.result, at);

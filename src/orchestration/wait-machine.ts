@@ -77,7 +77,7 @@ export const waitForFrame = (untilMs: number | undefined, opts: { approval: bool
   approvals: [],
 });
 
-/** Abort and promote-now also end a pause (the phase moves on from Paused with them). */
+/** Abort also ends a pause (the phase moves on from Paused to RollingBack with it; promote-now's jump ends it in the decider). */
 function endPause(state: EngineState, atMs: number): void {
   if (!state.status.paused) return;
   state.status.paused = false;
@@ -159,7 +159,6 @@ function nextControl(ctx: MachineContext, frame: ApplyControlsFrame, index: numb
         note(ctx, `abort requested by ${event.by}${event.comment ? `: ${event.comment}` : ''}`);
         break;
       case 'promote':
-        endPause(state, at);
         result = { kind: 'promote', toIndex: decision.toIndex, by: event.by };
         note(ctx, `promote now requested by ${event.by}: skipping to step ${decision.toIndex + 1}`);
         break;

@@ -567,8 +567,8 @@ const controls: Row[] = [
       journal: `resumed by ${ALICE}`,
     }),
     abort: rollsBack,
-    // endPause clears the pause but not the phase: it moves on when the promote step starts.
-    promote: { says: 'the pause ends, jumps (phase still Paused)', expect: (p, a) => ({ ...jumps(5).expect(p, a), phase: 'Paused' }) },
+    // The jump ends the pause in the decider: back to the phase the pause interrupted until the promote step starts.
+    promote: { says: 'the pause ends (back to Baking), jumps', expect: (p, a) => ({ ...jumps(5).expect(p, a), phase: 'Baking' }) },
     retry: notPossible,
   }),
   ...controlsAt(race, {
@@ -734,21 +734,18 @@ const controls: Row[] = [
     },
   },
   {
-    // Looks wrong (see the report): promote-now from a pause leaves phase Paused with paused false
-    // (endPause does not restore the phase); a resume drained meanwhile is accepted and moves the
-    // phase to 'Progressing' (pausedFromPhase was cleared) while the rollout is at its promote step.
-    name: 'promoted from a pause, a resume drained before the promote step starts -> phase Progressing at the promote step',
-    state: at(5, 'Paused', (s) => {
+    // Promoted from a pause (the pause ended, the phase back to Baking), the promote step not started yet.
+    name: 'promoted from a pause, a resume drained before the promote step starts -> ignored (nothing is paused)',
+    state: at(5, 'Baking', (s) => {
       s.progress.startedAtMs = undefined;
-      s.status.paused = false;
     }),
     cursor: [root('harvested')],
     input: harvested(control('resume')),
     expect: {
-      commands: [`log: resumed by ${ALICE}`, 'drain'],
+      commands: [ignored('resume', 'resume is not possible in phase Baking (possible: abort, pause, promote)'), 'drain'],
       cursor: ['execution@drained'],
       mode: 'forward',
-      phase: 'Progressing',
+      phase: 'Baking',
       stepIndex: 5,
     },
   },

@@ -464,6 +464,21 @@ describe('decide: (state, input) -> (state, commands)', () => {
     }
   });
 
+  it('promote-now from a pause ends it: the phase the pause interrupted until the promote step starts (with fresh progress)', () => {
+    for (const phase of ['Deploying', 'Baking', 'AwaitingApproval', 'Analyzing'] as const) {
+      const paused = decide(state({ mode: 'forward', phase }), { kind: 'paused', atMs: 5_000 }).state;
+      const jumped = decide(paused, { kind: 'stepResult', result: { kind: 'jump', toIndex: 4 }, atMs: 65_000 }).state;
+      expect({
+        phase: jumped.status.phase,
+        paused: jumped.status.paused,
+        pausedMs: jumped.progress.pausedMs,
+        pausedAt: jumped.progress.pausedAtMs,
+        from: jumped.pausedFromPhase,
+        index: jumped.stepIndex,
+      }).toEqual({ phase, paused: false, pausedMs: 0, pausedAt: undefined, from: undefined, index: 4 });
+    }
+  });
+
   it('the step index moves only on advance and jump, and a rollback keeps the reason for the end', () => {
     expect(decide(state(), at({ kind: 'stepResult', result: { kind: 'advance' } })).state.stepIndex).toBe(3);
     expect(decide(state(), at({ kind: 'stepResult', result: { kind: 'jump', toIndex: 3 } })).state.stepIndex).toBe(3);
