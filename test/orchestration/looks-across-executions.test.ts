@@ -160,9 +160,11 @@ describe('a gate step with a long extension, over several executions', () => {
     const { looks } = drive(enteredStep(gate));
     expect(looks.map((l) => l.look)).toEqual(Array.from({ length: health.plannedLooks }, (_, i) => i + 1));
     expect(looks.at(-1)?.atMs).toBe(START_MS + 200 * MIN);
+    // The planned looks spend 0.9 of alpha = 1 - 0.95 between them; none is left to the overtime share.
+    expect(looks.reduce((sum, l) => sum + l.alphaThisLook, 0)).toBeCloseTo(0.9 * 0.05, 12);
   });
 
-  it('a look interrupted by nothing: the first look of the step is still at once', () => {
+  it("the step's very first look is still at once", () => {
     const { looks } = drive(enteredStep(gate));
     expect(looks[0]?.atMs).toBe(START_MS);
   });
