@@ -7,6 +7,11 @@
  * A step's timeline (times stop while paused: see stepDeadline):
  *   - a bake waits one check interval before its first look (traffic needs time to flow); a gate
  *     step looks at once and then every retry interval;
+ *   - two looks are never closer than the interval, also when the step is entered again after a
+ *     look (the next execution after MAX_WAITS_PER_EXECUTION rounds, a no-data extension): the
+ *     next look is one interval after the last one (progress.lastLookAtMs), or at the deadline
+ *     when that comes first. A look sooner would judge the same window again, spend a look of the
+ *     gate's alpha budget on it and cost its queries;
  *   - looks are never scheduled past the end of the bake, then past the end of its extension;
  *   - a failed gate rolls back; query errors are counted (gate accounting, countQueryError) and one
  *     more than the step tolerates rolls back;
@@ -53,16 +58,29 @@ export type NextLook = { readonly untilMs: number; readonly waitingFor: { kind: 
 
 /**
  * When to look next. `firstRound` is the first look of this execution: a gate step then looks at
- * once (it has no bake to wait out), a bake always waits.
+ * once (it has no bake to wait out) unless it has looked already (the step was entered again:
+ * see the timeline above); a bake always waits.
  */
 export function nextLook(step: BakeOrGateStep, progress: StepProgress, nowMs: number, firstRound: boolean): NextLook {
   const isBake = step.kind === 'bake';
-  if (!isBake && firstRound) return undefined;
+  // The time the interval counts from: this round starts just after a look, except a gate step's first round.
+  let fromMs = nowMs;
+  if (!isBake && firstRound) {
+    if (progress.lastLookAtMs === undefined) return undefined;
+    fromMs = progress.lastLookAtMs;
+  }
   const { interval, endMs, extendedMs } = timesOf(step, progress);
   const needCheck = step.gates.length > 0;
-  // The next look: one interval on, but never past the end of the bake (or of its extension).
+  // The next look: one interval on, but never past the end of the bake (or of its extension);
+  // a deadline no later than the last look (a no-data extension of 0 minutes) has no window of its own: one interval on.
   const boundary = nowMs < endMs ? endMs : extendedMs;
-  const untilMs = needCheck ? Math.min(nowMs + interval * MINUTE_MS, boundary) : endMs;
+  const untilMs = needCheck
+    ? boundary > fromMs
+      ? Math.min(fromMs + interval * MINUTE_MS, boundary)
+      : fromMs + interval * MINUTE_MS
+    : endMs;
+  // Entered again long after the last look (a pause, a retry): due already.
+  if (fromMs !== nowMs && untilMs <= nowMs) return undefined;
   // The status names the end of the bake (what a person waits for), not the next look.
   const detail = progress.adaptiveNote === undefined ? 'baking' : `baking (adaptive: ${progress.adaptiveNote})`;
   const waitingFor = isBake
@@ -96,8 +114,9 @@ export function timeOnlyLook(step: BakeOrGateStep, progress: StepProgress, nowMs
 }
 
 /**
- * What one look means. Changes `progress` only through the gate accounting reducer
- * (countQueryError); the requests seen were counted when the look's results came in.
+ * What one look means. Changes `progress` only to record the look's time (nextLook spaces the
+ * next one from it), through the gate accounting reducer (countQueryError) and with the adaptive
+ * rule's note; the requests seen were counted when the look's results came in.
  */
 export function judgeLook(
   step: BakeOrGateStep,
@@ -107,6 +126,7 @@ export function judgeLook(
   adaptive?: AdaptiveBakeDecision,
 ): LookDecision {
   const isBake = step.kind === 'bake';
+  progress.lastLookAtMs = nowMs;
   const { endMs, extendedMs, minRequests } = timesOf(step, progress);
   if (round.failed)
     return {

@@ -49,6 +49,8 @@ export interface StepProgress {
   /** Candidate requests counted since the step began (minRequests), and up to when. */
   requestsSeen?: number;
   countedToMs?: number;
+  /** A bake or gate step: when its last look was judged (its next look is one interval later, in any execution). */
+  lastLookAtMs?: number;
   /** An adaptive bake's last answer (action: reason), shown in the status while it bakes. */
   adaptiveNote?: string;
   /** A no-data outcome of 'requestApproval' turned this step into an approval wait. */

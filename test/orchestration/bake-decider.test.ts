@@ -11,6 +11,7 @@ import {
   type LookRound,
 } from '../../src/orchestration/bake-decider';
 import { emptyProgress, queryErrorLimit, type StepProgress } from '../../src/orchestration/engine-state';
+import { extendForNoData } from '../../src/orchestration/step-bounds';
 
 const MIN = 60_000;
 const T0 = 1_000 * MIN;
@@ -47,6 +48,8 @@ const failed: LookRound = { failed: { gate: 'health', reason: 'error rate 9% > 2
 const queryError: LookRound = { errors: ['health: timeout'], allPassed: false };
 
 describe('nextLook: when a bake or gate step looks next', () => {
+  /** A gate step's wait for its next look (the status shows that look's time). */
+  const rechecking = (untilMs: number) => ({ untilMs, statusUntil: untilMs, detail: 're-checking health' });
   it.each<
     [string, BakeOrGateStep, Partial<StepProgress>, number, boolean, { untilMs: number; statusUntil: number; detail: string } | undefined]
   >([
@@ -91,6 +94,35 @@ describe('nextLook: when a bake or gate step looks next', () => {
       { untilMs: T0 + 30 * MIN, statusUntil: T0 + 30 * MIN, detail: 'baking' },
     ],
     ['a gate step looks at once', gate, {}, T0, true, undefined],
+    // Entered again after a look: a new execution after MAX_WAITS_PER_EXECUTION rounds, or a no-data extension.
+    ['a gate step entered again just after its look', gate, { lastLookAtMs: T0 + 5 * MIN }, T0 + 5 * MIN, true, rechecking(T0 + 10 * MIN)],
+    ['entered again 2 min after its look', gate, { lastLookAtMs: T0 + 5 * MIN }, T0 + 7 * MIN, true, rechecking(T0 + 10 * MIN)],
+    ['entered again an interval after its look (a pause)', gate, { lastLookAtMs: T0 }, T0 + 5 * MIN, true, undefined],
+    ['entered again: not past the extension', gate, { lastLookAtMs: T0 + 13 * MIN }, T0 + 13 * MIN, true, rechecking(T0 + 15 * MIN)],
+    [
+      'after a no-data extension',
+      gate,
+      { startedAtMs: T0 + 15 * MIN, lastLookAtMs: T0 + 15 * MIN },
+      T0 + 15 * MIN,
+      true,
+      rechecking(T0 + 20 * MIN),
+    ],
+    [
+      'an extension of 0 min: one interval on',
+      { ...gate, maxExtensionMinutes: 0 },
+      { lastLookAtMs: T0 },
+      T0,
+      true,
+      rechecking(T0 + 5 * MIN),
+    ],
+    [
+      'a bake entered again waits one interval from now (now is just after its last look)',
+      bake(),
+      { lastLookAtMs: T0 + 20 * MIN },
+      T0 + 20 * MIN,
+      true,
+      { untilMs: T0 + 25 * MIN, statusUntil: T0 + 30 * MIN, detail: 'baking' },
+    ],
     [
       'a gate step then re-checks every retry interval',
       gate,
@@ -106,6 +138,66 @@ describe('nextLook: when a bake or gate step looks next', () => {
       untilMs: expected.untilMs,
       waitingFor: { kind: 'timer', untilMs: expected.statusUntil, detail: expected.detail },
     });
+  });
+
+  it('no two looks of a step are closer than its interval, across executions and no-data extensions, except one at a deadline', () => {
+    // The bake loop of step-machine.ts with what it cannot choose drawn at random: each look's
+    // answer and how long it takes, where MAX_WAITS_PER_EXECUTION ends an execution (the next one
+    // enters the step again, a little later), and the step's times.
+    const lookArb = fc.record({
+      round: fc.constantFrom(passed, inconclusive, queryError),
+      answerMs: fc.integer({ min: 0, max: 2 * MIN }),
+      newExecution: fc.boolean(),
+      restartMs: fc.integer({ min: 0, max: 10 * MIN }),
+    });
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.record({
+          interval: fc.integer({ min: 1, max: 10 }),
+          duration: fc.integer({ min: 0, max: 60 }),
+          extension: fc.integer({ min: 0, max: 60 }),
+          noData: fc.constantFrom('extend' as const, 'rollback' as const),
+        }),
+        fc.array(lookArb, { minLength: 1, maxLength: 60 }),
+        (isBake, t, looks) => {
+          const common = { maxExtensionMinutes: t.extension, noDataOutcome: t.noData, maxQueryErrors: 100 };
+          const step: BakeOrGateStep = isBake
+            ? bake({ durationMinutes: t.duration, checkIntervalMinutes: t.interval, ...common })
+            : { ...gate, retryIntervalMinutes: t.interval, ...common };
+          const bakeMinutes = isBake ? t.duration : 0;
+          const p = progress();
+          let now = T0;
+          let firstRound = true;
+          let lastAskMs: number | undefined;
+          for (const look of looks) {
+            const next = nextLook(step, p, now, firstRound);
+            firstRound = false;
+            if (next) now = Math.max(now, next.untilMs);
+            if (lastAskMs !== undefined) {
+              const gap = now - lastAskMs;
+              // Sooner only for a deadline within the interval (a bake's end, the extension's end): the look at it (or just after, when an execution began late).
+              const deadlines = isBake
+                ? [stepDeadline(p, bakeMinutes), stepDeadline(p, bakeMinutes + t.extension)]
+                : [stepDeadline(p, t.extension)];
+              const forDeadline = deadlines.some((d) => lastAskMs !== undefined && lastAskMs < d && d <= now);
+              expect(gap >= t.interval * MIN || forDeadline, `a look ${gap / MIN} min after the last`).toBe(true);
+            }
+            lastAskMs = now;
+            now += look.answerMs;
+            const decision = judgeLook(step, p, now, look.round);
+            if (decision.kind === 'done') return;
+            if (decision.kind === 'noData') {
+              if (t.noData === 'rollback' || extendForNoData(p, step, now, decision.why)) return;
+              // The extension's stay: the next execution enters the step again.
+              firstRound = true;
+            } else if (look.newExecution) firstRound = true;
+            if (firstRound) now += look.restartMs;
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
