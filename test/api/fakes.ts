@@ -175,7 +175,6 @@ export function makeDeps(overrides: Partial<ApiDeps> = {}): ApiDeps & { client: 
   } as ApiDeps & { client: FakeRolloutClient; log: ReturnType<typeof captureLogger> };
 }
 
-/** A RolloutStatus as the orchestrator would publish it. */
 /** A failed error-rate gate look, checked at `nowMs` (the notifications' evidence). */
 export function failedErrorsGate(nowMs: number): GateResult {
   return {
@@ -203,6 +202,7 @@ export function failedErrorsGate(nowMs: number): GateResult {
   };
 }
 
+/** A RolloutStatus as the orchestrator would publish it. */
 export function statusOf(overrides: Partial<RolloutStatus> = {}): RolloutStatus {
   return {
     rolloutId: 'r1',
