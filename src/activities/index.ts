@@ -40,7 +40,7 @@ export interface ActivityDeps {
   readonly prices?: EndpointPrices;
   readonly policyStore: PolicySource;
   readonly clock: Clock;
-  /** A richer notification sender (src/notify); absent = a plain message through `notifier`. */
+  /** The channel sender (src/notify); absent = src/notify's message, without links, through `notifier`. */
   readonly sendNotification?: NotificationSender;
   readonly retryPolicy?: ActivityRetryPolicy;
 }

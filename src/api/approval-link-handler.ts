@@ -14,7 +14,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RolloutError } from '../errors';
-import { isLive } from '../ingest/ports';
 import { ORCHESTRATOR_NAME } from '../orchestration/events';
 import type { RolloutStatus } from '../plan/types';
 import { describeStepStatus, describeWait, formatTraffic, stepPosition } from '../plan/describe';
@@ -30,6 +29,7 @@ import {
 import type { ApiDeps } from './deps';
 import { errorResponse, escapeHtml, html, json, type ApiRequest, type ApiResponse } from './http';
 import { raiseApproval } from './rollouts';
+import { approvalWait } from './approval-wait';
 import { describeGate } from '../analysis/describe';
 import { readRolloutStatus } from './status-view';
 
@@ -73,27 +73,34 @@ function dashboardLink(deps: ApiDeps, rolloutId: string | undefined): string {
 async function rolloutNow(deps: ApiDeps, claims: ApprovalLinkClaims): Promise<{ line: string; waitsForThis: boolean; people: string[] }> {
   try {
     const instance = await deps.client.getStatus(claims.rolloutId);
-    const status = instance && instance.name === ORCHESTRATOR_NAME ? readRolloutStatus(instance) : undefined;
+    if (!instance || instance.name !== ORCHESTRATOR_NAME)
+      return { line: `Rollout ${claims.rolloutId} no longer exists.`, waitsForThis: false, people: [] };
+    const status = readRolloutStatus(instance);
     const access = status ? await deps.policies.getAccess(status.policy) : undefined;
     const people = [...new Set([...(access?.approvers ?? []), ...(access?.operators ?? [])])];
-    if (!instance || !status) return { line: `Rollout ${claims.rolloutId} no longer exists.`, waitsForThis: false, people };
-    if (!isLive(instance.runtimeStatus) || status.outcome !== undefined) {
-      return {
-        line: `Rollout ${claims.rolloutId} has ended: ${status.phase}${status.reason ? ` (${status.reason})` : ''}.`,
-        waitsForThis: false,
-        people,
-      };
+    const wait = approvalWait(instance, status);
+    switch (wait.kind) {
+      case 'ended':
+        return {
+          line: `Rollout ${claims.rolloutId} has ended: ${wait.phase}${wait.reason ? ` (${wait.reason})` : ''}.`,
+          waitsForThis: false,
+          people,
+        };
+      case 'waits':
+        if (wait.step === claims.step) {
+          const untilMs = wait.status.waitingFor?.untilMs;
+          const until = untilMs !== undefined ? ` until ${new Date(untilMs).toISOString()}` : '';
+          return {
+            line: `Rollout ${claims.rolloutId} still waits for this approval (${describeStepStatus(wait.status.step)})${until}.`,
+            waitsForThis: true,
+            people,
+          };
+        }
+        break;
     }
-    if (status.waitingFor?.kind === 'approval' && status.step.index === claims.step) {
-      const until = status.waitingFor.untilMs !== undefined ? ` until ${new Date(status.waitingFor.untilMs).toISOString()}` : '';
-      return {
-        line: `Rollout ${claims.rolloutId} still waits for this approval (${describeStepStatus(status.step)})${until}.`,
-        waitsForThis: true,
-        people,
-      };
-    }
+    if (!wait.status) return { line: `Rollout ${claims.rolloutId} has not published its status yet.`, waitsForThis: false, people };
     return {
-      line: `Rollout ${claims.rolloutId} is now at ${describeStepStatus(status.step)} (${status.phase}).`,
+      line: `Rollout ${claims.rolloutId} is now at ${describeStepStatus(wait.status.step)} (${wait.status.phase}).`,
       waitsForThis: false,
       people,
     };
@@ -141,28 +148,29 @@ function secretOf(deps: ApiDeps): string {
   return deps.links.secret;
 }
 
+/**
+ * The rollout, when the link's approval is the one waiting now. approvalWait (the API's rule)
+ * answers whether an approval waits; the link adds only its own comparison, "this link is for
+ * step K".
+ */
 async function loadForLink(deps: ApiDeps, claims: ApprovalLinkClaims): Promise<RolloutStatus> {
   const instance = await deps.client.getStatus(claims.rolloutId);
   if (!instance || instance.name !== ORCHESTRATOR_NAME)
     throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} no longer exists`);
-  const status = readRolloutStatus(instance);
-  if (!isLive(instance.runtimeStatus) || !status) {
-    throw new ApprovalLinkError(
-      'ended',
-      `rollout ${claims.rolloutId} has ended${status ? ` (${status.phase})` : ''}; this link no longer applies`,
-    );
-  }
-  if (status.waitingFor?.kind !== 'approval' || status.step.index !== claims.step) {
-    const now =
-      status.waitingFor?.kind === 'approval'
-        ? `it now waits for the approval at ${stepPosition(status.step)}`
-        : `it is now at ${stepPosition(status.step)} (${status.phase}) and waits for no approval`;
-    throw new ApprovalLinkError(
-      'wrongStep',
-      `this link is for the approval at step ${claims.step + 1} of rollout ${claims.rolloutId}, but ${now}`,
-    );
-  }
-  return status;
+  const wait = approvalWait(instance, readRolloutStatus(instance));
+  if (wait.kind === 'ended')
+    throw new ApprovalLinkError('ended', `rollout ${claims.rolloutId} has ended (${wait.phase}); this link no longer applies`);
+  if (wait.kind === 'waits' && wait.step === claims.step) return wait.status;
+  const now =
+    wait.kind === 'waits'
+      ? `it now waits for the approval at ${stepPosition(wait.status.step)}`
+      : wait.status
+        ? `it is now at ${stepPosition(wait.status.step)} (${wait.status.phase}) and waits for no approval`
+        : 'it has not published its status yet and waits for no approval';
+  throw new ApprovalLinkError(
+    'wrongStep',
+    `this link is for the approval at step ${claims.step + 1} of rollout ${claims.rolloutId}, but ${now}`,
+  );
 }
 
 async function readLedger(deps: ApiDeps, rolloutId: string): Promise<LedgerState | undefined> {

@@ -24,6 +24,7 @@ import {
 import type { RolloutStatus } from '../plan/types';
 import type { Immutable } from '../analysis/immutable';
 import { stepPosition } from '../plan/describe';
+import { approvalWait } from './approval-wait';
 import { annotatedComment, authenticate, authorize, identityRecord, recordedIdentity, type Caller } from './auth';
 import type { ApiDeps } from './deps';
 import { errorResponse, json, parseJsonBody, type ApiRequest, type ApiResponse } from './http';
@@ -189,22 +190,22 @@ function describeWhere(status: RolloutStatus): string {
   return `phase ${status.phase}, ${stepPosition(status.step)} (${status.step.kind})`;
 }
 
-/** Why nothing waits for an approval now, or undefined when one does. */
-function approvalRefusal(instance: InstanceSummary, status: RolloutStatus | undefined): string | undefined {
-  if (!isLive(instance.runtimeStatus))
-    return `rollout ${instance.instanceId} has ended (${displayPhase(instance, status)}); nothing waits for approval`;
-  if (!status) return `rollout ${instance.instanceId} has not published its status yet; nothing waits for approval`;
-  if (status.waitingFor?.kind !== 'approval')
-    return `rollout ${instance.instanceId} is not waiting for an approval (${describeWhere(status)})`;
-  return undefined;
-}
-
-/** The approval step currently waiting, or a 409 saying why nothing waits. */
+/** The approval step waiting now (approvalWait), or a 409 saying why nothing waits. */
 function waitingApprovalStep(instance: InstanceSummary, status: RolloutStatus | undefined): number {
-  const refusal = approvalRefusal(instance, status);
-  // approvalRefusal is undefined only with a published status; the second test tells TypeScript so.
-  if (refusal !== undefined || !status) throw conflict(refusal ?? `rollout ${instance.instanceId}: nothing waits for approval`);
-  return status.step.index;
+  const wait = approvalWait(instance, status);
+  const id = instance.instanceId;
+  switch (wait.kind) {
+    case 'waits':
+      return wait.step;
+    case 'ended':
+      throw conflict(`rollout ${id} has ended (${wait.phase}); nothing waits for approval`);
+    case 'none':
+      throw conflict(
+        wait.status
+          ? `rollout ${id} is not waiting for an approval (${describeWhere(wait.status)})`
+          : `rollout ${id} has not published its status yet; nothing waits for approval`,
+      );
+  }
 }
 
 /** GET /api/phases: the phase table every client decides with (terminal, tone, allowed actions). */
@@ -264,7 +265,7 @@ export function checkControlFits(action: ControlAction, instance: InstanceSummar
 function allowedActions(instance: InstanceSummary, status: RolloutStatus | undefined): RolloutAction[] {
   return ROLLOUT_ACTIONS.filter((action) =>
     action === 'approve' || action === 'reject'
-      ? approvalRefusal(instance, status) === undefined
+      ? approvalWait(instance, status).kind === 'waits'
       : controlRefusal(action, instance, status) === undefined,
   );
 }

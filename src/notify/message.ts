@@ -11,8 +11,8 @@ import type { Notification, NotificationKind, NotificationLink } from '../ports/
 import { describeStepStatus, formatTraffic } from '../plan/describe';
 import type { RolloutStatus } from '../plan/types';
 
-/** How loud each kind is, on every path that builds a Notification (also src/activities' plain fallback). */
-export const NOTIFICATION_SEVERITY: Readonly<Record<NotificationKind, Notification['severity']>> = {
+/** How loud each kind is. */
+const NOTIFICATION_SEVERITY: Readonly<Record<NotificationKind, Notification['severity']>> = {
   rolloutStarted: 'info',
   stepCompleted: 'info',
   gateFailed: 'critical',
@@ -37,10 +37,30 @@ const HEADLINE: Readonly<Record<NotificationKind, string>> = {
 };
 
 /** What a cleanup notification says about the deployment: still retrying (when next), or done. */
-export function cleanupLine(kind: 'cleanupFailed' | 'cleanupDone', deployment: string, retrying: RolloutStatus['retrying']): string {
+function cleanupLine(kind: 'cleanupFailed' | 'cleanupDone', deployment: string, retrying: RolloutStatus['retrying']): string {
   if (kind === 'cleanupDone') return `'${deployment}' is deleted after earlier failed attempts`;
   if (!retrying) return `'${deployment}' takes no traffic but could not be deleted, and the retries have stopped: delete it by hand.`;
   return `'${deployment}' takes no traffic but could not be deleted (${retrying.failures} failed attempt(s): ${retrying.error}); next attempt ${new Date(retrying.nextAttemptAtMs).toISOString()}. Delete it by hand to stop the retries.`;
+}
+
+/**
+ * A failed rollback is not left for a person: the orchestrator retries it with back-off inside the
+ * failed window (docs/orchestration.md, "retry"), and only then ends Failed. The status carries
+ * both times: `retrying.nextAttemptAtMs` and the window's end (`waitingFor.untilMs`).
+ */
+function rollbackRetry(s: RolloutStatus): { fact: string; windowEnd: string } | undefined {
+  if (s.phase !== 'Failed' || !s.retrying) return undefined;
+  const { failures, nextAttemptAtMs } = s.retrying;
+  const windowEndMs = s.waitingFor?.untilMs;
+  const windowEnd = windowEndMs === undefined ? 'the end of the failed window' : new Date(windowEndMs).toISOString();
+  const next =
+    windowEndMs === undefined || nextAttemptAtMs < windowEndMs
+      ? `attempt ${failures + 1} at ${new Date(nextAttemptAtMs).toISOString()}`
+      : 'no attempt is left before the window ends';
+  return {
+    fact: `the rollback, automatically (${failures} failed attempt(s)): ${next}; retries stop at ${windowEnd}, then the rollout ends Failed`,
+    windowEnd,
+  };
 }
 
 /** A Notification plus the gate verdicts it is about (rendered as an evidence section). */
@@ -51,9 +71,12 @@ export interface RolloutNotification extends Notification {
 }
 
 export interface MessageOptions {
-  /** PUBLIC_BASE_URL (the dashboard and approval links point here). */
-  readonly publicBaseUrl: string;
-  /** APPROVAL_LINK_SECRET; without it approval requests carry no signed links (only the dashboard). */
+  /**
+   * PUBLIC_BASE_URL (the dashboard and approval links point here). Undefined: the message carries
+   * no links at all (a plain Notifier without a configured app address, see plainNotification).
+   */
+  readonly publicBaseUrl: string | undefined;
+  /** APPROVAL_LINK_SECRET; without it (or without publicBaseUrl) approval requests carry no signed links. */
   readonly linkSecret: string | undefined;
   readonly linkTtlMinutes: number;
   readonly nowMs: number;
@@ -95,8 +118,10 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
       const approval = input.approval;
       const name = approval?.name ?? 'approval';
       summary = `${s.model} ${s.version} on ${s.endpoint} waits for approval "${name}"${approval?.reminder ? ' (reminder)' : ''}. Review the evidence, then approve or reject.`;
+      // Which step is asked for: an answer names it (the approval event's `step`, 1-based here).
+      if (approval) facts['Approval'] = `${approval.name} (step ${approval.step + 1})${approval.reminder ? ' (reminder)' : ''}`;
       if (approval) facts['Decide by'] = new Date(approval.timeoutAtMs).toISOString();
-      if (approval && options.linkSecret) {
+      if (approval && options.linkSecret && options.publicBaseUrl !== undefined) {
         const ttlEnd = options.nowMs + options.linkTtlMinutes * 60_000;
         // Links live until the approval times out (or the configured TTL, whichever is first);
         // a reminder after the timeout gets fresh links for the TTL.
@@ -122,9 +147,15 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
     case 'promoted':
       summary = `${s.model} ${s.version} now serves all traffic on ${s.endpoint}.`;
       break;
-    case 'failed':
-      summary = `The rollout of ${s.model} ${s.version} failed${s.reason ? `: ${s.reason}` : ''}. An operator can retry or abort it.`;
+    case 'failed': {
+      const retry = rollbackRetry(s);
+      if (retry) facts['Retrying'] = retry.fact;
+      const next = retry
+        ? `The rollback is retried automatically until ${retry.windowEnd}; an operator can retry it now or abort.`
+        : 'An operator can retry or abort it.';
+      summary = `The rollout of ${s.model} ${s.version} failed${s.reason ? `: ${s.reason}` : ''}. ${next}`;
       break;
+    }
     case 'cleanupFailed':
     case 'cleanupDone':
       // The outcome stands (the rollout is promoted, or rolled back with the candidate at 0%).
@@ -138,7 +169,7 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
       summary = `Done: ${describeStepStatus(s.step)}.`;
       break;
   }
-  links.push({ label: 'Open dashboard', url: dashboardUrl(options.publicBaseUrl, s.rolloutId) });
+  if (options.publicBaseUrl !== undefined) links.push({ label: 'Open dashboard', url: dashboardUrl(options.publicBaseUrl, s.rolloutId) });
 
   const gates = input.gate
     ? [input.gate]
@@ -156,4 +187,16 @@ export function buildRolloutNotification(input: SendNotificationInput, options: 
     gates,
     ...(linksExpireAtMs !== undefined ? { linksExpireAtMs } : {}),
   };
+}
+
+/**
+ * What a plain Notifier gets when no channel sender is plugged in (src/activities' fallback): the
+ * same message, title, summary, severity and facts, without signed links (no secret) and without a
+ * dashboard link (no app address is known there). The gate verdicts stay out: the Notifier port
+ * carries no evidence section, and the summary already names a failed gate's reason.
+ */
+export function plainNotification(input: SendNotificationInput, nowMs: number): Notification {
+  const message = buildRolloutNotification(input, { publicBaseUrl: undefined, linkSecret: undefined, linkTtlMinutes: 0, nowMs });
+  const { kind, rolloutId, title, summary, severity, facts, links } = message;
+  return { kind, rolloutId, title, summary, severity, facts, links };
 }

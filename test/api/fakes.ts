@@ -12,6 +12,7 @@ import type {
 } from '../../src/ingest/ports';
 import { ORCHESTRATOR_NAME, type RolloutInput } from '../../src/orchestration/events';
 import type { RolloutStatus } from '../../src/plan/types';
+import type { GateResult } from '../../src/analysis/types';
 import { ValidationError } from '../../src/errors';
 import type { Clock } from '../../src/ports/clock';
 
@@ -172,6 +173,33 @@ export function makeDeps(overrides: Partial<ApiDeps> = {}): ApiDeps & { client: 
     ledgerTimeoutMs: 2_000,
     ...overrides,
   } as ApiDeps & { client: FakeRolloutClient; log: ReturnType<typeof captureLogger> };
+}
+
+/** A failed error-rate gate look, checked at `nowMs` (the notifications' evidence). */
+export function failedErrorsGate(nowMs: number): GateResult {
+  return {
+    gate: 'errors',
+    verdict: 'fail',
+    look: 3,
+    checkedAtMs: nowMs,
+    window: { fromMs: nowMs - 600_000, toMs: nowMs - 300_000 },
+    candidate: 'credit-model-v2',
+    baseline: 'blue',
+    reason: '5xx rate above 1.5x baseline',
+    evidence: [
+      {
+        metric: 'errorRate5xx',
+        verdict: 'fail',
+        candidate: 0.08,
+        baseline: 0.01,
+        samples: { candidate: 900, baseline: 8100 },
+        threshold: '<= 1.5x baseline',
+        test: 'two-proportion z (one-sided)',
+        pValue: 0.00001,
+        reason: 'higher',
+      },
+    ],
+  };
 }
 
 /** A RolloutStatus as the orchestrator would publish it. */

@@ -70,13 +70,13 @@ describe('end to end: the orchestrator passes why with a rule-made approval, and
     await startRollout(rt, s);
     const status = await finish(rt, s.id);
     expect(status.outcome).toBe('promoted');
-    const noData = asked.filter((n) => n.facts.approval?.startsWith('no-data'));
-    const release = asked.filter((n) => n.facts.approval?.startsWith('release'));
+    const noData = asked.filter((n) => n.facts.Approval?.startsWith('no-data'));
+    const release = asked.filter((n) => n.facts.Approval?.startsWith('release'));
     expect(noData.length).toBeGreaterThan(0);
     expect(release.length).toBeGreaterThan(0);
     // The no-data reason (how long the gates stayed inconclusive, or how few requests the candidate served).
     for (const n of noData)
-      expect(n.facts.why).toMatch(/^(gates stayed inconclusive for \d+ min|the candidate served \d+ requests, \d+ needed)/);
-    for (const n of release) expect(n.facts.why).toBeUndefined();
+      expect(n.facts.Why).toMatch(/^(gates stayed inconclusive for \d+ min|the candidate served \d+ requests, \d+ needed)/);
+    for (const n of release) expect(n.facts.Why).toBeUndefined();
   }, 30_000);
 });

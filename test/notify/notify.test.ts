@@ -4,7 +4,7 @@ import { verifyApprovalToken } from '../../src/approvals/approval-links';
 import { notificationCounters, sendRolloutNotification, type NotifyDeps } from '../../src/notify';
 import type { SendNotificationInput } from '../../src/orchestration/activity-contracts';
 import type { GateResult } from '../../src/analysis/types';
-import { captureLogger, statusOf } from '../api/fakes';
+import { captureLogger, failedErrorsGate, statusOf } from '../api/fakes';
 
 const SECRET = 'notify-test-secret-0123456789abcdef';
 const NOW = 1_700_000_000_000;
@@ -42,29 +42,7 @@ afterEach(async () => {
   servers = [];
 });
 
-const gate: GateResult = {
-  gate: 'errors',
-  verdict: 'fail',
-  look: 3,
-  checkedAtMs: NOW,
-  window: { fromMs: NOW - 600_000, toMs: NOW - 300_000 },
-  candidate: 'credit-model-v2',
-  baseline: 'blue',
-  reason: '5xx rate above 1.5x baseline',
-  evidence: [
-    {
-      metric: 'errorRate5xx',
-      verdict: 'fail',
-      candidate: 0.08,
-      baseline: 0.01,
-      samples: { candidate: 900, baseline: 8100 },
-      threshold: '<= 1.5x baseline',
-      test: 'two-proportion z (one-sided)',
-      pValue: 0.00001,
-      reason: 'higher',
-    },
-  ],
-};
+const gate: GateResult = failedErrorsGate(NOW);
 
 function deps(base: string, overrides: Partial<NotifyDeps> = {}): NotifyDeps & { sleeps: number[] } {
   const sleeps: number[] = [];

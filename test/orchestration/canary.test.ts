@@ -294,7 +294,7 @@ describe('canary on the local runtime', () => {
     const asked: string[] = [];
     onNotification(s.id, async (n) => {
       if (n.kind !== 'approvalRequested') return;
-      asked.push(n.facts.approval ?? '');
+      asked.push(n.facts.Approval ?? '');
       await raise(rt, s.id, 'approval', {
         decision: 'approve',
         by: 'alice@contoso.com',

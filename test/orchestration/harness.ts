@@ -159,7 +159,7 @@ export function onTraffic(
 
 /** The plan index of the approval a notification asks for: its text says "(step N)", 1-based. */
 export function approvalStep(n: import('../../src/ports').Notification): number {
-  const step = Number(/\(step (\d+)\)/.exec(n.facts.approval ?? '')?.[1]);
+  const step = Number(/\(step (\d+)\)/.exec(n.facts.Approval ?? '')?.[1]);
   if (!Number.isInteger(step) || step < 1) throw new Error(`approval notification without a step: ${JSON.stringify(n.facts)}`);
   return step - 1;
 }
