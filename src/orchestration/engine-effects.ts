@@ -4,7 +4,7 @@
  */
 import { agreementHeadline } from '../analysis/describe';
 import type { GateResult } from '../analysis/types';
-import type { Outcome } from '../plan/types';
+import type { Outcome, Step } from '../plan/types';
 import { formatTraffic } from '../plan/describe';
 import { ACTIVITY } from './activity-names';
 import type * as contract from './activity-contracts';
@@ -23,6 +23,7 @@ import {
   publish,
   returnedOf,
   unreadOf,
+  type AskCommand,
   type Frame,
   type Machine,
   type MachineContext,
@@ -118,6 +119,17 @@ const notifyMachine: Machine<NotifyFrame> = (ctx, frame, resume) => {
       return done(undefined);
   }
 };
+
+/** The smoke test of a plan's smokeTest step (a forward step, or the health check after a rollback). */
+export function smokeTestCall(state: EngineState, step: Extract<Step, { kind: 'smokeTest' }>): AskCommand {
+  return callActivity(ACTIVITY.smokeTest, {
+    target: state.plan.target,
+    deployment: step.deployment,
+    requests: step.requests,
+    maxFailures: step.maxFailures,
+    payload: step.payload,
+  });
+}
 
 /** The deployments known to have passed a smoke test (the baseline serves today, so it counts). */
 export function trafficFacts(state: EngineState): contract.TrafficFacts {

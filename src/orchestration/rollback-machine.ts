@@ -22,7 +22,7 @@ import {
   type MachineContext,
   type Next,
 } from './engine-io';
-import { trafficFacts, writeTrafficFrame } from './engine-effects';
+import { smokeTestCall, trafficFacts, writeTrafficFrame } from './engine-effects';
 
 /** What a rollback could not delete once traffic was safe (retried in mode 'cleanup'). */
 export type Leftover = { deployment: string; error: string } | undefined;
@@ -123,16 +123,7 @@ function nextRollbackStep(ctx: MachineContext, frame: RollBackFrame, index: numb
         );
       case 'smokeTest':
         if (!facts.modelReplaced && !facts.candidateCreated) continue;
-        return ask(
-          { ...at, at: 'checked' },
-          callActivity(ACTIVITY.smokeTest, {
-            target: plan.target,
-            deployment: step.deployment,
-            requests: step.requests,
-            maxFailures: step.maxFailures,
-            payload: step.payload,
-          }),
-        );
+        return ask({ ...at, at: 'checked' }, smokeTestCall(ctx.state, step));
       case 'setTraffic':
         return call({ ...at, at: 'stepDone' }, writeTrafficFrame({ ...step.traffic }, {}));
       default:

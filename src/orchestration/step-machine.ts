@@ -54,7 +54,7 @@ import {
   type MachineContext,
   type Next,
 } from './engine-io';
-import { applyFrame, notifyFrame, trafficFacts, writeTrafficFrame } from './engine-effects';
+import { applyFrame, notifyFrame, smokeTestCall, trafficFacts, writeTrafficFrame } from './engine-effects';
 import { applyControlsFrame, flowChange, waitForFrame, type WaitResult } from './wait-machine';
 
 const MINUTE_MS = 60_000;
@@ -740,16 +740,7 @@ function startStep(ctx: MachineContext, frame: RunStepFrame): Next {
         racingControlsFrame(ACTIVITY.replaceModel, { target, deployment: step.deployment, modelId: step.modelId }),
       );
     case 'smokeTest':
-      return ask(
-        { ...frame, at: 'smokeTested' },
-        callActivity(ACTIVITY.smokeTest, {
-          target,
-          deployment: step.deployment,
-          requests: step.requests,
-          maxFailures: step.maxFailures,
-          payload: step.payload,
-        }),
-      );
+      return ask({ ...frame, at: 'smokeTested' }, smokeTestCall(state, step));
     case 'mirror': {
       const mirror = step.percent > 0 ? { [step.deployment]: step.percent } : {};
       // Never write an empty live split by accident: unknown live traffic means the baseline's.

@@ -1,7 +1,6 @@
 /** A small canary plan and its rollout input, shared by the engine's table tests. */
 import type { RolloutInput } from '../../src/orchestration/events';
 import { emptyProgress, initialStatus, type EngineState } from '../../src/orchestration/engine-state';
-import { ACTIVITY } from '../../src/orchestration/activity-names';
 import type { InstanceSummary } from '../../src/ingest/ports';
 import type { Plan, RolloutStatus, Step } from '../../src/plan/types';
 
@@ -59,39 +58,8 @@ export function plannedState(plan: Plan = testPlan()): EngineState {
   };
 }
 
-const deployment = { name: 'green', provisioningState: 'Succeeded', modelId: 'm2', instanceType: 'x', instanceCount: 1 };
-const smoke = { requests: 3, failures: 0, misrouted: 0, latencyP50Ms: 1, latencyMaxMs: 2, statusCodes: { '200': 3 } };
+export { activityAnswer } from '../../src/harness/bench/activity-answers';
 
-/** A valid answer of each rollout activity (gate queries and A/B looks pass, with data). */
-export function activityAnswer(name: string, input: unknown, o: { plan: Plan; smokePasses?: boolean }): unknown {
-  const given = input as { traffic?: Record<string, number>; mirror?: Record<string, number> };
-  const smokePasses = o.smokePasses ?? true;
-  switch (name) {
-    case ACTIVITY.resolveTarget:
-      return { target: o.plan.target, concurrency: 'queue' };
-    case ACTIVITY.planRollout:
-      return o.plan;
-    case ACTIVITY.getEndpointState:
-      return { traffic: { blue: 100 }, mirror: {}, provisioningState: 'Succeeded', deployments: [] };
-    case ACTIVITY.createDeployment:
-    case ACTIVITY.replaceModel:
-      return { deployment };
-    case ACTIVITY.smokeTest:
-      return { ...smoke, passed: smokePasses, reason: smokePasses ? 'ok' : 'errors' };
-    case ACTIVITY.setTraffic:
-      return { traffic: given.traffic ?? {}, mirror: given.mirror ?? {} };
-    case ACTIVITY.deleteDeployment:
-      return { deleted: true };
-    case ACTIVITY.writeModelVerdict:
-      return { tags: {} };
-    case ACTIVITY.sendNotification:
-      return { sent: false };
-    case ACTIVITY.requestSupersede:
-      return { raised: true, detail: 'raised' };
-    default:
-      throw new Error(`[Internal] unexpected activity ${name}`);
-  }
-}
 /** The running orchestration instance the API sees for a status (checkControlFits' input). */
 export const runningInstance = (status: RolloutStatus): InstanceSummary => ({
   instanceId: 'r1',

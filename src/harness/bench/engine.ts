@@ -8,7 +8,7 @@
  *     so an execution with k inputs costs k re-runs of 1..k inputs; measured on the longest execution.
  */
 import { performance } from 'node:perf_hooks';
-import { ACTIVITY } from '../../orchestration/activity-names';
+import { activityAnswer } from './activity-answers';
 import { advance, startExecution, type Advanced } from '../../orchestration/engine';
 import type { EngineCommand, EngineInput } from '../../orchestration/engine-io';
 import type { RolloutInput } from '../../orchestration/events';
@@ -69,42 +69,6 @@ const plan: Plan = {
   concurrency: 'queue',
 };
 
-const deployment = { name: 'green', provisioningState: 'Succeeded', modelId: 'm2', instanceType: 'x', instanceCount: 1 };
-
-function activityOutput(name: string, given: { traffic?: unknown; mirror?: unknown }): unknown {
-  switch (name) {
-    case ACTIVITY.resolveTarget:
-      return { target, concurrency: 'queue' };
-    case ACTIVITY.planRollout:
-      return plan;
-    case ACTIVITY.getEndpointState:
-      return { traffic: { blue: 100 }, mirror: {}, provisioningState: 'Succeeded', deployments: [] };
-    case ACTIVITY.createDeployment:
-      return { deployment };
-    case ACTIVITY.smokeTest:
-      return {
-        requests: 3,
-        failures: 0,
-        misrouted: 0,
-        latencyP50Ms: 1,
-        latencyMaxMs: 2,
-        statusCodes: { '200': 3 },
-        passed: true,
-        reason: 'ok',
-      };
-    case ACTIVITY.setTraffic:
-      return { traffic: given.traffic ?? {}, mirror: given.mirror ?? {} };
-    case ACTIVITY.deleteDeployment:
-      return { deleted: true };
-    case ACTIVITY.writeModelVerdict:
-      return { tags: {} };
-    case ACTIVITY.sendNotification:
-      return { sent: false };
-    default:
-      throw new Error(`bench: no answer for activity ${name}`);
-  }
-}
-
 /** What the world answers to the command an execution waits at (every task succeeds a second later; timers fire on time). */
 function answer(command: EngineCommand | undefined, nowMs: number): EngineInput {
   const atMs = nowMs + 1_000;
@@ -113,7 +77,7 @@ function answer(command: EngineCommand | undefined, nowMs: number): EngineInput 
       return { kind: 'harvested', controls: [], approvals: [] };
     case 'callActivity':
     case 'raceActivity':
-      return { kind: 'activitySucceeded', output: activityOutput(command.name, command.input as { traffic?: unknown }), atMs };
+      return { kind: 'activitySucceeded', output: activityAnswer(command.name, command.input, { plan }), atMs };
     case 'callEntity':
       return { kind: 'entityAnswered', answer: command.operation === 'acquire' ? { granted: true } : null, atMs };
     case 'wait':
