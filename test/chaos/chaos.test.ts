@@ -9,8 +9,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ensureBuilt } from '../e2e/helpers';
-import { chaosCommandSchema } from './commands';
-import { formatFailure, runCommands, searchChaos } from './run';
+import { chaosCommandSchema, type ChaosCommand } from './commands';
+import { formatFailure, runCommands, searchChaos, type RunResult } from './run';
 
 /**
  * The CI budget: a fixed seed and number of runs, so the same command lists run every time (about
@@ -73,4 +73,34 @@ describe('seeded chaos budget', () => {
     expect(summary.runs).toBe(CI_RUNS);
     expect(summary.invariantsChecked).toBeGreaterThan(0);
   }, 180_000);
+});
+
+describe('the time limit (--minutes)', () => {
+  it('lets the run under way finish, and counts it, before the search returns', async () => {
+    // A stand-in run of 600 ms against a 200 ms limit: fast-check's time limit abandons the run
+    // under way; the search must not return while it still runs (its runtime would overlap what
+    // the process starts next, such as the HTTP fuzz pass).
+    let running = 0;
+    let started = 0;
+    const runner = async (commands: readonly ChaosCommand[]): Promise<RunResult> => {
+      running++;
+      started++;
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      running--;
+      const counts = {
+        commandsExecuted: 0,
+        faultsAdded: 0,
+        faultsFired: 0,
+        invariantsChecked: 0,
+        restarts: 0,
+        rollouts: 0,
+        virtualMinutes: 0,
+      };
+      return { ...counts, commands, violations: [], finalState: '' };
+    };
+    const summary = await searchChaos({ runs: 50, seed: 7, timeLimitMs: 200, runner });
+    expect(started).toBeGreaterThan(0);
+    expect(running).toBe(0);
+    expect(summary.runs).toBe(started);
+  });
 });
