@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ensureBuilt } from '../e2e/helpers';
 import { chaosCommandSchema, type ChaosCommand } from './commands';
-import { formatFailure, runCommands, searchChaos, type RunResult } from './run';
+import { formatFailure, noCounts, runCommands, searchChaos, type RunResult } from './run';
 
 /**
  * The CI budget: a fixed seed and number of runs, so the same command lists run every time (about
@@ -87,16 +87,7 @@ describe('the time limit (--minutes)', () => {
       started++;
       await new Promise((resolve) => setTimeout(resolve, 600));
       running--;
-      const counts = {
-        commandsExecuted: 0,
-        faultsAdded: 0,
-        faultsFired: 0,
-        invariantsChecked: 0,
-        restarts: 0,
-        rollouts: 0,
-        virtualMinutes: 0,
-      };
-      return { ...counts, commands, violations: [], finalState: '' };
+      return { ...noCounts(), commands, violations: [], finalState: '' };
     };
     const summary = await searchChaos({ runs: 50, seed: 7, timeLimitMs: 200, runner });
     expect(started).toBeGreaterThan(0);

@@ -125,19 +125,18 @@ export interface SearchSummary extends RunCounts {
   readonly wallMs: number;
 }
 
+/** Every count of a run at zero (a run that did nothing). */
+export function noCounts(): { -readonly [K in keyof RunCounts]: number } {
+  return Object.fromEntries(COUNT_NAMES.map((name) => [name, 0])) as { -readonly [K in keyof RunCounts]: number };
+}
+
 /** Generates `runs` command lists from `seed`, runs each, shrinks the first failure. */
 export async function searchChaos(options: SearchOptions): Promise<SearchSummary> {
   const started = Date.now();
   const totals: { -readonly [K in keyof RunCounts]: number } & { runs: number; violations: number } = {
     runs: 0,
     violations: 0,
-    commandsExecuted: 0,
-    faultsAdded: 0,
-    faultsFired: 0,
-    invariantsChecked: 0,
-    restarts: 0,
-    rollouts: 0,
-    virtualMinutes: 0,
+    ...noCounts(),
   };
   let smallest: RunResult | undefined;
   const byInvariant: Partial<Record<InvariantName, number>> = {};
