@@ -52,6 +52,15 @@ function nonZero(split: Readonly<Record<string, number>>): Record<string, number
   return out;
 }
 
+/**
+ * A unit's wait is over: an operator's accepted control (abort, promote-now, retry) goes to the
+ * decider, from `applied` (the unit ends once it is applied); anything else ends the unit.
+ */
+function afterUnitWait(applied: Frame, wait: WaitResult): Next {
+  const happened = happenedOf(wait);
+  return happened ? call(applied, applyFrame(happened)) : done(undefined);
+}
+
 /** With the lease held: compile the plan against what is live on the endpoint now. */
 interface PlanUnitFrame extends Frame {
   readonly machine: 'planUnit';
@@ -245,9 +254,7 @@ const forwardUnit: Machine<ForwardUnitFrame> = (ctx, frame, resume) => {
     case 'waited': {
       const wait = returnedOf<WaitResult>(resume);
       if (frame.at === 'retryWaited') state.status.waitingFor = undefined;
-      const happened = happenedOf(wait);
-      if (happened) return call({ ...frame, at: 'applied' }, applyFrame(happened));
-      return done(undefined);
+      return afterUnitWait({ ...frame, at: 'applied' }, wait);
     }
     case 'started':
       returnedOf(resume);
@@ -326,11 +333,8 @@ const cleanupUnit: Machine<CleanupUnitFrame> = (ctx, frame, resume) => {
       } satisfies contract.DeleteDeploymentInput;
       return ask({ ...frame, at: 'deleted' }, callActivity(ACTIVITY.deleteDeployment, input));
     }
-    case 'waited': {
-      const happened = happenedOf(returnedOf<WaitResult>(resume));
-      if (happened) return call({ ...frame, at: 'applied' }, applyFrame(happened));
-      return done(undefined);
-    }
+    case 'waited':
+      return afterUnitWait({ ...frame, at: 'applied' }, returnedOf<WaitResult>(resume));
     case 'deleted': {
       if (!cleanup) throw new Error('cleanupUnit: no cleanup to finish');
       let out: contract.DeleteDeploymentOutput;
@@ -388,9 +392,7 @@ const failedUnit: Machine<FailedUnitFrame> = (ctx, frame, resume) => {
       if (wait.kind === 'timer' && nextRollbackMs !== undefined && ctx.now() >= nextRollbackMs && ctx.now() < untilMs)
         return call({ ...frame, at: 'retryDue' }, applyFrame({ kind: 'rollbackRetryDue' }));
       if (wait.kind === 'timer') return windowCheck(ctx, frame);
-      const happened = happenedOf(wait);
-      if (happened) return call({ ...frame, at: 'applied' }, applyFrame(happened));
-      return done(undefined);
+      return afterUnitWait({ ...frame, at: 'applied' }, wait);
     }
     case 'retryDue':
       returnedOf(resume);

@@ -54,7 +54,7 @@ import {
   type MachineContext,
   type Next,
 } from './engine-io';
-import { applyFrame, notifyFrame, smokeTestCall, trafficFacts, writeTrafficFrame } from './engine-effects';
+import { applyFrame, notifyFrame, smokeTestCall, trafficFacts, writeTrafficFrame, type NotifyFrame } from './engine-effects';
 import { applyControlsFrame, flowChange, waitForFrame, type WaitResult } from './wait-machine';
 
 const MINUTE_MS = 60_000;
@@ -160,12 +160,11 @@ const callRacingControls: Machine<RacingControlsFrame> = (ctx, frame, resume) =>
 
 // ---------------------------------------------------------------- one look at the gates
 
-function gateSpecs(state: EngineState, names: readonly string[]): contract.CheckGatesInput['gates'] {
-  return names.map((name) => {
-    const spec = state.plan.gates[name];
-    if (!spec) throw new Error(`plan names gate '${name}', which it does not declare`);
-    return spec;
-  });
+/** The plan's gate of that name (a plan that names a gate it does not declare is a bug: the step fails). */
+function gateSpec(state: EngineState, name: string): contract.CheckGatesInput['gates'][number] {
+  const spec = state.plan.gates[name];
+  if (!spec) throw new Error(`plan names gate '${name}', which it does not declare`);
+  return spec;
 }
 
 interface GateRound {
@@ -208,7 +207,7 @@ const checkGateRound: Machine<CheckGateRoundFrame> = (ctx, frame, resume) => {
   const { state } = ctx;
   switch (frame.at) {
     case 'start': {
-      const gates = gateSpecs(state, frame.names);
+      const gates = frame.names.map((name) => gateSpec(state, name));
       const looks: Record<string, number> = {};
       for (const gate of gates) looks[gate.name] = (state.progress.looks[gate.name] ?? 0) + 1;
       return ask(
@@ -305,10 +304,22 @@ const approvalDeadline = (state: EngineState): number => (state.progress.deadlin
 const approvalDetail = (frame: ApprovalWaitFrame): string =>
   `waiting for approval '${frame.step.name}'${frame.why ? ` (${frame.why})` : ''}`;
 
+/** The approvalRequested notification of the wait (the first request, or a reminder). */
+const approvalRequest = (state: EngineState, frame: ApprovalWaitFrame, reminder: boolean): NotifyFrame =>
+  notifyFrame('approvalRequested', {
+    approval: {
+      step: state.stepIndex,
+      name: frame.step.name,
+      timeoutAtMs: approvalDeadline(state),
+      ...(reminder ? { reminder: true } : {}),
+      ...(frame.why === undefined ? {} : { why: frame.why }),
+    },
+  });
+
 /** Returns the StepResult. */
 const approvalWait: Machine<ApprovalWaitFrame> = (ctx, frame, resume) => {
   const { state } = ctx;
-  const { step, why } = frame;
+  const { step } = frame;
   switch (frame.at) {
     case 'start': {
       // Kept on the step's progress: after continueAsNew the wait goes on with the same name and why.
@@ -323,17 +334,7 @@ const approvalWait: Machine<ApprovalWaitFrame> = (ctx, frame, resume) => {
       if (!state.progress.approvalRequested) {
         state.progress.approvalRequested = true;
         note(ctx, `waiting for approval '${step.name}' until ${new Date(approvalDeadline(state)).toISOString()}`);
-        return call(
-          { ...frame, at: 'requested' },
-          notifyFrame('approvalRequested', {
-            approval: {
-              step: state.stepIndex,
-              name: step.name,
-              timeoutAtMs: approvalDeadline(state),
-              ...(why === undefined ? {} : { why }),
-            },
-          }),
-        );
+        return call({ ...frame, at: 'requested' }, approvalRequest(state, frame, false));
       }
       return approvalRound(ctx, frame, 0);
     case 'requested':
@@ -345,19 +346,7 @@ const approvalWait: Machine<ApprovalWaitFrame> = (ctx, frame, resume) => {
         const decision =
           wait.kind === 'approval' ? onApprovalEvent(state, step, wait.event, ctx.now()) : onApprovalTimeout(state, step, ctx.now());
         for (const message of decision.notes) note(ctx, message);
-        if (decision.remind)
-          return call(
-            moved(frame, { at: 'reminded', decided: decision.result }),
-            notifyFrame('approvalRequested', {
-              approval: {
-                step: state.stepIndex,
-                name: step.name,
-                timeoutAtMs: approvalDeadline(state),
-                reminder: true,
-                ...(why === undefined ? {} : { why }),
-              },
-            }),
-          );
+        if (decision.remind) return call(moved(frame, { at: 'reminded', decided: decision.result }), approvalRequest(state, frame, true));
         if (decision.result) return done(decision.result);
         return approvalRound(ctx, frame, frame.rounds + 1);
       }
@@ -531,12 +520,6 @@ const decideWinnerFrame = (step: DecideWinnerStep): DecideWinnerFrame => ({
   look: 0,
 });
 
-function winnerGate(state: EngineState, step: DecideWinnerStep): contract.DecideWinnerInput['gate'] {
-  const spec = state.plan.gates[step.gate];
-  if (!spec) throw new Error(`plan names gate '${step.gate}', which it does not declare`);
-  return spec;
-}
-
 /** Returns the StepResult. */
 const decideWinner: Machine<DecideWinnerFrame> = (ctx, frame, resume) => {
   const { state } = ctx;
@@ -544,7 +527,7 @@ const decideWinner: Machine<DecideWinnerFrame> = (ctx, frame, resume) => {
   const { step } = frame;
   switch (frame.at) {
     case 'start':
-      winnerGate(state, step);
+      gateSpec(state, step.gate);
       return winnerRound(ctx, { ...frame, sinceMs: state.facts.splitSetAtMs ?? state.progress.startedAtMs ?? ctx.now() }, 0);
     case 'waited': {
       const change = flowChange(returnedOf<WaitResult>(resume));
@@ -559,7 +542,7 @@ const decideWinner: Machine<DecideWinnerFrame> = (ctx, frame, resume) => {
         moved(frame, { at: 'looked', look }),
         callActivity(ACTIVITY.decideWinner, {
           target: plan.target,
-          gate: winnerGate(state, step),
+          gate: gateSpec(state, step.gate),
           baseline: plan.baseline.deployment,
           candidate: plan.candidate.deployment,
           nowMs: ctx.now(),

@@ -38,8 +38,9 @@ export type WaitResult =
   | { kind: 'resumed' };
 
 /**
- * The controls of one harvest: `events` the valid ones, sorted (set when entered), `index` the
- * event under way, `result` the first flow-changing one; `paused`/`resumed`: the decider took it.
+ * The controls of one harvest: `raw` as delivered (emptied once parsed), `events` the valid ones,
+ * sorted (set when entered), `index` the event under way, `result` the first flow-changing one;
+ * `paused`/`resumed`: the decider took it.
  */
 export interface ApplyControlsFrame extends Frame {
   readonly machine: 'applyControls';
@@ -102,7 +103,7 @@ const applyControlsMachine: Machine<ApplyControlsFrame> = (ctx, frame, resume) =
           note(ctx, `ignored a malformed control event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       }
       events.sort((a, b) => a.atMs - b.atMs);
-      return nextControl(ctx, { ...frame, events }, 0);
+      return nextControl(ctx, { ...frame, raw: [], events }, 0);
     }
     case 'paused': {
       returnedOf(resume);
@@ -179,7 +180,7 @@ const waitForMachine: Machine<WaitForFrame> = (ctx, frame, resume) => {
   const { state } = ctx;
   switch (frame.at) {
     case 'start':
-      return ask({ ...frame, at: 'harvested' }, { kind: 'harvest', controlsOnly: false });
+      return harvest(frame);
     case 'harvested': {
       const harvested = harvestedOf(answerOf(resume));
       const approvals = [...state.carriedApprovals.splice(0), ...harvested.approvals];
@@ -196,7 +197,7 @@ const waitForMachine: Machine<WaitForFrame> = (ctx, frame, resume) => {
         state.carriedApprovals.push(...approvals.slice(1));
         if (first.success) return done({ kind: 'approval', event: first.data } satisfies WaitResult);
         recordStrayApprovals(state, [approvals[0]], ctx.now());
-        return ask(harvestAgain(frame), { kind: 'harvest', controlsOnly: false });
+        return harvest(frame);
       }
       if (control && control.kind !== 'resumed') return done(control);
       if (control?.kind === 'resumed') {
@@ -212,12 +213,15 @@ const waitForMachine: Machine<WaitForFrame> = (ctx, frame, resume) => {
     }
     case 'waited':
       if (timerFiredIn(answerOf(resume))) return done({ kind: 'timer' } satisfies WaitResult);
-      return ask(harvestAgain(frame), { kind: 'harvest', controlsOnly: false });
+      return harvest(frame);
   }
 };
 
-/** The next round of the wait: harvest again (the approvals of the last round are handled). */
-const harvestAgain = (frame: WaitForFrame): WaitForFrame => ({ ...frame, at: 'harvested', approvals: [] });
+/** A round of the wait starts with the events delivered meanwhile (the approvals of the last round are handled). */
+function harvest(frame: WaitForFrame): Next {
+  const next: WaitForFrame = { ...frame, at: 'harvested', approvals: [] };
+  return ask(next, { kind: 'harvest', controlsOnly: false });
+}
 
 export const waitMachines = { applyControls: applyControlsMachine, waitFor: waitForMachine };
 
